@@ -1,0 +1,187 @@
+"""Ingest benchmark: readings/s through validate → persist → normalise, against a raw insert.
+
+1,000 register points × 1 day at 1-minute resolution (1.44 M readings), delivered in batches
+as a collector would (all points, N minutes per batch). For each engine (SQLite file,
+PostgreSQL when reachable), three runs in fresh processes and fresh databases:
+
+- baseline: a raw bulk insert of the same rows into the same ``reading`` table (SQLite
+  ``executemany`` per batch; PostgreSQL binary ``COPY`` per batch), one commit per batch;
+- pipeline (columns): ``ingest_columns`` per batch, then ``normalise_pending``;
+- pipeline (readings): ``ingest`` of :class:`lingtan.readings.Reading` objects (what connectors
+  hand over) per batch, then ``normalise_pending``.
+
+Each line prints seconds, readings/s, the ratio to the baseline of the same engine measured
+in the same run, and the process's peak RSS. Usage::
+
+    python bench/ingest.py [--points 1000] [--minutes 1440] [--batch-minutes 10] [--engines sqlite,postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing as mp
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from typing import Any
+
+import numpy as np
+from _common import pg_reachable, pg_schema
+
+T0 = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+MIN_US = 60_000_000
+
+
+def park_text(points: int) -> str:
+    lines = ["park: {id: bench, name: 基准园区, province: 江苏}", "points:"]
+    lines += [
+        f"  - {{id: P{i:05d}, carrier: electricity_grid_import, kind: total_increasing, unit: kWh, max_rate: 500}}"
+        for i in range(points)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def batches(points: int, minutes: int, batch_minutes: int):  # type: ignore[no-untyped-def]
+    """(point index, ts µs, value) columns per batch; registers advance 0–5 kWh per minute."""
+    rng = np.random.default_rng(42)
+    start = int(T0.timestamp()) * 1_000_000
+    base = rng.uniform(1e4, 1e6, points)
+    steps = rng.uniform(0, 5, (minutes, points))
+    values = base + np.cumsum(steps, axis=0)
+    for m0 in range(0, minutes, batch_minutes):
+        m1 = min(minutes, m0 + batch_minutes)
+        n = (m1 - m0) * points
+        idx = np.tile(np.arange(points, dtype=np.int64), m1 - m0)
+        ts = np.repeat(start + np.arange(m0, m1, dtype=np.int64) * MIN_US, points)
+        yield idx, ts, np.round(values[m0:m1].reshape(n), 3)
+
+
+def fresh_url(engine: str, tmp: str) -> tuple[str, Any]:
+    if engine == "sqlite":
+        return f"sqlite:///{tmp}/bench-{uuid.uuid4().hex[:8]}.db", None
+    return pg_schema("bench_ingest")
+
+
+def run_one(
+    engine: str, mode: str, points: int, minutes: int, batch_minutes: int
+) -> dict[str, float]:
+    """One measurement in this (fresh) process."""
+    from lingtan.ingest import ingest, ingest_columns
+    from lingtan.normalize.service import normalise_pending
+    from lingtan.readings import Reading
+    from lingtan.registry import parse_park_text
+    from lingtan.store import open_store
+    from lingtan.store.readings_repo import pg_copy_payload
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url, drop = fresh_url(engine, tmp)
+        store = open_store(url)
+        try:
+            store.registry.save_park(parse_park_text(park_text(points)))
+            codes = sorted(store.registry.points_by_code())
+            ids = np.array([store.registry.points_by_code()[c].id for c in codes], np.int64)
+            if store.capabilities.supports_partitions:  # partitions exist before timing
+                store.readings._ensure_partitions(
+                    np.array([int(T0.timestamp()) * 1_000_000], np.int64)
+                )
+            now = T0 + dt.timedelta(days=30)
+            elapsed = 0.0
+            total = 0
+            for idx, ts, vals in batches(points, minutes, batch_minutes):
+                pids = ids[idx]
+                if mode == "baseline":
+                    began = time.perf_counter()
+                    with store.engine.begin() as conn:
+                        dbapi: Any = conn.connection.driver_connection
+                        if store.capabilities.supports_copy:
+                            with (
+                                dbapi.cursor() as cur,
+                                cur.copy(
+                                    "COPY reading (point_id, ts, value) FROM STDIN (FORMAT BINARY)"
+                                ) as cp,
+                            ):
+                                cp.write(pg_copy_payload(pids, ts, vals))
+                        else:
+                            cur = dbapi.cursor()
+                            cur.executemany(
+                                "INSERT INTO reading (point_id, ts, value) VALUES (?, ?, ?)",
+                                list(zip(pids.tolist(), ts.tolist(), vals.tolist(), strict=True)),
+                            )
+                            cur.close()
+                    elapsed += time.perf_counter() - began
+                elif mode == "columns":
+                    began = time.perf_counter()
+                    ack = ingest_columns(store, pids, ts, vals, source="bench", now=now)
+                    elapsed += time.perf_counter() - began
+                    assert ack.accepted == len(ts), ack
+                else:
+                    stamps = [dt.datetime.fromtimestamp(t / 1e6, dt.UTC) for t in ts.tolist()]
+                    readings = [
+                        Reading(codes[i], s, v)
+                        for i, s, v in zip(idx.tolist(), stamps, vals.tolist(), strict=True)
+                    ]
+                    began = time.perf_counter()
+                    ack = ingest(store, readings, source="bench", now=now)
+                    elapsed += time.perf_counter() - began
+                    assert ack.accepted == len(ts), ack
+                total += len(ts)
+            normalise_s = 0.0
+            if mode != "baseline":
+                began = time.perf_counter()
+                report = normalise_pending(store)
+                normalise_s = time.perf_counter() - began
+                assert report.points == points, report
+            assert store.readings.count() == total
+        finally:
+            store.close()
+            if drop is not None:
+                drop()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"readings": total, "ingest_s": elapsed, "normalise_s": normalise_s, "peak_mb": peak_mb}
+
+
+def _child(args: tuple[str, str, int, int, int]) -> dict[str, float]:
+    return run_one(*args)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=1000)
+    parser.add_argument("--minutes", type=int, default=1440)
+    parser.add_argument("--batch-minutes", type=int, default=10)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    opts = parser.parse_args()
+    n = opts.points * opts.minutes
+    print(f"{opts.points} points × {opts.minutes} min = {n:,} readings, batches of "
+          f"{opts.points * opts.batch_minutes:,} readings")  # fmt: skip
+    ctx = mp.get_context("spawn")
+    for engine in opts.engines.split(","):
+        if engine == "postgresql" and not pg_reachable():
+            print("postgresql: not reachable on 127.0.0.1:5432, skipped")
+            continue
+        results = {}
+        for mode in ("baseline", "columns", "readings"):
+            with ctx.Pool(1) as pool:
+                results[mode] = pool.apply(
+                    _child, ((engine, mode, opts.points, opts.minutes, opts.batch_minutes),)
+                )
+        base_rate = n / results["baseline"]["ingest_s"]
+        print(f"{engine:10s} baseline raw insert        {results['baseline']['ingest_s']:7.2f} s "
+              f"{base_rate:12,.0f} readings/s  peak RSS {results['baseline']['peak_mb']:6.0f} MB")  # fmt: skip
+        for mode in ("columns", "readings"):
+            r = results[mode]
+            seconds = r["ingest_s"] + r["normalise_s"]
+            rate = n / seconds
+            print(
+                f"{engine:10s} pipeline ({mode:8s})      {seconds:7.2f} s {rate:12,.0f} readings/s  "
+                f"ratio {rate / base_rate:6.1%}  (ingest {r['ingest_s']:.2f} s + normalise "
+                f"{r['normalise_s']:.2f} s)  peak RSS {r['peak_mb']:6.0f} MB"
+            )
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Carbon accounting results with explanation (park, enterprise, building) and their history."""

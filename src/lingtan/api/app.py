@@ -1,0 +1,211 @@
+"""The application factory: ``create_app(settings)``.
+
+Routers are mounted in one place. Everything under ``/api/v1`` is authenticated by default:
+the protected router carries :func:`~lingtan.api.deps.current_principal` as a dependency, and
+only the ``/auth`` router and ``/health`` are mounted outside it — add a route to the open
+router only if it must work without credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import lingtan
+from lingtan.api import errors
+from lingtan.api.accounting.router import router as accounting_router
+from lingtan.api.audit.router import router as audit_router
+from lingtan.api.auth.router import open_router as auth_open_router
+from lingtan.api.auth.router import router as me_router
+from lingtan.api.certificates.router import router as certificates_router
+from lingtan.api.deps import current_principal
+from lingtan.api.energy.router import router as energy_router
+from lingtan.api.indicators.router import router as indicators_router
+from lingtan.api.jobs.router import router as jobs_router
+from lingtan.api.overview.cache import VersionedCache
+from lingtan.api.overview.router import router as overview_router
+from lingtan.api.readings.router import router as readings_router
+from lingtan.api.records.router import router as records_router
+from lingtan.api.registry.router import router as registry_router
+from lingtan.api.reports.router import router as reports_router
+from lingtan.api.users.router import router as users_router
+from lingtan.config import Settings, load_settings
+from lingtan.errors import Unavailable
+from lingtan.jobs.kinds import register_builtin
+from lingtan.jobs.runner import BackgroundNormaliser, JobRunner
+from lingtan.store import Store, open_store
+
+API_PREFIX = "/api/v1"
+#: paths that work without credentials (everything else answers 401 to anonymous callers)
+OPEN_PATHS = frozenset(
+    {
+        "/health",
+        f"{API_PREFIX}/auth/token",
+        f"{API_PREFIX}/auth/refresh",
+        f"{API_PREFIX}/auth/logout",
+    }
+)
+#: routers mounted behind authentication, in documentation order
+PROTECTED_ROUTERS: list[APIRouter] = [
+    me_router,
+    registry_router,
+    readings_router,
+    energy_router,
+    overview_router,
+    accounting_router,
+    indicators_router,
+    certificates_router,
+    records_router,
+    reports_router,
+    jobs_router,
+    users_router,
+    audit_router,
+]
+
+
+class Health(BaseModel):
+    """Liveness and database reachability."""
+
+    status: str
+    database: str
+    version: str
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware adding security headers to every HTTP response."""
+
+    HEADERS = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.HEADERS if k not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(
+    settings: Settings | None = None, *, store: Store | None = None, background: bool = True
+) -> FastAPI:
+    """The lingtan service: REST API under ``/api/v1``, dashboard under ``/``, docs at /docs.
+
+    ``store``: use this store (tests); otherwise the configured one is opened (and migrated)
+    at start-up. ``background``: run the job workers and the background normaliser.
+    Refuses to build in production with the default secret.
+    """
+    settings = settings or load_settings()
+    settings.check_production()
+    register_builtin()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = store is None
+        s: Store = store if store is not None else await run_in_threadpool(open_store, settings)
+        app.state.store = s
+        runner = normaliser = None
+        if background:
+            runner = JobRunner(s)
+            await run_in_threadpool(runner.start)
+            normaliser = BackgroundNormaliser(s)
+            normaliser.start()
+            app.state.runner, app.state.normaliser = runner, normaliser
+        try:
+            yield
+        finally:
+            if normaliser is not None:
+                await run_in_threadpool(normaliser.stop)
+            if runner is not None:
+                await run_in_threadpool(runner.stop)
+            app.state.runner = app.state.normaliser = None
+            if owned:
+                s.close()
+
+    app = FastAPI(
+        title="lingtan 零碳 API",
+        version=lingtan.__version__,
+        description=(
+            "Park energy-carbon management platform (园区能碳管理平台). Authenticate with "
+            "`POST /api/v1/auth/token` (OAuth2 password flow) and send "
+            "`Authorization: Bearer <access_token>`, or use an API key (`X-API-Key`). "
+            "Errors are RFC 9457 problem details (`application/problem+json`). "
+            "See docs/api.md for roles and tenancy."
+        ),
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.runner = app.state.normaliser = None
+    app.state.view_cache = VersionedCache()
+    errors.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+        )
+
+    app.add_middleware(SecurityHeaders)
+
+    @app.get("/health", response_model=Health, tags=["health"])
+    def health(request: Request) -> Health:
+        """Liveness and database reachability (no authentication)."""
+        s: Store | None = request.app.state.store
+        if s is None:
+            raise Unavailable("the store is not open yet")
+        with s.begin() as conn:
+            conn.execute(text("SELECT 1"))
+        return Health(status="ok", database=s.capabilities.label, version=lingtan.__version__)
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(auth_open_router)
+    # WARNING: every router below requires authentication; never add an open route here
+    protected = APIRouter(dependencies=[Depends(current_principal)])
+    for router in PROTECTED_ROUTERS:
+        protected.include_router(router)
+    api.include_router(protected)
+    app.include_router(api)
+
+    from lingtan.web import routes as web_routes
+
+    web_routes.install(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            app.openapi_schema = errors.document(schema, open_paths=OPEN_PATHS)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,1 @@
+"""Login (OAuth2 password flow), token refresh and logout; the caller's own account."""

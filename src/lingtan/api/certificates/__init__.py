@@ -1,0 +1,1 @@
+"""Green certificates (绿证): import, retire, list."""

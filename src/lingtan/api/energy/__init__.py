@@ -1,0 +1,1 @@
+"""Energy statistics by carrier, owner, building and month (physical units and tce)."""

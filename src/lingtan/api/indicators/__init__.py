@@ -1,0 +1,1 @@
+"""The 1+5 zero-carbon park indicators and their evaluation against targets."""

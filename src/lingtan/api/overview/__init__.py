@@ -1,0 +1,1 @@
+"""Dashboard data: park (or enterprise) overview, energy flow, data quality."""

@@ -1,0 +1,178 @@
+"""Schemas of the overview, energy-flow and meter-quality endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class QualityShares(BaseModel):
+    """Shares of the expected metering time."""
+
+    measured: float
+    estimated: float
+    missing: float
+    completeness: float | None = None
+
+
+class CarrierAmount(BaseModel):
+    """Consumption of one carrier in a period."""
+
+    carrier: str
+    name: str
+    role: str = Field(
+        description="supply | generation | export | internal | end_use | water | other"
+    )
+    value: float
+    unit: str
+    tce: float | None = Field(description="standard coal (GB/T 2589); null where none applies")
+    quality: QualityShares
+    points: int
+
+
+class DayBlock(BaseModel):
+    """The day's energy by carrier (physical units)."""
+
+    date: str
+    carriers: list[CarrierAmount]
+
+
+class MonthAmount(BaseModel):
+    """Energy of one calendar month of a period."""
+
+    month: int
+    tce: float
+    electricity_kwh: float
+
+
+class PeriodBlock(BaseModel):
+    """A month or the year to date."""
+
+    label: str
+    first: str
+    last: str
+    total_tce: float = Field(
+        description="comprehensive energy consumption 综合能源消费量, on-site PV included [tce]"
+    )
+    onsite_renewable_tce: float
+    carriers: list[CarrierAmount]
+    electricity: dict[str, Any]
+    clean_energy_share: float | None
+    green_electricity_share: float | None
+    quality: QualityShares
+    months: list[MonthAmount]
+    notes: list[str]
+
+
+class ScopeOut(BaseModel):
+    """What the overview is about."""
+
+    kind: str = Field(description="park | enterprise")
+    enterprise_id: int | None
+    code: str
+    name: str
+
+
+class QuarantineSummary(BaseModel):
+    """Rejected readings in scope by reason."""
+
+    total: int
+    by_reason: dict[str, int]
+    reason_texts: dict[str, str]
+
+
+class CarbonBlock(BaseModel):
+    """Emissions of a year or a month [tCO2]."""
+
+    basis: str
+    year: int
+    month: int | None
+    total_tco2: float
+    by_source_tco2: dict[str, float]
+    intensity_tco2_per_tce: float | None
+    scope2_location_tco2: float | None = Field(description="enterprises: location-based scope 2")
+    scope2_market_tco2: float | None = Field(description="enterprises: market-based scope 2")
+    energy_tce: float | None
+    factor_ids: list[str]
+
+
+class IndicatorBrief(BaseModel):
+    """One indicator against its target."""
+
+    id: str
+    name: str
+    kind: str = Field(description="core | guiding")
+    value: float | None
+    unit: str
+    comparator: str | None = Field(description="le | ge | lt | gt")
+    target: float | None
+    status: str
+    reason: str
+
+
+class Overview(BaseModel):
+    """The park (or enterprise) overview for a day, its month and its year to date."""
+
+    scope: ScopeOut
+    park: dict[str, str]
+    as_of: str
+    day: DayBlock
+    month: PeriodBlock
+    year: PeriodBlock
+    quarantine: QuarantineSummary
+    carbon: dict[str, CarbonBlock] = Field(
+        description="emissions of the year and of the month (store-backed accounting, computed now)"
+    )
+    indicators: list[IndicatorBrief] = Field(
+        description="the 1+5 indicators of the year to date against their targets"
+    )
+
+
+class FlowNode(BaseModel):
+    """A node of the energy-flow diagram."""
+
+    key: str
+    name: str
+    kind: str = Field(description="source | owner | sink")
+
+
+class FlowLink(BaseModel):
+    """A flow between two nodes [tce]."""
+
+    source: int
+    target: int
+    value: float
+    carrier: str
+
+
+class EnergyFlow(BaseModel):
+    """Energy flows of a period in tce (for a Sankey diagram)."""
+
+    period: dict[str, Any]
+    unit: str
+    conversion: str
+    nodes: list[FlowNode]
+    links: list[FlowLink]
+    total_tce: float
+
+
+class MeterQuality(BaseModel):
+    """Data quality of one metering point over a period."""
+
+    code: str
+    name: str
+    enterprise_id: int | None
+    carrier: str
+    kind: str
+    unit: str
+    virtual: bool
+    days: int
+    quality: str
+    measured_share: float
+    estimated_share: float
+    missing_share: float
+    estimated_hours: float
+    flagged_days: int
+    flags: list[str]
+    last_reading: str | None

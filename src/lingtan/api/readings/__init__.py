@@ -1,0 +1,1 @@
+"""Readings: HTTP bulk ingest, raw readings, statistics with quality labels, quarantine."""

@@ -1,0 +1,1 @@
+"""Statistics records (waste, waste heat, water, product output): entry, corrections, import."""

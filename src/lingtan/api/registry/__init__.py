@@ -1,0 +1,1 @@
+"""The park registry: park, enterprises, sites and buildings, metering points (incl. virtual)."""

@@ -1,0 +1,1 @@
+"""Reports (xlsx/html) generated in the background and downloaded."""

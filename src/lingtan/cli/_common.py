@@ -1,0 +1,56 @@
+"""Shared CLI plumbing: settings, error → exit-code mapping, the rich console."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import typer
+from rich.console import Console
+
+from lingtan.config import Settings, load_settings
+from lingtan.errors import (
+    Conflict,
+    InvalidInput,
+    LingtanError,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
+
+console = Console()
+err_console = Console(stderr=True)
+
+#: exit codes by error class; 1 is left to unexpected failures
+EXIT_CODES: dict[type[LingtanError], int] = {
+    InvalidInput: 2,
+    NotFound: 3,
+    Conflict: 4,
+    PermissionDenied: 5,
+    Unavailable: 6,
+}
+
+
+def exit_code(err: LingtanError) -> int:
+    """The process exit code for a domain error."""
+    for cls, code in EXIT_CODES.items():
+        if isinstance(err, cls):
+            return code
+    return 1
+
+
+@contextlib.contextmanager
+def domain_errors() -> Iterator[None]:
+    """Turn a domain error into a red message on stderr and a non-zero exit."""
+    try:
+        yield
+    except LingtanError as err:
+        field = getattr(err, "field", None)
+        where = f" [{field}]" if field else ""
+        err_console.print(f"[bold red]error{where}:[/] {err}", highlight=False)
+        raise typer.Exit(exit_code(err)) from err
+
+
+def settings() -> Settings:
+    """Settings for this CLI invocation (environment variables ``LINGTAN_*``)."""
+    return load_settings()

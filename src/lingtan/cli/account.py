@@ -1,0 +1,451 @@
+"""``lingtan account``: carbon inventory of an activity file, or from metered data in the store.
+
+``--input FILE`` accounts an activity file; ``--park`` accounts the park (910号 附件4), an
+enterprise (``--enterprise``, GB/T 32150), every enterprise (``--basis enterprise``) or a building
+(``--site``, GB/T 51366) from the store for a year or a month, keeps the result and prints the same
+JSON keys as the file mode plus the period, the stored result id and the sources of the activity.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from lingtan.accounting import (
+    AccountingResult,
+    MeteringOptions,
+    account_building,
+    account_enterprise,
+    account_enterprises,
+    account_park,
+    history,
+    save_supplement,
+)
+from lingtan.carbon.activity import load_activity
+from lingtan.carbon.factors import FactorLibrary, default_library
+from lingtan.carbon.inventory import (
+    CONVERSION_NAMES,
+    TERM_NAMES,
+    AccountingOptions,
+    Inventory,
+    account,
+)
+from lingtan.cli._common import console, domain_errors, settings
+from lingtan.errors import InvalidInput, NotFound
+from lingtan.store import Store, open_store
+from lingtan.store.accounting_repo import InventoryRecord
+from lingtan.timeutil import from_us
+
+_BASIS: dict[str, dict[str, str]] = {
+    "zh": {
+        "park": "园区 · 910号附件4",
+        "enterprise": "企业 · GB/T 32150",
+        "building": "建筑运行 · GB/T 51366",
+    },
+    "en": {
+        "park": "park · 910号 Annex 4",
+        "enterprise": "enterprise · GB/T 32150",
+        "building": "building operation · GB/T 51366",
+    },
+}
+
+_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "{name} {year}年 碳排放核算（{basis}）",
+        "term": "项目",
+        "value": "数值",
+        "energy": "综合能源消费量",
+        "intensity": "单位能耗碳排放",
+        "conversion": "电力折标",
+        "scope2_location": "范围二（基于位置）",
+        "scope2_market": "范围二（基于市场）",
+        "offsets": "抵消（单列，不扣减）",
+        "factors": "所用因子",
+        "unverified": "未核实因子",
+        "explain": "计算过程",
+        "notes": "说明",
+    },
+    "en": {
+        "title": "{name} {year} carbon inventory ({basis})",
+        "term": "term",
+        "value": "value",
+        "energy": "energy consumption",
+        "intensity": "carbon intensity of energy",
+        "conversion": "electricity conversion",
+        "scope2_location": "scope 2 (location-based)",
+        "scope2_market": "scope 2 (market-based)",
+        "offsets": "offsets (beside, not deducted)",
+        "factors": "factors used",
+        "unverified": "unverified factors",
+        "explain": "explanation",
+        "notes": "notes",
+    },
+}
+
+
+def _num(x: float | None, unit: str) -> str:
+    return "—" if x is None else f"{x:,.4f} {unit}"
+
+
+def _print_table(inv: Inventory, lang: str, explain: bool) -> None:
+    t = _TEXT[lang]
+    idx = 0 if lang == "zh" else 1
+    table = Table(
+        title=t["title"].format(name=inv.name, year=inv.year, basis=_BASIS[lang][inv.basis])
+    )
+    table.add_column(t["term"])
+    table.add_column(t["value"], justify="right")
+    for term, value in inv.emissions.items():
+        table.add_row(TERM_NAMES[term][idx], _num(value, "tCO2"))
+    conversion = CONVERSION_NAMES[inv.options.electricity_conversion][idx]
+    table.add_row(t["energy"], _num(inv.energy_tce, "tce"))
+    table.add_row(t["conversion"], conversion)
+    if inv.basis == "park":
+        table.add_row(t["intensity"], _num(inv.intensity_tco2_per_tce, "tCO2/tce"))
+    if inv.basis == "enterprise":
+        table.add_row(t["scope2_location"], _num(inv.scope2_location_tco2, "tCO2"))
+        table.add_row(t["scope2_market"], _num(inv.scope2_market_tco2, "tCO2"))
+    if inv.building is not None:
+        for key, value in inv.building.items():
+            table.add_row(key, f"{value:,.4f}")
+    offsets = ", ".join(f"{k} {v:,.4f}" for k, v in inv.offsets.items())
+    table.add_row(t["offsets"], offsets)
+    console.print(table)
+    console.print(f"[bold]{t['factors']}:[/] " + ", ".join(inv.factor_ids), highlight=False)
+    if inv.unverified_factor_ids:
+        console.print(
+            f"[bold yellow]{t['unverified']}:[/] " + ", ".join(inv.unverified_factor_ids),
+            highlight=False,
+        )
+    if explain:
+        console.print(f"[bold]{t['explain']}:[/]")
+        for line in inv.explain:
+            console.print("  " + line.text(lang), highlight=False, markup=False)
+    for note in inv.notes:
+        console.print(f"[dim]{t['notes']}: {note}[/]", highlight=False)
+
+
+def open_configured() -> Store:
+    """The store named by ``LINGTAN_DATABASE_URL`` (migrated)."""
+    return open_store(settings())
+
+
+def _lookup_enterprise(store: Store, code: str) -> int:
+    park = store.registry.park()
+    for e in store.registry.enterprises(park.id):
+        if e.code == code:
+            return e.id
+    raise NotFound(f"no enterprise {code!r} in park {park.code}")
+
+
+def _lookup_site(store: Store, code: str) -> int:
+    park = store.registry.park()
+    for site in store.registry.sites(park.id):
+        if site.code == code:
+            return site.id
+    raise NotFound(f"no site {code!r} in park {park.code}")
+
+
+def _print_stored(result: AccountingResult, lang: str, explain: bool) -> None:
+    t = _STORE_TEXT[lang]
+    period = f"{result.inventory.year}" + ("" if result.month is None else f"-{result.month:02d}")
+    stored = "—" if result.record is None else f"#{result.record.id}"
+    console.print(
+        t["header"].format(boundary=result.boundary, period=period, stored=stored),
+        highlight=False,
+    )
+    _print_table(result.inventory, lang, explain)
+    if explain:
+        console.print(f"[bold]{t['sources']}:[/]")
+        for line in result.sources:
+            amount = "—" if line.amount is None else f"{line.amount:,.4f} {line.amount_unit}"
+            console.print(
+                f"  {line.owner} {line.name_zh} ({line.carrier}) {line.value:,.4f} {line.unit}"
+                f" → {line.becomes} {amount}; {t['measured']} {line.measured_share:.1%},"
+                f" {t['estimated']} {line.estimated_share:.1%}, {t['missing']}"
+                f" {line.missing_share:.1%}" + (f"; {line.note}" if line.note else ""),
+                highlight=False,
+                markup=False,
+            )
+        if result.green is not None and result.green.cert_ids:
+            console.print(
+                f"  {t['certificates']}: {len(result.green.cert_ids)} "
+                f"({result.green.certified_kwh:,.0f} kWh)",
+                highlight=False,
+            )
+        for sup in result.supplements:
+            console.print(
+                f"  {t['supplement']} #{sup.id}: {sup.source_document} ({sup.entered_by})",
+                highlight=False,
+                markup=False,
+            )
+
+
+def _print_history(records: list[InventoryRecord], lang: str, as_json: bool) -> None:
+    rows = [
+        {
+            "result_id": r.id,
+            "basis": r.basis,
+            "boundary": r.boundary,
+            "year": r.year,
+            "month": r.month,
+            "computed_at": from_us(r.computed_at).isoformat(),
+            "computed_by": r.computed_by,
+            "total_tco2": r.result.get("emissions_tco2", {}).get("total"),
+            "factor_ids": r.factor_ids,
+        }
+        for r in records
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    t = _STORE_TEXT[lang]
+    table = Table(title=t["history"])
+    for key in ("result_id", "month", "computed_at", "computed_by", "total_tco2", "factor_ids"):
+        table.add_column(t.get(key, key))
+    for row in rows:
+        total = row["total_tco2"]
+        table.add_row(
+            str(row["result_id"]),
+            "—" if row["month"] is None else str(row["month"]),
+            str(row["computed_at"]),
+            str(row["computed_by"]),
+            "—" if total is None else f"{total:,.4f}",
+            ", ".join(row["factor_ids"]),
+        )
+    console.print(table)
+
+
+_STORE_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "header": "核算边界 {boundary} · 核算期 {period} · 结果编号 {stored}（计量数据）",
+        "sources": "活动数据来源",
+        "measured": "实测",
+        "estimated": "估算",
+        "missing": "缺失",
+        "certificates": "已核销绿证",
+        "supplement": "补充数据",
+        "history": "历史核算结果",
+        "result_id": "结果编号",
+        "month": "月份",
+        "computed_at": "计算时间",
+        "computed_by": "计算人",
+        "total_tco2": "合计 tCO2",
+        "factor_ids": "所用因子",
+    },
+    "en": {
+        "header": "boundary {boundary} · period {period} · result {stored} (metered data)",
+        "sources": "activity sources",
+        "measured": "measured",
+        "estimated": "estimated",
+        "missing": "missing",
+        "certificates": "retired certificates",
+        "supplement": "supplement",
+        "history": "stored results",
+    },
+}
+
+
+def _park_mode(
+    *,
+    basis: str | None,
+    year: int | None,
+    month: int | None,
+    enterprise: str | None,
+    site: str | None,
+    options: AccountingOptions,
+    metering: MeteringOptions,
+    library: FactorLibrary,
+    supplement: Path | None,
+    source_document: str | None,
+    history_only: bool,
+    save: bool,
+    as_json: bool,
+    explain: bool,
+    lang: str,
+) -> None:
+    chosen = basis or ("building" if site else "enterprise" if enterprise else "park")
+    if year is None:
+        raise InvalidInput("--park needs --year", field="year")
+    with open_configured() as store:
+        enterprise_id = None if enterprise is None else _lookup_enterprise(store, enterprise)
+        if supplement is not None:
+            if chosen not in ("park", "enterprise"):
+                raise InvalidInput(
+                    "--supplement applies to the park or an enterprise", field="supplement"
+                )
+            save_supplement(
+                store,
+                document=load_activity(supplement),
+                month=month,
+                enterprise_id=enterprise_id,
+                source_document=source_document or str(supplement),
+                actor="cli",
+            )
+        if history_only:
+            code = enterprise or site or store.registry.park().code
+            _print_history(
+                history(store, basis=chosen, boundary=code, year=year),  # type: ignore[arg-type]
+                lang,
+                as_json,
+            )
+            return
+        results: list[AccountingResult]
+        common: dict[str, Any] = {
+            "year": year,
+            "month": month,
+            "options": options,
+            "library": library,
+            "actor": "cli",
+            "persist": save,
+        }
+        if chosen == "park":
+            results = [account_park(store, metering=metering, **common)]
+        elif chosen == "enterprise":
+            if enterprise_id is None:
+                results = account_enterprises(store, metering=metering, **common)
+            else:
+                results = [
+                    account_enterprise(
+                        store, enterprise_id=enterprise_id, metering=metering, **common
+                    )
+                ]
+        elif chosen == "building":
+            if site is None:
+                raise InvalidInput("--basis building needs --site CODE", field="site")
+            results = [account_building(store, site_id=_lookup_site(store, site), **common)]
+        else:
+            raise InvalidInput("--basis must be park, enterprise or building", field="basis")
+    if as_json:
+        objects = [r.as_dict(explain=explain, lang=lang) for r in results]
+        every_enterprise = chosen == "enterprise" and enterprise is None
+        payload: Any = objects if every_enterprise else objects[0]
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for r in results:
+        _print_stored(r, lang, explain)
+
+
+def account_command(
+    input_file: Annotated[
+        Path | None,
+        typer.Option("--input", "-i", help="activity file (YAML or JSON) / 活动数据文件"),
+    ] = None,
+    park: Annotated[
+        bool,
+        typer.Option("--park", help="account from metered data in the store / 按计量数据核算"),
+    ] = False,
+    basis: Annotated[
+        str | None, typer.Option(help="park | enterprise | building (default: the file's boundary)")
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option(help="data year of the factors (default: the file's year)")
+    ] = None,
+    month: Annotated[
+        int | None, typer.Option(help="--park: one month (1-12) instead of the year")
+    ] = None,
+    enterprise: Annotated[
+        str | None, typer.Option("--enterprise", help="--park: enterprise id (GB/T 32150 basis)")
+    ] = None,
+    site: Annotated[
+        str | None, typer.Option("--site", help="--park: site/building id (GB/T 51366 basis)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON object")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="one line per term: inputs × factor = result")
+    ] = False,
+    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+    factors: Annotated[
+        list[Path] | None,
+        typer.Option("--factors", help="extra factor file(s) appended to the library"),
+    ] = None,
+    electricity_conversion: Annotated[
+        str, typer.Option(help="equivalent (当量值, default) | equal_value (等价值)")
+    ] = "equivalent",
+    grid_series: Annotated[
+        str | None,
+        typer.Option("--grid-series", help="id of an hourly grid factor series (location-based)"),
+    ] = None,
+    export_kind: Annotated[
+        str, typer.Option(help="--park: exported electricity non_fossil (default) | pv_first")
+    ] = "non_fossil",
+    coal_fuel: Annotated[
+        str, typer.Option(help="--park: coal type of coal meters (default bituminous_coal)")
+    ] = "bituminous_coal",
+    heat_kind: Annotated[
+        str, typer.Option(help="--park: metered steam/heat fossil (default) | non_fossil")
+    ] = "fossil",
+    supplement: Annotated[
+        Path | None,
+        typer.Option(help="--park: store this activity file as non-metered supplement first"),
+    ] = None,
+    source_document: Annotated[
+        str | None, typer.Option(help="--supplement: the document the data comes from")
+    ] = None,
+    show_history: Annotated[
+        bool, typer.Option("--history", help="--park: list stored results instead of computing")
+    ] = False,
+    save: Annotated[
+        bool, typer.Option("--save/--no-save", help="--park: keep the result in the store")
+    ] = True,
+) -> None:
+    """Carbon inventory of an activity file, or of metered data / 按活动数据文件或计量数据核算碳排放."""
+    with domain_errors():
+        if basis not in (None, "park", "enterprise", "building"):
+            raise InvalidInput("--basis must be park, enterprise or building", field="basis")
+        if lang not in ("zh", "en"):
+            raise InvalidInput("--lang must be zh or en", field="lang")
+        if electricity_conversion not in ("equivalent", "equal_value"):
+            raise InvalidInput(
+                "--electricity-conversion must be equivalent or equal_value",
+                field="electricity_conversion",
+            )
+        if park == (input_file is not None):
+            raise InvalidInput("give either --input FILE or --park", field="input")
+        library = default_library()
+        for path in factors or ():
+            library.extend_from_file(path)
+        options = AccountingOptions(
+            electricity_conversion=electricity_conversion,  # type: ignore[arg-type]
+            grid_series_id=grid_series,
+        )
+        if park:
+            _park_mode(
+                basis=basis,
+                year=year,
+                month=month,
+                enterprise=enterprise,
+                site=site,
+                options=options,
+                metering=MeteringOptions(
+                    coal_fuel=coal_fuel,
+                    heat_kind=heat_kind,  # type: ignore[arg-type]
+                    export_kind=export_kind,  # type: ignore[arg-type]
+                ),
+                library=library,
+                supplement=supplement,
+                source_document=source_document,
+                history_only=show_history,
+                save=save,
+                as_json=as_json,
+                explain=explain,
+                lang=lang,
+            )
+            return
+        assert input_file is not None
+        activity = load_activity(input_file)
+        inv = account(activity, library=library, basis=basis, year=year, options=options)  # type: ignore[arg-type]
+        if as_json:
+            data: dict[str, Any] = inv.as_dict(explain=explain, lang=lang)
+            typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            _print_table(inv, lang, explain)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``lingtan account`` to the CLI."""
+    app.command("account")(account_command)

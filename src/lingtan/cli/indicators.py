@@ -1,0 +1,315 @@
+"""``lingtan indicators``: the 1 + 5 indicators against targets; ``lingtan records``: statistics.
+
+``lingtan indicators --year 2025 [--json]`` evaluates the core indicator 单位能耗碳排放 and the
+five guiding indicators for the park (or ``--enterprise``), for a year, a month or year-to-date,
+prints value, target, status with the reason, and the options behind them; ``--json`` prints the
+evaluation object (its ``indicators`` list carries id, name_zh, value, unit, target, status,
+reason, options and evidence). ``--rank`` ranks the enterprises by the core indicator.
+
+``lingtan records import|list|add|correct|history`` manages the non-metered statistics records
+(solid waste, waste heat, water, product output) the guiding indicators need.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from lingtan.cli._common import console, domain_errors, settings
+from lingtan.errors import InvalidInput, NotFound
+from lingtan.indicators import records as rec
+from lingtan.indicators.evaluate import evaluate, rank_enterprises
+from lingtan.indicators.options import IndicatorOptions
+from lingtan.reports.common import status_word
+from lingtan.store import Store, open_store
+from lingtan.store.records_repo import StatRecord
+from lingtan.timeutil import from_us
+
+records_app = typer.Typer(
+    help="非计量统计数据（固废、余热、用水、产品产量）— non-metered statistics records.",
+    no_args_is_help=True,
+)
+
+
+def enterprise_id_of(store: Store, ref: str) -> int:
+    """An enterprise id from its code (``E01``) or its numeric id."""
+    park = store.registry.park()
+    enterprises = store.registry.enterprises(park.id)
+    for e in enterprises:
+        if e.code == ref:
+            return e.id
+    if ref.isdigit() and any(e.id == int(ref) for e in enterprises):
+        return int(ref)
+    raise NotFound(f"no enterprise {ref!r} in park {park.code}")
+
+
+def _shown(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 100:.2f} %" if unit == "1" else f"{value:.4f} {unit}"
+
+
+def indicators_command(
+    year: Annotated[int, typer.Option("--year", help="data year, e.g. 2025")],
+    month: Annotated[int | None, typer.Option("--month", min=1, max=12, help="one month")] = None,
+    ytd: Annotated[
+        bool, typer.Option("--ytd", help="year-to-date through --month instead of the month")
+    ] = False,
+    enterprise: Annotated[
+        str | None, typer.Option("--enterprise", help="an enterprise code or id (default: park)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the evaluation as JSON")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="zh or en")] = "zh",
+    targets: Annotated[
+        str, typer.Option("--targets", help="national, hunan, or a target-set YAML file")
+    ] = "national",
+    target_year: Annotated[
+        int | None, typer.Option("--target-year", help="milestone year of a target path")
+    ] = None,
+    conversion: Annotated[
+        str, typer.Option("--conversion", help="equivalent (当量值) or equal_value (等价值)")
+    ] = "equivalent",
+    gas_clean: Annotated[
+        bool, typer.Option("--gas-clean/--gas-not-clean", help="natural gas counts as clean")
+    ] = False,
+    limits: Annotated[
+        Path | None, typer.Option("--limits", help="extra 能耗限额 records (YAML)")
+    ] = None,
+    coverage: Annotated[
+        Path | None, typer.Option("--coverage", help="GB 17167 coverage requirements (YAML)")
+    ] = None,
+    rank: Annotated[bool, typer.Option("--rank", help="rank enterprises by the core")] = False,
+) -> None:
+    """零碳园区“1+5”指标评价 — evaluate the zero-carbon park indicators against targets."""
+    with domain_errors():
+        if lang not in ("zh", "en"):
+            raise InvalidInput("--lang must be zh or en", field="lang")
+        if ytd and month is None:
+            raise InvalidInput("--ytd needs --month (the last month)", field="month")
+        options = IndicatorOptions(
+            electricity_conversion=conversion,  # type: ignore[arg-type]
+            natural_gas_clean=gas_clean,
+            target_set=targets,
+            target_year=target_year,
+            limits_file=None if limits is None else str(limits),
+            coverage_file=None if coverage is None else str(coverage),
+        )
+        with open_store(settings()) as store:
+            eid = None if enterprise is None else enterprise_id_of(store, enterprise)
+            if rank:
+                rows = rank_enterprises(store, year=year, month=month, ytd=ytd, options=options)
+                if as_json:
+                    typer.echo(json.dumps({"ranking": rows}, ensure_ascii=False, indent=2))
+                    return
+                _print_rank(rows, lang)
+                return
+            ev = evaluate(
+                store, year=year, month=month, ytd=ytd, enterprise_id=eid, options=options
+            )
+    if as_json:
+        typer.echo(json.dumps(ev.as_dict(lang), ensure_ascii=False, indent=2, default=str))
+        return
+    zh = lang == "zh"
+    title = (
+        f"{ev.scope_name} {ev.period.label} 零碳园区指标评价"
+        if zh
+        else f"{ev.scope_name} {ev.period.label} zero-carbon park indicators"
+    )
+    table = Table(title=title)
+    for col in (
+        ("指标", "指标值", "目标值", "结论", "说明")
+        if zh
+        else ("indicator", "value", "target", "status", "reason")
+    ):
+        table.add_column(col)
+    for r in ev.indicators:
+        style = {"meets": "green", "fails": "red"}.get(r.status, "yellow")
+        table.add_row(
+            r.spec.name_zh if zh else r.spec.name_en,
+            _shown(r.value, r.spec.unit),
+            r.target.text() if r.target else "—",
+            f"[{style}]{status_word(r.status, lang)}[/]",
+            r.reason_zh if zh else r.reason_en,
+        )
+    console.print(table)
+    ts = ev.target_set
+    console.print(
+        ("目标体系：" if zh else "targets: ") + f"{ts.name_zh if zh else ts.name_en} — {ts.source}"
+    )
+    for line in ev.options.describe(lang):
+        console.print(f"· {line}", highlight=False)
+    for note in ev.notes:
+        console.print(f"· {note}", style="dim", highlight=False)
+
+
+def _print_rank(rows: list[dict[str, Any]], lang: str) -> None:
+    zh = lang == "zh"
+    table = Table(
+        title="企业单位能耗碳排放排名（附件4 方法）"
+        if zh
+        else "Enterprises by carbon per energy (Annex 4)"
+    )
+    for col in (
+        ("排名", "企业", "名称", "tCO2/tce", "tCO2", "tce", "说明")
+        if zh
+        else ("rank", "code", "name", "tCO2/tce", "tCO2", "tce", "note")
+    ):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            "—" if r["rank"] is None else str(r["rank"]),
+            r["code"],
+            r["name"],
+            "—" if r["value"] is None else f"{r['value']:.4f}",
+            "—" if r["emissions_tco2"] is None else f"{r['emissions_tco2']:,.1f}",
+            "—" if r["energy_tce"] is None else f"{r['energy_tce']:,.1f}",
+            r["reason"] or "",
+        )
+    console.print(table)
+
+
+# -- records -------------------------------------------------------------------------------------
+
+
+def _record_row(r: StatRecord, codes: dict[int, str]) -> dict[str, Any]:
+    d: dict[str, Any] = r.as_dict()
+    d["enterprise"] = (
+        "" if r.enterprise_id is None else codes.get(r.enterprise_id, str(r.enterprise_id))
+    )
+    d["entered_at"] = from_us(r.entered_at).isoformat(timespec="seconds")
+    return d
+
+
+def _codes(store: Store) -> dict[int, str]:
+    park = store.registry.park()
+    return {e.id: e.code for e in store.registry.enterprises(park.id)}
+
+
+def _print_records(rows: list[StatRecord], codes: dict[int, str], as_json: bool) -> None:
+    data = [_record_row(r, codes) for r in rows]
+    if as_json:
+        typer.echo(json.dumps({"records": data}, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"统计记录 statistics records ({len(data)})")
+    for col in ("id", "企业", "类别", "项目", "期间", "数量", "单位", "来源文件", "录入", "状态"):
+        table.add_column(col)
+    for d in data:
+        table.add_row(
+            str(d["id"]),
+            d["enterprise"] or "园区",
+            d["category"],
+            d["item"],
+            f"{d['period_start']}…{d['period_end']}",
+            f"{d['quantity']:,.6g}",
+            d["unit"],
+            d["source_document"],
+            f"{d['entered_by']} {d['entered_at']}",
+            "当前" if d["superseded_by"] is None else f"已更正 → {d['superseded_by']}",
+        )
+    console.print(table)
+
+
+@records_app.command("import")
+def records_import(
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8) or .xlsx statistics file")],
+    by: Annotated[str, typer.Option("--by", help="who imports (recorded with every row)")],
+) -> None:
+    """Import a statistics file (all-or-nothing; unchanged rows skipped, changed rows corrected)."""
+    with domain_errors(), open_store(settings()) as store:
+        report = rec.import_file(store, path=file, entered_by=by)
+    console.print(
+        f"{report.rows} rows: {len(report.created)} created, {len(report.corrected)} corrected, "
+        f"{len(report.unchanged)} unchanged"
+    )
+
+
+@records_app.command("list")
+def records_list(
+    enterprise: Annotated[str | None, typer.Option("--enterprise")] = None,
+    category: Annotated[str | None, typer.Option("--category")] = None,
+    year: Annotated[int | None, typer.Option("--year")] = None,
+    history: Annotated[bool, typer.Option("--history", help="include superseded")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List statistics records (current ones, or with --history every version)."""
+    with domain_errors(), open_store(settings()) as store:
+        eid = None if enterprise is None else enterprise_id_of(store, enterprise)
+        rows = rec.list_records(
+            store, enterprise_id=eid, category=category, year=year, include_history=history
+        )
+        _print_records(rows, _codes(store), as_json)
+
+
+@records_app.command("add")
+def records_add(
+    category: Annotated[str, typer.Option("--category", help=", ".join(rec.CATEGORIES))],
+    item: Annotated[str, typer.Option("--item")],
+    period: Annotated[str, typer.Option("--period", help="2025, 2025-03, 2025-Q1")],
+    quantity: Annotated[float, typer.Option("--quantity")],
+    unit: Annotated[str, typer.Option("--unit")],
+    source: Annotated[str, typer.Option("--source", help="source document")],
+    by: Annotated[str, typer.Option("--by", help="who enters it")],
+    enterprise: Annotated[str | None, typer.Option("--enterprise")] = None,
+    note: Annotated[str | None, typer.Option("--note")] = None,
+) -> None:
+    """Enter one statistics record."""
+    with domain_errors(), open_store(settings()) as store:
+        first, last = rec.parse_period(period)
+        eid = None if enterprise is None else enterprise_id_of(store, enterprise)
+        r = rec.add_record(
+            store,
+            enterprise_id=eid,
+            category=category,
+            item=item,
+            period_start=first,
+            period_end=last,
+            quantity=quantity,
+            unit=unit,
+            source_document=source,
+            entered_by=by,
+            note=note,
+        )
+        _print_records([r], _codes(store), False)
+
+
+@records_app.command("correct")
+def records_correct(
+    record_id: Annotated[int, typer.Argument(help="id of the current record")],
+    quantity: Annotated[float, typer.Option("--quantity")],
+    source: Annotated[str, typer.Option("--source", help="source document of the correction")],
+    by: Annotated[str, typer.Option("--by")],
+    unit: Annotated[str | None, typer.Option("--unit")] = None,
+    note: Annotated[str | None, typer.Option("--note")] = None,
+) -> None:
+    """Correct a record: a new record supersedes it; the old one is kept."""
+    with domain_errors(), open_store(settings()) as store:
+        r = rec.correct_record(
+            store,
+            record_id=record_id,
+            quantity=quantity,
+            source_document=source,
+            entered_by=by,
+            unit=unit,
+            note=note,
+        )
+        _print_records([r], _codes(store), False)
+
+
+@records_app.command("history")
+def records_history(
+    record_id: Annotated[int, typer.Argument()],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Every version of a record, oldest first."""
+    with domain_errors(), open_store(settings()) as store:
+        _print_records(rec.record_history(store, record_id=record_id), _codes(store), as_json)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``lingtan indicators`` and ``lingtan records``."""
+    app.command("indicators")(indicators_command)
+    app.add_typer(records_app, name="records")

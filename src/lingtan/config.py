@@ -1,0 +1,58 @@
+"""The one Settings object (environment prefix ``LINGTAN_``); build it once and pass it down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lingtan.errors import InvalidInput
+
+#: The development secret. Refused outside ``environment=development``.
+DEVELOPMENT_SECRET = "lingtan-development-only-secret"  # noqa: S105 - the point is to refuse it
+
+
+class Settings(BaseSettings):
+    """Process-wide settings, read from ``LINGTAN_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="LINGTAN_", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    #: readings stamped further than this into the future are rejected [s]
+    future_skew_s: float = Field(default=300.0, ge=0)
+    #: the park's time zone when a park file does not name one
+    timezone: str = "Asia/Shanghai"
+
+    secret_key: str = DEVELOPMENT_SECRET
+    access_token_minutes: int = Field(default=15, gt=0)
+    refresh_token_days: int = Field(default=7, gt=0)
+    #: failed logins in a row that lock an account, and for how long [min]
+    lockout_threshold: int = Field(default=5, gt=0)
+    lockout_minutes: int = Field(default=15, gt=0)
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'lingtan.db'}"
+        return self
+
+    def check_production(self) -> None:
+        """Refuse to run a service outside development with the default secret."""
+        if self.environment == "production" and (
+            self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32
+        ):
+            raise InvalidInput(
+                "LINGTAN_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production",
+                field="secret_key",
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, with explicit overrides (tests, CLI options)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,178 @@
+"""The collector: every configured connector in one asyncio process.
+
+``Collector.run`` starts one supervised task per connector, the batcher (timer + replay),
+and a status writer that refreshes ``status.json`` every second for ``lingtan collect
+status``. A connector that crashes on a bug is logged, counted and restarted with back-off:
+one bad device or payload never stops the others. On stop, connectors are cancelled first,
+then pending readings are committed or spilled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from lingtan.connectors.base import (
+    Backoff,
+    CommsEvent,
+    Connector,
+    ConnectorContext,
+    ConnectorStats,
+    Sink,
+)
+from lingtan.connectors.collector.batcher import Batcher
+from lingtan.connectors.collector.buffer import SpillBuffer
+from lingtan.connectors.collector.config import CollectorSettings
+
+log = logging.getLogger(__name__)
+
+STATUS_FILE = "status.json"
+STATE_FILE = "state.sqlite"
+
+
+class Collector:
+    """Runs connectors, batches their readings into a sink, reports status."""
+
+    def __init__(
+        self,
+        connectors: list[Connector],
+        sink: Sink,
+        *,
+        state_dir: Path,
+        settings: CollectorSettings | None = None,
+        status_interval_s: float = 1.0,
+    ) -> None:
+        self.settings = settings or CollectorSettings()
+        self.state_dir = Path(state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.connectors = connectors
+        self.buffer = SpillBuffer(
+            self.state_dir / STATE_FILE, max_readings=self.settings.buffer_max_readings
+        )
+        self.batcher = Batcher(
+            sink,
+            self.buffer,
+            max_readings=self.settings.batch_max_readings,
+            max_delay_s=self.settings.batch_max_delay_s,
+            replay_readings=self.settings.replay_readings,
+        )
+        self.status_interval_s = status_interval_s
+        self.stats = {c.name: ConnectorStats(c.name, c.kind) for c in connectors}
+        self.contexts = {c.name: self._context(c) for c in connectors}
+        self.started_at = dt.datetime.now(tz=dt.UTC)
+        self.stopped_at: dt.datetime | None = None
+        self.events: list[CommsEvent] = []
+
+    def _context(self, connector: Connector) -> ConnectorContext:
+        return ConnectorContext(
+            name=connector.name,
+            submit=self.batcher.submit,
+            stats=self.stats[connector.name],
+            emit=self._emit,
+            reject_payload=self.buffer.add_reject,
+            flush=self.batcher.flush,
+        )
+
+    def _emit(self, event: CommsEvent) -> None:
+        self.events.append(event)
+        del self.events[:-100]
+        self.buffer.add_event(event.to_dict())
+        log.warning("%s %s/%s %s", event.kind, event.connector, event.device, event.detail)
+
+    async def _supervise(self, connector: Connector) -> None:
+        ctx = self.contexts[connector.name]
+        backoff = Backoff(initial=1.0, maximum=60.0)
+        while True:
+            try:
+                await connector.run(ctx)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:
+                ctx.stats.state = "crashed"
+                ctx.stats.record_error(f"connector crashed: {type(err).__name__}: {err}")
+                log.exception("connector %s crashed; restarting", connector.name)
+                await asyncio.sleep(backoff.next_delay())
+
+    def status(self) -> dict[str, Any]:
+        """The snapshot written to ``status.json``."""
+        return {
+            "pid": os.getpid(),
+            "started_at": self.started_at.isoformat(),
+            "updated_at": dt.datetime.now(tz=dt.UTC).isoformat(),
+            "stopped_at": self.stopped_at.isoformat() if self.stopped_at else None,
+            "status_interval_s": self.status_interval_s,
+            "store": self.batcher.to_dict(),
+            "connectors": {name: s.to_dict() for name, s in self.stats.items()},
+            "events": [e.to_dict() for e in self.events[-20:]],
+        }
+
+    def write_status(self) -> None:
+        """Write ``status.json`` atomically."""
+        path = self.state_dir / STATUS_FILE
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.status(), ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+
+    async def _status_loop(self) -> None:
+        while True:
+            try:
+                self.write_status()
+            except OSError:
+                log.exception("cannot write the status file")
+            await asyncio.sleep(self.status_interval_s)
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Run until ``stop`` is set (or the task is cancelled)."""
+        stop = stop or asyncio.Event()
+        self.batcher.start()
+        tasks = [
+            asyncio.create_task(self._supervise(c), name=f"connector-{c.name}")
+            for c in self.connectors
+        ]
+        status_task = asyncio.create_task(self._status_loop(), name="collector-status")
+        try:
+            await stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await self.batcher.close()
+            status_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await status_task
+            self.stopped_at = dt.datetime.now(tz=dt.UTC)
+            with contextlib.suppress(OSError):
+                self.write_status()
+            self.buffer.close()
+
+
+def is_running(status: dict[str, Any], *, pid_alive: bool) -> bool:
+    """Whether the collector that wrote ``status`` is still running.
+
+    It is not when it wrote its stop time, when its process is gone, or when the file has
+    not been refreshed for ten status intervals (a hung or killed process).
+    """
+    if status.get("stopped_at") or not pid_alive:
+        return False
+    updated = dt.datetime.fromisoformat(status["updated_at"])
+    age = (dt.datetime.now(tz=dt.UTC) - updated).total_seconds()
+    return age <= 10 * float(status.get("status_interval_s") or 1.0) + 5.0
+
+
+def read_status(state_dir: Path) -> dict[str, Any] | None:
+    """The last ``status.json`` written by a collector in ``state_dir``."""
+    path = Path(state_dir) / STATUS_FILE
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data

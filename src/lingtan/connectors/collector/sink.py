@@ -1,0 +1,78 @@
+"""The sink that feeds the ingest pipeline of the configured store.
+
+``ingest(store, readings)`` commits a batch in one transaction and is idempotent on
+(point, timestamp); it raises :class:`~lingtan.errors.Unavailable` when the database cannot
+be reached. The store is opened lazily and reopened after a failure, so a collector started
+while the database is down spills to its buffer and catches up once it is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from lingtan.config import Settings
+from lingtan.connectors.base import SinkAck
+from lingtan.errors import LingtanError, Unavailable
+from lingtan.ingest import ingest
+from lingtan.readings import Reading
+from lingtan.store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+
+class StoreSink:
+    """Calls ``lingtan.ingest.ingest`` on ``lingtan.store.open_store(settings)``."""
+
+    def __init__(self, settings: Settings, *, source: str = "collector") -> None:
+        self.settings = settings
+        self.source = source
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+
+    def _open(self) -> Store:
+        if self._store is None:
+            try:
+                self._store = open_store(self.settings)
+            except LingtanError:
+                raise  # Unavailable, or a configuration error the operator must fix
+            except Exception as err:
+                raise Unavailable(f"cannot open the store: {err}") from err
+        return self._store
+
+    def __call__(self, readings: Sequence[Reading]) -> SinkAck:
+        """Commit ``readings`` through the ingest pipeline."""
+        with self._lock:
+            store = self._open()
+            try:
+                ack: SinkAck = ingest(
+                    store, readings, source=self.source, future_skew_s=self.settings.future_skew_s
+                )
+            except Unavailable:
+                self._close()
+                raise
+            return ack
+
+    def _close(self) -> None:
+        store, self._store = self._store, None
+        if store is not None:
+            try:
+                store.close()
+            except Exception:  # a store that is down may fail to close too
+                log.debug("closing the store failed", exc_info=True)
+
+    def check(self) -> str | None:
+        """Open the store now: a configuration error raises; unreachable returns the reason."""
+        with self._lock:
+            try:
+                self._open()
+            except Unavailable as err:
+                log.warning("store unavailable at start (%s); readings go to the spill buffer", err)
+                return str(err)
+        return None
+
+    def close(self) -> None:
+        """Release the store."""
+        with self._lock:
+            self._close()

@@ -1,0 +1,46 @@
+"""Password hashing with argon2id (RFC 9106) through argon2-cffi's defaults."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from lingtan.errors import InvalidInput
+
+_hasher = PasswordHasher()
+#: verified against when a username is unknown, so that the answer takes as long either way
+_DUMMY_HASH = _hasher.hash("lingtan-dummy-password-for-timing")
+MIN_LENGTH = 8
+MAX_LENGTH = 256
+
+
+def check_policy(password: str, *, username: str | None = None) -> None:
+    """Refuse passwords that are too short, too long or equal to the username."""
+    if len(password) < MIN_LENGTH:
+        raise InvalidInput(f"password must have at least {MIN_LENGTH} characters", field="password")
+    if len(password) > MAX_LENGTH:
+        raise InvalidInput(f"password must have at most {MAX_LENGTH} characters", field="password")
+    try:
+        password.encode()
+    except UnicodeEncodeError as err:
+        raise InvalidInput("password is not valid text", field="password") from err
+    if username is not None and password.strip().lower() == username.strip().lower():
+        raise InvalidInput("password must differ from the username", field="password")
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash (PHC string) of ``password``."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches; with ``None`` a dummy hash is checked (same cost)."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeEncodeError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether the hash was made with weaker parameters than today's defaults."""
+    return _hasher.check_needs_rehash(password_hash)

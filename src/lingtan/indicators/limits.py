@@ -1,0 +1,201 @@
+"""Energy-consumption limit values (能耗限额 / 能效等级) and metering coverage requirements.
+
+Both are data files with their source, validated strictly like the factor files:
+
+* ``data/energy_limits.yaml`` — per product key, the standard, its level values (1 is best),
+  what the numerator is (``electricity`` [kWh] or ``energy`` [kgce, 当量值 unless the record
+  says otherwise]) and the product unit;
+* ``data/metering_gb17167_2006.yaml`` — required coverage rates per energy and GB 17167 level.
+  The shipped values are the 2006 edition's as recalled (confidence U, ``verified: false``);
+  every result that uses them says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lingtan.errors import InvalidInput, NotFound
+
+Confidence = Literal["H", "M-H", "M", "L", "U"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Source(_Strict):
+    source: str = Field(min_length=1)
+    url: str | None
+    url_note: str | None = None
+    confidence: Confidence
+    verified: bool
+
+    @model_validator(mode="after")
+    def _provenance(self) -> _Source:
+        if self.url is None and not self.url_note:
+            raise ValueError("a record without url must say why in url_note")
+        if self.verified and self.confidence in ("L", "U"):
+            raise ValueError(f"confidence {self.confidence} records must say verified: false")
+        return self
+
+
+class LimitRecord(_Source):
+    """Level values of one product in one limit standard."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    standard: str
+    title: str
+    product: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
+    product_zh: str
+    product_en: str
+    indicator_zh: str
+    indicator_en: str
+    #: ``electricity``: the enterprise's electricity use; ``energy``: comprehensive energy
+    numerator: Literal["electricity", "energy"]
+    numerator_unit: str
+    output_unit: str
+    unit: str
+    comparator: Literal["le", "ge"] = "le"
+    #: level → value (1 best); a standard with three levels has 3 as its limit value
+    levels: dict[int, float]
+    electricity_conversion: Literal["equivalent", "equal_value"] = "equivalent"
+    clause: str | None = None
+    synthetic: bool = False
+
+    @model_validator(mode="after")
+    def _levels(self) -> LimitRecord:
+        if not self.levels or min(self.levels) != 1:
+            raise ValueError("levels start at 1")
+        ordered = [self.levels[k] for k in sorted(self.levels)]
+        ascending = all(a <= b for a, b in itertools.pairwise(ordered))
+        descending = all(a >= b for a, b in itertools.pairwise(ordered))
+        if (self.comparator == "le" and not ascending) or (
+            self.comparator == "ge" and not descending
+        ):
+            raise ValueError("level values must get less strict from level 1 on")
+        return self
+
+    def level_of(self, value: float) -> int | None:
+        """The best level ``value`` reaches (None: worse than the last level)."""
+        for level in sorted(self.levels):
+            limit = self.levels[level]
+            if (value <= limit) if self.comparator == "le" else (value >= limit):
+                return level
+        return None
+
+    def brief(self) -> dict[str, Any]:
+        """Identification printed with results."""
+        return {
+            "id": self.id,
+            "standard": self.standard,
+            "title": self.title,
+            "product": self.product,
+            "levels": {str(k): v for k, v in sorted(self.levels.items())},
+            "unit": self.unit,
+            "source": self.source,
+            "url": self.url,
+            "confidence": self.confidence,
+            "verified": self.verified,
+        }
+
+
+class _LimitFile(_Strict):
+    records: tuple[LimitRecord, ...]
+
+
+class CoverageRequirement(_Source):
+    """Required coverage rates per energy family and GB 17167 level."""
+
+    id: str
+    edition: str
+    rates: dict[str, dict[int, float]]
+
+    @model_validator(mode="after")
+    def _rates(self) -> CoverageRequirement:
+        for family, levels in self.rates.items():
+            for level, rate in levels.items():
+                if level not in (1, 2, 3) or not 0 <= rate <= 1:
+                    raise ValueError(f"{family}: level {level} rate {rate} (levels 1–3, rate 0–1)")
+        return self
+
+    def required(self, family: str, level: int) -> float | None:
+        """The required rate, None when the edition sets none."""
+        return self.rates.get(family, {}).get(level)
+
+    def brief(self) -> dict[str, Any]:
+        """Identification printed with results."""
+        return {
+            "id": self.id,
+            "edition": self.edition,
+            "source": self.source,
+            "url": self.url,
+            "url_note": self.url_note,
+            "confidence": self.confidence,
+            "verified": self.verified,
+        }
+
+
+def _validate(model: type[BaseModel], text: str, where: str) -> Any:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise InvalidInput(f"{where}: not YAML: {err}", field=where) from err
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        raise InvalidInput(f"{where}: {loc}: {first['msg']}", field=loc) from err
+
+
+def _read(path: str | Path | None, shipped: str) -> tuple[str, str]:
+    if path is None:
+        res = resources.files("lingtan.indicators").joinpath("data", shipped)
+        return res.read_text("utf-8"), shipped
+    p = Path(path)
+    if not p.is_file():
+        raise NotFound(f"{p} not found")
+    return p.read_text("utf-8"), p.name
+
+
+@functools.cache
+def _shipped_limits() -> tuple[LimitRecord, ...]:
+    text, where = _read(None, "energy_limits.yaml")
+    return tuple(_validate(_LimitFile, text, where).records)
+
+
+def load_limits(extra: str | Path | None = None) -> tuple[LimitRecord, ...]:
+    """The shipped limit records plus those of ``extra`` (which win for the same product)."""
+    records = list(_shipped_limits())
+    if extra is not None:
+        text, where = _read(extra, "")
+        added: tuple[LimitRecord, ...] = _validate(_LimitFile, text, where).records
+        products = {r.product for r in added}
+        records = [r for r in records if r.product not in products] + list(added)
+    ids = [r.id for r in records]
+    if len(ids) != len(set(ids)):
+        raise InvalidInput("limit record ids must be unique", field="id")
+    return tuple(records)
+
+
+@functools.cache
+def _shipped_coverage() -> CoverageRequirement:
+    text, where = _read(None, "metering_gb17167_2006.yaml")
+    result: CoverageRequirement = _validate(CoverageRequirement, text, where)
+    return result
+
+
+def load_coverage_requirement(path: str | Path | None = None) -> CoverageRequirement:
+    """Required metering coverage rates (the shipped, unverified 2006 values by default)."""
+    if path is None:
+        return _shipped_coverage()
+    text, where = _read(path, "")
+    result: CoverageRequirement = _validate(CoverageRequirement, text, where)
+    return result

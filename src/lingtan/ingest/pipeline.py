@@ -1,0 +1,440 @@
+"""The ingest pipeline.
+
+``ingest(store, readings)`` validates every reading at the boundary, persists the accepted
+ones and the rejected ones (with their reason and raw payload) in one transaction, and only
+then returns an :class:`IngestAck`. Re-sending a batch adds nothing; a different value for a
+stored (point, timestamp) is quarantined as ``conflict`` and the stored value is kept.
+Accepted readings are stored in the point's unit (a compatible unit is converted through
+:mod:`lingtan.units`); nothing else about a reading is changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import math
+import operator
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lingtan import units
+from lingtan.errors import InvalidInput
+from lingtan.readings import Reading
+from lingtan.store import PointRecord, RejectRow, Store
+from lingtan.timeutil import to_us, utcnow
+
+#: every reason a reading can be rejected for, with its explanation (docs/data-quality.md)
+REASONS: Final[dict[str, str]] = {
+    "missing_point": "the reading names no point",
+    "unknown_point": "the point id is not declared in the park file",
+    "virtual_point": "virtual points are computed from their members and take no readings",
+    "naive_timestamp": "the timestamp has no UTC offset",
+    "bad_timestamp": "the timestamp is not ISO 8601 or not a datetime",
+    "future_timestamp": "the timestamp is further in the future than the allowed clock skew",
+    "implausible_timestamp": "the timestamp is before 2000-01-01",
+    "missing_value": "no value",
+    "bad_value": "the value is not a number",
+    "not_finite": "the value is NaN or infinite",
+    "unknown_unit": "the unit is not in lingtan's unit table",
+    "unit_mismatch": "the unit cannot be converted to the point's unit",
+    "negative_register": "a total_increasing register cannot be negative",
+    "negative_consumption": "interval consumption cannot be negative",
+    "conflict": "a different value is already stored (or sent earlier in the batch) for this point and timestamp",
+}
+
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_ONE_US: Final = dt.timedelta(microseconds=1)
+_EARLIEST_US: Final = to_us(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+_POINT = operator.attrgetter("point")
+_TS = operator.attrgetter("ts")
+_VALUE = operator.attrgetter("value")
+_UNIT = operator.attrgetter("unit")
+_TZINFO = operator.attrgetter("tzinfo")
+_ID = operator.attrgetter("id")
+
+
+@dataclass(frozen=True, slots=True)
+class IngestAck:
+    """What happened to a batch; returned only after the batch is committed."""
+
+    batch_id: str
+    accepted: int
+    duplicates: int
+    rejected: int
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def received(self) -> int:
+        """Readings in the batch."""
+        return self.accepted + self.duplicates + self.rejected
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _reject(
+    r: Reading, reason: str, detail: str, point: PointRecord | None, ts: int | None
+) -> RejectRow:
+    ts_text = r.ts.isoformat() if isinstance(r.ts, dt.datetime) else _text(r.ts)
+    value_text = _text(r.value)
+    # the payload as received; a connector that had none hands over the reading's own fields
+    raw = r.raw
+    if raw is None:
+        fields = {"point": _text(r.point), "ts": ts_text, "value": value_text, "unit": r.unit}
+        raw = json.dumps(fields, ensure_ascii=False)
+    return RejectRow(
+        point_code=_text(r.point),
+        point_id=None if point is None else point.id,
+        ts_text=ts_text,
+        ts=ts,
+        value_text=value_text,
+        unit=r.unit,
+        reason=reason,
+        detail=detail,
+        source=r.source,
+        raw=raw,
+    )
+
+
+#: time zones whose ``utcoffset`` is never None: their datetimes convert exactly below
+_FIXED_TZ_TYPES = (dt.timezone, ZoneInfo)
+
+
+def _clean_columns(
+    readings: Sequence[Reading], points: dict[str, PointRecord]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]] | None:
+    """Columns of a batch that needs no per-reading care — known points, aware datetimes,
+    numeric values in the points' own units — or None (then every reading is examined one by
+    one). Gateways send such batches; the checks run at C speed (``map``/``set``) so that the
+    pipeline stays close to the database's own speed."""
+    try:
+        records = list(map(points.__getitem__, map(_POINT, readings)))
+    except KeyError:
+        return None
+    stamps = list(map(_TS, readings))
+    if set(map(type, stamps)) != {dt.datetime}:
+        return None
+    if not all(isinstance(tz, _FIXED_TZ_TYPES) for tz in set(map(_TZINFO, stamps))):
+        return None
+    values = list(map(_VALUE, readings))
+    if not set(map(type, values)) <= {float, int}:
+        return None
+    if set(map(_UNIT, readings)) != {None} and any(
+        r.unit is not None and r.unit != p.unit for r, p in zip(readings, records, strict=True)
+    ):
+        return None
+    # datetime.timestamp() is correctly rounded and its error (< 0.25 µs for years before 2100)
+    # is below half a microsecond, so rounding recovers the exact microsecond count.
+    seconds = np.fromiter(map(dt.datetime.timestamp, stamps), np.float64, len(stamps))
+    us = np.rint(seconds * 1e6).astype(np.int64)
+    pids = np.fromiter(map(_ID, records), np.int64, len(records))
+    return pids, us, np.array(values, np.float64)
+
+
+def _ingest_clean(
+    store: Store,
+    readings: Sequence[Reading],
+    columns: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]],
+    latest: int,
+    *,
+    source: str,
+    received_at: int,
+) -> IngestAck:
+    pids, ts, values = columns
+    by_id = store.registry.points_by_id()
+
+    def make(k: int, reason: str, detail: str) -> RejectRow:
+        r = readings[k]
+        return _reject(r, reason, detail, by_id.get(int(pids[k])), int(ts[k]))
+
+    good, rejects = _apply_checks(_vector_checks(by_id, pids, ts, values, latest), len(ts), make)
+    kept = np.flatnonzero(good)
+    return _persist(
+        store,
+        pids[good],
+        ts[good],
+        values[good],
+        rejects,
+        lambda k, reason, detail: make(int(kept[k]), reason, detail),
+        source=source,
+        received_at=received_at,
+    )
+
+
+def ingest(
+    store: Store,
+    readings: Sequence[Reading],
+    *,
+    source: str = "",
+    future_skew_s: float = 300.0,
+    now: dt.datetime | None = None,
+) -> IngestAck:
+    """Validate and persist a batch of readings (see module docstring)."""
+    points = store.registry.points_by_code()
+    now_us = to_us(now or utcnow())
+    latest = now_us + int(future_skew_s * 1_000_000)
+    fast = _clean_columns(readings, points)
+    if fast is None and any(r.point not in points for r in readings):
+        points = store.registry.points_by_code(refresh=True)  # a point declared since
+        fast = _clean_columns(readings, points)
+    if fast is not None:
+        return _ingest_clean(store, readings, fast, latest, source=source, received_at=now_us)
+    rejects: list[RejectRow] = []
+    pids: list[int] = []
+    stamps: list[int] = []
+    values: list[float] = []
+    kept: list[int] = []
+    for i, r in enumerate(readings):
+        if not isinstance(r.point, str) or not r.point.strip():
+            rejects.append(_reject(r, "missing_point", REASONS["missing_point"], None, None))
+            continue
+        point = points.get(r.point)
+        if point is None:
+            rejects.append(
+                _reject(r, "unknown_point", f"point {r.point!r} is not declared", None, None)
+            )
+            continue
+        if point.formula is not None:
+            rejects.append(_reject(r, "virtual_point", REASONS["virtual_point"], point, None))
+            continue
+        ts = r.ts
+        if isinstance(ts, str):
+            try:
+                ts = dt.datetime.fromisoformat(ts.strip())
+            except ValueError:
+                rejects.append(
+                    _reject(r, "bad_timestamp", f"{r.ts!r} is not ISO 8601", point, None)
+                )
+                continue
+        if not isinstance(ts, dt.datetime):
+            rejects.append(
+                _reject(
+                    r, "bad_timestamp", f"{type(r.ts).__name__} is not a timestamp", point, None
+                )
+            )
+            continue
+        if ts.tzinfo is None or ts.utcoffset() is None:
+            rejects.append(
+                _reject(r, "naive_timestamp", f"{ts.isoformat()} has no UTC offset", point, None)
+            )
+            continue
+        us = (ts - _EPOCH) // _ONE_US
+        if us > latest:
+            rejects.append(
+                _reject(
+                    r,
+                    "future_timestamp",
+                    f"more than {future_skew_s:g} s ahead of the clock",
+                    point,
+                    us,
+                )
+            )
+            continue
+        if us < _EARLIEST_US:
+            rejects.append(
+                _reject(r, "implausible_timestamp", REASONS["implausible_timestamp"], point, us)
+            )
+            continue
+        v = r.value
+        if v is None:
+            rejects.append(_reject(r, "missing_value", REASONS["missing_value"], point, us))
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            try:
+                v = float(v)  # numeric text from CSV/JSON gateways
+            except (TypeError, ValueError):
+                rejects.append(_reject(r, "bad_value", f"{r.value!r} is not a number", point, us))
+                continue
+        v = float(v)
+        if not math.isfinite(v):
+            rejects.append(_reject(r, "not_finite", REASONS["not_finite"], point, us))
+            continue
+        if r.unit is not None and r.unit != point.unit:
+            try:
+                v = units.convert(v, r.unit, point.unit)
+            except InvalidInput as err:
+                reason = "unknown_unit" if "unknown unit" in str(err) else "unit_mismatch"
+                rejects.append(_reject(r, reason, str(err), point, us))
+                continue
+        if v < 0 and point.kind == "total_increasing":
+            rejects.append(_reject(r, "negative_register", REASONS["negative_register"], point, us))
+            continue
+        if v < 0 and point.kind == "interval":
+            rejects.append(
+                _reject(r, "negative_consumption", REASONS["negative_consumption"], point, us)
+            )
+            continue
+        pids.append(point.id)
+        stamps.append(us)
+        values.append(v)
+        kept.append(i)
+    return _persist(
+        store,
+        np.array(pids, np.int64),
+        np.array(stamps, np.int64),
+        np.array(values, np.float64),
+        rejects,
+        lambda k, reason, detail: _reject(
+            readings[kept[k]], reason, detail, points.get(readings[kept[k]].point), stamps[k]
+        ),
+        source=source,
+        received_at=now_us,
+    )
+
+
+def _vector_checks(
+    points: dict[int, PointRecord],
+    point_ids: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    values: NDArray[np.float64],
+    latest: int,
+) -> list[tuple[str, NDArray[np.bool_]]]:
+    """The boundary rules on columns: (reason, rows that break it), in order of precedence."""
+    ids = np.fromiter(points, np.int64, len(points))
+    virtual = np.array([p.id for p in points.values() if p.formula is not None], np.int64)
+    increasing = np.array([p.id for p in points.values() if p.kind == "total_increasing"], np.int64)
+    interval = np.array([p.id for p in points.values() if p.kind == "interval"], np.int64)
+    return [
+        ("unknown_point", ~np.isin(point_ids, ids)),
+        ("virtual_point", np.isin(point_ids, virtual)),
+        ("future_timestamp", ts > latest),
+        ("implausible_timestamp", ts < _EARLIEST_US),
+        ("not_finite", ~np.isfinite(values)),
+        ("negative_register", (values < 0) & np.isin(point_ids, increasing)),
+        ("negative_consumption", (values < 0) & np.isin(point_ids, interval)),
+    ]
+
+
+def _apply_checks(
+    checks: list[tuple[str, NDArray[np.bool_]]],
+    n: int,
+    make_reject: Callable[[int, str, str], RejectRow],
+) -> tuple[NDArray[np.bool_], list[RejectRow]]:
+    """Rows that pass every check, and a reject (first rule broken) for each row that fails."""
+    bad = np.zeros(n, bool)
+    rejects: list[RejectRow] = []
+    for reason, mask in checks:
+        hit = mask & ~bad
+        rejects.extend(
+            make_reject(k, reason, REASONS[reason]) for k in np.flatnonzero(hit).tolist()
+        )
+        bad |= hit
+    return ~bad, rejects
+
+
+def ingest_columns(
+    store: Store,
+    point_ids: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    values: NDArray[np.float64],
+    *,
+    source: str = "",
+    future_skew_s: float = 300.0,
+    now: dt.datetime | None = None,
+) -> IngestAck:
+    """Columnar ingest for bulk sources that already hold point ids, µs stamps and values in
+    the points' units (file backfills, benchmarks). The same rules apply, vectorised."""
+    points = store.registry.points_by_id()
+    now_us = to_us(now or utcnow())
+    latest = now_us + int(future_skew_s * 1_000_000)
+
+    def make(k: int, reason: str, detail: str, pids: NDArray[np.int64] = point_ids,
+             stamps: NDArray[np.int64] = ts, vals: NDArray[np.float64] = values) -> RejectRow:  # fmt: skip
+        p = points.get(int(pids[k]))
+        return RejectRow(
+            point_code=None if p is None else p.code,
+            point_id=None if p is None else p.id,
+            ts_text=None,
+            ts=int(stamps[k]),
+            value_text=repr(float(vals[k])),
+            unit=None,
+            reason=reason,
+            detail=detail,
+            source=source,
+            raw=None,
+        )
+
+    good, rejects = _apply_checks(
+        _vector_checks(points, point_ids, ts, values, latest), len(ts), make
+    )
+    pid_g, ts_g, val_g = point_ids[good], ts[good], values[good]
+    return _persist(
+        store,
+        pid_g,
+        ts_g,
+        val_g,
+        rejects,
+        lambda k, reason, detail: make(k, reason, detail, pid_g, ts_g, val_g),
+        source=source,
+        received_at=now_us,
+    )
+
+
+def _persist(
+    store: Store,
+    pids: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    values: NDArray[np.float64],
+    rejects: list[RejectRow],
+    make_reject: Callable[[int, str, str], RejectRow],
+    *,
+    source: str,
+    received_at: int,
+) -> IngestAck:
+    """Resolve repeats inside the batch, then persist in (point, time) order — the order of the
+    readings table's key, which keeps the insert local in the B-tree; the first of repeated
+    keys wins."""
+    intra_dupes = 0
+    positions = np.arange(len(ts))
+    if len(ts) > 1:
+        order = np.lexsort((positions, ts, pids))
+        pids, ts, values, positions = pids[order], ts[order], values[order], positions[order]
+        repeat = np.r_[False, (pids[1:] == pids[:-1]) & (ts[1:] == ts[:-1])]
+        if bool(repeat.any()):
+            # compare each repeat with the first reading of its key
+            first_pos = np.maximum.accumulate(np.where(~repeat, np.arange(len(pids)), 0))
+            same = values == values[first_pos]
+            for j in np.flatnonzero(repeat & ~same).tolist():
+                first = float(values[first_pos[j]])
+                detail = f"differs from {first!r} sent earlier in the batch; first kept"
+                rejects.append(make_reject(int(positions[j]), "conflict", detail))
+            intra_dupes = int((repeat & same).sum())
+            keep = ~repeat
+            pids, ts, values, positions = pids[keep], ts[keep], values[keep], positions[keep]
+    rejects = [r if r.source else dataclasses.replace(r, source=source) for r in rejects]
+
+    def describe_conflict(i: int, stored: float) -> RejectRow:
+        row = make_reject(
+            int(positions[i]),
+            "conflict",
+            f"stored value {stored!r} differs from {float(values[i])!r}; stored value kept",
+        )
+        return row if row.source else dataclasses.replace(row, source=source)
+
+    outcome = store.readings.persist(
+        point_ids=pids,
+        ts=ts,
+        values=values,
+        rejects=rejects,
+        source=source,
+        received_at=received_at,
+        describe_conflict=describe_conflict,
+    )
+    reasons = Counter(r.reason for r in rejects)
+    if outcome.conflicts:
+        reasons["conflict"] += outcome.conflicts
+    return IngestAck(
+        batch_id=str(outcome.batch_id),
+        accepted=outcome.inserted,
+        duplicates=outcome.duplicates + intra_dupes,
+        rejected=len(rejects) + outcome.conflicts,
+        reasons=dict(reasons),
+    )

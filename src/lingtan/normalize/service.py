@@ -1,0 +1,357 @@
+"""The normaliser: drains the dirty-interval queue into hourly and daily statistics.
+
+For each point with new readings in [a, b] it recomputes the hours those readings can affect
+— from the hour of the last reading before ``a`` to the hour of the first reading after ``b``
+— from the raw readings in the store (plus a few readings of context on each side for spike
+detection), so late and out-of-order data give the same statistics as in-order data. Changed
+hours keep their previous version in ``stat_hour_history``. Daily statistics (park local
+time), owner × carrier rollups and virtual points are refreshed for the same hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from lingtan.normalize.hourly import HourlyStats, consumption_hourly, measurement_hourly
+from lingtan.normalize.intervals import SPIKE_LOOKAHEAD, interval_intervals, register_intervals
+from lingtan.normalize.quality import Flag
+from lingtan.normalize.virtual import combine
+from lingtan.registry.formula import parse_formula
+from lingtan.store import PointRecord, Store
+from lingtan.store.core import LOCK_NORMALISE
+from lingtan.timeutil import (
+    DAY_US,
+    HOUR_US,
+    SECOND_US,
+    floor_hour,
+    local_day_start_us,
+    to_us,
+    utcnow,
+)
+
+#: nominal reading intervals of context loaded on each side of a register window (spike
+#: look-ahead plus the bridging reading)
+CONTEXT = SPIKE_LOOKAHEAD + 1
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class NormaliseReport:
+    """What a normalisation run did."""
+
+    points: int = 0
+    hours: int = 0
+    changed_hours: int = 0
+    virtual_points: int = 0
+    seconds: float = 0.0
+    flags: dict[str, int] = field(default_factory=dict)
+
+
+def compute_hours(
+    point: PointRecord, ts: np.ndarray, values: np.ndarray, h0: int, h1: int
+) -> HourlyStats:
+    """Hourly statistics of ``point`` for [h0, h1) from its readings (pure)."""
+    if point.kind == "measurement":
+        return measurement_hourly(
+            ts, values, h0, h1, multiplier=point.multiplier, interval_s=point.interval_s
+        )
+    if point.kind == "interval":
+        iv = interval_intervals(
+            ts, values, multiplier=point.multiplier, interval_s=point.interval_s
+        )
+    else:
+        iv = register_intervals(
+            ts,
+            values,
+            bidirectional=point.kind == "total",
+            multiplier=point.multiplier,
+            register_max=point.register_max,
+            max_rate=point.max_rate,
+            interval_s=point.interval_s,
+        )
+    return consumption_hourly(iv, h0, h1)
+
+
+class _Days:
+    """Local-day numbering and bounds per time zone, cached."""
+
+    def __init__(self) -> None:
+        self._bounds: dict[tuple[str, int], int] = {}
+
+    def start(self, tz: ZoneInfo, day: int) -> int:
+        key = (tz.key, day)
+        found = self._bounds.get(key)
+        if found is None:
+            found = local_day_start_us(dt.date.fromordinal(day + _EPOCH_ORDINAL), tz)
+            self._bounds[key] = found
+        return found
+
+    def number(self, tz: ZoneInfo, us: int) -> int:
+        local = dt.datetime.fromtimestamp(us / SECOND_US, tz)
+        return local.date().toordinal() - _EPOCH_ORDINAL
+
+    def covering(self, tz: ZoneInfo, h0: int, h1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        first, last = self.number(tz, h0), self.number(tz, h1 - 1)
+        days = np.arange(first, last + 1, dtype=np.int64)
+        starts = np.array([self.start(tz, d) for d in days.tolist()], np.int64)
+        ends = np.array([self.start(tz, d + 1) for d in days.tolist()], np.int64)
+        return days, starts, ends
+
+
+def normalise_pending(
+    store: Store, *, progress: Progress | None = None, chunk: int = 2000
+) -> NormaliseReport:
+    """Drain the dirty queue (see module docstring)."""
+    started = time.perf_counter()
+    report = NormaliseReport()
+    with store.exclusive(LOCK_NORMALISE):
+        with store.begin() as conn:
+            dirty_ids, ranges = store.stats.take_dirty(conn)
+        if not dirty_ids:
+            return report
+        points = store.registry.points_by_id(refresh=True)
+        zones = {p.id: ZoneInfo(p.timezone) for p in store.registry.parks()}
+        days = _Days()
+        now = to_us(utcnow())
+        physical = [
+            (pid, r)
+            for pid, r in sorted(ranges.items())
+            if pid in points and not points[pid].is_virtual
+        ]
+        virtual_dirty: dict[int, tuple[int, int]] = {
+            pid: r for pid, r in ranges.items() if pid in points and points[pid].is_virtual
+        }
+        touched: dict[int, tuple[int, int]] = {}
+        flag_counts: dict[str, int] = defaultdict(int)
+        total = len(physical)
+        with store.begin() as conn:
+            plans = _plan_windows(store, conn, points, physical)
+        done = 0
+        for part in _chunks(plans, points, max_points=chunk):
+            groups: dict[tuple[int, int, str, str], tuple[int, int]] = {}
+            with store.begin() as conn:
+                data = store.stats.windows_many(conn, [(pid, lo, hi) for pid, _, _, lo, hi in part])
+                results = []
+                day_items = []
+                for pid, h0, h1, _, _ in part:
+                    p = points[pid]
+                    ts, vals = data[pid]
+                    hs = compute_hours(p, ts, vals, h0, h1)
+                    results.append((pid, hs))
+                    report.hours += len(hs)
+                    for f in Flag:
+                        if f and f.name and bool((hs.flags & f).any()):
+                            flag_counts[f.name.lower()] += int(((hs.flags & f) != 0).sum())
+                    day_items.append((pid, *days.covering(zones[p.park_id], h0, h1)))
+                    touched[pid] = (h0, h1)
+                    if p.boundary:
+                        key = (p.park_id, p.enterprise_key, p.carrier, p.unit)
+                        old = groups.get(key)
+                        groups[key] = (
+                            (h0, h1) if old is None else (min(old[0], h0), max(old[1], h1))
+                        )
+                report.changed_hours += store.stats.write_hours_many(conn, results, now=now)
+                store.stats.refresh_days_many(conn, day_items, now=now)
+                _refresh_groups(store, conn, points, groups)
+            done += len(part)
+            report.points += len(part)
+            if progress is not None:
+                progress(done, total)
+        report.virtual_points = _normalise_virtual(
+            store, points, zones, days, touched, virtual_dirty, now
+        )
+        with store.begin() as conn:
+            store.stats.delete_dirty(conn, dirty_ids)
+        report.flags = dict(flag_counts)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _plan_windows(
+    store: Store,
+    conn: object,
+    points: dict[int, PointRecord],
+    part: list[tuple[int, tuple[int, int]]],
+) -> list[tuple[int, int, int, int, int]]:
+    """(point, h0, h1, lo, hi): the hours to recompute for new readings in [a, b] and the
+    reading window [lo, hi) that determines them.
+
+    Registers: from the hour of the last reading before ``a`` to the hour of the first reading
+    after ``b`` (those readings bound the affected intervals), plus a margin of a few nominal
+    intervals on each side for spike detection. Interval points: the hours their intervals
+    overlap. Measurements: the hours of the samples.
+    """
+    registers = [
+        (pid, a, b) for pid, (a, b) in part if points[pid].kind in ("total_increasing", "total")
+    ]
+    stats = store.stats
+    around = stats.neighbours_many(conn, registers)  # type: ignore[arg-type]
+    hours: dict[int, tuple[int, int]] = {}
+    for pid, a, b in registers:
+        prev, nxt = around[pid]
+        h0 = floor_hour(prev if prev is not None else a)
+        hours[pid] = (h0, floor_hour(nxt if nxt is not None else b) + HOUR_US)
+    # The first and last hour also hold parts of intervals that reach outside them: load the
+    # readings that bound those intervals as well.
+    outer = stats.neighbours_many(
+        conn,  # type: ignore[arg-type]
+        [(pid, h0, h1) for pid, (h0, h1) in hours.items()],
+        upper_inclusive=True,
+    )
+    plans = []
+    for pid, (a, b) in part:
+        p = points[pid]
+        width = p.interval_s * SECOND_US
+        if p.kind == "measurement":
+            h0, h1 = floor_hour(a), floor_hour(b) + HOUR_US
+            plans.append((pid, h0, h1, h0, h1))
+        elif p.kind == "interval":
+            h0, h1 = floor_hour(a - width), floor_hour(b) + HOUR_US
+            plans.append((pid, h0, h1, h0, h1 + width))
+        else:
+            h0, h1 = hours[pid]
+            before, after = outer[pid]
+            margin = CONTEXT * width  # spike look-ahead context
+            lo = (before if before is not None else h0) - margin
+            hi = (after if after is not None else h1) + margin + 1
+            plans.append((pid, h0, h1, lo, hi))
+    return plans
+
+
+#: readings loaded per transaction at most (bounds memory: ~24 bytes per reading in numpy)
+MAX_CHUNK_READINGS = 4_000_000
+
+
+def _chunks(
+    plans: list[tuple[int, int, int, int, int]],
+    points: dict[int, PointRecord],
+    *,
+    max_points: int,
+) -> list[list[tuple[int, int, int, int, int]]]:
+    """Group windows so that each transaction loads about MAX_CHUNK_READINGS readings at most
+    (estimated from each point's nominal interval) and names at most ``max_points`` points."""
+    chunks: list[list[tuple[int, int, int, int, int]]] = []
+    current: list[tuple[int, int, int, int, int]] = []
+    load = 0
+    for plan in plans:
+        pid, _, _, lo, hi = plan
+        estimate = (hi - lo) // (points[pid].interval_s * SECOND_US) + 1
+        if current and (load + estimate > MAX_CHUNK_READINGS or len(current) >= max_points):
+            chunks.append(current)
+            current, load = [], 0
+        current.append(plan)
+        load += estimate
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _refresh_groups(
+    store: Store,
+    conn: object,
+    points: dict[int, PointRecord],
+    groups: dict[tuple[int, int, str, str], tuple[int, int]],
+) -> None:
+    if not groups:
+        return
+    members: dict[tuple[int, int, str, str], list[int]] = defaultdict(list)
+    for p in points.values():
+        if p.boundary:
+            members[(p.park_id, p.enterprise_key, p.carrier, p.unit)].append(p.id)
+    for key, (h0, h1) in groups.items():
+        park_id, ekey, carrier, unit = key
+        store.stats.refresh_carrier(
+            conn,  # type: ignore[arg-type]
+            park_id=park_id,
+            enterprise_key=ekey,
+            carrier=carrier,
+            unit=unit,
+            point_ids=members[key],
+            h0=h0,
+            h1=h1,
+        )
+
+
+def _virtual_order(points: dict[int, PointRecord]) -> list[tuple[int, dict[int, float]]]:
+    """Virtual points with their member weights, members before dependants."""
+    by_code = {p.code: p.id for p in points.values()}
+    weights: dict[int, dict[int, float]] = {}
+    for p in points.values():
+        if p.formula is not None:
+            w: dict[int, float] = defaultdict(float)
+            for term in parse_formula(p.formula).terms:
+                w[by_code[term.point]] += term.coefficient
+            weights[p.id] = dict(w)
+    ordered: list[tuple[int, dict[int, float]]] = []
+    placed: set[int] = set()
+
+    def place(vid: int) -> None:
+        if vid in placed:
+            return
+        placed.add(vid)  # the park-file loader already refused cycles
+        for member in weights[vid]:
+            if member in weights:
+                place(member)
+        ordered.append((vid, weights[vid]))
+
+    for vid in sorted(weights):
+        place(vid)
+    return ordered
+
+
+def _normalise_virtual(
+    store: Store,
+    points: dict[int, PointRecord],
+    zones: dict[int, ZoneInfo],
+    days: _Days,
+    touched: dict[int, tuple[int, int]],
+    dirty: dict[int, tuple[int, int]],
+    now: int,
+) -> int:
+    """Recompute virtual points whose members (or themselves) were marked dirty."""
+    done = 0
+    for vid, weights in _virtual_order(points):
+        spans = [touched[m] for m in weights if m in touched]
+        if vid in dirty:
+            a, b = dirty[vid]
+            spans.append((floor_hour(a), floor_hour(b) + HOUR_US))
+        if not spans:
+            continue
+        h0, h1 = min(sp[0] for sp in spans), max(sp[1] for sp in spans)
+        hs = combine(weights, store.stats.hours(None, list(weights), h0, h1), h0, h1)
+        p = points[vid]
+        with store.begin() as conn:
+            store.stats.write_hours(conn, vid, hs, now=now)
+            store.stats.refresh_days(conn, vid, *days.covering(zones[p.park_id], h0, h1), now=now)
+            if p.boundary:
+                _refresh_groups(
+                    store,
+                    conn,
+                    points,
+                    {(p.park_id, p.enterprise_key, p.carrier, p.unit): (h0, h1)},
+                )
+        touched[vid] = (h0, h1)
+        done += 1
+    return done
+
+
+def rebuild(store: Store, *, progress: Progress | None = None) -> NormaliseReport:
+    """Recompute every statistic from the raw readings (after a registry change, a repair)."""
+    points = store.registry.points_by_id(refresh=True)
+    now = to_us(utcnow())
+    with store.begin() as conn:
+        store.stats.delete_carrier_rollups(conn)
+        store.stats.mark_full_range_dirty(conn, sorted(points), now=now)
+    return normalise_pending(store, progress=progress)
+
+
+__all__ = ["DAY_US", "NormaliseReport", "compute_hours", "normalise_pending", "rebuild"]

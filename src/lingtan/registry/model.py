@@ -1,0 +1,358 @@
+"""The park model: what a park file declares and what the store keeps.
+
+Metering points follow GB 17167 metering levels (1: entry/exit of the energy-using unit,
+2: main sub-unit, 3: main equipment) and form a tree through ``parent``. A point's ``kind``
+follows the recorder-statistics model: ``total_increasing`` (a cumulative register whose drops
+are resets), ``total`` (a bidirectional register whose drops are valid), ``interval`` (each
+reading is the consumption of the interval ending at its timestamp) and ``measurement``
+(instantaneous values: kW, °C ...).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import IntEnum, StrEnum
+from typing import Annotated, Final
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from lingtan import units
+from lingtan.errors import InvalidInput
+from lingtan.registry.formula import Formula, parse_formula
+from lingtan.registry.industry import industry_problem
+from lingtan.registry.uscc import uscc_problem
+from lingtan.timeutil import DEFAULT_TIMEZONE, require_whole_hour_offset
+
+
+class Carrier(StrEnum):
+    """Energy carrier (能源品种) or flow a metering point measures."""
+
+    ELECTRICITY_GRID_IMPORT = "electricity_grid_import"
+    ELECTRICITY_EXPORT = "electricity_export"
+    PV_GENERATION = "pv_generation"
+    DIRECT_GREEN = "direct_green_electricity"
+    STORAGE_CHARGE = "storage_charge"
+    STORAGE_DISCHARGE = "storage_discharge"
+    EV_CHARGING = "ev_charging"
+    NATURAL_GAS = "natural_gas"
+    DIESEL = "diesel"
+    GASOLINE = "gasoline"
+    COAL = "coal"
+    STEAM = "steam"
+    HEAT = "heat"
+    COOLING = "cooling"
+    WATER = "water"
+    OTHER = "other"
+
+
+#: dimensions (see :mod:`lingtan.units`) a point of each carrier may be metered in
+CARRIER_DIMENSIONS: Final[dict[Carrier, frozenset[str]]] = {
+    Carrier.ELECTRICITY_GRID_IMPORT: frozenset({"energy", "power"}),
+    Carrier.ELECTRICITY_EXPORT: frozenset({"energy", "power"}),
+    Carrier.PV_GENERATION: frozenset({"energy", "power"}),
+    Carrier.DIRECT_GREEN: frozenset({"energy", "power"}),
+    Carrier.STORAGE_CHARGE: frozenset({"energy", "power"}),
+    Carrier.STORAGE_DISCHARGE: frozenset({"energy", "power"}),
+    Carrier.EV_CHARGING: frozenset({"energy", "power"}),
+    Carrier.NATURAL_GAS: frozenset({"volume", "volume_flow", "energy"}),
+    Carrier.DIESEL: frozenset({"mass", "volume", "mass_flow"}),
+    Carrier.GASOLINE: frozenset({"mass", "volume", "mass_flow"}),
+    Carrier.COAL: frozenset({"mass", "mass_flow"}),
+    Carrier.STEAM: frozenset({"mass", "energy", "mass_flow", "power", "pressure", "temperature"}),
+    Carrier.HEAT: frozenset({"energy", "power", "temperature"}),
+    Carrier.COOLING: frozenset({"energy", "power", "temperature"}),
+    Carrier.WATER: frozenset({"volume", "volume_flow", "mass", "pressure"}),
+    Carrier.OTHER: frozenset(units.CANONICAL),
+}
+
+CARRIER_NAMES_ZH: Final[dict[Carrier, str]] = {
+    Carrier.ELECTRICITY_GRID_IMPORT: "电网购入电",
+    Carrier.ELECTRICITY_EXPORT: "上网/送出电",
+    Carrier.PV_GENERATION: "光伏发电",
+    Carrier.DIRECT_GREEN: "绿电直连",
+    Carrier.STORAGE_CHARGE: "储能充电",
+    Carrier.STORAGE_DISCHARGE: "储能放电",
+    Carrier.EV_CHARGING: "电动汽车充电",
+    Carrier.NATURAL_GAS: "天然气",
+    Carrier.DIESEL: "柴油",
+    Carrier.GASOLINE: "汽油",
+    Carrier.COAL: "煤炭",
+    Carrier.STEAM: "蒸汽",
+    Carrier.HEAT: "热水/热力",
+    Carrier.COOLING: "冷量",
+    Carrier.WATER: "水",
+    Carrier.OTHER: "其他",
+}
+
+
+#: electricity flows; a sub-meter of an electricity meter may meter any of them (an EV charger
+#: under a building's grid meter)
+ELECTRICITY: Final = frozenset(
+    {
+        Carrier.ELECTRICITY_GRID_IMPORT,
+        Carrier.ELECTRICITY_EXPORT,
+        Carrier.PV_GENERATION,
+        Carrier.DIRECT_GREEN,
+        Carrier.STORAGE_CHARGE,
+        Carrier.STORAGE_DISCHARGE,
+        Carrier.EV_CHARGING,
+    }
+)
+
+
+def carrier_family(carrier: Carrier) -> str:
+    """``electricity`` for every electricity flow, else the carrier itself."""
+    return "electricity" if carrier in ELECTRICITY else carrier.value
+
+
+class PointKind(StrEnum):
+    """How a point's readings relate to consumption (see module docstring)."""
+
+    TOTAL_INCREASING = "total_increasing"
+    TOTAL = "total"
+    INTERVAL = "interval"
+    MEASUREMENT = "measurement"
+
+
+class MeteringLevel(IntEnum):
+    """GB 17167 metering levels (能源计量器具配备级别)."""
+
+    UNIT = 1  # 进出用能单位
+    SUB_UNIT = 2  # 主要次级用能单位
+    EQUIPMENT = 3  # 主要用能设备
+
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
+Identifier = Annotated[str, Field(pattern=_ID.pattern, description="letters, digits, _ . : -")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, coerce_numbers_to_str=True
+    )
+
+
+class ParkInfo(_Strict):
+    """The park itself."""
+
+    id: Identifier
+    name: str = Field(min_length=1)
+    province: str = Field(min_length=2, description="Chinese province name, e.g. 江苏")
+    timezone: str = DEFAULT_TIMEZONE
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            require_whole_hour_offset(value)
+        except InvalidInput as err:
+            raise ValueError(str(err)) from err
+        return value
+
+
+class Enterprise(_Strict):
+    """An enterprise in the park (a tenant)."""
+
+    id: Identifier
+    name: str = Field(min_length=1)
+    uscc: str | None = Field(default=None, description="统一社会信用代码 (GB 32100)")
+    industry: str | None = Field(default=None, description="GB/T 4754-2017 code, e.g. C3971")
+
+    @field_validator("uscc")
+    @classmethod
+    def _uscc(cls, value: str | None) -> str | None:
+        if value is not None and (problem := uscc_problem(value)):
+            raise ValueError(f"统一社会信用代码 {value}: {problem}")
+        return value
+
+    @field_validator("industry")
+    @classmethod
+    def _industry(cls, value: str | None) -> str | None:
+        if value is not None and (problem := industry_problem(value)):
+            raise ValueError(f"GB/T 4754 code {value}: {problem}")
+        return value
+
+
+class Site(_Strict):
+    """A site or building (floor area for per-m² indicators)."""
+
+    id: Identifier
+    name: str = Field(min_length=1)
+    enterprise: str | None = None
+    floor_area_m2: float | None = Field(default=None, gt=0)
+    use: str | None = Field(default=None, description="office, factory, warehouse, data_centre …")
+
+
+class Point(_Strict):
+    """A metering point (计量点), physical or virtual."""
+
+    id: Identifier
+    name: str = ""
+    carrier: Carrier
+    kind: PointKind
+    unit: str
+    enterprise: str | None = Field(default=None, description="owning enterprise; none = park")
+    site: str | None = None
+    level: MeteringLevel | None = None
+    parent: str | None = None
+    #: CT/PT ratio or pulse weight: consumption = register advance × multiplier
+    multiplier: float = Field(default=1.0, gt=0)
+    #: value at which the register wraps to zero (e.g. 1000000 for six kWh digits) [raw]
+    register_max: float | None = Field(default=None, gt=0)
+    #: rated maximum rate, in the point's unit per hour (kW for a kWh meter) — spike limit
+    max_rate: float | None = Field(default=None, gt=0)
+    #: nominal seconds between readings; a longer interval is a gap
+    interval_s: int = Field(default=900, gt=0, le=86_400)
+    #: sum/difference of other points, e.g. "E01-main + E02-main - PV-export"
+    formula: str | None = None
+    #: counted in boundary totals (default: physical points without a parent)
+    boundary: bool | None = None
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, value: str) -> str:
+        try:
+            return units.canonical_symbol(value)
+        except InvalidInput as err:
+            raise ValueError(str(err)) from err
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Point:
+        dim = units.dimension(self.unit)
+        if dim not in CARRIER_DIMENSIONS[self.carrier]:
+            raise ValueError(
+                f"unit {self.unit} ({dim}) does not fit carrier {self.carrier.value}; "
+                f"allowed: {', '.join(sorted(CARRIER_DIMENSIONS[self.carrier]))}"
+            )
+        if self.kind is not PointKind.MEASUREMENT and dim in {
+            "power",
+            "volume_flow",
+            "mass_flow",
+            "temperature",
+            "pressure",
+            "voltage",
+            "current",
+            "frequency",
+            "ratio",
+        }:
+            raise ValueError(f"a {self.kind.value} point needs a quantity unit, not {self.unit}")
+        if self.formula is not None:
+            parse_formula(self.formula)  # raises ValueError with the position
+            if self.kind is PointKind.MEASUREMENT:
+                raise ValueError("a virtual point sums consumption; it cannot be a measurement")
+        if self.register_max is not None and self.kind is not PointKind.TOTAL_INCREASING:
+            raise ValueError("register_max applies to total_increasing registers only")
+        return self
+
+    @property
+    def is_virtual(self) -> bool:
+        """True for a point computed from other points."""
+        return self.formula is not None
+
+    @property
+    def parsed_formula(self) -> Formula | None:
+        """The parsed formula of a virtual point."""
+        return None if self.formula is None else parse_formula(self.formula)
+
+    @property
+    def is_boundary(self) -> bool:
+        """Whether the point's consumption counts in its owner's totals by carrier."""
+        if self.kind is PointKind.MEASUREMENT:
+            return False
+        if self.boundary is not None:
+            return self.boundary
+        return self.parent is None and not self.is_virtual
+
+
+class ParkModel(_Strict):
+    """A whole park file."""
+
+    park: ParkInfo
+    enterprises: list[Enterprise] = Field(default_factory=list)
+    sites: list[Site] = Field(default_factory=list)
+    points: list[Point] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> ParkModel:
+        _unique("enterprises", [e.id for e in self.enterprises])
+        _unique("sites", [s.id for s in self.sites])
+        _unique("points", [p.id for p in self.points])
+        enterprises = {e.id for e in self.enterprises}
+        sites = {s.id: s for s in self.sites}
+        points = {p.id: p for p in self.points}
+        for s in self.sites:
+            if s.enterprise is not None and s.enterprise not in enterprises:
+                raise ValueError(f"site {s.id}: unknown enterprise {s.enterprise!r}")
+        for p in self.points:
+            if p.enterprise is not None and p.enterprise not in enterprises:
+                raise ValueError(f"point {p.id}: unknown enterprise {p.enterprise!r}")
+            if p.site is not None:
+                site = sites.get(p.site)
+                if site is None:
+                    raise ValueError(f"point {p.id}: unknown site {p.site!r}")
+                if site.enterprise is not None and site.enterprise != p.enterprise:
+                    raise ValueError(
+                        f"point {p.id}: site {p.site} belongs to enterprise {site.enterprise}, "
+                        f"not {p.enterprise}"
+                    )
+            if p.parent is not None:
+                parent = points.get(p.parent)
+                if parent is None:
+                    raise ValueError(f"point {p.id}: unknown parent {p.parent!r}")
+                if carrier_family(parent.carrier) != carrier_family(p.carrier):
+                    raise ValueError(
+                        f"point {p.id}: parent {p.parent} meters {parent.carrier.value}, "
+                        f"not the same energy as {p.carrier.value}"
+                    )
+            formula = p.parsed_formula
+            if formula is not None:
+                for term in formula.terms:
+                    member = points.get(term.point)
+                    if member is None:
+                        raise ValueError(
+                            f"point {p.id}: formula names unknown point {term.point!r}"
+                        )
+                    if member.kind is PointKind.MEASUREMENT:
+                        raise ValueError(
+                            f"point {p.id}: formula member {term.point} is a measurement"
+                        )
+                    if not units.compatible(member.unit, p.unit):
+                        raise ValueError(
+                            f"point {p.id}: member {term.point} has unit {member.unit}"
+                        )
+        _check_acyclic(self.points)
+        return self
+
+
+def _unique(what: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ValueError(f"{what}: id {i!r} is declared twice")
+        seen.add(i)
+
+
+def _check_acyclic(points: list[Point]) -> None:
+    """Parent links and virtual formulas must not form a cycle."""
+    edges: dict[str, list[str]] = {}
+    for p in points:
+        targets = [p.parent] if p.parent else []
+        formula = p.parsed_formula
+        if formula is not None:
+            targets += [t.point for t in formula.terms]
+        edges[p.id] = targets
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        if state.get(node) == 2:
+            return
+        if state.get(node) == 1:
+            cycle = " → ".join([*path[path.index(node) :], node])
+            raise ValueError(f"points form a cycle: {cycle}")
+        state[node] = 1
+        for nxt in edges.get(node, []):
+            visit(nxt, [*path, node])
+        state[node] = 2
+
+    for p in points:
+        visit(p.id, [])

@@ -1,0 +1,101 @@
+"""Reading a park file (YAML or TOML) into a :class:`ParkModel`.
+
+Errors name the file, the line (YAML) and the field path, and state the rule broken, e.g.
+``park.yaml:41 points[3].carrier: Input should be 'electricity_grid_import', …``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from lingtan.errors import InvalidInput
+from lingtan.registry.model import ParkModel
+
+Path_ = tuple[str | int, ...]
+
+
+def _yaml_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
+    """Parse YAML safely, returning the data and a map from field path to 1-based line."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        raise InvalidInput(f"park file is not valid YAML at{line}: {err}") from err
+    lines: dict[Path_, int] = {}
+
+    def walk(node: yaml.Node | None, path: Path_) -> None:
+        if node is None:
+            return
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                lines[(*path, key.value)] = key.start_mark.line + 1
+                walk(value, (*path, key.value))
+                lines[(*path, key.value)] = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    walk(root, ())
+    data = yaml.safe_load(text)
+    return data, lines
+
+
+def _format_path(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(file)"
+
+
+def parse_park_text(text: str, *, fmt: str = "yaml", name: str = "park file") -> ParkModel:
+    """Parse and validate park-file text in ``fmt`` (``yaml`` or ``toml``)."""
+    lines: dict[Path_, int] = {}
+    if fmt == "toml":
+        try:
+            data: Any = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise InvalidInput(f"{name} is not valid TOML: {err}") from err
+    elif fmt in {"yaml", "yml"}:
+        data, lines = _yaml_with_lines(text)
+    else:
+        raise InvalidInput(f"unknown park file format {fmt!r}; use .yaml, .yml or .toml")
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            f"{name}: the top level must be a mapping with park, enterprises, points"
+        )
+    try:
+        return ParkModel.model_validate(data)
+    except ValidationError as err:
+        messages = []
+        for e in err.errors():
+            loc = tuple(
+                p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+            )
+            line = None
+            for cut in range(len(loc), -1, -1):
+                line = lines.get(loc[:cut])
+                if line is not None:
+                    break
+            where = f"{name}:{line}" if line is not None else name
+            msg = e["msg"].removeprefix("Value error, ")
+            messages.append(f"{where} {_format_path(loc)}: {msg}")
+        raise InvalidInput(
+            "\n".join(messages), field=_format_path(tuple(err.errors()[0]["loc"]))
+        ) from err
+
+
+def load_park_file(path: Path | str) -> ParkModel:
+    """Read and validate the park file at ``path`` (.yaml, .yml or .toml)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InvalidInput(f"cannot read park file {p}: {err.strerror}") from err
+    return parse_park_text(text, fmt=p.suffix.lstrip(".").lower(), name=p.name)

@@ -1,0 +1,182 @@
+"""Report service functions: build a report document or its bytes for a scope and period.
+
+Keyword-only arguments and an explicit tenant: ``scope`` is the enterprise the caller is limited
+to (None for park-wide callers). A park-level report (``park``) refuses an enterprise caller;
+``enterprise`` needs an enterprise id (an enterprise caller may ask for its own only); the
+``indicators`` and ``energy`` reports cover the park, or the enterprise asked for — an enterprise
+caller always gets its own. No web framework is imported here.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from lingtan.accounting import account_enterprise, account_park
+from lingtan.carbon import AccountingOptions, FactorLibrary, default_library
+from lingtan.errors import InvalidInput, NotFound, PermissionDenied
+from lingtan.indicators.energy import energy_statistics
+from lingtan.indicators.evaluate import evaluate
+from lingtan.indicators.options import IndicatorOptions
+from lingtan.reports.carbon import enterprise_report, park_report
+from lingtan.reports.energy import energy_report
+from lingtan.reports.html import write_html
+from lingtan.reports.indicators import indicators_report
+from lingtan.reports.model import Report
+from lingtan.reports.xlsx import write_xlsx
+from lingtan.store import Store
+
+Kind = Literal["park", "enterprise", "indicators", "energy"]
+Fmt = Literal["xlsx", "html"]
+KINDS: Final[tuple[str, ...]] = ("park", "enterprise", "indicators", "energy")
+FORMATS: Final[tuple[str, ...]] = ("xlsx", "html")
+CONTENT_TYPES: Final[dict[str, str]] = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html; charset=utf-8",
+}
+
+
+def _check(kind: str, fmt: str | None = None) -> None:
+    if kind not in KINDS:
+        raise InvalidInput(f"report kind must be one of {', '.join(KINDS)}", field="kind")
+    if fmt is not None and fmt not in FORMATS:
+        raise InvalidInput(f"report format must be one of {', '.join(FORMATS)}", field="fmt")
+
+
+def build_document(
+    store: Store,
+    *,
+    kind: Kind,
+    year: int,
+    month: int | None = None,
+    enterprise_id: int | None = None,
+    scope: int | None = None,
+    lang: str = "zh",
+    options: IndicatorOptions | None = None,
+    library: FactorLibrary | None = None,
+    actor: str = "report",
+) -> Report:
+    """The report document (see :mod:`lingtan.reports.model`) for a kind, period and scope."""
+    _check(kind)
+    opts = options or IndicatorOptions()
+    lib = library or default_library()
+    park = store.registry.park()
+    enterprises = {e.id: e for e in store.registry.enterprises(park.id)}
+    if scope is not None:
+        if scope not in enterprises:
+            raise NotFound("enterprise not found")
+        if kind == "park":
+            raise PermissionDenied("the park carbon report is a park-level report")
+        if enterprise_id is not None and enterprise_id != scope:
+            raise NotFound("enterprise not found")
+        enterprise_id = scope
+    if enterprise_id is not None and enterprise_id not in enterprises:
+        raise NotFound(f"enterprise {enterprise_id} not found")
+    acc_opts = AccountingOptions(electricity_conversion=opts.electricity_conversion)
+    if kind == "energy":
+        stats = energy_statistics(
+            store, year=year, month=month, enterprise_id=enterprise_id, options=opts, library=lib
+        )
+        return energy_report(stats, lang=lang)
+    if kind == "indicators":
+        ev = evaluate(
+            store, year=year, month=month, enterprise_id=enterprise_id, options=opts, library=lib
+        )
+        return indicators_report(ev, lang=lang)
+    core_ev = evaluate(
+        store,
+        year=year,
+        month=month,
+        enterprise_id=enterprise_id if kind == "enterprise" else None,
+        options=opts,
+        library=lib,
+        indicators=["carbon_per_energy"],
+    )
+    core = core_ev.indicators[0]
+    if kind == "park":
+        result = account_park(
+            store, year=year, month=month, options=acc_opts, library=lib, actor=actor
+        )
+        months = []
+        for m in range(1, 13) if month is None else ():
+            try:
+                months.append(
+                    account_park(
+                        store, year=year, month=m, options=acc_opts, library=lib, persist=False
+                    )
+                )
+            except InvalidInput:
+                continue  # a month without energy data has no intensity: not listed
+        return park_report(result, months=months, core=core, lang=lang)
+    if enterprise_id is None:
+        raise InvalidInput("the enterprise report needs an enterprise id", field="enterprise_id")
+    result = account_enterprise(
+        store,
+        enterprise_id=enterprise_id,
+        year=year,
+        month=month,
+        options=acc_opts,
+        library=lib,
+        enterprise_scope=scope,
+        actor=actor,
+    )
+    e = enterprises[enterprise_id]
+    sites = [
+        {"code": s.code, "name": s.name, "area": s.floor_area_m2, "use": s.use or ""}
+        for s in store.registry.sites(park.id)
+        if s.enterprise_id == enterprise_id
+    ]
+    points = [
+        {"code": p.code, "name": p.name, "carrier": p.carrier, "unit": p.unit, "level": p.level}
+        for p in sorted(store.registry.points_by_id().values(), key=lambda p: p.code)
+        if p.enterprise_id == enterprise_id and p.boundary
+    ]
+    entity = {"name": e.name, "code": e.code, "uscc": e.uscc, "industry": e.industry,
+              "park": park.name}  # fmt: skip
+    return enterprise_report(
+        result, entity=entity, boundary_points=points, sites=sites, core=core, lang=lang
+    )
+
+
+def build_report(
+    store: Store,
+    *,
+    kind: Kind,
+    year: int,
+    fmt: Fmt = "xlsx",
+    month: int | None = None,
+    enterprise_id: int | None = None,
+    scope: int | None = None,
+    lang: str = "zh",
+    options: IndicatorOptions | None = None,
+    library: FactorLibrary | None = None,
+    actor: str = "report",
+) -> bytes:
+    """The report as ``.xlsx`` or ``.html`` bytes."""
+    _check(kind, fmt)
+    doc = build_document(
+        store,
+        kind=kind,
+        year=year,
+        month=month,
+        enterprise_id=enterprise_id,
+        scope=scope,
+        lang=lang,
+        options=options,
+        library=library,
+        actor=actor,
+    )
+    return write_xlsx(doc) if fmt == "xlsx" else write_html(doc)
+
+
+def write(doc: Report, fmt: Fmt) -> bytes:
+    """A built document as bytes of ``fmt``."""
+    _check("energy", fmt)
+    return write_xlsx(doc) if fmt == "xlsx" else write_html(doc)
+
+
+def filename(kind: str, year: int, fmt: str, *, month: int | None = None, code: str = "") -> str:
+    """A file name such as ``lingtan-park-2025.xlsx`` or ``lingtan-energy-E01-2025-03.html``."""
+    _check(kind, fmt)
+    period = f"{year}" if month is None else f"{year}-{month:02d}"
+    who = f"-{code}" if code else ""
+    return f"lingtan-{kind}{who}-{period}.{fmt}"

@@ -1,0 +1,116 @@
+"""The :class:`Store` facade: engine, capabilities, transactions, migrations, repositories."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from lingtan.config import Settings
+from lingtan.errors import Unavailable
+from lingtan.store.engine import make_engine
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+#: advisory-lock keys (PostgreSQL) — arbitrary constants, unique within lingtan. Locks are
+#: taken in the two-key form (schema, key) so that installations sharing a database in
+#: different schemas never block each other; only the low 31 bits of a key are used.
+LOCK_MIGRATE = 0x6C696E67_0001
+LOCK_NORMALISE = 0x6C696E67_0002
+LOCK_PARTITION = 0x6C696E67_0003
+
+
+class Store:
+    """Access to one lingtan database."""
+
+    def __init__(self, url: str) -> None:
+        from lingtan.store.audit_repo import AuditRepo
+        from lingtan.store.readings_repo import ReadingRepo
+        from lingtan.store.registry_repo import RegistryRepo
+        from lingtan.store.stats_repo import StatsRepo
+
+        self.url = url
+        self.engine, self.capabilities = make_engine(url)
+        self.registry = RegistryRepo(self)
+        self.readings = ReadingRepo(self)
+        self.stats = StatsRepo(self)
+        self.audit = AuditRepo(self)
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction; connectivity failures become :class:`Unavailable`."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except (OperationalError, InterfaceError) as err:
+            raise Unavailable(f"{self.capabilities.label} is unavailable: {err.orig}") from err
+        except DBAPIError as err:
+            if err.connection_invalidated:
+                raise Unavailable(f"{self.capabilities.label} connection lost: {err.orig}") from err
+            raise
+
+    def lock(self, conn: Connection, key: int) -> None:
+        """Take a transaction-scoped advisory lock where writers can be concurrent."""
+        if self.capabilities.concurrent_writers:
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(current_schema()), :k)"),
+                {"k": key & 0x7FFFFFFF},
+            )
+
+    @contextlib.contextmanager
+    def exclusive(self, key: int) -> Iterator[None]:
+        """Hold a session-level advisory lock for a long job (one normaliser at a time)."""
+        if not self.capabilities.concurrent_writers:
+            yield
+            return
+        try:
+            conn = self.engine.connect()
+        except (OperationalError, InterfaceError) as err:
+            raise Unavailable(f"{self.capabilities.label} is unavailable: {err.orig}") from err
+        try:
+            conn.execute(
+                text("SELECT pg_advisory_lock(hashtext(current_schema()), :k)"),
+                {"k": key & 0x7FFFFFFF},
+            )
+            conn.commit()
+            yield
+        finally:
+            conn.execute(
+                text("SELECT pg_advisory_unlock(hashtext(current_schema()), :k)"),
+                {"k": key & 0x7FFFFFFF},
+            )
+            conn.commit()
+            conn.close()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest alembic revision."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(_MIGRATIONS))
+        with self.begin() as conn:
+            self.lock(conn, LOCK_MIGRATE)
+            cfg.attributes["connection"] = conn
+            # "heads": independent branches (one per domain) may be added in parallel
+            command.upgrade(cfg, "heads")
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(settings: Settings | str, *, migrate: bool = True) -> Store:
+    """Open the store configured by ``settings`` (or a database URL) and migrate it."""
+    url = settings if isinstance(settings, str) else settings.database_url
+    store = Store(url)
+    if migrate:
+        store.migrate()
+    return store

@@ -1,0 +1,313 @@
+"""Raw readings: the bulk write path, the quarantine and reads.
+
+Write path (one transaction per batch, never a commit per reading):
+
+- SQLite: ``executemany`` of ``INSERT … ON CONFLICT DO NOTHING``;
+- PostgreSQL: binary ``COPY`` straight into the partitioned table inside a savepoint (the
+  common case: new data); if a key already exists the savepoint is rolled back and the batch
+  goes through a temporary staging table with ``INSERT … SELECT … ON CONFLICT DO NOTHING``.
+
+When fewer rows were inserted than sent, the batch is compared with what is stored: equal
+values are duplicates (idempotent re-sends), different values are conflicts and are kept in
+quarantine with reason ``conflict`` — a stored reading is never overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Connection, func, insert, select, text, update
+
+from lingtan.store import schema as s
+from lingtan.store.core import LOCK_PARTITION
+from lingtan.store.records import PersistOutcome, RejectRow
+from lingtan.timeutil import from_us, next_month, to_us
+
+if TYPE_CHECKING:
+    from lingtan.store.core import Store
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+
+#: PostgreSQL binary COPY: 11-byte signature, flags, header extension length (PG docs, "COPY")
+_PG_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+_UNIQUE_VIOLATION = "23505"
+_PG_COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
+_PG_ROW = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("len_point", ">i4"),
+        ("point_id", ">i8"),
+        ("len_ts", ">i4"),
+        ("ts", ">i8"),
+        ("len_value", ">i4"),
+        ("value", ">f8"),
+    ]
+)
+
+
+def pg_copy_payload(point_ids: I64, ts: I64, values: F64) -> bytes:
+    """Rows (bigint, bigint, float8) in PostgreSQL's binary COPY format, built vectorised."""
+    rows = np.empty(len(point_ids), _PG_ROW)
+    rows["fields"] = 3
+    rows["len_point"] = 8
+    rows["point_id"] = point_ids
+    rows["len_ts"] = 8
+    rows["ts"] = ts
+    rows["len_value"] = 8
+    rows["value"] = values
+    return _PG_COPY_HEADER + rows.tobytes() + _PG_COPY_TRAILER
+
+
+def dirty_ranges(point_ids: I64, ts: I64) -> list[list[int]]:
+    """``[[point_id, min_ts, max_ts], …]`` for the rows given (sorted here unless they already
+    are in (point, time) order, as the ingest pipeline sends them)."""
+    if len(point_ids) == 0:
+        return []
+    p, t = point_ids, ts
+    in_order = bool(np.all((p[1:] > p[:-1]) | ((p[1:] == p[:-1]) & (t[1:] >= t[:-1]))))
+    if not in_order:
+        order = np.lexsort((ts, point_ids))
+        p, t = point_ids[order], ts[order]
+    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
+    ends = np.r_[starts[1:], len(p)] - 1
+    return [[int(a), int(b), int(c)] for a, b, c in zip(p[starts], t[starts], t[ends], strict=True)]
+
+
+class ReadingRepo:
+    """Repository of raw readings and rejected readings."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._partitions: set[int] = set()
+
+    # -- write ------------------------------------------------------------------------------
+    def persist(
+        self,
+        *,
+        point_ids: I64,
+        ts: I64,
+        values: F64,
+        rejects: Sequence[RejectRow],
+        source: str,
+        received_at: int,
+        describe_conflict: Callable[[int, float], RejectRow],
+    ) -> PersistOutcome:
+        """Store a validated batch (unique keys) and its rejects in one transaction.
+
+        ``describe_conflict(i, stored_value)`` makes the quarantine row for row ``i`` of the
+        batch when a different value is already stored for its key.
+        """
+        if self._store.capabilities.supports_partitions and len(ts):
+            self._ensure_partitions(ts)
+        with self._store.begin() as conn:
+            batch_id = int(
+                conn.execute(
+                    insert(s.ingest_batch)
+                    .values(
+                        source=source, received_at=received_at, accepted=0, duplicates=0, rejected=0
+                    )
+                    .returning(s.ingest_batch.c.id)
+                ).scalar_one()
+            )
+            inserted, conflicts = self._write(conn, point_ids, ts, values)
+            conflict_rows: list[RejectRow] = []
+            keep = np.ones(len(ts), bool)
+            if conflicts:
+                index = {
+                    key: i
+                    for i, key in enumerate(zip(point_ids.tolist(), ts.tolist(), strict=True))
+                }
+                for pid, t, _sent, stored in conflicts:
+                    i = index[(pid, t)]
+                    keep[i] = False
+                    conflict_rows.append(describe_conflict(i, stored))
+            all_rejects = [*rejects, *conflict_rows]
+            if all_rejects:
+                self._insert_rejects(conn, batch_id, received_at, all_rejects)
+            if inserted:
+                ranges = dirty_ranges(point_ids[keep], ts[keep])
+                conn.execute(
+                    insert(s.dirty_range).values(created_at=received_at, ranges=json.dumps(ranges))
+                )
+            duplicates = len(ts) - inserted - len(conflicts)
+            conn.execute(
+                update(s.ingest_batch)
+                .where(s.ingest_batch.c.id == batch_id)
+                .values(accepted=inserted, duplicates=duplicates, rejected=len(all_rejects))
+            )
+        return PersistOutcome(batch_id, inserted, duplicates, len(conflicts))
+
+    def _write(
+        self, conn: Connection, point_ids: I64, ts: I64, values: F64
+    ) -> tuple[int, list[tuple[int, int, float, float]]]:
+        """Insert new rows; return (inserted, conflicts as (point, ts, sent, stored))."""
+        n = len(ts)
+        if n == 0:
+            return 0, []
+        dbapi: Any = conn.connection.driver_connection
+        if self._store.capabilities.supports_copy:
+            payload = pg_copy_payload(point_ids, ts, values)
+            try:
+                with conn.begin_nested(), dbapi.cursor() as cur:
+                    with cur.copy(
+                        "COPY reading (point_id, ts, value) FROM STDIN (FORMAT BINARY)"
+                    ) as cp:
+                        cp.write(payload)
+                return n, []
+            except Exception as err:
+                if getattr(err, "sqlstate", None) != _UNIQUE_VIOLATION:
+                    raise
+            with dbapi.cursor() as cur:
+                cur.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS reading_stage "
+                    "(point_id BIGINT, ts BIGINT, value DOUBLE PRECISION) ON COMMIT DELETE ROWS"
+                )
+                cur.execute("TRUNCATE reading_stage")
+                with cur.copy(
+                    "COPY reading_stage (point_id, ts, value) FROM STDIN (FORMAT BINARY)"
+                ) as cp:
+                    cp.write(payload)
+                cur.execute(
+                    "INSERT INTO reading (point_id, ts, value) SELECT point_id, ts, value "
+                    "FROM reading_stage ON CONFLICT DO NOTHING"
+                )
+                inserted = cur.rowcount
+                if inserted == n:
+                    return n, []
+                cur.execute(
+                    "SELECT s.point_id, s.ts, s.value, r.value FROM reading_stage s "
+                    "JOIN reading r ON r.point_id = s.point_id AND r.ts = s.ts "
+                    "WHERE r.value <> s.value"
+                )
+                return inserted, [tuple(r) for r in cur.fetchall()]
+        rows = list(zip(point_ids.tolist(), ts.tolist(), values.tolist(), strict=True))
+        cur = dbapi.cursor()
+        try:
+            cur.executemany(
+                "INSERT INTO reading (point_id, ts, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                rows,
+            )
+            inserted = cur.rowcount
+            if inserted == n:
+                return n, []
+            cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS reading_stage (point_id INTEGER, ts INTEGER, value REAL)"
+            )
+            cur.execute("DELETE FROM reading_stage")
+            cur.executemany("INSERT INTO reading_stage VALUES (?, ?, ?)", rows)
+            cur.execute(
+                "SELECT s.point_id, s.ts, s.value, r.value FROM reading_stage s "
+                "JOIN reading r ON r.point_id = s.point_id AND r.ts = s.ts WHERE r.value <> s.value"
+            )
+            conflicts = [tuple(r) for r in cur.fetchall()]
+            cur.execute("DELETE FROM reading_stage")
+            return inserted, conflicts
+        finally:
+            cur.close()
+
+    def _ensure_partitions(self, ts: I64) -> None:
+        """Create the monthly (UTC) partitions the batch needs, once per process."""
+        month = from_us(int(ts.min())).date().replace(day=1)
+        last = from_us(int(ts.max())).date().replace(day=1)
+        wanted: set[int] = set()
+        while month <= last:
+            wanted.add(month.year * 100 + month.month)
+            month = next_month(month)
+        missing = sorted(wanted - self._partitions)
+        if not missing:
+            return
+        with self._store.begin() as conn:
+            self._store.lock(conn, LOCK_PARTITION)
+            for ym in missing:
+                first = dt.date(ym // 100, ym % 100, 1)
+                start = to_us(dt.datetime(first.year, first.month, 1, tzinfo=dt.UTC))
+                nxt = next_month(first)
+                end = to_us(dt.datetime(nxt.year, nxt.month, 1, tzinfo=dt.UTC))
+                conn.execute(
+                    text(
+                        f"CREATE TABLE IF NOT EXISTS reading_p{ym} PARTITION OF reading "
+                        f"FOR VALUES FROM ({start}) TO ({end})"
+                    )
+                )
+        self._partitions.update(missing)
+
+    def _insert_rejects(
+        self, conn: Connection, batch_id: int, received_at: int, rows: Sequence[RejectRow]
+    ) -> None:
+        conn.execute(
+            insert(s.rejected_reading),
+            [
+                {
+                    "batch_id": batch_id,
+                    "received_at": received_at,
+                    "point_code": r.point_code,
+                    "point_id": r.point_id,
+                    "ts_text": r.ts_text,
+                    "ts": r.ts,
+                    "value_text": r.value_text,
+                    "unit": r.unit,
+                    "reason": r.reason,
+                    "detail": r.detail,
+                    "source": r.source,
+                    "raw": r.raw,
+                }
+                for r in rows
+            ],
+        )
+
+    # -- read -------------------------------------------------------------------------------
+    def fetch(
+        self, point_id: int, start: int | None = None, end: int | None = None
+    ) -> tuple[I64, F64]:
+        """Readings of one point with ``start <= ts < end``, in time order."""
+        q = select(s.reading.c.ts, s.reading.c.value).where(s.reading.c.point_id == point_id)
+        if start is not None:
+            q = q.where(s.reading.c.ts >= start)
+        if end is not None:
+            q = q.where(s.reading.c.ts < end)
+        with self._store.begin() as conn:
+            rows = conn.execute(q.order_by(s.reading.c.ts)).all()
+        return np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.float64)
+
+    def count(self) -> int:
+        """Number of stored readings."""
+        with self._store.begin() as conn:
+            return int(conn.execute(select(func.count()).select_from(s.reading)).scalar_one())
+
+    def rejected(
+        self,
+        *,
+        point_ids: Sequence[int] | None = None,
+        include_unknown_points: bool = True,
+        reason: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Rejected readings, newest first; ``point_ids`` scopes them to a tenant's points.
+
+        Readings naming an unknown point have no owner; only a park-wide caller
+        (``include_unknown_points``) sees them.
+        """
+        t = s.rejected_reading
+        q = select(t).order_by(t.c.id.desc()).limit(limit).offset(offset)
+        if point_ids is not None:
+            cond = t.c.point_id.in_(list(point_ids))
+            q = q.where(cond | t.c.point_id.is_(None)) if include_unknown_points else q.where(cond)
+        if reason is not None:
+            q = q.where(t.c.reason == reason)
+        with self._store.begin() as conn:
+            return [dict(r._mapping) for r in conn.execute(q).all()]
+
+    def rejected_count(self, reason: str | None = None) -> int:
+        """Number of rejected readings (optionally of one reason)."""
+        q = select(func.count()).select_from(s.rejected_reading)
+        if reason is not None:
+            q = q.where(s.rejected_reading.c.reason == reason)
+        with self._store.begin() as conn:
+            return int(conn.execute(q).scalar_one())

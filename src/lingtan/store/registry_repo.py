@@ -1,0 +1,348 @@
+"""Park, enterprises, sites and points: idempotent load from a park model, cached lookups."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from lingtan.errors import Conflict, NotFound
+from lingtan.store import schema as s
+from lingtan.store.records import (
+    EnterpriseRecord,
+    ParkRecord,
+    PointRecord,
+    SaveReport,
+    SiteRecord,
+)
+from lingtan.timeutil import to_us, utcnow
+
+if TYPE_CHECKING:
+    from lingtan.registry.model import ParkModel
+    from lingtan.store.core import Store
+
+#: point attributes whose change alters statistics already computed
+_RENORMALISE = ("kind", "unit", "multiplier", "register_max", "max_rate", "interval_s", "formula")
+
+
+def _point_record(row: Any) -> PointRecord:
+    return PointRecord(
+        id=row.id,
+        park_id=row.park_id,
+        enterprise_id=row.enterprise_id,
+        site_id=row.site_id,
+        code=row.code,
+        name=row.name,
+        carrier=row.carrier,
+        kind=row.kind,
+        unit=row.unit,
+        level=row.level,
+        parent_id=row.parent_id,
+        multiplier=row.multiplier,
+        register_max=row.register_max,
+        max_rate=row.max_rate,
+        interval_s=row.interval_s,
+        formula=row.formula,
+        boundary=bool(row.boundary),
+    )
+
+
+class RegistryRepo:
+    """Repository of the park model."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._points_by_code: dict[str, PointRecord] | None = None
+
+    # -- load -------------------------------------------------------------------------------
+    def save_park(self, model: ParkModel, *, actor: str = "system") -> SaveReport:
+        """Create or update everything ``model`` declares; loading twice changes nothing."""
+        report = SaveReport()
+        now = to_us(utcnow())
+        with self._store.begin() as conn:
+            park_id = self._save_park_row(conn, model, report, now, actor)
+            report.park_id = park_id
+            enterprise_ids = self._save_enterprises(conn, model, park_id, report, now, actor)
+            site_ids = self._save_sites(conn, model, park_id, enterprise_ids, report, now, actor)
+            self._save_points(conn, model, park_id, enterprise_ids, site_ids, report, now, actor)
+        self._points_by_code = None
+        return report
+
+    def _upsert(
+        self,
+        conn: Connection,
+        table: Any,
+        existing: Any | None,
+        values: dict[str, Any],
+        *,
+        entity: str,
+        code: str,
+        enterprise_id: int | None,
+        report: SaveReport,
+        now: int,
+        actor: str,
+    ) -> int:
+        if existing is None:
+            new_id = conn.execute(
+                insert(table).values(**values, updated_at=now).returning(table.c.id)
+            ).scalar_one()
+            report.count(report.created, entity)
+            self._store.audit.append(
+                conn,
+                at=now,
+                actor=actor,
+                action="create",
+                entity=entity,
+                entity_id=code,
+                enterprise_id=enterprise_id,
+                before=None,
+                after=values,
+            )
+            return int(new_id)
+        before = {k: getattr(existing, k) for k in values}
+        if before == values:
+            report.count(report.unchanged, entity)
+            return int(existing.id)
+        conn.execute(
+            update(table).where(table.c.id == existing.id).values(**values, updated_at=now)
+        )
+        report.count(report.updated, entity)
+        self._store.audit.append(
+            conn,
+            at=now,
+            actor=actor,
+            action="update",
+            entity=entity,
+            entity_id=code,
+            enterprise_id=enterprise_id,
+            before=before,
+            after=values,
+        )
+        return int(existing.id)
+
+    def _save_park_row(
+        self, conn: Connection, model: ParkModel, report: SaveReport, now: int, actor: str
+    ) -> int:
+        info = model.park
+        existing = conn.execute(select(s.park).where(s.park.c.code == info.id)).first()
+        values = {
+            "code": info.id,
+            "name": info.name,
+            "province": info.province,
+            "timezone": info.timezone,
+        }
+        return self._upsert(
+            conn,
+            s.park,
+            existing,
+            values,
+            entity="park",
+            code=info.id,
+            enterprise_id=None,
+            report=report,
+            now=now,
+            actor=actor,
+        )
+
+    def _save_enterprises(
+        self,
+        conn: Connection,
+        model: ParkModel,
+        park_id: int,
+        report: SaveReport,
+        now: int,
+        actor: str,
+    ) -> dict[str, int]:
+        rows = conn.execute(select(s.enterprise).where(s.enterprise.c.park_id == park_id)).all()
+        existing = {r.code: r for r in rows}
+        ids: dict[str, int] = {}
+        for e in model.enterprises:
+            values = {
+                "park_id": park_id,
+                "code": e.id,
+                "name": e.name,
+                "uscc": e.uscc,
+                "industry": e.industry,
+            }
+            row = existing.get(e.id)
+            ids[e.id] = self._upsert(
+                conn,
+                s.enterprise,
+                row,
+                values,
+                entity="enterprise",
+                code=e.id,
+                enterprise_id=None if row is None else row.id,
+                report=report,
+                now=now,
+                actor=actor,
+            )
+        return ids
+
+    def _save_sites(
+        self,
+        conn: Connection,
+        model: ParkModel,
+        park_id: int,
+        enterprise_ids: dict[str, int],
+        report: SaveReport,
+        now: int,
+        actor: str,
+    ) -> dict[str, int]:
+        rows = conn.execute(select(s.site).where(s.site.c.park_id == park_id)).all()
+        existing = {r.code: r for r in rows}
+        ids: dict[str, int] = {}
+        for site in model.sites:
+            eid = enterprise_ids[site.enterprise] if site.enterprise else None
+            values = {
+                "park_id": park_id,
+                "enterprise_id": eid,
+                "code": site.id,
+                "name": site.name,
+                "floor_area_m2": site.floor_area_m2,
+                "use": site.use,
+            }
+            ids[site.id] = self._upsert(
+                conn,
+                s.site,
+                existing.get(site.id),
+                values,
+                entity="site",
+                code=site.id,
+                enterprise_id=eid,
+                report=report,
+                now=now,
+                actor=actor,
+            )
+        return ids
+
+    def _save_points(
+        self,
+        conn: Connection,
+        model: ParkModel,
+        park_id: int,
+        enterprise_ids: dict[str, int],
+        site_ids: dict[str, int],
+        report: SaveReport,
+        now: int,
+        actor: str,
+    ) -> None:
+        rows = conn.execute(select(s.point)).all()
+        existing = {r.code: r for r in rows}
+        declared = {p.id for p in model.points}
+        for code, old in existing.items():
+            if old.park_id == park_id and code not in declared:
+                report.retained.append(code)
+        # parents are resolved after every point has an id
+        ids = {code: old.id for code, old in existing.items()}
+        pending_parent: list[tuple[str, str | None]] = []
+        for p in model.points:
+            row = existing.get(p.id)
+            if row is not None and row.park_id != park_id:
+                raise Conflict(f"point id {p.id!r} already belongs to another park")
+            eid = enterprise_ids[p.enterprise] if p.enterprise else None
+            values = {
+                "park_id": park_id,
+                "enterprise_id": eid,
+                "site_id": site_ids[p.site] if p.site else None,
+                "code": p.id,
+                "name": p.name or p.id,
+                "carrier": p.carrier.value,
+                "kind": p.kind.value,
+                "unit": p.unit,
+                "level": int(p.level) if p.level is not None else None,
+                "parent_id": row.parent_id if row is not None else None,
+                "multiplier": p.multiplier,
+                "register_max": p.register_max,
+                "max_rate": p.max_rate,
+                "interval_s": p.interval_s,
+                "formula": p.formula,
+                "boundary": p.is_boundary,
+            }
+            if row is not None and any(getattr(row, k) != values[k] for k in _RENORMALISE):
+                report.renormalise.append(p.id)
+            ids[p.id] = self._upsert(
+                conn,
+                s.point,
+                row,
+                values,
+                entity="point",
+                code=p.id,
+                enterprise_id=eid,
+                report=report,
+                now=now,
+                actor=actor,
+            )
+            pending_parent.append((p.id, p.parent))
+        for code, parent in pending_parent:
+            parent_id = ids[parent] if parent else None
+            stored = existing.get(code)
+            if stored is None or stored.parent_id != parent_id:
+                conn.execute(
+                    update(s.point).where(s.point.c.id == ids[code]).values(parent_id=parent_id)
+                )
+        if report.renormalise:
+            self._store.stats.mark_full_range_dirty(
+                conn, [ids[c] for c in report.renormalise], now=now
+            )
+
+    # -- lookups ----------------------------------------------------------------------------
+    def points_by_code(self, *, refresh: bool = False) -> dict[str, PointRecord]:
+        """Every point keyed by its code (cached; ``refresh`` re-reads)."""
+        if self._points_by_code is None or refresh:
+            with self._store.begin() as conn:
+                rows = conn.execute(select(s.point)).all()
+            self._points_by_code = {r.code: _point_record(r) for r in rows}
+        return self._points_by_code
+
+    def points_by_id(self, *, refresh: bool = False) -> dict[int, PointRecord]:
+        """Every point keyed by its id."""
+        return {p.id: p for p in self.points_by_code(refresh=refresh).values()}
+
+    def parks(self) -> list[ParkRecord]:
+        """Every park."""
+        with self._store.begin() as conn:
+            rows = conn.execute(select(s.park).order_by(s.park.c.id)).all()
+        return [ParkRecord(r.id, r.code, r.name, r.province, r.timezone) for r in rows]
+
+    def park(self, park_id: int | None = None) -> ParkRecord:
+        """One park (the only one when ``park_id`` is None); ``NotFound`` otherwise."""
+        parks = self.parks()
+        if park_id is None:
+            if len(parks) != 1:
+                raise NotFound(
+                    "no park loaded; run `lingtan init --park park.yaml`"
+                    if not parks
+                    else "several parks are loaded; name one"
+                )
+            return parks[0]
+        for p in parks:
+            if p.id == park_id:
+                return p
+        raise NotFound(f"park {park_id} not found")
+
+    def enterprises(self, park_id: int) -> list[EnterpriseRecord]:
+        """Enterprises of a park, in id order."""
+        with self._store.begin() as conn:
+            rows = conn.execute(
+                select(s.enterprise)
+                .where(s.enterprise.c.park_id == park_id)
+                .order_by(s.enterprise.c.id)
+            ).all()
+        return [EnterpriseRecord(r.id, r.park_id, r.code, r.name, r.uscc, r.industry) for r in rows]
+
+    def sites(self, park_id: int) -> list[SiteRecord]:
+        """Sites and buildings of a park, in id order."""
+        with self._store.begin() as conn:
+            rows = conn.execute(
+                select(s.site).where(s.site.c.park_id == park_id).order_by(s.site.c.id)
+            ).all()
+        return [
+            SiteRecord(r.id, r.park_id, r.enterprise_id, r.code, r.name, r.floor_area_m2, r.use)
+            for r in rows
+        ]
+
+    def count_points(self) -> int:
+        """Number of points in the store."""
+        with self._store.begin() as conn:
+            return int(conn.execute(select(func.count()).select_from(s.point)).scalar_one())

@@ -1,0 +1,442 @@
+"""SQLAlchemy Core schema: the one description of every table.
+
+Instants are ``BIGINT`` epoch microseconds UTC (see :mod:`lingtan.timeutil`); local days are
+integers counting days since 1970-01-01 in the park's time zone. High-volume tables
+(readings, hourly statistics) are keyed by point; a point carries its tenant key
+(``enterprise_id``) and repositories join through it to scope every query that serves a user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+#: autoincrementing 64-bit id that is SQLite's rowid alias on SQLite
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+park = Table(
+    "park",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("province", String(32), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+enterprise = Table(
+    "enterprise",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("uscc", String(18)),
+    Column("industry", String(8)),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("park_id", "code"),
+)
+
+site = Table(
+    "site",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("code", String(64), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("floor_area_m2", Float),
+    Column("use", String(64)),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("park_id", "code"),
+)
+
+point = Table(
+    "point",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("site_id", Id, ForeignKey("site.id")),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("carrier", String(32), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("level", SmallInteger),
+    Column("parent_id", Id, ForeignKey("point.id")),
+    Column("multiplier", Float, nullable=False),
+    Column("register_max", Float),
+    Column("max_rate", Float),
+    Column("interval_s", Integer, nullable=False),
+    Column("formula", Text),
+    Column("boundary", Boolean, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_point_enterprise", "enterprise_id"),
+)
+
+#: raw readings, append-only; idempotent on (point_id, ts). Range-partitioned by month on
+#: PostgreSQL (created in the migration with dialect DDL), WITHOUT ROWID on SQLite.
+reading = Table(
+    "reading",
+    metadata,
+    Column("point_id", Id, nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("value", Float, nullable=False),
+    PrimaryKeyConstraint("point_id", "ts"),
+    sqlite_with_rowid=False,
+)
+
+ingest_batch = Table(
+    "ingest_batch",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    Column("duplicates", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+)
+
+#: the dirty-interval queue: one row per committed batch (or repair) with the time range per
+#: point it touched, as JSON ``[[point_id, min_ts, max_ts], ...]``; deleted once normalised
+dirty_range = Table(
+    "dirty_range",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("ranges", Text, nullable=False),
+)
+
+rejected_reading = Table(
+    "rejected_reading",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("batch_id", Id),
+    Column("received_at", BigInteger, nullable=False),
+    Column("point_code", Text),
+    Column("point_id", Id),
+    Column("ts_text", Text),
+    Column("ts", BigInteger),
+    Column("value_text", Text),
+    Column("unit", Text),
+    Column("reason", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("raw", Text),
+    Index("ix_rejected_point", "point_id"),
+    Index("ix_rejected_received", "received_at"),
+)
+
+
+def _stat_cols() -> list[Column[Any]]:
+    """Columns shared by the statistics tables (fresh objects for each table)."""
+    return [
+        Column("value", Float),  # consumption in the period [point unit]; NULL if nothing known
+        Column("mean", Float),  # measurements: mean of the samples
+        Column("min", Float),
+        Column("max", Float),
+        Column("measured_s", Float, nullable=False),  # seconds covered by measured intervals
+        Column("estimated_s", Float, nullable=False),  # … by estimated intervals (gaps, spikes)
+        Column("missing_s", Float, nullable=False),  # … with no information
+        Column("flags", Integer, nullable=False),  # bit set of normalize.quality.Flag
+        Column("n", Integer, nullable=False),  # trusted readings in the period
+    ]
+
+
+stat_hour = Table(
+    "stat_hour",
+    metadata,
+    Column("point_id", Id, nullable=False),
+    Column("hour", BigInteger, nullable=False),
+    *_stat_cols(),
+    Column("computed_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("point_id", "hour"),
+    sqlite_with_rowid=False,
+)
+
+#: previous versions of hourly statistics, appended whenever a recomputation changes a row
+stat_hour_history = Table(
+    "stat_hour_history",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("point_id", Id, nullable=False),
+    Column("hour", BigInteger, nullable=False),
+    *_stat_cols(),
+    Column("computed_at", BigInteger, nullable=False),
+    Column("replaced_at", BigInteger, nullable=False),
+    Index("ix_stat_hour_history_point_hour", "point_id", "hour"),
+)
+
+stat_day = Table(
+    "stat_day",
+    metadata,
+    Column("point_id", Id, nullable=False),
+    Column("day", Integer, nullable=False),  # local days since 1970-01-01
+    *_stat_cols(),
+    Column("computed_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("point_id", "day"),
+    sqlite_with_rowid=False,
+)
+
+#: hourly consumption of boundary points summed per owner × carrier, kept as data arrives
+#: (accounting multiplies these by hourly factors: aggregate first, then multiply)
+stat_hour_carrier = Table(
+    "stat_hour_carrier",
+    metadata,
+    Column("park_id", Id, nullable=False),
+    Column("enterprise_key", BigInteger, nullable=False),  # enterprise id, 0 for the park
+    Column("carrier", String(32), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("hour", BigInteger, nullable=False),
+    Column("value", Float),
+    Column("measured_s", Float, nullable=False),
+    Column("estimated_s", Float, nullable=False),
+    Column("missing_s", Float, nullable=False),
+    Column("points", Integer, nullable=False),
+    PrimaryKeyConstraint("park_id", "enterprise_key", "carrier", "unit", "hour"),
+    sqlite_with_rowid=False,
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("entity_id", Text),
+    Column("enterprise_id", Id),
+    Column("before", Text),
+    Column("after", Text),
+    Index("ix_audit_at", "at"),
+)
+
+# -- identity and access (API) ---------------------------------------------------------------
+
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("role", String(32), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),  # enterprise roles only
+    Column("display_name", Text),
+    Column("lang", String(8), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+api_key = Table(
+    "api_key",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("prefix", String(32), nullable=False, unique=True),  # public part, shown in lists
+    Column("secret_hash", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("points", Text),  # JSON list of point codes an ingest key may write; NULL = scope's
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+    Column("last_used_at", BigInteger),
+)
+
+refresh_token = Table(
+    "refresh_token",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_hash", String(128), nullable=False, unique=True),  # SHA-256 of the token
+    Column("user_id", Id, ForeignKey("app_user.id"), nullable=False),
+    Column("issued_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+)
+
+job = Table(
+    "job",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # queued | running | done | failed
+    Column("params", Text, nullable=False),
+    Column("result", Text),
+    Column("error", Text),
+    Column("created_by", Text, nullable=False),
+    Column("enterprise_id", Id),  # the scope the job runs in (None = park)
+    Column("created_at", BigInteger, nullable=False),
+    Column("started_at", BigInteger),
+    Column("finished_at", BigInteger),
+)
+
+# -- non-metered statistics (waste, waste heat, water, product output …) ----------------------
+
+#: statistics entered by people or imported from files; a correction is a new row that
+#: names the row it supersedes, so history is kept
+stat_record = Table(
+    "stat_record",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("category", String(48), nullable=False),
+    Column("item", Text, nullable=False),
+    Column("period_start", String(10), nullable=False),  # ISO date, local
+    Column("period_end", String(10), nullable=False),  # ISO date, inclusive
+    Column("quantity", Float, nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("source_document", Text, nullable=False),
+    Column("entered_by", Text, nullable=False),
+    Column("entered_at", BigInteger, nullable=False),
+    Column("supersedes_id", Id, ForeignKey("stat_record.id")),
+    Column("note", Text),
+    Index("ix_stat_record_scope", "park_id", "enterprise_id", "category"),
+)
+
+# -- green certificates (绿证) ledger -----------------------------------------------------------
+
+gec_certificate = Table(
+    "gec_certificate",
+    metadata,
+    Column("cert_id", String(32), primary_key=True),
+    Column("project", Text, nullable=False),
+    Column("production_month", String(7), nullable=False),  # YYYY-MM
+    Column("tradable", Boolean, nullable=False),
+    Column("imported_at", BigInteger, nullable=False),
+    Column("imported_by", Text, nullable=False),
+)
+
+#: one row per retired certificate: the primary key makes a second retirement impossible
+gec_retirement = Table(
+    "gec_retirement",
+    metadata,
+    Column("cert_id", String(32), ForeignKey("gec_certificate.cert_id"), primary_key=True),
+    Column("claimant", String(64), nullable=False),
+    Column("level", String(16), nullable=False),  # park | enterprise
+    Column("park", String(64), nullable=False),
+    Column("period_start", String(7), nullable=False),
+    Column("period_end", String(7), nullable=False),
+    Column("retired_on", String(10), nullable=False),
+    Column("settlement_id", String(64)),
+    Column("recorded_at", BigInteger, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    Index("ix_gec_retirement_claimant", "claimant"),
+)
+
+green_trade = Table(
+    "green_trade",
+    metadata,
+    Column("settlement_id", String(64), primary_key=True),
+    Column("buyer", String(64), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("park", String(64), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("kwh", Float, nullable=False),
+    Column("seller_project", Text, nullable=False),
+    Column("cert_ids", Text, nullable=False),  # JSON list
+    Column("recorded_at", BigInteger, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+)
+
+# -- accounting results, kept so that a restatement leaves the old result retrievable ---------
+
+inventory_result = Table(
+    "inventory_result",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("basis", String(16), nullable=False),  # park | enterprise | building
+    Column("boundary", String(64), nullable=False),  # park, enterprise or site code
+    Column("year", Integer, nullable=False),
+    Column("month", Integer),  # NULL for a whole year
+    Column("enterprise_id", Id),  # tenant key (NULL for the park and park buildings)
+    Column("computed_at", BigInteger, nullable=False),
+    Column("computed_by", Text, nullable=False),
+    Column("options", Text, nullable=False),  # JSON
+    Column("factor_ids", Text, nullable=False),  # JSON list
+    Column("result", Text, nullable=False),  # JSON of the inventory
+    Index("ix_inventory_result_boundary", "basis", "boundary", "year"),
+)
+
+# -- API: files produced by background jobs (report downloads) -------------------------------
+
+#: the bytes a finished job produced (a report), kept with the job so that any server process
+#: can hand it out; the job's scope (``job.enterprise_id``) governs who may download it
+job_file = Table(
+    "job_file",
+    metadata,
+    Column("job_id", String(36), ForeignKey("job.id"), primary_key=True),
+    Column("filename", Text, nullable=False),
+    Column("media_type", String(128), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+Index("ix_job_created_at", job.c.created_at)
+Index("ix_refresh_token_user", refresh_token.c.user_id)
+
+# -- accounting (migration 0005) ----------------------------------------------------------------
+
+#: who holds each imported 绿证 until it is retired: the park (``enterprise_id`` NULL) or one
+#: enterprise (the tenant key of a certificate)
+gec_holding = Table(
+    "gec_holding",
+    metadata,
+    Column("cert_id", String(32), ForeignKey("gec_certificate.cert_id"), primary_key=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Index("ix_gec_holding_owner", "park_id", "enterprise_id"),
+)
+
+#: non-metered activity of a park or an enterprise for a year or a month (an activity document:
+#: process output, fuels bought by invoice, offsets ...); appended, never edited — the latest
+#: row of a (park, enterprise, year, month) slot applies, earlier ones stay for history
+activity_supplement = Table(
+    "activity_supplement",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),  # tenant key; NULL for the park
+    Column("boundary", String(16), nullable=False),  # park | enterprise
+    Column("year", Integer, nullable=False),
+    Column("month", Integer),  # NULL for a whole year
+    Column("document", Text, nullable=False),  # JSON activity document
+    Column("source_document", Text, nullable=False),
+    Column("entered_by", Text, nullable=False),
+    Column("entered_at", BigInteger, nullable=False),
+    Index("ix_activity_supplement_slot", "park_id", "enterprise_id", "year"),
+)
+
+Index("ix_inventory_result_enterprise", inventory_result.c.enterprise_id, inventory_result.c.year)

@@ -1,0 +1,560 @@
+"""Statistics: the dirty-interval queue, hourly/daily statistics with history, rollups."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from lingtan.store import schema as s
+from lingtan.store.records import PointDayRow
+
+if TYPE_CHECKING:
+    from lingtan.store.core import Store
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+
+STAT_FIELDS = (
+    "value",
+    "mean",
+    "min",
+    "max",
+    "measured_s",
+    "estimated_s",
+    "missing_s",
+    "flags",
+    "n",
+)
+HOUR_S = 3600.0
+
+
+class StatColumns(Protocol):
+    """Column arrays of consecutive periods (what :mod:`lingtan.normalize` produces)."""
+
+    @property
+    def hours(self) -> I64: ...
+    @property
+    def value(self) -> F64: ...
+    @property
+    def mean(self) -> F64: ...
+    @property
+    def min(self) -> F64: ...
+    @property
+    def max(self) -> F64: ...
+    @property
+    def measured_s(self) -> F64: ...
+    @property
+    def estimated_s(self) -> F64: ...
+    @property
+    def missing_s(self) -> F64: ...
+    @property
+    def flags(self) -> I64: ...
+    @property
+    def n(self) -> I64: ...
+
+
+_EMPTY_I: I64 = np.empty(0, np.int64)
+_EMPTY_F: F64 = np.empty(0, np.float64)
+
+
+def _values(rows: Sequence[tuple[int, ...]]) -> str:
+    """A VALUES list of integer tuples; refuses anything but ints (the SQL is built from it)."""
+    parts = []
+    for row in rows:
+        if not all(type(x) is int for x in row):
+            raise TypeError(f"integer tuples only, got {row!r}")
+        parts.append("(" + ", ".join(str(x) for x in row) + ")")
+    return ", ".join(parts)
+
+
+def _nullable(a: F64) -> list[float | None]:
+    return [None if x != x else x for x in a.tolist()]  # NaN → NULL
+
+
+def _floats(values: Iterable[Any]) -> F64:
+    return np.array([np.nan if v is None else v for v in values], np.float64)
+
+
+class StatsRepo:
+    """Repository of statistics and of the normalisation queue."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def _upsert(
+        self, conn: Connection, table: Any, keys: Sequence[str], rows: list[dict[str, Any]]
+    ) -> None:
+        """Insert or update ``rows`` (dicts with the same keys) on the ``keys`` conflict."""
+        if not rows:
+            return
+        if self._store.capabilities.supports_copy and len(rows) > 100:
+            self._upsert_copy(conn, table.name, keys, rows)
+            return
+        dialect = postgresql if self._store.capabilities.supports_copy else sqlite
+        stmt = dialect.insert(table)
+        cols = {c: getattr(stmt.excluded, c) for c in rows[0] if c not in keys}
+        conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=cols), rows)
+
+    def _upsert_copy(
+        self, conn: Connection, name: str, keys: Sequence[str], rows: list[dict[str, Any]]
+    ) -> None:
+        """PostgreSQL: COPY into a temporary table, then one INSERT … ON CONFLICT DO UPDATE."""
+        columns = list(rows[0])
+        col_list = ", ".join(columns)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+        stage = f"stage_{name}"
+        dbapi: Any = conn.connection.driver_connection
+        with dbapi.cursor() as cur:
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name}) ON COMMIT DELETE ROWS"
+            )
+            cur.execute(f"TRUNCATE {stage}")
+            with cur.copy(f"COPY {stage} ({col_list}) FROM STDIN") as cp:
+                for row in rows:
+                    cp.write_row(tuple(row[c] for c in columns))
+            cur.execute(
+                f"INSERT INTO {name} ({col_list}) SELECT {col_list} FROM {stage} "
+                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+            )
+
+    # -- dirty queue ------------------------------------------------------------------------
+    def take_dirty(self, conn: Connection) -> tuple[list[int], dict[int, tuple[int, int]]]:
+        """Pending dirty rows and their ranges merged per point."""
+        rows = conn.execute(
+            select(s.dirty_range.c.id, s.dirty_range.c.ranges).order_by(s.dirty_range.c.id)
+        ).all()
+        merged: dict[int, tuple[int, int]] = {}
+        for row in rows:
+            for pid, lo, hi in json.loads(row.ranges):
+                old = merged.get(pid)
+                merged[pid] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
+        return [r.id for r in rows], merged
+
+    def pending_dirty(self) -> int:
+        """Number of queued dirty rows."""
+        with self._store.begin() as conn:
+            return int(conn.execute(select(func.count()).select_from(s.dirty_range)).scalar_one())
+
+    def delete_dirty(self, conn: Connection, ids: Sequence[int]) -> None:
+        """Remove processed dirty rows."""
+        for i in range(0, len(ids), 500):
+            conn.execute(delete(s.dirty_range).where(s.dirty_range.c.id.in_(ids[i : i + 500])))
+
+    def mark_dirty(self, conn: Connection, ranges: list[list[int]], *, now: int) -> None:
+        """Queue ``[[point_id, lo, hi], …]`` for recomputation."""
+        if ranges:
+            conn.execute(insert(s.dirty_range).values(created_at=now, ranges=json.dumps(ranges)))
+
+    def mark_full_range_dirty(
+        self, conn: Connection, point_ids: Sequence[int], *, now: int
+    ) -> None:
+        """Queue the whole history of points (readings, or statistics for virtual points)."""
+        ranges: list[list[int]] = []
+        for pid in point_ids:
+            lo, hi = conn.execute(
+                select(func.min(s.reading.c.ts), func.max(s.reading.c.ts)).where(
+                    s.reading.c.point_id == pid
+                )
+            ).one()
+            if lo is None:
+                lo, hi = conn.execute(
+                    select(func.min(s.stat_hour.c.hour), func.max(s.stat_hour.c.hour)).where(
+                        s.stat_hour.c.point_id == pid
+                    )
+                ).one()
+            if lo is not None:
+                ranges.append([pid, int(lo), int(hi)])
+        self.mark_dirty(conn, ranges, now=now)
+
+    # -- raw windows ------------------------------------------------------------------------
+    def _raw(self, conn: Connection, sql: str) -> list[tuple[Any, ...]]:
+        """Run SQL built only from integers this module generated (no user text)."""
+        dbapi: Any = conn.connection.driver_connection
+        cur = dbapi.cursor()
+        try:
+            cur.execute(sql)
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+
+    def neighbours_many(
+        self,
+        conn: Connection,
+        ranges: Sequence[tuple[int, int, int]],
+        *,
+        upper_inclusive: bool = False,
+    ) -> dict[int, tuple[int | None, int | None]]:
+        """Per (point, lo, hi): the last reading time before ``lo`` and the first after ``hi``
+        (at or after ``hi`` with ``upper_inclusive``)."""
+        if not ranges:
+            return {}
+        after = ">=" if upper_inclusive else ">"
+        rows = self._raw(
+            conn,
+            f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) "
+            "SELECT w.pid, "
+            "(SELECT MAX(r.ts) FROM reading r WHERE r.point_id = w.pid AND r.ts < w.lo), "
+            f"(SELECT MIN(r.ts) FROM reading r WHERE r.point_id = w.pid AND r.ts {after} w.hi) FROM w",
+        )
+        return {
+            int(pid): (None if a is None else int(a), None if b is None else int(b))
+            for pid, a, b in rows
+        }
+
+    def windows_many(
+        self, conn: Connection, ranges: Sequence[tuple[int, int, int]]
+    ) -> dict[int, tuple[I64, F64]]:
+        """Readings with ``lo <= ts < hi`` per (point, lo, hi), in time order, in one query."""
+        out: dict[int, tuple[I64, F64]] = {pid: (_EMPTY_I, _EMPTY_F) for pid, _, _ in ranges}
+        if not ranges:
+            return out
+        if self._store.capabilities.supports_copy:
+            out.update(self._windows_pg(conn, ranges))
+            return out
+        # SQLite: the WITHOUT ROWID table is clustered on (point_id, ts): one range per point
+        rows = self._raw(
+            conn,
+            f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) "
+            "SELECT r.point_id, r.ts, r.value FROM w JOIN reading r "
+            "ON r.point_id = w.pid AND r.ts >= w.lo AND r.ts < w.hi ORDER BY r.point_id, r.ts",
+        )
+        pids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        ts = np.fromiter((r[1] for r in rows), np.int64, len(rows))
+        values = np.fromiter((r[2] for r in rows), np.float64, len(rows))
+        if len(pids) == 0:
+            return out
+        cuts = np.flatnonzero(np.diff(pids)) + 1
+        for part_p, part_t, part_v in zip(
+            np.split(pids, cuts), np.split(ts, cuts), np.split(values, cuts), strict=True
+        ):
+            out[int(part_p[0])] = (part_t, part_v)
+        return out
+
+    def _windows_pg(
+        self, conn: Connection, ranges: Sequence[tuple[int, int, int]]
+    ) -> dict[int, tuple[I64, F64]]:
+        """PostgreSQL: one row per point carrying its timestamps and values packed as binary
+        (``int8send``/``float8send`` aggregated with ``string_agg``), decoded with numpy — no
+        Python object per reading. Both aggregates see the rows in the same order; the points'
+        series are sorted here, so the server needs no sort."""
+        rows = self._raw(
+            conn,
+            "SELECT r.point_id, string_agg(int8send(r.ts), ''::bytea), "
+            "string_agg(float8send(r.value), ''::bytea) "
+            f"FROM (VALUES {_values(ranges)}) AS w(pid, lo, hi) JOIN reading r "
+            "ON r.point_id = w.pid AND r.ts >= w.lo AND r.ts < w.hi GROUP BY r.point_id",
+        )
+        out: dict[int, tuple[I64, F64]] = {}
+        for pid, ts_bytes, value_bytes in rows:
+            ts = np.frombuffer(ts_bytes, ">i8").astype(np.int64)
+            values = np.frombuffer(value_bytes, ">f8").astype(np.float64)
+            order = np.argsort(ts, kind="stable")
+            out[int(pid)] = (ts[order], values[order])
+        return out
+
+    # -- hourly -----------------------------------------------------------------------------
+    def write_hours(self, conn: Connection, point_id: int, stats: StatColumns, *, now: int) -> int:
+        """Upsert one point's hourly rows (see :meth:`write_hours_many`)."""
+        return self.write_hours_many(conn, [(point_id, stats)], now=now)
+
+    def write_hours_many(
+        self, conn: Connection, items: Sequence[tuple[int, StatColumns]], *, now: int
+    ) -> int:
+        """Upsert hourly rows of several points; rows whose content changes are copied to
+        ``stat_hour_history`` first. Returns the number of changed rows."""
+        items = [(pid, st) for pid, st in items if len(st.hours)]
+        if not items:
+            return 0
+        ranges = [(pid, int(st.hours[0]), int(st.hours[-1]) + 1) for pid, st in items]
+        t = s.stat_hour
+        cols = ", ".join(f"h.{c}" for c in ("point_id", "hour", *STAT_FIELDS, "computed_at"))
+        old = self._raw(
+            conn,
+            f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) SELECT {cols} FROM w JOIN stat_hour h "
+            "ON h.point_id = w.pid AND h.hour >= w.lo AND h.hour < w.hi",
+        )
+        new_rows: list[dict[str, Any]] = []
+        for pid, st in items:
+            new_rows.extend(self._rows(st, point_id=pid, now=now, key="hour"))
+        changed = 0
+        if old:
+            by_key = {(r["point_id"], r["hour"]): r for r in new_rows}
+            history = []
+            unchanged: set[tuple[int, int]] = set()
+            for row in old:
+                key = (int(row[0]), int(row[1]))
+                stored = dict(zip(STAT_FIELDS, row[2:-1], strict=True))
+                new = by_key.get(key)
+                if new is not None and all(_same(stored[f], new[f]) for f in STAT_FIELDS):
+                    unchanged.add(key)
+                    continue
+                history.append(
+                    {
+                        **stored,
+                        "point_id": key[0],
+                        "hour": key[1],
+                        "computed_at": row[-1],
+                        "replaced_at": now,
+                    }
+                )
+            if history:
+                conn.execute(insert(s.stat_hour_history), history)
+                changed = len(history)
+            new_rows = [r for r in new_rows if (r["point_id"], r["hour"]) not in unchanged]
+        self._upsert(conn, t, ("point_id", "hour"), new_rows)
+        return changed
+
+    @staticmethod
+    def _rows(stats: StatColumns, *, point_id: int, now: int, key: str) -> list[dict[str, Any]]:
+        cols: dict[str, list[Any]] = {
+            key: stats.hours.tolist(),
+            "value": _nullable(stats.value),
+            "mean": _nullable(stats.mean),
+            "min": _nullable(stats.min),
+            "max": _nullable(stats.max),
+            "measured_s": stats.measured_s.tolist(),
+            "estimated_s": stats.estimated_s.tolist(),
+            "missing_s": stats.missing_s.tolist(),
+            "flags": stats.flags.tolist(),
+            "n": stats.n.tolist(),
+        }
+        names = list(cols)
+        return [
+            {"point_id": point_id, **dict(zip(names, vals, strict=True)), "computed_at": now}
+            for vals in zip(*cols.values(), strict=True)
+        ]
+
+    def hours(
+        self, conn: Connection | None, point_ids: Sequence[int], h0: int, h1: int
+    ) -> dict[int, dict[str, Any]]:
+        """Hourly rows of points in [h0, h1) as column arrays per point."""
+        t = s.stat_hour
+        q = (
+            select(t)
+            .where(
+                t.c.point_id.in_(bindparam("ids", expanding=True)), t.c.hour >= h0, t.c.hour < h1
+            )
+            .order_by(t.c.point_id, t.c.hour)
+        )
+        if conn is None:
+            with self._store.begin() as c:
+                rows = c.execute(q, {"ids": list(point_ids)}).all()
+        else:
+            rows = conn.execute(q, {"ids": list(point_ids)}).all()
+        out: dict[int, dict[str, Any]] = {}
+        grouped: dict[int, list[Any]] = {}
+        for r in rows:
+            grouped.setdefault(r.point_id, []).append(r)
+        for pid, rs in grouped.items():
+            out[pid] = {
+                "hours": np.array([r.hour for r in rs], np.int64),
+                **{
+                    f: _floats(getattr(r, f) for r in rs)
+                    for f in STAT_FIELDS
+                    if f not in {"flags", "n"}
+                },
+                "flags": np.array([r.flags for r in rs], np.int64),
+                "n": np.array([r.n for r in rs], np.int64),
+            }
+        return out
+
+    # -- daily ------------------------------------------------------------------------------
+    def refresh_days(
+        self,
+        conn: Connection,
+        point_id: int,
+        days: I64,
+        day_starts: I64,
+        day_ends: I64,
+        *,
+        now: int,
+    ) -> None:
+        """Recompute one point's daily rows (see :meth:`refresh_days_many`)."""
+        self.refresh_days_many(conn, [(point_id, days, day_starts, day_ends)], now=now)
+
+    def refresh_days_many(
+        self, conn: Connection, items: Sequence[tuple[int, I64, I64, I64]], *, now: int
+    ) -> None:
+        """Recompute daily rows from hourly rows for (point, local day numbers, day starts,
+        day ends) items; starts/ends are the UTC µs bounds of each local day.
+
+        Hours without a row count as missing; a day's value is NULL when no hour has a value.
+        """
+        items = [it for it in items if len(it[1])]
+        if not items:
+            return
+        ranges = [(pid, int(starts.min()), int(ends.max())) for pid, _, starts, ends in items]
+        rows = self._raw(
+            conn,
+            f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) SELECT h.point_id, h.hour, "
+            "h.value, h.mean, h.min, h.max, h.measured_s, h.estimated_s, h.flags, h.n "
+            "FROM w JOIN stat_hour h ON h.point_id = w.pid AND h.hour >= w.lo AND h.hour < w.hi "
+            "ORDER BY h.point_id, h.hour",
+        )
+        by_point: dict[int, list[tuple[Any, ...]]] = {}
+        for r in rows:
+            by_point.setdefault(int(r[0]), []).append(r)
+        out: list[dict[str, Any]] = []
+        for pid, days, day_starts, day_ends in items:
+            prow = by_point.get(pid, [])
+            hours = np.array([r[1] for r in prow], np.int64)
+            value = _floats(r[2] for r in prow)
+            mean = _floats(r[3] for r in prow)
+            lo_v = _floats(r[4] for r in prow)
+            hi_v = _floats(r[5] for r in prow)
+            meas = np.array([r[6] for r in prow], np.float64)
+            est = np.array([r[7] for r in prow], np.float64)
+            flags = np.array([r[8] for r in prow], np.int64)
+            n = np.array([r[9] for r in prow], np.int64)
+            starts = np.searchsorted(hours, day_starts).tolist()
+            ends = np.searchsorted(hours, day_ends).tolist()
+            bounds = zip(
+                days.tolist(), starts, ends, day_starts.tolist(), day_ends.tolist(), strict=True
+            )
+            for day, a, b, d0, d1 in bounds:
+                v = value[a:b]
+                has_v = ~np.isnan(v)
+                m = mean[a:b]
+                has_m = ~np.isnan(m)
+                weights = n[a:b][has_m]
+                measured = float(meas[a:b].sum())
+                estimated = float(est[a:b].sum())
+                out.append(
+                    {
+                        "point_id": pid,
+                        "day": day,
+                        "value": float(v[has_v].sum()) if has_v.any() else None,
+                        "mean": float(np.average(m[has_m], weights=weights))
+                        if weights.sum() > 0
+                        else None,
+                        "min": float(np.nanmin(lo_v[a:b])) if has_m.any() else None,
+                        "max": float(np.nanmax(hi_v[a:b])) if has_m.any() else None,
+                        "measured_s": measured,
+                        "estimated_s": estimated,
+                        "missing_s": max(0.0, (d1 - d0) / 1_000_000 - measured - estimated),
+                        "flags": int(np.bitwise_or.reduce(flags[a:b])) if b > a else 0,
+                        "n": int(n[a:b].sum()),
+                        "computed_at": now,
+                    }
+                )
+        self._upsert(conn, s.stat_day, ("point_id", "day"), out)
+
+    def point_days(self, point_ids: Sequence[int], day0: int, day1: int) -> list[PointDayRow]:
+        """Daily statistics rows of ``point_ids`` for local days ``day0 <= day < day1``."""
+        if not point_ids:
+            return []
+        t = s.stat_day
+        q = (
+            select(t.c.point_id, t.c.day, t.c.value, t.c.measured_s, t.c.estimated_s, t.c.missing_s)
+            .where(
+                t.c.point_id.in_(bindparam("ids", list(point_ids), expanding=True)),
+                t.c.day >= day0,
+                t.c.day < day1,
+            )
+            .order_by(t.c.point_id, t.c.day)
+        )
+        with self._store.begin() as conn:
+            return [
+                PointDayRow(
+                    int(r.point_id),
+                    int(r.day),
+                    None if r.value is None else float(r.value),
+                    float(r.measured_s),
+                    float(r.estimated_s),
+                    float(r.missing_s),
+                )
+                for r in conn.execute(q).all()
+            ]
+
+    # -- carrier rollups ---------------------------------------------------------------------
+    def refresh_carrier(
+        self,
+        conn: Connection,
+        *,
+        park_id: int,
+        enterprise_key: int,
+        carrier: str,
+        unit: str,
+        point_ids: Sequence[int],
+        h0: int,
+        h1: int,
+    ) -> None:
+        """Recompute the owner × carrier hourly sums of boundary points for [h0, h1)."""
+        if not point_ids:
+            return
+        conn.execute(
+            text(
+                "INSERT INTO stat_hour_carrier (park_id, enterprise_key, carrier, unit, hour, value, "
+                "measured_s, estimated_s, missing_s, points) "
+                "SELECT :park, :ekey, :carrier, :unit, hour, SUM(value), SUM(measured_s), "
+                "SUM(estimated_s), SUM(missing_s) + (:npoints - COUNT(*)) * 3600.0, COUNT(*) "
+                "FROM stat_hour WHERE point_id IN :ids AND hour >= :h0 AND hour < :h1 GROUP BY hour "
+                "ON CONFLICT (park_id, enterprise_key, carrier, unit, hour) DO UPDATE SET "
+                "value = excluded.value, measured_s = excluded.measured_s, "
+                "estimated_s = excluded.estimated_s, missing_s = excluded.missing_s, "
+                "points = excluded.points"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {
+                "park": park_id,
+                "ekey": enterprise_key,
+                "carrier": carrier,
+                "unit": unit,
+                "npoints": len(point_ids),
+                "ids": list(point_ids),
+                "h0": h0,
+                "h1": h1,
+            },
+        )
+
+    def carrier_totals(
+        self, *, park_id: int, h0: int, h1: int, enterprise_key: int | None = None
+    ) -> list[dict[str, Any]]:
+        """See :func:`carrier_totals`."""
+        return carrier_totals(
+            self._store, park_id=park_id, h0=h0, h1=h1, enterprise_key=enterprise_key
+        )
+
+    def delete_carrier_rollups(self, conn: Connection) -> None:
+        """Drop every rollup row (a rebuild recomputes them)."""
+        conn.execute(delete(s.stat_hour_carrier))
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(a == b) or (
+        isinstance(a, float) and isinstance(b, float) and abs(a - b) <= 1e-9 * max(1.0, abs(a))
+    )
+
+
+def carrier_totals(
+    store: Store, *, park_id: int, h0: int, h1: int, enterprise_key: int | None = None
+) -> list[dict[str, Any]]:
+    """Sums of the owner × carrier rollups over [h0, h1): value and quality seconds.
+
+    ``enterprise_key`` restricts to one owner (0 = park-owned points); None = every owner.
+    """
+    t = s.stat_hour_carrier
+    q = (
+        select(
+            t.c.enterprise_key, t.c.carrier, t.c.unit,
+            func.sum(t.c.value).label("value"),
+            func.sum(t.c.measured_s).label("measured_s"),
+            func.sum(t.c.estimated_s).label("estimated_s"),
+            func.sum(t.c.missing_s).label("missing_s"),
+            func.count().label("hours"),
+        )
+        .where(t.c.park_id == park_id, t.c.hour >= h0, t.c.hour < h1)
+        .group_by(t.c.enterprise_key, t.c.carrier, t.c.unit)
+        .order_by(t.c.enterprise_key, t.c.carrier)
+    )  # fmt: skip
+    if enterprise_key is not None:
+        q = q.where(t.c.enterprise_key == enterprise_key)
+    with store.begin() as conn:
+        return [dict(r._mapping) for r in conn.execute(q).all()]

@@ -1,0 +1,1 @@
+"""The dashboard: server-rendered pages (Jinja2), zh-CN by default with English."""

@@ -1,0 +1,193 @@
+"""Dashboard texts in zh-CN (default) and English, and number formatting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Final
+
+LANGS: Final = ("zh-CN", "en")
+DEFAULT_LANG: Final = "zh-CN"
+
+#: key → (中文, English)
+TEXT: Final[dict[str, tuple[str, str]]] = {
+    "app": ("零碳 · 园区能碳管理平台", "lingtan · park energy-carbon platform"),
+    "synthetic": ("合成数据，仅供演示", "synthetic data, for demonstration only"),
+    "login": ("登录", "Log in"),
+    "logout": ("退出", "Log out"),
+    "username": ("用户名", "Username"),
+    "password": ("密码", "Password"),
+    "login_failed": ("用户名或密码错误", "Incorrect username or password"),
+    "locked": (
+        "登录失败次数过多，账户已暂时锁定，请稍后再试",
+        "Too many failed logins; the account is locked for a while",
+    ),
+    "session_expired": ("会话已过期，请重新登录", "Your session has expired; please log in again"),
+    "overview": ("园区总览", "Park overview"),
+    "overview_enterprise": ("企业总览", "Enterprise overview"),
+    "flow": ("能流图", "Energy flow"),
+    "enterprises": ("企业", "Enterprises"),
+    "enterprise": ("企业", "Enterprise"),
+    "meters": ("计量与数据质量", "Meters & data quality"),
+    "reports": ("报表", "Reports"),
+    "as_of": ("数据截至", "Data as of"),
+    "today": ("当日", "Day"),
+    "month": ("本月", "Month"),
+    "year": ("本年累计", "Year to date"),
+    "energy_by_carrier": ("分品种能源消费", "Energy by carrier"),
+    "carrier": ("能源品种", "Carrier"),
+    "unit": ("单位", "Unit"),
+    "total_tce": ("综合能源消费量", "Total energy consumption"),
+    "tce": ("吨标准煤", "tce"),
+    "onsite_renewable": ("厂区可再生能源（光伏）", "On-site renewable (PV)"),
+    "clean_share": ("清洁能源消费占比", "Clean-energy share"),
+    "green_share": ("绿色电力占比", "Green-electricity share"),
+    "shares": ("清洁能源与绿电", "Clean energy & green electricity"),
+    "quality": ("数据质量", "Data quality"),
+    "measured": ("实测", "measured"),
+    "estimated": ("估算", "estimated"),
+    "missing": ("缺失", "missing"),
+    "partial": ("部分缺失", "partial"),
+    "completeness": ("完整率", "completeness"),
+    "quarantine": ("隔离的读数", "Quarantined readings"),
+    "monthly_trend": ("逐月能源消费（吨标准煤）", "Monthly energy (tce)"),
+    "carbon": ("碳排放", "Carbon emissions"),
+    "indicators": ("“1+5”指标", "The 1+5 indicators"),
+    "target": ("目标", "target"),
+    "not_available": ("暂无数据", "not available"),
+    "electricity": ("电力平衡", "Electricity balance"),
+    "grid": ("电网购入", "grid"),
+    "direct_green": ("绿电直连", "direct green"),
+    "pv_generated": ("光伏发电", "PV generated"),
+    "exported": ("上网电量", "exported"),
+    "pv_self": ("光伏自用", "PV self-consumed"),
+    "code": ("编号", "Code"),
+    "name": ("名称", "Name"),
+    "industry": ("行业", "Industry"),
+    "uscc": ("统一社会信用代码", "USCC"),
+    "points": ("计量点", "Metering points"),
+    "kind": ("类型", "Kind"),
+    "level": ("级别", "Level"),
+    "days": ("天数", "Days"),
+    "estimated_hours": ("估算小时", "Estimated hours"),
+    "flagged_days": ("异常天数", "Days flagged"),
+    "events": ("事件", "Events"),
+    "last_reading": ("最后读数", "Last reading"),
+    "reason": ("原因", "Reason"),
+    "detail": ("说明", "Detail"),
+    "received": ("接收时间", "Received"),
+    "source": ("来源", "Source"),
+    "value": ("数值", "Value"),
+    "time": ("时间", "Time"),
+    "consumption_trend": ("逐月消费趋势", "Monthly consumption"),
+    "inventory": ("温室气体排放（基于位置 / 基于市场）", "Emissions (location- vs market-based)"),
+    "location_based": ("基于位置", "location-based"),
+    "market_based": ("基于市场", "market-based"),
+    "certificates": ("绿证", "Green certificates"),
+    "period": ("期间", "Period"),
+    "generate": ("生成", "Generate"),
+    "download": ("下载", "Download"),
+    "status": ("状态", "Status"),
+    "created": ("提交时间", "Submitted"),
+    "jobs": ("生成记录", "Generated documents"),
+    "report_kind": ("报表类型", "Report"),
+    "no_reports": ("当前没有可生成的报表类型", "No report kinds are available"),
+    "queued": ("排队中", "queued"),
+    "running": ("生成中", "running"),
+    "done": ("完成", "done"),
+    "failed": ("失败", "failed"),
+    "lang_switch": ("English", "中文"),
+    "not_found": ("未找到", "Not found"),
+    "forbidden": ("无权访问", "Forbidden"),
+    "error": ("出错了", "Something went wrong"),
+    "back": ("返回总览", "Back to the overview"),
+    "year_label": ("年份", "Year"),
+    "month_label": ("月份", "Month"),
+    "whole_year": ("全年", "whole year"),
+    "show": ("显示", "Show"),
+    "flow_note": (
+        "单位：吨标准煤（GB/T 2589，电力按当量值）",
+        "Unit: tce (GB/T 2589, electricity at its calorific equivalent)",
+    ),
+    "role": ("角色", "Role"),
+    "sites": ("厂区/建筑", "Sites & buildings"),
+    "floor_area": ("建筑面积 m²", "Floor area m²"),
+    "flags_help": (
+        "gap=通信中断 reset=表计复位 rollover=翻转 spike=尖峰 jump=跳变",
+        "gap, reset, rollover, spike, jump",
+    ),
+    "virtual": ("虚拟", "virtual"),
+    "indicator": ("指标", "Indicator"),
+    "meets": ("达标", "meets"),
+    "fails": ("未达标", "fails"),
+    "not_assessable": ("无法评价", "not assessable"),
+    "year_total": ("全年", "Year"),
+    "total_emissions": ("二氧化碳排放总量", "Total CO₂ emissions"),
+    "intensity": ("单位能耗碳排放", "Carbon per unit of energy"),
+    "scope2": ("范围二", "Scope 2"),
+    "src_fuel": ("化石燃料燃烧", "fuel combustion"),
+    "src_conversion": ("能源加工转换", "energy conversion"),
+    "src_electricity": ("电力", "electricity"),
+    "src_heat": ("热力", "heat"),
+    "src_process": ("工业过程", "industrial processes"),
+    "src_bunker": ("国际燃料舱", "bunker fuels"),
+    "cert_id": ("证书编号", "Certificate"),
+    "project": ("项目", "Project"),
+    "production_month": ("生产年月", "Produced"),
+    "cert_available": ("可用", "available"),
+    "cert_retired": ("已核销", "retired"),
+    "cert_expired": ("已过期", "expired"),
+    "no_certificates": ("暂无绿证", "No certificates"),
+    "format": ("格式", "Format"),
+}
+
+ROLE_NAMES: Final[dict[str, tuple[str, str]]] = {
+    "park_admin": ("园区管理员", "park admin"),
+    "park_viewer": ("园区查看者", "park viewer"),
+    "enterprise_admin": ("企业管理员", "enterprise admin"),
+    "enterprise_viewer": ("企业查看者", "enterprise viewer"),
+    "auditor": ("审计员", "auditor"),
+    "integrator": ("集成商", "integrator"),
+}
+
+
+def normal_lang(value: str | None) -> str:
+    """A supported language code (the default otherwise)."""
+    return value if value in LANGS else DEFAULT_LANG
+
+
+def t(key: str, lang: str) -> str:
+    """The text of ``key`` in ``lang``."""
+    zh, en = TEXT.get(key, (key, key))
+    return zh if lang == "zh-CN" else en
+
+
+def role_name(role: str, lang: str) -> str:
+    """Display name of a role."""
+    zh, en = ROLE_NAMES.get(role, (role, role))
+    return zh if lang == "zh-CN" else en
+
+
+def number(value: float | None, digits: int = 0) -> str:
+    """A number with thousands separators (``—`` for none)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    """A share as a percentage (``—`` for none)."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.{digits}f}%"
+
+
+def when(us: int | None, tz: dt.tzinfo) -> str:
+    """An instant (epoch µs) as local ``YYYY-MM-DD HH:MM:SS``."""
+    if us is None:
+        return ""
+    return (
+        (dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=int(us)))
+        .astimezone(tz)
+        .strftime("%Y-%m-%d %H:%M:%S")
+    )

@@ -1,0 +1,493 @@
+"""Dashboard pages (server-rendered with Jinja2; charts drawn by plotly.js served from the
+installed plotly package, so the dashboard works offline).
+
+Every page reads its figures through the same service functions as the REST API, with the
+logged-in user's principal, so the dashboard shows exactly what the API returns and an
+enterprise user cannot see another enterprise here either (a direct URL gives 404).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import plotly
+from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from lingtan.api.errors import status_of
+from lingtan.api.overview import service as overview_service
+from lingtan.api.overview.cache import VersionedCache
+from lingtan.api.reports.router import REPORT_KINDS
+from lingtan.config import Settings
+from lingtan.errors import LingtanError, NotFound, PermissionDenied
+from lingtan.greenpower import service as greenpower
+from lingtan.identity import service as identity
+from lingtan.identity.errors import AccountLocked, NotAuthenticated
+from lingtan.identity.roles import Permission, Principal
+from lingtan.indicators.energy import carrier_name, energy_statistics
+from lingtan.jobs import service as jobs
+from lingtan.store import Store
+from lingtan.store.query_repo import QueryRepo
+from lingtan.web import i18n, session
+
+HERE = Path(__file__).parent
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.filters["num"] = i18n.number
+templates.env.filters["pct"] = i18n.percent
+templates.env.filters["when"] = i18n.when
+templates.env.filters["carrier"] = lambda c, lang: carrier_name(
+    c, "zh" if lang == "zh-CN" else "en"
+)
+router = APIRouter(include_in_schema=False)
+
+Page = Callable[[Principal, str], Response]
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _cache(request: Request) -> VersionedCache | None:
+    cache: VersionedCache | None = getattr(request.app.state, "view_cache", None)
+    return cache
+
+
+def _zone(request: Request) -> ZoneInfo:
+    try:
+        return ZoneInfo(_store(request).registry.park().timezone)
+    except LingtanError:
+        return ZoneInfo(_settings(request).timezone)
+
+
+def _lang(request: Request, principal: Principal | None = None) -> str:
+    chosen = request.cookies.get(session.LANG_COOKIE)
+    if chosen in i18n.LANGS:
+        return chosen
+    return i18n.normal_lang(principal.lang if principal else None)
+
+
+def _safe_next(target: str | None) -> str:
+    """A local path to go to after login (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/overview"
+    return target
+
+
+def _render(
+    request: Request,
+    name: str,
+    lang: str,
+    principal: Principal | None,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    ctx = {
+        "lang": lang,
+        "t": lambda key: i18n.t(key, lang),
+        "role_name": lambda role: i18n.role_name(role, lang),
+        "principal": principal,
+        "csrf": session.csrf_token(request),
+        "path": request.url.path,
+        "path_qs": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "quote": quote,
+        "tz": _zone(request),
+        **context,
+    }
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    session.pending(request).apply(response, secure=session.secure_cookies(_settings(request)))
+    return response
+
+
+def _redirect(request: Request, url: str) -> Response:
+    response = RedirectResponse(url, status_code=303)
+    session.pending(request).apply(response, secure=session.secure_cookies(_settings(request)))
+    return response
+
+
+def _page(request: Request, build: Page) -> Response:
+    """Run ``build`` for the logged-in user, or send the browser to the login page; domain
+    errors become an HTML error page with the same status the API would give."""
+    store, settings = _store(request), _settings(request)
+    principal = session.principal(request, store, settings)
+    if principal is None:
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return _redirect(request, f"/login?next={target}")
+    lang = _lang(request, principal)
+    try:
+        return build(principal, lang)
+    except NotFound:
+        return _render(
+            request, "error.html", lang, principal, 404, message=i18n.t("not_found", lang)
+        )
+    except PermissionDenied:
+        return _render(
+            request, "error.html", lang, principal, 403, message=i18n.t("forbidden", lang)
+        )
+    except LingtanError as err:
+        return _render(request, "error.html", lang, principal, status_of(err), message=str(err))
+
+
+# -- session --------------------------------------------------------------------------------
+@router.get("/")
+def home(request: Request) -> Response:
+    """The overview, or the login page."""
+    return _redirect(request, "/overview")
+
+
+@router.get("/login")
+def login_page(
+    request: Request, next: Annotated[str | None, Query(max_length=500)] = None
+) -> Response:
+    """The login form."""
+    lang = _lang(request)
+    return _render(request, "login.html", lang, None, next=_safe_next(next), error=None)
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/overview",
+) -> Response:
+    """Check the password, start the session, go on."""
+    lang = _lang(request)
+    if not session.csrf_ok(request, csrf):
+        return _render(
+            request,
+            "login.html",
+            lang,
+            None,
+            400,
+            next=_safe_next(next),
+            error=i18n.t("session_expired", lang),
+        )
+    try:
+        pair = identity.login(
+            _store(request), _settings(request), username=username, password=password
+        )
+    except AccountLocked:
+        return _render(
+            request,
+            "login.html",
+            lang,
+            None,
+            401,
+            next=_safe_next(next),
+            error=i18n.t("locked", lang),
+        )
+    except (NotAuthenticated, LingtanError):
+        return _render(
+            request,
+            "login.html",
+            lang,
+            None,
+            401,
+            next=_safe_next(next),
+            error=i18n.t("login_failed", lang),
+        )
+    session.start(request, _settings(request), pair)
+    return _redirect(request, _safe_next(next))
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+    """End the session."""
+    if session.csrf_ok(request, csrf):
+        session.end(request, _store(request))
+    return _redirect(request, "/login")
+
+
+@router.get("/lang/{code}")
+def switch_language(
+    request: Request, code: str, next: Annotated[str | None, Query(max_length=500)] = None
+) -> Response:
+    """Switch the dashboard language (zh-CN or en) and go back."""
+    lang = i18n.normal_lang(code)
+    session.pending(request).set[session.LANG_COOKIE] = (lang, 365 * 86_400, False)
+    return _redirect(request, _safe_next(next))
+
+
+# -- pages ----------------------------------------------------------------------------------
+def _indicator_gauges(data: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """Gauges of the 1+5 indicators: shares in percent, the core indicator in tCO2/tce."""
+    out = []
+    for ind in data["indicators"]:
+        value, target = ind["value"], ind["target"]
+        share = ind["unit"] == "1"
+        scale = 100.0 if share else 1.0
+        top = 100.0 if share else max(value or 0.0, target or 0.0, 1e-9) * 1.3
+        out.append(
+            {
+                "key": ind["id"],
+                "title": ind["name"],
+                "value": None if value is None else value * scale,
+                "target": None if target is None else target * scale,
+                "range": [0, top],
+                "suffix": "%" if share else "",
+                "format": ".1f" if share else ".2f",
+                "lower_is_better": ind["comparator"] in ("le", "lt"),
+                "meets": None if ind["status"] == "not_assessable" else ind["status"] == "meets",
+                "status": ind["status"],
+                "unit": "" if share else ind["unit"],
+            }
+        )
+    return out
+
+
+def _gauges(data: dict[str, Any]) -> list[dict[str, Any]]:
+    year = data["year"]
+    return [
+        {"id": "clean", "key": "clean_share", "value": year["clean_energy_share"]},
+        {"id": "green", "key": "green_share", "value": year["green_electricity_share"]},
+    ]
+
+
+@router.get("/overview")
+def overview_page(
+    request: Request,
+    date: Annotated[dt.date | None, Query(ge=dt.date(2000, 1, 1), le=dt.date(2100, 12, 31))] = None,
+) -> Response:
+    """Park (or enterprise) overview."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        data = overview_service.overview(
+            _store(request), principal=principal, as_of=date, lang=lang, cache=_cache(request)
+        )
+        charts = {
+            "carriers": [
+                {"name": c["name"], "tce": c["tce"]}
+                for c in data["year"]["carriers"]
+                if c["tce"] is not None and c["tce"] > 0
+            ],
+            "months": data["year"]["months"],
+            "gauges": [
+                {"id": g["id"], "title": i18n.t(g["key"], lang), "value": g["value"]}
+                for g in _gauges(data)
+            ],
+            "quality": data["year"]["quality"],
+            "labels": {k: i18n.t(k, lang) for k in ("measured", "estimated", "missing", "tce")},
+        }
+        return _render(
+            request,
+            "overview.html",
+            lang,
+            principal,
+            data=data,
+            charts=charts,
+            indicators=_indicator_gauges(data, lang),
+        )
+
+    return _page(request, build)
+
+
+@router.get("/flow")
+def flow_page(
+    request: Request,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+) -> Response:
+    """Energy-flow Sankey diagram."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        store = _store(request)
+        chosen = year
+        if chosen is None:
+            as_of = overview_service.overview(
+                store, principal=principal, lang=lang, cache=_cache(request)
+            )["as_of"]
+            chosen = int(as_of[:4])
+        flow = overview_service.energy_flow(
+            store, principal=principal, year=chosen, month=month, lang=lang, cache=_cache(request)
+        )
+        return _render(request, "flow.html", lang, principal, flow=flow, year=chosen, month=month)
+
+    return _page(request, build)
+
+
+@router.get("/enterprises")
+def enterprises_page(request: Request) -> Response:
+    """Enterprises in scope (an enterprise user goes to its own page)."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        if principal.enterprise_id is not None:
+            return _redirect(request, f"/enterprises/{principal.enterprise_id}")
+        if not principal.can(Permission.READ):
+            raise PermissionDenied("no read access")
+        store = _store(request)
+        rows, _ = QueryRepo(store).enterprises(
+            tenant=principal.tenant, park_id=store.registry.park().id
+        )
+        data = overview_service.overview(
+            store, principal=principal, lang=lang, cache=_cache(request)
+        )
+        year = int(data["as_of"][:4])
+        stats = energy_statistics(store, year=year, month=int(data["as_of"][5:7]), ytd=True)
+        tce = {o.enterprise_id: o for o in stats.owners}
+        return _render(
+            request,
+            "enterprises.html",
+            lang,
+            principal,
+            enterprises=rows,
+            owners=tce,
+            as_of=data["as_of"],
+        )
+
+    return _page(request, build)
+
+
+@router.get("/enterprises/{enterprise_id}")
+def enterprise_page(request: Request, enterprise_id: int) -> Response:
+    """One enterprise: its meters, consumption trend, energy, emissions, certificates."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        store = _store(request)
+        if not 1 <= enterprise_id <= 2**53:
+            raise NotFound("enterprise not found")
+        q = QueryRepo(store)
+        ent = q.enterprise(tenant=principal.tenant, enterprise_id=enterprise_id)
+        data = overview_service.overview(
+            store,
+            principal=principal,
+            enterprise_id=enterprise_id,
+            lang=lang,
+            cache=_cache(request),
+        )
+        meters = [
+            m
+            for m in overview_service.meter_quality(
+                store, principal=principal, first=None, last=None
+            )
+            if m["enterprise_id"] == enterprise_id
+        ]
+        charts = {"months": data["year"]["months"], "labels": {"tce": i18n.t("tce", lang)}}
+        certificates = greenpower.list_certificates(store, enterprise_scope=enterprise_id)
+        return _render(
+            request,
+            "enterprise.html",
+            lang,
+            principal,
+            ent=ent,
+            data=data,
+            meters=meters,
+            charts=charts,
+            certificates=[c.as_dict() for c in certificates],
+        )
+
+    return _page(request, build)
+
+
+@router.get("/meters")
+def meters_page(request: Request) -> Response:
+    """Meters and data quality: gaps, estimated hours, quarantine."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        store = _store(request)
+        meters = overview_service.meter_quality(store, principal=principal, first=None, last=None)
+        rejected, total = QueryRepo(store).rejected(tenant=principal.tenant, limit=50)
+        codes = QueryRepo(store).point_codes(tenant=principal.tenant)
+        return _render(
+            request,
+            "meters.html",
+            lang,
+            principal,
+            meters=meters,
+            rejected=rejected,
+            rejected_total=total,
+            codes=codes,
+        )
+
+    return _page(request, build)
+
+
+@router.get("/reports")
+def reports_page(request: Request) -> Response:
+    """Reports to generate and download."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        store = _store(request)
+        kinds = [
+            k
+            for name, k in jobs.kinds().items()
+            if name in REPORT_KINDS and principal.can(k.permission)
+        ]
+        rows, _ = jobs.list_jobs(store, principal=principal, kind=None, limit=50, offset=0)
+        return _render(request, "reports.html", lang, principal, kinds=kinds, jobs=rows)
+
+    return _page(request, build)
+
+
+@router.post("/reports")
+def reports_submit(
+    request: Request,
+    kind: Annotated[str, Form(max_length=64, pattern=r"^[a-z_]+$")],
+    year: Annotated[int, Form(ge=2000, le=2100)],
+    month: Annotated[str, Form(max_length=2)] = "",
+    format: Annotated[str, Form(pattern=r"^(xlsx|html)$")] = "xlsx",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Queue a report; the list shows it when done."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        if not session.csrf_ok(request, csrf):
+            raise PermissionDenied("invalid form token")
+        if kind not in REPORT_KINDS:
+            raise NotFound("no such report")
+        params: dict[str, Any] = {"year": year, "lang": lang, "format": format}
+        if month.strip():
+            params["month"] = int(month) if month.strip().isdigit() else month
+        job = jobs.submit(_store(request), principal=principal, kind=kind, params=params)
+        runner = getattr(request.app.state, "runner", None)
+        if runner is not None:
+            runner.enqueue(job.id)
+        return _redirect(request, "/reports")
+
+    return _page(request, build)
+
+
+@router.get("/jobs/{job_id}/file")
+def job_download(request: Request, job_id: str) -> Response:
+    """Download a report the user may read."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        if len(job_id) != 36:
+            raise NotFound("job not found")
+        f = jobs.job_file(_store(request), principal=principal, job_id=job_id)
+        return Response(
+            f.content,
+            media_type=f.media_type,
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(f.filename)}"},
+        )
+
+    return _page(request, build)
+
+
+@router.get("/static/plotly.min.js")
+def plotly_js() -> Response:
+    """plotly.js from the installed plotly package (no CDN)."""
+    return FileResponse(
+        PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Mount the dashboard on ``app``."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -1,0 +1,301 @@
+"""Roles, generated from the OpenAPI schema: read-only roles write nothing, the integrator
+only ingests, and the same (valid) requests succeed for the park administrator."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.api.world import World, certificate_csv
+
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+OPEN = {"/health", "/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/logout"}
+#: writes a read-only role may still make: its own password
+OWN_ACCOUNT = {("post", "/api/v1/me/password")}
+#: requests for report documents (built from data the caller may read; change no park data)
+DOCUMENTS = {("post", "/api/v1/reports/{kind}")}
+_n = itertools.count(1)
+
+PARK_FILE = """\
+park:
+  id: demo-park
+  name: 示范零碳产业园（合成数据 SYNTHETIC）
+  province: 江苏
+enterprises: []
+sites: []
+points: []
+"""
+
+
+def _record_body(w: World) -> dict[str, Any]:
+    return {
+        "enterprise_id": w.enterprises["E01"],
+        "category": "solid_waste",
+        "item": "generated",
+        "period_start": f"2024-{next(_n) % 12 + 1:02d}-01",
+        "period_end": "2024-12-31",
+        "quantity": 10.0,
+        "unit": "t",
+        "source_document": "固废台账 2024",
+    }
+
+
+def _new_record(w: World) -> int:
+    r = w.client.post("/api/v1/records", headers=w.h("admin"), json=_record_body(w))
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _new_key(w: World) -> int:
+    r = w.client.post(
+        "/api/v1/keys",
+        headers=w.h("admin"),
+        json={"name": f"k{next(_n)}", "scope": "read", "enterprise_id": w.enterprises["E01"]},
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+#: (method, path) → (path parameters, request arguments) of a request that is valid for an admin
+VALID: dict[tuple[str, str], Callable[[World], tuple[dict[str, Any], dict[str, Any]]]] = {
+    ("post", "/api/v1/readings"): lambda w: (
+        {},
+        {
+            "json": [
+                {
+                    "point": "E01-grid",
+                    "ts": f"2025-01-{next(_n) % 28 + 1:02d}T00:00:{next(_n) % 60:02d}+08:00",
+                    "value": 1e9,
+                }
+            ]
+        },
+    ),
+    ("put", "/api/v1/park"): lambda w: (
+        {},
+        {"content": PARK_FILE.encode(), "headers": {"Content-Type": "application/yaml"}},
+    ),
+    ("post", "/api/v1/users"): lambda w: (
+        {},
+        {
+            "json": {
+                "username": f"new_user_{next(_n)}",
+                "password": "a-long-password",
+                "role": "enterprise_viewer",
+                "enterprise_id": w.enterprises["E01"],
+            }
+        },
+    ),
+    ("patch", "/api/v1/users/{user_id}"): lambda w: (
+        {"user_id": w.users["a_viewer"]},
+        {"json": {"display_name": f"甲查看者 {next(_n)}"}},
+    ),
+    ("post", "/api/v1/keys"): lambda w: (
+        {},
+        {"json": {"name": f"key {next(_n)}", "scope": "read"}},
+    ),
+    ("delete", "/api/v1/keys/{key_id}"): lambda w: ({"key_id": _new_key(w)}, {}),
+    ("post", "/api/v1/records"): lambda w: ({}, {"json": _record_body(w)}),
+    ("post", "/api/v1/records/{record_id}/corrections"): lambda w: (
+        {"record_id": _new_record(w)},
+        {"json": {"quantity": 11.0, "source_document": "更正：固废台账 2024 修订版"}},
+    ),
+    ("post", "/api/v1/records/import"): lambda w: (
+        {},
+        {
+            "files": {
+                "file": (
+                    "records.csv",
+                    f"enterprise,category,item,period,quantity,unit,source_document\n"
+                    f"E01,water,reused,2023-{next(_n) % 12 + 1:02d},5,m3,台账\n".encode(),
+                    "text/csv",
+                )
+            }
+        },
+    ),
+    ("post", "/api/v1/jobs/normalise"): lambda w: ({}, {}),
+    ("post", "/api/v1/me/password"): lambda w: (
+        {},
+        {"json": {"current_password": "wrong-password", "new_password": "a-new-password"}},
+    ),
+}
+
+
+def _cert_ids(n: int) -> list[str]:
+    return [f"{next(_n):020d}202501{k:06d}" for k in range(n)]
+
+
+def _available_cert(w: World) -> str:
+    (cert,) = _cert_ids(1)
+    r = w.client.post(
+        "/api/v1/certificates/import",
+        headers=w.h("admin"),
+        files={"file": ("c.csv", certificate_csv([cert]), "text/csv")},
+        data={"enterprise_id": str(w.enterprises["E01"])},
+    )
+    assert r.status_code == 201, r.text
+    return cert
+
+
+VALID.update(
+    {
+        ("post", "/api/v1/accounting/recompute"): lambda w: (
+            {},
+            {
+                "json": {
+                    "basis": "enterprise",
+                    "year": 2025,
+                    "month": 1,
+                    "enterprise_id": w.enterprises["E01"],
+                }
+            },
+        ),
+        ("post", "/api/v1/certificates/import"): lambda w: (
+            {},
+            {
+                "files": {"file": ("c.csv", certificate_csv(_cert_ids(2)), "text/csv")},
+                "data": {"enterprise_id": str(w.enterprises["E01"])},
+            },
+        ),
+        ("post", "/api/v1/certificates/retire"): lambda w: (
+            {},
+            {
+                "json": {
+                    "cert_ids": [_available_cert(w)],
+                    "period_start": "2025-01",
+                    "period_end": "2025-01",
+                    "enterprise_id": w.enterprises["E01"],
+                }
+            },
+        ),
+        ("post", "/api/v1/reports/{kind}"): lambda w: (
+            {"kind": "energy_report"},
+            {"json": {"year": 2025, "month": 1, "format": "html"}},
+        ),
+    }
+)
+
+
+def write_operations(w: World) -> list[tuple[str, str]]:
+    """Every write operation of the schema (each must have a valid request above)."""
+    schema = w.client.get("/openapi.json").json()
+    ops = [
+        (m, p)
+        for p, item in sorted(schema["paths"].items())
+        for m in item
+        if m in WRITE_METHODS and p not in OPEN
+    ]
+    missing = [op for op in ops if op not in VALID]
+    assert not missing, f"describe a valid request for {missing}"
+    return ops
+
+
+def call(w: World, user: str, method: str, path: str) -> Any:
+    params, kwargs = VALID[(method, path)](w)
+    url = path
+    for name in re.findall(r"{(\w+)}", path):
+        url = url.replace(f"{{{name}}}", str(params[name]))
+    headers = {**w.h(user), **kwargs.pop("headers", {})}
+    return w.client.request(method.upper(), url, headers=headers, **kwargs)
+
+
+@pytest.mark.parametrize("user", ["auditor", "viewer", "a_viewer"])
+def test_read_only_roles_write_nothing(world: World, user: str) -> None:
+    audit_before = world.client.get("/api/v1/audit", headers=world.h("admin")).json()["total"]
+    readings_before = world.store.readings.count()
+    for method, path in write_operations(world):
+        r = call(world, user, method, path)
+        if (method, path) in OWN_ACCOUNT:
+            assert r.status_code == 422, (path, r.text)  # wrong current password
+            continue
+        if (method, path) in DOCUMENTS:
+            assert r.status_code == 202, (path, r.text)
+            continue
+        assert r.status_code == 403, (
+            f"{user} {method.upper()} {path}: {r.status_code} {r.text[:200]}"
+        )
+        assert r.headers["content-type"].startswith("application/problem+json")
+    assert world.store.readings.count() == readings_before
+    entries = world.client.get("/api/v1/audit", headers=world.h("admin")).json()
+    changes = {
+        (e["actor"], e["entity"]) for e in entries["items"][: entries["total"] - audit_before]
+    }
+    # the only entries of the user: the report jobs it requested
+    assert {entity for actor, entity in changes if actor == f"user:{user}"} <= {"job"}
+
+
+def test_auditor_reads_everything_including_the_audit_log(world: World) -> None:
+    auditor = world.h("auditor")
+    for path in (
+        "/api/v1/audit",
+        "/api/v1/enterprises",
+        f"/api/v1/points/{world.b['code']}",
+        "/api/v1/quarantine",
+        "/api/v1/records",
+        "/api/v1/overview",
+    ):
+        assert world.client.get(path, headers=auditor).status_code == 200, path
+    assert world.client.get("/api/v1/users", headers=auditor).status_code == 403
+    assert world.client.get("/api/v1/audit", headers=world.h("viewer")).status_code == 403
+    assert world.client.get("/api/v1/audit", headers=world.h("a_admin")).status_code == 403
+
+
+def test_integrator_may_only_ingest(world: World) -> None:
+    schema = world.client.get("/openapi.json").json()
+    allowed = {("post", "/api/v1/readings"), ("get", "/api/v1/me")}
+    for path, item in sorted(schema["paths"].items()):
+        if path in OPEN:
+            continue
+        for method in item:
+            if (method, path) in allowed:
+                continue
+            if method in WRITE_METHODS:
+                r = call(world, "integrator", method, path)
+                if (method, path) in OWN_ACCOUNT:
+                    assert r.status_code == 422
+                    continue
+            else:
+                url = path
+                for name in re.findall(r"{(\w+)}", path):
+                    url = url.replace(f"{{{name}}}", str(world.b[name]))
+                params = {"year": 2025, "basis": "park", "boundary": "demo-park"}
+                r = world.client.get(url, headers=world.h("integrator"), params=params)
+            assert r.status_code == 403, f"integrator {method.upper()} {path}: {r.status_code}"
+    r = call(world, "integrator", "post", "/api/v1/readings")
+    assert r.status_code == 200 and r.json()["received"] == 1
+    assert world.client.get("/api/v1/me", headers=world.h("integrator")).json()["permissions"] == [
+        "ingest"
+    ]
+
+
+def test_the_same_writes_succeed_for_the_park_admin(world: World) -> None:
+    for method, path in write_operations(world):
+        r = call(world, "admin", method, path)
+        if (method, path) in OWN_ACCOUNT:
+            assert r.status_code == 422
+            continue
+        assert 200 <= r.status_code < 300, (
+            f"admin {method.upper()} {path}: {r.status_code} {r.text[:300]}"
+        )
+
+
+def test_enterprise_admin_writes_within_its_enterprise(world: World) -> None:
+    for method, path in write_operations(world):
+        if path in {"/api/v1/park", "/api/v1/jobs/normalise"} or (method, path) in OWN_ACCOUNT:
+            continue
+        r = call(world, "a_admin", method, path)
+        assert 200 <= r.status_code < 300, (
+            f"a_admin {method.upper()} {path}: {r.status_code} {r.text[:300]}"
+        )
+    assert call(world, "a_admin", "put", "/api/v1/park").status_code == 403
+    assert call(world, "a_admin", "post", "/api/v1/jobs/normalise").status_code == 403
+    # it may not create park-wide roles, even for its own enterprise
+    r = world.client.post(
+        "/api/v1/users",
+        headers=world.h("a_admin"),
+        json={"username": "sneaky_admin", "password": "a-long-password", "role": "park_admin"},
+    )
+    assert r.status_code == 403

@@ -1,0 +1,240 @@
+"""A demo park with users of every role and resources of two enterprises (A = E01, B = E02),
+served by the app — shared by the API and dashboard tests."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from fastapi.testclient import TestClient
+
+from lingtan.api import create_app
+from lingtan.config import Settings
+from lingtan.demo.run import run
+from lingtan.identity import service as identity
+from lingtan.identity.roles import SYSTEM
+from lingtan.store import Store, open_store
+from lingtan.store.jobs_repo import JobsRepo
+from lingtan.timeutil import to_us, utcnow
+from tests.conftest import PG_URL, need_service
+
+PASSWORD = "correct horse battery"
+#: username → (role, enterprise code or None)
+USERS: dict[str, tuple[str, str | None]] = {
+    "admin": ("park_admin", None),
+    "viewer": ("park_viewer", None),
+    "auditor": ("auditor", None),
+    "integrator": ("integrator", None),
+    "a_admin": ("enterprise_admin", "E01"),
+    "a_viewer": ("enterprise_viewer", "E01"),
+    "b_admin": ("enterprise_admin", "E02"),
+    "b_viewer": ("enterprise_viewer", "E02"),
+}
+
+
+@dataclass
+class World:
+    """Everything a test needs to call the app as anyone."""
+
+    store: Store
+    client: TestClient
+    settings: Settings
+    enterprises: dict[str, int]
+    users: dict[str, int]
+    headers: dict[str, dict[str, str]]
+    #: ids of enterprise B's resources, by path-parameter name
+    b: dict[str, Any] = field(default_factory=dict)
+    #: strings that only B's data contains
+    b_markers: list[str] = field(default_factory=list)
+
+    def h(self, user: str) -> dict[str, str]:
+        """Authorization headers of ``user``."""
+        return self.headers[user]
+
+
+@contextmanager
+def store_for(kind: str, tmp_dir: str) -> Iterator[Store]:
+    """A fresh store on SQLite or in a fresh PostgreSQL schema."""
+    if kind == "sqlite":
+        store = open_store(f"sqlite:///{tmp_dir}/api.db")
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    need_service("PostgreSQL", "127.0.0.1", 5432)
+    schema = f"lt_api_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    dsn = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    store = open_store(f"{PG_URL}?options=-csearch_path%3D{schema}")
+    try:
+        yield store
+    finally:
+        store.close()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+    """Bearer headers from the OAuth2 password flow."""
+    r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@contextmanager
+def build_world(store: Store, *, months: int = 1, enterprises: int = 3) -> Iterator[World]:
+    """Load the shrunk demo, create the users and B's resources, start the app."""
+    run(store, months=months, enterprises=enterprises)
+    park = store.registry.park()
+    ents = {e.code: e.id for e in store.registry.enterprises(park.id)}
+    users = {}
+    for name, (role, ent) in USERS.items():
+        info = identity.create_user(
+            store,
+            actor=SYSTEM,
+            username=name,
+            password=PASSWORD,
+            role=role,
+            enterprise_id=None if ent is None else ents[ent],
+        )
+        users[name] = info.id
+    settings = Settings(environment="test", database_url=store.url)
+    app = create_app(settings, store=store)
+    with TestClient(app) as client:
+        headers = {name: login(client, name) for name in USERS}
+        world = World(store, client, settings, ents, users, headers)
+        _b_resources(world)
+        yield world
+
+
+def _b_resources(w: World) -> None:
+    """Resources of enterprise B (E02), made by B's own admin through the API."""
+    b = w.h("b_admin")
+    key = w.client.post(
+        "/api/v1/keys",
+        headers=b,
+        json={"name": "B gateway", "scope": "ingest", "points": ["E02-grid"]},
+    )
+    assert key.status_code == 201, key.text
+    record = w.client.post(
+        "/api/v1/records",
+        headers=b,
+        json={
+            "category": "water",
+            "item": "intake",
+            "period_start": "2025-01-01",
+            "period_end": "2025-01-31",
+            "quantity": 1234.5,
+            "unit": "m3",
+            "source_document": "B-SECRET-DOC 取水台账",
+        },
+    )
+    assert record.status_code == 201, record.text
+    bad = w.client.post(
+        "/api/v1/readings",
+        headers=b,
+        json=[{"point": "E02-grid", "ts": "2025-01-20T10:00:00+08:00", "value": "B-SECRET-VALUE"}],
+    )
+    assert bad.status_code == 200 and bad.json()["rejected"] == 1, bad.text
+    cert_id = "9" * 20 + "202501000001"
+    imported = w.client.post(
+        "/api/v1/certificates/import",
+        headers=b,
+        files={"file": ("b.csv", certificate_csv([cert_id], "B-SECRET-PROJECT"), "text/csv")},
+    )
+    assert imported.status_code == 201, imported.text
+    retired = w.client.post(
+        "/api/v1/certificates/retire",
+        headers=b,
+        json={"cert_ids": [cert_id], "period_start": "2025-01", "period_end": "2025-01"},
+    )
+    assert retired.status_code == 201, retired.text
+    account = w.client.post(
+        "/api/v1/accounting/recompute",
+        headers=b,
+        json={
+            "basis": "enterprise",
+            "year": 2025,
+            "month": 1,
+            "enterprise_id": w.enterprises["E02"],
+        },
+    )
+    assert account.status_code == 202, account.text
+    result_id = wait_job(w, account.json()["id"], "b_admin")["result"]["result_id"]
+    job_id = str(uuid.uuid4())
+    with w.store.begin() as conn:
+        JobsRepo(w.store).insert(
+            conn,
+            job_id=job_id,
+            kind="normalise",
+            params={"note": "B-SECRET-JOB"},
+            created_by="user:b_admin",
+            enterprise_id=w.enterprises["E02"],
+            now=to_us(utcnow()),
+        )
+    sites = w.client.get(
+        "/api/v1/sites", headers=w.h("admin"), params={"enterprise_id": w.enterprises["E02"]}
+    )
+    ent = w.client.get(f"/api/v1/enterprises/{w.enterprises['E02']}", headers=w.h("admin")).json()
+    w.b = {
+        "enterprise_id": w.enterprises["E02"],
+        "site_id": sites.json()["items"][0]["id"],
+        "code": "E02-grid",
+        "point": "E02-grid",
+        "user_id": w.users["b_viewer"],
+        "key_id": key.json()["id"],
+        "key_prefix": key.json()["prefix"],
+        "key": key.json()["key"],
+        "job_id": job_id,
+        "record_id": record.json()["id"],
+        "cert_id": cert_id,
+        "boundary": "E02",
+        "result_id": result_id,
+    }
+    w.b_markers = [
+        "E02-",
+        '"E02"',
+        ent["name"],
+        ent["uscc"],
+        "b_admin",
+        "b_viewer",
+        key.json()["prefix"],
+        job_id,
+        "B-SECRET",
+        cert_id,
+    ]
+
+
+def certificate_csv(cert_ids: list[str], project: str = "屋顶光伏（合成）") -> bytes:
+    """A certificate file (docs/certificates.md) of certificates produced in January 2025."""
+    rows = "".join(f"{c},{project},2025-01,true\n" for c in cert_ids)
+    return f"cert_id,project,production_month,tradable\n{rows}".encode()
+
+
+def wait_job(w: World, job_id: str, user: str, timeout_s: float = 60.0) -> dict[str, Any]:
+    """Poll a job until it is done (fails the test if it failed or timed out)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = w.client.get(f"/api/v1/jobs/{job_id}", headers=w.h(user)).json()
+        if job["status"] in ("done", "failed"):
+            assert job["status"] == "done", job
+            return dict(job)
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} still running after {timeout_s} s")
+
+
+def fresh_world(kind: str, tmp_dir: str, **kw: Any) -> Iterator[World]:
+    """A world on a fresh store (generator for fixtures)."""
+    with store_for(kind, tmp_dir) as store, build_world(store, **kw) as world:
+        yield world
+
+
+__all__ = ["PASSWORD", "USERS", "World", "build_world", "fresh_world", "login", "store_for"]

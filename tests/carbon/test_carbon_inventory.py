@@ -1,0 +1,544 @@
+"""Inventory golden tests (hand-worked), published worked examples, and the factor-revision rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from carbon_documents import park_document
+
+from lingtan.carbon.activity import parse_activity
+from lingtan.carbon.factors import FactorLibrary, FactorRecord, FactorSeries
+from lingtan.carbon.inventory import AccountingOptions, HourlyGrid, account
+from lingtan.errors import InvalidInput, NotFound
+
+GOLDEN_PARK = park_document(
+    fuels=[
+        {"fuel": "diesel", "use": "terminal", "amount": 100, "unit": "t"},
+        {"fuel": "gasoline", "use": "bunker", "amount": 10, "unit": "t"},
+        {"fuel": "natural_gas", "use": "feedstock", "amount": 5000, "unit": "Nm3"},
+    ],
+    conversion={
+        "inputs": [{"fuel": "natural_gas", "amount": 10_000, "unit": "Nm3"}],
+        "outputs": [{"fuel": "diesel", "amount": 1, "unit": "t"}],
+    },
+    electricity={
+        "received": [
+            {"kind": "grid", "kwh": 1_000_000},
+            {"kind": "green_certified", "kwh": 400_000},
+            {"kind": "direct_non_fossil", "kwh": 200_000},
+        ],
+        "sent": [{"kind": "fossil", "kwh": 100_000}, {"kind": "non_fossil", "kwh": 50_000}],
+    },
+    heat={
+        "received": [
+            {"kind": "fossil", "gj": 1000},
+            {"kind": "fossil", "gj": 500, "factor": 0.09},
+            {"kind": "non_fossil", "gj": 300},
+        ],
+        "sent": [{"kind": "fossil", "gj": 200}],
+    },
+    process=[{"product": "石灰", "amount": 100, "unit": "t", "factor": 0.683}],
+    offsets={"ccus_tco2": 12.5, "ccer_tco2": 3},
+)
+
+# Hand-worked terms of GOLDEN_PARK (guideline defaults, domain.md §3.2; 附件4 factors):
+#   diesel 100 t × 42.652 GJ/t = 4265.2 GJ × 0.0202 tC/GJ = 86.15704 tC × 0.98 = 84.4338992
+#     × 44/12 = 309.5909637 tCO2
+#   gasoline (bunker) 10 t × 43.070 = 430.7 GJ × 0.0189 = 8.14023 × 0.98 = 7.9774254
+#     × 44/12 = 29.2505598 tCO2
+#   conversion (oxidation 100 %): in 1 ×10^4 Nm3 × 389.31 GJ × 0.0153 × 44/12 = 21.840291;
+#     out 1 t diesel 42.652 GJ × 0.0202 × 44/12 = 3.1590915; 21.840291 − 3.1590915 = 18.6811995
+#   electricity (1 000 000 − 400 000 green − 100 000 sent fossil) kWh × 0.8325 kg = 416.25 tCO2
+#   heat 1000 × 0.11 + 500 × 0.09 + 300 × 0 − 200 × 0.11 = 110 + 45 − 22 = 133 tCO2
+#   process 100 t × 0.683 = 68.3 tCO2
+#   total 309.5909637 + 29.2505598 + 18.6811995 + 416.25 + 133 + 68.3 = 975.0727230 tCO2
+FUEL = 309.5909637
+BUNKER = 29.2505598
+CONVERSION = 18.6811995
+ELECTRICITY = 416.25
+HEAT = 133.0
+PROCESS = 68.3
+TOTAL = 975.0727230
+# GB/T 2589 energy; a fuel with an NCV converts through it (NCV ÷ 29.307 GJ/tce):
+#   fuel heat 4265.2 (diesel) + 430.7 (gasoline) + 194.655 (5000 Nm3 NG feedstock × 389.31
+#   GJ/10^4 m3) + 389.31 (conversion input) − 42.652 (conversion output) = 5237.213 GJ
+#   ÷ 29.307 GJ/tce = 178.7017777 tce
+#   electricity (1 000 000 grid + 200 000 direct − 150 000 sent) × 0.1229 kgce = 129.045 tce
+#   heat (1500 + 300 − 200) GJ × 0.03412 = 54.592 tce
+#   total 178.7017777 + 129.045 + 54.592 = 362.3387777 tce; intensity 975.0727230 / 362.3387777
+#   = 2.6910526 tCO2/tce
+ENERGY = 362.3387777
+INTENSITY = 2.6910526
+
+
+def test_park_inventory_golden(library: FactorLibrary) -> None:
+    """Every term of the park basis equals the hand-worked value above (附件4)."""
+    inv = account(parse_activity(GOLDEN_PARK), library=library)
+    e = inv.emissions
+    assert e["fuel"] == pytest.approx(FUEL)
+    assert e["bunker"] == pytest.approx(BUNKER)
+    assert e["conversion"] == pytest.approx(CONVERSION)
+    assert e["electricity"] == pytest.approx(ELECTRICITY)
+    assert e["heat"] == pytest.approx(HEAT)
+    assert e["process"] == pytest.approx(PROCESS)
+    assert e["total"] == pytest.approx(TOTAL)
+    assert inv.energy_tce == pytest.approx(ENERGY)
+    assert inv.intensity_tco2_per_tce == pytest.approx(INTENSITY)
+    # offsets reported beside, never deducted
+    assert inv.offsets == {"ccus_tco2": 12.5, "ccer_tco2": 3}
+    assert "annex4.electricity.fossil" in inv.factor_ids
+    assert inv.options.electricity_conversion == "equivalent"
+
+
+def test_park_inventory_explain_names_clause_and_records(library: FactorLibrary) -> None:
+    """One explain line per term; the electricity line shows kWh × factor and the clause."""
+    inv = account(parse_activity(GOLDEN_PARK), library=library)
+    terms = {line.term for line in inv.explain}
+    assert {"fuel", "bunker", "conversion", "electricity", "heat", "process", "total"} <= terms
+    (elec,) = [line for line in inv.explain if line.term == "electricity"]
+    assert "0.8325 kgCO2/kWh" in elec.text() and "二（二）3①" in elec.clause
+    assert elec.factor_ids == ("annex4.electricity.fossil",)
+    assert any("用作原料" in line.expression for line in inv.explain)
+
+
+def test_enterprise_inventory_golden(library: FactorLibrary) -> None:
+    """GB/T 32150 with both scope 2 bases (江苏 2023: 0.5827; excluding market non-fossil 0.6096).
+
+    fuel: 10 ×10^4 m3 × 389.31 × 0.0153 × 0.99 × 44/12 = 216.2188809
+    purchased electricity 1 000 000 × 0.5827 kg = 582.7; exported 100 000 × 0.5827 kg = 58.27
+    heat 1000 × 0.11 = 110; total = 216.2188809 + 582.7 + 110 − 58.27 = 850.6488809
+    scope 2 location = 582.7 + 110 = 692.7; market = 600 000 × 0.6096 kg + 110 = 475.76
+    """
+    doc = park_document(
+        boundary="enterprise",
+        fuels=[{"fuel": "natural_gas", "use": "terminal", "amount": 100_000, "unit": "m3"}],
+        electricity={
+            "received": [
+                {"kind": "grid", "kwh": 1_000_000},
+                {"kind": "green_certified", "kwh": 400_000},
+                {"kind": "direct_non_fossil", "kwh": 200_000},
+            ],
+            "sent": [{"kind": "fossil", "kwh": 100_000}],
+        },
+        heat={"received": [{"kind": "fossil", "gj": 1000}]},
+    )
+    inv = account(parse_activity(doc), library=library)
+    assert inv.emissions["fuel"] == pytest.approx(216.2188809)
+    assert inv.emissions["electricity"] == pytest.approx(524.43)
+    assert inv.emissions["total"] == pytest.approx(850.6488809)
+    assert inv.scope2_location_tco2 == pytest.approx(692.7)
+    assert inv.scope2_market_tco2 == pytest.approx(475.76)
+    assert inv.intensity_tco2_per_tce is None
+    assert {
+        "grid.2023.province.320000.average",
+        "grid.2023.national.excluding_market_non_fossil",
+    } <= set(inv.factor_ids)
+
+
+@pytest.mark.parametrize(
+    ("province", "year", "record_id", "value"),
+    [
+        ("江苏", 2023, "grid.2023.province.320000.average", 0.5827),
+        ("西藏", 2023, "grid.2023.region.southwest.average", 0.2472),  # no 2023 provincial value
+        ("江苏", 2022, "grid.2022.region.east.average", 0.5617),  # 2022 provincial not shipped
+        ("内蒙古", 2021, "grid.2021.national.average", 0.5568),  # split region, no 2021 region
+        ("江苏", 2024, "grid.2023.province.320000.average", 0.5827),  # latest published before
+    ],
+)
+def test_location_factor_falls_back_province_region_national(
+    library: FactorLibrary, province: str, year: int, record_id: str, value: float
+) -> None:
+    """Location-based scope 2 = 1 000 kWh × the chosen factor [kg] / 1000."""
+    doc = park_document(
+        boundary="enterprise",
+        province=province,
+        year=year,
+        electricity={"received": [{"kind": "grid", "kwh": 1000}]},
+    )
+    inv = account(parse_activity(doc), library=library)
+    assert record_id in inv.factor_ids
+    assert inv.scope2_location_tco2 == pytest.approx(value)
+
+
+def test_grid_factor_same_year_policy_refuses_missing_year(library: FactorLibrary) -> None:
+    """With grid_factor_year=same_year a 2024 inventory finds no 2024 factor."""
+    doc = park_document(
+        boundary="enterprise", year=2024, electricity={"received": [{"kind": "grid", "kwh": 1}]}
+    )
+    with pytest.raises(NotFound):
+        account(
+            parse_activity(doc),
+            library=library,
+            options=AccountingOptions(grid_factor_year="same_year"),
+        )
+
+
+def test_building_inventory_golden(library: FactorLibrary) -> None:
+    """GB/T 51366 operation stage, 北京 2023 (0.5554 kgCO2/kWh).
+
+    electricity (500 000 − 100 000) + 200 000 = 600 000 kWh × 0.5554 kg = 333.24
+    heat 1000 GJ × 0.11 = 110; gas 2 ×10^4 m3 × 389.31 × 0.0153 × 0.99 × 44/12 = 43.2437762
+    annual = 333.24 + 110 + 43.2437762 − 5 = 481.4837762 tCO2/a
+    per m2·a = 481.4837762 / 10 000 × 1000 = 48.14837762 kgCO2; C_M (50 a) = 2407.418881 kgCO2/m2
+    """
+    doc = park_document(
+        boundary="building",
+        province="北京",
+        building={
+            "floor_area_m2": 10_000,
+            "design_life_years": 50,
+            "carbon_sink_tco2": 5,
+            "systems": [
+                {"system": "hvac", "electricity_kwh": 500_000, "renewable_kwh": 100_000},
+                {"system": "lighting", "electricity_kwh": 200_000},
+                {
+                    "system": "domestic_hot_water",
+                    "heat_gj": 1000,
+                    "fuels": [{"fuel": "natural_gas", "amount": 20_000, "unit": "Nm3"}],
+                },
+            ],
+        },
+    )
+    inv = account(parse_activity(doc), library=library)
+    assert inv.emissions["electricity"] == pytest.approx(333.24)
+    assert inv.emissions["total"] == pytest.approx(481.4837762)
+    assert inv.building is not None
+    assert inv.building["per_m2_year_kgco2"] == pytest.approx(48.14837762)
+    assert inv.building["per_m2_life_kgco2"] == pytest.approx(2407.418881)
+    assert sum(v for k, v in inv.emissions.items() if k != "total") == pytest.approx(481.4837762)
+
+
+def test_building_basis_needs_building_section(library: FactorLibrary) -> None:
+    """--basis building on a file without a building section names the field."""
+    with pytest.raises(InvalidInput) as err:
+        account(parse_activity(park_document()), library=library, basis="building")
+    assert err.value.field == "building"
+
+
+def test_published_example_guideline_derived_emission_factors() -> None:
+    """Published worked example 1 — derived fuel emission factors of the NDRC 2013–2015 guidelines.
+
+    Source: domain.md §3.2 (the parameter table of the NDRC sector guidelines / GB/T 32150 annex;
+    the derived factors 2.1622 / 3.0959 / 2.9251 / 3.1705 were independently reproduced by a
+    third-party repository). Each = NCV × CC × OF × 44/12, rounded to 4 decimals as published.
+    """
+    from lingtan.carbon.methods.gbt32150 import emission_factor_fuel
+
+    natural_gas = 389.31 * emission_factor_fuel(0.0153, 0.99) / 10  # t/10^4 m3 → kg/m3
+    diesel = 42.652 * emission_factor_fuel(0.0202, 0.98)
+    gasoline = 43.070 * emission_factor_fuel(0.0189, 0.98)
+    fuel_oil = 41.816 * emission_factor_fuel(0.0211, 0.98)
+    assert round(natural_gas, 4) == 2.1622
+    assert round(diesel, 4) == 3.0959
+    assert round(gasoline, 4) == 2.9251
+    assert round(fuel_oil, 4) == 3.1705
+
+
+def test_published_example_grid_only_park_intensity(library: FactorLibrary) -> None:
+    """Published worked example 2 — a park supplied only by ordinary grid electricity.
+
+    Source: domain.md §2 (open point on the tce denominator): 0.8325 kgCO2/kWh ÷ 0.1229 kgce/kWh
+    (当量值) = 6.77 tCO2/tce, independent of the amount of electricity.
+    """
+    doc = park_document(electricity={"received": [{"kind": "grid", "kwh": 2_500_000}]})
+    inv = account(parse_activity(doc), library=library)
+    assert round(inv.intensity_tco2_per_tce or 0, 2) == 6.77
+    assert inv.intensity_tco2_per_tce == pytest.approx(6.7737999)
+
+
+def test_park_zero_energy_is_an_error(library: FactorLibrary) -> None:
+    """A park file with no energy at all has no intensity: InvalidInput, not a division by zero."""
+    doc = park_document(process=[{"product": "石灰", "amount": 1, "unit": "t", "factor": 0.683}])
+    with pytest.raises(InvalidInput) as err:
+        account(parse_activity(doc), library=library)
+    assert err.value.field == "energy_consumption"
+
+
+def test_equal_value_conversion_needs_a_record(library: FactorLibrary, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """等价值 is the year's thermal-power coal use: without a record it is NotFound; with one it is used.
+
+    With a user record of 0.3 kgce/kWh: energy = 1 000 000 × 0.3 kg = 300 tce; intensity =
+    832.5 / 300 = 2.775 tCO2/tce.
+    """
+    doc = park_document(electricity={"received": [{"kind": "grid", "kwh": 1_000_000}]})
+    options = AccountingOptions(electricity_conversion="equal_value")
+    with pytest.raises(NotFound, match="equal_value"):
+        account(parse_activity(doc), library=library, options=options)
+    library.append(
+        FactorRecord(
+            id="user.tce.electricity.equal_value.2023",
+            kind="standard_coal",
+            key="electricity",
+            value=0.3,
+            unit="kgce/kWh",
+            year=2023,
+            scope="national",
+            region="全国",
+            basis="equal_value",
+            source="test value",
+            url=None,
+            url_note="test",
+            confidence="U",
+            verified=False,
+        )
+    )
+    inv = account(parse_activity(doc), library=library, options=options)
+    assert inv.energy_tce == pytest.approx(300)
+    assert inv.intensity_tco2_per_tce == pytest.approx(2.775)
+    assert "user.tce.electricity.equal_value.2023" in inv.unverified_factor_ids
+    assert any("unverified" in note for note in inv.notes)
+
+
+def test_unverified_fuel_defaults_are_flagged(library: FactorLibrary) -> None:
+    """LPG defaults are graded U in domain.md: every result using them lists them as unverified,
+    the NCV that also converts LPG to tce included."""
+    doc = park_document(fuels=[{"fuel": "lpg", "use": "terminal", "amount": 1, "unit": "t"}])
+    inv = account(parse_activity(doc), library=library)
+    assert "fuel.ndrc-2013-2015.lpg.carbon_content" in inv.unverified_factor_ids
+    assert "fuel.ndrc-2013-2015.lpg.ncv" in inv.unverified_factor_ids
+    assert "tce.gbt2589-2020.standard_coal_calorific_value" in inv.unverified_factor_ids
+    assert "tce.gbt2589-2020.lpg" not in inv.factor_ids  # converted through its NCV instead
+    assert inv.as_dict()["unverified_factors"] == list(inv.unverified_factor_ids)
+
+
+def test_measured_parameters_override_defaults(library: FactorLibrary) -> None:
+    """Measured NCV 40 GJ/t, CC 0.02 tC/GJ, OF 0.99: 10 t → 400 GJ × 0.02 × 0.99 × 44/12 = 29.04."""
+    doc = park_document(
+        fuels=[
+            {
+                "fuel": "diesel",
+                "use": "terminal",
+                "amount": 10,
+                "unit": "t",
+                "ncv": 40,
+                "carbon_content": 0.02,
+                "oxidation": 0.99,
+            }
+        ],
+        electricity={"received": [{"kind": "grid", "kwh": 1}]},
+    )
+    inv = account(parse_activity(doc), library=library)
+    assert inv.emissions["fuel"] == pytest.approx(29.04)
+    assert not any(fid.startswith("fuel.") for fid in inv.factor_ids)
+
+
+def test_fuel_without_default_needs_measured_values(library: FactorLibrary) -> None:
+    """LNG has no shipped default: the error names the field to fill."""
+    doc = park_document(fuels=[{"fuel": "lng", "use": "terminal", "amount": 1, "unit": "t"}])
+    with pytest.raises(InvalidInput) as err:
+        account(parse_activity(doc), library=library)
+    assert err.value.field == "fuels[0].ncv"
+
+
+def test_factor_revision_changes_result_and_keeps_both(library: FactorLibrary) -> None:
+    """Appending a revised 2023 江苏 factor changes the recomputed scope 2; both stay explainable.
+
+    Before: 1 000 000 kWh × 0.5827 kg = 582.7 t; after a revision to 0.5900: 590.0 t.
+    """
+    doc = parse_activity(
+        park_document(
+            boundary="enterprise", electricity={"received": [{"kind": "grid", "kwh": 1_000_000}]}
+        )
+    )
+    before = account(doc, library=library)
+    old = library.get("grid.2023.province.320000.average")
+    library.append(
+        old.model_copy(update={"id": "grid.2023.province.320000.average.rev1", "value": 0.59})
+    )
+    after = account(doc, library=library)
+    assert before.scope2_location_tco2 == pytest.approx(582.7)
+    assert after.scope2_location_tco2 == pytest.approx(590.0)
+    assert "grid.2023.province.320000.average" in before.factor_ids
+    assert "grid.2023.province.320000.average.rev1" in after.factor_ids
+    # the old record stays retrievable by id, so the old result can still be explained
+    assert library.get("grid.2023.province.320000.average").value == 0.5827
+    assert [
+        r.id for r in library.history("grid_electricity", "electricity", region="江苏", year=2023)
+    ] == [
+        "grid.2023.province.320000.average",
+        "grid.2023.province.320000.average.rev1",
+    ]
+
+
+def test_process_factor_by_record_id(library: FactorLibrary) -> None:
+    """process: factor_id resolves a user record; 200 t × 0.5 tCO2/t = 100 t."""
+    library.append(
+        FactorRecord(
+            id="user.process.clinker",
+            kind="process",
+            key="cement_clinker",
+            value=0.5,
+            unit="tCO2/t",
+            year=2023,
+            scope="park",
+            region="测试园区",
+            basis="verified",
+            source="核查报告 2023",
+            url=None,
+            url_note="internal verification report",
+            confidence="M",
+            verified=True,
+        )
+    )
+    doc = park_document(
+        process=[
+            {"product": "熟料", "amount": 200, "unit": "t", "factor_id": "user.process.clinker"}
+        ],
+        electricity={"received": [{"kind": "grid", "kwh": 1}]},
+    )
+    inv = account(parse_activity(doc), library=library)
+    assert inv.emissions["process"] == pytest.approx(100)
+    bad = park_document(process=[{"product": "x", "amount": 1, "unit": "t", "factor_id": "nope"}])
+    with pytest.raises(InvalidInput) as err:
+        account(parse_activity(bad), library=library)
+    assert err.value.field == "process[0].factor_id"
+
+
+def test_hourly_grid_series_location_scope2(library: FactorLibrary) -> None:
+    """A time-of-day series: 0.4 kg at hours 0–11, 0.6 kg at 12–23 (Asia/Shanghai).
+
+    Hourly grid kWh: 100 at 08:00, 300 at 20:00 → 100 × 0.4 + 300 × 0.6 = 220 kg = 0.22 tCO2.
+    """
+    series = FactorSeries(
+        id="user.tod.2023",
+        kind="grid_electricity_hourly",
+        unit="kgCO2/kWh",
+        scope="province",
+        region="江苏",
+        basis="average",
+        year=2023,
+        resolution="time_of_day",
+        values=tuple([0.4] * 12 + [0.6] * 12),
+        source="test profile",
+        url=None,
+        url_note="test",
+        confidence="U",
+        verified=False,
+    )
+    library.append_series(series)
+    tz = dt.timezone(dt.timedelta(hours=8))
+    hourly = HourlyGrid(
+        hour_starts=(dt.datetime(2023, 5, 1, 8, tzinfo=tz), dt.datetime(2023, 5, 1, 20, tzinfo=tz)),
+        kwh=(100.0, 300.0),
+    )
+    doc = parse_activity(
+        park_document(
+            boundary="enterprise", electricity={"received": [{"kind": "grid", "kwh": 400}]}
+        )
+    )
+    inv = account(
+        doc,
+        library=library,
+        options=AccountingOptions(grid_series_id="user.tod.2023"),
+        hourly_grid=hourly,
+    )
+    assert inv.scope2_location_tco2 == pytest.approx(0.22)
+    assert "user.tod.2023" in inv.factor_ids
+    mismatched = HourlyGrid(hour_starts=hourly.hour_starts, kwh=(1.0, 1.0))
+    with pytest.raises(InvalidInput):
+        account(
+            doc,
+            library=library,
+            options=AccountingOptions(grid_series_id="user.tod.2023"),
+            hourly_grid=mismatched,
+        )
+
+
+def test_park_fossil_factor_option_mee_data_year(library: FactorLibrary) -> None:
+    """park_fossil_factor=mee_data_year uses 2023's national fossil factor 0.8273: 1000 kWh → 0.8273 t."""
+    doc = parse_activity(park_document(electricity={"received": [{"kind": "grid", "kwh": 1000}]}))
+    inv = account(
+        doc, library=library, options=AccountingOptions(park_fossil_factor="mee_data_year")
+    )
+    assert inv.emissions["electricity"] == pytest.approx(0.8273)
+    assert "grid.2023.national.fossil" in inv.factor_ids
+
+
+def test_coal_energy_follows_the_ncv_its_emissions_use(library: FactorLibrary) -> None:
+    """GB/T 2589: a fuel whose NCV is known converts to tce through it (NCV ÷ 29.307 GJ/tce),
+    the NCV the emissions use — not the raw-coal reference coefficient for every coal type.
+
+    anthracite 100 t × 24.515 GJ/t = 2451.5 GJ ÷ 29.307 = 83.6489576 tce
+      (emissions 2451.5 × 0.02749 × 0.94 × 44/12 = 232.2768466 tCO2)
+    lignite 100 t × 14.449 GJ/t = 1444.9 GJ ÷ 29.307 = 49.3022145 tce
+      (emissions 1444.9 × 0.02800 × 0.96 × 44/12 = 142.409344 tCO2)
+    The raw-coal coefficient 0.7143 kgce/kg would have given 71.43 tce for each.
+    """
+    doc = park_document(
+        fuels=[
+            {"fuel": "anthracite", "use": "terminal", "amount": 100, "unit": "t"},
+            {"fuel": "lignite", "use": "terminal", "amount": 100, "unit": "t"},
+        ]
+    )
+    inv = account(parse_activity(doc), library=library)
+    assert inv.emissions["fuel"] == pytest.approx(374.6861906)
+    assert inv.energy_tce == pytest.approx(132.9511721)
+    assert inv.energy_parts is not None
+    assert inv.energy_parts.fuels_tce["anthracite"] == pytest.approx(83.6489576)
+    assert inv.energy_parts.fuels_tce["lignite"] == pytest.approx(49.3022145)
+    assert "tce.gbt2589-2020.raw_coal" not in inv.factor_ids
+    energy = [line for line in inv.explain if line.term == "energy"]
+    assert all("29.307 GJ/tce" in line.expression for line in energy)
+    assert all("按低位发热量折标准煤" in line.clause for line in energy)
+
+
+PV_PARK = {
+    "received": [{"kind": "grid", "kwh": 1_000_000}],
+    "generated": [{"kind": "pv", "kwh": 600_000}],
+    "sent": [{"kind": "non_fossil", "kwh": 200_000}],
+}
+
+
+def test_onsite_renewable_generation_counts_in_energy_by_default(library: FactorLibrary) -> None:
+    """The park consumes what it generates: electricity in tce = (received + generated − sent).
+
+    included (default): (1 000 000 + 600 000 − 200 000) kWh × 0.1229 kgce = 172.06 tce;
+    E电 = 1 000 000 × 0.8325 kg = 832.5 tCO2 (generated and non-fossil sent at factor 0);
+    intensity 832.5 / 172.06 = 4.8384285 tCO2/tce.
+    excluded: (1 000 000 − 200 000) × 0.1229 kgce = 98.32 tce; 832.5 / 98.32 = 8.4672498.
+    """
+    doc = parse_activity(park_document(electricity=PV_PARK))
+    inv = account(doc, library=library)
+    assert inv.emissions["electricity"] == pytest.approx(832.5)
+    assert inv.energy_tce == pytest.approx(172.06)
+    assert inv.intensity_tco2_per_tce == pytest.approx(4.8384285)
+    assert inv.options.as_dict()["onsite_renewable"] == "included"
+    assert inv.energy_parts is not None
+    assert inv.energy_parts.electricity_kwh["generated"] == 600_000
+    excluded = account(doc, library=library, options=AccountingOptions(onsite_renewable="excluded"))
+    assert excluded.energy_tce == pytest.approx(98.32)
+    assert excluded.intensity_tco2_per_tce == pytest.approx(8.4672498)
+    assert any("onsite_renewable=excluded" in line.expression for line in excluded.explain)
+
+
+def test_a_pv_rich_park_never_has_a_negative_energy_term(library: FactorLibrary) -> None:
+    """grid 100 000, PV 2 000 000, sent 1 900 000 kWh; natural gas 10 000 Nm3.
+
+    gas: 1 ×10^4 Nm3 × 389.31 GJ = 389.31 GJ ÷ 29.307 = 13.2838571 tce.
+    included: electricity (100 000 + 2 000 000 − 1 900 000) × 0.1229 kg = 24.58 tce → 37.8638571.
+    excluded: 100 000 − 1 900 000 < 0 → electricity counts 0 (never negative) → 13.2838571 tce,
+    with a note; the old net-receipt rule would have given −221.22 + 13.28 < 0 tce.
+    """
+    doc = parse_activity(
+        park_document(
+            fuels=[{"fuel": "natural_gas", "use": "terminal", "amount": 10_000, "unit": "Nm3"}],
+            electricity={
+                "received": [{"kind": "grid", "kwh": 100_000}],
+                "generated": [{"kind": "pv", "kwh": 2_000_000}],
+                "sent": [{"kind": "non_fossil", "kwh": 1_900_000}],
+            },
+        )
+    )
+    assert account(doc, library=library).energy_tce == pytest.approx(37.8638571)
+    excluded = account(doc, library=library, options=AccountingOptions(onsite_renewable="excluded"))
+    assert excluded.energy_tce == pytest.approx(13.2838571)
+    assert excluded.energy_parts is not None
+    assert excluded.energy_parts.electricity_counted_kwh == 0.0
+    assert any("never a negative" in note for note in excluded.notes)
+
+
+def test_onsite_option_is_checked() -> None:
+    with pytest.raises(InvalidInput) as err:
+        AccountingOptions(onsite_renewable="maybe")  # type: ignore[arg-type]
+    assert err.value.field == "onsite_renewable"

@@ -1,0 +1,348 @@
+"""Collector: batching thresholds, durable spill, ordered replay, back-pressure, status."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lingtan.connectors.base import ConnectorContext
+from lingtan.connectors.collector.batcher import Batcher
+from lingtan.connectors.collector.buffer import (
+    BufferFull,
+    SpillBuffer,
+    decode_readings,
+    encode_readings,
+    read_state,
+)
+from lingtan.connectors.collector.config import (
+    CollectorSettings,
+    build_connector,
+    load_config,
+    parse_config,
+)
+from lingtan.connectors.collector.runner import Collector, read_status
+from lingtan.connectors.modbus.registers import DataType, RegisterSpec
+from lingtan.connectors.modbus.sim import SimulatedDevice, SimulatedGateway
+from lingtan.errors import InvalidInput
+from lingtan.readings import Reading
+
+from .conftest import MemorySink, wait_until
+
+T0 = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+EXAMPLES = Path(__file__).parents[2] / "docs" / "examples" / "connectors"
+
+
+def readings(start: int, n: int, point: str = "P") -> list[Reading]:
+    return [
+        Reading(point, T0 + dt.timedelta(seconds=start + i), float(start + i)) for i in range(n)
+    ]
+
+
+def make_batcher(tmp_path: Path, sink: MemorySink, **kwargs: object) -> Batcher:
+    buffer = SpillBuffer(
+        tmp_path / "state.sqlite", max_readings=int(kwargs.pop("capacity", 1_000_000))
+    )  # type: ignore[call-overload]
+    return Batcher(sink, buffer, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_batcher_commits_at_1000_readings_without_waiting(
+    tmp_path: Path, memory_sink: MemorySink
+) -> None:
+    batcher = make_batcher(tmp_path, memory_sink, max_delay_s=3600)
+    await batcher.submit(readings(0, 999))
+    await asyncio.sleep(0.1)
+    assert memory_sink.calls == 0
+    await batcher.submit(
+        readings(999, 1)
+    )  # the commit starts now, the hour-long timer is not awaited
+    await wait_until(lambda: memory_sink.batches == [1000], what="commit at 1,000 readings")
+
+
+async def test_batcher_producers_wait_when_too_much_is_pending(tmp_path: Path) -> None:
+    import threading
+
+    gate = threading.Event()
+    sink = MemorySink()
+    slow = lambda rs: (gate.wait(30), sink(rs))[1]  # noqa: E731 - a store that takes its time
+    buffer = SpillBuffer(tmp_path / "state.sqlite")
+    batcher = Batcher(slow, buffer, max_readings=10, max_delay_s=3600, max_pending=30)
+    await batcher.submit(readings(0, 10))
+    await asyncio.sleep(0.05)  # the first commit has started and hangs in the store
+    for k in range(1, 3):
+        await batcher.submit(readings(k * 10, 10))  # queued while the store is busy
+    waiting = asyncio.ensure_future(batcher.submit(readings(30, 10)))
+    await asyncio.sleep(0.2)
+    assert not waiting.done() and batcher.pending == 30
+    gate.set()
+    await waiting
+    await batcher.flush()
+    assert len(sink.data) == 40 and [sink.data[k] for k in sink.order] == [
+        float(i) for i in range(40)
+    ]
+
+
+async def test_batcher_commits_after_the_delay_when_fewer_arrive(
+    tmp_path: Path, memory_sink: MemorySink
+) -> None:
+    batcher = make_batcher(tmp_path, memory_sink, max_delay_s=0.2)
+    batcher.start()
+    try:
+        await batcher.submit(readings(0, 10))
+        await wait_until(lambda: memory_sink.batches == [10], what="timer flush")
+    finally:
+        await batcher.close()
+
+
+async def test_batcher_callbacks_run_after_commit_in_submission_order(
+    tmp_path: Path, memory_sink: MemorySink
+) -> None:
+    batcher = make_batcher(tmp_path, memory_sink, max_delay_s=3600)
+    acked: list[int] = []
+    for i in range(5):
+        await batcher.submit(
+            readings(i, 1) if i != 2 else [], on_committed=lambda i=i: acked.append(i)
+        )
+    assert acked == []
+    await batcher.flush()
+    assert acked == [0, 1, 2, 3, 4]
+    assert len(memory_sink.data) == 4
+
+
+async def test_batcher_spills_while_the_store_is_down_and_replays_in_order(
+    tmp_path: Path, memory_sink: MemorySink
+) -> None:
+    batcher = make_batcher(tmp_path, memory_sink, max_readings=100, max_delay_s=0.1)
+    batcher.retry.initial = 0.05
+    batcher.start()
+    acked: list[int] = []
+    try:
+        await batcher.submit(readings(0, 100))
+        await wait_until(lambda: len(memory_sink.data) == 100, what="first batch committed")
+        memory_sink.down = True
+        for k in range(1, 6):
+            await batcher.submit(readings(k * 100, 100), on_committed=lambda k=k: acked.append(k))
+        # durable in the spill buffer: acknowledged, in order
+        await wait_until(lambda: acked == [1, 2, 3, 4, 5], what="acknowledged after the spill")
+        assert batcher.buffer.readings == 500 and batcher.sink_state == "unavailable"
+        memory_sink.down = False
+        await batcher.submit(readings(600, 100))  # queued behind the buffer, not ahead of it
+        await wait_until(
+            lambda: batcher.buffer.readings == 0 and len(memory_sink.data) == 700, what="drained"
+        )
+        assert [memory_sink.data[k] for k in memory_sink.order] == [float(i) for i in range(700)]
+        assert batcher.replayed_total >= 500 and batcher.sink_state == "ok"
+    finally:
+        await batcher.close()
+
+
+async def test_spilled_batch_survives_a_restart_and_is_stored_once(
+    tmp_path: Path, memory_sink: MemorySink
+) -> None:
+    memory_sink.down = True
+    first = make_batcher(tmp_path, memory_sink, max_readings=50)
+    await first.submit(readings(0, 50))
+    await first.flush()
+    assert first.buffer.readings == 50
+    first.buffer.close()  # the process stops here
+    memory_sink.down = False
+    # the store had in fact committed part of it before the crash: replay must not duplicate
+    memory_sink(readings(0, 20))
+    second = make_batcher(tmp_path, memory_sink, max_readings=50)
+    assert second.buffer.readings == 50
+    assert await second.replay_once()
+    assert len(memory_sink.data) == 50 and second.buffer.readings == 0
+    assert second.duplicates_total == 20
+
+
+async def test_full_buffer_makes_producers_wait_instead_of_dropping(
+    tmp_path: Path, memory_sink: MemorySink
+) -> None:
+    memory_sink.down = True
+    batcher = make_batcher(tmp_path, memory_sink, max_readings=10, max_delay_s=0.05, capacity=30)
+    batcher.retry.initial = 0.05
+    batcher.start()
+    try:
+        for k in range(3):
+            await batcher.submit(readings(k * 10, 10))
+        await wait_until(lambda: batcher.buffer.readings == 30, what="buffer filled")
+        late = asyncio.ensure_future(batcher.submit(readings(30, 10)))
+        await wait_until(lambda: batcher.to_dict()["blocked"], what="blocked")
+        blocked_writer = asyncio.ensure_future(batcher.submit(readings(40, 10)))
+        await asyncio.sleep(0.2)
+        assert not blocked_writer.done()
+        memory_sink.down = False
+        await asyncio.gather(late, blocked_writer)
+        await wait_until(lambda: len(memory_sink.data) == 50, what="everything stored")
+        assert [memory_sink.data[k] for k in memory_sink.order] == [float(i) for i in range(50)]
+    finally:
+        await batcher.close()
+
+
+def test_spill_buffer_refuses_more_than_its_bound(tmp_path: Path) -> None:
+    buffer = SpillBuffer(tmp_path / "s.sqlite", max_readings=5)
+    buffer.append(readings(0, 5))
+    with pytest.raises(BufferFull):
+        buffer.append(readings(5, 1))
+
+
+@given(
+    st.lists(
+        st.builds(
+            Reading,
+            st.text(min_size=1, max_size=10),
+            st.one_of(st.datetimes(timezones=st.just(dt.UTC)), st.text(max_size=20)),
+            st.one_of(
+                st.none(),
+                st.floats(allow_nan=False),
+                st.integers(-(2**53), 2**53),
+                st.text(max_size=10),
+            ),
+            st.one_of(st.none(), st.sampled_from(["kWh", "V"])),
+            st.text(max_size=10),
+            st.one_of(st.none(), st.text(max_size=20)),
+        ),
+        max_size=20,
+    )
+)
+def test_spill_encoding_round_trips_readings_exactly(batch: list[Reading]) -> None:
+    assert decode_readings(encode_readings(batch)) == batch
+
+
+async def test_collector_status_file_and_events(tmp_path: Path, memory_sink: MemorySink) -> None:
+    spec = RegisterSpec("e", 0, DataType.UINT32, unit="kWh", kind="total_increasing")
+    sim = SimulatedDevice(1, [spec])
+    sim.set("e", 5)
+    gateway = SimulatedGateway([sim])
+    port = await gateway.start()
+    config = parse_config(
+        {
+            "connectors": [
+                {
+                    "kind": "modbus",
+                    "name": "gw",
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "retry_initial_s": 0.05,
+                    "devices": [
+                        {
+                            "name": "m1",
+                            "registers": [
+                                {"key": "e", "address": 0, "type": "uint32", "unit": "kWh"}
+                            ],
+                            "points": {"e": "E01-main"},
+                            "poll_interval_s": 0.05,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+    collector = Collector(
+        [build_connector(c) for c in config.connectors],
+        memory_sink,
+        state_dir=tmp_path,
+        settings=CollectorSettings(batch_max_delay_s=0.05),
+        status_interval_s=0.05,
+    )
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(collector.run(stop))
+    try:
+        await wait_until(lambda: len(memory_sink.data) >= 3, what="readings stored")
+        sim.exception = 0x0B
+        await wait_until(
+            lambda: any(e.kind == "comms_lost" for e in collector.events), what="comms lost"
+        )
+        await wait_until(
+            lambda: (
+                (s := read_status(tmp_path)) is not None
+                and s["connectors"]["gw"]["devices"]["m1"]["comms"] == "lost"
+            ),
+            what="status shows the loss",
+        )
+        status = read_status(tmp_path)
+        assert status is not None
+        gw = status["connectors"]["gw"]
+        assert gw["readings_total"] >= 3 and gw["last_reading_at"] and gw["readings_per_min"] > 0
+        assert gw["errors_total"] >= 2
+        assert status["store"]["state"] == "ok" and status["store"]["accepted_total"] >= 3
+        assert read_state(tmp_path / "state.sqlite")["events"][0]["kind"] == "comms_lost"
+    finally:
+        stop.set()
+        await task
+        await gateway.stop()
+
+
+async def test_collector_restarts_a_crashing_connector(
+    tmp_path: Path, memory_sink: MemorySink
+) -> None:
+    class Flaky:
+        name = "flaky"
+        kind = "test"
+        runs = 0
+
+        async def run(self, ctx: ConnectorContext) -> None:
+            Flaky.runs += 1
+            if Flaky.runs < 3:
+                raise RuntimeError("a bug")
+            await ctx.submit(readings(0, 3))
+            await asyncio.Event().wait()
+
+    collector = Collector(
+        [Flaky()],
+        memory_sink,
+        state_dir=tmp_path,
+        settings=CollectorSettings(batch_max_delay_s=0.05),
+    )
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(collector.run(stop))
+    try:
+        await wait_until(lambda: len(memory_sink.data) == 3, limit_s=30, what="third run submits")
+        assert collector.stats["flaky"].errors_total == 2
+    finally:
+        stop.set()
+        await task
+
+
+def test_collector_config_is_strict_and_names_the_problem() -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_config(
+            {
+                "connectors": [
+                    {"kind": "modbus", "name": "a", "host": "h", "devices": [], "bogus": 1}
+                ]
+            }
+        )
+    assert "bogus" in str(err.value) and "devices" in str(err.value)
+    with pytest.raises(InvalidInput):
+        parse_config(
+            {"connectors": [{"kind": "mqtt", "name": "a", "client_id": "c", "topics": []}]}
+        )
+    with pytest.raises(InvalidInput):
+        parse_config(
+            {
+                "connectors": [
+                    {"kind": "files", "name": "x", "directory": "/tmp"},
+                    {"kind": "files", "name": "x", "directory": "/tmp"},
+                ]
+            }
+        )
+
+
+CONFIG_EXAMPLES = ["connectors.yaml", "dlt645.yaml", "files.yaml", "modbus.yaml", "mqtt.yaml"]
+
+
+def test_collector_every_example_config_is_listed() -> None:
+    shipped = {p.name for p in EXAMPLES.glob("*.yaml")}
+    assert set(CONFIG_EXAMPLES) | {"mapping-wide.yaml"} == shipped
+
+
+@pytest.mark.parametrize("example", CONFIG_EXAMPLES)
+def test_collector_example_configs_in_the_docs_are_valid(example: str) -> None:
+    config = load_config(EXAMPLES / example)
+    for entry in config.connectors:
+        build_connector(entry)

@@ -1,0 +1,279 @@
+"""Users, passwords, tokens, lockout and API keys (service level, SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import jwt
+import pytest
+from sqlalchemy import select
+
+from lingtan.config import Settings
+from lingtan.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from lingtan.identity import passwords, tokens
+from lingtan.identity import service as identity
+from lingtan.identity.errors import AccountLocked, NotAuthenticated
+from lingtan.identity.roles import SYSTEM, Principal, Role
+from lingtan.store import Store
+from lingtan.store import schema as s
+from lingtan.timeutil import SECOND_US, to_us, utcnow
+
+PASSWORD = "a-good-password"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        environment="test", lockout_threshold=3, lockout_minutes=15, access_token_minutes=15
+    )
+
+
+def _ids(store: Store) -> dict[str, int]:
+    park = store.registry.park()
+    return {e.code: e.id for e in store.registry.enterprises(park.id)}
+
+
+def _user(store: Store, name: str, role: str, enterprise: int | None = None) -> identity.UserInfo:
+    return identity.create_user(
+        store, actor=SYSTEM, username=name, password=PASSWORD, role=role, enterprise_id=enterprise
+    )
+
+
+def test_password_is_stored_as_argon2id_and_verifies(loaded: Store) -> None:
+    info = _user(loaded, "alice", "park_admin")
+    with loaded.begin() as conn:
+        stored = conn.execute(
+            select(s.app_user.c.password_hash).where(s.app_user.c.id == info.id)
+        ).scalar_one()
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+    assert passwords.verify_password(stored, PASSWORD)
+    assert not passwords.verify_password(stored, PASSWORD + "x")
+    assert not passwords.verify_password(None, PASSWORD)
+
+
+def test_login_gives_a_short_lived_signed_token_and_a_refresh_token(
+    loaded: Store, settings: Settings
+) -> None:
+    _user(loaded, "alice", "park_viewer")
+    pair = identity.login(loaded, settings, username="alice", password=PASSWORD)
+    header = jwt.get_unverified_header(pair.access_token)
+    claims = jwt.decode(pair.access_token, options={"verify_signature": False})
+    assert header["alg"] == "HS256"
+    assert claims["exp"] - claims["iat"] == 15 * 60 == pair.expires_in
+    assert claims["role"] == "park_viewer"
+    principal = identity.principal_from_access_token(loaded, settings, token=pair.access_token)
+    assert principal.subject == "alice" and principal.role is Role.PARK_VIEWER
+    other = Settings(environment="test", secret_key="another-secret-that-is-long-enough-32")
+    with pytest.raises(NotAuthenticated):
+        identity.principal_from_access_token(loaded, other, token=pair.access_token)
+
+
+def test_expired_access_token_is_refused(loaded: Store, settings: Settings) -> None:
+    info = _user(loaded, "alice", "park_viewer")
+    past = to_us(utcnow()) // SECOND_US - 3600
+    token = tokens.issue_access_token(
+        secret=settings.secret_key,
+        user_id=info.id,
+        username="alice",
+        role="park_viewer",
+        now_s=past,
+        ttl_s=60,
+    )
+    with pytest.raises(NotAuthenticated, match="expired"):
+        identity.principal_from_access_token(loaded, settings, token=token)
+
+
+def test_lockout_after_repeated_failures_refuses_even_the_right_password(
+    loaded: Store, settings: Settings
+) -> None:
+    _user(loaded, "alice", "park_viewer")
+    t0 = to_us(utcnow())
+    for _ in range(settings.lockout_threshold):
+        with pytest.raises(NotAuthenticated) as err:
+            identity.login(loaded, settings, username="alice", password="wrong", now=t0)
+        assert not isinstance(err.value, AccountLocked)
+    with pytest.raises(AccountLocked) as locked:
+        identity.login(loaded, settings, username="alice", password=PASSWORD, now=t0 + SECOND_US)
+    assert 0 < locked.value.retry_after_s <= 15 * 60
+    later = t0 + (15 * 60 + 1) * SECOND_US
+    assert identity.login(loaded, settings, username="alice", password=PASSWORD, now=later)
+    entries = loaded.audit.list(entity="user")
+    assert any(e["action"] == "lock" for e in entries)
+
+
+def test_success_resets_the_failure_count(loaded: Store, settings: Settings) -> None:
+    _user(loaded, "alice", "park_viewer")
+    for _ in range(settings.lockout_threshold - 1):
+        with pytest.raises(NotAuthenticated):
+            identity.login(loaded, settings, username="alice", password="wrong")
+    identity.login(loaded, settings, username="alice", password=PASSWORD)
+    for _ in range(settings.lockout_threshold - 1):
+        with pytest.raises(NotAuthenticated):
+            identity.login(loaded, settings, username="alice", password="wrong")
+    assert identity.login(loaded, settings, username="alice", password=PASSWORD)
+
+
+def test_unknown_user_and_wrong_password_look_the_same(loaded: Store, settings: Settings) -> None:
+    _user(loaded, "alice", "park_viewer")
+    with pytest.raises(NotAuthenticated) as a:
+        identity.login(loaded, settings, username="nobody", password=PASSWORD)
+    with pytest.raises(NotAuthenticated) as b:
+        identity.login(loaded, settings, username="alice", password="wrong")
+    assert str(a.value) == str(b.value)
+
+
+def test_admin_unlocks_a_locked_user(loaded: Store, settings: Settings) -> None:
+    info = _user(loaded, "alice", "park_viewer")
+    for _ in range(settings.lockout_threshold):
+        with pytest.raises(NotAuthenticated):
+            identity.login(loaded, settings, username="alice", password="wrong")
+    with pytest.raises(AccountLocked):
+        identity.login(loaded, settings, username="alice", password=PASSWORD)
+    identity.update_user(loaded, actor=SYSTEM, user_id=info.id, unlock=True)
+    assert identity.login(loaded, settings, username="alice", password=PASSWORD)
+
+
+def test_refresh_rotates_and_a_reused_token_revokes_the_family(
+    loaded: Store, settings: Settings
+) -> None:
+    _user(loaded, "alice", "park_viewer")
+    first = identity.login(loaded, settings, username="alice", password=PASSWORD)
+    second = identity.refresh(loaded, settings, refresh_token=first.refresh_token)
+    assert second.refresh_token != first.refresh_token
+    with pytest.raises(NotAuthenticated):  # replay of a rotated token
+        identity.refresh(loaded, settings, refresh_token=first.refresh_token)
+    with pytest.raises(NotAuthenticated):  # ... revoked the live one too
+        identity.refresh(loaded, settings, refresh_token=second.refresh_token)
+
+
+def test_refresh_tokens_are_stored_as_digests(loaded: Store, settings: Settings) -> None:
+    _user(loaded, "alice", "park_viewer")
+    pair = identity.login(loaded, settings, username="alice", password=PASSWORD)
+    with loaded.begin() as conn:
+        stored = conn.execute(select(s.refresh_token.c.token_hash)).scalars().all()
+    assert stored == [tokens.digest(pair.refresh_token)]
+
+
+def test_deactivation_and_role_change_apply_at_once(loaded: Store, settings: Settings) -> None:
+    info = _user(loaded, "alice", "park_admin")
+    pair = identity.login(loaded, settings, username="alice", password=PASSWORD)
+    identity.update_user(loaded, actor=SYSTEM, user_id=info.id, role="park_viewer")
+    p = identity.principal_from_access_token(loaded, settings, token=pair.access_token)
+    assert p.role is Role.PARK_VIEWER
+    with pytest.raises(NotAuthenticated):  # the role change revoked the refresh token
+        identity.refresh(loaded, settings, refresh_token=pair.refresh_token)
+    identity.update_user(loaded, actor=SYSTEM, user_id=info.id, active=False)
+    with pytest.raises(NotAuthenticated):
+        identity.principal_from_access_token(loaded, settings, token=pair.access_token)
+    with pytest.raises(NotAuthenticated):
+        identity.login(loaded, settings, username="alice", password=PASSWORD)
+
+
+def test_roles_and_enterprise_binding(loaded: Store) -> None:
+    e = _ids(loaded)
+    with pytest.raises(InvalidInput, match="needs an enterprise"):
+        _user(loaded, "ev1", "enterprise_viewer")
+    with pytest.raises(InvalidInput, match="whole park"):
+        _user(loaded, "pv1", "park_viewer", e["E01"])
+    with pytest.raises(InvalidInput, match="unknown role"):
+        _user(loaded, "x1", "superuser")
+    with pytest.raises(NotFound):
+        _user(loaded, "ev1", "enterprise_viewer", 999_999)
+    _user(loaded, "ev1", "enterprise_viewer", e["E01"])
+    with pytest.raises(Conflict):
+        _user(loaded, "ev1", "enterprise_viewer", e["E01"])
+    with pytest.raises(InvalidInput, match="at least"):
+        identity.create_user(
+            loaded, actor=SYSTEM, username="shorty", password="short", role="auditor"
+        )
+
+
+def test_enterprise_admin_manages_its_own_enterprise_only(loaded: Store) -> None:
+    e = _ids(loaded)
+    admin_a = _user(loaded, "admin_a", "enterprise_admin", e["E01"])
+    b_user = _user(loaded, "viewer_b", "enterprise_viewer", e["E02"])
+    actor = Principal("admin_a", Role.ENTERPRISE_ADMIN, e["E01"], user_id=admin_a.id)
+    made = identity.create_user(
+        loaded, actor=actor, username="viewer_a", password=PASSWORD, role="enterprise_viewer"
+    )
+    assert made.enterprise_id == e["E01"]
+    with pytest.raises(PermissionDenied):
+        identity.create_user(
+            loaded,
+            actor=actor,
+            username="viewer_b2",
+            password=PASSWORD,
+            role="enterprise_viewer",
+            enterprise_id=e["E02"],
+        )
+    with pytest.raises(PermissionDenied):
+        identity.create_user(
+            loaded, actor=actor, username="boss", password=PASSWORD, role="park_admin"
+        )
+    with pytest.raises(NotFound):
+        identity.get_user(loaded, actor=actor, user_id=b_user.id)
+    with pytest.raises(NotFound):
+        identity.update_user(loaded, actor=actor, user_id=b_user.id, active=False)
+    users, total = identity.list_users(loaded, actor=actor, limit=100, offset=0)
+    assert {u.username for u in users} == {"admin_a", "viewer_a"} and total == 2
+
+
+def test_api_key_secret_is_shown_once_and_stored_as_a_digest(loaded: Store) -> None:
+    info, secret = identity.create_api_key(loaded, actor=SYSTEM, name="gateway 1", scope="ingest")
+    assert secret.startswith(f"lt_{info.prefix}_")
+    with loaded.begin() as conn:
+        row = conn.execute(select(s.api_key)).one()
+    assert secret not in json.dumps([str(v) for v in row])
+    p = identity.principal_from_api_key(loaded, key=secret)
+    assert p.role is Role.INTEGRATOR and p.points is None
+    identity.revoke_api_key(loaded, actor=SYSTEM, key_id=info.id)
+    with pytest.raises(NotAuthenticated):
+        identity.principal_from_api_key(loaded, key=secret)
+    with pytest.raises(NotAuthenticated):
+        identity.principal_from_api_key(
+            loaded, key=secret[:-1] + ("A" if secret[-1] != "A" else "B")
+        )
+
+
+def test_api_key_scopes(loaded: Store) -> None:
+    e = _ids(loaded)
+    _, secret = identity.create_api_key(
+        loaded, actor=SYSTEM, name="meter E01", scope="ingest", points=["E01-main"]
+    )
+    p = identity.principal_from_api_key(loaded, key=secret)
+    assert p.points == frozenset({"E01-main"})
+    _, read_secret = identity.create_api_key(
+        loaded, actor=SYSTEM, name="BI", scope="read", enterprise_id=e["E02"]
+    )
+    reader = identity.principal_from_api_key(loaded, key=read_secret)
+    assert reader.role is Role.ENTERPRISE_VIEWER and reader.enterprise_id == e["E02"]
+    with pytest.raises(InvalidInput, match="points"):
+        identity.create_api_key(
+            loaded,
+            actor=SYSTEM,
+            name="wrong",
+            scope="ingest",
+            enterprise_id=e["E02"],
+            points=["E01-main"],
+        )
+    with pytest.raises(InvalidInput, match="points"):
+        identity.create_api_key(loaded, actor=SYSTEM, name="r", scope="read", points=["E01-main"])
+
+
+def test_secrets_never_reach_the_audit_log_or_the_log(
+    loaded: Store, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    info = _user(loaded, "alice", "park_admin")
+    pair = identity.login(loaded, settings, username="alice", password=PASSWORD)
+    _, key = identity.create_api_key(loaded, actor=SYSTEM, name="k", scope="read")
+    identity.update_user(loaded, actor=SYSTEM, user_id=info.id, password="another-good-password")
+    audit = json.dumps(loaded.audit.list(limit=1000), ensure_ascii=False, default=str)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in (PASSWORD, "another-good-password", pair.access_token, pair.refresh_token, key):
+        assert secret not in audit
+        assert secret not in logged
+    update = next(e for e in loaded.audit.list(entity="user") if e["action"] == "update")
+    assert json.loads(update["after"])["changed"] == ["password"]

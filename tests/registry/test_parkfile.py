@@ -1,0 +1,106 @@
+"""Park files: valid files load; each broken rule gets an error naming line, field and rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lingtan.errors import InvalidInput
+from lingtan.registry import load_park_file, parse_park_text
+from lingtan.registry.model import PointKind
+
+HEAD = "park:\n  id: p\n  name: 园区\n  province: 江苏\n"
+
+
+def error_of(text: str) -> str:
+    with pytest.raises(InvalidInput) as info:
+        parse_park_text(text, name="park.yaml")
+    return str(info.value)
+
+
+def test_small_park_loads(small_park) -> None:  # type: ignore[no-untyped-def]
+    assert small_park.park.timezone == "Asia/Shanghai"
+    points = {p.id: p for p in small_park.points}
+    assert points["E01-hvac"].is_boundary is False  # has a parent
+    assert points["E01-main"].is_boundary is True
+    assert points["park-net"].is_virtual
+    assert points["E01-power"].kind is PointKind.MEASUREMENT
+
+
+def test_unknown_carrier_names_line_and_field() -> None:
+    msg = error_of(
+        HEAD + "points:\n  - id: a\n    carrier: electric\n    kind: total\n    unit: kWh\n"
+    )
+    assert "park.yaml:7 points[0].carrier" in msg
+
+
+def test_bad_uscc_names_the_rule() -> None:
+    msg = error_of(
+        HEAD + "enterprises:\n  - id: E1\n    name: 甲\n    uscc: '914403001922038217'\n"
+    )
+    assert "park.yaml:8 enterprises[0].uscc" in msg and "check character" in msg
+
+
+def test_unit_must_fit_carrier() -> None:
+    msg = error_of(HEAD + "points:\n  - {id: w, carrier: water, kind: interval, unit: kWh}\n")
+    assert "does not fit carrier water" in msg
+
+
+def test_register_needs_a_quantity_unit() -> None:
+    msg = error_of(
+        HEAD
+        + "points:\n  - {id: g, carrier: electricity_grid_import, kind: total_increasing, unit: kW}\n"
+    )
+    assert "needs a quantity unit" in msg
+
+
+def test_unknown_parent_and_duplicate_ids() -> None:
+    body = "points:\n  - {id: a, carrier: water, kind: interval, unit: m3, parent: zz}\n"
+    assert "unknown parent 'zz'" in error_of(HEAD + body)
+    body = "points:\n  - {id: a, carrier: water, kind: interval, unit: m3}\n  - {id: a, carrier: water, kind: interval, unit: m3}\n"
+    assert "declared twice" in error_of(HEAD + body)
+
+
+def test_cycle_is_refused() -> None:
+    body = (
+        "points:\n"
+        "  - {id: a, carrier: water, kind: interval, unit: m3, parent: b}\n"
+        "  - {id: b, carrier: water, kind: interval, unit: m3, parent: a}\n"
+    )
+    assert "cycle" in error_of(HEAD + body)
+
+
+def test_virtual_formula_members_checked() -> None:
+    body = "points:\n  - {id: v, carrier: water, kind: interval, unit: m3, formula: 'x + y'}\n"
+    assert "unknown point 'x'" in error_of(HEAD + body)
+
+
+def test_unknown_field_refused() -> None:
+    assert "Extra inputs are not permitted" in error_of(HEAD + "colour: red\n")
+
+
+def test_half_hour_timezone_refused() -> None:
+    assert "whole-hour" in error_of(
+        "park:\n  id: p\n  name: n\n  province: 江苏\n  timezone: Asia/Kolkata\n"
+    )
+
+
+def test_invalid_yaml_names_line() -> None:
+    assert "not valid YAML at line 3" in error_of("park:\n  id: [\n")
+
+
+def test_toml_file_loads(tmp_path: Path) -> None:
+    path = tmp_path / "park.toml"
+    path.write_text(
+        '[park]\nid = "p"\nname = "园区"\nprovince = "江苏"\n\n'
+        '[[points]]\nid = "m"\ncarrier = "water"\nkind = "interval"\nunit = "m3"\n',
+        encoding="utf-8",
+    )
+    model = load_park_file(path)
+    assert model.points[0].id == "m"
+
+
+def test_missing_file_is_invalid_input(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="cannot read"):
+        load_park_file(tmp_path / "nope.yaml")

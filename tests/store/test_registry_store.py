@@ -1,0 +1,70 @@
+"""Loading a park into the store: idempotent, audited, renormalising on relevant changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from lingtan.ingest import ingest
+from lingtan.readings import Reading
+from lingtan.registry import parse_park_text
+from lingtan.store import Store
+from lingtan.store.schema import metadata
+from tests.conftest import SMALL_PARK
+
+
+def test_migrations_match_the_schema(store: Store) -> None:
+    """The alembic migrations build exactly the tables schema.py describes."""
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_loading_twice_changes_nothing(store: Store, small_park) -> None:  # type: ignore[no-untyped-def]
+    first = store.registry.save_park(small_park)
+    assert first.created == {"park": 1, "enterprise": 2, "site": 1, "point": 6}
+    second = store.registry.save_park(small_park)
+    assert second.created == {} and second.updated == {}
+    assert second.unchanged == {"park": 1, "enterprise": 2, "site": 1, "point": 6}
+    assert len(store.audit.list(limit=100)) == 10  # one entry per created entity, none after
+
+
+def test_parent_links_and_tenant_keys(loaded: Store) -> None:
+    points = loaded.registry.points_by_code()
+    assert points["E01-hvac"].parent_id == points["E01-main"].id
+    enterprises = {e.code: e.id for e in loaded.registry.enterprises(points["E01-main"].park_id)}
+    assert points["E01-main"].enterprise_id == enterprises["E01"]
+    assert points["park-net"].enterprise_id is None
+
+
+def test_changed_multiplier_is_audited_and_queues_recomputation(loaded: Store) -> None:
+    t = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    ingest(
+        loaded, [Reading("E01-main", t, 1.0), Reading("E01-main", t + dt.timedelta(hours=1), 2.0)]
+    )
+    from lingtan.normalize.service import normalise_pending
+
+    normalise_pending(loaded)
+    changed = parse_park_text(
+        SMALL_PARK.replace("    max_rate: 400\n", "    max_rate: 400\n    multiplier: 2\n", 1)
+    )
+    report = loaded.registry.save_park(changed)
+    assert report.updated == {"point": 1}
+    assert report.renormalise == ["E01-main"]
+    entry = loaded.audit.list(limit=1)[0]
+    assert entry["action"] == "update" and '"multiplier": 1.0' in entry["before"]
+    assert loaded.stats.pending_dirty() == 1
+    normalise_pending(loaded)
+    pid = loaded.registry.points_by_code(refresh=True)["E01-main"].id
+    hour = int(t.timestamp()) * 1_000_000
+    rows = loaded.stats.hours(None, [pid], hour, hour + 3_600_000_000)[pid]
+    assert rows["value"].tolist() == [2.0]  # (2 − 1) × 2
+
+
+def test_removed_points_are_retained(loaded: Store) -> None:
+    text = SMALL_PARK.split("  - id: park-net")[0]
+    report = loaded.registry.save_park(parse_park_text(text))
+    assert report.retained == ["park-net"]
+    assert "park-net" in loaded.registry.points_by_code(refresh=True)

@@ -1,0 +1,174 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright.
+
+A park admin logs in and the overview shows the API's numbers; an enterprise viewer sees its
+own enterprise only, in the UI and by direct URL; the language switches. Screenshots of the
+overview and the Sankey are saved (to ``LINGTAN_SCREENSHOT_DIR`` when set, e.g. docs/img).
+The demo is shrunk unless LINGTAN_DEMO_MONTHS / LINGTAN_DEMO_ENTERPRISES say otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from lingtan.web.i18n import number, percent
+from tests.api.live import serve
+from tests.api.world import PASSWORD, World, fresh_world
+from tests.conftest import REQUIRE_SERVICES
+
+CHROMIUM = "/usr/bin/chromium"
+#: flags for Chromium as root on a machine with a closed network (no background connections)
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{message} and LINGTAN_REQUIRE_SERVICES=1")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, str]]:
+    months = int(os.environ.get("LINGTAN_DEMO_MONTHS", "2"))
+    enterprises = int(os.environ.get("LINGTAN_DEMO_ENTERPRISES", "3"))
+    for world in fresh_world(
+        "sqlite", str(tmp_path_factory.mktemp("browser")), months=months, enterprises=enterprises
+    ):
+        with serve(world.client.app) as url:  # type: ignore[arg-type]
+            yield world, url
+
+
+def _login(browser: Any, url: str, user: str) -> Any:
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(f"{url}/login")
+    page.fill("[data-testid=username]", user)
+    page.fill("[data-testid=password]", PASSWORD)
+    page.click("[data-testid=login-submit]")
+    page.wait_for_url(f"{url}/overview")
+    return page
+
+
+def _api(url: str, user: str, path: str, **params: Any) -> Any:
+    token = httpx.post(
+        f"{url}/api/v1/auth/token", data={"username": user, "password": PASSWORD}
+    ).json()["access_token"]
+    r = httpx.get(f"{url}{path}", params=params, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _save(page: Any, tmp: Path, name: str) -> None:
+    path = tmp / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    target = os.environ.get("LINGTAN_SCREENSHOT_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, Path(target) / name)
+
+
+def test_park_admin_overview_shows_the_api_numbers(
+    chromium: Any, live: tuple[World, str], tmp_path: Path
+) -> None:
+    _, url = live
+    page = _login(chromium, url, "admin")
+    page.wait_for_selector('#chart-months[data-rendered="1"]')
+    page.wait_for_selector('#gauge-clean[data-rendered="1"]')
+    api = _api(url, "admin", "/api/v1/overview")
+    shown = {
+        "year-total-tce": api["year"]["total_tce"],
+        "month-total-tce": api["month"]["total_tce"],
+        "year-onsite-tce": api["year"]["onsite_renewable_tce"],
+        "carbon-year-total": api["carbon"]["year"]["total_tco2"],
+        "carbon-month-total": api["carbon"]["month"]["total_tco2"],
+        "quarantine-total": api["quarantine"]["total"],
+    }
+    for testid, value in shown.items():
+        cell = page.locator(f"[data-testid={testid}]")
+        assert cell.inner_text().strip() == number(value), testid
+        assert float(cell.get_attribute("data-value")) == pytest.approx(value), testid
+    assert page.locator("[data-testid=clean-share]").inner_text().strip() == percent(
+        api["year"]["clean_energy_share"]
+    )
+    assert page.locator("[data-testid=as-of]").inner_text() == api["as_of"]
+    for line in api["year"]["carriers"]:
+        cell = page.locator(f"[data-testid=year-{line['carrier']}]")
+        assert cell.inner_text().strip() == number(line["value"]), line["carrier"]
+    rows = page.locator("[data-testid^=indicator-row-]")
+    assert rows.count() == len(api["indicators"])
+    _save(page, tmp_path, "dashboard-overview.png")
+
+    page.goto(f"{url}/flow")
+    page.wait_for_selector('#chart-sankey[data-rendered="1"]')
+    flow = _api(url, "admin", "/api/v1/overview/energy-flow", year=int(api["as_of"][:4]))
+    assert page.locator("[data-testid=flow-total]").inner_text() == number(flow["total_tce"])
+    assert page.locator("#chart-sankey .sankey-node").count() == len(flow["nodes"])
+    _save(page, tmp_path, "dashboard-sankey.png")
+    page.close()
+
+
+def test_enterprise_viewer_cannot_see_other_enterprises(
+    chromium: Any, live: tuple[World, str]
+) -> None:
+    world, url = live
+    page = _login(chromium, url, "a_viewer")
+    page.wait_for_selector('#chart-months[data-rendered="1"]')
+    a_name = _api(url, "admin", f"/api/v1/enterprises/{world.enterprises['E01']}")["name"]
+    assert page.locator("[data-testid=scope-name]").inner_text() == a_name
+    for path in ("/overview", "/flow", "/meters", "/reports"):
+        page.goto(f"{url}{path}")
+        text = page.content()
+        for marker in world.b_markers:
+            assert marker not in text, (path, marker)
+    page.click("[data-testid=nav-enterprises]")
+    page.wait_for_url(f"{url}/enterprises/{world.enterprises['E01']}")
+    assert page.locator("[data-testid=enterprise-name]").inner_text() == a_name
+    response = page.goto(f"{url}/enterprises/{world.enterprises['E02']}")
+    assert response is not None and response.status == 404
+    assert page.locator("[data-testid=error-title]").inner_text() == "未找到"
+    for marker in world.b_markers:
+        assert marker not in page.content()
+    page.close()
+
+
+def test_language_switch(chromium: Any, live: tuple[World, str]) -> None:
+    _, url = live
+    page = _login(chromium, url, "viewer")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert "能流图" in page.locator("[data-testid=nav]").inner_text()
+    page.click("[data-testid=lang-switch]")
+    page.wait_for_url(f"{url}/overview")
+    assert page.locator("html").get_attribute("lang") == "en"
+    nav = page.locator("[data-testid=nav]").inner_text()
+    assert "Energy flow" in nav and "Park overview" in nav
+    page.click("[data-testid=lang-switch]")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    page.close()

@@ -1,0 +1,179 @@
+"""Dashboard pages through the app (server-rendered): sessions, CSRF, tenancy, language."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.world import PASSWORD, World
+
+
+def browser(world: World) -> TestClient:
+    """A fresh cookie jar on the world's app."""
+    return TestClient(world.client.app, follow_redirects=False)
+
+
+def csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "the page carries no CSRF token"
+    return found.group(1)
+
+
+def log_in(world: World, user: str) -> TestClient:
+    c = browser(world)
+    token = csrf(c.get("/login").text)
+    r = c.post(
+        "/login", data={"username": user, "password": PASSWORD, "csrf": token, "next": "/overview"}
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/overview", r.text
+    return c
+
+
+def test_pages_need_a_session(web_world: World) -> None:
+    c = browser(web_world)
+    for path in ("/", "/overview", "/flow", "/enterprises", "/meters", "/reports"):
+        r = c.get(path)
+        assert r.status_code == 303
+        assert r.headers["location"].startswith(("/login", "/overview"))
+    assert c.get("/overview").headers["location"] == "/login?next=/overview"
+
+
+def test_login_needs_the_form_token_and_sets_httponly_cookies(web_world: World) -> None:
+    c = browser(web_world)
+    c.get("/login")
+    r = c.post("/login", data={"username": "admin", "password": PASSWORD, "csrf": "forged"})
+    assert r.status_code == 400 and "lingtan_session" not in r.headers.get("set-cookie", "")
+    c = browser(web_world)
+    token = csrf(c.get("/login").text)
+    r = c.post("/login", data={"username": "admin", "password": "wrong", "csrf": token})
+    assert r.status_code == 401 and 'data-testid="login-error"' in r.text
+    r = c.post("/login", data={"username": "admin", "password": PASSWORD, "csrf": token})
+    cookies = r.headers.get_list("set-cookie")
+    session = next(x for x in cookies if x.startswith("lingtan_session="))
+    refresh = next(x for x in cookies if x.startswith("lingtan_refresh="))
+    assert "HttpOnly" in session and "samesite=lax" in session.lower()
+    assert "HttpOnly" in refresh and "samesite=strict" in refresh.lower()
+
+
+def test_login_redirects_only_to_local_paths(web_world: World) -> None:
+    c = browser(web_world)
+    token = csrf(c.get("/login").text)
+    for target in ("https://evil.example/", "//evil.example", "/\\evil.example"):
+        r = c.post(
+            "/login",
+            data={"username": "viewer", "password": PASSWORD, "csrf": token, "next": target},
+        )
+        assert r.headers["location"] == "/overview"
+    assert (
+        c.get("/lang/en", params={"next": "https://evil.example"}).headers["location"]
+        == "/overview"
+    )
+
+
+def test_park_admin_pages(web_world: World) -> None:
+    c = log_in(web_world, "admin")
+    for path in (
+        "/overview",
+        "/flow",
+        "/enterprises",
+        f"/enterprises/{web_world.enterprises['E02']}",
+        "/meters",
+        "/reports",
+    ):
+        r = c.get(path)
+        assert r.status_code == 200, path
+        assert r.headers["cache-control"] == "no-store"
+    page = c.get("/overview").text
+    assert 'data-testid="year-total-tce"' in page and "合成数据" in page
+
+
+def test_enterprise_viewer_sees_only_its_enterprise(web_world: World) -> None:
+    c = log_in(web_world, "a_viewer")
+    assert (
+        c.get("/enterprises").headers["location"] == f"/enterprises/{web_world.enterprises['E01']}"
+    )
+    for path in (
+        "/overview",
+        "/flow",
+        f"/enterprises/{web_world.enterprises['E01']}",
+        "/meters",
+        "/reports",
+    ):
+        r = c.get(path)
+        assert r.status_code == 200, path
+        for marker in web_world.b_markers:
+            assert marker not in r.text, (path, marker)
+    r = c.get(f"/enterprises/{web_world.enterprises['E02']}")
+    assert r.status_code == 404
+    for marker in web_world.b_markers:
+        assert marker not in r.text
+    assert c.get("/enterprises/99999999").status_code == 404
+    overview = c.get("/overview").text
+    assert "企业总览" in overview
+
+
+def test_language_switch(web_world: World) -> None:
+    c = log_in(web_world, "viewer")
+    assert '<html lang="zh-CN">' in c.get("/overview").text
+    r = c.get("/lang/en", params={"next": "/meters"})
+    assert r.status_code == 303 and r.headers["location"] == "/meters"
+    page = c.get("/overview").text
+    assert '<html lang="en">' in page and "Park overview" in page and "Energy flow" in page
+    c.get("/lang/zh-CN")
+    assert "园区总览" in c.get("/overview").text
+
+
+def test_charts_use_the_local_plotly_bundle(web_world: World) -> None:
+    c = log_in(web_world, "viewer")
+    page = c.get("/overview").text
+    sources = re.findall(r'<script[^>]*src="([^"]+)"', page)
+    assert "/static/plotly.min.js" in sources
+    assert all(s.startswith("/static/") for s in sources), sources
+    assert "cdn" not in page.lower()
+    js = c.get("/static/plotly.min.js")
+    assert js.status_code == 200 and b"plotly.js" in js.content[:2000]
+
+
+def test_logout_revokes_the_session(web_world: World) -> None:
+    c = log_in(web_world, "viewer")
+    token = csrf(c.get("/overview").text)
+    refresh = c.cookies.get("lingtan_refresh")
+    r = c.post("/logout", data={"csrf": token})
+    assert r.status_code == 303
+    assert c.get("/overview").status_code == 303
+    r = web_world.client.post("/api/v1/auth/refresh", json={"refresh_token": refresh})
+    assert r.status_code == 401
+
+
+def test_expired_access_cookie_is_refreshed_silently(web_world: World) -> None:
+    c = log_in(web_world, "viewer")
+    old_refresh = c.cookies.get("lingtan_refresh")
+    c.cookies.set("lingtan_session", "expired-or-garbage")
+    r = c.get("/overview")
+    assert r.status_code == 200
+    assert c.cookies.get("lingtan_refresh") != old_refresh  # rotated
+
+
+@pytest.mark.parametrize("fmt", ["html", "xlsx"])
+def test_reports_page_builds_and_downloads_a_report(web_world: World, fmt: str) -> None:
+    c = log_in(web_world, "a_viewer")
+    token = csrf(c.get("/reports").text)
+    r = c.post(
+        "/reports",
+        data={"kind": "energy_report", "year": "2025", "month": "1", "format": fmt, "csrf": token},
+    )
+    assert r.status_code == 303
+    deadline = time.monotonic() + 60
+    link = None
+    while time.monotonic() < deadline and link is None:
+        found = re.findall(r'href="(/jobs/[0-9a-f-]{36}/file)"', c.get("/reports").text)
+        link = found[0] if found else None
+        time.sleep(0.1)
+    assert link, "the report was not built"
+    f = c.get(link)
+    assert f.status_code == 200 and "attachment" in f.headers["content-disposition"]
+    other = log_in(web_world, "b_viewer")
+    assert other.get(link).status_code == 404
