@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -51,6 +52,36 @@ class Settings(BaseSettings):
                 "in production",
                 field="secret_key",
             )
+
+    def check_serving(self, host: str) -> None:
+        """Refuse to listen beyond this machine with the development secret.
+
+        Anyone who knows the published development secret can sign tokens for any user, so it
+        is accepted only on a loopback address, in any environment.
+        """
+        self.check_production()
+        if self.secret_key == DEVELOPMENT_SECRET and not is_loopback(host):
+            raise InvalidInput(
+                f"LINGTAN_SECRET_KEY is the published development secret; set it to a random "
+                f"value of at least 32 characters before listening on {host} (the development "
+                "secret is accepted only on 127.0.0.1, ::1 or localhost)",
+                field="secret_key",
+            )
+
+    @property
+    def uses_development_secret(self) -> bool:
+        """True while tokens are signed with the published development secret."""
+        return self.secret_key == DEVELOPMENT_SECRET
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (``0.0.0.0`` and names are not)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def load_settings(**overrides: object) -> Settings:

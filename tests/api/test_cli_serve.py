@@ -6,7 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from lingtan.cli import app
-from lingtan.config import Settings
+from lingtan.config import Settings, is_loopback
+from lingtan.errors import InvalidInput
 from lingtan.identity import service as identity
 from lingtan.registry import ParkModel
 from lingtan.store import Store
@@ -83,3 +84,27 @@ def test_serve_refuses_the_default_secret_in_production(
     result = runner.invoke(app, ["serve", "--port", "8999"])
     assert result.exit_code == 2
     assert "LINGTAN_SECRET_KEY" in result.output
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "park-server.example"])
+def test_serve_refuses_the_development_secret_beyond_loopback(env: Store, host: str) -> None:
+    # LINGTAN_ENVIRONMENT=test here: the rule holds in every environment
+    result = runner.invoke(app, ["serve", "--host", host, "--port", "8999"])
+    assert result.exit_code == 2
+    assert "LINGTAN_SECRET_KEY" in result.output and host in result.output
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.0.0.2"])
+def test_loopback_addresses_are_loopback(host: str) -> None:
+    assert is_loopback(host)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.0.0.1", "example.com"])
+def test_other_addresses_are_not(host: str) -> None:
+    assert not is_loopback(host)
+
+
+def test_a_real_secret_may_listen_anywhere() -> None:
+    Settings(environment="development", secret_key="s" * 40).check_serving("0.0.0.0")
+    with pytest.raises(InvalidInput):
+        Settings(environment="development").check_serving("0.0.0.0")

@@ -28,7 +28,12 @@ def serve(
 
     with domain_errors():
         cfg = settings()
-        cfg.check_production()
+        cfg.check_serving(host)
+        if cfg.uses_development_secret:
+            err_console.print(
+                "[yellow]development secret in use:[/] tokens are signed with a published key; "
+                "set LINGTAN_SECRET_KEY before serving anyone but yourself"
+            )
         with open_store(cfg) as store:
             if identity.bootstrap_needed(store):
                 err_console.print(
