@@ -104,3 +104,46 @@ def test_toml_file_loads(tmp_path: Path) -> None:
 def test_missing_file_is_invalid_input(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="cannot read"):
         load_park_file(tmp_path / "nope.yaml")
+
+
+TWO = (
+    HEAD
+    + "enterprises:\n  - {id: A, name: 甲}\n  - {id: B, name: 乙}\n"
+    + "points:\n"
+    + "  - {id: a-main, carrier: electricity_grid_import, kind: interval, unit: kWh, enterprise: A}\n"
+    + "  - {id: b-main, carrier: electricity_grid_import, kind: interval, unit: kWh, enterprise: B}\n"
+    + "  - {id: park-tx, carrier: electricity_grid_import, kind: interval, unit: kWh}\n"
+)
+
+
+def test_an_enterprise_virtual_point_reads_only_its_own_points() -> None:
+    bad = "  - {id: a-v, carrier: electricity_grid_import, kind: interval, unit: kWh, enterprise: A, formula: a-main + b-main}\n"
+    msg = error_of(TWO + bad)
+    assert "formula member b-main belongs to B" in msg
+    # the park's virtual points may read any enterprise
+    park_v = "  - {id: p-v, carrier: electricity_grid_import, kind: interval, unit: kWh, formula: a-main + b-main}\n"
+    assert {p.id for p in parse_park_text(TWO + park_v, name="park.yaml").points} >= {"p-v"}
+
+
+def test_a_meter_does_not_hang_below_another_enterprise() -> None:
+    bad = "  - {id: a-sub, carrier: electricity_grid_import, kind: interval, unit: kWh, enterprise: A, parent: b-main}\n"
+    assert "parent b-main belongs to enterprise B" in error_of(TWO + bad)
+    # below the park's transformer meter is fine
+    ok = "  - {id: a-sub, carrier: electricity_grid_import, kind: interval, unit: kWh, enterprise: A, parent: park-tx}\n"
+    parse_park_text(TWO + ok, name="park.yaml")
+
+
+def test_a_boundary_point_below_a_boundary_point_is_refused() -> None:
+    sub = "  - {id: a-sub, carrier: electricity_grid_import, kind: interval, unit: kWh, enterprise: A, parent: a-main, boundary: true}\n"
+    assert "would be counted twice" in error_of(TWO + sub)
+    # the same through a non-boundary middle meter, and through a formula
+    mid = (
+        "  - {id: a-mid, carrier: electricity_grid_import, kind: interval, unit: kWh, enterprise: A, parent: a-main}\n"
+        "  - {id: a-leaf, carrier: electricity_grid_import, kind: interval, unit: kWh, enterprise: A, parent: a-mid, boundary: true}\n"
+    )
+    assert "boundary point a-main" in error_of(TWO + mid)
+    virtual = "  - {id: a-v, carrier: electricity_grid_import, kind: interval, unit: kWh, enterprise: A, formula: a-main, boundary: true}\n"
+    assert "counted twice" in error_of(TWO + virtual)
+    # a PV meter drawn below the grid meter is another carrier: nothing is counted twice
+    pv = "  - {id: a-pv, carrier: pv_generation, kind: interval, unit: kWh, enterprise: A, parent: a-main, boundary: true}\n"
+    parse_park_text(TWO + pv, name="park.yaml")

@@ -304,6 +304,13 @@ class ParkModel(_Strict):
                         f"point {p.id}: parent {p.parent} meters {parent.carrier.value}, "
                         f"not the same energy as {p.carrier.value}"
                     )
+                # an enterprise's meter hangs below its own meters or the park's, never below
+                # another enterprise's (tenants' trees do not cross)
+                if parent.enterprise is not None and parent.enterprise != p.enterprise:
+                    raise ValueError(
+                        f"point {p.id}: parent {p.parent} belongs to enterprise "
+                        f"{parent.enterprise}, not {p.enterprise or 'the park'}"
+                    )
             formula = p.parsed_formula
             if formula is not None:
                 for term in formula.terms:
@@ -320,7 +327,15 @@ class ParkModel(_Strict):
                         raise ValueError(
                             f"point {p.id}: member {term.point} has unit {member.unit}"
                         )
+                    # an enterprise sees its virtual points: they may only read its own meters
+                    if p.enterprise is not None and member.enterprise != p.enterprise:
+                        raise ValueError(
+                            f"point {p.id} of enterprise {p.enterprise}: formula member "
+                            f"{term.point} belongs to {member.enterprise or 'the park'}; an "
+                            "enterprise's virtual point reads only that enterprise's points"
+                        )
         _check_acyclic(self.points)
+        _check_counted_once(points)
         return self
 
 
@@ -330,6 +345,36 @@ def _unique(what: str, ids: list[str]) -> None:
         if i in seen:
             raise ValueError(f"{what}: id {i!r} is declared twice")
         seen.add(i)
+
+
+def _check_counted_once(points: dict[str, Point]) -> None:
+    """A boundary point must not sit below, or be computed from, another boundary point of the
+    same carrier: its consumption would be counted twice in its owner's totals."""
+    for p in points.values():
+        if not p.is_boundary:
+            continue
+        seen: set[str] = set()
+        todo = [p.parent] if p.parent else []
+        formula = p.parsed_formula
+        if formula is not None:
+            todo += [t.point for t in formula.terms]
+        while todo:
+            other_id = todo.pop()
+            if other_id in seen or other_id not in points:
+                continue
+            seen.add(other_id)
+            other = points[other_id]
+            if other.is_boundary and other.carrier == p.carrier:
+                raise ValueError(
+                    f"point {p.id}: boundary point below or computed from boundary point "
+                    f"{other.id} — its consumption would be counted twice; set boundary: false "
+                    f"on one of them"
+                )
+            if other.parent:
+                todo.append(other.parent)
+            f = other.parsed_formula
+            if f is not None:
+                todo += [t.point for t in f.terms]
 
 
 def _check_acyclic(points: list[Point]) -> None:
