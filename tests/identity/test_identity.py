@@ -277,3 +277,65 @@ def test_secrets_never_reach_the_audit_log_or_the_log(
         assert secret not in logged
     update = next(e for e in loaded.audit.list(entity="user") if e["action"] == "update")
     assert json.loads(update["after"])["changed"] == ["password"]
+
+
+def test_concurrent_failed_logins_all_count(loaded: Store) -> None:
+    """Failures racing each other are each counted: 8 wrong passwords at once against a
+    threshold of 3 lock the account (a read-then-write counter would lose increments)."""
+    import concurrent.futures
+    import threading
+
+    settings = Settings(environment="test", lockout_threshold=3, lockout_minutes=15)
+    _user(loaded, "alice", "park_viewer")
+    start = threading.Barrier(8)
+
+    def attempt(_: int) -> str:
+        start.wait()
+        try:
+            identity.login(loaded, settings, username="alice", password="wrong-password")
+        except AccountLocked:
+            return "locked"
+        except NotAuthenticated:
+            return "refused"
+        return "accepted"
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(attempt, range(8)))
+    assert "accepted" not in outcomes
+    with pytest.raises(AccountLocked):
+        identity.login(loaded, settings, username="alice", password=PASSWORD)
+    with loaded.begin() as conn:
+        locked_until = conn.execute(
+            select(s.app_user.c.locked_until).where(s.app_user.c.username == "alice")
+        ).scalar_one()
+    assert locked_until is not None
+
+
+def test_a_refresh_token_is_exchanged_once_even_concurrently(
+    loaded: Store, settings: Settings
+) -> None:
+    import concurrent.futures
+    import threading
+
+    _user(loaded, "alice", "park_viewer")
+    token = identity.login(loaded, settings, username="alice", password=PASSWORD).refresh_token
+    start = threading.Barrier(6)
+
+    def exchange(_: int) -> bool:
+        start.wait()
+        try:
+            identity.refresh(loaded, settings, refresh_token=token)
+        except NotAuthenticated:
+            return False
+        return True
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        wins = sum(pool.map(exchange, range(6)))
+    assert wins == 1
+
+
+def test_an_overlong_password_is_refused_without_hashing(loaded: Store, settings: Settings) -> None:
+    _user(loaded, "alice", "park_viewer")
+    with pytest.raises(NotAuthenticated):
+        identity.login(loaded, settings, username="alice", password=PASSWORD + "x" * 10_000)
+    assert not passwords.verify_password(None, "x" * (passwords.MAX_LENGTH + 1))

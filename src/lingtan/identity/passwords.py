@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -12,6 +14,10 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("lingtan-dummy-password-for-timing")
 MIN_LENGTH = 8
 MAX_LENGTH = 256
+#: argon2id allocates its memory cost (64 MiB by default) per hash: at most this many run at
+#: once, so a burst of logins queues instead of exhausting memory
+MAX_CONCURRENT_HASHES = 4
+_slots = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
 
 
 def check_policy(password: str, *, username: str | None = None) -> None:
@@ -30,13 +36,18 @@ def check_policy(password: str, *, username: str | None = None) -> None:
 
 def hash_password(password: str) -> str:
     """The argon2id hash (PHC string) of ``password``."""
-    return _hasher.hash(password)
+    with _slots:
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches; with ``None`` a dummy hash is checked (same cost)."""
+    if len(password) > MAX_LENGTH:
+        return False  # no password that long can be set (check_policy)
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        with _slots:
+            ok = _hasher.verify(password_hash or _DUMMY_HASH, password)
+        return ok and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeEncodeError):
         return False
 

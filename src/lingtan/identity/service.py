@@ -419,16 +419,12 @@ def login(
     if user is None or not user.active:
         raise NotAuthenticated("incorrect username or password")
     if not ok:
-        failed = user.failed_logins + 1
-        locked = failed >= settings.lockout_threshold
+        until = t + settings.lockout_minutes * 60 * SECOND_US
         with store.begin() as conn:
-            repo.update_user(
-                conn,
-                user.id,
-                failed_logins=0 if locked else failed,
-                locked_until=t + settings.lockout_minutes * 60 * SECOND_US if locked else None,
+            failed = repo.count_failed_login(
+                conn, user.id, threshold=settings.lockout_threshold, locked_until=until
             )
-            if locked:
+            if failed >= settings.lockout_threshold:
                 store.audit.append(
                     conn,
                     at=t,
@@ -472,7 +468,9 @@ def refresh(
         user = repo.user_by_id(conn, row.user_id)
         if user is None or not user.active or (user.locked_until or 0) > t:
             raise NotAuthenticated("invalid or expired refresh token")
-        repo.revoke_refresh(conn, row.id, at=t)
+        # the revocation is the claim: of two concurrent exchanges of one token, one wins
+        if not repo.revoke_refresh(conn, row.id, at=t):
+            raise NotAuthenticated("invalid or expired refresh token")
         access, new_refresh, ttl = _issue(store, conn, settings, user, t)
     return TokenPair(access, new_refresh, ttl, _info(user))
 

@@ -139,6 +139,28 @@ class IdentityRepo:
         """Update columns of one user."""
         conn.execute(update(s.app_user).where(s.app_user.c.id == user_id).values(**values))
 
+    def count_failed_login(
+        self, conn: Connection, user_id: int, *, threshold: int, locked_until: int
+    ) -> int:
+        """Add one failed login in a single UPDATE (concurrent failures all count); at
+        ``threshold`` the counter restarts and the account is locked. Returns the count."""
+        u = s.app_user
+        failed = int(
+            conn.execute(
+                update(u)
+                .where(u.c.id == user_id)
+                .values(failed_logins=u.c.failed_logins + 1)
+                .returning(u.c.failed_logins)
+            ).scalar_one()
+        )
+        if failed >= threshold:
+            conn.execute(
+                update(u)
+                .where(u.c.id == user_id)
+                .values(failed_logins=0, locked_until=locked_until)
+            )
+        return failed
+
     def list_users(
         self, conn: Connection, *, enterprise_id: int | None, limit: int, offset: int
     ) -> tuple[list[UserRow], int]:
@@ -211,12 +233,13 @@ class IdentityRepo:
         ).first()
         return None if row is None else _refresh(row)
 
-    def revoke_refresh(self, conn: Connection, token_id: int, *, at: int) -> None:
-        """Revoke one refresh token."""
+    def revoke_refresh(self, conn: Connection, token_id: int, *, at: int) -> bool:
+        """Revoke one refresh token; False if it was already revoked (by a concurrent call)."""
         t = s.refresh_token
-        conn.execute(
+        result = conn.execute(
             update(t).where(t.c.id == token_id, t.c.revoked_at.is_(None)).values(revoked_at=at)
         )
+        return int(result.rowcount) == 1
 
     def revoke_user_refresh(self, conn: Connection, user_id: int, *, at: int) -> int:
         """Revoke every live refresh token of a user; returns how many."""
