@@ -9,7 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
 
+from lingtan.api.app import BodyLimit
 from tests.api.world import World, certificate_csv
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}
@@ -299,3 +302,46 @@ def test_enterprise_admin_writes_within_its_enterprise(world: World) -> None:
         json={"username": "sneaky_admin", "password": "a-long-password", "role": "park_admin"},
     )
     assert r.status_code == 403
+
+
+def test_a_role_without_ingest_is_refused_before_its_body_is_read(world: World) -> None:
+    # a viewer streaming a body gets 403, and the stream is never consumed
+    consumed = 0
+
+    def body() -> Any:
+        nonlocal consumed
+        for _ in range(4):
+            consumed += 1
+            yield b'[{"point":"E01-main","ts":"2025-01-01T00:00:00+08:00","value":1}]'
+
+    r = world.client.post(
+        "/api/v1/readings",
+        content=body(),
+        headers={**world.h("viewer"), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 403
+    assert consumed <= 1  # at most the first chunk the transport sends before the answer
+
+
+def test_bodies_over_the_service_limit_are_refused_before_any_route() -> None:
+    """BodyLimit on a tiny app: a declared length over the limit is 413 before the route
+    runs; a chunked body is stopped when it passes the limit."""
+    app = FastAPI()
+    calls: list[int] = []
+
+    @app.post("/echo")
+    async def echo(request: Request) -> dict[str, int]:
+        calls.append(1)
+        return {"size": len(await request.body())}
+
+    app.add_middleware(BodyLimit, limit=100)
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.post("/echo", content=b"x" * 100).json() == {"size": 100}
+    assert client.post("/echo", content=b"x" * 101).status_code == 413
+    assert len(calls) == 1
+
+    def chunks() -> Any:
+        for _ in range(5):
+            yield b"x" * 40
+
+    assert client.post("/echo", content=chunks()).status_code == 413

@@ -21,6 +21,7 @@ from lingtan.api.readings.schemas import (
     StatisticOut,
     StatisticsPage,
 )
+from lingtan.identity.roles import Permission, require
 from lingtan.ingest import REASONS
 
 router = APIRouter(tags=["readings"])
@@ -63,6 +64,7 @@ async def post_readings(
     media = request.headers.get("content-type", payload.MEDIA_JSON).split(";")[0].strip().lower()
     if media not in (payload.MEDIA_JSON, *payload.MEDIA_NDJSON, *payload.MEDIA_CSV):
         raise HTTPException(415, "send application/json, application/x-ndjson or text/csv")
+    require(principal, Permission.INGEST)  # before the body is read
     body = await read_body(request, limit=MAX_BODY)
     readings = await run_in_threadpool(payload.parse, body, media, source=f"http:{principal.actor}")
     outcome = await run_in_threadpool(

@@ -13,6 +13,7 @@ from lingtan.api.limits import read_body
 from lingtan.api.registry import service
 from lingtan.api.registry.schemas import EnterpriseOut, ParkLoadResult, ParkOut, PointOut, SiteOut
 from lingtan.errors import InvalidInput
+from lingtan.identity.roles import Permission, require
 from lingtan.registry import Carrier
 from lingtan.store import EnterpriseRecord, PointRecord, SiteRecord
 
@@ -87,6 +88,7 @@ async def put_park(
     updates the park, its enterprises, sites and points. Park admins only; audited."""
     media = request.headers.get("content-type", "application/yaml").split(";")[0].strip()
     fmt: Literal["yaml", "toml"] = "toml" if media in {"application/toml", "text/toml"} else "yaml"
+    require(principal, Permission.ADMIN_PARK)  # before the body is read
     body = await read_body(request, limit=10 * 1024 * 1024)
     try:
         text = body.decode("utf-8-sig")
