@@ -23,6 +23,24 @@ from tests.api.world import PASSWORD, World, login, wait_job
 OPEN = {"/health", "/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/logout"}
 
 
+def test_api_docs_are_served_from_the_service_not_a_cdn(world: World) -> None:
+    page = world.client.get("/docs")
+    assert page.status_code == 200
+    assert "/docs-static/swagger-ui-bundle.js" in page.text and "cdn" not in page.text.lower()
+    js = world.client.get("/docs-static/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
+
+
+def test_every_response_carries_the_security_headers(world: World) -> None:
+    for path in ("/health", "/login", "/api/v1/me"):
+        headers = world.client.get(path).headers
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+        csp = headers["content-security-policy"]
+        assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" in world.client.get("/docs").headers["content-security-policy"]
+
+
 def test_openapi_documents_one_problem_schema_and_authentication(world: World) -> None:
     assert world.client.get("/docs").status_code == 200
     schema = world.client.get("/openapi.json").json()

@@ -68,6 +68,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, str]
 
 def _login(browser: Any, url: str, user: str) -> Any:
     page = browser.new_page(viewport={"width": 1366, "height": 900})
+    # every page must work under the service's Content-Security-Policy
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.csp_violations = violations
     page.goto(f"{url}/login")
     page.fill("[data-testid=username]", user)
     page.fill("[data-testid=password]", PASSWORD)
@@ -132,6 +139,7 @@ def test_park_admin_overview_shows_the_api_numbers(
     assert page.locator("[data-testid=flow-total]").inner_text() == number(flow["total_tce"])
     assert page.locator("#chart-sankey .sankey-node").count() == len(flow["nodes"])
     _save(page, tmp_path, "dashboard-sankey.png")
+    assert page.csp_violations == []
     page.close()
 
 

@@ -15,11 +15,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 import lingtan
 from lingtan.api import errors
@@ -89,6 +92,18 @@ class SecurityHeaders:
         (b"x-frame-options", b"DENY"),
         (b"referrer-policy", b"same-origin"),
     )
+    #: scripts from the service only; Plotly sets inline styles on its charts
+    CSP = (
+        b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        b"img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
+        b"frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
+    #: Swagger UI starts from an inline script
+    CSP_DOCS = (
+        b"default-src 'self'; script-src 'self' 'unsafe-inline'; "
+        b"style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
+        b"frame-ancestors 'none'; base-uri 'self'"
+    )
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -98,10 +113,13 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        csp = self.CSP_DOCS if scope.get("path", "").startswith("/docs") else self.CSP
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in self.HEADERS if k not in present]
+                headers = (*self.HEADERS, (b"content-security-policy", csp))
+                extra = [(k, v) for k, v in headers if k not in present]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
@@ -194,7 +212,7 @@ def create_app(
             "See docs/api.md for roles and tenancy."
         ),
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -232,6 +250,19 @@ def create_app(
         protected.include_router(router)
     api.include_router(protected)
     app.include_router(api)
+
+    # Swagger UI from the installed swagger-ui-bundle, never a CDN (parks run offline)
+    app.mount("/docs-static", StaticFiles(directory=str(swagger_ui_path)), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} — API",
+            swagger_js_url="/docs-static/swagger-ui-bundle.js",
+            swagger_css_url="/docs-static/swagger-ui.css",
+            swagger_favicon_url="/docs-static/favicon-32x32.png",
+        )
 
     from lingtan.web import routes as web_routes
 
