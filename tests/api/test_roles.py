@@ -241,7 +241,17 @@ def test_auditor_reads_everything_including_the_audit_log(world: World) -> None:
         "/api/v1/overview",
     ):
         assert world.client.get(path, headers=auditor).status_code == 200, path
-    assert world.client.get("/api/v1/users", headers=auditor).status_code == 403
+    # who has access is part of an audit: users and keys are readable, never their secrets
+    users = world.client.get("/api/v1/users", headers=auditor)
+    assert users.status_code == 200 and users.json()["total"] >= 1
+    assert "password" not in users.text
+    keys = world.client.get("/api/v1/keys", headers=auditor)
+    assert keys.status_code == 200
+    first = users.json()["items"][0]["id"]
+    assert world.client.get(f"/api/v1/users/{first}", headers=auditor).status_code == 200
+    for role in ("viewer", "a_viewer"):
+        assert world.client.get("/api/v1/users", headers=world.h(role)).status_code == 403
+        assert world.client.get("/api/v1/keys", headers=world.h(role)).status_code == 403
     assert world.client.get("/api/v1/audit", headers=world.h("viewer")).status_code == 403
     assert world.client.get("/api/v1/audit", headers=world.h("a_admin")).status_code == 403
 

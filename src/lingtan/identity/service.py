@@ -231,8 +231,18 @@ def create_user(
     return info
 
 
-def _user_in_scope(store: Store, actor: Principal, user_id: int) -> UserRow:
-    require(actor, Permission.MANAGE_USERS)
+def _require_read_accounts(actor: Principal) -> None:
+    """Users and keys are read by who manages them and by who audits (the auditor reviews
+    who has access; it changes nothing)."""
+    if not (actor.can(Permission.MANAGE_USERS) or actor.can(Permission.READ_AUDIT)):
+        require(actor, Permission.MANAGE_USERS)
+
+
+def _user_in_scope(store: Store, actor: Principal, user_id: int, *, write: bool = True) -> UserRow:
+    if write:
+        require(actor, Permission.MANAGE_USERS)
+    else:
+        _require_read_accounts(actor)
     with store.begin() as conn:
         user = IdentityRepo(store).user_by_id(conn, user_id)
     if user is None or (
@@ -244,14 +254,14 @@ def _user_in_scope(store: Store, actor: Principal, user_id: int) -> UserRow:
 
 def get_user(store: Store, *, actor: Principal, user_id: int) -> UserInfo:
     """One user in the actor's scope."""
-    return _info(_user_in_scope(store, actor, user_id))
+    return _info(_user_in_scope(store, actor, user_id, write=False))
 
 
 def list_users(
     store: Store, *, actor: Principal, limit: int, offset: int
 ) -> tuple[list[UserInfo], int]:
     """Users in the actor's scope (an enterprise admin sees its enterprise's users)."""
-    require(actor, Permission.MANAGE_USERS)
+    _require_read_accounts(actor)
     with store.begin() as conn:
         rows, total = IdentityRepo(store).list_users(
             conn, enterprise_id=actor.enterprise_id, limit=limit, offset=offset
@@ -577,8 +587,11 @@ def create_api_key(
     return info, secret
 
 
-def _key_in_scope(store: Store, actor: Principal, key_id: int) -> ApiKeyRow:
-    require(actor, Permission.MANAGE_USERS)
+def _key_in_scope(store: Store, actor: Principal, key_id: int, *, write: bool = True) -> ApiKeyRow:
+    if write:
+        require(actor, Permission.MANAGE_USERS)
+    else:
+        _require_read_accounts(actor)
     with store.begin() as conn:
         row = IdentityRepo(store).key_by_id(conn, key_id)
     if row is None or (
@@ -590,14 +603,14 @@ def _key_in_scope(store: Store, actor: Principal, key_id: int) -> ApiKeyRow:
 
 def get_api_key(store: Store, *, actor: Principal, key_id: int) -> KeyInfo:
     """One key in the actor's scope."""
-    return _key_info(_key_in_scope(store, actor, key_id))
+    return _key_info(_key_in_scope(store, actor, key_id, write=False))
 
 
 def list_api_keys(
     store: Store, *, actor: Principal, limit: int, offset: int
 ) -> tuple[list[KeyInfo], int]:
     """Keys in the actor's scope."""
-    require(actor, Permission.MANAGE_USERS)
+    _require_read_accounts(actor)
     with store.begin() as conn:
         rows, total = IdentityRepo(store).list_keys(
             conn, enterprise_id=actor.enterprise_id, limit=limit, offset=offset

@@ -119,13 +119,13 @@ async def import_certificates(
     ] = None,
 ) -> ImportResult:
     """Import certificates held by the park or by an enterprise (idempotent, all or nothing)."""
+    require(principal, Permission.WRITE)  # before the file is read
     content = await file.read(MAX_FILE + 1)
     if len(content) > MAX_FILE:
         raise InvalidInput(f"the file is larger than {MAX_FILE} bytes", field="file")
     name = file.filename or "certificates.csv"
 
     def run() -> dict[str, Any]:
-        require(principal, Permission.WRITE)
         holder = enterprise_id if enterprise_id is not None else principal.enterprise_id
         return greenpower.import_certificate_file(
             store,

@@ -251,13 +251,13 @@ async def import_records(
     principal: CurrentPrincipal, store: StoreDep, file: Annotated[UploadFile, File()]
 ) -> ImportResult:
     """Import a CSV (UTF-8) or .xlsx file of records: all-or-nothing and idempotent."""
+    require(principal, Permission.WRITE)  # before the file is read
     content = await file.read(MAX_FILE + 1)
     if len(content) > MAX_FILE:
         raise InvalidInput(f"the file is larger than {MAX_FILE} bytes", field="file")
     name = file.filename or "upload.csv"
 
     def run() -> dict[str, Any]:
-        require(principal, Permission.WRITE)
         return records.import_records(
             store,
             content=content,
