@@ -339,3 +339,30 @@ def test_an_overlong_password_is_refused_without_hashing(loaded: Store, settings
     with pytest.raises(NotAuthenticated):
         identity.login(loaded, settings, username="alice", password=PASSWORD + "x" * 10_000)
     assert not passwords.verify_password(None, "x" * (passwords.MAX_LENGTH + 1))
+
+
+def test_guessing_the_current_password_counts_towards_the_lockout(
+    loaded: Store, settings: Settings
+) -> None:
+    info = _user(loaded, "alice", "park_viewer")
+    me = Principal("alice", Role.PARK_VIEWER, None, user_id=info.id)
+    for _ in range(settings.lockout_threshold):
+        with pytest.raises(InvalidInput):
+            identity.change_own_password(
+                loaded,
+                principal=me,
+                current_password="a-wrong-guess",
+                new_password="a-new-password-1",
+                settings=settings,
+            )
+    # locked: neither the right current password nor a login works any more
+    with pytest.raises(AccountLocked):
+        identity.change_own_password(
+            loaded,
+            principal=me,
+            current_password=PASSWORD,
+            new_password="a-new-password-1",
+            settings=settings,
+        )
+    with pytest.raises(AccountLocked):
+        identity.login(loaded, settings, username="alice", password=PASSWORD)

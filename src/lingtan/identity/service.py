@@ -354,18 +354,37 @@ def change_own_password(
     principal: Principal,
     current_password: str,
     new_password: str,
+    settings: Settings | None = None,
     now: int | None = None,
 ) -> None:
-    """A user changes its own password (knowing the current one)."""
+    """A user changes its own password (knowing the current one).
+
+    A wrong current password counts as a failed login (``settings`` lockout), so a stolen
+    access token cannot be used to guess the password."""
     if principal.user_id is None:
         raise PermissionDenied("API keys have no password")
+    cfg = settings or Settings()
+    t = _now(now)
     repo = IdentityRepo(store)
     with store.begin() as conn:
         user = repo.user_by_id(conn, principal.user_id)
-    if user is None or not passwords.verify_password(user.password_hash, current_password):
+    if user is None:
+        raise InvalidInput("the current password is not correct", field="current_password")
+    if user.locked_until is not None and user.locked_until > t:
+        raise AccountLocked(
+            "account locked after repeated failed password checks; try again later",
+            retry_after_s=max(1, (user.locked_until - t) // SECOND_US),
+        )
+    if not passwords.verify_password(user.password_hash, current_password):
+        with store.begin() as conn:
+            repo.count_failed_login(
+                conn,
+                user.id,
+                threshold=cfg.lockout_threshold,
+                locked_until=t + cfg.lockout_minutes * 60 * SECOND_US,
+            )
         raise InvalidInput("the current password is not correct", field="current_password")
     passwords.check_policy(new_password, username=user.username)
-    t = _now(now)
     hashed = passwords.hash_password(new_password)
     with store.begin() as conn:
         repo.update_user(conn, user.id, password_hash=hashed, updated_at=t)

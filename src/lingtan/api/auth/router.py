@@ -71,12 +71,16 @@ def me(principal: CurrentPrincipal) -> Me:
 
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
-def change_password(body: PasswordChange, principal: CurrentPrincipal, store: StoreDep) -> Response:
-    """Change the caller's own password (its refresh tokens are revoked)."""
+def change_password(
+    body: PasswordChange, principal: CurrentPrincipal, store: StoreDep, settings: SettingsDep
+) -> Response:
+    """Change the caller's own password (its refresh tokens are revoked). Wrong current
+    passwords count towards the login lockout."""
     identity.change_own_password(
         store,
         principal=principal,
         current_password=body.current_password,
         new_password=body.new_password,
+        settings=settings,
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
