@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from lingtan.api.app import BodyLimit
+from lingtan.api.limits import BodyLimit
 from tests.api.world import World, certificate_csv
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}
@@ -347,7 +347,9 @@ def test_bodies_over_the_service_limit_are_refused_before_any_route() -> None:
     app.add_middleware(BodyLimit, limit=100)
     client = TestClient(app, raise_server_exceptions=False)
     assert client.post("/echo", content=b"x" * 100).json() == {"size": 100}
-    assert client.post("/echo", content=b"x" * 101).status_code == 413
+    too_large = client.post("/echo", content=b"x" * 101)
+    assert too_large.status_code == 413
+    assert too_large.headers["content-type"].startswith("application/problem+json")
     assert len(calls) == 1
 
     def chunks() -> Any:

@@ -12,12 +12,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -35,6 +35,7 @@ from lingtan.api.deps import current_principal
 from lingtan.api.energy.router import router as energy_router
 from lingtan.api.indicators.router import router as indicators_router
 from lingtan.api.jobs.router import router as jobs_router
+from lingtan.api.limits import BodyLimit
 from lingtan.api.overview.cache import VersionedCache
 from lingtan.api.overview.router import router as overview_router
 from lingtan.api.readings.router import router as readings_router
@@ -124,45 +125,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-#: the largest request body the service accepts [bytes] (bulk ingest is the largest route);
-#: routes set smaller limits of their own
-MAX_REQUEST_BYTES = 64 * 1024 * 1024
-
-
-class BodyLimit:
-    """Pure ASGI middleware refusing request bodies over ``limit`` bytes before any route
-    (and before FastAPI parses a form or upload): 413 on a declared Content-Length over the
-    limit; a chunked body is counted as it arrives and stopped at the limit."""
-
-    def __init__(self, app: ASGIApp, limit: int = MAX_REQUEST_BYTES) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            response = JSONResponse(
-                {"detail": f"the body is larger than {self.limit} bytes"}, status_code=413
-            )
-            await response(scope, receive, send)
-            return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise HTTPException(413, f"the body is larger than {self.limit} bytes")
-            return message
-
-        await self.app(scope, counted, send)
 
 
 def create_app(

@@ -363,7 +363,6 @@ def change_own_password(
     access token cannot be used to guess the password."""
     if principal.user_id is None:
         raise PermissionDenied("API keys have no password")
-    cfg = settings or Settings()
     t = _now(now)
     repo = IdentityRepo(store)
     with store.begin() as conn:
@@ -376,13 +375,7 @@ def change_own_password(
             retry_after_s=max(1, (user.locked_until - t) // SECOND_US),
         )
     if not passwords.verify_password(user.password_hash, current_password):
-        with store.begin() as conn:
-            repo.count_failed_login(
-                conn,
-                user.id,
-                threshold=cfg.lockout_threshold,
-                locked_until=t + cfg.lockout_minutes * 60 * SECOND_US,
-            )
+        _count_failure(store, settings or Settings(), user, t)
         raise InvalidInput("the current password is not correct", field="current_password")
     passwords.check_policy(new_password, username=user.username)
     hashed = passwords.hash_password(new_password)
@@ -401,6 +394,29 @@ def change_own_password(
 
 
 # -- login, refresh, logout -----------------------------------------------------------------
+def _count_failure(store: Store, settings: Settings, user: UserRow, t: int) -> None:
+    """One failed password check (login or password change): counted atomically; at
+    ``settings.lockout_threshold`` the account is locked and the lock audited."""
+    with store.begin() as conn:
+        failed = IdentityRepo(store).count_failed_login(
+            conn,
+            user.id,
+            threshold=settings.lockout_threshold,
+            locked_until=t + settings.lockout_minutes * 60 * SECOND_US,
+        )
+        if failed >= settings.lockout_threshold:
+            store.audit.append(
+                conn,
+                at=t,
+                actor="system",
+                action="lock",
+                entity="user",
+                entity_id=str(user.id),
+                enterprise_id=user.enterprise_id,
+                after={"failed_logins": failed, "lockout_minutes": settings.lockout_minutes},
+            )
+
+
 def _issue(
     store: Store, conn: Any, settings: Settings, user: UserRow, t: int
 ) -> tuple[str, str, int]:
@@ -448,22 +464,7 @@ def login(
     if user is None or not user.active:
         raise NotAuthenticated("incorrect username or password")
     if not ok:
-        until = t + settings.lockout_minutes * 60 * SECOND_US
-        with store.begin() as conn:
-            failed = repo.count_failed_login(
-                conn, user.id, threshold=settings.lockout_threshold, locked_until=until
-            )
-            if failed >= settings.lockout_threshold:
-                store.audit.append(
-                    conn,
-                    at=t,
-                    actor="system",
-                    action="lock",
-                    entity="user",
-                    entity_id=str(user.id),
-                    enterprise_id=user.enterprise_id,
-                    after={"failed_logins": failed, "lockout_minutes": settings.lockout_minutes},
-                )
+        _count_failure(store, settings, user, t)
         raise NotAuthenticated("incorrect username or password")
     with store.begin() as conn:
         values: dict[str, Any] = {}

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from lingtan.api.common import CODE_PATTERN, CodePath, Page, Paging, TimeQuery, iso
 from lingtan.api.deps import CurrentPrincipal, SettingsDep, StoreDep
-from lingtan.api.limits import read_body
+from lingtan.api.limits import MAX_REQUEST_BYTES, read_body
 from lingtan.api.readings import payload, service
 from lingtan.api.readings.schemas import (
     IngestResult,
@@ -25,8 +25,6 @@ from lingtan.identity.roles import Permission, require
 from lingtan.ingest import REASONS
 
 router = APIRouter(tags=["readings"])
-#: largest ingest body [bytes]
-MAX_BODY = 64 * 1024 * 1024
 Reason = Annotated[str | None, Query(pattern="^(" + "|".join(REASONS) + ")$")]
 _READING = {
     "type": "object",
@@ -65,7 +63,7 @@ async def post_readings(
     if media not in (payload.MEDIA_JSON, *payload.MEDIA_NDJSON, *payload.MEDIA_CSV):
         raise HTTPException(415, "send application/json, application/x-ndjson or text/csv")
     require(principal, Permission.INGEST)  # before the body is read
-    body = await read_body(request, limit=MAX_BODY)
+    body = await read_body(request, limit=MAX_REQUEST_BYTES)
     readings = await run_in_threadpool(payload.parse, body, media, source=f"http:{principal.actor}")
     outcome = await run_in_threadpool(
         service.ingest_readings,
