@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     #: failed logins in a row that lock an account, and for how long [min]
     lockout_threshold: int = Field(default=5, gt=0)
     lockout_minutes: int = Field(default=15, gt=0)
+    #: jobs (reports, recomputations) one caller may have queued or running at once
+    max_open_jobs: int = Field(default=4, gt=0)
     cors_origins: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")

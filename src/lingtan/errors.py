@@ -42,6 +42,16 @@ class PermissionDenied(LingtanError):
     code = "permission_denied"
 
 
+class TooBusy(LingtanError):
+    """The caller has too much work under way (queued jobs, say); retry after some is done."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class Unavailable(LingtanError):
     """A dependency (database, broker, device) cannot be reached right now; retry later."""
 

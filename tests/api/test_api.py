@@ -18,6 +18,7 @@ from lingtan.indicators.energy import energy_statistics
 from lingtan.normalize.service import normalise_pending
 from lingtan.registry import ParkModel
 from lingtan.store import Store
+from lingtan.timeutil import utcnow
 from tests.api.world import PASSWORD, World, login, wait_job
 
 OPEN = {"/health", "/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/logout"}
@@ -127,7 +128,11 @@ def test_login_lockout_refresh_and_logout_over_http(world: World) -> None:
     r = c.post("/api/v1/auth/token", data={"username": "lockme", "password": PASSWORD})
     assert r.status_code == 401 and r.json()["code"] == "account_locked"
     assert int(r.headers["retry-after"]) > 0
-    r = c.post("/api/v1/auth/token", data={"username": "viewer", "password": PASSWORD})
+    # its own user: replaying the revoked token at the end ends every session of the user
+    identity.create_user(
+        world.store, actor=SYSTEM, username="rotator", password=PASSWORD, role="park_viewer"
+    )
+    r = c.post("/api/v1/auth/token", data={"username": "rotator", "password": PASSWORD})
     assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
     tokens = r.json()
     assert tokens["token_type"] == "bearer" and tokens["role"] == "park_viewer"
@@ -136,6 +141,8 @@ def test_login_lockout_refresh_and_logout_over_http(world: World) -> None:
     rotated = r.json()["refresh_token"]
     assert c.post("/api/v1/auth/logout", json={"refresh_token": rotated}).status_code == 204
     r = c.post("/api/v1/auth/refresh", json={"refresh_token": rotated})
+    assert r.status_code == 401
+    r = c.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert r.status_code == 401
 
 
@@ -150,7 +157,11 @@ def test_change_own_password(world: World) -> None:
         json={"current_password": PASSWORD, "new_password": "a-brand-new-password"},
     )
     assert r.status_code == 204
-    login(world.client, "changer", "a-brand-new-password")
+    # the token used for the change is over too: whoever else held it is out
+    r = world.client.get("/api/v1/me", headers=h)
+    assert r.status_code == 401 and "sign in again" in r.json()["detail"]
+    h = login(world.client, "changer", "a-brand-new-password")
+    assert world.client.get("/api/v1/me", headers=h).status_code == 200
 
 
 def _hvac(ts: str, value: float | str) -> dict[str, object]:
@@ -275,6 +286,24 @@ def test_read_only_key(world: World) -> None:
     assert r.status_code == 403
     listed = world.client.get("/api/v1/keys", headers=world.h("a_admin")).json()["items"]
     assert all("key" not in k for k in listed)
+    assert created["expires_at"] is None  # until revoked unless asked
+
+
+def test_a_key_with_an_expiry(world: World) -> None:
+    h = world.h("a_admin")
+    body = {"name": "pilot", "scope": "read", "expires_at": "2099-06-30T18:00:00+08:00"}
+    r = world.client.post("/api/v1/keys", headers=h, json=body)
+    # more than ten years ahead of today is refused; a date within a year is kept (in UTC)
+    assert r.status_code == 422 and "expires_at" in r.text
+    soon = (utcnow() + dt.timedelta(days=200)).replace(microsecond=0)
+    r = world.client.post("/api/v1/keys", headers=h, json={**body, "expires_at": soon.isoformat()})
+    assert r.status_code == 201, r.text
+    assert dt.datetime.fromisoformat(r.json()["expires_at"]) == soon
+    assert world.client.get("/api/v1/points", headers={"X-API-Key": r.json()["key"]}).is_success
+    r = world.client.post(
+        "/api/v1/keys", headers=h, json={**body, "expires_at": "2020-01-01T00:00:00Z"}
+    )
+    assert r.status_code == 422
 
 
 def test_statistics_have_quality_labels_and_periods(world: World) -> None:

@@ -13,25 +13,14 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from lingtan.api.limits import BodyLimit
+from tests.api.walk import OPEN, PARK_FILE, WRITE_METHODS
 from tests.api.world import World, certificate_csv
 
-WRITE_METHODS = {"post", "put", "patch", "delete"}
-OPEN = {"/health", "/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/logout"}
 #: writes a read-only role may still make: its own password
 OWN_ACCOUNT = {("post", "/api/v1/me/password")}
 #: requests for report documents (built from data the caller may read; change no park data)
 DOCUMENTS = {("post", "/api/v1/reports/{kind}")}
 _n = itertools.count(1)
-
-PARK_FILE = """\
-park:
-  id: demo-park
-  name: 示范零碳产业园（合成数据 SYNTHETIC）
-  province: 江苏
-enterprises: []
-sites: []
-points: []
-"""
 
 
 def _record_body(w: World) -> dict[str, Any]:

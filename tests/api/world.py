@@ -52,6 +52,8 @@ class World:
     b: dict[str, Any] = field(default_factory=dict)
     #: strings that only B's data contains
     b_markers: list[str] = field(default_factory=list)
+    #: the park's own resources (no enterprise's): a site, its code and a point
+    park: dict[str, Any] = field(default_factory=dict)
 
     def h(self, user: str) -> dict[str, str]:
         """Authorization headers of ``user``."""
@@ -112,6 +114,7 @@ def build_world(store: Store, *, months: int = 1, enterprises: int = 3) -> Itera
         headers = {name: login(client, name) for name in USERS}
         world = World(store, client, settings, ents, users, headers)
         _b_resources(world)
+        _a_keys(world)
         yield world
 
 
@@ -169,11 +172,17 @@ def _b_resources(w: World) -> None:
     )
     assert account.status_code == 202, account.text
     result_id = wait_job(w, account.json()["id"], "b_admin")["result"]["result_id"]
-    job_id = str(uuid.uuid4())
+    report = w.client.post(
+        "/api/v1/reports/energy_report", headers=b, json={"year": 2025, "month": 1}
+    )
+    assert report.status_code == 202, report.text
+    report_job = wait_job(w, report.json()["id"], "b_admin")
+    assert report_job["file_url"], report_job
+    queued_job_id = str(uuid.uuid4())
     with w.store.begin() as conn:
         JobsRepo(w.store).insert(
             conn,
-            job_id=job_id,
+            job_id=queued_job_id,
             kind="normalise",
             params={"note": "B-SECRET-JOB"},
             created_by="user:b_admin",
@@ -193,11 +202,27 @@ def _b_resources(w: World) -> None:
         "key_id": key.json()["id"],
         "key_prefix": key.json()["prefix"],
         "key": key.json()["key"],
-        "job_id": job_id,
+        # a report job of B's that ran to completion and produced a file
+        "job_id": report_job["id"],
+        # a job of B's still queued (inserted directly, so no runner picks it up)
+        "queued_job_id": queued_job_id,
         "record_id": record.json()["id"],
         "cert_id": cert_id,
         "boundary": "E02",
+        "enterprise_code": "E02",
+        "site_code": sites.json()["items"][0]["code"],
         "result_id": result_id,
+    }
+    all_sites = w.client.get("/api/v1/sites", headers=w.h("admin")).json()["items"]
+    park_site = next(s for s in all_sites if s["enterprise_id"] is None)
+    park_points = w.client.get(
+        "/api/v1/points", headers=w.h("admin"), params={"site_id": park_site["id"]}
+    ).json()["items"]
+    park_point = next(p for p in park_points if p["enterprise_id"] is None)
+    w.park = {
+        "site_id": park_site["id"],
+        "site_code": park_site["code"],
+        "point": park_point["code"],
     }
     w.b_markers = [
         "E02-",
@@ -207,10 +232,29 @@ def _b_resources(w: World) -> None:
         "b_admin",
         "b_viewer",
         key.json()["prefix"],
-        job_id,
+        report_job["id"],
+        queued_job_id,
         "B-SECRET",
         cert_id,
     ]
+
+
+def _a_keys(w: World) -> None:
+    """API keys as further callers of A (headers ``a_read_key``, ``a_ingest_key``) and a
+    park-wide ingest key restricted to one point of A and one of the park
+    (``park_points_key``)."""
+    bodies = {
+        "a_read_key": ("a_admin", {"name": "A dashboard", "scope": "read"}),
+        "a_ingest_key": ("a_admin", {"name": "A gateway", "scope": "ingest"}),
+        "park_points_key": (
+            "admin",
+            {"name": "park gateway", "scope": "ingest", "points": ["E01-grid", w.park["point"]]},
+        ),
+    }
+    for name, (creator, body) in bodies.items():
+        r = w.client.post("/api/v1/keys", headers=w.h(creator), json=body)
+        assert r.status_code == 201, r.text
+        w.headers[name] = {"X-API-Key": r.json()["key"]}
 
 
 def certificate_csv(cert_ids: list[str], project: str = "屋顶光伏（合成）") -> bytes:

@@ -78,6 +78,7 @@ def test_expired_access_token_is_refused(loaded: Store, settings: Settings) -> N
         user_id=info.id,
         username="alice",
         role="park_viewer",
+        version=0,
         now_s=past,
         ttl_s=60,
     )
@@ -124,6 +125,54 @@ def test_unknown_user_and_wrong_password_look_the_same(loaded: Store, settings: 
     assert str(a.value) == str(b.value)
 
 
+def _answers(store: Store, settings: Settings, name: str, t0: int, n: int) -> list[str]:
+    """What ``n`` wrong-password logins as ``name`` one second apart are told."""
+    out = []
+    for i in range(n):
+        try:
+            identity.login(store, settings, username=name, password="wrong", now=t0 + i * SECOND_US)
+        except AccountLocked as err:
+            out.append(f"locked {err.retry_after_s}")
+        except NotAuthenticated as err:
+            out.append(str(err))
+    return out
+
+
+def test_names_without_an_account_lock_like_accounts(loaded: Store, settings: Settings) -> None:
+    """Unknown and deactivated names are answered exactly like a real account: the lock
+    after three failures (settings) cannot be used to tell which usernames exist."""
+    _user(loaded, "alice", "park_viewer")
+    gone = _user(loaded, "gone", "park_viewer")
+    identity.update_user(loaded, actor=SYSTEM, user_id=gone.id, active=False)
+    t0 = to_us(utcnow())
+    wrong = "incorrect username or password"
+    # 3 failures lock for 15 min; the 4th attempt, 3 s after the first, waits 15 min − 1 s
+    expected = [wrong, wrong, wrong, f"locked {15 * 60 - 1}"]
+    for name in ("alice", "nobody", "gone"):
+        assert _answers(loaded, settings, name, t0, 4) == expected, name
+    with pytest.raises(AccountLocked):  # the lock holds against the right password too
+        identity.login(loaded, settings, username="gone", password=PASSWORD, now=t0 + 5 * SECOND_US)
+
+
+def test_failures_older_than_the_lockout_window_are_forgotten(
+    loaded: Store, settings: Settings
+) -> None:
+    """Two failures, a pause longer than the 15-minute window, then two more: no lock, for
+    an account and for a name without one alike."""
+    _user(loaded, "alice", "park_viewer")
+    t0 = to_us(utcnow())
+    later = t0 + (15 * 60 + 10) * SECOND_US
+    wrong = "incorrect username or password"
+    for name in ("alice", "nobody"):
+        assert _answers(loaded, settings, name, t0, 2) == [wrong, wrong]
+        assert _answers(loaded, settings, name, later, 2) == [wrong, wrong], name
+        # ... and the third in a row within the window locks
+        assert _answers(loaded, settings, name, later + 2 * SECOND_US, 2) == [
+            wrong,
+            f"locked {15 * 60 - 1}",
+        ]
+
+
 def test_admin_unlocks_a_locked_user(loaded: Store, settings: Settings) -> None:
     info = _user(loaded, "alice", "park_viewer")
     for _ in range(settings.lockout_threshold):
@@ -159,16 +208,73 @@ def test_refresh_tokens_are_stored_as_digests(loaded: Store, settings: Settings)
 def test_deactivation_and_role_change_apply_at_once(loaded: Store, settings: Settings) -> None:
     info = _user(loaded, "alice", "park_admin")
     pair = identity.login(loaded, settings, username="alice", password=PASSWORD)
+    identity.update_user(loaded, actor=SYSTEM, user_id=info.id, display_name="Alice")
+    # a change that grants or takes nothing leaves the session alone
+    assert identity.principal_from_access_token(loaded, settings, token=pair.access_token)
     identity.update_user(loaded, actor=SYSTEM, user_id=info.id, role="park_viewer")
-    p = identity.principal_from_access_token(loaded, settings, token=pair.access_token)
-    assert p.role is Role.PARK_VIEWER
+    with pytest.raises(NotAuthenticated, match="sign in again"):  # the admin token ended
+        identity.principal_from_access_token(loaded, settings, token=pair.access_token)
     with pytest.raises(NotAuthenticated):  # the role change revoked the refresh token
         identity.refresh(loaded, settings, refresh_token=pair.refresh_token)
+    again = identity.login(loaded, settings, username="alice", password=PASSWORD)
+    p = identity.principal_from_access_token(loaded, settings, token=again.access_token)
+    assert p.role is Role.PARK_VIEWER
     identity.update_user(loaded, actor=SYSTEM, user_id=info.id, active=False)
     with pytest.raises(NotAuthenticated):
-        identity.principal_from_access_token(loaded, settings, token=pair.access_token)
+        identity.principal_from_access_token(loaded, settings, token=again.access_token)
     with pytest.raises(NotAuthenticated):
         identity.login(loaded, settings, username="alice", password=PASSWORD)
+
+
+def test_a_password_change_ends_every_older_session(loaded: Store, settings: Settings) -> None:
+    """Access tokens issued before a password change are refused, whoever changed it."""
+    info = _user(loaded, "alice", "park_viewer")
+    laptop = identity.login(loaded, settings, username="alice", password=PASSWORD)
+    phone = identity.login(loaded, settings, username="alice", password=PASSWORD)
+    me = identity.principal_from_access_token(loaded, settings, token=laptop.access_token)
+    identity.change_own_password(
+        loaded, principal=me, current_password=PASSWORD, new_password="b-new-password", now=None
+    )
+    for pair in (laptop, phone):
+        with pytest.raises(NotAuthenticated, match="sign in again"):
+            identity.principal_from_access_token(loaded, settings, token=pair.access_token)
+        with pytest.raises(NotAuthenticated):
+            identity.refresh(loaded, settings, refresh_token=pair.refresh_token)
+    fresh = identity.login(loaded, settings, username="alice", password="b-new-password")
+    assert identity.principal_from_access_token(loaded, settings, token=fresh.access_token)
+    # an administrator setting the password ends the sessions in the same way
+    identity.update_user(loaded, actor=SYSTEM, user_id=info.id, password="c-new-password")
+    with pytest.raises(NotAuthenticated, match="sign in again"):
+        identity.principal_from_access_token(loaded, settings, token=fresh.access_token)
+
+
+def test_a_reused_refresh_token_also_ends_the_access_tokens(
+    loaded: Store, settings: Settings
+) -> None:
+    """A replayed refresh token means it was copied: the thief's access token dies too."""
+    _user(loaded, "alice", "park_viewer")
+    first = identity.login(loaded, settings, username="alice", password=PASSWORD)
+    second = identity.refresh(loaded, settings, refresh_token=first.refresh_token)
+    with pytest.raises(NotAuthenticated):
+        identity.refresh(loaded, settings, refresh_token=first.refresh_token)
+    with pytest.raises(NotAuthenticated, match="sign in again"):
+        identity.principal_from_access_token(loaded, settings, token=second.access_token)
+
+
+def test_an_access_token_without_a_version_is_refused(loaded: Store, settings: Settings) -> None:
+    info = _user(loaded, "alice", "park_viewer")
+    now_s = to_us(utcnow()) // SECOND_US
+    claims = {"iss": "lingtan", "sub": str(info.id), "role": "park_viewer", "typ": "access"}
+    key = tokens._signing_key(settings.secret_key)
+    unversioned = jwt.encode({**claims, "iat": now_s, "exp": now_s + 60}, key, algorithm="HS256")
+    with pytest.raises(NotAuthenticated):
+        identity.principal_from_access_token(loaded, settings, token=unversioned)
+    versioned = jwt.encode(
+        {**claims, "iat": now_s, "exp": now_s + 60, "ver": 0}, key, algorithm="HS256"
+    )
+    assert (
+        identity.principal_from_access_token(loaded, settings, token=versioned).user_id == info.id
+    )
 
 
 def test_roles_and_enterprise_binding(loaded: Store) -> None:
@@ -235,6 +341,25 @@ def test_api_key_secret_is_shown_once_and_stored_as_a_digest(loaded: Store) -> N
         identity.principal_from_api_key(
             loaded, key=secret[:-1] + ("A" if secret[-1] != "A" else "B")
         )
+
+
+def test_an_api_key_stops_working_when_it_expires(loaded: Store) -> None:
+    t0 = to_us(utcnow())
+    day = 86_400 * SECOND_US
+    info, secret = identity.create_api_key(
+        loaded, actor=SYSTEM, name="pilot", scope="read", expires_at=t0 + 30 * day, now=t0
+    )
+    assert info.expires_at == t0 + 30 * day
+    assert identity.principal_from_api_key(loaded, key=secret, now=t0 + 30 * day - 1)
+    with pytest.raises(NotAuthenticated, match="expired"):
+        identity.principal_from_api_key(loaded, key=secret, now=t0 + 30 * day)
+    for bad in (t0, t0 - day, t0 + 3654 * day):  # now, the past, beyond ten years
+        with pytest.raises(InvalidInput, match="expires_at"):
+            identity.create_api_key(
+                loaded, actor=SYSTEM, name="bad", scope="read", expires_at=bad, now=t0
+            )
+    forever, _ = identity.create_api_key(loaded, actor=SYSTEM, name="collector", scope="ingest")
+    assert forever.expires_at is None
 
 
 def test_api_key_scopes(loaded: Store) -> None:

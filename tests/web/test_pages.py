@@ -110,7 +110,14 @@ def test_enterprise_viewer_sees_only_its_enterprise(web_world: World) -> None:
     assert r.status_code == 404
     for marker in web_world.b_markers:
         assert marker not in r.text
-    assert c.get("/enterprises/99999999").status_code == 404
+    missing = c.get("/enterprises/99999999")
+    # B's page is the very page a missing enterprise gets (apart from its own address, in the
+    # language switch): nothing tells that B exists
+    b_path = f"/enterprises/{web_world.enterprises['E02']}"
+    assert missing.status_code == 404
+    assert missing.text.replace("/enterprises/99999999", "/enterprises/ID") == r.text.replace(
+        b_path, "/enterprises/ID"
+    )
     overview = c.get("/overview").text
     assert "企业总览" in overview
 
@@ -176,4 +183,7 @@ def test_reports_page_builds_and_downloads_a_report(web_world: World, fmt: str) 
     f = c.get(link)
     assert f.status_code == 200 and "attachment" in f.headers["content-disposition"]
     other = log_in(web_world, "b_viewer")
-    assert other.get(link).status_code == 404
+    nothing = "/jobs/00000000-0000-4000-8000-000000000000/file"
+    aimed, missing = other.get(link), other.get(nothing)
+    assert aimed.status_code == missing.status_code == 404
+    assert aimed.text.replace(link, "LINK") == missing.text.replace(nothing, "LINK")

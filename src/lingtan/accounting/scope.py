@@ -2,8 +2,10 @@
 
 A service takes the caller's scope explicitly: ``enterprise_scope=None`` is a park-level caller
 (sees the whole park), an enterprise id restricts it to that enterprise. An enterprise-scoped
-caller asking for another enterprise gets ``NotFound`` (it may not know that the other exists);
-asking for a park-level result or action gets ``PermissionDenied``.
+caller asking for another enterprise, or for a site that is not its own (another enterprise's or
+the park's), gets ``NotFound`` with a message that names nothing — the same answer as for one
+that does not exist, so it cannot probe ids; asking for a park-level result or action gets
+``PermissionDenied``.
 """
 
 from __future__ import annotations
@@ -70,10 +72,23 @@ def park_scope(store: Store, park_id: int | None = None) -> ParkScope:
 def require_enterprise(
     scope: ParkScope, enterprise_id: int, enterprise_scope: int | None
 ) -> EnterpriseRecord:
-    """The enterprise, if the caller's scope may see it (else ``NotFound``)."""
+    """The enterprise, if the caller's scope may see it (else ``NotFound``, the same whether
+    the enterprise exists or not)."""
     if enterprise_scope is not None and enterprise_scope != enterprise_id:
-        raise NotFound(f"enterprise {enterprise_id} not found")
+        raise NotFound("enterprise not found")
     return scope.enterprise(enterprise_id)
+
+
+def require_site(scope: ParkScope, site_id: int, enterprise_scope: int | None) -> SiteRecord:
+    """The site, if the caller's scope may see it: an enterprise-scoped caller sees its own
+    enterprise's sites only — another enterprise's, the park's own and a missing one are the
+    same ``NotFound``, so it cannot probe site ids."""
+    if enterprise_scope is None:
+        return scope.site(site_id)
+    site = scope.sites.get(site_id)
+    if site is None or site.enterprise_id != enterprise_scope:
+        raise NotFound("site not found")
+    return site
 
 
 def require_park_level(enterprise_scope: int | None, what: str) -> None:
@@ -184,5 +199,6 @@ __all__ = [
     "period_of",
     "require_enterprise",
     "require_park_level",
+    "require_site",
     "span_of",
 ]

@@ -58,6 +58,7 @@ from lingtan.accounting.scope import (
     period_bounds_us,
     require_enterprise,
     require_park_level,
+    require_site,
     span_of,
 )
 from lingtan.carbon.activity import Activity, parse_activity
@@ -853,11 +854,9 @@ def account_building(
     options = options or AccountingOptions()
     library = library or default_library()
     scope = park_scope(store, park_id)
-    site = scope.site(site_id)
-    if site.enterprise_id is not None:
-        require_enterprise(scope, site.enterprise_id, enterprise_scope)
-    else:
-        require_park_level(enterprise_scope, "a park building's inventory")
+    # an enterprise-scoped caller sees its own sites only: another enterprise's site, a park
+    # building and a missing site are the same NotFound (it may not learn which ids exist)
+    site = require_site(scope, site_id, enterprise_scope)
     if site.floor_area_m2 is None:
         raise InvalidInput(
             f"site {site.code} has no floor_area_m2; the building basis is per m²",

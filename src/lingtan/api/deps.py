@@ -24,13 +24,15 @@ api_key_scheme = APIKeyHeader(
 )
 
 
-def get_store(request: Request) -> Store:
+# async: they only read app state, so FastAPI calls them on the event loop instead of
+# sending each through the thread pool (a hop per dependency per request)
+async def get_store(request: Request) -> Store:
     """The application's store."""
     store: Store = request.app.state.store
     return store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The application's settings."""
     settings: Settings = request.app.state.settings
     return settings

@@ -22,6 +22,7 @@ from lingtan.errors import (
     LingtanError,
     NotFound,
     PermissionDenied,
+    TooBusy,
     Unavailable,
 )
 from lingtan.identity.errors import AccountLocked, NotAuthenticated
@@ -38,6 +39,7 @@ STATUS: tuple[tuple[type[LingtanError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (PermissionDenied, 403),
+    (TooBusy, 429),
     (Unavailable, 503),
 )
 TITLES = {
@@ -56,7 +58,7 @@ TITLES = {
     503: "Service unavailable",
 }
 #: statuses every operation documents (schemathesis checks responses against the schema)
-DOCUMENTED = (400, 401, 403, 404, 405, 409, 413, 415, 422, 503)
+DOCUMENTED = (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 503)
 
 
 class Problem(BaseModel):
@@ -115,7 +117,7 @@ def _domain(request: Request, err: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(err, AccountLocked):
+    if isinstance(err, AccountLocked | TooBusy):
         headers["Retry-After"] = str(err.retry_after_s)
     if status == 503:
         headers["Retry-After"] = "5"

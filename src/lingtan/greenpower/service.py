@@ -33,7 +33,7 @@ from lingtan.accounting.scope import (
     require_enterprise,
     require_park_level,
 )
-from lingtan.errors import Conflict, InvalidInput
+from lingtan.errors import Conflict, InvalidInput, NotFound
 from lingtan.greenpower.certfile import parse_certificate_bytes, parse_certificate_file
 from lingtan.greenpower.counting import count_green
 from lingtan.greenpower.ledger import (
@@ -50,7 +50,7 @@ from lingtan.greenpower.ledger import (
 from lingtan.registry.model import Carrier
 from lingtan.store import Store
 from lingtan.store.accounting_repo import AccountingRepo
-from lingtan.store.greenpower_repo import GreenpowerRepo, LedgerSession
+from lingtan.store.greenpower_repo import GreenpowerRepo, Holding, LedgerSession
 from lingtan.timeutil import from_us, to_us, utcnow
 
 CertificateStatus = Literal["available", "retired", "expired"]
@@ -133,6 +133,15 @@ def _authorise(scope: ParkScope, enterprise_id: int | None, enterprise_scope: in
         require_park_level(enterprise_scope, "acting for the park")
     else:
         require_enterprise(scope, enterprise_id, enterprise_scope)
+
+
+def _held_by(holding: Holding | None, scope: ParkScope, enterprise_id: int | None) -> bool:
+    """Whether a certificate holding (None: unknown) belongs to the claimant."""
+    return (
+        holding is not None
+        and holding.park_id == scope.park.id
+        and holding.enterprise_id == enterprise_id
+    )
 
 
 def _today(scope: ParkScope) -> dt.date:
@@ -326,8 +335,10 @@ def retire_certificates(
     The claimant is an enterprise (``enterprise_id``) or the park (None). ``retired_on`` is the
     date the claimant states (default today); expiry is judged on the actual date, today in park
     local time, and both dates are audited. Refusals, each with a clear error: an unknown
-    certificate (``NotFound``); one already retired, by anyone — the park and an enterprise
-    cannot both claim it — or expired by today, or held by someone else (``Conflict``);
+    certificate (``NotFound``; for an enterprise caller also one held by someone else, so it
+    cannot probe other holders' certificates); one already retired, by anyone — the park and
+    an enterprise cannot both claim it — or expired by today, or held by someone else
+    (``Conflict``);
     ``retired_on`` in the future or before a certificate's import date; more electricity than the
     claimant's metered grid electricity in the period, or than the park's left unclaimed
     (``InvalidInput``).
@@ -339,11 +350,29 @@ def retire_certificates(
     today = _today(scope)
     with _session(store, scope, actor) as session:
         ledger = Ledger(session)
+        holdings = {cert_id: session.holding(cert_id) for cert_id in ids}
+        if enterprise_scope is not None:
+            # an enterprise user may not learn that another holder's certificate exists, who
+            # holds it or that it was retired: it is answered like an unknown one, by position
+            # (like an ingest outside the caller's points), never by id or holder
+            foreign = [
+                i
+                for i, cert_id in enumerate(ids)
+                if not _held_by(holdings[cert_id], scope, enterprise_id)
+            ]
+            if foreign:
+                shown = ", ".join(str(i) for i in foreign[:10])
+                more = "" if len(foreign) <= 10 else ", …"
+                raise NotFound(
+                    f"{len(foreign)} of the certificates are not in your ledger (positions "
+                    f"{shown}{more}); nothing was retired"
+                )
         for cert_id in ids:
-            holding = session.holding(cert_id)
+            holding = holdings[cert_id]
+            held = _held_by(holding, scope, enterprise_id)
             if holding is None or session.get_retirement(cert_id) is not None:
                 continue  # the ledger names the refusal (unknown, or already retired)
-            if holding.park_id != scope.park.id or holding.enterprise_id != enterprise_id:
+            if not held:
                 raise Conflict(
                     f"certificate {cert_id} is not held by {claimant}; only its holder can "
                     "retire it"

@@ -35,6 +35,8 @@ LANGS = ("zh-CN", "en")
 KEY_SCOPES = ("ingest", "read")
 #: how often ``last_used_at`` of an API key is written (not on every request) [s]
 KEY_TOUCH_S = 60
+#: the furthest an API key's expiry may be set [days] (ten years; none at all is allowed)
+KEY_MAX_DAYS = 3653
 
 
 def _now(now: int | None) -> int:
@@ -82,6 +84,7 @@ class KeyInfo:
     created_at: int
     revoked_at: int | None
     last_used_at: int | None
+    expires_at: int | None
 
     def as_audit(self) -> dict[str, Any]:
         """What the audit log keeps of a key."""
@@ -91,6 +94,7 @@ class KeyInfo:
             "scope": self.scope,
             "enterprise_id": self.enterprise_id,
             "points": None if self.points is None else list(self.points),
+            "expires_at": self.expires_at,
             "revoked_at": self.revoked_at,
         }
 
@@ -132,6 +136,7 @@ def _key_info(k: ApiKeyRow) -> KeyInfo:
         k.created_at,
         k.revoked_at,
         k.last_used_at,
+        k.expires_at,
     )
 
 
@@ -285,8 +290,8 @@ def update_user(
 ) -> UserInfo:
     """Change a user's role, binding, state, display name, language or password; unlock it.
 
-    Deactivating a user, changing its role or setting its password revokes its refresh
-    tokens; its access tokens stop working at once (the API re-reads the user).
+    Deactivating a user, changing its role or binding or setting its password ends its
+    sessions: refresh tokens are revoked and access tokens issued before stop working at once.
     """
     user = _user_in_scope(store, actor, user_id)
     new_role = _role(role) if role is not None else Role(user.role)
@@ -324,7 +329,7 @@ def update_user(
         if values:
             repo.update_user(conn, user_id, **values, updated_at=t)
             if {"role", "enterprise_id", "active", "password_hash"} & set(values):
-                repo.revoke_user_refresh(conn, user_id, at=t)
+                repo.end_sessions(conn, user_id, at=t)
         after = repo.user_by_id(conn, user_id)
         assert after is not None
         info = _info(after)
@@ -381,7 +386,8 @@ def change_own_password(
     hashed = passwords.hash_password(new_password)
     with store.begin() as conn:
         repo.update_user(conn, user.id, password_hash=hashed, updated_at=t)
-        repo.revoke_user_refresh(conn, user.id, at=t)
+        # every session ends, this one included: whoever held a copied token is out
+        repo.end_sessions(conn, user.id, at=t)
         store.audit.append(
             conn,
             at=t,
@@ -396,13 +402,18 @@ def change_own_password(
 # -- login, refresh, logout -----------------------------------------------------------------
 def _count_failure(store: Store, settings: Settings, user: UserRow, t: int) -> None:
     """One failed password check (login or password change): counted atomically; at
-    ``settings.lockout_threshold`` the account is locked and the lock audited."""
+    ``settings.lockout_threshold`` the account is locked and the lock audited. Failures
+    count in a row within ``settings.lockout_minutes`` of each other, as for a name without
+    an account (:func:`_count_name_failure`)."""
+    window = settings.lockout_minutes * 60 * SECOND_US
     with store.begin() as conn:
         failed = IdentityRepo(store).count_failed_login(
             conn,
             user.id,
             threshold=settings.lockout_threshold,
-            locked_until=t + settings.lockout_minutes * 60 * SECOND_US,
+            locked_until=t + window,
+            now=t,
+            forget_before=t - window,
         )
         if failed >= settings.lockout_threshold:
             store.audit.append(
@@ -417,6 +428,20 @@ def _count_failure(store: Store, settings: Settings, user: UserRow, t: int) -> N
             )
 
 
+def _count_name_failure(store: Store, settings: Settings, name: str, t: int) -> None:
+    """A failed login of a name without a usable account, counted like a user's."""
+    window = settings.lockout_minutes * 60 * SECOND_US
+    with store.begin() as conn:
+        IdentityRepo(store).count_name_failure(
+            conn,
+            name,
+            threshold=settings.lockout_threshold,
+            locked_until=t + window,
+            now=t,
+            forget_before=t - window,
+        )
+
+
 def _issue(
     store: Store, conn: Any, settings: Settings, user: UserRow, t: int
 ) -> tuple[str, str, int]:
@@ -426,6 +451,7 @@ def _issue(
         user_id=user.id,
         username=user.username,
         role=user.role,
+        version=user.token_version,
         now_s=t // SECOND_US,
         ttl_s=ttl,
     )
@@ -447,21 +473,31 @@ def login(
 
     ``settings.lockout_threshold`` failures in a row lock the account for
     ``settings.lockout_minutes``; while locked even the right password is refused.
-    Unknown users and wrong passwords get the same answer and take the same time.
+    Unknown users and wrong passwords get the same answer and take the same time, and a name
+    without a usable account (unknown or deactivated) is counted and locked like a real one:
+    no sequence of answers tells whether a username exists.
     """
     t = _now(now)
     repo = IdentityRepo(store)
+    name = username.strip()
     user = None
-    if _USERNAME.match(username.strip()):
+    name_locked: int | None = None
+    if _USERNAME.match(name):
         with store.begin() as conn:
-            user = repo.user_by_username(conn, username.strip())
-    if user is not None and user.locked_until is not None and user.locked_until > t:
+            user = repo.user_by_username(conn, name)
+            if user is None or not user.active:
+                name_locked = repo.name_locked_until(conn, name)
+    usable = user is not None and user.active
+    locked_until = user.locked_until if usable and user is not None else name_locked
+    if locked_until is not None and locked_until > t:
         raise AccountLocked(
             "account locked after repeated failed logins; try again later",
-            retry_after_s=max(1, (user.locked_until - t) // SECOND_US),
+            retry_after_s=max(1, (locked_until - t) // SECOND_US),
         )
     ok = passwords.verify_password(None if user is None else user.password_hash, password)
     if user is None or not user.active:
+        if _USERNAME.match(name):  # other strings cannot be usernames: nothing to hide
+            _count_name_failure(store, settings, name, t)
         raise NotAuthenticated("incorrect username or password")
     if not ok:
         _count_failure(store, settings, user, t)
@@ -483,15 +519,15 @@ def refresh(
 ) -> TokenPair:
     """Exchange a refresh token for a new pair (the old one is revoked: rotation).
 
-    Presenting a revoked refresh token again means it was copied: every refresh token of
-    the user is revoked.
+    Presenting a revoked refresh token again means it was copied: every session of the user
+    ends (refresh tokens revoked, access tokens refused).
     """
     t = _now(now)
     repo = IdentityRepo(store)
     with store.begin() as conn:
         row = repo.refresh_by_hash(conn, tokens.digest(refresh_token))
         if row is not None and row.revoked_at is not None:
-            repo.revoke_user_refresh(conn, row.user_id, at=t)
+            repo.end_sessions(conn, row.user_id, at=t)
     if row is None or row.revoked_at is not None or row.expires_at <= t:
         raise NotAuthenticated("invalid or expired refresh token")
     with store.begin() as conn:
@@ -516,12 +552,15 @@ def logout(store: Store, *, refresh_token: str, now: int | None = None) -> None:
 
 
 def principal_from_access_token(store: Store, settings: Settings, *, token: str) -> Principal:
-    """The caller an access token stands for (the user is re-read: changes apply at once)."""
+    """The caller an access token stands for (the user is re-read: changes apply at once;
+    a token issued before the user's sessions were ended is refused)."""
     claims = tokens.verify_access_token(token, secret=settings.secret_key)
     with store.begin() as conn:
         user = IdentityRepo(store).user_by_id(conn, claims.user_id)
     if user is None or not user.active:
         raise NotAuthenticated("invalid access token")
+    if claims.version != user.token_version:
+        raise NotAuthenticated("access token no longer valid; sign in again")
     return Principal(
         subject=user.username,
         role=Role(user.role),
@@ -540,14 +579,22 @@ def create_api_key(
     scope: str,
     enterprise_id: int | None = None,
     points: list[str] | None = None,
+    expires_at: int | None = None,
     now: int | None = None,
 ) -> tuple[KeyInfo, str]:
     """Create an API key; returns it and its secret (shown once, never stored in clear).
 
     ``scope`` ``ingest``: the key may only send readings — of ``points`` when given, else of
     every point of its enterprise (of the park when unbound). ``read``: read-only access to
-    its enterprise (to the park when unbound).
+    its enterprise (to the park when unbound). ``expires_at`` [µs since the epoch]: the key
+    stops working then (None: until revoked — a data collector must not stop unannounced).
     """
+    t = _now(now)
+    if expires_at is not None and not t < expires_at <= t + KEY_MAX_DAYS * 86_400 * SECOND_US:
+        raise InvalidInput(
+            f"expires_at must be in the future and at most {KEY_MAX_DAYS} days ahead",
+            field="expires_at",
+        )
     if scope not in KEY_SCOPES:
         raise InvalidInput(f"scope must be one of {', '.join(KEY_SCOPES)}", field="scope")
     name = name.strip()
@@ -575,7 +622,6 @@ def create_api_key(
             )
         points = wanted
     secret, prefix = tokens.new_api_key()
-    t = _now(now)
     repo = IdentityRepo(store)
     with store.begin() as conn:
         kid = repo.insert_key(
@@ -589,6 +635,7 @@ def create_api_key(
                 "points": points,
                 "created_by": actor.actor,
                 "created_at": t,
+                "expires_at": expires_at,
             },
         )
         row = repo.key_by_id(conn, kid)
@@ -666,7 +713,8 @@ def revoke_api_key(
 
 
 def principal_from_api_key(store: Store, *, key: str, now: int | None = None) -> Principal:
-    """The caller an API key stands for; ``NotAuthenticated`` for unknown or revoked keys."""
+    """The caller an API key stands for; ``NotAuthenticated`` for unknown, revoked or expired
+    keys."""
     prefix = tokens.api_key_prefix(key)
     if prefix is None:
         raise NotAuthenticated("invalid API key")
@@ -680,6 +728,9 @@ def principal_from_api_key(store: Store, *, key: str, now: int | None = None) ->
     ):
         raise NotAuthenticated("invalid API key")
     t = _now(now)
+    if row.expires_at is not None and row.expires_at <= t:
+        # the holder proved it has the secret: telling it why saves an integrator a search
+        raise NotAuthenticated("API key expired")
     if row.last_used_at is None or t - row.last_used_at > KEY_TOUCH_S * SECOND_US:
         with store.begin() as conn:
             repo.update_key(conn, row.id, last_used_at=t)

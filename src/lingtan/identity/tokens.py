@@ -1,7 +1,9 @@
 """Signed access tokens (JWT, HS256) and opaque secrets (refresh tokens, API keys).
 
-Access tokens are short-lived and carry only the user id and its role; the API re-reads the
-user on every request, so deactivating a user or changing a role takes effect at once.
+Access tokens are short-lived and carry only the user id, its role and the user's token
+version; the API re-reads the user on every request, so deactivating a user or changing a role
+takes effect at once, and a token issued before the version was raised (a password change, a
+reused refresh token) is refused.
 Refresh tokens and API keys are random strings of which only the SHA-256 digest is stored.
 """
 
@@ -32,6 +34,7 @@ class AccessClaims:
     username: str
     role: str
     expires_at: int  # epoch seconds
+    version: int  # the user's token version at issue
 
 
 def _signing_key(secret: str) -> bytes:
@@ -41,15 +44,17 @@ def _signing_key(secret: str) -> bytes:
 
 
 def issue_access_token(
-    *, secret: str, user_id: int, username: str, role: str, now_s: int, ttl_s: int
+    *, secret: str, user_id: int, username: str, role: str, version: int, now_s: int, ttl_s: int
 ) -> str:
-    """A signed access token valid for ``ttl_s`` seconds from ``now_s``."""
+    """A signed access token valid for ``ttl_s`` seconds from ``now_s``, bound to the user's
+    token ``version``."""
     claims: dict[str, Any] = {
         "iss": ISSUER,
         "sub": str(user_id),
         "name": username,
         "role": role,
         "typ": ACCESS,
+        "ver": version,
         "iat": now_s,
         "exp": now_s + ttl_s,
         "jti": uuid.uuid4().hex,
@@ -65,7 +70,7 @@ def verify_access_token(token: str, *, secret: str) -> AccessClaims:
             _signing_key(secret),
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "iss"]},
+            options={"require": ["exp", "iat", "sub", "iss", "ver"]},
         )
     except jwt.ExpiredSignatureError as err:
         raise NotAuthenticated("access token expired") from err
@@ -75,7 +80,11 @@ def verify_access_token(token: str, *, secret: str) -> AccessClaims:
         raise NotAuthenticated("invalid access token")
     try:
         return AccessClaims(
-            int(claims["sub"]), str(claims.get("name", "")), str(claims["role"]), int(claims["exp"])
+            int(claims["sub"]),
+            str(claims.get("name", "")),
+            str(claims["role"]),
+            int(claims["exp"]),
+            int(claims["ver"]),
         )
     except (KeyError, TypeError, ValueError) as err:
         raise NotAuthenticated("invalid access token") from err

@@ -249,10 +249,12 @@ def _enterprise_ids(store: Store, park_id: int) -> dict[str, int]:
 
 
 def _check_owner(park_id: int, owner: int | None, scope: int | None, valid: Iterable[int]) -> None:
-    if owner is not None and owner not in set(valid):
-        raise NotFound(f"enterprise {owner} not found in park {park_id}")
+    # the scope first: for an enterprise user, another enterprise and one that does not exist
+    # get the same answer, so ids cannot be probed
     if scope is not None and owner != scope:
         raise PermissionDenied("an enterprise user may enter statistics of its own enterprise only")
+    if owner is not None and owner not in set(valid):
+        raise NotFound(f"enterprise {owner} not found in park {park_id}")
 
 
 def _now(now: dt.datetime | None) -> int:
@@ -384,7 +386,10 @@ def list_records(
 def record_history(store: Store, *, record_id: int, scope: int | None = None) -> list[StatRecord]:
     """Every version of a record, oldest first (``NotFound`` outside ``scope``)."""
     repo = RecordsRepo(store)
-    if scope is not None:
+    # NotFound for a missing record too, not an empty history
+    if scope is None:
+        repo.get(record_id)
+    else:
         repo.get(record_id, enterprise_id=scope)
     return repo.chain(record_id)
 
@@ -508,6 +513,7 @@ def import_records(
         raise InvalidInput("entered_by is required", field="entered_by")
     park_id = _park_id(store)
     codes = _enterprise_ids(store, park_id)
+    own = None if scope is None else next((c for c, i in codes.items() if i == scope), None)
     rows = read_table(content, filename)
     parsed: list[NewRecord] = []
     errors: list[InvalidInput] = []
@@ -516,6 +522,10 @@ def import_records(
         where = f"row {n}"
         if only_enterprises is not None and row.get("enterprise", "") not in only_enterprises:
             continue
+        if scope is not None and row.get("enterprise", "") != own:
+            # before the code is looked up: another enterprise's code, the park's (empty) and
+            # one that names nothing get the same answer, so codes cannot be probed
+            raise PermissionDenied(f"{where}: an enterprise user may import its own rows only")
         try:
             rec = _row_record(row, park_id, codes, where)
         except InvalidInput as err:
@@ -523,8 +533,6 @@ def import_records(
             continue
         if through is not None and rec.period_end > through.isoformat():
             continue
-        if scope is not None and rec.enterprise_id != scope:
-            raise PermissionDenied(f"{where}: an enterprise user may import its own rows only")
         key = (rec.enterprise_id, rec.category, rec.item, rec.period_start, rec.period_end)
         if key in seen:
             errors.append(

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lingtan.errors import InvalidInput, LingtanError, NotFound
+from lingtan.errors import InvalidInput, LingtanError, NotFound, TooBusy
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.store import Store
+from lingtan.store.core import LOCK_JOBS
 from lingtan.store.jobs_repo import JobFile, JobRow, JobsRepo
 from lingtan.store.query_repo import Tenant
 from lingtan.timeutil import to_us, utcnow
@@ -57,6 +58,9 @@ class JobKind:
 
 
 _KINDS: dict[str, JobKind] = {}
+#: what a caller over its quota is told to wait before trying again [s] (a report or a
+#: year's recomputation of the demo park takes seconds to a minute)
+RETRY_AFTER_S = 30
 
 
 def register_kind(kind: JobKind) -> None:
@@ -79,9 +83,14 @@ def submit(
     principal: Principal,
     kind: str,
     params: dict[str, Any],
+    max_open: int | None = None,
     now: int | None = None,
 ) -> JobRow:
-    """Queue a job of ``kind`` in the caller's scope; returns it (status ``queued``)."""
+    """Queue a job of ``kind`` in the caller's scope; returns it (status ``queued``).
+
+    With ``max_open``, a caller that already has that many jobs queued or running is refused
+    (:class:`TooBusy`): one user or key cannot fill the workers every other user waits on.
+    """
     spec = _KINDS.get(kind)
     if spec is None:
         raise InvalidInput(
@@ -95,6 +104,15 @@ def submit(
     job_id = str(uuid.uuid4())
     repo = JobsRepo(store)
     with store.begin() as conn:
+        if max_open is not None:
+            # counted and inserted under one lock: concurrent submissions cannot overshoot
+            store.serialise(conn, LOCK_JOBS)
+            if repo.count_open(conn, created_by=principal.actor) >= max_open:
+                raise TooBusy(
+                    f"{max_open} of your jobs are queued or running; "
+                    "submit more when one has finished",
+                    retry_after_s=RETRY_AFTER_S,
+                )
         repo.insert(
             conn,
             job_id=job_id,

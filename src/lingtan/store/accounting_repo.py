@@ -601,7 +601,8 @@ class AccountingRepo:
         with self._store.begin() as conn:
             row = conn.execute(q).first()
         if row is None:
-            raise NotFound(f"accounting result {result_id} not found")
+            # names nothing: a result outside the scope is answered like a missing one
+            raise NotFound("accounting result not found")
         return _inventory_record(row)
 
     def latest_results(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Table, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from lingtan.config import Settings
@@ -22,6 +24,7 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 LOCK_MIGRATE = 0x6C696E67_0001
 LOCK_NORMALISE = 0x6C696E67_0002
 LOCK_PARTITION = 0x6C696E67_0003
+LOCK_JOBS = 0x6C696E67_0004
 
 
 class Store:
@@ -60,6 +63,20 @@ class Store:
                 text("SELECT pg_advisory_xact_lock(hashtext(current_schema()), :k)"),
                 {"k": key & 0x7FFFFFFF},
             )
+
+    def dialect_insert(self, table: Table) -> Any:
+        """The engine's own INSERT construct (``on_conflict_do_update`` on both engines)."""
+        dialect = postgresql if self.capabilities.supports_copy else sqlite
+        return dialect.insert(table)
+
+    def serialise(self, conn: Connection, key: int) -> None:
+        """Serialise transactions that check something before writing (a cap, a quota): an
+        advisory lock on PostgreSQL, SQLite's write lock taken up front (``BEGIN
+        IMMEDIATE``) elsewhere. Call it first in the transaction, before any read."""
+        if self.capabilities.concurrent_writers:
+            self.lock(conn, key)
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     @contextlib.contextmanager
     def exclusive(self, key: int) -> Iterator[None]:

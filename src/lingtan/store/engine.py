@@ -29,6 +29,15 @@ class Capabilities:
     label: str
 
 
+#: connections kept open per process: the API runs blocking work on up to 40 threads (anyio's
+#: default), and a connection opened beyond the pool is closed again after one use — under
+#: 20 concurrent requests that meant a new connection (and its PRAGMAs or a PostgreSQL
+#: back-end start) per request. PostgreSQL keeps fewer, as every process of `lingtan serve
+#: --workers N` holds its own pool against the server's max_connections (100 by default).
+SQLITE_POOL = {"pool_size": 20, "max_overflow": 20}
+POSTGRES_POOL = {"pool_size": 20, "max_overflow": 5}
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets the API read while the collector writes; NORMAL is durable at checkpoints and
     # safe with WAL; foreign keys are off by default in SQLite.
@@ -55,13 +64,13 @@ def make_engine(url: str) -> tuple[Engine, Capabilities]:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": 30}, **SQLITE_POOL)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine, Capabilities(False, False, False, "SQLite")
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = create_engine(parsed, pool_pre_ping=True, **POSTGRES_POOL)
         event.listen(engine, "connect", _pg_session)
         return engine, Capabilities(True, True, True, "PostgreSQL")
     raise InvalidInput(

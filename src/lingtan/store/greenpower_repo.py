@@ -367,11 +367,8 @@ class GreenpowerRepo:
     ) -> Iterator[LedgerSession]:
         """A serialised write transaction serving the ledger (commits when the block ends)."""
         with self._store.begin() as conn:
-            if self._store.capabilities.concurrent_writers:
-                self._store.lock(conn, LOCK_LEDGER)
-            else:
-                # take SQLite's write lock before the ledger reads what it checks against
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # before the ledger reads what it checks against
+            self._store.serialise(conn, LOCK_LEDGER)
             yield LedgerSession(
                 self._store,
                 conn,

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, case, delete, func, insert, or_, select, update
 
 from lingtan.store import schema as s
 
@@ -35,6 +35,7 @@ class UserRow:
     locked_until: int | None
     created_at: int
     updated_at: int
+    token_version: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class ApiKeyRow:
     created_at: int
     revoked_at: int | None
     last_used_at: int | None
+    expires_at: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,7 @@ def _user(r: Any) -> UserRow:
         locked_until=r.locked_until,
         created_at=int(r.created_at),
         updated_at=int(r.updated_at),
+        token_version=int(r.token_version),
     )
 
 
@@ -96,6 +99,7 @@ def _key(r: Any) -> ApiKeyRow:
         created_at=int(r.created_at),
         revoked_at=r.revoked_at,
         last_used_at=r.last_used_at,
+        expires_at=r.expires_at,
     )
 
 
@@ -140,16 +144,28 @@ class IdentityRepo:
         conn.execute(update(s.app_user).where(s.app_user.c.id == user_id).values(**values))
 
     def count_failed_login(
-        self, conn: Connection, user_id: int, *, threshold: int, locked_until: int
+        self,
+        conn: Connection,
+        user_id: int,
+        *,
+        threshold: int,
+        locked_until: int,
+        now: int,
+        forget_before: int,
     ) -> int:
-        """Add one failed login in a single UPDATE (concurrent failures all count); at
+        """Add one failed login in a single UPDATE (concurrent failures all count); a count
+        whose last failure is older than ``forget_before`` starts again at one; at
         ``threshold`` the counter restarts and the account is locked. Returns the count."""
         u = s.app_user
+        stale = or_(u.c.last_failed_at.is_(None), u.c.last_failed_at < forget_before)
         failed = int(
             conn.execute(
                 update(u)
                 .where(u.c.id == user_id)
-                .values(failed_logins=u.c.failed_logins + 1)
+                .values(
+                    failed_logins=case((stale, 1), else_=u.c.failed_logins + 1),
+                    last_failed_at=now,
+                )
                 .returning(u.c.failed_logins)
             ).scalar_one()
         )
@@ -177,6 +193,51 @@ class IdentityRepo:
     def count_users(self, conn: Connection) -> int:
         """Number of users."""
         return int(conn.execute(select(func.count()).select_from(s.app_user)).scalar_one())
+
+    # -- failed logins of names without a usable account --------------------------------------
+    def name_locked_until(self, conn: Connection, username: str) -> int | None:
+        """Until when logins as ``username`` (no usable account) are locked, if they are."""
+        t = s.login_failure
+        locked: int | None = conn.execute(
+            select(t.c.locked_until).where(t.c.username == username)
+        ).scalar_one_or_none()
+        return locked
+
+    def count_name_failure(
+        self,
+        conn: Connection,
+        username: str,
+        *,
+        threshold: int,
+        locked_until: int,
+        now: int,
+        forget_before: int,
+    ) -> int:
+        """Add one failed login of ``username`` in a single upsert (concurrent failures all
+        count); at ``threshold`` the counter restarts and the name is locked. Rows last
+        touched before ``forget_before`` are deleted first — their count would start again
+        and their lock has run out, as a user's does (:meth:`count_failed_login`) — so
+        guessed names do not pile up. Returns the count."""
+        t = s.login_failure
+        conn.execute(delete(t).where(t.c.updated_at < forget_before))
+        ins = self._store.dialect_insert(t).values(
+            username=username, failed=1, locked_until=None, updated_at=now
+        )
+        failed = int(
+            conn.execute(
+                ins.on_conflict_do_update(
+                    index_elements=[t.c.username],
+                    set_={"failed": t.c.failed + 1, "updated_at": now},
+                ).returning(t.c.failed)
+            ).scalar_one()
+        )
+        if failed >= threshold:
+            conn.execute(
+                update(t)
+                .where(t.c.username == username)
+                .values(failed=0, locked_until=locked_until)
+            )
+        return failed
 
     # -- API keys ---------------------------------------------------------------------------
     def insert_key(self, conn: Connection, *, values: dict[str, Any]) -> int:
@@ -241,10 +302,14 @@ class IdentityRepo:
         )
         return int(result.rowcount) == 1
 
-    def revoke_user_refresh(self, conn: Connection, user_id: int, *, at: int) -> int:
-        """Revoke every live refresh token of a user; returns how many."""
+    def end_sessions(self, conn: Connection, user_id: int, *, at: int) -> int:
+        """End every session of a user: its live refresh tokens are revoked and its token
+        version raised, so access tokens issued before stop working too. Returns how many
+        refresh tokens were revoked."""
         t = s.refresh_token
         result = conn.execute(
             update(t).where(t.c.user_id == user_id, t.c.revoked_at.is_(None)).values(revoked_at=at)
         )
+        u = s.app_user
+        conn.execute(update(u).where(u.c.id == user_id).values(token_version=u.c.token_version + 1))
         return int(result.rowcount)

@@ -98,6 +98,17 @@ class JobsRepo:
             )
         )
 
+    def count_open(self, conn: Connection, *, created_by: str) -> int:
+        """Jobs of ``created_by`` still queued or running."""
+        j = s.job
+        return int(
+            conn.execute(
+                select(func.count())
+                .select_from(j)
+                .where(j.c.created_by == created_by, j.c.status.in_(("queued", "running")))
+            ).scalar_one()
+        )
+
     def claim(self, job_id: str, *, now: int) -> JobRow | None:
         """Mark a queued job running; None if another worker took it (or it is gone)."""
         with self._store.begin() as conn:

@@ -161,7 +161,7 @@ class RecordsRepo:
         t = s.stat_record
         old = conn.execute(select(t).where(t.c.id == r.supersedes_id)).first()
         if old is None or old.park_id != r.park_id or old.enterprise_id != r.enterprise_id:
-            raise NotFound(f"statistics record {r.supersedes_id} not found")
+            raise NotFound("statistics record not found")
         if (old.category, old.item, old.period_start, old.period_end) != (
             r.category,
             r.item,
@@ -217,7 +217,8 @@ class RecordsRepo:
         with self._store.begin() as conn:
             row = conn.execute(q).first()
         if row is None:
-            raise NotFound(f"statistics record {record_id} not found")
+            # names nothing: a record outside the tenant is answered like a missing one
+            raise NotFound("statistics record not found")
         return self._record(row)
 
     def find(

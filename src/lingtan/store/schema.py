@@ -257,6 +257,10 @@ app_user = Table(
     Column("locked_until", BigInteger),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    Column("last_failed_at", BigInteger),  # failures older than the lockout window are forgotten
+    # raised when the password, role or binding changes: access tokens carry the version they
+    # were issued under and older ones are refused
+    Column("token_version", Integer, nullable=False, server_default="0"),
 )
 
 api_key = Table(
@@ -273,6 +277,19 @@ api_key = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger),
     Column("last_used_at", BigInteger),
+    Column("expires_at", BigInteger),  # NULL = until revoked
+)
+
+#: failed logins of names without a usable account (unknown or deactivated): counted and locked
+#: like a user's, so that the answers never tell whether a username exists
+login_failure = Table(
+    "login_failure",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("failed", Integer, nullable=False),
+    Column("locked_until", BigInteger),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_login_failure_updated_at", "updated_at"),
 )
 
 refresh_token = Table(

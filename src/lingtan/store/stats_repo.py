@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 
 from lingtan.store import schema as s
 from lingtan.store.records import PointDayRow
@@ -96,8 +95,7 @@ class StatsRepo:
         if self._store.capabilities.supports_copy and len(rows) > 100:
             self._upsert_copy(conn, table.name, keys, rows)
             return
-        dialect = postgresql if self._store.capabilities.supports_copy else sqlite
-        stmt = dialect.insert(table)
+        stmt = self._store.dialect_insert(table)
         cols = {c: getattr(stmt.excluded, c) for c in rows[0] if c not in keys}
         conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=cols), rows)
 

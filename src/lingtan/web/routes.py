@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from lingtan.api.errors import status_of
+from lingtan.api.jobs.router import submit_and_enqueue
 from lingtan.api.overview import service as overview_service
 from lingtan.api.overview.cache import VersionedCache
 from lingtan.api.reports.router import REPORT_KINDS
@@ -453,10 +454,7 @@ def reports_submit(
         params: dict[str, Any] = {"year": year, "lang": lang, "format": format}
         if month.strip():
             params["month"] = int(month) if month.strip().isdigit() else month
-        job = jobs.submit(_store(request), principal=principal, kind=kind, params=params)
-        runner = getattr(request.app.state, "runner", None)
-        if runner is not None:
-            runner.enqueue(job.id)
+        submit_and_enqueue(request, _store(request), principal, kind, params)
         return _redirect(request, "/reports")
 
     return _page(request, build)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from lingtan.api.common import Page, Paging, iso
 from lingtan.api.deps import CurrentPrincipal, StoreDep
+from lingtan.config import Settings
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.jobs import service as jobs
 from lingtan.store import Store
@@ -74,8 +75,12 @@ def job_out(j: JobRow) -> JobOut:
 def submit_and_enqueue(
     request: Request, store: Store, principal: Principal, kind: str, params: dict[str, Any]
 ) -> JobRow:
-    """Queue a job and hand it to this process's runner (blocking: call from a thread)."""
-    job = jobs.submit(store, principal=principal, kind=kind, params=params)
+    """Queue a job (within the caller's quota of open jobs) and hand it to this process's
+    runner (blocking: call from a thread)."""
+    settings: Settings = request.app.state.settings
+    job = jobs.submit(
+        store, principal=principal, kind=kind, params=params, max_open=settings.max_open_jobs
+    )
     runner = getattr(request.app.state, "runner", None)
     if runner is not None:
         runner.enqueue(job.id)

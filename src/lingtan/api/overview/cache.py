@@ -6,6 +6,10 @@ normalisation run, any audited write. With ``max_stale_s`` a changed view is rec
 background while the previous answer is still served, if that answer is younger than
 ``max_stale_s``: a park that ingests every few seconds would otherwise recompute its overview
 on nearly every request. Without it (the default) an answer is never older than the data.
+
+The data version itself is read at most once per ``version_ttl_s`` (:meth:`data_version`):
+under load every request would otherwise spend a database transaction on it — views that may
+lag ``max_stale_s`` anyway can lag one more second.
 """
 
 from __future__ import annotations
@@ -32,14 +36,34 @@ class _Entry:
 class VersionedCache:
     """Least-recently-used entries keyed by (key, data version)."""
 
-    def __init__(self, *, max_entries: int = 256) -> None:
+    def __init__(
+        self,
+        *,
+        max_entries: int = 256,
+        version_ttl_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._version_ttl = version_ttl_s
+        self._clock = clock
+        self._version: tuple[float, Any] | None = None  # (read at, value)
         self._refreshing: set[Hashable] = set()
         self._lock = threading.Lock()
         self._max = max_entries
         self.hits = 0
         self.stale_hits = 0
         self.misses = 0
+
+    def data_version(self, read: Callable[[], Any]) -> Any:
+        """``read()`` — the store's data version — or its value from a read less than
+        ``version_ttl_s`` ago (always read when that is 0)."""
+        now = self._clock()
+        last = self._version
+        if last is not None and now - last[0] < self._version_ttl:
+            return last[1]
+        value = read()
+        self._version = (now, value)
+        return value
 
     def _put(self, key: Hashable, version: Any, value: Any, at: float) -> None:
         with self._lock:
@@ -105,3 +129,4 @@ class VersionedCache:
         """Forget everything."""
         with self._lock:
             self._entries.clear()
+            self._version = None

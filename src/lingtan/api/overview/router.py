@@ -48,7 +48,7 @@ def _cached_json(
     q = QueryRepo(store)
     body = cache.get_or_compute(
         key,
-        q.data_version(),
+        cache.data_version(q.data_version),
         render,
         max_stale_s=service.MAX_STALE_S,
         current_version=q.data_version,

@@ -38,6 +38,8 @@ from lingtan.store.query_repo import QueryRepo, Tenant
 _EPOCH = dt.date(1970, 1, 1)
 #: how long a cached view may be served while it is recomputed after new data [s]
 MAX_STALE_S = 30.0
+#: how long a read of the store's data version is reused by the view cache [s]
+VERSION_TTL_S = 1.0
 #: carriers of the Sankey's source side, in display order
 FLOW_SOURCES = (
     "electricity_grid_import",
@@ -189,7 +191,7 @@ def overview(
     scope = scope_enterprise(store, principal, enterprise_id)
     if cache is None:
         return _compute_overview(store, principal.tenant, scope, as_of, lang)
-    version = QueryRepo(store).data_version()
+    version = cache.data_version(QueryRepo(store).data_version)
     return cache.get_or_compute(
         ("overview", principal.tenant.enterprise_id, scope, as_of, lang),
         version,
@@ -276,7 +278,7 @@ def energy_flow(
     scope = scope_enterprise(store, principal, enterprise_id)
     if cache is None:
         return _compute_flow(store, principal.tenant, scope, year, month, lang)
-    version = QueryRepo(store).data_version()
+    version = cache.data_version(QueryRepo(store).data_version)
     return cache.get_or_compute(
         ("flow", principal.tenant.enterprise_id, scope, year, month, lang),
         version,

@@ -9,7 +9,7 @@ from lingtan.api.common import IdPath, Page, Paging, iso
 from lingtan.api.deps import CurrentPrincipal, StoreDep
 from lingtan.api.users.schemas import KeyCreate, KeyCreated, KeyOut, UserCreate, UserOut, UserUpdate
 from lingtan.identity import service as identity
-from lingtan.timeutil import UTC
+from lingtan.timeutil import UTC, to_us
 
 router = APIRouter(tags=["users"])
 
@@ -41,6 +41,7 @@ def _key(k: identity.KeyInfo) -> KeyOut:
         created_at=iso(k.created_at, UTC) or "",
         revoked_at=iso(k.revoked_at, UTC),
         last_used_at=iso(k.last_used_at, UTC),
+        expires_at=iso(k.expires_at, UTC),
     )
 
 
@@ -115,6 +116,7 @@ def create_key(body: KeyCreate, principal: CurrentPrincipal, store: StoreDep) ->
         scope=body.scope,
         enterprise_id=body.enterprise_id,
         points=None if body.points is None else list(body.points),
+        expires_at=None if body.expires_at is None else to_us(body.expires_at),
     )
     return KeyCreated(**_key(info).model_dump(), key=secret)
 

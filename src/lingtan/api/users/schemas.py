@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from lingtan.api.common import CODE_PATTERN, MAX_ID, SafeText, ShortText
 from lingtan.identity.roles import Role
@@ -68,6 +68,7 @@ class KeyOut(BaseModel):
     created_at: str
     revoked_at: str | None
     last_used_at: str | None
+    expires_at: str | None = Field(description="the key stops working then; null: until revoked")
 
 
 class KeyCreate(BaseModel):
@@ -84,6 +85,10 @@ class KeyCreate(BaseModel):
         default=None,
         max_length=10_000,
         description="ingest keys: the only points it may send readings for",
+    )
+    expires_at: AwareDatetime | None = Field(
+        default=None,
+        description="when the key stops working (with a UTC offset); omitted: until revoked",
     )
 
 

@@ -1,0 +1,340 @@
+"""The route walk shared by the tenancy tests: every operation of the OpenAPI schema, and the
+request that aims it at a set of identifiers — enterprise B's (``World.b``), ones that name
+nothing (:func:`missing_ids`), or the park's own (:func:`park_ids`).
+
+A new route fails the walks until its path parameters, required query parameters and (for a
+write) its request body are described here, so no route can be added without being walked.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tests.api.world import World, certificate_csv
+
+OPEN = {"/health", "/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/logout"}
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+#: query parameters that name a resource, filled from the identifiers a walk aims at
+RESOURCE_QUERY = ("enterprise_id", "site_id", "point", "boundary")
+#: other required query parameters
+REQUIRED = {"year": 2025, "basis": "enterprise"}
+#: path parameters that name no resource (a kind of report)
+FIXED_PATH = {"kind": "energy_report"}
+
+PARK_FILE = """\
+park:
+  id: demo-park
+  name: 示范零碳产业园（合成数据 SYNTHETIC）
+  province: 江苏
+enterprises: []
+sites: []
+points: []
+"""
+
+Ids = Mapping[str, Any]
+Body = Callable[[Ids], dict[str, Any]]
+
+
+def _readings(ids: Ids) -> dict[str, Any]:
+    return {"json": [{"point": ids["point"], "ts": "2025-01-15T08:00:00+08:00", "value": 1.0}]}
+
+
+#: (method, path) → request arguments aimed at the identifiers ``ids`` (every write operation
+#: must be listed)
+BODIES: dict[tuple[str, str], Body] = {
+    ("post", "/api/v1/readings"): _readings,
+    ("put", "/api/v1/park"): lambda ids: {
+        "content": PARK_FILE.encode(),
+        "headers": {"Content-Type": "application/yaml"},
+    },
+    ("post", "/api/v1/users"): lambda ids: {
+        "json": {
+            "username": "intruder",
+            "password": "intruder-pass-1",
+            "role": "enterprise_viewer",
+            "enterprise_id": ids["enterprise_id"],
+        }
+    },
+    ("patch", "/api/v1/users/{user_id}"): lambda ids: {"json": {"display_name": "hijacked"}},
+    ("post", "/api/v1/keys"): lambda ids: {
+        "json": {"name": "intruder", "scope": "read", "enterprise_id": ids["enterprise_id"]}
+    },
+    ("delete", "/api/v1/keys/{key_id}"): lambda ids: {},
+    ("post", "/api/v1/records"): lambda ids: {
+        "json": {
+            "enterprise_id": ids["enterprise_id"],
+            "category": "water",
+            "item": "intake",
+            "period_start": "2025-02-01",
+            "period_end": "2025-02-28",
+            "quantity": 1.0,
+            "unit": "m3",
+            "source_document": "forged",
+        }
+    },
+    ("post", "/api/v1/records/{record_id}/corrections"): lambda ids: {
+        "json": {"quantity": 0.0, "source_document": "forged"}
+    },
+    ("post", "/api/v1/records/import"): lambda ids: {
+        "files": {
+            "file": (
+                "records.csv",
+                b"enterprise,category,item,period,quantity,unit,source_document\n"
+                + f"{ids['enterprise_code']},water,intake,2025-03,1,m3,forged\n".encode(),
+                "text/csv",
+            )
+        }
+    },
+    ("post", "/api/v1/jobs/normalise"): lambda ids: {},
+    # the caller's own account: names no resource of B
+    ("post", "/api/v1/me/password"): lambda ids: {
+        "json": {"current_password": "not-the-password", "new_password": "another-pass-1"}
+    },
+    ("post", "/api/v1/accounting/recompute"): lambda ids: {
+        "json": {"basis": "enterprise", "year": 2025, "enterprise_id": ids["enterprise_id"]}
+    },
+    ("post", "/api/v1/certificates/import"): lambda ids: {
+        "files": {"file": ("c.csv", certificate_csv(["1" * 32]), "text/csv")},
+        "data": {"enterprise_id": str(ids["enterprise_id"])},
+    },
+    ("post", "/api/v1/certificates/retire"): lambda ids: {
+        "json": {
+            "cert_ids": [ids["cert_id"]],
+            "period_start": "2025-01",
+            "period_end": "2025-01",
+            "enterprise_id": ids["enterprise_id"],
+        }
+    },
+    ("post", "/api/v1/reports/{kind}"): lambda ids: {
+        "json": {"year": 2025, "enterprise_id": ids["enterprise_id"]}
+    },
+}
+#: write operations whose request does not name a resource of B
+NOT_AIMED = {("post", "/api/v1/me/password"), ("post", "/api/v1/jobs/normalise")}
+#: how a request aimed at a resource the caller may not see is refused
+REFUSED = frozenset({401, 403, 404})
+
+
+@dataclass(frozen=True)
+class Extra:
+    """A further request aimed at a resource in a way the generated ones are not — through the
+    body only, in the caller's own scope, or with other query parameters."""
+
+    label: str
+    method: str
+    path: str
+    #: request arguments (``json``, ``files``, ``params`` …) aimed at the identifiers
+    args: Body
+    refused: frozenset[int] = REFUSED
+
+
+#: the walks send these besides the generated requests
+EXTRA: list[Extra] = [
+    Extra(
+        "stored results of a building",
+        "get",
+        "/api/v1/accounting/results",
+        lambda ids: {"params": {"basis": "building", "boundary": ids["site_code"], "year": 2025}},
+    ),
+    Extra(
+        "recompute a building",
+        "post",
+        "/api/v1/accounting/recompute",
+        lambda ids: {"json": {"basis": "building", "year": 2025, "site_id": ids["site_id"]}},
+    ),
+    Extra(
+        "an ingest key of one's own for a point",
+        "post",
+        "/api/v1/keys",
+        lambda ids: {"json": {"name": "probe", "scope": "ingest", "points": [ids["point"]]}},
+        # the point list is validated as input: a point outside the key's scope, whether of
+        # another enterprise or of none, is the same 422 (test_existence compares the two)
+        REFUSED | {422},
+    ),
+    Extra(
+        "retire a certificate for oneself",
+        "post",
+        "/api/v1/certificates/retire",
+        lambda ids: {
+            "json": {
+                "cert_ids": [ids["cert_id"]],
+                "period_start": "2025-01",
+                "period_end": "2025-01",
+            }
+        },
+    ),
+    Extra(
+        "ingest a reading of a point and one's own",
+        "post",
+        "/api/v1/readings",
+        lambda ids: {
+            "json": [
+                {"point": "E01-grid", "ts": "2025-01-15T08:00:00+08:00", "value": 1.0},
+                {"point": ids["point"], "ts": "2025-01-15T08:00:00+08:00", "value": 1.0},
+            ]
+        },
+    ),
+]
+
+
+def missing_ids(w: World) -> dict[str, Any]:
+    """Identifiers of the same shape as B's (``w.b``) that name nothing in the world."""
+    ids = {
+        "enterprise_id": 987_654,
+        "site_id": 987_653,
+        "code": "E99-grid",
+        "point": "E99-grid",
+        "user_id": 987_652,
+        "key_id": 987_651,
+        "job_id": str(uuid.uuid4()),
+        "queued_job_id": str(uuid.uuid4()),
+        "record_id": 987_650,
+        "cert_id": "9" * 20 + "202501999999",
+        "boundary": "E99",
+        "enterprise_code": "E99",
+        "site_code": "E99-B1",
+        "result_id": 987_649,
+    }
+    assert ids.keys() >= {k for k in w.b if not k.startswith("key")}, "describe a missing id"
+    return ids
+
+
+def park_ids(w: World) -> dict[str, Any]:
+    """The park's own resources where it has some (invisible to enterprise users, like B's);
+    the other identifiers name nothing."""
+    return {
+        **missing_ids(w),
+        "site_id": w.park["site_id"],
+        "code": w.park["point"],
+        "point": w.park["point"],
+        "site_code": w.park["site_code"],
+    }
+
+
+def operations(w: World) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every (method, path, operation) of the OpenAPI schema but the open ones."""
+    schema = w.client.get("/openapi.json").json()
+    return [
+        (method, path, op)
+        for path, item in sorted(schema["paths"].items())
+        for method, op in item.items()
+        if method in {"get", *WRITE_METHODS} and path not in OPEN
+    ]
+
+
+def resource_query(op: dict[str, Any]) -> list[str]:
+    """The query parameters of an operation that name a resource."""
+    return [
+        p["name"]
+        for p in op.get("parameters", [])
+        if p["in"] == "query" and p["name"] in RESOURCE_QUERY
+    ]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request of a walk."""
+
+    method: str
+    path: str
+    url: str
+    kwargs: dict[str, Any]
+    #: whether the request names a resource of the identifiers it was built from
+    aimed: bool
+    #: the statuses that refuse it when it is aimed at a resource the caller may not see
+    refused: frozenset[int] = REFUSED
+
+    def where(self, who: str) -> str:
+        """The request for messages."""
+        query = "&".join(f"{k}={v}" for k, v in self.kwargs.get("params", {}).items())
+        return f"{who} {self.method.upper()} {self.url}" + (f"?{query}" if query else "")
+
+    def send(self, w: World, headers: Mapping[str, str]) -> httpx.Response:
+        """Send the request with ``headers`` (added to the request's own)."""
+        kwargs = dict(self.kwargs)
+        merged = {**headers, **kwargs.pop("headers", {})}
+        return w.client.request(self.method.upper(), self.url, headers=merged, **kwargs)
+
+
+def request_for(
+    method: str,
+    path: str,
+    op: dict[str, Any],
+    ids: Ids,
+    *,
+    query: Collection[str] = RESOURCE_QUERY,
+    body: Body | None = None,
+    refused: frozenset[int] = REFUSED,
+) -> Call:
+    """The request that aims an operation at ``ids``: path parameters, the resource query
+    parameters in ``query`` (others are left out) and, for a write, its body; ``body`` gives
+    other request arguments (a body, or query parameters that replace the generated ones)."""
+    aimed = False
+    url = path
+    for name in re.findall(r"{(\w+)}", path):
+        if name in FIXED_PATH:
+            url = url.replace(f"{{{name}}}", FIXED_PATH[name])
+            continue
+        assert name in ids, f"{method.upper()} {path}: no identifier for path parameter {name!r}"
+        url = url.replace(f"{{{name}}}", str(ids[name]))
+        aimed = True
+    params: dict[str, Any] = {}
+    for p in op.get("parameters", []):
+        if p["in"] != "query":
+            continue
+        if p["name"] in RESOURCE_QUERY and (p["name"] in query or p.get("required")):
+            params[p["name"]] = ids[p["name"]]
+            aimed = True
+        elif p.get("required"):
+            assert p["name"] in REQUIRED, f"{path}: fill required query parameter {p['name']!r}"
+            params[p["name"]] = REQUIRED[p["name"]]
+    kwargs: dict[str, Any] = {"params": params}
+    if body is not None:
+        kwargs.update(body(ids))
+        aimed = True
+    elif method in WRITE_METHODS:
+        key = (method, path)
+        assert key in BODIES, f"{method.upper()} {path}: describe a request body in BODIES"
+        kwargs.update(BODIES[key](ids))
+        aimed = aimed or key not in NOT_AIMED
+    return Call(method, path, url, kwargs, aimed, refused)
+
+
+def walk(
+    w: World, ids: Ids, *, query: Collection[str] = RESOURCE_QUERY, extra: bool = True
+) -> list[Call]:
+    """The requests aiming every operation at ``ids`` (and the :data:`EXTRA` ones)."""
+    ops = operations(w)
+    calls = [request_for(m, p, op, ids, query=query) for m, p, op in ops]
+    if extra:
+        by_key = {(m, p): op for m, p, op in ops}
+        calls += [
+            request_for(
+                e.method, e.path, by_key[(e.method, e.path)], ids, body=e.args, refused=e.refused
+            )
+            for e in EXTRA
+        ]
+    return calls
+
+
+def single_query_calls(w: World, ids: Ids) -> list[Call]:
+    """For every operation with optional resource query parameters: one request per such
+    parameter, with that parameter as the only resource named (so the refusal of one cannot
+    hide what another lets through)."""
+    calls = []
+    for method, path, op in operations(w):
+        for name in resource_query(op):
+            calls.append(request_for(method, path, op, ids, query=(name,)))
+    return calls
+
+
+def no_b_data(w: World, text: str, where: str) -> None:
+    """Fail if ``text`` contains any of B's data."""
+    for marker in w.b_markers:
+        assert marker not in text, f"{where}: response contains B's data ({marker!r})"
