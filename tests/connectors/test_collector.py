@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lingtan.connectors.base import ConnectorContext
+from lingtan.connectors.collector import runner
 from lingtan.connectors.collector.batcher import Batcher
 from lingtan.connectors.collector.buffer import (
     BufferFull,
@@ -306,6 +307,50 @@ async def test_collector_restarts_a_crashing_connector(
     finally:
         stop.set()
         await task
+
+
+async def test_collector_stops_even_when_a_connector_ignores_being_cancelled(
+    tmp_path: Path, memory_sink: MemorySink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "STOP_GRACE_S", 0.5)
+
+    class Deaf:
+        """Swallows every cancellation while ``deaf`` (as a library bug can)."""
+
+        name = "deaf"
+        kind = "test"
+        deaf = True
+
+        async def run(self, ctx: ConnectorContext) -> None:
+            await ctx.submit(readings(0, 3))
+            while True:
+                try:
+                    await asyncio.sleep(3600)
+                except asyncio.CancelledError:
+                    if not self.deaf:
+                        raise
+
+    deaf = Deaf()
+    collector = Collector(
+        [deaf],
+        memory_sink,
+        state_dir=tmp_path,
+        settings=CollectorSettings(batch_max_delay_s=3600),  # committed only on stop
+    )
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(collector.run(stop))
+    try:
+        await wait_until(lambda: collector.batcher.to_dict()["pending"] == 3, what="submitted")
+        stop.set()
+        done, _ = await asyncio.wait({task}, timeout=10)
+        assert task in done, "the collector waited for ever on a connector that did not stop"
+        task.result()
+        assert len(memory_sink.data) == 3  # what the connector handed over is committed
+        stats = collector.stats["deaf"]
+        assert stats.errors_total == 1 and "did not stop within 0.5 s" in str(stats.last_error)
+    finally:
+        deaf.deaf = False  # the event loop's own shutdown can now cancel it
+        stop.set()
 
 
 def test_collector_config_is_strict_and_names_the_problem() -> None:

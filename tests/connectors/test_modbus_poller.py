@@ -16,7 +16,7 @@ from lingtan.connectors.modbus.poller import (
     poll_device,
 )
 from lingtan.connectors.modbus.probe import probe
-from lingtan.connectors.modbus.registers import DataType, RegisterSpec
+from lingtan.connectors.modbus.registers import Block, DataType, RegisterSpec
 from lingtan.connectors.modbus.sim import SimulatedDevice, SimulatedGateway
 from lingtan.errors import InvalidInput, Unavailable
 
@@ -203,3 +203,37 @@ def test_modbus_device_config_checks_points_against_registers() -> None:
         DeviceConfig("d", 1, [RegisterSpec("a", 0)], {"b": "B"})
     with pytest.raises(InvalidInput):
         DeviceConfig("d", 300, [RegisterSpec("a", 0)], {"a": "A"})
+
+
+async def test_device_loop_stops_when_a_library_loses_the_cancellation(
+    recorder: Recorder,
+) -> None:
+    class LosingReader:
+        """Answers like pymodbus when Python 3.11's wait_for loses a cancellation
+        (CPython gh-86296): the request is swallowed and the registers are returned."""
+
+        def __init__(self) -> None:
+            self.inside = asyncio.Event()
+            self.lost = 0
+
+        async def read(self, unit: int, block: Block) -> list[int]:
+            if not self.inside.is_set():
+                self.inside.set()
+                try:
+                    await asyncio.sleep(3600)
+                except asyncio.CancelledError:
+                    self.lost += 1
+            return [0] * block.count
+
+    device = device_for("schneider_iem3255", poll_interval_s=0.01)
+    connector = ModbusConnector("gw", "127.0.0.1", 1, [device])
+    reader = LosingReader()
+    task = asyncio.create_task(connector._device_loop(recorder.ctx, reader, device))  # type: ignore[arg-type]
+    try:
+        await reader.inside.wait()
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=5)
+        assert reader.lost == 1
+        assert task in done and task.cancelled(), "the loop went on polling after cancel()"
+    finally:
+        task.cancel()

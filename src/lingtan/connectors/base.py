@@ -9,6 +9,7 @@ once as ``comms_restored`` when it answers again; no reading is produced in betw
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import random
@@ -51,6 +52,20 @@ class Submit(Protocol):
     def __call__(
         self, readings: Sequence[Reading], *, on_committed: OnCommitted | None = None
     ) -> Awaitable[None]: ...
+
+
+def raise_if_cancelled() -> None:
+    """Stop a poll loop whose cancellation a library swallowed.
+
+    On Python 3.11 ``asyncio.wait_for`` loses a cancellation that arrives just as the awaited
+    result does (CPython gh-86296, fixed in 3.12 by rewriting it on ``asyncio.timeout``);
+    pymodbus and aiomqtt await through it. The task still counts the request
+    (``Task.cancelling()``), so each loop checks it once per round: a collector asked to stop
+    then stops instead of polling for ever.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def utcnow() -> dt.datetime:

@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 STATUS_FILE = "status.json"
 STATE_FILE = "state.sqlite"
+#: how long stopping waits for the connectors before it commits what they handed over anyway;
+#: a device poll times out within a few seconds, so a connector still running after this will
+#: not stop by itself (a cancellation lost inside a library)
+STOP_GRACE_S = 10.0
 
 
 class Collector:
@@ -128,6 +132,38 @@ class Collector:
                 log.exception("cannot write the status file")
             await asyncio.sleep(self.status_interval_s)
 
+    async def _stop_connectors(self, tasks: list[asyncio.Task[None]]) -> None:
+        """Cancel the connector tasks and wait for them, at most ``STOP_GRACE_S``.
+
+        A task still running a second later is cancelled again, as a library may have lost
+        the first request (see ``raise_if_cancelled``). One that outlives the grace period is
+        reported and left behind: what the others handed over is still committed.
+        """
+        for task in tasks:
+            task.cancel()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_GRACE_S
+        pending = {t for t in tasks if not t.done()}
+        while pending:
+            _, pending = await asyncio.wait(
+                pending, timeout=min(1.0, max(0.0, deadline - loop.time()))
+            )
+            if pending and loop.time() >= deadline:
+                names = sorted(t.get_name() for t in pending)
+                log.error("connectors did not stop within %g s: %s", STOP_GRACE_S, names)
+                for task in pending:
+                    name = task.get_name().removeprefix("connector-")
+                    if name in self.stats:
+                        self.stats[name].record_error(
+                            f"did not stop within {STOP_GRACE_S:g} s of being asked"
+                        )
+                break
+            for task in pending:
+                task.cancel()
+        for task in tasks:
+            if task.done() and not task.cancelled():
+                task.exception()  # _supervise handles errors; mark the outcome as seen
+
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Run until ``stop`` is set (or the task is cancelled)."""
         stop = stop or asyncio.Event()
@@ -140,11 +176,7 @@ class Collector:
         try:
             await stop.wait()
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            await self._stop_connectors(tasks)
             await self.batcher.close()
             status_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

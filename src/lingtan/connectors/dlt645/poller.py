@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lingtan.connectors.base import Backoff, ConnectorContext, utcnow
+from lingtan.connectors.base import Backoff, ConnectorContext, raise_if_cancelled, utcnow
 from lingtan.connectors.dlt645.data_ids import BadValue, decode_value, lookup
 from lingtan.connectors.dlt645.frame import (
     Dlt645Error,
@@ -89,6 +89,7 @@ class Dlt645Connector:
         ctx.stats.state = "running"
         try:
             while True:
+                raise_if_cancelled()
                 now = time.monotonic()
                 due = [s for s in states if s.due <= now]
                 for state in due:

@@ -52,9 +52,9 @@ class TcpGatewayTransport:
         if self._reader is not None and self._writer is not None and not self._writer.is_closing():
             return self._reader, self._writer
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port), self.connect_timeout
-            )
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            async with asyncio.timeout(self.connect_timeout):
+                reader, writer = await asyncio.open_connection(self.host, self.port)
         except (OSError, TimeoutError) as err:
             raise Unavailable(f"cannot connect to gateway {self.label}: {err}") from err
         self._reader, self._writer = reader, writer
@@ -87,7 +87,8 @@ class TcpGatewayTransport:
         try:
             writer.write(request)
             await writer.drain()
-            return await asyncio.wait_for(_read_frame(reader), timeout)
+            async with asyncio.timeout(timeout):
+                return await _read_frame(reader)
         except TimeoutError as err:
             await self._reset()
             raise Unavailable(f"no answer within {timeout:g} s via {self.label}") from err

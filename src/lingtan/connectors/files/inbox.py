@@ -15,7 +15,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from lingtan.connectors.base import ConnectorContext
+from lingtan.connectors.base import ConnectorContext, raise_if_cancelled
 from lingtan.connectors.files.tabular import ColumnMapping, load
 from lingtan.errors import InvalidInput
 
@@ -49,6 +49,7 @@ class FilesConnector:
             (self.directory / sub).mkdir(parents=True, exist_ok=True)
         ctx.stats.state = "running"
         while True:
+            raise_if_cancelled()
             await self.scan(ctx)
             await asyncio.sleep(self.interval_s)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from lingtan.connectors.base import Backoff, ConnectorContext, utcnow
+from lingtan.connectors.base import Backoff, ConnectorContext, raise_if_cancelled, utcnow
 from lingtan.connectors.modbus.registers import (
     Block,
     RegisterSpec,
@@ -183,6 +183,7 @@ class ModbusConnector:
             device, device.blocks(), Backoff(initial=self.retry_initial_s, maximum=self.retry_max_s)
         )
         while True:
+            raise_if_cancelled()
             started = time.monotonic()
             try:
                 readings = await poll_device(

@@ -24,7 +24,7 @@ from typing import Any
 
 import aiomqtt
 
-from lingtan.connectors.base import Backoff, ConnectorContext, utcnow
+from lingtan.connectors.base import Backoff, ConnectorContext, raise_if_cancelled, utcnow
 from lingtan.connectors.mqtt.payloads import PayloadError, TopicTemplate, decode_message
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,7 @@ class MqttConnector:
         """Receive until cancelled; reconnect with back-off."""
         backoff = Backoff(initial=1.0, maximum=60.0)
         while True:
+            raise_if_cancelled()
             client = self._client()
             try:
                 async with client:
@@ -121,7 +122,9 @@ class MqttConnector:
                     ctx.device_ok(f"{self.host}:{self.port}")
                     self.connected.set()
                     backoff.reset()
+                    raise_if_cancelled()
                     async for message in client.messages:
+                        raise_if_cancelled()
                         await self._handle(ctx, client, message, generation)
             except aiomqtt.MqttError as err:
                 self.connected.clear()
