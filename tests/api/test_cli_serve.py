@@ -9,10 +9,14 @@ from lingtan.cli import app
 from lingtan.config import Settings, is_loopback
 from lingtan.errors import InvalidInput
 from lingtan.identity import service as identity
+from lingtan.identity.errors import NotAuthenticated
+from lingtan.identity.roles import SYSTEM
 from lingtan.registry import ParkModel
 from lingtan.store import Store
 
 runner = CliRunner()
+#: a terminal wide enough for the key table (rich wraps cells at 80 columns otherwise)
+WIDE = {"COLUMNS": "200"}
 
 
 @pytest.fixture
@@ -108,3 +112,66 @@ def test_a_real_secret_may_listen_anywhere() -> None:
     Settings(environment="development", secret_key="s" * 40).check_serving("0.0.0.0")
     with pytest.raises(InvalidInput):
         Settings(environment="development").check_serving("0.0.0.0")
+
+
+def test_key_create_prints_only_the_secret_and_the_key_works(
+    env: Store, small_park: ParkModel
+) -> None:
+    result = runner.invoke(
+        app,
+        [
+            *("key", "create", "--name", "collector-1", "--scope", "ingest"),
+            *("--enterprise", "E01", "--point", "E01-main", "--point", "E01-hvac"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip()
+    assert "\n" not in secret and "collector-1" in result.stderr
+    caller = identity.principal_from_api_key(env, key=secret)
+    park = env.registry.park()
+    e01 = next(e.id for e in env.registry.enterprises(park.id) if e.code == "E01")
+    assert caller.role.value == "integrator" and caller.enterprise_id == e01
+    (info,) = identity.list_api_keys(env, actor=SYSTEM, limit=10, offset=0)[0]
+    assert info.points == ("E01-hvac", "E01-main") and info.expires_at is None
+    assert secret.startswith(f"lt_{info.prefix}_")
+
+
+def test_key_expiry_list_and_revoke(env: Store) -> None:
+    result = runner.invoke(
+        app, ["key", "create", "--name", "reader", "--scope", "read", "--expires-in-days", "30"]
+    )
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip()
+    (info,) = identity.list_api_keys(env, actor=SYSTEM, limit=10, offset=0)[0]
+    assert info.expires_at is not None and info.enterprise_id is None
+    day_us = 86_400 * 1_000_000
+    assert abs(info.expires_at - info.created_at - 30 * day_us) < 60 * 1_000_000
+    assert identity.principal_from_api_key(env, key=secret).role.value == "park_viewer"
+    with pytest.raises(NotAuthenticated, match="expired"):
+        identity.principal_from_api_key(env, key=secret, now=info.created_at + 31 * day_us)
+
+    listed = runner.invoke(app, ["key", "list"], env=WIDE)
+    assert listed.exit_code == 0 and info.prefix in listed.stdout and secret not in listed.stdout
+    assert runner.invoke(app, ["key", "revoke", str(info.id)]).exit_code == 0
+    with pytest.raises(NotAuthenticated):
+        identity.principal_from_api_key(env, key=secret)
+    assert info.prefix not in runner.invoke(app, ["key", "list"], env=WIDE).stdout
+    assert info.prefix in runner.invoke(app, ["key", "list", "--revoked"], env=WIDE).stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["create", "--name", "x", "--scope", "read", "--point", "E01-main"], 2),
+        (["create", "--name", "x", "--scope", "ingest", "--point", "NO-SUCH-POINT"], 2),
+        (["create", "--name", "x", "--scope", "ingest", "--enterprise", "NOPE"], 3),
+        (["create", "--name", " ", "--scope", "ingest"], 2),
+        (["create", "--name", "x", "--scope", "ingest", "--expires-in-days", "0"], 2),
+        (["create", "--name", "x", "--scope", "write"], 2),
+        (["revoke", "9999"], 3),
+    ],
+)
+def test_key_errors_exit_non_zero(env: Store, args: list[str], code: int) -> None:
+    result = runner.invoke(app, ["key", *args])
+    assert result.exit_code == code, result.output
+    assert not result.stdout.strip(), "no secret is printed when nothing was created"

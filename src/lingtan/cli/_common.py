@@ -17,6 +17,7 @@ from lingtan.errors import (
     PermissionDenied,
     Unavailable,
 )
+from lingtan.store import Store
 
 console = Console()
 err_console = Console(stderr=True)
@@ -49,6 +50,17 @@ def domain_errors() -> Iterator[None]:
         where = f" [{field}]" if field else ""
         err_console.print(f"[bold red]error{where}:[/] {err}", highlight=False)
         raise typer.Exit(exit_code(err)) from err
+
+
+def enterprise_id_of(store: Store, enterprise: str | None) -> int | None:
+    """The id of the park's enterprise named by id or code (None stays None)."""
+    if enterprise is None:
+        return None
+    park = store.registry.park()
+    for e in store.registry.enterprises(park.id):
+        if enterprise in (str(e.id), e.code):
+            return e.id
+    raise NotFound(f"no enterprise with id or code {enterprise!r}")
 
 
 def settings() -> Settings:

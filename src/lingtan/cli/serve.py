@@ -7,11 +7,17 @@ from typing import Annotated
 
 import typer
 
-from lingtan.cli._common import console, domain_errors, err_console, settings
-from lingtan.errors import InvalidInput, NotFound
+from lingtan.cli._common import (
+    console,
+    domain_errors,
+    enterprise_id_of,
+    err_console,
+    settings,
+)
+from lingtan.errors import InvalidInput
 from lingtan.identity import service as identity
 from lingtan.identity.roles import SYSTEM, Role
-from lingtan.store import Store, open_store
+from lingtan.store import open_store
 
 user_app = typer.Typer(help="Users of the web service (用户).", no_args_is_help=True)
 
@@ -49,16 +55,6 @@ def serve(
         uvicorn.run(create_app(cfg), host=host, port=port)
 
 
-def _enterprise_id(store: Store, enterprise: str | None) -> int | None:
-    if enterprise is None:
-        return None
-    park = store.registry.park()
-    for e in store.registry.enterprises(park.id):
-        if enterprise in (str(e.id), e.code):
-            return e.id
-    raise NotFound(f"no enterprise with id or code {enterprise!r}")
-
-
 def add_user(
     username: Annotated[str, typer.Option("--username", help="login name")],
     role: Annotated[Role, typer.Option("--role", help="role of the user")],
@@ -86,7 +82,7 @@ def add_user(
                 username=username,
                 password=password,
                 role=role.value,
-                enterprise_id=_enterprise_id(store, enterprise),
+                enterprise_id=enterprise_id_of(store, enterprise),
                 display_name=display_name,
                 lang=lang,
             )
