@@ -1,0 +1,108 @@
+"""Every dashboard route, walked as the API's routes are (tests/api/walk.py): the dashboard is
+left out of the OpenAPI schema, so its routes are read from its router.
+
+A new page fails here until its path parameters are described, so no page can be added
+without being walked: anonymously (a redirect to the login page, nothing else), and as
+enterprise A's viewer aimed at B's resources and at made-up ones, which must get the same
+answer and none of B's data.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.routing import APIRoute
+
+from lingtan.web.routes import router as web_router
+from tests.api.walk import missing_ids, no_b_data
+from tests.api.world import World
+from tests.web.test_pages import browser, csrf, log_in
+
+#: pages open without a session, by design: the login form, the language switch (a cookie
+#: and a redirect) and the local Plotly bundle
+PUBLIC = {
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/lang/{code}"),
+    ("GET", "/static/plotly.min.js"),
+}
+#: path parameters that name no resource
+FIXED_PATH = {"code": "en"}
+#: form fields of the dashboard's writes (none of them names a resource: the caller's scope
+#: comes from the session)
+FORMS: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/logout"): {},
+    ("POST", "/reports"): {"kind": "energy_report", "year": "2025", "month": "1", "format": "html"},
+}
+
+
+def web_routes() -> list[tuple[str, str]]:
+    """(method, path) of every route of the dashboard's router."""
+    found = {
+        (method, route.path)
+        for route in web_router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods - {"HEAD"}
+    }
+    assert ("GET", "/enterprises/{enterprise_id}") in found, "the dashboard's routes moved"
+    return sorted(found)
+
+
+def fill(path: str, ids: dict[str, Any]) -> str:
+    """``path`` with its parameters taken from ``ids`` (or the fixed ones)."""
+
+    def value(m: re.Match[str]) -> str:
+        name = m.group(1)
+        assert name in FIXED_PATH or name in ids, f"describe path parameter {name!r} of {path}"
+        return str(FIXED_PATH.get(name, ids.get(name)))
+
+    return re.sub(r"\{(\w+)\}", value, path)
+
+
+def test_every_page_but_the_public_ones_needs_a_session(web_world: World) -> None:
+    c = browser(web_world)
+    for method, path in web_routes():
+        if (method, path) in PUBLIC:
+            continue
+        url = fill(path, web_world.b)
+        r = c.request(method, url, data=FORMS.get((method, path)))
+        assert r.status_code in (303, 403), (method, url, r.status_code)
+        if r.status_code == 303:
+            assert r.headers["location"].startswith(("/login", "/overview")), (url, r.headers)
+        no_b_data(web_world, r.text, f"anonymous {method} {url}")
+    assert not c.cookies.get("lingtan_access")
+
+
+def test_b_resources_answer_as_missing_ones_on_every_page(web_world: World) -> None:
+    c = log_in(web_world, "a_viewer")
+    missing = missing_ids(web_world)
+    walked = 0
+    for method, path in web_routes():
+        if method != "GET" or "{" not in path or (method, path) in PUBLIC:
+            continue
+        b_url, nothing_url = fill(path, web_world.b), fill(path, missing)
+        at_b, at_nothing = c.get(b_url), c.get(nothing_url)
+        assert at_b.status_code == at_nothing.status_code == 404, (path, at_b.status_code)
+        assert at_b.text.replace(b_url, "URL") == at_nothing.text.replace(nothing_url, "URL"), path
+        # the page repeats its own address (the language switch): the caller's words, not B's
+        no_b_data(web_world, at_b.text.replace(b_url, "URL"), f"GET {b_url}")
+        walked += 1
+    assert walked >= 2  # the enterprise page and a job's file at least
+
+
+def test_pages_without_a_resource_show_none_of_b(web_world: World) -> None:
+    c = log_in(web_world, "a_viewer")
+    for method, path in web_routes():
+        if "{" in path or (method, path) in PUBLIC or (method, path) == ("POST", "/logout"):
+            continue
+        if method == "GET":
+            r = c.get(path)
+        else:
+            form = FORMS.get((method, path))
+            assert form is not None, f"describe the form of {method} {path}"
+            r = c.request(method, path, data={**form, "csrf": csrf(c.get("/reports").text)})
+        assert r.status_code in (200, 303), (method, path, r.status_code)
+        no_b_data(web_world, r.text, f"{method} {path}")
+        if r.status_code == 303:
+            no_b_data(web_world, c.get(r.headers["location"]).text, f"after {method} {path}")
