@@ -6,13 +6,14 @@ import pytest
 from typer.testing import CliRunner
 
 from lingtan.cli import app
+from lingtan.cli._common import enterprise_id_of
 from lingtan.config import Settings, is_loopback
-from lingtan.errors import InvalidInput
+from lingtan.errors import InvalidInput, NotFound
 from lingtan.identity import service as identity
 from lingtan.identity.errors import NotAuthenticated
 from lingtan.identity.roles import SYSTEM
-from lingtan.registry import ParkModel
-from lingtan.store import Store
+from lingtan.registry import ParkModel, parse_park_text
+from lingtan.store import Store, open_store
 
 runner = CliRunner()
 #: a terminal wide enough for the key table (rich wraps cells at 80 columns otherwise)
@@ -175,3 +176,27 @@ def test_key_errors_exit_non_zero(env: Store, args: list[str], code: int) -> Non
     result = runner.invoke(app, ["key", *args])
     assert result.exit_code == code, result.output
     assert not result.stdout.strip(), "no secret is printed when nothing was created"
+
+
+def test_an_enterprise_named_ambiguously_is_refused(sqlite_url: str) -> None:
+    park = """\
+park: {id: p, name: 园区, province: 江苏}
+enterprises:
+  - {id: "2", name: 甲}
+  - {id: X, name: 乙}
+sites: []
+points: []
+"""
+    store = open_store(sqlite_url)
+    try:
+        store.registry.save_park(parse_park_text(park))
+        ids = {e.code: e.id for e in store.registry.enterprises(store.registry.park().id)}
+        assert ids == {"2": 1, "X": 2}  # a fresh store numbers them in file order
+        assert enterprise_id_of(store, "X") == 2
+        assert enterprise_id_of(store, "1") == 1
+        with pytest.raises(InvalidInput, match="code and another's id"):
+            enterprise_id_of(store, "2")  # 甲's code, 乙's id
+        with pytest.raises(NotFound):
+            enterprise_id_of(store, "Y")
+    finally:
+        store.close()

@@ -261,6 +261,65 @@ def test_a_reused_refresh_token_also_ends_the_access_tokens(
         identity.principal_from_access_token(loaded, settings, token=second.access_token)
 
 
+def test_a_password_reset_while_signing_in_voids_the_sign_in(
+    loaded: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The slow password check runs outside any transaction: an administrator may reset the
+    password meanwhile, and the old password must not yield a session after all."""
+    info = _user(loaded, "alice", "park_admin")
+    check = passwords.verify_password
+
+    def check_while_the_admin_resets(stored: str | None, password: str) -> bool:
+        ok = check(stored, password)
+        identity.update_user(loaded, actor=SYSTEM, user_id=info.id, password="reset-by-admin")
+        return ok
+
+    monkeypatch.setattr(passwords, "verify_password", check_while_the_admin_resets)
+    with pytest.raises(NotAuthenticated, match="sign in again"):
+        identity.login(loaded, settings, username="alice", password=PASSWORD)
+    monkeypatch.setattr(passwords, "verify_password", check)
+    with loaded.begin() as conn:
+        live = conn.execute(
+            select(s.refresh_token).where(s.refresh_token.c.revoked_at.is_(None))
+        ).all()
+    assert live == []
+    assert identity.login(loaded, settings, username="alice", password="reset-by-admin")
+
+
+def test_a_refresh_token_written_after_its_sessions_ended_is_refused(
+    loaded: Store, settings: Settings
+) -> None:
+    """On PostgreSQL a login or rotation may commit its refresh token just after a password
+    change ended the sessions without seeing it: the token's version gives it away."""
+    info = _user(loaded, "alice", "park_viewer")
+    racing = identity.login(loaded, settings, username="alice", password=PASSWORD)
+    with loaded.begin() as conn:  # the state such a race leaves: version raised, token live
+        conn.execute(
+            s.app_user.update()
+            .where(s.app_user.c.id == info.id)
+            .values(token_version=s.app_user.c.token_version + 1)
+        )
+    with pytest.raises(NotAuthenticated):
+        identity.refresh(loaded, settings, refresh_token=racing.refresh_token)
+    fresh = identity.login(loaded, settings, username="alice", password=PASSWORD)
+    assert identity.refresh(loaded, settings, refresh_token=fresh.refresh_token)
+
+
+def test_a_stale_tab_does_not_end_the_session_opened_since(
+    loaded: Store, settings: Settings
+) -> None:
+    """A token that ended with its sessions (here a role change) is refused when an old tab
+    presents it, but it is not taken for a stolen one: the new session survives."""
+    info = _user(loaded, "alice", "park_admin")
+    laptop = identity.login(loaded, settings, username="alice", password=PASSWORD)
+    identity.update_user(loaded, actor=SYSTEM, user_id=info.id, role="park_viewer")
+    phone = identity.login(loaded, settings, username="alice", password=PASSWORD)
+    with pytest.raises(NotAuthenticated):
+        identity.refresh(loaded, settings, refresh_token=laptop.refresh_token)
+    assert identity.principal_from_access_token(loaded, settings, token=phone.access_token)
+    assert identity.refresh(loaded, settings, refresh_token=phone.refresh_token)
+
+
 def test_an_access_token_without_a_version_is_refused(loaded: Store, settings: Settings) -> None:
     info = _user(loaded, "alice", "park_viewer")
     now_s = to_us(utcnow()) // SECOND_US

@@ -6,6 +6,7 @@ import datetime as dt
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect
 
 from lingtan.ingest import ingest
 from lingtan.readings import Reading
@@ -68,3 +69,35 @@ def test_removed_points_are_retained(loaded: Store) -> None:
     report = loaded.registry.save_park(parse_park_text(text))
     assert report.retained == ["park-net"]
     assert "park-net" in loaded.registry.points_by_code(refresh=True)
+
+
+def test_credentials_migration_goes_down_and_up_with_sessions_in_place(
+    loaded: Store,
+) -> None:
+    """0006 downgrades on a database where someone has signed in (refresh tokens refer to
+    their user), and upgrades again to the same schema, the user still able to sign in."""
+    from alembic import command
+    from alembic.config import Config
+
+    from lingtan.config import Settings
+    from lingtan.identity import service as identity
+    from lingtan.identity.roles import SYSTEM
+    from lingtan.store.core import _MIGRATIONS
+
+    settings = Settings(environment="test")
+    identity.create_user(
+        loaded, actor=SYSTEM, username="alice", password="a-good-password", role="park_viewer"
+    )
+    identity.login(loaded, settings, username="alice", password="a-good-password")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    with loaded.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    with loaded.engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("app_user")}
+    assert "token_version" not in columns and "password_hash" in columns
+    loaded.migrate()
+    with loaded.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    assert identity.login(loaded, settings, username="alice", password="a-good-password")

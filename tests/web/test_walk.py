@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 
+from lingtan.web import session
 from lingtan.web.routes import router as web_router
 from tests.api.walk import missing_ids, no_b_data
 from tests.api.world import World
@@ -71,7 +72,7 @@ def test_every_page_but_the_public_ones_needs_a_session(web_world: World) -> Non
         if r.status_code == 303:
             assert r.headers["location"].startswith(("/login", "/overview")), (url, r.headers)
         no_b_data(web_world, r.text, f"anonymous {method} {url}")
-    assert not c.cookies.get("lingtan_access")
+    assert not c.cookies.get(session.ACCESS_COOKIE) and not c.cookies.get(session.REFRESH_COOKIE)
 
 
 def test_b_resources_answer_as_missing_ones_on_every_page(web_world: World) -> None:

@@ -53,14 +53,23 @@ def domain_errors() -> Iterator[None]:
 
 
 def enterprise_id_of(store: Store, enterprise: str | None) -> int | None:
-    """The id of the park's enterprise named by id or code (None stays None)."""
+    """The id of the park's enterprise named by code or id (None stays None). Codes may be
+    all digits, so a name that is one enterprise's code and another's id is refused rather
+    than guessed."""
     if enterprise is None:
         return None
     park = store.registry.park()
-    for e in store.registry.enterprises(park.id):
-        if enterprise in (str(e.id), e.code):
-            return e.id
-    raise NotFound(f"no enterprise with id or code {enterprise!r}")
+    matches = {
+        e.id for e in store.registry.enterprises(park.id) if enterprise in (str(e.id), e.code)
+    }
+    if len(matches) > 1:
+        raise InvalidInput(
+            f"{enterprise!r} is one enterprise's code and another's id; give the other's code",
+            field="enterprise",
+        )
+    if not matches:
+        raise NotFound(f"no enterprise with id or code {enterprise!r}")
+    return matches.pop()
 
 
 def settings() -> Settings:

@@ -462,6 +462,7 @@ def _issue(
         user_id=user.id,
         issued_at=t,
         expires_at=t + settings.refresh_token_days * 86_400 * SECOND_US,
+        token_version=user.token_version,
     )
     return access, refresh, ttl
 
@@ -502,16 +503,27 @@ def login(
     if not ok:
         _count_failure(store, settings, user, t)
         raise NotAuthenticated("incorrect username or password")
+    rehash = (
+        passwords.hash_password(password) if passwords.needs_rehash(user.password_hash) else None
+    )
     with store.begin() as conn:
-        values: dict[str, Any] = {}
+        # the password was checked outside any transaction (hashing is slow): if it was
+        # changed or the sessions ended meanwhile, the check is void
+        current = repo.user_by_id(conn, user.id)
+        if (
+            current is None
+            or not current.active
+            or current.password_hash != user.password_hash
+            or current.token_version != user.token_version
+        ):
+            raise NotAuthenticated("the account changed while signing in; sign in again")
         if user.failed_logins or user.locked_until is not None:
-            values.update(failed_logins=0, locked_until=None)
-        if passwords.needs_rehash(user.password_hash):
-            values["password_hash"] = passwords.hash_password(password)
-        if values:
-            repo.update_user(conn, user.id, **values)
-        access, refresh, ttl = _issue(store, conn, settings, user, t)
-    return TokenPair(access, refresh, ttl, _info(user))
+            repo.update_user(conn, user.id, failed_logins=0, locked_until=None)
+        if rehash is not None:
+            # of the same password, and only if it is still the stored one
+            repo.replace_password_hash(conn, user.id, old=user.password_hash, new=rehash)
+        access, refresh, ttl = _issue(store, conn, settings, current, t)
+    return TokenPair(access, refresh, ttl, _info(current))
 
 
 def refresh(
@@ -519,20 +531,31 @@ def refresh(
 ) -> TokenPair:
     """Exchange a refresh token for a new pair (the old one is revoked: rotation).
 
-    Presenting a revoked refresh token again means it was copied: every session of the user
-    ends (refresh tokens revoked, access tokens refused).
+    Presenting a token revoked by rotation (or logout) again means it was copied: every session
+    of the user ends (refresh tokens revoked, access tokens refused). A token that ended with
+    its sessions (a password, role or binding change: the token version has moved on since)
+    is merely stale, as in a browser tab left open, and is refused without ending the sessions
+    opened since.
     """
     t = _now(now)
     repo = IdentityRepo(store)
     with store.begin() as conn:
         row = repo.refresh_by_hash(conn, tokens.digest(refresh_token))
         if row is not None and row.revoked_at is not None:
-            repo.end_sessions(conn, row.user_id, at=t)
+            owner = repo.user_by_id(conn, row.user_id)
+            if owner is not None and owner.token_version == row.token_version:
+                repo.end_sessions(conn, row.user_id, at=t)
     if row is None or row.revoked_at is not None or row.expires_at <= t:
         raise NotAuthenticated("invalid or expired refresh token")
     with store.begin() as conn:
         user = repo.user_by_id(conn, row.user_id)
-        if user is None or not user.active or (user.locked_until or 0) > t:
+        if (
+            user is None
+            or not user.active
+            or (user.locked_until or 0) > t
+            # issued before the sessions ended, though written after (a racing login/refresh)
+            or user.token_version != row.token_version
+        ):
             raise NotAuthenticated("invalid or expired refresh token")
         # the revocation is the claim: of two concurrent exchanges of one token, one wins
         if not repo.revoke_refresh(conn, row.id, at=t):

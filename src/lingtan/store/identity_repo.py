@@ -66,6 +66,8 @@ class RefreshRow:
     issued_at: int
     expires_at: int
     revoked_at: int | None
+    #: the user's token version when the token was issued
+    token_version: int
 
 
 def _user(r: Any) -> UserRow:
@@ -111,6 +113,7 @@ def _refresh(r: Any) -> RefreshRow:
         issued_at=int(r.issued_at),
         expires_at=int(r.expires_at),
         revoked_at=r.revoked_at,
+        token_version=int(r.token_version),
     )
 
 
@@ -142,6 +145,15 @@ class IdentityRepo:
     def update_user(self, conn: Connection, user_id: int, **values: Any) -> None:
         """Update columns of one user."""
         conn.execute(update(s.app_user).where(s.app_user.c.id == user_id).values(**values))
+
+    def replace_password_hash(self, conn: Connection, user_id: int, *, old: str, new: str) -> bool:
+        """Store a new hash of the same password (a rehash) unless the password changed
+        meanwhile; False when it did."""
+        u = s.app_user
+        result = conn.execute(
+            update(u).where(u.c.id == user_id, u.c.password_hash == old).values(password_hash=new)
+        )
+        return int(result.rowcount) == 1
 
     def count_failed_login(
         self,
@@ -278,12 +290,23 @@ class IdentityRepo:
 
     # -- refresh tokens ---------------------------------------------------------------------
     def insert_refresh(
-        self, conn: Connection, *, token_hash: str, user_id: int, issued_at: int, expires_at: int
+        self,
+        conn: Connection,
+        *,
+        token_hash: str,
+        user_id: int,
+        issued_at: int,
+        expires_at: int,
+        token_version: int,
     ) -> None:
-        """Store the digest of a new refresh token."""
+        """Store the digest of a new refresh token issued at the user's ``token_version``."""
         conn.execute(
             insert(s.refresh_token).values(
-                token_hash=token_hash, user_id=user_id, issued_at=issued_at, expires_at=expires_at
+                token_hash=token_hash,
+                user_id=user_id,
+                issued_at=issued_at,
+                expires_at=expires_at,
+                token_version=token_version,
             )
         )
 

@@ -301,6 +301,9 @@ refresh_token = Table(
     Column("issued_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger),
+    # the user's token version when issued: a token ended by a version change is refused even
+    # when it was written after the change (a login or rotation racing it)
+    Column("token_version", Integer, nullable=False, server_default="0"),
 )
 
 job = Table(

@@ -18,8 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add ``app_user.token_version`` and ``last_failed_at``, ``api_key.expires_at`` and
-    ``login_failure``."""
+    """Add ``app_user.token_version`` and ``last_failed_at``, ``api_key.expires_at``,
+    ``refresh_token.token_version`` and ``login_failure``."""
     with op.batch_alter_table("app_user") as batch:
         batch.add_column(
             sa.Column("token_version", sa.Integer(), nullable=False, server_default="0")
@@ -27,6 +27,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("last_failed_at", sa.BigInteger()))
     with op.batch_alter_table("api_key") as batch:
         batch.add_column(sa.Column("expires_at", sa.BigInteger()))
+    with op.batch_alter_table("refresh_token") as batch:
+        batch.add_column(
+            sa.Column("token_version", sa.Integer(), nullable=False, server_default="0")
+        )
     op.create_table(
         "login_failure",
         sa.Column("username", sa.String(64), nullable=False),
@@ -39,11 +43,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop what :func:`upgrade` added."""
+    """Drop what :func:`upgrade` added. Plain ``DROP COLUMN`` (SQLite >= 3.35), not batch
+    mode: rebuilding ``app_user`` would fail on the foreign keys of its refresh tokens."""
     op.drop_index("ix_login_failure_updated_at", table_name="login_failure")
     op.drop_table("login_failure")
-    with op.batch_alter_table("api_key") as batch:
-        batch.drop_column("expires_at")
-    with op.batch_alter_table("app_user") as batch:
-        batch.drop_column("last_failed_at")
-        batch.drop_column("token_version")
+    op.drop_column("refresh_token", "token_version")
+    op.drop_column("api_key", "expires_at")
+    op.drop_column("app_user", "last_failed_at")
+    op.drop_column("app_user", "token_version")
