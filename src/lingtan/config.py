@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, gt=0)
     #: jobs (reports, recomputations) one caller may have queued or running at once
     max_open_jobs: int = Field(default=4, gt=0)
+    #: database connections one process keeps at most (``lingtan serve --workers N`` gives
+    #: each worker its share of 80, under PostgreSQL's default max_connections of 100)
+    db_connections: int = Field(default=25, ge=2, le=200)
     cors_origins: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")

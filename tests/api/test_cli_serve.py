@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from typer.testing import CliRunner
 
@@ -200,3 +202,25 @@ points: []
             enterprise_id_of(store, "Y")
     finally:
         store.close()
+
+
+def test_workers_share_the_database_connections(
+    env: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    seen: dict[str, str | None] = {}
+
+    def fake_run(*args: object, **kwargs: object) -> None:
+        seen["connections"] = os.environ.get("LINGTAN_DB_CONNECTIONS")
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    # recorded first, so that what the command sets in this process is undone afterwards
+    monkeypatch.setenv("LINGTAN_DB_CONNECTIONS", "unset")
+    monkeypatch.delenv("LINGTAN_DB_CONNECTIONS")
+    result = runner.invoke(app, ["serve", "--port", "8999", "--workers", "4"])
+    assert result.exit_code == 0, result.output
+    assert seen["connections"] == "20"  # 80 // 4: four pools of 16 kept + 4 overflow
+    monkeypatch.setenv("LINGTAN_DB_CONNECTIONS", "7")
+    assert runner.invoke(app, ["serve", "--port", "8999", "--workers", "4"]).exit_code == 0
+    assert seen["connections"] == "7"  # an explicit setting wins

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -101,3 +102,18 @@ def test_credentials_migration_goes_down_and_up_with_sessions_in_place(
     with loaded.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     assert identity.login(loaded, settings, username="alice", password="a-good-password")
+
+
+def test_pool_sizes_follow_the_setting(tmp_path: Path) -> None:
+    from lingtan.config import Settings
+    from lingtan.store import open_store
+    from lingtan.store.engine import pool_sizes
+
+    assert pool_sizes(25) == {"pool_size": 20, "max_overflow": 5}
+    assert pool_sizes(2) == {"pool_size": 1, "max_overflow": 1}
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    with open_store(Settings(database_url=url, db_connections=5)) as store:
+        assert store.engine.pool.size() == 4  # type: ignore[attr-defined]
+    for memory in ("sqlite://", "sqlite:///:memory:"):  # no queue pool there
+        with open_store(memory) as store:
+            assert store.registry.points_by_code() == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -18,6 +19,10 @@ from lingtan.errors import InvalidInput
 from lingtan.identity import service as identity
 from lingtan.identity.roles import SYSTEM, Role
 from lingtan.store import open_store
+from lingtan.store.engine import DEFAULT_CONNECTIONS
+
+#: database connections all workers of ``serve --workers N`` share
+WORKERS_CONNECTIONS = 80
 
 user_app = typer.Typer(help="Users of the web service (用户).", no_args_is_help=True)
 
@@ -48,6 +53,10 @@ def serve(
                 )
     console.print(f"lingtan serving on http://{host}:{port}  (API docs: /docs)")
     if workers > 1:
+        # every worker keeps its own pool: share 80 connections among them (PostgreSQL
+        # allows 100 by default) unless LINGTAN_DB_CONNECTIONS says otherwise
+        share = max(2, min(DEFAULT_CONNECTIONS, WORKERS_CONNECTIONS // workers))
+        os.environ.setdefault("LINGTAN_DB_CONNECTIONS", str(share))
         uvicorn.run(
             "lingtan.api.app:create_app", factory=True, host=host, port=port, workers=workers
         )

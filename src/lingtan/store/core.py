@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from lingtan.config import Settings
 from lingtan.errors import Unavailable
-from lingtan.store.engine import make_engine
+from lingtan.store.engine import DEFAULT_CONNECTIONS, make_engine
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: advisory-lock keys (PostgreSQL) — arbitrary constants, unique within lingtan. Locks are
@@ -30,14 +30,14 @@ LOCK_JOBS = 0x6C696E67_0004
 class Store:
     """Access to one lingtan database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, connections: int = DEFAULT_CONNECTIONS) -> None:
         from lingtan.store.audit_repo import AuditRepo
         from lingtan.store.readings_repo import ReadingRepo
         from lingtan.store.registry_repo import RegistryRepo
         from lingtan.store.stats_repo import StatsRepo
 
         self.url = url
-        self.engine, self.capabilities = make_engine(url)
+        self.engine, self.capabilities = make_engine(url, connections=connections)
         self.registry = RegistryRepo(self)
         self.readings = ReadingRepo(self)
         self.stats = StatsRepo(self)
@@ -126,8 +126,10 @@ class Store:
 
 def open_store(settings: Settings | str, *, migrate: bool = True) -> Store:
     """Open the store configured by ``settings`` (or a database URL) and migrate it."""
-    url = settings if isinstance(settings, str) else settings.database_url
-    store = Store(url)
+    if isinstance(settings, str):
+        store = Store(settings)
+    else:
+        store = Store(settings.database_url, connections=settings.db_connections)
     if migrate:
         store.migrate()
     return store

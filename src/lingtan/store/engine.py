@@ -29,13 +29,18 @@ class Capabilities:
     label: str
 
 
-#: connections kept open per process: the API runs blocking work on up to 40 threads (anyio's
-#: default), and a connection opened beyond the pool is closed again after one use — under
-#: 20 concurrent requests that meant a new connection (and its PRAGMAs or a PostgreSQL
-#: back-end start) per request. PostgreSQL keeps fewer, as every process of `lingtan serve
-#: --workers N` holds its own pool against the server's max_connections (100 by default).
-SQLITE_POOL = {"pool_size": 20, "max_overflow": 20}
-POSTGRES_POOL = {"pool_size": 20, "max_overflow": 5}
+#: connections one process may hold (``Settings.db_connections``). The API runs blocking work
+#: on up to 40 threads (anyio's default), and a connection opened beyond the pool is closed
+#: again after one use: under 20 concurrent requests that meant a new connection (its PRAGMAs
+#: or a PostgreSQL back-end start) per request, so most of them are kept (pool_size).
+DEFAULT_CONNECTIONS = 25
+
+
+def pool_sizes(connections: int) -> dict[str, int]:
+    """``create_engine`` pool arguments for at most ``connections`` connections, four in
+    five of them kept open."""
+    kept = max(1, connections * 4 // 5)
+    return {"pool_size": kept, "max_overflow": connections - kept}
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -46,7 +51,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache
+    # 32 MiB page cache per connection: a process keeps up to 20 (pool_sizes), 640 MiB at worst
+    cur.execute("PRAGMA cache_size=-32768")
     cur.close()
 
 
@@ -56,7 +62,7 @@ def _pg_session(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.commit()
 
 
-def make_engine(url: str) -> tuple[Engine, Capabilities]:
+def make_engine(url: str, *, connections: int = DEFAULT_CONNECTIONS) -> tuple[Engine, Capabilities]:
     """Create the engine for ``url`` (SQLite file or PostgreSQL) and report its capabilities."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
@@ -64,13 +70,15 @@ def make_engine(url: str) -> tuple[Engine, Capabilities]:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30}, **SQLITE_POOL)
+        # a file gets a sized queue pool; a database in memory keeps SQLAlchemy's own pool
+        pool = pool_sizes(connections) if database and database != ":memory:" else {}
+        engine = create_engine(parsed, connect_args={"timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine, Capabilities(False, False, False, "SQLite")
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = create_engine(parsed, pool_pre_ping=True, **POSTGRES_POOL)
+        engine = create_engine(parsed, pool_pre_ping=True, **pool_sizes(connections))
         event.listen(engine, "connect", _pg_session)
         return engine, Capabilities(True, True, True, "PostgreSQL")
     raise InvalidInput(
