@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import threading
 from pathlib import Path
 
 import pytest
@@ -29,7 +31,7 @@ from lingtan.connectors.collector.config import (
 from lingtan.connectors.collector.runner import Collector, read_status
 from lingtan.connectors.modbus.registers import DataType, RegisterSpec
 from lingtan.connectors.modbus.sim import SimulatedDevice, SimulatedGateway
-from lingtan.errors import InvalidInput
+from lingtan.errors import InvalidInput, Unavailable
 from lingtan.readings import Reading
 
 from .conftest import MemorySink, wait_until
@@ -351,6 +353,58 @@ async def test_collector_stops_even_when_a_connector_ignores_being_cancelled(
     finally:
         deaf.deaf = False  # the event loop's own shutdown can now cancel it
         stop.set()
+
+
+def test_the_collector_process_ends_even_when_a_connector_never_stops(
+    tmp_path: Path, memory_sink: MemorySink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``lingtan collect`` runs through run_to_completion: after the collector returns, a
+    connector that swallows every cancellation must not keep the process alive (asyncio.run
+    would wait for it for ever)."""
+    monkeypatch.setattr(runner, "STOP_GRACE_S", 0.3)
+
+    class Deaf:
+        name = "deaf"
+        kind = "test"
+
+        async def run(self, ctx: ConnectorContext) -> None:
+            await ctx.submit(readings(0, 3))
+            while True:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.sleep(3600)
+
+    async def main() -> None:
+        collector = Collector(
+            [Deaf()],
+            memory_sink,
+            state_dir=tmp_path,
+            settings=CollectorSettings(batch_max_delay_s=3600),
+        )
+        stop = asyncio.Event()
+        task = asyncio.ensure_future(collector.run(stop))
+        await wait_until(lambda: collector.batcher.pending == 3, what="submitted")
+        stop.set()
+        await task
+
+    ended = threading.Event()
+
+    def process() -> None:
+        runner.run_to_completion(main(), grace_s=0.3)
+        ended.set()
+
+    threading.Thread(target=process, name="collect-process", daemon=True).start()
+    assert ended.wait(30), "the process hung on a connector that never stops"
+    assert len(memory_sink.data) == 3
+
+
+async def test_a_closed_batcher_refuses_readings(tmp_path: Path, memory_sink: MemorySink) -> None:
+    batcher = make_batcher(tmp_path, memory_sink)
+    batcher.start()
+    await batcher.submit(readings(0, 2))
+    await batcher.close()
+    with pytest.raises(Unavailable, match="stopped"):
+        await batcher.submit(readings(2, 1))
+    assert len(memory_sink.data) == 2 and batcher.pending == 0
 
 
 def test_collector_config_is_strict_and_names_the_problem() -> None:

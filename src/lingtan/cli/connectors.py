@@ -658,8 +658,10 @@ def collect(
         console.print(f"{len(connectors)} connector(s), state {directory} — {_t('collecting')}")
         await collector.run(stop)
 
+    from lingtan.connectors.collector.runner import run_to_completion
+
     try:
-        asyncio.run(main())
+        run_to_completion(main())
     finally:
         sink.close()
 

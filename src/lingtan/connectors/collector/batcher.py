@@ -66,6 +66,7 @@ class Batcher:
         self._replay_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._background: asyncio.Task[None] | None = None
+        self._closed = False
         #: producers wait for a commit when this many readings are pending
         self.max_pending = max_pending if max_pending is not None else 10 * max_readings
         # statistics for the status command
@@ -84,9 +85,15 @@ class Batcher:
     async def submit(
         self, readings: Sequence[Reading], *, on_committed: OnCommitted | None = None
     ) -> None:
-        """Queue ``readings``; ``on_committed`` runs once they are durable."""
+        """Queue ``readings``; ``on_committed`` runs once they are durable.
+
+        Refused once the batcher is closed: nothing would commit them (a connector that went on
+        after the collector stopped); their source keeps them (an MQTT message stays unacked).
+        """
         while not self._room.is_set():
             await self._room.wait()
+        if self._closed:
+            raise Unavailable("the collector has stopped; readings not taken")
         if not readings and on_committed is None:
             return
         self._pending.extend(readings)
@@ -239,6 +246,7 @@ class Batcher:
 
     async def close(self) -> None:
         """Stop the background tasks and commit (or spill) what is pending."""
+        self._closed = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import logging
 import os
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +186,25 @@ class Collector:
             with contextlib.suppress(OSError):
                 self.write_status()
             self.buffer.close()
+
+
+def run_to_completion(main: Coroutine[Any, Any, None], *, grace_s: float = 2.0) -> None:
+    """Run ``main`` on a new event loop, as ``asyncio.run`` does, but do not wait for ever
+    for tasks still running after it: a connector that would not stop (reported by
+    :meth:`Collector._stop_connectors`) is cancelled once more and abandoned after
+    ``grace_s``, so ``lingtan collect`` exits once what it collected is committed."""
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(main)
+    finally:
+        leftover = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in leftover:
+            task.cancel()
+        if leftover:
+            loop.run_until_complete(asyncio.wait(leftover, timeout=grace_s))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
 
 
 def is_running(status: dict[str, Any], *, pid_alive: bool) -> bool:
