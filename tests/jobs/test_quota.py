@@ -14,7 +14,9 @@ from lingtan.errors import TooBusy
 from lingtan.identity import service as identity
 from lingtan.identity.roles import SYSTEM, Permission, Principal, Role
 from lingtan.jobs import service as jobs
+from lingtan.jobs.runner import JobRunner
 from lingtan.store import Store
+from lingtan.store.jobs_repo import JobsRepo
 from tests.api.world import PASSWORD, login
 
 
@@ -53,6 +55,55 @@ def test_a_caller_may_have_only_so_many_open_jobs(loaded: Store) -> None:
     with pytest.raises(TooBusy):
         _submit(loaded, alice)
     _submit(loaded, alice, limit=None)  # without a quota (command line, tests)
+
+
+def _enterprise_ids(store: Store) -> dict[str, int]:
+    return {e.code: e.id for e in store.registry.enterprises(store.registry.park().id)}
+
+
+def test_an_enterprise_s_users_and_keys_share_one_quota(loaded: Store) -> None:
+    """More keys give no more jobs: the quota of enterprise users is their enterprise's."""
+    ids = _enterprise_ids(loaded)
+
+    def member(name: str, code: str) -> Principal:
+        return Principal(subject=name, role=Role.ENTERPRISE_VIEWER, enterprise_id=ids[code])
+
+    _submit(loaded, member("e1-user", "E01"))
+    _submit(loaded, member("key:e1-reader", "E01"))
+    with pytest.raises(TooBusy, match="2 of your enterprise's jobs"):
+        _submit(loaded, member("key:e1-another", "E01"))
+    _submit(loaded, member("e2-user", "E02"))  # another enterprise has its own
+    _submit(loaded, _who("park-user"))  # and a park-level caller too
+
+
+def test_a_worker_takes_the_oldest_job_of_whoever_has_least_running(loaded: Store) -> None:
+    """Fair turns: alice queued three jobs first and one of them runs; bob's job, queued
+    after all of hers, is taken next, then alice's oldest waiting one."""
+    alice, bob = _who("alice"), _who("bob")
+    a1, a2, a3, b1 = (
+        jobs.submit(loaded, principal=who, kind="noop", params={}, now=t)
+        for t, who in enumerate((alice, alice, alice, bob), start=1)
+    )
+    repo = JobsRepo(loaded)
+    assert repo.claim(a1.id, now=10) is not None  # one of alice's runs
+    first = repo.claim_next(now=11)
+    assert first is not None and first.id == b1.id
+    second = repo.claim_next(now=12)  # both have one running now: the oldest queued
+    assert second is not None and second.id == a2.id
+    third = repo.claim_next(now=13)
+    assert third is not None and third.id == a3.id
+    assert repo.claim_next(now=14) is None
+
+
+def test_every_queued_job_runs_through_the_runner(loaded: Store) -> None:
+    alice, bob = _who("alice"), _who("bob")
+    queued = [_submit(loaded, who, limit=None) for who in (alice, alice, alice, bob, bob)]
+    runner = JobRunner(loaded, workers=2)
+    runner.start()  # picks up what is queued, one turn per job
+    runner.stop()  # waits for every turn
+    for job in queued:
+        got = jobs.get_job(loaded, principal=SYSTEM, job_id=job.id)
+        assert got.status == "done", (job.id, got.status)
 
 
 def test_concurrent_submissions_do_not_overshoot_the_quota(loaded: Store) -> None:

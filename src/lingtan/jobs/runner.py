@@ -7,7 +7,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from lingtan.jobs.service import run_job
+from lingtan.jobs.service import run_next_job
 from lingtan.normalize.service import normalise_pending
 from lingtan.store import Store
 from lingtan.store.jobs_repo import JobsRepo
@@ -35,16 +35,21 @@ class JobRunner:
             self.enqueue(job_id)
 
     def enqueue(self, job_id: str) -> None:
-        """Run ``job_id`` as soon as a worker is free."""
+        """Run one more job as soon as a worker is free, because ``job_id`` was queued.
+
+        The worker takes the fairest queued job, which may be another owner's: every queued
+        job has its turn (each one adds a turn, and a turn finds nothing only when nothing is
+        queued), and a caller with many jobs does not hold back one who asked later.
+        """
         if self._pool is None:
             raise RuntimeError("job runner not started")
         self._pool.submit(self._run, job_id)
 
-    def _run(self, job_id: str) -> None:
+    def _run(self, queued_id: str) -> None:
         try:
-            run_job(self._store, job_id)
+            run_next_job(self._store)
         except Exception:
-            log.exception("job %s could not be run", job_id)
+            log.exception("a job could not be run (turn of %s)", queued_id)
 
     def stop(self) -> None:
         """Wait for running jobs and stop."""

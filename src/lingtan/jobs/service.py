@@ -88,8 +88,9 @@ def submit(
 ) -> JobRow:
     """Queue a job of ``kind`` in the caller's scope; returns it (status ``queued``).
 
-    With ``max_open``, a caller that already has that many jobs queued or running is refused
-    (:class:`TooBusy`): one user or key cannot fill the workers every other user waits on.
+    With ``max_open``, a caller whose quota already has that many jobs queued or running is
+    refused (:class:`TooBusy`). The quota is an enterprise's for enterprise users and keys
+    (all of them together: more keys give no more jobs) and a park-level caller's own.
     """
     spec = _KINDS.get(kind)
     if spec is None:
@@ -107,9 +108,13 @@ def submit(
         if max_open is not None:
             # counted and inserted under one lock: concurrent submissions cannot overshoot
             store.serialise(conn, LOCK_JOBS)
-            if repo.count_open(conn, created_by=principal.actor) >= max_open:
+            open_jobs = repo.count_open(
+                conn, created_by=principal.actor, enterprise_id=principal.enterprise_id
+            )
+            if open_jobs >= max_open:
+                whose = "your enterprise's" if principal.enterprise_id is not None else "your"
                 raise TooBusy(
-                    f"{max_open} of your jobs are queued or running; "
+                    f"{max_open} of {whose} jobs are queued or running; "
                     "submit more when one has finished",
                     retry_after_s=RETRY_AFTER_S,
                 )
@@ -166,10 +171,19 @@ def job_file(store: Store, *, principal: Principal, job_id: str) -> JobFile:
 def run_job(store: Store, job_id: str, *, now: Callable[[], int] | None = None) -> JobRow | None:
     """Run one queued job to its end (done or failed); None if it was not queued."""
     clock = now or (lambda: to_us(utcnow()))
+    job = JobsRepo(store).claim(job_id, now=clock())
+    return None if job is None else _execute(store, job, clock)
+
+
+def run_next_job(store: Store, *, now: Callable[[], int] | None = None) -> JobRow | None:
+    """Run the fairest queued job (``JobsRepo.claim_next``) to its end; None if none."""
+    clock = now or (lambda: to_us(utcnow()))
+    job = JobsRepo(store).claim_next(now=clock())
+    return None if job is None else _execute(store, job, clock)
+
+
+def _execute(store: Store, job: JobRow, clock: Callable[[], int]) -> JobRow | None:
     repo = JobsRepo(store)
-    job = repo.claim(job_id, now=clock())
-    if job is None:
-        return None
     spec = _KINDS.get(job.kind)
     ctx = JobContext(job.id, job.params, Tenant(job.enterprise_id), job.created_by)
     try:

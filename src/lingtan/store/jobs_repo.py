@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from lingtan.store import schema as s
 
@@ -98,16 +98,59 @@ class JobsRepo:
             )
         )
 
-    def count_open(self, conn: Connection, *, created_by: str) -> int:
-        """Jobs of ``created_by`` still queued or running."""
+    def count_open(self, conn: Connection, *, created_by: str, enterprise_id: int | None) -> int:
+        """Jobs still queued or running of one quota: an enterprise's (all its users and keys
+        together), or a park-level caller's own."""
         j = s.job
+        owner = (
+            j.c.enterprise_id == enterprise_id
+            if enterprise_id is not None
+            else and_(j.c.enterprise_id.is_(None), j.c.created_by == created_by)
+        )
         return int(
             conn.execute(
                 select(func.count())
                 .select_from(j)
-                .where(j.c.created_by == created_by, j.c.status.in_(("queued", "running")))
+                .where(owner, j.c.status.in_(("queued", "running")))
             ).scalar_one()
         )
+
+    def claim_next(self, *, now: int) -> JobRow | None:
+        """Mark the fairest queued job running; None when nothing is queued.
+
+        Fairest: the oldest job of the owner (an enterprise, or a park-level user or key, as
+        in :meth:`count_open`) with the fewest jobs running, so that one owner's queue does
+        not hold back everyone who asked after it.
+        """
+        q, r = s.job.alias("q"), s.job.alias("r")
+        same_owner = or_(
+            and_(q.c.enterprise_id.is_not(None), r.c.enterprise_id == q.c.enterprise_id),
+            and_(
+                q.c.enterprise_id.is_(None),
+                r.c.enterprise_id.is_(None),
+                r.c.created_by == q.c.created_by,
+            ),
+        )
+        running = (
+            select(func.count())
+            .select_from(r)
+            .where(r.c.status == "running", same_owner)
+            .scalar_subquery()
+        )
+        pick = (
+            select(q.c.id)
+            .where(q.c.status == "queued")
+            .order_by(running, q.c.created_at, q.c.id)
+            .limit(1)
+        )
+        while True:  # a worker of another process may claim the same job first: pick again
+            with self._store.begin() as conn:
+                job_id = conn.execute(pick).scalar()
+            if job_id is None:
+                return None
+            job = self.claim(job_id, now=now)
+            if job is not None:
+                return job
 
     def claim(self, job_id: str, *, now: int) -> JobRow | None:
         """Mark a queued job running; None if another worker took it (or it is gone)."""
