@@ -224,3 +224,14 @@ def test_workers_share_the_database_connections(
     monkeypatch.setenv("LINGTAN_DB_CONNECTIONS", "7")
     assert runner.invoke(app, ["serve", "--port", "8999", "--workers", "4"]).exit_code == 0
     assert seen["connections"] == "7"  # an explicit setting wins
+
+
+def test_serve_refuses_a_database_in_memory(env: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINGTAN_DATABASE_URL", "sqlite://")
+    result = runner.invoke(app, ["serve", "--port", "8999"])
+    assert result.exit_code == 2 and "in memory" in result.output
+
+
+def test_serve_caps_the_workers_so_each_keeps_four_connections(env: Store) -> None:
+    result = runner.invoke(app, ["serve", "--port", "8999", "--workers", "21"])
+    assert result.exit_code == 2  # 80 connections / 20 workers = 4 each at most

@@ -225,7 +225,9 @@ async def test_device_loop_stops_when_a_library_loses_the_cancellation(
                     self.lost += 1
             return [0] * block.count
 
-    device = device_for("schneider_iem3255", poll_interval_s=0.01)
+    device = device_for(
+        "schneider_iem3255", poll_interval_s=60.0
+    )  # the default: no next round soon
     connector = ModbusConnector("gw", "127.0.0.1", 1, [device])
     reader = LosingReader()
     task = asyncio.create_task(connector._device_loop(recorder.ctx, reader, device))  # type: ignore[arg-type]

@@ -286,6 +286,61 @@ def test_a_password_reset_while_signing_in_voids_the_sign_in(
     assert identity.login(loaded, settings, username="alice", password="reset-by-admin")
 
 
+def test_guesses_that_lock_the_account_during_a_sign_in_also_stop_it(
+    loaded: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the right password is being checked, parallel wrong guesses reach the threshold:
+    the lock holds for the right password too, and is not lifted by it."""
+    _user(loaded, "alice", "park_admin")
+    check = passwords.verify_password
+    guessing = True
+
+    def check_while_others_guess(stored: str | None, password: str) -> bool:
+        nonlocal guessing
+        ok = check(stored, password)
+        if guessing:
+            guessing = False
+            for _ in range(settings.lockout_threshold):
+                with pytest.raises(NotAuthenticated):
+                    identity.login(loaded, settings, username="alice", password="a-wrong-guess")
+        return ok
+
+    monkeypatch.setattr(passwords, "verify_password", check_while_others_guess)
+    with pytest.raises(AccountLocked):
+        identity.login(loaded, settings, username="alice", password=PASSWORD)
+    with loaded.begin() as conn:
+        locked = conn.execute(
+            select(s.app_user.c.locked_until).where(s.app_user.c.username == "alice")
+        ).scalar_one()
+    assert locked is not None and locked > to_us(utcnow())
+
+
+def test_a_rehash_does_not_void_a_sign_in_running_beside_it(
+    loaded: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A login that rehashes the same password (new hashing parameters) changes no session:
+    a login running alongside still succeeds."""
+    info = _user(loaded, "alice", "park_viewer")
+    check = passwords.verify_password
+    inner = True
+
+    def check_while_another_login_rehashes(stored: str | None, password: str) -> bool:
+        nonlocal inner
+        ok = check(stored, password)
+        if inner:
+            inner = False
+            with loaded.begin() as conn:  # as a login with new hashing parameters leaves it
+                conn.execute(
+                    s.app_user.update()
+                    .where(s.app_user.c.id == info.id)
+                    .values(password_hash=passwords.hash_password(PASSWORD))
+                )
+        return ok
+
+    monkeypatch.setattr(passwords, "verify_password", check_while_another_login_rehashes)
+    assert identity.login(loaded, settings, username="alice", password=PASSWORD)
+
+
 def test_a_refresh_token_written_after_its_sessions_ended_is_refused(
     loaded: Store, settings: Settings
 ) -> None:

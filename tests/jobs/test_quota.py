@@ -97,9 +97,14 @@ def test_a_worker_takes_the_oldest_job_of_whoever_has_least_running(loaded: Stor
 
 def test_every_queued_job_runs_through_the_runner(loaded: Store) -> None:
     alice, bob = _who("alice"), _who("bob")
+    carol = _who("carol")
     queued = [_submit(loaded, who, limit=None) for who in (alice, alice, alice, bob, bob)]
     runner = JobRunner(loaded, workers=2)
     runner.start()  # picks up what is queued, one turn per job
+    for i in range(15):  # and more while the workers take turns
+        job = _submit(loaded, (alice, bob, carol)[i % 3], limit=None)
+        queued.append(job)
+        runner.enqueue(job.id)
     runner.stop()  # waits for every turn
     for job in queued:
         got = jobs.get_job(loaded, principal=SYSTEM, job_id=job.id)

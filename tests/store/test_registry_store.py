@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -114,6 +115,9 @@ def test_pool_sizes_follow_the_setting(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     with open_store(Settings(database_url=url, db_connections=5)) as store:
         assert store.engine.pool.size() == 4  # type: ignore[attr-defined]
-    for memory in ("sqlite://", "sqlite:///:memory:"):  # no queue pool there
+    for memory in ("sqlite://", "sqlite:///:memory:"):  # one connection, shared by threads
         with open_store(memory) as store:
-            assert store.registry.points_by_code() == {}
+            store.registry.save_park(parse_park_text(SMALL_PARK))
+            with ThreadPoolExecutor(4) as pool:
+                seen = list(pool.map(lambda _: len(store.registry.points_by_code()), range(8)))
+            assert seen == [len(store.registry.points_by_code())] * 8 and seen[0] > 0

@@ -19,10 +19,13 @@ from lingtan.errors import InvalidInput
 from lingtan.identity import service as identity
 from lingtan.identity.roles import SYSTEM, Role
 from lingtan.store import open_store
-from lingtan.store.engine import DEFAULT_CONNECTIONS
+from lingtan.store.engine import DEFAULT_CONNECTIONS, is_memory_sqlite
 
 #: database connections all workers of ``serve --workers N`` share
 WORKERS_CONNECTIONS = 80
+#: at most this many workers, so that each keeps 4 connections of the 80 (its API threads
+#: wait for one beyond that; a park's server has a few cores, not 20)
+MAX_WORKERS = 20
 
 user_app = typer.Typer(help="Users of the web service (用户).", no_args_is_help=True)
 
@@ -30,7 +33,7 @@ user_app = typer.Typer(help="Users of the web service (用户).", no_args_is_hel
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port", min=1, max=65535)] = 8000,
-    workers: Annotated[int, typer.Option(help="worker processes", min=1, max=64)] = 1,
+    workers: Annotated[int, typer.Option(help="worker processes", min=1, max=MAX_WORKERS)] = 1,
 ) -> None:
     """Serve the REST API (/api/v1, docs at /docs) and the dashboard (/) with uvicorn."""
     import uvicorn
@@ -40,6 +43,13 @@ def serve(
     with domain_errors():
         cfg = settings()
         cfg.check_serving(host)
+        if is_memory_sqlite(cfg.database_url):
+            raise InvalidInput(
+                "a database in memory lives in one connection and is gone when the server "
+                "stops; serve a file (LINGTAN_DATABASE_URL=sqlite:///var/lingtan.db) or "
+                "PostgreSQL",
+                field="database_url",
+            )
         if cfg.uses_development_secret:
             err_console.print(
                 "[yellow]development secret in use:[/] tokens are signed with a published key; "
@@ -55,7 +65,7 @@ def serve(
     if workers > 1:
         # every worker keeps its own pool: share 80 connections among them (PostgreSQL
         # allows 100 by default) unless LINGTAN_DB_CONNECTIONS says otherwise
-        share = max(2, min(DEFAULT_CONNECTIONS, WORKERS_CONNECTIONS // workers))
+        share = min(DEFAULT_CONNECTIONS, WORKERS_CONNECTIONS // workers)
         os.environ.setdefault("LINGTAN_DB_CONNECTIONS", str(share))
         uvicorn.run(
             "lingtan.api.app:create_app", factory=True, host=host, port=port, workers=workers

@@ -508,16 +508,17 @@ def login(
     )
     with store.begin() as conn:
         # the password was checked outside any transaction (hashing is slow): if it was
-        # changed or the sessions ended meanwhile, the check is void
+        # changed or the sessions ended meanwhile (both raise the token version), the check
+        # is void; if guesses locked the account meanwhile, even the right password waits
         current = repo.user_by_id(conn, user.id)
-        if (
-            current is None
-            or not current.active
-            or current.password_hash != user.password_hash
-            or current.token_version != user.token_version
-        ):
+        if current is None or not current.active or current.token_version != user.token_version:
             raise NotAuthenticated("the account changed while signing in; sign in again")
-        if user.failed_logins or user.locked_until is not None:
+        if current.locked_until is not None and current.locked_until > t:
+            raise AccountLocked(
+                "account locked after repeated failed logins; try again later",
+                retry_after_s=max(1, (current.locked_until - t) // SECOND_US),
+            )
+        if current.failed_logins or current.locked_until is not None:
             repo.update_user(conn, user.id, failed_logins=0, locked_until=None)
         if rehash is not None:
             # of the same password, and only if it is still the stored one

@@ -23,6 +23,9 @@ class JobRunner:
         self._store = store
         self._pool: ThreadPoolExecutor | None = None
         self._workers = workers
+        #: jobs this process was asked to run and has not seen finish, one turn each
+        self._waiting: set[str] = set()
+        self._lock = threading.Lock()
 
     def start(self) -> None:
         """Start the pool; jobs a stopped process left running are failed, queued ones run."""
@@ -35,21 +38,37 @@ class JobRunner:
             self.enqueue(job_id)
 
     def enqueue(self, job_id: str) -> None:
-        """Run one more job as soon as a worker is free, because ``job_id`` was queued.
+        """Give ``job_id`` a turn: as soon as a worker is free it runs one job.
 
-        The worker takes the fairest queued job, which may be another owner's: every queued
-        job has its turn (each one adds a turn, and a turn finds nothing only when nothing is
-        queued), and a caller with many jobs does not hold back one who asked later.
+        A turn runs the fairest of the jobs this process was given (``claim_next``), then the
+        next, until none is queued: a caller with many jobs does not hold back one who asked
+        later, and no job is left behind. Jobs queued by another process (``serve --workers``)
+        are that process's to run.
         """
         if self._pool is None:
             raise RuntimeError("job runner not started")
-        self._pool.submit(self._run, job_id)
+        with self._lock:
+            self._waiting.add(job_id)
+        self._pool.submit(self._turn)
 
-    def _run(self, queued_id: str) -> None:
-        try:
-            run_next_job(self._store)
-        except Exception:
-            log.exception("a job could not be run (turn of %s)", queued_id)
+    def _turn(self) -> None:
+        # run jobs until none this process knows of is queued: a turn that took another's
+        # job must not leave its own behind (that one's turn may have found nothing)
+        while True:
+            with self._lock:
+                among = set(self._waiting)
+            if not among:
+                return
+            try:
+                job = run_next_job(self._store, among=among)
+            except Exception:
+                log.exception("a job could not be run")
+                return
+            with self._lock:
+                if job is None:  # none of them is queued any more (run here or elsewhere)
+                    self._waiting -= among
+                    return
+                self._waiting.discard(job.id)
 
     def stop(self) -> None:
         """Wait for running jobs and stop."""

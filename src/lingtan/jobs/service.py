@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,10 +175,13 @@ def run_job(store: Store, job_id: str, *, now: Callable[[], int] | None = None) 
     return None if job is None else _execute(store, job, clock)
 
 
-def run_next_job(store: Store, *, now: Callable[[], int] | None = None) -> JobRow | None:
-    """Run the fairest queued job (``JobsRepo.claim_next``) to its end; None if none."""
+def run_next_job(
+    store: Store, *, among: Collection[str] | None = None, now: Callable[[], int] | None = None
+) -> JobRow | None:
+    """Run the fairest queued job (of those ``among``: ``JobsRepo.claim_next``) to its end;
+    None if none is queued."""
     clock = now or (lambda: to_us(utcnow()))
-    job = JobsRepo(store).claim_next(now=clock())
+    job = JobsRepo(store).claim_next(now=clock(), among=among)
     return None if job is None else _execute(store, job, clock)
 
 

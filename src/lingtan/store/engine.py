@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
 
 from lingtan.errors import InvalidInput
 
@@ -43,6 +44,12 @@ def pool_sizes(connections: int) -> dict[str, int]:
     return {"pool_size": kept, "max_overflow": connections - kept}
 
 
+def is_memory_sqlite(url: str) -> bool:
+    """True for an SQLite database in memory (``sqlite://``, ``sqlite:///:memory:``)."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets the API read while the collector writes; NORMAL is durable at checkpoints and
     # safe with WAL; foreign keys are off by default in SQLite.
@@ -70,9 +77,16 @@ def make_engine(url: str, *, connections: int = DEFAULT_CONNECTIONS) -> tuple[En
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        # a file gets a sized queue pool; a database in memory keeps SQLAlchemy's own pool
-        pool = pool_sizes(connections) if database and database != ":memory:" else {}
-        engine = create_engine(parsed, connect_args={"timeout": 30}, **pool)
+        if is_memory_sqlite(url):
+            # a database in memory lives in one connection: share it between threads (tests,
+            # throwaway runs; `lingtan serve` refuses it)
+            engine = create_engine(
+                parsed,
+                connect_args={"timeout": 30, "check_same_thread": False},
+                poolclass=StaticPool,
+            )
+        else:
+            engine = create_engine(parsed, connect_args={"timeout": 30}, **pool_sizes(connections))
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine, Capabilities(False, False, False, "SQLite")
     if backend == "postgresql":

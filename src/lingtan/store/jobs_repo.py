@@ -7,6 +7,7 @@ submitted it; every read names the scope, so an enterprise never sees another's 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -115,8 +116,9 @@ class JobsRepo:
             ).scalar_one()
         )
 
-    def claim_next(self, *, now: int) -> JobRow | None:
-        """Mark the fairest queued job running; None when nothing is queued.
+    def claim_next(self, *, now: int, among: Collection[str] | None = None) -> JobRow | None:
+        """Mark the fairest queued job (of those ``among``, when given) running; None when
+        none is queued.
 
         Fairest: the oldest job of the owner (an enterprise, or a park-level user or key, as
         in :meth:`count_open`) with the fewest jobs running, so that one owner's queue does
@@ -137,9 +139,11 @@ class JobsRepo:
             .where(r.c.status == "running", same_owner)
             .scalar_subquery()
         )
+        if among is not None and not among:
+            return None
         pick = (
             select(q.c.id)
-            .where(q.c.status == "queued")
+            .where(q.c.status == "queued", *([q.c.id.in_(list(among))] if among else []))
             .order_by(running, q.c.created_at, q.c.id)
             .limit(1)
         )

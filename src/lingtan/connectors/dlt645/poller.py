@@ -94,6 +94,7 @@ class Dlt645Connector:
                 due = [s for s in states if s.due <= now]
                 for state in due:
                     await self._poll(ctx, transport, state)
+                    raise_if_cancelled()
                 next_due = min(s.due for s in states) if states else now + 60.0
                 await asyncio.sleep(max(0.0, next_due - time.monotonic()))
         finally:

@@ -190,9 +190,12 @@ class ModbusConnector:
                     reader, state, source=f"modbus:{self.name}/{device.name}", ctx=ctx
                 )
             except Unavailable as err:
+                raise_if_cancelled()  # before a back-off of up to retry_max_s
                 ctx.device_failed(device.name, str(err), lost_after=self.lost_after)
                 await asyncio.sleep(state.backoff.next_delay())
                 continue
+            # the request is where a lost cancellation happens: check before the next wait
+            raise_if_cancelled()
             ctx.device_ok(device.name)
             state.backoff.reset()
             if readings:
