@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from lingtan.api import create_app
 from lingtan.config import Settings
@@ -14,9 +17,11 @@ from lingtan.errors import TooBusy
 from lingtan.identity import service as identity
 from lingtan.identity.roles import SYSTEM, Permission, Principal, Role
 from lingtan.jobs import service as jobs
-from lingtan.jobs.runner import JobRunner
+from lingtan.jobs.runner import ABANDONED_AFTER_S, JobRunner
 from lingtan.store import Store
+from lingtan.store import schema as s
 from lingtan.store.jobs_repo import JobsRepo
+from lingtan.timeutil import SECOND_US, to_us, utcnow
 from tests.api.world import PASSWORD, login
 
 
@@ -141,3 +146,61 @@ def test_the_api_answers_429_with_retry_after_over_the_quota(loaded: Store) -> N
     assert r.status_code == 429, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["code"] == "too_many_requests" and int(r.headers["retry-after"]) > 0
+
+
+def test_a_starting_worker_fails_only_jobs_whose_process_died(loaded: Store) -> None:
+    """`serve --workers N`: a worker restarted alone leaves the jobs its siblings run alone;
+    a job whose heartbeat stopped (its process died) is failed."""
+    alice = _who("alice")
+    live, dead = _submit(loaded, alice, limit=None), _submit(loaded, alice, limit=None)
+    repo = JobsRepo(loaded)
+    now = to_us(utcnow())
+    assert repo.claim(live.id, now=now - SECOND_US) is not None  # a sibling's, beating
+    silent = int((ABANDONED_AFTER_S + 5) * SECOND_US)
+    assert repo.claim(dead.id, now=now - silent) is not None  # its process stopped beating
+    runner = JobRunner(loaded, workers=1)
+    runner.start()
+    runner.stop()
+    assert jobs.get_job(loaded, principal=SYSTEM, job_id=live.id).status == "running"
+    failed = jobs.get_job(loaded, principal=SYSTEM, job_id=dead.id)
+    assert failed.status == "failed" and "process running it stopped" in str(failed.error)
+
+
+def test_a_running_job_keeps_beating(loaded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+
+    def slow(store: Store, ctx: jobs.JobContext) -> jobs.JobOutput:
+        release.wait(30)
+        return jobs.JobOutput(result={"ok": True})
+
+    monkeypatch.setitem(
+        jobs._KINDS,
+        "slow",
+        jobs.JobKind(
+            name="slow", handler=slow, permission=Permission.READ, validate=lambda s, p, q: q
+        ),
+    )
+    job = jobs.submit(loaded, principal=_who("alice"), kind="slow", params={})
+    runner = JobRunner(loaded, workers=1, heartbeat_s=0.05)
+    runner.start()
+    try:
+
+        def beats() -> tuple[int | None, int | None]:
+            with loaded.begin() as conn:
+                row = conn.execute(
+                    select(s.job.c.started_at, s.job.c.heartbeat_at).where(s.job.c.id == job.id)
+                ).one()
+            return row.started_at, row.heartbeat_at
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            started, beat = beats()
+            if started is not None and beat is not None and beat > started:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the running job's heartbeat was never renewed")
+    finally:
+        release.set()
+        runner.stop()
+    assert jobs.get_job(loaded, principal=SYSTEM, job_id=job.id).status == "done"

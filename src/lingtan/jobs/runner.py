@@ -7,35 +7,75 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from lingtan.jobs.service import run_next_job
+from lingtan.jobs.service import execute_claimed
 from lingtan.normalize.service import normalise_pending
 from lingtan.store import Store
 from lingtan.store.jobs_repo import JobsRepo
-from lingtan.timeutil import to_us, utcnow
+from lingtan.timeutil import SECOND_US, to_us, utcnow
 
 log = logging.getLogger(__name__)
 
 
-class JobRunner:
-    """Runs queued jobs on a thread pool (jobs are blocking work: SQL, numpy, file builds)."""
+#: how often a process renews the heartbeat of the jobs it runs [s]
+HEARTBEAT_S = 10.0
+#: a running job whose heartbeat is older than this was left by a process that died [s];
+#: six beats, so that a busy machine or a slow database does not fail a live job
+ABANDONED_AFTER_S = 60.0
 
-    def __init__(self, store: Store, *, workers: int = 2) -> None:
+
+class JobRunner:
+    """Runs queued jobs on a thread pool (jobs are blocking work: SQL, numpy, file builds).
+
+    Under ``lingtan serve --workers N`` every process has one. Each keeps the jobs it runs
+    beating; a job whose heartbeat stopped was left by a process that died and is failed, by
+    whichever runner notices first, so restarting one worker leaves its siblings' jobs alone.
+    """
+
+    def __init__(self, store: Store, *, workers: int = 2, heartbeat_s: float = HEARTBEAT_S) -> None:
         self._store = store
+        self._repo = JobsRepo(store)
         self._pool: ThreadPoolExecutor | None = None
         self._workers = workers
+        self._heartbeat_s = heartbeat_s
         #: jobs this process was asked to run and has not seen finish, one turn each
         self._waiting: set[str] = set()
+        #: jobs this process is running (their heartbeat is renewed)
+        self._running: set[str] = set()
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._beater: threading.Thread | None = None
 
     def start(self) -> None:
-        """Start the pool; jobs a stopped process left running are failed, queued ones run."""
+        """Start the pool and the heartbeat; fail jobs whose process died; run queued ones."""
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="lingtan-job")
-        repo = JobsRepo(self._store)
-        stale = repo.fail_unfinished(now=to_us(utcnow()), reason="interrupted: the server stopped")
-        if stale:
-            log.warning("%d jobs were interrupted by a restart and marked failed", stale)
-        for job_id in repo.queued_ids():
+        self._stopping.clear()
+        self._fail_abandoned()
+        for job_id in self._repo.queued_ids():
             self.enqueue(job_id)
+        self._beater = threading.Thread(
+            target=self._beat, name="lingtan-job-heartbeat", daemon=True
+        )
+        self._beater.start()
+
+    def _fail_abandoned(self) -> None:
+        now = to_us(utcnow())
+        failed = self._repo.fail_abandoned(
+            now=now,
+            silent_since=now - int(ABANDONED_AFTER_S * SECOND_US),
+            reason="interrupted: the process running it stopped",
+        )
+        if failed:
+            log.warning("%d jobs were left running by a stopped process and marked failed", failed)
+
+    def _beat(self) -> None:
+        while not self._stopping.wait(self._heartbeat_s):
+            try:
+                with self._lock:
+                    running = set(self._running)
+                self._repo.beat(running, now=to_us(utcnow()))
+                self._fail_abandoned()
+            except Exception:  # the database may be away for a while: try again next beat
+                log.exception("job heartbeat failed")
 
     def enqueue(self, job_id: str) -> None:
         """Give ``job_id`` a turn: as soon as a worker is free it runs one job.
@@ -60,21 +100,33 @@ class JobRunner:
             if not among:
                 return
             try:
-                job = run_next_job(self._store, among=among)
+                job = self._repo.claim_next(now=to_us(utcnow()), among=among)
             except Exception:
-                log.exception("a job could not be run")
+                log.exception("a job could not be claimed")
                 return
             with self._lock:
                 if job is None:  # none of them is queued any more (run here or elsewhere)
                     self._waiting -= among
                     return
                 self._waiting.discard(job.id)
+                self._running.add(job.id)
+            try:
+                execute_claimed(self._store, job)
+            except Exception:
+                log.exception("job %s could not be run", job.id)
+            finally:
+                with self._lock:
+                    self._running.discard(job.id)
 
     def stop(self) -> None:
-        """Wait for running jobs and stop."""
+        """Wait for running jobs (still beating) and stop."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=False)
             self._pool = None
+        self._stopping.set()
+        if self._beater is not None:
+            self._beater.join(timeout=30)
+            self._beater = None
 
 
 class BackgroundNormaliser:

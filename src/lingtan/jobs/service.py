@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import traceback
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,20 +172,14 @@ def run_job(store: Store, job_id: str, *, now: Callable[[], int] | None = None) 
     """Run one queued job to its end (done or failed); None if it was not queued."""
     clock = now or (lambda: to_us(utcnow()))
     job = JobsRepo(store).claim(job_id, now=clock())
-    return None if job is None else _execute(store, job, clock)
+    return None if job is None else execute_claimed(store, job, now=clock)
 
 
-def run_next_job(
-    store: Store, *, among: Collection[str] | None = None, now: Callable[[], int] | None = None
+def execute_claimed(
+    store: Store, job: JobRow, *, now: Callable[[], int] | None = None
 ) -> JobRow | None:
-    """Run the fairest queued job (of those ``among``: ``JobsRepo.claim_next``) to its end;
-    None if none is queued."""
+    """Run a job this process has claimed (``JobsRepo.claim``) and record its outcome."""
     clock = now or (lambda: to_us(utcnow()))
-    job = JobsRepo(store).claim_next(now=clock(), among=among)
-    return None if job is None else _execute(store, job, clock)
-
-
-def _execute(store: Store, job: JobRow, clock: Callable[[], int]) -> JobRow | None:
     repo = JobsRepo(store)
     spec = _KINDS.get(job.kind)
     ctx = JobContext(job.id, job.params, Tenant(job.enterprise_id), job.created_by)

@@ -162,7 +162,7 @@ class JobsRepo:
             done = conn.execute(
                 update(s.job)
                 .where(s.job.c.id == job_id, s.job.c.status == "queued")
-                .values(status="running", started_at=now)
+                .values(status="running", started_at=now, heartbeat_at=now)
             )
             if done.rowcount != 1:
                 return None
@@ -201,12 +201,27 @@ class JobsRepo:
                 )
             )
 
-    def fail_unfinished(self, *, now: int, reason: str) -> int:
-        """Fail jobs left running by a process that stopped; returns how many."""
+    def beat(self, job_ids: Collection[str], *, now: int) -> None:
+        """Renew the heartbeat of jobs this process is running."""
+        if job_ids:
+            with self._store.begin() as conn:
+                conn.execute(
+                    update(s.job)
+                    .where(s.job.c.id.in_(list(job_ids)), s.job.c.status == "running")
+                    .values(heartbeat_at=now)
+                )
+
+    def fail_abandoned(self, *, now: int, silent_since: int, reason: str) -> int:
+        """Fail running jobs whose heartbeat stopped before ``silent_since`` (their process
+        died); returns how many. Jobs a live process runs keep beating and are left alone."""
+        j = s.job
         with self._store.begin() as conn:
             done = conn.execute(
-                update(s.job)
-                .where(s.job.c.status == "running")
+                update(j)
+                .where(
+                    j.c.status == "running",
+                    or_(j.c.heartbeat_at.is_(None), j.c.heartbeat_at < silent_since),
+                )
                 .values(status="failed", error=reason, finished_at=now)
             )
             return int(done.rowcount)

@@ -320,6 +320,9 @@ job = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("started_at", BigInteger),
     Column("finished_at", BigInteger),
+    # renewed while a process runs the job: a running job whose heartbeat stopped was left by
+    # a process that died (its siblings under `serve --workers` keep theirs beating)
+    Column("heartbeat_at", BigInteger),
 )
 
 # -- non-metered statistics (waste, waste heat, water, product output …) ----------------------
