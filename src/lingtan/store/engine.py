@@ -74,9 +74,6 @@ def make_engine(url: str, *, connections: int = DEFAULT_CONNECTIONS) -> tuple[En
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
         if is_memory_sqlite(url):
             # a database in memory lives in one connection: share it between threads (tests,
             # throwaway runs; `lingtan serve` refuses it)
@@ -86,6 +83,7 @@ def make_engine(url: str, *, connections: int = DEFAULT_CONNECTIONS) -> tuple[En
                 poolclass=StaticPool,
             )
         else:
+            Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(parsed, connect_args={"timeout": 30}, **pool_sizes(connections))
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine, Capabilities(False, False, False, "SQLite")

@@ -11,7 +11,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, literal, or_, select, update
+from sqlalchemy.sql.expression import FromClause
 
 from lingtan.store import schema as s
 
@@ -64,6 +65,21 @@ def _job(r: Any, has_file: bool) -> JobRow:
     )
 
 
+def _owned_by(
+    jobs: FromClause, enterprise_id: ColumnElement[Any], created_by: ColumnElement[Any]
+) -> ColumnElement[bool]:
+    """Rows of ``jobs`` belonging to the owner (enterprise_id, created_by) of a quota: the
+    enterprise when there is one (all its users and keys), else the park-level caller."""
+    return or_(
+        and_(enterprise_id.is_not(None), jobs.c.enterprise_id == enterprise_id),
+        and_(
+            enterprise_id.is_(None),
+            jobs.c.enterprise_id.is_(None),
+            jobs.c.created_by == created_by,
+        ),
+    )
+
+
 class JobsRepo:
     """Repository of background jobs and their files."""
 
@@ -103,11 +119,7 @@ class JobsRepo:
         """Jobs still queued or running of one quota: an enterprise's (all its users and keys
         together), or a park-level caller's own."""
         j = s.job
-        owner = (
-            j.c.enterprise_id == enterprise_id
-            if enterprise_id is not None
-            else and_(j.c.enterprise_id.is_(None), j.c.created_by == created_by)
-        )
+        owner = _owned_by(j, literal(enterprise_id, j.c.enterprise_id.type), literal(created_by))
         return int(
             conn.execute(
                 select(func.count())
@@ -124,23 +136,15 @@ class JobsRepo:
         in :meth:`count_open`) with the fewest jobs running, so that one owner's queue does
         not hold back everyone who asked after it.
         """
+        if among is not None and not among:
+            return None
         q, r = s.job.alias("q"), s.job.alias("r")
-        same_owner = or_(
-            and_(q.c.enterprise_id.is_not(None), r.c.enterprise_id == q.c.enterprise_id),
-            and_(
-                q.c.enterprise_id.is_(None),
-                r.c.enterprise_id.is_(None),
-                r.c.created_by == q.c.created_by,
-            ),
-        )
         running = (
             select(func.count())
             .select_from(r)
-            .where(r.c.status == "running", same_owner)
+            .where(r.c.status == "running", _owned_by(r, q.c.enterprise_id, q.c.created_by))
             .scalar_subquery()
         )
-        if among is not None and not among:
-            return None
         pick = (
             select(q.c.id)
             .where(q.c.status == "queued", *([q.c.id.in_(list(among))] if among else []))
