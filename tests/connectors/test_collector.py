@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import threading
 from pathlib import Path
@@ -311,26 +310,30 @@ async def test_collector_restarts_a_crashing_connector(
         await task
 
 
+class Deaf:
+    """Submits three readings, then swallows every cancellation while ``deaf`` (as a library
+    bug can)."""
+
+    name = "deaf"
+    kind = "test"
+
+    def __init__(self) -> None:
+        self.deaf = True
+
+    async def run(self, ctx: ConnectorContext) -> None:
+        await ctx.submit(readings(0, 3))
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                if not self.deaf:
+                    raise
+
+
 async def test_collector_stops_even_when_a_connector_ignores_being_cancelled(
     tmp_path: Path, memory_sink: MemorySink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(runner, "STOP_GRACE_S", 0.5)
-
-    class Deaf:
-        """Swallows every cancellation while ``deaf`` (as a library bug can)."""
-
-        name = "deaf"
-        kind = "test"
-        deaf = True
-
-        async def run(self, ctx: ConnectorContext) -> None:
-            await ctx.submit(readings(0, 3))
-            while True:
-                try:
-                    await asyncio.sleep(3600)
-                except asyncio.CancelledError:
-                    if not self.deaf:
-                        raise
 
     deaf = Deaf()
     collector = Collector(
@@ -362,16 +365,6 @@ def test_the_collector_process_ends_even_when_a_connector_never_stops(
     connector that swallows every cancellation must not keep the process alive (asyncio.run
     would wait for it for ever)."""
     monkeypatch.setattr(runner, "STOP_GRACE_S", 0.3)
-
-    class Deaf:
-        name = "deaf"
-        kind = "test"
-
-        async def run(self, ctx: ConnectorContext) -> None:
-            await ctx.submit(readings(0, 3))
-            while True:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.sleep(3600)
 
     async def main() -> None:
         collector = Collector(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 import jwt
 import pytest
@@ -261,23 +262,35 @@ def test_a_reused_refresh_token_also_ends_the_access_tokens(
         identity.principal_from_access_token(loaded, settings, token=second.access_token)
 
 
+def during_password_check(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
+    """Run ``action`` once, right after the next password check (which runs outside any
+    transaction, as hashing is slow): what another request may do meanwhile."""
+    check = passwords.verify_password
+    pending = [action]
+
+    def check_then_act(stored: str | None, password: str) -> bool:
+        ok = check(stored, password)
+        while pending:
+            pending.pop()()
+        return ok
+
+    monkeypatch.setattr(passwords, "verify_password", check_then_act)
+
+
 def test_a_password_reset_while_signing_in_voids_the_sign_in(
     loaded: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The slow password check runs outside any transaction: an administrator may reset the
     password meanwhile, and the old password must not yield a session after all."""
     info = _user(loaded, "alice", "park_admin")
-    check = passwords.verify_password
-
-    def check_while_the_admin_resets(stored: str | None, password: str) -> bool:
-        ok = check(stored, password)
-        identity.update_user(loaded, actor=SYSTEM, user_id=info.id, password="reset-by-admin")
-        return ok
-
-    monkeypatch.setattr(passwords, "verify_password", check_while_the_admin_resets)
+    during_password_check(
+        monkeypatch,
+        lambda: identity.update_user(
+            loaded, actor=SYSTEM, user_id=info.id, password="reset-by-admin"
+        ),
+    )
     with pytest.raises(NotAuthenticated, match="sign in again"):
         identity.login(loaded, settings, username="alice", password=PASSWORD)
-    monkeypatch.setattr(passwords, "verify_password", check)
     with loaded.begin() as conn:
         live = conn.execute(
             select(s.refresh_token).where(s.refresh_token.c.revoked_at.is_(None))
@@ -292,20 +305,13 @@ def test_guesses_that_lock_the_account_during_a_sign_in_also_stop_it(
     """While the right password is being checked, parallel wrong guesses reach the threshold:
     the lock holds for the right password too, and is not lifted by it."""
     _user(loaded, "alice", "park_admin")
-    check = passwords.verify_password
-    guessing = True
 
-    def check_while_others_guess(stored: str | None, password: str) -> bool:
-        nonlocal guessing
-        ok = check(stored, password)
-        if guessing:
-            guessing = False
-            for _ in range(settings.lockout_threshold):
-                with pytest.raises(NotAuthenticated):
-                    identity.login(loaded, settings, username="alice", password="a-wrong-guess")
-        return ok
+    def others_guess() -> None:
+        for _ in range(settings.lockout_threshold):
+            with pytest.raises(NotAuthenticated):
+                identity.login(loaded, settings, username="alice", password="a-wrong-guess")
 
-    monkeypatch.setattr(passwords, "verify_password", check_while_others_guess)
+    during_password_check(monkeypatch, others_guess)
     with pytest.raises(AccountLocked):
         identity.login(loaded, settings, username="alice", password=PASSWORD)
     with loaded.begin() as conn:
@@ -321,23 +327,16 @@ def test_a_rehash_does_not_void_a_sign_in_running_beside_it(
     """A login that rehashes the same password (new hashing parameters) changes no session:
     a login running alongside still succeeds."""
     info = _user(loaded, "alice", "park_viewer")
-    check = passwords.verify_password
-    inner = True
 
-    def check_while_another_login_rehashes(stored: str | None, password: str) -> bool:
-        nonlocal inner
-        ok = check(stored, password)
-        if inner:
-            inner = False
-            with loaded.begin() as conn:  # as a login with new hashing parameters leaves it
-                conn.execute(
-                    s.app_user.update()
-                    .where(s.app_user.c.id == info.id)
-                    .values(password_hash=passwords.hash_password(PASSWORD))
-                )
-        return ok
+    def another_login_rehashes() -> None:
+        with loaded.begin() as conn:  # as a login with new hashing parameters leaves it
+            conn.execute(
+                s.app_user.update()
+                .where(s.app_user.c.id == info.id)
+                .values(password_hash=passwords.hash_password(PASSWORD))
+            )
 
-    monkeypatch.setattr(passwords, "verify_password", check_while_another_login_rehashes)
+    during_password_check(monkeypatch, another_login_rehashes)
     assert identity.login(loaded, settings, username="alice", password=PASSWORD)
 
 
