@@ -167,6 +167,10 @@ VALID.update(
             {"kind": "energy_report"},
             {"json": {"year": 2025, "month": 1, "format": "html"}},
         ),
+        ("put", "/api/v1/options"): lambda w: (
+            {},
+            {"json": {"changes": {"natural_gas_clean": True}, "reason": "role test"}},
+        ),
     }
 )
 

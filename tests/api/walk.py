@@ -25,7 +25,8 @@ RESOURCE_QUERY = ("enterprise_id", "site_id", "point", "boundary")
 #: other required query parameters
 REQUIRED = {"year": 2025, "basis": "enterprise"}
 #: path parameters that name no resource (a kind of report)
-FIXED_PATH = {"kind": "energy_report"}
+#: path parameters that name no tenant's resource: a report kind, a version of the park's options
+FIXED_PATH = {"kind": "energy_report", "version": "0"}
 
 PARK_FILE = """\
 park:
@@ -113,6 +114,10 @@ BODIES: dict[tuple[str, str], Body] = {
     },
     ("post", "/api/v1/reports/{kind}"): lambda ids: {
         "json": {"year": 2025, "enterprise_id": ids["enterprise_id"]}
+    },
+    # the park's options are the park's: an enterprise's user may read them, never change them
+    ("put", "/api/v1/options"): lambda ids: {
+        "json": {"changes": {"export_kind": "fossil"}, "reason": "forged"}
     },
 }
 #: write operations whose request does not name a resource of B

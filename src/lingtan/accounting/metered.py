@@ -48,6 +48,7 @@ from numpy.typing import NDArray
 from lingtan import units
 from lingtan.carbon.activity import FUELS, FuelUse
 from lingtan.errors import InvalidInput
+from lingtan.options.model import ExportKind, HeatKind, ParkOptions, SupplementAllocation
 from lingtan.registry.model import CARRIER_NAMES_ZH, Carrier
 
 Role = Literal[
@@ -102,10 +103,6 @@ _COAL_FUELS: Final[frozenset[str]] = frozenset(
     f for f, spec in FUELS.items() if spec.group == "coal" and spec.dimension == "mass"
 )
 
-ExportKind = Literal["pv_first", "non_fossil", "fossil"]
-HeatKind = Literal["fossil", "non_fossil"]
-SupplementAllocation = Literal["pro_rata_months", "refuse"]
-
 
 @dataclass(frozen=True, slots=True)
 class MeteringOptions:
@@ -145,6 +142,17 @@ class MeteringOptions:
                 "supplement_allocation must be pro_rata_months or refuse",
                 field="supplement_allocation",
             )
+
+    @classmethod
+    def of(cls, options: ParkOptions) -> MeteringOptions:
+        """The metering options of the park's options."""
+        return cls(
+            coal_fuel=options.coal_fuel,
+            fuel_use=options.fuel_use,
+            heat_kind=options.heat_kind,
+            export_kind=options.export_kind,
+            supplement_allocation=options.supplement_allocation,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The options as plain data."""

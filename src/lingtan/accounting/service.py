@@ -67,6 +67,8 @@ from lingtan.carbon.inventory import AccountingOptions, HourlyGrid, Inventory, a
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.greenpower.counting import count_green
 from lingtan.greenpower.ledger import GreenElectricity
+from lingtan.options import UsedOptions
+from lingtan.options import service as park_options
 from lingtan.registry.model import Carrier
 from lingtan.store import Store
 from lingtan.store.accounting_repo import (
@@ -114,6 +116,9 @@ class AccountingResult:
     span: Span | None = None
     #: the share of each of ``supplements`` counted
     supplement_shares: tuple[float, ...] = ()
+    #: the park's options version the result used, and any overrides (None: options passed
+    #: in directly by a library caller)
+    used: UsedOptions | None = None
 
     def as_dict(self, *, explain: bool = False, lang: str = "zh") -> dict[str, Any]:
         """The ``lingtan account --park --json`` object: the inventory's keys (as for an activity
@@ -131,6 +136,7 @@ class AccountingResult:
             "boundary": self.boundary,
             "month": self.month,
             "enterprise_id": self.enterprise_id,
+            "park_options": None if self.used is None else self.used.as_dict(),
             "period": {
                 "kind": None if self.span is None else self.span.kind,
                 "label": None if self.span is None else self.span.label,
@@ -358,11 +364,47 @@ def _owner_label(record: SupplementRecord) -> str:
     return "the park" if record.enterprise_id is None else f"enterprise #{record.enterprise_id}"
 
 
-def _options_dict(options: AccountingOptions, metering: MeteringOptions | None) -> dict[str, Any]:
+def _options_dict(
+    options: AccountingOptions, metering: MeteringOptions | None, used: UsedOptions | None
+) -> dict[str, Any]:
     data: dict[str, Any] = {"accounting": options.as_dict()}
     if metering is not None:
         data["metering"] = metering.as_dict()
+    if used is not None:
+        data["park_options"] = used.as_dict()
     return data
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """The options one computation uses, and the park's options version they came from."""
+
+    accounting: AccountingOptions
+    metering: MeteringOptions
+    used: UsedOptions | None
+
+
+def _resolve(
+    store: Store,
+    scope: ParkScope,
+    options: AccountingOptions | None,
+    metering: MeteringOptions | None,
+    used: UsedOptions | None,
+) -> _Options:
+    """The park's options (current version) unless the caller passes its own: ``used`` (a
+    version with overrides, as the CLI and the API resolve it), or option objects directly (a
+    library caller; the result then names no version)."""
+    if used is None and options is None and metering is None:
+        used = park_options.used(store, park_id=scope.park.id)
+    if used is not None:
+        if used.base.park_id != scope.park.id:
+            raise InvalidInput("the options belong to another park", field="park_id")
+        return _Options(
+            options or used.options.accounting(),
+            metering or MeteringOptions.of(used.options),
+            used,
+        )
+    return _Options(options or AccountingOptions(), metering or MeteringOptions(), None)
 
 
 def _store_result(
@@ -388,7 +430,7 @@ def _store_result(
         enterprise_id=result.enterprise_id,
         computed_at=now,
         computed_by=actor,
-        options=_options_dict(inv.options, metering),
+        options=_options_dict(inv.options, metering, result.used),
         factor_ids=inv.factor_ids,
         result=payload,
     )
@@ -627,6 +669,7 @@ def account_park(
     park_id: int | None = None,
     actor: str = "system",
     persist: bool = True,
+    used: UsedOptions | None = None,
 ) -> AccountingResult:
     """The park inventory (910号 附件4) of a year, a month, or (``ytd``) January through
     ``month`` from the store.
@@ -639,10 +682,10 @@ def account_park(
     ``PermissionDenied``.
     """
     require_park_level(enterprise_scope, "the park inventory")
-    options = options or AccountingOptions()
-    metering = metering or MeteringOptions()
     library = library or default_library()
     scope = park_scope(store, park_id)
+    o = _resolve(store, scope, options, metering, used)
+    options, metering = o.accounting, o.metering
     span = _span(year, month, ytd, persist)
     h0, h1 = span.bounds_us(scope.tz)
     with store.begin() as conn:
@@ -659,6 +702,7 @@ def account_park(
         store, scope, data, span=span, h0=h0, h1=h1, options=options, metering=metering,
         library=library,
     )  # fmt: skip
+    result = dataclasses.replace(result, used=o.used)
     if not persist:
         return result
     (stored,) = _persist(store, scope, [result], actor=actor, metering=metering)
@@ -679,16 +723,17 @@ def account_enterprises(
     park_id: int | None = None,
     actor: str = "system",
     persist: bool = True,
+    used: UsedOptions | None = None,
 ) -> list[AccountingResult]:
     """GB/T 32150 inventories of several enterprises (default: all with metered data or a
     supplement) from one read of the store; see :func:`account_enterprise`.
 
     An enterprise-scoped caller gets its own enterprise only.
     """
-    options = options or AccountingOptions()
-    metering = metering or MeteringOptions()
     library = library or default_library()
     scope = park_scope(store, park_id)
+    o = _resolve(store, scope, options, metering, used)
+    options, metering = o.accounting, o.metering
     if enterprise_scope is not None:
         require_enterprise(scope, enterprise_scope, enterprise_scope)
         if enterprise_ids is not None and any(e != enterprise_scope for e in enterprise_ids):
@@ -713,6 +758,7 @@ def account_enterprises(
         store, scope, data, wanted, span=span, h0=h0, h1=h1, options=options,
         metering=metering, library=library,
     )  # fmt: skip
+    results = [dataclasses.replace(r, used=o.used) for r in results]
     if not persist:
         return results
     return _persist(store, scope, results, actor=actor, metering=metering)
@@ -731,6 +777,7 @@ def account_park_and_enterprises(
     park_id: int | None = None,
     actor: str = "system",
     persist: bool = True,
+    used: UsedOptions | None = None,
 ) -> tuple[AccountingResult, list[AccountingResult]]:
     """The park inventory and every enterprise's, from **one** read of the rollups.
 
@@ -740,10 +787,10 @@ def account_park_and_enterprises(
     enterprises' location-based scope 2 (the park basis has its own fixed factor).
     """
     require_park_level(enterprise_scope, "the park inventory")
-    options = options or AccountingOptions()
-    metering = metering or MeteringOptions()
     library = library or default_library()
     scope = park_scope(store, park_id)
+    o = _resolve(store, scope, options, metering, used)
+    options, metering = o.accounting, o.metering
     span = _span(year, month, ytd, persist)
     h0, h1 = span.bounds_us(scope.tz)
     hourly = list(
@@ -765,8 +812,11 @@ def account_park_and_enterprises(
         "metering": metering,
         "library": library,
     }
-    park = _park_result(store, scope, data, **common)
-    enterprises = _enterprise_results(store, scope, data, _enterprises_with_data(data), **common)
+    park = dataclasses.replace(_park_result(store, scope, data, **common), used=o.used)
+    enterprises = [
+        dataclasses.replace(r, used=o.used)
+        for r in _enterprise_results(store, scope, data, _enterprises_with_data(data), **common)
+    ]
     if not persist:
         return park, enterprises
     stored = _persist(store, scope, [park, *enterprises], actor=actor, metering=metering)
@@ -787,6 +837,7 @@ def account_enterprise(
     park_id: int | None = None,
     actor: str = "system",
     persist: bool = True,
+    used: UsedOptions | None = None,
 ) -> AccountingResult:
     """The GB/T 32150 inventory (location- and market-based scope 2) of one enterprise.
 
@@ -810,6 +861,7 @@ def account_enterprise(
         park_id=scope.park.id,
         actor=actor,
         persist=persist,
+        used=used,
     )
     return result
 
@@ -842,6 +894,7 @@ def account_building(
     park_id: int | None = None,
     actor: str = "system",
     persist: bool = True,
+    used: UsedOptions | None = None,
 ) -> AccountingResult:
     """The GB/T 51366 operation-stage inventory of a site or building from its daily statistics.
 
@@ -851,9 +904,10 @@ def account_building(
     metered. Systems (HVAC, lighting …) are not metered apart, so the building is one system
     ``other``. The site needs a floor area.
     """
-    options = options or AccountingOptions()
     library = library or default_library()
     scope = park_scope(store, park_id)
+    o = _resolve(store, scope, options, None, used)
+    options = o.accounting
     # an enterprise-scoped caller sees its own sites only: another enterprise's site, a park
     # building and a missing site are the same NotFound (it may not learn which ids exist)
     site = require_site(scope, site_id, enterprise_scope)
@@ -881,26 +935,28 @@ def account_building(
     ]
     # the fuels and heat of the building as the park/enterprise path maps them; its electricity
     # is balanced below from the daily totals, so how export splits does not enter it
-    sections = build_metered(metered, options=MeteringOptions(export_kind="non_fossil"))
+    sections = build_metered(
+        metered, options=dataclasses.replace(o.metering, export_kind="non_fossil")
+    )
     grid = _site_amount(totals, GRID, "kWh")
     direct = _site_amount(totals, Carrier.DIRECT_GREEN.value, "kWh")
     pv = _site_amount(totals, PV, "kWh")
     export = _site_amount(totals, EXPORT, "kWh")
     charge = _site_amount(totals, Carrier.STORAGE_CHARGE.value, "kWh")
     discharge = _site_amount(totals, Carrier.STORAGE_DISCHARGE.value, "kWh")
-    used = grid + direct + pv + discharge - charge - export
+    used_kwh = grid + direct + pv + discharge - charge - export
     notes = [
         "energy by system (HVAC, lighting, hot water, lifts) is not metered apart: the whole "
         "building is reported as system 'other' (GB/T 51366 operation stage)"
     ]
-    if used < 0:
+    if used_kwh < 0:
         raise InvalidInput(
-            f"site {site.code}: metered electricity balance is negative ({used:.6g} kWh = grid "
+            f"site {site.code}: metered electricity balance is negative ({used_kwh:.6g} kWh = grid "
             f"{grid:.6g} + direct green {direct:.6g} + PV {pv:.6g} + discharge {discharge:.6g} − "
             f"charge {charge:.6g} − export {export:.6g})",
             field="electricity",
         )
-    renewable = min(max(pv - export, 0.0), used)
+    renewable = min(max(pv - export, 0.0), used_kwh)
     heat = sum(h["gj"] for h in sections.heat_received)
     document: dict[str, Any] = {
         "boundary": "building",
@@ -913,7 +969,7 @@ def account_building(
             "systems": [
                 {
                     "system": "other",
-                    "electricity_kwh": used,
+                    "electricity_kwh": used_kwh,
                     "renewable_kwh": renewable,
                     "heat_gj": heat,
                     "fuels": [{k: v for k, v in f.items() if k != "use"} for f in sections.fuels],
@@ -938,6 +994,7 @@ def account_building(
         enterprise_id=site.enterprise_id,
         period_start_us=h0,
         period_end_us=h1,
+        used=o.used,
     )
     if not persist:
         return result

@@ -36,6 +36,7 @@ from lingtan.api.energy.router import router as energy_router
 from lingtan.api.indicators.router import router as indicators_router
 from lingtan.api.jobs.router import router as jobs_router
 from lingtan.api.limits import BodyLimit
+from lingtan.api.options.router import router as options_router
 from lingtan.api.overview.cache import VersionedCache
 from lingtan.api.overview.router import router as overview_router
 from lingtan.api.overview.service import VERSION_TTL_S
@@ -69,6 +70,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     overview_router,
     accounting_router,
     indicators_router,
+    options_router,
     certificates_router,
     records_router,
     reports_router,

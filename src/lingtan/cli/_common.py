@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,7 +18,7 @@ from lingtan.errors import (
     PermissionDenied,
     Unavailable,
 )
-from lingtan.store import Store
+from lingtan.store import ParkRecord, Store
 
 console = Console()
 err_console = Console(stderr=True)
@@ -52,13 +53,33 @@ def domain_errors() -> Iterator[None]:
         raise typer.Exit(exit_code(err)) from err
 
 
-def enterprise_id_of(store: Store, enterprise: str | None) -> int | None:
+#: ``--park CODE`` of every command that works on one park (``LINGTAN_PARK`` by default)
+ParkOption = Annotated[
+    str | None,
+    typer.Option(
+        "--park",
+        envvar="LINGTAN_PARK",
+        help="park code, when the store holds several parks (default: LINGTAN_PARK, or the "
+        "only park) / 园区编码",
+    ),
+]
+
+
+def park_of(store: Store, code: str | None) -> ParkRecord:
+    """The park named by ``code``; without a code, the store's only park. Several parks and no
+    code is a clear error that lists the codes."""
+    return store.registry.park_by_code(code)
+
+
+def enterprise_id_of(
+    store: Store, enterprise: str | None, park_id: int | None = None
+) -> int | None:
     """The id of the park's enterprise named by code or id (None stays None). Codes may be
     all digits, so a name that is one enterprise's code and another's id is refused rather
     than guessed."""
     if enterprise is None:
         return None
-    park = store.registry.park()
+    park = store.registry.park(park_id)
     matches = {
         e.id for e in store.registry.enterprises(park.id) if enterprise in (str(e.id), e.code)
     }
@@ -70,6 +91,14 @@ def enterprise_id_of(store: Store, enterprise: str | None) -> int | None:
     if not matches:
         raise NotFound(f"no enterprise with id or code {enterprise!r}")
     return matches.pop()
+
+
+def enterprise_in_park(store: Store, enterprise: str | None, park: str | None) -> int | None:
+    """The enterprise named by id or code in the park ``park`` names (the only park without
+    one); None stays None — a park-wide binding needs no park."""
+    if enterprise is None:
+        return None
+    return enterprise_id_of(store, enterprise, park_of(store, park).id)
 
 
 def settings() -> Settings:

@@ -9,15 +9,16 @@ JSON keys as the file mode plus the period, the stored result id and the sources
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from typer.core import TyperCommand
 
 from lingtan.accounting import (
     AccountingResult,
-    MeteringOptions,
     account_building,
     account_enterprise,
     account_enterprises,
@@ -30,12 +31,13 @@ from lingtan.carbon.factors import FactorLibrary, default_library
 from lingtan.carbon.inventory import (
     CONVERSION_NAMES,
     TERM_NAMES,
-    AccountingOptions,
     Inventory,
     account,
 )
-from lingtan.cli._common import console, domain_errors, settings
+from lingtan.cli._common import console, domain_errors, park_of, settings
 from lingtan.errors import InvalidInput, NotFound
+from lingtan.options import DEFAULTS
+from lingtan.options import service as park_options
 from lingtan.store import Store, open_store
 from lingtan.store.accounting_repo import InventoryRecord
 from lingtan.timeutil import from_us
@@ -134,16 +136,16 @@ def open_configured() -> Store:
     return open_store(settings())
 
 
-def _lookup_enterprise(store: Store, code: str) -> int:
-    park = store.registry.park()
+def _lookup_enterprise(store: Store, code: str, park_id: int) -> int:
+    park = store.registry.park(park_id)
     for e in store.registry.enterprises(park.id):
         if e.code == code:
             return e.id
     raise NotFound(f"no enterprise {code!r} in park {park.code}")
 
 
-def _lookup_site(store: Store, code: str) -> int:
-    park = store.registry.park()
+def _lookup_site(store: Store, code: str, park_id: int) -> int:
+    park = store.registry.park(park_id)
     for site in store.registry.sites(park.id):
         if site.code == code:
             return site.id
@@ -158,6 +160,15 @@ def _print_stored(result: AccountingResult, lang: str, explain: bool) -> None:
         t["header"].format(boundary=result.boundary, period=period, stored=stored),
         highlight=False,
     )
+    if result.used is not None:
+        version = result.used.base.version
+        changed = ", ".join(f"{k}={v}" for k, v in result.used.overrides.items())
+        console.print(
+            t["options"].format(version=version)
+            + (t["overrides"].format(changed=changed) if changed else ""),
+            highlight=False,
+            markup=False,
+        )
     _print_table(result.inventory, lang, explain)
     if explain:
         console.print(f"[bold]{t['sources']}:[/]")
@@ -223,6 +234,8 @@ def _print_history(records: list[InventoryRecord], lang: str, as_json: bool) -> 
 _STORE_TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "header": "核算边界 {boundary} · 核算期 {period} · 结果编号 {stored}（计量数据）",
+        "options": "核算选项：园区选项第 {version} 版（lingtan options show）",
+        "overrides": "；本次改用 {changed}",
         "sources": "活动数据来源",
         "measured": "实测",
         "estimated": "估算",
@@ -239,6 +252,8 @@ _STORE_TEXT: dict[str, dict[str, str]] = {
     },
     "en": {
         "header": "boundary {boundary} · period {period} · result {stored} (metered data)",
+        "options": "options: the park's options, version {version} (lingtan options show)",
+        "overrides": "; this run overrides {changed}",
         "sources": "activity sources",
         "measured": "measured",
         "estimated": "estimated",
@@ -252,13 +267,13 @@ _STORE_TEXT: dict[str, dict[str, str]] = {
 
 def _park_mode(
     *,
+    park: str | None,
     basis: str | None,
     year: int | None,
     month: int | None,
     enterprise: str | None,
     site: str | None,
-    options: AccountingOptions,
-    metering: MeteringOptions,
+    overrides: dict[str, Any],
     library: FactorLibrary,
     supplement: Path | None,
     source_document: str | None,
@@ -272,7 +287,10 @@ def _park_mode(
     if year is None:
         raise InvalidInput("--park needs --year", field="year")
     with open_configured() as store:
-        enterprise_id = None if enterprise is None else _lookup_enterprise(store, enterprise)
+        park_id = park_of(store, park).id
+        enterprise_id = (
+            None if enterprise is None else _lookup_enterprise(store, enterprise, park_id)
+        )
         if supplement is not None:
             if chosen not in ("park", "enterprise"):
                 raise InvalidInput(
@@ -285,11 +303,12 @@ def _park_mode(
                 enterprise_id=enterprise_id,
                 source_document=source_document or str(supplement),
                 actor="cli",
+                park_id=park_id,
             )
         if history_only:
-            code = enterprise or site or store.registry.park().code
+            code = enterprise or site or store.registry.park(park_id).code
             _print_history(
-                history(store, basis=chosen, boundary=code, year=year),  # type: ignore[arg-type]
+                history(store, basis=chosen, boundary=code, year=year, park_id=park_id),  # type: ignore[arg-type]
                 lang,
                 as_json,
             )
@@ -298,26 +317,24 @@ def _park_mode(
         common: dict[str, Any] = {
             "year": year,
             "month": month,
-            "options": options,
+            "used": park_options.used(store, park_id=park_id, overrides=overrides),
+            "park_id": park_id,
             "library": library,
             "actor": "cli",
             "persist": save,
         }
         if chosen == "park":
-            results = [account_park(store, metering=metering, **common)]
+            results = [account_park(store, **common)]
         elif chosen == "enterprise":
             if enterprise_id is None:
-                results = account_enterprises(store, metering=metering, **common)
+                results = account_enterprises(store, **common)
             else:
-                results = [
-                    account_enterprise(
-                        store, enterprise_id=enterprise_id, metering=metering, **common
-                    )
-                ]
+                results = [account_enterprise(store, enterprise_id=enterprise_id, **common)]
         elif chosen == "building":
             if site is None:
                 raise InvalidInput("--basis building needs --site CODE", field="site")
-            results = [account_building(store, site_id=_lookup_site(store, site), **common)]
+            site_id = _lookup_site(store, site, park_id)
+            results = [account_building(store, site_id=site_id, **common)]
         else:
             raise InvalidInput("--basis must be park, enterprise or building", field="basis")
     if as_json:
@@ -336,9 +353,14 @@ def account_command(
         typer.Option("--input", "-i", help="activity file (YAML or JSON) / 活动数据文件"),
     ] = None,
     park: Annotated[
-        bool,
-        typer.Option("--park", help="account from metered data in the store / 按计量数据核算"),
-    ] = False,
+        str | None,
+        typer.Option(
+            "--park",
+            help="account from metered data in the store (the default without --input); "
+            "--park CODE names the park when the store holds several (else LINGTAN_PARK) / "
+            "按计量数据核算",
+        ),
+    ] = None,
     basis: Annotated[
         str | None, typer.Option(help="park | enterprise | building (default: the file's boundary)")
     ] = None,
@@ -364,21 +386,31 @@ def account_command(
         typer.Option("--factors", help="extra factor file(s) appended to the library"),
     ] = None,
     electricity_conversion: Annotated[
-        str, typer.Option(help="equivalent (当量值, default) | equal_value (等价值)")
-    ] = "equivalent",
+        str | None,
+        typer.Option(
+            help="override for this run: equivalent (当量值) | equal_value (等价值); "
+            "default: the park's options (lingtan options show)"
+        ),
+    ] = None,
     grid_series: Annotated[
         str | None,
-        typer.Option("--grid-series", help="id of an hourly grid factor series (location-based)"),
+        typer.Option(
+            "--grid-series",
+            help="override for this run: id of an hourly grid factor series (location-based)",
+        ),
     ] = None,
     export_kind: Annotated[
-        str, typer.Option(help="--park: exported electricity non_fossil (default) | pv_first")
-    ] = "non_fossil",
+        str | None,
+        typer.Option(help="--park override for this run: pv_first | non_fossil | fossil"),
+    ] = None,
     coal_fuel: Annotated[
-        str, typer.Option(help="--park: coal type of coal meters (default bituminous_coal)")
-    ] = "bituminous_coal",
+        str | None,
+        typer.Option(help="--park override for this run: coal type of coal meters"),
+    ] = None,
     heat_kind: Annotated[
-        str, typer.Option(help="--park: metered steam/heat fossil (default) | non_fossil")
-    ] = "fossil",
+        str | None,
+        typer.Option(help="--park override for this run: metered steam/heat fossil | non_fossil"),
+    ] = None,
     supplement: Annotated[
         Path | None,
         typer.Option(help="--park: store this activity file as non-metered supplement first"),
@@ -399,33 +431,31 @@ def account_command(
             raise InvalidInput("--basis must be park, enterprise or building", field="basis")
         if lang not in ("zh", "en"):
             raise InvalidInput("--lang must be zh or en", field="lang")
-        if electricity_conversion not in ("equivalent", "equal_value"):
-            raise InvalidInput(
-                "--electricity-conversion must be equivalent or equal_value",
-                field="electricity_conversion",
-            )
-        if park == (input_file is not None):
+        if park is not None and input_file is not None:
             raise InvalidInput("give either --input FILE or --park", field="input")
         library = default_library()
         for path in factors or ():
             library.extend_from_file(path)
-        options = AccountingOptions(
-            electricity_conversion=electricity_conversion,  # type: ignore[arg-type]
-            grid_series_id=grid_series,
-        )
-        if park:
+        overrides = {
+            k: v
+            for k, v in {
+                "electricity_conversion": electricity_conversion,
+                "grid_series_id": grid_series,
+                "export_kind": export_kind,
+                "coal_fuel": coal_fuel,
+                "heat_kind": heat_kind,
+            }.items()
+            if v is not None
+        }
+        if input_file is None:
             _park_mode(
+                park=park or os.environ.get("LINGTAN_PARK") or None,
                 basis=basis,
                 year=year,
                 month=month,
                 enterprise=enterprise,
                 site=site,
-                options=options,
-                metering=MeteringOptions(
-                    coal_fuel=coal_fuel,
-                    heat_kind=heat_kind,  # type: ignore[arg-type]
-                    export_kind=export_kind,  # type: ignore[arg-type]
-                ),
+                overrides=overrides,
                 library=library,
                 supplement=supplement,
                 source_document=source_document,
@@ -436,6 +466,8 @@ def account_command(
                 lang=lang,
             )
             return
+        # an activity file is not park data: the defaults, with this run's overrides
+        options = DEFAULTS.replace(overrides).accounting()
         assert input_file is not None
         activity = load_activity(input_file)
         inv = account(activity, library=library, basis=basis, year=year, options=options)  # type: ignore[arg-type]
@@ -446,6 +478,19 @@ def account_command(
             _print_table(inv, lang, explain)
 
 
+class _AccountCommand(TyperCommand):
+    """``--park`` alone (the store mode, as before ``--park CODE`` existed) takes an empty code:
+    ``lingtan account --park --year 2025`` and ``lingtan account --park P2 --year 2025``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's click Context
+        fixed: list[str] = []
+        for i, arg in enumerate(args):
+            fixed.append(arg)
+            if arg == "--park" and (i + 1 == len(args) or args[i + 1].startswith("-")):
+                fixed.append("")
+        return super().parse_args(ctx, fixed)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``lingtan account`` to the CLI."""
-    app.command("account")(account_command)
+    app.command("account", cls=_AccountCommand)(account_command)

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from lingtan.cli._common import console, domain_errors, settings
+from lingtan.cli._common import ParkOption, console, domain_errors, park_of, settings
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.greenpower.ledger import Month, Period
 from lingtan.greenpower.service import (
@@ -89,18 +89,18 @@ def _store() -> Store:
     return open_store(settings())
 
 
-def _enterprise_id(store: Store, code: str | None) -> int | None:
+def _enterprise_id(store: Store, code: str | None, park_id: int) -> int | None:
     if code is None:
         return None
-    park = store.registry.park()
+    park = store.registry.park(park_id)
     for e in store.registry.enterprises(park.id):
         if e.code == code:
             return e.id
     raise NotFound(f"no enterprise {code!r} in park {park.code}")
 
 
-def _claimant(store: Store, code: str | None) -> str:
-    return code or store.registry.park().code
+def _claimant(store: Store, code: str | None, park_id: int) -> str:
+    return code or store.registry.park(park_id).code
 
 
 @app.command("import")
@@ -109,13 +109,19 @@ def import_command(
     enterprise: Enterprise = None,
     as_json: AsJson = False,
     lang: Lang = "zh",
+    park: ParkOption = None,
 ) -> None:
     """Import certificates held by the park or an enterprise / 导入绿证."""
     with domain_errors():
         t = _lang(lang)
         with _store() as store:
+            park_id = park_of(store, park).id
             report = import_certificate_file(
-                store, path=file, enterprise_id=_enterprise_id(store, enterprise), actor="cli"
+                store,
+                path=file,
+                enterprise_id=_enterprise_id(store, enterprise, park_id),
+                actor="cli",
+                park_id=park_id,
             )
         if as_json:
             typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
@@ -147,6 +153,7 @@ def retire_command(
     ] = None,
     as_json: AsJson = False,
     lang: Lang = "zh",
+    park: ParkOption = None,
 ) -> None:
     """Retire certificates against a consumer and a period / 核销绿证."""
     with domain_errors():
@@ -164,15 +171,17 @@ def retire_command(
             ) from err
         p = parse_period(period)
         with _store() as store:
+            park_id = park_of(store, park).id
             done = retire_certificates(
                 store,
                 cert_ids=ids,
                 period=p,
-                enterprise_id=_enterprise_id(store, enterprise),
+                enterprise_id=_enterprise_id(store, enterprise, park_id),
                 retired_on=when,
                 actor="cli",
+                park_id=park_id,
             )
-            claimant = _claimant(store, enterprise)
+            claimant = _claimant(store, enterprise, park_id)
         if as_json:
             typer.echo(json.dumps([retirement_dict(r) for r in done], ensure_ascii=False, indent=2))
         else:
@@ -194,11 +203,13 @@ def settle_command(
     enterprise: Enterprise = None,
     as_json: AsJson = False,
     lang: Lang = "zh",
+    park: ParkOption = None,
 ) -> None:
     """Record a green-power trade settlement / 登记绿电交易结算."""
     with domain_errors():
         t = _lang(lang)
         with _store() as store:
+            park_id = park_of(store, park).id
             settlement = record_settlement(
                 store,
                 settlement_id=settlement_id,
@@ -206,8 +217,9 @@ def settle_command(
                 kwh=kwh,
                 seller_project=seller,
                 cert_ids=cert or (),
-                enterprise_id=_enterprise_id(store, enterprise),
+                enterprise_id=_enterprise_id(store, enterprise, park_id),
                 actor="cli",
+                park_id=park_id,
             )
         if as_json:
             typer.echo(
@@ -242,6 +254,7 @@ def list_command(
     status: Annotated[str | None, typer.Option(help="available | retired | expired")] = None,
     as_json: AsJson = False,
     lang: Lang = "zh",
+    park: ParkOption = None,
 ) -> None:
     """List certificates / 查询绿证."""
     with domain_errors():
@@ -249,10 +262,12 @@ def list_command(
         if status not in (None, "available", "retired", "expired"):
             raise InvalidInput("--status must be available, retired or expired", field="status")
         with _store() as store:
+            park_id = park_of(store, park).id
             rows = list_certificates(
                 store,
-                enterprise_scope=_enterprise_id(store, enterprise),
+                enterprise_scope=_enterprise_id(store, enterprise, park_id),
                 status=status,  # type: ignore[arg-type]
+                park_id=park_id,
             )
         if as_json:
             typer.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
@@ -285,18 +300,24 @@ def green_command(
     ] = False,
     as_json: AsJson = False,
     lang: Lang = "zh",
+    park: ParkOption = None,
 ) -> None:
     """Green electricity of a claimant for a period / 查询某期绿色电力."""
     with domain_errors():
         t = _lang(lang)
         p = parse_period(period)
         with _store() as store:
-            eid = _enterprise_id(store, enterprise)
+            park_id = park_of(store, park).id
+            eid = _enterprise_id(store, enterprise, park_id)
             green = green_electricity(
-                store, period=p, enterprise_id=eid, include_enterprises=include_enterprises
+                store,
+                period=p,
+                enterprise_id=eid,
+                include_enterprises=include_enterprises,
+                park_id=park_id,
             )
-            grid = metered_grid_kwh(store, period=p, enterprise_id=eid)
-            claimant = _claimant(store, enterprise)
+            grid = metered_grid_kwh(store, period=p, enterprise_id=eid, park_id=park_id)
+            claimant = _claimant(store, enterprise, park_id)
         data: dict[str, Any] = {
             "claimant": claimant,
             "period": str(p),

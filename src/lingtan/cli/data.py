@@ -16,6 +16,7 @@ from lingtan.errors import InvalidInput, NotFound
 from lingtan.ingest import REASONS, ingest
 from lingtan.normalize.quality import flag_names, label
 from lingtan.normalize.service import NormaliseReport, normalise_pending, rebuild
+from lingtan.options import service as park_options
 from lingtan.registry import load_park_file
 from lingtan.store import Store, open_store
 from lingtan.timeutil import from_us, parse_timestamp, to_us, zone
@@ -56,11 +57,24 @@ def init(
     with domain_errors():
         model = load_park_file(park)
         with open_configured() as store:
+            console.print(f"store: {store.display_url}", highlight=False)
             report = store.registry.save_park(model, actor="cli")
+            version = park_options.apply_park_file(
+                store, park_id=report.park_id, options=model.options, actor="cli"
+            )
             if report.renormalise:
                 run_normalise(store)
+            parks = store.registry.parks()
     console.print(f"[green]park {model.park.id}[/] loaded: created {report.created or '—'}, "
                   f"updated {report.updated or '—'}, unchanged {report.unchanged or '—'}")  # fmt: skip
+    if version is not None:
+        console.print(f"park options: version {version.version} / 园区选项第 {version.version} 版")
+    if len(parks) > 1:
+        console.print(
+            f"this store now holds {len(parks)} parks ({', '.join(p.code for p in parks)}): "
+            "commands that work on one park take --park CODE (or LINGTAN_PARK)",
+            highlight=False,
+        )
     if report.retained:
         console.print(
             f"[yellow]kept points no longer in the file (they may have readings):[/] {', '.join(report.retained)}"

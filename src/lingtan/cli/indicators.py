@@ -19,11 +19,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from lingtan.cli._common import console, domain_errors, settings
+from lingtan.cli._common import ParkOption, console, domain_errors, park_of, settings
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.indicators import records as rec
 from lingtan.indicators.evaluate import evaluate, rank_enterprises
 from lingtan.indicators.options import IndicatorOptions
+from lingtan.options import service as park_options
 from lingtan.reports.common import status_word
 from lingtan.store import Store, open_store
 from lingtan.store.records_repo import StatRecord
@@ -35,9 +36,9 @@ records_app = typer.Typer(
 )
 
 
-def enterprise_id_of(store: Store, ref: str) -> int:
+def enterprise_id_of(store: Store, ref: str, park_id: int | None = None) -> int:
     """An enterprise id from its code (``E01``) or its numeric id."""
-    park = store.registry.park()
+    park = store.registry.park(park_id)
     enterprises = store.registry.enterprises(park.id)
     for e in enterprises:
         if e.code == ref:
@@ -65,17 +66,30 @@ def indicators_command(
     as_json: Annotated[bool, typer.Option("--json", help="print the evaluation as JSON")] = False,
     lang: Annotated[str, typer.Option("--lang", help="zh or en")] = "zh",
     targets: Annotated[
-        str, typer.Option("--targets", help="national, hunan, or a target-set YAML file")
-    ] = "national",
+        str | None,
+        typer.Option(
+            "--targets",
+            help="override for this run: national, hunan, or a target-set YAML file "
+            "(default: the park's options, lingtan options show)",
+        ),
+    ] = None,
     target_year: Annotated[
-        int | None, typer.Option("--target-year", help="milestone year of a target path")
+        int | None,
+        typer.Option("--target-year", help="override for this run: milestone year of a path"),
     ] = None,
     conversion: Annotated[
-        str, typer.Option("--conversion", help="equivalent (当量值) or equal_value (等价值)")
-    ] = "equivalent",
+        str | None,
+        typer.Option(
+            "--conversion",
+            help="override for this run: equivalent (当量值) or equal_value (等价值)",
+        ),
+    ] = None,
     gas_clean: Annotated[
-        bool, typer.Option("--gas-clean/--gas-not-clean", help="natural gas counts as clean")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--gas-clean/--gas-not-clean", help="override for this run: natural gas is clean"
+        ),
+    ] = None,
     limits: Annotated[
         Path | None, typer.Option("--limits", help="extra 能耗限额 records (YAML)")
     ] = None,
@@ -83,6 +97,7 @@ def indicators_command(
         Path | None, typer.Option("--coverage", help="GB 17167 coverage requirements (YAML)")
     ] = None,
     rank: Annotated[bool, typer.Option("--rank", help="rank enterprises by the core")] = False,
+    park: ParkOption = None,
 ) -> None:
     """零碳园区“1+5”指标评价 — evaluate the zero-carbon park indicators against targets."""
     with domain_errors():
@@ -90,25 +105,41 @@ def indicators_command(
             raise InvalidInput("--lang must be zh or en", field="lang")
         if ytd and month is None:
             raise InvalidInput("--ytd needs --month (the last month)", field="month")
-        options = IndicatorOptions(
-            electricity_conversion=conversion,  # type: ignore[arg-type]
-            natural_gas_clean=gas_clean,
-            target_set=targets,
-            target_year=target_year,
-            limits_file=None if limits is None else str(limits),
-            coverage_file=None if coverage is None else str(coverage),
-        )
+        overrides = {
+            k: v
+            for k, v in {
+                "electricity_conversion": conversion,
+                "natural_gas_clean": gas_clean,
+                "target_set": targets,
+                "target_year": target_year,
+            }.items()
+            if v is not None
+        }
         with open_store(settings()) as store:
-            eid = None if enterprise is None else enterprise_id_of(store, enterprise)
+            park_id = park_of(store, park).id
+            options = IndicatorOptions.of(
+                park_options.used(store, park_id=park_id, overrides=overrides),
+                limits_file=None if limits is None else str(limits),
+                coverage_file=None if coverage is None else str(coverage),
+            )
+            eid = None if enterprise is None else enterprise_id_of(store, enterprise, park_id)
             if rank:
-                rows = rank_enterprises(store, year=year, month=month, ytd=ytd, options=options)
+                rows = rank_enterprises(
+                    store, year=year, month=month, ytd=ytd, options=options, park_id=park_id
+                )
                 if as_json:
                     typer.echo(json.dumps({"ranking": rows}, ensure_ascii=False, indent=2))
                     return
                 _print_rank(rows, lang)
                 return
             ev = evaluate(
-                store, year=year, month=month, ytd=ytd, enterprise_id=eid, options=options
+                store,
+                year=year,
+                month=month,
+                ytd=ytd,
+                enterprise_id=eid,
+                options=options,
+                park_id=park_id,
             )
     if as_json:
         typer.echo(json.dumps(ev.as_dict(lang), ensure_ascii=False, indent=2, default=str))
@@ -184,9 +215,10 @@ def _record_row(r: StatRecord, codes: dict[int, str]) -> dict[str, Any]:
     return d
 
 
-def _codes(store: Store) -> dict[int, str]:
-    park = store.registry.park()
-    return {e.id: e.code for e in store.registry.enterprises(park.id)}
+def _codes(store: Store, park_id: int | None = None) -> dict[int, str]:
+    """Enterprise codes by id, of one park (or of every park: records named by id)."""
+    parks = store.registry.parks() if park_id is None else [store.registry.park(park_id)]
+    return {e.id: e.code for p in parks for e in store.registry.enterprises(p.id)}
 
 
 def _print_records(rows: list[StatRecord], codes: dict[int, str], as_json: bool) -> None:
@@ -217,10 +249,11 @@ def _print_records(rows: list[StatRecord], codes: dict[int, str], as_json: bool)
 def records_import(
     file: Annotated[Path, typer.Argument(help="CSV (UTF-8) or .xlsx statistics file")],
     by: Annotated[str, typer.Option("--by", help="who imports (recorded with every row)")],
+    park: ParkOption = None,
 ) -> None:
     """Import a statistics file (all-or-nothing; unchanged rows skipped, changed rows corrected)."""
     with domain_errors(), open_store(settings()) as store:
-        report = rec.import_file(store, path=file, entered_by=by)
+        report = rec.import_file(store, path=file, entered_by=by, park_id=park_of(store, park).id)
     console.print(
         f"{report.rows} rows: {len(report.created)} created, {len(report.corrected)} corrected, "
         f"{len(report.unchanged)} unchanged"
@@ -234,14 +267,21 @@ def records_list(
     year: Annotated[int | None, typer.Option("--year")] = None,
     history: Annotated[bool, typer.Option("--history", help="include superseded")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    park: ParkOption = None,
 ) -> None:
     """List statistics records (current ones, or with --history every version)."""
     with domain_errors(), open_store(settings()) as store:
-        eid = None if enterprise is None else enterprise_id_of(store, enterprise)
+        park_id = park_of(store, park).id
+        eid = None if enterprise is None else enterprise_id_of(store, enterprise, park_id)
         rows = rec.list_records(
-            store, enterprise_id=eid, category=category, year=year, include_history=history
+            store,
+            enterprise_id=eid,
+            category=category,
+            year=year,
+            include_history=history,
+            park_id=park_id,
         )
-        _print_records(rows, _codes(store), as_json)
+        _print_records(rows, _codes(store, park_id), as_json)
 
 
 @records_app.command("add")
@@ -255,11 +295,13 @@ def records_add(
     by: Annotated[str, typer.Option("--by", help="who enters it")],
     enterprise: Annotated[str | None, typer.Option("--enterprise")] = None,
     note: Annotated[str | None, typer.Option("--note")] = None,
+    park: ParkOption = None,
 ) -> None:
     """Enter one statistics record."""
     with domain_errors(), open_store(settings()) as store:
+        park_id = park_of(store, park).id
         first, last = rec.parse_period(period)
-        eid = None if enterprise is None else enterprise_id_of(store, enterprise)
+        eid = None if enterprise is None else enterprise_id_of(store, enterprise, park_id)
         r = rec.add_record(
             store,
             enterprise_id=eid,
@@ -272,8 +314,9 @@ def records_add(
             source_document=source,
             entered_by=by,
             note=note,
+            park_id=park_id,
         )
-        _print_records([r], _codes(store), False)
+        _print_records([r], _codes(store, park_id), False)
 
 
 @records_app.command("correct")

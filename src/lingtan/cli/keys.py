@@ -12,7 +12,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lingtan.cli._common import console, domain_errors, enterprise_id_of, err_console, settings
+from lingtan.cli._common import (
+    ParkOption,
+    console,
+    domain_errors,
+    err_console,
+    settings,
+)
+from lingtan.cli._common import enterprise_in_park as _enterprise
 from lingtan.identity import service as identity
 from lingtan.identity.roles import SYSTEM
 from lingtan.store import open_store
@@ -53,6 +60,7 @@ def create_key(
             help="stop working after this many days (default: until revoked)",
         ),
     ] = None,
+    park: ParkOption = None,
 ) -> None:
     """Create a key. Its secret goes alone to standard output, once; it is never stored in
     clear, so ``KEY=$(lingtan key create …)`` is the only chance to keep it."""
@@ -65,7 +73,7 @@ def create_key(
                 actor=SYSTEM,
                 name=name,
                 scope=scope.value,
-                enterprise_id=enterprise_id_of(store, enterprise),
+                enterprise_id=_enterprise(store, enterprise, park),
                 points=point or None,
                 expires_at=expires_at,
                 now=now,

@@ -16,10 +16,11 @@ from typing import Annotated
 
 import typer
 
-from lingtan.cli._common import console, domain_errors, settings
+from lingtan.cli._common import ParkOption, console, domain_errors, park_of, settings
 from lingtan.cli.indicators import enterprise_id_of
 from lingtan.errors import InvalidInput
 from lingtan.indicators.options import IndicatorOptions
+from lingtan.options import service as park_options
 from lingtan.reports import KINDS, build_report
 from lingtan.store import open_store
 
@@ -34,11 +35,22 @@ def report_command(
     ] = None,
     lang: Annotated[str, typer.Option("--lang", help="zh or en")] = "zh",
     targets: Annotated[
-        str, typer.Option("--targets", help="national, hunan, or a target-set file")
-    ] = "national",
+        str | None,
+        typer.Option(
+            "--targets",
+            help="override for this run: national, hunan, or a target-set file "
+            "(default: the park's options)",
+        ),
+    ] = None,
     conversion: Annotated[
-        str, typer.Option("--conversion", help="equivalent (当量值) or equal_value (等价值)")
-    ] = "equivalent",
+        str | None,
+        typer.Option(
+            "--conversion",
+            help="override for this run: equivalent (当量值) or equal_value (等价值) "
+            "(default: the park's options)",
+        ),
+    ] = None,
+    park: ParkOption = None,
 ) -> None:
     """生成报告 — write a report as Excel or HTML."""
     with domain_errors():
@@ -49,12 +61,17 @@ def report_command(
             raise InvalidInput("--out must end in .xlsx or .html", field="out")
         if kind == "enterprise" and enterprise is None:
             raise InvalidInput("the enterprise report needs --enterprise", field="enterprise")
-        options = IndicatorOptions(
-            electricity_conversion=conversion,  # type: ignore[arg-type]
-            target_set=targets,
-        )
+        overrides = {
+            k: v
+            for k, v in {"electricity_conversion": conversion, "target_set": targets}.items()
+            if v is not None
+        }
         with open_store(settings()) as store:
-            eid = None if enterprise is None else enterprise_id_of(store, enterprise)
+            park_id = park_of(store, park).id
+            options = IndicatorOptions.of(
+                park_options.used(store, park_id=park_id, overrides=overrides)
+            )
+            eid = None if enterprise is None else enterprise_id_of(store, enterprise, park_id)
             data = build_report(
                 store,
                 kind=kind,  # type: ignore[arg-type]
@@ -65,6 +82,7 @@ def report_command(
                 lang=lang,
                 options=options,
                 actor="cli",
+                park_id=park_id,
             )
         try:
             out.parent.mkdir(parents=True, exist_ok=True)

@@ -9,12 +9,13 @@ from typing import Annotated
 import typer
 
 from lingtan.cli._common import (
+    ParkOption,
     console,
     domain_errors,
-    enterprise_id_of,
     err_console,
     settings,
 )
+from lingtan.cli._common import enterprise_in_park as _enterprise
 from lingtan.errors import InvalidInput
 from lingtan.identity import service as identity
 from lingtan.identity.roles import SYSTEM, Role
@@ -85,6 +86,7 @@ def add_user(
     ] = False,
     display_name: Annotated[str | None, typer.Option("--name", help="display name")] = None,
     lang: Annotated[str, typer.Option("--lang", help="zh-CN or en")] = "zh-CN",
+    park: ParkOption = None,
 ) -> None:
     """Create a user (the first park admin included); the password is never echoed."""
     with domain_errors():
@@ -101,7 +103,7 @@ def add_user(
                 username=username,
                 password=password,
                 role=role.value,
-                enterprise_id=enterprise_id_of(store, enterprise),
+                enterprise_id=_enterprise(store, enterprise, park),
                 display_name=display_name,
                 lang=lang,
             )

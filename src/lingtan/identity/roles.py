@@ -84,6 +84,8 @@ class Principal:
     #: point codes an ingest key may write (None: every point in its tenant)
     points: frozenset[str] | None = None
     lang: str = "zh-CN"
+    #: the park the caller acts in (None: the store's only park)
+    park_id: int | None = None
 
     @property
     def tenant(self) -> Tenant:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lingtan.accounting import AccountingResult, account_enterprises, account_park
-from lingtan.carbon import AccountingOptions, FactorLibrary, Inventory, account, default_library
+from lingtan.carbon import FactorLibrary, Inventory, account, default_library
 from lingtan.carbon.methods import park_annex4
 from lingtan.errors import InvalidInput, LingtanError
 from lingtan.indicators.energy import energy_statistics
@@ -51,10 +51,6 @@ class CoreParts:
         return None if any(v is None for v in values) else float(sum(v or 0.0 for v in values))
 
 
-def _accounting_options(options: IndicatorOptions) -> AccountingOptions:
-    return AccountingOptions(electricity_conversion=options.electricity_conversion)
-
-
 def _months(period: Period) -> list[int | None]:
     if period.kind == "year":
         return [None]
@@ -69,16 +65,26 @@ class StoreAccounting:
     def __init__(self, library: FactorLibrary | None = None) -> None:
         self.library = library or default_library()
 
-    def park_parts(self, store: Store, period: Period, options: IndicatorOptions) -> CoreParts:
+    def park_parts(
+        self,
+        store: Store,
+        period: Period,
+        options: IndicatorOptions,
+        *,
+        park_id: int | None = None,
+    ) -> CoreParts:
         """Park inventories (附件4) of the period."""
         results = tuple(
             account_park(
                 store,
                 year=period.year,
                 month=m,
-                options=_accounting_options(options),
+                options=options.accounting_options(),
+                metering=options.metering_options(),
                 library=self.library,
                 persist=False,
+                park_id=park_id,
+                used=options.used,
             )
             for m in _months(period)
         )
@@ -90,9 +96,11 @@ class StoreAccounting:
         period: Period,
         options: IndicatorOptions,
         enterprise_ids: Sequence[int] | None = None,
+        *,
+        park_id: int | None = None,
     ) -> dict[int, CoreParts]:
         """Per enterprise: its activity accounted on the park basis (附件4)."""
-        acc_opts = _accounting_options(options)
+        acc_opts = options.accounting_options()
         by_enterprise: dict[int, list[AccountingResult]] = {}
         for m in _months(period):
             for r in account_enterprises(
@@ -101,8 +109,11 @@ class StoreAccounting:
                 month=m,
                 enterprise_ids=enterprise_ids,
                 options=acc_opts,
+                metering=options.metering_options(),
                 library=self.library,
                 persist=False,
+                park_id=park_id,
+                used=options.used,
             ):
                 if r.enterprise_id is not None:
                     by_enterprise.setdefault(r.enterprise_id, []).append(r)
@@ -116,23 +127,34 @@ class StoreAccounting:
         return out
 
     def core(
-        self, store: Store, period: Period, enterprise_id: int | None, options: IndicatorOptions
+        self,
+        store: Store,
+        period: Period,
+        enterprise_id: int | None,
+        options: IndicatorOptions,
+        *,
+        park_id: int | None = None,
     ) -> Computed:
         """The core indicator of the park (``enterprise_id=None``) or of one enterprise."""
         if enterprise_id is None:
-            parts = self.park_parts(store, period, options)
+            parts = self.park_parts(store, period, options, park_id=park_id)
         else:
-            found = self.enterprise_parts(store, period, options, [enterprise_id])
+            found = self.enterprise_parts(store, period, options, [enterprise_id], park_id=park_id)
             if enterprise_id not in found:
                 return _no_value("企业无核算数据", "no accounting data for the enterprise", options)
             parts = found[enterprise_id]
-        return computed(store, period, enterprise_id, options, parts)
+        return computed(store, period, enterprise_id, options, parts, park_id=park_id)
 
     def enterprise_cores(
-        self, store: Store, period: Period, options: IndicatorOptions
+        self,
+        store: Store,
+        period: Period,
+        options: IndicatorOptions,
+        *,
+        park_id: int | None = None,
     ) -> dict[int, Computed]:
         """The core indicator of every enterprise with data, from one read per month."""
-        parts = self.enterprise_parts(store, period, options)
+        parts = self.enterprise_parts(store, period, options, park_id=park_id)
         return {
             eid: computed(store, period, eid, options, p, with_quality=False)
             for eid, p in parts.items()
@@ -157,6 +179,7 @@ def computed(
     parts: CoreParts,
     *,
     with_quality: bool = True,
+    park_id: int | None = None,
 ) -> Computed:
     """The core value with its inputs, evidence (explain lines, factors, sources) and quality."""
     emissions = parts.emissions_tco2
@@ -180,7 +203,7 @@ def computed(
     evidence = _evidence(parts)
     evidence.append(clause_evidence(park_annex4.carbon_intensity_of_energy))
     quality = (
-        _quality(store, period, enterprise_id, options, energy)
+        _quality(store, period, enterprise_id, options, energy, park_id)
         if with_quality
         else (
             DataQuality(
@@ -253,6 +276,7 @@ def _quality(
     enterprise_id: int | None,
     options: IndicatorOptions,
     energy: float | None,
+    park_id: int | None,
 ) -> DataQuality:
     """Metered quality of the scope's energy; what the metering does not explain is entered
     (activity supplements)."""
@@ -263,6 +287,7 @@ def _quality(
         ytd=period.ytd,
         enterprise_id=enterprise_id,
         options=options,
+        park_id=park_id,
     )
     q = st.quality
     entered = 0.0

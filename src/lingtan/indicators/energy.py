@@ -51,6 +51,7 @@ from lingtan.indicators.formulas import metering_coverage
 from lingtan.indicators.limits import CoverageRequirement, load_coverage_requirement
 from lingtan.indicators.options import CONVERSION_NAMES, IndicatorOptions
 from lingtan.indicators.period import Period
+from lingtan.options import service as park_options
 from lingtan.registry.model import CARRIER_NAMES_ZH, Carrier
 from lingtan.store import Store
 from lingtan.store.records import PointRecord
@@ -611,6 +612,7 @@ def energy_statistics(
     options: IndicatorOptions | None = None,
     library: FactorLibrary | None = None,
     green_certified_kwh: float | None = None,
+    park_id: int | None = None,
 ) -> EnergyStatistics:
     """Energy statistics of the park (``enterprise_id=None``) or one enterprise.
 
@@ -618,9 +620,9 @@ def energy_statistics(
     electricity of the period covered by retired 绿证 or green-power trades [kWh].
     """
     period = Period(year, month, ytd)
-    opts = options or IndicatorOptions()
+    park = store.registry.park(park_id)
+    opts = options or IndicatorOptions.of(park_options.used(store, park_id=park.id))
     lib = library or default_library()
-    park = store.registry.park()
     tz = ZoneInfo(park.timezone)
     enterprises = {e.id: e for e in store.registry.enterprises(park.id)}
     if enterprise_id is not None and enterprise_id not in enterprises:
@@ -637,7 +639,7 @@ def energy_statistics(
     coefs = Coefficients(lib, opts.electricity_conversion, year)
     notes: list[str] = []
     if green_certified_kwh is None:
-        ledger = _ledger_green(store, period, enterprise_id)
+        ledger = _ledger_green(store, period, enterprise_id, park.id)
         certified_in = ledger.total_kwh
         cert_ids: tuple[str, ...] = ledger.cert_ids
     else:
@@ -887,14 +889,20 @@ def energy_statistics(
     )
 
 
-def _ledger_green(store: Store, period: Period, enterprise_id: int | None) -> GreenElectricity:
+def _ledger_green(
+    store: Store, period: Period, enterprise_id: int | None, park_id: int
+) -> GreenElectricity:
     """Green electricity the 绿证 ledger counts for the scope and period (park: its own claims and
     its enterprises')."""
     ledger_period = LedgerPeriod(
         Month(period.year, period.first.month), Month(period.year, period.last.month)
     )
     return green_electricity(
-        store, period=ledger_period, enterprise_id=enterprise_id, include_enterprises=True
+        store,
+        period=ledger_period,
+        enterprise_id=enterprise_id,
+        include_enterprises=True,
+        park_id=park_id,
     )
 
 
@@ -983,10 +991,10 @@ def conversion_label(options: IndicatorOptions, lang: str = "zh") -> str:
     return zh if lang == "zh" else en
 
 
-def check_scope(store: Store, enterprise_id: int | None) -> None:
+def check_scope(store: Store, enterprise_id: int | None, park_id: int | None = None) -> None:
     """``NotFound`` for an enterprise id outside the park."""
     if enterprise_id is None:
         return
-    park = store.registry.park()
+    park = store.registry.park(park_id)
     if enterprise_id not in {e.id for e in store.registry.enterprises(park.id)}:
         raise NotFound(f"enterprise {enterprise_id} not found")

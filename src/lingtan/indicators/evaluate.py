@@ -31,6 +31,7 @@ from lingtan.indicators.options import IndicatorOptions
 from lingtan.indicators.period import Period, overlap_days
 from lingtan.indicators.result import AccountingHook, Computed, DataQuality, clause_evidence
 from lingtan.indicators.targets import Target, TargetSet, load_target_set, select_target
+from lingtan.options import service as park_options
 from lingtan.store import Store
 from lingtan.store.records_repo import RecordsRepo, StatRecord
 from lingtan.timeutil import from_us
@@ -164,6 +165,7 @@ class _Context:
         limits: Sequence[LimitRecord],
         accounting: AccountingHook,
         target_set: TargetSet | None = None,
+        park_id: int | None = None,
     ) -> None:
         self.store = store
         self.enterprise_id = enterprise_id
@@ -172,7 +174,7 @@ class _Context:
         self.limits = {r.product: r for r in limits}
         self.accounting = accounting
         self.target_set = target_set or load_target_set(options.target_set)
-        self.park = store.registry.park()
+        self.park = store.registry.park(park_id)
         self.enterprises = {e.id: e for e in store.registry.enterprises(self.park.id)}
         if enterprise_id is not None and enterprise_id not in self.enterprises:
             raise NotFound(f"enterprise {enterprise_id} not found")
@@ -193,6 +195,7 @@ class _Context:
                 enterprise_id=self.enterprise_id,
                 options=self.options,
                 library=self.library,
+                park_id=self.park.id,
             )
         return self._energy[period]
 
@@ -770,7 +773,9 @@ def _owner_numerator(
 def _core(ctx: _Context, period: Period) -> Computed:
     threshold = ctx.options.completeness_threshold
     try:
-        return ctx.accounting.core(ctx.store, period, ctx.enterprise_id, ctx.options)
+        return ctx.accounting.core(
+            ctx.store, period, ctx.enterprise_id, ctx.options, park_id=ctx.park.id
+        )
     except LingtanError as err:
         return _none(
             f"碳排放核算未能完成：{err}",
@@ -875,14 +880,17 @@ def evaluate(
     accounting: AccountingHook | None = None,
     indicators: Sequence[str] = IDS,
     exclusions: Mapping[str, str] | None = None,
+    park_id: int | None = None,
 ) -> Evaluation:
     """Evaluate the indicators of the park (``enterprise_id=None``) or one enterprise.
 
     ``target_set`` overrides ``options.target_set``; ``exclusions`` maps a guiding indicator to
     the park's explanation why it is not assessed (a guiding indicator may be excluded where
-    objective conditions are missing). ``accounting`` defaults to the store-backed accounting.
+    objective conditions are missing). ``accounting`` defaults to the store-backed accounting;
+    ``options`` to the park's stored options (:mod:`lingtan.options`).
     """
-    opts = options or IndicatorOptions()
+    park_id = store.registry.park(park_id).id
+    opts = options or IndicatorOptions.of(park_options.used(store, park_id=park_id))
     for i in indicators:
         if i not in BY_ID:
             raise InvalidInput(
@@ -904,6 +912,7 @@ def evaluate(
         limits=load_limits(opts.limits_file),
         accounting=hook,
         target_set=tset,
+        park_id=park_id,
     )
     period = Period(year, month, ytd)
     base_period = period.with_year(opts.base_year)
@@ -927,6 +936,7 @@ def evaluate(
             library=lib,
             limits=load_limits(opts.limits_file),
             accounting=hook,
+            park_id=park_id,
         )
         energy_annual = park_ctx.energy(period).total_tce * period.annualisation()
         notes.append("enterprise scope: targets are the park's, for reference")
@@ -1097,6 +1107,10 @@ def _relevant_options(indicator: str, options: IndicatorOptions) -> dict[str, An
     out = {k: data[k] for k in _OPTION_KEYS[indicator]}
     if "electricity_conversion" in out:
         out["electricity_conversion_zh"] = data["electricity_conversion_zh"]
+    if options.used is not None:
+        out["park_options_version"] = options.used.base.version
+        if options.used.overrides:
+            out["park_options_overrides"] = options.used.overrides
     return out
 
 
@@ -1113,14 +1127,15 @@ def rank_enterprises(
     ytd: bool = False,
     options: IndicatorOptions | None = None,
     accounting: AccountingHook | None = None,
+    park_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """The core indicator per enterprise (附件4 method on each enterprise's activity), lowest
     first; enterprises without a value last, with the reason."""
-    opts = options or IndicatorOptions()
+    park = store.registry.park(park_id)
+    opts = options or IndicatorOptions.of(park_options.used(store, park_id=park.id))
     hook = accounting if accounting is not None else default_accounting()
     period = Period(year, month, ytd)
-    park = store.registry.park()
-    cores = hook.enterprise_cores(store, period, opts)
+    cores = hook.enterprise_cores(store, period, opts, park_id=park.id)
     rows: list[dict[str, Any]] = []
     for e in store.registry.enterprises(park.id):
         c = cores.get(e.id)

@@ -26,8 +26,13 @@ Each option has a documented default (docs/indicators.md explains the reasoning)
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
+
+from lingtan.accounting.metered import MeteringOptions
+from lingtan.carbon.inventory import AccountingOptions
+from lingtan.options.model import HeatKind, UsedOptions
 
 ElectricityConversion = Literal["equivalent", "equal_value"]
 
@@ -55,6 +60,9 @@ class IndicatorOptions:
     limits_file: str | None = None
     #: metering coverage requirements (YAML file) instead of the shipped, unverified ones
     coverage_file: str | None = None
+    #: the park's options version these options come from (None: built directly by a library
+    #: caller, with the defaults of what they do not name)
+    used: UsedOptions | None = None
 
     def __post_init__(self) -> None:
         from lingtan.errors import InvalidInput
@@ -69,17 +77,72 @@ class IndicatorOptions:
                 "completeness_threshold lies in (0, 1]", field="completeness_threshold"
             )
 
+    @classmethod
+    def of(
+        cls,
+        used: UsedOptions,
+        *,
+        limits_file: str | None = None,
+        coverage_file: str | None = None,
+    ) -> IndicatorOptions:
+        """The indicator options of the park's options (plus the run's extra data files)."""
+        options = used.options
+        return cls(
+            electricity_conversion=options.electricity_conversion,
+            natural_gas_clean=options.natural_gas_clean,
+            green_certificates_clean=options.green_certificates_clean,
+            purchased_heat_fossil=options.heat_kind == "fossil",
+            completeness_threshold=options.completeness_threshold,
+            on_incomplete=options.on_incomplete,
+            target_set=options.target_set,
+            target_year=options.target_year,
+            base_year=options.base_year,
+            water_intake=options.water_intake,
+            limits_file=limits_file,
+            coverage_file=coverage_file,
+            used=used,
+        )
+
+    def accounting_options(self) -> AccountingOptions:
+        """The accounting options behind the core indicator: the park's version's, with this
+        conversion (the same choice converts every denominator)."""
+        if self.used is None:
+            return AccountingOptions(electricity_conversion=self.electricity_conversion)
+        return dataclasses.replace(
+            self.used.options.accounting(), electricity_conversion=self.electricity_conversion
+        )
+
+    def metering_options(self) -> MeteringOptions:
+        """How metered carriers become activity: the park's version's, with this heat kind."""
+        heat: HeatKind = "fossil" if self.purchased_heat_fossil else "non_fossil"
+        if self.used is None:
+            return MeteringOptions(heat_kind=heat)
+        return dataclasses.replace(MeteringOptions.of(self.used.options), heat_kind=heat)
+
     def as_dict(self) -> dict[str, Any]:
         """The options as plain data, with the Chinese name of the conversion."""
-        data = asdict(self)
+        data = asdict(dataclasses.replace(self, used=None))
+        del data["used"]
+        data["park_options"] = None if self.used is None else self.used.as_dict()
         data["electricity_conversion_zh"] = CONVERSION_NAMES[self.electricity_conversion][0]
         return data
 
     def describe(self, lang: str = "zh") -> list[str]:
         """One readable line per option (printed under every result)."""
         conv_zh, conv_en = CONVERSION_NAMES[self.electricity_conversion]
+        version: list[str] = []
+        if self.used is not None:
+            changed = ", ".join(f"{k}={v}" for k, v in self.used.overrides.items())
+            version = [
+                f"园区选项第 {self.used.base.version} 版"
+                + (f"；本次改用 {changed}" if changed else "")
+                if lang == "zh"
+                else f"the park's options, version {self.used.base.version}"
+                + (f"; overridden here: {changed}" if changed else "")
+            ]
         if lang == "zh":
             return [
+                *version,
                 f"电力折标准煤：{conv_zh}（electricity_conversion={self.electricity_conversion}）",
                 "天然气" + ("计入" if self.natural_gas_clean else "不计入") + "清洁能源"
                 f"（natural_gas_clean={self.natural_gas_clean}）",
@@ -98,6 +161,7 @@ class IndicatorOptions:
                 f"取水量来源：{self.water_intake}",
             ]
         return [
+            *version,
             f"electricity to standard coal: {conv_en} (electricity_conversion="
             f"{self.electricity_conversion})",
             f"natural gas counts as clean energy: {self.natural_gas_clean}",

@@ -240,8 +240,8 @@ def validate_entry(category: str, item: str, quantity: float, unit: str) -> str:
     return symbol
 
 
-def _park_id(store: Store) -> int:
-    return store.registry.park().id
+def _park_id(store: Store, park_id: int | None) -> int:
+    return store.registry.park(park_id).id
 
 
 def _enterprise_ids(store: Store, park_id: int) -> dict[str, int]:
@@ -279,12 +279,13 @@ def add_record(
     note: str | None = None,
     scope: int | None = None,
     now: dt.datetime | None = None,
+    park_id: int | None = None,
 ) -> StatRecord:
     """Enter one statistics record for ``enterprise_id`` (None = the park itself).
 
     ``scope`` is the enterprise the caller is limited to (None = park-wide user).
     """
-    park_id = _park_id(store)
+    park_id = _park_id(store, park_id)
     _check_owner(park_id, enterprise_id, scope, _enterprise_ids(store, park_id).values())
     symbol = validate_entry(category, item, quantity, unit)
     if period_end < period_start:
@@ -365,13 +366,14 @@ def list_records(
     category: str | None = None,
     year: int | None = None,
     include_history: bool = False,
+    park_id: int | None = None,
 ) -> list[StatRecord]:
     """Records visible in a scope: one enterprise's own, or (``None``) the whole park's.
 
     ``year`` keeps records whose period overlaps the calendar year; ``include_history`` also
     returns superseded versions.
     """
-    park_id = _park_id(store)
+    park_id = _park_id(store, park_id)
     owners: list[int | None] | None = None if enterprise_id is None else [enterprise_id]
     overlap = None if year is None else (f"{year:04d}-01-01", f"{year:04d}-12-31")
     return RecordsRepo(store).find(
@@ -502,6 +504,7 @@ def import_records(
     only_enterprises: Sequence[str] | None = None,
     through: dt.date | None = None,
     now: dt.datetime | None = None,
+    park_id: int | None = None,
 ) -> ImportReport:
     """Import a statistics file (see the module docstring); all-or-nothing, idempotent.
 
@@ -511,7 +514,7 @@ def import_records(
     """
     if not entered_by.strip():
         raise InvalidInput("entered_by is required", field="entered_by")
-    park_id = _park_id(store)
+    park_id = _park_id(store, park_id)
     codes = _enterprise_ids(store, park_id)
     own = None if scope is None else next((c for c, i in codes.items() if i == scope), None)
     rows = read_table(content, filename)
@@ -604,7 +607,12 @@ def _superseding(rec: NewRecord, old_id: int) -> NewRecord:
 
 
 def import_file(
-    store: Store, *, path: str | Path, entered_by: str, scope: int | None = None
+    store: Store,
+    *,
+    path: str | Path,
+    entered_by: str,
+    scope: int | None = None,
+    park_id: int | None = None,
 ) -> ImportReport:
     """:func:`import_records` of a file on disk."""
     p = Path(path)
@@ -613,5 +621,10 @@ def import_file(
     except OSError as err:
         raise InvalidInput(f"cannot read {p}: {err.strerror}", field="file") from err
     return import_records(
-        store, content=content, filename=p.name, entered_by=entered_by, scope=scope
+        store,
+        content=content,
+        filename=p.name,
+        entered_by=entered_by,
+        scope=scope,
+        park_id=park_id,
     )

@@ -66,13 +66,24 @@ class AccountingHook(Protocol):
     """How the core indicator reaches the accounting (see :mod:`lingtan.indicators.core`)."""
 
     def core(
-        self, store: Store, period: Period, enterprise_id: int | None, options: IndicatorOptions
+        self,
+        store: Store,
+        period: Period,
+        enterprise_id: int | None,
+        options: IndicatorOptions,
+        *,
+        park_id: int | None = None,
     ) -> Computed:
         """The core indicator of the park (``enterprise_id=None``) or of one enterprise."""
         ...
 
     def enterprise_cores(
-        self, store: Store, period: Period, options: IndicatorOptions
+        self,
+        store: Store,
+        period: Period,
+        options: IndicatorOptions,
+        *,
+        park_id: int | None = None,
     ) -> dict[int, Computed]:
         """The core indicator of every enterprise with data."""
         ...

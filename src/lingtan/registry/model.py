@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from enum import IntEnum, StrEnum
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lingtan import units
 from lingtan.errors import InvalidInput
+from lingtan.options.model import ParkOptions
 from lingtan.registry.formula import Formula, parse_formula
 from lingtan.registry.industry import industry_problem
 from lingtan.registry.uscc import uscc_problem
@@ -271,6 +272,19 @@ class ParkModel(_Strict):
     enterprises: list[Enterprise] = Field(default_factory=list)
     sites: list[Site] = Field(default_factory=list)
     points: list[Point] = Field(default_factory=list)
+    #: the park's options (docs/options.md), stated in full: options not named take their
+    #: default; absent, loading the file leaves the stored options as they are
+    options: dict[str, Any] | None = None
+
+    @field_validator("options")
+    @classmethod
+    def _options(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            try:
+                ParkOptions.from_dict(value)
+            except InvalidInput as err:
+                raise ValueError(str(err)) from None
+        return value
 
     @model_validator(mode="after")
     def _references(self) -> ParkModel:

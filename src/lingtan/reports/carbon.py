@@ -319,6 +319,19 @@ def _month_table(key: str, months: Sequence[AccountingResult], lang: str) -> Tab
     )
 
 
+def options_text(result: AccountingResult, lang: str) -> str:
+    """Which version of the park's options a result used, and what it overrode."""
+    used = result.used
+    if used is None:
+        return "调用方直接给定" if lang == "zh" else "given by the caller"
+    changed = ", ".join(f"{k}={v}" for k, v in used.overrides.items())
+    if lang == "zh":
+        return f"园区选项第 {used.base.version} 版" + (f"；本次改用 {changed}" if changed else "")
+    return f"park options version {used.base.version}" + (
+        f"; overridden: {changed}" if changed else ""
+    )
+
+
 def park_report(
     result: AccountingResult,
     *,
@@ -371,6 +384,7 @@ def park_report(
                 inv.intensity_tco2_per_tce,
                 "num4",
             ),
+            (tr("核算选项", "Options"), options_text(result, lang), "text"),
             (
                 tr("核算结果编号", "Result id"),
                 "—" if result.record is None else f"#{result.record.id}",

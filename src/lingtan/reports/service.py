@@ -9,14 +9,15 @@ caller always gets its own. No web framework is imported here.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from lingtan.accounting import account_enterprise, account_park
-from lingtan.carbon import AccountingOptions, FactorLibrary, default_library
+from lingtan.carbon import FactorLibrary, default_library
 from lingtan.errors import InvalidInput, NotFound, PermissionDenied
 from lingtan.indicators.energy import energy_statistics
 from lingtan.indicators.evaluate import evaluate
 from lingtan.indicators.options import IndicatorOptions
+from lingtan.options import service as park_options
 from lingtan.reports.carbon import enterprise_report, park_report
 from lingtan.reports.energy import energy_report
 from lingtan.reports.html import write_html
@@ -54,12 +55,13 @@ def build_document(
     options: IndicatorOptions | None = None,
     library: FactorLibrary | None = None,
     actor: str = "report",
+    park_id: int | None = None,
 ) -> Report:
     """The report document (see :mod:`lingtan.reports.model`) for a kind, period and scope."""
     _check(kind)
-    opts = options or IndicatorOptions()
+    park = store.registry.park(park_id)
+    opts = options or IndicatorOptions.of(park_options.used(store, park_id=park.id))
     lib = library or default_library()
-    park = store.registry.park()
     enterprises = {e.id: e for e in store.registry.enterprises(park.id)}
     if scope is not None:
         if scope not in enterprises:
@@ -71,15 +73,33 @@ def build_document(
         enterprise_id = scope
     if enterprise_id is not None and enterprise_id not in enterprises:
         raise NotFound(f"enterprise {enterprise_id} not found")
-    acc_opts = AccountingOptions(electricity_conversion=opts.electricity_conversion)
+    acc: dict[str, Any] = {
+        "options": opts.accounting_options(),
+        "metering": opts.metering_options(),
+        "used": opts.used,
+        "library": lib,
+        "park_id": park.id,
+    }
     if kind == "energy":
         stats = energy_statistics(
-            store, year=year, month=month, enterprise_id=enterprise_id, options=opts, library=lib
+            store,
+            year=year,
+            month=month,
+            enterprise_id=enterprise_id,
+            options=opts,
+            library=lib,
+            park_id=park.id,
         )
         return energy_report(stats, lang=lang)
     if kind == "indicators":
         ev = evaluate(
-            store, year=year, month=month, enterprise_id=enterprise_id, options=opts, library=lib
+            store,
+            year=year,
+            month=month,
+            enterprise_id=enterprise_id,
+            options=opts,
+            library=lib,
+            park_id=park.id,
         )
         return indicators_report(ev, lang=lang)
     core_ev = evaluate(
@@ -90,20 +110,15 @@ def build_document(
         options=opts,
         library=lib,
         indicators=["carbon_per_energy"],
+        park_id=park.id,
     )
     core = core_ev.indicators[0]
     if kind == "park":
-        result = account_park(
-            store, year=year, month=month, options=acc_opts, library=lib, actor=actor
-        )
+        result = account_park(store, year=year, month=month, actor=actor, **acc)
         months = []
         for m in range(1, 13) if month is None else ():
             try:
-                months.append(
-                    account_park(
-                        store, year=year, month=m, options=acc_opts, library=lib, persist=False
-                    )
-                )
+                months.append(account_park(store, year=year, month=m, persist=False, **acc))
             except InvalidInput:
                 continue  # a month without energy data has no intensity: not listed
         return park_report(result, months=months, core=core, lang=lang)
@@ -114,10 +129,9 @@ def build_document(
         enterprise_id=enterprise_id,
         year=year,
         month=month,
-        options=acc_opts,
-        library=lib,
         enterprise_scope=scope,
         actor=actor,
+        **acc,
     )
     e = enterprises[enterprise_id]
     sites = [
@@ -150,6 +164,7 @@ def build_report(
     options: IndicatorOptions | None = None,
     library: FactorLibrary | None = None,
     actor: str = "report",
+    park_id: int | None = None,
 ) -> bytes:
     """The report as ``.xlsx`` or ``.html`` bytes."""
     _check(kind, fmt)
@@ -164,6 +179,7 @@ def build_report(
         options=options,
         library=library,
         actor=actor,
+        park_id=park_id,
     )
     return write_xlsx(doc) if fmt == "xlsx" else write_html(doc)
 

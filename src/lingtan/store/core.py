@@ -43,6 +43,11 @@ class Store:
         self.stats = StatsRepo(self)
         self.audit = AuditRepo(self)
 
+    @property
+    def display_url(self) -> str:
+        """The database URL with any password hidden (for messages: which store is this)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     @contextlib.contextmanager
     def begin(self) -> Iterator[Connection]:
         """A transaction; connectivity failures become :class:`Unavailable`."""

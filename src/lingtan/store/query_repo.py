@@ -483,6 +483,14 @@ class QueryRepo:
         return [dict(r._mapping) for r in rows], total
 
     # -- change detection -------------------------------------------------------------------
+    def options_version(self) -> int:
+        """The newest stored version of any park's options (0: none): part of a cached view's
+        key, so that a view computed under other options is never served, not even stale."""
+        with self._store.begin() as conn:
+            return int(
+                conn.execute(select(func.coalesce(func.max(s.park_options.c.id), 0))).scalar_one()
+            )
+
     def data_version(self, extra_tables: Sequence[str] = ()) -> tuple[Any, ...]:
         """A cheap fingerprint that changes whenever statistics, the registry or any audited
         record may have changed: the newest ingest batch, the dirty-interval queue (it

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from lingtan.errors import Conflict, NotFound
+from lingtan.errors import Conflict, InvalidInput, NotFound
 from lingtan.store import schema as s
 from lingtan.store.records import (
     EnterpriseRecord,
@@ -45,6 +45,19 @@ def _point_record(row: Any) -> PointRecord:
         formula=row.formula,
         boundary=bool(row.boundary),
     )
+
+
+def _only(parks: list[ParkRecord]) -> ParkRecord:
+    if not parks:
+        raise NotFound("no park loaded; run `lingtan init --park park.yaml`")
+    if len(parks) > 1:
+        codes = ", ".join(p.code for p in parks)
+        raise InvalidInput(
+            f"this store holds several parks ({codes}); name one with --park CODE "
+            "(or LINGTAN_PARK=CODE)",
+            field="park",
+        )
+    return parks[0]
 
 
 class RegistryRepo:
@@ -309,17 +322,23 @@ class RegistryRepo:
         """One park (the only one when ``park_id`` is None); ``NotFound`` otherwise."""
         parks = self.parks()
         if park_id is None:
-            if len(parks) != 1:
-                raise NotFound(
-                    "no park loaded; run `lingtan init --park park.yaml`"
-                    if not parks
-                    else "several parks are loaded; name one"
-                )
-            return parks[0]
+            return _only(parks)
         for p in parks:
             if p.id == park_id:
                 return p
         raise NotFound(f"park {park_id} not found")
+
+    def park_by_code(self, code: str | None) -> ParkRecord:
+        """The park with ``code`` (the only one when ``code`` is None); ``NotFound`` naming the
+        parks that exist otherwise."""
+        parks = self.parks()
+        if code is None:
+            return _only(parks)
+        for p in parks:
+            if p.code == code:
+                return p
+        known = ", ".join(p.code for p in parks) or "none"
+        raise NotFound(f"no park {code!r} in this store (parks: {known})")
 
     def enterprises(self, park_id: int) -> list[EnterpriseRecord]:
         """Enterprises of a park, in id order."""

@@ -413,6 +413,23 @@ inventory_result = Table(
     Index("ix_inventory_result_boundary", "basis", "boundary", "year"),
 )
 
+# -- the park's options: numbered versions, appended, never edited -----------------------------
+
+#: one version of a park's options (:class:`lingtan.options.model.ParkOptions` as JSON); the
+#: newest version is the park's setting, older ones stay so that results name what they used
+park_options = Table(
+    "park_options",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("options", Text, nullable=False),  # JSON: every option's value
+    Column("changed_at", BigInteger, nullable=False),
+    Column("changed_by", Text, nullable=False),
+    Column("reason", Text),
+    UniqueConstraint("park_id", "version", name="uq_park_options_park_id_version"),
+)
+
 # -- API: files produced by background jobs (report downloads) -------------------------------
 
 #: the bytes a finished job produced (a report), kept with the job so that any server process

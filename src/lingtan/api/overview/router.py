@@ -47,7 +47,7 @@ def _cached_json(
         return Response(render(), media_type="application/json")
     q = QueryRepo(store)
     body = cache.get_or_compute(
-        key,
+        (*key, q.options_version()),
         cache.data_version(q.data_version),
         render,
         max_stale_s=service.MAX_STALE_S,

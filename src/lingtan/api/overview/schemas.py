@@ -95,6 +95,9 @@ class CarbonBlock(BaseModel):
     scope2_market_tco2: float | None = Field(description="enterprises: market-based scope 2")
     energy_tce: float | None
     factor_ids: list[str]
+    park_options_version: int | None = Field(
+        default=None, description="the version of the park's options used (/api/v1/options)"
+    )
 
 
 class IndicatorBrief(BaseModel):

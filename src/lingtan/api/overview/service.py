@@ -29,7 +29,6 @@ from lingtan.indicators.energy import (
     energy_statistics,
 )
 from lingtan.indicators.evaluate import evaluate
-from lingtan.indicators.options import IndicatorOptions
 from lingtan.ingest import REASONS
 from lingtan.normalize.quality import flag_names, label
 from lingtan.store import Store
@@ -138,6 +137,7 @@ def _carbon(store: Store, scope: int | None, year: int, month: int | None) -> di
         "scope2_market_tco2": d["scope2_market_tco2"],
         "energy_tce": d["energy_tce"],
         "factor_ids": list(result.inventory.factor_ids),
+        "park_options_version": None if result.used is None else result.used.base.version,
     }
 
 
@@ -193,7 +193,14 @@ def overview(
         return _compute_overview(store, principal.tenant, scope, as_of, lang)
     version = cache.data_version(QueryRepo(store).data_version)
     return cache.get_or_compute(
-        ("overview", principal.tenant.enterprise_id, scope, as_of, lang),
+        (
+            "overview",
+            principal.tenant.enterprise_id,
+            scope,
+            as_of,
+            lang,
+            QueryRepo(store).options_version(),
+        ),
         version,
         lambda: _compute_overview(store, principal.tenant, scope, as_of, lang),
         max_stale_s=MAX_STALE_S,
@@ -280,7 +287,15 @@ def energy_flow(
         return _compute_flow(store, principal.tenant, scope, year, month, lang)
     version = cache.data_version(QueryRepo(store).data_version)
     return cache.get_or_compute(
-        ("flow", principal.tenant.enterprise_id, scope, year, month, lang),
+        (
+            "flow",
+            principal.tenant.enterprise_id,
+            scope,
+            year,
+            month,
+            lang,
+            QueryRepo(store).options_version(),
+        ),
         version,
         lambda: _compute_flow(store, principal.tenant, scope, year, month, lang),
         max_stale_s=MAX_STALE_S,
@@ -294,7 +309,7 @@ def _compute_flow(
     zh = lang == "zh-CN"
     stats = energy_statistics(store, year=year, month=month, enterprise_id=scope)
     park = store.registry.park()
-    options = IndicatorOptions()
+    options = stats.options  # the park's options, as the statistics used them
     elec = Coefficients(default_library(), options.electricity_conversion, year).get("electricity")
     nodes: list[dict[str, Any]] = []
     index: dict[str, int] = {}

@@ -7,6 +7,7 @@ from typing import Literal
 from lingtan.api.common import PageParams
 from lingtan.errors import InvalidInput
 from lingtan.identity.roles import Permission, Principal, require
+from lingtan.options import service as park_options
 from lingtan.registry import parse_park_text
 from lingtan.store import EnterpriseRecord, ParkRecord, PointRecord, SaveReport, SiteRecord, Store
 from lingtan.store.query_repo import QueryRepo
@@ -104,4 +105,8 @@ def load_park_file(
     if not text.strip():
         raise InvalidInput("the park file is empty", field="body")
     model = parse_park_text(text, fmt=fmt, name="request body")
-    return store.registry.save_park(model, actor=principal.actor)
+    report = store.registry.save_park(model, actor=principal.actor)
+    park_options.apply_park_file(
+        store, park_id=report.park_id, options=model.options, actor=principal.actor
+    )
+    return report
