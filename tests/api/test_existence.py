@@ -128,7 +128,13 @@ def test_a_locked_account_is_answered_like_an_unknown_username(world: World) -> 
                 "/api/v1/auth/token", data={"username": username, "password": "wrong-password"}
             )
             answers.setdefault(username, []).append((*_answer(r), r.headers.get("retry-after")))
-    assert answers["b_locked"] == answers["b_nobody"]
+    # the same answers; Retry-After counts down from each lock, so the two sequences, run one
+    # after the other on a busy machine, may straddle a second boundary: within a second
+    assert [a[:-1] for a in answers["b_locked"]] == [a[:-1] for a in answers["b_nobody"]]
+    for (*_, locked), (*_, nobody) in zip(answers["b_locked"], answers["b_nobody"], strict=True):
+        assert (locked is None) == (nobody is None)
+        if locked is not None and nobody is not None:
+            assert abs(int(locked) - int(nobody)) <= 1, (locked, nobody)
 
 
 def test_names_that_must_be_unique_are_a_conflict_that_names_no_holder(world: World) -> None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from lingtan.config import Settings
 from lingtan.identity import service as identity
 from lingtan.identity.errors import NotAuthenticated
+from lingtan.identity.parks import in_park
 from lingtan.identity.roles import Principal
 from lingtan.identity.tokens import KEY_MARK
 from lingtan.store import Store
@@ -42,21 +43,38 @@ StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+ParkQuery = Annotated[
+    str | None,
+    Query(
+        alias="park",
+        min_length=1,
+        max_length=64,
+        description="the park to act in, by code, when the store holds several parks "
+        "(park-wide callers; an enterprise's user is always in its enterprise's park)",
+    ),
+]
+
+
 def current_principal(
     store: StoreDep,
     settings: SettingsDep,
     bearer: Annotated[str | None, Depends(oauth2_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
+    park: ParkQuery = None,
 ) -> Principal:
     """The caller: an API key (``X-API-Key`` or ``Authorization: Bearer lt_…``) or a user's
-    access token (``Authorization: Bearer <jwt>``); 401 without valid credentials."""
+    access token (``Authorization: Bearer <jwt>``); 401 without valid credentials. It acts in
+    the park ``park`` names (or the only park; lingtan.identity.parks)."""
     if api_key:
-        return identity.principal_from_api_key(store, key=api_key)
-    if bearer:
+        principal = identity.principal_from_api_key(store, key=api_key)
+    elif bearer:
         if bearer.startswith(KEY_MARK):
-            return identity.principal_from_api_key(store, key=bearer)
-        return identity.principal_from_access_token(store, settings, token=bearer)
-    raise NotAuthenticated("authentication required")
+            principal = identity.principal_from_api_key(store, key=bearer)
+        else:
+            principal = identity.principal_from_access_token(store, settings, token=bearer)
+    else:
+        raise NotAuthenticated("authentication required")
+    return in_park(store, principal, park)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

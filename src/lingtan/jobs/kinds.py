@@ -104,6 +104,7 @@ def _account(store: Store, ctx: JobContext) -> JobOutput:
         "month": p.get("month"),
         "enterprise_scope": ctx.tenant.enterprise_id,
         "actor": ctx.actor,
+        "park_id": p.get("park_id"),
     }
     if p["basis"] == "park":
         result = accounting.account_park(store, **common)
@@ -153,7 +154,7 @@ def _report_params(store: Store, principal: Principal, params: dict[str, Any]) -
 
 def _label(store: Store, p: dict[str, Any]) -> str:
     eid = p.get("enterprise_id")
-    code = store.registry.park().code
+    code = store.registry.park(p.get("park_id")).code
     if eid is not None:
         code = QueryRepo(store).enterprise(tenant=Tenant.park_wide(), enterprise_id=eid).code
     period = (
@@ -182,6 +183,7 @@ def _energy_report(store: Store, ctx: JobContext) -> JobOutput:
         month=p.get("month"),
         ytd=p.get("ytd", False),
         enterprise_id=p.get("enterprise_id"),
+        park_id=p.get("park_id"),
     )
     return _document(store, "energy-statistics", energy_report(stats, lang=p["lang"]), p)
 
@@ -194,6 +196,7 @@ def _indicator_report(store: Store, ctx: JobContext) -> JobOutput:
         month=p.get("month"),
         ytd=p.get("ytd", False),
         enterprise_id=p.get("enterprise_id"),
+        park_id=p.get("park_id"),
     )
     return _document(store, "indicators", indicators_report(ev, lang=p["lang"]), p)
 

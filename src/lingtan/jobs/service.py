@@ -101,6 +101,8 @@ def submit(
     if spec.park_wide_only and principal.enterprise_id is not None:
         raise NotFound("job kind not available")
     clean = spec.validate(store, principal, dict(params))
+    if principal.park_id is not None:
+        clean["park_id"] = principal.park_id  # the park the caller acts in (identity.parks)
     t = _now(now)
     job_id = str(uuid.uuid4())
     repo = JobsRepo(store)

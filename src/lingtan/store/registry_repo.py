@@ -53,8 +53,8 @@ def _only(parks: list[ParkRecord]) -> ParkRecord:
     if len(parks) > 1:
         codes = ", ".join(p.code for p in parks)
         raise InvalidInput(
-            f"this store holds several parks ({codes}); name one with --park CODE "
-            "(or LINGTAN_PARK=CODE)",
+            f"this store holds several parks ({codes}); name one: --park CODE or "
+            "LINGTAN_PARK=CODE on the command line, ?park=CODE in the API",
             field="park",
         )
     return parks[0]

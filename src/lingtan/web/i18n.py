@@ -97,6 +97,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "done": ("完成", "done"),
     "failed": ("失败", "failed"),
     "lang_switch": ("English", "中文"),
+    "park_switch": ("切换园区", "Switch park"),
     "not_found": ("未找到", "Not found"),
     "forbidden": ("无权访问", "Forbidden"),
     "error": ("出错了", "Something went wrong"),

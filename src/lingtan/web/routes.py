@@ -8,6 +8,7 @@ enterprise user cannot see another enterprise here either (a direct URL gives 40
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,7 @@ from lingtan.errors import LingtanError, NotFound, PermissionDenied
 from lingtan.greenpower import service as greenpower
 from lingtan.identity import service as identity
 from lingtan.identity.errors import AccountLocked, NotAuthenticated
+from lingtan.identity.parks import in_park, visible_parks
 from lingtan.identity.roles import Permission, Principal
 from lingtan.indicators.energy import carrier_name, energy_statistics
 from lingtan.jobs import service as jobs
@@ -67,9 +69,10 @@ def _cache(request: Request) -> VersionedCache | None:
     return cache
 
 
-def _zone(request: Request) -> ZoneInfo:
+def _zone(request: Request, principal: Principal | None) -> ZoneInfo:
     try:
-        return ZoneInfo(_store(request).registry.park().timezone)
+        park_id = None if principal is None else principal.park_id
+        return ZoneInfo(_store(request).registry.park(park_id).timezone)
     except LingtanError:
         return ZoneInfo(_settings(request).timezone)
 
@@ -105,7 +108,8 @@ def _render(
         "path": request.url.path,
         "path_qs": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "quote": quote,
-        "tz": _zone(request),
+        "tz": _zone(request, principal),
+        **_park_switcher(request, principal),
         **context,
     }
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
@@ -128,6 +132,7 @@ def _page(request: Request, build: Page) -> Response:
     if principal is None:
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return _redirect(request, f"/login?next={target}")
+    principal = _acting(request, principal)
     lang = _lang(request, principal)
     try:
         return build(principal, lang)
@@ -213,6 +218,43 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") ->
     if session.csrf_ok(request, csrf):
         session.end(request, _store(request))
     return _redirect(request, "/login")
+
+
+def _acting(request: Request, principal: Principal) -> Principal:
+    """The user in the park of the switcher's cookie (the first park it may see without one,
+    or when the cookie names a park it may not see)."""
+    store = _store(request)
+    try:
+        return in_park(
+            store, principal, request.cookies.get(session.PARK_COOKIE), first_if_several=True
+        )
+    except NotFound:
+        return in_park(store, principal, None, first_if_several=True)
+
+
+def _park_switcher(request: Request, principal: Principal | None) -> dict[str, Any]:
+    """The parks a park-wide user may switch between (shown when there are several)."""
+    if principal is None:
+        return {"parks": [], "park": None}
+    parks = visible_parks(_store(request), principal)
+    current = next((p for p in parks if p.id == principal.park_id), None)
+    return {"parks": parks if len(parks) > 1 else [], "park": current}
+
+
+@router.get("/park/{code}")
+def switch_park(
+    request: Request, code: str, next: Annotated[str | None, Query(max_length=500)] = None
+) -> Response:
+    """Work in another park of the store (park-wide users) and go back."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        in_park(_store(request), principal, code)  # NotFound for a park it may not see
+        session.pending(request).set[session.PARK_COOKIE] = (code, 365 * 86_400, True)
+        target = _safe_next(next)
+        # a page of one enterprise belongs to one park: go to the new park's overview
+        return _redirect(request, "/overview" if target.startswith("/enterprises/") else target)
+
+    return _page(request, build)
 
 
 @router.get("/lang/{code}")
@@ -333,13 +375,15 @@ def enterprises_page(request: Request) -> Response:
             raise PermissionDenied("no read access")
         store = _store(request)
         rows, _ = QueryRepo(store).enterprises(
-            tenant=principal.tenant, park_id=store.registry.park().id
+            tenant=principal.tenant, park_id=store.registry.park(principal.park_id).id
         )
         data = overview_service.overview(
             store, principal=principal, lang=lang, cache=_cache(request)
         )
         year = int(data["as_of"][:4])
-        stats = energy_statistics(store, year=year, month=int(data["as_of"][5:7]), ytd=True)
+        stats = energy_statistics(
+            store, year=year, month=int(data["as_of"][5:7]), ytd=True, park_id=principal.park_id
+        )
         tce = {o.enterprise_id: o for o in stats.owners}
         return _render(
             request,
@@ -364,6 +408,8 @@ def enterprise_page(request: Request, enterprise_id: int) -> Response:
             raise NotFound("enterprise not found")
         q = QueryRepo(store)
         ent = q.enterprise(tenant=principal.tenant, enterprise_id=enterprise_id)
+        # an enterprise's page is in the enterprise's park, whichever park the switcher shows
+        principal = dataclasses.replace(principal, park_id=ent.park_id)
         data = overview_service.overview(
             store,
             principal=principal,
@@ -379,7 +425,9 @@ def enterprise_page(request: Request, enterprise_id: int) -> Response:
             if m["enterprise_id"] == enterprise_id
         ]
         charts = {"months": data["year"]["months"], "labels": {"tce": i18n.t("tce", lang)}}
-        certificates = greenpower.list_certificates(store, enterprise_scope=enterprise_id)
+        certificates = greenpower.list_certificates(
+            store, enterprise_scope=enterprise_id, park_id=ent.park_id
+        )
         return _render(
             request,
             "enterprise.html",

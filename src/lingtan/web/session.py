@@ -23,6 +23,8 @@ ACCESS_COOKIE = "lingtan_session"
 REFRESH_COOKIE = "lingtan_refresh"
 CSRF_COOKIE = "lingtan_csrf"
 LANG_COOKIE = "lingtan_lang"
+#: the park a park-wide user works in, when the store holds several (the park switcher)
+PARK_COOKIE = "lingtan_park"
 
 
 @dataclass(slots=True)

@@ -77,7 +77,7 @@ def _stored(r: InventoryRecord, *, detail: bool) -> StoredResult:
 def _boundary_in_scope(store: Store, principal: Principal, basis: str, boundary: str) -> None:
     """Refuse a boundary the caller may not see: as absent (404), or park-level (403)."""
     q = QueryRepo(store)
-    park = store.registry.park()
+    park = store.registry.park(principal.park_id)
     if basis == "park":
         require_park_wide(principal, "the park inventory")
         known = {park.code}
@@ -100,7 +100,12 @@ def park_inventory(
     """The park inventory (910号 附件4), computed now (park-wide roles)."""
     scope = _read(principal)
     result = accounting.account_park(
-        store, year=year, month=month, enterprise_scope=scope, persist=False
+        store,
+        year=year,
+        month=month,
+        enterprise_scope=scope,
+        persist=False,
+        park_id=principal.park_id,
     )
     return result.as_dict(explain=explain, lang=lang)
 
@@ -124,6 +129,7 @@ def enterprise_inventory(
         month=month,
         enterprise_scope=scope,
         persist=False,
+        park_id=principal.park_id,
     )
     return result.as_dict(explain=explain, lang=lang)
 
@@ -141,7 +147,13 @@ def building_inventory(
     """The GB/T 51366 operation-stage inventory of a building."""
     scope = _read(principal)
     result = accounting.account_building(
-        store, site_id=site_id, year=year, month=month, enterprise_scope=scope, persist=False
+        store,
+        site_id=site_id,
+        year=year,
+        month=month,
+        enterprise_scope=scope,
+        persist=False,
+        park_id=principal.park_id,
     )
     return result.as_dict(explain=explain, lang=lang)
 
@@ -221,7 +233,12 @@ def list_results(
     scope = _read(principal)
     _boundary_in_scope(store, principal, basis, boundary)
     rows = accounting.history(
-        store, basis=basis, boundary=boundary, year=year, enterprise_scope=scope
+        store,
+        basis=basis,
+        boundary=boundary,
+        year=year,
+        enterprise_scope=scope,
+        park_id=principal.park_id,
     )
     chunk = rows[page.offset : page.offset + page.limit]
     return Page(

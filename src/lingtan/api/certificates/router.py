@@ -96,7 +96,7 @@ def list_certificates(
     """Certificates in the caller's scope with their state."""
     require(principal, Permission.READ)
     rows = greenpower.list_certificates(
-        store, enterprise_scope=principal.enterprise_id, status=status_
+        store, enterprise_scope=principal.enterprise_id, status=status_, park_id=principal.park_id
     )
     chunk = rows[page.offset : page.offset + page.limit]
     items = []
@@ -134,6 +134,7 @@ async def import_certificates(
             enterprise_id=holder,
             enterprise_scope=principal.enterprise_id,
             actor=principal.actor,
+            park_id=principal.park_id,
         ).as_dict()
 
     return ImportResult(**await run_in_threadpool(run))
@@ -157,6 +158,7 @@ def retire(
         enterprise_scope=principal.enterprise_id,
         retired_on=body.retired_on,
         actor=principal.actor,
+        park_id=principal.park_id,
     )
     return [RetirementOut(**greenpower.retirement_dict(r)) for r in done]
 
@@ -167,7 +169,9 @@ def list_retirements(
 ) -> Page[RetirementOut]:
     """Retirements in the caller's scope."""
     require(principal, Permission.READ)
-    rows = greenpower.list_retirements(store, enterprise_scope=principal.enterprise_id)
+    rows = greenpower.list_retirements(
+        store, enterprise_scope=principal.enterprise_id, park_id=principal.park_id
+    )
     chunk = rows[page.offset : page.offset + page.limit]
     return Page(
         items=[RetirementOut(**greenpower.retirement_dict(r)) for r in chunk],

@@ -43,7 +43,9 @@ def statistics_in_scope(
     scope = scoped_enterprise(store, principal, enterprise_id)
     if ytd and month is None:
         raise InvalidInput("year-to-date needs a month", field="month")
-    return energy_statistics(store, year=year, month=month, ytd=ytd, enterprise_id=scope).as_dict()
+    return energy_statistics(
+        store, year=year, month=month, ytd=ytd, enterprise_id=scope, park_id=principal.park_id
+    ).as_dict()
 
 
 @router.get("/statistics/energy", response_model=dict[str, Any])

@@ -32,7 +32,9 @@ def evaluation_in_scope(
     scope = scoped_enterprise(store, principal, enterprise_id)
     if ytd and month is None:
         raise InvalidInput("year-to-date needs a month", field="month")
-    return evaluate(store, year=year, month=month, ytd=ytd, enterprise_id=scope).as_dict(lang=lang)
+    return evaluate(
+        store, year=year, month=month, ytd=ytd, enterprise_id=scope, park_id=principal.park_id
+    ).as_dict(lang=lang)
 
 
 @router.get("/indicators", response_model=dict[str, Any])

@@ -77,7 +77,10 @@ def get_overview(
         return Overview.model_validate(data).model_dump_json().encode()
 
     return _cached_json(
-        request, store, ("overview.json", principal.tenant.enterprise_id, scope, date, lang), render
+        request,
+        store,
+        ("overview.json", principal.park_id, principal.tenant.enterprise_id, scope, date, lang),
+        render,
     )
 
 
@@ -104,7 +107,7 @@ def get_energy_flow(
     return _cached_json(
         request,
         store,
-        ("flow.json", principal.tenant.enterprise_id, scope, year, month, lang),
+        ("flow.json", principal.park_id, principal.tenant.enterprise_id, scope, year, month, lang),
         render,
     )
 
@@ -119,7 +122,7 @@ def get_meter_quality(
 ) -> Page[MeterQuality]:
     """Per metering point: quality shares, estimated hours, days flagged and events (gaps,
     resets, spikes …), last reading. Default: the year to date of the last day with data."""
-    tz = park_zone(store)
+    tz = park_zone(store, principal.park_id)
     rows = service.meter_quality(store, principal=principal, first=start, last=end)
     chunk = rows[page.offset : page.offset + page.limit]
     return Page(

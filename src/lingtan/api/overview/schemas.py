@@ -88,7 +88,7 @@ class CarbonBlock(BaseModel):
     basis: str
     year: int
     month: int | None
-    total_tco2: float
+    total_tco2: float | None = Field(description="None when the period has no energy data")
     by_source_tco2: dict[str, float]
     intensity_tco2_per_tce: float | None
     scope2_location_tco2: float | None = Field(description="enterprises: location-based scope 2")
@@ -98,6 +98,7 @@ class CarbonBlock(BaseModel):
     park_options_version: int | None = Field(
         default=None, description="the version of the park's options used (/api/v1/options)"
     )
+    note: str | None = Field(default=None, description="why there is no value")
 
 
 class IndicatorBrief(BaseModel):

@@ -111,10 +111,32 @@ def _day_carriers(
     return out
 
 
-def _carbon(store: Store, scope: int | None, year: int, month: int | None) -> dict[str, Any]:
-    """Emissions of the scope for a year or a month, computed from the store (not stored)."""
+def _carbon(
+    store: Store, park_id: int, scope: int | None, year: int, month: int | None
+) -> dict[str, Any]:
+    """Emissions of the scope for a year or a month, computed from the store (not stored); a
+    period without energy data (a park just loaded, a month not begun) has no value."""
     if scope is None:
-        result = accounting.account_park(store, year=year, month=month, persist=False)
+        try:
+            result = accounting.account_park(
+                store, year=year, month=month, persist=False, park_id=park_id
+            )
+        except InvalidInput as err:
+            if err.field != "energy_consumption":
+                raise
+            return {
+                "basis": "park",
+                "year": year,
+                "month": month,
+                "total_tco2": None,
+                "by_source_tco2": {},
+                "intensity_tco2_per_tce": None,
+                "scope2_location_tco2": None,
+                "scope2_market_tco2": None,
+                "energy_tce": None,
+                "factor_ids": [],
+                "note": "期间无能源数据 / no energy data in the period",
+            }
     else:
         result = accounting.account_enterprise(
             store,
@@ -123,6 +145,7 @@ def _carbon(store: Store, scope: int | None, year: int, month: int | None) -> di
             month=month,
             enterprise_scope=scope,
             persist=False,
+            park_id=park_id,
         )
     d = result.as_dict()
     emissions = d["emissions_tco2"]
@@ -189,12 +212,14 @@ def overview(
 ) -> dict[str, Any]:
     """The overview of the caller's scope (or, for park-wide callers, of one enterprise)."""
     scope = scope_enterprise(store, principal, enterprise_id)
+    park_id = store.registry.park(principal.park_id).id
     if cache is None:
-        return _compute_overview(store, principal.tenant, scope, as_of, lang)
+        return _compute_overview(store, principal.tenant, park_id, scope, as_of, lang)
     version = cache.data_version(QueryRepo(store).data_version)
     return cache.get_or_compute(
         (
             "overview",
+            park_id,
             principal.tenant.enterprise_id,
             scope,
             as_of,
@@ -202,16 +227,21 @@ def overview(
             QueryRepo(store).options_version(),
         ),
         version,
-        lambda: _compute_overview(store, principal.tenant, scope, as_of, lang),
+        lambda: _compute_overview(store, principal.tenant, park_id, scope, as_of, lang),
         max_stale_s=MAX_STALE_S,
         current_version=QueryRepo(store).data_version,
     )
 
 
 def _compute_overview(
-    store: Store, tenant: Tenant, scope: int | None, as_of: dt.date | None, lang: str
+    store: Store,
+    tenant: Tenant,
+    park_id: int,
+    scope: int | None,
+    as_of: dt.date | None,
+    lang: str,
 ) -> dict[str, Any]:
-    park = store.registry.park()
+    park = store.registry.park(park_id)
     tz = ZoneInfo(park.timezone)
     q = QueryRepo(store)
     if as_of is None:
@@ -219,16 +249,20 @@ def _compute_overview(
         as_of = _EPOCH + dt.timedelta(days=last) if last is not None else dt.datetime.now(tz).date()
     if not 2000 <= as_of.year <= 2100:
         raise InvalidInput("date: years 2000–2100", field="date")
-    month = energy_statistics(store, year=as_of.year, month=as_of.month, enterprise_id=scope)
+    month = energy_statistics(
+        store, year=as_of.year, month=as_of.month, enterprise_id=scope, park_id=park.id
+    )
     ytd = energy_statistics(
-        store, year=as_of.year, month=as_of.month, ytd=True, enterprise_id=scope
+        store, year=as_of.year, month=as_of.month, ytd=True, enterprise_id=scope, park_id=park.id
     )
     ent = None if scope is None else q.enterprise(tenant=tenant, enterprise_id=scope)
     carbon = {
-        "year": _carbon(store, scope, as_of.year, None),
-        "month": _carbon(store, scope, as_of.year, as_of.month),
+        "year": _carbon(store, park.id, scope, as_of.year, None),
+        "month": _carbon(store, park.id, scope, as_of.year, as_of.month),
     }
-    evaluation = evaluate(store, year=as_of.year, month=as_of.month, ytd=True, enterprise_id=scope)
+    evaluation = evaluate(
+        store, year=as_of.year, month=as_of.month, ytd=True, enterprise_id=scope, park_id=park.id
+    )
     indicators = [
         {
             "id": r.spec.id,
@@ -283,12 +317,14 @@ def energy_flow(
     gas, steam …) to owners (enterprises, the park's own assets) and out (export, storage
     charge), for a Sankey diagram."""
     scope = scope_enterprise(store, principal, enterprise_id)
+    park_id = store.registry.park(principal.park_id).id
     if cache is None:
-        return _compute_flow(store, principal.tenant, scope, year, month, lang)
+        return _compute_flow(store, principal.tenant, park_id, scope, year, month, lang)
     version = cache.data_version(QueryRepo(store).data_version)
     return cache.get_or_compute(
         (
             "flow",
+            park_id,
             principal.tenant.enterprise_id,
             scope,
             year,
@@ -297,18 +333,24 @@ def energy_flow(
             QueryRepo(store).options_version(),
         ),
         version,
-        lambda: _compute_flow(store, principal.tenant, scope, year, month, lang),
+        lambda: _compute_flow(store, principal.tenant, park_id, scope, year, month, lang),
         max_stale_s=MAX_STALE_S,
         current_version=QueryRepo(store).data_version,
     )
 
 
 def _compute_flow(
-    store: Store, tenant: Tenant, scope: int | None, year: int, month: int | None, lang: str
+    store: Store,
+    tenant: Tenant,
+    park_id: int,
+    scope: int | None,
+    year: int,
+    month: int | None,
+    lang: str,
 ) -> dict[str, Any]:
     zh = lang == "zh-CN"
-    stats = energy_statistics(store, year=year, month=month, enterprise_id=scope)
-    park = store.registry.park()
+    stats = energy_statistics(store, year=year, month=month, enterprise_id=scope, park_id=park_id)
+    park = store.registry.park(park_id)
     options = stats.options  # the park's options, as the statistics used them
     elec = Coefficients(default_library(), options.electricity_conversion, year).get("electricity")
     nodes: list[dict[str, Any]] = []
@@ -386,7 +428,7 @@ def meter_quality(
     events seen (gap, reset, spike …), and the time of the last reading. Default: the year
     to date of the last day with data."""
     require(principal, Permission.READ)
-    park = store.registry.park()
+    park = store.registry.park(principal.park_id)
     if last is None:
         n = QueryRepo(store).latest_day(tenant=principal.tenant, park_id=park.id)
         last = (

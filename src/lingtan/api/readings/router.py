@@ -142,7 +142,7 @@ def get_statistics(
         end=end,
         page=page,
     )
-    tz = service.park_zone(store)
+    tz = service.park_zone(store, point.park_id)
     return StatisticsPage(
         point=point.code,
         unit=point.unit,

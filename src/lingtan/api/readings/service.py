@@ -17,6 +17,7 @@ from lingtan.store import PointRecord, Store
 from lingtan.store.query_repo import QueryRepo
 from lingtan.timeutil import (
     DAY_US,
+    DEFAULT_TIMEZONE,
     HOUR_US,
     ceil_hour,
     floor_hour,
@@ -106,9 +107,19 @@ def ingest_readings(
     return IngestOutcome(ack, rejects)
 
 
-def park_zone(store: Store) -> ZoneInfo:
-    """The park's time zone."""
-    return ZoneInfo(store.registry.park().timezone)
+def park_zone(store: Store, park_id: int | None = None) -> ZoneInfo:
+    """The time zone of the park (of the only park, without one); with several parks and none
+    named, the default zone — a listing across parks (the quarantine) shows instants in it."""
+    parks = store.registry.parks()
+    if park_id is None and len(parks) != 1:
+        return ZoneInfo(DEFAULT_TIMEZONE)
+    return ZoneInfo(store.registry.park(park_id).timezone)
+
+
+def point_zone(store: Store, principal: Principal, code: str) -> ZoneInfo:
+    """The time zone of the park of a point in the caller's scope (``NotFound`` otherwise)."""
+    point = QueryRepo(store).point(tenant=principal.tenant, code=code)
+    return park_zone(store, point.park_id)
 
 
 def readings(
@@ -122,7 +133,7 @@ def readings(
 ) -> tuple[PointRecord, list[tuple[int, float]], int, ZoneInfo]:
     """Raw readings of one point in scope."""
     require(principal, Permission.READ)
-    tz = park_zone(store)
+    tz = point_zone(store, principal, code)
     s0 = None if start is None else parse_instant(start, tz, field="start")
     s1 = None if end is None else parse_instant(end, tz, field="end")
     point, rows, total = QueryRepo(store).readings(
@@ -191,7 +202,7 @@ def statistics(
     time), each with its quality label and flags. Without ``start``/``end``: the last 7 days
     of hours, 31 days, or 12 months that have data."""
     require(principal, Permission.READ)
-    tz = park_zone(store)
+    tz = point_zone(store, principal, code)
     q = QueryRepo(store)
     if period == "hour":
         if start is None and end is None:
@@ -311,4 +322,4 @@ def quarantine(
         limit=page.limit,
         offset=page.offset,
     )
-    return rows, total, q.point_codes(tenant=principal.tenant), park_zone(store)
+    return rows, total, q.point_codes(tenant=principal.tenant), park_zone(store, principal.park_id)

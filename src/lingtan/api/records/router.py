@@ -122,6 +122,7 @@ def list_in_scope(
         category=category,
         year=year,
         include_history=include_history,
+        park_id=principal.park_id,
     )
 
 
@@ -152,6 +153,7 @@ def add_in_scope(store: Store, *, principal: Principal, body: RecordCreate) -> S
         entered_by=principal.actor,
         note=body.note,
         scope=principal.enterprise_id,
+        park_id=principal.park_id,
     )
 
 
@@ -264,6 +266,7 @@ async def import_records(
             filename=name,
             entered_by=principal.actor,
             scope=principal.enterprise_id,
+            park_id=principal.park_id,
         ).as_dict()
 
     return ImportResult(**await run_in_threadpool(run))

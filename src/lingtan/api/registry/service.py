@@ -16,7 +16,7 @@ from lingtan.store.query_repo import QueryRepo
 def park(store: Store, *, principal: Principal) -> ParkRecord:
     """The park (every reading role sees its name and time zone)."""
     require(principal, Permission.READ)
-    return store.registry.park()
+    return store.registry.park(principal.park_id)
 
 
 def list_enterprises(
@@ -24,7 +24,7 @@ def list_enterprises(
 ) -> tuple[list[EnterpriseRecord], int]:
     """Enterprises in the caller's scope."""
     require(principal, Permission.READ)
-    p = store.registry.park()
+    p = store.registry.park(principal.park_id)
     return QueryRepo(store).enterprises(
         tenant=principal.tenant, park_id=p.id, limit=page.limit, offset=page.offset
     )
@@ -46,7 +46,7 @@ def list_sites(
         q.enterprise(tenant=principal.tenant, enterprise_id=enterprise_id)
     return q.sites(
         tenant=principal.tenant,
-        park_id=store.registry.park().id,
+        park_id=store.registry.park(principal.park_id).id,
         enterprise_id=enterprise_id,
         limit=page.limit,
         offset=page.offset,
@@ -78,6 +78,7 @@ def list_points(
         q.site(tenant=principal.tenant, site_id=site_id)
     rows, total = q.points(
         tenant=principal.tenant,
+        park_id=store.registry.park(principal.park_id).id,
         enterprise_id=enterprise_id,
         site_id=site_id,
         carrier=carrier,
