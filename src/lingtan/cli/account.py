@@ -366,6 +366,13 @@ def account_command(
     electricity_conversion: Annotated[
         str, typer.Option(help="equivalent (当量值, default) | equal_value (等价值)")
     ] = "equivalent",
+    gas_kind: Annotated[
+        str,
+        typer.Option(
+            "--gas-kind",
+            help="GB/T 2589 kind of natural gas naming none: oil_field (油田, default) | gas_field",
+        ),
+    ] = "oil_field",
     grid_series: Annotated[
         str | None,
         typer.Option("--grid-series", help="id of an hourly grid factor series (location-based)"),
@@ -412,6 +419,7 @@ def account_command(
         options = AccountingOptions(
             electricity_conversion=electricity_conversion,  # type: ignore[arg-type]
             grid_series_id=grid_series,
+            natural_gas_kind=gas_kind,  # type: ignore[arg-type]
         )
         if park:
             _park_mode(

@@ -76,6 +76,12 @@ def indicators_command(
     gas_clean: Annotated[
         bool, typer.Option("--gas-clean/--gas-not-clean", help="natural gas counts as clean")
     ] = False,
+    gas_kind: Annotated[
+        str,
+        typer.Option(
+            "--gas-kind", help="GB/T 2589 kind of natural gas: oil_field (油田) or gas_field (气田)"
+        ),
+    ] = "oil_field",
     limits: Annotated[
         Path | None, typer.Option("--limits", help="extra 能耗限额 records (YAML)")
     ] = None,
@@ -93,6 +99,7 @@ def indicators_command(
         options = IndicatorOptions(
             electricity_conversion=conversion,  # type: ignore[arg-type]
             natural_gas_clean=gas_clean,
+            natural_gas_kind=gas_kind,  # type: ignore[arg-type]
             target_set=targets,
             target_year=target_year,
             limits_file=None if limits is None else str(limits),

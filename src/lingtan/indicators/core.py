@@ -52,7 +52,10 @@ class CoreParts:
 
 
 def _accounting_options(options: IndicatorOptions) -> AccountingOptions:
-    return AccountingOptions(electricity_conversion=options.electricity_conversion)
+    return AccountingOptions(
+        electricity_conversion=options.electricity_conversion,
+        natural_gas_kind=options.natural_gas_kind,
+    )
 
 
 def _months(period: Period) -> list[int | None]:

@@ -71,7 +71,10 @@ def build_document(
         enterprise_id = scope
     if enterprise_id is not None and enterprise_id not in enterprises:
         raise NotFound(f"enterprise {enterprise_id} not found")
-    acc_opts = AccountingOptions(electricity_conversion=opts.electricity_conversion)
+    acc_opts = AccountingOptions(
+        electricity_conversion=opts.electricity_conversion,
+        natural_gas_kind=opts.natural_gas_kind,
+    )
     if kind == "energy":
         stats = energy_statistics(
             store, year=year, month=month, enterprise_id=enterprise_id, options=opts, library=lib
