@@ -146,6 +146,26 @@ def test_account_extra_factor_file(tmp_path: Path) -> None:
     assert data["electricity_conversion"] == "equal_value"
 
 
+def test_account_enterprise_table_prints_both_totals(tmp_path: Path) -> None:
+    """GB/T 32150: the table prints the total under market-based scope 2 beside the location
+    total (江苏 2023; worked in test_carbon_inventory.py: 850.6488809 and 633.7088809 tCO2)."""
+    doc = tmp_path / "e.yaml"
+    doc.write_text(
+        "boundary: enterprise\nname: E\nyear: 2023\nprovince: 江苏\n"
+        "fuels: [{fuel: natural_gas, use: terminal, amount: 100000, unit: m3}]\n"
+        "electricity:\n  received: [{kind: grid, kwh: 1000000}, {kind: green_certified, "
+        "kwh: 400000}, {kind: direct_non_fossil, kwh: 200000}]\n"
+        "  sent: [{kind: fossil, kwh: 100000}]\n"
+        "heat: {received: [{kind: fossil, gj: 1000}]}\n",
+        encoding="utf-8",
+    )
+    for lang, name in (("zh", "排放总量（范围二基于市场）"), ("en", "total with market-based")):
+        result = runner.invoke(_app(), ["account", "--input", str(doc), "--lang", lang])
+        assert result.exit_code == 0, result.output
+        assert name in result.output
+        assert "633.7089 tCO2" in result.output and "850.6489 tCO2" in result.output
+
+
 def test_account_steel_fuels_file() -> None:
     """An activity file with converter gas and the other steel-park fuels accounts (exit 0)."""
     steel = Path(__file__).parent / "data" / "steel-park-2023.yaml"

@@ -140,6 +140,44 @@ def test_enterprise_inventory_golden(library: FactorLibrary) -> None:
     } <= set(inv.factor_ids)
 
 
+ENTERPRISE_WITH_CERTIFICATES = park_document(
+    boundary="enterprise",
+    fuels=[{"fuel": "natural_gas", "use": "terminal", "amount": 100_000, "unit": "m3"}],
+    electricity={
+        "received": [
+            {"kind": "grid", "kwh": 1_000_000},
+            {"kind": "green_certified", "kwh": 400_000},
+            {"kind": "direct_non_fossil", "kwh": 200_000},
+        ],
+        "sent": [{"kind": "fossil", "kwh": 100_000}],
+    },
+    heat={"received": [{"kind": "fossil", "gj": 1000}]},
+)
+
+
+def test_enterprise_total_under_market_based_scope2(library: FactorLibrary) -> None:
+    """GB/T 32150 total with market-based scope 2 beside the location-based one (江苏 2023).
+
+    combustion 10 ×10^4 m3 × 389.31 × 0.0153 × 0.99 × 44/12 = 216.2188809
+    purchased electricity, location: 1 000 000 kWh × 0.5827 kg = 582.7
+    purchased electricity, market: 400 000 kWh under retired 绿证 at 0, (1 000 000 − 400 000)
+      × 0.6096 kg (national, excluding market-traded non-fossil) = 365.76; direct supply 0
+    purchased heat 1000 GJ × 0.11 = 110; exported electricity 100 000 × 0.5827 kg = 58.27
+    location total 216.2188809 + 582.7 + 110 − 58.27 = 850.6488809 tCO2
+    market total 216.2188809 + 365.76 + 110 − 58.27 = 633.7088809 tCO2
+    """
+    inv = account(parse_activity(ENTERPRISE_WITH_CERTIFICATES), library=library)
+    assert inv.emissions["total"] == pytest.approx(850.6488809)
+    assert inv.total_market_tco2 == pytest.approx(633.7088809)
+    data = inv.as_dict(explain=True)
+    assert data["total_location_tco2"] == pytest.approx(850.6488809)
+    assert data["total_market_tco2"] == pytest.approx(633.7088809)
+    (line,) = [x for x in data["explain"] if x["term"] == "total_market"]
+    assert "365.76" in line["text"] and line["result"] == pytest.approx(633.7088809)
+    park = account(parse_activity(ENTERPRISE_WITH_CERTIFICATES), library=library, basis="park")
+    assert park.total_market_tco2 is None and park.as_dict()["total_market_tco2"] is None
+
+
 @pytest.mark.parametrize(
     ("province", "year", "record_id", "value"),
     [

@@ -96,6 +96,10 @@ TERM_NAMES: Final[dict[str, tuple[str, str]]] = {
     "intensity": ("单位能耗碳排放", "carbon intensity of energy"),
     "scope2_location": ("范围二（基于位置）", "scope 2 (location-based)"),
     "scope2_market": ("范围二（基于市场）", "scope 2 (market-based)"),
+    "total_market": (
+        "排放总量（范围二基于市场）",
+        "total with market-based scope 2",
+    ),
     "building": ("建筑运行碳排放强度", "building operation intensity"),
 }
 CONVERSION_NAMES: Final[dict[str, tuple[str, str]]] = {
@@ -291,6 +295,9 @@ class Inventory:
     notes: tuple[str, ...] = ()
     #: the parts of ``energy_tce`` (None when energy was not computed)
     energy_parts: EnergyParts | None = None
+    #: enterprise basis: the total with market-based instead of location-based purchased
+    #: electricity (``emissions['total']`` is the location-based total)
+    total_market_tco2: float | None = None
 
     @property
     def factor_ids(self) -> tuple[str, ...]:
@@ -315,6 +322,10 @@ class Inventory:
             "intensity_tco2_per_tce": self.intensity_tco2_per_tce,
             "scope2_location_tco2": self.scope2_location_tco2,
             "scope2_market_tco2": self.scope2_market_tco2,
+            "total_location_tco2": None
+            if self.total_market_tco2 is None
+            else self.emissions["total"],
+            "total_market_tco2": self.total_market_tco2,
             "offsets_tco2": dict(self.offsets),
             "factors": [f.brief() for f in self.factors],
             "unverified_factors": list(self.unverified_factor_ids),
@@ -913,6 +924,28 @@ def _account_enterprise(
         _label(scope2.emissions_scope2_market_based),
         (residual.id,),
     )
+    # GB/T 32150 total with the market-based purchased electricity: combustion + conversion +
+    # process + market scope 2 electricity + purchased heat − exported electricity − exported
+    # heat; exports are the same terms as in the location-based total
+    total_market = (
+        gbt32150.emissions_total(
+            b.terms["fuel"] + b.terms["bunker"],
+            b.terms["process"],
+            market,
+            purchased_heat,
+            exported,
+            exported_heat,
+        )
+        + b.terms["conversion"]
+    )
+    b.line(
+        "total_market",
+        f"燃烧 {_fmt(b.terms['fuel'] + b.terms['bunker'])} + 加工转换 {_fmt(b.terms['conversion'])} + "
+        f"过程 {_fmt(b.terms['process'])} + 购入电（市场法） {_fmt(market)} + 购入热 "
+        f"{_fmt(purchased_heat)} − 输出电 {_fmt(exported)} − 输出热 {_fmt(exported_heat)}",
+        total_market,
+        _label(gbt32150.emissions_total),
+    )
     computed = _energy_tce(activity, resolver, b, required=False)
     energy, parts = (None, None) if computed is None else computed
     return {
@@ -920,6 +953,7 @@ def _account_enterprise(
         "energy_parts": parts,
         "scope2_location": loc + purchased_heat,
         "scope2_market": market + purchased_heat,
+        "total_market": total_market,
     }
 
 
@@ -1092,6 +1126,7 @@ def account(
         intensity_tco2_per_tce=extra.get("intensity"),
         scope2_location_tco2=extra.get("scope2_location"),
         scope2_market_tco2=extra.get("scope2_market"),
+        total_market_tco2=extra.get("total_market"),
         offsets=offsets,
         factors=tuple(resolver.used.values()),
         explain=tuple(b.lines),

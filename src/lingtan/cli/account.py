@@ -109,6 +109,7 @@ def _print_table(inv: Inventory, lang: str, explain: bool) -> None:
     if inv.basis == "enterprise":
         table.add_row(t["scope2_location"], _num(inv.scope2_location_tco2, "tCO2"))
         table.add_row(t["scope2_market"], _num(inv.scope2_market_tco2, "tCO2"))
+        table.add_row(TERM_NAMES["total_market"][idx], _num(inv.total_market_tco2, "tCO2"))
     if inv.building is not None:
         for key, value in inv.building.items():
             table.add_row(key, f"{value:,.4f}")
