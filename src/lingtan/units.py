@@ -76,6 +76,7 @@ _TABLE: Final[tuple[Unit, ...]] = (
     _u("kg", "mass", Fraction(1, 1000)),
     _u("t", "mass", 1),
     _u("kt", "mass", 1000),
+    _u("gce", "standard_coal", Fraction(1, 1_000_000)),
     _u("kgce", "standard_coal", Fraction(1, 1000)),
     _u("tce", "standard_coal", 1),
     _u("10^4 tce", "standard_coal", 10_000),

@@ -8,15 +8,16 @@ module and the shipped factor records:
 * diesel NCV 42.652 GJ/t, carbon 0.0202 tC/GJ, oxidation 0.98;
 * fossil heat 0.11 tCO2/GJ; 江苏 2023 grid average 0.5827 kgCO2/kWh (latest before 2025);
   national 2023 excluding market-traded non-fossil 0.6096 kgCO2/kWh;
-* GB/T 2589: electricity 0.1229 kgce/kWh, heat 0.03412 tce/GJ; a fuel with an NCV converts
-  through it, NCV ÷ 29.307 GJ/tce (1 kgce = 29 307 kJ).
+* GB/T 2589-2020: electricity 0.1229 kgce/kWh, heat 0.03412 tce/GJ; fuels without a measured
+  NCV at the annex reference coefficients, 油田天然气 (the default kind) 1.3300 kgce/m3,
+  柴油 1.4571 kgce/kg.
 
 Derived once here:
 
 * gas: 100 m3 = 0.01 × 10^4 m3 × 389.31 = 3.8931 GJ; × 0.0153 × 0.99 × 44/12 = 0.21621888 t;
-  3.8931 GJ ÷ 29.307 = 0.13283857 tce
+  100 m3 × 1.3300 kgce/m3 = 0.133 tce
 * diesel: 0.2 t × 42.652 = 8.5304 GJ; × 0.0202 × 0.98 × 44/12 = 0.61918193 t;
-  8.5304 GJ ÷ 29.307 = 0.29107039 tce
+  0.2 t × 1.4571 kgce/kg = 0.29142 tce
 """
 
 from __future__ import annotations
@@ -62,9 +63,9 @@ def test_park_inventory_from_metered_rollups(park: Store) -> None:
     park's export of 50 kWh falls in the hour its PV made 80 kWh, so it is non-fossil, factor 0);
     fuel = gas 0.21621888 + diesel 0.61918193 = 0.83540081; heat = 10 GJ × 0.11 = 1.1.
     Total 4.59940081 t. Energy: electricity (grid 3200 + direct 500 + PV 100 + 110 − export 50)
-    = 3860 kWh × 0.1229 = 0.474394 tce (on-site PV included, the default), gas 0.13283857,
-    diesel 0.29107039, heat 10 × 0.03412 = 0.3412 → 1.23950296 tce; intensity 4.59940081 /
-    1.23950296 = 3.7106816 tCO2/tce."""
+    = 3860 kWh × 0.1229 = 0.474394 tce (on-site PV included, the default), gas 0.133,
+    diesel 0.29142, heat 10 × 0.03412 = 0.3412 → 1.240014 tce; intensity 4.59940081 /
+    1.240014 = 3.7091523 tCO2/tce."""
     result = account_park(park, year=2025)
     inv = result.inventory
     assert inv.basis == "park"
@@ -72,8 +73,8 @@ def test_park_inventory_from_metered_rollups(park: Store) -> None:
     assert inv.emissions["fuel"] == pytest.approx(0.83540081)
     assert inv.emissions["heat"] == pytest.approx(1.1)
     assert inv.emissions["total"] == pytest.approx(4.59940081)
-    assert inv.energy_tce == pytest.approx(1.23950296)
-    assert inv.intensity_tco2_per_tce == pytest.approx(3.7106816)
+    assert inv.energy_tce == pytest.approx(1.240014)
+    assert inv.intensity_tco2_per_tce == pytest.approx(3.7091523)
     assert result.activity.electricity.generated_kwh() == pytest.approx(210)
     assert any("water 20 m3" in n for n in inv.notes)  # reported, not silently dropped
     assert result.record is not None and result.record.boundary == "acc-park"

@@ -97,10 +97,25 @@ def test_account_errors_exit_non_zero(tmp_path: Path) -> None:
     assert result.exit_code == 3
     result = runner.invoke(_app(), ["account", "--input", str(EXAMPLE), "--basis", "city"])
     assert result.exit_code == 2
+
+
+def test_account_equal_value_without_a_factor_file() -> None:
+    """--electricity-conversion equal_value works with the shipped records alone: the example's
+    data year is 2023, the latest 供电标准煤耗 shipped is 2022's 300.7 gce/kWh (中电联), named in
+    the notes. Electricity counted (80 000 000 + 45 000 000 − 2 000 000) kWh × 300.7 g
+    = 36 986.1 tce; with natural gas 3 724, diesel 174.852, measured diesel 73.1907053 and heat
+    6 824 tce (docs/activity-file.md) the energy is 47 782.1427053 tce."""
     result = runner.invoke(
-        _app(), ["account", "--input", str(EXAMPLE), "--electricity-conversion", "equal_value"]
+        _app(),
+        ["account", "--input", str(EXAMPLE), "--electricity-conversion", "equal_value", "--json"],
     )
-    assert result.exit_code == 3  # no 等价值 record shipped: NotFound
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    (record,) = [f for f in data["factors"] if f["id"] == "tce.cec.power_supply_coal.2022"]
+    assert (record["value"], record["unit"], record["year"]) == (300.7, "gce/kWh", 2022)
+    assert data["energy_parts"]["electricity_tce"] == pytest.approx(36_986.1)
+    assert data["energy_tce"] == pytest.approx(47_782.1427053)
+    assert any("data year 2022 used for 2023" in note for note in data["notes"])
 
 
 def test_account_extra_factor_file(tmp_path: Path) -> None:
@@ -129,3 +144,31 @@ def test_account_extra_factor_file(tmp_path: Path) -> None:
     data = json.loads(result.output)
     assert "user.eq.2023" in data["unverified_factors"]
     assert data["electricity_conversion"] == "equal_value"
+
+
+def test_account_enterprise_table_prints_both_totals(tmp_path: Path) -> None:
+    """GB/T 32150: the table prints the total under market-based scope 2 beside the location
+    total (江苏 2023; worked in test_carbon_inventory.py: 850.6488809 and 633.7088809 tCO2)."""
+    doc = tmp_path / "e.yaml"
+    doc.write_text(
+        "boundary: enterprise\nname: E\nyear: 2023\nprovince: 江苏\n"
+        "fuels: [{fuel: natural_gas, use: terminal, amount: 100000, unit: m3}]\n"
+        "electricity:\n  received: [{kind: grid, kwh: 1000000}, {kind: green_certified, "
+        "kwh: 400000}, {kind: direct_non_fossil, kwh: 200000}]\n"
+        "  sent: [{kind: fossil, kwh: 100000}]\n"
+        "heat: {received: [{kind: fossil, gj: 1000}]}\n",
+        encoding="utf-8",
+    )
+    for lang, name in (("zh", "排放总量（范围二基于市场）"), ("en", "total with market-based")):
+        result = runner.invoke(_app(), ["account", "--input", str(doc), "--lang", lang])
+        assert result.exit_code == 0, result.output
+        assert name in result.output
+        assert "633.7089 tCO2" in result.output and "850.6489 tCO2" in result.output
+
+
+def test_account_steel_fuels_file() -> None:
+    """An activity file with converter gas and the other steel-park fuels accounts (exit 0)."""
+    steel = Path(__file__).parent / "data" / "steel-park-2023.yaml"
+    result = runner.invoke(_app(), ["account", "--input", str(steel), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["emissions_tco2"]["fuel"] == pytest.approx(4420.8048904)

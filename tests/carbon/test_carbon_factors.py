@@ -95,6 +95,10 @@ def test_shipped_records_cover_the_issue_list() -> None:
         "anthracite",
         "bituminous_coal",
         "lignite",
+        "blast_furnace_gas",
+        "converter_gas",
+        "coke_oven_gas",
+        "petroleum_coke",
     } <= fuels
 
 
@@ -107,29 +111,78 @@ def test_shipped_records_have_provenance_and_honest_grades() -> None:
             assert not r.verified, r.id
 
 
-def test_gbt2589_records_outside_the_reference_are_graded_unverified() -> None:
-    """Only electricity 0.1229 kgce/kWh is in domain.md (§3.2, grade M); every other GB/T 2589
-    record (the 29 307 kJ/kgce definition, heat 0.03412, diesel, gasoline, natural gas, coal …)
-    was not checked against the standard text, so it is graded L or U and unverified."""
-    records = [r for r in default_library() if r.kind == "standard_coal"]
-    assert {r.id for r in records if r.verified} == {"tce.gbt2589-2020.electricity"}
-    for r in records:
-        if r.id != "tce.gbt2589-2020.electricity":
-            assert r.confidence in ("L", "U"), r.id
-    assert default_library().get("tce.gbt2589-2020.heat").value == 0.03412
+# GB/T 2589 附录A reference coefficients as the tabulations named in the records print them
+# (原煤 5 000 kcal/kg → 0.7143 kgce/kg …) and the 等价值 series of the China Electricity Council
+GBT2589_REFERENCE = {
+    "raw_coal": (0.7143, "kgce/kg"),
+    "washed_coal": (0.9000, "kgce/kg"),
+    "coke": (0.9714, "kgce/kg"),
+    "crude_oil": (1.4286, "kgce/kg"),
+    "fuel_oil": (1.4286, "kgce/kg"),
+    "gasoline": (1.4714, "kgce/kg"),
+    "kerosene": (1.4714, "kgce/kg"),
+    "diesel": (1.4571, "kgce/kg"),
+    "lpg": (1.7143, "kgce/kg"),
+    "refinery_gas": (1.5714, "kgce/kg"),
+    "natural_gas.oil_field": (1.3300, "kgce/m3"),
+    "natural_gas.gas_field": (1.2143, "kgce/m3"),
+    "coke_oven_gas": (0.6143, "kgce/m3"),
+    "blast_furnace_gas": (0.1286, "kgce/m3"),
+}
+
+
+@pytest.mark.parametrize(("key", "expected"), sorted(GBT2589_REFERENCE.items()))
+def test_gbt2589_reference_coefficients_copied_exactly(
+    key: str, expected: tuple[float, str]
+) -> None:
+    """The current record of each annex row (the last appended of its slot) carries the annex
+    value exactly, with a source, a reason for its grade and the edition; the superseded,
+    unsourced records stay retrievable."""
+    current = [
+        r for r in default_library().history("standard_coal", key) if r.basis == "equivalent"
+    ][-1]
+    assert (current.value, current.unit) == expected
+    assert current.edition == "gbt2589-2020" and "附录A" in current.source
+    assert current.confidence in ("H", "M-H", "M") and current.verified
+    assert current.url or current.url_note
+
+
+def test_standard_coal_definition_and_equal_value_series() -> None:
+    """1 kgce = 29 307 kJ (GB/T 2589 wording, grade M); the 供电标准煤耗 series by year in gce/kWh
+    (2022: 300.7, 中电联 report, grade M; 2018–2020 recalled, grade U, flagged)."""
+    lib = default_library()
+    (definition,) = [
+        r
+        for r in lib.history("standard_coal", "standard_coal_calorific_value")
+        if r.confidence == "M"
+    ]
+    assert (definition.value, definition.unit) == (29307, "kJ/kgce")
+    series = {
+        r.year: r for r in lib.history("standard_coal", "electricity") if r.basis == "equal_value"
+    }
+    assert {y: (r.value, r.unit) for y, r in series.items()} == {
+        2018: (307.6, "gce/kWh"),
+        2019: (306.4, "gce/kWh"),
+        2020: (305.5, "gce/kWh"),
+        2022: (300.7, "gce/kWh"),
+    }
+    assert series[2022].verified and series[2022].url
+    assert all(not series[y].verified for y in (2018, 2019, 2020))
 
 
 def test_conflicting_coke_editions_both_kept() -> None:
     """Two coke defaults disagree: the ndrc-2013-2015 record carries domain.md §3.2's values
     (28.435 GJ/t, 0.0295 tC/GJ, grade U), the secondary-coal-table record a repository table's
     (28.446 GJ/t, 0.02940 tC/GJ, not in domain.md). domain.md itself reports no coke conflict,
-    only that coal parameters differ between editions. Both records stay, each flagged."""
+    only that coal parameters differ between editions. Both records stay, each flagged; the
+    GB/T 32151 table (edition gbt32151.5-2015, tried first) agrees with the first."""
     coke = default_library().history("fuel_ncv", "coke")
     assert {r.edition: r.value for r in coke} == {
         "ndrc-2013-2015": 28.435,
         "secondary-coal-table": 28.446,
+        "gbt32151.5-2015": 28.435,
     }
-    assert all(r.note and "conflict" in r.note for r in coke)
+    assert all(r.note and "conflict" in r.note for r in coke if r.edition != "gbt32151.5-2015")
 
 
 def test_loader_rejects_unknown_field_and_names_it() -> None:

@@ -60,16 +60,20 @@ ELECTRICITY = 416.25
 HEAT = 133.0
 PROCESS = 68.3
 TOTAL = 975.0727230
-# GB/T 2589 energy; a fuel with an NCV converts through it (NCV ÷ 29.307 GJ/tce):
-#   fuel heat 4265.2 (diesel) + 430.7 (gasoline) + 194.655 (5000 Nm3 NG feedstock × 389.31
-#   GJ/10^4 m3) + 389.31 (conversion input) − 42.652 (conversion output) = 5237.213 GJ
-#   ÷ 29.307 GJ/tce = 178.7017777 tce
+# GB/T 2589-2020 energy: no fuel here has a measured NCV, so each converts at the annex's reference
+# coefficient (factor records tce.gbt2589-2020.*.r2; natural gas of the default kind 油田天然气):
+#   diesel 100 t × 1.4571 kgce/kg = 145.71 tce; gasoline (bunker) 10 t × 1.4714 = 14.714 tce
+#   natural gas feedstock 5000 Nm3 × 1.3300 kgce/m3 = 6.65 tce
+#   conversion input 10 000 Nm3 × 1.3300 = 13.3 tce; output diesel 1 t × 1.4571 = −1.4571 tce
+#   fuels 145.71 + 14.714 + 6.65 + 13.3 − 1.4571 = 178.9169 tce
 #   electricity (1 000 000 grid + 200 000 direct − 150 000 sent) × 0.1229 kgce = 129.045 tce
 #   heat (1500 + 300 − 200) GJ × 0.03412 = 54.592 tce
-#   total 178.7017777 + 129.045 + 54.592 = 362.3387777 tce; intensity 975.0727230 / 362.3387777
-#   = 2.6910526 tCO2/tce
-ENERGY = 362.3387777
-INTENSITY = 2.6910526
+#   total 178.9169 + 129.045 + 54.592 = 362.5539 tce; intensity 975.0727230 / 362.5539
+#   = 2.6894559 tCO2/tce
+# (before GB/T 2589's reference coefficients were applied, the fuels went through the NCV of their
+# emissions, 5237.213 GJ ÷ 29.307 = 178.7017777 tce, total 362.3387777)
+ENERGY = 362.5539
+INTENSITY = 2.6894559
 
 
 def test_park_inventory_golden(library: FactorLibrary) -> None:
@@ -134,6 +138,44 @@ def test_enterprise_inventory_golden(library: FactorLibrary) -> None:
         "grid.2023.province.320000.average",
         "grid.2023.national.excluding_market_non_fossil",
     } <= set(inv.factor_ids)
+
+
+ENTERPRISE_WITH_CERTIFICATES = park_document(
+    boundary="enterprise",
+    fuels=[{"fuel": "natural_gas", "use": "terminal", "amount": 100_000, "unit": "m3"}],
+    electricity={
+        "received": [
+            {"kind": "grid", "kwh": 1_000_000},
+            {"kind": "green_certified", "kwh": 400_000},
+            {"kind": "direct_non_fossil", "kwh": 200_000},
+        ],
+        "sent": [{"kind": "fossil", "kwh": 100_000}],
+    },
+    heat={"received": [{"kind": "fossil", "gj": 1000}]},
+)
+
+
+def test_enterprise_total_under_market_based_scope2(library: FactorLibrary) -> None:
+    """GB/T 32150 total with market-based scope 2 beside the location-based one (江苏 2023).
+
+    combustion 10 ×10^4 m3 × 389.31 × 0.0153 × 0.99 × 44/12 = 216.2188809
+    purchased electricity, location: 1 000 000 kWh × 0.5827 kg = 582.7
+    purchased electricity, market: 400 000 kWh under retired 绿证 at 0, (1 000 000 − 400 000)
+      × 0.6096 kg (national, excluding market-traded non-fossil) = 365.76; direct supply 0
+    purchased heat 1000 GJ × 0.11 = 110; exported electricity 100 000 × 0.5827 kg = 58.27
+    location total 216.2188809 + 582.7 + 110 − 58.27 = 850.6488809 tCO2
+    market total 216.2188809 + 365.76 + 110 − 58.27 = 633.7088809 tCO2
+    """
+    inv = account(parse_activity(ENTERPRISE_WITH_CERTIFICATES), library=library)
+    assert inv.emissions["total"] == pytest.approx(850.6488809)
+    assert inv.total_market_tco2 == pytest.approx(633.7088809)
+    data = inv.as_dict(explain=True)
+    assert data["total_location_tco2"] == pytest.approx(850.6488809)
+    assert data["total_market_tco2"] == pytest.approx(633.7088809)
+    (line,) = [x for x in data["explain"] if x["term"] == "total_market"]
+    assert "365.76" in line["text"] and line["result"] == pytest.approx(633.7088809)
+    park = account(parse_activity(ENTERPRISE_WITH_CERTIFICATES), library=library, basis="park")
+    assert park.total_market_tco2 is None and park.as_dict()["total_market_tco2"] is None
 
 
 @pytest.mark.parametrize(
@@ -255,24 +297,43 @@ def test_park_zero_energy_is_an_error(library: FactorLibrary) -> None:
     assert err.value.field == "energy_consumption"
 
 
-def test_equal_value_conversion_needs_a_record(library: FactorLibrary, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """等价值 is the year's thermal-power coal use: without a record it is NotFound; with one it is used.
+def test_equal_value_works_with_the_shipped_series(library: FactorLibrary) -> None:
+    """等价值 out of the box: the CEC 供电标准煤耗 record of the data year, else the latest earlier
+    one, named in a note.
 
-    With a user record of 0.3 kgce/kWh: energy = 1 000 000 × 0.3 kg = 300 tce; intensity =
-    832.5 / 300 = 2.775 tCO2/tce.
+    Data year 2023, latest shipped 2022: 300.7 gce/kWh (中电联《中国电力行业年度发展报告2023》).
+    energy = 1 000 000 kWh × 300.7 g = 300.7 tce; intensity = 832.5 / 300.7 = 2.7685401 tCO2/tce.
     """
     doc = park_document(electricity={"received": [{"kind": "grid", "kwh": 1_000_000}]})
     options = AccountingOptions(electricity_conversion="equal_value")
-    with pytest.raises(NotFound, match="equal_value"):
-        account(parse_activity(doc), library=library, options=options)
+    inv = account(parse_activity(doc), library=library, options=options)
+    assert inv.energy_tce == pytest.approx(300.7)
+    assert inv.intensity_tco2_per_tce == pytest.approx(2.7685401)
+    assert "tce.cec.power_supply_coal.2022" in inv.factor_ids
+    assert "tce.cec.power_supply_coal.2022" not in inv.unverified_factor_ids  # grade M
+    assert any("data year 2022 used for 2023" in note for note in inv.notes)
+    assert inv.energy_parts is not None
+    assert inv.energy_parts.electricity_tce_per_kwh == pytest.approx(300.7e-6)
+
+
+def test_equal_value_of_the_data_year_and_its_revision(library: FactorLibrary) -> None:
+    """The record of the data year itself is taken without a note (2022: 300.7 gce/kWh →
+    1 000 000 kWh = 300.7 tce); a later record of the same year supersedes it (a park's own
+    0.3 kgce/kWh → 300 tce, 832.5 / 300 = 2.775 tCO2/tce), and a year before the series is
+    NotFound."""
+    doc = park_document(year=2022, electricity={"received": [{"kind": "grid", "kwh": 1_000_000}]})
+    options = AccountingOptions(electricity_conversion="equal_value")
+    inv = account(parse_activity(doc), library=library, options=options)
+    assert inv.energy_tce == pytest.approx(300.7)
+    assert not any("等价值" in note for note in inv.notes)
     library.append(
         FactorRecord(
-            id="user.tce.electricity.equal_value.2023",
+            id="user.tce.electricity.equal_value.2022",
             kind="standard_coal",
             key="electricity",
             value=0.3,
             unit="kgce/kWh",
-            year=2023,
+            year=2022,
             scope="national",
             region="全国",
             basis="equal_value",
@@ -286,19 +347,24 @@ def test_equal_value_conversion_needs_a_record(library: FactorLibrary, tmp_path)
     inv = account(parse_activity(doc), library=library, options=options)
     assert inv.energy_tce == pytest.approx(300)
     assert inv.intensity_tco2_per_tce == pytest.approx(2.775)
-    assert "user.tce.electricity.equal_value.2023" in inv.unverified_factor_ids
+    assert "user.tce.electricity.equal_value.2022" in inv.unverified_factor_ids
     assert any("unverified" in note for note in inv.notes)
+    early = park_document(year=2016, electricity={"received": [{"kind": "grid", "kwh": 1}]})
+    with pytest.raises(NotFound, match="equal_value"):
+        account(parse_activity(early), library=library, options=options)
 
 
 def test_unverified_fuel_defaults_are_flagged(library: FactorLibrary) -> None:
-    """LPG defaults are graded U in domain.md: every result using them lists them as unverified,
-    the NCV that also converts LPG to tce included."""
+    """LPG emission defaults are graded U in domain.md: every result using them lists them as
+    unverified. Its energy converts at the GB/T 2589 reference coefficient (1.7143 kgce/kg,
+    two tabulations agree), which is not flagged, and not through the unverified NCV."""
     doc = park_document(fuels=[{"fuel": "lpg", "use": "terminal", "amount": 1, "unit": "t"}])
     inv = account(parse_activity(doc), library=library)
     assert "fuel.ndrc-2013-2015.lpg.carbon_content" in inv.unverified_factor_ids
     assert "fuel.ndrc-2013-2015.lpg.ncv" in inv.unverified_factor_ids
-    assert "tce.gbt2589-2020.standard_coal_calorific_value" in inv.unverified_factor_ids
-    assert "tce.gbt2589-2020.lpg" not in inv.factor_ids  # converted through its NCV instead
+    assert "tce.gbt2589-2020.lpg.r2" in inv.factor_ids
+    assert "tce.gbt2589-2020.lpg.r2" not in inv.unverified_factor_ids
+    assert inv.energy_tce == pytest.approx(1.7143)  # 1 t × 1.7143 kgce/kg
     assert inv.as_dict()["unverified_factors"] == list(inv.unverified_factor_ids)
 
 
@@ -455,15 +521,17 @@ def test_park_fossil_factor_option_mee_data_year(library: FactorLibrary) -> None
     assert "grid.2023.national.fossil" in inv.factor_ids
 
 
-def test_coal_energy_follows_the_ncv_its_emissions_use(library: FactorLibrary) -> None:
-    """GB/T 2589: a fuel whose NCV is known converts to tce through it (NCV ÷ 29.307 GJ/tce),
-    the NCV the emissions use — not the raw-coal reference coefficient for every coal type.
+def test_coal_without_measured_ncv_converts_at_the_raw_coal_reference(
+    library: FactorLibrary,
+) -> None:
+    """GB/T 2589-2020: a fuel without a measured NCV converts at the annex's reference coefficient,
+    原煤 0.7143 kgce/kg for every coal type — not through the default NCV its emissions use.
 
-    anthracite 100 t × 24.515 GJ/t = 2451.5 GJ ÷ 29.307 = 83.6489576 tce
-      (emissions 2451.5 × 0.02749 × 0.94 × 44/12 = 232.2768466 tCO2)
-    lignite 100 t × 14.449 GJ/t = 1444.9 GJ ÷ 29.307 = 49.3022145 tce
-      (emissions 1444.9 × 0.02800 × 0.96 × 44/12 = 142.409344 tCO2)
-    The raw-coal coefficient 0.7143 kgce/kg would have given 71.43 tce for each.
+    anthracite 100 t × 0.7143 kgce/kg = 71.43 tce; lignite 100 t × 0.7143 = 71.43 tce;
+    energy 142.86 tce. Emissions keep the guideline path:
+      anthracite 100 t × 24.515 GJ/t × 0.02749 × 0.94 × 44/12 = 232.2768466 tCO2
+      lignite 100 t × 14.449 GJ/t × 0.02800 × 0.96 × 44/12 = 142.409344 tCO2
+    (the NCV route gave 2451.5 ÷ 29.307 = 83.6489576 and 1444.9 ÷ 29.307 = 49.3022145 tce)
     """
     doc = park_document(
         fuels=[
@@ -473,14 +541,97 @@ def test_coal_energy_follows_the_ncv_its_emissions_use(library: FactorLibrary) -
     )
     inv = account(parse_activity(doc), library=library)
     assert inv.emissions["fuel"] == pytest.approx(374.6861906)
-    assert inv.energy_tce == pytest.approx(132.9511721)
+    assert inv.energy_tce == pytest.approx(142.86)
     assert inv.energy_parts is not None
-    assert inv.energy_parts.fuels_tce["anthracite"] == pytest.approx(83.6489576)
-    assert inv.energy_parts.fuels_tce["lignite"] == pytest.approx(49.3022145)
-    assert "tce.gbt2589-2020.raw_coal" not in inv.factor_ids
+    assert inv.energy_parts.fuels_tce["anthracite"] == pytest.approx(71.43)
+    assert inv.energy_parts.fuels_tce["lignite"] == pytest.approx(71.43)
+    assert "tce.gbt2589-2020.raw_coal.r2" in inv.factor_ids
+    assert "tce.gbt2589-2020.standard_coal_calorific_value.r2" not in inv.factor_ids
     energy = [line for line in inv.explain if line.term == "energy"]
-    assert all("29.307 GJ/tce" in line.expression for line in energy)
-    assert all("按低位发热量折标准煤" in line.clause for line in energy)
+    assert all("0.7143 kgce/kg" in line.expression for line in energy)
+
+
+def test_a_measured_ncv_converts_through_the_definition(library: FactorLibrary) -> None:
+    """GB/T 2589: only a measured NCV gives NCV ÷ 29 307 kJ/kgce (1 kgce = 29 307 kJ).
+
+    diesel 50 t, measured ncv 42.9 GJ/t: 50 × 42.9 = 2145 GJ ÷ 29.307 GJ/tce = 73.1907053 tce.
+    The same ncv marked ncv_measured: false (a supplier's typical value) still drives the
+    emissions (2145 GJ × 0.0202 = 43.329 tC × 0.98 × 44/12 = 155.69554 tCO2) but the energy is the reference:
+    50 t × 1.4571 kgce/kg = 72.855 tce.
+    A bituminous coal with a measured fuel_ncv record of the data year (a lab record, 25 GJ/t):
+    100 t × 25 = 2500 GJ ÷ 29.307 = 85.3038523 tce, and its emissions use the same 25 GJ/t:
+    2500 × 0.02618 × 0.93 × 44/12 = 223.1845 tCO2.
+    """
+    measured = park_document(
+        fuels=[{"fuel": "diesel", "use": "terminal", "amount": 50, "unit": "t", "ncv": 42.9}]
+    )
+    inv = account(parse_activity(measured), library=library)
+    assert inv.energy_tce == pytest.approx(73.1907053)
+    assert "tce.gbt2589-2020.standard_coal_calorific_value.r2" in inv.factor_ids
+    declared = park_document(
+        fuels=[
+            {
+                "fuel": "diesel",
+                "use": "terminal",
+                "amount": 50,
+                "unit": "t",
+                "ncv": 42.9,
+                "ncv_measured": False,
+            }
+        ]
+    )
+    inv = account(parse_activity(declared), library=library)
+    assert inv.energy_tce == pytest.approx(72.855)
+    assert inv.emissions["fuel"] == pytest.approx(155.69554)
+    library.append(
+        FactorRecord(
+            id="lab.2023.bituminous.ncv",
+            kind="fuel_ncv",
+            key="bituminous_coal",
+            value=25.0,
+            unit="GJ/t",
+            year=2023,
+            scope="enterprise",
+            region="测试园区",
+            basis="measured",
+            source="化验报告 2023",
+            url=None,
+            url_note="lab report",
+            confidence="M",
+            verified=True,
+        )
+    )
+    coal = park_document(
+        fuels=[{"fuel": "bituminous_coal", "use": "terminal", "amount": 100, "unit": "t"}]
+    )
+    inv = account(parse_activity(coal), library=library)
+    assert inv.energy_tce == pytest.approx(85.3038523)
+    assert inv.emissions["fuel"] == pytest.approx(223.1845)
+    assert "lab.2023.bituminous.ncv" in inv.factor_ids
+
+
+def test_natural_gas_kind_chooses_the_reference(library: FactorLibrary) -> None:
+    """GB/T 2589 gives natural gas by kind: 油田天然气 1.3300, 气田天然气 1.2143 kgce/m³.
+
+    10 000 Nm3 of default kind (oil_field): 13.3 tce; naming gas_field on the item: 12.143 tce;
+    the option natural_gas_kind=gas_field for gas that names none: 12.143 tce. The emissions do
+    not change: 1 ×10^4 Nm3 × 389.31 × 0.0153 × 0.99 × 44/12 = 21.6218881 tCO2.
+    """
+    gas = {"fuel": "natural_gas", "use": "terminal", "amount": 10_000, "unit": "Nm3"}
+    plain = parse_activity(park_document(fuels=[gas]))
+    named = parse_activity(park_document(fuels=[{**gas, "kind": "gas_field"}]))
+    assert account(plain, library=library).energy_tce == pytest.approx(13.3)
+    inv = account(named, library=library)
+    assert inv.energy_tce == pytest.approx(12.143)
+    assert "tce.gbt2589-2020.natural_gas.gas_field" in inv.factor_ids
+    assert any("气田天然气" in line.expression for line in inv.explain if line.term == "energy")
+    option = AccountingOptions(natural_gas_kind="gas_field")
+    assert account(plain, library=library, options=option).energy_tce == pytest.approx(12.143)
+    assert account(plain, library=library).emissions["fuel"] == pytest.approx(21.6218881)
+    assert inv.emissions["fuel"] == pytest.approx(21.6218881)
+    with pytest.raises(InvalidInput) as err:
+        AccountingOptions(natural_gas_kind="coal_bed")  # type: ignore[arg-type]
+    assert err.value.field == "natural_gas_kind"
 
 
 PV_PARK = {
@@ -515,10 +666,10 @@ def test_onsite_renewable_generation_counts_in_energy_by_default(library: Factor
 def test_a_pv_rich_park_never_has_a_negative_energy_term(library: FactorLibrary) -> None:
     """grid 100 000, PV 2 000 000, sent 1 900 000 kWh; natural gas 10 000 Nm3.
 
-    gas: 1 ×10^4 Nm3 × 389.31 GJ = 389.31 GJ ÷ 29.307 = 13.2838571 tce.
-    included: electricity (100 000 + 2 000 000 − 1 900 000) × 0.1229 kg = 24.58 tce → 37.8638571.
-    excluded: 100 000 − 1 900 000 < 0 → electricity counts 0 (never negative) → 13.2838571 tce,
-    with a note; the old net-receipt rule would have given −221.22 + 13.28 < 0 tce.
+    gas (GB/T 2589 油田天然气 reference): 10 000 Nm3 × 1.3300 kgce/m3 = 13.3 tce.
+    included: electricity (100 000 + 2 000 000 − 1 900 000) × 0.1229 kg = 24.58 tce → 37.88.
+    excluded: 100 000 − 1 900 000 < 0 → electricity counts 0 (never negative) → 13.3 tce,
+    with a note; the old net-receipt rule would have given −221.22 + 13.3 < 0 tce.
     """
     doc = parse_activity(
         park_document(
@@ -530,9 +681,9 @@ def test_a_pv_rich_park_never_has_a_negative_energy_term(library: FactorLibrary)
             },
         )
     )
-    assert account(doc, library=library).energy_tce == pytest.approx(37.8638571)
+    assert account(doc, library=library).energy_tce == pytest.approx(37.88)
     excluded = account(doc, library=library, options=AccountingOptions(onsite_renewable="excluded"))
-    assert excluded.energy_tce == pytest.approx(13.2838571)
+    assert excluded.energy_tce == pytest.approx(13.3)
     assert excluded.energy_parts is not None
     assert excluded.energy_parts.electricity_counted_kwh == 0.0
     assert any("never a negative" in note for note in excluded.notes)

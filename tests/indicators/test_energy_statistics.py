@@ -11,9 +11,8 @@ from lingtan.store import Store
 from tests.indicators.golden_park import load
 
 KGCE_PER_KWH = 0.1229  # GB/T 2589 电力 当量值
-#: natural gas: the NCV its emissions use, 389.31 GJ/10^4 m³, ÷ 29.307 GJ/tce (1 kgce = 29 307 kJ)
-GJ_PER_M3_GAS = 389.31e-4
-GJ_PER_TCE = 29.307
+#: natural gas without a measured NCV: GB/T 2589-2020 附录A 油田天然气 (the default kind) 1.3300 kgce/m³
+KGCE_PER_M3_GAS = 1.3300
 TCE_PER_GJ_HEAT = 0.03412
 # January 2025: 744 hours
 GRID = (100 + 200) * 744  # 223 200 kWh
@@ -23,11 +22,11 @@ EXPORT = 5 * 744  # 3 720 kWh
 GAS = 30 * 744  # 22 320 m³
 STEAM = 2 * 744  # 1 488 GJ
 ELEC_TCE = (GRID + GREEN - EXPORT) * KGCE_PER_KWH / 1000  # 31.545972
-GAS_TCE = GAS * GJ_PER_M3_GAS / GJ_PER_TCE  # 29.649569
+GAS_TCE = GAS * KGCE_PER_M3_GAS / 1000  # 29.6856
 STEAM_TCE = STEAM * TCE_PER_GJ_HEAT  # 50.77056
-NET_TCE = ELEC_TCE + GAS_TCE + STEAM_TCE  # 111.966101 (net receipt)
+NET_TCE = ELEC_TCE + GAS_TCE + STEAM_TCE  # 112.002132 (net receipt)
 PV_TCE = PV * KGCE_PER_KWH / 1000  # 1.828752
-TOTAL_TCE = NET_TCE + PV_TCE  # 113.794853 综合能源消费量, on-site PV included
+TOTAL_TCE = NET_TCE + PV_TCE  # 113.830884 综合能源消费量, on-site PV included
 
 
 @pytest.fixture
@@ -51,9 +50,9 @@ def test_totals_by_carrier_in_physical_units_and_tce(golden: Store) -> None:
     assert st.quality.measured == pytest.approx(1.0)
     assert {f.id for f in st.factors} >= {
         "tce.gbt2589-2020.electricity",
-        "fuel.ndrc-2013-2015.natural_gas.ncv",
-        "tce.gbt2589-2020.standard_coal_calorific_value",
+        "tce.gbt2589-2020.natural_gas.oil_field",
     }
+    assert "fuel.ndrc-2013-2015.natural_gas.ncv" not in {f.id for f in st.factors}
 
 
 def test_electricity_balance_clean_and_green_shares(golden: Store) -> None:
@@ -110,14 +109,30 @@ def test_an_enterprise_scope_sees_only_its_own(golden: Store) -> None:
         energy_statistics(golden, year=2025, month=1, enterprise_id=9999)
 
 
-def test_equal_value_needs_a_sourced_record(golden: Store) -> None:
-    with pytest.raises(NotFound, match="equal_value"):
-        energy_statistics(
-            golden,
-            year=2025,
-            month=1,
-            options=IndicatorOptions(electricity_conversion="equal_value"),
-        )
+def test_equal_value_uses_the_shipped_series(golden: Store) -> None:
+    """等价值 without a factor file: 2025 takes the latest shipped year, 2022's 300.7 gce/kWh
+    (中电联), and says so. Electricity (223 200 + 37 200 + 14 880 − 3 720) kWh × 300.7 g
+    = 81.658092 tce (271 560 × 300 = 81 468 000 g, + 271 560 × 0.7 = 190 092 g); total
+    81.658092 + 29.6856 + 50.77056 = 162.114252 tce."""
+    st = energy_statistics(
+        golden,
+        year=2025,
+        month=1,
+        options=IndicatorOptions(electricity_conversion="equal_value"),
+    )
+    assert st.total_tce == pytest.approx(162.114252)
+    assert "tce.cec.power_supply_coal.2022" in {f.id for f in st.factors}
+    assert any("data year 2022 used for 2025" in n for n in st.notes)
+
+
+def test_natural_gas_kind_option(golden: Store) -> None:
+    """气田天然气 1.2143 kgce/m³: 22 320 m³ → 27.103176 tce in place of 29.6856."""
+    st = energy_statistics(
+        golden, year=2025, month=1, options=IndicatorOptions(natural_gas_kind="gas_field")
+    )
+    by = {c.carrier: c for c in st.carriers}
+    assert by["natural_gas"].tce == pytest.approx(27.103176)
+    assert st.total_tce == pytest.approx(TOTAL_TCE - GAS_TCE + 27.103176)
 
 
 def test_equal_value_conversion_uses_the_record_given(golden: Store) -> None:
@@ -153,3 +168,70 @@ def test_equal_value_conversion_uses_the_record_given(golden: Store) -> None:
         (GRID + GREEN + PV - EXPORT) * 0.3 / 1000 + GAS_TCE + STEAM_TCE
     )
     assert "test.electricity.equal_value.2025" in {f.id for f in st.factors}
+
+
+FUEL_PARK = """\
+park:
+  id: fuel-park
+  name: 燃料测试园区
+  province: 江苏
+enterprises:
+  - id: C
+    name: 丙企业
+points:
+  - {id: C-grid, carrier: electricity_grid_import, kind: interval, unit: kWh, enterprise: C, level: 1, interval_s: 3600}
+  - {id: C-gas, carrier: natural_gas, kind: interval, unit: GJ, enterprise: C, level: 1, interval_s: 3600}
+  - {id: C-diesel, carrier: diesel, kind: interval, unit: t, enterprise: C, level: 1, interval_s: 3600}
+  - {id: C-coal, carrier: coal, kind: interval, unit: t, enterprise: C, level: 1, interval_s: 3600}
+"""
+
+
+def test_one_energy_number_for_metered_fuels(store: Store) -> None:
+    """Energy statistics, the park accounting and the core indicator's denominator are one
+    number, also for fuels the accounting converts differently from electricity (January 2025,
+    744 h):
+
+    - natural gas metered as heat, 10 GJ/h: 7 440 GJ is a measured heat content,
+      ÷ 29.307 GJ/tce (1 kgce = 29 307 kJ) = 253.8642645 tce;
+    - diesel 0.01 t/h = 7.44 t × 1.4571 kgce/kg (GB/T 2589 annex) = 10.840824 tce;
+    - coal (一般烟煤, the default coal type) 0.5 t/h = 372 t × 0.7143 kgce/kg (原煤) = 265.7196 tce;
+    - grid electricity 100 kWh/h = 74 400 kWh × 0.1229 kgce = 9.14376 tce;
+    - total 539.5684485 tce.
+    Before, the statistics listed heat-metered gas without tce and converted coal through the
+    coal table's default NCV (372 × 23.204 ÷ 29.307 = 294.5333 tce)."""
+    import datetime as dt
+
+    import numpy as np
+
+    from lingtan.accounting import account_park
+    from lingtan.indicators.evaluate import evaluate
+    from lingtan.ingest import ingest_columns
+    from lingtan.normalize.service import normalise_pending
+    from lingtan.registry import parse_park_text
+    from lingtan.timeutil import HOUR_US, to_us
+
+    store.registry.save_park(parse_park_text(FUEL_PARK), actor="test")
+    points = store.registry.points_by_code(refresh=True)
+    hourly = {"C-grid": 100.0, "C-gas": 10.0, "C-diesel": 0.01, "C-coal": 0.5}
+    start = to_us(dt.datetime(2025, 1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    ts = start + HOUR_US * np.arange(744, dtype=np.int64)
+    ingest_columns(
+        store,
+        np.concatenate([np.full(744, points[c].id, np.int64) for c in hourly]),
+        np.concatenate([ts for _ in hourly]),
+        np.concatenate([np.full(744, v) for v in hourly.values()]),
+        source="test",
+    )
+    normalise_pending(store)
+    expected = 7440 / 29.307 + 7.44 * 1.4571 + 372 * 0.7143 + 74_400 * 0.1229 / 1000
+    assert expected == pytest.approx(539.5684485)
+    st = energy_statistics(store, year=2025, month=1)
+    by = {c.carrier: c.tce for c in st.carriers}
+    assert by["natural_gas"] == pytest.approx(253.8642645)
+    assert by["diesel"] == pytest.approx(10.840824)
+    assert by["coal"] == pytest.approx(265.7196)
+    assert st.total_tce == pytest.approx(539.5684485)
+    inv = account_park(store, year=2025, month=1, persist=False).inventory
+    assert inv.energy_tce == pytest.approx(539.5684485)
+    core = evaluate(store, year=2025, month=1).indicator("carbon_per_energy")
+    assert core.inputs["energy_tce"] == pytest.approx(539.5684485)

@@ -24,8 +24,8 @@ KGCE_PER_KWH = 0.1229
 GRID_A, GRID_B = 100 * 744, 200 * 744
 GREEN, PV, EXPORT = 50 * 744, 20 * 744, 5 * 744
 GAS, STEAM = 30 * 744, 2 * 744
-# natural gas in tce from the NCV its emissions use: 389.31 GJ/10^4 m³ ÷ 29.307 GJ/tce (GB/T 2589)
-GAS_TCE = GAS * 389.31e-4 / 29.307
+# natural gas without a measured NCV in tce: GB/T 2589-2020 附录A 油田天然气 1.3300 kgce/m³
+GAS_TCE = GAS * 1.3300 / 1000
 # 综合能源消费量: net receipt plus on-site PV generation (the park consumes what it generates)
 ENERGY_TCE = (
     (GRID_A + GRID_B + GREEN + PV - EXPORT) * KGCE_PER_KWH / 1000 + GAS_TCE + STEAM * 0.03412
@@ -131,7 +131,7 @@ def test_core_has_no_national_threshold_for_a_small_park(golden: Store) -> None:
     r = ev.indicator("carbon_per_energy")
     assert r.value == pytest.approx(EMISSIONS / ENERGY_TCE)
     assert r.status == "not_assessable" and r.target is None
-    # January scaled to a year: 112.0 tce × 365 / 31 = 1 318.7 tce, below the 20万 tce class
+    # January scaled to a year: 113.83 tce × 365 / 31 = 1 340.3 tce, below the 20万 tce class
     assert ev.energy_tce_annual == pytest.approx(ENERGY_TCE * 365 / 31)
     assert "20–100万 tce" in r.reason_zh
 
@@ -145,7 +145,7 @@ def test_core_per_enterprise_ranking_on_the_annex4_basis(golden: Store) -> None:
     b_emissions = EMISSIONS - a_emissions
     b_energy = ENERGY_TCE - a_energy
     assert by["B"]["value"] == pytest.approx(b_emissions / b_energy)
-    # A: 61.94 tCO2 / 15.09 tce = 4.11; B: 335.82 / 98.71 = 3.40 — B ranks first
+    # A: 61.94 tCO2 / 15.09 tce = 4.11; B: 335.82 / 98.74 = 3.40 — B ranks first
     assert [r["code"] for r in rows] == ["B", "A"] and by["B"]["rank"] == 1
 
 

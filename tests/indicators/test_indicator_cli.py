@@ -161,3 +161,52 @@ def test_report_command_writes_excel_and_html(db: str, tmp_path: Path) -> None:
 def test_errors_exit_with_their_codes(db: str, args: list[str], code: int) -> None:
     result = runner.invoke(_app(), args)
     assert result.exit_code == code, result.output
+
+
+def test_indicators_equal_value_on_a_fresh_store(db: str) -> None:
+    """``--conversion equal_value`` needs no factor file: January 2025 takes the latest shipped
+    供电标准煤耗, 2022's 300.7 gce/kWh (中电联), and says so. Denominator: electricity
+    (223 200 + 37 200 + 14 880 − 3 720) = 271 560 kWh × 300.7 g = 81.658092 tce; natural gas
+    22 320 m³ × 1.3300 kgce/m³ = 29.6856 tce; steam 1 488 GJ × 0.03412 = 50.77056 tce; total
+    162.114252 tce (data/README.md)."""
+    result = runner.invoke(
+        _app(),
+        ["indicators", "--year", "2025", "--month", "1", "--conversion", "equal_value", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    core = json.loads(result.output)["indicators"][0]
+    assert core["options"]["electricity_conversion"] == "equal_value"
+    assert core["inputs"]["energy_tce"] == pytest.approx(162.114252)
+    (record,) = [e for e in core["evidence"] if e.get("id") == "tce.cec.power_supply_coal.2022"]
+    assert (record["value"], record["unit"], record["year"]) == (300.7, "gce/kWh", 2022)
+    notes = [e["text"] for e in core["evidence"] if e["kind"] == "note"]
+    assert any("data year 2022 used for 2025" in n for n in notes)
+
+
+def test_account_park_equal_value_on_a_fresh_store(db: str) -> None:
+    """``lingtan account --park --electricity-conversion equal_value`` on the golden park with
+    no factor file: the same 162.114252 tce as the indicator's denominator, from the shipped
+    2022 record."""
+    from lingtan.cli import account as cli_account
+
+    app = _app()
+    cli_account.register(app)
+    result = runner.invoke(
+        app,
+        [
+            "account",
+            "--park",
+            "--year",
+            "2025",
+            "--month",
+            "1",
+            "--electricity-conversion",
+            "equal_value",
+            "--json",
+            "--no-save",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["energy_tce"] == pytest.approx(162.114252)
+    assert "tce.cec.power_supply_coal.2022" in [f["id"] for f in data["factors"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -17,6 +18,21 @@ from lingtan.store import Store
 from tests.conftest import SMALL_PARK
 
 runner = CliRunner()
+
+
+def test_the_park_defaults_are_every_layer_s_defaults() -> None:
+    """Version 0 gives exactly what each layer does by default, so a park that never stored
+    options gets the same numbers as a library caller passing none."""
+    from lingtan.accounting import MeteringOptions
+    from lingtan.carbon import AccountingOptions
+    from lingtan.indicators.options import IndicatorOptions
+    from lingtan.options import OptionsVersion
+
+    assert DEFAULTS.accounting() == AccountingOptions()
+    assert MeteringOptions.of(DEFAULTS) == MeteringOptions()
+    used = UsedOptions.of(OptionsVersion(park_id=1, version=0, options=DEFAULTS))
+    derived = IndicatorOptions.of(used)
+    assert dataclasses.replace(derived, used=None) == IndicatorOptions()
 
 
 def test_defaults_are_the_documented_ones() -> None:

@@ -224,3 +224,67 @@ def test_every_workbook_renders_to_pdf_and_png(demo: Store, tmp_path: Path) -> N
         (png,) = tmp_path.glob(f"{kind}-*.png")
         data = png.read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 5_000
+
+
+def test_enterprise_report_prints_both_totals() -> None:
+    """GB/T 32150 enterprise report: the total under market-based scope 2 beside the location
+    total, in the workbook and the HTML, zh and en. Hand-worked enterprise (江苏 2023, 400 000 kWh
+    under retired 绿证): combustion 10 ×10⁴ m³ × 389.31 × 0.0153 × 0.99 × 44/12 = 216.2188809;
+    location electricity 1 000 000 × 0.5827 kg = 582.7; market electricity (1 000 000 − 400 000)
+    × 0.6096 kg = 365.76; heat 1000 × 0.11 = 110; exported 100 000 × 0.5827 kg = 58.27;
+    totals 216.2188809 + 582.7 + 110 − 58.27 = 850.6488809 and 216.2188809 + 365.76 + 110 − 58.27
+    = 633.7088809 tCO2."""
+    from lingtan.accounting import AccountingResult
+    from lingtan.carbon import account, default_library, parse_activity
+    from lingtan.reports.carbon import enterprise_report
+    from lingtan.reports.xlsx import write_xlsx
+
+    activity = parse_activity(
+        {
+            "boundary": "enterprise",
+            "name": "测试企业",
+            "year": 2023,
+            "province": "江苏",
+            "fuels": [{"fuel": "natural_gas", "use": "terminal", "amount": 100_000, "unit": "m3"}],
+            "electricity": {
+                "received": [
+                    {"kind": "grid", "kwh": 1_000_000},
+                    {"kind": "green_certified", "kwh": 400_000},
+                    {"kind": "direct_non_fossil", "kwh": 200_000},
+                ],
+                "sent": [{"kind": "fossil", "kwh": 100_000}],
+            },
+            "heat": {"received": [{"kind": "fossil", "gj": 1000}]},
+        }
+    )
+    result = AccountingResult(
+        inventory=account(activity, library=default_library()),
+        record=None,
+        activity=activity,
+        sources=(),
+        green=None,
+        supplements=(),
+        boundary="enterprise",
+        month=None,
+        enterprise_id=None,
+        period_start_us=1_672_502_400_000_000,
+        period_end_us=1_704_038_400_000_000,
+    )
+    entity = {"name": "测试企业", "code": "E", "park": "测试园区"}
+    names = {
+        "zh": ("排放总量（范围二基于位置）", "排放总量（范围二基于市场）", "项目", "数值"),
+        "en": (
+            "Total with location-based scope 2",
+            "Total with market-based scope 2",
+            "Item",
+            "Value",
+        ),
+    }
+    for lang, (location, market, item, value) in names.items():
+        report = enterprise_report(result, entity=entity, boundary_points=[], sites=[], lang=lang)
+        wb = load_workbook(io.BytesIO(write_xlsx(report)))
+        rows = {r[item]: r[value] for r in _table(wb, "scope2")}
+        assert rows[location] == pytest.approx(850.6488809)
+        assert rows[market] == pytest.approx(633.7088809)
+        html = write_html(report).decode("utf-8")
+        assert market in html and "633.71" in html

@@ -43,11 +43,15 @@ class FuelSpec:
     tce_key: str
     #: Annex 4 group (煤品 / 油品 / 天然气)
     group: Literal["coal", "oil", "gas"]
+    #: kinds GB/T 2589 gives separate reference coefficients for (record key ``tce_key.kind``)
+    kinds: tuple[str, ...] = ()
 
 
 #: Fuel ids of the format (snake_case English), with their Chinese names.
 FUELS: Final[dict[str, FuelSpec]] = {
-    "natural_gas": FuelSpec("天然气", "natural gas", "volume", "natural_gas", "gas"),
+    "natural_gas": FuelSpec(
+        "天然气", "natural gas", "volume", "natural_gas", "gas", ("oil_field", "gas_field")
+    ),
     "lng": FuelSpec("液化天然气", "LNG", "mass", "lng", "gas"),
     "diesel": FuelSpec("柴油", "diesel", "mass", "diesel", "oil"),
     "gasoline": FuelSpec("汽油", "gasoline", "mass", "gasoline", "oil"),
@@ -70,6 +74,26 @@ FUELS: Final[dict[str, FuelSpec]] = {
     ),
     "converter_gas": FuelSpec("转炉煤气", "converter gas", "volume", "converter_gas", "coal"),
 }
+
+#: Kinds of a fuel that GB/T 2589-2020 附录A converts with different reference coefficients.
+KIND_NAMES: Final[dict[str, tuple[str, str]]] = {
+    "oil_field": ("油田天然气", "oil-field natural gas"),
+    "gas_field": ("气田天然气", "gas-field natural gas"),
+}
+#: The kind a natural gas amount without one is taken to be (AccountingOptions.natural_gas_kind):
+#: 油田天然气, whose annex heat value (9 310 kcal/m³ = 38 931 kJ/m³) is the guideline default NCV
+#: of natural gas (389.31 GJ/10⁴ m³), so that energy and emissions rest on one heat content.
+NaturalGasKind = Literal["oil_field", "gas_field"]
+DEFAULT_NATURAL_GAS_KIND: Final[NaturalGasKind] = "oil_field"
+
+
+def default_kind(fuel: str, natural_gas_kind: str = DEFAULT_NATURAL_GAS_KIND) -> str | None:
+    """The kind an amount of ``fuel`` without a ``kind`` is taken to be (None: the fuel has none)."""
+    spec = FUELS[fuel]
+    if not spec.kinds:
+        return None
+    return natural_gas_kind if natural_gas_kind in spec.kinds else spec.kinds[0]
+
 
 #: Units the format accepts for fuels (``m3`` is an alias of ``Nm3``).
 FUEL_UNITS: Final[frozenset[str]] = frozenset({"t", "Nm3", "m3", "kWh", "GJ"})
@@ -98,8 +122,15 @@ class FuelAmount(_Strict):
     unit: str
     #: measured net calorific value [GJ per unit of ``unit``]; only with t, Nm3, m3
     ncv: Positive | None = None
+    #: whether ``ncv`` is measured (default): a measured NCV also converts the fuel to tce
+    #: (GB/T 2589 折算为标准煤的要求); ``false`` keeps it for the emissions only (a supplier's
+    #: typical value …) and the fuel converts at the GB/T 2589 reference coefficient
+    ncv_measured: bool | None = None
     #: measured carbon content per heat [tC/GJ]
     carbon_content: Positive | None = None
+    #: kind of the fuel where GB/T 2589 tells kinds apart (natural gas: ``oil_field`` 油田天然气,
+    #: ``gas_field`` 气田天然气); default: the accounting option ``natural_gas_kind``
+    kind: str | None = None
 
     @field_validator("fuel")
     @classmethod
@@ -111,6 +142,11 @@ class FuelAmount(_Strict):
     @model_validator(mode="after")
     def _unit_fits(self) -> FuelAmount:
         spec = FUELS[self.fuel]
+        if self.kind is not None and self.kind not in spec.kinds:
+            allowed = ", ".join(spec.kinds) if spec.kinds else f"none for {self.fuel}"
+            raise ValueError(f"@kind:kind {self.kind!r} is not a kind of {self.fuel} ({allowed})")
+        if self.ncv_measured is not None and self.ncv is None:
+            raise ValueError("@ncv_measured:ncv_measured says whether ncv is measured; give ncv")
         if self.unit not in FUEL_UNITS:
             raise ValueError(f"@unit:unit {self.unit!r} is not one of {sorted(FUEL_UNITS)}")
         dim = units.dimension(self.unit)
@@ -129,6 +165,11 @@ class FuelAmount(_Strict):
     def physical(self) -> bool:
         """True when ``amount`` is a physical quantity (t, Nm3), not heat."""
         return units.dimension(self.unit) != "energy"
+
+    @property
+    def measured_ncv(self) -> float | None:
+        """The NCV that converts this amount to tce: ``ncv`` unless marked not measured."""
+        return None if self.ncv is None or self.ncv_measured is False else self.ncv
 
     def heat_gj(self, ncv: float) -> float:
         """Heat content [GJ], given the NCV [GJ per ``ncv_unit`` amount] already converted."""

@@ -15,17 +15,24 @@ Choices made here, each a named option printed with the result:
   ``mee_data_year`` (the MEE national fossil-power factor of the data year);
 * ``grid_factor_year`` — ``same_or_latest_before`` (default: the data year's grid factor, else the
   latest earlier one published) or ``same_year``;
-* ``fuel_editions`` — the order in which guideline editions of fuel defaults are tried;
+* ``fuel_editions`` — the order in which guideline editions of fuel defaults are tried (a
+  ``measured`` record of the data year, supplied with ``--factors``, comes first);
 * ``onsite_renewable`` — ``included`` (default) or ``excluded``: whether renewable electricity
   generated inside the boundary (``electricity.generated``, e.g. rooftop PV) counts in
   综合能源消费量. The park consumes what it generates, so by default electricity in tce is
   received + generated − sent, never below zero; ``excluded`` counts net receipt only
-  (received − sent, never below zero).
+  (received − sent, never below zero);
+* ``natural_gas_kind`` — the GB/T 2589 kind of natural gas that does not name one: ``oil_field``
+  (油田天然气, 1.3300 kgce/m³, default: its heat value is the guideline default NCV used for the
+  gas's emissions) or ``gas_field`` (气田天然气, 1.2143 kgce/m³).
 
-A fuel's standard-coal coefficient is derived from the net calorific value used for its
-emissions (NCV ÷ 29.307 GJ/tce, GB/T 2589-2020: 1 kgce = 29 307 kJ) whenever that NCV is known —
-measured, or the default record of the guideline edition — so that tce and emissions rest on the
-same heat content; the GB/T 2589 reference coefficient applies only to a fuel without any NCV.
+Energy in tce follows GB/T 2589-2020 (折算为标准煤的要求; the rule lives in
+:class:`~lingtan.carbon.resolver.FactorResolver`, which the energy statistics use too): a fuel with
+a measured net calorific value — an activity-file ``ncv`` (unless ``ncv_measured: false``), a
+``measured`` fuel_ncv record of the data year, or an amount metered as heat — converts through it,
+NCV ÷ 29 307 kJ/kgce; every other fuel converts at the annex's reference coefficient (原煤 0.7143
+kgce/kg, 柴油 1.4571 kgce/kg …), and a fuel the annex does not list through its default NCV, with a
+note. Emissions always use the NCV × carbon content × oxidation path of the guidelines.
 
 Location-based grid factors fall back from province to grid region to national; the explain line
 says which level was used.
@@ -42,10 +49,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lingtan import units
-from lingtan.carbon.activity import FUELS, USE_NAMES_ZH, Activity, FuelAmount
-from lingtan.carbon.citation import Clause, clause_of
-from lingtan.carbon.factors.loader import FactorLibrary, FactorRecord, FactorSeries, grid_region_of
+from lingtan.carbon.activity import (
+    DEFAULT_NATURAL_GAS_KIND,
+    FUELS,
+    KIND_NAMES,
+    USE_NAMES_ZH,
+    Activity,
+    FuelAmount,
+    NaturalGasKind,
+    default_kind,
+)
+from lingtan.carbon.factors.loader import FactorLibrary, FactorRecord, FactorSeries
 from lingtan.carbon.methods import gbt2589, gbt32150, gbt51366, park_annex4, scope2
+from lingtan.carbon.resolver import FactorResolver, StandardCoalCoefficient
+from lingtan.carbon.resolver import fmt as _fmt
+from lingtan.carbon.resolver import label as _label
+from lingtan.carbon.resolver import split_unit as _split_unit
 from lingtan.errors import InvalidInput, NotFound
 
 Basis = Literal["park", "enterprise", "building"]
@@ -77,6 +96,10 @@ TERM_NAMES: Final[dict[str, tuple[str, str]]] = {
     "intensity": ("单位能耗碳排放", "carbon intensity of energy"),
     "scope2_location": ("范围二（基于位置）", "scope 2 (location-based)"),
     "scope2_market": ("范围二（基于市场）", "scope 2 (market-based)"),
+    "total_market": (
+        "排放总量（范围二基于市场）",
+        "total with market-based scope 2",
+    ),
     "building": ("建筑运行碳排放强度", "building operation intensity"),
 }
 CONVERSION_NAMES: Final[dict[str, tuple[str, str]]] = {
@@ -103,13 +126,20 @@ class AccountingOptions:
     electricity_conversion: ElectricityConversion = "equivalent"
     park_fossil_factor: Literal["annex4", "mee_data_year"] = "annex4"
     grid_factor_year: Literal["same_or_latest_before", "same_year"] = "same_or_latest_before"
-    fuel_editions: tuple[str, ...] = ("ndrc-2013-2015", "secondary-coal-table")
+    fuel_editions: tuple[str, ...] = ("gbt32151.5-2015", "ndrc-2013-2015", "secondary-coal-table")
     #: id of an hourly or time-of-day grid factor series for location-based scope 2
     grid_series_id: str | None = None
     #: whether on-site renewable generation counts in 综合能源消费量 (module docstring)
     onsite_renewable: OnsiteRenewable = "included"
+    #: GB/T 2589 kind of natural gas that names none (module docstring)
+    natural_gas_kind: NaturalGasKind = DEFAULT_NATURAL_GAS_KIND
 
     def __post_init__(self) -> None:
+        if self.natural_gas_kind not in FUELS["natural_gas"].kinds:
+            raise InvalidInput(
+                f"natural_gas_kind must be one of {', '.join(FUELS['natural_gas'].kinds)}",
+                field="natural_gas_kind",
+            )
         if self.electricity_conversion not in CONVERSION_NAMES:
             raise InvalidInput(
                 f"electricity_conversion must be one of {', '.join(CONVERSION_NAMES)}",
@@ -132,6 +162,8 @@ class AccountingOptions:
             "grid_series_id": self.grid_series_id,
             "onsite_renewable": self.onsite_renewable,
             "onsite_renewable_zh": ONSITE_NAMES[self.onsite_renewable][0],
+            "natural_gas_kind": self.natural_gas_kind,
+            "natural_gas_kind_zh": KIND_NAMES[self.natural_gas_kind][0],
         }
 
 
@@ -263,6 +295,9 @@ class Inventory:
     notes: tuple[str, ...] = ()
     #: the parts of ``energy_tce`` (None when energy was not computed)
     energy_parts: EnergyParts | None = None
+    #: enterprise basis: the total with market-based instead of location-based purchased
+    #: electricity (``emissions['total']`` is the location-based total)
+    total_market_tco2: float | None = None
 
     @property
     def factor_ids(self) -> tuple[str, ...]:
@@ -287,6 +322,10 @@ class Inventory:
             "intensity_tco2_per_tce": self.intensity_tco2_per_tce,
             "scope2_location_tco2": self.scope2_location_tco2,
             "scope2_market_tco2": self.scope2_market_tco2,
+            "total_location_tco2": None
+            if self.total_market_tco2 is None
+            else self.emissions["total"],
+            "total_market_tco2": self.total_market_tco2,
             "offsets_tco2": dict(self.offsets),
             "factors": [f.brief() for f in self.factors],
             "unverified_factors": list(self.unverified_factor_ids),
@@ -301,189 +340,27 @@ class Inventory:
         return data
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.10g}"
+class _Resolver(FactorResolver):
+    """The resolver of one inventory: a :class:`FactorResolver` with the full options."""
 
-
-def _label(func: Any) -> str:
-    clause: Clause = clause_of(func)
-    return clause.label()
-
-
-def _split_unit(unit: str) -> tuple[str, str]:
-    numerator, _, denominator = unit.partition("/")
-    return numerator, denominator
-
-
-# 1 kJ/kgce = 1 MJ/tce: lingtan.units has no kJ, so standard-coal heat content is read as MJ/tce.
-_KJ_PER_KGCE_AS: Final[str] = "MJ"
-
-
-class _Resolver:
-    """Picks factor records for one computation and remembers which it used."""
+    options: AccountingOptions
 
     def __init__(self, library: FactorLibrary, options: AccountingOptions, year: int) -> None:
-        self.library = library
-        self.options = options
-        self.year = year
-        self.used: dict[str, FactorRecord | FactorSeries] = {}
-        self.notes: list[str] = []
-
-    def use(self, record: FactorRecord) -> FactorRecord:
-        self.used.setdefault(record.id, record)
-        return record
-
-    def _year_for(self, kind: str, key: str, scope: str, region: str, basis: str) -> int | None:
-        years = self.library.years(kind, key, scope=scope, region=region, basis=basis)
-        if self.year in years:
-            return self.year
-        if self.options.grid_factor_year == "same_year":
-            return None
-        earlier = [y for y in years if y < self.year]
-        return earlier[-1] if earlier else None
-
-    def grid(self, scope: str, region: str, basis: str, key: str = "electricity") -> FactorRecord:
-        year = self._year_for("grid_electricity", key, scope, region, basis)
-        if year is None:
-            raise NotFound(
-                f"no {basis} grid factor for {region} in {self.year} "
-                f"({self.options.grid_factor_year}); add a record for it"
-            )
-        record = self.library.lookup(
-            "grid_electricity", key, scope=scope, region=region, basis=basis, year=year
-        )
-        if year != self.year:
-            self.notes.append(
-                f"grid factor {record.id}: data year {year} used for {self.year} "
-                "(latest published before it)"
-            )
-        return self.use(record)
-
-    def grid_average(self, province: str) -> tuple[FactorRecord, str]:
-        """Provincial, else regional, else national average factor; and the level used."""
-        region = grid_region_of(province)
-        attempts: list[tuple[str, str, str]] = [("province", province, "省级")]
-        if region is not None:
-            attempts.append(("grid_region", region, "区域"))
-        attempts.append(("national", "全国", "全国"))
-        for scope, name, level in attempts:
-            try:
-                return self.grid(scope, name, "average"), level
-            except NotFound:
-                continue
-        raise NotFound(f"no average grid factor for {province} in {self.year}")
-
-    def park_fossil(self) -> FactorRecord:
-        if self.options.park_fossil_factor == "annex4":
-            found = self.library.history("grid_electricity", "annex4_fossil_electricity")
-            if not found:
-                raise NotFound("the Annex 4 fossil electricity factor record is missing")
-            return self.use(found[-1])
-        return self.grid("national", "全国", "fossil")
-
-    def heat_default(self) -> FactorRecord:
-        found = self.library.history("heat", "fossil_heat")
-        if not found:
-            raise NotFound("no default fossil heat factor record")
-        return self.use(found[-1])
-
-    def edition_record(self, kind: str, key: str) -> FactorRecord | None:
-        for edition in self.options.fuel_editions:
-            found = self.library.history(kind, key, edition=edition)
-            if found:
-                return self.use(found[-1])
-        found = self.library.history(kind, key)
-        return self.use(found[-1]) if found else None
-
-    def standard_coal(self, key: str, basis: str = "equivalent") -> FactorRecord | None:
-        found = [r for r in self.library.history("standard_coal", key) if r.basis == basis]
-        return self.use(found[-1]) if found else None
-
-    def electricity_tce(self) -> FactorRecord:
-        if self.options.electricity_conversion == "equivalent":
-            record = self.standard_coal("electricity", "equivalent")
-            if record is None:
-                raise NotFound("no 当量值 electricity standard-coal coefficient record")
-            return record
-        found = [
-            r
-            for r in self.library.history("standard_coal", "electricity")
-            if r.basis == "equal_value" and r.year <= self.year
-        ]
-        if not found:
-            raise NotFound(
-                "electricity_conversion=equal_value needs a standard_coal record with key "
-                f"'electricity', basis 'equal_value' for {self.year} or earlier: GB/T 2589-2020 "
-                "defines 等价值 as the year's coal consumption of thermal power generation; add it "
-                "in a factor file (--factors) with its source"
-            )
-        best = max(found, key=lambda r: r.year)
-        return self.use([r for r in found if r.year == best.year][-1])
-
-    def coal_heat_content_gj_per_tce(self) -> tuple[float, FactorRecord]:
-        record = self.standard_coal("standard_coal_calorific_value", "definition")
-        if record is None:
-            raise NotFound("no standard-coal calorific value record")
-        return units.convert(record.value, _KJ_PER_KGCE_AS, "GJ"), record
-
-    def fuel_tce(self, fuel: str) -> StandardCoalCoefficient | None:
-        """tce per physical unit of a fuel: its default NCV ÷ 29.307 GJ/tce when the library has
-        one (the NCV its emissions use), else its GB/T 2589 reference coefficient; None if
-        neither exists."""
-        spec = FUELS[fuel]
-        ncv = self.edition_record("fuel_ncv", fuel)
-        if ncv is not None:
-            gj_per_tce, cv = self.coal_heat_content_gj_per_tce()
-            _, per = _split_unit(ncv.unit)
-            coef = gbt2589.standard_coal_coefficient_from_ncv(ncv.value, gj_per_tce)
-            return StandardCoalCoefficient(
-                coef,
-                per,
-                (ncv, cv),
-                f"{_fmt(ncv.value)} {ncv.unit} ÷ {_fmt(gj_per_tce)} GJ/tce",
-                _label(gbt2589.standard_coal_coefficient_from_ncv),
-            )
-        record = self.standard_coal(spec.tce_key)
-        if record is None:
-            return None
-        numerator, per = _split_unit(record.unit)
-        return StandardCoalCoefficient(
-            units.convert(record.value, numerator, "tce"),
-            per,
-            (record,),
-            f"{_fmt(record.value)} {record.unit}",
-            _label(gbt2589.energy_consumption_standard_coal),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class StandardCoalCoefficient:
-    """A fuel's standard-coal coefficient and how it was obtained."""
-
-    #: tce per unit of ``per``
-    tce_per_unit: float
-    #: the physical unit the coefficient is per (t, 10^4 m3, m3 …)
-    per: str
-    #: records it rests on (the NCV and the standard-coal definition, or the reference record)
-    records: tuple[FactorRecord, ...]
-    #: the coefficient as text, e.g. ``389.31 GJ/10^4 m3 ÷ 29.307 GJ/tce``
-    expression: str
-    #: the clause that gives it
-    clause: str
-
-    def tce(self, amount: float, unit: str) -> float:
-        """``amount`` [unit] in tce."""
-        return units.convert(amount, unit, self.per) * self.tce_per_unit
+        super().__init__(library, options, year)
 
 
 def fuel_standard_coal_coefficient(
-    library: FactorLibrary, fuel: str, *, year: int, options: AccountingOptions | None = None
+    library: FactorLibrary,
+    fuel: str,
+    *,
+    year: int,
+    options: AccountingOptions | None = None,
+    kind: str | None = None,
 ) -> StandardCoalCoefficient | None:
-    """tce per unit of a fuel of the activity format, by the rule the inventory uses (the
-    module docstring): NCV ÷ 29.307 GJ/tce where an NCV record exists, else GB/T 2589."""
-    if fuel not in FUELS:
-        raise InvalidInput(f"unknown fuel {fuel!r}", field="fuel")
-    return _Resolver(library, options or AccountingOptions(), year).fuel_tce(fuel)
+    """tce per unit of a fuel of the activity format by the rule the inventory uses (GB/T 2589:
+    a measured NCV record of ``year`` ÷ 29 307 kJ/kgce, else the annex reference coefficient,
+    else the default NCV of a fuel the annex does not list); None when nothing converts it."""
+    return FactorResolver(library, options or AccountingOptions(), year).fuel_tce(fuel, kind)
 
 
 @dataclass
@@ -511,7 +388,7 @@ def _resolve_fuel(
             heat = item.amount * item.ncv
             ncv_text = f"{_fmt(item.amount)} {item.unit} × {_fmt(item.ncv)} GJ/{item.unit} (实测)"
         else:
-            record = resolver.edition_record("fuel_ncv", item.fuel)
+            record = resolver.parameter("fuel_ncv", item.fuel)
             if record is None:
                 raise InvalidInput(
                     f"{where}: no default net calorific value for {item.fuel}; give a measured "
@@ -530,7 +407,7 @@ def _resolve_fuel(
         cc = item.carbon_content
         cc_text = f"{_fmt(cc)} tC/GJ (实测)"
     else:
-        record = resolver.edition_record("fuel_carbon_content", item.fuel)
+        record = resolver.parameter("fuel_carbon_content", item.fuel)
         if record is None:
             raise InvalidInput(
                 f"{where}: no default carbon content for {item.fuel}; give a measured "
@@ -547,7 +424,7 @@ def _resolve_fuel(
         of = oxidation
         of_text = f"{_fmt(of)} (实测)"
     else:
-        record = resolver.edition_record("fuel_oxidation", item.fuel)
+        record = resolver.parameter("fuel_oxidation", item.fuel)
         if record is None:
             raise InvalidInput(
                 f"{where}: no default oxidation rate for {item.fuel}; give a measured oxidation",
@@ -721,7 +598,6 @@ def _energy_tce(
     amounts: list[float] = []
     coefs: list[float] = []
     fuels_tce: dict[str, float] = {}
-    gj_per_tce, cv_record = resolver.coal_heat_content_gj_per_tce()
     items: list[tuple[str, FuelAmount, float]] = [
         (f"fuels[{i}]", it, 1.0) for i, it in enumerate(activity.fuels)
     ]
@@ -734,32 +610,40 @@ def _energy_tce(
     for where, item, sign in items:
         spec = FUELS[item.fuel]
         line_clause = ncv_clause
+        measured = item.measured_ncv
         if not item.physical:
+            # an amount in GJ or kWh is a heat reading: measured heat ÷ 29 307 kJ/kgce
+            gj_per_tce, cv_record = resolver.coal_heat_content_gj_per_tce()
             amount, coef = units.convert(item.amount, item.unit, "GJ"), 1.0 / gj_per_tce
-            text = f"{spec.name_zh} {_fmt(amount)} GJ ÷ {_fmt(gj_per_tce)} GJ/tce"
+            text = f"{spec.name_zh} {_fmt(amount)} GJ (实测热量) ÷ {_fmt(gj_per_tce)} GJ/tce"
             ids: tuple[str, ...] = (cv_record.id,)
-        elif item.ncv is not None:
+        elif measured is not None:
+            # GB/T 2589: a fuel with a measured NCV converts through it
+            gj_per_tce, cv_record = resolver.coal_heat_content_gj_per_tce()
             amount = item.amount
-            coef = gbt2589.standard_coal_coefficient_from_ncv(item.ncv, gj_per_tce)
+            coef = gbt2589.standard_coal_coefficient_from_ncv(measured, gj_per_tce)
             text = (
-                f"{spec.name_zh} {_fmt(amount)} {item.unit} × {_fmt(item.ncv)} GJ/{item.unit} (实测)"
+                f"{spec.name_zh} {_fmt(amount)} {item.unit} × {_fmt(measured)} GJ/{item.unit} (实测)"
                 f" ÷ {_fmt(gj_per_tce)} GJ/tce"
             )
             ids = (cv_record.id,)
         else:
-            coefficient = resolver.fuel_tce(item.fuel)
+            kind = item.kind or default_kind(item.fuel, resolver.options.natural_gas_kind)
+            coefficient = resolver.fuel_tce(item.fuel, kind)
             if coefficient is None:
                 message = (
-                    f"{where}: no net calorific value and no GB/T 2589 standard-coal coefficient "
-                    f"for {item.fuel}; give a measured ncv or add a fuel_ncv or standard_coal record"
+                    f"{where}: no measured net calorific value, no GB/T 2589 reference "
+                    f"coefficient and no default NCV for {item.fuel}; give a measured ncv or add a "
+                    "fuel_ncv or standard_coal record"
                 )
                 if required:
                     raise InvalidInput(message, field=f"{where}.ncv")
-                resolver.notes.append(message + "; energy_tce not computed")
+                resolver.note(message + "; energy_tce not computed")
                 return None
             amount = units.convert(item.amount, item.unit, coefficient.per)
             coef = coefficient.tce_per_unit
-            text = f"{spec.name_zh} {_fmt(item.amount)} {item.unit} × ({coefficient.expression})"
+            name = spec.name_zh if kind is None else KIND_NAMES[kind][0]
+            text = f"{name} {_fmt(item.amount)} {item.unit} × {coefficient.expression}"
             ids = tuple(r.id for r in coefficient.records)
             line_clause = coefficient.clause
         amounts.append(sign * amount)
@@ -789,9 +673,7 @@ def _energy_tce(
     counted = max(raw, 0.0)
     elec_coef = 0.0
     if e.received or e.sent or e.generated:
-        record = resolver.electricity_tce()
-        numerator, per = _split_unit(record.unit)
-        elec_coef = units.convert(record.value, numerator, "tce") / units.convert(1.0, per, "kWh")
+        elec_coef, record = resolver.electricity_tce_per_kwh()
         amounts.append(counted)
         coefs.append(elec_coef)
         name = CONVERSION_NAMES[resolver.options.electricity_conversion][0]
@@ -802,7 +684,7 @@ def _energy_tce(
         )
         if raw < 0:
             text += f" = {_fmt(raw)} kWh, 计 0（不为负）"
-            resolver.notes.append(
+            resolver.note(
                 f"electricity sent ({_fmt(sent)} kWh) exceeds electricity "
                 f"{'received and generated' if include else 'received'} ({_fmt(raw + sent)} kWh): "
                 "electricity counts 0 tce in 综合能源消费量, never a negative amount"
@@ -819,9 +701,7 @@ def _energy_tce(
     }
     heat_coef = 0.0
     if h.received or h.sent:
-        heat_record = resolver.standard_coal("heat")
-        if heat_record is None:
-            raise NotFound("no heat standard-coal coefficient record")
+        heat_record = resolver.heat_tce()
         net_gj = sum(heat_gj.values())
         heat_coef = heat_record.value
         amounts.append(net_gj)
@@ -1044,6 +924,28 @@ def _account_enterprise(
         _label(scope2.emissions_scope2_market_based),
         (residual.id,),
     )
+    # GB/T 32150 total with the market-based purchased electricity: combustion + conversion +
+    # process + market scope 2 electricity + purchased heat − exported electricity − exported
+    # heat; exports are the same terms as in the location-based total
+    total_market = (
+        gbt32150.emissions_total(
+            b.terms["fuel"] + b.terms["bunker"],
+            b.terms["process"],
+            market,
+            purchased_heat,
+            exported,
+            exported_heat,
+        )
+        + b.terms["conversion"]
+    )
+    b.line(
+        "total_market",
+        f"燃烧 {_fmt(b.terms['fuel'] + b.terms['bunker'])} + 加工转换 {_fmt(b.terms['conversion'])} + "
+        f"过程 {_fmt(b.terms['process'])} + 购入电（市场法） {_fmt(market)} + 购入热 "
+        f"{_fmt(purchased_heat)} − 输出电 {_fmt(exported)} − 输出热 {_fmt(exported_heat)}",
+        total_market,
+        _label(gbt32150.emissions_total),
+    )
     computed = _energy_tce(activity, resolver, b, required=False)
     energy, parts = (None, None) if computed is None else computed
     return {
@@ -1051,6 +953,7 @@ def _account_enterprise(
         "energy_parts": parts,
         "scope2_location": loc + purchased_heat,
         "scope2_market": market + purchased_heat,
+        "total_market": total_market,
     }
 
 
@@ -1223,6 +1126,7 @@ def account(
         intensity_tco2_per_tce=extra.get("intensity"),
         scope2_location_tco2=extra.get("scope2_location"),
         scope2_market_tco2=extra.get("scope2_market"),
+        total_market_tco2=extra.get("total_market"),
         offsets=offsets,
         factors=tuple(resolver.used.values()),
         explain=tuple(b.lines),

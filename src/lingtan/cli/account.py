@@ -111,6 +111,7 @@ def _print_table(inv: Inventory, lang: str, explain: bool) -> None:
     if inv.basis == "enterprise":
         table.add_row(t["scope2_location"], _num(inv.scope2_location_tco2, "tCO2"))
         table.add_row(t["scope2_market"], _num(inv.scope2_market_tco2, "tCO2"))
+        table.add_row(TERM_NAMES["total_market"][idx], _num(inv.total_market_tco2, "tCO2"))
     if inv.building is not None:
         for key, value in inv.building.items():
             table.add_row(key, f"{value:,.4f}")
@@ -392,6 +393,14 @@ def account_command(
             "default: the park's options (lingtan options show)"
         ),
     ] = None,
+    gas_kind: Annotated[
+        str | None,
+        typer.Option(
+            "--gas-kind",
+            help="override for this run: GB/T 2589 kind of natural gas naming none: "
+            "oil_field (油田) | gas_field (气田)",
+        ),
+    ] = None,
     grid_series: Annotated[
         str | None,
         typer.Option(
@@ -440,6 +449,7 @@ def account_command(
             k: v
             for k, v in {
                 "electricity_conversion": electricity_conversion,
+                "natural_gas_kind": gas_kind,
                 "grid_series_id": grid_series,
                 "export_kind": export_kind,
                 "coal_fuel": coal_fuel,

@@ -90,6 +90,14 @@ def indicators_command(
             "--gas-clean/--gas-not-clean", help="override for this run: natural gas is clean"
         ),
     ] = None,
+    gas_kind: Annotated[
+        str | None,
+        typer.Option(
+            "--gas-kind",
+            help="override for this run: GB/T 2589 kind of natural gas: oil_field (油田) or "
+            "gas_field (气田)",
+        ),
+    ] = None,
     limits: Annotated[
         Path | None, typer.Option("--limits", help="extra 能耗限额 records (YAML)")
     ] = None,
@@ -110,6 +118,7 @@ def indicators_command(
             for k, v in {
                 "electricity_conversion": conversion,
                 "natural_gas_clean": gas_clean,
+                "natural_gas_kind": gas_kind,
                 "target_set": targets,
                 "target_year": target_year,
             }.items()

@@ -20,8 +20,9 @@ direct green supply, fuels and heat received are consumption; electricity export
 subtracted (net receipt, 附件4 二（二）3①); on-site PV generation is energy the park produces and
 uses, so it is counted too — the accounting's default ``onsite_renewable=included`` — and is
 also reported on its own (``onsite_renewable_tce``; ``net_receipt_tce`` is the total without it).
-Fuels are converted by the accounting's rule (the NCV their emissions use ÷ 29.307 GJ/tce), so
-the total here equals the core indicator's denominator. Storage charge and discharge are
+Fuels are converted by the accounting's rule (:class:`lingtan.carbon.resolver.FactorResolver`,
+GB/T 2589: a measured NCV, a fuel metered as heat ÷ 29 307 kJ/kgce, else the annex reference
+coefficient), so the total here equals the core indicator's denominator. Storage charge and discharge are
 internal flows and EV charging is a load below a grid meter, so neither adds to consumption;
 water is listed in m³ without tce.
 
@@ -41,8 +42,10 @@ from zoneinfo import ZoneInfo
 
 from lingtan import units
 from lingtan.accounting.metered import MeteringOptions
+from lingtan.carbon.activity import DEFAULT_NATURAL_GAS_KIND
 from lingtan.carbon.factors import FactorLibrary, FactorRecord, default_library
-from lingtan.carbon.inventory import fuel_standard_coal_coefficient
+from lingtan.carbon.inventory import AccountingOptions
+from lingtan.carbon.resolver import FactorResolver
 from lingtan.errors import NotFound
 from lingtan.greenpower.ledger import GreenElectricity, Month
 from lingtan.greenpower.ledger import Period as LedgerPeriod
@@ -178,50 +181,69 @@ _FUEL_OF_KEY: Final[dict[str, str]] = {
 class Coefficients:
     """Standard-coal coefficients of the factor library, per the conversion option.
 
-    Fuels take the rule of the accounting (:func:`lingtan.carbon.fuel_standard_coal_coefficient`:
-    the NCV its emissions use ÷ 29.307 GJ/tce, else the GB/T 2589 reference), so that the
-    comprehensive energy consumption here and the core indicator's denominator agree.
+    Every conversion goes through the accounting's :class:`~lingtan.carbon.resolver.FactorResolver`
+    (GB/T 2589: a measured NCV, else the annex reference coefficient; electricity at 当量值 or the
+    等价值 record of the year, else the latest earlier one), so that the comprehensive energy
+    consumption here and the core indicator's denominator are one number.
     """
 
-    def __init__(self, library: FactorLibrary, conversion: str, year: int) -> None:
+    def __init__(
+        self,
+        library: FactorLibrary,
+        conversion: str,
+        year: int,
+        natural_gas_kind: str = DEFAULT_NATURAL_GAS_KIND,
+    ) -> None:
         self.library = library
         self.conversion = conversion
         self.year = year
-        self.used: dict[str, FactorRecord] = {}
+        options = AccountingOptions(
+            electricity_conversion=conversion,  # type: ignore[arg-type]
+            natural_gas_kind=natural_gas_kind,  # type: ignore[arg-type]
+        )
+        self.resolver = FactorResolver(library, options, year)
+
+    @property
+    def used(self) -> dict[str, FactorRecord]:
+        """The records the conversions used, by id."""
+        return {k: r for k, r in self.resolver.used.items() if isinstance(r, FactorRecord)}
+
+    @property
+    def notes(self) -> list[str]:
+        """What the conversions had to say (a 等价值 of an earlier year …)."""
+        return list(self.resolver.notes)
 
     def get(self, key: str) -> Coefficient | None:
         """Coefficient for a GB/T 2589 key (electricity per the option); None if none."""
         if key in _FUEL_OF_KEY:
-            fuel = fuel_standard_coal_coefficient(self.library, _FUEL_OF_KEY[key], year=self.year)
+            fuel = self.resolver.fuel_tce(_FUEL_OF_KEY[key])
             if fuel is None:
                 return None
-            for r in fuel.records:
-                self.used.setdefault(r.id, r)
             return Coefficient(fuel.records[0], fuel.per, fuel.tce_per_unit)
-        if key == "electricity" and self.conversion == "equal_value":
-            found = [
-                r
-                for r in self.library.history("standard_coal", "electricity")
-                if r.basis == "equal_value" and r.year <= self.year
-            ]
-            if not found:
-                raise NotFound(
-                    "electricity_conversion=equal_value needs a standard_coal record with key "
-                    f"'electricity', basis 'equal_value' for {self.year} or earlier (GB/T 2589: "
-                    "the year's coal consumption of thermal power); add it with its source"
-                )
-            best = max(r.year for r in found)
-            record = [r for r in found if r.year == best][-1]
+        if key == "electricity":
+            per_kwh, record = self.resolver.electricity_tce_per_kwh()
+            return Coefficient(record, "kWh", per_kwh)
+        if key == "heat":
+            record = self.resolver.heat_tce()
         else:
-            records = [
-                r for r in self.library.history("standard_coal", key) if r.basis == "equivalent"
-            ]
-            if not records:
+            found = self.resolver.standard_coal(key)
+            if found is None:
                 return None
-            record = records[-1]
+            record = found
         numerator, _, per = record.unit.partition("/")
-        self.used.setdefault(record.id, record)
         return Coefficient(record, per, units.convert(record.value, numerator, "tce"))
+
+    def tce(self, key: str, value: float, unit: str) -> tuple[float, str] | None:
+        """``value`` [unit] of the energy of ``key`` in tce and the record used; None if no
+        coefficient fits. A fuel metered as heat (GJ, kWh) is a measured heat content and
+        converts through the definition of 1 kgce, as in the accounting."""
+        if key in _FUEL_OF_KEY and units.dimension(unit) == "energy":
+            gj_per_tce, record = self.resolver.coal_heat_content_gj_per_tce()
+            return units.convert(value, unit, "GJ") / gj_per_tce, record.id
+        coef = self.get(key)
+        if coef is None or not units.compatible(unit, coef.per):
+            return None
+        return coef.tce(value, unit), coef.record.id
 
 
 # -- results ---------------------------------------------------------------------------------
@@ -636,7 +658,7 @@ def energy_statistics(
         and (p.boundary or p.level is not None)
     ]
     sums = _point_sums(store, all_points, period, tz)
-    coefs = Coefficients(lib, opts.electricity_conversion, year)
+    coefs = Coefficients(lib, opts.electricity_conversion, year, opts.natural_gas_kind)
     notes: list[str] = []
     if green_certified_kwh is None:
         ledger = _ledger_green(store, period, enterprise_id, park.id)
@@ -660,14 +682,14 @@ def energy_statistics(
         role = ROLES.get(carrier, ROLES["other"])
         if role.tce_key is None or role.role not in ("supply", "generation", "export"):
             return None, None
-        coef = coefs.get(role.tce_key)
-        if coef is None or not units.compatible(unit, coef.per):
+        found = coefs.tce(role.tce_key, value, unit)
+        if found is None:
             note = f"{carrier_name(carrier, 'en')} in {unit}: no standard-coal coefficient"
-            if note not in notes:
+            if note + "; listed without tce" not in notes:
                 notes.append(note + "; listed without tce")
             return None, None
         sign = -1.0 if role.role == "export" else 1.0
-        return sign * coef.tce(value, unit), coef.record.id
+        return sign * found[0], found[1]
 
     def used_kwh(carrier: str, value: float, unit: str) -> float:
         """Contribution to electricity used (grid + direct + PV − export) [kWh]."""
@@ -884,7 +906,7 @@ def energy_statistics(
         coverage_requirement=requirement,
         quality=quality,
         factors=tuple(coefs.used.values()),
-        notes=tuple(notes),
+        notes=tuple(notes + [n for n in coefs.notes if n not in notes]),
         cert_ids=cert_ids,
     )
 

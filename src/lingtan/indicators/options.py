@@ -6,6 +6,9 @@ Each option has a documented default (docs/indicators.md explains the reasoning)
   ``equal_value`` (等价值: the year's thermal-power coal use; needs a factor record with its
   source). The same choice converts the denominator of the core indicator, the clean-energy
   share and the energy statistics.
+* ``natural_gas_kind`` — the GB/T 2589 kind of the park's metered natural gas: ``oil_field``
+  (油田天然气, 1.3300 kgce/m³, default) or ``gas_field`` (气田天然气, 1.2143 kgce/m³); the same
+  choice converts the accounting's, the statistics' and the clean-energy share's natural gas.
 * ``natural_gas_clean`` — whether natural gas counts as clean energy. Default ``False``: the
   zero-carbon park programme aims at near-zero CO2, and 附件4 counts natural gas combustion in
   full; the national statistical 清洁能源 definition (which includes natural gas) is available
@@ -47,6 +50,7 @@ class IndicatorOptions:
     """Choices behind an evaluation or an energy statistic (see the module docstring)."""
 
     electricity_conversion: ElectricityConversion = "equivalent"
+    natural_gas_kind: Literal["oil_field", "gas_field"] = "oil_field"
     natural_gas_clean: bool = False
     green_certificates_clean: bool = True
     purchased_heat_fossil: bool = True
@@ -72,6 +76,10 @@ class IndicatorOptions:
                 f"electricity_conversion must be one of {', '.join(CONVERSION_NAMES)}",
                 field="electricity_conversion",
             )
+        if self.natural_gas_kind not in ("oil_field", "gas_field"):
+            raise InvalidInput(
+                "natural_gas_kind must be oil_field or gas_field", field="natural_gas_kind"
+            )
         if not 0 < self.completeness_threshold <= 1:
             raise InvalidInput(
                 "completeness_threshold lies in (0, 1]", field="completeness_threshold"
@@ -90,6 +98,7 @@ class IndicatorOptions:
         return cls(
             electricity_conversion=options.electricity_conversion,
             natural_gas_clean=options.natural_gas_clean,
+            natural_gas_kind=options.natural_gas_kind,
             green_certificates_clean=options.green_certificates_clean,
             purchased_heat_fossil=options.heat_kind == "fossil",
             completeness_threshold=options.completeness_threshold,
@@ -107,9 +116,14 @@ class IndicatorOptions:
         """The accounting options behind the core indicator: the park's version's, with this
         conversion (the same choice converts every denominator)."""
         if self.used is None:
-            return AccountingOptions(electricity_conversion=self.electricity_conversion)
+            return AccountingOptions(
+                electricity_conversion=self.electricity_conversion,
+                natural_gas_kind=self.natural_gas_kind,
+            )
         return dataclasses.replace(
-            self.used.options.accounting(), electricity_conversion=self.electricity_conversion
+            self.used.options.accounting(),
+            electricity_conversion=self.electricity_conversion,
+            natural_gas_kind=self.natural_gas_kind,
         )
 
     def metering_options(self) -> MeteringOptions:
@@ -144,6 +158,9 @@ class IndicatorOptions:
             return [
                 *version,
                 f"电力折标准煤：{conv_zh}（electricity_conversion={self.electricity_conversion}）",
+                "天然气折标准煤："
+                + ("油田天然气" if self.natural_gas_kind == "oil_field" else "气田天然气")
+                + f"参考系数（natural_gas_kind={self.natural_gas_kind}）",
                 "天然气" + ("计入" if self.natural_gas_clean else "不计入") + "清洁能源"
                 f"（natural_gas_clean={self.natural_gas_clean}）",
                 "绿证/绿电交易电量"
@@ -164,6 +181,8 @@ class IndicatorOptions:
             *version,
             f"electricity to standard coal: {conv_en} (electricity_conversion="
             f"{self.electricity_conversion})",
+            f"natural gas to standard coal: {self.natural_gas_kind.replace('_', '-')} gas reference "
+            f"coefficient (natural_gas_kind={self.natural_gas_kind})",
             f"natural gas counts as clean energy: {self.natural_gas_clean}",
             f"green-certificate electricity counts as clean: {self.green_certificates_clean}",
             f"purchased heat/steam is fossil: {self.purchased_heat_fossil}",

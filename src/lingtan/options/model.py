@@ -25,6 +25,7 @@ from lingtan.carbon.inventory import CONVERSION_NAMES, ONSITE_NAMES, AccountingO
 from lingtan.errors import InvalidInput
 
 ElectricityConversion = Literal["equivalent", "equal_value"]
+NaturalGasKind = Literal["oil_field", "gas_field"]
 OnsiteRenewable = Literal["included", "excluded"]
 ParkFossilFactor = Literal["annex4", "mee_data_year"]
 GridFactorYear = Literal["same_or_latest_before", "same_year"]
@@ -38,6 +39,7 @@ WaterIntake = Literal["entered_then_metered", "entered", "metered"]
 #: the allowed values of each option with a closed set of choices
 CHOICES: Final[dict[str, tuple[str, ...]]] = {
     "electricity_conversion": get_args(ElectricityConversion),
+    "natural_gas_kind": get_args(NaturalGasKind),
     "onsite_renewable": get_args(OnsiteRenewable),
     "park_fossil_factor": get_args(ParkFossilFactor),
     "grid_factor_year": get_args(GridFactorYear),
@@ -57,6 +59,7 @@ COAL_FUELS: Final[tuple[str, ...]] = tuple(
 #: Chinese and English name of each option, for listings and the dashboard
 OPTION_NAMES: Final[dict[str, tuple[str, str]]] = {
     "electricity_conversion": ("电力折标准煤方法", "electricity to standard coal"),
+    "natural_gas_kind": ("天然气折标准煤（GB/T 2589）", "natural gas to standard coal (GB/T 2589)"),
     "onsite_renewable": ("厂区自发可再生电力", "on-site renewable generation"),
     "park_fossil_factor": ("园区化石电力排放因子", "park fossil-power factor"),
     "grid_factor_year": ("电网排放因子年份", "grid factor year"),
@@ -80,6 +83,10 @@ OPTION_NAMES: Final[dict[str, tuple[str, str]]] = {
 #: Chinese and English wording of each choice
 CHOICE_NAMES: Final[dict[str, dict[str, tuple[str, str]]]] = {
     "electricity_conversion": dict(CONVERSION_NAMES),
+    "natural_gas_kind": {
+        "oil_field": ("油田天然气参考系数 1.3300 kgce/m³", "oil-field gas, 1.3300 kgce/m³"),
+        "gas_field": ("气田天然气参考系数 1.2143 kgce/m³", "gas-field gas, 1.2143 kgce/m³"),
+    },
     "onsite_renewable": dict(ONSITE_NAMES),
     "park_fossil_factor": {
         "annex4": ("附件4 规定的 0.8325 kgCO2/kWh", "0.8325 kgCO2/kWh as 附件4 prescribes"),
@@ -150,6 +157,8 @@ class ParkOptions:
     # -- accounting (910号 附件4, GB/T 32150, GB/T 2589) -----------------------------------------
     #: 当量值 (default) or 等价值 when converting electricity to tce
     electricity_conversion: ElectricityConversion = "equivalent"
+    #: GB/T 2589-2020 annex A kind of natural gas that names none (without a measured NCV)
+    natural_gas_kind: NaturalGasKind = "oil_field"
     #: whether on-site renewable generation counts in 综合能源消费量
     onsite_renewable: OnsiteRenewable = "included"
     #: the park basis's fossil-power factor: 附件4's 0.8325 or the data year's MEE value
@@ -157,7 +166,7 @@ class ParkOptions:
     #: which year's location-based grid factor
     grid_factor_year: GridFactorYear = "same_or_latest_before"
     #: guideline editions of fuel defaults, tried in this order
-    fuel_editions: tuple[str, ...] = ("ndrc-2013-2015", "secondary-coal-table")
+    fuel_editions: tuple[str, ...] = AccountingOptions().fuel_editions
     #: an hourly grid factor series for location-based scope 2 (None: the annual factor)
     grid_series_id: str | None = None
     # -- metered activity (how the store's carriers become activity) ---------------------------
@@ -237,6 +246,7 @@ class ParkOptions:
         """The options of :func:`lingtan.carbon.account`."""
         return AccountingOptions(
             electricity_conversion=self.electricity_conversion,
+            natural_gas_kind=self.natural_gas_kind,
             park_fossil_factor=self.park_fossil_factor,
             grid_factor_year=self.grid_factor_year,
             fuel_editions=self.fuel_editions,

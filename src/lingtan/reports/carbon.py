@@ -7,7 +7,7 @@
   records and the sources of every activity amount.
 * :func:`enterprise_report` — the enterprise GHG inventory in the GB/T 32150-2015 reporting
   structure: reporting entity, boundary, emission sources, activity data, factors with sources,
-  emissions with location- and market-based scope 2, data quality.
+  emissions with location- and market-based scope 2 and the total under each, data quality.
 
 Figures are the accounting's own (:class:`lingtan.accounting.AccountingResult`); the builders
 only arrange them.
@@ -841,6 +841,16 @@ def enterprise_report(
                 "unit": "tCO2",
             },
             {
+                "item": tr("排放总量（范围二基于位置）", "Total with location-based scope 2"),
+                "value": em["total"],
+                "unit": "tCO2",
+            },
+            {
+                "item": tr("排放总量（范围二基于市场）", "Total with market-based scope 2"),
+                "value": inv.total_market_tco2,
+                "unit": "tCO2",
+            },
+            {
                 "item": tr("综合能源消费量", "Energy consumption"),
                 "value": inv.energy_tce,
                 "unit": "tce",
@@ -850,10 +860,13 @@ def enterprise_report(
             "范围二排放（位置法与市场法并列）", "Scope 2, location- and market-based side by side"
         ),
         note=tr(
-            "位置法：省级（无则区域、全国）电网平均排放因子；市场法：绿证/绿电为 0，其余按全国不含市场化交易非化石能源电量的排放因子。",
+            "位置法：省级（无则区域、全国）电网平均排放因子；市场法：绿证/绿电为 0，其余按全国不含市场化交易非化石能源电量的排放因子。"
+            "排放总量 = 化石燃料燃烧 + 能源加工转换 + 工业生产过程 + 购入电力（位置法或市场法）+ 购入热力 − 输出电力 − 输出热力。",
             "Location-based: provincial (else regional, national) grid average; market-based: "
             "绿证/green trades at 0, the rest at the national factor excluding market-traded "
-            "non-fossil electricity.",
+            "non-fossil electricity. Total = combustion + conversion + processes + purchased "
+            "electricity (location- or market-based) + purchased heat − exported electricity − "
+            "exported heat.",
         ),
     )
     em_blocks: list[Any] = [

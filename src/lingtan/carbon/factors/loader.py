@@ -56,7 +56,7 @@ KIND_UNITS: dict[str, frozenset[str]] = {
     "fuel_ncv": frozenset({"GJ/t", "GJ/10^4 m3", "GJ/m3"}),
     "fuel_carbon_content": frozenset({"tC/GJ"}),
     "fuel_oxidation": frozenset({"1"}),
-    "standard_coal": frozenset({"kgce/kWh", "tce/GJ", "kgce/kg", "kgce/m3", "kJ/kgce"}),
+    "standard_coal": frozenset({"kgce/kWh", "gce/kWh", "tce/GJ", "kgce/kg", "kgce/m3", "kJ/kgce"}),
 }
 
 

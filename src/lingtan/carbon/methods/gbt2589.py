@@ -5,11 +5,11 @@ r"""Comprehensive energy consumption in standard coal: GB/T 2589-2020 《综合�
 where :math:`e_i` is the consumption of energy *i* in its physical unit and :math:`p_i` its
 standard-coal coefficient (折标准煤系数). Electricity may be converted at its 当量值 (the heat
 equivalent of 1 kWh, 0.1229 kgce/kWh) or its 等价值 (the year's coal consumption of thermal
-power); which one a result used is printed with it. A fuel whose net calorific value is known —
-measured, or the default NCV its emission factor uses — is converted through the definition of
-standard coal (1 kgce = fuel of net calorific value 29 307 kJ): p = NCV / 29.307 GJ/tce, so that
-energy and emissions of a fuel rest on the same heat content; the reference coefficients of the
-annex apply to a fuel without one. Clause numbers were not checked against the purchased text.
+power); which one a result used is printed with it. A fuel whose net calorific value is measured
+is converted through the definition of standard coal (1 kgce = fuel of net calorific value
+29 307 kJ): p = NCV / 29.307 GJ/tce; every other fuel at the reference coefficient of the annex
+(the choice is made in :mod:`lingtan.carbon.resolver`). Clause numbers were not checked against
+the purchased text.
 
 References
 ----------
@@ -73,8 +73,8 @@ def standard_coal_coefficient_from_ncv(
 ) -> float:
     r"""Standard-coal coefficient of a fuel from its net calorific value.
 
-    Used for every fuel whose NCV is known: a measured NCV, or the default NCV of the guideline
-    edition that its emission factor uses (so tce and emissions rest on one heat content).
+    Used for a fuel whose NCV is measured (GB/T 2589: 折算为标准煤 on the measured net calorific
+    value), and for a fuel the annex gives no reference coefficient for.
 
     Parameters
     ----------
