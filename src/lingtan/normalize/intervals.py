@@ -198,7 +198,9 @@ def _register_slow(
                 energy.pop()
                 cls.pop()
                 flags.pop()
-                add(before, i, bridged[0], MEASURED, bridged[1] | int(Flag.SPIKE))
+                # the excluded reading was the only one between: how the bridged energy
+                # splits across the span (and its hours) is an estimate
+                add(before, i, bridged[0], ESTIMATED, bridged[1] | int(Flag.SPIKE))
                 i += 1
                 continue
         # Look ahead: if a later reading continues plausibly, the readings between are spikes.
@@ -211,7 +213,7 @@ def _register_slow(
         if found is not None:
             j, step = found
             spikes.extend(t[i:j])
-            add(last, j, step[0], MEASURED, step[1] | int(Flag.SPIKE))
+            add(last, j, step[0], ESTIMATED, step[1] | int(Flag.SPIKE))
             i = j + 1
             continue
         # Persistent implausible step.
