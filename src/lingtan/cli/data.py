@@ -17,6 +17,7 @@ from lingtan.ingest import REASONS, ingest
 from lingtan.normalize.quality import flag_names, label
 from lingtan.normalize.service import NormaliseReport, normalise_pending, rebuild
 from lingtan.registry import load_park_file
+from lingtan.registry.replacements import load_park
 from lingtan.store import Store, open_store
 from lingtan.timeutil import from_us, parse_timestamp, to_us, zone
 
@@ -56,8 +57,8 @@ def init(
     with domain_errors():
         model = load_park_file(park)
         with open_configured() as store:
-            report = store.registry.save_park(model, actor="cli")
-            if report.renormalise:
+            report = load_park(store, model, actor="cli", future_skew_s=settings().future_skew_s)
+            if report.renormalise or report.created.get("meter_replacement"):
                 run_normalise(store)
     console.print(f"[green]park {model.park.id}[/] loaded: created {report.created or '—'}, "
                   f"updated {report.updated or '—'}, unchanged {report.unchanged or '—'}")  # fmt: skip
