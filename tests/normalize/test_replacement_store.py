@@ -7,17 +7,20 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 
 from lingtan.ingest import ingest
 from lingtan.normalize.quality import Flag
 from lingtan.normalize.service import normalise_pending, rebuild
 from lingtan.readings import Reading
+from lingtan.registry import parse_park_text
 from lingtan.registry.model import MeterReplacement
 from lingtan.registry.replacements import record_replacements
 from lingtan.store import Store
 from lingtan.store import schema as s
 from lingtan.timeutil import HOUR_US, to_us
+from tests.conftest import SMALL_PARK
 
 T = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -112,3 +115,35 @@ def test_late_readings_after_a_replacement_match_a_rebuild(loaded: Store) -> Non
     # hour 2: 02:00–02:30 = 20, the rest missing
     assert full["value"].tolist() == [40.0, 55.0, 20.0]
     assert float(np.nansum(full["value"])) == (163 - 100) + (59 - 7)
+
+
+def test_a_replacement_after_the_last_reading_is_renormalised_whole(loaded: Store) -> None:
+    """The old meter reads 100 at 00:00 and 110 at 00:15, then nothing until it is replaced at
+    02:30 with its register at 140 (new initial 0, no reading yet). The span 00:15–02:30
+    carries 30 kWh over 135 min, estimated (a gap): 10 in 00:15–01:00 (45 min), 13.33… in
+    hour 1, 6.66… in 02:00–02:30. When the point's multiplier then becomes 2 (park file), every
+    one of these hours is recomputed — those after the last reading too — and doubles."""
+    send(loaded, "E01-main", [(0, 100), (15, 110)])
+    normalise_pending(loaded)
+    record_replacements(
+        loaded,
+        [MeterReplacement(point="E01-main", at=minutes(150), old_final=140, new_initial=0)],
+        actor="test",
+        source="test",
+        now=NOW,
+    )
+    normalise_pending(loaded)
+    recorded = hour_rows(loaded, "E01-main", 3)
+    assert recorded["value"].tolist() == pytest.approx([20.0, 30 * 60 / 135, 30 * 30 / 135])
+    assert recorded["estimated_s"].tolist() == [2700.0, 3600.0, 1800.0]
+    doubled = parse_park_text(
+        SMALL_PARK.replace("    max_rate: 400\n", "    max_rate: 400\n    multiplier: 2\n", 1)
+    )
+    assert loaded.registry.save_park(doubled).renormalise == ["E01-main"]
+    normalise_pending(loaded)
+    again = hour_rows(loaded, "E01-main", 3)
+    assert again["value"].tolist() == pytest.approx([40.0, 60 * 60 / 135, 60 * 30 / 135])
+    rebuild(loaded)
+    rebuilt = hour_rows(loaded, "E01-main", 3)
+    for key in ("value", "measured_s", "estimated_s", "missing_s", "flags", "n"):
+        assert np.array_equal(again[key], rebuilt[key], equal_nan=True), key
