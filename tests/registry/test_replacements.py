@@ -277,3 +277,31 @@ def test_csv_rows_are_read_with_their_lines_and_bad_rows_listed() -> None:
     assert "swaps.csv:2 at" in msg and "swaps.csv:3 old_final: 'x' is not a number" in msg
     with pytest.raises(InvalidInput, match="missing new_initial"):
         parse_csv(b"point,at,old_final\nE01-main,2025-07-15T10:30:00+08:00,1\n", "x.csv")
+
+
+def test_park_file_compares_instants_not_their_spelling() -> None:
+    """08:00 at +08:00 and 00:00 UTC are one instant: declared twice. An instant at the very
+    end of the calendar with a negative offset is an error of its own, not a crash."""
+    same = (
+        "meter_replacements:\n"
+        "  - {point: E01-main, at: 2025-01-01T08:00:00+08:00, old_final: 1, new_initial: 0}\n"
+        "  - {point: E01-main, at: 2025-01-01T00:00:00Z, old_final: 1, new_initial: 0}\n"
+    )
+    assert "declared twice" in error_of(SMALL_PARK + same)
+    edge = (
+        "meter_replacements:\n"
+        "  - {point: E01-main, at: 9999-12-31T23:59:59-01:00, old_final: 1, new_initial: 0}\n"
+    )
+    model = parse_park_text(SMALL_PARK + edge)
+    assert len(model.all_replacements()) == 1
+
+
+def test_a_replacement_at_the_end_of_the_calendar_is_in_the_future(loaded: Store) -> None:
+    far = MeterReplacement(
+        point="E01-main",
+        at=dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone(-dt.timedelta(hours=1))),
+        old_final=1,
+        new_initial=0,
+    )
+    with pytest.raises(InvalidInput, match="in the future"):
+        record_replacements(loaded, [far], actor="t", source="t", now=NOW)

@@ -23,7 +23,7 @@ from lingtan.errors import InvalidInput
 from lingtan.registry.formula import Formula, parse_formula
 from lingtan.registry.industry import industry_problem
 from lingtan.registry.uscc import uscc_problem
-from lingtan.timeutil import DEFAULT_TIMEZONE, require_whole_hour_offset
+from lingtan.timeutil import DEFAULT_TIMEZONE, require_whole_hour_offset, to_us
 
 
 class Carrier(StrEnum):
@@ -427,7 +427,7 @@ class ParkModel(_Strict):
 
 def _check_replacements(points: dict[str, Point], events: list[MeterReplacement]) -> None:
     """Each replacement names a known physical register, with values it can hold, once."""
-    seen: set[tuple[str, dt.datetime]] = set()
+    seen: set[tuple[str, int]] = set()
     for e in events:
         where = f"meter replacement of {e.point} at {e.at.isoformat()}"
         p = points.get(e.point)
@@ -441,7 +441,7 @@ def _check_replacements(points: dict[str, Point], events: list[MeterReplacement]
         )
         if problems:
             raise ValueError(f"{where}: {'; '.join(problems)}")
-        key = (e.point, e.at.astimezone(dt.UTC))
+        key = (e.point, to_us(e.at))  # the instant, whatever its offset
         if key in seen:
             raise ValueError(f"{where}: declared twice")
         seen.add(key)
