@@ -1,5 +1,6 @@
 """Roles, generated from the OpenAPI schema: read-only roles write nothing, the integrator
-only ingests, and the same (valid) requests succeed for the park administrator."""
+only ingests (readings and meter replacements), and the same (valid) requests succeed for the
+park administrator."""
 
 from __future__ import annotations
 
@@ -116,6 +117,28 @@ VALID: dict[tuple[str, str], Callable[[World], tuple[dict[str, Any], dict[str, A
 }
 
 
+def _replacement(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A replacement of A's line meter between two of its January readings (10:00 and 10:15
+    local) whose old final and new initial values both equal the 10:00 reading: valid however
+    often it is sent, and it moves no energy between hours."""
+    n = next(_n)
+    day = f"2025-01-{n % 28 + 1:02d}"
+    around = w.client.get(
+        "/api/v1/points/E01-line/readings",
+        headers=w.h("admin"),
+        params={"start": f"{day}T10:00:00+08:00", "end": f"{day}T10:15:00+08:00"},
+    )
+    assert around.status_code == 200 and around.json()["items"], around.text
+    value = around.json()["items"][0]["value"]
+    body = {
+        "at": f"{day}T10:05:{n % 60:02d}+08:00",
+        "old_final": value,
+        "new_initial": value,
+        "note": "换表工单（测试）",
+    }
+    return {"code": "E01-line"}, {"json": body}
+
+
 def _cert_ids(n: int) -> list[str]:
     return [f"{next(_n):020d}202501{k:06d}" for k in range(n)]
 
@@ -171,6 +194,7 @@ VALID.update(
             {},
             {"json": {"changes": {"natural_gas_clean": True}, "reason": "role test"}},
         ),
+        ("post", "/api/v1/points/{code}/replacements"): _replacement,
     }
 )
 
@@ -249,9 +273,14 @@ def test_auditor_reads_everything_including_the_audit_log(world: World) -> None:
     assert world.client.get("/api/v1/audit", headers=world.h("a_admin")).status_code == 403
 
 
+#: what the ingest permission allows besides sending readings: recording a meter replacement
+#: (meter data, sent by whoever sends the point's readings)
+INGEST_WRITES = {("post", "/api/v1/readings"), ("post", "/api/v1/points/{code}/replacements")}
+
+
 def test_integrator_may_only_ingest(world: World) -> None:
     schema = world.client.get("/openapi.json").json()
-    allowed = {("post", "/api/v1/readings"), ("get", "/api/v1/me")}
+    allowed = {*INGEST_WRITES, ("get", "/api/v1/me")}
     for path, item in sorted(schema["paths"].items()):
         if path in OPEN:
             continue
@@ -272,6 +301,8 @@ def test_integrator_may_only_ingest(world: World) -> None:
             assert r.status_code == 403, f"integrator {method.upper()} {path}: {r.status_code}"
     r = call(world, "integrator", "post", "/api/v1/readings")
     assert r.status_code == 200 and r.json()["received"] == 1
+    r = call(world, "integrator", "post", "/api/v1/points/{code}/replacements")
+    assert r.status_code in (200, 201), r.text
     assert world.client.get("/api/v1/me", headers=world.h("integrator")).json()["permissions"] == [
         "ingest"
     ]

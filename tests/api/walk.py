@@ -119,6 +119,9 @@ BODIES: dict[tuple[str, str], Body] = {
     ("put", "/api/v1/options"): lambda ids: {
         "json": {"changes": {"export_kind": "fossil"}, "reason": "forged"}
     },
+    ("post", "/api/v1/points/{code}/replacements"): lambda ids: {
+        "json": {"at": "2025-01-15T08:05:00+08:00", "old_final": 1.0, "new_initial": 0.0}
+    },
 }
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {("post", "/api/v1/me/password"), ("post", "/api/v1/jobs/normalise")}

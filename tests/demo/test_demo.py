@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from lingtan.demo.park import build_park, synthetic_uscc
 from lingtan.demo.run import run
@@ -71,3 +72,43 @@ def test_pv_peaks_at_solar_noon_and_is_dark_at_night() -> None:
     )
     hours = index.hour
     assert pv[(hours >= 21) | (hours < 4)].sum() == 0.0
+
+
+def test_demo_meter_replacement_is_declared_and_loses_no_energy(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """E11's main meter is replaced on 2025-07-15 at 10:30 (+08:00); the new register starts
+    from zero, and the demo declares the replacement. Adding the old meter's final value to
+    the new meter's readings gives back one continuous register R (the energy through the
+    connection since the old meter's zero), so each hour's consumption is R(end) − R(start):
+    worked out here from the stored readings alone, not from the normaliser. The hours are
+    measured, nothing is counted for the new register's start, nothing is lost."""
+    import datetime as dt
+
+    from lingtan.store import open_store
+    from lingtan.store.query_repo import Tenant
+
+    store: Store = open_store(f"sqlite:///{tmp_path / 'demo.db'}")
+    run(store, months=7, enterprises=11)
+    p = store.registry.points_by_code()["E11-grid"]
+    (event,), total = store.replacements.list(tenant=Tenant.park_wide(), point_id=p.id)
+    tz = dt.timezone(dt.timedelta(hours=8))
+    at = to_us(dt.datetime(2025, 7, 15, 10, 30, tzinfo=tz))
+    assert total == 1 and event.at == at and event.new_initial == 0.0
+    h0 = to_us(dt.datetime(2025, 7, 15, 6, tzinfo=tz))
+    h1 = to_us(dt.datetime(2025, 7, 15, 15, tzinfo=tz))
+    ts, vals = store.readings.fetch(p.id, h0, h1 + 1)
+    assert vals[ts == at].tolist() == [0.0]  # the new meter, read as it was installed
+    register = np.where(ts >= at, vals + event.old_final, vals)
+    expected = [
+        float(register[ts == h + HOUR_US][0] - register[ts == h][0]) for h in range(h0, h1, HOUR_US)
+    ]
+    rows = store.stats.hours(None, [p.id], h0, h1)[p.id]
+    assert rows["value"].tolist() == pytest.approx(expected, abs=1e-6)
+    assert (rows["measured_s"] == 3600.0).all()
+    replaced = (rows["flags"] & Flag.REPLACEMENT) != 0
+    assert replaced.tolist() == [h == to_us(dt.datetime(2025, 7, 15, 10, tzinfo=tz))
+                                 for h in range(h0, h1, HOUR_US)]  # fmt: skip
+    assert not (rows["flags"] & Flag.RESET).any()
+    # the old meter's last quarter hour (10:15–10:30) counts like its neighbours, not as zero
+    quarter = event.old_final - float(vals[ts == at - 15 * 60 * 1_000_000][0])
+    assert 0.5 * expected[3] / 4 < quarter < 2 * expected[3] / 4
+    store.close()

@@ -2,7 +2,9 @@
 
 For any register series — with gaps, resets, rollovers, duplicates and any arrival order — the
 hourly consumption sums to the register's advance adjusted for resets and rollovers, computed
-here by a deliberately simple reference walk over the sorted, de-duplicated readings.
+here by a deliberately simple reference walk over the sorted, de-duplicated readings. Across
+documented meter replacements it sums to each meter's advance from its initial to its final
+value, accumulated while the series is drawn.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lingtan.normalize.hourly import consumption_hourly
-from lingtan.normalize.intervals import register_intervals
+from lingtan.normalize.intervals import Replacement, register_intervals
 from lingtan.readings import Reading
 from lingtan.timeutil import HOUR_US, floor_hour
 
@@ -130,3 +132,60 @@ def test_conservation_through_the_store(tmp_path_factory, series, rnd) -> None: 
     got = float(np.nansum(rows["value"]))
     store.close()
     assert abs(got - expected) <= 1e-9 * max(1.0, abs(expected)) * len(ts) + 1e-6
+
+
+@st.composite
+def replaced_series(
+    draw: st.DrawFn,
+) -> tuple[np.ndarray, np.ndarray, float, list[Replacement], float]:
+    """A register whose meter is replaced now and then between two readings (or at the
+    instant of the next one), the new meter starting from any value and with any ratio; and
+    the energy the meters counted: Σ advance × ratio, and at each replacement (final − last
+    old reading) × old ratio + (first new reading − initial) × new ratio."""
+    n = draw(st.integers(min_value=2, max_value=40))
+    first_ratio = ratio = draw(st.sampled_from([1.0, 40.0, 0.5]))
+    t = T0 + draw(st.integers(0, 59)) * MIN
+    v = draw(st.floats(0, 90_000, allow_nan=False))
+    stamps, values, events = [], [], []
+    energy = 0.0
+    for k in range(n):
+        stamps.append(t)
+        values.append(v)
+        if k == n - 1:
+            break
+        step = draw(st.integers(1, 240))
+        if draw(st.integers(0, 4)) == 0:
+            old_final = v + draw(st.floats(0, 50, allow_nan=False))
+            new_initial = draw(st.floats(0, 5_000, allow_nan=False))
+            new_ratio = draw(st.sampled_from([None, 1.0, 80.0]))
+            at = t + draw(st.integers(1, step)) * MIN  # == next reading: read at the swap
+            events.append(Replacement(at, old_final, new_initial, new_ratio))
+            energy += (old_final - v) * ratio
+            ratio = ratio if new_ratio is None else new_ratio
+            nxt = new_initial + draw(st.floats(0, 50, allow_nan=False))
+            energy += (nxt - new_initial) * ratio
+        else:
+            nxt = v + draw(st.floats(0, 50, allow_nan=False))
+            energy += (nxt - v) * ratio
+        v = nxt
+        t += step * MIN
+    return np.array(stamps, np.int64), np.array(values, np.float64), first_ratio, events, energy
+
+
+@settings(max_examples=300, deadline=None)
+@given(replaced_series(), st.randoms(use_true_random=False))
+def test_hourly_sum_across_replacements_is_what_the_meters_counted(series, rnd) -> None:  # type: ignore[no-untyped-def]
+    ts, raw, multiplier, events, expected = series
+    idx = list(range(len(ts)))
+    rnd.shuffle(idx)
+    shuffled = list(events)
+    rnd.shuffle(shuffled)
+    iv = register_intervals(ts[idx], raw[idx], multiplier=multiplier, replacements=shuffled)
+    h0, h1 = hours_covering(ts)
+    hs = consumption_hourly(iv, h0, h1)
+    got = float(np.nansum(hs.value))
+    assert abs(got - expected) <= 1e-9 * max(1.0, abs(expected)) * len(ts) + 1e-6
+    assert (np.nan_to_num(hs.value) >= -1e-9).all()
+    assert np.allclose(hs.measured_s + hs.estimated_s + hs.missing_s, 3600.0)
+    # every reading is counted once, whichever meter it belongs to
+    assert int(hs.n.sum()) == len(ts)

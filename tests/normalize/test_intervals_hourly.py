@@ -5,6 +5,8 @@ Times are minutes after 2025-01-01T00:00Z unless stated; ``H`` is one hour in µ
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -195,3 +197,31 @@ def test_out_of_order_input_gives_the_same_hours() -> None:
     a = consumption_hourly(register_intervals(t, v), T0, T0 + 2 * H)
     b = consumption_hourly(register_intervals(t[order], v[order]), T0, T0 + 2 * H)
     assert a.value.tolist() == b.value.tolist()
+
+
+@pytest.mark.parametrize("max_rate", [None, 400.0])
+def test_hours_bridged_across_a_spike_are_estimated(max_rate: float | None) -> None:
+    """Readings every 15 min: 100, 110, 120, 130 (00:00–00:45), 9999 at 01:00, then 150, 160,
+    170, 180 (01:15–02:00). 9999 is a spike (without a rated power: the drop back to 150 ≥ 130;
+    rated 400 kW: 9869 kWh in 15 min is implausible and 150 continues from 130).
+
+    The good readings either side of it, 00:45 (130) and 01:15 (150), are 30 minutes apart: the
+    bridged span carries 150 − 130 = 20 kWh split by time, 10 to each hour — an estimate, as the
+    reading between was thrown out. Hour 0 = 10 + 10 + 10 measured (2700 s) + 10 estimated
+    (900 s) = 40; hour 1 = 10 estimated (900 s) + 10 + 10 + 10 measured (2700 s) = 40. Both
+    hours are `estimated`; 40 + 40 = 80 = 180 − 100.
+    """
+    iv = register_intervals(
+        ts(0, 15, 30, 45, 60, 75, 90, 105, 120),
+        vals(100, 110, 120, 130, 9999, 150, 160, 170, 180),
+        max_rate=max_rate,
+    )
+    assert iv.spikes.tolist() == [T0 + 60 * MIN]
+    hs = consumption_hourly(iv, T0, T0 + 2 * H)
+    assert hs.value.tolist() == [40.0, 40.0]
+    assert hs.estimated_s.tolist() == [900.0, 900.0]
+    assert hs.measured_s.tolist() == [2700.0, 2700.0]
+    assert all(f & Flag.SPIKE for f in hs.flags.tolist())
+    labels = [label(*s) for s in zip(hs.measured_s, hs.estimated_s, hs.missing_s, strict=True)]
+    assert labels == [Label.ESTIMATED, Label.ESTIMATED]
+    assert math.fsum(hs.value.tolist()) == 180 - 100

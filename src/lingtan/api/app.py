@@ -43,6 +43,7 @@ from lingtan.api.overview.service import VERSION_TTL_S
 from lingtan.api.readings.router import router as readings_router
 from lingtan.api.records.router import router as records_router
 from lingtan.api.registry.router import router as registry_router
+from lingtan.api.replacements.router import router as replacements_router
 from lingtan.api.reports.router import router as reports_router
 from lingtan.api.users.router import router as users_router
 from lingtan.config import Settings, load_settings
@@ -66,6 +67,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     me_router,
     registry_router,
     readings_router,
+    replacements_router,
     energy_router,
     overview_router,
     accounting_router,

@@ -18,6 +18,7 @@ from lingtan.normalize.quality import flag_names, label
 from lingtan.normalize.service import NormaliseReport, normalise_pending, rebuild
 from lingtan.options import service as park_options
 from lingtan.registry import load_park_file
+from lingtan.registry.replacements import load_park
 from lingtan.store import Store, open_store
 from lingtan.timeutil import from_us, parse_timestamp, to_us, zone
 
@@ -58,11 +59,11 @@ def init(
         model = load_park_file(park)
         with open_configured() as store:
             console.print(f"store: {store.display_url}", highlight=False)
-            report = store.registry.save_park(model, actor="cli")
+            report = load_park(store, model, actor="cli", future_skew_s=settings().future_skew_s)
             version = park_options.apply_park_file(
                 store, park_id=report.park_id, options=model.options, actor="cli"
             )
-            if report.renormalise:
+            if report.renormalise or report.created.get("meter_replacement"):
                 run_normalise(store)
             parks = store.registry.parks()
     console.print(f"[green]park {model.park.id}[/] loaded: created {report.created or '—'}, "

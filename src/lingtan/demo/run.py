@@ -4,7 +4,8 @@ The year 2025 (the base year of the national programme) of 15-minute register re
 through the same ingest pipeline and normaliser as real data, with realistic faults:
 
 - a communication gap (E07 main meter, 2025-03-10 00:00 to 03-12 06:00 local);
-- a meter replacement (E11 main meter restarts from zero on 2025-07-15 10:30);
+- a meter replacement (E11 main meter restarts from zero on 2025-07-15 10:30), declared as a
+  replacement event with the old register's final value, so no energy is lost across it;
 - a spike (E04 main meter reads ×100 once on 2025-09-03 14:15);
 - a register rollover (E14 water meter wraps at 100,000 m³);
 - late, out-of-order data (E02 main meter 2025-11-20 to 11-23 arrives after the rest);
@@ -31,6 +32,8 @@ from lingtan.ingest import IngestAck, ingest, ingest_columns
 from lingtan.normalize.service import NormaliseReport, normalise_pending
 from lingtan.readings import Reading
 from lingtan.registry import ParkModel
+from lingtan.registry.model import MeterReplacement
+from lingtan.registry.replacements import record_replacements
 from lingtan.store import Store
 from lingtan.timeutil import SECOND_US, to_us
 
@@ -67,9 +70,12 @@ def _local_us(text: str) -> int:
     return to_us(dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone(dt.timedelta(hours=8))))
 
 
-def generate(model: ParkModel, *, months: int = 12) -> dict[str, tuple[I64, F64]]:
+def generate(
+    model: ParkModel, *, months: int = 12
+) -> tuple[dict[str, tuple[I64, F64]], list[MeterReplacement]]:
     """Readings (epoch µs, value) per physical point for the first ``months`` of the demo year
-    (registers include the reading at 00:00 on 1 January that opens the first interval)."""
+    (registers include the reading at 00:00 on 1 January that opens the first interval), and
+    the meter replacements that happened in them."""
     # profiles are shaped over the whole year, then cut, so a short demo keeps the same rates
     index = series.timeline(YEAR, TZ)
     cut = int(
@@ -148,12 +154,13 @@ def generate(model: ParkModel, *, months: int = 12) -> dict[str, tuple[I64, F64]
         start = 99_000.0 if p.id == "E14-water" else float(np.round(rng.uniform(1e4, 9e5), 2))
         values = series.register(start, energy[p.id])
         out[p.id] = (stamps, np.concatenate(([start], values)))
-    _inject_faults(out)
-    return out
+    events = _inject_faults(out)
+    return out, events
 
 
-def _inject_faults(data: dict[str, tuple[I64, F64]]) -> None:
-    """Apply each fault whose meter and date are part of the generated data."""
+def _inject_faults(data: dict[str, tuple[I64, F64]]) -> list[MeterReplacement]:
+    """Apply each fault whose meter and date are part of the generated data; the meter
+    replacements among them."""
     end = max(int(t[-1]) for t, _ in data.values())
 
     def has(code: str, when: str) -> bool:
@@ -161,13 +168,15 @@ def _inject_faults(data: dict[str, tuple[I64, F64]]) -> None:
 
     if has("E07-grid", "2025-03-12T06:00"):
         _gap(data)
-    if has("E11-grid", "2025-07-15T10:30"):
-        _replacement(data)
+    events = []
+    if has(REPLACED_POINT, REPLACED_AT):
+        events.append(_replacement(data))
     if has("E04-grid", "2025-09-03T14:15"):
         _spike(data)
     if "E14-water" in data:
         ts, v = data["E14-water"]  # six-digit register wraps at 100,000 m³
         data["E14-water"] = (ts, np.asarray(np.round(np.mod(v, 100_000.0), 2), np.float64))
+    return events
 
 
 def _gap(data: dict[str, tuple[I64, F64]]) -> None:
@@ -176,12 +185,28 @@ def _gap(data: dict[str, tuple[I64, F64]]) -> None:
     data["E07-grid"] = (ts[keep], v[keep])
 
 
-def _replacement(data: dict[str, tuple[I64, F64]]) -> None:
-    ts, v = data["E11-grid"]  # meter replaced: the new register starts from zero
-    at = int(np.searchsorted(ts, _local_us("2025-07-15T10:30")))
+#: the E11 main meter is replaced at 10:30 local time: the fitter reads the old register as
+#: it comes out (the work order's final value), and the new register starts from zero; the
+#: gateway's reading at 10:30 is the new meter's
+REPLACED_POINT, REPLACED_AT = "E11-grid", "2025-07-15T10:30"
+
+
+def _replacement(data: dict[str, tuple[I64, F64]]) -> MeterReplacement:
+    ts, v = data[REPLACED_POINT]
+    at = int(np.searchsorted(ts, _local_us(REPLACED_AT)))
+    old_final = float(v[at])  # the old register when it was removed
     v = v.copy()
-    v[at:] = np.round(v[at:] - v[at - 1], 2)
-    data["E11-grid"] = (ts, v)
+    v[at:] = np.round(v[at:] - old_final, 2)
+    data[REPLACED_POINT] = (ts, v)
+    return MeterReplacement(
+        point=REPLACED_POINT,
+        at=dt.datetime.fromisoformat(REPLACED_AT).replace(
+            tzinfo=dt.timezone(dt.timedelta(hours=8))
+        ),
+        old_final=old_final,
+        new_initial=0.0,
+        note="换表工单（合成 SYNTHETIC）",
+    )
 
 
 def _spike(data: dict[str, tuple[I64, F64]]) -> None:
@@ -214,7 +239,11 @@ def run(
     points = store.registry.points_by_code(refresh=True)
     result = DemoResult(points=len(points))
     step("generate", 0, 1)
-    data = generate(model, months=months)
+    data, replaced = generate(model, months=months)
+    if replaced:
+        # the replacement work order is on file before the readings arrive, so the first
+        # normalisation already counts each meter against its own register
+        record_replacements(store, replaced, actor="demo", source="demo", now=now)
     step("generate", 1, 1)
 
     late_lo, late_hi = _local_us(LATE_FROM), _local_us(LATE_TO)

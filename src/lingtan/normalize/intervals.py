@@ -4,7 +4,8 @@ Pure numpy, no I/O. Three point kinds produce intervals here:
 
 - registers (``total_increasing`` and ``total``): consecutive trusted readings bound an
   interval whose energy is the register advance × multiplier. Resets, rollovers, spikes and
-  implausible jumps are resolved as described in docs/data-quality.md;
+  implausible jumps are resolved as described in docs/data-quality.md; a documented meter
+  replacement (换表) splits the series into one register per meter;
 - ``interval`` points: each reading is the consumption of the nominal interval ending at its
   timestamp.
 
@@ -14,6 +15,7 @@ Pure numpy, no I/O. Three point kinds produce intervals here:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -55,6 +57,22 @@ class Intervals:
         return math.fsum(self.energy.tolist())
 
 
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """A documented meter replacement (换表) on a register point.
+
+    Readings stamped before ``at`` are the old meter's, readings at or after it the new
+    meter's. The old meter counted up to ``old_final`` and the new one from ``new_initial``:
+    the new register's starting value is never consumption.
+    """
+
+    at: int  # µs, the instant of the replacement
+    old_final: float  # the old register at removal [raw register unit]
+    new_initial: float  # the new register at installation [raw register unit]
+    #: the new meter's CT/PT ratio; None keeps the ratio in force before the replacement
+    multiplier: float | None = None
+
+
 def _empty(trusted: I64) -> Intervals:
     return Intervals(
         knots=trusted[:1] if len(trusted) else np.empty(0, np.int64),
@@ -87,6 +105,7 @@ def register_intervals(
     register_max: float | None = None,
     max_rate: float | None = None,
     interval_s: int = 900,
+    replacements: Sequence[Replacement] = (),
 ) -> Intervals:
     """Intervals of a cumulative register (``total_increasing``) or a ``total`` register.
 
@@ -100,11 +119,24 @@ def register_intervals(
     max_rate : rated maximum rate [point unit / h]; steps above rate × elapsed time are
         implausible (spikes or jumps). None disables the rate test.
     interval_s : nominal seconds between readings; spans longer than twice this are gaps
+    replacements : documented meter replacements of the point (any order); ``multiplier``
+        is the ratio of the meter in place before the first of them
     """
     order = np.argsort(ts, kind="stable")
     ts = ts[order]
     raw = raw[order]
     n = len(ts)
+    if replacements:
+        return _across_replacements(
+            ts,
+            raw,
+            sorted(replacements, key=lambda r: r.at),
+            bidirectional=bidirectional,
+            multiplier=multiplier,
+            register_max=register_max,
+            max_rate=max_rate,
+            interval_s=interval_s,
+        )
     if n < 2:
         return _empty(ts)
     gap_us = 2 * interval_s * SECOND_US
@@ -198,7 +230,9 @@ def _register_slow(
                 energy.pop()
                 cls.pop()
                 flags.pop()
-                add(before, i, bridged[0], MEASURED, bridged[1] | int(Flag.SPIKE))
+                # the excluded reading was the only one between: how the bridged energy
+                # splits across the span (and its hours) is an estimate
+                add(before, i, bridged[0], ESTIMATED, bridged[1] | int(Flag.SPIKE))
                 i += 1
                 continue
         # Look ahead: if a later reading continues plausibly, the readings between are spikes.
@@ -211,7 +245,7 @@ def _register_slow(
         if found is not None:
             j, step = found
             spikes.extend(t[i:j])
-            add(last, j, step[0], MEASURED, step[1] | int(Flag.SPIKE))
+            add(last, j, step[0], ESTIMATED, step[1] | int(Flag.SPIKE))
             i = j + 1
             continue
         # Persistent implausible step.
@@ -233,6 +267,127 @@ def _register_slow(
         flags=np.asarray(flags, np.int64),
         trusted=np.asarray([t[k] for k in trusted], np.int64),
         spikes=np.asarray(spikes, np.int64),
+    )
+
+
+def _across_replacements(
+    ts: I64,
+    raw: F64,
+    events: list[Replacement],
+    *,
+    bidirectional: bool,
+    multiplier: float,
+    register_max: float | None,
+    max_rate: float | None,
+    interval_s: int,
+) -> Intervals:
+    """Intervals of a register whose meter was replaced (sorted readings, sorted events).
+
+    Each meter's readings (the segments between replacements) are resolved on their own with
+    that meter's multiplier. Between the last trusted reading of the old meter (t_a, v_a) and
+    the first of the new one (t_b, v_b) the energy is the old meter's advance up to its final
+    value followed by the new meter's advance from its initial value:
+
+        E = (old_final − v_a) × m_old  over [t_a, at)
+          + (v_b − new_initial) × m_new  over [at, t_b)
+
+    so no register value is ever counted as consumption by itself. A part that only replacement
+    values bound (a meter that sent no reading between two replacements) is estimated; a part
+    bounded by a reading follows the usual rule (measured when inside one hour or short). A
+    part that is negative on a ``total_increasing`` register, or above ``max_rate`` × its
+    duration, has unknown energy (missing), as a reading would.
+    """
+    gap_us = 2 * interval_s * SECOND_US
+    cuts = np.searchsorted(ts, np.array([e.at for e in events], np.int64), side="left").tolist()
+    bounds = [0, *cuts, len(ts)]
+    ratios = [multiplier]
+    for e in events:
+        ratios.append(e.multiplier if e.multiplier is not None else ratios[-1])
+    value_at = dict(zip(ts.tolist(), raw.tolist(), strict=True))
+
+    knots: list[int] = []
+    energy: list[float] = []
+    cls: list[int] = []
+    flags: list[int] = []
+    trusted: list[I64] = []
+    spikes: list[I64] = []
+
+    def part(a: int, b: int, advance: float, ratio: float, *, read: bool) -> None:
+        """Append the span [a, b) carrying a register ``advance`` at ``ratio``; ``read``: a
+        reading bounds it (not only replacement values)."""
+        if b == a:
+            # The first reading of the new meter is stamped at the replacement itself: its
+            # advance from the initial value joins the span that ends there.
+            if energy:
+                merged = energy[-1] + advance * ratio
+                known = cls[-1] != MISSING and (bidirectional or advance >= 0)
+                energy[-1] = merged if known else 0.0
+                cls[-1] = cls[-1] if known else MISSING
+            return
+        if not knots:
+            knots.append(a)
+        span = b - a
+        f = int(Flag.REPLACEMENT) | (int(Flag.GAP) if span > gap_us else 0)
+        limit = span / HOUR_US * max_rate if max_rate is not None else math.inf
+        e = advance * ratio
+        if (not bidirectional and e < 0) or abs(e) > limit:
+            c, e = MISSING, 0.0
+            f |= int(Flag.JUMP) if abs(advance * ratio) > limit else 0
+        elif not read:
+            c = ESTIMATED
+        else:
+            c = int(base_class(np.array([a]), np.array([b]), gap_us)[0])
+        knots.append(b)
+        energy.append(e)
+        cls.append(c)
+        flags.append(f)
+
+    for k in range(len(bounds) - 1):
+        lo, hi = bounds[k], bounds[k + 1]
+        ratio = ratios[k]
+        entered = events[k - 1] if k > 0 else None  # the replacement that installed this meter
+        left = events[k] if k < len(events) else None  # the one that removed it
+        if hi > lo:
+            iv = register_intervals(
+                ts[lo:hi],
+                raw[lo:hi],
+                bidirectional=bidirectional,
+                multiplier=ratio,
+                register_max=register_max,
+                max_rate=max_rate,
+                interval_s=interval_s,
+            )
+            first, last = int(iv.trusted[0]), int(iv.trusted[-1])
+            if entered is not None:
+                part(entered.at, first, value_at[first] - entered.new_initial, ratio, read=True)
+            if len(iv.energy):
+                if knots and knots[-1] != first:
+                    raise AssertionError("replacement spans must be contiguous")
+                if not knots:
+                    knots.append(first)
+                knots.extend(iv.knots[1:].tolist())
+                energy.extend(iv.energy.tolist())
+                cls.extend(iv.cls.tolist())
+                flags.extend(iv.flags.tolist())
+            elif not knots:
+                knots.append(first)
+            trusted.append(iv.trusted)
+            spikes.append(iv.spikes)
+            if left is not None:
+                part(last, left.at, left.old_final - value_at[last], ratio, read=True)
+        elif entered is not None and left is not None:
+            # a meter that sent no reading: only its installation and removal values bound it
+            part(entered.at, left.at, left.old_final - entered.new_initial, ratio, read=False)
+        elif entered is not None and not knots:
+            knots.append(entered.at)
+
+    return Intervals(
+        knots=np.asarray(knots, np.int64),
+        energy=np.asarray(energy, np.float64),
+        cls=np.asarray(cls, np.int8),
+        flags=np.asarray(flags, np.int64),
+        trusted=np.concatenate(trusted) if trusted else np.empty(0, np.int64),
+        spikes=np.concatenate(spikes) if spikes else np.empty(0, np.int64),
     )
 
 

@@ -15,7 +15,7 @@ class Flag(IntFlag):
     NONE = 0
     #: readings further apart than two nominal intervals; energy apportioned by time
     GAP = 1
-    #: the register dropped (reset or meter replacement): a new segment starts
+    #: the register dropped without a documented replacement: a new segment starts
     RESET = 2
     #: the register wrapped at its configured maximum and was unwrapped
     ROLLOVER = 4
@@ -25,6 +25,9 @@ class Flag(IntFlag):
     JUMP = 16
     #: a virtual point member had no statistic for the hour
     MEMBER_MISSING = 32
+    #: a documented meter replacement (换表): the old register counted to its final value,
+    #: the new one from its initial value
+    REPLACEMENT = 64
 
 
 class Label(StrEnum):

@@ -13,18 +13,23 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from lingtan.normalize.hourly import HourlyStats, consumption_hourly, measurement_hourly
-from lingtan.normalize.intervals import SPIKE_LOOKAHEAD, interval_intervals, register_intervals
+from lingtan.normalize.intervals import (
+    SPIKE_LOOKAHEAD,
+    Replacement,
+    interval_intervals,
+    register_intervals,
+)
 from lingtan.normalize.quality import Flag
 from lingtan.normalize.virtual import combine
 from lingtan.registry.formula import parse_formula
-from lingtan.store import PointRecord, Store
+from lingtan.store import PointRecord, ReplacementRecord, Store
 from lingtan.store.core import LOCK_NORMALISE
 from lingtan.timeutil import (
     DAY_US,
@@ -57,9 +62,15 @@ class NormaliseReport:
 
 
 def compute_hours(
-    point: PointRecord, ts: np.ndarray, values: np.ndarray, h0: int, h1: int
+    point: PointRecord,
+    ts: np.ndarray,
+    values: np.ndarray,
+    h0: int,
+    h1: int,
+    replacements: Sequence[Replacement] = (),
 ) -> HourlyStats:
-    """Hourly statistics of ``point`` for [h0, h1) from its readings (pure)."""
+    """Hourly statistics of ``point`` for [h0, h1) from its readings and, for registers, its
+    documented meter replacements (pure)."""
     if point.kind == "measurement":
         return measurement_hourly(
             ts, values, h0, h1, multiplier=point.multiplier, interval_s=point.interval_s
@@ -77,8 +88,14 @@ def compute_hours(
             register_max=point.register_max,
             max_rate=point.max_rate,
             interval_s=point.interval_s,
+            replacements=replacements,
         )
     return consumption_hourly(iv, h0, h1)
+
+
+def as_replacements(records: Sequence[ReplacementRecord]) -> list[Replacement]:
+    """The normaliser's view of stored meter replacements."""
+    return [Replacement(r.at, r.old_final, r.new_initial, r.multiplier) for r in records]
 
 
 class _Days:
@@ -140,12 +157,15 @@ def normalise_pending(
             groups: dict[tuple[int, int, str, str], tuple[int, int]] = {}
             with store.begin() as conn:
                 data = store.stats.windows_many(conn, [(pid, lo, hi) for pid, _, _, lo, hi in part])
+                # every replacement of the points: those outside a window only shape spans
+                # outside the hours it recomputes (see docs/data-quality.md)
+                events = store.replacements.for_points(conn, [pid for pid, *_ in part])
                 results = []
                 day_items = []
                 for pid, h0, h1, _, _ in part:
                     p = points[pid]
                     ts, vals = data[pid]
-                    hs = compute_hours(p, ts, vals, h0, h1)
+                    hs = compute_hours(p, ts, vals, h0, h1, as_replacements(events.get(pid, [])))
                     results.append((pid, hs))
                     report.hours += len(hs)
                     for f in Flag:

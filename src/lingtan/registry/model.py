@@ -10,6 +10,8 @@ reading is the consumption of the interval ending at its timestamp) and ``measur
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Final
@@ -22,7 +24,7 @@ from lingtan.options.model import ParkOptions
 from lingtan.registry.formula import Formula, parse_formula
 from lingtan.registry.industry import industry_problem
 from lingtan.registry.uscc import uscc_problem
-from lingtan.timeutil import DEFAULT_TIMEZONE, require_whole_hour_offset
+from lingtan.timeutil import DEFAULT_TIMEZONE, require_whole_hour_offset, to_us
 
 
 class Carrier(StrEnum):
@@ -184,6 +186,76 @@ class Site(_Strict):
     use: str | None = Field(default=None, description="office, factory, warehouse, data_centre …")
 
 
+#: register values and multipliers of a replacement are finite numbers
+_Value = Annotated[float, Field(allow_inf_nan=False)]
+#: the earliest instant accepted for a replacement (as for readings)
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+#: point kinds whose readings are registers, the only ones a meter replacement applies to
+REGISTER_KINDS: Final = frozenset({"total_increasing", "total"})
+
+
+class PointReplacement(_Strict):
+    """A meter replacement (换表) of a register point, declared under the point.
+
+    Readings stamped before ``at`` are the old meter's, readings at or after it the new
+    meter's. Normalisation counts the old meter up to ``old_final`` and the new one from
+    ``new_initial`` (docs/data-quality.md): the new register's starting value is never
+    consumption.
+    """
+
+    at: dt.datetime = Field(description="the instant of the replacement, with its UTC offset")
+    old_final: _Value = Field(description="the old register's final value (raw register unit)")
+    new_initial: _Value = Field(description="the new register's initial value (raw unit)")
+    #: the new meter's CT/PT ratio; omitted: the ratio in force before stays
+    multiplier: _Value | None = Field(default=None, gt=0)
+    note: str | None = Field(default=None, max_length=500)
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+            raise ValueError(f"{value.isoformat()} has no UTC offset (naive); write e.g. +08:00")
+        if value < EARLIEST:
+            raise ValueError(f"{value.isoformat()} is before 2000-01-01")
+        return value
+
+
+class MeterReplacement(PointReplacement):
+    """A meter replacement in the park file's ``meter_replacements`` section (or recorded
+    through the API, the command line or a CSV file)."""
+
+    point: Identifier
+
+
+def replacement_problems(
+    *, kind: str, virtual: bool, old_final: float, new_initial: float
+) -> list[str]:
+    """What makes a replacement impossible on a point of ``kind``, from its values alone.
+
+    A replacement swaps the meter of a physical register; a ``total_increasing`` register is
+    never negative (the rule readings follow: reason ``negative_register``)."""
+    if virtual:
+        return ["a virtual point has no meter to replace"]
+    if kind not in REGISTER_KINDS:
+        return [
+            f"{kind} points have no register; replacements apply to total_increasing and total points"
+        ]
+    problems = []
+    if kind == "total_increasing":
+        if new_initial < 0:
+            problems.append(
+                f"new_initial {new_initial:g} is below zero: a total_increasing register cannot be negative"
+            )
+        if old_final < 0:
+            problems.append(
+                f"old_final {old_final:g} is below zero: a total_increasing register cannot be negative"
+            )
+    for name, v in (("old_final", old_final), ("new_initial", new_initial)):
+        if not math.isfinite(v):
+            problems.append(f"{name} must be a finite number")
+    return problems
+
+
 class Point(_Strict):
     """A metering point (计量点), physical or virtual."""
 
@@ -208,6 +280,8 @@ class Point(_Strict):
     formula: str | None = None
     #: counted in boundary totals (default: physical points without a parent)
     boundary: bool | None = None
+    #: documented meter replacements of this point (also possible in ``meter_replacements``)
+    replacements: list[PointReplacement] = Field(default_factory=list)
 
     @field_validator("unit")
     @classmethod
@@ -272,6 +346,18 @@ class ParkModel(_Strict):
     enterprises: list[Enterprise] = Field(default_factory=list)
     sites: list[Site] = Field(default_factory=list)
     points: list[Point] = Field(default_factory=list)
+    #: documented meter replacements (换表), also possible under each point
+    meter_replacements: list[MeterReplacement] = Field(default_factory=list)
+
+    def all_replacements(self) -> list[MeterReplacement]:
+        """Every replacement the file declares: the section's, then each point's."""
+        under_points = [
+            MeterReplacement(point=p.id, **r.model_dump())
+            for p in self.points
+            for r in p.replacements
+        ]
+        return [*self.meter_replacements, *under_points]
+
     #: the park's options (docs/options.md), stated in full: options not named take their
     #: default; absent, loading the file leaves the stored options as they are
     options: dict[str, Any] | None = None
@@ -350,7 +436,30 @@ class ParkModel(_Strict):
                         )
         _check_acyclic(self.points)
         _check_counted_once(points)
+        _check_replacements(points, self.all_replacements())
         return self
+
+
+def _check_replacements(points: dict[str, Point], events: list[MeterReplacement]) -> None:
+    """Each replacement names a known physical register, with values it can hold, once."""
+    seen: set[tuple[str, int]] = set()
+    for e in events:
+        where = f"meter replacement of {e.point} at {e.at.isoformat()}"
+        p = points.get(e.point)
+        if p is None:
+            raise ValueError(f"{where}: unknown point {e.point!r}")
+        problems = replacement_problems(
+            kind=p.kind.value,
+            virtual=p.is_virtual,
+            old_final=e.old_final,
+            new_initial=e.new_initial,
+        )
+        if problems:
+            raise ValueError(f"{where}: {'; '.join(problems)}")
+        key = (e.point, to_us(e.at))  # the instant, whatever its offset
+        if key in seen:
+            raise ValueError(f"{where}: declared twice")
+        seen.add(key)
 
 
 def _unique(what: str, ids: list[str]) -> None:

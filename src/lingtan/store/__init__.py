@@ -13,6 +13,7 @@ from lingtan.store.records import (
     PersistOutcome,
     PointRecord,
     RejectRow,
+    ReplacementRecord,
     SaveReport,
     SiteRecord,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "PersistOutcome",
     "PointRecord",
     "RejectRow",
+    "ReplacementRecord",
     "SaveReport",
     "SiteRecord",
     "Store",

@@ -34,6 +34,7 @@ class Store:
         from lingtan.store.audit_repo import AuditRepo
         from lingtan.store.readings_repo import ReadingRepo
         from lingtan.store.registry_repo import RegistryRepo
+        from lingtan.store.replacements_repo import ReplacementRepo
         from lingtan.store.stats_repo import StatsRepo
 
         self.url = url
@@ -42,6 +43,7 @@ class Store:
         self.readings = ReadingRepo(self)
         self.stats = StatsRepo(self)
         self.audit = AuditRepo(self)
+        self.replacements = ReplacementRepo(self)
 
     @property
     def display_url(self) -> str:

@@ -128,3 +128,20 @@ class PointDayRow:
     measured_s: float
     estimated_s: float
     missing_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReplacementRecord:
+    """A stored meter replacement (换表) of a register point (see ``meter_replacement``)."""
+
+    id: int
+    point_id: int
+    enterprise_id: int | None
+    at: int
+    old_final: float
+    new_initial: float
+    multiplier: float | None
+    note: str | None
+    source: str
+    recorded_by: str
+    recorded_at: int

@@ -69,15 +69,31 @@ class RegistryRepo:
 
     # -- load -------------------------------------------------------------------------------
     def save_park(self, model: ParkModel, *, actor: str = "system") -> SaveReport:
-        """Create or update everything ``model`` declares; loading twice changes nothing."""
+        """Create or update everything ``model`` declares; loading twice changes nothing.
+
+        The park, enterprises, sites and points only: meter replacements the model declares
+        are recorded by :func:`lingtan.registry.replacements.load_park`, which checks them
+        against the readings."""
+        with self._store.begin() as conn:
+            report = self.save_park_in(conn, model, actor=actor)
+        self.invalidate()
+        return report
+
+    def invalidate(self) -> None:
+        """Forget the cached points (after a transaction that changed them committed)."""
+        self._points_by_code = None
+
+    def save_park_in(
+        self, conn: Connection, model: ParkModel, *, actor: str = "system"
+    ) -> SaveReport:
+        """:meth:`save_park` inside the caller's transaction."""
         report = SaveReport()
         now = to_us(utcnow())
-        with self._store.begin() as conn:
-            park_id = self._save_park_row(conn, model, report, now, actor)
-            report.park_id = park_id
-            enterprise_ids = self._save_enterprises(conn, model, park_id, report, now, actor)
-            site_ids = self._save_sites(conn, model, park_id, enterprise_ids, report, now, actor)
-            self._save_points(conn, model, park_id, enterprise_ids, site_ids, report, now, actor)
+        park_id = self._save_park_row(conn, model, report, now, actor)
+        report.park_id = park_id
+        enterprise_ids = self._save_enterprises(conn, model, park_id, report, now, actor)
+        site_ids = self._save_sites(conn, model, park_id, enterprise_ids, report, now, actor)
+        self._save_points(conn, model, park_id, enterprise_ids, site_ids, report, now, actor)
         self._points_by_code = None
         return report
 
@@ -307,6 +323,10 @@ class RegistryRepo:
                 rows = conn.execute(select(s.point)).all()
             self._points_by_code = {r.code: _point_record(r) for r in rows}
         return self._points_by_code
+
+    def points_in(self, conn: Connection) -> dict[str, PointRecord]:
+        """Every point keyed by its code, read in the caller's transaction (not cached)."""
+        return {r.code: _point_record(r) for r in conn.execute(select(s.point)).all()}
 
     def points_by_id(self, *, refresh: bool = False) -> dict[int, PointRecord]:
         """Every point keyed by its id."""

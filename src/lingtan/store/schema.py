@@ -114,6 +114,27 @@ reading = Table(
     sqlite_with_rowid=False,
 )
 
+#: documented meter replacements (换表) of register points: readings before ``at`` are the old
+#: meter's, readings at or after it the new meter's; the old register counted up to
+#: ``old_final``, the new one from ``new_initial`` (raw register units). Appended, never edited.
+meter_replacement = Table(
+    "meter_replacement",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("point_id", Id, ForeignKey("point.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),  # tenant key; NULL for the park
+    Column("at", BigInteger, nullable=False),
+    Column("old_final", Float, nullable=False),
+    Column("new_initial", Float, nullable=False),
+    Column("multiplier", Float),  # the new meter's ratio; NULL keeps the one in force
+    Column("note", Text),
+    Column("source", Text, nullable=False),  # park file, api, cli, a CSV file and line …
+    Column("recorded_by", Text, nullable=False),
+    Column("recorded_at", BigInteger, nullable=False),
+    UniqueConstraint("point_id", "at"),
+    Index("ix_meter_replacement_enterprise", "enterprise_id"),
+)
+
 ingest_batch = Table(
     "ingest_batch",
     metadata,

@@ -152,7 +152,8 @@ class StatsRepo:
     def mark_full_range_dirty(
         self, conn: Connection, point_ids: Sequence[int], *, now: int
     ) -> None:
-        """Queue the whole history of points (readings, or statistics for virtual points)."""
+        """Queue the whole history of points (readings and meter replacements, or statistics
+        for virtual points)."""
         ranges: list[list[int]] = []
         for pid in point_ids:
             lo, hi = conn.execute(
@@ -160,6 +161,16 @@ class StatsRepo:
                     s.reading.c.point_id == pid
                 )
             ).one()
+            # a replacement before the first reading or after the last bounds spans of its own
+            # (the new meter counted from its initial value, the old one up to its final value)
+            first, last = conn.execute(
+                select(
+                    func.min(s.meter_replacement.c.at), func.max(s.meter_replacement.c.at)
+                ).where(s.meter_replacement.c.point_id == pid)
+            ).one()
+            if first is not None:
+                lo = first if lo is None else min(lo, first)
+                hi = last if hi is None else max(hi, last)
             if lo is None:
                 lo, hi = conn.execute(
                     select(func.min(s.stat_hour.c.hour), func.max(s.stat_hour.c.hour)).where(

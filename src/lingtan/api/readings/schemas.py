@@ -73,7 +73,7 @@ class StatisticOut(BaseModel):
     estimated_s: float
     missing_s: float
     flags: list[str] = Field(
-        description="events: gap, reset, rollover, spike, jump, member_missing"
+        description="events: gap, reset, rollover, spike, jump, member_missing, replacement"
     )
     n: int = Field(description="trusted readings in the period")
 

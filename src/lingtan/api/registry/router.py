@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from lingtan.api.common import MAX_ID, CodePath, IdPath, Page, Paging
-from lingtan.api.deps import CurrentPrincipal, StoreDep
+from lingtan.api.deps import CurrentPrincipal, SettingsDep, StoreDep
 from lingtan.api.limits import read_body
 from lingtan.api.registry import service
 from lingtan.api.registry.schemas import EnterpriseOut, ParkLoadResult, ParkOut, PointOut, SiteOut
@@ -83,9 +83,11 @@ async def put_park(
     request: Request,
     principal: CurrentPrincipal,
     store: StoreDep,
+    settings: SettingsDep,
 ) -> ParkLoadResult:
     """Load a park file (YAML, or TOML with ``Content-Type: application/toml``): creates or
-    updates the park, its enterprises, sites and points. Park admins only; audited."""
+    updates the park, its enterprises, sites and points, and records the meter replacements it
+    declares. Park admins only; audited."""
     media = request.headers.get("content-type", "application/yaml").split(";")[0].strip()
     fmt: Literal["yaml", "toml"] = "toml" if media in {"application/toml", "text/toml"} else "yaml"
     require(principal, Permission.ADMIN_PARK)  # before the body is read
@@ -95,8 +97,16 @@ async def put_park(
     except UnicodeDecodeError as err:
         raise InvalidInput("the park file is not UTF-8 text", field="body") from err
     report = await run_in_threadpool(
-        service.load_park_file, store, principal=principal, text=text, fmt=fmt
+        service.load_park_file,
+        store,
+        principal=principal,
+        text=text,
+        fmt=fmt,
+        future_skew_s=settings.future_skew_s,
     )
+    normaliser = getattr(request.app.state, "normaliser", None)
+    if normaliser is not None and (report.renormalise or report.created.get("meter_replacement")):
+        normaliser.poke()
     return ParkLoadResult(
         park_id=report.park_id,
         created=report.created,

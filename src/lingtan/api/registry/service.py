@@ -9,6 +9,7 @@ from lingtan.errors import InvalidInput
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.options import service as park_options
 from lingtan.registry import parse_park_text
+from lingtan.registry.replacements import FUTURE_SKEW_S, load_park
 from lingtan.store import EnterpriseRecord, ParkRecord, PointRecord, SaveReport, SiteRecord, Store
 from lingtan.store.query_repo import QueryRepo
 
@@ -99,14 +100,20 @@ def get_point(
 
 
 def load_park_file(
-    store: Store, *, principal: Principal, text: str, fmt: Literal["yaml", "toml"]
+    store: Store,
+    *,
+    principal: Principal,
+    text: str,
+    fmt: Literal["yaml", "toml"],
+    future_skew_s: float = FUTURE_SKEW_S,
 ) -> SaveReport:
-    """Create or update the park from a park file (YAML or TOML); every change is audited."""
+    """Create or update the park from a park file (YAML or TOML), with the meter replacements
+    it declares; every change is audited."""
     require(principal, Permission.ADMIN_PARK)
     if not text.strip():
         raise InvalidInput("the park file is empty", field="body")
     model = parse_park_text(text, fmt=fmt, name="request body")
-    report = store.registry.save_park(model, actor=principal.actor)
+    report = load_park(store, model, actor=principal.actor, future_skew_s=future_skew_s)
     park_options.apply_park_file(
         store, park_id=report.park_id, options=model.options, actor=principal.actor
     )
