@@ -126,3 +126,10 @@ def test_the_demo_year_is_one_number_on_every_path(store: Store, tmp_path: Path)
         after = _same(_every_path(store, client, headers, tmp_path))
         assert after[2] == 1
         assert after[0] > before[0]
+        # the enterprise report names the version too
+        out = tmp_path / "e01.xlsx"
+        _cli(
+            ["report", "enterprise", "--enterprise", "E01", "--year", "2025", "--out", str(out)],
+            store.url,
+        )
+        assert str(_summary(out.read_bytes())["核算选项"]).startswith("园区选项第 1 版")

@@ -708,6 +708,7 @@ def enterprise_report(
                 "GB/T 32150-2015《工业企业温室气体排放核算和报告通则》",
                 "text",
             ),
+            (tr("核算选项", "Options"), options_text(result, lang), "text"),
             (
                 tr("核算结果编号", "Result id"),
                 "—" if result.record is None else f"#{result.record.id}",
