@@ -123,10 +123,11 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
         "Accounts are given by an administrator. The first park admin is created on the server:",
     ),
     "admin_adds_more": (
-        "此后园区管理员（企业管理员限本企业）可通过 API 添加用户；忘记密码请联系管理员。",
-        "then park admins (enterprise admins, for their enterprise) add users through the API; "
-        "ask an administrator if you forget your password.",
+        "此后服务器管理员可用同一命令添加用户，园区管理员（企业管理员限本企业）也可通过 API 添加：",
+        "Then users are added with the same command, or through the API by park admins "
+        "(enterprise admins, for their enterprise):",
     ),
+    "forgot_password": ("忘记密码请联系管理员。", "Forgot your password? Ask an administrator."),
     "virtual": ("虚拟", "virtual"),
     "indicator": ("指标", "Indicator"),
     "meets": ("达标", "meets"),
