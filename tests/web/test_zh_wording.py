@@ -22,7 +22,8 @@ import pytest
 from lingtan.carbon import default_library
 from lingtan.ingest.pipeline import REASONS
 from lingtan.reports import build_report
-from lingtan.reports.localise import wording
+from lingtan.reports.localise import localise, wording
+from lingtan.reports.model import Column, Report, Section, Table
 from lingtan.wording import table
 from tests.api.world import World
 from tests.web.test_pages import browser, log_in
@@ -272,3 +273,15 @@ def test_english_stays_english(zh_world: World) -> None:
     assert "unknown point" in page and "is not a number" in page
     report = build_report(zh_world.store, kind="park", year=2025, fmt="html", lang="en")
     assert b"Code" in report and "计量点未声明" not in page
+
+
+def test_what_the_user_typed_is_shown_as_typed() -> None:
+    """A point code that reads like a carrier code (``water``) stays the user's code."""
+    table = Table(
+        "points",
+        [Column("code", "计量点"), Column("carrier", "能源品种")],
+        [{"code": "water", "carrier": "water"}],
+    )
+    report = Report("标题", "", "zh", [], [Section("一", [table])])
+    (row,) = localise(report).table("points").rows
+    assert row == {"code": "water", "carrier": "水"}

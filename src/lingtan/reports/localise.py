@@ -24,6 +24,9 @@ from lingtan.registry import Carrier
 from lingtan.reports.model import KeyValues, Paragraph, Report, Section, Table
 from lingtan.wording import Wording, table
 
+#: columns that hold what the user typed (point, site and enterprise codes, documents, people):
+#: shown as typed, even when a code happens to read like one of the services' codes
+USER_COLUMNS: Final = frozenset({"code", "owner", "document", "by", "use", "cert_id", "project"})
 #: national and "CN" regions go without a name in a factor's label
 _NATIONAL: Final = frozenset({"CN", "national", "全国"})
 
@@ -114,7 +117,7 @@ def _table(t: Table, w: Wording) -> Table:
     twins = {c.key for c in columns if f"{c.key}_zh" in keys}
 
     def row(r: Mapping[str, Any]) -> dict[str, Any]:
-        out = {k: w.text(v) for k, v in r.items()}
+        out = {k: v if k in USER_COLUMNS else w.text(v) for k, v in r.items()}
         for k in twins:
             if r.get(f"{k}_zh"):
                 out[k] = r[f"{k}_zh"]
