@@ -76,16 +76,23 @@ def test_every_report_builds_in_excel_and_html(demo: Store, kind: str, lang: str
 
 def test_park_workbook_matches_the_park_accounting(demo: Store) -> None:
     wb = load_workbook(io.BytesIO(_build(demo, "park")))
+    english = load_workbook(io.BytesIO(_build(demo, "park", lang="en")))
     inv = account_park(demo, year=YEAR, month=MONTH, persist=False).inventory
-    terms = {row["代码"]: row["tCO2"] for row in _table(wb, "terms")}
+    # the Chinese edition names each term; the English one also gives its code
+    terms = {row["Code"]: row["tCO2"] for row in _table(english, "terms")}
     for term in ("fuel", "conversion", "electricity", "heat", "process", "bunker"):
         assert terms[term] == pytest.approx(inv.emissions[term])
+    named = {row["排放项"]: row["tCO2"] for row in _table(wb, "terms")}
+    assert named["化石能源用作燃料"] == pytest.approx(inv.emissions["fuel"])
+    assert sorted(named.values()) == pytest.approx(sorted(terms.values()))
     assert sum(terms.values()) == pytest.approx(inv.emissions["total"])
     electricity = {row["电力类别"]: row["电量 kWh"] for row in _table(wb, "electricity")}
     assert electricity["电网电力（含绿证绿电部分）"] == pytest.approx(inv_grid(inv_activity(demo)))
     explain = _table(wb, "explain")
     assert any(r["结果"] == pytest.approx(inv.intensity_tco2_per_tce) for r in explain)
-    assert {r["记录编号"] for r in _table(wb, "factors")} == set(inv.factor_ids)
+    # record ids in the English edition; the Chinese one names the records instead
+    assert {r["record id"] for r in _table(english, "factors")} == set(inv.factor_ids)
+    assert len(_table(wb, "factors")) == len(inv.factor_ids)
 
 
 def inv_activity(store: Store) -> Any:
@@ -123,8 +130,12 @@ def test_energy_workbook_total_is_the_core_denominator(demo: Store) -> None:
     inv = account_park(demo, year=YEAR, month=MONTH, persist=False).inventory
     assert total == pytest.approx(inv.energy_tce)
     st = energy_statistics(demo, year=YEAR, month=MONTH)
-    assert {r["代码"]: r["实物量"] for r in carriers} == pytest.approx(
+    english = _table(load_workbook(io.BytesIO(_build(demo, "energy", lang="en"))), "carriers")
+    assert {r["Code"]: r["Amount"] for r in english} == pytest.approx(
         {c.carrier: c.value for c in st.carriers}
+    )
+    assert {r["能源品种"]: r["实物量"] for r in carriers} == pytest.approx(
+        {c.name_zh: c.value for c in st.carriers}
     )
     owners = _table(wb, "owners")
     assert [r["企业代码"] for r in owners] == [o.code for o in st.top_consumers(len(st.owners))]
@@ -141,8 +152,16 @@ def test_indicator_workbook_matches_the_evaluation(demo: Store) -> None:
         for r in ev.indicators
     ]
     evidence = _table(wb, "evidence_carbon_per_energy")
+    # the Chinese edition names the record (附件4 二（二）3① fossil electricity factor) ...
     assert any(
-        r["类别"] == "因子记录" and r["编号"] == "annex4.electricity.fossil" for r in evidence
+        r["类别"] == "因子记录" and r["内容"].startswith("附件4 化石能源电力排放因子")
+        for r in evidence
+    )
+    # ... the English one gives its id
+    english = load_workbook(io.BytesIO(_build(demo, "indicators", lang="en")))
+    assert any(
+        r["Kind"] == "factor" and r["Ref"] == "annex4.electricity.fossil"
+        for r in _table(english, "evidence_carbon_per_energy")
     )
 
 

@@ -180,3 +180,64 @@ def test_language_switch(chromium: Any, live: tuple[World, str]) -> None:
     page.click("[data-testid=lang-switch]")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     page.close()
+
+
+def _operations(url: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, path, operation) of every operation the OpenAPI document lists."""
+    doc = httpx.get(f"{url}/openapi.json").json()
+    assert doc["openapi"].startswith("3.1"), doc["openapi"]
+    methods = {"get", "post", "put", "patch", "delete"}
+    return [
+        (m.upper(), path, op)
+        for path, item in doc["paths"].items()
+        for m, op in item.items()
+        if m in methods
+    ]
+
+
+def _page_watching_csp(browser: Any) -> Any:
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.on("pageerror", lambda e: violations.append(f"page error: {e}"))
+    page.csp_violations = violations
+    return page
+
+
+def test_swagger_ui_lists_every_operation_of_the_openapi_3_1_document(
+    chromium: Any, live: tuple[World, str]
+) -> None:
+    _, url = live
+    operations = _operations(url)
+    page = _page_watching_csp(chromium)
+    page.goto(f"{url}/docs")
+    page.wait_for_selector(".opblock", timeout=30_000)
+    assert "Unable to render this definition" not in page.content()
+    blocks = page.locator(".opblock")
+    assert blocks.count() == len(operations)
+    shown = {
+        (
+            blocks.nth(i).locator(".opblock-summary-method").inner_text().strip(),
+            blocks.nth(i).locator(".opblock-summary-path").get_attribute("data-path"),
+        )
+        for i in range(blocks.count())
+    }
+    assert shown == {(m, p) for m, p, _ in operations}
+    assert page.csp_violations == []
+    page.close()
+
+
+def test_redoc_lists_the_operations(chromium: Any, live: tuple[World, str]) -> None:
+    _, url = live
+    operations = _operations(url)
+    page = _page_watching_csp(chromium)
+    page.goto(f"{url}/redoc")
+    page.wait_for_selector("[data-section-id^='operation/']", state="attached", timeout=60_000)
+    sections = page.locator("[data-section-id^='operation/']")
+    ids = {sections.nth(i).get_attribute("data-section-id") for i in range(sections.count())}
+    assert ids == {f"operation/{op['operationId']}" for _, _, op in operations}
+    assert page.csp_violations == []
+    page.close()

@@ -15,16 +15,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from swagger_ui_bundle import swagger_ui_path
 
 import lingtan
+from lingtan.api import docs as api_docs
 from lingtan.api import errors
 from lingtan.api.accounting.router import router as accounting_router
 from lingtan.api.audit.router import router as audit_router
@@ -104,12 +101,14 @@ class SecurityHeaders:
         b"img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
         b"frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     )
-    #: Swagger UI starts from an inline script
+    #: the API pages (/docs, /redoc): scripts from the service only, as everywhere; Swagger UI
+    #: and Redoc set inline styles, and Redoc's search index runs in a worker made from a blob
     CSP_DOCS = (
-        b"default-src 'self'; script-src 'self' 'unsafe-inline'; "
-        b"style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
-        b"frame-ancestors 'none'; base-uri 'self'"
+        b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        b"img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+        b"object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     )
+    DOCS_PATHS = ("/docs", "/redoc")
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -119,7 +118,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
-        csp = self.CSP_DOCS if scope.get("path", "").startswith("/docs") else self.CSP
+        csp = self.CSP_DOCS if scope.get("path", "").startswith(self.DOCS_PATHS) else self.CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -135,7 +134,8 @@ class SecurityHeaders:
 def create_app(
     settings: Settings | None = None, *, store: Store | None = None, background: bool = True
 ) -> FastAPI:
-    """The lingtan service: REST API under ``/api/v1``, dashboard under ``/``, docs at /docs.
+    """The lingtan service: REST API under ``/api/v1``, dashboard under ``/``, API pages at
+    ``/docs`` (Swagger UI) and ``/redoc``.
 
     ``store``: use this store (tests); otherwise the configured one is opened (and migrated)
     at start-up. ``background``: run the job workers and the background normaliser.
@@ -218,18 +218,7 @@ def create_app(
     api.include_router(protected)
     app.include_router(api)
 
-    # Swagger UI from the installed swagger-ui-bundle, never a CDN (parks run offline)
-    app.mount("/docs-static", StaticFiles(directory=str(swagger_ui_path)), name="docs-static")
-
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title=f"{app.title} — API",
-            swagger_js_url="/docs-static/swagger-ui-bundle.js",
-            swagger_css_url="/docs-static/swagger-ui.css",
-            swagger_favicon_url="/docs-static/favicon-32x32.png",
-        )
+    api_docs.install(app)
 
     from lingtan.web import routes as web_routes
 

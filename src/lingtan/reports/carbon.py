@@ -29,6 +29,7 @@ from lingtan.reports.common import (
     synthetic_park,
     translator,
 )
+from lingtan.reports.localise import localise
 from lingtan.reports.model import Chart, Column, KeyValues, Paragraph, Report, Section, Table
 from lingtan.timeutil import from_us
 
@@ -427,7 +428,8 @@ def park_report(
             "terms",
             [
                 Column("term", tr("排放项", "Term")),
-                Column("key", tr("代码", "Code")),
+                # the code of each term, for readers of the English edition and of the API
+                *([Column("key", "Code")] if lang == "en" else []),
                 Column("tco2", "tCO2", "num1"),
                 Column("share", tr("占比", "Share"), "pct1"),
             ],
@@ -646,28 +648,30 @@ def park_report(
         )
     )
     title_year = str(inv.year) + ("" if result.month is None else f"-{result.month:02d}")
-    return Report(
-        title=tr(
-            f"{inv.name} {title_year} 年度碳排放核算报告",
-            f"{inv.name} carbon accounting report {title_year}",
-        ),
-        subtitle=tr(
-            "依据：发改环资〔2025〕910号 附件4《零碳园区碳排放核算方法（试行）》",
-            "Method: 910号 Annex 4, zero-carbon park carbon accounting (trial)",
-        ),
-        lang=lang,
-        meta=[
-            (tr("园区", "Park"), inv.name),
-            (tr("省份", "Province"), inv.province),
-            (tr("核算期", "Period"), title_year),
-            (
-                tr("核算结果编号", "Result id"),
-                "—" if result.record is None else f"#{result.record.id}",
+    return localise(
+        Report(
+            title=tr(
+                f"{inv.name} {title_year} 年度碳排放核算报告",
+                f"{inv.name} carbon accounting report {title_year}",
             ),
-        ],
-        sections=sections,
-        footer=footer(lang),
-        synthetic=synthetic_park(inv.name),
+            subtitle=tr(
+                "依据：发改环资〔2025〕910号 附件4《零碳园区碳排放核算方法（试行）》",
+                "Method: 910号 Annex 4, zero-carbon park carbon accounting (trial)",
+            ),
+            lang=lang,
+            meta=[
+                (tr("园区", "Park"), inv.name),
+                (tr("省份", "Province"), inv.province),
+                (tr("核算期", "Period"), title_year),
+                (
+                    tr("核算结果编号", "Result id"),
+                    "—" if result.record is None else f"#{result.record.id}",
+                ),
+            ],
+            sections=sections,
+            footer=footer(lang),
+            synthetic=synthetic_park(inv.name),
+        )
     )
 
 
@@ -946,42 +950,44 @@ def enterprise_report(
             )
         )
     quality_blocks.append(_explain_table("explain", inv, lang))
-    return Report(
-        title=tr(
-            f"{entity.get('name')} {period} 年度温室气体排放报告",
-            f"{entity.get('name')} greenhouse gas inventory {period}",
-        ),
-        subtitle=tr(
-            "依据 GB/T 32150-2015《工业企业温室气体排放核算和报告通则》",
-            "Following GB/T 32150-2015 (industrial enterprises: GHG accounting and reporting)",
-        ),
-        lang=lang,
-        meta=[
-            (tr("报告主体", "Entity"), str(entity.get("name"))),
-            (tr("统一社会信用代码", "USCC"), str(entity.get("uscc") or "—")),
-            (tr("报告年度", "Period"), period),
-        ],
-        sections=[
-            Section(tr("1 报告主体", "1 Entity"), [entity_kv], sheet=tr("报告主体", "Entity")),
-            Section(tr("2 核算边界", "2 Boundary"), boundary, sheet=tr("核算边界", "Boundary")),
-            Section(tr("3 排放源", "3 Sources"), [sources], sheet=tr("排放源", "Sources")),
-            Section(
-                tr("4 活动数据", "4 Activity data"),
-                activity_blocks,
-                sheet=tr("活动数据", "Activity data"),
+    return localise(
+        Report(
+            title=tr(
+                f"{entity.get('name')} {period} 年度温室气体排放报告",
+                f"{entity.get('name')} greenhouse gas inventory {period}",
             ),
-            Section(
-                tr("5 排放因子", "5 Factors"),
-                [factor_table("factors", [f.brief() for f in inv.factors], lang)],
-                sheet=tr("排放因子", "Factors"),
+            subtitle=tr(
+                "依据 GB/T 32150-2015《工业企业温室气体排放核算和报告通则》",
+                "Following GB/T 32150-2015 (industrial enterprises: GHG accounting and reporting)",
             ),
-            Section(tr("6 排放量", "6 Emissions"), em_blocks, sheet=tr("排放量", "Emissions")),
-            Section(
-                tr("7 数据质量与计算过程", "7 Data quality and computation"),
-                quality_blocks,
-                sheet=tr("数据质量", "Data quality"),
-            ),
-        ],
-        footer=footer(lang),
-        synthetic=synthetic_park(str(entity.get("park", ""))),
+            lang=lang,
+            meta=[
+                (tr("报告主体", "Entity"), str(entity.get("name"))),
+                (tr("统一社会信用代码", "USCC"), str(entity.get("uscc") or "—")),
+                (tr("报告年度", "Period"), period),
+            ],
+            sections=[
+                Section(tr("1 报告主体", "1 Entity"), [entity_kv], sheet=tr("报告主体", "Entity")),
+                Section(tr("2 核算边界", "2 Boundary"), boundary, sheet=tr("核算边界", "Boundary")),
+                Section(tr("3 排放源", "3 Sources"), [sources], sheet=tr("排放源", "Sources")),
+                Section(
+                    tr("4 活动数据", "4 Activity data"),
+                    activity_blocks,
+                    sheet=tr("活动数据", "Activity data"),
+                ),
+                Section(
+                    tr("5 排放因子", "5 Factors"),
+                    [factor_table("factors", [f.brief() for f in inv.factors], lang)],
+                    sheet=tr("排放因子", "Factors"),
+                ),
+                Section(tr("6 排放量", "6 Emissions"), em_blocks, sheet=tr("排放量", "Emissions")),
+                Section(
+                    tr("7 数据质量与计算过程", "7 Data quality and computation"),
+                    quality_blocks,
+                    sheet=tr("数据质量", "Data quality"),
+                ),
+            ],
+            footer=footer(lang),
+            synthetic=synthetic_park(str(entity.get("park", ""))),
+        )
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 from lingtan.indicators.energy import EnergyStatistics, conversion_label
 from lingtan.reports.common import factor_table, footer, synthetic_park, translator
+from lingtan.reports.localise import localise
 from lingtan.reports.model import Chart, Column, KeyValues, Paragraph, Report, Section, Table
 
 
@@ -87,7 +88,8 @@ def energy_report(stats: EnergyStatistics, *, lang: str = "zh") -> Report:
         "carriers",
         [
             Column("name", tr("能源品种", "Carrier")),
-            Column("carrier", tr("代码", "Code")),
+            # the carrier's code, for readers of the English edition and of the API
+            *([Column("carrier", "Code")] if lang == "en" else []),
             Column("value", tr("实物量", "Amount"), "num1"),
             Column("unit", tr("单位", "Unit")),
             Column("tce", tr("折标准煤 tce", "Standard coal tce"), "num2"),
@@ -306,40 +308,42 @@ def energy_report(stats: EnergyStatistics, *, lang: str = "zh") -> Report:
 
     scope = stats.scope_name
     period = stats.period.label
-    return Report(
-        title=tr(f"{scope} 能源统计报表", f"{scope} energy statistics"),
-        subtitle=tr(f"统计期：{period}", f"Period: {period}"),
-        lang=lang,
-        meta=[
-            (tr("园区", "Park"), f"{stats.park_name} ({stats.park_code})"),
-            (tr("范围", "Scope"), f"{stats.scope_name} ({stats.scope_code})"),
-            (tr("统计期", "Period"), f"{stats.period.first} – {stats.period.last}"),
-            (tr("折标方法", "Conversion"), f"GB/T 2589-2020, {conv}"),
-        ],
-        sections=[
-            Section(
-                tr("概要与按能源品种", "Summary and by carrier"),
-                [*blocks, carriers],
-                sheet=tr("概要", "Summary"),
-            ),
-            month_section,
-            owner_section,
-            Section(
-                tr("按建筑统计", "By building"), [site_table], sheet=tr("按建筑", "By building")
-            ),
-            Section(
-                tr("能源计量器具配备（GB 17167）", "Metering coverage (GB 17167)"),
-                cov_blocks,
-                sheet=tr("计量覆盖", "Coverage"),
-            ),
-            Section(
-                tr("折标准煤系数", "Standard-coal coefficients"),
-                [factor_table("factors", [f.brief() for f in stats.factors], lang)],
-                sheet=tr("折标系数", "Coefficients"),
-            ),
-        ],
-        footer=footer(lang),
-        synthetic=synthetic_park(stats.park_name),
+    return localise(
+        Report(
+            title=tr(f"{scope} 能源统计报表", f"{scope} energy statistics"),
+            subtitle=tr(f"统计期：{period}", f"Period: {period}"),
+            lang=lang,
+            meta=[
+                (tr("园区", "Park"), f"{stats.park_name} ({stats.park_code})"),
+                (tr("范围", "Scope"), f"{stats.scope_name} ({stats.scope_code})"),
+                (tr("统计期", "Period"), f"{stats.period.first} – {stats.period.last}"),
+                (tr("折标方法", "Conversion"), f"GB/T 2589-2020, {conv}"),
+            ],
+            sections=[
+                Section(
+                    tr("概要与按能源品种", "Summary and by carrier"),
+                    [*blocks, carriers],
+                    sheet=tr("概要", "Summary"),
+                ),
+                month_section,
+                owner_section,
+                Section(
+                    tr("按建筑统计", "By building"), [site_table], sheet=tr("按建筑", "By building")
+                ),
+                Section(
+                    tr("能源计量器具配备（GB 17167）", "Metering coverage (GB 17167)"),
+                    cov_blocks,
+                    sheet=tr("计量覆盖", "Coverage"),
+                ),
+                Section(
+                    tr("折标准煤系数", "Standard-coal coefficients"),
+                    [factor_table("factors", [f.brief() for f in stats.factors], lang)],
+                    sheet=tr("折标系数", "Coefficients"),
+                ),
+            ],
+            footer=footer(lang),
+            synthetic=synthetic_park(stats.park_name),
+        )
     )
 
 

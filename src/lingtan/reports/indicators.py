@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from lingtan.carbon.inventory import TERM_NAMES
 from lingtan.indicators.evaluate import Evaluation, IndicatorResult
 from lingtan.reports.common import footer, status_word, synthetic_park, translator
+from lingtan.reports.localise import localise, wording
 from lingtan.reports.model import Chart, Column, KeyValues, Paragraph, Report, Section, Table
 
 
@@ -23,34 +25,43 @@ def _shown(value: float | None, unit: str) -> str:
 
 def _evidence_row(e: Mapping[str, Any], lang: str) -> dict[str, Any]:
     tr = translator(lang)
+    w = wording(lang)
     kind = str(e.get("kind", ""))
     if kind == "record":
+        category, item = str(e.get("category")), str(e.get("item"))
         return {
             "kind": tr("统计记录", "record"),
             "ref": f"#{e.get('id')}",
-            "what": f"{e.get('enterprise')} {e.get('category')}/{e.get('item')} {e.get('period')}",
+            "what": f"{e.get('enterprise')} {e.get('category')}/{e.get('item')} {e.get('period')}"
+            if lang == "en"
+            else f"{e.get('enterprise')} {w.code(category, 'record')}·"
+            f"{w.code(item, 'record') if w.known(item) else item} {e.get('period')}",
             "value": e.get("quantity"),
             "unit": e.get("unit"),
             "source": f"{e.get('source_document')} · {e.get('entered_by')} · {e.get('entered_at')}",
         }
     if kind == "metered":
         q = e.get("quality") or {}
+        tce = e.get("tce")
         return {
             "kind": tr("计量数据", "metered"),
-            "ref": e.get("carrier"),
+            "ref": e.get("carrier") if lang == "en" else "",
             "what": e.get("name_zh"),
             "value": e.get("value"),
             "unit": e.get("unit"),
             "source": tr("实测", "measured")
-            + f" {q.get('measured', 0):.1%}, "
-            + tr("估算", "estimated")
-            + f" {q.get('estimated', 0):.1%}; tce={e.get('tce')}",
+            + f" {q.get('measured', 0):.1%}"
+            + tr("，估算", ", estimated")
+            + f" {q.get('estimated', 0):.1%}"
+            + ("" if tce is None else tr(f"；折标准煤 {tce:,.4g} tce", f"; tce={tce}")),
         }
     if kind == "factor":
         return {
             "kind": tr("因子记录", "factor"),
-            "ref": e.get("id"),
-            "what": f"{e.get('factor_kind')} {e.get('key')} ({e.get('basis')}, {e.get('year')})",
+            "ref": e.get("id") if lang == "en" else "",
+            "what": f"{e.get('factor_kind')} {e.get('key')} ({e.get('basis')}, {e.get('year')})"
+            if lang == "en"
+            else w.code(str(e.get("id"))),
             "value": e.get("value"),
             "unit": e.get("unit"),
             "source": f"{e.get('source')} [{e.get('confidence')}"
@@ -71,17 +82,21 @@ def _evidence_row(e: Mapping[str, Any], lang: str) -> dict[str, Any]:
     if kind == "target":
         return {
             "kind": tr("目标值", "target"),
-            "ref": e.get("id"),
+            "ref": e.get("id") if lang == "en" else w.code(str(e.get("id"))),
             "what": e.get("text"),
             "value": None,
             "unit": "",
             "source": f"{e.get('source')} [{e.get('confidence')}]",
         }
     if kind == "limit":
+        levels = e.get("levels") or {}
         return {
             "kind": tr("能耗限额", "limit"),
-            "ref": e.get("id"),
-            "what": f"{e.get('standard')} {e.get('product')} {e.get('levels')}",
+            "ref": e.get("id") if lang == "en" else "",
+            "what": f"{e.get('standard')} {e.get('product')} {levels}"
+            if lang == "en"
+            else f"{e.get('standard')} {e.get('product_zh') or e.get('product')} "
+            + "，".join(f"{k} 级 {v:g}" for k, v in levels.items()),
             "value": None,
             "unit": e.get("unit"),
             "source": f"{e.get('source')} [{e.get('confidence')}]",
@@ -89,20 +104,46 @@ def _evidence_row(e: Mapping[str, Any], lang: str) -> dict[str, Any]:
     if kind == "explain":
         return {
             "kind": tr("核算说明", "accounting"),
-            "ref": e.get("term"),
+            "ref": e.get("term")
+            if lang == "en"
+            else TERM_NAMES.get(str(e.get("term")), (str(e.get("term")), ""))[0],
             "what": e.get("text"),
             "value": e.get("result"),
             "unit": e.get("unit"),
             "source": e.get("clause"),
         }
     if kind == "source":
+        carrier = str(e.get("carrier"))
         return {
             "kind": tr("活动数据来源", "activity source"),
-            "ref": f"{e.get('owner')}/{e.get('carrier')}",
+            "ref": f"{e.get('owner')}/{carrier if lang == 'en' else w.code(carrier)}",
             "what": e.get("becomes"),
             "value": e.get("amount"),
             "unit": e.get("amount_unit"),
             "source": tr("实测", "measured") + f" {float(e.get('measured_share') or 0):.1%}",
+        }
+    if "text" in e and len(e) == 2:  # a note
+        return {
+            "kind": tr("说明", "note"),
+            "ref": "",
+            "what": e["text"],
+            "value": None,
+            "unit": "",
+            "source": "",
+        }
+    if lang != "en":  # a block of figures (the electricity balance): one line per figure
+        text = "；".join(
+            f"{w.code(k)} {v:,.6g}" if isinstance(v, int | float) else f"{w.code(k)} {v}"
+            for k, v in e.items()
+            if k != "kind"
+        )
+        return {
+            "kind": w.code(kind, "evidence"),
+            "ref": "",
+            "what": text,
+            "value": None,
+            "unit": "",
+            "source": "",
         }
     text = "; ".join(f"{k}={v}" for k, v in e.items() if k != "kind")
     return {"kind": kind, "ref": "", "what": text, "value": None, "unit": "", "source": ""}
@@ -278,7 +319,7 @@ def indicators_report(evaluation: Evaluation, *, lang: str = "zh") -> Report:
             [
                 (
                     tr("目标体系", "Target set"),
-                    f"{ts.name_zh if lang == 'zh' else ts.name_en} ({ts.id})",
+                    ts.name_zh if lang == "zh" else f"{ts.name_en} ({ts.id})",
                     "text",
                 ),
                 (tr("目标来源", "Source"), ts.source, "text"),
@@ -335,20 +376,23 @@ def indicators_report(evaluation: Evaluation, *, lang: str = "zh") -> Report:
     head += [Paragraph(n, "note") for n in ev.notes]
     sections = [Section(tr("汇总", "Summary"), head, sheet=tr("汇总", "Summary"))]
     sections += [_indicator_section(r, lang) for r in ev.indicators]
-    return Report(
-        title=tr(
-            f"{ev.scope_name} 零碳园区指标评价报告", f"{ev.scope_name} zero-carbon park indicators"
-        ),
-        subtitle=tr(f"评价期：{ev.period.label}", f"Period: {ev.period.label}"),
-        lang=lang,
-        meta=[
-            (tr("园区", "Park"), f"{ev.park_name} ({ev.park_code})"),
-            (tr("省份", "Province"), ev.province),
-            (tr("评价范围", "Scope"), f"{ev.scope_name} ({ev.scope_code})"),
-            (tr("评价期", "Period"), f"{ev.period.first} – {ev.period.last}"),
-            (tr("依据", "Basis"), "发改环资〔2025〕910号 附件3、附件4"),
-        ],
-        sections=sections,
-        footer=footer(lang),
-        synthetic=synthetic_park(ev.park_name),
+    return localise(
+        Report(
+            title=tr(
+                f"{ev.scope_name} 零碳园区指标评价报告",
+                f"{ev.scope_name} zero-carbon park indicators",
+            ),
+            subtitle=tr(f"评价期：{ev.period.label}", f"Period: {ev.period.label}"),
+            lang=lang,
+            meta=[
+                (tr("园区", "Park"), f"{ev.park_name} ({ev.park_code})"),
+                (tr("省份", "Province"), ev.province),
+                (tr("评价范围", "Scope"), f"{ev.scope_name} ({ev.scope_code})"),
+                (tr("评价期", "Period"), f"{ev.period.first} – {ev.period.last}"),
+                (tr("依据", "Basis"), "发改环资〔2025〕910号 附件3、附件4"),
+            ],
+            sections=sections,
+            footer=footer(lang),
+            synthetic=synthetic_park(ev.park_name),
+        )
     )

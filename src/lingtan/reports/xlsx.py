@@ -232,7 +232,9 @@ def write_xlsx(report: Report) -> bytes:
                 w.text(f"{label}：{value}" if report.lang == "zh" else f"{label}: {value}", size=10)
             if report.synthetic:
                 w.text(
-                    "合成数据，仅供演示 — synthetic data, for demonstration only",
+                    "合成数据，仅供演示"
+                    if report.lang == "zh"
+                    else "synthetic data, for demonstration only",
                     bold=True,
                     color="9C5700",
                 )

@@ -6,6 +6,8 @@ import datetime as dt
 import math
 from typing import Final
 
+from lingtan.wording import Wording
+
 LANGS: Final = ("zh-CN", "en")
 DEFAULT_LANG: Final = "zh-CN"
 
@@ -114,9 +116,19 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "sites": ("厂区/建筑", "Sites & buildings"),
     "floor_area": ("建筑面积 m²", "Floor area m²"),
     "flags_help": (
-        "gap=通信中断 reset=表计复位 rollover=翻转 spike=尖峰 jump=跳变",
-        "gap, reset, rollover, spike, jump",
+        "事件：通信中断（电量按时间分摊并标为估算）、表计复位或换表、计数器翻转、尖峰（已剔除并补齐）、跳变（跨越部分电量未知）",
+        "Events: gap, reset, rollover, spike, jump (docs/data-quality.md)",
     ),
+    "admin_adds_users": (
+        "账号由管理员开通。园区第一位管理员由服务器管理员在服务器上创建：",
+        "Accounts are given by an administrator. The first park admin is created on the server:",
+    ),
+    "admin_adds_more": (
+        "此后服务器管理员可用同一命令添加用户，园区管理员（企业管理员限本企业）也可通过 API 添加：",
+        "Then users are added with the same command, or through the API by park admins "
+        "(enterprise admins, for their enterprise):",
+    ),
+    "forgot_password": ("忘记密码请联系管理员。", "Forgot your password? Ask an administrator."),
     "virtual": ("虚拟", "virtual"),
     "indicator": ("指标", "Indicator"),
     "meets": ("达标", "meets"),
@@ -150,6 +162,15 @@ ROLE_NAMES: Final[dict[str, tuple[str, str]]] = {
     "auditor": ("审计员", "auditor"),
     "integrator": ("集成商", "integrator"),
 }
+
+
+def source_name(source: str, wording: Wording) -> str:
+    """Where a reading came from: ``file:meters.csv:12`` reads 文件 meters.csv:12 in Chinese
+    (the kind is a code; the rest, a file or gateway name, is the user's own)."""
+    kind, sep, rest = source.partition(":")
+    if not sep or not wording.known(kind):
+        return source
+    return f"{wording.code(kind, 'source_kind')} {rest}"
 
 
 def normal_lang(value: str | None) -> str:

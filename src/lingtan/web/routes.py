@@ -36,6 +36,7 @@ from lingtan.identity.parks import in_park, visible_parks
 from lingtan.identity.roles import Permission, Principal
 from lingtan.indicators.energy import carrier_name, energy_statistics
 from lingtan.jobs import service as jobs
+from lingtan.reports import localise
 from lingtan.store import Store
 from lingtan.store.query_repo import QueryRepo
 from lingtan.web import i18n, session
@@ -48,6 +49,14 @@ templates.env.filters["pct"] = i18n.percent
 templates.env.filters["when"] = i18n.when
 templates.env.filters["carrier"] = lambda c, lang: carrier_name(
     c, "zh" if lang == "zh-CN" else "en"
+)
+# what the services say in codes and English, in the page's language (lingtan.wording)
+templates.env.filters["words"] = localise.text
+templates.env.filters["term"] = lambda code, group, lang: localise.wording(lang).code(
+    str(code), group
+)
+templates.env.filters["source"] = lambda source, lang: i18n.source_name(
+    str(source or ""), localise.wording(lang)
 )
 router = APIRouter(include_in_schema=False)
 
