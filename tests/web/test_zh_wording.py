@@ -24,6 +24,7 @@ from lingtan.ingest.pipeline import REASONS
 from lingtan.reports import build_report
 from lingtan.reports.localise import localise, wording
 from lingtan.reports.model import Column, Report, Section, Table
+from lingtan.units import UNITS as UNIT_SYMBOLS
 from lingtan.wording import table
 from tests.api.world import World
 from tests.web.test_pages import browser, log_in
@@ -42,7 +43,8 @@ PYTHON = re.compile(r"(?<![\w])(?:True|False|None)(?![\w])")
 WORDS = re.compile(r"[A-Za-z][A-Za-z']*(?:[ ,;:()/-]{1,3}[A-Za-z][A-Za-z']*){2,}")
 #: lower-case words that are units or names, never English prose
 UNITS = frozenset(
-    {"tce", "kgce", "kwh", "mwh", "gj", "mj", "kj", "nm", "m", "t", "kg", "kw", "kwp", "h", "s"}
+    {u.lower() for u in UNIT_SYMBOLS}  # every unit lingtan knows (lingtan.units)
+    | {"tce", "kgce", "kwh", "mwh", "gj", "mj", "kj", "nm", "m", "t", "kg", "kw", "kwp", "h", "s"}
     | {"var", "kvar", "varh", "kvarh", "wh", "l"}
     | {"lingtan", "e", "i", "j", "ij", "r", "p", "u", "g", "v", "q", "a", "el", "ef", "hf", "ad"}
 )
