@@ -159,3 +159,18 @@ def test_ingest_allow_rejects_keeps_exit_zero(env: Path) -> None:
     )
     lenient = runner.invoke(app, ["ingest", str(csv), "--no-normalise", "--allow-rejects"])
     assert lenient.exit_code == 0, lenient.output
+
+
+def test_ingest_reads_a_file_whose_lines_end_in_bare_carriage_returns(env: Path) -> None:
+    # classic Mac line ends: Python's csv module raised _csv.Error on the first of them
+    runner.invoke(app, ["init", "--park", str(env / "park.yaml")])
+    csv = env / "mac.csv"
+    csv.write_bytes(
+        b"point_id,timestamp,value\r"
+        b"E01-main,2025-01-01T00:00:00+08:00,100\r"
+        b"E01-main,2025-01-01T00:15:00+08:00,110\r"
+    )
+    result = runner.invoke(app, ["ingest", str(csv), "--no-normalise"])
+    assert result.exit_code == 0, result.output
+    assert "read 2 lines: accepted 2, duplicates 0, rejected 0" in result.output
+    assert "2/2" in result.output  # the progress bar counts the same lines

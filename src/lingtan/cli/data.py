@@ -135,7 +135,8 @@ def _data_rows(path: Path) -> int | None:
     lines = 0
     with path.open("rb") as f:
         while chunk := f.read(1 << 20):
-            lines += chunk.count(b"\n")
+            # CR LF, LF and a bare CR each end a line (lingtan.parsing.physical_lines)
+            lines += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
     return max(lines - 1, 0)
 
 
