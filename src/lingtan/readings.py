@@ -29,3 +29,7 @@ class Reading:
     source: str = ""
     #: the original payload (frame hex, JSON text, CSV line), kept verbatim for rejects
     raw: str | None = None
+    #: why the connector could not read the record at all (a CSV line with an unbalanced
+    #: quote or the wrong number of fields …); the pipeline rejects such a reading as
+    #: ``malformed_row`` with this text and keeps ``raw``
+    problem: str | None = None

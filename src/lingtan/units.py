@@ -37,6 +37,7 @@ CANONICAL: Final[dict[str, str]] = {
     "power": "kW",
     "reactive_energy": "kvarh",
     "reactive_power": "kvar",
+    "apparent_power": "kVA",
     "volume": "m3",
     "mass": "t",
     "standard_coal": "tce",
@@ -68,6 +69,9 @@ _TABLE: Final[tuple[Unit, ...]] = (
     _u("Mvarh", "reactive_energy", 1000),
     _u("var", "reactive_power", Fraction(1, 1000)),
     _u("kvar", "reactive_power", 1),
+    _u("VA", "apparent_power", Fraction(1, 1000)),
+    _u("kVA", "apparent_power", 1),
+    _u("MVA", "apparent_power", 1000),
     _u("L", "volume", Fraction(1, 1000)),
     _u("m3", "volume", 1),
     # Gas is metered in normal cubic metres; the activity-file format accepts m3 as an alias.

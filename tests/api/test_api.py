@@ -253,6 +253,128 @@ def test_ingest_refuses_bodies_it_cannot_decode(
     assert world.store.readings.count() == before
 
 
+#: JSON nested 100,000 levels deep, and a reading whose value has 5,000 digits
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
+HUGE_NUMBER = b'{"point": "E01-hvac", "ts": "2024-10-01T00:00:00+08:00", "value": %s}' % (
+    b"1" * 5000
+)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "named"),
+    [
+        ("application/json", DEEP_JSON, "nested too deeply"),
+        ("application/x-ndjson", DEEP_JSON, "nested too deeply"),
+        ("application/json", b"[" + HUGE_NUMBER + b"]", "a number has 5000 digits"),
+        ("application/x-ndjson", HUGE_NUMBER, "a number has 5000 digits"),
+        # bare carriage returns end lines; what is left has no timestamp column
+        ("text/csv", b"point_id\rE01-hvac\r7\r", "no column 'timestamp'"),
+    ],
+)
+def test_ingest_body_that_breaks_the_parser_is_a_422_naming_the_problem(
+    world: World, content_type: str, body: bytes, named: str
+) -> None:
+    before = world.store.readings.count()
+    r = world.client.post(
+        "/api/v1/readings",
+        headers={**world.h("admin"), "Content-Type": content_type},
+        content=body,
+    )
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert named in r.json()["detail"]
+    assert world.store.readings.count() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        (DEEP_JSON, "nested too deeply"),
+        (b'{"category": "water", "quantity": ' + b"9" * 5000 + b"}", "more than 4300 digits"),
+        (b'{"category": "\xb2"}', "not UTF-8 text"),
+    ],
+)
+def test_json_body_of_a_model_route_that_breaks_the_parser_is_named(
+    world: World, body: bytes, named: str
+) -> None:
+    r = world.client.post(
+        "/api/v1/records",
+        headers={**world.h("admin"), "Content-Type": "application/json"},
+        content=body,
+    )
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert named in r.json()["detail"]
+
+
+def test_csv_body_lines_end_at_any_line_break_and_bad_lines_are_kept_with_their_number(
+    world: World,
+) -> None:
+    """Line 3 is cut in two by a bare CR (lines 3 and 4, two fields each), line 5 opens a
+    quote it never closes; lines 2 and 6 are good and both are stored: the bad lines swallow
+    nothing. 5 lines = 2 accepted + 3 rejected."""
+    body = (
+        "point_id,timestamp,value\r\n"
+        "E01-hvac,2024-10-01T00:00:00+08:00,1\r\n"
+        "E01-hvac,2024-10-01T00:15:00\r+08:00,2\n"
+        'E01-hvac,"2024-10-01T00:30:00+08:00,3\n'
+        "E01-hvac,2024-10-01T00:45:00+08:00,4\r"
+    )
+    r = world.client.post(
+        "/api/v1/readings",
+        headers={**world.h("admin"), "Content-Type": "text/csv"},
+        content=body.encode(),
+    )
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert (out["received"], out["accepted"], out["duplicates"], out["rejected"]) == (5, 2, 0, 3)
+    assert out["reasons"] == {"malformed_row": 3}
+    rejects = sorted(out["rejects"], key=lambda x: x["detail"])
+    assert [x["detail"][:7] for x in rejects] == ["line 3:", "line 4:", "line 5:"]
+    assert "2 fields where the header has 3" in rejects[0]["detail"]
+    assert "unbalanced quote" in rejects[2]["detail"]
+    assert all(x["source"].endswith(f":{n}") for x, n in zip(rejects, (3, 4, 5), strict=True))
+    stored = world.client.get(
+        "/api/v1/points/E01-hvac/readings",
+        headers=world.h("admin"),
+        params={"start": "2024-10-01T00:00:00+08:00", "end": "2024-10-01T01:00:00+08:00"},
+    ).json()["items"]
+    assert [x["value"] for x in stored] == [1.0, 4.0]
+
+
+def test_ndjson_lines_end_at_line_feeds_only(world: World) -> None:
+    # U+2028 may stand unescaped inside a JSON string; it does not end an NDJSON line
+    body = '{"point": "E01-hvac", "ts": "2024-10-03T00:00:00+08:00", "value": "a\u2028b"}\n'
+    r = world.client.post(
+        "/api/v1/readings",
+        headers={**world.h("admin"), "Content-Type": "application/x-ndjson"},
+        content=body.encode(),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["received"] == 1 and r.json()["reasons"] == {"bad_value": 1}
+
+
+def test_enterprise_csv_line_that_names_none_of_its_points_is_refused(world: World) -> None:
+    c, h = world.client, {**world.h("a_admin"), "Content-Type": "text/csv"}
+    before = world.store.readings.count()
+    # a malformed line whose point can still be made out is filed under that point
+    body = "point_id,timestamp,value\nE01-hvac,2024-10-02T00:00:00+08:00,1,extra\n"
+    r = c.post("/api/v1/readings", headers=h, content=body.encode())
+    assert r.status_code == 200 and r.json()["reasons"] == {"malformed_row": 1}, r.text
+    mine = c.get(
+        "/api/v1/quarantine",
+        headers=world.h("a_viewer"),
+        params={"reason": "malformed_row", "point": "E01-hvac"},
+    ).json()["items"]
+    assert any(x["raw"] == "E01-hvac,2024-10-02T00:00:00+08:00,1,extra" for x in mine)
+    # one that names no point of the caller's could only be filed out of its sight: refused
+    body = "point_id,timestamp,value\nE01-hvac;2024-10-02T00:15:00+08:00;2\n"
+    r = c.post("/api/v1/readings", headers=h, content=body.encode())
+    assert r.status_code == 422, r.text
+    assert "line 2: 1 field where the header has 3" in r.json()["detail"]
+    assert world.store.readings.count() == before
+
+
 def test_enterprise_and_key_ingest_is_limited_to_their_points(world: World) -> None:
     c = world.client
     before = world.store.readings.count()

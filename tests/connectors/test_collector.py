@@ -207,6 +207,7 @@ def test_spill_buffer_refuses_more_than_its_bound(tmp_path: Path) -> None:
             st.one_of(st.none(), st.sampled_from(["kWh", "V"])),
             st.text(max_size=10),
             st.one_of(st.none(), st.text(max_size=20)),
+            st.one_of(st.none(), st.text(max_size=20)),  # a malformed line's problem
         ),
         max_size=20,
     )

@@ -90,6 +90,22 @@ def test_cli_dlt645_decode_json_in_english() -> None:
     assert data["name"] == "forward active energy, total"
 
 
+def test_cli_dlt645_decode_block_answer_lists_every_item() -> None:
+    # the hand-built voltage block answer of test_dlt645_frame.py (checksum added up there)
+    frame = "68 61 01 00 00 00 00 68 91 0A 33 32 34 35 34 55 43 55 CB 54 DB 16"
+    result = runner.invoke(_app(), ["dlt645", "--lang", "en", "decode", frame, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["di"] == "0201FF00" and data["name"] == "voltage block"
+    assert [(i["di"], i["value"], i["unit"]) for i in data["items"]] == [
+        ("02010100", "220.1", "V"),
+        ("02010200", "221.0", "V"),
+        ("02010300", "219.8", "V"),
+    ]
+    plain = runner.invoke(_app(), ["dlt645", "decode", frame])
+    assert plain.exit_code == 0 and "221.0 V" in plain.output and "C相电压" in plain.output
+
+
 @pytest.mark.parametrize(
     ("capture", "code"),
     [

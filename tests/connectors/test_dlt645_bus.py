@@ -17,7 +17,7 @@ from lingtan.connectors.dlt645.frame import (
 from lingtan.connectors.dlt645.poller import Dlt645Connector, MeterConfig
 from lingtan.connectors.dlt645.sim import SimulatedBus, SimulatedMeter
 from lingtan.connectors.dlt645.transport import SerialTransport, TcpGatewayTransport
-from lingtan.errors import Unavailable
+from lingtan.errors import InvalidInput, Unavailable
 
 from .conftest import Recorder, wait_until
 
@@ -199,3 +199,137 @@ async def test_dlt645_silent_meter_raises_comms_lost_once_then_restored(recorder
         connector_task.cancel()
         await asyncio.gather(connector_task, return_exceptions=True)
         await bus.stop()
+
+
+async def test_dlt645_poller_reads_a_block_in_one_request_and_maps_each_item(
+    recorder: Recorder,
+) -> None:
+    meter = SimulatedMeter(
+        ADDRESS,
+        {
+            0x02010100: "230.1",
+            0x02010200: "229.8",
+            0x02010300: "231.0",
+            0x02030000: "3.0000",
+            0x02030100: "1.2000",
+            0x02030200: "-0.2000",
+            0x02030300: "2.0000",
+            0x00010000: "100.25",
+        },
+    )
+    bus, port = await start_bus(meter)
+    config = MeterConfig(
+        ADDRESS,
+        {
+            0x02010100: "E01-ua",
+            0x02010200: "E01-ub",
+            0x02010300: "E01-uc",
+            0x02030000: "E01-p",
+            0x02030200: "E01-pb",  # phases A and C of the power block are not mapped
+            0x00010000: "E01-main",
+        },
+        poll_interval_s=3600,  # one cycle
+        blocks=(0x0201FF00, 0x0203FF00),
+    )
+    connector = Dlt645Connector("bus", lambda: TcpGatewayTransport("127.0.0.1", port), [config])
+    task = asyncio.ensure_future(connector.run(recorder.ctx))
+    try:
+        await wait_until(lambda: len(recorder.readings) >= 6, what="one poll cycle")
+        got = {r.point: (r.value, r.unit) for r in recorder.readings}
+        assert got == {
+            "E01-ua": (230.1, "V"),
+            "E01-ub": (229.8, "V"),
+            "E01-uc": (231.0, "V"),
+            "E01-p": (3.0, "kW"),
+            "E01-pb": (-0.2, "kW"),
+            "E01-main": (100.25, "kWh"),
+        }
+        # two block requests and one single request, not six
+        assert bus.requests == 3
+        # the items of one answer were measured together: one timestamp per block
+        voltage_ts = {r.ts for r in recorder.readings if r.point.startswith("E01-u")}
+        assert len(voltage_ts) == 1
+        assert not recorder.rejects
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await bus.stop()
+
+
+async def test_dlt645_block_item_that_is_not_bcd_reaches_ingest_and_the_others_are_read(
+    recorder: Recorder,
+) -> None:
+    # phase B voltage bytes FF FF are not BCD; A and C are fine
+    meter = SimulatedMeter(
+        ADDRESS, {0x02010100: "230.1", 0x02010200: "raw:ffff", 0x02010300: "231.0"}
+    )
+    bus, port = await start_bus(meter)
+    config = MeterConfig(
+        ADDRESS,
+        {0x02010100: "UA", 0x02010200: "UB", 0x02010300: "UC"},
+        poll_interval_s=3600,
+        blocks=(0x0201FF00,),
+    )
+    connector = Dlt645Connector("bus", lambda: TcpGatewayTransport("127.0.0.1", port), [config])
+    task = asyncio.ensure_future(connector.run(recorder.ctx))
+    try:
+        await wait_until(lambda: len(recorder.readings) >= 3, what="one poll cycle")
+        got = {r.point: r for r in recorder.readings}
+        assert got["UA"].value == 230.1 and got["UC"].value == 231.0
+        assert got["UB"].value == "bcd:ffff" and got["UB"].raw and "68" in got["UB"].raw
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await bus.stop()
+
+
+async def test_dlt645_block_answer_of_the_wrong_length_is_kept_as_a_rejected_payload(
+    recorder: Recorder,
+) -> None:
+    # a voltage block answer with 5 value bytes instead of 3 × 2
+    meter = SimulatedMeter(ADDRESS, {0x0201FF00: "raw:0122102298", 0x00010000: "1"})
+    bus, port = await start_bus(meter)
+    config = MeterConfig(
+        ADDRESS,
+        {0x02010100: "UA", 0x02010200: "UB", 0x00010000: "E"},
+        poll_interval_s=3600,
+        blocks=(0x0201FF00,),
+    )
+    connector = Dlt645Connector("bus", lambda: TcpGatewayTransport("127.0.0.1", port), [config])
+    task = asyncio.ensure_future(connector.run(recorder.ctx))
+    try:
+        await wait_until(lambda: bool(recorder.readings), what="the single reading")
+        assert [r.point for r in recorder.readings] == ["E"]
+        ((source, reason, raw),) = recorder.rejects
+        assert reason == "dlt645_bad_value" and "needs 6 value bytes" in raw
+        assert source == f"dlt645:bus/{ADDRESS}" and "68 78 56 34 12 00 00 68 91" in raw
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await bus.stop()
+
+
+async def test_dlt645_meter_without_the_block_answers_no_requested_data(
+    recorder: Recorder,
+) -> None:
+    meter = SimulatedMeter(ADDRESS, {0x02010100: "230.1"})  # B and C are not held
+    bus, port = await start_bus(meter)
+    config = MeterConfig(ADDRESS, {0x02010100: "UA"}, poll_interval_s=3600, blocks=(0x0201FF00,))
+    connector = Dlt645Connector("bus", lambda: TcpGatewayTransport("127.0.0.1", port), [config])
+    task = asyncio.ensure_future(connector.run(recorder.ctx))
+    try:
+        await wait_until(lambda: bool(recorder.rejects), what="the refused block")
+        ((_, reason, raw),) = recorder.rejects
+        assert reason == "dlt645_unexpected_answer" and "no requested data" in raw
+        assert recorder.readings == []
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await bus.stop()
+
+
+def test_dlt645_block_without_a_mapped_item_is_a_configuration_error() -> None:
+    with pytest.raises(InvalidInput, match="0203FF00"):
+        MeterConfig(ADDRESS, {0x02010100: "UA"}, blocks=(0x0203FF00,))
+    with pytest.raises(InvalidInput):
+        MeterConfig(ADDRESS, {0x02010100: "UA"}, blocks=(0x02010100,))  # not a block

@@ -12,11 +12,15 @@ from hypothesis import strategies as st
 
 from lingtan.connectors.dlt645 import data_ids, frame
 from lingtan.connectors.dlt645.data_ids import (
+    BLOCKS,
     TABLE,
     BadValue,
     UnknownDataIdentifier,
+    decode_block,
     decode_value,
+    encode_block,
     encode_value,
+    split_block,
 )
 from lingtan.connectors.dlt645.frame import (
     BadChecksum,
@@ -255,3 +259,118 @@ def test_dlt645_module_is_pure() -> None:
         "import serial",
     ):
         assert forbidden not in source
+
+
+# -- block identifiers (数据块) -------------------------------------------------------------
+#
+# Hand-built answers of meter 000000000161. Each value is written in its Table A.3 format
+# (voltage XXX.X, 2 bytes; current XXX.XXX, 3 bytes; power XX.XXXX, 3 bytes; power factor
+# X.XXX, 2 bytes), BCD low byte first, the top bit of the highest byte set for a negative
+# value; every data byte is sent +33H. The checksums were added up by hand:
+#
+# voltage block 0201FF00, A 220.1 V, B 221.0 V, C 219.8 V
+#   as meant  00 FF 01 02 | 01 22 | 10 22 | 98 21             (L = 0AH)
+#   as sent   33 32 34 35 | 34 55 | 43 55 | CB 54
+#   CS = 68+61+01+68+91+0A (= 1CD) + 33+32+34+35+34+55+43+55+CB+54 (= 30E) = 4DB → DB
+# current block 0202FF00, A 5.123 A, B -0.250 A, C 12.000 A
+#   as meant  00 FF 02 02 | 23 51 00 | 50 02 80 | 00 20 01    (L = 0DH)
+#   as sent   33 32 35 35 | 56 84 33 | 83 35 B3 | 33 53 34
+#   CS = 1D0 + (CF + 10D + 16B + BA = 401) = 5D1 → D1
+# active power block 0203FF00, total 1.2345 kW, A 0.5000, B -0.0230, C 0.7575
+#   as meant  00 FF 03 02 | 45 23 01 | 00 50 00 | 30 02 80 | 75 75 00   (L = 10H)
+#   as sent   33 32 36 35 | 78 56 34 | 33 83 33 | 63 35 B3 | A8 A8 33
+#   CS = 1D3 + (D0 + 102 + E9 + 14B + 183 = 589) = 75C → 5C
+# power factor block 0206FF00, total 0.985, A 0.990, B 0.970, C -0.500
+#   as meant  00 FF 06 02 | 85 09 | 90 09 | 70 09 | 00 85     (L = 0CH)
+#   as sent   33 32 39 35 | B8 3C | C3 3C | A3 3C | 33 B8
+#   CS = 1CF + (D3 + F4 + FF + DF + EB = 490) = 65F → 5F
+BLOCK_FRAMES = {
+    "voltage": (
+        "68 61 01 00 00 00 00 68 91 0A 33 32 34 35 34 55 43 55 CB 54 DB 16",
+        0x0201FF00,
+        [(0x02010100, "220.1"), (0x02010200, "221.0"), (0x02010300, "219.8")],
+    ),
+    "current": (
+        "68 61 01 00 00 00 00 68 91 0D 33 32 35 35 56 84 33 83 35 B3 33 53 34 D1 16",
+        0x0202FF00,
+        [(0x02020100, "5.123"), (0x02020200, "-0.250"), (0x02020300, "12.000")],
+    ),
+    "active_power": (
+        "68 61 01 00 00 00 00 68 91 10 33 32 36 35 78 56 34 33 83 33 63 35 B3 A8 A8 33 5C 16",
+        0x0203FF00,
+        [
+            (0x02030000, "1.2345"),
+            (0x02030100, "0.5000"),
+            (0x02030200, "-0.0230"),
+            (0x02030300, "0.7575"),
+        ],
+    ),
+    "power_factor": (
+        "68 61 01 00 00 00 00 68 91 0C 33 32 39 35 B8 3C C3 3C A3 3C 33 B8 5F 16",
+        0x0206FF00,
+        [
+            (0x02060000, "0.985"),
+            (0x02060100, "0.990"),
+            (0x02060200, "0.970"),
+            (0x02060300, "-0.500"),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BLOCK_FRAMES))
+def test_dlt645_block_answer_decodes_to_one_value_per_item(name: str) -> None:
+    capture, di, expected = BLOCK_FRAMES[name]
+    answer = decode_frame(hex_to_bytes(capture))
+    assert answer.address == "000000000161" and answer.control == 0x91 and answer.di == di
+    got = [(row.di, value) for row, value in decode_block(di, answer.payload)]
+    assert got == [(item, Decimal(text)) for item, text in expected]
+    # and the simulator's encoder writes the same bytes back
+    assert encode_block(di, {item: Decimal(text) for item, text in expected}) == answer.payload
+
+
+def test_dlt645_block_request_frame() -> None:
+    # 68 61 01 00 00 00 00 68 11 04 + DI 00 FF 01 02 sent as 33 32 34 35;
+    # CS = 68+61+01+68+11+04 (= 147) + 33+32+34+35 (= CE) = 215 → 15
+    expected = "FE FE FE FE 68 61 01 00 00 00 00 68 11 04 33 32 34 35 15 16"
+    assert read_request("000000000161", "0201FF00").encode().hex(" ").upper() == expected
+
+
+def test_dlt645_block_sizes_follow_the_item_formats() -> None:
+    # voltage 3 × XXX.X (2 bytes); current 3 × XXX.XXX (3); active, reactive, apparent power
+    # 4 × XX.XXXX (3); power factor 4 × X.XXX (2) — DL/T 645-2007 Table A.3
+    sizes = {f"{di:08X}": (len(b.elements), b.length) for di, b in BLOCKS.items()}
+    assert sizes == {
+        "0201FF00": (3, 6),
+        "0202FF00": (3, 9),
+        "0203FF00": (4, 12),
+        "0204FF00": (4, 12),
+        "0205FF00": (4, 12),
+        "0206FF00": (4, 8),
+    }
+    units = {f"{di:08X}": b.unit for di, b in BLOCKS.items()}
+    assert units == {
+        "0201FF00": "V",
+        "0202FF00": "A",
+        "0203FF00": "kW",
+        "0204FF00": "kvar",
+        "0205FF00": "kVA",
+        "0206FF00": "1",
+    }
+    # voltages have no direction; current, power and power factor carry it in the top bit
+    assert [e.signed for e in BLOCKS[0x0201FF00].elements] == [False] * 3
+    assert all(e.signed for di in (0x0202FF00, 0x0203FF00, 0x0206FF00) for e in BLOCKS[di].elements)
+
+
+def test_dlt645_block_answer_of_the_wrong_length_is_a_bad_value() -> None:
+    with pytest.raises(BadValue, match="needs 6 value bytes"):
+        split_block("0201FF00", bytes.fromhex("0122102298"))  # one byte short
+    with pytest.raises(BadValue):
+        decode_block("0201FF00", bytes.fromhex("01221022FFFF"))  # C is not BCD
+
+
+def test_dlt645_block_identifier_is_not_a_single_quantity() -> None:
+    with pytest.raises(UnknownDataIdentifier, match="02010100, 02010200, 02010300"):
+        data_ids.lookup("0201FF00")
+    with pytest.raises(UnknownDataIdentifier):
+        data_ids.lookup_block("02010100")

@@ -90,6 +90,24 @@ def test_each_rule_rejects_with_its_reason_and_keeps_the_reading(
     assert loaded.readings.count() == 8
 
 
+def test_a_reading_the_connector_could_not_read_is_quarantined_as_malformed(
+    loaded: Store,
+) -> None:
+    # the other fields would pass every rule: the problem alone rejects it, on the fast path's
+    # batch shape too, and the reject is filed under the point that could be made out
+    good = batch()
+    bad = Reading("E01-main", T + dt.timedelta(hours=9), 5.0, None, "file:x.csv:9",
+                  "E01-main,2025-01-01T17:00:00+08:00,5,kWh", "line 9: 4 fields where the header has 3")  # fmt: skip
+    ack = ingest(loaded, [*good, bad], now=NOW)
+    assert (ack.accepted, ack.duplicates, ack.rejected) == (8, 0, 1)
+    assert ack.reasons == {"malformed_row": 1}
+    (row,) = loaded.readings.rejected(reason="malformed_row", limit=10)
+    assert row["detail"] == "line 9: 4 fields where the header has 3"
+    assert row["raw"] == "E01-main,2025-01-01T17:00:00+08:00,5,kWh"
+    assert row["point_id"] == loaded.registry.points_by_code()["E01-main"].id
+    assert loaded.readings.count() == 8
+
+
 def test_compatible_unit_is_converted_to_the_point_unit(loaded: Store) -> None:
     ack = ingest(loaded, [Reading("E01-main", T, 2500.0, unit="Wh")], now=NOW)
     assert ack.accepted == 1

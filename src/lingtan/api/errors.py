@@ -8,6 +8,7 @@ whose body says nothing about the internals (the traceback goes to the server lo
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -152,10 +153,29 @@ def _validation(request: Request, err: Exception) -> JSONResponse:
     return problem(422, detail, code="invalid_input", field=where or None, errors=_jsonable(errors))
 
 
+def _unreadable_body(cause: BaseException) -> str:
+    """What is wrong with a body FastAPI could not parse (it answers only "There was an error
+    parsing the body" and chains the parser's exception)."""
+    if isinstance(cause, RecursionError):
+        return "the JSON body is nested too deeply to be read"
+    if isinstance(cause, UnicodeDecodeError):
+        return f"the body is not UTF-8 text (byte {cause.start})"
+    if isinstance(cause, ValueError) and str(cause).startswith("Exceeds the limit"):
+        # int() refuses more digits than sys.get_int_max_str_digits() (CVE-2020-10735)
+        limit = sys.get_int_max_str_digits()
+        return f"a number in the JSON body has more than {limit} digits"
+    text = str(cause).strip()[:200]
+    return f"the request body cannot be parsed: {text or type(cause).__name__}"
+
+
 def _http(request: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, StarletteHTTPException)
     headers = dict(err.headers or {})
     detail = err.detail if isinstance(err.detail, str) else TITLES.get(err.status_code, "error")
+    if err.status_code == 400 and err.__cause__ is not None:
+        detail = _unreadable_body(err.__cause__)
+        if not detail.startswith("the request body cannot be parsed"):
+            return problem(422, detail, code="invalid_input", field="body", headers=headers)
     return problem(err.status_code, detail, headers=headers)
 
 

@@ -297,7 +297,7 @@ def _dlt(lang: LangOption = "zh") -> None:
 
 
 def _frame_dict(frame: Any) -> dict[str, Any]:
-    from lingtan.connectors.dlt645.data_ids import lookup
+    from lingtan.connectors.dlt645.data_ids import BLOCKS, lookup
     from lingtan.connectors.dlt645.frame import describe_error, format_di
 
     out: dict[str, Any] = {
@@ -314,7 +314,7 @@ def _frame_dict(frame: Any) -> dict[str, Any]:
         out["meter_error"] = {"byte": f"{error_byte:02X}", "meaning": describe_error(error_byte)}
     if frame.di is not None:
         out["di"] = format_di(frame.di)
-        row = lookup(frame.di)
+        row = BLOCKS.get(frame.di) or lookup(frame.di)
         out["name"] = row.name_zh if _LANG["value"] == "zh" else row.name_en
         out["name_zh"], out["name_en"] = row.name_zh, row.name_en
         out["unit"] = row.unit
@@ -323,14 +323,25 @@ def _frame_dict(frame: Any) -> dict[str, Any]:
 
 def _decode(hex_text: str) -> dict[str, Any]:
     """Decode a capture; raises the distinct DL/T 645 errors."""
-    from lingtan.connectors.dlt645.data_ids import decode_value
+    from lingtan.connectors.dlt645.data_ids import BLOCKS, decode_block, decode_value
     from lingtan.connectors.dlt645.frame import MeterError, decode_frame, hex_to_bytes
 
     frame = decode_frame(hex_to_bytes(hex_text))
     out = _frame_dict(frame)
     if frame.abnormal and frame.from_meter:
         raise MeterError(frame.error_byte or 0)
-    if frame.from_meter and frame.di is not None:
+    if frame.from_meter and frame.di is not None and frame.di in BLOCKS:
+        zh = _LANG["value"] == "zh"
+        out["items"] = [
+            {
+                "di": row.code,
+                "name": row.name_zh if zh else row.name_en,
+                "value": str(value),
+                "unit": row.unit,
+            }
+            for row, value in decode_block(frame.di, frame.payload)
+        ]
+    elif frame.from_meter and frame.di is not None:
         out["value"] = str(decode_value(frame.di, frame.payload))
     elif frame.from_meter and frame.function == 0x13:
         from lingtan.connectors.dlt645.frame import decode_address
@@ -354,6 +365,9 @@ def _print_frame(info: dict[str, Any]) -> None:
         table.add_row(_t("di"), f"{info['di']} {info['name']}")
     if "value" in info:
         table.add_row(_t("value"), f"{info['value']} {info.get('unit') or ''}".strip())
+    for item in info.get("items", []):
+        text = f"{item['value']} {item.get('unit') or ''}".strip()
+        table.add_row(f"{_t('value')} {item['di']}", f"{text} ({item['name']})")
     console.print(table)
 
 
@@ -401,11 +415,11 @@ def dlt_read(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Print the read request frame in hex (and send it with --gateway or --serial)."""
-    from lingtan.connectors.dlt645.data_ids import lookup
-    from lingtan.connectors.dlt645.frame import read_request
+    from lingtan.connectors.dlt645.data_ids import BLOCKS, DataBlock, DataId, lookup
+    from lingtan.connectors.dlt645.frame import parse_di, read_request
 
     with domain_errors():
-        row = lookup(di)
+        row: DataId | DataBlock = BLOCKS.get(parse_di(di)) or lookup(di)
         request = read_request(address, row.di).encode(wakeup=wakeup)
     result: dict[str, Any] = {
         "request": request.hex(" ").upper(),
@@ -443,7 +457,7 @@ def dlt_read(
                 {
                     k: v
                     for k, v in _decode(result["response"]).items()
-                    if k in ("value", "unit", "address")
+                    if k in ("value", "unit", "address", "items")
                 }
             )
     if as_json:
@@ -452,7 +466,10 @@ def dlt_read(
     console.print(f"{_t('request')}: {result['request']}")
     if "response" in result:
         console.print(f"{_t('response')}: {result['response']}")
-        console.print(f"{_t('value')}: {result.get('value')} {result.get('unit') or ''}")
+        for item in result.get("items", []):
+            console.print(f"{item['di']} {item['name']}: {item['value']} {item['unit'] or ''}")
+        if "items" not in result:
+            console.print(f"{_t('value')}: {result.get('value')} {result.get('unit') or ''}")
 
 
 @dlt_app.command("simulate")

@@ -91,9 +91,19 @@ def ingest_cmd(
     no_normalise: Annotated[
         bool, typer.Option("--no-normalise", help="only store readings")
     ] = False,
+    allow_rejects: Annotated[
+        bool,
+        typer.Option(
+            "--allow-rejects", help="exit 0 even when rows are rejected (they are quarantined)"
+        ),
+    ] = False,
 ) -> None:
     """Ingest a long-format file (point_id, timestamp, value[, unit]) through the pipeline, then
-    normalise. Other layouts: ``lingtan files import --mapping``."""
+    normalise. Other layouts: ``lingtan files import --mapping``.
+
+    Every data line is accepted, a duplicate, or rejected and quarantined with its reason and
+    line number (a malformed line too); the summary adds up to the lines read. Exits 1 when any
+    line was rejected (``--allow-rejects``: 0), 2 when the file cannot be read at all."""
     from lingtan.connectors.files.tabular import ColumnMapping, iter_batches, read_table
 
     with domain_errors():
@@ -102,7 +112,7 @@ def ingest_cmd(
         cfg = settings()
         mapping = ColumnMapping()
         table = read_table(file, mapping)
-        totals: dict[str, int] = {"accepted": 0, "duplicates": 0, "rejected": 0}
+        totals: dict[str, int] = {"lines": 0, "accepted": 0, "duplicates": 0, "rejected": 0}
         reasons: dict[str, int] = {}
         with open_configured() as store, progress_bar() as bar:
             task = bar.add_task(f"导入 {file.name}", total=_data_rows(file))
@@ -110,6 +120,7 @@ def ingest_cmd(
                 ack = ingest(
                     store, readings, source=f"file:{file.name}", future_skew_s=cfg.future_skew_s
                 )
+                totals["lines"] += len(readings)  # long layout: one reading per line
                 totals["accepted"] += ack.accepted
                 totals["duplicates"] += ack.duplicates
                 totals["rejected"] += ack.rejected
@@ -121,11 +132,15 @@ def ingest_cmd(
                 report = run_normalise(store)
             console.print(f"normalised {report.points} points, {report.hours} hours")
     console.print(
-        f"accepted {totals['accepted']}, duplicates {totals['duplicates']}, rejected {totals['rejected']}"
-        + (f" {json.dumps(reasons, ensure_ascii=False)}" if reasons else "")
+        f"read {totals['lines']} lines: accepted {totals['accepted']}, duplicates "
+        f"{totals['duplicates']}, rejected {totals['rejected']}"
+        + (f" {json.dumps(reasons, ensure_ascii=False)}" if reasons else ""),
+        soft_wrap=True,
     )
     if totals["rejected"]:
         console.print("see them with [bold]lingtan quarantine[/]")
+        if not allow_rejects:
+            raise typer.Exit(1)
 
 
 def _data_rows(path: Path) -> int | None:
@@ -135,7 +150,8 @@ def _data_rows(path: Path) -> int | None:
     lines = 0
     with path.open("rb") as f:
         while chunk := f.read(1 << 20):
-            lines += chunk.count(b"\n")
+            # CR LF, LF and a bare CR each end a line (lingtan.parsing.physical_lines)
+            lines += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
     return max(lines - 1, 0)
 
 

@@ -19,9 +19,7 @@ twice in one file is an ``InvalidInput`` naming the row and column.
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -29,6 +27,7 @@ from typing import Any, Final
 
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.greenpower.ledger import Certificate, Month
+from lingtan.parsing import csv_lines, guarded, json_loads
 
 #: accepted column names → field
 COLUMNS: Final[dict[str, str]] = {
@@ -124,12 +123,35 @@ def certificates_from_rows(
 
 
 def parse_csv(text: str, *, origin: str = "<csv>") -> list[Certificate]:
-    """Certificates of CSV text with a header row."""
-    rows = list(csv.DictReader(io.StringIO(text)))
-    for n, row in enumerate(rows, start=2):
-        if None in row:
+    """Certificates of CSV text with a header row; a row is one line (a quoted field cannot
+    span lines, so an unbalanced quote is refused on its own line instead of swallowing the
+    rest of the file), row numbers are line numbers."""
+    lines = csv_lines(text)
+    header: list[str] | None = None
+    first = 2
+    for line in lines:
+        if line.problem is not None:
+            raise InvalidInput(f"{origin}: {line.problem}", field=f"rows[{line.number}]")
+        assert line.cells is not None
+        if any(c.strip() for c in line.cells):
+            header, first = line.cells, line.number + 1
+            break
+    if header is None:
+        return []
+    rows: list[dict[str, Any]] = []
+    for line in lines:
+        n = line.number
+        if line.problem is not None:
+            raise InvalidInput(f"{origin}: {line.problem}", field=f"rows[{n}]")
+        assert line.cells is not None
+        if not any(c.strip() for c in line.cells):
+            rows.append({})  # a blank line: skipped, but it keeps the numbering
+            continue
+        if len(line.cells) > len(header):
             raise InvalidInput(f"{origin}: row {n}: more cells than columns", field=f"rows[{n}]")
-    return certificates_from_rows(rows, origin=origin, first_row=2)
+        padded = [*line.cells, *([None] * (len(header) - len(line.cells)))]
+        rows.append(dict(zip(header, padded, strict=True)))
+    return certificates_from_rows(rows, origin=origin, first_row=first)
 
 
 def parse_json(document: Any, *, origin: str = "<json>") -> list[Certificate]:
@@ -155,8 +177,13 @@ def parse_xlsx(data: bytes, *, origin: str = "<xlsx>") -> list[Certificate]:
     except Exception as err:  # openpyxl raises several unrelated types for a bad file
         raise InvalidInput(f"{origin}: not a readable .xlsx workbook: {err}", field="file") from err
     try:
+        # read-only sheets parse their XML lazily: a broken sheet fails here, not at the load
         sheet = workbook.worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))
+    except Exception as err:
+        raise InvalidInput(
+            f"{origin}: the first sheet cannot be read: {err}", field="file"
+        ) from err
     finally:
         workbook.close()
     if not rows:
@@ -171,6 +198,10 @@ def parse_xlsx(data: bytes, *, origin: str = "<xlsx>") -> list[Certificate]:
 
 def parse_certificate_bytes(data: bytes, *, filename: str) -> list[Certificate]:
     """Certificates of an uploaded file; the format follows the file name's suffix."""
+    return guarded(lambda: _parse_bytes(data, filename), what=filename, field="file")
+
+
+def _parse_bytes(data: bytes, filename: str) -> list[Certificate]:
     suffix = Path(filename).suffix.lower()
     if suffix == ".xlsx":
         return parse_xlsx(data, origin=filename)
@@ -181,10 +212,7 @@ def parse_certificate_bytes(data: bytes, *, filename: str) -> list[Certificate]:
     if suffix == ".csv":
         return parse_csv(text, origin=filename)
     if suffix == ".json":
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise InvalidInput(f"{filename}: not valid JSON: {err}", field="file") from err
+        document = json_loads(text, what=filename, field="file")
         return parse_json(document, origin=filename)
     raise InvalidInput(f"{filename}: certificate files are .csv, .xlsx or .json", field="file")
 

@@ -36,7 +36,6 @@ correction of it; any invalid row rejects the whole file with the row and column
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -47,6 +46,7 @@ from typing import Any, Final
 
 from lingtan import units
 from lingtan.errors import InvalidInput, NotFound, PermissionDenied
+from lingtan.parsing import csv_lines
 from lingtan.store import Store
 from lingtan.store.records_repo import NewRecord, RecordsRepo, StatRecord
 from lingtan.timeutil import to_us, utcnow
@@ -411,18 +411,31 @@ def read_table(content: bytes, filename: str) -> list[dict[str, str]]:
             raise InvalidInput(
                 f"{filename} is not a readable .xlsx file: {err}", field="file"
             ) from err
-        sheet = wb.worksheets[0]
-        grid = [
-            ["" if v is None else _cell_text(v) for v in row]
-            for row in sheet.iter_rows(values_only=True)
-        ]
-        wb.close()
+        try:
+            # read-only sheets parse their XML lazily: a broken sheet fails here
+            sheet = wb.worksheets[0]
+            grid = [
+                ["" if v is None else _cell_text(v) for v in row]
+                for row in sheet.iter_rows(values_only=True)
+            ]
+        except Exception as err:
+            raise InvalidInput(
+                f"{filename}: the first sheet cannot be read: {err}", field="file"
+            ) from err
+        finally:
+            wb.close()
     elif name.endswith((".csv", ".txt")):
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as err:
             raise InvalidInput(f"{filename} is not UTF-8 text: {err}", field="file") from err
-        grid = list(csv.reader(io.StringIO(text)))
+        grid = []
+        # one record per line: an unbalanced quote is refused on its line instead of reading
+        # the rest of the file into one field
+        for line in csv_lines(text):
+            if line.cells is None:
+                raise InvalidInput(f"{filename}: {line.problem}", field="file")
+            grid.append(line.cells)
     else:
         raise InvalidInput(f"{filename}: use a .csv or .xlsx file", field="file")
     grid = [row for row in grid if any(c.strip() for c in row)]
@@ -437,6 +450,12 @@ def read_table(content: bytes, filename: str) -> list[dict[str, str]]:
                 field="file",
             )
         header.append(key)
+    for n, row in enumerate(grid[1:], start=2):
+        if any(c.strip() for c in row[len(header) :]):
+            raise InvalidInput(
+                f"{filename}: row {n} has {len(row)} cells, the header {len(header)}",
+                field="file",
+            )
     return [
         {k: (row[i].strip() if i < len(row) else "") for i, k in enumerate(header)}
         for row in grid[1:]

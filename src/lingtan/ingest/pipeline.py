@@ -32,6 +32,7 @@ from lingtan.timeutil import to_us, utcnow
 
 #: every reason a reading can be rejected for, with its explanation (docs/data-quality.md)
 REASONS: Final[dict[str, str]] = {
+    "malformed_row": "the record could not be read (a CSV line with an unbalanced quote, another delimiter or the wrong number of fields)",
     "missing_point": "the reading names no point",
     "unknown_point": "the point id is not declared in the park file",
     "virtual_point": "virtual points are computed from their members and take no readings",
@@ -58,6 +59,7 @@ _VALUE = operator.attrgetter("value")
 _UNIT = operator.attrgetter("unit")
 _TZINFO = operator.attrgetter("tzinfo")
 _ID = operator.attrgetter("id")
+_PROBLEM = operator.attrgetter("problem")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,8 @@ def _clean_columns(
     numeric values in the points' own units — or None (then every reading is examined one by
     one). Gateways send such batches; the checks run at C speed (``map``/``set``) so that the
     pipeline stays close to the database's own speed."""
+    if any(map(_PROBLEM, readings)):
+        return None
     try:
         records = list(map(points.__getitem__, map(_POINT, readings)))
     except KeyError:
@@ -193,6 +197,12 @@ def ingest(
     values: list[float] = []
     kept: list[int] = []
     for i, r in enumerate(readings):
+        if r.problem is not None:
+            # the connector could not read the record: kept whole, filed under its point when
+            # the point could still be made out
+            known = points.get(r.point) if isinstance(r.point, str) else None
+            rejects.append(_reject(r, "malformed_row", r.problem, known, None))
+            continue
         if not isinstance(r.point, str) or not r.point.strip():
             rejects.append(_reject(r, "missing_point", REASONS["missing_point"], None, None))
             continue

@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from lingtan.errors import InvalidInput
+from lingtan.parsing import guarded
 from lingtan.registry.model import ParkModel
 
 Path_ = tuple[str | int, ...]
@@ -35,15 +36,20 @@ def _yaml_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
         lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                lines[(*path, key.value)] = key.start_mark.line + 1
-                walk(value, (*path, key.value))
-                lines[(*path, key.value)] = key.start_mark.line + 1
+                # a key that is itself a list or mapping (``? [a, b]``) names no field
+                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                lines[(*path, name)] = key.start_mark.line + 1
+                walk(value, (*path, name))
+                lines[(*path, name)] = key.start_mark.line + 1
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 walk(item, (*path, i))
 
     walk(root, ())
-    data = yaml.safe_load(text)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:  # composes, but cannot be built (an unhashable key, a tag …)
+        raise InvalidInput(f"park file is not valid YAML: {err}") from err
     return data, lines
 
 
@@ -55,7 +61,14 @@ def _format_path(loc: tuple[str | int, ...]) -> str:
 
 
 def parse_park_text(text: str, *, fmt: str = "yaml", name: str = "park file") -> ParkModel:
-    """Parse and validate park-file text in ``fmt`` (``yaml`` or ``toml``)."""
+    """Parse and validate park-file text in ``fmt`` (``yaml`` or ``toml``).
+
+    Nesting deeper than the parsers' recursion and integers of more than 4,300 digits are
+    refused as :class:`InvalidInput` like any other fault (:func:`lingtan.parsing.guarded`)."""
+    return guarded(lambda: _parse(text, fmt, name), what=name, field="body")
+
+
+def _parse(text: str, fmt: str, name: str) -> ParkModel:
     lines: dict[Path_, int] = {}
     if fmt == "toml":
         try:

@@ -6,6 +6,12 @@ row), so that a reader — a person or a test — finds a table without knowing 
 Charts are native Excel charts over the table's cells. Pages are set up for printing (A4
 landscape, fitted to the page width, page numbers in the footer) so that a PDF export of the
 workbook reads like the report.
+
+Every string is written as text (cell type ``s``), whatever it starts with: openpyxl stores a
+string that begins with ``=`` as a formula, so a name such as ``=cmd|' /C calc'!A0`` (an
+enterprise renamed through the park file) would otherwise reach the reader's Excel as a live
+formula (CWE-1236, formula injection). Numbers stay numbers; no cell is a formula. ``&`` in
+the page footer is doubled, since Excel reads ``&`` there as the start of a field code.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import unicodedata
 from typing import Any, Final
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -43,6 +50,20 @@ _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
 CHART_ROWS: Final = 18
 #: widest a text column gets [characters]; longer text wraps
 TEXT_WIDTH: Final = 36
+
+
+def put(ws: Worksheet, row: int, col: int, value: Any) -> Cell:
+    """Write ``value`` into a cell; a string is always text, never a formula (see above)."""
+    cell = ws.cell(row, col)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
+def _footer_text(text: str) -> str:
+    """``text`` for a header/footer section: ``&`` starts a field code there (``&P`` …)."""
+    return text.replace("&", "&&")
 
 
 def _display_width(value: Any) -> int:
@@ -83,7 +104,7 @@ class _SheetWriter:
         color: str | None = None,
         italic: bool = False,
     ) -> None:
-        cell = self.ws.cell(self.row, 1, value)
+        cell = put(self.ws, self.row, 1, value)
         cell.font = Font(size=size, bold=bold, color=color, italic=italic)
         if size > 12:
             self.ws.row_dimensions[self.row].height = size * 1.6
@@ -94,9 +115,9 @@ class _SheetWriter:
         if block.title:
             self.text(block.title, bold=True)
         for label, value, fmt in block.items:
-            a = self.ws.cell(self.row, 1, label)
+            a = put(self.ws, self.row, 1, label)
             a.font = Font(bold=True)
-            b = self.ws.cell(self.row, 2, value)
+            b = put(self.ws, self.row, 2, value)
             if fmt in FORMATS and isinstance(value, int | float):
                 b.number_format = FORMATS[fmt]
             b.alignment = Alignment(horizontal="left")
@@ -110,7 +131,7 @@ class _SheetWriter:
             self.text(block.title, bold=True)
         head = self.row
         for j, col in enumerate(block.columns, start=1):
-            cell = ws.cell(head, j, col.label)
+            cell = put(ws, head, j, col.label)
             cell.font = Font(bold=True)
             cell.fill = _HEAD_FILL
             cell.border = _BOX
@@ -124,7 +145,7 @@ class _SheetWriter:
                 value = data.get(col.key)
                 if isinstance(value, list | tuple | dict):
                     value = str(value)
-                cell = ws.cell(r, j, value)
+                cell = put(ws, r, j, value)
                 cell.border = _BOX
                 if (
                     col.fmt in FORMATS
@@ -211,7 +232,10 @@ class _SheetWriter:
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_options.gridLines = False
-        ws.oddFooter.left.text = footer[:200]
+        text = footer[:200]
+        while len(_footer_text(text)) > 200:  # the doubled & count against the length too
+            text = text[:-1]
+        ws.oddFooter.left.text = _footer_text(text)
         ws.oddFooter.right.text = "&P / &N"
 
 

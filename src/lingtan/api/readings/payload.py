@@ -2,10 +2,12 @@
 
 Each reading is ``{"point": "E01-grid", "ts": "2025-03-01T08:15:00+08:00", "value": 1234.5,
 "unit": "kWh"}`` (``point_id``/``timestamp`` are accepted as the CSV header names them).
-A body that cannot be decoded at all — invalid JSON, an element that is not an object, a
-reading without a point — is refused as a whole (422, naming the position); readings that
-decode but break a rule (bad time, bad value, unknown point …) go through the ingest pipeline
-and are quarantined with their reason.
+A body that cannot be decoded at all — invalid JSON, JSON nested deeper than the decoder
+reads, an integer of more than 4,300 digits, an element that is not an object, a reading
+without a point, a CSV body without the header — is refused as a whole (422, naming the
+problem and the position); readings that decode but break a rule (bad time, bad value,
+unknown point …) go through the ingest pipeline and are quarantined with their reason, and so
+does a CSV line that is not a record (``malformed_row``, with its line number).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 from typing import Any
 
 from lingtan.errors import InvalidInput
+from lingtan.parsing import guarded, json_loads
 from lingtan.readings import Reading
 
 MEDIA_JSON = "application/json"
@@ -66,12 +69,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 def parse_json(body: bytes, *, source: str) -> list[Reading]:
     """A JSON array of readings."""
     text = _text(body)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InvalidInput(
-            f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}", field="body"
-        ) from err
+    data = json_loads(text, what="the body")
     if not isinstance(data, list):
         raise InvalidInput("the body must be a JSON array of readings", field="body")
     if len(data) > MAX_READINGS:
@@ -83,16 +81,16 @@ def parse_json(body: bytes, *, source: str) -> list[Reading]:
 
 
 def parse_ndjson(body: bytes, *, source: str) -> list[Reading]:
-    """One JSON object per line (blank lines ignored)."""
+    """One JSON object per line (blank lines ignored). Lines end at LF (CR LF allowed), as
+    NDJSON says; JSON text may hold U+2028 and other characters that ``str.splitlines`` would
+    take for line ends."""
     out: list[Reading] = []
     text = _text(body)
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InvalidInput(f"line {n}: invalid JSON: {err.msg}", field="body") from err
+        obj = json_loads(line, what=f"line {n}")
         out.append(_reading(obj, f"line {n}", f"{source}:{n}", line))
         if len(out) > MAX_READINGS:
             raise InvalidInput(f"at most {MAX_READINGS} readings per request", field="body")
@@ -126,7 +124,8 @@ def _check_strings(readings: list[Reading]) -> None:
 def parse(body: bytes, media_type: str, *, source: str) -> list[Reading]:
     """Readings from a body of ``media_type`` (415 for other types is the router's job)."""
     if media_type in MEDIA_NDJSON:
-        return parse_ndjson(body, source=source)
+        return guarded(lambda: parse_ndjson(body, source=source), what="the body")
     if media_type in MEDIA_CSV:
         return parse_csv(body, source=source)
-    return parse_json(body, source=source)
+    # a value nested just within the decoder's depth is turned back into text (_value)
+    return guarded(lambda: parse_json(body, source=source), what="the body")

@@ -45,8 +45,24 @@ _INGEST_BODY: dict[str, Any] = {
         "required": True,
         "content": {
             "application/json": {"schema": {"type": "array", "items": _READING}},
-            "application/x-ndjson": {"schema": {"type": "string"}},
-            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {
+                "schema": {
+                    "type": "string",
+                    "description": "one reading object per line",
+                    "pattern": '^\\{"point": ?"',
+                },
+                "example": '{"point": "E01-grid", "ts": "2025-03-01T08:15:00+08:00", '
+                '"value": 1234.5, "unit": "kWh"}\n',
+            },
+            "text/csv": {
+                "schema": {
+                    "type": "string",
+                    "description": "a header line, then one reading per line",
+                    "pattern": "^point_id,timestamp,value(,unit)?\\r?\\n",
+                },
+                "example": "point_id,timestamp,value,unit\n"
+                "E01-grid,2025-03-01T08:15:00+08:00,1234.5,kWh\n",
+            },
         },
     }
 }

@@ -74,6 +74,17 @@ def ingest_readings(
     allowed = allowed_points(store, principal)
     if allowed is not None:
         outside = [i for i, r in enumerate(readings) if r.point not in allowed]
+        unreadable = [readings[i].problem for i in outside if readings[i].problem is not None]
+        if unreadable:
+            # a line that is not a record and names none of the caller's points could only be
+            # quarantined out of the caller's sight: refused, naming the line and its fault
+            shown = "; ".join(str(p) for p in unreadable[:5])
+            more = "" if len(unreadable) <= 5 else f"; and {len(unreadable) - 5} more"
+            raise InvalidInput(
+                f"{len(unreadable)} lines are not records and name none of your points: "
+                f"{shown}{more}; nothing was stored",
+                field="body",
+            )
         if outside:
             shown = ", ".join(str(i) for i in outside[:10])
             more = "" if len(outside) <= 10 else ", …"

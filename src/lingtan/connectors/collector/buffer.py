@@ -64,16 +64,19 @@ def encode_readings(readings: Sequence[Reading]) -> str:
             ts: Any = [r.ts.isoformat()]
         else:
             ts = r.ts
-        rows.append([r.point, ts, r.value, r.unit, r.source, r.raw])
+        row = [r.point, ts, r.value, r.unit, r.source, r.raw]
+        if r.problem is not None:
+            row.append(r.problem)
+        rows.append(row)
     return json.dumps(rows, ensure_ascii=False, allow_nan=True)
 
 
 def decode_readings(text: str) -> list[Reading]:
     """Inverse of :func:`encode_readings`."""
     out: list[Reading] = []
-    for point, ts, value, unit, source, raw in json.loads(text):
+    for point, ts, value, unit, source, raw, *problem in json.loads(text):
         when = dt.datetime.fromisoformat(ts[0]) if isinstance(ts, list) else ts
-        out.append(Reading(point, when, value, unit, source, raw))
+        out.append(Reading(point, when, value, unit, source, raw, *problem))
     return out
 
 

@@ -93,10 +93,13 @@ class Dlt645Meter(_Strict):
     poll_interval_s: float = Field(default=60.0, gt=0)
     #: data identifier (8 hex digits, e.g. ``"00010000"``) → point id
     points: dict[str, str] = Field(min_length=1)
+    #: block identifiers (``"0201FF00"`` …) read as one answer each; their items are mapped
+    #: in ``points``
+    blocks: list[str] = Field(default_factory=list)
 
-    @field_validator("points")
+    @field_validator("points", "blocks")
     @classmethod
-    def _dis(cls, value: dict[str, str]) -> dict[str, str]:
+    def _dis(cls, value: Any) -> Any:
         for di in value:
             parse_di(di)
         return value
@@ -286,6 +289,7 @@ def _dlt645(cfg: Dlt645Config) -> Connector:
             points={parse_di(di): point for di, point in m.points.items()},
             poll_interval_s=m.poll_interval_s,
             name=m.name,
+            blocks=tuple(parse_di(di) for di in m.blocks),
         )
         for m in cfg.meters
     ]

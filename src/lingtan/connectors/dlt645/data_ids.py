@@ -4,6 +4,13 @@ Each row gives the identifier DI3 DI2 DI1 DI0, the data format of DL/T 645-2007 
 (``XXXXXX.XX`` = 4 bytes, 2 decimals), whether the highest bit of the highest byte is a sign
 bit (quantities with a direction: combined energy, current, power, power factor), the unit
 and the statistics kind. Values are BCD, sent low byte first. Adding a quantity is one row.
+
+Block identifiers (数据块, DL/T 645-2007 Appendix A: a DI byte of FFH stands for the whole
+group of items that differ only in that byte) are declared in :data:`BLOCKS` by the items they
+hold, in the order of the items' identifiers; a block answer is those items' values
+concatenated, each in its own format (a voltage block ``0201FF00`` is three ``XXX.X`` values,
+A then B then C; an active power block ``0203FF00`` is four ``XX.XXXX`` values, total then A,
+B, C).
 """
 
 from __future__ import annotations
@@ -198,6 +205,10 @@ _ROWS += [
     _row("02040100", "瞬时A相无功功率", "reactive power, phase A", "XX.XXXX", "kvar", signed=True),
     _row("02040200", "瞬时B相无功功率", "reactive power, phase B", "XX.XXXX", "kvar", signed=True),
     _row("02040300", "瞬时C相无功功率", "reactive power, phase C", "XX.XXXX", "kvar", signed=True),
+    _row("02050000", "瞬时总视在功率", "apparent power, total", "XX.XXXX", "kVA", signed=True),
+    _row("02050100", "瞬时A相视在功率", "apparent power, phase A", "XX.XXXX", "kVA", signed=True),
+    _row("02050200", "瞬时B相视在功率", "apparent power, phase B", "XX.XXXX", "kVA", signed=True),
+    _row("02050300", "瞬时C相视在功率", "apparent power, phase C", "XX.XXXX", "kVA", signed=True),
     _row("02060000", "总功率因数", "power factor, total", "X.XXX", "1", signed=True),
     _row("02060100", "A相功率因数", "power factor, phase A", "X.XXX", "1", signed=True),
     _row("02060200", "B相功率因数", "power factor, phase B", "X.XXX", "1", signed=True),
@@ -213,15 +224,134 @@ _ROWS += [
 TABLE: Final[dict[int, DataId]] = {row.di: row for row in _ROWS}
 
 
+@dataclass(frozen=True, slots=True)
+class DataBlock:
+    """A block identifier (数据块) and the items its answer holds, in order."""
+
+    di: int
+    name_zh: str
+    name_en: str
+    elements: tuple[DataId, ...]
+
+    @property
+    def length(self) -> int:
+        """Bytes of the block's value: the items' lengths added."""
+        return sum(e.length for e in self.elements)
+
+    @property
+    def code(self) -> str:
+        """``"0201FF00"``."""
+        return format_di(self.di)
+
+    @property
+    def unit(self) -> str | None:
+        """The unit of the block's items (every block holds one quantity)."""
+        return self.elements[0].unit
+
+
+def _block(di: str, name_zh: str, name_en: str, elements: tuple[str, ...]) -> DataBlock:
+    return DataBlock(parse_di(di), name_zh, name_en, tuple(TABLE[parse_di(e)] for e in elements))
+
+
+_PHASES = ("0100", "0200", "0300")
+_TOTAL_AND_PHASES = ("0000", *_PHASES)
+_BLOCKS: list[DataBlock] = [
+    # 变量 — DL/T 645-2007 Appendix A, Table A.3: DI1 = FFH is the block of DI1 = 00…03
+    # (01…03 where the group has no total); the items follow in that order.
+    _block("0201FF00", "电压数据块", "voltage block", tuple(f"0201{p}" for p in _PHASES)),
+    _block("0202FF00", "电流数据块", "current block", tuple(f"0202{p}" for p in _PHASES)),
+    _block(
+        "0203FF00",
+        "瞬时有功功率数据块",
+        "active power block",
+        tuple(f"0203{p}" for p in _TOTAL_AND_PHASES),
+    ),
+    _block(
+        "0204FF00",
+        "瞬时无功功率数据块",
+        "reactive power block",
+        tuple(f"0204{p}" for p in _TOTAL_AND_PHASES),
+    ),
+    _block(
+        "0205FF00",
+        "瞬时视在功率数据块",
+        "apparent power block",
+        tuple(f"0205{p}" for p in _TOTAL_AND_PHASES),
+    ),
+    _block(
+        "0206FF00",
+        "功率因数数据块",
+        "power factor block",
+        tuple(f"0206{p}" for p in _TOTAL_AND_PHASES),
+    ),
+]
+
+#: every supported block identifier, by its 32-bit value
+BLOCKS: Final[dict[int, DataBlock]] = {block.di: block for block in _BLOCKS}
+
+
 def lookup(di: int | str) -> DataId:
     """The table row of ``di``; :class:`UnknownDataIdentifier` if it is not supported."""
     value = parse_di(di)
     try:
         return TABLE[value]
     except KeyError:
+        if value in BLOCKS:
+            block = BLOCKS[value]
+            items = ", ".join(e.code for e in block.elements)
+            raise UnknownDataIdentifier(
+                f"data identifier {format_di(value)} is a block ({block.name_en}); "
+                f"its items are {items}"
+            ) from None
         raise UnknownDataIdentifier(
             f"data identifier {format_di(value)} is not in lingtan's DL/T 645 table"
         ) from None
+
+
+def lookup_block(di: int | str) -> DataBlock:
+    """The block of ``di``; :class:`UnknownDataIdentifier` if it is not a supported block."""
+    value = parse_di(di)
+    try:
+        return BLOCKS[value]
+    except KeyError:
+        raise UnknownDataIdentifier(
+            f"data identifier {format_di(value)} is not a block in lingtan's DL/T 645 table"
+        ) from None
+
+
+def split_block(di: int | str, payload: bytes) -> list[tuple[DataId, bytes]]:
+    """The value bytes of each item of a block answer, in the block's order.
+
+    :class:`BadValue` when ``payload`` is not exactly as long as the block's items together
+    (then no item can be told from the next).
+    """
+    block = lookup_block(di)
+    if len(payload) != block.length:
+        sizes = " + ".join(str(e.length) for e in block.elements)
+        raise BadValue(
+            f"{block.code} ({block.name_en}) needs {block.length} value bytes ({sizes}), "
+            f"got {len(payload)}"
+        )
+    out: list[tuple[DataId, bytes]] = []
+    start = 0
+    for element in block.elements:
+        out.append((element, payload[start : start + element.length]))
+        start += element.length
+    return out
+
+
+def decode_block(di: int | str, payload: bytes) -> list[tuple[DataId, Decimal | str]]:
+    """Every item of a block answer with its value (:class:`BadValue` if any is not BCD)."""
+    return [(element, decode_value(element.di, part)) for element, part in split_block(di, payload)]
+
+
+def encode_block(di: int | str, values: dict[int, Decimal | float | int | str]) -> bytes:
+    """The value bytes of a block answer from the items' values (the simulator's side)."""
+    block = lookup_block(di)
+    missing = [e.code for e in block.elements if e.di not in values]
+    if missing:
+        raise BadValue(f"{block.code}: no value for {', '.join(missing)}")
+    return b"".join(encode_value(e.di, values[e.di]) for e in block.elements)
 
 
 def _digits(payload: bytes) -> str:

@@ -5,27 +5,42 @@ Each meter has its own interval. A meter that does not answer is reported (comms
 ``lost_after`` failed cycles) and retried with back-off; nothing is produced for it. A frame
 that arrives broken (checksum, end byte …) is counted and kept as a rejected payload; a
 value whose bytes are not BCD is passed on with its raw frame so ingest rejects and keeps it.
+
+A meter may be read in blocks (数据块, e.g. ``0201FF00`` = the three phase voltages in one
+answer): each block listed in ``blocks`` is requested once per cycle and its answer becomes one
+reading per item mapped in ``points``; the other mapped identifiers are read one by one. An
+item of a block whose bytes are not BCD is passed on like a single value; a block answer of the
+wrong length cannot be split into items and is kept as a rejected payload.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from lingtan.connectors.base import Backoff, ConnectorContext, raise_if_cancelled, utcnow
-from lingtan.connectors.dlt645.data_ids import BadValue, decode_value, lookup
+from lingtan.connectors.dlt645.data_ids import (
+    BadValue,
+    DataId,
+    decode_value,
+    lookup,
+    lookup_block,
+    split_block,
+)
 from lingtan.connectors.dlt645.frame import (
     Dlt645Error,
+    Frame,
     describe_error,
     format_di,
     normalise_address,
     read_request,
 )
 from lingtan.connectors.dlt645.transport import Transport
-from lingtan.errors import Unavailable
+from lingtan.errors import InvalidInput, Unavailable
 from lingtan.readings import Reading
 
 log = logging.getLogger(__name__)
@@ -36,16 +51,33 @@ class MeterConfig:
     """One meter on the bus: its address and which identifiers feed which points."""
 
     address: str
-    #: data identifier → metering point id
+    #: data identifier → metering point id (the items of a block are mapped one by one)
     points: dict[int, str]
     poll_interval_s: float = 60.0
     name: str = ""
+    #: block identifiers (``0x0201FF00`` …) to request as one answer each
+    blocks: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         self.address = normalise_address(self.address)
         self.name = self.name or self.address
         for di in self.points:
             lookup(di)  # fail at configuration time on an unknown identifier
+        self.blocks = tuple(dict.fromkeys(self.blocks))
+        for di in self.blocks:
+            block = lookup_block(di)
+            if not any(e.di in self.points for e in block.elements):
+                items = ", ".join(e.code for e in block.elements)
+                raise InvalidInput(
+                    f"meter {self.name}: block {block.code} is read but none of its items "
+                    f"({items}) is mapped to a point",
+                    field="blocks",
+                )
+
+    def single_points(self) -> dict[int, str]:
+        """The mapped identifiers that no listed block covers (read one request each)."""
+        covered = {e.di for di in self.blocks for e in lookup_block(di).elements}
+        return {di: point for di, point in self.points.items() if di not in covered}
 
 
 @dataclass
@@ -105,7 +137,9 @@ class Dlt645Connector:
         readings: list[Reading] = []
         source = f"dlt645:{self.name}/{meter.address}"
         try:
-            for di, point in meter.points.items():
+            for block in meter.blocks:
+                readings += await self._read_block(ctx, transport, meter, block, source)
+            for di, point in meter.single_points().items():
                 reading = await self._read_one(ctx, transport, meter, di, point, source)
                 if reading is not None:
                     readings.append(reading)
@@ -125,15 +159,16 @@ class Dlt645Connector:
         ctx.stats.record_readings(len(readings))
         await ctx.submit(readings)
 
-    async def _read_one(
+    async def _ask(
         self,
         ctx: ConnectorContext,
         transport: Transport,
         meter: MeterConfig,
         di: int,
-        point: str,
         source: str,
-    ) -> Reading | None:
+    ) -> tuple[Frame, str] | None:
+        """The meter's normal answer to a read of ``di`` and its raw hex, or None (counted and
+        kept as a rejected payload)."""
         request = read_request(meter.address, di).encode()
         try:
             frame = await transport.exchange(request, timeout=self.timeout_s)
@@ -142,7 +177,6 @@ class Dlt645Connector:
             ctx.reject_payload(source, err.code, str(err))
             return None
         raw = frame.encode(wakeup=0).hex(" ")
-        row = lookup(di)
         problem = ""
         if frame.address != meter.address:
             problem = f"answer from meter {frame.address}, expected {meter.address}"
@@ -156,13 +190,67 @@ class Dlt645Connector:
             ctx.stats.record_error(f"{meter.name}: {problem}")
             ctx.reject_payload(source, "dlt645_unexpected_answer", f"{problem} | {raw}")
             return None
-        ts = utcnow()
+        return frame, raw
+
+    def _reading(
+        self,
+        ctx: ConnectorContext,
+        meter: MeterConfig,
+        row: DataId,
+        payload: bytes,
+        point: str,
+        source: str,
+        raw: str,
+        ts: dt.datetime,
+    ) -> Reading:
         try:
-            value = decode_value(di, frame.payload)
+            value = decode_value(row.di, payload)
         except BadValue as err:
             ctx.stats.record_error(f"{meter.name}: {err}")
             # not a number: passed on so the ingest pipeline rejects it with its reason and keeps it
-            return Reading(point, ts, f"bcd:{frame.payload.hex()}", row.unit, source, raw)
+            return Reading(point, ts, f"bcd:{payload.hex()}", row.unit, source, raw)
         if isinstance(value, str):
             return Reading(point, ts, value, row.unit, source, raw)
         return Reading(point, ts, float(value), row.unit, source)
+
+    async def _read_one(
+        self,
+        ctx: ConnectorContext,
+        transport: Transport,
+        meter: MeterConfig,
+        di: int,
+        point: str,
+        source: str,
+    ) -> Reading | None:
+        answer = await self._ask(ctx, transport, meter, di, source)
+        if answer is None:
+            return None
+        frame, raw = answer
+        return self._reading(ctx, meter, lookup(di), frame.payload, point, source, raw, utcnow())
+
+    async def _read_block(
+        self,
+        ctx: ConnectorContext,
+        transport: Transport,
+        meter: MeterConfig,
+        di: int,
+        source: str,
+    ) -> list[Reading]:
+        """One request for a block; one reading per item mapped to a point."""
+        answer = await self._ask(ctx, transport, meter, di, source)
+        if answer is None:
+            return []
+        frame, raw = answer
+        try:
+            parts = split_block(di, frame.payload)
+        except BadValue as err:
+            # the items cannot be told apart: the frame is kept whole with the reason
+            ctx.stats.record_error(f"{meter.name}: {err}")
+            ctx.reject_payload(source, err.code, f"{err} | {raw}")
+            return []
+        ts = utcnow()  # one answer: every item was read at the same instant
+        return [
+            self._reading(ctx, meter, row, part, meter.points[row.di], source, raw, ts)
+            for row, part in parts
+            if row.di in meter.points
+        ]

@@ -2,8 +2,9 @@
 
 Used by the tests, the benchmark and ``lingtan dlt645 simulate`` (to try a configuration
 before the real gateway is on site). Each meter answers read-data requests (11H) for the
-identifiers it holds, read-address requests (13H) when it is alone on the bus, and an
-abnormal response "no requested data" for anything else. Faults can be switched on: a meter
+identifiers it holds (a block, e.g. ``0201FF00``, when it holds every item of the block),
+read-address requests (13H) when it is alone on the bus, and an abnormal response "no
+requested data" for anything else. Faults can be switched on: a meter
 that stays silent, a corrupted checksum, a wrong end byte or a truncated answer.
 """
 
@@ -14,7 +15,7 @@ import contextlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from lingtan.connectors.dlt645.data_ids import TABLE, encode_value
+from lingtan.connectors.dlt645.data_ids import BLOCKS, TABLE, encode_value
 from lingtan.connectors.dlt645.frame import (
     WILDCARD_ADDRESS,
     Dlt645Error,
@@ -73,14 +74,23 @@ class SimulatedBus:
         if request.function != 0x11 or request.di is None:
             return self._finish(abnormal_response(meter.address, request.function, 0x01))
         di = request.di
-        if di not in meter.values or di not in TABLE:
-            return self._finish(abnormal_response(meter.address, 0x11, 0x02))
-        value = meter.values[di]
+        value = meter.values.get(di)
         if isinstance(value, str) and value.startswith("raw:"):
             payload = bytes.fromhex(value[4:])  # value bytes exactly as given (broken BCD …)
-        else:
+        elif di in TABLE and value is not None:
             payload = encode_value(di, value)
+        elif di in BLOCKS and all(e.di in meter.values for e in BLOCKS[di].elements):
+            payload = b"".join(self._item(meter, e.di) for e in BLOCKS[di].elements)
+        else:
+            return self._finish(abnormal_response(meter.address, 0x11, 0x02))
         return self._finish(read_response(meter.address, di, payload))
+
+    @staticmethod
+    def _item(meter: SimulatedMeter, di: int) -> bytes:
+        value = meter.values[di]
+        if isinstance(value, str) and value.startswith("raw:"):
+            return bytes.fromhex(value[4:])
+        return encode_value(di, value)
 
     def _finish(self, frame: Frame) -> bytes:
         data = bytearray(frame.encode(wakeup=self.wakeup))

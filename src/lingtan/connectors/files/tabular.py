@@ -12,22 +12,29 @@ the ingest pipeline rejects it — lingtan never guesses an offset. A cell that 
 number is passed on as text, so the reading is rejected with its reason and kept, with the
 file line as raw payload. Empty cells of the wide layout are no reading (absence is not a
 value).
+
+A CSV record is one line (a line ends at CR LF, LF or a bare CR). A line that is not a record
+— an unbalanced quote, text after a closing quote, or a number of fields other than the
+header's (a missing or extra field, another delimiter) — becomes one reading marked with that
+problem, which the pipeline quarantines as ``malformed_row`` with the line as raw payload; the
+next line is read on its own. Blank lines are skipped.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from lingtan.errors import InvalidInput
+from lingtan.parsing import fields_text as _fields
+from lingtan.parsing import physical_lines, split_line
 from lingtan.readings import Reading
 from lingtan.timeutil import zone
 
@@ -82,12 +89,25 @@ class ColumnMapping:
         return cls(**data)
 
 
+class Row(NamedTuple):
+    """One data line of a file."""
+
+    #: line number in the file (1-based)
+    line: int
+    #: the cells, or None when the line is not a record
+    cells: list[Any] | None
+    #: the line as it stands in a CSV file (None for a workbook row)
+    text: str | None = None
+    #: why the line is not a record (``line 7: unbalanced quote …``)
+    problem: str | None = None
+
+
 @dataclass
 class Table:
-    """Rows of a file: the header and ``(line number, cells)``."""
+    """Rows of a file: the header and its data rows."""
 
     header: list[str]
-    rows: Iterator[tuple[int, list[Any]]]
+    rows: Iterator[Row]
 
 
 @dataclass
@@ -131,19 +151,37 @@ def _csv(data: bytes, mapping: ColumnMapping) -> Table:
             f"file is not {mapping.encoding} text ({err}); set encoding (e.g. gbk)",
             field="encoding",
         ) from err
-    reader = csv.reader(io.StringIO(text), delimiter=mapping.delimiter)
+    delimiter = mapping.delimiter
+    lines = physical_lines(text)
     header: list[str] | None = None
-    rows: list[tuple[int, list[Any]]] = []
-    for line, cells in enumerate(reader, start=1):
-        if line < mapping.header_row:
+    for number, line in lines:
+        if number < mapping.header_row:
             continue
-        if header is None:
-            header = [c.strip() for c in cells]
-            continue
-        if any(c.strip() for c in cells):
-            rows.append((line, list(cells)))
+        try:
+            header = [c.strip() for c in split_line(line, delimiter)]
+        except ValueError as err:
+            raise InvalidInput(f"line {number} (the header): {err}", field="file") from None
+        break
     if header is None:
         raise InvalidInput("file has no header row", field="file")
+    width = len(header)
+    rows: list[Row] = []
+    for number, line in lines:
+        try:
+            cells = split_line(line, delimiter)
+        except ValueError as err:
+            rows.append(Row(number, None, line, f"line {number}: {err}"))
+            continue
+        if not any(c.strip() for c in cells):
+            continue  # a blank line
+        if len(cells) != width:
+            problem = (
+                f"line {number}: {_fields(len(cells))} where the header has {width} "
+                f"(a missing or extra field, or a delimiter other than {delimiter!r})"
+            )
+            rows.append(Row(number, None, line, problem))
+            continue
+        rows.append(Row(number, list(cells), line))
     return Table(header, iter(rows))
 
 
@@ -161,7 +199,7 @@ def _xlsx(path: Path, mapping: ColumnMapping) -> Table:
     except KeyError as err:
         raise InvalidInput(f"no sheet {mapping.sheet!r} in {path.name}", field="sheet") from err
     header: list[str] | None = None
-    rows: list[tuple[int, list[Any]]] = []
+    rows: list[Row] = []
     for line, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
         if line < mapping.header_row:
             continue
@@ -170,7 +208,7 @@ def _xlsx(path: Path, mapping: ColumnMapping) -> Table:
             continue
         values = list(cells)
         if any(c is not None and str(c).strip() for c in values):
-            rows.append((line, values))
+            rows.append(Row(line, values))
     book.close()
     if header is None:
         raise InvalidInput(f"{path.name}: no header row", field="file")
@@ -230,6 +268,16 @@ def _raw(header: list[str], cells: list[Any]) -> str:
     return ",".join("" if c is None else str(c) for c in cells[: len(header)])
 
 
+def _point_of(text: str, column: int, mapping: ColumnMapping) -> str:
+    """The point cell of a line that is not a valid record, read leniently (best effort)."""
+    try:
+        cells = next(csv.reader((text,), delimiter=mapping.delimiter), [])
+    except csv.Error:
+        return ""
+    point = cells[column].strip() if column < len(cells) else ""
+    return mapping.points.get(point, point)
+
+
 def convert(
     table: Table, mapping: ColumnMapping, *, source: str, limit: int | None = None
 ) -> Converted:
@@ -238,6 +286,7 @@ def convert(
     header = table.header
     ts_col = _column(header, mapping.ts, "ts")
     readings: list[Reading] = []
+    p_col = -1
     if mapping.layout == "long":
         p_col = _column(header, mapping.point, "point")
         v_col = _column(header, mapping.value, "value")
@@ -255,12 +304,18 @@ def convert(
             missing = set(mapping.points) - set(header)
             if missing:
                 raise InvalidInput(f"no columns {sorted(missing)} in the file", field="points")
-    for count, (line, cells) in enumerate(table.rows):
+    for count, (line, row_cells, text, problem) in enumerate(table.rows):
         if limit is not None and count >= limit:
             break
-        cells = cells + [None] * (len(header) - len(cells))
         where = f"{source}:{line}"
-        raw = _raw(header, cells)
+        if row_cells is None:
+            # not a record: one reading carrying the problem, the line kept whole; the point
+            # (long layout) is made out as well as it can be, only to file the reject under it
+            point = _point_of(text or "", p_col, mapping) if mapping.layout == "long" else ""
+            readings.append(Reading(point, "", None, None, where, text, problem))
+            continue
+        cells = row_cells + [None] * (len(header) - len(row_cells))
+        raw = text if text is not None else _raw(header, cells)
         ts = _timestamp(cells[ts_col], mapping, tz)
         if mapping.layout == "long":
             point = "" if cells[p_col] is None else str(cells[p_col]).strip()
@@ -302,7 +357,8 @@ def preview(path: Path, mapping: ColumnMapping, *, rows: int = 10) -> Preview:
         except StopIteration:
             break
     converted = convert(Table(table.header, iter(first)), mapping, source=f"file:{Path(path).name}")
-    return Preview(table.header, [cells for _, cells in first], converted.readings)
+    rows_shown = [row.cells if row.cells is not None else [row.text] for row in first]
+    return Preview(table.header, rows_shown, converted.readings)
 
 
 def iter_batches(
