@@ -202,6 +202,18 @@ BAD_READINGS = [
 def zh_world(web_world: World) -> World:
     r = web_world.client.post("/api/v1/readings", headers=web_world.h("admin"), json=BAD_READINGS)
     assert r.status_code == 200 and r.json()["rejected"] == len(BAD_READINGS), r.text
+    # a CSV line that cannot be read: an unbalanced quote, and one field too many
+    csv_body = (
+        "point_id,timestamp,value\n"
+        'E01-grid,"2025-01-10T10:00:00+08:00,1\n'
+        "E01-grid,2025-01-10T11:00:00+08:00,1,2\n"
+    )
+    r = web_world.client.post(
+        "/api/v1/readings",
+        headers={**web_world.h("admin"), "Content-Type": "text/csv"},
+        content=csv_body.encode(),
+    )
+    assert r.status_code == 200 and r.json()["rejected"] == 2, r.text
     reasons = {
         row["reason"]
         for row in web_world.client.get(

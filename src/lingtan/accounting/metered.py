@@ -48,7 +48,14 @@ from numpy.typing import NDArray
 from lingtan import units
 from lingtan.carbon.activity import FUELS, FuelUse
 from lingtan.errors import InvalidInput
-from lingtan.options.model import ExportKind, HeatKind, ParkOptions, SupplementAllocation
+from lingtan.options.model import (
+    CHOICES,
+    COAL_FUELS,
+    ExportKind,
+    HeatKind,
+    ParkOptions,
+    SupplementAllocation,
+)
 from lingtan.registry.model import CARRIER_NAMES_ZH, Carrier
 
 Role = Literal[
@@ -99,10 +106,6 @@ _FUEL_OF_CARRIER: Final[dict[str, str]] = {
     Carrier.GASOLINE.value: "gasoline",
 }
 
-_COAL_FUELS: Final[frozenset[str]] = frozenset(
-    f for f, spec in FUELS.items() if spec.group == "coal" and spec.dimension == "mass"
-)
-
 
 @dataclass(frozen=True, slots=True)
 class MeteringOptions:
@@ -120,28 +123,24 @@ class MeteringOptions:
     supplement_allocation: SupplementAllocation = "pro_rata_months"
 
     def __post_init__(self) -> None:
-        if self.coal_fuel not in _COAL_FUELS:
+        # the same choices as the park's options (lingtan.options.model), which they come from
+        if self.coal_fuel not in COAL_FUELS:
             raise InvalidInput(
-                f"coal_fuel must be one of {sorted(_COAL_FUELS)}, got {self.coal_fuel!r}",
+                f"coal_fuel must be one of {', '.join(COAL_FUELS)}, got {self.coal_fuel!r}",
                 field="coal_fuel",
             )
-        if self.fuel_use not in ("terminal", "power", "heat"):
-            raise InvalidInput(
-                "fuel_use of metered fuels must be terminal, power or heat; feedstock, conversion "
-                "and bunker fuels go in an activity supplement",
-                field="fuel_use",
-            )
-        if self.heat_kind not in ("fossil", "non_fossil"):
-            raise InvalidInput("heat_kind must be fossil or non_fossil", field="heat_kind")
-        if self.export_kind not in ("pv_first", "non_fossil", "fossil"):
-            raise InvalidInput(
-                "export_kind must be pv_first, non_fossil or fossil", field="export_kind"
-            )
-        if self.supplement_allocation not in ("pro_rata_months", "refuse"):
-            raise InvalidInput(
-                "supplement_allocation must be pro_rata_months or refuse",
-                field="supplement_allocation",
-            )
+        for name in ("fuel_use", "heat_kind", "export_kind", "supplement_allocation"):
+            value = getattr(self, name)
+            if value not in CHOICES[name]:
+                extra = (
+                    "; feedstock, conversion and bunker fuels go in an activity supplement"
+                    if name == "fuel_use"
+                    else ""
+                )
+                raise InvalidInput(
+                    f"{name} must be one of {', '.join(CHOICES[name])}, got {value!r}{extra}",
+                    field=name,
+                )
 
     @classmethod
     def of(cls, options: ParkOptions) -> MeteringOptions:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -99,6 +99,11 @@ def enterprise_in_park(store: Store, enterprise: str | None, park: str | None) -
     if enterprise is None:
         return None
     return enterprise_id_of(store, enterprise, park_of(store, park).id)
+
+
+def overrides(**options: Any) -> dict[str, Any]:
+    """The park options a command overrides for one run: those given (not None)."""
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def settings() -> Settings:

@@ -34,7 +34,7 @@ from lingtan.carbon.inventory import (
     Inventory,
     account,
 )
-from lingtan.cli._common import console, domain_errors, park_of, settings
+from lingtan.cli._common import console, domain_errors, overrides, park_of, settings
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.options import DEFAULTS
 from lingtan.options import service as park_options
@@ -274,7 +274,7 @@ def _park_mode(
     month: int | None,
     enterprise: str | None,
     site: str | None,
-    overrides: dict[str, Any],
+    changed: dict[str, Any],
     library: FactorLibrary,
     supplement: Path | None,
     source_document: str | None,
@@ -318,7 +318,7 @@ def _park_mode(
         common: dict[str, Any] = {
             "year": year,
             "month": month,
-            "used": park_options.used(store, park_id=park_id, overrides=overrides),
+            "used": park_options.used(store, park_id=park_id, overrides=changed),
             "park_id": park_id,
             "library": library,
             "actor": "cli",
@@ -445,18 +445,14 @@ def account_command(
         library = default_library()
         for path in factors or ():
             library.extend_from_file(path)
-        overrides = {
-            k: v
-            for k, v in {
-                "electricity_conversion": electricity_conversion,
-                "natural_gas_kind": gas_kind,
-                "grid_series_id": grid_series,
-                "export_kind": export_kind,
-                "coal_fuel": coal_fuel,
-                "heat_kind": heat_kind,
-            }.items()
-            if v is not None
-        }
+        changed = overrides(
+            electricity_conversion=electricity_conversion,
+            natural_gas_kind=gas_kind,
+            grid_series_id=grid_series,
+            export_kind=export_kind,
+            coal_fuel=coal_fuel,
+            heat_kind=heat_kind,
+        )
         if input_file is None:
             _park_mode(
                 park=park or os.environ.get("LINGTAN_PARK") or None,
@@ -465,7 +461,7 @@ def account_command(
                 month=month,
                 enterprise=enterprise,
                 site=site,
-                overrides=overrides,
+                changed=changed,
                 library=library,
                 supplement=supplement,
                 source_document=source_document,
@@ -477,7 +473,7 @@ def account_command(
             )
             return
         # an activity file is not park data: the defaults, with this run's overrides
-        options = DEFAULTS.replace(overrides).accounting()
+        options = DEFAULTS.replace(changed).accounting()
         assert input_file is not None
         activity = load_activity(input_file)
         inv = account(activity, library=library, basis=basis, year=year, options=options)  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from lingtan.cli._common import ParkOption, console, domain_errors, park_of, settings
+from lingtan.cli._common import ParkOption, console, domain_errors, overrides, park_of, settings
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.indicators import records as rec
 from lingtan.indicators.evaluate import evaluate, rank_enterprises
@@ -113,21 +113,17 @@ def indicators_command(
             raise InvalidInput("--lang must be zh or en", field="lang")
         if ytd and month is None:
             raise InvalidInput("--ytd needs --month (the last month)", field="month")
-        overrides = {
-            k: v
-            for k, v in {
-                "electricity_conversion": conversion,
-                "natural_gas_clean": gas_clean,
-                "natural_gas_kind": gas_kind,
-                "target_set": targets,
-                "target_year": target_year,
-            }.items()
-            if v is not None
-        }
+        changed = overrides(
+            electricity_conversion=conversion,
+            natural_gas_clean=gas_clean,
+            natural_gas_kind=gas_kind,
+            target_set=targets,
+            target_year=target_year,
+        )
         with open_store(settings()) as store:
             park_id = park_of(store, park).id
             options = IndicatorOptions.of(
-                park_options.used(store, park_id=park_id, overrides=overrides),
+                park_options.used(store, park_id=park_id, overrides=changed),
                 limits_file=None if limits is None else str(limits),
                 coverage_file=None if coverage is None else str(coverage),
             )

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from lingtan.cli._common import ParkOption, console, domain_errors, park_of, settings
+from lingtan.cli._common import ParkOption, console, domain_errors, overrides, park_of, settings
 from lingtan.cli.indicators import enterprise_id_of
 from lingtan.errors import InvalidInput
 from lingtan.indicators.options import IndicatorOptions
@@ -61,15 +61,11 @@ def report_command(
             raise InvalidInput("--out must end in .xlsx or .html", field="out")
         if kind == "enterprise" and enterprise is None:
             raise InvalidInput("the enterprise report needs --enterprise", field="enterprise")
-        overrides = {
-            k: v
-            for k, v in {"electricity_conversion": conversion, "target_set": targets}.items()
-            if v is not None
-        }
+        changed = overrides(electricity_conversion=conversion, target_set=targets)
         with open_store(settings()) as store:
             park_id = park_of(store, park).id
             options = IndicatorOptions.of(
-                park_options.used(store, park_id=park_id, overrides=overrides)
+                park_options.used(store, park_id=park_id, overrides=changed)
             )
             eid = None if enterprise is None else enterprise_id_of(store, enterprise, park_id)
             data = build_report(
