@@ -1,17 +1,35 @@
-"""Statistics: the dirty-interval queue, hourly/daily statistics with history, rollups."""
+"""Statistics: the dirty-interval queue, hourly/daily statistics with history, rollups.
+
+Rollups are kept in the transaction that writes what they sum, each recomputed for the periods
+touched from the level below it (never adjusted by differences, so a rollup always equals a
+recomputation from scratch):
+
+* ``stat_day`` from ``stat_hour`` (:meth:`StatsRepo.refresh_days_many`), and with it
+  ``stat_month`` from ``stat_day`` for the months of those days (park local calendar months);
+* ``stat_hour_carrier`` from ``stat_hour`` of the owner's boundary points
+  (:meth:`StatsRepo.refresh_carrier`), and with it ``stat_month_carrier`` for the local months
+  of those hours.
+
+Readers of whole months take the monthly rows and read days or hours only for the parts of a
+period that are not whole months (:meth:`StatsRepo.point_periods`, :meth:`StatsRepo.whole_months`).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 
 from lingtan.store import schema as s
-from lingtan.store.records import PointDayRow
+from lingtan.store.records import PointDayRow, PointPeriodRow
+from lingtan.timeutil import local_date, local_day_start_us, next_month
 
 if TYPE_CHECKING:
     from lingtan.store.core import Store
@@ -78,6 +96,88 @@ def _nullable(a: F64) -> list[float | None]:
 
 def _floats(values: Iterable[Any]) -> F64:
     return np.array([np.nan if v is None else v for v in values], np.float64)
+
+
+_EPOCH_DAY = dt.date(1970, 1, 1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _midnight_us(zone: str, day: int) -> int:
+    """Epoch µs of local midnight starting local day number ``day`` in ``zone``."""
+    return local_day_start_us(_EPOCH_DAY + dt.timedelta(days=day), ZoneInfo(zone))
+
+
+def month_days(days: I64) -> tuple[I64, I64]:
+    """The calendar months holding local day numbers ``days``: the day numbers of each
+    month's 1st and of the next month's 1st, sorted, without repeats."""
+    months = np.unique(np.asarray(days, np.int64).astype("datetime64[D]").astype("datetime64[M]"))
+    firsts = months.astype("datetime64[D]").astype(np.int64)
+    ends = (months + 1).astype("datetime64[D]").astype(np.int64)
+    return firsts, ends
+
+
+def local_months_us(zone: ZoneInfo, h0: int, h1: int) -> list[tuple[int, int]]:
+    """[start, end) in epoch µs of the local calendar months of ``zone`` overlapping [h0, h1)."""
+    out: list[tuple[int, int]] = []
+    first = local_date(h0, zone).replace(day=1)
+    start = local_day_start_us(first, zone)
+    while start < h1:
+        first = next_month(first)
+        end = local_day_start_us(first, zone)
+        out.append((start, end))
+        start = end
+    return out
+
+
+class _Columns(NamedTuple):
+    """Statistics rows of one point as column arrays (NULL → NaN), ordered by period."""
+
+    value: F64
+    mean: F64
+    lo: F64
+    hi: F64
+    measured_s: F64
+    estimated_s: F64
+    flags: I64
+    n: I64
+
+    @classmethod
+    def of(cls, rows: Sequence[tuple[Any, ...]]) -> _Columns:
+        """From rows of (key, period, value, mean, min, max, measured_s, estimated_s, flags,
+        n)."""
+        return cls(
+            _floats(r[2] for r in rows),
+            _floats(r[3] for r in rows),
+            _floats(r[4] for r in rows),
+            _floats(r[5] for r in rows),
+            np.array([r[6] for r in rows], np.float64),
+            np.array([r[7] for r in rows], np.float64),
+            np.array([r[8] for r in rows], np.int64),
+            np.array([r[9] for r in rows], np.int64),
+        )
+
+    def summary(self, a: int, b: int, seconds: float) -> dict[str, Any]:
+        """Statistics of rows [a, b) as one longer period of ``seconds``: values summed (NULL
+        when no row has one), the mean weighted by readings, min and max of the rows, time
+        measured and estimated summed and the rest of the period missing, flags or-ed."""
+        v = self.value[a:b]
+        has_v = ~np.isnan(v)
+        m = self.mean[a:b]
+        has_m = ~np.isnan(m)
+        weights = self.n[a:b][has_m]
+        measured = float(self.measured_s[a:b].sum())
+        estimated = float(self.estimated_s[a:b].sum())
+        return {
+            "value": float(v[has_v].sum()) if has_v.any() else None,
+            "mean": float(np.average(m[has_m], weights=weights)) if weights.sum() > 0 else None,
+            "min": float(np.nanmin(self.lo[a:b])) if has_m.any() else None,
+            "max": float(np.nanmax(self.hi[a:b])) if has_m.any() else None,
+            "measured_s": measured,
+            "estimated_s": estimated,
+            "missing_s": max(0.0, seconds - measured - estimated),
+            "flags": int(np.bitwise_or.reduce(self.flags[a:b])) if b > a else 0,
+            "n": int(self.n[a:b].sum()),
+        }
 
 
 class StatsRepo:
@@ -402,46 +502,73 @@ class StatsRepo:
         for pid, days, day_starts, day_ends in items:
             prow = by_point.get(pid, [])
             hours = np.array([r[1] for r in prow], np.int64)
-            value = _floats(r[2] for r in prow)
-            mean = _floats(r[3] for r in prow)
-            lo_v = _floats(r[4] for r in prow)
-            hi_v = _floats(r[5] for r in prow)
-            meas = np.array([r[6] for r in prow], np.float64)
-            est = np.array([r[7] for r in prow], np.float64)
-            flags = np.array([r[8] for r in prow], np.int64)
-            n = np.array([r[9] for r in prow], np.int64)
+            cols = _Columns.of(prow)
             starts = np.searchsorted(hours, day_starts).tolist()
             ends = np.searchsorted(hours, day_ends).tolist()
             bounds = zip(
                 days.tolist(), starts, ends, day_starts.tolist(), day_ends.tolist(), strict=True
             )
             for day, a, b, d0, d1 in bounds:
-                v = value[a:b]
-                has_v = ~np.isnan(v)
-                m = mean[a:b]
-                has_m = ~np.isnan(m)
-                weights = n[a:b][has_m]
-                measured = float(meas[a:b].sum())
-                estimated = float(est[a:b].sum())
+                summary = cols.summary(a, b, (d1 - d0) / 1_000_000)
+                out.append({"point_id": pid, "day": day, **summary, "computed_at": now})
+        self._upsert(conn, s.stat_day, ("point_id", "day"), out)
+        self.refresh_months_many(conn, [(pid, days) for pid, days, _, _ in items], now=now)
+
+    def _zones(self, conn: Connection, point_ids: Sequence[int]) -> dict[int, str]:
+        """The time zone name of each point's park."""
+        p, k = s.point, s.park
+        q = (
+            select(p.c.id, k.c.timezone)
+            .select_from(p.join(k, k.c.id == p.c.park_id))
+            .where(p.c.id.in_(bindparam("ids", expanding=True)))
+        )
+        return {int(r.id): str(r.timezone) for r in conn.execute(q, {"ids": list(point_ids)})}
+
+    def refresh_months_many(
+        self, conn: Connection, items: Sequence[tuple[int, I64]], *, now: int
+    ) -> None:
+        """Recompute the monthly rows (``stat_month``) of the months holding the local day
+        numbers of each (point, days) item from its daily rows, as a day is computed from its
+        hours (:meth:`refresh_days_many` calls this for the days it writes)."""
+        items = [(pid, days) for pid, days in items if len(days)]
+        if not items:
+            return
+        zones = self._zones(conn, [pid for pid, _ in items])
+        plans = [(pid, *month_days(days)) for pid, days in items if pid in zones]
+        if not plans:
+            return
+        ranges = [(pid, int(firsts[0]), int(ends[-1])) for pid, firsts, ends in plans]
+        rows = self._raw(
+            conn,
+            f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) SELECT d.point_id, d.day, "
+            "d.value, d.mean, d.min, d.max, d.measured_s, d.estimated_s, d.flags, d.n "
+            "FROM w JOIN stat_day d ON d.point_id = w.pid AND d.day >= w.lo AND d.day < w.hi "
+            "ORDER BY d.point_id, d.day",
+        )
+        by_point: dict[int, list[tuple[Any, ...]]] = {}
+        for r in rows:
+            by_point.setdefault(int(r[0]), []).append(r)
+        out: list[dict[str, Any]] = []
+        for pid, firsts, ends in plans:
+            prow = by_point.get(pid, [])
+            day_numbers = np.array([r[1] for r in prow], np.int64)
+            cols = _Columns.of(prow)
+            starts = np.searchsorted(day_numbers, firsts).tolist()
+            stops = np.searchsorted(day_numbers, ends).tolist()
+            zone = zones[pid]
+            for first, end, a, b in zip(firsts.tolist(), ends.tolist(), starts, stops, strict=True):
+                seconds = (_midnight_us(zone, end) - _midnight_us(zone, first)) / 1_000_000
                 out.append(
                     {
                         "point_id": pid,
-                        "day": day,
-                        "value": float(v[has_v].sum()) if has_v.any() else None,
-                        "mean": float(np.average(m[has_m], weights=weights))
-                        if weights.sum() > 0
-                        else None,
-                        "min": float(np.nanmin(lo_v[a:b])) if has_m.any() else None,
-                        "max": float(np.nanmax(hi_v[a:b])) if has_m.any() else None,
-                        "measured_s": measured,
-                        "estimated_s": estimated,
-                        "missing_s": max(0.0, (d1 - d0) / 1_000_000 - measured - estimated),
-                        "flags": int(np.bitwise_or.reduce(flags[a:b])) if b > a else 0,
-                        "n": int(n[a:b].sum()),
+                        "first_day": first,
+                        "end_day": end,
+                        **cols.summary(a, b, seconds),
+                        "days": b - a,
                         "computed_at": now,
                     }
                 )
-        self._upsert(conn, s.stat_day, ("point_id", "day"), out)
+        self._upsert(conn, s.stat_month, ("point_id", "first_day"), out)
 
     def point_days(self, point_ids: Sequence[int], day0: int, day1: int) -> list[PointDayRow]:
         """Daily statistics rows of ``point_ids`` for local days ``day0 <= day < day1``."""
@@ -469,6 +596,61 @@ class StatsRepo:
                 )
                 for r in conn.execute(q).all()
             ]
+
+    def point_periods(self, point_ids: Sequence[int], day0: int, day1: int) -> list[PointPeriodRow]:
+        """Statistics of ``point_ids`` over local days ``day0 <= day < day1``: one row per
+        whole calendar month inside the span (``stat_month``) and one per remaining day
+        (``stat_day``); every row lies within one calendar month."""
+        if not point_ids or day1 <= day0:
+            return []
+        firsts, ends = month_days(np.array([day0, day1], np.int64))
+        # whole months: from the first 1st at or after day0 to the last 1st at or before day1
+        whole0 = day0 if int(firsts[0]) == day0 else int(ends[0])
+        whole1 = int(firsts[-1])
+        ids = ", ".join(str(int(p)) for p in point_ids)
+        parts: list[str] = []
+        if whole0 < whole1:
+            parts.append(
+                "SELECT point_id, first_day, end_day, value, measured_s, estimated_s, missing_s "
+                f"FROM stat_month WHERE point_id IN ({ids}) "
+                f"AND first_day >= {whole0} AND first_day < {whole1}"
+            )
+            day_spans = [(day0, whole0), (whole1, day1)]
+        else:
+            day_spans = [(day0, day1)]
+        for lo, hi in day_spans:
+            if lo < hi:
+                parts.append(
+                    "SELECT point_id, day, day + 1, value, measured_s, estimated_s, missing_s "
+                    f"FROM stat_day WHERE point_id IN ({ids}) AND day >= {int(lo)} "
+                    f"AND day < {int(hi)}"
+                )
+        with self._store.begin() as conn:
+            rows = self._raw(conn, " UNION ALL ".join(parts) + " ORDER BY 1, 2")
+        return [
+            PointPeriodRow(
+                int(pid),
+                int(first),
+                int(end),
+                None if value is None else float(value),
+                float(measured),
+                float(estimated),
+                float(missing),
+            )
+            for pid, first, end, value, measured, estimated, missing in rows
+        ]
+
+    def whole_months(self, conn: Connection, park_id: int, h0: int, h1: int) -> tuple[int, int]:
+        """[a, b): the span of the park's whole local calendar months inside [h0, h1) (a == b
+        when there is none). ``stat_month_carrier`` answers for [a, b); the rest of [h0, h1)
+        is in ``stat_hour_carrier``."""
+        zone = conn.execute(select(s.park.c.timezone).where(s.park.c.id == park_id)).scalar()
+        if zone is None or h1 <= h0:
+            return h0, h0
+        months = [m for m in local_months_us(ZoneInfo(zone), h0, h1) if m[0] >= h0 and m[1] <= h1]
+        if not months:
+            return h0, h0
+        return months[0][0], months[-1][1]
 
     # -- carrier rollups ---------------------------------------------------------------------
     def refresh_carrier(
@@ -509,6 +691,50 @@ class StatsRepo:
                 "h1": h1,
             },
         )
+        self._refresh_carrier_months(
+            conn, park_id=park_id, enterprise_key=enterprise_key, carrier=carrier, unit=unit,
+            h0=h0, h1=h1,
+        )  # fmt: skip
+
+    def _refresh_carrier_months(
+        self,
+        conn: Connection,
+        *,
+        park_id: int,
+        enterprise_key: int,
+        carrier: str,
+        unit: str,
+        h0: int,
+        h1: int,
+    ) -> None:
+        """Recompute the monthly sums of one owner × carrier series for the local months
+        overlapping [h0, h1) from its hourly rows (a month without hourly rows has no row)."""
+        zone = conn.execute(select(s.park.c.timezone).where(s.park.c.id == park_id)).scalar()
+        if zone is None or h1 <= h0:
+            return
+        months = local_months_us(ZoneInfo(zone), h0, h1)
+        key = {"park": park_id, "ekey": enterprise_key, "carrier": carrier, "unit": unit}
+        conn.execute(
+            text(
+                "DELETE FROM stat_month_carrier WHERE park_id = :park AND enterprise_key = :ekey "
+                "AND carrier = :carrier AND unit = :unit "
+                "AND month_start >= :m0 AND month_start < :m1"
+            ),
+            {**key, "m0": months[0][0], "m1": months[-1][1]},
+        )
+        conn.execute(
+            text(
+                f"WITH m(ms, me) AS (VALUES {_values(months)}) "
+                "INSERT INTO stat_month_carrier (park_id, enterprise_key, carrier, unit, "
+                "month_start, month_end, value, measured_s, estimated_s, missing_s, hours) "
+                "SELECT :park, :ekey, :carrier, :unit, m.ms, m.me, SUM(h.value), "
+                "SUM(h.measured_s), SUM(h.estimated_s), SUM(h.missing_s), COUNT(*) "
+                "FROM m JOIN stat_hour_carrier h ON h.park_id = :park "
+                "AND h.enterprise_key = :ekey AND h.carrier = :carrier AND h.unit = :unit "
+                "AND h.hour >= m.ms AND h.hour < m.me GROUP BY m.ms, m.me"
+            ),
+            key,
+        )
 
     def carrier_totals(
         self, *, park_id: int, h0: int, h1: int, enterprise_key: int | None = None
@@ -519,8 +745,10 @@ class StatsRepo:
         )
 
     def delete_carrier_rollups(self, conn: Connection) -> None:
-        """Drop every rollup row (a rebuild recomputes them)."""
+        """Drop every owner × carrier rollup row, hourly and monthly (a rebuild recomputes
+        them)."""
         conn.execute(delete(s.stat_hour_carrier))
+        conn.execute(delete(s.stat_month_carrier))
 
 
 def _same(a: Any, b: Any) -> bool:
