@@ -245,42 +245,29 @@ class AccountingRepo:
         self, conn: Connection, *, park_id: int, h0: int, h1: int, enterprise_key: int | None
     ) -> list[tuple[Any, ...]]:
         """(owner, carrier, unit, value, measured_s, estimated_s, missing_s, hours) summed
-        from the hourly rollups over [h0, h1).
+        from the hourly rollups over [h0, h1), for the parts of a period outside whole months.
 
-        PostgreSQL runs one grouped (parallel) scan. SQLite reads each owner × carrier series
-        by its primary-key range: its planner would otherwise choose a skip scan for the
-        grouped form that is several times slower, and the range read costs the period, not
-        the whole history.
+        Each owner × carrier series is read by its primary-key range (park, owner, carrier,
+        unit, hour): the cost is the span read, not the park's whole history, which a grouped
+        scan by park and hour would read on either engine.
         """
         m = self._mark
-        sums = (
-            "SUM(value), SUM(measured_s), SUM(estimated_s), SUM(missing_s), COUNT(*) "
-            "FROM stat_hour_carrier"
-        )
         rows: list[tuple[Any, ...]] = []
         cur = self._cursor(conn)
         try:
-            if self._store.capabilities.supports_copy:
-                owner = "" if enterprise_key is None else f" AND enterprise_key = {m}"
+            for ekey, carrier, unit in self.carrier_keys(
+                conn, park_id=park_id, enterprise_key=enterprise_key
+            ):
                 cur.execute(
-                    f"SELECT enterprise_key, carrier, unit, {sums} WHERE park_id = {m} "
-                    f"AND hour >= {m} AND hour < {m}{owner} "
-                    "GROUP BY enterprise_key, carrier, unit",
-                    [park_id, h0, h1] + ([] if enterprise_key is None else [enterprise_key]),
+                    "SELECT SUM(value), SUM(measured_s), SUM(estimated_s), SUM(missing_s), "
+                    f"COUNT(*) FROM stat_hour_carrier WHERE park_id = {m} "
+                    f"AND enterprise_key = {m} AND carrier = {m} AND unit = {m} "
+                    f"AND hour >= {m} AND hour < {m}",
+                    (park_id, ekey, carrier, unit, h0, h1),
                 )
-                rows = list(cur.fetchall())
-            else:
-                sql = (
-                    f"SELECT {sums} WHERE park_id = ? AND enterprise_key = ? AND carrier = ? "
-                    "AND unit = ? AND hour >= ? AND hour < ?"
-                )
-                for ekey, carrier, unit in self.carrier_keys(
-                    conn, park_id=park_id, enterprise_key=enterprise_key
-                ):
-                    cur.execute(sql, (park_id, ekey, carrier, unit, h0, h1))
-                    found = cur.fetchone()
-                    if found is not None and found[4]:
-                        rows.append((ekey, carrier, unit, *found))
+                found = cur.fetchone()
+                if found is not None and found[4]:
+                    rows.append((ekey, carrier, unit, *found))
         finally:
             cur.close()
         return rows
@@ -311,9 +298,8 @@ class AccountingRepo:
             return out
         if self._store.capabilities.supports_copy:
             for carrier, unit in sorted({(c, u) for _, c, u in keys}):
-                ekeys, hours, values = self._pg_hours(
-                    conn, park_id, carrier, unit, h0, h1, enterprise_key
-                )
+                owners = [e for e, c, u in keys if (c, u) == (carrier, unit)]
+                ekeys, hours, values = self._pg_hours(conn, park_id, carrier, unit, h0, h1, owners)
                 order = np.lexsort((hours, ekeys))
                 ekeys, hours, values = ekeys[order], hours[order], values[order]
                 cuts = np.flatnonzero(np.diff(ekeys)) + 1
@@ -360,26 +346,27 @@ class AccountingRepo:
         unit: str,
         h0: int,
         h1: int,
-        enterprise_key: int | None,
+        owners: Sequence[int],
     ) -> tuple[I64, I64, F64]:
-        """(owner, hour, value) of one carrier and unit; an unknown value (NULL) is 0.
+        """(owner, hour, value) of one carrier and unit for ``owners``; an unknown value
+        (NULL) is 0.
 
         One row per owner carrying its hours and values packed as binary (``int8send`` /
         ``float8send`` aggregated with ``string_agg``), decoded by numpy: no Python object
-        per hour, and no round trip per row as a ``COPY TO`` read row by row has. Both
-        aggregates see the owner's rows in the same order; the caller sorts by hour.
+        per hour, and no round trip per row as a ``COPY TO`` read row by row has. Naming the
+        owners lets the primary key (park, owner, carrier, unit, hour) bound the scan to
+        their series. Both aggregates see an owner's rows in the same order; the caller sorts
+        by hour.
         """
-        owner = "" if enterprise_key is None else " AND enterprise_key = %s"
-        args: list[Any] = [park_id, carrier, unit, h0, h1]
-        if enterprise_key is not None:
-            args.append(int(enterprise_key))
+        args: list[Any] = [park_id, [int(o) for o in owners], carrier, unit, h0, h1]
         cur = self._cursor(conn)
         try:
             cur.execute(
                 "SELECT enterprise_key, string_agg(int8send(hour), ''::bytea), "
                 "string_agg(float8send(COALESCE(value, 0)::float8), ''::bytea) "
-                "FROM stat_hour_carrier WHERE park_id = %s AND carrier = %s AND unit = %s "
-                f"AND hour >= %s AND hour < %s{owner} GROUP BY enterprise_key",
+                "FROM stat_hour_carrier WHERE park_id = %s AND enterprise_key = ANY(%s) "
+                "AND carrier = %s AND unit = %s AND hour >= %s AND hour < %s "
+                "GROUP BY enterprise_key",
                 args,
             )
             rows = cur.fetchall()
