@@ -20,7 +20,7 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -129,55 +129,97 @@ def local_months_us(zone: ZoneInfo, h0: int, h1: int) -> list[tuple[int, int]]:
     return out
 
 
-class _Columns(NamedTuple):
-    """Statistics rows of one point as column arrays (NULL → NaN), ordered by period."""
+class _Periods:
+    """Statistics rows of several points — (point, period, value, mean, min, max, measured_s,
+    estimated_s, flags, n), ordered by point and period — summarised over longer periods
+    (hours into days, days into months), all points at once with numpy."""
 
-    value: F64
-    mean: F64
-    lo: F64
-    hi: F64
-    measured_s: F64
-    estimated_s: F64
-    flags: I64
-    n: I64
+    def __init__(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        # one float table (NULL → NaN); periods are day numbers or hour starts in µs, both
+        # exact in float64 (< 2**53), as are flags and reading counts
+        self._table = np.array(rows, np.float64).reshape(-1, 10)
+        self._t = self._table[:, 1].astype(np.int64)
+        pids = self._table[:, 0].astype(np.int64)
+        found, first = np.unique(pids, return_index=True)
+        bounds = np.append(first, len(pids)).tolist()
+        self._points = {int(p): (bounds[i], bounds[i + 1]) for i, p in enumerate(found.tolist())}
+        self._rows: list[I64] = []
+        self._counts: list[I64] = []
 
-    @classmethod
-    def of(cls, rows: Sequence[tuple[Any, ...]]) -> _Columns:
-        """From rows of (key, period, value, mean, min, max, measured_s, estimated_s, flags,
-        n)."""
-        return cls(
-            _floats(r[2] for r in rows),
-            _floats(r[3] for r in rows),
-            _floats(r[4] for r in rows),
-            _floats(r[5] for r in rows),
-            np.array([r[6] for r in rows], np.float64),
-            np.array([r[7] for r in rows], np.float64),
-            np.array([r[8] for r in rows], np.int64),
-            np.array([r[9] for r in rows], np.int64),
-        )
+    def add(self, point_id: int, starts: I64, ends: I64) -> None:
+        """Longer periods [starts[j], ends[j]) of a point, in order and not overlapping."""
+        a, b = self._points.get(point_id, (0, 0))
+        t = self._t[a:b]
+        lo = a + np.searchsorted(t, starts)
+        counts = a + np.searchsorted(t, ends) - lo
+        total = int(counts.sum())
+        before = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        self._rows.append(np.arange(total, dtype=np.int64) + np.repeat(lo - before, counts))
+        self._counts.append(counts.astype(np.int64))
 
-    def summary(self, a: int, b: int, seconds: float) -> dict[str, Any]:
-        """Statistics of rows [a, b) as one longer period of ``seconds``: values summed (NULL
+    def summaries(self, seconds: F64) -> dict[str, list[Any]]:
+        """Columns of the periods added, in order, each of ``seconds``: values summed (NULL
         when no row has one), the mean weighted by readings, min and max of the rows, time
-        measured and estimated summed and the rest of the period missing, flags or-ed."""
-        v = self.value[a:b]
-        has_v = ~np.isnan(v)
-        m = self.mean[a:b]
-        has_m = ~np.isnan(m)
-        weights = self.n[a:b][has_m]
-        measured = float(self.measured_s[a:b].sum())
-        estimated = float(self.estimated_s[a:b].sum())
+        measured and estimated summed and the rest of the period missing, flags or-ed,
+        readings summed; ``rows`` is the number of rows summed."""
+        counts = np.concatenate(self._counts) if self._counts else np.empty(0, np.int64)
+        rows = np.concatenate(self._rows) if self._rows else np.empty(0, np.int64)
+        tab = self._table[rows]
+        some = counts > 0
+        # rows are grouped by period in order: reduce each non-empty period's run of rows
+        at = np.concatenate(([0], np.cumsum(counts)[:-1]))[some]
+
+        def reduce(ufunc: Any, column: Any, empty: float) -> F64:
+            out = np.full(len(counts), empty, np.float64)
+            if len(at):
+                out[some] = ufunc.reduceat(column, at)
+            return out
+
+        value, mean, lo, hi = tab[:, 2], tab[:, 3], tab[:, 4], tab[:, 5]
+        n = tab[:, 9]
+        has_v, has_m = ~np.isnan(value), ~np.isnan(mean)
+        with_v = reduce(np.add, has_v.astype(np.float64), 0.0) > 0
+        value_sum = reduce(np.add, np.where(has_v, value, 0.0), 0.0)
+        weight = reduce(np.add, np.where(has_m, n, 0.0), 0.0)
+        weighted = reduce(np.add, np.where(has_m, mean * n, 0.0), 0.0)
+        with_m = reduce(np.add, has_m.astype(np.float64), 0.0) > 0
+        lows = reduce(np.fmin, lo, np.nan)
+        highs = reduce(np.fmax, hi, np.nan)
+        measured = reduce(np.add, tab[:, 6], 0.0)
+        estimated = reduce(np.add, tab[:, 7], 0.0)
+        flags = np.zeros(len(counts), np.int64)
+        if len(at):
+            flags[some] = np.bitwise_or.reduceat(tab[:, 8].astype(np.int64), at)
+
+        def known(values: F64, mask: NDArray[np.bool_]) -> list[float | None]:
+            return [v if k else None for v, k in zip(values.tolist(), mask.tolist(), strict=True)]
+
         return {
-            "value": float(v[has_v].sum()) if has_v.any() else None,
-            "mean": float(np.average(m[has_m], weights=weights)) if weights.sum() > 0 else None,
-            "min": float(np.nanmin(self.lo[a:b])) if has_m.any() else None,
-            "max": float(np.nanmax(self.hi[a:b])) if has_m.any() else None,
-            "measured_s": measured,
-            "estimated_s": estimated,
-            "missing_s": max(0.0, seconds - measured - estimated),
-            "flags": int(np.bitwise_or.reduce(self.flags[a:b])) if b > a else 0,
-            "n": int(self.n[a:b].sum()),
+            "value": known(value_sum, with_v),
+            "mean": known(
+                np.divide(weighted, weight, where=weight > 0, out=weight.copy()), weight > 0
+            ),
+            "min": known(lows, with_m),
+            "max": known(highs, with_m),
+            "measured_s": measured.tolist(),
+            "estimated_s": estimated.tolist(),
+            "missing_s": np.maximum(0.0, seconds - measured - estimated).tolist(),
+            "flags": flags.tolist(),
+            "n": reduce(np.add, n, 0.0).astype(np.int64).tolist(),
+            "rows": counts.tolist(),
         }
+
+
+def _records(
+    columns: dict[str, list[Any]], computed_at: int, **keys: list[Any]
+) -> list[dict[str, Any]]:
+    """Rows (dicts) from key columns and statistics columns of the same length."""
+    columns = {k: v for k, v in columns.items() if k != "rows"}
+    names = [*keys, *columns, "computed_at"]
+    return [
+        dict(zip(names, (*values, computed_at), strict=True))
+        for values in zip(*keys.values(), *columns.values(), strict=True)
+    ]
 
 
 class StatsRepo:
@@ -495,22 +537,16 @@ class StatsRepo:
             "FROM w JOIN stat_hour h ON h.point_id = w.pid AND h.hour >= w.lo AND h.hour < w.hi "
             "ORDER BY h.point_id, h.hour",
         )
-        by_point: dict[int, list[tuple[Any, ...]]] = {}
-        for r in rows:
-            by_point.setdefault(int(r[0]), []).append(r)
-        out: list[dict[str, Any]] = []
-        for pid, days, day_starts, day_ends in items:
-            prow = by_point.get(pid, [])
-            hours = np.array([r[1] for r in prow], np.int64)
-            cols = _Columns.of(prow)
-            starts = np.searchsorted(hours, day_starts).tolist()
-            ends = np.searchsorted(hours, day_ends).tolist()
-            bounds = zip(
-                days.tolist(), starts, ends, day_starts.tolist(), day_ends.tolist(), strict=True
-            )
-            for day, a, b, d0, d1 in bounds:
-                summary = cols.summary(a, b, (d1 - d0) / 1_000_000)
-                out.append({"point_id": pid, "day": day, **summary, "computed_at": now})
+        periods = _Periods(rows)
+        for pid, _, day_starts, day_ends in items:
+            periods.add(pid, day_starts, day_ends)
+        seconds = np.concatenate([(ends - starts) / 1_000_000 for _, _, starts, ends in items])
+        out = _records(
+            periods.summaries(seconds),
+            point_id=[pid for pid, days, _, _ in items for _ in range(len(days))],
+            day=np.concatenate([days for _, days, _, _ in items]).tolist(),
+            computed_at=now,
+        )
         self._upsert(conn, s.stat_day, ("point_id", "day"), out)
         self.refresh_months_many(conn, [(pid, days) for pid, days, _, _ in items], now=now)
 
@@ -527,47 +563,81 @@ class StatsRepo:
     def refresh_months_many(
         self, conn: Connection, items: Sequence[tuple[int, I64]], *, now: int
     ) -> None:
-        """Recompute the monthly rows (``stat_month``) of the months holding the local day
-        numbers of each (point, days) item from its daily rows, as a day is computed from its
-        hours (:meth:`refresh_days_many` calls this for the days it writes)."""
+        """Recompute the monthly rows (``stat_month``) of the months from the first to the last
+        local day number of each (point, days) item from its daily rows, as a day is computed
+        from its hours (:meth:`refresh_days_many` calls this for the days it writes). A month
+        without daily rows has no row."""
         items = [(pid, days) for pid, days in items if len(days)]
         if not items:
             return
         zones = self._zones(conn, [pid for pid, _ in items])
-        plans = [(pid, *month_days(days)) for pid, days in items if pid in zones]
-        if not plans:
+        # the months from each item's first to its last day (the normaliser's days are
+        # consecutive); most points of a run share them
+        spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        months: list[tuple[int, int, int]] = []
+        for pid, days in items:
+            if pid not in zones:
+                continue
+            key = (int(days.min()), int(days.max()))
+            if key not in spans:
+                firsts, ends = month_days(np.arange(key[0], key[1] + 1, dtype=np.int64))
+                spans[key] = list(zip(firsts.tolist(), ends.tolist(), strict=True))
+            months += [(pid, first, end) for first, end in spans[key]]
+        if not months:
             return
-        ranges = [(pid, int(firsts[0]), int(ends[-1])) for pid, firsts, ends in plans]
-        rows = self._raw(
-            conn,
-            f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) SELECT d.point_id, d.day, "
-            "d.value, d.mean, d.min, d.max, d.measured_s, d.estimated_s, d.flags, d.n "
-            "FROM w JOIN stat_day d ON d.point_id = w.pid AND d.day >= w.lo AND d.day < w.hi "
-            "ORDER BY d.point_id, d.day",
-        )
-        by_point: dict[int, list[tuple[Any, ...]]] = {}
-        for r in rows:
-            by_point.setdefault(int(r[0]), []).append(r)
+        # the sums in the database, one row per month (not the days themselves); flags are
+        # or-ed below from the few flagged days, SQLite having no bitwise aggregate
+        found = {
+            (int(r[0]), int(r[1])): r
+            for r in self._raw(
+                conn,
+                f"WITH m(pid, lo, hi) AS (VALUES {_values(months)}) SELECT m.pid, m.lo, "
+                "COUNT(d.value), SUM(d.value), SUM(CASE WHEN d.mean IS NOT NULL THEN d.n END), "
+                "SUM(d.mean * d.n), COUNT(d.mean), MIN(d.min), MAX(d.max), SUM(d.measured_s), "
+                "SUM(d.estimated_s), SUM(d.n), COUNT(*), "
+                "SUM(CASE WHEN d.flags <> 0 THEN 1 ELSE 0 END) FROM m JOIN stat_day d "
+                "ON d.point_id = m.pid AND d.day >= m.lo AND d.day < m.hi GROUP BY m.pid, m.lo",
+            )
+        }
+        flagged = [m for m in months if (r := found.get(m[:2])) is not None and r[13]]
+        flags: dict[tuple[int, int], int] = {}
+        if flagged:
+            for pid, first, value in self._raw(
+                conn,
+                f"WITH m(pid, lo, hi) AS (VALUES {_values(flagged)}) SELECT m.pid, m.lo, "
+                "d.flags FROM m JOIN stat_day d ON d.point_id = m.pid AND d.day >= m.lo "
+                "AND d.day < m.hi AND d.flags <> 0",
+            ):
+                key = (int(pid), int(first))
+                flags[key] = flags.get(key, 0) | int(value)
         out: list[dict[str, Any]] = []
-        for pid, firsts, ends in plans:
-            prow = by_point.get(pid, [])
-            day_numbers = np.array([r[1] for r in prow], np.int64)
-            cols = _Columns.of(prow)
-            starts = np.searchsorted(day_numbers, firsts).tolist()
-            stops = np.searchsorted(day_numbers, ends).tolist()
+        for pid, first, end in months:
             zone = zones[pid]
-            for first, end, a, b in zip(firsts.tolist(), ends.tolist(), starts, stops, strict=True):
-                seconds = (_midnight_us(zone, end) - _midnight_us(zone, first)) / 1_000_000
-                out.append(
-                    {
-                        "point_id": pid,
-                        "first_day": first,
-                        "end_day": end,
-                        **cols.summary(a, b, seconds),
-                        "days": b - a,
-                        "computed_at": now,
-                    }
-                )
+            seconds = (_midnight_us(zone, end) - _midnight_us(zone, first)) / 1_000_000
+            r = found.get((pid, first))
+            if r is None:  # no daily row in the month: no monthly row either
+                continue
+            weight = float(r[4] or 0)
+            measured, estimated = float(r[9] or 0.0), float(r[10] or 0.0)
+            out.append(
+                {
+                    "point_id": pid,
+                    "first_day": first,
+                    "end_day": end,
+                    "value": float(r[3]) if r[2] else None,
+                    # the days' means weighted by their readings, as a day's from its hours
+                    "mean": float(r[5]) / weight if weight > 0 else None,
+                    "min": float(r[7]) if r[6] and r[7] is not None else None,
+                    "max": float(r[8]) if r[6] and r[8] is not None else None,
+                    "measured_s": measured,
+                    "estimated_s": estimated,
+                    "missing_s": max(0.0, seconds - measured - estimated),
+                    "flags": flags.get((pid, first), 0),
+                    "n": int(r[11] or 0),
+                    "days": int(r[12]),
+                    "computed_at": now,
+                }
+            )
         self._upsert(conn, s.stat_month, ("point_id", "first_day"), out)
 
     def point_days(self, point_ids: Sequence[int], day0: int, day1: int) -> list[PointDayRow]:
