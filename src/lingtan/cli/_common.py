@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from lingtan.config import Settings, load_settings
 from lingtan.errors import (
     Conflict,
     InvalidInput,
@@ -17,7 +17,10 @@ from lingtan.errors import (
     PermissionDenied,
     Unavailable,
 )
-from lingtan.store import Store
+
+if TYPE_CHECKING:
+    from lingtan.config import Settings
+    from lingtan.store import Store
 
 console = Console()
 err_console = Console(stderr=True)
@@ -74,4 +77,6 @@ def enterprise_id_of(store: Store, enterprise: str | None) -> int | None:
 
 def settings() -> Settings:
     """Settings for this CLI invocation (environment variables ``LINGTAN_*``)."""
+    from lingtan.config import load_settings
+
     return load_settings()

@@ -10,35 +10,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from lingtan.accounting import (
-    AccountingResult,
-    MeteringOptions,
-    account_building,
-    account_enterprise,
-    account_enterprises,
-    account_park,
-    history,
-    save_supplement,
-)
-from lingtan.carbon.activity import load_activity
-from lingtan.carbon.factors import FactorLibrary, default_library
-from lingtan.carbon.inventory import (
-    CONVERSION_NAMES,
-    TERM_NAMES,
-    AccountingOptions,
-    Inventory,
-    account,
-)
 from lingtan.cli._common import console, domain_errors, settings
 from lingtan.errors import InvalidInput, NotFound
-from lingtan.store import Store, open_store
-from lingtan.store.accounting_repo import InventoryRecord
 from lingtan.timeutil import from_us
+
+if TYPE_CHECKING:
+    from lingtan.accounting import AccountingResult, MeteringOptions
+    from lingtan.carbon.factors import FactorLibrary
+    from lingtan.carbon.inventory import AccountingOptions, Inventory
+    from lingtan.store import Store
+    from lingtan.store.accounting_repo import InventoryRecord
 
 _BASIS: dict[str, dict[str, str]] = {
     "zh": {
@@ -92,6 +78,8 @@ def _num(x: float | None, unit: str) -> str:
 
 
 def _print_table(inv: Inventory, lang: str, explain: bool) -> None:
+    from lingtan.carbon.inventory import CONVERSION_NAMES, TERM_NAMES
+
     t = _TEXT[lang]
     idx = 0 if lang == "zh" else 1
     table = Table(
@@ -131,6 +119,8 @@ def _print_table(inv: Inventory, lang: str, explain: bool) -> None:
 
 def open_configured() -> Store:
     """The store named by ``LINGTAN_DATABASE_URL`` (migrated)."""
+    from lingtan.store import open_store
+
     return open_store(settings())
 
 
@@ -268,6 +258,16 @@ def _park_mode(
     explain: bool,
     lang: str,
 ) -> None:
+    from lingtan.accounting import (
+        account_building,
+        account_enterprise,
+        account_enterprises,
+        account_park,
+        history,
+        save_supplement,
+    )
+    from lingtan.carbon.activity import load_activity
+
     chosen = basis or ("building" if site else "enterprise" if enterprise else "park")
     if year is None:
         raise InvalidInput("--park needs --year", field="year")
@@ -394,6 +394,11 @@ def account_command(
     ] = True,
 ) -> None:
     """Carbon inventory of an activity file, or of metered data / 按活动数据文件或计量数据核算碳排放."""
+    from lingtan.accounting import MeteringOptions
+    from lingtan.carbon.activity import load_activity
+    from lingtan.carbon.factors import default_library
+    from lingtan.carbon.inventory import AccountingOptions, account
+
     with domain_errors():
         if basis not in (None, "park", "enterprise", "building"):
             raise InvalidInput("--basis must be park, enterprise or building", field="basis")

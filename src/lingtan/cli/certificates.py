@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -19,16 +19,9 @@ from rich.table import Table
 from lingtan.cli._common import console, domain_errors, settings
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.greenpower.ledger import Month, Period
-from lingtan.greenpower.service import (
-    green_electricity,
-    import_certificate_file,
-    list_certificates,
-    metered_grid_kwh,
-    record_settlement,
-    retire_certificates,
-    retirement_dict,
-)
-from lingtan.store import Store, open_store
+
+if TYPE_CHECKING:
+    from lingtan.store import Store
 
 app = typer.Typer(
     name="certificates",
@@ -86,6 +79,8 @@ def _lang(lang: str) -> dict[str, str]:
 
 
 def _store() -> Store:
+    from lingtan.store import open_store
+
     return open_store(settings())
 
 
@@ -111,6 +106,8 @@ def import_command(
     lang: Lang = "zh",
 ) -> None:
     """Import certificates held by the park or an enterprise / 导入绿证."""
+    from lingtan.greenpower.service import import_certificate_file
+
     with domain_errors():
         t = _lang(lang)
         with _store() as store:
@@ -149,6 +146,8 @@ def retire_command(
     lang: Lang = "zh",
 ) -> None:
     """Retire certificates against a consumer and a period / 核销绿证."""
+    from lingtan.greenpower.service import retire_certificates, retirement_dict
+
     with domain_errors():
         t = _lang(lang)
         if not period:
@@ -196,6 +195,8 @@ def settle_command(
     lang: Lang = "zh",
 ) -> None:
     """Record a green-power trade settlement / 登记绿电交易结算."""
+    from lingtan.greenpower.service import record_settlement
+
     with domain_errors():
         t = _lang(lang)
         with _store() as store:
@@ -244,6 +245,8 @@ def list_command(
     lang: Lang = "zh",
 ) -> None:
     """List certificates / 查询绿证."""
+    from lingtan.greenpower.service import list_certificates
+
     with domain_errors():
         t = _lang(lang)
         if status not in (None, "available", "retired", "expired"):
@@ -287,6 +290,8 @@ def green_command(
     lang: Lang = "zh",
 ) -> None:
     """Green electricity of a claimant for a period / 查询某期绿色电力."""
+    from lingtan.greenpower.service import green_electricity, metered_grid_kwh
+
     with domain_errors():
         t = _lang(lang)
         p = parse_period(period)

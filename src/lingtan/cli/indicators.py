@@ -22,9 +22,6 @@ from rich.table import Table
 from lingtan.cli._common import console, domain_errors, settings
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.indicators import records as rec
-from lingtan.indicators.evaluate import evaluate, rank_enterprises
-from lingtan.indicators.options import IndicatorOptions
-from lingtan.reports.common import status_word
 from lingtan.store import Store, open_store
 from lingtan.store.records_repo import StatRecord
 from lingtan.timeutil import from_us
@@ -85,6 +82,10 @@ def indicators_command(
     rank: Annotated[bool, typer.Option("--rank", help="rank enterprises by the core")] = False,
 ) -> None:
     """零碳园区“1+5”指标评价 — evaluate the zero-carbon park indicators against targets."""
+    from lingtan.indicators.evaluate import evaluate, rank_enterprises
+    from lingtan.indicators.options import IndicatorOptions
+    from lingtan.reports.common import status_word
+
     with domain_errors():
         if lang not in ("zh", "en"):
             raise InvalidInput("--lang must be zh or en", field="lang")

@@ -19,8 +19,6 @@ import typer
 from lingtan.cli._common import console, domain_errors, settings
 from lingtan.cli.indicators import enterprise_id_of
 from lingtan.errors import InvalidInput
-from lingtan.indicators.options import IndicatorOptions
-from lingtan.reports import KINDS, build_report
 from lingtan.store import open_store
 
 
@@ -41,6 +39,9 @@ def report_command(
     ] = "equivalent",
 ) -> None:
     """生成报告 — write a report as Excel or HTML."""
+    from lingtan.indicators.options import IndicatorOptions
+    from lingtan.reports import KINDS, build_report
+
     with domain_errors():
         if kind not in KINDS:
             raise InvalidInput(f"report kind must be one of {', '.join(KINDS)}", field="kind")
