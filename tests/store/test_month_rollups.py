@@ -324,9 +324,7 @@ def test_periods_of_part_months_sum_like_days(normalised: Store) -> None:
             assert sum(r.value or 0.0 for r in mine) == pytest.approx(
                 sum(d.value or 0.0 for d in want), rel=1e-12, abs=1e-9
             )
-            assert sum(r.measured_s for r in mine) == pytest.approx(
-                sum(d.measured_s for d in want)
-            )
+            assert sum(r.measured_s for r in mine) == pytest.approx(sum(d.measured_s for d in want))
             for r in mine:
                 a = epoch + dt.timedelta(days=r.first_day)
                 b = epoch + dt.timedelta(days=r.end_day - 1)
