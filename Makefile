@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/accounting.py
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/cli_startup.py
 
 # The same benchmarks at small sizes (a couple of minutes), to check they run.
 bench-quick: $(STAMP)
@@ -42,6 +43,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python bench/accounting.py --points 400 --hours 744 --enterprises 8
 	$(BIN)/python bench/collect.py --cycles 5 --messages 100 --readings 200
 	$(BIN)/python bench/api.py --seconds 5 --days 2
+	$(BIN)/python bench/cli_startup.py --repeat 3
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -240,14 +240,21 @@ def _load(
     h0, h1 = span.bounds_us(scope.tz)
     totals = repo.carrier_totals(conn, park_id=scope.park.id, h0=h0, h1=h1, enterprise_key=owner)
     present = {t.carrier for t in totals}
-    wanted = [c for c in hourly_carriers if c in present]
+    wanted = [c for c in hourly_carriers if c in present and c != PV]
+    # PV generation is split hour by hour only against the same owner's export (pv_first):
+    # read it for the owners that export, not for every owner with PV
+    reads: list[tuple[list[str], int | None]] = [(wanted, owner)] if wanted else []
+    if PV in hourly_carriers and PV in present:
+        exporters = sorted({t.enterprise_key for t in totals if t.carrier == EXPORT})
+        reads += [([PV], key) for key in exporters]
     hourly: dict[tuple[int, str], list[tuple[str, NDArray[np.int64], NDArray[np.float64]]]] = {}
-    for series in repo.carrier_hours(
-        conn, park_id=scope.park.id, h0=h0, h1=h1, carriers=wanted, enterprise_key=owner
-    ):
-        hourly.setdefault((series.enterprise_key, series.carrier), []).append(
-            (series.unit, series.hours, series.values)
-        )
+    for carriers, key in reads:
+        for series in repo.carrier_hours(
+            conn, park_id=scope.park.id, h0=h0, h1=h1, carriers=carriers, enterprise_key=key
+        ):
+            hourly.setdefault((series.enterprise_key, series.carrier), []).append(
+                (series.unit, series.hours, series.values)
+            )
     # where grid electricity is multiplied hour by hour, its total is the sum of those very
     # hours (one source for both, whatever commits between the two reads)
     for i, t in enumerate(totals):

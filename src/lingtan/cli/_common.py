@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from lingtan.config import Settings, load_settings
 from lingtan.errors import (
     Conflict,
     InvalidInput,
@@ -18,7 +17,10 @@ from lingtan.errors import (
     PermissionDenied,
     Unavailable,
 )
-from lingtan.store import ParkRecord, Store
+
+if TYPE_CHECKING:
+    from lingtan.config import Settings
+    from lingtan.store import ParkRecord, Store
 
 console = Console()
 err_console = Console(stderr=True)
@@ -108,4 +110,6 @@ def overrides(**options: Any) -> dict[str, Any]:
 
 def settings() -> Settings:
     """Settings for this CLI invocation (environment variables ``LINGTAN_*``)."""
+    from lingtan.config import load_settings
+
     return load_settings()

@@ -11,36 +11,22 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from typer.core import TyperCommand
 
-from lingtan.accounting import (
-    AccountingResult,
-    account_building,
-    account_enterprise,
-    account_enterprises,
-    account_park,
-    history,
-    save_supplement,
-)
-from lingtan.carbon.activity import load_activity
-from lingtan.carbon.factors import FactorLibrary, default_library
-from lingtan.carbon.inventory import (
-    CONVERSION_NAMES,
-    TERM_NAMES,
-    Inventory,
-    account,
-)
 from lingtan.cli._common import console, domain_errors, overrides, park_of, settings
 from lingtan.errors import InvalidInput, NotFound
-from lingtan.options import DEFAULTS
-from lingtan.options import service as park_options
-from lingtan.store import Store, open_store
-from lingtan.store.accounting_repo import InventoryRecord
 from lingtan.timeutil import from_us
+
+if TYPE_CHECKING:
+    from lingtan.accounting import AccountingResult
+    from lingtan.carbon.factors import FactorLibrary
+    from lingtan.carbon.inventory import Inventory
+    from lingtan.store import Store
+    from lingtan.store.accounting_repo import InventoryRecord
 
 _BASIS: dict[str, dict[str, str]] = {
     "zh": {
@@ -94,6 +80,8 @@ def _num(x: float | None, unit: str) -> str:
 
 
 def _print_table(inv: Inventory, lang: str, explain: bool) -> None:
+    from lingtan.carbon.inventory import CONVERSION_NAMES, TERM_NAMES
+
     t = _TEXT[lang]
     idx = 0 if lang == "zh" else 1
     table = Table(
@@ -134,6 +122,8 @@ def _print_table(inv: Inventory, lang: str, explain: bool) -> None:
 
 def open_configured() -> Store:
     """The store named by ``LINGTAN_DATABASE_URL`` (migrated)."""
+    from lingtan.store import open_store
+
     return open_store(settings())
 
 
@@ -284,6 +274,17 @@ def _park_mode(
     explain: bool,
     lang: str,
 ) -> None:
+    from lingtan.accounting import (
+        account_building,
+        account_enterprise,
+        account_enterprises,
+        account_park,
+        history,
+        save_supplement,
+    )
+    from lingtan.carbon.activity import load_activity
+    from lingtan.options import service as park_options
+
     chosen = basis or ("building" if site else "enterprise" if enterprise else "park")
     if year is None:
         raise InvalidInput("--park needs --year", field="year")
@@ -435,6 +436,11 @@ def account_command(
     ] = True,
 ) -> None:
     """Carbon inventory of an activity file, or of metered data / 按活动数据文件或计量数据核算碳排放."""
+    from lingtan.carbon.activity import load_activity
+    from lingtan.carbon.factors import default_library
+    from lingtan.carbon.inventory import account
+    from lingtan.options import DEFAULTS
+
     with domain_errors():
         if basis not in (None, "park", "enterprise", "building"):
             raise InvalidInput("--basis must be park, enterprise or building", field="basis")

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -19,16 +19,9 @@ from rich.table import Table
 from lingtan.cli._common import ParkOption, console, domain_errors, park_of, settings
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.greenpower.ledger import Month, Period
-from lingtan.greenpower.service import (
-    green_electricity,
-    import_certificate_file,
-    list_certificates,
-    metered_grid_kwh,
-    record_settlement,
-    retire_certificates,
-    retirement_dict,
-)
-from lingtan.store import Store, open_store
+
+if TYPE_CHECKING:
+    from lingtan.store import Store
 
 app = typer.Typer(
     name="certificates",
@@ -86,6 +79,8 @@ def _lang(lang: str) -> dict[str, str]:
 
 
 def _store() -> Store:
+    from lingtan.store import open_store
+
     return open_store(settings())
 
 
@@ -112,6 +107,8 @@ def import_command(
     park: ParkOption = None,
 ) -> None:
     """Import certificates held by the park or an enterprise / 导入绿证."""
+    from lingtan.greenpower.service import import_certificate_file
+
     with domain_errors():
         t = _lang(lang)
         with _store() as store:
@@ -156,6 +153,8 @@ def retire_command(
     park: ParkOption = None,
 ) -> None:
     """Retire certificates against a consumer and a period / 核销绿证."""
+    from lingtan.greenpower.service import retire_certificates, retirement_dict
+
     with domain_errors():
         t = _lang(lang)
         if not period:
@@ -206,6 +205,8 @@ def settle_command(
     park: ParkOption = None,
 ) -> None:
     """Record a green-power trade settlement / 登记绿电交易结算."""
+    from lingtan.greenpower.service import record_settlement
+
     with domain_errors():
         t = _lang(lang)
         with _store() as store:
@@ -257,6 +258,8 @@ def list_command(
     park: ParkOption = None,
 ) -> None:
     """List certificates / 查询绿证."""
+    from lingtan.greenpower.service import list_certificates
+
     with domain_errors():
         t = _lang(lang)
         if status not in (None, "available", "retired", "expired"):
@@ -303,6 +306,8 @@ def green_command(
     park: ParkOption = None,
 ) -> None:
     """Green electricity of a claimant for a period / 查询某期绿色电力."""
+    from lingtan.greenpower.service import green_electricity, metered_grid_kwh
+
     with domain_errors():
         t = _lang(lang)
         p = parse_period(period)

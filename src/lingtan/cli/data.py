@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -15,12 +15,11 @@ from lingtan.cli._common import console, domain_errors, settings
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.ingest import REASONS, ingest
 from lingtan.normalize.quality import flag_names, label
-from lingtan.normalize.service import NormaliseReport, normalise_pending, rebuild
-from lingtan.options import service as park_options
-from lingtan.registry import load_park_file
-from lingtan.registry.replacements import load_park
 from lingtan.store import Store, open_store
 from lingtan.timeutil import from_us, parse_timestamp, to_us, zone
+
+if TYPE_CHECKING:
+    from lingtan.normalize.service import NormaliseReport
 
 
 def progress_bar() -> Progress:
@@ -42,6 +41,8 @@ def open_configured() -> Store:
 
 def run_normalise(store: Store, *, full: bool = False) -> NormaliseReport:
     """Normalise with a progress bar."""
+    from lingtan.normalize.service import normalise_pending, rebuild
+
     with progress_bar() as bar:
         task = bar.add_task("归一化 normalise", total=None)
 
@@ -55,6 +56,10 @@ def init(
     park: Annotated[Path, typer.Option("--park", help="park file (.yaml/.yml/.toml)")],
 ) -> None:
     """Load (or update) the park declared in a park file; loading twice changes nothing."""
+    from lingtan.options import service as park_options
+    from lingtan.registry import load_park_file
+    from lingtan.registry.replacements import load_park
+
     with domain_errors():
         model = load_park_file(park)
         with open_configured() as store:

@@ -12,9 +12,6 @@ from rich.table import Table
 
 from lingtan.cli._common import console, domain_errors, settings
 from lingtan.cli.data import progress_bar
-from lingtan.demo import park as demo_park
-from lingtan.demo.run import YEAR, run
-from lingtan.demo.summary import carrier_summary
 from lingtan.store import open_store
 
 
@@ -24,6 +21,10 @@ def demo(
     ] = True,
 ) -> None:
     """Build the synthetic demo park (合成数据) and push 2025 through ingest and normalisation."""
+    from lingtan.demo import park as demo_park
+    from lingtan.demo.run import YEAR, run
+    from lingtan.demo.summary import carrier_summary
+
     started = time.perf_counter()
     with domain_errors():
         cfg = settings()

@@ -22,10 +22,6 @@ from rich.table import Table
 from lingtan.cli._common import ParkOption, console, domain_errors, overrides, park_of, settings
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.indicators import records as rec
-from lingtan.indicators.evaluate import evaluate, rank_enterprises
-from lingtan.indicators.options import IndicatorOptions
-from lingtan.options import service as park_options
-from lingtan.reports.common import status_word
 from lingtan.store import Store, open_store
 from lingtan.store.records_repo import StatRecord
 from lingtan.timeutil import from_us
@@ -108,6 +104,11 @@ def indicators_command(
     park: ParkOption = None,
 ) -> None:
     """零碳园区“1+5”指标评价 — evaluate the zero-carbon park indicators against targets."""
+    from lingtan.indicators.evaluate import evaluate, rank_enterprises
+    from lingtan.indicators.options import IndicatorOptions
+    from lingtan.options import service as park_options
+    from lingtan.reports.common import status_word
+
     with domain_errors():
         if lang not in ("zh", "en"):
             raise InvalidInput("--lang must be zh or en", field="lang")

@@ -19,9 +19,6 @@ import typer
 from lingtan.cli._common import ParkOption, console, domain_errors, overrides, park_of, settings
 from lingtan.cli.indicators import enterprise_id_of
 from lingtan.errors import InvalidInput
-from lingtan.indicators.options import IndicatorOptions
-from lingtan.options import service as park_options
-from lingtan.reports import KINDS, build_report
 from lingtan.store import open_store
 
 
@@ -53,6 +50,10 @@ def report_command(
     park: ParkOption = None,
 ) -> None:
     """生成报告 — write a report as Excel or HTML."""
+    from lingtan.indicators.options import IndicatorOptions
+    from lingtan.options import service as park_options
+    from lingtan.reports import KINDS, build_report
+
     with domain_errors():
         if kind not in KINDS:
             raise InvalidInput(f"report kind must be one of {', '.join(KINDS)}", field="kind")

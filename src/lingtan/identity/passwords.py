@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from argon2 import PasswordHasher
@@ -10,8 +11,6 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from lingtan.errors import InvalidInput
 
 _hasher = PasswordHasher()
-#: verified against when a username is unknown, so that the answer takes as long either way
-_DUMMY_HASH = _hasher.hash("lingtan-dummy-password-for-timing")
 MIN_LENGTH = 8
 MAX_LENGTH = 256
 #: argon2id allocates its memory cost (64 MiB by default) per hash: at most this many run at
@@ -40,13 +39,21 @@ def hash_password(password: str) -> str:
         return _hasher.hash(password)
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when a username is unknown, so that the answer takes as long either
+    way; made on first use (hashing costs a tenth of a second, which every import of this
+    module, e.g. each CLI start, would otherwise pay)."""
+    return _hasher.hash("lingtan-dummy-password-for-timing")
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches; with ``None`` a dummy hash is checked (same cost)."""
     if len(password) > MAX_LENGTH:
         return False  # no password that long can be set (check_policy)
     try:
         with _slots:
-            ok = _hasher.verify(password_hash or _DUMMY_HASH, password)
+            ok = _hasher.verify(password_hash or _dummy_hash(), password)
         return ok and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeEncodeError):
         return False

@@ -605,11 +605,12 @@ def _point_sums(
     d0, d1 = period.day_numbers
     expected = period.seconds(tz)
     sums = {p.id: _Sum(expected_s=expected, points=1) for p in points}
-    for row in store.stats.point_days([p.id for p in points], d0, d1):
+    # whole months from the monthly statistics, any other day from the daily ones
+    for row in store.stats.point_periods([p.id for p in points], d0, d1):
         acc = sums[row.point_id]
         if row.value is not None:
             acc.value += row.value
-            month = dt.date.fromordinal(row.day + _EPOCH_ORDINAL).month
+            month = dt.date.fromordinal(row.first_day + _EPOCH_ORDINAL).month
             acc.by_month[month] += row.value
         acc.measured_s += row.measured_s
         acc.estimated_s += row.estimated_s

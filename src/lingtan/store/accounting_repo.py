@@ -4,8 +4,9 @@ statistics, activity supplements and inventory results.
 Every read that serves a user takes the owner it is scoped to: ``enterprise_key`` (the enterprise
 id, 0 for park-owned points) for rollups, ``enterprise_scope`` (None = the whole park) for
 stored results and supplements. The hot read of the accounting benchmark is
-:meth:`AccountingRepo.carrier_totals` (one grouped scan of the owner × carrier × hour rollups) plus
-:meth:`AccountingRepo.carrier_hours` for the carriers that are multiplied hour by hour.
+:meth:`AccountingRepo.carrier_totals` (the owner × carrier × month rollups, plus the hourly ones
+for hours outside whole months) plus :meth:`AccountingRepo.carrier_hours` for the carriers that
+are multiplied hour by hour.
 """
 
 from __future__ import annotations
@@ -27,21 +28,6 @@ if TYPE_CHECKING:
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
-
-#: PostgreSQL binary COPY: 11-byte signature + 4-byte flags + 4-byte extension length (PG docs)
-_PG_COPY_HEADER = 19
-#: one (bigint, bigint, float8) row of a binary COPY: field count, then length + value each
-_PG_HOUR_ROW = np.dtype(
-    [
-        ("fields", ">i2"),
-        ("l_key", ">i4"),
-        ("enterprise_key", ">i8"),
-        ("l_hour", ">i4"),
-        ("hour", ">i8"),
-        ("l_value", ">i4"),
-        ("value", ">f8"),
-    ]
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,39 +164,20 @@ class AccountingRepo:
     ) -> list[tuple[int, str, str]]:
         """The (owner, carrier, unit) series present in the rollups, in key order.
 
-        SQLite answers ``DISTINCT`` on the leading key columns by skipping through the primary
-        key; PostgreSQL has no skip scan, so it is emulated with a recursive query that seeks
-        to the next key (a "loose index scan") instead of reading every hour.
+        Read from the monthly rollups (``stat_month_carrier``), which hold a row for every
+        local month in which a series has an hourly row: a few rows per series and year
+        instead of one per hour.
         """
         m = self._mark
-
-        def where(alias: str) -> str:
-            owner = "" if enterprise_key is None else f" AND {alias}enterprise_key = {m}"
-            return f"{alias}park_id = {m}{owner}"
-
+        owner = "" if enterprise_key is None else f" AND enterprise_key = {m}"
         args: list[Any] = [park_id] + ([] if enterprise_key is None else [enterprise_key])
-        if self._store.capabilities.supports_copy:
-            sql = (
-                "WITH RECURSIVE k AS ("
-                f"(SELECT enterprise_key, carrier, unit FROM stat_hour_carrier WHERE {where('')} "
-                "ORDER BY enterprise_key, carrier, unit LIMIT 1) UNION ALL "
-                "SELECT n.enterprise_key, n.carrier, n.unit FROM k, LATERAL ("
-                "SELECT s.enterprise_key, s.carrier, s.unit FROM stat_hour_carrier s "
-                f"WHERE {where('s.')} "
-                "AND (s.enterprise_key, s.carrier, s.unit) > (k.enterprise_key, k.carrier, k.unit) "
-                "ORDER BY s.enterprise_key, s.carrier, s.unit LIMIT 1) n) "
-                "SELECT enterprise_key, carrier, unit FROM k"
-            )
-            args = args + args
-        else:
-            sql = (
-                "SELECT DISTINCT enterprise_key, carrier, unit FROM stat_hour_carrier "
-                f"WHERE {where('')} "
-                "ORDER BY enterprise_key, carrier, unit"
-            )
         cur = self._cursor(conn)
         try:
-            cur.execute(sql, args)
+            cur.execute(
+                "SELECT DISTINCT enterprise_key, carrier, unit FROM stat_month_carrier "
+                f"WHERE park_id = {m}{owner} ORDER BY enterprise_key, carrier, unit",
+                args,
+            )
             return [(int(e), str(c), str(u)) for e, c, u in cur.fetchall()]
         finally:
             cur.close()
@@ -220,55 +187,90 @@ class AccountingRepo:
     ) -> list[CarrierTotal]:
         """Owner × carrier sums of the rollups over [h0, h1); one owner or (None) every owner.
 
-        PostgreSQL runs one grouped (parallel) scan. SQLite reads each owner × carrier series
-        by its primary-key range: its planner would otherwise choose a skip scan for the
-        grouped form that is several times slower, and the range read costs the period, not
-        the whole history.
+        The park's whole local months inside [h0, h1) come from the monthly rollups
+        (``stat_month_carrier``, one grouped read); only the hours before the first and after
+        the last whole month are summed from the hourly rollups (none for a period of whole
+        months).
+        """
+        a, b = self._store.stats.whole_months(conn, park_id, h0, h1)
+        acc: dict[tuple[int, str, str], list[float]] = {}
+
+        def add(rows: Sequence[tuple[Any, ...]]) -> None:
+            for r in rows:
+                sums = acc.setdefault((int(r[0]), str(r[1]), str(r[2])), [0.0] * 5)
+                for i in range(5):
+                    sums[i] += float(r[3 + i] or 0.0)
+
+        if a < b:
+            m = self._mark
+            owner = "" if enterprise_key is None else f" AND enterprise_key = {m}"
+            cur = self._cursor(conn)
+            try:
+                cur.execute(
+                    "SELECT enterprise_key, carrier, unit, SUM(value), SUM(measured_s), "
+                    "SUM(estimated_s), SUM(missing_s), SUM(hours) FROM stat_month_carrier "
+                    f"WHERE park_id = {m} AND month_start >= {m} AND month_start < {m}{owner} "
+                    "GROUP BY enterprise_key, carrier, unit",
+                    [park_id, a, b] + ([] if enterprise_key is None else [enterprise_key]),
+                )
+                add(cur.fetchall())
+            finally:
+                cur.close()
+            spans = [(h0, a), (b, h1)]
+        else:
+            spans = [(h0, h1)]
+        for lo, hi in spans:
+            if lo < hi:
+                add(
+                    self._hour_totals(
+                        conn, park_id=park_id, h0=lo, h1=hi, enterprise_key=enterprise_key
+                    )
+                )
+        return [
+            CarrierTotal(
+                enterprise_key=ekey,
+                carrier=carrier,
+                unit=unit,
+                value=sums[0],
+                measured_s=sums[1],
+                estimated_s=sums[2],
+                missing_s=sums[3],
+                hours=int(sums[4]),
+            )
+            for (ekey, carrier, unit), sums in sorted(acc.items())
+            if sums[4] > 0
+        ]
+
+    def _hour_totals(
+        self, conn: Connection, *, park_id: int, h0: int, h1: int, enterprise_key: int | None
+    ) -> list[tuple[Any, ...]]:
+        """(owner, carrier, unit, value, measured_s, estimated_s, missing_s, hours) summed
+        from the hourly rollups over [h0, h1), for the parts of a period outside whole months.
+
+        Each owner × carrier series is read by its primary-key range (park, owner, carrier,
+        unit, hour): the cost is the span read, not the park's whole history, which a grouped
+        scan by park and hour would read on either engine.
         """
         m = self._mark
-        sums = (
-            "SUM(value), SUM(measured_s), SUM(estimated_s), SUM(missing_s), COUNT(*) "
-            "FROM stat_hour_carrier"
-        )
         rows: list[tuple[Any, ...]] = []
         cur = self._cursor(conn)
         try:
-            if self._store.capabilities.supports_copy:
-                owner = "" if enterprise_key is None else f" AND enterprise_key = {m}"
+            for ekey, carrier, unit in self.carrier_keys(
+                conn, park_id=park_id, enterprise_key=enterprise_key
+            ):
                 cur.execute(
-                    f"SELECT enterprise_key, carrier, unit, {sums} WHERE park_id = {m} "
-                    f"AND hour >= {m} AND hour < {m}{owner} "
-                    "GROUP BY enterprise_key, carrier, unit ORDER BY enterprise_key, carrier, unit",
-                    [park_id, h0, h1] + ([] if enterprise_key is None else [enterprise_key]),
+                    "SELECT SUM(value), SUM(measured_s), SUM(estimated_s), SUM(missing_s), "
+                    f"COUNT(*) FROM stat_hour_carrier WHERE park_id = {m} "
+                    f"AND enterprise_key = {m} AND carrier = {m} AND unit = {m} "
+                    f"AND hour >= {m} AND hour < {m}",
+                    (park_id, ekey, carrier, unit, h0, h1),
                 )
-                rows = list(cur.fetchall())
-            else:
-                sql = (
-                    f"SELECT {sums} WHERE park_id = ? AND enterprise_key = ? AND carrier = ? "
-                    "AND unit = ? AND hour >= ? AND hour < ?"
-                )
-                for ekey, carrier, unit in self.carrier_keys(
-                    conn, park_id=park_id, enterprise_key=enterprise_key
-                ):
-                    cur.execute(sql, (park_id, ekey, carrier, unit, h0, h1))
-                    found = cur.fetchone()
-                    if found is not None and found[4]:
-                        rows.append((ekey, carrier, unit, *found))
+                found = cur.fetchone()
+                if found is not None and found[4]:
+                    rows.append((ekey, carrier, unit, *found))
         finally:
             cur.close()
-        return [
-            CarrierTotal(
-                enterprise_key=int(r[0]),
-                carrier=str(r[1]),
-                unit=str(r[2]),
-                value=float(r[3] or 0.0),
-                measured_s=float(r[4] or 0.0),
-                estimated_s=float(r[5] or 0.0),
-                missing_s=float(r[6] or 0.0),
-                hours=int(r[7]),
-            )
-            for r in rows
-        ]
+        return rows
 
     def carrier_hours(
         self,
@@ -296,9 +298,8 @@ class AccountingRepo:
             return out
         if self._store.capabilities.supports_copy:
             for carrier, unit in sorted({(c, u) for _, c, u in keys}):
-                ekeys, hours, values = self._pg_hours(
-                    conn, park_id, carrier, unit, h0, h1, enterprise_key
-                )
+                owners = [e for e, c, u in keys if (c, u) == (carrier, unit)]
+                ekeys, hours, values = self._pg_hours(conn, park_id, carrier, unit, h0, h1, owners)
                 order = np.lexsort((hours, ekeys))
                 ekeys, hours, values = ekeys[order], hours[order], values[order]
                 cuts = np.flatnonzero(np.diff(ekeys)) + 1
@@ -345,39 +346,43 @@ class AccountingRepo:
         unit: str,
         h0: int,
         h1: int,
-        enterprise_key: int | None,
+        owners: Sequence[int],
     ) -> tuple[I64, I64, F64]:
-        """(owner, hour, value) of one carrier and unit through a binary ``COPY TO`` decoded by
-        numpy (no Python object per row); an unknown value (NULL) is 0."""
-        from psycopg import sql
+        """(owner, hour, value) of one carrier and unit for ``owners``; an unknown value
+        (NULL) is 0.
 
-        owner = (
-            sql.SQL("")
-            if enterprise_key is None
-            else sql.SQL(" AND enterprise_key = {}").format(sql.Literal(int(enterprise_key)))
-        )
-        query = sql.SQL(
-            "COPY (SELECT enterprise_key, hour, COALESCE(value, 0)::float8 FROM stat_hour_carrier "
-            "WHERE park_id = {} AND carrier = {} AND unit = {} AND hour >= {} AND hour < {}{}) "
-            "TO STDOUT (FORMAT BINARY)"
-        ).format(
-            sql.Literal(int(park_id)),
-            sql.Literal(carrier),
-            sql.Literal(unit),
-            sql.Literal(int(h0)),
-            sql.Literal(int(h1)),
-            owner,
-        )
-        dbapi: Any = conn.connection.driver_connection
-        with dbapi.cursor() as cur, cur.copy(query) as cp:
-            data = b"".join(bytes(block) for block in cp)
-        rows = np.frombuffer(data, dtype=_PG_HOUR_ROW, offset=_PG_COPY_HEADER, count=(
-            len(data) - _PG_COPY_HEADER - 2) // _PG_HOUR_ROW.itemsize)  # fmt: skip
-        return (
-            rows["enterprise_key"].astype(np.int64),
-            rows["hour"].astype(np.int64),
-            rows["value"].astype(np.float64),
-        )
+        One row per owner carrying its hours and values packed as binary (``int8send`` /
+        ``float8send`` aggregated with ``string_agg``), decoded by numpy: no Python object
+        per hour, and no round trip per row as a ``COPY TO`` read row by row has. Naming the
+        owners lets the primary key (park, owner, carrier, unit, hour) bound the scan to
+        their series. Both aggregates see an owner's rows in the same order; the caller sorts
+        by hour.
+        """
+        args: list[Any] = [park_id, [int(o) for o in owners], carrier, unit, h0, h1]
+        cur = self._cursor(conn)
+        try:
+            cur.execute(
+                "SELECT enterprise_key, string_agg(int8send(hour), ''::bytea), "
+                "string_agg(float8send(COALESCE(value, 0)::float8), ''::bytea) "
+                "FROM stat_hour_carrier WHERE park_id = %s AND enterprise_key = ANY(%s) "
+                "AND carrier = %s AND unit = %s AND hour >= %s AND hour < %s "
+                "GROUP BY enterprise_key",
+                args,
+            )
+            rows = cur.fetchall()
+        finally:
+            cur.close()
+        ekeys: list[I64] = []
+        hours: list[I64] = []
+        values: list[F64] = []
+        for ekey, hour_bytes, value_bytes in rows:
+            h = np.frombuffer(hour_bytes, ">i8").astype(np.int64)
+            ekeys.append(np.full(len(h), int(ekey), np.int64))
+            hours.append(h)
+            values.append(np.frombuffer(value_bytes, ">f8").astype(np.float64))
+        if not rows:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+        return np.concatenate(ekeys), np.concatenate(hours), np.concatenate(values)
 
     def site_totals(self, conn: Connection, *, site_id: int, d0: int, d1: int) -> list[SiteTotal]:
         """Daily statistics of the site's boundary points summed per carrier over local days

@@ -5,17 +5,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from lingtan.config import Settings
 from lingtan.errors import Unavailable
 from lingtan.store.engine import DEFAULT_CONNECTIONS, make_engine
+
+if TYPE_CHECKING:
+    from lingtan.config import Settings
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: advisory-lock keys (PostgreSQL) — arbitrary constants, unique within lingtan. Locks are
@@ -112,6 +112,10 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the newest alembic revision."""
+        # imported here: alembic costs a quarter of a second, and only opening a store needs it
+        from alembic import command
+        from alembic.config import Config
+
         cfg = Config()
         cfg.set_main_option("script_location", str(_MIGRATIONS))
         with self.begin() as conn:

@@ -145,3 +145,17 @@ class ReplacementRecord:
     source: str
     recorded_by: str
     recorded_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class PointPeriodRow:
+    """Statistics of one point over local days [first_day, end_day) within one calendar month:
+    a whole month (``stat_month``) or one day (``stat_day``)."""
+
+    point_id: int
+    first_day: int
+    end_day: int
+    value: float | None
+    measured_s: float
+    estimated_s: float
+    missing_s: float

@@ -246,6 +246,42 @@ stat_hour_carrier = Table(
     sqlite_with_rowid=False,
 )
 
+#: statistics per point and park-local calendar month, kept from ``stat_day`` in the same
+#: transaction as the days they sum (a period of whole months reads 12 rows a year, not 365)
+stat_month = Table(
+    "stat_month",
+    metadata,
+    Column("point_id", Id, nullable=False),
+    Column("first_day", Integer, nullable=False),  # local day number of the month's 1st
+    Column("end_day", Integer, nullable=False),  # local day number of the next month's 1st
+    *_stat_cols(),
+    Column("days", Integer, nullable=False),  # daily rows summed
+    Column("computed_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("point_id", "first_day"),
+    sqlite_with_rowid=False,
+)
+
+#: the owner × carrier hourly sums (``stat_hour_carrier``) summed per park-local calendar month,
+#: kept in the same transaction as the hours they sum; the bounds are the UTC instants of the
+#: local month's start and end, so a reader of [h0, h1) takes the whole months inside it here
+stat_month_carrier = Table(
+    "stat_month_carrier",
+    metadata,
+    Column("park_id", Id, nullable=False),
+    Column("enterprise_key", BigInteger, nullable=False),  # enterprise id, 0 for the park
+    Column("carrier", String(32), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("month_start", BigInteger, nullable=False),  # epoch µs of local midnight on the 1st
+    Column("month_end", BigInteger, nullable=False),  # … on the 1st of the next month
+    Column("value", Float),
+    Column("measured_s", Float, nullable=False),
+    Column("estimated_s", Float, nullable=False),
+    Column("missing_s", Float, nullable=False),
+    Column("hours", Integer, nullable=False),  # hourly rollup rows summed
+    PrimaryKeyConstraint("park_id", "enterprise_key", "carrier", "unit", "month_start"),
+    sqlite_with_rowid=False,
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

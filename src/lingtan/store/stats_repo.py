@@ -1,17 +1,35 @@
-"""Statistics: the dirty-interval queue, hourly/daily statistics with history, rollups."""
+"""Statistics: the dirty-interval queue, hourly/daily statistics with history, rollups.
+
+Rollups are kept in the transaction that writes what they sum, each recomputed for the periods
+touched from the level below it (never adjusted by differences, so a rollup always equals a
+recomputation from scratch):
+
+* ``stat_day`` from ``stat_hour`` (:meth:`StatsRepo.refresh_days_many`), and with it
+  ``stat_month`` from ``stat_day`` for the months of those days (park local calendar months);
+* ``stat_hour_carrier`` from ``stat_hour`` of the owner's boundary points
+  (:meth:`StatsRepo.refresh_carrier`), and with it ``stat_month_carrier`` for the local months
+  of those hours.
+
+Readers of whole months take the monthly rows and read days or hours only for the parts of a
+period that are not whole months (:meth:`StatsRepo.point_periods`, :meth:`StatsRepo.whole_months`).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 
 from lingtan.store import schema as s
-from lingtan.store.records import PointDayRow
+from lingtan.store.records import PointDayRow, PointPeriodRow
+from lingtan.timeutil import local_date, local_day_start_us, next_month
 
 if TYPE_CHECKING:
     from lingtan.store.core import Store
@@ -78,6 +96,130 @@ def _nullable(a: F64) -> list[float | None]:
 
 def _floats(values: Iterable[Any]) -> F64:
     return np.array([np.nan if v is None else v for v in values], np.float64)
+
+
+_EPOCH_DAY = dt.date(1970, 1, 1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _midnight_us(zone: str, day: int) -> int:
+    """Epoch µs of local midnight starting local day number ``day`` in ``zone``."""
+    return local_day_start_us(_EPOCH_DAY + dt.timedelta(days=day), ZoneInfo(zone))
+
+
+def month_days(days: I64) -> tuple[I64, I64]:
+    """The calendar months holding local day numbers ``days``: the day numbers of each
+    month's 1st and of the next month's 1st, sorted, without repeats."""
+    months = np.unique(np.asarray(days, np.int64).astype("datetime64[D]").astype("datetime64[M]"))
+    firsts = months.astype("datetime64[D]").astype(np.int64)
+    ends = (months + 1).astype("datetime64[D]").astype(np.int64)
+    return firsts, ends
+
+
+def local_months_us(zone: ZoneInfo, h0: int, h1: int) -> list[tuple[int, int]]:
+    """[start, end) in epoch µs of the local calendar months of ``zone`` overlapping [h0, h1)."""
+    out: list[tuple[int, int]] = []
+    first = local_date(h0, zone).replace(day=1)
+    start = local_day_start_us(first, zone)
+    while start < h1:
+        first = next_month(first)
+        end = local_day_start_us(first, zone)
+        out.append((start, end))
+        start = end
+    return out
+
+
+class _Periods:
+    """Statistics rows of several points — (point, period, value, mean, min, max, measured_s,
+    estimated_s, flags, n), ordered by point and period — summarised over longer periods
+    (hours into days, days into months), all points at once with numpy."""
+
+    def __init__(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        # one float table (NULL → NaN); periods are day numbers or hour starts in µs, both
+        # exact in float64 (< 2**53), as are flags and reading counts
+        self._table = np.array(rows, np.float64).reshape(-1, 10)
+        self._t = self._table[:, 1].astype(np.int64)
+        pids = self._table[:, 0].astype(np.int64)
+        found, first = np.unique(pids, return_index=True)
+        bounds = np.append(first, len(pids)).tolist()
+        self._points = {int(p): (bounds[i], bounds[i + 1]) for i, p in enumerate(found.tolist())}
+        self._rows: list[I64] = []
+        self._counts: list[I64] = []
+
+    def add(self, point_id: int, starts: I64, ends: I64) -> None:
+        """Longer periods [starts[j], ends[j]) of a point, in order and not overlapping."""
+        a, b = self._points.get(point_id, (0, 0))
+        t = self._t[a:b]
+        lo = a + np.searchsorted(t, starts)
+        counts = a + np.searchsorted(t, ends) - lo
+        total = int(counts.sum())
+        before = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        self._rows.append(np.arange(total, dtype=np.int64) + np.repeat(lo - before, counts))
+        self._counts.append(counts.astype(np.int64))
+
+    def summaries(self, seconds: F64) -> dict[str, list[Any]]:
+        """Columns of the periods added, in order, each of ``seconds``: values summed (NULL
+        when no row has one), the mean weighted by readings, min and max of the rows, time
+        measured and estimated summed and the rest of the period missing, flags or-ed,
+        readings summed; ``rows`` is the number of rows summed."""
+        counts = np.concatenate(self._counts) if self._counts else np.empty(0, np.int64)
+        rows = np.concatenate(self._rows) if self._rows else np.empty(0, np.int64)
+        tab = self._table[rows]
+        some = counts > 0
+        # rows are grouped by period in order: reduce each non-empty period's run of rows
+        at = np.concatenate(([0], np.cumsum(counts)[:-1]))[some]
+
+        def reduce(ufunc: Any, column: Any, empty: float) -> F64:
+            out = np.full(len(counts), empty, np.float64)
+            if len(at):
+                out[some] = ufunc.reduceat(column, at)
+            return out
+
+        value, mean, lo, hi = tab[:, 2], tab[:, 3], tab[:, 4], tab[:, 5]
+        n = tab[:, 9]
+        has_v, has_m = ~np.isnan(value), ~np.isnan(mean)
+        with_v = reduce(np.add, has_v.astype(np.float64), 0.0) > 0
+        value_sum = reduce(np.add, np.where(has_v, value, 0.0), 0.0)
+        weight = reduce(np.add, np.where(has_m, n, 0.0), 0.0)
+        weighted = reduce(np.add, np.where(has_m, mean * n, 0.0), 0.0)
+        with_m = reduce(np.add, has_m.astype(np.float64), 0.0) > 0
+        lows = reduce(np.fmin, lo, np.nan)
+        highs = reduce(np.fmax, hi, np.nan)
+        measured = reduce(np.add, tab[:, 6], 0.0)
+        estimated = reduce(np.add, tab[:, 7], 0.0)
+        flags = np.zeros(len(counts), np.int64)
+        if len(at):
+            flags[some] = np.bitwise_or.reduceat(tab[:, 8].astype(np.int64), at)
+
+        def known(values: F64, mask: NDArray[np.bool_]) -> list[float | None]:
+            return [v if k else None for v, k in zip(values.tolist(), mask.tolist(), strict=True)]
+
+        return {
+            "value": known(value_sum, with_v),
+            "mean": known(
+                np.divide(weighted, weight, where=weight > 0, out=weight.copy()), weight > 0
+            ),
+            "min": known(lows, with_m),
+            "max": known(highs, with_m),
+            "measured_s": measured.tolist(),
+            "estimated_s": estimated.tolist(),
+            "missing_s": np.maximum(0.0, seconds - measured - estimated).tolist(),
+            "flags": flags.tolist(),
+            "n": reduce(np.add, n, 0.0).astype(np.int64).tolist(),
+            "rows": counts.tolist(),
+        }
+
+
+def _records(
+    columns: dict[str, list[Any]], computed_at: int, **keys: list[Any]
+) -> list[dict[str, Any]]:
+    """Rows (dicts) from key columns and statistics columns of the same length."""
+    columns = {k: v for k, v in columns.items() if k != "rows"}
+    names = [*keys, *columns, "computed_at"]
+    return [
+        dict(zip(names, (*values, computed_at), strict=True))
+        for values in zip(*keys.values(), *columns.values(), strict=True)
+    ]
 
 
 class StatsRepo:
@@ -406,53 +548,108 @@ class StatsRepo:
             "FROM w JOIN stat_hour h ON h.point_id = w.pid AND h.hour >= w.lo AND h.hour < w.hi "
             "ORDER BY h.point_id, h.hour",
         )
-        by_point: dict[int, list[tuple[Any, ...]]] = {}
-        for r in rows:
-            by_point.setdefault(int(r[0]), []).append(r)
-        out: list[dict[str, Any]] = []
-        for pid, days, day_starts, day_ends in items:
-            prow = by_point.get(pid, [])
-            hours = np.array([r[1] for r in prow], np.int64)
-            value = _floats(r[2] for r in prow)
-            mean = _floats(r[3] for r in prow)
-            lo_v = _floats(r[4] for r in prow)
-            hi_v = _floats(r[5] for r in prow)
-            meas = np.array([r[6] for r in prow], np.float64)
-            est = np.array([r[7] for r in prow], np.float64)
-            flags = np.array([r[8] for r in prow], np.int64)
-            n = np.array([r[9] for r in prow], np.int64)
-            starts = np.searchsorted(hours, day_starts).tolist()
-            ends = np.searchsorted(hours, day_ends).tolist()
-            bounds = zip(
-                days.tolist(), starts, ends, day_starts.tolist(), day_ends.tolist(), strict=True
-            )
-            for day, a, b, d0, d1 in bounds:
-                v = value[a:b]
-                has_v = ~np.isnan(v)
-                m = mean[a:b]
-                has_m = ~np.isnan(m)
-                weights = n[a:b][has_m]
-                measured = float(meas[a:b].sum())
-                estimated = float(est[a:b].sum())
-                out.append(
-                    {
-                        "point_id": pid,
-                        "day": day,
-                        "value": float(v[has_v].sum()) if has_v.any() else None,
-                        "mean": float(np.average(m[has_m], weights=weights))
-                        if weights.sum() > 0
-                        else None,
-                        "min": float(np.nanmin(lo_v[a:b])) if has_m.any() else None,
-                        "max": float(np.nanmax(hi_v[a:b])) if has_m.any() else None,
-                        "measured_s": measured,
-                        "estimated_s": estimated,
-                        "missing_s": max(0.0, (d1 - d0) / 1_000_000 - measured - estimated),
-                        "flags": int(np.bitwise_or.reduce(flags[a:b])) if b > a else 0,
-                        "n": int(n[a:b].sum()),
-                        "computed_at": now,
-                    }
-                )
+        periods = _Periods(rows)
+        for pid, _, day_starts, day_ends in items:
+            periods.add(pid, day_starts, day_ends)
+        seconds = np.concatenate([(ends - starts) / 1_000_000 for _, _, starts, ends in items])
+        out = _records(
+            periods.summaries(seconds),
+            point_id=[pid for pid, days, _, _ in items for _ in range(len(days))],
+            day=np.concatenate([days for _, days, _, _ in items]).tolist(),
+            computed_at=now,
+        )
         self._upsert(conn, s.stat_day, ("point_id", "day"), out)
+        self.refresh_months_many(conn, [(pid, days) for pid, days, _, _ in items], now=now)
+
+    def _zones(self, conn: Connection, point_ids: Sequence[int]) -> dict[int, str]:
+        """The time zone name of each point's park."""
+        p, k = s.point, s.park
+        q = (
+            select(p.c.id, k.c.timezone)
+            .select_from(p.join(k, k.c.id == p.c.park_id))
+            .where(p.c.id.in_(bindparam("ids", expanding=True)))
+        )
+        return {int(r.id): str(r.timezone) for r in conn.execute(q, {"ids": list(point_ids)})}
+
+    def refresh_months_many(
+        self, conn: Connection, items: Sequence[tuple[int, I64]], *, now: int
+    ) -> None:
+        """Recompute the monthly rows (``stat_month``) of the months from the first to the last
+        local day number of each (point, days) item from its daily rows, as a day is computed
+        from its hours (:meth:`refresh_days_many` calls this for the days it writes). A month
+        without daily rows has no row."""
+        items = [(pid, days) for pid, days in items if len(days)]
+        if not items:
+            return
+        zones = self._zones(conn, [pid for pid, _ in items])
+        # the months from each item's first to its last day (the normaliser's days are
+        # consecutive); most points of a run share them
+        spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        months: list[tuple[int, int, int]] = []
+        for pid, days in items:
+            if pid not in zones:
+                continue
+            key = (int(days.min()), int(days.max()))
+            if key not in spans:
+                firsts, ends = month_days(np.arange(key[0], key[1] + 1, dtype=np.int64))
+                spans[key] = list(zip(firsts.tolist(), ends.tolist(), strict=True))
+            months += [(pid, first, end) for first, end in spans[key]]
+        if not months:
+            return
+        # the sums in the database, one row per month (not the days themselves); flags are
+        # or-ed below from the few flagged days, SQLite having no bitwise aggregate
+        found = {
+            (int(r[0]), int(r[1])): r
+            for r in self._raw(
+                conn,
+                f"WITH m(pid, lo, hi) AS (VALUES {_values(months)}) SELECT m.pid, m.lo, "
+                "COUNT(d.value), SUM(d.value), SUM(CASE WHEN d.mean IS NOT NULL THEN d.n END), "
+                "SUM(d.mean * d.n), COUNT(d.mean), MIN(d.min), MAX(d.max), SUM(d.measured_s), "
+                "SUM(d.estimated_s), SUM(d.n), COUNT(*), "
+                "SUM(CASE WHEN d.flags <> 0 THEN 1 ELSE 0 END) FROM m JOIN stat_day d "
+                "ON d.point_id = m.pid AND d.day >= m.lo AND d.day < m.hi GROUP BY m.pid, m.lo",
+            )
+        }
+        flagged = [m for m in months if (r := found.get(m[:2])) is not None and r[13]]
+        flags: dict[tuple[int, int], int] = {}
+        if flagged:
+            for pid, first, value in self._raw(
+                conn,
+                f"WITH m(pid, lo, hi) AS (VALUES {_values(flagged)}) SELECT m.pid, m.lo, "
+                "d.flags FROM m JOIN stat_day d ON d.point_id = m.pid AND d.day >= m.lo "
+                "AND d.day < m.hi AND d.flags <> 0",
+            ):
+                key = (int(pid), int(first))
+                flags[key] = flags.get(key, 0) | int(value)
+        out: list[dict[str, Any]] = []
+        for pid, first, end in months:
+            zone = zones[pid]
+            seconds = (_midnight_us(zone, end) - _midnight_us(zone, first)) / 1_000_000
+            r = found.get((pid, first))
+            if r is None:  # no daily row in the month: no monthly row either
+                continue
+            weight = float(r[4] or 0)
+            measured, estimated = float(r[9] or 0.0), float(r[10] or 0.0)
+            out.append(
+                {
+                    "point_id": pid,
+                    "first_day": first,
+                    "end_day": end,
+                    "value": float(r[3]) if r[2] else None,
+                    # the days' means weighted by their readings, as a day's from its hours
+                    "mean": float(r[5]) / weight if weight > 0 else None,
+                    "min": float(r[7]) if r[6] and r[7] is not None else None,
+                    "max": float(r[8]) if r[6] and r[8] is not None else None,
+                    "measured_s": measured,
+                    "estimated_s": estimated,
+                    "missing_s": max(0.0, seconds - measured - estimated),
+                    "flags": flags.get((pid, first), 0),
+                    "n": int(r[11] or 0),
+                    "days": int(r[12]),
+                    "computed_at": now,
+                }
+            )
+        self._upsert(conn, s.stat_month, ("point_id", "first_day"), out)
 
     def point_days(self, point_ids: Sequence[int], day0: int, day1: int) -> list[PointDayRow]:
         """Daily statistics rows of ``point_ids`` for local days ``day0 <= day < day1``."""
@@ -480,6 +677,61 @@ class StatsRepo:
                 )
                 for r in conn.execute(q).all()
             ]
+
+    def point_periods(self, point_ids: Sequence[int], day0: int, day1: int) -> list[PointPeriodRow]:
+        """Statistics of ``point_ids`` over local days ``day0 <= day < day1``: one row per
+        whole calendar month inside the span (``stat_month``) and one per remaining day
+        (``stat_day``); every row lies within one calendar month."""
+        if not point_ids or day1 <= day0:
+            return []
+        firsts, ends = month_days(np.array([day0, day1], np.int64))
+        # whole months: from the first 1st at or after day0 to the last 1st at or before day1
+        whole0 = day0 if int(firsts[0]) == day0 else int(ends[0])
+        whole1 = int(firsts[-1])
+        ids = ", ".join(str(int(p)) for p in point_ids)
+        parts: list[str] = []
+        if whole0 < whole1:
+            parts.append(
+                "SELECT point_id, first_day, end_day, value, measured_s, estimated_s, missing_s "
+                f"FROM stat_month WHERE point_id IN ({ids}) "
+                f"AND first_day >= {whole0} AND first_day < {whole1}"
+            )
+            day_spans = [(day0, whole0), (whole1, day1)]
+        else:
+            day_spans = [(day0, day1)]
+        for lo, hi in day_spans:
+            if lo < hi:
+                parts.append(
+                    "SELECT point_id, day, day + 1, value, measured_s, estimated_s, missing_s "
+                    f"FROM stat_day WHERE point_id IN ({ids}) AND day >= {int(lo)} "
+                    f"AND day < {int(hi)}"
+                )
+        with self._store.begin() as conn:
+            rows = self._raw(conn, " UNION ALL ".join(parts) + " ORDER BY 1, 2")
+        return [
+            PointPeriodRow(
+                int(pid),
+                int(first),
+                int(end),
+                None if value is None else float(value),
+                float(measured),
+                float(estimated),
+                float(missing),
+            )
+            for pid, first, end, value, measured, estimated, missing in rows
+        ]
+
+    def whole_months(self, conn: Connection, park_id: int, h0: int, h1: int) -> tuple[int, int]:
+        """[a, b): the span of the park's whole local calendar months inside [h0, h1) (a == b
+        when there is none). ``stat_month_carrier`` answers for [a, b); the rest of [h0, h1)
+        is in ``stat_hour_carrier``."""
+        zone = conn.execute(select(s.park.c.timezone).where(s.park.c.id == park_id)).scalar()
+        if zone is None or h1 <= h0:
+            return h0, h0
+        months = [m for m in local_months_us(ZoneInfo(zone), h0, h1) if m[0] >= h0 and m[1] <= h1]
+        if not months:
+            return h0, h0
+        return months[0][0], months[-1][1]
 
     # -- carrier rollups ---------------------------------------------------------------------
     def refresh_carrier(
@@ -520,6 +772,50 @@ class StatsRepo:
                 "h1": h1,
             },
         )
+        self._refresh_carrier_months(
+            conn, park_id=park_id, enterprise_key=enterprise_key, carrier=carrier, unit=unit,
+            h0=h0, h1=h1,
+        )  # fmt: skip
+
+    def _refresh_carrier_months(
+        self,
+        conn: Connection,
+        *,
+        park_id: int,
+        enterprise_key: int,
+        carrier: str,
+        unit: str,
+        h0: int,
+        h1: int,
+    ) -> None:
+        """Recompute the monthly sums of one owner × carrier series for the local months
+        overlapping [h0, h1) from its hourly rows (a month without hourly rows has no row)."""
+        zone = conn.execute(select(s.park.c.timezone).where(s.park.c.id == park_id)).scalar()
+        if zone is None or h1 <= h0:
+            return
+        months = local_months_us(ZoneInfo(zone), h0, h1)
+        key = {"park": park_id, "ekey": enterprise_key, "carrier": carrier, "unit": unit}
+        conn.execute(
+            text(
+                "DELETE FROM stat_month_carrier WHERE park_id = :park AND enterprise_key = :ekey "
+                "AND carrier = :carrier AND unit = :unit "
+                "AND month_start >= :m0 AND month_start < :m1"
+            ),
+            {**key, "m0": months[0][0], "m1": months[-1][1]},
+        )
+        conn.execute(
+            text(
+                f"WITH m(ms, me) AS (VALUES {_values(months)}) "
+                "INSERT INTO stat_month_carrier (park_id, enterprise_key, carrier, unit, "
+                "month_start, month_end, value, measured_s, estimated_s, missing_s, hours) "
+                "SELECT :park, :ekey, :carrier, :unit, m.ms, m.me, SUM(h.value), "
+                "SUM(h.measured_s), SUM(h.estimated_s), SUM(h.missing_s), COUNT(*) "
+                "FROM m JOIN stat_hour_carrier h ON h.park_id = :park "
+                "AND h.enterprise_key = :ekey AND h.carrier = :carrier AND h.unit = :unit "
+                "AND h.hour >= m.ms AND h.hour < m.me GROUP BY m.ms, m.me"
+            ),
+            key,
+        )
 
     def carrier_totals(
         self, *, park_id: int, h0: int, h1: int, enterprise_key: int | None = None
@@ -530,8 +826,10 @@ class StatsRepo:
         )
 
     def delete_carrier_rollups(self, conn: Connection) -> None:
-        """Drop every rollup row (a rebuild recomputes them)."""
+        """Drop every owner × carrier rollup row, hourly and monthly (a rebuild recomputes
+        them)."""
         conn.execute(delete(s.stat_hour_carrier))
+        conn.execute(delete(s.stat_month_carrier))
 
 
 def _same(a: Any, b: Any) -> bool:
