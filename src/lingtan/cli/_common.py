@@ -21,6 +21,7 @@ from lingtan.errors import (
 if TYPE_CHECKING:
     from lingtan.config import Settings
     from lingtan.store import ParkRecord, Store
+    from lingtan.wording import Wording
 
 console = Console()
 err_console = Console(stderr=True)
@@ -101,6 +102,14 @@ def enterprise_in_park(store: Store, enterprise: str | None, park: str | None) -
     if enterprise is None:
         return None
     return enterprise_id_of(store, enterprise, park_of(store, park).id)
+
+
+def wording(lang: str) -> Wording:
+    """The wording of ``lang`` (``zh`` or ``en``) for what the services say: Chinese output
+    shows names, not codes or record ids (lingtan/wording/zh-CN.yaml)."""
+    from lingtan.reports.localise import wording as _wording
+
+    return _wording("zh" if lang.startswith("zh") else "en")
 
 
 def overrides(**options: Any) -> dict[str, Any]:

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperCommand
 
-from lingtan.cli._common import console, domain_errors, overrides, park_of, settings
+from lingtan.cli._common import console, domain_errors, overrides, park_of, settings, wording
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.timeutil import from_us
 
@@ -103,21 +104,31 @@ def _print_table(inv: Inventory, lang: str, explain: bool) -> None:
     if inv.building is not None:
         for key, value in inv.building.items():
             table.add_row(key, f"{value:,.4f}")
-    offsets = ", ".join(f"{k} {v:,.4f}" for k, v in inv.offsets.items())
+    w = wording(lang)
+    offsets = ", ".join(
+        f"{w.code('offset_' + k, 'indicator_input') if lang == 'zh' else k} {v:,.4f}"
+        for k, v in inv.offsets.items()
+    )
     table.add_row(t["offsets"], offsets)
     console.print(table)
-    console.print(f"[bold]{t['factors']}:[/] " + ", ".join(inv.factor_ids), highlight=False)
+    # in Chinese the records are named, in English by their ids (--json has both)
+    named = "、" if lang == "zh" else ", "
+    console.print(
+        f"[bold]{t['factors']}:[/] " + escape(named.join(w.code(i) for i in inv.factor_ids)),
+        highlight=False,
+    )
     if inv.unverified_factor_ids:
         console.print(
-            f"[bold yellow]{t['unverified']}:[/] " + ", ".join(inv.unverified_factor_ids),
+            f"[bold yellow]{t['unverified']}:[/] "
+            + escape(named.join(w.code(i) for i in inv.unverified_factor_ids)),
             highlight=False,
         )
     if explain:
         console.print(f"[bold]{t['explain']}:[/]")
         for line in inv.explain:
-            console.print("  " + line.text(lang), highlight=False, markup=False)
+            console.print("  " + w.text(line.text(lang)), highlight=False, markup=False)
     for note in inv.notes:
-        console.print(f"[dim]{t['notes']}: {note}[/]", highlight=False)
+        console.print(f"[dim]{t['notes']}: {escape(w.text(note))}[/]", highlight=False)
 
 
 def open_configured() -> Store:
@@ -163,13 +174,18 @@ def _print_stored(result: AccountingResult, lang: str, explain: bool) -> None:
     _print_table(result.inventory, lang, explain)
     if explain:
         console.print(f"[bold]{t['sources']}:[/]")
+        w = wording(lang)
+        zh = lang == "zh"
         for line in result.sources:
             amount = "—" if line.amount is None else f"{line.amount:,.4f} {line.amount_unit}"
+            carrier = "" if zh else f" ({line.carrier})"
+            becomes = w.code(line.becomes, "becomes") if line.becomes != "—" else "—"
+            note = w.text(line.note) if line.note else ""
             console.print(
-                f"  {line.owner} {line.name_zh} ({line.carrier}) {line.value:,.4f} {line.unit}"
-                f" → {line.becomes} {amount}; {t['measured']} {line.measured_share:.1%},"
+                f"  {line.owner} {line.name_zh}{carrier} {line.value:,.4f} {line.unit}"
+                f" → {becomes} {amount}; {t['measured']} {line.measured_share:.1%},"
                 f" {t['estimated']} {line.estimated_share:.1%}, {t['missing']}"
-                f" {line.missing_share:.1%}" + (f"; {line.note}" if line.note else ""),
+                f" {line.missing_share:.1%}" + (f"; {note}" if note else ""),
                 highlight=False,
                 markup=False,
             )
@@ -225,7 +241,7 @@ def _print_history(records: list[InventoryRecord], lang: str, as_json: bool) -> 
 _STORE_TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "header": "核算边界 {boundary} · 核算期 {period} · 结果编号 {stored}（计量数据）",
-        "options": "核算选项：园区选项第 {version} 版（lingtan options show）",
+        "options": "核算选项：园区选项第 {version} 版",
         "overrides": "；本次改用 {changed}",
         "sources": "活动数据来源",
         "measured": "实测",

@@ -19,7 +19,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from lingtan.cli._common import ParkOption, console, domain_errors, overrides, park_of, settings
+from lingtan.cli._common import (
+    ParkOption,
+    console,
+    domain_errors,
+    overrides,
+    park_of,
+    settings,
+    wording,
+)
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.indicators import records as rec
 from lingtan.store import Store, open_store
@@ -163,6 +171,7 @@ def indicators_command(
         else ("indicator", "value", "target", "status", "reason")
     ):
         table.add_column(col)
+    w = wording(lang)
     for r in ev.indicators:
         style = {"meets": "green", "fails": "red"}.get(r.status, "yellow")
         table.add_row(
@@ -170,17 +179,18 @@ def indicators_command(
             _shown(r.value, r.spec.unit),
             r.target.text() if r.target else "—",
             f"[{style}]{status_word(r.status, lang)}[/]",
-            r.reason_zh if zh else r.reason_en,
+            w.text(r.reason_zh) if zh else r.reason_en,
         )
     console.print(table)
     ts = ev.target_set
     console.print(
-        ("目标体系：" if zh else "targets: ") + f"{ts.name_zh if zh else ts.name_en} — {ts.source}"
+        ("目标体系：" if zh else "targets: ")
+        + f"{ts.name_zh if zh else ts.name_en} — {w.text(ts.source)}"
     )
     for line in ev.options.describe(lang):
-        console.print(f"· {line}", highlight=False)
+        console.print(f"· {w.text(line)}", highlight=False)
     for note in ev.notes:
-        console.print(f"· {note}", style="dim", highlight=False)
+        console.print(f"· {w.text(note)}", style="dim", highlight=False)
 
 
 def _print_rank(rows: list[dict[str, Any]], lang: str) -> None:
@@ -204,7 +214,7 @@ def _print_rank(rows: list[dict[str, Any]], lang: str) -> None:
             "—" if r["value"] is None else f"{r['value']:.4f}",
             "—" if r["emissions_tco2"] is None else f"{r['emissions_tco2']:,.1f}",
             "—" if r["energy_tce"] is None else f"{r['energy_tce']:,.1f}",
-            r["reason"] or "",
+            wording(lang).text(r["reason"]) or "",
         )
     console.print(table)
 
