@@ -6,6 +6,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,33 @@ def need_service(name: str, host: str, port: int) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{message} and LINGTAN_REQUIRE_SERVICES=1")
     pytest.skip(message)
+
+
+@contextmanager
+def fresh_store(engine: str, directory: Path) -> Iterator[Store]:
+    """An empty, migrated store on ``engine``: a new SQLite file in ``directory``, or a new
+    PostgreSQL schema dropped afterwards."""
+    if engine == "sqlite":
+        store = open_store(f"sqlite:///{directory / f'{uuid.uuid4().hex}.db'}")
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    need_service("PostgreSQL", "127.0.0.1", 5432)
+    import psycopg
+
+    schema = f"lt_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    dsn = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    store = open_store(f"{PG_URL}?options=-csearch_path%3D{schema}")
+    try:
+        yield store
+    finally:
+        store.close()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture

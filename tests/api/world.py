@@ -3,15 +3,14 @@ served by the app — shared by the API and dashboard tests."""
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import psycopg
 from fastapi.testclient import TestClient
 
 from lingtan.api import create_app
@@ -19,10 +18,10 @@ from lingtan.config import Settings
 from lingtan.demo.run import run
 from lingtan.identity import service as identity
 from lingtan.identity.roles import SYSTEM
-from lingtan.store import Store, open_store
+from lingtan.store import Store
 from lingtan.store.jobs_repo import JobsRepo
 from lingtan.timeutil import to_us, utcnow
-from tests.conftest import PG_URL, need_service
+from tests.conftest import fresh_store
 
 PASSWORD = "correct horse battery"
 #: username → (role, enterprise code or None)
@@ -63,25 +62,8 @@ class World:
 @contextmanager
 def store_for(kind: str, tmp_dir: str) -> Iterator[Store]:
     """A fresh store on SQLite or in a fresh PostgreSQL schema."""
-    if kind == "sqlite":
-        store = open_store(f"sqlite:///{tmp_dir}/api.db")
-        try:
-            yield store
-        finally:
-            store.close()
-        return
-    need_service("PostgreSQL", "127.0.0.1", 5432)
-    schema = f"lt_api_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    dsn = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    store = open_store(f"{PG_URL}?options=-csearch_path%3D{schema}")
-    try:
+    with fresh_store(kind, Path(tmp_dir)) as store:
         yield store
-    finally:
-        store.close()
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:

@@ -12,12 +12,7 @@ or hours, and get the same sums as from days or hours alone.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,9 +25,9 @@ from lingtan.ingest import ingest
 from lingtan.normalize.service import normalise_pending, rebuild
 from lingtan.readings import Reading
 from lingtan.registry import parse_park_text
-from lingtan.store import Store, open_store
+from lingtan.store import Store
 from lingtan.store.accounting_repo import AccountingRepo
-from tests.conftest import PG_URL, SMALL_PARK, need_service
+from tests.conftest import SMALL_PARK, fresh_store
 
 UTC = dt.UTC
 NOW = dt.datetime(2030, 1, 1, tzinfo=UTC)
@@ -44,32 +39,6 @@ STAT_TABLES = (
     "stat_hour_carrier",
     "stat_month_carrier",
 )
-
-
-@contextmanager
-def fresh_store(engine: str, directory: Path) -> Iterator[Store]:
-    """An empty, migrated store on ``engine`` (a new SQLite file or PostgreSQL schema)."""
-    if engine == "sqlite":
-        store = open_store(f"sqlite:///{directory / f'{uuid.uuid4().hex}.db'}")
-        try:
-            yield store
-        finally:
-            store.close()
-        return
-    need_service("PostgreSQL", "127.0.0.1", 5432)
-    import psycopg
-
-    schema = f"lt_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    dsn = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    store = open_store(f"{PG_URL}?options=-csearch_path%3D{schema}")
-    try:
-        yield store
-    finally:
-        store.close()
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def park_text(tz: str) -> str:
