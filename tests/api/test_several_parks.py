@@ -87,6 +87,10 @@ def test_the_cli_names_the_park_or_says_how_to(two_parks: World, tmp_path: Path)
 
 def test_the_api_acts_in_the_park_named(two_parks: World) -> None:
     c, admin = two_parks.client, two_parks.h("admin")
+    listed = c.get("/api/v1/parks", headers=admin)
+    assert [p["code"] for p in listed.json()] == ["demo-park", "north-park"]
+    own = c.get("/api/v1/parks", headers=two_parks.h("a_viewer"))
+    assert [p["code"] for p in own.json()] == ["demo-park"]
     r = c.get("/api/v1/park", headers=admin)
     assert r.status_code == 422 and "north-park" in r.json()["detail"]
     assert (

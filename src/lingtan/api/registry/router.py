@@ -59,6 +59,16 @@ def point_out(p: PointRecord, codes: dict[int, str]) -> PointOut:
     )
 
 
+@router.get("/parks", response_model=list[ParkOut])
+def list_parks(principal: CurrentPrincipal, store: StoreDep) -> list[ParkOut]:
+    """The parks of the store the caller may act in (name one with ``?park=CODE``): every park
+    for park-wide roles, its enterprise's park for an enterprise's user."""
+    return [
+        ParkOut(id=p.id, code=p.code, name=p.name, province=p.province, timezone=p.timezone)
+        for p in service.parks(store, principal=principal)
+    ]
+
+
 @router.get("/park", response_model=ParkOut)
 def get_park(principal: CurrentPrincipal, store: StoreDep) -> ParkOut:
     """The park."""

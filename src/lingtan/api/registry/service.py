@@ -6,12 +6,19 @@ from typing import Literal
 
 from lingtan.api.common import PageParams
 from lingtan.errors import InvalidInput
+from lingtan.identity.parks import visible_parks
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.options import service as park_options
 from lingtan.registry import parse_park_text
 from lingtan.registry.replacements import FUTURE_SKEW_S, load_park
 from lingtan.store import EnterpriseRecord, ParkRecord, PointRecord, SaveReport, SiteRecord, Store
 from lingtan.store.query_repo import QueryRepo
+
+
+def parks(store: Store, *, principal: Principal) -> list[ParkRecord]:
+    """The parks the caller may act in."""
+    require(principal, Permission.READ)
+    return visible_parks(store, principal)
 
 
 def park(store: Store, *, principal: Principal) -> ParkRecord:
