@@ -27,7 +27,7 @@ from typing import Any
 from lingtan.connectors.base import Backoff, OnCommitted, Sink, SinkAck
 from lingtan.connectors.collector.buffer import BufferFull, SpillBuffer
 from lingtan.errors import Unavailable
-from lingtan.readings import Reading
+from lingtan.readings import Reading, ReadingColumns
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,9 @@ class Batcher:
         self.max_delay_s = max_delay_s
         self.replay_readings = replay_readings
         self.retry = retry or Backoff(initial=0.5, factor=2.0, maximum=30.0)
-        self._pending: list[Reading] = []
+        #: what is pending, as columns (a connector that decodes into columns adds them as
+        #: they are; readings of other connectors are added row by row)
+        self._pending = ReadingColumns()
         self._callbacks: list[OnCommitted] = []
         self._first_at: float | None = None
         self._lock = asyncio.Lock()
@@ -127,7 +129,7 @@ class Batcher:
             self._first_at = None
             return
         readings, callbacks = self._pending, self._callbacks
-        self._pending, self._callbacks, self._first_at = [], [], None
+        self._pending, self._callbacks, self._first_at = ReadingColumns(), [], None
         if readings:
             if self.buffer.readings > 0:
                 # the store is (or was just) down: keep the order, queue behind the buffer
@@ -142,7 +144,9 @@ class Batcher:
             except Exception:  # an ack on a closed connection must not stop the others
                 log.exception("on_committed callback failed")
 
-    async def _commit_or_spill(self, readings: list[Reading], callbacks: list[OnCommitted]) -> bool:
+    async def _commit_or_spill(
+        self, readings: ReadingColumns, callbacks: list[OnCommitted]
+    ) -> bool:
         try:
             ack = await asyncio.to_thread(self.sink, readings)
         except Unavailable as err:
@@ -156,14 +160,15 @@ class Batcher:
         self.sink_state = "ok"
         return True
 
-    def _spill(self, readings: list[Reading], callbacks: list[OnCommitted]) -> bool:
+    def _spill(self, readings: ReadingColumns, callbacks: list[OnCommitted]) -> bool:
         try:
             self.buffer.append(readings)
         except BufferFull as err:
             if self._room.is_set():
                 log.error("%s; producers wait until the store takes the backlog", err)
             # put everything back, in front of anything submitted meanwhile
-            self._pending = readings + self._pending
+            readings.extend(self._pending)
+            self._pending = readings
             self._callbacks = callbacks + self._callbacks
             self._first_at = self._first_at or time.monotonic()
             self._room.clear()
