@@ -88,6 +88,27 @@ async def test_batcher_producers_wait_when_too_much_is_pending(tmp_path: Path) -
     ]
 
 
+async def test_batcher_commits_what_arrived_during_a_commit_as_soon_as_it_ends(
+    tmp_path: Path,
+) -> None:
+    """Group commit: readings that reached ``max_readings`` while a commit was running are
+    committed when it ends, even if nothing else arrives (before, they waited for the batch
+    timer: up to a second of idle store after every burst)."""
+    import threading
+
+    gate = threading.Event()
+    sink = MemorySink()
+    slow = lambda rs: (gate.wait(30), sink(rs))[1]  # noqa: E731 - a store that takes its time
+    buffer = SpillBuffer(tmp_path / "state.sqlite")
+    batcher = Batcher(slow, buffer, max_readings=100, max_delay_s=3600)
+    await batcher.submit(readings(0, 100))
+    await asyncio.sleep(0.05)  # the first commit has started and hangs in the store
+    await batcher.submit(readings(100, 150))  # arrives during the commit; nothing after it
+    gate.set()
+    await wait_until(lambda: sink.batches == [100, 150], what="the second batch committed")
+    assert batcher.pending == 0
+
+
 async def test_batcher_commits_after_the_delay_when_fewer_arrive(
     tmp_path: Path, memory_sink: MemorySink
 ) -> None:

@@ -1,9 +1,11 @@
 """Batching into the ingest pipeline, with a durable spill while the store is unavailable.
 
 Readings from every connector are collected and committed together when ``max_readings``
-(1,000) are pending or the oldest pending one is ``max_delay_s`` (1 s) old. A commit runs in
-a worker thread while connectors keep producing; readings that arrive meanwhile form the next
-(possibly larger) batch, and producers wait only when ``max_pending`` readings are queued. After a commit
+are pending (the collector's ``batch_max_readings``, 10,000) or the oldest pending one is
+``max_delay_s`` (1 s) old. A commit runs in a worker thread while connectors keep producing;
+readings that arrive meanwhile form the next, larger batch, committed as soon as the running
+commit ends if it has reached ``max_readings`` (group commit), and producers wait only when
+``max_pending`` readings are queued. After a commit
 (or a durable spill) the ``on_committed`` callbacks run in submission order: that is when
 MQTT messages are acknowledged.
 
@@ -109,8 +111,16 @@ class Batcher:
             elif self._background is None or self._background.done():
                 # commit in the background while producers keep decoding; a commit that
                 # starts while another runs takes everything pending by then (bigger batch)
-                self._background = asyncio.ensure_future(self.flush())
+                self._background = asyncio.ensure_future(self._drain())
                 self._background.add_done_callback(_log_failure)
+
+    async def _drain(self) -> None:
+        """Commit while at least ``max_readings`` are pending: what arrived during one commit
+        is committed as soon as it ends (group commit), not when the timer next looks."""
+        while len(self._pending) >= self.max_readings and not self._closed:
+            await self.flush()
+            if not self._room.is_set():
+                return  # the store is down and the buffer full: the replayer takes over
 
     @property
     def pending(self) -> int:

@@ -33,8 +33,9 @@ class _Strict(BaseModel):
 class CollectorSettings(_Strict):
     """Batching and the spill buffer."""
 
-    #: commit when this many readings are pending …
-    batch_max_readings: int = Field(default=1000, ge=1)
+    #: commit when this many readings are pending … (a commit costs about as much for 1,000
+    #: readings as for 10,000 when they touch the same points: bench/collect.py)
+    batch_max_readings: int = Field(default=10_000, ge=1)
     #: … or when the oldest pending reading is this old [s]
     batch_max_delay_s: float = Field(default=1.0, gt=0)
     #: bound of the local spill buffer [readings]
