@@ -67,6 +67,8 @@ class Batcher:
         self._lock = asyncio.Lock()
         self._room = asyncio.Event()
         self._room.set()
+        #: set (and replaced) each time a commit takes the pending readings
+        self._taken = asyncio.Event()
         self._replay_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._background: asyncio.Task[None] | None = None
@@ -106,13 +108,15 @@ class Batcher:
         if self._first_at is None:
             self._first_at = time.monotonic()
         if len(self._pending) >= self.max_readings:
-            if len(self._pending) >= self.max_pending:
-                await self.flush()  # back-pressure: the store is slower than the producers
-            elif self._background is None or self._background.done():
+            if self._background is None or self._background.done():
                 # commit in the background while producers keep decoding; a commit that
                 # starts while another runs takes everything pending by then (bigger batch)
                 self._background = asyncio.ensure_future(self._drain())
                 self._background.add_done_callback(_log_failure)
+            while len(self._pending) >= self.max_pending and not self._closed:
+                # back-pressure: the store is slower than the producers; wait until the next
+                # commit takes what is pending (and decode the next batch while it runs)
+                await self._taken.wait()
 
     async def _drain(self) -> None:
         """Commit while at least ``max_readings`` are pending: what arrived during one commit
@@ -140,6 +144,8 @@ class Batcher:
             return
         readings, callbacks = self._pending, self._callbacks
         self._pending, self._callbacks, self._first_at = ReadingColumns(), [], None
+        self._taken.set()  # producers held back by max_pending may go on
+        self._taken = asyncio.Event()
         if readings:
             if self.buffer.readings > 0:
                 # the store is (or was just) down: keep the order, queue behind the buffer
