@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -86,6 +88,58 @@ async def test_batcher_producers_wait_when_too_much_is_pending(tmp_path: Path) -
     assert len(sink.data) == 40 and [sink.data[k] for k in sink.order] == [
         float(i) for i in range(40)
     ]
+
+
+async def test_batcher_commits_what_arrived_during_a_commit_as_soon_as_it_ends(
+    tmp_path: Path,
+) -> None:
+    """Group commit: readings that reached ``max_readings`` while a commit was running are
+    committed when it ends, even if nothing else arrives (before, they waited for the batch
+    timer: up to a second of idle store after every burst)."""
+    import threading
+
+    gate = threading.Event()
+    sink = MemorySink()
+    slow = lambda rs: (gate.wait(30), sink(rs))[1]  # noqa: E731 - a store that takes its time
+    buffer = SpillBuffer(tmp_path / "state.sqlite")
+    batcher = Batcher(slow, buffer, max_readings=100, max_delay_s=3600)
+    await batcher.submit(readings(0, 100))
+    await asyncio.sleep(0.05)  # the first commit has started and hangs in the store
+    await batcher.submit(readings(100, 150))  # arrives during the commit; nothing after it
+    gate.set()
+    await wait_until(lambda: sink.batches == [100, 150], what="the second batch committed")
+    assert batcher.pending == 0
+
+
+async def test_a_producer_held_back_goes_on_decoding_while_the_next_commit_runs(
+    tmp_path: Path,
+) -> None:
+    """Back-pressure waits until a commit *takes* the pending readings, not until it is done:
+    the producer decodes the next batch while the store writes this one (before, the producer
+    ran that commit itself and decoded nothing meanwhile)."""
+    import threading
+
+    gates = [threading.Event(), threading.Event()]
+    sink = MemorySink()
+
+    def slow(rs: Sequence[Reading]) -> Any:
+        gates[min(sink.calls, 1)].wait(30)
+        return sink(rs)
+
+    buffer = SpillBuffer(tmp_path / "state.sqlite")
+    batcher = Batcher(slow, buffer, max_readings=10, max_delay_s=3600, max_pending=30)
+    await batcher.submit(readings(0, 10))
+    await asyncio.sleep(0.05)  # the first commit hangs in the store
+    await batcher.submit(readings(10, 20))
+    waiting = asyncio.ensure_future(batcher.submit(readings(30, 10)))
+    await asyncio.sleep(0.1)
+    assert not waiting.done()  # 30 pending: held back
+    gates[0].set()  # the first commit ends; the next one takes the 30 pending and hangs
+    await asyncio.wait_for(waiting, 10)  # the producer goes on while that commit runs
+    assert sink.batches == [10] and batcher.pending == 0
+    gates[1].set()
+    await wait_until(lambda: sink.batches == [10, 30], what="second commit")
+    await batcher.close()
 
 
 async def test_batcher_commits_after_the_delay_when_fewer_arrive(

@@ -152,3 +152,11 @@ def test_mqtt_any_json_document_gives_readings_or_a_payload_error(doc: object) -
         for r in got.readings:
             assert isinstance(r.point, str) and r.point
             assert r.value is None or isinstance(r.value, int | float | str)
+
+
+def test_mqtt_an_integer_of_more_digits_than_python_converts_is_a_payload_error() -> None:
+    # json.loads raises a plain ValueError past 4,300 digits (sys.get_int_max_str_digits);
+    # escaping the decoder it would crash the subscriber on every redelivery of the message
+    body = b'{"ts": 1, "readings": [{"point": "A", "value": ' + b"9" * 5000 + b"}]}"
+    with pytest.raises(PayloadError, match="not JSON"):
+        decode_message(BATCH, "park/gw/g/batch", body, source="s")

@@ -215,3 +215,85 @@ async def test_mqtt_malformed_messages_are_counted_kept_and_do_not_stop_the_stre
         stop.set()
         await task
         await forget_session(client_id)
+
+
+async def test_mqtt_5_sets_the_in_flight_window_so_one_commit_takes_more_messages(
+    mosquitto: tuple[str, int], topic_prefix: str
+) -> None:
+    """Acknowledged only after commit, the messages of one commit are bounded by the broker's
+    window of unacknowledged messages. Under MQTT 5 the connector asks for ``max_unacked``
+    (Receive Maximum, MQTT 5.0 §3.1.2.11.3): 60 messages arrive while none is acknowledged,
+    where a 3.1.1 session on a default Mosquitto stops at its max_inflight_messages (20)."""
+    client_id = f"{topic_prefix}-window".replace("/", "-")
+    held = Recorder("mqtt", "mqtt")
+
+    async def hold(readings: Sequence[Reading], *, on_committed: Any = None) -> None:
+        held.readings.extend(readings)  # never committed, never acknowledged
+
+    held.ctx.submit = hold
+    conn = connector(topic_prefix, client_id, max_unacked=100)
+    task = asyncio.ensure_future(conn.run(held.ctx))
+    try:
+        await asyncio.wait_for(conn.connected.wait(), 20)
+        await publish(topic_prefix, [batch_body(i, points=1) for i in range(60)])
+        await wait_until(lambda: len(held.readings) == 60, what="60 messages unacknowledged")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await forget_session(client_id)
+
+
+async def test_mqtt_3_1_1_keeps_its_session_and_redelivers_what_was_not_acknowledged(
+    mosquitto: tuple[str, int], topic_prefix: str
+) -> None:
+    """``protocol: "3.1.1"`` for brokers without MQTT 5: the window is the broker's (20 on a
+    default Mosquitto), the session persists, and a message never acknowledged comes back."""
+    client_id = f"{topic_prefix}-v311".replace("/", "-")
+    held = Recorder("mqtt", "mqtt")
+
+    async def hold(readings: Sequence[Reading], *, on_committed: Any = None) -> None:
+        held.readings.extend(readings)
+
+    held.ctx.submit = hold
+    first = connector(topic_prefix, client_id, protocol="3.1.1")
+    assert first.max_unacked == 20
+    task = asyncio.ensure_future(first.run(held.ctx))
+    try:
+        await asyncio.wait_for(first.connected.wait(), 20)
+        await publish(topic_prefix, [batch_body(i, points=1) for i in range(30)])
+        await wait_until(lambda: len(held.readings) == 20, what="the broker's window")
+        await asyncio.sleep(0.5)
+        assert len(held.readings) == 20  # no more until something is acknowledged
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    commits = Recorder("mqtt", "mqtt")
+    second = connector(topic_prefix, client_id, protocol="3.1.1")
+    task = asyncio.ensure_future(second.run(commits.ctx))
+    try:
+        await wait_until(lambda: len(commits.readings) == 30, what="all 30 after the restart")
+        assert {r.ts for r in commits.readings} == {T0 + dt.timedelta(minutes=i) for i in range(30)}
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await forget_session(client_id)
+
+
+def test_mqtt_protocol_and_window_in_the_configuration() -> None:
+    from lingtan.connectors.collector.config import build_connector, parse_config
+    from lingtan.errors import InvalidInput
+
+    def mqtt(**extra: Any) -> MqttConnector:
+        entry = {"kind": "mqtt", "name": "m", "client_id": "c", "topics": [{"template": "a/{b}",
+                 "form": "batch"}], **extra}  # fmt: skip
+        built = build_connector(parse_config({"connectors": [entry]}).connectors[0])
+        assert isinstance(built, MqttConnector)
+        return built
+
+    assert (mqtt().protocol, mqtt().max_unacked) == ("5", 1000)
+    assert (mqtt(protocol=5).protocol, mqtt(max_unacked=300).max_unacked) == ("5", 300)
+    assert (mqtt(protocol="3.1.1").protocol, mqtt(protocol="3.1.1").max_unacked) == ("3.1.1", 20)
+    with pytest.raises(InvalidInput):
+        mqtt(protocol=4)
+    with pytest.raises(InvalidInput):
+        mqtt(max_unacked=70_000)  # Receive Maximum is a two-byte integer

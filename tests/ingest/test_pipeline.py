@@ -206,3 +206,32 @@ def test_fast_path_timestamps_are_exact_to_the_microsecond() -> None:
         assert columns[1].tolist() == [to_us(t) for t in aware]
 
     check()
+
+
+def test_an_integer_too_large_for_a_float_is_rejected_as_bad_value(loaded: Store) -> None:
+    """10**400 (a JSON number of 401 digits) has no 64-bit float; it is kept as a bad_value
+    reject and the rest of the batch is stored, on the clean-batch and the per-reading path."""
+    big = Reading("E01-main", T + dt.timedelta(days=1), 10**400)
+    for readings in ([*batch(), big], [*batch(), big, Reading("E01-main", T, "n/a")]):
+        ack = ingest(loaded, readings, now=NOW)
+        assert ack.reasons.get("bad_value", 0) >= 1 and ack.accepted + ack.duplicates == 8
+    rows = loaded.readings.rejected(reason="bad_value")
+    assert {r["detail"] for r in rows if r["value_text"].startswith("1000")} == {
+        "an integer of 401 digits does not fit a 64-bit float"
+    }
+
+
+def test_a_reject_reads_the_same_in_a_clean_batch_and_in_a_mixed_one(loaded: Store) -> None:
+    """A future reading, and a reading for a virtual point, are refused with the same detail
+    and the same filed instant whether the rest of their batch was clean or not."""
+    future = Reading("E01-main", NOW + dt.timedelta(hours=1), 1.0, source="a")
+    virtual = Reading("park-net", T + dt.timedelta(hours=3), 1.0, source="b")
+    text = Reading("E01-main", T + dt.timedelta(days=2), "n/a", source="c")
+    ingest(loaded, [future, virtual], now=NOW)  # all clean
+    ingest(loaded, [future, virtual, text], now=NOW)  # one reading needs care
+    for reason in ("future_timestamp", "virtual_point"):
+        rows = loaded.readings.rejected(reason=reason)
+        assert len(rows) == 2
+        assert rows[0]["detail"] == rows[1]["detail"] and rows[0]["ts"] == rows[1]["ts"]
+    (one, _) = loaded.readings.rejected(reason="future_timestamp")
+    assert one["detail"] == "more than 300 s ahead of the clock"

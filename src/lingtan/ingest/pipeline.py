@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from lingtan import units
 from lingtan.errors import InvalidInput
-from lingtan.readings import Reading
+from lingtan.readings import Reading, ReadingColumns, epoch_us
 from lingtan.store import PointRecord, RejectRow, Store
 from lingtan.timeutil import to_us, utcnow
 
@@ -140,7 +140,10 @@ def _clean_columns(
     seconds = np.fromiter(map(dt.datetime.timestamp, stamps), np.float64, len(stamps))
     us = np.rint(seconds * 1e6).astype(np.int64)
     pids = np.fromiter(map(_ID, records), np.int64, len(records))
-    return pids, us, np.array(values, np.float64)
+    try:
+        return pids, us, np.array(values, np.float64)
+    except OverflowError:  # an integer too large for a float: rejected one by one
+        return None
 
 
 def _ingest_clean(
@@ -148,6 +151,7 @@ def _ingest_clean(
     readings: Sequence[Reading],
     columns: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]],
     latest: int,
+    future_skew_s: float,
     *,
     source: str,
     received_at: int,
@@ -159,7 +163,9 @@ def _ingest_clean(
         r = readings[k]
         return _reject(r, reason, detail, by_id.get(int(pids[k])), int(ts[k]))
 
-    good, rejects = _apply_checks(_vector_checks(by_id, pids, ts, values, latest), len(ts), make)
+    good, rejects = _apply_checks(
+        _vector_checks(by_id, pids, ts, values, latest, future_skew_s), len(ts), make
+    )
     kept = np.flatnonzero(good)
     return _persist(
         store,
@@ -181,110 +187,40 @@ def ingest(
     future_skew_s: float = 300.0,
     now: dt.datetime | None = None,
 ) -> IngestAck:
-    """Validate and persist a batch of readings (see module docstring)."""
+    """Validate and persist a batch of readings (see module docstring).
+
+    A :class:`~lingtan.readings.ReadingColumns` batch (the collector's) takes the columnar
+    path: its clean rows are checked as columns, its other rows one by one, with the same rules
+    and the same outcome as the same readings in a list.
+    """
     points = store.registry.points_by_code()
     now_us = to_us(now or utcnow())
     latest = now_us + int(future_skew_s * 1_000_000)
+    if isinstance(readings, ReadingColumns):
+        return _ingest_reading_columns(
+            store, readings, points, latest, future_skew_s, source=source, received_at=now_us
+        )
     fast = _clean_columns(readings, points)
     if fast is None and any(r.point not in points for r in readings):
         points = store.registry.points_by_code(refresh=True)  # a point declared since
         fast = _clean_columns(readings, points)
     if fast is not None:
-        return _ingest_clean(store, readings, fast, latest, source=source, received_at=now_us)
+        return _ingest_clean(
+            store, readings, fast, latest, future_skew_s, source=source, received_at=now_us
+        )
     rejects: list[RejectRow] = []
     pids: list[int] = []
     stamps: list[int] = []
     values: list[float] = []
     kept: list[int] = []
     for i, r in enumerate(readings):
-        if r.problem is not None:
-            # the connector could not read the record: kept whole, filed under its point when
-            # the point could still be made out
-            known = points.get(r.point) if isinstance(r.point, str) else None
-            rejects.append(_reject(r, "malformed_row", r.problem, known, None))
+        checked = _check_one(r, points, latest, future_skew_s)
+        if isinstance(checked, RejectRow):
+            rejects.append(checked)
             continue
-        if not isinstance(r.point, str) or not r.point.strip():
-            rejects.append(_reject(r, "missing_point", REASONS["missing_point"], None, None))
-            continue
-        point = points.get(r.point)
-        if point is None:
-            rejects.append(
-                _reject(r, "unknown_point", f"point {r.point!r} is not declared", None, None)
-            )
-            continue
-        if point.formula is not None:
-            rejects.append(_reject(r, "virtual_point", REASONS["virtual_point"], point, None))
-            continue
-        ts = r.ts
-        if isinstance(ts, str):
-            try:
-                ts = dt.datetime.fromisoformat(ts.strip())
-            except ValueError:
-                rejects.append(
-                    _reject(r, "bad_timestamp", f"{r.ts!r} is not ISO 8601", point, None)
-                )
-                continue
-        if not isinstance(ts, dt.datetime):
-            rejects.append(
-                _reject(
-                    r, "bad_timestamp", f"{type(r.ts).__name__} is not a timestamp", point, None
-                )
-            )
-            continue
-        if ts.tzinfo is None or ts.utcoffset() is None:
-            rejects.append(
-                _reject(r, "naive_timestamp", f"{ts.isoformat()} has no UTC offset", point, None)
-            )
-            continue
-        us = (ts - _EPOCH) // _ONE_US
-        if us > latest:
-            rejects.append(
-                _reject(
-                    r,
-                    "future_timestamp",
-                    f"more than {future_skew_s:g} s ahead of the clock",
-                    point,
-                    us,
-                )
-            )
-            continue
-        if us < _EARLIEST_US:
-            rejects.append(
-                _reject(r, "implausible_timestamp", REASONS["implausible_timestamp"], point, us)
-            )
-            continue
-        v = r.value
-        if v is None:
-            rejects.append(_reject(r, "missing_value", REASONS["missing_value"], point, us))
-            continue
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            try:
-                v = float(v)  # numeric text from CSV/JSON gateways
-            except (TypeError, ValueError):
-                rejects.append(_reject(r, "bad_value", f"{r.value!r} is not a number", point, us))
-                continue
-        v = float(v)
-        if not math.isfinite(v):
-            rejects.append(_reject(r, "not_finite", REASONS["not_finite"], point, us))
-            continue
-        if r.unit is not None and r.unit != point.unit:
-            try:
-                v = units.convert(v, r.unit, point.unit)
-            except InvalidInput as err:
-                reason = "unknown_unit" if "unknown unit" in str(err) else "unit_mismatch"
-                rejects.append(_reject(r, reason, str(err), point, us))
-                continue
-        if v < 0 and point.kind == "total_increasing":
-            rejects.append(_reject(r, "negative_register", REASONS["negative_register"], point, us))
-            continue
-        if v < 0 and point.kind == "interval":
-            rejects.append(
-                _reject(r, "negative_consumption", REASONS["negative_consumption"], point, us)
-            )
-            continue
-        pids.append(point.id)
-        stamps.append(us)
-        values.append(v)
+        pids.append(checked[0])
+        stamps.append(checked[1])
+        values.append(checked[2])
         kept.append(i)
     return _persist(
         store,
@@ -300,19 +236,175 @@ def ingest(
     )
 
 
+def _ingest_reading_columns(
+    store: Store,
+    batch: ReadingColumns,
+    points: dict[str, PointRecord],
+    latest: int,
+    future_skew_s: float,
+    *,
+    source: str,
+    received_at: int,
+) -> IngestAck:
+    """``ingest`` of a columnar batch.
+
+    Clean rows of a known point, without a unit or in the point's own unit, are checked as
+    columns (the rules of :func:`_vector_checks`); every other row — one kept whole by the
+    connector, an unknown point, a unit to convert — goes through :func:`_check_one`, as in a
+    list of readings. The accepted rows of both are handed to :func:`_persist` in arrival
+    order, so repeats inside the batch resolve as they would in a list (the first wins).
+    """
+    n = len(batch)
+    odd = batch.odd
+    records = list(map(points.get, batch.point))
+    if (None in records and any(records[k] is None for k in range(n) if k not in odd)) or any(
+        not isinstance(r.point, str) or r.point not in points for r in odd.values()
+    ):
+        points = store.registry.points_by_code(refresh=True)  # a point declared since
+        records = list(map(points.get, batch.point))
+    slow = set(odd)
+    if None in records:
+        slow.update(k for k in range(n) if records[k] is None)
+    if any(u is not None for u in batch.unit):
+        slow.update(
+            k
+            for k, (u, p) in enumerate(zip(batch.unit, records, strict=True))
+            if u is not None and p is not None and u != p.unit
+        )
+    if slow:
+        rows = np.array([k for k in range(n) if k not in slow], np.int64)
+        clean_records = [records[k] for k in rows.tolist()]
+        us = np.array(batch.us, np.int64)[rows]
+        values = np.array(batch.value, np.float64)[rows]
+    else:
+        rows = np.arange(n, dtype=np.int64)
+        clean_records = records  # no None: every row is clean
+        us = np.array(batch.us, np.int64)
+        values = np.array(batch.value, np.float64)
+    pids = np.fromiter(map(_ID, clean_records), np.int64, len(clean_records))
+    by_id = store.registry.points_by_id()
+    # (row, reject) of every row refused, sorted by row below: quarantined in arrival order
+    rejected: list[tuple[int, RejectRow]] = []
+
+    def make(k: int, reason: str, detail: str) -> RejectRow:
+        row = int(rows[k])
+        reject = _reject(batch[row], reason, detail, by_id.get(int(pids[k])), int(us[k]))
+        rejected.append((row, reject))
+        return reject
+
+    good, _ = _apply_checks(
+        _vector_checks(by_id, pids, us, values, latest, future_skew_s), len(rows), make
+    )
+    acc_rows, acc_pids, acc_us, acc_values = rows[good], pids[good], us[good], values[good]
+    extra: list[tuple[int, int, int, float]] = []
+    for k in sorted(slow):
+        checked = _check_one(batch[k], points, latest, future_skew_s)
+        if isinstance(checked, RejectRow):
+            rejected.append((k, checked))
+        else:
+            extra.append((k, *checked))
+    if extra:
+        e_rows, e_pids, e_us, e_values = zip(*extra, strict=True)
+        all_rows = np.r_[acc_rows, np.array(e_rows, np.int64)]
+        order = np.argsort(all_rows, kind="stable")
+        acc_rows = all_rows[order]
+        acc_pids = np.r_[acc_pids, np.array(e_pids, np.int64)][order]
+        acc_us = np.r_[acc_us, np.array(e_us, np.int64)][order]
+        acc_values = np.r_[acc_values, np.array(e_values, np.float64)][order]
+    rejected.sort(key=operator.itemgetter(0))
+
+    def make_kept(k: int, reason: str, detail: str) -> RejectRow:
+        row = int(acc_rows[k])
+        return _reject(batch[row], reason, detail, by_id.get(int(acc_pids[k])), int(acc_us[k]))
+
+    return _persist(
+        store,
+        acc_pids,
+        acc_us,
+        acc_values,
+        [r for _, r in rejected],
+        make_kept,
+        source=source,
+        received_at=received_at,
+    )
+
+
+def _check_one(
+    r: Reading, points: dict[str, PointRecord], latest: int, future_skew_s: float
+) -> tuple[int, int, float] | RejectRow:
+    """The boundary rules on one reading, in order of precedence: (point id, µs, value in the
+    point's unit), or the reject for the first rule it breaks."""
+    if r.problem is not None:
+        # the connector could not read the record: kept whole, filed under its point when
+        # the point could still be made out
+        known = points.get(r.point) if isinstance(r.point, str) else None
+        return _reject(r, "malformed_row", r.problem, known, None)
+    if not isinstance(r.point, str) or not r.point.strip():
+        return _reject(r, "missing_point", REASONS["missing_point"], None, None)
+    point = points.get(r.point)
+    if point is None:
+        return _reject(r, "unknown_point", f"point {r.point!r} is not declared", None, None)
+    if point.formula is not None:
+        # the instant is filed when the connector gave an exact one (as the columnar checks do)
+        return _reject(r, "virtual_point", REASONS["virtual_point"], point, epoch_us(r.ts))
+    ts = r.ts
+    if isinstance(ts, str):
+        try:
+            ts = dt.datetime.fromisoformat(ts.strip())
+        except ValueError:
+            return _reject(r, "bad_timestamp", f"{r.ts!r} is not ISO 8601", point, None)
+    if not isinstance(ts, dt.datetime):
+        return _reject(r, "bad_timestamp", f"{type(r.ts).__name__} is not a timestamp", point, None)
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        return _reject(r, "naive_timestamp", f"{ts.isoformat()} has no UTC offset", point, None)
+    us = (ts - _EPOCH) // _ONE_US
+    if us > latest:
+        return _reject(r, "future_timestamp", _future_detail(future_skew_s), point, us)
+    if us < _EARLIEST_US:
+        return _reject(r, "implausible_timestamp", REASONS["implausible_timestamp"], point, us)
+    v = r.value
+    if v is None:
+        return _reject(r, "missing_value", REASONS["missing_value"], point, us)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        try:
+            v = float(v)  # numeric text from CSV/JSON gateways
+        except (TypeError, ValueError):
+            return _reject(r, "bad_value", f"{r.value!r} is not a number", point, us)
+    try:
+        v = float(v)
+    except OverflowError:  # an integer beyond ±1.8e308 (JSON allows any number of digits)
+        detail = f"an integer of {len(str(abs(int(v))))} digits does not fit a 64-bit float"
+        return _reject(r, "bad_value", detail, point, us)
+    if not math.isfinite(v):
+        return _reject(r, "not_finite", REASONS["not_finite"], point, us)
+    if r.unit is not None and r.unit != point.unit:
+        try:
+            v = units.convert(v, r.unit, point.unit)
+        except InvalidInput as err:
+            reason = "unknown_unit" if "unknown unit" in str(err) else "unit_mismatch"
+            return _reject(r, reason, str(err), point, us)
+    if v < 0 and point.kind == "total_increasing":
+        return _reject(r, "negative_register", REASONS["negative_register"], point, us)
+    if v < 0 and point.kind == "interval":
+        return _reject(r, "negative_consumption", REASONS["negative_consumption"], point, us)
+    return point.id, us, v
+
+
 def _vector_checks(
     points: dict[int, PointRecord],
     point_ids: NDArray[np.int64],
     ts: NDArray[np.int64],
     values: NDArray[np.float64],
     latest: int,
-) -> list[tuple[str, NDArray[np.bool_]]]:
-    """The boundary rules on columns: (reason, rows that break it), in order of precedence."""
+    future_skew_s: float,
+) -> list[tuple[str, NDArray[np.bool_], str]]:
+    """The boundary rules on columns: (reason, rows that break it, detail), in order of
+    precedence; the details are the ones :func:`_check_one` gives the same reading."""
     ids = np.fromiter(points, np.int64, len(points))
     virtual = np.array([p.id for p in points.values() if p.formula is not None], np.int64)
     increasing = np.array([p.id for p in points.values() if p.kind == "total_increasing"], np.int64)
     interval = np.array([p.id for p in points.values() if p.kind == "interval"], np.int64)
-    return [
+    checks = [
         ("unknown_point", ~np.isin(point_ids, ids)),
         ("virtual_point", np.isin(point_ids, virtual)),
         ("future_timestamp", ts > latest),
@@ -321,21 +413,28 @@ def _vector_checks(
         ("negative_register", (values < 0) & np.isin(point_ids, increasing)),
         ("negative_consumption", (values < 0) & np.isin(point_ids, interval)),
     ]
+    future = _future_detail(future_skew_s)
+    return [
+        (reason, mask, future if reason == "future_timestamp" else REASONS[reason])
+        for reason, mask in checks
+    ]
+
+
+def _future_detail(future_skew_s: float) -> str:
+    return f"more than {future_skew_s:g} s ahead of the clock"
 
 
 def _apply_checks(
-    checks: list[tuple[str, NDArray[np.bool_]]],
+    checks: list[tuple[str, NDArray[np.bool_], str]],
     n: int,
     make_reject: Callable[[int, str, str], RejectRow],
 ) -> tuple[NDArray[np.bool_], list[RejectRow]]:
     """Rows that pass every check, and a reject (first rule broken) for each row that fails."""
     bad = np.zeros(n, bool)
     rejects: list[RejectRow] = []
-    for reason, mask in checks:
+    for reason, mask, detail in checks:
         hit = mask & ~bad
-        rejects.extend(
-            make_reject(k, reason, REASONS[reason]) for k in np.flatnonzero(hit).tolist()
-        )
+        rejects.extend(make_reject(k, reason, detail) for k in np.flatnonzero(hit).tolist())
         bad |= hit
     return ~bad, rejects
 
@@ -373,7 +472,7 @@ def ingest_columns(
         )
 
     good, rejects = _apply_checks(
-        _vector_checks(points, point_ids, ts, values, latest), len(ts), make
+        _vector_checks(points, point_ids, ts, values, latest, future_skew_s), len(ts), make
     )
     pid_g, ts_g, val_g = point_ids[good], ts[good], values[good]
     return _persist(

@@ -1,9 +1,11 @@
 """Batching into the ingest pipeline, with a durable spill while the store is unavailable.
 
 Readings from every connector are collected and committed together when ``max_readings``
-(1,000) are pending or the oldest pending one is ``max_delay_s`` (1 s) old. A commit runs in
-a worker thread while connectors keep producing; readings that arrive meanwhile form the next
-(possibly larger) batch, and producers wait only when ``max_pending`` readings are queued. After a commit
+are pending (the collector's ``batch_max_readings``, 10,000) or the oldest pending one is
+``max_delay_s`` (1 s) old. A commit runs in a worker thread while connectors keep producing;
+readings that arrive meanwhile form the next, larger batch, committed as soon as the running
+commit ends if it has reached ``max_readings`` (group commit), and producers wait only when
+``max_pending`` readings are queued. After a commit
 (or a durable spill) the ``on_committed`` callbacks run in submission order: that is when
 MQTT messages are acknowledged.
 
@@ -27,7 +29,7 @@ from typing import Any
 from lingtan.connectors.base import Backoff, OnCommitted, Sink, SinkAck
 from lingtan.connectors.collector.buffer import BufferFull, SpillBuffer
 from lingtan.errors import Unavailable
-from lingtan.readings import Reading
+from lingtan.readings import Reading, ReadingColumns
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +59,16 @@ class Batcher:
         self.max_delay_s = max_delay_s
         self.replay_readings = replay_readings
         self.retry = retry or Backoff(initial=0.5, factor=2.0, maximum=30.0)
-        self._pending: list[Reading] = []
+        #: what is pending, as columns (a connector that decodes into columns adds them as
+        #: they are; readings of other connectors are added row by row)
+        self._pending = ReadingColumns()
         self._callbacks: list[OnCommitted] = []
         self._first_at: float | None = None
         self._lock = asyncio.Lock()
         self._room = asyncio.Event()
         self._room.set()
+        #: set (and replaced) each time a commit takes the pending readings
+        self._taken = asyncio.Event()
         self._replay_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._background: asyncio.Task[None] | None = None
@@ -102,13 +108,23 @@ class Batcher:
         if self._first_at is None:
             self._first_at = time.monotonic()
         if len(self._pending) >= self.max_readings:
-            if len(self._pending) >= self.max_pending:
-                await self.flush()  # back-pressure: the store is slower than the producers
-            elif self._background is None or self._background.done():
+            if self._background is None or self._background.done():
                 # commit in the background while producers keep decoding; a commit that
                 # starts while another runs takes everything pending by then (bigger batch)
-                self._background = asyncio.ensure_future(self.flush())
+                self._background = asyncio.ensure_future(self._drain())
                 self._background.add_done_callback(_log_failure)
+            while len(self._pending) >= self.max_pending and not self._closed:
+                # back-pressure: the store is slower than the producers; wait until the next
+                # commit takes what is pending (and decode the next batch while it runs)
+                await self._taken.wait()
+
+    async def _drain(self) -> None:
+        """Commit while at least ``max_readings`` are pending: what arrived during one commit
+        is committed as soon as it ends (group commit), not when the timer next looks."""
+        while len(self._pending) >= self.max_readings and not self._closed:
+            await self.flush()
+            if not self._room.is_set():
+                return  # the store is down and the buffer full: the replayer takes over
 
     @property
     def pending(self) -> int:
@@ -127,7 +143,9 @@ class Batcher:
             self._first_at = None
             return
         readings, callbacks = self._pending, self._callbacks
-        self._pending, self._callbacks, self._first_at = [], [], None
+        self._pending, self._callbacks, self._first_at = ReadingColumns(), [], None
+        self._taken.set()  # producers held back by max_pending may go on
+        self._taken = asyncio.Event()
         if readings:
             if self.buffer.readings > 0:
                 # the store is (or was just) down: keep the order, queue behind the buffer
@@ -142,7 +160,9 @@ class Batcher:
             except Exception:  # an ack on a closed connection must not stop the others
                 log.exception("on_committed callback failed")
 
-    async def _commit_or_spill(self, readings: list[Reading], callbacks: list[OnCommitted]) -> bool:
+    async def _commit_or_spill(
+        self, readings: ReadingColumns, callbacks: list[OnCommitted]
+    ) -> bool:
         try:
             ack = await asyncio.to_thread(self.sink, readings)
         except Unavailable as err:
@@ -156,14 +176,15 @@ class Batcher:
         self.sink_state = "ok"
         return True
 
-    def _spill(self, readings: list[Reading], callbacks: list[OnCommitted]) -> bool:
+    def _spill(self, readings: ReadingColumns, callbacks: list[OnCommitted]) -> bool:
         try:
             self.buffer.append(readings)
         except BufferFull as err:
             if self._room.is_set():
                 log.error("%s; producers wait until the store takes the backlog", err)
             # put everything back, in front of anything submitted meanwhile
-            self._pending = readings + self._pending
+            readings.extend(self._pending)
+            self._pending = readings
             self._callbacks = callbacks + self._callbacks
             self._first_at = self._first_at or time.monotonic()
             self._room.clear()

@@ -29,13 +29,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from lingtan.errors import InvalidInput
-from lingtan.readings import Reading
+from lingtan.readings import Reading, ReadingColumns, epoch_us, plain_number
 
 _VAR = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _MS_THRESHOLD = 1e11
@@ -151,7 +154,10 @@ def _text(payload: bytes) -> str:
 def _load(text: str) -> Any:
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as err:
+    except (ValueError, RecursionError) as err:
+        # ValueError: JSONDecodeError, and an integer of more digits than Python converts
+        # (``sys.get_int_max_str_digits``, 4,300) — a message that must be rejected, not
+        # one that crashes the subscriber and comes back for ever unacknowledged
         raise PayloadError(f"payload is not JSON: {err}") from err
 
 
@@ -174,21 +180,14 @@ def decode_message(
     source: str,
     received_at: dt.datetime | None = None,
 ) -> DecodedMessage:
-    """Turn one message into readings.
+    """Turn one message into readings (:func:`decode_columns`, one :class:`Reading` each).
 
     Raises :class:`PayloadError` when nothing in the message can be used (not JSON, wrong
     shape, topic does not fit the template); problems with single items of a batch are
     returned in ``errors`` while the good items become readings.
     """
-    captured = template.match(topic)
-    if captured is None:
-        raise PayloadError(f"topic {topic!r} does not fit template {template.template!r}")
-    text = _text(payload)
-    body = _load(text)
-    fallback: dt.datetime | str = received_at if received_at is not None else ""
-    if template.form == "single":
-        return DecodedMessage([_single(template, captured, body, text, source, fallback)], [])
-    return _batch(template, captured, body, source, fallback)
+    decoded = decode_columns(template, topic, payload, source=source, received_at=received_at)
+    return DecodedMessage(list(decoded.columns), decoded.errors)
 
 
 def _single(
@@ -233,40 +232,122 @@ def _reading(
     return Reading(point, ts, clean_value, unit_text, source, raw() if suspicious else None)
 
 
-def _batch(
+@dataclass
+class DecodedColumns:
+    """Readings of one message as columns, and what could not be turned into a reading."""
+
+    columns: ReadingColumns
+    errors: list[str]
+
+
+def decode_columns(
+    template: TopicTemplate,
+    topic: str,
+    payload: bytes,
+    *,
+    source: str,
+    received_at: dt.datetime | None = None,
+) -> DecodedColumns:
+    """Turn one message into readings held as columns.
+
+    Raises :class:`PayloadError` when nothing in the message can be used (not JSON, wrong
+    shape, topic does not fit the template); problems with single items of a batch are
+    returned in ``errors`` while the good items become readings.
+
+    A batch item with a plain number and a timestamp that converts exactly becomes a column
+    row (the batch timestamp is converted once per message, and a list of items that are all
+    ``{"point": …, "value": <number>}`` is taken in C-speed passes); any other item becomes a
+    :class:`Reading` kept whole, with its raw text when ingest may reject it.
+    """
+    captured = template.match(topic)
+    if captured is None:
+        raise PayloadError(f"topic {topic!r} does not fit template {template.template!r}")
+    text = _text(payload)
+    body = _load(text)
+    fallback: dt.datetime | str = received_at if received_at is not None else ""
+    out = ReadingColumns()
+    if template.form == "single":
+        out.append(_single(template, captured, body, text, source, fallback))
+        return DecodedColumns(out, [])
+    return DecodedColumns(out, _batch_columns(template, captured, body, source, fallback, out))
+
+
+_POINT_OF = operator.itemgetter("point")
+_VALUE_OF = operator.itemgetter("value")
+
+
+def _common_items(items: list[Any]) -> tuple[list[str], list[float | int]] | None:
+    """Points and values when every item is exactly ``{"point": <text>, "value": <number>}``
+    (what gateways send), checked with C-speed passes over the list; else ``None`` and the
+    items are taken one by one."""
+    try:
+        names = list(map(_POINT_OF, items))
+        numbers = list(map(_VALUE_OF, items))
+    except (TypeError, KeyError, IndexError):  # an item that is not such an object
+        return None
+    if set(map(len, items)) != {2} or set(map(type, names)) != {str} or "" in names:
+        return None
+    if not set(map(type, numbers)) <= {int, float}:
+        return None  # text, null, bool, list …: kept whole for ingest to judge
+    try:
+        finite = bool(np.isfinite(np.array(numbers, np.float64)).all())
+    except OverflowError:  # an integer beyond a 64-bit float
+        return None
+    return (names, numbers) if finite else None
+
+
+def _batch_columns(
     template: TopicTemplate,
     captured: dict[str, str],
     body: Any,
     source: str,
     fallback: dt.datetime | str,
-) -> DecodedMessage:
+    out: ReadingColumns,
+) -> list[str]:
+    """A batch body row by row into ``out`` (in the order of ``values``, then ``readings``);
+    returns the errors of items that are not readings."""
     if not isinstance(body, dict):
         raise PayloadError(f"batch payload must be an object, not {type(body).__name__}")
     batch_ts = _ts(_first(body, "ts", "t", "time"), fallback)
+    batch_us = epoch_us(batch_ts)
     batch_unit = _first(body, "unit", "u") or template.unit
-    readings: list[Reading] = []
+    batch_unit_text = None if batch_unit is None else str(batch_unit)
     errors: list[str] = []
     plain = template.point == "{point}"
     items = body.get("readings")
     values = body.get("values")
     if items is None and values is None:
         raise PayloadError("batch payload has neither readings nor values")
+    append = out.append_clean
     if values is not None:
         if not isinstance(values, dict):
             raise PayloadError("batch values must be an object {point: value}")
         for name, value in values.items():
             point = name if plain else template.point.format(**captured, point=name)
-            readings.append(
-                _reading(point, batch_ts, value, batch_unit, source, _dump({str(name): value}))
-            )
+            if batch_us is not None and plain_number(value):
+                append(point, batch_ts, batch_us, value, batch_unit_text, source)  # type: ignore[arg-type]
+            else:
+                out.append_odd(
+                    _reading(point, batch_ts, value, batch_unit, source, _dump({str(name): value}))
+                )
     if items is not None:
         if not isinstance(items, list):
             raise PayloadError("batch readings must be a list")
+        common = _common_items(items) if batch_us is not None else None
+        if common is not None:
+            names, numbers = common
+            points = names if plain else [template.point.format(**captured, point=n) for n in names]
+            out.extend_clean(points, batch_ts, batch_us, numbers, batch_unit_text, source)  # type: ignore[arg-type]
+            items = []
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 errors.append(f"item {index} is not an object: {_dump(item)()[:200]}")
                 continue
-            name = _first(item, "point", "p", "id")
+            # the keys are looked up as _first does: the first one present wins, even if null
+            if "point" in item:
+                name = item["point"]
+            else:
+                name = _first(item, "p", "id")
             if not isinstance(name, str) or not name:
                 errors.append(f"item {index} has no point: {_dump(item)()[:200]}")
                 continue
@@ -278,8 +359,20 @@ def _batch(
                 errors.append(f"item {index} ({name}) has no value: {_dump(item)()[:200]}")
                 continue
             point = name if plain else template.point.format(**captured, point=name)
-            item_ts = _first(item, "ts", "t", "time")
-            ts = batch_ts if item_ts is None else _ts(item_ts, batch_ts)
-            unit = _first(item, "unit", "u") or batch_unit
-            readings.append(_reading(point, ts, value, unit, source, _dump(item)))
-    return DecodedMessage(readings, errors)
+            if len(item) == 2 and "point" in item and "value" in item:
+                # the common item {"point": …, "value": …}: no time, no unit of its own
+                ts, us, unit, unit_text = batch_ts, batch_us, batch_unit, batch_unit_text
+            else:
+                item_ts = _first(item, "ts", "t", "time")
+                if item_ts is None:
+                    ts, us = batch_ts, batch_us
+                else:
+                    ts = _ts(item_ts, batch_ts)
+                    us = epoch_us(ts)
+                unit = _first(item, "unit", "u") or batch_unit
+                unit_text = None if unit is None else str(unit)
+            if us is not None and plain_number(value):
+                append(point, ts, us, value, unit_text, source)  # type: ignore[arg-type]
+            else:
+                out.append_odd(_reading(point, ts, value, unit, source, _dump(item)))
+    return errors

@@ -1,18 +1,25 @@
 """MQTT subscriber: QoS 1, persistent session, acknowledgement only after commit.
 
-The client connects with a fixed client id and ``clean_session=False``, so the broker keeps
-the subscriptions and queues QoS 1 messages while the collector is away. Automatic
-acknowledgement is switched off (paho's ``manual_ack``): a PUBACK is sent only when the
-readings of the message are durable (committed to the store or spilled to the local
-buffer). A collector killed between receipt and commit never acknowledged the message, so
-the broker redelivers it, and the idempotent ingest drops the duplicate.
+The client connects with a fixed client id and a session the broker keeps (MQTT 5:
+``clean_start=False`` and a session expiry interval that never ends; MQTT 3.1.1:
+``clean_session=False``), so the broker keeps the subscriptions and queues QoS 1 messages
+while the collector is away. Automatic acknowledgement is switched off (paho's
+``manual_ack``): a PUBACK is sent only when the readings of the message are durable
+(committed to the store or spilled to the local buffer). A collector killed between receipt
+and commit never acknowledged the message, so the broker redelivers it, and the idempotent
+ingest drops the duplicate.
 
-The broker sends at most ``max_unacked`` unacknowledged messages (Mosquitto's
-``max_inflight_messages``, 20 by default); when half of them are waiting the subscriber
-starts a commit in the background instead of waiting for the 1 s batch timer, so the
-second half of the window is received and decoded while the first half is committed. Shared
-subscriptions (``$share/<group>/<filter>``) let several collector processes split one
-stream. Connection errors are retried with back-off.
+The broker sends at most ``max_unacked`` unacknowledged messages. Under MQTT 5 the collector
+sets that window itself (the CONNECT property Receive Maximum, MQTT 5.0 §3.1.2.11.3; 1,000
+by default); under MQTT 3.1.1 it is the broker's setting (Mosquitto's
+``max_inflight_messages``, 20 by default), and ``max_unacked`` must match it. Because
+messages are acknowledged after the commit, the window bounds how many messages one commit
+can take. When half of the window is waiting the subscriber starts a commit in the
+background instead of waiting for the batch timer, so the second half is received and
+decoded while the first half is committed. Payloads are decoded straight into columns
+(:func:`~lingtan.connectors.mqtt.payloads.decode_columns`). Shared subscriptions
+(``$share/<group>/<filter>``) let several collector processes split one stream. Connection
+errors are retried with back-off.
 """
 
 from __future__ import annotations
@@ -23,11 +30,23 @@ from collections.abc import Callable
 from typing import Any
 
 import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from lingtan.connectors.base import Backoff, ConnectorContext, raise_if_cancelled, utcnow
-from lingtan.connectors.mqtt.payloads import PayloadError, TopicTemplate, decode_message
+from lingtan.connectors.mqtt.payloads import PayloadError, TopicTemplate, decode_columns
+from lingtan.errors import InvalidInput
+from lingtan.readings import ReadingColumns
 
 log = logging.getLogger(__name__)
+
+#: protocol versions the subscriber speaks
+PROTOCOLS = ("5", "3.1.1")
+#: the window the collector asks for under MQTT 5: with ack-after-commit it bounds the messages
+#: of one commit (single-reading messages: 500 per commit at the half-window flush)
+DEFAULT_RECEIVE_MAXIMUM = 1000
+#: Mosquitto's max_inflight_messages default, the window of a 3.1.1 client
+MOSQUITTO_INFLIGHT = 20
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:
@@ -54,8 +73,11 @@ class MqttConnector:
         password: str | None = None,
         keepalive: int = 30,
         use_receive_time: bool = False,
-        max_unacked: int = 20,
+        protocol: str = "5",
+        max_unacked: int | None = None,
     ) -> None:
+        if protocol not in PROTOCOLS:
+            raise InvalidInput(f"MQTT protocol {protocol!r} is not 5 or 3.1.1", field="protocol")
         self.name = name
         self.host = host
         self.port = port
@@ -67,23 +89,45 @@ class MqttConnector:
         self.password = password
         self.keepalive = keepalive
         self.use_receive_time = use_receive_time
-        self.max_unacked = max(1, max_unacked)
+        self.protocol = protocol
+        if max_unacked is None:
+            max_unacked = DEFAULT_RECEIVE_MAXIMUM if protocol == "5" else MOSQUITTO_INFLIGHT
+        # Receive Maximum is a two-byte integer (MQTT 5.0 §3.1.2.11.3)
+        self.max_unacked = min(65_535, max(1, max_unacked))
         self._generation = 0
         self._unacked = 0
         self._flushing: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
 
     def _client(self) -> aiomqtt.Client:
-        client = aiomqtt.Client(
-            self.host,
-            self.port,
-            identifier=self.client_id,
-            clean_session=False,
-            protocol=aiomqtt.ProtocolVersion.V311,
-            username=self.username,
-            password=self.password,
-            keepalive=self.keepalive,
-        )
+        if self.protocol == "5":
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.ReceiveMaximum = self.max_unacked
+            # the session outlives any outage (MQTT 5.0 §3.1.2.11.2: 0xFFFFFFFF never expires),
+            # as a 3.1.1 session with clean_session=False does
+            properties.SessionExpiryInterval = 0xFFFFFFFF
+            client = aiomqtt.Client(
+                self.host,
+                self.port,
+                identifier=self.client_id,
+                protocol=aiomqtt.ProtocolVersion.V5,
+                clean_start=False,
+                properties=properties,
+                username=self.username,
+                password=self.password,
+                keepalive=self.keepalive,
+            )
+        else:
+            client = aiomqtt.Client(
+                self.host,
+                self.port,
+                identifier=self.client_id,
+                clean_session=False,
+                protocol=aiomqtt.ProtocolVersion.V311,
+                username=self.username,
+                password=self.password,
+                keepalive=self.keepalive,
+            )
         # aiomqtt does not expose manual acknowledgement; paho (which it wraps) does
         paho: Any = client._client
         paho.manual_ack_set(True)
@@ -148,7 +192,7 @@ class MqttConnector:
         template = next((t for t in self.topics if t.match(topic) is not None), None)
         ack = self._acker(client, message.mid, message.qos, generation)
         self._unacked += 1
-        readings = []
+        readings = ReadingColumns()
         if template is None:
             self._reject(
                 ctx, source, "mqtt_unmatched_topic", f"no template for topic {topic}", payload
@@ -156,13 +200,13 @@ class MqttConnector:
         else:
             received = utcnow() if self.use_receive_time else None
             try:
-                decoded = decode_message(
+                decoded = decode_columns(
                     template, topic, payload, source=source, received_at=received
                 )
             except PayloadError as err:
                 self._reject(ctx, source, err.code, str(err), payload)
             else:
-                readings = decoded.readings
+                readings = decoded.columns
                 for problem in decoded.errors:
                     self._reject(ctx, source, "mqtt_bad_item", problem, payload)
         if readings:
