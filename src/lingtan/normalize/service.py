@@ -66,6 +66,8 @@ class NormaliseReport:
     hours: int = 0
     changed_hours: int = 0
     virtual_points: int = 0
+    #: points continued from their state (:mod:`lingtan.normalize.incremental`), not recomputed
+    continued: int = 0
     seconds: float = 0.0
     flags: dict[str, int] = field(default_factory=dict)
 
@@ -303,6 +305,7 @@ def _continue(
         report.changed_hours += run.write(conn, results)
         store.norm_state.save(conn, out.states, now=run.now)
     report.points += len(done)
+    report.continued += len(done)
     return set(done)
 
 
@@ -354,8 +357,9 @@ def _plan_windows(
     reading window [lo, hi) that determines them; and the register points whose window holds
     their last reading (no reading after the hours recomputed).
 
-    Registers: from the hour of the last reading before ``a`` to the hour of the first reading
-    after ``b`` (those readings bound the affected intervals), plus a margin of a few nominal
+    Registers: from the hour of the ``CONTEXT``-th reading before ``a`` to the hour of the
+    ``CONTEXT``-th reading after ``b`` (the readings whose spike look-ahead decisions the new
+    ones can change, and those bounding their intervals), plus a margin of a few nominal
     intervals on each side for spike detection. Interval points: the hours their intervals
     overlap. Measurements: the hours of the samples.
     """
@@ -363,7 +367,11 @@ def _plan_windows(
         (pid, a, b) for pid, (a, b) in part if points[pid].kind in ("total_increasing", "total")
     ]
     stats = store.stats
-    around = stats.neighbours_many(conn, registers)  # type: ignore[arg-type]
+    # a spike look-ahead decision about any of the SPIKE_LOOKAHEAD readings on either side of
+    # the new ones may change with them (a step that looked persistent at the end of a batch
+    # is a spike once a later reading continues plausibly), and so may the intervals from the
+    # trusted reading before those: recompute from there
+    around = stats.neighbours_many(conn, registers, depth=CONTEXT)  # type: ignore[arg-type]
     hours: dict[int, tuple[int, int]] = {}
     for pid, a, b in registers:
         prev, nxt = around[pid]

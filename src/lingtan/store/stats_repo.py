@@ -340,18 +340,34 @@ class StatsRepo:
         ranges: Sequence[tuple[int, int, int]],
         *,
         upper_inclusive: bool = False,
+        depth: int = 1,
     ) -> dict[int, tuple[int | None, int | None]]:
-        """Per (point, lo, hi): the last reading time before ``lo`` and the first after ``hi``
-        (at or after ``hi`` with ``upper_inclusive``)."""
+        """Per (point, lo, hi): the time of the ``depth``-th reading before ``lo`` and of the
+        ``depth``-th after ``hi`` (at or after ``hi`` with ``upper_inclusive``), or of the
+        farthest there is when fewer; None when there is none."""
         if not ranges:
             return {}
         after = ">=" if upper_inclusive else ">"
+        if depth == 1:
+            below = "(SELECT MAX(r.ts) FROM reading r WHERE r.point_id = w.pid AND r.ts < w.lo)"
+            above = (
+                f"(SELECT MIN(r.ts) FROM reading r WHERE r.point_id = w.pid AND r.ts {after} w.hi)"
+            )
+        else:
+            skip = int(depth) - 1
+            below = (
+                "COALESCE((SELECT r.ts FROM reading r WHERE r.point_id = w.pid AND r.ts < w.lo "
+                f"ORDER BY r.ts DESC LIMIT 1 OFFSET {skip}), "
+                "(SELECT MIN(r.ts) FROM reading r WHERE r.point_id = w.pid AND r.ts < w.lo))"
+            )
+            above = (
+                "COALESCE((SELECT r.ts FROM reading r WHERE r.point_id = w.pid "
+                f"AND r.ts {after} w.hi ORDER BY r.ts LIMIT 1 OFFSET {skip}), "
+                f"(SELECT MAX(r.ts) FROM reading r WHERE r.point_id = w.pid AND r.ts {after} w.hi))"
+            )
         rows = self._raw(
             conn,
-            f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) "
-            "SELECT w.pid, "
-            "(SELECT MAX(r.ts) FROM reading r WHERE r.point_id = w.pid AND r.ts < w.lo), "
-            f"(SELECT MIN(r.ts) FROM reading r WHERE r.point_id = w.pid AND r.ts {after} w.hi) FROM w",
+            f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) SELECT w.pid, {below}, {above} FROM w",
         )
         return {
             int(pid): (None if a is None else int(a), None if b is None else int(b))
