@@ -127,6 +127,7 @@ class _Days:
 
     def __init__(self) -> None:
         self._bounds: dict[tuple[str, int], int] = {}
+        self._spans: dict[tuple[str, int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def start(self, tz: ZoneInfo, day: int) -> int:
         key = (tz.key, day)
@@ -141,6 +142,16 @@ class _Days:
         return local.date().toordinal() - _EPOCH_ORDINAL
 
     def covering(self, tz: ZoneInfo, h0: int, h1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # most points of a run share their span of hours
+        key = (tz.key, h0, h1)
+        found = self._spans.get(key)
+        if found is None:
+            found = self._spans[key] = self._covering(tz, h0, h1)
+        return found
+
+    def _covering(
+        self, tz: ZoneInfo, h0: int, h1: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         first, last = self.number(tz, h0), self.number(tz, h1 - 1)
         days = np.arange(first, last + 1, dtype=np.int64)
         starts = np.array([self.start(tz, d) for d in days.tolist()], np.int64)
@@ -220,9 +231,12 @@ class _Run:
                 if hit:
                     self.flag_counts[f.name.lower()] += hit
 
-    def write(self, conn: Any, results: list[tuple[int, HourlyStats]]) -> int:
+    def write(
+        self, conn: Any, results: list[tuple[int, HourlyStats]], *, recent: bool = False
+    ) -> int:
         """Write recomputed or continued hours with their days and owner × carrier rollups;
-        returns the number of revised hours."""
+        returns the number of revised hours. ``recent``: a few hours per point (continued
+        points), whose days the database sums."""
         groups: dict[tuple[int, int, str, str], tuple[int, int]] = {}
         day_items = []
         for pid, hs in results:
@@ -237,7 +251,10 @@ class _Run:
                 old = groups.get(key)
                 groups[key] = (h0, h1) if old is None else (min(old[0], h0), max(old[1], h1))
         changed = self.store.stats.write_hours_many(conn, results, now=self.now)
-        self.store.stats.refresh_days_many(conn, day_items, now=self.now)
+        if recent:
+            self.store.stats.refresh_recent_days_many(conn, day_items, now=self.now)
+        else:
+            self.store.stats.refresh_days_many(conn, day_items, now=self.now)
         _refresh_groups(self.store, conn, self.points, groups)
         return changed
 
@@ -302,7 +319,7 @@ def _continue(
         for _, hs in results:
             report.hours += len(hs)
         run.count_flags(np.concatenate([hs.flags for hs in out.hours]))
-        report.changed_hours += run.write(conn, results)
+        report.changed_hours += run.write(conn, results, recent=True)
         store.norm_state.save(conn, out.states, now=run.now)
     report.points += len(done)
     report.continued += len(done)
