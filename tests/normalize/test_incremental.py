@@ -3,7 +3,7 @@
 Unit tests of :func:`continue_registers` and :func:`settled_state` with hours worked out by
 hand, and a property test: readings fed in random batches — mostly in order, some held back
 and delivered late, re-sent duplicates, conflicting re-sends, resets and spikes — normalised
-after each batch give the statistics of one full rebuild (``lingtan normalise --full``), hour,
+after each batch give the statistics of one full rebuild (``lingtan normalise --rebuild``), hour,
 day, month and owner × carrier rollups alike, on SQLite and PostgreSQL.
 """
 
