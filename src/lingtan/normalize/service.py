@@ -374,8 +374,8 @@ def _plan_windows(
     reading window [lo, hi) that determines them; and the register points whose window holds
     their last reading (no reading after the hours recomputed).
 
-    Registers: from the hour of the ``CONTEXT``-th reading before ``a`` to the hour of the
-    ``CONTEXT``-th reading after ``b`` (the readings whose spike look-ahead decisions the new
+    Registers: from the hour of the ``2 × CONTEXT``-th reading before ``a`` to the hour of
+    the ``2 × CONTEXT``-th reading after ``b`` (the readings whose spike look-ahead decisions the new
     ones can change, and those bounding their intervals), plus a margin of a few nominal
     intervals on each side for spike detection. Interval points: the hours their intervals
     overlap. Measurements: the hours of the samples.
@@ -387,8 +387,10 @@ def _plan_windows(
     # a spike look-ahead decision about any of the SPIKE_LOOKAHEAD readings on either side of
     # the new ones may change with them (a step that looked persistent at the end of a batch
     # is a spike once a later reading continues plausibly), and so may the intervals from the
-    # trusted reading before those: recompute from there
-    around = stats.neighbours_many(conn, registers, depth=CONTEXT)  # type: ignore[arg-type]
+    # trusted reading before those; decisions chain (each is taken against the last trusted
+    # reading, itself the outcome of the one before), so go back twice that far — one
+    # context was found too short by the property test in tests/normalize/test_incremental.py
+    around = stats.neighbours_many(conn, registers, depth=2 * CONTEXT)  # type: ignore[arg-type]
     hours: dict[int, tuple[int, int]] = {}
     for pid, a, b in registers:
         prev, nxt = around[pid]
