@@ -163,13 +163,18 @@ REGISTER_KINDS = ("total_increasing", "total")
 
 
 def normalise_pending(
-    store: Store, *, progress: Progress | None = None, chunk: int = 2000
+    store: Store,
+    *,
+    progress: Progress | None = None,
+    chunk: int = 2000,
+    incremental: bool = True,
 ) -> NormaliseReport:
     """Drain the dirty queue (see module docstring).
 
     Register points whose new readings all follow their settled state are continued
     incrementally (:mod:`lingtan.normalize.incremental`); every other point — late or
     out-of-order readings, implausible steps, other kinds — is recomputed from its readings.
+    ``incremental=False`` recomputes every queued point (the states are still kept).
     """
     started = time.perf_counter()
     report = NormaliseReport()
@@ -189,7 +194,7 @@ def normalise_pending(
             pid: r for pid, r in ranges.items() if pid in points and points[pid].is_virtual
         }
         total = len(physical)
-        continued = _continue(run, physical, report)
+        continued = _continue(run, physical, report) if incremental else set()
         physical = [(pid, r) for pid, r in physical if pid not in continued]
         done = len(continued)
         if progress is not None and done:
