@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     #: each worker its share of 80, under PostgreSQL's default max_connections of 100)
     db_connections: int = Field(default=25, ge=2, le=200)
     cors_origins: list[str] = Field(default_factory=list)
+    #: the background normaliser of ``serve`` starts a run at most this often after ingest
+    #: (a burst of small batches gives one run) [s]
+    normalise_min_interval_s: float = Field(default=2.0, ge=0)
+    #: ... unless this many readings were ingested since its last run
+    normalise_pending_readings: int = Field(default=50_000, gt=0)
+    #: how often it looks for readings other processes (collectors, the CLI) ingested [s]
+    normalise_interval_s: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

@@ -154,7 +154,12 @@ def create_app(
         if background:
             runner = JobRunner(s)
             await run_in_threadpool(runner.start)
-            normaliser = BackgroundNormaliser(s)
+            normaliser = BackgroundNormaliser(
+                s,
+                interval_s=settings.normalise_interval_s,
+                min_interval_s=settings.normalise_min_interval_s,
+                pending_readings=settings.normalise_pending_readings,
+            )
             normaliser.start()
             app.state.runner, app.state.normaliser = runner, normaliser
         try:

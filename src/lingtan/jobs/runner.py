@@ -4,7 +4,9 @@ background normaliser that turns newly ingested readings into statistics."""
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from lingtan.jobs.service import execute_claimed
@@ -131,24 +133,47 @@ class JobRunner:
 
 class BackgroundNormaliser:
     """Drains the dirty-interval queue after ingest (woken by :meth:`poke`) and every
-    ``interval_s`` seconds (readings ingested by other processes: collectors, the CLI)."""
+    ``interval_s`` seconds (readings ingested by other processes: collectors, the CLI).
 
-    def __init__(self, store: Store, *, interval_s: float = 10.0) -> None:
+    Runs are coalesced: a poke starts a run only once ``min_interval_s`` have passed since the
+    previous run started, or at once when ``pending_readings`` readings have been announced
+    since then — a burst of small batches gives one run, not a burst of runs, and a large
+    backlog does not wait (``LINGTAN_NORMALISE_MIN_INTERVAL_S``,
+    ``LINGTAN_NORMALISE_PENDING_READINGS``).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        interval_s: float = 10.0,
+        min_interval_s: float = 2.0,
+        pending_readings: int = 50_000,
+    ) -> None:
         self._store = store
         self._interval = interval_s
+        self._min_interval = min_interval_s
+        self._threshold = pending_readings
+        self._pending = 0
+        self._last_run = -math.inf
+        self._count_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Event()
         self._idle.set()
         self._thread: threading.Thread | None = None
+        #: runs started (tests, logs)
+        self.runs = 0
 
     def start(self) -> None:
         """Start the thread."""
         self._thread = threading.Thread(target=self._loop, name="lingtan-normaliser", daemon=True)
         self._thread.start()
 
-    def poke(self) -> None:
-        """Ask for a run soon (new readings were committed)."""
+    def poke(self, readings: int = 0) -> None:
+        """Ask for a run soon: ``readings`` new readings were committed."""
+        with self._count_lock:
+            self._pending += readings
         self._idle.clear()
         self._wake.set()
 
@@ -156,18 +181,38 @@ class BackgroundNormaliser:
         """Block until no run is pending (tests, graceful shutdown)."""
         return self._idle.wait(timeout)
 
+    def _coalesce(self) -> None:
+        """Wait until the minimum interval since the last run has passed, unless enough
+        readings are announced meanwhile (or the normaliser stops)."""
+        while not self._stop.is_set():
+            with self._count_lock:
+                enough = self._pending >= self._threshold
+            remaining = self._last_run + self._min_interval - time.monotonic()
+            if enough or remaining <= 0:
+                return
+            self._wake.clear()
+            self._wake.wait(remaining)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(self._interval)
             if self._stop.is_set():
                 break
+            self._coalesce()
+            if self._stop.is_set():
+                break
             self._wake.clear()
+            with self._count_lock:
+                self._pending = 0
+            self._last_run = time.monotonic()
             try:
                 if self._store.stats.pending_dirty():
+                    self.runs += 1
                     report = normalise_pending(self._store)
                     log.info(
-                        "normalised %d points, %d hours (%d revised)",
+                        "normalised %d points (%d continued), %d hours (%d revised)",
                         report.points,
+                        report.continued,
                         report.hours,
                         report.changed_hours,
                     )

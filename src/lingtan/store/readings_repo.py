@@ -79,6 +79,25 @@ def dirty_ranges(point_ids: I64, ts: I64) -> list[list[int]]:
     return [[int(a), int(b), int(c)] for a, b, c in zip(p[starts], t[starts], t[ends], strict=True)]
 
 
+class _Restage(Exception):
+    """The plain insert met stored rows: roll it back and stage the batch."""
+
+
+def _stored_before(
+    point_ids: I64, ts: I64, stored: list[tuple[Any, ...]]
+) -> tuple[list[tuple[int, int, float, float]], NDArray[np.bool_]]:
+    """Conflicts (stored with another value) and the mask of rows stored before, from the
+    stored matches ``(point, ts, sent, stored)`` of a batch without repeated keys."""
+    conflicts = [(int(p), int(t), sent, old) for p, t, sent, old in stored if sent != old]
+    keys = {(int(p), int(t)) for p, t, _, _ in stored}
+    before = np.fromiter(
+        ((p, t) in keys for p, t in zip(point_ids.tolist(), ts.tolist(), strict=True)),
+        bool,
+        len(ts),
+    )
+    return conflicts, before
+
+
 class ReadingRepo:
     """Repository of raw readings and rejected readings."""
 
@@ -115,9 +134,9 @@ class ReadingRepo:
                     .returning(s.ingest_batch.c.id)
                 ).scalar_one()
             )
-            inserted, conflicts = self._write(conn, point_ids, ts, values)
+            inserted, conflicts, before = self._write(conn, point_ids, ts, values)
             conflict_rows: list[RejectRow] = []
-            keep = np.ones(len(ts), bool)
+            keep = np.ones(len(ts), bool) if before is None else ~before
             if conflicts:
                 index = {
                     key: i
@@ -145,11 +164,17 @@ class ReadingRepo:
 
     def _write(
         self, conn: Connection, point_ids: I64, ts: I64, values: F64
-    ) -> tuple[int, list[tuple[int, int, float, float]]]:
-        """Insert new rows; return (inserted, conflicts as (point, ts, sent, stored))."""
+    ) -> tuple[int, list[tuple[int, int, float, float]], NDArray[np.bool_] | None]:
+        """Insert new rows; return (inserted, conflicts as (point, ts, sent, stored), and which
+        rows were stored before — re-sends, identical or not — or None when none was).
+
+        Rows stored before are found only when the plain insert meets one: the batch is then
+        staged, compared with the stored rows and only its new rows inserted. Re-sent rows
+        must not mark their hours dirty: a re-send of the last readings would send a point
+        that continues from its normalisation state back to the recompute path."""
         n = len(ts)
         if n == 0:
-            return 0, []
+            return 0, [], None
         dbapi: Any = conn.connection.driver_connection
         if self._store.capabilities.supports_copy:
             payload = pg_copy_payload(point_ids, ts, values)
@@ -159,7 +184,7 @@ class ReadingRepo:
                         "COPY reading (point_id, ts, value) FROM STDIN (FORMAT BINARY)"
                     ) as cp:
                         cp.write(payload)
-                return n, []
+                return n, [], None
             except Exception as err:
                 if getattr(err, "sqlstate", None) != _UNIQUE_VIOLATION:
                     raise
@@ -174,28 +199,32 @@ class ReadingRepo:
                 ) as cp:
                     cp.write(payload)
                 cur.execute(
+                    "SELECT s.point_id, s.ts, s.value, r.value FROM reading_stage s "
+                    "JOIN reading r ON r.point_id = s.point_id AND r.ts = s.ts"
+                )
+                stored = [tuple(r) for r in cur.fetchall()]
+                cur.execute(
                     "INSERT INTO reading (point_id, ts, value) SELECT point_id, ts, value "
                     "FROM reading_stage ON CONFLICT DO NOTHING"
                 )
                 inserted = cur.rowcount
-                if inserted == n:
-                    return n, []
-                cur.execute(
-                    "SELECT s.point_id, s.ts, s.value, r.value FROM reading_stage s "
-                    "JOIN reading r ON r.point_id = s.point_id AND r.ts = s.ts "
-                    "WHERE r.value <> s.value"
-                )
-                return inserted, [tuple(r) for r in cur.fetchall()]
+            return inserted, *_stored_before(point_ids, ts, stored)
         rows = list(zip(point_ids.tolist(), ts.tolist(), values.tolist(), strict=True))
         cur = dbapi.cursor()
         try:
-            cur.executemany(
-                "INSERT INTO reading (point_id, ts, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                rows,
-            )
-            inserted = cur.rowcount
-            if inserted == n:
-                return n, []
+            try:
+                with conn.begin_nested():
+                    cur.executemany(
+                        "INSERT INTO reading (point_id, ts, value) VALUES (?, ?, ?) "
+                        "ON CONFLICT DO NOTHING",
+                        rows,
+                    )
+                    inserted = cur.rowcount
+                    if inserted != n:
+                        raise _Restage
+                return n, [], None
+            except _Restage:
+                pass  # rolled back to the savepoint: stage, compare, insert the new rows
             cur.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS reading_stage (point_id INTEGER, ts INTEGER, value REAL)"
             )
@@ -203,11 +232,14 @@ class ReadingRepo:
             cur.executemany("INSERT INTO reading_stage VALUES (?, ?, ?)", rows)
             cur.execute(
                 "SELECT s.point_id, s.ts, s.value, r.value FROM reading_stage s "
-                "JOIN reading r ON r.point_id = s.point_id AND r.ts = s.ts WHERE r.value <> s.value"
+                "JOIN reading r ON r.point_id = s.point_id AND r.ts = s.ts"
             )
-            conflicts = [tuple(r) for r in cur.fetchall()]
+            stored = [tuple(r) for r in cur.fetchall()]
             cur.execute("DELETE FROM reading_stage")
-            return inserted, conflicts
+            conflicts, before = _stored_before(point_ids, ts, stored)
+            fresh = [row for row, old in zip(rows, before.tolist(), strict=True) if not old]
+            cur.executemany("INSERT INTO reading (point_id, ts, value) VALUES (?, ?, ?)", fresh)
+            return len(fresh), conflicts, before
         finally:
             cur.close()
 

@@ -227,6 +227,25 @@ stat_day = Table(
     sqlite_with_rowid=False,
 )
 
+#: per register point, where its normalised readings end (``lingtan.normalize.incremental``):
+#: the last reading, and the sums so far of the hour it lies in. A point without a row goes
+#: through the exact recompute path, which writes one when the end of its data is settled.
+norm_state = Table(
+    "norm_state",
+    metadata,
+    Column("point_id", Id, nullable=False),
+    Column("last_ts", BigInteger, nullable=False),
+    Column("last_value", Float, nullable=False),  # raw register value of the last reading
+    Column("hour", BigInteger, nullable=False),  # the hour holding last_ts
+    Column("value", Float, nullable=False),  # energy of the hour up to last_ts (0 if none)
+    Column("measured_s", Float, nullable=False),
+    Column("estimated_s", Float, nullable=False),
+    Column("flags", Integer, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("point_id"),
+)
+
 #: hourly consumption of boundary points summed per owner × carrier, kept as data arrives
 #: (accounting multiplies these by hourly factors: aggregate first, then multiply)
 stat_hour_carrier = Table(

@@ -49,6 +49,8 @@ STAT_FIELDS = (
     "n",
 )
 HOUR_S = 3600.0
+#: bits of ``Flag`` (lingtan.normalize.quality) or-ed by the aggregates done in SQL
+_FLAG_BITS = 16
 
 
 class StatColumns(Protocol):
@@ -237,9 +239,22 @@ class StatsRepo:
         if self._store.capabilities.supports_copy and len(rows) > 100:
             self._upsert_copy(conn, table.name, keys, rows)
             return
-        stmt = self._store.dialect_insert(table)
-        cols = {c: getattr(stmt.excluded, c) for c in rows[0] if c not in keys}
-        conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=cols), rows)
+        # the driver's executemany with tuples: SQLAlchemy's per-row parameter processing of
+        # dicts cost more than the insert itself
+        columns = list(rows[0])
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        dbapi: Any = conn.connection.driver_connection
+        cur = dbapi.cursor()
+        try:
+            cur.executemany(
+                f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                f"VALUES ({', '.join([mark] * len(columns))}) "
+                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}",
+                [tuple(r[c] for c in columns) for r in rows],
+            )
+        finally:
+            cur.close()
 
     def _upsert_copy(
         self, conn: Connection, name: str, keys: Sequence[str], rows: list[dict[str, Any]]
@@ -340,18 +355,34 @@ class StatsRepo:
         ranges: Sequence[tuple[int, int, int]],
         *,
         upper_inclusive: bool = False,
+        depth: int = 1,
     ) -> dict[int, tuple[int | None, int | None]]:
-        """Per (point, lo, hi): the last reading time before ``lo`` and the first after ``hi``
-        (at or after ``hi`` with ``upper_inclusive``)."""
+        """Per (point, lo, hi): the time of the ``depth``-th reading before ``lo`` and of the
+        ``depth``-th after ``hi`` (at or after ``hi`` with ``upper_inclusive``), or of the
+        farthest there is when fewer; None when there is none."""
         if not ranges:
             return {}
         after = ">=" if upper_inclusive else ">"
+        if depth == 1:
+            below = "(SELECT MAX(r.ts) FROM reading r WHERE r.point_id = w.pid AND r.ts < w.lo)"
+            above = (
+                f"(SELECT MIN(r.ts) FROM reading r WHERE r.point_id = w.pid AND r.ts {after} w.hi)"
+            )
+        else:
+            skip = int(depth) - 1
+            below = (
+                "COALESCE((SELECT r.ts FROM reading r WHERE r.point_id = w.pid AND r.ts < w.lo "
+                f"ORDER BY r.ts DESC LIMIT 1 OFFSET {skip}), "
+                "(SELECT MIN(r.ts) FROM reading r WHERE r.point_id = w.pid AND r.ts < w.lo))"
+            )
+            above = (
+                "COALESCE((SELECT r.ts FROM reading r WHERE r.point_id = w.pid "
+                f"AND r.ts {after} w.hi ORDER BY r.ts LIMIT 1 OFFSET {skip}), "
+                f"(SELECT MAX(r.ts) FROM reading r WHERE r.point_id = w.pid AND r.ts {after} w.hi))"
+            )
         rows = self._raw(
             conn,
-            f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) "
-            "SELECT w.pid, "
-            "(SELECT MAX(r.ts) FROM reading r WHERE r.point_id = w.pid AND r.ts < w.lo), "
-            f"(SELECT MIN(r.ts) FROM reading r WHERE r.point_id = w.pid AND r.ts {after} w.hi) FROM w",
+            f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) SELECT w.pid, {below}, {above} FROM w",
         )
         return {
             int(pid): (None if a is None else int(a), None if b is None else int(b))
@@ -560,6 +591,47 @@ class StatsRepo:
         )
         self._upsert(conn, s.stat_day, ("point_id", "day"), out)
         self.refresh_months_many(conn, [(pid, days) for pid, days, _, _ in items], now=now)
+
+    def refresh_recent_days_many(
+        self, conn: Connection, items: Sequence[tuple[int, I64, I64, I64]], *, now: int
+    ) -> None:
+        """:meth:`refresh_days_many` computed in the database, for items of a few days each
+        (what continuing points from their state touches): one ``INSERT … SELECT … GROUP BY``
+        sums the hours of every day with the same rules, so no hour row comes to Python.
+        Flags are or-ed bit by bit (``MAX(flags & bit)`` summed), SQLite having no bitwise
+        aggregate."""
+        items = [it for it in items if len(it[1])]
+        if not items:
+            return
+        days = [
+            (pid, day, start, end, (end - start) // 1_000_000)
+            for pid, ds, starts, ends in items
+            for day, start, end in zip(ds.tolist(), starts.tolist(), ends.tolist(), strict=True)
+        ]
+        bits = " + ".join(f"COALESCE(MAX(h.flags & {1 << b}), 0)" for b in range(_FLAG_BITS))
+        known = "COALESCE(SUM(h.measured_s), 0) + COALESCE(SUM(h.estimated_s), 0)"
+        conn.execute(
+            text(
+                f"WITH w(pid, day, lo, hi, secs) AS (VALUES {_values(days)}) "
+                "INSERT INTO stat_day (point_id, day, value, mean, min, max, measured_s, "
+                "estimated_s, missing_s, flags, n, computed_at) "
+                "SELECT w.pid, w.day, SUM(h.value), "
+                "SUM(h.mean * h.n) / NULLIF(SUM(CASE WHEN h.mean IS NOT NULL THEN h.n END), 0), "
+                "CASE WHEN COUNT(h.mean) > 0 THEN MIN(h.min) END, "
+                "CASE WHEN COUNT(h.mean) > 0 THEN MAX(h.max) END, "
+                "COALESCE(SUM(h.measured_s), 0), COALESCE(SUM(h.estimated_s), 0), "
+                f"CASE WHEN w.secs - ({known}) > 0 THEN w.secs - ({known}) ELSE 0 END, "
+                f"{bits}, COALESCE(SUM(h.n), 0), {int(now)} "
+                "FROM w LEFT JOIN stat_hour h ON h.point_id = w.pid AND h.hour >= w.lo "
+                "AND h.hour < w.hi GROUP BY w.pid, w.day, w.secs "
+                "ON CONFLICT (point_id, day) DO UPDATE SET value = excluded.value, "
+                "mean = excluded.mean, min = excluded.min, max = excluded.max, "
+                "measured_s = excluded.measured_s, estimated_s = excluded.estimated_s, "
+                "missing_s = excluded.missing_s, flags = excluded.flags, n = excluded.n, "
+                "computed_at = excluded.computed_at"
+            )
+        )
+        self.refresh_months_many(conn, [(pid, ds) for pid, ds, _, _ in items], now=now)
 
     def _zones(self, conn: Connection, point_ids: Sequence[int]) -> dict[int, str]:
         """The time zone name of each point's park."""

@@ -90,7 +90,7 @@ async def post_readings(
     )
     normaliser = getattr(request.app.state, "normaliser", None)
     if normaliser is not None and outcome.ack.accepted:
-        normaliser.poke()
+        normaliser.poke(outcome.ack.accepted)
     ack = outcome.ack
     return IngestResult(
         batch_id=ack.batch_id,
