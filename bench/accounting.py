@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 from _common import pg_reachable, pg_schema
 
-from lingtan.carbon.kernel import aggregate_point_hours, hourly_emissions
 
 
 def _best(func: Callable[[], object], repeat: int) -> float:
@@ -46,45 +45,6 @@ def _best(func: Callable[[], object], repeat: int) -> float:
         func()
         best = min(best, time.perf_counter() - start)
     return best
-
-
-def kernel_part(args: argparse.Namespace) -> list[str]:
-    """In-memory kernel vs a numpy flat sum of the same point-hour array."""
-    points, hours, enterprises = args.points, args.hours, args.enterprises
-    carriers, repeat = args.carriers, args.repeat
-    rng = np.random.default_rng(20230101)
-    values = rng.random((points, hours))  # kWh (or GJ, Nm3) per point-hour
-    boundary = np.sort(rng.integers(0, enterprises, points))
-    carrier = rng.integers(0, carriers, points)
-    order = np.lexsort((carrier, boundary))  # the store hands points back grouped
-    boundary, carrier = boundary[order], carrier[order]
-    factors = rng.random((carriers, hours)) * 1e-3  # tCO2 per unit, one series per carrier
-
-    def kernel() -> np.ndarray:
-        totals = aggregate_point_hours(values, boundary, carrier, enterprises, carriers)
-        return hourly_emissions(totals, factors)
-
-    def flat_sum() -> float:
-        return float(values.sum())
-
-    result = kernel()
-    # exactness: for one enterprise, multiply point by point without aggregating first
-    members = np.flatnonzero(boundary == boundary[0])
-    expected = np.zeros(carriers)
-    for p in members:
-        expected[carrier[p]] += float(values[p] @ factors[carrier[p]])
-    if not np.allclose(result[boundary[0]], expected, rtol=1e-9):
-        raise SystemExit("kernel result differs from the point-by-point product")
-    t_kernel = _best(kernel, repeat)
-    t_flat = _best(flat_sum, repeat)
-    n = points * hours
-    return [
-        f"kernel: {points} points × {hours} h = {n / 1e6:.1f} M point-hours "
-        f"→ {enterprises} enterprises × {carriers} carriers",
-        f"  kernel    {t_kernel:.3f} s  {n / t_kernel / 1e6:8.1f} M point-hours/s",
-        f"  flat sum  {t_flat:.3f} s  {n / t_flat / 1e6:8.1f} M point-hours/s",
-        f"  ratio kernel/flat-sum = {t_flat / t_kernel:.1%} (target ≥ 10 %)",
-    ]
 
 
 # -- store-backed part ----------------------------------------------------------------------
@@ -369,7 +329,6 @@ def store_part(args: argparse.Namespace) -> list[str]:
 
 
 PARTS: dict[str, Callable[[argparse.Namespace], list[str]]] = {
-    "kernel": kernel_part,
     "store": store_part,
 }
 
