@@ -284,8 +284,9 @@ class AccountingRepo:
     ) -> list[CarrierHours]:
         """Hourly rollup values of ``carriers`` over [h0, h1), per owner × carrier × unit.
 
-        Each series is read by its primary-key range (SQLite), or per carrier and unit by one
-        binary ``COPY`` sorted client-side (PostgreSQL), into numpy arrays.
+        Each series is read by its primary-key range (SQLite), or per carrier and unit from
+        the hours packed in the monthly rows of whole months plus the hourly rows of the rest
+        (PostgreSQL, sorted client-side), into numpy arrays.
         """
         wanted = set(carriers)
         keys = [
@@ -297,9 +298,12 @@ class AccountingRepo:
         if not keys:
             return out
         if self._store.capabilities.supports_copy:
+            a, b = self._store.stats.whole_months(conn, park_id, h0, h1)
             for carrier, unit in sorted({(c, u) for _, c, u in keys}):
                 owners = [e for e, c, u in keys if (c, u) == (carrier, unit)]
-                ekeys, hours, values = self._pg_hours(conn, park_id, carrier, unit, h0, h1, owners)
+                ekeys, hours, values = self._pg_months_and_hours(
+                    conn, park_id, carrier, unit, h0, h1, (a, b), owners
+                )
                 order = np.lexsort((hours, ekeys))
                 ekeys, hours, values = ekeys[order], hours[order], values[order]
                 cuts = np.flatnonzero(np.diff(ekeys)) + 1
@@ -337,6 +341,54 @@ class AccountingRepo:
         finally:
             cur.close()
         return out
+
+    def _pg_months_and_hours(
+        self,
+        conn: Connection,
+        park_id: int,
+        carrier: str,
+        unit: str,
+        h0: int,
+        h1: int,
+        months: tuple[int, int],
+        owners: Sequence[int],
+    ) -> tuple[I64, I64, F64]:
+        """(owner, hour, value) of one carrier and unit over [h0, h1): the whole months
+        ``months`` = [a, b) from the hours packed in their monthly rows (migration 0011), the
+        rest — the hours outside whole months, and any month whose row holds no packed hours —
+        from the hourly rows (:meth:`_pg_hours`; such a month for its owner only)."""
+        a, b = months
+        spans = [(lo, hi, owners) for lo, hi in ([(h0, a), (b, h1)] if a < b else [(h0, h1)])]
+        parts: list[tuple[I64, I64, F64]] = []
+        if a < b:
+            cur = self._cursor(conn)
+            try:
+                cur.execute(
+                    "SELECT enterprise_key, month_start, month_end, hour_starts, hour_values "
+                    "FROM stat_month_carrier WHERE park_id = %s AND enterprise_key = ANY(%s) "
+                    "AND carrier = %s AND unit = %s AND month_start >= %s AND month_start < %s",
+                    [park_id, [int(o) for o in owners], carrier, unit, a, b],
+                )
+                rows = cur.fetchall()
+            finally:
+                cur.close()
+            for ekey, ms, me, hour_bytes, value_bytes in rows:
+                if hour_bytes is None or value_bytes is None:
+                    spans.append((int(ms), int(me), [int(ekey)]))
+                    continue
+                h = np.frombuffer(hour_bytes, ">i8").astype(np.int64)
+                v = np.frombuffer(value_bytes, ">f8").astype(np.float64)
+                parts.append((np.full(len(h), int(ekey), np.int64), h, v))
+        for lo, hi, who in spans:
+            if lo < hi:
+                parts.append(self._pg_hours(conn, park_id, carrier, unit, lo, hi, who))
+        if not parts:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+        return (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+        )
 
     def _pg_hours(
         self,

@@ -803,12 +803,20 @@ class StatsRepo:
             ),
             {**key, "m0": months[0][0], "m1": months[-1][1]},
         )
+        # PostgreSQL packs the month's hours into the row in the same statement (migration
+        # 0011): hourly-factor accounting then reads 12 rows per series and year, not 8 760
+        packed = (
+            ("hour_starts, hour_values, ", _PACK_HOURS)
+            if self._store.capabilities.supports_copy
+            else ("", "")
+        )
         conn.execute(
             text(
                 f"WITH m(ms, me) AS (VALUES {_values(months)}) "
                 "INSERT INTO stat_month_carrier (park_id, enterprise_key, carrier, unit, "
-                "month_start, month_end, value, measured_s, estimated_s, missing_s, hours) "
-                "SELECT :park, :ekey, :carrier, :unit, m.ms, m.me, SUM(h.value), "
+                f"month_start, month_end, {packed[0]}value, measured_s, estimated_s, "
+                "missing_s, hours) "
+                f"SELECT :park, :ekey, :carrier, :unit, m.ms, m.me, {packed[1]}SUM(h.value), "
                 "SUM(h.measured_s), SUM(h.estimated_s), SUM(h.missing_s), COUNT(*) "
                 "FROM m JOIN stat_hour_carrier h ON h.park_id = :park "
                 "AND h.enterprise_key = :ekey AND h.carrier = :carrier AND h.unit = :unit "
@@ -830,6 +838,14 @@ class StatsRepo:
         them)."""
         conn.execute(delete(s.stat_hour_carrier))
         conn.execute(delete(s.stat_month_carrier))
+
+
+#: the hour starts and values of a month's hourly rollup rows, packed big-endian in hour order
+#: (PostgreSQL; read back by ``AccountingRepo.carrier_hours``)
+_PACK_HOURS = (
+    "string_agg(int8send(h.hour), ''::bytea ORDER BY h.hour), "
+    "string_agg(float8send(COALESCE(h.value, 0)::float8), ''::bytea ORDER BY h.hour), "
+)
 
 
 def _same(a: Any, b: Any) -> bool:
