@@ -64,8 +64,7 @@ def _read(store: Store, carrier: str, h0: int, h1: int) -> Series:
             conn, park_id=park.id, h0=h0, h1=h1, carriers=[carrier], enterprise_key=None
         )
     return {
-        (s.enterprise_key, s.carrier, s.unit): (s.hours.tolist(), s.values.tolist())
-        for s in series
+        (s.enterprise_key, s.carrier, s.unit): (s.hours.tolist(), s.values.tolist()) for s in series
     }
 
 
