@@ -1,7 +1,7 @@
 """Hourly owner × carrier series read for hourly factors (``AccountingRepo.carrier_hours``).
 
-On PostgreSQL the hours of whole months come packed in the monthly rollup rows (migration
-0011) and the rest from the hourly rows; on SQLite all from the hourly rows. Either way a series
+The hours of whole months come packed in the monthly rollup rows (migration 0011; packed
+server-side on PostgreSQL, in Python on SQLite) and the rest from the hourly rows. A series
 over any span equals the hourly rollup rows of that span, read here directly from
 ``stat_hour_carrier``: the same hours in order, the same values (an unknown value as 0). A month
 whose row holds no packed hours (as after a write that did not pack) is read from the hourly
@@ -100,7 +100,7 @@ def test_a_month_without_packed_hours_is_read_from_the_hourly_rows(normalised: S
     assert _read(normalised, "electricity_grid_import", h0, h1) == want
 
 
-def test_postgresql_packs_each_month_and_the_migration_packs_what_is_stored(
+def test_each_month_holds_its_hours_and_the_migration_packs_what_is_stored(
     normalised: Store,
 ) -> None:
     from alembic import command
@@ -118,9 +118,6 @@ def test_postgresql_packs_each_month_and_the_migration_packs_what_is_stored(
             ).all()
         out = {}
         for e, c, u, ms, me, hs, hv in rows:
-            if not normalised.capabilities.supports_copy:
-                assert hs is None and hv is None  # SQLite reads the hourly rows
-                continue
             want = _rows(normalised, c, ms, me)[(e, c, u)]
             got = (
                 np.frombuffer(hs, ">i8").tolist(),
@@ -131,7 +128,7 @@ def test_postgresql_packs_each_month_and_the_migration_packs_what_is_stored(
         return out
 
     kept = packed()
-    assert kept or not normalised.capabilities.supports_copy
+    assert kept
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     with normalised.begin() as conn:

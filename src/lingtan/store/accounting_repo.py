@@ -284,9 +284,9 @@ class AccountingRepo:
     ) -> list[CarrierHours]:
         """Hourly rollup values of ``carriers`` over [h0, h1), per owner × carrier × unit.
 
-        Each series is read by its primary-key range (SQLite), or per carrier and unit from
-        the hours packed in the monthly rows of whole months plus the hourly rows of the rest
-        (PostgreSQL, sorted client-side), into numpy arrays.
+        Per carrier and unit, the whole months come from the hours packed in their monthly
+        rows (migration 0011) and the rest from the hourly rows, into numpy arrays sorted by
+        owner and hour.
         """
         wanted = set(carriers)
         keys = [
@@ -297,52 +297,24 @@ class AccountingRepo:
         out: list[CarrierHours] = []
         if not keys:
             return out
-        if self._store.capabilities.supports_copy:
-            a, b = self._store.stats.whole_months(conn, park_id, h0, h1)
-            for carrier, unit in sorted({(c, u) for _, c, u in keys}):
-                owners = [e for e, c, u in keys if (c, u) == (carrier, unit)]
-                ekeys, hours, values = self._pg_months_and_hours(
-                    conn, park_id, carrier, unit, h0, h1, (a, b), owners
-                )
-                order = np.lexsort((hours, ekeys))
-                ekeys, hours, values = ekeys[order], hours[order], values[order]
-                cuts = np.flatnonzero(np.diff(ekeys)) + 1
-                for part in np.split(np.arange(len(ekeys)), cuts):
-                    if len(part):
-                        out.append(
-                            CarrierHours(
-                                int(ekeys[part[0]]), carrier, unit, hours[part], values[part]
-                            )
-                        )
-            out.sort(key=lambda x: (x.enterprise_key, x.carrier, x.unit))
-            return out
-        cur = self._cursor(conn)
-        try:
-            for ekey, carrier, unit in keys:
-                cur.execute(
-                    "SELECT hour, value FROM stat_hour_carrier WHERE park_id = ? AND "
-                    "enterprise_key = ? AND carrier = ? AND unit = ? AND hour >= ? AND hour < ?",
-                    (park_id, ekey, carrier, unit, h0, h1),
-                )
-                rows = cur.fetchall()
-                if not rows:
-                    continue
-                # hour starts (< 2^53 µs) are exact in float64; an unknown value (NULL) is 0
-                table = np.array(rows, dtype=np.float64)
-                out.append(
-                    CarrierHours(
-                        ekey,
-                        carrier,
-                        unit,
-                        table[:, 0].astype(np.int64),
-                        np.nan_to_num(table[:, 1]),
+        a, b = self._store.stats.whole_months(conn, park_id, h0, h1)
+        for carrier, unit in sorted({(c, u) for _, c, u in keys}):
+            owners = [e for e, c, u in keys if (c, u) == (carrier, unit)]
+            ekeys, hours, values = self._months_and_hours(
+                conn, park_id, carrier, unit, h0, h1, (a, b), owners
+            )
+            order = np.lexsort((hours, ekeys))
+            ekeys, hours, values = ekeys[order], hours[order], values[order]
+            cuts = np.flatnonzero(np.diff(ekeys)) + 1
+            for part in np.split(np.arange(len(ekeys)), cuts):
+                if len(part):
+                    out.append(
+                        CarrierHours(int(ekeys[part[0]]), carrier, unit, hours[part], values[part])
                     )
-                )
-        finally:
-            cur.close()
+        out.sort(key=lambda x: (x.enterprise_key, x.carrier, x.unit))
         return out
 
-    def _pg_months_and_hours(
+    def _months_and_hours(
         self,
         conn: Connection,
         park_id: int,
@@ -354,20 +326,25 @@ class AccountingRepo:
         owners: Sequence[int],
     ) -> tuple[I64, I64, F64]:
         """(owner, hour, value) of one carrier and unit over [h0, h1): the whole months
-        ``months`` = [a, b) from the hours packed in their monthly rows (migration 0011), the
-        rest — the hours outside whole months, and any month whose row holds no packed hours —
-        from the hourly rows (:meth:`_pg_hours`; such a month for its owner only)."""
+        ``months`` = [a, b) from the hours packed in their monthly rows, the rest — the hours
+        outside whole months, and any month whose row holds no packed hours — from the hourly
+        rows (:meth:`_hour_rows`; such a month for its owner only)."""
         a, b = months
         spans = [(lo, hi, owners) for lo, hi in ([(h0, a), (b, h1)] if a < b else [(h0, h1)])]
         parts: list[tuple[I64, I64, F64]] = []
         if a < b:
+            m = self._mark
+            pg = self._store.capabilities.supports_copy
+            who = "= ANY(%s)" if pg else f"IN ({', '.join('?' for _ in owners)})"
+            named: list[Any] = [[int(o) for o in owners]] if pg else [int(o) for o in owners]
             cur = self._cursor(conn)
             try:
                 cur.execute(
                     "SELECT enterprise_key, month_start, month_end, hour_starts, hour_values "
-                    "FROM stat_month_carrier WHERE park_id = %s AND enterprise_key = ANY(%s) "
-                    "AND carrier = %s AND unit = %s AND month_start >= %s AND month_start < %s",
-                    [park_id, [int(o) for o in owners], carrier, unit, a, b],
+                    f"FROM stat_month_carrier WHERE park_id = {m} AND enterprise_key {who} "
+                    f"AND carrier = {m} AND unit = {m} AND month_start >= {m} "
+                    f"AND month_start < {m}",
+                    [park_id, *named, carrier, unit, a, b],
                 )
                 rows = cur.fetchall()
             finally:
@@ -379,9 +356,9 @@ class AccountingRepo:
                 h = np.frombuffer(hour_bytes, ">i8").astype(np.int64)
                 v = np.frombuffer(value_bytes, ">f8").astype(np.float64)
                 parts.append((np.full(len(h), int(ekey), np.int64), h, v))
-        for lo, hi, who in spans:
+        for lo, hi, members in spans:
             if lo < hi:
-                parts.append(self._pg_hours(conn, park_id, carrier, unit, lo, hi, who))
+                parts.append(self._hour_rows(conn, park_id, carrier, unit, lo, hi, members))
         if not parts:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
         return (
@@ -389,6 +366,45 @@ class AccountingRepo:
             np.concatenate([p[1] for p in parts]),
             np.concatenate([p[2] for p in parts]),
         )
+
+    def _hour_rows(
+        self,
+        conn: Connection,
+        park_id: int,
+        carrier: str,
+        unit: str,
+        h0: int,
+        h1: int,
+        owners: Sequence[int],
+    ) -> tuple[I64, I64, F64]:
+        """(owner, hour, value) of the hourly rollup rows: packed server-side on PostgreSQL
+        (:meth:`_pg_hours`), each series by its primary-key range on SQLite."""
+        if self._store.capabilities.supports_copy:
+            return self._pg_hours(conn, park_id, carrier, unit, h0, h1, owners)
+        ekeys: list[I64] = []
+        hours: list[I64] = []
+        values: list[F64] = []
+        cur = self._cursor(conn)
+        try:
+            for ekey in owners:
+                cur.execute(
+                    "SELECT hour, value FROM stat_hour_carrier WHERE park_id = ? AND "
+                    "enterprise_key = ? AND carrier = ? AND unit = ? AND hour >= ? AND hour < ?",
+                    (park_id, ekey, carrier, unit, h0, h1),
+                )
+                rows = cur.fetchall()
+                if not rows:
+                    continue
+                # hour starts (< 2^53 µs) are exact in float64; an unknown value (NULL) is 0
+                table = np.array(rows, dtype=np.float64)
+                ekeys.append(np.full(len(rows), int(ekey), np.int64))
+                hours.append(table[:, 0].astype(np.int64))
+                values.append(np.nan_to_num(table[:, 1]))
+        finally:
+            cur.close()
+        if not ekeys:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+        return np.concatenate(ekeys), np.concatenate(hours), np.concatenate(values)
 
     def _pg_hours(
         self,

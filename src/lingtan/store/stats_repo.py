@@ -803,8 +803,8 @@ class StatsRepo:
             ),
             {**key, "m0": months[0][0], "m1": months[-1][1]},
         )
-        # PostgreSQL packs the month's hours into the row in the same statement (migration
-        # 0011): hourly-factor accounting then reads 12 rows per series and year, not 8 760
+        # the month's hours packed into its row (migration 0011): hourly-factor accounting then
+        # reads 12 rows per series and year, not 8 760; PostgreSQL packs in this statement
         packed = (
             ("hour_starts, hour_values, ", _PACK_HOURS)
             if self._store.capabilities.supports_copy
@@ -824,6 +824,48 @@ class StatsRepo:
             ),
             key,
         )
+        if not packed[0]:
+            self._pack_months(conn, key, months)
+
+    def _pack_months(
+        self, conn: Connection, key: dict[str, Any], months: Sequence[tuple[int, int]]
+    ) -> None:
+        """Pack the hours of each of ``months`` into its monthly row here, as PostgreSQL does
+        in SQL (SQLite has no binary send functions): one primary-key range read of the
+        series, one update per month."""
+        rows = conn.execute(
+            text(
+                "SELECT hour, value FROM stat_hour_carrier WHERE park_id = :park "
+                "AND enterprise_key = :ekey AND carrier = :carrier AND unit = :unit "
+                "AND hour >= :h0 AND hour < :h1 ORDER BY hour"
+            ),
+            {**key, "h0": months[0][0], "h1": months[-1][1]},
+        ).all()
+        if not rows:
+            return
+        hours = np.array([r[0] for r in rows], np.int64)
+        values = np.array([0.0 if r[1] is None else r[1] for r in rows], np.float64)
+        updates = []
+        for ms, me in months:
+            lo, hi = np.searchsorted(hours, [ms, me])
+            if lo < hi:
+                updates.append(
+                    {
+                        **key,
+                        "ms": ms,
+                        "hs": hours[lo:hi].astype(">i8").tobytes(),
+                        "hv": values[lo:hi].astype(">f8").tobytes(),
+                    }
+                )
+        if updates:
+            conn.execute(
+                text(
+                    "UPDATE stat_month_carrier SET hour_starts = :hs, hour_values = :hv "
+                    "WHERE park_id = :park AND enterprise_key = :ekey AND carrier = :carrier "
+                    "AND unit = :unit AND month_start = :ms"
+                ),
+                updates,
+            )
 
     def carrier_totals(
         self, *, park_id: int, h0: int, h1: int, enterprise_key: int | None = None
