@@ -87,18 +87,20 @@ def upgrade() -> None:
         return
     for column in ("hour_starts", "hour_values"):
         op.execute(f"ALTER TABLE stat_month_carrier ALTER COLUMN {column} SET STORAGE EXTERNAL")
-    # written out here, not taken from the store's code, so the revision stays what it is
+    # written out here, not taken from the store's code, so the revision stays what it is.
+    # Month by month through the primary key (park, owner, carrier, unit, hour): each month's
+    # hours come in hour order from the index, where one grouped join of the whole table
+    # sorts it on disk (measured: minutes for 8.76 M hourly rows)
     op.execute(
-        "UPDATE stat_month_carrier m SET hour_starts = x.hs, hour_values = x.hv FROM ("
-        "SELECT m2.park_id, m2.enterprise_key, m2.carrier, m2.unit, m2.month_start, "
-        "string_agg(int8send(h.hour), ''::bytea ORDER BY h.hour) AS hs, "
+        "UPDATE stat_month_carrier m SET hour_starts = x.hs, hour_values = x.hv "
+        "FROM stat_month_carrier m2 CROSS JOIN LATERAL ("
+        "SELECT string_agg(int8send(h.hour), ''::bytea ORDER BY h.hour) AS hs, "
         "string_agg(float8send(COALESCE(h.value, 0)::float8), ''::bytea ORDER BY h.hour) AS hv "
-        "FROM stat_month_carrier m2 JOIN stat_hour_carrier h ON h.park_id = m2.park_id "
+        "FROM stat_hour_carrier h WHERE h.park_id = m2.park_id "
         "AND h.enterprise_key = m2.enterprise_key AND h.carrier = m2.carrier "
-        "AND h.unit = m2.unit AND h.hour >= m2.month_start AND h.hour < m2.month_end "
-        "GROUP BY m2.park_id, m2.enterprise_key, m2.carrier, m2.unit, m2.month_start) x "
-        "WHERE m.park_id = x.park_id AND m.enterprise_key = x.enterprise_key "
-        "AND m.carrier = x.carrier AND m.unit = x.unit AND m.month_start = x.month_start"
+        "AND h.unit = m2.unit AND h.hour >= m2.month_start AND h.hour < m2.month_end) x "
+        "WHERE m.park_id = m2.park_id AND m.enterprise_key = m2.enterprise_key "
+        "AND m.carrier = m2.carrier AND m.unit = m2.unit AND m.month_start = m2.month_start"
     )
 
 
