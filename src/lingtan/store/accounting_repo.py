@@ -6,7 +6,8 @@ id, 0 for park-owned points) for rollups, ``enterprise_scope`` (None = the whole
 stored results and supplements. The hot read of the accounting benchmark is
 :meth:`AccountingRepo.carrier_totals` (the owner × carrier × month rollups, plus the hourly ones
 for hours outside whole months) plus :meth:`AccountingRepo.carrier_hours` for the carriers that
-are multiplied hour by hour.
+are multiplied hour by hour (the hours of whole months packed in the monthly rows: 12 rows per
+owner and year instead of 8 760).
 """
 
 from __future__ import annotations

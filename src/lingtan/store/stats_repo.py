@@ -8,7 +8,8 @@ recomputation from scratch):
   ``stat_month`` from ``stat_day`` for the months of those days (park local calendar months);
 * ``stat_hour_carrier`` from ``stat_hour`` of the owner's boundary points
   (:meth:`StatsRepo.refresh_carrier`), and with it ``stat_month_carrier`` for the local months
-  of those hours.
+  of those hours, each month row with its hourly rows packed (hour starts and values, for
+  hourly-factor accounting; migration 0011).
 
 Readers of whole months take the monthly rows and read days or hours only for the parts of a
 period that are not whole months (:meth:`StatsRepo.point_periods`, :meth:`StatsRepo.whole_months`).
