@@ -40,7 +40,7 @@ bench: $(STAMP)
 # The same benchmarks at small sizes (a couple of minutes), to check they run.
 bench-quick: $(STAMP)
 	$(BIN)/python bench/ingest.py --points 200 --minutes 240
-	$(BIN)/python bench/accounting.py --points 400 --hours 744 --enterprises 8
+	$(BIN)/python bench/accounting.py --points 400 --hours 744 --enterprises 8 --maint-points 200 --maint-batches 2
 	$(BIN)/python bench/collect.py --cycles 5 --messages 100 --readings 200
 	$(BIN)/python bench/api.py --seconds 5 --days 2
 	$(BIN)/python bench/cli_startup.py --repeat 3

@@ -382,6 +382,29 @@ def test_park_and_enterprises_from_one_read_equal_the_separate_calls(park: Store
         account_park_and_enterprises(park, year=2025, enterprise_scope=ids(park)["E01"])
 
 
+def test_results_stored_together_read_back_as_returned_with_one_audit_entry_each(
+    park: Store,
+) -> None:
+    """The park's and its enterprises' results go in with one statement: each returned record
+    is what reading it back gives, in the order of the results, and each has its audit entry."""
+    from lingtan.store.accounting_repo import AccountingRepo
+
+    park_result, enterprises = account_park_and_enterprises(park, year=2025)
+    records = [r.record for r in (park_result, *enterprises)]
+    assert all(r is not None for r in records)
+    repo = AccountingRepo(park)
+    for result, record in zip((park_result, *enterprises), records, strict=True):
+        assert record is not None
+        assert repo.result(record.id, enterprise_scope=None) == record
+        assert record.boundary == result.boundary
+    audited = {
+        e["entity_id"]
+        for e in park.audit.list(limit=1000, entity="inventory_result")
+        if e["action"] == "account"
+    }
+    assert {str(r.id) for r in records if r is not None} <= audited
+
+
 def test_a_retirement_over_three_months_counts_pro_rata_in_months_ytd_and_year(
     park: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,10 +1,9 @@
-"""Hypothesis invariants of the accounting: totals, linearity, net electricity sign, the kernel."""
+"""Hypothesis invariants of the accounting: totals, linearity, net electricity sign."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pytest
 from carbon_documents import park_document
 from hypothesis import given, settings
@@ -13,7 +12,6 @@ from hypothesis import strategies as st
 from lingtan.carbon.activity import parse_activity
 from lingtan.carbon.factors import default_library
 from lingtan.carbon.inventory import account
-from lingtan.carbon.kernel import aggregate_point_hours, hourly_emissions
 from lingtan.carbon.methods import park_annex4
 
 LIBRARY = default_library()
@@ -105,27 +103,3 @@ def test_exported_not_above_received_keeps_net_electricity_non_negative(
         [grid - green, green, direct], [f, 0.0, 0.0], [sent_fossil, sent_non_fossil], [f, 0.0]
     )
     assert e >= -1e-9
-
-
-@settings(max_examples=30, deadline=None)
-@given(
-    st.integers(1, 40),
-    st.integers(1, 30),
-    st.integers(1, 5),
-    st.integers(1, 3),
-    st.integers(0, 2**32 - 1),
-)
-def test_kernel_aggregate_then_multiply_equals_point_by_point(
-    n_points: int, n_hours: int, n_boundaries: int, n_carriers: int, seed: int
-) -> None:
-    """Σ_p Σ_h a_ph f_ch = Σ_h f_ch Σ_p a_ph for every (boundary, carrier): aggregating first is exact."""
-    rng = np.random.default_rng(seed)
-    values = rng.random((n_points, n_hours)) * 100
-    b = rng.integers(0, n_boundaries, n_points)
-    c = rng.integers(0, n_carriers, n_points)
-    factors = rng.random((n_carriers, n_hours))
-    out = hourly_emissions(aggregate_point_hours(values, b, c, n_boundaries, n_carriers), factors)
-    expected = np.zeros((n_boundaries, n_carriers))
-    for p in range(n_points):
-        expected[b[p], c[p]] += float(values[p] @ factors[c[p]])
-    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-9)

@@ -414,51 +414,65 @@ def _resolve(
     return _Options(options or AccountingOptions(), metering or MeteringOptions(), None)
 
 
-def _store_result(
+def _store_results(
     store: Store,
     conn: Connection,
     *,
-    result: AccountingResult,
+    results: Sequence[AccountingResult],
     scope: ParkScope,
     actor: str,
     now: int,
     metering: MeteringOptions | None,
-) -> AccountingResult:
-    inv = result.inventory
-    payload = inv.as_dict(explain=True)
-    payload.update(result._extras())
-    payload["park"] = scope.park.code
-    record = AccountingRepo(store).add_result(
+) -> list[AccountingResult]:
+    """Append the results and their audit entries, each set in one statement (a park and its
+    enterprises are two round trips, not one insert, read-back and audit entry per result)."""
+    rows: list[dict[str, Any]] = []
+    for result in results:
+        inv = result.inventory
+        payload = inv.as_dict(explain=True)
+        payload.update(result._extras())
+        payload["park"] = scope.park.code
+        rows.append(
+            {
+                "basis": inv.basis,
+                "boundary": result.boundary,
+                "year": inv.year,
+                "month": result.month,
+                "enterprise_id": result.enterprise_id,
+                "computed_at": now,
+                "computed_by": actor,
+                "options": _options_dict(inv.options, metering, result.used),
+                "factor_ids": inv.factor_ids,
+                "result": payload,
+            }
+        )
+    records = AccountingRepo(store).add_results(conn, rows)
+    store.audit.append_many(
         conn,
-        basis=inv.basis,
-        boundary=result.boundary,
-        year=inv.year,
-        month=result.month,
-        enterprise_id=result.enterprise_id,
-        computed_at=now,
-        computed_by=actor,
-        options=_options_dict(inv.options, metering, result.used),
-        factor_ids=inv.factor_ids,
-        result=payload,
+        [
+            {
+                "at": now,
+                "actor": actor,
+                "action": "account",
+                "entity": "inventory_result",
+                "entity_id": str(record.id),
+                "enterprise_id": result.enterprise_id,
+                "after": {
+                    "basis": result.inventory.basis,
+                    "boundary": result.boundary,
+                    "year": result.inventory.year,
+                    "month": result.month,
+                    "total_tco2": result.inventory.emissions["total"],
+                    "factor_ids": list(result.inventory.factor_ids),
+                },
+            }
+            for result, record in zip(results, records, strict=True)
+        ],
     )
-    store.audit.append(
-        conn,
-        at=now,
-        actor=actor,
-        action="account",
-        entity="inventory_result",
-        entity_id=str(record.id),
-        enterprise_id=result.enterprise_id,
-        after={
-            "basis": inv.basis,
-            "boundary": result.boundary,
-            "year": inv.year,
-            "month": result.month,
-            "total_tco2": inv.emissions["total"],
-            "factor_ids": list(inv.factor_ids),
-        },
-    )
-    return dataclasses.replace(result, record=record)
+    return [
+        dataclasses.replace(result, record=record)
+        for result, record in zip(results, records, strict=True)
+    ]
 
 
 def _account_owner(
@@ -646,12 +660,9 @@ def _persist(
 ) -> list[AccountingResult]:
     now = to_us(utcnow())
     with store.begin() as conn:
-        return [
-            _store_result(
-                store, conn, result=r, scope=scope, actor=actor, now=now, metering=metering
-            )
-            for r in results
-        ]
+        return _store_results(
+            store, conn, results=results, scope=scope, actor=actor, now=now, metering=metering
+        )
 
 
 def _span(year: int, month: int | None, ytd: bool, persist: bool) -> Span:
@@ -1007,9 +1018,10 @@ def account_building(
         return result
     now = to_us(utcnow())
     with store.begin() as conn:
-        return _store_result(
-            store, conn, result=result, scope=scope, actor=actor, now=now, metering=None
+        (stored,) = _store_results(
+            store, conn, results=[result], scope=scope, actor=actor, now=now, metering=None
         )
+    return stored
 
 
 # -- supplements -----------------------------------------------------------------------------

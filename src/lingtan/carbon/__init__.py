@@ -2,9 +2,8 @@
 
 No I/O beyond reading its own data files, no SQL, no web framework. Entry points:
 :func:`~lingtan.carbon.inventory.account` (the inventory of one boundary and year),
-:mod:`~lingtan.carbon.methods` (one function per published equation),
-:mod:`~lingtan.carbon.factors` (factor records with provenance) and
-:mod:`~lingtan.carbon.kernel` (hourly aggregate-then-multiply arithmetic).
+:mod:`~lingtan.carbon.methods` (one function per published equation) and
+:mod:`~lingtan.carbon.factors` (factor records with provenance).
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 from lingtan.carbon.activity import Activity, load_activity, parse_activity
 from lingtan.carbon.factors import FactorLibrary, FactorRecord, FactorSeries, default_library
 from lingtan.carbon.inventory import AccountingOptions, HourlyGrid, Inventory, account
-from lingtan.carbon.kernel import aggregate_point_hours, hourly_emissions
 
 __all__ = [
     "AccountingOptions",
@@ -23,9 +21,7 @@ __all__ = [
     "HourlyGrid",
     "Inventory",
     "account",
-    "aggregate_point_hours",
     "default_library",
-    "hourly_emissions",
     "load_activity",
     "parse_activity",
 ]

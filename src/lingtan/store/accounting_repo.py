@@ -6,7 +6,8 @@ id, 0 for park-owned points) for rollups, ``enterprise_scope`` (None = the whole
 stored results and supplements. The hot read of the accounting benchmark is
 :meth:`AccountingRepo.carrier_totals` (the owner × carrier × month rollups, plus the hourly ones
 for hours outside whole months) plus :meth:`AccountingRepo.carrier_hours` for the carriers that
-are multiplied hour by hour.
+are multiplied hour by hour (the hours of whole months packed in the monthly rows: 12 rows per
+owner and year instead of 8 760).
 """
 
 from __future__ import annotations
@@ -284,8 +285,9 @@ class AccountingRepo:
     ) -> list[CarrierHours]:
         """Hourly rollup values of ``carriers`` over [h0, h1), per owner × carrier × unit.
 
-        Each series is read by its primary-key range (SQLite), or per carrier and unit by one
-        binary ``COPY`` sorted client-side (PostgreSQL), into numpy arrays.
+        Per carrier and unit, the whole months come from the hours packed in their monthly
+        rows (migration 0011) and the rest from the hourly rows, into numpy arrays sorted by
+        owner and hour.
         """
         wanted = set(carriers)
         keys = [
@@ -296,25 +298,96 @@ class AccountingRepo:
         out: list[CarrierHours] = []
         if not keys:
             return out
+        a, b = self._store.stats.whole_months(conn, park_id, h0, h1)
+        for carrier, unit in sorted({(c, u) for _, c, u in keys}):
+            owners = [e for e, c, u in keys if (c, u) == (carrier, unit)]
+            ekeys, hours, values = self._months_and_hours(
+                conn, park_id, carrier, unit, h0, h1, (a, b), owners
+            )
+            order = np.lexsort((hours, ekeys))
+            ekeys, hours, values = ekeys[order], hours[order], values[order]
+            cuts = np.flatnonzero(np.diff(ekeys)) + 1
+            for part in np.split(np.arange(len(ekeys)), cuts):
+                if len(part):
+                    out.append(
+                        CarrierHours(int(ekeys[part[0]]), carrier, unit, hours[part], values[part])
+                    )
+        out.sort(key=lambda x: (x.enterprise_key, x.carrier, x.unit))
+        return out
+
+    def _months_and_hours(
+        self,
+        conn: Connection,
+        park_id: int,
+        carrier: str,
+        unit: str,
+        h0: int,
+        h1: int,
+        months: tuple[int, int],
+        owners: Sequence[int],
+    ) -> tuple[I64, I64, F64]:
+        """(owner, hour, value) of one carrier and unit over [h0, h1): the whole months
+        ``months`` = [a, b) from the hours packed in their monthly rows, the rest — the hours
+        outside whole months, and any month whose row holds no packed hours — from the hourly
+        rows (:meth:`_hour_rows`; such a month for its owner only)."""
+        a, b = months
+        spans = [(lo, hi, owners) for lo, hi in ([(h0, a), (b, h1)] if a < b else [(h0, h1)])]
+        parts: list[tuple[I64, I64, F64]] = []
+        if a < b:
+            m = self._mark
+            pg = self._store.capabilities.supports_copy
+            who = "= ANY(%s)" if pg else f"IN ({', '.join('?' for _ in owners)})"
+            named: list[Any] = [[int(o) for o in owners]] if pg else [int(o) for o in owners]
+            cur = self._cursor(conn)
+            try:
+                cur.execute(
+                    "SELECT enterprise_key, month_start, month_end, hour_starts, hour_values "
+                    f"FROM stat_month_carrier WHERE park_id = {m} AND enterprise_key {who} "
+                    f"AND carrier = {m} AND unit = {m} AND month_start >= {m} "
+                    f"AND month_start < {m}",
+                    [park_id, *named, carrier, unit, a, b],
+                )
+                rows = cur.fetchall()
+            finally:
+                cur.close()
+            for ekey, ms, me, hour_bytes, value_bytes in rows:
+                if hour_bytes is None or value_bytes is None:
+                    spans.append((int(ms), int(me), [int(ekey)]))
+                    continue
+                h = np.frombuffer(hour_bytes, ">i8").astype(np.int64)
+                v = np.frombuffer(value_bytes, ">f8").astype(np.float64)
+                parts.append((np.full(len(h), int(ekey), np.int64), h, v))
+        for lo, hi, members in spans:
+            if lo < hi:
+                parts.append(self._hour_rows(conn, park_id, carrier, unit, lo, hi, members))
+        if not parts:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+        return (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+        )
+
+    def _hour_rows(
+        self,
+        conn: Connection,
+        park_id: int,
+        carrier: str,
+        unit: str,
+        h0: int,
+        h1: int,
+        owners: Sequence[int],
+    ) -> tuple[I64, I64, F64]:
+        """(owner, hour, value) of the hourly rollup rows: packed server-side on PostgreSQL
+        (:meth:`_pg_hours`), each series by its primary-key range on SQLite."""
         if self._store.capabilities.supports_copy:
-            for carrier, unit in sorted({(c, u) for _, c, u in keys}):
-                owners = [e for e, c, u in keys if (c, u) == (carrier, unit)]
-                ekeys, hours, values = self._pg_hours(conn, park_id, carrier, unit, h0, h1, owners)
-                order = np.lexsort((hours, ekeys))
-                ekeys, hours, values = ekeys[order], hours[order], values[order]
-                cuts = np.flatnonzero(np.diff(ekeys)) + 1
-                for part in np.split(np.arange(len(ekeys)), cuts):
-                    if len(part):
-                        out.append(
-                            CarrierHours(
-                                int(ekeys[part[0]]), carrier, unit, hours[part], values[part]
-                            )
-                        )
-            out.sort(key=lambda x: (x.enterprise_key, x.carrier, x.unit))
-            return out
+            return self._pg_hours(conn, park_id, carrier, unit, h0, h1, owners)
+        ekeys: list[I64] = []
+        hours: list[I64] = []
+        values: list[F64] = []
         cur = self._cursor(conn)
         try:
-            for ekey, carrier, unit in keys:
+            for ekey in owners:
                 cur.execute(
                     "SELECT hour, value FROM stat_hour_carrier WHERE park_id = ? AND "
                     "enterprise_key = ? AND carrier = ? AND unit = ? AND hour >= ? AND hour < ?",
@@ -325,18 +398,14 @@ class AccountingRepo:
                     continue
                 # hour starts (< 2^53 µs) are exact in float64; an unknown value (NULL) is 0
                 table = np.array(rows, dtype=np.float64)
-                out.append(
-                    CarrierHours(
-                        ekey,
-                        carrier,
-                        unit,
-                        table[:, 0].astype(np.int64),
-                        np.nan_to_num(table[:, 1]),
-                    )
-                )
+                ekeys.append(np.full(len(rows), int(ekey), np.int64))
+                hours.append(table[:, 0].astype(np.int64))
+                values.append(np.nan_to_num(table[:, 1]))
         finally:
             cur.close()
-        return out
+        if not ekeys:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+        return np.concatenate(ekeys), np.concatenate(hours), np.concatenate(values)
 
     def _pg_hours(
         self,
@@ -555,10 +624,19 @@ class AccountingRepo:
         row = conn.execute(select(t).where(t.c.id == new_id)).one()
         return _inventory_record(row)
 
-    def add_results(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        """Append several results in one statement (rows as for :meth:`add_result`)."""
+    def add_results(
+        self, conn: Connection, rows: Sequence[dict[str, Any]]
+    ) -> list[InventoryRecord]:
+        """Append several results in one statement (rows as for :meth:`add_result`); returns
+        them as stored, in the order given.
+
+        One ``INSERT ... RETURNING`` for all rows instead of an insert and a read-back per
+        result: a park with its 200 enterprises is one round trip, not 400. The records are
+        built from the very JSON text written, so they equal a read-back.
+        """
         if not rows:
-            return
+            return []
+        t = s.inventory_result
         payload = [
             {
                 **row,
@@ -568,7 +646,25 @@ class AccountingRepo:
             }
             for row in rows
         ]
-        conn.execute(insert(s.inventory_result), payload)
+        ids = conn.execute(
+            insert(t).returning(t.c.id, sort_by_parameter_order=True), payload
+        ).scalars()
+        return [
+            InventoryRecord(
+                id=int(new_id),
+                basis=row["basis"],
+                boundary=row["boundary"],
+                year=int(row["year"]),
+                month=None if row["month"] is None else int(row["month"]),
+                enterprise_id=None if row["enterprise_id"] is None else int(row["enterprise_id"]),
+                computed_at=int(row["computed_at"]),
+                computed_by=row["computed_by"],
+                options=json.loads(row["options"]),
+                factor_ids=json.loads(row["factor_ids"]),
+                result=json.loads(row["result"]),
+            )
+            for new_id, row in zip(ids, payload, strict=True)
+        ]
 
     def results(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select
@@ -11,6 +12,10 @@ from lingtan.store import schema as s
 
 if TYPE_CHECKING:
     from lingtan.store.core import Store
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
 
 
 class AuditRepo:
@@ -46,6 +51,28 @@ class AuditRepo:
                 else json.dumps(before, ensure_ascii=False, default=str),
                 after=None if after is None else json.dumps(after, ensure_ascii=False, default=str),
             )
+        )
+
+    def append_many(self, conn: Connection, entries: Sequence[dict[str, Any]]) -> None:
+        """Append several entries (keyword arguments of :meth:`append` each) in one
+        statement, inside the caller's transaction."""
+        if not entries:
+            return
+        conn.execute(
+            insert(s.audit_log),
+            [
+                {
+                    "at": e["at"],
+                    "actor": e["actor"],
+                    "action": e["action"],
+                    "entity": e["entity"],
+                    "entity_id": e.get("entity_id"),
+                    "enterprise_id": e.get("enterprise_id"),
+                    "before": _json(e.get("before")),
+                    "after": _json(e.get("after")),
+                }
+                for e in entries
+            ],
         )
 
     def list(

@@ -297,6 +297,10 @@ stat_month_carrier = Table(
     Column("estimated_s", Float, nullable=False),
     Column("missing_s", Float, nullable=False),
     Column("hours", Integer, nullable=False),  # hourly rollup rows summed
+    # those rows' hour starts (int8) and values (float8, unknown = 0), big-endian, in hour
+    # order (migration 0011 says why)
+    Column("hour_starts", LargeBinary),
+    Column("hour_values", LargeBinary),
     PrimaryKeyConstraint("park_id", "enterprise_key", "carrier", "unit", "month_start"),
     sqlite_with_rowid=False,
 )

@@ -8,7 +8,8 @@ recomputation from scratch):
   ``stat_month`` from ``stat_day`` for the months of those days (park local calendar months);
 * ``stat_hour_carrier`` from ``stat_hour`` of the owner's boundary points
   (:meth:`StatsRepo.refresh_carrier`), and with it ``stat_month_carrier`` for the local months
-  of those hours.
+  of those hours, each month row with its hourly rows packed (hour starts and values, for
+  hourly-factor accounting; migration 0011).
 
 Readers of whole months take the monthly rows and read days or hours only for the parts of a
 period that are not whole months (:meth:`StatsRepo.point_periods`, :meth:`StatsRepo.whole_months`).
@@ -875,12 +876,20 @@ class StatsRepo:
             ),
             {**key, "m0": months[0][0], "m1": months[-1][1]},
         )
+        # the month's hours packed into its row (migration 0011): hourly-factor accounting then
+        # reads 12 rows per series and year, not 8 760; PostgreSQL packs in this statement
+        packed = (
+            ("hour_starts, hour_values, ", _PACK_HOURS)
+            if self._store.capabilities.supports_copy
+            else ("", "")
+        )
         conn.execute(
             text(
                 f"WITH m(ms, me) AS (VALUES {_values(months)}) "
                 "INSERT INTO stat_month_carrier (park_id, enterprise_key, carrier, unit, "
-                "month_start, month_end, value, measured_s, estimated_s, missing_s, hours) "
-                "SELECT :park, :ekey, :carrier, :unit, m.ms, m.me, SUM(h.value), "
+                f"month_start, month_end, {packed[0]}value, measured_s, estimated_s, "
+                "missing_s, hours) "
+                f"SELECT :park, :ekey, :carrier, :unit, m.ms, m.me, {packed[1]}SUM(h.value), "
                 "SUM(h.measured_s), SUM(h.estimated_s), SUM(h.missing_s), COUNT(*) "
                 "FROM m JOIN stat_hour_carrier h ON h.park_id = :park "
                 "AND h.enterprise_key = :ekey AND h.carrier = :carrier AND h.unit = :unit "
@@ -888,6 +897,48 @@ class StatsRepo:
             ),
             key,
         )
+        if not packed[0]:
+            self._pack_months(conn, key, months)
+
+    def _pack_months(
+        self, conn: Connection, key: dict[str, Any], months: Sequence[tuple[int, int]]
+    ) -> None:
+        """Pack the hours of each of ``months`` into its monthly row here, as PostgreSQL does
+        in SQL (SQLite has no binary send functions): one primary-key range read of the
+        series, one update per month."""
+        rows = conn.execute(
+            text(
+                "SELECT hour, value FROM stat_hour_carrier WHERE park_id = :park "
+                "AND enterprise_key = :ekey AND carrier = :carrier AND unit = :unit "
+                "AND hour >= :h0 AND hour < :h1 ORDER BY hour"
+            ),
+            {**key, "h0": months[0][0], "h1": months[-1][1]},
+        ).all()
+        if not rows:
+            return
+        hours = np.array([r[0] for r in rows], np.int64)
+        values = np.array([0.0 if r[1] is None else r[1] for r in rows], np.float64)
+        updates = []
+        for ms, me in months:
+            lo, hi = np.searchsorted(hours, [ms, me])
+            if lo < hi:
+                updates.append(
+                    {
+                        **key,
+                        "ms": ms,
+                        "hs": hours[lo:hi].astype(">i8").tobytes(),
+                        "hv": values[lo:hi].astype(">f8").tobytes(),
+                    }
+                )
+        if updates:
+            conn.execute(
+                text(
+                    "UPDATE stat_month_carrier SET hour_starts = :hs, hour_values = :hv "
+                    "WHERE park_id = :park AND enterprise_key = :ekey AND carrier = :carrier "
+                    "AND unit = :unit AND month_start = :ms"
+                ),
+                updates,
+            )
 
     def carrier_totals(
         self, *, park_id: int, h0: int, h1: int, enterprise_key: int | None = None
@@ -902,6 +953,14 @@ class StatsRepo:
         them)."""
         conn.execute(delete(s.stat_hour_carrier))
         conn.execute(delete(s.stat_month_carrier))
+
+
+#: the hour starts and values of a month's hourly rollup rows, packed big-endian in hour order
+#: (PostgreSQL; read back by ``AccountingRepo.carrier_hours``)
+_PACK_HOURS = (
+    "string_agg(int8send(h.hour), ''::bytea ORDER BY h.hour), "
+    "string_agg(float8send(COALESCE(h.value, 0)::float8), ''::bytea ORDER BY h.hour), "
+)
 
 
 def _same(a: Any, b: Any) -> bool:
