@@ -14,7 +14,7 @@ On PostgreSQL the packed columns are stored uncompressed out of line (``STORAGE 
 measured floats do not compress, and the totals' reads of the same rows never touch them.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-06
 """
 
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
