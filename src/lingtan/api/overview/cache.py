@@ -180,6 +180,20 @@ class VersionedCache:
                 self._flights.pop(key, None)
             flight.done.set()
 
+    def settle(self, timeout: float | None = None) -> bool:
+        """Wait until no computation is in progress (tests, graceful shutdown); False when
+        one is still running after ``timeout`` seconds."""
+        deadline = None if timeout is None else self._clock() + timeout
+        while True:
+            with self._lock:
+                flights = list(self._flights.values())
+            if not flights:
+                return True
+            for f in flights:
+                left = None if deadline is None else max(0.0, deadline - self._clock())
+                if not f.done.wait(left):
+                    return False
+
     def clear(self) -> None:
         """Forget everything (flights in progress still finish and store their value)."""
         with self._lock:
