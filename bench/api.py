@@ -23,10 +23,18 @@ For each engine (SQLite file; PostgreSQL when reachable), in a fresh database:
    encoded by the client, in the timed section), batch by batch in alternation so that both
    see the same machine load; readings/s of each and their ratio are printed.
 
+With ``--live FEEDS`` the benchmark runs the live mode instead (``bench/api_live.py``): the
+service with its background normaliser, a feed of new or late readings posted every second,
+and an open-loop (``--rate`` requests/s, latency from the scheduled send time) or closed-loop
+(``--clients`` keep-alive clients) overview load; timeouts and errors are counted and
+p50/p95/p99/max printed with the ratio of p95 to ``GET /health``.
+
 Usage::
 
     python bench/api.py [--engines sqlite,postgresql] [--seconds 30] [--clients 20] [--batch 10000]
                         [--cold-runs 3] [--warm-runs 5]
+    python bench/api.py --live new,late [--loads open,closed] [--rate 200] [--late-batch 500]
+                        [--seconds 45] [--settle 2] [--timeout 10] [--dump-after 2]
 """
 
 from __future__ import annotations
@@ -334,6 +342,12 @@ def main() -> None:
     parser.add_argument("--late-batch", type=int, default=500, help="late feed: readings/s")
     parser.add_argument(
         "--timeout", type=float, default=10.0, help="live mode: a request's timeout [s]"
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=2.0,
+        help="live mode: seconds the feed runs before the load starts",
     )
     parser.add_argument(
         "--dump-after",

@@ -337,7 +337,9 @@ def bench_live(name: str, url: str, args: argparse.Namespace) -> None:
                 feed = Feed(base, token, batches)
                 dog = Watchdog(child, args.dump_after)
                 feed.start()
-                time.sleep(2.0)  # the feed and the normaliser under way before we measure
+                # the feed and the normaliser under way before we measure; a settle time
+                # past 30 s is what froze main (the overview's stale window ran out)
+                time.sleep(args.settle)
                 if load_name == "open":
                     stats = open_loop(
                         base, token, rate=args.rate, seconds=args.seconds,
