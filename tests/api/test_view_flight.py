@@ -182,3 +182,19 @@ def test_request_transactions_wait_for_locks_only_briefly(engine: str, tmp_path:
                 f"{limits.REQUEST_PG_LOCK_TIMEOUT_MS // 1000}s",
                 f"{limits.REQUEST_PG_STATEMENT_TIMEOUT_MS // 1000}s",
             ]
+
+
+def test_a_stale_view_is_recomputed_at_most_once_per_interval() -> None:
+    now = [100.0]
+    cache = VersionedCache(min_refresh_s=5.0, clock=lambda: now[0])
+    cache.get_or_compute("k", 1, lambda: "v1", stale_ok=True)  # computed at 100
+    now[0] = 103.0  # new data 3 s later: the previous value, no recomputation yet
+    assert cache.get_or_compute("k", 2, lambda: "v2", stale_ok=True) == "v1"
+    assert cache.settle(10) and cache.computations == 1
+    now[0] = 105.0  # 5 s after the last computation began: recomputed
+    assert cache.get_or_compute("k", 2, lambda: "v2", stale_ok=True) == "v1"
+    assert cache.settle(10) and cache.computations == 2
+    assert cache.get_or_compute("k", 2, lambda: "unused", stale_ok=True) == "v2"
+    # a caller that may not be served stale is never held back by the interval
+    now[0] = 106.0
+    assert cache.get_or_compute("k", 3, lambda: "v3") == "v3"

@@ -36,7 +36,7 @@ from lingtan.api.limits import BodyLimit
 from lingtan.api.options.router import router as options_router
 from lingtan.api.overview.cache import VersionedCache
 from lingtan.api.overview.router import router as overview_router
-from lingtan.api.overview.service import VERSION_TTL_S
+from lingtan.api.overview.service import MIN_REFRESH_S, VERSION_TTL_S
 from lingtan.api.readings.router import router as readings_router
 from lingtan.api.records.router import router as records_router
 from lingtan.api.registry.router import router as registry_router
@@ -203,7 +203,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.runner = app.state.normaliser = None
-    app.state.view_cache = VersionedCache(version_ttl_s=VERSION_TTL_S)
+    app.state.view_cache = VersionedCache(version_ttl_s=VERSION_TTL_S, min_refresh_s=MIN_REFRESH_S)
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(

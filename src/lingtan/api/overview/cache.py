@@ -14,7 +14,9 @@ passed its 30 s window recomputed the multi-second overview itself, all at once)
   computation goes on and fills the cache for the next request);
 * **stale while revalidate** — with ``stale_ok`` a caller is answered at once with the
   previous value of the key while the single flight recomputes it, however long that takes.
-  After new data a view thus lags by the time of one recomputation. A failed recomputation
+  A value is recomputed at most once per ``min_refresh_s`` (counted from the start of its
+  last computation): after new data a view lags by at most that plus the time of one
+  recomputation. A failed recomputation
   is logged and the previous value kept (the next request starts another), never dropped:
   dropping it turned every following request into a cold one.
 
@@ -70,12 +72,14 @@ class VersionedCache:
         max_entries: int = 256,
         version_ttl_s: float = 0.0,
         wait_s: float = DEFAULT_WAIT_S,
+        min_refresh_s: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._flights: dict[Hashable, _Flight] = {}
         self._version_ttl = version_ttl_s
         self._wait = wait_s
+        self._min_refresh = min_refresh_s
         self._clock = clock
         self._version: tuple[float, Any] | None = None  # (read at, value)
         self._lock = threading.Lock()
@@ -128,12 +132,22 @@ class VersionedCache:
                     self._entries.move_to_end(key)
                     self.hits += 1
                     return found.value  # type: ignore[no-any-return]
+                stale = stale_ok and found is not None
                 flight = self._flights.get(key)
+                if (
+                    stale
+                    and flight is None
+                    and found is not None
+                    and self._clock() - found.computed_at < self._min_refresh
+                ):
+                    # recomputed moments ago: under a steady feed the version changes every
+                    # second, and back-to-back recomputations would take a core from requests
+                    self.stale_hits += 1
+                    return found.value  # type: ignore[no-any-return]
                 start = flight is None
                 if flight is None:
                     flight = self._flights[key] = _Flight(version)
                     self.computations += 1
-                stale = stale_ok and found is not None
                 if stale:
                     self.stale_hits += 1
                 elif start:

@@ -40,6 +40,9 @@ T = TypeVar("T")
 _EPOCH = dt.date(1970, 1, 1)
 #: how long a read of the store's data version is reused by the view cache [s]
 VERSION_TTL_S = 1.0
+#: a stale view is recomputed at most this often [s]: with readings arriving every second
+#: back-to-back recomputations would keep a core of a 2-core machine busy (bench/api.py --live)
+MIN_REFRESH_S = 5.0
 #: carriers of the Sankey's source side, in display order
 FLOW_SOURCES = (
     "electricity_grid_import",
