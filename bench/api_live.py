@@ -333,10 +333,12 @@ def bench_live(name: str, url: str, args: argparse.Namespace) -> None:
         print(f"[{name}] first overview {first * 1000:.0f} ms; baseline GET /health median "
               f"{base_ms:.1f} ms (50 requests)", flush=True)  # fmt: skip
         month_back = 0
+        newer: Iterator[list[dict[str, Any]]] | None = None  # one new feed goes on in time
         for feed_name in args.live.split(","):
             for load_name in args.loads.split(","):
                 if feed_name == "new":
-                    batches = new_batches(store)
+                    newer = newer or new_batches(store)
+                    batches = newer
                 elif feed_name == "late":
                     month_back += 1
                     batches = late_batches(store, args.late_batch, month_back)
