@@ -23,10 +23,18 @@ For each engine (SQLite file; PostgreSQL when reachable), in a fresh database:
    encoded by the client, in the timed section), batch by batch in alternation so that both
    see the same machine load; readings/s of each and their ratio are printed.
 
+With ``--live FEEDS`` the benchmark runs the live mode instead (``bench/api_live.py``): the
+service with its background normaliser, a feed of new or late readings posted every second,
+and an open-loop (``--rate`` requests/s, latency from the scheduled send time) or closed-loop
+(``--clients`` keep-alive clients) overview load; timeouts and errors are counted and
+p50/p95/p99/max printed with the ratio of p95 to ``GET /health``.
+
 Usage::
 
     python bench/api.py [--engines sqlite,postgresql] [--seconds 30] [--clients 20] [--batch 10000]
                         [--cold-runs 3] [--warm-runs 5]
+    python bench/api.py --live new,late [--loads open,closed] [--rate 200] [--late-batch 500]
+                        [--seconds 45] [--settle 2] [--timeout 10] [--dump-after 2]
 """
 
 from __future__ import annotations
@@ -57,24 +65,33 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(url: str, port: int) -> None:
-    """Child process: the service on ``port`` (no background workers: nothing to normalise
-    while we measure)."""
+def serve(url: str, port: int, *, background: bool = False) -> None:
+    """Child process: the service on ``port``. Without ``background`` no workers run
+    (nothing to normalise while we measure); with it, ``serve``'s background normaliser and
+    job workers run as in production (the live mode). SIGUSR1 dumps every thread's stack to
+    stderr (how the live mode finds out what a stalled request waits on)."""
+    import faulthandler
+    import signal
+
     import uvicorn
 
     from lingtan.api import create_app
     from lingtan.config import Settings
 
-    app = create_app(Settings(environment="test", database_url=url), background=False)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    app = create_app(Settings(environment="test", database_url=url), background=background)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def start_service(url: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_service(url: str, *, background: bool = False) -> tuple[subprocess.Popen[bytes], str]:
     """The service in a new child process; returns it and its base URL once it answers."""
     import httpx
 
     port = _free_port()
-    child = subprocess.Popen([sys.executable, __file__, "--serve", url, "--port", str(port)])
+    cmd = [sys.executable, __file__, "--serve", url, "--port", str(port)]
+    if background:
+        cmd.append("--background")
+    child = subprocess.Popen(cmd)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -283,6 +300,15 @@ def bench_engine(name: str, url: str, args: argparse.Namespace) -> None:
         store.close()
 
 
+def bench(args: argparse.Namespace) -> Any:
+    """The benchmark of one engine: the standard sections, or the live mode."""
+    if args.live:
+        from api_live import bench_live
+
+        return bench_live
+    return bench_engine
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -306,25 +332,49 @@ def main() -> None:
         help="days of December 2024 per ingest run (the direct run takes days from the 1st, "
         "the HTTP run from the 16th)",
     )
+    parser.add_argument(
+        "--live",
+        help="live mode instead of the sections above: comma-separated feeds (new, late) × "
+        "--loads, each for --seconds, with serve's background normaliser running",
+    )
+    parser.add_argument("--loads", default="open,closed", help="live mode: open, closed or both")
+    parser.add_argument("--rate", type=float, default=200.0, help="open-loop requests/s")
+    parser.add_argument("--late-batch", type=int, default=500, help="late feed: readings/s")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="live mode: a request's timeout [s]"
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=2.0,
+        help="live mode: seconds the feed runs before the load starts",
+    )
+    parser.add_argument(
+        "--dump-after",
+        type=float,
+        default=2.0,
+        help="live mode: dump the service's threads (SIGUSR1) once a request is this late [s]",
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--background", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port)
+        serve(args.serve, args.port, background=args.background)
         return
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; server: 1 uvicorn process; "
           f"clients: {args.clients} threads in this process", flush=True)  # fmt: skip
     for name in args.engines.split(","):
         if name == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
-                bench_engine("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", args)
+                bench(args)("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", args)
         elif name == "postgresql":
             if not pg_reachable():
                 print("[PostgreSQL] not reachable on 127.0.0.1:5432; skipped")
                 continue
             url, drop = pg_schema("bench_api")
             try:
-                bench_engine("PostgreSQL", url, args)
+                bench(args)("PostgreSQL", url, args)
             finally:
                 drop()
         else:

@@ -36,7 +36,7 @@ from lingtan.api.limits import BodyLimit
 from lingtan.api.options.router import router as options_router
 from lingtan.api.overview.cache import VersionedCache
 from lingtan.api.overview.router import router as overview_router
-from lingtan.api.overview.service import VERSION_TTL_S
+from lingtan.api.overview.service import MIN_REFRESH_S, VERSION_TTL_S
 from lingtan.api.readings.router import router as readings_router
 from lingtan.api.records.router import router as records_router
 from lingtan.api.registry.router import router as registry_router
@@ -48,6 +48,7 @@ from lingtan.errors import Unavailable
 from lingtan.jobs.kinds import register_builtin
 from lingtan.jobs.runner import BackgroundNormaliser, JobRunner
 from lingtan.store import Store, open_store
+from lingtan.store.core import serving_request
 
 API_PREFIX = "/api/v1"
 #: paths that work without credentials (everything else answers 401 to anonymous callers)
@@ -85,6 +86,22 @@ class Health(BaseModel):
     status: str
     database: str
     version: str
+
+
+class RequestLimits:
+    """Pure ASGI middleware: the store's transactions of an HTTP request wait for locks only
+    a few seconds (:func:`lingtan.store.core.serving_request`; docs/api.md, "Timeouts").
+    The mark is a context variable, so it follows the request into the thread pool."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with serving_request():
+            await self.app(scope, receive, send)
 
 
 class SecurityHeaders:
@@ -191,7 +208,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.runner = app.state.normaliser = None
-    app.state.view_cache = VersionedCache(version_ttl_s=VERSION_TTL_S)
+    app.state.view_cache = VersionedCache(version_ttl_s=VERSION_TTL_S, min_refresh_s=MIN_REFRESH_S)
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(
@@ -202,6 +219,7 @@ def create_app(
         )
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLimits)
     app.add_middleware(BodyLimit)
 
     @app.get("/health", response_model=Health, tags=["health"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,9 +11,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from lingtan.errors import Unavailable
-from lingtan.store.engine import DEFAULT_CONNECTIONS, make_engine
+from lingtan.store.engine import (
+    DEFAULT_CONNECTIONS,
+    make_engine,
+    release_limits,
+    request_limits,
+)
 
 if TYPE_CHECKING:
     from lingtan.config import Settings
@@ -25,6 +32,22 @@ LOCK_MIGRATE = 0x6C696E67_0001
 LOCK_NORMALISE = 0x6C696E67_0002
 LOCK_PARTITION = 0x6C696E67_0003
 LOCK_JOBS = 0x6C696E67_0004
+#: set while an HTTP request is served (:func:`serving_request`): its transactions wait for
+#: locks only a few seconds (lingtan.store.engine, "Timeouts"); background threads started
+#: by a request (a view recomputed while the stale one is served) do not inherit it
+SERVING_REQUEST: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "lingtan_serving_request", default=False
+)
+
+
+@contextlib.contextmanager
+def serving_request() -> Iterator[None]:
+    """Mark the transactions opened inside as serving an HTTP request."""
+    token = SERVING_REQUEST.set(True)
+    try:
+        yield
+    finally:
+        SERVING_REQUEST.reset(token)
 
 
 class Store:
@@ -54,10 +77,24 @@ class Store:
 
     @contextlib.contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A transaction; connectivity failures become :class:`Unavailable`."""
+        """A transaction; connectivity failures, lock and statement timeouts and a pool
+        exhausted for ``POOL_TIMEOUT_S`` become :class:`Unavailable`. Inside
+        :func:`serving_request` the transaction waits for locks only briefly."""
+        limited = SERVING_REQUEST.get()
+        sqlite = not self.capabilities.concurrent_writers
         try:
             with self.engine.begin() as conn:
-                yield conn
+                if limited:
+                    request_limits(conn, sqlite=sqlite)
+                try:
+                    yield conn
+                finally:
+                    if limited and sqlite:
+                        # a broken connection is invalidated by the rollback that follows
+                        with contextlib.suppress(DBAPIError):
+                            release_limits(conn, sqlite=sqlite)
+        except PoolTimeout as err:
+            raise Unavailable(f"{self.capabilities.label}: no free connection: {err}") from err
         except (OperationalError, InterfaceError) as err:
             raise Unavailable(f"{self.capabilities.label} is unavailable: {err.orig}") from err
         except DBAPIError as err:
@@ -95,6 +132,8 @@ class Store:
             return
         try:
             conn = self.engine.connect()
+        except PoolTimeout as err:
+            raise Unavailable(f"{self.capabilities.label}: no free connection: {err}") from err
         except (OperationalError, InterfaceError) as err:
             raise Unavailable(f"{self.capabilities.label} is unavailable: {err.orig}") from err
         try:

@@ -389,9 +389,14 @@ def enterprises_page(request: Request) -> Response:
         data = overview_service.overview(
             store, principal=principal, lang=lang, cache=_cache(request)
         )
-        year = int(data["as_of"][:4])
-        stats = energy_statistics(
-            store, year=year, month=int(data["as_of"][5:7]), ytd=True, park_id=principal.park_id
+        year, month = int(data["as_of"][:4]), int(data["as_of"][5:7])
+        stats = overview_service.cached(
+            store,
+            _cache(request),
+            ("enterprises", principal.park_id, principal.tenant.enterprise_id, year, month),
+            lambda: energy_statistics(
+                store, year=year, month=month, ytd=True, park_id=principal.park_id
+            ),
         )
         tce = {o.enterprise_id: o for o in stats.owners}
         return _render(
@@ -429,7 +434,7 @@ def enterprise_page(request: Request, enterprise_id: int) -> Response:
         meters = [
             m
             for m in overview_service.meter_quality(
-                store, principal=principal, first=None, last=None
+                store, principal=principal, first=None, last=None, cache=_cache(request)
             )
             if m["enterprise_id"] == enterprise_id
         ]
@@ -458,7 +463,9 @@ def meters_page(request: Request) -> Response:
 
     def build(principal: Principal, lang: str) -> Response:
         store = _store(request)
-        meters = overview_service.meter_quality(store, principal=principal, first=None, last=None)
+        meters = overview_service.meter_quality(
+            store, principal=principal, first=None, last=None, cache=_cache(request)
+        )
         rejected, total = QueryRepo(store).rejected(tenant=principal.tenant, limit=50)
         codes = QueryRepo(store).point_codes(tenant=principal.tenant)
         return _render(

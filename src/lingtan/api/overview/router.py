@@ -15,7 +15,6 @@ from lingtan.api.overview.cache import VersionedCache
 from lingtan.api.overview.schemas import EnergyFlow, MeterQuality, Overview
 from lingtan.api.readings.service import park_zone
 from lingtan.store import Store
-from lingtan.store.query_repo import QueryRepo
 
 router = APIRouter(tags=["overview"])
 Lang = Annotated[Literal["zh-CN", "en"], Query(description="language of names")]
@@ -42,17 +41,7 @@ def _cached_json(
     request: Request, store: Store, key: tuple[Any, ...], render: Callable[[], bytes]
 ) -> Response:
     """A JSON view from the cache (validated and encoded once per data version)."""
-    cache = view_cache(request)
-    if cache is None:
-        return Response(render(), media_type="application/json")
-    q = QueryRepo(store)
-    body = cache.get_or_compute(
-        (*key, q.options_version()),
-        cache.data_version(q.data_version),
-        render,
-        max_stale_s=service.MAX_STALE_S,
-        current_version=q.data_version,
-    )
+    body = service.cached(store, view_cache(request), key, render)
     return Response(body, media_type="application/json")
 
 
@@ -114,6 +103,7 @@ def get_energy_flow(
 
 @router.get("/overview/meters", response_model=Page[MeterQuality])
 def get_meter_quality(
+    request: Request,
     principal: CurrentPrincipal,
     store: StoreDep,
     page: Paging,
@@ -123,7 +113,9 @@ def get_meter_quality(
     """Per metering point: quality shares, estimated hours, days flagged and events (gaps,
     resets, spikes …), last reading. Default: the year to date of the last day with data."""
     tz = park_zone(store, principal.park_id)
-    rows = service.meter_quality(store, principal=principal, first=start, last=end)
+    rows = service.meter_quality(
+        store, principal=principal, first=start, last=end, cache=view_cache(request)
+    )
     chunk = rows[page.offset : page.offset + page.limit]
     return Page(
         items=[

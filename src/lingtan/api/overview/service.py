@@ -6,14 +6,16 @@ for months and years (physical units, tce, electricity balance, clean-energy and
 green-electricity shares, quality), :mod:`lingtan.accounting` for emissions,
 :func:`lingtan.indicators.evaluate.evaluate` for the 1+5 indicators — and from the daily
 statistics of boundary points for the day. Nothing here computes a figure of its own beyond
-sums of those. Views are cached by data version (see :mod:`lingtan.api.overview.cache`): after
-new data a view may lag for up to ``MAX_STALE_S`` seconds while it is recomputed.
+sums of those. Views are cached by data version (see :mod:`lingtan.api.overview.cache`): one
+computation per view at a time, the previous answer served meanwhile, so after new data a
+view lags by the time of one recomputation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from lingtan import accounting
@@ -34,11 +36,13 @@ from lingtan.normalize.quality import flag_names, label
 from lingtan.store import Store
 from lingtan.store.query_repo import QueryRepo, Tenant
 
+T = TypeVar("T")
 _EPOCH = dt.date(1970, 1, 1)
-#: how long a cached view may be served while it is recomputed after new data [s]
-MAX_STALE_S = 30.0
 #: how long a read of the store's data version is reused by the view cache [s]
 VERSION_TTL_S = 1.0
+#: a stale view is recomputed at most this often [s]: with readings arriving every second
+#: back-to-back recomputations would keep a core of a 2-core machine busy (bench/api.py --live)
+MIN_REFRESH_S = 5.0
 #: carriers of the Sankey's source side, in display order
 FLOW_SOURCES = (
     "electricity_grid_import",
@@ -213,23 +217,31 @@ def overview(
     """The overview of the caller's scope (or, for park-wide callers, of one enterprise)."""
     scope = scope_enterprise(store, principal, enterprise_id)
     park_id = store.registry.park(principal.park_id).id
-    if cache is None:
-        return _compute_overview(store, principal.tenant, park_id, scope, as_of, lang)
-    version = cache.data_version(QueryRepo(store).data_version)
-    return cache.get_or_compute(
-        (
-            "overview",
-            park_id,
-            principal.tenant.enterprise_id,
-            scope,
-            as_of,
-            lang,
-            QueryRepo(store).options_version(),
-        ),
-        version,
+    return cached(
+        store,
+        cache,
+        ("overview", park_id, principal.tenant.enterprise_id, scope, as_of, lang),
         lambda: _compute_overview(store, principal.tenant, park_id, scope, as_of, lang),
-        max_stale_s=MAX_STALE_S,
-        current_version=QueryRepo(store).data_version,
+    )
+
+
+def cached(
+    store: Store, cache: VersionedCache | None, key: tuple[Any, ...], compute: Callable[[], T]
+) -> T:
+    """``compute()`` through the view cache (computed directly without one): one computation
+    of ``key`` at a time, the previous value served while the data version has moved on.
+    The park options' version is part of the key: a view computed under other options is
+    never served, not even stale. Callers check permission and scope before, and ``key``
+    names the caller's tenant and the view's scope."""
+    if cache is None:
+        return compute()
+    q = QueryRepo(store)
+    return cache.get_or_compute(
+        (*key, q.options_version()),
+        cache.data_version(q.data_version),
+        compute,
+        stale_ok=True,
+        current_version=q.data_version,
     )
 
 
@@ -318,24 +330,11 @@ def energy_flow(
     charge), for a Sankey diagram."""
     scope = scope_enterprise(store, principal, enterprise_id)
     park_id = store.registry.park(principal.park_id).id
-    if cache is None:
-        return _compute_flow(store, principal.tenant, park_id, scope, year, month, lang)
-    version = cache.data_version(QueryRepo(store).data_version)
-    return cache.get_or_compute(
-        (
-            "flow",
-            park_id,
-            principal.tenant.enterprise_id,
-            scope,
-            year,
-            month,
-            lang,
-            QueryRepo(store).options_version(),
-        ),
-        version,
+    return cached(
+        store,
+        cache,
+        ("flow", park_id, principal.tenant.enterprise_id, scope, year, month, lang),
         lambda: _compute_flow(store, principal.tenant, park_id, scope, year, month, lang),
-        max_stale_s=MAX_STALE_S,
-        current_version=QueryRepo(store).data_version,
     )
 
 
@@ -423,11 +422,27 @@ def meter_quality(
     principal: Principal,
     first: dt.date | None,
     last: dt.date | None,
+    cache: VersionedCache | None = None,
 ) -> list[dict[str, Any]]:
     """Per metering point in scope over [first, last]: quality shares, days flagged, the
     events seen (gap, reset, spike …), and the time of the last reading. Default: the year
     to date of the last day with data."""
     require(principal, Permission.READ)
+    return cached(
+        store,
+        cache,
+        ("meters", principal.park_id, principal.tenant.enterprise_id, first, last),
+        lambda: _compute_meter_quality(store, principal=principal, first=first, last=last),
+    )
+
+
+def _compute_meter_quality(
+    store: Store,
+    *,
+    principal: Principal,
+    first: dt.date | None,
+    last: dt.date | None,
+) -> list[dict[str, Any]]:
     park = store.registry.park(principal.park_id)
     if last is None:
         n = QueryRepo(store).latest_day(tenant=principal.tenant, park_id=park.id)
