@@ -96,6 +96,31 @@ def _nullable(a: F64) -> list[float | None]:
     return [None if x != x else x for x in a.tolist()]  # NaN → NULL
 
 
+_HOUR_COLUMNS = ("point_id", "hour", *STAT_FIELDS, "computed_at")
+
+
+def _hour_tuples(stats: StatColumns, *, point_id: int, now: int) -> list[tuple[Any, ...]]:
+    """Rows (point, period, *STAT_FIELDS, computed_at) of ``stats``; NaN → NULL."""
+    n = len(stats.hours)
+    return list(
+        zip(
+            [point_id] * n,
+            stats.hours.tolist(),
+            _nullable(stats.value),
+            _nullable(stats.mean),
+            _nullable(stats.min),
+            _nullable(stats.max),
+            stats.measured_s.tolist(),
+            stats.estimated_s.tolist(),
+            stats.missing_s.tolist(),
+            stats.flags.tolist(),
+            stats.n.tolist(),
+            [now] * n,
+            strict=True,
+        )
+    )
+
+
 def _floats(values: Iterable[Any]) -> F64:
     return np.array([np.nan if v is None else v for v in values], np.float64)
 
@@ -236,12 +261,27 @@ class StatsRepo:
         """Insert or update ``rows`` (dicts with the same keys) on the ``keys`` conflict."""
         if not rows:
             return
+        columns = list(rows[0])
+        self._upsert_tuples(
+            conn, table, columns, keys, [tuple(r[c] for c in columns) for r in rows]
+        )
+
+    def _upsert_tuples(
+        self,
+        conn: Connection,
+        table: Any,
+        columns: Sequence[str],
+        keys: Sequence[str],
+        rows: list[tuple[Any, ...]],
+    ) -> None:
+        """:meth:`_upsert` of tuples in the order of ``columns``."""
+        if not rows:
+            return
         if self._store.capabilities.supports_copy and len(rows) > 100:
-            self._upsert_copy(conn, table.name, keys, rows)
+            self._upsert_copy(conn, table.name, columns, keys, rows)
             return
         # the driver's executemany with tuples: SQLAlchemy's per-row parameter processing of
         # dicts cost more than the insert itself
-        columns = list(rows[0])
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         dbapi: Any = conn.connection.driver_connection
@@ -251,16 +291,20 @@ class StatsRepo:
                 f"INSERT INTO {table.name} ({', '.join(columns)}) "
                 f"VALUES ({', '.join([mark] * len(columns))}) "
                 f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}",
-                [tuple(r[c] for c in columns) for r in rows],
+                rows,
             )
         finally:
             cur.close()
 
     def _upsert_copy(
-        self, conn: Connection, name: str, keys: Sequence[str], rows: list[dict[str, Any]]
+        self,
+        conn: Connection,
+        name: str,
+        columns: Sequence[str],
+        keys: Sequence[str],
+        rows: list[tuple[Any, ...]],
     ) -> None:
         """PostgreSQL: COPY into a temporary table, then one INSERT … ON CONFLICT DO UPDATE."""
-        columns = list(rows[0])
         col_list = ", ".join(columns)
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
         stage = f"stage_{name}"
@@ -272,7 +316,7 @@ class StatsRepo:
             cur.execute(f"TRUNCATE {stage}")
             with cur.copy(f"COPY {stage} ({col_list}) FROM STDIN") as cp:
                 for row in rows:
-                    cp.write_row(tuple(row[c] for c in columns))
+                    cp.write_row(row)
             cur.execute(
                 f"INSERT INTO {name} ({col_list}) SELECT {col_list} FROM {stage} "
                 f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
@@ -449,68 +493,66 @@ class StatsRepo:
         self, conn: Connection, items: Sequence[tuple[int, StatColumns]], *, now: int
     ) -> int:
         """Upsert hourly rows of several points; rows whose content changes are copied to
-        ``stat_hour_history`` first. Returns the number of changed rows."""
+        ``stat_hour_history`` first. Returns the number of changed rows.
+
+        Rows travel as tuples through the driver's executemany: SQLAlchemy's per-row
+        processing of dicts cost more than the statements (a live feed writes every point's
+        open hour after every batch)."""
         items = [(pid, st) for pid, st in items if len(st.hours)]
         if not items:
             return 0
         ranges = [(pid, int(st.hours[0]), int(st.hours[-1]) + 1) for pid, st in items]
-        t = s.stat_hour
         cols = ", ".join(f"h.{c}" for c in ("point_id", "hour", *STAT_FIELDS, "computed_at"))
         old = self._raw(
             conn,
             f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) SELECT {cols} FROM w JOIN stat_hour h "
             "ON h.point_id = w.pid AND h.hour >= w.lo AND h.hour < w.hi",
         )
-        new_rows: list[dict[str, Any]] = []
+        new_rows: list[tuple[Any, ...]] = []
         for pid, st in items:
-            new_rows.extend(self._rows(st, point_id=pid, now=now, key="hour"))
+            new_rows.extend(_hour_tuples(st, point_id=pid, now=now))
         changed = 0
         if old:
-            by_key = {(r["point_id"], r["hour"]): r for r in new_rows}
+            fields = len(STAT_FIELDS)
+            by_key = {(r[0], r[1]): r for r in new_rows}
             history = []
             unchanged: set[tuple[int, int]] = set()
             for row in old:
                 key = (int(row[0]), int(row[1]))
-                stored = dict(zip(STAT_FIELDS, row[2:-1], strict=True))
                 new = by_key.get(key)
-                if new is not None and all(_same(stored[f], new[f]) for f in STAT_FIELDS):
+                if new is not None and all(_same(row[2 + f], new[2 + f]) for f in range(fields)):
                     unchanged.add(key)
                     continue
-                history.append(
-                    {
-                        **stored,
-                        "point_id": key[0],
-                        "hour": key[1],
-                        "computed_at": row[-1],
-                        "replaced_at": now,
-                    }
-                )
+                history.append((key[0], key[1], *row[2:], now))
             if history:
-                conn.execute(insert(s.stat_hour_history), history)
+                self._insert_tuples(
+                    conn,
+                    s.stat_hour_history.name,
+                    ("point_id", "hour", *STAT_FIELDS, "computed_at", "replaced_at"),
+                    history,
+                )
                 changed = len(history)
-            new_rows = [r for r in new_rows if (r["point_id"], r["hour"]) not in unchanged]
-        self._upsert(conn, t, ("point_id", "hour"), new_rows)
+            if unchanged:
+                new_rows = [r for r in new_rows if (r[0], r[1]) not in unchanged]
+        self._upsert_tuples(conn, s.stat_hour, _HOUR_COLUMNS, ("point_id", "hour"), new_rows)
         return changed
 
     @staticmethod
-    def _rows(stats: StatColumns, *, point_id: int, now: int, key: str) -> list[dict[str, Any]]:
-        cols: dict[str, list[Any]] = {
-            key: stats.hours.tolist(),
-            "value": _nullable(stats.value),
-            "mean": _nullable(stats.mean),
-            "min": _nullable(stats.min),
-            "max": _nullable(stats.max),
-            "measured_s": stats.measured_s.tolist(),
-            "estimated_s": stats.estimated_s.tolist(),
-            "missing_s": stats.missing_s.tolist(),
-            "flags": stats.flags.tolist(),
-            "n": stats.n.tolist(),
-        }
-        names = list(cols)
-        return [
-            {"point_id": point_id, **dict(zip(names, vals, strict=True)), "computed_at": now}
-            for vals in zip(*cols.values(), strict=True)
-        ]
+    def _insert_tuples(
+        conn: Connection, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """Plain INSERT of ``rows`` (tuples in the order of ``columns``)."""
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        dbapi: Any = conn.connection.driver_connection
+        cur = dbapi.cursor()
+        try:
+            cur.executemany(
+                f"INSERT INTO {name} ({', '.join(columns)}) "
+                f"VALUES ({', '.join([mark] * len(columns))})",
+                rows,
+            )
+        finally:
+            cur.close()
 
     def hours(
         self, conn: Connection | None, point_ids: Sequence[int], h0: int, h1: int
