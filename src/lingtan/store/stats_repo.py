@@ -29,6 +29,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 
 from lingtan.store import schema as s
 from lingtan.store.records import PointDayRow, PointPeriodRow
+from lingtan.store.rows import write_rows
 from lingtan.timeutil import local_date, local_day_start_us, next_month
 
 if TYPE_CHECKING:
@@ -96,6 +97,9 @@ def _nullable(a: F64) -> list[float | None]:
     return [None if x != x else x for x in a.tolist()]  # NaN → NULL
 
 
+#: rows above which an upsert on PostgreSQL goes through COPY into a staging table (a rebuild)
+#: rather than one statement of arrays (a normaliser's batch)
+_COPY_ROWS = 20_000
 _HOUR_COLUMNS = ("point_id", "hour", *STAT_FIELDS, "computed_at")
 
 
@@ -277,24 +281,12 @@ class StatsRepo:
         """:meth:`_upsert` of tuples in the order of ``columns``."""
         if not rows:
             return
-        if self._store.capabilities.supports_copy and len(rows) > 100:
+        if self._store.capabilities.supports_copy and len(rows) > _COPY_ROWS:
             self._upsert_copy(conn, table.name, columns, keys, rows)
             return
-        # the driver's executemany with tuples: SQLAlchemy's per-row parameter processing of
-        # dicts cost more than the insert itself
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        dbapi: Any = conn.connection.driver_connection
-        cur = dbapi.cursor()
-        try:
-            cur.executemany(
-                f"INSERT INTO {table.name} ({', '.join(columns)}) "
-                f"VALUES ({', '.join([mark] * len(columns))}) "
-                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}",
-                rows,
-            )
-        finally:
-            cur.close()
+        write_rows(
+            conn, table, columns, rows, conflict=keys, arrays=self._store.capabilities.supports_copy
+        )
 
     def _upsert_copy(
         self,
@@ -525,34 +517,18 @@ class StatsRepo:
                     continue
                 history.append((key[0], key[1], *row[2:], now))
             if history:
-                self._insert_tuples(
+                write_rows(
                     conn,
-                    s.stat_hour_history.name,
+                    s.stat_hour_history,
                     ("point_id", "hour", *STAT_FIELDS, "computed_at", "replaced_at"),
                     history,
+                    arrays=self._store.capabilities.supports_copy,
                 )
                 changed = len(history)
             if unchanged:
                 new_rows = [r for r in new_rows if (r[0], r[1]) not in unchanged]
         self._upsert_tuples(conn, s.stat_hour, _HOUR_COLUMNS, ("point_id", "hour"), new_rows)
         return changed
-
-    @staticmethod
-    def _insert_tuples(
-        conn: Connection, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
-    ) -> None:
-        """Plain INSERT of ``rows`` (tuples in the order of ``columns``)."""
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        dbapi: Any = conn.connection.driver_connection
-        cur = dbapi.cursor()
-        try:
-            cur.executemany(
-                f"INSERT INTO {name} ({', '.join(columns)}) "
-                f"VALUES ({', '.join([mark] * len(columns))})",
-                rows,
-            )
-        finally:
-            cur.close()
 
     def hours(
         self, conn: Connection | None, point_ids: Sequence[int], h0: int, h1: int
@@ -676,14 +652,15 @@ class StatsRepo:
         self.refresh_months_many(conn, [(pid, ds) for pid, ds, _, _ in items], now=now)
 
     def _zones(self, conn: Connection, point_ids: Sequence[int]) -> dict[int, str]:
-        """The time zone name of each point's park."""
-        p, k = s.point, s.park
-        q = (
-            select(p.c.id, k.c.timezone)
-            .select_from(p.join(k, k.c.id == p.c.park_id))
-            .where(p.c.id.in_(bindparam("ids", expanding=True)))
+        """The time zone name of each point's park (ids inlined: an expanding parameter of
+        thousands of ids cost more to compile and bind than the query)."""
+        ids = ", ".join(str(int(p)) for p in point_ids)
+        rows = self._raw(
+            conn,
+            f"SELECT p.id, k.timezone FROM point p JOIN park k ON k.id = p.park_id "
+            f"WHERE p.id IN ({ids})",
         )
-        return {int(r.id): str(r.timezone) for r in conn.execute(q, {"ids": list(point_ids)})}
+        return {int(pid): str(tz) for pid, tz in rows}
 
     def refresh_months_many(
         self, conn: Connection, items: Sequence[tuple[int, I64]], *, now: int
