@@ -219,9 +219,10 @@ class ReadingRepo:
             f"WITH w(pid) AS ({_int_values([(int(p),) for p in points.tolist()])}) "
             "SELECT w.pid, (SELECT MAX(r.ts) FROM reading r WHERE r.point_id = w.pid) FROM w",
         )
-        for pid, latest in rows:
-            if latest is not None:
-                last[np.searchsorted(points, int(pid))] = int(latest)
+        known = [(int(pid), int(latest)) for pid, latest in rows if latest is not None]
+        if known:
+            pids, latest = np.array(known, np.int64).T
+            last[np.searchsorted(points, pids)] = latest
         maybe = ts <= last[np.searchsorted(points, point_ids)]
         suspects = int(maybe.sum())
         if suspects > n // 2:

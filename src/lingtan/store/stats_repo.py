@@ -687,60 +687,38 @@ class StatsRepo:
             months += [(pid, first, end) for first, end in spans[key]]
         if not months:
             return
-        # the sums in the database, one row per month (not the days themselves); flags are
-        # or-ed below from the few flagged days, SQLite having no bitwise aggregate
-        found = {
-            (int(r[0]), int(r[1])): r
-            for r in self._raw(
-                conn,
-                f"WITH m(pid, lo, hi) AS (VALUES {_values(months)}) SELECT m.pid, m.lo, "
-                "COUNT(d.value), SUM(d.value), SUM(CASE WHEN d.mean IS NOT NULL THEN d.n END), "
-                "SUM(d.mean * d.n), COUNT(d.mean), MIN(d.min), MAX(d.max), SUM(d.measured_s), "
-                "SUM(d.estimated_s), SUM(d.n), COUNT(*), "
-                "SUM(CASE WHEN d.flags <> 0 THEN 1 ELSE 0 END) FROM m JOIN stat_day d "
-                "ON d.point_id = m.pid AND d.day >= m.lo AND d.day < m.hi GROUP BY m.pid, m.lo",
-            )
-        }
-        flagged = [m for m in months if (r := found.get(m[:2])) is not None and r[13]]
-        flags: dict[tuple[int, int], int] = {}
-        if flagged:
-            for pid, first, value in self._raw(
-                conn,
-                f"WITH m(pid, lo, hi) AS (VALUES {_values(flagged)}) SELECT m.pid, m.lo, "
-                "d.flags FROM m JOIN stat_day d ON d.point_id = m.pid AND d.day >= m.lo "
-                "AND d.day < m.hi AND d.flags <> 0",
-            ):
-                key = (int(pid), int(first))
-                flags[key] = flags.get(key, 0) | int(value)
-        out: list[dict[str, Any]] = []
+        # one INSERT … SELECT … GROUP BY: the sums in the database, nothing comes to Python
+        # (a live feed refreshes every point's month after every batch); flags are or-ed bit
+        # by bit, SQLite having no bitwise aggregate; a month without daily rows gets no row
+        rows = []
         for pid, first, end in months:
             zone = zones[pid]
-            seconds = (_midnight_us(zone, end) - _midnight_us(zone, first)) / 1_000_000
-            r = found.get((pid, first))
-            if r is None:  # no daily row in the month: no monthly row either
-                continue
-            weight = float(r[4] or 0)
-            measured, estimated = float(r[9] or 0.0), float(r[10] or 0.0)
-            out.append(
-                {
-                    "point_id": pid,
-                    "first_day": first,
-                    "end_day": end,
-                    "value": float(r[3]) if r[2] else None,
-                    # the days' means weighted by their readings, as a day's from its hours
-                    "mean": float(r[5]) / weight if weight > 0 else None,
-                    "min": float(r[7]) if r[6] and r[7] is not None else None,
-                    "max": float(r[8]) if r[6] and r[8] is not None else None,
-                    "measured_s": measured,
-                    "estimated_s": estimated,
-                    "missing_s": max(0.0, seconds - measured - estimated),
-                    "flags": flags.get((pid, first), 0),
-                    "n": int(r[11] or 0),
-                    "days": int(r[12]),
-                    "computed_at": now,
-                }
+            seconds = (_midnight_us(zone, end) - _midnight_us(zone, first)) // 1_000_000
+            rows.append((pid, first, end, seconds))
+        bits = " + ".join(f"COALESCE(MAX(d.flags & {1 << b}), 0)" for b in range(_FLAG_BITS))
+        measured, estimated = "COALESCE(SUM(d.measured_s), 0)", "COALESCE(SUM(d.estimated_s), 0)"
+        missing = f"m.secs - {measured} - {estimated}"
+        conn.execute(
+            text(
+                f"WITH m(pid, lo, hi, secs) AS (VALUES {_values(rows)}) "
+                "INSERT INTO stat_month (point_id, first_day, end_day, value, mean, min, max, "
+                "measured_s, estimated_s, missing_s, flags, n, days, computed_at) "
+                "SELECT m.pid, m.lo, m.hi, SUM(d.value), "
+                "SUM(d.mean * d.n) / NULLIF(SUM(CASE WHEN d.mean IS NOT NULL THEN d.n END), 0), "
+                "CASE WHEN COUNT(d.mean) > 0 THEN MIN(d.min) END, "
+                "CASE WHEN COUNT(d.mean) > 0 THEN MAX(d.max) END, "
+                f"{measured}, {estimated}, CASE WHEN {missing} > 0 THEN {missing} ELSE 0 END, "
+                f"{bits}, COALESCE(SUM(d.n), 0), COUNT(*), {int(now)} "
+                "FROM m JOIN stat_day d ON d.point_id = m.pid AND d.day >= m.lo AND d.day < m.hi "
+                "GROUP BY m.pid, m.lo, m.hi, m.secs "
+                "ON CONFLICT (point_id, first_day) DO UPDATE SET end_day = excluded.end_day, "
+                "value = excluded.value, mean = excluded.mean, min = excluded.min, "
+                "max = excluded.max, measured_s = excluded.measured_s, "
+                "estimated_s = excluded.estimated_s, missing_s = excluded.missing_s, "
+                "flags = excluded.flags, n = excluded.n, days = excluded.days, "
+                "computed_at = excluded.computed_at"
             )
-        self._upsert(conn, s.stat_month, ("point_id", "first_day"), out)
+        )
 
     def point_days(self, point_ids: Sequence[int], day0: int, day1: int) -> list[PointDayRow]:
         """Daily statistics rows of ``point_ids`` for local days ``day0 <= day < day1``."""
