@@ -85,12 +85,10 @@ _EMPTY_F: F64 = np.empty(0, np.float64)
 
 def _values(rows: Sequence[tuple[int, ...]]) -> str:
     """A VALUES list of integer tuples; refuses anything but ints (the SQL is built from it)."""
-    parts = []
-    for row in rows:
-        if not all(type(x) is int for x in row):
-            raise TypeError(f"integer tuples only, got {row!r}")
-        parts.append("(" + ", ".join(str(x) for x in row) + ")")
-    return ", ".join(parts)
+    if {type(x) for row in rows for x in row} - {int}:
+        bad = next(row for row in rows if not all(type(x) is int for x in row))
+        raise TypeError(f"integer tuples only, got {bad!r}")
+    return ", ".join(["(" + ", ".join(map(str, row)) + ")" for row in rows])
 
 
 def _nullable(a: F64) -> list[float | None]:
@@ -103,22 +101,31 @@ _COPY_ROWS = 20_000
 _HOUR_COLUMNS = ("point_id", "hour", *STAT_FIELDS, "computed_at")
 
 
-def _hour_tuples(stats: StatColumns, *, point_id: int, now: int) -> list[tuple[Any, ...]]:
-    """Rows (point, period, *STAT_FIELDS, computed_at) of ``stats``; NaN → NULL."""
-    n = len(stats.hours)
+def _hour_tuples_many(
+    items: Sequence[tuple[int, StatColumns]], *, now: int
+) -> list[tuple[Any, ...]]:
+    """Rows (point, hour, *STAT_FIELDS, computed_at) of several points (NaN → NULL),
+    converted column by column all at once: a live feed writes a few rows for each of
+    thousands of points."""
+    sizes = [len(st.hours) for _, st in items]
+
+    def cat(name: str) -> Any:
+        return np.concatenate([getattr(st, name) for _, st in items])
+
+    n = sum(sizes)
     return list(
         zip(
-            [point_id] * n,
-            stats.hours.tolist(),
-            _nullable(stats.value),
-            _nullable(stats.mean),
-            _nullable(stats.min),
-            _nullable(stats.max),
-            stats.measured_s.tolist(),
-            stats.estimated_s.tolist(),
-            stats.missing_s.tolist(),
-            stats.flags.tolist(),
-            stats.n.tolist(),
+            np.repeat(np.array([pid for pid, _ in items], np.int64), sizes).tolist(),
+            cat("hours").tolist(),
+            _nullable(cat("value")),
+            _nullable(cat("mean")),
+            _nullable(cat("min")),
+            _nullable(cat("max")),
+            cat("measured_s").tolist(),
+            cat("estimated_s").tolist(),
+            cat("missing_s").tolist(),
+            cat("flags").tolist(),
+            cat("n").tolist(),
             [now] * n,
             strict=True,
         )
@@ -500,9 +507,7 @@ class StatsRepo:
             f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) SELECT {cols} FROM w JOIN stat_hour h "
             "ON h.point_id = w.pid AND h.hour >= w.lo AND h.hour < w.hi",
         )
-        new_rows: list[tuple[Any, ...]] = []
-        for pid, st in items:
-            new_rows.extend(_hour_tuples(st, point_id=pid, now=now))
+        new_rows = _hour_tuples_many(items, now=now)
         changed = 0
         if old:
             fields = len(STAT_FIELDS)
