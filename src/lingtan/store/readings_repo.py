@@ -4,9 +4,11 @@ Write path (one transaction per batch, never a commit per reading): the rows at 
 their point's last stored reading — the only ones that can be stored already — are looked up
 by key first, so re-sends are found without inserting the batch twice; the other rows go in
 with ``executemany`` of ``INSERT … ON CONFLICT DO NOTHING`` (SQLite) or binary ``COPY``
-straight into the partitioned table (PostgreSQL), inside a savepoint. If that still meets a
-stored key (another writer) or most of the batch may be re-sent, the batch goes through a
-temporary staging table instead, compared with the stored rows, its new rows inserted.
+straight into the partitioned table (PostgreSQL), inside a savepoint. A batch lying mostly
+at or before its points' stored ends (a backfill, a re-sent batch) is inserted whole in a
+savepoint instead. Whenever an insert meets a stored key (a re-sent batch, another writer),
+the savepoint is rolled back and the batch goes through a temporary staging table, compared
+with the stored rows, its new rows inserted.
 
 Re-sent rows are compared with what is stored: equal values are duplicates (idempotent
 re-sends), different values are conflicts and are kept in quarantine with reason
@@ -200,6 +202,10 @@ class ReadingRepo:
         found = self._insert_checked(conn, point_ids, ts, values)
         if found is not None:
             return found
+        # mostly at or before the stored ends: a backfill of late data (new rows, insert them
+        # as they are) or a re-sent batch (the insert meets a stored row: stage it)
+        if self._insert_new(conn, point_ids, ts, values):
+            return n, [], None
         return self._insert_staged(conn, point_ids, ts, values)
 
     def _insert_checked(
@@ -208,9 +214,9 @@ class ReadingRepo:
         """The batch's re-sends found before inserting: only a row at or before its point's
         last stored reading can be one, and those few are looked up by key; the new rows are
         then inserted alone. A live feed re-sends a little in most batches, and inserting the
-        whole batch only to roll it back and stage it cost twice the insert. None when the
-        insert still met a stored row (another writer) or most of the batch may be re-sent:
-        the caller stages the batch."""
+        whole batch only to roll it back and stage it cost twice the insert. None (nothing
+        written) when most of the batch lies at or before its points' last stored readings,
+        or when the insert still met a stored row (another writer)."""
         n = len(ts)
         points = np.unique(point_ids)
         last = np.full(len(points), -1, np.int64)
