@@ -5,7 +5,7 @@ many rows as points, in a handful of tables. On SQLite the driver's ``executeman
 is the cheap path (in-process, no round trip). On PostgreSQL ``executemany`` is one round trip
 per row (or a pipeline of them) and a ``COPY`` into a staging table costs three statements
 per table: there one ``INSERT … SELECT FROM unnest(array, array, …)`` carries every row as
-one array per column, adapted by psycopg without a Python object per value on the server side.
+one array per column, each sent as one array literal.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def write_rows(
             unnest = ", ".join(f"%s::{t}[]" for t in types)
             cur.execute(
                 f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({unnest}){upsert}",
-                [list(col) for col in zip(*rows, strict=True)],
+                [_array_literal(col) for col in zip(*rows, strict=True)],
             )
         else:
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -54,6 +54,18 @@ def write_rows(
             )
     finally:
         cur.close()
+
+
+_NUMBERS = frozenset({int, float, type(None)})
+
+
+def _array_literal(column: tuple[Any, ...]) -> str | list[Any]:
+    """A column of numbers as a PostgreSQL array literal (``{1,2.5,NULL}``): psycopg adapts a
+    list element by element, which cost more than the statement. ``repr`` of a float is the
+    shortest text that reads back as the same double. Other values go as a list."""
+    if not {type(v) for v in column} <= _NUMBERS:
+        return list(column)
+    return "{" + ",".join(["NULL" if v is None else repr(v) for v in column]) + "}"
 
 
 __all__ = ["write_rows"]
