@@ -11,6 +11,7 @@ from lingtan.errors import Unavailable
 from lingtan.ingest import ingest, ingest_columns
 from lingtan.readings import Reading
 from lingtan.store import Store
+from lingtan.timeutil import to_us
 
 T = dt.datetime(2025, 1, 1, 8, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 NOW = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
@@ -235,3 +236,38 @@ def test_a_reject_reads_the_same_in_a_clean_batch_and_in_a_mixed_one(loaded: Sto
         assert rows[0]["detail"] == rows[1]["detail"] and rows[0]["ts"] == rows[1]["ts"]
     (one, _) = loaded.readings.rejected(reason="future_timestamp")
     assert one["detail"] == "more than 300 s ahead of the clock"
+
+
+def test_a_few_resends_among_new_readings_are_found_and_only_new_hours_are_queued(
+    loaded: Store,
+) -> None:
+    # stored: 08:00 … 09:45 local (8 readings); sent: two of them again (one changed) and
+    # four new ones (10:00 … 10:45); then a late reading that was never stored (07:45)
+    ingest(loaded, batch(), now=NOW)
+    with loaded.begin() as conn:
+        loaded.stats.delete_dirty(conn, loaded.stats.take_dirty(conn)[0])
+    new = [Reading("E01-main", T + dt.timedelta(minutes=15 * i), 100.0 + i) for i in range(8, 12)]
+    resent = [batch()[6], Reading("E01-main", batch()[7].ts, 777.0)]
+    ack = ingest(loaded, [*resent, *new], now=NOW)
+    assert (ack.accepted, ack.duplicates, ack.rejected) == (4, 1, 1)
+    assert ack.reasons == {"conflict": 1}
+    pid = loaded.registry.points_by_code()["E01-main"].id
+    with loaded.begin() as conn:
+        _, ranges = loaded.stats.take_dirty(conn)
+    # only the new readings' span is queued, not the re-sent ones before it
+    ten, quarter_to_eleven = (to_us(T + dt.timedelta(minutes=15 * i)) for i in (8, 11))
+    assert ranges[pid] == (ten, quarter_to_eleven)
+    late = ingest(loaded, [Reading("E01-main", T - dt.timedelta(minutes=15), 99.5)], now=NOW)
+    assert (late.accepted, late.duplicates, late.rejected) == (1, 0, 0)
+    _, values = loaded.readings.fetch(pid)
+    assert values.tolist() == [99.5, *(100.0 + i for i in range(12))]
+
+
+def test_a_backfill_before_the_stored_readings_is_stored_whole(loaded: Store) -> None:
+    ingest(loaded, batch(), now=NOW)
+    earlier = [
+        Reading("E01-main", T - dt.timedelta(minutes=15 * (i + 1)), 99.0 - i) for i in range(6)
+    ]
+    ack = ingest(loaded, earlier, now=NOW)
+    assert (ack.accepted, ack.duplicates, ack.rejected) == (6, 0, 0)
+    assert loaded.readings.count() == 14

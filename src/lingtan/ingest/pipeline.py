@@ -202,7 +202,7 @@ def ingest(
         )
     fast = _clean_columns(readings, points)
     if fast is None and any(r.point not in points for r in readings):
-        points = store.registry.points_by_code(refresh=True)  # a point declared since
+        points = store.registry.points_current()  # a point declared since
         fast = _clean_columns(readings, points)
     if fast is not None:
         return _ingest_clean(
@@ -260,7 +260,7 @@ def _ingest_reading_columns(
     if (None in records and any(records[k] is None for k in range(n) if k not in odd)) or any(
         not isinstance(r.point, str) or r.point not in points for r in odd.values()
     ):
-        points = store.registry.points_by_code(refresh=True)  # a point declared since
+        points = store.registry.points_current()  # a point declared since
         records = list(map(points.get, batch.point))
     slow = set(odd)
     if None in records:

@@ -183,7 +183,7 @@ def normalise_pending(
             dirty_ids, ranges = store.stats.take_dirty(conn)
         if not dirty_ids:
             return report
-        points = store.registry.points_by_id(refresh=True)
+        points = store.registry.points_by_id_current()
         run = _Run(store, points, now=to_us(utcnow()))
         physical = [
             (pid, r)

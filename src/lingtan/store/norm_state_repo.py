@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, delete
 
 from lingtan.store import schema as s
+from lingtan.store.rows import write_rows
 
 if TYPE_CHECKING:
     from lingtan.store.core import Store
@@ -111,20 +112,14 @@ class NormStateRepo:
             return
         columns = [getattr(states, c).tolist() for c in _COLUMNS]
         rows = [(*row, now) for row in zip(*columns, strict=True)]
-        names = ", ".join((*_COLUMNS, "updated_at"))
-        updates = ", ".join(f"{c} = excluded.{c}" for c in (*_COLUMNS[1:], "updated_at"))
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        marks = ", ".join([mark] * len(rows[0]))
-        dbapi: Any = conn.connection.driver_connection
-        cur = dbapi.cursor()
-        try:
-            cur.executemany(
-                f"INSERT INTO norm_state ({names}) VALUES ({marks}) "
-                f"ON CONFLICT (point_id) DO UPDATE SET {updates}",
-                rows,
-            )
-        finally:
-            cur.close()
+        write_rows(
+            conn,
+            s.norm_state,
+            (*_COLUMNS, "updated_at"),
+            rows,
+            conflict=("point_id",),
+            arrays=self._store.capabilities.supports_copy,
+        )
 
     def forget(self, conn: Connection, point_ids: list[int]) -> None:
         """Drop the states of ``point_ids``: their next readings take the recompute path."""

@@ -1,15 +1,18 @@
 """Raw readings: the bulk write path, the quarantine and reads.
 
-Write path (one transaction per batch, never a commit per reading):
+Write path (one transaction per batch, never a commit per reading): the rows at or before
+their point's last stored reading — the only ones that can be stored already — are looked up
+by key first, so re-sends are found without inserting the batch twice; the other rows go in
+with ``executemany`` of ``INSERT … ON CONFLICT DO NOTHING`` (SQLite) or binary ``COPY``
+straight into the partitioned table (PostgreSQL), inside a savepoint. A batch lying mostly
+at or before its points' stored ends (a backfill, a re-sent batch) is inserted whole in a
+savepoint instead. Whenever an insert meets a stored key (a re-sent batch, another writer),
+the savepoint is rolled back and the batch goes through a temporary staging table, compared
+with the stored rows, its new rows inserted.
 
-- SQLite: ``executemany`` of ``INSERT … ON CONFLICT DO NOTHING``;
-- PostgreSQL: binary ``COPY`` straight into the partitioned table inside a savepoint (the
-  common case: new data); if a key already exists the savepoint is rolled back and the batch
-  goes through a temporary staging table with ``INSERT … SELECT … ON CONFLICT DO NOTHING``.
-
-When fewer rows were inserted than sent, the batch is compared with what is stored: equal
-values are duplicates (idempotent re-sends), different values are conflicts and are kept in
-quarantine with reason ``conflict`` — a stored reading is never overwritten.
+Re-sent rows are compared with what is stored: equal values are duplicates (idempotent
+re-sends), different values are conflicts and are kept in quarantine with reason
+``conflict`` — a stored reading is never overwritten.
 """
 
 from __future__ import annotations
@@ -77,6 +80,27 @@ def dirty_ranges(point_ids: I64, ts: I64) -> list[list[int]]:
     starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
     ends = np.r_[starts[1:], len(p)] - 1
     return [[int(a), int(b), int(c)] for a, b, c in zip(p[starts], t[starts], t[ends], strict=True)]
+
+
+def _int_values(rows: Sequence[tuple[int, ...]]) -> str:
+    """A VALUES list of integer tuples; refuses anything but ints (the SQL is built from it)."""
+    parts = []
+    for row in rows:
+        if not all(type(x) is int for x in row):
+            raise TypeError(f"integer tuples only, got {row!r}")
+        parts.append("(" + ", ".join(str(x) for x in row) + ")")
+    return "VALUES " + ", ".join(parts)
+
+
+def _fetch(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of SQL built only from integers this module generated (no user text)."""
+    dbapi: Any = conn.connection.driver_connection
+    cur = dbapi.cursor()
+    try:
+        cur.execute(sql)
+        return [tuple(r) for r in cur.fetchall()]
+    finally:
+        cur.close()
 
 
 class _Restage(Exception):
@@ -175,19 +199,100 @@ class ReadingRepo:
         n = len(ts)
         if n == 0:
             return 0, [], None
+        found = self._insert_checked(conn, point_ids, ts, values)
+        if found is not None:
+            return found
+        # mostly at or before the stored ends: a backfill of late data (new rows, insert them
+        # as they are) or a re-sent batch (the insert meets a stored row: stage it)
+        if self._insert_new(conn, point_ids, ts, values):
+            return n, [], None
+        return self._insert_staged(conn, point_ids, ts, values)
+
+    def _insert_checked(
+        self, conn: Connection, point_ids: I64, ts: I64, values: F64
+    ) -> tuple[int, list[tuple[int, int, float, float]], NDArray[np.bool_] | None] | None:
+        """The batch's re-sends found before inserting: only a row at or before its point's
+        last stored reading can be one, and those few are looked up by key; the new rows are
+        then inserted alone. A live feed re-sends a little in most batches, and inserting the
+        whole batch only to roll it back and stage it cost twice the insert. None (nothing
+        written) when most of the batch lies at or before its points' last stored readings,
+        or when the insert still met a stored row (another writer)."""
+        n = len(ts)
+        points = np.unique(point_ids)
+        last = np.full(len(points), -1, np.int64)
+        rows = _fetch(
+            conn,
+            f"WITH w(pid) AS ({_int_values([(int(p),) for p in points.tolist()])}) "
+            "SELECT w.pid, (SELECT MAX(r.ts) FROM reading r WHERE r.point_id = w.pid) FROM w",
+        )
+        known = [(int(pid), int(latest)) for pid, latest in rows if latest is not None]
+        if known:
+            pids, latest = np.array(known, np.int64).T
+            last[np.searchsorted(points, pids)] = latest
+        maybe = ts <= last[np.searchsorted(points, point_ids)]
+        suspects = int(maybe.sum())
+        if suspects > n // 2:
+            return None
+        stored: list[tuple[Any, ...]] = []
+        if suspects:
+            at = np.flatnonzero(maybe)
+            keys = list(zip(point_ids[at].tolist(), ts[at].tolist(), strict=True))
+            sent = dict(zip(keys, values[at].tolist(), strict=True))
+            stored = [
+                (p, t, sent[(int(p), int(t))], v)
+                for p, t, v in _fetch(
+                    conn,
+                    f"WITH k(pid, ts) AS ({_int_values(keys)}) SELECT r.point_id, r.ts, "
+                    "r.value FROM k JOIN reading r ON r.point_id = k.pid AND r.ts = k.ts",
+                )
+            ]
+        conflicts, before = _stored_before(point_ids, ts, stored)
+        fresh = ~before
+        count = int(fresh.sum())
+        if count and not self._insert_new(conn, point_ids[fresh], ts[fresh], values[fresh]):
+            return None
+        return count, conflicts, (before if stored else None)
+
+    def _insert_new(self, conn: Connection, point_ids: I64, ts: I64, values: F64) -> bool:
+        """Insert rows believed new in a savepoint; False (rolled back) when one was stored."""
         dbapi: Any = conn.connection.driver_connection
         if self._store.capabilities.supports_copy:
-            payload = pg_copy_payload(point_ids, ts, values)
             try:
                 with conn.begin_nested(), dbapi.cursor() as cur:
                     with cur.copy(
                         "COPY reading (point_id, ts, value) FROM STDIN (FORMAT BINARY)"
                     ) as cp:
-                        cp.write(payload)
-                return n, [], None
+                        cp.write(pg_copy_payload(point_ids, ts, values))
+                return True
             except Exception as err:
                 if getattr(err, "sqlstate", None) != _UNIQUE_VIOLATION:
                     raise
+                return False
+        rows = list(zip(point_ids.tolist(), ts.tolist(), values.tolist(), strict=True))
+        cur = dbapi.cursor()
+        try:
+            with conn.begin_nested():
+                cur.executemany(
+                    "INSERT INTO reading (point_id, ts, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    rows,
+                )
+                if cur.rowcount != len(rows):
+                    raise _Restage
+            return True
+        except _Restage:
+            return False
+        finally:
+            cur.close()
+
+    def _insert_staged(
+        self, conn: Connection, point_ids: I64, ts: I64, values: F64
+    ) -> tuple[int, list[tuple[int, int, float, float]], NDArray[np.bool_] | None]:
+        """The batch through a staging table: compared with the stored rows, its new rows
+        inserted."""
+        dbapi: Any = conn.connection.driver_connection
+        if self._store.capabilities.supports_copy:
+            payload = pg_copy_payload(point_ids, ts, values)
             with dbapi.cursor() as cur:
                 cur.execute(
                     "CREATE TEMP TABLE IF NOT EXISTS reading_stage "
@@ -212,19 +317,6 @@ class ReadingRepo:
         rows = list(zip(point_ids.tolist(), ts.tolist(), values.tolist(), strict=True))
         cur = dbapi.cursor()
         try:
-            try:
-                with conn.begin_nested():
-                    cur.executemany(
-                        "INSERT INTO reading (point_id, ts, value) VALUES (?, ?, ?) "
-                        "ON CONFLICT DO NOTHING",
-                        rows,
-                    )
-                    inserted = cur.rowcount
-                    if inserted != n:
-                        raise _Restage
-                return n, [], None
-            except _Restage:
-                pass  # rolled back to the savepoint: stage, compare, insert the new rows
             cur.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS reading_stage (point_id INTEGER, ts INTEGER, value REAL)"
             )

@@ -66,6 +66,7 @@ class RegistryRepo:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._points_by_code: dict[str, PointRecord] | None = None
+        self._fingerprint: tuple[Any, ...] | None = None
 
     # -- load -------------------------------------------------------------------------------
     def save_park(self, model: ParkModel, *, actor: str = "system") -> SaveReport:
@@ -82,6 +83,7 @@ class RegistryRepo:
     def invalidate(self) -> None:
         """Forget the cached points (after a transaction that changed them committed)."""
         self._points_by_code = None
+        self._fingerprint = None
 
     def save_park_in(
         self, conn: Connection, model: ParkModel, *, actor: str = "system"
@@ -94,7 +96,7 @@ class RegistryRepo:
         enterprise_ids = self._save_enterprises(conn, model, park_id, report, now, actor)
         site_ids = self._save_sites(conn, model, park_id, enterprise_ids, report, now, actor)
         self._save_points(conn, model, park_id, enterprise_ids, site_ids, report, now, actor)
-        self._points_by_code = None
+        self.invalidate()
         return report
 
     def _upsert(
@@ -320,9 +322,38 @@ class RegistryRepo:
         """Every point keyed by its code (cached; ``refresh`` re-reads)."""
         if self._points_by_code is None or refresh:
             with self._store.begin() as conn:
+                fingerprint = self._point_fingerprint(conn)
                 rows = conn.execute(select(s.point)).all()
             self._points_by_code = {r.code: _point_record(r) for r in rows}
+            self._fingerprint = fingerprint
         return self._points_by_code
+
+    def points_current(self) -> dict[str, PointRecord]:
+        """:meth:`points_by_code` re-read only when the points changed since they were read,
+        here or in another process (the normaliser and the ingest of unknown codes run once a
+        batch: re-reading 100k points each time cost more than the batch)."""
+        if self._points_by_code is not None and self._fingerprint is not None:
+            with self._store.begin() as conn:
+                if self._point_fingerprint(conn) == self._fingerprint:
+                    return self._points_by_code
+        return self.points_by_code(refresh=True)
+
+    @staticmethod
+    def _point_fingerprint(conn: Connection) -> tuple[Any, ...]:
+        """What changes with every write to ``point``: points are never deleted, a new one
+        raises the count and the largest id, every attribute update sets ``updated_at`` to
+        the time of the change; parents are set apart from it, hence their sum."""
+        p = s.point.c
+        row = conn.execute(
+            select(
+                func.count(),
+                func.max(p.id),
+                func.max(p.updated_at),
+                func.sum(p.parent_id),
+                func.sum(p.enterprise_id),
+            )
+        ).one()
+        return tuple(row)
 
     def points_in(self, conn: Connection) -> dict[str, PointRecord]:
         """Every point keyed by its code, read in the caller's transaction (not cached)."""
@@ -331,6 +362,10 @@ class RegistryRepo:
     def points_by_id(self, *, refresh: bool = False) -> dict[int, PointRecord]:
         """Every point keyed by its id."""
         return {p.id: p for p in self.points_by_code(refresh=refresh).values()}
+
+    def points_by_id_current(self) -> dict[int, PointRecord]:
+        """Every point keyed by its id, re-read when changed (:meth:`points_current`)."""
+        return {p.id: p for p in self.points_current().values()}
 
     def parks(self) -> list[ParkRecord]:
         """Every park."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, insert, select, tuple_
+from sqlalchemy import Connection, func, insert, select, text, tuple_
 
 from lingtan.store import schema as s
 from lingtan.store.query_repo import Tenant, _owner, _page
@@ -48,8 +48,11 @@ class ReplacementRepo:
         out: dict[int, list[ReplacementRecord]] = {}
         ids = sorted(set(point_ids))
         for i in range(0, len(ids), _CHUNK):
+            # ids inlined (integers only): thousands of bound parameters cost more to
+            # compile and bind than the query, which finds none for most points
+            inline = ", ".join(str(int(p)) for p in ids[i : i + _CHUNK])
             rows = conn.execute(
-                select(t).where(t.c.point_id.in_(ids[i : i + _CHUNK])).order_by(t.c.at)
+                select(t).where(text(f"point_id IN ({inline})")).order_by(t.c.at)
             ).all()
             for r in rows:
                 out.setdefault(int(r.point_id), []).append(_record(r))

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 
 from lingtan.store import schema as s
 from lingtan.store.records import PointDayRow, PointPeriodRow
+from lingtan.store.rows import write_rows
 from lingtan.timeutil import local_date, local_day_start_us, next_month
 
 if TYPE_CHECKING:
@@ -85,16 +86,51 @@ _EMPTY_F: F64 = np.empty(0, np.float64)
 
 def _values(rows: Sequence[tuple[int, ...]]) -> str:
     """A VALUES list of integer tuples; refuses anything but ints (the SQL is built from it)."""
-    parts = []
-    for row in rows:
-        if not all(type(x) is int for x in row):
-            raise TypeError(f"integer tuples only, got {row!r}")
-        parts.append("(" + ", ".join(str(x) for x in row) + ")")
-    return ", ".join(parts)
+    if {type(x) for row in rows for x in row} - {int}:
+        bad = next(row for row in rows if not all(type(x) is int for x in row))
+        raise TypeError(f"integer tuples only, got {bad!r}")
+    return ", ".join(["(" + ", ".join(map(str, row)) + ")" for row in rows])
 
 
 def _nullable(a: F64) -> list[float | None]:
     return [None if x != x else x for x in a.tolist()]  # NaN → NULL
+
+
+#: rows above which an upsert on PostgreSQL goes through COPY into a staging table (a rebuild)
+#: rather than one statement of arrays (a normaliser's batch)
+_COPY_ROWS = 20_000
+_HOUR_COLUMNS = ("point_id", "hour", *STAT_FIELDS, "computed_at")
+
+
+def _hour_tuples_many(
+    items: Sequence[tuple[int, StatColumns]], *, now: int
+) -> list[tuple[Any, ...]]:
+    """Rows (point, hour, *STAT_FIELDS, computed_at) of several points (NaN → NULL),
+    converted column by column all at once: a live feed writes a few rows for each of
+    thousands of points."""
+    sizes = [len(st.hours) for _, st in items]
+
+    def cat(name: str) -> Any:
+        return np.concatenate([getattr(st, name) for _, st in items])
+
+    n = sum(sizes)
+    return list(
+        zip(
+            np.repeat(np.array([pid for pid, _ in items], np.int64), sizes).tolist(),
+            cat("hours").tolist(),
+            _nullable(cat("value")),
+            _nullable(cat("mean")),
+            _nullable(cat("min")),
+            _nullable(cat("max")),
+            cat("measured_s").tolist(),
+            cat("estimated_s").tolist(),
+            cat("missing_s").tolist(),
+            cat("flags").tolist(),
+            cat("n").tolist(),
+            [now] * n,
+            strict=True,
+        )
+    )
 
 
 def _floats(values: Iterable[Any]) -> F64:
@@ -237,31 +273,38 @@ class StatsRepo:
         """Insert or update ``rows`` (dicts with the same keys) on the ``keys`` conflict."""
         if not rows:
             return
-        if self._store.capabilities.supports_copy and len(rows) > 100:
-            self._upsert_copy(conn, table.name, keys, rows)
-            return
-        # the driver's executemany with tuples: SQLAlchemy's per-row parameter processing of
-        # dicts cost more than the insert itself
         columns = list(rows[0])
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        dbapi: Any = conn.connection.driver_connection
-        cur = dbapi.cursor()
-        try:
-            cur.executemany(
-                f"INSERT INTO {table.name} ({', '.join(columns)}) "
-                f"VALUES ({', '.join([mark] * len(columns))}) "
-                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}",
-                [tuple(r[c] for c in columns) for r in rows],
-            )
-        finally:
-            cur.close()
+        self._upsert_tuples(
+            conn, table, columns, keys, [tuple(r[c] for c in columns) for r in rows]
+        )
+
+    def _upsert_tuples(
+        self,
+        conn: Connection,
+        table: Any,
+        columns: Sequence[str],
+        keys: Sequence[str],
+        rows: list[tuple[Any, ...]],
+    ) -> None:
+        """:meth:`_upsert` of tuples in the order of ``columns``."""
+        if not rows:
+            return
+        if self._store.capabilities.supports_copy and len(rows) > _COPY_ROWS:
+            self._upsert_copy(conn, table.name, columns, keys, rows)
+            return
+        write_rows(
+            conn, table, columns, rows, conflict=keys, arrays=self._store.capabilities.supports_copy
+        )
 
     def _upsert_copy(
-        self, conn: Connection, name: str, keys: Sequence[str], rows: list[dict[str, Any]]
+        self,
+        conn: Connection,
+        name: str,
+        columns: Sequence[str],
+        keys: Sequence[str],
+        rows: list[tuple[Any, ...]],
     ) -> None:
         """PostgreSQL: COPY into a temporary table, then one INSERT … ON CONFLICT DO UPDATE."""
-        columns = list(rows[0])
         col_list = ", ".join(columns)
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
         stage = f"stage_{name}"
@@ -273,7 +316,7 @@ class StatsRepo:
             cur.execute(f"TRUNCATE {stage}")
             with cur.copy(f"COPY {stage} ({col_list}) FROM STDIN") as cp:
                 for row in rows:
-                    cp.write_row(tuple(row[c] for c in columns))
+                    cp.write_row(row)
             cur.execute(
                 f"INSERT INTO {name} ({col_list}) SELECT {col_list} FROM {stage} "
                 f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
@@ -450,68 +493,48 @@ class StatsRepo:
         self, conn: Connection, items: Sequence[tuple[int, StatColumns]], *, now: int
     ) -> int:
         """Upsert hourly rows of several points; rows whose content changes are copied to
-        ``stat_hour_history`` first. Returns the number of changed rows."""
+        ``stat_hour_history`` first. Returns the number of changed rows.
+
+        Rows travel as tuples through the driver's executemany: SQLAlchemy's per-row
+        processing of dicts cost more than the statements (a live feed writes every point's
+        open hour after every batch)."""
         items = [(pid, st) for pid, st in items if len(st.hours)]
         if not items:
             return 0
         ranges = [(pid, int(st.hours[0]), int(st.hours[-1]) + 1) for pid, st in items]
-        t = s.stat_hour
         cols = ", ".join(f"h.{c}" for c in ("point_id", "hour", *STAT_FIELDS, "computed_at"))
         old = self._raw(
             conn,
             f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) SELECT {cols} FROM w JOIN stat_hour h "
             "ON h.point_id = w.pid AND h.hour >= w.lo AND h.hour < w.hi",
         )
-        new_rows: list[dict[str, Any]] = []
-        for pid, st in items:
-            new_rows.extend(self._rows(st, point_id=pid, now=now, key="hour"))
+        new_rows = _hour_tuples_many(items, now=now)
         changed = 0
         if old:
-            by_key = {(r["point_id"], r["hour"]): r for r in new_rows}
+            fields = len(STAT_FIELDS)
+            by_key = {(r[0], r[1]): r for r in new_rows}
             history = []
             unchanged: set[tuple[int, int]] = set()
             for row in old:
                 key = (int(row[0]), int(row[1]))
-                stored = dict(zip(STAT_FIELDS, row[2:-1], strict=True))
                 new = by_key.get(key)
-                if new is not None and all(_same(stored[f], new[f]) for f in STAT_FIELDS):
+                if new is not None and all(_same(row[2 + f], new[2 + f]) for f in range(fields)):
                     unchanged.add(key)
                     continue
-                history.append(
-                    {
-                        **stored,
-                        "point_id": key[0],
-                        "hour": key[1],
-                        "computed_at": row[-1],
-                        "replaced_at": now,
-                    }
-                )
+                history.append((key[0], key[1], *row[2:], now))
             if history:
-                conn.execute(insert(s.stat_hour_history), history)
+                write_rows(
+                    conn,
+                    s.stat_hour_history,
+                    ("point_id", "hour", *STAT_FIELDS, "computed_at", "replaced_at"),
+                    history,
+                    arrays=self._store.capabilities.supports_copy,
+                )
                 changed = len(history)
-            new_rows = [r for r in new_rows if (r["point_id"], r["hour"]) not in unchanged]
-        self._upsert(conn, t, ("point_id", "hour"), new_rows)
+            if unchanged:
+                new_rows = [r for r in new_rows if (r[0], r[1]) not in unchanged]
+        self._upsert_tuples(conn, s.stat_hour, _HOUR_COLUMNS, ("point_id", "hour"), new_rows)
         return changed
-
-    @staticmethod
-    def _rows(stats: StatColumns, *, point_id: int, now: int, key: str) -> list[dict[str, Any]]:
-        cols: dict[str, list[Any]] = {
-            key: stats.hours.tolist(),
-            "value": _nullable(stats.value),
-            "mean": _nullable(stats.mean),
-            "min": _nullable(stats.min),
-            "max": _nullable(stats.max),
-            "measured_s": stats.measured_s.tolist(),
-            "estimated_s": stats.estimated_s.tolist(),
-            "missing_s": stats.missing_s.tolist(),
-            "flags": stats.flags.tolist(),
-            "n": stats.n.tolist(),
-        }
-        names = list(cols)
-        return [
-            {"point_id": point_id, **dict(zip(names, vals, strict=True)), "computed_at": now}
-            for vals in zip(*cols.values(), strict=True)
-        ]
 
     def hours(
         self, conn: Connection | None, point_ids: Sequence[int], h0: int, h1: int
@@ -635,14 +658,15 @@ class StatsRepo:
         self.refresh_months_many(conn, [(pid, ds) for pid, ds, _, _ in items], now=now)
 
     def _zones(self, conn: Connection, point_ids: Sequence[int]) -> dict[int, str]:
-        """The time zone name of each point's park."""
-        p, k = s.point, s.park
-        q = (
-            select(p.c.id, k.c.timezone)
-            .select_from(p.join(k, k.c.id == p.c.park_id))
-            .where(p.c.id.in_(bindparam("ids", expanding=True)))
+        """The time zone name of each point's park (ids inlined: an expanding parameter of
+        thousands of ids cost more to compile and bind than the query)."""
+        ids = ", ".join(str(int(p)) for p in point_ids)
+        rows = self._raw(
+            conn,
+            f"SELECT p.id, k.timezone FROM point p JOIN park k ON k.id = p.park_id "
+            f"WHERE p.id IN ({ids})",
         )
-        return {int(r.id): str(r.timezone) for r in conn.execute(q, {"ids": list(point_ids)})}
+        return {int(pid): str(tz) for pid, tz in rows}
 
     def refresh_months_many(
         self, conn: Connection, items: Sequence[tuple[int, I64]], *, now: int
@@ -669,60 +693,38 @@ class StatsRepo:
             months += [(pid, first, end) for first, end in spans[key]]
         if not months:
             return
-        # the sums in the database, one row per month (not the days themselves); flags are
-        # or-ed below from the few flagged days, SQLite having no bitwise aggregate
-        found = {
-            (int(r[0]), int(r[1])): r
-            for r in self._raw(
-                conn,
-                f"WITH m(pid, lo, hi) AS (VALUES {_values(months)}) SELECT m.pid, m.lo, "
-                "COUNT(d.value), SUM(d.value), SUM(CASE WHEN d.mean IS NOT NULL THEN d.n END), "
-                "SUM(d.mean * d.n), COUNT(d.mean), MIN(d.min), MAX(d.max), SUM(d.measured_s), "
-                "SUM(d.estimated_s), SUM(d.n), COUNT(*), "
-                "SUM(CASE WHEN d.flags <> 0 THEN 1 ELSE 0 END) FROM m JOIN stat_day d "
-                "ON d.point_id = m.pid AND d.day >= m.lo AND d.day < m.hi GROUP BY m.pid, m.lo",
-            )
-        }
-        flagged = [m for m in months if (r := found.get(m[:2])) is not None and r[13]]
-        flags: dict[tuple[int, int], int] = {}
-        if flagged:
-            for pid, first, value in self._raw(
-                conn,
-                f"WITH m(pid, lo, hi) AS (VALUES {_values(flagged)}) SELECT m.pid, m.lo, "
-                "d.flags FROM m JOIN stat_day d ON d.point_id = m.pid AND d.day >= m.lo "
-                "AND d.day < m.hi AND d.flags <> 0",
-            ):
-                key = (int(pid), int(first))
-                flags[key] = flags.get(key, 0) | int(value)
-        out: list[dict[str, Any]] = []
+        # one INSERT … SELECT … GROUP BY: the sums in the database, nothing comes to Python
+        # (a live feed refreshes every point's month after every batch); flags are or-ed bit
+        # by bit, SQLite having no bitwise aggregate; a month without daily rows gets no row
+        rows = []
         for pid, first, end in months:
             zone = zones[pid]
-            seconds = (_midnight_us(zone, end) - _midnight_us(zone, first)) / 1_000_000
-            r = found.get((pid, first))
-            if r is None:  # no daily row in the month: no monthly row either
-                continue
-            weight = float(r[4] or 0)
-            measured, estimated = float(r[9] or 0.0), float(r[10] or 0.0)
-            out.append(
-                {
-                    "point_id": pid,
-                    "first_day": first,
-                    "end_day": end,
-                    "value": float(r[3]) if r[2] else None,
-                    # the days' means weighted by their readings, as a day's from its hours
-                    "mean": float(r[5]) / weight if weight > 0 else None,
-                    "min": float(r[7]) if r[6] and r[7] is not None else None,
-                    "max": float(r[8]) if r[6] and r[8] is not None else None,
-                    "measured_s": measured,
-                    "estimated_s": estimated,
-                    "missing_s": max(0.0, seconds - measured - estimated),
-                    "flags": flags.get((pid, first), 0),
-                    "n": int(r[11] or 0),
-                    "days": int(r[12]),
-                    "computed_at": now,
-                }
+            seconds = (_midnight_us(zone, end) - _midnight_us(zone, first)) // 1_000_000
+            rows.append((pid, first, end, seconds))
+        bits = " + ".join(f"COALESCE(MAX(d.flags & {1 << b}), 0)" for b in range(_FLAG_BITS))
+        measured, estimated = "COALESCE(SUM(d.measured_s), 0)", "COALESCE(SUM(d.estimated_s), 0)"
+        missing = f"m.secs - {measured} - {estimated}"
+        conn.execute(
+            text(
+                f"WITH m(pid, lo, hi, secs) AS (VALUES {_values(rows)}) "
+                "INSERT INTO stat_month (point_id, first_day, end_day, value, mean, min, max, "
+                "measured_s, estimated_s, missing_s, flags, n, days, computed_at) "
+                "SELECT m.pid, m.lo, m.hi, SUM(d.value), "
+                "SUM(d.mean * d.n) / NULLIF(SUM(CASE WHEN d.mean IS NOT NULL THEN d.n END), 0), "
+                "CASE WHEN COUNT(d.mean) > 0 THEN MIN(d.min) END, "
+                "CASE WHEN COUNT(d.mean) > 0 THEN MAX(d.max) END, "
+                f"{measured}, {estimated}, CASE WHEN {missing} > 0 THEN {missing} ELSE 0 END, "
+                f"{bits}, COALESCE(SUM(d.n), 0), COUNT(*), {int(now)} "
+                "FROM m JOIN stat_day d ON d.point_id = m.pid AND d.day >= m.lo AND d.day < m.hi "
+                "GROUP BY m.pid, m.lo, m.hi, m.secs "
+                "ON CONFLICT (point_id, first_day) DO UPDATE SET end_day = excluded.end_day, "
+                "value = excluded.value, mean = excluded.mean, min = excluded.min, "
+                "max = excluded.max, measured_s = excluded.measured_s, "
+                "estimated_s = excluded.estimated_s, missing_s = excluded.missing_s, "
+                "flags = excluded.flags, n = excluded.n, days = excluded.days, "
+                "computed_at = excluded.computed_at"
             )
-        self._upsert(conn, s.stat_month, ("point_id", "first_day"), out)
+        )
 
     def point_days(self, point_ids: Sequence[int], day0: int, day1: int) -> list[PointDayRow]:
         """Daily statistics rows of ``point_ids`` for local days ``day0 <= day < day1``."""
