@@ -9,6 +9,7 @@ router only if it must work without credentials.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -51,6 +52,12 @@ from lingtan.store import Store, open_store
 from lingtan.store.core import serving_request
 
 API_PREFIX = "/api/v1"
+#: the interpreter's thread switch interval while the service runs [s] (CPython's default is
+#: 5 ms). The normaliser and a view's recomputation are CPU-bound threads of the serving
+#: process; every time a request's thread or the event loop comes back from a database round
+#: trip it waits up to this long for the GIL, so at 5 ms a cached answer that makes a few
+#: round trips queued for tens of ms behind them (bench/api.py --live, docs/api.md "Timeouts")
+SWITCH_INTERVAL_S = 0.001
 #: paths that work without credentials (everything else answers 401 to anonymous callers)
 OPEN_PATHS = frozenset(
     {
@@ -179,6 +186,8 @@ def create_app(
             )
             normaliser.start()
             app.state.runner, app.state.normaliser = runner, normaliser
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
             yield
         finally:
@@ -189,6 +198,7 @@ def create_app(
             app.state.runner = app.state.normaliser = None
             if owned:
                 s.close()
+            sys.setswitchinterval(switch_interval)
 
     app = FastAPI(
         title="lingtan 零碳 API",

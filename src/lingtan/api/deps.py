@@ -65,16 +65,17 @@ def current_principal(
     """The caller: an API key (``X-API-Key`` or ``Authorization: Bearer lt_…``) or a user's
     access token (``Authorization: Bearer <jwt>``); 401 without valid credentials. It acts in
     the park ``park`` names (or the only park; lingtan.identity.parks)."""
-    if api_key:
-        principal = identity.principal_from_api_key(store, key=api_key)
-    elif bearer:
-        if bearer.startswith(KEY_MARK):
-            principal = identity.principal_from_api_key(store, key=bearer)
-        else:
-            principal = identity.principal_from_access_token(store, settings, token=bearer)
-    else:
+    key = api_key or (bearer if bearer and bearer.startswith(KEY_MARK) else None)
+    if key:
+        # its own transactions: the key's last use may be written
+        return in_park(store, identity.principal_from_api_key(store, key=key), park)
+    if not bearer:
         raise NotAuthenticated("authentication required")
-    return in_park(store, principal, park)
+    # the user and the parks read in one transaction: every request pays this, and a cached
+    # view pays little else (bench/api.py --live, 20 closed-loop clients)
+    with store.reads():
+        principal = identity.principal_from_access_token(store, settings, token=bearer)
+        return in_park(store, principal, park)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -9,6 +9,7 @@ versions stored before it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,37 @@ from lingtan.options.model import OptionsVersion, ParkOptions, UsedOptions
 from lingtan.store import Store
 from lingtan.store.options_repo import OptionsRepo, OptionsRow
 from lingtan.timeutil import to_us, utcnow
+
+
+class _ChangeCount:
+    """How many options versions this process has stored (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._n = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self._n += 1
+
+    @property
+    def value(self) -> int:
+        return self._n
+
+
+_stored_here = _ChangeCount()
+
+
+def local_changes() -> int:
+    """The number of options versions stored by this process so far.
+
+    Part of a cached view's key beside the stored options version: that version is read at
+    most once a second by the view cache, so a change made here must show at once without a
+    read (it is counted after its commit; a view computed in between already reads the new
+    options and is only recomputed once more). A change stored by another process shows
+    when the view cache next reads the stored version (docs/api.md, "Cached views").
+    """
+    return _stored_here.value
 
 
 def _version(row: OptionsRow) -> OptionsVersion:
@@ -127,6 +159,7 @@ def change(
             )
     except _Unchanged:
         return unchanged[0]
+    _stored_here.add()
     return _version(row)
 
 

@@ -40,6 +40,12 @@ SERVING_REQUEST: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
+#: the transaction of :meth:`Store.reads` in progress in this context: (store, connection)
+_SHARED_READS: contextvars.ContextVar[tuple[Store, Connection] | None] = contextvars.ContextVar(
+    "lingtan_shared_reads", default=None
+)
+
+
 @contextlib.contextmanager
 def serving_request() -> Iterator[None]:
     """Mark the transactions opened inside as serving an HTTP request."""
@@ -76,10 +82,33 @@ class Store:
         return self.engine.url.render_as_string(hide_password=True)
 
     @contextlib.contextmanager
+    def reads(self) -> Iterator[None]:
+        """One transaction for the reads made inside (in this thread or context): every
+        :meth:`begin` within joins it instead of checking out a connection and beginning
+        and committing a transaction of its own. For a few small reads on a hot path (a
+        request's credentials and parks: each transaction saved is a pool checkout and two
+        or more round trips); not for writes — a write inside commits only when the block
+        ends, and on SQLite a read transaction may not be able to become a write one."""
+        if _SHARED_READS.get() is not None:
+            yield
+            return
+        with self.begin() as conn:
+            token = _SHARED_READS.set((self, conn))
+            try:
+                yield
+            finally:
+                _SHARED_READS.reset(token)
+
+    @contextlib.contextmanager
     def begin(self) -> Iterator[Connection]:
         """A transaction; connectivity failures, lock and statement timeouts and a pool
         exhausted for ``POOL_TIMEOUT_S`` become :class:`Unavailable`. Inside
-        :func:`serving_request` the transaction waits for locks only briefly."""
+        :func:`serving_request` the transaction waits for locks only briefly. Inside
+        :meth:`reads` of this store, that block's transaction."""
+        shared = _SHARED_READS.get()
+        if shared is not None and shared[0] is self:
+            yield shared[1]
+            return
         limited = SERVING_REQUEST.get()
         sqlite = not self.capabilities.concurrent_writers
         try:

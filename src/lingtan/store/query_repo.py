@@ -491,11 +491,28 @@ class QueryRepo:
                 conn.execute(select(func.coalesce(func.max(s.park_options.c.id), 0))).scalar_one()
             )
 
+    def versions(self, extra_tables: Sequence[str] = ()) -> tuple[int, tuple[Any, ...]]:
+        """:meth:`options_version` and :meth:`data_version` read by one statement: what a
+        request answered from the view cache needs, in one round trip instead of two."""
+        parts = [
+            select(func.coalesce(func.max(s.park_options.c.id), 0)).scalar_subquery(),
+            *self._data_parts(extra_tables),
+        ]
+        with self._store.begin() as conn:
+            row = tuple(conn.execute(select(*parts)).one())
+        return int(row[0]), row[1:]
+
     def data_version(self, extra_tables: Sequence[str] = ()) -> tuple[Any, ...]:
         """A cheap fingerprint that changes whenever statistics, the registry or any audited
         record may have changed: the newest ingest batch, the dirty-interval queue (it
         empties when the normaliser has written new statistics), the newest audit entry and
         the newest row of ``extra_tables`` (tables with an integer ``id``)."""
+        parts = self._data_parts(extra_tables)
+        with self._store.begin() as conn:
+            return tuple(conn.execute(select(*parts)).one())
+
+    @staticmethod
+    def _data_parts(extra_tables: Sequence[str]) -> list[Any]:
         parts: list[Any] = [
             select(func.max(s.ingest_batch.c.id)).scalar_subquery(),
             select(func.max(s.dirty_range.c.id)).scalar_subquery(),
@@ -505,5 +522,4 @@ class QueryRepo:
         for name in extra_tables:
             table = s.metadata.tables[name]
             parts.append(select(func.max(table.c.id)).scalar_subquery())
-        with self._store.begin() as conn:
-            return tuple(conn.execute(select(*parts)).one())
+        return parts

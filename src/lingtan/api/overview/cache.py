@@ -22,9 +22,10 @@ passed its 30 s window recomputed the multi-second overview itself, all at once)
 
 Without ``stale_ok`` an answer is never older than the version the caller passed.
 
-The data version itself is read at most once per ``version_ttl_s`` (:meth:`data_version`):
-under load every request would otherwise spend a database transaction on it — views that may
-lag anyway can lag one more second.
+The data version itself is read at most once per ``version_ttl_s`` (:meth:`data_version`;
+the view service reads the park options' version with it, in one statement): under load every
+request would otherwise spend a database transaction on it — views that may lag anyway can
+lag one more second.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from lingtan.indicators.energy import (
 from lingtan.indicators.evaluate import evaluate
 from lingtan.ingest import REASONS
 from lingtan.normalize.quality import flag_names, label
+from lingtan.options import service as park_options
 from lingtan.store import Store
 from lingtan.store.query_repo import QueryRepo, Tenant
 
@@ -236,9 +237,13 @@ def cached(
     if cache is None:
         return compute()
     q = QueryRepo(store)
+    # both stored versions in one statement, reused for VERSION_TTL_S by every request:
+    # a cached answer then costs no database round trip of its own (20 closed-loop clients
+    # wait for each other's round trips: latency = clients / throughput)
+    options_version, data_version = cache.data_version(q.versions)
     return cache.get_or_compute(
-        (*key, q.options_version()),
-        cache.data_version(q.data_version),
+        (*key, park_options.local_changes(), options_version),
+        data_version,
         compute,
         stale_ok=True,
         current_version=q.data_version,
