@@ -133,9 +133,11 @@ def make_engine(url: str, *, connections: int = DEFAULT_CONNECTIONS) -> tuple[En
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = create_engine(
-            parsed, pool_pre_ping=True, pool_timeout=POOL_TIMEOUT_S, **pool_sizes(connections)
-        )
+        # No pre-ping: it costs every checkout a round trip (a cached request makes one
+        # transaction). A connection the server dropped fails on first use instead: the error
+        # invalidates the whole pool, that one call becomes Unavailable (503, retried by the
+        # caller) and the next checkout connects afresh.
+        engine = create_engine(parsed, pool_timeout=POOL_TIMEOUT_S, **pool_sizes(connections))
         event.listen(engine, "connect", _pg_session)
         return engine, Capabilities(True, True, True, "PostgreSQL")
     raise InvalidInput(
