@@ -57,6 +57,28 @@ def park_text(points: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def raw_insert(store: Any, pids: np.ndarray, ts: np.ndarray, vals: np.ndarray) -> None:
+    """The baseline: the rows straight into ``reading`` in one transaction (binary ``COPY``
+    on PostgreSQL, ``executemany`` on SQLite), nothing checked."""
+    from lingtan.store.readings_repo import pg_copy_payload
+
+    with store.engine.begin() as conn:
+        dbapi: Any = conn.connection.driver_connection
+        if store.capabilities.supports_copy:
+            with (
+                dbapi.cursor() as cur,
+                cur.copy("COPY reading (point_id, ts, value) FROM STDIN (FORMAT BINARY)") as cp,
+            ):
+                cp.write(pg_copy_payload(pids, ts, vals))
+        else:
+            cur = dbapi.cursor()
+            cur.executemany(
+                "INSERT INTO reading (point_id, ts, value) VALUES (?, ?, ?)",
+                list(zip(pids.tolist(), ts.tolist(), vals.tolist(), strict=True)),
+            )
+            cur.close()
+
+
 def batches(points: int, minutes: int, batch_minutes: int):  # type: ignore[no-untyped-def]
     """(point index, ts µs, value) columns per batch; registers advance 0–5 kWh per minute."""
     rng = np.random.default_rng(42)
@@ -87,7 +109,6 @@ def run_one(
     from lingtan.readings import Reading
     from lingtan.registry import parse_park_text
     from lingtan.store import open_store
-    from lingtan.store.readings_repo import pg_copy_payload
 
     with tempfile.TemporaryDirectory() as tmp:
         url, drop = fresh_url(engine, tmp)
@@ -107,23 +128,7 @@ def run_one(
                 pids = ids[idx]
                 if mode == "baseline":
                     began = time.perf_counter()
-                    with store.engine.begin() as conn:
-                        dbapi: Any = conn.connection.driver_connection
-                        if store.capabilities.supports_copy:
-                            with (
-                                dbapi.cursor() as cur,
-                                cur.copy(
-                                    "COPY reading (point_id, ts, value) FROM STDIN (FORMAT BINARY)"
-                                ) as cp,
-                            ):
-                                cp.write(pg_copy_payload(pids, ts, vals))
-                        else:
-                            cur = dbapi.cursor()
-                            cur.executemany(
-                                "INSERT INTO reading (point_id, ts, value) VALUES (?, ?, ?)",
-                                list(zip(pids.tolist(), ts.tolist(), vals.tolist(), strict=True)),
-                            )
-                            cur.close()
+                    raw_insert(store, pids, ts, vals)
                     elapsed += time.perf_counter() - began
                 elif mode == "columns":
                     began = time.perf_counter()
@@ -233,7 +238,6 @@ def run_live(engine: str, points: int, minutes: int, batch_minutes: int) -> dict
     from lingtan.normalize.service import normalise_pending
     from lingtan.registry import parse_park_text
     from lingtan.store import open_store
-    from lingtan.store.readings_repo import pg_copy_payload
 
     template = TopicTemplate("park/gw/{gateway}/batch", form="batch")
     out: dict[str, float] = {"decode_s": 0.0, "ingest_s": 0.0, "normalise_s": 0.0}
@@ -256,26 +260,7 @@ def run_live(engine: str, points: int, minutes: int, batch_minutes: int) -> dict
                 began = time.perf_counter()
                 for messages, (idx, ts, vals) in stream:
                     if mode == "baseline":
-                        pids = ids[idx]
-                        with store.engine.begin() as conn:
-                            dbapi: Any = conn.connection.driver_connection
-                            if store.capabilities.supports_copy:
-                                with (
-                                    dbapi.cursor() as cur,
-                                    cur.copy(
-                                        "COPY reading (point_id, ts, value) FROM STDIN (FORMAT BINARY)"
-                                    ) as cp,
-                                ):
-                                    cp.write(pg_copy_payload(pids, ts, vals))
-                            else:
-                                cur = dbapi.cursor()
-                                cur.executemany(
-                                    "INSERT INTO reading (point_id, ts, value) VALUES (?, ?, ?)",
-                                    list(
-                                        zip(pids.tolist(), ts.tolist(), vals.tolist(), strict=True)
-                                    ),
-                                )
-                                cur.close()
+                        raw_insert(store, ids[idx], ts, vals)
                         rows += len(ts)
                         continue
                     t0 = time.perf_counter()
