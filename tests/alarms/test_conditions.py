@@ -450,3 +450,35 @@ def test_splitting_into_batches_gives_the_same_transitions(
         split_state, split = _split_run(rule, ts, columns, cuts)
         assert split == whole
         assert split_state == whole_state
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([1, 2, 5, 8, 10, 20]), st.integers(min_value=-20, max_value=20)),
+        min_size=1,
+        max_size=200,
+    ),
+    st.sampled_from(["rise", "fall", "either"]),
+)
+def test_rate_of_change_matches_a_sample_by_sample_reference(
+    rows: list[tuple[int, int]], direction: str
+) -> None:
+    ts = [T0 + int(t) * S for t in np.cumsum([g for g, _ in rows])]
+    values = [float(v) for _, v in rows]
+    within_us = 40 * S
+    # reference: compare each sample with every earlier one in [ts - 40 s, ts), then hold 0
+    # means raise on the first violating sample and clear on the first non-violating one
+    expected: list[tuple[str, int]] = []
+    active = False
+    for k, (t, v) in enumerate(zip(ts, values, strict=True)):
+        olds = [values[j] for j in range(k) if t - within_us <= ts[j] < t]
+        rise = any(v - o > 7 for o in olds)
+        fall = any(o - v > 7 for o in olds)
+        bad = {"rise": rise, "fall": fall, "either": rise or fall}[direction]
+        if bad != active:
+            expected.append(("raise" if bad else "clear", t - T0))
+            active = bad
+    rule = RateOfChange(max_step=7.0, within_s=40, direction=direction)  # type: ignore[arg-type]
+    _, out = rate_of_change(rule, ConditionState(), ts, values)
+    assert kinds(out) == expected

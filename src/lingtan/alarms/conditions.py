@@ -452,10 +452,7 @@ def _range_extrema(a: F64, lo: I64, hi: I64) -> tuple[F64, F64]:
     length = hi - lo
     nonempty = length > 0
     lo_n, hi_n, len_n = lo[nonempty], hi[nonempty], length[nonempty]
-    level = np.floor(np.log2(len_n)).astype(np.int64)
-    # guard float rounding of log2 at exact powers of two
-    level = np.where((1 << (level + 1)) <= len_n, level + 1, level)
-    level = np.where((1 << level) > len_n, level - 1, level)
+    level = (np.frexp(len_n)[1] - 1).astype(np.int64)  # floor(log2(length)), exact
     res_min = np.empty(len(lo_n))
     res_max = np.empty(len(lo_n))
     for lv in np.unique(level):
