@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import math
 import operator
 from collections import Counter
@@ -28,6 +29,7 @@ from lingtan import units
 from lingtan.errors import InvalidInput
 from lingtan.readings import Reading, ReadingColumns, epoch_us
 from lingtan.store import PointRecord, RejectRow, Store
+from lingtan.store.records import CommittedBatch
 from lingtan.timeutil import to_us, utcnow
 
 #: every reason a reading can be rejected for, with its explanation (docs/data-quality.md)
@@ -537,6 +539,8 @@ def _persist(
         received_at=received_at,
         describe_conflict=describe_conflict,
     )
+    if store.batch_listeners:
+        _tell_listeners(store, outcome.batch_id, received_at, pids, ts, values, rejects)
     reasons = Counter(r.reason for r in rejects)
     if outcome.conflicts:
         reasons["conflict"] += outcome.conflicts
@@ -547,3 +551,32 @@ def _persist(
         rejected=len(rejects) + outcome.conflicts,
         reasons=dict(reasons),
     )
+
+
+_log = logging.getLogger(__name__)
+
+
+def _tell_listeners(
+    store: Store,
+    batch_id: int,
+    received_at: int,
+    pids: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    values: NDArray[np.float64],
+    rejects: list[RejectRow],
+) -> None:
+    """Hand the committed batch to its listeners (the alarm engine). The readings are already
+    committed: a listener's failure is logged and never fails the acknowledgement."""
+    batch = CommittedBatch(
+        batch_id=batch_id,
+        received_at=received_at,
+        point_ids=pids,
+        ts=ts,
+        values=values,
+        rejected=tuple((r.point_id, r.ts, r.reason) for r in rejects if r.point_id is not None),
+    )
+    for listener in list(store.batch_listeners):
+        try:
+            listener(batch)
+        except Exception:  # a listener must never lose an acknowledged batch
+            _log.exception("ingest listener %r failed on batch %s", listener, batch_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from lingtan.store.engine import (
 
 if TYPE_CHECKING:
     from lingtan.config import Settings
+    from lingtan.store.records import CommittedBatch
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: advisory-lock keys (PostgreSQL) — arbitrary constants, unique within lingtan. Locks are
@@ -60,6 +61,7 @@ class Store:
     """Access to one lingtan database."""
 
     def __init__(self, url: str, *, connections: int = DEFAULT_CONNECTIONS) -> None:
+        from lingtan.store.alarms_repo import AlarmRepo
         from lingtan.store.audit_repo import AuditRepo
         from lingtan.store.norm_state_repo import NormStateRepo
         from lingtan.store.readings_repo import ReadingRepo
@@ -75,6 +77,10 @@ class Store:
         self.audit = AuditRepo(self)
         self.replacements = ReplacementRepo(self)
         self.norm_state = NormStateRepo(self)
+        self.alarms = AlarmRepo(self)
+        #: called with each committed ingest batch (:class:`lingtan.store.records.CommittedBatch`)
+        #: after its transaction: the alarm engine's streaming evaluation subscribes here
+        self.batch_listeners: list[Callable[[CommittedBatch], None]] = []
 
     @property
     def display_url(self) -> str:

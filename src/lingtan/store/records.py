@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,20 @@ class PersistOutcome:
     inserted: int
     duplicates: int
     conflicts: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedBatch:
+    """A committed ingest batch as its listeners see it (``Store.batch_listeners``): the
+    accepted readings in (point, time) order — re-sends of stored readings included, repeats
+    inside the batch not — and the points and times of the readings quarantined."""
+
+    batch_id: int
+    received_at: int
+    point_ids: Any  # NDArray[int64]
+    ts: Any  # NDArray[int64], µs
+    values: Any  # NDArray[float64], in the points' units
+    rejected: tuple[tuple[int, int | None, str], ...] = ()  # (point id, ts, reason)
 
 
 @dataclass(frozen=True, slots=True)

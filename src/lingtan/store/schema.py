@@ -560,3 +560,107 @@ activity_supplement = Table(
 )
 
 Index("ix_inventory_result_enterprise", inventory_result.c.enterprise_id, inventory_result.c.year)
+
+# -- alarms (lingtan.alarms) -------------------------------------------------------------------
+
+#: alarm rules (declarative records; ``spec`` is the whole rule as JSON, lingtan.alarms.rules)
+alarm_rule = Table(
+    "alarm_rule",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("spec", Text, nullable=False),
+    # the enterprise a rule belongs to when an enterprise wrote it (its scope is then bound to
+    # that enterprise's points); NULL: a park rule
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("source", Text, nullable=False),  # park file, api:<actor>, cli
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("deleted_at", BigInteger),  # rules are retired, never deleted: alarms name them
+    UniqueConstraint("park_id", "code"),
+)
+
+#: alarms: one row per episode of a rule × subject; ``open_key`` ("rule:subject") is set while
+#: the alarm holds the de-duplication key (open, acknowledged, cleared within the settle time)
+#: and NULL once closed, so at most one alarm per rule and subject holds it
+alarm = Table(
+    "alarm",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("rule_id", Id, ForeignKey("alarm_rule.id"), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("open_key", String(64), unique=True),
+    Column("subject_kind", String(16), nullable=False),
+    Column("subject_key", BigInteger, nullable=False),
+    Column("subject_code", String(64), nullable=False),
+    Column("point_id", Id),
+    Column("enterprise_id", Id),  # tenant key; NULL: the park's
+    Column("first_at", BigInteger, nullable=False),  # the condition began (data time)
+    Column("last_at", BigInteger, nullable=False),  # last seen (data time)
+    Column("raised_at", BigInteger, nullable=False),  # stored (wall clock)
+    Column("count", Integer, nullable=False),
+    Column("value", Float),
+    Column("peak", Float),
+    Column("message", Text, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON
+    Column("acked_by", Text),
+    Column("acked_at", BigInteger),
+    Column("ack_comment", Text),
+    Column("cleared_at", BigInteger),
+    Column("closed_by", Text),
+    Column("closed_at", BigInteger),
+    Column("escalated_at", BigInteger),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_alarm_park_state", "park_id", "state"),
+    Index("ix_alarm_enterprise", "enterprise_id"),
+    Index("ix_alarm_rule_subject", "rule_id", "subject_key"),
+)
+
+#: every transition of an alarm, appended (its audit trail)
+alarm_event = Table(
+    "alarm_event",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("alarm_id", Id, ForeignKey("alarm.id"), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", String(24), nullable=False),
+    Column("detail", Text),
+    Index("ix_alarm_event_alarm", "alarm_id"),
+)
+
+#: the evaluation state of a rule × subject (hold, hysteresis, windows, watermarks), JSON
+alarm_condition = Table(
+    "alarm_condition",
+    metadata,
+    Column("rule_id", Id, nullable=False),
+    Column("subject_key", BigInteger, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("rule_id", "subject_key"),
+)
+
+#: maintenance windows: no alarm is raised for the rule / point / enterprise in [starts, ends)
+alarm_suppression = Table(
+    "alarm_suppression",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("rule_id", Id),
+    Column("point_id", Id),
+    Column("enterprise_id", Id),  # tenant key (and scope when no rule or point is named)
+    Column("starts", BigInteger, nullable=False),
+    Column("ends", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("cancelled_at", BigInteger),
+)

@@ -1,0 +1,1131 @@
+"""The alarm engine: evaluates the rules as readings are committed and on a schedule, and
+turns conditions into alarms (raise, repeat, re-open, clear), one per rule and subject.
+
+Streaming (``on_batch``, subscribed to ``Store.batch_listeners``): threshold rules on readings,
+rate-of-change rules, freshness rules (a silence found inside the data, e.g. a gateway
+replaying its buffer) and quarantined readings (quality rule ``rejected``) are evaluated on
+each committed batch, only for the points the rules watch, so an alarm is stored before the
+ingest call returns. Scheduled (``tick``): freshness (silence up to now), hourly/daily
+statistics (threshold on hour/day, quality flags, deviation) from a per-rule × subject
+watermark — never the whole history —, budgets, escalation and the automatic close of cleared
+alarms after their settle time.
+
+The evaluation state of each rule × subject lives in memory and in ``alarm_condition``: a
+change that matters (a hold starting, an alarm raised or cleared) is written with the alarm in
+one transaction; the rest (the last reading seen) at most every ``FLUSH_S``. Several processes
+may run engines on one store (the collector streams, ``serve`` ticks): the stored state is the
+shared one, re-read by each tick.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lingtan.alarms import conditions as cond
+from lingtan.alarms.model import (
+    AlarmRecord,
+    AlarmState,
+    Occurrence,
+    RuleKind,
+    Severity,
+    Subject,
+    SubjectKind,
+)
+from lingtan.alarms.rules import POINT_KINDS, parse_rule
+from lingtan.normalize.quality import Flag, Label, label
+from lingtan.store import PointRecord, Store
+from lingtan.store.alarms_repo import RuleRow, open_key
+from lingtan.store.query_repo import Tenant
+from lingtan.store.records import CommittedBatch
+from lingtan.timeutil import floor_hour, to_us, utcnow
+
+_log = logging.getLogger(__name__)
+
+SECOND_US: Final = 1_000_000
+MINUTE_US: Final = 60 * SECOND_US
+HOUR_US: Final = 3600 * SECOND_US
+#: how often the in-memory evaluation state is written when nothing important changed [s]
+FLUSH_S: Final = 5.0
+#: how often the engine checks whether the rules or the registry changed [s]
+REFRESH_S: Final = 1.0
+#: hourly rules look at most this far back the first time they run [µs]; later runs start
+#: at their watermark
+FIRST_LOOKBACK_US: Final = 7 * 24 * HOUR_US
+#: an hour is evaluated once it ended this long ago, so that its readings have arrived and
+#: been normalised [µs]
+HOUR_SETTLE_US: Final = 1 * HOUR_US
+#: budget rules are evaluated at most this often [µs]
+BUDGET_EVERY_US: Final = 15 * MINUTE_US
+
+_QUALITY_FLAGS: Final = {
+    "gap": Flag.GAP,
+    "reset": Flag.RESET,
+    "rollover": Flag.ROLLOVER,
+    "spike": Flag.SPIKE,
+    "jump": Flag.JUMP,
+    "replacement": Flag.REPLACEMENT,
+    "member_missing": Flag.MEMBER_MISSING,
+}
+_QUALITY_ZH: Final = {
+    "missing": "数据缺失",
+    "estimated": "估算数据",
+    "gap": "数据间断",
+    "reset": "表码复位",
+    "rollover": "表码翻转",
+    "spike": "异常尖峰",
+    "jump": "表码跳变",
+    "replacement": "换表",
+    "member_missing": "虚拟表成员缺失",
+    "rejected": "读数被隔离",
+}
+_OP_ZH: Final = {"above": "高于上限", "below": "低于下限", "outside": "超出范围"}
+
+#: called with (conn, alarm, event) for each alarm event to notify (raised, reopened,
+#: escalated, cleared); set by the notification outbox
+Notifier = Callable[[Any, AlarmRecord, str], None]
+
+
+@dataclass(slots=True)
+class CompiledRule:
+    """A stored rule with its parsed record and the subjects its scope resolves to."""
+
+    row: RuleRow
+    rule: Any
+    subjects: dict[int, Subject]
+    #: for deviation rules: the expected points' ids
+    expected_ids: tuple[int, ...] = ()
+
+    @property
+    def kind(self) -> RuleKind:
+        return RuleKind(self.row.kind)
+
+
+@dataclass(slots=True)
+class Compiled:
+    """The rules of the store, resolved against its registry."""
+
+    rules: list[CompiledRule]
+    points: dict[int, PointRecord]
+    #: point id → the streaming rules (threshold on readings, rate of change, freshness,
+    #: quality ``rejected``) that watch it
+    by_point: dict[int, list[CompiledRule]]
+    watched: NDArray[np.int64]
+    zones: dict[int, ZoneInfo]
+
+
+@dataclass(slots=True)
+class TickReport:
+    """What one scheduled evaluation did."""
+
+    raised: int = 0
+    cleared: int = 0
+    escalated: int = 0
+    closed: int = 0
+    evaluated: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Changes:
+    """Transitions found in one evaluation, applied in one transaction."""
+
+    items: list[tuple[CompiledRule, Subject, Occurrence]] = field(default_factory=list)
+    states: set[tuple[int, int]] = field(default_factory=set)
+
+
+class Engine:
+    """The alarm engine of one store (see module docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], int] | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.store = store
+        #: µs now; the demo replays its year with a clock that follows the data
+        self.clock: Callable[[], int] = clock or (lambda: to_us(utcnow()))
+        self.notifier = notifier
+        self._lock = threading.RLock()
+        self._compiled: Compiled | None = None
+        self._version: tuple[Any, ...] | None = None
+        self._checked = 0.0
+        #: (rule id, subject key) → the evaluation state (see lingtan.alarms.conditions)
+        self._states: dict[tuple[int, int], dict[str, Any]] = {}
+        self._dirty: set[tuple[int, int]] = set()
+        self._flushed = time.monotonic()
+        self._suppressions: tuple[float, list[Any]] = (0.0, [])
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def attach(self) -> Engine:
+        """Evaluate every batch committed through this store's ingest pipeline."""
+        if self.on_batch not in self.store.batch_listeners:
+            self.store.batch_listeners.append(self.on_batch)
+        return self
+
+    def detach(self) -> None:
+        """Stop streaming evaluation and write the pending state."""
+        if self.on_batch in self.store.batch_listeners:
+            self.store.batch_listeners.remove(self.on_batch)
+        self.flush()
+
+    def invalidate(self) -> None:
+        """Forget the compiled rules (after a rule or registry change in this process)."""
+        with self._lock:
+            self._compiled = None
+            self._version = None
+            self._checked = 0.0
+
+    # -- rules ----------------------------------------------------------------------------
+    def compiled(self) -> Compiled:
+        """The rules resolved against the registry, rebuilt when either changed."""
+        with self._lock:
+            now = time.monotonic()
+            if self._compiled is not None and now - self._checked < REFRESH_S:
+                return self._compiled
+            self._checked = now
+            points = self.store.registry.points_by_id()
+            version = (self.store.alarms.rules_version(), id(points), len(points))
+            if self._compiled is not None and version == self._version:
+                return self._compiled
+            self._compiled = self._compile(points)
+            self._version = version
+            with self.store.begin() as conn:
+                stored = self.store.alarms.all_conditions(
+                    conn, [c.row.id for c in self._compiled.rules]
+                )
+            # the stored state is the shared one; ours may hold newer unflushed changes
+            for key, value in stored.items():
+                if key not in self._dirty:
+                    self._states[key] = value
+            return self._compiled
+
+    def _compile(self, points: dict[int, PointRecord]) -> Compiled:
+        rows = [r for r in self.store.alarms.rules() if r.enabled]
+        zones: dict[int, ZoneInfo] = {}
+        enterprises: dict[int, dict[str, int]] = {}
+        ent_codes: dict[int, str] = {}
+        sites: dict[int, dict[str, int]] = {}
+        for park in self.store.registry.parks():
+            zones[park.id] = ZoneInfo(park.timezone)
+            ents = self.store.registry.enterprises(park.id)
+            enterprises[park.id] = {e.code: e.id for e in ents}
+            ent_codes.update({e.id: e.code for e in ents})
+            sites[park.id] = {x.code: x.id for x in self.store.registry.sites(park.id)}
+        by_code = {p.code: p for p in points.values()}
+        compiled: list[CompiledRule] = []
+        by_point: dict[int, list[CompiledRule]] = {}
+        for row in rows:
+            try:
+                rule = parse_rule({**row.spec, "id": row.code})
+            except Exception as err:  # a stored rule the code no longer accepts
+                _log.warning("alarm rule %s skipped: %s", row.code, err)
+                continue
+            kind = RuleKind(row.kind)
+            subjects: dict[int, Subject] = {}
+            if kind in POINT_KINDS:
+                for p in _scope_points(rule.scope, row, points, enterprises, sites):
+                    subjects[p.id] = Subject(
+                        SubjectKind.POINT, p.id, p.code, p.enterprise_id, point_id=p.id
+                    )
+            else:
+                code = rule.scope.enterprise
+                if code is None or code == "park":
+                    if row.enterprise_id is None:
+                        park = self.store.registry.park(row.park_id)
+                        subjects[0] = Subject(SubjectKind.PARK, 0, park.code, None)
+                    else:
+                        e = row.enterprise_id
+                        subjects[e] = Subject(SubjectKind.ENTERPRISE, e, ent_codes[e], e)
+                else:
+                    e_id = enterprises.get(row.park_id, {}).get(code)
+                    if e_id is not None and row.enterprise_id in (None, e_id):
+                        subjects[e_id] = Subject(SubjectKind.ENTERPRISE, e_id, code, e_id)
+            expected: tuple[int, ...] = ()
+            if kind is RuleKind.DEVIATION and rule.expected.points:
+                expected = tuple(by_code[c].id for c in rule.expected.points if c in by_code)
+            c = CompiledRule(row=row, rule=rule, subjects=subjects, expected_ids=expected)
+            compiled.append(c)
+            if _streams(c):
+                for key in subjects:
+                    by_point.setdefault(key, []).append(c)
+        watched = np.array(sorted(by_point), np.int64)
+        return Compiled(compiled, points, by_point, watched, zones)
+
+    # -- streaming ------------------------------------------------------------------------
+    def on_batch(self, batch: CommittedBatch) -> None:
+        """Evaluate the streaming rules on a committed batch (``Store.batch_listeners``)."""
+        c = self.compiled()
+        if not c.by_point:
+            return
+        with self._lock:
+            changes = _Changes()
+            pids = batch.point_ids
+            if len(pids) and len(c.watched):
+                hit = np.isin(pids, c.watched)
+                if bool(hit.any()):
+                    self._stream(c, pids[hit], batch.ts[hit], batch.values[hit], changes)
+            for pid, ts, reason in batch.rejected:
+                for rule in c.by_point.get(pid, ()):
+                    if rule.kind is RuleKind.QUALITY and "rejected" in rule.rule.conditions:
+                        self._rejected(rule, rule.subjects[pid], ts, reason, changes)
+            self._commit(changes)
+
+    def _stream(
+        self,
+        c: Compiled,
+        pids: NDArray[np.int64],
+        ts: NDArray[np.int64],
+        values: NDArray[np.float64],
+        changes: _Changes,
+    ) -> None:
+        # the pipeline hands rows in (point, time) order: one slice per point
+        starts = np.flatnonzero(np.r_[True, pids[1:] != pids[:-1]])
+        ends = np.r_[starts[1:], len(pids)]
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            pid = int(pids[a])
+            t, v = ts[a:b], values[a:b]
+            for rule in c.by_point.get(pid, ()):
+                subject = rule.subjects[pid]
+                kind = rule.kind
+                if kind is RuleKind.THRESHOLD:
+                    self._threshold(rule, subject, t, v, changes)
+                elif kind is RuleKind.RATE_OF_CHANGE:
+                    self._rate(rule, subject, t, v, changes)
+                elif kind is RuleKind.FRESHNESS:
+                    self._fresh_stream(rule, subject, c.points[pid], t, changes)
+                elif kind is RuleKind.QUALITY:
+                    self._quarantine_cleared(rule, subject, t, changes)
+
+    def _state(self, rule: CompiledRule, subject: Subject) -> dict[str, Any]:
+        return self._states.setdefault((rule.row.id, subject.key), {})
+
+    def _threshold(
+        self,
+        rule: CompiledRule,
+        subject: Subject,
+        t: NDArray[np.int64],
+        v: NDArray[np.float64],
+        changes: _Changes,
+        *,
+        unit: str | None = None,
+    ) -> None:
+        r = rule.rule
+        params = cond.Threshold(
+            op=r.op, high=r.high, low=r.low, hold_s=r.hold_min * 60.0, hysteresis=r.hysteresis
+        )
+        self._run(rule, subject, changes, lambda st: cond.threshold(params, st, t, v),
+                  describe=lambda tr: _threshold_message(r, subject, tr, unit))  # fmt: skip
+
+    def _rate(
+        self,
+        rule: CompiledRule,
+        subject: Subject,
+        t: NDArray[np.int64],
+        v: NDArray[np.float64],
+        changes: _Changes,
+    ) -> None:
+        r = rule.rule
+        params = cond.RateOfChange(
+            max_step=r.max_step,
+            within_s=r.within_min * 60.0,
+            direction=r.direction,
+            hold_s=r.hold_min * 60.0,
+        )
+        self._run(
+            rule,
+            subject,
+            changes,
+            lambda st: cond.rate_of_change(params, st, t, v),
+            describe=lambda tr: (
+                f"{subject.code}：{r.within_min:g} 分钟内变化超过 {r.max_step:g}（{tr.value:g}）"
+            ),
+        )
+
+    def _run(
+        self,
+        rule: CompiledRule,
+        subject: Subject,
+        changes: _Changes,
+        step: Callable[[cond.ConditionState], tuple[cond.ConditionState, list[cond.Transition]]],
+        *,
+        describe: Callable[[cond.Transition], str],
+        evidence: Callable[[cond.Transition], dict[str, Any]] | None = None,
+        key: str = "c",
+    ) -> None:
+        """Run one condition on a subject's state (kept under ``key`` in the stored state)."""
+        stored = self._state(rule, subject)
+        before = stored.get(key)
+        state = cond.ConditionState.from_json(before) if before else cond.ConditionState()
+        was = (state.active, state.pending_since)
+        state, transitions = step(state)
+        after = state.to_json()
+        if after == before:
+            return
+        stored = {**stored, key: after}
+        k = (rule.row.id, subject.key)
+        self._states[k] = stored
+        self._dirty.add(k)
+        if (state.active, state.pending_since) != was or transitions:
+            changes.states.add(k)
+        for tr in transitions:
+            changes.items.append(
+                (
+                    rule,
+                    subject,
+                    Occurrence(
+                        what=tr.what,
+                        at=tr.at,
+                        value=tr.value,
+                        since=tr.since,
+                        message=describe(tr),
+                        peak=tr.peak,
+                        evidence=evidence(tr) if evidence else {},
+                    ),
+                )
+            )
+
+    def _fresh_stream(
+        self,
+        rule: CompiledRule,
+        subject: Subject,
+        point: PointRecord,
+        t: NDArray[np.int64],
+        changes: _Changes,
+    ) -> None:
+        """A silence longer than the limit inside the data (or ended by it)."""
+        limit = int(rule.rule.factor * point.interval_s * SECOND_US)
+        k = (rule.row.id, subject.key)
+        stored = dict(self._state(rule, subject))
+        last = stored.get("last_ts")
+        new = t if last is None else t[t > last]
+        if not len(new):
+            return
+        prev = np.r_[last if last is not None else new[0], new[:-1]]
+        gaps = np.flatnonzero(new - prev > limit)
+        active = bool(stored.get("active"))
+        for i in gaps.tolist():
+            silent_from = int(prev[i])
+            if not active:
+                changes.items.append((rule, subject, self._silence(
+                    "raise", silent_from + limit, silent_from, point, rule)))  # fmt: skip
+            changes.items.append((rule, subject, self._silence(
+                "clear", int(new[i]), silent_from, point, rule)))  # fmt: skip
+            active = False
+        if active:  # raised by a tick; the point reports again
+            changes.items.append((rule, subject, self._silence(
+                "clear", int(new[0]), int(stored.get("since") or new[0]), point, rule)))  # fmt: skip
+            active = False
+        if gaps.size or stored.get("active"):
+            changes.states.add(k)
+        stored.update(last_ts=int(new[-1]), active=active)
+        if not active:
+            stored.pop("since", None)
+        self._states[k] = stored
+        self._dirty.add(k)
+
+    @staticmethod
+    def _silence(
+        what: str, at: int, since: int, point: PointRecord, rule: CompiledRule
+    ) -> Occurrence:
+        minutes = (at - since) / MINUTE_US
+        if what == "raise":
+            msg = (
+                f"{point.code}：通信中断，{minutes:.0f} 分钟无读数"
+                f"（超过 {rule.rule.factor:g} × {point.interval_s // 60} 分钟）"
+            )
+        else:
+            msg = f"{point.code}：恢复上报，中断 {minutes:.0f} 分钟"
+        return Occurrence(
+            what=what, at=at, value=minutes, since=since, message=msg,
+            evidence={"last_reading_before": since, "interval_s": point.interval_s},
+        )  # fmt: skip
+
+    def _rejected(
+        self, rule: CompiledRule, subject: Subject, ts: int | None, reason: str, changes: _Changes
+    ) -> None:
+        now = self.clock()
+        at = ts if ts is not None else now
+        k = (rule.row.id, subject.key)
+        stored = dict(self._state(rule, subject))
+        q = dict(stored.get("rejected") or {})
+        q["n"] = int(q.get("n", 0)) + 1
+        if not q.get("active"):
+            q.update(active=True, since=at)
+            changes.items.append((rule, subject, Occurrence(
+                what="raise", at=at, value=1.0, since=at,
+                message=f"{subject.code}：{_QUALITY_ZH['rejected']}（{reason}）",
+                evidence={"reason": reason, "ts": ts},
+            )))  # fmt: skip
+        q["last_reason"] = reason
+        stored["rejected"] = q
+        self._states[k] = stored
+        self._dirty.add(k)
+        changes.states.add(k)
+
+    def _quarantine_cleared(
+        self, rule: CompiledRule, subject: Subject, t: NDArray[np.int64], changes: _Changes
+    ) -> None:
+        if "rejected" not in rule.rule.conditions:
+            return
+        k = (rule.row.id, subject.key)
+        stored = dict(self._state(rule, subject))
+        q = dict(stored.get("rejected") or {})
+        if not q.get("active"):
+            return
+        # an accepted reading after the quarantined one ends the condition
+        after = t[t >= int(q.get("since", 0))]
+        if not len(after):
+            return
+        at = int(after[0])
+        changes.items.append((rule, subject, Occurrence(
+            what="clear", at=at, value=0.0, since=int(q["since"]),
+            message=f"{subject.code}：读数恢复正常（共隔离 {q.get('n', 1)} 条）",
+        )))  # fmt: skip
+        q.update(active=False, n=0)
+        q.pop("since", None)
+        stored["rejected"] = q
+        self._states[k] = stored
+        self._dirty.add(k)
+        changes.states.add(k)
+
+    # -- applying transitions -------------------------------------------------------------
+    def _suppressed(self, rule: CompiledRule, subject: Subject, at: int) -> bool:
+        now = time.monotonic()
+        if now - self._suppressions[0] > REFRESH_S:
+            rows = self.store.alarms.suppressions(tenant=Tenant(None), park_id=None)
+            self._suppressions = (now, rows)
+        for w in self._suppressions[1]:
+            if w.park_id != rule.row.park_id or not (w.starts <= at < w.ends):
+                continue
+            if w.rule_id is not None and w.rule_id != rule.row.id:
+                continue
+            if w.point_id is not None and w.point_id != subject.point_id:
+                continue
+            if w.enterprise_id is not None and w.enterprise_id != subject.enterprise_id:
+                continue
+            return True
+        return False
+
+    def _commit(self, changes: _Changes, now: int | None = None) -> None:
+        """Apply transitions and write the states that changed, in one transaction; the other
+        dirty states at most every ``FLUSH_S``."""
+        flush_all = time.monotonic() - self._flushed >= FLUSH_S
+        if not changes.items and not changes.states and not flush_all:
+            return
+        keys = set(self._dirty) if flush_all else set(changes.states)
+        if not changes.items and not keys:
+            return
+        now = self.clock() if now is None else now
+        notes: list[tuple[AlarmRecord, str]] = []
+        with self.store.begin() as conn:
+            for rule, subject, occ in changes.items:
+                notes.extend(self._apply(conn, rule, subject, occ, now))
+            self.store.alarms.save_conditions(
+                conn, {k: self._states[k] for k in keys if k in self._states}, now=now
+            )
+            if self.notifier is not None:
+                for record, event in notes:
+                    self.notifier(conn, record, event)
+        self._dirty -= keys
+        if flush_all:
+            self._flushed = time.monotonic()
+
+    def flush(self) -> None:
+        """Write every evaluation state not written yet."""
+        with self._lock:
+            if not self._dirty:
+                return
+            keys = set(self._dirty)
+            with self.store.begin() as conn:
+                self.store.alarms.save_conditions(
+                    conn, {k: self._states[k] for k in keys if k in self._states}, now=self.clock()
+                )
+            self._dirty -= keys
+            self._flushed = time.monotonic()
+
+    def _apply(
+        self, conn: Any, rule: CompiledRule, subject: Subject, occ: Occurrence, now: int
+    ) -> list[tuple[AlarmRecord, str]]:
+        repo = self.store.alarms
+        key = open_key(rule.row.id, subject.key)
+        holder = repo.holder(conn, key)
+        if occ.what == "clear":
+            if holder is None or holder.state not in (AlarmState.OPEN, AlarmState.ACKNOWLEDGED):
+                return []
+            repo.update_alarm(
+                conn, holder.id, state=AlarmState.CLEARED.value, cleared_at=now,
+                last_at=max(holder.last_at, occ.at), updated_at=now,
+            )  # fmt: skip
+            repo.add_event(conn, alarm_id=holder.id, at=now, actor="system", action="cleared",
+                           detail=occ.message)  # fmt: skip
+            return [
+                (dataclasses.replace(holder, state=AlarmState.CLEARED, cleared_at=now), "cleared")
+            ]
+        if self._suppressed(rule, subject, occ.at):
+            k = (rule.row.id, subject.key)
+            st = dict(self._states.get(k, {}))
+            st["suppressed"] = {"at": occ.at, "since": occ.since, "message": occ.message,
+                                "value": occ.value}  # fmt: skip
+            self._states[k] = st
+            self._dirty.add(k)
+            return []
+        peak = occ.peak if occ.peak is not None else occ.value
+        if holder is None:
+            severity = rule.row.severity
+            alarm_id = repo.insert_alarm(
+                conn,
+                park_id=rule.row.park_id,
+                rule_id=rule.row.id,
+                kind=rule.row.kind,
+                severity=severity,
+                state=AlarmState.OPEN.value,
+                open_key=key,
+                subject_kind=subject.kind.value,
+                subject_key=subject.key,
+                subject_code=subject.code,
+                point_id=subject.point_id,
+                enterprise_id=subject.enterprise_id,
+                first_at=occ.since,
+                last_at=occ.at,
+                raised_at=now,
+                count=1,
+                value=occ.value,
+                peak=peak,
+                message=occ.message,
+                evidence=occ.evidence,
+                updated_at=now,
+            )
+            repo.add_event(conn, alarm_id=alarm_id, at=now, actor="system", action="raised",
+                           detail=occ.message)  # fmt: skip
+            record = repo.get(tenant=Tenant(None), alarm_id=alarm_id, conn=conn)
+            return [(record, "raised")]
+        reopened = holder.state is AlarmState.CLEARED
+        state = AlarmState.OPEN if reopened else holder.state
+        worse = _worse(rule.rule, holder.peak, peak)
+        repo.update_alarm(
+            conn,
+            holder.id,
+            state=state.value,
+            count=holder.count + 1,
+            last_at=max(holder.last_at, occ.at),
+            value=occ.value,
+            peak=worse,
+            message=occ.message,
+            cleared_at=None,
+            updated_at=now,
+        )
+        action = "reopened" if reopened else "repeated"
+        repo.add_event(conn, alarm_id=holder.id, at=now, actor="system", action=action,
+                       detail=occ.message)  # fmt: skip
+        record = dataclasses.replace(
+            holder, state=state, count=holder.count + 1, value=occ.value, peak=worse,
+            message=occ.message, cleared_at=None,
+        )  # fmt: skip
+        return [(record, "reopened")] if reopened else []
+
+    # -- scheduled ------------------------------------------------------------------------
+    def tick(self, now: int | None = None) -> TickReport:
+        """Evaluate the scheduled rules at ``now`` (µs; default the clock), escalate and
+        close what is due."""
+        report = TickReport()
+        c = self.compiled()
+        with self._lock:
+            now = self.clock() if now is None else now
+            # the stored state is shared with engines of other processes (a collector): re-read
+            with self.store.begin() as conn:
+                stored = self.store.alarms.all_conditions(conn, [r.row.id for r in c.rules])
+            for key, value in stored.items():
+                if key not in self._dirty:
+                    self._states[key] = value
+            changes = _Changes()
+            for rule in c.rules:
+                kind = rule.kind
+                n = 0
+                if kind is RuleKind.FRESHNESS:
+                    n = self._fresh_tick(c, rule, now, changes)
+                elif (
+                    kind is RuleKind.QUALITY
+                    or kind is RuleKind.DEVIATION
+                    or (kind is RuleKind.THRESHOLD and rule.rule.on != "reading")
+                ):
+                    n = self._hours_tick(c, rule, now, changes)
+                elif kind is RuleKind.BUDGET:
+                    n = self._budget_tick(c, rule, now, changes)
+                if n:
+                    report.evaluated[kind.value] = report.evaluated.get(kind.value, 0) + n
+            self._release_suppressed(c, now, changes)
+            report.raised = sum(1 for _, _, o in changes.items if o.what == "raise")
+            report.cleared = sum(1 for _, _, o in changes.items if o.what == "clear")
+            self._flushed = 0.0  # write every state
+            self._commit(changes, now)
+            report.escalated, report.closed = self._housekeeping(now)
+        return report
+
+    def _fresh_tick(self, c: Compiled, rule: CompiledRule, now: int, changes: _Changes) -> int:
+        n = 0
+        for subject in rule.subjects.values():
+            point = c.points.get(subject.key)
+            if point is None:
+                continue
+            k = (rule.row.id, subject.key)
+            stored = dict(self._state(rule, subject))
+            if stored.get("active"):
+                continue
+            last = stored.get("last_ts")
+            if last is None:
+                # never seen by a stream: the newest stored reading, else the rule's creation
+                with self.store.begin() as conn:
+                    newest = self.store.alarms.newest_reading(conn, subject.key)
+                last = newest if newest is not None else rule.row.created_at
+                stored["last_ts"] = last
+            n += 1
+            if cond.stale(last, now, point.interval_s, rule.rule.factor):
+                limit = int(rule.rule.factor * point.interval_s * SECOND_US)
+                changes.items.append((rule, subject, self._silence(
+                    "raise", max(now, last + limit), last, point, rule)))  # fmt: skip
+                stored.update(active=True, since=last)
+                changes.states.add(k)
+            self._states[k] = stored
+            self._dirty.add(k)
+        return n
+
+    def _hours_tick(self, c: Compiled, rule: CompiledRule, now: int, changes: _Changes) -> int:
+        """Hourly (or daily) statistics of the rule's points from each subject's watermark up
+        to the last settled hour."""
+        r = rule.rule
+        end = floor_hour(now - HOUR_SETTLE_US)
+        day = getattr(r, "on", "hour") == "day"
+        subjects = list(rule.subjects.values())
+        if not subjects:
+            return 0
+        marks = {s.key: self._state(rule, s).get("hour_done") for s in subjects}
+        starts = [m if m is not None else end - FIRST_LOOKBACK_US for m in marks.values()]
+        h0 = max(min(starts), 0)
+        if h0 >= end:
+            return 0
+        ids = [s.key for s in subjects] + list(rule.expected_ids)
+        hours = self.store.stats.hours(None, ids, h0, end)
+        expected = _expected_series(rule, hours) if rule.kind is RuleKind.DEVIATION else None
+        for subject in subjects:
+            k = (rule.row.id, subject.key)
+            start = marks[subject.key]
+            start = end - FIRST_LOOKBACK_US if start is None else start
+            data = hours.get(subject.key)
+            if data is not None:
+                keep = (data["hours"] >= start) & (data["hours"] < end)
+                t = data["hours"][keep]
+                if day:
+                    t, cols = _days(t, {f: data[f][keep] for f in _COLS}, c.zones[rule.row.park_id])
+                else:
+                    cols = {f: data[f][keep] for f in _COLS}
+                if len(t):
+                    self._hour_rule(rule, subject, t, cols, expected, changes)
+            stored = dict(self._state(rule, subject))
+            stored["hour_done"] = int(end)
+            self._states[k] = stored
+            self._dirty.add(k)
+        return len(subjects)
+
+    def _hour_rule(
+        self,
+        rule: CompiledRule,
+        subject: Subject,
+        t: NDArray[np.int64],
+        cols: dict[str, NDArray[Any]],
+        expected: tuple[NDArray[np.int64], NDArray[np.float64]] | None,
+        changes: _Changes,
+    ) -> None:
+        r = rule.rule
+        point = self._compiled.points.get(subject.key) if self._compiled else None
+        unit = point.unit if point else None
+        # the condition is judged at the end of the period the statistic covers
+        step = 86_400 if getattr(r, "on", "hour") == "day" else 3600
+        t_end = t + step * SECOND_US
+        if rule.kind is RuleKind.THRESHOLD:
+            v = np.asarray(cols[r.statistic], np.float64)
+            known = ~np.isnan(v)
+            self._threshold(rule, subject, t_end[known], v[known], changes, unit=unit)
+        elif rule.kind is RuleKind.QUALITY:
+            bad = np.zeros(len(t), bool)
+            names = set(r.conditions) - {"rejected"}
+            if not names:
+                return
+            mask = 0
+            for name in names & set(_QUALITY_FLAGS):
+                mask |= int(_QUALITY_FLAGS[name])
+            if mask:
+                bad |= (np.asarray(cols["flags"], np.int64) & mask) != 0
+            if "missing" in names or "estimated" in names:
+                labels = [
+                    label(m, e, x)
+                    for m, e, x in zip(
+                        cols["measured_s"].tolist(), cols["estimated_s"].tolist(),
+                        cols["missing_s"].tolist(), strict=True,
+                    )
+                ]  # fmt: skip
+                if "missing" in names:
+                    bad |= np.array([lb is Label.MISSING for lb in labels], bool)
+                if "estimated" in names:
+                    bad |= np.array([lb in (Label.ESTIMATED, Label.PARTIAL) for lb in labels], bool)
+            flags = np.asarray(cols["flags"], np.int64)
+            params = cond.Threshold(op="above", high=0.5, low=None, hold_s=0.0, hysteresis=0.0)
+            found = names
+
+            def describe(tr: cond.Transition) -> str:
+                if tr.what == "clear":
+                    return f"{subject.code}：数据质量恢复"
+                i = int(np.searchsorted(t_end, tr.at))
+                seen = [n for n in sorted(found) if n in _QUALITY_FLAGS
+                        and i < len(flags) and flags[i] & _QUALITY_FLAGS[n]]  # fmt: skip
+                what = "、".join(_QUALITY_ZH[n] for n in (seen or sorted(found)))
+                return f"{subject.code}：{what}"
+
+            self._run(rule, subject, changes,
+                      lambda st: cond.threshold(params, st, t_end, bad.astype(np.float64)),
+                      describe=describe, key="q")  # fmt: skip
+        elif rule.kind is RuleKind.DEVIATION:
+            a = np.asarray(cols[r.statistic], np.float64)
+            if expected is None:
+                e = np.full(len(t), float(r.expected.value))
+            else:
+                e_t, e_v = expected
+                idx = np.searchsorted(e_t, t)
+                ok = (idx < len(e_t)) & (e_t[np.minimum(idx, len(e_t) - 1)] == t)
+                e = np.where(ok, e_v[np.minimum(idx, len(e_t) - 1)], np.nan)
+            params_d = cond.Deviation(
+                max_pct=r.max_pct, min_abs=r.min_abs, hold_s=r.hold_min * 60.0,
+                hysteresis_pct=r.hysteresis_pct,
+            )  # fmt: skip
+
+            def describe_d(tr: cond.Transition) -> str:
+                if tr.what == "clear":
+                    return f"{subject.code}：偏差恢复到 {r.max_pct:g}% 以内"
+                i = int(np.searchsorted(t_end, tr.at))
+                exp = float(e[i]) if i < len(e) else float("nan")
+                return (
+                    f"{subject.code}：实际 {tr.value:g} {unit or ''}，预期 {exp:g}，"
+                    f"偏差超过 {r.max_pct:g}%"
+                )
+
+            self._run(rule, subject, changes,
+                      lambda st: cond.deviation(params_d, st, t_end, a, e), describe=describe_d)  # fmt: skip
+
+    def _budget_tick(self, c: Compiled, rule: CompiledRule, now: int, changes: _Changes) -> int:
+        tz = c.zones[rule.row.park_id]
+        local = dt.datetime.fromtimestamp(now / SECOND_US, tz)
+        first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        nxt = (first + dt.timedelta(days=32)).replace(day=1)
+        m0, m1 = to_us(first), to_us(nxt)
+        n = 0
+        for subject in rule.subjects.values():
+            k = (rule.row.id, subject.key)
+            stored = dict(self._state(rule, subject))
+            if stored.get("budget_at") is not None and now - stored["budget_at"] < BUDGET_EVERY_US:
+                continue
+            if stored.get("month") != m0:
+                stored.pop("c", None)  # a new month starts with a fresh condition
+                stored["month"] = m0
+            used = self._used(rule, subject, first, m0, now)
+            stored["budget_at"] = now
+            stored["used"] = used
+            self._states[k] = stored
+            self._dirty.add(k)
+            n += 1
+            if used is not None:
+                self._budget_subject(rule, subject, now, used, (m0, m1), changes)
+        return n
+
+    def _budget_subject(
+        self,
+        rule: CompiledRule,
+        subject: Subject,
+        now: int,
+        used: float,
+        month: tuple[int, int],
+        changes: _Changes,
+    ) -> None:
+        r = rule.rule
+        m0, m1 = month
+        elapsed_s = (now - m0) / SECOND_US
+        month_s = (m1 - m0) / SECOND_US
+        unit = r.unit if r.metric == "consumption" else "tCO2"
+        what = "用能" if r.metric == "consumption" else "碳排放"
+
+        def step(st: cond.ConditionState) -> Any:
+            return cond.budget(
+                st, now, used, elapsed_s, month_s, r.target, warn_pct=r.warn_pct,
+                hysteresis_pct=r.hysteresis_pct, min_elapsed_s=r.min_elapsed_h * 3600.0,
+            )  # fmt: skip
+
+        def describe(tr: cond.Transition) -> str:
+            if tr.what == "clear":
+                return f"{subject.code}：本月{what}预计回到预算以内"
+            return (
+                f"{subject.code}：本月{what}预计 {tr.value:,.1f} {unit}，超过预算 "
+                f"{r.target:,.1f} {unit}（已用 {used:,.1f}）"
+            )
+
+        self._run(rule, subject, changes, step, describe=describe,
+                  evidence=lambda tr: {"used": used, "target": r.target, "month_start": m0,
+                                       "unit": unit})  # fmt: skip
+
+    def _used(
+        self, rule: CompiledRule, subject: Subject, first: dt.datetime, m0: int, now: int
+    ) -> float | None:
+        """This month's consumption of the carrier, or emissions, of the subject so far."""
+        r = rule.rule
+        owner = 0 if subject.kind is SubjectKind.PARK else subject.key
+        if r.metric == "consumption":
+            rows = self.store.stats.carrier_totals(
+                park_id=rule.row.park_id, h0=m0, h1=floor_hour(now), enterprise_key=owner
+            )
+            values = [
+                x["value"] for x in rows
+                if x["carrier"] == r.carrier and x["unit"] == r.unit and x["value"] is not None
+            ]  # fmt: skip
+            if subject.kind is SubjectKind.PARK:
+                # the park's budget covers every owner: sum them all
+                rows = self.store.stats.carrier_totals(
+                    park_id=rule.row.park_id, h0=m0, h1=floor_hour(now)
+                )
+                values = [
+                    x["value"] for x in rows
+                    if x["carrier"] == r.carrier and x["unit"] == r.unit and x["value"] is not None
+                ]  # fmt: skip
+            return float(sum(values)) if values else None
+        from lingtan.accounting import service as accounting
+
+        if subject.kind is SubjectKind.PARK:
+            res = accounting.account_park(
+                self.store, year=first.year, month=first.month, park_id=rule.row.park_id,
+                persist=False,
+            )  # fmt: skip
+        else:
+            res = accounting.account_enterprise(
+                self.store, year=first.year, month=first.month, enterprise_id=subject.key,
+                park_id=rule.row.park_id, persist=False,
+            )  # fmt: skip
+        total = res.inventory.emissions.get("total")
+        return None if total is None else float(total)
+
+    def _release_suppressed(self, c: Compiled, now: int, changes: _Changes) -> None:
+        """A condition raised during a maintenance window that is still on when the window
+        ends raises then."""
+        by_id = {r.row.id: r for r in c.rules}
+        for (rule_id, key), st in list(self._states.items()):
+            pending = st.get("suppressed")
+            rule = by_id.get(rule_id)
+            if not pending or rule is None or key not in rule.subjects:
+                continue
+            subject = rule.subjects[key]
+            still = any(bool((v or {}).get("active")) for k2, v in st.items()
+                        if k2 in ("c", "q", "rejected") and isinstance(v, dict)) or bool(
+                st.get("active"))  # fmt: skip
+            st = dict(st)
+            if not still:
+                st.pop("suppressed")
+            elif not self._suppressed(rule, subject, now):
+                st.pop("suppressed")
+                changes.items.append((rule, subject, Occurrence(
+                    what="raise", at=now, value=pending.get("value"), since=pending["since"],
+                    message=pending["message"],
+                )))  # fmt: skip
+            else:
+                continue
+            self._states[(rule_id, key)] = st
+            self._dirty.add((rule_id, key))
+            changes.states.add((rule_id, key))
+
+    def _housekeeping(self, now: int) -> tuple[int, int]:
+        """Escalate unacknowledged 重要/紧急 alarms past their rule's time; close alarms
+        cleared for longer than their rule's settle time."""
+        repo = self.store.alarms
+        escalated = closed = 0
+        notes: list[tuple[AlarmRecord, str]] = []
+        with self.store.begin() as conn:
+            major = [s.value for s in Severity if s.rank >= Severity.MAJOR.rank]
+            for record, spec in repo.unacknowledged(conn, severities=major):
+                after = spec.get("escalate_after_min")
+                if after is None or record.raised_at + after * MINUTE_US > now:
+                    continue
+                repo.update_alarm(conn, record.id, escalated_at=now, updated_at=now)
+                repo.add_event(
+                    conn, alarm_id=record.id, at=now, actor="system", action="escalated",
+                    detail=f"{after:g} 分钟未确认，升级通知",
+                )  # fmt: skip
+                notes.append((dataclasses.replace(record, escalated_at=now), "escalated"))
+                escalated += 1
+            for alarm_id, cleared_at, settle_min in repo.due_for_close(conn, now=now):
+                if cleared_at + settle_min * MINUTE_US > now:
+                    continue
+                repo.update_alarm(
+                    conn, alarm_id, state=AlarmState.CLOSED.value, open_key=None,
+                    closed_by="system", closed_at=now, updated_at=now,
+                )  # fmt: skip
+                repo.add_event(
+                    conn, alarm_id=alarm_id, at=now, actor="system", action="closed",
+                    detail=f"已恢复 {settle_min:g} 分钟，自动关闭",
+                )  # fmt: skip
+                closed += 1
+            if self.notifier is not None:
+                for record, event in notes:
+                    self.notifier(conn, record, event)
+        return escalated, closed
+
+
+_COLS: Final = ("value", "mean", "min", "max", "measured_s", "estimated_s", "missing_s", "flags")
+
+
+def _days(
+    hours: NDArray[np.int64], cols: dict[str, NDArray[Any]], tz: ZoneInfo
+) -> tuple[NDArray[np.int64], dict[str, NDArray[Any]]]:
+    """Hourly columns summed into whole local days (days with all their hours only)."""
+    if not len(hours):
+        return hours, cols
+    starts: list[int] = []
+    out: dict[str, list[float]] = {f: [] for f in _COLS}
+    local_days = [dt.datetime.fromtimestamp(h / SECOND_US, tz).date() for h in hours.tolist()]
+    i = 0
+    while i < len(hours):
+        j = i
+        while j < len(hours) and local_days[j] == local_days[i]:
+            j += 1
+        d = local_days[i]
+        d0 = to_us(dt.datetime(d.year, d.month, d.day, tzinfo=tz))
+        d1 = to_us(dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), tz))
+        if j - i == (d1 - d0) // HOUR_US:
+            starts.append(d0)
+            v = cols["value"][i:j]
+            out["value"].append(float(np.sum(v)) if not np.isnan(v).any() else float("nan"))
+            out["mean"].append(
+                float(np.nanmean(cols["mean"][i:j]))
+                if np.isfinite(cols["mean"][i:j]).any()
+                else float("nan")
+            )
+            out["min"].append(
+                float(np.nanmin(cols["min"][i:j]))
+                if np.isfinite(cols["min"][i:j]).any()
+                else float("nan")
+            )
+            out["max"].append(
+                float(np.nanmax(cols["max"][i:j]))
+                if np.isfinite(cols["max"][i:j]).any()
+                else float("nan")
+            )
+            for f in ("measured_s", "estimated_s", "missing_s"):
+                out[f].append(float(np.sum(cols[f][i:j])))
+            out["flags"].append(
+                float(np.bitwise_or.reduce(np.asarray(cols["flags"][i:j], np.int64)))
+            )
+        i = j
+    arrays: dict[str, NDArray[Any]] = {f: np.array(v, np.float64) for f, v in out.items()}
+    arrays["flags"] = arrays["flags"].astype(np.int64)
+    return np.array(starts, np.int64), arrays
+
+
+def _expected_series(
+    rule: CompiledRule, hours: dict[int, dict[str, Any]]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]] | None:
+    """The sum of the expected points' hourly statistic; an hour missing from any is NaN."""
+    if not rule.expected_ids:
+        return None
+    stat = rule.rule.statistic
+    series = [hours.get(pid) for pid in rule.expected_ids]
+    if any(x is None for x in series):
+        return np.array([], np.int64), np.array([], np.float64)
+    common = series[0]["hours"]  # type: ignore[index]
+    for x in series[1:]:
+        common = np.intersect1d(common, x["hours"])  # type: ignore[index]
+    total = np.zeros(len(common))
+    for x in series:
+        idx = np.searchsorted(x["hours"], common)  # type: ignore[index]
+        total = total + np.asarray(x[stat], np.float64)[idx]  # type: ignore[index]
+    return common, total
+
+
+def _worse(rule: Any, old: float | None, new: float | None) -> float | None:
+    if old is None or new is None:
+        return new if old is None else old
+    if getattr(rule, "op", "above") == "below":
+        return min(old, new)
+    return max(old, new)
+
+
+def _threshold_message(rule: Any, subject: Subject, tr: cond.Transition, unit: str | None) -> str:
+    u = f" {unit}" if unit else ""
+    if tr.what == "clear":
+        return f"{subject.code}：恢复正常（{tr.value:g}{u}）"
+    limit = rule.high if rule.op == "above" else rule.low
+    if rule.op == "outside":
+        limit_text = f"[{rule.low:g}, {rule.high:g}]"
+    else:
+        limit_text = f"{limit:g}"
+    hold = f"，持续 {rule.hold_min:g} 分钟" if rule.hold_min else ""
+    return f"{subject.code}：{tr.value:g}{u} {_OP_ZH[rule.op]} {limit_text}{u}{hold}"
+
+
+def _streams(rule: CompiledRule) -> bool:
+    kind = rule.kind
+    if kind is RuleKind.THRESHOLD:
+        return bool(rule.rule.on == "reading")
+    if kind in (RuleKind.RATE_OF_CHANGE, RuleKind.FRESHNESS):
+        return True
+    return kind is RuleKind.QUALITY and "rejected" in rule.rule.conditions
+
+
+def _scope_points(
+    scope: Any,
+    row: RuleRow,
+    points: dict[int, PointRecord],
+    enterprises: dict[int, dict[str, int]],
+    sites: dict[int, dict[str, int]],
+) -> list[PointRecord]:
+    """The points of the rule's park its scope matches (an enterprise's rule: only its own)."""
+    chosen: list[PointRecord] = []
+    codes = set(scope.points) if scope.points else None
+    ent: int | str | None = "any"
+    if scope.enterprise == "park":
+        ent = None
+    elif scope.enterprise is not None:
+        ent = enterprises.get(row.park_id, {}).get(scope.enterprise, -1)
+    site = sites.get(row.park_id, {}).get(scope.site, -1) if scope.site else None
+    for p in points.values():
+        if p.park_id != row.park_id:
+            continue
+        if row.enterprise_id is not None and p.enterprise_id != row.enterprise_id:
+            continue
+        if codes is not None and p.code not in codes:
+            continue
+        if ent != "any" and p.enterprise_id != ent:
+            continue
+        if site is not None and p.site_id != site:
+            continue
+        if scope.carriers and p.carrier not in scope.carriers:
+            continue
+        if scope.point_kinds and p.kind not in scope.point_kinds:
+            continue
+        if scope.boundary is not None and p.boundary != scope.boundary:
+            continue
+        chosen.append(p)
+    return chosen
+
+
+def engines_of(store: Store) -> Sequence[Engine]:
+    """The engines attached to a store."""
+    return [
+        getattr(fn, "__self__", None)  # type: ignore[misc]
+        for fn in store.batch_listeners
+        if isinstance(getattr(fn, "__self__", None), Engine)
+    ]
