@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     normalise_pending_readings: int = Field(default=50_000, gt=0)
     #: how often it looks for readings other processes (collectors, the CLI) ingested [s]
     normalise_interval_s: float = Field(default=10.0, gt=0)
+    #: seconds between the alarm scheduler's runs (freshness, hourly rules, budgets,
+    #: escalation) in ``serve``
+    alarm_tick_s: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

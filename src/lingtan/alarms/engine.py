@@ -24,7 +24,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -636,19 +636,20 @@ class Engine:
         return [(record, "reopened")] if reopened else []
 
     # -- scheduled ------------------------------------------------------------------------
-    def tick(self, now: int | None = None) -> TickReport:
+    def tick(self, now: int | None = None, *, shared: bool = True) -> TickReport:
         """Evaluate the scheduled rules at ``now`` (µs; default the clock), escalate and
-        close what is due."""
+        close what is due. ``shared``: first re-read the evaluation state other processes'
+        engines wrote (a replay that alone writes the store passes False)."""
         report = TickReport()
         c = self.compiled()
         with self._lock:
             now = self.clock() if now is None else now
-            # the stored state is shared with engines of other processes (a collector): re-read
-            with self.store.begin() as conn:
-                stored = self.store.alarms.all_conditions(conn, [r.row.id for r in c.rules])
-            for key, value in stored.items():
-                if key not in self._dirty:
-                    self._states[key] = value
+            if shared:
+                with self.store.begin() as conn:
+                    stored = self.store.alarms.all_conditions(conn, [r.row.id for r in c.rules])
+                for key, value in stored.items():
+                    if key not in self._dirty:
+                        self._states[key] = value
             changes = _Changes()
             for rule in c.rules:
                 kind = rule.kind
@@ -684,6 +685,7 @@ class Engine:
             if stored.get("active"):
                 continue
             last = stored.get("last_ts")
+            changed = last is None
             if last is None:
                 # never seen by a stream: the newest stored reading, else the rule's creation
                 with self.store.begin() as conn:
@@ -697,8 +699,10 @@ class Engine:
                     "raise", max(now, last + limit), last, point, rule)))  # fmt: skip
                 stored.update(active=True, since=last)
                 changes.states.add(k)
-            self._states[k] = stored
-            self._dirty.add(k)
+                changed = True
+            if changed:
+                self._states[k] = stored
+                self._dirty.add(k)
         return n
 
     def _hours_tick(self, c: Compiled, rule: CompiledRule, now: int, changes: _Changes) -> int:
@@ -716,7 +720,7 @@ class Engine:
         if h0 >= end:
             return 0
         ids = [s.key for s in subjects] + list(rule.expected_ids)
-        hours = self.store.stats.hours(None, ids, h0, end)
+        hours = self.store.alarms.hour_columns(ids, h0, end)
         expected = _expected_series(rule, hours) if rule.kind is RuleKind.DEVIATION else None
         for subject in subjects:
             k = (rule.row.id, subject.key)
@@ -1122,10 +1126,11 @@ def _scope_points(
     return chosen
 
 
-def engines_of(store: Store) -> Sequence[Engine]:
-    """The engines attached to a store."""
-    return [
-        getattr(fn, "__self__", None)  # type: ignore[misc]
-        for fn in store.batch_listeners
-        if isinstance(getattr(fn, "__self__", None), Engine)
-    ]
+def attach_engine(store: Store) -> Engine:
+    """The engine evaluating this store's ingest batches: the one attached, or a new one
+    attached now (the collector, ``lingtan ingest`` and ``serve`` all stream through it)."""
+    for fn in store.batch_listeners:
+        owner = getattr(fn, "__self__", None)
+        if isinstance(owner, Engine):
+            return owner
+    return Engine(store).attach()

@@ -198,6 +198,23 @@ Rule = Annotated[
     ThresholdRule | RateOfChangeRule | FreshnessRule | QualityRule | BudgetRule | DeviationRule,
     Field(discriminator="kind"),
 ]
+
+
+class AlarmSection(_Strict):
+    """The ``alarms:`` section of a park file: the park's rule set, stated in full."""
+
+    rules: list[Rule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> AlarmSection:
+        seen: set[str] = set()
+        for i, r in enumerate(self.rules):
+            if r.code in seen:
+                raise ValueError(f"rules[{i}].id: {r.code!r} is declared twice")
+            seen.add(r.code)
+        return self
+
+
 _RULE: TypeAdapter[Any] = TypeAdapter(Rule)
 _RULES: TypeAdapter[Any] = TypeAdapter(list[Rule])
 

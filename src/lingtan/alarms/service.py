@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lingtan.alarms.model import AlarmEvent, AlarmRecord, AlarmState, RuleKind
-from lingtan.alarms.rules import check_references, parse_rule, parse_rules, rule_spec
-from lingtan.errors import Conflict, InvalidInput, NotFound
+from lingtan.alarms.rules import AlarmSection, check_references, parse_rule, rule_spec
+from lingtan.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.registry.model import Carrier
 from lingtan.store import Store
@@ -138,13 +138,13 @@ def save_rules(
 
 
 def apply_park_file(
-    store: Store, *, park_id: int, section: Mapping[str, Any] | None, actor: str
+    store: Store, *, park_id: int, section: AlarmSection | None, actor: str
 ) -> RulesReport | None:
     """The ``alarms:`` section of a park file: its rules are the park's rule set (rules it no
     longer names are retired; enterprises' own rules are kept). Absent: nothing changes."""
     if section is None:
         return None
-    rules = parse_rules(section.get("rules") or [])
+    rules = list(section.rules)
     return save_rules(
         store, park_id=park_id, rules=rules, actor=actor, source="park file", retire_others=True
     )
@@ -172,7 +172,7 @@ def update_rule(
 ) -> RuleRow:
     """Replace a rule in the caller's scope (its code stays)."""
     require(principal, Permission.WRITE)
-    get_rule(store, principal=principal, code=code)  # NotFound outside scope
+    _writable(get_rule(store, principal=principal, code=code), principal)
     park_id = _park_id(store, principal)
     rule = _bind_to_enterprise(store, park_id, parse_rule({**data, "id": code}), principal)
     save_rules(
@@ -185,7 +185,7 @@ def update_rule(
 def retire_rule(store: Store, *, principal: Principal, code: str) -> None:
     """Retire a rule in the caller's scope: no longer evaluated; its alarms stay."""
     require(principal, Permission.WRITE)
-    row = get_rule(store, principal=principal, code=code)
+    row = _writable(get_rule(store, principal=principal, code=code), principal)
     now = _now()
     with store.begin() as conn:
         store.alarms.retire_rule(conn, rule_id=row.id, now=now)
@@ -193,6 +193,13 @@ def retire_rule(store: Store, *, principal: Principal, code: str) -> None:
             conn, at=now, actor=principal.actor, action="alarm_rule.retired",
             entity="alarm_rule", entity_id=code, enterprise_id=row.enterprise_id, before=row.spec,
         )  # fmt: skip
+
+
+def _writable(row: RuleRow, principal: Principal) -> RuleRow:
+    """An enterprise admin changes its own enterprise's rules, not the park's about it."""
+    if principal.enterprise_id is not None and row.enterprise_id != principal.enterprise_id:
+        raise PermissionDenied(f"alarm rule {row.code!r} is the park's: the park changes it")
+    return row
 
 
 def _visible_rule(row: RuleRow, principal: Principal, enterprise_code: str | None) -> bool:

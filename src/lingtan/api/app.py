@@ -22,9 +22,12 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import lingtan
+from lingtan.alarms.engine import Engine
+from lingtan.alarms.scheduler import AlarmScheduler
 from lingtan.api import docs as api_docs
 from lingtan.api import errors
 from lingtan.api.accounting.router import router as accounting_router
+from lingtan.api.alarms.router import router as alarms_router
 from lingtan.api.audit.router import router as audit_router
 from lingtan.api.auth.router import open_router as auth_open_router
 from lingtan.api.auth.router import router as me_router
@@ -83,6 +86,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     reports_router,
     jobs_router,
     users_router,
+    alarms_router,
     audit_router,
 ]
 
@@ -174,8 +178,13 @@ def create_app(
         owned = store is None
         s: Store = store if store is not None else await run_in_threadpool(open_store, settings)
         app.state.store = s
-        runner = normaliser = None
+        runner = normaliser = ticker = None
+        # alarms stream on every batch ingested through this service, background or not
+        engine = Engine(s).attach()
+        app.state.alarm_engine = engine
         if background:
+            ticker = AlarmScheduler(engine, interval_s=settings.alarm_tick_s)
+            ticker.start()
             runner = JobRunner(s)
             await run_in_threadpool(runner.start)
             normaliser = BackgroundNormaliser(
@@ -191,6 +200,9 @@ def create_app(
         try:
             yield
         finally:
+            if ticker is not None:
+                await run_in_threadpool(ticker.stop)
+            await run_in_threadpool(engine.detach)
             if normaliser is not None:
                 await run_in_threadpool(normaliser.stop)
             if runner is not None:

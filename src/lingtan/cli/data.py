@@ -56,6 +56,7 @@ def init(
     park: Annotated[Path, typer.Option("--park", help="park file (.yaml/.yml/.toml)")],
 ) -> None:
     """Load (or update) the park declared in a park file; loading twice changes nothing."""
+    from lingtan.alarms import service as alarm_rules
     from lingtan.options import service as park_options
     from lingtan.registry import load_park_file
     from lingtan.registry.replacements import load_park
@@ -68,11 +69,19 @@ def init(
             version = park_options.apply_park_file(
                 store, park_id=report.park_id, options=model.options, actor="cli"
             )
+            rules = alarm_rules.apply_park_file(
+                store, park_id=report.park_id, section=model.alarms, actor="cli"
+            )
             if report.renormalise or report.created.get("meter_replacement"):
                 run_normalise(store)
             parks = store.registry.parks()
     console.print(f"[green]park {model.park.id}[/] loaded: created {report.created or '—'}, "
                   f"updated {report.updated or '—'}, unchanged {report.unchanged or '—'}")  # fmt: skip
+    if rules is not None:
+        console.print(
+            f"alarm rules: created {len(rules.created)}, updated {len(rules.updated)}, "
+            f"unchanged {len(rules.unchanged)}, retired {len(rules.retired)}"
+        )
     if version is not None:
         console.print(f"park options: version {version.version} / 园区选项第 {version.version} 版")
     if len(parks) > 1:

@@ -7,6 +7,7 @@ they pass validation like real ones.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -212,6 +213,13 @@ PARK_OFFICE_GWH = 4.0
 PARK_PV_KWP = 8_000.0
 BATTERY_KWH = 10_000.0
 EV_CHARGERS = 3
+#: the park's contract capacity with the grid (合同容量, synthetic): the hourly energy drawn
+#: by the enterprises together above it is an alarm
+CONTRACT_KW = 105_000.0
+#: monthly electricity budgets of the first enterprises: their grid purchase of an average
+#: month plus this margin (synthetic targets)
+BUDGET_MARGIN = 1.03
+BUDGET_ENTERPRISES = 3
 EV_DAILY_KWH = 1_200.0  # per charging hub
 
 
@@ -295,6 +303,7 @@ def build_park(enterprise_count: int | None = None) -> ParkModel:
                              unit="kWh", level=2, parent="PARK-grid", max_rate=600.0, **park))  # fmt: skip
     return ParkModel.model_validate(
         {
+            "alarms": {"rules": demo_rules(chosen)},
             "park": {
                 "id": PARK_ID,
                 "name": PARK_NAME,
@@ -306,3 +315,59 @@ def build_park(enterprise_count: int | None = None) -> ParkModel:
             "points": points,
         }
     )
+
+
+def demo_rules(chosen: Sequence[Any]) -> list[dict[str, Any]]:
+    """The demo park's alarm rules (docs/alarms.md): comms loss on every boundary meter,
+    the contract capacity of the park's grid connection, data quality of the boundary meters,
+    and monthly electricity budgets of the first enterprises (synthetic targets)."""
+    rules: list[dict[str, Any]] = [
+        {
+            "id": "comms-loss",
+            "name": "关口表通信中断",
+            "kind": "freshness",
+            "severity": "major",
+            "scope": {"boundary": True, "point_kinds": ["total_increasing"]},
+            "factor": 4,  # four 15-minute readings missed: one hour of silence
+        },
+        {
+            "id": "contract-capacity",
+            "name": "园区电网合同容量越限（合成）",
+            "kind": "threshold",
+            "severity": "critical",
+            "on": "hour",
+            "scope": {"points": ["PARK-grid-enterprises"]},
+            "op": "above",
+            "high": CONTRACT_KW,  # kWh in one hour = mean kW over the hour
+            "hysteresis": CONTRACT_KW * 0.02,
+            "settle_min": 24 * 60,  # one alarm per day of peaks
+        },
+        {
+            "id": "data-quality",
+            "name": "关口表数据质量",
+            "kind": "quality",
+            "severity": "hint",
+            "scope": {"boundary": True, "point_kinds": ["total_increasing"]},
+            "conditions": ["reset", "rollover", "spike", "jump", "rejected"],
+            "escalate_after_min": None,
+        },
+    ]
+    for e in chosen[:BUDGET_ENTERPRISES]:
+        monthly_kwh = e.electricity_gwh * 1e6 * (1 - e.direct_green_share) / 12
+        rules.append(
+            {
+                "id": f"budget-{e.code}",
+                "name": f"{e.name} 月度购电预算（合成）",
+                "kind": "budget",
+                "severity": "minor",
+                "scope": {"enterprise": e.code},
+                "metric": "consumption",
+                "carrier": "electricity_grid_import",
+                "unit": "kWh",
+                "target": round(monthly_kwh * BUDGET_MARGIN, -3),
+                "warn_pct": 100,
+                "hysteresis_pct": 2,
+                "min_elapsed_h": 72,  # a month is projected from its first three days on
+            }
+        )
+    return rules

@@ -25,8 +25,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from lingtan.alarms import service as alarm_service
+from lingtan.alarms.engine import Engine
 from lingtan.demo import park as demo_park
 from lingtan.demo import series
+from lingtan.identity.roles import SYSTEM
 from lingtan.indicators.records import import_records
 from lingtan.ingest import IngestAck, ingest, ingest_columns
 from lingtan.normalize.service import NormaliseReport, normalise_pending
@@ -35,6 +38,8 @@ from lingtan.registry import ParkModel
 from lingtan.registry.model import MeterReplacement
 from lingtan.registry.replacements import record_replacements
 from lingtan.store import Store
+from lingtan.store.alarms_repo import AlarmFilter
+from lingtan.store.query_repo import Tenant
 from lingtan.timeutil import SECOND_US, to_us
 
 YEAR = 2025
@@ -56,6 +61,8 @@ class DemoResult:
     rejected: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     normalise: list[NormaliseReport] = field(default_factory=list)
+    #: alarms the year raised (the engine streaming the readings, the scheduler replayed)
+    alarms: int = 0
 
     def add(self, ack: IngestAck, sent: int) -> None:
         self.readings_sent += sent
@@ -235,9 +242,14 @@ def run(
     """
     step = on_step or (lambda _name, _done, _total: None)
     model = demo_park.build_park(enterprises)
-    store.registry.save_park(model, actor="demo")
+    report = store.registry.save_park(model, actor="demo")
     points = store.registry.points_by_code(refresh=True)
     result = DemoResult(points=len(points))
+    # the alarm engine watches the year as it streams in, on a clock that follows the data
+    alarm_service.apply_park_file(store, park_id=report.park_id, section=model.alarms, actor="demo")
+    sim = {"now": 0}
+    engine = Engine(store, clock=lambda: sim["now"])
+    engine.attach()
     step("generate", 0, 1)
     data, replaced = generate(model, months=months)
     if replaced:
@@ -275,6 +287,7 @@ def run(
                 ts_parts.append(t[a:b])
                 val_parts.append(vals[a:b])
         pids = np.concatenate(pid_parts)
+        sim["now"] = hi
         ack = ingest_columns(
             store,
             pids,
@@ -301,12 +314,15 @@ def run(
         Reading(resend, dt.datetime.fromtimestamp(int(ts3[resend_at]) / SECOND_US, dt.UTC),
                 float(v3[resend_at]) + 7.0, source="modbus:gw-3"),
     ]  # fmt: skip
+    sim["now"] = last
     ack = ingest(store, [*late, *junk], source="demo:late", now=now)
     result.add(ack, len(late) + len(junk))
     step("late data", 1, 1)
     result.normalise.append(
         normalise_pending(store, progress=lambda d, t: step("renormalise", d, t))
     )
+    result.alarms = replay_alarms(store, engine, first, last, on_step=step)
+    engine.detach()
     # non-metered statistics (solid waste, waste heat, water reuse, product output): a synthetic
     # file, imported like any statistics file for the enterprises and months generated above
     step("statistics", 0, 1)
@@ -323,3 +339,32 @@ def run(
     )
     step("statistics", 1, 1)
     return result
+
+
+def replay_alarms(
+    store: Store,
+    engine: Engine,
+    first: int,
+    last: int,
+    *,
+    on_step: Callable[[str, int, int], None],
+) -> int:
+    """Run the alarm scheduler over the demo year as it would have run live — once a day
+    (hourly statistics, budgets, escalation, automatic close) — then put the comms-loss
+    rule in a maintenance window from the end of the synthetic year: it has no live data, and
+    every meter would otherwise report as silent. Returns the alarms raised."""
+    day_us = 86_400 * SECOND_US
+    # the window opens first: the last ticks run after the data ends
+    alarm_service.add_suppression(
+        store, principal=SYSTEM, starts=last + SECOND_US, ends=last + 100 * 365 * day_us,
+        reason="合成数据：演示年度结束，之后没有实时读数 (synthetic data: the demo year has ended)",
+        rule_code="comms-loss",
+    )  # fmt: skip
+    days = range(first + day_us, last + 2 * day_us, day_us)
+    for k, now in enumerate(days):
+        engine.tick(now=now, shared=False)
+        on_step("alarms", k + 1, len(days))
+    total = store.alarms.search(
+        tenant=Tenant(None), park_id=None, filters=AlarmFilter(), limit=1, offset=0
+    )[1]
+    return total

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Final
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lingtan import units
+from lingtan.alarms.rules import AlarmSection, check_references
 from lingtan.errors import InvalidInput
 from lingtan.options.model import ParkOptions
 from lingtan.registry.formula import Formula, parse_formula
@@ -362,6 +363,10 @@ class ParkModel(_Strict):
     #: default; absent, loading the file leaves the stored options as they are
     options: dict[str, Any] | None = None
 
+    #: alarm rules (docs/alarms.md): the park's rule set, stated in full; absent, loading the
+    #: file leaves the stored rules as they are
+    alarms: AlarmSection | None = None
+
     @field_validator("options")
     @classmethod
     def _options(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -437,6 +442,15 @@ class ParkModel(_Strict):
         _check_acyclic(self.points)
         _check_counted_once(points)
         _check_replacements(points, self.all_replacements())
+        if self.alarms is not None:
+            for i, rule in enumerate(self.alarms.rules):
+                try:
+                    check_references(
+                        rule, points=points, enterprises=enterprises, sites=sites,
+                        carriers=[c.value for c in Carrier], where=f"alarms.rules[{i}]",
+                    )  # fmt: skip
+                except InvalidInput as err:
+                    raise ValueError(str(err)) from None
         return self
 
 

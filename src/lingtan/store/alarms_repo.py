@@ -322,6 +322,42 @@ class AlarmRepo:
         ts = conn.execute(select(func.max(t.c.ts)).where(t.c.point_id == point_id)).scalar()
         return None if ts is None else int(ts)
 
+    def hour_columns(self, point_ids: Sequence[int], h0: int, h1: int) -> dict[int, dict[str, Any]]:
+        """Hourly statistics of points in [h0, h1) as numpy columns per point (``hours``,
+        value, mean, min, max, measured_s, estimated_s, missing_s, flags; NULL = NaN): one
+        query, converted in bulk (the scheduler reads every watched point's new hours)."""
+        import numpy as np
+
+        t = s.stat_hour
+        if not point_ids:
+            return {}
+        cols = (t.c.value, t.c.mean, t.c.min, t.c.max, t.c.measured_s, t.c.estimated_s,
+                t.c.missing_s, t.c.flags)  # fmt: skip
+        q = (
+            select(t.c.point_id, t.c.hour, *cols)
+            .where(t.c.point_id.in_(bindparam("ids", expanding=True)), t.c.hour >= h0,
+                   t.c.hour < h1)
+            .order_by(t.c.point_id, t.c.hour)
+        )  # fmt: skip
+        with self._store.begin() as conn:
+            rows = conn.execute(q, {"ids": list(point_ids)}).all()
+        if not rows:
+            return {}
+        ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        hours = np.fromiter((r[1] for r in rows), np.int64, len(rows))
+        data = np.array([r[2:] for r in rows], dtype=np.float64)  # None → nan
+        names = ("value", "mean", "min", "max", "measured_s", "estimated_s", "missing_s", "flags")
+        out: dict[int, dict[str, Any]] = {}
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        ends = np.r_[starts[1:], len(ids)]
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            block: dict[str, Any] = {"hours": hours[a:b]}
+            for j, name in enumerate(names):
+                block[name] = data[a:b, j]
+            block["flags"] = block["flags"].astype(np.int64)
+            out[int(ids[a])] = block
+        return out
+
     # -- alarms -------------------------------------------------------------------------------
     def holder(self, conn: Connection, key: str) -> AlarmRecord | None:
         """The alarm holding a rule × subject key, if any."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from lingtan.alarms import service as alarm_rules
 from lingtan.api.common import PageParams
 from lingtan.errors import InvalidInput
 from lingtan.identity.parks import visible_parks
@@ -123,5 +124,8 @@ def load_park_file(
     report = load_park(store, model, actor=principal.actor, future_skew_s=future_skew_s)
     park_options.apply_park_file(
         store, park_id=report.park_id, options=model.options, actor=principal.actor
+    )
+    alarm_rules.apply_park_file(
+        store, park_id=report.park_id, section=model.alarms, actor=principal.actor
     )
     return report

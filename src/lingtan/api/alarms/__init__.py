@@ -1,0 +1,1 @@
+"""``/api/v1/alarms``: alarms, rules and maintenance windows."""
