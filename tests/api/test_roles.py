@@ -155,6 +155,90 @@ def _available_cert(w: World) -> str:
     return cert
 
 
+def _rule_body(code: str) -> dict[str, Any]:
+    # on A's line meter, raised by any reading (all are below 10^15)
+    return {"id": code, "name": "角色测试", "kind": "threshold", "severity": "major",
+            "scope": {"points": ["E01-line"]}, "op": "below", "low": 1e15}  # fmt: skip
+
+
+def _new_rule(w: World) -> str:
+    code = f"role-rule-{next(_n)}"
+    r = w.client.post("/api/v1/alarms/rules", headers=w.h("a_admin"), json=_rule_body(code))
+    assert r.status_code == 201, r.text
+    return code
+
+
+def _new_alarm(w: World) -> int:
+    """An open alarm of A's: a new rule, then one of A's stored readings sent again (the
+    rule has not seen it; the store keeps it as it is)."""
+    code = _new_rule(w)
+    first = w.client.get(
+        "/api/v1/points/E01-line/readings", headers=w.h("admin"), params={"limit": 1}
+    ).json()["items"][0]
+    r = w.client.post(
+        "/api/v1/readings", headers=w.h("admin"), json=[{"point": "E01-line", **first}]
+    )
+    assert r.status_code == 200, r.text
+    found = w.client.get("/api/v1/alarms", headers=w.h("admin"), params={"rule": code}).json()
+    assert found["total"] == 1, found
+    return int(found["items"][0]["id"])
+
+
+def _new_window(w: World) -> int:
+    r = w.client.post(
+        "/api/v1/alarms/suppressions",
+        headers=w.h("a_admin"),
+        json={"starts": "2030-01-01T00:00:00+08:00", "ends": "2030-01-02T00:00:00+08:00",
+              "reason": "检修（测试）", "point": "E01-line"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+VALID.update(
+    {
+        ("post", "/api/v1/alarms/rules"): lambda w: (
+            {},
+            {"json": _rule_body(f"role-rule-{next(_n)}")},
+        ),
+        ("put", "/api/v1/alarms/rules/{rule_code}"): lambda w: (
+            (code := _new_rule(w)) and {"rule_code": code},
+            {"json": {**_rule_body(code), "name": "角色测试（改）"}},
+        ),
+        ("delete", "/api/v1/alarms/rules/{rule_code}"): lambda w: (
+            {"rule_code": _new_rule(w)},
+            {},
+        ),
+        ("post", "/api/v1/alarms/suppressions"): lambda w: (
+            {},
+            {
+                "json": {
+                    "starts": "2030-02-01T00:00:00+08:00",
+                    "ends": "2030-02-02T00:00:00+08:00",
+                    "reason": "检修（测试）",
+                }
+            },
+        ),
+        ("delete", "/api/v1/alarms/suppressions/{suppression_id}"): lambda w: (
+            {"suppression_id": _new_window(w)},
+            {},
+        ),
+        ("post", "/api/v1/alarms/{alarm_id}/acknowledge"): lambda w: (
+            {"alarm_id": _new_alarm(w)},
+            {"json": {"comment": "已处理（测试）"}},
+        ),
+        ("post", "/api/v1/alarms/{alarm_id}/close"): lambda w: (
+            {"alarm_id": _new_alarm(w)},
+            {"json": {"comment": "关闭（测试）"}},
+        ),
+        ("post", "/api/v1/alarms/{alarm_id}/comments"): lambda w: (
+            {"alarm_id": _new_alarm(w)},
+            {"json": {"text": "备注（测试）"}},
+        ),
+    }
+)
+
+
 VALID.update(
     {
         ("post", "/api/v1/accounting/recompute"): lambda w: (

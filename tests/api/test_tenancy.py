@@ -68,6 +68,8 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/sites", "enterprise_id"): 404,
     ("/api/v1/records", "enterprise_id"): 404,
     ("/api/v1/quarantine", "point"): 404,
+    # the alarm list's enterprise filter is looked up in scope the same way
+    ("/api/v1/alarms", "enterprise_id"): 404,
 }
 
 

@@ -42,6 +42,17 @@ Ids = Mapping[str, Any]
 Body = Callable[[Ids], dict[str, Any]]
 
 
+def _rule(code: str, point: str) -> dict[str, Any]:
+    return {
+        "id": code,
+        "name": "probe",
+        "kind": "threshold",
+        "scope": {"points": [point]},
+        "op": "above",
+        "high": 1,
+    }
+
+
 def _readings(ids: Ids) -> dict[str, Any]:
     return {"json": [{"point": ids["point"], "ts": "2025-01-15T08:00:00+08:00", "value": 1.0}]}
 
@@ -122,6 +133,23 @@ BODIES: dict[tuple[str, str], Body] = {
     ("post", "/api/v1/points/{code}/replacements"): lambda ids: {
         "json": {"at": "2025-01-15T08:05:00+08:00", "old_final": 1.0, "new_initial": 0.0}
     },
+    ("post", "/api/v1/alarms/rules"): lambda ids: {"json": _rule("probe", ids["point"])},
+    ("put", "/api/v1/alarms/rules/{rule_code}"): lambda ids: {
+        "json": _rule(ids["rule_code"], ids["point"])
+    },
+    ("delete", "/api/v1/alarms/rules/{rule_code}"): lambda ids: {},
+    ("post", "/api/v1/alarms/suppressions"): lambda ids: {
+        "json": {
+            "starts": "2025-04-01T00:00:00+08:00",
+            "ends": "2025-04-02T00:00:00+08:00",
+            "reason": "forged",
+            "point": ids["point"],
+        }
+    },
+    ("delete", "/api/v1/alarms/suppressions/{suppression_id}"): lambda ids: {},
+    ("post", "/api/v1/alarms/{alarm_id}/acknowledge"): lambda ids: {"json": {"comment": "x"}},
+    ("post", "/api/v1/alarms/{alarm_id}/close"): lambda ids: {"json": {"comment": "x"}},
+    ("post", "/api/v1/alarms/{alarm_id}/comments"): lambda ids: {"json": {"text": "forged"}},
 }
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {("post", "/api/v1/me/password"), ("post", "/api/v1/jobs/normalise")}
@@ -208,6 +236,9 @@ def missing_ids(w: World) -> dict[str, Any]:
         "enterprise_code": "E99",
         "site_code": "E99-B1",
         "result_id": 987_649,
+        "alarm_id": 987_648,
+        "rule_code": "E99-rule",
+        "suppression_id": 987_647,
     }
     assert ids.keys() >= {k for k in w.b if not k.startswith("key")}, "describe a missing id"
     return ids

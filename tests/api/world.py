@@ -171,6 +171,29 @@ def _b_resources(w: World) -> None:
             enterprise_id=w.enterprises["E02"],
             now=to_us(utcnow()),
         )
+    # an alarm rule of B's, an alarm it raised (a January reading of B's meter sent again),
+    # and a maintenance window of B's
+    rule = w.client.post(
+        "/api/v1/alarms/rules",
+        headers=b,
+        json={"id": "B-SECRET-RULE", "name": "B-SECRET 进线", "kind": "threshold",
+              "scope": {"points": ["E02-grid"]}, "op": "below", "low": 1e15},
+    )  # fmt: skip
+    assert rule.status_code == 201, rule.text
+    first = w.client.get("/api/v1/points/E02-grid/readings", headers=b, params={"limit": 1}).json()[
+        "items"
+    ][0]
+    resent = w.client.post("/api/v1/readings", headers=b, json=[{"point": "E02-grid", **first}])
+    assert resent.status_code == 200, resent.text
+    alarm = w.client.get("/api/v1/alarms", headers=b, params={"rule": "B-SECRET-RULE"}).json()
+    assert alarm["total"] == 1, alarm
+    window = w.client.post(
+        "/api/v1/alarms/suppressions",
+        headers=b,
+        json={"starts": "2025-03-01T00:00:00+08:00", "ends": "2025-03-02T00:00:00+08:00",
+              "reason": "B-SECRET 检修", "point": "E02-grid"},
+    )  # fmt: skip
+    assert window.status_code == 201, window.text
     sites = w.client.get(
         "/api/v1/sites", headers=w.h("admin"), params={"enterprise_id": w.enterprises["E02"]}
     )
@@ -194,6 +217,9 @@ def _b_resources(w: World) -> None:
         "enterprise_code": "E02",
         "site_code": sites.json()["items"][0]["code"],
         "result_id": result_id,
+        "alarm_id": alarm["items"][0]["id"],
+        "rule_code": "B-SECRET-RULE",
+        "suppression_id": window.json()["id"],
     }
     all_sites = w.client.get("/api/v1/sites", headers=w.h("admin")).json()["items"]
     park_site = next(s for s in all_sites if s["enterprise_id"] is None)

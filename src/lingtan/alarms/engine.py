@@ -143,6 +143,16 @@ class _Changes:
     states: set[tuple[int, int]] = field(default_factory=set)
 
 
+#: raised by every rule change made in this process, so that the engines here see it at once
+#: (other processes' changes are seen within ``REFRESH_S``)
+_generation = [0]
+
+
+def rules_changed() -> None:
+    """Tell this process's engines that rules changed (the service calls it)."""
+    _generation[0] += 1
+
+
 class Engine:
     """The alarm engine of one store (see module docstring)."""
 
@@ -192,11 +202,12 @@ class Engine:
         """The rules resolved against the registry, rebuilt when either changed."""
         with self._lock:
             now = time.monotonic()
-            if self._compiled is not None and now - self._checked < REFRESH_S:
+            fresh = self._version is not None and self._version[0] == _generation[0]
+            if self._compiled is not None and fresh and now - self._checked < REFRESH_S:
                 return self._compiled
             self._checked = now
             points = self.store.registry.points_by_id()
-            version = (self.store.alarms.rules_version(), id(points), len(points))
+            version = (_generation[0], self.store.alarms.rules_version(), id(points), len(points))
             if self._compiled is not None and version == self._version:
                 return self._compiled
             self._compiled = self._compile(points)

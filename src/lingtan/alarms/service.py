@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lingtan.alarms.engine import rules_changed
 from lingtan.alarms.model import AlarmEvent, AlarmRecord, AlarmState, RuleKind
 from lingtan.alarms.rules import AlarmSection, check_references, parse_rule, rule_spec
 from lingtan.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -81,7 +82,8 @@ def _bind_to_enterprise(store: Store, park_id: int, rule: Any, principal: Princi
     for p in scope.points or []:
         point = points.get(p)
         if point is None or point.enterprise_id != principal.enterprise_id:
-            raise InvalidInput(f"rule.scope.points: unknown point {p!r}")
+            # the same answer whether the point is another enterprise's or nobody's
+            raise PermissionDenied("rule.scope.points: a point is outside your scope")
     data = rule_spec(rule)
     data["scope"] = {**data["scope"], "enterprise": code}
     return parse_rule(data)
@@ -134,6 +136,7 @@ def save_rules(
                         entity="alarm_rule", entity_id=row.code, before=row.spec,
                     )  # fmt: skip
                     retired.append(row.code)
+    rules_changed()
     return RulesReport(created, updated, unchanged, retired)
 
 
@@ -193,6 +196,7 @@ def retire_rule(store: Store, *, principal: Principal, code: str) -> None:
             conn, at=now, actor=principal.actor, action="alarm_rule.retired",
             entity="alarm_rule", entity_id=code, enterprise_id=row.enterprise_id, before=row.spec,
         )  # fmt: skip
+    rules_changed()
 
 
 def _writable(row: RuleRow, principal: Principal) -> RuleRow:
@@ -207,10 +211,14 @@ def _visible_rule(row: RuleRow, principal: Principal, enterprise_code: str | Non
         return True
     if row.enterprise_id == principal.enterprise_id:
         return True
-    # a park rule is shown to an enterprise when it is about that enterprise
-    return row.enterprise_id is None and row.spec.get("scope", {}).get("enterprise") == (
-        enterprise_code
-    )
+    if row.enterprise_id is not None:
+        return False
+    # a park rule is shown to an enterprise when it is about that enterprise, or a policy of
+    # the whole park that names no enterprise, site or point (names would tell of others)
+    scope = row.spec.get("scope") or {}
+    if scope.get("enterprise") == enterprise_code:
+        return True
+    return scope.get("enterprise") is None and not scope.get("points") and not scope.get("site")
 
 
 def list_rules(store: Store, *, principal: Principal) -> list[RuleRow]:
@@ -231,7 +239,7 @@ def get_rule(store: Store, *, principal: Principal, code: str) -> RuleRow:
     for row in list_rules(store, principal=principal):
         if row.code == code:
             return row
-    raise NotFound(f"alarm rule {code!r} not found")
+    raise NotFound("alarm rule not found")
 
 
 # -- alarms ----------------------------------------------------------------------------------
@@ -240,8 +248,13 @@ def get_rule(store: Store, *, principal: Principal, code: str) -> RuleRow:
 def list_alarms(
     store: Store, *, principal: Principal, filters: AlarmFilter, limit: int, offset: int
 ) -> tuple[list[AlarmRecord], int]:
-    """Alarms in the caller's scope, newest first, and their total."""
+    """Alarms in the caller's scope, newest first, and their total. An enterprise filter
+    outside the scope is ``NotFound``, like one that does not exist."""
     require(principal, Permission.READ)
+    if filters.enterprise_id is not None:
+        from lingtan.store.query_repo import QueryRepo
+
+        QueryRepo(store).enterprise(tenant=principal.tenant, enterprise_id=filters.enterprise_id)
     return store.alarms.search(
         tenant=principal.tenant, park_id=_park_id(store, principal), filters=filters,
         limit=limit, offset=offset,

@@ -118,6 +118,7 @@ def ingest_cmd(
     Every data line is accepted, a duplicate, or rejected and quarantined with its reason and
     line number (a malformed line too); the summary adds up to the lines read. Exits 1 when any
     line was rejected (``--allow-rejects``: 0), 2 when the file cannot be read at all."""
+    from lingtan.alarms.engine import attach_engine
     from lingtan.connectors.files.tabular import ColumnMapping, iter_batches, read_table
 
     with domain_errors():
@@ -129,6 +130,7 @@ def ingest_cmd(
         totals: dict[str, int] = {"lines": 0, "accepted": 0, "duplicates": 0, "rejected": 0}
         reasons: dict[str, int] = {}
         with open_configured() as store, progress_bar() as bar:
+            engine = attach_engine(store)  # alarms stream on each committed batch
             task = bar.add_task(f"导入 {file.name}", total=_data_rows(file))
             for readings in iter_batches(table, mapping, source=f"file:{file.name}"):
                 ack = ingest(
@@ -141,6 +143,7 @@ def ingest_cmd(
                 for k, v in ack.reasons.items():
                     reasons[k] = reasons.get(k, 0) + v
                 bar.advance(task, len(readings))
+            engine.detach()
         if not no_normalise:
             with open_configured() as store:
                 report = run_normalise(store)

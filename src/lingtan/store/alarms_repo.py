@@ -414,7 +414,7 @@ class AlarmRepo:
             with self._store.begin() as c:
                 row = c.execute(q).first()
         if row is None:
-            raise NotFound(f"alarm {alarm_id} not found")
+            raise NotFound("alarm not found")
         return _alarm(row)
 
     def events(self, *, alarm_id: int) -> list[AlarmEvent]:
@@ -582,7 +582,7 @@ class AlarmRepo:
         with self._store.begin() as conn:
             row = conn.execute(q).first()
         if row is None:
-            raise NotFound(f"suppression window {suppression_id} not found")
+            raise NotFound("maintenance window not found")
         return _suppression(row)
 
     def cancel_suppression(self, conn: Connection, *, suppression_id: int, now: int) -> None:

@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Sequence
 
+from lingtan.alarms.engine import attach_engine
 from lingtan.config import Settings
 from lingtan.connectors.base import SinkAck
 from lingtan.errors import LingtanError, Unavailable
@@ -35,6 +36,8 @@ class StoreSink:
         if self._store is None:
             try:
                 self._store = open_store(self.settings)
+                # alarms stream on each committed batch (lingtan.alarms.engine)
+                attach_engine(self._store)
             except LingtanError:
                 raise  # Unavailable, or a configuration error the operator must fix
             except Exception as err:
@@ -58,6 +61,7 @@ class StoreSink:
         store, self._store = self._store, None
         if store is not None:
             try:
+                attach_engine(store).detach()  # writes its pending evaluation state
                 store.close()
             except Exception:  # a store that is down may fail to close too
                 log.debug("closing the store failed", exc_info=True)
