@@ -202,7 +202,7 @@ def test_quarantined_reading_raises_a_quality_alarm_until_a_good_one(
     assert _all(loaded) == []  # a drop is a reset of a register, not a rejected reading
     ingest(loaded, [Reading("E01-main", _t(30), "ERR")], now=_t(10_000))
     (a,) = _all(loaded)
-    assert a.state is AlarmState.OPEN and "bad_value" in a.message
+    assert a.state is AlarmState.OPEN and "数值无效" in a.message
     ingest(loaded, [Reading("E01-main", _t(45), 120.0)], now=_t(10_000))
     assert _all(loaded)[0].state is AlarmState.CLEARED
 

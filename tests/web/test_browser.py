@@ -256,6 +256,7 @@ def test_every_page_renders_in_both_languages(
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{url}/lang/{lang}")
     one = world.enterprises["E01"]
+    alarms = world.client.get("/api/v1/alarms", headers=world.h("admin")).json()["items"]
     for path in (
         "/overview",
         "/flow",
@@ -263,6 +264,8 @@ def test_every_page_renders_in_both_languages(
         f"/enterprises/{one}",
         "/meters",
         "/reports",
+        "/alarms",
+        *(f"/alarms/{a['id']}" for a in alarms[:1]),
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path

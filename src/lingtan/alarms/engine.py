@@ -476,7 +476,7 @@ class Engine:
             q.update(active=True, since=at)
             changes.items.append((rule, subject, Occurrence(
                 what="raise", at=at, value=1.0, since=at,
-                message=f"{subject.code}：{_QUALITY_ZH['rejected']}（{reason}）",
+                message=f"{subject.code}：{_QUALITY_ZH['rejected']}（{_reason_zh(reason)}）",
                 evidence={"reason": reason, "ts": ts},
             )))  # fmt: skip
         q["last_reason"] = reason
@@ -1068,6 +1068,13 @@ def _expected_series(
         idx = np.searchsorted(x["hours"], common)  # type: ignore[index]
         total = total + np.asarray(x[stat], np.float64)[idx]  # type: ignore[index]
     return common, total
+
+
+def _reason_zh(reason: str) -> str:
+    """The Chinese name of a rejection reason (lingtan/wording/zh-CN.yaml)."""
+    from lingtan.wording import Wording
+
+    return Wording("zh-CN").code(reason, "reject_reason")
 
 
 def _worse(rule: Any, old: float | None, new: float | None) -> float | None:

@@ -22,6 +22,8 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from lingtan.alarms import service as alarm_service
+from lingtan.alarms.model import RuleKind, Severity
 from lingtan.api.errors import status_of
 from lingtan.api.jobs.router import submit_and_enqueue
 from lingtan.api.overview import service as overview_service
@@ -38,7 +40,9 @@ from lingtan.indicators.energy import carrier_name, energy_statistics
 from lingtan.jobs import service as jobs
 from lingtan.reports import localise
 from lingtan.store import Store
+from lingtan.store.alarms_repo import AlarmFilter
 from lingtan.store.query_repo import QueryRepo
+from lingtan.timeutil import from_us
 from lingtan.web import i18n, session
 
 HERE = Path(__file__).parent
@@ -118,6 +122,7 @@ def _render(
         "path_qs": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "quote": quote,
         "tz": _zone(request, principal),
+        "alarm_badge": _alarm_badge(request, principal),
         **_park_switcher(request, principal),
         **context,
     }
@@ -125,6 +130,16 @@ def _render(
     response.headers["Cache-Control"] = "no-store"
     session.pending(request).apply(response, secure=session.secure_cookies(_settings(request)))
     return response
+
+
+def _alarm_badge(request: Request, principal: Principal | None) -> int | None:
+    """Unacknowledged alarms in the user's scope (the header's badge)."""
+    if principal is None or not principal.can(Permission.READ):
+        return None
+    try:
+        return alarm_service.counts(_store(request), principal=principal)["unacknowledged"]
+    except LingtanError:
+        return None
 
 
 def _redirect(request: Request, url: str) -> Response:
@@ -522,6 +537,107 @@ def reports_submit(
         return _redirect(request, "/reports")
 
     return _page(request, build)
+
+
+_ALARM_STATES = ("open", "acknowledged", "cleared", "closed")
+
+
+@router.get("/alarms")
+def alarms_page(
+    request: Request,
+    severity: Annotated[str, Query(max_length=16)] = "",
+    state: Annotated[str, Query(max_length=16)] = "",
+    kind: Annotated[str, Query(max_length=24)] = "",
+    enterprise: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """The alarm list with filters by severity, state, kind and enterprise."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        store = _store(request)
+        ent = int(enterprise) if enterprise.isdigit() else None
+        filters = AlarmFilter(
+            states=[state] if state in _ALARM_STATES else None,
+            severities=[severity] if severity in {s.value for s in Severity} else None,
+            kinds=[kind] if kind in {k.value for k in RuleKind} else None,
+            enterprise_id=ent,
+        )
+        rows, total = alarm_service.list_alarms(
+            store, principal=principal, filters=filters, limit=200, offset=0
+        )
+        ents = (
+            QueryRepo(store).enterprises(
+                tenant=principal.tenant, park_id=store.registry.park(principal.park_id).id
+            )[0]
+            if principal.enterprise_id is None
+            else []
+        )
+        return _render(
+            request, "alarms.html", lang, principal, alarms=rows, total=total,
+            severities=[s.value for s in Severity], states=_ALARM_STATES,
+            kinds=[k.value for k in RuleKind], enterprises=ents,
+            chosen={"severity": severity, "state": state, "kind": kind, "enterprise": ent},
+        )  # fmt: skip
+
+    return _page(request, build)
+
+
+@router.get("/alarms/{alarm_id}")
+def alarm_page(request: Request, alarm_id: int) -> Response:
+    """One alarm: what raised it, the readings around it, its history, and the buttons."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        store = _store(request)
+        record, events = alarm_service.get_alarm(store, principal=principal, alarm_id=alarm_id)
+        readings = alarm_service.readings_around(store, principal=principal, record=record)
+        tz = _zone(request, principal)
+        chart = {
+            "x": [from_us(t, tz).isoformat() for t, _ in readings],
+            "y": [v for _, v in readings],
+            "name": record.subject_code,
+            "from": from_us(record.first_at, tz).isoformat(),
+            "to": from_us(record.cleared_at or record.last_at, tz).isoformat(),
+        }
+        return _render(
+            request, "alarm.html", lang, principal, alarm=record, events=events, chart=chart,
+            can_write=principal.can(Permission.WRITE),
+        )  # fmt: skip
+
+    return _page(request, build)
+
+
+def _alarm_action(
+    request: Request, alarm_id: int, csrf: str, comment: str, action: str
+) -> Response:
+    def build(principal: Principal, lang: str) -> Response:
+        if not session.csrf_ok(request, csrf):
+            raise PermissionDenied("invalid form token")
+        do = alarm_service.acknowledge if action == "acknowledge" else alarm_service.close
+        do(_store(request), principal=principal, alarm_id=alarm_id, comment=comment.strip() or None)
+        return _redirect(request, f"/alarms/{alarm_id}")
+
+    return _page(request, build)
+
+
+@router.post("/alarms/{alarm_id}/acknowledge")
+def alarm_acknowledge(
+    request: Request,
+    alarm_id: int,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    comment: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Acknowledge from the alarm's page."""
+    return _alarm_action(request, alarm_id, csrf, comment, "acknowledge")
+
+
+@router.post("/alarms/{alarm_id}/close")
+def alarm_close(
+    request: Request,
+    alarm_id: int,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    comment: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Close from the alarm's page."""
+    return _alarm_action(request, alarm_id, csrf, comment, "close")
 
 
 @router.get("/jobs/{job_id}/file")

@@ -71,7 +71,15 @@
         value: flow.links.map(function (l) { return l.value; }), color: "rgba(31,122,90,0.25)" } }], { margin: { l: 10, r: 10, t: 10, b: 10 } });
   }
 
+  function alarm(data) {
+    if (!data) return;
+    var shapes = [{ type: "rect", xref: "x", yref: "paper", x0: data.from, x1: data.to, y0: 0, y1: 1,
+      fillcolor: "rgba(200,60,40,0.12)", line: { width: 0 } }];
+    draw("chart-alarm", [{ type: "scatter", mode: "lines", x: data.x, y: data.y, name: data.name,
+      line: { color: palette[0] } }], { shapes: shapes, margin: { l: 60, r: 10, t: 10, b: 40 } });
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    alarm(json("alarm-data"));
     var data = json("chart-data");
     if (data) overview(data);
     indicators(json("indicator-data"));
