@@ -122,6 +122,19 @@ BODIES: dict[tuple[str, str], Body] = {
     ("post", "/api/v1/points/{code}/replacements"): lambda ids: {
         "json": {"at": "2025-01-15T08:05:00+08:00", "old_final": 1.0, "new_initial": 0.0}
     },
+    # a channel for B's alarms, made by someone else
+    ("post", "/api/v1/alarms/channels"): lambda ids: {
+        "json": {
+            "code": "intruder",
+            "name": "intruder",
+            "kind": "webhook",
+            "target": "https://intruder.example.com/hook",
+            "enterprise_id": ids["enterprise_id"],
+        }
+    },
+    ("delete", "/api/v1/alarms/channels/{channel_id}"): lambda ids: {},
+    ("post", "/api/v1/alarms/channels/{channel_id}/test"): lambda ids: {},
+    ("post", "/api/v1/alarms/deliveries/{delivery_id}/retry"): lambda ids: {},
 }
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {("post", "/api/v1/me/password"), ("post", "/api/v1/jobs/normalise")}
@@ -208,6 +221,8 @@ def missing_ids(w: World) -> dict[str, Any]:
         "enterprise_code": "E99",
         "site_code": "E99-B1",
         "result_id": 987_649,
+        "channel_id": 987_648,
+        "delivery_id": 987_647,
     }
     assert ids.keys() >= {k for k in w.b if not k.startswith("key")}, "describe a missing id"
     return ids

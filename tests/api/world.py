@@ -171,6 +171,20 @@ def _b_resources(w: World) -> None:
             enterprise_id=w.enterprises["E02"],
             now=to_us(utcnow()),
         )
+    channel = w.client.post(
+        "/api/v1/alarms/channels",
+        headers=b,
+        json={
+            "code": "b-hook",
+            "name": "B-SECRET-CHANNEL 值班群",
+            "kind": "webhook",
+            # nothing listens there: the test message stays pending (retried) in the outbox
+            "target": "http://127.0.0.1:9/B-SECRET-HOOK",
+        },
+    )
+    assert channel.status_code == 201, channel.text
+    delivery = w.client.post(f"/api/v1/alarms/channels/{channel.json()['id']}/test", headers=b)
+    assert delivery.status_code == 202, delivery.text
     sites = w.client.get(
         "/api/v1/sites", headers=w.h("admin"), params={"enterprise_id": w.enterprises["E02"]}
     )
@@ -194,6 +208,8 @@ def _b_resources(w: World) -> None:
         "enterprise_code": "E02",
         "site_code": sites.json()["items"][0]["code"],
         "result_id": result_id,
+        "channel_id": channel.json()["id"],
+        "delivery_id": delivery.json()["id"],
     }
     all_sites = w.client.get("/api/v1/sites", headers=w.h("admin")).json()["items"]
     park_site = next(s for s in all_sites if s["enterprise_id"] is None)
@@ -218,6 +234,8 @@ def _b_resources(w: World) -> None:
         queued_job_id,
         "B-SECRET",
         cert_id,
+        "b-hook",
+        delivery.json()["delivery_id"],
     ]
 
 
