@@ -29,6 +29,14 @@ def _register_all() -> None:
 
 _register_all()
 
+# temporary (issue 14): the alarm engine owns the ``alarms`` group and calls register_notify
+# itself when the two are merged
+from lingtan.cli.notify import register_notify  # noqa: E402
+
+_alarms_app = typer.Typer(help="Alarms and their notifications (告警与通知).", no_args_is_help=True)
+register_notify(_alarms_app)
+app.add_typer(_alarms_app, name="alarms")
+
 
 def main() -> None:
     """Console-script entry point."""

@@ -15,6 +15,7 @@ import contextlib
 import functools
 import json
 import logging
+import secrets
 import smtplib
 import ssl
 import threading
@@ -32,6 +33,7 @@ from sqlalchemy import Connection
 import lingtan
 from lingtan.alarms.notify.model import (
     Channel,
+    ChannelSpec,
     Delivery,
     NotifyEvent,
     backoff_s,
@@ -166,6 +168,62 @@ def _row(
         "next_attempt_at": at,
         "created_at": at,
     }
+
+
+#: the entity of channel rows in the audit log
+ENTITY_CHANNEL = "notify_channel"
+
+
+def public_channel(channel: Channel) -> dict[str, Any]:
+    """A channel as the audit log and the command line show it (never its secret)."""
+    return {
+        "id": channel.id,
+        "code": channel.code,
+        "name": channel.name,
+        "kind": channel.kind,
+        "target": channel.target if isinstance(channel.target, str) else list(channel.target),
+        "min_severity": channel.min_severity,
+        "enterprise_id": channel.enterprise_id,
+        "kinds": None if channel.kinds is None else sorted(channel.kinds),
+        "enabled": channel.enabled,
+        "lang": channel.lang,
+        "secret_fingerprint": channel.secret_fingerprint,
+    }
+
+
+def create_channel(
+    store: Store,
+    *,
+    park_id: int,
+    spec: ChannelSpec,
+    actor: str,
+    secret: str | None = None,
+) -> tuple[Channel, str | None]:
+    """Store a validated channel (audited) and return it with its webhook secret — given, or
+    generated with :func:`secrets.token_urlsafe` (32 bytes) — which is shown to the caller
+    this once and never listed."""
+    if spec.kind == "webhook":
+        if secret is not None and len(secret) < 16:
+            raise InvalidInput("secret must have at least 16 characters", field="secret")
+        secret = secret or secrets.token_urlsafe(32)
+    elif secret is not None:
+        raise InvalidInput("only a webhook channel has a secret", field="secret")
+    now = _now()
+    with store.begin() as conn:
+        channel = store.outbox.create_channel(
+            conn, park_id=park_id, spec=spec, secret=secret, created_by=actor, now=now
+        )
+        store.audit.append(
+            conn,
+            at=now,
+            actor=actor,
+            action="create",
+            entity=ENTITY_CHANNEL,
+            entity_id=str(channel.id),
+            enterprise_id=channel.enterprise_id,
+            after=public_channel(channel),
+        )
+    return channel, secret
 
 
 def queue_test(store: Store, conn: Connection, channel: Channel, *, now: int) -> str:

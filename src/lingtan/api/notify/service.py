@@ -9,12 +9,11 @@ its own channels, not the park's. Channel changes, tests and retries are audited
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from lingtan.alarms.notify import service as notify
 from lingtan.alarms.notify.model import Channel, Delivery, channel_spec
-from lingtan.alarms.notify.service import queue_test
 from lingtan.api.common import PageParams
 from lingtan.errors import Conflict, InvalidInput, NotFound
 from lingtan.identity.roles import Permission, Principal, require
@@ -22,8 +21,7 @@ from lingtan.store import Store
 from lingtan.store.query_repo import QueryRepo
 from lingtan.timeutil import to_us, utcnow
 
-#: the entity of channel rows in the audit log
-ENTITY_CHANNEL = "notify_channel"
+#: the entity of delivery rows in the audit log
 ENTITY_DELIVERY = "notify_delivery"
 
 
@@ -33,22 +31,6 @@ class CreatedChannel:
 
     channel: Channel
     secret: str | None
-
-
-def _public(channel: Channel) -> dict[str, Any]:
-    """What the audit log keeps of a channel (no secret)."""
-    return {
-        "code": channel.code,
-        "name": channel.name,
-        "kind": channel.kind,
-        "target": channel.target if isinstance(channel.target, str) else list(channel.target),
-        "min_severity": channel.min_severity,
-        "enterprise_id": channel.enterprise_id,
-        "kinds": None if channel.kinds is None else sorted(channel.kinds),
-        "enabled": channel.enabled,
-        "lang": channel.lang,
-        "secret_fingerprint": channel.secret_fingerprint,
-    }
 
 
 def _may_manage(principal: Principal, enterprise_id: int | None) -> None:
@@ -106,28 +88,13 @@ def create_channel(
         enabled=enabled,
         lang=lang,
     )
-    if kind == "webhook":
-        if secret is not None and len(secret) < 16:
-            raise InvalidInput("secret must have at least 16 characters", field="secret")
-        secret = secret or secrets.token_urlsafe(32)
-    elif secret is not None:
-        raise InvalidInput("only a webhook channel has a secret", field="secret")
-    park_id = _park_id(store, principal)
-    now = to_us(utcnow())
-    with store.begin() as conn:
-        channel = store.outbox.create_channel(
-            conn, park_id=park_id, spec=spec, secret=secret, created_by=principal.actor, now=now
-        )
-        store.audit.append(
-            conn,
-            at=now,
-            actor=principal.actor,
-            action="create",
-            entity=ENTITY_CHANNEL,
-            entity_id=str(channel.id),
-            enterprise_id=channel.enterprise_id,
-            after=_public(channel),
-        )
+    channel, secret = notify.create_channel(
+        store,
+        park_id=_park_id(store, principal),
+        spec=spec,
+        actor=principal.actor,
+        secret=secret,
+    )
     return CreatedChannel(channel, secret)
 
 
@@ -145,10 +112,10 @@ def delete_channel(store: Store, *, principal: Principal, channel_id: int) -> in
             at=now,
             actor=principal.actor,
             action="delete",
-            entity=ENTITY_CHANNEL,
+            entity=notify.ENTITY_CHANNEL,
             entity_id=str(channel.id),
             enterprise_id=channel.enterprise_id,
-            before=_public(channel),
+            before=notify.public_channel(channel),
             after={"pending_given_up": dropped},
         )
     return dropped
@@ -161,13 +128,13 @@ def send_test(store: Store, *, principal: Principal, channel_id: int) -> Deliver
     with store.begin() as conn:
         channel = store.outbox.channel(tenant=principal.tenant, channel_id=channel_id, conn=conn)
         _may_manage(principal, channel.enterprise_id)
-        key = queue_test(store, conn, channel, now=now)
+        key = notify.queue_test(store, conn, channel, now=now)
         store.audit.append(
             conn,
             at=now,
             actor=principal.actor,
             action="test",
-            entity=ENTITY_CHANNEL,
+            entity=notify.ENTITY_CHANNEL,
             entity_id=str(channel.id),
             enterprise_id=channel.enterprise_id,
             after={"delivery": key},
