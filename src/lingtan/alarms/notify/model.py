@@ -29,6 +29,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from lingtan.errors import InvalidInput
+from lingtan.timeutil import from_us
 
 #: alarm severities, least to most severe (告警级别: 提示 < 一般 < 重要 < 紧急)
 SEVERITIES: Final = ("hint", "minor", "major", "critical")
@@ -266,8 +267,6 @@ def delivery_key(alarm: Mapping[str, Any], event: str, channel_id: int) -> str:
 
 def payload_for(event: NotifyEvent) -> dict[str, Any]:
     """The JSON document a webhook receives (and an e-mail is written from)."""
-    from lingtan.timeutil import from_us
-
     return {
         "delivery_id": event.delivery_id,
         "event": event.event,
