@@ -7,8 +7,9 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+from typing import Any
 
-from lingtan.alarms.notify.model import verify
+from lingtan.alarms.notify.model import Delivery, verify
 from lingtan.alarms.notify.service import DeliveryWorker, deliver_due, enqueue
 from lingtan.store import Store
 from lingtan.store.query_repo import Tenant
@@ -27,8 +28,8 @@ ALARM = {"id": 9, "count": 1, "subject": "E01-main", "message": "1号变压器�
 
 
 def _alarm(
-    store: Store, *, now: int = T0, severity: str = "major", alarm: dict | None = None
-) -> int:  # type: ignore[type-arg]
+    store: Store, *, now: int = T0, severity: str = "major", alarm: dict[str, Any] | None = None
+) -> int:
     return enqueue(
         store,
         park_id=store.registry.park().id,
@@ -41,7 +42,7 @@ def _alarm(
     )
 
 
-def _only(store: Store):  # type: ignore[no-untyped-def]
+def _only(store: Store) -> Delivery:
     (row,) = store.outbox.deliveries(tenant=Tenant.park_wide())[0]
     return row
 

@@ -4,6 +4,7 @@ transaction, and leases (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -173,3 +174,38 @@ def test_an_enterprise_tenant_sees_only_its_own_channels_and_deliveries(loaded: 
         loaded.outbox.channel(tenant=a, channel_id=e2.id)
     assert len(loaded.outbox.channels(tenant=Tenant.park_wide())) == 3
     assert loaded.outbox.deliveries(tenant=Tenant.park_wide())[1] == 4  # park ×2, e1, e2
+
+
+def test_two_workers_claiming_at_once_never_take_the_same_row(loaded: Store) -> None:
+    add_channel(loaded, code="park", target="https://p.example.cn/h")
+    for n in range(20):
+        enqueue(
+            loaded,
+            park_id=loaded.registry.park().id,
+            enterprise_id=None,
+            severity="major",
+            kind="threshold",
+            event="opened",
+            alarm={"id": n},
+            now=T0,
+        )
+    start = threading.Barrier(2)
+    claimed: list[list[int]] = []
+
+    def worker() -> None:
+        start.wait()
+        rows = loaded.outbox.claim(now=T0, limit=15, lease_us=60 * S)
+        claimed.append([d.id for d, _, _ in rows])
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    first, second = claimed
+    # disjoint, and together every row once: 15 to one worker, the other 5 to the other
+    assert not set(first) & set(second)
+    assert sorted(first + second) == sorted(
+        d.id for d in loaded.outbox.deliveries(tenant=Tenant.park_wide())[0]
+    )
+    assert sorted(map(len, claimed)) == [5, 15]
