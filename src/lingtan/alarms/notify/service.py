@@ -269,13 +269,19 @@ def send_webhook(
     headers["User-Agent"] = f"lingtan/{lingtan.__version__}"
     headers["X-Lingtan-Event"] = delivery.event
     try:
-        r = client.post(channel.url, content=body, headers=headers, follow_redirects=False)
+        # streamed: only the status and the first bytes of an error answer are read, however
+        # much a receiver sends back
+        with client.stream(
+            "POST", channel.url, content=body, headers=headers, follow_redirects=False
+        ) as r:
+            if 200 <= r.status_code < 300:
+                return
+            head = next(r.iter_bytes(), b"")[:200].decode("utf-8", "replace")
     except httpx.TimeoutException as err:
         raise DeliveryError(f"timed out: {type(err).__name__}") from err
     except httpx.HTTPError as err:
         raise DeliveryError(f"{type(err).__name__}: {err}") from err
-    if not 200 <= r.status_code < 300:
-        raise DeliveryError(f"HTTP {r.status_code}: {r.text[:200]}")
+    raise DeliveryError(f"HTTP {r.status_code}: {head}")
 
 
 def email_message(settings: Settings, channel: Channel, delivery: Delivery) -> EmailMessage:
