@@ -50,6 +50,28 @@ class Settings(BaseSettings):
     #: seconds between the alarm scheduler's runs (freshness, hourly rules, budgets,
     #: escalation) in ``serve``
     alarm_tick_s: float = Field(default=30.0, gt=0)
+    #: alarm notifications (docs/alarms-notifications.md): a webhook or SMTP attempt gives up
+    #: after this long [s] — a hanging receiver delays only its own delivery
+    notify_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    #: the wait after the first failed attempt, doubling after each further one [s] …
+    notify_backoff_s: float = Field(default=10.0, gt=0)
+    #: … up to this [s]
+    notify_backoff_max_s: float = Field(default=3600.0, gt=0)
+    #: attempts before a delivery is marked failed (it can be retried by hand)
+    notify_max_attempts: int = Field(default=8, ge=1, le=100)
+    #: how often the delivery worker looks for due deliveries without being woken [s]
+    notify_poll_s: float = Field(default=5.0, gt=0)
+    #: deliveries one worker claims at once, and sends in parallel
+    notify_batch: int = Field(default=8, ge=1, le=100)
+    #: a claimed delivery not finished within this is claimed again (a worker that died) [s]
+    notify_lease_s: float = Field(default=60.0, gt=0)
+    #: SMTP relay of e-mail notifications (no host: e-mail deliveries fail and are retried)
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "lingtan@localhost"
+    smtp_starttls: bool = False
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

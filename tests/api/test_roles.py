@@ -139,6 +139,30 @@ def _replacement(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
     return {"code": "E01-line"}, {"json": body}
 
 
+def _new_channel(w: World) -> int:
+    """A webhook channel of A's (E01), made by the park admin; nothing listens at its URL."""
+    r = w.client.post(
+        "/api/v1/alarms/channels",
+        headers=w.h("admin"),
+        json={
+            "code": f"a-hook-{next(_n)}",
+            "name": "甲值班群",
+            "kind": "webhook",
+            "target": "http://127.0.0.1:9/hook",
+            "enterprise_id": w.enterprises["E01"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _new_delivery(w: World) -> int:
+    """A test message queued for a new channel of A's (pending: nothing listens)."""
+    r = w.client.post(f"/api/v1/alarms/channels/{_new_channel(w)}/test", headers=w.h("admin"))
+    assert r.status_code == 202, r.text
+    return int(r.json()["id"])
+
+
 def _cert_ids(n: int) -> list[str]:
     return [f"{next(_n):020d}202501{k:06d}" for k in range(n)]
 
@@ -279,6 +303,30 @@ VALID.update(
             {"json": {"changes": {"natural_gas_clean": True}, "reason": "role test"}},
         ),
         ("post", "/api/v1/points/{code}/replacements"): _replacement,
+        # the park admin's is a park channel, an enterprise admin's its enterprise's
+        ("post", "/api/v1/alarms/channels"): lambda w: (
+            {},
+            {
+                "json": {
+                    "code": f"hook-{next(_n)}",
+                    "name": "值班群",
+                    "kind": "webhook",
+                    "target": "http://127.0.0.1:9/hook",
+                }
+            },
+        ),
+        ("delete", "/api/v1/alarms/channels/{channel_id}"): lambda w: (
+            {"channel_id": _new_channel(w)},
+            {},
+        ),
+        ("post", "/api/v1/alarms/channels/{channel_id}/test"): lambda w: (
+            {"channel_id": _new_channel(w)},
+            {},
+        ),
+        ("post", "/api/v1/alarms/deliveries/{delivery_id}/retry"): lambda w: (
+            {"delivery_id": _new_delivery(w)},
+            {},
+        ),
     }
 )
 

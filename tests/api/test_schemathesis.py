@@ -88,6 +88,18 @@ def _things(url: str, headers: dict[str, str]) -> dict[str, list[Any]]:
             params={"basis": "park", "boundary": park["code"], "year": 2025},
         )
     )["items"]
+    channel = ok(
+        c.post(
+            "/api/v1/alarms/channels",
+            json={
+                "code": "probe",
+                "name": "probe",
+                "kind": "webhook",
+                "target": "http://127.0.0.1:9/probe",  # nothing listens: stays pending
+            },
+        )
+    )
+    delivery = ok(c.post(f"/api/v1/alarms/channels/{channel['id']}/test"))
     c.close()
     return {
         "path.enterprise_id": [e["id"] for e in enterprises],
@@ -98,6 +110,8 @@ def _things(url: str, headers: dict[str, str]) -> dict[str, list[Any]]:
         "path.user_id": [user["id"]],  # not the admin's own: a PATCH may deactivate it
         "path.job_id": [job["id"]],
         "path.result_id": [r["id"] for r in results],
+        "path.channel_id": [channel["id"]],
+        "path.delivery_id": [delivery["id"]],
         "query.boundary": [park["code"], *(e["code"] for e in enterprises)],
         "query.year": [2025],
     }

@@ -113,6 +113,8 @@ def test_enterprise_a_lists_show_only_a(world: World, caller: str) -> None:
         "/api/v1/overview/meters",
         "/api/v1/certificates",
         "/api/v1/certificates/retirements",
+        "/api/v1/alarms/channels",
+        "/api/v1/alarms/deliveries",
     ):
         r = world.client.get(path, headers=a)
         assert r.status_code == 200, (path, r.text)

@@ -150,6 +150,19 @@ BODIES: dict[tuple[str, str], Body] = {
     ("post", "/api/v1/alarms/{alarm_id}/acknowledge"): lambda ids: {"json": {"comment": "x"}},
     ("post", "/api/v1/alarms/{alarm_id}/close"): lambda ids: {"json": {"comment": "x"}},
     ("post", "/api/v1/alarms/{alarm_id}/comments"): lambda ids: {"json": {"text": "forged"}},
+    # a channel for B's alarms, made by someone else
+    ("post", "/api/v1/alarms/channels"): lambda ids: {
+        "json": {
+            "code": "intruder",
+            "name": "intruder",
+            "kind": "webhook",
+            "target": "https://intruder.example.com/hook",
+            "enterprise_id": ids["enterprise_id"],
+        }
+    },
+    ("delete", "/api/v1/alarms/channels/{channel_id}"): lambda ids: {},
+    ("post", "/api/v1/alarms/channels/{channel_id}/test"): lambda ids: {},
+    ("post", "/api/v1/alarms/deliveries/{delivery_id}/retry"): lambda ids: {},
 }
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {("post", "/api/v1/me/password"), ("post", "/api/v1/jobs/normalise")}
@@ -239,6 +252,8 @@ def missing_ids(w: World) -> dict[str, Any]:
         "alarm_id": 987_648,
         "rule_code": "E99-rule",
         "suppression_id": 987_647,
+        "channel_id": 987_648,
+        "delivery_id": 987_647,
     }
     assert ids.keys() >= {k for k in w.b if not k.startswith("key")}, "describe a missing id"
     return ids

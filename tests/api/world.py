@@ -194,6 +194,20 @@ def _b_resources(w: World) -> None:
               "reason": "B-SECRET 检修", "point": "E02-grid"},
     )  # fmt: skip
     assert window.status_code == 201, window.text
+    channel = w.client.post(
+        "/api/v1/alarms/channels",
+        headers=b,
+        json={
+            "code": "b-hook",
+            "name": "B-SECRET-CHANNEL 值班群",
+            "kind": "webhook",
+            # nothing listens there: the test message stays pending (retried) in the outbox
+            "target": "http://127.0.0.1:9/B-SECRET-HOOK",
+        },
+    )
+    assert channel.status_code == 201, channel.text
+    delivery = w.client.post(f"/api/v1/alarms/channels/{channel.json()['id']}/test", headers=b)
+    assert delivery.status_code == 202, delivery.text
     sites = w.client.get(
         "/api/v1/sites", headers=w.h("admin"), params={"enterprise_id": w.enterprises["E02"]}
     )
@@ -220,6 +234,8 @@ def _b_resources(w: World) -> None:
         "alarm_id": alarm["items"][0]["id"],
         "rule_code": "B-SECRET-RULE",
         "suppression_id": window.json()["id"],
+        "channel_id": channel.json()["id"],
+        "delivery_id": delivery.json()["id"],
     }
     all_sites = w.client.get("/api/v1/sites", headers=w.h("admin")).json()["items"]
     park_site = next(s for s in all_sites if s["enterprise_id"] is None)
@@ -244,6 +260,8 @@ def _b_resources(w: World) -> None:
         queued_job_id,
         "B-SECRET",
         cert_id,
+        "b-hook",
+        delivery.json()["delivery_id"],
     ]
 
 

@@ -166,7 +166,11 @@ class Engine:
         self.store = store
         #: µs now; the demo replays its year with a clock that follows the data
         self.clock: Callable[[], int] = clock or (lambda: to_us(utcnow()))
-        self.notifier = notifier
+        #: queues the notifications of an alarm change in its transaction (the outbox)
+        self.notifier: Notifier = notifier or self._enqueue
+        #: called after a transaction that queued notifications (``serve`` wakes its
+        #: delivery worker; elsewhere the worker finds them at its next poll)
+        self.on_notified: Callable[[], None] | None = None
         self._lock = threading.RLock()
         self._compiled: Compiled | None = None
         self._version: tuple[Any, ...] | None = None
@@ -176,6 +180,23 @@ class Engine:
         self._dirty: set[tuple[int, int]] = set()
         self._flushed = time.monotonic()
         self._suppressions: tuple[float, list[Any]] = (0.0, [])
+
+    def _enqueue(self, conn: Any, record: AlarmRecord, event: str) -> None:
+        from lingtan.alarms.notify.service import enqueue
+
+        payload = {
+            "id": record.id, "rule": record.rule_code, "rule_name": record.rule_name,
+            "kind": record.kind.value, "severity": record.severity.value,
+            "state": record.state.value, "subject": record.subject_code,
+            "count": record.count, "value": record.value, "message": record.message,
+            "first_at": record.first_at, "last_at": record.last_at,
+        }  # fmt: skip
+        enqueue(
+            self.store, park_id=record.park_id, enterprise_id=record.enterprise_id,
+            severity=record.severity.value, kind=record.kind.value,
+            event="opened" if event in ("raised", "reopened") else event,
+            alarm=payload, conn=conn, now=self.clock(),
+        )  # fmt: skip
 
     # -- lifecycle ------------------------------------------------------------------------
     def attach(self) -> Engine:
@@ -546,9 +567,10 @@ class Engine:
             self.store.alarms.save_conditions(
                 conn, {k: self._states[k] for k in keys if k in self._states}, now=now
             )
-            if self.notifier is not None:
-                for record, event in notes:
-                    self.notifier(conn, record, event)
+            for record, event in notes:
+                self.notifier(conn, record, event)
+        if notes and self.on_notified is not None:
+            self.on_notified()
         self._dirty -= keys
         if flush_all:
             self._flushed = time.monotonic()
@@ -994,9 +1016,10 @@ class Engine:
                     detail=f"已恢复 {settle_min:g} 分钟，自动关闭",
                 )  # fmt: skip
                 closed += 1
-            if self.notifier is not None:
-                for record, event in notes:
-                    self.notifier(conn, record, event)
+            for record, event in notes:
+                self.notifier(conn, record, event)
+        if notes and self.on_notified is not None:
+            self.on_notified()
         return escalated, closed
 
 

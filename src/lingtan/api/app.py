@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import lingtan
 from lingtan.alarms.engine import Engine
+from lingtan.alarms.notify.service import DeliveryWorker
 from lingtan.alarms.scheduler import AlarmScheduler
 from lingtan.api import docs as api_docs
 from lingtan.api import errors
@@ -37,6 +38,7 @@ from lingtan.api.energy.router import router as energy_router
 from lingtan.api.indicators.router import router as indicators_router
 from lingtan.api.jobs.router import router as jobs_router
 from lingtan.api.limits import BodyLimit
+from lingtan.api.notify.router import router as notify_router
 from lingtan.api.options.router import router as options_router
 from lingtan.api.overview.cache import VersionedCache
 from lingtan.api.overview.router import router as overview_router
@@ -85,6 +87,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     records_router,
     reports_router,
     jobs_router,
+    notify_router,
     users_router,
     alarms_router,
     audit_router,
@@ -178,7 +181,7 @@ def create_app(
         owned = store is None
         s: Store = store if store is not None else await run_in_threadpool(open_store, settings)
         app.state.store = s
-        runner = normaliser = ticker = None
+        runner = normaliser = ticker = notifier = None
         # alarms stream on every batch ingested through this service, background or not
         engine = Engine(s).attach()
         app.state.alarm_engine = engine
@@ -194,7 +197,11 @@ def create_app(
                 pending_readings=settings.normalise_pending_readings,
             )
             normaliser.start()
+            notifier = DeliveryWorker(s, settings)
+            notifier.start()
+            engine.on_notified = notifier.poke
             app.state.runner, app.state.normaliser = runner, normaliser
+            app.state.notifier = notifier
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
@@ -203,11 +210,13 @@ def create_app(
             if ticker is not None:
                 await run_in_threadpool(ticker.stop)
             await run_in_threadpool(engine.detach)
+            if notifier is not None:
+                await run_in_threadpool(notifier.stop)
             if normaliser is not None:
                 await run_in_threadpool(normaliser.stop)
             if runner is not None:
                 await run_in_threadpool(runner.stop)
-            app.state.runner = app.state.normaliser = None
+            app.state.runner = app.state.normaliser = app.state.notifier = None
             if owned:
                 s.close()
             sys.setswitchinterval(switch_interval)
@@ -229,7 +238,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.runner = app.state.normaliser = None
+    app.state.runner = app.state.normaliser = app.state.notifier = None
     app.state.view_cache = VersionedCache(version_ttl_s=VERSION_TTL_S, min_refresh_s=MIN_REFRESH_S)
     errors.install(app)
     if settings.cors_origins:

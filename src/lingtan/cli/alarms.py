@@ -15,6 +15,7 @@ from rich.table import Table
 
 from lingtan.cli._common import ParkOption, console, domain_errors, park_of
 from lingtan.cli.data import open_configured
+from lingtan.cli.notify import register_notify
 from lingtan.errors import InvalidInput
 
 alarms_app = typer.Typer(
@@ -210,4 +211,5 @@ def register(app: typer.Typer) -> None:
     alarms_app.command("load-rules")(load_rules)
     alarms_app.command("evaluate")(evaluate)
     alarms_app.command("suppress")(suppress)
+    register_notify(alarms_app)
     app.add_typer(alarms_app, name="alarms")

@@ -64,6 +64,7 @@ class Store:
         from lingtan.store.alarms_repo import AlarmRepo
         from lingtan.store.audit_repo import AuditRepo
         from lingtan.store.norm_state_repo import NormStateRepo
+        from lingtan.store.outbox_repo import OutboxRepo
         from lingtan.store.readings_repo import ReadingRepo
         from lingtan.store.registry_repo import RegistryRepo
         from lingtan.store.replacements_repo import ReplacementRepo
@@ -81,6 +82,7 @@ class Store:
         #: called with each committed ingest batch (:class:`lingtan.store.records.CommittedBatch`)
         #: after its transaction: the alarm engine's streaming evaluation subscribes here
         self.batch_listeners: list[Callable[[CommittedBatch], None]] = []
+        self.outbox = OutboxRepo(self)
 
     @property
     def display_url(self) -> str:

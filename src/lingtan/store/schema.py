@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 #: autoincrementing 64-bit id that is SQLite's rowid alias on SQLite
@@ -663,4 +664,75 @@ alarm_suppression = Table(
     Column("created_by", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("cancelled_at", BigInteger),
+)
+
+# -- alarm notifications (migration 0013) -------------------------------------------------------
+
+#: notification channels (通知渠道): a webhook URL or e-mail recipients; owned by the park
+#: (``enterprise_id`` NULL: every alarm of the park) or one enterprise (its alarms only).
+#: Deleting a channel marks it (``deleted_at``): its deliveries keep naming it
+notify_channel = Table(
+    "notify_channel",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),  # tenant key; NULL for the park
+    Column("code", String(64), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),  # webhook | email
+    Column("target", Text, nullable=False),  # the URL, or a JSON list of addresses
+    Column("min_severity", String(16), nullable=False),
+    Column("kinds", Text),  # JSON list of alarm kinds; NULL = all
+    Column("enabled", Boolean, nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("secret", Text),  # webhook HMAC key (shown once at creation)
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("deleted_at", BigInteger),
+    Index("ix_notify_channel_owner", "park_id", "enterprise_id"),
+    # a code names one live channel per owner (park, or enterprise)
+    Index(
+        "uq_notify_channel_enterprise_code",
+        "park_id",
+        "enterprise_id",
+        "code",
+        unique=True,
+        sqlite_where=text("deleted_at IS NULL"),
+        postgresql_where=text("deleted_at IS NULL"),
+    ),
+    Index(
+        "uq_notify_channel_park_code",
+        "park_id",
+        "code",
+        unique=True,
+        sqlite_where=text("deleted_at IS NULL AND enterprise_id IS NULL"),
+        postgresql_where=text("deleted_at IS NULL AND enterprise_id IS NULL"),
+    ),
+)
+
+#: the transactional outbox of notifications: one row per channel and alarm change, inserted
+#: in the transaction of the change; delivery workers claim due rows under a lease
+notify_outbox = Table(
+    "notify_outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("channel_id", Id, ForeignKey("notify_channel.id"), nullable=False),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id),  # the channel's owner (tenant key); NULL for the park
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("event", String(32), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", Text, nullable=False),  # the JSON body, exactly as sent
+    Column("state", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("locked_until", BigInteger),  # a worker's lease; expired = free again
+    Column("lease", String(36)),  # the holder's claim token
+    Column("last_error", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("delivered_at", BigInteger),
+    Index("ix_notify_outbox_due", "state", "next_attempt_at"),
+    Index("ix_notify_outbox_owner", "park_id", "enterprise_id"),
+    Index("ix_notify_outbox_channel", "channel_id"),
 )

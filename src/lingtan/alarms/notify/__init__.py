@@ -1,0 +1,1 @@
+"""Alarm notifications (告警通知): channels, a transactional outbox, webhook and e-mail delivery."""
