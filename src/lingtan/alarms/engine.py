@@ -122,6 +122,40 @@ class Compiled:
     by_point: dict[int, list[CompiledRule]]
     watched: NDArray[np.int64]
     zones: dict[int, ZoneInfo]
+    #: threshold-on-reading and freshness rules as column tables (see :class:`_Slots`)
+    thresholds: _Slots | None = None
+    freshness: _Slots | None = None
+    rates: _Slots | None = None
+
+
+@dataclass(slots=True)
+class _Slots:
+    """Rules × subjects of one streaming kind as columns, so that a batch is screened for all
+    of them with a few numpy operations and only the rule × subjects that may change state
+    (a reading past a limit, a silence longer than the limit, or a condition already pending
+    or active) go through the exact per-subject evaluation. A quiet rule × subject costs no
+    Python per batch."""
+
+    items: list[tuple[CompiledRule, Subject]]
+    pid: NDArray[np.int64]
+    #: threshold: 0 above, 1 below, 2 outside; the limits (±inf where none)
+    op: NDArray[np.int8]
+    high: NDArray[np.float64]
+    low: NDArray[np.float64]
+    #: freshness: the silence allowed [µs], the newest reading seen (-1: none)
+    limit: NDArray[np.int64]
+    last_ts: NDArray[np.int64]
+    #: the condition is pending or active: every batch of the subject is evaluated exactly
+    hot: NDArray[np.bool_]
+    #: freshness: last_ts moved in the columns and is not yet in the state dict
+    touched: NDArray[np.bool_]
+    #: rate of change: the window [µs] and the largest step allowed
+    within: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    step: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    #: rate of change: the recent samples of every subject (the exact window), by slot and time
+    w_slot: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    w_ts: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    w_v: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(slots=True)
@@ -180,6 +214,8 @@ class Engine:
         self._dirty: set[tuple[int, int]] = set()
         self._flushed = time.monotonic()
         self._suppressions: tuple[float, list[Any]] = (0.0, [])
+        # the outbox's module (and its HTTP client) loaded now, not at the first alarm
+        import lingtan.alarms.notify.service  # noqa: F401
 
     def _enqueue(self, conn: Any, record: AlarmRecord, event: str) -> None:
         from lingtan.alarms.notify.service import enqueue
@@ -227,11 +263,15 @@ class Engine:
             if self._compiled is not None and fresh and now - self._checked < REFRESH_S:
                 return self._compiled
             self._checked = now
-            points = self.store.registry.points_by_id()
-            version = (_generation[0], self.store.alarms.rules_version(), id(points), len(points))
+            # the registry's cached mapping: the same object until the points change (here or
+            # in another process)
+            by_code = self.store.registry.points_current()
+            version = (_generation[0], self.store.alarms.rules_version(), id(by_code), len(by_code))
             if self._compiled is not None and version == self._version:
                 return self._compiled
-            self._compiled = self._compile(points)
+            if self._compiled is not None:
+                self._sync_slots()
+            self._compiled = self._compile({p.id: p for p in by_code.values()})
             self._version = version
             with self.store.begin() as conn:
                 stored = self.store.alarms.all_conditions(
@@ -241,6 +281,7 @@ class Engine:
             for key, value in stored.items():
                 if key not in self._dirty:
                     self._states[key] = value
+            self._load_slots()
             return self._compiled
 
     def _compile(self, points: dict[int, PointRecord]) -> Compiled:
@@ -258,6 +299,9 @@ class Engine:
         by_code = {p.code: p for p in points.values()}
         compiled: list[CompiledRule] = []
         by_point: dict[int, list[CompiledRule]] = {}
+        thr_items: list[tuple[CompiledRule, Subject]] = []
+        fresh_items: list[tuple[CompiledRule, Subject]] = []
+        rate_items: list[tuple[CompiledRule, Subject]] = []
         for row in rows:
             try:
                 rule = parse_rule({**row.spec, "id": row.code})
@@ -289,25 +333,47 @@ class Engine:
                 expected = tuple(by_code[c].id for c in rule.expected.points if c in by_code)
             c = CompiledRule(row=row, rule=rule, subjects=subjects, expected_ids=expected)
             compiled.append(c)
-            if _streams(c):
+            if kind is RuleKind.THRESHOLD and rule.on == "reading":
+                thr_items += [(c, sub) for sub in subjects.values()]
+            elif kind is RuleKind.FRESHNESS:
+                fresh_items += [(c, sub) for sub in subjects.values()]
+            elif kind is RuleKind.RATE_OF_CHANGE:
+                rate_items += [(c, sub) for sub in subjects.values()]
+            elif _streams(c):
                 for key in subjects:
                     by_point.setdefault(key, []).append(c)
-        watched = np.array(sorted(by_point), np.int64)
-        return Compiled(compiled, points, by_point, watched, zones)
+        thresholds = _slots(thr_items, points) if thr_items else None
+        freshness = _slots(fresh_items, points) if fresh_items else None
+        rates = _slots(rate_items, points) if rate_items else None
+        ids = set(by_point)
+        for table in (thresholds, freshness, rates):
+            if table is not None:
+                ids.update(table.pid.tolist())
+        watched = np.array(sorted(ids), np.int64)
+        return Compiled(compiled, points, by_point, watched, zones, thresholds, freshness, rates)
 
     # -- streaming ------------------------------------------------------------------------
     def on_batch(self, batch: CommittedBatch) -> None:
         """Evaluate the streaming rules on a committed batch (``Store.batch_listeners``)."""
         c = self.compiled()
-        if not c.by_point:
+        if not len(c.watched):
             return
         with self._lock:
             changes = _Changes()
             pids = batch.point_ids
-            if len(pids) and len(c.watched):
+            if len(pids):
                 hit = np.isin(pids, c.watched)
                 if bool(hit.any()):
-                    self._stream(c, pids[hit], batch.ts[hit], batch.values[hit], changes)
+                    p, t, v = pids[hit], batch.ts[hit], batch.values[hit]
+                    segments = _segments(p)
+                    if c.thresholds is not None:
+                        self._screen_thresholds(c.thresholds, p, t, v, segments, changes)
+                    if c.freshness is not None:
+                        self._screen_freshness(c, c.freshness, p, t, segments, changes)
+                    if c.rates is not None:
+                        self._screen_rates(c.rates, t, v, segments, changes)
+                    if c.by_point:
+                        self._stream(c, p, t, v, changes)
             for pid, ts, reason in batch.rejected:
                 for rule in c.by_point.get(pid, ()):
                     if rule.kind is RuleKind.QUALITY and "rejected" in rule.rule.conditions:
@@ -327,18 +393,221 @@ class Engine:
         ends = np.r_[starts[1:], len(pids)]
         for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
             pid = int(pids[a])
-            t, v = ts[a:b], values[a:b]
+            t = ts[a:b]
             for rule in c.by_point.get(pid, ()):
                 subject = rule.subjects[pid]
                 kind = rule.kind
-                if kind is RuleKind.THRESHOLD:
-                    self._threshold(rule, subject, t, v, changes)
-                elif kind is RuleKind.RATE_OF_CHANGE:
-                    self._rate(rule, subject, t, v, changes)
-                elif kind is RuleKind.FRESHNESS:
-                    self._fresh_stream(rule, subject, c.points[pid], t, changes)
-                elif kind is RuleKind.QUALITY:
+                if kind is RuleKind.QUALITY:
                     self._quarantine_cleared(rule, subject, t, changes)
+
+    def _screen_thresholds(
+        self,
+        slots: _Slots,
+        p: NDArray[np.int64],
+        t: NDArray[np.int64],
+        v: NDArray[np.float64],
+        segments: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
+        changes: _Changes,
+    ) -> None:
+        """Threshold rules on readings: only a subject with a reading past a limit, or one
+        already pending or active, is evaluated exactly."""
+        up, starts, ends = segments
+        pos = np.searchsorted(up, slots.pid)
+        pos_c = np.minimum(pos, len(up) - 1)
+        present = up[pos_c] == slots.pid
+        vmax = np.maximum.reduceat(v, starts)[pos_c]
+        vmin = np.minimum.reduceat(v, starts)[pos_c]
+        above = vmax > slots.high
+        below = vmin < slots.low
+        violates = np.where(slots.op == 0, above, np.where(slots.op == 1, below, above | below))
+        for k in np.flatnonzero(present & (violates | slots.hot)).tolist():
+            rule, subject = slots.items[k]
+            a, b = int(starts[pos_c[k]]), int(ends[pos_c[k]])
+            self._threshold(rule, subject, t[a:b], v[a:b], changes)
+            st = self._states.get((rule.row.id, subject.key), {}).get("c") or {}
+            slots.hot[k] = bool(st.get("active")) or st.get("pending_since") is not None
+
+    def _screen_freshness(
+        self,
+        c: Compiled,
+        slots: _Slots,
+        p: NDArray[np.int64],
+        t: NDArray[np.int64],
+        segments: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
+        changes: _Changes,
+    ) -> None:
+        """Freshness rules: only a subject with a silence longer than its limit inside the
+        data (or one raised by a tick) is evaluated exactly; the others just move their last
+        reading forward."""
+        up, starts, ends = segments
+        pos = np.searchsorted(up, slots.pid)
+        pos_c = np.minimum(pos, len(up) - 1)
+        present = up[pos_c] == slots.pid
+        gaps = np.diff(t, prepend=t[0])
+        gaps[starts] = 0  # a point's first reading is compared with its last one below
+        max_gap = np.maximum.reduceat(gaps, starts)[pos_c]
+        first = t[starts][pos_c]
+        last = t[ends - 1][pos_c]
+        known = slots.last_ts >= 0
+        silent = (max_gap > slots.limit) | (known & (first - slots.last_ts > slots.limit))
+        exact = present & (silent | slots.hot)
+        for k in np.flatnonzero(exact).tolist():
+            rule, subject = slots.items[k]
+            self._slot_to_state(slots, k)
+            a, b = int(starts[pos_c[k]]), int(ends[pos_c[k]])
+            self._fresh_stream(rule, subject, c.points[subject.key], t[a:b], changes)
+            st = self._states.get((rule.row.id, subject.key), {})
+            slots.last_ts[k] = int(st.get("last_ts", -1))
+            slots.hot[k] = bool(st.get("active"))
+            slots.touched[k] = False
+        quiet = present & ~exact & (last > slots.last_ts)
+        slots.last_ts[quiet] = last[quiet]
+        slots.touched[quiet] = True
+
+    def _screen_rates(
+        self,
+        slots: _Slots,
+        t: NDArray[np.int64],
+        v: NDArray[np.float64],
+        segments: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
+        changes: _Changes,
+    ) -> None:
+        """Rate-of-change rules: a subject whose new samples and window stay within one step
+        of each other (max − min <= the step) cannot violate; only the others, and those
+        pending or active, are evaluated exactly. The windows are kept here as columns."""
+        up, starts, ends = segments
+        n = len(slots.items)
+        pos = np.searchsorted(up, slots.pid)
+        pos_c = np.minimum(pos, len(up) - 1)
+        present = up[pos_c] == slots.pid
+        ks = np.flatnonzero(present)
+        if not len(ks):
+            return
+        seg_start, seg_len = starts[pos_c[ks]], (ends - starts)[pos_c[ks]]
+        total = int(seg_len.sum())
+        rows = np.repeat(seg_start - np.r_[0, np.cumsum(seg_len)[:-1]], seg_len) + np.arange(total)
+        b_slot = np.repeat(ks, seg_len).astype(np.int64)
+        b_ts, b_v = t[rows], v[rows]
+        live = (b_ts > slots.last_ts[b_slot]) & np.isfinite(b_v)
+        b_slot, b_ts, b_v = b_slot[live], b_ts[live], b_v[live]
+        if not len(b_slot):
+            return
+        first = np.full(n, np.iinfo(np.int64).max, np.int64)
+        np.minimum.at(first, b_slot, b_ts)
+        u_slot = np.r_[slots.w_slot, b_slot]
+        u_ts = np.r_[slots.w_ts, b_ts]
+        u_v = np.r_[slots.w_v, b_v]
+        near = u_ts >= first[u_slot] - slots.within[u_slot]
+        umax = np.full(n, -np.inf)
+        umin = np.full(n, np.inf)
+        np.maximum.at(umax, u_slot[near], u_v[near])
+        np.minimum.at(umin, u_slot[near], u_v[near])
+        has_new = first < np.iinfo(np.int64).max
+        exact = has_new & ((umax - umin > slots.step) | slots.hot)
+        newest = slots.last_ts.copy()
+        np.maximum.at(newest, b_slot, b_ts)
+        keep = u_ts > newest[u_slot] - slots.within[u_slot]
+        exact_rows = exact[u_slot]
+        # the quiet subjects' windows move forward here; the others' come from the evaluation
+        parts_slot = [u_slot[keep & ~exact_rows]]
+        parts_ts = [u_ts[keep & ~exact_rows]]
+        parts_v = [u_v[keep & ~exact_rows]]
+        old = exact[slots.w_slot]
+        for k in np.flatnonzero(exact).tolist():
+            rule, subject = slots.items[k]
+            key = (rule.row.id, subject.key)
+            mine = old & (slots.w_slot == k)
+            state = cond.ConditionState.from_json(self._states.get(key, {}).get("c"))
+            state.window = list(zip(slots.w_ts[mine].tolist(), slots.w_v[mine].tolist(),
+                                    strict=True))  # fmt: skip
+            if slots.last_ts[k] >= 0:
+                state.last_ts = max(state.last_ts or 0, int(slots.last_ts[k]))
+            self._states[key] = {**self._states.get(key, {}), "c": state.to_json()}
+            here = b_slot == k
+            self._rate(rule, subject, b_ts[here], b_v[here], changes)
+            after = cond.ConditionState.from_json(self._states[key].get("c"))
+            slots.hot[k] = after.active or after.pending_since is not None
+            if after.window:
+                wt, wv = zip(*after.window, strict=True)
+                parts_slot.append(np.full(len(wt), k, np.int64))
+                parts_ts.append(np.array(wt, np.int64))
+                parts_v.append(np.array(wv, np.float64))
+        slots.last_ts = newest
+        w_slot, w_ts, w_v = (
+            np.concatenate(parts_slot),
+            np.concatenate(parts_ts),
+            np.concatenate(parts_v),
+        )
+        order = np.lexsort((w_ts, w_slot))
+        slots.w_slot, slots.w_ts, slots.w_v = w_slot[order], w_ts[order], w_v[order]
+        slots.touched[has_new & ~exact] = True
+
+    def _slot_to_state(self, slots: _Slots, k: int) -> None:
+        """Write a freshness slot's last reading into its state dict (marked dirty)."""
+        if not slots.touched[k]:
+            return
+        rule, subject = slots.items[k]
+        key = (rule.row.id, subject.key)
+        self._states[key] = {**self._states.get(key, {}), "last_ts": int(slots.last_ts[k])}
+        self._dirty.add(key)
+        slots.touched[k] = False
+
+    def _sync_slots(self) -> None:
+        """Move what the columns learnt into the state dicts (before a flush, a tick or a
+        recompile)."""
+        c = self._compiled
+        if c is None:
+            return
+        if c.freshness is not None:
+            for k in np.flatnonzero(c.freshness.touched).tolist():
+                self._slot_to_state(c.freshness, k)
+        r = c.rates
+        if r is not None:
+            for k in np.flatnonzero(r.touched).tolist():
+                rule, subject = r.items[k]
+                key = (rule.row.id, subject.key)
+                state = cond.ConditionState.from_json(self._states.get(key, {}).get("c"))
+                mine = r.w_slot == k
+                state.window = list(zip(r.w_ts[mine].tolist(), r.w_v[mine].tolist(), strict=True))
+                state.last_ts = int(r.last_ts[k]) if r.last_ts[k] >= 0 else state.last_ts
+                self._states[key] = {**self._states.get(key, {}), "c": state.to_json()}
+                self._dirty.add(key)
+                r.touched[k] = False
+
+    def _load_slots(self) -> None:
+        """Set the columns from the state dicts (after a recompile or a tick)."""
+        c = self._compiled
+        if c is None:
+            return
+        if c.thresholds is not None:
+            for k, (rule, subject) in enumerate(c.thresholds.items):
+                st = self._states.get((rule.row.id, subject.key), {}).get("c") or {}
+                c.thresholds.hot[k] = bool(st.get("active")) or st.get("pending_since") is not None
+        if c.freshness is not None:
+            for k, (rule, subject) in enumerate(c.freshness.items):
+                st = self._states.get((rule.row.id, subject.key), {})
+                c.freshness.last_ts[k] = int(st.get("last_ts", -1))
+                c.freshness.hot[k] = bool(st.get("active"))
+                c.freshness.touched[k] = False
+        r = c.rates
+        if r is not None:
+            ws: list[int] = []
+            wt: list[int] = []
+            wv: list[float] = []
+            for k, (rule, subject) in enumerate(r.items):
+                state = cond.ConditionState.from_json(
+                    self._states.get((rule.row.id, subject.key), {}).get("c")
+                )
+                r.last_ts[k] = -1 if state.last_ts is None else state.last_ts
+                r.hot[k] = state.active or state.pending_since is not None
+                r.touched[k] = False
+                for a, b in state.window:
+                    ws.append(k)
+                    wt.append(a)
+                    wv.append(b)
+            r.w_slot = np.array(ws, np.int64)
+            r.w_ts = np.array(wt, np.int64)
+            r.w_v = np.array(wv, np.float64)
 
     def _state(self, rule: CompiledRule, subject: Subject) -> dict[str, Any]:
         return self._states.setdefault((rule.row.id, subject.key), {})
@@ -556,19 +825,25 @@ class Engine:
         flush_all = time.monotonic() - self._flushed >= FLUSH_S
         if not changes.items and not changes.states and not flush_all:
             return
+        if flush_all:
+            self._sync_slots()
         keys = set(self._dirty) if flush_all else set(changes.states)
         if not changes.items and not keys:
             return
         now = self.clock() if now is None else now
         notes: list[tuple[AlarmRecord, str]] = []
         with self.store.begin() as conn:
+            holders = self.store.alarms.holders(
+                conn, [open_key(r.row.id, sub.key) for r, sub, _ in changes.items]
+            )
             for rule, subject, occ in changes.items:
-                notes.extend(self._apply(conn, rule, subject, occ, now))
+                notes.extend(self._apply(conn, rule, subject, occ, now, holders))
             self.store.alarms.save_conditions(
                 conn, {k: self._states[k] for k in keys if k in self._states}, now=now
             )
-            for record, event in notes:
-                self.notifier(conn, record, event)
+            if notes and self.store.outbox.any_live(conn):
+                for record, event in notes:
+                    self.notifier(conn, record, event)
         if notes and self.on_notified is not None:
             self.on_notified()
         self._dirty -= keys
@@ -578,6 +853,7 @@ class Engine:
     def flush(self) -> None:
         """Write every evaluation state not written yet."""
         with self._lock:
+            self._sync_slots()
             if not self._dirty:
                 return
             keys = set(self._dirty)
@@ -589,11 +865,19 @@ class Engine:
             self._flushed = time.monotonic()
 
     def _apply(
-        self, conn: Any, rule: CompiledRule, subject: Subject, occ: Occurrence, now: int
+        self,
+        conn: Any,
+        rule: CompiledRule,
+        subject: Subject,
+        occ: Occurrence,
+        now: int,
+        holders: dict[str, AlarmRecord],
     ) -> list[tuple[AlarmRecord, str]]:
+        """One transition on the alarm holding the rule × subject key (``holders``: the
+        holders read for this transaction, kept current here)."""
         repo = self.store.alarms
         key = open_key(rule.row.id, subject.key)
-        holder = repo.holder(conn, key)
+        holder = holders.get(key)
         if occ.what == "clear":
             if holder is None or holder.state not in (AlarmState.OPEN, AlarmState.ACKNOWLEDGED):
                 return []
@@ -603,9 +887,14 @@ class Engine:
             )  # fmt: skip
             repo.add_event(conn, alarm_id=holder.id, at=now, actor="system", action="cleared",
                            detail=occ.message)  # fmt: skip
-            return [
-                (dataclasses.replace(holder, state=AlarmState.CLEARED, cleared_at=now), "cleared")
-            ]
+            cleared = dataclasses.replace(
+                holder,
+                state=AlarmState.CLEARED,
+                cleared_at=now,
+                last_at=max(holder.last_at, occ.at),
+            )
+            holders[key] = cleared
+            return [(cleared, "cleared")]
         if self._suppressed(rule, subject, occ.at):
             k = (rule.row.id, subject.key)
             st = dict(self._states.get(k, {}))
@@ -642,7 +931,17 @@ class Engine:
             )
             repo.add_event(conn, alarm_id=alarm_id, at=now, actor="system", action="raised",
                            detail=occ.message)  # fmt: skip
-            record = repo.get(tenant=Tenant(None), alarm_id=alarm_id, conn=conn)
+            record = AlarmRecord(
+                id=alarm_id, park_id=rule.row.park_id, rule_id=rule.row.id,
+                rule_code=rule.row.code, rule_name=rule.row.name, kind=RuleKind(rule.row.kind),
+                severity=Severity(severity), state=AlarmState.OPEN,
+                subject_kind=subject.kind, subject_code=subject.code, point_id=subject.point_id,
+                enterprise_id=subject.enterprise_id, first_at=occ.since, last_at=occ.at,
+                raised_at=now, count=1, value=occ.value, peak=peak, message=occ.message,
+                evidence=dict(occ.evidence), acked_by=None, acked_at=None, ack_comment=None,
+                cleared_at=None, closed_by=None, closed_at=None, escalated_at=None,
+            )  # fmt: skip
+            holders[key] = record
             return [(record, "raised")]
         reopened = holder.state is AlarmState.CLEARED
         state = AlarmState.OPEN if reopened else holder.state
@@ -664,8 +963,9 @@ class Engine:
                        detail=occ.message)  # fmt: skip
         record = dataclasses.replace(
             holder, state=state, count=holder.count + 1, value=occ.value, peak=worse,
-            message=occ.message, cleared_at=None,
+            message=occ.message, cleared_at=None, last_at=max(holder.last_at, occ.at),
         )  # fmt: skip
+        holders[key] = record
         return [(record, "reopened")] if reopened else []
 
     # -- scheduled ------------------------------------------------------------------------
@@ -677,6 +977,7 @@ class Engine:
         c = self.compiled()
         with self._lock:
             now = self.clock() if now is None else now
+            self._sync_slots()
             if shared:
                 with self.store.begin() as conn:
                     stored = self.store.alarms.all_conditions(conn, [r.row.id for r in c.rules])
@@ -704,6 +1005,7 @@ class Engine:
             report.cleared = sum(1 for _, _, o in changes.items if o.what == "clear")
             self._flushed = 0.0  # write every state
             self._commit(changes, now)
+            self._load_slots()
             report.escalated, report.closed = self._housekeeping(now)
         return report
 
@@ -1119,6 +1421,54 @@ def _threshold_message(rule: Any, subject: Subject, tr: cond.Transition, unit: s
         limit_text = f"{limit:g}"
     hold = f"，持续 {rule.hold_min:g} 分钟" if rule.hold_min else ""
     return f"{subject.code}：{tr.value:g}{u} {_OP_ZH[rule.op]} {limit_text}{u}{hold}"
+
+
+def _segments(
+    p: NDArray[np.int64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """The points of rows in point order, and where each point's rows start and end."""
+    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
+    ends = np.r_[starts[1:], len(p)]
+    return p[starts], starts, ends
+
+
+_OPS: Final = {"above": 0, "below": 1, "outside": 2}
+
+
+def _slots(items: list[tuple[CompiledRule, Subject]], points: dict[int, PointRecord]) -> _Slots:
+    n = len(items)
+    op = np.zeros(n, np.int8)
+    high = np.full(n, np.inf)
+    low = np.full(n, -np.inf)
+    limit = np.zeros(n, np.int64)
+    within = np.zeros(n, np.int64)
+    step = np.zeros(n)
+    for k, (c, subject) in enumerate(items):
+        r = c.rule
+        if c.kind is RuleKind.THRESHOLD:
+            op[k] = _OPS[r.op]
+            if r.high is not None:
+                high[k] = r.high
+            if r.low is not None:
+                low[k] = r.low
+        elif c.kind is RuleKind.FRESHNESS:
+            limit[k] = int(r.factor * points[subject.key].interval_s * SECOND_US)
+        else:
+            within[k] = round(r.within_min * 60 * SECOND_US)
+            step[k] = r.max_step
+    return _Slots(
+        items=items,
+        pid=np.array([s.key for _, s in items], np.int64),
+        op=op,
+        high=high,
+        low=low,
+        limit=limit,
+        last_ts=np.full(n, -1, np.int64),
+        hot=np.zeros(n, bool),
+        touched=np.zeros(n, bool),
+        within=within,
+        step=step,
+    )
 
 
 def _streams(rule: CompiledRule) -> bool:

@@ -367,6 +367,19 @@ class AlarmRepo:
         ).first()
         return None if row is None else _alarm(row)
 
+    def holders(self, conn: Connection, keys: Sequence[str]) -> dict[str, AlarmRecord]:
+        """The alarms holding any of the keys, by key (one query)."""
+        if not keys:
+            return {}
+        a, r = s.alarm, s.alarm_rule
+        rows = conn.execute(
+            select(*_ALARM_COLS)
+            .join(r, r.c.id == a.c.rule_id)
+            .where(a.c.open_key.in_(bindparam("k", expanding=True))),
+            {"k": sorted(set(keys))},
+        ).all()
+        return {x.open_key: _alarm(x) for x in rows}
+
     def insert_alarm(self, conn: Connection, **values: Any) -> int:
         """A new alarm row; returns its id."""
         values["evidence"] = _json(values.get("evidence") or {})

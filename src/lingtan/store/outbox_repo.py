@@ -168,6 +168,15 @@ class OutboxRepo:
             ).rowcount
         )
 
+    def any_live(self, conn: Connection) -> bool:
+        """Whether any enabled live channel exists (the alarm engine skips the outbox when
+        none does)."""
+        t = s.notify_channel
+        row = conn.execute(
+            select(t.c.id).where(t.c.enabled.is_(True), t.c.deleted_at.is_(None)).limit(1)
+        ).first()
+        return row is not None
+
     def matching_channels(
         self, conn: Connection, *, park_id: int, enterprise_id: int | None
     ) -> list[Channel]:
