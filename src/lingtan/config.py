@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     normalise_pending_readings: int = Field(default=50_000, gt=0)
     #: how often it looks for readings other processes (collectors, the CLI) ingested [s]
     normalise_interval_s: float = Field(default=10.0, gt=0)
+    #: largest attachment of an incident (应急事件附件) [bytes]
+    incident_attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0, le=1024**3)
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

@@ -61,6 +61,7 @@ class Store:
 
     def __init__(self, url: str, *, connections: int = DEFAULT_CONNECTIONS) -> None:
         from lingtan.store.audit_repo import AuditRepo
+        from lingtan.store.incidents_repo import IncidentRepo
         from lingtan.store.norm_state_repo import NormStateRepo
         from lingtan.store.readings_repo import ReadingRepo
         from lingtan.store.registry_repo import RegistryRepo
@@ -75,6 +76,7 @@ class Store:
         self.audit = AuditRepo(self)
         self.replacements = ReplacementRepo(self)
         self.norm_state = NormStateRepo(self)
+        self.incidents = IncidentRepo(self)
 
     @property
     def display_url(self) -> str:

@@ -1,0 +1,1 @@
+"""Alarms, events and emergencies (告警与应急)."""
