@@ -25,7 +25,9 @@ def enterprise_ids(store: Store) -> dict[str, int]:
 def admin_of(store: Store, code: str) -> Principal:
     """The administrator of enterprise ``code``."""
     return Principal(
-        subject=f"{code}-admin", role=Role.ENTERPRISE_ADMIN, enterprise_id=enterprise_ids(store)[code]
+        subject=f"{code}-admin",
+        role=Role.ENTERPRISE_ADMIN,
+        enterprise_id=enterprise_ids(store)[code],
     )
 
 

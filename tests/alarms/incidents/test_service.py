@@ -41,7 +41,11 @@ def test_time_line_is_in_the_order_things_happened_and_entries_are_never_changed
 ) -> None:
     incident_id = _open(loaded)
     first = service.add_entry(
-        loaded, principal=PARK_ADMIN, incident_id=incident_id, text="消防到场", now=NOW + 10 * MINUTE
+        loaded,
+        principal=PARK_ADMIN,
+        incident_id=incident_id,
+        text="消防到场",
+        now=NOW + 10 * MINUTE,
     )
     # recorded later, but it happened before the fire brigade arrived
     service.add_entry(
@@ -193,7 +197,9 @@ def test_a_level_change_is_recorded_on_the_time_line(loaded: Store) -> None:
     assert level.kind is EntryKind.LEVEL
     # 一般 → 较大 (Article 3's grades, from the data file)
     assert entry_text(level, "zh") == "级别由一般调整为较大：波及相邻企业"
-    assert entry_text(level, "en") == "level changed from ordinary to relatively major: 波及相邻企业"
+    assert (
+        entry_text(level, "en") == "level changed from ordinary to relatively major: 波及相邻企业"
+    )
     with pytest.raises(InvalidInput) as err:
         service.set_level(loaded, principal=PARK_ADMIN, incident_id=incident_id, level="level-5")
     assert err.value.field == "level"
@@ -322,7 +328,10 @@ def test_enterprise_users_see_and_change_only_their_enterprise(
     a_incident = _open(loaded, principal=a_admin)
     b_incident = _open(loaded, principal=b_admin, title="乙企业氨泄漏")
     park_incident = _open(loaded, title="园区暴雨")
-    assert service.get(loaded, principal=a_admin, incident_id=a_incident).incident.enterprise_id == ids["E01"]
+    assert (
+        service.get(loaded, principal=a_admin, incident_id=a_incident).incident.enterprise_id
+        == ids["E01"]
+    )
     listed, total = service.list_incidents(loaded, principal=a_admin)
     assert [i.id for i in listed] == [a_incident] and total == 1
     everything, _ = service.list_incidents(loaded, principal=PARK_ADMIN)
