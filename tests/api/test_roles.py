@@ -139,6 +139,23 @@ def _replacement(w: World) -> tuple[dict[str, Any], dict[str, Any]]:
     return {"code": "E01-line"}, {"json": body}
 
 
+def _incident_body(w: World) -> dict[str, Any]:
+    """An incident of A (E01), valid for park and A's administrators."""
+    return {
+        "title": f"一号厂房配电室冒烟 {next(_n)}",
+        "kind": "production_safety_accident",
+        "enterprise_id": w.enterprises["E01"],
+        "latitude": 31.23,
+        "longitude": 121.47,
+    }
+
+
+def _new_incident(w: World) -> int:
+    r = w.client.post("/api/v1/incidents", headers=w.h("admin"), json=_incident_body(w))
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
 def _cert_ids(n: int) -> list[str]:
     return [f"{next(_n):020d}202501{k:06d}" for k in range(n)]
 
@@ -195,6 +212,19 @@ VALID.update(
             {"json": {"changes": {"natural_gas_clean": True}, "reason": "role test"}},
         ),
         ("post", "/api/v1/points/{code}/replacements"): _replacement,
+        ("post", "/api/v1/incidents"): lambda w: ({}, {"json": _incident_body(w)}),
+        ("post", "/api/v1/incidents/{incident_id}/entries"): lambda w: (
+            {"incident_id": _new_incident(w)},
+            {"json": {"text": "现场已隔离"}},
+        ),
+        ("post", "/api/v1/incidents/{incident_id}/attachments"): lambda w: (
+            {"incident_id": _new_incident(w)},
+            {"files": {"file": ("现场.txt", f"现场记录 {next(_n)}".encode(), "text/plain")}},
+        ),
+        ("post", "/api/v1/incidents/{incident_id}/close"): lambda w: (
+            {"incident_id": _new_incident(w)},
+            {"json": {"report": "误报：传感器故障，已更换。"}},
+        ),
     }
 )
 

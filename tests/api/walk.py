@@ -122,6 +122,19 @@ BODIES: dict[tuple[str, str], Body] = {
     ("post", "/api/v1/points/{code}/replacements"): lambda ids: {
         "json": {"at": "2025-01-15T08:05:00+08:00", "old_final": 1.0, "new_initial": 0.0}
     },
+    # an incident opened for B's enterprise, and changes of B's incident
+    ("post", "/api/v1/incidents"): lambda ids: {
+        "json": {
+            "title": "forged",
+            "kind": "natural_disaster",
+            "enterprise_id": ids["enterprise_id"],
+        }
+    },
+    ("post", "/api/v1/incidents/{incident_id}/entries"): lambda ids: {"json": {"text": "forged"}},
+    ("post", "/api/v1/incidents/{incident_id}/attachments"): lambda ids: {
+        "files": {"file": ("forged.txt", b"forged", "text/plain")}
+    },
+    ("post", "/api/v1/incidents/{incident_id}/close"): lambda ids: {"json": {"report": "forged"}},
 }
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {("post", "/api/v1/me/password"), ("post", "/api/v1/jobs/normalise")}
@@ -208,6 +221,8 @@ def missing_ids(w: World) -> dict[str, Any]:
         "enterprise_code": "E99",
         "site_code": "E99-B1",
         "result_id": 987_649,
+        "incident_id": 987_648,
+        "attachment_id": 987_647,
     }
     assert ids.keys() >= {k for k in w.b if not k.startswith("key")}, "describe a missing id"
     return ids

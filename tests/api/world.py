@@ -171,6 +171,23 @@ def _b_resources(w: World) -> None:
             enterprise_id=w.enterprises["E02"],
             now=to_us(utcnow()),
         )
+    incident = w.client.post(
+        "/api/v1/incidents",
+        headers=b,
+        json={
+            "title": "B-SECRET-INCIDENT 液氨泄漏",
+            "kind": "production_safety_accident",
+            "level": "ordinary",
+            "place": "B-SECRET-PLACE",
+        },
+    )
+    assert incident.status_code == 201, incident.text
+    attachment = w.client.post(
+        f"/api/v1/incidents/{incident.json()['id']}/attachments",
+        headers=b,
+        files={"file": ("b-secret.txt", b"B-SECRET-ATTACHMENT", "text/plain")},
+    )
+    assert attachment.status_code == 201, attachment.text
     sites = w.client.get(
         "/api/v1/sites", headers=w.h("admin"), params={"enterprise_id": w.enterprises["E02"]}
     )
@@ -194,6 +211,8 @@ def _b_resources(w: World) -> None:
         "enterprise_code": "E02",
         "site_code": sites.json()["items"][0]["code"],
         "result_id": result_id,
+        "incident_id": incident.json()["id"],
+        "attachment_id": attachment.json()["id"],
     }
     all_sites = w.client.get("/api/v1/sites", headers=w.h("admin")).json()["items"]
     park_site = next(s for s in all_sites if s["enterprise_id"] is None)

@@ -31,6 +31,7 @@ from lingtan.api.auth.router import router as me_router
 from lingtan.api.certificates.router import router as certificates_router
 from lingtan.api.deps import current_principal
 from lingtan.api.energy.router import router as energy_router
+from lingtan.api.incidents.router import router as incidents_router
 from lingtan.api.indicators.router import router as indicators_router
 from lingtan.api.jobs.router import router as jobs_router
 from lingtan.api.limits import BodyLimit
@@ -81,6 +82,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     certificates_router,
     records_router,
     reports_router,
+    incidents_router,
     jobs_router,
     users_router,
     audit_router,

@@ -95,7 +95,7 @@ def test_a_correction_names_an_entry_of_the_same_incident(loaded: Store) -> None
 
 def test_attachment_is_stored_with_its_sha256_and_identical_content_once(loaded: Store) -> None:
     incident_id = _open(loaded)
-    content = "abc".encode()
+    content = b"abc"
     meta, created = service.attach(
         loaded,
         principal=PARK_ADMIN,
