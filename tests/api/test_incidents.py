@@ -148,7 +148,7 @@ def test_alarm_ids_need_the_alarm_engine(world: World) -> None:
         assert alarm["readings"] == [
             {"point": "E01-grid", "ts": "2025-01-20T10:00:00+08:00", "value": 512.5}
         ]
-        assert body["entries"][0]["text"] == "由告警 #41 创建（major）：功率超限"
+        assert body["entries"][0]["text"] == "由告警 #41 创建（重要）：功率超限"
         denied = world.client.post(
             URL,
             headers=world.h("b_admin"),

@@ -14,6 +14,7 @@ from lingtan.alarms.incidents import export, service
 from lingtan.alarms.incidents.model import Dossier, Location, Person
 from lingtan.store import Store
 from tests.alarms.incidents.conftest import MINUTE, NOW, PARK_ADMIN, evidence
+from tests.web.test_zh_wording import problems, visible, workbook_texts
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -72,7 +73,7 @@ def test_workbook_has_the_time_line_in_order_in_chinese(dossier: Dossier) -> Non
     rows = _table(wb, "timeline")
     # NOW is 2025-07-01 10:00 in Shanghai; the alarm fired 10 minutes before
     assert [(r["序号"], r["时间"], r["类型"], r["内容"]) for r in rows] == [
-        (1, "2025-07-01 09:50:00", "告警", "由告警 #7 创建（major）：功率超过 400 kW"),
+        (1, "2025-07-01 09:50:00", "告警", "由告警 #7 创建（重要）：功率超过 400 kW"),
         (2, "2025-07-01 10:00:00", "登记", "登记事件：一号厂房配电室冒烟"),
         (3, "2025-07-01 10:00:00", "责任人", "责任人：张三"),
         (4, "2025-07-01 10:01:00", "记录", "切断电源"),
@@ -128,3 +129,13 @@ def test_english_report(dossier: Dossier) -> None:
 def test_unknown_format_is_refused(dossier: Dossier) -> None:
     with pytest.raises(ValueError, match="format"):
         export.export(dossier, fmt="pdf")
+
+
+def test_chinese_report_shows_no_english_sentence_or_raw_code(dossier: Dossier) -> None:
+    """The zh-CN check of every report (tests/web/test_zh_wording.py) on both formats; what the
+    user typed (point and rule codes, the file name, the actor) is left out."""
+    texts = workbook_texts(export.export(dossier, fmt="xlsx", tz=SHANGHAI))
+    texts += visible(export.export(dossier, fmt="html", tz=SHANGHAI).decode("utf-8"))
+    typed = frozenset({"E01-main-over", "E01-main", "记录.txt", "cli", "Asia/Shanghai"})
+    found = sorted({p for text in texts for p in problems(text, typed)})
+    assert not found, found

@@ -243,7 +243,7 @@ def test_creating_from_alarms_carries_their_evidence_and_readings(
         (EntryKind.ALARM, 9),
         (EntryKind.OPENED, None),
     ]
-    assert entry_text(d.entries[0], "zh") == "由告警 #7 创建（major）：功率超过 400 kW"
+    assert entry_text(d.entries[0], "zh") == "由告警 #7 创建（重要）：功率超过 400 kW"
     # linking again adds only the new alarm
     linked = service.link_evidence(
         loaded,

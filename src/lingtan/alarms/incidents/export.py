@@ -15,7 +15,13 @@ import datetime as dt
 from typing import Final, Literal
 
 from lingtan.alarms.incidents.catalog import catalog
-from lingtan.alarms.incidents.model import Dossier, EntryKind, entry_text, state_name
+from lingtan.alarms.incidents.model import (
+    Dossier,
+    EntryKind,
+    alarm_term,
+    entry_text,
+    state_name,
+)
 from lingtan.errors import InvalidInput
 from lingtan.reports.common import footer, translator
 from lingtan.reports.html import write_html
@@ -117,8 +123,8 @@ def report(dossier: Dossier, *, lang: str = "zh", tz: dt.tzinfo = dt.UTC) -> Rep
             {
                 "alarm_id": a.alarm_id,
                 "rule_code": a.evidence.rule_code,
-                "kind": a.evidence.kind,
-                "severity": a.evidence.severity,
+                "kind": alarm_term(a.evidence.kind, "alarm_rule_kind", lang),
+                "severity": alarm_term(a.evidence.severity, "alarm_severity", lang),
                 "subject": a.evidence.subject,
                 "first_at": _when(a.evidence.first_at, tz),
                 "last_at": _when(a.evidence.last_at, tz),
@@ -171,7 +177,6 @@ def report(dossier: Dossier, *, lang: str = "zh", tz: dt.tzinfo = dt.UTC) -> Rep
         title=tr("附件", "Attachments"),
         columns=[
             Column("name", tr("文件名", "File")),
-            Column("media_type", tr("类型", "Type")),
             Column("size", tr("大小（字节）", "Size (bytes)"), "int"),
             Column("sha256", "SHA-256"),
             Column("uploaded_by", tr("上传人", "Uploaded by")),
@@ -180,7 +185,6 @@ def report(dossier: Dossier, *, lang: str = "zh", tz: dt.tzinfo = dt.UTC) -> Rep
         rows=[
             {
                 "name": a.name,
-                "media_type": a.media_type,
                 "size": a.size,
                 "sha256": a.sha256,
                 "uploaded_by": a.uploaded_by,

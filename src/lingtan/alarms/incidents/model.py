@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from lingtan.alarms.incidents.catalog import Catalog, catalog
 from lingtan.errors import Conflict, InvalidInput
+from lingtan.wording import table
 
 #: longest title, place, person field, entry text and closing report [characters]
 MAX_TITLE: Final = 200
@@ -408,6 +409,15 @@ def state_name(state: str, lang: str) -> str:
     return zh if lang.startswith("zh") else en
 
 
+def alarm_term(code: str, group: str, lang: str) -> str:
+    """An alarm engine's code (``alarm_severity``, ``alarm_rule_kind``) in ``lang``: its wording
+    from lingtan/wording/zh-CN.yaml, the code itself when it has none."""
+    words = table().groups.get(group, {}).get(code)
+    if words is None:
+        return code
+    return words[0] if lang.startswith("zh") else words[1]
+
+
 def _grade(code: str | None, lang: str) -> str:
     if code is None:
         return "未定级" if lang.startswith("zh") else "not graded"
@@ -434,7 +444,8 @@ def entry_text(entry: Entry | NewEntry, lang: str = "zh") -> str:
         return f"登记事件：{d.get('title', '')}" if zh else f"incident opened: {d.get('title', '')}"
     if kind is EntryKind.ALARM:
         verb = d.get("verb", "created")
-        sev, msg, aid = d.get("severity", ""), d.get("message", ""), d.get("alarm_id")
+        sev = alarm_term(str(d.get("severity", "")), "alarm_severity", lang)
+        msg, aid = d.get("message", ""), d.get("alarm_id")
         if zh:
             head = f"由告警 #{aid} 创建" if verb == "created" else f"关联告警 #{aid}"
             return f"{head}（{sev}）：{msg}"
