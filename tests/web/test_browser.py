@@ -263,6 +263,8 @@ def test_every_page_renders_in_both_languages(
         f"/enterprises/{one}",
         "/meters",
         "/reports",
+        "/incidents",
+        f"/incidents/{world.b['incident_id']}",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path
