@@ -359,3 +359,17 @@ def test_every_change_is_audited(loaded: Store) -> None:
     service.close(loaded, principal=PARK_ADMIN, incident_id=incident_id, report="r", now=NOW)
     actions = [e["action"] for e in loaded.audit.list(entity="incident")]
     assert actions == ["close", "entry", "open"]  # newest first
+
+
+def test_a_building_of_an_enterprise_makes_the_incident_that_enterprises(
+    loaded: Store, ids: dict[str, int]
+) -> None:
+    park = loaded.registry.park()
+    (b01,) = [s for s in loaded.registry.sites(park.id) if s.code == "B01"]  # E01's building
+    d = service.get(
+        loaded, principal=PARK_ADMIN, incident_id=_open(loaded, location=Location(site_id=b01.id))
+    )
+    assert d.incident.enterprise_id == ids["E01"] and d.site_name == "一号厂房"
+    # E02's administrator cannot place an incident in E01's building
+    with pytest.raises(NotFound, match="site not found"):
+        _open(loaded, principal=admin_of(loaded, "E02"), location=Location(site_id=b01.id))

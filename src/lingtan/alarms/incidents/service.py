@@ -95,7 +95,7 @@ def _audit(
 def _location(store: Store, principal: Principal, park_id: int, location: Location) -> Location:
     """The location checked against the registry in the caller's scope: the enterprise (the
     caller's own for an enterprise user) and the building (of that enterprise, or any of the
-    park for a park incident)."""
+    park for a park incident; an enterprise's building makes the incident that enterprise's)."""
     loc = check_location(location)
     q = QueryRepo(store)
     enterprise_id = loc.enterprise_id
@@ -109,6 +109,9 @@ def _location(store: Store, principal: Principal, park_id: int, location: Locati
         site = q.site(tenant=principal.tenant, site_id=loc.site_id)
         if site.park_id != park_id or not Tenant(enterprise_id).owns(site.enterprise_id):
             raise NotFound("site not found")
+        if enterprise_id is None:
+            # an enterprise's building: the incident is that enterprise's (its users see it)
+            enterprise_id = site.enterprise_id
     return replace(loc, enterprise_id=enterprise_id)
 
 
