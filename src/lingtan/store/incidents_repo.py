@@ -32,6 +32,8 @@ from lingtan.store.query_repo import Tenant, _owner, _page
 if TYPE_CHECKING:
     from lingtan.store.core import Store
 
+#: advisory-lock key of the register's writes (used on SQLite only: ``BEGIN IMMEDIATE``)
+LOCK_INCIDENTS = 0x6C696E67_0014
 #: the message of an incident (or its attachment) outside the caller's scope or missing
 NOT_FOUND = "incident not found"
 ATTACHMENT_NOT_FOUND = "attachment not found"
@@ -167,12 +169,17 @@ class IncidentRepo:
         for_update: bool = False,
     ) -> Incident:
         """One incident in the tenant's scope; ``NotFound`` otherwise. Inside ``conn`` with
-        ``for_update``, its row is locked until the transaction ends (PostgreSQL; SQLite
-        serialises writers anyway)."""
+        ``for_update`` (call it first in the transaction), the incident is locked until the
+        transaction ends: its row on PostgreSQL, the database's write lock on SQLite."""
         t = s.incident
         q = select(t).where(t.c.id == incident_id, _owner(t.c.enterprise_id, tenant))
-        if for_update and self._store.capabilities.concurrent_writers:
-            q = q.with_for_update()
+        if for_update and conn is not None:
+            if self._store.capabilities.concurrent_writers:
+                q = q.with_for_update()
+            else:
+                # SQLite: take the write lock up front (a read that later writes could fail
+                # with "database is locked" under a concurrent writer); first in the transaction
+                self._store.serialise(conn, LOCK_INCIDENTS)
         if conn is None:
             with self._store.begin() as own:
                 r = own.execute(q).first()
