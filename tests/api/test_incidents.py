@@ -176,3 +176,39 @@ def test_lists_and_filters_stay_in_scope(world: World) -> None:
     assert world.b["incident_id"] in {i["id"] for i in everyone.json()["items"]}
     bad = world.client.get(URL, headers=world.h("admin"), params={"kind": "meteor"})
     assert bad.status_code == 422 and bad.json()["field"] == "kind"
+
+
+def test_a_patch_starts_the_response_and_sets_people_and_level(world: World) -> None:
+    inc = _open(world, "a_admin")
+    url = f"{URL}/{inc['id']}"
+    r = world.client.patch(
+        url,
+        headers=world.h("a_admin"),
+        json={
+            "state": "responding",
+            "responsible": [{"name": "张三", "duty": "现场指挥"}],
+            "level": "major",
+            "reason": "波及相邻企业",
+        },
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["state"] == "responding" and body["level_name"] == "重大"
+    assert body["responsible"] == [{"name": "张三", "duty": "现场指挥", "contact": ""}]
+    assert [e["text"] for e in body["entries"]][-3:] == [
+        "状态变为处置中：波及相邻企业",
+        "责任人：张三",
+        "级别由未定级调整为重大：波及相邻企业",
+    ]
+    # leaving the level out keeps it; null clears it
+    kept = world.client.patch(url, headers=world.h("a_admin"), json={"reason": "x"})
+    assert kept.status_code == 200 and kept.json()["level"] == "major"
+    cleared = world.client.patch(url, headers=world.h("a_admin"), json={"level": None})
+    assert cleared.status_code == 200 and cleared.json()["level"] is None
+    # a second start of the response is refused and changes nothing
+    again = world.client.patch(
+        url, headers=world.h("a_admin"), json={"state": "responding", "level": "ordinary"}
+    )
+    assert again.status_code == 409
+    after = world.client.get(url, headers=world.h("a_admin")).json()
+    assert after["level"] is None and len(after["entries"]) == len(cleared.json()["entries"])

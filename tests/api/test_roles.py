@@ -221,6 +221,17 @@ VALID.update(
             {"incident_id": _new_incident(w)},
             {"files": {"file": ("现场.txt", f"现场记录 {next(_n)}".encode(), "text/plain")}},
         ),
+        ("patch", "/api/v1/incidents/{incident_id}"): lambda w: (
+            {"incident_id": _new_incident(w)},
+            {
+                "json": {
+                    "state": "responding",
+                    "responsible": [{"name": "张三", "duty": "现场指挥"}],
+                    "level": "ordinary",
+                    "reason": "初判",
+                }
+            },
+        ),
         ("post", "/api/v1/incidents/{incident_id}/close"): lambda w: (
             {"incident_id": _new_incident(w)},
             {"json": {"report": "误报：传感器故障，已更换。"}},

@@ -135,6 +135,9 @@ BODIES: dict[tuple[str, str], Body] = {
         "files": {"file": ("forged.txt", b"forged", "text/plain")}
     },
     ("post", "/api/v1/incidents/{incident_id}/close"): lambda ids: {"json": {"report": "forged"}},
+    ("patch", "/api/v1/incidents/{incident_id}"): lambda ids: {
+        "json": {"level": "ordinary", "reason": "forged"}
+    },
 }
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {("post", "/api/v1/me/password"), ("post", "/api/v1/jobs/normalise")}

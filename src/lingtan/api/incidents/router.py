@@ -84,6 +84,17 @@ class EntryIn(BaseModel):
     corrects_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
+class IncidentChange(BaseModel):
+    """Changes of an incident, each recorded on its time line: ``state: responding`` starts the
+    response; ``responsible`` replaces the responsible people; ``level`` sets the level (null:
+    not graded) with ``reason``. Closing has its own route (it needs the closing report)."""
+
+    state: Literal["responding"] | None = None
+    responsible: list[PersonIn] | None = Field(default=None, max_length=MAX_PEOPLE)
+    level: Code | None = Field(default=None, description="especially_major … ordinary")
+    reason: SafeText = ""
+
+
 class CloseIn(BaseModel):
     """The closing report (结案报告), required to close."""
 
@@ -446,6 +457,27 @@ def get_attachment(
     return _download(
         content, "application/octet-stream", meta.name, **{"X-Content-SHA256": meta.sha256}
     )
+
+
+@router.patch("/incidents/{incident_id}", response_model=IncidentDetail)
+def patch_incident(
+    incident_id: IdPath, body: IncidentChange, principal: CurrentPrincipal, store: StoreDep
+) -> IncidentDetail:
+    """Start the response, set the responsible people or the level (audited; each change is a
+    time line entry). Fields left out are not changed."""
+    d = service.update(
+        store,
+        principal=principal,
+        incident_id=incident_id,
+        respond=body.state == "responding",
+        responsible=None
+        if body.responsible is None
+        else [Person(p.name, p.duty, p.contact) for p in body.responsible],
+        level=body.level,
+        set_level="level" in body.model_fields_set,
+        reason=body.reason,
+    )
+    return detail(d, _lang(principal), park_zone(store, d.incident.park_id))
 
 
 @router.post("/incidents/{incident_id}/close", response_model=IncidentDetail)

@@ -9,7 +9,16 @@ from collections.abc import Sequence
 
 from lingtan.alarms.incidents import export as incident_export
 from lingtan.alarms.incidents import service as incidents
-from lingtan.alarms.incidents.model import AttachmentMeta, Dossier, Location, Person
+from lingtan.alarms.incidents.model import (
+    MAX_TEXT,
+    AttachmentMeta,
+    Dossier,
+    Location,
+    Person,
+    check_level,
+    check_people,
+    check_text,
+)
 from lingtan.alarms.incidents.service import AlarmResolver
 from lingtan.api.readings.service import park_zone
 from lingtan.identity.roles import Permission, Principal, require
@@ -72,6 +81,40 @@ def add_entry(
         at=None if at is None else to_us(at),
         corrects_id=corrects_id,
     )
+    return incidents.get(store, principal=principal, incident_id=incident_id)
+
+
+def update(
+    store: Store,
+    *,
+    principal: Principal,
+    incident_id: int,
+    respond: bool = False,
+    responsible: Sequence[Person] | None = None,
+    level: str | None = None,
+    set_level: bool = False,
+    reason: str = "",
+) -> Dossier:
+    """Change an incident: start the response (``open`` → ``responding``), set the responsible
+    people, set the level (with ``set_level``; None clears it) — each recorded on the time
+    line. Every input is checked before anything is written, and the state change goes first,
+    so a closed incident or a refused state change leaves everything as it was."""
+    require(principal, Permission.WRITE)
+    if responsible is not None:
+        check_people(responsible)
+    if set_level:
+        check_level(level)
+    check_text(reason, field="reason", max_len=MAX_TEXT, required=False)
+    if respond:
+        incidents.respond(store, principal=principal, incident_id=incident_id, note=reason)
+    if responsible is not None:
+        incidents.set_responsible(
+            store, principal=principal, incident_id=incident_id, people=responsible
+        )
+    if set_level:
+        incidents.set_level(
+            store, principal=principal, incident_id=incident_id, level=level, reason=reason
+        )
     return incidents.get(store, principal=principal, incident_id=incident_id)
 
 
