@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_from: str = "lingtan@localhost"
     smtp_starttls: bool = False
+    #: largest attachment of an incident (应急事件附件) [bytes]
+    incident_attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0, le=1024**3)
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

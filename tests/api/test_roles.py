@@ -156,6 +156,23 @@ def _new_channel(w: World) -> int:
     return int(r.json()["id"])
 
 
+def _incident_body(w: World) -> dict[str, Any]:
+    """An incident of A (E01), valid for park and A's administrators."""
+    return {
+        "title": f"一号厂房配电室冒烟 {next(_n)}",
+        "kind": "production_safety_accident",
+        "enterprise_id": w.enterprises["E01"],
+        "latitude": 31.23,
+        "longitude": 121.47,
+    }
+
+
+def _new_incident(w: World) -> int:
+    r = w.client.post("/api/v1/incidents", headers=w.h("admin"), json=_incident_body(w))
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
 def _new_delivery(w: World) -> int:
     """A test message queued for a new channel of A's (pending: nothing listens)."""
     r = w.client.post(f"/api/v1/alarms/channels/{_new_channel(w)}/test", headers=w.h("admin"))
@@ -326,6 +343,30 @@ VALID.update(
         ("post", "/api/v1/alarms/deliveries/{delivery_id}/retry"): lambda w: (
             {"delivery_id": _new_delivery(w)},
             {},
+        ),
+        ("post", "/api/v1/incidents"): lambda w: ({}, {"json": _incident_body(w)}),
+        ("post", "/api/v1/incidents/{incident_id}/entries"): lambda w: (
+            {"incident_id": _new_incident(w)},
+            {"json": {"text": "现场已隔离"}},
+        ),
+        ("post", "/api/v1/incidents/{incident_id}/attachments"): lambda w: (
+            {"incident_id": _new_incident(w)},
+            {"files": {"file": ("现场.txt", f"现场记录 {next(_n)}".encode(), "text/plain")}},
+        ),
+        ("patch", "/api/v1/incidents/{incident_id}"): lambda w: (
+            {"incident_id": _new_incident(w)},
+            {
+                "json": {
+                    "state": "responding",
+                    "responsible": [{"name": "张三", "duty": "现场指挥"}],
+                    "level": "ordinary",
+                    "reason": "初判",
+                }
+            },
+        ),
+        ("post", "/api/v1/incidents/{incident_id}/close"): lambda w: (
+            {"incident_id": _new_incident(w)},
+            {"json": {"report": "误报：传感器故障，已更换。"}},
         ),
     }
 )

@@ -163,6 +163,22 @@ BODIES: dict[tuple[str, str], Body] = {
     ("delete", "/api/v1/alarms/channels/{channel_id}"): lambda ids: {},
     ("post", "/api/v1/alarms/channels/{channel_id}/test"): lambda ids: {},
     ("post", "/api/v1/alarms/deliveries/{delivery_id}/retry"): lambda ids: {},
+    # an incident opened for B's enterprise, and changes of B's incident
+    ("post", "/api/v1/incidents"): lambda ids: {
+        "json": {
+            "title": "forged",
+            "kind": "natural_disaster",
+            "enterprise_id": ids["enterprise_id"],
+        }
+    },
+    ("post", "/api/v1/incidents/{incident_id}/entries"): lambda ids: {"json": {"text": "forged"}},
+    ("post", "/api/v1/incidents/{incident_id}/attachments"): lambda ids: {
+        "files": {"file": ("forged.txt", b"forged", "text/plain")}
+    },
+    ("post", "/api/v1/incidents/{incident_id}/close"): lambda ids: {"json": {"report": "forged"}},
+    ("patch", "/api/v1/incidents/{incident_id}"): lambda ids: {
+        "json": {"level": "ordinary", "reason": "forged"}
+    },
 }
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {("post", "/api/v1/me/password"), ("post", "/api/v1/jobs/normalise")}
@@ -254,6 +270,8 @@ def missing_ids(w: World) -> dict[str, Any]:
         "suppression_id": 987_647,
         "channel_id": 987_648,
         "delivery_id": 987_647,
+        "incident_id": 987_648,
+        "attachment_id": 987_647,
     }
     assert ids.keys() >= {k for k in w.b if not k.startswith("key")}, "describe a missing id"
     return ids

@@ -208,6 +208,23 @@ def _b_resources(w: World) -> None:
     assert channel.status_code == 201, channel.text
     delivery = w.client.post(f"/api/v1/alarms/channels/{channel.json()['id']}/test", headers=b)
     assert delivery.status_code == 202, delivery.text
+    incident = w.client.post(
+        "/api/v1/incidents",
+        headers=b,
+        json={
+            "title": "B-SECRET-INCIDENT 液氨泄漏",
+            "kind": "production_safety_accident",
+            "level": "ordinary",
+            "place": "B-SECRET-PLACE",
+        },
+    )
+    assert incident.status_code == 201, incident.text
+    attachment = w.client.post(
+        f"/api/v1/incidents/{incident.json()['id']}/attachments",
+        headers=b,
+        files={"file": ("b-secret.txt", b"B-SECRET-ATTACHMENT", "text/plain")},
+    )
+    assert attachment.status_code == 201, attachment.text
     sites = w.client.get(
         "/api/v1/sites", headers=w.h("admin"), params={"enterprise_id": w.enterprises["E02"]}
     )
@@ -236,6 +253,8 @@ def _b_resources(w: World) -> None:
         "suppression_id": window.json()["id"],
         "channel_id": channel.json()["id"],
         "delivery_id": delivery.json()["id"],
+        "incident_id": incident.json()["id"],
+        "attachment_id": attachment.json()["id"],
     }
     all_sites = w.client.get("/api/v1/sites", headers=w.h("admin")).json()["items"]
     park_site = next(s for s in all_sites if s["enterprise_id"] is None)

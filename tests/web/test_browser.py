@@ -266,6 +266,8 @@ def test_every_page_renders_in_both_languages(
         "/reports",
         "/alarms",
         *(f"/alarms/{a['id']}" for a in alarms[:1]),
+        "/incidents",
+        f"/incidents/{world.b['incident_id']}",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path

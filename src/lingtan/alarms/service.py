@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lingtan.alarms.engine import rules_changed
+from lingtan.alarms.incidents.model import AlarmEvidence
 from lingtan.alarms.model import AlarmEvent, AlarmRecord, AlarmState, RuleKind
 from lingtan.alarms.rules import AlarmSection, check_references, parse_rule, rule_spec
 from lingtan.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -367,15 +368,35 @@ def readings_around(
 
 def evidence(
     store: Store, *, principal: Principal, alarm_ids: Sequence[int]
-) -> list[dict[str, Any]]:
-    """What an alarm shows as evidence (for an incident created from it): the alarm and the
-    readings around it."""
+) -> list[AlarmEvidence]:
+    """What alarms carry into an incident made from them (应急事件): each alarm as it is now
+    and the readings of its point around it. An alarm outside the caller's scope is
+    ``NotFound``, like one that does not exist."""
     out = []
     for alarm_id in alarm_ids:
         record, _ = get_alarm(store, principal=principal, alarm_id=alarm_id)
         readings = readings_around(store, principal=principal, record=record)
-        out.append({"alarm": record, "readings": readings})
+        out.append(
+            AlarmEvidence(
+                alarm_id=record.id,
+                rule_code=record.rule_code,
+                kind=record.kind.value,
+                severity=record.severity.value,
+                subject=record.subject_code,
+                enterprise_id=record.enterprise_id,
+                first_at=record.first_at,
+                last_at=record.last_at,
+                value=record.value,
+                message=record.message,
+                readings=tuple((record.subject_code, t, v) for t, v in readings),
+            )
+        )
     return out
+
+
+def evidence_resolver(store: Store) -> Callable[[Principal, list[int]], list[AlarmEvidence]]:
+    """The resolver the incident register uses to turn alarm ids into evidence."""
+    return lambda principal, alarm_ids: evidence(store, principal=principal, alarm_ids=alarm_ids)
 
 
 # -- maintenance windows ---------------------------------------------------------------------

@@ -22,6 +22,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import lingtan
+from lingtan.alarms import service as alarm_rules
 from lingtan.alarms.engine import Engine
 from lingtan.alarms.notify.service import DeliveryWorker
 from lingtan.alarms.scheduler import AlarmScheduler
@@ -35,6 +36,7 @@ from lingtan.api.auth.router import router as me_router
 from lingtan.api.certificates.router import router as certificates_router
 from lingtan.api.deps import current_principal
 from lingtan.api.energy.router import router as energy_router
+from lingtan.api.incidents.router import router as incidents_router
 from lingtan.api.indicators.router import router as indicators_router
 from lingtan.api.jobs.router import router as jobs_router
 from lingtan.api.limits import BodyLimit
@@ -86,6 +88,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     certificates_router,
     records_router,
     reports_router,
+    incidents_router,
     jobs_router,
     notify_router,
     users_router,
@@ -185,6 +188,8 @@ def create_app(
         # alarms stream on every batch ingested through this service, background or not
         engine = Engine(s).attach()
         app.state.alarm_engine = engine
+        # an incident made from alarms carries their evidence (the register's resolver)
+        app.state.alarm_evidence = alarm_rules.evidence_resolver(s)
         if background:
             ticker = AlarmScheduler(engine, interval_s=settings.alarm_tick_s)
             ticker.start()

@@ -63,6 +63,7 @@ class Store:
     def __init__(self, url: str, *, connections: int = DEFAULT_CONNECTIONS) -> None:
         from lingtan.store.alarms_repo import AlarmRepo
         from lingtan.store.audit_repo import AuditRepo
+        from lingtan.store.incidents_repo import IncidentRepo
         from lingtan.store.norm_state_repo import NormStateRepo
         from lingtan.store.outbox_repo import OutboxRepo
         from lingtan.store.readings_repo import ReadingRepo
@@ -83,6 +84,7 @@ class Store:
         #: after its transaction: the alarm engine's streaming evaluation subscribes here
         self.batch_listeners: list[Callable[[CommittedBatch], None]] = []
         self.outbox = OutboxRepo(self)
+        self.incidents = IncidentRepo(self)
 
     @property
     def display_url(self) -> str:

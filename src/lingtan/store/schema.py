@@ -736,3 +736,84 @@ notify_outbox = Table(
     Index("ix_notify_outbox_owner", "park_id", "enterprise_id"),
     Index("ix_notify_outbox_channel", "channel_id"),
 )
+
+# -- emergency-event register (migration 0014) ---------------------------------------------------
+
+#: incidents (突发事件) of the register: the current header; the history is ``incident_entry``.
+#: ``enterprise_id`` is the tenant key (NULL: the park's own incident)
+incident = Table(
+    "incident",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("site_id", Id, ForeignKey("site.id")),
+    Column("title", Text, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("level", String(32)),
+    Column("state", String(16), nullable=False),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("place", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("responsible", Text, nullable=False),  # JSON list of {name, duty, contact}
+    Column("closing_report", Text),
+    Column("opened_by", Text, nullable=False),
+    Column("opened_at", BigInteger, nullable=False),
+    Column("closed_by", Text),
+    Column("closed_at", BigInteger),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_incident_owner", "park_id", "enterprise_id"),
+)
+
+#: the time line of an incident: appended, never edited (a correction is a new entry naming the
+#: one it corrects)
+incident_entry = Table(
+    "incident_entry",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("incident_id", Id, ForeignKey("incident.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),  # the incident's tenant key
+    Column("kind", String(16), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("recorded_at", BigInteger, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("data", Text, nullable=False),  # JSON
+    Column("corrects_id", Id, ForeignKey("incident_entry.id")),
+    Index("ix_incident_entry_incident", "incident_id", "at"),
+)
+
+#: attachments: the bytes in the database with their SHA-256; the same content is stored once
+#: per incident
+incident_attachment = Table(
+    "incident_attachment",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("incident_id", Id, ForeignKey("incident.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("name", Text, nullable=False),
+    Column("media_type", String(128), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("uploaded_by", Text, nullable=False),
+    Column("uploaded_at", BigInteger, nullable=False),
+    UniqueConstraint("incident_id", "sha256", name="uq_incident_attachment_incident_id_sha256"),
+)
+
+#: alarms linked to an incident with the evidence they carried when linked (a JSON snapshot;
+#: no foreign key to ``alarm``: the snapshot stands on its own)
+incident_alarm = Table(
+    "incident_alarm",
+    metadata,
+    Column("incident_id", Id, ForeignKey("incident.id"), nullable=False),
+    Column("alarm_id", BigInteger, nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("evidence", Text, nullable=False),
+    Column("linked_by", Text, nullable=False),
+    Column("linked_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("incident_id", "alarm_id", name="pk_incident_alarm"),
+)

@@ -23,8 +23,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from lingtan.alarms import service as alarm_service
+from lingtan.alarms.incidents import service as incident_service
+from lingtan.alarms.incidents.catalog import catalog as incident_catalog
+from lingtan.alarms.incidents.model import entry_text as incident_entry_text
+from lingtan.alarms.incidents.model import state_name as incident_state_name
 from lingtan.alarms.model import RuleKind, Severity
 from lingtan.api.errors import status_of
+from lingtan.api.incidents import service as incident_api
 from lingtan.api.jobs.router import submit_and_enqueue
 from lingtan.api.overview import service as overview_service
 from lingtan.api.overview.cache import VersionedCache
@@ -652,6 +657,134 @@ def job_download(request: Request, job_id: str) -> Response:
             f.content,
             media_type=f.media_type,
             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(f.filename)}"},
+        )
+
+    return _page(request, build)
+
+
+def _incident_names(lang: str) -> dict[str, Any]:
+    """The register's codes → names in the page's language (kinds, categories, levels, states
+    from the Emergency Response Law's data file)."""
+    short = "zh" if lang == "zh-CN" else "en"
+    cat = incident_catalog()
+    return {
+        "kinds": {c: k.name(short) for c, k in cat.kinds.items()},
+        "categories": {c: k.name(short) for c, k in cat.categories.items()},
+        "levels": {c: k.name(short) for c, k in cat.grades.items()},
+        "states": {s: incident_state_name(s, short) for s in ("open", "responding", "closed")},
+    }
+
+
+@router.get("/incidents")
+def incidents_page(
+    request: Request,
+    state: Annotated[str | None, Query(max_length=16)] = None,
+    kind: Annotated[str | None, Query(max_length=64)] = None,
+    level: Annotated[str | None, Query(max_length=32)] = None,
+) -> Response:
+    """The emergency-event register (应急事件台账): incidents in scope, filtered by state, kind
+    and level."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        chosen = {k: v or None for k, v in (("state", state), ("kind", kind), ("level", level))}
+        rows, total = incident_service.list_incidents(
+            _store(request),
+            principal=principal,
+            state=chosen["state"],
+            kind=chosen["kind"],
+            level=chosen["level"],
+            limit=200,
+        )
+        return _render(
+            request,
+            "incidents.html",
+            lang,
+            principal,
+            incidents=rows,
+            total=total,
+            chosen=chosen,
+            names=_incident_names(lang),
+        )
+
+    return _page(request, build)
+
+
+def _incident_id(incident_id: int) -> int:
+    if not 1 <= incident_id <= 2**53:
+        raise NotFound("incident not found")
+    return incident_id
+
+
+@router.get("/incidents/{incident_id}")
+def incident_page(request: Request, incident_id: int) -> Response:
+    """One incident: header, responsible people, time line, linked alarms, attachments,
+    closing report and export links."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        d = incident_service.get(
+            _store(request), principal=principal, incident_id=_incident_id(incident_id)
+        )
+        short = "zh" if lang == "zh-CN" else "en"
+        entries = [(e, incident_entry_text(e, short)) for e in d.entries]
+        return _render(
+            request,
+            "incident.html",
+            lang,
+            principal,
+            d=d,
+            entries=entries,
+            names=_incident_names(lang),
+            short=short,
+        )
+
+    return _page(request, build)
+
+
+@router.get("/incidents/{incident_id}/export")
+def incident_export_page(
+    request: Request,
+    incident_id: int,
+    format: Annotated[str, Query(pattern="^(xlsx|html)$")] = "xlsx",
+) -> Response:
+    """Download an incident's report in the page's language."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        body, media, name = incident_api.exported(
+            _store(request),
+            principal=principal,
+            incident_id=_incident_id(incident_id),
+            fmt=format,
+            lang="zh" if lang == "zh-CN" else "en",
+        )
+        return Response(
+            body,
+            media_type=media,
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+        )
+
+    return _page(request, build)
+
+
+@router.get("/incidents/{incident_id}/attachments/{attachment_id}")
+def incident_attachment_page(request: Request, incident_id: int, attachment_id: int) -> Response:
+    """Download an attachment of an incident (as bytes, never rendered in the page's origin)."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        if not 1 <= attachment_id <= 2**53:
+            raise NotFound("attachment not found")
+        meta, content = incident_service.attachment(
+            _store(request),
+            principal=principal,
+            incident_id=_incident_id(incident_id),
+            attachment_id=attachment_id,
+        )
+        return Response(
+            content,
+            media_type="application/octet-stream",
+            headers={
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(meta.name)}",
+                "X-Content-SHA256": meta.sha256,
+            },
         )
 
     return _page(request, build)
