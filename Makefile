@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/cli_startup.py
+	$(BIN)/python bench/alarms.py
 
 # The same benchmarks at small sizes (a couple of minutes), to check they run.
 bench-quick: $(STAMP)
@@ -44,6 +45,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python bench/collect.py --cycles 5 --messages 100 --readings 200
 	$(BIN)/python bench/api.py --seconds 5 --days 2
 	$(BIN)/python bench/cli_startup.py --repeat 3
+	$(BIN)/python bench/alarms.py --minutes 20 --repeat 1
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

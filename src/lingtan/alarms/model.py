@@ -66,6 +66,13 @@ class AlarmState(StrEnum):
     CLOSED = "closed"
 
 
+STATE_ZH: Final = {
+    AlarmState.OPEN: "未确认",
+    AlarmState.ACKNOWLEDGED: "已确认",
+    AlarmState.CLEARED: "已恢复",
+    AlarmState.CLOSED: "已关闭",
+}
+
 #: states that hold the rule × subject de-duplication key
 HOLDING_STATES: Final = frozenset({AlarmState.OPEN, AlarmState.ACKNOWLEDGED, AlarmState.CLEARED})
 ACTIVE_STATES: Final = frozenset({AlarmState.OPEN, AlarmState.ACKNOWLEDGED})

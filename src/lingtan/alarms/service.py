@@ -309,7 +309,16 @@ def _change(
             entity_id=str(alarm_id), enterprise_id=record.enterprise_id,
             before={"state": record.state.value}, after={**changes, "comment": comment},
         )  # fmt: skip
-        return store.alarms.get(tenant=principal.tenant, alarm_id=alarm_id, conn=conn)
+        after = store.alarms.get(tenant=principal.tenant, alarm_id=alarm_id, conn=conn)
+        if action in ("acknowledged", "closed") and store.outbox.any_live(conn):
+            from lingtan.alarms.notify.service import enqueue
+
+            enqueue(
+                store, park_id=after.park_id, enterprise_id=after.enterprise_id,
+                severity=after.severity.value, kind=after.kind.value, event=action,
+                alarm={**record_json(after), "comment": comment}, conn=conn, now=now,
+            )  # fmt: skip
+        return after
 
 
 _NOW = object()

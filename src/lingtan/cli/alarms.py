@@ -54,7 +54,7 @@ def list_alarms(
 ) -> None:
     """The alarms, newest first (告警列表)."""
     from lingtan.alarms import service
-    from lingtan.alarms.model import SEVERITY_ZH, Severity
+    from lingtan.alarms.model import SEVERITY_ZH, STATE_ZH, Severity
     from lingtan.store.alarms_repo import AlarmFilter
     from lingtan.timeutil import from_us, zone
 
@@ -76,7 +76,7 @@ def list_alarms(
         table.add_column(col)
     for a in rows:
         table.add_row(
-            str(a.id), SEVERITY_ZH[Severity(a.severity)], a.state.value, a.rule_code,
+            str(a.id), SEVERITY_ZH[Severity(a.severity)], STATE_ZH[a.state], a.rule_code,
             a.subject_code, str(a.count), f"{from_us(a.first_at, tz):%Y-%m-%d %H:%M}", a.message,
         )  # fmt: skip
     console.print(table)

@@ -80,11 +80,17 @@ def demo(
     console.print(
         f"{hours:,} point-hours normalised, {changed} revised after late data (previous versions kept)"
     )
+    console.print(
+        f"告警 alarms: {result.alarms} raised over the year by the demo rules (comms loss, "
+        f"contract capacity, data quality, budgets) · 应急事件 incidents: {result.incidents} "
+        "(synthetic)"
+    )
     console.print(f"database: {cfg.database_url} · {time.perf_counter() - started:.0f} s")
     console.print(
         "next: [bold]lingtan indicators --year 2025[/] · [bold]lingtan report park --year 2025 "
         "--out park-2025.xlsx[/] · [bold]lingtan quarantine[/] · "
-        "[bold]lingtan stats E07-grid --from 2025-03-09 --to 2025-03-13[/]"
+        "[bold]lingtan stats E07-grid --from 2025-03-09 --to 2025-03-13[/] · "
+        "[bold]lingtan alarms list[/] · [bold]lingtan incidents list[/]"
     )
 
 
