@@ -23,6 +23,7 @@ from lingtan.readings import Reading
 from lingtan.store import Store
 from lingtan.store.alarms_repo import AlarmFilter
 from lingtan.timeutil import to_us
+from lingtan.wording import Wording
 
 CST = dt.timezone(dt.timedelta(hours=8))
 T0 = dt.datetime(2025, 3, 1, 8, 0, tzinfo=CST)
@@ -202,7 +203,11 @@ def test_quarantined_reading_raises_a_quality_alarm_until_a_good_one(
     assert _all(loaded) == []  # a drop is a reset of a register, not a rejected reading
     ingest(loaded, [Reading("E01-main", _t(30), "ERR")], now=_t(10_000))
     (a,) = _all(loaded)
-    assert a.state is AlarmState.OPEN and "数值无效" in a.message
+    assert (
+        a.state is AlarmState.OPEN
+        and a.message == "E01-main: a reading was quarantined (bad_value)"
+    )
+    assert Wording("zh-CN").text(a.message) == "E01-main：读数被隔离（数值无效）"
     ingest(loaded, [Reading("E01-main", _t(45), 120.0)], now=_t(10_000))
     assert _all(loaded)[0].state is AlarmState.CLEARED
 
@@ -230,7 +235,7 @@ def test_hourly_threshold_and_quality_flags_from_the_statistics(
     # the 08:00 hour (400 kWh) raised, judged at its end (09:00); the 09:00 hour (200) cleared
     assert high.value == pytest.approx(400.0) and high.first_at == _us(60)
     assert high.state is AlarmState.CLEARED
-    assert "表码复位" in got["resets"].message
+    assert got["resets"].message == "E01-main: data quality: reset"
 
 
 def test_deviation_of_a_main_meter_from_its_sub_meter(loaded: Store, engine: Engine) -> None:
@@ -247,7 +252,9 @@ def test_deviation_of_a_main_meter_from_its_sub_meter(loaded: Store, engine: Eng
     normalise_pending(loaded)
     engine.tick(now=_us(10 * 60))
     (a,) = _all(loaded)
-    assert a.value == pytest.approx(100.0) and "偏差" in a.message
+    # the first hour judged: 100 kWh against 40 expected
+    assert a.value == pytest.approx(100.0)
+    assert a.message == "E01-main: 100 kWh against 40 expected, more than 50 % apart"
 
 
 def test_budget_projection_of_an_enterprise(loaded: Store, engine: Engine) -> None:
@@ -360,3 +367,32 @@ def test_streaming_touches_only_watched_points(loaded: Store, engine: Engine) ->
     with loaded.begin() as conn:
         states = loaded.alarms.all_conditions(conn, [r.id for r in loaded.alarms.rules()])
     assert states == {}
+
+
+def test_emissions_budget_projects_the_months_inventory(loaded: Store, engine: Engine) -> None:
+    """The emissions metric takes the month's inventory so far (lingtan.accounting) and
+    projects it linearly: used × 744 h / 48 h for March after two days."""
+    from lingtan.accounting.service import account_enterprise
+
+    _rules(
+        loaded,
+        {"id": "e01-co2", "name": "甲企业月度碳排放预算", "kind": "budget",
+         "scope": {"enterprise": "E01"}, "metric": "emissions", "target": 1.0,
+         "min_elapsed_h": 24},
+    )  # fmt: skip
+    start = dt.datetime(2025, 3, 1, tzinfo=CST)
+    readings = [Reading("E01-main", start + dt.timedelta(hours=h), 100.0 * h) for h in range(49)]
+    ingest(loaded, readings, now=_t(100_000))
+    normalise_pending(loaded)
+    e01 = next(
+        e.id for e in loaded.registry.enterprises(loaded.registry.park().id) if e.code == "E01"
+    )
+    used = account_enterprise(
+        loaded, year=2025, month=3, enterprise_id=e01, persist=False
+    ).inventory.emissions["total"]
+    assert used > 1.0  # 4,800 kWh at a grid factor of some 0.5 tCO2/MWh is over 2 t
+    engine.tick(now=to_us(start + dt.timedelta(hours=48)))
+    (a,) = _all(loaded)
+    assert a.evidence["used"] == pytest.approx(used)
+    assert a.value == pytest.approx(used * 744 / 48)
+    assert a.evidence["unit"] == "tCO2"

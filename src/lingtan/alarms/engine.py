@@ -77,19 +77,11 @@ _QUALITY_FLAGS: Final = {
     "replacement": Flag.REPLACEMENT,
     "member_missing": Flag.MEMBER_MISSING,
 }
-_QUALITY_ZH: Final = {
-    "missing": "数据缺失",
-    "estimated": "估算数据",
-    "gap": "数据间断",
-    "reset": "表码复位",
-    "rollover": "表码翻转",
-    "spike": "异常尖峰",
-    "jump": "表码跳变",
-    "replacement": "换表",
-    "member_missing": "虚拟表成员缺失",
-    "rejected": "读数被隔离",
+_OP_TEXT: Final = {
+    "above": "above the limit",
+    "below": "below the limit",
+    "outside": "outside the band",
 }
-_OP_ZH: Final = {"above": "高于上限", "below": "低于下限", "outside": "超出范围"}
 
 #: called with (conn, alarm, event) for each alarm event to notify (raised, reopened,
 #: escalated, cleared); set by the notification outbox
@@ -650,7 +642,10 @@ class Engine:
             changes,
             lambda st: cond.rate_of_change(params, st, t, v),
             describe=lambda tr: (
-                f"{subject.code}：{r.within_min:g} 分钟内变化超过 {r.max_step:g}（{tr.value:g}）"
+                f"{subject.code}: back to normal ({tr.value:g})"
+                if tr.what == "clear"
+                else f"{subject.code}: changed by more than {r.max_step:g} within "
+                f"{r.within_min:g} min ({tr.value:g})"
             ),
         )
 
@@ -743,11 +738,11 @@ class Engine:
         minutes = (at - since) / MINUTE_US
         if what == "raise":
             msg = (
-                f"{point.code}：通信中断，{minutes:.0f} 分钟无读数"
-                f"（超过 {rule.rule.factor:g} × {point.interval_s // 60} 分钟）"
+                f"{point.code}: no reading for {minutes:.0f} min (more than "
+                f"{rule.rule.factor:g} × {point.interval_s / 60:g} min)"
             )
         else:
-            msg = f"{point.code}：恢复上报，中断 {minutes:.0f} 分钟"
+            msg = f"{point.code}: reporting again after {minutes:.0f} min"
         return Occurrence(
             what=what, at=at, value=minutes, since=since, message=msg,
             evidence={"last_reading_before": since, "interval_s": point.interval_s},
@@ -766,7 +761,7 @@ class Engine:
             q.update(active=True, since=at)
             changes.items.append((rule, subject, Occurrence(
                 what="raise", at=at, value=1.0, since=at,
-                message=f"{subject.code}：{_QUALITY_ZH['rejected']}（{_reason_zh(reason)}）",
+                message=f"{subject.code}: a reading was quarantined ({reason})",
                 evidence={"reason": reason, "ts": ts},
             )))  # fmt: skip
         q["last_reason"] = reason
@@ -792,7 +787,7 @@ class Engine:
         at = int(after[0])
         changes.items.append((rule, subject, Occurrence(
             what="clear", at=at, value=0.0, since=int(q["since"]),
-            message=f"{subject.code}：读数恢复正常（共隔离 {q.get('n', 1)} 条）",
+            message=f"{subject.code}: readings accepted again ({q.get('n', 1)} quarantined)",
         )))  # fmt: skip
         q.update(active=False, n=0)
         q.pop("since", None)
@@ -1124,12 +1119,11 @@ class Engine:
 
             def describe(tr: cond.Transition) -> str:
                 if tr.what == "clear":
-                    return f"{subject.code}：数据质量恢复"
+                    return f"{subject.code}: data quality restored"
                 i = int(np.searchsorted(t_end, tr.at))
                 seen = [n for n in sorted(found) if n in _QUALITY_FLAGS
                         and i < len(flags) and flags[i] & _QUALITY_FLAGS[n]]  # fmt: skip
-                what = "、".join(_QUALITY_ZH[n] for n in (seen or sorted(found)))
-                return f"{subject.code}：{what}"
+                return f"{subject.code}: data quality: {(seen or sorted(found))[0]}"
 
             self._run(rule, subject, changes,
                       lambda st: cond.threshold(params, st, t_end, bad.astype(np.float64)),
@@ -1150,12 +1144,12 @@ class Engine:
 
             def describe_d(tr: cond.Transition) -> str:
                 if tr.what == "clear":
-                    return f"{subject.code}：偏差恢复到 {r.max_pct:g}% 以内"
+                    return f"{subject.code}: within {r.max_pct:g} % of the expected value again"
                 i = int(np.searchsorted(t_end, tr.at))
                 exp = float(e[i]) if i < len(e) else float("nan")
                 return (
-                    f"{subject.code}：实际 {tr.value:g} {unit or ''}，预期 {exp:g}，"
-                    f"偏差超过 {r.max_pct:g}%"
+                    f"{subject.code}: {tr.value:g}{(' ' + unit) if unit else ''} against {exp:g} "
+                    f"expected, more than {r.max_pct:g} % apart"
                 )
 
             self._run(rule, subject, changes,
@@ -1200,7 +1194,7 @@ class Engine:
         elapsed_s = (now - m0) / SECOND_US
         month_s = (m1 - m0) / SECOND_US
         unit = r.unit if r.metric == "consumption" else "tCO2"
-        what = "用能" if r.metric == "consumption" else "碳排放"
+        what = "energy use" if r.metric == "consumption" else "emissions"
 
         def step(st: cond.ConditionState) -> Any:
             return cond.budget(
@@ -1210,10 +1204,10 @@ class Engine:
 
         def describe(tr: cond.Transition) -> str:
             if tr.what == "clear":
-                return f"{subject.code}：本月{what}预计回到预算以内"
+                return f"{subject.code}: this month's {what} projected within the budget again"
             return (
-                f"{subject.code}：本月{what}预计 {tr.value:,.1f} {unit}，超过预算 "
-                f"{r.target:,.1f} {unit}（已用 {used:,.1f}）"
+                f"{subject.code}: this month's {what} projected at {tr.value:,.1f} {unit}, above "
+                f"the budget of {r.target:,.1f} {unit} ({used:,.1f} used)"
             )
 
         self._run(rule, subject, changes, step, describe=describe,
@@ -1302,7 +1296,7 @@ class Engine:
                 repo.update_alarm(conn, record.id, escalated_at=now, updated_at=now)
                 repo.add_event(
                     conn, alarm_id=record.id, at=now, actor="system", action="escalated",
-                    detail=f"{after:g} 分钟未确认，升级通知",
+                    detail=f"unacknowledged for {after:g} min: escalated",
                 )  # fmt: skip
                 notes.append((dataclasses.replace(record, escalated_at=now), "escalated"))
                 escalated += 1
@@ -1315,7 +1309,7 @@ class Engine:
                 )  # fmt: skip
                 repo.add_event(
                     conn, alarm_id=alarm_id, at=now, actor="system", action="closed",
-                    detail=f"已恢复 {settle_min:g} 分钟，自动关闭",
+                    detail=f"cleared for {settle_min:g} min: closed automatically",
                 )  # fmt: skip
                 closed += 1
             for record, event in notes:
@@ -1395,13 +1389,6 @@ def _expected_series(
     return common, total
 
 
-def _reason_zh(reason: str) -> str:
-    """The Chinese name of a rejection reason (lingtan/wording/zh-CN.yaml)."""
-    from lingtan.wording import Wording
-
-    return Wording("zh-CN").code(reason, "reject_reason")
-
-
 def _worse(rule: Any, old: float | None, new: float | None) -> float | None:
     if old is None or new is None:
         return new if old is None else old
@@ -1413,14 +1400,14 @@ def _worse(rule: Any, old: float | None, new: float | None) -> float | None:
 def _threshold_message(rule: Any, subject: Subject, tr: cond.Transition, unit: str | None) -> str:
     u = f" {unit}" if unit else ""
     if tr.what == "clear":
-        return f"{subject.code}：恢复正常（{tr.value:g}{u}）"
+        return f"{subject.code}: back to normal ({tr.value:g}{u})"
     limit = rule.high if rule.op == "above" else rule.low
     if rule.op == "outside":
         limit_text = f"[{rule.low:g}, {rule.high:g}]"
     else:
         limit_text = f"{limit:g}"
-    hold = f"，持续 {rule.hold_min:g} 分钟" if rule.hold_min else ""
-    return f"{subject.code}：{tr.value:g}{u} {_OP_ZH[rule.op]} {limit_text}{u}{hold}"
+    hold = f", held {rule.hold_min:g} min" if rule.hold_min else ""
+    return f"{subject.code}: {tr.value:g}{u} {_OP_TEXT[rule.op]} {limit_text}{u}{hold}"
 
 
 def _segments(

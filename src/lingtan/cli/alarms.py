@@ -57,6 +57,7 @@ def list_alarms(
     from lingtan.alarms.model import SEVERITY_ZH, STATE_ZH, Severity
     from lingtan.store.alarms_repo import AlarmFilter
     from lingtan.timeutil import from_us, zone
+    from lingtan.wording import Wording
 
     with domain_errors(), open_configured() as store:
         principal = _principal(store, park)
@@ -77,7 +78,8 @@ def list_alarms(
     for a in rows:
         table.add_row(
             str(a.id), SEVERITY_ZH[Severity(a.severity)], STATE_ZH[a.state], a.rule_code,
-            a.subject_code, str(a.count), f"{from_us(a.first_at, tz):%Y-%m-%d %H:%M}", a.message,
+            a.subject_code, str(a.count), f"{from_us(a.first_at, tz):%Y-%m-%d %H:%M}",
+            Wording("zh-CN").text(a.message),
         )  # fmt: skip
     console.print(table)
 

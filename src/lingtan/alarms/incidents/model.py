@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from lingtan.alarms.incidents.catalog import Catalog, catalog
 from lingtan.errors import Conflict, InvalidInput
-from lingtan.wording import table
+from lingtan.wording import Wording, table
 
 #: longest title, place, person field, entry text and closing report [characters]
 MAX_TITLE: Final = 200
@@ -445,7 +445,9 @@ def entry_text(entry: Entry | NewEntry, lang: str = "zh") -> str:
     if kind is EntryKind.ALARM:
         verb = d.get("verb", "created")
         sev = alarm_term(str(d.get("severity", "")), "alarm_severity", lang)
-        msg, aid = d.get("message", ""), d.get("alarm_id")
+        aid = d.get("alarm_id")
+        # the engine writes its messages in English; zh-CN words them (lingtan.wording)
+        msg = Wording("zh-CN" if zh else "en").text(str(d.get("message", "")))
         if zh:
             head = f"由告警 #{aid} 创建" if verb == "created" else f"关联告警 #{aid}"
             return f"{head}（{sev}）：{msg}"

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from lingtan.errors import InvalidInput
 from lingtan.timeutil import from_us
+from lingtan.wording import Wording
 
 #: alarm severities, least to most severe (告警级别: 提示 < 一般 < 重要 < 紧急)
 SEVERITIES: Final = ("hint", "minor", "major", "critical")
@@ -322,11 +323,13 @@ def verify(
     return hmac.compare_digest(given, signature(secret, signed_message(timestamp, body)))
 
 
-def _describe(alarm: Mapping[str, Any]) -> str:
+def _describe(alarm: Mapping[str, Any], lang: str = "en") -> str:
+    """What the alarm says, in ``lang`` (the engine writes English; zh-CN is worded by
+    lingtan.wording, the dashboard's table)."""
     for key in ("message", "subject", "rule", "id"):
         value = alarm.get(key)
         if value not in (None, ""):
-            return str(value)
+            return str(Wording(lang).text(str(value))) if key == "message" else str(value)
     return ""
 
 
@@ -337,7 +340,7 @@ def email_subject(payload: Mapping[str, Any], lang: str = "zh-CN") -> str:
     events = EVENT_LABELS.get(lang, EVENT_LABELS["zh-CN"])
     severity = labels.get(str(payload.get("severity")), str(payload.get("severity")))
     event = events.get(str(payload.get("event")), str(payload.get("event")))
-    text = _describe(payload.get("alarm") or {})
+    text = _describe(payload.get("alarm") or {}, lang)
     if lang == "en":
         return f"[{severity}] {event}: {text}".rstrip(": ")
     return f"【{severity}】{event}：{text}".rstrip("：")
@@ -366,7 +369,8 @@ def email_body(payload: Mapping[str, Any], lang: str = "zh-CN") -> str:
     lines.append(f"{'Occurred at' if en else '时间'}: {payload.get('occurred_at')}")
     for key, en_name, zh_name in names:
         if alarm.get(key) not in (None, ""):
-            lines.append(f"{en_name if en else zh_name}: {alarm[key]}")
+            value = _describe(alarm, lang) if key == "message" else alarm[key]
+            lines.append(f"{en_name if en else zh_name}: {value}")
     lines.append("")
     lines.append(
         f"Delivery: {payload.get('delivery_id')}"
