@@ -396,3 +396,27 @@ def test_emissions_budget_projects_the_months_inventory(loaded: Store, engine: E
     assert a.evidence["used"] == pytest.approx(used)
     assert a.value == pytest.approx(used * 744 / 48)
     assert a.evidence["unit"] == "tCO2"
+
+
+def test_a_collector_reporting_comms_lost_raises_at_once(loaded: Store, engine: Engine) -> None:
+    """The collector's status feeds freshness rules: a device that stopped answering raises
+    the alarm of its points before the silence passes the rule's limit; its readings clear it."""
+    _rules(
+        loaded,
+        {"id": "comms", "name": "通信中断", "kind": "freshness", "severity": "major",
+         "scope": {"points": ["E01-main", "E02-main"]}, "factor": 3},
+    )  # fmt: skip
+    ingest(loaded, [Reading("E01-main", _t(0), 100.0)], now=_t(10_000))
+    # two failed polls at minute 5: well inside the 45-minute limit
+    raised = engine.report_comms(["E01-main"], lost=True, at=_us(5), detail="modbus/gw-1: timeout")
+    assert raised == 1
+    (a,) = _all(loaded)
+    assert a.state is AlarmState.OPEN and a.first_at == _us(0) and a.subject_code == "E01-main"
+    assert "the collector reports comms lost (modbus/gw-1: timeout)" in a.message
+    # the same report again, and the tick: still one alarm
+    assert engine.report_comms(["E01-main"], lost=True, at=_us(6)) == 0
+    engine.tick(now=_us(30))  # minute 30: E01's silence (30 min) is within the 45-min limit
+    assert len(_all(loaded)) == 1
+    ingest(loaded, [Reading("E01-main", _t(20), 110.0)], now=_t(10_000))
+    e01 = next(a for a in _all(loaded) if a.subject_code == "E01-main")
+    assert e01.state is AlarmState.CLEARED

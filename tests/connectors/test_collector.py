@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lingtan.connectors.base import ConnectorContext
+from lingtan.connectors.base import CommsEvent, ConnectorContext
 from lingtan.connectors.collector import runner
 from lingtan.connectors.collector.batcher import Batcher
 from lingtan.connectors.collector.buffer import (
@@ -306,6 +306,8 @@ async def test_collector_status_file_and_events(tmp_path: Path, memory_sink: Mem
         settings=CollectorSettings(batch_max_delay_s=0.05),
         status_interval_s=0.05,
     )
+    told: list[CommsEvent] = []  # what the alarm engine is told (lingtan collect wires it)
+    collector.on_comms = told.append
     stop = asyncio.Event()
     task = asyncio.ensure_future(collector.run(stop))
     try:
@@ -328,6 +330,8 @@ async def test_collector_status_file_and_events(tmp_path: Path, memory_sink: Mem
         assert gw["errors_total"] >= 2
         assert status["store"]["state"] == "ok" and status["store"]["accepted_total"] >= 3
         assert read_state(tmp_path / "state.sqlite")["events"][0]["kind"] == "comms_lost"
+        await wait_until(lambda: bool(told), what="the alarm engine told")
+        assert told[0].kind == "comms_lost" and told[0].points == ("E01-main",)
     finally:
         stop.set()
         await task

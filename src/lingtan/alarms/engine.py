@@ -24,7 +24,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -533,6 +533,43 @@ class Engine:
         order = np.lexsort((w_ts, w_slot))
         slots.w_slot, slots.w_ts, slots.w_v = w_slot[order], w_ts[order], w_v[order]
         slots.touched[has_new & ~exact] = True
+
+    def report_comms(
+        self, point_codes: Sequence[str], *, lost: bool, at: int, detail: str = ""
+    ) -> int:
+        """A collector's device stopped answering (``lost``) or answers again: the freshness
+        rules of its points raise at once (their alarm's silence begins at the point's last
+        reading). A device answering again clears nothing by itself: its readings do, as they
+        arrive. Returns the alarms raised."""
+        if not lost:
+            return 0
+        c = self.compiled()
+        slots = c.freshness
+        if slots is None:
+            return 0
+        by_code = {p.code: p.id for p in c.points.values()}
+        ids = {by_code[code] for code in point_codes if code in by_code}
+        with self._lock:
+            changes = _Changes()
+            for k in np.flatnonzero(np.isin(slots.pid, list(ids))).tolist():
+                if slots.hot[k]:
+                    continue
+                rule, subject = slots.items[k]
+                self._slot_to_state(slots, k)
+                key = (rule.row.id, subject.key)
+                stored = dict(self._states.get(key, {}))
+                last = stored.get("last_ts")
+                since = int(last) if last is not None else at
+                occ = self._silence("raise", at, since, c.points[subject.key], rule)
+                message = f"{subject.code}: the collector reports comms lost ({detail or 'device'})"
+                changes.items.append((rule, subject, dataclasses.replace(occ, message=message)))
+                stored.update(active=True, since=since)
+                self._states[key] = stored
+                self._dirty.add(key)
+                changes.states.add(key)
+                slots.hot[k] = True
+            self._commit(changes, at)
+        return sum(1 for _, _, o in changes.items if o.what == "raise")
 
     def _slot_to_state(self, slots: _Slots, k: int) -> None:
         """Write a freshness slot's last reading into its state dict (marked dirty)."""

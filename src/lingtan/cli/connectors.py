@@ -663,6 +663,7 @@ def collect(
         problem = sink.check()
         directory = cfg.collector.state_dir or _state_dir(state_dir)
         collector = Collector(connectors, sink, state_dir=directory, settings=cfg.collector)
+        collector.on_comms = sink.comms  # a device that stops answering raises its alarms
         if problem is not None:
             collector.batcher.sink_state, collector.batcher.last_sink_error = "unavailable", problem
 

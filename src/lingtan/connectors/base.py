@@ -106,6 +106,8 @@ class CommsEvent:
     device: str
     kind: Literal["comms_lost", "comms_restored"]
     detail: str = ""
+    #: the metering points the device feeds (their comms-loss alarms are raised at once)
+    points: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, str]:
         """JSON-friendly form (status file, event log)."""
@@ -216,19 +218,21 @@ class ConnectorContext:
     #: commit what is pending now (an MQTT subscriber at its in-flight window)
     flush: Callable[[], Awaitable[None]] = field(default=_no_flush)
 
-    def device_ok(self, device: str) -> None:
+    def device_ok(self, device: str, *, points: tuple[str, ...] = ()) -> None:
         """Record a successful exchange with ``device`` (emits ``comms_restored`` once)."""
         health = self.stats.devices.setdefault(device, DeviceHealth())
         if health.lost:
             health.lost = False
             health.since = utcnow()
-            self.emit(CommsEvent(health.since, self.name, device, "comms_restored"))
+            self.emit(CommsEvent(health.since, self.name, device, "comms_restored", points=points))
         elif health.since is None:
             health.since = utcnow()
         health.failures = 0
         health.last_error = ""
 
-    def device_failed(self, device: str, error: str, *, lost_after: int = 2) -> None:
+    def device_failed(
+        self, device: str, error: str, *, lost_after: int = 2, points: tuple[str, ...] = ()
+    ) -> None:
         """Record a failed exchange; after ``lost_after`` in a row emit ``comms_lost`` once."""
         health = self.stats.devices.setdefault(device, DeviceHealth(lost_after=lost_after))
         health.lost_after = lost_after
@@ -239,7 +243,7 @@ class ConnectorContext:
             health.lost = True
             health.since = utcnow()
             log.warning("comms lost: %s/%s (%s)", self.name, device, error)
-            self.emit(CommsEvent(health.since, self.name, device, "comms_lost", error))
+            self.emit(CommsEvent(health.since, self.name, device, "comms_lost", error, points))
 
 
 class Connector(Protocol):

@@ -15,7 +15,8 @@ import datetime as dt
 import json
 import logging
 import os
-from collections.abc import Coroutine
+import threading
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,9 @@ class Collector:
         self.started_at = dt.datetime.now(tz=dt.UTC)
         self.stopped_at: dt.datetime | None = None
         self.events: list[CommsEvent] = []
+        #: told of every comms event (the collector command hands them to the alarm engine,
+        #: in a worker thread: it writes to the store)
+        self.on_comms: Callable[[CommsEvent], None] | None = None
 
     def _context(self, connector: Connector) -> ConnectorContext:
         return ConnectorContext(
@@ -89,6 +93,16 @@ class Collector:
         del self.events[:-100]
         self.buffer.add_event(event.to_dict())
         log.warning("%s %s/%s %s", event.kind, event.connector, event.device, event.detail)
+        if self.on_comms is not None and event.points:
+            on_comms = self.on_comms
+
+            def tell() -> None:
+                try:
+                    on_comms(event)
+                except Exception:  # an alarm that cannot be stored must not stop collecting
+                    log.exception("comms event not handed to the alarm engine")
+
+            threading.Thread(target=tell, name="lingtan-comms-alarm", daemon=True).start()
 
     async def _supervise(self, connector: Connector) -> None:
         ctx = self.contexts[connector.name]

@@ -14,11 +14,12 @@ from collections.abc import Sequence
 
 from lingtan.alarms.engine import attach_engine
 from lingtan.config import Settings
-from lingtan.connectors.base import SinkAck
+from lingtan.connectors.base import CommsEvent, SinkAck
 from lingtan.errors import LingtanError, Unavailable
 from lingtan.ingest import ingest
 from lingtan.readings import Reading
 from lingtan.store import Store, open_store
+from lingtan.timeutil import to_us
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,22 @@ class StoreSink:
                 self._close()
                 raise
             return ack
+
+    def comms(self, event: CommsEvent) -> None:
+        """A device stopped or resumed answering: the alarm engine raises the comms-loss
+        alarms of its points at once, without waiting for the silence to pass the rules'
+        limit. Not raised when the store is unavailable (the silence is found once it is
+        back)."""
+        with self._lock:
+            try:
+                store = self._open()
+            except Unavailable:
+                return
+            engine = attach_engine(store)
+        engine.report_comms(
+            event.points, lost=event.kind == "comms_lost", at=to_us(event.at),
+            detail=f"{event.connector}/{event.device}: {event.detail}".rstrip(": "),
+        )  # fmt: skip
 
     def _close(self) -> None:
         store, self._store = self._store, None

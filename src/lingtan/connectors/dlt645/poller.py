@@ -144,12 +144,15 @@ class Dlt645Connector:
                 if reading is not None:
                     readings.append(reading)
         except Unavailable as err:
-            ctx.device_failed(meter.name, str(err), lost_after=self.lost_after)
+            ctx.device_failed(
+                meter.name, str(err), lost_after=self.lost_after,
+                points=tuple(meter.points.values()),
+            )  # fmt: skip
             state.due = time.monotonic() + state.backoff.next_delay()
             if readings:
                 await self._submit(ctx, readings)
             return
-        ctx.device_ok(meter.name)
+        ctx.device_ok(meter.name, points=tuple(meter.points.values()))
         state.backoff.reset()
         state.due = time.monotonic() + meter.poll_interval_s
         if readings:

@@ -191,12 +191,15 @@ class ModbusConnector:
                 )
             except Unavailable as err:
                 raise_if_cancelled()  # before a back-off of up to retry_max_s
-                ctx.device_failed(device.name, str(err), lost_after=self.lost_after)
+                ctx.device_failed(
+                    device.name, str(err), lost_after=self.lost_after,
+                    points=tuple(device.points.values()),
+                )  # fmt: skip
                 await asyncio.sleep(state.backoff.next_delay())
                 continue
             # the request is where a lost cancellation happens: check before the next wait
             raise_if_cancelled()
-            ctx.device_ok(device.name)
+            ctx.device_ok(device.name, points=tuple(device.points.values()))
             state.backoff.reset()
             if readings:
                 ctx.stats.record_readings(len(readings))
