@@ -420,3 +420,28 @@ def test_a_collector_reporting_comms_lost_raises_at_once(loaded: Store, engine: 
     ingest(loaded, [Reading("E01-main", _t(20), 110.0)], now=_t(10_000))
     e01 = next(a for a in _all(loaded) if a.subject_code == "E01-main")
     assert e01.state is AlarmState.CLEARED
+
+
+def test_a_rule_scoped_by_tag_watches_the_tagged_points(store: Store) -> None:
+    """Tags from the park file group points across owners: the rule watches E01-power and
+    E02-gas (tagged ``critical``), not the untagged E01-main."""
+    from lingtan.registry import parse_park_text
+    from tests.conftest import SMALL_PARK
+
+    text = SMALL_PARK.replace(
+        "    kind: measurement\n    unit: kW\n",
+        "    kind: measurement\n    unit: kW\n    tags: [critical]\n",
+    ).replace(
+        "    kind: interval\n    unit: m3\n",
+        "    kind: interval\n    unit: m3\n    tags: [critical, gas]\n",
+    )
+    store.registry.save_park(parse_park_text(text))
+    points = store.registry.points_by_code(refresh=True)
+    assert points["E02-gas"].tags == ("critical", "gas") and points["E01-main"].tags == ()
+    _rules(
+        store,
+        {"id": "crit", "name": "关键负荷", "kind": "freshness", "scope": {"tags": ["critical"]}},
+    )
+    compiled = Engine(store).compiled()
+    (rule,) = compiled.rules
+    assert sorted(s.code for s in rule.subjects.values()) == ["E01-power", "E02-gas"]

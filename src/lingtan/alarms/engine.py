@@ -1537,6 +1537,8 @@ def _scope_points(
             continue
         if scope.boundary is not None and p.boundary != scope.boundary:
             continue
+        if scope.tags and not set(scope.tags) & set(p.tags):
+            continue
         chosen.append(p)
     return chosen
 

@@ -60,6 +60,9 @@ class Scope(_Strict):
         Field(default=None, min_length=1)
     )
     boundary: bool | None = Field(default=None, description="only boundary (or only inner) points")
+    tags: list[Code] | None = Field(
+        default=None, min_length=1, description="points carrying any of these tags (park file)"
+    )
 
 
 class _Rule(_Strict):
@@ -156,7 +159,8 @@ class BudgetRule(_Rule):
             raise ValueError("carrier: consumption budgets name the carrier and its unit")
         if self.hysteresis_pct >= self.warn_pct:
             raise ValueError("hysteresis_pct: must be below warn_pct")
-        if self.scope.points or self.scope.site or self.scope.carriers or self.scope.point_kinds:
+        s = self.scope
+        if s.points or s.site or s.carriers or s.point_kinds or s.tags:
             raise ValueError("scope: a budget rule is about an enterprise or the park only")
         return self
 

@@ -283,6 +283,9 @@ class Point(_Strict):
     boundary: bool | None = None
     #: documented meter replacements of this point (also possible in ``meter_replacements``)
     replacements: list[PointReplacement] = Field(default_factory=list)
+    #: free labels that group points across carriers, sites and owners (``chiller``,
+    #: ``critical-load``, ``line-3``): alarm rules can be scoped by them
+    tags: list[Identifier] = Field(default_factory=list, max_length=20)
 
     @field_validator("unit")
     @classmethod

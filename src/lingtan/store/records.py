@@ -63,6 +63,8 @@ class PointRecord:
     interval_s: int
     formula: str | None
     boundary: bool
+    #: the point's tags (park file), sorted
+    tags: tuple[str, ...] = ()
 
     @property
     def is_virtual(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -44,6 +45,7 @@ def _point_record(row: Any) -> PointRecord:
         interval_s=row.interval_s,
         formula=row.formula,
         boundary=bool(row.boundary),
+        tags=tuple(json.loads(row.tags)) if row.tags else (),
     )
 
 
@@ -289,6 +291,7 @@ class RegistryRepo:
                 "interval_s": p.interval_s,
                 "formula": p.formula,
                 "boundary": p.is_boundary,
+                "tags": json.dumps(sorted(set(p.tags))) if p.tags else None,
             }
             if row is not None and any(getattr(row, k) != values[k] for k in _RENORMALISE):
                 report.renormalise.append(p.id)

@@ -100,6 +100,7 @@ point = Table(
     Column("formula", Text),
     Column("boundary", Boolean, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    Column("tags", Text),  # JSON list of the point's tags, sorted; NULL: none (migration 0015)
     Index("ix_point_enterprise", "enterprise_id"),
 )
 

@@ -56,6 +56,7 @@ def point_out(p: PointRecord, codes: dict[int, str]) -> PointOut:
         virtual=p.is_virtual,
         formula=p.formula,
         boundary=p.boundary,
+        tags=list(p.tags),
     )
 
 

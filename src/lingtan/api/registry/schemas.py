@@ -56,6 +56,7 @@ class PointOut(BaseModel):
     virtual: bool
     formula: str | None = Field(description="virtual points: the formula over member points")
     boundary: bool = Field(description="counts in its owner's totals by carrier")
+    tags: list[str] = Field(default_factory=list, description="the point's tags (park file)")
 
 
 class ParkLoadResult(BaseModel):
