@@ -46,6 +46,7 @@ from lingtan.alarms.rules import POINT_KINDS, parse_rule
 from lingtan.normalize.quality import Flag, Label, label
 from lingtan.store import PointRecord, Store
 from lingtan.store.alarms_repo import RuleRow, open_key
+from lingtan.store.core import LOCK_ALARM_TICK
 from lingtan.store.query_repo import Tenant
 from lingtan.store.records import CommittedBatch
 from lingtan.timeutil import floor_hour, to_us, utcnow
@@ -1007,7 +1008,9 @@ class Engine:
         engines wrote (a replay that alone writes the store passes False)."""
         report = TickReport()
         c = self.compiled()
-        with self._lock:
+        # one scheduler at a time over a store (``serve --workers`` runs one per process):
+        # the next one re-reads what this one wrote and finds the alarms already raised
+        with self._lock, self.store.exclusive(LOCK_ALARM_TICK):
             now = self.clock() if now is None else now
             self._sync_slots()
             if shared:

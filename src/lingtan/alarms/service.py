@@ -26,6 +26,7 @@ from lingtan.identity.roles import Permission, Principal, require
 from lingtan.registry.model import Carrier
 from lingtan.store import Store
 from lingtan.store.alarms_repo import AlarmFilter, RuleRow, SuppressionRow
+from lingtan.store.core import LOCK_ALARM_CHANGE
 from lingtan.timeutil import to_us, utcnow
 
 #: readings shown around an alarm (its evidence chart): this long before and after [µs]
@@ -293,7 +294,7 @@ def _change(
     park_id = _park_id(store, principal)
     now = _now()
     with store.begin() as conn:
-        store.serialise(conn, 0x6C696E67_0005)
+        store.serialise(conn, LOCK_ALARM_CHANGE)
         record = store.alarms.get(
             tenant=principal.tenant, alarm_id=alarm_id, park_id=park_id, conn=conn
         )

@@ -33,6 +33,8 @@ LOCK_MIGRATE = 0x6C696E67_0001
 LOCK_NORMALISE = 0x6C696E67_0002
 LOCK_PARTITION = 0x6C696E67_0003
 LOCK_JOBS = 0x6C696E67_0004
+LOCK_ALARM_CHANGE = 0x6C696E67_0005
+LOCK_ALARM_TICK = 0x6C696E67_0006
 #: set while an HTTP request is served (:func:`serving_request`): its transactions wait for
 #: locks only a few seconds (lingtan.store.engine, "Timeouts"); background threads started
 #: by a request (a view recomputed while the stale one is served) do not inherit it
