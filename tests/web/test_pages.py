@@ -239,3 +239,18 @@ def test_an_enterprise_cannot_open_another_enterprises_alarm_page(web_world: Wor
     assert f'data-alarm="{alarm_id}"' not in c.get("/alarms").text
     token = csrf(c.get("/alarms").text)
     assert c.post(f"/alarms/{alarm_id}/acknowledge", data={"csrf": token}).status_code == 404
+
+
+def test_an_incident_is_opened_from_an_alarm_page(web_world: World) -> None:
+    alarm_id = _alarm_of(web_world, "a_admin", "E01-hvac")
+    c = log_in(web_world, "a_admin")
+    shown = c.get(f"/alarms/{alarm_id}").text
+    assert 'data-testid="incident-form"' in shown
+    r = c.post(
+        f"/alarms/{alarm_id}/incident",
+        data={"csrf": csrf(shown), "title": "暖通进线异常", "kind": "production_safety_accident"},
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/incidents/")
+    incident = c.get(r.headers["location"])
+    assert incident.status_code == 200 and "暖通进线异常" in incident.text
+    assert f"#{alarm_id}" in incident.text  # the linked alarm and its first time-line entry

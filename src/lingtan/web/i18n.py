@@ -66,6 +66,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "add_comment": ("添加备注", "Add comment"),
     "history": ("处理记录", "History"),
     "actor": ("操作人", "By"),
+    "open_incident": ("登记应急事件", "Open an incident"),
     "evidence": ("相关读数", "Readings around the alarm"),
     "value_now": ("数值", "Value"),
     "peak": ("峰值", "Peak"),

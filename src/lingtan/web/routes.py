@@ -605,6 +605,7 @@ def alarm_page(request: Request, alarm_id: int) -> Response:
         return _render(
             request, "alarm.html", lang, principal, alarm=record, events=events, chart=chart,
             can_write=principal.can(Permission.WRITE),
+            incident_kinds=_incident_names(lang)["kinds"],
         )  # fmt: skip
 
     return _page(request, build)
@@ -619,6 +620,29 @@ def _alarm_action(
         do = alarm_service.acknowledge if action == "acknowledge" else alarm_service.close
         do(_store(request), principal=principal, alarm_id=alarm_id, comment=comment.strip() or None)
         return _redirect(request, f"/alarms/{alarm_id}")
+
+    return _page(request, build)
+
+
+@router.post("/alarms/{alarm_id}/incident")
+def alarm_incident(
+    request: Request,
+    alarm_id: int,
+    title: Annotated[str, Form(min_length=1, max_length=200)],
+    kind: Annotated[str, Form(max_length=64)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Open an incident of the emergency register from this alarm (its evidence carried)."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        if not session.csrf_ok(request, csrf):
+            raise PermissionDenied("invalid form token")
+        store = _store(request)
+        d = incident_service.create(
+            store, principal=principal, title=title, kind=kind, alarm_ids=[alarm_id],
+            resolve_alarms=alarm_service.evidence_resolver(store),
+        )  # fmt: skip
+        return _redirect(request, f"/incidents/{d.incident.id}")
 
     return _page(request, build)
 
