@@ -254,3 +254,14 @@ def test_an_incident_is_opened_from_an_alarm_page(web_world: World) -> None:
     incident = c.get(r.headers["location"])
     assert incident.status_code == 200 and "暖通进线异常" in incident.text
     assert f"#{alarm_id}" in incident.text  # the linked alarm and its first time-line entry
+
+
+def test_an_incident_form_without_a_title_is_refused(web_world: World) -> None:
+    alarm_id = _alarm_of(web_world, "a_admin", "E01-water")
+    c = log_in(web_world, "a_admin")
+    token = csrf(c.get(f"/alarms/{alarm_id}").text)
+    r = c.post(
+        f"/alarms/{alarm_id}/incident",
+        data={"csrf": token, "title": " ", "kind": "natural_disaster"},
+    )
+    assert r.status_code == 422

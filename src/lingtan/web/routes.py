@@ -628,11 +628,13 @@ def _alarm_action(
 def alarm_incident(
     request: Request,
     alarm_id: int,
-    title: Annotated[str, Form(min_length=1, max_length=200)],
-    kind: Annotated[str, Form(max_length=64)],
+    title: Annotated[str, Form(max_length=200)] = "",
+    kind: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """Open an incident of the emergency register from this alarm (its evidence carried)."""
+    """Open an incident of the emergency register from this alarm (its evidence carried).
+    The form is checked after the session, like every dashboard write (an anonymous caller
+    is sent to the login page, not told about the form)."""
 
     def build(principal: Principal, lang: str) -> Response:
         if not session.csrf_ok(request, csrf):
