@@ -8,25 +8,42 @@ Output is Chinese by default (``--lang en`` for English); kinds and levels are t
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from lingtan.alarms.incidents import export as incident_export
-from lingtan.alarms.incidents import service
-from lingtan.alarms.incidents.catalog import catalog
-from lingtan.alarms.incidents.model import Dossier, Incident, Location, Person, entry_text
-from lingtan.alarms.incidents.model import state_name as _state_name
 from lingtan.cli._common import console, domain_errors, enterprise_id_of
 from lingtan.cli.data import open_configured
 from lingtan.errors import InvalidInput, NotFound
-from lingtan.identity.roles import SYSTEM
-from lingtan.reports.common import translator
-from lingtan.store import Store
 from lingtan.timeutil import from_us, parse_timestamp, to_us, zone
+
+if TYPE_CHECKING:
+    from lingtan.alarms.incidents.model import Dossier, Incident
+    from lingtan.store import Store
+
+
+class _Lazy:
+    """A module imported at its first use: the register, its exports and the report helpers
+    are not loaded when ``lingtan`` starts for another command (docs/performance.md, CLI
+    start-up)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+service = _Lazy("lingtan.alarms.incidents.service")
+incident_export = _Lazy("lingtan.alarms.incidents.export")
+_catalog = _Lazy("lingtan.alarms.incidents.catalog")
+_model = _Lazy("lingtan.alarms.incidents.model")
+_reports = _Lazy("lingtan.reports.common")
+_roles = _Lazy("lingtan.identity.roles")
 
 incidents_app = typer.Typer(
     help="Emergency-event register (应急事件台账): incidents, time lines, reports.",
@@ -56,17 +73,17 @@ def _instant(text: str | None, field: str) -> int | None:
 
 
 def _names(i: Incident, lang: str) -> dict[str, str]:
-    cat = catalog()
+    cat = _catalog.catalog()
     kind = cat.kinds.get(i.kind)
     grade = cat.grades.get(i.level) if i.level else None
-    tr = translator(lang)
+    tr = _reports.translator(lang)
     return {
         "kind": kind.name(lang) if kind else i.kind,
         "category": cat.categories[i.category].name(lang)
         if i.category in cat.categories
         else i.category,
         "level": grade.name(lang) if grade else tr("未定级", "not graded"),
-        "state": _state_name(i.state.value, lang),
+        "state": _model.state_name(i.state.value, lang),
     }
 
 
@@ -77,7 +94,12 @@ def _as_dict(d: Dossier, lang: str, tz: dt.tzinfo) -> dict[str, Any]:
         "names": _names(i, lang),
         "occurred_at": _when(i.occurred_at, tz),
         "entries": [
-            {"id": e.id, "at": _when(e.at, tz), "actor": e.actor, "text": entry_text(e, lang)}
+            {
+                "id": e.id,
+                "at": _when(e.at, tz),
+                "actor": e.actor,
+                "text": _model.entry_text(e, lang),
+            }
             for e in d.entries
         ],
         "attachments": [
@@ -98,14 +120,14 @@ def list_incidents(
     with domain_errors(), open_configured() as store:
         lang = _lang(lang)
         rows, total = service.list_incidents(
-            store, principal=SYSTEM, state=state, kind=kind, level=level, limit=None
+            store, principal=_roles.SYSTEM, state=state, kind=kind, level=level, limit=None
         )
         tz = _tz(store)
     if as_json:
         out = [{**i.as_dict(), "names": _names(i, lang)} for i in rows]
         console.print_json(json.dumps(out, ensure_ascii=False, default=str))
         return
-    tr = translator(lang)
+    tr = _reports.translator(lang)
     table = Table(title=tr(f"应急事件台账（共 {total} 起）", f"Incidents ({total})"))
     for col in (
         tr("编号", "No."),
@@ -133,12 +155,12 @@ def show(incident_id: IncidentId, lang: Lang = "zh", as_json: AsJson = False) ->
     """Show an incident with its time line."""
     with domain_errors(), open_configured() as store:
         lang = _lang(lang)
-        d = service.get(store, principal=SYSTEM, incident_id=incident_id)
+        d = service.get(store, principal=_roles.SYSTEM, incident_id=incident_id)
         tz = _tz(store)
     if as_json:
         console.print_json(json.dumps(_as_dict(d, lang, tz), ensure_ascii=False, default=str))
         return
-    tr = translator(lang)
+    tr = _reports.translator(lang)
     i, names = d.incident, _names(d.incident, lang)
     console.print(f"[bold]#{i.id} {i.title}[/]", highlight=False)
     for label, value in (
@@ -155,7 +177,7 @@ def show(incident_id: IncidentId, lang: Lang = "zh", as_json: AsJson = False) ->
     for col in (tr("时间", "Time"), tr("记录人", "By"), tr("内容", "What")):
         table.add_column(col)
     for e in d.entries:
-        table.add_row(_when(e.at, tz), e.actor, entry_text(e, lang))
+        table.add_row(_when(e.at, tz), e.actor, _model.entry_text(e, lang))
     console.print(table)
     if i.closing_report:
         console.print(tr("结案报告：", "Closing report: ") + i.closing_report, highlight=False)
@@ -192,15 +214,15 @@ def open_incident(
             if not found:
                 raise NotFound(f"no building {site!r}")
             site_id = found[0].id
-        people = [Person(*[*p.split("|", 2), "", ""][:3]) for p in person or []]
+        people = [_model.Person(*[*p.split("|", 2), "", ""][:3]) for p in person or []]
         d = service.open(
             store,
-            principal=SYSTEM,
+            principal=_roles.SYSTEM,
             title=title,
             kind=kind,
             level=level,
             occurred_at=_instant(occurred_at, "occurred_at"),
-            location=Location(
+            location=_model.Location(
                 enterprise_id=enterprise_id_of(store, enterprise, park.id),
                 site_id=site_id,
                 latitude=latitude,
@@ -210,7 +232,7 @@ def open_incident(
             summary=summary,
             responsible=people,
         )
-    tr = translator(lang)
+    tr = _reports.translator(lang)
     console.print(tr(f"已登记事件 #{d.incident.id}", f"opened incident #{d.incident.id}"))
 
 
@@ -231,13 +253,13 @@ def entry(
         lang = _lang(lang)
         entry_id = service.add_entry(
             store,
-            principal=SYSTEM,
+            principal=_roles.SYSTEM,
             incident_id=incident_id,
             text=text,
             at=_instant(at, "at"),
             corrects_id=corrects,
         )
-    tr = translator(lang)
+    tr = _reports.translator(lang)
     console.print(tr(f"已记录 #{entry_id}", f"recorded entry #{entry_id}"))
 
 
@@ -260,8 +282,10 @@ def close(
             except (OSError, UnicodeDecodeError) as err:
                 raise InvalidInput(f"cannot read {report_file}", field="report") from err
         with open_configured() as store:
-            service.close(store, principal=SYSTEM, incident_id=incident_id, report=report or "")
-    tr = translator(lang)
+            service.close(
+                store, principal=_roles.SYSTEM, incident_id=incident_id, report=report or ""
+            )
+    tr = _reports.translator(lang)
     console.print(tr(f"事件 #{incident_id} 已结案", f"incident #{incident_id} closed"))
 
 
@@ -277,13 +301,13 @@ def export(
     with domain_errors(), open_configured() as store:
         lang = _lang(lang)
         chosen = fmt or out.suffix.lstrip(".").lower()
-        d = service.get(store, principal=SYSTEM, incident_id=incident_id)
+        d = service.get(store, principal=_roles.SYSTEM, incident_id=incident_id)
         content = incident_export.export(d, fmt=chosen, lang=lang, tz=_tz(store))
         try:
             out.write_bytes(content)
         except OSError as err:
             raise InvalidInput(f"cannot write {out}: {err.strerror}", field="out") from err
-    tr = translator(lang)
+    tr = _reports.translator(lang)
     console.print(tr(f"已导出 {out}", f"wrote {out}"), highlight=False)
 
 
