@@ -445,3 +445,17 @@ def test_a_rule_scoped_by_tag_watches_the_tagged_points(store: Store) -> None:
     compiled = Engine(store).compiled()
     (rule,) = compiled.rules
     assert sorted(s.code for s in rule.subjects.values()) == ["E01-power", "E02-gas"]
+
+
+def test_retiring_a_rule_closes_the_alarms_it_holds(loaded: Store, engine: Engine) -> None:
+    _rules(loaded, {**THRESHOLD, "hold_min": 0})
+    _power(loaded, [(0, 150)])
+    (a,) = _all(loaded)
+    assert a.state is AlarmState.OPEN
+    alarms.retire_rule(loaded, principal=SYSTEM, code="power-high")
+    (a,) = _all(loaded)
+    assert a.state is AlarmState.CLOSED and a.closed_by == "cli"
+    events = alarms.get_alarm(loaded, principal=SYSTEM, alarm_id=a.id)[1]
+    assert (events[-1].action, events[-1].detail) == ("closed", "rule retired")
+    _power(loaded, [(5, 170)])  # the retired rule is no longer evaluated
+    assert len(_all(loaded)) == 1

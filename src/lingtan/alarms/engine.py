@@ -1010,7 +1010,9 @@ class Engine:
         c = self.compiled()
         # one scheduler at a time over a store (``serve --workers`` runs one per process):
         # the next one re-reads what this one wrote and finds the alarms already raised
-        with self._lock, self.store.exclusive(LOCK_ALARM_TICK):
+        # the store-wide lock first: waiting for another process's run must not hold up this
+        # process's streaming evaluation (which takes only the engine's lock)
+        with self.store.exclusive(LOCK_ALARM_TICK), self._lock:
             now = self.clock() if now is None else now
             self._sync_slots()
             if shared:

@@ -132,7 +132,7 @@ def save_rules(
             keep = {r.code for r in rules}
             for row in repo.rules(park_id=park_id, conn=conn):
                 if row.code not in keep and row.enterprise_id is None:
-                    repo.retire_rule(conn, rule_id=row.id, now=now)
+                    repo.retire_rule(conn, rule_id=row.id, now=now, actor=actor)
                     store.audit.append(
                         conn, at=now, actor=actor, action="alarm_rule.retired",
                         entity="alarm_rule", entity_id=row.code, before=row.spec,
@@ -193,7 +193,7 @@ def retire_rule(store: Store, *, principal: Principal, code: str) -> None:
     row = _writable(get_rule(store, principal=principal, code=code), principal)
     now = _now()
     with store.begin() as conn:
-        store.alarms.retire_rule(conn, rule_id=row.id, now=now)
+        store.alarms.retire_rule(conn, rule_id=row.id, now=now, actor=principal.actor)
         store.audit.append(
             conn, at=now, actor=principal.actor, action="alarm_rule.retired",
             entity="alarm_rule", entity_id=code, enterprise_id=row.enterprise_id, before=row.spec,

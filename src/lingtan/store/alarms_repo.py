@@ -253,10 +253,28 @@ class AlarmRepo:
         assert row is not None
         return row, outcome, before
 
-    def retire_rule(self, conn: Connection, *, rule_id: int, now: int) -> None:
-        """Retire a rule: it is no longer evaluated; its alarms stay in history."""
+    def retire_rule(self, conn: Connection, *, rule_id: int, now: int, actor: str) -> int:
+        """Retire a rule: it is no longer evaluated; its alarms stay in history, and those still
+        holding their key are closed (nothing would clear them any more). How many were closed."""
         t = s.alarm_rule
         conn.execute(update(t).where(t.c.id == rule_id).values(deleted_at=now, updated_at=now))
+        a = s.alarm
+        held = [
+            r.id
+            for r in conn.execute(
+                select(a.c.id).where(a.c.rule_id == rule_id, a.c.open_key.is_not(None))
+            )
+        ]
+        for alarm_id in held:
+            conn.execute(
+                update(a)
+                .where(a.c.id == alarm_id)
+                .values(state="closed", open_key=None, closed_by=actor, closed_at=now,
+                        updated_at=now)
+            )  # fmt: skip
+            self.add_event(conn, alarm_id=alarm_id, at=now, actor=actor, action="closed",
+                           detail="rule retired")  # fmt: skip
+        return len(held)
 
     # -- evaluation state ---------------------------------------------------------------------
     def conditions(
