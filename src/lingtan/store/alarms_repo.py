@@ -9,7 +9,7 @@ takes the caller's :class:`Tenant`: an enterprise sees its own enterprise's alar
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -277,28 +277,6 @@ class AlarmRepo:
         return len(held)
 
     # -- evaluation state ---------------------------------------------------------------------
-    def conditions(
-        self, conn: Connection, keys: Iterable[tuple[int, int]]
-    ) -> dict[tuple[int, int], dict[str, Any]]:
-        """The stored evaluation states of rule × subject keys."""
-        t = s.alarm_condition
-        wanted = sorted(set(keys))
-        if not wanted:
-            return {}
-        rules = sorted({r for r, _ in wanted})
-        rows = conn.execute(
-            select(t.c.rule_id, t.c.subject_key, t.c.state).where(
-                t.c.rule_id.in_(bindparam("r", expanding=True))
-            ),
-            {"r": rules},
-        )
-        want = set(wanted)
-        return {
-            (r.rule_id, r.subject_key): json.loads(r.state)
-            for r in rows
-            if (r.rule_id, r.subject_key) in want
-        }
-
     def all_conditions(
         self, conn: Connection, rule_ids: Sequence[int]
     ) -> dict[tuple[int, int], dict[str, Any]]:
@@ -377,14 +355,6 @@ class AlarmRepo:
         return out
 
     # -- alarms -------------------------------------------------------------------------------
-    def holder(self, conn: Connection, key: str) -> AlarmRecord | None:
-        """The alarm holding a rule × subject key, if any."""
-        a, r = s.alarm, s.alarm_rule
-        row = conn.execute(
-            select(*_ALARM_COLS).join(r, r.c.id == a.c.rule_id).where(a.c.open_key == key)
-        ).first()
-        return None if row is None else _alarm(row)
-
     def holders(self, conn: Connection, keys: Sequence[str]) -> dict[str, AlarmRecord]:
         """The alarms holding any of the keys, by key (one query)."""
         if not keys:
@@ -555,19 +525,6 @@ class AlarmRepo:
             )
         ).all()
         return [(_alarm(x), json.loads(x.rule_spec)) for x in rows]
-
-    def holders_of_rules(self, conn: Connection, rule_ids: Sequence[int]) -> dict[str, AlarmRecord]:
-        """Alarms holding a key of the given rules, by key."""
-        if not rule_ids:
-            return {}
-        a, r = s.alarm, s.alarm_rule
-        rows = conn.execute(
-            select(*_ALARM_COLS)
-            .join(r, r.c.id == a.c.rule_id)
-            .where(a.c.open_key.is_not(None), a.c.rule_id.in_(bindparam("r", expanding=True))),
-            {"r": list(rule_ids)},
-        ).all()
-        return {x.open_key: _alarm(x) for x in rows}
 
     # -- suppression windows ------------------------------------------------------------------
     def add_suppression(self, conn: Connection, **values: Any) -> int:
