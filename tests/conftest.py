@@ -16,6 +16,10 @@ from lingtan.store import Store, open_store
 
 PG_URL = os.environ.get("LINGTAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_SERVICES = os.environ.get("LINGTAN_REQUIRE_SERVICES") == "1"
+# rich wraps CLI output at the terminal's width, 80 columns where there is none; the paths of
+# pytest-xdist workers' temporary directories are longer, and a wrapped path fails the
+# assertions that look for it: one wide, fixed width for every run
+os.environ["COLUMNS"] = "200"
 
 
 def _reachable(host: str, port: int) -> bool:
