@@ -129,7 +129,8 @@ def _share_pooled(supply: F64, residual: F64, rule: Rule, order: I64 | None) -> 
         served = taken.sum(axis=0)
     # never more than each consumer's residual, whatever rounding did
     matched = np.minimum(matched, residual)
-    return matched, supply - matched.sum(axis=0)
+    # the sum can exceed the supply by a rounding ulp: never report a negative remainder
+    return matched, np.maximum(supply - matched.sum(axis=0), 0.0)
 
 
 def match_hourly(data: MatchingInput) -> MatchingResult:

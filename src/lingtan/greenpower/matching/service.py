@@ -540,6 +540,14 @@ def summary(run: MatchingRun) -> dict[str, Any]:
     return out
 
 
+def check_owner(
+    store: Store, *, enterprise_id: int | None, enterprise_scope: int | None, park_id: int | None
+) -> None:
+    """``NotFound`` for an enterprise outside the caller's scope (or missing), before any work."""
+    if enterprise_id is not None:
+        require_enterprise(park_scope(store, park_id), enterprise_id, enterprise_scope)
+
+
 def owner_hours(run: MatchingRun, *, enterprise_id: int | None) -> dict[str, Any]:
     """One consumer's hours (an enterprise, or with None the park total for park-wide callers;
     an enterprise caller's own enterprise)."""

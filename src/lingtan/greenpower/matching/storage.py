@@ -88,7 +88,7 @@ def track_green_share(flows: StorageFlows, green_available: F64) -> StorageResul
             "initial green energy must lie between 0 and the initial stored energy",
             field="initial_green",
         )
-    g_in = np.minimum(charge, avail)
+    g_in = np.minimum(charge, np.maximum(avail, 0.0))
     n = charge.shape[0]
     g_out = np.zeros(n)
     unexplained = np.zeros(n)
