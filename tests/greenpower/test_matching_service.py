@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from lingtan.errors import Conflict, InvalidInput, NotFound
+from lingtan.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from lingtan.greenpower.ledger import Certificate, Month, Period
 from lingtan.greenpower.matching import service as matching
 from lingtan.greenpower.service import import_certificates, retire_certificates
@@ -103,6 +103,10 @@ def test_an_enterprise_sees_only_itself(store: Store) -> None:
     assert matching.owner_hours(run, enterprise_id=None)["code"] == "E02"
     with pytest.raises(NotFound):
         matching.owner_hours(run, enterprise_id=known["E01"])
+    with pytest.raises(PermissionDenied):
+        matching.run_matching(
+            store, year=2025, enterprise_scope=known["E02"], rule="priority", priority=["E01"]
+        )
 
 
 def test_grid_factor_series_import_and_use(store: Store) -> None:

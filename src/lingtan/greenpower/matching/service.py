@@ -378,6 +378,9 @@ def run_matching(
     """Match a park-local year hour by hour (and month by month, for the gap)."""
     if not 1990 <= year <= 2100:
         raise InvalidInput(f"year {year} is outside 1990..2100", field="year")
+    if priority and enterprise_scope is not None:
+        # the order names other consumers: a park-level choice (and no probe of their codes)
+        require_park_level(enterprise_scope, "choosing a priority order among consumers")
     scope = park_scope(store, park_id)
     step = progress or (lambda _what, _i, _n: None)
     step("read", 0, 4)
