@@ -129,16 +129,27 @@ def show(
         else:
             c = next(x for x in report["consumers"] if x["enterprise_id"] == eid)
             rows, code, direct = c["months"], c["code"], c["direct_supply"]
-    table = Table(title=f"{code} {year}")
-    for col in ("月 month", "用电 kWh", "匹配 kWh", "小时 CFE", "月度 CFE", "差额 gap kWh",
-                "location", "market", "hourly"):  # fmt: skip
-        table.add_column(col, justify="right")
+    table = Table(
+        title=f"{code} {year} — 碳强度 intensity kgCO2/kWh: 位置 location, 市场 market, 小时 hourly"
+    )
+    for col in (
+        "月",
+        "用电 kWh",
+        "匹配 kWh",
+        "小时CFE",
+        "月度CFE",
+        "差额 kWh",
+        "位置",
+        "市场",
+        "小时",
+    ):
+        table.add_column(col, justify="right", no_wrap=True)
     for m in rows:
         i = m["intensity_kg_per_kwh"]
         table.add_row(
-            m["month"], f"{m['load_kwh']:,.0f}", f"{m['hourly_matched_kwh']:,.0f}",
+            m["month"][5:], f"{m['load_kwh']:,.0f}", f"{m['hourly_matched_kwh']:,.0f}",
             _pct(m["cfe_hourly"]), _pct(m["cfe_monthly"]), f"{m['gap_kwh']:,.0f}",
-            *("—" if i[b] is None else f"{i[b]:.4f}" for b in ("location", "market", "hourly_matched")),
+            *("—" if i[b] is None else f"{i[b]:.3f}" for b in ("location", "market", "hourly_matched")),
         )  # fmt: skip
     console.print(table)
     if direct:

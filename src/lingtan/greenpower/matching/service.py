@@ -677,7 +677,12 @@ def import_grid_series(
         )
     except ValidationError as err:
         first = err.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or "series"
+        # a rule across fields (url or url_note; verified and confidence) has no location:
+        # name the field its message names
+        named = ("url_note", "url", "verified", "confidence", "start", "values")
+        where = ".".join(str(x) for x in first["loc"]) or next(
+            (f for f in named if f in str(first["msg"])), "series"
+        )
         raise InvalidInput(f"{where}: {first['msg']}", field=where) from err
     new = MatchingRepo(store).add_series(
         series_id=series.id,
