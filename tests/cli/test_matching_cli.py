@@ -50,5 +50,5 @@ def test_import_then_run(env: Path) -> None:
     out = runner.invoke(app, ["matching", "show", "--year", "2025", "--enterprise", "E01"])
     assert out.exit_code == 0, out.output
     assert "missing_input" in out.output and "E01 2025" in out.output
-    # January: 1 600 kWh consumed, and 31.2 % self-consumed direct supply (500 / 1 600)
-    assert "1,600" in out.output and "31.2 %" in out.output
+    # January: 1.6 MWh consumed, and 31.2 % self-consumed direct supply (500 / 1 600 kWh)
+    assert "1.6" in out.output and "31.2 %" in out.output

@@ -132,23 +132,14 @@ def show(
     table = Table(
         title=f"{code} {year} — 碳强度 intensity kgCO2/kWh: 位置 location, 市场 market, 小时 hourly"
     )
-    for col in (
-        "月",
-        "用电 kWh",
-        "匹配 kWh",
-        "小时CFE",
-        "月度CFE",
-        "差额 kWh",
-        "位置",
-        "市场",
-        "小时",
-    ):
+    table.add_column("月", justify="right", no_wrap=True, min_width=2)
+    for col in ("用电 MWh", "匹配 MWh", "小时CFE", "月度CFE", "差额 MWh", "位置", "市场", "小时"):
         table.add_column(col, justify="right", no_wrap=True)
     for m in rows:
         i = m["intensity_kg_per_kwh"]
         table.add_row(
-            m["month"][5:], f"{m['load_kwh']:,.0f}", f"{m['hourly_matched_kwh']:,.0f}",
-            _pct(m["cfe_hourly"]), _pct(m["cfe_monthly"]), f"{m['gap_kwh']:,.0f}",
+            m["month"][5:], f"{m['load_kwh'] / 1e3:,.1f}", f"{m['hourly_matched_kwh'] / 1e3:,.1f}",
+            _pct(m["cfe_hourly"]), _pct(m["cfe_monthly"]), f"{m['gap_kwh'] / 1e3:,.1f}",
             *("—" if i[b] is None else f"{i[b]:.3f}" for b in ("location", "market", "hourly_matched")),
         )  # fmt: skip
     console.print(table)
