@@ -168,6 +168,8 @@ def read_park_hours(store: Store, scope: ParkScope, year: int) -> ParkHours:
             trades[code_row[st.buyer]] += hourly
     certs, pooled_certs = np.zeros((n, hours.size)), np.zeros(hours.size)
     outside = 0.0
+    # certificates summed per (row, production month) first: a park may hold many thousands
+    by_month: dict[tuple[int, int], float] = {}
     for c in repo.certificates(
         park_id=scope.park.id, park=scope.park.code, enterprise_scope=None, claimant=None
     ):
@@ -177,16 +179,22 @@ def read_park_hours(store: Store, scope: ParkScope, year: int) -> ParkHours:
         if not (r_.period.start.year <= year <= r_.period.end.year):
             continue
         pm = c.certificate.production_month
-        key = pm.year * 12 + pm.month - 1
         claimed = r_.period.start <= pm <= r_.period.end
         if not claimed or pm.year != year:
             outside += KWH_PER_CERTIFICATE
             continue
-        hourly, _ = spread_over_month_hours([key], [float(KWH_PER_CERTIFICATE)], month_keys)
-        if r_.level == "park":
+        target = -1 if r_.level == "park" else code_row.get(r_.claimant)
+        if target is None:
+            outside += KWH_PER_CERTIFICATE  # a claimant no longer in the park
+            continue
+        slot = (target, pm.year * 12 + pm.month - 1)
+        by_month[slot] = by_month.get(slot, 0.0) + KWH_PER_CERTIFICATE
+    for (target, month_key), kwh in by_month.items():
+        hourly, _ = spread_over_month_hours([month_key], [kwh], month_keys)
+        if target == -1:
             pooled_certs += hourly
-        elif r_.claimant in code_row:
-            certs[code_row[r_.claimant]] += hourly
+        else:
+            certs[target] += hourly
     return ParkHours(
         scope=scope,
         year=year,
