@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from lingtan.api.limits import BodyLimit
-from tests.api.walk import FIXED_PATH, OPEN, PARK_FILE, WRITE_METHODS
+from tests.api.walk import FIXED_PATH, OPEN, PARK_FILE, WRITE_METHODS, grid_series_body
 from tests.api.world import World, certificate_csv
 
 #: writes a read-only role may still make: its own password
@@ -320,6 +320,10 @@ VALID.update(
             {"json": {"changes": {"natural_gas_clean": True}, "reason": "role test"}},
         ),
         ("post", "/api/v1/points/{code}/replacements"): _replacement,
+        ("post", "/api/v1/grid-factors"): lambda w: (
+            {},
+            {"json": grid_series_body(f"role-series-{next(_n)}")},
+        ),
         # the park admin's is a park channel, an enterprise admin's its enterprise's
         ("post", "/api/v1/alarms/channels"): lambda w: (
             {},
@@ -497,6 +501,7 @@ PARK_LEVEL_WRITES = {
     ("put", "/api/v1/park"),
     ("post", "/api/v1/jobs/normalise"),
     ("put", "/api/v1/options"),
+    ("post", "/api/v1/grid-factors"),
 }
 
 

@@ -70,6 +70,8 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/quarantine", "point"): 404,
     # the alarm list's enterprise filter is looked up in scope the same way
     ("/api/v1/alarms", "enterprise_id"): 404,
+    # the consumer whose matched hours are shown (greenpower.matching.service.owner_hours)
+    ("/api/v1/matching/hourly", "enterprise_id"): 404,
 }
 
 

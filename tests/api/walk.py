@@ -53,6 +53,21 @@ def _rule(code: str, point: str) -> dict[str, Any]:
     }
 
 
+def grid_series_body(series_id: str) -> dict[str, Any]:
+    """A two-hour synthetic grid-factor series for 江苏 2025."""
+    return {
+        "series_id": series_id,
+        "region": "江苏",
+        "year": 2025,
+        "start": "2025-01-15T08:00:00+08:00",
+        "values": [0.6, 0.5],
+        "source": "synthetic test series",
+        "url_note": "synthetic values for tests",
+        "confidence": "L",
+        "verified": False,
+    }
+
+
 def _readings(ids: Ids) -> dict[str, Any]:
     return {"json": [{"point": ids["point"], "ts": "2025-01-15T08:00:00+08:00", "value": 1.0}]}
 
@@ -179,9 +194,15 @@ BODIES: dict[tuple[str, str], Body] = {
     ("patch", "/api/v1/incidents/{incident_id}"): lambda ids: {
         "json": {"level": "ordinary", "reason": "forged"}
     },
+    # an hourly grid-factor series: park-level reference data, no enterprise's resource
+    ("post", "/api/v1/grid-factors"): lambda ids: {"json": grid_series_body("walk-probe")},
 }
 #: write operations whose request does not name a resource of B
-NOT_AIMED = {("post", "/api/v1/me/password"), ("post", "/api/v1/jobs/normalise")}
+NOT_AIMED = {
+    ("post", "/api/v1/me/password"),
+    ("post", "/api/v1/jobs/normalise"),
+    ("post", "/api/v1/grid-factors"),
+}
 #: how a request aimed at a resource the caller may not see is refused
 REFUSED = frozenset({401, 403, 404})
 

@@ -340,3 +340,40 @@ def test_a_retirement_across_the_new_year_is_shared_between_the_two_years() -> N
     y2025 = ledger.green_electricity("E01", Period(Month(2025, 1), Month(2025, 12)))
     assert y2024.certified_kwh == pytest.approx(333.3333333)
     assert y2025.certified_kwh == pytest.approx(666.6666667)
+
+
+def test_a_certificate_produced_after_the_claimed_period_is_refused() -> None:
+    """Produced 2024-07, it cannot back consumption of January–June 2024 (the period ended
+    before the electricity existed); it can back July 2024, and one produced 2024-03 can back
+    June 2024 (earlier production within the certificate's validity)."""
+    ledger = ledger_with(1, Month(2024, 7))
+    ledger.add_certificate(Certificate(cid(2), "光伏电站A", Month(2024, 3)))
+    with pytest.raises(InvalidInput, match="after the claimed period") as err:
+        ledger.retire(
+            [cid(1)],
+            claimant="E01",
+            level="enterprise",
+            park="P1",
+            period=Period(Month(2024, 1), Month(2024, 6)),
+            today=dt.date(2024, 8, 10),
+            consumption_kwh=10_000,
+        )
+    assert err.value.field == "period"
+    ledger.retire(
+        [cid(1)],
+        claimant="E01",
+        level="enterprise",
+        park="P1",
+        period=Period(Month(2024, 7), Month(2024, 7)),
+        today=dt.date(2024, 8, 10),
+        consumption_kwh=10_000,
+    )
+    ledger.retire(
+        [cid(2)],
+        claimant="E01",
+        level="enterprise",
+        park="P1",
+        period=Period(Month(2024, 6), Month(2024, 6)),
+        today=dt.date(2024, 8, 10),
+        consumption_kwh=10_000,
+    )

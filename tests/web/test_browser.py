@@ -279,3 +279,33 @@ def test_every_page_renders_in_both_languages(
     assert errors == []
     assert page.csp_violations == []
     page.close()
+
+
+def test_matching_page_shows_the_api_numbers_and_only_the_callers_scope(
+    chromium: Any, live: tuple[World, str], tmp_path: Path
+) -> None:
+    """The park admin's /matching draws both charts and shows the API's park CFE; enterprise
+    A's viewer gets its own enterprise only, and B's enterprise by URL is 404."""
+    world, url = live
+    page = _login(chromium, url, "admin")
+    page.goto(f"{url}/matching?year=2025")
+    page.wait_for_selector('#chart-cfe-months[data-rendered="1"]')
+    page.wait_for_selector('#chart-cfe-heatmap[data-rendered="1"]')
+    api = _api(url, "admin", "/api/v1/matching", year=2025)
+    shown = page.locator("[data-testid=park-cfe]").inner_text().strip()
+    assert shown == percent(api["park_total"]["cfe_hourly"])
+    assert page.locator("[data-testid=matching-months] tbody tr").count() == 12
+    assert page.csp_violations == []
+    _save(page, tmp_path, "dashboard-matching.png")
+    page.close()
+
+    page = _login(chromium, url, "a_viewer")
+    page.click("[data-testid=nav-matching]")
+    page.wait_for_selector('#chart-cfe-months[data-rendered="1"]')
+    rows = page.locator("[data-testid=matching-consumers] tbody tr")
+    assert rows.count() == 1 and rows.first.inner_text().startswith("E01")
+    for marker in world.b_markers:
+        assert marker not in page.content()
+    response = page.goto(f"{url}/matching?year=2025&enterprise_id={world.enterprises['E02']}")
+    assert response is not None and response.status == 404
+    page.close()

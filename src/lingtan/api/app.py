@@ -40,6 +40,7 @@ from lingtan.api.incidents.router import router as incidents_router
 from lingtan.api.indicators.router import router as indicators_router
 from lingtan.api.jobs.router import router as jobs_router
 from lingtan.api.limits import BodyLimit
+from lingtan.api.matching.router import router as matching_router
 from lingtan.api.notify.router import router as notify_router
 from lingtan.api.options.router import router as options_router
 from lingtan.api.overview.cache import VersionedCache
@@ -94,6 +95,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     users_router,
     alarms_router,
     audit_router,
+    matching_router,
 ]
 
 
@@ -282,6 +284,9 @@ def create_app(
     from lingtan.web import routes as web_routes
 
     web_routes.install(app)
+    from lingtan.web import matching_pages
+
+    app.include_router(matching_pages.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

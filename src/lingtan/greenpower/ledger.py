@@ -12,7 +12,9 @@ Facts the rules encode (domain reference §3.4):
   claimant states — and never for more electricity than the consumer used in the period; the
   stated date of retirement is never in the future nor before the certificate entered the ledger;
 * the park and an enterprise in it cannot both claim the same certificate (no double deduction,
-  发改环资〔2024〕113号).
+  发改环资〔2024〕113号);
+* a certificate cannot back a consumption period that ended before its production month
+  (the vintage rule, a data record: ``greenpower/matching/data/certificate_vintage.yaml``).
 
 Green-power trade settlements (绿电交易) carry electricity with its certificates; a settlement that
 lists certificates retires them for its buyer and month, one that lists none is reported as
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
 from lingtan.errors import Conflict, InvalidInput, NotFound
+from lingtan.greenpower.matching.rules import vintage_rule
 
 #: electricity one certificate stands for [kWh] (发改能源〔2023〕1044号)
 KWH_PER_CERTIFICATE: Final[int] = 1000
@@ -371,7 +374,8 @@ class Ledger:
             claim one), or expired by ``today``.
         InvalidInput
             Duplicate ids in the request, ``retired_on`` in the future or before a
-            certificate's import date, or more certified electricity than consumed.
+            certificate's import date, more certified electricity than consumed, or a
+            certificate produced after the claimed period (field ``period``).
         """
         when = today if retired_on is None else retired_on
         if when > today:
@@ -409,6 +413,14 @@ class Ledger:
                     f"certificate {cert_id} (produced {cert.production_month}) expired on "
                     f"{cert.valid_until}; it cannot be retired today ({today}), whatever date "
                     "the retirement states"
+                )
+            vintage = vintage_rule()
+            latest = period.end.plus(vintage.months_after_period_end)
+            if latest < cert.production_month:
+                raise InvalidInput(
+                    f"certificate {cert_id} was produced in {cert.production_month}, after the "
+                    f"claimed period {period} ended; {vintage.text} ({vintage.id})",
+                    field="period",
                 )
             imported = (imported_on or {}).get(cert_id)
             if imported is not None and when < imported:

@@ -431,6 +431,26 @@ stat_record = Table(
     Index("ix_stat_record_scope", "park_id", "enterprise_id", "category"),
 )
 
+# -- grid factor series (hourly dynamic factors, imported with provenance) --------------------
+
+#: hourly grid-factor series imported from a published file (e.g. a provincial grid's dynamic
+#: factors): the whole :class:`lingtan.carbon.factors.FactorSeries` as JSON, with its
+#: provenance; appended, never edited (a revision is a new series id)
+grid_factor_series = Table(
+    "grid_factor_series",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("series_id", String(128), nullable=False, unique=True),
+    Column("region", Text, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("basis", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("imported_at", BigInteger, nullable=False),
+    Column("imported_by", Text, nullable=False),
+    Index("ix_grid_factor_series_region_year", "region", "year"),
+)
+
+
 # -- green certificates (绿证) ledger -----------------------------------------------------------
 
 gec_certificate = Table(

@@ -1,0 +1,1 @@
+"""``/api/v1/matching`` and ``/api/v1/grid-factors``."""

@@ -1,0 +1,150 @@
+"""Direct-supply (绿电直连) compliance ratios of one project, computed continuously.
+
+The 2025 national rules on direct supply (updates-2026-12 §1.5.3; document number not
+confirmed) require of a grid-connected project, over a year:
+
+* ρ_gen = E_self / E_avail ≥ 60 %: self-consumed new-energy electricity over the project's
+  available generation;
+* ρ_use = E_self / E_cons ≥ 30 % (35 % from the year the rule names): self-consumed over the
+  user's total consumption.
+
+"Continuously" here means year to date: at the end of each month m, the sums run from the
+first matched month of the year through m. The thresholds are data records
+(:mod:`lingtan.greenpower.matching.rules`). A missing input gives the status
+``missing_input`` naming it, never a ratio computed from a stand-in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lingtan.errors import InvalidInput
+from lingtan.greenpower.matching.rules import DirectSupplyThreshold
+
+F64 = NDArray[np.float64]
+
+Status = Literal["met", "not_met", "missing_input", "no_data"]
+
+
+def self_consumed_share(self_consumed_kwh: float, denominator_kwh: float) -> float | None:
+    """ρ = E_self / E [fraction]; None when E = 0 (no ratio exists).
+
+    Parameters
+    ----------
+    self_consumed_kwh : float
+        Self-consumed direct-supply electricity [kWh], ≥ 0.
+    denominator_kwh : float
+        Available generation, or total consumption [kWh], ≥ 0.
+    """
+    for name, v in (("self_consumed_kwh", self_consumed_kwh), ("denominator_kwh", denominator_kwh)):
+        if not np.isfinite(v) or v < 0:
+            raise InvalidInput(f"{name} must be finite and ≥ 0, got {v}", field=name)
+    if denominator_kwh == 0:
+        return None
+    return self_consumed_kwh / denominator_kwh
+
+
+@dataclass(frozen=True, slots=True)
+class RatioCheck:
+    """One ratio of one project at the end of one month, year to date."""
+
+    quantity: str
+    month: str
+    numerator_kwh: float
+    denominator_kwh: float | None
+    value: float | None
+    threshold: float
+    status: Status
+    rule: dict[str, Any]
+    missing: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data."""
+        return {
+            "quantity": self.quantity,
+            "month": self.month,
+            "numerator_kwh": self.numerator_kwh,
+            "denominator_kwh": self.denominator_kwh,
+            "value": self.value,
+            "threshold": self.threshold,
+            "status": self.status,
+            "missing": self.missing,
+            "rule": self.rule,
+        }
+
+
+def year_to_date_checks(
+    *,
+    months: list[str],
+    self_consumed: F64,
+    consumption: F64,
+    available_generation: F64 | None,
+    thresholds: dict[str, DirectSupplyThreshold],
+) -> list[RatioCheck]:
+    """Both ratios at the end of each month, over the months so far.
+
+    Parameters
+    ----------
+    months : list of str
+        ``YYYY-MM`` labels of the months, in order, all of one year.
+    self_consumed, consumption : arrays [kWh]
+        Monthly self-consumed direct-supply electricity and the user's total consumption.
+    available_generation : array [kWh] or None
+        Monthly available generation of the project; None when it is not metered (the
+        generation ratio is then ``missing_input``).
+    thresholds : dict
+        The records in force, by quantity (:func:`rules.thresholds_for`).
+    """
+    e_self = np.cumsum(np.asarray(self_consumed, np.float64))
+    e_cons = np.cumsum(np.asarray(consumption, np.float64))
+    e_gen = (
+        None
+        if available_generation is None
+        else np.cumsum(np.asarray(available_generation, np.float64))
+    )
+    if not (len(months) == e_self.size == e_cons.size) or (
+        e_gen is not None and e_gen.size != e_self.size
+    ):
+        raise InvalidInput("one value per month for every monthly series", field="months")
+    out: list[RatioCheck] = []
+
+    def check(quantity: str, i: int, den: float | None, missing: str | None) -> RatioCheck:
+        rule = thresholds[quantity]
+        num = float(e_self[i])
+        if den is None:
+            return RatioCheck(
+                quantity,
+                months[i],
+                num,
+                None,
+                None,
+                rule.value,
+                "missing_input",
+                rule.provenance(),
+                missing,
+            )
+        value = self_consumed_share(num, den)
+        if value is None:
+            return RatioCheck(
+                quantity, months[i], num, den, None, rule.value, "no_data", rule.provenance()
+            )
+        status: Status = "met" if value >= rule.value else "not_met"
+        return RatioCheck(
+            quantity, months[i], num, den, value, rule.value, status, rule.provenance()
+        )
+
+    for i in range(len(months)):
+        out.append(
+            check(
+                "self_consumed_share_of_available_generation",
+                i,
+                None if e_gen is None else float(e_gen[i]),
+                "available_generation" if e_gen is None else None,
+            )
+        )
+        out.append(check("self_consumed_share_of_total_consumption", i, float(e_cons[i]), None))
+    return out

@@ -1,0 +1,146 @@
+"""Green-power matching on tables: imported hourly grid-factor series (with provenance) and
+the reads matching needs — owner × carrier hourly rollups and the 绿证 ledger of a park.
+
+Series are appended, never edited: the ``series_id`` is unique, a second import of the same id
+with the same content is a no-op and with other content a :class:`~lingtan.errors.Conflict`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from lingtan.errors import Conflict
+from lingtan.store import schema as s
+from lingtan.store.accounting_repo import AccountingRepo, CarrierHours
+
+if TYPE_CHECKING:
+    from lingtan.store.core import Store
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSeries:
+    """One imported series: its JSON document and who imported it when."""
+
+    series_id: str
+    region: str
+    year: int
+    basis: str
+    payload: dict[str, Any]
+    imported_at: int
+    imported_by: str
+
+
+def _row(r: Any) -> StoredSeries:
+    return StoredSeries(
+        series_id=r.series_id,
+        region=r.region,
+        year=int(r.year),
+        basis=r.basis,
+        payload=json.loads(r.payload),
+        imported_at=int(r.imported_at),
+        imported_by=r.imported_by,
+    )
+
+
+class MatchingRepo:
+    """Reads and writes of green-power matching."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def add_series(
+        self,
+        *,
+        series_id: str,
+        region: str,
+        year: int,
+        basis: str,
+        payload: dict[str, Any],
+        now: int,
+        actor: str,
+    ) -> bool:
+        """Append a series; False if the same one is already stored, ``Conflict`` if another
+        series holds the id."""
+        text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+        t = s.grid_factor_series
+        try:
+            with self._store.begin() as conn:
+                existing = conn.execute(
+                    select(t.c.payload).where(t.c.series_id == series_id)
+                ).scalar_one_or_none()
+                if existing is not None:
+                    if json.loads(existing) == json.loads(text):
+                        return False
+                    raise Conflict(
+                        f"grid-factor series {series_id} is already stored with other values; "
+                        "series are appended, never edited: import the revision under a new id"
+                    )
+                conn.execute(
+                    insert(t).values(
+                        series_id=series_id,
+                        region=region,
+                        year=year,
+                        basis=basis,
+                        payload=text,
+                        imported_at=now,
+                        imported_by=actor,
+                    )
+                )
+        except IntegrityError as err:
+            raise Conflict(f"grid-factor series {series_id} was stored concurrently") from err
+        return True
+
+    def series(self, *, region: str | None = None, year: int | None = None) -> list[StoredSeries]:
+        """Stored series, optionally of one region and/or year, in import order."""
+        t = s.grid_factor_series
+        q = select(t).order_by(t.c.id)
+        if region is not None:
+            q = q.where(t.c.region == region)
+        if year is not None:
+            q = q.where(t.c.year == year)
+        with self._store.begin() as conn:
+            return [_row(r) for r in conn.execute(q)]
+
+    def known_hours(
+        self, *, park_id: int, h0: int, h1: int, carriers: Sequence[str]
+    ) -> dict[tuple[int, str], tuple[int, int]]:
+        """Per owner × carrier over [h0, h1): (hourly rollup rows, rows with a known value).
+
+        The packed hourly arrays read an unknown hour as 0; this says how many there were.
+        """
+        t = s.stat_hour_carrier
+        q = (
+            select(
+                t.c.enterprise_key,
+                t.c.carrier,
+                func.count(),
+                func.count(t.c.value),
+            )
+            .where(
+                t.c.park_id == park_id,
+                t.c.hour >= h0,
+                t.c.hour < h1,
+                t.c.carrier.in_(list(carriers)),
+            )
+            .group_by(t.c.enterprise_key, t.c.carrier)
+        )
+        with self._store.begin() as conn:
+            return {(int(r[0]), str(r[1])): (int(r[2]), int(r[3])) for r in conn.execute(q)}
+
+    def carrier_hours(
+        self, *, park_id: int, h0: int, h1: int, carriers: Sequence[str]
+    ) -> list[CarrierHours]:
+        """Hourly owner × carrier rollups of every owner of the park over [h0, h1)."""
+        with self._store.begin() as conn:
+            return AccountingRepo(self._store).carrier_hours(
+                conn, park_id=park_id, h0=h0, h1=h1, carriers=carriers, enterprise_key=None
+            )
+
+
+__all__ = ["MatchingRepo", "StoredSeries"]

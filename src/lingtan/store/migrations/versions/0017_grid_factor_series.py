@@ -1,0 +1,43 @@
+"""Hourly grid-factor series imported with their provenance (``grid_factor_series``), for
+the location-based and hourly-matched intensity of consumption (green-power matching).
+
+Revision ID: 0017
+Revises: 0015
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0017"
+down_revision = "0015"
+branch_labels = None
+depends_on = None
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    """Create ``grid_factor_series``."""
+    op.create_table(
+        "grid_factor_series",
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
+        sa.Column("series_id", sa.String(128), nullable=False),
+        sa.Column("region", sa.Text(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("basis", sa.String(64), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("imported_at", sa.BigInteger(), nullable=False),
+        sa.Column("imported_by", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_grid_factor_series"),
+        sa.UniqueConstraint("series_id", name="uq_grid_factor_series_series_id"),
+    )
+    op.create_index("ix_grid_factor_series_region_year", "grid_factor_series", ["region", "year"])
+
+
+def downgrade() -> None:
+    """Drop ``grid_factor_series``."""
+    op.drop_index("ix_grid_factor_series_region_year", "grid_factor_series")
+    op.drop_table("grid_factor_series")

@@ -1,0 +1,151 @@
+"""Matching over the store: the hand-made park of tests/accounting/parks.py (two hours of
+January 2025), its certificates, the grid-factor import and the tenant scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from lingtan.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from lingtan.greenpower.ledger import Certificate, Month, Period
+from lingtan.greenpower.matching import service as matching
+from lingtan.greenpower.service import import_certificates, retire_certificates
+from lingtan.store import Store
+from tests.accounting.parks import ids, load_january
+from tests.greenpower.clock import set_ledger_clock
+
+TZ8 = dt.timezone(dt.timedelta(hours=8))
+
+# Hand balance of each owner, L = grid + direct + PV − export (parks.py):
+#   hour 0: E01 600 + 300 + 40 = 940, E02 1 500, park 100 + 30 − 0 = 130  → 2 570
+#   hour 1: E01 400 + 200 + 60 = 660, E02   500, park 100 + 80 − 50 = 130 → 1 290
+# green: E01's own PV 40/60 and direct supply 300/200 are E01's; the park PV 30/80 is pooled.
+# Every green kWh fits under some load, so the park matches 40+30+300 + 60+80+200 = 710 kWh.
+LOAD = 2570 + 1290
+MATCHED = 710
+
+
+def test_park_matching_of_the_hand_made_park(store: Store) -> None:
+    load_january(store)
+    run = matching.run_matching(store, year=2025)
+    report = matching.summary(run)
+    total = report["park_total"]
+    assert total["load_kwh"] == pytest.approx(LOAD)
+    assert total["cfe_hourly"] == pytest.approx(MATCHED / LOAD)
+    e01 = next(c for c in report["consumers"] if c["code"] == "E01")
+    # pro rata: hour 0 residuals E01 940−40 = 900, E02 1 500, park 130 (Σ 2 530); hour 1
+    # E01 660−60 = 600, E02 500, park 130 (Σ 1 230)
+    e01_pv = 40 + 30 * 900 / 2530 + 60 + 80 * 600 / 1230
+    january = e01["months"][0]
+    assert january["matched_kwh"]["pv"] == pytest.approx(e01_pv)
+    assert january["matched_kwh"]["direct"] == pytest.approx(500)
+    assert e01["data_status"]["missing_grid_hours"] == 8760 - 2
+    # direct supply: self-consumed 500 of E01's 1 600 kWh (31.25 % ≥ 30 %); generation unmetered
+    checks = {c["quantity"]: c for c in e01["direct_supply"] if c["month"] == "2025-01"}
+    use = checks["self_consumed_share_of_total_consumption"]
+    assert (use["value"], use["status"]) == (pytest.approx(500 / 1600), "met")
+    assert use["rule"]["verified"] is False
+    assert checks["self_consumed_share_of_available_generation"]["status"] == "missing_input"
+    # the location basis: Jiangsu's latest published average (2023: 0.5827 kgCO2/kWh) on the
+    # grid part, E01 in January: (1 600 − 500 direct − e01_pv) × 0.5827 / 1 600
+    assert report["factors"]["location_and_hourly"]["label"] == "annual"
+    assert january["intensity_kg_per_kwh"]["location"] == pytest.approx(
+        (1600 - 500 - e01_pv) * 0.5827 / 1600
+    )
+
+
+def test_priority_serves_the_listed_consumer_first(store: Store) -> None:
+    load_january(store)
+    run = matching.run_matching(store, year=2025, rule="priority", priority=["E02"])
+    e02 = next(c for c in matching.summary(run)["consumers"] if c["code"] == "E02")
+    # E02 is first for the pooled park PV: all 30 + 80 kWh
+    assert e02["months"][0]["matched_kwh"]["pv"] == pytest.approx(110)
+    with pytest.raises(InvalidInput) as err:
+        matching.run_matching(store, year=2025, rule="priority", priority=["E99"])
+    assert err.value.field == "priority"
+
+
+def test_a_certificate_counts_in_its_production_month_hours(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One 绿证 of E01 produced 2025-01, retired for January: spread over January's 744 hours,
+    only the 2 hours with load take 1 000/744 kWh each. Monthly, E01's green offer (own PV 100,
+    direct 500, the certificate 1 000, a share of the park PV) exceeds its 1 600 kWh, so the
+    month is fully matched; hourly it gets 100 + 500 + its pooled PV + 2 000/744."""
+    load_january(store)
+    set_ledger_clock(monkeypatch, dt.date(2025, 2, 10))
+    e01 = ids(store)["E01"]
+    cert = Certificate(f"{1:032d}", "风电场B", Month(2025, 1))
+    import_certificates(store, certificates=[cert], enterprise_id=e01)
+    retire_certificates(
+        store,
+        cert_ids=[cert.cert_id],
+        period=Period(Month(2025, 1), Month(2025, 1)),
+        enterprise_id=e01,
+    )
+    report = matching.summary(matching.run_matching(store, year=2025))
+    january = next(c for c in report["consumers"] if c["code"] == "E01")["months"][0]
+    assert january["matched_kwh"]["certificate"] == pytest.approx(2000 / 744)
+    pooled = 30 * 900 / 2530 + 80 * 600 / 1230
+    assert january["monthly_matched_kwh"] == pytest.approx(1600)
+    assert january["gap_kwh"] == pytest.approx(1600 - (100 + 500 + pooled + 2000 / 744))
+    assert report["park_total"]["unmatched_kwh"]["certificate"] == pytest.approx(1000 - 2000 / 744)
+
+
+def test_an_enterprise_sees_only_itself(store: Store) -> None:
+    load_january(store)
+    known = ids(store)
+    run = matching.run_matching(store, year=2025, enterprise_scope=known["E02"])
+    report = matching.summary(run)
+    assert [c["code"] for c in report["consumers"]] == ["E02"]
+    assert report["park_total"] is None
+    assert matching.owner_hours(run, enterprise_id=None)["code"] == "E02"
+    with pytest.raises(NotFound):
+        matching.owner_hours(run, enterprise_id=known["E01"])
+    with pytest.raises(PermissionDenied):
+        matching.run_matching(
+            store, year=2025, enterprise_scope=known["E02"], rule="priority", priority=["E01"]
+        )
+
+
+def test_grid_factor_series_import_and_use(store: Store) -> None:
+    """A two-hour series for 江苏 2025: those hours take 0.9 and 0.1, every other hour the
+    annual factor; the basis says so. Importing it again is a no-op; other values under the
+    same id are refused; an enterprise user cannot import."""
+    load_january(store)
+    start, values = matching.parse_factor_csv(
+        "hour,value\n2025-01-01T00:00:00+08:00,0.9\n2025-01-01T01:00:00+08:00,0.1\n"
+    )
+    args = {
+        "series_id": "test.js.2025",
+        "region": "江苏",
+        "year": 2025,
+        "start": start,
+        "source": "test fixture (synthetic values)",
+        "url": None,
+        "url_note": "synthetic",
+        "confidence": "L",
+        "verified": False,
+    }
+    _, new = matching.import_grid_series(store, values=values, **args)  # type: ignore[arg-type]
+    assert new
+    _, again = matching.import_grid_series(store, values=values, **args)  # type: ignore[arg-type]
+    assert not again
+    with pytest.raises(Conflict):
+        matching.import_grid_series(store, values=[0.5, 0.5], **args)  # type: ignore[arg-type]
+    with pytest.raises(Exception, match="park-level"):
+        matching.import_grid_series(store, values=values, enterprise_scope=1, **args)  # type: ignore[arg-type]
+    run = matching.run_matching(store, year=2025)
+    basis = run.factor_basis
+    assert (basis["label"], basis["hours_hourly"]) == ("hourly+annual", 2)
+    assert run.factor[:3].tolist() == [0.9, 0.1, 0.5827]
+
+
+def test_a_bad_factor_csv_names_the_line() -> None:
+    with pytest.raises(InvalidInput, match="line 3"):
+        matching.parse_factor_csv(
+            "hour,value\n2025-01-01T00:00:00+08:00,0.9\n2025-01-01T02:00:00+08:00,0.1\n"
+        )
+    with pytest.raises(InvalidInput, match="UTC offset"):
+        matching.parse_factor_csv("hour,value\n2025-01-01T00:00:00,0.9\n")
