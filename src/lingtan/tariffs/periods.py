@@ -1,0 +1,58 @@
+"""Which time-of-use period (分时时段) a local instant or interval falls in (pure).
+
+Periods are defined in local wall time (Asia/Shanghai has no daylight saving time, so every
+local day has 24 hours and an hour of UTC maps to exactly one local hour); the seasonal calendar
+chooses the day schedule by the local month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from lingtan.errors import InvalidInput
+from lingtan.tariffs.records import DAY_MINUTES, Tariff
+
+
+def period_at(tariff: Tariff, local: dt.datetime) -> str:
+    """The period of the local time ``local`` (naive wall time or aware in the park's zone).
+
+    Notes
+    -----
+    A period range is [from, to): 08:00 belongs to the range starting at 08:00, 07:59 to the
+    one before it. The schedule is the one of ``local.month`` in the record's calendar.
+    """
+    minute = local.hour * 60 + local.minute
+    for r in tariff.schedule(local.month).hours:
+        if r.start <= minute < r.end:
+            return r.period
+    raise AssertionError("a validated schedule covers the day")  # pragma: no cover
+
+
+def interval_periods(
+    tariff: Tariff, start_utc: dt.datetime, minutes: int, zone: ZoneInfo
+) -> dict[str, float]:
+    """Minutes of each period in the interval [start, start + minutes) (a 15-min or hourly
+    interval may straddle a period boundary on a half-hour schedule).
+
+    Notes
+    -----
+    Each minute is assigned by :func:`period_at` of its local start; the result sums to
+    ``minutes``.
+    """
+    if start_utc.tzinfo is None:
+        raise InvalidInput("start must be timezone-aware", field="start")
+    if not 0 < minutes <= DAY_MINUTES:
+        raise InvalidInput("minutes must be 1-1440", field="minutes")
+    local = start_utc.astimezone(zone)
+    out: dict[str, float] = {}
+    for i in range(minutes):
+        name = period_at(tariff, local + dt.timedelta(minutes=i))
+        out[name] = out.get(name, 0.0) + 1.0
+    return out
+
+
+def hour_period_shares(tariff: Tariff, start_utc: dt.datetime, zone: ZoneInfo) -> dict[str, float]:
+    """Share (0-1) of each period in the hour starting at ``start_utc``; one period with share
+    1.0 when the hour lies inside one range (always so for whole-hour schedules)."""
+    return {k: v / 60.0 for k, v in interval_periods(tariff, start_utc, 60, zone).items()}
