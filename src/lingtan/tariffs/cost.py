@@ -43,7 +43,9 @@ def period_price(tariff: Tariff, period: str, month: str) -> float | None:
     return None
 
 
-def hourly_energy_cost(energy_kwh: float, shares: Mapping[str, float], prices: Mapping[str, float]) -> float:
+def hourly_energy_cost(
+    energy_kwh: float, shares: Mapping[str, float], prices: Mapping[str, float]
+) -> float:
     """Energy cost [元] of one hour.
 
     Parameters
@@ -58,7 +60,9 @@ def hourly_energy_cost(energy_kwh: float, shares: Mapping[str, float], prices: M
     boundary is split by time (no finer data inside the hour).
     """
     if not math.isfinite(energy_kwh) or energy_kwh < 0:
-        raise InvalidInput(f"energy_kwh must be finite and ≥ 0, not {energy_kwh}", field="energy_kwh")
+        raise InvalidInput(
+            f"energy_kwh must be finite and ≥ 0, not {energy_kwh}", field="energy_kwh"
+        )
     return sum(energy_kwh * share * prices[p] for p, share in shares.items())
 
 

@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from lingtan.errors import InvalidInput, NotFound
 
@@ -72,9 +80,14 @@ class HourRange(_Strict):
     @field_validator("start", "end", mode="before")
     @classmethod
     def _time(cls, value: Any, info: Any) -> int:
+        name = "from" if info.field_name == "start" else "to"
         if isinstance(value, str):
-            return _minutes(value, info.field_name)
-        raise ValueError(f"{info.field_name} must be an HH:MM string")
+            return _minutes(value, name)
+        raise ValueError(f"{name} must be an HH:MM string")
+
+    @field_serializer("start", "end")
+    def _hhmm(self, value: int) -> str:
+        return _hhmm(value)
 
     @model_validator(mode="after")
     def _ordered(self) -> HourRange:
@@ -109,7 +122,9 @@ class DaySchedule(_Strict):
             if r.start < at:
                 raise ValueError(f"schedule {self.name}: periods overlap at {_hhmm(r.start)}")
             if r.start > at:
-                raise ValueError(f"schedule {self.name}: {_hhmm(at)}-{_hhmm(r.start)} has no period")
+                raise ValueError(
+                    f"schedule {self.name}: {_hhmm(at)}-{_hhmm(r.start)} has no period"
+                )
             at = r.end
         if at != DAY_MINUTES:
             raise ValueError(f"schedule {self.name}: {_hhmm(at)}-24:00 has no period")
@@ -172,11 +187,11 @@ class Tariff(_Strict):
         for s in self.schedules:
             for m in s.months:
                 if m in seen:
-                    raise ValueError(f"month {m} is in schedules {seen[m]} and {s.name}")
+                    raise ValueError(f"schedules: month {m} is in {seen[m]} and {s.name}")
                 seen[m] = s.name
         missing = sorted(set(range(1, 13)) - set(seen))
         if missing:
-            raise ValueError(f"months {missing} have no schedule")
+            raise ValueError(f"schedules: months {missing} have no schedule")
         used = {r.period for s in self.schedules for r in s.hours}
         for name, table in (("prices", self.prices), ("ratios", self.ratios)):
             unknown = sorted(set(table) - set(PERIODS))
@@ -267,5 +282,7 @@ def find(tariff_id: str, version: int | None = None) -> Tariff:
     if version is not None:
         candidates = [r for r in candidates if r.version == version]
     if not candidates:
-        raise NotFound(f"tariff {tariff_id}" + (f" version {version}" if version else "") + " not found")
+        raise NotFound(
+            f"tariff {tariff_id}" + (f" version {version}" if version else "") + " not found"
+        )
     return max(candidates, key=lambda r: r.version)
