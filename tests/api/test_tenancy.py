@@ -70,6 +70,9 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/quarantine", "point"): 404,
     # the alarm list's enterprise filter is looked up in scope the same way
     ("/api/v1/alarms", "enterprise_id"): 404,
+    # the enterprise or grid-import point a cost is asked for (tariffs.service.cost)
+    ("/api/v1/costs", "enterprise_id"): 404,
+    ("/api/v1/costs", "point"): 404,
 }
 
 

@@ -50,6 +50,7 @@ from lingtan.api.records.router import router as records_router
 from lingtan.api.registry.router import router as registry_router
 from lingtan.api.replacements.router import router as replacements_router
 from lingtan.api.reports.router import router as reports_router
+from lingtan.api.tariffs.router import router as tariffs_router
 from lingtan.api.users.router import router as users_router
 from lingtan.config import Settings, load_settings
 from lingtan.errors import Unavailable
@@ -93,6 +94,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     notify_router,
     users_router,
     alarms_router,
+    tariffs_router,
     audit_router,
 ]
 

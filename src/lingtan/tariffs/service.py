@@ -76,6 +76,33 @@ def _enterprise_id(store: Store, principal: Principal, park_id: int, code: str) 
     raise NotFound("enterprise not found")
 
 
+def require_admin(principal: Principal) -> None:
+    """Assigning tariffs is the park administrator's."""
+    require(principal, Permission.ADMIN_PARK)
+
+
+def require_read(principal: Principal) -> None:
+    """Tariff records are public data, but the API serves them to readers only."""
+    require(principal, Permission.READ)
+
+
+def get_tariff(tariff_id: str, version: int | None = None) -> Tariff:
+    """One shipped record (newest version unless ``version``); ``NotFound`` otherwise."""
+    return records.find(tariff_id, version)
+
+
+def enterprise_code(store: Store, *, principal: Principal, enterprise_id: int) -> str:
+    """The code of an enterprise in the caller's scope; ``NotFound`` otherwise (403 first for a
+    caller who may not read)."""
+    require(principal, Permission.READ)
+    return QueryRepo(store).enterprise(tenant=principal.tenant, enterprise_id=enterprise_id).code
+
+
+def this_month(store: Store, principal: Principal) -> str:
+    """The current month in the park's local time."""
+    return local_month_now(ZoneInfo(_park(store, principal).timezone))
+
+
 def list_tariffs(*, all_versions: bool = False) -> list[Tariff]:
     """The shipped tariff records (newest version of each id unless ``all_versions``)."""
     shipped = records.shipped()
@@ -214,8 +241,10 @@ def cost(
     start: str,
     months: int = 1,
     hourly: bool = False,
+    within: int | None = None,
 ) -> CostResult:
-    """Energy cost and 基本电费 of a scope for ``months`` local months from ``start``."""
+    """Energy cost and 基本电费 of a scope for ``months`` local months from ``start``
+    (``within``: the enterprise id the point must belong to)."""
     require(principal, Permission.READ)
     if hourly and months != 1:
         raise InvalidInput("hourly results are given for one month at a time", field="months")
@@ -223,6 +252,8 @@ def cost(
     zone = ZoneInfo(park.timezone)
     h0, h1 = _span(zone, start, months)
     code, ent_id, points, excluded = _grid_points(store, principal, park.id, scope, subject)
+    if within is not None and ent_id != within:
+        raise NotFound("point not found")  # a point outside the enterprise named with it
     assignment, assigned_to = _applicable(store, park.id, ent_id)
     result = CostResult(
         scope=scope, subject=code, status="ok", tariff=None, assignment=assignment,
@@ -368,5 +399,3 @@ def local_month_now(zone: ZoneInfo) -> str:
 def finite_or_none(value: float | None) -> float | None:
     """JSON-safe number."""
     return None if value is None or not math.isfinite(value) else value
-
-
