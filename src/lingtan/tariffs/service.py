@@ -39,7 +39,7 @@ from lingtan.tariffs.bills import (
     parse_bill,
 )
 from lingtan.tariffs.cost import HourCost, MonthCost, capacity_charge, costs, demand_charge
-from lingtan.tariffs.records import Tariff
+from lingtan.tariffs.records import PERIODS, Tariff
 from lingtan.timeutil import month_bounds_us, to_us, utcnow
 
 Scope = Literal["park", "enterprise", "point"]
@@ -375,7 +375,8 @@ def check_bill(
     month = c.months[0] if c.months else None
     lines: list[CheckLine] = []
     missing = month is not None and month.missing_hours > 0
-    for p in sorted(set(b.energy_kwh) | set(month.energy_kwh if month else {})):
+    named = set(b.energy_kwh) | set(month.energy_kwh if month else {})
+    for p in (p for p in PERIODS if p in named):
         metered = month.energy_kwh.get(p) if month and not missing else None
         lines.append(compare(f"kwh_{p}", metered, b.energy_kwh.get(p), tolerance))
     metered_cost = month.total_cost if month and not missing else None
@@ -384,6 +385,10 @@ def check_bill(
         if c.status == "no_price":
             line = CheckLine(line.item, None, b.energy_amount, None, None, "no_price")
         lines.append(line)
+    if b.basic_amount is not None and month is not None:
+        basic = c.basic.get(month.month, {})
+        metered_basic = basic.get("amount") if basic.get("status") == "ok" else None
+        lines.append(compare("basic_amount", metered_basic, b.basic_amount, tolerance))
     if b.max_demand_kw is not None:
         metered_demand = month.max_demand_kw if month and not missing else None
         lines.append(compare("max_demand_kw", metered_demand, b.max_demand_kw, tolerance))
