@@ -25,6 +25,25 @@ tariff_app = typer.Typer(
 )
 
 
+BASIS_ZH = {"none": "不计", "capacity": "按容量", "demand": "按需量"}
+STATUS_ZH = {
+    "ok": "一致",
+    "differs": "超出容差",
+    "not_metered": "无计量数据",
+    "not_billed": "账单未列",
+    "no_price": "无电价",
+    "no_tariff": "未指定电价",
+    "no_points": "无计量点",
+    "incomplete": "不完整",
+}
+ITEM_ZH = {
+    **{f"kwh_{p}": f"{p}电量" for p in ("尖峰", "高峰", "平段", "低谷", "深谷")},
+    "energy_amount": "电度电费",
+    "basic_amount": "基本电费",
+    "max_demand_kw": "最大需量",
+}
+
+
 def _principal(store, park: str | None):  # type: ignore[no-untyped-def]
     from lingtan.identity.roles import SYSTEM
 
@@ -42,10 +61,10 @@ def list_tariffs(
     from lingtan.tariffs import service
 
     with domain_errors():
-        table = Table("id", "ver", "province", "class", "voltage", "pricing", "conf.", "notice")
+        table = Table("编号", "版本", "省份", "用户类别", "电压等级", "电价形式", "可信度", "文号")
         for t in service.list_tariffs(all_versions=all_versions):
-            notice = t.source.notice or "(not verified)"
-            label = f"{t.id}{' [synthetic]' if t.synthetic else ''}"
+            notice = t.source.notice or "（未核实）"
+            label = f"{t.id}{'（合成）' if t.synthetic else ''}"
             table.add_row(
                 label, str(t.version), t.province, t.user_class, t.voltage, t.pricing,
                 t.confidence, notice,
@@ -87,7 +106,7 @@ def assign(
             enterprise=enterprise, basic_basis=basis, capacity_kva=capacity_kva,
         )  # fmt: skip
         console.print(
-            f"assigned {a.tariff_id} to {enterprise or 'the park'} (basis {a.basic_basis})"
+            f"已指定电价 {a.tariff_id} → {enterprise or '园区'}（基本电费：{BASIS_ZH[a.basic_basis]}）"
         )
 
 
@@ -127,9 +146,7 @@ def cost(
                 bar.advance(task)
         first = results[0]
         if first.status == "no_tariff":
-            raise InvalidInput(
-                "no tariff is assigned: run `lingtan tariff assign <id>` first", field="tariff"
-            )
+            raise InvalidInput("未指定电价：先运行 lingtan tariff assign <编号>", field="tariff")
         if as_json:
             out = [
                 {"month": mc.month, "energy_kwh": mc.energy_kwh, "cost": mc.cost,
@@ -141,18 +158,18 @@ def cost(
             return
         assert first.tariff is not None
         console.print(
-            f"tariff {first.tariff.key} (confidence {first.tariff.confidence}"
-            f"{', synthetic' if first.tariff.synthetic else ''}); points: {', '.join(first.points)}"
+            f"电价 {first.tariff.key}（可信度 {first.tariff.confidence}"
+            f"{'，合成' if first.tariff.synthetic else ''}）；计量点：{'、'.join(first.points)}"
         )
         for code, why in first.excluded.items():
-            console.print(f"[yellow]left out[/] {code}: {why}")
+            console.print(f"[yellow]未计入[/] {code}：{why}")
         table = Table(
-            "month",
+            "月份",
             *(f"{p} kWh" for p in PERIODS),
-            "kWh",
+            "合计 kWh",
             "电度电费 元",
             "基本电费 元",
-            "missing h",
+            "缺测小时",
         )
         for r in results:
             for mc in r.months:
@@ -192,7 +209,7 @@ def bill_import(
                 b = service.import_bill(store, principal=principal, data=row)
             except InvalidInput as err:
                 raise InvalidInput(f"{file.name} bill {n}: {err}", field=err.field) from err
-            console.print(f"bill {b.id}: {b.month} {b.reference} {_money(b.total_amount)} 元")
+            console.print(f"账单 #{b.id}：{b.month} {b.reference} {_money(b.total_amount)} 元")
 
 
 def bill_check(
@@ -207,16 +224,17 @@ def bill_check(
         c = service.check_bill(
             store, principal=_principal(store, park), bill_id=bill_id, tolerance=tolerance
         )
-        table = Table("item", "metered", "billed", "difference", "relative", "status")
+        table = Table("项目", "计量", "账单", "差值", "相对差", "结论")
         for line in c.lines:
             rel = "—" if line.relative is None else f"{line.relative:+.2%}"
             table.add_row(
-                line.item, _money(line.metered), _money(line.billed), _money(line.difference),
-                rel, line.status,
+                ITEM_ZH.get(line.item, line.item), _money(line.metered), _money(line.billed),
+                _money(line.difference), rel, STATUS_ZH[line.status],
             )  # fmt: skip
         console.print(table)
         console.print(
-            f"bill {c.bill.reference} {c.bill.month}: {c.status} (tolerance {tolerance:.1%})"
+            f"账单 {c.bill.reference}（{c.bill.month}）：{STATUS_ZH.get(c.status, c.status)}"
+            f"（容差 {tolerance:.1%}）"
         )
         if c.status == "differs":
             raise typer.Exit(3)
