@@ -11,6 +11,7 @@ park (the result names which); with neither, the result's status is ``no_tariff`
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -45,6 +46,7 @@ from lingtan.timeutil import month_bounds_us, to_us, utcnow
 Scope = Literal["park", "enterprise", "point"]
 HOUR_US = 3_600_000_000
 MAX_MONTHS = 24
+_EPOCH = _dt.date(1970, 1, 1)
 
 
 @dataclass
@@ -101,6 +103,17 @@ def enterprise_code(store: Store, *, principal: Principal, enterprise_id: int) -
 def this_month(store: Store, principal: Principal) -> str:
     """The current month in the park's local time."""
     return local_month_now(ZoneInfo(_park(store, principal).timezone))
+
+
+def latest_month(store: Store, principal: Principal) -> str:
+    """The last local month with boundary statistics in the caller's scope (this month when
+    there are none): the month a dashboard opens on."""
+    park = _park(store, principal)
+    day = QueryRepo(store).latest_day(tenant=principal.tenant, park_id=park.id)
+    if day is None:
+        return this_month(store, principal)
+    date = _EPOCH + _dt.timedelta(days=day)
+    return f"{date.year:04d}-{date.month:02d}"
 
 
 def list_tariffs(*, all_versions: bool = False) -> list[Tariff]:
