@@ -17,6 +17,14 @@ from lingtan.tariffs.records import PERIOD_EN, PERIODS
 from lingtan.web.routes import _page, _render, _store
 
 router = APIRouter(include_in_schema=False)
+#: one colour per period, whichever periods a month has
+COLORS = {
+    "尖峰": "#8e1b10",
+    "高峰": "#c0392b",
+    "平段": "#e0a526",
+    "低谷": "#2f9e77",
+    "深谷": "#3a6ea5",
+}
 
 #: the page's own words (zh-CN, en)
 TEXT: dict[str, tuple[str, str]] = {
@@ -77,6 +85,7 @@ def _chart(result: service.CostResult, lang: str) -> dict[str, Any]:
             traces.append(
                 {
                     "name": p if lang == "zh-CN" else PERIOD_EN[p],
+                    "color": COLORS[p],
                     "x": months,
                     "y": [round(m.cost.get(p, 0.0), 2) for m in result.months],
                 }
