@@ -174,3 +174,50 @@ def test_bill_fields_are_validated_by_name(costed: Store) -> None:
         with pytest.raises(InvalidInput) as err:
             service.import_bill(costed, principal=SYSTEM, data={**base, field: value})
         assert err.value.field == field
+
+
+def _settle(store: Store, sid: str, buyer: str, kwh: float, price: float | None) -> None:
+    """Store a settlement as the ledger does (the ledger's caps against metered consumption are
+    the greenpower tests' subject; this park's rollups are not built here)."""
+    from lingtan.greenpower.ledger import Month, TradeSettlement
+    from lingtan.store.greenpower_repo import GreenpowerRepo
+
+    park = store.registry.park()
+    ents = {e.code: e.id for e in store.registry.enterprises(park.id)}
+    t = TradeSettlement(
+        settlement_id=sid, buyer=buyer, level="enterprise", park=park.code,
+        month=Month.parse("2025-03"), kwh=kwh, seller_project="风电场", price=price,
+    )  # fmt: skip
+    with GreenpowerRepo(store).session(
+        park_id=park.id, park=park.code, enterprise_ids=ents, actor="test", now=0
+    ) as session:
+        session.add_settlement(t)
+
+
+def test_green_power_trades_are_costed_at_their_settled_price(costed: Store) -> None:
+    from lingtan.greenpower.ledger import Month, TradeSettlement
+
+    service.assign(costed, principal=SYSTEM, tariff_id="demo-js-synthetic")
+    _settle(costed, "T1", "E01", 1000.0, 0.45)
+    _settle(costed, "T2", "E01", 500.0, None)
+    _settle(costed, "T3", "E02", 200.0, 0.5)
+    with pytest.raises(InvalidInput) as err:
+        TradeSettlement(settlement_id="T4", buyer="E01", level="enterprise", park="p",
+                        month=Month.parse("2025-03"), kwh=1.0, seller_project="x", price=-1.0)  # fmt: skip
+    assert err.value.field == "price"
+    # E01: 1000 kWh × 0.45 = 450 元 priced, 500 kWh without a price (unknown, not zero)
+    r = service.cost(costed, principal=SYSTEM, scope="enterprise", subject="E01", start="2025-03")
+    assert r.green["2025-03"] == pytest.approx(
+        {"kwh": 1500.0, "cost": 450.0, "unpriced_kwh": 500.0}
+    )
+    # park: + E02's 200 kWh × 0.5 = 100 元 → 550 元
+    p = service.cost(costed, principal=SYSTEM, scope="park", subject=None, start="2025-03")
+    assert p.green["2025-03"] == pytest.approx(
+        {"kwh": 1700.0, "cost": 550.0, "unpriced_kwh": 500.0}
+    )
+    # E02's user sees its own trade only, in the park scope too
+    mine = service.cost(costed, principal=_ent_principal(costed, "E02"), scope="park", subject=None,
+                        start="2025-03")  # fmt: skip
+    assert mine.green["2025-03"] == pytest.approx(
+        {"kwh": 200.0, "cost": 100.0, "unpriced_kwh": 0.0}
+    )

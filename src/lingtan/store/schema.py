@@ -474,6 +474,8 @@ green_trade = Table(
     Column("cert_ids", Text, nullable=False),  # JSON list
     Column("recorded_at", BigInteger, nullable=False),
     Column("recorded_by", Text, nullable=False),
+    # settled price [元/kWh]; null when the settlement was recorded without one
+    Column("price", Float),
 )
 
 # -- accounting results, kept so that a restatement leaves the old result retrievable ---------

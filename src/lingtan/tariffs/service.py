@@ -24,6 +24,7 @@ from lingtan.errors import InvalidInput, NotFound
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.registry.model import Carrier
 from lingtan.store import Store
+from lingtan.store.greenpower_repo import GreenpowerRepo
 from lingtan.store.query_repo import QueryRepo
 from lingtan.store.records import PointRecord
 from lingtan.store.stats_repo import StatsRepo
@@ -64,6 +65,9 @@ class CostResult:
     months: list[MonthCost] = field(default_factory=list)
     basic: dict[str, dict[str, Any]] = field(default_factory=dict)
     hourly: list[HourCost] = field(default_factory=list)
+    #: green-power trade settlements of the scope's buyers per month: kWh, cost of those with
+    #: a settled price, and kWh of those without (their cost unknown)
+    green: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _park(store: Store, principal: Principal) -> Any:
@@ -288,7 +292,34 @@ def cost(
         result.status = "no_price"
     for m in per_month:
         result.basic[m.month] = _basic(tariff, assignment, m)
+    if scope != "point":
+        result.green = _green(store, principal, park, code if scope == "enterprise" else None)
+        result.green = {k: v for k, v in result.green.items() if k in {m.month for m in per_month}}
     return result
+
+
+def _green(
+    store: Store, principal: Principal, park: Any, enterprise: str | None
+) -> dict[str, dict[str, float]]:
+    """Green-power trades (绿电交易结算) of an enterprise, or of every buyer in the caller's
+    scope for the park, per month: cost = Σ settled kWh × settled price over the settlements
+    that record a price; the kWh of the others are reported as ``unpriced_kwh``."""
+    if enterprise is not None:
+        buyers: list[tuple[str, str]] | None = [("enterprise", enterprise)]
+    elif principal.enterprise_id is not None:
+        own = enterprise_code(store, principal=principal, enterprise_id=principal.enterprise_id)
+        buyers = [("enterprise", own)]
+    else:
+        buyers = None  # the park and all its enterprises
+    out: dict[str, dict[str, float]] = {}
+    for t in GreenpowerRepo(store).settlements(park=park.code, buyers=buyers):
+        m = out.setdefault(str(t.month), {"kwh": 0.0, "cost": 0.0, "unpriced_kwh": 0.0})
+        m["kwh"] += t.kwh
+        if t.price is None:
+            m["unpriced_kwh"] += t.kwh
+        else:
+            m["cost"] += t.kwh * t.price
+    return out
 
 
 def _basic(tariff: Tariff, a: Assignment, m: MonthCost) -> dict[str, Any]:

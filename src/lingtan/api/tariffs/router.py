@@ -125,6 +125,10 @@ class MonthOut(BaseModel):
     missing_hours: int
     max_demand_kw: float | None
     basic: dict[str, Any]
+    green: dict[str, float] | None = Field(
+        description="green-power trades of the month: kwh, cost (settlements with a price), "
+        "unpriced_kwh"
+    )
     status: str
 
 
@@ -166,7 +170,7 @@ def _cost_out(r: service.CostResult) -> CostOut:
                 month=m.month, energy_kwh=m.energy_kwh, cost=m.cost, prices=m.prices,
                 total_kwh=m.total_kwh, energy_cost=m.total_cost, hours=m.hours,
                 missing_hours=m.missing_hours, max_demand_kw=m.max_demand_kw,
-                basic=r.basic.get(m.month, {}), status=m.status,
+                basic=r.basic.get(m.month, {}), green=r.green.get(m.month), status=m.status,
             )
             for m in r.months
         ],

@@ -1,6 +1,7 @@
 """Tariffs and utility bills: ``tariff_assignment`` (which time-of-use tariff record applies to
 a park or an enterprise, and its 基本电费 basis) and ``utility_bill`` (a month's bill imported as
-a record). New tables, nothing to fill.
+a record), and ``green_trade.price`` (the settled price of a green-power trade, 元/kWh;
+null for the settlements recorded before, whose price is unknown).
 
 Revision ID: 0016
 Revises: 0015
@@ -21,7 +22,8 @@ Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    """Create the two tables."""
+    """Create the two tables; add the nullable price column."""
+    op.add_column("green_trade", sa.Column("price", sa.Float()))
     op.create_table(
         "tariff_assignment",
         sa.Column("id", Id, autoincrement=True, nullable=False),
@@ -66,7 +68,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the two tables."""
+    """Drop the two tables and the price column."""
+    op.drop_column("green_trade", "price")
     op.drop_index("ix_utility_bill_owner", table_name="utility_bill")
     op.drop_table("utility_bill")
     op.drop_index("ix_tariff_assignment_owner", table_name="tariff_assignment")
