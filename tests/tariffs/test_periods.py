@@ -97,3 +97,13 @@ def test_interval_straddling_a_half_hour_boundary_is_split(tmp_path: object) -> 
     assert interval_periods(t, dt.datetime(2025, 1, 1, 0, 30, tzinfo=dt.UTC), 15, SH) == {
         "高峰": 15.0
     }
+
+
+def test_an_interval_past_midnight_continues_in_the_next_day() -> None:
+    # local 2025-03-10 23:30 (15:30 UTC) + 60 min: 30 min 平段 (22:00-24:00), 30 min 低谷
+    start = dt.datetime(2025, 3, 10, 15, 30, tzinfo=dt.UTC)
+    assert interval_periods(DEMO, start, 60, SH) == {"平段": 30.0, "低谷": 30.0}
+    # 2025-08-31 23:00 local + 12 h: 1 h 平段, then 1 September (not a 尖峰 month):
+    # 8 h 低谷 and 3 h 高峰 (08:00-11:00)
+    start = dt.datetime(2025, 8, 31, 15, 0, tzinfo=dt.UTC)
+    assert interval_periods(DEMO, start, 720, SH) == {"平段": 60.0, "低谷": 480.0, "高峰": 180.0}

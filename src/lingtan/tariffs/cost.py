@@ -144,13 +144,18 @@ def costs(
         raise InvalidInput("hours and energy must have the same length", field="energy_kwh")
     hourly: list[HourCost] = []
     months: dict[str, MonthCost] = {}
+    memo: dict[tuple[int, int, int], dict[str, float]] = {}
     for h, e in zip(hours_us, energy_kwh, strict=True):
         start = dt.datetime.fromtimestamp(int(h) / 1e6, dt.UTC)
         local = start.astimezone(zone)
         key = f"{local.year:04d}-{local.month:02d}"
         m = months.setdefault(key, MonthCost(month=key))
         m.hours += 1
-        shares = hour_period_shares(tariff, start, zone)
+        # the shares depend only on the local month and hour: computed once per pair
+        slot = (local.month, local.hour, local.minute)
+        shares = memo.get(slot)
+        if shares is None:
+            shares = memo[slot] = hour_period_shares(tariff, start, zone)
         e = float(e)
         if not math.isfinite(e):
             m.missing_hours += 1

@@ -37,8 +37,9 @@ def interval_periods(
 
     Notes
     -----
-    Each minute is assigned by :func:`period_at` of its local start; the result sums to
-    ``minutes``.
+    Minutes are counted by the overlap of the interval with each range [from, to) of the day
+    schedule of the local day the minutes fall in (an interval past midnight continues in the
+    next day's schedule); the result sums to ``minutes``.
     """
     if start_utc.tzinfo is None:
         raise InvalidInput("start must be timezone-aware", field="start")
@@ -46,9 +47,17 @@ def interval_periods(
         raise InvalidInput("minutes must be 1-1440", field="minutes")
     local = start_utc.astimezone(zone)
     out: dict[str, float] = {}
-    for i in range(minutes):
-        name = period_at(tariff, local + dt.timedelta(minutes=i))
-        out[name] = out.get(name, 0.0) + 1.0
+    day = local.date()
+    lo = local.hour * 60 + local.minute
+    left = minutes
+    while left > 0:
+        hi = min(lo + left, DAY_MINUTES)
+        for r in tariff.schedule(day.month).hours:
+            overlap = min(hi, r.end) - max(lo, r.start)
+            if overlap > 0:
+                out[r.period] = out.get(r.period, 0.0) + float(overlap)
+        left -= hi - lo
+        day, lo = day + dt.timedelta(days=1), 0
     return out
 
 
