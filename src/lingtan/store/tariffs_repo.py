@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, bindparam, func, insert, select
 
 from lingtan.errors import Conflict, NotFound
 from lingtan.store import schema as s
@@ -90,6 +91,28 @@ class TariffRepo:
                 .limit(1)
             ).first()
         return None if row is None else _assignment(row)
+
+    # -- hourly sums -------------------------------------------------------------------------
+    def hourly_sums(
+        self, point_ids: Sequence[int], h0: int, h1: int
+    ) -> list[tuple[int, float, int]]:
+        """(hour, Σ value, number of points with a value) of the points' hourly statistics in
+        [h0, h1), hours with at least one row only — summed in the database, so a park-year
+        returns 8,760 rows instead of one per point and hour."""
+        t = s.stat_hour
+        q = (
+            select(t.c.hour, func.sum(t.c.value), func.count(t.c.value))
+            .where(
+                t.c.point_id.in_(bindparam("ids", expanding=True)),
+                t.c.hour >= h0,
+                t.c.hour < h1,
+            )
+            .group_by(t.c.hour)
+            .order_by(t.c.hour)
+        )
+        with self._store.begin() as conn:
+            rows = conn.execute(q, {"ids": list(point_ids)}).all()
+        return [(int(h), float(v or 0.0), int(n)) for h, v, n in rows]
 
     # -- bills ------------------------------------------------------------------------------
     def add_bill(

@@ -27,7 +27,6 @@ from lingtan.store import Store
 from lingtan.store.greenpower_repo import GreenpowerRepo
 from lingtan.store.query_repo import QueryRepo
 from lingtan.store.records import PointRecord
-from lingtan.store.stats_repo import StatsRepo
 from lingtan.store.tariffs_repo import TariffRepo
 from lingtan.tariffs import records
 from lingtan.tariffs.bills import (
@@ -235,16 +234,23 @@ def _series(
     store: Store, points: list[PointRecord], h0: int, h1: int
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Hour starts in [h0, h1) and the summed kWh of the points; NaN for an hour that any point
-    lacks (no row, or an unknown value) — a partial sum would understate the cost."""
+    lacks (no row, or an unknown value) — a partial sum would understate the cost. Summed in
+    the database per unit (kWh, MWh …), then converted."""
     hours = np.arange(h0, h1, HOUR_US, dtype=np.int64)
     total = np.zeros(len(hours))
-    rows = StatsRepo(store).hours(None, [p.id for p in points], h0, h1)
+    repo = TariffRepo(store)
+    by_unit: dict[str, list[int]] = {}
     for p in points:
+        by_unit.setdefault(p.unit, []).append(p.id)
+    for unit, ids in by_unit.items():
         col = np.full(len(hours), np.nan)
-        data = rows.get(p.id)
-        if data is not None:
-            idx = (data["hours"] - h0) // HOUR_US
-            col[idx] = data["value"] * units.factor(p.unit, "kWh")
+        rows = repo.hourly_sums(ids, h0, h1)
+        if rows:
+            at = np.array([r[0] for r in rows], np.int64)
+            sums = np.array([r[1] for r in rows])
+            complete = np.array([r[2] for r in rows]) == len(ids)
+            idx = (at - h0) // HOUR_US
+            col[idx] = np.where(complete, sums * units.factor(unit, "kWh"), np.nan)
         total = total + col
     return hours, total
 
