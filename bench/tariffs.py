@@ -5,9 +5,11 @@ A park of ``--points`` boundary grid-import points with ``--hours`` hourly stati
 (8,760: the year 2025) is written straight into ``stat_hour``; then, for each engine (SQLite
 file, PostgreSQL when reachable), ``--repeat`` rounds of:
 
-- baseline: ``StatsRepo.hours`` of every point for the span (what any cost must read);
-- cost: ``tariffs.service.cost`` of the park for the same months (read, sum, period shares,
-  prices, 基本电费), and the pure ``tariffs.cost.costs`` of the summed series alone.
+- baseline: ``StatsRepo.hours`` of every point for the span — reading each point's rows, as
+  any per-point computation over the year must;
+- cost: ``tariffs.service.cost`` of the park for the same months (the points' hours summed in
+  the database, period shares, prices, 基本电费), and the pure ``tariffs.cost.costs`` of the
+  summed series alone.
 
 Each line prints seconds and the ratio cost / baseline. Usage::
 
