@@ -84,8 +84,8 @@ def parse_bill(data: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise InvalidInput(f"unknown bill fields {unknown}", field=unknown[0])
     month = str(data.get("month") or "")
-    if not MONTH_RE.match(month):
-        raise InvalidInput("month must be YYYY-MM", field="month")
+    if not MONTH_RE.match(month) or not 1970 <= int(month[:4]) <= 2100:
+        raise InvalidInput("month must be YYYY-MM, 1970-2100", field="month")
     energy = dict(data.get("energy_kwh") or {})
     for p in PERIODS:
         if data.get(f"kwh_{p}") not in (None, ""):

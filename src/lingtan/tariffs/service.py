@@ -171,7 +171,10 @@ def parse_month(text: str, field: str = "start") -> tuple[int, int]:
     """(year, month) of ``YYYY-MM``; ``InvalidInput`` naming ``field`` otherwise."""
     if not MONTH_RE.match(text or ""):
         raise InvalidInput(f"{field} must be YYYY-MM", field=field)
-    return int(text[:4]), int(text[5:7])
+    year = int(text[:4])
+    if not 1970 <= year <= 2100:
+        raise InvalidInput(f"{field}: the year must be 1970-2100", field=field)
+    return year, int(text[5:7])
 
 
 def _span(zone: ZoneInfo, start: str, months: int) -> tuple[int, int]:
