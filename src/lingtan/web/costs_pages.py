@@ -68,6 +68,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_price": ("该电价记录未给出电价，无法计算电费", "The tariff record gives no price; no cost"),
     "no_points": ("没有电网购电计量点", "No grid-import meters"),
     "points": ("计量点", "Meters"),
+    "green": ("绿电交易", "Green-power trades"),
+    "green_unpriced": ("未标价", "without a price"),
 }
 
 
@@ -141,6 +143,7 @@ def costs_page(
         return _render(
             request, "costs.html", lang, principal, tt=lambda k: tt(k, lang), result=result,
             current=current, rows=rows, basic=result.basic.get(chosen, {}), chosen=chosen,
+            green=result.green.get(chosen),
             enterprises=ents, chosen_enterprise=ent_id, chart=_chart(result, lang),
         )  # fmt: skip
 
