@@ -12,7 +12,6 @@ park (the result names which); with neither, the result's status is ``no_tariff`
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -452,8 +451,3 @@ def local_month_now(zone: ZoneInfo) -> str:
     """The current local month, ``YYYY-MM``."""
     now = utcnow().astimezone(zone)
     return f"{now.year:04d}-{now.month:02d}"
-
-
-def finite_or_none(value: float | None) -> float | None:
-    """JSON-safe number."""
-    return None if value is None or not math.isfinite(value) else value
