@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/alarms.py
+	$(BIN)/python bench/tariffs.py
 
 # The same benchmarks at small sizes (a couple of minutes), to check they run.
 bench-quick: $(STAMP)
@@ -46,6 +47,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python bench/api.py --seconds 5 --days 2
 	$(BIN)/python bench/cli_startup.py --repeat 3
 	$(BIN)/python bench/alarms.py --minutes 20 --repeat 1
+	$(BIN)/python bench/tariffs.py --points 20 --hours 1488 --repeat 1
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

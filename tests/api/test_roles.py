@@ -499,6 +499,7 @@ def test_the_same_writes_succeed_for_the_park_admin(world: World) -> None:
 #: writes of the whole park: an enterprise's administrator may not make them
 PARK_LEVEL_WRITES = {
     ("put", "/api/v1/park"),
+    ("put", "/api/v1/tariffs/assignment"),
     ("post", "/api/v1/jobs/normalise"),
     ("put", "/api/v1/options"),
     ("post", "/api/v1/grid-factors"),
@@ -567,3 +568,26 @@ def test_bodies_over_the_service_limit_are_refused_before_any_route() -> None:
             yield b"x" * 40
 
     assert client.post("/echo", content=chunks()).status_code == 413
+
+
+# the tariff assignment (park administrators) and a bill of A's enterprise E01
+VALID.update(
+    {
+        ("put", "/api/v1/tariffs/assignment"): lambda w: (
+            {},
+            {"json": {"tariff_id": "demo-js-synthetic", "enterprise_id": w.enterprises["E01"]}},
+        ),
+        ("post", "/api/v1/bills"): lambda w: (
+            {},
+            {
+                "json": {
+                    "month": "2025-01",
+                    "enterprise_id": w.enterprises["E01"],
+                    "energy_kwh": {"高峰": 100.0, "低谷": 50.0},
+                    "total_amount": 115.0,
+                    "reference": f"JS-2025-01-{next(_n):04d}",
+                }
+            },
+        ),
+    }
+)

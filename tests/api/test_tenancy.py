@@ -72,6 +72,9 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/alarms", "enterprise_id"): 404,
     # the consumer whose matched hours are shown (greenpower.matching.service.owner_hours)
     ("/api/v1/matching/hourly", "enterprise_id"): 404,
+    # the enterprise or grid-import point a cost is asked for (tariffs.service.cost)
+    ("/api/v1/costs", "enterprise_id"): 404,
+    ("/api/v1/costs", "point"): 404,
 }
 
 

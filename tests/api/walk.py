@@ -26,7 +26,7 @@ RESOURCE_QUERY = ("enterprise_id", "site_id", "point", "boundary")
 REQUIRED = {"year": 2025, "basis": "enterprise"}
 #: path parameters that name no resource (a kind of report)
 #: path parameters that name no tenant's resource: a report kind, a version of the park's options
-FIXED_PATH = {"kind": "energy_report", "version": "0"}
+FIXED_PATH = {"kind": "energy_report", "version": "0", "tariff_id": "demo-js-synthetic"}
 
 PARK_FILE = """\
 park:
@@ -196,6 +196,19 @@ BODIES: dict[tuple[str, str], Body] = {
     },
     # an hourly grid-factor series: park-level reference data, no enterprise's resource
     ("post", "/api/v1/grid-factors"): lambda ids: {"json": grid_series_body("walk-probe")},
+    # a tariff for B's enterprise (park administrators only), and a bill filed for B
+    ("put", "/api/v1/tariffs/assignment"): lambda ids: {
+        "json": {"tariff_id": "demo-js-synthetic", "enterprise_id": ids["enterprise_id"]}
+    },
+    ("post", "/api/v1/bills"): lambda ids: {
+        "json": {
+            "month": "2025-01",
+            "enterprise_id": ids["enterprise_id"],
+            "energy_kwh": {"高峰": 1.0},
+            "total_amount": 1.0,
+            "reference": f"forged-{uuid.uuid4().hex[:8]}",
+        }
+    },
 }
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {
@@ -293,6 +306,7 @@ def missing_ids(w: World) -> dict[str, Any]:
         "delivery_id": 987_647,
         "incident_id": 987_648,
         "attachment_id": 987_647,
+        "bill_id": 987_646,
     }
     assert ids.keys() >= {k for k in w.b if not k.startswith("key")}, "describe a missing id"
     return ids

@@ -225,6 +225,17 @@ def _b_resources(w: World) -> None:
         files={"file": ("b-secret.txt", b"B-SECRET-ATTACHMENT", "text/plain")},
     )
     assert attachment.status_code == 201, attachment.text
+    bill = w.client.post(
+        "/api/v1/bills",
+        headers=b,
+        json={
+            "month": "2025-01",
+            "energy_kwh": {"高峰": 1234.5, "低谷": 678.9},
+            "total_amount": 999.99,
+            "reference": "B-SECRET-BILL",
+        },
+    )
+    assert bill.status_code == 201, bill.text
     sites = w.client.get(
         "/api/v1/sites", headers=w.h("admin"), params={"enterprise_id": w.enterprises["E02"]}
     )
@@ -255,6 +266,7 @@ def _b_resources(w: World) -> None:
         "delivery_id": delivery.json()["id"],
         "incident_id": incident.json()["id"],
         "attachment_id": attachment.json()["id"],
+        "bill_id": bill.json()["id"],
     }
     all_sites = w.client.get("/api/v1/sites", headers=w.h("admin")).json()["items"]
     park_site = next(s for s in all_sites if s["enterprise_id"] is None)

@@ -268,6 +268,7 @@ def test_every_page_renders_in_both_languages(
         *(f"/alarms/{a['id']}" for a in alarms[:1]),
         "/incidents",
         f"/incidents/{world.b['incident_id']}",
+        "/costs",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path
@@ -309,3 +310,42 @@ def test_matching_page_shows_the_api_numbers_and_only_the_callers_scope(
     response = page.goto(f"{url}/matching?year=2025&enterprise_id={world.enterprises['E02']}")
     assert response is not None and response.status == 404
     page.close()
+
+
+def test_cost_page_shows_the_api_figures_and_the_tariff_source(
+    chromium: Any, live: tuple[World, str], tmp_path: Path
+) -> None:
+    """The energy-cost page: the month's cost by period equals ``/api/v1/costs``, the chart is
+    drawn, and the tariff is shown with its confidence and the synthetic warning."""
+    world, url = live
+    page = _login(chromium, url, "admin")
+    page.goto(f"{url}/costs?month=2025-01")
+    page.wait_for_selector('#chart-costs[data-rendered="1"]')
+    api = _api(url, "admin", "/api/v1/costs", start="2025-01")
+    (month,) = api["months"]
+    assert page.locator("[data-testid=cost-total]").inner_text().strip() == number(
+        month["energy_cost"], 2
+    )
+    assert page.locator("[data-testid=basic-amount]").inner_text().strip() == number(
+        month["basic"]["amount"], 2
+    )
+    for period, kwh in month["energy_kwh"].items():
+        row = page.locator(f"[data-testid=cost-table] tr[data-period={period}] td").nth(1)
+        assert row.inner_text().strip() == number(kwh), period
+    assert page.locator("[data-testid=tariff-confidence]").inner_text() == "L"
+    assert page.locator("[data-testid=tariff-synthetic]").is_visible()
+    _save(page, tmp_path, "dashboard-costs.png")
+    # an enterprise viewer sees its own enterprise's cost, and B's by URL is missing
+    a = _login(chromium, url, "a_viewer")
+    a.goto(f"{url}/costs?month=2025-01")
+    a.wait_for_selector("[data-testid=cost-total]")
+    own = _api(url, "a_viewer", "/api/v1/costs", start="2025-01")
+    assert a.locator("[data-testid=cost-total]").inner_text().strip() == number(
+        own["months"][0]["energy_cost"], 2
+    )
+    assert own["points"] and all(p.startswith("E01-") for p in own["points"])
+    r = a.goto(f"{url}/costs?month=2025-01&enterprise={world.enterprises['E02']}")
+    assert r is not None and r.status == 404
+    assert page.csp_violations == [] and a.csp_violations == []
+    page.close()
+    a.close()

@@ -15,8 +15,7 @@ from typing import Any
 from fastapi.routing import APIRoute
 
 from lingtan.web import session
-from lingtan.web.matching_pages import router as matching_router
-from lingtan.web.routes import router as web_router
+from lingtan.web.pages import ROUTERS
 from tests.api.walk import missing_ids, no_b_data
 from tests.api.world import World
 from tests.web.test_pages import browser, csrf, log_in
@@ -43,7 +42,8 @@ def web_routes() -> list[tuple[str, str]]:
     """(method, path) of every route of the dashboard's router."""
     found = {
         (method, route.path)
-        for route in (*web_router.routes, *matching_router.routes)
+        for router in ROUTERS
+        for route in router.routes
         if isinstance(route, APIRoute)
         for method in route.methods - {"HEAD"}
     }

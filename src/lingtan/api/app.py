@@ -51,6 +51,7 @@ from lingtan.api.records.router import router as records_router
 from lingtan.api.registry.router import router as registry_router
 from lingtan.api.replacements.router import router as replacements_router
 from lingtan.api.reports.router import router as reports_router
+from lingtan.api.tariffs.router import router as tariffs_router
 from lingtan.api.users.router import router as users_router
 from lingtan.config import Settings, load_settings
 from lingtan.errors import Unavailable
@@ -94,6 +95,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     notify_router,
     users_router,
     alarms_router,
+    tariffs_router,
     audit_router,
     matching_router,
 ]
@@ -281,12 +283,9 @@ def create_app(
 
     api_docs.install(app)
 
-    from lingtan.web import routes as web_routes
+    from lingtan.web import pages as web_pages
 
-    web_routes.install(app)
-    from lingtan.web import matching_pages
-
-    app.include_router(matching_pages.router)
+    web_pages.install(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -203,6 +203,9 @@ def settle_command(
     as_json: AsJson = False,
     lang: Lang = "zh",
     park: ParkOption = None,
+    price: Annotated[
+        float | None, typer.Option("--price", help="settled price [元/kWh] / 结算电价")
+    ] = None,
 ) -> None:
     """Record a green-power trade settlement / 登记绿电交易结算."""
     from lingtan.greenpower.service import record_settlement
@@ -221,6 +224,7 @@ def settle_command(
                 enterprise_id=_enterprise_id(store, enterprise, park_id),
                 actor="cli",
                 park_id=park_id,
+                price=price,
             )
         if as_json:
             typer.echo(

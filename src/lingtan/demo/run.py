@@ -40,12 +40,15 @@ from lingtan.registry.replacements import record_replacements
 from lingtan.store import Store
 from lingtan.store.alarms_repo import AlarmFilter
 from lingtan.store.query_repo import Tenant
+from lingtan.tariffs import service as tariff_service
 from lingtan.timeutil import SECOND_US, to_us
 
 YEAR = 2025
 #: the demo's non-metered statistics (clearly labelled synthetic in every row)
 STATISTICS_FILE = "synthetic_statistics_2025.csv"
 TZ = "Asia/Shanghai"
+#: the tariff record the demo park is costed with (tariffs/data/demo_jiangsu_synthetic.yaml)
+DEMO_TARIFF = "demo-js-synthetic"
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
 
@@ -326,6 +329,9 @@ def run(
     result.alarms = replay_alarms(store, engine, first, last, on_step=step)
     engine.detach()
     result.incidents = demo_incident(store)
+    # the demo park's electricity is costed with the synthetic Jiangsu tariff (its periods are
+    # those of the Jiangsu record; its prices are invented and labelled so)
+    tariff_service.assign(store, principal=SYSTEM, tariff_id=DEMO_TARIFF, basic_basis="demand")
     # non-metered statistics (solid waste, waste heat, water reuse, product output): a synthetic
     # file, imported like any statistics file for the enterprises and months generated above
     step("statistics", 0, 1)

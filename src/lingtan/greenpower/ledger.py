@@ -181,10 +181,15 @@ class TradeSettlement:
     kwh: float
     seller_project: str
     cert_ids: tuple[str, ...] = ()
+    #: settled price [元/kWh] as on the settlement (energy and green value together); None
+    #: when the settlement recorded none — its cost is then unknown, never zero
+    price: float | None = None
 
     def __post_init__(self) -> None:
         if not self.kwh >= 0:
             raise InvalidInput("settlement kwh must be ≥ 0", field="kwh")
+        if self.price is not None and not 0 <= self.price < 1e6:
+            raise InvalidInput("settlement price must be ≥ 0 元/kWh", field="price")
 
 
 class LedgerRepository(Protocol):

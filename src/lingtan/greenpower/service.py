@@ -406,8 +406,10 @@ def record_settlement(
     settled_on: dt.date | None = None,
     park_id: int | None = None,
     actor: str = "system",
+    price: float | None = None,
 ) -> TradeSettlement:
-    """Record a green-power trade settlement (绿电交易结算) of the buyer for one month.
+    """Record a green-power trade settlement (绿电交易结算) of the buyer for one month, with
+    its settled price [元/kWh] when the settlement gives one.
 
     Its certificates (imported first, held by the buyer) are retired for the buyer and the
     month; a settlement without certificates counts as contracted green electricity. Either way
@@ -425,6 +427,7 @@ def record_settlement(
         kwh=kwh,
         seller_project=seller_project,
         cert_ids=tuple(cert_ids),
+        price=price,
     )
     today = _today(scope)
     period = Period(month, month)

@@ -88,6 +88,7 @@ def _settlement(row: Any) -> TradeSettlement:
         kwh=float(row.kwh),
         seller_project=row.seller_project,
         cert_ids=tuple(json.loads(row.cert_ids)),
+        price=row.price,
     )
 
 
@@ -244,6 +245,7 @@ class LedgerSession:
             "kwh": settlement.kwh,
             "seller_project": settlement.seller_project,
             "cert_ids": json.dumps(list(settlement.cert_ids)),
+            "price": settlement.price,
         }
         try:
             self.conn.execute(

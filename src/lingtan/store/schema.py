@@ -494,6 +494,8 @@ green_trade = Table(
     Column("cert_ids", Text, nullable=False),  # JSON list
     Column("recorded_at", BigInteger, nullable=False),
     Column("recorded_by", Text, nullable=False),
+    # settled price [元/kWh]; null when the settlement was recorded without one
+    Column("price", Float),
 )
 
 # -- accounting results, kept so that a restatement leaves the old result retrievable ---------
@@ -837,4 +839,42 @@ incident_alarm = Table(
     Column("linked_by", Text, nullable=False),
     Column("linked_at", BigInteger, nullable=False),
     PrimaryKeyConstraint("incident_id", "alarm_id", name="pk_incident_alarm"),
+)
+
+#: the time-of-use tariff (a record id of ``lingtan.tariffs``) that applies to a park (no
+#: enterprise) or to one enterprise, with its 基本电费 basis; appended, never edited — the latest
+#: row of a (park, enterprise) slot applies
+tariff_assignment = Table(
+    "tariff_assignment",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("tariff_id", String(64), nullable=False),
+    Column("tariff_version", Integer),
+    Column("basic_basis", String(16), nullable=False),
+    Column("capacity_kva", Float),
+    Column("assigned_by", Text, nullable=False),
+    Column("assigned_at", BigInteger, nullable=False),
+    Index("ix_tariff_assignment_owner", "park_id", "enterprise_id"),
+)
+
+#: a utility bill (电费账单) of one month, imported as a record: energy per period (JSON
+#: period → kWh), the billed maximum demand and the amounts; the tenant key is ``enterprise_id``
+utility_bill = Table(
+    "utility_bill",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("month", String(7), nullable=False),
+    Column("energy_kwh", Text, nullable=False),
+    Column("max_demand_kw", Float),
+    Column("energy_amount", Float),
+    Column("basic_amount", Float),
+    Column("total_amount", Float, nullable=False),
+    Column("reference", Text, nullable=False),
+    Column("imported_by", Text, nullable=False),
+    Column("imported_at", BigInteger, nullable=False),
+    Index("ix_utility_bill_owner", "park_id", "enterprise_id", "month"),
 )

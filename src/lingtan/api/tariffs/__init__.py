@@ -1,0 +1,1 @@
+"""``/api/v1/tariffs``, ``/api/v1/costs`` and ``/api/v1/bills``."""

@@ -1,0 +1,184 @@
+"""Tariff assignments and utility bills: appended rows, read back scoped by tenant."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, bindparam, func, insert, select
+
+from lingtan.errors import Conflict, NotFound
+from lingtan.store import schema as s
+from lingtan.store.query_repo import Tenant, _owner
+from lingtan.tariffs.bills import Assignment, Bill
+
+if TYPE_CHECKING:
+    from lingtan.store.core import Store
+
+
+def _assignment(r: Any) -> Assignment:
+    return Assignment(
+        id=int(r.id), park_id=int(r.park_id),
+        enterprise_id=None if r.enterprise_id is None else int(r.enterprise_id),
+        tariff_id=r.tariff_id, tariff_version=r.tariff_version, basic_basis=r.basic_basis,
+        capacity_kva=r.capacity_kva, assigned_by=r.assigned_by, assigned_at=int(r.assigned_at),
+    )  # fmt: skip
+
+
+def _bill(r: Any) -> Bill:
+    return Bill(
+        id=int(r.id), park_id=int(r.park_id),
+        enterprise_id=None if r.enterprise_id is None else int(r.enterprise_id),
+        month=r.month, energy_kwh=json.loads(r.energy_kwh), max_demand_kw=r.max_demand_kw,
+        energy_amount=r.energy_amount, basic_amount=r.basic_amount,
+        total_amount=float(r.total_amount), reference=r.reference, imported_by=r.imported_by,
+        imported_at=int(r.imported_at),
+    )  # fmt: skip
+
+
+def _slot(column: Any, enterprise_id: int | None) -> Any:
+    return column.is_(None) if enterprise_id is None else column == enterprise_id
+
+
+class TariffRepo:
+    """Repository of tariff assignments and utility bills."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # -- assignments ------------------------------------------------------------------------
+    def assign(
+        self,
+        *,
+        park_id: int,
+        enterprise_id: int | None,
+        tariff_id: str,
+        tariff_version: int | None,
+        basic_basis: str,
+        capacity_kva: float | None,
+        actor: str,
+        now: int,
+    ) -> Assignment:
+        """Append an assignment; it applies from now on to its (park, enterprise) slot."""
+        t = s.tariff_assignment
+        with self._store.begin() as conn:
+            new_id = conn.execute(
+                insert(t)
+                .values(
+                    park_id=park_id,
+                    enterprise_id=enterprise_id,
+                    tariff_id=tariff_id,
+                    tariff_version=tariff_version,
+                    basic_basis=basic_basis,
+                    capacity_kva=capacity_kva,
+                    assigned_by=actor,
+                    assigned_at=now,
+                )
+                .returning(t.c.id)
+            ).scalar_one()
+            row = conn.execute(select(t).where(t.c.id == new_id)).one()
+        return _assignment(row)
+
+    def assignment(self, *, park_id: int, enterprise_id: int | None) -> Assignment | None:
+        """The latest assignment of a slot, None when there is none."""
+        t = s.tariff_assignment
+        with self._store.begin() as conn:
+            row = conn.execute(
+                select(t)
+                .where(t.c.park_id == park_id, _slot(t.c.enterprise_id, enterprise_id))
+                .order_by(t.c.id.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else _assignment(row)
+
+    # -- hourly sums -------------------------------------------------------------------------
+    def hourly_sums(
+        self, point_ids: Sequence[int], h0: int, h1: int
+    ) -> list[tuple[int, float, int]]:
+        """(hour, Σ value, number of points with a value) of the points' hourly statistics in
+        [h0, h1), hours with at least one row only — summed in the database, so a park-year
+        returns 8,760 rows instead of one per point and hour."""
+        t = s.stat_hour
+        q = (
+            select(t.c.hour, func.sum(t.c.value), func.count(t.c.value))
+            .where(
+                t.c.point_id.in_(bindparam("ids", expanding=True)),
+                t.c.hour >= h0,
+                t.c.hour < h1,
+            )
+            .group_by(t.c.hour)
+            .order_by(t.c.hour)
+        )
+        with self._store.begin() as conn:
+            rows = conn.execute(q, {"ids": list(point_ids)}).all()
+        return [(int(h), float(v or 0.0), int(n)) for h, v, n in rows]
+
+    # -- bills ------------------------------------------------------------------------------
+    def add_bill(
+        self,
+        *,
+        park_id: int,
+        enterprise_id: int | None,
+        fields: dict[str, Any],
+        actor: str,
+        now: int,
+    ) -> Bill:
+        """Store a bill; ``Conflict`` when the slot already has a bill of that month with the
+        same reference (a re-import)."""
+        t = s.utility_bill
+        with self._store.begin() as conn:
+            dup = conn.execute(
+                select(t.c.id).where(
+                    t.c.park_id == park_id,
+                    _slot(t.c.enterprise_id, enterprise_id),
+                    t.c.month == fields["month"],
+                    t.c.reference == fields["reference"],
+                )
+            ).first()
+            if dup is not None:
+                raise Conflict(
+                    f"bill {fields['reference']} of {fields['month']} is already imported (id {dup.id})"
+                )
+            new_id = conn.execute(
+                insert(t)
+                .values(
+                    park_id=park_id,
+                    enterprise_id=enterprise_id,
+                    month=fields["month"],
+                    energy_kwh=json.dumps(fields["energy_kwh"], ensure_ascii=False, sort_keys=True),
+                    max_demand_kw=fields["max_demand_kw"],
+                    energy_amount=fields["energy_amount"],
+                    basic_amount=fields["basic_amount"],
+                    total_amount=fields["total_amount"],
+                    reference=fields["reference"],
+                    imported_by=actor,
+                    imported_at=now,
+                )
+                .returning(t.c.id)
+            ).scalar_one()
+            row = conn.execute(select(t).where(t.c.id == new_id)).one()
+        return _bill(row)
+
+    def bills(self, *, tenant: Tenant, park_id: int, month: str | None = None) -> list[Bill]:
+        """Bills in the caller's scope (an enterprise sees only its own), newest month first."""
+        t = s.utility_bill
+        cond = and_(t.c.park_id == park_id, _owner(t.c.enterprise_id, tenant))
+        if month is not None:
+            cond = and_(cond, t.c.month == month)
+        with self._store.begin() as conn:
+            rows = conn.execute(select(t).where(cond).order_by(t.c.month.desc(), t.c.id)).all()
+        return [_bill(r) for r in rows]
+
+    def bill(self, *, tenant: Tenant, park_id: int, bill_id: int) -> Bill:
+        """One bill in scope; ``NotFound`` otherwise (also for another enterprise's bill)."""
+        t = s.utility_bill
+        with self._store.begin() as conn:
+            row = conn.execute(
+                select(t).where(
+                    t.c.id == bill_id, t.c.park_id == park_id, _owner(t.c.enterprise_id, tenant)
+                )
+            ).first()
+        if row is None:
+            raise NotFound("bill not found")
+        return _bill(row)

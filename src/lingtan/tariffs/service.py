@@ -1,0 +1,453 @@
+"""Tariff service: assignments, energy cost of points / enterprises / the park from hourly
+statistics, utility bills and the bill check (keyword-only, explicit principal, no web
+framework).
+
+Which meters are costed: the grid-import points (carrier ``electricity_grid_import``) that count
+in boundary totals — a sub-meter under a boundary meter would count the same energy twice. An
+enterprise's cost uses its own points; the park's uses every boundary grid-import point in the
+caller's scope. The tariff is the one assigned to the enterprise, else the one assigned to the
+park (the result names which); with neither, the result's status is ``no_tariff``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from lingtan import units
+from lingtan.errors import InvalidInput, NotFound
+from lingtan.identity.roles import Permission, Principal, require
+from lingtan.registry.model import Carrier
+from lingtan.store import Store
+from lingtan.store.greenpower_repo import GreenpowerRepo
+from lingtan.store.query_repo import QueryRepo
+from lingtan.store.records import PointRecord
+from lingtan.store.tariffs_repo import TariffRepo
+from lingtan.tariffs import records
+from lingtan.tariffs.bills import (
+    BASIC_BASES,
+    DEFAULT_TOLERANCE,
+    MONTH_RE,
+    Assignment,
+    Bill,
+    CheckLine,
+    compare,
+    parse_bill,
+)
+from lingtan.tariffs.cost import HourCost, MonthCost, capacity_charge, costs, demand_charge
+from lingtan.tariffs.records import PERIODS, Tariff
+from lingtan.timeutil import month_bounds_us, to_us, utcnow
+
+Scope = Literal["park", "enterprise", "point"]
+HOUR_US = 3_600_000_000
+MAX_MONTHS = 24
+_EPOCH = _dt.date(1970, 1, 1)
+
+
+@dataclass
+class CostResult:
+    """Energy cost of a scope over whole local months."""
+
+    scope: Scope
+    subject: str
+    status: Literal["ok", "no_tariff", "no_price", "no_points"]
+    tariff: Tariff | None
+    assignment: Assignment | None
+    assigned_to: Literal["enterprise", "park"] | None
+    points: list[str]
+    excluded: dict[str, str]
+    months: list[MonthCost] = field(default_factory=list)
+    basic: dict[str, dict[str, Any]] = field(default_factory=dict)
+    hourly: list[HourCost] = field(default_factory=list)
+    #: green-power trade settlements of the scope's buyers per month: kWh, cost of those with
+    #: a settled price, and kWh of those without (their cost unknown)
+    green: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def _park(store: Store, principal: Principal) -> Any:
+    return store.registry.park(principal.park_id)
+
+
+def _enterprise_id(store: Store, principal: Principal, park_id: int, code: str) -> int:
+    ents, _ = QueryRepo(store).enterprises(tenant=principal.tenant, park_id=park_id)
+    for e in ents:
+        if e.code == code:
+            return e.id
+    raise NotFound("enterprise not found")
+
+
+def require_admin(principal: Principal) -> None:
+    """Assigning tariffs is the park administrator's."""
+    require(principal, Permission.ADMIN_PARK)
+
+
+def require_read(principal: Principal) -> None:
+    """Tariff records are public data, but the API serves them to readers only."""
+    require(principal, Permission.READ)
+
+
+def get_tariff(tariff_id: str, version: int | None = None) -> Tariff:
+    """One shipped record (newest version unless ``version``); ``NotFound`` otherwise."""
+    return records.find(tariff_id, version)
+
+
+def enterprise_code(store: Store, *, principal: Principal, enterprise_id: int) -> str:
+    """The code of an enterprise in the caller's scope; ``NotFound`` otherwise (403 first for a
+    caller who may not read)."""
+    require(principal, Permission.READ)
+    return QueryRepo(store).enterprise(tenant=principal.tenant, enterprise_id=enterprise_id).code
+
+
+def this_month(store: Store, principal: Principal) -> str:
+    """The current month in the park's local time."""
+    return local_month_now(ZoneInfo(_park(store, principal).timezone))
+
+
+def latest_month(store: Store, principal: Principal) -> str:
+    """The last local month with boundary statistics in the caller's scope (this month when
+    there are none): the month a dashboard opens on."""
+    park = _park(store, principal)
+    day = QueryRepo(store).latest_day(tenant=principal.tenant, park_id=park.id)
+    if day is None:
+        return this_month(store, principal)
+    date = _EPOCH + _dt.timedelta(days=day)
+    return f"{date.year:04d}-{date.month:02d}"
+
+
+def list_tariffs(*, all_versions: bool = False) -> list[Tariff]:
+    """The shipped tariff records (newest version of each id unless ``all_versions``)."""
+    shipped = records.shipped()
+    return list(shipped) if all_versions else records.latest(shipped)
+
+
+def assign(
+    store: Store,
+    *,
+    principal: Principal,
+    tariff_id: str,
+    version: int | None = None,
+    enterprise: str | None = None,
+    basic_basis: str = "none",
+    capacity_kva: float | None = None,
+) -> Assignment:
+    """Assign a tariff record to the park, or to one enterprise (park administrators only)."""
+    require(principal, Permission.ADMIN_PARK)
+    records.find(tariff_id, version)  # NotFound for an unknown record
+    if basic_basis not in BASIC_BASES:
+        raise InvalidInput(
+            f"basic_basis must be one of {', '.join(BASIC_BASES)}", field="basic_basis"
+        )
+    if basic_basis == "capacity" and (capacity_kva is None or not capacity_kva > 0):
+        raise InvalidInput(
+            "capacity_kva is required (> 0) for basic_basis capacity", field="capacity_kva"
+        )
+    park = _park(store, principal)
+    ent_id = None if enterprise is None else _enterprise_id(store, principal, park.id, enterprise)
+    return TariffRepo(store).assign(
+        park_id=park.id, enterprise_id=ent_id, tariff_id=tariff_id, tariff_version=version,
+        basic_basis=basic_basis, capacity_kva=capacity_kva, actor=principal.actor,
+        now=to_us(utcnow()),
+    )  # fmt: skip
+
+
+def _applicable(
+    store: Store, park_id: int, enterprise_id: int | None
+) -> tuple[Assignment | None, Literal["enterprise", "park"] | None]:
+    repo = TariffRepo(store)
+    if enterprise_id is not None:
+        own = repo.assignment(park_id=park_id, enterprise_id=enterprise_id)
+        if own is not None:
+            return own, "enterprise"
+    park = repo.assignment(park_id=park_id, enterprise_id=None)
+    return (park, "park") if park is not None else (None, None)
+
+
+def parse_month(text: str, field: str = "start") -> tuple[int, int]:
+    """(year, month) of ``YYYY-MM``; ``InvalidInput`` naming ``field`` otherwise."""
+    if not MONTH_RE.match(text or ""):
+        raise InvalidInput(f"{field} must be YYYY-MM", field=field)
+    year = int(text[:4])
+    if not 1970 <= year <= 2100:
+        raise InvalidInput(f"{field}: the year must be 1970-2100", field=field)
+    return year, int(text[5:7])
+
+
+def _span(zone: ZoneInfo, start: str, months: int) -> tuple[int, int]:
+    if not 1 <= months <= MAX_MONTHS:
+        raise InvalidInput(f"months must be 1-{MAX_MONTHS}", field="months")
+    y, m = parse_month(start)
+    h0 = month_bounds_us(y, m, zone)[0]
+    last = (y * 12 + m - 1) + months - 1
+    h1 = month_bounds_us(last // 12, last % 12 + 1, zone)[1]
+    return h0, h1
+
+
+def _grid_points(
+    store: Store, principal: Principal, park_id: int, scope: Scope, subject: str | None
+) -> tuple[str, int | None, list[PointRecord], dict[str, str]]:
+    """(subject code, enterprise id, costed points, excluded points with the reason)."""
+    q = QueryRepo(store)
+    excluded: dict[str, str] = {}
+    if scope == "point":
+        if not subject:
+            raise InvalidInput("id (the point code) is required for scope point", field="id")
+        p = q.point(tenant=principal.tenant, code=subject)
+        if p.park_id != park_id:
+            raise NotFound("point not found")
+        if p.carrier != Carrier.ELECTRICITY_GRID_IMPORT.value:
+            raise InvalidInput(
+                f"point {subject} meters {p.carrier}; costs apply to electricity_grid_import points",
+                field="id",
+            )
+        candidates, ent_id, code = [p], p.enterprise_id, subject
+    elif scope == "enterprise":
+        if not subject:
+            raise InvalidInput(
+                "id (the enterprise code) is required for scope enterprise", field="id"
+            )
+        ent_id = _enterprise_id(store, principal, park_id, subject)
+        pts, _ = q.points(
+            tenant=principal.tenant, park_id=park_id, enterprise_id=ent_id,
+            carrier=Carrier.ELECTRICITY_GRID_IMPORT.value, boundary=True,
+        )  # fmt: skip
+        candidates, code = pts, subject
+    elif scope == "park":
+        pts, _ = q.points(
+            tenant=principal.tenant, park_id=park_id,
+            carrier=Carrier.ELECTRICITY_GRID_IMPORT.value, boundary=True,
+        )  # fmt: skip
+        candidates, ent_id, code = pts, principal.enterprise_id, _park(store, principal).code
+    else:
+        raise InvalidInput("scope must be park, enterprise or point", field="scope")
+    costed = []
+    for p in candidates:
+        if units.dimension(p.unit) != "energy":
+            excluded[p.code] = f"metered in {p.unit}, not energy"
+        else:
+            costed.append(p)
+    return code, ent_id, costed, excluded
+
+
+def _series(
+    store: Store, points: list[PointRecord], h0: int, h1: int
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Hour starts in [h0, h1) and the summed kWh of the points; NaN for an hour that any point
+    lacks (no row, or an unknown value) — a partial sum would understate the cost. Summed in
+    the database per unit (kWh, MWh …), then converted."""
+    hours = np.arange(h0, h1, HOUR_US, dtype=np.int64)
+    total = np.zeros(len(hours))
+    repo = TariffRepo(store)
+    by_unit: dict[str, list[int]] = {}
+    for p in points:
+        by_unit.setdefault(p.unit, []).append(p.id)
+    for unit, ids in by_unit.items():
+        col = np.full(len(hours), np.nan)
+        rows = repo.hourly_sums(ids, h0, h1)
+        if rows:
+            at = np.array([r[0] for r in rows], np.int64)
+            sums = np.array([r[1] for r in rows])
+            complete = np.array([r[2] for r in rows]) == len(ids)
+            idx = (at - h0) // HOUR_US
+            col[idx] = np.where(complete, sums * units.factor(unit, "kWh"), np.nan)
+        total = total + col
+    return hours, total
+
+
+def cost(
+    store: Store,
+    *,
+    principal: Principal,
+    scope: Scope,
+    subject: str | None,
+    start: str,
+    months: int = 1,
+    hourly: bool = False,
+    within: int | None = None,
+) -> CostResult:
+    """Energy cost and 基本电费 of a scope for ``months`` local months from ``start``
+    (``within``: the enterprise id the point must belong to)."""
+    require(principal, Permission.READ)
+    if hourly and months != 1:
+        raise InvalidInput("hourly results are given for one month at a time", field="months")
+    park = _park(store, principal)
+    zone = ZoneInfo(park.timezone)
+    h0, h1 = _span(zone, start, months)
+    code, ent_id, points, excluded = _grid_points(store, principal, park.id, scope, subject)
+    if within is not None and ent_id != within:
+        raise NotFound("point not found")  # a point outside the enterprise named with it
+    assignment, assigned_to = _applicable(store, park.id, ent_id)
+    result = CostResult(
+        scope=scope, subject=code, status="ok", tariff=None, assignment=assignment,
+        assigned_to=assigned_to, points=[p.code for p in points], excluded=excluded,
+    )  # fmt: skip
+    if assignment is None:
+        result.status = "no_tariff"
+        return result
+    tariff = records.find(assignment.tariff_id, assignment.tariff_version)
+    result.tariff = tariff
+    if not points:
+        result.status = "no_points"
+        return result
+    hours, kwh = _series(store, points, h0, h1)
+    per_hour, per_month = costs(tariff, hours.tolist(), kwh.tolist(), zone)
+    result.months = per_month
+    result.hourly = per_hour if hourly else []
+    if any(m.status == "no_price" for m in per_month):
+        result.status = "no_price"
+    for m in per_month:
+        result.basic[m.month] = _basic(tariff, assignment, m)
+    if scope != "point":
+        result.green = _green(store, principal, park, code if scope == "enterprise" else None)
+        result.green = {k: v for k, v in result.green.items() if k in {m.month for m in per_month}}
+    return result
+
+
+def _green(
+    store: Store, principal: Principal, park: Any, enterprise: str | None
+) -> dict[str, dict[str, float]]:
+    """Green-power trades (绿电交易结算) of an enterprise, or of every buyer in the caller's
+    scope for the park, per month: cost = Σ settled kWh × settled price over the settlements
+    that record a price; the kWh of the others are reported as ``unpriced_kwh``."""
+    if enterprise is not None:
+        buyers: list[tuple[str, str]] | None = [("enterprise", enterprise)]
+    elif principal.enterprise_id is not None:
+        own = enterprise_code(store, principal=principal, enterprise_id=principal.enterprise_id)
+        buyers = [("enterprise", own)]
+    else:
+        buyers = None  # the park and all its enterprises
+    out: dict[str, dict[str, float]] = {}
+    for t in GreenpowerRepo(store).settlements(park=park.code, buyers=buyers):
+        m = out.setdefault(str(t.month), {"kwh": 0.0, "cost": 0.0, "unpriced_kwh": 0.0})
+        m["kwh"] += t.kwh
+        if t.price is None:
+            m["unpriced_kwh"] += t.kwh
+        else:
+            m["cost"] += t.kwh * t.price
+    return out
+
+
+def _basic(tariff: Tariff, a: Assignment, m: MonthCost) -> dict[str, Any]:
+    """基本电费 of a month under the assignment's basis, with what it rests on."""
+    if a.basic_basis == "none":
+        return {"basis": "none", "amount": None, "status": "not_assigned"}
+    if a.basic_basis == "capacity":
+        if tariff.capacity_charge is None or a.capacity_kva is None:
+            return {"basis": "capacity", "amount": None, "status": "no_price"}
+        return {
+            "basis": "capacity", "capacity_kva": a.capacity_kva, "rate": tariff.capacity_charge,
+            "amount": capacity_charge(a.capacity_kva, tariff.capacity_charge), "status": "ok",
+        }  # fmt: skip
+    if tariff.demand_charge is None:
+        return {"basis": "demand", "amount": None, "status": "no_price"}
+    if m.max_demand_kw is None:
+        return {"basis": "demand", "amount": None, "status": "no_data"}
+    return {
+        "basis": "demand", "max_demand_kw": m.max_demand_kw, "rate": tariff.demand_charge,
+        "demand_from": "maximum hourly mean power (a lower bound of the 15-min demand)",
+        "amount": demand_charge(m.max_demand_kw, tariff.demand_charge),
+        "status": "incomplete" if m.missing_hours else "ok",
+    }  # fmt: skip
+
+
+# -- bills ----------------------------------------------------------------------------------
+def import_bill(store: Store, *, principal: Principal, data: dict[str, Any]) -> Bill:
+    """Store a utility bill of the park or of an enterprise (an enterprise's user: its own)."""
+    require(principal, Permission.WRITE)
+    fields = parse_bill(data)
+    park = _park(store, principal)
+    ent_code = fields.pop("enterprise")
+    ent_id: int | None
+    if ent_code is not None:
+        ent_id = _enterprise_id(store, principal, park.id, ent_code)
+    elif principal.enterprise_id is not None:
+        ent_id = principal.enterprise_id  # an enterprise's user imports its own bill
+    else:
+        ent_id = None
+    return TariffRepo(store).add_bill(
+        park_id=park.id, enterprise_id=ent_id, fields=fields, actor=principal.actor,
+        now=to_us(utcnow()),
+    )  # fmt: skip
+
+
+def bills(store: Store, *, principal: Principal, month: str | None = None) -> list[Bill]:
+    """Bills in the caller's scope."""
+    require(principal, Permission.READ)
+    if month is not None:
+        parse_month(month, "month")
+    return TariffRepo(store).bills(
+        tenant=principal.tenant, park_id=_park(store, principal).id, month=month
+    )
+
+
+def bill(store: Store, *, principal: Principal, bill_id: int) -> Bill:
+    """One bill in the caller's scope."""
+    require(principal, Permission.READ)
+    return TariffRepo(store).bill(
+        tenant=principal.tenant, park_id=_park(store, principal).id, bill_id=bill_id
+    )
+
+
+@dataclass
+class BillCheck:
+    """A bill against the metered energy and cost of its month."""
+
+    bill: Bill
+    cost: CostResult
+    tolerance: float
+    lines: list[CheckLine]
+
+    @property
+    def status(self) -> str:
+        """``ok`` when every compared line is within tolerance, ``differs`` when one is not,
+        else the cost's status (``no_tariff``, ``no_price``, ``no_points``)."""
+        if any(line.status == "differs" for line in self.lines):
+            return "differs"
+        if self.cost.status != "ok":
+            return self.cost.status
+        if any(line.status != "ok" for line in self.lines):
+            return "incomplete"
+        return "ok"
+
+
+def check_bill(
+    store: Store, *, principal: Principal, bill_id: int, tolerance: float = DEFAULT_TOLERANCE
+) -> BillCheck:
+    """Compare a bill with the metered energy (per period), energy cost and maximum demand of
+    its month and owner (the enterprise's grid-import points, or the park's)."""
+    b = bill(store, principal=principal, bill_id=bill_id)
+    if b.enterprise_id is not None:
+        ent = QueryRepo(store).enterprise(tenant=principal.tenant, enterprise_id=b.enterprise_id)
+        c = cost(store, principal=principal, scope="enterprise", subject=ent.code, start=b.month)
+    else:
+        c = cost(store, principal=principal, scope="park", subject=None, start=b.month)
+    month = c.months[0] if c.months else None
+    lines: list[CheckLine] = []
+    missing = month is not None and month.missing_hours > 0
+    named = set(b.energy_kwh) | set(month.energy_kwh if month else {})
+    for p in (p for p in PERIODS if p in named):
+        metered = month.energy_kwh.get(p) if month and not missing else None
+        lines.append(compare(f"kwh_{p}", metered, b.energy_kwh.get(p), tolerance))
+    metered_cost = month.total_cost if month and not missing else None
+    if b.energy_amount is not None or metered_cost is not None:
+        line = compare("energy_amount", metered_cost, b.energy_amount, tolerance)
+        if c.status == "no_price":
+            line = CheckLine(line.item, None, b.energy_amount, None, None, "no_price")
+        lines.append(line)
+    if b.basic_amount is not None and month is not None:
+        basic = c.basic.get(month.month, {})
+        metered_basic = basic.get("amount") if basic.get("status") == "ok" else None
+        lines.append(compare("basic_amount", metered_basic, b.basic_amount, tolerance))
+    if b.max_demand_kw is not None:
+        metered_demand = month.max_demand_kw if month and not missing else None
+        lines.append(compare("max_demand_kw", metered_demand, b.max_demand_kw, tolerance))
+    return BillCheck(bill=b, cost=c, tolerance=tolerance, lines=lines)
+
+
+def local_month_now(zone: ZoneInfo) -> str:
+    """The current local month, ``YYYY-MM``."""
+    now = utcnow().astimezone(zone)
+    return f"{now.year:04d}-{now.month:02d}"

@@ -1,0 +1,150 @@
+"""The energy-cost page (电费): a month's energy and cost by time-of-use period for the park (the
+user's scope) or one enterprise, the months of its year as a chart, and the tariff with its
+source and confidence. Read through :mod:`lingtan.tariffs.service` with the user's principal,
+like ``/api/v1/costs``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from lingtan.identity.roles import Principal
+from lingtan.store.query_repo import QueryRepo
+from lingtan.tariffs import service
+from lingtan.tariffs.records import PERIOD_EN, PERIODS
+from lingtan.web.routes import _page, _render, _store
+
+router = APIRouter(include_in_schema=False)
+#: one colour per period, whichever periods a month has
+COLORS = {
+    "尖峰": "#8e1b10",
+    "高峰": "#c0392b",
+    "平段": "#e0a526",
+    "低谷": "#2f9e77",
+    "深谷": "#3a6ea5",
+}
+
+#: the page's own words (zh-CN, en)
+TEXT: dict[str, tuple[str, str]] = {
+    "costs": ("电费", "Energy cost"),
+    "costs_intro": (
+        "按分时电价计算的电网购电电费（计量点的逐时电量 × 时段电价）",
+        "Grid electricity cost under the time-of-use tariff (hourly metered energy × the "
+        "period's price)",
+    ),
+    "scope_park": ("全园区", "Whole park"),
+    "month": ("月份", "Month"),
+    "enterprise": ("企业", "Enterprise"),
+    "show": ("查看", "Show"),
+    "period": ("时段", "Period"),
+    "energy_kwh": ("电量 kWh", "Energy kWh"),
+    "price": ("电价 元/kWh", "Price CNY/kWh"),
+    "cost_yuan": ("电费 元", "Cost CNY"),
+    "total": ("合计", "Total"),
+    "basic": ("基本电费", "Capacity/demand charge"),
+    "basic_demand": (
+        "按最大需量（小时平均功率，低于 15 分钟需量）",
+        "on maximum demand (hourly mean, a lower bound of the 15-min demand)",
+    ),
+    "basic_capacity": ("按合同容量", "on contract capacity"),
+    "basic_none": ("未指定计费方式", "basis not assigned"),
+    "missing_hours": ("缺测小时", "Missing hours"),
+    "year_chart": ("全年各月电费（按时段）", "Cost by month and period"),
+    "tariff": ("电价", "Tariff"),
+    "source": ("来源", "Source"),
+    "notice": ("文号", "Notice"),
+    "issuer": ("发布机关", "Issued by"),
+    "confidence": ("可信度", "Confidence"),
+    "unverified": ("未核实", "Not verified"),
+    "synthetic": ("合成电价，仅供演示", "Synthetic tariff, for the demonstration only"),
+    "assigned_to_park": ("园区指定", "assigned to the park"),
+    "assigned_to_enterprise": ("企业指定", "assigned to the enterprise"),
+    "no_tariff": (
+        "尚未指定电价（lingtan tariff assign）",
+        "No tariff assigned (lingtan tariff assign)",
+    ),
+    "no_price": ("该电价记录未给出电价，无法计算电费", "The tariff record gives no price; no cost"),
+    "no_points": ("没有电网购电计量点", "No grid-import meters"),
+    "points": ("计量点", "Meters"),
+    "green": ("绿电交易", "Green-power trades"),
+    "green_unpriced": ("未标价", "without a price"),
+}
+
+
+def tt(key: str, lang: str) -> str:
+    """The page's text of ``key`` in ``lang``."""
+    zh, en = TEXT[key]
+    return zh if lang == "zh-CN" else en
+
+
+def _chart(result: service.CostResult, lang: str) -> dict[str, Any]:
+    months = [m.month for m in result.months]
+    traces = []
+    for p in PERIODS:
+        if any(p in m.cost for m in result.months):
+            traces.append(
+                {
+                    "name": p if lang == "zh-CN" else PERIOD_EN[p],
+                    "color": COLORS[p],
+                    "x": months,
+                    "y": [round(m.cost.get(p, 0.0), 2) for m in result.months],
+                }
+            )
+    return {"traces": traces}
+
+
+@router.get("/costs")
+def costs_page(
+    request: Request,
+    month: Annotated[str, Query(max_length=7)] = "",
+    enterprise: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """A month's cost by period and the year's months as a chart."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        store = _store(request)
+        chosen = month or service.latest_month(store, principal)
+        year, _ = service.parse_month(chosen, "month")
+        ent_id = int(enterprise) if enterprise.isdigit() else None
+        park = store.registry.park(principal.park_id)
+        ents = (
+            QueryRepo(store).enterprises(tenant=principal.tenant, park_id=park.id)[0]
+            if principal.enterprise_id is None
+            else []
+        )
+        if ent_id is not None:
+            code = service.enterprise_code(store, principal=principal, enterprise_id=ent_id)
+            scope: service.Scope = "enterprise"
+        elif principal.enterprise_id is not None:
+            code = service.enterprise_code(
+                store, principal=principal, enterprise_id=principal.enterprise_id
+            )
+            scope = "enterprise"
+        else:
+            code, scope = None, "park"
+        result = service.cost(
+            store, principal=principal, scope=scope, subject=code, start=f"{year:04d}-01",
+            months=12,
+        )  # fmt: skip
+        current = next((m for m in result.months if m.month == chosen), None)
+        rows = []
+        if current is not None:
+            rows = [
+                {
+                    "period": p, "name": p if lang == "zh-CN" else PERIOD_EN[p],
+                    "kwh": current.energy_kwh[p], "price": current.prices.get(p),
+                    "cost": current.cost.get(p),
+                }
+                for p in PERIODS
+                if p in current.energy_kwh
+            ]  # fmt: skip
+        return _render(
+            request, "costs.html", lang, principal, tt=lambda k: tt(k, lang), result=result,
+            current=current, rows=rows, basic=result.basic.get(chosen, {}), chosen=chosen,
+            green=result.green.get(chosen),
+            enterprises=ents, chosen_enterprise=ent_id, chart=_chart(result, lang),
+        )  # fmt: skip
+
+    return _page(request, build)

@@ -1,0 +1,19 @@
+"""Every router of the dashboard, in one list: the core pages (:mod:`lingtan.web.routes`) and
+the pages of each domain package, which import the core helpers and so cannot be included by
+it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from lingtan.web import costs_pages, matching_pages, routes
+
+#: the dashboard's routers (tests/web/test_walk.py walks every route of each)
+ROUTERS: tuple[APIRouter, ...] = (routes.router, matching_pages.router, costs_pages.router)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the dashboard on ``app``: its static files and every page router."""
+    routes.install(app)
+    for router in ROUTERS[1:]:
+        app.include_router(router)

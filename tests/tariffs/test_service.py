@@ -1,0 +1,223 @@
+"""The tariff service on a stored park (SQLite and PostgreSQL): cost by scope from hourly
+statistics, 基本电费, bills and the bill check, and the tenant scope of each."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from lingtan.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from lingtan.identity.roles import SYSTEM, Principal, Role
+from lingtan.normalize.hourly import HourlyStats
+from lingtan.store import Store
+from lingtan.store.query_repo import QueryRepo, Tenant
+from lingtan.store.stats_repo import StatsRepo
+from lingtan.tariffs import service
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def _hour(d: int, h: int) -> int:
+    return int(dt.datetime(2025, 3, d, h, tzinfo=SH).timestamp() * 1_000_000)
+
+
+def _write(store: Store, code: str, hours: list[int], kwh: list[float]) -> None:
+    n = len(hours)
+    nan = np.full(n, np.nan)
+    stats = HourlyStats(
+        hours=np.array(hours, np.int64), value=np.array(kwh), mean=nan, min=nan, max=nan,
+        measured_s=np.full(n, 3600.0), estimated_s=np.zeros(n), missing_s=np.zeros(n),
+        flags=np.zeros(n, np.int64), n=np.ones(n, np.int64),
+    )  # fmt: skip
+    point = QueryRepo(store).point(tenant=Tenant.park_wide(), code=code)
+    with store.begin() as conn:
+        StatsRepo(store).write_hours(conn, point.id, stats, now=0)
+
+
+def _march_hours() -> list[int]:
+    start = _hour(1, 0)
+    return [start + i * 3_600_000_000 for i in range(31 * 24)]
+
+
+@pytest.fixture
+def costed(loaded: Store) -> Store:
+    """March 2025 complete for E01-main (10 kWh every hour) and E02-main (20 kWh, 30 kWh at
+    local 09:00 on the 3rd); E01-hvac (a sub-meter, not boundary) 99 kWh that must not count."""
+    hours = _march_hours()
+    _write(loaded, "E01-main", hours, [10.0] * len(hours))
+    e02 = [20.0] * len(hours)
+    e02[2 * 24 + 9] = 30.0
+    _write(loaded, "E02-main", hours, e02)
+    _write(loaded, "E01-hvac", hours, [99.0] * len(hours))
+    return loaded
+
+
+def _ent_principal(store: Store, code: str) -> Principal:
+    ents, _ = QueryRepo(store).enterprises(
+        tenant=Tenant.park_wide(), park_id=store.registry.park().id
+    )
+    ent = next(e for e in ents if e.code == code)
+    return Principal(subject=f"u-{code}", role=Role.ENTERPRISE_ADMIN, enterprise_id=ent.id)
+
+
+def test_cost_without_assignment_says_no_tariff(costed: Store) -> None:
+    r = service.cost(costed, principal=SYSTEM, scope="park", subject=None, start="2025-03")
+    assert r.status == "no_tariff" and r.months == []
+
+
+def test_enterprise_and_park_cost_of_march(costed: Store) -> None:
+    service.assign(costed, principal=SYSTEM, tariff_id="demo-js-synthetic", basic_basis="demand")
+    # March (not a 尖峰 month), per day: 低谷 8 h, 高峰 8 h (08-11, 17-22), 平段 8 h (11-17, 22-24)
+    # E01: 10 kWh/h × 31 days → 低谷 2480, 高峰 2480, 平段 2480 kWh
+    #   energy cost = 2480 × (0.3 + 1.0 + 0.6) = 4712 元; max demand 10 kW → 10 × 40 = 400 元
+    r = service.cost(costed, principal=SYSTEM, scope="enterprise", subject="E01", start="2025-03")
+    assert r.status == "ok" and r.assigned_to == "park"
+    assert r.points == ["E01-main"]  # not the sub-meter E01-hvac, not the kW point
+    (m,) = r.months
+    assert m.energy_kwh == pytest.approx({"低谷": 2480.0, "高峰": 2480.0, "平段": 2480.0})
+    assert m.total_cost == pytest.approx(4712.0)
+    assert r.basic["2025-03"]["amount"] == pytest.approx(400.0)
+    # park: E01 + E02 = 30 kWh/h, plus 10 kWh more at 09:00 on 3 March (高峰)
+    #   高峰 7440 + 10 = 7450 kWh × 1.0, 低谷 7440 × 0.3, 平段 7440 × 0.6
+    #   = 7450 + 2232 + 4464 = 14146 元; max demand 40 kW → 1600 元
+    p = service.cost(costed, principal=SYSTEM, scope="park", subject=None, start="2025-03")
+    (pm,) = p.months
+    assert pm.total_cost == pytest.approx(14146.0)
+    assert p.basic["2025-03"]["amount"] == pytest.approx(1600.0)
+
+
+def test_missing_hours_are_reported_not_zeroed(loaded: Store) -> None:
+    service.assign(loaded, principal=SYSTEM, tariff_id="demo-js-synthetic")
+    hours = _march_hours()[:24]  # only 1 March
+    _write(loaded, "E01-main", hours, [10.0] * 24)
+    r = service.cost(loaded, principal=SYSTEM, scope="point", subject="E01-main", start="2025-03")
+    (m,) = r.months
+    # 744 hours in March, 24 known: 720 missing; the cost covers the known day only
+    # 1 March: 8 h × 10 × (0.3 + 1.0 + 0.6) = 152 元
+    assert (m.hours, m.missing_hours) == (744, 720)
+    assert m.total_cost == pytest.approx(152.0)
+
+
+def test_point_scope_refuses_a_gas_meter_and_bad_months(costed: Store) -> None:
+    service.assign(costed, principal=SYSTEM, tariff_id="demo-js-synthetic")
+    with pytest.raises(InvalidInput, match="natural_gas") as err:
+        service.cost(costed, principal=SYSTEM, scope="point", subject="E02-gas", start="2025-03")
+    assert err.value.field == "id"
+    with pytest.raises(InvalidInput) as err:
+        service.cost(costed, principal=SYSTEM, scope="park", subject=None, start="2025-13")
+    assert err.value.field == "start"
+
+
+def test_enterprise_user_sees_only_its_own_costs_and_bills(costed: Store) -> None:
+    service.assign(costed, principal=SYSTEM, tariff_id="demo-js-synthetic")
+    e02 = _ent_principal(costed, "E02")
+    with pytest.raises(NotFound):
+        service.cost(costed, principal=e02, scope="enterprise", subject="E01", start="2025-03")
+    with pytest.raises(NotFound):
+        service.cost(costed, principal=e02, scope="point", subject="E01-main", start="2025-03")
+    # the park scope of an enterprise user covers its own points only
+    r = service.cost(costed, principal=e02, scope="park", subject=None, start="2025-03")
+    assert r.points == ["E02-main"]
+    with pytest.raises(PermissionDenied):
+        service.assign(costed, principal=e02, tariff_id="demo-js-synthetic")
+    b = service.import_bill(
+        costed, principal=SYSTEM,
+        data={"month": "2025-03", "enterprise": "E01", "energy_kwh": {"低谷": 2480},
+              "total_amount": 5000, "reference": "B-1"},
+    )  # fmt: skip
+    assert service.bills(costed, principal=e02) == []
+    with pytest.raises(NotFound):
+        service.check_bill(costed, principal=e02, bill_id=b.id)
+
+
+def test_bill_check_within_and_outside_tolerance(costed: Store) -> None:
+    service.assign(costed, principal=SYSTEM, tariff_id="demo-js-synthetic")
+    # E01 metered in March: 2480 kWh in each period, 4712 元, max demand 10 kW
+    data = {
+        "month": "2025-03", "enterprise": "E01", "reference": "JS-2025-03-001",
+        "kwh_低谷": "2480", "kwh_高峰": "2500", "kwh_平段": "2400",
+        "energy_amount": "4700", "max_demand_kw": "10", "total_amount": "5100",
+    }  # fmt: skip
+    b = service.import_bill(costed, principal=SYSTEM, data=data)
+    with pytest.raises(Conflict):
+        service.import_bill(costed, principal=SYSTEM, data=data)
+    check = service.check_bill(costed, principal=SYSTEM, bill_id=b.id, tolerance=0.02)
+    lines = {line.item: line for line in check.lines}
+    # 高峰: 2480 − 2500 = −20 kWh, −0.8 % → ok; 平段: 2480 − 2400 = +80, +3.33 % → differs
+    assert lines["kwh_高峰"].status == "ok"
+    assert lines["kwh_高峰"].difference == pytest.approx(-20.0)
+    assert lines["kwh_平段"].status == "differs"
+    assert lines["kwh_平段"].relative == pytest.approx(80 / 2400)
+    # energy amount 4712 vs 4700: +12 元, +0.26 % → ok; demand equal → ok
+    assert lines["energy_amount"].difference == pytest.approx(12.0)
+    assert lines["energy_amount"].status == "ok"
+    assert lines["max_demand_kw"].status == "ok"
+    assert check.status == "differs"
+    # a 5 % tolerance accepts the 平段 line too
+    assert service.check_bill(costed, principal=SYSTEM, bill_id=b.id, tolerance=0.05).status == "ok"
+
+
+def test_bill_fields_are_validated_by_name(costed: Store) -> None:
+    base = {"month": "2025-03", "energy_kwh": {"高峰": 1}, "total_amount": 1, "reference": "x"}
+    for field, value in [
+        ("month", "2025-3"),
+        ("total_amount", "abc"),
+        ("energy_kwh", {"峰段": 1}),
+        ("reference", ""),
+        ("max_demand_kw", -1),
+        ("total_amount", math.inf),
+    ]:
+        with pytest.raises(InvalidInput) as err:
+            service.import_bill(costed, principal=SYSTEM, data={**base, field: value})
+        assert err.value.field == field
+
+
+def _settle(store: Store, sid: str, buyer: str, kwh: float, price: float | None) -> None:
+    """Store a settlement as the ledger does (the ledger's caps against metered consumption are
+    the greenpower tests' subject; this park's rollups are not built here)."""
+    from lingtan.greenpower.ledger import Month, TradeSettlement
+    from lingtan.store.greenpower_repo import GreenpowerRepo
+
+    park = store.registry.park()
+    ents = {e.code: e.id for e in store.registry.enterprises(park.id)}
+    t = TradeSettlement(
+        settlement_id=sid, buyer=buyer, level="enterprise", park=park.code,
+        month=Month.parse("2025-03"), kwh=kwh, seller_project="风电场", price=price,
+    )  # fmt: skip
+    with GreenpowerRepo(store).session(
+        park_id=park.id, park=park.code, enterprise_ids=ents, actor="test", now=0
+    ) as session:
+        session.add_settlement(t)
+
+
+def test_green_power_trades_are_costed_at_their_settled_price(costed: Store) -> None:
+    from lingtan.greenpower.ledger import Month, TradeSettlement
+
+    service.assign(costed, principal=SYSTEM, tariff_id="demo-js-synthetic")
+    _settle(costed, "T1", "E01", 1000.0, 0.45)
+    _settle(costed, "T2", "E01", 500.0, None)
+    _settle(costed, "T3", "E02", 200.0, 0.5)
+    with pytest.raises(InvalidInput) as err:
+        TradeSettlement(settlement_id="T4", buyer="E01", level="enterprise", park="p",
+                        month=Month.parse("2025-03"), kwh=1.0, seller_project="x", price=-1.0)  # fmt: skip
+    assert err.value.field == "price"
+    # E01: 1000 kWh × 0.45 = 450 元 priced, 500 kWh without a price (unknown, not zero)
+    r = service.cost(costed, principal=SYSTEM, scope="enterprise", subject="E01", start="2025-03")
+    assert r.green["2025-03"] == pytest.approx(
+        {"kwh": 1500.0, "cost": 450.0, "unpriced_kwh": 500.0}
+    )
+    # park: + E02's 200 kWh × 0.5 = 100 元 → 550 元
+    p = service.cost(costed, principal=SYSTEM, scope="park", subject=None, start="2025-03")
+    assert p.green["2025-03"] == pytest.approx(
+        {"kwh": 1700.0, "cost": 550.0, "unpriced_kwh": 500.0}
+    )
+    # E02's user sees its own trade only, in the park scope too
+    mine = service.cost(costed, principal=_ent_principal(costed, "E02"), scope="park", subject=None,
+                        start="2025-03")  # fmt: skip
+    assert mine.green["2025-03"] == pytest.approx(
+        {"kwh": 200.0, "cost": 100.0, "unpriced_kwh": 0.0}
+    )
