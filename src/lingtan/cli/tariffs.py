@@ -163,10 +163,13 @@ def cost(
         )
         for code, why in first.excluded.items():
             console.print(f"[yellow]未计入[/] {code}：{why}")
+        # the periods the tariff bills, in MWh, so a park's year fits an 80-column terminal
+        # (exact kWh: --json)
+        shown = [p for p in PERIODS if any(p in mc.energy_kwh for r in results for mc in r.months)]
         table = Table(
             "月份",
-            *(f"{p} kWh" for p in PERIODS),
-            "合计 kWh",
+            *(f"{p} MWh" for p in shown),
+            "合计 MWh",
             "电度电费 元",
             "基本电费 元",
             "缺测小时",
@@ -174,8 +177,8 @@ def cost(
         for r in results:
             for mc in r.months:
                 table.add_row(
-                    mc.month, *(f"{mc.energy_kwh.get(p, 0.0):,.0f}" if p in mc.energy_kwh else "" for p in PERIODS),
-                    f"{mc.total_kwh:,.0f}", _money(mc.total_cost),
+                    mc.month, *(f"{mc.energy_kwh[p] / 1000:,.1f}" if p in mc.energy_kwh else "" for p in shown),
+                    f"{mc.total_kwh / 1000:,.1f}", _money(mc.total_cost),
                     _money(r.basic.get(mc.month, {}).get("amount")), str(mc.missing_hours),
                 )  # fmt: skip
         console.print(table)
