@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -179,10 +180,12 @@ def issue_forecast(
     temperature_series: str | None = None,
     irradiance_series: str | None = None,
     seed: int = 0,
+    dry_run: bool = False,
 ) -> ForecastView:
     """Train on the point's history, backtest, forecast and store; the stored forecast.
 
     Needs the write permission (a forecast is a stored record); the point must be in scope.
+    ``dry_run`` returns the forecast (id 0) without storing it.
     """
     require(principal, Permission.WRITE)
     if not 28 <= history_days <= 3 * 366:
@@ -207,6 +210,9 @@ def issue_forecast(
     }
 
     def stored(status: Status, detail: str, values: list[Any] | None = None) -> ForecastView:
+        if dry_run:
+            row = ForecastRunRow(id=0, **{**run, "status": status.value, "detail": detail})
+            return ForecastView(row, point.code, [(*v, None) for v in values or []])
         rid = repo.save_run({**run, "status": status.value, "detail": detail}, values or [])
         return forecast(store, principal=principal, run_id=rid)
 
@@ -450,6 +456,36 @@ def _pv_backtest(
         "chosen": "pv_irradiance" if modelled is not None else "pv_clear_sky",
         "skill": bt.skill(m_model, m_naive),
     }
+
+
+def issue_all(
+    store: Store,
+    *,
+    principal: Principal,
+    horizon: Horizon = Horizon.DAY_AHEAD,
+    points: list[str] | None = None,
+    history_days: int = 365,
+    issue_day: dt.date | None = None,
+    on_point: Callable[[str, ForecastView], None] | None = None,
+) -> list[ForecastView]:
+    """Issue a forecast for each point in scope (or the ``points`` named), in code order."""
+    require(principal, Permission.WRITE)
+    from lingtan.store.query_repo import QueryRepo
+
+    if points is None:
+        park_id = store.registry.park(principal.park_id).id
+        rows, _ = QueryRepo(store).points(tenant=principal.tenant, park_id=park_id)
+        points = sorted(p.code for p in rows)
+    out = []
+    for code in points:
+        view = issue_forecast(
+            store, principal=principal, point_code=code, horizon=horizon,
+            history_days=history_days, issue_day=issue_day,
+        )  # fmt: skip
+        out.append(view)
+        if on_point is not None:
+            on_point(code, view)
+    return out
 
 
 def forecast(store: Store, *, principal: Principal, run_id: int) -> ForecastView:
