@@ -15,6 +15,7 @@ from typing import Any
 from fastapi.routing import APIRoute
 
 from lingtan.web import session
+from lingtan.web.forecast_pages import router as forecast_router
 from lingtan.web.routes import router as web_router
 from tests.api.walk import missing_ids, no_b_data
 from tests.api.world import World
@@ -42,7 +43,7 @@ def web_routes() -> list[tuple[str, str]]:
     """(method, path) of every route of the dashboard's router."""
     found = {
         (method, route.path)
-        for route in web_router.routes
+        for route in [*web_router.routes, *forecast_router.routes]
         if isinstance(route, APIRoute)
         for method in route.methods - {"HEAD"}
     }

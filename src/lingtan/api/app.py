@@ -284,6 +284,9 @@ def create_app(
     from lingtan.web import routes as web_routes
 
     web_routes.install(app)
+    from lingtan.web import forecast_pages
+
+    app.include_router(forecast_pages.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -649,3 +649,16 @@ def calendar_status() -> dict[str, Any]:
     """Which years the installed Chinese calendar knows."""
     first, last = calendar_coverage()
     return {"package": "chinesecalendar", "first_year": first, "last_year": last}
+
+
+def actuals_before(
+    store: Store, *, principal: Principal, view: ForecastView, days: int = 3
+) -> list[tuple[int, float]]:
+    """The point's hourly actuals of the ``days`` days before a forecast (for its chart)."""
+    require(principal, Permission.READ)
+    point = _point(store, principal, view.point_code)
+    tz = _zone(store, point.park_id)
+    first = dt.date.fromisoformat(view.run.first_day) - dt.timedelta(days=days)
+    m = day_matrix(store, point, first, days, tz).reshape(-1)
+    h0 = _day_start_us(first, tz)
+    return [(h0 + i * US_PER_HOUR, float(v)) for i, v in enumerate(m) if math.isfinite(v)]
