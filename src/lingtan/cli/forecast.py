@@ -137,6 +137,9 @@ def backtest(
     horizon: HorizonOption = "day_ahead",
     history_days: Annotated[int, typer.Option("--history-days", min=28, max=1098)] = 365,
     issue_day: Annotated[str | None, typer.Option("--issue-day")] = None,
+    backtest_days: Annotated[
+        int, typer.Option("--backtest-days", min=7, max=1098, help="days of weekly origins")
+    ] = 365,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     park: ParkOption = None,
 ) -> None:
@@ -158,6 +161,7 @@ def backtest(
                         horizon=h,
                         issue_day=day,
                         history_days=history_days,
+                        backtest_days=backtest_days,
                         dry_run=True,
                     )
                 )

@@ -110,6 +110,8 @@ class GbmFit:
     feature_names: tuple[str, ...]
     lead_days: int
     train_rows: int
+    #: the quantile each model estimates (all three, or the median alone in a backtest)
+    quantiles: tuple[float, ...] = QUANTILES
 
 
 def fit_gbm(
@@ -121,10 +123,15 @@ def fit_gbm(
     temperature: F64 | None = None,
     seed: int = 0,
     train_days: int = 365,
+    quantiles: tuple[float, ...] = QUANTILES,
 ) -> GbmFit:
     """Train the P10/P50/P90 models on days before ``train_until`` (at most ``train_days``).
 
-    Raises ``InvalidInput`` when fewer than 14 days of known targets remain.
+    The models learn the departure of each hour from its seasonal-naive value (the
+    ``lag_comparable`` feature): trees approximate a step function, so learning the level
+    itself would cost the precision the lag already carries. Rows without a comparable value
+    are left out of training, and their forecasts are missing. Raises ``InvalidInput`` when
+    fewer than 14 days of known targets remain.
     """
     start = max(0, train_until - train_days)
     m = design(
@@ -134,22 +141,23 @@ def fit_gbm(
         rows_from=start,
         temperature=None if temperature is None else temperature[:train_until],
     )
-    keep = np.isfinite(m.y)
+    lag = m.x[:, m.names.index("lag_comparable")]
+    keep = np.isfinite(m.y) & np.isfinite(lag)
     if int(keep.sum()) < 14 * HOURS:
         raise InvalidInput(
             f"{int(keep.sum())} known hours before the forecast; the model needs 14 days",
             field="history",
         )
     models = []
-    for q in QUANTILES:
+    for q in quantiles:
         model = HistGradientBoostingRegressor(loss="quantile", quantile=q, random_state=seed)
         model.set_params(**GBM_PARAMS)
         # one thread: on a few thousand rows OpenMP's start-up and contention with other
         # work cost more than they save (measured 0.25 s vs 3–20 s per series on 2 busy cores)
         with threadpool_limits(limits=1):
-            model.fit(m.x[keep], m.y[keep])
+            model.fit(m.x[keep], m.y[keep] - lag[keep])
         models.append(model)
-    return GbmFit(tuple(models), m.names, lead_days, int(keep.sum()))
+    return GbmFit(tuple(models), m.names, lead_days, int(keep.sum()), tuple(quantiles))
 
 
 def predict_gbm(
@@ -185,8 +193,16 @@ def predict_gbm(
     )
     rows = [m.x[(d - first) * HOURS : (d - first + 1) * HOURS] for d in targets]
     x = np.vstack(rows)
+    lag = x[:, fit.feature_names.index("lag_comparable")]
     with threadpool_limits(limits=1):
-        preds = np.sort(np.column_stack([model.predict(x) for model in fit.models]), axis=1)
+        cols = [lag + model.predict(x) for model in fit.models]
+    if fit.quantiles != QUANTILES:  # a median-only fit (backtests): no band
+        p50 = cols[fit.quantiles.index(0.5)]
+        nan = np.full_like(p50, np.nan)
+        cols = [nan, p50, nan.copy()]
+    preds = np.column_stack(cols)
+    if fit.quantiles == QUANTILES:
+        preds = np.sort(preds, axis=1)
     shape = (len(targets), HOURS)
     return QuantileForecast(
         preds[:, 0].reshape(shape), preds[:, 1].reshape(shape), preds[:, 2].reshape(shape)

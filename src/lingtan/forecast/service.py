@@ -64,6 +64,9 @@ US_PER_HOUR: Final = 3_600_000_000
 MIN_HISTORY_DAYS: Final = 28
 #: backtest origins step through the history this many days apart
 BACKTEST_STEP_DAYS: Final = 7
+#: the backtest that chooses a model covers this many days before the issue day by default
+#: (eight weekly origins; ``lingtan forecast backtest`` and bench/forecast.py run a year)
+BACKTEST_DAYS: Final = 56
 WEATHER_QUANTITIES: Final = {"temperature": "°C", "ghi": "W/m2"}
 
 
@@ -132,7 +135,8 @@ def day_matrix(store: Store, point: PointRecord, first: dt.date, days: int, tz: 
 
 
 def _last_day_with_data(store: Store, point: PointRecord, tz: ZoneInfo) -> dt.date | None:
-    last = ForecastRepo(store).last_stat_hour(point.id)
+    field = "mean" if point.kind == "measurement" else "value"
+    last = ForecastRepo(store).last_stat_hour(point.id, field=field)
     if last is None:
         return None
     return dt.datetime.fromtimestamp(last / 1e6, tz).date()
@@ -181,12 +185,16 @@ def issue_forecast(
     irradiance_series: str | None = None,
     seed: int = 0,
     dry_run: bool = False,
+    backtest_days: int = BACKTEST_DAYS,
 ) -> ForecastView:
     """Train on the point's history, backtest, forecast and store; the stored forecast.
 
     Needs the write permission (a forecast is a stored record); the point must be in scope.
-    ``dry_run`` returns the forecast (id 0) without storing it.
+    ``dry_run`` returns the forecast (id 0) without storing it. The backtest that chooses the
+    model covers the last ``backtest_days`` of the history (origins a week apart).
     """
+    if not 7 <= backtest_days <= 3 * 366:
+        raise InvalidInput("backtest_days must be between 7 and 1098", field="backtest_days")
     require(principal, Permission.WRITE)
     if not 28 <= history_days <= 3 * 366:
         raise InvalidInput("history_days must be between 28 and 1098", field="history_days")
@@ -251,11 +259,29 @@ def issue_forecast(
     targets = list(range(n_hist, n))
     if point.carrier == Carrier.PV_GENERATION.value:
         result = _pv_forecast(
-            repo, principal, point, days, values, targets, horizon, tz, irradiance_series
+            repo,
+            principal,
+            point,
+            days,
+            values,
+            targets,
+            horizon,
+            tz,
+            irradiance_series,
+            backtest_days,
         )
     else:
         result = _load_forecast(
-            repo, point, days, values, targets, horizon, tz, temperature_series, seed
+            repo,
+            point,
+            days,
+            values,
+            targets,
+            horizon,
+            tz,
+            temperature_series,
+            seed,
+            backtest_days,
         )
     if isinstance(result, tuple) and isinstance(result[0], Status):
         return stored(result[0], result[1])
@@ -278,6 +304,12 @@ def issue_forecast(
     return stored(Status.OK, "", rows)
 
 
+def _origins(n_hist: int, backtest_days: int) -> list[int]:
+    """Weekly origins over the last ``backtest_days`` of the history (after 28 days of it)."""
+    first = max(MIN_HISTORY_DAYS, n_hist - backtest_days)
+    return bt.origins_every(n_hist, first=first, step_days=BACKTEST_STEP_DAYS)
+
+
 def _num(x: float) -> float | None:
     return None if not math.isfinite(float(x)) else float(x)
 
@@ -292,6 +324,7 @@ def _load_forecast(
     tz: ZoneInfo,
     temperature_series: str | None,
     seed: int,
+    backtest_days: int,
 ) -> tuple[Status, str] | tuple[QuantileForecast, str, list[str], dict[str, Any]]:
     temperature = None
     if temperature_series is not None:
@@ -311,9 +344,7 @@ def _load_forecast(
                 f"{temperature.size} hours of the history and forecast days",
             )
     n_hist = targets[0]
-    origins = bt.origins_every(
-        n_hist, first=max(MIN_HISTORY_DAYS, n_hist - 365), step_days=BACKTEST_STEP_DAYS
-    )
+    origins = _origins(n_hist, backtest_days)
     result = bt.rolling_origin(
         values[:n_hist], days[:n_hist], origins=origins, horizon_days=horizon.days,
         temperature=None if temperature is None else temperature[:n_hist], seed=seed,
@@ -341,6 +372,7 @@ def _pv_forecast(
     horizon: Horizon,
     tz: ZoneInfo,
     irradiance_series: str | None,
+    backtest_days: int,
 ) -> tuple[Status, str] | tuple[QuantileForecast, str, list[str], dict[str, Any]]:
     row = repo.pv_plant(tenant=principal.tenant, point_id=point.id)
     if row is None:
@@ -380,7 +412,9 @@ def _pv_forecast(
         fc = QuantileForecast(
             np.where(sun, np.maximum(p50 + lo, 0), 0.0), p50, np.where(sun, p50 + hi, 0.0)
         )
-        back = _pv_backtest(plant, hours, values, days, n_hist, horizon, tz, modelled)
+        back = _pv_backtest(
+            plant, hours, values, days, n_hist, horizon, tz, backtest_days, modelled
+        )
         back["bias_factor"] = factor
         return fc, "pv_irradiance", ["poa_from_ghi", "bias_factor"], back
     clear = pv.clear_sky_energy(plant, hours)
@@ -389,7 +423,7 @@ def _pv_forecast(
     fc = pv.forecast_with_cloud_factors(factors, hours[k:], clear[k:], tz=str(tz))
     shape = (len(targets), HOURS)
     fc = QuantileForecast(fc.p10.reshape(shape), fc.p50.reshape(shape), fc.p90.reshape(shape))
-    back = _pv_backtest(plant, hours, values, days, n_hist, horizon, tz, None, clear)
+    back = _pv_backtest(plant, hours, values, days, n_hist, horizon, tz, backtest_days, None, clear)
     return fc, "pv_clear_sky", ["clear_sky_poa", "cloud_factor_season_hour"], back
 
 
@@ -401,14 +435,13 @@ def _pv_backtest(
     n_hist: int,
     horizon: Horizon,
     tz: ZoneInfo,
+    backtest_days: int,
     modelled: F64 | None,
     clear: F64 | None = None,
 ) -> dict[str, Any]:
     """Rolling-origin backtest of the PV model against seasonal-naive over the history."""
     meter = values.reshape(-1)
-    origins = bt.origins_every(
-        n_hist, first=max(MIN_HISTORY_DAYS, n_hist - 365), step_days=BACKTEST_STEP_DAYS
-    )
+    origins = _origins(n_hist, backtest_days)
     actual, model_fc, naive_fc, used = [], [], [], []
     for o in origins:
         tg = list(range(o, min(o + horizon.days, n_hist)))

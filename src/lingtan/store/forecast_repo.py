@@ -215,11 +215,13 @@ class ForecastRepo:
             ).all()
         return {int(r.hour): float(r.value) for r in rows}
 
-    def last_stat_hour(self, point_id: int) -> int | None:
-        """The latest hour with a statistic of a point [µs], None without any."""
+    def last_stat_hour(self, point_id: int, *, field: str = "value") -> int | None:
+        """The latest hour whose ``field`` (value, mean) of a point is known [µs], or None."""
         t = s.stat_hour
         with self._store.begin() as conn:
-            got = conn.execute(select(func.max(t.c.hour)).where(t.c.point_id == point_id)).scalar()
+            got = conn.execute(
+                select(func.max(t.c.hour)).where(t.c.point_id == point_id, t.c[field].is_not(None))
+            ).scalar()
         return None if got is None else int(got)
 
     # -- forecasts ------------------------------------------------------------------------
