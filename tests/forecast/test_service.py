@@ -178,3 +178,26 @@ def test_an_enterprise_sees_only_its_own_forecasts(park: Store) -> None:
         svc.issue_forecast(park, principal=e02, point_code="E01-main")
     with pytest.raises(PermissionDenied):
         svc.issue_forecast(park, principal=e01, point_code="E01-main")
+
+
+def test_week_ahead_covers_seven_days_and_uses_week_old_lags(park: Store) -> None:
+    _fill(park, "E01-main", dt.date(2025, 3, 1), 60)
+    view = svc.issue_forecast(
+        park, principal=ADMIN, point_code="E01-main", horizon=svc.Horizon.WEEK_AHEAD,
+        history_days=60,
+    )  # fmt: skip
+    assert view.run.status == "ok", view.run.detail
+    assert len(view.hours) == 7 * 24
+    assert view.run.backtest["horizon_days"] == 7
+
+
+def test_retrain_job_checks_its_parameters(park: Store) -> None:
+    from lingtan.forecast.jobs import _params
+
+    assert _params(park, ADMIN, {}) == {"horizon": "day_ahead", "history_days": 365}
+    with pytest.raises(InvalidInput) as err:
+        _params(park, ADMIN, {"horizon": "month_ahead"})
+    assert err.value.field == "horizon"
+    with pytest.raises(InvalidInput) as err:
+        _params(park, ADMIN, {"history_days": 5})
+    assert err.value.field == "history_days"
