@@ -23,7 +23,7 @@ from typing import Any, Final
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from lingtan.errors import InvalidInput
 from lingtan.forecast.features import (
@@ -44,7 +44,13 @@ GBM_PARAMS: Final[dict[str, Any]] = {
     "min_samples_leaf": 20,
     "early_stopping": False,
 }
+#: the boosting models train on at most this many days before the forecast: the recent load
+#: level matters most a day ahead, the season is carried by the lags, and training time grows
+#: with the rows (part of the model version)
+TRAIN_DAYS: Final = 120
 MODEL_VERSION: Final = "2026.12-1"
+#: found once: looking the BLAS/OpenMP libraries up again costs ~13 ms per use
+_THREADS: Final = ThreadpoolController()
 
 
 class ModelKind(StrEnum):
@@ -122,7 +128,7 @@ def fit_gbm(
     lead_days: int,
     temperature: F64 | None = None,
     seed: int = 0,
-    train_days: int = 365,
+    train_days: int = TRAIN_DAYS,
     quantiles: tuple[float, ...] = QUANTILES,
 ) -> GbmFit:
     """Train the P10/P50/P90 models on days before ``train_until`` (at most ``train_days``).
@@ -149,14 +155,14 @@ def fit_gbm(
             field="history",
         )
     models = []
-    for q in quantiles:
-        model = HistGradientBoostingRegressor(loss="quantile", quantile=q, random_state=seed)
-        model.set_params(**GBM_PARAMS)
-        # one thread: on a few thousand rows OpenMP's start-up and contention with other
-        # work cost more than they save (measured 0.25 s vs 3–20 s per series on 2 busy cores)
-        with threadpool_limits(limits=1):
+    # one thread: on a few thousand rows OpenMP's start-up and contention with other work
+    # cost more than they save (measured 0.25 s vs 3–20 s per series on 2 busy cores)
+    with _THREADS.limit(limits=1):
+        for q in quantiles:
+            model = HistGradientBoostingRegressor(loss="quantile", quantile=q, random_state=seed)
+            model.set_params(**GBM_PARAMS)
             model.fit(m.x[keep], m.y[keep] - lag[keep])
-        models.append(model)
+            models.append(model)
     return GbmFit(tuple(models), m.names, lead_days, int(keep.sum()), tuple(quantiles))
 
 
@@ -194,7 +200,7 @@ def predict_gbm(
     rows = [m.x[(d - first) * HOURS : (d - first + 1) * HOURS] for d in targets]
     x = np.vstack(rows)
     lag = x[:, fit.feature_names.index("lag_comparable")]
-    with threadpool_limits(limits=1):
+    with _THREADS.limit(limits=1):
         cols = [lag + model.predict(x) for model in fit.models]
     if fit.quantiles != QUANTILES:  # a median-only fit (backtests): no band
         p50 = cols[fit.quantiles.index(0.5)]

@@ -125,12 +125,13 @@ def day_matrix(store: Store, point: PointRecord, first: dt.date, days: int, tz: 
     """
     h0 = _day_start_us(first, tz)
     h1 = h0 + days * HOURS * US_PER_HOUR
-    rows = store.stats.hours(None, [point.id], h0, h1).get(point.id)
+    field = "mean" if point.kind == "measurement" else "value"
+    rows = ForecastRepo(store).hourly(point.id, field, h0, h1)
     out = np.full(days * HOURS, np.nan)
-    if rows is not None:
-        field = "mean" if point.kind == "measurement" else "value"
-        idx = ((rows["hours"] - h0) // US_PER_HOUR).astype(np.int64)
-        out[idx] = rows[field]
+    if rows:
+        got = np.array(rows, np.float64)
+        idx = ((got[:, 0].astype(np.int64) - h0) // US_PER_HOUR).astype(np.int64)
+        out[idx] = got[:, 1]
     return out.reshape(days, HOURS)
 
 
@@ -348,6 +349,9 @@ def _load_forecast(
     result = bt.rolling_origin(
         values[:n_hist], days[:n_hist], origins=origins, horizon_days=horizon.days,
         temperature=None if temperature is None else temperature[:n_hist], seed=seed,
+        # the band's coverage needs the P10/P90 models at every refit: only in a backtest
+        # longer than the default one that chooses the model (a third of the work otherwise)
+        band=backtest_days > BACKTEST_DAYS,
     )  # fmt: skip
     features = [*BASE_FEATURES, *([TEMPERATURE_FEATURE] if temperature is not None else [])]
     if result.chosen is ModelKind.GBM:

@@ -224,6 +224,19 @@ class ForecastRepo:
             ).scalar()
         return None if got is None else int(got)
 
+    def hourly(self, point_id: int, field: str, h0: int, h1: int) -> list[tuple[int, float]]:
+        """(hour, ``field``) of a point's known hourly statistics in [h0, h1), in time order:
+        one narrow query for the models (the statistics repository reads every column)."""
+        t = s.stat_hour
+        col = t.c[field]
+        q = (
+            select(t.c.hour, col)
+            .where(t.c.point_id == point_id, t.c.hour >= h0, t.c.hour < h1, col.is_not(None))
+            .order_by(t.c.hour)
+        )
+        with self._store.begin() as conn:
+            return [(int(h), float(v)) for h, v in conn.execute(q).all()]
+
     # -- forecasts ------------------------------------------------------------------------
     def save_run(
         self,
