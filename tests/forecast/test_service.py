@@ -35,7 +35,13 @@ ADMIN = Principal("admin", Role.PARK_ADMIN, None, user_id=1)
 
 
 def _fill(
-    store: Store, code: str, first: dt.date, days: int, *, gap: tuple[int, int] | None = None
+    store: Store,
+    code: str,
+    first: dt.date,
+    days: int,
+    *,
+    gap: tuple[int, int] | None = None,
+    drop_last_hours: int = 0,
 ) -> None:
     """Hourly quantities: a workday shape and a lower rest-day shape, with noise."""
     pid = store.registry.points_by_code()[code].id
@@ -50,6 +56,8 @@ def _fill(
     keep = np.ones(days * 24, bool)
     if gap is not None:
         keep[gap[0] * 24 : gap[1] * 24] = False
+    if drop_last_hours:
+        keep[-drop_last_hours:] = False
     n = int(keep.sum())
     with store.begin() as conn:
         insert_hours(
@@ -204,3 +212,12 @@ def test_retrain_job_checks_its_parameters() -> None:
     with pytest.raises(InvalidInput) as err:
         _params(park, ADMIN, {"history_days": 5})
     assert err.value.field == "history_days"
+
+
+def test_a_day_not_over_in_the_data_is_not_the_issue_day(park: Store) -> None:
+    # 40 days from 1 March end on 9 April; its last 12 hours are not in yet, so the forecast
+    # is issued at the end of 8 April for 9 April
+    _fill(park, "E01-main", dt.date(2025, 3, 1), 40, drop_last_hours=12)
+    view = svc.issue_forecast(park, principal=ADMIN, point_code="E01-main", history_days=39)
+    assert view.run.first_day == "2025-04-09"
+    assert view.run.train_end == "2025-04-08"

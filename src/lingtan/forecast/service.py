@@ -1,7 +1,7 @@
 """Load and PV forecasts in the caller's scope (keyword-only, explicit principal, no web framework).
 
 A forecast is issued for one metering point at the end of its *issue day* (by default the last
-local day that has hourly statistics) for the next day (``day_ahead``) or the next seven days
+local day whose last hour has a statistic) for the next day (``day_ahead``) or the next seven days
 (``week_ahead``). Each forecast is stored with its model, model version, features, training
 window and a rolling-origin backtest against the calendar seasonal-naive baseline, so the
 errors are always shown beside the values.
@@ -140,7 +140,10 @@ def _last_day_with_data(store: Store, point: PointRecord, tz: ZoneInfo) -> dt.da
     last = ForecastRepo(store).last_stat_hour(point.id, field=field)
     if last is None:
         return None
-    return dt.datetime.fromtimestamp(last / 1e6, tz).date()
+    at = dt.datetime.fromtimestamp(last / 1e6, tz)
+    # a day whose last hour has no statistic yet is not over in the data: issue at the end of
+    # the day before (a forecast from a partial day would lack most of its comparable hours)
+    return at.date() if at.hour == HOURS - 1 else at.date() - dt.timedelta(days=1)
 
 
 def _weather_matrix(
