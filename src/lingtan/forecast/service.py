@@ -62,6 +62,8 @@ from lingtan.timeutil import to_us, utcnow
 US_PER_HOUR: Final = 3_600_000_000
 #: fewer days with data than this: ``insufficient_history``
 MIN_HISTORY_DAYS: Final = 28
+#: the first backtest origin leaves at least this many days of history before it
+MIN_BACKTEST_START: Final = 14
 #: backtest origins step through the history this many days apart
 BACKTEST_STEP_DAYS: Final = 7
 #: the backtest that chooses a model covers this many days before the issue day by default
@@ -309,8 +311,8 @@ def issue_forecast(
 
 
 def _origins(n_hist: int, backtest_days: int) -> list[int]:
-    """Weekly origins over the last ``backtest_days`` of the history (after 28 days of it)."""
-    first = max(MIN_HISTORY_DAYS, n_hist - backtest_days)
+    """Weekly origins over the last ``backtest_days`` of the history (after 14 days of it)."""
+    first = max(MIN_BACKTEST_START, n_hist - backtest_days)
     return bt.origins_every(n_hist, first=first, step_days=BACKTEST_STEP_DAYS)
 
 
@@ -349,6 +351,12 @@ def _load_forecast(
             )
     n_hist = targets[0]
     origins = _origins(n_hist, backtest_days)
+    if not origins:
+        return (
+            Status.INSUFFICIENT_HISTORY,
+            f"{n_hist} days of history leave no backtest origin after the first "
+            f"{MIN_BACKTEST_START}",
+        )
     result = bt.rolling_origin(
         values[:n_hist], days[:n_hist], origins=origins, horizon_days=horizon.days,
         temperature=None if temperature is None else temperature[:n_hist], seed=seed,
