@@ -69,6 +69,8 @@ BACKTEST_STEP_DAYS: Final = 7
 #: the backtest that chooses a model covers this many days before the issue day by default
 #: (eight weekly origins; ``lingtan forecast backtest`` and bench/forecast.py run a year)
 BACKTEST_DAYS: Final = 56
+#: the issue days a forecast may name (statistics start in 1970; the calendar ends far sooner)
+ISSUE_DAYS: Final = (dt.date(1970, 1, 1), dt.date(2199, 12, 31))
 WEATHER_QUANTITIES: Final = {"temperature": "°C", "ghi": "W/m2"}
 
 
@@ -204,6 +206,10 @@ def issue_forecast(
     require(principal, Permission.WRITE)
     if not 28 <= history_days <= 3 * 366:
         raise InvalidInput("history_days must be between 28 and 1098", field="history_days")
+    if issue_day is not None and not ISSUE_DAYS[0] <= issue_day <= ISSUE_DAYS[1]:
+        raise InvalidInput(
+            f"issue_day must lie in {ISSUE_DAYS[0]}–{ISSUE_DAYS[1]}", field="issue_day"
+        )
     point = _point(store, principal, point_code)
     tz = _zone(store, point.park_id)
     repo = ForecastRepo(store)
