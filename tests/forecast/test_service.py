@@ -92,6 +92,8 @@ def test_day_ahead_forecast_is_stored_with_its_backtest(park: Store) -> None:
     assert b["naive"]["mae"] > 0 and b["chosen"] == view.run.model
     assert view.run.model in {"gbm", "seasonal_naive"}
     assert view.run.train_start == "2025-03-01" and view.run.train_end == "2025-05-09"
+    first, last = calendar_coverage()
+    assert b["calendar"] == {"package": "chinesecalendar", "first_year": first, "last_year": last}
     listed = svc.forecasts(park, principal=ADMIN)
     assert [r.id for r, _ in listed] == [view.run.id]
 

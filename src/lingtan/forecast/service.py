@@ -298,6 +298,8 @@ def issue_forecast(
     if isinstance(result, tuple) and isinstance(result[0], Status):
         return stored(result[0], result[1])
     fc, model, features, backtest = result
+    # the calendar's coverage travels with every forecast: its flags are features
+    backtest = {**backtest, "calendar": calendar_status()}
     run.update(model=model, features=features, backtest=backtest)
     h0 = _day_start_us(first_target, tz)
     rows = [

@@ -53,6 +53,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "fc_features": ("特征", "Features"),
     "fc_train": ("训练区间", "Training window"),
     "fc_version": ("模型版本", "Model version"),
+    "fc_calendar": ("节假日日历覆盖", "Holiday calendar covers"),
     "fc_issued": ("发布", "Issued"),
 }
 
