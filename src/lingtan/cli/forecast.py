@@ -105,8 +105,8 @@ def train(
     from lingtan.forecast import service
     from lingtan.store.query_repo import QueryRepo
 
-    h, day = _horizon(horizon), _day(issue_day)
     with domain_errors(), open_configured() as store:
+        h, day = _horizon(horizon), _day(issue_day)
         principal = _principal(store, park)
         codes = point
         if not codes:
@@ -146,8 +146,8 @@ def backtest(
     """Rolling-origin backtest against seasonal-naive, without storing (回测)."""
     from lingtan.forecast import service
 
-    h, day = _horizon(horizon), _day(issue_day)
     with domain_errors(), open_configured() as store:
+        h, day = _horizon(horizon), _day(issue_day)
         principal = _principal(store, park)
         views = []
         with progress_bar() as bar:
