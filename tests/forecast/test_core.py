@@ -148,3 +148,27 @@ def test_missing_history_is_not_filled() -> None:
     assert np.isnan(fc.p50).all()
     m = ft.design(values[:29], days[:29], lead_days=1, rows_from=28)
     assert np.isnan(m.x[:, ft.BASE_FEATURES.index("lag_comparable")]).all()
+
+
+def test_temperature_feature_explains_weather_driven_load() -> None:
+    # load = 50 + 2·T + small noise with an hourly temperature T ~ N(20, 5²) drawn at random:
+    # without T the best forecast misses 2·T's spread (MAE ≈ 2·5·√(2/π) ≈ 8); with T the
+    # error is close to the noise (σ = 1)
+    days = _days(dt.date(2025, 3, 1), 120)
+    rng = np.random.default_rng(11)
+    temp = rng.normal(20, 5, (120, 24))
+    values = 50 + 2 * temp + rng.normal(0, 1, (120, 24))
+    targets = list(range(100, 120))
+    actual = values[targets]
+    with_t = md.fit_gbm(values, days, train_until=100, lead_days=1, temperature=temp)
+    without = md.fit_gbm(values, days, train_until=100, lead_days=1)
+    m_with = bt.metrics(
+        actual, md.predict_gbm(with_t, values, days, targets=targets, temperature=temp)
+    )
+    m_without = bt.metrics(actual, md.predict_gbm(without, values, days, targets=targets))
+    assert "temperature" in with_t.feature_names
+    assert m_without.mae is not None and m_without.mae > 6
+    assert m_with.mae is not None and m_with.mae < 0.5 * m_without.mae
+    with pytest.raises(InvalidInput) as err:
+        md.predict_gbm(with_t, values, days, targets=targets)
+    assert err.value.field == "temperature"
