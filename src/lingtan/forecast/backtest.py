@@ -9,7 +9,7 @@ the history; at each origin the models see only what was known then and forecast
 Metrics (FPP3 §5.8): MAE = mean|e|, RMSE = √mean(e²), MAPE = 100 · mean|e / y| over the hours
 whose actual y ≠ 0 only (undefined — None — when there are none), skill = 1 − MAE_model /
 MAE_naive against the calendar seasonal-naive forecast (None when MAE_naive = 0). Hours where the
-actual or the forecast is missing are not scored; their count is reported.
+actual or either forecast is missing are not scored, for both models; their count is reported.
 """
 
 from __future__ import annotations
@@ -183,14 +183,20 @@ def rolling_origin(
     if not actual:
         raise InvalidInput("no backtest origin lies inside the series", field="origins")
     a = np.vstack(actual)
-    m_naive = metrics(a, _stack(naive))
-    m_gbm = metrics(a, _stack(gbm)) if fit is not None else None
+    f_naive, f_gbm = _stack(naive), _stack(gbm)
     if fit is None and gbm_error is None:
         gbm_error = "too little history for the boosting model at every origin"
+    m_gbm = None
+    if fit is not None:
+        # both models are scored on the same hours: the early origins before the boosting
+        # model had enough history to train are left out of both
+        both = np.isfinite(f_gbm.p50) & np.isfinite(f_naive.p50)
+        a = np.where(both, a, np.nan)
+        m_gbm = metrics(a, f_gbm)
+    m_naive = metrics(a, f_naive)
     chosen = ModelKind.SEASONAL_NAIVE
     if m_gbm is not None and m_gbm.mae is not None and m_naive.mae is not None:
-        # compare on the same hours: an origin where gbm had no fit yet counts against it
-        if m_gbm.scored >= m_naive.scored and m_gbm.mae < m_naive.mae:
+        if m_gbm.mae < m_naive.mae:
             chosen = ModelKind.GBM
     return BacktestResult(horizon_days, tuple(used), m_naive, m_gbm, gbm_error, chosen)
 
