@@ -376,6 +376,29 @@ VALID.update(
 )
 
 
+VALID.update(
+    {
+        ("post", "/api/v1/forecasts"): lambda w: (
+            {},
+            {"json": {"point": "E01-grid", "history_days": 28}},
+        ),
+        ("put", "/api/v1/forecasts/pv-plants/{code}"): lambda w: (
+            {"code": "E01-pv"},
+            {
+                "json": {
+                    "kwp": 3000,
+                    "tilt_deg": 20,
+                    "azimuth_deg": 180,
+                    "losses_pct": 14.08,
+                    "latitude": 31.3,
+                    "longitude": 120.6,
+                }
+            },
+        ),
+    }
+)
+
+
 def write_operations(w: World) -> list[tuple[str, str]]:
     """Every write operation of the schema (each must have a valid request above)."""
     schema = w.client.get("/openapi.json").json()

@@ -75,6 +75,8 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     # the enterprise or grid-import point a cost is asked for (tariffs.service.cost)
     ("/api/v1/costs", "enterprise_id"): 404,
     ("/api/v1/costs", "point"): 404,
+    # the forecast list's point is looked up in scope (QueryRepo.point)
+    ("/api/v1/forecasts", "point"): 404,
 }
 
 
@@ -120,6 +122,7 @@ def test_enterprise_a_lists_show_only_a(world: World, caller: str) -> None:
         "/api/v1/certificates/retirements",
         "/api/v1/alarms/channels",
         "/api/v1/alarms/deliveries",
+        "/api/v1/forecasts",
     ):
         r = world.client.get(path, headers=a)
         assert r.status_code == 200, (path, r.text)
@@ -175,6 +178,8 @@ def test_park_admin_sees_b(world: World) -> None:
     assert "B-SECRET-VALUE" in r.text
     r = world.client.get(f"/api/v1/jobs/{world.b['job_id']}", headers=admin)
     assert r.status_code == 200
+    r = world.client.get(f"/api/v1/forecasts/{world.b['forecast_id']}", headers=admin)
+    assert r.status_code == 200 and r.json()["point"] == "E02-grid"
 
 
 # -- API keys -----------------------------------------------------------------------------------

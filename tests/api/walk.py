@@ -209,6 +209,18 @@ BODIES: dict[tuple[str, str], Body] = {
             "reference": f"forged-{uuid.uuid4().hex[:8]}",
         }
     },
+    # a forecast issued for B's point, and a PV plant declared on it
+    ("post", "/api/v1/forecasts"): lambda ids: {"json": {"point": ids["point"]}},
+    ("put", "/api/v1/forecasts/pv-plants/{code}"): lambda ids: {
+        "json": {
+            "kwp": 100,
+            "tilt_deg": 20,
+            "azimuth_deg": 180,
+            "losses_pct": 14,
+            "latitude": 31.3,
+            "longitude": 120.6,
+        }
+    },
 }
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {
@@ -307,6 +319,7 @@ def missing_ids(w: World) -> dict[str, Any]:
         "incident_id": 987_648,
         "attachment_id": 987_647,
         "bill_id": 987_646,
+        "forecast_id": 987_646,
     }
     assert ids.keys() >= {k for k in w.b if not k.startswith("key")}, "describe a missing id"
     return ids

@@ -240,6 +240,11 @@ def _b_resources(w: World) -> None:
         "/api/v1/sites", headers=w.h("admin"), params={"enterprise_id": w.enterprises["E02"]}
     )
     ent = w.client.get(f"/api/v1/enterprises/{w.enterprises['E02']}", headers=w.h("admin")).json()
+    # a forecast of B's grid import (B's own admin issues it)
+    forecast = w.client.post(
+        "/api/v1/forecasts", headers=b, json={"point": "E02-grid", "history_days": 28}
+    )
+    assert forecast.status_code == 201, forecast.text
     w.b = {
         "enterprise_id": w.enterprises["E02"],
         "site_id": sites.json()["items"][0]["id"],
@@ -267,6 +272,7 @@ def _b_resources(w: World) -> None:
         "incident_id": incident.json()["id"],
         "attachment_id": attachment.json()["id"],
         "bill_id": bill.json()["id"],
+        "forecast_id": forecast.json()["id"],
     }
     all_sites = w.client.get("/api/v1/sites", headers=w.h("admin")).json()["items"]
     park_site = next(s for s in all_sites if s["enterprise_id"] is None)

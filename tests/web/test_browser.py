@@ -269,6 +269,8 @@ def test_every_page_renders_in_both_languages(
         "/incidents",
         f"/incidents/{world.b['incident_id']}",
         "/costs",
+        "/forecasts",
+        f"/forecasts/{world.b['forecast_id']}",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path
@@ -349,3 +351,31 @@ def test_cost_page_shows_the_api_figures_and_the_tariff_source(
     assert page.csp_violations == [] and a.csp_violations == []
     page.close()
     a.close()
+
+
+def test_forecast_chart_shows_the_band_and_the_backtest_beside_it(
+    chromium: Any, live: tuple[World, str]
+) -> None:
+    """A forecast issued through the API is drawn (actuals, P50, the P10–P90 band) with the
+    backtest's skill beside it as the API gives it; another enterprise cannot open it."""
+    world, url = live
+    made = world.client.post(
+        "/api/v1/forecasts", headers=world.h("admin"), json={"point": "E01-grid"}
+    )
+    assert made.status_code == 201, made.text
+    api = made.json()
+    assert api["status"] == "ok", api["detail"]
+    page = _login(chromium, url, "admin")
+    page.goto(f"{url}/forecasts")
+    page.click(f"a[href='/forecasts/{api['id']}']")
+    page.wait_for_selector('#chart-forecast[data-rendered="1"]')
+    # four traces: P10 (the band's lower edge), P90 filled to it, P50, the actuals
+    assert page.locator("#chart-forecast .scatterlayer .trace").count() == 4
+    skill = api["backtest"]["skill"]
+    assert page.locator("[data-testid=forecast-skill]").inner_text() == number(skill, 3)
+    assert page.csp_violations == []
+    page.close()
+    other = _login(chromium, url, "b_viewer")
+    r = other.goto(f"{url}/forecasts/{api['id']}")
+    assert r is not None and r.status == 404
+    other.close()

@@ -203,6 +203,9 @@ def _indicator_report(store: Store, ctx: JobContext) -> JobOutput:
 
 def register_builtin() -> None:
     """Register the kinds defined here."""
+    from lingtan.forecast.jobs import register as register_forecast
+
+    register_forecast()
     register_kind(
         JobKind(
             name="normalise",

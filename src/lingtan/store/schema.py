@@ -878,3 +878,86 @@ utility_bill = Table(
     Column("imported_at", BigInteger, nullable=False),
     Index("ix_utility_bill_owner", "park_id", "enterprise_id", "month"),
 )
+
+# -- forecasts (lingtan.forecast) --------------------------------------------------------------
+
+#: declared parameters of a PV plant, one per PV metering point (pvlib inputs)
+pv_plant = Table(
+    "pv_plant",
+    metadata,
+    Column("point_id", Id, ForeignKey("point.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("kwp", Float, nullable=False),
+    Column("tilt_deg", Float, nullable=False),
+    Column("azimuth_deg", Float, nullable=False),
+    Column("losses_pct", Float, nullable=False),
+    Column("latitude", Float, nullable=False),
+    Column("longitude", Float, nullable=False),
+    Column("altitude_m", Float, nullable=False),
+    Column("source", Text, nullable=False),  # who declared it: park file, api:<actor>, cli
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("point_id", name="pk_pv_plant"),
+)
+
+#: an imported weather series of the park (ambient temperature, GHI) with its provenance
+weather_series = Table(
+    "weather_series",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("quantity", String(16), nullable=False),  # temperature | ghi
+    Column("unit", String(16), nullable=False),
+    Column("source", Text, nullable=False),  # station, provider, file name
+    Column("sha256", String(64), nullable=False),  # of the last imported file
+    Column("imported_by", Text, nullable=False),
+    Column("imported_at", BigInteger, nullable=False),
+    UniqueConstraint("park_id", "code"),
+)
+
+#: hourly values of a weather series (hour start, µs since the epoch)
+weather_value = Table(
+    "weather_value",
+    metadata,
+    Column("series_id", Id, ForeignKey("weather_series.id"), nullable=False),
+    Column("hour", BigInteger, nullable=False),
+    Column("value", Float, nullable=False),
+    PrimaryKeyConstraint("series_id", "hour", name="pk_weather_value"),
+)
+
+#: one issued forecast of one point: the model, its features, training window and backtest
+#: travel with the values; ``status`` says why a forecast has no values
+forecast_run = Table(
+    "forecast_run",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("point_id", Id, ForeignKey("point.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("horizon", String(16), nullable=False),  # day_ahead | week_ahead
+    Column("first_day", String(10), nullable=False),  # local ISO date of the first target day
+    Column("days", Integer, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("model", String(32), nullable=False),
+    Column("model_version", String(32), nullable=False),
+    Column("features", Text, nullable=False),  # JSON list
+    Column("train_start", String(10)),
+    Column("train_end", String(10)),
+    Column("backtest", Text, nullable=False),  # JSON (lingtan.forecast.backtest)
+    Column("issued_by", Text, nullable=False),
+    Column("issued_at", BigInteger, nullable=False),
+    Index("ix_forecast_run_point_id", "point_id", "horizon", "first_day"),
+)
+
+#: P10/P50/P90 of each forecast hour (NULL where an input of that hour was missing)
+forecast_value = Table(
+    "forecast_value",
+    metadata,
+    Column("run_id", Id, ForeignKey("forecast_run.id"), nullable=False),
+    Column("hour", BigInteger, nullable=False),
+    Column("p10", Float),
+    Column("p50", Float),
+    Column("p90", Float),
+    PrimaryKeyConstraint("run_id", "hour", name="pk_forecast_value"),
+)

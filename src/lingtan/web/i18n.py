@@ -33,6 +33,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "meters": ("计量与数据质量", "Meters & data quality"),
     "reports": ("报表", "Reports"),
     "alarms": ("告警", "Alarms"),
+    "forecasts": ("预测", "Forecasts"),
     "alarm": ("告警", "Alarm"),
     "alarm_badge": ("未确认告警", "unacknowledged alarms"),
     "severity": ("级别", "Severity"),

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from lingtan.web import costs_pages, matching_pages, routes
+from lingtan.web import costs_pages, forecast_pages, matching_pages, routes
 
 #: the dashboard's routers (tests/web/test_walk.py walks every route of each)
-ROUTERS: tuple[APIRouter, ...] = (routes.router, matching_pages.router, costs_pages.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    routes.router,
+    matching_pages.router,
+    costs_pages.router,
+    forecast_pages.router,
+)
 
 
 def install(app: FastAPI) -> None:

@@ -1,0 +1,156 @@
+"""``/api/v1/forecasts``: issued load and PV forecasts (P10/P50/P90 with their backtest beside
+them), issuing one, and declaring a PV plant's parameters. Thin: the work is in
+:mod:`lingtan.forecast.service`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, Field
+
+from lingtan.api.common import CODE_PATTERN, CodePath, IdPath, Page, Paging, iso
+from lingtan.api.deps import CurrentPrincipal, StoreDep
+from lingtan.api.readings.service import park_zone
+from lingtan.forecast import service
+from lingtan.forecast.service import ForecastView, Horizon, Status
+from lingtan.store.forecast_repo import ForecastRunRow, PvPlantRow
+
+router = APIRouter(prefix="/forecasts", tags=["forecasts"])
+
+
+class ForecastHourOut(BaseModel):
+    """One forecast hour and, once known, its actual value."""
+
+    hour: str = Field(description="start of the hour (park local time)")
+    p10: float | None
+    p50: float | None
+    p90: float | None
+    actual: float | None
+
+
+class ForecastOut(BaseModel):
+    """A stored forecast: model, features, training window and backtest with the values."""
+
+    id: int
+    point: str
+    horizon: Horizon
+    first_day: str
+    days: int
+    status: Status
+    detail: str = Field(description="why a forecast has no values (empty when ok)")
+    model: str = Field(description="gbm, seasonal_naive, pv_clear_sky, pv_irradiance, none")
+    model_version: str
+    features: list[str]
+    train_start: str | None
+    train_end: str | None
+    backtest: dict[str, Any] = Field(
+        description="rolling-origin errors (MAE, RMSE, MAPE, band coverage) of the model and "
+        "of seasonal-naive, and the skill 1 − MAE_model / MAE_naive"
+    )
+    issued_by: str
+    issued_at: str | None
+    hours: list[ForecastHourOut]
+
+
+def _out(run: ForecastRunRow, code: str, view: ForecastView | None, tz: dt.tzinfo) -> ForecastOut:
+    return ForecastOut(
+        id=run.id, point=code, horizon=Horizon(run.horizon), first_day=run.first_day,
+        days=run.days, status=Status(run.status), detail=run.detail, model=run.model,
+        model_version=run.model_version, features=run.features, train_start=run.train_start,
+        train_end=run.train_end, backtest=run.backtest, issued_by=run.issued_by,
+        issued_at=iso(run.issued_at, tz),
+        hours=[]
+        if view is None
+        else [
+            ForecastHourOut(hour=iso(h, tz) or "", p10=a, p50=b, p90=c, actual=x)
+            for h, a, b, c, x in view.hours
+        ],
+    )  # fmt: skip
+
+
+class IssueIn(BaseModel):
+    """A forecast to issue for one point."""
+
+    point: str = Field(pattern=CODE_PATTERN, max_length=64)
+    horizon: Horizon = Horizon.DAY_AHEAD
+    issue_day: dt.date | None = Field(
+        default=None, description="last day of known data (default: the point's latest day)"
+    )
+    history_days: int = Field(default=365, ge=28, le=1098)
+    temperature_series: str | None = Field(default=None, pattern=CODE_PATTERN, max_length=64)
+    irradiance_series: str | None = Field(default=None, pattern=CODE_PATTERN, max_length=64)
+
+
+class PvPlantIn(BaseModel):
+    """Declared parameters of the PV plant behind a ``pv_generation`` point."""
+
+    kwp: float = Field(gt=0, le=1e7)
+    tilt_deg: float = Field(ge=0, le=90)
+    azimuth_deg: float = Field(ge=0, lt=360, description="clockwise from north; 180 = south")
+    losses_pct: float = Field(ge=0, lt=100, description="system losses (PVWatts default 14.08)")
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    altitude_m: float = Field(default=0.0, ge=-500, le=9000)
+
+
+class PvPlantOut(PvPlantIn):
+    """A declared PV plant."""
+
+    point: str
+    source: str
+
+
+@router.get("", response_model=Page[ForecastOut])
+def list_forecasts(
+    principal: CurrentPrincipal,
+    store: StoreDep,
+    page: Paging,
+    point: Annotated[str | None, Query(pattern=CODE_PATTERN, max_length=64)] = None,
+    horizon: Horizon | None = None,
+    latest: Annotated[bool, Query(description="only the newest per point and horizon")] = True,
+) -> Page[ForecastOut]:
+    """Forecasts in the caller's scope (an enterprise sees its own points'), newest first,
+    without their hourly values (ask for one forecast for those)."""
+    tz = park_zone(store, principal.park_id)
+    rows = service.forecasts(
+        store, principal=principal, point_code=point, horizon=horizon, latest_only=latest,
+        limit=page.offset + page.limit,
+    )  # fmt: skip
+    items = [_out(r, code, None, tz) for r, code in rows[page.offset :]]
+    return Page(items=items, total=len(rows), limit=page.limit, offset=page.offset)
+
+
+@router.get("/{forecast_id}", response_model=ForecastOut)
+def get_forecast(principal: CurrentPrincipal, store: StoreDep, forecast_id: IdPath) -> ForecastOut:
+    """One forecast with its hourly P10/P50/P90 and the actuals known since."""
+    view = service.forecast(store, principal=principal, run_id=forecast_id)
+    return _out(view.run, view.point_code, view, park_zone(store, principal.park_id))
+
+
+@router.post("", response_model=ForecastOut, status_code=status.HTTP_201_CREATED)
+def issue_forecast(principal: CurrentPrincipal, store: StoreDep, body: IssueIn) -> ForecastOut:
+    """Train on a point's history, backtest against seasonal-naive, forecast and store. A
+    forecast that lacks an input is stored with its status and no values."""
+    view = service.issue_forecast(
+        store, principal=principal, point_code=body.point, horizon=body.horizon,
+        issue_day=body.issue_day, history_days=body.history_days,
+        temperature_series=body.temperature_series, irradiance_series=body.irradiance_series,
+    )  # fmt: skip
+    return _out(view.run, view.point_code, view, park_zone(store, principal.park_id))
+
+
+@router.put("/pv-plants/{code}", response_model=PvPlantOut)
+def declare_pv_plant(
+    principal: CurrentPrincipal, store: StoreDep, code: CodePath, body: PvPlantIn
+) -> PvPlantOut:
+    """Declare (or replace) the PV plant behind a ``pv_generation`` point."""
+    row: PvPlantRow = service.declare_pv_plant(
+        store, principal=principal, point_code=code, **body.model_dump()
+    )
+    return PvPlantOut(
+        point=code, source=row.source, kwp=row.kwp, tilt_deg=row.tilt_deg,
+        azimuth_deg=row.azimuth_deg, losses_pct=row.losses_pct, latitude=row.latitude,
+        longitude=row.longitude, altitude_m=row.altitude_m,
+    )  # fmt: skip

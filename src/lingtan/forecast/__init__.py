@@ -1,0 +1,1 @@
+"""Load and PV forecasts with rolling-origin backtests."""

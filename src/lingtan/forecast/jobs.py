@@ -1,0 +1,57 @@
+"""The ``forecast_retrain`` job kind: retrain and re-issue the forecasts of every point in the
+caller's scope. Run it nightly, after the day's statistics are complete (a cron entry or a
+systemd timer that submits it through ``POST /api/v1/jobs`` or runs ``lingtan forecast
+train``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from lingtan.errors import InvalidInput
+from lingtan.forecast.service import Horizon, issue_all
+from lingtan.identity.roles import Permission, Principal, Role
+from lingtan.jobs.service import JobContext, JobKind, JobOutput, register_kind
+from lingtan.store import Store
+
+
+def _params(store: Store, principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(params) - {"horizon", "history_days"}
+    if unknown:
+        raise InvalidInput(f"unknown parameters: {', '.join(sorted(unknown))}", field="params")
+    try:
+        horizon = Horizon(params.get("horizon", Horizon.DAY_AHEAD.value))
+    except ValueError:
+        raise InvalidInput("horizon must be day_ahead or week_ahead", field="horizon") from None
+    days = params.get("history_days", 365)
+    if isinstance(days, bool) or not isinstance(days, int) or not 28 <= days <= 1098:
+        raise InvalidInput("history_days must be a whole number in 28–1098", field="history_days")
+    return {"horizon": horizon.value, "history_days": days}
+
+
+def _retrain(store: Store, ctx: JobContext) -> JobOutput:
+    # the job was admitted with the write permission in the submitter's scope; it runs in
+    # that scope with a principal that holds exactly that permission there
+    role = Role.PARK_ADMIN if ctx.tenant.is_park_wide else Role.ENTERPRISE_ADMIN
+    principal = Principal(ctx.actor, role, ctx.tenant.enterprise_id)
+    views = issue_all(
+        store,
+        principal=principal,
+        horizon=Horizon(ctx.params["horizon"]),
+        history_days=int(ctx.params["history_days"]),
+    )
+    statuses = Counter(v.run.status for v in views)
+    return JobOutput(result={"points": len(views), "statuses": dict(statuses)})
+
+
+def register() -> None:
+    """Register ``forecast_retrain``."""
+    register_kind(
+        JobKind(
+            name="forecast_retrain",
+            handler=_retrain,
+            permission=Permission.WRITE,
+            validate=_params,
+            description="retrain and re-issue the forecasts of every point in scope (nightly)",
+        )
+    )

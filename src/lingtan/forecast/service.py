@@ -1,0 +1,720 @@
+"""Load and PV forecasts in the caller's scope (keyword-only, explicit principal, no web framework).
+
+A forecast is issued for one metering point at the end of its *issue day* (by default the last
+local day whose last hour has a statistic) for the next day (``day_ahead``) or the next seven days
+(``week_ahead``). Each forecast is stored with its model, model version, features, training
+window and a rolling-origin backtest against the calendar seasonal-naive baseline, so the
+errors are always shown beside the values.
+
+No silent fallback: a forecast never borrows another point's series, demo data or a default.
+When an input is missing the forecast is stored without values and with a status:
+
+- ``missing_inputs`` — no statistics in the week before the issue day, no declared PV plant, or
+  a named weather series that does not cover the hours needed;
+- ``insufficient_history`` — fewer than 28 days with data;
+- ``calendar_not_covered`` — a target day lies in a year the Chinese calendar package does not
+  know yet (its coverage is in the message).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from lingtan.errors import InvalidInput, NotFound
+from lingtan.forecast import backtest as bt
+from lingtan.forecast import pv
+from lingtan.forecast.features import (
+    BASE_FEATURES,
+    F64,
+    HOURS,
+    TEMPERATURE_FEATURE,
+    CalendarNotCovered,
+    calendar_coverage,
+    day_types,
+)
+from lingtan.forecast.models import (
+    MODEL_VERSION,
+    ModelKind,
+    QuantileForecast,
+    fit_gbm,
+    predict_gbm,
+    seasonal_naive,
+)
+from lingtan.identity.roles import Permission, Principal, require, require_park_wide
+from lingtan.registry.model import Carrier
+from lingtan.store import Store
+from lingtan.store.forecast_repo import ForecastRepo, ForecastRunRow, PvPlantRow
+from lingtan.store.records import PointRecord
+from lingtan.timeutil import to_us, utcnow
+
+US_PER_HOUR: Final = 3_600_000_000
+#: fewer days with data than this: ``insufficient_history``
+MIN_HISTORY_DAYS: Final = 28
+#: the first backtest origin leaves at least this many days of history before it
+MIN_BACKTEST_START: Final = 14
+#: backtest origins step through the history this many days apart
+BACKTEST_STEP_DAYS: Final = 7
+#: the backtest that chooses a model covers this many days before the issue day by default
+#: (eight weekly origins; ``lingtan forecast backtest`` and bench/forecast.py run a year)
+BACKTEST_DAYS: Final = 56
+#: the issue days a forecast may name (statistics start in 1970; the calendar ends far sooner)
+ISSUE_DAYS: Final = (dt.date(1970, 1, 1), dt.date(2199, 12, 31))
+WEATHER_QUANTITIES: Final = {"temperature": "°C", "ghi": "W/m2"}
+
+
+class Horizon(StrEnum):
+    """How far ahead a forecast reaches."""
+
+    DAY_AHEAD = "day_ahead"
+    WEEK_AHEAD = "week_ahead"
+
+    @property
+    def days(self) -> int:
+        return 1 if self is Horizon.DAY_AHEAD else 7
+
+
+class Status(StrEnum):
+    """Whether a forecast has values, and why not."""
+
+    OK = "ok"
+    MISSING_INPUTS = "missing_inputs"
+    INSUFFICIENT_HISTORY = "insufficient_history"
+    CALENDAR_NOT_COVERED = "calendar_not_covered"
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastView:
+    """A stored forecast with its hourly values and the actuals known for those hours."""
+
+    run: ForecastRunRow
+    point_code: str
+    #: (hour µs, p10, p50, p90, actual)
+    hours: list[tuple[int, float | None, float | None, float | None, float | None]]
+
+
+def _now() -> int:
+    return to_us(utcnow())
+
+
+def _zone(store: Store, park_id: int) -> ZoneInfo:
+    return ZoneInfo(store.registry.park(park_id).timezone)
+
+
+def _point(store: Store, principal: Principal, code: str) -> PointRecord:
+    from lingtan.store.query_repo import QueryRepo
+
+    return QueryRepo(store).point(tenant=principal.tenant, code=code)
+
+
+def _day_start_us(day: dt.date, tz: ZoneInfo) -> int:
+    return to_us(dt.datetime(day.year, day.month, day.day, tzinfo=tz))
+
+
+def day_matrix(store: Store, point: PointRecord, first: dt.date, days: int, tz: ZoneInfo) -> F64:
+    """Hourly values of a point as (days, 24), NaN where no statistic exists.
+
+    A measurement point (kW, °C) gives its hourly mean, a counter its hourly quantity.
+    """
+    h0 = _day_start_us(first, tz)
+    h1 = h0 + days * HOURS * US_PER_HOUR
+    field = "mean" if point.kind == "measurement" else "value"
+    rows = ForecastRepo(store).hourly(point.id, field, h0, h1)
+    out = np.full(days * HOURS, np.nan)
+    if rows:
+        got = np.array(rows, np.float64)
+        idx = ((got[:, 0].astype(np.int64) - h0) // US_PER_HOUR).astype(np.int64)
+        out[idx] = got[:, 1]
+    return out.reshape(days, HOURS)
+
+
+def _last_day_with_data(store: Store, point: PointRecord, tz: ZoneInfo) -> dt.date | None:
+    field = "mean" if point.kind == "measurement" else "value"
+    last = ForecastRepo(store).last_stat_hour(point.id, field=field)
+    if last is None:
+        return None
+    at = dt.datetime.fromtimestamp(last / 1e6, tz)
+    # a day whose last hour has no statistic yet is not over in the data: issue at the end of
+    # the day before (a forecast from a partial day would lack most of its comparable hours)
+    return at.date() if at.hour == HOURS - 1 else at.date() - dt.timedelta(days=1)
+
+
+def _weather_matrix(
+    repo: ForecastRepo, park_id: int, code: str, first: dt.date, days: int, tz: ZoneInfo
+) -> tuple[F64, str]:
+    series = repo.weather_series(park_id=park_id, code=code)
+    if not series:
+        raise NotFound(f"weather series {code!r} not found")
+    h0 = _day_start_us(first, tz)
+    got = repo.weather_values(series_id=series[0].id, h0=h0, h1=h0 + days * HOURS * US_PER_HOUR)
+    out = np.full(days * HOURS, np.nan)
+    for h, v in got.items():
+        out[(h - h0) // US_PER_HOUR] = v
+    return out.reshape(days, HOURS), series[0].quantity
+
+
+def _pv_plant(row: PvPlantRow) -> pv.PvPlant:
+    return pv.PvPlant(
+        kwp=row.kwp,
+        tilt_deg=row.tilt_deg,
+        azimuth_deg=row.azimuth_deg,
+        losses_pct=row.losses_pct,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        altitude_m=row.altitude_m,
+    )
+
+
+def _hours_index(first: dt.date, days: int, tz: ZoneInfo) -> pd.DatetimeIndex:
+    start = pd.Timestamp(dt.datetime(first.year, first.month, first.day, tzinfo=tz))
+    return pd.date_range(start, periods=days * HOURS, freq="h")
+
+
+def issue_forecast(
+    store: Store,
+    *,
+    principal: Principal,
+    point_code: str,
+    horizon: Horizon = Horizon.DAY_AHEAD,
+    issue_day: dt.date | None = None,
+    history_days: int = 365,
+    temperature_series: str | None = None,
+    irradiance_series: str | None = None,
+    seed: int = 0,
+    dry_run: bool = False,
+    backtest_days: int = BACKTEST_DAYS,
+) -> ForecastView:
+    """Train on the point's history, backtest, forecast and store; the stored forecast.
+
+    Needs the write permission (a forecast is a stored record); the point must be in scope.
+    ``dry_run`` returns the forecast (id 0) without storing it. The backtest that chooses the
+    model covers the last ``backtest_days`` of the history (origins a week apart).
+    """
+    if not 7 <= backtest_days <= 3 * 366:
+        raise InvalidInput("backtest_days must be between 7 and 1098", field="backtest_days")
+    require(principal, Permission.WRITE)
+    if not 28 <= history_days <= 3 * 366:
+        raise InvalidInput("history_days must be between 28 and 1098", field="history_days")
+    if issue_day is not None and not ISSUE_DAYS[0] <= issue_day <= ISSUE_DAYS[1]:
+        raise InvalidInput(
+            f"issue_day must lie in {ISSUE_DAYS[0]}–{ISSUE_DAYS[1]}", field="issue_day"
+        )
+    point = _point(store, principal, point_code)
+    tz = _zone(store, point.park_id)
+    repo = ForecastRepo(store)
+    run: dict[str, Any] = {
+        "park_id": point.park_id,
+        "point_id": point.id,
+        "enterprise_id": point.enterprise_id,
+        "horizon": horizon.value,
+        "days": horizon.days,
+        "model": "none",
+        "model_version": MODEL_VERSION,
+        "features": [],
+        "train_start": None,
+        "train_end": None,
+        "backtest": {},
+        "issued_by": principal.actor,
+        "issued_at": _now(),
+    }
+
+    def stored(status: Status, detail: str, values: list[Any] | None = None) -> ForecastView:
+        if dry_run:
+            row = ForecastRunRow(id=0, **{**run, "status": status.value, "detail": detail})
+            return ForecastView(row, point.code, [(*v, None) for v in values or []])
+        rid = repo.save_run({**run, "status": status.value, "detail": detail}, values or [])
+        return forecast(store, principal=principal, run_id=rid)
+
+    if issue_day is None:
+        issue_day = _last_day_with_data(store, point, tz)
+        if issue_day is None:
+            run["first_day"] = dt.datetime.now(tz).date().isoformat()
+            return stored(Status.MISSING_INPUTS, "the point has no hourly statistics")
+    first_target = issue_day + dt.timedelta(days=1)
+    run["first_day"] = first_target.isoformat()
+    start = issue_day - dt.timedelta(days=history_days - 1)
+    n_hist = history_days
+    n = n_hist + horizon.days
+    days = [start + dt.timedelta(days=i) for i in range(n)]
+    try:
+        day_types(days)
+    except CalendarNotCovered as err:
+        return stored(Status.CALENDAR_NOT_COVERED, str(err))
+    values = day_matrix(store, point, start, n_hist, tz)
+    values = np.vstack([values, np.full((horizon.days, HOURS), np.nan)])
+    known_days = int(np.isfinite(values[:n_hist]).any(axis=1).sum())
+    if not np.isfinite(values[n_hist - 7 : n_hist]).any():
+        return stored(
+            Status.MISSING_INPUTS,
+            f"no hourly statistics in the 7 days up to the issue day {issue_day.isoformat()}",
+        )
+    if known_days < MIN_HISTORY_DAYS:
+        return stored(
+            Status.INSUFFICIENT_HISTORY,
+            f"{known_days} days with data before {first_target.isoformat()}; "
+            f"at least {MIN_HISTORY_DAYS} are needed",
+        )
+    with_data = np.flatnonzero(np.isfinite(values[:n_hist]).any(axis=1))
+    run["train_start"] = days[int(with_data[0])].isoformat()
+    run["train_end"] = issue_day.isoformat()
+    targets = list(range(n_hist, n))
+    if point.carrier == Carrier.PV_GENERATION.value:
+        result = _pv_forecast(
+            repo,
+            principal,
+            point,
+            days,
+            values,
+            targets,
+            horizon,
+            tz,
+            irradiance_series,
+            backtest_days,
+        )
+    else:
+        result = _load_forecast(
+            repo,
+            point,
+            days,
+            values,
+            targets,
+            horizon,
+            tz,
+            temperature_series,
+            seed,
+            backtest_days,
+        )
+    if isinstance(result, tuple) and isinstance(result[0], Status):
+        return stored(result[0], result[1])
+    fc, model, features, backtest = result
+    # the calendar's coverage travels with every forecast: its flags are features
+    backtest = {**backtest, "calendar": calendar_status()}
+    run.update(model=model, features=features, backtest=backtest)
+    h0 = _day_start_us(first_target, tz)
+    rows = [
+        (h0 + i * US_PER_HOUR, _num(a), _num(b), _num(c))
+        for i, (a, b, c) in enumerate(
+            zip(fc.p10.reshape(-1), fc.p50.reshape(-1), fc.p90.reshape(-1), strict=True)
+        )
+    ]
+    missing = sum(1 for r in rows if r[2] is None)
+    if missing:
+        return stored(
+            Status.MISSING_INPUTS,
+            f"{missing} of {len(rows)} hours lack an input (the comparable day's values)",
+            rows,
+        )
+    return stored(Status.OK, "", rows)
+
+
+def _origins(n_hist: int, backtest_days: int) -> list[int]:
+    """Weekly origins over the last ``backtest_days`` of the history (after 14 days of it)."""
+    first = max(MIN_BACKTEST_START, n_hist - backtest_days)
+    return bt.origins_every(n_hist, first=first, step_days=BACKTEST_STEP_DAYS)
+
+
+def _num(x: float) -> float | None:
+    return None if not math.isfinite(float(x)) else float(x)
+
+
+def _load_forecast(
+    repo: ForecastRepo,
+    point: PointRecord,
+    days: list[dt.date],
+    values: F64,
+    targets: list[int],
+    horizon: Horizon,
+    tz: ZoneInfo,
+    temperature_series: str | None,
+    seed: int,
+    backtest_days: int,
+) -> tuple[Status, str] | tuple[QuantileForecast, str, list[str], dict[str, Any]]:
+    temperature = None
+    if temperature_series is not None:
+        temperature, quantity = _weather_matrix(
+            repo, point.park_id, temperature_series, days[0], len(days), tz
+        )
+        if quantity != "temperature":
+            raise InvalidInput(
+                f"weather series {temperature_series!r} holds {quantity}, not temperature",
+                field="temperature_series",
+            )
+        gaps = int(np.isnan(temperature).sum())
+        if gaps:
+            return (
+                Status.MISSING_INPUTS,
+                f"temperature series {temperature_series!r} lacks {gaps} of the "
+                f"{temperature.size} hours of the history and forecast days",
+            )
+    n_hist = targets[0]
+    origins = _origins(n_hist, backtest_days)
+    if not origins:
+        return (
+            Status.INSUFFICIENT_HISTORY,
+            f"{n_hist} days of history leave no backtest origin after the first "
+            f"{MIN_BACKTEST_START}",
+        )
+    result = bt.rolling_origin(
+        values[:n_hist], days[:n_hist], origins=origins, horizon_days=horizon.days,
+        temperature=None if temperature is None else temperature[:n_hist], seed=seed,
+        # the band's coverage needs the P10/P90 models at every refit: only in a backtest
+        # longer than the default one that chooses the model (a third of the work otherwise)
+        band=backtest_days > BACKTEST_DAYS,
+    )  # fmt: skip
+    features = [*BASE_FEATURES, *([TEMPERATURE_FEATURE] if temperature is not None else [])]
+    if result.chosen is ModelKind.GBM:
+        fit = fit_gbm(
+            values, days, train_until=n_hist, lead_days=horizon.days,
+            temperature=temperature, seed=seed,
+        )  # fmt: skip
+        fc = predict_gbm(fit, values, days, targets=targets, temperature=temperature)
+    else:
+        fc = seasonal_naive(values, days, targets=targets, lead_days=horizon.days)
+        features = ["lag_comparable"]
+    return fc, result.chosen.value, features, result.as_dict()
+
+
+def _pv_forecast(
+    repo: ForecastRepo,
+    principal: Principal,
+    point: PointRecord,
+    days: list[dt.date],
+    values: F64,
+    targets: list[int],
+    horizon: Horizon,
+    tz: ZoneInfo,
+    irradiance_series: str | None,
+    backtest_days: int,
+) -> tuple[Status, str] | tuple[QuantileForecast, str, list[str], dict[str, Any]]:
+    row = repo.pv_plant(tenant=principal.tenant, point_id=point.id)
+    if row is None:
+        return (
+            Status.MISSING_INPUTS,
+            f"PV point {point.code} has no declared plant (kWp, tilt, azimuth, losses, site)",
+        )
+    plant = _pv_plant(row)
+    hours = _hours_index(days[0], len(days), tz)
+    n_hist = targets[0]
+    meter = values.reshape(-1)
+    if irradiance_series is not None:
+        ghi, quantity = _weather_matrix(
+            repo, point.park_id, irradiance_series, days[0], len(days), tz
+        )
+        if quantity != "ghi":
+            raise InvalidInput(
+                f"weather series {irradiance_series!r} holds {quantity}, not ghi",
+                field="irradiance_series",
+            )
+        flat = ghi.reshape(-1)
+        gaps = int(np.isnan(flat).sum())
+        if gaps:
+            return (
+                Status.MISSING_INPUTS,
+                f"irradiance series {irradiance_series!r} lacks {gaps} of {flat.size} hours",
+            )
+        modelled = pv.irradiance_energy(plant, hours, flat)
+        k = n_hist * HOURS
+        factor = pv.bias_factor(meter[:k], modelled[:k])
+        corrected = modelled * factor
+        resid = meter[:k] - corrected[:k]
+        resid = resid[np.isfinite(resid) & (modelled[:k] > 0)]
+        lo, hi = np.quantile(resid, [0.1, 0.9]) if resid.size else (np.nan, np.nan)
+        p50 = corrected[k:].reshape(-1, HOURS)
+        sun = p50 > 0
+        fc = QuantileForecast(
+            np.where(sun, np.maximum(p50 + lo, 0), 0.0), p50, np.where(sun, p50 + hi, 0.0)
+        )
+        back = _pv_backtest(
+            plant, hours, values, days, n_hist, horizon, tz, backtest_days, modelled
+        )
+        back["bias_factor"] = factor
+        return fc, "pv_irradiance", ["poa_from_ghi", "bias_factor"], back
+    clear = pv.clear_sky_energy(plant, hours)
+    k = n_hist * HOURS
+    factors = pv.learn_cloud_factors(plant, hours[:k], meter[:k], clear[:k], tz=str(tz))
+    fc = pv.forecast_with_cloud_factors(factors, hours[k:], clear[k:], tz=str(tz))
+    shape = (len(targets), HOURS)
+    fc = QuantileForecast(fc.p10.reshape(shape), fc.p50.reshape(shape), fc.p90.reshape(shape))
+    back = _pv_backtest(plant, hours, values, days, n_hist, horizon, tz, backtest_days, None, clear)
+    return fc, "pv_clear_sky", ["clear_sky_poa", "cloud_factor_season_hour"], back
+
+
+def _pv_backtest(
+    plant: pv.PvPlant,
+    hours: pd.DatetimeIndex,
+    values: F64,
+    days: list[dt.date],
+    n_hist: int,
+    horizon: Horizon,
+    tz: ZoneInfo,
+    backtest_days: int,
+    modelled: F64 | None,
+    clear: F64 | None = None,
+) -> dict[str, Any]:
+    """Rolling-origin backtest of the PV model against seasonal-naive over the history."""
+    meter = values.reshape(-1)
+    origins = _origins(n_hist, backtest_days)
+    actual, model_fc, naive_fc, used = [], [], [], []
+    for o in origins:
+        tg = list(range(o, min(o + horizon.days, n_hist)))
+        a, b = o * HOURS, (tg[-1] + 1) * HOURS
+        k = o * HOURS
+        if modelled is not None:
+            try:
+                f = pv.bias_factor(meter[:k], modelled[:k])
+            except InvalidInput:
+                continue
+            p = modelled[a:b] * f
+            q = QuantileForecast(p, p, p)
+        else:
+            assert clear is not None
+            fac = pv.learn_cloud_factors(plant, hours[:k], meter[:k], clear[:k], tz=str(tz))
+            q = pv.forecast_with_cloud_factors(fac, hours[a:b], clear[a:b], tz=str(tz))
+        used.append(days[o].isoformat())
+        actual.append(meter[a:b])
+        model_fc.append(q)
+        nv = seasonal_naive(values[:n_hist], days[:n_hist], targets=tg, lead_days=horizon.days)
+        naive_fc.append(
+            QuantileForecast(nv.p10.reshape(-1), nv.p50.reshape(-1), nv.p90.reshape(-1))
+        )
+    if not actual:
+        return {"horizon_days": horizon.days, "origins": [], "naive": None, "model": None}
+    act = np.concatenate(actual)
+
+    def cat(fs: list[QuantileForecast]) -> QuantileForecast:
+        return QuantileForecast(
+            np.concatenate([f.p10 for f in fs]),
+            np.concatenate([f.p50 for f in fs]),
+            np.concatenate([f.p90 for f in fs]),
+        )
+
+    m_model = bt.metrics(act, cat(model_fc))
+    m_naive = bt.metrics(act, cat(naive_fc))
+    return {
+        "horizon_days": horizon.days,
+        "first_origin": used[0],
+        "last_origin": used[-1],
+        "origins": used,
+        "naive": m_naive.as_dict(),
+        "gbm": None,
+        "model": m_model.as_dict(),
+        "chosen": "pv_irradiance" if modelled is not None else "pv_clear_sky",
+        "skill": bt.skill(m_model, m_naive),
+    }
+
+
+def issue_all(
+    store: Store,
+    *,
+    principal: Principal,
+    horizon: Horizon = Horizon.DAY_AHEAD,
+    points: list[str] | None = None,
+    history_days: int = 365,
+    issue_day: dt.date | None = None,
+    on_point: Callable[[str, ForecastView], None] | None = None,
+) -> list[ForecastView]:
+    """Issue a forecast for each point in scope (or the ``points`` named), in code order."""
+    require(principal, Permission.WRITE)
+    from lingtan.store.query_repo import QueryRepo
+
+    if points is None:
+        park_id = store.registry.park(principal.park_id).id
+        rows, _ = QueryRepo(store).points(tenant=principal.tenant, park_id=park_id)
+        points = sorted(p.code for p in rows)
+    out = []
+    for code in points:
+        view = issue_forecast(
+            store, principal=principal, point_code=code, horizon=horizon,
+            history_days=history_days, issue_day=issue_day,
+        )  # fmt: skip
+        out.append(view)
+        if on_point is not None:
+            on_point(code, view)
+    return out
+
+
+def forecast(store: Store, *, principal: Principal, run_id: int) -> ForecastView:
+    """One stored forecast in scope with its values and the actuals known since."""
+    require(principal, Permission.READ)
+    repo = ForecastRepo(store)
+    run = repo.run(tenant=principal.tenant, run_id=run_id)
+    point = store.registry.points_by_id().get(run.point_id)
+    if point is None:
+        raise NotFound("forecast not found")
+    values = repo.run_values(run.id)
+    actual: dict[int, float] = {}
+    if values:
+        tz = _zone(store, run.park_id)
+        first = dt.date.fromisoformat(run.first_day)
+        m = day_matrix(store, point, first, run.days, tz).reshape(-1)
+        h0 = _day_start_us(first, tz)
+        actual = {h0 + i * US_PER_HOUR: float(v) for i, v in enumerate(m) if math.isfinite(v)}
+    return ForecastView(
+        run=run,
+        point_code=point.code,
+        hours=[(h, a, b, c, actual.get(h)) for h, a, b, c in values],
+    )
+
+
+def forecasts(
+    store: Store,
+    *,
+    principal: Principal,
+    point_code: str | None = None,
+    horizon: Horizon | None = None,
+    latest_only: bool = True,
+    limit: int = 100,
+) -> list[tuple[ForecastRunRow, str]]:
+    """Stored forecasts in scope (newest per point and horizon by default) with point codes."""
+    require(principal, Permission.READ)
+    point_id = None
+    if point_code is not None:
+        point_id = _point(store, principal, point_code).id
+    park_id = store.registry.park(principal.park_id).id
+    runs = ForecastRepo(store).runs(
+        tenant=principal.tenant,
+        park_id=park_id,
+        point_id=point_id,
+        horizon=None if horizon is None else horizon.value,
+        latest_only=latest_only,
+        limit=limit,
+    )
+    codes = {p.id: p.code for p in store.registry.points_by_id().values()}
+    return [(r, codes.get(r.point_id, "?")) for r in runs]
+
+
+def declare_pv_plant(
+    store: Store,
+    *,
+    principal: Principal,
+    point_code: str,
+    kwp: float,
+    tilt_deg: float,
+    azimuth_deg: float,
+    losses_pct: float,
+    latitude: float,
+    longitude: float,
+    altitude_m: float = 0.0,
+) -> PvPlantRow:
+    """Declare (or replace) the PV plant behind a ``pv_generation`` point in scope."""
+    require(principal, Permission.WRITE)
+    point = _point(store, principal, point_code)
+    if point.carrier != Carrier.PV_GENERATION.value:
+        raise InvalidInput(
+            f"point {point_code} measures {point.carrier}, not pv_generation", field="point"
+        )
+    pv.PvPlant(kwp, tilt_deg, azimuth_deg, losses_pct, latitude, longitude, altitude_m)
+    row = PvPlantRow(
+        point_id=point.id,
+        enterprise_id=point.enterprise_id,
+        kwp=kwp,
+        tilt_deg=tilt_deg,
+        azimuth_deg=azimuth_deg,
+        losses_pct=losses_pct,
+        latitude=latitude,
+        longitude=longitude,
+        altitude_m=altitude_m,
+        source=principal.actor,
+        updated_at=_now(),
+    )
+    repo = ForecastRepo(store)
+    repo.save_pv_plant(row)
+    got = repo.pv_plant(tenant=principal.tenant, point_id=point.id)
+    assert got is not None
+    return got
+
+
+def import_weather_csv(
+    store: Store,
+    *,
+    principal: Principal,
+    code: str,
+    quantity: str,
+    source: str,
+    text: str,
+) -> dict[str, Any]:
+    """Import an hourly weather series from CSV text ``hour,value`` (hour: ISO 8601 with its
+    UTC offset, the start of the hour). Park-wide administrators only: weather is the park's.
+
+    Every row is checked; one bad row refuses the whole file, naming the line.
+    """
+    require(principal, Permission.ADMIN_PARK)
+    require_park_wide(principal, "importing weather series")
+    if quantity not in WEATHER_QUANTITIES:
+        raise InvalidInput(
+            f"quantity must be one of {', '.join(sorted(WEATHER_QUANTITIES))}", field="quantity"
+        )
+    if not source.strip():
+        raise InvalidInput("source (station, provider or file) is required", field="source")
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or [h.strip().lower() for h in header[:2]] != ["hour", "value"]:
+        raise InvalidInput("the CSV must start with the header hour,value", field="file")
+    values: dict[int, float] = {}
+    for line, row in enumerate(reader, start=2):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) < 2:
+            raise InvalidInput(f"line {line}: two columns expected", field="file")
+        try:
+            at = dt.datetime.fromisoformat(row[0].strip())
+            value = float(row[1])
+        except ValueError as err:
+            raise InvalidInput(f"line {line}: {err}", field="file") from err
+        if at.tzinfo is None:
+            raise InvalidInput(f"line {line}: the hour needs its UTC offset", field="file")
+        us = to_us(at)
+        if us % US_PER_HOUR:
+            raise InvalidInput(f"line {line}: {row[0]} is not the start of an hour", field="file")
+        if not math.isfinite(value):
+            raise InvalidInput(f"line {line}: the value is not a number", field="file")
+        if quantity == "ghi" and value < 0:
+            raise InvalidInput(f"line {line}: irradiance cannot be negative", field="file")
+        if us in values:
+            raise InvalidInput(f"line {line}: hour {row[0]} appears twice", field="file")
+        values[us] = value
+    if not values:
+        raise InvalidInput("the CSV holds no values", field="file")
+    park_id = store.registry.park(principal.park_id).id
+    sid, count = ForecastRepo(store).import_weather(
+        park_id=park_id,
+        code=code,
+        quantity=quantity,
+        unit=WEATHER_QUANTITIES[quantity],
+        source=source.strip(),
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        actor=principal.actor,
+        now=_now(),
+        values=sorted(values.items()),
+    )
+    return {"series": code, "id": sid, "quantity": quantity, "hours": count}
+
+
+def calendar_status() -> dict[str, Any]:
+    """Which years the installed Chinese calendar knows."""
+    first, last = calendar_coverage()
+    return {"package": "chinesecalendar", "first_year": first, "last_year": last}
+
+
+def actuals_before(
+    store: Store, *, principal: Principal, view: ForecastView, days: int = 3
+) -> list[tuple[int, float]]:
+    """The point's hourly actuals of the ``days`` days before a forecast (for its chart)."""
+    require(principal, Permission.READ)
+    point = _point(store, principal, view.point_code)
+    tz = _zone(store, point.park_id)
+    first = dt.date.fromisoformat(view.run.first_day) - dt.timedelta(days=days)
+    m = day_matrix(store, point, first, days, tz).reshape(-1)
+    h0 = _day_start_us(first, tz)
+    return [(h0 + i * US_PER_HOUR, float(v)) for i, v in enumerate(m) if math.isfinite(v)]
