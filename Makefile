@@ -38,6 +38,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/alarms.py
 	$(BIN)/python bench/tariffs.py
+	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/forecast.py
 
 # The same benchmarks at small sizes (a couple of minutes), to check they run.
 bench-quick: $(STAMP)
@@ -47,6 +49,8 @@ bench-quick: $(STAMP)
 	$(BIN)/python bench/api.py --seconds 5 --days 2
 	$(BIN)/python bench/cli_startup.py --repeat 3
 	$(BIN)/python bench/alarms.py --minutes 20 --repeat 1
+	$(BIN)/python bench/tariffs.py --points 20 --hours 744 --repeat 1
+	$(BIN)/python bench/matching.py --repeat 1
 	$(BIN)/python bench/tariffs.py --points 20 --hours 1488 --repeat 1
 
 clean:
