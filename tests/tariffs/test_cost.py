@@ -96,3 +96,20 @@ def test_demand_and_capacity_charges() -> None:
         capacity_charge(0.0, 25.0)
     with pytest.raises(InvalidInput, match="max_demand_kw"):
         demand_charge(math.inf, 40.0)
+
+
+def test_green_trade_price_typed_in_yuan_per_mwh_is_refused() -> None:
+    from lingtan.greenpower.ledger import Month, TradeSettlement
+
+    def settle(price: float) -> TradeSettlement:
+        return TradeSettlement(settlement_id="T", buyer="E01", level="enterprise", park="p",
+                               month=Month.parse("2025-03"), kwh=1.0, seller_project="x",
+                               price=price)  # fmt: skip
+
+    # 0.45 元/kWh is a plausible settled price; the same price in 元/MWh (450) would make the
+    # trade's cost 1000 times too large: refused, naming the unit
+    assert settle(0.45).price == 0.45
+    assert settle(5.0).price == 5.0
+    with pytest.raises(InvalidInput, match="元/kWh") as err:
+        settle(450.0)
+    assert err.value.field == "price"
