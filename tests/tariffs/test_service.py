@@ -368,3 +368,21 @@ def test_an_old_month_keeps_the_assignment_in_force_then(costed: Store) -> None:
             costed, principal=SYSTEM, effective_from="2025-13", tariff_id="demo-js-synthetic"
         )
     assert err.value.field == "effective_from"
+
+
+def test_bill_check_compares_a_billed_period_the_tariff_lacks_with_zero(costed: Store) -> None:
+    service.assign(
+        costed, principal=SYSTEM, effective_from="2025-01", tariff_id="demo-js-synthetic"
+    )
+    # E01's March is complete: 2480 kWh in each of 低谷, 高峰, 平段; the demo record has no 深谷
+    # and March no 尖峰, so a bill with 100 kWh 深谷 and 50 kWh 尖峰 differs: metered 0 − 100
+    # and 0 − 50 kWh
+    b = service.import_bill(costed, principal=SYSTEM, data={
+        "month": "2025-03", "enterprise": "E01", "reference": "X-1", "total_amount": 5000,
+        "energy_kwh": {"低谷": 2480, "高峰": 2480, "平段": 2480, "深谷": 100, "尖峰": 50}})  # fmt: skip
+    check = service.check_bill(costed, principal=SYSTEM, bill_id=b.id)
+    lines = {line.item: line for line in check.lines}
+    assert (lines["kwh_深谷"].metered, lines["kwh_深谷"].difference) == (0.0, -100.0)
+    assert lines["kwh_深谷"].status == "differs"
+    assert (lines["kwh_尖峰"].metered, lines["kwh_尖峰"].status) == (0.0, "differs")
+    assert check.status == "differs"

@@ -623,7 +623,9 @@ def check_bill(
     missing = month is not None and (month.missing_hours > 0 or month.status != "ok")
     named = set(b.energy_kwh) | set(month.energy_kwh if month else {})
     for p in (p for p in PERIODS if p in named):
-        metered = month.energy_kwh.get(p) if month and not missing else None
+        # a complete month: a period the tariff has but no energy fell in, or one it does not
+        # have at all (a billed period absent from the tariff), is metered 0 kWh
+        metered = month.energy_kwh.get(p, 0.0) if month and not missing else None
         lines.append(compare(f"kwh_{p}", metered, b.energy_kwh.get(p), tolerance))
     metered_cost = month.total_cost if month and not missing else None
     if b.energy_amount is not None or metered_cost is not None:
