@@ -66,7 +66,7 @@ def test_tariffs_are_listed_and_shown(env: str) -> None:
 def test_cost_and_bill_check_of_a_july_day(env: str, tmp_path: Path) -> None:
     refused = runner.invoke(app, ["tariff", "cost", "--from", "2025-07", "--enterprise", "E01"])
     assert refused.exit_code != 0 and "未指定电价" in refused.output
-    _ok(["tariff", "assign", "demo-js-synthetic", "--basis", "demand"])
+    _ok(["tariff", "assign", "demo-js-synthetic", "--basis", "demand", "--from", "2025-01"])
     # 1 July: 低谷 8 h, 高峰 7 h (08-10, 17-22), 尖峰 1 h (10-11), 平段 8 h, 100 kWh each hour
     # = 800×0.3 + 700×1.0 + 100×1.25 + 800×0.6 = 240 + 700 + 125 + 480 = 1545 元;
     # the other 30 days of July are missing (720 h); demand 100 kW × 40 = 4000 元

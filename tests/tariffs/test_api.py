@@ -77,7 +77,7 @@ def test_costs_bills_and_their_scope(
         == "no_tariff"
     )
     # an enterprise's admin may not assign tariffs
-    body = {"tariff_id": "demo-js-synthetic", "basic_basis": "demand"}
+    body = {"tariff_id": "demo-js-synthetic", "basic_basis": "demand", "effective_from": "2025-01"}
     assert c.put("/api/v1/tariffs/assignment", headers=h["e01"], json=body).status_code == 403
     r = c.put("/api/v1/tariffs/assignment", headers=h["admin"], json={**body, "basic_basis": "x"})
     assert r.status_code == 422

@@ -63,6 +63,8 @@ def test_cost_of_a_small_march_and_july_series() -> None:
     assert march.total_kwh == pytest.approx(120.0)
     assert march.energy_kwh == pytest.approx({"低谷": 40.0, "高峰": 50.0, "平段": 30.0})
     assert (march.hours, march.missing_hours, march.max_demand_kw) == (4, 1, 50.0)
+    assert march.status == "incomplete"  # 80.0 元 covers 3 of 4 hours: a lower bound
+    assert july.status == "ok"
     assert july.total_cost == pytest.approx(106.0)
     assert july.cost == pytest.approx({"尖峰": 100.0, "平段": 6.0})
 
@@ -73,6 +75,23 @@ def test_ratio_tariff_without_a_monthly_base_price_says_no_price() -> None:
     assert m.status == "no_price" and m.total_cost is None
     assert m.energy_kwh == {"尖峰": 10.0}
     assert period_price(GD, "尖峰", "2025-08") is None
+
+
+def test_a_month_without_known_hours_has_no_cost() -> None:
+    # 3 hours of March 2025, all unknown: no hour to cost → status no_data, cost None (not 0)
+    hours = [_us(2025, 3, 10, h) for h in (7, 8, 12)]
+    _, (m,) = costs(DEMO, hours, [math.nan] * 3, SH)
+    assert (m.status, m.total_cost, m.missing_hours, m.max_demand_kw) == ("no_data", None, 3, None)
+    # the same hours under a record without prices: no_price (the tariff cannot price the
+    # month whatever the data), cost None
+    unpriced = records.find("cn-js-large-industry")
+    _, (u,) = costs(unpriced, hours, [math.nan] * 3, SH)
+    assert (u.status, u.total_cost) == ("no_price", None)
+    # one hour known (08:00, 高峰, 20 kWh × 1.0 = 20 元), two missing: incomplete, 20 元 is
+    # the cost of the known hour only
+    _, (i,) = costs(DEMO, hours, [math.nan, 20.0, math.nan], SH)
+    assert (i.status, i.missing_hours) == ("incomplete", 2)
+    assert i.total_cost == pytest.approx(20.0)
 
 
 def test_ratio_tariff_with_a_base_price() -> None:
@@ -96,3 +115,20 @@ def test_demand_and_capacity_charges() -> None:
         capacity_charge(0.0, 25.0)
     with pytest.raises(InvalidInput, match="max_demand_kw"):
         demand_charge(math.inf, 40.0)
+
+
+def test_green_trade_price_typed_in_yuan_per_mwh_is_refused() -> None:
+    from lingtan.greenpower.ledger import Month, TradeSettlement
+
+    def settle(price: float) -> TradeSettlement:
+        return TradeSettlement(settlement_id="T", buyer="E01", level="enterprise", park="p",
+                               month=Month.parse("2025-03"), kwh=1.0, seller_project="x",
+                               price=price)  # fmt: skip
+
+    # 0.45 元/kWh is a plausible settled price; the same price in 元/MWh (450) would make the
+    # trade's cost 1000 times too large: refused, naming the unit
+    assert settle(0.45).price == 0.45
+    assert settle(5.0).price == 5.0
+    with pytest.raises(InvalidInput, match="元/kWh") as err:
+        settle(450.0)
+    assert err.value.field == "price"

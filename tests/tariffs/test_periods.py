@@ -56,22 +56,71 @@ def test_utc_hour_maps_to_local_hour_eight_hours_later() -> None:
     assert shares == {"高峰": 1.0}
     # 2025-03-09 23:00 UTC = 07:00 local: 低谷
     assert hour_period_shares(DEMO, dt.datetime(2025, 3, 9, 23, tzinfo=dt.UTC), SH) == {"低谷": 1.0}
-    # the local month decides the season: 2025-06-30 18:00 UTC is 1 July 02:00 local (summer)
-    # and 2025-07-01 02:00 UTC is 10:00 local on 1 July — 尖峰
+    # 2025-07-01 02:00 UTC is 10:00 local on 1 July — 尖峰; 30 June 10:00 local is 高峰
     assert hour_period_shares(DEMO, dt.datetime(2025, 7, 1, 2, tzinfo=dt.UTC), SH) == {"尖峰": 1.0}
     assert hour_period_shares(DEMO, dt.datetime(2025, 6, 30, 2, tzinfo=dt.UTC), SH) == {"高峰": 1.0}
 
 
-def test_every_hour_of_a_year_has_exactly_one_local_hour() -> None:
-    # no DST in Asia/Shanghai: 8760 UTC hours of 2025 give 8760 distinct local hours, each a
-    # whole-hour period (shares of 1.0) on the demo schedule
-    start = dt.datetime(2024, 12, 31, 16, tzinfo=dt.UTC)  # 2025-01-01 00:00 local
-    seen = set()
-    for i in range(0, 8760, 97):  # a sample across the year keeps the test fast
-        t = start + dt.timedelta(hours=i)
-        seen.add(t.astimezone(SH).replace(tzinfo=None))
-        assert list(hour_period_shares(DEMO, t, SH).values()) == [1.0]
-    assert len(seen) == len(range(0, 8760, 97))
+#: a record whose July nights differ from June's: 00:00-08:00 is 深谷 in July and 低谷 in the
+#: other months, so the first local hours of 1 July (still 30 June in UTC) tell which month
+#: chose the season
+_NIGHTS = (
+    "id: nights\nversion: 1\nprovince: x\nuser_class: x\nvoltage: x\nvalid_from: 2025-01-01\n"
+    "valid_to: null\npricing: prices\nschedules:\n- name: july\n  months: [7]\n  hours:\n"
+    '  - {period: 深谷, from: "00:00", to: "08:00"}\n'
+    '  - {period: 平段, from: "08:00", to: "24:00"}\n'
+    "- name: rest\n  months: [1,2,3,4,5,6,8,9,10,11,12]\n  hours:\n"
+    '  - {period: 低谷, from: "00:00", to: "08:00"}\n'
+    '  - {period: 平段, from: "08:00", to: "24:00"}\n'
+    "prices: {深谷: 0.1, 低谷: 0.3, 平段: 0.6}\n"
+    "source: {notice: null, title: t, issuer: t, date: null, url: null}\nconfidence: L\n"
+    "unverified: [all]\n"
+)
+
+
+def test_the_local_month_chooses_the_season_not_the_utc_month() -> None:
+    from lingtan.tariffs.cost import costs
+
+    (t,) = records.parse_tariffs(_NIGHTS, "nights.yaml")
+    # 2025-06-30 16:00 UTC = 2025-07-01 00:00 local: July's schedule → 深谷 (June's: 低谷)
+    june_utc = dt.datetime(2025, 6, 30, 16, tzinfo=dt.UTC)
+    assert hour_period_shares(t, june_utc, SH) == {"深谷": 1.0}
+    # 2025-07-31 16:00 UTC = 2025-08-01 00:00 local: August's schedule → 低谷
+    assert hour_period_shares(t, dt.datetime(2025, 7, 31, 16, tzinfo=dt.UTC), SH) == {"低谷": 1.0}
+    # and the cost lands in the local month: 10 kWh at each of the two hours above
+    # → July: 10 kWh 深谷 × 0.1 = 1.0 元; August: 10 kWh 低谷 × 0.3 = 3.0 元
+    hours = [
+        int(june_utc.timestamp() * 1e6),
+        int(dt.datetime(2025, 7, 31, 16, tzinfo=dt.UTC).timestamp() * 1e6),
+    ]
+    _, (july, august) = costs(t, hours, [10.0, 10.0], SH)
+    assert (july.month, july.energy_kwh) == ("2025-07", {"深谷": 10.0})
+    assert july.total_cost == pytest.approx(1.0)
+    assert (august.month, august.energy_kwh) == ("2025-08", {"低谷": 10.0})
+    assert august.total_cost == pytest.approx(3.0)
+
+
+def test_a_local_year_of_hours_falls_into_its_periods() -> None:
+    from lingtan.tariffs.cost import costs
+
+    # 8760 hours from 2025-01-01 00:00 local, 1 kWh each, on the demo calendar:
+    #   低谷 00-08 every day: 8 h × 365 = 2920 kWh
+    #   尖峰 10-11 in July and August only: 1 h × (31 + 31) = 62 kWh
+    #   高峰 in July-August 08-10 and 17-22: 7 h × 62 = 434; in the other 303 days 08-11 and
+    #        17-22: 8 h × 303 = 2424 → 2858 kWh
+    #   平段 11-17 and 22-24 every day: 8 h × 365 = 2920 kWh (2920 + 62 + 2858 + 2920 = 8760)
+    start = int(dt.datetime(2025, 1, 1, tzinfo=SH).timestamp() * 1_000_000)
+    hours = [start + i * 3_600_000_000 for i in range(8760)]
+    _, months = costs(DEMO, hours, [1.0] * 8760, SH)
+    assert [m.month for m in months] == [f"2025-{k:02d}" for k in range(1, 13)]
+    assert [m.hours for m in months] == [
+        d * 24 for d in (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    ]
+    total: dict[str, float] = {}
+    for m in months:
+        for p, e in m.energy_kwh.items():
+            total[p] = total.get(p, 0.0) + e
+    assert total == pytest.approx({"低谷": 2920.0, "尖峰": 62.0, "高峰": 2858.0, "平段": 2920.0})
 
 
 def test_interval_straddling_a_half_hour_boundary_is_split(tmp_path: object) -> None:

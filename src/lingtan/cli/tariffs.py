@@ -33,6 +33,8 @@ STATUS_ZH = {
     "not_billed": "账单未列",
     "no_price": "无电价",
     "no_tariff": "未指定电价",
+    "tariff_not_valid": "电价不在有效期",
+    "no_data": "无数据",
     "no_points": "无计量点",
     "incomplete": "不完整",
 }
@@ -95,18 +97,24 @@ def assign(
         str, typer.Option("--basis", help="基本电费: none, capacity, demand")
     ] = "none",
     capacity_kva: Annotated[float | None, typer.Option("--capacity-kva")] = None,
+    effective_from: Annotated[
+        str | None,
+        typer.Option("--from", help="first local month it applies to, YYYY-MM (default: now)"),
+    ] = None,
     park: ParkOption = None,
 ) -> None:
-    """Assign a tariff to the park or an enterprise (指定电价)."""
+    """Assign a tariff to the park or an enterprise from a month on (指定电价)."""
     from lingtan.tariffs import service
 
     with domain_errors(), open_configured() as store:
         a = service.assign(
             store, principal=_principal(store, park), tariff_id=tariff_id, version=version,
             enterprise=enterprise, basic_basis=basis, capacity_kva=capacity_kva,
+            effective_from=effective_from,
         )  # fmt: skip
         console.print(
-            f"已指定电价 {a.tariff_id} → {enterprise or '园区'}（基本电费：{BASIS_ZH[a.basic_basis]}）"
+            f"已指定电价 {a.tariff_id} → {enterprise or '园区'}，自 {a.effective_from} 起"
+            f"（基本电费：{BASIS_ZH[a.basic_basis]}）"
         )
 
 
@@ -151,7 +159,7 @@ def cost(
             out = [
                 {"month": mc.month, "energy_kwh": mc.energy_kwh, "cost": mc.cost,
                  "energy_cost": mc.total_cost, "missing_hours": mc.missing_hours,
-                 "basic": r.basic.get(mc.month), "status": r.status}
+                 "basic": r.basic.get(mc.month), "tariff": mc.tariff, "status": mc.status}
                 for r in results for mc in r.months
             ]  # fmt: skip
             console.print_json(json.dumps(out, ensure_ascii=False))
@@ -173,6 +181,7 @@ def cost(
             "电度电费 元",
             "基本电费 元",
             "缺测小时",
+            "状态",
         )
         for r in results:
             for mc in r.months:
@@ -180,6 +189,7 @@ def cost(
                     mc.month, *(f"{mc.energy_kwh[p] / 1000:,.1f}" if p in mc.energy_kwh else "" for p in shown),
                     f"{mc.total_kwh / 1000:,.1f}", _money(mc.total_cost),
                     _money(r.basic.get(mc.month, {}).get("amount")), str(mc.missing_hours),
+                    STATUS_ZH.get(mc.status, mc.status),
                 )  # fmt: skip
         console.print(table)
 

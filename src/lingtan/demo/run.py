@@ -331,7 +331,10 @@ def run(
     result.incidents = demo_incident(store)
     # the demo park's electricity is costed with the synthetic Jiangsu tariff (its periods are
     # those of the Jiangsu record; its prices are invented and labelled so)
-    tariff_service.assign(store, principal=SYSTEM, tariff_id=DEMO_TARIFF, basic_basis="demand")
+    tariff_service.assign(
+        store, principal=SYSTEM, tariff_id=DEMO_TARIFF, basic_basis="demand",
+        effective_from=f"{YEAR}-01",
+    )  # fmt: skip
     # non-metered statistics (solid waste, waste heat, water reuse, product output): a synthetic
     # file, imported like any statistics file for the enterprises and months generated above
     step("statistics", 0, 1)

@@ -39,6 +39,8 @@ from lingtan.greenpower.matching.rules import vintage_rule
 KWH_PER_CERTIFICATE: Final[int] = 1000
 #: validity counted in months from the production month, inclusive
 VALIDITY_MONTHS: Final[int] = 24
+#: upper bound of a settled green-power trade price [元/kWh] (see TradeSettlement)
+MAX_TRADE_PRICE: Final[float] = 5.0
 
 _CERT_ID = re.compile(r"^\d{32}$")
 
@@ -188,8 +190,15 @@ class TradeSettlement:
     def __post_init__(self) -> None:
         if not self.kwh >= 0:
             raise InvalidInput("settlement kwh must be ≥ 0", field="kwh")
-        if self.price is not None and not 0 <= self.price < 1e6:
-            raise InvalidInput("settlement price must be ≥ 0 元/kWh", field="price")
+        # a settled green-power price (energy and green value together) is well under 2 元/kWh
+        # (industrial energy prices are about 0.3-1.5 元/kWh, green certificates add cents);
+        # 5 元/kWh leaves room for any real trade and rejects a price typed in 元/MWh
+        if self.price is not None and not 0 <= self.price <= MAX_TRADE_PRICE:
+            raise InvalidInput(
+                f"settlement price must be 0-{MAX_TRADE_PRICE:g} 元/kWh (not 元/MWh), "
+                f"not {self.price}",
+                field="price",
+            )
 
 
 class LedgerRepository(Protocol):

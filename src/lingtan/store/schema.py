@@ -856,6 +856,8 @@ tariff_assignment = Table(
     Column("capacity_kva", Float),
     Column("assigned_by", Text, nullable=False),
     Column("assigned_at", BigInteger, nullable=False),
+    #: the first local month (``YYYY-MM``) the assignment applies to
+    Column("effective_from", String(7), nullable=False),
     Index("ix_tariff_assignment_owner", "park_id", "enterprise_id"),
 )
 

@@ -23,6 +23,7 @@ def _assignment(r: Any) -> Assignment:
         enterprise_id=None if r.enterprise_id is None else int(r.enterprise_id),
         tariff_id=r.tariff_id, tariff_version=r.tariff_version, basic_basis=r.basic_basis,
         capacity_kva=r.capacity_kva, assigned_by=r.assigned_by, assigned_at=int(r.assigned_at),
+        effective_from=r.effective_from,
     )  # fmt: skip
 
 
@@ -57,10 +58,12 @@ class TariffRepo:
         tariff_version: int | None,
         basic_basis: str,
         capacity_kva: float | None,
+        effective_from: str,
         actor: str,
         now: int,
     ) -> Assignment:
-        """Append an assignment; it applies from now on to its (park, enterprise) slot."""
+        """Append an assignment; it applies to its (park, enterprise) slot from the local month
+        ``effective_from`` on, until an assignment of the slot with a later month."""
         t = s.tariff_assignment
         with self._store.begin() as conn:
             new_id = conn.execute(
@@ -74,20 +77,29 @@ class TariffRepo:
                     capacity_kva=capacity_kva,
                     assigned_by=actor,
                     assigned_at=now,
+                    effective_from=effective_from,
                 )
                 .returning(t.c.id)
             ).scalar_one()
             row = conn.execute(select(t).where(t.c.id == new_id)).one()
         return _assignment(row)
 
-    def assignment(self, *, park_id: int, enterprise_id: int | None) -> Assignment | None:
-        """The latest assignment of a slot, None when there is none."""
+    def assignment(
+        self, *, park_id: int, enterprise_id: int | None, month: str
+    ) -> Assignment | None:
+        """The assignment of a slot in force in the local month ``month`` (``YYYY-MM``): the
+        one with the latest ``effective_from`` not after the month (the latest made among
+        equals); None when there is none."""
         t = s.tariff_assignment
         with self._store.begin() as conn:
             row = conn.execute(
                 select(t)
-                .where(t.c.park_id == park_id, _slot(t.c.enterprise_id, enterprise_id))
-                .order_by(t.c.id.desc())
+                .where(
+                    t.c.park_id == park_id,
+                    _slot(t.c.enterprise_id, enterprise_id),
+                    t.c.effective_from <= month,
+                )
+                .order_by(t.c.effective_from.desc(), t.c.id.desc())
                 .limit(1)
             ).first()
         return None if row is None else _assignment(row)

@@ -38,6 +38,8 @@ class Assignment:
     capacity_kva: float | None
     assigned_by: str
     assigned_at: int
+    #: the first local month (``YYYY-MM``) it applies to; a later one of the slot replaces it
+    effective_from: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,10 @@ from lingtan.errors import InvalidInput
 from lingtan.tariffs.periods import hour_period_shares
 from lingtan.tariffs.records import PERIODS, Tariff
 
-PriceStatus = Literal["ok", "no_price"]
+#: ``ok`` every hour known and priced; ``incomplete`` some hours unknown (the cost covers the
+#: known hours only: a lower bound); ``no_data`` no hour known (no cost); ``no_price`` a period
+#: has no price; ``no_tariff`` / ``tariff_not_valid`` no tariff in force for the month
+MonthStatus = Literal["ok", "incomplete", "no_data", "no_price", "no_tariff", "tariff_not_valid"]
 
 
 def period_price(tariff: Tariff, period: str, month: str) -> float | None:
@@ -67,7 +70,8 @@ def hourly_energy_cost(
 
 
 def capacity_charge(capacity_kva: float, rate: float) -> float:
-    """基本电费 by capacity [元/月] = contract capacity [kVA] × rate [元/(kVA·月)] (发改价格〔2016〕1583号)."""
+    """基本电费 by capacity [元/月] = contract capacity [kVA] × rate [元/(kVA·月)]
+    (发改价格〔2016〕1583号, as recalled; not verified here)."""
     if not math.isfinite(capacity_kva) or capacity_kva <= 0:
         raise InvalidInput("capacity_kva must be a positive number", field="capacity_kva")
     if not math.isfinite(rate) or rate <= 0:
@@ -109,16 +113,35 @@ class MonthCost:
     hours: int = 0
     missing_hours: int = 0
     max_demand_kw: float | None = None
-    status: PriceStatus = "ok"
+    status: MonthStatus = "ok"
+    #: the tariff record the month was costed with (``id@version``), None without one
+    tariff: str | None = None
+
+    @property
+    def known_hours(self) -> int:
+        return self.hours - self.missing_hours
 
     @property
     def total_kwh(self) -> float:
+        """Energy of the known hours [kWh] (a lower bound while hours are missing)."""
         return sum(self.energy_kwh.values())
 
     @property
     def total_cost(self) -> float | None:
-        """Energy cost of the month; None while a period has no price."""
-        return None if self.status == "no_price" else sum(self.cost.values())
+        """Energy cost of the known hours [元]; None when no hour is known or a period has no
+        price. While hours are missing (``incomplete``) it is a lower bound."""
+        if self.status not in ("ok", "incomplete"):
+            return None
+        return sum(self.cost.values())
+
+    def settle_status(self) -> None:
+        """Set ``status`` from the counts once every hour is in (``no_price`` stays)."""
+        if self.status != "ok":
+            return
+        if self.known_hours == 0:
+            self.status = "no_data"
+        elif self.missing_hours:
+            self.status = "incomplete"
 
 
 @dataclass(frozen=True)
@@ -138,7 +161,9 @@ def costs(
     """Hourly and monthly energy cost of an hourly series (hour starts in epoch µs, UTC).
 
     An hour with an unknown value (NaN) is counted in ``missing_hours`` and has no cost — it is
-    never taken as zero. A period without a price makes the month ``no_price``.
+    never taken as zero: a month with missing hours is ``incomplete`` (its cost covers the known
+    hours), one with no known hour ``no_data`` (no cost). A period of the month without a price
+    makes it ``no_price``, whether or not its hours are known.
     """
     if len(hours_us) != len(energy_kwh):
         raise InvalidInput("hours and energy must have the same length", field="energy_kwh")
@@ -156,23 +181,27 @@ def costs(
         shares = memo.get(slot)
         if shares is None:
             shares = memo[slot] = hour_period_shares(tariff, start, zone)
+        m.tariff = tariff.key
+        prices = {p: period_price(tariff, p, key) for p in shares}
+        for p in shares:
+            m.prices[p] = prices[p]
+            if prices[p] is None:
+                m.status = "no_price"
         e = float(e)
         if not math.isfinite(e):
             m.missing_hours += 1
             hourly.append(HourCost(int(h), local.isoformat(), None, shares, None))
             continue
-        prices = {p: period_price(tariff, p, key) for p in shares}
         cost: float | None = None
         if all(v is not None for v in prices.values()):
             cost = hourly_energy_cost(e, shares, {p: v for p, v in prices.items() if v is not None})
         for p, share in shares.items():
             m.energy_kwh[p] = m.energy_kwh.get(p, 0.0) + e * share
-            m.prices[p] = prices[p]
             price = prices[p]
-            if price is None:
-                m.status = "no_price"
-            else:
+            if price is not None:
                 m.cost[p] = m.cost.get(p, 0.0) + e * share * price
         m.max_demand_kw = e if m.max_demand_kw is None else max(m.max_demand_kw, e)
         hourly.append(HourCost(int(h), local.isoformat(), e, shares, cost))
+    for m in months.values():
+        m.settle_status()
     return hourly, sorted(months.values(), key=lambda m: m.month)

@@ -276,6 +276,24 @@ def latest(records: tuple[Tariff, ...] | list[Tariff]) -> list[Tariff]:
     return sorted(out.values(), key=lambda r: r.id)
 
 
+def in_force(tariff_id: str, version: int | None, month: str) -> Tariff | None:
+    """The version of a shipped record in force in the local month ``month`` (``YYYY-MM``):
+    ``valid_from`` ≤ the month's first day < ``valid_to`` (open when null), the newest such
+    version (only ``version`` when given); None when the month is outside every version's
+    validity. ``NotFound`` for an unknown id or version."""
+    find(tariff_id, version)
+    day = dt.date(int(month[:4]), int(month[5:7]), 1)
+    valid = [
+        r
+        for r in shipped()
+        if r.id == tariff_id
+        and (version is None or r.version == version)
+        and r.valid_from <= day
+        and (r.valid_to is None or day < r.valid_to)
+    ]
+    return max(valid, key=lambda r: r.version) if valid else None
+
+
 def find(tariff_id: str, version: int | None = None) -> Tariff:
     """A shipped record by id (newest version unless ``version``); ``NotFound`` otherwise."""
     candidates = [r for r in shipped() if r.id == tariff_id]

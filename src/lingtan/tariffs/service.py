@@ -5,8 +5,12 @@ framework).
 Which meters are costed: the grid-import points (carrier ``electricity_grid_import``) that count
 in boundary totals — a sub-meter under a boundary meter would count the same energy twice. An
 enterprise's cost uses its own points; the park's uses every boundary grid-import point in the
-caller's scope. The tariff is the one assigned to the enterprise, else the one assigned to the
-park (the result names which); with neither, the result's status is ``no_tariff``.
+caller's scope, grouped by owner (billing account: each enterprise, and the park for points of
+no enterprise): the park figure is the sum of the accounts' costs, each under its own tariff and
+with 基本电费 on its own maximum demand. For each account and local month, the tariff is the
+assignment of the enterprise in force in the month, else the park's (the month names which
+record); with neither the month's status is ``no_tariff``, and with a record no version of
+which is valid in the month, ``tariff_not_valid``.
 """
 
 from __future__ import annotations
@@ -38,7 +42,14 @@ from lingtan.tariffs.bills import (
     compare,
     parse_bill,
 )
-from lingtan.tariffs.cost import HourCost, MonthCost, capacity_charge, costs, demand_charge
+from lingtan.tariffs.cost import (
+    HourCost,
+    MonthCost,
+    MonthStatus,
+    capacity_charge,
+    costs,
+    demand_charge,
+)
 from lingtan.tariffs.records import PERIODS, Tariff
 from lingtan.timeutil import month_bounds_us, to_us, utcnow
 
@@ -46,6 +57,26 @@ Scope = Literal["park", "enterprise", "point"]
 HOUR_US = 3_600_000_000
 MAX_MONTHS = 24
 _EPOCH = _dt.date(1970, 1, 1)
+#: the status of a cost, most severe first (a result takes the most severe of its months')
+CostStatus = Literal[
+    "no_points", "no_tariff", "tariff_not_valid", "no_price", "no_data", "incomplete", "ok"
+]
+_SEVERITY: tuple[str, ...] = (
+    "no_tariff", "tariff_not_valid", "no_price", "no_data", "incomplete", "ok"
+)  # fmt: skip
+
+
+@dataclass
+class AccountCost:
+    """The cost of one owner's (billing account's) points: an enterprise, or the park."""
+
+    owner: str
+    enterprise_id: int | None
+    points: list[str]
+    months: list[MonthCost] = field(default_factory=list)
+    basic: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: per month: where the tariff was assigned (``enterprise``, ``park``) and the record
+    assigned: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -54,7 +85,9 @@ class CostResult:
 
     scope: Scope
     subject: str
-    status: Literal["ok", "no_tariff", "no_price", "no_points"]
+    status: CostStatus
+    #: the tariff, assignment and its level in force in the last month of the span for the
+    #: subject (each month names the record it used: ``MonthCost.tariff``)
     tariff: Tariff | None
     assignment: Assignment | None
     assigned_to: Literal["enterprise", "park"] | None
@@ -66,6 +99,8 @@ class CostResult:
     #: green-power trade settlements of the scope's buyers per month: kWh, cost of those with
     #: a settled price, and kWh of those without (their cost unknown)
     green: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: the billing accounts summed into the result (one for an enterprise or a point)
+    accounts: list[AccountCost] = field(default_factory=list)
 
 
 def _park(store: Store, principal: Principal) -> Any:
@@ -133,10 +168,14 @@ def assign(
     enterprise: str | None = None,
     basic_basis: str = "none",
     capacity_kva: float | None = None,
+    effective_from: str | None = None,
 ) -> Assignment:
-    """Assign a tariff record to the park, or to one enterprise (park administrators only)."""
+    """Assign a tariff record to the park, or to one enterprise (park administrators only),
+    from the local month ``effective_from`` (``YYYY-MM``; default the current local month)."""
     require(principal, Permission.ADMIN_PARK)
     records.find(tariff_id, version)  # NotFound for an unknown record
+    if effective_from is not None:
+        parse_month(effective_from, "effective_from")
     if basic_basis not in BASIC_BASES:
         raise InvalidInput(
             f"basic_basis must be one of {', '.join(BASIC_BASES)}", field="basic_basis"
@@ -147,22 +186,24 @@ def assign(
         )
     park = _park(store, principal)
     ent_id = None if enterprise is None else _enterprise_id(store, principal, park.id, enterprise)
+    month = effective_from or local_month_now(ZoneInfo(park.timezone))
     return TariffRepo(store).assign(
         park_id=park.id, enterprise_id=ent_id, tariff_id=tariff_id, tariff_version=version,
-        basic_basis=basic_basis, capacity_kva=capacity_kva, actor=principal.actor,
-        now=to_us(utcnow()),
+        basic_basis=basic_basis, capacity_kva=capacity_kva, effective_from=month,
+        actor=principal.actor, now=to_us(utcnow()),
     )  # fmt: skip
 
 
 def _applicable(
-    store: Store, park_id: int, enterprise_id: int | None
+    store: Store, park_id: int, enterprise_id: int | None, month: str
 ) -> tuple[Assignment | None, Literal["enterprise", "park"] | None]:
+    """The assignment in force in ``month`` for an owner: its own, else the park's."""
     repo = TariffRepo(store)
     if enterprise_id is not None:
-        own = repo.assignment(park_id=park_id, enterprise_id=enterprise_id)
+        own = repo.assignment(park_id=park_id, enterprise_id=enterprise_id, month=month)
         if own is not None:
             return own, "enterprise"
-    park = repo.assignment(park_id=park_id, enterprise_id=None)
+    park = repo.assignment(park_id=park_id, enterprise_id=None, month=month)
     return (park, "park") if park is not None else (None, None)
 
 
@@ -176,14 +217,16 @@ def parse_month(text: str, field: str = "start") -> tuple[int, int]:
     return year, int(text[5:7])
 
 
-def _span(zone: ZoneInfo, start: str, months: int) -> tuple[int, int]:
+def _span(zone: ZoneInfo, start: str, months: int) -> list[tuple[str, int, int]]:
+    """The local months from ``start``: (``YYYY-MM``, first hour, end hour) each."""
     if not 1 <= months <= MAX_MONTHS:
         raise InvalidInput(f"months must be 1-{MAX_MONTHS}", field="months")
     y, m = parse_month(start)
-    h0 = month_bounds_us(y, m, zone)[0]
-    last = (y * 12 + m - 1) + months - 1
-    h1 = month_bounds_us(last // 12, last % 12 + 1, zone)[1]
-    return h0, h1
+    out = []
+    for k in range(y * 12 + m - 1, y * 12 + m - 1 + months):
+        year, month = k // 12, k % 12 + 1
+        out.append((f"{year:04d}-{month:02d}", *month_bounds_us(year, month, zone)))
+    return out
 
 
 def _grid_points(
@@ -269,41 +312,191 @@ def cost(
     within: int | None = None,
 ) -> CostResult:
     """Energy cost and 基本电费 of a scope for ``months`` local months from ``start``
-    (``within``: the enterprise id the point must belong to)."""
+    (``within``: the enterprise id the point must belong to).
+
+    Each owner's points are costed month by month under the tariff in force for that owner and
+    month; a scope of several owners (the park) sums them (see :func:`_combine`)."""
     require(principal, Permission.READ)
     if hourly and months != 1:
         raise InvalidInput("hourly results are given for one month at a time", field="months")
     park = _park(store, principal)
     zone = ZoneInfo(park.timezone)
-    h0, h1 = _span(zone, start, months)
+    span = _span(zone, start, months)
     code, ent_id, points, excluded = _grid_points(store, principal, park.id, scope, subject)
     if within is not None and ent_id != within:
         raise NotFound("point not found")  # a point outside the enterprise named with it
-    assignment, assigned_to = _applicable(store, park.id, ent_id)
+    assignment, assigned_to = _applicable(store, park.id, ent_id, span[-1][0])
     result = CostResult(
         scope=scope, subject=code, status="ok", tariff=None, assignment=assignment,
         assigned_to=assigned_to, points=[p.code for p in points], excluded=excluded,
     )  # fmt: skip
-    if assignment is None:
-        result.status = "no_tariff"
-        return result
-    tariff = records.find(assignment.tariff_id, assignment.tariff_version)
-    result.tariff = tariff
+    if assignment is not None:
+        result.tariff = records.in_force(
+            assignment.tariff_id, assignment.tariff_version, span[-1][0]
+        ) or records.find(assignment.tariff_id, assignment.tariff_version)
     if not points:
-        result.status = "no_points"
+        result.status = "no_points" if assignment is not None else "no_tariff"
         return result
-    hours, kwh = _series(store, points, h0, h1)
-    per_hour, per_month = costs(tariff, hours.tolist(), kwh.tolist(), zone)
-    result.months = per_month
-    result.hourly = per_hour if hourly else []
-    if any(m.status == "no_price" for m in per_month):
-        result.status = "no_price"
-    for m in per_month:
-        result.basic[m.month] = _basic(tariff, assignment, m)
+    owners: dict[int | None, list[PointRecord]] = {}
+    for p in points:
+        owners.setdefault(p.enterprise_id if scope == "park" else ent_id, []).append(p)
+    ent_codes = _enterprise_codes(store, principal, park.id)
+    series: list[np.ndarray[Any, Any]] = []
+    rows: list[list[HourCost]] = []
+    for owner, pts in sorted(owners.items(), key=lambda kv: (kv[0] is not None, kv[0] or 0)):
+        name = park.code if owner is None else ent_codes.get(owner, str(owner))
+        account, per_hour, kwh = _account(store, park.id, zone, span, name, owner, pts)
+        result.accounts.append(account)
+        series.append(kwh)
+        rows.append(per_hour)
+    if all(m.status == "no_tariff" for a in result.accounts for m in a.months):
+        result.status = "no_tariff"  # nothing assigned to any account in any month
+        return result
+    if len(result.accounts) == 1:
+        (only,) = result.accounts
+        result.months, result.basic = only.months, only.basic
+        result.hourly = per_hour if hourly else []
+    else:
+        result.months, result.basic = _combine(result.accounts, series, span)
+        result.hourly = _combine_hours(rows) if hourly else []
+    result.status = _worst(m.status for m in result.months)
     if scope != "point":
         result.green = _green(store, principal, park, code if scope == "enterprise" else None)
-        result.green = {k: v for k, v in result.green.items() if k in {m.month for m in per_month}}
+        result.green = {
+            k: v for k, v in result.green.items() if k in {m.month for m in result.months}
+        }
     return result
+
+
+def _worst(statuses: Any) -> CostStatus:
+    """The most severe status (``no_data`` of some months only: ``incomplete``)."""
+    seen = set(statuses)
+    if seen == {"no_data"}:
+        return "no_data"
+    for s in _SEVERITY:
+        if s in seen:
+            return "incomplete" if s == "no_data" else s  # type: ignore[return-value]
+    return "ok"
+
+
+def _enterprise_codes(store: Store, principal: Principal, park_id: int) -> dict[int, str]:
+    ents, _ = QueryRepo(store).enterprises(tenant=principal.tenant, park_id=park_id)
+    return {e.id: e.code for e in ents}
+
+
+def _account(
+    store: Store,
+    park_id: int,
+    zone: ZoneInfo,
+    span: list[tuple[str, int, int]],
+    name: str,
+    owner: int | None,
+    points: list[PointRecord],
+) -> tuple[AccountCost, list[HourCost], np.ndarray[Any, Any]]:
+    """One owner's months, each under the tariff version in force for the owner and month."""
+    account = AccountCost(owner=name, enterprise_id=owner, points=[p.code for p in points])
+    hours, kwh = _series(store, points, span[0][1], span[-1][2])
+    per_hour: list[HourCost] = []
+    for month, m0, m1 in span:
+        i0, i1 = (m0 - span[0][1]) // HOUR_US, (m1 - span[0][1]) // HOUR_US
+        a, level = _applicable(store, park_id, owner, month)
+        tariff = None if a is None else records.in_force(a.tariff_id, a.tariff_version, month)
+        if a is None or tariff is None:
+            missing = int(np.isnan(kwh[i0:i1]).sum())
+            status: MonthStatus = "no_tariff" if a is None else "tariff_not_valid"
+            mc = MonthCost(month=month, hours=i1 - i0, missing_hours=missing, status=status)
+            account.months.append(mc)
+            account.basic[month] = {"basis": None, "amount": None, "status": status}
+            account.assigned[month] = {"assigned_to": level, "tariff": None}
+            for h, e in zip(hours[i0:i1].tolist(), kwh[i0:i1].tolist(), strict=True):
+                local = _dt.datetime.fromtimestamp(h / 1e6, _dt.UTC).astimezone(zone)
+                known = None if np.isnan(e) else float(e)
+                per_hour.append(HourCost(int(h), local.isoformat(), known, {}, None))
+            continue
+        hourly, (mc,) = costs(tariff, hours[i0:i1].tolist(), kwh[i0:i1].tolist(), zone)
+        per_hour.extend(hourly)
+        account.months.append(mc)
+        account.basic[month] = _basic(tariff, a, mc)
+        account.assigned[month] = {"assigned_to": level, "tariff": tariff.key}
+    return account, per_hour, kwh
+
+
+def _combine_hours(rows: list[list[HourCost]]) -> list[HourCost]:
+    """The park's hours as the sum of its accounts': energy and cost Σ over accounts (None
+    when an account lacks the value); the period shares when every account has the same."""
+    out = []
+    for hs in zip(*rows, strict=True):
+        energy = [h.energy_kwh for h in hs]
+        cost = [h.cost for h in hs]
+        shares = hs[0].shares if all(h.shares == hs[0].shares for h in hs) else {}
+        out.append(
+            HourCost(
+                hs[0].hour_us, hs[0].local,
+                None if None in energy else sum(e for e in energy if e is not None),
+                shares,
+                None if None in cost else sum(c for c in cost if c is not None),
+            )
+        )  # fmt: skip
+    return out
+
+
+def _combine(
+    accounts: list[AccountCost],
+    series: list[np.ndarray[Any, Any]],
+    span: list[tuple[str, int, int]],
+) -> tuple[list[MonthCost], dict[str, dict[str, Any]]]:
+    """The park's months as the sum of its accounts' (``series``: each account's hourly kWh
+    over the span, NaN where unknown).
+
+    Notes
+    -----
+    Energy and cost per period are Σ over accounts (each account priced under its own tariff);
+    a period's price is given only when every account has the same one. An hour is missing
+    when any account lacks it. 基本电费 = Σ over accounts of each account's own charge (on its
+    own maximum demand: a utility bills demand per account, not on the coincident peak of the
+    park); ``max_demand_kw`` of the park month is the largest hourly sum over the hours every
+    account knows (the coincident peak: informational, not a billed quantity).
+    """
+    total = np.sum(series, axis=0)  # NaN where any account lacks the hour
+    out: list[MonthCost] = []
+    basic: dict[str, dict[str, Any]] = {}
+    for k, (month, m0, m1) in enumerate(span):
+        i0, i1 = (m0 - span[0][1]) // HOUR_US, (m1 - span[0][1]) // HOUR_US
+        parts = [a.months[k] for a in accounts]
+        mc = MonthCost(month=month, hours=i1 - i0)
+        for part in parts:
+            for p, e in part.energy_kwh.items():
+                mc.energy_kwh[p] = mc.energy_kwh.get(p, 0.0) + e
+            for p, c in part.cost.items():
+                mc.cost[p] = mc.cost.get(p, 0.0) + c
+        for p in {p for part in parts for p in part.prices}:
+            prices = {part.prices.get(p) for part in parts if p in part.prices}
+            mc.prices[p] = prices.pop() if len(prices) == 1 else None
+        window = total[i0:i1]
+        mc.missing_hours = int(np.isnan(window).sum())
+        mc.max_demand_kw = None if mc.missing_hours == mc.hours else float(np.nanmax(window))
+        keys = sorted({part.tariff for part in parts if part.tariff})
+        mc.tariff = ", ".join(keys) or None
+        severe = [
+            p.status for p in parts if p.status in ("no_tariff", "tariff_not_valid", "no_price")
+        ]
+        if severe:
+            mc.status = min(severe, key=_SEVERITY.index)
+        else:
+            mc.settle_status()
+        out.append(mc)
+        charges = {a.owner: a.basic[month] for a in accounts}
+        amounts = [c.get("amount") for c in charges.values()]
+        statuses = [str(c.get("status")) for c in charges.values()]
+        amount: float | None = None
+        if all(x is not None for x in amounts):
+            amount = float(sum(x for x in amounts if x is not None))
+            status = "ok" if all(x == "ok" for x in statuses) else "incomplete"
+        else:
+            status = next(x for x, a in zip(statuses, amounts, strict=True) if a is None)
+        basic[month] = {"basis": "per_account", "amount": amount, "status": status,
+                        "accounts": charges}  # fmt: skip
+    return out, basic
 
 
 def _green(
@@ -403,7 +596,8 @@ class BillCheck:
     @property
     def status(self) -> str:
         """``ok`` when every compared line is within tolerance, ``differs`` when one is not,
-        else the cost's status (``no_tariff``, ``no_price``, ``no_points``)."""
+        else the cost's status (``no_tariff``, ``tariff_not_valid``, ``no_price``, ``no_data``,
+        ``incomplete``, ``no_points``)."""
         if any(line.status == "differs" for line in self.lines):
             return "differs"
         if self.cost.status != "ok":
@@ -426,10 +620,12 @@ def check_bill(
         c = cost(store, principal=principal, scope="park", subject=None, start=b.month)
     month = c.months[0] if c.months else None
     lines: list[CheckLine] = []
-    missing = month is not None and month.missing_hours > 0
+    missing = month is not None and (month.missing_hours > 0 or month.status != "ok")
     named = set(b.energy_kwh) | set(month.energy_kwh if month else {})
     for p in (p for p in PERIODS if p in named):
-        metered = month.energy_kwh.get(p) if month and not missing else None
+        # a complete month: a period the tariff has but no energy fell in, or one it does not
+        # have at all (a billed period absent from the tariff), is metered 0 kWh
+        metered = month.energy_kwh.get(p, 0.0) if month and not missing else None
         lines.append(compare(f"kwh_{p}", metered, b.energy_kwh.get(p), tolerance))
     metered_cost = month.total_cost if month and not missing else None
     if b.energy_amount is not None or metered_cost is not None:

@@ -50,6 +50,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "basic_capacity": ("按合同容量", "on contract capacity"),
     "basic_none": ("未指定计费方式", "basis not assigned"),
+    "basic_per_account": (
+        "各户按各自电价和需量/容量之和",
+        "sum over the accounts, each on its own tariff and demand or capacity",
+    ),
     "missing_hours": ("缺测小时", "Missing hours"),
     "year_chart": ("全年各月电费（按时段）", "Cost by month and period"),
     "tariff": ("电价", "Tariff"),
@@ -67,6 +71,16 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "no_price": ("该电价记录未给出电价，无法计算电费", "The tariff record gives no price; no cost"),
     "no_points": ("没有电网购电计量点", "No grid-import meters"),
+    "no_data": ("该月没有计量数据，无法计算电费", "No metered data in the month; no cost"),
+    "incomplete": (
+        "部分小时缺测：电费只含有数据的小时（偏低，为下限）",
+        "Some hours are missing: the cost covers the known hours only (a lower bound)",
+    ),
+    "tariff_not_valid": (
+        "所指定的电价记录在该月不在有效期内",
+        "The assigned tariff record is not valid in this month",
+    ),
+    "month_tariff": ("本月电价记录", "Tariff record of the month"),
     "points": ("计量点", "Meters"),
     "green": ("绿电交易", "Green-power trades"),
     "green_unpriced": ("未标价", "without a price"),
@@ -80,6 +94,9 @@ def tt(key: str, lang: str) -> str:
 
 
 def _chart(result: service.CostResult, lang: str) -> dict[str, Any]:
+    """Stacked monthly cost per period; a month without a cost (no known hour, no price, no
+    tariff) is a gap (null), never 0; ``missing_hours`` marks the months whose bars are lower
+    bounds."""
     months = [m.month for m in result.months]
     traces = []
     for p in PERIODS:
@@ -89,10 +106,17 @@ def _chart(result: service.CostResult, lang: str) -> dict[str, Any]:
                     "name": p if lang == "zh-CN" else PERIOD_EN[p],
                     "color": COLORS[p],
                     "x": months,
-                    "y": [round(m.cost.get(p, 0.0), 2) for m in result.months],
+                    "y": [
+                        None if m.total_cost is None else round(m.cost.get(p, 0.0), 2)
+                        for m in result.months
+                    ],
                 }
             )
-    return {"traces": traces}
+    return {
+        "traces": traces,
+        "missing_hours": [m.missing_hours for m in result.months],
+        "missing_label": tt("missing_hours", lang),
+    }
 
 
 @router.get("/costs")

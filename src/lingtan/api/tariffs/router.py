@@ -51,13 +51,14 @@ class AssignmentOut(BaseModel):
     basic_basis: str
     capacity_kva: float | None
     assigned_by: str
+    effective_from: str = Field(description="the first local month it applies to, YYYY-MM")
 
 
 def _assignment(a: Assignment) -> AssignmentOut:
     return AssignmentOut(
         id=a.id, enterprise_id=a.enterprise_id, tariff_id=a.tariff_id,
         tariff_version=a.tariff_version, basic_basis=a.basic_basis,
-        capacity_kva=a.capacity_kva, assigned_by=a.assigned_by,
+        capacity_kva=a.capacity_kva, assigned_by=a.assigned_by, effective_from=a.effective_from,
     )  # fmt: skip
 
 
@@ -69,6 +70,11 @@ class AssignmentIn(BaseModel):
     enterprise_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     basic_basis: Literal["none", "capacity", "demand"] = "none"
     capacity_kva: float | None = Field(default=None, gt=0)
+    effective_from: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+        description="the first local month it applies to (YYYY-MM); none: the current month",
+    )
 
 
 @router.get("/tariffs", response_model=list[TariffOut])
@@ -108,12 +114,14 @@ def assign_tariff(
     a = service.assign(
         store, principal=principal, tariff_id=body.tariff_id, version=body.version,
         enterprise=enterprise, basic_basis=body.basic_basis, capacity_kva=body.capacity_kva,
+        effective_from=body.effective_from,
     )  # fmt: skip
     return _assignment(a)
 
 
 class MonthOut(BaseModel):
-    """Energy and cost of one local month, per period (null cost: no price)."""
+    """Energy and cost of one local month, per period (null cost: no price, no tariff or no
+    known hour; status ``incomplete``: the cost of the known hours, a lower bound)."""
 
     month: str
     energy_kwh: dict[str, float]
@@ -125,6 +133,7 @@ class MonthOut(BaseModel):
     missing_hours: int
     max_demand_kw: float | None
     basic: dict[str, Any]
+    tariff: str | None = Field(description="the record the month was costed with, id@version")
     green: dict[str, float] | None = Field(
         description="green-power trades of the month: kwh, cost (settlements with a price), "
         "unpriced_kwh"
@@ -147,7 +156,9 @@ class CostOut(BaseModel):
 
     scope: str
     subject: str
-    status: str = Field(description="ok, no_tariff, no_price or no_points")
+    status: str = Field(
+        description="ok, incomplete, no_data, no_price, tariff_not_valid, no_tariff or no_points"
+    )
     tariff: str | None
     tariff_source: dict[str, Any] | None
     tariff_confidence: str | None
@@ -155,6 +166,10 @@ class CostOut(BaseModel):
     points: list[str]
     excluded: dict[str, str]
     months: list[MonthOut]
+    accounts: list[dict[str, Any]] = Field(
+        description="the billing accounts summed (the park: each enterprise and the park's "
+        "own meters), each with its points and, per month, its tariff, energy cost and 基本电费"
+    )
     hours: list[HourOut]
 
 
@@ -170,9 +185,19 @@ def _cost_out(r: service.CostResult) -> CostOut:
                 month=m.month, energy_kwh=m.energy_kwh, cost=m.cost, prices=m.prices,
                 total_kwh=m.total_kwh, energy_cost=m.total_cost, hours=m.hours,
                 missing_hours=m.missing_hours, max_demand_kw=m.max_demand_kw,
-                basic=r.basic.get(m.month, {}), green=r.green.get(m.month), status=m.status,
+                basic=r.basic.get(m.month, {}), tariff=m.tariff, green=r.green.get(m.month),
+                status=m.status,
             )
             for m in r.months
+        ],
+        accounts=[
+            {"owner": a.owner, "points": a.points,
+             "months": [{"month": m.month, "tariff": m.tariff, "assigned_to":
+                         a.assigned.get(m.month, {}).get("assigned_to"), "status": m.status,
+                         "energy_cost": m.total_cost, "missing_hours": m.missing_hours,
+                         "max_demand_kw": m.max_demand_kw, "basic": a.basic.get(m.month, {})}
+                        for m in a.months]}
+            for a in r.accounts
         ],
         hours=[
             HourOut(local=h.local, energy_kwh=h.energy_kwh, periods=h.shares, cost=h.cost)

@@ -1,5 +1,5 @@
 """Tariffs and utility bills: ``tariff_assignment`` (which time-of-use tariff record applies to
-a park or an enterprise, and its 基本电费 basis) and ``utility_bill`` (a month's bill imported as
+a park or an enterprise from which local month, and its 基本电费 basis) and ``utility_bill`` (a month's bill imported as
 a record), and ``green_trade.price`` (the settled price of a green-power trade, 元/kWh;
 null for the settlements recorded before, whose price is unknown).
 
@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("capacity_kva", sa.Float()),
         sa.Column("assigned_by", sa.Text(), nullable=False),
         sa.Column("assigned_at", sa.BigInteger(), nullable=False),
+        sa.Column("effective_from", sa.String(7), nullable=False),
         sa.ForeignKeyConstraint(["park_id"], ["park.id"], name="fk_tariff_assignment_park_id_park"),
         sa.ForeignKeyConstraint(
             ["enterprise_id"],
