@@ -20,10 +20,11 @@ TZ8 = dt.timezone(dt.timedelta(hours=8))
 # Hand balance of each owner, L = grid + direct + PV − export (parks.py):
 #   hour 0: E01 600 + 300 + 40 = 940, E02 1 500, park 100 + 30 − 0 = 130  → 2 570
 #   hour 1: E01 400 + 200 + 60 = 660, E02   500, park 100 + 80 − 50 = 130 → 1 290
-# green: E01's own PV 40/60 and direct supply 300/200 are E01's; the park PV 30/80 is pooled.
-# Every green kWh fits under some load, so the park matches 40+30+300 + 60+80+200 = 710 kWh.
+# green: E01's own PV 40/60 and direct supply 300/200 are E01's; the park PV 30/80 less the
+# park's export 0/50 is pooled: 30/30 (the 50 kWh exported in hour 1 left the park).
+# Every green kWh fits under some load, so the park matches 40+30+300 + 60+30+200 = 660 kWh.
 LOAD = 2570 + 1290
-MATCHED = 710
+MATCHED = 660
 
 
 def test_park_matching_of_the_hand_made_park(store: Store) -> None:
@@ -36,7 +37,7 @@ def test_park_matching_of_the_hand_made_park(store: Store) -> None:
     e01 = next(c for c in report["consumers"] if c["code"] == "E01")
     # pro rata: hour 0 residuals E01 940−40 = 900, E02 1 500, park 130 (Σ 2 530); hour 1
     # E01 660−60 = 600, E02 500, park 130 (Σ 1 230)
-    e01_pv = 40 + 30 * 900 / 2530 + 60 + 80 * 600 / 1230
+    e01_pv = 40 + 30 * 900 / 2530 + 60 + 30 * 600 / 1230
     january = e01["months"][0]
     assert january["matched_kwh"]["pv"] == pytest.approx(e01_pv)
     assert january["matched_kwh"]["direct"] == pytest.approx(500)
@@ -59,8 +60,8 @@ def test_priority_serves_the_listed_consumer_first(store: Store) -> None:
     load_january(store)
     run = matching.run_matching(store, year=2025, rule="priority", priority=["E02"])
     e02 = next(c for c in matching.summary(run)["consumers"] if c["code"] == "E02")
-    # E02 is first for the pooled park PV: all 30 + 80 kWh
-    assert e02["months"][0]["matched_kwh"]["pv"] == pytest.approx(110)
+    # E02 is first for the pooled park PV: all 30 + (80 − 50 exported) kWh
+    assert e02["months"][0]["matched_kwh"]["pv"] == pytest.approx(60)
     with pytest.raises(InvalidInput) as err:
         matching.run_matching(store, year=2025, rule="priority", priority=["E99"])
     assert err.value.field == "priority"
@@ -87,7 +88,7 @@ def test_a_certificate_counts_in_its_production_month_hours(
     report = matching.summary(matching.run_matching(store, year=2025))
     january = next(c for c in report["consumers"] if c["code"] == "E01")["months"][0]
     assert january["matched_kwh"]["certificate"] == pytest.approx(2000 / 744)
-    pooled = 30 * 900 / 2530 + 80 * 600 / 1230
+    pooled = 30 * 900 / 2530 + 30 * 600 / 1230
     assert january["monthly_matched_kwh"] == pytest.approx(1600)
     assert january["gap_kwh"] == pytest.approx(1600 - (100 + 500 + pooled + 2000 / 744))
     assert report["park_total"]["unmatched_kwh"]["certificate"] == pytest.approx(1000 - 2000 / 744)

@@ -9,8 +9,9 @@ consumption in an hour is its energy balance at its boundary meters:
 
 Green supply, in the merit order of :mod:`allocate`:
 
-* an enterprise's own PV serves that enterprise (it is behind its meter); the park's PV is the
-  park pool, shared among all consumers by the rule (园区内就近消纳);
+* an enterprise's own PV serves that enterprise (it is behind its meter); the park's PV less
+  what the park exported in the hour is the park pool, shared among all consumers by the rule
+  (园区内就近消纳);
 * direct supply (绿电直连) metered at an owner's incoming line serves that owner;
 * the park's storage discharges the green share it was charged with (from park PV left over);
 * green-power trade settlements (绿电交易, monthly) and certificates retired without a trade
@@ -233,7 +234,9 @@ def matching_input(
         "certificate": data.certificates,
     }
     pooled = {
-        "pv": f[PV][0],
+        # the park's PV that left through its export meter is no longer in the park: only
+        # generation minus export is offered (each kWh counted once)
+        "pv": np.maximum(f[PV][0] - f[EXPORT][0], 0.0),
         "trade": data.pooled_trades,
         "certificate": data.pooled_certificates,
     }
