@@ -150,3 +150,70 @@ def test_a_bad_factor_csv_names_the_line() -> None:
         )
     with pytest.raises(InvalidInput, match="UTC offset"):
         matching.parse_factor_csv("hour,value\n2025-01-01T00:00:00,0.9\n")
+
+
+OTHER_PARK = """\
+park:
+  id: other-park
+  name: 另一园区
+  province: 江苏
+enterprises:
+  - id: E01
+    name: 另一企业
+"""
+
+
+def test_grid_factor_series_belong_to_their_park(store: Store) -> None:
+    """Park acc-park imports a 江苏 2025 series; other-park (also in 江苏) keeps the annual
+    factor and lists no series. Within acc-park, of a one-hour series (0.7) and a two-hour
+    one (0.9, 0.1) the two-hour one covers more hours and is used even though imported first;
+    a series on another basis is never used as the average factor."""
+    from lingtan.registry import parse_park_text
+
+    load_january(store)
+    store.registry.save_park(parse_park_text(OTHER_PARK))
+    parks = {p.code: p.id for p in store.registry.parks()}
+    base = {
+        "region": "江苏",
+        "year": 2025,
+        "source": "test fixture (synthetic values)",
+        "url": None,
+        "url_note": "synthetic",
+        "confidence": "L",
+        "verified": False,
+    }
+    start = dt.datetime(2025, 1, 1, tzinfo=TZ8)
+    for sid, values, basis in (
+        ("two.hours", [0.9, 0.1], "average"),
+        ("one.hour", [0.7], "average"),
+        ("marginal.three", [2.0, 2.0, 2.0], "marginal"),
+    ):
+        matching.import_grid_series(
+            store,
+            series_id=sid,
+            start=start,
+            values=values,
+            basis=basis,
+            park_id=parks["acc-park"],
+            **base,  # type: ignore[arg-type]
+        )
+    own = matching.run_matching(store, year=2025, park_id=parks["acc-park"])
+    assert own.factor[:3].tolist() == [0.9, 0.1, 0.5827]
+    assert own.factor_basis["series"]["id"] == "two.hours"
+    assert own.factor_basis["series_candidates"] == ["two.hours", "one.hour"]
+    other = matching.run_matching(store, year=2025, park_id=parks["other-park"])
+    assert other.factor_basis["label"] == "annual"
+    assert other.factor[0] == pytest.approx(0.5827)
+    assert matching.list_grid_series(store, park_id=parks["other-park"]) == []
+    assert len(matching.list_grid_series(store, park_id=parks["acc-park"])) == 3
+    # the same id in another park is that park's own series, not a conflict
+    _, new = matching.import_grid_series(
+        store,
+        series_id="one.hour",
+        start=start,
+        values=[0.3],
+        park_id=parks["other-park"],
+        **base,  # type: ignore[arg-type]
+    )
+    assert new
+    assert matching.run_matching(store, year=2025, park_id=parks["other-park"]).factor[0] == 0.3

@@ -1,8 +1,9 @@
 """Green-power matching on tables: imported hourly grid-factor series (with provenance) and
 the reads matching needs — owner × carrier hourly rollups and the 绿证 ledger of a park.
 
-Series are appended, never edited: the ``series_id`` is unique, a second import of the same id
-with the same content is a no-op and with other content a :class:`~lingtan.errors.Conflict`.
+Series belong to the park that imported them (tenant key ``park_id``) and are appended, never
+edited: the ``series_id`` is unique within the park, a second import of the same id with the
+same content is a no-op and with other content a :class:`~lingtan.errors.Conflict`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 class StoredSeries:
     """One imported series: its JSON document and who imported it when."""
 
+    park_id: int
     series_id: str
     region: str
     year: int
@@ -38,6 +40,7 @@ class StoredSeries:
 
 def _row(r: Any) -> StoredSeries:
     return StoredSeries(
+        park_id=int(r.park_id),
         series_id=r.series_id,
         region=r.region,
         year=int(r.year),
@@ -57,6 +60,7 @@ class MatchingRepo:
     def add_series(
         self,
         *,
+        park_id: int,
         series_id: str,
         region: str,
         year: int,
@@ -65,14 +69,14 @@ class MatchingRepo:
         now: int,
         actor: str,
     ) -> bool:
-        """Append a series; False if the same one is already stored, ``Conflict`` if another
-        series holds the id."""
+        """Append a series of the park; False if the same one is already stored, ``Conflict``
+        if another series of the park holds the id."""
         text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
         t = s.grid_factor_series
         try:
             with self._store.begin() as conn:
                 existing = conn.execute(
-                    select(t.c.payload).where(t.c.series_id == series_id)
+                    select(t.c.payload).where(t.c.park_id == park_id, t.c.series_id == series_id)
                 ).scalar_one_or_none()
                 if existing is not None:
                     if json.loads(existing) == json.loads(text):
@@ -83,6 +87,7 @@ class MatchingRepo:
                     )
                 conn.execute(
                     insert(t).values(
+                        park_id=park_id,
                         series_id=series_id,
                         region=region,
                         year=year,
@@ -96,14 +101,23 @@ class MatchingRepo:
             raise Conflict(f"grid-factor series {series_id} was stored concurrently") from err
         return True
 
-    def series(self, *, region: str | None = None, year: int | None = None) -> list[StoredSeries]:
-        """Stored series, optionally of one region and/or year, in import order."""
+    def series(
+        self,
+        *,
+        park_id: int,
+        region: str | None = None,
+        year: int | None = None,
+        basis: str | None = None,
+    ) -> list[StoredSeries]:
+        """Series of one park, optionally of one region, year and/or basis, in import order."""
         t = s.grid_factor_series
-        q = select(t).order_by(t.c.id)
+        q = select(t).where(t.c.park_id == park_id).order_by(t.c.id)
         if region is not None:
             q = q.where(t.c.region == region)
         if year is not None:
             q = q.where(t.c.year == year)
+        if basis is not None:
+            q = q.where(t.c.basis == basis)
         with self._store.begin() as conn:
             return [_row(r) for r in conn.execute(q)]
 

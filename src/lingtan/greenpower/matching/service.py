@@ -308,9 +308,11 @@ def grid_factors(
 ) -> tuple[F64, dict[str, Any], float, dict[str, Any]]:
     """Hourly location factor [kgCO2/kWh] with its basis, and the residual-mix factor.
 
-    The hourly series imported for the park's province and year covers the hours it has;
-    the others take the latest published annual average factor of the province (or, where
-    the province has none, the national one) — each labelled.
+    An hourly series the park imported for its province and the year, on the average basis,
+    covers the hours it has — of several, the one covering most hours of the year (the latest
+    import on a tie), named in the basis with the others it was chosen from; the other hours
+    take the latest published annual average factor of the province (or, where the province
+    has none, the national one) — each labelled.
     """
     province = normalise_province(scope.park.province)
     annual = _latest_record(year, scope="province", region=province, basis="average")
@@ -321,16 +323,23 @@ def grid_factors(
     factor = np.full(hours.size, annual.value)
     covered = np.zeros(hours.size, dtype=bool)
     used_series: dict[str, Any] | None = None
-    stored = MatchingRepo(store).series(region=province, year=year)
-    if stored:
-        series = FactorSeries.model_validate(stored[-1].payload)
+    candidates: list[str] = []
+    best: tuple[int, int, FactorSeries, I64, NDArray[np.bool_]] | None = None
+    stored = MatchingRepo(store).series(
+        park_id=scope.park.id, region=province, year=year, basis="average"
+    )
+    for order, row in enumerate(stored):
+        series = FactorSeries.model_validate(row.payload)
         assert series.start is not None
-        index = (hours - to_us(series.start)) // HOUR_US
-        covered = (
-            (index >= 0)
-            & (index < len(series.values))
-            & ((hours - to_us(series.start)) % HOUR_US == 0)
-        )
+        candidates.append(series.id)
+        offset = hours - to_us(series.start)
+        index = offset // HOUR_US
+        mask = (index >= 0) & (index < len(series.values)) & (offset % HOUR_US == 0)
+        # most hours of the year covered; on a tie the later import
+        if best is None or (int(mask.sum()), order) > best[:2]:
+            best = (int(mask.sum()), order, series, index, mask)
+    if best is not None and best[0] > 0:
+        _, _, series, index, covered = best
         factor[covered] = np.asarray(series.values)[index[covered]]
         used_series = series.brief()
     basis = {
@@ -338,6 +347,9 @@ def grid_factors(
         "hours_hourly": int(covered.sum()),
         "hours_annual": int((~covered).sum()),
         "series": used_series,
+        "series_candidates": candidates,
+        "series_rule": "the park's series for its province and year on the average basis "
+        "covering most hours (latest import on a tie)",
         "annual": annual.brief(),
         "annual_note": None
         if annual.year == year
@@ -655,13 +667,16 @@ def import_grid_series(
     note: str | None = None,
     basis: str = "average",
     enterprise_scope: int | None = None,
+    park_id: int | None = None,
     actor: str = "system",
 ) -> tuple[FactorSeries, bool]:
-    """Store an hourly grid-factor series with its provenance (park-level action).
+    """Store an hourly grid-factor series with its provenance for one park (a park-level
+    action: the series belongs to the park and serves only its matching).
 
     Returns the series and whether it was new (False: the same series was already stored).
     """
     require_park_level(enterprise_scope, "importing grid factors")
+    park = park_scope(store, park_id).park
     try:
         province = normalise_province(region)
     except InvalidInput:
@@ -696,6 +711,7 @@ def import_grid_series(
         )
         raise InvalidInput(f"{where}: {first['msg']}", field=where) from err
     new = MatchingRepo(store).add_series(
+        park_id=park.id,
         series_id=series.id,
         region=series.region,
         year=series.year,
@@ -707,10 +723,11 @@ def import_grid_series(
     return series, new
 
 
-def list_grid_series(store: Store) -> list[dict[str, Any]]:
-    """The stored series (provenance, no values)."""
+def list_grid_series(store: Store, *, park_id: int | None = None) -> list[dict[str, Any]]:
+    """The park's stored series (provenance, no values)."""
+    park = park_scope(store, park_id).park
     out = []
-    for s in MatchingRepo(store).series():
+    for s in MatchingRepo(store).series(park_id=park.id):
         brief = FactorSeries.model_validate(s.payload).brief()
         out.append({**brief, "imported_at_us": s.imported_at, "imported_by": s.imported_by})
     return out
