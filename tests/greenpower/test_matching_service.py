@@ -217,3 +217,34 @@ def test_grid_factor_series_belong_to_their_park(store: Store) -> None:
     )
     assert new
     assert matching.run_matching(store, year=2025, park_id=parks["other-park"]).factor[0] == 0.3
+
+
+def test_an_hour_missing_one_of_an_owners_meters_is_not_known(store: Store) -> None:
+    """E01 gets a second grid meter that reads only in hour 0; E02 a kW grid measurement;
+    the park a second grid meter in MWh reading both hours. By hand, over the 8 760 hours:
+    E01's grid is complete in hour 0 only (hour 1 lacks A-grid2) → 8 759 missing; its
+    incomplete grid rows are hour 1 and the valueless row the normaliser writes for the hour
+    after the last reading → 2. E02's kW rows are no energy → 8 758 missing and only that
+    trailing row incomplete → 1. The park's kWh and MWh meters are both complete in two hours
+    → 8 758 missing (counting both units' rows would give 8 756)."""
+    from lingtan.registry import parse_park_text
+    from tests.accounting.parks import JANUARY, PARK, add
+
+    extra = (
+        "  - {id: A-grid2, carrier: electricity_grid_import, kind: interval, unit: kWh,"
+        " enterprise: E01, site: S-A, interval_s: 3600}\n"
+        "  - {id: B-kw, carrier: electricity_grid_import, kind: measurement, unit: kW,"
+        " enterprise: E02}\n"
+        "  - {id: P-grid2, carrier: electricity_grid_import, kind: interval, unit: MWh,"
+        " site: S-P, interval_s: 3600}\n"
+    )
+    store.registry.save_park(parse_park_text(PARK + extra))
+    add(store, {**JANUARY, "A-grid2": (10,), "B-kw": (900, 800), "P-grid2": (0.05, 0.05)}, 2025, 1)
+    report = matching.summary(matching.run_matching(store, year=2025))
+    status = {c["code"]: c["data_status"] for c in report["consumers"]}
+    assert status["E01"]["missing_grid_hours"] == 8760 - 1
+    assert status["E01"]["unknown_hours_by_carrier"]["electricity_grid_import"] == 2
+    assert status["E01"]["status"] == "incomplete"
+    assert status["E02"]["missing_grid_hours"] == 8760 - 2
+    assert status["E02"]["unknown_hours_by_carrier"]["electricity_grid_import"] == 1
+    assert status["acc-park"]["missing_grid_hours"] == 8760 - 2

@@ -9,11 +9,11 @@ same content is a no-op and with other content a :class:`~lingtan.errors.Conflic
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from lingtan.errors import Conflict
@@ -22,6 +22,9 @@ from lingtan.store.accounting_repo import AccountingRepo, CarrierHours
 
 if TYPE_CHECKING:
     from lingtan.store.core import Store
+
+#: seconds of an hour a rollup may miss and still be complete (float rounding only)
+MISSING_TOLERANCE_S = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,30 +125,77 @@ class MatchingRepo:
             return [_row(r) for r in conn.execute(q)]
 
     def known_hours(
-        self, *, park_id: int, h0: int, h1: int, carriers: Sequence[str]
+        self,
+        *,
+        park_id: int,
+        h0: int,
+        h1: int,
+        meters: Mapping[tuple[int, str, str], int],
     ) -> dict[tuple[int, str], tuple[int, int]]:
-        """Per owner × carrier over [h0, h1): (hourly rollup rows, rows with a known value).
+        """Per owner × carrier over [h0, h1): (hours with a rollup row, complete hours).
 
-        The packed hourly arrays read an unknown hour as 0; this says how many there were.
+        ``meters`` gives the number of boundary energy meters per (owner key, carrier, unit);
+        only those units are read (power rows are measurements, not energy). A rollup row sums
+        the meters that had a value, so an hour is complete only when, for every unit the
+        owner has meters of, its row counts all of them (``points``) and none of them misses
+        any part of the hour (``missing_s``).
         """
+        if not meters:
+            return {}
         t = s.stat_hour_carrier
-        q = (
+        expected_points = case(
+            *[
+                ((t.c.enterprise_key == k) & (t.c.carrier == c) & (t.c.unit == u), n)
+                for (k, c, u), n in meters.items()
+            ],
+            else_=2**30,  # a unit with no current boundary meter is never complete
+        )
+        units: dict[tuple[int, str], int] = {}
+        for k, c, _u in meters:
+            units[(k, c)] = units.get((k, c), 0) + 1
+        # ``points`` counts the meters' hourly rows, a row without a value too; such a row
+        # adds its whole hour to ``missing_s``: complete = every meter there, none missing
+        complete_row = case(
+            (
+                (t.c.value.is_not(None))
+                & (t.c.points >= expected_points)
+                & (t.c.missing_s <= MISSING_TOLERANCE_S),
+                1,
+            ),
+            else_=0,
+        )
+        per_hour = (
             select(
-                t.c.enterprise_key,
-                t.c.carrier,
-                func.count(),
-                func.count(t.c.value),
+                t.c.enterprise_key.label("ekey"),
+                t.c.carrier.label("carrier"),
+                t.c.hour.label("hour"),
+                func.sum(complete_row).label("ok_units"),
             )
             .where(
                 t.c.park_id == park_id,
                 t.c.hour >= h0,
                 t.c.hour < h1,
-                t.c.carrier.in_(list(carriers)),
+                t.c.carrier.in_(sorted({c for _k, c, _u in meters})),
+                t.c.unit.in_(sorted({u for _k, _c, u in meters})),
             )
-            .group_by(t.c.enterprise_key, t.c.carrier)
+            .group_by(t.c.enterprise_key, t.c.carrier, t.c.hour)
+            .subquery()
         )
+        expected_units = case(
+            *[
+                ((per_hour.c.ekey == k) & (per_hour.c.carrier == c), n)
+                for (k, c), n in units.items()
+            ],
+            else_=2**30,
+        )
+        q = select(
+            per_hour.c.ekey,
+            per_hour.c.carrier,
+            func.count(),
+            func.sum(case((per_hour.c.ok_units >= expected_units, 1), else_=0)),
+        ).group_by(per_hour.c.ekey, per_hour.c.carrier)
         with self._store.begin() as conn:
-            return {(int(r[0]), str(r[1])): (int(r[2]), int(r[3])) for r in conn.execute(q)}
+            return {(int(r[0]), str(r[1])): (int(r[2]), int(r[3] or 0)) for r in conn.execute(q)}
 
     def carrier_hours(
         self, *, park_id: int, h0: int, h1: int, carriers: Sequence[str]

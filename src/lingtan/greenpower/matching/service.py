@@ -91,9 +91,11 @@ class ParkHours:
     owners: list[int]
     codes: list[str]
     flows: dict[str, F64]
-    #: hours of each row without a known grid-import value (no rollup, or an unknown one)
+    #: hours of each row without a complete grid-import value (no rollup, an unknown one, or
+    #: one that misses some of the owner's boundary grid meters)
     missing_hours: I64
-    #: per row: carrier → hourly rollup rows whose value is unknown (read as 0 kWh)
+    #: per row: carrier → hours with a rollup that is incomplete (a boundary meter without a
+    #: value, read as 0 kWh)
     unknown_hours: list[dict[str, int]]
     #: hours whose balance came out negative (meters disagree) and kWh set to zero there
     negative_hours: I64
@@ -139,16 +141,27 @@ def read_park_hours(store: Store, scope: ParkScope, year: int) -> ParkHours:
         idx = ((series.hours - h0) // HOUR_US).astype(np.int64)
         r = row[series.enterprise_key]
         np.add.at(flows[series.carrier][r], idx, series.values * units.factor(series.unit, "kWh"))
-    known = MatchingRepo(store).known_hours(park_id=scope.park.id, h0=h0, h1=h1, carriers=CARRIERS)
+    # boundary energy meters per owner × carrier × unit: an hour is known only when complete
+    meters: dict[tuple[int, str, str], int] = {}
+    for p in store.registry.points_by_id().values():
+        if (
+            p.park_id == scope.park.id
+            and p.boundary
+            and p.carrier in CARRIERS
+            and units.dimension(p.unit) == "energy"
+        ):
+            group = (p.enterprise_key, p.carrier, p.unit)
+            meters[group] = meters.get(group, 0) + 1
+    known = MatchingRepo(store).known_hours(park_id=scope.park.id, h0=h0, h1=h1, meters=meters)
     unknown_hours: list[dict[str, int]] = [{} for _ in owners]
     missing = np.full(n, hours.size, dtype=np.int64)
-    for (key, carrier), (rows_, known_) in known.items():
+    for (key, carrier), (rows_, complete) in known.items():
         if key not in row:
             continue
-        if rows_ > known_:
-            unknown_hours[row[key]][carrier] = rows_ - known_
+        if rows_ > complete:
+            unknown_hours[row[key]][carrier] = rows_ - complete
         if carrier == GRID:
-            missing[row[key]] = hours.size - known_
+            missing[row[key]] = hours.size - complete
     balance = sum((sign * flows[c] for c, sign in BALANCE.items()), np.zeros((n, hours.size)))
     negative = balance < 0
 
@@ -519,6 +532,10 @@ def summary(run: MatchingRun) -> dict[str, Any]:
                 "months": _months_of(run, [i]),
                 "direct_supply": _direct_supply(run, i),
                 "data_status": {
+                    # the load of an incomplete hour lacks what its missing meters measured
+                    "status": "complete"
+                    if d.missing_hours[i] == 0 and not d.unknown_hours[i]
+                    else "incomplete",
                     "hours": int(d.hours.size),
                     "missing_grid_hours": int(d.missing_hours[i]),
                     "unknown_hours_by_carrier": d.unknown_hours[i],
