@@ -248,3 +248,20 @@ def test_an_hour_missing_one_of_an_owners_meters_is_not_known(store: Store) -> N
     assert status["E02"]["missing_grid_hours"] == 8760 - 2
     assert status["E02"]["unknown_hours_by_carrier"]["electricity_grid_import"] == 1
     assert status["acc-park"]["missing_grid_hours"] == 8760 - 2
+
+
+def test_a_year_before_the_direct_supply_rule_reports_no_rule(store: Store) -> None:
+    """The same two hours in January 2024, before the direct-supply thresholds apply (2025):
+    the report is produced and E01's ratios say no_rule. ρ_use for January is still given:
+    direct 300 + 200 = 500 of E01's load 940 + 660 = 1 600 kWh → 0.3125, with no threshold."""
+    from tests.accounting.parks import JANUARY, add, load_park
+
+    load_park(store)
+    add(store, JANUARY, 2024, 1)
+    report = matching.summary(matching.run_matching(store, year=2024))
+    e01 = next(c for c in report["consumers"] if c["code"] == "E01")
+    checks = {c["quantity"]: c for c in e01["direct_supply"] if c["month"] == "2024-01"}
+    use = checks["self_consumed_share_of_total_consumption"]
+    assert (use["status"], use["threshold"], use["rule"]) == ("no_rule", None, None)
+    assert use["value"] == pytest.approx(500 / 1600)
+    assert checks["self_consumed_share_of_available_generation"]["status"] == "no_rule"

@@ -146,11 +146,13 @@ def show(
     if direct:
         last = [d for d in direct if d["month"] == rows[-1]["month"]]
         for d in last:
+            record = d["rule"]
             console.print(
                 f"绿电直连 {d['quantity']}: {_pct(d['value'])} (≥ {_pct(d['threshold'])}) "
                 f"{d['status']}{'' if not d['missing'] else ' — ' + d['missing']}; "
-                f"{d['rule']['source']} [{d['rule']['confidence']}]"
-            )
+                + ("no threshold in force" if record is None else
+                   f"{record['source']} [{record['confidence']}]")
+            )  # fmt: skip
 
 
 def import_grid_factors(

@@ -57,7 +57,7 @@ from lingtan.greenpower.matching.intensity import (
     market_emissions,
 )
 from lingtan.greenpower.matching.ratios import year_to_date_checks
-from lingtan.greenpower.matching.rules import thresholds_for
+from lingtan.greenpower.matching.rules import thresholds_in_force
 from lingtan.greenpower.matching.spread import spread_over_month_hours
 from lingtan.greenpower.matching.storage import StorageFlows
 from lingtan.store import Store
@@ -510,7 +510,8 @@ def _direct_supply(run: MatchingRun, row: int) -> list[dict[str, Any]] | None:
         consumption=consumption,
         # the project's generation meter is not in the registry: say so, never guess it
         available_generation=None,
-        thresholds=thresholds_for(run.data.year),
+        # before the rule applies there is no threshold: the ratios say no_rule
+        thresholds=thresholds_in_force(run.data.year),
     )
     return [c.as_dict() for c in checks]
 
