@@ -265,3 +265,31 @@ def test_a_year_before_the_direct_supply_rule_reports_no_rule(store: Store) -> N
     assert (use["status"], use["threshold"], use["rule"]) == ("no_rule", None, None)
     assert use["value"] == pytest.approx(500 / 1600)
     assert checks["self_consumed_share_of_available_generation"]["status"] == "no_rule"
+
+
+def test_a_trade_of_a_buyer_no_longer_in_the_park_is_reported(store: Store) -> None:
+    """A January 2025 settlement of 300 kWh for E77 (not an enterprise of the park) is not
+    matched to anyone and shows as 300 kWh outside; the hourly supply of trades is 0."""
+    from sqlalchemy import insert
+
+    from lingtan.store import schema
+
+    load_january(store)
+    with store.begin() as conn:
+        conn.execute(
+            insert(schema.green_trade).values(
+                settlement_id="T-gone",
+                buyer="E77",
+                level="enterprise",
+                park="acc-park",
+                month="2025-01",
+                kwh=300.0,
+                seller_project="风电场B",
+                cert_ids="[]",
+                recorded_at=0,
+                recorded_by="test",
+            )
+        )
+    total = matching.summary(matching.run_matching(store, year=2025))["park_total"]
+    assert total["trades_outside_kwh"] == pytest.approx(300)
+    assert total["supply_kwh"].get("trade", 0.0) == 0.0

@@ -19,7 +19,8 @@ Green supply, in the merit order of :mod:`allocate`:
   their month, since neither carries an hourly profile; a park-level one joins the pool.
 
 A trade settlement that carries certificates is counted once, as the trade (its certificates
-are the trade's proof, not a second supply).
+are the trade's proof, not a second supply). A settlement whose buyer is no longer in the park
+is not matched and is reported (``trades_outside_kwh``).
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ class ParkHours:
     #: certificate energy retired for this year whose production month lies outside it or
     #: outside the claimed period [kWh]
     certificates_outside_kwh: float
+    #: trade settlements of the year whose buyer is no longer in the park [kWh]
+    trades_outside_kwh: float = 0.0
 
     @property
     def load(self) -> F64:
@@ -170,6 +173,7 @@ def read_park_hours(store: Store, scope: ParkScope, year: int) -> ParkHours:
     repo = GreenpowerRepo(store)
     month_keys = year * 12 + month_of_hour
     trades, pooled_trades = np.zeros((n, hours.size)), np.zeros(hours.size)
+    trades_outside = 0.0
     for st in repo.settlements(park=scope.park.code, buyers=None):
         if st.month.year != year:
             continue
@@ -180,6 +184,8 @@ def read_park_hours(store: Store, scope: ParkScope, year: int) -> ParkHours:
             pooled_trades += hourly
         elif st.buyer in code_row:
             trades[code_row[st.buyer]] += hourly
+        else:
+            trades_outside += st.kwh  # a buyer no longer in the park: reported, not matched
     certs, pooled_certs = np.zeros((n, hours.size)), np.zeros(hours.size)
     outside = 0.0
     # certificates summed per (row, production month) first: a park may hold many thousands
@@ -226,6 +232,7 @@ def read_park_hours(store: Store, scope: ParkScope, year: int) -> ParkHours:
         certificates=certs,
         pooled_certificates=pooled_certs,
         certificates_outside_kwh=outside,
+        trades_outside_kwh=trades_outside,
     )
 
 
@@ -580,6 +587,7 @@ def summary(run: MatchingRun) -> dict[str, Any]:
                 "end_green_kwh": st.end_green,
             },
             "certificates_outside_kwh": d.certificates_outside_kwh,
+            "trades_outside_kwh": d.trades_outside_kwh,
         }
     return out
 
