@@ -293,3 +293,31 @@ def test_a_trade_of_a_buyer_no_longer_in_the_park_is_reported(store: Store) -> N
     total = matching.summary(matching.run_matching(store, year=2025))["park_total"]
     assert total["trades_outside_kwh"] == pytest.approx(300)
     assert total["supply_kwh"].get("trade", 0.0) == 0.0
+
+
+STORAGE_POINTS = (
+    "  - {id: P-charge, carrier: storage_charge, kind: interval, unit: kWh, site: S-P,"
+    " interval_s: 3600}\n"
+    "  - {id: P-discharge, carrier: storage_discharge, kind: interval, unit: kWh, site: S-P,"
+    " interval_s: 3600}\n"
+)
+
+
+def test_the_storage_starts_the_year_with_last_years_green_charge(store: Store) -> None:
+    """1 December 2024, hour 0: park PV 200, storage charge 100, grid 0 → park load
+    0 + 200 − 100 = 100 takes 100 PV, the other 100 PV charge the store (η = 1): 2024 ends
+    with E = 100, G = 100 kWh. January 2025 hour 0: 50 kWh discharged → 50 · 100/100 = 50 green
+    (none unexplained); starting 2025 empty would make all 50 unexplained and not green."""
+    from lingtan.registry import parse_park_text
+    from tests.accounting.parks import JANUARY, PARK, add
+
+    store.registry.save_park(parse_park_text(PARK + STORAGE_POINTS))
+    add(store, {"P-grid": (0, 100), "P-pv": (200, 0), "P-charge": (100, 0)}, 2024, 12)
+    add(store, {**JANUARY, "P-discharge": (50, 0)}, 2025, 1)
+    total = matching.summary(matching.run_matching(store, year=2025, storage_efficiency=1.0))[
+        "park_total"
+    ]
+    st = total["storage"]
+    assert (st["initial_energy_kwh"], st["initial_green_kwh"]) == (100, 100)
+    assert st["green_out_kwh"] == pytest.approx(50)
+    assert st["unexplained_discharge_kwh"] == pytest.approx(0)

@@ -26,6 +26,7 @@ is not matched and is reported (``trades_outside_kwh``).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 from collections.abc import Callable, Sequence
@@ -407,6 +408,42 @@ class MatchingRun:
         return [i for i, k in enumerate(self.data.owners) if k == self.enterprise_scope]
 
 
+def _carry_storage_state(
+    store: Store,
+    scope: ParkScope,
+    year: int,
+    inp: MatchingInput,
+    *,
+    rule: Rule,
+    priority: Sequence[str] | None,
+    basis: dict[str, Any],
+) -> MatchingInput:
+    """Start the park storage with the energy and green part it held at the end of the
+    previous year, from that year's matching (which itself starts empty, with this year's
+    efficiency); recorded in ``basis``."""
+    assert inp.storage is not None
+    energy = green = 0.0
+    source = "empty: no storage flows in the previous year"
+    prev = read_park_hours(store, scope, year - 1)
+    if prev.flows[CHARGE][0].sum() > 0 or prev.flows[DISCHARGE][0].sum() > 0:
+        prev_inp, _ = matching_input(
+            prev, rule=rule, priority=priority, storage_efficiency=inp.storage.efficiency
+        )
+        prev_storage = match_hourly(prev_inp).storage
+        assert prev_storage is not None
+        energy = max(prev_storage.end_energy, 0.0)
+        green = min(max(prev_storage.end_green, 0.0), energy)  # rounding never breaks G ≤ E
+        source = (
+            f"the end of {year - 1} from its matching (which starts empty, with this "
+            "year's efficiency)"
+        )
+    basis["initial_energy_kwh"] = energy
+    basis["initial_green_kwh"] = green
+    basis["initial_state_source"] = source
+    storage = dataclasses.replace(inp.storage, initial_energy=energy, initial_green=green)
+    return dataclasses.replace(inp, storage=storage)
+
+
 def run_matching(
     store: Store,
     *,
@@ -432,6 +469,10 @@ def run_matching(
     inp, storage_basis = matching_input(
         data, rule=rule, priority=priority, storage_efficiency=storage_efficiency
     )
+    if inp.storage is not None:
+        inp = _carry_storage_state(
+            store, scope, year, inp, rule=rule, priority=priority, basis=storage_basis
+        )
     hourly = match_hourly(inp)
     monthly = match_monthly(inp, hourly, data.month_of_hour, 12)
     step("factors", 2, 4)
