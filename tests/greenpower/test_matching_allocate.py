@@ -1,5 +1,5 @@
 """Hourly matching core: hand-solved allocations, storage carry-over, certificates spread over
-their production month, and the invariants (conservation, no double count) on random inputs."""
+their month, and the invariants (conservation, no double count) on random inputs."""
 
 from __future__ import annotations
 

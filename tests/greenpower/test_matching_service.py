@@ -67,7 +67,7 @@ def test_priority_serves_the_listed_consumer_first(store: Store) -> None:
     assert err.value.field == "priority"
 
 
-def test_a_certificate_counts_in_its_production_month_hours(
+def test_a_certificate_counts_in_its_claimed_month_hours(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One 绿证 of E01 produced 2025-01, retired for January: spread over January's 744 hours,
@@ -321,3 +321,38 @@ def test_the_storage_starts_the_year_with_last_years_green_charge(store: Store) 
     assert (st["initial_energy_kwh"], st["initial_green_kwh"]) == (100, 100)
     assert st["green_out_kwh"] == pytest.approx(50)
     assert st["unexplained_discharge_kwh"] == pytest.approx(0)
+
+
+def test_certificates_count_over_their_claimed_months_as_the_ledger_does(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """E01 retires one 绿证 produced 2024-12 for 2025-01; E02 one produced 2025-01 for
+    2025-01..03. As the ledger counts them (1 000 kWh pro rata by claimed months): E01 1 000 in
+    January; E02 1 000/3 in each of January, February and March — 2 000 kWh claimed in 2025,
+    none outside. Hourly, each January amount is spread over its 744 hours and the 2 loaded
+    hours take 2/744 of it: E01 2 000/744, E02 2 · (1 000/3)/744. The monthly basis offers the
+    same 2 000 kWh: January 1 000 + 1 000/3, February and March 1 000/3."""
+    load_january(store)
+    set_ledger_clock(monkeypatch, dt.date(2025, 4, 10))
+    known = ids(store)
+    december = Certificate(f"{2:032d}", "风电场B", Month(2024, 12))
+    january = Certificate(f"{3:032d}", "风电场B", Month(2025, 1))
+    for cert, who, last in ((december, "E01", 1), (january, "E02", 3)):
+        import_certificates(store, certificates=[cert], enterprise_id=known[who])
+        retire_certificates(
+            store,
+            cert_ids=[cert.cert_id],
+            period=Period(Month(2025, 1), Month(2025, last)),
+            enterprise_id=known[who],
+        )
+    run = matching.run_matching(store, year=2025)
+    report = matching.summary(run)
+    total = report["park_total"]
+    assert total["certificates_outside_kwh"] == 0
+    assert total["supply_kwh"]["certificate"] == pytest.approx(2000)
+    assert run.monthly.supply["certificate"][:4].tolist() == pytest.approx(
+        [4000 / 3, 1000 / 3, 1000 / 3, 0]
+    )
+    jan = {c["code"]: c["months"][0]["matched_kwh"] for c in report["consumers"]}
+    assert jan["E01"]["certificate"] == pytest.approx(2000 / 744)
+    assert jan["E02"]["certificate"] == pytest.approx(2 * (1000 / 3) / 744)

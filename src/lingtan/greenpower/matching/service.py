@@ -15,8 +15,9 @@ Green supply, in the merit order of :mod:`allocate`:
 * direct supply (绿电直连) metered at an owner's incoming line serves that owner;
 * the park's storage discharges the green share it was charged with (from park PV left over);
 * green-power trade settlements (绿电交易, monthly) and certificates retired without a trade
-  (绿证, by production month) serve their buyer/claimant — spread evenly over the hours of
-  their month, since neither carries an hourly profile; a park-level one joins the pool.
+  (绿证, pro rata over the months of the claimed period, as the carbon accounting counts
+  them) serve their buyer/claimant — spread evenly over the hours of each month, since
+  neither carries an hourly profile; a park-level one joins the pool.
 
 A trade settlement that carries certificates is counted once, as the trade (its certificates
 are the trade's proof, not a second supply). A settlement whose buyer is no longer in the park
@@ -41,7 +42,8 @@ from lingtan import units
 from lingtan.accounting.scope import ParkScope, park_scope, require_enterprise, require_park_level
 from lingtan.carbon.factors import FactorRecord, FactorSeries, default_library, normalise_province
 from lingtan.errors import InvalidInput, NotFound
-from lingtan.greenpower.ledger import KWH_PER_CERTIFICATE
+from lingtan.greenpower.counting import count_green
+from lingtan.greenpower.ledger import Month, Period, Retirement
 from lingtan.greenpower.matching.allocate import (
     PHYSICAL,
     SOURCES,
@@ -106,8 +108,7 @@ class ParkHours:
     pooled_trades: F64
     certificates: F64
     pooled_certificates: F64
-    #: certificate energy retired for this year whose production month lies outside it or
-    #: outside the claimed period [kWh]
+    #: certificate energy claimed for this year by a claimant no longer in the park [kWh]
     certificates_outside_kwh: float
     #: trade settlements of the year whose buyer is no longer in the park [kWh]
     trades_outside_kwh: float = 0.0
@@ -169,7 +170,7 @@ def read_park_hours(store: Store, scope: ParkScope, year: int) -> ParkHours:
     balance = sum((sign * flows[c] for c, sign in BALANCE.items()), np.zeros((n, hours.size)))
     negative = balance < 0
 
-    # ledger: trades by month, certificates by production month (without a trade)
+    # ledger: trades by settlement month, certificates by claimed months (without a trade)
     code_row = {c: i for i, c in enumerate(codes)}
     repo = GreenpowerRepo(store)
     month_keys = year * 12 + month_of_hour
@@ -189,29 +190,32 @@ def read_park_hours(store: Store, scope: ParkScope, year: int) -> ParkHours:
             trades_outside += st.kwh  # a buyer no longer in the park: reported, not matched
     certs, pooled_certs = np.zeros((n, hours.size)), np.zeros(hours.size)
     outside = 0.0
-    # certificates summed per (row, production month) first: a park may hold many thousands
-    by_month: dict[tuple[int, int], float] = {}
+    # certificates counted as the carbon accounting counts them (greenpower.counting): each
+    # retirement's 1 000 kWh pro rata over the months of its claimed period, so a retirement
+    # crossing the year counts its months of this year here and the rest in the other year
+    by_target: dict[int, list[Retirement]] = {}
+    year_period = Period(Month(year, 1), Month(year, 12))
     for c in repo.certificates(
         park_id=scope.park.id, park=scope.park.code, enterprise_scope=None, claimant=None
     ):
         r_ = c.retirement
         if r_ is None or r_.settlement_id is not None:
             continue
-        if not (r_.period.start.year <= year <= r_.period.end.year):
-            continue
-        pm = c.certificate.production_month
-        claimed = r_.period.start <= pm <= r_.period.end
-        if not claimed or pm.year != year:
-            outside += KWH_PER_CERTIFICATE
+        if r_.period.overlap_months(year_period) == 0:
             continue
         target = -1 if r_.level == "park" else code_row.get(r_.claimant)
         if target is None:
-            outside += KWH_PER_CERTIFICATE  # a claimant no longer in the park
+            # a claimant no longer in the park: its share of this year is reported
+            outside += count_green([r_], [], year_period).certified_kwh
             continue
-        slot = (target, pm.year * 12 + pm.month - 1)
-        by_month[slot] = by_month.get(slot, 0.0) + KWH_PER_CERTIFICATE
-    for (target, month_key), kwh in by_month.items():
-        hourly, _ = spread_over_month_hours([month_key], [kwh], month_keys)
+        by_target.setdefault(target, []).append(r_)
+    for target, retirements in by_target.items():
+        keys = [year * 12 + m - 1 for m in range(1, 13)]
+        kwh = [
+            count_green(retirements, [], Period(Month(year, m), Month(year, m))).certified_kwh
+            for m in range(1, 13)
+        ]
+        hourly, _ = spread_over_month_hours(keys, kwh, month_keys)
         if target == -1:
             pooled_certs += hourly
         else:
