@@ -148,7 +148,7 @@ def read_park_hours(store: Store, scope: ParkScope, year: int) -> ParkHours:
         np.add.at(flows[series.carrier][r], idx, series.values * units.factor(series.unit, "kWh"))
     # boundary energy meters per owner × carrier × unit: an hour is known only when complete
     meters: dict[tuple[int, str, str], int] = {}
-    for p in store.registry.points_by_id().values():
+    for p in store.registry.points_by_id_current().values():
         if (
             p.park_id == scope.park.id
             and p.boundary
