@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import case, func, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from lingtan.errors import Conflict
@@ -143,59 +143,61 @@ class MatchingRepo:
         if not meters:
             return {}
         t = s.stat_hour_carrier
-        expected_points = case(
-            *[
-                ((t.c.enterprise_key == k) & (t.c.carrier == c) & (t.c.unit == u), n)
-                for (k, c, u), n in meters.items()
-            ],
-            else_=2**30,  # a unit with no current boundary meter is never complete
-        )
         units: dict[tuple[int, str], int] = {}
         for k, c, _u in meters:
             units[(k, c)] = units.get((k, c), 0) + 1
         # ``points`` counts the meters' hourly rows, a row without a value too; such a row
         # adds its whole hour to ``missing_s``: complete = every meter there, none missing
-        complete_row = case(
-            (
-                (t.c.value.is_not(None))
-                & (t.c.points >= expected_points)
-                & (t.c.missing_s <= MISSING_TOLERANCE_S),
-                1,
-            ),
-            else_=0,
+        whole = case(
+            ((t.c.value.is_not(None)) & (t.c.missing_s <= MISSING_TOLERANCE_S), 1), else_=0
         )
-        per_hour = (
-            select(
-                t.c.enterprise_key.label("ekey"),
-                t.c.carrier.label("carrier"),
-                t.c.hour.label("hour"),
-                func.sum(complete_row).label("ok_units"),
-            )
-            .where(
-                t.c.park_id == park_id,
-                t.c.hour >= h0,
-                t.c.hour < h1,
-                t.c.carrier.in_(sorted({c for _k, c, _u in meters})),
-                t.c.unit.in_(sorted({u for _k, _c, u in meters})),
-            )
-            .group_by(t.c.enterprise_key, t.c.carrier, t.c.hour)
-            .subquery()
+        where = (
+            t.c.park_id == park_id,
+            t.c.hour >= h0,
+            t.c.hour < h1,
+            t.c.carrier.in_(sorted({c for _k, c, _u in meters})),
+            t.c.unit.in_(sorted({u for _k, _c, u in meters})),
         )
-        expected_units = case(
-            *[
-                ((per_hour.c.ekey == k) & (per_hour.c.carrier == c), n)
-                for (k, c), n in units.items()
-            ],
-            else_=2**30,
-        )
-        q = select(
-            per_hour.c.ekey,
-            per_hour.c.carrier,
-            func.count(),
-            func.sum(case((per_hour.c.ok_units >= expected_units, 1), else_=0)),
-        ).group_by(per_hour.c.ekey, per_hour.c.carrier)
+        out: dict[tuple[int, str], tuple[int, int]] = {}
+        several = {kc for kc, n in units.items() if n > 1}
         with self._store.begin() as conn:
-            return {(int(r[0]), str(r[1])): (int(r[2]), int(r[3] or 0)) for r in conn.execute(q)}
+            # grouped by the number of meters counted: a handful of rows per owner × carrier
+            q = (
+                select(
+                    t.c.enterprise_key,
+                    t.c.carrier,
+                    t.c.unit,
+                    t.c.points,
+                    func.count(),
+                    func.sum(whole),
+                )
+                .where(*where)
+                .group_by(t.c.enterprise_key, t.c.carrier, t.c.unit, t.c.points)
+            )
+            for k, c, u, points, n_rows, n_whole in conn.execute(q):
+                group = (int(k), str(c), str(u))
+                if group not in meters or group[:2] in several:
+                    continue
+                rows_, ok = out.get(group[:2], (0, 0))
+                complete = int(n_whole or 0) if int(points) >= meters[group] else 0
+                out[group[:2]] = (rows_ + int(n_rows), ok + complete)
+            if several:
+                # several units of one owner × carrier (rare): hour by hour, every unit complete
+                per_hour: dict[tuple[int, str, int], int] = {}
+                q2 = select(
+                    t.c.enterprise_key, t.c.carrier, t.c.unit, t.c.hour, t.c.points, whole
+                ).where(*where, tuple_(t.c.enterprise_key, t.c.carrier).in_(sorted(several)))
+                for k, c, u, hour, points, ok_ in conn.execute(q2):
+                    group = (int(k), str(c), str(u))
+                    if group not in meters:
+                        continue
+                    slot = (group[0], group[1], int(hour))
+                    done = int(ok_) == 1 and int(points) >= meters[group]
+                    per_hour[slot] = per_hour.get(slot, 0) + int(done)
+                for (k, c, _h), n_ok in per_hour.items():
+                    rows_, ok = out.get((k, c), (0, 0))
+                    out[(k, c)] = (rows_ + 1, ok + int(n_ok >= units[(k, c)]))
+        return out
 
     def carrier_hours(
         self, *, park_id: int, h0: int, h1: int, carriers: Sequence[str]
