@@ -45,8 +45,8 @@ def test_import_then_run(env: Path) -> None:
     assert out.exit_code == 0, out.output
     report = json.loads(out.output[out.output.index("{") :])
     assert report["factors"]["location_and_hourly"]["hours_hourly"] == 2
-    # 710 of 3 860 kWh matched (hand balance in tests/greenpower/test_matching_service.py)
-    assert report["park_total"]["cfe_hourly"] == pytest.approx(710 / 3860)
+    # 660 of 3 860 kWh matched (hand balance in tests/greenpower/test_matching_service.py)
+    assert report["park_total"]["cfe_hourly"] == pytest.approx(660 / 3860)
     out = runner.invoke(app, ["matching", "show", "--year", "2025", "--enterprise", "E01"])
     assert out.exit_code == 0, out.output
     assert "missing_input" in out.output and "E01 2025" in out.output

@@ -1,5 +1,5 @@
 """Hourly matching core: hand-solved allocations, storage carry-over, certificates spread over
-their production month, and the invariants (conservation, no double count) on random inputs."""
+their month, and the invariants (conservation, no double count) on random inputs."""
 
 from __future__ import annotations
 
@@ -142,6 +142,23 @@ def test_monthly_matching_shows_the_gap_hourly_matching_closes() -> None:
     assert monthly.matched_total.sum() == 20.0
 
 
+def test_monthly_matching_offers_stored_pv_once() -> None:
+    """Load [0, 20], park PV [10, 0]; the storage charges 10 in hour 0 and discharges 10 in
+    hour 1 (η = 1). Hourly: hour 0 has no load, the 10 kWh of PV go into the store; hour 1
+    takes the 10 green kWh discharged → 10 of 20 matched, CFE 0.5. Monthly: the PV that went
+    into the store is offered only as the discharge, so 10 of 20 again, CFE 0.5 (not 20/20)."""
+    data = MatchingInput(
+        load=a([0.0, 20.0]),
+        pooled={"pv": np.array([10.0, 0.0])},
+        storage=StorageFlows(np.array([10.0, 0.0]), np.array([0.0, 10.0]), efficiency=1.0),
+    )
+    hourly = match_hourly(data)
+    monthly = match_monthly(data, hourly, np.array([0, 0]), 1)
+    assert hourly.cfe() == pytest.approx(0.5)
+    assert monthly.cfe() == pytest.approx(0.5)
+    assert monthly.supply["pv"].sum() + monthly.supply["storage"].sum() == pytest.approx(10.0)
+
+
 def test_bad_input_names_the_field() -> None:
     with pytest.raises(InvalidInput) as err:
         match_hourly(MatchingInput(load=a([-1.0])))
@@ -209,6 +226,19 @@ def test_matching_conserves_energy_and_never_double_counts(data: MatchingInput) 
     # a consumer never gets more green than it consumed
     assert (total <= data.load + tol).all()
     np.testing.assert_allclose(total + r.residual, data.load, atol=tol, rtol=1e-9)
+    # the monthly basis offers no more green than the hours had: the PV that charged the
+    # storage is offered once, as the storage's green discharge
+    months = min(2, data.load.shape[1])
+    inverse = np.arange(data.load.shape[1]) % months
+    mo = match_monthly(data, r, inverse, months)
+    offered = sum(float(v.sum()) for v in mo.supply.values())
+    hourly_green = sum(float(v.sum()) for k, v in r.supply.items() if k != "storage")
+    assert offered <= hourly_green + tol
+    assert (mo.matched_total <= mo.load + tol).all()
+    for kind, m in mo.matched.items():
+        np.testing.assert_allclose(
+            m.sum(axis=0) + mo.unmatched[kind], mo.supply[kind], atol=tol, rtol=1e-9
+        )
     if r.storage is not None:
         s = r.storage
         np.testing.assert_allclose(

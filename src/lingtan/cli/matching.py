@@ -146,11 +146,13 @@ def show(
     if direct:
         last = [d for d in direct if d["month"] == rows[-1]["month"]]
         for d in last:
+            record = d["rule"]
             console.print(
                 f"绿电直连 {d['quantity']}: {_pct(d['value'])} (≥ {_pct(d['threshold'])}) "
                 f"{d['status']}{'' if not d['missing'] else ' — ' + d['missing']}; "
-                f"{d['rule']['source']} [{d['rule']['confidence']}]"
-            )
+                + ("no threshold in force" if record is None else
+                   f"{record['source']} [{record['confidence']}]")
+            )  # fmt: skip
 
 
 def import_grid_factors(
@@ -164,8 +166,10 @@ def import_grid_factors(
     url_note: Annotated[str | None, typer.Option("--url-note", help="why there is no url")] = None,
     verified: Annotated[bool, typer.Option("--verified/--unverified")] = False,
     edition: Annotated[str | None, typer.Option("--edition")] = None,
+    park: ParkOption = None,
 ) -> None:
-    """Import an hourly grid-factor series [kgCO2/kWh] with its provenance (电网小时因子)."""
+    """Import an hourly grid-factor series [kgCO2/kWh] with its provenance for the park
+    (电网小时因子)."""
     from lingtan.greenpower.matching import service
 
     with domain_errors():
@@ -174,7 +178,8 @@ def import_grid_factors(
             series, new = service.import_grid_series(
                 store, series_id=series_id, region=region, year=year, start=start,
                 values=values, source=source, url=url, url_note=url_note,
-                confidence=confidence, verified=verified, edition=edition, actor="cli",
+                confidence=confidence, verified=verified, edition=edition,
+                park_id=park_of(store, park).id, actor="cli",
             )  # fmt: skip
     what = "imported" if new else "already stored (unchanged)"
     console.print(f"{series.id}: {len(series.values)} hours from {series.start}, {what}")

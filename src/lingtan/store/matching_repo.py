@@ -1,18 +1,19 @@
 """Green-power matching on tables: imported hourly grid-factor series (with provenance) and
 the reads matching needs — owner × carrier hourly rollups and the 绿证 ledger of a park.
 
-Series are appended, never edited: the ``series_id`` is unique, a second import of the same id
-with the same content is a no-op and with other content a :class:`~lingtan.errors.Conflict`.
+Series belong to the park that imported them (tenant key ``park_id``) and are appended, never
+edited: the ``series_id`` is unique within the park, a second import of the same id with the
+same content is a no-op and with other content a :class:`~lingtan.errors.Conflict`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from lingtan.errors import Conflict
@@ -22,11 +23,15 @@ from lingtan.store.accounting_repo import AccountingRepo, CarrierHours
 if TYPE_CHECKING:
     from lingtan.store.core import Store
 
+#: seconds of an hour a rollup may miss and still be complete (float rounding only)
+MISSING_TOLERANCE_S = 1e-6
+
 
 @dataclass(frozen=True, slots=True)
 class StoredSeries:
     """One imported series: its JSON document and who imported it when."""
 
+    park_id: int
     series_id: str
     region: str
     year: int
@@ -38,6 +43,7 @@ class StoredSeries:
 
 def _row(r: Any) -> StoredSeries:
     return StoredSeries(
+        park_id=int(r.park_id),
         series_id=r.series_id,
         region=r.region,
         year=int(r.year),
@@ -57,6 +63,7 @@ class MatchingRepo:
     def add_series(
         self,
         *,
+        park_id: int,
         series_id: str,
         region: str,
         year: int,
@@ -65,14 +72,14 @@ class MatchingRepo:
         now: int,
         actor: str,
     ) -> bool:
-        """Append a series; False if the same one is already stored, ``Conflict`` if another
-        series holds the id."""
+        """Append a series of the park; False if the same one is already stored, ``Conflict``
+        if another series of the park holds the id."""
         text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
         t = s.grid_factor_series
         try:
             with self._store.begin() as conn:
                 existing = conn.execute(
-                    select(t.c.payload).where(t.c.series_id == series_id)
+                    select(t.c.payload).where(t.c.park_id == park_id, t.c.series_id == series_id)
                 ).scalar_one_or_none()
                 if existing is not None:
                     if json.loads(existing) == json.loads(text):
@@ -83,6 +90,7 @@ class MatchingRepo:
                     )
                 conn.execute(
                     insert(t).values(
+                        park_id=park_id,
                         series_id=series_id,
                         region=region,
                         year=year,
@@ -96,42 +104,100 @@ class MatchingRepo:
             raise Conflict(f"grid-factor series {series_id} was stored concurrently") from err
         return True
 
-    def series(self, *, region: str | None = None, year: int | None = None) -> list[StoredSeries]:
-        """Stored series, optionally of one region and/or year, in import order."""
+    def series(
+        self,
+        *,
+        park_id: int,
+        region: str | None = None,
+        year: int | None = None,
+        basis: str | None = None,
+    ) -> list[StoredSeries]:
+        """Series of one park, optionally of one region, year and/or basis, in import order."""
         t = s.grid_factor_series
-        q = select(t).order_by(t.c.id)
+        q = select(t).where(t.c.park_id == park_id).order_by(t.c.id)
         if region is not None:
             q = q.where(t.c.region == region)
         if year is not None:
             q = q.where(t.c.year == year)
+        if basis is not None:
+            q = q.where(t.c.basis == basis)
         with self._store.begin() as conn:
             return [_row(r) for r in conn.execute(q)]
 
     def known_hours(
-        self, *, park_id: int, h0: int, h1: int, carriers: Sequence[str]
+        self,
+        *,
+        park_id: int,
+        h0: int,
+        h1: int,
+        meters: Mapping[tuple[int, str, str], int],
     ) -> dict[tuple[int, str], tuple[int, int]]:
-        """Per owner × carrier over [h0, h1): (hourly rollup rows, rows with a known value).
+        """Per owner × carrier over [h0, h1): (hours with a rollup row, complete hours).
 
-        The packed hourly arrays read an unknown hour as 0; this says how many there were.
+        ``meters`` gives the number of boundary energy meters per (owner key, carrier, unit);
+        only those units are read (power rows are measurements, not energy). A rollup row sums
+        the meters that had a value, so an hour is complete only when, for every unit the
+        owner has meters of, its row counts all of them (``points``) and none of them misses
+        any part of the hour (``missing_s``).
         """
+        if not meters:
+            return {}
         t = s.stat_hour_carrier
-        q = (
-            select(
-                t.c.enterprise_key,
-                t.c.carrier,
-                func.count(),
-                func.count(t.c.value),
-            )
-            .where(
-                t.c.park_id == park_id,
-                t.c.hour >= h0,
-                t.c.hour < h1,
-                t.c.carrier.in_(list(carriers)),
-            )
-            .group_by(t.c.enterprise_key, t.c.carrier)
+        units: dict[tuple[int, str], int] = {}
+        for k, c, _u in meters:
+            units[(k, c)] = units.get((k, c), 0) + 1
+        # ``points`` counts the meters' hourly rows, a row without a value too; such a row
+        # adds its whole hour to ``missing_s``: complete = every meter there, none missing
+        whole = case(
+            ((t.c.value.is_not(None)) & (t.c.missing_s <= MISSING_TOLERANCE_S), 1), else_=0
         )
+        where = (
+            t.c.park_id == park_id,
+            t.c.hour >= h0,
+            t.c.hour < h1,
+            t.c.carrier.in_(sorted({c for _k, c, _u in meters})),
+            t.c.unit.in_(sorted({u for _k, _c, u in meters})),
+        )
+        out: dict[tuple[int, str], tuple[int, int]] = {}
+        several = {kc for kc, n in units.items() if n > 1}
         with self._store.begin() as conn:
-            return {(int(r[0]), str(r[1])): (int(r[2]), int(r[3])) for r in conn.execute(q)}
+            # grouped by the number of meters counted: a handful of rows per owner × carrier
+            q = (
+                select(
+                    t.c.enterprise_key,
+                    t.c.carrier,
+                    t.c.unit,
+                    t.c.points,
+                    func.count(),
+                    func.sum(whole),
+                )
+                .where(*where)
+                .group_by(t.c.enterprise_key, t.c.carrier, t.c.unit, t.c.points)
+            )
+            for k, c, u, points, n_rows, n_whole in conn.execute(q):
+                group = (int(k), str(c), str(u))
+                if group not in meters or group[:2] in several:
+                    continue
+                rows_, ok = out.get(group[:2], (0, 0))
+                complete = int(n_whole or 0) if int(points) >= meters[group] else 0
+                out[group[:2]] = (rows_ + int(n_rows), ok + complete)
+            if several:
+                # several units of one owner × carrier (rare): hour by hour, every unit complete
+                per_hour: dict[tuple[int, str, int], int] = {}
+                q2 = select(
+                    t.c.enterprise_key, t.c.carrier, t.c.unit, t.c.hour, t.c.points, whole
+                ).where(*where, tuple_(t.c.enterprise_key, t.c.carrier).in_(sorted(several)))
+                for k, c, u, hour, points, ok_ in conn.execute(q2):
+                    group = (int(k), str(c), str(u))
+                    if group not in meters:
+                        continue
+                    slot = (group[0], group[1], int(hour))
+                    done = int(ok_) == 1 and int(points) >= meters[group]
+                    per_hour[slot] = per_hour.get(slot, 0) + int(done)
+                for (k, c, _h), n_ok in per_hour.items():
+                    rows_, ok = out.get((k, c), (0, 0))
+                    out[(k, c)] = (rows_ + 1, ok + int(n_ok >= units[(k, c)]))
+        return out
 
     def carrier_hours(
         self, *, park_id: int, h0: int, h1: int, carriers: Sequence[str]

@@ -436,18 +436,22 @@ stat_record = Table(
 #: hourly grid-factor series imported from a published file (e.g. a provincial grid's dynamic
 #: factors): the whole :class:`lingtan.carbon.factors.FactorSeries` as JSON, with its
 #: provenance; appended, never edited (a revision is a new series id)
+#: hourly grid-factor series imported by a park (its tenant key is ``park_id``): one park's
+#: administrators never change another park's factors
 grid_factor_series = Table(
     "grid_factor_series",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("series_id", String(128), nullable=False, unique=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("series_id", String(128), nullable=False),
     Column("region", Text, nullable=False),
     Column("year", Integer, nullable=False),
     Column("basis", String(64), nullable=False),
     Column("payload", Text, nullable=False),
     Column("imported_at", BigInteger, nullable=False),
     Column("imported_by", Text, nullable=False),
-    Index("ix_grid_factor_series_region_year", "region", "year"),
+    UniqueConstraint("park_id", "series_id", name="uq_grid_factor_series_park_series"),
+    Index("ix_grid_factor_series_park_region_year", "park_id", "region", "year"),
 )
 
 

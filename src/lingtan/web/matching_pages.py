@@ -55,6 +55,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "met": ("达标", "met"),
     "not_met": ("未达标", "not met"),
     "missing_input": ("缺少输入", "missing input"),
+    "no_rule": ("当年无适用阈值", "no threshold in force"),
     "no_data": ("无数据", "no data"),
     "unverified": ("文号未经核实", "notice number not verified"),
 }

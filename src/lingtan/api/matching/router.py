@@ -122,8 +122,9 @@ class GridSeriesIn(BaseModel):
 def import_grid_factors(
     body: GridSeriesIn, store: StoreDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
-    """Store an hourly grid-factor series (park administrators); the same series again is
-    accepted and changes nothing, other values under the same id are refused (409)."""
+    """Store an hourly grid-factor series of the caller's park (park administrators); the
+    same series again is accepted and changes nothing, other values under the same id are
+    refused (409)."""
     require(principal, Permission.ADMIN_PARK)
     series, new = service.import_grid_series(
         store,
@@ -140,6 +141,7 @@ def import_grid_factors(
         edition=body.edition,
         note=body.note,
         enterprise_scope=principal.enterprise_id,
+        park_id=principal.park_id,
         actor=principal.actor,
     )
     return {**series.brief(), "new": new}
@@ -147,6 +149,6 @@ def import_grid_factors(
 
 @router.get("/grid-factors", response_model=list[dict[str, Any]])
 def list_grid_factors(store: StoreDep, principal: CurrentPrincipal) -> list[dict[str, Any]]:
-    """The imported series with their provenance (values not listed)."""
+    """The park's imported series with their provenance (values not listed)."""
     require(principal, Permission.READ)
-    return service.list_grid_series(store)
+    return service.list_grid_series(store, park_id=principal.park_id)

@@ -291,12 +291,18 @@ def match_monthly(
     """The same allocation on monthly totals (the monthly-matching basis).
 
     Storage enters as the green energy it actually discharged each month (from the hourly
-    tracking in ``result``); everything else is summed per month and matched by the same
-    rule. The difference to the hourly result is the monthly-vs-hourly matching gap.
+    tracking in ``result``); the pooled PV that charged the storage is taken out of the
+    month's pooled PV (it is offered once, as the storage's green discharge, not twice).
+    Everything else is summed per month and matched by the same rule. The difference to the
+    hourly result is the monthly-vs-hourly matching gap.
     """
-    pooled = {k: aggregate_months(v, inverse, months) for k, v in data.pooled.items()}
+    pooled_hours = dict(data.pooled)
     if result.storage is not None:
-        pooled["storage"] = aggregate_months(result.storage.green_out, inverse, months)
+        if "pv" in pooled_hours:
+            # green_in ≤ the pooled PV left in each hour: the difference is never negative
+            pooled_hours["pv"] = np.maximum(pooled_hours["pv"] - result.storage.green_in, 0.0)
+        pooled_hours["storage"] = result.storage.green_out
+    pooled = {k: aggregate_months(v, inverse, months) for k, v in pooled_hours.items()}
     return match_hourly(
         MatchingInput(
             load=aggregate_months(data.load, inverse, months),

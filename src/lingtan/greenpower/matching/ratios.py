@@ -27,7 +27,7 @@ from lingtan.greenpower.matching.rules import DirectSupplyThreshold
 
 F64 = NDArray[np.float64]
 
-Status = Literal["met", "not_met", "missing_input", "no_data"]
+Status = Literal["met", "not_met", "missing_input", "no_data", "no_rule"]
 
 
 def self_consumed_share(self_consumed_kwh: float, denominator_kwh: float) -> float | None:
@@ -57,9 +57,10 @@ class RatioCheck:
     numerator_kwh: float
     denominator_kwh: float | None
     value: float | None
-    threshold: float
+    #: None when no threshold is in force for the month's year (status ``no_rule``)
+    threshold: float | None
     status: Status
-    rule: dict[str, Any]
+    rule: dict[str, Any] | None
     missing: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -97,7 +98,8 @@ def year_to_date_checks(
         Monthly available generation of the project; None when it is not metered (the
         generation ratio is then ``missing_input``).
     thresholds : dict
-        The records in force, by quantity (:func:`rules.thresholds_for`).
+        The records in force, by quantity (:func:`rules.thresholds_in_force`); a quantity
+        without one gets the status ``no_rule`` (its ratio is still given where computable).
     """
     e_self = np.cumsum(np.asarray(self_consumed, np.float64))
     e_cons = np.cumsum(np.asarray(consumption, np.float64))
@@ -113,8 +115,11 @@ def year_to_date_checks(
     out: list[RatioCheck] = []
 
     def check(quantity: str, i: int, den: float | None, missing: str | None) -> RatioCheck:
-        rule = thresholds[quantity]
         num = float(e_self[i])
+        rule = thresholds.get(quantity)
+        if rule is None:
+            value_ = None if den is None else self_consumed_share(num, den)
+            return RatioCheck(quantity, months[i], num, den, value_, None, "no_rule", None, missing)
         if den is None:
             return RatioCheck(
                 quantity,

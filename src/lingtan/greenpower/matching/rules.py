@@ -82,6 +82,15 @@ def direct_supply_thresholds() -> tuple[DirectSupplyThreshold, ...]:
 
 def thresholds_for(year: int) -> dict[str, DirectSupplyThreshold]:
     """The threshold of each quantity in force in ``year``; ``NotFound`` if one is missing."""
+    out = thresholds_in_force(year)
+    if len(out) != 2:
+        raise NotFound(f"no complete set of direct-supply thresholds for {year}")
+    return out
+
+
+def thresholds_in_force(year: int) -> dict[str, DirectSupplyThreshold]:
+    """The thresholds in force in ``year`` by quantity — none before the rule applies (a
+    quantity without a record has no threshold: its ratio is reported as ``no_rule``)."""
     out: dict[str, DirectSupplyThreshold] = {}
     for record in direct_supply_thresholds():
         if record.applies_in(year):
@@ -90,8 +99,6 @@ def thresholds_for(year: int) -> dict[str, DirectSupplyThreshold]:
                     f"two direct-supply thresholds for {record.quantity} in {year}", field="year"
                 )
             out[record.quantity] = record
-    if len(out) != 2:
-        raise NotFound(f"no complete set of direct-supply thresholds for {year}")
     return out
 
 

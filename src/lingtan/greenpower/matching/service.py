@@ -9,21 +9,25 @@ consumption in an hour is its energy balance at its boundary meters:
 
 Green supply, in the merit order of :mod:`allocate`:
 
-* an enterprise's own PV serves that enterprise (it is behind its meter); the park's PV is the
-  park pool, shared among all consumers by the rule (园区内就近消纳);
+* an enterprise's own PV serves that enterprise (it is behind its meter); the park's PV less
+  what the park exported in the hour is the park pool, shared among all consumers by the rule
+  (园区内就近消纳);
 * direct supply (绿电直连) metered at an owner's incoming line serves that owner;
 * the park's storage discharges the green share it was charged with (from park PV left over);
 * green-power trade settlements (绿电交易, monthly) and certificates retired without a trade
-  (绿证, by production month) serve their buyer/claimant — spread evenly over the hours of
-  their month, since neither carries an hourly profile; a park-level one joins the pool.
+  (绿证, pro rata over the months of the claimed period, as the carbon accounting counts
+  them) serve their buyer/claimant — spread evenly over the hours of each month, since
+  neither carries an hourly profile; a park-level one joins the pool.
 
 A trade settlement that carries certificates is counted once, as the trade (its certificates
-are the trade's proof, not a second supply).
+are the trade's proof, not a second supply). A settlement whose buyer is no longer in the park
+is not matched and is reported (``trades_outside_kwh``).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 from collections.abc import Callable, Sequence
@@ -38,7 +42,8 @@ from lingtan import units
 from lingtan.accounting.scope import ParkScope, park_scope, require_enterprise, require_park_level
 from lingtan.carbon.factors import FactorRecord, FactorSeries, default_library, normalise_province
 from lingtan.errors import InvalidInput, NotFound
-from lingtan.greenpower.ledger import KWH_PER_CERTIFICATE
+from lingtan.greenpower.counting import count_green
+from lingtan.greenpower.ledger import Month, Period, Retirement
 from lingtan.greenpower.matching.allocate import (
     PHYSICAL,
     SOURCES,
@@ -56,7 +61,7 @@ from lingtan.greenpower.matching.intensity import (
     market_emissions,
 )
 from lingtan.greenpower.matching.ratios import year_to_date_checks
-from lingtan.greenpower.matching.rules import thresholds_for
+from lingtan.greenpower.matching.rules import thresholds_in_force
 from lingtan.greenpower.matching.spread import spread_over_month_hours
 from lingtan.greenpower.matching.storage import StorageFlows
 from lingtan.store import Store
@@ -90,9 +95,11 @@ class ParkHours:
     owners: list[int]
     codes: list[str]
     flows: dict[str, F64]
-    #: hours of each row without a known grid-import value (no rollup, or an unknown one)
+    #: hours of each row without a complete grid-import value (no rollup, an unknown one, or
+    #: one that misses some of the owner's boundary grid meters)
     missing_hours: I64
-    #: per row: carrier → hourly rollup rows whose value is unknown (read as 0 kWh)
+    #: per row: carrier → hours with a rollup that is incomplete (a boundary meter without a
+    #: value, read as 0 kWh)
     unknown_hours: list[dict[str, int]]
     #: hours whose balance came out negative (meters disagree) and kWh set to zero there
     negative_hours: I64
@@ -101,9 +108,10 @@ class ParkHours:
     pooled_trades: F64
     certificates: F64
     pooled_certificates: F64
-    #: certificate energy retired for this year whose production month lies outside it or
-    #: outside the claimed period [kWh]
+    #: certificate energy claimed for this year by a claimant no longer in the park [kWh]
     certificates_outside_kwh: float
+    #: trade settlements of the year whose buyer is no longer in the park [kWh]
+    trades_outside_kwh: float = 0.0
 
     @property
     def load(self) -> F64:
@@ -138,24 +146,36 @@ def read_park_hours(store: Store, scope: ParkScope, year: int) -> ParkHours:
         idx = ((series.hours - h0) // HOUR_US).astype(np.int64)
         r = row[series.enterprise_key]
         np.add.at(flows[series.carrier][r], idx, series.values * units.factor(series.unit, "kWh"))
-    known = MatchingRepo(store).known_hours(park_id=scope.park.id, h0=h0, h1=h1, carriers=CARRIERS)
+    # boundary energy meters per owner × carrier × unit: an hour is known only when complete
+    meters: dict[tuple[int, str, str], int] = {}
+    for p in store.registry.points_by_id_current().values():
+        if (
+            p.park_id == scope.park.id
+            and p.boundary
+            and p.carrier in CARRIERS
+            and units.dimension(p.unit) == "energy"
+        ):
+            group = (p.enterprise_key, p.carrier, p.unit)
+            meters[group] = meters.get(group, 0) + 1
+    known = MatchingRepo(store).known_hours(park_id=scope.park.id, h0=h0, h1=h1, meters=meters)
     unknown_hours: list[dict[str, int]] = [{} for _ in owners]
     missing = np.full(n, hours.size, dtype=np.int64)
-    for (key, carrier), (rows_, known_) in known.items():
+    for (key, carrier), (rows_, complete) in known.items():
         if key not in row:
             continue
-        if rows_ > known_:
-            unknown_hours[row[key]][carrier] = rows_ - known_
+        if rows_ > complete:
+            unknown_hours[row[key]][carrier] = rows_ - complete
         if carrier == GRID:
-            missing[row[key]] = hours.size - known_
+            missing[row[key]] = hours.size - complete
     balance = sum((sign * flows[c] for c, sign in BALANCE.items()), np.zeros((n, hours.size)))
     negative = balance < 0
 
-    # ledger: trades by month, certificates by production month (without a trade)
+    # ledger: trades by settlement month, certificates by claimed months (without a trade)
     code_row = {c: i for i, c in enumerate(codes)}
     repo = GreenpowerRepo(store)
     month_keys = year * 12 + month_of_hour
     trades, pooled_trades = np.zeros((n, hours.size)), np.zeros(hours.size)
+    trades_outside = 0.0
     for st in repo.settlements(park=scope.park.code, buyers=None):
         if st.month.year != year:
             continue
@@ -166,31 +186,36 @@ def read_park_hours(store: Store, scope: ParkScope, year: int) -> ParkHours:
             pooled_trades += hourly
         elif st.buyer in code_row:
             trades[code_row[st.buyer]] += hourly
+        else:
+            trades_outside += st.kwh  # a buyer no longer in the park: reported, not matched
     certs, pooled_certs = np.zeros((n, hours.size)), np.zeros(hours.size)
     outside = 0.0
-    # certificates summed per (row, production month) first: a park may hold many thousands
-    by_month: dict[tuple[int, int], float] = {}
+    # certificates counted as the carbon accounting counts them (greenpower.counting): each
+    # retirement's 1 000 kWh pro rata over the months of its claimed period, so a retirement
+    # crossing the year counts its months of this year here and the rest in the other year
+    by_target: dict[int, list[Retirement]] = {}
+    year_period = Period(Month(year, 1), Month(year, 12))
     for c in repo.certificates(
         park_id=scope.park.id, park=scope.park.code, enterprise_scope=None, claimant=None
     ):
         r_ = c.retirement
         if r_ is None or r_.settlement_id is not None:
             continue
-        if not (r_.period.start.year <= year <= r_.period.end.year):
-            continue
-        pm = c.certificate.production_month
-        claimed = r_.period.start <= pm <= r_.period.end
-        if not claimed or pm.year != year:
-            outside += KWH_PER_CERTIFICATE
+        if r_.period.overlap_months(year_period) == 0:
             continue
         target = -1 if r_.level == "park" else code_row.get(r_.claimant)
         if target is None:
-            outside += KWH_PER_CERTIFICATE  # a claimant no longer in the park
+            # a claimant no longer in the park: its share of this year is reported
+            outside += count_green([r_], [], year_period).certified_kwh
             continue
-        slot = (target, pm.year * 12 + pm.month - 1)
-        by_month[slot] = by_month.get(slot, 0.0) + KWH_PER_CERTIFICATE
-    for (target, month_key), kwh in by_month.items():
-        hourly, _ = spread_over_month_hours([month_key], [kwh], month_keys)
+        by_target.setdefault(target, []).append(r_)
+    for target, retirements in by_target.items():
+        keys = [year * 12 + m - 1 for m in range(1, 13)]
+        kwh = [
+            count_green(retirements, [], Period(Month(year, m), Month(year, m))).certified_kwh
+            for m in range(1, 13)
+        ]
+        hourly, _ = spread_over_month_hours(keys, kwh, month_keys)
         if target == -1:
             pooled_certs += hourly
         else:
@@ -212,6 +237,7 @@ def read_park_hours(store: Store, scope: ParkScope, year: int) -> ParkHours:
         certificates=certs,
         pooled_certificates=pooled_certs,
         certificates_outside_kwh=outside,
+        trades_outside_kwh=trades_outside,
     )
 
 
@@ -233,7 +259,9 @@ def matching_input(
         "certificate": data.certificates,
     }
     pooled = {
-        "pv": f[PV][0],
+        # the park's PV that left through its export meter is no longer in the park: only
+        # generation minus export is offered (each kWh counted once)
+        "pv": np.maximum(f[PV][0] - f[EXPORT][0], 0.0),
         "trade": data.pooled_trades,
         "certificate": data.pooled_certificates,
     }
@@ -305,9 +333,11 @@ def grid_factors(
 ) -> tuple[F64, dict[str, Any], float, dict[str, Any]]:
     """Hourly location factor [kgCO2/kWh] with its basis, and the residual-mix factor.
 
-    The hourly series imported for the park's province and year covers the hours it has;
-    the others take the latest published annual average factor of the province (or, where
-    the province has none, the national one) — each labelled.
+    An hourly series the park imported for its province and the year, on the average basis,
+    covers the hours it has — of several, the one covering most hours of the year (the latest
+    import on a tie), named in the basis with the others it was chosen from; the other hours
+    take the latest published annual average factor of the province (or, where the province
+    has none, the national one) — each labelled.
     """
     province = normalise_province(scope.park.province)
     annual = _latest_record(year, scope="province", region=province, basis="average")
@@ -318,16 +348,23 @@ def grid_factors(
     factor = np.full(hours.size, annual.value)
     covered = np.zeros(hours.size, dtype=bool)
     used_series: dict[str, Any] | None = None
-    stored = MatchingRepo(store).series(region=province, year=year)
-    if stored:
-        series = FactorSeries.model_validate(stored[-1].payload)
+    candidates: list[str] = []
+    best: tuple[int, int, FactorSeries, I64, NDArray[np.bool_]] | None = None
+    stored = MatchingRepo(store).series(
+        park_id=scope.park.id, region=province, year=year, basis="average"
+    )
+    for order, row in enumerate(stored):
+        series = FactorSeries.model_validate(row.payload)
         assert series.start is not None
-        index = (hours - to_us(series.start)) // HOUR_US
-        covered = (
-            (index >= 0)
-            & (index < len(series.values))
-            & ((hours - to_us(series.start)) % HOUR_US == 0)
-        )
+        candidates.append(series.id)
+        offset = hours - to_us(series.start)
+        index = offset // HOUR_US
+        mask = (index >= 0) & (index < len(series.values)) & (offset % HOUR_US == 0)
+        # most hours of the year covered; on a tie the later import
+        if best is None or (int(mask.sum()), order) > best[:2]:
+            best = (int(mask.sum()), order, series, index, mask)
+    if best is not None and best[0] > 0:
+        _, _, series, index, covered = best
         factor[covered] = np.asarray(series.values)[index[covered]]
         used_series = series.brief()
     basis = {
@@ -335,6 +372,9 @@ def grid_factors(
         "hours_hourly": int(covered.sum()),
         "hours_annual": int((~covered).sum()),
         "series": used_series,
+        "series_candidates": candidates,
+        "series_rule": "the park's series for its province and year on the average basis "
+        "covering most hours (latest import on a tie)",
         "annual": annual.brief(),
         "annual_note": None
         if annual.year == year
@@ -372,6 +412,42 @@ class MatchingRun:
         return [i for i, k in enumerate(self.data.owners) if k == self.enterprise_scope]
 
 
+def _carry_storage_state(
+    store: Store,
+    scope: ParkScope,
+    year: int,
+    inp: MatchingInput,
+    *,
+    rule: Rule,
+    priority: Sequence[str] | None,
+    basis: dict[str, Any],
+) -> MatchingInput:
+    """Start the park storage with the energy and green part it held at the end of the
+    previous year, from that year's matching (which itself starts empty, with this year's
+    efficiency); recorded in ``basis``."""
+    assert inp.storage is not None
+    energy = green = 0.0
+    source = "empty: no storage flows in the previous year"
+    prev = read_park_hours(store, scope, year - 1)
+    if prev.flows[CHARGE][0].sum() > 0 or prev.flows[DISCHARGE][0].sum() > 0:
+        prev_inp, _ = matching_input(
+            prev, rule=rule, priority=priority, storage_efficiency=inp.storage.efficiency
+        )
+        prev_storage = match_hourly(prev_inp).storage
+        assert prev_storage is not None
+        energy = max(prev_storage.end_energy, 0.0)
+        green = min(max(prev_storage.end_green, 0.0), energy)  # rounding never breaks G ≤ E
+        source = (
+            f"the end of {year - 1} from its matching (which starts empty, with this "
+            "year's efficiency)"
+        )
+    basis["initial_energy_kwh"] = energy
+    basis["initial_green_kwh"] = green
+    basis["initial_state_source"] = source
+    storage = dataclasses.replace(inp.storage, initial_energy=energy, initial_green=green)
+    return dataclasses.replace(inp, storage=storage)
+
+
 def run_matching(
     store: Store,
     *,
@@ -397,6 +473,10 @@ def run_matching(
     inp, storage_basis = matching_input(
         data, rule=rule, priority=priority, storage_efficiency=storage_efficiency
     )
+    if inp.storage is not None:
+        inp = _carry_storage_state(
+            store, scope, year, inp, rule=rule, priority=priority, basis=storage_basis
+        )
     hourly = match_hourly(inp)
     monthly = match_monthly(inp, hourly, data.month_of_hour, 12)
     step("factors", 2, 4)
@@ -482,7 +562,8 @@ def _direct_supply(run: MatchingRun, row: int) -> list[dict[str, Any]] | None:
         consumption=consumption,
         # the project's generation meter is not in the registry: say so, never guess it
         available_generation=None,
-        thresholds=thresholds_for(run.data.year),
+        # before the rule applies there is no threshold: the ratios say no_rule
+        thresholds=thresholds_in_force(run.data.year),
     )
     return [c.as_dict() for c in checks]
 
@@ -504,6 +585,10 @@ def summary(run: MatchingRun) -> dict[str, Any]:
                 "months": _months_of(run, [i]),
                 "direct_supply": _direct_supply(run, i),
                 "data_status": {
+                    # the load of an incomplete hour lacks what its missing meters measured
+                    "status": "complete"
+                    if d.missing_hours[i] == 0 and not d.unknown_hours[i]
+                    else "incomplete",
                     "hours": int(d.hours.size),
                     "missing_grid_hours": int(d.missing_hours[i]),
                     "unknown_hours_by_carrier": d.unknown_hours[i],
@@ -547,6 +632,7 @@ def summary(run: MatchingRun) -> dict[str, Any]:
                 "end_green_kwh": st.end_green,
             },
             "certificates_outside_kwh": d.certificates_outside_kwh,
+            "trades_outside_kwh": d.trades_outside_kwh,
         }
     return out
 
@@ -652,13 +738,16 @@ def import_grid_series(
     note: str | None = None,
     basis: str = "average",
     enterprise_scope: int | None = None,
+    park_id: int | None = None,
     actor: str = "system",
 ) -> tuple[FactorSeries, bool]:
-    """Store an hourly grid-factor series with its provenance (park-level action).
+    """Store an hourly grid-factor series with its provenance for one park (a park-level
+    action: the series belongs to the park and serves only its matching).
 
     Returns the series and whether it was new (False: the same series was already stored).
     """
     require_park_level(enterprise_scope, "importing grid factors")
+    park = park_scope(store, park_id).park
     try:
         province = normalise_province(region)
     except InvalidInput:
@@ -693,6 +782,7 @@ def import_grid_series(
         )
         raise InvalidInput(f"{where}: {first['msg']}", field=where) from err
     new = MatchingRepo(store).add_series(
+        park_id=park.id,
         series_id=series.id,
         region=series.region,
         year=series.year,
@@ -704,10 +794,11 @@ def import_grid_series(
     return series, new
 
 
-def list_grid_series(store: Store) -> list[dict[str, Any]]:
-    """The stored series (provenance, no values)."""
+def list_grid_series(store: Store, *, park_id: int | None = None) -> list[dict[str, Any]]:
+    """The park's stored series (provenance, no values)."""
+    park = park_scope(store, park_id).park
     out = []
-    for s in MatchingRepo(store).series():
+    for s in MatchingRepo(store).series(park_id=park.id):
         brief = FactorSeries.model_validate(s.payload).brief()
         out.append({**brief, "imported_at_us": s.imported_at, "imported_by": s.imported_by})
     return out

@@ -1,13 +1,12 @@
-"""Monthly quantities (certificates by production month, monthly trade settlements) spread
-over the hours of their month.
+"""Monthly quantities (certificates' monthly shares, monthly trade settlements) spread over
+the hours of their month.
 
-A certificate (绿证) stands for 1 000 kWh produced in its production month
-(发改能源〔2023〕1044号); the hour of production is not on it. For hourly matching its energy
-is spread evenly over the local hours of that production month: the hours of the month a
-certificate can honestly be said to come from. A trade settlement (绿电交易结算) is monthly too
-and is spread the same way. Energy whose month lies outside the matched hours is returned,
-never dropped silently.
-"""
+A certificate (绿证) stands for 1 000 kWh (发改能源〔2023〕1044号); matching counts it as the
+carbon accounting does, pro rata over the months of the consumption period it was retired
+for (:func:`lingtan.greenpower.counting.count_green`). No hour is on a certificate or a
+trade settlement (绿电交易结算), so each month's amount is spread evenly over the local hours
+of that month. Energy whose month lies outside the matched hours is returned, never dropped
+silently."""
 
 from __future__ import annotations
 

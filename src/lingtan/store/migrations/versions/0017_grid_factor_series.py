@@ -1,5 +1,6 @@
 """Hourly grid-factor series imported with their provenance (``grid_factor_series``), for
-the location-based and hourly-matched intensity of consumption (green-power matching).
+the location-based and hourly-matched intensity of consumption (green-power matching); each
+series belongs to the park that imported it (``park_id``).
 
 Revision ID: 0017
 Revises: 0016
@@ -24,6 +25,7 @@ def upgrade() -> None:
     op.create_table(
         "grid_factor_series",
         sa.Column("id", Id, primary_key=True, autoincrement=True),
+        sa.Column("park_id", Id, nullable=False),
         sa.Column("series_id", sa.String(128), nullable=False),
         sa.Column("region", sa.Text(), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
@@ -32,12 +34,19 @@ def upgrade() -> None:
         sa.Column("imported_at", sa.BigInteger(), nullable=False),
         sa.Column("imported_by", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_grid_factor_series"),
-        sa.UniqueConstraint("series_id", name="uq_grid_factor_series_series_id"),
+        sa.ForeignKeyConstraint(
+            ["park_id"], ["park.id"], name="fk_grid_factor_series_park_id_park"
+        ),
+        sa.UniqueConstraint("park_id", "series_id", name="uq_grid_factor_series_park_series"),
     )
-    op.create_index("ix_grid_factor_series_region_year", "grid_factor_series", ["region", "year"])
+    op.create_index(
+        "ix_grid_factor_series_park_region_year",
+        "grid_factor_series",
+        ["park_id", "region", "year"],
+    )
 
 
 def downgrade() -> None:
     """Drop ``grid_factor_series``."""
-    op.drop_index("ix_grid_factor_series_region_year", "grid_factor_series")
+    op.drop_index("ix_grid_factor_series_park_region_year", "grid_factor_series")
     op.drop_table("grid_factor_series")
