@@ -46,7 +46,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "fc_actual": ("实际", "Actual"),
     "fc_band": ("P10–P90 区间", "P10–P90 band"),
     "fc_none_yet": (
-        "尚无预测（lingtan forecast train）",
+        "尚无预测：园区管理员可在命令行或 API 中发起预测",
         "No forecasts yet (lingtan forecast train)",
     ),
     "fc_detail": ("说明", "Detail"),
