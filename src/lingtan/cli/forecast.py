@@ -99,20 +99,55 @@ def train(
     irradiance: Annotated[
         str | None, typer.Option("--irradiance", help="a GHI weather series (PV points)")
     ] = None,
+    enterprise: Annotated[
+        list[str] | None,
+        typer.Option("--enterprise", help="an enterprise's code: forecast its hourly load"),
+    ] = None,
+    park_load: Annotated[
+        bool,
+        typer.Option(
+            "--park-load",
+            help="forecast the park's hourly load (--park names which park, as elsewhere)",
+        ),
+    ] = False,
+    carrier: Annotated[
+        str, typer.Option("--carrier", help="an owner's carrier (electricity: its balance)")
+    ] = "electricity",
     park: ParkOption = None,
 ) -> None:
-    """Train, backtest and issue forecasts, and store them (训练并发布预测)."""
+    """Train, backtest and issue forecasts, and store them (训练并发布预测). Points by
+    default; with --enterprise or --park-load the load of those owners (企业/园区负荷)."""
     from lingtan.forecast import service
     from lingtan.store.query_repo import QueryRepo
 
     with domain_errors(), open_configured() as store:
         h, day = _horizon(horizon), _day(issue_day)
         principal = _principal(store, park)
+        owners: list[str | None] = [*(enterprise or []), *([None] if park_load else [])]
+        if owners:
+            views = []
+            for owner in owners:
+                views.append(
+                    service.issue_owner_forecast(
+                        store,
+                        principal=principal,
+                        enterprise_code=owner,
+                        carrier=carrier,
+                        horizon=h,
+                        issue_day=day,
+                        history_days=history_days,
+                        temperature_series=temperature,
+                    )
+                )
+            if not point:
+                _summary(views, f"负荷预测 load forecasts ({h.value}): {len(views)}")
+                return
+        else:
+            views = []
         codes = point
         if not codes:
             rows, _ = QueryRepo(store).points(tenant=principal.tenant, park_id=principal.park_id)
             codes = sorted(p.code for p in rows)
-        views = []
         with progress_bar() as bar:
             task = bar.add_task("forecast", total=len(codes))
             for code in codes:
