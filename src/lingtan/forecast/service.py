@@ -820,14 +820,19 @@ def forecasts(
     """Stored forecasts in scope (newest per subject, carrier and horizon by default) with
     their subjects' codes; of one point, one enterprise or the park if asked (one at most)."""
     require(principal, Permission.READ)
-    if sum((point_code is not None, enterprise_code is not None, park)) > 1:
-        raise InvalidInput("name one of point, enterprise or the park scope", field="scope")
     point_id = None
     subject: str | None = None
     code: str | None = None
+    # each subject named is looked up in scope first (out of scope: refused as such)
     if point_code is not None:
         point_id = _point(store, principal, point_code).id
-    elif enterprise_code is not None or park:
+    if enterprise_code is not None:
+        _owner_subject(store, principal, enterprise_code, ELECTRICITY)
+    if park:
+        _owner_subject(store, principal, None, ELECTRICITY)
+    if sum((point_code is not None, enterprise_code is not None, park)) > 1:
+        raise InvalidInput("name one of point, enterprise or the park scope", field="scope")
+    if enterprise_code is not None or park:
         owner = _owner_subject(store, principal, enterprise_code, ELECTRICITY)
         subject, code = owner.kind.value, owner.code
     park_id = store.registry.park(principal.park_id).id
