@@ -144,3 +144,15 @@ def test_an_enterprise_forecasts_and_sees_its_own_load_only(store: Store) -> Non
     assert [c for _r, c in svc.forecasts(store, principal=e01)] == ["E01"]
     assert svc.forecasts(store, principal=e02) == []
     assert {c for _r, c in svc.forecasts(store, principal=ADMIN)} == {"E01", "acc-park"}
+
+
+def test_the_nightly_job_reissues_the_owners_in_scope(store: Store) -> None:
+    load_park(store)
+    assert svc.owner_codes(store, ADMIN) == ["E01", "E02", None]
+    e01 = _e(store, "E01")
+    assert svc.owner_codes(store, e01) == ["E01"]
+    views = svc.issue_all(store, principal=e01, points=[], owners=True)
+    # no rollups at all: stored, without values, as missing inputs
+    assert [(v.run.subject, v.point_code, v.run.status) for v in views] == [
+        ("enterprise", "E01", "missing_inputs")
+    ]
