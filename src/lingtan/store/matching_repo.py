@@ -112,7 +112,10 @@ def owner_hourly_load(
     unit = target_unit or sorted({u for _k, _c, u in meters})[0]
     sums = {k: np.zeros(n) for k in owners}
     repo = MatchingRepo(store)
-    for series in repo.carrier_hours(park_id=park_id, h0=h0, h1=h1, carriers=carriers):
+    one = owners[0] if len(owners) == 1 else None
+    for series in repo.carrier_hours(
+        park_id=park_id, h0=h0, h1=h1, carriers=carriers, enterprise_key=one
+    ):
         if (series.enterprise_key, series.carrier, series.unit) not in meters:
             continue
         try:
@@ -322,7 +325,10 @@ class MatchingRepo:
         q = select(t.c.enterprise_key, t.c.carrier, t.c.unit, t.c.hour, t.c.points, _whole(t))
         with self._store.begin() as conn:
             for k, c, u, hour, points, ok_ in conn.execute(
-                q.where(*_where(t, park_id, h0, h1, meters))
+                q.where(
+                    *_where(t, park_id, h0, h1, meters),
+                    t.c.enterprise_key.in_(sorted({k for k, _c, _u in meters})),
+                )
             ):
                 group = (int(k), str(c), str(u))
                 if group not in meters or not (int(ok_) == 1 and int(points) >= meters[group]):
@@ -350,12 +356,24 @@ class MatchingRepo:
         return None if got is None else int(got)
 
     def carrier_hours(
-        self, *, park_id: int, h0: int, h1: int, carriers: Sequence[str]
+        self,
+        *,
+        park_id: int,
+        h0: int,
+        h1: int,
+        carriers: Sequence[str],
+        enterprise_key: int | None = None,
     ) -> list[CarrierHours]:
-        """Hourly owner × carrier rollups of every owner of the park over [h0, h1)."""
+        """Hourly owner × carrier rollups of every owner of the park (or of one owner key)
+        over [h0, h1)."""
         with self._store.begin() as conn:
             return AccountingRepo(self._store).carrier_hours(
-                conn, park_id=park_id, h0=h0, h1=h1, carriers=carriers, enterprise_key=None
+                conn,
+                park_id=park_id,
+                h0=h0,
+                h1=h1,
+                carriers=carriers,
+                enterprise_key=enterprise_key,
             )
 
 
