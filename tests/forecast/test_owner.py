@@ -91,6 +91,9 @@ def test_enterprise_load_forecast_is_the_seasonal_naive_of_its_balance(store: St
     assert [(r.id, code) for r, code in listed] == [(run.id, "E01")]
     shown = svc.forecast(store, principal=ADMIN, run_id=run.id)
     assert shown.point_code == "E01" and shown.hours[0][4] is None  # no actuals of 2 April
+    # the chart's actuals before it: 30 March (a Sunday, weekday 6) 00:00 is 120 + 60 + 0
+    before = svc.actuals_before(store, principal=ADMIN, view=shown)
+    assert len(before) == 72 and before[0][1] == pytest.approx(180.0)
 
 
 def test_an_incomplete_hour_stays_unknown(store: Store) -> None:
