@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from typer.core import TyperCommand
 
 from lingtan.cli._common import ParkOption, console, domain_errors, park_of
 from lingtan.cli.data import open_configured, progress_bar
@@ -107,7 +108,8 @@ def train(
         bool,
         typer.Option(
             "--park-load",
-            help="forecast the park's hourly load (--park names which park, as elsewhere)",
+            help="forecast the park's hourly load (also: --park without a code; "
+            "--park CODE names which park, as elsewhere)",
         ),
     ] = False,
     carrier: Annotated[
@@ -301,9 +303,22 @@ def pv_plant(
     )
 
 
+class _TrainCommand(TyperCommand):
+    """``--park`` alone asks for the park's load (``--park-load``); ``--park CODE`` still names
+    the park to work on, as in every command: ``lingtan forecast train --park`` and
+    ``lingtan forecast train --park P2 --park-load``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's click Context
+        fixed: list[str] = []
+        for i, arg in enumerate(args):
+            bare = arg == "--park" and (i + 1 == len(args) or args[i + 1].startswith("-"))
+            fixed.append("--park-load" if bare else arg)
+        return super().parse_args(ctx, fixed)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``forecast train|backtest|show|import-weather|pv-plant``."""
-    forecast_app.command("train")(train)
+    forecast_app.command("train", cls=_TrainCommand)(train)
     forecast_app.command("backtest")(backtest)
     forecast_app.command("show")(show)
     forecast_app.command("import-weather")(import_weather)
