@@ -1,9 +1,8 @@
 """Load and PV forecasts in the caller's scope (keyword-only, explicit principal, no web framework).
 
 A forecast is issued for one *subject* — a metering point, an enterprise or the park — at the
-end of its *issue day* (by default the last
-local day whose last hour has a statistic) for the next day (``day_ahead``) or the next seven days
-(``week_ahead``). Each forecast is stored with its model, model version, features, training
+end of its *issue day* (by default the last local day whose last hour has a statistic) for the
+next day (``day_ahead``) or the next seven days (``week_ahead``). Each forecast is stored with its model, model version, features, training
 window and a rolling-origin backtest against the calendar seasonal-naive baseline, so the
 errors are always shown beside the values.
 
