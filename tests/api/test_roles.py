@@ -614,3 +614,28 @@ VALID.update(
         ),
     }
 )
+
+
+def test_load_forecasts_of_owners_follow_the_scope(world: World) -> None:
+    """An enterprise admin forecasts its own enterprise's load; the park's load is park-level
+    (403), another enterprise's is absent (404); the park admin may issue both."""
+    a = world.h("a_admin")
+    own = world.client.post("/api/v1/forecasts", headers=a, json={"enterprise": "E01"})
+    assert own.status_code == 201, own.text
+    assert (own.json()["subject"], own.json()["point"]) == ("enterprise", "E01")
+    park = world.client.post("/api/v1/forecasts", headers=a, json={"scope": "park"})
+    assert park.status_code == 403, park.text
+    other = world.client.post("/api/v1/forecasts", headers=a, json={"enterprise": "E02"})
+    assert other.status_code == 404, other.text
+    assert world.client.get("/api/v1/forecasts?scope=park", headers=a).status_code == 403
+    both = world.client.post(
+        "/api/v1/forecasts", headers=world.h("admin"), json={"point": "E01-grid", "scope": "park"}
+    )
+    assert both.status_code == 422, both.text
+    issued = world.client.post(
+        "/api/v1/forecasts", headers=world.h("admin"), json={"scope": "park"}
+    )
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["subject"] == "park"
+    listed = world.client.get("/api/v1/forecasts?scope=park", headers=world.h("admin")).json()
+    assert [f["id"] for f in listed["items"]] == [issued.json()["id"]]

@@ -77,6 +77,8 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/costs", "point"): 404,
     # the forecast list's point is looked up in scope (QueryRepo.point)
     ("/api/v1/forecasts", "point"): 404,
+    # the enterprise whose load forecasts are listed (forecast.service._owner_subject)
+    ("/api/v1/forecasts", "enterprise"): 404,
 }
 
 

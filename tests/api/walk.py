@@ -21,7 +21,8 @@ from tests.api.world import World, certificate_csv
 OPEN = {"/health", "/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/logout"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 #: query parameters that name a resource, filled from the identifiers a walk aims at
-RESOURCE_QUERY = ("enterprise_id", "site_id", "point", "boundary")
+#: (``enterprise`` is an enterprise's code: the forecast list's subject)
+RESOURCE_QUERY = ("enterprise_id", "site_id", "point", "boundary", "enterprise")
 #: other required query parameters
 REQUIRED = {"year": 2025, "basis": "enterprise"}
 #: path parameters that name no resource (a kind of report)
@@ -281,6 +282,26 @@ EXTRA: list[Extra] = [
         },
     ),
     Extra(
+        "issue a forecast of an enterprise's load",
+        "post",
+        "/api/v1/forecasts",
+        lambda ids: {"json": {"enterprise": ids["enterprise"], "history_days": 28}},
+    ),
+    Extra(
+        # the park's load is park-level, whatever the identifiers: an enterprise user is
+        # refused (403) as for every park-level action
+        "issue a forecast of the park's load",
+        "post",
+        "/api/v1/forecasts",
+        lambda ids: {"json": {"scope": "park", "history_days": 28}},
+    ),
+    Extra(
+        "list the park's load forecasts",
+        "get",
+        "/api/v1/forecasts",
+        lambda ids: {"params": {"scope": "park"}},
+    ),
+    Extra(
         "ingest a reading of a point and one's own",
         "post",
         "/api/v1/readings",
@@ -309,6 +330,7 @@ def missing_ids(w: World) -> dict[str, Any]:
         "cert_id": "9" * 20 + "202501999999",
         "boundary": "E99",
         "enterprise_code": "E99",
+        "enterprise": "E99",
         "site_code": "E99-B1",
         "result_id": 987_649,
         "alarm_id": 987_648,

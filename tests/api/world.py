@@ -245,6 +245,11 @@ def _b_resources(w: World) -> None:
         "/api/v1/forecasts", headers=b, json={"point": "E02-grid", "history_days": 28}
     )
     assert forecast.status_code == 201, forecast.text
+    # and a forecast of B's own electricity load (its energy balance)
+    load_forecast = w.client.post(
+        "/api/v1/forecasts", headers=b, json={"enterprise": "E02", "history_days": 28}
+    )
+    assert load_forecast.status_code == 201, load_forecast.text
     w.b = {
         "enterprise_id": w.enterprises["E02"],
         "site_id": sites.json()["items"][0]["id"],
@@ -262,6 +267,7 @@ def _b_resources(w: World) -> None:
         "cert_id": cert_id,
         "boundary": "E02",
         "enterprise_code": "E02",
+        "enterprise": "E02",
         "site_code": sites.json()["items"][0]["code"],
         "result_id": result_id,
         "alarm_id": alarm["items"][0]["id"],

@@ -61,3 +61,20 @@ def test_import_weather_reports_a_bad_line(env: Path) -> None:
               "temperature", "--source", "x"],
     )  # fmt: skip
     assert refused.exit_code != 0 and "line 2" in refused.output
+
+
+def test_train_an_enterprise_and_the_park_load(env: Path) -> None:
+    """The load of E01 and of the park: the statistics here are point rows without owner
+    rollups, so both are stored as missing_inputs (nothing is read as zero)."""
+    # --park alone is the park's load (--park CODE would name the park to work on)
+    trained = runner.invoke(app, ["forecast", "train", "--enterprise", "E01", "--park"])
+    assert trained.exit_code == 0, trained.output
+    assert "E01" in trained.output and "test-park" in trained.output
+    assert trained.output.count("missing_inputs") == 2
+    shown = runner.invoke(app, ["forecast", "show"])
+    assert shown.exit_code == 0, shown.output
+    assert "E01" in shown.output and "test-park" in shown.output
+    unknown = runner.invoke(app, ["forecast", "train", "--enterprise", "E99"])
+    assert unknown.exit_code != 0
+    named = runner.invoke(app, ["forecast", "train", "--park", "test-park", "--park-load"])
+    assert named.exit_code == 0 and "test-park" in named.output, named.output

@@ -265,3 +265,17 @@ def test_an_incident_form_without_a_title_is_refused(web_world: World) -> None:
         data={"csrf": token, "title": " ", "kind": "natural_disaster"},
     )
     assert r.status_code == 422
+
+
+def test_forecast_list_shows_enterprise_and_park_load_forecasts(web_world: World) -> None:
+    """The park admin's list names B's enterprise load forecast (issued by the world) and a
+    park load forecast as such; A's viewer sees neither."""
+    issued = web_world.client.post(
+        "/api/v1/forecasts", headers=web_world.h("admin"), json={"scope": "park"}
+    )
+    assert issued.status_code == 201, issued.text
+    page = log_in(web_world, "admin").get("/forecasts").text
+    subjects = re.findall(r'data-testid="forecast-subject">([^<]+)<', page)
+    assert "企业负荷" in subjects and "园区负荷" in subjects  # enterprise load, park load
+    a = log_in(web_world, "a_viewer").get("/forecasts").text
+    assert 'data-testid="forecast-subject"' not in a

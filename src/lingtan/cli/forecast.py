@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from typer.core import TyperCommand
 
 from lingtan.cli._common import ParkOption, console, domain_errors, park_of
 from lingtan.cli.data import open_configured, progress_bar
@@ -99,20 +100,56 @@ def train(
     irradiance: Annotated[
         str | None, typer.Option("--irradiance", help="a GHI weather series (PV points)")
     ] = None,
+    enterprise: Annotated[
+        list[str] | None,
+        typer.Option("--enterprise", help="an enterprise's code: forecast its hourly load"),
+    ] = None,
+    park_load: Annotated[
+        bool,
+        typer.Option(
+            "--park-load",
+            help="forecast the park's hourly load (also: --park without a code; "
+            "--park CODE names which park, as elsewhere)",
+        ),
+    ] = False,
+    carrier: Annotated[
+        str, typer.Option("--carrier", help="an owner's carrier (electricity: its balance)")
+    ] = "electricity",
     park: ParkOption = None,
 ) -> None:
-    """Train, backtest and issue forecasts, and store them (训练并发布预测)."""
+    """Train, backtest and issue forecasts, and store them (训练并发布预测). Points by
+    default; with --enterprise or --park-load the load of those owners (企业/园区负荷)."""
     from lingtan.forecast import service
     from lingtan.store.query_repo import QueryRepo
 
     with domain_errors(), open_configured() as store:
         h, day = _horizon(horizon), _day(issue_day)
         principal = _principal(store, park)
+        owners: list[str | None] = [*(enterprise or []), *([None] if park_load else [])]
+        if owners:
+            views = []
+            for owner in owners:
+                views.append(
+                    service.issue_owner_forecast(
+                        store,
+                        principal=principal,
+                        enterprise_code=owner,
+                        carrier=carrier,
+                        horizon=h,
+                        issue_day=day,
+                        history_days=history_days,
+                        temperature_series=temperature,
+                    )
+                )
+            if not point:
+                _summary(views, f"负荷预测 load forecasts ({h.value}): {len(views)}")
+                return
+        else:
+            views = []
         codes = point
         if not codes:
             rows, _ = QueryRepo(store).points(tenant=principal.tenant, park_id=principal.park_id)
             codes = sorted(p.code for p in rows)
-        views = []
         with progress_bar() as bar:
             task = bar.add_task("forecast", total=len(codes))
             for code in codes:
@@ -266,9 +303,22 @@ def pv_plant(
     )
 
 
+class _TrainCommand(TyperCommand):
+    """``--park`` alone asks for the park's load (``--park-load``); ``--park CODE`` still names
+    the park to work on, as in every command: ``lingtan forecast train --park`` and
+    ``lingtan forecast train --park P2 --park-load``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's click Context
+        fixed: list[str] = []
+        for i, arg in enumerate(args):
+            bare = arg == "--park" and (i + 1 == len(args) or args[i + 1].startswith("-"))
+            fixed.append("--park-load" if bare else arg)
+        return super().parse_args(ctx, fixed)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``forecast train|backtest|show|import-weather|pv-plant``."""
-    forecast_app.command("train")(train)
+    forecast_app.command("train", cls=_TrainCommand)(train)
     forecast_app.command("backtest")(backtest)
     forecast_app.command("show")(show)
     forecast_app.command("import-weather")(import_weather)

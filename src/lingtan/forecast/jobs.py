@@ -1,5 +1,5 @@
 """The ``forecast_retrain`` job kind: retrain and re-issue the forecasts of every point in the
-caller's scope. Run it nightly, after the day's statistics are complete (a cron entry or a
+caller's scope and the electricity load of its enterprises and (park-wide) of the park. Run it nightly, after the day's statistics are complete (a cron entry or a
 systemd timer that submits it through ``POST /api/v1/jobs`` or runs ``lingtan forecast
 train``)."""
 
@@ -39,9 +39,13 @@ def _retrain(store: Store, ctx: JobContext) -> JobOutput:
         principal=principal,
         horizon=Horizon(ctx.params["horizon"]),
         history_days=int(ctx.params["history_days"]),
+        owners=True,
     )
     statuses = Counter(v.run.status for v in views)
-    return JobOutput(result={"points": len(views), "statuses": dict(statuses)})
+    points = sum(1 for v in views if v.run.subject == "point")
+    return JobOutput(
+        result={"points": points, "owners": len(views) - points, "statuses": dict(statuses)}
+    )
 
 
 def register() -> None:
@@ -52,6 +56,7 @@ def register() -> None:
             handler=_retrain,
             permission=Permission.WRITE,
             validate=_params,
-            description="retrain and re-issue the forecasts of every point in scope (nightly)",
+            description="retrain and re-issue the forecasts of every point, enterprise and the "
+            "park in scope (nightly)",
         )
     )

@@ -1,10 +1,17 @@
 """Load and PV forecasts in the caller's scope (keyword-only, explicit principal, no web framework).
 
-A forecast is issued for one metering point at the end of its *issue day* (by default the last
-local day whose last hour has a statistic) for the next day (``day_ahead``) or the next seven days
-(``week_ahead``). Each forecast is stored with its model, model version, features, training
+A forecast is issued for one *subject* — a metering point, an enterprise or the park — at the
+end of its *issue day* (by default the last local day whose last hour has a statistic) for the
+next day (``day_ahead``) or the next seven days (``week_ahead``). Each forecast is stored with its model, model version, features, training
 window and a rolling-origin backtest against the calendar seasonal-naive baseline, so the
 errors are always shown beside the values.
+
+An enterprise's or the park's load is its hourly energy balance as green-power matching reads it
+(:func:`lingtan.store.matching_repo.owner_hourly_load`): for electricity, grid import + direct
+supply + PV − export − storage charge + storage discharge at the owner's boundary meters; for
+another carrier, that carrier's boundary meters. The park's load is the sum of every owner's
+(the park's own and each enterprise's). An hour in which any of those meters lacks a complete
+rollup is unknown (NaN), never zero.
 
 No silent fallback: a forecast never borrows another point's series, demo data or a default.
 When an input is missing the forecast is stored without values and with a status:
@@ -94,11 +101,24 @@ class Status(StrEnum):
     CALENDAR_NOT_COVERED = "calendar_not_covered"
 
 
+class SubjectKind(StrEnum):
+    """What a forecast is of."""
+
+    POINT = "point"
+    ENTERPRISE = "enterprise"
+    PARK = "park"
+
+
+#: an owner's carrier meaning its electricity balance (用电负荷)
+ELECTRICITY: Final = "electricity"
+
+
 @dataclass(frozen=True, slots=True)
 class ForecastView:
     """A stored forecast with its hourly values and the actuals known for those hours."""
 
     run: ForecastRunRow
+    #: the subject's code: the point's, or the enterprise's or park's for an owner forecast
     point_code: str
     #: (hour µs, p10, p50, p90, actual)
     hours: list[tuple[int, float | None, float | None, float | None, float | None]]
@@ -176,9 +196,156 @@ def _pv_plant(row: PvPlantRow) -> pv.PvPlant:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """What a forecast is of, and how its hourly series is read."""
+
+    kind: SubjectKind
+    code: str
+    park_id: int
+    point_id: int | None
+    enterprise_id: int | None
+    carrier: str | None
+    #: (first day, days, tz) → (days, 24) values, NaN where unknown
+    matrix: Callable[[dt.date, int, ZoneInfo], F64]
+    #: the last local day whose last hour is known, None without data
+    last_day: Callable[[ZoneInfo], dt.date | None]
+    point: PointRecord | None = None
+
+
+def _point_subject(store: Store, point: PointRecord) -> _Subject:
+    return _Subject(
+        kind=SubjectKind.POINT,
+        code=point.code,
+        park_id=point.park_id,
+        point_id=point.id,
+        enterprise_id=point.enterprise_id,
+        carrier=None,
+        matrix=lambda first, days, tz: day_matrix(store, point, first, days, tz),
+        last_day=lambda tz: _last_day_with_data(store, point, tz),
+        point=point,
+    )
+
+
+def _balance(carrier: str) -> tuple[dict[str, float], Callable[[str], bool], str | None]:
+    """The signed carriers of an owner's series, the units read and the unit summed into."""
+    from lingtan.greenpower.matching.service import BALANCE
+    from lingtan.store.matching_repo import is_energy, is_quantity
+
+    if carrier == ELECTRICITY:
+        return dict(BALANCE), is_energy, "kWh"
+    if carrier not in {c.value for c in Carrier}:
+        raise InvalidInput(
+            f"carrier must be {ELECTRICITY} or one of {', '.join(c.value for c in Carrier)}",
+            field="carrier",
+        )
+    return {carrier: 1.0}, is_quantity, None
+
+
+#: how many days up to an owner's latest rollup are searched for its last complete day
+_LAST_DAY_SEARCH: Final = 8
+
+
+def owner_matrix(
+    store: Store, *, park_id: int, owners: list[int], carrier: str, first: dt.date, days: int,
+    tz: ZoneInfo,
+) -> F64:  # fmt: skip
+    """The summed hourly load of ``owners`` as (days, 24), NaN where any owner's hour is
+    unknown (see the module docstring)."""
+    from lingtan.store.matching_repo import owner_hourly_load
+
+    balance, unit_ok, unit = _balance(carrier)
+    h0 = _day_start_us(first, tz)
+    h1 = _day_start_us(first + dt.timedelta(days=days), tz)
+    loads, _unit = owner_hourly_load(
+        store, park_id=park_id, h0=h0, h1=h1, balance=balance, owners=owners,
+        unit_ok=unit_ok, target_unit=unit,
+    )  # fmt: skip
+    total = np.zeros((h1 - h0) // US_PER_HOUR)
+    for k in owners:
+        total = total + loads[k]
+    # a local day of a DST change is not 24 h: the park zones of lingtan have none; keep 24
+    return total[: days * HOURS].reshape(days, HOURS)
+
+
+def _owner_subject(
+    store: Store, principal: Principal, enterprise_code: str | None, carrier: str
+) -> _Subject:
+    """An enterprise (by code) or, with None, the park; in the caller's scope."""
+    from lingtan.accounting.scope import park_scope, require_enterprise, require_park_level
+
+    _balance(carrier)
+    scope = park_scope(store, store.registry.park(principal.park_id).id)
+    if enterprise_code is None:
+        require_park_level(principal.tenant.enterprise_id, "a forecast of the park's load")
+        owners = [0, *sorted(scope.enterprises)]
+        kind, code, eid = SubjectKind.PARK, scope.park.code, None
+    else:
+        found = [e for e in scope.enterprises.values() if e.code == enterprise_code]
+        if not found:
+            raise NotFound("enterprise not found")
+        ent = require_enterprise(scope, found[0].id, principal.tenant.enterprise_id)
+        owners = [ent.id]
+        kind, code, eid = SubjectKind.ENTERPRISE, ent.code, ent.id
+    park_id = scope.park.id
+
+    def matrix(first: dt.date, days: int, tz: ZoneInfo) -> F64:
+        return owner_matrix(
+            store, park_id=park_id, owners=owners, carrier=carrier, first=first, days=days, tz=tz
+        )
+
+    def last_day(tz: ZoneInfo) -> dt.date | None:
+        from lingtan.store.matching_repo import MatchingRepo
+
+        last = MatchingRepo(store).last_hour(
+            park_id=park_id, owners=owners, carriers=sorted(_balance(carrier)[0])
+        )
+        if last is None:
+            return None
+        end = dt.datetime.fromtimestamp(last / 1e6, tz).date()
+        first = end - dt.timedelta(days=_LAST_DAY_SEARCH - 1)
+        m = matrix(first, _LAST_DAY_SEARCH, tz)
+        # the last day whose last hour is known (a partial day is not over in the data)
+        whole = np.flatnonzero(np.isfinite(m[:, HOURS - 1]))
+        return None if not whole.size else first + dt.timedelta(days=int(whole[-1]))
+
+    return _Subject(
+        kind=kind, code=code, park_id=park_id, point_id=None, enterprise_id=eid,
+        carrier=carrier, matrix=matrix, last_day=last_day,
+    )  # fmt: skip
+
+
 def _hours_index(first: dt.date, days: int, tz: ZoneInfo) -> pd.DatetimeIndex:
     start = pd.Timestamp(dt.datetime(first.year, first.month, first.day, tzinfo=tz))
     return pd.date_range(start, periods=days * HOURS, freq="h")
+
+
+def issue_owner_forecast(
+    store: Store,
+    *,
+    principal: Principal,
+    enterprise_code: str | None,
+    carrier: str = ELECTRICITY,
+    horizon: Horizon = Horizon.DAY_AHEAD,
+    issue_day: dt.date | None = None,
+    history_days: int = 365,
+    temperature_series: str | None = None,
+    seed: int = 0,
+    dry_run: bool = False,
+    backtest_days: int = BACKTEST_DAYS,
+) -> ForecastView:
+    """Forecast an enterprise's (by code) or, with ``enterprise_code`` None, the park's hourly
+    load of ``carrier`` (default the electricity balance) and store it like a point forecast.
+
+    An enterprise user may forecast its own enterprise only (another's: ``NotFound``; the
+    park: ``PermissionDenied``)."""
+    require(principal, Permission.WRITE)
+    subject = _owner_subject(store, principal, enterprise_code, carrier)
+    return _issue(
+        store, principal=principal, subject=subject, horizon=horizon, issue_day=issue_day,
+        history_days=history_days, temperature_series=temperature_series,
+        irradiance_series=None, seed=seed, dry_run=dry_run, backtest_days=backtest_days,
+    )  # fmt: skip
 
 
 def issue_forecast(
@@ -211,12 +378,46 @@ def issue_forecast(
             f"issue_day must lie in {ISSUE_DAYS[0]}–{ISSUE_DAYS[1]}", field="issue_day"
         )
     point = _point(store, principal, point_code)
-    tz = _zone(store, point.park_id)
+    return _issue(
+        store, principal=principal, subject=_point_subject(store, point), horizon=horizon,
+        issue_day=issue_day, history_days=history_days, temperature_series=temperature_series,
+        irradiance_series=irradiance_series, seed=seed, dry_run=dry_run,
+        backtest_days=backtest_days,
+    )  # fmt: skip
+
+
+def _issue(
+    store: Store,
+    *,
+    principal: Principal,
+    subject: _Subject,
+    horizon: Horizon,
+    issue_day: dt.date | None,
+    history_days: int,
+    temperature_series: str | None,
+    irradiance_series: str | None,
+    seed: int,
+    dry_run: bool,
+    backtest_days: int,
+) -> ForecastView:
+    if not 7 <= backtest_days <= 3 * 366:
+        raise InvalidInput("backtest_days must be between 7 and 1098", field="backtest_days")
+    if not 28 <= history_days <= 3 * 366:
+        raise InvalidInput("history_days must be between 28 and 1098", field="history_days")
+    if issue_day is not None and not ISSUE_DAYS[0] <= issue_day <= ISSUE_DAYS[1]:
+        raise InvalidInput(
+            f"issue_day must lie in {ISSUE_DAYS[0]}–{ISSUE_DAYS[1]}", field="issue_day"
+        )
+    point = subject.point
+    tz = _zone(store, subject.park_id)
     repo = ForecastRepo(store)
     run: dict[str, Any] = {
-        "park_id": point.park_id,
-        "point_id": point.id,
-        "enterprise_id": point.enterprise_id,
+        "park_id": subject.park_id,
+        "subject": subject.kind.value,
+        "subject_code": subject.code,
+        "point_id": subject.point_id,
+        "enterprise_id": subject.enterprise_id,
+        "carrier": subject.carrier,
         "horizon": horizon.value,
         "days": horizon.days,
         "model": "none",
@@ -232,15 +433,15 @@ def issue_forecast(
     def stored(status: Status, detail: str, values: list[Any] | None = None) -> ForecastView:
         if dry_run:
             row = ForecastRunRow(id=0, **{**run, "status": status.value, "detail": detail})
-            return ForecastView(row, point.code, [(*v, None) for v in values or []])
+            return ForecastView(row, subject.code, [(*v, None) for v in values or []])
         rid = repo.save_run({**run, "status": status.value, "detail": detail}, values or [])
         return forecast(store, principal=principal, run_id=rid)
 
     if issue_day is None:
-        issue_day = _last_day_with_data(store, point, tz)
+        issue_day = subject.last_day(tz)
         if issue_day is None:
             run["first_day"] = dt.datetime.now(tz).date().isoformat()
-            return stored(Status.MISSING_INPUTS, "the point has no hourly statistics")
+            return stored(Status.MISSING_INPUTS, f"the {subject.kind.value} has no complete hours")
     first_target = issue_day + dt.timedelta(days=1)
     run["first_day"] = first_target.isoformat()
     start = issue_day - dt.timedelta(days=history_days - 1)
@@ -251,7 +452,7 @@ def issue_forecast(
         day_types(days)
     except CalendarNotCovered as err:
         return stored(Status.CALENDAR_NOT_COVERED, str(err))
-    values = day_matrix(store, point, start, n_hist, tz)
+    values = subject.matrix(start, n_hist, tz)
     values = np.vstack([values, np.full((horizon.days, HOURS), np.nan)])
     known_days = int(np.isfinite(values[:n_hist]).any(axis=1).sum())
     if not np.isfinite(values[n_hist - 7 : n_hist]).any():
@@ -269,7 +470,7 @@ def issue_forecast(
     run["train_start"] = days[int(with_data[0])].isoformat()
     run["train_end"] = issue_day.isoformat()
     targets = list(range(n_hist, n))
-    if point.carrier == Carrier.PV_GENERATION.value:
+    if point is not None and point.carrier == Carrier.PV_GENERATION.value:
         result = _pv_forecast(
             repo,
             principal,
@@ -285,7 +486,7 @@ def issue_forecast(
     else:
         result = _load_forecast(
             repo,
-            point,
+            subject.park_id,
             days,
             values,
             targets,
@@ -330,7 +531,7 @@ def _num(x: float) -> float | None:
 
 def _load_forecast(
     repo: ForecastRepo,
-    point: PointRecord,
+    park_id: int,
     days: list[dt.date],
     values: F64,
     targets: list[int],
@@ -343,7 +544,7 @@ def _load_forecast(
     temperature = None
     if temperature_series is not None:
         temperature, quantity = _weather_matrix(
-            repo, point.park_id, temperature_series, days[0], len(days), tz
+            repo, park_id, temperature_series, days[0], len(days), tz
         )
         if quantity != "temperature":
             raise InvalidInput(
@@ -523,8 +724,11 @@ def issue_all(
     history_days: int = 365,
     issue_day: dt.date | None = None,
     on_point: Callable[[str, ForecastView], None] | None = None,
+    owners: bool = False,
 ) -> list[ForecastView]:
-    """Issue a forecast for each point in scope (or the ``points`` named), in code order."""
+    """Issue a forecast for each point in scope (or the ``points`` named), in code order, and
+    with ``owners`` the electricity load of each enterprise in scope and of the park (a
+    park-wide caller)."""
     require(principal, Permission.WRITE)
     from lingtan.store.query_repo import QueryRepo
 
@@ -541,7 +745,43 @@ def issue_all(
         out.append(view)
         if on_point is not None:
             on_point(code, view)
+    if owners:
+        for code_ in owner_codes(store, principal):
+            view = issue_owner_forecast(
+                store, principal=principal, enterprise_code=code_, horizon=horizon,
+                history_days=history_days, issue_day=issue_day,
+            )  # fmt: skip
+            out.append(view)
+            if on_point is not None:
+                on_point(view.point_code, view)
     return out
+
+
+def owner_codes(store: Store, principal: Principal) -> list[str | None]:
+    """The owners whose electricity load the caller may forecast: every enterprise and the
+    park (None) for a park-wide caller, its own enterprise for an enterprise user."""
+    park_id = store.registry.park(principal.park_id).id
+    ents = sorted(store.registry.enterprises(park_id), key=lambda e: e.code)
+    if principal.tenant.enterprise_id is not None:
+        return [e.code for e in ents if e.id == principal.tenant.enterprise_id]
+    return [*(e.code for e in ents), None]
+
+
+def _run_matrix(store: Store, run: ForecastRunRow) -> Callable[[dt.date, int, ZoneInfo], F64]:
+    """How the actuals of a stored forecast's subject are read (the caller checked scope)."""
+    if run.subject == SubjectKind.POINT.value:
+        point = store.registry.points_by_id().get(run.point_id or 0)
+        if point is None:
+            raise NotFound("forecast not found")
+        return lambda first, days, tz: day_matrix(store, point, first, days, tz)
+    if run.enterprise_id is not None:
+        owners = [run.enterprise_id]
+    else:
+        owners = [0, *(e.id for e in store.registry.enterprises(run.park_id))]
+    carrier = run.carrier or ELECTRICITY
+    return lambda first, days, tz: owner_matrix(
+        store, park_id=run.park_id, owners=owners, carrier=carrier, first=first, days=days, tz=tz
+    )
 
 
 def forecast(store: Store, *, principal: Principal, run_id: int) -> ForecastView:
@@ -549,20 +789,18 @@ def forecast(store: Store, *, principal: Principal, run_id: int) -> ForecastView
     require(principal, Permission.READ)
     repo = ForecastRepo(store)
     run = repo.run(tenant=principal.tenant, run_id=run_id)
-    point = store.registry.points_by_id().get(run.point_id)
-    if point is None:
-        raise NotFound("forecast not found")
+    matrix = _run_matrix(store, run)
     values = repo.run_values(run.id)
     actual: dict[int, float] = {}
     if values:
         tz = _zone(store, run.park_id)
         first = dt.date.fromisoformat(run.first_day)
-        m = day_matrix(store, point, first, run.days, tz).reshape(-1)
+        m = matrix(first, run.days, tz).reshape(-1)
         h0 = _day_start_us(first, tz)
         actual = {h0 + i * US_PER_HOUR: float(v) for i, v in enumerate(m) if math.isfinite(v)}
     return ForecastView(
         run=run,
-        point_code=point.code,
+        point_code=run.subject_code,
         hours=[(h, a, b, c, actual.get(h)) for h, a, b, c in values],
     )
 
@@ -572,26 +810,42 @@ def forecasts(
     *,
     principal: Principal,
     point_code: str | None = None,
+    enterprise_code: str | None = None,
+    park: bool = False,
     horizon: Horizon | None = None,
     latest_only: bool = True,
     limit: int = 100,
 ) -> list[tuple[ForecastRunRow, str]]:
-    """Stored forecasts in scope (newest per point and horizon by default) with point codes."""
+    """Stored forecasts in scope (newest per subject, carrier and horizon by default) with
+    their subjects' codes; of one point, one enterprise or the park if asked (one at most)."""
     require(principal, Permission.READ)
     point_id = None
+    subject: str | None = None
+    code: str | None = None
+    # each subject named is looked up in scope first (out of scope: refused as such)
     if point_code is not None:
         point_id = _point(store, principal, point_code).id
+    if enterprise_code is not None:
+        _owner_subject(store, principal, enterprise_code, ELECTRICITY)
+    if park:
+        _owner_subject(store, principal, None, ELECTRICITY)
+    if sum((point_code is not None, enterprise_code is not None, park)) > 1:
+        raise InvalidInput("name one of point, enterprise or the park scope", field="scope")
+    if enterprise_code is not None or park:
+        owner = _owner_subject(store, principal, enterprise_code, ELECTRICITY)
+        subject, code = owner.kind.value, owner.code
     park_id = store.registry.park(principal.park_id).id
     runs = ForecastRepo(store).runs(
         tenant=principal.tenant,
         park_id=park_id,
         point_id=point_id,
+        subject=subject,
+        subject_code=code,
         horizon=None if horizon is None else horizon.value,
         latest_only=latest_only,
         limit=limit,
     )
-    codes = {p.id: p.code for p in store.registry.points_by_id().values()}
-    return [(r, codes.get(r.point_id, "?")) for r in runs]
+    return [(r, r.subject_code) for r in runs]
 
 
 def declare_pv_plant(
@@ -712,9 +966,9 @@ def actuals_before(
 ) -> list[tuple[int, float]]:
     """The point's hourly actuals of the ``days`` days before a forecast (for its chart)."""
     require(principal, Permission.READ)
-    point = _point(store, principal, view.point_code)
-    tz = _zone(store, point.park_id)
+    run = ForecastRepo(store).run(tenant=principal.tenant, run_id=view.run.id)
+    tz = _zone(store, run.park_id)
     first = dt.date.fromisoformat(view.run.first_day) - dt.timedelta(days=days)
-    m = day_matrix(store, point, first, days, tz).reshape(-1)
+    m = _run_matrix(store, run)(first, days, tz).reshape(-1)
     h0 = _day_start_us(first, tz)
     return [(h0 + i * US_PER_HOUR, float(v)) for i, v in enumerate(m) if math.isfinite(v)]

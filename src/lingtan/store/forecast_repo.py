@@ -69,8 +69,14 @@ class ForecastRunRow:
 
     id: int
     park_id: int
-    point_id: int
+    #: point | enterprise | park
+    subject: str
+    #: the point's, enterprise's or park's code
+    subject_code: str
+    point_id: int | None
     enterprise_id: int | None
+    #: an owner's carrier ("electricity": the balance); None for a point
+    carrier: str | None
     horizon: str
     first_day: str
     days: int
@@ -90,8 +96,11 @@ def _run(r: Any) -> ForecastRunRow:
     return ForecastRunRow(
         id=int(r.id),
         park_id=int(r.park_id),
-        point_id=int(r.point_id),
+        subject=r.subject,
+        subject_code=r.subject_code,
+        point_id=None if r.point_id is None else int(r.point_id),
         enterprise_id=None if r.enterprise_id is None else int(r.enterprise_id),
+        carrier=r.carrier,
         horizon=r.horizon,
         first_day=r.first_day,
         days=int(r.days),
@@ -266,20 +275,29 @@ class ForecastRepo:
         tenant: Tenant,
         park_id: int,
         point_id: int | None = None,
+        subject: str | None = None,
+        subject_code: str | None = None,
         horizon: str | None = None,
         latest_only: bool = False,
         limit: int = 100,
     ) -> list[ForecastRunRow]:
-        """Forecasts in scope, newest first (the newest per point and horizon if asked)."""
+        """Forecasts in scope, newest first (the newest per subject, carrier and horizon if
+        asked). An enterprise sees its own points' and its own enterprise's, never the park's."""
         t = s.forecast_run
         cond: ColumnElement[bool] = and_(t.c.park_id == park_id, _owner(t.c.enterprise_id, tenant))
         if point_id is not None:
             cond = and_(cond, t.c.point_id == point_id)
+        if subject is not None:
+            cond = and_(cond, t.c.subject == subject)
+        if subject_code is not None:
+            cond = and_(cond, t.c.subject_code == subject_code)
         if horizon is not None:
             cond = and_(cond, t.c.horizon == horizon)
         if latest_only:
             newest = (
-                select(func.max(t.c.id)).where(cond).group_by(t.c.point_id, t.c.horizon)
+                select(func.max(t.c.id))
+                .where(cond)
+                .group_by(t.c.subject, t.c.point_id, t.c.enterprise_id, t.c.carrier, t.c.horizon)
             ).scalar_subquery()
             cond = and_(cond, t.c.id.in_(newest))
         with self._store.begin() as conn:

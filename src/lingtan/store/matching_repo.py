@@ -9,22 +9,138 @@ same content is a no-op and with other content a :class:`~lingtan.errors.Conflic
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, insert, select, tuple_
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import ColumnElement, Table, case, func, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
-from lingtan.errors import Conflict
+from lingtan import units
+from lingtan.errors import Conflict, InvalidInput
 from lingtan.store import schema as s
 from lingtan.store.accounting_repo import AccountingRepo, CarrierHours
+from lingtan.timeutil import HOUR_US
 
 if TYPE_CHECKING:
     from lingtan.store.core import Store
 
 #: seconds of an hour a rollup may miss and still be complete (float rounding only)
 MISSING_TOLERANCE_S = 1e-6
+
+
+F64 = NDArray[np.float64]
+
+
+def _whole(t: Table) -> Any:
+    """1 for a rollup row whose counted meters all had a value over the whole hour, else 0.
+
+    ``points`` counts the meters' hourly rows, a row without a value too; such a row adds its
+    whole hour to ``missing_s``: complete = every meter there (``points`` ≥ the owner's
+    meters, checked by the caller), none missing.
+    """
+    return case(((t.c.value.is_not(None)) & (t.c.missing_s <= MISSING_TOLERANCE_S), 1), else_=0)
+
+
+def _where(
+    t: Table, park_id: int, h0: int, h1: int, meters: Mapping[tuple[int, str, str], int]
+) -> tuple[ColumnElement[bool], ...]:
+    return (
+        t.c.park_id == park_id,
+        t.c.hour >= h0,
+        t.c.hour < h1,
+        t.c.carrier.in_(sorted({c for _k, c, _u in meters})),
+        t.c.unit.in_(sorted({u for _k, _c, u in meters})),
+    )
+
+
+def boundary_meters(
+    store: Store, *, park_id: int, carriers: Sequence[str], unit_ok: Callable[[str], bool]
+) -> dict[tuple[int, str, str], int]:
+    """The number of boundary meters per (owner key, carrier, unit) whose unit ``unit_ok``
+    accepts (matching: energy units; a power point is a measurement, not a quantity)."""
+    meters: dict[tuple[int, str, str], int] = {}
+    for p in store.registry.points_by_id_current().values():
+        if p.park_id == park_id and p.boundary and p.carrier in carriers and unit_ok(p.unit):
+            group = (p.enterprise_key, p.carrier, p.unit)
+            meters[group] = meters.get(group, 0) + 1
+    return meters
+
+
+def is_energy(unit: str) -> bool:
+    """An energy unit (kWh, MWh, GJ …)."""
+    return units.dimension(unit) == "energy"
+
+
+def is_quantity(unit: str) -> bool:
+    """A unit of a quantity (energy, volume, mass …), not of a rate (kW, m3/h …)."""
+    dim = units.dimension(unit)
+    return dim != "power" and not dim.endswith("_flow")
+
+
+def owner_hourly_load(
+    store: Store,
+    *,
+    park_id: int,
+    h0: int,
+    h1: int,
+    balance: Mapping[str, float],
+    owners: Sequence[int],
+    unit_ok: Callable[[str], bool] = is_energy,
+    target_unit: str | None = "kWh",
+) -> tuple[dict[int, F64], str | None]:
+    """Each owner's hourly balance Σ sign × carrier over [h0, h1) from the owner × carrier
+    rollups (the reads matching makes: :meth:`MatchingRepo.carrier_hours`, the boundary
+    meters of :func:`boundary_meters`, the completeness rule of
+    :meth:`MatchingRepo.known_hours`), negatives at zero as matching's load.
+
+    An hour is known only when, for every carrier of ``balance`` the owner has boundary
+    meters of, its rollup is complete; every other hour is NaN, never 0. An owner without
+    any such meter has no known hour. ``target_unit`` None: the unit of the owner's meters
+    (one dimension; ``InvalidInput`` if they cannot be converted). Returns the series and the
+    unit (None when no meter exists).
+    """
+    carriers = sorted(balance)
+    meters = boundary_meters(store, park_id=park_id, carriers=carriers, unit_ok=unit_ok)
+    meters = {g: n for g, n in meters.items() if g[0] in owners}
+    n = (h1 - h0) // HOUR_US
+    out = {k: np.full(n, np.nan) for k in owners}
+    if not meters:
+        return out, target_unit
+    unit = target_unit or sorted({u for _k, _c, u in meters})[0]
+    sums = {k: np.zeros(n) for k in owners}
+    repo = MatchingRepo(store)
+    one = owners[0] if len(owners) == 1 else None
+    for series in repo.carrier_hours(
+        park_id=park_id, h0=h0, h1=h1, carriers=carriers, enterprise_key=one
+    ):
+        if (series.enterprise_key, series.carrier, series.unit) not in meters:
+            continue
+        try:
+            f = units.factor(series.unit, unit)
+        except InvalidInput as err:
+            raise InvalidInput(
+                f"{series.carrier} is metered in {series.unit} and {unit}, which do not convert",
+                field="carrier",
+            ) from err
+        idx = ((series.hours - h0) // HOUR_US).astype(np.int64)
+        np.add.at(sums[series.enterprise_key], idx, balance[series.carrier] * series.values * f)
+    complete = repo.complete_hours(park_id=park_id, h0=h0, h1=h1, meters=meters)
+    for k in owners:
+        needed = {c for kk, c, _u in meters if kk == k}
+        if not needed:
+            continue
+        known = np.ones(n, dtype=bool)
+        for c in needed:
+            mask = np.zeros(n, dtype=bool)
+            got = complete.get((k, c))
+            if got is not None and got.size:
+                mask[((got - h0) // HOUR_US).astype(np.int64)] = True
+            known &= mask
+        out[k] = np.where(known, np.maximum(sums[k], 0.0), np.nan)
+    return out, unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,18 +262,8 @@ class MatchingRepo:
         units: dict[tuple[int, str], int] = {}
         for k, c, _u in meters:
             units[(k, c)] = units.get((k, c), 0) + 1
-        # ``points`` counts the meters' hourly rows, a row without a value too; such a row
-        # adds its whole hour to ``missing_s``: complete = every meter there, none missing
-        whole = case(
-            ((t.c.value.is_not(None)) & (t.c.missing_s <= MISSING_TOLERANCE_S), 1), else_=0
-        )
-        where = (
-            t.c.park_id == park_id,
-            t.c.hour >= h0,
-            t.c.hour < h1,
-            t.c.carrier.in_(sorted({c for _k, c, _u in meters})),
-            t.c.unit.in_(sorted({u for _k, _c, u in meters})),
-        )
+        whole = _whole(t)
+        where = _where(t, park_id, h0, h1, meters)
         out: dict[tuple[int, str], tuple[int, int]] = {}
         several = {kc for kc, n in units.items() if n > 1}
         with self._store.begin() as conn:
@@ -199,14 +305,83 @@ class MatchingRepo:
                     out[(k, c)] = (rows_ + 1, ok + int(n_ok >= units[(k, c)]))
         return out
 
+    def complete_hours(
+        self,
+        *,
+        park_id: int,
+        h0: int,
+        h1: int,
+        meters: Mapping[tuple[int, str, str], int],
+    ) -> dict[tuple[int, str], NDArray[np.int64]]:
+        """Per owner × carrier the hours in [h0, h1) that are complete for every unit the
+        owner has meters of — hour by hour, the rule :meth:`known_hours` counts."""
+        if not meters:
+            return {}
+        t = s.stat_hour_carrier
+        units_of: dict[tuple[int, str], int] = {}
+        for k, c, _u in meters:
+            units_of[(k, c)] = units_of.get((k, c), 0) + 1
+        per_hour: dict[tuple[int, str], dict[int, int]] = {}
+        q = select(t.c.enterprise_key, t.c.carrier, t.c.unit, t.c.hour, t.c.points, _whole(t))
+        with self._store.begin() as conn:
+            for k, c, u, hour, points, ok_ in conn.execute(
+                q.where(
+                    *_where(t, park_id, h0, h1, meters),
+                    t.c.enterprise_key.in_(sorted({k for k, _c, _u in meters})),
+                )
+            ):
+                group = (int(k), str(c), str(u))
+                if group not in meters or not (int(ok_) == 1 and int(points) >= meters[group]):
+                    continue
+                slot = per_hour.setdefault(group[:2], {})
+                slot[int(hour)] = slot.get(int(hour), 0) + 1
+        return {
+            kc: np.array(sorted(h for h, n in hrs.items() if n >= units_of[kc]), np.int64)
+            for kc, hrs in per_hour.items()
+        }
+
+    def last_hour(
+        self, *, park_id: int, owners: Sequence[int], carriers: Sequence[str]
+    ) -> int | None:
+        """The latest hour with a rollup value of any of ``owners`` × ``carriers``, or None."""
+        t = s.stat_hour_carrier
+        q = select(func.max(t.c.hour)).where(
+            t.c.park_id == park_id,
+            t.c.enterprise_key.in_(list(owners)),
+            t.c.carrier.in_(list(carriers)),
+            t.c.value.is_not(None),
+        )
+        with self._store.begin() as conn:
+            got = conn.execute(q).scalar()
+        return None if got is None else int(got)
+
     def carrier_hours(
-        self, *, park_id: int, h0: int, h1: int, carriers: Sequence[str]
+        self,
+        *,
+        park_id: int,
+        h0: int,
+        h1: int,
+        carriers: Sequence[str],
+        enterprise_key: int | None = None,
     ) -> list[CarrierHours]:
-        """Hourly owner × carrier rollups of every owner of the park over [h0, h1)."""
+        """Hourly owner × carrier rollups of every owner of the park (or of one owner key)
+        over [h0, h1)."""
         with self._store.begin() as conn:
             return AccountingRepo(self._store).carrier_hours(
-                conn, park_id=park_id, h0=h0, h1=h1, carriers=carriers, enterprise_key=None
+                conn,
+                park_id=park_id,
+                h0=h0,
+                h1=h1,
+                carriers=carriers,
+                enterprise_key=enterprise_key,
             )
 
 
-__all__ = ["MatchingRepo", "StoredSeries"]
+__all__ = [
+    "MatchingRepo",
+    "StoredSeries",
+    "boundary_meters",
+    "is_energy",
+    "is_quantity",
+    "owner_hourly_load",
+]

@@ -938,8 +938,15 @@ forecast_run = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("park_id", Id, ForeignKey("park.id"), nullable=False),
-    Column("point_id", Id, ForeignKey("point.id"), nullable=False),
+    # the subject forecast: point | enterprise | park (an owner's hourly balance)
+    Column("subject", String(16), nullable=False, server_default="point"),
+    Column("subject_code", String(64), nullable=False),  # point, enterprise or park code
+    # the point's id for a point subject, NULL for an owner
+    Column("point_id", Id, ForeignKey("point.id")),
+    # the point's or enterprise's owner; NULL for the park and the park's own points
     Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    # an owner's carrier: "electricity" (the balance) or one carrier; NULL for a point
+    Column("carrier", String(32)),
     Column("horizon", String(16), nullable=False),  # day_ahead | week_ahead
     Column("first_day", String(10), nullable=False),  # local ISO date of the first target day
     Column("days", Integer, nullable=False),
@@ -954,6 +961,7 @@ forecast_run = Table(
     Column("issued_by", Text, nullable=False),
     Column("issued_at", BigInteger, nullable=False),
     Index("ix_forecast_run_point_id", "point_id", "horizon", "first_day"),
+    Index("ix_forecast_run_subject", "park_id", "subject", "subject_code", "horizon"),
 )
 
 #: P10/P50/P90 of each forecast hour (NULL where an input of that hour was missing)

@@ -20,6 +20,10 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "forecasts": ("预测", "Forecasts"),
     "forecast": ("预测", "Forecast"),
     "fc_point": ("计量点", "Point"),
+    "fc_subject": ("预测对象", "Subject"),
+    "fc_subject_point": ("计量点", "point"),
+    "fc_subject_enterprise": ("企业负荷", "enterprise load"),
+    "fc_subject_park": ("园区负荷", "park load"),
     "fc_horizon": ("预测期", "Horizon"),
     "fc_day_ahead": ("日前", "Day-ahead"),
     "fc_week_ahead": ("周前", "Week-ahead"),
@@ -77,7 +81,8 @@ def _metrics(backtest: dict[str, Any], model: str) -> dict[str, Any]:
 
 @router.get("/forecasts")
 def forecasts_page(request: Request) -> Response:
-    """The latest forecast of each point in the user's scope, with its backtest."""
+    """The latest forecast of each point, enterprise and (park-wide users) the park in the
+    user's scope, with its backtest."""
 
     def build(principal: Principal, lang: str) -> Response:
         rows = service.forecasts(_store(request), principal=principal, limit=500)

@@ -5,10 +5,10 @@ them), issuing one, and declaring a PV plant's parameters. Thin: the work is in
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from lingtan.api.common import CODE_PATTERN, CodePath, IdPath, Page, Paging, iso
 from lingtan.api.deps import CurrentPrincipal, StoreDep
@@ -34,7 +34,11 @@ class ForecastOut(BaseModel):
     """A stored forecast: model, features, training window and backtest with the values."""
 
     id: int
-    point: str
+    subject: str = Field(description="point, enterprise or park")
+    point: str = Field(description="the subject's code: the point's, enterprise's or park's")
+    carrier: str | None = Field(
+        description="an owner's carrier (electricity: its balance); null for a point"
+    )
     horizon: Horizon
     first_day: str
     days: int
@@ -56,7 +60,7 @@ class ForecastOut(BaseModel):
 
 def _out(run: ForecastRunRow, code: str, view: ForecastView | None, tz: dt.tzinfo) -> ForecastOut:
     return ForecastOut(
-        id=run.id, point=code, horizon=Horizon(run.horizon), first_day=run.first_day,
+        id=run.id, subject=run.subject, point=code, carrier=run.carrier, horizon=Horizon(run.horizon), first_day=run.first_day,
         days=run.days, status=Status(run.status), detail=run.detail, model=run.model,
         model_version=run.model_version, features=run.features, train_start=run.train_start,
         train_end=run.train_end, backtest=run.backtest, issued_by=run.issued_by,
@@ -71,9 +75,21 @@ def _out(run: ForecastRunRow, code: str, view: ForecastView | None, tz: dt.tzinf
 
 
 class IssueIn(BaseModel):
-    """A forecast to issue for one point."""
+    """A forecast to issue for one point, one enterprise's load or the park's load (name one
+    of ``point``, ``enterprise`` or ``scope: park``)."""
 
-    point: str = Field(pattern=CODE_PATTERN, max_length=64)
+    point: str | None = Field(default=None, pattern=CODE_PATTERN, max_length=64)
+    enterprise: str | None = Field(
+        default=None, pattern=CODE_PATTERN, max_length=64,
+        description="an enterprise's code: forecast its hourly load (energy balance)",
+    )  # fmt: skip
+    scope: Literal["park"] | None = Field(
+        default=None, description="park: forecast the park's hourly load (every owner's)"
+    )
+    carrier: str = Field(
+        default="electricity", max_length=32,
+        description="an owner's carrier: electricity (its balance) or one carrier",
+    )  # fmt: skip
     horizon: Horizon = Horizon.DAY_AHEAD
     issue_day: dt.date | None = Field(
         default=None, description="last day of known data (default: the point's latest day)"
@@ -81,6 +97,12 @@ class IssueIn(BaseModel):
     history_days: int = Field(default=365, ge=28, le=1098)
     temperature_series: str | None = Field(default=None, pattern=CODE_PATTERN, max_length=64)
     irradiance_series: str | None = Field(default=None, pattern=CODE_PATTERN, max_length=64)
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> IssueIn:
+        if sum((self.point is not None, self.enterprise is not None, self.scope is not None)) != 1:
+            raise ValueError("name exactly one of point, enterprise or scope=park")
+        return self
 
 
 class PvPlantIn(BaseModel):
@@ -108,14 +130,24 @@ def list_forecasts(
     store: StoreDep,
     page: Paging,
     point: Annotated[str | None, Query(pattern=CODE_PATTERN, max_length=64)] = None,
+    enterprise: Annotated[
+        str | None,
+        Query(pattern=CODE_PATTERN, max_length=64, description="one enterprise's load forecasts"),
+    ] = None,
+    scope: Annotated[
+        Literal["park"] | None, Query(description="park: the park's load forecasts")
+    ] = None,
     horizon: Horizon | None = None,
-    latest: Annotated[bool, Query(description="only the newest per point and horizon")] = True,
+    latest: Annotated[
+        bool, Query(description="only the newest per subject, carrier and horizon")
+    ] = True,
 ) -> Page[ForecastOut]:
-    """Forecasts in the caller's scope (an enterprise sees its own points'), newest first,
-    without their hourly values (ask for one forecast for those)."""
+    """Forecasts in the caller's scope (an enterprise sees its own points' and its own load's,
+    never the park's), newest first, without their hourly values (ask for one forecast)."""
     tz = park_zone(store, principal.park_id)
     rows = service.forecasts(
-        store, principal=principal, point_code=point, horizon=horizon, latest_only=latest,
+        store, principal=principal, point_code=point, enterprise_code=enterprise,
+        park=scope == "park", horizon=horizon, latest_only=latest,
         limit=page.offset + page.limit,
     )  # fmt: skip
     items = [_out(r, code, None, tz) for r, code in rows[page.offset :]]
@@ -131,13 +163,22 @@ def get_forecast(principal: CurrentPrincipal, store: StoreDep, forecast_id: IdPa
 
 @router.post("", response_model=ForecastOut, status_code=status.HTTP_201_CREATED)
 def issue_forecast(principal: CurrentPrincipal, store: StoreDep, body: IssueIn) -> ForecastOut:
-    """Train on a point's history, backtest against seasonal-naive, forecast and store. A
-    forecast that lacks an input is stored with its status and no values."""
-    view = service.issue_forecast(
-        store, principal=principal, point_code=body.point, horizon=body.horizon,
-        issue_day=body.issue_day, history_days=body.history_days,
-        temperature_series=body.temperature_series, irradiance_series=body.irradiance_series,
-    )  # fmt: skip
+    """Train on a point's, an enterprise's or the park's hourly history, backtest against
+    seasonal-naive, forecast and store. A forecast that lacks an input is stored with its
+    status and no values. An enterprise user may forecast its own enterprise only."""
+    if body.point is not None:
+        view = service.issue_forecast(
+            store, principal=principal, point_code=body.point, horizon=body.horizon,
+            issue_day=body.issue_day, history_days=body.history_days,
+            temperature_series=body.temperature_series,
+            irradiance_series=body.irradiance_series,
+        )  # fmt: skip
+    else:
+        view = service.issue_owner_forecast(
+            store, principal=principal, enterprise_code=body.enterprise, carrier=body.carrier,
+            horizon=body.horizon, issue_day=body.issue_day, history_days=body.history_days,
+            temperature_series=body.temperature_series,
+        )  # fmt: skip
     return _out(view.run, view.point_code, view, park_zone(store, principal.park_id))
 
 

@@ -66,7 +66,7 @@ from lingtan.greenpower.matching.spread import spread_over_month_hours
 from lingtan.greenpower.matching.storage import StorageFlows
 from lingtan.store import Store
 from lingtan.store.greenpower_repo import GreenpowerRepo
-from lingtan.store.matching_repo import MatchingRepo
+from lingtan.store.matching_repo import MatchingRepo, boundary_meters, is_energy
 from lingtan.timeutil import HOUR_US, month_bounds_us, to_us, utcnow, year_bounds_us
 
 F64 = NDArray[np.float64]
@@ -147,16 +147,7 @@ def read_park_hours(store: Store, scope: ParkScope, year: int) -> ParkHours:
         r = row[series.enterprise_key]
         np.add.at(flows[series.carrier][r], idx, series.values * units.factor(series.unit, "kWh"))
     # boundary energy meters per owner × carrier × unit: an hour is known only when complete
-    meters: dict[tuple[int, str, str], int] = {}
-    for p in store.registry.points_by_id_current().values():
-        if (
-            p.park_id == scope.park.id
-            and p.boundary
-            and p.carrier in CARRIERS
-            and units.dimension(p.unit) == "energy"
-        ):
-            group = (p.enterprise_key, p.carrier, p.unit)
-            meters[group] = meters.get(group, 0) + 1
+    meters = boundary_meters(store, park_id=scope.park.id, carriers=CARRIERS, unit_ok=is_energy)
     known = MatchingRepo(store).known_hours(park_id=scope.park.id, h0=h0, h1=h1, meters=meters)
     unknown_hours: list[dict[str, int]] = [{} for _ in owners]
     missing = np.full(n, hours.size, dtype=np.int64)

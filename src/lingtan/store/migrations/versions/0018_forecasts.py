@@ -1,5 +1,6 @@
 """Forecasts (``lingtan.forecast``): PV plants' declared parameters, imported weather series,
-issued forecasts with their model, features and backtest, and their hourly P10/P50/P90.
+issued forecasts with their model, features and backtest, and their hourly P10/P50/P90. A
+forecast's subject is a point, an enterprise or the park (an owner's hourly balance).
 
 New tables only; nothing to build from existing data.
 
@@ -68,10 +69,12 @@ def upgrade() -> None:
         sa.Column("id", Id, primary_key=True, autoincrement=True),
         sa.Column("park_id", Id, sa.ForeignKey("park.id", name="fk_forecast_run_park_id_park"),
                   nullable=False),
-        sa.Column("point_id", Id, sa.ForeignKey("point.id", name="fk_forecast_run_point_id_point"),
-                  nullable=False),
+        sa.Column("subject", sa.String(16), nullable=False, server_default="point"),
+        sa.Column("subject_code", sa.String(64), nullable=False),
+        sa.Column("point_id", Id, sa.ForeignKey("point.id", name="fk_forecast_run_point_id_point")),
         sa.Column("enterprise_id", Id,
                   sa.ForeignKey("enterprise.id", name="fk_forecast_run_enterprise_id_enterprise")),
+        sa.Column("carrier", sa.String(32)),
         sa.Column("horizon", sa.String(16), nullable=False),
         sa.Column("first_day", sa.String(10), nullable=False),
         sa.Column("days", sa.Integer(), nullable=False),
@@ -90,6 +93,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_forecast_run_point_id", "forecast_run", ["point_id", "horizon", "first_day"]
     )
+    op.create_index(
+        "ix_forecast_run_subject", "forecast_run", ["park_id", "subject", "subject_code", "horizon"]
+    )
     op.create_table(
         "forecast_value",
         sa.Column("run_id", Id, sa.ForeignKey("forecast_run.id",
@@ -105,6 +111,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop the forecast tables."""
     op.drop_table("forecast_value")
+    op.drop_index("ix_forecast_run_subject", table_name="forecast_run")
     op.drop_index("ix_forecast_run_point_id", table_name="forecast_run")
     op.drop_table("forecast_run")
     op.drop_table("weather_value")
