@@ -70,7 +70,13 @@ def build(url: str, points: int, hours: int) -> None:
                 items.append((pid, stats))
             with store.begin() as conn:
                 repo.write_hours_many(conn, items, now=0)
-        service.assign(store, principal=SYSTEM, tariff_id="demo-js-synthetic", basic_basis="demand")
+        service.assign(
+            store,
+            principal=SYSTEM,
+            tariff_id="demo-js-synthetic",
+            basic_basis="demand",
+            effective_from="2025-01",
+        )
 
 
 def measure(url: str, hours: int) -> tuple[float, float, float]:
