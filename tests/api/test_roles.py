@@ -14,7 +14,14 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from lingtan.api.limits import BodyLimit
-from tests.api.walk import FIXED_PATH, OPEN, PARK_FILE, WRITE_METHODS, grid_series_body
+from tests.api.walk import (
+    FIXED_PATH,
+    OPEN,
+    PARK_FILE,
+    WRITE_METHODS,
+    grid_series_body,
+    weather_body,
+)
 from tests.api.world import World, certificate_csv
 
 #: writes a read-only role may still make: its own password
@@ -324,6 +331,10 @@ VALID.update(
             {},
             {"json": grid_series_body(f"role-series-{next(_n)}")},
         ),
+        ("post", "/api/v1/forecasts/weather-series"): lambda w: (
+            {},
+            {"json": weather_body(f"role-weather-{next(_n)}")},
+        ),
         # the park admin's is a park channel, an enterprise admin's its enterprise's
         ("post", "/api/v1/alarms/channels"): lambda w: (
             {},
@@ -526,6 +537,7 @@ PARK_LEVEL_WRITES = {
     ("post", "/api/v1/jobs/normalise"),
     ("put", "/api/v1/options"),
     ("post", "/api/v1/grid-factors"),
+    ("post", "/api/v1/forecasts/weather-series"),
 }
 
 

@@ -69,6 +69,16 @@ def grid_series_body(series_id: str) -> dict[str, Any]:
     }
 
 
+def weather_body(code: str) -> dict[str, Any]:
+    """A two-hour synthetic temperature series."""
+    return {
+        "code": code,
+        "quantity": "temperature",
+        "source": "synthetic test series",
+        "csv": "hour,value\n2025-01-15T08:00:00+08:00,3.5\n2025-01-15T09:00:00+08:00,4.0\n",
+    }
+
+
 def _readings(ids: Ids) -> dict[str, Any]:
     return {"json": [{"point": ids["point"], "ts": "2025-01-15T08:00:00+08:00", "value": 1.0}]}
 
@@ -197,6 +207,8 @@ BODIES: dict[tuple[str, str], Body] = {
     },
     # an hourly grid-factor series: park-level reference data, no enterprise's resource
     ("post", "/api/v1/grid-factors"): lambda ids: {"json": grid_series_body("walk-probe")},
+    # a weather series: the park's, no enterprise's resource
+    ("post", "/api/v1/forecasts/weather-series"): lambda ids: {"json": weather_body("walk-probe")},
     # a tariff for B's enterprise (park administrators only), and a bill filed for B
     ("put", "/api/v1/tariffs/assignment"): lambda ids: {
         "json": {"tariff_id": "demo-js-synthetic", "enterprise_id": ids["enterprise_id"]}
@@ -228,6 +240,7 @@ NOT_AIMED = {
     ("post", "/api/v1/me/password"),
     ("post", "/api/v1/jobs/normalise"),
     ("post", "/api/v1/grid-factors"),
+    ("post", "/api/v1/forecasts/weather-series"),
 }
 #: how a request aimed at a resource the caller may not see is refused
 REFUSED = frozenset({401, 403, 404})

@@ -1,5 +1,5 @@
 """``/api/v1/forecasts``: issued load and PV forecasts (P10/P50/P90 with their backtest beside
-them), issuing one, and declaring a PV plant's parameters. Thin: the work is in
+them), issuing one, declaring a PV plant's parameters and importing a weather series. Thin: the work is in
 :mod:`lingtan.forecast.service`."""
 
 from __future__ import annotations
@@ -195,3 +195,37 @@ def declare_pv_plant(
         azimuth_deg=row.azimuth_deg, losses_pct=row.losses_pct, latitude=row.latitude,
         longitude=row.longitude, altitude_m=row.altitude_m,
     )  # fmt: skip
+
+
+class WeatherIn(BaseModel):
+    """An hourly weather series of the park as CSV text ``hour,value`` (the hour's start in ISO
+    8601 with its UTC offset), with its provenance."""
+
+    code: str = Field(pattern=CODE_PATTERN, max_length=64, description="the series' code")
+    quantity: Literal["temperature", "ghi"] = Field(
+        description="temperature [°C] or global horizontal irradiance [W/m2]"
+    )
+    source: str = Field(
+        min_length=1, max_length=500, description="station, provider or file it comes from"
+    )
+    csv: str = Field(min_length=1, description="the series: a header hour,value and a row per hour")
+
+
+class WeatherOut(BaseModel):
+    """The imported series."""
+
+    series: str
+    id: int
+    quantity: str
+    hours: int
+
+
+@router.post("/weather-series", response_model=WeatherOut, status_code=status.HTTP_201_CREATED)
+def import_weather(principal: CurrentPrincipal, store: StoreDep, body: WeatherIn) -> WeatherOut:
+    """Import an hourly temperature or irradiance series for forecasts (park-wide
+    administrators). One bad row refuses the whole series, naming its line."""
+    out = service.import_weather_csv(
+        store, principal=principal, code=body.code, quantity=body.quantity,
+        source=body.source, text=body.csv,
+    )  # fmt: skip
+    return WeatherOut(**out)
