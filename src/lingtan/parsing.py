@@ -21,8 +21,10 @@ Pure: no I/O, no store, no web framework.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -136,3 +138,33 @@ def csv_lines(text: str, *, delimiter: str = ",", fields: int | None = None) -> 
             yield CsvLine(number, line, None, problem)
             continue
         yield CsvLine(number, line, cells)
+
+
+def hourly_csv(text: str, *, field: str = "file") -> Iterator[tuple[int, dt.datetime, float]]:
+    """The rows of an ``hour,value`` CSV series (a weather series, an hourly grid factor):
+    (line number, the hour as an aware datetime, the value), blank lines skipped. The header
+    must be ``hour,value``; each hour is ISO 8601 with its UTC offset and each value a finite
+    number, or :class:`InvalidInput` names the line. What the hours must be beyond that
+    (consecutive, whole, unique) is the caller's rule."""
+    lines = csv_lines(text)
+    header = next(lines, None)
+    cells = header.cells if header is not None else None
+    if cells is None or [c.strip().lower() for c in cells[:2]] != ["hour", "value"]:
+        raise InvalidInput("the CSV must start with the header 'hour,value'", field=field)
+    for line in lines:
+        if line.cells is None:
+            raise InvalidInput(line.problem or f"line {line.number}: unreadable", field=field)
+        if not "".join(line.cells).strip():
+            continue
+        if len(line.cells) < 2:
+            raise InvalidInput(f"line {line.number}: two columns expected", field=field)
+        try:
+            at = dt.datetime.fromisoformat(line.cells[0].strip())
+            value = float(line.cells[1])
+        except ValueError as err:
+            raise InvalidInput(f"line {line.number}: {err}", field=field) from err
+        if at.tzinfo is None:
+            raise InvalidInput(f"line {line.number}: the hour needs its UTC offset", field=field)
+        if not math.isfinite(value):
+            raise InvalidInput(f"line {line.number}: the value is not a number", field=field)
+        yield line.number, at, value

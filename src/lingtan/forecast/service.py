@@ -25,10 +25,8 @@ When an input is missing the forecast is stored without values and with a status
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,6 +58,7 @@ from lingtan.forecast.models import (
     seasonal_naive,
 )
 from lingtan.identity.roles import Permission, Principal, require, require_park_wide
+from lingtan.parsing import hourly_csv
 from lingtan.registry.model import Carrier
 from lingtan.store import Store
 from lingtan.store.forecast_repo import ForecastRepo, ForecastRunRow, PvPlantRow
@@ -911,32 +910,17 @@ def import_weather_csv(
         )
     if not source.strip():
         raise InvalidInput("source (station, provider or file) is required", field="source")
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None or [h.strip().lower() for h in header[:2]] != ["hour", "value"]:
-        raise InvalidInput("the CSV must start with the header hour,value", field="file")
     values: dict[int, float] = {}
-    for line, row in enumerate(reader, start=2):
-        if not row or not "".join(row).strip():
-            continue
-        if len(row) < 2:
-            raise InvalidInput(f"line {line}: two columns expected", field="file")
-        try:
-            at = dt.datetime.fromisoformat(row[0].strip())
-            value = float(row[1])
-        except ValueError as err:
-            raise InvalidInput(f"line {line}: {err}", field="file") from err
-        if at.tzinfo is None:
-            raise InvalidInput(f"line {line}: the hour needs its UTC offset", field="file")
+    for line, at, value in hourly_csv(text):
         us = to_us(at)
         if us % US_PER_HOUR:
-            raise InvalidInput(f"line {line}: {row[0]} is not the start of an hour", field="file")
-        if not math.isfinite(value):
-            raise InvalidInput(f"line {line}: the value is not a number", field="file")
+            raise InvalidInput(
+                f"line {line}: {at.isoformat()} is not the start of an hour", field="file"
+            )
         if quantity == "ghi" and value < 0:
             raise InvalidInput(f"line {line}: irradiance cannot be negative", field="file")
         if us in values:
-            raise InvalidInput(f"line {line}: hour {row[0]} appears twice", field="file")
+            raise InvalidInput(f"line {line}: hour {at.isoformat()} appears twice", field="file")
         values[us] = value
     if not values:
         raise InvalidInput("the CSV holds no values", field="file")

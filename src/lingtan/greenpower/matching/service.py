@@ -26,10 +26,8 @@ is not matched and is reported (``trades_outside_kwh``).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +62,7 @@ from lingtan.greenpower.matching.ratios import year_to_date_checks
 from lingtan.greenpower.matching.rules import thresholds_in_force
 from lingtan.greenpower.matching.spread import spread_over_month_hours
 from lingtan.greenpower.matching.storage import StorageFlows
+from lingtan.parsing import hourly_csv
 from lingtan.store import Store
 from lingtan.store.greenpower_repo import GreenpowerRepo
 from lingtan.store.matching_repo import MatchingRepo, boundary_meters, is_energy
@@ -680,32 +679,17 @@ def parse_factor_csv(text: str) -> tuple[dt.datetime, list[float]]:
 
     Returns the first hour and the values; ``InvalidInput`` naming the line otherwise.
     """
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None or [h.strip().lower() for h in header[:2]] != ["hour", "value"]:
-        raise InvalidInput("the CSV must start with the header 'hour,value'", field="file")
     start: dt.datetime | None = None
     values: list[float] = []
-    for line, row in enumerate(reader, start=2):
-        if not row or not "".join(row).strip():
-            continue
-        if len(row) < 2:
-            raise InvalidInput(f"line {line}: two columns expected", field="file")
-        try:
-            ts = dt.datetime.fromisoformat(row[0].strip())
-            value = float(row[1])
-        except ValueError as err:
-            raise InvalidInput(f"line {line}: {err}", field="file") from err
-        if ts.tzinfo is None:
-            raise InvalidInput(f"line {line}: the hour needs a UTC offset", field="file")
+    for line, ts, value in hourly_csv(text):
         if start is None:
             start = ts
         elif ts != start + dt.timedelta(hours=len(values)):
             raise InvalidInput(
                 f"line {line}: hour {ts.isoformat()} does not follow the previous one", field="file"
             )
-        if not np.isfinite(value) or value < 0:
-            raise InvalidInput(f"line {line}: the factor must be finite and ≥ 0", field="file")
+        if value < 0:
+            raise InvalidInput(f"line {line}: the factor must be ≥ 0", field="file")
         values.append(value)
     if start is None:
         raise InvalidInput("the CSV holds no hours", field="file")
