@@ -12,20 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, select
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select
 
 from lingtan.errors import NotFound
 from lingtan.store import schema as s
-from lingtan.store.query_repo import Tenant
+from lingtan.store.query_repo import Tenant, _owner
 
 if TYPE_CHECKING:
     from lingtan.store.core import Store
-
-
-def _owner(column: Any, tenant: Tenant) -> ColumnElement[bool]:
-    if tenant.enterprise_id is None:
-        return literal(True)
-    return and_(column.is_not(None), column == tenant.enterprise_id)
 
 
 @dataclass(frozen=True, slots=True)
