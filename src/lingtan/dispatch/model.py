@@ -17,8 +17,8 @@ Per step t (Δ = step length [h]), all powers in kW, energies in kWh (docs/dispa
 * demand response: imp_t − dr_t ≤ (1 − r)·baseline_t in the call window.
 
 ``short``, ``surplus``, ``endgap``, ``unmet`` and ``dr`` are the named slacks: each costs
-:data:`PENALTY` per kWh, far above any price, so HiGHS uses one only where the plan cannot be
-met otherwise; the plan then says which constraint family failed, where and by how much
+:data:`PENALTY` per kWh (the balance slacks ten times that), far above any price, so HiGHS uses
+one only where the plan cannot be met otherwise; the plan then says which constraint family failed, where and by how much
 (:mod:`lingtan.dispatch.explain`) instead of a bare "infeasible".
 
 Objective (each term × its weight): Δ·Σ_t [price_t·imp_t − export_price_t·exp_t
@@ -39,6 +39,10 @@ from lingtan.dispatch.lp import I64, INF, Lp, Solution
 #: cost of one kWh of slack [元/kWh]: 1,000 times a typical tariff, so no price, carbon price
 #: or reward can make breaking a constraint pay
 PENALTY: Final = 1000.0
+#: cost of one kWh of unserved load or unusable supply [元/kWh]: ten times :data:`PENALTY`, so
+#: a plan misses a commitment (an EV's energy, the SoC target, a demand-response call) before
+#: it sheds load or leaves the balance open
+BALANCE_PENALTY: Final = 10 * PENALTY
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,8 @@ def build(site: Site) -> tuple[Lp, Index]:
     )
     imp = lp.variables(n, 0.0, g.import_limit_kw, imp_cost)
     exp = lp.variables(n, 0.0, g.export_limit_kw, -dt * w.energy * g.export_price)
-    short = lp.variables(n, 0.0, INF, dt * PENALTY)
-    surplus = lp.variables(n, 0.0, INF, dt * PENALTY)
+    short = lp.variables(n, 0.0, INF, dt * BALANCE_PENALTY)
+    surplus = lp.variables(n, 0.0, INF, dt * BALANCE_PENALTY)
     load = site.fixed_load_kw + sum((f.baseline_kw for f in site.flex), np.zeros(n))
     bal = lp.rows(n, load, load)
     lp.coef(bal, imp, 1.0)

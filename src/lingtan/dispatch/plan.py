@@ -15,8 +15,11 @@ import numpy as np
 
 from lingtan.dispatch import explain
 from lingtan.dispatch.components import F64, Site
-from lingtan.dispatch.model import PENALTY, build, values
+from lingtan.dispatch.model import BALANCE_PENALTY, PENALTY, build, values
 from lingtan.errors import Unavailable
+
+#: violations of the energy balance itself (priced at BALANCE_PENALTY)
+BALANCE_FAMILIES = frozenset({"supply_shortfall", "surplus"})
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class Terms:
     non_green_kwh: float  # kWh of consumption not met carbon-free in its step
     cfe_score: float | None  # 0–1: 1 − non_green ÷ consumption (None without consumption)
     degradation_cost: float  # 元
-    penalty: float  # 元: slack × PENALTY (0 for a plan that meets every constraint)
+    penalty: float  # 元: slack × its penalty (0 for a plan that meets every constraint)
     consumption_kwh: float
     import_kwh: float
     export_kwh: float
@@ -98,7 +101,7 @@ def terms_of(
     discharge_kw: dict[str, F64],
     generator_kw: dict[str, F64],
     consumption_kw: F64,
-    slack_kwh: float = 0.0,
+    penalty: float = 0.0,
 ) -> Terms:
     """The objective's figures for given flows (a plan, or a baseline it is compared with)."""
     g, w, dt = site.grid, site.objective, site.step_hours
@@ -126,7 +129,7 @@ def terms_of(
         non_green_kwh=non_green,
         cfe_score=cfe,
         degradation_cost=degradation,
-        penalty=PENALTY * slack_kwh,
+        penalty=penalty,
         consumption_kwh=consumption,
         import_kwh=dt * float(import_kw.sum()),
         export_kwh=dt * float(export_kw.sum()),
@@ -169,7 +172,9 @@ def solve(site: Site, *, time_limit_s: float = 30.0) -> Plan:
     gen = {code: values(sol, cols) for code, cols in ix.gen.items()}
     short, surplus = values(sol, ix.short), values(sol, ix.surplus)
     violations = explain.violations(site, sol, ix)
-    slack_kwh = sum(v.kwh for v in violations)
+    penalty = sum(
+        v.kwh * (BALANCE_PENALTY if v.family in BALANCE_FAMILIES else PENALTY) for v in violations
+    )
     consumption = site.fixed_load_kw + sum(ev.values(), zeros) + sum(flex.values(), zeros)
     terms = terms_of(
         site,
@@ -178,7 +183,7 @@ def solve(site: Site, *, time_limit_s: float = 30.0) -> Plan:
         discharge_kw=dis,
         generator_kw=gen,
         consumption_kw=consumption,
-        slack_kwh=slack_kwh,
+        penalty=penalty,
     )
     marginal = sol.row_dual[ix.balance_rows] / dt
     plan = Plan(
