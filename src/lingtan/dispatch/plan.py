@@ -213,6 +213,11 @@ def solve(site: Site, *, time_limit_s: float = 30.0) -> Plan:
             "columns": sol.columns,
             "rows": sol.rows,
             "nonzeros": sol.nonzeros,
+            # the LP may charge and discharge in one step only where burning energy through
+            # the losses pays (a negative price, a surplus with no outlet): named, not hidden
+            "simultaneous_steps": {
+                code: np.flatnonzero((ch[code] > 1e-6) & (dis[code] > 1e-6)).tolist() for code in ch
+            },
         },
     )
     return explain.with_reasons(site, plan)
