@@ -160,8 +160,10 @@ def with_reasons(site: Site, plan: Plan) -> Plan:
     """The plan with a reason for every action of every step."""
     g = site.grid
     price = g.import_price
-    low_price = price <= np.percentile(price, 40) + 1e-9
-    high_price = price >= np.percentile(price, 60) - 1e-9
+    # the lowest and highest 40 % of the day's price range; a flat tariff is neither
+    pmin, spread = float(price.min()), float(price.max() - price.min())
+    low_price = (price <= pmin + 0.4 * spread + 1e-12) & (spread > 1e-9)
+    high_price = (price >= pmin + 0.6 * spread - 1e-12) & (spread > 1e-9)
     factor = g.carbon_factor
     carbon_on = site.objective.carbon > 0 and site.objective.carbon_price > 0
     low_carbon = carbon_on & (factor < factor.mean() - 1e-12)
