@@ -12,12 +12,16 @@ For each day d (from ``start_day``, which needs 7 days of history):
 2. **Plan**: :func:`lingtan.dispatch.plan.solve` on the forecasts, with the day's prices and
    factors (known day-ahead: the ToU tariff, the grid factor), the battery starting at the SoC
    the previous day's execution left and the month's peak import so far.
+   The plan's export price is capped at the step's import price (a net meter settles the
+   net flow, so importing and exporting in one step for the price difference is not real);
+   the evaluation uses the same capped prices.
 3. **Execute** against day d's actual load, PV and EV sessions: the plan's battery setpoints
    are clipped to what the SoC and ratings allow and grid import/export absorb the forecast
    error (export capped, surplus curtailed) — :func:`lingtan.dispatch.baseline.run`; each
    charger gets the plan's power for it, shared by the actual sessions present
    (earliest departure first) and raised where a session would otherwise miss its energy;
-   flexible loads move by the plan's shift on top of their actual baseline (not below 0 kW).
+   flexible loads move by the plan's shift on top of their actual baseline (not below 0 kW;
+   the energy that clipping adds is reported as ``flex_shift_kwh``).
    The SoC is carried to day d + 1.
 4. **Evaluate** each day with the same prices and factors via
    :func:`lingtan.dispatch.plan.terms_of` — cost [元] (energy + demand charge on the rise of
@@ -116,6 +120,7 @@ class Execution:
     flex_kw: F64  # all flexible loads together
     consumption_kw: F64  # load + EVs (what the park used, storage excluded)
     ev_unmet_kwh: float
+    flex_shift_kwh: float  # flexible loads' energy − their actual baseline (clipping at 0 kW)
     terms: Terms
 
 
@@ -126,6 +131,7 @@ class Day:
     planned_charge_kw: F64
     planned_discharge_kw: F64
     planned_import_kw: F64
+    planned_export_kw: F64
     planned_ev_kw: F64
     planned_cost: float  # 元: the plan's own figure on the forecasts
     load_mae_kw: float
@@ -200,7 +206,9 @@ def day_site(
             import_limit_kw=inp.import_limit_kw,
             export_limit_kw=inp.export_limit_kw,
             import_price=inp.import_price[d],
-            export_price=inp.export_price[d],
+            # a net meter settles each step on the net flow: export priced above the step's
+            # import price would be an import-and-export arbitrage the meter does not allow
+            export_price=np.minimum(inp.export_price[d], inp.import_price[d]),
             carbon_factor=inp.carbon_factor[d],
             demand_price=inp.demand_price,
             month_peak_kw=month_peak_kw,
@@ -291,7 +299,8 @@ def _evaluate(
         generator_kw={},
         consumption_kw=consumption,
     )
-    return Execution(flows, ev_kw, flex_kw, consumption, ev_unmet, terms)
+    shift = inp.step_hours * float(flex_kw.sum() - sum(f.share for f in inp.flex) * load.sum())
+    return Execution(flows, ev_kw, flex_kw, consumption, ev_unmet, shift, terms)
 
 
 def replay(
@@ -408,6 +417,7 @@ def replay(
                 planned_charge_kw=plan.charge_kw[code],
                 planned_discharge_kw=plan.discharge_kw[code],
                 planned_import_kw=plan.import_kw,
+                planned_export_kw=plan.export_kw,
                 planned_ev_kw=sum(plan.ev_kw.values(), zero.copy()),
                 planned_cost=plan.terms.total,
                 load_mae_kw=float(np.abs(fc.load_kw - load).mean()),
