@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lingtan.dispatch.baseline import no_battery, run, self_consumption
+from lingtan.dispatch.baseline import Flows, no_battery, run, self_consumption
 from lingtan.dispatch.components import Battery
 from lingtan.errors import InvalidInput
 
@@ -95,3 +95,28 @@ def test_rejects_bad_series_and_soc() -> None:
     with pytest.raises(InvalidInput):
         self_consumption(LOAD, PV, BATTERY, step_hours=1.0, export_limit_kw=0.0,
                          soc_initial_kwh=90.0)  # fmt: skip
+
+
+def _one(load: float, pv: float, ch: float, dis: float, cap_imp: float, cap_exp: float) -> Flows:
+    return run(np.array([load]), np.array([pv]), step_hours=1.0, export_limit_kw=100.0,
+               battery=BATTERY, charge_kw=np.array([ch]), discharge_kw=np.array([dis]),
+               soc_initial_kwh=30.0, track_import_kw=np.array([cap_imp]),
+               track_export_kw=np.array([cap_exp]))  # fmt: skip
+
+
+def test_tracking_absorbs_what_would_leave_the_planned_grid_flows() -> None:
+    # less PV than planned: charge 20 asked, load 10, PV 15 → net 15 above the planned import
+    # of 0: the charge drops by 15 to 5 kW; SoC 30 + 0.8·5 = 34
+    f = _one(10, 15, 20, 0, 0, 0)
+    np.testing.assert_allclose([f.charge_kw[0], f.import_kw[0], f.soc_kwh[0]], [5, 0, 34])
+    # more load than planned: 30 kW, planned import 10: 20 kW to cover, but from 30 kWh the
+    # battery can give (30 − 20)·0.5 = 5 kW: import 25, SoC 30 − 5/0.5 = 20
+    f = _one(30, 0, 0, 0, 10, 0)
+    np.testing.assert_allclose([f.discharge_kw[0], f.import_kw[0], f.soc_kwh[0]], [5, 25, 20])
+    # more PV than planned: discharge 10 asked (5 allowed by the SoC), load 10, PV 30 → export
+    # 25 above the planned 0: the discharge drops to 0, the charge rises by the 20 left (room
+    # min(30, (60 − 30)/0.8)): net 0; SoC 30 + 0.8·20 = 46
+    f = _one(10, 30, 0, 10, 0, 0)
+    np.testing.assert_allclose(
+        [f.discharge_kw[0], f.charge_kw[0], f.export_kw[0], f.soc_kwh[0]], [0, 20, 0, 46]
+    )

@@ -198,3 +198,21 @@ def test_uncontrolled_ev_charging_and_must_run() -> None:
 def test_replay_rejects_too_little_history() -> None:
     with pytest.raises(InvalidInput):
         replay(same_days(), start_day=3)
+
+
+def test_tracking_execution_conserves_energy_and_keeps_perfect_days() -> None:
+    inp = noisy_days()
+    result = replay(inp, execution="tracking")
+    for row in result.days:
+        ex = row.cases["optimised"]
+        np.testing.assert_allclose(
+            ex.flows.residual(ex.consumption_kw, inp.pv_kw[row.day]), 0, atol=1e-6
+        )
+    # with perfect forecasts nothing leaves the planned grid flows: the plan as planned
+    perfect = replay(same_days(), execution="tracking")
+    for row in perfect.days:
+        ex = row.cases["optimised"]
+        np.testing.assert_allclose(ex.flows.charge_kw, row.planned_charge_kw, atol=1e-6)
+        np.testing.assert_allclose(ex.flows.discharge_kw, row.planned_discharge_kw, atol=1e-6)
+    with pytest.raises(InvalidInput):
+        replay(inp, execution="open-loop")  # type: ignore[arg-type]

@@ -74,6 +74,8 @@ def run(
     charge_kw: F64 | None = None,
     discharge_kw: F64 | None = None,
     soc_initial_kwh: float | None = None,
+    track_import_kw: F64 | None = None,
+    track_export_kw: F64 | None = None,
 ) -> Flows:
     """Settle requested battery setpoints [kW] against ``load_kw`` and ``pv_kw`` step by step.
 
@@ -82,6 +84,11 @@ def run(
     dis − PV; import = min(net⁺, import limit), short = the rest; the surplus net⁻ is exported
     up to the export limit, then curtailed from PV, and what PV cannot absorb reduces the
     discharge. ``soc_initial_kwh`` defaults to ``battery.soc_initial × E``.
+
+    With ``track_import_kw``/``track_export_kw`` (a plan's grid flows), the battery also
+    absorbs what would take the grid beyond them: import above the tracked import first
+    lowers the charge, then raises the discharge; export above the tracked export first
+    lowers the discharge, then raises the charge — within the ratings and the SoC.
     """
     load = _arr("load_kw", load_kw)
     n = load.shape[0]
@@ -89,6 +96,9 @@ def run(
     zeros = np.zeros(n)
     ch_req = zeros if charge_kw is None else _arr("charge_kw", charge_kw, n)
     dis_req = zeros if discharge_kw is None else _arr("discharge_kw", discharge_kw, n)
+    tracking = battery is not None and track_import_kw is not None and track_export_kw is not None
+    cap_imp = zeros if track_import_kw is None else _arr("track_import_kw", track_import_kw, n)
+    cap_exp = zeros if track_export_kw is None else _arr("track_export_kw", track_export_kw, n)
     imp, exp, ch, dis = zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy()
     soc_out, curt, short = zeros.copy(), zeros.copy(), zeros.copy()
     dt = step_hours
@@ -107,6 +117,8 @@ def run(
             c = min(ch_req[t], b.charge_kw, max(hi - soc, 0.0) / (dt * eta_c))
             after = soc + dt * eta_c * c
             d = min(dis_req[t], b.discharge_kw, max(after - lo, 0.0) * eta_d / dt)
+            if tracking:
+                c, d = _track(b, soc, c, d, load[t] + c - d - pv[t], cap_imp[t], cap_exp[t], dt)
         net = load[t] + c - d - pv[t]
         if net >= 0.0:
             imp[t] = min(net, import_limit_kw)
@@ -123,6 +135,36 @@ def run(
             soc_out[t] = soc
         ch[t], dis[t] = c, d
     return Flows(imp, exp, ch, dis, soc_out, curt, short)
+
+
+def _track(
+    b: Battery,
+    soc: float,
+    c: float,
+    d: float,
+    net: float,
+    cap_imp: float,
+    cap_exp: float,
+    dt: float,
+) -> tuple[float, float]:
+    """Charge and discharge moved so the net grid flow stays within [−cap_exp, cap_imp]."""
+    lo, hi = b.soc_min * b.energy_kwh, b.soc_max * b.energy_kwh
+    eta_c, eta_d = b.charge_efficiency, b.discharge_efficiency
+    if net > cap_imp:
+        need = net - cap_imp
+        cut = min(need, c)
+        c, need = c - cut, need - cut
+        room = min(b.discharge_kw, max(soc + dt * eta_c * c - lo, 0.0) * eta_d / dt)
+        d += min(need, max(room - d, 0.0))
+    elif -net > cap_exp:
+        excess = -net - cap_exp
+        cut = min(excess, d)
+        d, excess = d - cut, excess - cut
+        room = min(b.charge_kw, max(hi - soc, 0.0) / (dt * eta_c))
+        c += min(excess, max(room - c, 0.0))
+        # charging more may leave less SoC for the discharge left
+        d = min(d, max(soc + dt * eta_c * c - lo, 0.0) * eta_d / dt)
+    return c, d
 
 
 def self_consumption(

@@ -22,7 +22,8 @@ For each day d (from ``start_day``, which needs 7 days of history):
    (earliest departure first) and raised where a session would otherwise miss its energy;
    flexible loads move by the plan's shift on top of their actual baseline (not below 0 kW;
    the energy that clipping adds is reported as ``flex_shift_kwh``).
-   The SoC is carried to day d + 1.
+   The SoC is carried to day d + 1. ``execution="tracking"`` (not the default) lets the
+   battery absorb the errors that would take import or export beyond the plan's.
 4. **Evaluate** each day with the same prices and factors via
    :func:`lingtan.dispatch.plan.terms_of` — cost [元] (energy + demand charge on the rise of
    the month's peak + degradation), emissions [tCO2], CFE score — for (a) the optimised plan
@@ -37,7 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 
@@ -309,8 +310,16 @@ def replay(
     start_day: int = HISTORY_DAYS,
     end_day: int | None = None,
     on_day: Callable[[int], Any] | None = None,
+    execution: Literal["schedule", "tracking"] = "schedule",
 ) -> ReplayResult:
-    """Replay days ``[start_day, end_day)`` (see the module doc); ``on_day(d)`` after each."""
+    """Replay days ``[start_day, end_day)`` (see the module doc); ``on_day(d)`` after each.
+
+    ``execution``: ``schedule`` executes the plan's battery setpoints (clipped by the SoC) and
+    the grid absorbs the forecast error; ``tracking`` also lets the battery absorb what would
+    take import or export beyond the plan's (:func:`baseline.run` with tracked grid flows).
+    """
+    if execution not in ("schedule", "tracking"):
+        raise InvalidInput(f"unknown execution {execution!r}", field="execution")
     n, dt = inp.steps, inp.step_hours
     end = inp.days if end_day is None else end_day
     if start_day < HISTORY_DAYS or end > inp.days or start_day >= end:
@@ -367,6 +376,8 @@ def replay(
             charge_kw=plan.charge_kw[code],
             discharge_kw=plan.discharge_kw[code],
             soc_initial_kwh=soc["optimised"],
+            track_import_kw=plan.import_kw if execution == "tracking" else None,
+            track_export_kw=plan.export_kw if execution == "tracking" else None,
         )
         # (b), (c): uncontrolled EVs, flexible loads at their baseline
         ev_u, unmet_u = charge_evs(actual, inp.chargers, None, steps=n, step_hours=dt)
