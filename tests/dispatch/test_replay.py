@@ -216,3 +216,19 @@ def test_tracking_execution_conserves_energy_and_keeps_perfect_days() -> None:
         np.testing.assert_allclose(ex.flows.discharge_kw, row.planned_discharge_kw, atol=1e-6)
     with pytest.raises(InvalidInput):
         replay(inp, execution="open-loop")  # type: ignore[arg-type]
+
+
+def test_demand_charge_counts_the_rise_of_the_month_peak() -> None:
+    # no battery: the peak import is 100 kW of load + 20 kW of EV = 120 kW (hours 8–9) every
+    # day; at 10 元/kW the first day of a month pays 1,200 元, a later day with the same peak 0
+    same_month = replay(same_days(demand_price=10.0, month=(1,) * DAYS))
+    assert [r.cases["no_battery"].terms.demand_cost for r in same_month.days] == pytest.approx(
+        [1200.0, 0.0]
+    )
+    # a new month on day 8: its peak starts again from 0
+    new_month = replay(same_days(demand_price=10.0, month=(1,) * 8 + (2,)))
+    assert [r.cases["no_battery"].terms.demand_cost for r in new_month.days] == pytest.approx(
+        [1200.0, 1200.0]
+    )
+    with pytest.raises(InvalidInput):
+        replay(same_days(month=(1, 2)))

@@ -327,6 +327,8 @@ def replay(
             f"days must lie in [{HISTORY_DAYS}, {inp.days}) and start before they end",
             field="start_day",
         )
+    if inp.month and len(inp.month) != inp.days:
+        raise InvalidInput("month must give one key per day (or none)", field="month")
     if inp.sessions and len(inp.sessions) != inp.days:
         raise InvalidInput("sessions must be given for every day (or none)", field="sessions")
     b = inp.battery.checked()
