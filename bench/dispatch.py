@@ -28,6 +28,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -368,6 +369,7 @@ def year_replay(days: int, factor_record: Any) -> None:
               f"{'met' if took <= 60 * days / 365 else 'NOT met'})")  # fmt: skip
     result = results["schedule"]
     statuses: dict[str, int] = {}
+    print(f"   load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for r in result.days:
         statuses[r.plan_status] = statuses.get(r.plan_status, 0) + 1
     print(f"   plan statuses {statuses}; forecast MAE: load "
@@ -411,7 +413,8 @@ def main() -> None:
     if args.quick:
         args.runs, args.days = 10, 14
     record = grid_factor(2025)
-    print(f"grid factor: {record.id} = {record.value} {record.unit} ({record.year})")
+    print(f"grid factor: {record.id} = {record.value} {record.unit} ({record.year}); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
     one_day(args.runs, record.value)
     year_replay(args.days, record)
 
