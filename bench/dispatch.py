@@ -399,6 +399,10 @@ def year_replay(days: int, factor_record: Any) -> None:
             print(f"   optimised ({execution}) vs {against:<16} saves {s['cost_yuan']:>12,.0f} 元 "
                   f"(cost ratio {res.totals['optimised'].cost:,.0f} / {base.cost:,.0f}), "
                   f"{s['carbon_t']:>8,.1f} tCO2, {s['cfe_points']:+.2f} CFE points")  # fmt: skip
+        short = max(res.totals[c].short_kwh for c in CASES)
+        print(
+            f"   ({execution}) load short of the import limit, largest of the cases: {short:,.1f} kWh"
+        )
         flex = sum(r.cases["optimised"].flex_shift_kwh for r in res.days)
         print(f"   ({execution}) flexible-load energy added by clipping planned shifts at 0 kW: "
               f"{flex:,.1f} kWh")  # fmt: skip

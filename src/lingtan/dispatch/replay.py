@@ -149,6 +149,7 @@ class Totals:
     export_kwh: float
     curtailed_kwh: float
     ev_unmet_kwh: float
+    short_kwh: float  # load not served because the import limit was reached (not priced)
 
 
 @dataclass(frozen=True)
@@ -455,4 +456,5 @@ def _totals(rows: list[Day], case: str, dt: float) -> Totals:
         export_kwh=sum(e.terms.export_kwh for e in ex),
         curtailed_kwh=sum(dt * float(e.flows.curtailed_kw.sum()) for e in ex),
         ev_unmet_kwh=sum(e.ev_unmet_kwh for e in ex),
+        short_kwh=sum(dt * float(e.flows.short_kw.sum()) for e in ex),
     )
