@@ -11,6 +11,7 @@ from lingtan.dispatch.components import Battery, Charger, EvSession, Objective
 from lingtan.dispatch.replay import (
     CASES,
     FlexShare,
+    Forecast,
     ReplayInput,
     charge_evs,
     forecast_day,
@@ -232,3 +233,19 @@ def test_demand_charge_counts_the_rise_of_the_month_peak() -> None:
     )
     with pytest.raises(InvalidInput):
         replay(same_days(month=(1, 2)))
+
+
+def test_a_forecaster_that_looks_ahead_is_executed_as_planned() -> None:
+    inp = noisy_days()
+
+    def oracle(load_hist: np.ndarray, _pv: np.ndarray, _sessions: object) -> Forecast:
+        d = load_hist.shape[0]  # the history ends the day before d: take day d's actuals
+        return Forecast(inp.load_kw[d], inp.pv_kw[d], inp.sessions[d])
+
+    result = replay(inp, forecaster=oracle)
+    for row in result.days:
+        assert row.load_mae_kw == 0 and row.pv_mae_kw == 0
+        ex = row.cases["optimised"]
+        np.testing.assert_allclose(ex.flows.charge_kw, row.planned_charge_kw, atol=1e-6)
+        np.testing.assert_allclose(ex.flows.discharge_kw, row.planned_discharge_kw, atol=1e-6)
+        assert ex.terms.total == pytest.approx(row.planned_cost, abs=1e-3)

@@ -112,6 +112,9 @@ class Forecast:
     sessions: tuple[EvSession, ...]
 
 
+Forecaster = Callable[[F64, F64, Sequence[Sequence[EvSession]]], Forecast]
+
+
 @dataclass(frozen=True)
 class Execution:
     """One case of one day: the settled flows and EV/flex power actually drawn."""
@@ -312,12 +315,16 @@ def replay(
     end_day: int | None = None,
     on_day: Callable[[int], Any] | None = None,
     execution: Literal["schedule", "tracking"] = "schedule",
+    forecaster: Forecaster | None = None,
 ) -> ReplayResult:
     """Replay days ``[start_day, end_day)`` (see the module doc); ``on_day(d)`` after each.
 
     ``execution``: ``schedule`` executes the plan's battery setpoints (clipped by the SoC) and
     the grid absorbs the forecast error; ``tracking`` also lets the battery absorb what would
     take import or export beyond the plan's (:func:`baseline.run` with tracked grid flows).
+    ``forecaster`` replaces :func:`forecast_day`; it is called with the same slices of the
+    days before d (a reference that looks ahead must take the actuals from elsewhere, and
+    then is no replay without look-ahead).
     """
     if execution not in ("schedule", "tracking"):
         raise InvalidInput(f"unknown execution {execution!r}", field="execution")
@@ -343,7 +350,7 @@ def replay(
         if d > start_day and months[d] != months[d - 1]:
             peak = {case: 0.0 for case in CASES}
         history = inp.sessions[:d] if inp.sessions else ()
-        fc = forecast_day(inp.load_kw[:d], inp.pv_kw[:d], history)
+        fc = (forecaster or forecast_day)(inp.load_kw[:d], inp.pv_kw[:d], history)
         site = day_site(
             inp,
             d,
