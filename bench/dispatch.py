@@ -420,7 +420,7 @@ def year_replay(days: int, factor_record: Any) -> None:
         print(
             f"   ({execution}) load short of the import limit, largest of the cases: {short:,.1f} kWh"
         )
-        flex = sum(r.cases["optimised"].flex_shift_kwh for r in res.days) + 0.0  # no -0.0
+        flex = round(sum(r.cases["optimised"].flex_shift_kwh for r in res.days), 1) + 0.0
         print(f"   ({execution}) flexible-load energy added by clipping planned shifts at 0 kW: "
               f"{flex:,.1f} kWh")  # fmt: skip
 
