@@ -31,6 +31,7 @@ test: lint typecheck pytest
 # The benchmarks at the sizes the issues name (about 20 minutes: the accounting set-up writes
 # 87.6 M hourly rows per engine); each prints ratios against a baseline run in the same process.
 bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/accounting.py
 	$(BIN)/python bench/collect.py
@@ -40,9 +41,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/tariffs.py
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/forecast.py
+	$(BIN)/python bench/dispatch.py
 
 # The same benchmarks at small sizes (a couple of minutes), to check they run.
 bench-quick: $(STAMP)
+	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/ingest.py --points 200 --minutes 240
 	$(BIN)/python bench/accounting.py --points 400 --hours 744 --enterprises 8 --maint-points 200 --maint-batches 2
 	$(BIN)/python bench/collect.py --cycles 5 --messages 100 --readings 200
@@ -52,6 +55,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python bench/tariffs.py --points 20 --hours 744 --repeat 1
 	$(BIN)/python bench/matching.py --repeat 1
 	$(BIN)/python bench/tariffs.py --points 20 --hours 1488 --repeat 1
+	$(BIN)/python bench/dispatch.py --quick
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
