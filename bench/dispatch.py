@@ -174,7 +174,7 @@ def day_site(office: np.ndarray, pv: np.ndarray, price: np.ndarray, factor: floa
             import_limit_kw=IMPORT_LIMIT_KW,
             export_limit_kw=EXPORT_LIMIT_KW,
             import_price=price,
-            export_price=np.minimum(EXPORT_PRICE, price),
+            export_price=np.full(STEPS, EXPORT_PRICE),
             carbon_factor=np.full(STEPS, factor),
             demand_price=demand_price,
         ),
@@ -191,7 +191,7 @@ def cvxpy_problem(site: Any) -> Any:
     import cvxpy as cp
     import scipy.sparse as sp
 
-    from lingtan.dispatch.model import PENALTY
+    from lingtan.dispatch.model import BALANCE_PENALTY, PENALTY, export_value
 
     n, dt, g, w = site.steps, site.step_hours, site.grid, site.objective
     share = g.green_share if g.green_share is not None else np.zeros(n)
@@ -203,8 +203,8 @@ def cvxpy_problem(site: Any) -> Any:
     imp, exp = cp.Variable(n, nonneg=True), cp.Variable(n, nonneg=True)
     short, surplus = cp.Variable(n, nonneg=True), cp.Variable(n, nonneg=True)
     cons = [imp <= g.import_limit_kw, exp <= g.export_limit_kw]
-    cost = imp_cost @ imp - dt * w.energy * g.export_price @ exp
-    cost += dt * PENALTY * (cp.sum(short) + cp.sum(surplus))
+    cost = imp_cost @ imp - export_value(site, imp_cost) @ exp
+    cost += dt * BALANCE_PENALTY * (cp.sum(short) + cp.sum(surplus))
     supply = imp - exp + short - surplus
     demand: Any = site.fixed_load_kw + sum((f.baseline_kw for f in site.flex), np.zeros(n))
     for p in site.pv:
@@ -357,11 +357,11 @@ def year_replay(days: int, factor_record: Any) -> None:
         objective=Objective(),
     )
 
-    def oracle(load_hist: Any, _pv: Any, _sessions: Any) -> Any:
-        """Perfect foresight (a reference that LOOKS AHEAD): day d's actuals."""
+    def oracle(load_hist: Any, _pv: Any, _sessions: Any, lead: int) -> Any:
+        """Perfect foresight (a reference that LOOKS AHEAD): the actuals of the day asked."""
         from lingtan.dispatch.replay import Forecast
 
-        d = load_hist.shape[0]
+        d = load_hist.shape[0] + lead - 1
         return Forecast(office[d].copy(), pv[d].copy(), sessions[d])
 
     results = {}

@@ -333,3 +333,20 @@ def test_malformed_sites_are_refused_naming_the_field(site: Site, field: str) ->
     with pytest.raises(InvalidInput) as err:
         solve(site)
     assert err.value.field == field
+
+
+def test_no_import_and_export_in_one_step_when_feed_in_pays_more_than_the_valley() -> None:
+    # valley import 0.30 元/kWh, feed-in 0.391: importing 1,000 kW to export it would "earn"
+    # 91 元 an hour on a net meter that only settles the net flow. The plan imports its 100 kW
+    # load and exports nothing.
+    site = Site(
+        1, 1.0, np.array([100.0]), grid([0.30], limit=2000.0, export=1000.0, export_price=[0.391])
+    )
+    plan = solve(site)
+    assert (plan.import_kw[0], plan.export_kw[0]) == (pytest.approx(100.0), pytest.approx(0.0))
+    # with 150 kW of PV the 50 kW surplus is exported and settled at the feed-in price
+    site = Site(1, 1.0, np.array([100.0]), grid([0.30], limit=2000.0, export=1000.0, export_price=[0.391]),
+                pv=(Pv("PV", np.array([150.0])),))  # fmt: skip
+    plan = solve(site)
+    assert (plan.import_kw[0], plan.export_kw[0]) == (pytest.approx(0.0), pytest.approx(50.0))
+    assert plan.terms.energy_cost == pytest.approx(-50 * 0.391)

@@ -69,6 +69,21 @@ class Index:
     balance_rows: I64
 
 
+def export_value(site: Site, import_cost: F64) -> F64:
+    """The objective's value of one kW exported per step, never above the cost of importing it.
+
+    A boundary meter settles a step on its net flow, so importing and exporting in the same
+    step is not real. Where the feed-in price exceeds the step's import cost (a valley tariff
+    below the feed-in price), an LP would import and export at once to earn the difference;
+    capping the export value at the import cost less 1e-6 元/kWh makes that never pay. The
+    plan's figures (:func:`lingtan.dispatch.plan.terms_of`) still settle exports at the
+    feed-in price; only the optimisation sees the cap, which undervalues an export of surplus
+    in such steps against storing it (an exact model needs a binary per step).
+    """
+    value = site.step_hours * site.objective.energy * site.grid.export_price
+    return np.asarray(np.minimum(value, import_cost - site.step_hours * 1e-6), dtype=np.float64)
+
+
 def build(site: Site) -> tuple[Lp, Index]:
     """The LP of a checked site (call :meth:`Site.checked` first)."""
     n, dt = site.steps, site.step_hours
@@ -83,7 +98,7 @@ def build(site: Site) -> tuple[Lp, Index]:
         + w.green * w.green_price * (1.0 - green_share)
     )
     imp = lp.variables(n, 0.0, g.import_limit_kw, imp_cost)
-    exp = lp.variables(n, 0.0, g.export_limit_kw, -dt * w.energy * g.export_price)
+    exp = lp.variables(n, 0.0, g.export_limit_kw, -export_value(site, imp_cost))
     short = lp.variables(n, 0.0, INF, dt * BALANCE_PENALTY)
     surplus = lp.variables(n, 0.0, INF, dt * BALANCE_PENALTY)
     load = site.fixed_load_kw + sum((f.baseline_kw for f in site.flex), np.zeros(n))

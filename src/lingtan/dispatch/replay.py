@@ -9,12 +9,14 @@ For each day d (from ``start_day``, which needs 7 days of history):
    * PV — the mean profile of the last 3 days (d − 3 … d − 1), step by step;
    * EV sessions — the sessions of the same weekday one week earlier (day d − 7).
 
-2. **Plan**: :func:`lingtan.dispatch.plan.solve` on the forecasts, with the day's prices and
-   factors (known day-ahead: the ToU tariff, the grid factor), the battery starting at the SoC
-   the previous day's execution left and the month's peak import so far.
-   The plan's export price is capped at the step's import price (a net meter settles the
-   net flow, so importing and exporting in one step for the price difference is not real);
-   the evaluation uses the same capped prices.
+2. **Plan**: :func:`lingtan.dispatch.plan.solve` on the forecasts of days d and d + 1 (a
+   rolling horizon of :data:`PLAN_DAYS` days; the forecast of d + 1 is made from the same
+   history, before d), with their prices and factors (known day-ahead: the ToU tariff, the
+   grid factor), the battery starting at the SoC the previous day's execution left and the
+   month's peak import so far. Only day d of the plan is executed.
+   The model values an export at most at the step's import cost (a net meter settles the
+   net flow, :func:`lingtan.dispatch.model.export_value`); the evaluation settles exports at
+   the feed-in price.
 3. **Execute** against day d's actual load, PV and EV sessions: the plan's battery setpoints
    are clipped to what the SoC and ratings allow and grid import/export absorb the forecast
    error (export capped, surplus curtailed) — :func:`lingtan.dispatch.baseline.run`; each
@@ -54,13 +56,17 @@ from lingtan.dispatch.components import (
     Pv,
     Site,
 )
-from lingtan.dispatch.plan import Terms, solve, terms_of
+from lingtan.dispatch.plan import Plan, Terms, solve, terms_of
 from lingtan.errors import InvalidInput
 
 CASES: Final = ("optimised", "self_consumption", "no_battery")
 #: days of history the forecasts need (the seasonal-naive load and the EV sessions: d − 7)
 HISTORY_DAYS: Final = 7
 PV_DAYS: Final = 3
+#: days each plan covers: day d is planned with day d + 1 behind it and only day d is
+#: executed (a rolling horizon), so energy in store at midnight keeps its value for the next
+#: morning; a one-day plan that must only end where it began gives that energy away
+PLAN_DAYS: Final = 2
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,8 @@ class Forecast:
     sessions: tuple[EvSession, ...]
 
 
-Forecaster = Callable[[F64, F64, Sequence[Sequence[EvSession]]], Forecast]
+#: (load history, PV history, sessions history, lead in days) → the forecast of that day
+Forecaster = Callable[[F64, F64, Sequence[Sequence[EvSession]], int], Forecast]
 
 
 @dataclass(frozen=True)
@@ -171,19 +178,23 @@ class ReplayResult:
 
 
 def forecast_day(
-    load_hist: F64, pv_hist: F64, sessions_hist: Sequence[Sequence[EvSession]]
+    load_hist: F64, pv_hist: F64, sessions_hist: Sequence[Sequence[EvSession]], lead: int = 1
 ) -> Forecast:
-    """Forecasts of the next day from history only (arrays of the days before it).
+    """Forecast of the day ``lead`` days after the history (1: the next day) from history only
+    (arrays of the days before the plan's first day).
 
-    Load: seasonal naive, the same weekday one week earlier (``load_hist[-7]``). PV: mean of
-    the last 3 days, step by step. EV sessions: those of ``sessions_hist[-7]`` (empty when the
-    history holds no sessions).
+    Load: seasonal naive, the same weekday one week earlier (``load_hist[lead - 8]``). PV: mean
+    of the last 3 days, step by step. EV sessions: those of the same weekday one week earlier
+    (empty when the history holds no sessions).
     """
+    if not 1 <= lead <= HISTORY_DAYS:
+        raise InvalidInput(f"lead must lie in [1, {HISTORY_DAYS}] days", field="lead")
     if load_hist.shape[0] < HISTORY_DAYS or pv_hist.shape[0] < PV_DAYS:
         raise InvalidInput(f"a forecast needs {HISTORY_DAYS} days of history", field="history")
-    sessions = tuple(sessions_hist[-HISTORY_DAYS]) if len(sessions_hist) >= HISTORY_DAYS else ()
+    week_before = lead - 1 - HISTORY_DAYS
+    sessions = tuple(sessions_hist[week_before]) if len(sessions_hist) >= HISTORY_DAYS else ()
     return Forecast(
-        load_kw=np.array(load_hist[-HISTORY_DAYS], dtype=np.float64),
+        load_kw=np.array(load_hist[week_before], dtype=np.float64),
         pv_kw=np.asarray(pv_hist[-PV_DAYS:].mean(axis=0), dtype=np.float64),
         sessions=sessions,
     )
@@ -211,9 +222,7 @@ def day_site(
             import_limit_kw=inp.import_limit_kw,
             export_limit_kw=inp.export_limit_kw,
             import_price=inp.import_price[d],
-            # a net meter settles each step on the net flow: export priced above the step's
-            # import price would be an import-and-export arbitrage the meter does not allow
-            export_price=np.minimum(inp.export_price[d], inp.import_price[d]),
+            export_price=inp.export_price[d],
             carbon_factor=inp.carbon_factor[d],
             demand_price=inp.demand_price,
             month_peak_kw=month_peak_kw,
@@ -226,6 +235,64 @@ def day_site(
             FlexLoad(f.code, f.share * load_kw, f.window_start, f.window_end, f.max_shift_kw)
             for f in inp.flex
         ),
+        objective=inp.objective,
+    )
+
+
+def plan_site(
+    inp: ReplayInput,
+    d: int,
+    forecasts: Sequence[Forecast],
+    *,
+    soc_kwh: float,
+    month_peak_kw: float,
+) -> Site:
+    """The site a plan made before day d sees: days d … d + len(forecasts) − 1 on forecasts.
+
+    Later days' sessions and flexible-load windows are shifted by whole days and renamed
+    ``code+k``; each day's flexible load carries its baseline in its own day only, so the
+    baselines add up to the load once. The month's peak so far applies to the whole horizon.
+    """
+    n, days = inp.steps, len(forecasts)
+    load = np.concatenate([fc.load_kw for fc in forecasts])
+    pv = np.concatenate([fc.pv_kw for fc in forecasts])
+    share = sum(f.share for f in inp.flex)
+    b = inp.battery
+    soc = min(max(soc_kwh / b.energy_kwh, b.soc_min), b.soc_max)
+    sessions = [
+        s
+        if k == 0
+        else replace(
+            s, code=f"{s.code}+{k}", arrival=s.arrival + k * n, departure=s.departure + k * n
+        )
+        for k, fc in enumerate(forecasts)
+        for s in fc.sessions
+    ]
+    flex = []
+    for k in range(days):
+        own = np.zeros(days * n)
+        own[k * n : (k + 1) * n] = 1.0
+        for f in inp.flex:
+            flex.append(FlexLoad(f.code if k == 0 else f"{f.code}+{k}", f.share * load * own,
+                                 f.window_start + k * n, f.window_end + k * n, f.max_shift_kw))  # fmt: skip
+    return Site(
+        steps=days * n,
+        step_hours=inp.step_hours,
+        fixed_load_kw=(1.0 - share) * load,
+        grid=Grid(
+            import_limit_kw=inp.import_limit_kw,
+            export_limit_kw=inp.export_limit_kw,
+            import_price=inp.import_price[d : d + days].ravel(),
+            export_price=inp.export_price[d : d + days].ravel(),
+            carbon_factor=inp.carbon_factor[d : d + days].ravel(),
+            demand_price=inp.demand_price,
+            month_peak_kw=month_peak_kw,
+        ),
+        pv=(Pv("pv", pv),),
+        batteries=(replace(b, soc_initial=soc, soc_end=None),),
+        chargers=inp.chargers,
+        sessions=tuple(sessions),
+        flex=tuple(flex),
         objective=inp.objective,
     )
 
@@ -316,6 +383,7 @@ def replay(
     on_day: Callable[[int], Any] | None = None,
     execution: Literal["schedule", "tracking"] = "schedule",
     forecaster: Forecaster | None = None,
+    plan_days: int = PLAN_DAYS,
 ) -> ReplayResult:
     """Replay days ``[start_day, end_day)`` (see the module doc); ``on_day(d)`` after each.
 
@@ -324,7 +392,8 @@ def replay(
     take import or export beyond the plan's (:func:`baseline.run` with tracked grid flows).
     ``forecaster`` replaces :func:`forecast_day`; it is called with the same slices of the
     days before d (a reference that looks ahead must take the actuals from elsewhere, and
-    then is no replay without look-ahead).
+    then is no replay without look-ahead). ``plan_days``: days each plan covers (only the
+    first is executed; the last day of the input is planned alone).
     """
     if execution not in ("schedule", "tracking"):
         raise InvalidInput(f"unknown execution {execution!r}", field="execution")
@@ -350,17 +419,17 @@ def replay(
         if d > start_day and months[d] != months[d - 1]:
             peak = {case: 0.0 for case in CASES}
         history = inp.sessions[:d] if inp.sessions else ()
-        fc = (forecaster or forecast_day)(inp.load_kw[:d], inp.pv_kw[:d], history)
-        site = day_site(
-            inp,
-            d,
-            fc.load_kw,
-            fc.pv_kw,
-            fc.sessions,
-            soc_kwh=soc["optimised"],
-            month_peak_kw=peak["optimised"],
+        forecasts = [
+            (forecaster or forecast_day)(inp.load_kw[:d], inp.pv_kw[:d], history, lead)
+            for lead in range(1, min(plan_days, inp.days - d) + 1)
+        ]
+        fc = forecasts[0]
+        site = plan_site(
+            inp, d, forecasts, soc_kwh=soc["optimised"], month_peak_kw=peak["optimised"]
         )
-        plan = solve(site)
+        full = solve(site)
+        plan = _first_day(full, n)
+        soc_before, peak_before = soc["optimised"], peak["optimised"]
         load, pv = inp.load_kw[d], inp.pv_kw[d]
         actual = inp.sessions[d] if inp.sessions else ()
         code = b.code
@@ -373,8 +442,8 @@ def replay(
         }
         ev_a, unmet_a = charge_evs(actual, inp.chargers, budget, steps=n, step_hours=dt)
         flex_a = zero.copy()
-        for f, spec in zip(site.flex, inp.flex, strict=True):
-            flex_a += np.maximum(spec.share * load + plan.flex_kw[f.code] - f.baseline_kw, 0.0)
+        for f, spec in zip(site.flex[: len(inp.flex)], inp.flex, strict=True):
+            flex_a += np.maximum(spec.share * load + plan.flex_kw[f.code] - f.baseline_kw[:n], 0.0)
         fixed = load - sum((f.share * load for f in inp.flex), zero.copy())
         flows_a = baseline.run(
             fixed + flex_a + ev_a,
@@ -440,7 +509,7 @@ def replay(
                 planned_import_kw=plan.import_kw,
                 planned_export_kw=plan.export_kw,
                 planned_ev_kw=sum(plan.ev_kw.values(), zero.copy()),
-                planned_cost=plan.terms.total,
+                planned_cost=_first_day_cost(inp, d, fc, plan, soc_before, peak_before),
                 load_mae_kw=float(np.abs(fc.load_kw - load).mean()),
                 pv_mae_kw=float(np.abs(fc.pv_kw - pv).mean()),
                 cases=cases,
@@ -449,6 +518,49 @@ def replay(
         if on_day is not None:
             on_day(d)
     return ReplayResult(rows, {case: _totals(rows, case, dt) for case in CASES})
+
+
+def _first_day_cost(
+    inp: ReplayInput, d: int, fc: Forecast, plan: Plan, soc_kwh: float, peak_kw: float
+) -> float:
+    """The plan's own figure [元] for the day it executes, on its forecasts."""
+    site = day_site(
+        inp, d, fc.load_kw, fc.pv_kw, fc.sessions, soc_kwh=soc_kwh, month_peak_kw=peak_kw
+    )
+    fixed = (1.0 - sum(f.share for f in inp.flex)) * fc.load_kw
+    consumption = fixed + sum(plan.flex_kw.values(), np.zeros(inp.steps))
+    consumption = consumption + sum(plan.ev_kw.values(), np.zeros(inp.steps))
+    terms = terms_of(site, import_kw=plan.import_kw, export_kw=plan.export_kw,
+                     discharge_kw=plan.discharge_kw, generator_kw={}, consumption_kw=consumption)  # fmt: skip
+    return terms.total
+
+
+def _first_day(plan: Plan, n: int) -> Plan:
+    """The executed part of a plan: its first ``n`` steps (the sessions of later days, renamed
+    ``code+k``, are left out)."""
+
+    def cut(flows: dict[str, F64]) -> dict[str, F64]:
+        return {code: kw[:n] for code, kw in flows.items() if "+" not in code}
+
+    return replace(
+        plan,
+        steps=n,
+        load_kw=plan.load_kw[:n],
+        import_kw=plan.import_kw[:n],
+        export_kw=plan.export_kw[:n],
+        pv_kw=cut(plan.pv_kw),
+        curtailed_kw=cut(plan.curtailed_kw),
+        charge_kw=cut(plan.charge_kw),
+        discharge_kw=cut(plan.discharge_kw),
+        soc_kwh=cut(plan.soc_kwh),
+        ev_kw=cut(plan.ev_kw),
+        flex_kw=cut(plan.flex_kw),
+        generator_kw=cut(plan.generator_kw),
+        short_kw=plan.short_kw[:n],
+        surplus_kw=plan.surplus_kw[:n],
+        marginal_price=plan.marginal_price[:n],
+        reasons=plan.reasons[:n],
+    )
 
 
 def _totals(rows: list[Day], case: str, dt: float) -> Totals:
