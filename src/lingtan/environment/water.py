@@ -31,7 +31,8 @@ def meets(value: float, parameter: WaterParameter, class_index: int) -> bool:
     if math.isnan(value):
         raise ValueError(f"{parameter.parameter}: value is NaN")
     if parameter.direction == "range":
-        assert parameter.low is not None and parameter.high is not None
+        assert parameter.low is not None
+        assert parameter.high is not None
         return parameter.low <= value <= parameter.high
     limit = parameter.limits[class_index]
     return value >= limit if parameter.direction == "min" else value <= limit

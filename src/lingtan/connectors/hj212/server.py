@@ -124,6 +124,7 @@ class Hj212Server:
         self.tz = tz
         self.counters = Counters()
         self._server: asyncio.Server | None = None
+        self._conns: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen on host:port (0 = an ephemeral port); return the port."""
@@ -131,8 +132,14 @@ class Hj212Server:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:
+        """Stop listening, close the open connections and wait for their handlers."""
         if self._server is not None:
             self._server.close()
+        for writer in list(self._conns.values()):
+            writer.close()
+        if self._conns:
+            await asyncio.gather(*self._conns, return_exceptions=True)
+        if self._server is not None:
             await self._server.wait_closed()
             self._server = None
 
@@ -187,6 +194,9 @@ class Hj212Server:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.counters.connections += 1
+        task = asyncio.current_task()
+        if task is not None:
+            self._conns[task] = writer
         addr = writer.get_extra_info("peername")
         peer = f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) else str(addr)
         splitter = Splitter()
@@ -212,6 +222,8 @@ class Hj212Server:
         except (ConnectionError, asyncio.IncompleteReadError) as err:
             log.info("hj212 connection %s ended: %s", peer, err)
         finally:
+            if task is not None:
+                self._conns.pop(task, None)
             writer.close()
             try:
                 await writer.wait_closed()
