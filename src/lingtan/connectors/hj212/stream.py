@@ -70,14 +70,14 @@ class Splitter:
                 out.append(self._resync("too_long"))
                 continue
             end = length + OVERHEAD
+            # a packet cut short by a newer one (a data segment never holds "##"): resynchronise
+            # on the new header now rather than waiting for bytes that will not complete it
+            nxt = buf.find(HEADER, 2, min(end, len(buf)))
+            if nxt > 0:
+                out.append(Skipped("truncated", bytes(buf[:nxt])))
+                del buf[:nxt]
+                continue
             if len(buf) < end:
-                # a packet cut short by a newer one: resynchronise on the new header now
-                # rather than waiting for bytes that will never complete it
-                nxt = buf.find(HEADER, 2)
-                if nxt > 0:
-                    out.append(Skipped("truncated", bytes(buf[:nxt])))
-                    del buf[:nxt]
-                    continue
                 break
             if buf[end - 2 : end] != TRAILER:
                 out.append(self._resync("length_mismatch"))
