@@ -1,0 +1,96 @@
+"""Assessing a long CSV by hand, and the ``lingtan environment assess`` command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from typer.testing import CliRunner
+
+from lingtan.cli import app
+from lingtan.environment.assess import assess, read_csv
+from lingtan.errors import InvalidInput
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def csv_text() -> str:
+    """Station S1, 2025-01-02 local (UTC 2025-01-01T16:00Z …): PM2.5 at 80 µg/m³ for 24 hours
+    (class 2 limit 75 → exceeded, 80/75 − 1 = 0.0667); SO2 at 0.15 mg/m³ = 150 µg/m³ (equal to the
+    class 2 24-h limit → compliant); the next local day only 19 PM2.5 hours (invalid)."""
+    rows = ["station,parameter,ts,value,unit"]
+    start = dt.datetime(2025, 1, 1, 16, tzinfo=dt.UTC)
+    for h in range(48):
+        ts = (start + dt.timedelta(hours=h)).isoformat()
+        pm = "80" if h < 24 else ("20" if h < 43 else "")
+        rows.append(f"S1,PM2.5,{ts},{pm},µg/m³")
+        rows.append(f"S1,SO2,{ts},0.15,mg/m3")
+    return "\n".join(rows) + "\n"
+
+
+def test_assessment_of_a_file() -> None:
+    result = assess(read_csv(csv_text()), 2, SH)
+    pm, so2 = result.series
+    assert (pm.parameter, so2.parameter) == ("PM2.5", "SO2")
+    d1, d2 = pm.days
+    assert (d1.day, d1.value, d1.count, d1.valid, d1.exceeded) == (
+        dt.date(2025, 1, 2),
+        80.0,
+        24,
+        True,
+        True,
+    )
+    assert d1.multiple == pytest.approx(80 / 75 - 1)
+    assert (d2.day, d2.count, d2.valid, d2.exceeded) == (dt.date(2025, 1, 3), 19, False, False)
+    # SO2: 0.15 mg/m³ compared with 150 µg/m³ in the file's unit: equal is compliant
+    assert [d.exceeded for d in so2.days] == [False, False]
+    assert so2.days[0].limit == pytest.approx(0.15)
+    assert "GB 3095-2012 表1 24h" in so2.sources
+
+
+def test_naive_timestamps_are_rejected_with_the_line() -> None:
+    text = (
+        "station,parameter,ts,value,unit\nS1,PM2.5,2025-01-01T00:00:00+08:00,1,µg/m3\n"
+        "S1,PM2.5,2025-01-01T01:00:00,1,µg/m3\n"
+    )
+    with pytest.raises(InvalidInput, match=r"line 3.*naive"):
+        read_csv(text)
+
+
+def test_duplicate_hours_and_bad_headers_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="header"):
+        read_csv("a,b\n")
+    dup = (
+        "station,parameter,ts,value,unit\nS,O3,2025-01-01T00:00:00Z,1,µg/m3\n"
+        "S,O3,2025-01-01T00:00:00+00:00,2,µg/m3\n"
+    )
+    with pytest.raises(InvalidInput, match="two values"):
+        read_csv(dup)
+
+
+def test_cli_assess_without_any_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINGTAN_DATABASE_URL", f"sqlite:///{tmp_path / 'never-created.db'}")
+    path = tmp_path / "air.csv"
+    path.write_text(csv_text(), encoding="utf-8")
+    runner = CliRunner()
+    out = runner.invoke(
+        app, ["environment", "assess", "--input", str(path), "--class", "2", "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.output)
+    pm = next(s for s in doc["series"] if s["parameter"] == "PM2.5")
+    assert pm["days"][0]["exceeded"] is True
+    assert not (tmp_path / "never-created.db").exists()
+    table = runner.invoke(app, ["environment", "assess", "--input", str(path)])
+    assert table.exit_code == 0 and "PM2.5" in table.output
+
+
+def test_cli_assess_reports_a_naive_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("station,parameter,ts,value,unit\nS,O3,2025-01-01T00:00:00,1,µg/m3\n")
+    out = CliRunner().invoke(app, ["environment", "assess", "--input", str(path)])
+    assert out.exit_code != 0
+    assert "line 2" in out.output
