@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/tariffs.py
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/forecast.py
+	$(BIN)/python bench/environment.py
 
 # The same benchmarks at small sizes (a couple of minutes), to check they run.
 bench-quick: $(STAMP)

@@ -85,11 +85,21 @@ def crc16(data: bytes) -> int:
     form and reproduce the standard's own example packet ``…CP=&&RtdInterval=30&&1C80``.
     """
     crc = 0xFFFF
+    table = _CRC_TABLE
     for b in data:
-        crc = (crc >> 8) ^ b
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        # (crc >> 8) ^ b is below 256, so the eight shifts depend on that byte only: a table
+        crc = table[(crc >> 8) ^ b]
     return crc
+
+
+def _crc_step(x: int) -> int:
+    """The eight shift/XOR steps of :func:`crc16` applied to ``x`` (literally, bit by bit)."""
+    for _ in range(8):
+        x = (x >> 1) ^ 0xA001 if x & 1 else x >> 1
+    return x
+
+
+_CRC_TABLE: Final = tuple(_crc_step(x) for x in range(256))
 
 
 @dataclass(frozen=True, slots=True)
