@@ -115,3 +115,10 @@ def test_annual_mean_needs_324_valid_days() -> None:
         value[n_valid:] = 999.0  # invalid days never enter the mean
         (a,) = air.annual_mean(air.DailyStats(days, value, np.full(365, 24), valid), 324)
         assert (a.year, a.days, a.valid, a.value) == (2025, n_valid, ok, 30.0)
+
+
+def test_offsets_follow_a_daylight_saving_change() -> None:
+    # Europe/Berlin moves from +01:00 to +02:00 at 2025-03-30T01:00Z
+    berlin = ZoneInfo("Europe/Berlin")
+    s = np.array([int(dt.datetime(2025, 3, 30, h, tzinfo=dt.UTC).timestamp()) for h in (0, 1, 2)])
+    assert air.utc_offsets_s(s, berlin).tolist() == [3600, 7200, 7200]

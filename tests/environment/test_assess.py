@@ -94,3 +94,34 @@ def test_cli_assess_reports_a_naive_line(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, ["environment", "assess", "--input", str(path)])
     assert out.exit_code != 0
     assert "line 2" in out.output
+
+
+def test_water_parameters_get_their_daily_class() -> None:
+    # DO at 5.5 mg/L for 24 local hours → mean 5.5 → class III (≥5, <6); NH3-N 0.4 → class II
+    rows = ["station,parameter,ts,value,unit"]
+    for h in range(24):
+        ts = dt.datetime(2025, 6, 1, h, tzinfo=SH).isoformat()
+        rows += [f"W1,DO,{ts},5.5,mg/L", f"W1,NH3-N,{ts},0.4,mg/l"]
+    result = assess(read_csv("\n".join(rows)), 2, SH)
+    classes = {r.parameter: [d.water_class for d in r.days] for r in result.series}
+    assert classes == {"DO": ["III"], "NH3-N": ["II"]}
+
+
+def test_a_value_that_is_not_a_number_names_its_line() -> None:
+    text = (
+        "station,parameter,ts,value,unit\nS,O3,2025-01-01T00:00:00Z,1,µg/m3\n"
+        "S,O3,2025-01-01T01:00:00Z,n/a,µg/m3\n"
+    )
+    with pytest.raises(InvalidInput, match=r"line 3: value 'n/a'"):
+        read_csv(text)
+
+
+def test_mixed_units_in_a_series_are_converted_to_its_first_unit() -> None:
+    # 0.2 mg/m³ = 200 µg/m³; the series keeps µg/m³, the unit of its first line
+    text = (
+        "station,parameter,ts,value,unit\nS,SO2,2025-01-01T01:00:00Z,100,µg/m3\n"
+        "S,SO2,2025-01-01T00:00:00Z,0.2,mg/m3\n"
+    )
+    (series,) = read_csv(text)
+    assert series.unit == "µg/m3"
+    assert series.value.tolist() == [200.0, 100.0]  # sorted by hour: 00:00 then 01:00

@@ -61,10 +61,10 @@ def assess(
             raise InvalidInput("--class must be 1 or 2", field="class")
         zone_info = zone(tz)
         try:
-            text = input.read_text("utf-8-sig")
+            series = read_csv(input, input.name)
         except OSError as err:
             raise InvalidInput(f"cannot read {input}: {err}", field="input") from err
-        result = run_assess(read_csv(text, input.name), air_class, zone_info, tz)
+        result = run_assess(series, air_class, zone_info, tz)
     if as_json:
         typer.echo(json.dumps(_jsonable(result), ensure_ascii=False, indent=1))
         return

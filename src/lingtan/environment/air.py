@@ -27,17 +27,42 @@ DAY_S = 86_400
 _EPOCH_DAY = dt.date(1970, 1, 1)
 
 
+#: (zone, UTC day) → the zone's offset [s] at the day's first and last second
+_DAY_OFFSETS: dict[tuple[dt.tzinfo, int], tuple[int, int]] = {}
+
+
+def _offset_at(tz: dt.tzinfo, epoch_s: int) -> int:
+    off = dt.datetime.fromtimestamp(epoch_s, dt.UTC).astimezone(tz).utcoffset()
+    return int(off.total_seconds()) if off is not None else 0
+
+
 def utc_offsets_s(start_s: I64, tz: dt.tzinfo) -> I64:
-    """UTC offset [s] of ``tz`` at each instant (computed once per distinct hour)."""
+    """UTC offset [s] of ``tz`` at each instant.
+
+    Looked up once per UTC day (cached across calls); only a day whose first and last second
+    differ in offset (a daylight-saving change) is looked up hour by hour.
+    """
     if len(start_s) == 0:
         return np.zeros(0, np.int64)
-    hours, inverse = np.unique(start_s // HOUR_S, return_inverse=True)
-    offs = np.empty(len(hours), np.int64)
-    for k, h in enumerate(hours.tolist()):
-        when = dt.datetime.fromtimestamp(h * HOUR_S, dt.UTC)
-        off = when.astimezone(tz).utcoffset()
-        offs[k] = int(off.total_seconds()) if off is not None else 0
-    return offs[inverse.reshape(-1)]
+    days, inverse = np.unique(start_s // DAY_S, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    per_day = np.empty(len(days), np.int64)
+    changing = []
+    for k, d in enumerate(days.tolist()):
+        pair = _DAY_OFFSETS.get((tz, d))
+        if pair is None:
+            pair = _DAY_OFFSETS[(tz, d)] = (
+                _offset_at(tz, d * DAY_S),
+                _offset_at(tz, d * DAY_S + DAY_S - 1),
+            )
+        per_day[k] = pair[0]
+        if pair[0] != pair[1]:
+            changing.append(k)
+    out = per_day[inverse]
+    for k in changing:
+        at = np.flatnonzero(inverse == k)
+        out[at] = [_offset_at(tz, int(x)) for x in start_s[at].tolist()]
+    return out
 
 
 def local_day(start_s: I64, tz: dt.tzinfo) -> I64:
