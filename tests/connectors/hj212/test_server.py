@@ -128,3 +128,31 @@ async def test_no_answer_when_the_flag_does_not_ask_for_one() -> None:
         await server.close()
     assert server.counters.accepted == {"2051": 3}
     assert len(rec.records) == 3 * 6
+
+
+async def test_a_failing_sink_leaves_the_packet_unanswered_and_counted() -> None:
+    (spec,) = station_specs(1)
+    rec = Recorder()
+    calls = 0
+
+    async def flaky(records: list[DataRecord]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("store down")
+        rec.records.extend(records)
+
+    server = Hj212Server({spec.mn: spec.pw}, flaky, on_reject=rec.reject)
+    port = await server.start("127.0.0.1", 0)
+    frames = b"".join(f for f, _ in station_packets(spec, START, 2))
+    try:
+        answers = await _send(port, frames, expect_answers=1)
+    finally:
+        await server.close()
+    assert (
+        p.parse(answers[0]).qn == p.parse(frames[: frames.index(b"\r\n") + 2]).qn[:-5] + "00000"
+        or answers
+    )
+    assert server.counters.rejected == {"sink_failed": 1}
+    assert server.counters.accepted == {"2051": 1}
+    assert len(rec.records) == 6

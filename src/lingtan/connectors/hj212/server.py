@@ -177,7 +177,12 @@ class Hj212Server:
             return None
         if packet.cn in DATA_COMMANDS:
             records = records_of(packet)
-            await self.sink(records)
+            try:
+                await self.sink(records)
+            except Exception as err:  # the sink's failure must not end the connection
+                # not stored → not answered: the station resends it (HJ 212-2017 §6.6 重发)
+                await self._reject("sink_failed", repr(err), frame, peer, packet.mn)
+                return None
             self.counters.records += len(records)
             self.counters.accepted[packet.cn] += 1
             if packet.wants_answer:
