@@ -49,6 +49,10 @@ def assess(
     as_json: Annotated[
         bool, typer.Option("--json", help="print the full assessment as JSON")
     ] = False,
+    classes: Annotated[
+        Path | None,
+        typer.Option("--classes", help="CSV station,class giving stations another class"),
+    ] = None,
 ) -> None:
     """Assess hourly values of a file by hand (no store needed): daily means or O3 daily max
     8-h with validity (GB 3095-2012 表4), exceedances of the class limits, annual means."""
@@ -64,7 +68,10 @@ def assess(
             series = read_csv(input, input.name)
         except OSError as err:
             raise InvalidInput(f"cannot read {input}: {err}", field="input") from err
-        result = run_assess(series, air_class, zone_info, tz)
+        by_station: dict[str, int] | int = air_class
+        if classes is not None:
+            by_station = _read_classes(classes, {x.station for x in series}, air_class)
+        result = run_assess(series, by_station, zone_info, tz)
     if as_json:
         typer.echo(json.dumps(_jsonable(result), ensure_ascii=False, indent=1))
         return
@@ -107,6 +114,24 @@ def assess(
                 )
 
 
+def _read_classes(path: Path, stations: set[str], default: int) -> dict[str, int]:
+    """Station → class: the file's classes, ``default`` for the stations it does not name."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError as err:
+        raise InvalidInput(f"cannot read {path}: {err}", field="classes") from err
+    out = dict.fromkeys(stations, default)
+    for k, row in enumerate(rows, start=2):
+        cls = (row.get("class") or "").strip()
+        if cls not in ("1", "2") or not row.get("station"):
+            raise InvalidInput(
+                f"{path.name} line {k}: needs station and class 1 or 2", field="classes"
+            )
+        out[row["station"].strip()] = int(cls)
+    return out
+
+
 def _read_stations(path: Path) -> dict[str, str]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -131,20 +156,40 @@ def hj212_serve(
     out: Annotated[
         Path | None, typer.Option("--out", help="append accepted records as JSON lines")
     ] = None,
+    csv_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv", help="append hourly (2061) averages as rows for `environment assess`"
+        ),
+    ] = None,
 ) -> None:
     """Run the HJ 212 receiving server and print its counters (accepted by CN, rejected by
     reason); stations not in the file, or with a wrong PW, are rejected and counted."""
-    from lingtan.connectors.hj212.server import DataRecord, Hj212Server, Rejected
+    from lingtan.connectors.hj212.server import (
+        DataRecord,
+        Hj212Server,
+        Rejected,
+        assessment_rows,
+    )
 
     with domain_errors():
         known = _read_stations(stations)
 
     sink_file = out.open("a", encoding="utf-8") if out is not None else None
+    csv_file = None
+    if csv_out is not None:
+        fresh = not csv_out.exists() or csv_out.stat().st_size == 0
+        csv_file = csv_out.open("a", encoding="utf-8", newline="")
+        if fresh:
+            csv_file.write("station,parameter,ts,value,unit\n")
+    csv_writer = csv.writer(csv_file, lineterminator="\n") if csv_file is not None else None
 
     async def sink(records: list[DataRecord]) -> None:
         if sink_file is not None:
             for r in records:
                 sink_file.write(json.dumps(_jsonable(r), ensure_ascii=False) + "\n")
+        if csv_writer is not None:
+            csv_writer.writerows(assessment_rows(records))
 
     async def on_reject(rej: Rejected) -> None:
         console.print(f"[yellow]rejected[/] {rej.peer} {rej.reason}: {rej.detail}", highlight=False)
@@ -169,8 +214,9 @@ def hj212_serve(
     except KeyboardInterrupt:
         pass
     finally:
-        if sink_file is not None:
-            sink_file.close()
+        for fh in (sink_file, csv_file):
+            if fh is not None:
+                fh.close()
 
 
 def simulate(

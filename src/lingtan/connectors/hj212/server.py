@@ -27,6 +27,7 @@ from lingtan.connectors.hj212.packet import (
     PacketError,
     data_answer,
     parse,
+    pollutant_codes,
 )
 from lingtan.connectors.hj212.stream import Skipped, Splitter
 
@@ -75,6 +76,9 @@ class Counters:
     rejected: Counter[str] = field(default_factory=Counter)  # by reason
     answers_sent: Counter[str] = field(default_factory=Counter)  # by CN of the answer
     records: int = 0
+    #: accepted data packets by station MN, and when each station was last accepted
+    by_station: Counter[str] = field(default_factory=Counter)
+    last_seen: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -84,6 +88,7 @@ class Counters:
             "rejected": dict(self.rejected),
             "answers_sent": dict(self.answers_sent),
             "records": self.records,
+            "stations": len(self.by_station),
         }
 
 
@@ -105,6 +110,30 @@ def records_of(packet: Packet) -> list[DataRecord]:
         )
         for p in packet.pollutants
     ]
+
+
+def assessment_rows(records: list[DataRecord], cn: str = "2061") -> list[tuple[str, ...]]:
+    """Rows ``station,parameter,ts,value,unit`` of ``lingtan environment assess`` for the
+    hourly (2061) averages among ``records``: the parameter and unit of the pollutant code
+    (``data/codes.yaml``, the code itself when unknown), the hour's start with its offset, and
+    an empty value when the data flag makes the value invalid (kept as a missing hour)."""
+    codes = pollutant_codes()
+    rows: list[tuple[str, ...]] = []
+    for r in records:
+        if r.cn != cn or "Avg" not in r.values:
+            continue
+        info = codes.get(r.pollutant, {})
+        value = repr(r.values["Avg"]) if r.valid else ""
+        rows.append(
+            (
+                r.mn,
+                info.get("parameter", r.pollutant),
+                r.data_time.isoformat(),
+                value,
+                info.get("unit", ""),
+            )
+        )
+    return rows
 
 
 class Hj212Server:
@@ -185,6 +214,10 @@ class Hj212Server:
                 return None
             self.counters.records += len(records)
             self.counters.accepted[packet.cn] += 1
+            self.counters.by_station[packet.mn] += 1
+            self.counters.last_seen[packet.mn] = dt.datetime.now(dt.UTC).isoformat(
+                timespec="seconds"
+            )
             if packet.wants_answer:
                 self.counters.answers_sent["9014"] += 1
                 return data_answer(packet)
