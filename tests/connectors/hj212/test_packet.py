@@ -59,6 +59,27 @@ def test_parse_the_standard_example() -> None:
     assert pk.params == {"RtdInterval": "30"}
 
 
+#: a real-time packet of a water station as published in a public HJ 212 codec's tests: no QN,
+#: no Flag (older data loggers), CRC written in lower case
+PUBLISHED_REALTIME = (
+    b"##0178ST=32;CN=2011;PW=123456;MN=0873HHMZWSLH02;"
+    b"CP=&&DataTime=20160103133030;060-Rtd=3.0943,060-Flag=N;011-Rtd=18.0412,011-Flag=N;"
+    b"001-Rtd=8.2137,001-Flag=N;B01-Rtd=10.9890,B01-Flag=N&&a9c1\r\n"
+)
+
+
+def test_a_published_packet_without_qn_and_flag_parses() -> None:
+    pk = p.parse(PUBLISHED_REALTIME)
+    assert (pk.qn, pk.flag, pk.wants_answer, pk.command) == (None, None, False, "realtime")
+    assert crc_bitwise(PUBLISHED_REALTIME[6:-6]) == 0xA9C1
+    assert [(x.code, x.values, x.flag) for x in pk.pollutants] == [
+        ("060", {"Rtd": 3.0943}, "N"),
+        ("011", {"Rtd": 18.0412}, "N"),
+        ("001", {"Rtd": 8.2137}, "N"),
+        ("B01", {"Rtd": 10.989}, "N"),
+    ]
+
+
 def hand_built_minute_packet() -> bytes:
     """A 2051 minute packet built by hand; the CRC comes from the bitwise reading."""
     segment = (
