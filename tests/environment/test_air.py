@@ -122,3 +122,17 @@ def test_offsets_follow_a_daylight_saving_change() -> None:
     berlin = ZoneInfo("Europe/Berlin")
     s = np.array([int(dt.datetime(2025, 3, 30, h, tzinfo=dt.UTC).timestamp()) for h in (0, 1, 2)])
     assert air.utc_offsets_s(s, berlin).tolist() == [3600, 7200, 7200]
+
+
+def test_an_hour_needs_45_valid_minutes() -> None:
+    # hour 1: 44 valid minutes of 10 and 16 flagged; hour 2: 45 valid minutes of 20
+    nan = math.nan
+    t0 = int(dt.datetime(2025, 5, 1, 8, tzinfo=SH).timestamp())
+    minutes = np.arange(120, dtype=np.int64) * 60 + t0
+    values = np.array([10.0] * 44 + [nan] * 16 + [20.0] * 45 + [nan] * 15)
+    h = air.hourly_mean(minutes, values, min_count("1h"))
+    assert min_count("1h") == 45
+    assert h.start_s.tolist() == [t0, t0 + 3600]
+    assert h.count.tolist() == [44, 45]
+    assert h.valid.tolist() == [False, True]
+    assert h.value.tolist() == [10.0, 20.0]

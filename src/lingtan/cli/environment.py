@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from lingtan.cli._common import console, domain_errors
-from lingtan.errors import InvalidInput
+from lingtan.errors import InvalidInput, Unavailable
 
 environment_app = typer.Typer(
     help="Environmental monitoring: HJ 212 stations, GB 3095/3838 assessment (环境监测).",
@@ -243,7 +243,7 @@ def simulate(
                 run_stations(station_specs(stations, pw=pw), host, port, start=t0, minutes=minutes)
             )
         except OSError as err:
-            raise InvalidInput(f"cannot reach {host}:{port}: {err}", field="port") from err
+            raise Unavailable(f"cannot reach the HJ 212 server {host}:{port}: {err}") from err
     table = Table(title=f"HJ 212 simulator → {host}:{port}")
     for col in ("MN", "packets", "9014 answers", "values"):
         table.add_column(col)

@@ -76,6 +76,42 @@ def day_date(day: int) -> dt.date:
 
 
 @dataclass(frozen=True, slots=True)
+class HourlyStats:
+    """One value per hour: hour ``start_s`` [s], mean, valid minutes, validity."""
+
+    start_s: I64
+    value: F64
+    count: I64
+    valid: B
+
+
+def hourly_mean(minute_s: I64, value: F64, min_minutes: int) -> HourlyStats:
+    """1-hour average concentration from minute values (HJ 212 2051 data) [unit of ``value``].
+
+    Parameters
+    ----------
+    minute_s : minute starts [s since epoch], unique
+    value : minute mean concentrations, NaN where not valid (a flag other than N)
+    min_minutes : valid minutes an hour needs (GB 3095-2012 表4: 45)
+
+    Notes
+    -----
+    GB 3095-2012 §3 (1小时平均: 任何1小时污染物浓度的算术平均值) and 表4 (每小时至少有45分钟的
+    采样时间). Hours are whole clock hours of UTC, which are whole local hours in every zone with
+    whole-hour offsets (Asia/Shanghai). An hour that has no valid minute has a NaN mean.
+    """
+    hours = minute_s // HOUR_S
+    uniq, inv = np.unique(hours, return_inverse=True)
+    inv = inv.reshape(-1)
+    ok = ~np.isnan(value)
+    count = np.bincount(inv, weights=ok, minlength=len(uniq)).astype(np.int64)
+    total = np.bincount(inv, weights=np.where(ok, value, 0.0), minlength=len(uniq))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return HourlyStats(uniq.astype(np.int64) * HOUR_S, mean, count, count >= min_minutes)
+
+
+@dataclass(frozen=True, slots=True)
 class DailyStats:
     """One value per local day: ``day`` (days since 1970-01-01), ``value``, the number of valid
     values it comes from, and whether that number meets the minimum."""

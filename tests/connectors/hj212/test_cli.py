@@ -82,3 +82,16 @@ def test_serve_simulate_and_assess_by_hand(tmp_path: Path) -> None:
     # two hours a day are far from the 20 a valid daily mean needs
     assert len(doc["series"]) == 12
     assert all(not d["valid"] for s in doc["series"] for d in s["days"])
+
+
+def test_simulate_says_when_the_server_is_unreachable() -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on: bound, never listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        out = CliRunner().invoke(
+            app, ["environment", "simulate", "--port", str(port), "--minutes", "1"]
+        )
+    assert out.exit_code != 0
+    assert "cannot reach the HJ 212 server" in out.output
