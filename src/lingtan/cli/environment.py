@@ -112,6 +112,21 @@ def assess(
                     f"{r.station} {r.parameter} {d.day} {d.statistic} {_fmt(d.value)} > "
                     f"{_fmt(d.limit)} {r.unit} (超标倍数 {_fmt(d.multiple)})"
                 )
+    annual = [(r, a) for r in result.series for a in r.annual]
+    if annual:
+        yearly = Table(title="annual means (年平均, valid with ≥ 324 valid days)")
+        for col in ("station", "parameter", "year", "mean", "valid days", "valid"):
+            yearly.add_column(col)
+        for r, a in annual:
+            yearly.add_row(
+                r.station,
+                r.parameter,
+                str(a.year),
+                _fmt(a.value),
+                str(a.days),
+                "yes" if a.valid else "no",
+            )
+        console.print(yearly)
 
 
 def _read_classes(path: Path, stations: set[str], default: int) -> dict[str, int]:

@@ -155,7 +155,8 @@ def read_csv(source: str | Path, origin: str = "input") -> list[Series]:
 
     pandas' C parser reads the text columns as categories (a year of 50 stations × 6
     parameters is 2.6 M rows but 8,760 distinct timestamps, parsed once each) and the values as
-    floats; everything after is integer arithmetic on the category codes.
+    floats; everything after is integer arithmetic on the category codes. Line numbers count
+    the header as line 1 and assume no blank lines (blank lines are skipped).
     """
     try:
         df = _read_frame(source, origin, _DTYPES)
