@@ -125,3 +125,42 @@ def test_mixed_units_in_a_series_are_converted_to_its_first_unit() -> None:
     (series,) = read_csv(text)
     assert series.unit == "µg/m3"
     assert series.value.tolist() == [200.0, 100.0]  # sorted by hour: 00:00 then 01:00
+
+
+def test_annual_mean_against_each_station_class() -> None:
+    # 2025 at 20 µg/m³ PM2.5 every hour at two stations: the annual limit is 15 for class 1
+    # (exceeded) and 35 for class 2 (compliant); 365 valid days ≥ 324
+    rows = ["station,parameter,ts,value,unit"]
+    start = dt.datetime(2025, 1, 1, tzinfo=SH)
+    for h in range(365 * 24):
+        ts = (start + dt.timedelta(hours=h)).isoformat()
+        rows += [f"A,PM2.5,{ts},20,µg/m3", f"B,PM2.5,{ts},20,µg/m3"]
+    result = assess(read_csv("\n".join(rows)), {"A": 1, "B": 2}, SH)
+    a, b = result.series
+    assert (a.annual_limit, b.annual_limit) == (15.0, 35.0)
+    assert [(x.year, x.days, x.valid, x.value) for x in a.annual] == [(2025, 365, True, 20.0)]
+    assert (a.annual_exceeded, b.annual_exceeded) == ([2025], [])
+    with pytest.raises(InvalidInput, match="no air class"):
+        assess(read_csv("\n".join(rows)), {"A": 1}, SH)
+
+
+def test_cli_classes_file(tmp_path: Path) -> None:
+    data = tmp_path / "air.csv"
+    data.write_text(csv_text(), encoding="utf-8")
+    classes = tmp_path / "classes.csv"
+    classes.write_text("station,class\nS1,1\n")
+    out = CliRunner().invoke(
+        app, ["environment", "assess", "--input", str(data), "--classes", str(classes), "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.output)
+    so2 = next(s for s in doc["series"] if s["parameter"] == "SO2")
+    # class 1 SO2 24-h limit is 50 µg/m³ = 0.05 mg/m³: 0.15 mg/m³ is 2 times over (3 − 1)
+    assert so2["air_class"] == 1
+    assert so2["days"][0]["exceeded"] is True
+    assert so2["days"][0]["multiple"] == pytest.approx(2.0)
+    classes.write_text("station,class\nS1,3\n")
+    bad = CliRunner().invoke(
+        app, ["environment", "assess", "--input", str(data), "--classes", str(classes)]
+    )
+    assert bad.exit_code != 0 and "class 1 or 2" in bad.output

@@ -75,10 +75,12 @@ def assess(
     if as_json:
         typer.echo(json.dumps(_jsonable(result), ensure_ascii=False, indent=1))
         return
-    table = Table(title=f"GB 3095-2012 class {air_class} — {input.name} ({tz})")
+    default = f"class {air_class}" + (" unless --classes says otherwise" if classes else "")
+    table = Table(title=f"GB 3095-2012 ({default}) — {input.name} ({tz})")
     for col in (
         "station",
         "parameter",
+        "class",
         "unit",
         "hours",
         "valid h",
@@ -95,6 +97,7 @@ def assess(
         table.add_row(
             str(row["station"]),
             str(row["parameter"]),
+            str(row["class"]),
             str(row["unit"]),
             str(row["hours"]),
             str(row["valid_hours"]),
@@ -115,7 +118,16 @@ def assess(
     annual = [(r, a) for r in result.series for a in r.annual]
     if annual:
         yearly = Table(title="annual means (年平均, valid with ≥ 324 valid days)")
-        for col in ("station", "parameter", "year", "mean", "valid days", "valid"):
+        for col in (
+            "station",
+            "parameter",
+            "year",
+            "mean",
+            "limit",
+            "valid days",
+            "valid",
+            "exceeded",
+        ):
             yearly.add_column(col)
         for r, a in annual:
             yearly.add_row(
@@ -123,8 +135,10 @@ def assess(
                 r.parameter,
                 str(a.year),
                 _fmt(a.value),
+                _fmt(r.annual_limit),
                 str(a.days),
                 "yes" if a.valid else "no",
+                "yes" if a.year in r.annual_exceeded else "no",
             )
         console.print(yearly)
 

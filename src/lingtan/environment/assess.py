@@ -65,12 +65,24 @@ class SeriesResult:
     days: list[DayResult] = field(default_factory=list)
     hourly_exceedances: list[air.Exceedance] = field(default_factory=list)
     annual: list[air.AnnualMean] = field(default_factory=list)
+    #: the annual limit for the station's class, in the series' unit (None: no annual limit)
+    annual_limit: float | None = None
     sources: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def exceedance_days(self) -> int:
         return sum(1 for d in self.days if d.exceeded)
+
+    @property
+    def annual_exceeded(self) -> list[int]:
+        """Years whose valid annual mean is strictly above the annual limit."""
+        lim = self.annual_limit
+        return [
+            a.year
+            for a in self.annual
+            if lim is not None and a.valid and a.value is not None and a.value > lim
+        ]
 
     @property
     def invalid_days(self) -> int:
@@ -298,6 +310,7 @@ def assess_series(series: Series, air_class: int, tz: dt.tzinfo) -> SeriesResult
     annual = air_limit(p, "annual")
     if annual is not None:
         res.annual = air.annual_mean(daily, min_count("annual"))
+        res.annual_limit = _limit_value(annual, air_class, series.unit)
         res.sources.append(f"{annual.cite} annual")
     return res
 
@@ -322,6 +335,7 @@ class Assessment:
                 "invalid_days": r.invalid_days,
                 "exceedance_days": r.exceedance_days,
                 "hourly_exceedances": len(r.hourly_exceedances),
+                "annual_exceeded": r.annual_exceeded,
                 "max_multiple": max(
                     [d.multiple for d in r.days if d.multiple is not None]
                     + [e.multiple for e in r.hourly_exceedances],
