@@ -283,7 +283,14 @@ def simulate(
 
 def register(app: typer.Typer) -> None:
     """Add ``environment assess|simulate|hj212-serve``."""
-    environment_app.command("assess")(assess)
-    environment_app.command("simulate")(simulate)
-    environment_app.command("hj212-serve")(hj212_serve)
+    environment_app.command(
+        "assess",
+        short_help="Assess an hourly CSV against GB 3095-2012 / GB 3838-2002 (no store needed).",
+    )(assess)
+    environment_app.command(
+        "simulate", short_help="Send simulated HJ 212 station packets to a server."
+    )(simulate)
+    environment_app.command(
+        "hj212-serve", short_help="Run the HJ 212 receiving server and print its counters."
+    )(hj212_serve)
     app.add_typer(environment_app, name="environment")
