@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/forecast.py
 	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/environment.py
 
 # The same benchmarks at small sizes (a couple of minutes), to check they run.
 bench-quick: $(STAMP)
@@ -56,6 +57,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python bench/matching.py --repeat 1
 	$(BIN)/python bench/tariffs.py --points 20 --hours 1488 --repeat 1
 	$(BIN)/python bench/dispatch.py --quick
+	$(BIN)/python bench/environment.py --stations 10 --minutes 60 --repeat 1 --assess-stations 5 --days 30
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

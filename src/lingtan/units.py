@@ -51,6 +51,7 @@ CANONICAL: Final[dict[str, str]] = {
     "volume_flow": "m3/h",
     "mass_flow": "t/h",
     "area": "m2",
+    "mass_concentration": "µg/m3",
 }
 
 _TABLE: Final[tuple[Unit, ...]] = (
@@ -102,6 +103,10 @@ _TABLE: Final[tuple[Unit, ...]] = (
     _u("kg/h", "mass_flow", Fraction(1, 1000)),
     _u("t/h", "mass_flow", 1),
     _u("m2", "area", 1),
+    # ambient air (GB 3095) in µg/m³ and mg/m³, surface water (GB 3838) in mg/L
+    _u("µg/m3", "mass_concentration", 1),
+    _u("mg/m3", "mass_concentration", 1000),
+    _u("mg/L", "mass_concentration", 1_000_000),
 )
 
 UNITS: Final[dict[str, Unit]] = {u.symbol: u for u in _TABLE}
@@ -125,6 +130,12 @@ ALIASES: Final[dict[str, str]] = {
     "万tce": "10^4 tce",
     "万tCO2": "10^4 tCO2",
     "m²": "m2",
+    "µg/m³": "µg/m3",
+    "μg/m³": "µg/m3",  # Greek mu (U+03BC), as often typed instead of the micro sign
+    "μg/m3": "µg/m3",
+    "ug/m3": "µg/m3",
+    "mg/m³": "mg/m3",
+    "mg/l": "mg/L",
     "": "1",
 }
 

@@ -1,0 +1,296 @@
+"""``lingtan environment``: assess a monitoring CSV against GB 3095-2012 / GB 3838-2002 (no store
+needed), run the HJ 212 receiving server, and run the HJ 212 station simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from lingtan.cli._common import console, domain_errors
+from lingtan.errors import InvalidInput, Unavailable
+
+environment_app = typer.Typer(
+    help="Environmental monitoring: HJ 212 stations, GB 3095/3838 assessment (环境监测).",
+    no_args_is_help=True,
+)
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def _jsonable(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(x) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, dt.date | dt.datetime):
+        return obj.isoformat()
+    return obj
+
+
+def assess(
+    input: Annotated[Path, typer.Option("--input", help="CSV: station,parameter,ts,value,unit")],
+    air_class: Annotated[
+        int,
+        typer.Option("--class", help="GB 3095-2012 function-zone class of every station (1 or 2)"),
+    ] = 2,
+    tz: Annotated[str, typer.Option("--tz", help="time zone of the natural day")] = "Asia/Shanghai",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the full assessment as JSON")
+    ] = False,
+    classes: Annotated[
+        Path | None,
+        typer.Option("--classes", help="CSV station,class giving stations another class"),
+    ] = None,
+) -> None:
+    """Assess hourly values of a file by hand (no store needed): daily means or O3 daily max
+    8-h with validity (GB 3095-2012 表4), exceedances of the class limits, annual means."""
+    from lingtan.environment.assess import assess as run_assess
+    from lingtan.environment.assess import read_csv
+    from lingtan.timeutil import zone
+
+    with domain_errors():
+        if air_class not in (1, 2):
+            raise InvalidInput("--class must be 1 or 2", field="class")
+        zone_info = zone(tz)
+        try:
+            series = read_csv(input, input.name)
+        except OSError as err:
+            raise InvalidInput(f"cannot read {input}: {err}", field="input") from err
+        by_station: dict[str, int] | int = air_class
+        if classes is not None:
+            by_station = _read_classes(classes, {x.station for x in series}, air_class)
+        result = run_assess(series, by_station, zone_info, tz)
+    if as_json:
+        typer.echo(json.dumps(_jsonable(result), ensure_ascii=False, indent=1))
+        return
+    default = f"class {air_class}" + (" unless --classes says otherwise" if classes else "")
+    table = Table(title=f"GB 3095-2012 ({default}) — {input.name} ({tz})")
+    for col in (
+        "station",
+        "parameter",
+        "class",
+        "unit",
+        "hours",
+        "valid h",
+        "days",
+        "invalid days",
+        "exceed days",
+        "1-h exceed",
+        "max 超标倍数",
+    ):
+        table.add_column(
+            col, justify="left" if col in ("station", "parameter", "unit") else "right"
+        )
+    for row in result.summary():
+        table.add_row(
+            str(row["station"]),
+            str(row["parameter"]),
+            str(row["class"]),
+            str(row["unit"]),
+            str(row["hours"]),
+            str(row["valid_hours"]),
+            str(row["days"]),
+            str(row["invalid_days"]),
+            str(row["exceedance_days"]),
+            str(row["hourly_exceedances"]),
+            _fmt(row["max_multiple"]),
+        )
+    console.print(table)
+    for r in result.series:
+        for d in r.days:
+            if d.exceeded:
+                console.print(
+                    f"{r.station} {r.parameter} {d.day} {d.statistic} {_fmt(d.value)} > "
+                    f"{_fmt(d.limit)} {r.unit} (超标倍数 {_fmt(d.multiple)})"
+                )
+    annual = [(r, a) for r in result.series for a in r.annual]
+    if annual:
+        yearly = Table(title="annual means (年平均, valid with ≥ 324 valid days)")
+        for col in (
+            "station",
+            "parameter",
+            "year",
+            "mean",
+            "limit",
+            "valid days",
+            "valid",
+            "exceeded",
+        ):
+            yearly.add_column(col)
+        for r, a in annual:
+            yearly.add_row(
+                r.station,
+                r.parameter,
+                str(a.year),
+                _fmt(a.value),
+                _fmt(r.annual_limit),
+                str(a.days),
+                "yes" if a.valid else "no",
+                "yes" if a.year in r.annual_exceeded else "no",
+            )
+        console.print(yearly)
+
+
+def _read_classes(path: Path, stations: set[str], default: int) -> dict[str, int]:
+    """Station → class: the file's classes, ``default`` for the stations it does not name."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError as err:
+        raise InvalidInput(f"cannot read {path}: {err}", field="classes") from err
+    out = dict.fromkeys(stations, default)
+    for k, row in enumerate(rows, start=2):
+        cls = (row.get("class") or "").strip()
+        if cls not in ("1", "2") or not row.get("station"):
+            raise InvalidInput(
+                f"{path.name} line {k}: needs station and class 1 or 2", field="classes"
+            )
+        out[row["station"].strip()] = int(cls)
+    return out
+
+
+def _read_stations(path: Path) -> dict[str, str]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError as err:
+        raise InvalidInput(f"cannot read {path}: {err}", field="stations") from err
+    if not rows or not {"mn", "pw"} <= set(rows[0]):
+        raise InvalidInput(f"{path}: the header must name columns mn,pw", field="stations")
+    return {r["mn"].strip(): r["pw"].strip() for r in rows}
+
+
+def hj212_serve(
+    port: Annotated[int, typer.Option("--port", help="TCP port to listen on")] = 9212,
+    stations: Annotated[Path, typer.Option("--stations", help="CSV with columns mn,pw")] = Path(
+        "stations.csv"
+    ),
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    seconds: Annotated[
+        float, typer.Option("--seconds", help="stop after this many seconds (0 = run until ^C)")
+    ] = 0.0,
+    every: Annotated[float, typer.Option("--every", help="print counters every N seconds")] = 10.0,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="append accepted records as JSON lines")
+    ] = None,
+    csv_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv", help="append hourly (2061) averages as rows for `environment assess`"
+        ),
+    ] = None,
+) -> None:
+    """Run the HJ 212 receiving server and print its counters (accepted by CN, rejected by
+    reason); stations not in the file, or with a wrong PW, are rejected and counted."""
+    from lingtan.connectors.hj212.server import (
+        DataRecord,
+        Hj212Server,
+        Rejected,
+        assessment_rows,
+    )
+
+    with domain_errors():
+        known = _read_stations(stations)
+
+    sink_file = out.open("a", encoding="utf-8") if out is not None else None
+    csv_file = None
+    if csv_out is not None:
+        fresh = not csv_out.exists() or csv_out.stat().st_size == 0
+        csv_file = csv_out.open("a", encoding="utf-8", newline="")
+        if fresh:
+            csv_file.write("station,parameter,ts,value,unit\n")
+    csv_writer = csv.writer(csv_file, lineterminator="\n") if csv_file is not None else None
+
+    async def sink(records: list[DataRecord]) -> None:
+        if sink_file is not None:
+            for r in records:
+                sink_file.write(json.dumps(_jsonable(r), ensure_ascii=False) + "\n")
+        if csv_writer is not None:
+            csv_writer.writerows(assessment_rows(records))
+
+    async def on_reject(rej: Rejected) -> None:
+        console.print(f"[yellow]rejected[/] {rej.peer} {rej.reason}: {rej.detail}", highlight=False)
+
+    async def main() -> None:
+        server = Hj212Server(known, sink, on_reject=on_reject)
+        bound = await server.start(host, port)
+        console.print(f"HJ 212 server on {host}:{bound}, {len(known)} stations")
+        loop = asyncio.get_running_loop()
+        t_end = loop.time() + seconds if seconds > 0 else None
+        try:
+            while t_end is None or loop.time() < t_end:
+                wait = every if t_end is None else min(every, max(t_end - loop.time(), 0.0))
+                await asyncio.sleep(wait)
+                typer.echo(json.dumps(server.counters.as_dict(), ensure_ascii=False))
+        finally:
+            await server.close()
+            typer.echo(json.dumps(server.counters.as_dict(), ensure_ascii=False))
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for fh in (sink_file, csv_file):
+            if fh is not None:
+                fh.close()
+
+
+def simulate(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 9212,
+    stations: Annotated[int, typer.Option("--stations", help="number of simulated stations")] = 1,
+    minutes: Annotated[int, typer.Option("--minutes", help="minutes of data per station")] = 60,
+    start: Annotated[
+        str | None, typer.Option("--start", help="first minute, ISO 8601 with offset")
+    ] = None,
+    pw: Annotated[str, typer.Option("--pw", help="access password of every station")] = "123456",
+) -> None:
+    """Send minute (2051) and hourly (2061) packets of simulated stations (MN SIM0000000000001 …)
+    to an HJ 212 server and count the 9014 answers."""
+    from lingtan.connectors.hj212.sim import run_stations, station_specs
+    from lingtan.timeutil import parse_timestamp, utcnow
+
+    with domain_errors():
+        if stations < 1 or minutes < 1:
+            raise InvalidInput("--stations and --minutes must be ≥ 1", field="stations")
+        t0 = parse_timestamp(start, "start") if start else utcnow().replace(second=0, microsecond=0)
+        try:
+            results = asyncio.run(
+                run_stations(station_specs(stations, pw=pw), host, port, start=t0, minutes=minutes)
+            )
+        except OSError as err:
+            raise Unavailable(f"cannot reach the HJ 212 server {host}:{port}: {err}") from err
+    table = Table(title=f"HJ 212 simulator → {host}:{port}")
+    for col in ("MN", "packets", "9014 answers", "values"):
+        table.add_column(col)
+    for r in results:
+        table.add_row(r.mn, str(r.packets_sent), str(r.answers), str(len(r.sent)))
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``environment assess|simulate|hj212-serve``."""
+    environment_app.command(
+        "assess",
+        short_help="Assess an hourly CSV against GB 3095-2012 / GB 3838-2002 (no store needed).",
+    )(assess)
+    environment_app.command(
+        "simulate", short_help="Send simulated HJ 212 station packets to a server."
+    )(simulate)
+    environment_app.command(
+        "hj212-serve", short_help="Run the HJ 212 receiving server and print its counters."
+    )(hj212_serve)
+    app.add_typer(environment_app, name="environment")
