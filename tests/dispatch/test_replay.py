@@ -108,15 +108,19 @@ def test_every_step_of_every_case_conserves_energy() -> None:
             )  # fmt: skip
 
 
-def test_the_plan_of_a_day_never_reads_that_day_or_later() -> None:
+@pytest.mark.parametrize("plan_days", [1, 2])
+def test_the_plan_of_a_day_never_reads_that_day_or_later(plan_days: int) -> None:
+    # with two-day plans, day 7's plan covers day 8 too, from forecasts made before day 7
     inp = noisy_days()
-    before = replay(inp)
+    before = replay(inp, plan_days=plan_days)
     # perturb the actuals of day 8 (and later): load, PV and EV sessions
     load, pv = inp.load_kw.copy(), inp.pv_kw.copy()
     load[8:] *= 1.7
     pv[8:] *= 0.1
     sessions = (*inp.sessions[:8], (dataclasses.replace(inp.sessions[8][0], energy_kwh=5.0),))
-    after = replay(dataclasses.replace(inp, load_kw=load, pv_kw=pv, sessions=sessions))
+    after = replay(
+        dataclasses.replace(inp, load_kw=load, pv_kw=pv, sessions=sessions), plan_days=plan_days
+    )
     d7a, d8a = before.days
     d7b, d8b = after.days
     for a, b in ((d7a, d7b), (d8a, d8b)):  # both days' plans unchanged
@@ -131,11 +135,12 @@ def test_the_plan_of_a_day_never_reads_that_day_or_later() -> None:
                            d8b.cases["optimised"].flows.import_kw)  # fmt: skip
 
 
-def test_perfect_forecasts_execute_the_plan_as_planned() -> None:
+@pytest.mark.parametrize("plan_days", [1, 2])
+def test_perfect_forecasts_execute_the_plan_as_planned(plan_days: int) -> None:
     inp = same_days(
         flex=(FlexShare("HVAC", share=0.2, window_start=8, window_end=20, max_shift_kw=15.0),)
     )
-    result = replay(inp)
+    result = replay(inp, plan_days=plan_days)
     for row in result.days:
         assert row.load_mae_kw == 0 and row.pv_mae_kw == 0
         ex = row.cases["optimised"]

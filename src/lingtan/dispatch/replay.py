@@ -9,11 +9,11 @@ For each day d (from ``start_day``, which needs 7 days of history):
    * PV — the mean profile of the last 3 days (d − 3 … d − 1), step by step;
    * EV sessions — the sessions of the same weekday one week earlier (day d − 7).
 
-2. **Plan**: :func:`lingtan.dispatch.plan.solve` on the forecasts of days d and d + 1 (a
-   rolling horizon of :data:`PLAN_DAYS` days; the forecast of d + 1 is made from the same
-   history, before d), with their prices and factors (known day-ahead: the ToU tariff, the
+2. **Plan**: :func:`lingtan.dispatch.plan.solve` on the forecasts of day d (with
+   ``plan_days=2`` also of d + 1, a rolling horizon; that forecast too is made from the
+   history before d), with their prices and factors (known day-ahead: the ToU tariff, the
    grid factor), the battery starting at the SoC the previous day's execution left and the
-   month's peak import so far. Only day d of the plan is executed.
+   month's peak import so far. Only day d is executed.
    The model values an export at most at the step's import cost (a net meter settles the
    net flow, :func:`lingtan.dispatch.model.export_value`); the evaluation settles exports at
    the feed-in price.
@@ -63,10 +63,12 @@ CASES: Final = ("optimised", "self_consumption", "no_battery")
 #: days of history the forecasts need (the seasonal-naive load and the EV sessions: d − 7)
 HISTORY_DAYS: Final = 7
 PV_DAYS: Final = 3
-#: days each plan covers: day d is planned with day d + 1 behind it and only day d is
-#: executed (a rolling horizon), so energy in store at midnight keeps its value for the next
-#: morning; a one-day plan that must only end where it began gives that energy away
-PLAN_DAYS: Final = 2
+#: days each plan covers by default: one, as the day-ahead plans the service issues. With
+#: ``plan_days=2`` day d is planned with day d + 1 behind it and only day d is executed (a
+#: rolling horizon): energy in store at midnight keeps its value for the next morning. On the
+#: demo year that gains with perfect forecasts and loses with the seasonal-naive ones
+#: (docs/dispatch.md §Evaluation), so it stays an option
+PLAN_DAYS: Final = 1
 
 
 @dataclass(frozen=True)
