@@ -97,8 +97,8 @@ def fill(store: Store, code: str, first: dt.date, days: int, hourly: Any) -> Non
         )  # fmt: skip
 
 
-def load_park(store: Store, *, tariff: str = "demo-js-synthetic") -> Store:
-    store.registry.save_park(parse_park_text(PARK))
+def load_park(store: Store, *, tariff: str = "demo-js-synthetic", code: str = "mg-park") -> Store:
+    store.registry.save_park(parse_park_text(PARK.replace("id: mg-park", f"id: {code}")))
     tariffs.assign(store, principal=ADMIN, tariff_id=tariff, effective_from="2025-01")
     return store
 
