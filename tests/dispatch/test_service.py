@@ -218,3 +218,32 @@ def svc_actual(store: Store, plan_id: int) -> dict[str, object]:
     from lingtan.dispatch.actual import compare_actual
 
     return compare_actual(store, principal=ADMIN, plan_id=plan_id)
+
+
+def test_forecast_runs_and_a_declared_plant_are_preferred(park: Store) -> None:
+    from lingtan.forecast import service as forecasts
+
+    solar = np.clip(900 * np.sin(np.pi * (np.arange(24) - 6) / 12), 0, None)
+    fill(park, "MG-pv", HISTORY, 28, solar)
+    svc.set_spec(park, principal=ADMIN, data=spec(pv=[{"point": "MG-pv"}]))
+    # no forecast and no plant: both seasonal-naive
+    plan = svc.plan_day(park, principal=ADMIN, day=DAY)
+    assert plan.inputs["pv:MG-pv"].startswith("seasonal-naive")
+    # a declared plant: the forecast module's clear-sky × cloud-factor path
+    forecasts.declare_pv_plant(
+        park, principal=ADMIN, point_code="MG-pv", kwp=1000, tilt_deg=20, azimuth_deg=180,
+        losses_pct=14, latitude=31.3, longitude=120.6,
+    )  # fmt: skip
+    plan = svc.plan_day(park, principal=ADMIN, day=DAY)
+    assert plan.inputs["pv:MG-pv"].startswith("clear-sky × cloud factors")
+    pv = np.asarray(plan.steps["pv_forecast_kw"]["MG-pv"])
+    assert pv[:16].max() == 0 and pv.max() > 0  # dark before 04:00
+    # a forecast of the grid-import point for the day: its P50 is the grid part of the load
+    run = forecasts.issue_forecast(park, principal=ADMIN, point_code="MG-grid", history_days=28)
+    assert run.run.status == "ok" and run.run.first_day == DAY.isoformat(), run.run.detail
+    plan = svc.plan_day(park, principal=ADMIN, day=DAY)
+    assert plan.inputs["load"].startswith(f"forecast run #{run.run.id} of MG-grid")
+    p50 = np.repeat([h[2] for h in run.hours], 4)
+    # load = grid forecast + PV of a week earlier (nothing else flows)
+    expected = np.maximum(p50 + np.repeat(solar, 4), 0)
+    assert np.asarray(plan.steps["fixed_load_kw"]) == pytest.approx(expected, abs=1e-3)

@@ -22,7 +22,7 @@ import numpy as np
 
 from lingtan.dispatch.components import F64
 from lingtan.dispatch.config import MicrogridSpec
-from lingtan.errors import InvalidInput, NotFound
+from lingtan.errors import InvalidInput
 from lingtan.forecast.service import day_matrix
 from lingtan.store import Store
 from lingtan.store.dispatch_repo import DispatchRepo, SessionRow
@@ -119,9 +119,6 @@ class History:
             out = out - self.day(c.point, day)
         return np.asarray(out, np.float64)
 
-    def pv(self, spec: MicrogridSpec, code: str, day: dt.date) -> F64:
-        return self.day(code, day)
-
 
 def _lagged(read: Any, day: dt.date, what: str, field: str) -> tuple[F64, str]:
     """Seasonal-naive: the same weekday a week earlier; hours it lacks from two weeks earlier;
@@ -161,11 +158,56 @@ def _forecast_run(
     return None
 
 
+#: days of a PV meter's history its cloud factors are learned from
+CLOUD_DAYS: Final = 28
+
+
+def _pv_from_plant(
+    store: Store, tenant: Tenant, point: PointRecord, d: Day, hist: History
+) -> tuple[F64, str] | None:
+    """The forecast module's PV path for a point with a declared plant: clear-sky energy of
+    the day × the meter/clear-sky factors (P50) learned from the last 28 days; None without a
+    plant, or when a sunny hour's factor could not be learned."""
+    import pandas as pd
+
+    from lingtan.forecast import pv as pvmod
+
+    row = ForecastRepo(store).pv_plant(tenant=tenant, point_id=point.id)
+    if row is None:
+        return None
+    plant = pvmod.PvPlant(
+        row.kwp, row.tilt_deg, row.azimuth_deg, row.losses_pct, row.latitude, row.longitude,
+        row.altitude_m,
+    )  # fmt: skip
+    first = d.day - dt.timedelta(days=CLOUD_DAYS)
+    start = pd.Timestamp(dt.datetime(first.year, first.month, first.day, tzinfo=d.tz))
+    past = pd.date_range(start, periods=CLOUD_DAYS * HOURS, freq="h")
+    meter = np.concatenate([hist.day(point.code, first + dt.timedelta(days=k))
+                            for k in range(CLOUD_DAYS)])  # fmt: skip
+    if not np.isfinite(meter).any():
+        return None
+    tz = str(d.tz)
+    factors = pvmod.learn_cloud_factors(
+        plant, past, meter, pvmod.clear_sky_energy(plant, past), tz=tz
+    )
+    today = pd.date_range(pd.Timestamp(d.start()), periods=HOURS, freq="h")
+    got = pvmod.forecast_with_cloud_factors(
+        factors, today, pvmod.clear_sky_energy(plant, today), tz=tz
+    ).p50
+    if not np.isfinite(got).all():
+        return None
+    return np.maximum(np.asarray(got, np.float64), 0.0), (
+        f"clear-sky × cloud factors (P50) of {point.code}'s declared plant, learned from "
+        f"{first}–{d.day - dt.timedelta(days=1)}"
+    )
+
+
 def load_and_pv(
     store: Store, tenant: Tenant, park_id: int, spec: MicrogridSpec, d: Day, hist: History
 ) -> tuple[F64, dict[str, F64], dict[str, Any]]:
     """Hourly load (without storage and EVs) and PV per plant for the day, with their
-    sources. A forecast of the grid-import point covering the day gives the grid part of the
+    sources. PV: the newest forecast run of its point covering the day, else the forecast
+    module's clear-sky × cloud-factor path for a declared plant, else seasonal-naive. A forecast of the grid-import point covering the day gives the grid part of the
     load (the rest — PV, export, storage, EVs — from a week earlier); otherwise the whole load
     is seasonal-naive. (A park-scope load forecast covers every enterprise's load, not the
     microgrid behind the import meter, so it is not used.)"""
@@ -174,11 +216,14 @@ def load_and_pv(
     pv: dict[str, F64] = {}
     for p in spec.pv:
         got = _forecast_run(store, tenant, park_id, points[p.point], d.day)
+        plant = None if got is not None else _pv_from_plant(store, tenant, points[p.point], d, hist)
         if got is not None:
             pv[p.point] = np.maximum(got[1], 0.0)
             info[f"pv:{p.point}"] = f"forecast run #{got[0]} of {p.point} (P50)"
+        elif plant is not None:
+            pv[p.point], info[f"pv:{p.point}"] = plant
         else:
-            pv[p.point], label = _lagged(lambda x, c=p.point: hist.pv(spec, c, x), d.day,
+            pv[p.point], label = _lagged(lambda x, c=p.point: hist.day(c, x), d.day,
                                          f"PV of {p.point}", "pv")  # fmt: skip
             info[f"pv:{p.point}"] = label
     grid = _forecast_run(store, tenant, park_id, points[spec.grid.import_point], d.day)
@@ -268,7 +313,3 @@ def month_peak_kw(store: Store, spec: MicrogridSpec, d: Day, hist: History) -> f
     point = points_of(store, spec)[code]
     m = day_matrix(store, point, first, (d.day - first).days, d.tz)
     return float(np.nanmax(m)) if np.isfinite(m).any() else 0.0
-
-
-def not_found_as_input(err: NotFound, field: str) -> InvalidInput:
-    return InvalidInput(str(err), field=field)
