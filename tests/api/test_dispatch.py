@@ -130,3 +130,18 @@ def test_ev_sessions_of_a_day(world: World) -> None:
     unknown = {**body, "sessions": [{**body["sessions"][0], "charger": "EV-9"}]}
     r = world.client.post("/api/v1/dispatch/ev-sessions", headers=admin, json=unknown)
     assert r.status_code == 422 and r.json()["field"] == "sessions[1].charger"
+
+
+def test_an_intraday_plan_covers_the_rest_of_the_day(world: World) -> None:
+    admin = world.h("admin")
+    r = world.client.post(
+        PLANS, headers=admin,
+        json={"day": DISPATCH_DAY, "kind": "intraday", "now": f"{DISPATCH_DAY}T14:20:00+08:00"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    plan = r.json()
+    # 14:20 falls in the step 14:15–14:30: step 57 of 96
+    assert plan["kind"] == "intraday" and plan["from_step"] == 57
+    assert len(plan["steps"]["import_kw"]) == 96 - 57
+    assert plan["step_starts"][0] == f"{DISPATCH_DAY}T14:15:00+08:00"
+    assert np.abs(balance_residual(plan["steps"])).max() < 1e-6
