@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     #: largest attachment of an incident (应急事件附件) [bytes]
     incident_attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0, le=1024**3)
+    #: the MQTT broker dispatch setpoints are published to (no host: publishing answers 503)
+    dispatch_mqtt_host: str = ""
+    dispatch_mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    dispatch_mqtt_username: str = ""
+    dispatch_mqtt_password: str = ""
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

@@ -15,10 +15,12 @@ from fastapi.testclient import TestClient
 
 from lingtan.api.limits import BodyLimit
 from tests.api.walk import (
+    DISPATCH_DAY,
     FIXED_PATH,
     OPEN,
     PARK_FILE,
     WRITE_METHODS,
+    dispatch_site_body,
     grid_series_body,
     weather_body,
 )
@@ -410,6 +412,42 @@ VALID.update(
 )
 
 
+def _new_plan(w: World) -> int:
+    r = w.client.post("/api/v1/dispatch/plans", headers=w.h("admin"), json={"day": DISPATCH_DAY})
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+# the park's microgrid dispatch (park administrators)
+VALID.update(
+    {
+        ("put", "/api/v1/dispatch/site"): lambda w: ({}, {"json": dispatch_site_body()}),
+        ("post", "/api/v1/dispatch/plans"): lambda w: ({}, {"json": {"day": DISPATCH_DAY}}),
+        ("post", "/api/v1/dispatch/plans/{plan_id}/publish"): lambda w: (
+            {"plan_id": _new_plan(w)},
+            {},
+        ),
+        ("post", "/api/v1/dispatch/ev-sessions"): lambda w: (
+            {},
+            {
+                "json": {
+                    "day": DISPATCH_DAY,
+                    "sessions": [
+                        {
+                            "code": "car-1",
+                            "charger": "EV-1",
+                            "arrival": "08:00",
+                            "departure": "10:00",
+                            "energy_kwh": 40,
+                        }
+                    ],
+                }
+            },
+        ),
+    }
+)
+
+
 def write_operations(w: World) -> list[tuple[str, str]]:
     """Every write operation of the schema (each must have a valid request above)."""
     schema = w.client.get("/openapi.json").json()
@@ -538,6 +576,11 @@ PARK_LEVEL_WRITES = {
     ("put", "/api/v1/options"),
     ("post", "/api/v1/grid-factors"),
     ("post", "/api/v1/forecasts/weather-series"),
+    # the park's microgrid: its declaration, plans, their publication, EV sessions
+    ("put", "/api/v1/dispatch/site"),
+    ("post", "/api/v1/dispatch/plans"),
+    ("post", "/api/v1/dispatch/plans/{plan_id}/publish"),
+    ("post", "/api/v1/dispatch/ev-sessions"),
 }
 
 

@@ -39,6 +39,29 @@ sites: []
 points: []
 """
 
+#: a day of the shrunk demo (January 2025) with a week of history before it
+DISPATCH_DAY = "2025-01-20"
+
+
+def dispatch_site_body() -> dict[str, Any]:
+    """The demo park's microgrid declaration (a battery and a charger on its own meters)."""
+    return {
+        "source": "测试（合成）",
+        "grid": {"import_point": "PARK-grid", "import_limit_kw": 10000},
+        "batteries": [
+            {
+                "code": "PARK-bess",
+                "charge_point": "PARK-bess-charge",
+                "discharge_point": "PARK-bess-discharge",
+                "energy_kwh": 10000,
+                "charge_kw": 5000,
+                "discharge_kw": 5000,
+            }
+        ],
+        "chargers": [{"code": "EV-1", "point": "PARK-ev1", "max_kw": 600}],
+    }
+
+
 Ids = Mapping[str, Any]
 Body = Callable[[Ids], dict[str, Any]]
 
@@ -234,9 +257,20 @@ BODIES: dict[tuple[str, str], Body] = {
             "longitude": 120.6,
         }
     },
+    # dispatch of the park's microgrid (park administrators only): the declaration, a plan,
+    # a plan's publication and a day's EV sessions
+    ("put", "/api/v1/dispatch/site"): lambda ids: {"json": dispatch_site_body()},
+    ("post", "/api/v1/dispatch/plans"): lambda ids: {"json": {"day": DISPATCH_DAY}},
+    ("post", "/api/v1/dispatch/plans/{plan_id}/publish"): lambda ids: {},
+    ("post", "/api/v1/dispatch/ev-sessions"): lambda ids: {
+        "json": {"day": DISPATCH_DAY, "sessions": []}
+    },
 }
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {
+    ("put", "/api/v1/dispatch/site"),
+    ("post", "/api/v1/dispatch/plans"),
+    ("post", "/api/v1/dispatch/ev-sessions"),
     ("post", "/api/v1/me/password"),
     ("post", "/api/v1/jobs/normalise"),
     ("post", "/api/v1/grid-factors"),
@@ -355,6 +389,7 @@ def missing_ids(w: World) -> dict[str, Any]:
         "attachment_id": 987_647,
         "bill_id": 987_646,
         "forecast_id": 987_646,
+        "plan_id": 987_645,
     }
     assert ids.keys() >= {k for k in w.b if not k.startswith("key")}, "describe a missing id"
     return ids

@@ -37,6 +37,22 @@ USERS: dict[str, tuple[str, str | None]] = {
 }
 
 
+class RecordingPublisher:
+    """Keeps the dispatch messages it is given and acknowledges each."""
+
+    broker = "memory://"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes]] = []
+
+    def send(self, messages: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
+        self.sent.extend(messages)
+        return [
+            {"topic": t, "mid": k, "rc": 0, "acknowledged": True}
+            for k, (t, _p) in enumerate(messages, start=1)
+        ]
+
+
 @dataclass
 class World:
     """Everything a test needs to call the app as anyone."""
@@ -92,6 +108,8 @@ def build_world(store: Store, *, months: int = 1, enterprises: int = 3) -> Itera
         users[name] = info.id
     settings = Settings(environment="test", database_url=store.url)
     app = create_app(settings, store=store)
+    # dispatch setpoints go to a recorder, not a broker (tests/dispatch publish to Mosquitto)
+    app.state.dispatch_publisher = RecordingPublisher()
     with TestClient(app) as client:
         headers = {name: login(client, name) for name in USERS}
         world = World(store, client, settings, ents, users, headers)
@@ -250,6 +268,10 @@ def _b_resources(w: World) -> None:
         "/api/v1/forecasts", headers=b, json={"enterprise": "E02", "history_days": 28}
     )
     assert load_forecast.status_code == 201, load_forecast.text
+    # a dispatch plan of the park's microgrid (the demo stores its declaration): no enterprise
+    # has one, so the park's stands in for B's — enterprise users reach no plan at all
+    plan = w.client.post("/api/v1/dispatch/plans", headers=w.h("admin"), json={"day": "2025-01-20"})
+    assert plan.status_code == 201, plan.text
     w.b = {
         "enterprise_id": w.enterprises["E02"],
         "site_id": sites.json()["items"][0]["id"],
@@ -279,6 +301,7 @@ def _b_resources(w: World) -> None:
         "attachment_id": attachment.json()["id"],
         "bill_id": bill.json()["id"],
         "forecast_id": forecast.json()["id"],
+        "plan_id": plan.json()["id"],
     }
     all_sites = w.client.get("/api/v1/sites", headers=w.h("admin")).json()["items"]
     park_site = next(s for s in all_sites if s["enterprise_id"] is None)

@@ -35,6 +35,7 @@ from lingtan.api.auth.router import open_router as auth_open_router
 from lingtan.api.auth.router import router as me_router
 from lingtan.api.certificates.router import router as certificates_router
 from lingtan.api.deps import current_principal
+from lingtan.api.dispatch.router import router as dispatch_router
 from lingtan.api.energy.router import router as energy_router
 from lingtan.api.forecasts.router import router as forecasts_router
 from lingtan.api.incidents.router import router as incidents_router
@@ -98,6 +99,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     alarms_router,
     tariffs_router,
     forecasts_router,
+    dispatch_router,
     audit_router,
     matching_router,
 ]

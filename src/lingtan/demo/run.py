@@ -335,6 +335,10 @@ def run(
         store, principal=SYSTEM, tariff_id=DEMO_TARIFF, basic_basis="demand",
         effective_from=f"{YEAR}-01",
     )  # fmt: skip
+    # the park's own microgrid (battery, PV, chargers) for dispatch planning
+    from lingtan.demo.microgrid import store_microgrid_spec
+
+    store_microgrid_spec(store)
     # non-metered statistics (solid waste, waste heat, water reuse, product output): a synthetic
     # file, imported like any statistics file for the enterprises and months generated above
     step("statistics", 0, 1)

@@ -975,3 +975,58 @@ forecast_value = Table(
     Column("p90", Float),
     PrimaryKeyConstraint("run_id", "hour", name="pk_forecast_value"),
 )
+
+# -- microgrid dispatch (lingtan.dispatch) ------------------------------------------------------
+
+#: the park's microgrid declaration (lingtan.dispatch.config.MicrogridSpec as JSON)
+microgrid_spec = Table(
+    "microgrid_spec",
+    metadata,
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("spec", Text, nullable=False),  # JSON
+    Column("source", Text, nullable=False),  # where the ratings come from (the spec's source)
+    Column("updated_by", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("park_id", name="pk_microgrid_spec"),
+)
+
+#: a stored dispatch plan: what it was planned from, what it does per step and what it costs
+dispatch_plan = Table(
+    "dispatch_plan",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("day", String(10), nullable=False),  # local ISO date
+    Column("kind", String(16), nullable=False),  # day_ahead | intraday
+    Column("from_step", Integer, nullable=False),  # first planned step of the day
+    Column("step_minutes", Integer, nullable=False),
+    Column("status", String(32), nullable=False),  # optimal | relaxed
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("objective", Text, nullable=False),  # JSON: weights and prices
+    Column("inputs", Text, nullable=False),  # JSON: forecasts, tariff, factors, SoC, sessions
+    Column("terms", Text, nullable=False),  # JSON: lingtan.dispatch.plan.Terms
+    Column("violations", Text, nullable=False),  # JSON list
+    Column("steps", Text, nullable=False),  # JSON: per-step arrays
+    Column("published_at", BigInteger),
+    Column("publish", Text),  # JSON: broker, topics and acknowledgements
+    Index("ix_dispatch_plan_day", "park_id", "day", "id"),
+)
+
+#: an EV charging session expected on a day (imported; local HH:MM times)
+ev_session = Table(
+    "ev_session",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("charger", String(64), nullable=False),
+    Column("arrival", String(5), nullable=False),
+    Column("departure", String(5), nullable=False),
+    Column("energy_kwh", Float, nullable=False),
+    Column("max_kw", Float),
+    Column("imported_by", Text, nullable=False),
+    Column("imported_at", BigInteger, nullable=False),
+    UniqueConstraint("park_id", "day", "code", name="uq_ev_session_park_id"),
+)

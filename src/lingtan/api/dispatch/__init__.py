@@ -1,0 +1,1 @@
+"""``/api/v1/dispatch``: dispatch plans of the park microgrid."""

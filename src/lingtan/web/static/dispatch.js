@@ -1,0 +1,26 @@
+// The dispatch chart: grid import, PV and load per step, battery energy on a second axis
+// (plotly.js served locally).
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var src = document.getElementById("dispatch-data");
+    var el = document.getElementById("chart-dispatch");
+    if (!src || !el || !window.Plotly) return;
+    var d = JSON.parse(src.textContent);
+    var traces = [
+      { x: d.x, y: d.load, type: "scatter", mode: "lines", line: { color: "#555555", shape: "hv" }, name: d.labels.load },
+      { x: d.x, y: d.import, type: "scatter", mode: "lines", line: { color: "#3a6ea5", shape: "hv" }, name: d.labels.import },
+      { x: d.x, y: d.pv, type: "scatter", mode: "lines", line: { color: "#e0a526", shape: "hv" }, name: d.labels.pv }
+    ];
+    Object.keys(d.soc).forEach(function (code) {
+      traces.push({ x: d.x, y: d.soc[code], type: "scatter", mode: "lines", yaxis: "y2",
+        line: { color: "#1f7a5a", dash: "dot" }, name: d.labels.soc + " " + code });
+    });
+    var layout = { margin: { l: 60, r: 60, t: 10, b: 40 }, legend: { orientation: "h" },
+      yaxis: { title: d.labels.power }, yaxis2: { title: d.labels.soc, overlaying: "y", side: "right" },
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)" };
+    Plotly.newPlot(el, traces, layout, { displaylogo: false, responsive: true }).then(function () {
+      el.setAttribute("data-rendered", "1");
+    });
+  });
+})();

@@ -1,0 +1,44 @@
+"""The dispatch page: the park's plans with the chosen plan's chart data, terms, violations and
+reasons in the page's language; enterprise users see a note, not plans."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from tests.api.world import World
+from tests.web.test_pages import log_in
+
+
+def test_the_admin_sees_the_plan_with_its_chart_and_reasons(web_world: World) -> None:
+    plan_id = web_world.b["plan_id"]
+    api = web_world.client.get(
+        f"/api/v1/dispatch/plans/{plan_id}", headers=web_world.h("admin")
+    ).json()
+    c = log_in(web_world, "admin")
+    page = c.get("/dispatch").text
+    assert 'data-testid="nav-dispatch"' in page
+    assert f'href="/dispatch/{plan_id}"' in page
+    one = c.get(f"/dispatch/{plan_id}").text
+    data = json.loads(re.search(r'id="dispatch-data">(.*?)</script>', one, re.S).group(1))  # type: ignore[union-attr]
+    assert data["import"] == api["steps"]["import_kw"]
+    assert data["x"][0] == api["step_starts"][0]
+    assert len(data["soc"]) == len(api["steps"]["soc_kwh"])
+    # zh by default: the actions are worded in Chinese
+    reasons = [r for step in api["steps"]["reasons"] for r in step]
+    if reasons:
+        assert "元/kWh" in one and "CNY/kWh" not in one
+    c.get("/lang/en")
+    en = c.get(f"/dispatch/{plan_id}").text
+    assert "Plan figures" in en
+    if reasons:
+        assert "CNY/kWh" in en
+
+
+def test_enterprise_users_see_no_plans(web_world: World) -> None:
+    c = log_in(web_world, "a_viewer")
+    page = c.get("/dispatch")
+    assert page.status_code == 200
+    assert 'data-testid="dispatch-park-only"' in page.text
+    assert 'data-testid="nav-dispatch"' not in page.text
+    assert c.get(f"/dispatch/{web_world.b['plan_id']}").status_code == 404
