@@ -247,3 +247,25 @@ def test_forecast_runs_and_a_declared_plant_are_preferred(park: Store) -> None:
     # load = grid forecast + PV of a week earlier (nothing else flows)
     expected = np.maximum(p50 + np.repeat(solar, 4), 0)
     assert np.asarray(plan.steps["fixed_load_kw"]) == pytest.approx(expected, abs=1e-3)
+
+
+def test_a_history_baseline_averages_the_last_working_days(store: Store) -> None:
+    # 500 kW every day but the weekend of 8–9 March at 100 kW. The customer baseline of a call
+    # on Wednesday 12 March averages the 5 working days before it — 5, 6, 7, 10 and 11 March —
+    # so it is 500 kW (counting the weekend it would be 340), and a 10 % call caps the import
+    # at 450 kW from 18:00 to 20:00 (steps 72–79).
+    load_park(store)
+    flat_history(store, HISTORY, 24)  # 12 Feb – 7 Mar
+    flat_history(store, dt.date(2025, 3, 8), 2, load_kw=100.0)
+    flat_history(store, dt.date(2025, 3, 10), 2)
+    svc.set_spec(store, principal=ADMIN, data=spec())
+    call = {"from": "18:00", "to": "20:00", "reduction_pct": 10, "baseline": "history"}
+    plan = svc.plan_day(store, principal=ADMIN, day=DAY, demand_response=call)
+    assert plan.status == "optimal"
+    assert plan.inputs["demand_response"]["baseline_days"] == [
+        "2025-03-05", "2025-03-06", "2025-03-07", "2025-03-10", "2025-03-11"
+    ]  # fmt: skip
+    assert max(plan.steps["import_kw"][72:80]) <= 450.0 + 1e-6
+    # the history starts on 12 February: 20 working days up to 11 March, not 21
+    with pytest.raises(InvalidInput, match="needs 21 complete eligible days .* found 20"):
+        svc.plan_day(store, principal=ADMIN, day=DAY, demand_response={**call, "days": 21})

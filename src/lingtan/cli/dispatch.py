@@ -100,7 +100,7 @@ def _weights(text: str | None, carbon_price: float | None) -> dict[str, Any] | N
     return out or None
 
 
-def _dr(window: str | None, reduction: float | None) -> dict[str, Any] | None:
+def _dr(window: str | None, reduction: float | None, baseline: str) -> dict[str, Any] | None:
     if window is None and reduction is None:
         return None
     if window is None or reduction is None:
@@ -108,7 +108,12 @@ def _dr(window: str | None, reduction: float | None) -> dict[str, Any] | None:
     start, sep, end = window.partition("-")
     if not sep:
         raise InvalidInput("--dr-window must be HH:MM-HH:MM", field="dr_window")
-    return {"from": start.strip(), "to": end.strip(), "reduction_pct": reduction}
+    return {
+        "from": start.strip(),
+        "to": end.strip(),
+        "reduction_pct": reduction,
+        "baseline": baseline,
+    }
 
 
 def plan(
@@ -130,6 +135,12 @@ def plan(
     dr_reduction: Annotated[
         float | None, typer.Option("--dr-reduction", help="% below the baseline")
     ] = None,
+    dr_baseline: Annotated[
+        str,
+        typer.Option(
+            "--dr-baseline", help="forecast | history (mean import of the last 5 working days)"
+        ),
+    ] = "forecast",
     lang: LangOption = "zh",
     park: ParkOption = None,
 ) -> None:
@@ -141,7 +152,7 @@ def plan(
         d = service.parse_day(day)
         principal = _principal(store, park)
         objective = _weights(weights, carbon_price)
-        dr = _dr(dr_window, dr_reduction)
+        dr = _dr(dr_window, dr_reduction, dr_baseline)
         if intraday:
             tz = service.zone_of(store, principal)
             if at is None:

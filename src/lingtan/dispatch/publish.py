@@ -3,7 +3,7 @@
 Each device gets one retained JSON message (QoS 1) on
 ``lingtan/<park code>/dispatch/<device>/setpoint`` holding its whole schedule, so a
 controller that (re)connects reads the current plan at once. lingtan writes to no device
-otherwise; what the broker acknowledged is recorded with the plan (docs/dispatch-service.md).
+otherwise; what the broker acknowledged is recorded with the plan (docs/dispatch.md).
 
 Sign of ``setpoint_kw``: battery + discharge, − charge; ev: the charger's total charging
 power; flex: the flexible load's planned consumption; pv_curtail: the PV power to curtail;

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from pydantic import ValidationError
 
+from lingtan.dispatch import dr as dr_rules
 from lingtan.dispatch import inputs as inp
 from lingtan.dispatch.components import (
     Battery,
@@ -45,6 +46,7 @@ from lingtan.dispatch.prices import carbon_factors, import_prices
 from lingtan.dispatch.steps import balance_residual as balance_residual  # re-exported
 from lingtan.dispatch.steps import steps_of
 from lingtan.errors import InvalidInput, NotFound
+from lingtan.forecast.features import day_type
 from lingtan.identity.roles import Permission, Principal, require, require_park_wide
 from lingtan.registry.model import Carrier
 from lingtan.store import Store
@@ -354,9 +356,10 @@ def site_for_day(
             )
     fixed = d.to_steps(fixed_h)[cut]
     pv = tuple(Pv(p.point, d.to_steps(pv_h[p.point])[cut], p.curtailable) for p in spec.pv)
-    dr = None
+    dr, dr_record = None, None
     if demand_response:
-        dr = _demand_response(demand_response, d, k, fixed, pv, flex)
+        dr, dr_info = _demand_response(demand_response, spec, d, k, fixed, pv, flex, hist)
+        dr_record = {**demand_response, **dr_info}
     site = Site(
         steps=n, step_hours=d.step_hours, fixed_load_kw=fixed, grid=grid, pv=pv,
         batteries=tuple(batteries),
@@ -377,7 +380,7 @@ def site_for_day(
         "ev_sessions": [_row(r) for r in rows],
         "batteries": soc_info,
         "month_peak_kw": grid.month_peak_kw,
-        "demand_response": demand_response,
+        "demand_response": dr_record,
     }
     return site.checked(), inputs
 
@@ -390,11 +393,20 @@ def _row(r: SessionRow) -> dict[str, Any]:
 
 
 def _demand_response(
-    call: dict[str, Any], d: inp.Day, k: int, fixed: Any, pv: tuple[Pv, ...], flex: list[FlexLoad]
-) -> DemandResponse:
-    """A call ``{from, to, reduction_pct}``: grid import in the window at most
-    (1 − reduction) × the baseline, the baseline being the import without dispatch (the load
-    and flexible baselines less PV)."""
+    call: dict[str, Any],
+    spec: MicrogridSpec,
+    d: inp.Day,
+    k: int,
+    fixed: Any,
+    pv: tuple[Pv, ...],
+    flex: list[FlexLoad],
+    hist: inp.History,
+) -> tuple[DemandResponse, dict[str, Any]]:
+    """A call ``{from, to, reduction_pct, baseline?}``: grid import in the window at most
+    (1 − reduction) × the baseline. ``baseline``: ``forecast`` (default) — the import without
+    dispatch (the load and flexible baselines less PV); ``history`` — the customer baseline
+    load, the mean metered import of the most recent working days before the day
+    (:func:`lingtan.dispatch.dr.customer_baseline`, ``days`` of them, default 5)."""
     start = d.step_of(_hhmm(call.get("from"), "demand_response.from")) - k
     end = d.step_of(_hhmm(call.get("to"), "demand_response.to"), up=True) - k
     try:
@@ -409,9 +421,48 @@ def _demand_response(
         raise InvalidInput(
             "demand_response window must lie in the planned steps", field="demand_response"
         )
-    base = fixed + sum((f.baseline_kw for f in flex), np.zeros(fixed.size))
-    base = np.maximum(base - sum((p.forecast_kw for p in pv), np.zeros(fixed.size)), 0.0)
-    return DemandResponse(max(start, 0), end, pct / 100.0, base)
+    kind = call.get("baseline", "forecast")
+    if kind == "forecast":
+        base = fixed + sum((f.baseline_kw for f in flex), np.zeros(fixed.size))
+        base = np.maximum(base - sum((p.forecast_kw for p in pv), np.zeros(fixed.size)), 0.0)
+        info: dict[str, Any] = {"baseline": "forecast: load and flexible baselines less PV"}
+    elif kind == "history":
+        base, info = _customer_baseline(call, spec, d, k, hist)
+    else:
+        raise InvalidInput(
+            "demand_response.baseline must be forecast or history", field="demand_response"
+        )
+    return DemandResponse(max(start, 0), end, pct / 100.0, base), info
+
+
+#: how far back the customer baseline looks for its working days [days]
+BASELINE_LOOKBACK_DAYS = 30
+
+
+def _customer_baseline(
+    call: dict[str, Any], spec: MicrogridSpec, d: inp.Day, k: int, hist: inp.History
+) -> tuple[Any, dict[str, Any]]:
+    """The metered import of the most recent working days (chinesecalendar: 调休 counted,
+    holidays not) before the day, averaged hour by hour and spread over the steps."""
+    try:
+        days = int(call.get("days", dr_rules.BASELINE_DAYS))
+    except (TypeError, ValueError) as err:
+        raise InvalidInput(
+            "demand_response.days must be a whole number", field="demand_response"
+        ) from err
+    before = [d.day - dt.timedelta(days=i) for i in range(BASELINE_LOOKBACK_DAYS, 0, -1)]
+    history = np.vstack([hist.day(spec.grid.import_point, day) for day in before])
+    working = np.array([day_type(day).workday for day in before])
+    base = dr_rules.customer_baseline(history, working, days)
+    used = [
+        day.isoformat()
+        for day, ok in zip(before, working & np.isfinite(history).all(axis=1), strict=True)
+        if ok
+    ]
+    return d.to_steps(base)[k:], {
+        "baseline": f"history: mean metered import of the {days} most recent working days",
+        "baseline_days": used[-days:],
+    }
 
 
 # -- plans -------------------------------------------------------------------------------------

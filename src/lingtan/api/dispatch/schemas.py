@@ -55,6 +55,12 @@ class DemandResponseIn(BaseModel):
     from_: str = Field(alias="from", pattern=HHMM, description="HH:MM local time")
     to: str = Field(pattern=HHMM, description="HH:MM local time")
     reduction_pct: float = Field(gt=0, le=100)
+    baseline: Literal["forecast", "history"] = Field(
+        default="forecast",
+        description="forecast: the import without dispatch; history: the mean metered import "
+        "of the most recent working days (customer baseline load)",
+    )
+    days: int = Field(default=5, ge=1, le=20, description="history: working days averaged")
 
 
 class PlanIn(BaseModel):
