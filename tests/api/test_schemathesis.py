@@ -168,13 +168,17 @@ def test_schemathesis_over_every_operation_finds_no_server_error(tmp_path: Path)
     app = create_app(Settings(environment="test", database_url=store.url), store=store)
     cli = Path(sys.executable).parent / "schemathesis"
     with serve(app) as url:
+        # the first /openapi.json builds the schema of every route: seconds on a busy machine,
+        # past httpx's 5 s default
         token = httpx.post(
-            f"{url}/api/v1/auth/token", data={"username": "admin", "password": "admin-password-1"}
+            f"{url}/api/v1/auth/token",
+            data={"username": "admin", "password": "admin-password-1"},
+            timeout=60,
         ).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         operations = {
             f"{method.upper()} {path}"
-            for path, item in httpx.get(f"{url}/openapi.json").json()["paths"].items()
+            for path, item in httpx.get(f"{url}/openapi.json", timeout=60).json()["paths"].items()
             for method in item
         }
         config = _config(tmp_path / "schemathesis.toml", _things(url, auth))
