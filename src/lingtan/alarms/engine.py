@@ -1083,6 +1083,12 @@ class Engine:
         r = rule.rule
         end = floor_hour(now - HOUR_SETTLE_US)
         day = getattr(r, "on", "hour") == "day"
+        if day:
+            # a daily statistic needs whole local days: the window ends at the last local
+            # midnight, so that a day is judged (and marked done) once, with all its hours
+            tz = c.zones[rule.row.park_id]
+            local = dt.datetime.fromtimestamp(end / SECOND_US, tz)
+            end = to_us(dt.datetime.combine(local.date(), dt.time(), tz))
         subjects = list(rule.subjects.values())
         if not subjects:
             return 0

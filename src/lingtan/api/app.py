@@ -36,6 +36,7 @@ from lingtan.api.auth.router import router as me_router
 from lingtan.api.certificates.router import router as certificates_router
 from lingtan.api.deps import current_principal
 from lingtan.api.energy.router import router as energy_router
+from lingtan.api.environment.router import router as environment_router
 from lingtan.api.forecasts.router import router as forecasts_router
 from lingtan.api.incidents.router import router as incidents_router
 from lingtan.api.indicators.router import router as indicators_router
@@ -98,6 +99,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     alarms_router,
     tariffs_router,
     forecasts_router,
+    environment_router,
     audit_router,
     matching_router,
 ]

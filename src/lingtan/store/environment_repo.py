@@ -149,7 +149,7 @@ class EnvironmentRepo:
         with self._store.begin() as conn:
             r = conn.execute(q).first()
         if r is None:
-            raise NotFound(f"station {code!r} not found")
+            raise NotFound("no such station in your scope")
         return _row(r)
 
     def receivers(self) -> list[StationRow]:
