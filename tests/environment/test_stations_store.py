@@ -269,3 +269,32 @@ def test_outlet_and_indoor_assessment(store: Store) -> None:
     ind = env.assess_station(store, principal=admin(), code="IN-B01", start=t0, end=end)
     assert [h.compliant for h in ind.indoor["temperature"]] == [True, False]
     assert [h.compliant for h in ind.indoor["CO2"]] == [None, None]  # no values
+
+
+def test_generated_daily_rule_raises_on_a_whole_local_day(store: Store) -> None:
+    from lingtan.alarms import service as alarms
+    from lingtan.alarms.engine import Engine
+    from lingtan.identity.roles import SYSTEM
+    from lingtan.store.alarms_repo import AlarmFilter
+    from lingtan.timeutil import to_us
+
+    load(store)
+    # 2026-03-02 local: 24 hourly PM2.5 means of 80 µg/m3 → daily mean 80 > 75 (class 2)
+    day = dt.datetime(2026, 3, 2, 0, 0, tzinfo=BJ)
+    ingest(store, [Reading("AQ01:PM2.5", day + dt.timedelta(hours=h), 80.0) for h in range(24)],
+           now=dt.datetime(2026, 4, 1, tzinfo=dt.UTC))  # fmt: skip
+    normalise_pending(store)
+    clock = {"now": to_us(day)}
+    engine = Engine(store, clock=lambda: clock["now"]).attach()
+    try:
+        # at 23:30 the day is not whole yet: nothing judged
+        engine.tick(now=to_us(day + dt.timedelta(hours=23, minutes=30)))
+        engine.tick(now=to_us(day + dt.timedelta(days=1, hours=2)))  # the next day, 02:00
+    finally:
+        engine.detach()
+    rows, _ = alarms.list_alarms(store, principal=SYSTEM, filters=AlarmFilter(), limit=10,
+                                 offset=0)  # fmt: skip
+    (a,) = [r for r in rows if r.rule_code == "env.AQ01.PM2.5.24h"]
+    assert a.value == pytest.approx(80.0)
+    # judged at the end of the day it covers
+    assert a.first_at == to_us(day + dt.timedelta(days=1))
