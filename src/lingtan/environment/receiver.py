@@ -8,11 +8,12 @@ that writes accepted records through the ingest pipeline.
 * Flags → quality: a value flagged ``N`` is a measured reading; any other flag (F, M, S, D, C, T,
   B or unknown) is refused as ``station_flag`` with the flag and its label in the detail and
   kept in the quarantine with the packet's data — never dropped.
-* A pollutant code the station does not declare becomes a reading of ``<MN>/<code>``, which the
-  pipeline rejects as ``unknown_point`` and keeps.
-* Batches: records of all connections are collected for at most ``max_wait_s`` or ``max_rows``
-  readings and written in one ingest call (one transaction, in a worker thread); each packet's
-  sink call returns only after that commit, so the server's 9014 answer follows the commit.
+* A pollutant code the station does not declare becomes a reading of ``<MN>/<code>`` (at the
+  station's resolution), which the pipeline rejects as ``unknown_point`` and keeps.
+* Batches (group commit): while one ingest call (one transaction, in a worker thread) is
+  running, the records of all connections that arrive wait and are written together by the
+  next call; each packet's sink call returns only after the commit of its batch, so the
+  server's 9014 answer follows the commit.
 """
 
 from __future__ import annotations
@@ -55,16 +56,20 @@ def targets(stations: Iterable[Station]) -> dict[tuple[str, str], Target]:
 
 
 def readings_of(
-    records: Iterable[DataRecord], routes: dict[tuple[str, str], Target]
+    records: Iterable[DataRecord],
+    routes: dict[tuple[str, str], Target],
+    cn_of: dict[str, str] | None = None,
 ) -> tuple[list[Reading], list[tuple[Reading, str, str]]]:
-    """The readings of accepted records, and the refused ones with reason and detail."""
+    """The readings of accepted records, and the refused ones with reason and detail; an
+    undeclared pollutant is kept (as an unknown point) at the station's resolution only
+    (``cn_of``: MN → the command stored)."""
     keep: list[Reading] = []
     refused: list[tuple[Reading, str, str]] = []
     for r in records:
         target = routes.get((r.mn, r.pollutant))
         if target is not None and r.cn != target.cn:
             continue  # another resolution than the station stores
-        if target is None and r.cn not in _CN.values():
+        if target is None and r.cn != (cn_of or {}).get(r.mn, _CN["hour"]):
             continue
         value = r.values.get("Avg", r.values.get("Rtd"))
         raw = json.dumps(
@@ -89,66 +94,56 @@ def readings_of(
 
 
 class StoreSink:
-    """The async sink: group commit of the records of all connections (module docstring)."""
+    """The async sink: group commit of the records of all connections (module docstring).
 
-    def __init__(
-        self,
-        store: Store,
-        stations: Iterable[Station],
-        *,
-        max_wait_s: float = 0.2,
-        max_rows: int = 1000,
-    ) -> None:
+    A batch is written as soon as the previous write has finished: records that arrive while a
+    write is running wait for it and go together into the next one, so the batch grows with
+    the load and a lone station waits for one commit only."""
+
+    def __init__(self, store: Store, stations: Iterable[Station]) -> None:
         self.store = store
         self.routes = targets(stations)
-        self.max_wait_s = max_wait_s
-        self.max_rows = max_rows
+        self.cn_of = {st.mn: _CN[st.resolution] for st in stations}
         #: readings accepted, duplicates and rejected (by reason) since the sink was made
         self.totals: Counter[str] = Counter()
         self._pending: list[tuple[list[Reading], list[tuple[Reading, str, str]], asyncio.Future[None]]] = []  # fmt: skip
-        self._rows = 0
-        self._timer: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
+        self._writer: asyncio.Task[None] | None = None
 
     async def __call__(self, records: list[DataRecord]) -> None:
-        keep, refused = readings_of(records, self.routes)
+        keep, refused = readings_of(records, self.routes, self.cn_of)
         if not keep and not refused:
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((keep, refused, fut))
-        self._rows += len(keep) + len(refused)
-        if self._rows >= self.max_rows:
-            await self.flush()
-        elif self._timer is None:
-            self._timer = asyncio.create_task(self._later())
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._drain())
         await fut
 
-    async def _later(self) -> None:
-        await asyncio.sleep(self.max_wait_s)
-        self._timer = None
-        await self.flush()
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                await self._write(batch)
+        finally:
+            self._writer = None
 
-    async def flush(self) -> None:
-        """Write what is pending in one ingest call and release the waiting packets."""
-        async with self._lock:
-            batch, self._pending, self._rows = self._pending, [], 0
-            if not batch:
-                return
-            keep = [r for k, _, _ in batch for r in k]
-            refused = [x for _, rf, _ in batch for x in rf]
-            try:
-                ack = await asyncio.to_thread(
-                    ingest, self.store, keep, source="hj212", refused=refused
-                )
-            except Exception as err:  # every packet of the batch stays unanswered
-                for _, _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(err)
-                return
-            self._count(ack)
+    async def _write(
+        self,
+        batch: list[tuple[list[Reading], list[tuple[Reading, str, str]], asyncio.Future[None]]],
+    ) -> None:
+        keep = [r for k, _, _ in batch for r in k]
+        refused = [x for _, rf, _ in batch for x in rf]
+        try:
+            ack = await asyncio.to_thread(ingest, self.store, keep, source="hj212", refused=refused)
+        except Exception as err:  # every packet of the batch stays unanswered
             for _, _, fut in batch:
                 if not fut.done():
-                    fut.set_result(None)
+                    fut.set_exception(err)
+            return
+        self._count(ack)
+        for _, _, fut in batch:
+            if not fut.done():
+                fut.set_result(None)
 
     def _count(self, ack: IngestAck) -> None:
         self.totals["accepted"] += ack.accepted
@@ -157,10 +152,9 @@ class StoreSink:
             self.totals[f"rejected:{reason}"] += n
 
     async def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        await self.flush()
+        """Wait for the write in progress (packets still waiting are answered by it)."""
+        if self._writer is not None:
+            await self._writer
 
 
 __all__ = ["StoreSink", "Target", "readings_of", "targets"]
