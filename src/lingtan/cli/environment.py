@@ -256,6 +256,33 @@ def stations(
         console.print("no stations: declare them in the park file's environment: section")
 
 
+def disclosure(
+    enterprise: Annotated[str, typer.Option("--enterprise", help="the enterprise's code")],
+    year: Annotated[int, typer.Option("--year")],
+    out: Annotated[Path, typer.Option("--out", help="file to write: .xlsx or .html")],
+    park: ParkOption = None,
+) -> None:
+    """Draft the enterprise's annual environmental-information disclosure report
+    (企业环境信息依法披露, zh-CN): lingtan's figures with their sources, the rest marked for
+    the enterprise to complete."""
+    import dataclasses as dc
+
+    from lingtan.cli._common import park_of
+    from lingtan.cli.data import open_configured
+    from lingtan.environment.disclosure import build_disclosure, disclosure_bytes
+    from lingtan.identity.roles import SYSTEM
+
+    fmt = out.suffix.lower().lstrip(".")
+    with domain_errors():
+        if fmt not in ("xlsx", "html"):
+            raise InvalidInput("--out must end in .xlsx or .html", field="out")
+        with open_configured() as store:
+            principal = dc.replace(SYSTEM, park_id=park_of(store, park).id)
+            report = build_disclosure(store, principal=principal, enterprise=enterprise, year=year)
+        out.write_bytes(disclosure_bytes(report, fmt))
+    console.print(f"written {out} ({len(report.sections)} sections)", highlight=False)
+
+
 def _read_classes(path: Path, stations: set[str], default: int) -> dict[str, int]:
     """Station → class: the file's classes, ``default`` for the stations it does not name."""
     try:
@@ -446,6 +473,10 @@ def register(app: typer.Typer) -> None:
     environment_app.command(
         "stations", short_help="List the park's monitoring stations with their latest values."
     )(stations)
+    environment_app.command(
+        "disclosure",
+        short_help="Draft an enterprise's environmental-information disclosure report.",
+    )(disclosure)
     environment_app.command(
         "simulate", short_help="Send simulated HJ 212 station packets to a server."
     )(simulate)
