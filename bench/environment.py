@@ -6,6 +6,10 @@
    to the last answer, as a ratio to parsing the very same packets alone (``packet.parse`` +
    the server's record building, no sockets) in the same process. Simulator and server share one
    event loop and one core's worth of Python, so the figure is a floor for the server alone.
+   The same packets once more through the server into a store (a fresh SQLite file): the
+   stations declared in a park model with ``resolution: minute``, every minute and hourly
+   value written through :class:`~lingtan.environment.receiver.StoreSink` and the ingest
+   pipeline (group commit), answered after the commit; ratio to parsing alone as well.
 2. ``assess``: one year of hourly values for ``--assess-stations`` stations (default 50) × 6
    parameters (SO2, NO2, CO, O3, PM10, PM2.5) as the long CSV of ``lingtan environment assess``
    (~2.6 M rows, built in memory, not timed); time to read the CSV into series and to assess
@@ -70,6 +74,50 @@ async def _through_server(specs, packets) -> tuple[float, int, int, dict[str, ob
     return elapsed, answers, received, server.counters.as_dict()
 
 
+def _store_of(specs, directory: str):  # type: ignore[no-untyped-def]
+    """A fresh SQLite store holding the simulated stations (minute resolution)."""
+    from lingtan.registry import ParkModel
+    from lingtan.store import open_store
+
+    params = [{"parameter": p, "unit": u} for p, (_, u) in PARAMS.items()]
+    model = ParkModel.model_validate(
+        {
+            "park": {"id": "bench-park", "name": "bench", "province": "江苏"},
+            "environment": {
+                "stations": [
+                    {"code": f"S{k:03d}", "name": f"S{k:03d}", "kind": "air", "mn": s.mn,
+                     "pw": s.pw, "air_class": 2, "resolution": "minute", "parameters": params}
+                    for k, s in enumerate(specs)
+                ]
+            },
+        }
+    )  # fmt: skip
+    store = open_store(f"sqlite:///{directory}/bench-env.db")
+    store.registry.save_park(model)
+    assert model.environment is not None
+    return store, model.environment.stations
+
+
+async def _into_store(specs, packets, store, stations) -> tuple[float, int, dict[str, int]]:  # type: ignore[no-untyped-def]
+    from lingtan.environment.receiver import StoreSink
+
+    sink = StoreSink(store, stations)
+    server = Hj212Server({s.mn: s.pw for s in specs}, sink)
+    port = await server.start("127.0.0.1", 0)
+    t0 = time.perf_counter()
+    results = await asyncio.gather(
+        *(
+            run_station(s, "127.0.0.1", port, start=START, minutes=0, packets=packets[s.mn],
+                        answer_timeout_s=300)
+            for s in specs
+        )
+    )  # fmt: skip
+    elapsed = time.perf_counter() - t0
+    await server.close()
+    await sink.close()
+    return elapsed, sum(r.answers for r in results), dict(sink.totals)
+
+
 def bench_hj212(n_stations: int, minutes: int, repeat: int) -> list[list[str]]:
     specs = station_specs(n_stations)
     packets = {s.mn: list(station_packets(s, START, minutes)) for s in specs}
@@ -95,7 +143,20 @@ def bench_hj212(n_stations: int, minutes: int, repeat: int) -> list[list[str]]:
             raise SystemExit(f"lost data: {answers}/{n} answers, {received}/{k} records")
         best_server = min(best_server, elapsed)
     console.print(f"server counters: {counters}")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store, stations = _store_of(specs, tmp)
+        try:
+            t_store, answers, totals = asyncio.run(_into_store(specs, packets, store, stations))
+            stored = store.readings.count()
+        finally:
+            store.close()
+    if answers != n:
+        raise SystemExit(f"lost data: {answers}/{n} answers into the store")
+    console.print(f"store sink: {totals}; {stored:,} readings in the store")
     parse_rate, server_rate = n / best_parse, n / best_server
+    store_rate = n / t_store
     return [
         ["parse alone (baseline)", f"{n:,}", f"{best_parse:.3f}", f"{parse_rate:,.0f}", "1.00"],
         [
@@ -104,6 +165,13 @@ def bench_hj212(n_stations: int, minutes: int, repeat: int) -> list[list[str]]:
             f"{best_server:.3f}",
             f"{server_rate:,.0f}",
             f"{server_rate / parse_rate:.2f}",
+        ],
+        [
+            f"TCP server → ingest → SQLite store, {n_stations} stations",
+            f"{n:,}",
+            f"{t_store:.3f}",
+            f"{store_rate:,.0f}",
+            f"{store_rate / parse_rate:.2f}",
         ],
     ]
 

@@ -98,6 +98,8 @@ _TABLE: Final[tuple[Unit, ...]] = (
     _u("Hz", "frequency", 1),
     _u("1", "ratio", 1),
     _u("%", "ratio", Fraction(1, 100)),
+    # volume fraction (CO2 indoors, GB/T 18883 states it in %): 1 ppm = 10^-6, 0.10 % = 1000 ppm
+    _u("ppm", "ratio", Fraction(1, 1_000_000)),
     _u("m3/h", "volume_flow", 1),
     _u("Nm3/h", "volume_flow", 1),
     _u("kg/h", "mass_flow", Fraction(1, 1000)),

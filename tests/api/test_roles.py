@@ -545,7 +545,7 @@ def test_integrator_may_only_ingest(world: World) -> None:
                 url = path
                 for name in re.findall(r"{(\w+)}", path):
                     url = url.replace(f"{{{name}}}", str({**FIXED_PATH, **world.b}[name]))
-                params = {"year": 2025, "basis": "park", "boundary": "demo-park"}
+                params = {"year": 2025, "basis": "park", "boundary": "demo-park", "station": "AQ-N"}
                 r = world.client.get(url, headers=world.h("integrator"), params=params)
             assert r.status_code == 403, f"integrator {method.upper()} {path}: {r.status_code}"
     r = call(world, "integrator", "post", "/api/v1/readings")

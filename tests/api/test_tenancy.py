@@ -79,6 +79,10 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/forecasts", "point"): 404,
     # the enterprise whose load forecasts are listed (forecast.service._owner_subject)
     ("/api/v1/forecasts", "enterprise"): 404,
+    # the monitoring station assessed or whose exceedances are listed (environment.service
+    # get_station: an enterprise sees the park-level stations and its own)
+    ("/api/v1/environment/assessment", "station"): 404,
+    ("/api/v1/environment/exceedances", "station"): 404,
 }
 
 
@@ -125,6 +129,8 @@ def test_enterprise_a_lists_show_only_a(world: World, caller: str) -> None:
         "/api/v1/alarms/channels",
         "/api/v1/alarms/deliveries",
         "/api/v1/forecasts",
+        "/api/v1/environment/stations",
+        "/api/v1/environment/exceedances",
     ):
         r = world.client.get(path, headers=a)
         assert r.status_code == 200, (path, r.text)

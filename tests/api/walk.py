@@ -22,7 +22,8 @@ OPEN = {"/health", "/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/l
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 #: query parameters that name a resource, filled from the identifiers a walk aims at
 #: (``enterprise`` is an enterprise's code: the forecast list's subject)
-RESOURCE_QUERY = ("enterprise_id", "site_id", "point", "boundary", "enterprise")
+#: (``station`` is a monitoring station's code: the environment assessment's subject)
+RESOURCE_QUERY = ("enterprise_id", "site_id", "point", "boundary", "enterprise", "station")
 #: other required query parameters
 REQUIRED = {"year": 2025, "basis": "enterprise"}
 #: path parameters that name no resource (a kind of report)
@@ -390,6 +391,8 @@ def missing_ids(w: World) -> dict[str, Any]:
         "bill_id": 987_646,
         "forecast_id": 987_646,
         "plan_id": 987_645,
+        "station_code": "E99-OUT1",
+        "station": "E99-OUT1",
     }
     assert ids.keys() >= {k for k in w.b if not k.startswith("key")}, "describe a missing id"
     return ids

@@ -302,6 +302,9 @@ def _b_resources(w: World) -> None:
         "bill_id": bill.json()["id"],
         "forecast_id": forecast.json()["id"],
         "plan_id": plan.json()["id"],
+        # B's wastewater outlet (demo park, environment.stations)
+        "station_code": "E02-OUT1",
+        "station": "E02-OUT1",
     }
     all_sites = w.client.get("/api/v1/sites", headers=w.h("admin")).json()["items"]
     park_site = next(s for s in all_sites if s["enterprise_id"] is None)

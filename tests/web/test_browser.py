@@ -273,6 +273,10 @@ def test_every_page_renders_in_both_languages(
         f"/forecasts/{world.b['forecast_id']}",
         "/dispatch",
         f"/dispatch/{world.b['plan_id']}",
+        "/environment",
+        "/environment/stations",
+        "/environment/stations/AQ-N",
+        f"/environment/stations/{world.b['station_code']}",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path

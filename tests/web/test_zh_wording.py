@@ -10,6 +10,7 @@ takes those from the store and blanks them out before it looks.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -20,7 +21,9 @@ import openpyxl
 import pytest
 
 from lingtan.carbon import default_library
+from lingtan.ingest import ingest
 from lingtan.ingest.pipeline import REASONS
+from lingtan.readings import Reading
 from lingtan.reports import build_report
 from lingtan.reports.localise import localise, wording
 from lingtan.reports.model import Column, Report, Section, Table
@@ -214,6 +217,11 @@ def zh_world(web_world: World) -> World:
         content=csv_body.encode(),
     )
     assert r.status_code == 200 and r.json()["rejected"] == 2, r.text
+    # a value an HJ 212 station flagged (M: maintenance), refused by the station sink
+    flagged = Reading("AQ-N:PM2.5", dt.datetime(2025, 1, 10, 10, tzinfo=dt.UTC), 12.0,
+                      source="hj212:LTDEMOAQN0000001", raw='{"flag": "M"}')  # fmt: skip
+    detail = "HJ 212 flag M → quality missing; not a valid value"
+    ingest(web_world.store, [], refused=[(flagged, "station_flag", detail)])
     reasons = {
         row["reason"]
         for row in web_world.client.get(
@@ -230,6 +238,7 @@ def _pages(world: World) -> list[str]:
     paths = [p for m, p in web_routes() if m == "GET" and "{" not in p and p != "/"]
     paths = [p for p in paths if not p.startswith(("/static", "/lang"))]
     paths += [f"/enterprises/{world.enterprises['E01']}", "/enterprises/99999999", "/flow?month=1"]
+    paths += [f"/environment/stations/{code}" for code in ("AQ-N", "WS-1", "IN-ADM", "E02-OUT1")]
     return paths
 
 

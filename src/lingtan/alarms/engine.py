@@ -1022,6 +1022,7 @@ class Engine:
                     if key not in self._dirty:
                         self._states[key] = value
             changes = _Changes()
+            shared_hours = self._prefetch_hours(c, now)
             for rule in c.rules:
                 kind = rule.kind
                 n = 0
@@ -1032,7 +1033,7 @@ class Engine:
                     or kind is RuleKind.DEVIATION
                     or (kind is RuleKind.THRESHOLD and rule.rule.on != "reading")
                 ):
-                    n = self._hours_tick(c, rule, now, changes)
+                    n = self._hours_tick(c, rule, now, changes, shared_hours)
                 elif kind is RuleKind.BUDGET:
                     n = self._budget_tick(c, rule, now, changes)
                 if n:
@@ -1077,12 +1078,48 @@ class Engine:
                 self._dirty.add(k)
         return n
 
-    def _hours_tick(self, c: Compiled, rule: CompiledRule, now: int, changes: _Changes) -> int:
+    def _prefetch_hours(self, c: Compiled, now: int) -> dict[int, dict[str, Any]] | None:
+        """The hourly statistics every threshold and quality rule of this tick needs, read in
+        one query (each rule slices its own window from them): many rules over few points —
+        a park's station limits — would otherwise cost a query per rule per tick. None when
+        no such rule has subjects."""
+        end = floor_hour(now - HOUR_SETTLE_US)
+        ids: set[int] = set()
+        h0 = end
+        for rule in c.rules:
+            r = rule.rule
+            if not (rule.kind is RuleKind.QUALITY or (
+                rule.kind is RuleKind.THRESHOLD and getattr(r, "on", "reading") != "reading"
+            )):  # fmt: skip
+                continue
+            for subject in rule.subjects.values():
+                ids.add(subject.key)
+                mark = self._state(rule, subject).get("hour_done")
+                h0 = min(h0, end - FIRST_LOOKBACK_US if mark is None else int(mark))
+        if not ids or h0 >= end:
+            return None
+        return self.store.alarms.hour_columns(sorted(ids), max(h0, 0), end)
+
+    def _hours_tick(
+        self,
+        c: Compiled,
+        rule: CompiledRule,
+        now: int,
+        changes: _Changes,
+        shared_hours: dict[int, dict[str, Any]] | None = None,
+    ) -> int:
         """Hourly (or daily) statistics of the rule's points from each subject's watermark up
-        to the last settled hour."""
+        to the last settled hour (from ``shared_hours`` when the tick read them for every
+        threshold and quality rule at once)."""
         r = rule.rule
         end = floor_hour(now - HOUR_SETTLE_US)
         day = getattr(r, "on", "hour") == "day"
+        if day:
+            # a daily statistic needs whole local days: the window ends at the last local
+            # midnight, so that a day is judged (and marked done) once, with all its hours
+            tz = c.zones[rule.row.park_id]
+            local = dt.datetime.fromtimestamp(end / SECOND_US, tz)
+            end = to_us(dt.datetime.combine(local.date(), dt.time(), tz))
         subjects = list(rule.subjects.values())
         if not subjects:
             return 0
@@ -1092,7 +1129,12 @@ class Engine:
         if h0 >= end:
             return 0
         ids = [s.key for s in subjects] + list(rule.expected_ids)
-        hours = self.store.alarms.hour_columns(ids, h0, end)
+        if shared_hours is not None and rule.kind is not RuleKind.DEVIATION:
+            # the shared read covers [min watermark, last settled hour) of every such rule;
+            # the subjects' windows are cut below, as for a read of their own
+            hours = shared_hours
+        else:
+            hours = self.store.alarms.hour_columns(ids, h0, end)
         expected = _expected_series(rule, hours) if rule.kind is RuleKind.DEVIATION else None
         for subject in subjects:
             k = (rule.row.id, subject.key)

@@ -131,7 +131,10 @@ def save_rules(
         if retire_others:
             keep = {r.code for r in rules}
             for row in repo.rules(park_id=park_id, conn=conn):
-                if row.code not in keep and row.enterprise_id is None:
+                # rules generated from the environment limits are kept: the park file's
+                # stations state them (lingtan.environment.rules)
+                generated = row.source == "environment limits"
+                if row.code not in keep and row.enterprise_id is None and not generated:
                     repo.retire_rule(conn, rule_id=row.id, now=now, actor=actor)
                     store.audit.append(
                         conn, at=now, actor=actor, action="alarm_rule.retired",

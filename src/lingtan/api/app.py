@@ -37,6 +37,7 @@ from lingtan.api.certificates.router import router as certificates_router
 from lingtan.api.deps import current_principal
 from lingtan.api.dispatch.router import router as dispatch_router
 from lingtan.api.energy.router import router as energy_router
+from lingtan.api.environment.router import router as environment_router
 from lingtan.api.forecasts.router import router as forecasts_router
 from lingtan.api.incidents.router import router as incidents_router
 from lingtan.api.indicators.router import router as indicators_router
@@ -100,6 +101,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     tariffs_router,
     forecasts_router,
     dispatch_router,
+    environment_router,
     audit_router,
     matching_router,
 ]

@@ -57,6 +57,7 @@ def init(
 ) -> None:
     """Load (or update) the park declared in a park file; loading twice changes nothing."""
     from lingtan.alarms import service as alarm_rules
+    from lingtan.environment import service as environment
     from lingtan.options import service as park_options
     from lingtan.registry import load_park_file
     from lingtan.registry.replacements import load_park
@@ -72,6 +73,9 @@ def init(
             rules = alarm_rules.apply_park_file(
                 store, park_id=report.park_id, section=model.alarms, actor="cli"
             )
+            env = environment.apply_park_file(
+                store, park_id=report.park_id, model=model, actor="cli"
+            )
             if report.renormalise or report.created.get("meter_replacement"):
                 run_normalise(store)
             parks = store.registry.parks()
@@ -81,6 +85,13 @@ def init(
         console.print(
             f"alarm rules: created {len(rules.created)}, updated {len(rules.updated)}, "
             f"unchanged {len(rules.unchanged)}, retired {len(rules.retired)}"
+        )
+    if env is not None:
+        st = env.stations
+        console.print(
+            f"monitoring stations: created {len(st.created)}, updated {len(st.updated)}, "
+            f"unchanged {len(st.unchanged)}, retired {len(st.retired)}; limit alarm rules "
+            f"created {len(env.rules_created)}"
         )
     if version is not None:
         console.print(f"park options: version {version.version} / 园区选项第 {version.version} 版")

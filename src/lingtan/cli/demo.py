@@ -82,7 +82,7 @@ def demo(
     )
     console.print(
         f"告警 alarms: {result.alarms} raised over the year by the demo rules (comms loss, "
-        f"contract capacity, data quality, budgets) · 应急事件 incidents: {result.incidents} "
+        f"contract capacity, data quality, budgets, environment limits) · 应急事件 incidents: {result.incidents} "
         "(synthetic)"
     )
     console.print(f"database: {cfg.database_url} · {time.perf_counter() - started:.0f} s")

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from lingtan.cli._common import console, domain_errors
+from lingtan.cli._common import ParkOption, console, domain_errors
 from lingtan.errors import InvalidInput, Unavailable
 
 environment_app = typer.Typer(
@@ -40,7 +40,20 @@ def _jsonable(obj: Any) -> Any:
 
 
 def assess(
-    input: Annotated[Path, typer.Option("--input", help="CSV: station,parameter,ts,value,unit")],
+    input: Annotated[
+        Path | None, typer.Option("--input", help="CSV: station,parameter,ts,value,unit")
+    ] = None,
+    station: Annotated[
+        str | None,
+        typer.Option("--station", help="a station of the store (instead of --input)"),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="with --station: start, ISO 8601 with offset")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="with --station: end (exclusive), ISO 8601")
+    ] = None,
+    park: ParkOption = None,
     air_class: Annotated[
         int,
         typer.Option("--class", help="GB 3095-2012 function-zone class of every station (1 or 2)"),
@@ -54,13 +67,23 @@ def assess(
         typer.Option("--classes", help="CSV station,class giving stations another class"),
     ] = None,
 ) -> None:
-    """Assess hourly values of a file by hand (no store needed): daily means or O3 daily max
-    8-h with validity (GB 3095-2012 表4), exceedances of the class limits, annual means."""
+    """Assess hourly values of a file by hand (no store needed) — or, with --station, a
+    station of the store over --from/--to: daily means or O3 daily max 8-h with validity
+    (GB 3095-2012 表4), exceedances of the class limits, annual means; water classes; outlet
+    permit limits; indoor hour-by-hour compliance."""
     from lingtan.environment.assess import assess as run_assess
     from lingtan.environment.assess import read_csv
     from lingtan.timeutil import zone
 
+    if station is not None:
+        if input is not None:
+            with domain_errors():
+                raise InvalidInput("give --input or --station, not both", field="station")
+        _assess_station(station, start, end, park, as_json)
+        return
     with domain_errors():
+        if input is None:
+            raise InvalidInput("give --input FILE or --station CODE", field="input")
         if air_class not in (1, 2):
             raise InvalidInput("--class must be 1 or 2", field="class")
         zone_info = zone(tz)
@@ -143,6 +166,123 @@ def assess(
         console.print(yearly)
 
 
+def _assess_station(
+    code: str, start: str | None, end: str | None, park: str | None, as_json: bool
+) -> None:
+    import dataclasses as dc
+
+    from lingtan.cli._common import park_of
+    from lingtan.cli.data import open_configured
+    from lingtan.environment import service
+    from lingtan.identity.roles import SYSTEM
+    from lingtan.timeutil import parse_timestamp
+
+    with domain_errors(), open_configured() as store:
+        principal = dc.replace(SYSTEM, park_id=park_of(store, park).id)
+        row = service.get_station(store, principal=principal, code=code)
+        _d0, d1 = service.default_period(store, [row])
+        t1 = parse_timestamp(end, "to") if end else d1
+        t0 = parse_timestamp(start, "from") if start else t1 - dt.timedelta(days=7)
+        result = service.assess_station(store, principal=principal, code=code, start=t0, end=t1)
+        found = service.exceedances_of(result)
+    if as_json:
+        typer.echo(json.dumps(service.jsonable(result), ensure_ascii=False, indent=1))
+        return
+    console.print(
+        f"[bold]{row.code}[/] {row.name} ({row.kind}) {result.start} … {result.end} ({result.tz})",
+        highlight=False,
+    )
+    if result.quality is not None:
+        table = Table(title="GB 3095-2012 / GB 3838-2002")
+        for col in ("parameter", "unit", "valid h", "days", "invalid days", "exceed days",
+                    "1-h exceed", "max 超标倍数"):  # fmt: skip
+            table.add_column(col)
+        for r in result.quality.summary():
+            table.add_row(str(r["parameter"]), str(r["unit"]), str(r["valid_hours"]),
+                          str(r["days"]), str(r["invalid_days"]), str(r["exceedance_days"]),
+                          str(r["hourly_exceedances"]), _fmt(r["max_multiple"]))  # fmt: skip
+        console.print(table)
+    for parameter, hours in result.indoor.items():
+        judged = [h for h in hours if h.compliant is not None]
+        ok = sum(1 for h in judged if h.compliant)
+        console.print(f"{parameter}: {ok}/{len(judged)} assessed hours compliant (GB/T 18883)")
+    if found:
+        log = Table(title="exceedances 超标记录")
+        for col in ("parameter", "statistic", "when", "value", "limit", "超标倍数"):
+            log.add_column(col)
+        for e in found:
+            log.add_row(e.parameter, e.statistic, e.when, _fmt(e.value), _fmt(e.limit),
+                        _fmt(e.multiple))  # fmt: skip
+        console.print(log)
+    else:
+        console.print("no exceedances 无超标")
+    for note in result.notes:
+        console.print(f"note: {note}", highlight=False)
+
+
+def stations(
+    park: ParkOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """The monitoring stations of the park file with each parameter's latest hourly mean."""
+    import dataclasses as dc
+
+    from lingtan.cli._common import park_of
+    from lingtan.cli.data import open_configured
+    from lingtan.environment import service
+    from lingtan.identity.roles import SYSTEM
+
+    with domain_errors(), open_configured() as store:
+        principal = dc.replace(SYSTEM, park_id=park_of(store, park).id)
+        rows = service.list_stations(store, principal=principal)
+        latest = {r.code: service.latest_values(store, principal=principal, row=r) for r in rows}
+    if as_json:
+        out = [{"code": r.code, "name": r.name, "kind": r.kind, "mn": r.mn,
+                "latest": service.jsonable(latest[r.code])} for r in rows]  # fmt: skip
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
+        return
+    table = Table(title="monitoring stations 监测站点")
+    for col in ("code", "name", "kind", "MN", "latest (hourly mean)"):
+        table.add_column(col)
+    for r in rows:
+        values = ", ".join(
+            f"{x.parameter} {_fmt(x.value, 2)} {x.unit}"
+            + (" [red]超标[/]" if x.status == "exceeded" else "")
+            for x in latest[r.code]
+        )
+        table.add_row(r.code, r.name, r.kind, r.mn, values)
+    console.print(table)
+    if not rows:
+        console.print("no stations: declare them in the park file's environment: section")
+
+
+def disclosure(
+    enterprise: Annotated[str, typer.Option("--enterprise", help="the enterprise's code")],
+    year: Annotated[int, typer.Option("--year")],
+    out: Annotated[Path, typer.Option("--out", help="file to write: .xlsx or .html")],
+    park: ParkOption = None,
+) -> None:
+    """Draft the enterprise's annual environmental-information disclosure report
+    (企业环境信息依法披露, zh-CN): lingtan's figures with their sources, the rest marked for
+    the enterprise to complete."""
+    import dataclasses as dc
+
+    from lingtan.cli._common import park_of
+    from lingtan.cli.data import open_configured
+    from lingtan.environment.disclosure import build_disclosure, disclosure_bytes
+    from lingtan.identity.roles import SYSTEM
+
+    fmt = out.suffix.lower().lstrip(".")
+    with domain_errors():
+        if fmt not in ("xlsx", "html"):
+            raise InvalidInput("--out must end in .xlsx or .html", field="out")
+        with open_configured() as store:
+            principal = dc.replace(SYSTEM, park_id=park_of(store, park).id)
+            report = build_disclosure(store, principal=principal, enterprise=enterprise, year=year)
+        out.write_bytes(disclosure_bytes(report, fmt))
+    console.print(f"written {out} ({len(report.sections)} sections)", highlight=False)
+
+
 def _read_classes(path: Path, stations: set[str], default: int) -> dict[str, int]:
     """Station → class: the file's classes, ``default`` for the stations it does not name."""
     try:
@@ -174,9 +314,14 @@ def _read_stations(path: Path) -> dict[str, str]:
 
 def hj212_serve(
     port: Annotated[int, typer.Option("--port", help="TCP port to listen on")] = 9212,
-    stations: Annotated[Path, typer.Option("--stations", help="CSV with columns mn,pw")] = Path(
-        "stations.csv"
-    ),
+    stations: Annotated[
+        Path | None,
+        typer.Option(
+            "--stations",
+            help="CSV with columns mn,pw (no store); absent: the stations of the store, "
+            "whose data are written through the ingest pipeline",
+        ),
+    ] = None,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     seconds: Annotated[
         float, typer.Option("--seconds", help="stop after this many seconds (0 = run until ^C)")
@@ -201,8 +346,22 @@ def hj212_serve(
         assessment_rows,
     )
 
+    store = None
+    store_sink = None
     with domain_errors():
-        known = _read_stations(stations)
+        if stations is not None:
+            known = _read_stations(stations)
+        else:
+            from lingtan.cli.data import open_configured
+            from lingtan.environment.receiver import StoreSink
+            from lingtan.environment.service import station_of
+            from lingtan.store.environment_repo import EnvironmentRepo
+
+            store = open_configured()
+            rows = EnvironmentRepo(store).receivers()
+            known = {r.mn: r.pw for r in rows}
+            store_sink = StoreSink(store, [station_of(r) for r in rows])
+            console.print(f"store: {store.display_url}", highlight=False)
 
     sink_file = out.open("a", encoding="utf-8") if out is not None else None
     csv_file = None
@@ -214,6 +373,8 @@ def hj212_serve(
     csv_writer = csv.writer(csv_file, lineterminator="\n") if csv_file is not None else None
 
     async def sink(records: list[DataRecord]) -> None:
+        if store_sink is not None:
+            await store_sink(records)
         if sink_file is not None:
             for r in records:
                 sink_file.write(json.dumps(_jsonable(r), ensure_ascii=False) + "\n")
@@ -223,8 +384,11 @@ def hj212_serve(
     async def on_reject(rej: Rejected) -> None:
         console.print(f"[yellow]rejected[/] {rej.peer} {rej.reason}: {rej.detail}", highlight=False)
 
+    server_ref: list[Hj212Server] = []
+
     async def main() -> None:
         server = Hj212Server(known, sink, on_reject=on_reject)
+        server_ref.append(server)
         bound = await server.start(host, port)
         console.print(f"HJ 212 server on {host}:{bound}, {len(known)} stations")
         loop = asyncio.get_running_loop()
@@ -233,10 +397,27 @@ def hj212_serve(
             while t_end is None or loop.time() < t_end:
                 wait = every if t_end is None else min(every, max(t_end - loop.time(), 0.0))
                 await asyncio.sleep(wait)
-                typer.echo(json.dumps(server.counters.as_dict(), ensure_ascii=False))
+                await normalise()
+                typer.echo(json.dumps(counters(), ensure_ascii=False))
         finally:
             await server.close()
-            typer.echo(json.dumps(server.counters.as_dict(), ensure_ascii=False))
+            if store_sink is not None:
+                await store_sink.close()
+            await normalise()
+            typer.echo(json.dumps(counters(), ensure_ascii=False))
+
+    def counters() -> dict[str, object]:
+        out = server_ref[0].counters.as_dict() if server_ref else {}
+        if store_sink is not None:
+            out["stored"] = dict(store_sink.totals)
+        return out
+
+    async def normalise() -> None:
+        # the hourly statistics of the stored readings, as the collector does after its batches
+        if store is not None:
+            from lingtan.normalize.service import normalise_pending
+
+            await asyncio.to_thread(normalise_pending, store)
 
     try:
         asyncio.run(main())
@@ -246,6 +427,8 @@ def hj212_serve(
         for fh in (sink_file, csv_file):
             if fh is not None:
                 fh.close()
+        if store is not None:
+            store.close()
 
 
 def simulate(
@@ -282,11 +465,18 @@ def simulate(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``environment assess|simulate|hj212-serve``."""
+    """Add ``environment assess|stations|simulate|hj212-serve``."""
     environment_app.command(
         "assess",
         short_help="Assess an hourly CSV against GB 3095-2012 / GB 3838-2002 (no store needed).",
     )(assess)
+    environment_app.command(
+        "stations", short_help="List the park's monitoring stations with their latest values."
+    )(stations)
+    environment_app.command(
+        "disclosure",
+        short_help="Draft an enterprise's environmental-information disclosure report.",
+    )(disclosure)
     environment_app.command(
         "simulate", short_help="Send simulated HJ 212 station packets to a server."
     )(simulate)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lingtan.demo import environment as demo_environment
 from lingtan.registry import ParkModel
 from lingtan.registry.uscc import check_character
 
@@ -304,6 +305,7 @@ def build_park(enterprise_count: int | None = None) -> ParkModel:
     return ParkModel.model_validate(
         {
             "alarms": {"rules": demo_rules(chosen)},
+            "environment": {"stations": demo_environment.stations([e.code for e in chosen])},
             "park": {
                 "id": PARK_ID,
                 "name": PARK_NAME,

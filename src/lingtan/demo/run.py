@@ -27,8 +27,11 @@ from numpy.typing import NDArray
 
 from lingtan.alarms import service as alarm_service
 from lingtan.alarms.engine import Engine
+from lingtan.demo import environment as demo_environment
 from lingtan.demo import park as demo_park
 from lingtan.demo import series
+from lingtan.environment import service as environment_service
+from lingtan.environment.stations import STATION_TAG
 from lingtan.identity.roles import SYSTEM
 from lingtan.indicators.records import import_records
 from lingtan.ingest import IngestAck, ingest, ingest_columns
@@ -153,8 +156,8 @@ def generate(
     energy = {code: e[:cut] for code, e in energy.items()}
     out: dict[str, tuple[I64, F64]] = {}
     for p in model.points:
-        if p.formula is not None:
-            continue
+        if p.formula is not None or STATION_TAG in p.tags:
+            continue  # monitoring stations: demo/environment.py
         if p.kind == "measurement":
             source = (
                 energy["E15-grid"] + energy["E15-green"]
@@ -252,6 +255,7 @@ def run(
     result = DemoResult(points=len(points))
     # the alarm engine watches the year as it streams in, on a clock that follows the data
     alarm_service.apply_park_file(store, park_id=report.park_id, section=model.alarms, actor="demo")
+    environment_service.apply_park_file(store, park_id=report.park_id, model=model, actor="demo")
     sim = {"now": 0}
     engine = Engine(store, clock=lambda: sim["now"])
     engine.attach()
@@ -304,6 +308,9 @@ def run(
         result.add(ack, len(pids))
         step("ingest", k + 1, len(bounds) - 1)
 
+    if model.environment is not None:
+        _ingest_stations(store, model, first, last, result, now=now)
+
     result.normalise.append(normalise_pending(store, progress=lambda d, t: step("normalise", d, t)))
 
     # late data from a gateway that was offline, and what a real park also sends: junk
@@ -355,6 +362,27 @@ def run(
     )
     step("statistics", 1, 1)
     return result
+
+
+def _ingest_stations(
+    store: Store,
+    model: ParkModel,
+    first: int,
+    last: int,
+    result: DemoResult,
+    *,
+    now: dt.datetime | None,
+) -> None:
+    """The monitoring stations' synthetic hourly values over the demo period, in one batch."""
+    assert model.environment is not None
+    spec = [s.model_dump(mode="json") for s in model.environment.stations]
+    data = demo_environment.series(spec, first, last)
+    points = store.registry.points_by_code(refresh=True)
+    pids = np.concatenate([np.full(len(t), points[c].id, np.int64) for c, (t, _) in data.items()])
+    ts = np.concatenate([t for t, _ in data.values()])
+    values = np.concatenate([v for _, v in data.values()])
+    ack = ingest_columns(store, pids, ts, values, source=demo_environment.SOURCE, now=now)
+    result.add(ack, len(pids))
 
 
 def replay_alarms(

@@ -50,6 +50,7 @@ REASONS: Final[dict[str, str]] = {
     "negative_register": "a total_increasing register cannot be negative",
     "negative_consumption": "interval consumption cannot be negative",
     "conflict": "a different value is already stored (or sent earlier in the batch) for this point and timestamp",
+    "station_flag": "the monitoring station flagged the value as not valid (HJ 212 data flag other than N: maintenance, calibration, fault, out of range …)",
 }
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -188,16 +189,31 @@ def ingest(
     source: str = "",
     future_skew_s: float = 300.0,
     now: dt.datetime | None = None,
+    refused: Sequence[tuple[Reading, str, str]] = (),
 ) -> IngestAck:
     """Validate and persist a batch of readings (see module docstring).
 
     A :class:`~lingtan.readings.ReadingColumns` batch (the collector's) takes the columnar
     path: its clean rows are checked as columns, its other rows one by one, with the same rules
     and the same outcome as the same readings in a list.
+
+    ``refused`` holds readings the connector itself refuses, each with a reason of
+    :data:`REASONS` and a detail (an HJ 212 value its station flagged as not valid): they are
+    kept in the quarantine in the same transaction as the batch.
     """
     points = store.registry.points_by_code()
     now_us = to_us(now or utcnow())
     latest = now_us + int(future_skew_s * 1_000_000)
+    if refused:
+        if any(r.point not in points for r in [*readings, *(x[0] for x in refused)]):
+            points = store.registry.points_current()
+        pre = [
+            _reject(r, reason, detail, points.get(r.point), epoch_us(r.ts))
+            for r, reason, detail in refused
+        ]
+        return _ingest_one_by_one(
+            store, readings, points, latest, future_skew_s, now_us, pre, source=source
+        )
     if isinstance(readings, ReadingColumns):
         return _ingest_reading_columns(
             store, readings, points, latest, future_skew_s, source=source, received_at=now_us
@@ -210,7 +226,24 @@ def ingest(
         return _ingest_clean(
             store, readings, fast, latest, future_skew_s, source=source, received_at=now_us
         )
-    rejects: list[RejectRow] = []
+    return _ingest_one_by_one(
+        store, readings, points, latest, future_skew_s, now_us, [], source=source
+    )
+
+
+def _ingest_one_by_one(
+    store: Store,
+    readings: Sequence[Reading],
+    points: dict[str, PointRecord],
+    latest: int,
+    future_skew_s: float,
+    now_us: int,
+    rejects: list[RejectRow],
+    *,
+    source: str = "",
+) -> IngestAck:
+    """Every reading checked on its own (see :func:`_check_one`), then persisted with
+    ``rejects`` (refused before the checks) in one transaction."""
     pids: list[int] = []
     stamps: list[int] = []
     values: list[float] = []

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from lingtan import units
 from lingtan.alarms.rules import AlarmSection, check_references
+from lingtan.environment.stations import STATION_TAG, EnvironmentSection, station_points
 from lingtan.errors import InvalidInput
 from lingtan.options.model import ParkOptions
 from lingtan.registry.formula import Formula, parse_formula
@@ -370,6 +371,10 @@ class ParkModel(_Strict):
     #: file leaves the stored rules as they are
     alarms: AlarmSection | None = None
 
+    #: monitoring stations and outlets (docs/environment.md): each parameter becomes a
+    #: ``measurement`` point ``<station>:<parameter>``; absent, the stored stations stay
+    environment: EnvironmentSection | None = None
+
     @field_validator("options")
     @classmethod
     def _options(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -382,6 +387,8 @@ class ParkModel(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> ParkModel:
+        if self.environment is not None:
+            _add_station_points(self)
         _unique("enterprises", [e.id for e in self.enterprises])
         _unique("sites", [s.id for s in self.sites])
         _unique("points", [p.id for p in self.points])
@@ -455,6 +462,45 @@ class ParkModel(_Strict):
                 except InvalidInput as err:
                     raise ValueError(str(err)) from None
         return self
+
+
+def _add_station_points(model: ParkModel) -> None:
+    """Check the stations' enterprises and sites, then add their parameters' points (a model
+    dumped and read again already holds them: those are kept, not added twice)."""
+    assert model.environment is not None
+    enterprises = {e.id for e in model.enterprises}
+    sites = {s.id: s for s in model.sites}
+    owners = {s.id: s.enterprise for s in model.sites}
+    declared = {p.id: p for p in model.points}
+    added: list[Point] = []
+    for i, st in enumerate(model.environment.stations):
+        where = f"environment.stations[{i}] ({st.code})"
+        if st.enterprise is not None and st.enterprise not in enterprises:
+            raise ValueError(f"{where}.enterprise: unknown enterprise {st.enterprise!r}")
+        if st.site is not None:
+            site = sites.get(st.site)
+            if site is None:
+                raise ValueError(f"{where}.site: unknown site {st.site!r}")
+            if st.enterprise is not None and site.enterprise not in (None, st.enterprise):
+                raise ValueError(
+                    f"{where}.site: {st.site} belongs to enterprise {site.enterprise}, "
+                    f"not {st.enterprise}"
+                )
+        for data in station_points(st, owners):
+            have = declared.get(data["id"])
+            if have is not None:
+                if STATION_TAG in have.tags:
+                    continue
+                raise ValueError(
+                    f"{where}: point {data['id']} of the station is also declared in points"
+                )
+            try:
+                added.append(Point.model_validate(data))
+            except ValueError as err:
+                raise ValueError(f"{where}: {err}") from None
+    if added:
+        # the model is frozen: the generated points join the declared ones once, here
+        object.__setattr__(model, "points", [*model.points, *added])
 
 
 def _check_replacements(points: dict[str, Point], events: list[MeterReplacement]) -> None:

@@ -1030,3 +1030,27 @@ ev_session = Table(
     Column("imported_at", BigInteger, nullable=False),
     UniqueConstraint("park_id", "day", "code", name="uq_ev_session_park_id"),
 )
+
+
+# -- environment monitoring (lingtan.environment) ----------------------------------------------
+
+#: a monitoring station or outlet declared in the park file (``environment.stations``); its
+#: parameters are metering points ``<code>:<parameter>``; ``spec`` is the station record (JSON)
+env_station = Table(
+    "env_station",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # air | water | outlet | indoor
+    Column("name", Text, nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),  # None: park-level
+    Column("mn", String(32), nullable=False),  # HJ 212 data-logger code
+    Column("pw", String(32), nullable=False),  # HJ 212 access password
+    Column("spec", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("retired_at", BigInteger),  # no longer in the park file (its data stay)
+    UniqueConstraint("park_id", "code"),
+    Index("ix_env_station_mn", "mn"),
+)

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from lingtan.web import costs_pages, dispatch_pages, forecast_pages, matching_pages, routes
+from lingtan.web import (
+    costs_pages,
+    dispatch_pages,
+    environment_pages,
+    forecast_pages,
+    matching_pages,
+    routes,
+)
 
 #: the dashboard's routers (tests/web/test_walk.py walks every route of each)
 ROUTERS: tuple[APIRouter, ...] = (
@@ -15,6 +22,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     costs_pages.router,
     forecast_pages.router,
     dispatch_pages.router,
+    environment_pages.router,
 )
 
 

@@ -6,6 +6,7 @@ from typing import Literal
 
 from lingtan.alarms import service as alarm_rules
 from lingtan.api.common import PageParams
+from lingtan.environment import service as environment
 from lingtan.errors import InvalidInput
 from lingtan.identity.parks import visible_parks
 from lingtan.identity.roles import Permission, Principal, require
@@ -128,4 +129,5 @@ def load_park_file(
     alarm_rules.apply_park_file(
         store, park_id=report.park_id, section=model.alarms, actor=principal.actor
     )
+    environment.apply_park_file(store, park_id=report.park_id, model=model, actor=principal.actor)
     return report

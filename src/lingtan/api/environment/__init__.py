@@ -1,0 +1,1 @@
+"""``/api/v1/environment``: monitoring stations, their assessment and exceedances."""

@@ -1,0 +1,131 @@
+"""Alarm rules derived from the limits of a station's parameters (pure).
+
+Each station parameter with a limit gets a threshold rule of the alarm engine (docs/alarms.md)
+on its point, named after the standard, table and class the number comes from:
+
+* air (GB 3095-2012): the 1-h limit of the zone class on the hourly mean; a pollutant with
+  only a 24-h limit (PM10, PM2.5) on the daily mean;
+* water (GB 3838-2002): the target class's limit on the daily mean (DO below its minimum,
+  pH outside 6–9);
+* outlet: each permit limit on the hourly mean;
+* indoor (GB/T 18883): CO2 on the daily mean (the averaging of the record found);
+  temperature and humidity depend on the season and are judged by the assessment only.
+
+The alarm engine treats "above" as strictly above the limit (equal is compliant), as the
+standards do. The rules are ordinary rules: created once, then edited or retired like any other.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from lingtan import units
+from lingtan.environment.indoor import indoor_limits
+from lingtan.environment.limits import air_limit, water_standard
+from lingtan.environment.stations import Station, StationKind
+
+#: the source recorded with generated rules (kept when a park file restates its alarm rules)
+RULE_SOURCE: Final = "environment limits"
+_CLASS_ZH: Final = {1: "一类区", 2: "二类区"}
+
+
+def _rule(
+    station: Station, parameter: str, unit: str, statistic: str, *, op: str,
+    high: float | None = None, low: float | None = None, cite: str, basis: str,
+) -> dict[str, Any]:  # fmt: skip
+    on = "hour" if statistic == "1h" else "day"
+    if op == "above":
+        band = f"> {high:g}"
+    elif op == "below":
+        band = f"< {low:g}"
+    else:
+        band = f"∉ [{low:g}, {high:g}]"
+    rule: dict[str, Any] = {
+        "id": f"env.{station.code}.{parameter}.{statistic}",
+        "name": f"{station.name} {parameter} {statistic} {band} {unit} ({cite})",
+        "kind": "threshold",
+        "severity": "major",
+        "scope": {"points": [station.point_code(parameter)]},
+        "on": on,
+        "statistic": "mean",
+        "op": op,
+        "description": f"generated from {basis}; {unit}",
+    }
+    if high is not None:
+        rule["high"] = high
+    if low is not None:
+        rule["low"] = low
+    return rule
+
+
+def limit_rules(station: Station) -> list[dict[str, Any]]:
+    """The rule records (``alarms.rules`` mappings) of a station's limits."""
+    out: list[dict[str, Any]] = []
+    for p in station.parameters:
+        name, unit = p.parameter, p.unit
+        if station.kind is StationKind.AIR:
+            cls = station.air_class or 2
+            rec = air_limit(name, "1h") or air_limit(name, "24h")
+            if rec is None:
+                continue
+            limit = rec.value(cls) * units.factor(rec.unit, unit)
+            out.append(
+                _rule(
+                    station,
+                    name,
+                    unit,
+                    rec.averaging,
+                    op="above",
+                    high=limit,
+                    cite=f"{rec.standard} 表{rec.table} {_CLASS_ZH[cls]}",
+                    basis=f"{rec.cite}, class {cls}, {rec.averaging} {rec.value(cls):g} {rec.unit}",
+                )
+            )
+        elif station.kind is StationKind.WATER:
+            std = water_standard()
+            wrec = next((w for w in std.parameters if w.parameter == name), None)
+            if wrec is None:
+                continue
+            target = station.water_class or "III"
+            idx = std.classes.index(target)
+            f = 1.0 if wrec.unit == "1" else units.factor(wrec.unit, unit)
+            cite = f"{std.standard} 表{std.table} {target}类"
+            basis = f"{std.standard} 表{std.table}, target class {target}"
+            if wrec.direction == "range":
+                out.append(
+                    _rule(station, name, unit, "24h", op="outside", low=wrec.low, high=wrec.high,
+                          cite=cite, basis=basis)
+                )  # fmt: skip
+            elif wrec.direction == "min":
+                out.append(
+                    _rule(station, name, unit, "24h", op="below", low=wrec.limits[idx] * f,
+                          cite=cite, basis=basis)
+                )  # fmt: skip
+            else:
+                out.append(
+                    _rule(station, name, unit, "24h", op="above", high=wrec.limits[idx] * f,
+                          cite=cite, basis=basis)
+                )  # fmt: skip
+        elif station.kind is StationKind.OUTLET:
+            for lim in station.limits:
+                if lim.parameter == name:
+                    out.append(
+                        _rule(station, name, unit, "1h", op="above",
+                              high=lim.limit * units.factor(lim.unit, unit),
+                              cite=lim.source, basis=f"permit limit {lim.limit:g} {lim.unit}, "
+                              f"{lim.source}")
+                    )  # fmt: skip
+        else:
+            for irec in indoor_limits():
+                if irec.parameter != name or irec.season is not None:
+                    continue
+                _low, high = irec.bounds_in(unit)
+                out.append(
+                    _rule(station, name, unit, irec.averaging, op="above", high=high,
+                          cite=f"{irec.cite} (confidence {irec.confidence})",
+                          basis=f"{irec.cite}: {irec.note}")
+                )  # fmt: skip
+    return out
+
+
+__all__ = ["RULE_SOURCE", "limit_rules"]

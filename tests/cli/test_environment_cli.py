@@ -1,0 +1,102 @@
+"""``lingtan environment`` with a store: init with stations, the HJ 212 server writing into the
+store (subprocess, fed by the simulator), ``stations`` and ``assess --station``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lingtan.cli import app
+from tests.conftest import SMALL_PARK
+
+runner = CliRunner()
+
+#: a station whose MN is the simulator's first (SIM0000000000001, PW 123456)
+STATION = """\
+environment:
+  stations:
+    - code: AQ01
+      name: 北门空气站
+      kind: air
+      mn: SIM0000000000001
+      air_class: 2
+      parameters:
+        - {parameter: SO2, unit: µg/m3}
+        - {parameter: PM2.5, unit: µg/m3}
+"""
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("LINGTAN_DATABASE_URL", url)
+    monkeypatch.setenv("COLUMNS", "200")
+    park = tmp_path / "park.yaml"
+    park.write_text(SMALL_PARK + STATION, encoding="utf-8")
+    r = runner.invoke(app, ["init", "--park", str(park)])
+    assert r.exit_code == 0, r.output
+    # two limits: SO2 1-h (500 µg/m3) and PM2.5 24-h (75 µg/m3)
+    assert "monitoring stations: created 1" in r.output and "rules created 2" in r.output
+    return {"LINGTAN_DATABASE_URL": url, "COLUMNS": "300", "PATH": os.environ.get("PATH", "")}
+
+
+def test_served_station_data_land_in_the_store_and_are_assessed(env: dict[str, str]) -> None:
+    cmd = [
+        sys.executable, "-c", "from lingtan.cli import main; main()",
+        "environment", "hj212-serve", "--port", "0", "--every", "3600",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline(), proc.stdout.readline()]
+        port = re.search(r"127\.0\.0\.1:(\d+)", "".join(lines))
+        assert port, lines
+        sim = runner.invoke(
+            app,
+            ["environment", "simulate", "--port", port.group(1), "--stations", "1",
+             "--minutes", "120", "--start", "2026-01-01T00:00:00+08:00"],
+        )  # fmt: skip
+        assert sim.exit_code == 0, sim.output
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    counters = json.loads(rest.strip().splitlines()[-1])
+    # 2 hourly packets × 2 declared pollutants stored; the 4 undeclared pollutants' hourly
+    # values (NO2, CO, O3, PM10) are kept as unknown points: nothing is dropped
+    assert counters["stored"] == {"accepted": 4, "duplicates": 0, "rejected:unknown_point": 8}
+    listed = runner.invoke(app, ["environment", "stations", "--json"])
+    assert listed.exit_code == 0, listed.output
+    (station,) = json.loads(listed.output)
+    assert station["code"] == "AQ01"
+    latest = {x["parameter"]: x for x in station["latest"]}
+    assert latest["PM2.5"]["hour"] == "2026-01-01T01:00:00+08:00"
+    assessed = runner.invoke(
+        app,
+        ["environment", "assess", "--station", "AQ01", "--from", "2026-01-01T00:00:00+08:00",
+         "--to", "2026-01-02T00:00:00+08:00", "--json"],
+    )  # fmt: skip
+    assert assessed.exit_code == 0, assessed.output
+    doc = json.loads(assessed.output)
+    (pm,) = [s for s in doc["quality"]["series"] if s["parameter"] == "PM2.5"]
+    # two valid hours of 24: no valid daily mean (GB 3095-2012 表4 needs 20)
+    assert pm["valid_hours"] == 2 and pm["days"][0]["valid"] is False
+
+
+def test_assess_needs_a_file_or_a_station(env: dict[str, str]) -> None:
+    r = runner.invoke(app, ["environment", "assess"])
+    assert r.exit_code != 0 and "--input FILE or --station CODE" in r.output
+    r = runner.invoke(app, ["environment", "assess", "--station", "NOPE"])
+    assert r.exit_code != 0 and "no such station" in r.output

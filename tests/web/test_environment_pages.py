@@ -1,0 +1,37 @@
+"""Environment monitoring pages (server-rendered): the park overview, the station list and a
+station page, in both languages and in each user's scope."""
+
+from __future__ import annotations
+
+from tests.api.world import World
+from tests.web.test_pages import log_in
+
+
+def test_overview_lists_the_stations_and_water_sections_by_class(web_world: World) -> None:
+    c = log_in(web_world, "admin")
+    page = c.get("/environment").text
+    for code in ("AQ-N", "AQ-S", "WS-1", "IN-ADM", "IN-E01", "E02-OUT1"):
+        assert f'data-testid="env-station-{code}"' in page, code
+    assert 'data-testid="env-section-class"' in page  # the demo section has a class
+    assert "园区环境概览" in page
+
+
+def test_enterprise_sees_park_stations_and_its_own_only(web_world: World) -> None:
+    c = log_in(web_world, "a_viewer")  # enterprise E01
+    page = c.get("/environment/stations").text
+    assert 'data-testid="env-station-AQ-N"' in page and 'data-testid="env-station-IN-E01"' in page
+    assert "E02-OUT1" not in page
+    assert c.get("/environment/stations/E02-OUT1").status_code == 404
+
+
+def test_station_page_shows_latest_values_chart_data_and_log_in_english(
+    web_world: World,
+) -> None:
+    c = log_in(web_world, "admin")
+    c.get("/lang/en?next=/overview")
+    page = c.get("/environment/stations/E02-OUT1").text
+    assert "Latest hourly values" in page and 'id="env-data"' in page
+    assert 'data-testid="env-chart"' in page
+    # the permit limit of COD (50 mg/L, demo park file) is the chart's limit line and the table's
+    assert '"limit": 50.0' in page
+    assert "50.00" in page
