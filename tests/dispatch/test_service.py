@@ -267,5 +267,5 @@ def test_a_history_baseline_averages_the_last_working_days(store: Store) -> None
     ]  # fmt: skip
     assert max(plan.steps["import_kw"][72:80]) <= 450.0 + 1e-6
     # the history starts on 12 February: 20 working days up to 11 March, not 21
-    with pytest.raises(InvalidInput, match="needs 21 complete eligible days .* found 20"):
+    with pytest.raises(InvalidInput, match=r"needs 21 complete eligible days .* found 20"):
         svc.plan_day(store, principal=ADMIN, day=DAY, demand_response={**call, "days": 21})

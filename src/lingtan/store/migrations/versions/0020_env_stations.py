@@ -5,7 +5,7 @@ the park file, with their HJ 212 MN/PW and their record; their parameters are or
 New table only; nothing to build from existing data.
 
 Revision ID: 0020
-Revises: 0018 (temporarily; 0019 dispatch lands first, then this becomes 0019)
+Revises: 0019
 Create Date: 2026-12-07
 """
 
