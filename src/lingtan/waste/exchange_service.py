@@ -135,13 +135,13 @@ def add_deal(
         buyer = buyer_id
     else:
         raise InvalidInput("buyer_id: give the want or the buyer", field="buyer_id")
-    if buyer == offer.enterprise_id:
-        raise InvalidInput("buyer_id: the seller cannot buy its own offer", field="buyer_id")
     if principal.enterprise_id is not None and principal.enterprise_id not in (
         offer.enterprise_id,
         buyer,
     ):
         raise NotFound("listing not found")
+    if buyer == offer.enterprise_id:
+        raise InvalidInput("buyer_id: the seller cannot buy its own offer", field="buyer_id")
     q_t = to_tonnes(quantity, unit)
     if q_t <= 0:
         raise InvalidInput("quantity: must be positive", field="quantity")
@@ -180,12 +180,15 @@ def settle_deal(
     return repo.deal(tenant=c.tenant, park_id=c.park_id, deal_id=deal.id)
 
 
-def utilisation(store: Store, *, principal: Principal, year: int) -> dict[str, Any]:
-    """Solid waste utilised through completed exchanges in ``year`` [t]: the caller's own as
-    seller (an enterprise) or the park's total, with the basis named."""
+def utilisation(
+    store: Store, *, principal: Principal, year: int, enterprise_id: int | None = None
+) -> dict[str, Any]:
+    """Solid waste utilised through completed exchanges in ``year`` [t]: one enterprise's as
+    seller (the caller's own for an enterprise's user) or the park's total, with the basis."""
     require_read(principal)
     c = ctx(store, principal)
+    ent = enterprise_for(store, principal, c, enterprise_id, writing=False)
     deals = WasteRepo(store).deals(tenant=c.tenant, park_id=c.park_id)
-    value = ex.utilised_t(deals, seller_id=principal.enterprise_id, year=year)
+    value = ex.utilised_t(deals, seller_id=ent or None, year=year)
     return {"year": year, "utilised_t": value, "basis": "exchange deals completed in the year",
             "deals": sum(1 for d in deals if d.state == "completed")}  # fmt: skip

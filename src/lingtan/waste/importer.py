@@ -173,4 +173,7 @@ def import_movements(
     if good:
         result.ids = WasteRepo(store).add_movements(good)
         result.stored = len(good)
+        from lingtan.waste.alarms import check_now
+
+        check_now(store)
     return result

@@ -377,6 +377,9 @@ def record_movement(store: Store, *, principal: Principal, **data: Any) -> Movem
     b = book(store, c)
     row = check_movement(b, c, data, actor=principal.actor, now=now_us())
     (new_id,) = WasteRepo(store).add_movements([row])
+    from lingtan.waste.alarms import check_now
+
+    check_now(store)
     return as_movement(row, new_id)
 
 

@@ -249,4 +249,7 @@ def transition(
         if moves:
             repo.add_movements(moves, conn)
         updated = repo.manifest(tenant=c.tenant, park_id=c.park_id, manifest_id=m.id, conn=conn)
+    from lingtan.waste.alarms import check_now
+
+    check_now(store)  # a receipt differing, a manifest closed: raise or clear at once
     return updated
