@@ -79,6 +79,14 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/forecasts", "point"): 404,
     # the enterprise whose load forecasts are listed (forecast.service._owner_subject)
     ("/api/v1/forecasts", "enterprise"): 404,
+    # the enterprise whose waste ledger is asked for (waste.service.enterprise_for)
+    ("/api/v1/waste/streams", "enterprise_id"): 404,
+    ("/api/v1/waste/plans", "enterprise_id"): 404,
+    ("/api/v1/waste/facilities", "enterprise_id"): 404,
+    ("/api/v1/waste/movements", "enterprise_id"): 404,
+    ("/api/v1/waste/storage", "enterprise_id"): 404,
+    ("/api/v1/waste/balance", "enterprise_id"): 404,
+    ("/api/v1/waste/manifests", "enterprise_id"): 404,
 }
 
 

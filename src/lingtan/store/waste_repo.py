@@ -159,7 +159,7 @@ class WasteRepo:
         with self._store.begin() as conn:
             row = conn.execute(q).first()
         if row is None:
-            raise NotFound(f"waste stream {stream_id} not found")
+            raise NotFound("waste stream not found")
         return _stream(row)
 
     def stream_by_name(self, *, enterprise_id: int, name: str) -> Stream | None:
@@ -260,7 +260,7 @@ class WasteRepo:
         with self._store.begin() as conn:
             row = conn.execute(q).first()
         if row is None:
-            raise NotFound(f"waste movement {movement_id} not found")
+            raise NotFound("waste movement not found")
         return _movement(row)
 
     # -- licences ---------------------------------------------------------------------------
@@ -286,7 +286,7 @@ class WasteRepo:
         with self._store.begin() as conn:
             row = conn.execute(q).first()
         if row is None:
-            raise NotFound(f"licence {licence_id} not found")
+            raise NotFound("licence not found")
         return _licence(row)
 
     def licence_manifests(self, *, licence_id: int) -> list[Manifest]:
@@ -341,7 +341,7 @@ class WasteRepo:
         else:
             row = conn.execute(q).first()
         if row is None:
-            raise NotFound(f"manifest {manifest_id} not found")
+            raise NotFound("manifest not found")
         return _manifest(row)
 
     def manifest_number_taken(self, *, park_id: int, number: str) -> bool:
@@ -384,7 +384,7 @@ class WasteRepo:
         with self._store.begin() as conn:
             row = conn.execute(q).first()
         if row is None:
-            raise NotFound(f"listing {listing_id} not found")
+            raise NotFound("listing not found")
         return _listing(row)
 
     def add_deal(self, **values: Any) -> Deal:
@@ -415,7 +415,7 @@ class WasteRepo:
         with self._store.begin() as conn:
             row = conn.execute(q).first()
         if row is None:
-            raise NotFound(f"deal {deal_id} not found")
+            raise NotFound("deal not found")
         return _deal(row)
 
     def update_deal(self, deal_id: int, **values: Any) -> None:

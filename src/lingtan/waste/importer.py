@@ -9,7 +9,9 @@ Columns (header row, names as below, any order; docs/waste.md):
 
 Each row is checked like a record entered by hand, against the ledger and the rows above it;
 a bad row is rejected with its line and reason, and the good rows of the file are stored in
-one transaction (all or none of them: a failure of the store loses no row silently).
+one transaction (all or none of them: a failure of the store loses no row silently). A file of
+an enterprise's user naming another enterprise is refused as a whole (404, as for an enterprise
+that does not exist): that is not a bad row but a write outside the caller's ledger.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lingtan import parsing
-from lingtan.errors import InvalidInput, LingtanError
+from lingtan.errors import InvalidInput, LingtanError, NotFound
 from lingtan.identity.roles import Principal
 from lingtan.store import Store
 from lingtan.store.waste_repo import WasteRepo
@@ -32,6 +34,10 @@ COLUMNS = (
 )  # fmt: skip
 REQUIRED = ("stream", "kind", "batch", "quantity", "at")
 MAX_ROWS = 50_000
+
+
+class _OutOfScope(Exception):
+    """A row of an enterprise's file names another enterprise."""
 
 
 @dataclass
@@ -135,7 +141,9 @@ def import_movements(
                 ent = principal.enterprise_id
                 code = str(row.get("enterprise") or "").strip()
                 if code and enterprises.get(code) != ent:
-                    raise InvalidInput(f"enterprise: {code!r} is not your enterprise")
+                    # another tenant's ledger: the file is refused, with the same answer
+                    # whether the enterprise exists or not
+                    raise _OutOfScope
             else:
                 code = str(row.get("enterprise") or "").strip()
                 if code not in enterprises:
@@ -164,6 +172,8 @@ def import_movements(
                  "note": row.get("note")},
                 actor=principal.actor, now=now,
             )  # fmt: skip
+        except _OutOfScope:
+            raise NotFound("enterprise not found") from None
         except (LingtanError, ValueError, KeyError) as err:
             result.rejected.append({"line": number, "reason": f"line {number}: {err}"})
             continue

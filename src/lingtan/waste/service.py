@@ -292,7 +292,7 @@ def check_movement(
     correction names a record of the same stream and kind."""
     stream = b.streams.get(int(data["stream_id"]))
     if stream is None:
-        raise NotFound(f"waste stream {data['stream_id']} not found")
+        raise NotFound("waste stream not found")
     try:
         kind = MovementKind(str(data["kind"]))
     except ValueError:
@@ -314,7 +314,7 @@ def check_movement(
     if corrects is not None:
         old = next((m for m in b.movements if m.id == int(corrects)), None)
         if old is None:
-            raise NotFound(f"movement {corrects} not found")
+            raise NotFound("movement not found")
         if old.stream_id != stream.id or old.kind is not kind:
             raise InvalidInput(
                 "corrects_id: a correction keeps the stream and kind of the record it corrects",
@@ -328,7 +328,7 @@ def check_movement(
             raise InvalidInput(f"facility_id: required for {kind.value}", field="facility_id")
         facility = b.facilities.get(int(facility_id))
         if facility is None or facility.enterprise_id != stream.enterprise_id:
-            raise NotFound(f"facility {facility_id} not found")
+            raise NotFound("facility not found")
         facility_id = facility.id
     elif facility_id is not None:
         raise InvalidInput(f"facility_id: not used for {kind.value}", field="facility_id")
