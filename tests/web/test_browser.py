@@ -271,6 +271,9 @@ def test_every_page_renders_in_both_languages(
         "/costs",
         "/forecasts",
         f"/forecasts/{world.b['forecast_id']}",
+        "/waste",
+        "/waste/manifests",
+        "/waste/exchange",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path

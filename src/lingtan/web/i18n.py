@@ -34,6 +34,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "reports": ("报表", "Reports"),
     "alarms": ("告警", "Alarms"),
     "forecasts": ("预测", "Forecasts"),
+    "waste": ("危险废物", "Hazardous waste"),
     "alarm": ("告警", "Alarm"),
     "alarm_badge": ("未确认告警", "unacknowledged alarms"),
     "severity": ("级别", "Severity"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from lingtan.web import costs_pages, forecast_pages, matching_pages, routes
+from lingtan.web import costs_pages, forecast_pages, matching_pages, routes, waste_pages
 
 #: the dashboard's routers (tests/web/test_walk.py walks every route of each)
 ROUTERS: tuple[APIRouter, ...] = (
@@ -14,6 +14,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     matching_pages.router,
     costs_pages.router,
     forecast_pages.router,
+    waste_pages.router,
 )
 
 
