@@ -258,3 +258,14 @@ def test_exchange_listings_matches_deals_and_utilisation(book: Ledger) -> None:
     with pytest.raises(Conflict):
         exchange_service.settle_deal(s, principal=book.e01, deal_id=deal.id, action="cancel",
                                      on="2025-07-02")  # fmt: skip
+
+
+def test_a_correction_is_a_new_record_and_the_balance_uses_it(book: Ledger) -> None:
+    # generated 2 t, corrected to 1.5 t: both records kept, the balance counts 1.5 t
+    first = _move(book, "generated", 2, "2025-06-01")
+    _move(book, "generated", 1.5, "2025-06-01", corrects_id=first)
+    assert len(service.list_movements(book.store, principal=book.e01)) == 2
+    (june,) = service.balance(book.store, principal=book.e01, year=2025)["months"]
+    assert june["generated"] == pytest.approx(1.5)
+    with pytest.raises(InvalidInput, match="corrects_id"):
+        _move(book, "disposed", 1, "2025-06-02", corrects_id=first)

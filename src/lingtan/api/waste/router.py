@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, Query, UploadFile, status
+from fastapi import APIRouter, Body, File, Query, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
 from lingtan.api.common import MAX_ID, IdPath
@@ -26,7 +26,7 @@ from lingtan.api.waste.schemas import (
 )
 from lingtan.errors import InvalidInput
 from lingtan.identity.roles import Permission, require, require_park_wide
-from lingtan.waste import alarms, catalogue, exchange_service, importer, service, transfers
+from lingtan.waste import alarms, catalogue, exchange_service, importer, report, service, transfers
 
 router = APIRouter(prefix="/waste", tags=["waste"])
 EnterpriseQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="one enterprise")]
@@ -167,6 +167,25 @@ def balance(
         store, principal=principal, year=year, enterprise_id=enterprise_id
     )
     return data
+
+
+@router.get("/report", response_class=Response)
+def annual_report(
+    store: StoreDep,
+    principal: CurrentPrincipal,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    enterprise_id: EnterpriseQuery = None,
+    lang: Annotated[str, Query(pattern=r"^(zh-CN|en)$")] = "zh-CN",
+) -> Response:
+    """The annual hazardous-waste management report as an Excel workbook."""  # fmt: skip
+    require(principal, Permission.REPORTS)
+    data = report.build(store, principal=principal, year=year, enterprise_id=enterprise_id,
+                        lang=lang)  # fmt: skip
+    return Response(
+        content=data,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="waste-{year}.xlsx"'},
+    )
 
 
 @router.get("/licences")
