@@ -581,6 +581,8 @@ PARK_LEVEL_WRITES = {
     ("post", "/api/v1/dispatch/plans"),
     ("post", "/api/v1/dispatch/plans/{plan_id}/publish"),
     ("post", "/api/v1/dispatch/ev-sessions"),
+    ("post", "/api/v1/waste/licences"),
+    ("post", "/api/v1/waste/alarm-rules"),
 }
 
 
@@ -694,3 +696,111 @@ def test_load_forecasts_of_owners_follow_the_scope(world: World) -> None:
     assert issued.json()["subject"] == "park"
     listed = world.client.get("/api/v1/forecasts?scope=park", headers=world.h("admin")).json()
     assert [f["id"] for f in listed["items"]] == [issued.json()["id"]]
+
+
+# the waste ledger of A's enterprise E01 (streams, plans, movements, manifests, exchange)
+def _waste_stream(w: World) -> int:
+    r = w.client.post(
+        "/api/v1/waste/streams", headers=w.h("admin"),
+        json={"enterprise_id": w.enterprises["E01"], "code": "900-041-49",
+              "name": f"废包装物 {next(_n)}", "form": "固态", "process": "包装"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _waste_licence(w: World) -> int:
+    r = w.client.post(
+        "/api/v1/waste/licences", headers=w.h("admin"),
+        json={"holder": "某处置公司（合成）", "number": f"JS-ROLE-{next(_n)}", "codes": ["HW49"],
+              "capacity": 1000, "valid_from": "2020-01-01", "valid_to": "2099-12-31"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _manifest_body(w: World) -> dict[str, Any]:
+    return {"enterprise_id": w.enterprises["E01"], "number": f"M-ROLE-{next(_n)}",
+            "licence_id": _waste_licence(w), "transporter": "某运输公司",
+            "transporter_licence": "苏交运 001",
+            "lines": [{"stream_id": _waste_stream(w), "quantity": 1}]}  # fmt: skip
+
+
+def _new_manifest(w: World) -> int:
+    r = w.client.post("/api/v1/waste/manifests", headers=w.h("admin"), json=_manifest_body(w))
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _listing_body(w: World) -> dict[str, Any]:
+    return {"enterprise_id": w.enterprises["E01"], "side": "offer", "material": "粉煤灰",
+            "quantity": 10, "period_from": "2025-01-01", "period_to": "2025-12-31"}  # fmt: skip
+
+
+def _deal_body(w: World) -> dict[str, Any]:
+    r = w.client.post(
+        "/api/v1/waste/exchange/listings", headers=w.h("admin"), json=_listing_body(w)
+    )
+    assert r.status_code == 201, r.text
+    return {"offer_id": r.json()["id"], "buyer_id": w.enterprises["E02"], "quantity": 2,
+            "agreed_on": "2025-06-01"}  # fmt: skip
+
+
+def _new_deal(w: World) -> int:
+    r = w.client.post("/api/v1/waste/exchange/deals", headers=w.h("admin"), json=_deal_body(w))
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _import_file(w: World) -> dict[str, Any]:
+    stream = _waste_stream(w)
+    name = next(
+        x["name"]
+        for x in w.client.get("/api/v1/waste/streams", headers=w.h("admin")).json()
+        if x["id"] == stream
+    )
+    text = (
+        f"enterprise,stream,kind,batch,quantity,unit,at\nE01,{name},generated,R1,1,t,2025-03-01\n"
+    )
+    return {"files": {"file": ("ledger.csv", text.encode(), "text/csv")}}
+
+
+VALID.update(
+    {
+        ("post", "/api/v1/waste/streams"): lambda w: (
+            {},
+            {"json": {"enterprise_id": w.enterprises["E01"], "code": "900-249-08",
+                      "name": f"废矿物油 {next(_n)}", "form": "液态", "process": "设备维护"}},
+        ),
+        ("post", "/api/v1/waste/plans"): lambda w: (
+            {}, {"json": {"stream_id": _waste_stream(w), "year": 2025, "quantity": 12}},
+        ),
+        ("post", "/api/v1/waste/facilities"): lambda w: (
+            {},
+            {"json": {"enterprise_id": w.enterprises["E01"], "code": f"WH-{next(_n)}",
+                      "name": "危废暂存间", "capacity": 10}},
+        ),
+        ("post", "/api/v1/waste/movements"): lambda w: (
+            {},
+            {"json": {"stream_id": _waste_stream(w), "kind": "generated", "batch": "R1",
+                      "quantity": 0.5, "at": "2025-03-01"}},
+        ),
+        ("post", "/api/v1/waste/movements/import"): lambda w: ({}, _import_file(w)),
+        ("post", "/api/v1/waste/licences"): lambda w: (
+            {},
+            {"json": {"holder": "某处置公司（合成）", "number": f"JS-V-{next(_n)}",
+                      "codes": ["HW49", "900-249-08"], "capacity": 500,
+                      "valid_from": "2025-01-01", "valid_to": "2027-12-31"}},
+        ),
+        ("post", "/api/v1/waste/manifests"): lambda w: ({}, {"json": _manifest_body(w)}),
+        ("post", "/api/v1/waste/manifests/{manifest_id}/transitions"): lambda w: (
+            {"manifest_id": _new_manifest(w)}, {"json": {"action": "dispatch"}},
+        ),
+        ("post", "/api/v1/waste/exchange/listings"): lambda w: ({}, {"json": _listing_body(w)}),
+        ("post", "/api/v1/waste/exchange/deals"): lambda w: ({}, {"json": _deal_body(w)}),
+        ("post", "/api/v1/waste/exchange/deals/{deal_id}/settle"): lambda w: (
+            {"deal_id": _new_deal(w)}, {"json": {"action": "complete", "on": "2025-06-20"}},
+        ),
+        ("post", "/api/v1/waste/alarm-rules"): lambda w: ({}, {}),
+    }
+)  # fmt: skip

@@ -83,6 +83,15 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     # get_station: an enterprise sees the park-level stations and its own)
     ("/api/v1/environment/assessment", "station"): 404,
     ("/api/v1/environment/exceedances", "station"): 404,
+    # the enterprise whose waste ledger is asked for (waste.service.enterprise_for)
+    ("/api/v1/waste/streams", "enterprise_id"): 404,
+    ("/api/v1/waste/plans", "enterprise_id"): 404,
+    ("/api/v1/waste/facilities", "enterprise_id"): 404,
+    ("/api/v1/waste/movements", "enterprise_id"): 404,
+    ("/api/v1/waste/storage", "enterprise_id"): 404,
+    ("/api/v1/waste/balance", "enterprise_id"): 404,
+    ("/api/v1/waste/manifests", "enterprise_id"): 404,
+    ("/api/v1/waste/report", "enterprise_id"): 404,
 }
 
 

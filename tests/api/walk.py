@@ -266,12 +266,65 @@ BODIES: dict[tuple[str, str], Body] = {
     ("post", "/api/v1/dispatch/ev-sessions"): lambda ids: {
         "json": {"day": DISPATCH_DAY, "sessions": []}
     },
-}
+    # the waste ledger: B's enterprise, B's stream, B's manifest, B's offer and deal
+    ("post", "/api/v1/waste/streams"): lambda ids: {
+        "json": {"enterprise_id": ids["enterprise_id"], "code": "900-041-49", "name": "forged",
+                 "form": "固态", "process": "forged"}
+    },
+    ("post", "/api/v1/waste/plans"): lambda ids: {
+        "json": {"stream_id": ids["stream_id"], "year": 2025, "quantity": 1}
+    },
+    ("post", "/api/v1/waste/facilities"): lambda ids: {
+        "json": {"enterprise_id": ids["enterprise_id"], "code": "forged", "name": "forged",
+                 "capacity": 1}
+    },
+    ("post", "/api/v1/waste/movements"): lambda ids: {
+        "json": {"stream_id": ids["stream_id"], "kind": "generated", "batch": "forged",
+                 "quantity": 1, "at": "2025-03-01"}
+    },
+    ("post", "/api/v1/waste/movements/import"): lambda ids: {
+        "files": {
+            "file": (
+                "ledger.csv",
+                b"enterprise,stream,kind,batch,quantity,at\n"
+                + f"{ids['enterprise_code']},forged,generated,F1,1,2025-03-01\n".encode(),
+                "text/csv",
+            )
+        }
+    },
+    ("post", "/api/v1/waste/licences"): lambda ids: {
+        "json": {"holder": "forged", "number": f"forged-{uuid.uuid4().hex[:8]}", "codes": ["HW49"],
+                 "capacity": 1, "valid_from": "2025-01-01", "valid_to": "2025-12-31"}
+    },
+    ("post", "/api/v1/waste/manifests"): lambda ids: {
+        "json": {"enterprise_id": ids["enterprise_id"], "number": f"forged-{uuid.uuid4().hex[:8]}",
+                 "licence_id": ids["licence_id"], "transporter": "forged",
+                 "transporter_licence": "forged",
+                 "lines": [{"stream_id": ids["stream_id"], "quantity": 1}]}
+    },
+    ("post", "/api/v1/waste/manifests/{manifest_id}/transitions"): lambda ids: {
+        "json": {"action": "cancel"}
+    },
+    ("post", "/api/v1/waste/exchange/listings"): lambda ids: {
+        "json": {"enterprise_id": ids["enterprise_id"], "side": "offer", "material": "forged",
+                 "quantity": 1, "period_from": "2025-01-01", "period_to": "2025-12-31"}
+    },
+    ("post", "/api/v1/waste/exchange/deals"): lambda ids: {
+        "json": {"offer_id": ids["offer_id"], "buyer_id": ids["enterprise_id"], "quantity": 1,
+                 "agreed_on": "2025-06-01"}
+    },
+    ("post", "/api/v1/waste/exchange/deals/{deal_id}/settle"): lambda ids: {
+        "json": {"action": "cancel", "on": "2025-06-02"}
+    },
+    ("post", "/api/v1/waste/alarm-rules"): lambda ids: {},
+}  # fmt: skip
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {
     ("put", "/api/v1/dispatch/site"),
     ("post", "/api/v1/dispatch/plans"),
     ("post", "/api/v1/dispatch/ev-sessions"),
+    ("post", "/api/v1/waste/licences"),
+    ("post", "/api/v1/waste/alarm-rules"),
     ("post", "/api/v1/me/password"),
     ("post", "/api/v1/jobs/normalise"),
     ("post", "/api/v1/grid-factors"),
@@ -393,6 +446,11 @@ def missing_ids(w: World) -> dict[str, Any]:
         "plan_id": 987_645,
         "station_code": "E99-OUT1",
         "station": "E99-OUT1",
+        "stream_id": 987_645,
+        "manifest_id": 987_645,
+        "offer_id": 987_645,
+        "deal_id": 987_645,
+        "licence_id": 987_645,
     }
     assert ids.keys() >= {k for k in w.b if not k.startswith("key")}, "describe a missing id"
     return ids

@@ -272,7 +272,9 @@ def _b_resources(w: World) -> None:
     # has one, so the park's stands in for B's — enterprise users reach no plan at all
     plan = w.client.post("/api/v1/dispatch/plans", headers=w.h("admin"), json={"day": "2025-01-20"})
     assert plan.status_code == 201, plan.text
+    waste = _b_waste(w, b)
     w.b = {
+        **waste,
         "enterprise_id": w.enterprises["E02"],
         "site_id": sites.json()["items"][0]["id"],
         "code": "E02-grid",
@@ -332,6 +334,49 @@ def _b_resources(w: World) -> None:
         "b-hook",
         delivery.json()["delivery_id"],
     ]
+
+
+def _b_waste(w: World, b: dict[str, str]) -> dict[str, Any]:
+    """B's waste ledger: a stream, a manifest to a licensed receiver (the park registers the
+    licence), an offer on the exchange and a deal with E03 (A is party to neither)."""
+    stream = w.client.post(
+        "/api/v1/waste/streams", headers=b,
+        json={"code": "900-041-49", "name": "B-SECRET 废包装桶", "form": "固态",
+              "process": "B-SECRET 涂装"},
+    )  # fmt: skip
+    assert stream.status_code == 201, stream.text
+    licence = w.client.post(
+        "/api/v1/waste/licences", headers=w.h("admin"),
+        json={"holder": "某危废处置公司（合成）", "number": "JS-WALK-0001", "codes": ["HW49"],
+              "capacity": 1000, "valid_from": "2020-01-01", "valid_to": "2099-12-31"},
+    )  # fmt: skip
+    assert licence.status_code == 201, licence.text
+    manifest = w.client.post(
+        "/api/v1/waste/manifests", headers=b,
+        json={"number": "B-SECRET-MANIFEST", "licence_id": licence.json()["id"],
+              "transporter": "B-SECRET 运输", "transporter_licence": "B-SECRET-T",
+              "lines": [{"stream_id": stream.json()["id"], "quantity": 0.5}]},
+    )  # fmt: skip
+    assert manifest.status_code == 201, manifest.text
+    offer = w.client.post(
+        "/api/v1/waste/exchange/listings", headers=b,
+        json={"side": "offer", "material": "钢渣", "quantity": 20, "period_from": "2025-01-01",
+              "period_to": "2025-12-31"},
+    )  # fmt: skip
+    assert offer.status_code == 201, offer.text
+    deal = w.client.post(
+        "/api/v1/waste/exchange/deals", headers=b,
+        json={"offer_id": offer.json()["id"], "buyer_id": w.enterprises["E03"], "quantity": 5,
+              "agreed_on": "2025-06-01", "note": "B-SECRET-DEAL"},
+    )  # fmt: skip
+    assert deal.status_code == 201, deal.text
+    return {
+        "stream_id": stream.json()["id"],
+        "licence_id": licence.json()["id"],
+        "manifest_id": manifest.json()["id"],
+        "offer_id": offer.json()["id"],
+        "deal_id": deal.json()["id"],
+    }
 
 
 def _a_keys(w: World) -> None:

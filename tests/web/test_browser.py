@@ -277,6 +277,9 @@ def test_every_page_renders_in_both_languages(
         "/environment/stations",
         "/environment/stations/AQ-N",
         f"/environment/stations/{world.b['station_code']}",
+        "/waste",
+        "/waste/manifests",
+        "/waste/exchange",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path

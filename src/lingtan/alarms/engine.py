@@ -36,6 +36,7 @@ from lingtan.alarms import conditions as cond
 from lingtan.alarms.model import (
     AlarmRecord,
     AlarmState,
+    Finding,
     Occurrence,
     RuleKind,
     Severity,
@@ -83,6 +84,19 @@ _OP_TEXT: Final = {
     "below": "below the limit",
     "outside": "outside the band",
 }
+
+#: a module's check of a rule kind it owns: (store, the parsed rule, the subject, now µs) → a
+#: finding while the condition is on, None otherwise (lingtan.waste.alarms registers one)
+Assessor = Callable[[Store, Any, Subject, int], Finding | None]
+#: rule kind → the module check evaluating it (:func:`register_assessor`)
+ASSESSORS: dict[RuleKind, Assessor] = {}
+
+
+def register_assessor(kind: RuleKind, assess: Assessor) -> None:
+    """Have the engine evaluate rules of ``kind`` with a module's check (on each tick and on
+    :meth:`Engine.evaluate`)."""
+    ASSESSORS[kind] = assess
+
 
 #: called with (conn, alarm, event) for each alarm event to notify (raised, reopened,
 #: escalated, cleared); set by the notification outbox
@@ -310,7 +324,11 @@ class Engine:
                     )
             else:
                 code = rule.scope.enterprise
-                if code is None or code == "park":
+                if kind is RuleKind.WASTE and code is None and row.enterprise_id is None:
+                    # a park's waste rule checks every enterprise's ledger
+                    for e_code, ent_id in enterprises.get(row.park_id, {}).items():
+                        subjects[ent_id] = Subject(SubjectKind.ENTERPRISE, ent_id, e_code, ent_id)
+                elif code is None or code == "park":
                     if row.enterprise_id is None:
                         park = self.store.registry.park(row.park_id)
                         subjects[0] = Subject(SubjectKind.PARK, 0, park.code, None)
@@ -1036,6 +1054,8 @@ class Engine:
                     n = self._hours_tick(c, rule, now, changes, shared_hours)
                 elif kind is RuleKind.BUDGET:
                     n = self._budget_tick(c, rule, now, changes)
+                elif kind in ASSESSORS:
+                    n = self._assess(rule, ASSESSORS[kind], now, changes)
                 if n:
                     report.evaluated[kind.value] = report.evaluated.get(kind.value, 0) + n
             self._release_suppressed(c, now, changes)
@@ -1045,6 +1065,65 @@ class Engine:
             self._commit(changes, now)
             self._load_slots()
             report.escalated, report.closed = self._housekeeping(now)
+        return report
+
+    def _assess(self, rule: CompiledRule, assess: Assessor, now: int, changes: _Changes) -> int:
+        """Run a module's check on each subject of a rule: raise when it finds something and
+        the alarm is not on (or the finding changed), clear when it finds nothing."""
+        n = 0
+        for subject in rule.subjects.values():
+            n += 1
+            k = (rule.row.id, subject.key)
+            stored = dict(self._state(rule, subject))
+            try:
+                finding = assess(self.store, rule.rule, subject, now)
+            except Exception:
+                _log.exception("alarm rule %s: the check failed", rule.row.code)
+                continue
+            active = bool(stored.get("active"))
+            if finding is None:
+                if not active:
+                    continue
+                since = int(stored.get("since", now))
+                stored.update(active=False, message=None)
+                occ = Occurrence("clear", now, None, since, f"{subject.code}: back within the rule")
+            else:
+                if active and stored.get("message") == finding.message:
+                    continue
+                since = int(stored["since"]) if active else now
+                stored.update(active=True, since=since, message=finding.message)
+                occ = Occurrence("raise", now, finding.value, since, finding.message,
+                                 evidence=dict(finding.evidence))  # fmt: skip
+            self._states[k] = stored
+            self._dirty.add(k)
+            changes.states.add(k)
+            changes.items.append((rule, subject, occ))
+        return n
+
+    def evaluate(self, kind: RuleKind, now: int | None = None) -> TickReport:
+        """Evaluate the rules of a module-checked ``kind`` now (a module calls it after a
+        change that may raise or clear, e.g. a manifest received)."""
+        report = TickReport()
+        assess = ASSESSORS.get(kind)
+        if assess is None:
+            return report
+        c = self.compiled()
+        with self.store.exclusive(LOCK_ALARM_TICK), self._lock:
+            now = self.clock() if now is None else now
+            with self.store.begin() as conn:
+                stored = self.store.alarms.all_conditions(conn, [r.row.id for r in c.rules])
+            for key, value in stored.items():
+                if key not in self._dirty:
+                    self._states[key] = value
+            changes = _Changes()
+            for rule in c.rules:
+                if rule.kind is kind:
+                    report.evaluated[kind.value] = report.evaluated.get(kind.value, 0) + (
+                        self._assess(rule, assess, now, changes)
+                    )
+            report.raised = sum(1 for _, _, o in changes.items if o.what == "raise")
+            report.cleared = sum(1 for _, _, o in changes.items if o.what == "clear")
+            self._commit(changes, now)
         return report
 
     def _fresh_tick(self, c: Compiled, rule: CompiledRule, now: int, changes: _Changes) -> int:

@@ -48,6 +48,7 @@ class RuleKind(StrEnum):
     QUALITY = "quality"  # hours labelled missing/estimated, resets, rollovers, spikes, rejects
     BUDGET = "budget"  # month consumption/emissions projected above a target
     DEVIATION = "deviation"  # a value departing from an expected one by more than X %
+    WASTE = "waste"  # a hazardous-waste ledger check (lingtan.waste.alarms)
 
 
 class AlarmState(StrEnum):
@@ -160,3 +161,14 @@ class AlarmEvent:
     actor: str
     action: str  # raised, repeated, reopened, acknowledged, cleared, closed, escalated, comment
     detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a module's check found for a subject (an alarm's condition is on while a check
+    returns one): the value that breaks the rule, the message naming the rule's source, and
+    the evidence (records, figures)."""
+
+    value: float | None
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)

@@ -198,8 +198,51 @@ class DeviationRule(_Rule):
         return self
 
 
+#: the checks of the hazardous-waste ledger (lingtan.waste.alarms; docs/waste.md)
+WasteCheck = Literal[
+    "mass_balance", "plan_deviation", "storage_time", "storage_capacity", "receipt_difference",
+    "manifest_open",
+]  # fmt: skip
+
+
+class WasteRule(_Rule):
+    """A check of an enterprise's hazardous-waste ledger (every enterprise of the park for a
+    park rule): the mass balance per stream and month beyond ``tolerance_t`` and
+    ``tolerance_pct`` of the generation; generation projected beyond ``max_pct`` of the
+    year's plan (偏离度, once ``min_elapsed_days`` of the year have passed); stored waste within
+    ``warn_days`` of, or past, the storage-time limit; storage above a facility's capacity; a
+    manifest received with a quantity differing by more than ``tolerance_t``; a manifest open
+    (dispatched, not closed) longer than ``open_days``. ``source``: the rule's source, named
+    in each alarm (default: the source of the check's reference record)."""
+
+    kind: Literal[RuleKind.WASTE] = RuleKind.WASTE
+    check: WasteCheck
+    tolerance_t: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)] = 0.001
+    tolerance_pct: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 0.0
+    max_pct: Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)] = 20.0
+    min_elapsed_days: Annotated[int, Field(ge=0, le=366)] = 90
+    warn_days: Annotated[int, Field(ge=0, le=365)] = 30
+    open_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    #: storage_time: only waste past the limit (not the warning before it)
+    over_only: bool = False
+    source: str | None = Field(default=None, max_length=300)
+
+    @model_validator(mode="after")
+    def _scope(self) -> WasteRule:
+        s = self.scope
+        if s.points or s.site or s.carriers or s.point_kinds or s.tags or s.boundary is not None:
+            raise ValueError("scope: a waste rule is about an enterprise or the park only")
+        return self
+
+
 Rule = Annotated[
-    ThresholdRule | RateOfChangeRule | FreshnessRule | QualityRule | BudgetRule | DeviationRule,
+    ThresholdRule
+    | RateOfChangeRule
+    | FreshnessRule
+    | QualityRule
+    | BudgetRule
+    | DeviationRule
+    | WasteRule,
     Field(discriminator="kind"),
 ]
 

@@ -56,6 +56,7 @@ from lingtan.api.replacements.router import router as replacements_router
 from lingtan.api.reports.router import router as reports_router
 from lingtan.api.tariffs.router import router as tariffs_router
 from lingtan.api.users.router import router as users_router
+from lingtan.api.waste.router import router as waste_router
 from lingtan.config import Settings, load_settings
 from lingtan.errors import Unavailable
 from lingtan.jobs.kinds import register_builtin
@@ -99,6 +100,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     users_router,
     alarms_router,
     tariffs_router,
+    waste_router,
     forecasts_router,
     dispatch_router,
     environment_router,

@@ -36,6 +36,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "forecasts": ("预测", "Forecasts"),
     "dispatch": ("调度计划", "Dispatch"),
     "environment": ("环境监测", "Environment"),
+    "waste": ("危险废物", "Hazardous waste"),
     "alarm": ("告警", "Alarm"),
     "alarm_badge": ("未确认告警", "unacknowledged alarms"),
     "severity": ("级别", "Severity"),

@@ -13,6 +13,7 @@ from lingtan.web import (
     forecast_pages,
     matching_pages,
     routes,
+    waste_pages,
 )
 
 #: the dashboard's routers (tests/web/test_walk.py walks every route of each)
@@ -23,6 +24,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     forecast_pages.router,
     dispatch_pages.router,
     environment_pages.router,
+    waste_pages.router,
 )
 
 

@@ -1,0 +1,1 @@
+"""``/api/v1/waste``: the hazardous-waste ledger, manifests, licences and the exchange."""

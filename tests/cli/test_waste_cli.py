@@ -1,0 +1,58 @@
+"""``lingtan waste streams|movement|import|manifest|balance|exchange|rules|report`` end to end
+on SQLite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from lingtan.cli import app
+from tests.conftest import SMALL_PARK
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("LINGTAN_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("COLUMNS", "300")
+    park = tmp_path / "park.yaml"
+    park.write_text(SMALL_PARK, encoding="utf-8")
+    assert runner.invoke(app, ["init", "--park", str(park)]).exit_code == 0
+    return tmp_path
+
+
+def _ok(args: list[str], code: int = 0) -> str:
+    result = runner.invoke(app, args)
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def test_ledger_from_the_command_line(env: Path) -> None:
+    out = _ok(["waste", "streams", "--add", "900-249-08", "--name", "废矿物油",
+               "--enterprise", "E01", "--form", "液态", "--process", "设备维护"])  # fmt: skip
+    assert "HW08" in out
+    _ok(["waste", "movement", "1", "generated", "B1", "1200", "2025-03-01", "--unit", "kg"])
+    ledger = env / "ledger.csv"
+    ledger.write_text(
+        "enterprise,stream,kind,batch,quantity,at\n"
+        "E01,废矿物油,disposed,B1,1.2,2025-03-05\n"
+        "E01,废矿物油,generated,B2,-1,2025-03-06\n",
+        encoding="utf-8",
+    )
+    out = _ok(["waste", "import", str(ledger)], code=3)
+    assert "stored 1" in out and "line 3" in out
+    # generated 1.2 t (1200 kg), disposed on site 1.2 t: residual 0
+    out = _ok(["waste", "balance", "2025"])
+    assert "2025-03" in out and "1.200" in out
+    assert "created 7" in _ok(["waste", "rules"])
+    _ok(["waste", "exchange", "listings"])
+    _ok(["waste", "manifest"])
+    xlsx = env / "report.xlsx"
+    _ok(["waste", "report", "2025", "--out", str(xlsx)])
+    wb = load_workbook(xlsx)
+    cells = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert "危险废物年度管理报告" in cells and "HW08" in cells

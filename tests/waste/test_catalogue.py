@@ -1,0 +1,69 @@
+"""The National Hazardous Waste List records and the manifest state machine (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from lingtan.errors import Conflict, InvalidInput
+from lingtan.waste import catalogue
+from lingtan.waste import manifests as mf
+from lingtan.waste.model import Licence
+
+
+def test_the_2021_edition_has_the_46_categories() -> None:
+    # HW01–HW50 less HW41–HW44 (merged by the 2016 edition): 50 − 4 = 46
+    ed = catalogue.edition_for(dt.date(2025, 6, 1))
+    assert ed.edition == "2021" and ed.partial
+    cats = [c.category for c in ed.categories]
+    assert len(cats) == 46 and "HW41" not in cats and cats[-1] == "HW50"
+
+
+def test_codes_are_checked_against_the_list() -> None:
+    known = catalogue.check_code("900-041-49")
+    assert (known.category, known.listed, known.hazard) == ("HW49", True, ["T", "In"])
+    # a partial edition accepts a well-formed code of a known category, flagged unlisted
+    assert catalogue.check_code("900-999-08").listed is False
+    with pytest.raises(InvalidInput, match="HW41"):
+        catalogue.check_code("900-041-41")
+    with pytest.raises(InvalidInput, match="not a waste code"):
+        catalogue.check_code("90004149")
+
+
+def test_rule_records_name_their_sources() -> None:
+    assert "第八十一条" in catalogue.rule("storage-time-limit").source
+    assert catalogue.rule("plan-deviation").verified is False
+
+
+def _licence(codes: list[str]) -> Licence:
+    return Licence(1, 1, "某环保公司", "JS-001", codes, 100.0, "2025-01-01", "2025-12-31", "t", 0)
+
+
+def test_a_receiver_without_a_licence_for_the_code_is_refused() -> None:
+    day = dt.date(2025, 6, 1)
+    lic = _licence(["900-041-49", "HW08"])
+    mf.check_licence(lic, code="900-041-49", category="HW49", day=day, quantity_t=1, used_t=0)
+    mf.check_licence(lic, code="900-249-08", category="HW08", day=day, quantity_t=1, used_t=0)
+    with pytest.raises(InvalidInput, match="900-039-49"):
+        mf.check_licence(lic, code="900-039-49", category="HW49", day=day, quantity_t=1, used_t=0)
+    with pytest.raises(InvalidInput, match="not valid"):
+        mf.check_licence(lic, code="900-041-49", category="HW49", day=dt.date(2026, 1, 1),
+                         quantity_t=1, used_t=0)  # fmt: skip
+    # 99.5 t already this year + 1 t > 100 t capacity
+    with pytest.raises(InvalidInput, match="capacity"):
+        mf.check_licence(lic, code="900-041-49", category="HW49", day=day, quantity_t=1,
+                         used_t=99.5)  # fmt: skip
+
+
+def test_manifest_state_machine() -> None:
+    assert mf.next_state("draft", "dispatch") == "dispatched"
+    assert mf.next_state("dispatched", "receive") == "received"
+    assert mf.next_state("received", "close") == "closed"
+    assert mf.next_state("draft", "cancel") == "cancelled"
+    for state, action in [("draft", "receive"), ("dispatched", "cancel"), ("closed", "close"),
+                          ("cancelled", "dispatch"), ("received", "dispatch")]:  # fmt: skip
+        with pytest.raises(Conflict):
+            mf.next_state(state, action)
+    with pytest.raises(InvalidInput, match="action"):
+        mf.next_state("draft", "teleport")

@@ -1,0 +1,132 @@
+"""Pure rules of the waste ledger: mass balance, corrections, stock, the storage-time limit at
+its boundary, plan deviation. Expected values derived by hand in the comments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from lingtan.errors import InvalidInput
+from lingtan.waste import ledger
+from lingtan.waste.model import Movement, MovementKind
+
+SH = ZoneInfo("Asia/Shanghai")
+K = MovementKind
+
+
+def _us(y: int, m: int, d: int, h: int = 12) -> int:
+    return int(dt.datetime(y, m, d, h, tzinfo=SH).timestamp() * 1_000_000)
+
+
+def _m(i: int, kind: MovementKind, q: float, at: int, *, batch: str = "B1", stream: int = 1,
+       facility: int | None = None, corrects: int | None = None) -> Movement:  # fmt: skip
+    if kind in (K.STORED, K.RETRIEVED) and facility is None:
+        facility = 7
+    return Movement(
+        id=i, enterprise_id=1, stream_id=stream, kind=kind, batch=batch, quantity=q, unit="t",
+        quantity_t=q, at=at, facility_id=facility, corrects_id=corrects,
+    )  # fmt: skip
+
+
+def test_mass_balance_closes_when_every_step_is_recorded() -> None:
+    # March: generated 2.0 + 1.5 = 3.5 t, stored 3.5, retrieved 3.0, transferred 2.5,
+    # disposed on site 0.5 → Δstorage = 3.5 − 3.0 = 0.5; residual = 3.5 − 2.5 − 0.5 − 0.5 = 0
+    moves = [
+        _m(1, K.GENERATED, 2.0, _us(2025, 3, 1)),
+        _m(2, K.STORED, 2.0, _us(2025, 3, 1)),
+        _m(3, K.GENERATED, 1.5, _us(2025, 3, 10), batch="B2"),
+        _m(4, K.STORED, 1.5, _us(2025, 3, 10), batch="B2"),
+        _m(5, K.RETRIEVED, 2.0, _us(2025, 3, 20)),
+        _m(6, K.RETRIEVED, 1.0, _us(2025, 3, 20), batch="B2"),
+        _m(7, K.TRANSFERRED, 2.5, _us(2025, 3, 21)),
+        _m(8, K.DISPOSED, 0.5, _us(2025, 3, 22), batch="B2"),
+    ]
+    (march,) = ledger.balances(moves, SH)
+    assert march.month == "2025-03"
+    assert march.generated == pytest.approx(3.5)
+    assert march.delta_storage == pytest.approx(0.5)
+    assert march.own == pytest.approx(0.5)
+    assert march.residual == pytest.approx(0.0)
+
+
+def test_mass_balance_shows_waste_unaccounted_for_per_month() -> None:
+    # April: generated 4 t, transferred 1 t, nothing stored or handled: residual 4 − 1 = 3 t;
+    # May: transferred 1 t with nothing generated or retrieved: residual 0 − 1 = −1 t
+    moves = [
+        _m(1, K.GENERATED, 4.0, _us(2025, 4, 2)),
+        _m(2, K.TRANSFERRED, 1.0, _us(2025, 4, 30, 23)),
+        _m(3, K.TRANSFERRED, 1.0, _us(2025, 5, 1, 0)),
+    ]
+    april, may = ledger.balances(moves, SH)
+    assert (april.month, april.residual) == ("2025-04", pytest.approx(3.0))
+    assert (may.month, may.residual) == ("2025-05", pytest.approx(-1.0))
+
+
+def test_a_correction_replaces_the_record_it_names() -> None:
+    # generated 5 t, corrected to 4 t, the correction corrected to 4.2 t: only 4.2 counts
+    moves = [
+        _m(1, K.GENERATED, 5.0, _us(2025, 3, 1)),
+        _m(2, K.GENERATED, 4.0, _us(2025, 3, 1), corrects=1),
+        _m(3, K.GENERATED, 4.2, _us(2025, 3, 1), corrects=2),
+    ]
+    assert [m.id for m in ledger.effective(moves)] == [3]
+    assert ledger.balances(moves, SH)[0].generated == pytest.approx(4.2)
+
+
+def test_stock_keeps_a_partly_retrieved_batch_and_its_first_storage_time() -> None:
+    # B1: stored 3 t on 1 March, 1 t more on 5 March, 2.5 t retrieved → 1.5 t left, dated 1 March
+    # B2: stored 1 t and retrieved 1 t → gone
+    moves = [
+        _m(1, K.STORED, 3.0, _us(2025, 3, 1)),
+        _m(2, K.STORED, 1.0, _us(2025, 3, 5)),
+        _m(3, K.RETRIEVED, 2.5, _us(2025, 3, 9)),
+        _m(4, K.STORED, 1.0, _us(2025, 3, 2), batch="B2"),
+        _m(5, K.RETRIEVED, 1.0, _us(2025, 3, 3), batch="B2"),
+    ]
+    (item,) = ledger.stock(moves)
+    assert item.batch == "B1"
+    assert item.quantity_t == pytest.approx(1.5)
+    assert item.first_stored_at == _us(2025, 3, 1)
+
+
+def test_storage_limit_is_one_civil_year_365_days_within_366_over() -> None:
+    # 固废法 第八十一条 "不得超过一年", counted per 民法典 第二百零一/二百零二条: stored on
+    # 2025-03-01, the year ends on 2026-03-01 (365 days later): still within; 2026-03-02 over
+    stored = _us(2025, 3, 1, 9)
+    on_365 = ledger.storage_age(stored, _us(2026, 3, 1, 23), SH)
+    assert on_365.days_stored == 365
+    assert on_365.deadline == dt.date(2026, 3, 1)
+    assert (on_365.days_left, on_365.over) == (0, False)
+    on_366 = ledger.storage_age(stored, _us(2026, 3, 2, 0), SH)
+    assert on_366.days_stored == 366
+    assert (on_366.days_left, on_366.over) == (-1, True)
+
+
+def test_storage_limit_over_a_leap_day_and_from_29_february() -> None:
+    # stored 2024-01-15: one year ends 2025-01-15, 366 days later (2024 has 29 February)
+    assert ledger.storage_deadline(dt.date(2024, 1, 15)) == dt.date(2025, 1, 15)
+    # stored 2024-02-29: no 29 February in 2025 → the month's last day, 28 February
+    assert ledger.storage_deadline(dt.date(2024, 2, 29)) == dt.date(2025, 2, 28)
+    with pytest.raises(InvalidInput, match="years"):
+        ledger.storage_deadline(dt.date(2024, 1, 1), 0)
+
+
+def test_plan_deviation_and_projection() -> None:
+    # 12 t planned, 15 t actual: (15 − 12) / 12 = +25 %
+    assert ledger.plan_deviation_pct(15.0, 12.0) == pytest.approx(25.0)
+    assert ledger.plan_deviation_pct(1.0, 0.0) is None
+    # 3 t in the first 73 of 365 days projects to 3 × 365 / 73 = 15 t; a full year is itself
+    assert ledger.projected_year(3.0, 73, 365) == pytest.approx(15.0)
+    assert ledger.projected_year(3.0, 365, 365) == pytest.approx(3.0)
+
+
+def test_trace_follows_a_batch_from_generation_to_disposal() -> None:
+    moves = [
+        _m(3, K.DISPOSED, 1.0, _us(2025, 3, 9)),
+        _m(1, K.GENERATED, 1.0, _us(2025, 3, 1)),
+        _m(2, K.STORED, 1.0, _us(2025, 3, 2)),
+        _m(4, K.GENERATED, 9.0, _us(2025, 3, 1), batch="other"),
+    ]
+    assert [m.kind for m in ledger.trace(moves, "B1")] == [K.GENERATED, K.STORED, K.DISPOSED]
