@@ -24,6 +24,14 @@ def test_the_admin_sees_the_plan_with_its_chart_and_reasons(web_world: World) ->
     assert data["import"] == api["steps"]["import_kw"]
     assert data["x"][0] == api["step_starts"][0]
     assert len(data["soc"]) == len(api["steps"]["soc_kwh"])
+    # the plan's day (2025-01-20) is over and metered: the chart carries the metered hours and
+    # the page the planned-against-metered figures of GET /plans/{id}/actual
+    actual = web_world.client.get(
+        f"/api/v1/dispatch/plans/{plan_id}/actual", headers=web_world.h("admin")
+    ).json()
+    assert data["metered"]["import"] == [h["actual"]["import"] for h in actual["hours"]]
+    assert data["pv_forecast"] is not None and len(data["pv_forecast"]) == len(data["x"])
+    assert 'data-testid="dispatch-vs-metered"' in one and "计划与实际对比" in one
     # zh by default: the actions are worded in Chinese
     reasons = [r for step in api["steps"]["reasons"] for r in step]
     if reasons:

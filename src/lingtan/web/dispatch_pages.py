@@ -13,8 +13,9 @@ import numpy as np
 from fastapi import APIRouter, Request, Response
 
 from lingtan.dispatch import service
+from lingtan.dispatch.actual import compare_actual
 from lingtan.dispatch.explain import Reason, Violation, reason_text, violation_text
-from lingtan.errors import NotFound
+from lingtan.errors import InvalidInput, NotFound
 from lingtan.identity.roles import Principal
 from lingtan.store.dispatch_repo import PlanRow
 from lingtan.web import i18n
@@ -65,7 +66,21 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "dp_load": ("负荷", "Load"),
     "dp_soc": ("储能电量（kWh）", "Battery energy (kWh)"),
     "dp_power": ("功率（kW）", "Power (kW)"),
+    "dp_pv_forecast": ("光伏预测", "PV forecast"),
+    "dp_metered_import": ("实际购电（计量）", "Metered import"),
+    "dp_metered_pv": ("实际光伏（计量）", "Metered PV"),
+    "dp_vs_metered": ("计划与实际对比", "Planned against metered"),
+    "dp_planned": ("计划", "Planned"),
+    "dp_metered": ("实际", "Metered"),
+    "dp_missing_hours": ("缺少计量数据的小时", "Hours without metered data"),
+    "dp_not_over": ("当日结束后可与实际计量对比", "Compared with the meters once the day is over"),
 }
+
+#: the figures compared between the plan and what was metered
+COMPARED: Final = (
+    ("energy_cost", 2), ("carbon_t", 3), ("import_kwh", 0), ("export_kwh", 0),
+    ("peak_import_kw", 0), ("total", 2),
+)  # fmt: skip
 
 TERMS: Final = (
     ("energy_cost", 2), ("demand_cost", 2), ("carbon_t", 3), ("carbon_cost", 2),
@@ -84,22 +99,45 @@ def _t(lang: str) -> Any:
     return t
 
 
-def _detail(row: PlanRow, lang: str, tz: Any) -> dict[str, Any]:
-    """The chart's series, the violations and the reasons of one plan, worded in ``lang``."""
+def _detail(row: PlanRow, lang: str, tz: Any, actual: dict[str, Any] | None) -> dict[str, Any]:
+    """The chart's series (the plan, the PV forecast it used and, after the day, the metered
+    import and PV per hour), the violations and the reasons of one plan, worded in ``lang``."""
     t = _t(lang)
     short = "en" if lang == "en" else "zh"
     s = row.steps
     n = len(s["import_kw"])
     x = [service.step_start(row, tz, k).isoformat() for k in range(n)]
     pv = sum((np.asarray(v) for v in s["pv_kw"].values()), np.zeros(n))
-    chart = {
+    forecast = sum((np.asarray(v) for v in s.get("pv_forecast_kw", {}).values()), np.zeros(n))
+    chart: dict[str, Any] = {
         "x": x,
         "import": s["import_kw"],
         "pv": [round(float(v), 3) for v in pv],
+        "pv_forecast": [round(float(v), 3) for v in forecast] if s.get("pv_forecast_kw") else None,
         "load": s["load_kw"],
         "soc": {code: v for code, v in s["soc_kwh"].items()},
-        "labels": {k: t(f"dp_{k}") for k in ("import", "pv", "load", "soc", "power")},
+        "labels": {
+            k: t(f"dp_{k}")
+            for k in (
+                "import",
+                "pv",
+                "load",
+                "soc",
+                "power",
+                "pv_forecast",
+                "metered_import",
+                "metered_pv",
+            )
+        },
+        "metered": None,
     }
+    if actual is not None:
+        # hourly kWh = mean kW over the hour, drawn as a step over the hour
+        chart["metered"] = {
+            "x": [h["hour"] for h in actual["hours"]],
+            "import": [h["actual"]["import"] for h in actual["hours"]],
+            "pv": [h["actual"]["pv"] for h in actual["hours"]],
+        }
     hours = row.step_minutes / 60.0
     violations = [violation_text(Violation(**v), hours, short) for v in row.violations]
     reasons = [
@@ -113,7 +151,7 @@ def _detail(row: PlanRow, lang: str, tz: Any) -> dict[str, Any]:
         for k, step in enumerate(s["reasons"])
         if step
     ]
-    return {"chart": chart, "violations": violations, "reasons": reasons}
+    return {"chart": chart, "violations": violations, "reasons": reasons, "actual": actual}
 
 
 def _build(request: Request, principal: Principal, lang: str, plan_id: int | None) -> Response:
@@ -130,10 +168,16 @@ def _build(request: Request, principal: Principal, lang: str, plan_id: int | Non
     elif rows:
         chosen = service.plan(store, principal=principal, plan_id=rows[0].id)
     tz = _zone(request, principal)
-    detail = None if chosen is None else _detail(chosen, lang, tz)
+    actual = None
+    if chosen is not None:
+        try:
+            actual = compare_actual(store, principal=principal, plan_id=chosen.id)
+        except InvalidInput:  # the day is not over yet
+            actual = None
+    detail = None if chosen is None else _detail(chosen, lang, tz, actual)
     return _render(
         request, "dispatch.html", lang, principal, park_only=False, rows=rows, plan=chosen,
-        detail=detail, terms=TERMS, t=t,
+        detail=detail, terms=TERMS, compared=COMPARED, t=t,
     )  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-// The dispatch chart: grid import, PV and load per step, battery energy on a second axis
+// The dispatch chart: grid import, PV (and its forecast) and load per step, the metered
+// import and PV per hour once the day is over, battery energy on a second axis
 // (plotly.js served locally).
 (function () {
   "use strict";
@@ -12,6 +13,16 @@
       { x: d.x, y: d.import, type: "scatter", mode: "lines", line: { color: "#3a6ea5", shape: "hv" }, name: d.labels.import },
       { x: d.x, y: d.pv, type: "scatter", mode: "lines", line: { color: "#e0a526", shape: "hv" }, name: d.labels.pv }
     ];
+    if (d.pv_forecast) {
+      traces.push({ x: d.x, y: d.pv_forecast, type: "scatter", mode: "lines",
+        line: { color: "#e0a526", dash: "dash", shape: "hv" }, name: d.labels.pv_forecast });
+    }
+    if (d.metered) {
+      traces.push({ x: d.metered.x, y: d.metered.import, type: "scatter", mode: "lines+markers",
+        line: { color: "#a33a3a", shape: "hv" }, name: d.labels.metered_import });
+      traces.push({ x: d.metered.x, y: d.metered.pv, type: "scatter", mode: "lines+markers",
+        line: { color: "#8a6d1f", shape: "hv" }, name: d.labels.metered_pv });
+    }
     Object.keys(d.soc).forEach(function (code) {
       traces.push({ x: d.x, y: d.soc[code], type: "scatter", mode: "lines", yaxis: "y2",
         line: { color: "#1f7a5a", dash: "dot" }, name: d.labels.soc + " " + code });
