@@ -269,3 +269,24 @@ def test_a_history_baseline_averages_the_last_working_days(store: Store) -> None
     # the history starts on 12 February: 20 working days up to 11 March, not 21
     with pytest.raises(InvalidInput, match=r"needs 21 complete eligible days .* found 20"):
         svc.plan_day(store, principal=ADMIN, day=DAY, demand_response={**call, "days": 21})
+
+
+def test_the_dispatch_job_plans_a_day_and_refuses_bad_parameters(park: Store) -> None:
+    from lingtan.jobs import service as jobs
+    from lingtan.jobs.kinds import register_builtin
+
+    register_builtin()  # as the app and the worker do when they start
+    svc.set_spec(park, principal=ADMIN, data=spec())
+    job = jobs.submit(park, principal=ADMIN, kind="dispatch_plan",
+                      params={"kind": "day_ahead", "day": DAY.isoformat()})  # fmt: skip
+    done = jobs.run_job(park, job.id)
+    assert done is not None and done.status == "done", done
+    stored = svc.plan(park, principal=ADMIN, plan_id=done.result["plan_id"])
+    assert (stored.day, stored.kind, stored.from_step) == (DAY.isoformat(), "day_ahead", 0)
+    for bad, field in (({"kind": "weekly"}, "kind"), ({"kind": "intraday", "day": "2025-03-12"}, "day"),
+                       ({"horizon": 2}, "params")):  # fmt: skip
+        with pytest.raises(InvalidInput) as err:
+            jobs.submit(park, principal=ADMIN, kind="dispatch_plan", params=bad)
+        assert err.value.field == field
+    with pytest.raises((PermissionDenied, NotFound)):
+        jobs.submit(park, principal=enterprise_user(park), kind="dispatch_plan", params={})

@@ -203,9 +203,11 @@ def _indicator_report(store: Store, ctx: JobContext) -> JobOutput:
 
 def register_builtin() -> None:
     """Register the kinds defined here."""
+    from lingtan.dispatch.jobs import register as register_dispatch
     from lingtan.forecast.jobs import register as register_forecast
 
     register_forecast()
+    register_dispatch()
     register_kind(
         JobKind(
             name="normalise",
