@@ -44,6 +44,8 @@ STEPS = 96
 STEP_H = 0.25
 IMPORT_LIMIT_KW = 12_000.0
 EXPORT_LIMIT_KW = 8_000.0
+#: feed-in price [元/kWh]: synthetic, like the tariff; no provincial 燃煤基准价 notice was
+#: available to cite, so it is not a real price
 EXPORT_PRICE = 0.391
 DEGRADATION = 0.05  # 元/kWh discharged (synthetic)
 SESSION_KW = 120.0  # DC chargers (synthetic)
@@ -395,7 +397,7 @@ def year_replay(days: int, factor_record: Any) -> None:
           f"{office[HISTORY_DAYS:].mean():.0f} kW), PV {np.mean([r.pv_mae_kw for r in result.days]):.0f} kW "
           f"(mean PV {pv[HISTORY_DAYS:].mean():.0f} kW)")  # fmt: skip
     print(f"   tariff {tariff.key} (synthetic), demand charge {inp.demand_price:g} 元/kW·month, "
-          f"feed-in {EXPORT_PRICE} 元/kWh; grid factor {factor_record.id} = "
+          f"feed-in {EXPORT_PRICE} 元/kWh (synthetic); grid factor {factor_record.id} = "
           f"{factor_record.value} kgCO2/kWh")  # fmt: skip
     head = (f"   {'case':<31} {'cost 元':>12} {'energy 元':>12} {'demand 元':>10} {'tCO2':>8} "
             f"{'CFE %':>6} {'import MWh':>10} {'export MWh':>10} {'curt. MWh':>9} {'EV unmet':>8}")  # fmt: skip

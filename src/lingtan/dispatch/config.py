@@ -6,7 +6,7 @@ its ``source``. It is stored per park (``PUT /api/v1/dispatch/site``, ``lingtan 
 site set FILE``) and turned into the component tables of :mod:`lingtan.dispatch.components`
 day by day, with the forecasts, tariffs and factors of that day.
 
-Example (YAML)::
+Example (YAML; the figures are synthetic, not a real connection agreement or price)::
 
     source: 储能电站铭牌与并网协议（合成示例）
     grid: {import_point: PARK-grid, export_point: PARK-export, import_limit_kw: 12000,

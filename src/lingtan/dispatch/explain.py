@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lingtan.dispatch.components import Site
+from lingtan.dispatch.components import F64, Site
 from lingtan.dispatch.lp import Solution
 from lingtan.dispatch.model import Index, values
 
@@ -188,89 +188,31 @@ def with_reasons(site: Site, plan: Plan) -> Plan:
             )
         )
 
+    # what makes taking energy in a step worth it, and what makes giving it (or cutting load)
+    taking = {"pv_surplus": pv_surplus, "low_price": low_price, "low_carbon": low_carbon}
+    giving = {"demand_response": in_call, "peak_shaving": at_peak, "high_price": high_price,
+              "high_carbon": high_carbon}  # fmt: skip
+    # a generator emits: a high grid factor is no reason to run it
+    generating = {k: v for k, v in giving.items() if k != "high_carbon"}
+
+    def actions(asset: str, action: str, kw: F64, causes: dict[str, Any], otherwise: str) -> None:
+        for t in np.flatnonzero(kw > ACTIVE_KW):
+            why = [c for c, on in causes.items() if on[t]]
+            add(int(t), asset, action, float(kw[t]), why or [otherwise])
+
     for b in site.batteries:
-        for t in np.flatnonzero(plan.charge_kw[b.code] > ACTIVE_KW):
-            why = [
-                c
-                for c, on in (
-                    ("pv_surplus", pv_surplus[t]),
-                    ("low_price", low_price[t]),
-                    ("low_carbon", low_carbon[t]),
-                )
-                if on
-            ]
-            add(int(t), b.code, "charge", float(plan.charge_kw[b.code][t]), why or ["end_target"])
-        for t in np.flatnonzero(plan.discharge_kw[b.code] > ACTIVE_KW):
-            why = [
-                c
-                for c, on in (
-                    ("demand_response", in_call[t]),
-                    ("peak_shaving", at_peak[t]),
-                    ("high_price", high_price[t]),
-                    ("high_carbon", high_carbon[t]),
-                )
-                if on
-            ]
-            add(
-                int(t),
-                b.code,
-                "discharge",
-                float(plan.discharge_kw[b.code][t]),
-                why or ["self_consumption"],
-            )
+        actions(b.code, "charge", plan.charge_kw[b.code], taking, "end_target")
+        actions(b.code, "discharge", plan.discharge_kw[b.code], giving, "self_consumption")
     for s in site.sessions:
-        for t in np.flatnonzero(plan.ev_kw[s.code] > ACTIVE_KW):
-            why = [
-                c
-                for c, on in (
-                    ("pv_surplus", pv_surplus[t]),
-                    ("low_price", low_price[t]),
-                    ("low_carbon", low_carbon[t]),
-                )
-                if on
-            ]
-            add(int(t), s.code, "ev_charge", float(plan.ev_kw[s.code][t]), why or ["departure"])
+        actions(s.code, "ev_charge", plan.ev_kw[s.code], taking, "departure")
     for f in site.flex:
         delta = plan.flex_kw[f.code] - f.baseline_kw
-        for t in np.flatnonzero(np.abs(delta) > ACTIVE_KW):
-            if delta[t] > 0:
-                why = [
-                    c
-                    for c, on in (
-                        ("pv_surplus", pv_surplus[t]),
-                        ("low_price", low_price[t]),
-                        ("low_carbon", low_carbon[t]),
-                    )
-                    if on
-                ]
-                add(int(t), f.code, "shift_in", float(delta[t]), why or ["window_energy"])
-            else:
-                why = [
-                    c
-                    for c, on in (
-                        ("demand_response", in_call[t]),
-                        ("peak_shaving", at_peak[t]),
-                        ("high_price", high_price[t]),
-                        ("high_carbon", high_carbon[t]),
-                    )
-                    if on
-                ]
-                add(int(t), f.code, "shift_out", float(-delta[t]), why or ["window_energy"])
+        actions(f.code, "shift_in", np.maximum(delta, 0.0), taking, "window_energy")
+        actions(f.code, "shift_out", np.maximum(-delta, 0.0), giving, "window_energy")
     for code, kw in plan.curtailed_kw.items():
-        for t in np.flatnonzero(kw > ACTIVE_KW):
-            add(int(t), code, "curtail", float(kw[t]), ["no_outlet"])
+        actions(code, "curtail", kw, {}, "no_outlet")
     for code, kw in plan.generator_kw.items():
-        for t in np.flatnonzero(kw > ACTIVE_KW):
-            why = [
-                c
-                for c, on in (
-                    ("demand_response", in_call[t]),
-                    ("peak_shaving", at_peak[t]),
-                    ("high_price", high_price[t]),
-                )
-                if on
-            ]
-            add(int(t), code, "generate", float(kw[t]), why or ["supply_shortfall"])
+        actions(code, "generate", kw, generating, "supply_shortfall")
     return replace(plan, reasons=reasons)
 
 
