@@ -3,6 +3,11 @@ served by the app — shared by the API and dashboard tests."""
 
 from __future__ import annotations
 
+import atexit
+import copy
+import os
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,11 +22,13 @@ from lingtan.api import create_app
 from lingtan.config import Settings
 from lingtan.demo.run import run
 from lingtan.identity import service as identity
+from lingtan.identity import tokens
 from lingtan.identity.roles import SYSTEM
-from lingtan.store import Store
+from lingtan.store import Store, open_store
+from lingtan.store.identity_repo import IdentityRepo
 from lingtan.store.jobs_repo import JobsRepo
 from lingtan.timeutil import to_us, utcnow
-from tests.conftest import fresh_store
+from tests.conftest import PG_URL, fresh_store, need_service
 
 PASSWORD = "correct horse battery"
 #: username → (role, enterprise code or None)
@@ -90,7 +97,9 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[s
 
 
 @contextmanager
-def build_world(store: Store, *, months: int = 1, enterprises: int = 3) -> Iterator[World]:
+def build_world(
+    store: Store, *, months: int = 1, enterprises: int = 3, queued_job: bool = True
+) -> Iterator[World]:
     """Load the shrunk demo, create the users and B's resources, start the app."""
     run(store, months=months, enterprises=enterprises)
     park = store.registry.park()
@@ -115,6 +124,8 @@ def build_world(store: Store, *, months: int = 1, enterprises: int = 3) -> Itera
         world = World(store, client, settings, ents, users, headers)
         _b_resources(world)
         _a_keys(world)
+        if queued_job:
+            _b_queued_job(world)
         yield world
 
 
@@ -178,17 +189,6 @@ def _b_resources(w: World) -> None:
     assert report.status_code == 202, report.text
     report_job = wait_job(w, report.json()["id"], "b_admin")
     assert report_job["file_url"], report_job
-    queued_job_id = str(uuid.uuid4())
-    with w.store.begin() as conn:
-        JobsRepo(w.store).insert(
-            conn,
-            job_id=queued_job_id,
-            kind="normalise",
-            params={"note": "B-SECRET-JOB"},
-            created_by="user:b_admin",
-            enterprise_id=w.enterprises["E02"],
-            now=to_us(utcnow()),
-        )
     # an alarm rule of B's, an alarm it raised (a January reading of B's meter sent again),
     # and a maintenance window of B's
     rule = w.client.post(
@@ -285,8 +285,6 @@ def _b_resources(w: World) -> None:
         "key": key.json()["key"],
         # a report job of B's that ran to completion and produced a file
         "job_id": report_job["id"],
-        # a job of B's still queued (inserted directly, so no runner picks it up)
-        "queued_job_id": queued_job_id,
         "record_id": record.json()["id"],
         "cert_id": cert_id,
         "boundary": "E02",
@@ -328,12 +326,29 @@ def _b_resources(w: World) -> None:
         "b_viewer",
         key.json()["prefix"],
         report_job["id"],
-        queued_job_id,
         "B-SECRET",
         cert_id,
         "b-hook",
         delivery.json()["delivery_id"],
     ]
+
+
+def _b_queued_job(w: World) -> None:
+    """A job of B's still queued: inserted directly once the app runs, so no runner picks it
+    up (a runner takes the queued jobs it finds when it starts)."""
+    queued_job_id = str(uuid.uuid4())
+    with w.store.begin() as conn:
+        JobsRepo(w.store).insert(
+            conn,
+            job_id=queued_job_id,
+            kind="normalise",
+            params={"note": "B-SECRET-JOB"},
+            created_by="user:b_admin",
+            enterprise_id=w.enterprises["E02"],
+            now=to_us(utcnow()),
+        )
+    w.b["queued_job_id"] = queued_job_id
+    w.b_markers.append(queued_job_id)
 
 
 def _b_waste(w: World, b: dict[str, str]) -> dict[str, Any]:
@@ -415,10 +430,145 @@ def wait_job(w: World, job_id: str, user: str, timeout_s: float = 60.0) -> dict[
     raise AssertionError(f"job {job_id} still running after {timeout_s} s")
 
 
-def fresh_world(kind: str, tmp_dir: str, **kw: Any) -> Iterator[World]:
-    """A world on a fresh store (generator for fixtures)."""
-    with store_for(kind, tmp_dir) as store, build_world(store, **kw) as world:
+@dataclass
+class _Snapshot:
+    """A built world kept as a database to copy: a SQLite file or a PostgreSQL template
+    database, with what the world knew of it."""
+
+    kind: str
+    source: str
+    enterprises: dict[str, int]
+    users: dict[str, int]
+    key_headers: dict[str, dict[str, str]]
+    b: dict[str, Any]
+    b_markers: list[str]
+    park: dict[str, Any]
+
+
+#: one snapshot per database kind and test process (pytest-xdist worker)
+_SNAPSHOTS: dict[str, _Snapshot] = {}
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        PG_URL.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as c:
+        c.execute(sql)  # type: ignore[arg-type]
+
+
+def _pg_database_url(name: str) -> str:
+    return f"{PG_URL.split('?')[0].rsplit('/', 1)[0]}/{name}"
+
+
+def _snapshot(kind: str) -> _Snapshot:
+    """The world of ``kind``, built once per process: the demo load, the users and B's
+    resources cost seconds, a copy of the database a fraction of that."""
+    if kind in _SNAPSHOTS:
+        return _SNAPSHOTS[kind]
+    if kind == "sqlite":
+        directory = tempfile.mkdtemp(prefix="lingtan-world-")
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        source = str(Path(directory) / "world.db")
+        url = f"sqlite:///{source}"
+    else:
+        need_service("PostgreSQL", "127.0.0.1", 5432)
+        source = f"lt_world_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        _pg_admin(f"CREATE DATABASE {source}")
+        atexit.register(_pg_admin, f"DROP DATABASE IF EXISTS {source} WITH (FORCE)")
+        url = _pg_database_url(source)
+    store = open_store(url)
+    try:
+        with build_world(store, queued_job=False) as w:
+            snap = _Snapshot(
+                kind=kind,
+                source=source,
+                enterprises=w.enterprises,
+                users=w.users,
+                key_headers={k: v for k, v in w.headers.items() if k not in USERS},
+                b=w.b,
+                b_markers=w.b_markers,
+                park=w.park,
+            )
+    finally:
+        store.close()  # no connection may stay open on a template database
+    _SNAPSHOTS[kind] = snap
+    return snap
+
+
+@contextmanager
+def _copy_of(snap: _Snapshot, tmp_dir: str) -> Iterator[Store]:
+    """A store on a fresh copy of the snapshot's database, removed afterwards."""
+    if snap.kind == "sqlite":
+        target = Path(tmp_dir) / f"{uuid.uuid4().hex}.db"
+        shutil.copyfile(snap.source, target)
+        store = open_store(f"sqlite:///{target}")
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    name = f"lt_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    _pg_admin(f"CREATE DATABASE {name} TEMPLATE {snap.source}")
+    store = open_store(_pg_database_url(name))
+    try:
+        yield store
+    finally:
+        store.close()
+        _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _signed_in(store: Store, settings: Settings, username: str) -> dict[str, str]:
+    """Bearer headers of ``username`` as a login would issue them, without its argon2 check
+    (eight of those per world cost a second; the login itself is tested over HTTP)."""
+    with store.begin() as conn:
+        user = IdentityRepo(store).user_by_username(conn, username)
+    assert user is not None, username
+    token = tokens.issue_access_token(
+        secret=settings.secret_key,
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        version=user.token_version,
+        now_s=int(time.time()),
+        ttl_s=settings.access_token_minutes * 60,
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _served_copy(snap: _Snapshot, store: Store) -> Iterator[World]:
+    settings = Settings(environment="test", database_url=store.url)
+    app = create_app(settings, store=store)
+    app.state.dispatch_publisher = RecordingPublisher()
+    with TestClient(app) as client:
+        headers = {name: _signed_in(store, settings, name) for name in USERS}
+        headers.update(copy.deepcopy(snap.key_headers))
+        world = World(
+            store,
+            client,
+            settings,
+            dict(snap.enterprises),
+            dict(snap.users),
+            headers,
+            b=copy.deepcopy(snap.b),
+            b_markers=list(snap.b_markers),
+            park=dict(snap.park),
+        )
+        _b_queued_job(world)
         yield world
+
+
+def fresh_world(kind: str, tmp_dir: str, **kw: Any) -> Iterator[World]:
+    """A world on a fresh store (generator for fixtures). The default world is a copy of one
+    built once per process; other sizes (``months``, ``enterprises``) are built anew."""
+    if kw:
+        with store_for(kind, tmp_dir) as store, build_world(store, **kw) as world:
+            yield world
+        return
+    snap = _snapshot(kind)
+    with _copy_of(snap, tmp_dir) as store:
+        yield from _served_copy(snap, store)
 
 
 __all__ = ["PASSWORD", "USERS", "World", "build_world", "fresh_world", "login", "store_for"]

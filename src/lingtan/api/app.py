@@ -280,14 +280,14 @@ def create_app(
             conn.execute(text("SELECT 1"))
         return Health(status="ok", database=s.capabilities.label, version=lingtan.__version__)
 
-    api = APIRouter(prefix=API_PREFIX)
-    api.include_router(auth_open_router)
+    # each router is included once, straight into the app: every level of nested
+    # include_router rebuilds every route's dependency tree (FastAPI), which made building the
+    # app several times slower
+    app.include_router(auth_open_router, prefix=API_PREFIX)
     # WARNING: every router below requires authentication; never add an open route here
-    protected = APIRouter(dependencies=[Depends(current_principal)])
+    authenticated = [Depends(current_principal)]
     for router in PROTECTED_ROUTERS:
-        protected.include_router(router)
-    api.include_router(protected)
-    app.include_router(api)
+        app.include_router(router, prefix=API_PREFIX, dependencies=authenticated)
 
     api_docs.install(app)
 
