@@ -258,3 +258,70 @@ def check(
             "core_after": after,
         },
     )
+
+
+VERDICT_NAMES: dict[str, tuple[str, str]] = {
+    "admit": ("准予准入", "admit"),
+    "refuse": ("不予准入", "refuse"),
+    "review": ("需复核", "review"),
+    "pass": ("符合", "pass"),
+    "fail": ("不符合", "fail"),
+    "not_applicable": ("不适用", "not applicable"),
+}
+
+
+def _rows(report: AdmissionReport, lang: str) -> list[list[Any]]:
+    i = 0 if lang.startswith("zh") else 1
+    return [
+        [
+            c.name_zh if i == 0 else c.name_en,
+            c.value,
+            c.rule,
+            c.source,
+            VERDICT_NAMES[c.verdict][i],
+            c.note,
+        ]
+        for c in report.criteria
+    ]
+
+
+def report_html(report: AdmissionReport, lang: str = "zh-CN") -> str:
+    """The report as a standalone HTML page (zh-CN by default)."""
+    from html import escape
+
+    zh = lang.startswith("zh")
+    head = ["准入条件", "数值", "规则", "依据", "结论", "说明"] if zh else [
+        "criterion", "value", "rule", "source", "verdict", "note"]  # fmt: skip
+    cells = "".join(
+        "<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+        for row in _rows(report, lang)
+    )
+    verdict = VERDICT_NAMES[report.verdict][0 if zh else 1]
+    title = f"{report.project.name} — {'项目准入审查' if zh else 'project admission check'}"
+    return (
+        f'<!doctype html><html lang="{"zh-CN" if zh else "en"}"><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><h1>{escape(title)}</h1>"
+        f"<p>{'结论' if zh else 'Verdict'}: <strong>{escape(verdict)}</strong></p>"
+        f"<table border=1><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>{cells}</table>"
+    )
+
+
+def report_xlsx(report: AdmissionReport, lang: str = "zh-CN") -> bytes:
+    """The report as a workbook (openpyxl)."""
+    import io
+
+    from openpyxl import Workbook
+
+    zh = lang.startswith("zh")
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = "准入审查" if zh else "admission"
+    ws.append([report.project.name, VERDICT_NAMES[report.verdict][0 if zh else 1]])
+    ws.append(["准入条件", "数值", "规则", "依据", "结论", "说明"] if zh else
+              ["criterion", "value", "rule", "source", "verdict", "note"])  # fmt: skip
+    for row in _rows(report, lang):
+        ws.append(["" if v is None else v for v in row])
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
