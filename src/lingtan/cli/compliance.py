@@ -73,10 +73,10 @@ def levels(as_json: JsonOpt = False) -> None:
                       f"{r.baseline:g}", r.unit, r.confidence)  # fmt: skip
         console.print(t)
         t = Table("产品", "标准", "版本", "1级", "2级", "3级", "单位", "可信度")
-        for r in lim:
-            t.add_row(r.product_zh, r.standard, r.edition or "", *[
-                f"{r.levels[k]:g}" if k in r.levels else "—" for k in (1, 2, 3)
-            ], r.unit, r.confidence)  # fmt: skip
+        for m in lim:
+            t.add_row(m.product_zh, m.standard, m.edition or "", *[
+                f"{m.levels[k]:g}" if k in m.levels else "—" for k in (1, 2, 3)
+            ], m.unit, m.confidence)  # fmt: skip
         console.print(t)
 
 

@@ -23,7 +23,7 @@ from lingtan.compliance import reference
 from lingtan.compliance.backward import BackwardEntry, backward_list
 from lingtan.compliance.grading import ProductGrade, grade, unit_energy
 from lingtan.errors import InvalidInput, NotFound
-from lingtan.identity.roles import Permission, Principal, require
+from lingtan.identity.roles import Permission, Principal, require, require_park_wide
 from lingtan.indicators.evaluate import _records_total, evaluate
 from lingtan.indicators.limits import load_limits
 from lingtan.indicators.period import Period
@@ -231,8 +231,7 @@ def check_admission(
 ) -> tuple[adm.AdmissionReport, int | None]:
     """Check a project against the park's rules; stored with its inputs when ``store_it``."""
     require(principal, Permission.WRITE if store_it else Permission.READ)
-    if principal.enterprise_id is not None:
-        raise NotFound("admission checks are the park's")
+    require_park_wide(principal, "project admission")
     park = store.registry.park(principal.park_id)
     proj = adm.parse_project(project)
     parsed = (
