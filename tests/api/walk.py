@@ -318,11 +318,11 @@ BODIES: dict[tuple[str, str], Body] = {
     },
     ("post", "/api/v1/waste/alarm-rules"): lambda ids: {},
     # a project admission check: the park's, naming no enterprise (not stored by the walk)
-    ("post", "/api/v1/compliance/admission"): lambda ids: {
+    ("post", "/api/v1/compliance/admission"): lambda ids: {"json": {
         "project": {"name": "probe", "investment_cny": 1, "energy_tce": 1, "electricity_kwh": 0,
                     "green_power_share": 0, "combustion_tco2": 0, "process_tco2": 0},
         "rules": {"core_max": 1, "core_source": "probe"}, "year": 2025, "store": False,
-    },
+    }},
 }  # fmt: skip
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {
