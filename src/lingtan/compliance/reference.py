@@ -123,7 +123,10 @@ class Catalogue(_Provenance):
         for e in self.entries:
             if e.id == entry_id:
                 return e
-        raise NotFound(f"catalogue entry {entry_id!r} not in {self.document}")
+        raise InvalidInput(
+            f"catalogue_entry: {entry_id!r} is not an entry of {self.document}",
+            field="catalogue_entry",
+        )
 
 
 def _validate(model: type[BaseModel], text: str, where: str) -> Any:
