@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from lingtan.compliance import service
-from lingtan.errors import NotFound
+from lingtan.errors import InvalidInput, NotFound
 from lingtan.identity.roles import Principal, Role
 from lingtan.indicators import records as rec
 from lingtan.store import Store, open_store
@@ -86,3 +86,22 @@ def test_admission_check_is_stored_with_its_inputs(park: Store) -> None:
     stored = service.admissions(park, principal=PARK)
     assert stored[0].id == rec_id and stored[0].inputs["project"] == project
     assert stored[0].report["verdict"] == report.verdict == "admit"
+
+
+def test_water_balance_from_the_metering_tree(park: Store) -> None:
+    ids = {e.code: e.id for e in park.registry.enterprises(park.registry.park().id)}
+    tests = {"A-water": {"consumed_m3": 1000, "discharged_m3": 6000, "reused_m3": 2000}}
+    b = service.water_balance(
+        park, principal=PARK, enterprise_id=ids["A"], year=2025, month=1, tests=tests,
+        leakage_m3=200,
+    )  # fmt: skip
+    # A-water: 10 m³/h × 744 h = 7 440 m³ (a boundary meter without children is its own unit)
+    assert b.intake_m3 == pytest.approx(7440.0) and b.units[0].fresh_m3 == pytest.approx(7440.0)
+    # (7 440 − 1 000 − 6 000 − 200) / 7 440 = 240 / 7 440
+    assert b.closure_error == pytest.approx(240 / 7440) and b.closes
+    assert b.reuse_rate == pytest.approx(2000 / 9440)
+    with pytest.raises(InvalidInput, match="B-water"):
+        service.water_balance(
+            park, principal=PARK, enterprise_id=ids["A"], year=2025, month=1,
+            tests={**tests, "B-water": {"consumed_m3": 1, "discharged_m3": 1}}, leakage_m3=0,
+        )  # fmt: skip

@@ -134,27 +134,51 @@ def backward(
 
 
 def water_balance(
-    file: Annotated[Path, typer.Argument(help="YAML: intake_m3, leakage_m3, units[]")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="YAML: intake_m3, leakage_m3, units[]; with --year: leakage_m3, tests"),
+    ],
     out: Annotated[Path | None, typer.Option("--out", help="write the .xlsx workbook")] = None,
+    enterprise: EnterpriseOpt = None,
+    year: Annotated[int | None, typer.Option("--year", help="read the metering tree")] = None,
+    month: Annotated[int | None, typer.Option("--month")] = None,
+    park: ParkOption = None,
 ) -> None:
-    """A GB/T 12452 water-balance test from a file of the metering tree's volumes."""
+    """A GB/T 12452 water-balance test: from a file of the 用水单元 volumes, or (with --year and
+    --enterprise) from the enterprise's water metering tree plus the test's measured volumes
+    (``tests: {POINT: {consumed_m3, discharged_m3, reused_m3}}``, ``leakage_m3``)."""
     from lingtan.compliance import water_balance as wb
 
     with domain_errors():
         data = _load(file)
         if not isinstance(data, dict):
             raise InvalidInput(f"{file.name}: a mapping expected", field="file")
-        try:
-            units = [wb.WaterUnit(**u) for u in data.get("units", [])]
-        except TypeError as err:
-            raise InvalidInput(f"{file.name}: units: {err}", field="units") from None
-        b = wb.balance(intake_m3=float(data.get("intake_m3", 0)),
-                       leakage_m3=float(data.get("leakage_m3", 0)), units=units,
-                       tolerance=float(data.get("tolerance", wb.DEFAULT_TOLERANCE)))  # fmt: skip
+        tolerance = float(data.get("tolerance", wb.DEFAULT_TOLERANCE))
+        if year is not None:
+            from lingtan.compliance import service
+
+            with open_configured() as store:
+                b = service.water_balance(
+                    store, principal=_principal(store, park),
+                    enterprise_id=_enterprise_id(store, park, enterprise), year=year,
+                    month=month, tests=data.get("tests") or {},
+                    leakage_m3=float(data.get("leakage_m3", 0)), tolerance=tolerance,
+                )  # fmt: skip
+        else:
+            try:
+                units = [wb.WaterUnit(**u) for u in data.get("units", [])]
+            except TypeError as err:
+                raise InvalidInput(f"{file.name}: units: {err}", field="units") from None
+            b = wb.balance(intake_m3=float(data.get("intake_m3", 0)),
+                           leakage_m3=float(data.get("leakage_m3", 0)), units=units,
+                           tolerance=tolerance)  # fmt: skip
         _dump(b.as_dict())
         if out is not None:
-            out.write_bytes(wb.workbook(b, title=str(data.get("title", file.stem)),
-                                        period=str(data.get("period", ""))))  # fmt: skip
+            period = (
+                f"{year}-{month:02d}" if year and month else str(year or data.get("period", ""))
+            )
+            out.write_bytes(wb.workbook(b, title=str(enterprise or data.get("title", file.stem)),
+                                        period=period))  # fmt: skip
             console.print(f"wrote {out}")
 
 

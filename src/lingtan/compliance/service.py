@@ -14,12 +14,18 @@ product, its metered energy; the output is its ``product_output`` records. A pro
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import numpy as np
+
+from lingtan import units
 from lingtan.compliance import admission as adm
 from lingtan.compliance import reference
+from lingtan.compliance import water_balance as wb
 from lingtan.compliance.backward import BackwardEntry, backward_list
 from lingtan.compliance.grading import ProductGrade, grade, unit_energy
 from lingtan.errors import InvalidInput, NotFound
@@ -29,6 +35,7 @@ from lingtan.indicators.limits import load_limits
 from lingtan.indicators.period import Period
 from lingtan.store import Store
 from lingtan.store.compliance_repo import AdmissionRecord, ComplianceRepo
+from lingtan.store.query_repo import QueryRepo
 from lingtan.store.records_repo import RecordsRepo
 from lingtan.timeutil import to_us, utcnow
 
@@ -261,3 +268,71 @@ def admissions(store: Store, *, principal: Principal) -> list[AdmissionRecord]:
         return []
     park = store.registry.park(principal.park_id)
     return ComplianceRepo(store).admissions(park_id=park.id)
+
+
+# -- water balance from the metering tree ------------------------------------------------------
+
+
+def water_balance(
+    store: Store,
+    *,
+    principal: Principal,
+    enterprise_id: int | None,
+    year: int,
+    month: int | None = None,
+    tests: Mapping[str, Mapping[str, float]],
+    leakage_m3: float,
+    tolerance: float = wb.DEFAULT_TOLERANCE,
+) -> wb.WaterBalance:
+    """The GB/T 12452 balance of an enterprise for a period: the intake is the metered total of
+    its boundary water meters; the 用水单元 are the meters directly below them (a boundary meter
+    without children is its own unit), each with its metered fresh water. ``tests`` gives, per
+    unit's point code, what the test measured: ``consumed_m3``, ``discharged_m3``,
+    ``reused_m3``; every unit needs an entry and no entry may name another point."""
+    require(principal, Permission.READ)
+    park = store.registry.park(principal.park_id)
+    ent = _enterprise(store, principal, park.id, enterprise_id)
+    if ent is None:
+        raise InvalidInput("enterprise_id: required for park-wide callers", field="enterprise_id")
+    points, _ = QueryRepo(store).points(
+        tenant=principal.tenant, park_id=park.id, enterprise_id=ent, carrier="water",
+        virtual=False,
+    )  # fmt: skip
+    boundary = [p for p in points if p.boundary]
+    if not boundary:
+        raise InvalidInput("the enterprise has no boundary water meter", field="enterprise_id")
+    ids = {p.id for p in boundary}
+    children = [p for p in points if p.parent_id in ids]
+    units_pts = children + [b for b in boundary if not any(c.parent_id == b.id for c in children)]
+    h0, h1 = Period(year, month).bounds_us(ZoneInfo(park.timezone))
+    rows = store.stats.hours(None, [p.id for p in points], h0, h1)
+
+    def total(p: Any) -> float:
+        r = rows.get(p.id)
+        value = 0.0 if r is None else float(np.nansum(r["value"]))
+        try:
+            return units.convert(value, p.unit, "m3")
+        except InvalidInput:
+            raise InvalidInput(
+                f"water meter {p.code}: unit {p.unit} is not a volume", field="unit"
+            ) from None
+
+    unknown = sorted(set(tests) - {p.code for p in units_pts})
+    if unknown:
+        raise InvalidInput(f"tests: {', '.join(unknown)} is not a 用水单元 meter", field="tests")
+    out = []
+    for p in units_pts:
+        t = tests.get(p.code)
+        if t is None:
+            raise InvalidInput(f"tests: no test volumes for {p.code}", field="tests")
+        try:
+            out.append(wb.WaterUnit(
+                name=p.code, fresh_m3=total(p), reused_m3=float(t.get("reused_m3", 0.0)),
+                consumed_m3=float(t["consumed_m3"]), discharged_m3=float(t["discharged_m3"]),
+            ))  # fmt: skip
+        except (KeyError, TypeError, ValueError) as err:
+            raise InvalidInput(f"tests.{p.code}: {err}", field="tests") from None
+    return wb.balance(
+        intake_m3=sum(total(b) for b in boundary), leakage_m3=leakage_m3, units=out,
+        tolerance=tolerance,
+    )  # fmt: skip
