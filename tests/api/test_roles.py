@@ -583,6 +583,7 @@ PARK_LEVEL_WRITES = {
     ("post", "/api/v1/dispatch/ev-sessions"),
     ("post", "/api/v1/waste/licences"),
     ("post", "/api/v1/waste/alarm-rules"),
+    ("post", "/api/v1/compliance/admission"),
 }
 
 
@@ -802,5 +803,20 @@ VALID.update(
             {"deal_id": _new_deal(w)}, {"json": {"action": "complete", "on": "2025-06-20"}},
         ),
         ("post", "/api/v1/waste/alarm-rules"): lambda w: ({}, {}),
+    }
+)  # fmt: skip
+
+
+# project admission checks (park roles; the park's totals of 2025)
+VALID.update(
+    {
+        ("post", "/api/v1/compliance/admission"): lambda w: (
+            {},
+            {"json": {
+                "project": {"name": f"项目 {next(_n)}", "investment_cny": 1e6, "energy_tce": 10,
+                            "electricity_kwh": 0, "green_power_share": 0, "combustion_tco2": 0,
+                            "process_tco2": 0},
+                "rules": {"core_max": 1.0, "core_source": "role test"}, "year": 2025}},
+        ),
     }
 )  # fmt: skip

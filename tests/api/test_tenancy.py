@@ -92,6 +92,9 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/waste/balance", "enterprise_id"): 404,
     ("/api/v1/waste/manifests", "enterprise_id"): 404,
     ("/api/v1/waste/report", "enterprise_id"): 404,
+    # the enterprise whose products are graded (compliance.service._enterprise)
+    ("/api/v1/compliance/grading", "enterprise_id"): 404,
+    ("/api/v1/compliance/backward", "enterprise_id"): 404,
 }
 
 

@@ -317,6 +317,12 @@ BODIES: dict[tuple[str, str], Body] = {
         "json": {"action": "cancel", "on": "2025-06-02"}
     },
     ("post", "/api/v1/waste/alarm-rules"): lambda ids: {},
+    # a project admission check: the park's, naming no enterprise (not stored by the walk)
+    ("post", "/api/v1/compliance/admission"): lambda ids: {"json": {
+        "project": {"name": "probe", "investment_cny": 1, "energy_tce": 1, "electricity_kwh": 0,
+                    "green_power_share": 0, "combustion_tco2": 0, "process_tco2": 0},
+        "rules": {"core_max": 1, "core_source": "probe"}, "year": 2025, "store": False,
+    }},
 }  # fmt: skip
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {
@@ -325,6 +331,7 @@ NOT_AIMED = {
     ("post", "/api/v1/dispatch/ev-sessions"),
     ("post", "/api/v1/waste/licences"),
     ("post", "/api/v1/waste/alarm-rules"),
+    ("post", "/api/v1/compliance/admission"),
     ("post", "/api/v1/me/password"),
     ("post", "/api/v1/jobs/normalise"),
     ("post", "/api/v1/grid-factors"),

@@ -175,13 +175,23 @@ def test_a_year_with_one_metered_month_is_not_assessable(golden: Store) -> None:
 
 
 def test_product_at_level_2_meets(golden: Store) -> None:
-    r = _jan(golden, options=IndicatorOptions(limits_file=LIMITS)).indicator("product_unit_energy")
+    options = IndicatorOptions(limits_file=LIMITS, product_coverage_min=0.5)
+    r = _jan(golden, options=options).indicator("product_unit_energy")
     widget = next(d for d in r.details if d["product"] == "widget")
     assert widget["value"] == pytest.approx(GRID_B / 320)  # 465 kWh/t: level 2 (≤ 500)
     assert widget["level"] == 2 and widget["status"] == "meets"
     gadget = next(d for d in r.details if d["product"] == "gadget")
     assert gadget["status"] == "not_assessed"  # no limit record
     assert r.value == pytest.approx(1.0) and r.status == "meets"
+    assert r.inputs["coverage"] == pytest.approx(1 / 2)  # widget of widget and gadget
+
+
+def test_product_indicator_below_coverage_is_insufficient_data(golden: Store) -> None:
+    # 1 of 2 products assessed = 50 % < the default 80 %: no value, never "100 % 达标"
+    r = _jan(golden, options=IndicatorOptions(limits_file=LIMITS)).indicator("product_unit_energy")
+    assert r.status == "not_assessable" and r.value is None
+    assert r.inputs["products_present"] == 2 and r.inputs["products_assessed"] == 1
+    assert "1/2" in r.reason_zh and "insufficient data" in r.reason_en
 
 
 def test_product_worse_than_the_limit_fails(fresh: Store) -> None:

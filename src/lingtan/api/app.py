@@ -34,6 +34,7 @@ from lingtan.api.audit.router import router as audit_router
 from lingtan.api.auth.router import open_router as auth_open_router
 from lingtan.api.auth.router import router as me_router
 from lingtan.api.certificates.router import router as certificates_router
+from lingtan.api.compliance.router import router as compliance_router
 from lingtan.api.deps import current_principal
 from lingtan.api.dispatch.router import router as dispatch_router
 from lingtan.api.energy.router import router as energy_router
@@ -101,6 +102,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     alarms_router,
     tariffs_router,
     waste_router,
+    compliance_router,
     forecasts_router,
     dispatch_router,
     environment_router,

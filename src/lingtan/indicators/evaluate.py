@@ -653,6 +653,14 @@ def _product_energy(ctx: _Context, period: Period) -> Computed:
             )
             details.append(row)
             continue
+        if level_needed not in limit.levels:
+            row.update(
+                status="not_assessed",
+                reason=f"限额记录无 {level_needed} 级值 / the limit record has no level "
+                f"{level_needed} value",
+            )
+            details.append(row)
+            continue
         value = formulas.product_unit_energy(energy, output)
         level = limit.level_of(value)
         ok = level is not None and level <= level_needed
@@ -689,12 +697,31 @@ def _product_energy(ctx: _Context, period: Period) -> Computed:
             }
             for r in recs + energy_recs
         )
+    present = len(outputs)
+    coverage = assessed / present
+    coverage_min = ctx.options.product_coverage_min
     inputs = {
+        "products_present": present,
         "products_assessed": assessed,
         "products_meeting_level": met,
         "level_needed": level_needed,
         "products_not_assessed": sum(1 for d in details if d["status"] == "not_assessed"),
+        "coverage": coverage,
+        "coverage_min": coverage_min,
     }
+    if assessed and coverage < coverage_min - 1e-12:
+        # products assessed / products present below the park's minimum: a share of 1 of 19
+        # products says nothing about the park (the option product_coverage_min)
+        return _none(
+            f"数据不足：仅评价 {assessed}/{present} 种产品（覆盖率 {coverage:.0%}，"
+            f"低于 {coverage_min:.0%}）",
+            f"insufficient data: {assessed} of {present} products assessed (coverage "
+            f"{coverage:.0%}, below {coverage_min:.0%})",
+            replace(_NO_QUALITY, threshold=threshold),
+            inputs=inputs,
+            evidence=evidence,
+            details=details,
+        )
     if not assessed:
         return _none(
             "没有可评价的产品：产品无适用的能耗限额记录或缺少能耗数据",
@@ -852,10 +879,13 @@ def _judge(
         n_ok = computed.inputs.get("products_meeting_level", 0)
         n = computed.inputs.get("products_assessed", 0)
         lvl = computed.inputs.get("level_needed", 2)
+        present = computed.inputs.get("products_present", n)
         return (
             status,
-            f"{n} 个产品中 {n_ok} 个达到能耗限额 {lvl} 级及以上（{shown} {sign} {tval}）{warn_zh}",
-            f"{n_ok} of {n} products at level {lvl} or better ({shown} {sign} {tval}){warn_en}",
+            f"{n} 个产品中 {n_ok} 个达到能耗限额 {lvl} 级及以上（{shown} {sign} {tval}；"
+            f"覆盖率 {n}/{present}）{warn_zh}",
+            f"{n_ok} of {n} products at level {lvl} or better ({shown} {sign} {tval}; "
+            f"coverage {n} of {present} products){warn_en}",
             gap,
         )
     veto = "（核心指标，否决项）" if target.veto and not ok else ""

@@ -68,11 +68,18 @@ class LimitRecord(_Source):
     electricity_conversion: Literal["equivalent", "equal_value"] = "equivalent"
     clause: str | None = None
     synthetic: bool = False
+    #: the standard's edition year and table (records of lingtan.compliance name both)
+    edition: str | None = None
+    table: str | None = None
+    #: ``grades``: 1级/2级/3级 (3 = 限定值); ``limit_entry_advanced``: an older edition with
+    #: 先进值/准入值/限定值, held as levels 1/2/3 (a mapping of lingtan's, said in ``note``)
+    scheme: Literal["grades", "limit_entry_advanced"] = "grades"
+    note: str | None = None
 
     @model_validator(mode="after")
     def _levels(self) -> LimitRecord:
-        if not self.levels or min(self.levels) != 1:
-            raise ValueError("levels start at 1")
+        if not self.levels or min(self.levels) < 1 or max(self.levels) > 3:
+            raise ValueError("levels are 1, 2 or 3 (a level the source does not give is left out)")
         ordered = [self.levels[k] for k in sorted(self.levels)]
         ascending = all(a <= b for a, b in itertools.pairwise(ordered))
         descending = all(a >= b for a, b in itertools.pairwise(ordered))
@@ -98,6 +105,9 @@ class LimitRecord(_Source):
             "title": self.title,
             "product": self.product,
             "levels": {str(k): v for k, v in sorted(self.levels.items())},
+            "edition": self.edition,
+            "table": self.table,
+            "scheme": self.scheme,
             "unit": self.unit,
             "source": self.source,
             "url": self.url,
@@ -168,7 +178,13 @@ def _read(path: str | Path | None, shipped: str) -> tuple[str, str]:
 @functools.cache
 def _shipped_limits() -> tuple[LimitRecord, ...]:
     text, where = _read(None, "energy_limits.yaml")
-    return tuple(_validate(_LimitFile, text, where).records)
+    own = tuple(_validate(_LimitFile, text, where).records)
+    # the product energy-consumption limit standards of lingtan.compliance (单位产品能源消耗限额)
+    res = resources.files("lingtan.compliance").joinpath("data", "energy_limits.yaml")
+    theirs = tuple(
+        _validate(_LimitFile, res.read_text("utf-8"), "compliance/energy_limits.yaml").records
+    )
+    return own + theirs
 
 
 def load_limits(extra: str | Path | None = None) -> tuple[LimitRecord, ...]:

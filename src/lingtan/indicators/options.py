@@ -23,6 +23,9 @@ Each option has a documented default (docs/indicators.md explains the reasoning)
 * ``target_set`` / ``target_year`` — which targets (``national``, ``hunan`` or a plan file) and,
   for milestone paths, which milestone (default: the first in or after the data year).
 * ``base_year`` — 2025, the base year of the national programme.
+* ``product_coverage_min`` — the share of the products present (product output records) that
+  must be assessed against a limit record before 园区企业产出产品单位能耗达标 is judged
+  (0.80, lingtan's default; below it the indicator states its coverage and is not assessable).
 * ``water_intake`` — where water intake comes from: an entered record where one exists, else
   the boundary water meters (default), or only one of them.
 """
@@ -60,6 +63,7 @@ class IndicatorOptions:
     target_year: int | None = None
     base_year: int = 2025
     water_intake: Literal["entered_then_metered", "entered", "metered"] = "entered_then_metered"
+    product_coverage_min: float = 0.80
     #: extra limit records (YAML file) for product unit energy
     limits_file: str | None = None
     #: metering coverage requirements (YAML file) instead of the shipped, unverified ones
@@ -84,6 +88,8 @@ class IndicatorOptions:
             raise InvalidInput(
                 "completeness_threshold lies in (0, 1]", field="completeness_threshold"
             )
+        if not 0 < self.product_coverage_min <= 1:
+            raise InvalidInput("product_coverage_min lies in (0, 1]", field="product_coverage_min")
 
     @classmethod
     def of(
@@ -107,6 +113,7 @@ class IndicatorOptions:
             target_year=options.target_year,
             base_year=options.base_year,
             water_intake=options.water_intake,
+            product_coverage_min=options.product_coverage_min,
             limits_file=limits_file,
             coverage_file=coverage_file,
             used=used,
@@ -176,6 +183,7 @@ class IndicatorOptions:
                 + (f"，目标年 {self.target_year}" if self.target_year else "")
                 + f"；基准年 {self.base_year}",
                 f"取水量来源：{self.water_intake}",
+                f"产品单位能耗达标评价最低覆盖率 {self.product_coverage_min:.0%}",
             ]
         return [
             *version,
@@ -192,4 +200,5 @@ class IndicatorOptions:
             + (f", target year {self.target_year}" if self.target_year else "")
             + f"; base year {self.base_year}",
             f"water intake from: {self.water_intake}",
+            f"product unit-energy indicator needs coverage {self.product_coverage_min:.0%}",
         ]

@@ -78,6 +78,10 @@ OPTION_NAMES: Final[dict[str, tuple[str, str]]] = {
     "target_year": ("目标年", "target year"),
     "base_year": ("基准年", "base year"),
     "water_intake": ("取水量来源", "water intake from"),
+    "product_coverage_min": (
+        "产品单位能耗达标评价最低覆盖率",
+        "minimum coverage of the product unit-energy indicator",
+    ),
 }
 
 #: Chinese and English wording of each choice
@@ -186,6 +190,10 @@ class ParkOptions:
     base_year: int = 2025
 
     water_intake: WaterIntake = "entered_then_metered"
+    #: share of the park's products (product output records) that must be assessed against a
+    #: limit standard before 园区企业产出产品单位能耗达标 is judged (lingtan's default, no
+    #: standard sets it: below it the indicator is "insufficient data", never 100 % of 1 of 19)
+    product_coverage_min: float = 0.80
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -210,6 +218,8 @@ class ParkOptions:
             )
         if not self.target_set:
             raise InvalidInput("target_set names a target set", field="target_set")
+        if not 0 < self.product_coverage_min <= 1:
+            raise InvalidInput("product_coverage_min lies in (0, 1]", field="product_coverage_min")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ParkOptions:
@@ -286,13 +296,11 @@ def _coerce(name: str, value: Any) -> Any:
         if value is None or (isinstance(value, str) and value.lower() in ("", "none", "null")):
             return None
         return _int(name, value, low=2000, high=2100)
-    if name == "completeness_threshold":
+    if name in ("completeness_threshold", "product_coverage_min"):
         try:
             return float(value)
         except (TypeError, ValueError):
-            raise InvalidInput(
-                f"completeness_threshold must be a number, got {value!r}", field=name
-            ) from None
+            raise InvalidInput(f"{name} must be a number, got {value!r}", field=name) from None
     if name == "fuel_editions":
         if isinstance(value, str):
             return tuple(p.strip() for p in value.split(",") if p.strip())

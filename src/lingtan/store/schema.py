@@ -1232,3 +1232,22 @@ waste_deal = Table(
     Index("ix_waste_deal_seller_id", "seller_id", "state"),
     Index("ix_waste_deal_buyer_id", "buyer_id", "state"),
 )
+
+# -- compliance (lingtan.compliance) ------------------------------------------------------------
+
+#: project admission checks (项目准入, 8.3.1–8.3.3): the inputs (project, rules, year) and the
+#: report as JSON, appended for audit, never edited
+admission_check = Table(
+    "admission_check",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("project_name", Text, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("inputs", Text, nullable=False),
+    Column("report", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_admission_check_park_id", "park_id", "created_at"),
+)

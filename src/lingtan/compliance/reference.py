@@ -1,0 +1,195 @@
+"""Reference records of the compliance layer, validated strictly (like the factor files).
+
+* ``data/efficiency_levels.yaml`` — 工业重点领域能效标杆水平和基准水平（2023年版）
+  (发改产业〔2023〕723号; first edition 发改产业〔2021〕1609号): per product 标杆 and 基准;
+* ``data/energy_limits.yaml`` — 单位产品能源消耗限额 levels (read by
+  :func:`lingtan.indicators.limits.load_limits` together with the GB 40879 PUE record);
+* ``data/industry_catalogue.yaml`` — 产业结构调整指导目录（2024年本）, an illustrative selection.
+
+Every record carries its document, edition, table, unit, confidence and source; values not
+verified from the standard's text say so (confidence L, ``verified: false``).
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lingtan.errors import InvalidInput, NotFound
+
+Confidence = Literal["H", "M", "L", "U"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Provenance(_Strict):
+    source: str = Field(min_length=1)
+    url: str | None
+    url_note: str | None = None
+    confidence: Confidence
+    verified: bool
+
+    @model_validator(mode="after")
+    def _provenance(self) -> _Provenance:
+        if self.url is None and not self.url_note:
+            raise ValueError("a record without url must say why in url_note")
+        if self.verified and self.confidence in ("L", "U"):
+            raise ValueError(f"confidence {self.confidence} records must say verified: false")
+        return self
+
+
+class EfficiencyLevel(_Provenance):
+    """标杆 and 基准 of one product (lower is better)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.:\-]+$")
+    document: str
+    edition: str
+    predecessor: str | None = None
+    predecessor_same: Literal["yes", "no", "unknown"] = "unknown"
+    table: str
+    product: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
+    product_zh: str
+    product_en: str
+    numerator: Literal["energy", "electricity"]
+    numerator_unit: str
+    unit: str
+    benchmark: float
+    baseline: float
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> EfficiencyLevel:
+        if self.benchmark > self.baseline:
+            raise ValueError(
+                f"{self.id}: 标杆 {self.benchmark} must not exceed 基准 {self.baseline}"
+            )
+        return self
+
+    def brief(self) -> dict[str, Any]:
+        """Identification printed with results."""
+        return {
+            "id": self.id,
+            "document": self.document,
+            "edition": self.edition,
+            "table": self.table,
+            "benchmark": self.benchmark,
+            "baseline": self.baseline,
+            "unit": self.unit,
+            "confidence": self.confidence,
+            "verified": self.verified,
+            "url": self.url,
+            "url_note": self.url_note,
+        }
+
+
+class _LevelFile(_Strict):
+    deadline_year: int
+    deadline_note: str
+    records: tuple[EfficiencyLevel, ...]
+
+
+class CatalogueEntry(_Strict):
+    """One entry of the industry catalogue."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.:\-]+$")
+    cls: Literal["encouraged", "restricted", "eliminated"] = Field(alias="class")
+    sector: str
+    text: str
+
+
+class Catalogue(_Provenance):
+    """An industry catalogue (产业结构调整指导目录) as records."""
+
+    document: str
+    edition: str
+    entries: tuple[CatalogueEntry, ...]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Catalogue:
+        ids = [e.id for e in self.entries]
+        if len(ids) != len(set(ids)):
+            raise ValueError("catalogue entry ids must be unique")
+        return self
+
+    def entry(self, entry_id: str) -> CatalogueEntry:
+        """The entry ``entry_id`` (NotFound names it)."""
+        for e in self.entries:
+            if e.id == entry_id:
+                return e
+        raise InvalidInput(
+            f"catalogue_entry: {entry_id!r} is not an entry of {self.document}",
+            field="catalogue_entry",
+        )
+
+
+def _validate(model: type[BaseModel], text: str, where: str) -> Any:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise InvalidInput(f"{where}: not YAML: {err}", field=where) from err
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        raise InvalidInput(f"{where}: {loc}: {first['msg']}", field=loc) from err
+
+
+def _text(path: str | Path | None, shipped: str) -> tuple[str, str]:
+    if path is None:
+        res = resources.files("lingtan.compliance").joinpath("data", shipped)
+        return res.read_text("utf-8"), shipped
+    p = Path(path)
+    if not p.is_file():
+        raise NotFound(f"{p} not found")
+    return p.read_text("utf-8"), p.name
+
+
+@functools.cache
+def _shipped_levels() -> _LevelFile:
+    text, where = _text(None, "efficiency_levels.yaml")
+    result: _LevelFile = _validate(_LevelFile, text, where)
+    return result
+
+
+def efficiency_levels(path: str | Path | None = None) -> dict[str, EfficiencyLevel]:
+    """标杆/基准 records by product key (the shipped file, or ``path`` in its format)."""
+    if path is None:
+        doc = _shipped_levels()
+    else:
+        text, where = _text(path, "")
+        doc = _validate(_LevelFile, text, where)
+    out: dict[str, EfficiencyLevel] = {}
+    for r in doc.records:
+        if r.product in out:
+            raise InvalidInput(f"product {r.product} listed twice", field="product")
+        out[r.product] = r
+    return out
+
+
+def deadline_year() -> int:
+    """The year by which capacity below 基准 is to be upgraded or retired (shipped file)."""
+    return _shipped_levels().deadline_year
+
+
+@functools.cache
+def _shipped_catalogue() -> Catalogue:
+    text, where = _text(None, "industry_catalogue.yaml")
+    result: Catalogue = _validate(Catalogue, text, where)
+    return result
+
+
+def catalogue(path: str | Path | None = None) -> Catalogue:
+    """The industry catalogue (shipped illustrative selection, or the park's ``path``)."""
+    if path is None:
+        return _shipped_catalogue()
+    text, where = _text(path, "")
+    result: Catalogue = _validate(Catalogue, text, where)
+    return result

@@ -1,0 +1,338 @@
+"""Compliance operations on the store (keyword-only, explicit principal, no web framework).
+
+Tenancy: an enterprise's user sees only its own enterprise's products (the indicator
+evaluation and the records are read for that enterprise alone); park roles see the park.
+Reading needs ``read``; storing an admission check needs ``write``.
+
+Product unit energy per enterprise and product comes from the evaluation of the guiding
+indicator 园区企业产出产品单位能耗 (:mod:`lingtan.indicators.evaluate`): the energy is the
+declared allocation (``product_energy`` records) or, for an enterprise with a single limited
+product, its metered energy; the output is its ``product_output`` records. A product with a
+标杆/基准 record but no limit record is graded from its declared ``product_energy`` records.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from lingtan import units
+from lingtan.compliance import admission as adm
+from lingtan.compliance import reference
+from lingtan.compliance import water_balance as wb
+from lingtan.compliance.backward import BackwardEntry, backward_list
+from lingtan.compliance.grading import ProductGrade, grade, unit_energy
+from lingtan.errors import InvalidInput, NotFound
+from lingtan.identity.roles import Permission, Principal, require, require_park_wide
+from lingtan.indicators.evaluate import _records_total, evaluate
+from lingtan.indicators.limits import load_limits
+from lingtan.indicators.period import Period
+from lingtan.store import Store
+from lingtan.store.compliance_repo import AdmissionRecord, ComplianceRepo
+from lingtan.store.query_repo import QueryRepo
+from lingtan.store.records_repo import RecordsRepo
+from lingtan.timeutil import to_us, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Grading:
+    """The park's (or one enterprise's) products graded, with the indicator's coverage."""
+
+    period: dict[str, Any]
+    grades: tuple[ProductGrade, ...]
+    not_graded: tuple[dict[str, Any], ...]
+    coverage: dict[str, Any]
+    indicator_status: str
+    indicator_reason: tuple[str, str]
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data."""
+        return {
+            "period": self.period,
+            "grades": [g.as_dict() for g in self.grades],
+            "not_graded": list(self.not_graded),
+            "coverage": self.coverage,
+            "indicator": {
+                "status": self.indicator_status,
+                "reason_zh": self.indicator_reason[0],
+                "reason_en": self.indicator_reason[1],
+            },
+            "sources": self.sources,
+        }
+
+
+def _enterprise(
+    store: Store, principal: Principal, park_id: int, enterprise_id: int | None
+) -> int | None:
+    if principal.enterprise_id is not None:
+        if enterprise_id is not None and enterprise_id != principal.enterprise_id:
+            raise NotFound("enterprise not found")
+        return principal.enterprise_id
+    if enterprise_id is not None and not any(
+        e.id == enterprise_id for e in store.registry.enterprises(park_id)
+    ):
+        raise NotFound("enterprise not found")
+    return enterprise_id
+
+
+def grading(
+    store: Store,
+    *,
+    principal: Principal,
+    year: int,
+    month: int | None = None,
+    enterprise_id: int | None = None,
+    levels_file: str | Path | None = None,
+) -> Grading:
+    """Every product of the scope graded against its limit record and 标杆/基准."""
+    require(principal, Permission.READ)
+    park = store.registry.park(principal.park_id)
+    ent = _enterprise(store, principal, park.id, enterprise_id)
+    period = Period(year, month)
+    ev = evaluate(
+        store, year=year, month=month, enterprise_id=ent, park_id=park.id,
+        indicators=["product_unit_energy"],
+    )  # fmt: skip
+    ind = ev.indicator("product_unit_energy")
+    limits = {r.id: r for r in load_limits()}
+    levels = reference.efficiency_levels(levels_file)
+    codes = {e.code: e.id for e in store.registry.enterprises(park.id)}
+    grades: list[ProductGrade] = []
+    not_graded: list[dict[str, Any]] = []
+    sources: dict[str, dict[str, Any]] = {}
+    level_needed = int(ind.inputs.get("level_needed", 2) or 2)
+    for d in ind.details:
+        product = str(d["product"])
+        lvl = levels.get(product)
+        if d.get("status") in ("meets", "fails"):
+            limit = limits[str(d["limit_id"])]
+            use_lvl = lvl if lvl is not None and lvl.unit == limit.unit else None
+            g = grade(
+                enterprise=str(d["enterprise"]), product=product, value=float(d["value"]),
+                unit=limit.unit, output=float(d["output"]), output_unit=str(d["output_unit"]),
+                limit=limit, level=use_lvl, level_needed=level_needed,
+                energy_source=str(d.get("energy_source", "")),
+            )  # fmt: skip
+            grades.append(g)
+            sources[limit.id] = limit.brief()
+            if use_lvl is not None:
+                sources[use_lvl.id] = use_lvl.brief()
+            continue
+        if lvl is not None:
+            owner = codes.get(str(d["enterprise"]))
+            got = _declared(store, park.id, owner, product, period, lvl)
+            if got is not None:
+                value, output = got
+                grades.append(grade(
+                    enterprise=str(d["enterprise"]), product=product, value=value,
+                    unit=lvl.unit, output=output, output_unit=lvl.unit.split("/", 1)[1],
+                    limit=None, level=lvl, level_needed=level_needed,
+                    energy_source="entered",
+                ))  # fmt: skip
+                sources[lvl.id] = lvl.brief()
+                continue
+        not_graded.append({**dict(d), "benchmark_record": None if lvl is None else lvl.id})
+    coverage = {
+        k: ind.inputs.get(k)
+        for k in ("products_present", "products_assessed", "coverage", "coverage_min")
+    }
+    return Grading(
+        period=period.as_dict(),
+        grades=tuple(grades),
+        not_graded=tuple(not_graded),
+        coverage=coverage,
+        indicator_status=ind.status,
+        indicator_reason=(ind.reason_zh, ind.reason_en),
+        sources=sources,
+    )
+
+
+def _declared(
+    store: Store, park_id: int, owner: int | None, product: str, period: Period, lvl: Any
+) -> tuple[float, float] | None:
+    """Unit energy from declared product_energy and product_output records, in the record's
+    unit; None when either is missing or in a unit that does not convert."""
+    out_unit = lvl.unit.split("/", 1)[1] if "/" in lvl.unit else None
+    if out_unit is None:
+        return None
+    recs = RecordsRepo(store).find(
+        park_id=park_id, enterprise_ids=[owner], item=product,
+        categories=["product_output", "product_energy"],
+        overlapping=(period.first.isoformat(), period.last.isoformat()),
+    )  # fmt: skip
+    by: dict[str, list[Any]] = defaultdict(list)
+    for r in recs:
+        by[r.category].append(r)
+    if not by["product_output"] or not by["product_energy"]:
+        return None
+    output, _ = _records_total(by["product_output"], period, out_unit)
+    energy, _ = _records_total(by["product_energy"], period, lvl.numerator_unit)
+    if output is None or energy is None or output <= 0:
+        return None
+    return unit_energy(energy, output), output
+
+
+def backward(
+    store: Store,
+    *,
+    principal: Principal,
+    year: int,
+    enterprise_id: int | None = None,
+    deadline_year: int | None = None,
+) -> list[BackwardEntry]:
+    """The backward-capacity list (8.3.4) of the year."""
+    g = grading(store, principal=principal, year=year, enterprise_id=enterprise_id)
+    return backward_list(
+        g.grades, year=year, deadline_year=deadline_year or reference.deadline_year()
+    )
+
+
+# -- admission ---------------------------------------------------------------------------------
+
+
+def park_totals(store: Store, *, park_id: int, year: int) -> tuple[float, float]:
+    """The park's current emissions [tCO2] and energy [tce] of ``year`` (the core indicator's
+    inputs); InvalidInput when the year has no energy."""
+    ev = evaluate(store, year=year, park_id=park_id, indicators=["carbon_per_energy"])
+    inputs = ev.indicator("carbon_per_energy").inputs
+    emissions, energy = inputs.get("emissions_tco2"), inputs.get("energy_tce")
+    if emissions is None or not energy:
+        raise InvalidInput(f"the park has no emissions and energy totals for {year}", field="year")
+    return float(emissions), float(energy)
+
+
+def default_rules(store: Store, *, park_id: int, year: int) -> adm.Rules:
+    """Rules with the core threshold of the park's target set for its size class."""
+    from lingtan.indicators.targets import load_target_set, select_target
+    from lingtan.options import service as park_options
+
+    used = park_options.used(store, park_id=park_id)
+    ts = load_target_set(used.options.target_set)
+    _, energy = park_totals(store, park_id=park_id, year=year)
+    target, _ts, _note = select_target(
+        ts, "carbon_per_energy", year=year, energy_tce=energy,
+        target_year=used.options.target_year,
+    )  # fmt: skip
+    if target is None:
+        raise InvalidInput("no core-indicator target applies to the park", field="core_max")
+    return adm.Rules(core_max=target.value, core_source=f"{ts.id} {target.id}")
+
+
+def check_admission(
+    store: Store,
+    *,
+    principal: Principal,
+    project: dict[str, Any],
+    rules: dict[str, Any] | None = None,
+    year: int,
+    catalogue_file: str | Path | None = None,
+    levels_file: str | Path | None = None,
+    store_it: bool = True,
+) -> tuple[adm.AdmissionReport, int | None]:
+    """Check a project against the park's rules; stored with its inputs when ``store_it``."""
+    require(principal, Permission.WRITE if store_it else Permission.READ)
+    require_park_wide(principal, "project admission")
+    park = store.registry.park(principal.park_id)
+    proj = adm.parse_project(project)
+    parsed = (
+        adm.parse_rules(rules) if rules is not None
+        else default_rules(store, park_id=park.id, year=year)
+    )  # fmt: skip
+    emissions, energy = park_totals(store, park_id=park.id, year=year)
+    report = adm.check(
+        proj, parsed, park_emissions_tco2=emissions, park_energy_tce=energy,
+        catalogue=reference.catalogue(catalogue_file),
+        levels=reference.efficiency_levels(levels_file),
+    )  # fmt: skip
+    if not store_it:
+        return report, None
+    rec_id = ComplianceRepo(store).add_admission(
+        park_id=park.id, project_name=proj.name, year=year, verdict=report.verdict,
+        inputs={"project": project, "rules": parsed.model_dump(), "year": year},
+        report=report.as_dict(), created_by=principal.actor, created_at=to_us(utcnow()),
+    )  # fmt: skip
+    return report, rec_id
+
+
+def admissions(store: Store, *, principal: Principal) -> list[AdmissionRecord]:
+    """The park's stored admission checks, newest first."""
+    require(principal, Permission.READ)
+    if principal.enterprise_id is not None:
+        return []
+    park = store.registry.park(principal.park_id)
+    return ComplianceRepo(store).admissions(park_id=park.id)
+
+
+# -- water balance from the metering tree ------------------------------------------------------
+
+
+def water_balance(
+    store: Store,
+    *,
+    principal: Principal,
+    enterprise_id: int | None,
+    year: int,
+    month: int | None = None,
+    tests: Mapping[str, Mapping[str, float]],
+    leakage_m3: float,
+    tolerance: float = wb.DEFAULT_TOLERANCE,
+) -> wb.WaterBalance:
+    """The GB/T 12452 balance of an enterprise for a period: the intake is the metered total of
+    its boundary water meters; the 用水单元 are the meters directly below them (a boundary meter
+    without children is its own unit), each with its metered fresh water. ``tests`` gives, per
+    unit's point code, what the test measured: ``consumed_m3``, ``discharged_m3``,
+    ``reused_m3``; every unit needs an entry and no entry may name another point."""
+    require(principal, Permission.READ)
+    park = store.registry.park(principal.park_id)
+    ent = _enterprise(store, principal, park.id, enterprise_id)
+    if ent is None:
+        raise InvalidInput("enterprise_id: required for park-wide callers", field="enterprise_id")
+    points, _ = QueryRepo(store).points(
+        tenant=principal.tenant, park_id=park.id, enterprise_id=ent, carrier="water",
+        virtual=False,
+    )  # fmt: skip
+    boundary = [p for p in points if p.boundary]
+    if not boundary:
+        raise InvalidInput("the enterprise has no boundary water meter", field="enterprise_id")
+    ids = {p.id for p in boundary}
+    children = [p for p in points if p.parent_id in ids]
+    units_pts = children + [b for b in boundary if not any(c.parent_id == b.id for c in children)]
+    h0, h1 = Period(year, month).bounds_us(ZoneInfo(park.timezone))
+    rows = store.stats.hours(None, [p.id for p in points], h0, h1)
+
+    def total(p: Any) -> float:
+        r = rows.get(p.id)
+        value = 0.0 if r is None else float(np.nansum(r["value"]))
+        try:
+            return units.convert(value, p.unit, "m3")
+        except InvalidInput:
+            raise InvalidInput(
+                f"water meter {p.code}: unit {p.unit} is not a volume", field="unit"
+            ) from None
+
+    unknown = sorted(set(tests) - {p.code for p in units_pts})
+    if unknown:
+        raise InvalidInput(f"tests: {', '.join(unknown)} is not a 用水单元 meter", field="tests")
+    out = []
+    for p in units_pts:
+        t = tests.get(p.code)
+        if t is None:
+            raise InvalidInput(f"tests: no test volumes for {p.code}", field="tests")
+        try:
+            out.append(wb.WaterUnit(
+                name=p.code, fresh_m3=total(p), reused_m3=float(t.get("reused_m3", 0.0)),
+                consumed_m3=float(t["consumed_m3"]), discharged_m3=float(t["discharged_m3"]),
+            ))  # fmt: skip
+        except (KeyError, TypeError, ValueError) as err:
+            raise InvalidInput(f"tests.{p.code}: {err}", field="tests") from None
+    return wb.balance(
+        intake_m3=sum(total(b) for b in boundary), leakage_m3=leakage_m3, units=out,
+        tolerance=tolerance,
+    )  # fmt: skip

@@ -1,0 +1,107 @@
+"""Store-backed grading, backward list, coverage and a stored admission check (SQLite)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from lingtan.compliance import service
+from lingtan.errors import InvalidInput, NotFound
+from lingtan.identity.roles import Principal, Role
+from lingtan.indicators import records as rec
+from lingtan.store import Store, open_store
+from tests.indicators.golden_park import load
+
+JAN = (dt.date(2025, 1, 1), dt.date(2025, 1, 31))
+
+
+def _add(store: Store, code: str, category: str, item: str, qty: float, unit: str) -> None:
+    ids = {e.code: e.id for e in store.registry.enterprises(store.registry.park().id)}
+    rec.add_record(
+        store, enterprise_id=ids[code], category=category, item=item, period_start=JAN[0],
+        period_end=JAN[1], quantity=qty, unit=unit, source_document="test", entered_by="test",
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def park(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('c') / 'c.db'}")
+    load(store)
+    # A: clinker 1 000 t with 130 000 kgce declared → 130 kgce/t: worse than 3级 117 and
+    # than 基准 117 (gap 13, × 1 000 t = 13 000 kgce)
+    _add(store, "A", "product_output", "cement_clinker", 1000, "t")
+    _add(store, "A", "product_energy", "cement_clinker", 130_000, "kgce")
+    # B: ammonia (natural gas) 100 t, 150 t of standard coal → 1 500 kgce/t; no limit record,
+    # graded against 723号 基准 1 200 from the declared records: gap 300 × 100 = 30 000
+    _add(store, "B", "product_output", "ammonia_natural_gas", 100, "t")
+    _add(store, "B", "product_energy", "ammonia_natural_gas", 150, "tce")
+    # B also makes a product without any record
+    _add(store, "B", "product_output", "widget", 320, "t")
+    yield store
+    store.close()
+
+
+PARK = Principal(subject="p", role=Role.PARK_ADMIN, enterprise_id=None)
+
+
+def test_grading_coverage_and_backward_list(park: Store) -> None:
+    g = service.grading(park, principal=PARK, year=2025, month=1)
+    # present: clinker (A), ammonia and widget (B); only clinker has a limit record
+    assert g.coverage["products_present"] == 3 and g.coverage["products_assessed"] == 1
+    assert g.indicator_status == "not_assessable"  # 1/3 < 80 %
+    by = {x.product: x for x in g.grades}
+    assert by["cement_clinker"].value == pytest.approx(130.0)
+    assert by["cement_clinker"].level is None and by["cement_clinker"].meets_limit is False
+    assert by["ammonia_natural_gas"].value == pytest.approx(1500.0)
+    assert by["ammonia_natural_gas"].efficiency == "below_baseline"
+    out = service.backward(park, principal=PARK, year=2025)
+    # year 2025 pro-rates nothing: the January records lie inside the year
+    assert [e.grade.product for e in out] == ["ammonia_natural_gas", "cement_clinker"]
+    assert [e.excess for e in out] == pytest.approx([30_000.0, 13_000.0])
+
+
+def test_enterprise_user_sees_only_its_products(park: Store) -> None:
+    ids = {e.code: e.id for e in park.registry.enterprises(park.registry.park().id)}
+    user = Principal(subject="a", role=Role.ENTERPRISE_VIEWER, enterprise_id=ids["A"])
+    g = service.grading(park, principal=user, year=2025, month=1)
+    assert {x.enterprise for x in g.grades} == {"A"}
+    with pytest.raises(NotFound):
+        service.grading(park, principal=user, year=2025, enterprise_id=ids["B"])
+
+
+def test_admission_check_is_stored_with_its_inputs(park: Store) -> None:
+    emissions, energy = service.park_totals(park, park_id=park.registry.park().id, year=2025)
+    project = {
+        "name": "P1", "investment_cny": 1e8, "energy_tce": 100.0, "electricity_kwh": 0.0,
+        "green_power_share": 0.0, "combustion_tco2": 0.0, "process_tco2": 0.0,
+    }  # fmt: skip
+    rules = {"core_max": 10.0, "core_source": "test rule"}
+    report, rec_id = service.check_admission(
+        park, principal=PARK, project=project, rules=rules, year=2025
+    )
+    # a zero-emission project of 100 tce: after = E / (T + 100)
+    assert report.extra["core_after"] == pytest.approx(emissions / (energy + 100.0))
+    stored = service.admissions(park, principal=PARK)
+    assert stored[0].id == rec_id and stored[0].inputs["project"] == project
+    assert stored[0].report["verdict"] == report.verdict == "admit"
+
+
+def test_water_balance_from_the_metering_tree(park: Store) -> None:
+    ids = {e.code: e.id for e in park.registry.enterprises(park.registry.park().id)}
+    tests = {"A-water": {"consumed_m3": 1000, "discharged_m3": 6000, "reused_m3": 2000}}
+    b = service.water_balance(
+        park, principal=PARK, enterprise_id=ids["A"], year=2025, month=1, tests=tests,
+        leakage_m3=200,
+    )  # fmt: skip
+    # A-water: 10 m³/h × 744 h = 7 440 m³ (a boundary meter without children is its own unit)
+    assert b.intake_m3 == pytest.approx(7440.0) and b.units[0].fresh_m3 == pytest.approx(7440.0)
+    # (7 440 − 1 000 − 6 000 − 200) / 7 440 = 240 / 7 440
+    assert b.closure_error == pytest.approx(240 / 7440) and b.closes
+    assert b.reuse_rate == pytest.approx(2000 / 9440)
+    with pytest.raises(InvalidInput, match="B-water"):
+        service.water_balance(
+            park, principal=PARK, enterprise_id=ids["A"], year=2025, month=1,
+            tests={**tests, "B-water": {"consumed_m3": 1, "discharged_m3": 1}}, leakage_m3=0,
+        )  # fmt: skip
