@@ -109,3 +109,5 @@ def test_apply_dry_run_shows_the_registers_of_the_current_step(env: Path) -> Non
         app, ["dispatch", "apply", "--at", "2025-03-12T10:07:00+08:00", "--dry-run", "--lang", "en"]
     )
     assert shown.exit_code == 0 and "dry run: nothing written" in shown.output
+    rules = runner.invoke(app, ["dispatch", "alarm-rules"])
+    assert rules.exit_code == 0 and "dispatch-setpoint, dispatch-tracking" in rules.output

@@ -111,8 +111,9 @@ def lite(sqlite_url: str) -> Iterator[Store]:
 
 
 async def test_setpoints_written_read_back_refused_and_tracked(
-    store: Store, gateway: Any, caplog: pytest.LogCaptureFixture
+    lite: Store, gateway: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
+    store = lite
     gw, bess, ev = gateway
     park_id = _park(store)
     svc.set_spec(store, principal=ADMIN, data=_site(_control(gw.port)))

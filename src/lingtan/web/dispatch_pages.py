@@ -76,7 +76,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "dp_not_over": ("当日结束后可与实际计量对比", "Compared with the meters once the day is over"),
     "dp_writes": ("设定值下发与回读", "Setpoints written and read back"),
     "dp_no_writes": (
-        "尚未向设备写入设定值（lingtan dispatch apply）",
+        "尚未向设备写入设定值：园区管理员可在命令行中下发当前时段的设定值",
         "No setpoint written to a device yet (lingtan dispatch apply)",
     ),
     "dp_device": ("设备", "Device"),
