@@ -80,3 +80,34 @@ def test_a_bad_declaration_names_the_field(env: Path) -> None:
 def test_publish_without_a_broker_says_what_to_set(env: Path) -> None:
     r = runner.invoke(app, ["dispatch", "publish", "1"])
     assert r.exit_code != 0 and "LINGTAN_DISPATCH_MQTT_HOST" in r.output
+
+
+def test_apply_dry_run_shows_the_registers_of_the_current_step(env: Path) -> None:
+    control = {
+        "gateways": [{"code": "GW", "host": "127.0.0.1", "port": 1502}],
+        "devices": [{"device": "BESS-1", "gateway": "GW", "unit": 1,
+                     "setpoint": {"address": 100, "type": "int32", "scale": 0.1}}],
+    }  # fmt: skip
+    f = env / "site.json"
+    f.write_text(json.dumps(spec(control=control)), encoding="utf-8")
+    assert runner.invoke(app, ["dispatch", "site", "set", str(f)]).exit_code == 0
+    assert runner.invoke(app, ["dispatch", "plan", "--day", "2025-03-12"]).exit_code == 0
+    r = runner.invoke(app, ["dispatch", "apply", "--at", "2025-03-12T10:07"])
+    assert r.exit_code != 0 and "UTC offset" in r.output
+    r = runner.invoke(
+        app, ["dispatch", "apply", "--at", "2025-03-12T10:07:00+08:00", "--dry-run", "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    # 10:07 lies in the 15-minute step 40 (10 × 4); the plan's battery setpoint, ÷ 0.1 as int32
+    assert out["step"] == 40 and out["dry_run"] is True
+    (bess,) = out["devices"]
+    raw = round(bess["setpoint_kw"] / 0.1)
+    assert bess["registers"] == [(raw >> 16) & 0xFFFF, raw & 0xFFFF]
+    assert bess["limits_kw"] == [-250.0, 250.0]
+    shown = runner.invoke(
+        app, ["dispatch", "apply", "--at", "2025-03-12T10:07:00+08:00", "--dry-run", "--lang", "en"]
+    )
+    assert shown.exit_code == 0 and "dry run: nothing written" in shown.output
+    rules = runner.invoke(app, ["dispatch", "alarm-rules"])
+    assert rules.exit_code == 0 and "dispatch-setpoint, dispatch-tracking" in rules.output

@@ -50,3 +50,29 @@ def test_enterprise_users_see_no_plans(web_world: World) -> None:
     assert 'data-testid="dispatch-park-only"' in page.text
     assert 'data-testid="nav-dispatch"' not in page.text
     assert c.get(f"/dispatch/{web_world.b['plan_id']}").status_code == 404
+
+
+def test_the_plan_page_and_the_api_show_setpoint_writes(web_world: World) -> None:
+    from lingtan.store.dispatch_repo import DispatchRepo
+
+    plan_id = web_world.b["plan_id"]
+    park_id = web_world.store.registry.park().id
+    start = 1_737_302_400_000_000  # 2025-01-20T00:00+08:00
+    DispatchRepo(web_world.store).add_writes([{
+        "park_id": park_id, "plan_id": plan_id, "step": 0, "step_start": start,
+        "step_end": start + 900_000_000, "device": "PARK-bess", "kind": "battery",
+        "setpoint_kw": -2500.0, "written": -2500.0, "readback": 0.0, "status": "mismatch",
+        "attempts": [{"attempt": 1, "status": "mismatch", "reason": "wrote -2500, read back 0"}],
+        "written_at": start, "written_by": "admin", "measured_kw": None, "tracking": None,
+        "tracked_at": None,
+    }])  # fmt: skip
+    api = web_world.client.get(
+        f"/api/v1/dispatch/plans/{plan_id}/writes", headers=web_world.h("viewer")
+    ).json()
+    assert [(w["device"], w["status"], w["readback"]) for w in api] == [
+        ("PARK-bess", "mismatch", 0.0)
+    ]
+    assert api[0]["step_start"] == "2025-01-20T00:00:00+08:00"
+    one = log_in(web_world, "admin").get(f"/dispatch/{plan_id}").text
+    assert 'data-testid="dispatch-writes"' in one
+    assert "回读不符" in one and "wrote -2500, read back 0" in one

@@ -235,6 +235,27 @@ class WasteRule(_Rule):
         return self
 
 
+class DispatchRule(_Rule):
+    """A dispatch setpoint the park's devices did not confirm (lingtan.dispatch.alarms):
+    ``check: setpoint`` — the newest write of a device within ``within_min`` failed (read-back
+    mismatch, timeout, device exception, or refused outside the device's limits);
+    ``check: tracking`` — the newest tracked step of a device within ``within_min`` has a
+    measured power outside its tolerance of the setpoint. About the park only."""
+
+    kind: Literal[RuleKind.DISPATCH] = RuleKind.DISPATCH
+    check: Literal["setpoint", "tracking"] = "setpoint"
+    within_min: Annotated[float, Field(gt=0, le=10_080, allow_inf_nan=False)] = 60.0
+
+    @model_validator(mode="after")
+    def _scope(self) -> DispatchRule:
+        s = self.scope
+        if s.points or s.site or s.carriers or s.point_kinds or s.tags or s.boundary is not None:
+            raise ValueError("scope: a dispatch rule is about the park only")
+        if s.enterprise not in (None, "park"):
+            raise ValueError("scope: a dispatch rule is about the park only")
+        return self
+
+
 Rule = Annotated[
     ThresholdRule
     | RateOfChangeRule
@@ -242,7 +263,8 @@ Rule = Annotated[
     | QualityRule
     | BudgetRule
     | DeviationRule
-    | WasteRule,
+    | WasteRule
+    | DispatchRule,
     Field(discriminator="kind"),
 ]
 

@@ -261,6 +261,89 @@ def publish(
     )
 
 
+_STATUS_ZH = {
+    "ok": "已确认", "mismatch": "回读不符", "timeout": "超时", "unavailable": "网关不可达",
+    "device_error": "设备异常响应", "refused": "超出限值未写入",
+}  # fmt: skip
+
+
+def apply(
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="as of this instant (ISO 8601 with offset; default now)"),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="show what would be written; write nothing")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    lang: LangOption = "zh",
+    park: ParkOption = None,
+) -> None:
+    """Write the current step's setpoints to the devices over Modbus TCP and read them back
+    (写入当前时段设定值并回读). Exits 1 when a device did not confirm its setpoint."""
+    from lingtan.dispatch import service
+
+    with domain_errors(), open_configured() as store:
+        lang = _lang(lang)
+        principal = _principal(store, park)
+        now = None
+        if at is not None:
+            try:
+                now = dt.datetime.fromisoformat(at)
+            except ValueError:
+                raise InvalidInput("--at must be ISO 8601", field="at") from None
+            if now.tzinfo is None:
+                raise InvalidInput("--at needs a UTC offset (e.g. +08:00)", field="at")
+        out = service.apply_setpoints(store, principal=principal, now=now, dry_run=dry_run)
+    if as_json:
+        console.print_json(json.dumps(out, ensure_ascii=False))
+    else:
+        title = _t(
+            lang,
+            f"计划 #{out['plan_id']} 第 {out['step']} 时段（{out['step_start']}）"
+            + ("（试运行，未写入）" if dry_run else ""),
+            f"Plan #{out['plan_id']} step {out['step']} ({out['step_start']})"
+            + (" (dry run: nothing written)" if dry_run else ""),
+        )
+        table = Table(title=title)
+        for zh, en in (("设备", "device"), ("设定值 kW", "setpoint kW"), ("写入", "value"),
+                       ("结果", "outcome"), ("说明", "detail")):  # fmt: skip
+            table.add_column(_t(lang, zh, en))
+        for d in out["devices"]:
+            if dry_run:
+                outcome = "refused" if d["refused"] else "—"
+                detail = d["refused"] or f"unit {d['unit']} @{d['address']} ← {d['registers']}"
+                value = d["value"]
+            else:
+                outcome = d["status"]
+                last = d["attempts"][-1] if d["attempts"] else {}
+                detail = f"{len(d['attempts'])} × " + str(
+                    last.get("reason") or f"read back {d['readback']}"
+                )
+                value = d["written"]
+            table.add_row(
+                d["device"], _num(d["setpoint_kw"]), _num(value, 3),
+                _t(lang, _STATUS_ZH.get(outcome, outcome), outcome), detail,
+            )  # fmt: skip
+        console.print(table)
+        if out["not_planned"]:
+            console.print(
+                _t(lang, "计划未覆盖、未写入：", "not in the plan, not written: ")
+                + ", ".join(out["not_planned"])
+            )
+    if not dry_run and any(d["status"] != "ok" for d in out["devices"]):
+        raise typer.Exit(1)
+
+
+def alarm_rules(park: ParkOption = None) -> None:
+    """Create the default dispatch alarm rules (setpoint not confirmed, not tracked)."""
+    from lingtan.dispatch.alarms import install_rules
+
+    with domain_errors(), open_configured() as store:
+        made = install_rules(store, principal=_principal(store, park))
+    console.print(f"已创建 created: {', '.join(made) or '—'}")
+
+
 def sessions_import(
     file: Annotated[
         Path,
@@ -289,12 +372,15 @@ def sessions_import(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``dispatch site set|show``, ``plan``, ``show``, ``publish``, ``sessions-import``."""
+    """Add ``dispatch site set|show``, ``plan``, ``show``, ``publish``, ``apply``,
+    ``alarm-rules``, ``sessions-import``."""
     site_app.command("set")(site_set)
     site_app.command("show")(site_show)
     dispatch_app.add_typer(site_app, name="site")
     dispatch_app.command("plan")(plan)
     dispatch_app.command("show")(show)
     dispatch_app.command("publish")(publish)
+    dispatch_app.command("apply")(apply)
+    dispatch_app.command("alarm-rules")(alarm_rules)
     dispatch_app.command("sessions-import")(sessions_import)
     app.add_typer(dispatch_app, name="dispatch")

@@ -17,10 +17,17 @@ Example (YAML; the figures are synthetic, not a real connection agreement or pri
          energy_kwh: 10000, charge_kw: 5000, discharge_kw: 5000}
     chargers: [{code: EV-1, point: PARK-ev1, max_kw: 600}]
     flex: [{code: HVAC-1, point: E01-hvac, window: "10:00-16:00", max_shift_kw: 300, share: 0.3}]
+    control:                       # optional: setpoints written over Modbus TCP (docs/dispatch.md)
+      gateways: [{code: GW-1, host: 192.0.2.10, port: 502}]
+      devices:
+        - {device: BESS-1, gateway: GW-1, unit: 1,
+           setpoint: {address: 100, type: int32, scale: 0.1},
+           measured_point: PARK-bess-power, tolerance_kw: 50}
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -143,6 +150,97 @@ class ObjectiveSpec(_Strict):
     factor_basis: Literal["location", "market", "hourly"] = "location"
 
 
+class SetpointRegister(_Strict):
+    """Where a device takes its setpoint: holding register(s) written with function 16 and
+    read back with function 3, encoded by the Modbus connector's register code
+    (:mod:`lingtan.connectors.modbus.registers`): engineering value = raw × ``scale`` +
+    ``offset``, in kW for ``mode: power``, 0/1 for ``mode: enable``."""
+
+    address: int = Field(ge=0, le=0xFFFF, description="0-based PDU address")
+    type: str = "int16"
+    order: str = "ABCD"
+    scale: float = 1.0
+    offset: float = 0.0
+    #: a status register echoing the setpoint, read back instead of the written one
+    readback_address: int | None = Field(default=None, ge=0, le=0xFFFF)
+
+    @model_validator(mode="after")
+    def _encodable(self) -> SetpointRegister:
+        from lingtan.connectors.modbus.registers import RegisterSpec, data_type
+
+        dtype = data_type(self.type)
+        for address in (self.address, self.readback_address):
+            if address is not None:
+                RegisterSpec("setpoint", address, dtype, 3, self.order, self.scale, self.offset)
+        return self
+
+
+class ModbusGatewaySpec(_Strict):
+    """A Modbus TCP endpoint (a device with Ethernet or a serial gateway)."""
+
+    code: str = Field(min_length=1, max_length=64)
+    host: str = Field(min_length=1)
+    port: int = Field(default=502, ge=1, le=65535)
+    timeout_s: float = Field(default=2.0, gt=0, le=60)
+
+
+class DeviceControlSpec(_Strict):
+    """How one controllable asset (a battery, charger, flexible load or generator by its code)
+    takes its planned setpoint, within which limits, and which power meter shows it follows.
+
+    ``min_kw``/``max_kw``: the device's declared limits; they default to the nameplate of the
+    asset (battery −charge_kw…+discharge_kw, charger and generator 0…max_kw) and may only narrow
+    it; a flexible load in ``power`` mode must declare ``max_kw``. ``mode: enable`` (flexible
+    loads) writes 1 when the planned consumption exceeds ``enable_above_kw``, else 0.
+    ``measured_point``: a ``measurement`` point in a power unit (same sign as the setpoint,
+    or ``measured_sign: -1``); the step's mean reading must lie within ``tolerance_kw`` of the
+    setpoint. ``retries``: further attempts after a failed write or read-back of a step, each
+    recorded with its reason; nothing is retried beyond them."""
+
+    device: str = Field(min_length=1, max_length=64)
+    gateway: str
+    unit: int = Field(ge=0, le=255)
+    setpoint: SetpointRegister
+    mode: Literal["power", "enable"] = "power"
+    enable_above_kw: float = Field(default=0.0, ge=0)
+    min_kw: float | None = None
+    max_kw: float | None = None
+    measured_point: str | None = None
+    measured_sign: Literal[1, -1] = 1
+    tolerance_kw: float | None = Field(default=None, gt=0)
+    retries: int = Field(default=2, ge=0, le=5)
+    retry_delay_s: float = Field(default=1.0, ge=0, le=30)
+
+    @model_validator(mode="after")
+    def _check(self) -> DeviceControlSpec:
+        if (self.measured_point is None) != (self.tolerance_kw is None):
+            raise ValueError(f"{self.device}: measured_point and tolerance_kw go together")
+        if self.min_kw is not None and self.max_kw is not None and self.min_kw > self.max_kw:
+            raise ValueError(f"{self.device}: min_kw exceeds max_kw")
+        return self
+
+
+class ControlSpec(_Strict):
+    """Setpoints written to devices (absent: lingtan writes to no device)."""
+
+    gateways: list[ModbusGatewaySpec] = Field(min_length=1)
+    devices: list[DeviceControlSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _refs(self) -> ControlSpec:
+        codes = [g.code for g in self.gateways]
+        if len(set(codes)) < len(codes):
+            raise ValueError("gateway codes must be unique")
+        seen: set[str] = set()
+        for d in self.devices:
+            if d.gateway not in codes:
+                raise ValueError(f"{d.device}: gateway {d.gateway!r} is not declared")
+            if d.device in seen:
+                raise ValueError(f"{d.device}: declared twice")
+            seen.add(d.device)
+        return self
+
+
 class MicrogridSpec(_Strict):
     """The whole declaration."""
 
@@ -155,6 +253,7 @@ class MicrogridSpec(_Strict):
     generators: list[GeneratorSpec] = Field(default_factory=list)
     objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
     step_minutes: Literal[15, 30, 60] = 15
+    control: ControlSpec | None = None
 
     @model_validator(mode="after")
     def _unique(self) -> MicrogridSpec:
@@ -164,7 +263,42 @@ class MicrogridSpec(_Strict):
         dupes = sorted({c for c in codes if codes.count(c) > 1})
         if dupes:
             raise ValueError(f"asset codes must be unique; repeated: {', '.join(dupes)}")
+        if self.control is not None:
+            for d in self.control.devices:
+                limits(self, d)
         return self
+
+
+def limits(spec: MicrogridSpec, d: DeviceControlSpec) -> tuple[str, float, float]:
+    """(kind, lowest, highest setpoint [kW]) a device accepts: its nameplate narrowed by the
+    declared ``min_kw``/``max_kw``; ``ValueError`` naming the device otherwise."""
+    nameplate: dict[str, tuple[str, float, float | None]] = {}
+    for b in spec.batteries:
+        nameplate[b.code] = ("battery", -b.charge_kw, b.discharge_kw)
+    for c in spec.chargers:
+        nameplate[c.code] = ("ev", 0.0, c.max_kw)
+    for g in spec.generators:
+        nameplate[g.code] = ("generator", 0.0, g.max_kw)
+    for f in spec.flex:
+        nameplate[f.code] = ("flex", 0.0, None)
+    if d.device not in nameplate:
+        raise ValueError(
+            f"control: {d.device!r} is not a declared battery, charger, flexible load or generator"
+        )
+    kind, lo, hi = nameplate[d.device]
+    if d.mode == "enable" and kind != "flex":
+        raise ValueError(f"control: {d.device}: mode enable is for flexible loads only")
+    if hi is None and d.max_kw is None and d.mode == "power":
+        raise ValueError(f"control: {d.device}: a flexible load needs max_kw")
+    low = float(lo if d.min_kw is None else d.min_kw)
+    high = hi if d.max_kw is None else d.max_kw
+    high = math.inf if high is None else float(high)  # an enable-only load without max_kw
+    if low < lo - 1e-9 or (hi is not None and high > hi + 1e-9):
+        raise ValueError(
+            f"control: {d.device}: limits {low:g}…{high:g} kW exceed the nameplate {lo:g}…"
+            f"{'∞' if hi is None else f'{hi:g}'} kW"
+        )
+    return kind, low, high
 
 
 def parse(data: dict[str, Any]) -> MicrogridSpec:

@@ -12,7 +12,9 @@ read, park administrators may write, enterprise users are refused (``PermissionD
 * :func:`plan_day` / :func:`replan_intraday`: solve (:func:`lingtan.dispatch.plan.solve`) and
   store; :func:`plans` / :func:`plan` read them back;
 * :func:`compare_actual` (:mod:`lingtan.dispatch.actual`), :func:`setpoints` and
-  :func:`publish` (:mod:`lingtan.dispatch.publish`).
+  :func:`publish` (:mod:`lingtan.dispatch.publish`);
+* :func:`apply_setpoints` / :func:`track` / :func:`writes`: setpoints written to devices over
+  Modbus TCP, read back and checked against the measured power (:mod:`lingtan.dispatch.control`).
 """
 
 from __future__ import annotations
@@ -124,6 +126,7 @@ def validate_spec(store: Store, park_id: int, data: dict[str, Any]) -> Microgrid
             raise InvalidInput(
                 f"{field}: point {code} measures {point.carrier}, not {carrier.value}", field=field
             )
+    _check_control(store, park_id, spec)
     return spec
 
 
@@ -608,3 +611,162 @@ def publish(store: Store, *, principal: Principal, plan_id: int, publisher: Any)
         missing = [a["topic"] for a in acks if not a.get("acknowledged")]
         raise Unavailable(f"the broker did not acknowledge {', '.join(missing)}")
     return DispatchRepo(store).plan(park_id=park.id, plan_id=plan_id)
+
+
+# -- setpoints written to devices (lingtan.dispatch.control) -----------------------------------
+def _check_control(store: Store, park_id: int, spec: MicrogridSpec) -> None:
+    """Every ``measured_point`` of the control section is a power measurement of the park."""
+    from lingtan import units
+
+    if spec.control is None:
+        return
+    points = store.registry.points_by_code()
+    for i, d in enumerate(spec.control.devices):
+        if d.measured_point is None:
+            continue
+        field = f"control.devices[{i}].measured_point"
+        point = points.get(d.measured_point)
+        if point is None or point.park_id != park_id:
+            raise InvalidInput(
+                f"{field}: point {d.measured_point!r} not found in the park", field=field
+            )
+        if point.kind != "measurement" or units.dimension(point.unit) != "power":
+            raise InvalidInput(
+                f"{field}: point {point.code} is a {point.kind} in {point.unit}, not a power "
+                "measurement (kW, W, MW)",
+                field=field,
+            )
+
+
+def _control_plan(repo: DispatchRepo, park_id: int, day: dt.date, k: int, minutes: int) -> PlanRow:
+    """The newest plan of ``day`` covering step ``k``."""
+    for p in repo.plans(park_id=park_id, day=day.isoformat(), limit=50, with_steps=True):
+        if p.from_step <= k and p.step_minutes == minutes:
+            return p
+    raise NotFound(f"no plan of {day} covers step {k}: plan the day first (lingtan dispatch plan)")
+
+
+async def apply_setpoints_async(
+    store: Store,
+    *,
+    principal: Principal,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+    client_factory: Any = None,
+    delay_s: float | None = None,
+) -> dict[str, Any]:
+    """Write the setpoints of the step ``now`` falls in (park administrators): the newest plan
+    of the day covering the step, each controlled device written and read back
+    (:mod:`lingtan.dispatch.control`), every outcome stored, the tracking of the steps already
+    over recorded, and the ``dispatch`` alarm rules evaluated. ``dry_run``: what would be
+    written (values, registers, refusals), nothing written or stored."""
+    from lingtan.connectors.modbus.registers import encode
+    from lingtan.dispatch import control
+    from lingtan.dispatch.publish import devices
+
+    require_admin(principal)
+    park_id = _park_id(store, principal)
+    spec = _spec(store, park_id)
+    tz = _zone(store, park_id)
+    at = now or utcnow()
+    day = at.astimezone(tz).date()
+    d = inp.Day(day, tz, spec.step_minutes)
+    k = current_step(store, principal, day, at)
+    repo = DispatchRepo(store)
+    row = _control_plan(repo, park_id, day, k, spec.step_minutes)
+    items, absent = control.targets(spec, devices(row), k - row.from_step)
+    start = d.step_start(k)
+    head = {
+        "plan_id": row.id, "day": row.day, "step": k, "step_start": start.isoformat(),
+        "step_minutes": spec.step_minutes, "not_planned": absent, "dry_run": dry_run,
+    }  # fmt: skip
+    if dry_run:
+        out = []
+        for t in items:
+            refused = control.refusal(t)
+            out.append({
+                "device": t.control.device, "kind": t.kind, "setpoint_kw": t.setpoint_kw,
+                "value": t.value, "gateway": t.control.gateway, "unit": t.control.unit,
+                "address": t.register.address,
+                "registers": None if refused else encode(t.register, t.value),
+                "limits_kw": [t.low_kw, t.high_kw], "refused": refused,
+            })  # fmt: skip
+        return {**head, "devices": out}
+    tracked = track(store, principal=principal, now=at)
+    results = await control.apply(
+        spec, items, client_factory=client_factory or control.modbus_client, delay_s=delay_s
+    )
+    written_at = to_us(utcnow())
+    step_us = to_us(start)
+    records = []
+    for t, r in zip(items, results, strict=True):
+        records.append({
+            "park_id": park_id, "plan_id": row.id, "step": k, "step_start": step_us,
+            "step_end": step_us + spec.step_minutes * 60_000_000, "device": t.control.device,
+            "kind": t.kind, "setpoint_kw": t.setpoint_kw, "written": r["written"],
+            "readback": r["readback"], "status": r["status"], "attempts": r["attempts"],
+            "written_at": written_at, "written_by": principal.actor,
+        })  # fmt: skip
+    repo.add_writes(records)
+    from lingtan.dispatch.alarms import check_now
+
+    alarms = check_now(store, to_us(at))
+    out = [
+        {"device": x["device"], "kind": x["kind"], "setpoint_kw": x["setpoint_kw"],
+         "written": x["written"], "readback": x["readback"], "status": x["status"],
+         "attempts": x["attempts"]}
+        for x in records
+    ]  # fmt: skip
+    return {**head, "devices": out, "tracked": tracked, "alarms": alarms}
+
+
+def apply_setpoints(store: Store, **kwargs: Any) -> dict[str, Any]:
+    """:func:`apply_setpoints_async` from synchronous code (the CLI)."""
+    import asyncio
+
+    return asyncio.run(apply_setpoints_async(store, **kwargs))
+
+
+def track(store: Store, *, principal: Principal, now: dt.datetime | None = None) -> int:
+    """Record the tracking evidence of every write whose step is over and not yet tracked:
+    the mean of its device's ``measured_point`` readings within the step against the setpoint
+    (:func:`lingtan.dispatch.control.tracking_of`). Returns how many writes were tracked."""
+    from lingtan.dispatch import control
+    from lingtan.store.query_repo import QueryRepo, Tenant
+
+    require_admin(principal)
+    park_id = _park_id(store, principal)
+    spec = _spec(store, park_id)
+    if spec.control is None:
+        return 0
+    at = to_us(now or utcnow())
+    by_device = {d.device: d for d in spec.control.devices if d.measured_point}
+    repo = DispatchRepo(store)
+    q = QueryRepo(store)
+    n = 0
+    for w in repo.writes(park_id=park_id, since=at - 2 * 86_400_000_000, limit=5000):
+        d = by_device.get(w.device)
+        if d is None or w.tracking is not None or w.step_end > at or w.status == "refused":
+            continue
+        assert d.measured_point is not None
+        assert d.tolerance_kw is not None
+        point, readings, _ = q.readings(
+            tenant=Tenant.park_wide(), code=d.measured_point, start=w.step_start,
+            end=w.step_end, limit=100_000, offset=0,
+        )  # fmt: skip
+        finite = [(t, v) for t, v in readings if np.isfinite(v)]
+        measured = (
+            control.mean_kw(finite, point.unit, point.multiplier, d.measured_sign)
+            if finite
+            else None
+        )
+        tracking = control.tracking_of(w.setpoint_kw, measured, d.tolerance_kw)
+        repo.set_tracking(write_id=w.id, measured_kw=measured, tracking=tracking, at=at)
+        n += 1
+    return n
+
+
+def writes(store: Store, *, principal: Principal, plan_id: int) -> list[Any]:
+    """The setpoint writes of a plan, newest first (park-wide readers)."""
+    row = plan(store, principal=principal, plan_id=plan_id)
+    return DispatchRepo(store).writes(park_id=row.park_id, plan_id=row.id)

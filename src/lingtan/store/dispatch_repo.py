@@ -66,6 +66,36 @@ class SessionRow:
     max_kw: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class SetpointWriteRow:
+    """A setpoint written to a device for one step, its read-back and its tracking."""
+
+    id: int
+    park_id: int
+    plan_id: int
+    step: int
+    step_start: int
+    step_end: int
+    device: str
+    kind: str
+    setpoint_kw: float
+    written: float | None
+    readback: float | None
+    status: str
+    attempts: list[dict[str, Any]]
+    written_at: int
+    written_by: str
+    measured_kw: float | None
+    tracking: str | None
+    tracked_at: int | None
+
+
+def _write(r: Any) -> SetpointWriteRow:
+    m = dict(r._mapping)
+    m["attempts"] = json.loads(m["attempts"])
+    return SetpointWriteRow(**m)
+
+
 _JSON = ("objective", "inputs", "terms", "violations", "steps")
 
 
@@ -154,6 +184,53 @@ class DispatchRepo:
                 update(t)
                 .where(t.c.id == plan_id)
                 .values(published_at=at, publish=json.dumps(publish, ensure_ascii=False))
+            )
+
+    # -- setpoints written to devices --------------------------------------------------------
+    def add_writes(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Store the outcome of setpoint writes; their ids."""
+        t = s.dispatch_setpoint
+        ids = []
+        with self._store.begin() as conn:
+            for row in rows:
+                values = {**row, "attempts": json.dumps(row["attempts"], ensure_ascii=False)}
+                ids.append(
+                    int(conn.execute(insert(t).values(**values).returning(t.c.id)).scalar_one())
+                )
+        return ids
+
+    def writes(
+        self,
+        *,
+        park_id: int,
+        plan_id: int | None = None,
+        since: int | None = None,
+        failed_only: bool = False,
+        limit: int = 500,
+    ) -> list[SetpointWriteRow]:
+        """Setpoint writes of the park (of one plan, written since ``since`` µs), newest first."""
+        t = s.dispatch_setpoint
+        q = select(t).where(t.c.park_id == park_id)
+        if plan_id is not None:
+            q = q.where(t.c.plan_id == plan_id)
+        if since is not None:
+            q = q.where(t.c.written_at >= since)
+        if failed_only:
+            q = q.where((t.c.status != "ok") | (t.c.tracking == "off"))
+        with self._store.begin() as conn:
+            rows = conn.execute(q.order_by(t.c.id.desc()).limit(limit)).all()
+        return [_write(r) for r in rows]
+
+    def set_tracking(
+        self, *, write_id: int, measured_kw: float | None, tracking: str, at: int
+    ) -> None:
+        """Record the tracking evidence of a write."""
+        t = s.dispatch_setpoint
+        with self._store.begin() as conn:
+            conn.execute(
+                update(t)
+                .where(t.c.id == write_id)
+                .values(measured_kw=measured_kw, tracking=tracking, tracked_at=at)
             )
 
     # -- EV sessions -------------------------------------------------------------------------

@@ -1031,6 +1031,35 @@ ev_session = Table(
     UniqueConstraint("park_id", "day", "code", name="uq_ev_session_park_id"),
 )
 
+#: a setpoint written to a device for one plan step (lingtan.dispatch.control): the value written
+#: and read back, the outcome (ok | mismatch | timeout | unavailable | device_error | refused),
+#: ``attempts`` (JSON list of each try with its reason) and the tracking evidence (the step's
+#: mean measured power; ok | off | no_data)
+dispatch_setpoint = Table(
+    "dispatch_setpoint",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("plan_id", Id, ForeignKey("dispatch_plan.id"), nullable=False),
+    Column("step", Integer, nullable=False),  # step of the day
+    Column("step_start", BigInteger, nullable=False),
+    Column("step_end", BigInteger, nullable=False),
+    Column("device", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("setpoint_kw", Float, nullable=False),
+    Column("written", Float),
+    Column("readback", Float),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Text, nullable=False),
+    Column("written_at", BigInteger, nullable=False),
+    Column("written_by", Text, nullable=False),
+    Column("measured_kw", Float),
+    Column("tracking", String(16)),
+    Column("tracked_at", BigInteger),
+    Index("ix_dispatch_setpoint_park_id", "park_id", "written_at"),
+    Index("ix_dispatch_setpoint_plan_id", "plan_id", "step"),
+)
+
 
 # -- environment monitoring (lingtan.environment) ----------------------------------------------
 

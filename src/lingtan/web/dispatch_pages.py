@@ -74,6 +74,28 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "dp_metered": ("实际", "Metered"),
     "dp_missing_hours": ("缺少计量数据的小时", "Hours without metered data"),
     "dp_not_over": ("当日结束后可与实际计量对比", "Compared with the meters once the day is over"),
+    "dp_writes": ("设定值下发与回读", "Setpoints written and read back"),
+    "dp_no_writes": (
+        "尚未向设备写入设定值：园区管理员可在命令行中下发当前时段的设定值",
+        "No setpoint written to a device yet (lingtan dispatch apply)",
+    ),
+    "dp_device": ("设备", "Device"),
+    "dp_setpoint": ("设定值（kW）", "Setpoint (kW)"),
+    "dp_written": ("写入值", "Written"),
+    "dp_readback": ("回读值", "Read back"),
+    "dp_outcome": ("结果", "Outcome"),
+    "dp_attempts": ("尝试次数及原因", "Attempts and reason"),
+    "dp_measured": ("实测功率（kW）", "Measured (kW)"),
+    "dp_tracking": ("跟踪", "Tracking"),
+    "dp_w_ok": ("已确认", "confirmed"),
+    "dp_w_mismatch": ("回读不符", "read-back mismatch"),
+    "dp_w_timeout": ("超时", "timeout"),
+    "dp_w_unavailable": ("网关不可达", "gateway unreachable"),
+    "dp_w_device_error": ("设备异常响应", "device exception"),
+    "dp_w_refused": ("超出设备限值，未写入", "outside the device's limits, not written"),
+    "dp_t_ok": ("跟踪正常", "following"),
+    "dp_t_off": ("偏离设定值", "off the setpoint"),
+    "dp_t_no_data": ("无实测数据", "no measurement"),
 }
 
 #: the figures compared between the plan and what was metered
@@ -175,9 +197,10 @@ def _build(request: Request, principal: Principal, lang: str, plan_id: int | Non
         except InvalidInput:  # the day is not over yet
             actual = None
     detail = None if chosen is None else _detail(chosen, lang, tz, actual)
+    writes = [] if chosen is None else service.writes(store, principal=principal, plan_id=chosen.id)
     return _render(
         request, "dispatch.html", lang, principal, park_only=False, rows=rows, plan=chosen,
-        detail=detail, terms=TERMS, compared=COMPARED, t=t,
+        detail=detail, terms=TERMS, compared=COMPARED, t=t, writes=writes,
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 
+import lingtan.dispatch.alarms  # noqa: F401  (registers the dispatch checks with the engine)
 from lingtan.api.common import IdPath, Page, Paging
 from lingtan.api.deps import CurrentPrincipal, SettingsDep, StoreDep
 from lingtan.api.dispatch.schemas import (
@@ -20,6 +21,7 @@ from lingtan.api.dispatch.schemas import (
     SessionsIn,
     SessionsOut,
     SetpointOut,
+    SetpointWriteOut,
     SiteOut,
 )
 from lingtan.config import Settings
@@ -109,6 +111,20 @@ def get_setpoints(
 ) -> list[dict[str, Any]]:
     """The plan's setpoints per device and step."""
     return service.setpoints(store, principal=principal, plan_id=plan_id)
+
+
+@router.get("/plans/{plan_id}/writes", response_model=list[SetpointWriteOut])
+def get_writes(
+    principal: CurrentPrincipal, store: StoreDep, plan_id: IdPath
+) -> list[SetpointWriteOut]:
+    """The setpoints written to devices for the plan (``lingtan dispatch apply``), newest
+    first: value written and read back, outcome (ok, mismatch, timeout, unavailable,
+    device_error, refused) with each attempt's reason, measured power and tracking."""
+    tz = service.zone_of(store, principal)
+    return [
+        SetpointWriteOut.of(w, tz)
+        for w in service.writes(store, principal=principal, plan_id=plan_id)
+    ]
 
 
 def _publisher(request: Request, settings: Settings) -> Publisher:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lingtan.api.common import iso
 from lingtan.dispatch.config import MicrogridSpec
-from lingtan.store.dispatch_repo import PlanRow, SpecRow
+from lingtan.store.dispatch_repo import PlanRow, SetpointWriteRow, SpecRow
 
 HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
 
@@ -126,6 +126,38 @@ class SetpointOut(BaseModel):
     step_start: str
     step_minutes: int
     setpoint_kw: float
+
+
+class SetpointWriteOut(BaseModel):
+    """A setpoint written to a device for one step: the value written and read back, the
+    outcome with every attempt and its reason, and the tracking evidence."""
+
+    id: int
+    plan_id: int
+    step: int
+    step_start: str | None
+    step_end: str | None
+    device: str
+    kind: str
+    setpoint_kw: float
+    written: float | None
+    readback: float | None
+    status: Literal["ok", "mismatch", "timeout", "unavailable", "device_error", "refused"]
+    attempts: list[dict[str, Any]]
+    written_at: str | None
+    written_by: str
+    measured_kw: float | None
+    tracking: Literal["ok", "off", "no_data"] | None
+
+    @classmethod
+    def of(cls, w: SetpointWriteRow, tz: dt.tzinfo) -> SetpointWriteOut:
+        return cls(
+            id=w.id, plan_id=w.plan_id, step=w.step, step_start=iso(w.step_start, tz),
+            step_end=iso(w.step_end, tz), device=w.device, kind=w.kind,
+            setpoint_kw=w.setpoint_kw, written=w.written, readback=w.readback, status=w.status,  # type: ignore[arg-type]
+            attempts=w.attempts, written_at=iso(w.written_at, tz), written_by=w.written_by,
+            measured_kw=w.measured_kw, tracking=w.tracking,  # type: ignore[arg-type]
+        )  # fmt: skip
 
 
 class SessionIn(BaseModel):

@@ -40,7 +40,8 @@ class ModbusDeviceError(Exception):
     """The device answered with a Modbus exception code."""
 
     def __init__(self, code: int, block: Block) -> None:
-        super().__init__(f"exception {code:#04x} reading {block.count} registers at {block.start}")
+        what = "writing" if block.function == 16 else "reading"
+        super().__init__(f"exception {code:#04x} {what} {block.count} registers at {block.start}")
         self.code = code
 
 
@@ -101,16 +102,39 @@ class ModbusReader:
         )
         self._lock = asyncio.Lock()
 
+    async def _connect(self) -> None:
+        if not self._client.connected:
+            try:
+                ok = await self._client.connect()
+            except (OSError, ModbusException) as err:
+                raise Unavailable(f"cannot connect to {self.host}:{self.port}: {err}") from err
+            if not ok:
+                raise Unavailable(f"cannot connect to {self.host}:{self.port}")
+
+    async def write(self, unit: int, address: int, registers: Sequence[int]) -> None:
+        """Write ``registers`` from ``address`` of device ``unit`` (function 16, write multiple
+        registers). ``Unavailable`` when the device does not answer in time;
+        :class:`ModbusDeviceError` when it answers with an exception."""
+        async with self._lock:
+            await self._connect()
+            self.requests += 1
+            try:
+                response = await self._client.write_registers(
+                    address, list(registers), device_id=unit
+                )
+            except (ModbusException, OSError, TimeoutError) as err:
+                self._client.close()
+                raise Unavailable(f"{self.host}:{self.port} unit {unit}: {err}") from err
+        if response.isError():
+            code = int(getattr(response, "exception_code", 0))
+            if code in _GATEWAY_SILENT:
+                raise Unavailable(f"gateway reports unit {unit} silent (exception {code:#04x})")
+            raise ModbusDeviceError(code, Block(16, address, len(registers)))
+
     async def read(self, unit: int, block: Block) -> list[int]:
         """The registers of ``block`` from device ``unit``."""
         async with self._lock:
-            if not self._client.connected:
-                try:
-                    ok = await self._client.connect()
-                except (OSError, ModbusException) as err:
-                    raise Unavailable(f"cannot connect to {self.host}:{self.port}: {err}") from err
-                if not ok:
-                    raise Unavailable(f"cannot connect to {self.host}:{self.port}")
+            await self._connect()
             self.requests += 1
             try:
                 if block.function == 4:

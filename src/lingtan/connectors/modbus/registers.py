@@ -259,6 +259,14 @@ def encode_raw(value: float, dtype: DataType, order: str = "ABCD") -> list[int]:
     return from_canonical_bytes(data, order)
 
 
+def encode(spec: RegisterSpec, value: float) -> list[int]:
+    """Registers holding the engineering ``value`` of ``spec`` (the inverse of :func:`decode`:
+    raw = (value − offset) ÷ scale, rounded for integer types)."""
+    if not math.isfinite(value):
+        raise InvalidInput(f"{spec.key}: {value} is not a finite value", field="value")
+    return encode_raw((value - spec.offset) / spec.scale, spec.type, spec.order)
+
+
 def decode(spec: RegisterSpec, registers: Sequence[int]) -> Decoded:
     """Decode one value; a bad encoding is returned with ``error`` set, never dropped."""
     raw = "".join(f"{reg & 0xFFFF:04x}" for reg in registers)

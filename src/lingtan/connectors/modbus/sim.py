@@ -16,7 +16,7 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType as SimType
 from pymodbus.simulator import SimData, SimDevice
 
-from lingtan.connectors.modbus.registers import RegisterSpec, encode_raw
+from lingtan.connectors.modbus.registers import RegisterSpec, decode, encode
 
 
 class SimulatedDevice:
@@ -28,15 +28,24 @@ class SimulatedDevice:
         self.image: dict[int, int] = {}
         #: answer every read with this exception code (e.g. 0x0B "target failed to respond")
         self.exception: int | None = None
+        #: acknowledge writes without applying them (a device that ignores a setpoint)
+        self.ignore_writes = False
+        #: every write received: (address, registers)
+        self.writes: list[tuple[int, list[int]]] = []
         for spec in specs:
             self.set(spec.key, 0.0)
 
     def set(self, key: str, value: float) -> None:
         """Store ``value`` (in the register's unit) for ``key``."""
         spec = self.specs[key]
-        raw = (value - spec.offset) / spec.scale
-        for i, reg in enumerate(encode_raw(raw, spec.type, spec.order)):
+        for i, reg in enumerate(encode(spec, value)):
             self.image[spec.address + i] = reg
+
+    def get(self, key: str) -> float | None:
+        """The value the image holds for ``key`` (decoded as a reader would)."""
+        spec = self.specs[key]
+        regs = [self.image[spec.address + i] for i in range(spec.count)]
+        return decode(spec, regs).value
 
     def set_registers(self, address: int, registers: Sequence[int]) -> None:
         """Store raw register words (to simulate a broken value)."""
@@ -59,11 +68,18 @@ class SimulatedDevice:
     ) -> ExcCodes | None:
         if self.exception is not None:
             return ExcCodes(self.exception)
+        if any(address + i not in self.image for i in range(count)):
+            return ExcCodes.ILLEGAL_ADDRESS
+        if set_values is not None:  # a write (function 6 or 16)
+            self.writes.append((address, [int(v) for v in set_values]))
+            if not self.ignore_writes:
+                for i, v in enumerate(set_values):
+                    self.image[address + i] = int(v) & 0xFFFF
         for i in range(count):
-            reg = address + i
-            if reg not in self.image:
-                return ExcCodes.ILLEGAL_ADDRESS
-            current_registers[reg - start_address] = self.image[reg]
+            current_registers[address - start_address + i] = self.image[address + i]
+        if set_values is not None:  # the server stores set_values: keep the image's words
+            lo = address - start_address
+            set_values[:] = current_registers[lo : lo + count]  # type: ignore[assignment]
         return None
 
     def sim_device(self, *, strict: bool = True) -> SimDevice:

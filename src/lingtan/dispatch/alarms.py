@@ -1,0 +1,108 @@
+"""Alarms of setpoints the devices did not confirm, raised through the alarm engine.
+
+A rule of kind ``dispatch`` (:class:`lingtan.alarms.rules.DispatchRule`) is about the park.
+``check: setpoint`` is on while the newest write of some device within ``within_min`` did not
+end ``ok`` (read-back mismatch, timeout, gateway unreachable, device exception, or refused
+outside the device's limits); ``check: tracking`` while the newest tracked step of some device
+within ``within_min`` measured a power outside its tolerance. Either clears by itself once each
+device's newest write (tracked step) is good again. :func:`check_now` runs the rules at once
+after a write (:func:`lingtan.dispatch.service.apply_setpoints_async`); ``serve`` runs them on
+every tick like the other module checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from lingtan.alarms.engine import Engine, register_assessor
+from lingtan.alarms.model import Finding, RuleKind, Subject, SubjectKind
+from lingtan.identity.roles import Principal
+from lingtan.store import Store
+from lingtan.store.dispatch_repo import DispatchRepo, SetpointWriteRow
+
+MINUTE_US: Final = 60_000_000
+
+
+def _newest(rows: list[SetpointWriteRow], tracked: bool) -> dict[str, SetpointWriteRow]:
+    out: dict[str, SetpointWriteRow] = {}
+    for w in rows:  # newest first
+        if tracked and w.tracking is None:
+            continue
+        out.setdefault(w.device, w)
+    return out
+
+
+def assess(store: Store, rule: Any, subject: Subject, now: int) -> Finding | None:
+    """The check of a dispatch rule for the park (the engine's assessor)."""
+    if subject.kind is not SubjectKind.PARK:
+        return None
+    park = next((p for p in store.registry.parks() if p.code == subject.code), None)
+    if park is None:
+        return None
+    rows = DispatchRepo(store).writes(park_id=park.id, since=now - int(rule.within_min * MINUTE_US))
+    if rule.check == "tracking":
+        bad = [w for w in _newest(rows, True).values() if w.tracking == "off"]
+        if not bad:
+            return None
+        devices = ", ".join(
+            f"{w.device} {w.measured_kw:.1f} kW against {w.setpoint_kw:g} kW" for w in bad
+        )
+        return Finding(
+            float(len(bad)),
+            f"{subject.code}: {len(bad)} device(s) not following the dispatch setpoint "
+            f"(measured mean of the step outside the tolerance): {devices}",
+            {"writes": [_evidence(w) for w in bad]},
+        )
+    bad = [w for w in _newest(rows, False).values() if w.status != "ok"]
+    if not bad:
+        return None
+    devices = ", ".join(f"{w.device} ({w.status})" for w in bad)
+    return Finding(
+        float(len(bad)),
+        f"{subject.code}: dispatch setpoint not confirmed by {len(bad)} device(s): {devices}",
+        {"writes": [_evidence(w) for w in bad]},
+    )
+
+
+def _evidence(w: SetpointWriteRow) -> dict[str, Any]:
+    return {
+        "write_id": w.id, "plan_id": w.plan_id, "step": w.step, "device": w.device,
+        "status": w.status, "setpoint_kw": w.setpoint_kw, "written": w.written,
+        "readback": w.readback, "measured_kw": w.measured_kw, "tracking": w.tracking,
+        "reason": (w.attempts[-1].get("reason") if w.attempts else None),
+        "attempts": len(w.attempts),
+    }  # fmt: skip
+
+
+register_assessor(RuleKind.DISPATCH, assess)
+
+#: the rules :func:`install_rules` proposes
+DEFAULTS: Final[list[dict[str, Any]]] = [
+    {"id": "dispatch-setpoint", "name": "调度设定值未被设备确认", "check": "setpoint",
+     "severity": "major"},
+    {"id": "dispatch-tracking", "name": "设备未跟踪调度设定值", "check": "tracking",
+     "severity": "minor"},
+]  # fmt: skip
+
+
+def install_rules(store: Store, *, principal: Principal) -> list[str]:
+    """Create the default dispatch rules the park does not have yet (park administrators);
+    returns the codes created."""
+    from lingtan.alarms import service as alarms
+
+    have = {r.code for r in alarms.list_rules(store, principal=principal)}
+    made = []
+    for spec in DEFAULTS:
+        if spec["id"] not in have:
+            alarms.create_rule(
+                store, principal=principal,
+                data={**spec, "kind": "dispatch", "escalate_after_min": None},
+            )  # fmt: skip
+            made.append(spec["id"])
+    return made
+
+
+def check_now(store: Store, now: int | None = None) -> dict[str, int]:
+    """Evaluate the dispatch rules at once; raised and cleared counts."""
+    report = Engine(store).evaluate(RuleKind.DISPATCH, now)
+    return {"raised": report.raised, "cleared": report.cleared}
