@@ -5,8 +5,8 @@ unavailable, device_error, refused), every attempt with its reason, and the trac
 
 New table only; nothing to build from existing data.
 
-Revision ID: 0025
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-07
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0025"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
