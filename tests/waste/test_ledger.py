@@ -155,7 +155,11 @@ def test_period_figures_in_the_terms_of_the_statistics() -> None:
     # March only: G = 3, U = 1, U_s = 0, stock on 31 March 4.0 (2.5 of A + 1.5 of B), 4 records
     (m,) = ledger.period_figures(moves, SH, dt.date(2025, 3, 1), dt.date(2025, 3, 31))
     assert (m.generated, m.utilised, m.utilised_from_storage, m.stored, m.records) == (
-        3, 1, 0, 4.0, 4
+        3,
+        1,
+        0,
+        4.0,
+        4,
     )
     # December 2024 has no record: the ledger has no data for it
     assert ledger.period_figures(moves, SH, dt.date(2024, 12, 1), dt.date(2024, 12, 31)) == []

@@ -268,8 +268,14 @@ def period_figures(
             stocked[e] = stocked.get(e, 0.0) + item.quantity_t
     return [
         PeriodFigures(
-            enterprise_id=e, generated=r["g"], utilised=r["u"], utilised_from_storage=r["us"],
-            disposed=r["d"], transferred=r["t"], stored=stocked.get(e, 0.0), records=int(r["n"]),
-        )  # fmt: skip
+            enterprise_id=e,
+            generated=r["g"],
+            utilised=r["u"],
+            utilised_from_storage=r["us"],
+            disposed=r["d"],
+            transferred=r["t"],
+            stored=stocked.get(e, 0.0),
+            records=int(r["n"]),
+        )
         for e, r in sorted(acc.items())
     ]
