@@ -163,3 +163,12 @@ def test_period_figures_in_the_terms_of_the_statistics() -> None:
     )
     # December 2024 has no record: the ledger has no data for it
     assert ledger.period_figures(moves, SH, dt.date(2024, 12, 1), dt.date(2024, 12, 31)) == []
+
+
+def test_receipt_tolerance_is_the_larger_of_tonnes_and_percent() -> None:
+    # 2 t sent, 1.9 t received: −0.1 t. Tolerance 0.001 t: beyond. 10 % of 2 t = 0.2 t: within.
+    # 5 % of 2 t = 0.1 t: exactly at the limit, not beyond.
+    assert ledger.receipt_beyond(2.0, 1.9, 0.001, 0.0)
+    assert not ledger.receipt_beyond(2.0, 1.9, 0.001, 10.0)
+    assert not ledger.receipt_beyond(2.0, 1.9 + 1e-12, 0.001, 5.0)
+    assert ledger.receipt_beyond(2.0, 1.85, 0.001, 5.0)

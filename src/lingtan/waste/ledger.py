@@ -196,6 +196,16 @@ def receipt_difference(sent_t: float, received_t: float) -> float:
     return received_t - sent_t
 
 
+def receipt_beyond(
+    sent_t: float, received_t: float, tolerance_t: float, tolerance_pct: float
+) -> bool:
+    """Whether a receipt departs from what was sent by more than the tolerance: the larger of
+    ``tolerance_t`` and ``tolerance_pct`` % of what was sent (rule check
+    ``receipt_difference``; the tolerance is this project's setting, no published value)."""
+    limit = max(tolerance_t, tolerance_pct / 100.0 * sent_t)
+    return abs(receipt_difference(sent_t, received_t)) > limit
+
+
 def trace(movements: Sequence[Movement], batch: str) -> list[Movement]:
     """Every effective record of a batch in time order: generation to final disposal."""
     return sorted((m for m in effective(movements) if m.batch == batch), key=lambda m: (m.at, m.id))
