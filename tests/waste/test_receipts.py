@@ -7,7 +7,7 @@ import pytest
 
 from lingtan.errors import InvalidInput, PermissionDenied
 from lingtan.identity.roles import SYSTEM
-from lingtan.waste import alarms, service, transfers
+from lingtan.waste import alarms, report, service, transfers
 from tests.waste.conftest import Ledger, us
 
 
@@ -54,6 +54,12 @@ def test_a_receiver_of_the_park_confirms_its_receipt(book: Ledger) -> None:
     assert (rec.quantity_t, rec.enterprise_id) == (pytest.approx(1.9), book.e01.enterprise_id)
     with pytest.raises(PermissionDenied):
         transfers.transition(book.store, principal=book.e02, manifest_id=mid, action="close")
+    # the annual report as HTML names the manifest, its difference and who confirmed it
+    page = report.build(book.store, principal=book.e01, year=2025, fmt="html").decode()
+    assert "危险废物年度管理报告" in page and "R-1" in page and "接收单位" in page
+    assert "-0.1000" in page or "−0.1000" in page
+    with pytest.raises(InvalidInput, match="format"):
+        report.build(book.store, principal=book.e01, year=2025, fmt="pdf")
 
 
 def _open(b: Ledger) -> list:  # type: ignore[type-arg]

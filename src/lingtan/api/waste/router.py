@@ -177,11 +177,14 @@ def annual_report(
     year: Annotated[int, Query(ge=2000, le=2100)],
     enterprise_id: EnterpriseQuery = None,
     lang: Annotated[str, Query(pattern=r"^(zh-CN|en)$")] = "zh-CN",
+    format: Annotated[str, Query(pattern=r"^(xlsx|html)$")] = "xlsx",
 ) -> Response:
-    """The annual hazardous-waste management report as an Excel workbook."""  # fmt: skip
+    """The annual hazardous-waste management report as an Excel workbook or an HTML page."""  # fmt: skip
     require(principal, Permission.REPORTS)
     data = report.build(store, principal=principal, year=year, enterprise_id=enterprise_id,
-                        lang=lang)  # fmt: skip
+                        lang=lang, fmt=format)  # fmt: skip
+    if format == "html":
+        return Response(content=data, media_type="text/html; charset=utf-8")
     return Response(
         content=data,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
