@@ -181,6 +181,8 @@ class _Context:
         self._energy: dict[Period, EnergyStatistics] = {}
         self._records: dict[Period, list[StatRecord]] = {}
         self._core: dict[Period, Computed] = {}
+        #: the waste ledger's movements in scope (lingtan.waste), read on first use
+        self.waste_moves: list[Any] | None = None
 
     def owner_code(self, owner: int | None) -> str:
         return self.park.code if owner is None else self.enterprises[owner].code
@@ -397,10 +399,12 @@ def _ledger_figures(ctx: _Context, period: Period) -> list[Any]:
     from lingtan.store.waste_repo import WasteRepo
     from lingtan.waste import ledger
 
-    moves = WasteRepo(ctx.store).movements(
-        tenant=Tenant.park_wide(), park_id=ctx.park.id, enterprise_id=ctx.enterprise_id
-    )
-    return ledger.period_figures(moves, ZoneInfo(ctx.park.timezone), period.first, period.last)
+    if ctx.waste_moves is None:  # read once per evaluation (the trend asks for other periods)
+        ctx.waste_moves = WasteRepo(ctx.store).movements(
+            tenant=Tenant.park_wide(), park_id=ctx.park.id, enterprise_id=ctx.enterprise_id
+        )
+    tz = ZoneInfo(ctx.park.timezone)
+    return ledger.period_figures(ctx.waste_moves, tz, period.first, period.last)
 
 
 def _solid_waste(ctx: _Context, period: Period) -> Computed:
