@@ -101,10 +101,13 @@ def build(
                  Column("stock_t", t["stock"], num)],
         rows=bal["facilities"],
     )  # fmt: skip
+    # the manifests the scope generated (not those it received as a receiver of the park)
+    own = enterprise_id or principal.enterprise_id
     manifests = [
         m
         for m in transfers.list_manifests(store, principal=principal, enterprise_id=enterprise_id)
         if from_us(m.dispatched_at or m.created_at, tz).year == year
+        and (own is None or m.enterprise_id == own)
     ]
     approvals = {a.id: a.number for a in transfers.list_approvals(store, principal=principal)}
     man_table = Table(
