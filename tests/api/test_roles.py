@@ -793,6 +793,12 @@ VALID.update(
                       "codes": ["HW49", "900-249-08"], "capacity": 500,
                       "valid_from": "2025-01-01", "valid_to": "2027-12-31"}},
         ),
+        ("post", "/api/v1/waste/approvals"): lambda w: (
+            {},
+            {"json": {"enterprise_id": w.enterprises["E01"], "number": f"ZJ-A-{next(_n)}",
+                      "destination": "浙江省", "codes": ["HW49"], "quantity": 20,
+                      "valid_from": "2025-01-01", "valid_to": "2027-12-31"}},
+        ),
         ("post", "/api/v1/waste/manifests"): lambda w: ({}, {"json": _manifest_body(w)}),
         ("post", "/api/v1/waste/manifests/{manifest_id}/transitions"): lambda w: (
             {"manifest_id": _new_manifest(w)}, {"json": {"action": "dispatch"}},

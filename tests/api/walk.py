@@ -296,6 +296,11 @@ BODIES: dict[tuple[str, str], Body] = {
         "json": {"holder": "forged", "number": f"forged-{uuid.uuid4().hex[:8]}", "codes": ["HW49"],
                  "capacity": 1, "valid_from": "2025-01-01", "valid_to": "2025-12-31"}
     },
+    ("post", "/api/v1/waste/approvals"): lambda ids: {
+        "json": {"enterprise_id": ids["enterprise_id"], "number": f"forged-{uuid.uuid4().hex[:8]}",
+                 "destination": "浙江", "codes": ["HW49"], "quantity": 1,
+                 "valid_from": "2025-01-01", "valid_to": "2025-12-31"}
+    },
     ("post", "/api/v1/waste/manifests"): lambda ids: {
         "json": {"enterprise_id": ids["enterprise_id"], "number": f"forged-{uuid.uuid4().hex[:8]}",
                  "licence_id": ids["licence_id"], "transporter": "forged",

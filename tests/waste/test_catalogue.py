@@ -14,10 +14,20 @@ from lingtan.waste.model import Licence
 
 def test_the_2021_edition_has_the_46_categories() -> None:
     # HW01–HW50 less HW41–HW44 (merged by the 2016 edition): 50 − 4 = 46
-    ed = catalogue.edition_for(dt.date(2025, 6, 1))
+    ed = catalogue.edition_for(dt.date(2024, 12, 31))
     assert ed.edition == "2021" and ed.partial
     cats = [c.category for c in ed.categories]
     assert len(cats) == 46 and "HW41" not in cats and cats[-1] == "HW50"
+
+
+def test_the_2025_edition_is_used_from_1_january_2025() -> None:
+    # 《国家危险废物名录（2025年版）》 in force 2025-01-01; the 2021 edition the day before
+    assert catalogue.edition_for(dt.date(2025, 1, 1)).edition == "2025"
+    assert catalogue.check_code("900-039-49", day=dt.date(2025, 6, 1)).edition == "2025"
+    assert catalogue.check_code("900-039-49", day=dt.date(2024, 6, 1)).edition == "2021"
+    ed = catalogue.edition_for(dt.date(2025, 6, 1))
+    # carried over, unread: every record at confidence L, the file partial
+    assert ed.partial and {c.confidence for c in [*ed.categories, *ed.codes]} == {"L"}
 
 
 def test_codes_are_checked_against_the_list() -> None:

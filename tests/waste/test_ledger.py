@@ -130,3 +130,45 @@ def test_trace_follows_a_batch_from_generation_to_disposal() -> None:
         _m(4, K.GENERATED, 9.0, _us(2025, 3, 1), batch="other"),
     ]
     assert [m.kind for m in ledger.trace(moves, "B1")] == [K.GENERATED, K.STORED, K.DISPOSED]
+
+
+def test_period_figures_in_the_terms_of_the_statistics() -> None:
+    # Batch A: 4 t generated 2024-11-05 and stored; 1.5 t retrieved and utilised on site
+    # 2025-02-10 (from the previous year's storage). Batch B: 3 t generated 2025-03-01, 1 t
+    # utilised, 0.5 t disposed, 1.5 t stored. Batch C: 2 t generated 2025-04-01 (not stored).
+    moves = [
+        _m(1, K.GENERATED, 4.0, _us(2024, 11, 5), batch="A"),
+        _m(2, K.STORED, 4.0, _us(2024, 11, 5), batch="A"),
+        _m(3, K.RETRIEVED, 1.5, _us(2025, 2, 10), batch="A"),
+        _m(4, K.UTILISED, 1.5, _us(2025, 2, 10), batch="A"),
+        _m(5, K.GENERATED, 3.0, _us(2025, 3, 1), batch="B"),
+        _m(6, K.UTILISED, 1.0, _us(2025, 3, 2), batch="B"),
+        _m(7, K.DISPOSED, 0.5, _us(2025, 3, 3), batch="B"),
+        _m(8, K.STORED, 1.5, _us(2025, 3, 4), batch="B"),
+        _m(9, K.GENERATED, 2.0, _us(2025, 4, 1), batch="C"),
+    ]
+    # Year 2025: G = 3 + 2 = 5; U = 1.5 + 1 = 2.5, of which U_s = 1.5 (batch A, born 2024);
+    # disposed 0.5; stock at the end = (4 − 1.5) + 1.5 = 4.0; records 3,4,5,6,7,8,9 = 7
+    (y,) = ledger.period_figures(moves, SH, dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    assert (y.enterprise_id, y.generated, y.utilised, y.utilised_from_storage) == (1, 5, 2.5, 1.5)
+    assert (y.disposed, y.transferred, y.stored, y.records) == (0.5, 0, 4.0, 7)
+    # March only: G = 3, U = 1, U_s = 0, stock on 31 March 4.0 (2.5 of A + 1.5 of B), 4 records
+    (m,) = ledger.period_figures(moves, SH, dt.date(2025, 3, 1), dt.date(2025, 3, 31))
+    assert (m.generated, m.utilised, m.utilised_from_storage, m.stored, m.records) == (
+        3,
+        1,
+        0,
+        4.0,
+        4,
+    )
+    # December 2024 has no record: the ledger has no data for it
+    assert ledger.period_figures(moves, SH, dt.date(2024, 12, 1), dt.date(2024, 12, 31)) == []
+
+
+def test_receipt_tolerance_is_the_larger_of_tonnes_and_percent() -> None:
+    # 2 t sent, 1.9 t received: −0.1 t. Tolerance 0.001 t: beyond. 10 % of 2 t = 0.2 t: within.
+    # 5 % of 2 t = 0.1 t: exactly at the limit, not beyond.
+    assert ledger.receipt_beyond(2.0, 1.9, 0.001, 0.0)
+    assert not ledger.receipt_beyond(2.0, 1.9, 0.001, 10.0)
+    assert not ledger.receipt_beyond(2.0, 1.9 + 1e-12, 0.001, 5.0)
+    assert ledger.receipt_beyond(2.0, 1.85, 0.001, 5.0)

@@ -211,7 +211,8 @@ class WasteRule(_Rule):
     ``tolerance_pct`` of the generation; generation projected beyond ``max_pct`` of the
     year's plan (偏离度, once ``min_elapsed_days`` of the year have passed); stored waste within
     ``warn_days`` of, or past, the storage-time limit; storage above a facility's capacity; a
-    manifest received with a quantity differing by more than ``tolerance_t``; a manifest open
+    manifest received with a quantity differing by more than ``tolerance_t`` (or
+    ``tolerance_pct`` of what was sent, the larger); a manifest open
     (dispatched, not closed) longer than ``open_days``. ``source``: the rule's source, named
     in each alarm (default: the source of the check's reference record)."""
 

@@ -207,18 +207,20 @@ def rules(park: ParkOption = None) -> None:
 
 def report(
     year: Annotated[int, typer.Argument(help="year")],
-    out: Annotated[Path, typer.Option("--out", help="the .xlsx to write")],
+    out: Annotated[Path, typer.Option("--out", help="the .xlsx or .html to write")],
     enterprise: EnterpriseOpt = None,
     lang: Annotated[str, typer.Option("--lang", help="zh-CN or en")] = "zh-CN",
     park: ParkOption = None,
 ) -> None:
-    """The annual hazardous-waste management report (Excel)."""
+    """The annual hazardous-waste management report (Excel, or HTML for an .html file)."""
     from lingtan.waste import report as rep
 
+    fmt = "html" if out.suffix.lower() in (".html", ".htm") else "xlsx"
     with domain_errors(), open_configured() as store:
         p = _principal(store, park)
         data = rep.build(store, principal=p, year=year,
-                         enterprise_id=_enterprise_id(store, park, enterprise), lang=lang)  # fmt: skip
+                         enterprise_id=_enterprise_id(store, park, enterprise), lang=lang,
+                         fmt=fmt)  # fmt: skip
         out.write_bytes(data)
         console.print(f"wrote {out}")
 

@@ -181,6 +181,8 @@ class _Context:
         self._energy: dict[Period, EnergyStatistics] = {}
         self._records: dict[Period, list[StatRecord]] = {}
         self._core: dict[Period, Computed] = {}
+        #: the waste ledger's movements in scope (lingtan.waste), read on first use
+        self.waste_moves: list[Any] | None = None
 
     def owner_code(self, owner: int | None) -> str:
         return self.park.code if owner is None else self.enterprises[owner].code
@@ -388,25 +390,106 @@ def _clean_energy(ctx: _Context, period: Period) -> Computed:
     return Computed(value, None, inputs, evidence, quality)
 
 
+def _ledger_figures(ctx: _Context, period: Period) -> list[Any]:
+    """The hazardous-waste ledger's figures per enterprise in scope that has records dated in
+    the period (:func:`lingtan.waste.ledger.period_figures`)."""
+    from zoneinfo import ZoneInfo
+
+    from lingtan.store.query_repo import Tenant
+    from lingtan.store.waste_repo import WasteRepo
+    from lingtan.waste import ledger
+
+    if ctx.waste_moves is None:  # read once per evaluation (the trend asks for other periods)
+        ctx.waste_moves = WasteRepo(ctx.store).movements(
+            tenant=Tenant.park_wide(), park_id=ctx.park.id, enterprise_id=ctx.enterprise_id
+        )
+    tz = ZoneInfo(ctx.park.timezone)
+    return ledger.period_figures(ctx.waste_moves, tz, period.first, period.last)
+
+
 def _solid_waste(ctx: _Context, period: Period) -> Computed:
+    """工业固体废物综合利用率 over two disjoint parts, each from its own source:
+
+    * 一般工业固体废物 — the statistics records (category ``solid_waste``);
+    * 危险废物 — the waste ledger (:mod:`lingtan.waste`), for each enterprise whose ledger has
+      records dated in the period.
+
+    η = (U_g + U_h) / (G_g + G_h + U_s,g + U_s,h). Without ledger data the figure is the
+    records' alone (the route before the ledger existed); ``inputs["basis"]`` names the
+    source(s) and ``details`` each enterprise's."""
     threshold = ctx.options.completeness_threshold
     items = _sum_items(ctx.records(period), "solid_waste", period, "t")
+    figures = _ledger_figures(ctx, period)
     evidence = _record_evidence(ctx, items)
+    for f in figures:
+        evidence.append(
+            {
+                "kind": "waste_ledger",
+                "enterprise": ctx.owner_code(f.enterprise_id),
+                "period": f"{period.first.isoformat()}…{period.last.isoformat()}",
+                "generated_t": f.generated,
+                "utilised_t": f.utilised,
+                "utilised_from_storage_t": f.utilised_from_storage,
+                "disposed_t": f.disposed,
+                "transferred_t": f.transferred,
+                "stored_t": f.stored,
+                "records": f.records,
+                "source": "危险废物管理台账 (HJ 1259-2022) / hazardous-waste ledger",
+            }
+        )
     evidence.append(clause_evidence(formulas.solid_waste_utilisation_rate))
-    if not items:
+    if not items and not figures:
         return _none(
-            "无一般工业固体废物统计记录（产生量、综合利用量）",
-            "no industrial solid waste records (generated, utilised)",
+            "无一般工业固体废物统计记录（产生量、综合利用量），危险废物台账在期间内亦无记录",
+            "no industrial solid waste records (generated, utilised) and no hazardous-waste "
+            "ledger records in the period",
             replace(_NO_QUALITY, threshold=threshold),
             evidence=evidence,
         )
-    owners = {o for acc in items.values() for o in acc.ranges}
-    coverage, detail = _coverage(items, ("generated", "utilised"), period, owners, ctx.owner_code)
+    if items:
+        owners = {o for acc in items.values() for o in acc.ranges}
+        coverage, detail = _coverage(
+            items, ("generated", "utilised"), period, owners, ctx.owner_code
+        )
+    else:
+        coverage, detail = 1.0, "危险废物台账 / hazardous-waste ledger"
     quality = _entered_quality(coverage, detail, threshold)
-    g = items["generated"].quantity if "generated" in items else 0.0
-    u = items["utilised"].quantity if "utilised" in items else 0.0
-    us = items["utilised_from_storage"].quantity if "utilised_from_storage" in items else 0.0
-    inputs = {"generated_t": g, "utilised_t": u, "utilised_from_storage_t": us}
+
+    def item(name: str) -> float:
+        return items[name].quantity if name in items else 0.0
+
+    g_g, u_g, us_g = item("generated"), item("utilised"), item("utilised_from_storage")
+    g_h = sum(f.generated for f in figures)
+    u_h = sum(f.utilised for f in figures)
+    us_h = sum(f.utilised_from_storage for f in figures)
+    basis = "+".join(b for b, on in (("records", bool(items)), ("ledger", bool(figures))) if on)
+    g, u, us = g_g + g_h, u_g + u_h, us_g + us_h
+    inputs = {
+        "basis": basis,
+        "generated_t": g,
+        "utilised_t": u,
+        "utilised_from_storage_t": us,
+        "general_generated_t": g_g,
+        "general_utilised_t": u_g,
+        "general_utilised_from_storage_t": us_g,
+        "hazardous_generated_t": g_h,
+        "hazardous_utilised_t": u_h,
+        "hazardous_utilised_from_storage_t": us_h,
+        "hazardous_disposed_t": sum(f.disposed for f in figures),
+        "hazardous_transferred_t": sum(f.transferred for f in figures),
+        "hazardous_stored_t": sum(f.stored for f in figures),
+    }
+    rec_owners = {o for acc in items.values() for o in acc.by_owner}
+    led_owners = {f.enterprise_id for f in figures}
+    details = [
+        {
+            "enterprise": ctx.owner_code(o),
+            "basis": "+".join(
+                b for b, on in (("records", o in rec_owners), ("ledger", o in led_owners)) if on
+            ),
+        }
+        for o in sorted(rec_owners | led_owners, key=lambda x: (x is not None, x or 0))
+    ]
     if g + us <= 0:
         return _none(
             "期间内固体废物产生量为 0：利用率无定义",
@@ -414,9 +497,10 @@ def _solid_waste(ctx: _Context, period: Period) -> Computed:
             quality,
             inputs=inputs,
             evidence=evidence,
+            details=details,
         )
     value = formulas.solid_waste_utilisation_rate(u, g, us)
-    return Computed(value, None, inputs, evidence, quality)
+    return Computed(value, None, inputs, evidence, quality, details=details)
 
 
 def _waste_heat(ctx: _Context, period: Period) -> Computed:

@@ -1184,6 +1184,11 @@ waste_licence = Table(
     Column("valid_to", String(10), nullable=False),
     Column("created_by", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    #: the park enterprise holding the licence (a receiver that confirms its receipts); None:
+    #: a receiver outside the park (migration 0022)
+    Column("enterprise_id", Id),
+    #: the receiver's province (跨省转移 check); None: not stated (migration 0022)
+    Column("province", Text),
     UniqueConstraint("park_id", "number"),
 )
 
@@ -1210,8 +1215,32 @@ waste_manifest = Table(
     Column("received_at", BigInteger),
     Column("closed_at", BigInteger),
     Column("cancelled_at", BigInteger),
+    #: the licence's enterprise at creation (who confirms the receipt), migration 0022
+    Column("receiver_enterprise_id", Id),
+    #: the cross-province transfer approval the manifest runs under, migration 0022
+    Column("approval_id", Id),
     UniqueConstraint("park_id", "number"),
     Index("ix_waste_manifest_enterprise_id", "enterprise_id", "state"),
+)
+
+#: cross-province transfer approvals (跨省转移审批, 固废法 第八十二条) of a generating enterprise;
+#: ``codes`` JSON (codes or categories HWnn)
+waste_transfer_approval = Table(
+    "waste_transfer_approval",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id"), nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("origin", Text, nullable=False),
+    Column("destination", Text, nullable=False),
+    Column("codes", Text, nullable=False),
+    Column("quantity_t", Float, nullable=False),
+    Column("valid_from", String(10), nullable=False),
+    Column("valid_to", String(10), nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("park_id", "number"),
 )
 
 #: waste-exchange listings (固废交换): general industrial solid waste or by-products offered or

@@ -23,6 +23,7 @@ from lingtan.waste.model import (
     MovementKind,
     Plan,
     Stream,
+    TransferApproval,
 )
 
 if TYPE_CHECKING:
@@ -73,6 +74,16 @@ def _licence(r: Any) -> Licence:
         id=int(r.id), park_id=int(r.park_id), holder=r.holder, number=r.number,
         codes=json.loads(r.codes), capacity_t=float(r.capacity_t), valid_from=r.valid_from,
         valid_to=r.valid_to, created_by=r.created_by, created_at=int(r.created_at),
+        enterprise_id=_opt(r.enterprise_id), province=r.province,
+    )  # fmt: skip
+
+
+def _approval(r: Any) -> TransferApproval:
+    return TransferApproval(
+        id=int(r.id), park_id=int(r.park_id), enterprise_id=int(r.enterprise_id),
+        number=r.number, origin=r.origin, destination=r.destination, codes=json.loads(r.codes),
+        quantity_t=float(r.quantity_t), valid_from=r.valid_from, valid_to=r.valid_to,
+        created_by=r.created_by, created_at=int(r.created_at),
     )  # fmt: skip
 
 
@@ -86,6 +97,7 @@ def _manifest(r: Any) -> Manifest:
         created_at=int(r.created_at), dispatched_at=_opt(r.dispatched_at),
         received_at=_opt(r.received_at), closed_at=_opt(r.closed_at),
         cancelled_at=_opt(r.cancelled_at), note=r.note, history=json.loads(r.history),
+        receiver_enterprise_id=_opt(r.receiver_enterprise_id), approval_id=_opt(r.approval_id),
     )  # fmt: skip
 
 
@@ -119,6 +131,15 @@ def manifest_lines_json(lines: Sequence[ManifestLine]) -> str:
         ],
         ensure_ascii=False,
     )  # fmt: skip
+
+
+def _manifest_scope(t: Any, tenant: Tenant, receiver: bool) -> Any:
+    """The manifests a tenant sees: its own (as generator), and with ``receiver`` those whose
+    receiver is the tenant's enterprise."""
+    own = _owner(t.c.enterprise_id, tenant)
+    if not receiver or tenant.enterprise_id is None:
+        return own
+    return or_(own, _owner(t.c.receiver_enterprise_id, tenant))
 
 
 class WasteRepo:
@@ -296,6 +317,40 @@ class WasteRepo:
             rows = conn.execute(select(t).where(t.c.licence_id == licence_id))
             return [_manifest(r) for r in rows]
 
+    def approval_manifests(self, *, approval_id: int) -> list[Manifest]:
+        """Every manifest running under an approval (its quantity check counts them)."""
+        t = s.waste_manifest
+        with self._store.begin() as conn:
+            rows = conn.execute(select(t).where(t.c.approval_id == approval_id))
+            return [_manifest(r) for r in rows]
+
+    # -- cross-province transfer approvals ---------------------------------------------------
+    def add_approval(self, **values: Any) -> TransferApproval:
+        """Append a cross-province transfer approval."""
+        t = s.waste_transfer_approval
+        values = {**values, "codes": json.dumps(values["codes"])}
+        with self._store.begin() as conn:
+            new_id = self._insert(conn, t, values)
+            return _approval(conn.execute(select(t).where(t.c.id == new_id)).one())
+
+    def approvals(
+        self, *, tenant: Tenant, park_id: int, enterprise_id: int | None = None
+    ) -> list[TransferApproval]:
+        """The approvals in scope (an enterprise: its own)."""
+        t = s.waste_transfer_approval
+        q = select(t).where(t.c.park_id == park_id, _owner(t.c.enterprise_id, tenant))
+        if enterprise_id is not None:
+            q = q.where(t.c.enterprise_id == enterprise_id)
+        with self._store.begin() as conn:
+            return [_approval(r) for r in conn.execute(q.order_by(t.c.id))]
+
+    def approval_number_taken(self, *, park_id: int, number: str) -> bool:
+        """Whether the park already has an approval of this number."""
+        t = s.waste_transfer_approval
+        q = select(func.count()).where(t.c.park_id == park_id, t.c.number == number)
+        with self._store.begin() as conn:
+            return bool(conn.execute(q).scalar_one())
+
     # -- manifests --------------------------------------------------------------------------
     def add_manifest(self, **values: Any) -> Manifest:
         """Append a manifest (a draft)."""
@@ -316,10 +371,12 @@ class WasteRepo:
         park_id: int,
         state: str | None = None,
         enterprise_id: int | None = None,
+        receiver: bool = False,
     ) -> list[Manifest]:
-        """The manifests in scope, newest first."""  # fmt: skip
+        """The manifests in scope, newest first (``receiver``: an enterprise also sees those
+        addressed to it)."""  # fmt: skip
         t = s.waste_manifest
-        q = select(t).where(t.c.park_id == park_id, _owner(t.c.enterprise_id, tenant))
+        q = select(t).where(t.c.park_id == park_id, _manifest_scope(t, tenant, receiver))
         if state is not None:
             q = q.where(t.c.state == state)
         if enterprise_id is not None:
@@ -328,12 +385,19 @@ class WasteRepo:
             return [_manifest(r) for r in conn.execute(q.order_by(t.c.id.desc()))]
 
     def manifest(
-        self, *, tenant: Tenant, park_id: int, manifest_id: int, conn: Connection | None = None
+        self,
+        *,
+        tenant: Tenant,
+        park_id: int,
+        manifest_id: int,
+        conn: Connection | None = None,
+        receiver: bool = False,
     ) -> Manifest:
-        """One manifest in scope (NotFound otherwise)."""
+        """One manifest in scope (NotFound otherwise; ``receiver``: an enterprise also sees
+        those addressed to it)."""
         t = s.waste_manifest
         q = select(t).where(
-            t.c.id == manifest_id, t.c.park_id == park_id, _owner(t.c.enterprise_id, tenant)
+            t.c.id == manifest_id, t.c.park_id == park_id, _manifest_scope(t, tenant, receiver)
         )
         if conn is None:
             with self._store.begin() as own:

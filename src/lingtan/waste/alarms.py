@@ -14,7 +14,8 @@ after a change (a manifest received, an import). Each alarm's message names the 
   (固废法 第八十一条; the limit counted as in :func:`lingtan.waste.ledger.storage_deadline`);
 * ``storage_capacity`` — a facility holding more than its declared capacity (GB 18597-2023);
 * ``receipt_difference`` — a manifest received (not yet closed) with a quantity differing from
-  the one sent by more than ``tolerance_t`` (closing it after review clears the alarm);
+  the one sent by more than max(``tolerance_t``, ``tolerance_pct`` % of what was sent) (closing
+  it after review clears the alarm);
 * ``manifest_open`` — a manifest dispatched and not closed after ``open_days``.
 """
 
@@ -175,7 +176,8 @@ def _manifests(
             if m.state != mf.RECEIVED or m.received_t is None:
                 continue
             d = ledger.receipt_difference(m.quantity_t, m.received_t)
-            if abs(d) > rule.tolerance_t:
+            if ledger.receipt_beyond(m.quantity_t, m.received_t, rule.tolerance_t,
+                                     rule.tolerance_pct):  # fmt: skip
                 diffs.append((m, d))
         if not diffs:
             return None

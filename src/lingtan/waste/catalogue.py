@@ -45,6 +45,7 @@ class WasteCode(_Strict):
     description: str
     hazard: list[Hazard] = Field(min_length=1)
     confidence: Confidence
+    note: str | None = None
 
 
 class Edition(_Strict):
@@ -55,6 +56,8 @@ class Edition(_Strict):
     in_force: dt.date
     source: str
     partial: bool
+    #: how the records were obtained (e.g. carried over from an earlier edition, unread)
+    note: str | None = None
     categories: list[Category]
     codes: list[WasteCode]
 

@@ -196,6 +196,96 @@ def receipt_difference(sent_t: float, received_t: float) -> float:
     return received_t - sent_t
 
 
+def receipt_beyond(
+    sent_t: float, received_t: float, tolerance_t: float, tolerance_pct: float
+) -> bool:
+    """Whether a receipt departs from what was sent by more than the tolerance: the larger of
+    ``tolerance_t`` and ``tolerance_pct`` % of what was sent (rule check
+    ``receipt_difference``; the tolerance is this project's setting, no published value)."""
+    limit = max(tolerance_t, tolerance_pct / 100.0 * sent_t)
+    return abs(receipt_difference(sent_t, received_t)) > limit
+
+
 def trace(movements: Sequence[Movement], batch: str) -> list[Movement]:
     """Every effective record of a batch in time order: generation to final disposal."""
     return sorted((m for m in effective(movements) if m.batch == batch), key=lambda m: (m.at, m.id))
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodFigures:
+    """One enterprise's ledger over a period of local days, in the terms of the solid-waste
+    statistics (产生量, 综合利用量, 其中综合利用往年贮存量, 处置量, 贮存量) [t].
+
+    ``utilised`` is the own utilisation (自行利用) recorded in the period;
+    ``utilised_from_storage`` the part of it whose batch was generated before 1 January of the
+    period's year (往年贮存量); ``disposed`` own treatment and disposal (自行处理/处置);
+    ``transferred`` what left on manifests (its use by the receiver is not known to the
+    ledger); ``stored`` the stock in storage at the end of the period."""
+
+    enterprise_id: int
+    generated: float
+    utilised: float
+    utilised_from_storage: float
+    disposed: float
+    transferred: float
+    stored: float
+    records: int  # effective records dated in the period
+
+
+def period_figures(
+    movements: Iterable[Movement], tz: ZoneInfo, first: dt.date, last: dt.date
+) -> list[PeriodFigures]:
+    """The ledger figures of each enterprise with at least one effective record dated in
+    ``first`` … ``last`` (local days, inclusive), by enterprise id.
+
+    An enterprise without a record in the period is absent: its ledger has no data for the
+    period (the caller falls back to the statistics records)."""
+    if last < first:
+        raise InvalidInput("last: before first", field="last")
+    eff = sorted(effective(movements), key=lambda x: (x.at, x.id))
+    year_start = dt.date(first.year, 1, 1)
+    born: dict[tuple[int, str], dt.date] = {}
+    for m in eff:
+        if m.kind is MovementKind.GENERATED:
+            born.setdefault((m.stream_id, m.batch), from_us(m.at, tz).date())
+    acc: dict[int, dict[str, float]] = {}
+    for m in eff:
+        day = from_us(m.at, tz).date()
+        if not first <= day <= last:
+            continue
+        row = acc.setdefault(
+            m.enterprise_id,
+            dict.fromkeys(("g", "u", "us", "d", "t", "n"), 0.0),
+        )
+        row["n"] += 1
+        if m.kind is MovementKind.GENERATED:
+            row["g"] += m.quantity_t
+        elif m.kind is MovementKind.UTILISED:
+            row["u"] += m.quantity_t
+            b = born.get((m.stream_id, m.batch))
+            if b is not None and b < year_start:
+                row["us"] += m.quantity_t
+        elif m.kind in (MovementKind.TREATED, MovementKind.DISPOSED):
+            row["d"] += m.quantity_t
+        elif m.kind is MovementKind.TRANSFERRED:
+            row["t"] += m.quantity_t
+    end = max((m.at for m in eff if from_us(m.at, tz).date() <= last), default=None)
+    owner = {m.stream_id: m.enterprise_id for m in eff}
+    stocked: dict[int, float] = {}
+    if end is not None:
+        for item in stock(m for m in eff if m.at <= end):
+            e = owner[item.stream_id]
+            stocked[e] = stocked.get(e, 0.0) + item.quantity_t
+    return [
+        PeriodFigures(
+            enterprise_id=e,
+            generated=r["g"],
+            utilised=r["u"],
+            utilised_from_storage=r["us"],
+            disposed=r["d"],
+            transferred=r["t"],
+            stored=stocked.get(e, 0.0),
+            records=int(r["n"]),
+        )
+        for e, r in sorted(acc.items())
+    ]

@@ -128,9 +128,38 @@ class Licence:
     valid_to: str
     created_by: str
     created_at: int
+    #: the park enterprise holding the licence: its users confirm the receipts; None: a
+    #: receiver outside the park (the generator or the park records the receipt)
+    enterprise_id: int | None = None
+    #: the receiver's province (跨省转移 check); None: not stated, not checked
+    province: str | None = None
 
     def covers(self, code: str, category: str) -> bool:
         """Whether the licence names the code or its whole category."""
+        return code in self.codes or category in self.codes
+
+
+@dataclass(frozen=True, slots=True)
+class TransferApproval:
+    """A cross-province transfer approval (跨省转移审批, 固废法 第八十二条) granted to a
+    generating enterprise: the codes (or categories HWnn), the quantity, the destination
+    province and the validity."""
+
+    id: int
+    park_id: int
+    enterprise_id: int
+    number: str
+    origin: str
+    destination: str
+    codes: list[str]
+    quantity_t: float
+    valid_from: str  # YYYY-MM-DD
+    valid_to: str
+    created_by: str
+    created_at: int
+
+    def covers(self, code: str, category: str) -> bool:
+        """Whether the approval names the code or its whole category."""
         return code in self.codes or category in self.codes
 
 
@@ -167,6 +196,10 @@ class Manifest:
     cancelled_at: int | None = None
     note: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    #: the enterprise that confirms the receipt (the licence's, at creation)
+    receiver_enterprise_id: int | None = None
+    #: the cross-province transfer approval the manifest runs under
+    approval_id: int | None = None
 
     @property
     def quantity_t(self) -> float:
@@ -179,3 +212,9 @@ class Manifest:
         if any(line.received_t is None for line in self.lines):
             return None
         return sum(line.received_t or 0.0 for line in self.lines)
+
+    @property
+    def difference_t(self) -> float | None:
+        """received − sent [t] (None before the receipt)."""
+        r = self.received_t
+        return None if r is None else r - self.quantity_t

@@ -1,5 +1,6 @@
 """The annual hazardous-waste management report (危险废物年度管理报告), zh-CN or English, as an
-Excel workbook through the shared report model (:mod:`lingtan.reports.xlsx`): by category,
+Excel workbook or an HTML page through the shared report model (:mod:`lingtan.reports.xlsx`,
+:mod:`lingtan.reports.html`): by category,
 generation / transfer / own utilisation-disposal, the storage balance at year end, the
 deviations (mass balance, plan), the manifests of the year and the exchange's utilisation."""
 
@@ -7,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from lingtan.errors import InvalidInput
 from lingtan.identity.roles import Principal
+from lingtan.reports.html import write_html
 from lingtan.reports.model import Column, KeyValues, Paragraph, Report, Section, Table
 from lingtan.reports.xlsx import write_xlsx
 from lingtan.store import Store
@@ -23,7 +26,8 @@ T = {
         "planned": "计划量 (t)", "deviation": "偏离度 (%)", "storage": "年末贮存",
         "facility": "贮存设施", "capacity": "容量 (t)", "stock": "库存 (t)",
         "manifests": "转移联单", "number": "联单号", "receiver": "接收单位", "state": "状态",
-        "sent": "发运量 (t)", "received": "接收量 (t)", "exchange": "固废交换利用",
+        "sent": "发运量 (t)", "received": "接收量 (t)", "difference": "差额 (t)",
+        "confirmed": "接收确认", "approval": "跨省转移审批", "exchange": "固废交换利用",
         "utilised": "交换利用量 (t)", "deviations": "偏差", "year": "年度",
         "note": "物料平衡：产生 − 转移 − 自行利用处置 − 库存变化；偏离度阈值无公开标准，可配置。",
     },
@@ -35,7 +39,9 @@ T = {
         "Planned (t)", "deviation": "Deviation (%)", "storage": "Storage at year end",
         "facility": "Facility", "capacity": "Capacity (t)", "stock": "Stock (t)",
         "manifests": "Transfer manifests", "number": "Manifest", "receiver": "Receiver",
-        "state": "State", "sent": "Sent (t)", "received": "Received (t)", "exchange":
+        "state": "State", "sent": "Sent (t)", "received": "Received (t)",
+        "difference": "Difference (t)", "confirmed": "Receipt confirmed by",
+        "approval": "Cross-province approval", "exchange":
         "Waste exchange", "utilised": "Utilised through exchange (t)", "deviations":
         "Deviations", "year": "Year",
         "note": "Mass balance: generated − transferred − own − Δ storage; the deviation "
@@ -51,8 +57,11 @@ def build(
     year: int,
     enterprise_id: int | None = None,
     lang: str = "zh-CN",
+    fmt: str = "xlsx",
 ) -> bytes:
-    """The report as .xlsx bytes."""  # fmt: skip
+    """The report as ``.xlsx`` (``fmt="xlsx"``) or ``.html`` (``fmt="html"``) bytes."""  # fmt: skip
+    if fmt not in ("xlsx", "html"):
+        raise InvalidInput(f"format: {fmt!r} is not xlsx or html", field="format")
     t = T["en" if lang == "en" else "zh-CN"]
     tz = service.ctx(store, principal).tz
     bal = service.balance(store, principal=principal, year=year, enterprise_id=enterprise_id)
@@ -92,19 +101,27 @@ def build(
                  Column("stock_t", t["stock"], num)],
         rows=bal["facilities"],
     )  # fmt: skip
+    # the manifests the scope generated (not those it received as a receiver of the park)
+    own = enterprise_id or principal.enterprise_id
     manifests = [
         m
         for m in transfers.list_manifests(store, principal=principal, enterprise_id=enterprise_id)
         if from_us(m.dispatched_at or m.created_at, tz).year == year
+        and (own is None or m.enterprise_id == own)
     ]
+    approvals = {a.id: a.number for a in transfers.list_approvals(store, principal=principal)}
     man_table = Table(
         key="manifests",
         columns=[Column("number", t["number"]), Column("receiver", t["receiver"]),
                  Column("state", t["state"]), Column("sent", t["sent"], num),
-                 Column("received", t["received"], num)],
+                 Column("received", t["received"], num),
+                 Column("difference", t["difference"], "num4"),
+                 Column("confirmed", t["confirmed"]), Column("approval", t["approval"])],
         rows=[{"number": m.number, "receiver": m.receiver,
                "state": mf.STATE_ZH[m.state] if lang != "en" else m.state,
-               "sent": m.quantity_t, "received": m.received_t} for m in manifests],
+               "sent": m.quantity_t, "received": m.received_t, "difference": m.difference_t,
+               "confirmed": _confirmed(m, lang), "approval": approvals.get(m.approval_id or 0)}
+              for m in manifests],
     )  # fmt: skip
     ex = exchange_service.utilisation(store, principal=principal, year=year,
                                       enterprise_id=enterprise_id)  # fmt: skip
@@ -118,4 +135,15 @@ def build(
             Section(t["exchange"], [KeyValues([(t["utilised"], ex["utilised_t"], num)])]),
         ],
     )  # fmt: skip
-    return write_xlsx(report)
+    return write_xlsx(report) if fmt == "xlsx" else write_html(report)
+
+
+_BY_ZH: Final = {"receiver": "接收单位", "generator": "产生单位", "park": "园区（据国家系统联单）"}
+
+
+def _confirmed(m: Any, lang: str) -> str | None:
+    """Who recorded the receipt (the history's ``by`` of the ``receive`` step)."""
+    by = next((h.get("by") for h in m.history if h.get("action") == "receive"), None)
+    if by is None:
+        return None
+    return str(by) if lang == "en" else _BY_ZH.get(str(by), str(by))

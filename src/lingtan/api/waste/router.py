@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from lingtan.api.common import MAX_ID, IdPath
 from lingtan.api.deps import CurrentPrincipal, StoreDep
 from lingtan.api.waste.schemas import (
+    ApprovalIn,
     DealIn,
     FacilityIn,
     LicenceIn,
@@ -176,11 +177,14 @@ def annual_report(
     year: Annotated[int, Query(ge=2000, le=2100)],
     enterprise_id: EnterpriseQuery = None,
     lang: Annotated[str, Query(pattern=r"^(zh-CN|en)$")] = "zh-CN",
+    format: Annotated[str, Query(pattern=r"^(xlsx|html)$")] = "xlsx",
 ) -> Response:
-    """The annual hazardous-waste management report as an Excel workbook."""  # fmt: skip
+    """The annual hazardous-waste management report as an Excel workbook or an HTML page."""  # fmt: skip
     require(principal, Permission.REPORTS)
     data = report.build(store, principal=principal, year=year, enterprise_id=enterprise_id,
-                        lang=lang)  # fmt: skip
+                        lang=lang, fmt=format)  # fmt: skip
+    if format == "html":
+        return Response(content=data, media_type="text/html; charset=utf-8")
     return Response(
         content=data,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -200,6 +204,23 @@ def add_licence(
 ) -> J:
     """Register a receiver's licence (park administrators)."""
     return out(transfers.add_licence(store, principal=principal, **body.model_dump()))
+
+
+@router.get("/approvals")
+def list_approvals(
+    store: StoreDep, principal: CurrentPrincipal, enterprise_id: EnterpriseQuery = None
+) -> list[J]:
+    """The cross-province transfer approvals in scope (an enterprise: its own)."""
+    items = transfers.list_approvals(store, principal=principal, enterprise_id=enterprise_id)
+    return [out(x) for x in items]
+
+
+@router.post("/approvals", status_code=status.HTTP_201_CREATED)
+def add_approval(
+    store: StoreDep, principal: CurrentPrincipal, body: Annotated[ApprovalIn, Body()]
+) -> J:
+    """Record a cross-province transfer approval (跨省转移审批) of a generating enterprise."""
+    return out(transfers.add_approval(store, principal=principal, **body.model_dump()))
 
 
 @router.get("/manifests")

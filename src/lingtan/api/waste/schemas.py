@@ -9,7 +9,15 @@ from pydantic import BaseModel, Field
 
 from lingtan.api.common import MAX_ID, SafeText, ShortText
 from lingtan.waste.exchange import Deal, Listing
-from lingtan.waste.model import Facility, Licence, Manifest, Movement, Plan, Stream
+from lingtan.waste.model import (
+    Facility,
+    Licence,
+    Manifest,
+    Movement,
+    Plan,
+    Stream,
+    TransferApproval,
+)
 
 Id = Field(ge=1, le=MAX_ID)
 Unit = Field(default="t", pattern=r"^(t|kg|吨|公斤)$", description="t or kg")
@@ -73,6 +81,24 @@ class LicenceIn(BaseModel):
     unit: str = Unit
     valid_from: str = Day
     valid_to: str = Day
+    enterprise_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID,
+        description="the park enterprise holding the licence (it confirms its receipts)",
+    )  # fmt: skip
+    province: ShortText | None = Field(default=None, description="the receiver's province")
+
+
+class ApprovalIn(BaseModel):
+    """A cross-province transfer approval (跨省转移审批) the generating enterprise holds."""
+
+    enterprise_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    number: str = Field(min_length=1, max_length=64, description="批复文号")
+    destination: ShortText
+    codes: list[str] = Field(min_length=1, max_length=500)
+    quantity: float = Field(gt=0, le=1e9, allow_inf_nan=False)
+    unit: str = Unit
+    valid_from: str = Day
+    valid_to: str = Day
 
 
 class LineIn(BaseModel):
@@ -93,6 +119,7 @@ class ManifestIn(BaseModel):
     transporter_licence: str = Field(min_length=1, max_length=64)
     lines: list[LineIn] = Field(min_length=1, max_length=50)
     note: SafeText | None = None
+    approval_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="跨省转移审批")
 
 
 class TransitionIn(BaseModel):
@@ -141,7 +168,15 @@ class SettleIn(BaseModel):
 
 
 def out(
-    obj: Stream | Plan | Facility | Movement | Licence | Manifest | Listing | Deal,
+    obj: Stream
+    | Plan
+    | Facility
+    | Movement
+    | Licence
+    | Manifest
+    | Listing
+    | Deal
+    | TransferApproval,
 ) -> dict[str, Any]:
     """A record as JSON (dataclass fields; a manifest with its totals)."""
     data = asdict(obj)
@@ -150,6 +185,7 @@ def out(
     if isinstance(obj, Manifest):
         data["quantity_t"] = obj.quantity_t
         data["received_t"] = obj.received_t
+        data["difference_t"] = obj.difference_t
     if isinstance(obj, Listing) and obj.enterprise_id == 0:
         data["enterprise_id"] = None
         data["created_by"] = None
