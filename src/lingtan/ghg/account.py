@@ -163,7 +163,9 @@ class GhgResult:
         """The GWP report used."""
         return self.document.gwp_report
 
-    def _boundary(self, categories: tuple[str, ...], gases: tuple[str, ...] | None) -> dict[int, float | None]:
+    def _boundary(
+        self, categories: tuple[str, ...], gases: tuple[str, ...] | None
+    ) -> dict[int, float | None]:
         out: dict[int, float | None] = {}
         for m in MONTHS:
             total: float | None = 0.0
@@ -317,7 +319,9 @@ class _Ctx:
             )
         found = [
             r
-            for r in self.library.history(kind, key, scope="national", region="全国", basis="default")
+            for r in self.library.history(
+                kind, key, scope="national", region="全国", basis="default"
+            )
             if self.source.edition is None or r.edition == self.source.edition
         ]
         if not found:
@@ -352,7 +356,9 @@ def _fuel(ctx: _Ctx, m: int) -> GasAmounts | None:
         None if "carbon_content" in ctx.source.params else ctx.fuel_default("fuel_carbon_content"),
     )
     of = ctx.param(
-        "oxidation", m, None if "oxidation" in ctx.source.params else ctx.fuel_default("fuel_oxidation")
+        "oxidation",
+        m,
+        None if "oxidation" in ctx.source.params else ctx.fuel_default("fuel_oxidation"),
     )
     if not _all(fc, fx, ncv, cc, of):
         return None
@@ -406,7 +412,10 @@ def _sequestered(ctx: _Ctx, m: int) -> GasAmounts | None:
 
 def _clinker(ctx: _Ctx, m: int) -> GasAmounts | None:
     q = _v(ctx, "clinker", m)
-    ckd, bpd = _v(ctx, "kiln_head_dust", m, required=False), _v(ctx, "bypass_dust", m, required=False)
+    ckd, bpd = (
+        _v(ctx, "kiln_head_dust", m, required=False),
+        _v(ctx, "bypass_dust", m, required=False),
+    )
     vals = [ctx.param(n, m) for n in ("cao", "cao_non_carbonate", "mgo", "mgo_non_carbonate")]
     if not _all(q, ckd, bpd, *vals):
         return None
@@ -542,7 +551,9 @@ def _evidence(source: Source) -> dict[str, list[dict[str, Any]]]:
         if p.evidence is not None:
             out[f"param:{name}"] = [p.evidence.model_dump()]
         elif p.monthly is not None:
-            out[f"param:{name}"] = [{"month": v.month, **v.evidence.model_dump()} for v in p.monthly.months]
+            out[f"param:{name}"] = [
+                {"month": v.month, **v.evidence.model_dump()} for v in p.monthly.months
+            ]
         elif p.record is not None:
             out[f"param:{name}"] = [Evidence(kind="default", reference=p.record).model_dump()]
     return out

@@ -84,7 +84,11 @@ def anode(output: float, emission_factor: float) -> float:
     )
 
 
-@cites(Clause(GBT, "阳极效应排放 (缺省排放因子)", "E_CF4 = EF_CF4 × P铝; E_C2F6 = EF_C2F6 × P铝", False))
+@cites(
+    Clause(
+        GBT, "阳极效应排放 (缺省排放因子)", "E_CF4 = EF_CF4 × P铝; E_C2F6 = EF_C2F6 × P铝", False
+    )
+)
 def pfc_default(output: float, cf4_factor: float, c2f6_factor: float) -> GasAmounts:
     r"""CF4 and C2F6 from anode effects by per-tonne emission factors.
 
@@ -110,7 +114,14 @@ def pfc_default(output: float, cf4_factor: float, c2f6_factor: float) -> GasAmou
     return GasAmounts({"CF4": p * cf4 / KG_PER_T, "C2F6": p * c2f6 / KG_PER_T})
 
 
-@cites(Clause(IPCC, "4.4.2.2 slope method", "Eq. 4.26 E_CF4 = S_CF4 × AEM × MP; Eq. 4.27 E_C2F6 = E_CF4 × F", False))
+@cites(
+    Clause(
+        IPCC,
+        "4.4.2.2 slope method",
+        "Eq. 4.26 E_CF4 = S_CF4 × AEM × MP; Eq. 4.27 E_C2F6 = E_CF4 × F",
+        False,
+    )
+)
 def pfc_slope(
     output: float, anode_effect_minutes: float, slope_cf4: float, c2f6_cf4_ratio: float
 ) -> GasAmounts:
@@ -147,7 +158,11 @@ def pfc_slope(
     return GasAmounts({"CF4": cf4, "C2F6": cf4 * f})
 
 
-@cites(Clause(IPCC, "4.4.2.2 overvoltage method", "E_CF4 = OVC × AEO / CE × MP; E_C2F6 = E_CF4 × F", False))
+@cites(
+    Clause(
+        IPCC, "4.4.2.2 overvoltage method", "E_CF4 = OVC × AEO / CE × MP; E_C2F6 = E_CF4 × F", False
+    )
+)
 def pfc_overvoltage(
     output: float,
     overvoltage: float,

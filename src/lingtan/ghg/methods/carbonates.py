@@ -22,7 +22,9 @@ from lingtan.ghg.methods._util import product_sum, share
         False,
     )
 )
-def carbonates(consumption: ArrayLike, emission_factor: ArrayLike, calcined: ArrayLike = 1.0) -> float:
+def carbonates(
+    consumption: ArrayLike, emission_factor: ArrayLike, calcined: ArrayLike = 1.0
+) -> float:
     r"""CO2 from carbonates decomposed in a process.
 
     Parameters

@@ -29,7 +29,11 @@ MOLAR_VOLUME: Final[float] = 22.414
 MG_PER_T: Final[float] = 1e9
 
 
-@cites(Clause("GB/T 32150-2015 实测法 / HJ 75-2017", "CEMS 排放量", "E = Σ Q_h × C_h × Δt_h × 10⁻⁹", False))
+@cites(
+    Clause(
+        "GB/T 32150-2015 实测法 / HJ 75-2017", "CEMS 排放量", "E = Σ Q_h × C_h × Δt_h × 10⁻⁹", False
+    )
+)
 def cems_mass(flow: ArrayLike, concentration: ArrayLike, hours: ArrayLike = 1.0) -> float:
     r"""CO2 emitted, from CEMS flow and concentration per interval.
 
@@ -84,7 +88,9 @@ def mass_concentration(volume_fraction: ArrayLike) -> np.ndarray:
 
 
 @cites(Clause("GB/T 32150-2015 实测法", "实测元素碳含量", "E = Σ M_i × C_i × OF_i × 44/12", False))
-def measured_carbon(mass: ArrayLike, carbon_content: ArrayLike, oxidation_rate: ArrayLike = 1.0) -> float:
+def measured_carbon(
+    mass: ArrayLike, carbon_content: ArrayLike, oxidation_rate: ArrayLike = 1.0
+) -> float:
     r"""CO2 from a fuel or material by its measured element carbon content.
 
     Parameters

@@ -43,8 +43,11 @@ def switchgear(nameplate: ArrayLike, recovered: ArrayLike) -> GasAmounts:
     .. math:: E_{SF6} = \sum_i (REC_{容量,i} - REC_{回收,i})
     """
     cap, rec = aligned(
-        nameplate=non_negative("nameplate", nameplate), recovered=non_negative("recovered", recovered)
+        nameplate=non_negative("nameplate", nameplate),
+        recovered=non_negative("recovered", recovered),
     )
     if (rec > cap).any():
-        raise InvalidInput("recovered: more SF6 recovered than the nameplate charge", field="recovered")
+        raise InvalidInput(
+            "recovered: more SF6 recovered than the nameplate charge", field="recovered"
+        )
     return GasAmounts({"SF6": float((cap - rec).sum())})

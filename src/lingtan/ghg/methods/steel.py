@@ -26,7 +26,9 @@ from lingtan.ghg.methods._util import aligned, product_sum, share
 GBT: Final[str] = "GB/T 32151.5-2015"
 
 
-@cites(Clause(GBT, "化石燃料燃烧排放", "E燃烧 = Σ (FC_i − FX_i) × NCV_i × CC_i × OF_i × 44/12", False))
+@cites(
+    Clause(GBT, "化石燃料燃烧排放", "E燃烧 = Σ (FC_i − FX_i) × NCV_i × CC_i × OF_i × 44/12", False)
+)
 def fuel_combustion(
     consumed: ArrayLike,
     exported: ArrayLike,
