@@ -21,6 +21,7 @@ from tests.api.walk import (
     PARK_FILE,
     WRITE_METHODS,
     dispatch_site_body,
+    ghg_document_body,
     grid_series_body,
     weather_body,
 )
@@ -802,5 +803,18 @@ VALID.update(
             {"deal_id": _new_deal(w)}, {"json": {"action": "complete", "on": "2025-06-20"}},
         ),
         ("post", "/api/v1/waste/alarm-rules"): lambda w: ({}, {}),
+    }
+)  # fmt: skip
+
+VALID.update(
+    {
+        ("post", "/api/v1/ghg/documents"): lambda w: (
+            {}, {"json": {"enterprise_id": w.enterprises["E01"], "document": ghg_document_body()}},
+        ),
+        ("post", "/api/v1/ghg/cbam/communication"): lambda w: (
+            {},
+            {"json": {"installation": {"name": "示例铝厂（合成）", "year": 2026, "processes": [
+                {"id": "casting", "cn_code": "7601 10 00", "output": 100}]}}},
+        ),
     }
 )  # fmt: skip

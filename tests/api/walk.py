@@ -63,6 +63,31 @@ def dispatch_site_body() -> dict[str, Any]:
     }
 
 
+def ghg_document_body() -> dict[str, Any]:
+    """A one-source GHG document (one month of natural gas, measured)."""
+    return {
+        "enterprise": "probe",
+        "year": 2025,
+        "sector": "other",
+        "sources": [
+            {
+                "id": "gas",
+                "method": "fuel",
+                "key": "natural_gas",
+                "series": {
+                    "consumed": {
+                        "unit": "10^4 m3",
+                        "months": [
+                            {"month": 1, "value": 1.0,
+                             "evidence": {"kind": "measured", "reference": "probe"}}
+                        ],
+                    }
+                },
+            }
+        ],
+    }  # fmt: skip
+
+
 Ids = Mapping[str, Any]
 Body = Callable[[Ids], dict[str, Any]]
 
@@ -317,6 +342,14 @@ BODIES: dict[tuple[str, str], Body] = {
         "json": {"action": "cancel", "on": "2025-06-02"}
     },
     ("post", "/api/v1/waste/alarm-rules"): lambda ids: {},
+    # enterprise GHG: B's enterprise's document; a CBAM communication (computed, names nothing)
+    ("post", "/api/v1/ghg/documents"): lambda ids: {
+        "json": {"enterprise_id": ids["enterprise_id"], "document": ghg_document_body()}
+    },
+    ("post", "/api/v1/ghg/cbam/communication"): lambda ids: {
+        "json": {"installation": {"name": "forged", "year": 2026, "processes": [
+            {"id": "p", "cn_code": "7601 10 00", "output": 1}]}}
+    },
 }  # fmt: skip
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {
@@ -329,6 +362,7 @@ NOT_AIMED = {
     ("post", "/api/v1/jobs/normalise"),
     ("post", "/api/v1/grid-factors"),
     ("post", "/api/v1/forecasts/weather-series"),
+    ("post", "/api/v1/ghg/cbam/communication"),
 }
 #: how a request aimed at a resource the caller may not see is refused
 REFUSED = frozenset({401, 403, 404})
