@@ -46,6 +46,7 @@ Method = Literal[
     "al_anode",
     "al_pfc_default",
     "al_pfc_slope",
+    "al_pfc_overvoltage",
     "carbonate",
     "cems",
     "measured_carbon",
@@ -462,6 +463,16 @@ def _pfc_slope(ctx: _Ctx, m: int) -> GasAmounts | None:
     return aluminium.pfc_slope(p, aem, s, f)  # type: ignore[arg-type]
 
 
+def _pfc_overvoltage(ctx: _Ctx, m: int) -> GasAmounts | None:
+    p, aeo = _v(ctx, "output", m), _v(ctx, "overvoltage", m)
+    ce = ctx.param("current_efficiency", m)
+    ovc = ctx.param("overvoltage_coefficient", m)
+    f = ctx.param("c2f6_cf4_ratio", m)
+    if not _all(p, aeo, ce, ovc, f):
+        return None
+    return aluminium.pfc_overvoltage(p, aeo, ce, ovc, f)  # type: ignore[arg-type]
+
+
 CARBONATES = ("calcite", "magnesite", "dolomite", "siderite", "rhodochrosite", "sodium_carbonate")
 
 
@@ -525,6 +536,7 @@ HANDLERS: dict[str, tuple[Handler, Category, Callable[..., Any]]] = {
     "al_anode": (_anode, "process", aluminium.anode),
     "al_pfc_default": (_pfc_default, "process", aluminium.pfc_default),
     "al_pfc_slope": (_pfc_slope, "process", aluminium.pfc_slope),
+    "al_pfc_overvoltage": (_pfc_overvoltage, "process", aluminium.pfc_overvoltage),
     "carbonate": (_carbonate, "process", carbonates.carbonates),
     "cems": (_cems, "fuel_combustion", measurement.cems_mass),
     "measured_carbon": (_measured_carbon, "fuel_combustion", measurement.measured_carbon),

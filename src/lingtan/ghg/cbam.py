@@ -134,7 +134,7 @@ def default_see(
 class Precursor(BaseModel):
     """A precursor consumed by a production process (actual SEE or the default)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     cn_code: str = Field(min_length=4, max_length=12)
     quantity: float = Field(ge=0, allow_inf_nan=False, description="t consumed")
@@ -147,7 +147,7 @@ class Precursor(BaseModel):
 class Process(BaseModel):
     """A production process of the installation and the goods it makes."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     id: str = Field(min_length=1, max_length=64)
     cn_code: str = Field(min_length=4, max_length=12)
@@ -168,7 +168,7 @@ class Process(BaseModel):
 class CarbonPrice(BaseModel):
     """Carbon price effectively paid in China for the goods (national ETS), if any."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     instrument: str = Field(max_length=200)
     amount_per_t: float = Field(ge=0, allow_inf_nan=False, description="per t of goods")
@@ -178,7 +178,7 @@ class CarbonPrice(BaseModel):
 class Installation(BaseModel):
     """An installation and its reporting period."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     name: str = Field(min_length=1, max_length=200)
     operator: str = Field(default="", max_length=200)
@@ -274,6 +274,7 @@ class GoodResult:
     precursors: list[dict[str, Any]]
     records: list[str]
     carbon_price: dict[str, Any] | None
+    electricity_factor_source: str = ""
 
     @property
     def see_total(self) -> float:
@@ -341,6 +342,7 @@ def embedded(inst: Installation) -> list[GoodResult]:
                 indirect_counted=counted, default_share=share, basis=basis,
                 precursors=pre_lines, records=sorted(set(used)),
                 carbon_price=None if price is None else price.model_dump(),
+                electricity_factor_source=p.electricity_factor_source,
             )
         )  # fmt: skip
     return out
