@@ -814,7 +814,7 @@ VALID.update(
         ("post", "/api/v1/ghg/cbam/communication"): lambda w: (
             {},
             {"json": {"installation": {"name": "示例铝厂（合成）", "year": 2026, "processes": [
-                {"id": "casting", "cn_code": "7601 10 00", "output": 100}]}}},
+                {"id": "casting", "cn_code": "7601 10 10", "output": 100}]}}},
         ),
     }
 )  # fmt: skip

@@ -92,6 +92,10 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/waste/balance", "enterprise_id"): 404,
     ("/api/v1/waste/manifests", "enterprise_id"): 404,
     ("/api/v1/waste/report", "enterprise_id"): 404,
+    # the enterprise whose GHG documents, account or report is asked for (ghg.service._enterprise)
+    ("/api/v1/ghg/documents", "enterprise_id"): 404,
+    ("/api/v1/ghg/account", "enterprise_id"): 404,
+    ("/api/v1/ghg/report", "enterprise_id"): 404,
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.api.world import World, certificate_csv
+from tests.api.world import World, certificate_csv, ghg_document_body
 
 OPEN = {"/health", "/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/logout"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
@@ -61,31 +61,6 @@ def dispatch_site_body() -> dict[str, Any]:
         ],
         "chargers": [{"code": "EV-1", "point": "PARK-ev1", "max_kw": 600}],
     }
-
-
-def ghg_document_body() -> dict[str, Any]:
-    """A one-source GHG document (one month of natural gas, measured)."""
-    return {
-        "enterprise": "probe",
-        "year": 2025,
-        "sector": "other",
-        "sources": [
-            {
-                "id": "gas",
-                "method": "fuel",
-                "key": "natural_gas",
-                "series": {
-                    "consumed": {
-                        "unit": "10^4 m3",
-                        "months": [
-                            {"month": 1, "value": 1.0,
-                             "evidence": {"kind": "measured", "reference": "probe"}}
-                        ],
-                    }
-                },
-            }
-        ],
-    }  # fmt: skip
 
 
 Ids = Mapping[str, Any]
@@ -348,7 +323,7 @@ BODIES: dict[tuple[str, str], Body] = {
     },
     ("post", "/api/v1/ghg/cbam/communication"): lambda ids: {
         "json": {"installation": {"name": "forged", "year": 2026, "processes": [
-            {"id": "p", "cn_code": "7601 10 00", "output": 1}]}}
+            {"id": "p", "cn_code": "7601 10 10", "output": 1}]}}
     },
 }  # fmt: skip
 #: write operations whose request does not name a resource of B

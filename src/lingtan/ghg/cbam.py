@@ -46,9 +46,12 @@ def good_of(cn_code: str, *, field: str = "cn_code") -> records.Good:
     if not code.isdigit() or len(code) not in (4, 6, 8):
         raise InvalidInput(f"{field}: {cn_code!r} is not a CN code (4, 6 or 8 digits)", field=field)
     table = records.goods()
-    for n in (8, 6, 4):
-        if len(code) >= n and code[:n] in table:
-            return table[code[:n]]
+    if code in table:
+        return table[code]
+    if len(code) < 8:  # a heading or subheading: covered if Annex I lists codes under it
+        under = [g for cn, g in sorted(table.items()) if cn.startswith(code)]
+        if under:
+            return under[0]
     raise InvalidInput(f"{field}: {cn_code!r} is not a CBAM good (Annex I)", field=field)
 
 
