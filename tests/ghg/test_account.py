@@ -98,6 +98,14 @@ def test_refusals_name_the_field(smelter: dict[str, Any]) -> None:
     with pytest.raises(InvalidInput) as err:
         parse_document(no_ref)
     assert err.value.field is not None and err.value.field.startswith("output.months.0.evidence")
+    gas_in_m3 = {
+        "enterprise": "x", "year": 2025, "sector": "other",
+        "sources": [{"id": "gas", "method": "fuel", "key": "natural_gas",
+                     "series": {"consumed": flat("m3", 1e6)}}],
+    }  # fmt: skip
+    with pytest.raises(InvalidInput) as err:
+        account(parse_document(gas_in_m3))  # the default NCV is per 10^4 m3
+    assert err.value.field == "sources.gas.series.consumed.unit"
     unknown = copy.deepcopy(smelter)
     unknown["sources"][1]["key"] = "soderberg"
     with pytest.raises(InvalidInput) as err:

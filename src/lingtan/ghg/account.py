@@ -247,6 +247,29 @@ def _month_value(series: Series, month: int) -> float | None:
     return None if mv is None else mv.value
 
 
+#: the units a series must be given in (the methods' parameters are per these units)
+UNITS: dict[str, frozenset[str]] = {
+    **{
+        n: frozenset({"t"})
+        for n in (
+            "quantity",
+            "output",
+            "clinker",
+            "kiln_head_dust",
+            "bypass_dust",
+            "raw_meal",
+            "mass",
+            "nameplate",
+            "recovered",
+        )
+    },
+    "volume": frozenset({"Nm3"}),
+    "concentration": frozenset({"mg/Nm3"}),
+    "anode_effect_minutes": frozenset({"AE-min/cell-day"}),
+    "overvoltage": frozenset({"mV/cell-day"}),
+}
+
+
 class _Ctx:
     """Resolves parameters for one source, keeping the records used."""
 
@@ -262,6 +285,13 @@ class _Ctx:
             raise InvalidInput(
                 f"sources.{self.source.id}.series.{name}: required by method {self.source.method}",
                 field=f"sources.{self.source.id}.series.{name}",
+            )
+        want = UNITS.get(name)
+        if s is not None and want is not None and s.unit not in want:
+            raise InvalidInput(
+                f"sources.{self.source.id}.series.{name}.unit: {s.unit!r} is not "
+                f"{' or '.join(sorted(want))}",
+                field=f"sources.{self.source.id}.series.{name}.unit",
             )
         return s
 
@@ -348,7 +378,38 @@ def _all(*values: float | None) -> bool:
     return all(v is not None for v in values)
 
 
+def _fuel_unit(ctx: _Ctx) -> None:
+    """The fuel's series unit must be the one its NCV is per (t, 10^4 m3 …)."""
+    p = ctx.source.params.get("ncv")
+    if p is None or p.record is not None:
+        rec = ctx.library.get(
+            p.record if p is not None and p.record else ctx.fuel_default("fuel_ncv")
+        )
+        want = rec.unit.split("/", 1)[1]
+    else:
+        return  # a measured NCV: its unit is the caller's
+    for name in ("consumed", "exported"):
+        s = ctx.source.series.get(name)
+        if s is not None and s.unit != want:
+            raise InvalidInput(
+                f"sources.{ctx.source.id}.series.{name}.unit: {s.unit!r}, but the NCV record "
+                f"{rec.id} is per {want}",
+                field=f"sources.{ctx.source.id}.series.{name}.unit",
+            )
+
+
+def _mass(ctx: _Ctx, name: str) -> None:
+    s = ctx.source.series.get(name)
+    if s is not None and s.unit != "t":
+        raise InvalidInput(
+            f"sources.{ctx.source.id}.series.{name}.unit: must be t",
+            field=f"sources.{ctx.source.id}.series.{name}.unit",
+        )
+
+
 def _fuel(ctx: _Ctx, m: int) -> GasAmounts | None:
+    if m == 1:
+        _fuel_unit(ctx)
     fc, fx = _v(ctx, "consumed", m), _v(ctx, "exported", m, required=False)
     ncv = ctx.param("ncv", m, None if "ncv" in ctx.source.params else ctx.fuel_default("fuel_ncv"))
     cc = ctx.param(
@@ -376,6 +437,7 @@ def _key(ctx: _Ctx, allowed: tuple[str, ...]) -> str:
 
 
 def _flux(ctx: _Ctx, m: int) -> GasAmounts | None:
+    _mass(ctx, "consumed")
     k = _key(ctx, ("limestone", "dolomite"))
     p, dx = _v(ctx, "consumed", m), ctx.param("purity", m)
     ef = ctx.param("emission_factor", m, f"steel.flux.{k}.ef")
@@ -385,6 +447,7 @@ def _flux(ctx: _Ctx, m: int) -> GasAmounts | None:
 
 
 def _electrode(ctx: _Ctx, m: int) -> GasAmounts | None:
+    _mass(ctx, "consumed")
     p, ef = _v(ctx, "consumed", m), ctx.param("emission_factor", m, "steel.electrode.ef")
     if not _all(p, ef):
         return None
@@ -477,6 +540,7 @@ CARBONATES = ("calcite", "magnesite", "dolomite", "siderite", "rhodochrosite", "
 
 
 def _carbonate(ctx: _Ctx, m: int) -> GasAmounts | None:
+    _mass(ctx, "consumed")
     k = _key(ctx, CARBONATES)
     q = _v(ctx, "consumed", m)
     ef = ctx.param("emission_factor", m, f"ipcc2006.carbonate.{k}.ef")

@@ -19,6 +19,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MONTHS = tuple(range(1, 13))
+#: the largest value accepted (10¹² of any unit): beyond it a result would not be a number
+MAX_VALUE = 1e12
 
 
 class Evidence(BaseModel):
@@ -46,7 +48,7 @@ class MonthValue(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     month: int = Field(ge=1, le=12)
-    value: float = Field(allow_inf_nan=False)
+    value: float = Field(allow_inf_nan=False, le=MAX_VALUE)
     evidence: Evidence
 
 
@@ -87,7 +89,7 @@ class Param(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    value: float | None = Field(default=None, allow_inf_nan=False)
+    value: float | None = Field(default=None, allow_inf_nan=False, le=MAX_VALUE)
     evidence: Evidence | None = None
     monthly: Series | None = None
     #: id of a default record (``lingtan.ghg`` parameter or carbon factor library record)

@@ -140,9 +140,9 @@ class Precursor(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     cn_code: str = Field(min_length=4, max_length=12)
-    quantity: float = Field(ge=0, allow_inf_nan=False, description="t consumed")
-    see_direct: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    see_indirect: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    quantity: float = Field(ge=0, allow_inf_nan=False, le=1e12, description="t consumed")
+    see_direct: float | None = Field(default=None, ge=0, allow_inf_nan=False, le=1e12)
+    see_indirect: float | None = Field(default=None, ge=0, allow_inf_nan=False, le=1e12)
     default_variant: str | None = None
     installation: str | None = Field(default=None, max_length=200, description="where it was made")
 
@@ -155,14 +155,18 @@ class Process(BaseModel):
     id: str = Field(min_length=1, max_length=64)
     cn_code: str = Field(min_length=4, max_length=12)
     route: str | None = Field(default=None, max_length=64)
-    output: float = Field(gt=0, allow_inf_nan=False, description="activity level AL [t]")
+    output: float = Field(gt=0, allow_inf_nan=False, le=1e12, description="activity level AL [t]")
     #: None → actual data missing: the default value (with mark-up) is used
-    direct_emissions: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    heat_imported: float = Field(default=0, ge=0, allow_inf_nan=False)
-    heat_exported: float = Field(default=0, ge=0, allow_inf_nan=False)
-    electricity_exported: float = Field(default=0, ge=0, allow_inf_nan=False)
-    electricity: float = Field(default=0, ge=0, allow_inf_nan=False, description="MWh consumed")
-    electricity_factor: float = Field(default=0, ge=0, allow_inf_nan=False, description="tCO2/MWh")
+    direct_emissions: float | None = Field(default=None, ge=0, allow_inf_nan=False, le=1e12)
+    heat_imported: float = Field(default=0, ge=0, allow_inf_nan=False, le=1e12)
+    heat_exported: float = Field(default=0, ge=0, allow_inf_nan=False, le=1e12)
+    electricity_exported: float = Field(default=0, ge=0, allow_inf_nan=False, le=1e12)
+    electricity: float = Field(
+        default=0, ge=0, allow_inf_nan=False, le=1e12, description="MWh consumed"
+    )
+    electricity_factor: float = Field(
+        default=0, ge=0, allow_inf_nan=False, le=1e12, description="tCO2/MWh"
+    )
     electricity_factor_source: str = Field(default="", max_length=200)
     default_variant: str | None = None
     precursors: tuple[Precursor, ...] = ()
@@ -174,7 +178,7 @@ class CarbonPrice(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     instrument: str = Field(max_length=200)
-    amount_per_t: float = Field(ge=0, allow_inf_nan=False, description="per t of goods")
+    amount_per_t: float = Field(ge=0, allow_inf_nan=False, le=1e12, description="per t of goods")
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
 
 
