@@ -106,6 +106,11 @@ def test_refusals_name_the_field(smelter: dict[str, Any]) -> None:
     with pytest.raises(InvalidInput) as err:
         account(parse_document(gas_in_m3))  # the default NCV is per 10^4 m3
     assert err.value.field == "sources.gas.series.consumed.unit"
+    stray = copy.deepcopy(smelter)
+    stray["sources"][0]["params"] = {"sulfur": {"value": 0.02, "evidence": EV}}  # misspelt
+    with pytest.raises(InvalidInput) as err:
+        account(parse_document(stray))
+    assert err.value.field == "sources.anode.params.sulfur"
     unknown = copy.deepcopy(smelter)
     unknown["sources"][1]["key"] = "soderberg"
     with pytest.raises(InvalidInput) as err:

@@ -610,6 +610,61 @@ HANDLERS: dict[str, tuple[Handler, Category, Callable[..., Any]]] = {
 }
 
 
+#: the series and parameters each method reads; anything else in a source is refused
+FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "fuel": (
+        frozenset({"consumed", "exported"}),
+        frozenset({"ncv", "carbon_content", "oxidation"}),
+    ),
+    "steel_flux": (frozenset({"consumed"}), frozenset({"purity", "emission_factor"})),
+    "steel_electrode": (frozenset({"consumed"}), frozenset({"emission_factor"})),
+    "steel_purchased": (frozenset({"quantity"}), frozenset({"emission_factor"})),
+    "steel_sequestered": (frozenset({"output"}), frozenset({"emission_factor"})),
+    "cement_clinker": (
+        frozenset({"clinker", "kiln_head_dust", "bypass_dust"}),
+        frozenset({"cao", "cao_non_carbonate", "mgo", "mgo_non_carbonate"}),
+    ),
+    "cement_raw_meal": (frozenset({"raw_meal"}), frozenset({"non_fuel_carbon"})),
+    "al_anode": (
+        frozenset({"output"}),
+        frozenset({"emission_factor", "net_consumption", "sulphur", "ash"}),
+    ),
+    "al_pfc_default": (frozenset({"output"}), frozenset({"cf4_factor", "c2f6_factor"})),
+    "al_pfc_slope": (
+        frozenset({"output", "anode_effect_minutes"}),
+        frozenset({"slope_cf4", "c2f6_cf4_ratio"}),
+    ),
+    "al_pfc_overvoltage": (
+        frozenset({"output", "overvoltage"}),
+        frozenset({"current_efficiency", "overvoltage_coefficient", "c2f6_cf4_ratio"}),
+    ),
+    "carbonate": (frozenset({"consumed"}), frozenset({"emission_factor", "calcined"})),
+    "cems": (frozenset({"volume", "concentration"}), frozenset()),
+    "measured_carbon": (frozenset({"mass"}), frozenset({"carbon_content", "oxidation"})),
+    "sf6": (frozenset({"nameplate", "recovered"}), frozenset()),
+    "electricity": (frozenset({"purchased", "exported"}), frozenset({"emission_factor"})),
+    "heat": (frozenset({"purchased", "exported"}), frozenset({"emission_factor"})),
+}
+
+
+def _check_fields(source: Source) -> None:
+    series, params = FIELDS[source.method]
+    for name in source.series:
+        if name not in series:
+            raise InvalidInput(
+                f"sources.{source.id}.series.{name}: not read by method {source.method} "
+                f"(it reads {', '.join(sorted(series))})",
+                field=f"sources.{source.id}.series.{name}",
+            )
+    for name in source.params:
+        if name not in params:
+            raise InvalidInput(
+                f"sources.{source.id}.params.{name}: not read by method {source.method}"
+                + (f" (it reads {', '.join(sorted(params))})" if params else ""),
+                field=f"sources.{source.id}.params.{name}",
+            )
+
+
 def market_gases(sector: str) -> tuple[str, ...]:
     """The gases the national market covers for ``sector`` (CO2 where not covered)."""
     _, sectors = records.market()
@@ -641,6 +696,7 @@ def account(doc: GhgDocument, *, library: FactorLibrary | None = None) -> GhgRes
     results = []
     for source in doc.sources:
         handler, category, formula = HANDLERS[source.method]
+        _check_fields(source)
         ctx = _Ctx(source, lib, doc.year)
         months: dict[int, GasAmounts | None] = {m: handler(ctx, m) for m in MONTHS}
         if source.method in ("electricity", "heat"):

@@ -292,6 +292,12 @@ class GoodResult:
 def _precursor_see(pre: Precursor, year: int, field: str) -> tuple[float, float, bool, list[str]]:
     if pre.see_direct is not None:
         return pre.see_direct, pre.see_indirect or 0.0, False, []
+    if pre.see_indirect is not None:
+        raise InvalidInput(
+            f"{field.rsplit('.', 1)[0]}.see_direct: required with see_indirect (actual data "
+            "is given for both or taken from the default for both)",
+            field=f"{field.rsplit('.', 1)[0]}.see_direct",
+        )
     dv = default_see(pre.cn_code, year, variant=pre.default_variant, field=field)
     return (
         dv.direct,
