@@ -27,6 +27,20 @@ def test_smelter_market_boundary_keeps_pfcs_and_leaves_power_out(smelter: dict[s
     # per month intensity: 173 107.066 / 100 000 = 1.73107066 tCO2e/t
     assert r.intensity()[6] == pytest.approx(1.73107066)
     assert "aluminium.anode.net_consumption" in r.unverified()
+    assert r.intensity_trend()["slope_per_month"] == pytest.approx(0.0, abs=1e-9)  # flat year
+
+
+def test_intensity_trend_is_the_least_squares_slope(smelter: dict[str, Any]) -> None:
+    doc = copy.deepcopy(smelter)
+    # output rising 10 000 t a month with the same emissions: intensity e/q_m; take 3 months
+    # only (others missing) — months 1, 2, 3 at 173 107.066/12 over 8 000, 10 000, 12 000 t
+    doc["output"] = series("t", [8_000.0, 10_000.0, 12_000.0] + [None] * 9)
+    r = account(parse_document(doc))
+    e = 173_107.066 / 12
+    i1, i2, i3 = e / 8_000, e / 10_000, e / 12_000
+    # slope over x = 1, 2, 3: Σ(x − 2)(y − ȳ)/Σ(x − 2)² = (i3 − i1)/2
+    assert r.intensity_trend()["slope_per_month"] == pytest.approx((i3 - i1) / 2)
+    assert r.intensity()[2] == pytest.approx(i2) and r.intensity()[4] is None
 
 
 def test_missing_month_is_flagged_not_zero_filled(smelter: dict[str, Any]) -> None:

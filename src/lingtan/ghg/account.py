@@ -228,6 +228,19 @@ class GhgResult:
             out[m] = None if e is None or not p else e / p
         return out
 
+    def intensity_trend(self) -> dict[str, Any]:
+        """The monthly intensity's least-squares slope [tCO2e/unit per month] over the months
+        that have one (a descriptive trend, not a regulatory figure); None with fewer than 2."""
+        points = [(m, v) for m, v in self.intensity().items() if v is not None]
+        if len(points) < 2:
+            return {"slope_per_month": None, "months": [m for m, _ in points]}
+        n = len(points)
+        mx = sum(m for m, _ in points) / n
+        my = sum(v for _, v in points) / n
+        sxx = sum((m - mx) ** 2 for m, _ in points)
+        sxy = sum((m - mx) * (v - my) for m, v in points)
+        return {"slope_per_month": sxy / sxx, "months": [m for m, _ in points]}
+
     def unverified(self) -> list[str]:
         """Ids of records used whose confidence is not verified."""
         return sorted({r.id for s in self.sources for r in s.records if not r.verified})

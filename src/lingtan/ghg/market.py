@@ -119,6 +119,7 @@ LABELS: dict[str, dict[str, str]] = {
         "total": "全年",
         "output": "产品产量",
         "intensity_row": "排放强度 (tCO2e/单位产品)",
+        "trend": "强度趋势 (最小二乘斜率, 每月)",
         "record": "记录",
         "value": "数值",
         "unit": "单位",
@@ -152,6 +153,7 @@ LABELS: dict[str, dict[str, str]] = {
         "total": "Year",
         "output": "Output",
         "intensity_row": "Intensity (tCO2e/unit)",
+        "trend": "Intensity trend (least-squares slope per month)",
         "record": "Record",
         "value": "Value",
         "unit": "Unit",
@@ -208,6 +210,7 @@ def report_document(result: GhgResult, *, lang: str = "zh-CN") -> dict[str, Any]
         "sources": sources,
         "output": None if result.output() is None else result.output().model_dump(),  # type: ignore[union-attr]
         "intensity": result.intensity(),
+        "intensity_trend": result.intensity_trend(),
         "unverified_records": result.unverified(),
         "missing": result.missing(),
         "annex4_note": t["annex4"],
@@ -273,6 +276,8 @@ def report_xlsx(result: GhgResult, *, lang: str = "zh-CN") -> bytes:
     ws.append([t["output"], *[_fig(None if out is None or out.get(m) is None else out.get(m).value, miss)  # type: ignore[union-attr]
                               for m in MONTHS]])  # fmt: skip
     ws.append([t["intensity_row"], *[_fig(doc["intensity"].get(m), miss) for m in MONTHS]])
+    slope = doc["intensity_trend"]["slope_per_month"]
+    ws.append([t["trend"], miss if slope is None else slope])
 
     ws = wb.create_sheet(t["records"][:31])
     ws.append([t["record"], t["value"], t["unit"], t["document"], t["confidence"], "verified"])
