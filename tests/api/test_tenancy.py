@@ -96,6 +96,7 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/ghg/documents", "enterprise_id"): 404,
     ("/api/v1/ghg/account", "enterprise_id"): 404,
     ("/api/v1/ghg/report", "enterprise_id"): 404,
+    ("/api/v1/ghg/evidence", "enterprise_id"): 404,
 }
 
 

@@ -41,6 +41,37 @@ def test_annual_report_workbook(smelter: dict[str, Any]) -> None:
     assert en.sheetnames[0] == "Table 1 Basic information"
 
 
+def test_monthly_evidence_package_lists_values_evidence_and_missing(
+    smelter: dict[str, Any],
+) -> None:
+    import copy
+
+    from tests.ghg.conftest import series
+
+    doc = copy.deepcopy(smelter)
+    doc["sources"][1]["series"]["anode_effect_minutes"] = series(
+        "AE-min/cell-day", [0.2] * 6 + [None] + [0.2] * 5
+    )
+    r = account(parse_document(doc))
+    july = market.evidence_package(r, month=7, document_id=1, sha256="0" * 64)
+    pfc = next(s for s in july["sources"] if s["source"] == "pfc")
+    assert {
+        "series": "anode_effect_minutes",
+        "unit": "AE-min/cell-day",
+        "status": "missing",
+    } in pfc["values"]
+    assert pfc["tco2e"] is None
+    june = market.evidence_package(r, month=6)
+    anode = next(s for s in june["sources"] if s["source"] == "anode")
+    assert anode["values"][0]["evidence"]["reference"] == "LAB-2025-001"
+    # the anode's month: 150 304 / 12 = 12 525.333 tCO2
+    assert anode["tco2e"] == pytest.approx(150_304 / 12)
+    assert len(june["package_sha256"]) == 64 and june["package_sha256"] != july["package_sha256"]
+    with pytest.raises(InvalidInput) as err:
+        market.evidence_package(r, month=13)
+    assert err.value.field == "month"
+
+
 def _mill(direct: float | None, precursor: dict[str, Any], year: int = 2026) -> cbam.Installation:
     return cbam.parse_installation(
         {

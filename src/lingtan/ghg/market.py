@@ -16,13 +16,16 @@ were not checked against the guideline text.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from lingtan.errors import InvalidInput
 from lingtan.ghg import records
 from lingtan.ghg.account import GhgResult
 from lingtan.ghg.activity import MONTHS
@@ -304,3 +307,66 @@ def report_xlsx(result: GhgResult, *, lang: str = "zh-CN") -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def evidence_package(
+    result: GhgResult, *, month: int, document_id: int | None = None, sha256: str | None = None
+) -> dict[str, Any]:
+    """One month's evidence package: every activity value and parameter of the month with its
+    evidence (lab report, meter, ledger reference, tier, document hash), the month's emissions per
+    source and gas, and the SHA-256 of the package itself (canonical JSON) so that a copy handed
+    to a verifier can be checked. Missing values are listed as missing."""
+    if not 1 <= month <= 12:
+        raise InvalidInput("month: must be 1..12", field="month")
+    doc = result.document
+    items = []
+    for src, res in zip(doc.sources, result.sources, strict=True):
+        values: list[dict[str, Any]] = []
+        for name, series in src.series.items():
+            mv = series.get(month)
+            values.append(
+                {"series": name, "unit": series.unit, "status": "missing"}
+                if mv is None
+                else {"series": name, "unit": series.unit, "value": mv.value,
+                      "evidence": mv.evidence.model_dump()}
+            )  # fmt: skip
+        params: list[dict[str, Any]] = []
+        for name, p in src.params.items():
+            if p.record is not None:
+                params.append({"param": name, "record": p.record})
+            elif p.monthly is not None:
+                mv = p.monthly.get(month)
+                params.append(
+                    {"param": name, "status": "missing"}
+                    if mv is None
+                    else {"param": name, "value": mv.value, "evidence": mv.evidence.model_dump()}
+                )
+            else:
+                assert p.evidence is not None
+                params.append(
+                    {"param": name, "value": p.value, "evidence": p.evidence.model_dump()}
+                )
+        amounts = res.months.get(month)
+        items.append(
+            {
+                "source": src.id,
+                "method": src.method,
+                "clause": res.clause,
+                "values": values,
+                "params": params,
+                "defaults": [r.__dict__ for r in res.records],
+                "emissions": None if amounts is None else dict(amounts.tonnes),
+                "tco2e": None if amounts is None else amounts.co2e(result.report),
+            }
+        )
+    package = {
+        "enterprise": doc.enterprise,
+        "year": doc.year,
+        "month": month,
+        "document_id": document_id,
+        "document_sha256": sha256,
+        "gwp_report": doc.gwp_report,
+        "sources": items,
+    }
+    text = json.dumps(package, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return {**package, "package_sha256": hashlib.sha256(text.encode()).hexdigest()}

@@ -99,6 +99,26 @@ def get_report(
     )
 
 
+@router.get("/evidence")
+def get_evidence(
+    store: StoreDep,
+    principal: CurrentPrincipal,
+    year: Year,
+    month: Annotated[
+        int | None, Query(ge=1, le=12, description="one month; all when absent")
+    ] = None,
+    enterprise_id: EnterpriseQuery = None,
+) -> list[J]:
+    """The monthly evidence packages of the document in force (activity data, parameters, their
+    lab reports, meters and hashes; each package hashed)."""
+    stored, r = service.result(store, principal=principal, enterprise_id=enterprise_id, year=year)
+    months = [month] if month is not None else list(range(1, 13))
+    return [
+        market.evidence_package(r, month=m, document_id=stored.id, sha256=stored.sha256)
+        for m in months
+    ]
+
+
 @router.get("/covered")
 def get_covered(store: StoreDep, principal: CurrentPrincipal, year: Year) -> list[J]:
     """The covered-unit test of each enterprise in scope with a document for ``year``."""
