@@ -18,6 +18,7 @@ clause of the formula, and every record used with its confidence. Months without
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -226,6 +227,10 @@ class GhgResult:
             p = _month_value(self.document.output, m)
             e = em[m]
             out[m] = None if e is None or not p else e / p
+            if out[m] is not None and not math.isfinite(out[m]):  # type: ignore[arg-type]
+                raise InvalidInput(
+                    f"output.months.{m}: too small for the month's emissions", field="output"
+                )
         return out
 
     def intensity_trend(self) -> dict[str, Any]:

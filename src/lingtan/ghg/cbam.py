@@ -25,6 +25,7 @@ numbers of IR 2025/2547 were not read here.
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -258,9 +259,12 @@ def specific_embedded(
     """
     if output <= 0:
         raise InvalidInput("output: must be > 0", field="output")
-    return (
+    see = (
         attributed + sum(m * s for m, s in zip(precursor_mass, precursor_see, strict=True))
     ) / output
+    if not math.isfinite(see):
+        raise InvalidInput("output: too small for the emissions given", field="output")
+    return see
 
 
 @dataclass
