@@ -153,3 +153,23 @@ def test_communication_workbook_and_json() -> None:
     wb = load_workbook(io.BytesIO(cbam.communication_xlsx(inst)))
     ws = wb["CBAM 通报"]
     assert ws["B6"].value == "7208 51 20" and ws["F6"].value == pytest.approx(3.860195)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_enterprise_report_section_with_gases_and_sector_annex(
+    smelter: dict[str, Any], lang: str
+) -> None:
+    from lingtan.reports.carbon import ghg_section
+    from lingtan.reports.html import write_html
+    from lingtan.reports.model import Report
+    from lingtan.reports.xlsx import write_xlsx
+
+    section = ghg_section(account(parse_document(smelter)), lang)
+    report = Report(title="t", subtitle="s", lang=lang, meta=[], sections=[section])
+    gases = report.table("ghg_gases")
+    assert [r["gas"] for r in gases.rows] == ["CO2", "C2F6", "CF4"]
+    assert sum(r["tco2e"] for r in gases.rows) == pytest.approx(173_107.066)
+    assert report.table("ghg_sector_annex").rows[1]["method"] == "al_pfc_slope"
+    wb = load_workbook(io.BytesIO(write_xlsx(report)))
+    assert len(wb.sheetnames) == 1
+    assert "C2F6" in write_html(report).decode()
