@@ -75,5 +75,12 @@ def test_documents_are_tenant_scoped_and_audited(park_store: Any, smelter: dict[
 
     with pytest.raises(PermissionDenied):
         service.submit(park_store, principal=viewer, enterprise_id=None, document=smelter)
+    # the enterprise report's section 8 reads the same document in force
+    from lingtan.reports.service import _ghg_result
+
+    park_id = park_store.registry.park().id
+    in_force = _ghg_result(park_store, park_id, e01.enterprise_id, 2025)
+    assert in_force is not None and in_force.market().value == pytest.approx(173_107.066)
+    assert _ghg_result(park_store, park_id, e02.enterprise_id, 2025) is None
     entries, _ = QueryRepo(park_store).audit(entity="ghg_document", actor=None, limit=5, offset=0)
     assert entries[0]["entity_id"] == str(stored.id)
