@@ -21,6 +21,7 @@ from tests.api.walk import (
     PARK_FILE,
     WRITE_METHODS,
     dispatch_site_body,
+    ghg_document_body,
     grid_series_body,
     weather_body,
 )
@@ -823,6 +824,19 @@ VALID.update(
                             "electricity_kwh": 0, "green_power_share": 0, "combustion_tco2": 0,
                             "process_tco2": 0},
                 "rules": {"core_max": 1.0, "core_source": "role test"}, "year": 2025}},
+        ),
+    }
+)  # fmt: skip
+
+VALID.update(
+    {
+        ("post", "/api/v1/ghg/documents"): lambda w: (
+            {}, {"json": {"enterprise_id": w.enterprises["E01"], "document": ghg_document_body()}},
+        ),
+        ("post", "/api/v1/ghg/cbam/communication"): lambda w: (
+            {},
+            {"json": {"installation": {"name": "示例铝厂（合成）", "year": 2026, "processes": [
+                {"id": "casting", "cn_code": "7601 10 10", "output": 100}]}}},
         ),
     }
 )  # fmt: skip

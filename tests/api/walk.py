@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.api.world import World, certificate_csv
+from tests.api.world import World, certificate_csv, ghg_document_body
 
 OPEN = {"/health", "/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/logout"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
@@ -328,6 +328,14 @@ BODIES: dict[tuple[str, str], Body] = {
                     "green_power_share": 0, "combustion_tco2": 0, "process_tco2": 0},
         "rules": {"core_max": 1, "core_source": "probe"}, "year": 2025, "store": False,
     }},
+    # enterprise GHG: B's enterprise's document; a CBAM communication (computed, names nothing)
+    ("post", "/api/v1/ghg/documents"): lambda ids: {
+        "json": {"enterprise_id": ids["enterprise_id"], "document": ghg_document_body()}
+    },
+    ("post", "/api/v1/ghg/cbam/communication"): lambda ids: {
+        "json": {"installation": {"name": "forged", "year": 2026, "processes": [
+            {"id": "p", "cn_code": "7601 10 10", "output": 1}]}}
+    },
 }  # fmt: skip
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {
@@ -341,6 +349,7 @@ NOT_AIMED = {
     ("post", "/api/v1/jobs/normalise"),
     ("post", "/api/v1/grid-factors"),
     ("post", "/api/v1/forecasts/weather-series"),
+    ("post", "/api/v1/ghg/cbam/communication"),
 }
 #: how a request aimed at a resource the caller may not see is refused
 REFUSED = frozenset({401, 403, 404})

@@ -273,6 +273,12 @@ def _b_resources(w: World) -> None:
     plan = w.client.post("/api/v1/dispatch/plans", headers=w.h("admin"), json={"day": "2025-01-20"})
     assert plan.status_code == 201, plan.text
     waste = _b_waste(w, b)
+    # B's GHG document for 2025 (lingtan.ghg): its account, report and covered-unit test
+    ghg = w.client.post(
+        "/api/v1/ghg/documents", headers=b,
+        json={"document": {**ghg_document_body(), "enterprise": "B-SECRET 钢铁"}},
+    )  # fmt: skip
+    assert ghg.status_code == 201, ghg.text
     w.b = {
         **waste,
         "enterprise_id": w.enterprises["E02"],
@@ -349,6 +355,31 @@ def _b_queued_job(w: World) -> None:
         )
     w.b["queued_job_id"] = queued_job_id
     w.b_markers.append(queued_job_id)
+
+
+def ghg_document_body() -> dict[str, Any]:
+    """A one-source GHG document (one month of natural gas, measured)."""
+    return {
+        "enterprise": "probe",
+        "year": 2025,
+        "sector": "other",
+        "sources": [
+            {
+                "id": "gas",
+                "method": "fuel",
+                "key": "natural_gas",
+                "series": {
+                    "consumed": {
+                        "unit": "10^4 m3",
+                        "months": [
+                            {"month": 1, "value": 1.0,
+                             "evidence": {"kind": "measured", "reference": "probe"}}
+                        ],
+                    }
+                },
+            }
+        ],
+    }  # fmt: skip
 
 
 def _b_waste(w: World, b: dict[str, str]) -> dict[str, Any]:

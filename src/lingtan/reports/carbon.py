@@ -21,6 +21,7 @@ from typing import Any
 from lingtan.accounting import AccountingResult
 from lingtan.carbon.activity import FUELS, USE_NAMES_ZH, Activity
 from lingtan.carbon.inventory import TERM_NAMES, ExplainLine, Inventory
+from lingtan.ghg.account import GhgResult
 from lingtan.indicators.evaluate import IndicatorResult
 from lingtan.reports.common import (
     factor_table,
@@ -675,6 +676,82 @@ def park_report(
     )
 
 
+def ghg_section(ghg: GhgResult, lang: str) -> Section:
+    """Section 8 of the enterprise report: every gas (tonnes, GWP record, tCO2e) and the sector
+    annex (each source by its sector method and clause, the year and its missing months), with
+    the national market's boundary apart (lingtan.ghg, docs/ghg.md)."""
+    tr = translator(lang)
+    per_gas = ghg.per_gas()
+    gas_rows = [] if per_gas is None else per_gas.breakdown(ghg.report)
+    blocks: list[Any] = [
+        KeyValues(
+            [
+                (tr("GWP 取值", "GWP set"), ghg.report, "text"),
+                (
+                    tr("全国碳市场边界排放量 (tCO2e)", "National market boundary (tCO2e)"),
+                    ghg.market().value,
+                    "num1",
+                ),
+                (tr("覆盖气体", "Gases covered"), ", ".join(ghg.market_gases), "text"),
+                (
+                    tr("直接排放量，全部气体 (tCO2e)", "Direct, all gases (tCO2e)"),
+                    ghg.direct().value,
+                    "num1",
+                ),
+            ]
+        ),
+        Table(
+            "ghg_gases",
+            [
+                Column("gas", tr("气体", "Gas")),
+                Column("tonnes", tr("排放量 (t)", "Emissions (t)"), "num4"),
+                Column("gwp", "GWP", "num0"),
+                Column("gwp_record", tr("GWP 记录", "GWP record")),
+                Column("tco2e", "tCO2e", "num1"),
+            ],
+            gas_rows,
+            title=tr("分气体排放量", "Emissions by gas"),
+            note=""
+            if per_gas is not None
+            else tr("有缺失月份，全年未计", "months missing: no year"),
+        ),
+        Table(
+            "ghg_sector_annex",
+            [
+                Column("id", tr("排放源", "Source")),
+                Column("method", tr("方法", "Method")),
+                Column("clause", tr("标准条款", "Clause")),
+                Column("year", tr("全年 (tCO2e)", "Year (tCO2e)"), "num1"),
+                Column("missing", tr("缺失月份", "Missing months")),
+            ],
+            [
+                {
+                    "id": s.id,
+                    "method": s.method,
+                    "clause": s.clause,
+                    "year": s.figure(ghg.report).value,
+                    "missing": ",".join(map(str, s.figure(ghg.report).missing)) or "—",
+                }
+                for s in ghg.sources
+            ],
+            title=tr("行业附表", "Sector annex"),
+        ),
+    ]
+    if ghg.unverified():
+        blocks.append(
+            Paragraph(
+                tr("使用了待核实的缺省值：", "Unverified defaults used: ")
+                + ", ".join(ghg.unverified()),
+                "warn",
+            )
+        )
+    return Section(
+        tr("8 全部温室气体与行业附表", "8 All gases and sector annex"),
+        blocks,
+        sheet=tr("温室气体与行业附表", "Gases and sector annex"),
+    )
+
+
 def enterprise_report(
     result: AccountingResult,
     *,
@@ -683,6 +760,7 @@ def enterprise_report(
     sites: Sequence[dict[str, Any]],
     core: IndicatorResult | None = None,
     lang: str = "zh",
+    ghg: GhgResult | None = None,
 ) -> Report:
     """The enterprise GHG inventory report (GB/T 32150-2015 reporting structure)."""
     tr = translator(lang)
@@ -986,6 +1064,7 @@ def enterprise_report(
                     quality_blocks,
                     sheet=tr("数据质量", "Data quality"),
                 ),
+                *([] if ghg is None else [ghg_section(ghg, lang)]),
             ],
             footer=footer(lang),
             synthetic=synthetic_park(str(entity.get("park", ""))),

@@ -9,11 +9,14 @@ caller always gets its own. No web framework is imported here.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Final, Literal
 
 from lingtan.accounting import account_enterprise, account_park
 from lingtan.carbon import FactorLibrary, default_library
 from lingtan.errors import InvalidInput, NotFound, PermissionDenied
+from lingtan.ghg.account import GhgResult, parse_document
+from lingtan.ghg.account import account as ghg_account
 from lingtan.indicators.energy import energy_statistics
 from lingtan.indicators.evaluate import evaluate
 from lingtan.indicators.options import IndicatorOptions
@@ -25,6 +28,8 @@ from lingtan.reports.indicators import indicators_report
 from lingtan.reports.model import Report
 from lingtan.reports.xlsx import write_xlsx
 from lingtan.store import Store
+from lingtan.store.ghg_repo import GhgRepo
+from lingtan.store.query_repo import Tenant
 
 Kind = Literal["park", "enterprise", "indicators", "energy"]
 Fmt = Literal["xlsx", "html"]
@@ -147,8 +152,20 @@ def build_document(
     entity = {"name": e.name, "code": e.code, "uscc": e.uscc, "industry": e.industry,
               "park": park.name}  # fmt: skip
     return enterprise_report(
-        result, entity=entity, boundary_points=points, sites=sites, core=core, lang=lang
-    )
+        result, entity=entity, boundary_points=points, sites=sites, core=core, lang=lang,
+        ghg=None if month is not None else _ghg_result(store, park.id, enterprise_id, year),
+    )  # fmt: skip
+
+
+def _ghg_result(store: Store, park_id: int, enterprise_id: int, year: int) -> GhgResult | None:
+    """The account of the enterprise's GHG document in force for the year, if it has one."""
+    rows = GhgRepo(store).documents(
+        tenant=Tenant.of_enterprise(enterprise_id), park_id=park_id, year=year,
+        enterprise_id=enterprise_id,
+    )  # fmt: skip
+    if not rows:
+        return None
+    return ghg_account(parse_document(json.loads(rows[-1].document)))
 
 
 def build_report(

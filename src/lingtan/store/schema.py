@@ -1309,3 +1309,22 @@ admission_check = Table(
     Column("created_at", BigInteger, nullable=False),
     Index("ix_admission_check_park_id", "park_id", "created_at"),
 )
+
+# -- enterprise GHG accounting (lingtan.ghg) ----------------------------------------------------
+#: an enterprise's GHG document for a year (sector sources, monthly activity data and parameters
+#: with their evidence), appended: the newest row of an (enterprise, year) is in force, the
+#: earlier ones stay as the evidence trail; ``sha256`` of the canonical JSON
+ghg_document = Table(
+    "ghg_document",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id"), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("sector", String(16), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_ghg_document_enterprise_id", "enterprise_id", "year"),
+)

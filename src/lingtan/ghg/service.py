@@ -1,0 +1,164 @@
+"""Store-backed GHG services (keyword-only, explicit principal, no web framework).
+
+Tenancy: an enterprise's user reads and writes only its own documents and accounts (the store
+filters every query by the tenant); park-wide roles see every enterprise and write for the one
+they name. Writing needs ``write``; a document is appended with an audit entry in the same
+transaction and never edited — the newest of an (enterprise, year) is in force.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lingtan.errors import InvalidInput, NotFound
+from lingtan.ghg import cbam, market, records
+from lingtan.ghg.account import GhgResult, account, parse_document
+from lingtan.identity.roles import Permission, Principal, require
+from lingtan.store import Store
+from lingtan.store.ghg_repo import GhgDocumentRow, GhgRepo
+from lingtan.timeutil import to_us, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A stored document's metadata."""
+
+    id: int
+    enterprise_id: int
+    year: int
+    sector: str
+    sha256: str
+    created_by: str
+    created_at: int
+
+
+def _meta(row: GhgDocumentRow) -> Stored:
+    return Stored(
+        row.id, row.enterprise_id, row.year, row.sector, row.sha256, row.created_by, row.created_at
+    )
+
+
+def _park(store: Store, principal: Principal) -> int:
+    return store.registry.park(principal.park_id).id
+
+
+def _enterprise(store: Store, principal: Principal, park_id: int, enterprise_id: int | None) -> int:
+    """The caller's own enterprise, or the one a park-wide caller names; another enterprise's
+    id is NotFound (the same answer as an id that names nothing)."""
+    if principal.enterprise_id is not None:
+        if enterprise_id is not None and enterprise_id != principal.enterprise_id:
+            raise NotFound("enterprise not found")
+        return principal.enterprise_id
+    if enterprise_id is None:
+        raise InvalidInput("enterprise_id: required for park-wide callers", field="enterprise_id")
+    if not any(e.id == enterprise_id for e in store.registry.enterprises(park_id)):
+        raise NotFound("enterprise not found")
+    return enterprise_id
+
+
+def canonical(data: Mapping[str, Any]) -> str:
+    """The canonical JSON of a document (sorted keys) whose SHA-256 is stored."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def submit(
+    store: Store, *, principal: Principal, enterprise_id: int | None, document: Mapping[str, Any]
+) -> Stored:
+    """Validate and account a document (so that a bad one is refused now, naming the field),
+    then append it."""
+    require(principal, Permission.WRITE)
+    park_id = _park(store, principal)
+    ent = _enterprise(store, principal, park_id, enterprise_id)
+    doc = parse_document(document)
+    account(doc)  # refuses inconsistent inputs before anything is stored
+    text = canonical(doc.model_dump(mode="json"))
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    row = GhgRepo(store).add(
+        park_id=park_id, enterprise_id=ent, year=doc.year, sector=doc.sector, document=text,
+        sha256=digest, created_by=principal.actor, created_at=to_us(utcnow()),
+        audit={"at": to_us(utcnow()), "actor": principal.actor, "action": "create",
+               "entity": "ghg_document", "enterprise_id": ent,
+               "after": {"year": doc.year, "sector": doc.sector, "sha256": digest}},
+    )  # fmt: skip
+    return _meta(row)
+
+
+def documents(
+    store: Store, *, principal: Principal, year: int | None, enterprise_id: int | None
+) -> list[Stored]:
+    """Every stored version in scope (the evidence trail)."""
+    require(principal, Permission.READ)
+    park_id = _park(store, principal)
+    if enterprise_id is not None:
+        _enterprise(store, principal, park_id, enterprise_id)
+    rows = GhgRepo(store).documents(
+        tenant=principal.tenant, park_id=park_id, year=year, enterprise_id=enterprise_id
+    )
+    return [_meta(r) for r in rows]
+
+
+def result(
+    store: Store, *, principal: Principal, enterprise_id: int | None, year: int
+) -> tuple[Stored, GhgResult]:
+    """The account of the document in force of an enterprise and year."""
+    require(principal, Permission.READ)
+    park_id = _park(store, principal)
+    ent = _enterprise(store, principal, park_id, enterprise_id)
+    rows = GhgRepo(store).documents(
+        tenant=principal.tenant, park_id=park_id, year=year, enterprise_id=ent
+    )
+    if not rows:
+        raise NotFound(f"no GHG document for {year}")
+    row = rows[-1]
+    return _meta(row), account(parse_document(json.loads(row.document)))
+
+
+def covered_units(store: Store, *, principal: Principal, year: int) -> list[dict[str, Any]]:
+    """The covered-unit test of every enterprise in scope that has a document for ``year``."""
+    require(principal, Permission.READ)
+    park_id = _park(store, principal)
+    out = []
+    for row in GhgRepo(store).current(tenant=principal.tenant, park_id=park_id, year=year):
+        r = account(parse_document(json.loads(row.document)))
+        test = market.covered_for(r).as_dict()
+        out.append({"enterprise_id": row.enterprise_id, "document_id": row.id, **test})
+    return out
+
+
+def reference() -> dict[str, Any]:
+    """Every reference record of the GHG layer (GWPs, parameters, market, CBAM)."""
+    threshold, sectors = records.market()
+    meta = records.cbam_meta()
+    return {
+        "gwp": [r.model_dump() for r in records.gwp_records()],
+        "parameters": [r.model_dump() for r in records.param_records().values()],
+        "market": {
+            "threshold": threshold.model_dump(),
+            "sectors": [s.model_dump() for s in sectors],
+        },
+        "cbam": {
+            "documents": list(meta["documents"].values()),
+            "markups": [m.model_dump() for m in meta["markups"]],
+            "sectors": [s.model_dump() for s in meta["sectors"].values()],
+            "default_values": len(records.default_values()),
+            "goods": len(records.goods()),
+        },
+    }
+
+
+def cbam_communication(
+    *, principal: Principal, installation: Mapping[str, Any], lang: str
+) -> dict[str, Any]:
+    """The CBAM communication of an installation (computed from the request, not stored)."""
+    require(principal, Permission.WRITE)
+    return cbam.communication(cbam.parse_installation(dict(installation)), lang=lang)
+
+
+def cbam_workbook(*, principal: Principal, installation: Mapping[str, Any], lang: str) -> bytes:
+    """The same as an Excel workbook."""
+    require(principal, Permission.WRITE)
+    return cbam.communication_xlsx(cbam.parse_installation(dict(installation)), lang=lang)
