@@ -250,6 +250,18 @@ def test_assessment_from_the_store_matches_the_file_path(store: Store) -> None:
     assert [(e.station, e.parameter, e.statistic, e.when) for e in found] == [
         ("AQ01", "PM2.5", "24h", "2026-03-02")
     ]
+    # HJ 633-2012 daily AQI: PM2.5 80 → (150 − 100) / (115 − 75) × 5 + 100 = 106.25 → 107;
+    # the second day has no valid 24-h mean, so no AQI
+    assert [(a["day"], a["aqi"], a["primary"]) for a in res.aqi_daily] == [
+        ("2026-03-02", 107, ["PM2.5_24h"]),
+        ("2026-03-03", None, []),
+    ]
+    # latest real-time AQI: the last hour's PM2.5 100 on the 24-h row → 100 + 50 × 25 / 40
+    # = 131.25 → 132; daily: the last day with one
+    now = env.station_aqi(store, principal=admin(), row=env.get_station(store, principal=admin(), code="AQ01"))  # fmt: skip
+    assert now.hourly is not None and now.hourly.aqi == 132
+    assert now.hour == "2026-03-03T18:00:00+08:00"
+    assert (now.day, now.daily.aqi if now.daily else None) == ("2026-03-02", 107)
 
 
 def test_outlet_and_indoor_assessment(store: Store) -> None:

@@ -14,6 +14,8 @@ def test_overview_lists_the_stations_and_water_sections_by_class(web_world: Worl
         assert f'data-testid="env-station-{code}"' in page, code
     assert 'data-testid="env-section-class"' in page  # the demo section has a class
     assert "园区环境概览" in page
+    # HJ 633-2012 AQI of the air stations (the demo's synthetic data give both kinds a value)
+    assert 'data-testid="env-aqi"' in page and 'data-testid="env-aqi-AQ-N"' in page
 
 
 def test_enterprise_sees_park_stations_and_its_own_only(web_world: World) -> None:

@@ -22,6 +22,7 @@ from lingtan import units
 from lingtan.alarms import service as alarm_service
 from lingtan.alarms.rules import parse_rule
 from lingtan.environment import air
+from lingtan.environment import aqi as hj633
 from lingtan.environment.assess import Assessment, Series, assess
 from lingtan.environment.indoor import IndoorHour, hourly_compliance, limit_for, season_of
 from lingtan.environment.limits import air_limit, min_count, water_standard
@@ -258,6 +259,8 @@ class StationAssessment:
     notes: list[str] = field(default_factory=list)
     #: water sections: the GB 3838 target class
     water_class: str | None = None
+    #: air stations: HJ 633-2012 daily AQI (日报) of each local day of the period
+    aqi_daily: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _period(start: dt.datetime, end: dt.datetime) -> None:
@@ -284,6 +287,11 @@ def assess_row(
         res.quality = assess(series, st.air_class or 2, tz, tz_name)
         if st.kind is StationKind.WATER:
             res.water_class = st.water_class
+        else:
+            res.aqi_daily = [
+                {"day": d.day.isoformat(), **hj633.aqi_jsonable(d.result)}
+                for d in hj633.daily_aqi_series(_aqi_input(series), tz)
+            ]
     elif st.kind is StationKind.OUTLET:
         for s in series:
             plim = next((x for x in st.limits if x.parameter == s.parameter), None)
@@ -307,6 +315,45 @@ def assess_row(
             )  # fmt: skip
         res.notes.append("GB/T 18883 records: confidence L (docs/environment.md)")
     return res
+
+
+def _aqi_input(series: Sequence[Series]) -> dict[str, hj633.HourSeries]:
+    return {
+        s.parameter: hj633.HourSeries(s.start_s, s.value, s.unit)
+        for s in series
+        if s.parameter in hj633.POLLUTANTS
+    }
+
+
+@dataclass
+class StationAqi:
+    """An air station's latest real-time AQI (实时报, the latest hour with data) and the daily
+    AQI (日报) of the last local day with one, by HJ 633-2012."""
+
+    station: str
+    hour: str | None = None
+    hourly: hj633.Aqi | None = None
+    day: str | None = None
+    daily: hj633.Aqi | None = None
+
+
+def station_aqi(store: Store, *, principal: Principal, row: StationRow) -> StationAqi:
+    """HJ 633-2012 AQI of an air station from the 2 local days up to its latest data."""
+    require(principal, Permission.READ)
+    out = StationAqi(row.code)
+    if row.kind != StationKind.AIR.value:
+        return out
+    tz = zone(store.registry.park(row.park_id).timezone)
+    _start, end = default_period(store, [row], days=2)
+    start = end - dt.timedelta(days=2)
+    series = _aqi_input(hourly_series(store, row, start, end))
+    hours = [h for h in hj633.hourly_aqi_series(series, tz) if h.result.aqi is not None]
+    if hours:
+        out.hour, out.hourly = hours[-1].start.isoformat(), hours[-1].result
+    days = [d for d in hj633.daily_aqi_series(series, tz) if d.result.aqi is not None]
+    if days:
+        out.day, out.daily = days[-1].day.isoformat(), days[-1].result
+    return out
 
 
 def assess_station(
@@ -420,6 +467,7 @@ __all__ = [
     "ApplyReport",
     "ExceedanceEntry",
     "Latest",
+    "StationAqi",
     "StationAssessment",
     "apply_park_file",
     "assess_row",
@@ -432,5 +480,6 @@ __all__ = [
     "latest_values",
     "list_exceedances",
     "list_stations",
+    "station_aqi",
     "station_of",
 ]

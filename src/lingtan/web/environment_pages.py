@@ -68,6 +68,12 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "env_stat_indoor_1h": ("室内 1 小时值", "Indoor hourly value"),
     "env_stat_indoor_24h": ("室内日平均", "Indoor daily mean"),
     "env_synthetic": ("演示站点数据为合成数据", "Demo station data are synthetic"),
+    "env_aqi": ("空气质量指数 AQI（HJ 633-2012）", "Air quality index (HJ 633-2012)"),
+    "env_aqi_hourly": ("实时 AQI（最新小时）", "Real-time AQI (latest hour)"),
+    "env_aqi_daily": ("日 AQI（最近完整日）", "Daily AQI (last whole day)"),
+    "env_aqi_primary": ("首要污染物", "Primary pollutant"),
+    "env_aqi_none": ("无有效数据", "No valid data"),
+    "env_disclosure": ("环境信息披露（草稿）", "Environmental disclosure (draft)"),
 }
 
 #: parameter names in Chinese (codes and chemical formulas stay as they are)
@@ -125,6 +131,8 @@ def _overview(request: Request, principal: Principal, lang: str, template: str) 
             {
                 "row": r, "station": st, "latest": latest, "class_text": _class_text(st, t),
                 "exceeding": [x for x in latest if x.status == "exceeded"], "worst": worst,
+                "aqi": service.station_aqi(store, principal=principal, row=r)
+                if r.kind == "air" else None,
             }
         )  # fmt: skip
     found: list[Any] = []
