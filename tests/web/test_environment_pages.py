@@ -37,3 +37,17 @@ def test_station_page_shows_latest_values_chart_data_and_log_in_english(
     # the permit limit of COD (50 mg/L, demo park file) is the chart's limit line and the table's
     assert '"limit": 50.0' in page
     assert "50.00" in page
+
+
+def test_disclosure_page_and_file_in_the_callers_scope(web_world: World) -> None:
+    c = log_in(web_world, "admin")
+    page = c.get("/environment/disclosure?enterprise=E02&year=2025")
+    assert page.status_code == 200
+    assert 'data-testid="disclosure-report"' in page.text and "废水总排口" in page.text
+    f = c.get("/environment/disclosure/file?enterprise=E02&year=2025&format=html")
+    assert f.status_code == 200 and f.headers["content-type"].startswith("text/html")
+    assert "E02-OUT1" in f.text
+    # an enterprise's user: its own enterprise only (another's is 404, as in the API)
+    v = log_in(web_world, "a_viewer")  # enterprise E01
+    assert v.get("/environment/disclosure?enterprise=E02&year=2025").status_code == 404
+    assert 'value="E02"' not in v.get("/environment/disclosure").text

@@ -49,6 +49,7 @@ class RuleKind(StrEnum):
     BUDGET = "budget"  # month consumption/emissions projected above a target
     DEVIATION = "deviation"  # a value departing from an expected one by more than X %
     WASTE = "waste"  # a hazardous-waste ledger check (lingtan.waste.alarms)
+    ENVIRONMENT = "environment"  # a monitoring-station check (lingtan.environment.alarms)
 
 
 class AlarmState(StrEnum):

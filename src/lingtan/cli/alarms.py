@@ -174,6 +174,7 @@ def evaluate(
 ) -> None:
     """Run the scheduled rules once (freshness, hourly statistics, budgets, escalation,
     automatic close), as ``serve`` does every LINGTAN_ALARM_TICK_S seconds."""
+    import lingtan.environment.alarms
     import lingtan.waste.alarms  # noqa: F401  (registers the waste checks with the engine)
     from lingtan.alarms.engine import Engine
 

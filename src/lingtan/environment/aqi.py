@@ -361,10 +361,7 @@ def daily_aqi_series(series: Mapping[str, HourSeries], tz: dt.tzinfo) -> list[Da
             values.setdefault(d, {})
             if ok:
                 values[d][item] = v
-    return [
-        DayAqi(air.day_date(d), daily_aqi(values[d], unit_of))
-        for d in sorted(values)
-    ]
+    return [DayAqi(air.day_date(d), daily_aqi(values[d], unit_of)) for d in sorted(values)]
 
 
 def hourly_aqi_series(series: Mapping[str, HourSeries], tz: dt.tzinfo) -> list[HourAqi]:
@@ -413,10 +410,15 @@ def aqi_jsonable(a: Aqi) -> dict[str, Any]:
         "primary": a.primary,
         "exceeding": a.exceeding,
         "items": {
-            k: {"concentration": v.concentration, "unit": v.unit, "iaqi": v.value,
-                "exact": v.exact, "above_table": v.above_table}
+            k: {
+                "concentration": v.concentration,
+                "unit": v.unit,
+                "iaqi": v.value,
+                "exact": v.exact,
+                "above_table": v.above_table,
+            }
             for k, v in a.items.items()
-        },  # fmt: skip
+        },
         "missing": a.missing,
         "notes": a.notes,
         "standard": "HJ 633-2012",

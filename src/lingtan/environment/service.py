@@ -22,6 +22,7 @@ from lingtan import units
 from lingtan.alarms import service as alarm_service
 from lingtan.alarms.rules import parse_rule
 from lingtan.environment import air
+from lingtan.environment import alarms as _station_checks  # noqa: F401  (registers the checks)
 from lingtan.environment import aqi as hj633
 from lingtan.environment.assess import Assessment, Series, assess
 from lingtan.environment.indoor import IndoorHour, hourly_compliance, limit_for, season_of

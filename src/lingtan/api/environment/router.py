@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
 from lingtan.api.deps import CurrentPrincipal, StoreDep
@@ -133,3 +133,31 @@ def exceedances(
     t0, t1 = _period(store, rows, start, end)
     found = service.list_exceedances(store, principal=principal, start=t0, end=t1, station=station)
     return [service.jsonable(e) for e in found]
+
+
+@router.get("/environment/disclosure", response_class=Response)
+def disclosure(
+    store: StoreDep,
+    principal: CurrentPrincipal,
+    enterprise: Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")],
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    fmt: Annotated[Literal["xlsx", "html"], Query(alias="format")] = "xlsx",
+) -> Response:
+    """The enterprise's annual environmental-information disclosure report, draft (企业环境信息
+    依法披露, zh-CN; 《企业环境信息依法披露管理办法》第十二条): lingtan's figures with their
+    sources, the rest marked for the enterprise to complete. Excel or HTML."""
+    from lingtan.environment.disclosure import build_disclosure, disclosure_bytes
+
+    report = build_disclosure(store, principal=principal, enterprise=enterprise, year=year)
+    media = (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        if fmt == "xlsx"
+        else "text/html; charset=utf-8"
+    )
+    return Response(
+        content=disclosure_bytes(report, fmt),
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="disclosure-{enterprise}-{year}.{fmt}"'
+        },
+    )
