@@ -31,7 +31,6 @@ from lingtan.environment import air
 from lingtan.environment.indoor import limit_for, season_of, within
 from lingtan.environment.limits import air_limit, min_count
 from lingtan.environment.stations import Station, StationKind
-from lingtan.errors import NotFound
 from lingtan.store import Store
 from lingtan.store.environment_repo import EnvironmentRepo, StationRow
 from lingtan.store.query_repo import Tenant
@@ -42,31 +41,44 @@ MINUTE_US: Final = 60_000_000
 HOUR_US: Final = 3_600_000_000
 
 
-def _park_id(store: Store, subject: Subject) -> int | None:
-    for park in store.registry.parks():
-        if subject.kind is SubjectKind.PARK and park.code == subject.code:
-            return park.id
-        if subject.enterprise_id is not None and any(
-            e.id == subject.enterprise_id for e in store.registry.enterprises(park.id)
-        ):
-            return park.id
-    return None
+#: the stations as of one tick: (store, now) → {(park id, code): (row, station)}; every rule of
+#: a tick reads the same snapshot (one query per tick instead of one per rule)
+_SNAPSHOT: dict[str, Any] = {"key": None, "parks": {}, "stations": {}}
 
 
-def _station(store: Store, rule: Any, subject: Subject) -> tuple[StationRow, Station] | None:
+def _snapshot(store: Store, now: int) -> dict[str, Any]:
     from lingtan.environment.service import station_of
 
-    park_id = _park_id(store, subject)
-    if park_id is None:
-        return None
-    try:
-        row = EnvironmentRepo(store).station(
-            tenant=Tenant(subject.enterprise_id), park_id=park_id, code=rule.station
-        )
-    except NotFound:
+    key = (id(store), now)
+    if _SNAPSHOT["key"] != key:
+        parks: dict[str, int] = {}
+        owners: dict[int, int] = {}
+        stations: dict[tuple[int, str], tuple[StationRow, Station]] = {}
+        repo = EnvironmentRepo(store)
+        for park in store.registry.parks():
+            parks[park.code] = park.id
+            owners.update({e.id: park.id for e in store.registry.enterprises(park.id)})
+            for row in repo.stations(tenant=Tenant(None), park_id=park.id):
+                stations[(park.id, row.code)] = (row, station_of(row))
+        _SNAPSHOT.update(key=key, parks=parks, owners=owners, stations=stations)
+    return _SNAPSHOT
+
+
+def _station(store: Store, rule: Any, subject: Subject, now: int) -> tuple[StationRow, Station] | None:  # fmt: skip
+    snap = _snapshot(store, now)
+    if subject.kind is SubjectKind.PARK:
+        park_id = snap["parks"].get(subject.code)
+    else:
+        park_id = snap["owners"].get(subject.enterprise_id)
+    found = snap["stations"].get((park_id, rule.station))
+    if found is None:
         _log.warning("alarm rule %s: station %s not found (retired?)", rule.code, rule.station)
         return None
-    return row, station_of(row)
+    row, st = found
+    # an enterprise's rule checks only its own station
+    if subject.enterprise_id is not None and row.enterprise_id != subject.enterprise_id:
+        return None
+    return row, st
 
 
 def _point_ids(store: Store, st: Station) -> dict[str, int]:
@@ -79,10 +91,8 @@ def _point_ids(store: Store, st: Station) -> dict[str, int]:
 
 
 def _comms(store: Store, rule: Any, row: StationRow, st: Station, now: int) -> Finding | None:
-    pids = _point_ids(store, st)
-    with store.begin() as conn:
-        found = [store.alarms.newest_reading(conn, pid) for pid in pids.values()]
-    newest = max((t for t in found if t is not None), default=None)
+    found = EnvironmentRepo(store).newest_readings(list(_point_ids(store, st).values()))
+    newest = max(found.values(), default=None)
     since = newest if newest is not None else row.updated_at
     silent_min = (now - since) / MINUTE_US
     if silent_min <= rule.silence_min:
@@ -166,7 +176,7 @@ def _indoor(store: Store, rule: Any, row: StationRow, st: Station, now: int) -> 
 
 def assess(store: Store, rule: Any, subject: Subject, now: int) -> Finding | None:
     """The engine's check of an ``environment`` rule for its subject (the station's owner)."""
-    found = _station(store, rule, subject)
+    found = _station(store, rule, subject, now)
     if found is None:
         return None
     row, st = found
