@@ -51,3 +51,21 @@ def test_disclosure_page_and_file_in_the_callers_scope(web_world: World) -> None
     v = log_in(web_world, "a_viewer")  # enterprise E01
     assert v.get("/environment/disclosure?enterprise=E02&year=2025").status_code == 404
     assert 'value="E02"' not in v.get("/environment/disclosure").text
+
+
+def test_water_section_page_shows_the_monthly_trend(web_world: World) -> None:
+    c = log_in(web_world, "admin")
+    page = c.get("/environment/stations/WS-1").text
+    assert 'data-testid="env-trend"' in page and "月度水质趋势" in page
+    r = web_world.client.get(
+        "/api/v1/environment/water-trend", params={"station": "WS-1"}, headers=web_world.h("admin")
+    )
+    assert r.status_code == 200, r.text
+    months = r.json()["months"]
+    assert months and all(m["water_class"] in ("I", "II", "III", "IV", "V", "劣V") for m in months)
+    bad = web_world.client.get(
+        "/api/v1/environment/water-trend", params={"station": "AQ-N"}, headers=web_world.h("admin")
+    )
+    # a station that is not a water section: no months, and the reason
+    assert bad.status_code == 200 and bad.json()["months"] == []
+    assert "not a water section" in bad.json()["note"]

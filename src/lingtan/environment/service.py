@@ -357,6 +357,41 @@ def station_aqi(store: Store, *, principal: Principal, row: StationRow) -> Stati
     return out
 
 
+def water_trend(
+    store: Store,
+    *,
+    principal: Principal,
+    code: str,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """A water section's monthly trend over [start, end) (default: the 365 days up to its
+    latest data): per parameter and local month the mean of the daily means, its GB 3838-2002
+    class and the attainment rate against the target class; per month the section's class by
+    its worst parameter (:func:`lingtan.environment.trend.monthly_trend`)."""
+    from lingtan.environment.trend import monthly_trend
+
+    row = get_station(store, principal=principal, code=code)
+    if row.kind != StationKind.WATER.value:
+        # a station in scope that is not a water section has no GB 3838 trend: said, not refused
+        return {"station": row.code, "target_class": None, "months": [],
+                "note": f"{row.code} is a {row.kind} station, not a water section: no GB 3838 trend"}  # fmt: skip
+    if end is None:
+        end = default_period(store, [row])[1]
+    if start is None:
+        start = end - dt.timedelta(days=365)
+    _period(start, end)
+    st = station_of(row)
+    tz_name = store.registry.park(row.park_id).timezone
+    target = st.water_class or "III"
+    months = monthly_trend(hourly_series(store, row, start, end), target, zone(tz_name))
+    return {
+        "station": row.code, "target_class": target, "start": start.isoformat(),
+        "end": end.isoformat(), "tz": tz_name, "months": jsonable(months),
+        "basis": "GB 3838-2002 表1; monthly mean of daily means, 单因子 (docs/environment.md)",
+    }  # fmt: skip
+
+
 def assess_station(
     store: Store, *, principal: Principal, code: str, start: dt.datetime, end: dt.datetime
 ) -> StationAssessment:
@@ -483,4 +518,5 @@ __all__ = [
     "list_stations",
     "station_aqi",
     "station_of",
+    "water_trend",
 ]

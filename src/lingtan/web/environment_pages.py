@@ -78,6 +78,10 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "env_aqi_none": ("无有效数据", "No valid data"),
     "env_disclosure": ("环境信息披露（草稿）", "Environmental disclosure (draft)"),
     "env_disclosure_enterprise": ("企业", "Enterprise"),
+    "env_trend": ("月度水质趋势（GB 3838-2002）", "Monthly water-quality trend (GB 3838-2002)"),
+    "env_trend_target": ("目标水质类别", "Target class"),
+    "env_trend_month": ("月份", "Month"),
+    "env_trend_attainment": ("达标率（日）", "Attainment (days)"),
     "env_disclosure_year": ("年度", "Year"),
     "env_disclosure_show": ("生成草稿", "Draft the report"),
     "env_disclosure_xlsx": ("下载 Excel", "Download Excel"),
@@ -207,8 +211,14 @@ def station_page(request: Request, station_code: str) -> Response:
             end=end,
             station=station_code,
         )
+        trend = None
+        if row.kind == "water":
+            trend = service.water_trend(store, principal=principal, code=station_code, end=end)
+        parameters = sorted({p["parameter"] for m in (trend or {}).get("months", [])
+                             for p in m["parameters"]})  # fmt: skip
         return _render(
             request, "env_station.html", lang, principal, row=row, st=st, latest=latest,
+            trend=trend, trend_parameters=parameters,
             charts=charts, found=found[-200:], class_text=_class_text(st, t), t=t,
             pname=_param(lang), unit=_unit,
         )  # fmt: skip

@@ -116,6 +116,21 @@ def assessment(
     return out
 
 
+@router.get("/environment/water-trend")
+def water_trend(
+    store: StoreDep,
+    principal: CurrentPrincipal,
+    station: Annotated[str, Query(pattern=STATION_PATTERN)],
+    start: From = None,
+    end: To = None,
+) -> dict[str, Any]:
+    """A water section's monthly trend (default: the 365 days up to its latest data): per
+    parameter and month the mean of the daily means, its GB 3838-2002 class and the attainment
+    rate (达标率) against the section's target class; per month the section's class by its worst
+    parameter."""
+    return service.water_trend(store, principal=principal, code=station, start=start, end=end)
+
+
 @router.get("/environment/exceedances")
 def exceedances(
     store: StoreDep,
