@@ -13,6 +13,8 @@ from pydantic import BaseModel
 
 from lingtan.api.deps import CurrentPrincipal, StoreDep
 from lingtan.environment import service
+from lingtan.errors import InvalidInput
+from lingtan.identity.roles import Permission, require
 from lingtan.store.environment_repo import StationRow
 
 router = APIRouter(tags=["environment"])
@@ -154,8 +156,14 @@ def exceedances(
 def disclosure(
     store: StoreDep,
     principal: CurrentPrincipal,
-    enterprise: Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")],
     year: Annotated[int, Query(ge=2000, le=2100)],
+    enterprise: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$",
+            description="the enterprise's code (default: the caller's own enterprise)",
+        ),
+    ] = None,
     fmt: Annotated[Literal["xlsx", "html"], Query(alias="format")] = "xlsx",
 ) -> Response:
     """The enterprise's annual environmental-information disclosure report, draft (企业环境信息
@@ -163,6 +171,14 @@ def disclosure(
     sources, the rest marked for the enterprise to complete. Excel or HTML."""
     from lingtan.environment.disclosure import build_disclosure, disclosure_bytes
 
+    require(principal, Permission.REPORTS)
+    if enterprise is None:
+        park = store.registry.park(principal.park_id)
+        own = [e.code for e in store.registry.enterprises(park.id)
+               if principal.enterprise_id is not None and e.id == principal.enterprise_id]  # fmt: skip
+        if not own:
+            raise InvalidInput("enterprise: required for park users", field="enterprise")
+        enterprise = own[0]
     report = build_disclosure(store, principal=principal, enterprise=enterprise, year=year)
     media = (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
