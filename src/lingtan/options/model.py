@@ -78,6 +78,8 @@ OPTION_NAMES: Final[dict[str, tuple[str, str]]] = {
     "target_year": ("目标年", "target year"),
     "base_year": ("基准年", "base year"),
     "water_intake": ("取水量来源", "water intake from"),
+    "indicator_profiles": ("指标体系配置", "indicator profiles"),
+    "park_type": ("园区类型（指标体系）", "park type (for profiles)"),
 }
 
 #: Chinese and English wording of each choice
@@ -186,6 +188,11 @@ class ParkOptions:
     base_year: int = 2025
 
     water_intake: WaterIntake = "entered_then_metered"
+    #: indicator profiles the park is evaluated against, the first the main one
+    #: (:mod:`lingtan.indicators.profiles`: a shipped name or a profile file)
+    indicator_profiles: tuple[str, ...] = ("national",)
+    #: the park's type in profiles that distinguish types (e.g. chemical / non_chemical)
+    park_type: str | None = None
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -210,6 +217,15 @@ class ParkOptions:
             )
         if not self.target_set:
             raise InvalidInput("target_set names a target set", field="target_set")
+        if (
+            not isinstance(self.indicator_profiles, tuple)
+            or not self.indicator_profiles
+            or not all(isinstance(p, str) and p for p in self.indicator_profiles)
+        ):
+            raise InvalidInput(
+                "indicator_profiles is a non-empty list of profile names",
+                field="indicator_profiles",
+            )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ParkOptions:
@@ -235,6 +251,7 @@ class ParkOptions:
         """The options as plain data (JSON-ready)."""
         data = dataclasses.asdict(self)
         data["fuel_editions"] = list(self.fuel_editions)
+        data["indicator_profiles"] = list(self.indicator_profiles)
         return data
 
     def changed(self, other: ParkOptions) -> dict[str, Any]:
@@ -299,11 +316,17 @@ def _coerce(name: str, value: Any) -> Any:
         if isinstance(value, list | tuple):
             return tuple(value)
         raise InvalidInput("fuel_editions is a list of edition ids", field=name)
-    if name == "grid_series_id":
+    if name == "indicator_profiles":
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        if isinstance(value, list | tuple):
+            return tuple(value)
+        raise InvalidInput("indicator_profiles is a list of profile names", field=name)
+    if name in ("grid_series_id", "park_type"):
         if value is None or (isinstance(value, str) and value.lower() in ("", "none", "null")):
             return None
         if not isinstance(value, str):
-            raise InvalidInput("grid_series_id is a series id", field=name)
+            raise InvalidInput(f"{name} is an id", field=name)
         return value
     if not isinstance(value, str):
         raise InvalidInput(f"{name} must be a string, got {value!r}", field=name)
