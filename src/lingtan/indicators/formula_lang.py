@@ -192,7 +192,8 @@ def _eval(node: ast.expr, values: Mapping[str, float]) -> float:
         if isinstance(node.op, ast.Mult):
             return a * b
         return _div(a, b, ast.unparse(node.right))
-    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    assert isinstance(node, ast.Call)
+    assert isinstance(node.func, ast.Name)
     args = [_eval(a, values) for a in node.args]
     if node.func.id == "ratio":
         return _div(args[0], args[1], ast.unparse(node.args[1]))

@@ -354,9 +354,7 @@ def compare_profiles(
     out = []
     for profile, ptype in zip(profiles, types, strict=True):
         results = tuple(
-            _judge_one(
-                ind, src, period, park_type=ptype, energy_annual=energy_annual, options=opts
-            )
+            _judge_one(ind, src, period, park_type=ptype, energy_annual=energy_annual, options=opts)
             for ind in profile.indicators
         )
         out.append(

@@ -203,7 +203,9 @@ class Profile:
             "confidence": self.confidence,
             "draft": self.draft,
             "inherits": self.inherits,
-            "park_types": {k: {"name_zh": v[0], "name_en": v[1]} for k, v in self.park_types.items()},
+            "park_types": {
+                k: {"name_zh": v[0], "name_en": v[1]} for k, v in self.park_types.items()
+            },
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -229,12 +231,15 @@ class _Lines:
 
 
 def _plain(node: yaml.Node, path: tuple[Any, ...], lines: _Lines) -> Any:
-    lines.at[path] = node.start_mark.line + 1
+    # a mapping's value keeps its key's line (``targets:`` rather than its first item)
+    lines.at.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for k, v in node.value:
-            key = yaml.safe_load(yaml.serialize(k)) if not isinstance(k, yaml.ScalarNode) else (
-                _scalar(k)
+            key = (
+                yaml.safe_load(yaml.serialize(k))
+                if not isinstance(k, yaml.ScalarNode)
+                else (_scalar(k))
             )
             if key in out:
                 raise InvalidInput(
@@ -396,9 +401,7 @@ def _indicator(c: _Check, data: Any, path: tuple[Any, ...], types: Mapping[str, 
     raw = d.get("targets")
     if not isinstance(raw, list) or not raw:
         raise c.fail((*path, "targets"), "missing target: every indicator needs targets")
-    targets = tuple(
-        _target(c, t, (*path, "targets", n), unit, types) for n, t in enumerate(raw)
-    )
+    targets = tuple(_target(c, t, (*path, "targets", n), unit, types) for n, t in enumerate(raw))
     for ptype in types or (ALL_TYPES,):
         if not any(t.for_type(None if ptype == ALL_TYPES else ptype) for t in targets):
             raise c.fail(
@@ -441,6 +444,8 @@ def parse_profile(text: str, *, where: str = "profile") -> Profile:
         raise c.fail(("version",), "must be a whole number ≥ 1 (a revision is a new version)")
     url = c.text(d, (), "url", required=False)
     url_note = c.text(d, (), "url_note", required=False)
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise c.fail(("url",), "must be an http(s) address")
     if url is None and url_note is None:
         raise c.fail(("url",), "a profile without url must say why in url_note")
     types_raw = d.get("park_types") or []

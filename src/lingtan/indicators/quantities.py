@@ -173,7 +173,10 @@ class QuantitySource:
         spec = QUANTITIES[name]
         return Got(
             None,
-            (f"缺少{spec.name_zh}：需要{spec.input_zh}", f"no {spec.name_en}: needs {spec.input_en}"),
+            (
+                f"缺少{spec.name_zh}：需要{spec.input_zh}",
+                f"no {spec.name_en}: needs {spec.input_en}",
+            ),
             replace(_NO_QUALITY, threshold=self.threshold),
         )
 
@@ -322,9 +325,7 @@ _PROVIDERS: Final[dict[str, Provider]] = {
     "offsets_tco2": _flow("offsets", None, "tCO2", "offsets_tco2"),
     "freight_total_t": _flow("transport", ("freight_total",), "t", "freight_total_t"),
     "freight_clean_t": _flow("transport", ("freight_clean",), "t", "freight_clean_t"),
-    "public_vehicles_total": _stock(
-        "vehicles", ("public_service_total",), "public_vehicles_total"
-    ),
+    "public_vehicles_total": _stock("vehicles", ("public_service_total",), "public_vehicles_total"),
     "public_vehicles_new_energy": _stock(
         "vehicles", ("public_service_new_energy",), "public_vehicles_new_energy"
     ),
