@@ -65,17 +65,20 @@ def get_indicators(
 
 
 def _profiles_allowed(store: Store, principal: Principal, names: list[str] | None) -> list[Any]:
-    """Shipped profiles, or the park's chosen ones (its options may name a profile file);
-    never an arbitrary path from the request."""
+    """Shipped profiles by name (default: the park's chosen ones). A profile file the park's
+    options name is evaluated through the CLI only: the service never reads a path it is
+    given, from the request or from the options."""
     from lingtan.indicators.profiles import SHIPPED, load_profile
     from lingtan.options import service as park_options
 
     chosen = park_options.used(store, park_id=principal.park_id).options
     wanted = names or list(chosen.indicator_profiles)
     for n in wanted:
-        if n not in SHIPPED and n not in chosen.indicator_profiles:
+        if n not in SHIPPED:
             raise InvalidInput(
-                f"unknown profile {n!r}; shipped: {', '.join(SHIPPED)}", field="profile"
+                f"unknown profile {n!r}; shipped: {', '.join(SHIPPED)} (a profile file is "
+                "evaluated with lingtan indicators --profile FILE)",
+                field="profile",
             )
     return [load_profile(n) for n in dict.fromkeys(wanted)]
 
