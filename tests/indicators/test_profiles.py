@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from lingtan.errors import InvalidInput
-from lingtan.indicators import records as rec
 from lingtan.indicators.evaluate import evaluate
 from lingtan.indicators.formula_lang import FormulaError, Undefined, parse_formula, same_unit
 from lingtan.indicators.options import IndicatorOptions
