@@ -203,18 +203,19 @@ def _judge_one(
 
     missing = tuple(n for n, g in got.items() if g.value is None)
     if missing:
+        names_zh = "、".join(QUANTITIES[n].name_zh for n in missing)
         whys_zh = "；".join(dict.fromkeys((got[n].missing or ("", ""))[0] for n in missing))
         whys_en = "; ".join(dict.fromkeys((got[n].missing or ("", ""))[1] for n in missing))
         return out(
             "insufficient_data",
-            f"数据不足：缺少 {', '.join(missing)}（{whys_zh}）",
+            f"数据不足：缺少{names_zh}（{whys_zh}）",
             f"insufficient data: missing {', '.join(missing)} ({whys_en})",
             missing=missing,
         )
     try:
         value = ind.formula.evaluate({n: v for n, v in quantities.items() if v is not None})
     except Undefined as err:
-        return out("not_assessable", f"无定义：{err}", f"undefined: {err}")
+        return out("not_assessable", "无定义：公式的分母为 0", f"undefined: {err}")
     if ind.bounds is not None:
         lo, hi = ind.bounds
         tol = 1e-9 * max(1.0, abs(hi))
@@ -240,7 +241,7 @@ def _judge_one(
     if target.value is None:
         return out(
             "not_assessable",
-            f"目标值未核实：{target.note or ''}",
+            f"无目标值：文件规定了该目标，但其数值未从公开原文核实（可信度 {target.confidence}）",
             f"target value not available: {target.note or ''}",
             value,
         )

@@ -16,6 +16,7 @@ from lingtan.api.indicators.router import _park_type, _profiles_allowed
 from lingtan.identity.roles import Principal
 from lingtan.indicators.profile_eval import compare_profiles, comparison_table
 from lingtan.reports.common import status_word
+from lingtan.store.query_repo import QueryRepo
 from lingtan.web.routes import _page, _render, _store, _zone
 
 router = APIRouter(include_in_schema=False)
@@ -24,11 +25,11 @@ router = APIRouter(include_in_schema=False)
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("指标体系评价", "Indicator profiles"),
     "intro": (
-        "园区选定的指标体系（园区选项 indicator_profiles、park_type）；每项指标的定义为 lingtan "
+        "园区选定的指标体系（园区选项“指标体系配置”“园区类型”）；每项指标的定义为 lingtan "
         "计算量的公式，目标值注明来源与可信度",
-        "The park's chosen indicator profiles (park options indicator_profiles, park_type); each "
-        "definition is a formula over quantities lingtan computes; each target names its source "
-        "and confidence",
+        "The park's chosen indicator profiles (park options: indicator profiles, park type); "
+        "each definition is a formula over quantities lingtan computes; each target names its "
+        "source and confidence",
     ),
     "source": ("来源", "Source"),
     "draft": ("征求意见稿，非正式文本", "draft for comment, not a final text"),
@@ -63,6 +64,14 @@ def _shown(value: float | None, unit: str) -> str:
     return f"{value:.4g} {unit}"
 
 
+def _latest_year(request: Request, principal: Principal) -> int:
+    """The year of the last day with data in the user's scope (as the overview), else now."""
+    last = QueryRepo(_store(request)).latest_day(tenant=principal.tenant, park_id=principal.park_id)
+    if last is None:
+        return dt.datetime.now(_zone(request, principal)).year
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=last)).year
+
+
 @router.get("/indicators")
 def indicators_page(
     request: Request,
@@ -74,7 +83,7 @@ def indicators_page(
 
     def build(principal: Principal, lang: str) -> Response:
         store = _store(request)
-        chosen_year = year or dt.datetime.now(_zone(request, principal)).year
+        chosen_year = year or _latest_year(request, principal)
         scope = scoped_enterprise(store, principal, None)
         profiles = _profiles_allowed(store, principal, None)
         if profile is not None:
