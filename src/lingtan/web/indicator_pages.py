@@ -66,7 +66,9 @@ def _shown(value: float | None, unit: str) -> str:
 
 def _latest_year(request: Request, principal: Principal) -> int:
     """The year of the last day with data in the user's scope (as the overview), else now."""
-    last = QueryRepo(_store(request)).latest_day(tenant=principal.tenant, park_id=principal.park_id)
+    store = _store(request)
+    park_id = store.registry.park(principal.park_id).id
+    last = QueryRepo(store).latest_day(tenant=principal.tenant, park_id=park_id)
     if last is None:
         return dt.datetime.now(_zone(request, principal)).year
     return (dt.date(1970, 1, 1) + dt.timedelta(days=last)).year
