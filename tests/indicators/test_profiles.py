@@ -245,3 +245,33 @@ def test_the_park_chooses_its_profiles_in_its_options() -> None:
     assert ParkOptions().indicator_profiles == ("national",)
     with pytest.raises(InvalidInput, match="indicator_profiles"):
         ParkOptions.from_dict({"indicator_profiles": []})
+
+
+def test_the_cli_evaluates_a_profile_file_and_refuses_a_bad_one(
+    fresh: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from lingtan.cli import indicators as cli_indicators
+
+    app = typer.Typer()
+
+    @app.callback()
+    def root() -> None:
+        """Root."""
+
+    cli_indicators.register(app)
+    monkeypatch.setenv("LINGTAN_DATABASE_URL", fresh.url)
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(GOOD, "utf-8")
+    run = ["indicators", "--year", "2025", "--month", "1", "--profile", str(mine)]
+    ok = CliRunner().invoke(app, [*run, "--park-type", "chemical", "--json"])
+    assert ok.exit_code == 0, ok.output
+    (ev,) = json.loads(ok.output)["evaluations"]
+    assert ev["profile"]["id"] == "my-park" and ev["indicators"][0]["status"] == "meets"
+    mine.write_text(GOOD.replace("energy_tce\n", "fuel_tce\n"), "utf-8")
+    bad = CliRunner().invoke(app, [*run, "--park-type", "chemical"])
+    assert bad.exit_code != 0 and "mine.yaml:17" in bad.output, bad.output
