@@ -58,6 +58,8 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/accounting/results", "boundary"): 404,
     # the enterprise a view is about (scoped_enterprise / overview scope_enterprise)
     ("/api/v1/indicators", "enterprise_id"): 404,
+    ("/api/v1/indicators/profile-evaluation", "enterprise_id"): 404,
+    ("/api/v1/indicators/profile-comparison", "enterprise_id"): 404,
     ("/api/v1/overview", "enterprise_id"): 404,
     ("/api/v1/overview/energy-flow", "enterprise_id"): 404,
     ("/api/v1/statistics/energy", "enterprise_id"): 404,
