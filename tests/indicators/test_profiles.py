@@ -176,7 +176,9 @@ def golden(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 @pytest.mark.parametrize("kw", [{"year": 2025, "month": 1}, {"year": 2025}])
 def test_the_national_profile_reproduces_the_indicator_code(golden: Store, kw: dict) -> None:
-    opts = IndicatorOptions(limits_file=LIMITS)
+    # the golden park's limit records cover 1 of its 2 products: with the default minimum
+    # coverage (0.80) the product indicator has no value either way, which would prove little
+    opts = IndicatorOptions(limits_file=LIMITS, product_coverage_min=0.5)
     ev = evaluate(golden, options=opts, target_set=load_target_set("national"), **kw)
     pe = evaluate_profile(golden, load_profile("national"), options=opts, **kw)
     assert [r.indicator.id for r in pe.results] == [r.id for r in ev.indicators]
@@ -193,6 +195,12 @@ def test_the_national_profile_reproduces_the_indicator_code(golden: Store, kw: d
         assert pe.result("product_unit_energy").value is not None
     else:  # one metered month in a year: incomplete, not assessable both ways
         assert {r.status for r in ev.indicators} == {"not_assessable"}
+    # below the default minimum coverage neither gives the product indicator a value
+    default = IndicatorOptions(limits_file=LIMITS)
+    ev = evaluate(golden, options=default, target_set=load_target_set("national"), **kw)
+    pe = evaluate_profile(golden, load_profile("national"), options=default, **kw)
+    assert pe.result("product_unit_energy").value is None
+    assert ev.indicator("product_unit_energy").value is None
 
 
 def test_a_park_profile_judges_chemical_and_non_chemical_parks(golden: Store) -> None:

@@ -201,6 +201,10 @@ def _products(level: int | None) -> Provider:
         rows = [d for d in c.details if d.get("status") in ("meets", "fails")]
         if not rows:
             return Got(None, c.reason or ("无可评价产品", "no product assessed"), c.quality)
+        if c.value is None:
+            # too few of the products present were assessed (the park option
+            # product_coverage_min): the counts say nothing about the park
+            return Got(None, c.reason, c.quality)
         if level is None:
             n = len(rows)
         else:
