@@ -733,3 +733,29 @@ def test_ingested_readings_are_normalised_in_the_background(world: World) -> Non
         time.sleep(0.1)
     assert [x["value"] for x in items] == pytest.approx([8.0] * 6)
     assert {x["quality"] for x in items} == {"measured"}
+
+
+def test_indicator_profiles_listed_evaluated_and_compared(world: World) -> None:
+    """``/api/v1/indicators/profile*``: the shipped profiles; one evaluated for the caller's
+    scope and a named park type; several side by side; a path is never read."""
+    c, admin, a = world.client, world.h("admin"), world.h("a_admin")
+    listed = c.get("/api/v1/indicators/profiles", headers=a).json()
+    assert {p["id"] for p in listed["profiles"]} >= {"national", "hunan", "jiangxi"}
+    assert listed["chosen"] == ["national"]
+    path = "/api/v1/indicators/profile-evaluation"
+    # Jiangxi distinguishes park types: without one the evaluation is refused, naming it
+    r = c.get(path, headers=admin, params={"year": 2025, "profile": "jiangxi"})
+    assert r.status_code == 422 and "park_type" in r.text
+    ev = c.get(path, headers=a, params={"year": 2025, "profile": "jiangxi",
+                                        "park_type": "chemical"})  # fmt: skip
+    assert ev.status_code == 200, ev.text
+    body = ev.json()
+    assert body["profile"]["id"] == "jiangxi" and body["park_type"] == "chemical"
+    assert body["scope"]["code"] == "E01"  # an enterprise user sees its enterprise
+    offset = next(i for i in body["indicators"] if i["id"] == "offset_share")
+    assert offset["status"] == "insufficient_data" and offset["missing"] == ["offsets_tco2"]
+    cmp = c.get("/api/v1/indicators/profile-comparison", headers=admin,
+                params={"year": 2025, "profiles": "national,hunan"})  # fmt: skip
+    assert [p["id"] for p in cmp.json()["profiles"]] == ["national", "hunan"]
+    bad = c.get(path, headers=admin, params={"year": 2025, "profile": "/etc/passwd"})
+    assert bad.status_code == 422 and "root" not in bad.text

@@ -58,6 +58,8 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/accounting/results", "boundary"): 404,
     # the enterprise a view is about (scoped_enterprise / overview scope_enterprise)
     ("/api/v1/indicators", "enterprise_id"): 404,
+    ("/api/v1/indicators/profile-evaluation", "enterprise_id"): 404,
+    ("/api/v1/indicators/profile-comparison", "enterprise_id"): 404,
     ("/api/v1/overview", "enterprise_id"): 404,
     ("/api/v1/overview/energy-flow", "enterprise_id"): 404,
     ("/api/v1/statistics/energy", "enterprise_id"): 404,
@@ -83,6 +85,9 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     # get_station: an enterprise sees the park-level stations and its own)
     ("/api/v1/environment/assessment", "station"): 404,
     ("/api/v1/environment/exceedances", "station"): 404,
+    ("/api/v1/environment/water-trend", "station"): 404,
+    # the enterprise whose disclosure draft is asked for (environment.disclosure._enterprise)
+    ("/api/v1/environment/disclosure", "enterprise"): 404,
     # the enterprise whose waste ledger is asked for (waste.service.enterprise_for)
     ("/api/v1/waste/streams", "enterprise_id"): 404,
     ("/api/v1/waste/plans", "enterprise_id"): 404,

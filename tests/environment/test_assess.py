@@ -83,6 +83,13 @@ def test_cli_assess_without_any_store(tmp_path: Path, monkeypatch: pytest.Monkey
     doc = json.loads(out.output)
     pm = next(s for s in doc["series"] if s["parameter"] == "PM2.5")
     assert pm["days"][0]["exceeded"] is True
+    # HJ 633-2012 daily AQI: 2025-01-02 PM2.5 80 → 107 and SO2 0.15 mg/m³ = 150 µg/m³ → 100
+    # (the 150 breakpoint); 2025-01-03 PM2.5 invalid (19 h): SO2 alone, 100
+    (d1, d2) = doc["aqi_daily"]["S1"]
+    assert (d1["day"], d1["aqi"], d1["primary"], d1["items"]["SO2_24h"]["iaqi"]) == (
+        "2025-01-02", 107, ["PM2.5_24h"], 100,
+    )  # fmt: skip
+    assert (d2["aqi"], d2["primary"], d2["category"]) == (100, ["SO2_24h"], "良")
     assert not (tmp_path / "never-created.db").exists()
     table = runner.invoke(app, ["environment", "assess", "--input", str(path)])
     assert table.exit_code == 0 and "PM2.5" in table.output

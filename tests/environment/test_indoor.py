@@ -17,8 +17,15 @@ def _s(t: dt.datetime) -> int:
 
 def test_records_carry_their_source_edition_and_confidence() -> None:
     recs = indoor_limits()
-    assert {r.parameter for r in recs} == {"temperature", "RH", "CO2"}
-    assert all(r.confidence == "L" and r.cite == "GB/T 18883-2022 表1" for r in recs)
+    assert {"temperature", "RH", "CO2", "HCHO", "O3"} <= {r.parameter for r in recs}
+    assert all(r.cite == "GB/T 18883-2022 表1" and r.source for r in recs)
+    # the records the 2022 edition changed or whose averaging is unsettled stay L
+    conf = {r.parameter: r.confidence for r in recs}
+    assert (conf["CO2"], conf["HCHO"], conf["PM10"], conf["temperature"]) == ("L", "L", "L", "M")
+    # HCHO: 0.08 mg/m3 in the 2022 edition (0.10 in 2002); O3 0.16 mg/m3 = 160 µg/m3, 1-h
+    hcho, o3 = limit_for("HCHO", None), limit_for("O3", None)
+    assert hcho is not None and hcho.high == 0.08 and hcho.averaging == "1h"
+    assert o3 is not None and math.isclose(o3.bounds_in("µg/m3")[1] or 0, 160.0)
     co2 = limit_for("CO2", None)
     assert co2 is not None and co2.averaging == "24h"
     # 0.10 % as a volume fraction = 1000 ppm

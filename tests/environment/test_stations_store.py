@@ -146,9 +146,11 @@ def test_limit_rules_are_created_once_and_name_their_standard(store: Store) -> N
     first = load(store)
     # AQ01: PM2.5 (24-h limit only, class 2: 75 µg/m3) and SO2 (1-h, class 2: 500 µg/m3);
     # WS01 NH3-N class III 1.0 mg/L; OUT-E01 COD 50 mg/L; IN-B01 CO2 0.10 % = 1000 ppm
+    # plus the station checks: comms loss of each station, IN-B01's temperature range
     assert sorted(first.rules_created) == [
-        "env.AQ01.PM2.5.24h", "env.AQ01.SO2.1h", "env.IN-B01.CO2.24h",
-        "env.OUT-E01.COD.1h", "env.WS01.NH3-N.24h",
+        "env.AQ01.PM2.5.24h", "env.AQ01.SO2.1h", "env.AQ01.comms", "env.IN-B01.CO2.24h",
+        "env.IN-B01.comms", "env.IN-B01.temperature.range", "env.OUT-E01.COD.1h",
+        "env.OUT-E01.comms", "env.WS01.NH3-N.24h", "env.WS01.comms",
     ]  # fmt: skip
     pid = store.registry.park().id
     with store.begin() as conn:
@@ -250,6 +252,18 @@ def test_assessment_from_the_store_matches_the_file_path(store: Store) -> None:
     assert [(e.station, e.parameter, e.statistic, e.when) for e in found] == [
         ("AQ01", "PM2.5", "24h", "2026-03-02")
     ]
+    # HJ 633-2012 daily AQI: PM2.5 80 → (150 − 100) / (115 − 75) × 5 + 100 = 106.25 → 107;
+    # the second day has no valid 24-h mean, so no AQI
+    assert [(a["day"], a["aqi"], a["primary"]) for a in res.aqi_daily] == [
+        ("2026-03-02", 107, ["PM2.5_24h"]),
+        ("2026-03-03", None, []),
+    ]
+    # latest real-time AQI: the last hour's PM2.5 100 on the 24-h row → 100 + 50 × 25 / 40
+    # = 131.25 → 132; daily: the last day with one
+    now = env.station_aqi(store, principal=admin(), row=env.get_station(store, principal=admin(), code="AQ01"))  # fmt: skip
+    assert now.hourly is not None and now.hourly.aqi == 132
+    assert now.hour == "2026-03-03T18:00:00+08:00"
+    assert (now.day, now.daily.aqi if now.daily else None) == ("2026-03-02", 107)
 
 
 def test_outlet_and_indoor_assessment(store: Store) -> None:

@@ -277,6 +277,7 @@ def test_every_page_renders_in_both_languages(
         "/environment/stations",
         "/environment/stations/AQ-N",
         f"/environment/stations/{world.b['station_code']}",
+        "/environment/disclosure",
         "/waste",
         "/waste/manifests",
         "/waste/exchange",

@@ -14,6 +14,8 @@ def test_overview_lists_the_stations_and_water_sections_by_class(web_world: Worl
         assert f'data-testid="env-station-{code}"' in page, code
     assert 'data-testid="env-section-class"' in page  # the demo section has a class
     assert "园区环境概览" in page
+    # HJ 633-2012 AQI of the air stations (the demo's synthetic data give both kinds a value)
+    assert 'data-testid="env-aqi"' in page and 'data-testid="env-aqi-AQ-N"' in page
 
 
 def test_enterprise_sees_park_stations_and_its_own_only(web_world: World) -> None:
@@ -35,3 +37,35 @@ def test_station_page_shows_latest_values_chart_data_and_log_in_english(
     # the permit limit of COD (50 mg/L, demo park file) is the chart's limit line and the table's
     assert '"limit": 50.0' in page
     assert "50.00" in page
+
+
+def test_disclosure_page_and_file_in_the_callers_scope(web_world: World) -> None:
+    c = log_in(web_world, "admin")
+    page = c.get("/environment/disclosure?enterprise=E02&year=2025")
+    assert page.status_code == 200
+    assert 'data-testid="disclosure-report"' in page.text and "废水总排口" in page.text
+    f = c.get("/environment/disclosure/file?enterprise=E02&year=2025&format=html")
+    assert f.status_code == 200 and f.headers["content-type"].startswith("text/html")
+    assert "E02-OUT1" in f.text
+    # an enterprise's user: its own enterprise only (another's is 404, as in the API)
+    v = log_in(web_world, "a_viewer")  # enterprise E01
+    assert v.get("/environment/disclosure?enterprise=E02&year=2025").status_code == 404
+    assert 'value="E02"' not in v.get("/environment/disclosure").text
+
+
+def test_water_section_page_shows_the_monthly_trend(web_world: World) -> None:
+    c = log_in(web_world, "admin")
+    page = c.get("/environment/stations/WS-1").text
+    assert 'data-testid="env-trend"' in page and "月度水质趋势" in page
+    r = web_world.client.get(
+        "/api/v1/environment/water-trend", params={"station": "WS-1"}, headers=web_world.h("admin")
+    )
+    assert r.status_code == 200, r.text
+    months = r.json()["months"]
+    assert months and all(m["water_class"] in ("I", "II", "III", "IV", "V", "劣V") for m in months)
+    bad = web_world.client.get(
+        "/api/v1/environment/water-trend", params={"station": "AQ-N"}, headers=web_world.h("admin")
+    )
+    # a station that is not a water section: no months, and the reason
+    assert bad.status_code == 200 and bad.json()["months"] == []
+    assert "not a water section" in bad.json()["note"]

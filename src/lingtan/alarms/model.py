@@ -50,6 +50,7 @@ class RuleKind(StrEnum):
     DEVIATION = "deviation"  # a value departing from an expected one by more than X %
     WASTE = "waste"  # a hazardous-waste ledger check (lingtan.waste.alarms)
     DISPATCH = "dispatch"  # a setpoint not confirmed by its device (lingtan.dispatch.alarms)
+    ENVIRONMENT = "environment"  # a monitoring-station check (lingtan.environment.alarms)
 
 
 class AlarmState(StrEnum):

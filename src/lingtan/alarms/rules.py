@@ -257,6 +257,33 @@ class DispatchRule(_Rule):
         return self
 
 
+#: the checks of a monitoring station (lingtan.environment.alarms; docs/environment.md)
+EnvironmentCheck = Literal["comms_loss", "o3_8h", "indoor_range"]
+
+
+class EnvironmentRule(_Rule):
+    """A check of one monitoring station (lingtan.environment): ``comms_loss`` — nothing
+    received from the station for more than ``silence_min`` minutes (通信中断); ``o3_8h`` —
+    the O3 daily maximum 8-h mean of the last whole local day above the station's GB 3095-2012
+    class limit; ``indoor_range`` — the last settled hourly mean of ``parameter`` outside its
+    GB/T 18883 range for the season."""
+
+    kind: Literal[RuleKind.ENVIRONMENT] = RuleKind.ENVIRONMENT
+    check: EnvironmentCheck
+    station: Code
+    parameter: str | None = Field(default=None, max_length=31)
+    silence_min: Annotated[int, Field(ge=1, le=10_080)] = 180
+
+    @model_validator(mode="after")
+    def _shape(self) -> EnvironmentRule:
+        s = self.scope
+        if s.points or s.site or s.carriers or s.point_kinds or s.tags or s.boundary is not None:
+            raise ValueError("scope: a station rule is about the station's owner only")
+        if self.check == "indoor_range" and not self.parameter:
+            raise ValueError("parameter: required for indoor_range")
+        return self
+
+
 Rule = Annotated[
     ThresholdRule
     | RateOfChangeRule
@@ -265,7 +292,8 @@ Rule = Annotated[
     | BudgetRule
     | DeviationRule
     | WasteRule
-    | DispatchRule,
+    | DispatchRule
+    | EnvironmentRule,
     Field(discriminator="kind"),
 ]
 

@@ -175,6 +175,7 @@ def evaluate(
     """Run the scheduled rules once (freshness, hourly statistics, budgets, escalation,
     automatic close), as ``serve`` does every LINGTAN_ALARM_TICK_S seconds."""
     import lingtan.dispatch.alarms  # registers the dispatch checks with the engine
+    import lingtan.environment.alarms
     import lingtan.waste.alarms  # noqa: F401  (registers the waste checks with the engine)
     from lingtan.alarms.engine import Engine
 

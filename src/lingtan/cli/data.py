@@ -90,7 +90,7 @@ def init(
         st = env.stations
         console.print(
             f"monitoring stations: created {len(st.created)}, updated {len(st.updated)}, "
-            f"unchanged {len(st.unchanged)}, retired {len(st.retired)}; limit alarm rules "
+            f"unchanged {len(st.unchanged)}, retired {len(st.retired)}; limit and station alarm rules "
             f"created {len(env.rules_created)}"
         )
     if version is not None:

@@ -96,7 +96,24 @@ def assess(
             by_station = _read_classes(classes, {x.station for x in series}, air_class)
         result = run_assess(series, by_station, zone_info, tz)
     if as_json:
-        typer.echo(json.dumps(_jsonable(result), ensure_ascii=False, indent=1))
+        from lingtan.environment import aqi
+
+        payload = _jsonable(result)
+        # HJ 633-2012 daily AQI of each station with any of the six pollutants
+        stations: dict[str, dict[str, aqi.HourSeries]] = {}
+        for x in series:
+            if x.parameter in aqi.POLLUTANTS:
+                stations.setdefault(x.station, {})[x.parameter] = aqi.HourSeries(
+                    x.start_s, x.value, x.unit
+                )
+        payload["aqi_daily"] = {
+            code: [
+                {"day": d.day.isoformat(), **aqi.aqi_jsonable(d.result)}
+                for d in aqi.daily_aqi_series(by, zone_info)
+            ]
+            for code, by in stations.items()
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
         return
     default = f"class {air_class}" + (" unless --classes says otherwise" if classes else "")
     table = Table(title=f"GB 3095-2012 ({default}) — {input.name} ({tz})")

@@ -109,9 +109,28 @@ def indicators_command(
         Path | None, typer.Option("--coverage", help="GB 17167 coverage requirements (YAML)")
     ] = None,
     rank: Annotated[bool, typer.Option("--rank", help="rank enterprises by the core")] = False,
+    profile: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--profile",
+            help="evaluate an indicator profile instead: a shipped name (national, hunan, "
+            "jiangxi, zhejiang-draft, cec-evaluation), a profile YAML file, or 'chosen' (the "
+            "park's option indicator_profiles); repeat to compare profiles side by side",
+        ),
+    ] = None,
+    park_type: Annotated[
+        str | None,
+        typer.Option("--park-type", help="the park's type in profiles that distinguish types"),
+    ] = None,
+    list_profiles: Annotated[
+        bool, typer.Option("--list-profiles", help="list the shipped profiles and quantities")
+    ] = False,
     park: ParkOption = None,
 ) -> None:
     """零碳园区“1+5”指标评价 — evaluate the zero-carbon park indicators against targets."""
+    if list_profiles:
+        _list_profiles(as_json, lang)
+        return
     from lingtan.indicators.evaluate import evaluate, rank_enterprises
     from lingtan.indicators.options import IndicatorOptions
     from lingtan.options import service as park_options
@@ -137,6 +156,13 @@ def indicators_command(
                 coverage_file=None if coverage is None else str(coverage),
             )
             eid = None if enterprise is None else enterprise_id_of(store, enterprise, park_id)
+            if profile:
+                _profiles_run(
+                    store, profile, park_type, options,
+                    year=year, month=month, ytd=ytd, eid=eid, park_id=park_id,
+                    as_json=as_json, lang=lang,
+                )  # fmt: skip
+                return
             if rank:
                 rows = rank_enterprises(
                     store, year=year, month=month, ytd=ytd, options=options, park_id=park_id
@@ -191,6 +217,135 @@ def indicators_command(
         console.print(f"· {w.text(line)}", highlight=False)
     for note in ev.notes:
         console.print(f"· {w.text(note)}", style="dim", highlight=False)
+
+
+def _list_profiles(as_json: bool, lang: str) -> None:
+    from lingtan.indicators.profile_eval import quantity_catalogue
+    from lingtan.indicators.profiles import shipped_profiles
+
+    with domain_errors():
+        profiles = shipped_profiles()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "profiles": [p.as_dict() for p in profiles],
+                    "quantities": quantity_catalogue(lang),
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    zh = lang == "zh"
+    table = Table(title="指标体系配置" if zh else "indicator profiles")
+    for col in ("id", "名称" if zh else "name", "文件" if zh else "document",
+                "可信度" if zh else "conf.", "指标数" if zh else "indicators"):  # fmt: skip
+        table.add_column(col)
+    for p in profiles:
+        draft = ("（征求意见稿）" if zh else " (draft)") if p.draft else ""
+        table.add_row(
+            p.id,
+            (p.name_zh if zh else p.name_en) + draft,
+            " ".join(x for x in (p.number, p.document) if x),
+            p.confidence,
+            str(len(p.indicators)),
+        )
+    console.print(table)
+
+
+def _profiles_run(
+    store: Store,
+    names: list[str],
+    park_type: str | None,
+    options: Any,
+    *,
+    year: int,
+    month: int | None,
+    ytd: bool,
+    eid: int | None,
+    park_id: int,
+    as_json: bool,
+    lang: str,
+) -> None:
+    from lingtan.indicators.profile_eval import compare_profiles, comparison_table
+    from lingtan.indicators.profiles import load_profile
+    from lingtan.options import service as park_options
+    from lingtan.reports.common import status_word
+
+    chosen = park_options.used(store, park_id=park_id).options
+    wanted: list[str] = []
+    for n in names:
+        wanted.extend(chosen.indicator_profiles if n == "chosen" else [n])
+    profiles = [load_profile(n) for n in dict.fromkeys(wanted)]
+    evs = compare_profiles(
+        store,
+        profiles,
+        year=year,
+        month=month,
+        ytd=ytd,
+        enterprise_id=eid,
+        park_type=park_type or chosen.park_type,
+        options=options,
+        park_id=park_id,
+    )
+    if as_json:
+        body: dict[str, Any] = {"evaluations": [ev.as_dict(lang) for ev in evs]}
+        if len(evs) > 1:
+            body["comparison"] = comparison_table(evs, lang)
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2, default=str))
+        return
+    zh = lang == "zh"
+    w = wording(lang)
+    if len(evs) > 1:
+        cmp = comparison_table(evs, lang)
+        table = Table(title="指标体系对比" if zh else "profiles side by side")
+        table.add_column("指标" if zh else "indicator")
+        for p in cmp["profiles"]:
+            table.add_column(p["id"])
+        for row in cmp["rows"]:
+            cells = []
+            for p in cmp["profiles"]:
+                c = row["profiles"][p["id"]]
+                if c is None:
+                    cells.append("—")
+                    continue
+                v = _shown(c["value"], c["unit"]) if c["unit"] != "count" else str(c["value"])
+                t = c["target"]["text"] if c["target"] else "—"
+                cells.append(f"{v} / {t} · {status_word(c['status'], lang)}")
+            table.add_row(row["name"], *cells)
+        console.print(table)
+        return
+    ev = evs[0]
+    p = ev.profile
+    table = Table(title=f"{p.name_zh if zh else p.name_en} · {ev.period.label}"
+                  + (f" · {p.park_types[ev.park_type][0 if zh else 1]}" if ev.park_type else ""))  # fmt: skip
+    for col in (
+        ("指标", "定义", "指标值", "目标值", "结论", "说明")
+        if zh
+        else ("indicator", "definition", "value", "target", "status", "reason")
+    ):
+        table.add_column(col)
+    for r in ev.results:
+        d = r.as_dict(lang)
+        style = {"meets": "green", "fails": "red"}.get(r.status, "yellow")
+        value = "—" if r.value is None else (
+            f"{r.value:g}" if r.indicator.unit == "count" else _shown(r.value, r.indicator.unit)
+        )  # fmt: skip
+        table.add_row(
+            d["name"] + (" ★" if r.indicator.binding else ""),
+            r.indicator.definition,
+            value,
+            d["target"]["text"] if d["target"] else "—",
+            f"[{style}]{status_word(r.status, lang)}[/]",
+            w.text(d["reason"]) if zh else d["reason"],
+        )
+    console.print(table)
+    source = " ".join(x for x in (p.issuer, p.number, p.document, p.date) if x)
+    console.print(("来源：" if zh else "source: ") + source + f" [{p.confidence}]", highlight=False)
+    if p.draft:
+        console.print("征求意见稿，非正式文本" if zh else "a draft for comment, not a final text")
+    console.print("★ " + ("否决项" if zh else "binding (veto)"), style="dim")
 
 
 def _print_rank(rows: list[dict[str, Any]], lang: str) -> None:

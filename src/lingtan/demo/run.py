@@ -404,6 +404,14 @@ def replay_alarms(
         reason="合成数据：演示年度结束，之后没有实时读数 (synthetic data: the demo year has ended)",
         rule_code="comms-loss",
     )  # fmt: skip
+    # the same for the stations' generated comms-loss rules (lingtan.environment.rules)
+    for row in store.alarms.rules():
+        if row.kind == "environment" and row.spec.get("check") == "comms_loss":
+            alarm_service.add_suppression(
+                store, principal=SYSTEM, starts=last + SECOND_US, ends=last + 100 * 365 * day_us,
+                reason="合成数据：演示年度结束 (synthetic data: the demo year has ended)",
+                rule_code=row.code,
+            )  # fmt: skip
     days = range(first + day_us, last + 2 * day_us, day_us)
     for k, now in enumerate(days):
         engine.tick(now=now, shared=False)

@@ -41,6 +41,8 @@ class IndoorLimit(BaseModel):
     averaging: Literal["1h", "24h"] = "1h"
     confidence: Confidence
     note: str = ""
+    #: which of the file's sources the record rests on
+    source: str = ""
     standard: str = ""
     edition: str = ""
     table: str = ""

@@ -8,8 +8,11 @@ on its point, named after the standard, table and class the number comes from:
 * water (GB 3838-2002): the target class's limit on the daily mean (DO below its minimum,
   pH outside 6–9);
 * outlet: each permit limit on the hourly mean;
-* indoor (GB/T 18883): CO2 on the daily mean (the averaging of the record found);
-  temperature and humidity depend on the season and are judged by the assessment only.
+* indoor (GB/T 18883): each maximum on the hourly or daily mean of its record;
+* station checks of kind ``environment`` (lingtan.environment.alarms): comms loss of every
+  station (``env.<station>.comms``), the O3 daily maximum 8-h mean of air stations measuring
+  O3 (``env.<station>.O3.8h_daily_max``), the seasonal temperature and humidity ranges of
+  indoor monitors (``env.<station>.<parameter>.range``).
 
 The alarm engine treats "above" as strictly above the limit (equal is compliant), as the
 standards do. The rules are ordinary rules: created once, then edited or retired like any other.
@@ -125,7 +128,64 @@ def limit_rules(station: Station) -> list[dict[str, Any]]:
                           cite=f"{irec.cite} (confidence {irec.confidence})",
                           basis=f"{irec.cite}: {irec.note}")
                 )  # fmt: skip
+    out.extend(station_checks(station))
     return out
 
 
-__all__ = ["RULE_SOURCE", "limit_rules"]
+def _check(
+    station: Station, suffix: str, name: str, check: str, severity: str, description: str,
+    **extra: Any,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "id": f"env.{station.code}.{suffix}",
+        "name": f"{station.name} {name}",
+        "kind": "environment",
+        "check": check,
+        "station": station.code,
+        "severity": severity,
+        "description": description,
+        **extra,
+    }
+
+
+def station_checks(station: Station) -> list[dict[str, Any]]:
+    """The ``environment`` rules of a station (comms loss; O3 8-h; indoor seasonal ranges)."""
+    out = [
+        _check(
+            station, "comms", f"通信中断 > {station.silence_min} min", "comms_loss", "major",
+            "generated: no data from the station for the station's comms_loss_min (lingtan "
+            "default, not a standard's)", silence_min=station.silence_min,
+        )
+    ]  # fmt: skip
+    names = {p.parameter for p in station.parameters}
+    if station.kind is StationKind.AIR and "O3" in names:
+        cls = station.air_class or 2
+        rec = air_limit("O3", "8h_daily_max")
+        if rec is not None:
+            out.append(
+                _check(
+                    station, "O3.8h_daily_max",
+                    f"O3 日最大8小时平均 > {rec.value(cls):g} {rec.unit} "
+                    f"({rec.standard} 表{rec.table} {_CLASS_ZH[cls]})",
+                    "o3_8h", "major", f"generated from {rec.cite}, class {cls}, 8h_daily_max",
+                )
+            )  # fmt: skip
+    if station.kind is StationKind.INDOOR:
+        for irec in indoor_limits():
+            if irec.season is None or irec.parameter not in names:
+                continue
+            suffix = f"{irec.parameter}.range"
+            if any(r["id"].endswith(suffix) for r in out):
+                continue
+            out.append(
+                _check(
+                    station, suffix, f"{irec.parameter} 超出季节范围 ({irec.cite})",
+                    "indoor_range", "minor",
+                    f"generated from {irec.cite} (confidence {irec.confidence})",
+                    parameter=irec.parameter,
+                )
+            )  # fmt: skip
+    return out
+
+
+__all__ = ["RULE_SOURCE", "limit_rules", "station_checks"]

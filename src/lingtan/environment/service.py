@@ -22,6 +22,8 @@ from lingtan import units
 from lingtan.alarms import service as alarm_service
 from lingtan.alarms.rules import parse_rule
 from lingtan.environment import air
+from lingtan.environment import alarms as _station_checks  # noqa: F401  (registers the checks)
+from lingtan.environment import aqi as hj633
 from lingtan.environment.assess import Assessment, Series, assess
 from lingtan.environment.indoor import IndoorHour, hourly_compliance, limit_for, season_of
 from lingtan.environment.limits import air_limit, min_count, water_standard
@@ -258,6 +260,8 @@ class StationAssessment:
     notes: list[str] = field(default_factory=list)
     #: water sections: the GB 3838 target class
     water_class: str | None = None
+    #: air stations: HJ 633-2012 daily AQI (日报) of each local day of the period
+    aqi_daily: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _period(start: dt.datetime, end: dt.datetime) -> None:
@@ -284,6 +288,11 @@ def assess_row(
         res.quality = assess(series, st.air_class or 2, tz, tz_name)
         if st.kind is StationKind.WATER:
             res.water_class = st.water_class
+        else:
+            res.aqi_daily = [
+                {"day": d.day.isoformat(), **hj633.aqi_jsonable(d.result)}
+                for d in hj633.daily_aqi_series(_aqi_input(series), tz)
+            ]
     elif st.kind is StationKind.OUTLET:
         for s in series:
             plim = next((x for x in st.limits if x.parameter == s.parameter), None)
@@ -307,6 +316,80 @@ def assess_row(
             )  # fmt: skip
         res.notes.append("GB/T 18883 records: confidence L (docs/environment.md)")
     return res
+
+
+def _aqi_input(series: Sequence[Series]) -> dict[str, hj633.HourSeries]:
+    return {
+        s.parameter: hj633.HourSeries(s.start_s, s.value, s.unit)
+        for s in series
+        if s.parameter in hj633.POLLUTANTS
+    }
+
+
+@dataclass
+class StationAqi:
+    """An air station's latest real-time AQI (实时报, the latest hour with data) and the daily
+    AQI (日报) of the last local day with one, by HJ 633-2012."""
+
+    station: str
+    hour: str | None = None
+    hourly: hj633.Aqi | None = None
+    day: str | None = None
+    daily: hj633.Aqi | None = None
+
+
+def station_aqi(store: Store, *, principal: Principal, row: StationRow) -> StationAqi:
+    """HJ 633-2012 AQI of an air station from the 2 local days up to its latest data."""
+    require(principal, Permission.READ)
+    out = StationAqi(row.code)
+    if row.kind != StationKind.AIR.value:
+        return out
+    tz = zone(store.registry.park(row.park_id).timezone)
+    _start, end = default_period(store, [row], days=2)
+    start = end - dt.timedelta(days=2)
+    series = _aqi_input(hourly_series(store, row, start, end))
+    hours = [h for h in hj633.hourly_aqi_series(series, tz) if h.result.aqi is not None]
+    if hours:
+        out.hour, out.hourly = hours[-1].start.isoformat(), hours[-1].result
+    days = [d for d in hj633.daily_aqi_series(series, tz) if d.result.aqi is not None]
+    if days:
+        out.day, out.daily = days[-1].day.isoformat(), days[-1].result
+    return out
+
+
+def water_trend(
+    store: Store,
+    *,
+    principal: Principal,
+    code: str,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """A water section's monthly trend over [start, end) (default: the 365 days up to its
+    latest data): per parameter and local month the mean of the daily means, its GB 3838-2002
+    class and the attainment rate against the target class; per month the section's class by
+    its worst parameter (:func:`lingtan.environment.trend.monthly_trend`)."""
+    from lingtan.environment.trend import monthly_trend
+
+    row = get_station(store, principal=principal, code=code)
+    if row.kind != StationKind.WATER.value:
+        # a station in scope that is not a water section has no GB 3838 trend: said, not refused
+        return {"station": row.code, "target_class": None, "months": [],
+                "note": f"{row.code} is a {row.kind} station, not a water section: no GB 3838 trend"}  # fmt: skip
+    if end is None:
+        end = default_period(store, [row])[1]
+    if start is None:
+        start = end - dt.timedelta(days=365)
+    _period(start, end)
+    st = station_of(row)
+    tz_name = store.registry.park(row.park_id).timezone
+    target = st.water_class or "III"
+    months = monthly_trend(hourly_series(store, row, start, end), target, zone(tz_name))
+    return {
+        "station": row.code, "target_class": target, "start": start.isoformat(),
+        "end": end.isoformat(), "tz": tz_name, "months": jsonable(months),
+        "basis": "GB 3838-2002 表1; monthly mean of daily means, 单因子 (docs/environment.md)",
+    }  # fmt: skip
 
 
 def assess_station(
@@ -420,6 +503,7 @@ __all__ = [
     "ApplyReport",
     "ExceedanceEntry",
     "Latest",
+    "StationAqi",
     "StationAssessment",
     "apply_park_file",
     "assess_row",
@@ -432,5 +516,7 @@ __all__ = [
     "latest_values",
     "list_exceedances",
     "list_stations",
+    "station_aqi",
     "station_of",
+    "water_trend",
 ]

@@ -121,6 +121,15 @@ class Station(_Strict):
     heating_months: list[Annotated[int, Field(ge=1, le=12)]] = Field(
         default_factory=lambda: [12, 1, 2]
     )
+    #: minutes without data before the comms-loss alarm (通信中断); default 180 for hourly
+    #: stations, 30 for minute stations (lingtan's defaults, not a standard's)
+    comms_loss_min: Annotated[int, Field(ge=1, le=10_080)] | None = None
+
+    @property
+    def silence_min(self) -> int:
+        if self.comms_loss_min is not None:
+            return self.comms_loss_min
+        return 180 if self.resolution == "hour" else 30
 
     @model_validator(mode="after")
     def _by_kind(self) -> Station:

@@ -18,7 +18,9 @@ column                    中文          content
 ========================  ===========  ==============================================
 enterprise                企业          enterprise code; empty for a park-level record
 category                  类别          ``solid_waste`` · ``waste_heat`` · ``water`` ·
-                                       ``product_output`` · ``product_energy``
+                                       ``product_output`` · ``product_energy`` ·
+                                       ``transport`` · ``vehicles`` · ``buildings`` ·
+                                       ``offsets`` · ``demand_response``
 item                      项目          see :data:`CATEGORIES` (a product key for products)
 period                    期间          ``2025``, ``2025-03``, ``2025-Q1``; or the two
                                        columns below
@@ -99,6 +101,71 @@ CATEGORIES: Final[dict[str, Category]] = {
         },
     ),
     "product_output": Category("产品产量", "product output", None, {}),
+    # -- inputs of provincial indicator profiles (docs/indicator-profiles.md) ----------------
+    "transport": Category(
+        "货物运输",
+        "freight",
+        frozenset({"mass"}),
+        {
+            "freight_total": ("大宗货物运输量", "bulk freight moved"),
+            "freight_clean": (
+                "其中：清洁方式运输量（铁路、水路、管道、新能源车辆）",
+                "of which by clean modes (rail, water, pipeline, new-energy trucks)",
+            ),
+        },
+    ),
+    "vehicles": Category(
+        "车辆（时点数量，单位 1）",
+        "vehicles (count at a date, unit 1)",
+        frozenset({"ratio"}),
+        {
+            "public_service_total": ("公共服务车辆数", "public-service vehicles"),
+            "public_service_new_energy": (
+                "其中：新能源汽车数",
+                "of which new-energy vehicles",
+            ),
+        },
+    ),
+    "buildings": Category(
+        "建筑能效标识（时点数量，单位 1）",
+        "building energy labels (count at a date, unit 1)",
+        frozenset({"ratio"}),
+        {
+            "total": ("建筑总数", "buildings"),
+            "ultra_low_energy": ("超低能耗建筑", "ultra-low-energy buildings"),
+            "near_zero_energy": ("近零能耗建筑", "near-zero-energy buildings"),
+            "zero_carbon": ("零碳建筑", "zero-carbon buildings"),
+            "green_star_1": ("一星级绿色建筑", "one-star green buildings"),
+            "green_star_2": ("二星级绿色建筑", "two-star green buildings"),
+            "green_star_3": ("三星级绿色建筑", "three-star green buildings"),
+        },
+    ),
+    "offsets": Category(
+        "碳排放抵销（不计入核算的减排量）",
+        "offsets (reductions outside the accounting)",
+        frozenset({"emissions"}),
+        {
+            "ccer": ("注销的 CCER", "CCER retired"),
+            "green_certificate": (
+                "核算外使用的绿证（折算减排量）",
+                "green certificates beyond accounting use (as tCO2)",
+            ),
+            "carbon_inclusive": ("碳普惠减排量", "carbon-inclusive (碳普惠) credits"),
+            "other": ("其他抵销", "other offsets"),
+        },
+    ),
+    "demand_response": Category(
+        "需求响应",
+        "demand response",
+        frozenset({"power"}),
+        {
+            "peak_load": ("期间最大用电负荷", "peak load of the period"),
+            "capability": (
+                "需求响应能力（事件中实际削减负荷）",
+                "demand-response capability (load reduced in events)",
+            ),
+        },
+    ),
     "product_energy": Category(
         "产品综合能耗（分摊）",
         "energy attributed to a product",
@@ -106,6 +173,9 @@ CATEGORIES: Final[dict[str, Category]] = {
         {},
     ),
 }
+
+#: the dimension of count categories (vehicles, buildings): numbers of things, in unit 1
+COUNTS: Final = frozenset({"ratio"})
 
 _COLUMNS: Final[dict[str, str]] = {
     "enterprise": "enterprise",
@@ -237,6 +307,8 @@ def validate_entry(category: str, item: str, quantity: float, unit: str) -> str:
             f"unit {unit} does not fit {category} (needs {', '.join(sorted(spec.dimensions))})",
             field="unit",
         )
+    if spec.dimensions == COUNTS and symbol != "1":
+        raise InvalidInput(f"{category} records are counts: unit 1, not {unit}", field="unit")
     return symbol
 
 

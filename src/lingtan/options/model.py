@@ -82,6 +82,8 @@ OPTION_NAMES: Final[dict[str, tuple[str, str]]] = {
         "产品单位能耗达标评价最低覆盖率",
         "minimum coverage of the product unit-energy indicator",
     ),
+    "indicator_profiles": ("指标体系配置", "indicator profiles"),
+    "park_type": ("园区类型（指标体系）", "park type (for profiles)"),
 }
 
 #: Chinese and English wording of each choice
@@ -194,6 +196,11 @@ class ParkOptions:
     #: limit standard before 园区企业产出产品单位能耗达标 is judged (lingtan's default, no
     #: standard sets it: below it the indicator is "insufficient data", never 100 % of 1 of 19)
     product_coverage_min: float = 0.80
+    #: indicator profiles the park is evaluated against, the first the main one
+    #: (:mod:`lingtan.indicators.profiles`: a shipped name or a profile file)
+    indicator_profiles: tuple[str, ...] = ("national",)
+    #: the park's type in profiles that distinguish types (e.g. chemical / non_chemical)
+    park_type: str | None = None
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -220,6 +227,15 @@ class ParkOptions:
             raise InvalidInput("target_set names a target set", field="target_set")
         if not 0 < self.product_coverage_min <= 1:
             raise InvalidInput("product_coverage_min lies in (0, 1]", field="product_coverage_min")
+        if (
+            not isinstance(self.indicator_profiles, tuple)
+            or not self.indicator_profiles
+            or not all(isinstance(p, str) and p for p in self.indicator_profiles)
+        ):
+            raise InvalidInput(
+                "indicator_profiles is a non-empty list of profile names",
+                field="indicator_profiles",
+            )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ParkOptions:
@@ -245,6 +261,7 @@ class ParkOptions:
         """The options as plain data (JSON-ready)."""
         data = dataclasses.asdict(self)
         data["fuel_editions"] = list(self.fuel_editions)
+        data["indicator_profiles"] = list(self.indicator_profiles)
         return data
 
     def changed(self, other: ParkOptions) -> dict[str, Any]:
@@ -307,11 +324,17 @@ def _coerce(name: str, value: Any) -> Any:
         if isinstance(value, list | tuple):
             return tuple(value)
         raise InvalidInput("fuel_editions is a list of edition ids", field=name)
-    if name == "grid_series_id":
+    if name == "indicator_profiles":
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        if isinstance(value, list | tuple):
+            return tuple(value)
+        raise InvalidInput("indicator_profiles is a list of profile names", field=name)
+    if name in ("grid_series_id", "park_type"):
         if value is None or (isinstance(value, str) and value.lower() in ("", "none", "null")):
             return None
         if not isinstance(value, str):
-            raise InvalidInput("grid_series_id is a series id", field=name)
+            raise InvalidInput(f"{name} is an id", field=name)
         return value
     if not isinstance(value, str):
         raise InvalidInput(f"{name} must be a string, got {value!r}", field=name)

@@ -17,6 +17,7 @@ STATUS: Final[dict[str, tuple[str, str]]] = {
     "fails": ("未达标", "fails"),
     "not_assessable": ("不予评价", "not assessable"),
     "not_assessed": ("未评价", "not assessed"),
+    "insufficient_data": ("数据不足", "insufficient data"),
 }
 
 

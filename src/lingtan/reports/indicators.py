@@ -3,11 +3,12 @@ target and clause behind each number."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lingtan.carbon.inventory import TERM_NAMES
 from lingtan.indicators.evaluate import Evaluation, IndicatorResult
+from lingtan.indicators.profile_eval import ProfileEvaluation
 from lingtan.reports.common import footer, status_word, synthetic_park, translator
 from lingtan.reports.localise import localise, wording
 from lingtan.reports.model import Chart, Column, KeyValues, Paragraph, Report, Section, Table
@@ -261,8 +262,74 @@ def _indicator_section(r: IndicatorResult, lang: str) -> Section:
     return Section(f"{name}", blocks, sheet=name[:31])
 
 
-def indicators_report(evaluation: Evaluation, *, lang: str = "zh") -> Report:
-    """The evaluation as a report: a summary and one section per indicator with its evidence."""
+def _profile_sections(profiles: Sequence[ProfileEvaluation], lang: str) -> list[Section]:
+    """One section per chosen indicator profile: definition, value, target, status, source."""
+    tr = translator(lang)
+    out = []
+    for pe in profiles:
+        d = pe.as_dict(lang)
+        p = d["profile"]
+        rows = [
+            {
+                "name": i["name"] + (tr("（否决项）", " (binding)") if i["binding"] else ""),
+                "definition": f"{i['definition']} [{i['unit']}]",
+                "value": "—" if i["value"] is None else (
+                    f"{i['value']:g}" if i["unit"] == "count" else _shown(i["value"], i["unit"])
+                ),
+                "target": i["target"]["text"] if i["target"] else "—",
+                "confidence": "" if not i["target"] else i["target"]["confidence"]
+                + ("" if i["target"]["verified"] else tr("（未经原文核实）", " (not verified)")),
+                "status": status_word(i["status"], lang),
+                "reason": i["reason"],
+            }
+            for i in d["indicators"]
+        ]  # fmt: skip
+        source = " ".join(x for x in (p["issuer"], p["number"], p["document"], p["date"]) if x)
+        blocks: list[Any] = [
+            KeyValues(
+                [
+                    (
+                        tr("指标体系", "Profile"),
+                        p["name_zh"] if lang == "zh" else p["name_en"],
+                        "text",
+                    ),
+                    (tr("来源", "Source"), source + f" [{p['confidence']}]", "text"),
+                    (tr("网址", "URL"), p["url"] or (p["url_note"] or "—"), "text"),
+                    (tr("园区类型", "Park type"), pe.park_type or "—", "text"),
+                ],
+                title=tr("指标体系与来源", "Profile and source"),
+            ),
+            Table(
+                f"profile_{pe.profile.id}",
+                [
+                    Column("name", tr("指标", "Indicator")),
+                    Column("definition", tr("定义", "Definition")),
+                    Column("value", tr("指标值", "Value")),
+                    Column("target", tr("目标值", "Target")),
+                    Column("confidence", tr("可信度", "Confidence")),
+                    Column("status", tr("结论", "Status")),
+                    Column("reason", tr("说明", "Reason")),
+                ],
+                rows,
+            ),
+        ]
+        if p["draft"]:
+            blocks.insert(
+                0, Paragraph(tr("征求意见稿，非正式文本。", "A draft for comment."), "warn")
+            )
+        name = tr("指标体系 ", "Profile ") + pe.profile.id
+        out.append(Section(name, blocks, sheet=name[:31]))
+    return out
+
+
+def indicators_report(
+    evaluation: Evaluation,
+    *,
+    lang: str = "zh",
+    profiles: Sequence[ProfileEvaluation] = (),
+) -> Report:
+    """The evaluation as a report: a summary and one section per indicator with its evidence;
+    then one section per chosen indicator profile (``profiles``), if any."""
     tr = translator(lang)
     ev = evaluation
     rows = []
@@ -376,6 +443,7 @@ def indicators_report(evaluation: Evaluation, *, lang: str = "zh") -> Report:
     head += [Paragraph(n, "note") for n in ev.notes]
     sections = [Section(tr("汇总", "Summary"), head, sheet=tr("汇总", "Summary"))]
     sections += [_indicator_section(r, lang) for r in ev.indicators]
+    sections += _profile_sections(profiles, lang)
     return localise(
         Report(
             title=tr(

@@ -20,6 +20,7 @@ from lingtan.ghg.account import account as ghg_account
 from lingtan.indicators.energy import energy_statistics
 from lingtan.indicators.evaluate import evaluate
 from lingtan.indicators.options import IndicatorOptions
+from lingtan.indicators.profile_eval import ProfileEvaluation
 from lingtan.options import service as park_options
 from lingtan.reports.carbon import enterprise_report, park_report
 from lingtan.reports.energy import energy_report
@@ -106,7 +107,12 @@ def build_document(
             library=lib,
             park_id=park.id,
         )
-        return indicators_report(ev, lang=lang)
+        return indicators_report(
+            ev,
+            lang=lang,
+            profiles=chosen_profiles(store, park.id, year=year, month=month,
+                                     enterprise_id=enterprise_id, options=opts),
+        )  # fmt: skip
     core_ev = evaluate(
         store,
         year=year,
@@ -213,3 +219,32 @@ def filename(kind: str, year: int, fmt: str, *, month: int | None = None, code: 
     period = f"{year}" if month is None else f"{year}-{month:02d}"
     who = f"-{code}" if code else ""
     return f"lingtan-{kind}{who}-{period}.{fmt}"
+
+
+def chosen_profiles(
+    store: Store,
+    park_id: int,
+    *,
+    year: int,
+    month: int | None,
+    enterprise_id: int | None,
+    options: IndicatorOptions,
+) -> list[ProfileEvaluation]:
+    """The park's chosen indicator profiles evaluated, for the indicator report; none when the
+    park keeps the default (the national 1+5 the report already shows)."""
+    from lingtan.indicators.profile_eval import compare_profiles
+    from lingtan.indicators.profiles import load_profile
+
+    chosen = park_options.used(store, park_id=park_id).options
+    if tuple(chosen.indicator_profiles) == ("national",):
+        return []
+    return compare_profiles(
+        store,
+        [load_profile(n) for n in chosen.indicator_profiles],
+        year=year,
+        month=month,
+        enterprise_id=enterprise_id,
+        park_type=chosen.park_type,
+        options=options,
+        park_id=park_id,
+    )

@@ -9,9 +9,12 @@ from typing import Any, Final
 
 import numpy as np
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 
 from lingtan.environment import service
+from lingtan.environment.disclosure import build_disclosure, disclosure_bytes
 from lingtan.environment.stations import Station
+from lingtan.errors import InvalidInput
 from lingtan.identity.roles import Principal
 from lingtan.web import i18n
 from lingtan.web.routes import _page, _render, _store, _zone
@@ -68,6 +71,26 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "env_stat_indoor_1h": ("室内 1 小时值", "Indoor hourly value"),
     "env_stat_indoor_24h": ("室内日平均", "Indoor daily mean"),
     "env_synthetic": ("演示站点数据为合成数据", "Demo station data are synthetic"),
+    "env_aqi": ("空气质量指数 AQI（HJ 633-2012）", "Air quality index (HJ 633-2012)"),
+    "env_aqi_hourly": ("实时 AQI（最新小时）", "Real-time AQI (latest hour)"),
+    "env_aqi_daily": ("日 AQI（最近完整日）", "Daily AQI (last whole day)"),
+    "env_aqi_primary": ("首要污染物", "Primary pollutant"),
+    "env_aqi_none": ("无有效数据", "No valid data"),
+    "env_disclosure": ("环境信息披露（草稿）", "Environmental disclosure (draft)"),
+    "env_disclosure_enterprise": ("企业", "Enterprise"),
+    "env_trend": ("月度水质趋势（GB 3838-2002）", "Monthly water-quality trend (GB 3838-2002)"),
+    "env_trend_target": ("目标水质类别", "Target class"),
+    "env_trend_month": ("月份", "Month"),
+    "env_trend_attainment": ("达标率（日）", "Attainment (days)"),
+    "env_disclosure_year": ("年度", "Year"),
+    "env_disclosure_show": ("生成草稿", "Draft the report"),
+    "env_disclosure_xlsx": ("下载 Excel", "Download Excel"),
+    "env_disclosure_html": ("下载 HTML", "Download HTML"),
+    "env_disclosure_hint": (
+        "依据《企业环境信息依法披露管理办法》第十二条；报告为中文草稿，lingtan 未记录的内容由企业补充。",
+        "Per 《企业环境信息依法披露管理办法》 Art. 12; the report is a draft in Chinese, what "
+        "lingtan does not record is left for the enterprise to complete.",
+    ),
 }
 
 #: parameter names in Chinese (codes and chemical formulas stay as they are)
@@ -125,6 +148,8 @@ def _overview(request: Request, principal: Principal, lang: str, template: str) 
             {
                 "row": r, "station": st, "latest": latest, "class_text": _class_text(st, t),
                 "exceeding": [x for x in latest if x.status == "exceeded"], "worst": worst,
+                "aqi": service.station_aqi(store, principal=principal, row=r)
+                if r.kind == "air" else None,
             }
         )  # fmt: skip
     found: list[Any] = []
@@ -186,10 +211,77 @@ def station_page(request: Request, station_code: str) -> Response:
             end=end,
             station=station_code,
         )
+        trend = None
+        if row.kind == "water":
+            trend = service.water_trend(store, principal=principal, code=station_code, end=end)
+        parameters = sorted({p["parameter"] for m in (trend or {}).get("months", [])
+                             for p in m["parameters"]})  # fmt: skip
         return _render(
             request, "env_station.html", lang, principal, row=row, st=st, latest=latest,
+            trend=trend, trend_parameters=parameters,
             charts=charts, found=found[-200:], class_text=_class_text(st, t), t=t,
             pname=_param(lang), unit=_unit,
+        )  # fmt: skip
+
+    return _page(request, build)
+
+
+def _disclosure_args(request: Request, principal: Principal) -> tuple[list[Any], str, int]:
+    store = _store(request)
+    park = store.registry.park(principal.park_id)
+    ents = [e for e in store.registry.enterprises(park.id) if principal.tenant.owns(e.id)]
+    code = request.query_params.get("enterprise") or ""
+    last_year = dt.datetime.now(dt.UTC).astimezone(_zone(request, principal)).year - 1
+    year_text = request.query_params.get("year") or str(last_year)
+    if not year_text.isdigit() or not 2000 <= int(year_text) <= 2100:
+        raise InvalidInput("year: a year between 2000 and 2100", field="year")
+    return ents, code, int(year_text)
+
+
+@router.get("/environment/disclosure")
+def disclosure_page(request: Request) -> Response:
+    """The enterprise's environmental-information disclosure draft (企业环境信息依法披露): choose
+    an enterprise in scope and a year; the report's parts are shown with their sources, and
+    offered as Excel and HTML."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        ents, code, year = _disclosure_args(request, principal)
+        report = None
+        if code:
+            report = build_disclosure(_store(request), principal=principal, enterprise=code,
+                                      year=year)  # fmt: skip
+        return _render(
+            request, "env_disclosure.html", lang, principal, enterprises=ents, code=code,
+            year=year, report=report, t=_t(lang), kinds=_block_kind,
+        )  # fmt: skip
+
+    return _page(request, build)
+
+
+def _block_kind(block: Any) -> str:
+    return type(block).__name__
+
+
+@router.get("/environment/disclosure/file")
+def disclosure_file(request: Request) -> Response:
+    """The disclosure draft as a file: ``format=xlsx`` (default) or ``html``."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        _ents, code, year = _disclosure_args(request, principal)
+        fmt = request.query_params.get("format", "xlsx")
+        if fmt not in ("xlsx", "html"):
+            raise InvalidInput("format: xlsx or html", field="format")
+        if not code:  # no enterprise chosen: the form
+            return RedirectResponse("/environment/disclosure", status_code=303)
+        report = build_disclosure(_store(request), principal=principal, enterprise=code, year=year)
+        media = (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            if fmt == "xlsx"
+            else "text/html; charset=utf-8"
+        )
+        return Response(
+            disclosure_bytes(report, fmt), media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="disclosure-{code}-{year}.{fmt}"'},
         )  # fmt: skip
 
     return _page(request, build)

@@ -11,6 +11,7 @@ from lingtan.web import (
     dispatch_pages,
     environment_pages,
     forecast_pages,
+    indicator_pages,
     matching_pages,
     routes,
     waste_pages,
@@ -25,6 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     dispatch_pages.router,
     environment_pages.router,
     waste_pages.router,
+    indicator_pages.router,
 )
 
 

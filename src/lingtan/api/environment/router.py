@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
 from lingtan.api.deps import CurrentPrincipal, StoreDep
 from lingtan.environment import service
+from lingtan.errors import InvalidInput
+from lingtan.identity.roles import Permission, require
 from lingtan.store.environment_repo import StationRow
 
 router = APIRouter(tags=["environment"])
@@ -116,6 +118,21 @@ def assessment(
     return out
 
 
+@router.get("/environment/water-trend")
+def water_trend(
+    store: StoreDep,
+    principal: CurrentPrincipal,
+    station: Annotated[str, Query(pattern=STATION_PATTERN)],
+    start: From = None,
+    end: To = None,
+) -> dict[str, Any]:
+    """A water section's monthly trend (default: the 365 days up to its latest data): per
+    parameter and month the mean of the daily means, its GB 3838-2002 class and the attainment
+    rate (达标率) against the section's target class; per month the section's class by its worst
+    parameter."""
+    return service.water_trend(store, principal=principal, code=station, start=start, end=end)
+
+
 @router.get("/environment/exceedances")
 def exceedances(
     store: StoreDep,
@@ -133,3 +150,45 @@ def exceedances(
     t0, t1 = _period(store, rows, start, end)
     found = service.list_exceedances(store, principal=principal, start=t0, end=t1, station=station)
     return [service.jsonable(e) for e in found]
+
+
+@router.get("/environment/disclosure", response_class=Response)
+def disclosure(
+    store: StoreDep,
+    principal: CurrentPrincipal,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    enterprise: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$",
+            description="the enterprise's code (default: the caller's own enterprise)",
+        ),
+    ] = None,
+    fmt: Annotated[Literal["xlsx", "html"], Query(alias="format")] = "xlsx",
+) -> Response:
+    """The enterprise's annual environmental-information disclosure report, draft (企业环境信息
+    依法披露, zh-CN; 《企业环境信息依法披露管理办法》第十二条): lingtan's figures with their
+    sources, the rest marked for the enterprise to complete. Excel or HTML."""
+    from lingtan.environment.disclosure import build_disclosure, disclosure_bytes
+
+    require(principal, Permission.REPORTS)
+    if enterprise is None:
+        park = store.registry.park(principal.park_id)
+        own = [e.code for e in store.registry.enterprises(park.id)
+               if principal.enterprise_id is not None and e.id == principal.enterprise_id]  # fmt: skip
+        if not own:
+            raise InvalidInput("enterprise: required for park users", field="enterprise")
+        enterprise = own[0]
+    report = build_disclosure(store, principal=principal, enterprise=enterprise, year=year)
+    media = (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        if fmt == "xlsx"
+        else "text/html; charset=utf-8"
+    )
+    return Response(
+        content=disclosure_bytes(report, fmt),
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="disclosure-{enterprise}-{year}.{fmt}"'
+        },
+    )
