@@ -204,10 +204,12 @@ def _indicator_report(store: Store, ctx: JobContext) -> JobOutput:
 def register_builtin() -> None:
     """Register the kinds defined here."""
     from lingtan.dispatch.jobs import register as register_dispatch
+    from lingtan.exchange.jobs import register as register_exchange
     from lingtan.forecast.jobs import register as register_forecast
 
     register_forecast()
     register_dispatch()
+    register_exchange()
     register_kind(
         JobKind(
             name="normalise",
