@@ -56,5 +56,6 @@ def register() -> None:
             validate=_params,
             park_wide_only=True,
             description="零碳园区评价验收评估包 zero-carbon park acceptance pack (ZIP)",
+            topic="report",
         )
     )

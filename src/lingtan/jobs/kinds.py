@@ -227,6 +227,7 @@ def register_builtin() -> None:
             permission=Permission.WRITE,
             validate=_account_params,
             description="account an inventory (park, enterprise, building) and keep it in the history",
+            topic="accounting",
         )
     )
     register_kind(
@@ -236,6 +237,7 @@ def register_builtin() -> None:
             permission=Permission.REPORTS,
             validate=_report_params,
             description="能源统计报表 energy statistics report",
+            topic="report",
         )
     )
     register_kind(
@@ -245,5 +247,6 @@ def register_builtin() -> None:
             permission=Permission.REPORTS,
             validate=_report_params,
             description="“1+5”指标评价报告 indicator evaluation report",
+            topic="report",
         )
     )

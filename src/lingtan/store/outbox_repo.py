@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from lingtan.alarms.notify.model import Channel, ChannelSpec, Delivery, fingerprint
+from lingtan.alarms.notify.model import URL_KINDS, Channel, ChannelSpec, Delivery, fingerprint
 from lingtan.errors import Conflict, NotFound
 from lingtan.store import schema as s
 from lingtan.store.query_repo import Tenant, _owner, _page
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 def _channel(row: Any) -> Channel:
     target: str | tuple[str, ...] = (
-        row.target if row.kind == "webhook" else tuple(json.loads(row.target))
+        row.target if row.kind in URL_KINDS else tuple(json.loads(row.target))
     )
     return Channel(
         id=int(row.id),
@@ -44,6 +44,7 @@ def _channel(row: Any) -> Channel:
         lang=row.lang,
         secret_fingerprint=None if row.secret is None else fingerprint(row.secret),
         created_at=int(row.created_at),
+        topics=None if row.topics is None else frozenset(json.loads(row.topics)),
     )
 
 
@@ -67,6 +68,7 @@ def _delivery(row: Any, channel_code: str | None = None) -> Delivery:
         delivered_at=None if row.delivered_at is None else int(row.delivered_at),
         lease=row.lease,
         channel_code=channel_code,
+        ack=row.ack,
     )
 
 
@@ -119,6 +121,7 @@ class OutboxRepo:
                     enabled=spec.enabled,
                     lang=spec.lang,
                     secret=secret,
+                    topics=None if spec.topics is None else json.dumps(sorted(spec.topics)),
                     created_by=created_by,
                     created_at=now,
                 )
@@ -269,6 +272,7 @@ class OutboxRepo:
         ok: bool,
         error: str | None = None,
         retry_at: int | None = None,
+        ack: str | None = None,
     ) -> bool:
         """Record the outcome of an attempt while still holding the lease: delivered
         (``ok``), retried at ``retry_at``, or failed (``retry_at`` None). False when the
@@ -280,7 +284,7 @@ class OutboxRepo:
             "locked_until": None,
         }
         if ok:
-            values.update(state="delivered", delivered_at=now, last_error=None)
+            values.update(state="delivered", delivered_at=now, last_error=None, ack=ack)
         elif retry_at is not None:
             values.update(state="pending", next_attempt_at=retry_at, last_error=error)
         else:
