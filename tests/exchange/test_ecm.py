@@ -35,7 +35,7 @@ def _dataset(
             "kWh",
             completeness,
             estimated,
-        )  # fmt: skip
+        )
         for k, v in enumerate(daily)
     ]
     items.append(
@@ -48,7 +48,7 @@ def _dataset(
             monthly,
             "kWh",
             1.0,
-        )  # fmt: skip
+        )
     )
     return Dataset(Unit(VALID, "甲"), 2025, 1, tuple(items), days=len(daily))
 

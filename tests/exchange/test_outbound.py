@@ -30,9 +30,13 @@ def _channel(store: Store, url: str, *, kind: str = "ecm", code: str = "prov", *
     spec = channel_spec(code=code, name=code, kind=kind, target=url, **kw)  # type: ignore[arg-type]
     with store.begin() as conn:
         ch = store.outbox.create_channel(
-            conn, park_id=store.registry.park().id, spec=spec, secret=SECRET,
-            created_by="test", now=T0,
-        )  # fmt: skip
+            conn,
+            park_id=store.registry.park().id,
+            spec=spec,
+            secret=SECRET,
+            created_by="test",
+            now=T0,
+        )
     return ch.id
 
 
@@ -58,9 +62,13 @@ def test_month_of_items_comes_from_the_daily_and_monthly_statistics(park: Store)
 def test_incomplete_month_is_refused_and_nothing_is_queued(park: Store, receiver: Receiver) -> None:
     ch = _channel(park, receiver.url)
     res = queue_upload(
-        park, tenant=Tenant.park_wide(), channel_id=ch, enterprise_id=_ids(park)["E02"],
-        year=2025, month=1,
-    )  # fmt: skip
+        park,
+        tenant=Tenant.park_wide(),
+        channel_id=ch,
+        enterprise_id=_ids(park)["E02"],
+        year=2025,
+        month=1,
+    )
     assert not res.queued and res.delivery_id is None
     # E02 has no 统一社会信用代码 and two hours of January
     assert {f.rule for f in res.findings} == {"unit.uscc", "completeness"}
@@ -73,14 +81,24 @@ def test_upload_is_signed_retried_while_the_platform_is_down_and_acknowledged(
     ch = _channel(park, receiver.url)
     e01 = _ids(park)["E01"]
     res = queue_upload(
-        park, tenant=Tenant.park_wide(), channel_id=ch, enterprise_id=e01, year=2025, month=1,
+        park,
+        tenant=Tenant.park_wide(),
+        channel_id=ch,
+        enterprise_id=e01,
+        year=2025,
+        month=1,
         now=T0,
-    )  # fmt: skip
+    )
     assert res.queued and res.new and res.findings == ()
     again = queue_upload(
-        park, tenant=Tenant.park_wide(), channel_id=ch, enterprise_id=e01, year=2025, month=1,
+        park,
+        tenant=Tenant.park_wide(),
+        channel_id=ch,
+        enterprise_id=e01,
+        year=2025,
+        month=1,
         now=T0,
-    )  # fmt: skip
+    )
     assert again.delivery_id == res.delivery_id and not again.new  # same data: one message
     # down (500), then a refusal in a 200 answer, then accepted; max attempts 1 would fail an
     # alarm notification for good after the first error — an upload is never given up
@@ -110,17 +128,26 @@ def test_an_enterprise_sees_its_own_uploads_only(park: Store, receiver: Receiver
     ids = _ids(park)
     ch = _channel(park, receiver.url)
     queue_upload(
-        park, tenant=Tenant.park_wide(), channel_id=ch, enterprise_id=ids["E01"], year=2025,
-        month=1, now=T0,
-    )  # fmt: skip
+        park,
+        tenant=Tenant.park_wide(),
+        channel_id=ch,
+        enterprise_id=ids["E01"],
+        year=2025,
+        month=1,
+        now=T0,
+    )
     assert park.outbox.deliveries(tenant=Tenant(ids["E01"]))[1] == 1
     assert park.outbox.deliveries(tenant=Tenant(ids["E02"]))[1] == 0
     # nor may it upload through the park's channel or for another enterprise
     with pytest.raises(NotFound):
         queue_upload(
-            park, tenant=Tenant(ids["E02"]), channel_id=ch, enterprise_id=ids["E01"],
-            year=2025, month=1,
-        )  # fmt: skip
+            park,
+            tenant=Tenant(ids["E02"]),
+            channel_id=ch,
+            enterprise_id=ids["E01"],
+            year=2025,
+            month=1,
+        )
 
 
 def test_report_events_reach_only_the_webhooks_that_take_them(
@@ -131,20 +158,34 @@ def test_report_events_reach_only_the_webhooks_that_take_them(
     _channel(park, receiver.url, kind="webhook", code="alarms")  # alarms only (no topics)
     _channel(park, receiver.url, code="prov")  # an upload destination takes no events
     n = publish(
-        park, park_id=park_id, enterprise_id=None, topic="report", event="report.ready",
-        key="job-1", data={"job_id": "1"}, now=T0,
-    )  # fmt: skip
+        park,
+        park_id=park_id,
+        enterprise_id=None,
+        topic="report",
+        event="report.ready",
+        key="job-1",
+        data={"job_id": "1"},
+        now=T0,
+    )
     assert n == 1
     # an alarm goes to the alarm channel only (not the report webhook, not the platform)
     queued = enqueue(
-        park, park_id=park_id, enterprise_id=None, severity="critical", kind="threshold",
-        event="opened", alarm={"id": 1}, now=T0,
-    )  # fmt: skip
+        park,
+        park_id=park_id,
+        enterprise_id=None,
+        severity="critical",
+        kind="threshold",
+        event="opened",
+        alarm={"id": 1},
+        now=T0,
+    )
     assert queued == 1
     assert deliver_due(park, T0, settings=_settings()).delivered == 2
     event = next(g for g in receiver.received if g.headers.get("x-lingtan-event") == "report.ready")
     assert verify(SECRET.encode(), event.body, event.headers, now_s=T0 / S)
     body = json.loads(event.body)
     assert (body["topic"], body["data"], body["delivery_id"]) == (
-        "report", {"job_id": "1"}, f"report-job-1-ch{reports}",
-    )  # fmt: skip
+        "report",
+        {"job_id": "1"},
+        f"report-job-1-ch{reports}",
+    )
