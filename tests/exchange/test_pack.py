@@ -13,8 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from lingtan.cli import app
-from lingtan.errors import InvalidInput
+from lingtan.errors import InvalidInput, NotFound
 from lingtan.exchange.pack import build_pack, pack_files, verify_pack, write_zip
+from lingtan.identity.roles import Principal, Role
+from lingtan.exchange.jobs import register
+from lingtan.jobs.service import job_file, run_job, submit
 from lingtan.store import Store, open_store
 from tests.accounting.parks import load_january
 
@@ -108,3 +111,24 @@ def test_cli_writes_the_same_bytes(
     res = CliRunner().invoke(app, ["acceptance", "pack", "--year", str(YEAR), "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert out.read_bytes() == pack
+
+
+def test_the_background_job_builds_the_same_pack_and_is_not_offered_to_an_enterprise(
+    demo: tuple[Store, str], pack: bytes
+) -> None:
+    store = demo[0]
+    register()
+    admin = Principal("admin", Role.PARK_ADMIN, None)
+    job = submit(store, principal=admin, kind="acceptance_pack", params={"year": YEAR})
+    done = run_job(store, job.id)
+    assert done is not None and done.status == "done", done
+    f = job_file(store, principal=admin, job_id=job.id)
+    assert f.content == pack and f.filename.endswith(f"-{YEAR}.zip")
+    e01 = store.registry.enterprises(store.registry.park().id)[0].id
+    with pytest.raises(NotFound):  # park-wide kinds are not offered to an enterprise
+        submit(
+            store,
+            principal=Principal("e", Role.ENTERPRISE_ADMIN, e01),
+            kind="acceptance_pack",
+            params={"year": YEAR},
+        )

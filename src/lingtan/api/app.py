@@ -39,6 +39,7 @@ from lingtan.api.deps import current_principal
 from lingtan.api.dispatch.router import router as dispatch_router
 from lingtan.api.energy.router import router as energy_router
 from lingtan.api.environment.router import router as environment_router
+from lingtan.api.exchange.router import router as exchange_router
 from lingtan.api.forecasts.router import router as forecasts_router
 from lingtan.api.incidents.router import router as incidents_router
 from lingtan.api.indicators.router import router as indicators_router
@@ -108,6 +109,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     environment_router,
     audit_router,
     matching_router,
+    exchange_router,
 ]
 
 
