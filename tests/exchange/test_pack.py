@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from lingtan.cli import app
 from lingtan.errors import InvalidInput, NotFound
+from lingtan.exchange.jobs import register
 from lingtan.exchange.pack import build_pack, pack_files, verify_pack, write_zip
 from lingtan.identity.roles import Principal, Role
-from lingtan.exchange.jobs import register
 from lingtan.jobs.service import job_file, run_job, submit
 from lingtan.store import Store, open_store
 from tests.accounting.parks import load_january
