@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lingtan.alarms.notify.model import Channel, channel_spec, matches
 from lingtan.errors import InvalidInput
 from lingtan.exchange.ecm import Dataset, Item, Unit, check, payload, refused, uscc_valid
 
@@ -89,3 +90,22 @@ def test_payload_is_ordered_and_holds_the_findings() -> None:
     assert [i["granularity"] for i in body["items"]] == ["day", "day", "month"]
     assert body["checks"][0]["level"] == "warning"
     assert payload(ds, check(ds)) == body
+
+
+def test_channel_topics_are_checked_and_alarms_reach_alarm_channels_only() -> None:
+    url = "https://example.com/h"
+    with pytest.raises(InvalidInput, match="topics"):
+        channel_spec(code="a", name="a", kind="webhook", target=url, topics=["weather"])
+    with pytest.raises(InvalidInput, match="ecm"):
+        channel_spec(code="a", name="a", kind="ecm", target=url, topics=["report"])
+    with pytest.raises(InvalidInput, match="e-mail"):
+        channel_spec(code="a", name="a", kind="email", target=["a@b.cn"], topics=["report"])
+
+    def channel(kind: str, topics: frozenset[str] | None) -> Channel:
+        return Channel(1, 1, "c", "c", kind, url, "hint", None, None, True, topics=topics)
+
+    args = {"enterprise_id": None, "severity": "critical", "kind": "threshold"}
+    assert matches(channel("webhook", None), **args)  # a channel made before topics
+    assert not matches(channel("webhook", frozenset({"report"})), **args)
+    assert matches(channel("webhook", frozenset({"report", "alarm"})), **args)
+    assert not matches(channel("ecm", None), **args)

@@ -5,11 +5,14 @@ an enterprise sees its own uploads only."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from lingtan.alarms.notify.model import channel_spec, verify
 from lingtan.alarms.notify.service import deliver_due, enqueue
+from lingtan.cli import app
 from lingtan.config import Settings
 from lingtan.errors import NotFound
 from lingtan.exchange import transport
@@ -189,3 +192,16 @@ def test_report_events_reach_only_the_webhooks_that_take_them(
         {"job_id": "1"},
         f"report-job-1-ch{reports}",
     )
+
+
+def test_cli_refuses_an_incomplete_month_and_queues_a_complete_one(
+    park: Store, receiver: Receiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _channel(park, receiver.url, code="prov")
+    monkeypatch.setenv("LINGTAN_DATABASE_URL", f"sqlite:///{tmp_path / 'park.db'}")
+    args = ["exchange", "upload", "--channel", "prov", "--year", "2025", "--month", "1"]
+    bad = CliRunner().invoke(app, [*args, "--enterprise", "E02", "--check-only"])
+    assert bad.exit_code == 1 and "unit.uscc" in bad.output and "completeness" in bad.output
+    good = CliRunner().invoke(app, [*args, "--enterprise", "E01"])
+    assert good.exit_code == 0, good.output
+    assert park.outbox.deliveries(tenant=Tenant.park_wide())[1] == 1
