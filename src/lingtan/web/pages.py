@@ -10,6 +10,7 @@ from lingtan.web import (
     costs_pages,
     dispatch_pages,
     environment_pages,
+    exchange_pages,
     forecast_pages,
     matching_pages,
     routes,
@@ -25,6 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     dispatch_pages.router,
     environment_pages.router,
     waste_pages.router,
+    exchange_pages.router,
 )
 
 
