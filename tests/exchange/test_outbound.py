@@ -205,3 +205,34 @@ def test_cli_refuses_an_incomplete_month_and_queues_a_complete_one(
     good = CliRunner().invoke(app, [*args, "--enterprise", "E01"])
     assert good.exit_code == 0, good.output
     assert park.outbox.deliveries(tenant=Tenant.park_wide())[1] == 1
+
+
+def test_uploads_reach_the_platform_in_the_order_queued(park: Store, receiver: Receiver) -> None:
+    ch = _channel(park, receiver.url)
+    park_id, e01 = park.registry.park().id, _ids(park)["E01"]
+    rows = [
+        {
+            "channel_id": ch,
+            "park_id": park_id,
+            "enterprise_id": e01,
+            "idempotency_key": key,
+            "event": "upload",
+            "severity": "hint",
+            "kind": "ecm",
+            "payload": json.dumps({"unit": {"uscc": "914403001922038216"}, "n": n}),
+            "next_attempt_at": T0,
+            "created_at": T0,
+        }
+        for n, key in enumerate(("first", "second"))
+    ]
+    with park.begin() as conn:
+        assert park.outbox.insert_many(conn, rows) == 2
+    receiver.script = [(503, b"busy")]
+    cfg = _settings(notify_backoff_s=10)
+    # the first fails; the second, though due, waits behind it
+    assert deliver_due(park, T0, settings=cfg).attempted == 1
+    assert [json.loads(g.body)["n"] for g in receiver.received] == [0]
+    assert deliver_due(park, T0 + 5 * S, settings=cfg).attempted == 0
+    # back: the first, then the second
+    assert deliver_due(park, T0 + 10 * S, settings=cfg).delivered == 2
+    assert [json.loads(g.body)["n"] for g in receiver.received] == [0, 0, 1]

@@ -1,5 +1,8 @@
 """Notification channels and the notification outbox (``notify_channel``, ``notify_outbox``).
 
+Rows of an ``ecm`` channel (uploads) are claimed one at a time in the order queued, so the
+platform receives them in order; other channels' rows are claimed as they come due.
+
 The outbox is claimed under a lease: a worker takes due rows by writing its claim token and
 ``locked_until`` in one short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, SQLite's
 write lock taken up front elsewhere), sends them outside any transaction, and records the
@@ -14,7 +17,17 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from lingtan.alarms.notify.model import URL_KINDS, Channel, ChannelSpec, Delivery, fingerprint
@@ -223,10 +236,23 @@ class OutboxRepo:
         channel and its secret. A row leased by another worker is skipped until its lease
         expires."""
         o, t = s.notify_outbox, s.notify_channel
+        older = s.notify_outbox.alias("older")
         due = and_(
             o.c.state == "pending",
             o.c.next_attempt_at <= now,
             or_(o.c.locked_until.is_(None), o.c.locked_until <= now),
+            # uploads reach their platform in order: a row of an ecm channel waits while an
+            # older row of that channel is pending (backing off, or leased by a worker)
+            ~exists(
+                select(older.c.id)
+                .select_from(older.join(t, t.c.id == older.c.channel_id))
+                .where(
+                    older.c.channel_id == o.c.channel_id,
+                    older.c.state == "pending",
+                    older.c.id < o.c.id,
+                    t.c.kind == "ecm",
+                )
+            ),
         )
         token = str(uuid.uuid4())
         with self._store.begin() as conn:
