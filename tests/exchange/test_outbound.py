@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from lingtan.accounting import account_park
 from lingtan.alarms.notify.model import channel_spec, verify
 from lingtan.alarms.notify.service import deliver_due, enqueue
 from lingtan.cli import app
@@ -236,3 +237,21 @@ def test_uploads_reach_the_platform_in_the_order_queued(park: Store, receiver: R
     # back: the first, then the second
     assert deliver_due(park, T0 + 10 * S, settings=cfg).delivered == 2
     assert [json.loads(g.body)["n"] for g in receiver.received] == [0, 0, 1]
+
+
+def test_a_stored_accounting_result_is_announced_to_the_webhooks_that_take_it(
+    park: Store, receiver: Receiver
+) -> None:
+    hook = _channel(park, receiver.url, kind="webhook", code="acc", topics=["accounting"])
+    result = account_park(park, year=2025, month=1, actor="test")
+    assert result.record is not None
+    (row,) = park.outbox.deliveries(tenant=Tenant.park_wide())[0]
+    body = json.loads(row.payload)
+    assert (row.channel_id, row.event, body["data"]["result_id"]) == (
+        hook,
+        "accounting.ready",
+        result.record.id,
+    )
+    # an inventory computed and not stored is not announced
+    account_park(park, year=2025, month=1, persist=False)
+    assert park.outbox.deliveries(tenant=Tenant.park_wide())[1] == 1

@@ -227,7 +227,6 @@ def register_builtin() -> None:
             permission=Permission.WRITE,
             validate=_account_params,
             description="account an inventory (park, enterprise, building) and keep it in the history",
-            topic="accounting",
         )
     )
     register_kind(
