@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from lingtan.api.common import MAX_ID
 from lingtan.api.deps import CurrentPrincipal, StoreDep
 from lingtan.exchange.upload import queue_upload
 from lingtan.identity.roles import Permission, require
@@ -22,8 +23,10 @@ router = APIRouter(tags=["exchange"])
 class UploadIn(BaseModel):
     """One enterprise's calendar month for an ``ecm`` channel."""
 
-    channel_id: int = Field(ge=1, description="an ecm channel (kind ecm) in the caller's scope")
-    enterprise_id: int = Field(ge=1, description="the reporting unit (用能单位)")
+    channel_id: int = Field(
+        ge=1, le=MAX_ID, description="an ecm channel (kind ecm) in the caller's scope"
+    )
+    enterprise_id: int = Field(ge=1, le=MAX_ID, description="the reporting unit (用能单位)")
     year: int = Field(ge=1990, le=2100)
     month: int = Field(ge=1, le=12)
 
