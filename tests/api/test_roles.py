@@ -183,6 +183,23 @@ def _new_incident(w: World) -> int:
     return int(r.json()["id"])
 
 
+def _new_ecm_channel(w: World) -> int:
+    """An online-monitoring (ecm) channel of A's (E01); nothing listens at its URL."""
+    r = w.client.post(
+        "/api/v1/alarms/channels",
+        headers=w.h("admin"),
+        json={
+            "code": f"a-ecm-{next(_n)}",
+            "name": "省平台",
+            "kind": "ecm",
+            "target": "http://127.0.0.1:9/ecm",
+            "enterprise_id": w.enterprises["E01"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
 def _new_delivery(w: World) -> int:
     """A test message queued for a new channel of A's (pending: nothing listens)."""
     r = w.client.post(f"/api/v1/alarms/channels/{_new_channel(w)}/test", headers=w.h("admin"))
@@ -361,6 +378,17 @@ VALID.update(
         ("post", "/api/v1/alarms/deliveries/{delivery_id}/retry"): lambda w: (
             {"delivery_id": _new_delivery(w)},
             {},
+        ),
+        ("post", "/api/v1/exchange/ecm/uploads"): lambda w: (
+            {},
+            {
+                "json": {
+                    "channel_id": _new_ecm_channel(w),
+                    "enterprise_id": w.enterprises["E01"],
+                    "year": 2025,
+                    "month": 1,
+                }
+            },
         ),
         ("post", "/api/v1/incidents"): lambda w: ({}, {"json": _incident_body(w)}),
         ("post", "/api/v1/incidents/{incident_id}/entries"): lambda w: (

@@ -213,6 +213,15 @@ BODIES: dict[tuple[str, str], Body] = {
     ("delete", "/api/v1/alarms/channels/{channel_id}"): lambda ids: {},
     ("post", "/api/v1/alarms/channels/{channel_id}/test"): lambda ids: {},
     ("post", "/api/v1/alarms/deliveries/{delivery_id}/retry"): lambda ids: {},
+    # an upload of B's month through B's channel
+    ("post", "/api/v1/exchange/ecm/uploads"): lambda ids: {
+        "json": {
+            "channel_id": ids["channel_id"],
+            "enterprise_id": ids["enterprise_id"],
+            "year": 2025,
+            "month": 1,
+        }
+    },
     # an incident opened for B's enterprise, and changes of B's incident
     ("post", "/api/v1/incidents"): lambda ids: {
         "json": {

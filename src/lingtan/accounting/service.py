@@ -469,10 +469,50 @@ def _store_results(
             for result, record in zip(results, records, strict=True)
         ],
     )
+    _announce(store, conn, scope=scope, results=results, records=records, now=now)
     return [
         dataclasses.replace(result, record=record)
         for result, record in zip(results, records, strict=True)
     ]
+
+
+def _announce(
+    store: Store,
+    conn: Connection,
+    *,
+    scope: ParkScope,
+    results: Sequence[AccountingResult],
+    records: Sequence[InventoryRecord],
+    now: int,
+) -> None:
+    """Queue the ``accounting.ready`` webhook event of each stored result in the transaction
+    that stores it (docs/outbound.md): committed results are announced, rolled-back ones never."""
+    if not store.outbox.any_live(conn):
+        return
+    # imported here: the exchange builds on accounting (the acceptance pack)
+    from lingtan.exchange.events import publish
+
+    for result, record in zip(results, records, strict=True):
+        publish(
+            store,
+            park_id=scope.park.id,
+            enterprise_id=result.enterprise_id,
+            topic="accounting",
+            event="accounting.ready",
+            key=f"result-{record.id}",
+            data={
+                "result_id": record.id,
+                "basis": result.inventory.basis,
+                "boundary": result.boundary,
+                "year": result.inventory.year,
+                "month": result.month,
+                "enterprise_id": result.enterprise_id,
+                "total_tco2": result.inventory.emissions["total"],
+                "factor_ids": list(result.inventory.factor_ids),
+            },
+            conn=conn,
+            now=now,
+        )
 
 
 def _account_owner(

@@ -111,7 +111,9 @@ def channels(
 
 def channel_add(
     code: Annotated[str, typer.Argument(help="channel code / 渠道编码")],
-    kind: Annotated[str, typer.Option("--kind", help="webhook | email")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="webhook | email | ecm (provincial online monitoring)")
+    ],
     target: Annotated[
         list[str],
         typer.Option("--target", help="the webhook URL, or an e-mail address (repeatable)"),
@@ -134,6 +136,10 @@ def channel_add(
     secret: Annotated[
         str | None, typer.Option("--secret", help="webhook secret (default: generated)")
     ] = None,
+    topic: Annotated[
+        list[str] | None,
+        typer.Option("--topic", help="alarm | report | accounting (repeatable; default: alarm)"),
+    ] = None,
     park: ParkOption = None,
     lang: Lang = "zh",
 ) -> None:
@@ -148,11 +154,12 @@ def channel_add(
             code=code,
             name=name or code,
             kind=kind,
-            target=target[0] if kind == "webhook" and len(target) == 1 else target,
+            target=target[0] if kind in ("webhook", "ecm") and len(target) == 1 else target,
             min_severity=min_severity,
             enterprise_id=enterprise_id_of(store, enterprise, p.id),
             kinds=alarm_kind or None,
             lang=channel_lang,
+            topics=topic or None,
         )
         channel, shown = create_channel(store, park_id=p.id, spec=spec, actor="cli", secret=secret)
     console.print(t["created"].format(code=channel.code, id=channel.id), highlight=False)

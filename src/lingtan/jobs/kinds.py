@@ -204,10 +204,12 @@ def _indicator_report(store: Store, ctx: JobContext) -> JobOutput:
 def register_builtin() -> None:
     """Register the kinds defined here."""
     from lingtan.dispatch.jobs import register as register_dispatch
+    from lingtan.exchange.jobs import register as register_exchange
     from lingtan.forecast.jobs import register as register_forecast
 
     register_forecast()
     register_dispatch()
+    register_exchange()
     register_kind(
         JobKind(
             name="normalise",
@@ -234,6 +236,7 @@ def register_builtin() -> None:
             permission=Permission.REPORTS,
             validate=_report_params,
             description="能源统计报表 energy statistics report",
+            topic="report",
         )
     )
     register_kind(
@@ -243,5 +246,6 @@ def register_builtin() -> None:
             permission=Permission.REPORTS,
             validate=_report_params,
             description="“1+5”指标评价报告 indicator evaluation report",
+            topic="report",
         )
     )

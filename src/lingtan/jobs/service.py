@@ -55,6 +55,9 @@ class JobKind:
     #: park-wide callers only
     park_wide_only: bool = False
     description: str = ""
+    #: the webhook topic a finished job is announced on (``report``, ``accounting``; None:
+    #: not announced) — lingtan.exchange.events
+    topic: str | None = None
 
 
 _KINDS: dict[str, JobKind] = {}
@@ -196,4 +199,26 @@ def execute_claimed(
         repo.finish(job.id, now=clock(), error=f"internal error: {type(err).__name__}")
     else:
         repo.finish(job.id, now=clock(), result=out.result, file=out.file)
+        if spec is not None and spec.topic is not None:
+            _announce(store, job, spec.topic, out.result)
     return repo.get(tenant=Tenant.park_wide(), job_id=job.id)
+
+
+def _announce(store: Store, job: JobRow, topic: str, result: Any) -> None:
+    """Queue the webhook event of a finished job (``report.ready``, ``accounting.ready``); a
+    failure to queue is logged, never turned into a failed job."""
+    from lingtan.exchange.events import publish  # the exchange builds on jobs: no cycle
+
+    try:
+        park_id = job.params.get("park_id") or store.registry.park().id
+        publish(
+            store,
+            park_id=int(park_id),
+            enterprise_id=job.enterprise_id,
+            topic=topic,
+            event=f"{topic}.ready",
+            key=f"job-{job.id}",
+            data={"job_id": job.id, "kind": job.kind, "params": job.params, "result": result},
+        )
+    except Exception:
+        log.exception("job %s: the %s event could not be queued", job.id, topic)

@@ -1,5 +1,8 @@
 """Notification channels and the notification outbox (``notify_channel``, ``notify_outbox``).
 
+Rows of an ``ecm`` channel (uploads) are claimed one at a time in the order queued, so the
+platform receives them in order; other channels' rows are claimed as they come due.
+
 The outbox is claimed under a lease: a worker takes due rows by writing its claim token and
 ``locked_until`` in one short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, SQLite's
 write lock taken up front elsewhere), sends them outside any transaction, and records the
@@ -14,10 +17,20 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
-from lingtan.alarms.notify.model import Channel, ChannelSpec, Delivery, fingerprint
+from lingtan.alarms.notify.model import URL_KINDS, Channel, ChannelSpec, Delivery, fingerprint
 from lingtan.errors import Conflict, NotFound
 from lingtan.store import schema as s
 from lingtan.store.query_repo import Tenant, _owner, _page
@@ -28,7 +41,7 @@ if TYPE_CHECKING:
 
 def _channel(row: Any) -> Channel:
     target: str | tuple[str, ...] = (
-        row.target if row.kind == "webhook" else tuple(json.loads(row.target))
+        row.target if row.kind in URL_KINDS else tuple(json.loads(row.target))
     )
     return Channel(
         id=int(row.id),
@@ -44,6 +57,7 @@ def _channel(row: Any) -> Channel:
         lang=row.lang,
         secret_fingerprint=None if row.secret is None else fingerprint(row.secret),
         created_at=int(row.created_at),
+        topics=None if row.topics is None else frozenset(json.loads(row.topics)),
     )
 
 
@@ -67,6 +81,7 @@ def _delivery(row: Any, channel_code: str | None = None) -> Delivery:
         delivered_at=None if row.delivered_at is None else int(row.delivered_at),
         lease=row.lease,
         channel_code=channel_code,
+        ack=row.ack,
     )
 
 
@@ -119,6 +134,7 @@ class OutboxRepo:
                     enabled=spec.enabled,
                     lang=spec.lang,
                     secret=secret,
+                    topics=None if spec.topics is None else json.dumps(sorted(spec.topics)),
                     created_by=created_by,
                     created_at=now,
                 )
@@ -220,10 +236,23 @@ class OutboxRepo:
         channel and its secret. A row leased by another worker is skipped until its lease
         expires."""
         o, t = s.notify_outbox, s.notify_channel
+        older = s.notify_outbox.alias("older")
         due = and_(
             o.c.state == "pending",
             o.c.next_attempt_at <= now,
             or_(o.c.locked_until.is_(None), o.c.locked_until <= now),
+            # uploads reach their platform in order: a row of an ecm channel waits while an
+            # older row of that channel is pending (backing off, or leased by a worker)
+            ~exists(
+                select(older.c.id)
+                .select_from(older.join(t, t.c.id == older.c.channel_id))
+                .where(
+                    older.c.channel_id == o.c.channel_id,
+                    older.c.state == "pending",
+                    older.c.id < o.c.id,
+                    t.c.kind == "ecm",
+                )
+            ),
         )
         token = str(uuid.uuid4())
         with self._store.begin() as conn:
@@ -269,6 +298,7 @@ class OutboxRepo:
         ok: bool,
         error: str | None = None,
         retry_at: int | None = None,
+        ack: str | None = None,
     ) -> bool:
         """Record the outcome of an attempt while still holding the lease: delivered
         (``ok``), retried at ``retry_at``, or failed (``retry_at`` None). False when the
@@ -280,7 +310,7 @@ class OutboxRepo:
             "locked_until": None,
         }
         if ok:
-            values.update(state="delivered", delivered_at=now, last_error=None)
+            values.update(state="delivered", delivered_at=now, last_error=None, ack=ack)
         elif retry_at is not None:
             values.update(state="pending", next_attempt_at=retry_at, last_error=error)
         else:

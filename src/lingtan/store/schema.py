@@ -716,6 +716,7 @@ notify_channel = Table(
     Column("created_by", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("deleted_at", BigInteger),
+    Column("topics", Text),  # JSON list of alarm | report | accounting; NULL = alarms only
     Index("ix_notify_channel_owner", "park_id", "enterprise_id"),
     # a code names one live channel per owner (park, or enterprise)
     Index(
@@ -759,6 +760,7 @@ notify_outbox = Table(
     Column("last_error", Text),
     Column("created_at", BigInteger, nullable=False),
     Column("delivered_at", BigInteger),
+    Column("ack", Text),  # the destination's acknowledgement (its answer), when delivered
     Index("ix_notify_outbox_due", "state", "next_attempt_at"),
     Index("ix_notify_outbox_owner", "park_id", "enterprise_id"),
     Index("ix_notify_outbox_channel", "channel_id"),

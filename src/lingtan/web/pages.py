@@ -10,6 +10,7 @@ from lingtan.web import (
     costs_pages,
     dispatch_pages,
     environment_pages,
+    exchange_pages,
     forecast_pages,
     indicator_pages,
     matching_pages,
@@ -27,6 +28,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     environment_pages.router,
     waste_pages.router,
     indicator_pages.router,
+    exchange_pages.router,
 )
 
 

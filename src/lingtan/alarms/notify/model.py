@@ -38,8 +38,13 @@ SEVERITY_LABELS: Final = {
     "zh-CN": {"hint": "提示", "minor": "一般", "major": "重要", "critical": "紧急"},
     "en": {"hint": "Hint", "minor": "Minor", "major": "Major", "critical": "Critical"},
 }
-#: channel kinds
-KINDS: Final = ("webhook", "email")
+#: channel kinds (destinations of the outbox): a webhook, e-mail, or the provincial key
+#: energy-user online-monitoring platform (``ecm``, 用能单位能耗在线监测; lingtan.exchange.ecm)
+KINDS: Final = ("webhook", "email", "ecm")
+#: kinds whose target is a URL
+URL_KINDS: Final = ("webhook", "ecm")
+#: the events a channel may take (topics); a channel without topics takes alarms only
+TOPICS: Final = ("alarm", "report", "accounting")
 #: languages a channel's messages are written in
 LANGS: Final = ("zh-CN", "en")
 #: what happened to the alarm (告警事件); "test" is a channel test message
@@ -105,10 +110,19 @@ class Channel:
     #: first hex digits of SHA-256 of the webhook secret (lists show this, never the secret)
     secret_fingerprint: str | None = None
     created_at: int = 0
+    #: the events it takes (:data:`TOPICS`); None = alarms only
+    topics: frozenset[str] | None = None
+
+    def takes(self, topic: str) -> bool:
+        """Whether the channel takes events of ``topic`` (an ``ecm`` channel takes only the
+        uploads addressed to it)."""
+        if self.kind == "ecm":
+            return False
+        return topic == "alarm" if self.topics is None else topic in self.topics
 
     @property
     def url(self) -> str:
-        """The webhook URL (webhook channels)."""
+        """The URL (webhook and ecm channels)."""
         if not isinstance(self.target, str):
             raise TypeError("an e-mail channel has no URL")
         return self.target
@@ -134,6 +148,7 @@ class ChannelSpec:
     kinds: frozenset[str] | None
     enabled: bool
     lang: str
+    topics: frozenset[str] | None = None
 
 
 def _url(value: Any) -> str:
@@ -187,6 +202,7 @@ def channel_spec(
     kinds: Iterable[str] | None = None,
     enabled: bool = True,
     lang: str = "zh-CN",
+    topics: Iterable[str] | None = None,
 ) -> ChannelSpec:
     """Validate a new channel; :class:`InvalidInput` names the field that is wrong."""
     if not isinstance(code, str) or not _CODE.match(code):
@@ -198,7 +214,7 @@ def channel_spec(
         raise InvalidInput("name must be 1-200 characters", field="name")
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", field="kind")
-    checked: str | tuple[str, ...] = _url(target) if kind == "webhook" else _recipients(target)
+    checked: str | tuple[str, ...] = _url(target) if kind in URL_KINDS else _recipients(target)
     severity_rank(min_severity, field="min_severity")
     if lang not in LANGS:
         raise InvalidInput(f"lang must be one of {', '.join(LANGS)}", field="lang")
@@ -213,7 +229,26 @@ def channel_spec(
             if not isinstance(k, str) or not _KIND_NAME.match(k):
                 raise InvalidInput(f"kinds contains an invalid kind {k!r}", field="kinds")
         kind_set = frozenset(listed)
+    topic_set: frozenset[str] | None = None
+    if topics is not None:
+        listed_topics = list(topics)
+        if kind == "ecm":
+            raise InvalidInput("an ecm channel takes uploads only: give no topics", field="topics")
+        if not listed_topics:
+            raise InvalidInput("topics must name at least one topic, or be omitted", field="topics")
+        for tp in listed_topics:
+            if tp not in TOPICS:
+                raise InvalidInput(
+                    f"topics must be among {', '.join(TOPICS)}, not {tp!r}", field="topics"
+                )
+        if kind == "email" and set(listed_topics) != {"alarm"}:
+            raise InvalidInput(
+                "an e-mail channel takes alarms only; use a webhook for other events",
+                field="topics",
+            )
+        topic_set = frozenset(listed_topics)
     return ChannelSpec(
+        topics=topic_set,
         code=code,
         name=name.strip(),
         kind=kind,
@@ -229,7 +264,7 @@ def channel_spec(
 def matches(channel: Channel, *, enterprise_id: int | None, severity: str, kind: str) -> bool:
     """Whether ``channel`` receives an alarm of ``enterprise_id`` (None = the park's own),
     ``severity`` and rule ``kind``."""
-    if not channel.enabled:
+    if not channel.enabled or not channel.takes("alarm"):
         return False
     if channel.enterprise_id is not None and channel.enterprise_id != enterprise_id:
         return False
@@ -412,6 +447,8 @@ class Delivery:
     #: the claim token of the worker holding the lease (None when free)
     lease: str | None = None
     channel_code: str | None = None
+    #: the destination's acknowledgement (its answer to the delivering request)
+    ack: str | None = None
 
 
 def backoff_s(attempts: int, *, base_s: float, max_s: float) -> float:

@@ -32,6 +32,7 @@ from sqlalchemy import Connection
 
 import lingtan
 from lingtan.alarms.notify.model import (
+    URL_KINDS,
     Channel,
     ChannelSpec,
     Delivery,
@@ -188,6 +189,7 @@ def public_channel(channel: Channel) -> dict[str, Any]:
         "enabled": channel.enabled,
         "lang": channel.lang,
         "secret_fingerprint": channel.secret_fingerprint,
+        "topics": None if channel.topics is None else sorted(channel.topics),
     }
 
 
@@ -202,12 +204,12 @@ def create_channel(
     """Store a validated channel (audited) and return it with its webhook secret — given, or
     generated with :func:`secrets.token_urlsafe` (32 bytes) — which is shown to the caller
     this once and never listed."""
-    if spec.kind == "webhook":
+    if spec.kind in URL_KINDS:
         if secret is not None and len(secret) < 16:
             raise InvalidInput("secret must have at least 16 characters", field="secret")
         secret = secret or secrets.token_urlsafe(32)
     elif secret is not None:
-        raise InvalidInput("only a webhook channel has a secret", field="secret")
+        raise InvalidInput("only a webhook or ecm channel has a secret", field="secret")
     now = _now()
     with store.begin() as conn:
         channel = store.outbox.create_channel(
@@ -326,19 +328,26 @@ def _attempt(
     channel: Channel,
     secret: str | None,
     now: int,
-) -> str | None:
-    """One attempt; None when delivered, else the error."""
+) -> tuple[str | None, str | None]:
+    """One attempt: (None, the destination's acknowledgement) when delivered, else
+    (the error, None)."""
+    ack: str | None = None
     try:
         if channel.kind == "webhook":
             send_webhook(client, channel, secret, delivery, now=now)
+        elif channel.kind == "ecm":
+            # imported here: lingtan.exchange builds on this package (no import cycle)
+            from lingtan.exchange.transport import send_upload
+
+            ack = send_upload(client, channel, secret, delivery, now=now)
         else:
             send_email(settings, channel, delivery)
     except DeliveryError as err:
-        return str(err)[:_ERROR_CHARS]
+        return str(err)[:_ERROR_CHARS], None
     except Exception as err:  # a bug must not stop the worker: record it on the row
         log.exception("delivery %s failed unexpectedly", delivery.idempotency_key)
-        return f"{type(err).__name__}: {err}"[:_ERROR_CHARS]
-    return None
+        return f"{type(err).__name__}: {err}"[:_ERROR_CHARS], None
+    return None, ack
 
 
 def _attempt_job(
@@ -346,7 +355,7 @@ def _attempt_job(
     client: httpx.Client,
     now: int,
     job: tuple[Delivery, Channel, str | None],
-) -> str | None:
+) -> tuple[str | None, str | None]:
     return _attempt(settings, client, job[0], job[1], job[2], now)
 
 
@@ -381,8 +390,8 @@ def deliver_due(
                 errors = list(
                     pool.map(functools.partial(_attempt_job, settings, http, at), claimed)
                 )
-                for (delivery, _channel, _secret), error in zip(claimed, errors, strict=True):
-                    _record(store, settings, counts, delivery, error, now)
+                for (delivery, channel, _secret), (error, ack) in zip(claimed, errors, strict=True):
+                    _record(store, settings, counts, delivery, error, now, channel=channel, ack=ack)
     finally:
         if own_client:
             http.close()
@@ -396,15 +405,22 @@ def _record(
     delivery: Delivery,
     error: str | None,
     now: int | None,
+    *,
+    channel: Channel | None = None,
+    ack: str | None = None,
 ) -> None:
     at = _now() if now is None else now
     if error is None:
-        kept = store.outbox.finish(delivery, now=at, ok=True)
+        kept = store.outbox.finish(delivery, now=at, ok=True, ack=ack)
         counts.delivered += kept
     else:
         attempts = delivery.attempts + 1
         retry_at = None
-        if attempts < settings.notify_max_attempts:
+        # an upload (ecm) is never given up: the platform may be down for days, and nothing
+        # is lost — it is retried at the longest back-off until delivered or retried by hand
+        if attempts < settings.notify_max_attempts or (
+            channel is not None and channel.kind == "ecm"
+        ):
             wait = backoff_s(
                 attempts, base_s=settings.notify_backoff_s, max_s=settings.notify_backoff_max_s
             )

@@ -24,7 +24,11 @@ class ChannelIn(BaseModel):
 
     code: Word = Field(description="identifier, unique among its owner's channels")
     name: Annotated[SafeText, Field(min_length=1, max_length=200)]
-    kind: Word = Field(description="webhook | email", examples=["webhook"])
+    kind: Word = Field(
+        description="webhook | email | ecm (the provincial online-monitoring platform, "
+        "docs/outbound.md)",
+        examples=["webhook"],
+    )
     target: (
         Annotated[str, Field(max_length=2000)]
         | Annotated[list[Annotated[str, Field(max_length=320)]], Field(max_length=50)]
@@ -49,6 +53,10 @@ class ChannelIn(BaseModel):
     secret: Annotated[str, Field(min_length=16, max_length=200)] | None = Field(
         default=None, description="webhook HMAC secret; omitted: a random one is generated"
     )
+    topics: Annotated[list[Word], Field(max_length=3)] | None = Field(
+        default=None,
+        description="events a webhook takes: alarm | report | accounting; omitted: alarms only",
+    )
 
 
 class ChannelOut(BaseModel):
@@ -68,6 +76,7 @@ class ChannelOut(BaseModel):
         description="first hex digits of SHA-256 of the webhook secret"
     )
     created_at: str
+    topics: list[str] | None = None
 
 
 class ChannelCreated(ChannelOut):
@@ -93,6 +102,9 @@ class DeliveryOut(BaseModel):
     last_error: str | None
     created_at: str
     delivered_at: str | None
+    ack: str | None = Field(
+        default=None, description="the destination's acknowledgement (its answer), when delivered"
+    )
 
 
 def _channel(c: Channel) -> ChannelOut:
@@ -109,6 +121,7 @@ def _channel(c: Channel) -> ChannelOut:
         lang=c.lang,
         secret_fingerprint=c.secret_fingerprint,
         created_at=iso(c.created_at, UTC) or "",
+        topics=None if c.topics is None else sorted(c.topics),
     )
 
 
@@ -128,6 +141,7 @@ def _delivery(d: Delivery) -> DeliveryOut:
         last_error=d.last_error,
         created_at=iso(d.created_at, UTC) or "",
         delivered_at=iso(d.delivered_at, UTC),
+        ack=d.ack,
     )
 
 

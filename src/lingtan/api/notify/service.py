@@ -64,6 +64,7 @@ def create_channel(
     enabled: bool = True,
     lang: str = "zh-CN",
     secret: str | None = None,
+    topics: list[str] | None = None,
 ) -> CreatedChannel:
     """Create a channel (audited). An enterprise user's channel is its enterprise's whatever
     ``enterprise_id`` says — another enterprise's id is answered like one that does not exist;
@@ -87,6 +88,7 @@ def create_channel(
         kinds=kinds,
         enabled=enabled,
         lang=lang,
+        topics=topics,
     )
     channel, secret = notify.create_channel(
         store,

@@ -1,0 +1,1 @@
+"""The outbound exchange (对外数据交换): provincial online-monitoring uploads."""

@@ -1,0 +1,257 @@
+"""Uploads and event webhooks through the one outbox: built from the store, checked, signed,
+delivered to a platform on loopback, retried while it is down, never given up, acknowledged;
+an enterprise sees its own uploads only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lingtan.accounting import account_park
+from lingtan.alarms.notify.model import channel_spec, verify
+from lingtan.alarms.notify.service import deliver_due, enqueue
+from lingtan.cli import app
+from lingtan.config import Settings
+from lingtan.errors import NotFound
+from lingtan.exchange import transport
+from lingtan.exchange.events import publish
+from lingtan.exchange.upload import build_dataset, queue_upload
+from lingtan.store import Store
+from lingtan.store.query_repo import Tenant
+from tests.exchange.conftest import T0, Receiver, S
+
+SECRET = "ecm-secret-0123456789"
+
+
+def _ids(store: Store) -> dict[str, int]:
+    return {e.code: e.id for e in store.registry.enterprises(store.registry.park().id)}
+
+
+def _channel(store: Store, url: str, *, kind: str = "ecm", code: str = "prov", **kw: object) -> int:
+    spec = channel_spec(code=code, name=code, kind=kind, target=url, **kw)  # type: ignore[arg-type]
+    with store.begin() as conn:
+        ch = store.outbox.create_channel(
+            conn,
+            park_id=store.registry.park().id,
+            spec=spec,
+            secret=SECRET,
+            created_by="test",
+            now=T0,
+        )
+    return ch.id
+
+
+def _settings(**kw: object) -> Settings:
+    base: dict[str, object] = {"environment": "test", "notify_timeout_s": 2.0}
+    base.update(kw)
+    return Settings(**base)  # type: ignore[arg-type]
+
+
+def test_month_of_items_comes_from_the_daily_and_monthly_statistics(park: Store) -> None:
+    ds = build_dataset(park, enterprise_id=_ids(park)["E01"], year=2025, month=1)
+    # by hand: A-grid 10 kWh × 24 h = 240 kWh a day, × 31 days = 7 440 kWh in January;
+    # A-sub (a sub-meter) and A-water (not energy) are not uploaded
+    days = [i for i in ds.items if i.granularity == "day"]
+    months = [i for i in ds.items if i.granularity == "month"]
+    assert {i.carrier for i in ds.items} == {"electricity_grid_import"}
+    assert len(days) == 31 and all(i.value == pytest.approx(240.0) for i in days)
+    assert days[0].start == "2025-01-01T00:00:00+08:00"
+    assert [(m.value, m.unit) for m in months] == [(pytest.approx(7440.0), "kWh")]
+    assert all(i.completeness == pytest.approx(1.0) for i in ds.items)
+
+
+def test_incomplete_month_is_refused_and_nothing_is_queued(park: Store, receiver: Receiver) -> None:
+    ch = _channel(park, receiver.url)
+    res = queue_upload(
+        park,
+        tenant=Tenant.park_wide(),
+        channel_id=ch,
+        enterprise_id=_ids(park)["E02"],
+        year=2025,
+        month=1,
+    )
+    assert not res.queued and res.delivery_id is None
+    # E02 has no 统一社会信用代码 and two hours of January
+    assert {f.rule for f in res.findings} == {"unit.uscc", "completeness"}
+    assert park.outbox.deliveries(tenant=Tenant.park_wide())[1] == 0
+
+
+def test_upload_is_signed_retried_while_the_platform_is_down_and_acknowledged(
+    park: Store, receiver: Receiver
+) -> None:
+    ch = _channel(park, receiver.url)
+    e01 = _ids(park)["E01"]
+    res = queue_upload(
+        park,
+        tenant=Tenant.park_wide(),
+        channel_id=ch,
+        enterprise_id=e01,
+        year=2025,
+        month=1,
+        now=T0,
+    )
+    assert res.queued and res.new and res.findings == ()
+    again = queue_upload(
+        park,
+        tenant=Tenant.park_wide(),
+        channel_id=ch,
+        enterprise_id=e01,
+        year=2025,
+        month=1,
+        now=T0,
+    )
+    assert again.delivery_id == res.delivery_id and not again.new  # same data: one message
+    # down (500), then a refusal in a 200 answer, then accepted; max attempts 1 would fail an
+    # alarm notification for good after the first error — an upload is never given up
+    receiver.script = [(500, b"down"), (200, b'{"code":3,"message":"busy"}')]
+    cfg = _settings(notify_max_attempts=1, notify_backoff_s=10)
+    first = deliver_due(park, T0, settings=cfg)
+    assert (first.retried, first.failed) == (1, 0)
+    assert deliver_due(park, T0 + 5 * S, settings=cfg).attempted == 0  # backing off (10 s)
+    second = deliver_due(park, T0 + 10 * S, settings=cfg)
+    assert second.retried == 1
+    row = park.outbox.by_key(res.delivery_id or "")
+    assert row is not None and row.last_error is not None and "refused" in row.last_error
+    # back-off doubles: 20 s after the second attempt
+    assert deliver_due(park, T0 + 30 * S, settings=cfg).delivered == 1
+    row = park.outbox.by_key(res.delivery_id or "")
+    assert row is not None and row.state == "delivered" and row.attempts == 3
+    assert json.loads(row.ack or "") == {"code": 0, "receipt": "R3"}
+    got = receiver.received[-1]
+    assert got.headers["x-ecm-nonce"] == res.delivery_id
+    assert got.headers["x-ecm-unit"] == "914403001922038216"
+    assert transport.verify(SECRET.encode(), got.body, got.headers, now_s=T0 / S + 30)
+    body = json.loads(got.body)
+    assert body["unit"]["uscc"] == "914403001922038216" and len(body["items"]) == 32
+
+
+def test_an_enterprise_sees_its_own_uploads_only(park: Store, receiver: Receiver) -> None:
+    ids = _ids(park)
+    ch = _channel(park, receiver.url)
+    queue_upload(
+        park,
+        tenant=Tenant.park_wide(),
+        channel_id=ch,
+        enterprise_id=ids["E01"],
+        year=2025,
+        month=1,
+        now=T0,
+    )
+    assert park.outbox.deliveries(tenant=Tenant(ids["E01"]))[1] == 1
+    assert park.outbox.deliveries(tenant=Tenant(ids["E02"]))[1] == 0
+    # nor may it upload through the park's channel or for another enterprise
+    with pytest.raises(NotFound):
+        queue_upload(
+            park,
+            tenant=Tenant(ids["E02"]),
+            channel_id=ch,
+            enterprise_id=ids["E01"],
+            year=2025,
+            month=1,
+        )
+
+
+def test_report_events_reach_only_the_webhooks_that_take_them(
+    park: Store, receiver: Receiver
+) -> None:
+    park_id = park.registry.park().id
+    reports = _channel(park, receiver.url, kind="webhook", code="rep", topics=["report"])
+    _channel(park, receiver.url, kind="webhook", code="alarms")  # alarms only (no topics)
+    _channel(park, receiver.url, code="prov")  # an upload destination takes no events
+    n = publish(
+        park,
+        park_id=park_id,
+        enterprise_id=None,
+        topic="report",
+        event="report.ready",
+        key="job-1",
+        data={"job_id": "1"},
+        now=T0,
+    )
+    assert n == 1
+    # an alarm goes to the alarm channel only (not the report webhook, not the platform)
+    queued = enqueue(
+        park,
+        park_id=park_id,
+        enterprise_id=None,
+        severity="critical",
+        kind="threshold",
+        event="opened",
+        alarm={"id": 1},
+        now=T0,
+    )
+    assert queued == 1
+    assert deliver_due(park, T0, settings=_settings()).delivered == 2
+    event = next(g for g in receiver.received if g.headers.get("x-lingtan-event") == "report.ready")
+    assert verify(SECRET.encode(), event.body, event.headers, now_s=T0 / S)
+    body = json.loads(event.body)
+    assert (body["topic"], body["data"], body["delivery_id"]) == (
+        "report",
+        {"job_id": "1"},
+        f"report-job-1-ch{reports}",
+    )
+
+
+def test_cli_refuses_an_incomplete_month_and_queues_a_complete_one(
+    park: Store, receiver: Receiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _channel(park, receiver.url, code="prov")
+    monkeypatch.setenv("LINGTAN_DATABASE_URL", f"sqlite:///{tmp_path / 'park.db'}")
+    args = ["exchange", "upload", "--channel", "prov", "--year", "2025", "--month", "1"]
+    bad = CliRunner().invoke(app, [*args, "--enterprise", "E02", "--check-only"])
+    assert bad.exit_code == 1 and "unit.uscc" in bad.output and "completeness" in bad.output
+    good = CliRunner().invoke(app, [*args, "--enterprise", "E01"])
+    assert good.exit_code == 0, good.output
+    assert park.outbox.deliveries(tenant=Tenant.park_wide())[1] == 1
+
+
+def test_uploads_reach_the_platform_in_the_order_queued(park: Store, receiver: Receiver) -> None:
+    ch = _channel(park, receiver.url)
+    park_id, e01 = park.registry.park().id, _ids(park)["E01"]
+    rows = [
+        {
+            "channel_id": ch,
+            "park_id": park_id,
+            "enterprise_id": e01,
+            "idempotency_key": key,
+            "event": "upload",
+            "severity": "hint",
+            "kind": "ecm",
+            "payload": json.dumps({"unit": {"uscc": "914403001922038216"}, "n": n}),
+            "next_attempt_at": T0,
+            "created_at": T0,
+        }
+        for n, key in enumerate(("first", "second"))
+    ]
+    with park.begin() as conn:
+        assert park.outbox.insert_many(conn, rows) == 2
+    receiver.script = [(503, b"busy")]
+    cfg = _settings(notify_backoff_s=10)
+    # the first fails; the second, though due, waits behind it
+    assert deliver_due(park, T0, settings=cfg).attempted == 1
+    assert [json.loads(g.body)["n"] for g in receiver.received] == [0]
+    assert deliver_due(park, T0 + 5 * S, settings=cfg).attempted == 0
+    # back: the first, then the second
+    assert deliver_due(park, T0 + 10 * S, settings=cfg).delivered == 2
+    assert [json.loads(g.body)["n"] for g in receiver.received] == [0, 0, 1]
+
+
+def test_a_stored_accounting_result_is_announced_to_the_webhooks_that_take_it(
+    park: Store, receiver: Receiver
+) -> None:
+    hook = _channel(park, receiver.url, kind="webhook", code="acc", topics=["accounting"])
+    result = account_park(park, year=2025, month=1, actor="test")
+    assert result.record is not None
+    (row,) = park.outbox.deliveries(tenant=Tenant.park_wide())[0]
+    body = json.loads(row.payload)
+    assert (row.channel_id, row.event, body["data"]["result_id"]) == (
+        hook,
+        "accounting.ready",
+        result.record.id,
+    )
+    # an inventory computed and not stored is not announced
+    account_park(park, year=2025, month=1, persist=False)
+    assert park.outbox.deliveries(tenant=Tenant.park_wide())[1] == 1
