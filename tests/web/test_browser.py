@@ -280,6 +280,8 @@ def test_every_page_renders_in_both_languages(
         "/waste",
         "/waste/manifests",
         "/waste/exchange",
+        "/points/E01-grid",
+        "/points/E01-grid?period=week&res=native&compare=E01-line",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path

@@ -12,6 +12,7 @@ from lingtan.web import (
     environment_pages,
     forecast_pages,
     matching_pages,
+    point_pages,
     routes,
     waste_pages,
 )
@@ -25,6 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     dispatch_pages.router,
     environment_pages.router,
     waste_pages.router,
+    point_pages.router,
 )
 
 
