@@ -258,6 +258,18 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "yoy": ("同比", "Year on year"),
     "mom": ("环比", "Month on month"),
     "tree": ("计量树", "Metering tree"),
+    "mom_ref": ("上月", "Previous month"),
+    "yoy_ref": ("去年同月", "Same month last year"),
+    "ytd": ("年初至今", "Year to date"),
+    "ytd_ref": ("去年同期", "Last year to date"),
+    "electricity_kwh": ("用电量 kWh", "Electricity kWh"),
+    "changes_note": (
+        "增长率 =（本期 − 对比期）/ 对比期；本月与年初至今截至上方日期，去年同期截至去年同日，"
+        "上月为整月；对比期无数据时不计算（—）",
+        "Change = (this period − reference) / reference; the month and the year to date run to "
+        "the date above, last year's to the same day, the previous month is whole; no figure "
+        "(—) when the reference has no data",
+    ),
 }
 
 ROLE_NAMES: Final[dict[str, tuple[str, str]]] = {

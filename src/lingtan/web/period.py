@@ -109,10 +109,11 @@ class Span:
             week = min(iso.week, dt.date(year, 12, 28).isocalendar().week)
             first = dt.date.fromisocalendar(year, week, 1)
             return Span("week", first, first + dt.timedelta(days=7))
-        return Span(self.kind, _year_back(self.first), _year_back(self.end))
+        return Span(self.kind, year_back(self.first), year_back(self.end))
 
 
-def _year_back(d: dt.date) -> dt.date:
+def year_back(d: dt.date) -> dt.date:
+    """The same day a year earlier (29 February: the 28th)."""
     return (
         d.replace(year=d.year - 1, day=28)
         if (d.month, d.day) == (2, 29)

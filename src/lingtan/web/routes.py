@@ -48,7 +48,8 @@ from lingtan.store import Store
 from lingtan.store.alarms_repo import AlarmFilter
 from lingtan.store.query_repo import QueryRepo
 from lingtan.timeutil import from_us
-from lingtan.web import i18n, session
+from lingtan.web import comparison, i18n, session
+from lingtan.web import period as periods
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -335,13 +336,46 @@ def _gauges(data: dict[str, Any]) -> list[dict[str, Any]]:
 def overview_page(
     request: Request,
     date: Annotated[dt.date | None, Query(ge=dt.date(2000, 1, 1), le=dt.date(2100, 12, 31))] = None,
+    period: Annotated[str | None, Query(max_length=10)] = None,
+    start: Annotated[str | None, Query(max_length=10)] = None,
+    end: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Response:
-    """Park (or enterprise) overview."""
+    """Park (or enterprise) overview, as of ``date`` or of the last day of the chosen period
+    (``period``/``start``/``end``, the picker's), with 同比 and 环比 figures."""
 
     def build(principal: Principal, lang: str) -> Response:
+        store, cache = _store(request), _cache(request)
+        as_of = date
+        if period or start or end:
+            default = overview_service.overview(store, principal=principal, lang=lang, cache=cache)
+            span = periods.parse(
+                period, start, end, default_day=dt.date.fromisoformat(default["as_of"])
+            )
+            as_of = span.last
         data = overview_service.overview(
-            _store(request), principal=principal, as_of=date, lang=lang, cache=_cache(request)
+            store, principal=principal, as_of=as_of, lang=lang, cache=cache
         )
+        if not (period or start or end):
+            span = periods.month_span(dt.date.fromisoformat(data["as_of"]))
+        day = dt.date.fromisoformat(data["as_of"])
+        year_before = (
+            overview_service.overview(
+                store, principal=principal, as_of=periods.year_back(day), lang=lang, cache=cache
+            )
+            if day.year > 2000
+            else None
+        )
+        december = (
+            None
+            if day.year <= 2000
+            else overview_service.overview(
+                store, principal=principal, as_of=dt.date(day.year - 1, 12, 31), lang=lang,
+                cache=cache,
+            )["year"]["months"]
+            if day.month == 1
+            else None
+        )  # fmt: skip
+        changes = comparison.figures(data, year_before, december)
         charts = {
             "carriers": [
                 {"name": c["name"], "tce": c["tce"]}
@@ -364,6 +398,9 @@ def overview_page(
             data=data,
             charts=charts,
             indicators=_indicator_gauges(data, lang),
+            span=span,
+            period_extra={},
+            changes=changes,
         )
 
     return _page(request, build)
