@@ -82,6 +82,10 @@ OPTION_NAMES: Final[dict[str, tuple[str, str]]] = {
         "产品单位能耗达标评价最低覆盖率",
         "minimum coverage of the product unit-energy indicator",
     ),
+    "metering_remainder_max": (
+        "计量树未计量差额告警阈值",
+        "metering-tree unmetered remainder threshold",
+    ),
 }
 
 #: Chinese and English wording of each choice
@@ -194,6 +198,10 @@ class ParkOptions:
     #: limit standard before 园区企业产出产品单位能耗达标 is judged (lingtan's default, no
     #: standard sets it: below it the indicator is "insufficient data", never 100 % of 1 of 19)
     product_coverage_min: float = 0.80
+    #: the dashboard's metering tree highlights a parent whose unmetered remainder (parent −
+    #: Σ children, 未计量差额) exceeds this share of the parent either way (lingtan's default,
+    #: no standard sets it: meter error plus losses of the park's own network stay below it)
+    metering_remainder_max: float = 0.05
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -220,6 +228,10 @@ class ParkOptions:
             raise InvalidInput("target_set names a target set", field="target_set")
         if not 0 < self.product_coverage_min <= 1:
             raise InvalidInput("product_coverage_min lies in (0, 1]", field="product_coverage_min")
+        if not 0 < self.metering_remainder_max < 1:
+            raise InvalidInput(
+                "metering_remainder_max lies in (0, 1)", field="metering_remainder_max"
+            )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ParkOptions:
@@ -296,7 +308,7 @@ def _coerce(name: str, value: Any) -> Any:
         if value is None or (isinstance(value, str) and value.lower() in ("", "none", "null")):
             return None
         return _int(name, value, low=2000, high=2100)
-    if name in ("completeness_threshold", "product_coverage_min"):
+    if name in ("completeness_threshold", "product_coverage_min", "metering_remainder_max"):
         try:
             return float(value)
         except (TypeError, ValueError):

@@ -14,6 +14,7 @@ from lingtan.web import (
     matching_pages,
     point_pages,
     routes,
+    tree_pages,
     waste_pages,
 )
 
@@ -27,6 +28,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     environment_pages.router,
     waste_pages.router,
     point_pages.router,
+    tree_pages.router,
 )
 
 
