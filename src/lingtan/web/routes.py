@@ -48,7 +48,7 @@ from lingtan.store import Store
 from lingtan.store.alarms_repo import AlarmFilter
 from lingtan.store.query_repo import QueryRepo
 from lingtan.timeutil import from_us
-from lingtan.web import comparison, i18n, session
+from lingtan.web import comparison, i18n, palette, session
 from lingtan.web import period as periods
 
 HERE = Path(__file__).parent
@@ -378,7 +378,7 @@ def overview_page(
         changes = comparison.figures(data, year_before, december)
         charts = {
             "carriers": [
-                {"name": c["name"], "tce": c["tce"]}
+                {"name": c["name"], "tce": c["tce"], "colour": palette.colour(c["carrier"])}
                 for c in data["year"]["carriers"]
                 if c["tce"] is not None and c["tce"] > 0
             ],
@@ -425,6 +425,17 @@ def flow_page(
         flow = overview_service.energy_flow(
             store, principal=principal, year=chosen, month=month, lang=lang, cache=_cache(request)
         )
+        # nodes and links coloured by carrier from the one palette (owners neutral grey)
+        flow = {
+            **flow,
+            "node_colours": [
+                palette.colour(n["key"].split(":", 1)[1])
+                if n["key"].startswith("carrier:")
+                else palette.CARRIER_COLOURS["other"]
+                for n in flow["nodes"]
+            ],
+            "link_colours": [palette.colour(link["carrier"]) for link in flow["links"]],
+        }
         return _render(request, "flow.html", lang, principal, flow=flow, year=chosen, month=month)
 
     return _page(request, build)
