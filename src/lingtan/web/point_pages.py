@@ -96,6 +96,11 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "q_estimated": ("估算", "estimated"),
     "q_partial": ("部分缺测", "partly missing"),
     "q_missing": ("缺测", "missing"),
+    # lingtan.registry.model.PointKind
+    "kind_total_increasing": ("累计量（只增）", "register (increasing)"),
+    "kind_total": ("累计量（可减）", "register (may decrease)"),
+    "kind_interval": ("时段量", "interval amounts"),
+    "kind_measurement": ("瞬时量", "instantaneous measurement"),
 }
 
 

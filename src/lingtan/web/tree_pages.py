@@ -35,7 +35,7 @@ router = APIRouter(include_in_schema=False)
 TEXT: Final[dict[str, tuple[str, str]]] = {
     "intro": (
         "各计量点在所选期间的用量；上级计量点的未计量差额 = 上级 − Σ下级。差额超过上级用量的 "
-        "{pct}（园区选项 metering_remainder_max）即标红：表计误差与园区内部线损通常低于此值，"
+        "{pct}（园区选项“计量树未计量差额告警阈值”）即标红：表计误差与园区内部线损通常低于此值，"
         "超出多为漏计、错接、倍率错误或窃漏；下级之和大于上级同样异常。数据不完整的时段不作判断。",
         "Each point's consumption in the period; a parent's unmetered remainder = parent − Σ "
         "children. A remainder beyond {pct} of the parent either way (park option "
