@@ -284,6 +284,8 @@ def test_every_page_renders_in_both_languages(
         "/points/E01-grid?period=week&res=native&compare=E01-line",
         "/tree",
         "/tree?period=week&start=2025-01-08",
+        f"/enterprises/{one}?period=month&start=2025-01",
+        "/overview?period=year&start=2025",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 
@@ -105,21 +106,25 @@ def test_the_unmetered_remainder_of_a_tiny_park_by_hand() -> None:
 
 def test_year_on_year_and_month_on_month_by_hand() -> None:
     """March 2025 as of the 31st: 120 tce against 100 in February (环比 +20 %) and 150 in
-    March 2024 (同比 −20 %); year to date 90 + 100 + 120 = 310 against 300 (+3.33 %)."""
+    March 2024 (同比 −20 %); year to date 90 + 100 + 120 = 310 against 70 + 80 + 150 = 300
+    (+3.33 %). A period without any data is unknown, not 0."""
 
-    def months(*tce: float) -> list[dict[str, float | int]]:
-        return [{"month": i + 1, "tce": t, "electricity_kwh": 0.0} for i, t in enumerate(tce)]
+    def view(as_of: str, *tce: float, missing: float = 0.0) -> dict[str, Any]:
+        q = {"quality": {"missing": missing}}
+        months = [{"month": i + 1, "tce": t, "electricity_kwh": 0.0} for i, t in enumerate(tce)]
+        return {"as_of": as_of, "month": q, "year": {**q, "months": months}}
 
-    now = {"as_of": "2025-03-31", "year": {"months": months(90, 100, 120)}}
-    last = {"as_of": "2024-03-31", "year": {"months": months(70, 80, 150)}}
-    tce, kwh = comparison.figures(now, last, None)
+    now, feb = view("2025-03-31", 90, 100, 120), view("2025-02-28", 90, 100)
+    tce, kwh = comparison.figures(now, feb, view("2024-03-31", 70, 80, 150))
     assert tce["mom"] == pytest.approx(0.20) and tce["yoy"] == pytest.approx(-0.20)
     assert tce["ytd"] == 310 and tce["ytd_yoy"] == pytest.approx(10 / 300)
     assert kwh["mom"] is None and kwh["yoy"] is None  # a reference of 0: no rate
+    # last year had no data at all: its 0 is unknown, so no 同比 either
+    empty = comparison.figures(now, feb, view("2024-03-31", 0, 0, 0, missing=1.0))[0]
+    assert empty["month_last_year"] is None and empty["yoy"] is None and empty["ytd_yoy"] is None
     # January: the previous month is December of the year before
-    jan = {"as_of": "2025-01-31", "year": {"months": months(110)}}
-    dec = months(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 100)
-    assert comparison.figures(jan, None, dec)[0]["mom"] == pytest.approx(0.10)
+    jan, dec = view("2025-01-31", 110), view("2024-12-31", *([1.0] * 11), 100)
+    assert comparison.figures(jan, dec, None)[0]["mom"] == pytest.approx(0.10)
 
 
 def test_an_enterprise_user_reaches_its_own_points_only(web_world: World) -> None:

@@ -23,52 +23,52 @@ def rate(current: float | None, reference: float | None) -> float | None:
     return (current - reference) / reference
 
 
-def _month(months: list[dict[str, Any]], month: int) -> dict[str, Any] | None:
-    return next((m for m in months if m["month"] == month), None)
+def _known(block: dict[str, Any] | None) -> bool:
+    """Whether an overview's month or year block has any data (a period with every second
+    missing has a total of 0 that means "unknown", never "nothing used")."""
+    return block is not None and float(block["quality"]["missing"]) < 1.0 - 1e-9
 
 
-def _ytd(months: list[dict[str, Any]], through: int, measure: str) -> float | None:
-    values = [m[measure] for m in months if m["month"] <= through]
-    if not values or any(v is None for v in values):
+def _value(overview: dict[str, Any] | None, month: int, measure: str, block: str) -> float | None:
+    """One month's total (``block="month"``) or the year to date through ``month``
+    (``block="year"``) of an overview; None when unknown."""
+    if overview is None or not _known(overview.get(block)):
         return None
-    return float(sum(values))
+    months = overview["year"]["months"]
+    rows = [m for m in months if (m["month"] == month if block == "month" else m["month"] <= month)]
+    if not rows or any(m[measure] is None for m in rows):
+        return None
+    return float(sum(m[measure] for m in rows))
 
 
 def figures(
     current: dict[str, Any],
+    previous: dict[str, Any] | None,
     year_before: dict[str, Any] | None,
-    month_before_months: list[dict[str, Any]] | None,
 ) -> list[dict[str, Any]]:
     """同比 and 环比 of the month of ``current["as_of"]`` and 同比 of the year to date.
 
-    ``year_before``: the overview as of the same day a year earlier; ``month_before_months``:
-    the monthly totals holding the previous month (the current year's, or in January the
-    previous year's through December). One row per measure: the month, the previous month
-    (whole), the same month last year (to the same day), the year to date and last year's."""
-    as_of = str(current["as_of"])
-    month = int(as_of[5:7])
-    months = current["year"]["months"]
-    prev_months = month_before_months if month_before_months is not None else months
+    ``previous``: the overview as of the last day of the month before; ``year_before``: the
+    overview as of the same day a year earlier. One row per measure: the month, the previous
+    month (whole), the same month last year (to the same day), the year to date and last
+    year's; a total whose period has no data at all is unknown (None), not 0."""
+    month = int(str(current["as_of"])[5:7])
     prev_no = 12 if month == 1 else month - 1
-    ly_months = year_before["year"]["months"] if year_before is not None else []
     out = []
     for measure in MEASURES:
-        cur = _month(months, month)
-        prev = _month(prev_months, prev_no)
-        ly = _month(ly_months, month)
-        cur_v = None if cur is None else cur[measure]
-        prev_v = None if prev is None else prev[measure]
-        ly_v = None if ly is None else ly[measure]
-        ytd = _ytd(months, month, measure)
-        ly_ytd = _ytd(ly_months, month, measure) if ly_months else None
+        cur = _value(current, month, measure, "month")
+        prev = _value(previous, prev_no, measure, "month")
+        ly = _value(year_before, month, measure, "month")
+        ytd = _value(current, month, measure, "year")
+        ly_ytd = _value(year_before, month, measure, "year")
         out.append(
             {
                 "measure": measure,
-                "month": cur_v,
-                "previous_month": prev_v,
-                "mom": rate(cur_v, prev_v),
-                "month_last_year": ly_v,
-                "yoy": rate(cur_v, ly_v),
+                "month": cur,
+                "previous_month": prev,
+                "mom": rate(cur, prev),
+                "month_last_year": ly,
+                "yoy": rate(cur, ly),
                 "ytd": ytd,
                 "ytd_last_year": ly_ytd,
                 "ytd_yoy": rate(ytd, ly_ytd),

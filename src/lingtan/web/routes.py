@@ -332,6 +332,45 @@ def _gauges(data: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _overview_in_period(
+    request: Request,
+    principal: Principal,
+    lang: str,
+    *,
+    date: dt.date | None,
+    period: str | None,
+    start: str | None,
+    end: str | None,
+    enterprise_id: int | None = None,
+) -> tuple[dict[str, Any], periods.Span, list[dict[str, Any]]]:
+    """The overview as of ``date``, or of the last day of the picker's period, the period
+    shown in the picker, and the 同比/环比 figures (from the overviews as of the previous
+    month's last day and of the same day a year before)."""
+    store, cache = _store(request), _cache(request)
+
+    def at(day: dt.date | None) -> dict[str, Any]:
+        return overview_service.overview(
+            store, principal=principal, as_of=day, enterprise_id=enterprise_id, lang=lang,
+            cache=cache,
+        )  # fmt: skip
+
+    chosen = bool(period or start or end)
+    as_of = date
+    if chosen:
+        default_day = dt.date.fromisoformat(at(None)["as_of"])
+        span = periods.parse(period, start, end, default_day=default_day)
+        as_of = span.last
+    data = at(as_of)
+    day = dt.date.fromisoformat(data["as_of"])
+    if not chosen:
+        span = periods.month_span(day)
+    early = day.year <= 2000  # the overview starts in 2000
+    year_before = None if early else at(periods.year_back(day))
+    month_end = day.replace(day=1) - dt.timedelta(days=1)
+    previous = None if early and day.month == 1 else at(month_end)
+    return data, span, comparison.figures(data, previous, year_before)
+
+
 @router.get("/overview")
 def overview_page(
     request: Request,
@@ -344,38 +383,9 @@ def overview_page(
     (``period``/``start``/``end``, the picker's), with 同比 and 环比 figures."""
 
     def build(principal: Principal, lang: str) -> Response:
-        store, cache = _store(request), _cache(request)
-        as_of = date
-        if period or start or end:
-            default = overview_service.overview(store, principal=principal, lang=lang, cache=cache)
-            span = periods.parse(
-                period, start, end, default_day=dt.date.fromisoformat(default["as_of"])
-            )
-            as_of = span.last
-        data = overview_service.overview(
-            store, principal=principal, as_of=as_of, lang=lang, cache=cache
+        data, span, changes = _overview_in_period(
+            request, principal, lang, date=date, period=period, start=start, end=end
         )
-        if not (period or start or end):
-            span = periods.month_span(dt.date.fromisoformat(data["as_of"]))
-        day = dt.date.fromisoformat(data["as_of"])
-        year_before = (
-            overview_service.overview(
-                store, principal=principal, as_of=periods.year_back(day), lang=lang, cache=cache
-            )
-            if day.year > 2000
-            else None
-        )
-        december = (
-            None
-            if day.year <= 2000
-            else overview_service.overview(
-                store, principal=principal, as_of=dt.date(day.year - 1, 12, 31), lang=lang,
-                cache=cache,
-            )["year"]["months"]
-            if day.month == 1
-            else None
-        )  # fmt: skip
-        changes = comparison.figures(data, year_before, december)
         charts = {
             "carriers": [
                 {"name": c["name"], "tce": c["tce"], "colour": palette.colour(c["carrier"])}
@@ -481,7 +491,13 @@ def enterprises_page(request: Request) -> Response:
 
 
 @router.get("/enterprises/{enterprise_id}")
-def enterprise_page(request: Request, enterprise_id: int) -> Response:
+def enterprise_page(
+    request: Request,
+    enterprise_id: int,
+    period: Annotated[str | None, Query(max_length=10)] = None,
+    start: Annotated[str | None, Query(max_length=10)] = None,
+    end: Annotated[str | None, Query(max_length=10)] = None,
+) -> Response:
     """One enterprise: its meters, consumption trend, energy, emissions, certificates."""
 
     def build(principal: Principal, lang: str) -> Response:
@@ -492,13 +508,10 @@ def enterprise_page(request: Request, enterprise_id: int) -> Response:
         ent = q.enterprise(tenant=principal.tenant, enterprise_id=enterprise_id)
         # an enterprise's page is in the enterprise's park, whichever park the switcher shows
         principal = dataclasses.replace(principal, park_id=ent.park_id)
-        data = overview_service.overview(
-            store,
-            principal=principal,
+        data, span, changes = _overview_in_period(
+            request, principal, lang, date=None, period=period, start=start, end=end,
             enterprise_id=enterprise_id,
-            lang=lang,
-            cache=_cache(request),
-        )
+        )  # fmt: skip
         meters = [
             m
             for m in overview_service.meter_quality(
@@ -520,6 +533,9 @@ def enterprise_page(request: Request, enterprise_id: int) -> Response:
             meters=meters,
             charts=charts,
             certificates=[c.as_dict() for c in certificates],
+            span=span,
+            period_extra={},
+            changes=changes,
         )
 
     return _page(request, build)

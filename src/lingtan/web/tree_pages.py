@@ -11,6 +11,7 @@ the energy statistics the overview uses. The threshold is the park option
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Final
 
@@ -65,6 +66,11 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
         "Coverage by level is computed for a month or a year (energy statistics): choose one",
     ),
     "nothing": ("暂无计量点", "No metering points"),
+    "measurements": (
+        "瞬时量计量点（功率、环境监测等）无用量，不列入",
+        "Instantaneous measurement points (power, environment) have no consumption and are "
+        "left out",
+    ),
 }
 
 
@@ -122,7 +128,7 @@ def judge(node: Node, threshold: float) -> None:
 
 
 def build(
-    points: list[PointRecord], figures: dict[int, tuple[float | None, float]], threshold: float
+    points: list[PointRecord], figures: Mapping[int, tuple[float | None, float]], threshold: float
 ) -> list[Node]:
     """The forest of ``points`` (a point whose parent is not among them is a root), each
     parent judged; depth-first order."""
@@ -178,6 +184,8 @@ def tree_page(
             store, principal=principal, enterprise_id=None, site_id=None, carrier=None,
             virtual=None, page=PageParams(limit=100_000, offset=0),
         )  # fmt: skip
+        # the tree of consumption: instantaneous measurements (power, environment) have none
+        points = [p for p in points if p.kind != "measurement"]
         threshold = options_service.current(
             store, park_id=principal.park_id
         ).options.metering_remainder_max
