@@ -20,7 +20,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from lingtan.alarms import service as alarm_service
-from lingtan.api.common import PageParams
+from lingtan.api.common import CODE_PATTERN, PageParams
 from lingtan.api.readings import service as readings_service
 from lingtan.api.registry import service as registry_service
 from lingtan.errors import InvalidInput, NotFound
@@ -45,7 +45,7 @@ MAX_DAYS: Final = {"native": 31, "hour": 93, "day": periods.MAX_CUSTOM_DAYS,
 MAX_COMPARE: Final = 5
 #: raw readings per page of the table
 READINGS_PAGE: Final = 50
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
+_CODE = re.compile(CODE_PATTERN)
 #: the flags marked on the curve
 MARKED: Final = ("reset", "spike", "jump", "replacement")
 
@@ -117,7 +117,7 @@ def _whole(limit: int = 100_000) -> PageParams:
 def point_code(text: str) -> str:
     """A point code from the path or the compare list; anything else is a point that does not
     exist (404), whatever it names."""
-    if not _CODE.match(text):
+    if not _CODE.fullmatch(text):
         raise NotFound("point not found")
     return text
 
