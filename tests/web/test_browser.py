@@ -286,6 +286,8 @@ def test_every_page_renders_in_both_languages(
         "/tree?period=week&start=2025-01-08",
         f"/enterprises/{one}?period=month&start=2025-01",
         "/overview?period=year&start=2025",
+        "/records",
+        "/records?history=true&category=water",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path

@@ -15,7 +15,7 @@ from lingtan.web import comparison, tree_pages
 from lingtan.web import period as periods
 from tests.api.walk import no_b_data
 from tests.api.world import World
-from tests.web.test_pages import log_in
+from tests.web.test_pages import csrf, log_in
 
 D = dt.date
 
@@ -168,3 +168,42 @@ def test_the_tree_remainder_matches_the_api_statistics(web_world: World) -> None
     row = re.search(r'data-point="E01-grid".*?data-testid="remainder" data-value="([^"]*)"',
                     page.text, re.S)  # fmt: skip
     assert row is not None and float(row.group(1)) == pytest.approx(expected, rel=1e-9)
+
+
+def test_records_are_entered_and_corrected_on_screen_within_scope(web_world: World) -> None:
+    c = log_in(web_world, "a_admin")
+    token = csrf(c.get("/records").text)
+    good = {"category": "water", "item": "intake", "period_start": "2025-01-01",
+            "period_end": "2025-01-31", "quantity": "120.5", "unit": "m3",
+            "source_document": "水费单 2025-01", "csrf": token}  # fmt: skip
+    # invalid input: the form again (422) with the error at its field, nothing stored
+    bad = c.post("/records", data={**good, "quantity": "-3"})
+    assert bad.status_code == 422 and 'data-testid="error-quantity"' in bad.text
+    assert "不能小于 0" in bad.text
+    wrong_unit = c.post("/records", data={**good, "unit": "kg"})
+    assert wrong_unit.status_code == 422 and 'data-testid="error-unit"' in wrong_unit.text
+    assert c.post("/records", data={**good, "csrf": "forged"}).status_code == 403
+    saved = c.post("/records", data=good)
+    assert saved.status_code == 303
+    rid = int(saved.headers["location"].split("saved=")[1])
+    fixed = c.post(
+        f"/records/{rid}/corrections",
+        data={"quantity": "121", "source_document": "更正单", "csrf": token},
+    )
+    assert fixed.status_code == 303
+    history = c.get("/records", params={"history": "true", "category": "water"}).text
+    # the corrected record stays, superseded by the new one which names it
+    new_id = int(fixed.headers["location"].split("saved=")[1].split("&")[0])
+    assert f"已被 #{new_id} 取代" in history and f"更正 #{rid}" in history
+    # B's enterprise and B's record are not reachable; a viewer may not write
+    b = web_world.enterprises["E02"]
+    assert c.post("/records", data={**good, "enterprise_id": str(b)}).status_code == 404
+    at_b = c.post(
+        f"/records/{web_world.b['record_id']}/corrections",
+        data={"quantity": "1", "source_document": "x", "csrf": token},
+    )
+    assert at_b.status_code == 404
+    viewer = log_in(web_world, "a_viewer")
+    page = viewer.get("/records")
+    assert 'data-testid="record-form"' not in page.text
+    assert viewer.post("/records", data={**good, "csrf": csrf(page.text)}).status_code == 403

@@ -13,6 +13,7 @@ from lingtan.web import (
     forecast_pages,
     matching_pages,
     point_pages,
+    records_pages,
     routes,
     tree_pages,
     waste_pages,
@@ -29,6 +30,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     waste_pages.router,
     point_pages.router,
     tree_pages.router,
+    records_pages.router,
 )
 
 
