@@ -281,6 +281,14 @@ def test_every_page_renders_in_both_languages(
         "/waste",
         "/waste/manifests",
         "/waste/exchange",
+        "/points/E01-grid",
+        "/points/E01-grid?period=week&res=native&compare=E01-line",
+        "/tree",
+        "/tree?period=week&start=2025-01-08",
+        f"/enterprises/{one}?period=month&start=2025-01",
+        "/overview?period=year&start=2025",
+        "/records",
+        "/records?history=true&category=water",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path

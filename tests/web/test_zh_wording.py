@@ -239,6 +239,11 @@ def _pages(world: World) -> list[str]:
     paths = [p for p in paths if not p.startswith(("/static", "/lang"))]
     paths += [f"/enterprises/{world.enterprises['E01']}", "/enterprises/99999999", "/flow?month=1"]
     paths += [f"/environment/stations/{code}" for code in ("AQ-N", "WS-1", "IN-ADM", "E02-OUT1")]
+    paths += [
+        "/points/E01-grid",
+        "/points/E01-grid?period=week&res=native",
+        "/points/E01-grid?period=year",
+    ]
     return paths
 
 

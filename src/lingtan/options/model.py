@@ -84,6 +84,10 @@ OPTION_NAMES: Final[dict[str, tuple[str, str]]] = {
     ),
     "indicator_profiles": ("指标体系配置", "indicator profiles"),
     "park_type": ("园区类型（指标体系）", "park type (for profiles)"),
+    "metering_remainder_max": (
+        "计量树未计量差额告警阈值",
+        "metering-tree unmetered remainder threshold",
+    ),
 }
 
 #: Chinese and English wording of each choice
@@ -201,6 +205,10 @@ class ParkOptions:
     indicator_profiles: tuple[str, ...] = ("national",)
     #: the park's type in profiles that distinguish types (e.g. chemical / non_chemical)
     park_type: str | None = None
+    #: the dashboard's metering tree highlights a parent whose unmetered remainder (parent −
+    #: Σ children, 未计量差额) exceeds this share of the parent either way (lingtan's default,
+    #: no standard sets it: meter error plus losses of the park's own network stay below it)
+    metering_remainder_max: float = 0.05
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -235,6 +243,10 @@ class ParkOptions:
             raise InvalidInput(
                 "indicator_profiles is a non-empty list of profile names",
                 field="indicator_profiles",
+            )
+        if not 0 < self.metering_remainder_max < 1:
+            raise InvalidInput(
+                "metering_remainder_max lies in (0, 1)", field="metering_remainder_max"
             )
 
     @classmethod
@@ -313,7 +325,7 @@ def _coerce(name: str, value: Any) -> Any:
         if value is None or (isinstance(value, str) and value.lower() in ("", "none", "null")):
             return None
         return _int(name, value, low=2000, high=2100)
-    if name in ("completeness_threshold", "product_coverage_min"):
+    if name in ("completeness_threshold", "product_coverage_min", "metering_remainder_max"):
         try:
             return float(value)
         except (TypeError, ValueError):

@@ -18,7 +18,7 @@ from lingtan.dispatch.explain import Reason, Violation, reason_text, violation_t
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.identity.roles import Principal
 from lingtan.store.dispatch_repo import PlanRow
-from lingtan.web import i18n
+from lingtan.web import i18n, palette
 from lingtan.web.routes import _page, _render, _store, _zone
 
 router = APIRouter(include_in_schema=False)
@@ -138,6 +138,12 @@ def _detail(row: PlanRow, lang: str, tz: Any, actual: dict[str, Any] | None) -> 
         "pv_forecast": [round(float(v), 3) for v in forecast] if s.get("pv_forecast_kw") else None,
         "load": s["load_kw"],
         "soc": {code: v for code, v in s["soc_kwh"].items()},
+        # carrier colours from the dashboard's one palette
+        "colours": {
+            "import": palette.colour("electricity_grid_import"),
+            "pv": palette.colour("pv_generation"),
+            "soc": palette.colour("storage_discharge"),
+        },
         "labels": {
             k: t(f"dp_{k}")
             for k in (

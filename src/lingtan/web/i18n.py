@@ -240,6 +240,36 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
         "事件类别与级别依据《中华人民共和国突发事件应对法》（2024 年修订）第二条、第三条",
         "Categories and levels after the Emergency Response Law (revised 2024), Articles 2 and 3",
     ),
+    # the period picker (templates/_period.html) and the dashboard pages of issue 22
+    "p_day": ("日", "Day"),
+    "p_week": ("周", "Week"),
+    "p_month": ("月", "Month"),
+    "p_year": ("年", "Year"),
+    "p_custom": ("自定义", "Custom"),
+    "p_start": ("起始", "Start"),
+    "p_end": ("截止（含）", "End (included)"),
+    "p_start_hint": (
+        "日/周/自定义：YYYY-MM-DD；月：YYYY-MM；年：YYYY",
+        "day, week, custom: YYYY-MM-DD; month: YYYY-MM; year: YYYY",
+    ),
+    "p_prev": ("上一期", "Previous"),
+    "p_next": ("下一期", "Next"),
+    "p_apply": ("应用", "Apply"),
+    "yoy": ("同比", "Year on year"),
+    "mom": ("环比", "Month on month"),
+    "tree": ("计量树", "Metering tree"),
+    "mom_ref": ("上月", "Previous month"),
+    "yoy_ref": ("去年同月", "Same month last year"),
+    "ytd": ("年初至今", "Year to date"),
+    "ytd_ref": ("去年同期", "Last year to date"),
+    "electricity_kwh": ("用电量 kWh", "Electricity kWh"),
+    "changes_note": (
+        "增长率 =（本期 − 对比期）/ 对比期；本月与年初至今截至上方日期，去年同期截至去年同日，"
+        "上月为整月；对比期无数据时不计算（—）",
+        "Change = (this period − reference) / reference; the month and the year to date run to "
+        "the date above, last year's to the same day, the previous month is whole; no figure "
+        "(—) when the reference has no data",
+    ),
 }
 
 ROLE_NAMES: Final[dict[str, tuple[str, str]]] = {

@@ -14,7 +14,10 @@ from lingtan.web import (
     forecast_pages,
     indicator_pages,
     matching_pages,
+    point_pages,
+    records_pages,
     routes,
+    tree_pages,
     waste_pages,
 )
 
@@ -29,6 +32,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     waste_pages.router,
     indicator_pages.router,
     exchange_pages.router,
+    point_pages.router,
+    tree_pages.router,
+    records_pages.router,
 )
 
 

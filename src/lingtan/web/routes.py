@@ -48,7 +48,8 @@ from lingtan.store import Store
 from lingtan.store.alarms_repo import AlarmFilter
 from lingtan.store.query_repo import QueryRepo
 from lingtan.timeutil import from_us
-from lingtan.web import i18n, session
+from lingtan.web import comparison, i18n, palette, session
+from lingtan.web import period as periods
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -331,20 +332,63 @@ def _gauges(data: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _overview_in_period(
+    request: Request,
+    principal: Principal,
+    lang: str,
+    *,
+    date: dt.date | None,
+    period: str | None,
+    start: str | None,
+    end: str | None,
+    enterprise_id: int | None = None,
+) -> tuple[dict[str, Any], periods.Span, list[dict[str, Any]]]:
+    """The overview as of ``date``, or of the last day of the picker's period, the period
+    shown in the picker, and the 同比/环比 figures (from the overviews as of the previous
+    month's last day and of the same day a year before)."""
+    store, cache = _store(request), _cache(request)
+
+    def at(day: dt.date | None) -> dict[str, Any]:
+        return overview_service.overview(
+            store, principal=principal, as_of=day, enterprise_id=enterprise_id, lang=lang,
+            cache=cache,
+        )  # fmt: skip
+
+    chosen = bool(period or start or end)
+    as_of = date
+    if chosen:
+        default_day = dt.date.fromisoformat(at(None)["as_of"])
+        span = periods.parse(period, start, end, default_day=default_day)
+        as_of = span.last
+    data = at(as_of)
+    day = dt.date.fromisoformat(data["as_of"])
+    if not chosen:
+        span = periods.month_span(day)
+    early = day.year <= 2000  # the overview starts in 2000
+    year_before = None if early else at(periods.year_back(day))
+    month_end = day.replace(day=1) - dt.timedelta(days=1)
+    previous = None if early and day.month == 1 else at(month_end)
+    return data, span, comparison.figures(data, previous, year_before)
+
+
 @router.get("/overview")
 def overview_page(
     request: Request,
     date: Annotated[dt.date | None, Query(ge=dt.date(2000, 1, 1), le=dt.date(2100, 12, 31))] = None,
+    period: Annotated[str | None, Query(max_length=10)] = None,
+    start: Annotated[str | None, Query(max_length=10)] = None,
+    end: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Response:
-    """Park (or enterprise) overview."""
+    """Park (or enterprise) overview, as of ``date`` or of the last day of the chosen period
+    (``period``/``start``/``end``, the picker's), with 同比 and 环比 figures."""
 
     def build(principal: Principal, lang: str) -> Response:
-        data = overview_service.overview(
-            _store(request), principal=principal, as_of=date, lang=lang, cache=_cache(request)
+        data, span, changes = _overview_in_period(
+            request, principal, lang, date=date, period=period, start=start, end=end
         )
         charts = {
             "carriers": [
-                {"name": c["name"], "tce": c["tce"]}
+                {"name": c["name"], "tce": c["tce"], "colour": palette.colour(c["carrier"])}
                 for c in data["year"]["carriers"]
                 if c["tce"] is not None and c["tce"] > 0
             ],
@@ -364,6 +408,9 @@ def overview_page(
             data=data,
             charts=charts,
             indicators=_indicator_gauges(data, lang),
+            span=span,
+            period_extra={},
+            changes=changes,
         )
 
     return _page(request, build)
@@ -388,6 +435,17 @@ def flow_page(
         flow = overview_service.energy_flow(
             store, principal=principal, year=chosen, month=month, lang=lang, cache=_cache(request)
         )
+        # nodes and links coloured by carrier from the one palette (owners neutral grey)
+        flow = {
+            **flow,
+            "node_colours": [
+                palette.colour(n["key"].split(":", 1)[1])
+                if n["key"].startswith("carrier:")
+                else palette.CARRIER_COLOURS["other"]
+                for n in flow["nodes"]
+            ],
+            "link_colours": [palette.colour(link["carrier"]) for link in flow["links"]],
+        }
         return _render(request, "flow.html", lang, principal, flow=flow, year=chosen, month=month)
 
     return _page(request, build)
@@ -433,7 +491,13 @@ def enterprises_page(request: Request) -> Response:
 
 
 @router.get("/enterprises/{enterprise_id}")
-def enterprise_page(request: Request, enterprise_id: int) -> Response:
+def enterprise_page(
+    request: Request,
+    enterprise_id: int,
+    period: Annotated[str | None, Query(max_length=10)] = None,
+    start: Annotated[str | None, Query(max_length=10)] = None,
+    end: Annotated[str | None, Query(max_length=10)] = None,
+) -> Response:
     """One enterprise: its meters, consumption trend, energy, emissions, certificates."""
 
     def build(principal: Principal, lang: str) -> Response:
@@ -444,13 +508,10 @@ def enterprise_page(request: Request, enterprise_id: int) -> Response:
         ent = q.enterprise(tenant=principal.tenant, enterprise_id=enterprise_id)
         # an enterprise's page is in the enterprise's park, whichever park the switcher shows
         principal = dataclasses.replace(principal, park_id=ent.park_id)
-        data = overview_service.overview(
-            store,
-            principal=principal,
+        data, span, changes = _overview_in_period(
+            request, principal, lang, date=None, period=period, start=start, end=end,
             enterprise_id=enterprise_id,
-            lang=lang,
-            cache=_cache(request),
-        )
+        )  # fmt: skip
         meters = [
             m
             for m in overview_service.meter_quality(
@@ -472,6 +533,9 @@ def enterprise_page(request: Request, enterprise_id: int) -> Response:
             meters=meters,
             charts=charts,
             certificates=[c.as_dict() for c in certificates],
+            span=span,
+            period_extra={},
+            changes=changes,
         )
 
     return _page(request, build)

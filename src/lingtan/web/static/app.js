@@ -9,6 +9,10 @@
     var el = document.getElementById(id);
     return el ? JSON.parse(el.textContent) : null;
   }
+  function fade(hex, alpha) {
+    var r = parseInt(hex.slice(1, 3), 16), g = parseInt(hex.slice(3, 5), 16), b = parseInt(hex.slice(5, 7), 16);
+    return "rgba(" + r + "," + g + "," + b + "," + alpha + ")";
+  }
   function merge(a, b) { var o = {}; for (var k in a) o[k] = a[k]; for (var j in b) o[j] = b[j]; return o; }
   function draw(id, traces, layout) {
     var el = document.getElementById(id);
@@ -20,7 +24,7 @@
   function overview(data) {
     if (data.carriers && data.carriers.length) {
       draw("chart-carriers", [{ type: "pie", hole: 0.5, labels: data.carriers.map(function (c) { return c.name; }),
-        values: data.carriers.map(function (c) { return c.tce; }), marker: { colors: palette }, textinfo: "percent", sort: false }],
+        values: data.carriers.map(function (c) { return c.tce; }), marker: { colors: data.carriers.map(function (c, i) { return c.colour || palette[i % palette.length]; }) }, textinfo: "percent", sort: false }],
         { showlegend: true, legend: { orientation: "h" } });
     }
     if (data.months) {
@@ -64,11 +68,14 @@
 
   function sankey(flow) {
     if (!flow || !flow.nodes.length) return;
-    var colors = flow.nodes.map(function (n, i) { return n.kind === "owner" ? "#6b7f78" : palette[i % palette.length]; });
+    // colours by carrier from the server's one palette (lingtan/web/palette.py)
+    var colors = flow.node_colours || flow.nodes.map(function (n, i) { return n.kind === "owner" ? "#6b7f78" : palette[i % palette.length]; });
+    var linkColors = (flow.link_colours || []).map(function (c) { return fade(c, 0.45); });
     draw("chart-sankey", [{ type: "sankey", arrangement: "snap", valueformat: ",.0f", valuesuffix: " tce",
       node: { label: flow.nodes.map(function (n) { return n.name; }), color: colors, pad: 12, thickness: 14 },
       link: { source: flow.links.map(function (l) { return l.source; }), target: flow.links.map(function (l) { return l.target; }),
-        value: flow.links.map(function (l) { return l.value; }), color: "rgba(31,122,90,0.25)" } }], { margin: { l: 10, r: 10, t: 10, b: 10 } });
+        value: flow.links.map(function (l) { return l.value; }), color: linkColors.length ? linkColors : "rgba(31,122,90,0.25)",
+        hovertemplate: "%{source.label} → %{target.label}<br>%{value:,.1f} tce<extra></extra>" } }], { margin: { l: 10, r: 10, t: 10, b: 10 } });
   }
 
   function alarm(data) {
