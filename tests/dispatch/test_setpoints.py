@@ -16,9 +16,9 @@ import pytest
 from lingtan.connectors.modbus.registers import DataType, RegisterSpec
 from lingtan.connectors.modbus.sim import SimulatedDevice, SimulatedGateway
 from lingtan.dispatch import control
-from lingtan.dispatch.applier import SetpointApplier, next_step_start
 from lingtan.dispatch import service as svc
 from lingtan.dispatch.alarms import install_rules
+from lingtan.dispatch.applier import SetpointApplier, next_step_start
 from lingtan.errors import InvalidInput, NotFound, PermissionDenied
 from lingtan.ingest.pipeline import ingest
 from lingtan.readings import Reading
