@@ -70,7 +70,7 @@ class SetpointApplier:
     def _controlled(self) -> list[tuple[Principal, ZoneInfo, int]]:
         """(park principal, zone, step minutes) of every park whose declaration controls
         devices."""
-        out = []
+        out: list[tuple[Principal, ZoneInfo, int]] = []
         repo = DispatchRepo(self._store)
         for park in self._store.registry.parks():
             row = repo.spec(park_id=park.id)
@@ -112,7 +112,7 @@ class SetpointApplier:
         from lingtan.dispatch.service import apply_setpoints
 
         at = now or self._clock()
-        done = []
+        done: list[dict[str, Any]] = []
         for principal, _tz, _minutes in self._controlled():
             try:
                 result = apply_setpoints(self._store, principal=principal, now=at)
