@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     #: seconds between the alarm scheduler's runs (freshness, hourly rules, budgets,
     #: escalation) in ``serve``
     alarm_tick_s: float = Field(default=30.0, gt=0)
+    #: ``serve`` writes each dispatch step's setpoints to the devices the microgrid declarations
+    #: control, at the step's start (docs/dispatch.md); off unless set: writing to a plant is
+    #: the operator's decision
+    dispatch_apply: bool = False
     #: alarm notifications (docs/alarms-notifications.md): a webhook or SMTP attempt gives up
     #: after this long [s] — a hanging receiver delays only its own delivery
     notify_timeout_s: float = Field(default=5.0, gt=0, le=60)

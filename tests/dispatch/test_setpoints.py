@@ -18,6 +18,7 @@ from lingtan.connectors.modbus.sim import SimulatedDevice, SimulatedGateway
 from lingtan.dispatch import control
 from lingtan.dispatch import service as svc
 from lingtan.dispatch.alarms import install_rules
+from lingtan.dispatch.applier import SetpointApplier, next_step_start
 from lingtan.errors import InvalidInput, NotFound, PermissionDenied
 from lingtan.ingest.pipeline import ingest
 from lingtan.readings import Reading
@@ -243,3 +244,37 @@ def test_read_back_compares_with_what_the_register_can_hold() -> None:
     # 2 readings of 500 W and 1,500 W on a meter with a ×2 multiplier, reporting charge as +:
     # −2 × 1 kW = −2 kW
     assert control.mean_kw([(0, 500.0), (1, 1500.0)], "W", 2.0, -1) == pytest.approx(-2.0)
+
+
+def test_the_next_step_starts_on_the_local_grid_of_steps() -> None:
+    step = 15
+    # 10:07 local → 10:15; exactly 10:15 → 10:30 (the step that has just begun is not next);
+    # 23:50 → 00:00 of the next day
+    assert next_step_start(_at(10, 7), TZ, step) == _at(10, 15)
+    assert next_step_start(_at(10, 15), TZ, step) == _at(10, 30)
+    assert next_step_start(_at(23, 50), TZ, step) == _at(0, 0) + dt.timedelta(days=1)
+    # an instant given in UTC: 02:07Z is 10:07 in UTC+8
+    utc = dt.datetime(DAY.year, DAY.month, DAY.day, 2, 7, tzinfo=dt.UTC)
+    assert next_step_start(utc, TZ, step) == _at(10, 15)
+
+
+async def test_serve_applies_each_controlled_parks_step(lite: Store, gateway: Any) -> None:
+    store = lite
+    gw, bess, ev = gateway
+    park_id = _park(store)
+    applier = SetpointApplier(store, clock=lambda: _at(10, 7))
+    # no declaration, or one that controls nothing: nothing to apply, look again in a minute
+    assert await asyncio.to_thread(applier.run_once) == []
+    assert applier._wait_s(_at(10, 7)) == 60.0
+    svc.set_spec(store, principal=ADMIN, data=_site(_control(gw.port, ev_max=300)))
+    # no plan for the step yet: skipped, nothing written
+    assert await asyncio.to_thread(applier.run_once) == []
+    # controlled: the wait runs to 10:15 plus the offset, 8 min + 5 s = 485 s
+    assert applier._wait_s(_at(10, 7)) == pytest.approx(485.0)
+    plan_id = _plan(store, park_id)
+    (done,) = await asyncio.to_thread(applier.run_once)
+    assert (done["plan_id"], done["step"]) == (plan_id, 40)
+    assert {d["device"]: d["status"] for d in done["devices"]} == {"BESS-1": "ok", "EV-1": "ok"}
+    assert bess.writes == [(100, [0, 1234])] and ev.writes == [(10, [80])]
+    rows = svc.writes(store, principal=VIEWER, plan_id=plan_id)
+    assert {w.written_by for w in rows} == {"serve:dispatch"}

@@ -202,7 +202,7 @@ def create_app(
         owned = store is None
         s: Store = store if store is not None else await run_in_threadpool(open_store, settings)
         app.state.store = s
-        runner = normaliser = ticker = notifier = None
+        runner = normaliser = ticker = notifier = applier = None
         # alarms stream on every batch ingested through this service, background or not
         engine = Engine(s).attach()
         app.state.alarm_engine = engine
@@ -223,6 +223,11 @@ def create_app(
             notifier = DeliveryWorker(s, settings)
             notifier.start()
             engine.on_notified = notifier.poke
+            if settings.dispatch_apply:
+                from lingtan.dispatch.applier import SetpointApplier
+
+                applier = SetpointApplier(s)
+                applier.start()
             app.state.runner, app.state.normaliser = runner, normaliser
             app.state.notifier = notifier
         switch_interval = sys.getswitchinterval()
@@ -230,6 +235,8 @@ def create_app(
         try:
             yield
         finally:
+            if applier is not None:
+                await run_in_threadpool(applier.stop)
             if ticker is not None:
                 await run_in_threadpool(ticker.stop)
             await run_in_threadpool(engine.detach)
