@@ -20,6 +20,7 @@ from lingtan.normalize.service import normalise_pending
 from lingtan.registry import ParkModel
 from lingtan.store import Store
 from lingtan.timeutil import utcnow
+from tests.api.walk import profile_yaml
 from tests.api.world import PASSWORD, World, login, wait_job
 
 OPEN = {"/health", "/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/logout"}
@@ -549,6 +550,34 @@ def test_reports_are_built_in_the_background_and_downloaded_in_scope(world: Worl
     job = wait_job(world, r.json()["id"], "auditor")
     xlsx = c.get(job["file_url"], headers=world.h("auditor")).content
     assert xlsx[:2] == b"PK"
+
+
+def test_a_park_uploads_its_own_profile_and_enterprises_read_it(world: World) -> None:
+    """``PUT /api/v1/indicators/profiles/{id}``: park admins store a validated version (the
+    error names the line); every reader lists and evaluates it; enterprise users write none."""
+    c, admin, a = world.client, world.h("admin"), world.h("a_admin")
+    url = "/api/v1/indicators/profiles/api-park"
+    yaml_ = {"Content-Type": "application/yaml"}
+    assert (
+        c.put(url, headers={**a, **yaml_}, content=profile_yaml("api-park", 1)).status_code == 403
+    )
+    bad = profile_yaml("api-park", 1).replace(b"energy_tce\n", b"fuel_tce\n")
+    r = c.put(url, headers={**admin, **yaml_}, content=bad)
+    # line 14 of profile_yaml is the definition
+    assert r.status_code == 422 and "api-park.yaml:14:" in r.json()["detail"], r.text
+    r = c.put(url, headers={**admin, **yaml_}, content=profile_yaml("api-park", 1),
+              params={"reason": "园区方案"})  # fmt: skip
+    assert r.status_code == 201 and r.json()["stored"]["version"] == 1, r.text
+    again = c.put(url, headers={**admin, **yaml_}, content=profile_yaml("api-park", 1))
+    assert again.status_code == 409
+    listed = c.get("/api/v1/indicators/profiles", headers=a).json()["profiles"]
+    assert {p["id"]: p["stored"] is not None for p in listed}["api-park"] is True
+    one = c.get(url, headers=a).json()
+    assert one["document"] == profile_yaml("api-park", 1).decode() and len(one["versions"]) == 1
+    ev = c.get("/api/v1/indicators/profile-evaluation", headers=a,
+               params={"year": 2025, "month": 1, "profile": "api-park"})  # fmt: skip
+    assert ev.status_code == 200, ev.text
+    assert ev.json()["profile"]["id"] == "api-park" and ev.json()["scope"]["code"] == "E01"
 
 
 def test_overview_shows_the_energy_statistics_of_the_scope(world: World) -> None:

@@ -23,6 +23,7 @@ from tests.api.walk import (
     dispatch_site_body,
     ghg_document_body,
     grid_series_body,
+    profile_yaml,
     weather_body,
 )
 from tests.api.world import World, certificate_csv
@@ -613,6 +614,7 @@ PARK_LEVEL_WRITES = {
     ("post", "/api/v1/waste/licences"),
     ("post", "/api/v1/waste/alarm-rules"),
     ("post", "/api/v1/compliance/admission"),
+    ("put", "/api/v1/indicators/profiles/{profile_id}"),
 }
 
 
@@ -865,6 +867,17 @@ VALID.update(
             {},
             {"json": {"installation": {"name": "示例铝厂（合成）", "year": 2026, "processes": [
                 {"id": "casting", "cn_code": "7601 10 10", "output": 100}]}}},
+        ),
+    }
+)  # fmt: skip
+
+# a park's own indicator profile (park administrators): each call a new version
+VALID.update(
+    {
+        ("put", "/api/v1/indicators/profiles/{profile_id}"): lambda w: (
+            {"profile_id": "role-probe"},
+            {"content": profile_yaml("role-probe", next(_n)),
+             "headers": {"Content-Type": "application/yaml"}},
         ),
     }
 )  # fmt: skip

@@ -28,7 +28,13 @@ RESOURCE_QUERY = ("enterprise_id", "site_id", "point", "boundary", "enterprise",
 REQUIRED = {"year": 2025, "basis": "enterprise"}
 #: path parameters that name no resource (a kind of report)
 #: path parameters that name no tenant's resource: a report kind, a version of the park's options
-FIXED_PATH = {"kind": "energy_report", "version": "0", "tariff_id": "demo-js-synthetic"}
+#: (``profile_id``: one of the park's own indicator profiles, the park's and no enterprise's)
+FIXED_PATH = {
+    "kind": "energy_report",
+    "version": "0",
+    "tariff_id": "demo-js-synthetic",
+    "profile_id": "walk-probe",
+}
 
 PARK_FILE = """\
 park:
@@ -61,6 +67,30 @@ def dispatch_site_body() -> dict[str, Any]:
         ],
         "chargers": [{"code": "EV-1", "point": "PARK-ev1", "max_kw": 600}],
     }
+
+
+def profile_yaml(profile_id: str, version: int) -> bytes:
+    """A park's own indicator profile (one indicator, inheriting nothing)."""
+    return f"""\
+id: {profile_id}
+version: {version}
+name_zh: 测试指标体系（合成）
+name_en: test profile (synthetic)
+level: park
+issuer: 园区管委会
+document: 测试
+url_note: synthetic profile for tests
+confidence: L
+indicators:
+- id: core
+  name_zh: 单位能耗碳排放
+  name_en: carbon per energy
+  definition: emissions_tco2 / energy_tce
+  unit: tCO2/tce
+  direction: le
+  targets:
+  - {{value: 0.5, confidence: L, verified: false, note: synthetic}}
+""".encode()
 
 
 Ids = Mapping[str, Any]
@@ -337,6 +367,11 @@ BODIES: dict[tuple[str, str], Body] = {
                     "green_power_share": 0, "combustion_tco2": 0, "process_tco2": 0},
         "rules": {"core_max": 1, "core_source": "probe"}, "year": 2025, "store": False,
     }},
+    # a park's own indicator profile: the park's, naming no enterprise
+    ("put", "/api/v1/indicators/profiles/{profile_id}"): lambda ids: {
+        "content": profile_yaml("walk-probe", 1),
+        "headers": {"Content-Type": "application/yaml"},
+    },
     # enterprise GHG: B's enterprise's document; a CBAM communication (computed, names nothing)
     ("post", "/api/v1/ghg/documents"): lambda ids: {
         "json": {"enterprise_id": ids["enterprise_id"], "document": ghg_document_body()}
@@ -359,6 +394,7 @@ NOT_AIMED = {
     ("post", "/api/v1/grid-factors"),
     ("post", "/api/v1/forecasts/weather-series"),
     ("post", "/api/v1/ghg/cbam/communication"),
+    ("put", "/api/v1/indicators/profiles/{profile_id}"),
 }
 #: how a request aimed at a resource the caller may not see is refused
 REFUSED = frozenset({401, 403, 404})

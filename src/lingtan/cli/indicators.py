@@ -268,8 +268,8 @@ def _profiles_run(
     as_json: bool,
     lang: str,
 ) -> None:
+    from lingtan.indicators.park_profiles import resolve_profiles
     from lingtan.indicators.profile_eval import compare_profiles, comparison_table
-    from lingtan.indicators.profiles import load_profile
     from lingtan.options import service as park_options
     from lingtan.reports.common import status_word
 
@@ -277,7 +277,8 @@ def _profiles_run(
     wanted: list[str] = []
     for n in names:
         wanted.extend(chosen.indicator_profiles if n == "chosen" else [n])
-    profiles = [load_profile(n) for n in dict.fromkeys(wanted)]
+    # shipped names, the park's stored profiles, profile files
+    profiles = resolve_profiles(store, park_id, wanted, files=True)
     evs = compare_profiles(
         store,
         profiles,

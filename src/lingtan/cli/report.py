@@ -80,6 +80,7 @@ def report_command(
                 options=options,
                 actor="cli",
                 park_id=park_id,
+                profile_files=True,
             )
         try:
             out.parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -221,6 +221,8 @@ class _Lines:
 
     def __init__(self) -> None:
         self.at: dict[tuple[Any, ...], int] = {}
+        #: collections already read: an alias to one is refused (no expansion bombs)
+        self.seen: set[int] = set()
 
     def line(self, *path: Any) -> int:
         while path:
@@ -233,6 +235,13 @@ class _Lines:
 def _plain(node: yaml.Node, path: tuple[Any, ...], lines: _Lines) -> Any:
     # a mapping's value keeps its key's line (``targets:`` rather than its first item)
     lines.at.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.CollectionNode):
+        if id(node) in lines.seen:
+            raise InvalidInput(
+                f"line {node.start_mark.line + 1}: YAML aliases are not allowed in a profile",
+                field="profile",
+            )
+        lines.seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for k, v in node.value:
@@ -515,10 +524,10 @@ def load_profile(name_or_path: str | Path) -> Profile:
     return _merged(_read(name_or_path))
 
 
-def _merged(first: Profile) -> Profile:
+def _merged(first: Profile, read: Callable[[str], Profile] = _read) -> Profile:
     chain = [first]
     while chain[-1].inherits is not None:
-        nxt = _read(chain[-1].inherits)
+        nxt = read(chain[-1].inherits)
         if any(p.id == nxt.id for p in chain):
             raise InvalidInput(f"profiles inherit in a cycle at {nxt.id}", field="inherits")
         chain.append(nxt)
@@ -549,6 +558,19 @@ def _merged(first: Profile) -> Profile:
             "chain": tuple(p.id for p in chain),
         }
     )
+
+
+def merge_profile(first: Profile, read: Callable[[str], Profile]) -> Profile:
+    """``first`` with the indicators it inherits merged, each inherited profile read with
+    ``read`` (by name; a service passes a reader that never opens a path)."""
+    return _merged(first, read)
+
+
+def shipped_profile(name: str) -> Profile:
+    """A shipped profile as written (inherited indicators not merged)."""
+    if name not in SHIPPED:
+        raise NotFound(f"profile {name!r}: not a shipped profile ({', '.join(SHIPPED)})")
+    return _shipped(name)
 
 
 def shipped_profiles() -> list[Profile]:

@@ -9,7 +9,9 @@ A set may ``inherits`` another set for the indicators it does not list (Hunan li
 indicator and the clean-energy share and takes the national thresholds for the rest).
 
 Shipped sets: ``national`` and ``hunan``, and ``demo-plan`` — the demo park's own year-by-year
-plan, synthetic, an example of the format a park's plan file takes (``level: park``).
+plan, synthetic, an example of the format a park's plan file takes (``level: park``). The
+``hunan`` set is read from the ``hunan`` indicator profile (:func:`target_set_of_profile`), so
+the Hunan values have one source for ``--targets hunan`` and ``--profile hunan``.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ IndicatorId = Literal[
 Confidence = Literal["H", "M-H", "M", "L", "U"]
 SHIPPED: Final[dict[str, str]] = {
     "national": "targets_national.yaml",
-    "hunan": "targets_hunan.yaml",
+    #: read from the ``hunan`` indicator profile (profiles/hunan.yaml): one source of the values
+    "hunan": "profiles/hunan.yaml",
     #: the demo park's plan (synthetic), an example of a park's own year-by-year plan
     "demo-plan": "targets_demo_park_plan.yaml",
 }
@@ -157,8 +160,58 @@ def parse_target_set(text: str, *, where: str = "targets") -> TargetSet:
         raise InvalidInput(f"{where}: {loc}: {first['msg']}", field=loc) from err
 
 
+#: shipped target sets read from an indicator profile of the same name
+FROM_PROFILE: Final = frozenset({"hunan"})
+
+
+def target_set_of_profile(name: str) -> TargetSet:
+    """The target set of a shipped indicator profile's own indicators (the ones it inherits
+    come from its ``inherits`` target set, as profiles inherit): each target becomes a record
+    with the indicator's direction, unit and binding (否决项 → ``veto``), and an id from the
+    indicator, size class and year (``hunan.carbon_per_energy.2-100.2027``).
+
+    Only a profile without park types whose indicators are the national 1+5 converts."""
+    from lingtan.indicators.profiles import shipped_profile
+
+    prof = shipped_profile(name)
+    if prof.park_types:
+        raise InvalidInput(f"profile {name} distinguishes park types: not a target set")
+    records: list[dict[str, Any]] = []
+    for ind in prof.indicators:
+        for t in ind.targets:
+            if t.value is None:
+                raise InvalidInput(f"profile {name}: {ind.id} has a target without a value")
+            tid = f"{prof.id}.{ind.id}"
+            if t.energy_min_tce is not None or t.energy_max_tce is not None:
+                hi = "" if t.energy_max_tce is None else f"{t.energy_max_tce / 1e4:g}"
+                tid += f".{(t.energy_min_tce or 0) / 1e4:g}-{hi}"
+            if t.year is not None:
+                tid += f".{t.year}"
+            records.append({
+                "id": tid, "indicator": ind.id, "comparator": ind.direction, "value": t.value,
+                "unit": ind.unit, "year": t.year, "energy_min_tce": t.energy_min_tce,
+                "energy_max_tce": t.energy_max_tce, "veto": ind.binding,
+                "confidence": t.confidence, "verified": t.verified, "note": t.note,
+                "source": t.source,
+            })  # fmt: skip
+    source = f"{prof.issuer}《{prof.document}》" + (prof.number or "")
+    data = {
+        "id": prof.id, "name_zh": prof.name_zh, "name_en": prof.name_en, "level": prof.level,
+        "province": prof.province, "inherits": prof.inherits, "source": source,
+        "url": prof.url, "url_note": prof.url_note, "targets": records,
+    }  # fmt: skip
+    try:
+        return TargetSet.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        raise InvalidInput(f"profile {name}: {loc}: {first['msg']}", field=loc) from err
+
+
 @functools.cache
 def _shipped(name: str) -> TargetSet:
+    if name in FROM_PROFILE:
+        return target_set_of_profile(name)
     text = resources.files("lingtan.indicators").joinpath("data", SHIPPED[name]).read_text("utf-8")
     return parse_target_set(text, where=SHIPPED[name])
 

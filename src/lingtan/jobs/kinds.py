@@ -10,12 +10,11 @@ from lingtan import accounting
 from lingtan.errors import InvalidInput
 from lingtan.identity.roles import Permission, Principal, require_park_wide
 from lingtan.indicators.energy import energy_statistics
-from lingtan.indicators.evaluate import evaluate
 from lingtan.jobs.service import JobContext, JobKind, JobOutput, register_kind
 from lingtan.normalize.service import normalise_pending
 from lingtan.reports.energy import energy_report
 from lingtan.reports.html import write_html
-from lingtan.reports.indicators import indicators_report
+from lingtan.reports.service import indicators_document
 from lingtan.reports.xlsx import write_xlsx
 from lingtan.store import Store
 from lingtan.store.jobs_repo import JobFile
@@ -190,15 +189,16 @@ def _energy_report(store: Store, ctx: JobContext) -> JobOutput:
 
 def _indicator_report(store: Store, ctx: JobContext) -> JobOutput:
     p = ctx.params
-    ev = evaluate(
+    report = indicators_document(
         store,
         year=p["year"],
         month=p.get("month"),
         ytd=p.get("ytd", False),
         enterprise_id=p.get("enterprise_id"),
+        lang=p["lang"],
         park_id=p.get("park_id"),
     )
-    return _document(store, "indicators", indicators_report(ev, lang=p["lang"]), p)
+    return _document(store, "indicators", report, p)
 
 
 def register_builtin() -> None:

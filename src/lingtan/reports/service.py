@@ -62,8 +62,12 @@ def build_document(
     library: FactorLibrary | None = None,
     actor: str = "report",
     park_id: int | None = None,
+    profile_files: bool = False,
 ) -> Report:
-    """The report document (see :mod:`lingtan.reports.model`) for a kind, period and scope."""
+    """The report document (see :mod:`lingtan.reports.model`) for a kind, period and scope.
+
+    ``profile_files``: a profile *file* the park's options name may be read (the CLI); the
+    services (API, jobs) evaluate shipped and stored profiles only."""
     _check(kind)
     park = store.registry.park(park_id)
     opts = options or IndicatorOptions.of(park_options.used(store, park_id=park.id))
@@ -98,20 +102,9 @@ def build_document(
         )
         return energy_report(stats, lang=lang)
     if kind == "indicators":
-        ev = evaluate(
-            store,
-            year=year,
-            month=month,
-            enterprise_id=enterprise_id,
-            options=opts,
-            library=lib,
-            park_id=park.id,
-        )
-        return indicators_report(
-            ev,
-            lang=lang,
-            profiles=chosen_profiles(store, park.id, year=year, month=month,
-                                     enterprise_id=enterprise_id, options=opts),
+        return indicators_document(
+            store, year=year, month=month, enterprise_id=enterprise_id, lang=lang,
+            options=opts, library=lib, park_id=park.id, profile_files=profile_files,
         )  # fmt: skip
     core_ev = evaluate(
         store,
@@ -188,6 +181,7 @@ def build_report(
     library: FactorLibrary | None = None,
     actor: str = "report",
     park_id: int | None = None,
+    profile_files: bool = False,
 ) -> bytes:
     """The report as ``.xlsx`` or ``.html`` bytes."""
     _check(kind, fmt)
@@ -203,6 +197,7 @@ def build_report(
         library=library,
         actor=actor,
         park_id=park_id,
+        profile_files=profile_files,
     )
     return write_xlsx(doc) if fmt == "xlsx" else write_html(doc)
 
@@ -221,6 +216,45 @@ def filename(kind: str, year: int, fmt: str, *, month: int | None = None, code: 
     return f"lingtan-{kind}{who}-{period}.{fmt}"
 
 
+def indicators_document(
+    store: Store,
+    *,
+    year: int,
+    month: int | None = None,
+    ytd: bool = False,
+    enterprise_id: int | None = None,
+    lang: str = "zh",
+    options: IndicatorOptions | None = None,
+    library: FactorLibrary | None = None,
+    park_id: int | None = None,
+    profile_files: bool = False,
+) -> Report:
+    """The indicator report (“1+5”指标评价报告) — the one builder of the CLI, the report
+    service and the background ``indicator_report`` job: the national evaluation and one
+    section per indicator profile the park chose (when it chose any other than ``national``).
+
+    The caller has checked the enterprise is in its scope."""
+    park = store.registry.park(park_id)
+    opts = options or IndicatorOptions.of(park_options.used(store, park_id=park.id))
+    ev = evaluate(
+        store,
+        year=year,
+        month=month,
+        ytd=ytd,
+        enterprise_id=enterprise_id,
+        options=opts,
+        library=library,
+        park_id=park.id,
+    )
+    return indicators_report(
+        ev,
+        lang=lang,
+        profiles=chosen_profiles(store, park.id, year=year, month=month, ytd=ytd,
+                                 enterprise_id=enterprise_id, options=opts,
+                                 profile_files=profile_files),
+    )  # fmt: skip
+
+
 def chosen_profiles(
     store: Store,
     park_id: int,
@@ -229,20 +263,25 @@ def chosen_profiles(
     month: int | None,
     enterprise_id: int | None,
     options: IndicatorOptions,
+    ytd: bool = False,
+    profile_files: bool = False,
 ) -> list[ProfileEvaluation]:
     """The park's chosen indicator profiles evaluated, for the indicator report; none when the
-    park keeps the default (the national 1+5 the report already shows)."""
+    park keeps the default (the national 1+5 the report already shows). A chosen name is a
+    shipped profile or one stored for the park (:mod:`lingtan.indicators.park_profiles`); a
+    file path only with ``profile_files`` (the CLI)."""
+    from lingtan.indicators.park_profiles import resolve_profiles
     from lingtan.indicators.profile_eval import compare_profiles
-    from lingtan.indicators.profiles import load_profile
 
     chosen = park_options.used(store, park_id=park_id).options
     if tuple(chosen.indicator_profiles) == ("national",):
         return []
     return compare_profiles(
         store,
-        [load_profile(n) for n in chosen.indicator_profiles],
+        resolve_profiles(store, park_id, chosen.indicator_profiles, files=profile_files),
         year=year,
         month=month,
+        ytd=ytd,
         enterprise_id=enterprise_id,
         park_type=chosen.park_type,
         options=options,

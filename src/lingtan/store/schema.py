@@ -1330,3 +1330,22 @@ ghg_document = Table(
     Column("created_at", BigInteger, nullable=False),
     Index("ix_ghg_document_enterprise_id", "enterprise_id", "year"),
 )
+
+# -- indicator profiles of a park (lingtan.indicators.park_profiles) ------------------------------
+#: a profile a park administrator uploaded (the YAML text as sent, validated), one row per
+#: version: a revision is a new version, never an edit in place; the newest version of a
+#: (park, profile id) is the one evaluated
+indicator_profile = Table(
+    "indicator_profile",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("profile_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("reason", Text),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("park_id", "profile_id", "version", name="uq_indicator_profile_version"),
+)

@@ -3,17 +3,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 from lingtan.api.common import MAX_ID, YearQuery
 from lingtan.api.deps import CurrentPrincipal, StoreDep
 from lingtan.api.energy.router import scoped_enterprise
+from lingtan.api.limits import read_body
 from lingtan.errors import InvalidInput
 from lingtan.identity.roles import Permission, Principal, require
+from lingtan.indicators import park_profiles
 from lingtan.indicators.evaluate import evaluate
+from lingtan.indicators.park_profiles import ID_PATTERN
 from lingtan.store import Store
+from lingtan.timeutil import from_us
 
 router = APIRouter(tags=["indicators"])
 
@@ -65,22 +71,16 @@ def get_indicators(
 
 
 def _profiles_allowed(store: Store, principal: Principal, names: list[str] | None) -> list[Any]:
-    """Shipped profiles by name (default: the park's chosen ones). A profile file the park's
-    options name is evaluated through the CLI only: the service never reads a path it is
-    given, from the request or from the options."""
-    from lingtan.indicators.profiles import SHIPPED, load_profile
+    """Profiles by name (default: the park's chosen ones): shipped ones and the park's stored
+    ones. A profile *file* the park's options name is evaluated through the CLI only: the
+    service never reads a path it is given, from the request or from the options."""
+    from lingtan.indicators.park_profiles import resolve_profiles
     from lingtan.options import service as park_options
 
-    chosen = park_options.used(store, park_id=principal.park_id).options
+    park_id = store.registry.park(principal.park_id).id
+    chosen = park_options.used(store, park_id=park_id).options
     wanted = names or list(chosen.indicator_profiles)
-    for n in wanted:
-        if n not in SHIPPED:
-            raise InvalidInput(
-                f"unknown profile {n!r}; shipped: {', '.join(SHIPPED)} (a profile file is "
-                "evaluated with lingtan indicators --profile FILE)",
-                field="profile",
-            )
-    return [load_profile(n) for n in dict.fromkeys(wanted)]
+    return resolve_profiles(store, park_id, wanted)
 
 
 def _park_type(store: Store, principal: Principal, park_type: str | None) -> str | None:
@@ -105,13 +105,108 @@ def get_indicator_profiles(
     from lingtan.options import service as park_options
 
     require(principal, Permission.READ)
-    chosen = park_options.used(store, park_id=principal.park_id).options
+    park_id = store.registry.park(principal.park_id).id
+    chosen = park_options.used(store, park_id=park_id).options
     return {
-        "profiles": [p.as_dict() for p in shipped_profiles()],
+        "profiles": [{**p.as_dict(), "stored": None} for p in shipped_profiles()]
+        + [
+            {**p.as_dict(), "stored": _stored(row)}
+            for p, row in park_profiles.stored(store, park_id=park_id)
+        ],
         "chosen": list(chosen.indicator_profiles),
         "park_type": chosen.park_type,
         "quantities": quantity_catalogue(lang),
     }
+
+
+def _stored(row: Any) -> dict[str, Any]:
+    """Who stored a version of a park's profile, when and why."""
+    return {
+        "version": row.version,
+        "stored_at": from_us(row.created_at).astimezone(dt.UTC).isoformat(),
+        "stored_by": row.created_by,
+        "reason": row.reason,
+        "sha256": row.sha256,
+    }
+
+
+ProfileIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
+_PROFILE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "an indicator profile (YAML, docs/indicator-profiles.md)",
+        "content": {"application/yaml": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get("/indicators/profiles/{profile_id}", response_model=dict[str, Any])
+def get_indicator_profile(
+    profile_id: ProfileIdPath,
+    principal: CurrentPrincipal,
+    store: StoreDep,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> dict[str, Any]:
+    """One profile: a shipped one, or one of the park's stored profiles (its newest version,
+    or ``version``) with its YAML text and every stored version."""
+    from lingtan.indicators.profiles import SHIPPED, load_profile
+
+    require(principal, Permission.READ)
+    if profile_id in SHIPPED:
+        if version is not None:
+            raise InvalidInput("a shipped profile has no stored versions", field="version")
+        return {**load_profile(profile_id).as_dict(), "stored": None, "versions": []}
+    park_id = store.registry.park(principal.park_id).id
+    prof, row = park_profiles.stored_profile(
+        store, park_id=park_id, profile_id=profile_id, version=version
+    )
+    rows = park_profiles.versions(store, park_id=park_id, profile_id=profile_id)
+    return {
+        **prof.as_dict(),
+        "stored": _stored(row),
+        "document": row.document,
+        "versions": [_stored(r) for r in rows],
+    }
+
+
+def _upload(
+    store: Store, principal: Principal, profile_id: str, text: str, reason: str | None
+) -> tuple[Any, Any]:
+    return park_profiles.upload(
+        store,
+        park_id=store.registry.park(principal.park_id).id,
+        profile_id=profile_id,
+        text=text,
+        actor=principal.actor,
+        reason=reason,
+    )
+
+
+@router.put(
+    "/indicators/profiles/{profile_id}",
+    response_model=dict[str, Any],
+    status_code=201,
+    openapi_extra=_PROFILE_BODY,
+)
+async def put_indicator_profile(
+    profile_id: ProfileIdPath,
+    request: Request,
+    principal: CurrentPrincipal,
+    store: StoreDep,
+    reason: Annotated[str | None, Query(max_length=2000)] = None,
+) -> dict[str, Any]:
+    """Store a new version of one of the park's own indicator profiles (park admins; audited).
+    The body is the profile's YAML; it is validated as a profile file (errors name the line),
+    its ``id`` is ``profile_id`` and its ``version`` newer than the stored ones (409 if not).
+    The park evaluates it once its options name it (``indicator_profiles``)."""
+    require(principal, Permission.ADMIN_PARK)  # before the body is read
+    body = await read_body(request, limit=park_profiles.MAX_BYTES)
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InvalidInput("the profile is not UTF-8 text", field="body") from err
+    prof, row = await run_in_threadpool(_upload, store, principal, profile_id, text, reason)
+    return {**prof.as_dict(), "stored": _stored(row)}
 
 
 @router.get("/indicators/profile-evaluation", response_model=dict[str, Any])
