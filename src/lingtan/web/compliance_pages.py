@@ -11,6 +11,7 @@ notice (the API lists no check for it), its form is refused (403) and a check's 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Query, Request
@@ -22,6 +23,7 @@ from lingtan.compliance import reference, service
 from lingtan.compliance.grading import CLASS_NAMES
 from lingtan.errors import InvalidInput, NotFound, PermissionDenied
 from lingtan.identity.roles import Permission, Principal, require, require_park_wide
+from lingtan.indicators.energy import carrier_name
 from lingtan.indicators.limits import load_limits
 from lingtan.store.compliance_repo import ComplianceRepo
 from lingtan.web import session
@@ -129,6 +131,10 @@ _NUMBERS: Final = (
 _RULE_FIELDS: Final = ("core_max", "core_source", "restricted", "min_green_power_share")
 
 
+#: the project model's error kinds the records page does not have
+_ZH_MORE: Final[dict[str, str]] = {"greater_than": "须大于 {gt}", "less_than": "须小于 {lt}"}
+
+
 def _project(form: dict[str, str]) -> tuple[dict[str, Any], list[int]]:
     """The project's plain data from the form (blank fields left out: the model says which
     are required) and, per product given, its row of the form."""
@@ -157,7 +163,7 @@ def _errors(err: ValidationError, lang: str, rows: list[int] | None = None) -> d
             name = f"p{rows[int(loc[1])]}_{loc[2]}"
         else:
             name = loc[0] if loc else "body"
-        zh = _ZH_ERRORS.get(e["type"]) if lang == "zh-CN" else None
+        zh = {**_ZH_ERRORS, **_ZH_MORE}.get(e["type"]) if lang == "zh-CN" else None
         ctx = {k: str(v) for k, v in (e.get("ctx") or {}).items()}
         try:
             text = zh.format(**ctx) if zh else e["msg"]
@@ -362,9 +368,10 @@ def source_text(source: str, lang: str) -> str:
         return "录入分产品能耗"
     if source == "metered":
         return "企业计量能耗（单一产品）"
-    text = source.replace("metered: points ", "分产品计量点 ").replace(" minus ", "，扣除 ")
+    text = re.sub(r" \((\w+)\)", lambda m: f"（{carrier_name(m.group(1), 'zh')}）", source)
+    text = text.replace("metered: points ", "分产品计量点 ").replace(" minus ", "，扣除 ")
     text = text.replace(" (not counted: ", "（未计入：").replace(", ", "、")
-    return text.replace(" (", "（").replace(")", "）")
+    return text.replace(")", "）")
 
 
 @router.get("/compliance")
