@@ -289,6 +289,8 @@ def test_every_page_renders_in_both_languages(
         "/overview?period=year&start=2025",
         "/records",
         "/records?history=true&category=water",
+        "/compliance?year=2025",
+        "/compliance/admission",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path

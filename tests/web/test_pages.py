@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import re
 import time
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
+from tests.api.walk import no_b_data
 from tests.api.world import PASSWORD, World
 
 
@@ -279,3 +282,61 @@ def test_forecast_list_shows_enterprise_and_park_load_forecasts(web_world: World
     assert "企业负荷" in subjects and "园区负荷" in subjects  # enterprise load, park load
     a = log_in(web_world, "a_viewer").get("/forecasts").text
     assert 'data-testid="forecast-subject"' not in a
+
+
+# -- compliance: the admission form runs the API's service function and shows its report with
+# the Excel/HTML downloads (park roles only); the grading page answers
+
+ADMISSION_PROJECT = {
+    "name": "页面测试项目", "investment_cny": "1000000", "energy_tce": "100",
+    "electricity_kwh": "0", "green_power_share": "0", "combustion_tco2": "0",
+    "process_tco2": "0",
+}  # fmt: skip
+
+
+def test_admission_form_report_and_downloads(web_world: World) -> None:
+    c = log_in(web_world, "admin")
+    page = c.get("/compliance/admission")
+    assert page.status_code == 200 and 'data-testid="admission-form"' in page.text
+    form = {**ADMISSION_PROJECT, "year": "2025", "core_max": "1.0", "core_source": "页面规则",
+            "no_worsening": "true", "csrf": csrf(page.text)}  # fmt: skip
+    # a required field left blank: the form again, the error at its field
+    bad = c.post("/compliance/admission", data={**form, "energy_tce": ""})
+    assert bad.status_code == 422 and 'data-testid="error-energy_tce"' in bad.text
+    r = c.post("/compliance/admission", data=form)
+    assert r.status_code == 303, r.text[:500]
+    check_id = int(r.headers["location"].rsplit("=", 1)[1])
+    shown = c.get(r.headers["location"]).text
+    # the same inputs through the API (not stored): the same verdict and park totals
+    api = web_world.client.post(
+        "/api/v1/compliance/admission", headers=web_world.h("admin"),
+        json={"project": {k: float(v) if k != "name" else v for k, v in ADMISSION_PROJECT.items()},
+              "rules": {"core_max": 1.0, "core_source": "页面规则"}, "year": 2025,
+              "store": False},
+    ).json()  # fmt: skip
+    verdict = re.search(r'data-testid="admission-verdict" data-verdict="(\w+)"', shown)
+    assert verdict is not None and verdict.group(1) == api["verdict"]
+    # a zero-emission project of 100 tce: after = E / (T + 100)
+    e, t = api["park_emissions_tco2"], api["park_energy_tce"]
+    after = next(x for x in api["criteria"] if x["id"] == "core_after")["value"]
+    assert abs(after - e / (t + 100)) < 1e-9
+    assert 'data-criterion="core_after"' in shown and 'data-criterion="no_worsening"' in shown
+    assert f'data-check="{check_id}"' in shown  # listed among the stored checks
+    xlsx = c.get(f"/compliance/admission/{check_id}/report.xlsx")
+    assert xlsx.status_code == 200
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert rows[0][0] == "页面测试项目" and len(rows) == 2 + len(api["criteria"])
+    html = c.get(f"/compliance/admission/{check_id}/report.html")
+    assert html.status_code == 200 and "页面测试项目" in html.text
+
+    # an enterprise user: a notice on the page, the form refused, the download as for none
+    a = log_in(web_world, "a_viewer")
+    seen = a.get("/compliance/admission")
+    assert seen.status_code == 200 and 'data-testid="admission-park-only"' in seen.text
+    assert "页面测试项目" not in seen.text
+    refused = a.post("/compliance/admission", data={**form, "csrf": csrf(seen.text)})
+    assert refused.status_code == 403
+    assert a.get(f"/compliance/admission/{check_id}/report.xlsx").status_code == 404
+    grading = a.get("/compliance?year=2025")
+    assert grading.status_code == 200 and 'data-testid="grading-table"' in grading.text
+    no_b_data(web_world, grading.text, "/compliance as a_viewer")

@@ -28,8 +28,9 @@ PUBLIC = {
     ("GET", "/lang/{code}"),
     ("GET", "/static/plotly.min.js"),
 }
-#: path parameters that name no resource
-FIXED_PATH = {"code": "en"}
+#: path parameters that name no resource, and those of the park's own resources (an
+#: admission check: an enterprise user gets 404 for any id, as for one that does not exist)
+FIXED_PATH = {"code": "en", "fmt": "xlsx", "check_id": "1"}
 #: form fields of the dashboard's writes (none of them names a resource: the caller's scope
 #: comes from the session)
 FORMS: dict[tuple[str, str], dict[str, str]] = {
@@ -40,9 +41,14 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
         "period_end": "2025-01-31", "quantity": "10", "unit": "m3", "source_document": "walk",
     },
     ("POST", "/records/{record_id}/corrections"): {"quantity": "1", "source_document": "walk"},
+    ("POST", "/compliance/admission"): {
+        "name": "walk", "investment_cny": "1", "energy_tce": "1", "electricity_kwh": "0",
+        "green_power_share": "0", "combustion_tco2": "0", "process_tco2": "0", "year": "2025",
+        "core_max": "1", "core_source": "walk",
+    },
 }  # fmt: skip
 #: forms that need the write permission: a viewer is refused (403), nothing else
-WRITE_FORMS = {("POST", "/records")}
+WRITE_FORMS = {("POST", "/records"), ("POST", "/compliance/admission")}
 
 
 def web_routes() -> list[tuple[str, str]]:

@@ -97,13 +97,15 @@ def grading(
         if as_json:
             _dump(g.as_dict())
             return
-        t = Table("企业", "产品", "单位产品能耗", "单位", "限额等级", "标杆", "基准", "能效水平")
+        t = Table("企业", "产品", "单位产品能耗", "单位", "限额等级", "标杆", "基准", "能效水平",
+                  "能耗来源 source")  # fmt: skip
         for x in g.grades:
             t.add_row(x.enterprise, x.product, f"{x.value:.4g}", x.unit,
                       "—" if x.level is None else str(x.level),
                       "" if x.benchmark is None else f"{x.benchmark:g}",
                       "" if x.baseline is None else f"{x.baseline:g}",
-                      "" if x.efficiency is None else CLASS_NAMES[x.efficiency][0])  # fmt: skip
+                      "" if x.efficiency is None else CLASS_NAMES[x.efficiency][0],
+                      x.energy_source)  # fmt: skip
         console.print(t)
         c = g.coverage
         console.print(f"覆盖率 coverage: {c['products_assessed']}/{c['products_present']} "

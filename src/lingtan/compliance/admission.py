@@ -260,6 +260,23 @@ def check(
     )
 
 
+def report_from_dict(data: Mapping[str, Any]) -> AdmissionReport:
+    """A stored report (:meth:`AdmissionReport.as_dict`) back as a report, as it was computed
+    (nothing is recomputed: the criteria are the stored ones)."""
+    known = {"project", "rules", "park_emissions_tco2", "park_energy_tce", "criteria", "verdict"}
+    try:
+        return AdmissionReport(
+            project=Project.model_validate(data["project"]),
+            rules=Rules.model_validate(data["rules"]),
+            park_emissions_tco2=float(data["park_emissions_tco2"]),
+            park_energy_tce=float(data["park_energy_tce"]),
+            criteria=tuple(Criterion(**c) for c in data["criteria"]),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise InvalidInput(f"stored admission report: {err}", field="report") from err
+
+
 VERDICT_NAMES: dict[str, tuple[str, str]] = {
     "admit": ("准予准入", "admit"),
     "refuse": ("不予准入", "refuse"),

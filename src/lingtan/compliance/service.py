@@ -6,9 +6,11 @@ Reading needs ``read``; storing an admission check needs ``write``.
 
 Product unit energy per enterprise and product comes from the evaluation of the guiding
 indicator 园区企业产出产品单位能耗 (:mod:`lingtan.indicators.evaluate`): the energy is the
-declared allocation (``product_energy`` records) or, for an enterprise with a single limited
-product, its metered energy; the output is its ``product_output`` records. A product with a
-标杆/基准 record but no limit record is graded from its declared ``product_energy`` records.
+declared allocation (``product_energy`` records), else the points tagged ``product:<code>``
+in the park file (:mod:`lingtan.indicators.product_meters`), else, for an enterprise with a
+single limited product, its metered energy; the output is its ``product_output`` records. A
+product with a 标杆/基准 record but no limit record is graded from its declared
+``product_energy`` records or its tagged points.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from lingtan.compliance.backward import BackwardEntry, backward_list
 from lingtan.compliance.grading import ProductGrade, grade, unit_energy
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.identity.roles import Permission, Principal, require, require_park_wide
+from lingtan.indicators import product_meters
 from lingtan.indicators.evaluate import _records_total, evaluate
 from lingtan.indicators.limits import load_limits
 from lingtan.indicators.period import Period
@@ -129,12 +132,12 @@ def grading(
             owner = codes.get(str(d["enterprise"]))
             got = _declared(store, park.id, owner, product, period, lvl)
             if got is not None:
-                value, output = got
+                value, output, source = got
                 grades.append(grade(
                     enterprise=str(d["enterprise"]), product=product, value=value,
                     unit=lvl.unit, output=output, output_unit=lvl.unit.split("/", 1)[1],
                     limit=None, level=lvl, level_needed=level_needed,
-                    energy_source="entered",
+                    energy_source=source,
                 ))  # fmt: skip
                 sources[lvl.id] = lvl.brief()
                 continue
@@ -156,9 +159,11 @@ def grading(
 
 def _declared(
     store: Store, park_id: int, owner: int | None, product: str, period: Period, lvl: Any
-) -> tuple[float, float] | None:
-    """Unit energy from declared product_energy and product_output records, in the record's
-    unit; None when either is missing or in a unit that does not convert."""
+) -> tuple[float, float, str] | None:
+    """Unit energy (in the record's unit), output and energy source from the declared
+    product_energy records or, without them, the points tagged ``product:<code>``
+    (:mod:`lingtan.indicators.product_meters`), over the product_output records; None when
+    either is missing or in a unit that does not convert."""
     out_unit = lvl.unit.split("/", 1)[1] if "/" in lvl.unit else None
     if out_unit is None:
         return None
@@ -170,13 +175,25 @@ def _declared(
     by: dict[str, list[Any]] = defaultdict(list)
     for r in recs:
         by[r.category].append(r)
-    if not by["product_output"] or not by["product_energy"]:
+    if not by["product_output"]:
         return None
     output, _ = _records_total(by["product_output"], period, out_unit)
-    energy, _ = _records_total(by["product_energy"], period, lvl.numerator_unit)
+    if by["product_energy"]:
+        energy, _ = _records_total(by["product_energy"], period, lvl.numerator_unit)
+        source = "entered"
+    elif owner is not None:
+        metered = product_meters.product_energy(
+            store, park_id=park_id, owner=owner, product=product, period=period,
+            numerator=lvl.numerator, numerator_unit=lvl.numerator_unit,
+        )  # fmt: skip
+        if metered is None or not metered.points:
+            return None
+        energy, source = metered.energy, metered.source
+    else:
+        return None
     if output is None or energy is None or output <= 0:
         return None
-    return unit_energy(energy, output), output
+    return unit_energy(energy, output), output, source
 
 
 def backward(

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from lingtan import units
 from lingtan.carbon.factors import FactorLibrary, default_library
 from lingtan.errors import InvalidInput, LingtanError, NotFound
-from lingtan.indicators import formulas
+from lingtan.indicators import formulas, product_meters
 from lingtan.indicators.catalog import BY_ID, IDS, IndicatorSpec
 from lingtan.indicators.core import StoreAccounting
 from lingtan.indicators.energy import EnergyStatistics, Quality, energy_statistics
@@ -699,19 +699,49 @@ def _product_energy(ctx: _Context, period: Period) -> Computed:
             details.append(row)
             continue
         energy_recs = attributed.get((owner, item), [])
+        metered = (
+            None
+            if energy_recs or owner is None
+            else product_meters.product_energy(
+                ctx.store, park_id=ctx.park.id, owner=owner, product=item, period=period,
+                numerator=limit.numerator, numerator_unit=limit.numerator_unit,
+                options=ctx.options, library=ctx.library,
+            )
+        )  # fmt: skip
         if energy_recs:
             energy, en_cov = _records_total(energy_recs, period, limit.numerator_unit)
             energy_source = "entered"
             e_quality = _entered_quality(
                 min(out_cov, en_cov), "分产品能耗记录 / product energy records", threshold
             )
+        elif metered is not None:
+            if not metered.points:
+                row.update(
+                    status="not_assessed",
+                    reason="产品计量点均不可用于该能耗口径 / no product meter fits the limit's "
+                    f"numerator ({limit.numerator}): {', '.join(metered.not_counted)}",
+                )
+                details.append(row)
+                continue
+            energy, q = metered.energy, metered.quality
+            energy_source = metered.source
+            e_quality = DataQuality(
+                q.measured / 2,
+                q.estimated / 2,
+                0.5,
+                q.missing / 2,
+                min(q.completeness, out_cov),
+                threshold,
+                "分产品计量能耗、录入产量 / product-metered energy, entered output",
+            )
         else:
             limited = [p for p in per_owner_products[owner] if p in ctx.limits]
             if len(limited) > 1:
                 row.update(
                     status="not_assessed",
-                    reason="企业有多种限额产品，需录入分产品能耗（product_energy） / several "
-                    "products: enter product_energy",
+                    reason="企业有多种限额产品，需录入分产品能耗记录或在园区文件中标记产品计量点 / "
+                    "several products: enter product_energy or tag the product's meters "
+                    "product:<code>",
                 )
                 details.append(row)
                 continue

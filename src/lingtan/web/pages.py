@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from lingtan.web import (
+    compliance_pages,
     costs_pages,
     dispatch_pages,
     environment_pages,
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     point_pages.router,
     tree_pages.router,
     records_pages.router,
+    compliance_pages.router,
 )
 
 
