@@ -37,6 +37,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "dispatch": ("调度计划", "Dispatch"),
     "environment": ("环境监测", "Environment"),
     "waste": ("危险废物", "Hazardous waste"),
+    "ghg": ("温室气体", "GHG account"),
     "alarm": ("告警", "Alarm"),
     "alarm_badge": ("未确认告警", "unacknowledged alarms"),
     "severity": ("级别", "Severity"),

@@ -12,6 +12,7 @@ from lingtan.web import (
     environment_pages,
     exchange_pages,
     forecast_pages,
+    ghg_pages,
     indicator_pages,
     matching_pages,
     point_pages,
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     point_pages.router,
     tree_pages.router,
     records_pages.router,
+    ghg_pages.router,
 )
 
 
