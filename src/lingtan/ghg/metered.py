@@ -93,9 +93,9 @@ def fill_series(
                 field=f"{where}.unit",
             )
     by_point: dict[tuple[int, int], PointPeriodRow] = {}
-    for r in rows:
-        if r.end_day > r.first_day + 1:  # whole-month rows only (stat_month)
-            by_point[(r.point_id, _month_of(r))] = r
+    for row in rows:
+        if row.end_day > row.first_day + 1:  # whole-month rows only (stat_month)
+            by_point[(row.point_id, _month_of(row))] = row
     names = " + ".join(f"meter {p.code}" for p in points)
     months: list[MonthValue] = []
     flags: dict[int, str] = {}
@@ -103,7 +103,8 @@ def fill_series(
         a, b = month_bounds_us(year, m, tz)
         expected = (b - a) / 1e6
         label = f"{year}-{m:02d}"
-        total, estimated, problem = 0.0, 0.0, None
+        total, estimated = 0.0, 0.0
+        problem: str | None = None
         for p in points:
             r = by_point.get((p.id, m))
             if r is None or r.value is None:
