@@ -281,6 +281,8 @@ def test_every_page_renders_in_both_languages(
         "/waste",
         "/waste/manifests",
         "/waste/exchange",
+        "/ghg",
+        f"/ghg?year=2025&enterprise_id={one}",
         "/points/E01-grid",
         "/points/E01-grid?period=week&res=native&compare=E01-line",
         "/tree",

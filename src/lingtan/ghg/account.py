@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from lingtan.carbon.citation import clause_of
 from lingtan.carbon.factors import FactorLibrary, default_library
 from lingtan.errors import InvalidInput, NotFound
-from lingtan.ghg import records
+from lingtan.ghg import cbam, records
 from lingtan.ghg.activity import MONTHS, AnnualFigure, Evidence, Param, Series, annual
 from lingtan.ghg.gases import GasAmounts
 from lingtan.ghg.methods import aluminium, carbonates, cement, measurement, sf6, steel
@@ -87,6 +87,8 @@ class GhgDocument(BaseModel):
     product: str | None = Field(default=None, max_length=64)
     output: Series | None = None
     sources: tuple[Source, ...] = Field(min_length=1)
+    #: the enterprise's CBAM installations (docs/cbam.md), for the communication to importers
+    cbam_installations: tuple[dict[str, Any], ...] = ()
 
 
 def parse_document(data: Mapping[str, Any]) -> GhgDocument:
@@ -97,6 +99,33 @@ def parse_document(data: Mapping[str, Any]) -> GhgDocument:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise InvalidInput(f"{where}: {first['msg']}", field=where) from err
+    for src in doc.sources:
+        for name, ser in src.series.items():
+            where = f"sources.{src.id}.series.{name}"
+            if ser.flags:
+                raise InvalidInput(
+                    f"{where}.flags: set when months are read from metering, not given",
+                    field=f"{where}.flags",
+                )
+            if ser.metered and ser.months:
+                raise InvalidInput(
+                    f"{where}: a series naming a meter or carrier takes its months from the "
+                    "statistics; give months or the meter, not both",
+                    field=where,
+                )
+        for name, p in src.params.items():
+            if p.monthly is not None and (p.monthly.metered or p.monthly.flags):
+                where = f"sources.{src.id}.params.{name}.monthly"
+                raise InvalidInput(
+                    f"{where}: a parameter's months are typed (meters give activity series)",
+                    field=where,
+                )
+    for i, inst in enumerate(doc.cbam_installations):
+        try:
+            cbam.parse_installation(dict(inst))
+        except InvalidInput as err:
+            where = f"cbam_installations.{i}.{err.field or ''}".rstrip(".")
+            raise InvalidInput(f"cbam_installations.{i}.{err}", field=where) from err
     ids = [s.id for s in doc.sources]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
@@ -252,12 +281,16 @@ class GhgResult:
 
     def missing(self) -> list[dict[str, Any]]:
         """(source, month) pairs flagged missing."""
-        return [
-            {"source": s.id, "month": m, "status": "missing"}
-            for s in self.sources
-            for m, v in s.months.items()
-            if v is None
-        ]
+        out = []
+        for src, s in zip(self.document.sources, self.sources, strict=True):
+            for m, v in s.months.items():
+                if v is None:
+                    reasons = [ser.flags[m] for ser in src.series.values() if m in ser.flags]
+                    item: dict[str, Any] = {"source": s.id, "month": m, "status": "missing"}
+                    if reasons:
+                        item["reason"] = "; ".join(reasons)
+                    out.append(item)
+        return out
 
 
 def _month_value(series: Series, month: int) -> float | None:

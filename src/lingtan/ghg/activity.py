@@ -53,15 +53,28 @@ class MonthValue(BaseModel):
 
 
 class Series(BaseModel):
-    """A monthly series of one quantity in one unit; absent months are missing."""
+    """A monthly series of one quantity in one unit; absent months are missing.
+
+    Instead of typed months a series may name a metering point (``meter``: its code) or one of
+    the enterprise's carriers (``carrier``: every boundary point of it, e.g. ``natural_gas``);
+    the store-backed service (:mod:`lingtan.ghg.metered`) then fills the months from the
+    monthly statistics. A month whose statistics are incomplete stays missing, with the reason
+    in ``flags`` (month → text); it is never filled with zero.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     unit: str = Field(min_length=1, max_length=32)
     months: tuple[MonthValue, ...] = ()
+    meter: str | None = Field(default=None, min_length=1, max_length=64)
+    carrier: str | None = Field(default=None, min_length=1, max_length=32)
+    #: why a month is missing (set when the months are filled from metering)
+    flags: dict[int, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique(self) -> Series:
+        if self.meter is not None and self.carrier is not None:
+            raise ValueError("give a meter or a carrier, not both")
         seen: set[int] = set()
         for m in self.months:
             if m.month in seen:
@@ -82,6 +95,11 @@ class Series(BaseModel):
         """Months with no value."""
         have = {m.month for m in self.months}
         return [m for m in months if m not in have]
+
+    @property
+    def metered(self) -> bool:
+        """Whether the months come from the store's statistics."""
+        return self.meter is not None or self.carrier is not None
 
 
 class Param(BaseModel):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lingtan.errors import InvalidInput, NotFound
-from lingtan.ghg import cbam, market, records
+from lingtan.ghg import cbam, market, metered, records
 from lingtan.ghg.account import GhgResult, account, parse_document
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.store import Store
@@ -74,7 +74,8 @@ def submit(
     park_id = _park(store, principal)
     ent = _enterprise(store, principal, park_id, enterprise_id)
     doc = parse_document(document)
-    account(doc)  # refuses inconsistent inputs before anything is stored
+    # refuses inconsistent inputs (and unknown meters) before anything is stored
+    account(metered.fill(store, doc, park_id=park_id, enterprise_id=ent))
     text = canonical(doc.model_dump(mode="json"))
     digest = hashlib.sha256(text.encode()).hexdigest()
     row = GhgRepo(store).add(
@@ -114,7 +115,29 @@ def result(
     if not rows:
         raise NotFound(f"no GHG document for {year}")
     row = rows[-1]
-    return _meta(row), account(parse_document(json.loads(row.document)))
+    doc = metered.fill(
+        store, parse_document(json.loads(row.document)), park_id=park_id, enterprise_id=ent
+    )
+    return _meta(row), account(doc)
+
+
+def enterprise_in_scope(store: Store, *, principal: Principal, enterprise_id: int | None) -> int:
+    """The enterprise a caller may read: its own, or the one a park-wide caller names
+    (NotFound for another enterprise's id, as for an id that names nothing)."""
+    require(principal, Permission.READ)
+    return _enterprise(store, principal, _park(store, principal), enterprise_id)
+
+
+def installation(
+    store: Store, *, principal: Principal, enterprise_id: int | None, year: int, index: int
+) -> cbam.Installation:
+    """A CBAM installation declared in the document in force (by position)."""
+    require(principal, Permission.REPORTS)
+    _, r = result(store, principal=principal, enterprise_id=enterprise_id, year=year)
+    found = r.document.cbam_installations
+    if not 0 <= index < len(found):
+        raise NotFound("installation not found")
+    return cbam.parse_installation(dict(found[index]))
 
 
 def covered_units(store: Store, *, principal: Principal, year: int) -> list[dict[str, Any]]:
@@ -123,7 +146,8 @@ def covered_units(store: Store, *, principal: Principal, year: int) -> list[dict
     park_id = _park(store, principal)
     out = []
     for row in GhgRepo(store).current(tenant=principal.tenant, park_id=park_id, year=year):
-        r = account(parse_document(json.loads(row.document)))
+        doc = parse_document(json.loads(row.document))
+        r = account(metered.fill(store, doc, park_id=park_id, enterprise_id=row.enterprise_id))
         test = market.covered_for(r).as_dict()
         out.append({"enterprise_id": row.enterprise_id, "document_id": row.id, **test})
     return out

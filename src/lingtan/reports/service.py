@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 from lingtan.accounting import account_enterprise, account_park
 from lingtan.carbon import FactorLibrary, default_library
 from lingtan.errors import InvalidInput, NotFound, PermissionDenied
+from lingtan.ghg import metered as ghg_metered
 from lingtan.ghg.account import GhgResult, parse_document
 from lingtan.ghg.account import account as ghg_account
 from lingtan.indicators.energy import energy_statistics
@@ -164,7 +165,8 @@ def _ghg_result(store: Store, park_id: int, enterprise_id: int, year: int) -> Gh
     )  # fmt: skip
     if not rows:
         return None
-    return ghg_account(parse_document(json.loads(rows[-1].document)))
+    doc = parse_document(json.loads(rows[-1].document))
+    return ghg_account(ghg_metered.fill(store, doc, park_id=park_id, enterprise_id=enterprise_id))
 
 
 def build_report(

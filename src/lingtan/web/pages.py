@@ -13,6 +13,7 @@ from lingtan.web import (
     environment_pages,
     exchange_pages,
     forecast_pages,
+    ghg_pages,
     indicator_pages,
     matching_pages,
     point_pages,
@@ -37,6 +38,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     tree_pages.router,
     records_pages.router,
     compliance_pages.router,
+    ghg_pages.router,
 )
 
 
