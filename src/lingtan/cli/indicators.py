@@ -311,7 +311,12 @@ def _profiles_run(
                 if c is None:
                     cells.append("—")
                     continue
-                v = _shown(c["value"], c["unit"]) if c["unit"] != "count" else str(c["value"])
+                if c["value"] is None:
+                    v = "—"
+                elif c["unit"] == "count":
+                    v = f"{c['value']:g}"
+                else:
+                    v = _shown(c["value"], c["unit"])
                 t = c["target"]["text"] if c["target"] else "—"
                 cells.append(f"{v} / {t} · {status_word(c['status'], lang)}")
             table.add_row(row["name"], *cells)
