@@ -13,14 +13,13 @@ verified from the standard's text say so (confidence L, ``verified: false``).
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lingtan.errors import InvalidInput, NotFound
+from lingtan.errors import InvalidInput
+from lingtan.indicators.limits import read_data, validate_yaml
 
 Confidence = Literal["H", "M", "L", "U"]
 
@@ -129,33 +128,14 @@ class Catalogue(_Provenance):
         )
 
 
-def _validate(model: type[BaseModel], text: str, where: str) -> Any:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise InvalidInput(f"{where}: not YAML: {err}", field=where) from err
-    try:
-        return model.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        loc = ".".join(str(x) for x in first["loc"])
-        raise InvalidInput(f"{where}: {loc}: {first['msg']}", field=loc) from err
-
-
 def _text(path: str | Path | None, shipped: str) -> tuple[str, str]:
-    if path is None:
-        res = resources.files("lingtan.compliance").joinpath("data", shipped)
-        return res.read_text("utf-8"), shipped
-    p = Path(path)
-    if not p.is_file():
-        raise NotFound(f"{p} not found")
-    return p.read_text("utf-8"), p.name
+    return read_data(path, shipped, "lingtan.compliance")
 
 
 @functools.cache
 def _shipped_levels() -> _LevelFile:
     text, where = _text(None, "efficiency_levels.yaml")
-    result: _LevelFile = _validate(_LevelFile, text, where)
+    result: _LevelFile = validate_yaml(_LevelFile, text, where)
     return result
 
 
@@ -165,7 +145,7 @@ def efficiency_levels(path: str | Path | None = None) -> dict[str, EfficiencyLev
         doc = _shipped_levels()
     else:
         text, where = _text(path, "")
-        doc = _validate(_LevelFile, text, where)
+        doc = validate_yaml(_LevelFile, text, where)
     out: dict[str, EfficiencyLevel] = {}
     for r in doc.records:
         if r.product in out:
@@ -182,7 +162,7 @@ def deadline_year() -> int:
 @functools.cache
 def _shipped_catalogue() -> Catalogue:
     text, where = _text(None, "industry_catalogue.yaml")
-    result: Catalogue = _validate(Catalogue, text, where)
+    result: Catalogue = validate_yaml(Catalogue, text, where)
     return result
 
 
@@ -191,5 +171,5 @@ def catalogue(path: str | Path | None = None) -> Catalogue:
     if path is None:
         return _shipped_catalogue()
     text, where = _text(path, "")
-    result: Catalogue = _validate(Catalogue, text, where)
+    result: Catalogue = validate_yaml(Catalogue, text, where)
     return result

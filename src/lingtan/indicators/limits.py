@@ -152,7 +152,8 @@ class CoverageRequirement(_Source):
         }
 
 
-def _validate(model: type[BaseModel], text: str, where: str) -> Any:
+def validate_yaml(model: type[BaseModel], text: str, where: str) -> Any:
+    """``text`` (YAML) as ``model``; an error names ``where`` and the first failing field."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
@@ -165,9 +166,12 @@ def _validate(model: type[BaseModel], text: str, where: str) -> Any:
         raise InvalidInput(f"{where}: {loc}: {first['msg']}", field=loc) from err
 
 
-def _read(path: str | Path | None, shipped: str) -> tuple[str, str]:
+def read_data(
+    path: str | Path | None, shipped: str, package: str = "lingtan.indicators"
+) -> tuple[str, str]:
+    """(text, name) of the file ``path``, or of ``package``'s shipped ``data/shipped``."""
     if path is None:
-        res = resources.files("lingtan.indicators").joinpath("data", shipped)
+        res = resources.files(package).joinpath("data", shipped)
         return res.read_text("utf-8"), shipped
     p = Path(path)
     if not p.is_file():
@@ -177,12 +181,12 @@ def _read(path: str | Path | None, shipped: str) -> tuple[str, str]:
 
 @functools.cache
 def _shipped_limits() -> tuple[LimitRecord, ...]:
-    text, where = _read(None, "energy_limits.yaml")
-    own = tuple(_validate(_LimitFile, text, where).records)
+    text, where = read_data(None, "energy_limits.yaml")
+    own = tuple(validate_yaml(_LimitFile, text, where).records)
     # the product energy-consumption limit standards of lingtan.compliance (单位产品能源消耗限额)
     res = resources.files("lingtan.compliance").joinpath("data", "energy_limits.yaml")
     theirs = tuple(
-        _validate(_LimitFile, res.read_text("utf-8"), "compliance/energy_limits.yaml").records
+        validate_yaml(_LimitFile, res.read_text("utf-8"), "compliance/energy_limits.yaml").records
     )
     return own + theirs
 
@@ -191,8 +195,8 @@ def load_limits(extra: str | Path | None = None) -> tuple[LimitRecord, ...]:
     """The shipped limit records plus those of ``extra`` (which win for the same product)."""
     records = list(_shipped_limits())
     if extra is not None:
-        text, where = _read(extra, "")
-        added: tuple[LimitRecord, ...] = _validate(_LimitFile, text, where).records
+        text, where = read_data(extra, "")
+        added: tuple[LimitRecord, ...] = validate_yaml(_LimitFile, text, where).records
         products = {r.product for r in added}
         records = [r for r in records if r.product not in products] + list(added)
     ids = [r.id for r in records]
@@ -203,8 +207,8 @@ def load_limits(extra: str | Path | None = None) -> tuple[LimitRecord, ...]:
 
 @functools.cache
 def _shipped_coverage() -> CoverageRequirement:
-    text, where = _read(None, "metering_gb17167_2006.yaml")
-    result: CoverageRequirement = _validate(CoverageRequirement, text, where)
+    text, where = read_data(None, "metering_gb17167_2006.yaml")
+    result: CoverageRequirement = validate_yaml(CoverageRequirement, text, where)
     return result
 
 
@@ -212,6 +216,6 @@ def load_coverage_requirement(path: str | Path | None = None) -> CoverageRequire
     """Required metering coverage rates (the shipped, unverified 2006 values by default)."""
     if path is None:
         return _shipped_coverage()
-    text, where = _read(path, "")
-    result: CoverageRequirement = _validate(CoverageRequirement, text, where)
+    text, where = read_data(path, "")
+    result: CoverageRequirement = validate_yaml(CoverageRequirement, text, where)
     return result

@@ -27,7 +27,7 @@ from lingtan.indicators.energy import carrier_name
 from lingtan.indicators.limits import load_limits
 from lingtan.store.compliance_repo import ComplianceRepo
 from lingtan.web import session
-from lingtan.web.records_pages import _ZH_ERRORS
+from lingtan.web.records_pages import field_errors
 from lingtan.web.routes import _page, _redirect, _render, _store, _zone
 
 router = APIRouter(include_in_schema=False)
@@ -131,10 +131,6 @@ _NUMBERS: Final = (
 _RULE_FIELDS: Final = ("core_max", "core_source", "restricted", "min_green_power_share")
 
 
-#: the project model's error kinds the records page does not have
-_ZH_MORE: Final[dict[str, str]] = {"greater_than": "须大于 {gt}", "less_than": "须小于 {lt}"}
-
-
 def _project(form: dict[str, str]) -> tuple[dict[str, Any], list[int]]:
     """The project's plain data from the form (blank fields left out: the model says which
     are required) and, per product given, its row of the form."""
@@ -156,21 +152,13 @@ def _project(form: dict[str, str]) -> tuple[dict[str, Any], list[int]]:
 def _errors(err: ValidationError, lang: str, rows: list[int] | None = None) -> dict[str, str]:
     """The model's errors by form field (the product given in row 1: products.0.capacity →
     p1_capacity), in ``lang``."""
-    out: dict[str, str] = {}
-    for e in err.errors():
-        loc = [str(x) for x in e["loc"]]
+
+    def name_of(loc: list[str]) -> str | None:
         if len(loc) >= 3 and loc[0] == "products" and rows and int(loc[1]) < len(rows):
-            name = f"p{rows[int(loc[1])]}_{loc[2]}"
-        else:
-            name = loc[0] if loc else "body"
-        zh = {**_ZH_ERRORS, **_ZH_MORE}.get(e["type"]) if lang == "zh-CN" else None
-        ctx = {k: str(v) for k, v in (e.get("ctx") or {}).items()}
-        try:
-            text = zh.format(**ctx) if zh else e["msg"]
-        except KeyError:
-            text = e["msg"]
-        out.setdefault(name, text)
-    return out
+            return f"p{rows[int(loc[1])]}_{loc[2]}"
+        return None
+
+    return field_errors(err, lang, name_of)
 
 
 def _rules(

@@ -10,6 +10,7 @@ old one, which stays visible in the history.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Query, Request
@@ -79,6 +80,8 @@ _ZH_ERRORS: Final[dict[str, str]] = {
     "float_parsing": "请输入数字",
     "float_type": "请输入数字",
     "int_parsing": "请输入整数",
+    "greater_than": "须大于 {gt}",
+    "less_than": "须小于 {lt}",
     "greater_than_equal": "不能小于 {ge}",
     "less_than_equal": "不能大于 {le}",
     "date_parsing": "请输入日期（YYYY-MM-DD）",
@@ -89,11 +92,18 @@ _ZH_ERRORS: Final[dict[str, str]] = {
 }
 
 
-def field_errors(err: ValidationError, lang: str) -> dict[str, str]:
-    """The request model's errors by field (the first message of each), in ``lang``."""
+def field_errors(
+    err: ValidationError,
+    lang: str,
+    name_of: Callable[[list[str]], str | None] | None = None,
+) -> dict[str, str]:
+    """The request model's errors by field (the first message of each), in ``lang``;
+    ``name_of`` maps an error's location to the form's field name where the form does not
+    name its fields after the model (None: the location's first part)."""
     out: dict[str, str] = {}
     for e in err.errors():
-        name = str(e["loc"][0]) if e["loc"] else "body"
+        loc = [str(x) for x in e["loc"]]
+        name = (name_of(loc) if name_of else None) or (loc[0] if loc else "body")
         zh = _ZH_ERRORS.get(e["type"]) if lang == "zh-CN" else None
         ctx = {k: str(v) for k, v in (e.get("ctx") or {}).items()}
         try:
