@@ -293,6 +293,8 @@ def test_every_page_renders_in_both_languages(
         "/records?history=true&category=water",
         "/compliance?year=2025",
         "/compliance/admission",
+        "/indicators",
+        "/exchange",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path
