@@ -231,8 +231,16 @@ def _merge(parts: list[Any]) -> Any:
     return out
 
 
-def run_live(engine: str, points: int, minutes: int, batch_minutes: int) -> dict[str, float]:
-    """Baseline and live run in this process, each on a fresh database."""
+def run_live(
+    engine: str, points: int, minutes: int, batch_minutes: int, coalesce: bool = False
+) -> dict[str, float]:
+    """Baseline and live run in this process, each on a fresh database.
+
+    ``coalesce``: a run is asked for after every batch but starts, as ``serve``'s background
+    normaliser starts one, only when ``normalise_pending_readings`` readings were accepted
+    since the last run or ``normalise_min_interval_s`` have passed since it started (the
+    settings' defaults); a last run after the stream is timed too."""
+    from lingtan.config import Settings
     from lingtan.connectors.mqtt.payloads import TopicTemplate, decode_columns
     from lingtan.ingest import ingest
     from lingtan.normalize.service import normalise_pending
@@ -243,6 +251,8 @@ def run_live(engine: str, points: int, minutes: int, batch_minutes: int) -> dict
     out: dict[str, float] = {"decode_s": 0.0, "ingest_s": 0.0, "normalise_s": 0.0}
     codes: list[str] = [f"P{i:05d}" for i in range(points)]
     stream = list(live_stream(points, minutes, batch_minutes, codes))
+    settings = Settings()
+    min_interval, threshold = settings.normalise_min_interval_s, settings.normalise_pending_readings
     with tempfile.TemporaryDirectory() as tmp:
         for mode in ("baseline", "live"):
             url, drop = fresh_url(engine, tmp)
@@ -256,8 +266,8 @@ def run_live(engine: str, points: int, minutes: int, batch_minutes: int) -> dict
                         np.array([int(T0.timestamp()) * 1_000_000], np.int64)
                     )
                 now = T0 + dt.timedelta(days=30)
-                rows = accepted = 0
-                began = time.perf_counter()
+                rows = accepted = pending = 0
+                began = last_run = time.perf_counter()
                 for messages, (idx, ts, vals) in stream:
                     if mode == "baseline":
                         raw_insert(store, ids[idx], ts, vals)
@@ -269,17 +279,22 @@ def run_live(engine: str, points: int, minutes: int, batch_minutes: int) -> dict
                     t1 = time.perf_counter()
                     ack = ingest(store, cols, source="bench", now=now)
                     t2 = time.perf_counter()
-                    report = normalise_pending(store)
+                    pending += ack.accepted
+                    if not coalesce or pending >= threshold or t2 - last_run >= min_interval:
+                        _count_run(out, normalise_pending(store))
+                        pending, last_run = 0, t2
                     t3 = time.perf_counter()
                     out["decode_s"] += t1 - t0
                     out["ingest_s"] += t2 - t1
                     out["normalise_s"] += t3 - t2
-                    out["continued"] = out.get("continued", 0) + report.continued
-                    out["recomputed"] = out.get("recomputed", 0) + report.points - report.continued
                     accepted += ack.accepted
                     rows += len(cols)
                     out["duplicates"] = out.get("duplicates", 0) + ack.duplicates
                     out["rejected"] = out.get("rejected", 0) + ack.rejected
+                if mode == "live" and pending:
+                    t2 = time.perf_counter()
+                    _count_run(out, normalise_pending(store))
+                    out["normalise_s"] += time.perf_counter() - t2
                 out[f"{mode}_s"] = time.perf_counter() - began
                 out[f"{mode}_rows"] = rows
                 if mode == "live":
@@ -292,7 +307,13 @@ def run_live(engine: str, points: int, minutes: int, batch_minutes: int) -> dict
     return out
 
 
-def _live_child(args: tuple[str, int, int, int]) -> dict[str, float]:
+def _count_run(out: dict[str, float], report: Any) -> None:
+    out["runs"] = out.get("runs", 0) + 1
+    out["continued"] = out.get("continued", 0) + report.continued
+    out["recomputed"] = out.get("recomputed", 0) + report.points - report.continued
+
+
+def _live_child(args: tuple[str, int, int, int, bool]) -> dict[str, float]:
     return run_live(*args)
 
 
@@ -301,29 +322,41 @@ def main_live(opts: argparse.Namespace) -> None:
     n = points * minutes
     print(f"live: {points} points × {minutes} min = {n:,} readings in batches of "
           f"{points * opts.batch_minutes:,}, MQTT JSON payloads with 2 % duplicates, "
-          "0.5 % conflicts, 0.5 % rejects; normalised after every batch")  # fmt: skip
+          "0.5 % conflicts, 0.5 % rejects; a normaliser run after every batch, then "
+          "coalesced as serve runs it")  # fmt: skip
     ctx = mp.get_context("spawn")
     for engine in opts.engines.split(","):
         if engine == "postgresql" and not pg_reachable():
             print("postgresql: not reachable on 127.0.0.1:5432, skipped")
             continue
-        ratios = []
-        for _ in range(opts.repeat):
-            with ctx.Pool(1) as pool:
-                r = pool.apply(_live_child, ((engine, points, minutes, opts.batch_minutes),))
-            ratio = r["baseline_s"] / r["live_s"]
-            ratios.append(ratio)
-            print(
-                f"{engine:10s} baseline raw insert {r['baseline_s']:6.2f} s "
-                f"{r['baseline_rows'] / r['baseline_s']:10,.0f} rows/s | live {r['live_s']:6.2f} s "
-                f"(decode {r['decode_s']:.2f} + ingest {r['ingest_s']:.2f} + normalise "
-                f"{r['normalise_s']:.2f}; {r['live_rows']:,.0f} readings sent, "
-                f"{r['duplicates']:,.0f} duplicates, {r['rejected']:,.0f} rejected; point runs "
-                f"{r['continued']:,.0f} continued, {r['recomputed']:,.0f} recomputed) "
-                f"ratio {ratio:.2f}"
-            )
-        print(f"{engine:10s} median ratio {statistics.median(ratios):.2f} over {len(ratios)} runs")
+        for coalesce in (False, True):
+            _live_rows(ctx, opts, engine, points, minutes, coalesce)
     sys.stdout.flush()
+
+
+def _live_rows(  # type: ignore[no-untyped-def]
+    ctx, opts: argparse.Namespace, engine: str, points: int, minutes: int, coalesce: bool
+) -> None:
+    label = "coalesced" if coalesce else "every batch"
+    ratios = []
+    for _ in range(opts.repeat):
+        with ctx.Pool(1) as pool:
+            r = pool.apply(_live_child, ((engine, points, minutes, opts.batch_minutes, coalesce),))
+        ratio = r["baseline_s"] / r["live_s"]
+        ratios.append(ratio)
+        print(
+            f"{engine:10s} {label:11s} baseline raw insert {r['baseline_s']:6.2f} s "
+            f"{r['baseline_rows'] / r['baseline_s']:10,.0f} rows/s | live {r['live_s']:6.2f} s "
+            f"(decode {r['decode_s']:.2f} + ingest {r['ingest_s']:.2f} + normalise "
+            f"{r['normalise_s']:.2f}; {r['live_rows']:,.0f} readings sent, "
+            f"{r['duplicates']:,.0f} duplicates, {r['rejected']:,.0f} rejected; "
+            f"{r['runs']:.0f} normaliser runs, point runs {r['continued']:,.0f} continued, "
+            f"{r['recomputed']:,.0f} recomputed) ratio {ratio:.2f}"
+        )
+    print(
+        f"{engine:10s} {label:11s} median ratio {statistics.median(ratios):.2f} "
+        f"over {len(ratios)} runs"
+    )
 
 
 def main() -> None:

@@ -292,13 +292,15 @@ def _ingest_reading_columns(
     n = len(batch)
     odd = batch.odd
     records = list(map(points.get, batch.point))
-    if (None in records and any(records[k] is None for k in range(n) if k not in odd)) or any(
+    # ``all`` tests the records' truth (a record is true, None is not) at C speed; ``None in
+    # records`` would call the dataclass's __eq__ on every record
+    if (not all(records) and any(records[k] is None for k in range(n) if k not in odd)) or any(
         not isinstance(r.point, str) or r.point not in points for r in odd.values()
     ):
         points = store.registry.points_current()  # a point declared since
         records = list(map(points.get, batch.point))
     slow = set(odd)
-    if None in records:
+    if not all(records):
         slow.update(k for k in range(n) if records[k] is None)
     if any(u is not None for u in batch.unit):
         slow.update(

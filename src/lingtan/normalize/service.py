@@ -194,7 +194,9 @@ def normalise_pending(
             pid: r for pid, r in ranges.items() if pid in points and points[pid].is_virtual
         }
         total = len(physical)
-        continued = _continue(run, physical, report) if incremental else set()
+        # the new readings as this process committed them, when it committed all of them
+        held = store.readings.recent_columns(dirty_ids)
+        continued = _continue(run, physical, report, held) if incremental else set()
         physical = [(pid, r) for pid, r in physical if pid not in continued]
         done = len(continued)
         if progress is not None and done:
@@ -212,6 +214,7 @@ def normalise_pending(
         )
         with store.begin() as conn:
             store.stats.delete_dirty(conn, dirty_ids)
+        store.readings.forget_recent(dirty_ids)
         report.flags = dict(run.flag_counts)
     report.seconds = time.perf_counter() - started
     return report
@@ -241,7 +244,8 @@ class _Run:
     ) -> int:
         """Write recomputed or continued hours with their days and owner × carrier rollups;
         returns the number of revised hours. ``recent``: a few hours per point (continued
-        points), whose days the database sums."""
+        points: hours still filling, see ``write_hours_many(growing=True)``), whose days the
+        database sums."""
         groups: dict[tuple[int, int, str, str], tuple[int, int]] = {}
         day_items = []
         for pid, hs in results:
@@ -255,7 +259,7 @@ class _Run:
                 key = (p.park_id, p.enterprise_key, p.carrier, p.unit)
                 old = groups.get(key)
                 groups[key] = (h0, h1) if old is None else (min(old[0], h0), max(old[1], h1))
-        changed = self.store.stats.write_hours_many(conn, results, now=self.now)
+        changed = self.store.stats.write_hours_many(conn, results, now=self.now, growing=recent)
         if recent:
             self.store.stats.refresh_recent_days_many(conn, day_items, now=self.now)
         else:
@@ -264,11 +268,36 @@ class _Run:
         return changed
 
 
+def _held_rows(
+    held: tuple[np.ndarray, np.ndarray, np.ndarray],
+    point_ids: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What ``windows_many`` would read, from the rows held in memory (sorted by point and
+    time): (owner, ts, value) of the readings with ``lo[k] <= ts < hi[k]`` of point
+    ``point_ids[k]`` (sorted), ordered by owner and time — in one pass, no loop per point."""
+    pids, ts, values = held
+    at = np.minimum(np.searchsorted(point_ids, pids), len(point_ids) - 1)
+    mine = point_ids[at] == pids
+    keep = mine & (ts >= lo[at]) & (ts < hi[at])
+    return at[keep], ts[keep], values[keep]
+
+
 def _continue(
-    run: _Run, physical: list[tuple[int, tuple[int, int]]], report: NormaliseReport
+    run: _Run,
+    physical: list[tuple[int, tuple[int, int]]],
+    report: NormaliseReport,
+    held: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> set[int]:
     """Continue the register points whose new readings all follow their settled state, in
-    one transaction; returns the points done."""
+    one transaction; returns the points done.
+
+    ``held``: every reading queued for this run, committed by this process (see
+    :meth:`~lingtan.store.readings_repo.ReadingRepo.recent_columns`). A settled state's
+    reading is the last one normalised, so the readings after it are exactly the queued ones
+    — they are taken from memory instead of being read back. A reading another process
+    stored meanwhile comes with a range of its own, not held, and the run reads the store."""
     store, points = run.store, run.points
     registers = [(pid, a) for pid, (a, _) in physical if points[pid].kind in REGISTER_KINDS]
     if not registers:
@@ -296,15 +325,19 @@ def _continue(
         if not len(states):
             return set()
         pids = states.point_id.tolist()
-        data = store.stats.windows_many(
-            conn,
-            [(pid, last + 1, upper[pid][1] + 1)
-             for pid, last in zip(pids, states.last_ts.tolist(), strict=True)],
-        )  # fmt: skip
-        sizes = np.array([len(data[pid][0]) for pid in pids], np.int64)
-        owner = np.repeat(np.arange(len(pids), dtype=np.int64), sizes)
-        ts = np.concatenate([data[pid][0] for pid in pids])
-        raw = np.concatenate([data[pid][1] for pid in pids])
+        his = np.array([upper[pid][1] + 1 for pid in pids], np.int64)
+        if held is not None:
+            owner, ts, raw = _held_rows(held, states.point_id, states.last_ts + 1, his)
+        else:
+            data = store.stats.windows_many(
+                conn,
+                [(pid, last + 1, hi) for pid, last, hi in
+                 zip(pids, states.last_ts.tolist(), his.tolist(), strict=True)],
+            )  # fmt: skip
+            sizes = np.array([len(data[pid][0]) for pid in pids], np.int64)
+            owner = np.repeat(np.arange(len(pids), dtype=np.int64), sizes)
+            ts = np.concatenate([data[pid][0] for pid in pids])
+            raw = np.concatenate([data[pid][1] for pid in pids])
         chosen = [points[pid] for pid in pids]
         multiplier = np.array([p.multiplier for p in chosen], np.float64)
         params = RegisterParams(

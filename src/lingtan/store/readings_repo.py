@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +80,10 @@ def dirty_ranges(point_ids: I64, ts: I64) -> list[list[int]]:
         p, t = point_ids[order], ts[order]
     starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
     ends = np.r_[starts[1:], len(p)] - 1
-    return [[int(a), int(b), int(c)] for a, b, c in zip(p[starts], t[starts], t[ends], strict=True)]
+    return [
+        list(row)
+        for row in zip(p[starts].tolist(), t[starts].tolist(), t[ends].tolist(), strict=True)
+    ]
 
 
 def _int_values(rows: Sequence[tuple[int, ...]]) -> str:
@@ -108,26 +112,51 @@ class _Restage(Exception):
 
 
 def _stored_before(
-    point_ids: I64, ts: I64, stored: list[tuple[Any, ...]]
+    point_ids: I64, ts: I64, stored: list[tuple[Any, ...]], candidates: I64 | None = None
 ) -> tuple[list[tuple[int, int, float, float]], NDArray[np.bool_]]:
     """Conflicts (stored with another value) and the mask of rows stored before, from the
-    stored matches ``(point, ts, sent, stored)`` of a batch without repeated keys."""
+    stored matches ``(point, ts, sent, stored)`` of a batch without repeated keys;
+    ``candidates``: the only rows that can be among them (all when None)."""
     conflicts = [(int(p), int(t), sent, old) for p, t, sent, old in stored if sent != old]
+    before = np.zeros(len(ts), bool)
+    if not stored:
+        return conflicts, before
     keys = {(int(p), int(t)) for p, t, _, _ in stored}
-    before = np.fromiter(
-        ((p, t) in keys for p, t in zip(point_ids.tolist(), ts.tolist(), strict=True)),
+    rows = np.arange(len(ts)) if candidates is None else candidates
+    before[rows] = np.fromiter(
+        ((p, t) in keys
+         for p, t in zip(point_ids[rows].tolist(), ts[rows].tolist(), strict=True)),
         bool,
-        len(ts),
-    )
+        len(rows),
+    )  # fmt: skip
     return conflicts, before
 
 
+#: rows of committed batches kept in memory for the normaliser (about 24 bytes each)
+RECENT_MAX_ROWS = 1_000_000
+
+
 class ReadingRepo:
-    """Repository of raw readings and rejected readings."""
+    """Repository of raw readings and rejected readings.
+
+    Two things are kept in memory for the live path, both safe with other writers:
+
+    - each point's last stored timestamp *as this process has seen it* (a lower bound of the
+      true one: it only grows from this process's commits and queries): rows after it are
+      inserted without looking them up; a row another writer stored meanwhile makes the
+      insert fail and the batch is staged, as before;
+    - the rows of committed batches not yet normalised, keyed by their dirty-range id
+      (:meth:`recent_columns`): a normalisation run whose every queued range came from this
+      process reads the new readings from here instead of reading them back.
+    """
 
     def __init__(self, store: Store) -> None:
         self._store = store
         self._partitions: set[int] = set()
+        self._guard = threading.Lock()
+        self._last: dict[int, int] = {}
+        self._recent: dict[int, tuple[I64, I64, F64]] = {}
+        self._recent_rows = 0
 
     # -- write ------------------------------------------------------------------------------
     def persist(
@@ -161,10 +190,15 @@ class ReadingRepo:
             inserted, conflicts, before = self._write(conn, point_ids, ts, values)
             conflict_rows: list[RejectRow] = []
             keep = np.ones(len(ts), bool) if before is None else ~before
-            if conflicts:
+            if conflicts:  # only rows stored before can conflict
+                rows = np.flatnonzero(before) if before is not None else np.arange(len(ts))
                 index = {
-                    key: i
-                    for i, key in enumerate(zip(point_ids.tolist(), ts.tolist(), strict=True))
+                    key: int(i)
+                    for i, key in zip(
+                        rows.tolist(),
+                        zip(point_ids[rows].tolist(), ts[rows].tolist(), strict=True),
+                        strict=True,
+                    )
                 }
                 for pid, t, _sent, stored in conflicts:
                     i = index[(pid, t)]
@@ -173,10 +207,15 @@ class ReadingRepo:
             all_rejects = [*rejects, *conflict_rows]
             if all_rejects:
                 self._insert_rejects(conn, batch_id, received_at, all_rejects)
+            dirty_id = None
             if inserted:
                 ranges = dirty_ranges(point_ids[keep], ts[keep])
-                conn.execute(
-                    insert(s.dirty_range).values(created_at=received_at, ranges=json.dumps(ranges))
+                dirty_id = int(
+                    conn.execute(
+                        insert(s.dirty_range)
+                        .values(created_at=received_at, ranges=json.dumps(ranges))
+                        .returning(s.dirty_range.c.id)
+                    ).scalar_one()
                 )
             duplicates = len(ts) - inserted - len(conflicts)
             conn.execute(
@@ -184,7 +223,56 @@ class ReadingRepo:
                 .where(s.ingest_batch.c.id == batch_id)
                 .values(accepted=inserted, duplicates=duplicates, rejected=len(all_rejects))
             )
+        if dirty_id is not None:  # committed: remember what was stored
+            self._remember(dirty_id, point_ids[keep], ts[keep], values[keep])
         return PersistOutcome(batch_id, inserted, duplicates, len(conflicts))
+
+    def _remember(self, dirty_id: int, point_ids: I64, ts: I64, values: F64) -> None:
+        """After a commit: the points' last timestamps and the batch's rows (sorted by point
+        and time, as the pipeline hands them over) for the normaliser."""
+        if len(ts) > 1 and not bool(
+            np.all((point_ids[1:] > point_ids[:-1])
+                   | ((point_ids[1:] == point_ids[:-1]) & (ts[1:] > ts[:-1])))
+        ):  # fmt: skip
+            order = np.lexsort((ts, point_ids))
+            point_ids, ts, values = point_ids[order], ts[order], values[order]
+        starts = np.flatnonzero(np.r_[True, point_ids[1:] != point_ids[:-1]])
+        ends = np.r_[starts[1:], len(point_ids)] - 1
+        with self._guard:
+            last = self._last
+            for pid, t in zip(point_ids[ends].tolist(), ts[ends].tolist(), strict=True):
+                if t > last.get(pid, -1):
+                    last[pid] = t
+            self._recent[dirty_id] = (point_ids, ts, values)
+            self._recent_rows += len(ts)
+            while self._recent_rows > RECENT_MAX_ROWS and self._recent:
+                oldest = next(iter(self._recent))  # dicts keep insertion order
+                self._recent_rows -= len(self._recent.pop(oldest)[1])
+
+    def recent_columns(self, dirty_ids: Sequence[int]) -> tuple[I64, I64, F64] | None:
+        """The rows the batches of ``dirty_ids`` inserted, sorted by point and time, when
+        every one of them was committed by this process and is still held; else None (the
+        caller reads the store)."""
+        with self._guard:
+            parts = [self._recent.get(i) for i in dirty_ids]
+        if not parts or any(p is None for p in parts):
+            return None
+        held = [p for p in parts if p is not None]
+        if len(held) == 1:
+            return held[0]
+        pids = np.concatenate([p[0] for p in held])
+        ts = np.concatenate([p[1] for p in held])
+        values = np.concatenate([p[2] for p in held])
+        order = np.lexsort((ts, pids))
+        return pids[order], ts[order], values[order]
+
+    def forget_recent(self, dirty_ids: Sequence[int]) -> None:
+        """Drop the held rows of normalised batches."""
+        with self._guard:
+            for i in dirty_ids:
+                part = self._recent.pop(i, None)
+                if part is not None:
+                    self._recent_rows -= len(part[1])
 
     def _write(
         self, conn: Connection, point_ids: I64, ts: I64, values: F64
@@ -219,16 +307,24 @@ class ReadingRepo:
         or when the insert still met a stored row (another writer)."""
         n = len(ts)
         points = np.unique(point_ids)
-        last = np.full(len(points), -1, np.int64)
-        rows = _fetch(
-            conn,
-            f"WITH w(pid) AS ({_int_values([(int(p),) for p in points.tolist()])}) "
-            "SELECT w.pid, (SELECT MAX(r.ts) FROM reading r WHERE r.point_id = w.pid) FROM w",
-        )
-        known = [(int(pid), int(latest)) for pid, latest in rows if latest is not None]
-        if known:
-            pids, latest = np.array(known, np.int64).T
-            last[np.searchsorted(points, pids)] = latest
+        with self._guard:
+            seen = [self._last.get(p) for p in points.tolist()]
+        last = np.array([-1 if t is None else t for t in seen], np.int64)
+        unseen = [p for p, t in zip(points.tolist(), seen, strict=True) if t is None]
+        if unseen:  # points this process has not written yet: ask the store once
+            rows = _fetch(
+                conn,
+                f"WITH w(pid) AS ({_int_values([(p,) for p in unseen])}) "
+                "SELECT w.pid, (SELECT MAX(r.ts) FROM reading r WHERE r.point_id = w.pid) FROM w",
+            )
+            known = [(int(pid), int(latest)) for pid, latest in rows if latest is not None]
+            if known:
+                pids, latest = np.array(known, np.int64).T
+                last[np.searchsorted(points, pids)] = latest
+                with self._guard:
+                    for pid, t in known:
+                        if t > self._last.get(pid, -1):
+                            self._last[pid] = t
         maybe = ts <= last[np.searchsorted(points, point_ids)]
         suspects = int(maybe.sum())
         if suspects > n // 2:
@@ -246,7 +342,9 @@ class ReadingRepo:
                     "r.value FROM k JOIN reading r ON r.point_id = k.pid AND r.ts = k.ts",
                 )
             ]
-        conflicts, before = _stored_before(point_ids, ts, stored)
+        conflicts, before = _stored_before(
+            point_ids, ts, stored, np.flatnonzero(maybe) if suspects else None
+        )
         fresh = ~before
         count = int(fresh.sum())
         if count and not self._insert_new(conn, point_ids[fresh], ts[fresh], values[fresh]):

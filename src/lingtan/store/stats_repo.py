@@ -490,16 +490,33 @@ class StatsRepo:
         return self.write_hours_many(conn, [(point_id, stats)], now=now)
 
     def write_hours_many(
-        self, conn: Connection, items: Sequence[tuple[int, StatColumns]], *, now: int
+        self,
+        conn: Connection,
+        items: Sequence[tuple[int, StatColumns]],
+        *,
+        now: int,
+        growing: bool = False,
     ) -> int:
         """Upsert hourly rows of several points; rows whose content changes are copied to
         ``stat_hour_history`` first. Returns the number of changed rows.
+
+        ``growing``: the rows only extend hours still filling — the hour of each point's last
+        normalised reading and the hours after it, continued by readings that follow that
+        reading (the incremental normaliser). Such a change is growth, not a revision: the
+        partial value is not copied to the history (a live point normalised once a minute
+        wrote 60 history rows per hour), and the rows are upserted without reading them first.
 
         Rows travel as tuples through the driver's executemany: SQLAlchemy's per-row
         processing of dicts cost more than the statements (a live feed writes every point's
         open hour after every batch)."""
         items = [(pid, st) for pid, st in items if len(st.hours)]
         if not items:
+            return 0
+        if growing:
+            self._upsert_tuples(
+                conn, s.stat_hour, _HOUR_COLUMNS, ("point_id", "hour"),
+                _hour_tuples_many(items, now=now),
+            )  # fmt: skip
             return 0
         ranges = [(pid, int(st.hours[0]), int(st.hours[-1]) + 1) for pid, st in items]
         cols = ", ".join(f"h.{c}" for c in ("point_id", "hour", *STAT_FIELDS, "computed_at"))
