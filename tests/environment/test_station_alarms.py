@@ -122,3 +122,55 @@ def test_o3_daily_max_8h_and_indoor_range_rules(store: Store) -> None:
     (o,) = _alarms(store, "env.AQ03.O3.8h_daily_max")
     assert o.value == pytest.approx(161.0)  # type: ignore[attr-defined]
     assert "0.01" in o.message and "GB 3095-2012" in o.message  # type: ignore[attr-defined]
+
+
+def test_invalid_day_names_the_parameters_short_of_20_hourly_values(store: Store) -> None:
+    load(store)
+    day = dt.datetime(2026, 3, 2, 0, 0, tzinfo=BJ)
+    # 2026-03-02 (Beijing): PM2.5 in 19 hours (00:00–18:00), SO2 in 20 (00:00–19:00); GB 3095
+    # 表4 asks 20 hourly values for a daily statistic: PM2.5's day is invalid, SO2's is not
+    readings = [Reading("AQ01:PM2.5", day + dt.timedelta(hours=h), 30.0) for h in range(19)]
+    readings += [Reading("AQ01:SO2", day + dt.timedelta(hours=h), 8.0) for h in range(20)]
+    ingest(store, readings, now=dt.datetime(2026, 4, 1, tzinfo=dt.UTC))
+    normalise_pending(store)
+    engine = Engine(store, clock=lambda: to_us(day))
+    engine.tick(now=to_us(day + dt.timedelta(days=1, hours=1)))  # 2026-03-02 is whole
+    (a,) = _alarms(store, "env.AQ01.invalid_day")
+    assert a.value == pytest.approx(19.0)  # type: ignore[attr-defined]
+    assert "PM2.5 19 h" in a.message and "SO2" not in a.message  # type: ignore[attr-defined]
+    assert "2026-03-02" in a.message and "GB 3095-2012 表4" in a.message  # type: ignore[attr-defined]
+    # PM2.5's 19:00 value arrives late: 20 hourly values, the day is valid, the alarm clears
+    late = [Reading("AQ01:PM2.5", day + dt.timedelta(hours=19), 30.0)]
+    ingest(store, late, now=dt.datetime(2026, 4, 1, tzinfo=dt.UTC))
+    normalise_pending(store)
+    engine.tick(now=to_us(day + dt.timedelta(days=1, hours=2)))
+    (a,) = _alarms(store, "env.AQ01.invalid_day")
+    assert a.state == "cleared"  # type: ignore[attr-defined]
+
+
+def test_station_rules_must_name_a_station_that_can_run_the_check() -> None:
+    def park_with(rule: str) -> None:
+        parse_park_text(SMALL_PARK + STATIONS + "alarms:\n  rules:\n" + rule)
+
+    park_with("    - {id: a, name: a, kind: environment, check: invalid_day, station: AQ01}\n")
+    with pytest.raises(InvalidInput, match=r"alarms.rules\[0\].station: unknown station 'AQ09'"):
+        park_with("    - {id: a, name: a, kind: environment, check: comms_loss, station: AQ09}\n")
+    with pytest.raises(InvalidInput, match="o3_8h needs an air station measuring O3"):
+        park_with("    - {id: a, name: a, kind: environment, check: o3_8h, station: AQ01}\n")
+    with pytest.raises(InvalidInput, match="indoor_range needs an indoor station"):
+        park_with("    - {id: a, name: a, kind: environment, check: indoor_range, "
+                  "station: AQ01, parameter: SO2}\n")  # fmt: skip
+    with pytest.raises(InvalidInput, match="IN-B01 does not measure 'humidity'"):
+        park_with("    - {id: a, name: a, kind: environment, check: indoor_range, "
+                  "station: IN-B01, parameter: humidity}\n")  # fmt: skip
+
+
+def test_station_rules_loaded_through_the_service_are_checked_too(store: Store) -> None:
+    load(store)
+    with pytest.raises(InvalidInput, match="unknown station 'AQ09'"):
+        alarms.create_rule(
+            store,
+            principal=SYSTEM,
+            data={"id": "a", "name": "a", "kind": "environment", "check": "comms_loss",
+                  "station": "AQ09"},
+        )  # fmt: skip

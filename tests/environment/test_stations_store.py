@@ -146,9 +146,11 @@ def test_limit_rules_are_created_once_and_name_their_standard(store: Store) -> N
     first = load(store)
     # AQ01: PM2.5 (24-h limit only, class 2: 75 µg/m3) and SO2 (1-h, class 2: 500 µg/m3);
     # WS01 NH3-N class III 1.0 mg/L; OUT-E01 COD 50 mg/L; IN-B01 CO2 0.10 % = 1000 ppm
-    # plus the station checks: comms loss of each station, IN-B01's temperature range
+    # plus the station checks: comms loss of each station, IN-B01's temperature range,
+    # AQ01's invalid day (PM2.5 and SO2 have daily statistics)
     assert sorted(first.rules_created) == [
-        "env.AQ01.PM2.5.24h", "env.AQ01.SO2.1h", "env.AQ01.comms", "env.IN-B01.CO2.24h",
+        "env.AQ01.PM2.5.24h", "env.AQ01.SO2.1h", "env.AQ01.comms", "env.AQ01.invalid_day",
+        "env.IN-B01.CO2.24h",
         "env.IN-B01.comms", "env.IN-B01.temperature.range", "env.OUT-E01.COD.1h",
         "env.OUT-E01.comms", "env.WS01.NH3-N.24h", "env.WS01.comms",
     ]  # fmt: skip

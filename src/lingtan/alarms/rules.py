@@ -258,7 +258,7 @@ class DispatchRule(_Rule):
 
 
 #: the checks of a monitoring station (lingtan.environment.alarms; docs/environment.md)
-EnvironmentCheck = Literal["comms_loss", "o3_8h", "indoor_range"]
+EnvironmentCheck = Literal["comms_loss", "o3_8h", "indoor_range", "invalid_day"]
 
 
 class EnvironmentRule(_Rule):
@@ -266,7 +266,9 @@ class EnvironmentRule(_Rule):
     received from the station for more than ``silence_min`` minutes (通信中断); ``o3_8h`` —
     the O3 daily maximum 8-h mean of the last whole local day above the station's GB 3095-2012
     class limit; ``indoor_range`` — the last settled hourly mean of ``parameter`` outside its
-    GB/T 18883 range for the season."""
+    GB/T 18883 range for the season; ``invalid_day`` — a parameter of an air station with
+    fewer valid hourly values in the last whole local day than GB 3095-2012 表4 asks for a
+    daily statistic (数据无效日)."""
 
     kind: Literal[RuleKind.ENVIRONMENT] = RuleKind.ENVIRONMENT
     check: EnvironmentCheck
@@ -370,9 +372,15 @@ def check_references(
     enterprises: Iterable[str],
     sites: Iterable[str],
     carriers: Iterable[str],
+    stations: Mapping[str, tuple[str, set[str]]] | None = None,
     where: str = "rule",
 ) -> None:
-    """Refuse a rule that names a point, enterprise, site or carrier the park does not have."""
+    """Refuse a rule that names a point, enterprise, site or carrier the park does not have;
+    with ``stations`` (code → (kind, parameters)), a station rule whose station is unknown or
+    cannot run its check (O3 8-h on a station without O3, an indoor range on an outdoor
+    station or a parameter the station does not measure)."""
+    if stations is not None and rule.kind is RuleKind.ENVIRONMENT:
+        _check_station(rule, stations, where)
     scope = rule.scope
     enterprise_codes = set(enterprises)
     for code in scope.points or []:
@@ -394,3 +402,28 @@ def check_references(
         for code in rule.expected.points:
             if code not in points:
                 raise InvalidInput(f"{where}.expected.points: unknown point {code!r}")
+
+
+def _check_station(rule: Any, stations: Mapping[str, tuple[str, set[str]]], where: str) -> None:
+    found = stations.get(rule.station)
+    if found is None:
+        raise InvalidInput(f"{where}.station: unknown station {rule.station!r}")
+    kind, parameters = found
+    if rule.check == "o3_8h" and (kind != "air" or "O3" not in parameters):
+        raise InvalidInput(
+            f"{where}.check: o3_8h needs an air station measuring O3; {rule.station} is "
+            f"{kind} measuring {', '.join(sorted(parameters)) or 'nothing'}"
+        )
+    if rule.check == "invalid_day" and kind != "air":
+        raise InvalidInput(
+            f"{where}.check: invalid_day needs an air station; {rule.station} is {kind}"
+        )
+    if rule.check == "indoor_range":
+        if kind != "indoor":
+            raise InvalidInput(
+                f"{where}.check: indoor_range needs an indoor station; {rule.station} is {kind}"
+            )
+        if rule.parameter not in parameters:
+            raise InvalidInput(
+                f"{where}.parameter: {rule.station} does not measure {rule.parameter!r}"
+            )

@@ -27,6 +27,8 @@ from lingtan.registry.model import Carrier
 from lingtan.store import Store
 from lingtan.store.alarms_repo import AlarmFilter, RuleRow, SuppressionRow
 from lingtan.store.core import LOCK_ALARM_CHANGE
+from lingtan.store.environment_repo import EnvironmentRepo
+from lingtan.store.query_repo import Tenant
 from lingtan.timeutil import to_us, utcnow
 
 #: readings shown around an alarm (its evidence chart): this long before and after [µs]
@@ -55,12 +57,19 @@ def _park_id(store: Store, principal: Principal) -> int:
 
 def _references(store: Store, park_id: int, rule: Any, where: str) -> None:
     points = {p.code: p for p in store.registry.points_by_code().values() if p.park_id == park_id}
+    stations = None
+    if rule.kind is RuleKind.ENVIRONMENT:
+        stations = {
+            row.code: (row.kind, {str(p["parameter"]) for p in row.spec.get("parameters", [])})
+            for row in EnvironmentRepo(store).stations(tenant=Tenant(None), park_id=park_id)
+        }
     check_references(
         rule,
         points=points,
         enterprises=[e.code for e in store.registry.enterprises(park_id)],
         sites=[x.code for x in store.registry.sites(park_id)],
         carriers=[c.value for c in Carrier],
+        stations=stations,
         where=where,
     )
 

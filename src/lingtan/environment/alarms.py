@@ -11,7 +11,10 @@ it on each tick for the station's owner (the park, or the outlet's / building's 
   表4) of the last whole local day strictly above the station's class limit;
 * ``indoor_range`` — the hourly mean of the last settled hour (ended at least an hour ago, as the
   engine's hourly rules) of ``parameter`` outside its GB/T 18883 range for the station's season
-  (temperature and relative humidity; the bound itself complies).
+  (temperature and relative humidity; the bound itself complies);
+* ``invalid_day`` (数据无效日) — an air station's parameter with fewer valid hourly means in
+  the last whole local day than GB 3095-2012 表4 asks for a daily statistic (20): its daily
+  value of that day is not valid, and the assessment leaves it out.
 
 The threshold rules from the limits (lingtan.environment.rules) cover the rest.
 """
@@ -29,7 +32,7 @@ from lingtan.alarms.engine import register_assessor
 from lingtan.alarms.model import Finding, RuleKind, Subject, SubjectKind
 from lingtan.environment import air
 from lingtan.environment.indoor import limit_for, season_of, within
-from lingtan.environment.limits import air_limit, min_count
+from lingtan.environment.limits import air_limit, min_count, validity_cite, validity_rules
 from lingtan.environment.stations import Station, StationKind
 from lingtan.store import Store
 from lingtan.store.environment_repo import EnvironmentRepo, StationRow
@@ -174,6 +177,34 @@ def _indoor(store: Store, rule: Any, row: StationRow, st: Station, now: int) -> 
     )  # fmt: skip
 
 
+def _invalid_day(store: Store, rule: Any, row: StationRow, st: Station, now: int) -> Finding | None:  # fmt: skip
+    from lingtan.environment.service import hourly_series
+
+    daily = validity_rules().get("24h")
+    if daily is None:
+        return None
+    tz = zone(store.registry.park(row.park_id).timezone)
+    local = dt.datetime.fromtimestamp(now / 1e6, dt.UTC).astimezone(tz)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = midnight - dt.timedelta(days=1)
+    short = [
+        (s.parameter, int(np.count_nonzero(~np.isnan(s.value))))
+        for s in hourly_series(store, row, start, midnight)
+        if s.parameter in daily.applies_to
+    ]
+    short = [(p, n) for p, n in short if n < daily.min_count]
+    if not short:
+        return None
+    counts = ", ".join(f"{p} {n} h" for p, n in short)
+    return Finding(
+        float(min(n for _, n in short)),
+        f"{st.code} {st.name}: invalid day {start.date()}: {counts} (fewer than "
+        f"{daily.min_count} hourly values) — {validity_cite()}",
+        {"station": st.code, "day": start.date().isoformat(), "min_count": daily.min_count,
+         "hours": dict(short), "source": f"{validity_cite()} 24h"},
+    )  # fmt: skip
+
+
 def assess(store: Store, rule: Any, subject: Subject, now: int) -> Finding | None:
     """The engine's check of an ``environment`` rule for its subject (the station's owner)."""
     found = _station(store, rule, subject, now)
@@ -186,6 +217,8 @@ def assess(store: Store, rule: Any, subject: Subject, now: int) -> Finding | Non
         return _o3_8h(store, rule, row, st, now)
     if rule.check == "indoor_range" and st.kind is StationKind.INDOOR:
         return _indoor(store, rule, row, st, now)
+    if rule.check == "invalid_day" and st.kind is StationKind.AIR:
+        return _invalid_day(store, rule, row, st, now)
     return None
 
 

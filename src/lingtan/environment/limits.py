@@ -159,6 +159,12 @@ def validity_rules() -> dict[str, ValidityRule]:
     return {r.statistic: r for r in rules}
 
 
+def validity_cite() -> str:
+    """Where the validity minimums come from, e.g. ``GB 3095-2012 表4``."""
+    doc = _load("gb3095_validity.yaml")
+    return f"{doc['standard']} 表{doc['table']}"
+
+
 def min_count(statistic: str) -> int:
     """The minimum number of values of GB 3095-2012 表4 for ``statistic``."""
     rule = validity_rules().get(statistic)

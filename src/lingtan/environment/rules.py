@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from lingtan import units
 from lingtan.environment.indoor import indoor_limits
-from lingtan.environment.limits import air_limit, water_standard
+from lingtan.environment.limits import air_limit, validity_cite, validity_rules, water_standard
 from lingtan.environment.stations import Station, StationKind
 
 #: the source recorded with generated rules (kept when a park file restates its alarm rules)
@@ -158,6 +158,17 @@ def station_checks(station: Station) -> list[dict[str, Any]]:
         )
     ]  # fmt: skip
     names = {p.parameter for p in station.parameters}
+    daily = validity_rules().get("24h")
+    if station.kind is StationKind.AIR and daily is not None and names & set(daily.applies_to):
+        out.append(
+            _check(
+                station, "invalid_day",
+                f"数据无效日（日有效小时值 < {daily.min_count}，{validity_cite()}）",
+                "invalid_day", "minor",
+                f"generated from {validity_cite()}: a daily statistic needs {daily.min_count} "
+                f"valid hourly values (confidence {daily.confidence})",
+            )
+        )  # fmt: skip
     if station.kind is StationKind.AIR and "O3" in names:
         cls = station.air_class or 2
         rec = air_limit("O3", "8h_daily_max")

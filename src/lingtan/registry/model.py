@@ -453,11 +453,16 @@ class ParkModel(_Strict):
         _check_counted_once(points)
         _check_replacements(points, self.all_replacements())
         if self.alarms is not None:
+            stations = {
+                st.code: (st.kind.value, {p.parameter for p in st.parameters})
+                for st in (self.environment.stations if self.environment is not None else [])
+            }
             for i, rule in enumerate(self.alarms.rules):
                 try:
                     check_references(
                         rule, points=points, enterprises=enterprises, sites=sites,
-                        carriers=[c.value for c in Carrier], where=f"alarms.rules[{i}]",
+                        carriers=[c.value for c in Carrier], stations=stations,
+                        where=f"alarms.rules[{i}]",
                     )  # fmt: skip
                 except InvalidInput as err:
                     raise ValueError(str(err)) from None
