@@ -295,6 +295,8 @@ def test_every_page_renders_in_both_languages(
         "/compliance/admission",
         "/indicators",
         "/exchange",
+        "/ranking",
+        "/ranking?period=year&start=2025&sort=intensity&order=asc",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path
