@@ -296,6 +296,7 @@ def test_every_page_renders_in_both_languages(
         "/indicators",
         "/exchange",
         "/ranking",
+        "/certificates",
         "/ranking?period=year&start=2025&sort=intensity&order=asc",
     ):
         first = page.goto(f"{url}{path}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from lingtan.web import (
+    certificates_pages,
     compliance_pages,
     costs_pages,
     dispatch_pages,
@@ -41,6 +42,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     compliance_pages.router,
     ghg_pages.router,
     ranking_pages.router,
+    certificates_pages.router,
 )
 
 
