@@ -297,6 +297,10 @@ def test_every_page_renders_in_both_languages(
         "/exchange",
         "/ranking",
         "/certificates",
+        "/users",
+        "/keys",
+        "/options",
+        "/park-file",
         "/ranking?period=year&start=2025&sort=intensity&order=asc",
     ):
         first = page.goto(f"{url}{path}")

@@ -53,6 +53,14 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/certificates/settle"): {
         "settlement_id": "walk", "month": "2025-01", "kwh": "1", "seller_project": "walk",
     },
+    ("POST", "/users"): {
+        "username": "walk_user", "password": "a-long-password", "role": "enterprise_viewer",
+    },
+    ("POST", "/users/{user_id}"): {"active": "false"},
+    ("POST", "/keys"): {"name": "walk", "scope": "read"},
+    ("POST", "/keys/{key_id}/revoke"): {},
+    ("POST", "/options"): {"target_year": "2031"},
+    ("POST", "/park-file"): {"text": "park: {}", "action": "validate"},
 }  # fmt: skip
 #: forms that need the write permission: a viewer is refused (403), nothing else
 WRITE_FORMS = {
@@ -61,6 +69,10 @@ WRITE_FORMS = {
     ("POST", "/certificates/import"),
     ("POST", "/certificates/retire"),
     ("POST", "/certificates/settle"),
+    ("POST", "/users"),
+    ("POST", "/keys"),
+    ("POST", "/options"),
+    ("POST", "/park-file"),
 }
 
 

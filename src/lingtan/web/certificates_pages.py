@@ -15,6 +15,7 @@ from typing import Annotated, Any, Final
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 
@@ -231,7 +232,7 @@ async def certificates_import(
             request, f"/certificates?added={len(report.added)}&unchanged={len(report.unchanged)}"
         )
 
-    return _page(request, build)
+    return await run_in_threadpool(_page, request, build)
 
 
 @router.post("/certificates/retire")

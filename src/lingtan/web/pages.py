@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from lingtan.web import (
+    admin_pages,
     certificates_pages,
     compliance_pages,
     costs_pages,
@@ -43,6 +44,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     ghg_pages.router,
     ranking_pages.router,
     certificates_pages.router,
+    admin_pages.router,
 )
 
 
