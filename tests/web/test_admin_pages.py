@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import re
 
+from lingtan.web.admin_pages import line_errors
 from tests.api.walk import PARK_FILE, no_b_data
 from tests.api.world import World
 from tests.web.test_pages import csrf, log_in
 
-#: a park file whose enterprise (line 6) has a bad 统一社会信用代码 (line 8) and an unknown field
-#: (line 9)
+#: a park file whose enterprise has a bad 统一社会信用代码 (line 8) and an unknown field (line 9)
 BAD_PARK_FILE = PARK_FILE.replace(
     "enterprises: []",
-    "enterprises:\n  - code: E77\n    name: 坏企业\n    uscc: not-a-code\n    colour: red",
+    "enterprises:\n  - id: E77\n    name: 坏企业\n    uscc: not-a-code\n    colour: red",
 )
 
 
@@ -98,7 +98,10 @@ def test_the_park_file_is_validated_at_its_lines_then_applied(web_world: World) 
                  files={"file": ("park.yaml", BAD_PARK_FILE.encode(), "application/yaml")})  # fmt: skip
     assert bad.status_code == 422
     lines = set(re.findall(r'data-testid="error-line-(\d+)"', bad.text))
-    assert {"8", "9"} <= lines <= {"6", "7", "8", "9"}, lines
+    assert lines == {"8", "9"}, lines
+    assert "not-a-code" in bad.text and 'id="line-8"' in bad.text
+    broken = c.post("/park-file", data={"csrf": token, "text": "park:\n  id: [\n"})
+    assert broken.status_code == 422 and 'href="#line-3"' in broken.text
     empty = c.post("/park-file", data={"csrf": token, "text": "  "})
     assert empty.status_code == 422 and 'data-testid="error-body"' in empty.text
     good = c.post("/park-file", data={"csrf": token, "action": "validate", "text": PARK_FILE})
@@ -150,3 +153,21 @@ def test_enterprise_users_manage_their_own_enterprise_only(web_world: World) -> 
     assert (
         viewer.post("/keys", data={"csrf": token, "name": "x", "scope": "read"}).status_code == 403
     )
+
+
+def test_park_file_errors_are_split_by_line() -> None:
+    message = (
+        "park file:8 enterprises[0].uscc: must have 18 characters\n"
+        "park file:9 enterprises[0].colour: Extra inputs are not permitted\n"
+        "park file:8 enterprises[0].name: too long"
+    )
+    assert line_errors(message) == (
+        {
+            8: ["enterprises[0].uscc: must have 18 characters", "enterprises[0].name: too long"],
+            9: ["enterprises[0].colour: Extra inputs are not permitted"],
+        },
+        [],
+    )
+    yaml = "park file is not valid YAML at line 3: while parsing\n  in x, line 3, column 1"
+    assert line_errors(yaml) == ({3: [yaml]}, [])
+    assert line_errors("the park file is empty") == ({}, ["the park file is empty"])

@@ -462,21 +462,24 @@ _LINE = re.compile(r"^[^:\n]*:(\d+) (.*)$")
 
 
 def line_errors(message: str) -> tuple[dict[int, list[str]], list[str]]:
-    """A park file's validation message split into errors by line (``name:LINE path: rule``,
-    :func:`lingtan.registry.parse_park_text`) and those that name no line."""
+    """A park file's validation message split into errors by line (``name:LINE path: rule``
+    per line, :func:`lingtan.registry.parse_park_text`; or a parser's message naming
+    ``line N``) and the errors that name no line."""
     by_line: dict[int, list[str]] = {}
     other: list[str] = []
-    for part in message.splitlines():
-        m = _LINE.match(part)
-        if m:
-            by_line.setdefault(int(m.group(1)), []).append(m.group(2))
-        else:
-            found = re.search(r"\bline (\d+)\b", part)
-            if found:
-                by_line.setdefault(int(found.group(1)), []).append(part)
-            else:
+    parts = message.splitlines()
+    if any(_LINE.match(p) for p in parts):
+        for part in parts:
+            m = _LINE.match(part)
+            if m:
+                by_line.setdefault(int(m.group(1)), []).append(m.group(2))
+            elif part.strip():
                 other.append(part)
-    return by_line, other
+        return by_line, other
+    found = re.search(r"\bline (\d+)\b", message)
+    if found:
+        return {int(found.group(1)): [message]}, []
+    return {}, [message] if message.strip() else []
 
 
 def _park_file(
