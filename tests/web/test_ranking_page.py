@@ -44,6 +44,11 @@ def test_the_ranking_shows_the_accounting_figures_sorted_by_any_column(web_world
                                         "order": "asc"})  # fmt: skip
     assert _codes(by_code.text) == sorted(web_world.enterprises)
     assert 'data-testid="sort-intensity"' in by_code.text
+    # carbon intensity = tCO2 / tce of each enterprise (单位能耗碳排放, 910号 附件4)
+    intensity = {code: a["emissions_tco2"]["total"] / a["energy_tce"] for code, a in api.items()}
+    by_intensity = c.get("/ranking", params={"period": "year", "start": "2025",
+                                             "sort": "intensity", "order": "asc"})  # fmt: skip
+    assert _codes(by_intensity.text) == sorted(intensity, key=lambda k: (intensity[k], k))
 
 
 def test_a_bad_sort_or_period_is_refused_naming_the_field(web_world: World) -> None:

@@ -5,9 +5,12 @@ exported to Excel.
 The figures are the GB/T 32150 enterprise inventories of :func:`lingtan.accounting
 .account_enterprises` (the same function ``/api/v1/accounting/enterprises/{id}`` reads, one
 read of the store for every enterprise): ``energy_tce`` is the enterprise's comprehensive
-energy consumption (GB/T 2589-2020 §3.7), ``total_tco2`` its emissions, and the intensity
-``total_tco2 / energy_tce`` (the inventory's ``intensity_tco2_per_tce``). An enterprise user
-sees its own row only; an enterprise without data in the period shows — (never 0).
+energy consumption (GB/T 2589-2020 §3.7), ``total_tco2`` its emissions, and the carbon
+intensity of energy ``total_tco2 / energy_tce`` [tCO2/tce] — 单位能耗碳排放, the core indicator
+of 发改环资〔2024〕910号 附件4, computed for the enterprise with the same function
+(:func:`lingtan.carbon.methods.park_annex4.carbon_intensity_of_energy`; no intensity without
+energy). An enterprise user sees its own row only; an enterprise without data in the period
+shows — (never 0).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from fastapi.responses import Response
 
 from lingtan import accounting
 from lingtan.api.overview import service as overview_service
+from lingtan.carbon.methods import park_annex4
 from lingtan.errors import InvalidInput
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.store.query_repo import QueryRepo
@@ -30,8 +34,8 @@ from lingtan.web.routes import _cache, _page, _render, _store
 
 router = APIRouter(include_in_schema=False)
 
-#: the columns a ranking sorts by (the query's ``sort``), the figures first
-SORTS: Final = ("tce", "tco2", "intensity", "code", "name")
+#: the columns a ranking sorts by (the query's ``sort``), in the table's order
+SORTS: Final = ("code", "name", "tce", "tco2", "intensity")
 #: the periods a ranking covers (the accounting's months and years)
 KINDS: Final = ("month", "year")
 
@@ -98,11 +102,11 @@ def rows(request: Request, principal: Principal, span: periods.Span) -> list[dic
             if r.enterprise_id is None:
                 continue
             d = r.as_dict()
-            out[r.enterprise_id] = {
-                "tce": d["energy_tce"],
-                "tco2": d["emissions_tco2"]["total"],
-                "intensity": d["intensity_tco2_per_tce"],
-            }
+            tce, tco2 = d["energy_tce"], d["emissions_tco2"]["total"]
+            intensity = d["intensity_tco2_per_tce"]
+            if intensity is None and tce is not None and tce > 0 and tco2 is not None:
+                intensity = park_annex4.carbon_intensity_of_energy(tco2, tce)
+            out[r.enterprise_id] = {"tce": tce, "tco2": tco2, "intensity": intensity}
         return out
 
     key = ("ranking", park.id, principal.tenant.enterprise_id, year, month)
