@@ -295,6 +295,13 @@ def test_every_page_renders_in_both_languages(
         "/compliance/admission",
         "/indicators",
         "/exchange",
+        "/ranking",
+        "/certificates",
+        "/users",
+        "/keys",
+        "/options",
+        "/park-file",
+        "/ranking?period=year&start=2025&sort=intensity&order=asc",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path
@@ -403,3 +410,64 @@ def test_forecast_chart_shows_the_band_and_the_backtest_beside_it(
     r = other.goto(f"{url}/forecasts/{api['id']}")
     assert r is not None and r.status == 404
     other.close()
+
+
+def test_forms_show_their_errors_and_save(
+    chromium: Any, live: tuple[World, str], tmp_path: Path
+) -> None:
+    """Forms filled in Chromium: an invalid certificate settlement shows its error at the field
+    and keeps what was typed, a valid one is saved; a new user is created; an enterprise admin
+    sees its own enterprise only — no script error, console error or CSP violation."""
+    world, url = live
+    page = _login(chromium, url, "admin")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    # the invalid forms answer 422 by design, which Chromium logs; any other console error fails
+    expected = "the server responded with a status of 422"
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type == "error" and expected not in m.text else None,
+    )
+    page.goto(f"{url}/certificates")
+    form = page.locator("[data-testid=settle-form]")
+    form.locator("[name=settlement_id]").fill("GT-BROWSER-1")
+    form.locator("[name=month]").fill("2025-01")
+    form.locator("[name=kwh]").fill("abc")
+    form.locator("[name=seller_project]").fill("风电（合成）")
+    form.locator("[data-testid=settle-save]").click()
+    page.wait_for_selector("[data-testid=error-kwh]")
+    assert page.locator("[data-testid=settle-form] [name=settlement_id]").input_value() == (
+        "GT-BROWSER-1"
+    )
+    page.locator("[data-testid=settle-form] [name=kwh]").fill("100")
+    page.locator("[data-testid=settle-save]").click()
+    page.wait_for_selector("[data-testid=saved]")
+    assert "GT-BROWSER-1" in page.locator("[data-testid=saved]").inner_text()
+    _save(page, tmp_path, "dashboard-certificates.png")
+    page.goto(f"{url}/ranking?period=year&start=2025")
+    page.click("[data-testid=sort-intensity]")
+    page.wait_for_selector("th[aria-sort] [data-testid=sort-intensity]")
+    _save(page, tmp_path, "dashboard-ranking.png")
+    page.goto(f"{url}/users")
+    page.fill("[data-testid=user-username]", "x")
+    page.fill("[data-testid=user-password]", "a-long-password")
+    page.select_option("[data-testid=user-role]", "park_viewer")
+    page.click("[data-testid=user-save]")
+    page.wait_for_selector("[data-testid=error-username]")
+    page.fill("[data-testid=user-username]", "browser_user")
+    page.fill("[data-testid=user-password]", "a-long-password")
+    page.select_option("[data-testid=user-role]", "park_viewer")
+    page.click("[data-testid=user-save]")
+    page.wait_for_selector("[data-testid=saved]")
+    assert page.locator("tr[data-user=browser_user]").count() == 1
+    a = _login(chromium, url, "a_admin")
+    a.on("pageerror", lambda e: errors.append(str(e)))
+    a.goto(f"{url}/ranking?period=year&start=2025")
+    assert a.locator("[data-testid=ranking-table] tbody tr").count() == 1
+    a.goto(f"{url}/certificates")
+    for marker in world.b_markers:
+        assert marker not in a.content()
+    assert errors == []
+    assert page.csp_violations == [] and a.csp_violations == []
+    page.close()
+    a.close()

@@ -46,9 +46,34 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
         "green_power_share": "0", "combustion_tco2": "0", "process_tco2": "0", "year": "2025",
         "core_max": "1", "core_source": "walk",
     },
+    ("POST", "/certificates/import"): {},
+    ("POST", "/certificates/retire"): {
+        "cert_ids": "1" * 32, "period_start": "2025-01", "period_end": "2025-01",
+    },
+    ("POST", "/certificates/settle"): {
+        "settlement_id": "walk", "month": "2025-01", "kwh": "1", "seller_project": "walk",
+    },
+    ("POST", "/users"): {
+        "username": "walk_user", "password": "a-long-password", "role": "enterprise_viewer",
+    },
+    ("POST", "/users/{user_id}"): {"active": "false"},
+    ("POST", "/keys"): {"name": "walk", "scope": "read"},
+    ("POST", "/keys/{key_id}/revoke"): {},
+    ("POST", "/options"): {"target_year": "2031"},
+    ("POST", "/park-file"): {"text": "park: {}", "action": "validate"},
 }  # fmt: skip
 #: forms that need the write permission: a viewer is refused (403), nothing else
-WRITE_FORMS = {("POST", "/records"), ("POST", "/compliance/admission")}
+WRITE_FORMS = {
+    ("POST", "/records"),
+    ("POST", "/compliance/admission"),
+    ("POST", "/certificates/import"),
+    ("POST", "/certificates/retire"),
+    ("POST", "/certificates/settle"),
+    ("POST", "/users"),
+    ("POST", "/keys"),
+    ("POST", "/options"),
+    ("POST", "/park-file"),
+}
 
 
 def web_routes() -> list[tuple[str, str]]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from lingtan.web import (
+    admin_pages,
+    certificates_pages,
     compliance_pages,
     costs_pages,
     dispatch_pages,
@@ -17,6 +19,7 @@ from lingtan.web import (
     indicator_pages,
     matching_pages,
     point_pages,
+    ranking_pages,
     records_pages,
     routes,
     tree_pages,
@@ -39,6 +42,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     records_pages.router,
     compliance_pages.router,
     ghg_pages.router,
+    ranking_pages.router,
+    certificates_pages.router,
+    admin_pages.router,
 )
 
 
