@@ -1,20 +1,25 @@
-"""The transport of uploads (``ecm`` channels): HTTPS JSON POST signed with HMAC-SHA256.
+"""The transport of uploads (``ecm`` channels): HTTPS JSON POST, signed.
 
-A **documented placeholder**: the national centre's access-side specification of the wire format
-and signing is not public, so lingtan signs the way its webhooks do, with its own header names.
-Each request carries::
+A **documented placeholder** for the wire format: the national centre's access-side
+specification is not public, so lingtan uses its own header names. Each request carries::
 
     Content-Type: application/json; charset=utf-8
     X-ECM-Timestamp: <unix seconds>
     X-ECM-Nonce: <the outbox row's idempotency key — the same on every retry>
     X-ECM-Unit: <the unit's 统一社会信用代码>
-    X-ECM-Signature: hmac-sha256=<hex HMAC-SHA256(secret, timestamp "." nonce "." body)>
+    X-ECM-Signature: <scheme>=<hex signature of timestamp "." nonce "." body>
+
+The channel's secret chooses the scheme (:func:`signer_of`):
+
+- a plain secret: ``hmac-sha256`` (HMAC-SHA256, as lingtan's webhooks);
+- ``hmac-sm3:<key>``: ``hmac-sm3`` (HMAC with SM3, GB/T 32905-2016);
+- ``sm2:<private key, 64 hex digits>``: ``sm2-sm3`` (an SM2 signature r‖s, GB/T 32918.2-2016,
+  with SM3 and the default user ID; :mod:`lingtan.exchange.gm`); the platform verifies it with
+  the public key (:func:`lingtan.exchange.gm.sm2_public_key`).
 
 A 2xx answer is the platform's acknowledgement; its body (first 500 characters) is kept on the
 outbox row (``ack``). A 2xx answer whose JSON says ``"success": false`` or a non-zero ``"code"``
-is a refusal and is retried like an error (the outbox never gives an upload up). SM2/SM3 signing
-is not implemented (it needs a dependency lingtan does not carry): a platform that requires it
-needs a transport written against its specification.
+is a refusal and is retried like an error (the outbox never gives an upload up).
 """
 
 from __future__ import annotations
@@ -30,9 +35,15 @@ import httpx
 import lingtan
 from lingtan.alarms.notify.model import Channel, Delivery
 from lingtan.alarms.notify.service import DeliveryError
+from lingtan.errors import InvalidInput
+from lingtan.exchange import gm
 from lingtan.timeutil import SECOND_US
 
 SCHEME: Final = "hmac-sha256"
+HMAC_SM3: Final = "hmac-sm3"
+SM2_SM3: Final = "sm2-sm3"
+#: secret prefixes choosing a 国密 scheme (a secret without one is an HMAC-SHA256 key)
+_PREFIXES: Final = {"hmac-sm3:": HMAC_SM3, "sm2:": SM2_SM3}
 _ACK_CHARS: Final = 500
 
 
@@ -41,10 +52,36 @@ def signed_message(timestamp: int, nonce: str, body: bytes) -> bytes:
     return f"{int(timestamp)}.{nonce}.".encode() + body
 
 
+def signer_of(secret: bytes) -> tuple[str, bytes]:
+    """(scheme, key) of a channel secret (see the module docstring); ValueError for an SM2
+    key that is not one."""
+    text = secret.decode("utf-8", "replace")
+    for prefix, scheme in _PREFIXES.items():
+        if text.startswith(prefix):
+            key = secret[len(prefix) :]
+            if scheme == SM2_SM3:
+                gm.sm2_public_key(key.decode("ascii", "replace"))  # refuses a malformed key
+            return scheme, key
+    return SCHEME, secret
+
+
+def check_secret(secret: str) -> None:
+    """Refuse an ``ecm`` channel secret whose scheme cannot sign (InvalidInput naming it)."""
+    try:
+        signer_of(secret.encode("utf-8"))
+    except ValueError as err:
+        raise InvalidInput(f"secret: {err}", field="secret") from None
+
+
 def sign(secret: bytes, timestamp: int, nonce: str, body: bytes) -> str:
     """The ``X-ECM-Signature`` value."""
-    mac = hmac.new(secret, signed_message(timestamp, nonce, body), hashlib.sha256).hexdigest()
-    return f"{SCHEME}={mac}"
+    scheme, key = signer_of(secret)
+    message = signed_message(timestamp, nonce, body)
+    if scheme == HMAC_SM3:
+        return f"{scheme}={gm.hmac_sm3_hex(key, message)}"
+    if scheme == SM2_SM3:
+        return f"{scheme}={gm.sm2_sign_hex(key.decode('ascii'), message)}"
+    return f"{scheme}={hmac.new(key, message, hashlib.sha256).hexdigest()}"
 
 
 def headers(secret: bytes, body: bytes, *, timestamp: int, nonce: str, unit: str) -> dict[str, str]:
@@ -60,9 +97,17 @@ def headers(secret: bytes, body: bytes, *, timestamp: int, nonce: str, unit: str
 
 
 def verify(
-    secret: bytes, body: bytes, hdrs: Mapping[str, str], *, now_s: float, tolerance_s: float = 300
+    secret: bytes,
+    body: bytes,
+    hdrs: Mapping[str, str],
+    *,
+    now_s: float,
+    tolerance_s: float = 300,
+    sm2_public: str | None = None,
 ) -> bool:
-    """A receiver's check (``hdrs`` with lower-case names): the signature and a recent timestamp."""
+    """A receiver's check (``hdrs`` with lower-case names): the signature and a recent
+    timestamp. ``secret`` is the shared key of the HMAC schemes (with its prefix, as the
+    channel holds it); an ``sm2-sm3`` signature is checked with ``sm2_public`` (x‖y hex)."""
     try:
         timestamp = int(hdrs["x-ecm-timestamp"])
         nonce = hdrs["x-ecm-nonce"]
@@ -70,6 +115,15 @@ def verify(
     except (KeyError, ValueError):
         return False
     if abs(now_s - timestamp) > tolerance_s:
+        return False
+    scheme, _, value = given.partition("=")
+    if scheme == SM2_SM3:
+        message = signed_message(timestamp, nonce, body)
+        return sm2_public is not None and gm.sm2_verify(sm2_public, value, message)
+    try:
+        if signer_of(secret)[0] != scheme:
+            return False
+    except ValueError:
         return False
     return hmac.compare_digest(given, sign(secret, timestamp, nonce, body))
 

@@ -207,6 +207,10 @@ def create_channel(
     if spec.kind in URL_KINDS:
         if secret is not None and len(secret) < 16:
             raise InvalidInput("secret must have at least 16 characters", field="secret")
+        if secret is not None and spec.kind == "ecm":
+            from lingtan.exchange.transport import check_secret
+
+            check_secret(secret)  # an SM2 key must be one
         secret = secret or secrets.token_urlsafe(32)
     elif secret is not None:
         raise InvalidInput("only a webhook or ecm channel has a secret", field="secret")
