@@ -180,7 +180,7 @@ def normalise_pending(
     report = NormaliseReport()
     with store.exclusive(LOCK_NORMALISE):
         with store.begin() as conn:
-            dirty_ids, ranges = store.stats.take_dirty(conn)
+            dirty_ids, ranges, tags = store.stats.take_dirty_tagged(conn)
         if not dirty_ids:
             return report
         points = store.registry.points_by_id_current()
@@ -195,7 +195,7 @@ def normalise_pending(
         }
         total = len(physical)
         # the new readings as this process committed them, when it committed all of them
-        held = store.readings.recent_columns(dirty_ids)
+        held = store.readings.recent_columns(tags)
         continued = _continue(run, physical, report, held) if incremental else set()
         physical = [(pid, r) for pid, r in physical if pid not in continued]
         done = len(continued)
@@ -214,7 +214,7 @@ def normalise_pending(
         )
         with store.begin() as conn:
             store.stats.delete_dirty(conn, dirty_ids)
-        store.readings.forget_recent(dirty_ids)
+        store.readings.forget_recent(tags)
         report.flags = dict(run.flag_counts)
     report.seconds = time.perf_counter() - started
     return report

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
+#: a queued dirty row: (id, created_at, ranges as stored)
+DirtyTag = tuple[int, int, str]
 
 #: PostgreSQL binary COPY: 11-byte signature, flags, header extension length (PG docs, "COPY")
 _PG_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
@@ -155,7 +157,7 @@ class ReadingRepo:
         self._partitions: set[int] = set()
         self._guard = threading.Lock()
         self._last: dict[int, int] = {}
-        self._recent: dict[int, tuple[I64, I64, F64]] = {}
+        self._recent: dict[DirtyTag, tuple[I64, I64, F64]] = {}
         self._recent_rows = 0
 
     # -- write ------------------------------------------------------------------------------
@@ -207,27 +209,28 @@ class ReadingRepo:
             all_rejects = [*rejects, *conflict_rows]
             if all_rejects:
                 self._insert_rejects(conn, batch_id, received_at, all_rejects)
-            dirty_id = None
+            tag = None
             if inserted:
-                ranges = dirty_ranges(point_ids[keep], ts[keep])
+                ranges_text = json.dumps(dirty_ranges(point_ids[keep], ts[keep]))
                 dirty_id = int(
                     conn.execute(
                         insert(s.dirty_range)
-                        .values(created_at=received_at, ranges=json.dumps(ranges))
+                        .values(created_at=received_at, ranges=ranges_text)
                         .returning(s.dirty_range.c.id)
                     ).scalar_one()
                 )
+                tag = (dirty_id, received_at, ranges_text)
             duplicates = len(ts) - inserted - len(conflicts)
             conn.execute(
                 update(s.ingest_batch)
                 .where(s.ingest_batch.c.id == batch_id)
                 .values(accepted=inserted, duplicates=duplicates, rejected=len(all_rejects))
             )
-        if dirty_id is not None:  # committed: remember what was stored
-            self._remember(dirty_id, point_ids[keep], ts[keep], values[keep])
+        if tag is not None:  # committed: remember what was stored
+            self._remember(tag, point_ids[keep], ts[keep], values[keep])
         return PersistOutcome(batch_id, inserted, duplicates, len(conflicts))
 
-    def _remember(self, dirty_id: int, point_ids: I64, ts: I64, values: F64) -> None:
+    def _remember(self, tag: DirtyTag, point_ids: I64, ts: I64, values: F64) -> None:
         """After a commit: the points' last timestamps and the batch's rows (sorted by point
         and time, as the pipeline hands them over) for the normaliser."""
         if len(ts) > 1 and not bool(
@@ -243,18 +246,19 @@ class ReadingRepo:
             for pid, t in zip(point_ids[ends].tolist(), ts[ends].tolist(), strict=True):
                 if t > last.get(pid, -1):
                     last[pid] = t
-            self._recent[dirty_id] = (point_ids, ts, values)
+            self._recent[tag] = (point_ids, ts, values)
             self._recent_rows += len(ts)
             while self._recent_rows > RECENT_MAX_ROWS and self._recent:
                 oldest = next(iter(self._recent))  # dicts keep insertion order
                 self._recent_rows -= len(self._recent.pop(oldest)[1])
 
-    def recent_columns(self, dirty_ids: Sequence[int]) -> tuple[I64, I64, F64] | None:
-        """The rows the batches of ``dirty_ids`` inserted, sorted by point and time, when
-        every one of them was committed by this process and is still held; else None (the
-        caller reads the store)."""
+    def recent_columns(self, tags: Sequence[DirtyTag]) -> tuple[I64, I64, F64] | None:
+        """The rows the batches of the queued rows ``tags`` (id, created_at, ranges) inserted,
+        sorted by point and time, when every one of them was committed by this process and is
+        still held; else None (the caller reads the store). A tag, not an id, names a batch:
+        SQLite gives a new row the id of a deleted one."""
         with self._guard:
-            parts = [self._recent.get(i) for i in dirty_ids]
+            parts = [self._recent.get(t) for t in tags]
         if not parts or any(p is None for p in parts):
             return None
         held = [p for p in parts if p is not None]
@@ -266,11 +270,11 @@ class ReadingRepo:
         order = np.lexsort((ts, pids))
         return pids[order], ts[order], values[order]
 
-    def forget_recent(self, dirty_ids: Sequence[int]) -> None:
+    def forget_recent(self, tags: Sequence[DirtyTag]) -> None:
         """Drop the held rows of normalised batches."""
         with self._guard:
-            for i in dirty_ids:
-                part = self._recent.pop(i, None)
+            for t in tags:
+                part = self._recent.pop(t, None)
                 if part is not None:
                     self._recent_rows -= len(part[1])
 

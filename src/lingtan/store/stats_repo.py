@@ -325,15 +325,26 @@ class StatsRepo:
     # -- dirty queue ------------------------------------------------------------------------
     def take_dirty(self, conn: Connection) -> tuple[list[int], dict[int, tuple[int, int]]]:
         """Pending dirty rows and their ranges merged per point."""
+        ids, merged, _ = self.take_dirty_tagged(conn)
+        return ids, merged
+
+    def take_dirty_tagged(
+        self, conn: Connection
+    ) -> tuple[list[int], dict[int, tuple[int, int]], list[tuple[int, int, str]]]:
+        """:meth:`take_dirty` and each row's tag ``(id, created_at, ranges)``: an id alone
+        does not name a row for long (SQLite reuses the ids of deleted rows)."""
         rows = conn.execute(
-            select(s.dirty_range.c.id, s.dirty_range.c.ranges).order_by(s.dirty_range.c.id)
+            select(s.dirty_range.c.id, s.dirty_range.c.created_at, s.dirty_range.c.ranges).order_by(
+                s.dirty_range.c.id
+            )
         ).all()
         merged: dict[int, tuple[int, int]] = {}
         for row in rows:
             for pid, lo, hi in json.loads(row.ranges):
                 old = merged.get(pid)
                 merged[pid] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
-        return [r.id for r in rows], merged
+        tags = [(int(r.id), int(r.created_at), str(r.ranges)) for r in rows]
+        return [r.id for r in rows], merged, tags
 
     def pending_dirty(self) -> int:
         """Number of queued dirty rows."""
