@@ -370,6 +370,11 @@ def add_plan(
     return _plan_view(plan, _today(store, park.id))
 
 
+def today(store: Store, *, principal: Principal) -> dt.date:
+    """The park's local date now."""
+    return _today(store, store.registry.park(principal.park_id).id)
+
+
 def _today(store: Store, park_id: int, now: int | None = None) -> dt.date:
     return local_date(to_us(utcnow()) if now is None else now, _zone(store, park_id))
 
@@ -487,8 +492,11 @@ def put_zone(store: Store, *, principal: Principal, data: dict[str, Any]) -> dic
     points = store.registry.points_by_code()
     for i, c in enumerate(spec.circuits):
         p = points.get(c)
-        if p is None or p.park_id != park.id:
-            raise InvalidInput(f"circuits[{i}]: unknown point {c!r}", field=f"circuits[{i}]")
+        if p is None or p.park_id != park.id or p.enterprise_id is not None:
+            raise InvalidInput(
+                f"circuits[{i}]: {c!r} is not a metering point of the park's own",
+                field=f"circuits[{i}]",
+            )
     if spec.lpd_record is not None and spec.lpd_record not in lpd_records():
         raise InvalidInput(f"lpd_record: {spec.lpd_record!r} is not on record", field="lpd_record")
     EquipmentRepo(store).upsert_zone(
