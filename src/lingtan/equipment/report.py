@@ -65,6 +65,28 @@ T: Final = {
 }  # fmt: skip
 
 
+_SOURCE_ZH: Final = {
+    True: "标准表格的第三方转录（未与正式文本核对）",
+    False: "未取得标准文本，未录入数值",
+}
+
+
+def _basis(b: dict[str, Any], en: bool) -> str:
+    if b["kind"] == "metered":
+        return (
+            f"metered {b['year']} ({b['point']}, {b['hours']} h)"
+            if en
+            else f"{b['year']}年计量（{b['point']}，{b['hours']} 小时）"
+        )
+    if b["kind"] == "declared":
+        return (
+            "declared: rated kW × load factor × hours"
+            if en
+            else "申报：额定功率 × 负载率 × 年运行小时"
+        )
+    return "no metered year, no declared use" if en else "无计量数据，无申报运行参数"
+
+
 def _grade(g: str | None, t: dict[str, str]) -> str:
     if g is None:
         return "—"
@@ -98,7 +120,7 @@ def build(
             "enterprise": i["enterprise"] or t["park"], "standard": std.get("standard") or "—",
             "status": STATUS_NAMES[g["status"]][i18n], "grade": _grade(g["grade"], t),
             "value": g["value"], "unit": g["unit"] or "", "annual": i["annual_kwh"],
-            "basis": i["annual_basis"],
+            "basis": _basis(i["annual_basis"], en),
         })  # fmt: skip
     items = Table(
         key="items",
@@ -132,7 +154,8 @@ def build(
                  Column("source", t["source"])],
         rows=[{"standard": s["standard"], "edition": s["edition"],
                "table": s["table"] or ("— (no grade table)" if en else "—（无能效等级表）"),
-               "confidence": s["confidence"], "source": s["source"]}
+               "confidence": s["confidence"],
+               "source": s["source"] if en else _SOURCE_ZH[bool(s["table"])]}
               for s in data["standards"]],
     )  # fmt: skip
     report = Report(

@@ -219,20 +219,22 @@ def _measured(
 # -- the efficiency list and replacement candidates ------------------------------------------
 def _annual_input(
     store: Store, row: EquipmentRow, spec: EquipmentSpec, year: int, tz: ZoneInfo
-) -> tuple[float | None, str]:
+) -> tuple[float | None, dict[str, Any]]:
+    """The item's annual input [kWh] and its basis: the year's metered total of its power
+    point, else rated kW × load factor × operating hours where both are declared."""
     if row.power_point_id is not None:
         h0, h1 = year_bounds_us(year, tz)
         pp = store.registry.points_by_id()[row.power_point_id]
         m = _metered(store, pp.id, pp.kind, h0, h1)
         if m is not None:
-            return m.total, f"metered {year} ({pp.code}, {m.hours} h)"
+            return m.total, {"kind": "metered", "year": year, "point": pp.code, "hours": m.hours}
     kw = spec.rated.get("rated_kw")
     if kw is not None and spec.load_factor is not None and spec.operating_hours is not None:
         return (
             eff.annual_input_kwh(float(kw), spec.load_factor, spec.operating_hours),
-            "declared: rated_kw × load_factor × operating_hours",
+            {"kind": "declared", "formula": "rated_kw × load_factor × operating_hours"},
         )
-    return None, "no metered year and no declared load factor and hours"
+    return None, {"kind": "none"}
 
 
 def _savings(g: GradeResult, row: EquipmentRow, energy: float | None) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ from lingtan.web import (
     costs_pages,
     dispatch_pages,
     environment_pages,
+    equipment_pages,
     exchange_pages,
     forecast_pages,
     ghg_pages,
@@ -39,6 +40,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     records_pages.router,
     compliance_pages.router,
     ghg_pages.router,
+    equipment_pages.router,
 )
 
 
