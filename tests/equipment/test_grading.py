@@ -95,3 +95,38 @@ def test_rated_data_errors_name_the_field(data: dict[str, object], field: str) -
     with pytest.raises(InvalidInput) as err:
         parse_spec({"code": "X1", "name": "x", **data})
     assert err.value.field == field, str(err.value)
+
+
+# GB 24500-2020 (boiler.json transcription in data/grade_tables.yaml): 表4 gas non-condensing
+# 96/94/92, condensing 103/101/98, pulverised coal 92/90/88; 表3 biomass ≤ 10 t/h (≤ 7 MW)
+# 88/84/80, above 91/88/86; 5.2 electric ≥ 97
+@pytest.mark.parametrize(
+    ("rated", "eta", "grade"),
+    [
+        ({"fuel": "gas", "capacity_t_h": 4}, 96.0, "1"),
+        ({"fuel": "gas", "capacity_t_h": 4}, 94.0, "2"),
+        ({"fuel": "gas", "capacity_t_h": 4}, 92.0, "3"),
+        ({"fuel": "gas", "capacity_t_h": 4}, 91.99, "below_3"),
+        ({"fuel": "gas", "condensing": True, "capacity_mw": 2.8}, 98.0, "3"),
+        ({"fuel": "gas", "condensing": True, "capacity_mw": 2.8}, 97.9, "below_3"),
+        ({"fuel": "coal", "combustion": "chamber", "capacity_t_h": 35}, 90.0, "2"),
+        ({"fuel": "biomass", "capacity_t_h": 10}, 84.0, "2"),  # 10 t/h is the small column
+        ({"fuel": "biomass", "capacity_t_h": 10.5}, 84.0, "below_3"),  # large: grade 3 is 86
+        ({"fuel": "electric", "capacity_mw": 1}, 97.0, "3"),
+        ({"fuel": "electric", "capacity_mw": 1}, 96.9, "below_3"),
+    ],
+)  # fmt: skip
+def test_boiler_grade_boundaries(rated: dict[str, object], eta: float, grade: str) -> None:
+    r = grade_item("boiler", {**rated, "thermal_efficiency_pct": eta})
+    assert r.status == "graded", r.reason
+    assert r.grade == grade
+
+
+def test_boilers_without_a_row_are_not_graded() -> None:
+    grate = grade_item("boiler", {"fuel": "coal", "combustion": "grate", "capacity_t_h": 10,
+                                  "thermal_efficiency_pct": 85})  # fmt: skip
+    assert grate.status == "no_grade_table" and "表1" in (grate.reason or "")
+    # 8 t/h is ≤ 10 t/h but 8 MW is > 7 MW: the columns disagree, no grade
+    both = grade_item("boiler", {"fuel": "biomass", "capacity_t_h": 8, "capacity_mw": 8,
+                                 "thermal_efficiency_pct": 90})  # fmt: skip
+    assert both.status == "no_grade_table" and both.grade is None

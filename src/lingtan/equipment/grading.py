@@ -95,6 +95,43 @@ def grade_motor(
     return GradeResult(GRADED, grade_of(efficiency_pct, th, "ge"), efficiency_pct, "%", th, brief)
 
 
+def boiler_thresholds(
+    std: GradeStandard, rated: dict[str, Any]
+) -> tuple[dict[str, float] | None, str | None]:
+    """GB 24500-2020 thresholds [%] for a boiler's fuel, combustion and capacity, or (None,
+    why not): 表4 for chamber combustion of gas, oil and pulverised coal (condensing gas its
+    own row), 表3 for biomass by capacity (≤ 10 t/h or ≤ 7 MW, else above), 5.2 for electric
+    boilers (the minimum only, as grade 3)."""
+    assert std.boiler_table is not None
+    bt = std.boiler_table
+    fuel = rated.get("fuel")
+    if fuel == "electric":
+        return {"3": bt.electric_minimum}, None
+    if fuel == "biomass":
+        b = bt.biomass
+        t_h, mw = rated.get("capacity_t_h"), rated.get("capacity_mw")
+        cols = set()
+        if t_h is not None:
+            cols.add(t_h <= b.limit_t_h)
+        if mw is not None:
+            cols.add(mw <= b.limit_mw)
+        if len(cols) != 1:
+            return None, (
+                f"capacity_t_h and capacity_mw fall in different columns of 表3 "
+                f"(≤ {b.limit_t_h:g} t/h, ≤ {b.limit_mw:g} MW)"
+            )
+        g = b.small if cols.pop() else b.large
+        return {"1": g[0], "2": g[1], "3": g[2]}, None
+    if fuel in ("gas", "oil") or (fuel == "coal" and rated.get("combustion") == "chamber"):
+        condensing = bool(rated.get("condensing")) and fuel == "gas"
+        for r in bt.chamber:
+            if r.fuel == fuel and r.condensing == condensing:
+                return {"1": r.grades[0], "2": r.grades[1], "3": r.grades[2]}, None
+    if fuel == "coal":
+        return None, "grate and fluidised-bed coal boilers (表1, 表2) are not on record"
+    return None, f"no GB 24500-2020 row for fuel {fuel!r}"
+
+
 #: the rated-data field graded for each type (nameplate value)
 _VALUE_FIELD = {
     "motor": "efficiency_pct",
@@ -129,4 +166,17 @@ def grade_item(
         return GradeResult(NO_VALUE, None, None, std.unit, {}, std.brief(), "no value to grade")
     if equipment_type == "motor":
         return grade_motor(std, float(rated["rated_kw"]), int(rated["poles"]), float(value))
+    if equipment_type == "boiler":
+        th, why = boiler_thresholds(std, rated)
+        if th is None:
+            return GradeResult(NO_TABLE, None, value, std.unit, {}, std.brief(), why)
+        if "1" not in th:  # electric: the minimum only
+            grade = "3" if value >= th["3"] else "below_3"
+            return GradeResult(
+                GRADED, grade, value, std.unit, th, std.brief(),
+                "GB 24500-2020 5.2 gives electric boilers a minimum only (no grades 1–2)",
+            )  # fmt: skip
+        return GradeResult(
+            GRADED, grade_of(float(value), th, "ge"), value, std.unit, th, std.brief()
+        )
     return GradeResult(NO_TABLE, None, value, std.unit, {}, std.brief(), "no grade table")

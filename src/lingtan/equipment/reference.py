@@ -86,6 +86,41 @@ class MotorTable(_Strict):
         return None
 
 
+Grades3 = tuple[float, float, float]
+
+
+class ChamberRow(_Strict):
+    """GB 24500-2020 表4 (室燃锅炉): design thermal efficiency [%] of grades 1, 2, 3."""
+
+    fuel: Literal["gas", "oil", "coal"]
+    condensing: bool
+    grades: Grades3
+
+
+class BiomassTable(_Strict):
+    """GB 24500-2020 表3 (生物质锅炉): grades 1–3 [%] up to and above the capacity limits."""
+
+    limit_t_h: float = Field(gt=0)
+    limit_mw: float = Field(gt=0)
+    small: Grades3
+    large: Grades3
+
+
+class BoilerTable(_Strict):
+    """GB 24500-2020 表3, 表4 and 5.2 (electric boilers: the minimum only)."""
+
+    chamber: tuple[ChamberRow, ...]
+    biomass: BiomassTable
+    electric_minimum: float = Field(gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _order(self) -> BoilerTable:
+        for g in [r.grades for r in self.chamber] + [self.biomass.small, self.biomass.large]:
+            if not g[0] >= g[1] >= g[2]:
+                raise ValueError("grade 1 ≥ grade 2 ≥ grade 3 must hold")
+        return self
+
+
 class GradeStandard(_Provenance):
     """One efficiency standard (能效限定值及能效等级) and, where read, its grade table."""
 
@@ -103,19 +138,22 @@ class GradeStandard(_Provenance):
     table: str | None
     note: str | None = None
     motor_table: MotorTable | None = None
+    boiler_table: BoilerTable | None = None
 
     @model_validator(mode="after")
     def _table(self) -> GradeStandard:
         if self.motor_table is not None and self.equipment_type != "motor":
             raise ValueError(f"{self.id}: motor_table only for motors")
-        if self.table is None and self.motor_table is not None:
+        if self.boiler_table is not None and self.equipment_type != "boiler":
+            raise ValueError(f"{self.id}: boiler_table only for boilers")
+        if self.table is None and self.has_table:
             raise ValueError(f"{self.id}: a filled table must name its table")
         return self
 
     @property
     def has_table(self) -> bool:
         """Whether grade thresholds are on record."""
-        return self.motor_table is not None
+        return self.motor_table is not None or self.boiler_table is not None
 
     def brief(self) -> dict[str, object]:
         """Identification printed with results."""

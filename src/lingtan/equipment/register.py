@@ -10,7 +10,8 @@ fan                rated_kw, flow_m3h, pressure_pa, efficiency_pct (optional)
 air_compressor     rated_kw, flow_m3min, pressure_mpa, cooling (air/liquid),
                    specific_power_kw_per_m3min (optional, nameplate; GB 19153-2019)
 transformer        capacity_kva, no_load_loss_w, load_loss_w (GB 20052-2020)
-boiler             fuel, capacity_t_h or capacity_mw, thermal_efficiency_pct (GB 24500-2020)
+boiler             fuel, combustion (coal), condensing (gas), capacity_t_h or capacity_mw,
+                   thermal_efficiency_pct (design, GB 24500-2020)
 chiller            cooling_kw, cop (GB 19577-2015)
 dust_collector     rated_kw, gas_flow_m3h
 aerator            rated_kw, oxygen_kg_per_kwh (optional; GB 37485-2019)
@@ -81,6 +82,9 @@ class TransformerRated(_Strict):
 
 class BoilerRated(_Strict):
     fuel: Literal["coal", "oil", "gas", "biomass", "electric", "other"]
+    #: coal: chamber (室燃, pulverised), grate (层状燃烧) or fluidised bed (流化床)
+    combustion: Literal["chamber", "grate", "fluidised_bed"] | None = None
+    condensing: bool = False
     capacity_t_h: float | None = Field(default=None, gt=0, le=1e5, allow_inf_nan=False)
     capacity_mw: float | None = Field(default=None, gt=0, le=1e5, allow_inf_nan=False)
     thermal_efficiency_pct: float = Pct
