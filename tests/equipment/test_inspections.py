@@ -64,8 +64,9 @@ def test_plan_errors_name_the_field(change: dict[str, object], field: str) -> No
 
 
 @pytest.fixture
-def store(sqlite_url: str) -> Iterator[Store]:
-    s = open_store(sqlite_url)
+def store(store_url: str) -> Iterator[Store]:
+    """SQLite and PostgreSQL: the repository's queries on both engines."""
+    s = open_store(store_url)
     s.registry.save_park(parse_park_text(SMALL_PARK))
     try:
         yield s
