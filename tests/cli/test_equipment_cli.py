@@ -83,3 +83,6 @@ equipment:
     _ok(["equipment", "zone", str(zone)])
     out = _ok(["equipment", "schedule", "RD-1", "2025-01-15"])
     assert "LT-road-1" in out and "sunset" in out
+    # no control section: nothing is written, the command says why
+    err = runner.invoke(app, ["equipment", "light", "RD-1", "--dry-run"])
+    assert err.exit_code == 2 and "control" in err.output

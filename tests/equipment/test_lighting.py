@@ -126,3 +126,69 @@ def test_zone_errors_name_the_field(change: dict[str, object], field: str) -> No
     with pytest.raises(InvalidInput) as err:
         parse_zone({**ZONE, **change})
     assert err.value.field == field, str(err.value)
+
+
+async def test_the_level_goes_out_through_the_dispatch_control_path(sqlite_url: str) -> None:
+    """The zone's level written to a simulated Modbus device and read back (the dispatch
+    setpoint code), a dry run, and a level outside the device's declared range refused."""
+    from lingtan.connectors.modbus.registers import DataType, RegisterSpec
+    from lingtan.connectors.modbus.sim import SimulatedDevice, SimulatedGateway
+    from lingtan.equipment import service
+    from lingtan.identity.roles import SYSTEM
+    from lingtan.registry import parse_park_text
+    from lingtan.store import open_store
+    from tests.conftest import SMALL_PARK
+
+    store = open_store(sqlite_url)
+    try:
+        store.registry.save_park(parse_park_text(SMALL_PARK + (
+            "  - {id: C1, carrier: electricity_grid_import, kind: total_increasing, unit: kWh}\n"
+            "  - {id: C2, carrier: electricity_grid_import, kind: total_increasing, unit: kWh}\n"
+        )))  # fmt: skip
+        dev1 = SimulatedDevice(1, [RegisterSpec("lvl", 40, DataType.UINT16)])
+        dev2 = SimulatedDevice(2, [RegisterSpec("lvl", 40, DataType.UINT16)])
+        gw = SimulatedGateway([dev1, dev2])
+        port = await gw.start()
+        try:
+            control = {
+                "gateways": [{"code": "GW", "host": "127.0.0.1", "port": port}],
+                "devices": [
+                    {"device": "C1", "gateway": "GW", "unit": 1, "setpoint": {"address": 40,
+                     "type": "uint16"}, "retries": 0},
+                    {"device": "C2", "gateway": "GW", "unit": 2, "max_kw": 30,
+                     "setpoint": {"address": 40, "type": "uint16"}, "retries": 0},
+                ],
+            }  # fmt: skip
+            service.put_zone(store, principal=SYSTEM, data={
+                **ZONE, "circuits": ["C1", "C2"], "control": control,
+                "dimming": [{"start": "23:00", "end": "05:00", "level_pct": 50}],
+            })  # fmt: skip
+            # 00:30 on 16 January: inside the 23:00–05:00 dimming of the night of the 15th
+            at = dt.datetime(2025, 1, 16, 0, 30, tzinfo=SH)
+            dry = await service.apply_lighting(store, principal=SYSTEM, code="RD-1", now=at,
+                                               dry_run=True)  # fmt: skip
+            assert dry["level_pct"] == 50.0 and dry["devices"][0]["registers"] == [50]
+            assert dev1.writes == []
+            done = await service.apply_lighting(store, principal=SYSTEM, code="RD-1", now=at)
+            by = {d["device"]: d for d in done["devices"]}
+            assert by["C1"]["status"] == "ok" and by["C1"]["readback"] == 50
+            assert dev1.writes == [(40, [50])]
+            # C2 declares 0…30 %: 50 % is refused and nothing is written
+            assert by["C2"]["status"] == "refused" and dev2.writes == []
+            # by day the level is 0
+            noon = dt.datetime(2025, 1, 16, 12, 0, tzinfo=SH)
+            assert (await service.apply_lighting(store, principal=SYSTEM, code="RD-1",
+                                                 now=noon, dry_run=True))["level_pct"] == 0.0  # fmt: skip
+        finally:
+            await gw.stop()
+    finally:
+        store.close()
+
+
+def test_a_control_device_must_be_a_circuit() -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_zone({**ZONE, "control": {
+            "gateways": [{"code": "GW", "host": "127.0.0.1"}],
+            "devices": [{"device": "X9", "gateway": "GW", "unit": 1,
+                         "setpoint": {"address": 40}}]}})  # fmt: skip
+    assert err.value.field == "control.devices.0.device", str(err.value)

@@ -288,6 +288,27 @@ def schedule(
         console.print(t)
 
 
+def light(
+    code: Annotated[str, typer.Argument(help="lighting zone code")],
+    at: Annotated[
+        str | None, typer.Option("--at", help="the instant (ISO 8601 with offset; default now)")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show the registers only")] = False,
+    park: ParkOption = None,
+) -> None:
+    """Write the zone's level now (or ``--at``) to its controlled circuits over Modbus, read
+    back, as dispatch setpoints are written."""
+    from lingtan.equipment import service
+    from lingtan.timeutil import parse_timestamp, utcnow
+
+    with domain_errors(), open_configured() as store:
+        now = utcnow() if at is None else parse_timestamp(at, "at")
+        out = service.apply_lighting_now(
+            store, principal=_principal(store, park), code=code, now=now, dry_run=dry_run
+        )
+        _dump(out)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``lingtan equipment``."""
     equipment_app.command("standards")(standards)
@@ -300,4 +321,5 @@ def register(app: typer.Typer) -> None:
     equipment_app.command("order")(order)
     equipment_app.command("zone")(zone)
     equipment_app.command("schedule")(schedule)
+    equipment_app.command("light")(light)
     app.add_typer(equipment_app, name="equipment")

@@ -22,6 +22,7 @@ import pandas as pd
 import pvlib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from lingtan.dispatch.config import ControlSpec
 from lingtan.errors import InvalidInput
 
 _CODE = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
@@ -56,11 +57,19 @@ class ZoneSpec(BaseModel):
     dimming: list[Dimming] = Field(default_factory=list, max_length=12)
     area_m2: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     lpd_record: str | None = None
+    #: how the circuits take their level: the dispatch control declaration (Modbus gateways
+    #: and one device per circuit, ``device`` = the circuit's point code; the register holds
+    #: the level in %, ``min_kw``/``max_kw`` read as 0…100 %)
+    control: ControlSpec | None = None
 
     @model_validator(mode="after")
     def _circuits(self) -> ZoneSpec:
         if len(set(self.circuits)) != len(self.circuits):
             raise ValueError("circuits: a circuit is listed twice")
+        if self.control is not None:
+            for i, d in enumerate(self.control.devices):
+                if d.device not in self.circuits:
+                    raise ValueError(f"control.devices.{i}.device: {d.device!r} is not a circuit")
         return self
 
 
@@ -191,6 +200,19 @@ def night(spec: ZoneSpec, day: dt.date, zone: ZoneInfo) -> Night:
         for at, level, why in changes
     ]
     return Night(spec.code, day, sunset, sunrise, on_at, off_at, tuple(points))
+
+
+def level_at(spec: ZoneSpec, at: dt.datetime, zone: ZoneInfo) -> tuple[float, str]:
+    """The level [%] the zone's circuits should have at the instant ``at`` and why: the last
+    setpoint at or before ``at`` of the night that began the local day before or on that day
+    (0 by day)."""
+    day = at.astimezone(zone).date()
+    level, why = 0.0, "day"
+    for d in (day - dt.timedelta(days=1), day):
+        for sp in night(spec, d, zone).setpoints:
+            if sp.device == spec.circuits[0] and sp.at <= at:
+                level, why = sp.level_pct, sp.reason
+    return level, why
 
 
 def power_density_w_m2(energy_kwh: float, hours_on: float, area_m2: float) -> float:
