@@ -295,6 +295,7 @@ def test_every_page_renders_in_both_languages(
         "/compliance/admission",
         "/indicators",
         "/exchange",
+        "/equipment?year=2025",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path

@@ -86,6 +86,8 @@ class ZoneIn(BaseModel):
     dimming: list[dict[str, Any]] = Field(default_factory=list, max_length=12)
     area_m2: float | None = None
     lpd_record: str | None = Field(default=None, max_length=64)
+    #: Modbus gateways and one device per circuit (the dispatch control declaration's format)
+    control: dict[str, Any] | None = None
 
 
 def _without(body: BaseModel, *keys: str) -> J:
