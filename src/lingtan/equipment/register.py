@@ -21,6 +21,7 @@ other              rated_kw (optional)
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -144,7 +145,7 @@ class EquipmentSpec(_Strict):
     environmental: bool = False
     operating_hours: float | None = Field(default=None, ge=0, le=8784, allow_inf_nan=False)
     load_factor: float | None = Field(default=None, gt=0, le=1.5, allow_inf_nan=False)
-    installed_on: str | None = Field(default=None, max_length=10)
+    installed_on: dt.date | None = None
     note: str | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")

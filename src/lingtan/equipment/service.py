@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from lingtan.equipment import efficiency as eff
 from lingtan.equipment import inspections as insp
 from lingtan.equipment import lighting
 from lingtan.equipment.grading import GradeResult, grade_item
-from lingtan.equipment.reference import lpd_records, standard_for
+from lingtan.equipment.reference import grade_standards, lpd_records, standard_for
 from lingtan.equipment.register import EquipmentSpec, parse_spec, rated
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.identity.roles import Permission, Principal, require, require_park_wide
@@ -93,10 +95,10 @@ def register(
         now=to_us(utcnow()),
     )  # fmt: skip
     row = EquipmentRepo(store).item(tenant=_tenant(principal), park_id=park.id, equipment_id=eid)
-    return _describe(store, row)
+    return _describe(row)
 
 
-def _describe(store: Store, row: EquipmentRow) -> dict[str, Any]:
+def _describe(row: EquipmentRow) -> dict[str, Any]:
     spec = EquipmentSpec.model_validate(row.spec)
     g = grade_item(row.type, spec.rated)
     std = standard_for(row.type)
@@ -130,7 +132,7 @@ def equipment_list(
     rows = EquipmentRepo(store).equipment(
         tenant=_tenant(principal), park_id=park.id, enterprise_id=ent
     )
-    return [_describe(store, r) for r in rows]
+    return [_describe(r) for r in rows]
 
 
 def _scope_enterprise(
@@ -161,8 +163,6 @@ def _metered(store: Store, point_id: int, kind: str, h0: int, h1: int) -> Metere
     cols = store.stats.hours(None, [point_id], h0, h1).get(point_id)
     if cols is None or not len(cols["hours"]):
         return None
-    import numpy as np
-
     field = "value" if kind in COUNTERS else "mean"
     v = cols[field]
     ok = ~np.isnan(v)
@@ -310,14 +310,8 @@ def efficiency_list(
         ],
         "savings_formula": "ΔE = E · (1 − η_now / η_grade1); E metered in the year, else "
         "rated_kw × load_factor × operating_hours",
-        "standards": [s.brief() for s in _standards()],
+        "standards": [s.brief() for s in grade_standards().values()],
     }
-
-
-def _standards() -> list[Any]:
-    from lingtan.equipment.reference import grade_standards
-
-    return list(grade_standards().values())
 
 
 # -- inspections ------------------------------------------------------------------------------
