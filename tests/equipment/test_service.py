@@ -165,3 +165,19 @@ def test_lighting_zone_energy_and_schedule(store: Store) -> None:
     # density = 1000 × 120 / (lit hours × 2000 m2)
     assert e["power_density_w_m2"] == pytest.approx(1000 * 120 / (e["lit_hours"] * 2000))
     assert e["lpd_limit"] is None and e["comparison"] == "no LPD values on record"
+
+
+def test_periods_out_of_range_are_refused_with_the_field(store: Store) -> None:
+    e01 = _user(store, "E01")
+    item = service.register(store, principal=e01, data=MOTOR)
+    for start, end, field in (
+        (dt.date(1, 1, 1), dt.date(2025, 1, 1), "start"),
+        (dt.date(2025, 1, 2), dt.date(2025, 1, 1), "end"),
+        (dt.date(2024, 1, 1), dt.date(2025, 6, 1), "end"),  # longer than 366 days
+    ):
+        with pytest.raises(InvalidInput) as err:
+            service.measured(store, principal=e01, equipment_id=item["id"], start=start, end=end)
+        assert err.value.field == field
+    with pytest.raises(InvalidInput) as err:
+        service.efficiency_list(store, principal=e01, year=1)
+    assert err.value.field == "year"

@@ -97,6 +97,8 @@ def sunrise_sunset(
     algorithm's stated uncertainty is ±0.0003° in position, far below a minute in time.
     Polar day or night raises :class:`InvalidInput`.
     """
+    if not 1900 <= day.year <= 2100:
+        raise InvalidInput("day: must lie within 1900–2100", field="day")
     t = pd.DatetimeIndex([pd.Timestamp(day.isoformat()).tz_localize(zone)])
     r = pvlib.solarposition.sun_rise_set_transit_spa(t, latitude, longitude)
     rise, sset = r["sunrise"].iloc[0], r["sunset"].iloc[0]

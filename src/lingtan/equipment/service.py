@@ -175,8 +175,7 @@ def measured(
     """The item's metered input over the local days [start, end) and, for a compressor with an
     air-flow point, its measured specific power (GB 19153-2019 metric) and grade."""
     require(principal, Permission.READ)
-    if end <= start:
-        raise InvalidInput("end: must be after start", field="end")
+    _period(start, end)
     park = store.registry.park(principal.park_id)
     row = EquipmentRepo(store).item(
         tenant=_tenant(principal), park_id=park.id, equipment_id=equipment_id
@@ -260,6 +259,8 @@ def efficiency_list(
     """Every item in scope with its grade, annual input and estimated savings; the items below
     grade 3 (the minimum allowed); replacement candidates ranked by estimated annual savings."""
     require(principal, Permission.READ)
+    if not 1990 <= year <= 2100:
+        raise InvalidInput("year: must lie within 1990–2100", field="year")
     park = store.registry.park(principal.park_id)
     tz = _zone(store, park.id)
     ent = _scope_enterprise(store, principal, park.id, enterprise_id)
@@ -470,6 +471,15 @@ def orders(
     ]
 
 
+def _period(start: dt.date, end: dt.date) -> None:
+    """A period of local days: within 1990–2100, end after start, at most 366 days."""
+    for name, d in (("start", start), ("end", end)):
+        if not 1990 <= d.year <= 2100:
+            raise InvalidInput(f"{name}: must lie within 1990–2100", field=name)
+    if end <= start or (end - start).days > 366:
+        raise InvalidInput("end: must be after start, within 366 days", field="end")
+
+
 def _date(text: Any, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(text))
@@ -527,8 +537,7 @@ def zone_energy(
     null where the record has none)."""
     require(principal, Permission.READ)
     require_park_wide(principal, "public lighting")
-    if end <= start or (end - start).days > 366:
-        raise InvalidInput("end: must be after start, within 366 days", field="end")
+    _period(start, end)
     park = store.registry.park(principal.park_id)
     tz = _zone(store, park.id)
     spec = lighting.parse_zone(EquipmentRepo(store).zone(park_id=park.id, code=code).spec)
