@@ -615,6 +615,8 @@ PARK_LEVEL_WRITES = {
     ("post", "/api/v1/waste/alarm-rules"),
     ("post", "/api/v1/compliance/admission"),
     ("put", "/api/v1/indicators/profiles/{profile_id}"),
+    ("post", "/api/v1/equipment/alarm-rules"),
+    ("put", "/api/v1/equipment/lighting/zones/{zone_code}"),
 }
 
 
@@ -878,6 +880,58 @@ VALID.update(
             {"profile_id": "role-probe"},
             {"content": profile_yaml("role-probe", next(_n)),
              "headers": {"Content-Type": "application/yaml"}},
+        ),
+    }
+)  # fmt: skip
+
+
+def _equipment_plan(w: World) -> int:
+    r = w.client.post(
+        "/api/v1/equipment/inspections/plans", headers=w.h("admin"),
+        json={"code": f"CAL-{next(_n)}", "name": "主表检定", "kind": "meter_calibration",
+              "point": "E01-grid", "interval_months": 12, "first_due": "2025-01-10",
+              "enterprise_id": w.enterprises["E01"]},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _work_order(w: World) -> int:
+    r = w.client.post(
+        f"/api/v1/equipment/inspections/plans/{_equipment_plan(w)}/orders", headers=w.h("admin")
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+# the equipment register, inspections (E01's) and public lighting (the park's)
+VALID.update(
+    {
+        ("post", "/api/v1/equipment"): lambda w: (
+            {},
+            {"json": {"code": f"M-{next(_n)}", "name": "循环泵电机", "type": "motor",
+                      "rated": {"rated_kw": 15, "poles": 4, "efficiency_pct": 92.5},
+                      "power_point": "E01-grid", "enterprise_id": w.enterprises["E01"]}},
+        ),
+        ("post", "/api/v1/equipment/inspections/plans"): lambda w: (
+            {},
+            {"json": {"code": f"INS-{next(_n)}", "name": "蒸汽管网巡检", "kind": "pipe_leak",
+                      "interval_days": 30, "first_due": "2025-01-10",
+                      "enterprise_id": w.enterprises["E01"]}},
+        ),
+        ("post", "/api/v1/equipment/inspections/plans/{inspection_plan_id}/orders"): lambda w: (
+            {"inspection_plan_id": _equipment_plan(w)}, {},
+        ),
+        ("patch", "/api/v1/equipment/inspections/orders/{work_order_id}"): lambda w: (
+            {"work_order_id": _work_order(w)},
+            {"json": {"status": "done", "done_on": "2025-01-12", "findings": "无泄漏"}},
+        ),
+        ("post", "/api/v1/equipment/alarm-rules"): lambda w: ({}, {}),
+        ("put", "/api/v1/equipment/lighting/zones/{zone_code}"): lambda w: (
+            {"zone_code": "RD-1"},
+            {"json": {"name": "园区主干道", "kind": "road", "circuits": [w.park["point"]],
+                      "latitude": 31.3, "longitude": 120.6,
+                      "dimming": [{"start": "23:00", "end": "05:00", "level_pct": 50}]}},
         ),
     }
 )  # fmt: skip

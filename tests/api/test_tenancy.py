@@ -106,6 +106,12 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/ghg/account", "enterprise_id"): 404,
     ("/api/v1/ghg/report", "enterprise_id"): 404,
     ("/api/v1/ghg/evidence", "enterprise_id"): 404,
+    # the enterprise whose equipment or inspection plans are asked for
+    # (equipment.service._scope_enterprise)
+    ("/api/v1/equipment", "enterprise_id"): 404,
+    ("/api/v1/equipment/efficiency-list", "enterprise_id"): 404,
+    ("/api/v1/equipment/efficiency-list/report", "enterprise_id"): 404,
+    ("/api/v1/equipment/inspections/plans", "enterprise_id"): 404,
 }
 
 

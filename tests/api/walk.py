@@ -34,6 +34,8 @@ FIXED_PATH = {
     "version": "0",
     "tariff_id": "demo-js-synthetic",
     "profile_id": "walk-probe",
+    # a public-lighting zone: the park's, no enterprise's
+    "zone_code": "walk-probe",
 }
 
 PARK_FILE = """\
@@ -380,9 +382,32 @@ BODIES: dict[tuple[str, str], Body] = {
         "json": {"installation": {"name": "forged", "year": 2026, "processes": [
             {"id": "p", "cn_code": "7601 10 10", "output": 1}]}}
     },
+    # the equipment register: an item, a plan and a work order on B's meter for B's enterprise
+    ("post", "/api/v1/equipment"): lambda ids: {
+        "json": {"code": "FORGED-M", "name": "forged", "type": "motor",
+                 "rated": {"rated_kw": 15, "poles": 4, "efficiency_pct": 91.0},
+                 "power_point": ids["point"], "enterprise_id": ids["enterprise_id"]}
+    },
+    ("post", "/api/v1/equipment/inspections/plans"): lambda ids: {
+        "json": {"code": f"FORGED-{uuid.uuid4().hex[:8]}", "name": "forged",
+                 "kind": "meter_calibration", "point": ids["point"], "interval_months": 12,
+                 "first_due": "2025-01-10", "enterprise_id": ids["enterprise_id"]}
+    },
+    ("post", "/api/v1/equipment/inspections/plans/{inspection_plan_id}/orders"): lambda ids: {},
+    ("patch", "/api/v1/equipment/inspections/orders/{work_order_id}"): lambda ids: {
+        "json": {"findings": "forged"}
+    },
+    ("post", "/api/v1/equipment/alarm-rules"): lambda ids: {},
+    # a public-lighting zone: the park's (park administrators), naming no enterprise
+    ("put", "/api/v1/equipment/lighting/zones/{zone_code}"): lambda ids: {
+        "json": {"name": "forged", "kind": "road", "circuits": [ids["point"]],
+                 "latitude": 31.3, "longitude": 120.6}
+    },
 }  # fmt: skip
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {
+    ("post", "/api/v1/equipment/alarm-rules"),
+    ("put", "/api/v1/equipment/lighting/zones/{zone_code}"),
     ("put", "/api/v1/dispatch/site"),
     ("post", "/api/v1/dispatch/plans"),
     ("post", "/api/v1/dispatch/ev-sessions"),
@@ -517,6 +542,9 @@ def missing_ids(w: World) -> dict[str, Any]:
         "offer_id": 987_645,
         "deal_id": 987_645,
         "licence_id": 987_645,
+        "equipment_id": 987_644,
+        "inspection_plan_id": 987_644,
+        "work_order_id": 987_644,
     }
     assert ids.keys() >= {k for k in w.b if not k.startswith("key")}, "describe a missing id"
     return ids

@@ -273,6 +273,7 @@ def _b_resources(w: World) -> None:
     plan = w.client.post("/api/v1/dispatch/plans", headers=w.h("admin"), json={"day": "2025-01-20"})
     assert plan.status_code == 201, plan.text
     waste = _b_waste(w, b)
+    equipment = _b_equipment(w, b)
     # B's GHG document for 2025 (lingtan.ghg): its account, report and covered-unit test
     ghg = w.client.post(
         "/api/v1/ghg/documents", headers=b,
@@ -281,6 +282,7 @@ def _b_resources(w: World) -> None:
     assert ghg.status_code == 201, ghg.text
     w.b = {
         **waste,
+        **equipment,
         "enterprise_id": w.enterprises["E02"],
         "site_id": sites.json()["items"][0]["id"],
         "code": "E02-grid",
@@ -422,6 +424,33 @@ def _b_waste(w: World, b: dict[str, str]) -> dict[str, Any]:
         "manifest_id": manifest.json()["id"],
         "offer_id": offer.json()["id"],
         "deal_id": deal.json()["id"],
+    }
+
+
+def _b_equipment(w: World, b: dict[str, str]) -> dict[str, Any]:
+    """B's equipment register: a motor on B's meter, a calibration plan of that meter and a
+    work order of it."""
+    item = w.client.post(
+        "/api/v1/equipment", headers=b,
+        json={"code": "B-SECRET-M1", "name": "B-SECRET 电机", "type": "motor",
+              "rated": {"rated_kw": 15, "poles": 4, "efficiency_pct": 91.0},
+              "power_point": "E02-grid"},
+    )  # fmt: skip
+    assert item.status_code == 201, item.text
+    plan = w.client.post(
+        "/api/v1/equipment/inspections/plans", headers=b,
+        json={"code": "B-SECRET-CAL", "name": "B-SECRET 检定", "kind": "meter_calibration",
+              "point": "E02-grid", "interval_months": 12, "first_due": "2025-01-10"},
+    )  # fmt: skip
+    assert plan.status_code == 201, plan.text
+    order = w.client.post(
+        f"/api/v1/equipment/inspections/plans/{plan.json()['id']}/orders", headers=b
+    )
+    assert order.status_code == 201, order.text
+    return {
+        "equipment_id": item.json()["id"],
+        "inspection_plan_id": plan.json()["id"],
+        "work_order_id": order.json()["id"],
     }
 
 

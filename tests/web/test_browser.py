@@ -302,6 +302,7 @@ def test_every_page_renders_in_both_languages(
         "/options",
         "/park-file",
         "/ranking?period=year&start=2025&sort=intensity&order=asc",
+        "/equipment?year=2025",
     ):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path

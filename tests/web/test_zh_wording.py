@@ -315,3 +315,22 @@ def test_what_the_user_typed_is_shown_as_typed() -> None:
     report = Report("标题", "", "zh", [], [Section("一", [table])])
     (row,) = localise(report).table("points").rows
     assert row == {"code": "water", "carrier": "水"}
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "html"])
+def test_the_equipment_efficiency_list_in_zh_is_chinese(zh_world: World, fmt: str) -> None:
+    """The equipment efficiency list (lingtan.equipment.report) with the world's items (B's
+    motor on its meter, below grade 3) and a park motor declared without a meter."""
+    from lingtan.equipment import report, service
+    from lingtan.identity.roles import SYSTEM
+
+    service.register(zh_world.store, principal=SYSTEM, data={
+        "code": "PM-1", "name": "消防泵电机", "type": "motor", "load_factor": 0.5,
+        "operating_hours": 500, "rated": {"rated_kw": 7.5, "poles": 2, "efficiency_pct": 90.0},
+    })  # fmt: skip
+    allowed = user_data(zh_world) | {"PM-1", "消防泵电机", "B-SECRET-M1", "B-SECRET 电机"}
+    content = report.build(zh_world.store, principal=SYSTEM, year=2025, lang="zh-CN", fmt=fmt)
+    texts = workbook_texts(content) if fmt == "xlsx" else visible(content.decode())
+    assert any("设备能效清单" in t for t in texts)
+    bad = sorted({p for text in texts for p in problems(text, allowed)})
+    assert not bad, bad

@@ -51,6 +51,7 @@ class RuleKind(StrEnum):
     WASTE = "waste"  # a hazardous-waste ledger check (lingtan.waste.alarms)
     DISPATCH = "dispatch"  # a setpoint not confirmed by its device (lingtan.dispatch.alarms)
     ENVIRONMENT = "environment"  # a monitoring-station check (lingtan.environment.alarms)
+    INSPECTION = "inspection"  # an inspection plan past its due date (lingtan.equipment.alarms)
 
 
 class AlarmState(StrEnum):

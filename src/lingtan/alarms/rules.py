@@ -286,6 +286,24 @@ class EnvironmentRule(_Rule):
         return self
 
 
+class InspectionRule(_Rule):
+    """Inspection plans past their due date (lingtan.equipment.alarms): ``check: overdue`` —
+    some plan of the enterprise (of the park, every enterprise's included, for a park rule)
+    is more than ``grace_days`` past its next due date (pipe leaks, insulation, steam traps,
+    a meter's calibration). Clears once each plan's work order is done."""
+
+    kind: Literal[RuleKind.INSPECTION] = RuleKind.INSPECTION
+    check: Literal["overdue"] = "overdue"
+    grace_days: Annotated[int, Field(ge=0, le=365)] = 0
+
+    @model_validator(mode="after")
+    def _scope(self) -> InspectionRule:
+        s = self.scope
+        if s.points or s.site or s.carriers or s.point_kinds or s.tags or s.boundary is not None:
+            raise ValueError("scope: an inspection rule is about an enterprise or the park only")
+        return self
+
+
 Rule = Annotated[
     ThresholdRule
     | RateOfChangeRule
@@ -295,7 +313,8 @@ Rule = Annotated[
     | DeviationRule
     | WasteRule
     | DispatchRule
-    | EnvironmentRule,
+    | EnvironmentRule
+    | InspectionRule,
     Field(discriminator="kind"),
 ]
 

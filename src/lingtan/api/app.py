@@ -39,6 +39,7 @@ from lingtan.api.deps import current_principal
 from lingtan.api.dispatch.router import router as dispatch_router
 from lingtan.api.energy.router import router as energy_router
 from lingtan.api.environment.router import router as environment_router
+from lingtan.api.equipment.router import router as equipment_router
 from lingtan.api.exchange.router import router as exchange_router
 from lingtan.api.forecasts.router import router as forecasts_router
 from lingtan.api.ghg.router import router as ghg_router
@@ -112,6 +113,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     matching_router,
     ghg_router,
     exchange_router,
+    equipment_router,
 ]
 
 

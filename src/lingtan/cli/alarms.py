@@ -176,6 +176,7 @@ def evaluate(
     automatic close), as ``serve`` does every LINGTAN_ALARM_TICK_S seconds."""
     import lingtan.dispatch.alarms  # registers the dispatch checks with the engine
     import lingtan.environment.alarms
+    import lingtan.equipment.alarms
     import lingtan.waste.alarms  # noqa: F401  (registers the waste checks with the engine)
     from lingtan.alarms.engine import Engine
 

@@ -1349,3 +1349,84 @@ indicator_profile = Table(
     Column("created_at", BigInteger, nullable=False),
     UniqueConstraint("park_id", "profile_id", "version", name="uq_indicator_profile_version"),
 )
+
+# -- equipment, inspections and public lighting (lingtan.equipment) -----------------------------
+#: an item of key energy-using or environmental equipment (设备台账): its declaration (JSON,
+#: rated data validated per type) and the metering points that measure it; owned by an
+#: enterprise (NULL: the park's own); a code is unique in the park
+equipment = Table(
+    "equipment",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("code", String(64), nullable=False),
+    Column("type", String(24), nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("power_point_id", Id, ForeignKey("point.id")),
+    Column("flow_point_id", Id, ForeignKey("point.id")),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("park_id", "code", name="uq_equipment_code"),
+    Index("ix_equipment_enterprise_id", "enterprise_id"),
+)
+
+#: an inspection plan (pipe leaks, insulation, steam traps, a meter's calibration): its
+#: interval and due dates (ISO dates, park local); ``last_done`` moves when a work order is done
+inspection_plan = Table(
+    "inspection_plan",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("code", String(64), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("equipment_id", Id, ForeignKey("equipment.id")),
+    Column("point_id", Id, ForeignKey("point.id")),
+    Column("first_due", String(10), nullable=False),
+    Column("last_done", String(10)),
+    Column("active", Boolean, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("park_id", "code", name="uq_inspection_plan_code"),
+    Index("ix_inspection_plan_enterprise_id", "enterprise_id"),
+)
+
+#: a work order of a plan: findings, corrective action, status (open → in_progress → done |
+#: cancelled); completing one sets the plan's ``last_done``
+work_order = Table(
+    "work_order",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("plan_id", Id, ForeignKey("inspection_plan.id"), nullable=False),
+    Column("due", String(10), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("findings", Text),
+    Column("corrective_action", Text),
+    Column("done_on", String(10)),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_by", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_work_order_plan_id", "plan_id"),
+)
+
+#: a public-lighting zone of the park (roads, landscape, car parks): its declaration (JSON:
+#: circuits as metering points, coordinates, offsets, dimming); the park's, no enterprise's
+lighting_zone = Table(
+    "lighting_zone",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("park_id", "code", name="uq_lighting_zone_code"),
+)

@@ -58,6 +58,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "k_budget": ("预算超支", "budget"),
     "k_deviation": ("偏差", "deviation"),
     "k_dispatch": ("调度设定值", "dispatch setpoint"),
+    "k_inspection": ("巡检逾期", "inspection overdue"),
     "rule": ("规则", "Rule"),
     "subject": ("对象", "Subject"),
     "count": ("次数", "Count"),

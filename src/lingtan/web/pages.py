@@ -13,6 +13,7 @@ from lingtan.web import (
     costs_pages,
     dispatch_pages,
     environment_pages,
+    equipment_pages,
     exchange_pages,
     forecast_pages,
     ghg_pages,
@@ -45,6 +46,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     ranking_pages.router,
     certificates_pages.router,
     admin_pages.router,
+    equipment_pages.router,
 )
 
 
