@@ -74,6 +74,8 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/alarms", "enterprise_id"): 404,
     # the consumer whose matched hours are shown (greenpower.matching.service.owner_hours)
     ("/api/v1/matching/hourly", "enterprise_id"): 404,
+    # the consumer whose stored hours are shown (greenpower.matching.stored.run_hours)
+    ("/api/v1/matching/runs/{run_id}/hourly", "enterprise_id"): 404,
     # the enterprise or grid-import point a cost is asked for (tariffs.service.cost)
     ("/api/v1/costs", "enterprise_id"): 404,
     ("/api/v1/costs", "point"): 404,

@@ -455,6 +455,33 @@ grid_factor_series = Table(
 )
 
 
+#: a stored hourly green-power matching of one park-local year (the park's, tenant key
+#: ``park_id``): its method, the versions (digests) of its inputs, the monthly report of the
+#: whole park and the hourly arrays (compressed ``.npz``). Appended; a recompute with the same
+#: method marks the run it replaces ``superseded`` (history kept, never edited otherwise)
+matching_run = Table(
+    "matching_run",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("rule", String(16), nullable=False),  # pro_rata | priority
+    Column("priority", Text),  # JSON list of consumer codes (rule priority), NULL otherwise
+    Column("storage_efficiency", Float),  # given; NULL: measured
+    Column("method_version", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # current | superseded
+    Column("superseded_by", Id),
+    Column("superseded_at", BigInteger),
+    Column("inputs", Text, nullable=False),  # JSON: the inputs' versions
+    Column("summary", Text, nullable=False),  # JSON: the park-wide monthly report
+    Column("hourly", LargeBinary, nullable=False),  # npz: per consumer and hour
+    Column("note", Text),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_matching_run_park_id", "park_id", "year"),
+)
+
+
 # -- green certificates (绿证) ledger -----------------------------------------------------------
 
 gec_certificate = Table(
@@ -902,6 +929,9 @@ pv_plant = Table(
     Column("latitude", Float, nullable=False),
     Column("longitude", Float, nullable=False),
     Column("altitude_m", Float, nullable=False),
+    # temperature coefficient of power [%/°C] (PVWatts γ_pdc, negative); NULL: none declared,
+    # no temperature derating (migration 0031)
+    Column("temp_coeff_pct", Float),
     Column("source", Text, nullable=False),  # who declared it: park file, api:<actor>, cli
     Column("updated_at", BigInteger, nullable=False),
     PrimaryKeyConstraint("point_id", name="pk_pv_plant"),

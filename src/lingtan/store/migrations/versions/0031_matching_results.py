@@ -1,0 +1,58 @@
+"""Stored green-power matching runs (``matching_run``: method, inputs' versions, the monthly
+report and the hourly arrays; a recompute marks the run it replaces superseded), and the PV
+plant's declared temperature coefficient (``pv_plant.temp_coeff_pct``, NULL: none declared).
+
+A new table and a nullable column; nothing to build from existing data.
+
+Revision ID: 0031
+Revises: 0027
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0031"
+down_revision = "0027"
+branch_labels = None
+depends_on = None
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    """Create ``matching_run`` and add ``pv_plant.temp_coeff_pct``."""
+    op.create_table(
+        "matching_run",
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
+        sa.Column("park_id", Id, sa.ForeignKey("park.id", name="fk_matching_run_park_id_park"),
+                  nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("rule", sa.String(16), nullable=False),
+        sa.Column("priority", sa.Text()),
+        sa.Column("storage_efficiency", sa.Float()),
+        sa.Column("method_version", sa.String(16), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("superseded_by", Id),
+        sa.Column("superseded_at", sa.BigInteger()),
+        sa.Column("inputs", sa.Text(), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("hourly", sa.LargeBinary(), nullable=False),
+        sa.Column("note", sa.Text()),
+        sa.Column("created_by", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_matching_run"),
+    )  # fmt: skip
+    op.create_index("ix_matching_run_park_id", "matching_run", ["park_id", "year"])
+    with op.batch_alter_table("pv_plant") as batch:
+        batch.add_column(sa.Column("temp_coeff_pct", sa.Float()))
+
+
+def downgrade() -> None:
+    """Drop them."""
+    with op.batch_alter_table("pv_plant") as batch:
+        batch.drop_column("temp_coeff_pct")
+    op.drop_index("ix_matching_run_park_id", table_name="matching_run")
+    op.drop_table("matching_run")
