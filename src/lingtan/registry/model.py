@@ -258,6 +258,26 @@ def replacement_problems(
     return problems
 
 
+class PvPlantSpec(_Strict):
+    """The PV plant behind a ``pv_generation`` point, declared under the point (``pv_plant``):
+    what the PV forecast models with pvlib (PVWatts, Dobos 2014, NREL/TP-6A20-62641)."""
+
+    #: rated DC power at standard test conditions [kWp]
+    kwp: float = Field(gt=0, le=10_000_000)
+    #: module tilt from the horizontal [°]
+    tilt_deg: float = Field(ge=0, le=90)
+    #: degrees clockwise from north (180 = facing south), pvlib's convention
+    azimuth_deg: float = Field(ge=0, lt=360)
+    #: total system losses [%] (soiling, wiring, inverter …; PVWatts' default is 14.08)
+    losses_pct: float = Field(ge=0, lt=100)
+    #: temperature coefficient of power [%/°C] from the module datasheet (negative, e.g.
+    #: -0.35); absent: no temperature derating (the cell at the 25 °C reference)
+    temp_coeff_pct: float | None = Field(default=None, ge=-2, le=0)
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    altitude_m: float = Field(default=0.0, ge=-500, le=9000)
+
+
 class Point(_Strict):
     """A metering point (计量点), physical or virtual."""
 
@@ -287,6 +307,8 @@ class Point(_Strict):
     #: free labels that group points across carriers, sites and owners (``chiller``,
     #: ``critical-load``, ``line-3``): alarm rules can be scoped by them
     tags: list[Identifier] = Field(default_factory=list, max_length=20)
+    #: the PV plant behind a ``pv_generation`` energy point (the PV forecast's parameters)
+    pv_plant: PvPlantSpec | None = None
 
     @field_validator("unit")
     @classmethod
@@ -320,6 +342,12 @@ class Point(_Strict):
             parse_formula(self.formula)  # raises ValueError with the position
             if self.kind is PointKind.MEASUREMENT:
                 raise ValueError("a virtual point sums consumption; it cannot be a measurement")
+        if self.pv_plant is not None and (
+            self.carrier is not Carrier.PV_GENERATION or dim != "energy"
+        ):
+            raise ValueError(
+                "pv_plant is declared on pv_generation points metered in energy (kWh) only"
+            )
         if self.register_max is not None and self.kind is not PointKind.TOTAL_INCREASING:
             raise ValueError("register_max applies to total_increasing registers only")
         return self
