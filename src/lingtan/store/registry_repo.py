@@ -60,6 +60,7 @@ def _point_record(row: Any) -> PointRecord:
         formula=row.formula,
         boundary=bool(row.boundary),
         tags=tuple(json.loads(row.tags)) if row.tags else (),
+        generation_point=row.generation_point,
     )
 
 
@@ -306,6 +307,7 @@ class RegistryRepo:
                 "formula": p.formula,
                 "boundary": p.is_boundary,
                 "tags": json.dumps(sorted(set(p.tags))) if p.tags else None,
+                "generation_point": p.generation_point,
             }
             if row is not None and any(getattr(row, k) != values[k] for k in _RENORMALISE):
                 report.renormalise.append(p.id)

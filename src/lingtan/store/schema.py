@@ -101,6 +101,8 @@ point = Table(
     Column("boundary", Boolean, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Column("tags", Text),  # JSON list of the point's tags, sorted; NULL: none (migration 0015)
+    # a direct-supply line's generation meter (its code); NULL: none declared (migration 0031)
+    Column("generation_point", String(64)),
     Index("ix_point_enterprise", "enterprise_id"),
 )
 

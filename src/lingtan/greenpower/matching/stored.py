@@ -62,6 +62,9 @@ def input_versions(run: MatchingRun) -> dict[str, Any]:
     consumers: dict[str, Any] = {}
     for i, code in enumerate(d.codes):
         rows = [d.flows[c][i] for c in CARRIERS]
+        gen = d.generation[i] if d.generation else None
+        if gen is not None and gen.hourly is not None:
+            rows.append(gen.hourly)  # the direct-supply project's metered generation
         consumers[code] = {
             "enterprise_id": None if d.owners[i] == 0 else d.owners[i],
             "sha256": _digest(*rows, d.trades[i], d.certificates[i]),

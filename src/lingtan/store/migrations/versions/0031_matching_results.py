@@ -1,6 +1,7 @@
 """Stored green-power matching runs (``matching_run``: method, inputs' versions, the monthly
 report and the hourly arrays; a recompute marks the run it replaces superseded), and the PV
-plant's declared temperature coefficient (``pv_plant.temp_coeff_pct``, NULL: none declared).
+plant's declared temperature coefficient (``pv_plant.temp_coeff_pct``, NULL: none declared),
+and a direct-supply line's generation meter (``point.generation_point``, NULL: none declared).
 
 A new table and a nullable column; nothing to build from existing data.
 
@@ -23,7 +24,7 @@ Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    """Create ``matching_run`` and add ``pv_plant.temp_coeff_pct``."""
+    """Create ``matching_run``; add ``pv_plant.temp_coeff_pct`` and ``point.generation_point``."""
     op.create_table(
         "matching_run",
         sa.Column("id", Id, primary_key=True, autoincrement=True),
@@ -46,13 +47,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_matching_run"),
     )  # fmt: skip
     op.create_index("ix_matching_run_park_id", "matching_run", ["park_id", "year"])
-    with op.batch_alter_table("pv_plant") as batch:
-        batch.add_column(sa.Column("temp_coeff_pct", sa.Float()))
+    # plain ALTERs on both engines: the tables are never rebuilt, so the tables that refer
+    # to points are not touched
+    op.add_column("pv_plant", sa.Column("temp_coeff_pct", sa.Float()))
+    op.add_column("point", sa.Column("generation_point", sa.String(64)))
 
 
 def downgrade() -> None:
     """Drop them."""
-    with op.batch_alter_table("pv_plant") as batch:
-        batch.drop_column("temp_coeff_pct")
+    # SQLite ≥ 3.35 drops a column in place
+    op.drop_column("point", "generation_point")
+    op.drop_column("pv_plant", "temp_coeff_pct")
     op.drop_index("ix_matching_run_park_id", table_name="matching_run")
     op.drop_table("matching_run")
