@@ -352,6 +352,7 @@ VALID.update(
             {},
             {"json": grid_series_body(f"role-series-{next(_n)}")},
         ),
+        ("post", "/api/v1/matching/runs"): lambda w: ({}, {"json": {"year": 2025}}),
         ("post", "/api/v1/forecasts/weather-series"): lambda w: (
             {},
             {"json": weather_body(f"role-weather-{next(_n)}")},
@@ -605,6 +606,7 @@ PARK_LEVEL_WRITES = {
     ("post", "/api/v1/jobs/normalise"),
     ("put", "/api/v1/options"),
     ("post", "/api/v1/grid-factors"),
+    ("post", "/api/v1/matching/runs"),
     ("post", "/api/v1/forecasts/weather-series"),
     # the park's microgrid: its declaration, plans, their publication, EV sessions
     ("put", "/api/v1/dispatch/site"),

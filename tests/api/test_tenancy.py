@@ -74,11 +74,15 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/alarms", "enterprise_id"): 404,
     # the consumer whose matched hours are shown (greenpower.matching.service.owner_hours)
     ("/api/v1/matching/hourly", "enterprise_id"): 404,
+    # the consumer whose stored hours are shown (greenpower.matching.stored.run_hours)
+    ("/api/v1/matching/runs/{run_id}/hourly", "enterprise_id"): 404,
     # the enterprise or grid-import point a cost is asked for (tariffs.service.cost)
     ("/api/v1/costs", "enterprise_id"): 404,
     ("/api/v1/costs", "point"): 404,
     # the forecast list's point is looked up in scope (QueryRepo.point)
     ("/api/v1/forecasts", "point"): 404,
+    # the point of a 15-minute forecast (forecast.quarter_service: QueryRepo.point in scope)
+    ("/api/v1/forecasts/quarter-hour", "point"): 404,
     # the enterprise whose load forecasts are listed (forecast.service._owner_subject)
     ("/api/v1/forecasts", "enterprise"): 404,
     # the monitoring station assessed or whose exceedances are listed (environment.service

@@ -36,6 +36,9 @@ FIXED_PATH = {
     "profile_id": "walk-probe",
     # a public-lighting zone: the park's, no enterprise's
     "zone_code": "walk-probe",
+    # the park's stored matching run (tests/api/world.py stores it first): a run names no
+    # enterprise; an enterprise user reads its own consumer of it, never B's
+    "run_id": "1",
 }
 
 PARK_FILE = """\
@@ -272,6 +275,8 @@ BODIES: dict[tuple[str, str], Body] = {
     },
     # an hourly grid-factor series: park-level reference data, no enterprise's resource
     ("post", "/api/v1/grid-factors"): lambda ids: {"json": grid_series_body("walk-probe")},
+    # a stored matching run: the park's, naming no enterprise
+    ("post", "/api/v1/matching/runs"): lambda ids: {"json": {"year": 2025}},
     # a weather series: the park's, no enterprise's resource
     ("post", "/api/v1/forecasts/weather-series"): lambda ids: {"json": weather_body("walk-probe")},
     # a tariff for B's enterprise (park administrators only), and a bill filed for B
@@ -417,6 +422,7 @@ NOT_AIMED = {
     ("post", "/api/v1/me/password"),
     ("post", "/api/v1/jobs/normalise"),
     ("post", "/api/v1/grid-factors"),
+    ("post", "/api/v1/matching/runs"),
     ("post", "/api/v1/forecasts/weather-series"),
     ("post", "/api/v1/ghg/cbam/communication"),
     ("put", "/api/v1/indicators/profiles/{profile_id}"),

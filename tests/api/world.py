@@ -272,6 +272,9 @@ def _b_resources(w: World) -> None:
     # has one, so the park's stands in for B's — enterprise users reach no plan at all
     plan = w.client.post("/api/v1/dispatch/plans", headers=w.h("admin"), json={"day": "2025-01-20"})
     assert plan.status_code == 201, plan.text
+    # a stored matching run of the park (the park's: an enterprise user reads its own part)
+    matching_run = w.client.post("/api/v1/matching/runs", headers=w.h("admin"), json={"year": 2025})
+    assert matching_run.status_code == 201 and matching_run.json()["id"] == 1, matching_run.text
     waste = _b_waste(w, b)
     equipment = _b_equipment(w, b)
     # B's GHG document for 2025 (lingtan.ghg): its account, report and covered-unit test

@@ -78,3 +78,11 @@ def test_train_an_enterprise_and_the_park_load(env: Path) -> None:
     assert unknown.exit_code != 0
     named = runner.invoke(app, ["forecast", "train", "--park", "test-park", "--park-load"])
     assert named.exit_code == 0 and "test-park" in named.output, named.output
+
+
+def test_quarter_hour_needs_readings(env: Path) -> None:
+    # E02-main is read every 15 minutes (the default interval) but has no readings: a status,
+    # no values; a 15-minute forecast needs the readings themselves, not hourly statistics
+    out = runner.invoke(app, ["forecast", "quarter-hour", "--point", "E02-main", "--json"])
+    assert out.exit_code == 0, out.output
+    assert '"missing_inputs"' in out.output and "has no readings" in out.output

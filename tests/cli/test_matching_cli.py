@@ -52,3 +52,19 @@ def test_import_then_run(env: Path) -> None:
     assert "missing_input" in out.output and "E01 2025" in out.output
     # January: 1.6 MWh consumed, and 31.2 % self-consumed direct supply (500 / 1 600 kWh)
     assert "1.6" in out.output and "31.2 %" in out.output
+
+
+def test_store_list_and_compare_runs(env: Path) -> None:
+    out = runner.invoke(app, ["matching", "store", "--year", "2025", "--note", "published"])
+    assert out.exit_code == 0, out.output
+    assert "run 1 stored" in out.output
+    out = runner.invoke(app, ["matching", "store", "--year", "2025"])
+    assert out.exit_code == 0 and "superseded [1]" in out.output, out.output
+    out = runner.invoke(app, ["matching", "runs"])
+    assert out.exit_code == 0 and "superseded" in out.output and "published" in out.output
+    out = runner.invoke(app, ["matching", "compare", "1", "--json"])
+    assert out.exit_code == 0, out.output
+    diff = json.loads(out.output[out.output.index("{") :])
+    assert diff["inputs_changed"] == []
+    out = runner.invoke(app, ["matching", "compare", "99"])
+    assert out.exit_code != 0 and "99" in out.output

@@ -356,3 +356,63 @@ def test_certificates_count_over_their_claimed_months_as_the_ledger_does(
     jan = {c["code"]: c["months"][0]["matched_kwh"] for c in report["consumers"]}
     assert jan["E01"]["certificate"] == pytest.approx(2000 / 744)
     assert jan["E02"]["certificate"] == pytest.approx(2 * (1000 / 3) / 744)
+
+
+def test_the_generation_ratio_reads_the_declared_generation_meter(store: Store) -> None:
+    """E01's direct-supply line A-green declares the project's generation meter A-gen (500 and
+    400 kWh in the two hours). E01's direct supply is matched whole (300 and 200 kWh, under its
+    940 and 660 kWh loads), so ρ_gen = (300 + 200) / (500 + 400) = 0.556 < 60 %: not met, over
+    the 2 hours A-gen metered; January's other 742 hours are left out of both sums."""
+    from lingtan.registry import parse_park_text
+    from tests.accounting.parks import JANUARY, PARK, add
+
+    line = "enterprise: E01, site: S-A, interval_s: 3600}"
+    declared = PARK.replace(
+        "{id: A-green, carrier: direct_green_electricity, kind: interval, unit: kWh, " + line,
+        "{id: A-green, carrier: direct_green_electricity, kind: interval, unit: kWh, "
+        + line.replace("}", ", generation_point: A-gen}"),
+    ) + (
+        "  - {id: A-gen, carrier: direct_green_electricity, kind: interval, unit: kWh,"
+        " enterprise: E01, boundary: false, interval_s: 3600}\n"
+    )
+    assert declared.count("generation_point") == 1
+    store.registry.save_park(parse_park_text(declared))
+    add(store, {**JANUARY, "A-gen": (500, 400)}, 2025, 1)
+    report = matching.summary(matching.run_matching(store, year=2025))
+    e01 = next(c for c in report["consumers"] if c["code"] == "E01")
+    gen = next(
+        c
+        for c in e01["direct_supply"]
+        if c["month"] == "2025-01"
+        and c["quantity"] == "self_consumed_share_of_available_generation"
+    )
+    assert gen["denominator_kwh"] == pytest.approx(900)
+    assert gen["numerator_kwh"] == pytest.approx(500)
+    assert (gen["value"], gen["status"]) == (pytest.approx(500 / 900), "not_met")
+    assert gen["note"].startswith("742 hours")
+    # the project's generation counts in no total: E01's load is unchanged (940 + 660)
+    assert e01["load_kwh"] == pytest.approx(1600)
+
+
+def test_a_generation_point_must_be_a_generation_meter_outside_the_totals() -> None:
+    from lingtan.registry import parse_park_text
+    from tests.accounting.parks import PARK
+
+    def with_link(target: str) -> str:
+        return PARK.replace(
+            "unit: kWh, enterprise: E01, site: S-A, interval_s: 3600}\n  - {id: A-gas",
+            f"unit: kWh, enterprise: E01, site: S-A, interval_s: 3600, generation_point: {target}}}"
+            "\n  - {id: A-gas",
+        )
+
+    with pytest.raises(InvalidInput) as err:
+        parse_park_text(with_link("A-pv"))  # E01's own PV counts in its totals
+    assert "boundary: false" in str(err.value)
+    with pytest.raises(InvalidInput) as err:
+        parse_park_text(with_link("A-nowhere"))
+    assert "generation_point 'A-nowhere' is not a point" in str(err.value)
+    with pytest.raises(InvalidInput) as err:
+        parse_park_text(PARK.replace("B-grid, carrier: electricity_grid_import, kind: interval,"
+                                     " unit: kWh,", "B-grid, carrier: electricity_grid_import,"
+                                     " kind: interval, unit: kWh, generation_point: A-pv,"))  # fmt: skip
+    assert "direct_green_electricity lines only" in str(err.value)

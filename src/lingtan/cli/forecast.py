@@ -316,10 +316,45 @@ class _TrainCommand(TyperCommand):
         return super().parse_args(ctx, fixed)
 
 
+def quarter_hour(
+    point: Annotated[str, typer.Option("--point", help="a point read every 15 minutes")],
+    horizon: HorizonOption = "day_ahead",
+    history_days: Annotated[int, typer.Option("--history-days", min=28, max=366)] = 56,
+    issue_day: Annotated[str | None, typer.Option("--issue-day")] = None,
+    backtest_days: Annotated[int, typer.Option("--backtest-days", min=7, max=366)] = 28,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    park: ParkOption = None,
+) -> None:
+    """A 15-minute forecast from the point's readings, with its backtest (15 分钟预测)."""
+    from lingtan.forecast.quarter_service import quarter_hour_forecast
+
+    with domain_errors(), open_configured() as store:
+        got = quarter_hour_forecast(
+            store, principal=_principal(store, park), point_code=point,
+            horizon=_horizon(horizon), issue_day=_day(issue_day), history_days=history_days,
+            backtest_days=min(backtest_days, history_days),
+        )  # fmt: skip
+    if as_json:
+        console.print_json(json.dumps(got, ensure_ascii=False))
+        return
+    back = got["backtest"] or {}
+    console.print(
+        f"{got['point']} {got['status']} {got['detail']} — 15 min, model {got['model']}, "
+        f"skill {_fmt(back.get('skill'), 3)} over {len(back.get('origins', []))} origins"
+    )
+    slots = got["slots"]
+    if slots:
+        total = sum(x["p50"] or 0 for x in slots)
+        console.print(
+            f"{len(slots)} slots from {got['first_day']}, Σ P50 {total:,.1f} {got['unit']}"
+        )
+
+
 def register(app: typer.Typer) -> None:
     """Add ``forecast train|backtest|show|import-weather|pv-plant``."""
     forecast_app.command("train", cls=_TrainCommand)(train)
     forecast_app.command("backtest")(backtest)
+    forecast_app.command("quarter-hour")(quarter_hour)
     forecast_app.command("show")(show)
     forecast_app.command("import-weather")(import_weather)
     forecast_app.command("pv-plant")(pv_plant)

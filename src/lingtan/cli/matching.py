@@ -185,8 +185,89 @@ def import_grid_factors(
     console.print(f"{series.id}: {len(series.values)} hours from {series.start}, {what}")
 
 
+def store_run(
+    year: YearOption,
+    rule: RuleOption = "pro_rata",
+    priority: PriorityOption = None,
+    storage_efficiency: EfficiencyOption = None,
+    note: Annotated[str | None, typer.Option("--note", help="why the run is stored")] = None,
+    park: ParkOption = None,
+) -> None:
+    """Match the year and store the run (存档); the current run of the same method is
+    superseded by it."""
+    from lingtan.greenpower.matching import stored
+
+    if rule not in ("pro_rata", "priority"):
+        from lingtan.errors import InvalidInput
+
+        with domain_errors():
+            raise InvalidInput("rule must be pro_rata or priority", field="rule")
+    with domain_errors(), open_configured() as store:
+        brief = stored.store_run(
+            store, year=year, rule=rule,  # type: ignore[arg-type]
+            priority=None if priority is None else priority.split(","),
+            storage_efficiency=storage_efficiency, note=note,
+            park_id=park_of(store, park).id, actor="cli",
+        )  # fmt: skip
+    console.print(
+        f"run {brief['id']} stored: {year} {brief['rule']}, park CFE {_pct(brief['cfe_hourly'])}"
+        + (f"; superseded {brief['superseded']}" if brief["superseded"] else "")
+    )
+
+
+def list_runs(
+    year: Annotated[int | None, typer.Option("--year", min=1990, max=2100)] = None,
+    park: ParkOption = None,
+) -> None:
+    """The stored runs, newest first (已存档的匹配)."""
+    from lingtan.greenpower.matching import stored
+
+    with domain_errors(), open_configured() as store:
+        runs = stored.list_runs(store, year=year, park_id=park_of(store, park).id)
+    table = Table(title="已存档的匹配 stored matching runs")
+    for col in ("id", "年 year", "规则 rule", "状态 status", "被替代 by", "园区 CFE", "备注 note"):
+        table.add_column(col)
+    for r in runs:
+        table.add_row(
+            str(r["id"]), str(r["year"]), r["rule"], r["status"],
+            "" if r["superseded_by"] is None else str(r["superseded_by"]),
+            _pct(r["cfe_hourly"]), r["note"] or "",
+        )  # fmt: skip
+    console.print(table)
+
+
+def compare(
+    run_id: Annotated[int, typer.Argument(min=1, help="a stored run's id")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    park: ParkOption = None,
+) -> None:
+    """A stored run against the same method on today's data (与当前数据对比)."""
+    from lingtan.greenpower.matching import stored
+
+    with domain_errors(), open_configured() as store:
+        diff = stored.compare_run(store, run_id, park_id=park_of(store, park).id)
+    if as_json:
+        console.print_json(json.dumps(diff, ensure_ascii=False))
+        return
+    console.print(f"输入变化 inputs changed: {', '.join(diff['inputs_changed']) or '—'}")
+    table = Table(title=f"run {run_id}: 存档 stored → 当前 now")
+    for col in ("用户 consumer", "用电 load kWh", "小时 CFE", "CFE 差 difference"):
+        table.add_column(col, justify="right")
+    for c in diff["consumers"]:
+        a, b = c["load_kwh"]
+        table.add_row(
+            c["code"], f"{a:,.0f} → {'—' if b is None else f'{b:,.0f}'}",
+            f"{_pct(c['cfe_hourly'][0])} → {_pct(c['cfe_hourly'][1])}",
+            "—" if c["cfe_difference"] is None else f"{100 * c['cfe_difference']:+.2f} pp",
+        )  # fmt: skip
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``matching run|show|import-grid-factors``."""
+    """Add ``matching run|show|import-grid-factors|store|runs|compare``."""
+    matching_app.command("store")(store_run)
+    matching_app.command("runs")(list_runs)
+    matching_app.command("compare")(compare)
     matching_app.command("run")(run)
     matching_app.command("show")(show)
     matching_app.command("import-grid-factors")(import_grid_factors)

@@ -10,7 +10,11 @@ The chain, all from pvlib:
    (``irradiance.get_total_irradiance``).
 4. DC power with PVWatts (``pvsystem.pvwatts_dc``, Dobos 2014, NREL/TP-6A20-62641): with the cell
    at the 25 °C reference, P = P_dc0 · G_poa / 1000 W/m²; then the declared system losses:
-   P_ac = P · (1 − losses/100). Cell temperature derating is not modelled: put it in the losses.
+   P_ac = P · (1 − losses/100). When the plant declares its temperature coefficient γ [%/°C]
+   and an ambient temperature series is given, the cell temperature comes from the PVsyst
+   model (``temperature.pvsyst_cell``, freestanding u_c = 29 W/(m²·K), wind 1 m/s) and
+   P = P_dc0 · G_poa / 1000 · (1 + γ/100 · (T_cell − 25 °C)); otherwise the cell stays at the
+   25 °C reference (put the temperature loss in the declared losses).
 
 Hourly energy [kWh] = mean power over the hour [kW] × 1 h, with the power taken at the middle of
 the hour.
@@ -56,6 +60,8 @@ class PvPlant:
     latitude: float
     longitude: float
     altitude_m: float = 0.0
+    #: temperature coefficient of power [%/°C] (negative); None: no temperature derating
+    temp_coeff_pct: float | None = None
 
     def __post_init__(self) -> None:
         checks = (
@@ -65,6 +71,11 @@ class PvPlant:
             ("losses_pct", 0 <= self.losses_pct < 100, "in [0, 100)"),
             ("latitude", -90 <= self.latitude <= 90, "in [-90, 90]"),
             ("longitude", -180 <= self.longitude <= 180, "in [-180, 180]"),
+            (
+                "temp_coeff_pct",
+                self.temp_coeff_pct is None or -2 <= self.temp_coeff_pct <= 0,
+                "in [-2, 0] %/°C",
+            ),
         )
         for name, ok, rule in checks:
             if not ok:
@@ -77,13 +88,27 @@ def _mid_hours(hours: pd.DatetimeIndex) -> pd.DatetimeIndex:
     return hours + pd.Timedelta(minutes=30)
 
 
-def energy_from_poa(poa_wm2: F64, plant: PvPlant) -> F64:
-    """Hourly AC energy [kWh] from the mean POA irradiance [W/m²] of each hour (PVWatts)."""
+def derates(plant: PvPlant, temp_air: F64 | None) -> bool:
+    """Whether the cell temperature is modelled: a declared coefficient and a temperature."""
+    return plant.temp_coeff_pct is not None and temp_air is not None
+
+
+def energy_from_poa(poa_wm2: F64, plant: PvPlant, temp_air: F64 | None = None) -> F64:
+    """Hourly AC energy [kWh] from the mean POA irradiance [W/m²] of each hour (PVWatts);
+    with the plant's temperature coefficient and the ambient temperature [°C] of each hour,
+    derated at the PVsyst cell temperature, else at the 25 °C reference."""
+    poa = np.asarray(poa_wm2, np.float64)
+    if plant.temp_coeff_pct is not None and temp_air is not None:
+        air = np.asarray(temp_air, np.float64)
+        if air.shape != poa.shape or not np.isfinite(air).all():
+            raise InvalidInput("temperature must have one value per hour", field="temperature")
+        cell = np.asarray(pvlib.temperature.pvsyst_cell(poa, air), np.float64)
+        gamma = plant.temp_coeff_pct / 100
+    else:
+        cell = np.full_like(poa, 25.0)
+        gamma = 0.0
     dc = pvlib.pvsystem.pvwatts_dc(
-        effective_irradiance=np.asarray(poa_wm2, np.float64),
-        temp_cell=25.0,
-        pdc0=plant.kwp,
-        gamma_pdc=-0.004,  # no effect at the 25 °C reference cell temperature
+        effective_irradiance=poa, temp_cell=cell, pdc0=plant.kwp, gamma_pdc=gamma
     )
     return np.asarray(dc, np.float64) * (1 - plant.losses_pct / 100)
 
@@ -104,17 +129,21 @@ def _poa(plant: PvPlant, mid: pd.DatetimeIndex, ghi: F64, dni: F64, dhi: F64) ->
     return np.where(np.asarray(sun["apparent_zenith"]) < 90, poa, 0.0)
 
 
-def clear_sky_energy(plant: PvPlant, hours: pd.DatetimeIndex) -> F64:
+def clear_sky_energy(plant: PvPlant, hours: pd.DatetimeIndex, temp_air: F64 | None = None) -> F64:
     """Clear-sky AC energy [kWh] of each hour starting at ``hours`` (Ineichen–Perez)."""
     mid = _mid_hours(hours)
     loc = pvlib.location.Location(plant.latitude, plant.longitude, altitude=plant.altitude_m)
     cs = loc.get_clearsky(mid, model="ineichen")
     return energy_from_poa(
-        _poa(plant, mid, cs["ghi"].to_numpy(), cs["dni"].to_numpy(), cs["dhi"].to_numpy()), plant
+        _poa(plant, mid, cs["ghi"].to_numpy(), cs["dni"].to_numpy(), cs["dhi"].to_numpy()),
+        plant,
+        temp_air,
     )
 
 
-def irradiance_energy(plant: PvPlant, hours: pd.DatetimeIndex, ghi_wm2: F64) -> F64:
+def irradiance_energy(
+    plant: PvPlant, hours: pd.DatetimeIndex, ghi_wm2: F64, temp_air: F64 | None = None
+) -> F64:
     """AC energy [kWh] of each hour from its mean GHI [W/m²] (Erbs split, then POA)."""
     ghi = np.asarray(ghi_wm2, np.float64)
     if ghi.shape != (len(hours),):
@@ -128,7 +157,7 @@ def irradiance_energy(plant: PvPlant, hours: pd.DatetimeIndex, ghi_wm2: F64) -> 
     sun = loc.get_solarposition(mid)
     split = pvlib.irradiance.erbs(ghi, sun["zenith"].to_numpy(), mid)
     return energy_from_poa(
-        _poa(plant, mid, ghi, np.asarray(split["dni"]), np.asarray(split["dhi"])), plant
+        _poa(plant, mid, ghi, np.asarray(split["dni"]), np.asarray(split["dhi"])), plant, temp_air
     )
 
 

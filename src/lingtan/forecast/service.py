@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from lingtan.errors import InvalidInput, NotFound
+from lingtan.errors import Conflict, InvalidInput, NotFound
 from lingtan.forecast import backtest as bt
 from lingtan.forecast import pv
 from lingtan.forecast.features import (
@@ -63,6 +63,7 @@ from lingtan.registry.model import Carrier
 from lingtan.store import Store
 from lingtan.store.forecast_repo import ForecastRepo, ForecastRunRow, PvPlantRow
 from lingtan.store.records import PointRecord
+from lingtan.store.registry_repo import PARK_FILE_SOURCE
 from lingtan.timeutil import to_us, utcnow
 
 US_PER_HOUR: Final = 3_600_000_000
@@ -192,6 +193,7 @@ def _pv_plant(row: PvPlantRow) -> pv.PvPlant:
         latitude=row.latitude,
         longitude=row.longitude,
         altitude_m=row.altitude_m,
+        temp_coeff_pct=row.temp_coeff_pct,
     )
 
 
@@ -481,6 +483,7 @@ def _issue(
             tz,
             irradiance_series,
             backtest_days,
+            temperature_series,
         )
     else:
         result = _load_forecast(
@@ -596,17 +599,47 @@ def _pv_forecast(
     tz: ZoneInfo,
     irradiance_series: str | None,
     backtest_days: int,
+    temperature_series: str | None = None,
 ) -> tuple[Status, str] | tuple[QuantileForecast, str, list[str], dict[str, Any]]:
     row = repo.pv_plant(tenant=principal.tenant, point_id=point.id)
     if row is None:
         return (
             Status.MISSING_INPUTS,
-            f"PV point {point.code} has no declared plant (kWp, tilt, azimuth, losses, site)",
+            f"PV point {point.code} has no declared plant (pv_plant in the park file: kWp, "
+            "tilt, azimuth, losses, latitude, longitude)",
         )
     plant = _pv_plant(row)
     hours = _hours_index(days[0], len(days), tz)
     n_hist = targets[0]
     meter = values.reshape(-1)
+    temp_air: F64 | None = None
+    if temperature_series is not None and plant.temp_coeff_pct is not None:
+        matrix, quantity = _weather_matrix(
+            repo, point.park_id, temperature_series, days[0], len(days), tz
+        )
+        if quantity != "temperature":
+            raise InvalidInput(
+                f"weather series {temperature_series!r} holds {quantity}, not temperature",
+                field="temperature_series",
+            )
+        gaps = int(np.isnan(matrix).sum())
+        if gaps:
+            return (
+                Status.MISSING_INPUTS,
+                f"temperature series {temperature_series!r} lacks {gaps} of {matrix.size} hours",
+            )
+        temp_air = matrix.reshape(-1)
+    plant_note = {
+        "plant_source": row.source,
+        "temperature_derating": "PVsyst cell temperature × the declared coefficient"
+        if temp_air is not None
+        else (
+            "none: no temperature coefficient declared"
+            if plant.temp_coeff_pct is None
+            else "none: no temperature series named (the cell at 25 °C)"
+        ),
+    }
+    derated = ["cell_temperature"] if temp_air is not None else []
     if irradiance_series is not None:
         ghi, quantity = _weather_matrix(
             repo, point.park_id, irradiance_series, days[0], len(days), tz
@@ -623,7 +656,7 @@ def _pv_forecast(
                 Status.MISSING_INPUTS,
                 f"irradiance series {irradiance_series!r} lacks {gaps} of {flat.size} hours",
             )
-        modelled = pv.irradiance_energy(plant, hours, flat)
+        modelled = pv.irradiance_energy(plant, hours, flat, temp_air)
         k = n_hist * HOURS
         factor = pv.bias_factor(meter[:k], modelled[:k])
         corrected = modelled * factor
@@ -639,15 +672,17 @@ def _pv_forecast(
             plant, hours, values, days, n_hist, horizon, tz, backtest_days, modelled
         )
         back["bias_factor"] = factor
-        return fc, "pv_irradiance", ["poa_from_ghi", "bias_factor"], back
-    clear = pv.clear_sky_energy(plant, hours)
+        back.update(plant_note)
+        return fc, "pv_irradiance", ["poa_from_ghi", "bias_factor", *derated], back
+    clear = pv.clear_sky_energy(plant, hours, temp_air)
     k = n_hist * HOURS
     factors = pv.learn_cloud_factors(plant, hours[:k], meter[:k], clear[:k], tz=str(tz))
     fc = pv.forecast_with_cloud_factors(factors, hours[k:], clear[k:], tz=str(tz))
     shape = (len(targets), HOURS)
     fc = QuantileForecast(fc.p10.reshape(shape), fc.p50.reshape(shape), fc.p90.reshape(shape))
     back = _pv_backtest(plant, hours, values, days, n_hist, horizon, tz, backtest_days, None, clear)
-    return fc, "pv_clear_sky", ["clear_sky_poa", "cloud_factor_season_hour"], back
+    back.update(plant_note)
+    return fc, "pv_clear_sky", ["clear_sky_poa", "cloud_factor_season_hour", *derated], back
 
 
 def _pv_backtest(
@@ -868,6 +903,13 @@ def declare_pv_plant(
             f"point {point_code} measures {point.carrier}, not pv_generation", field="point"
         )
     pv.PvPlant(kwp, tilt_deg, azimuth_deg, losses_pct, latitude, longitude, altitude_m)
+    repo = ForecastRepo(store)
+    current = repo.pv_plant(tenant=principal.tenant, point_id=point.id)
+    if current is not None and current.source == PARK_FILE_SOURCE:
+        raise Conflict(
+            f"the PV plant of {point_code} is declared in the park file (points[].pv_plant): "
+            "change it there and load the park file again"
+        )
     row = PvPlantRow(
         point_id=point.id,
         enterprise_id=point.enterprise_id,
@@ -881,7 +923,6 @@ def declare_pv_plant(
         source=principal.actor,
         updated_at=_now(),
     )
-    repo = ForecastRepo(store)
     repo.save_pv_plant(row)
     got = repo.pv_plant(tenant=principal.tenant, point_id=point.id)
     assert got is not None

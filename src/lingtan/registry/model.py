@@ -258,6 +258,26 @@ def replacement_problems(
     return problems
 
 
+class PvPlantSpec(_Strict):
+    """The PV plant behind a ``pv_generation`` point, declared under the point (``pv_plant``):
+    what the PV forecast models with pvlib (PVWatts, Dobos 2014, NREL/TP-6A20-62641)."""
+
+    #: rated DC power at standard test conditions [kWp]
+    kwp: float = Field(gt=0, le=10_000_000)
+    #: module tilt from the horizontal [°]
+    tilt_deg: float = Field(ge=0, le=90)
+    #: degrees clockwise from north (180 = facing south), pvlib's convention
+    azimuth_deg: float = Field(ge=0, lt=360)
+    #: total system losses [%] (soiling, wiring, inverter …; PVWatts' default is 14.08)
+    losses_pct: float = Field(ge=0, lt=100)
+    #: temperature coefficient of power [%/°C] from the module datasheet (negative, e.g.
+    #: -0.35); absent: no temperature derating (the cell at the 25 °C reference)
+    temp_coeff_pct: float | None = Field(default=None, ge=-2, le=0)
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    altitude_m: float = Field(default=0.0, ge=-500, le=9000)
+
+
 class Point(_Strict):
     """A metering point (计量点), physical or virtual."""
 
@@ -287,6 +307,11 @@ class Point(_Strict):
     #: free labels that group points across carriers, sites and owners (``chiller``,
     #: ``critical-load``, ``line-3``): alarm rules can be scoped by them
     tags: list[Identifier] = Field(default_factory=list, max_length=20)
+    #: the PV plant behind a ``pv_generation`` energy point (the PV forecast's parameters)
+    pv_plant: PvPlantSpec | None = None
+    #: on a direct-supply (绿电直连) line: the point metering the project's generation, the
+    #: available generation of the direct-supply ratio ρ_gen (not counted in any total)
+    generation_point: Identifier | None = None
 
     @field_validator("unit")
     @classmethod
@@ -320,6 +345,14 @@ class Point(_Strict):
             parse_formula(self.formula)  # raises ValueError with the position
             if self.kind is PointKind.MEASUREMENT:
                 raise ValueError("a virtual point sums consumption; it cannot be a measurement")
+        if self.pv_plant is not None and (
+            self.carrier is not Carrier.PV_GENERATION or dim != "energy"
+        ):
+            raise ValueError(
+                "pv_plant is declared on pv_generation points metered in energy (kWh) only"
+            )
+        if self.generation_point is not None and self.carrier is not Carrier.DIRECT_GREEN:
+            raise ValueError("generation_point is declared on direct_green_electricity lines only")
         if self.register_max is not None and self.kind is not PointKind.TOTAL_INCREASING:
             raise ValueError("register_max applies to total_increasing registers only")
         return self
@@ -342,6 +375,35 @@ class Point(_Strict):
         if self.boundary is not None:
             return self.boundary
         return self.parent is None and not self.is_virtual
+
+
+#: carriers a direct-supply project's generation meter may have
+GENERATION_CARRIERS: Final = frozenset({Carrier.PV_GENERATION, Carrier.DIRECT_GREEN})
+
+
+def _check_generation_point(line: Point, gen: Point | None) -> None:
+    """The generation meter of a direct-supply line: an energy meter of the project's
+    generation, of the line's owner or the park, counted in no total (its energy reaches the
+    user through the line, which is counted)."""
+    where = f"point {line.id}: generation_point {line.generation_point!r}"
+    if gen is None:
+        raise ValueError(f"{where} is not a point of the file")
+    if gen.id == line.id:
+        raise ValueError(f"{where} is the line itself, not the project's generation meter")
+    if gen.carrier not in GENERATION_CARRIERS or units.dimension(gen.unit) != "energy":
+        raise ValueError(
+            f"{where} must meter generation in energy (pv_generation or "
+            f"direct_green_electricity, kWh), not {gen.carrier.value} in {gen.unit}"
+        )
+    if gen.is_boundary:
+        raise ValueError(
+            f"{where} counts in boundary totals: declare it with boundary: false (the project's "
+            "generation is not the user's consumption or on-site generation)"
+        )
+    if gen.enterprise is not None and gen.enterprise != line.enterprise:
+        raise ValueError(
+            f"{where} belongs to enterprise {gen.enterprise}, not {line.enterprise or 'the park'}"
+        )
 
 
 class ParkModel(_Strict):
@@ -426,6 +488,8 @@ class ParkModel(_Strict):
                         f"point {p.id}: parent {p.parent} belongs to enterprise "
                         f"{parent.enterprise}, not {p.enterprise or 'the park'}"
                     )
+            if p.generation_point is not None:
+                _check_generation_point(p, points.get(p.generation_point))
             formula = p.parsed_formula
             if formula is not None:
                 for term in formula.terms:

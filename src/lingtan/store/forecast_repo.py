@@ -37,6 +37,8 @@ class PvPlantRow:
     altitude_m: float
     source: str
     updated_at: int
+    #: temperature coefficient of power [%/°C]; None: no temperature derating
+    temp_coeff_pct: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import ColumnElement, Table, case, func, insert, select, tuple_
+from sqlalchemy import ColumnElement, Table, case, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from lingtan import units
@@ -170,6 +170,49 @@ def _row(r: Any) -> StoredSeries:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class StoredRun:
+    """One stored matching run (``hourly`` is the compressed ``.npz``; None when not read)."""
+
+    id: int
+    park_id: int
+    year: int
+    rule: str
+    priority: list[str] | None
+    storage_efficiency: float | None
+    method_version: str
+    status: str
+    superseded_by: int | None
+    superseded_at: int | None
+    inputs: dict[str, Any]
+    summary: dict[str, Any]
+    note: str | None
+    created_by: str
+    created_at: int
+    hourly: bytes | None = None
+
+
+def _run(r: Any, *, hourly: bool) -> StoredRun:
+    return StoredRun(
+        id=int(r.id),
+        park_id=int(r.park_id),
+        year=int(r.year),
+        rule=r.rule,
+        priority=None if r.priority is None else json.loads(r.priority),
+        storage_efficiency=r.storage_efficiency,
+        method_version=r.method_version,
+        status=r.status,
+        superseded_by=None if r.superseded_by is None else int(r.superseded_by),
+        superseded_at=None if r.superseded_at is None else int(r.superseded_at),
+        inputs=json.loads(r.inputs),
+        summary=json.loads(r.summary),
+        note=r.note,
+        created_by=r.created_by,
+        created_at=int(r.created_at),
+        hourly=bytes(r.hourly) if hourly else None,
+    )
+
+
 class MatchingRepo:
     """Reads and writes of green-power matching."""
 
@@ -219,6 +262,87 @@ class MatchingRepo:
         except IntegrityError as err:
             raise Conflict(f"grid-factor series {series_id} was stored concurrently") from err
         return True
+
+    def add_run(
+        self,
+        *,
+        park_id: int,
+        year: int,
+        rule: str,
+        priority: Sequence[str] | None,
+        storage_efficiency: float | None,
+        method_version: str,
+        inputs: dict[str, Any],
+        summary: dict[str, Any],
+        hourly: bytes,
+        note: str | None,
+        now: int,
+        actor: str,
+    ) -> tuple[int, list[int]]:
+        """Append a run of the park; the current runs of the same park, year and method
+        (rule, priority, storage efficiency) become ``superseded`` by it, in one transaction.
+        Returns the new id and the ids it superseded."""
+        t = s.matching_run
+        prio = None if priority is None else json.dumps(list(priority), ensure_ascii=False)
+        same = (
+            t.c.park_id == park_id,
+            t.c.year == year,
+            t.c.rule == rule,
+            t.c.priority.is_(None) if prio is None else t.c.priority == prio,
+            t.c.storage_efficiency.is_(None)
+            if storage_efficiency is None
+            else t.c.storage_efficiency == storage_efficiency,
+            t.c.status == "current",
+        )
+        with self._store.begin() as conn:
+            old = [
+                int(i) for i in conn.execute(select(t.c.id).where(*same).order_by(t.c.id)).scalars()
+            ]
+            new_id = conn.execute(
+                insert(t)
+                .returning(t.c.id)
+                .values(
+                    park_id=park_id,
+                    year=year,
+                    rule=rule,
+                    priority=prio,
+                    storage_efficiency=storage_efficiency,
+                    method_version=method_version,
+                    status="current",
+                    inputs=json.dumps(inputs, ensure_ascii=False, sort_keys=True),
+                    summary=json.dumps(summary, ensure_ascii=False),
+                    hourly=hourly,
+                    note=note,
+                    created_by=actor,
+                    created_at=now,
+                )
+            ).scalar_one()
+            if old:
+                conn.execute(
+                    update(t)
+                    .where(t.c.id.in_(old))
+                    .values(status="superseded", superseded_by=int(new_id), superseded_at=now)
+                )
+        return int(new_id), old
+
+    def runs(self, *, park_id: int, year: int | None = None) -> list[StoredRun]:
+        """The park's stored runs (without their hourly arrays), newest first."""
+        t = s.matching_run
+        cols = [c for c in t.c if c.name != "hourly"]
+        q = select(*cols).where(t.c.park_id == park_id).order_by(t.c.id.desc())
+        if year is not None:
+            q = q.where(t.c.year == year)
+        with self._store.begin() as conn:
+            return [_run(r, hourly=False) for r in conn.execute(q)]
+
+    def run(self, *, park_id: int, run_id: int, hourly: bool = False) -> StoredRun | None:
+        """One run of the park (None when it is not the park's or does not exist)."""
+        t = s.matching_run
+        cols = [c for c in t.c if hourly or c.name != "hourly"]
+        q = select(*cols).where(t.c.park_id == park_id, t.c.id == run_id)
+        with self._store.begin() as conn:
+            r = conn.execute(q).one_or_none()
+        return None if r is None else _run(r, hourly=hourly)
 
     def series(
         self,
@@ -379,6 +503,7 @@ class MatchingRepo:
 
 __all__ = [
     "MatchingRepo",
+    "StoredRun",
     "StoredSeries",
     "boundary_meters",
     "is_energy",

@@ -65,6 +65,8 @@ class PointRecord:
     boundary: bool
     #: the point's tags (park file), sorted
     tags: tuple[str, ...] = ()
+    #: a direct-supply line's generation meter (code), None when none is declared
+    generation_point: str | None = None
 
     @property
     def is_virtual(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from lingtan.errors import Conflict, InvalidInput, NotFound
 from lingtan.store import schema as s
@@ -17,6 +17,20 @@ from lingtan.store.records import (
     SiteRecord,
 )
 from lingtan.timeutil import to_us, utcnow
+
+#: the ``source`` of a PV plant declared in the park file (``points[].pv_plant``)
+PARK_FILE_SOURCE = "park file"
+#: the declared parameters of a PV plant, as the park file and ``pv_plant`` name them
+PV_PLANT_FIELDS = (
+    "kwp",
+    "tilt_deg",
+    "azimuth_deg",
+    "losses_pct",
+    "temp_coeff_pct",
+    "latitude",
+    "longitude",
+    "altitude_m",
+)
 
 if TYPE_CHECKING:
     from lingtan.registry.model import ParkModel
@@ -46,6 +60,7 @@ def _point_record(row: Any) -> PointRecord:
         formula=row.formula,
         boundary=bool(row.boundary),
         tags=tuple(json.loads(row.tags)) if row.tags else (),
+        generation_point=row.generation_point,
     )
 
 
@@ -292,6 +307,7 @@ class RegistryRepo:
                 "formula": p.formula,
                 "boundary": p.is_boundary,
                 "tags": json.dumps(sorted(set(p.tags))) if p.tags else None,
+                "generation_point": p.generation_point,
             }
             if row is not None and any(getattr(row, k) != values[k] for k in _RENORMALISE):
                 report.renormalise.append(p.id)
@@ -319,6 +335,57 @@ class RegistryRepo:
             self._store.stats.mark_full_range_dirty(
                 conn, [ids[c] for c in report.renormalise], now=now
             )
+        self._save_pv_plants(conn, model, ids, enterprise_ids, now, actor)
+
+    def _save_pv_plants(
+        self,
+        conn: Connection,
+        model: ParkModel,
+        ids: dict[str, int],
+        enterprise_ids: dict[str, int],
+        now: int,
+        actor: str,
+    ) -> None:
+        """The PV plants the park file declares under its points (``pv_plant``), stored as
+        the forecast reads them with the source ``park file``; a plant the file no longer
+        declares is removed when it came from the file (one declared over the API stays)."""
+        t = s.pv_plant
+        fields = (*PV_PLANT_FIELDS, "enterprise_id")
+        stored = {int(r.point_id): r for r in conn.execute(select(t))}
+        for p in model.points:
+            pid = ids[p.id]
+            old = stored.get(pid)
+            eid = enterprise_ids[p.enterprise] if p.enterprise else None
+            if p.pv_plant is None:
+                if old is not None and old.source == PARK_FILE_SOURCE:
+                    conn.execute(delete(t).where(t.c.point_id == pid))
+                    self._store.audit.append(
+                        conn, at=now, actor=actor, action="delete", entity="pv_plant",
+                        entity_id=p.id, enterprise_id=eid,
+                        before={f: getattr(old, f) for f in fields}, after=None,
+                    )  # fmt: skip
+                continue
+            values = {
+                **{f: getattr(p.pv_plant, f) for f in PV_PLANT_FIELDS},
+                "enterprise_id": eid,
+            }
+            if (
+                old is not None
+                and old.source == PARK_FILE_SOURCE
+                and all(getattr(old, f) == values[f] for f in fields)
+            ):
+                continue
+            if old is not None:
+                conn.execute(delete(t).where(t.c.point_id == pid))
+            conn.execute(
+                insert(t).values(point_id=pid, **values, source=PARK_FILE_SOURCE, updated_at=now)
+            )
+            self._store.audit.append(
+                conn, at=now, actor=actor, action="create" if old is None else "update",
+                entity="pv_plant", entity_id=p.id, enterprise_id=eid,
+                before=None if old is None else {f: getattr(old, f) for f in fields},
+                after=values,
+            )  # fmt: skip
 
     # -- lookups ----------------------------------------------------------------------------
     def points_by_code(self, *, refresh: bool = False) -> dict[str, PointRecord]:

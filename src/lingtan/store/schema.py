@@ -101,6 +101,8 @@ point = Table(
     Column("boundary", Boolean, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Column("tags", Text),  # JSON list of the point's tags, sorted; NULL: none (migration 0015)
+    # a direct-supply line's generation meter (its code); NULL: none declared (migration 0030)
+    Column("generation_point", String(64)),
     Index("ix_point_enterprise", "enterprise_id"),
 )
 
@@ -452,6 +454,33 @@ grid_factor_series = Table(
     Column("imported_by", Text, nullable=False),
     UniqueConstraint("park_id", "series_id", name="uq_grid_factor_series_park_series"),
     Index("ix_grid_factor_series_park_region_year", "park_id", "region", "year"),
+)
+
+
+#: a stored hourly green-power matching of one park-local year (the park's, tenant key
+#: ``park_id``): its method, the versions (digests) of its inputs, the monthly report of the
+#: whole park and the hourly arrays (compressed ``.npz``). Appended; a recompute with the same
+#: method marks the run it replaces ``superseded`` (history kept, never edited otherwise)
+matching_run = Table(
+    "matching_run",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("rule", String(16), nullable=False),  # pro_rata | priority
+    Column("priority", Text),  # JSON list of consumer codes (rule priority), NULL otherwise
+    Column("storage_efficiency", Float),  # given; NULL: measured
+    Column("method_version", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # current | superseded
+    Column("superseded_by", Id),
+    Column("superseded_at", BigInteger),
+    Column("inputs", Text, nullable=False),  # JSON: the inputs' versions
+    Column("summary", Text, nullable=False),  # JSON: the park-wide monthly report
+    Column("hourly", LargeBinary, nullable=False),  # npz: per consumer and hour
+    Column("note", Text),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_matching_run_park_id", "park_id", "year"),
 )
 
 
@@ -902,6 +931,9 @@ pv_plant = Table(
     Column("latitude", Float, nullable=False),
     Column("longitude", Float, nullable=False),
     Column("altitude_m", Float, nullable=False),
+    # temperature coefficient of power [%/°C] (PVWatts γ_pdc, negative); NULL: none declared,
+    # no temperature derating (migration 0030)
+    Column("temp_coeff_pct", Float),
     Column("source", Text, nullable=False),  # who declared it: park file, api:<actor>, cli
     Column("updated_at", BigInteger, nullable=False),
     PrimaryKeyConstraint("point_id", name="pk_pv_plant"),

@@ -154,6 +154,34 @@ def list_forecasts(
     return Page(items=items, total=len(rows), limit=page.limit, offset=page.offset)
 
 
+@router.get("/quarter-hour", response_model=dict[str, Any])
+def quarter_hour_forecast(
+    principal: CurrentPrincipal,
+    store: StoreDep,
+    point: Annotated[
+        str | None, Query(pattern=CODE_PATTERN, max_length=64, description="required")
+    ] = None,
+    horizon: Horizon = Horizon.DAY_AHEAD,
+    issue_day: dt.date | None = None,
+    history_days: Annotated[int, Query(ge=28, le=366)] = 56,
+    backtest_days: Annotated[int, Query(ge=7, le=366)] = 28,
+) -> dict[str, Any]:
+    """A 15-minute forecast of a point read at least every 15 minutes, from its readings:
+    P10/P50/P90 per slot with the rolling-origin backtest of seasonal-naive and the seasonal
+    mean (computed on request, not stored)."""
+    from lingtan.errors import InvalidInput
+    from lingtan.forecast.quarter_service import quarter_hour_forecast as compute
+    from lingtan.identity.roles import Permission, require
+
+    require(principal, Permission.READ)
+    if point is None:
+        raise InvalidInput("name the point to forecast", field="point")
+    return compute(
+        store, principal=principal, point_code=point, horizon=horizon, issue_day=issue_day,
+        history_days=history_days, backtest_days=min(backtest_days, history_days),
+    )  # fmt: skip
+
+
 @router.get("/{forecast_id}", response_model=ForecastOut)
 def get_forecast(principal: CurrentPrincipal, store: StoreDep, forecast_id: IdPath) -> ForecastOut:
     """One forecast with its hourly P10/P50/P90 and the actuals known since."""

@@ -8,12 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field
 
 from lingtan.api.common import CODE_PATTERN, MAX_ID, SafeText, ShortText, YearQuery
 from lingtan.api.deps import CurrentPrincipal, StoreDep
-from lingtan.greenpower.matching import service
+from lingtan.greenpower.matching import service, stored
 from lingtan.identity.roles import Permission, require
 
 router = APIRouter(tags=["matching"])
@@ -152,3 +152,97 @@ def list_grid_factors(store: StoreDep, principal: CurrentPrincipal) -> list[dict
     """The park's imported series with their provenance (values not listed)."""
     require(principal, Permission.READ)
     return service.list_grid_series(store, park_id=principal.park_id)
+
+
+# -- stored runs ---------------------------------------------------------------------------------
+class MatchingRunIn(BaseModel):
+    """A matching run to compute and store."""
+
+    year: int = Field(ge=1990, le=2100)
+    rule: Literal["pro_rata", "priority"] = "pro_rata"
+    priority: list[Annotated[str, Field(pattern=CODE_PATTERN, max_length=64)]] | None = Field(
+        default=None, max_length=500, description="consumer codes served first (rule=priority)"
+    )
+    storage_efficiency: float | None = Field(default=None, gt=0, le=1)
+    note: SafeText | None = None
+
+
+RunId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.post("/matching/runs", status_code=status.HTTP_201_CREATED, response_model=dict[str, Any])
+def store_matching_run(
+    body: MatchingRunIn, store: StoreDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """Match the year and store the run with its method and the versions of its inputs (park
+    administrators); the current run of the same year and method becomes superseded by it."""
+    require(principal, Permission.ADMIN_PARK)
+    return stored.store_run(
+        store,
+        year=body.year,
+        rule=body.rule,
+        priority=body.priority,
+        storage_efficiency=body.storage_efficiency,
+        note=body.note,
+        enterprise_scope=principal.enterprise_id,
+        park_id=principal.park_id,
+        actor=principal.actor,
+    )
+
+
+@router.get("/matching/runs", response_model=list[dict[str, Any]])
+def list_matching_runs(
+    store: StoreDep,
+    principal: CurrentPrincipal,
+    year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+) -> list[dict[str, Any]]:
+    """The park's stored runs, newest first, superseded ones too (an enterprise user sees its
+    own consumer of each)."""
+    require(principal, Permission.READ)
+    return stored.list_runs(
+        store, year=year, enterprise_scope=principal.enterprise_id, park_id=principal.park_id
+    )
+
+
+@router.get("/matching/runs/{run_id}", response_model=dict[str, Any])
+def read_matching_run(
+    run_id: RunId, store: StoreDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """A stored run as it was stored: its method, inputs' versions and monthly report."""
+    require(principal, Permission.READ)
+    return stored.read_run(
+        store, run_id, enterprise_scope=principal.enterprise_id, park_id=principal.park_id
+    )
+
+
+@router.get("/matching/runs/{run_id}/hourly", response_model=dict[str, Any])
+def read_matching_run_hours(
+    run_id: RunId,
+    store: StoreDep,
+    principal: CurrentPrincipal,
+    enterprise_id: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_ID, description="the enterprise; none: the park (or one's own)"),
+    ] = None,
+) -> dict[str, Any]:
+    """One consumer's stored hours: load, matched green energy, CFE and intensity."""
+    require(principal, Permission.READ)
+    return stored.run_hours(
+        store,
+        run_id,
+        enterprise_id=enterprise_id,
+        enterprise_scope=principal.enterprise_id,
+        park_id=principal.park_id,
+    )
+
+
+@router.get("/matching/runs/{run_id}/compare", response_model=dict[str, Any])
+def compare_matching_run(
+    run_id: RunId, store: StoreDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """The stored run against the same method on today's data: which inputs changed and the
+    stored and current figures per consumer and month."""
+    require(principal, Permission.READ)
+    return stored.compare_run(
+        store, run_id, enterprise_scope=principal.enterprise_id, park_id=principal.park_id
+    )

@@ -62,6 +62,8 @@ class RatioCheck:
     status: Status
     rule: dict[str, Any] | None
     missing: str | None = None
+    #: how the ratio was computed when that needs saying (the generation meter's hours)
+    note: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data."""
@@ -74,6 +76,7 @@ class RatioCheck:
             "threshold": self.threshold,
             "status": self.status,
             "missing": self.missing,
+            "note": self.note,
             "rule": self.rule,
         }
 
@@ -85,6 +88,9 @@ def year_to_date_checks(
     consumption: F64,
     available_generation: F64 | None,
     thresholds: dict[str, DirectSupplyThreshold],
+    generation_self_consumed: F64 | None = None,
+    generation_unmetered_hours: NDArray[np.int64] | None = None,
+    generation_missing: str = "available_generation",
 ) -> list[RatioCheck]:
     """Both ratios at the end of each month, over the months so far.
 
@@ -100,8 +106,25 @@ def year_to_date_checks(
     thresholds : dict
         The records in force, by quantity (:func:`rules.thresholds_in_force`); a quantity
         without one gets the status ``no_rule`` (its ratio is still given where computable).
+    generation_self_consumed : array [kWh] or None
+        The numerator of ρ_gen when the generation meter does not cover every hour: the
+        self-consumed direct supply of the hours it covers (default ``self_consumed``).
+    generation_unmetered_hours : int array or None
+        Hours of each month the generation meter did not cover (left out of both sums of ρ_gen).
+    generation_missing : str
+        What ``missing`` names when ``available_generation`` is None.
     """
     e_self = np.cumsum(np.asarray(self_consumed, np.float64))
+    e_self_gen = (
+        e_self
+        if generation_self_consumed is None
+        else np.cumsum(np.asarray(generation_self_consumed, np.float64))
+    )
+    unmetered = (
+        None
+        if generation_unmetered_hours is None
+        else np.cumsum(np.asarray(generation_unmetered_hours, np.int64))
+    )
     e_cons = np.cumsum(np.asarray(consumption, np.float64))
     e_gen = (
         None
@@ -114,12 +137,21 @@ def year_to_date_checks(
         raise InvalidInput("one value per month for every monthly series", field="months")
     out: list[RatioCheck] = []
 
-    def check(quantity: str, i: int, den: float | None, missing: str | None) -> RatioCheck:
-        num = float(e_self[i])
+    def check(
+        quantity: str,
+        i: int,
+        den: float | None,
+        missing: str | None,
+        num_series: F64 = e_self,
+        note: str | None = None,
+    ) -> RatioCheck:
+        num = float(num_series[i])
         rule = thresholds.get(quantity)
         if rule is None:
             value_ = None if den is None else self_consumed_share(num, den)
-            return RatioCheck(quantity, months[i], num, den, value_, None, "no_rule", None, missing)
+            return RatioCheck(
+                quantity, months[i], num, den, value_, None, "no_rule", None, missing, note
+            )
         if den is None:
             return RatioCheck(
                 quantity,
@@ -131,24 +163,41 @@ def year_to_date_checks(
                 "missing_input",
                 rule.provenance(),
                 missing,
+                note,
             )
         value = self_consumed_share(num, den)
         if value is None:
             return RatioCheck(
-                quantity, months[i], num, den, None, rule.value, "no_data", rule.provenance()
+                quantity,
+                months[i],
+                num,
+                den,
+                None,
+                rule.value,
+                "no_data",
+                rule.provenance(),
+                note=note,
             )
         status: Status = "met" if value >= rule.value else "not_met"
         return RatioCheck(
-            quantity, months[i], num, den, value, rule.value, status, rule.provenance()
+            quantity, months[i], num, den, value, rule.value, status, rule.provenance(), note=note
         )
 
     for i in range(len(months)):
+        note = None
+        if e_gen is not None and unmetered is not None and unmetered[i] > 0:
+            note = (
+                f"{int(unmetered[i])} hours without a complete generation reading are left "
+                "out of both sums"
+            )
         out.append(
             check(
                 "self_consumed_share_of_available_generation",
                 i,
                 None if e_gen is None else float(e_gen[i]),
-                "available_generation" if e_gen is None else None,
+                generation_missing if e_gen is None else None,
+                e_self_gen,
+                note,
             )
         )
         out.append(check("self_consumed_share_of_total_consumption", i, float(e_cons[i]), None))

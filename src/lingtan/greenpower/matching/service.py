@@ -111,6 +111,8 @@ class ParkHours:
     certificates_outside_kwh: float
     #: trade settlements of the year whose buyer is no longer in the park [kWh]
     trades_outside_kwh: float = 0.0
+    #: per row: the available generation of its direct-supply projects (None: no direct line)
+    generation: list[Generation | None] = field(default_factory=list)
 
     @property
     def load(self) -> F64:
@@ -119,6 +121,69 @@ class ParkHours:
         for carrier, sign in BALANCE.items():
             out += sign * self.flows[carrier]
         return np.maximum(out, 0.0)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The available generation of an owner's direct-supply projects, from the generation
+    meters its lines declare (``generation_point``): kWh per hour, NaN where a meter has no
+    complete reading; ``hourly`` None with ``missing`` saying why when it cannot be metered."""
+
+    hourly: F64 | None
+    missing: str | None
+    points: tuple[str, ...] = ()
+
+
+def read_generation(
+    store: Store, scope: ParkScope, owners: Sequence[int], h0: int, h1: int
+) -> list[Generation | None]:
+    """Per owner: the hourly energy of the generation meters its direct-supply lines declare.
+
+    An owner without a direct-supply energy line gets None; one with a line that declares no
+    generation meter gets no series (``missing`` names the lines): the available generation is
+    then not known, never taken from a stand-in. An hour is known only when every generation
+    meter of the owner has a complete reading (a value, nothing missing).
+    """
+    points = store.registry.points_current()
+    n = (h1 - h0) // HOUR_US
+    lines: dict[int, list[Any]] = {}
+    for p in points.values():
+        if p.park_id == scope.park.id and p.carrier == DIRECT and p.boundary and is_energy(p.unit):
+            lines.setdefault(p.enterprise_key, []).append(p)
+    out: list[Generation | None] = []
+    for key in owners:
+        own = sorted(lines.get(key, []), key=lambda p: p.code)
+        if not own:
+            out.append(None)
+            continue
+        undeclared = [p.code for p in own if p.generation_point is None]
+        if undeclared:
+            out.append(
+                Generation(
+                    None,
+                    "available_generation: no generation meter declared for "
+                    + ", ".join(undeclared)
+                    + " (generation_point in the park file)",
+                )
+            )
+            continue
+        gens = sorted({p.generation_point for p in own if p.generation_point in points})
+        got = store.stats.hours(None, [points[g].id for g in gens], h0, h1)
+        total = np.zeros(n)
+        known = np.ones(n, dtype=bool)
+        for g in gens:
+            pt = points[g]
+            rows = got.get(pt.id)
+            mask = np.zeros(n, dtype=bool)
+            if rows is not None:
+                idx = ((rows["hours"] - h0) // HOUR_US).astype(np.int64)
+                value = np.asarray(rows["value"], np.float64)
+                ok = np.isfinite(value) & (np.asarray(rows["missing_s"], np.float64) <= 1e-6)
+                mask[idx[ok]] = True
+                np.add.at(total, idx[ok], value[ok] * units.factor(pt.unit, "kWh"))
+            known &= mask
+        out.append(Generation(np.where(known, total, np.nan), None, tuple(gens)))
+    return out
 
 
 def _months(scope: ParkScope, year: int, hours: I64) -> I64:
@@ -228,6 +293,7 @@ def read_park_hours(store: Store, scope: ParkScope, year: int) -> ParkHours:
         pooled_certificates=pooled_certs,
         certificates_outside_kwh=outside,
         trades_outside_kwh=trades_outside,
+        generation=read_generation(store, scope, owners, h0, h1),
     )
 
 
@@ -544,16 +610,31 @@ def _direct_supply(run: MatchingRun, row: int) -> list[dict[str, Any]] | None:
     if direct.sum() <= 0:
         return None
     inv = run.data.month_of_hour
-    self_consumed = aggregate_months(run.hourly.matched["direct"][row], inv, 12)
+    matched = run.hourly.matched["direct"][row]
+    self_consumed = aggregate_months(matched, inv, 12)
     consumption = aggregate_months(run.hourly.load[row], inv, 12)
+    gen = run.data.generation[row] if run.data.generation else None
+    extra: dict[str, Any] = {}
+    if gen is None or gen.hourly is None:
+        # no generation meter declared: say so, never guess the available generation
+        available = None
+        extra["generation_missing"] = "available_generation" if gen is None else gen.missing
+    else:
+        # ρ_gen over the hours the generation meters cover: both sums on the same hours
+        known = np.isfinite(gen.hourly)
+        available = aggregate_months(np.where(known, gen.hourly, 0.0), inv, 12)
+        extra["generation_self_consumed"] = aggregate_months(np.where(known, matched, 0.0), inv, 12)
+        extra["generation_unmetered_hours"] = np.rint(
+            aggregate_months((~known).astype(np.float64), inv, 12)
+        ).astype(np.int64)
     checks = year_to_date_checks(
         months=[f"{run.data.year}-{m:02d}" for m in range(1, 13)],
         self_consumed=self_consumed,
         consumption=consumption,
-        # the project's generation meter is not in the registry: say so, never guess it
-        available_generation=None,
+        available_generation=available,
         # before the rule applies there is no threshold: the ratios say no_rule
         thresholds=thresholds_in_force(run.data.year),
+        **extra,
     )
     return [c.as_dict() for c in checks]
 
