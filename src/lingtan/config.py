@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     normalise_pending_readings: int = Field(default=50_000, gt=0)
     #: how often it looks for readings other processes (collectors, the CLI) ingested [s]
     normalise_interval_s: float = Field(default=10.0, gt=0)
+    #: ``lingtan collect`` normalises what it commits itself, coalesced like ``serve`` (the
+    #: settings above), from the rows it holds instead of reading them back
+    collector_normalises: bool = True
     #: seconds between the alarm scheduler's runs (freshness, hourly rules, budgets,
     #: escalation) in ``serve``
     alarm_tick_s: float = Field(default=30.0, gt=0)

@@ -659,7 +659,10 @@ def collect(
     with domain_errors():
         cfg = load_config(config)
         connectors = [build_connector(c) for c in cfg.connectors]
-        sink = StoreSink(settings(), source=f"collector:{config.stem}")
+        conf = settings()
+        sink = StoreSink(
+            conf, source=f"collector:{config.stem}", normalise=conf.collector_normalises
+        )
         problem = sink.check()
         directory = cfg.collector.state_dir or _state_dir(state_dir)
         collector = Collector(connectors, sink, state_dir=directory, settings=cfg.collector)

@@ -17,6 +17,7 @@ from lingtan.config import Settings
 from lingtan.connectors.base import CommsEvent, SinkAck
 from lingtan.errors import LingtanError, Unavailable
 from lingtan.ingest import ingest
+from lingtan.jobs.runner import BackgroundNormaliser
 from lingtan.readings import Reading
 from lingtan.store import Store, open_store
 from lingtan.timeutil import to_us
@@ -25,12 +26,22 @@ log = logging.getLogger(__name__)
 
 
 class StoreSink:
-    """Calls ``lingtan.ingest.ingest`` on ``lingtan.store.open_store(settings)``."""
+    """Calls ``lingtan.ingest.ingest`` on ``lingtan.store.open_store(settings)``.
 
-    def __init__(self, settings: Settings, *, source: str = "collector") -> None:
+    ``normalise``: a background normaliser in this process, poked after every committed batch
+    and coalesced as ``serve``'s (``normalise_min_interval_s``, ``normalise_pending_readings``),
+    continues the points from the rows the sink committed instead of reading them back
+    (docs/data-quality.md §4). ``serve`` still normalises what other writers commit.
+    """
+
+    def __init__(
+        self, settings: Settings, *, source: str = "collector", normalise: bool = False
+    ) -> None:
         self.settings = settings
         self.source = source
+        self.normalise = normalise
         self._store: Store | None = None
+        self._normaliser: BackgroundNormaliser | None = None
         self._lock = threading.Lock()
 
     def _open(self) -> Store:
@@ -43,7 +54,20 @@ class StoreSink:
                 raise  # Unavailable, or a configuration error the operator must fix
             except Exception as err:
                 raise Unavailable(f"cannot open the store: {err}") from err
+            if self.normalise:
+                self._normaliser = BackgroundNormaliser(
+                    self._store,
+                    interval_s=self.settings.normalise_interval_s,
+                    min_interval_s=self.settings.normalise_min_interval_s,
+                    pending_readings=self.settings.normalise_pending_readings,
+                )
+                self._normaliser.start()
         return self._store
+
+    def wait_normalised(self, timeout: float | None = None) -> bool:
+        """Block until the sink's normaliser has nothing pending (tests, shutdown)."""
+        normaliser = self._normaliser
+        return True if normaliser is None else normaliser.wait_idle(timeout)
 
     def __call__(self, readings: Sequence[Reading]) -> SinkAck:
         """Commit ``readings`` through the ingest pipeline."""
@@ -56,6 +80,8 @@ class StoreSink:
             except Unavailable:
                 self._close()
                 raise
+            if self._normaliser is not None and ack.accepted:
+                self._normaliser.poke(ack.accepted)
             return ack
 
     def comms(self, event: CommsEvent) -> None:
@@ -75,6 +101,9 @@ class StoreSink:
         )  # fmt: skip
 
     def _close(self) -> None:
+        normaliser, self._normaliser = self._normaliser, None
+        if normaliser is not None:
+            normaliser.stop()  # after its current run
         store, self._store = self._store, None
         if store is not None:
             try:
