@@ -41,8 +41,13 @@ def test_adjustments_add_to_savings() -> None:
     rep = [_p("2025-01", 126, output=20)]
     # 140 − 126 = 14; a non-routine adjustment of +5 (a line added after the baseline, its
     # energy metered inside the boundary) → 19; a −3 adjustment besides → 16
-    v = mv.verify(BASE, rep, drivers=["output"], unit="kWh",
-                  adjustments=[mv.Adjustment(5, "new line"), mv.Adjustment(-3, "closure")])
+    v = mv.verify(
+        BASE,
+        rep,
+        drivers=["output"],
+        unit="kWh",
+        adjustments=[mv.Adjustment(5, "new line"), mv.Adjustment(-3, "closure")],
+    )
     assert v.savings == pytest.approx(16)
 
 

@@ -313,6 +313,4 @@ def settle(
             contract_type, savings, unit, price, currency, value, {"client": value},
             shortfall=short, shortfall_payment=short * price,
         )  # fmt: skip
-    raise InvalidInput(
-        "contract_type: shared_savings or guaranteed_savings", field="contract_type"
-    )
+    raise InvalidInput("contract_type: shared_savings or guaranteed_savings", field="contract_type")

@@ -143,8 +143,10 @@ def plan_progress(
         out: list[float | None] = []
         for x in live:
             v = x.get("verified")
-            ok = v is not None and v["verification"]["unit"] == "m3"
-            out.append(v["verification"]["savings"] if ok else None)
+            if v is not None and v["verification"]["unit"] == "m3":
+                out.append(v["verification"]["savings"])
+            else:
+                out.append(None)
         return out
 
     if targets.savings_tce is not None:
@@ -168,6 +170,7 @@ def plan_progress(
             lines.append(TargetLine("intensity", t.unit, t.value, None, t.value, None, "no_data"))
             notes.append(
                 f"intensity: no {t.category}/{t.item} records for the months with data"
-                if energy else "intensity: no metered energy"
+                if energy
+                else "intensity: no metered energy"
             )
     return PlanProgress(plan, tuple(months), last, tuple(lines), tuple(measures), tuple(notes))

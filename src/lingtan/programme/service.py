@@ -158,9 +158,7 @@ def measure(store: Store, *, principal: Principal, measure_id: int) -> MeasureRo
     return ProgrammeRepo(store).measure(measure_id, tenant=principal.tenant, park_id=park.id)
 
 
-def update_measure(
-    store: Store, *, principal: Principal, measure_id: int, data: Any
-) -> MeasureRow:
+def update_measure(store: Store, *, principal: Principal, measure_id: int, data: Any) -> MeasureRow:
     """Change a measure's status, owner, budget, schedule, verification plan or contract."""
     require(principal, Permission.WRITE)
     upd = m.validated(m.MeasureUpdate, data)
@@ -328,9 +326,7 @@ def progress(store: Store, *, principal: Principal, plan_id: int) -> PlanProgres
     p = plan(store, principal=principal, plan_id=plan_id)
     targets = m.Targets.model_validate(p.targets)
     months = _monthly(store, park_id=p.park_id, owner=p.enterprise_id, year=p.year, kind=p.kind)
-    rows = ProgrammeRepo(store).measures(
-        tenant=principal.tenant, park_id=p.park_id, plan_id=p.id
-    )
+    rows = ProgrammeRepo(store).measures(tenant=principal.tenant, park_id=p.park_id, plan_id=p.id)
     denominator = None
     last = max((x.month for x in months if x.has_data), default=None)
     if targets.intensity is not None and last is not None:
