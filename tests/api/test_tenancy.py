@@ -106,6 +106,9 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/ghg/account", "enterprise_id"): 404,
     ("/api/v1/ghg/report", "enterprise_id"): 404,
     ("/api/v1/ghg/evidence", "enterprise_id"): 404,
+    # the enterprise whose programme plans or records are listed (programme.service._listed)
+    ("/api/v1/programme/plans", "enterprise_id"): 404,
+    ("/api/v1/programme/records", "enterprise_id"): 404,
 }
 
 

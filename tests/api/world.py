@@ -273,6 +273,7 @@ def _b_resources(w: World) -> None:
     plan = w.client.post("/api/v1/dispatch/plans", headers=w.h("admin"), json={"day": "2025-01-20"})
     assert plan.status_code == 201, plan.text
     waste = _b_waste(w, b)
+    programme = _b_programme(w, b)
     # B's GHG document for 2025 (lingtan.ghg): its account, report and covered-unit test
     ghg = w.client.post(
         "/api/v1/ghg/documents", headers=b,
@@ -281,6 +282,7 @@ def _b_resources(w: World) -> None:
     assert ghg.status_code == 201, ghg.text
     w.b = {
         **waste,
+        **programme,
         "enterprise_id": w.enterprises["E02"],
         "site_id": sites.json()["items"][0]["id"],
         "code": "E02-grid",
@@ -422,6 +424,49 @@ def _b_waste(w: World, b: dict[str, str]) -> dict[str, Any]:
         "manifest_id": manifest.json()["id"],
         "offer_id": offer.json()["id"],
         "deal_id": deal.json()["id"],
+    }
+
+
+def programme_measure_body(plan_id: int, code: str = "M1") -> dict[str, Any]:
+    """A measure with a verification plan on declared energies (energy = 100 + 2 × output;
+    the reporting month saves 10 %) and a shared-savings contract."""
+    base = [
+        {"period": f"2024-{k:02d}", "energy": 100 + 2 * o, "drivers": {"output": o}}
+        for k, o in enumerate((10, 20, 30, 40), 1)
+    ]
+    return {
+        "plan_id": plan_id, "code": code, "name": "B-SECRET 余热回收", "owner": "B-SECRET 王工",
+        "schedule": {"start": "2024-06-01", "end": "2024-12-31"}, "status": "completed",
+        "verification": {
+            "drivers": ["output"], "unit": "kWh", "baseline": base,
+            "reporting": [{"period": "2025-01", "energy": 126, "drivers": {"output": 20}}],
+        },
+        "contract": {"type": "shared_savings", "service_company": "B-SECRET ESCO", "price": 1,
+                     "shares": {"esco": 0.6, "client": 0.4}},
+    }  # fmt: skip
+
+
+def _b_programme(w: World, b: dict[str, str]) -> dict[str, Any]:
+    """B's energy-saving plan, a measure of it and a programme record."""
+    plan = w.client.post(
+        "/api/v1/programme/plans", headers=b,
+        json={"year": 2025, "title": "B-SECRET 节能计划", "targets": {"energy_tce_max": 1000}},
+    )  # fmt: skip
+    assert plan.status_code == 201, plan.text
+    measure = w.client.post(
+        "/api/v1/programme/measures", headers=b, json=programme_measure_body(plan.json()["id"])
+    )
+    assert measure.status_code == 201, measure.text
+    record = w.client.post(
+        "/api/v1/programme/records", headers=b,
+        json={"kind": "significant_use", "title": "B-SECRET 空压站",
+              "body": {"name": "B-SECRET 空压站"}, "cites": {"points": ["E02-grid"]}},
+    )  # fmt: skip
+    assert record.status_code == 201, record.text
+    return {
+        "saving_plan_id": plan.json()["id"],
+        "measure_id": measure.json()["id"],
+        "programme_record_id": record.json()["id"],
     }
 
 

@@ -15,19 +15,21 @@ the field).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lingtan.errors import InvalidInput
 
+#: the largest id a request may name (the API's bound)
+MAX_ID = 2**53
 Confidence = Literal["H", "M", "L"]
 MeasureStatus = Literal["planned", "in_progress", "completed", "verified", "cancelled"]
 PlanKind = Literal["energy", "water"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def validated(model: type[BaseModel], data: Any, *, prefix: str = "") -> Any:
@@ -72,7 +74,7 @@ class Targets(_Strict):
 class PlanIn(_Strict):
     """An annual plan of an enterprise (``enterprise_id``) or of the park (None)."""
 
-    enterprise_id: int | None = Field(default=None, ge=1)
+    enterprise_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     year: int = Field(ge=2000, le=2100)
     kind: PlanKind = "energy"
     title: str = Field(min_length=1, max_length=200)
@@ -148,7 +150,7 @@ class Contract(_Strict):
 class MeasureIn(_Strict):
     """A measure of a plan."""
 
-    plan_id: int = Field(ge=1)
+    plan_id: int = Field(ge=1, le=MAX_ID)
     code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     owner: str = Field(min_length=1, max_length=200, description="the person responsible")
@@ -185,8 +187,12 @@ class Cites(_Strict):
     period_start: dt.date | None = None
     period_end: dt.date | None = None
     references: list[str] = Field(default_factory=list, max_length=50)
-    records: list[int] = Field(default_factory=list, max_length=50)
-    measures: list[int] = Field(default_factory=list, max_length=50)
+    records: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=50
+    )
+    measures: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=50
+    )
 
     @model_validator(mode="after")
     def _order(self) -> Cites:
@@ -260,7 +266,9 @@ class CpOption(_Strict):
     cost_class: Literal["no_low", "medium_high"]
     investment_cny: float | None = Field(default=None, ge=0)
     status: Literal["proposed", "implemented", "rejected"] = "proposed"
-    measure_id: int | None = Field(default=None, ge=1, description="the verified measure")
+    measure_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="the verified measure"
+    )
 
 
 CP_STAGES = (
@@ -293,8 +301,8 @@ class Flow(_Strict):
     """A flow between enterprises (waste heat, steam, by-product, green power), declared as a
     quantity or metered through ``point``."""
 
-    supplier_id: int = Field(ge=1)
-    receiver_id: int = Field(ge=1)
+    supplier_id: int = Field(ge=1, le=MAX_ID)
+    receiver_id: int = Field(ge=1, le=MAX_ID)
     carrier: str = Field(min_length=1, max_length=64)
     unit: str = Field(min_length=1, max_length=16)
     quantity: float | None = Field(default=None, ge=0, description="declared quantity")
@@ -376,7 +384,7 @@ class RecordIn(_Strict):
     data it cites."""
 
     kind: RecordKind
-    enterprise_id: int | None = Field(default=None, ge=1)
+    enterprise_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     title: str = Field(min_length=1, max_length=200)
     status: Literal["open", "closed"] = "open"
     body: dict[str, Any]

@@ -16,9 +16,8 @@ Standards:
   sum of the declared non-routine adjustments (positive: energy the baseline should have had).
 * GB/T 24915-2020 合同能源管理技术通则 — the contract types (节能效益分享型, 节能量保证型,
   能源费用托管型); the settlement here covers the first two from verified savings.
-* Water: the same method applies to water savings (合同节水管理). The national standard for
-  contract water management could not be confirmed from a readable source; lingtan records
-  it as unconfirmed (docs/energy-management.md).
+* GB/T 34149-2017 合同节水管理技术通则 — contract water management: the same method applies
+  to water savings in m³.
 
 The baseline model is the ordinary least squares fit of :func:`lingtan.compliance.enpi.fit_baseline`
 (GB/T 23331-2020 6.5 energy baseline; GB/T 36713-2018 statistical-model EnPI).

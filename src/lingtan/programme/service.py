@@ -69,11 +69,24 @@ def _check_points(
             raise InvalidInput(f"{field}: no metering point {code} in scope", field=field)
 
 
+def _listed(store: Store, principal: Principal, park_id: int, enterprise_id: int | None) -> None:
+    """A list's enterprise filter names an enterprise in the caller's scope (else not found,
+    the same for another's and for none)."""
+    if enterprise_id is None:
+        return
+    if principal.enterprise_id is not None:
+        if enterprise_id != principal.enterprise_id:
+            raise NotFound("enterprise not found")
+    elif not any(e.id == enterprise_id for e in store.registry.enterprises(park_id)):
+        raise NotFound("enterprise not found")
+
+
 # -- plans -------------------------------------------------------------------------------------
 
 
 def add_plan(store: Store, *, principal: Principal, data: Any) -> PlanRow:
     """Store a plan (validated :class:`~lingtan.programme.models.PlanIn`)."""
+    require(principal, Permission.WRITE)
     plan = m.validated(m.PlanIn, data)
     owner = _owner_for_write(store, principal, plan.enterprise_id)
     park = store.registry.park(principal.park_id)
@@ -93,8 +106,7 @@ def plans(
     """Plans in scope."""
     require(principal, Permission.READ)
     park = store.registry.park(principal.park_id)
-    if principal.enterprise_id is not None and enterprise_id not in (None, principal.enterprise_id):
-        raise NotFound("enterprise not found")
+    _listed(store, principal, park.id, enterprise_id)
     return ProgrammeRepo(store).plans(
         tenant=principal.tenant, park_id=park.id, year=year, enterprise_id=enterprise_id
     )
@@ -358,13 +370,13 @@ def _validate_record(
         try:
             repo.measure(mid, tenant=principal.tenant, park_id=park_id)
         except NotFound:
-            raise InvalidInput(f"cites.measures: no measure {mid} in scope",
+            raise InvalidInput("cites.measures: a measure not in scope",
                                field="cites.measures") from None  # fmt: skip
     for rid in rec.cites.records:
         try:
             repo.record(rid, tenant=principal.tenant, park_id=park_id)
         except NotFound:
-            raise InvalidInput(f"cites.records: no record {rid} in scope",
+            raise InvalidInput("cites.records: a record not in scope",
                                field="cites.records") from None  # fmt: skip
     if isinstance(body, m.CircularProject):
         ents = {e.id for e in store.registry.enterprises(park_id)}
@@ -394,6 +406,7 @@ def _validate_record(
 
 def add_record(store: Store, *, principal: Principal, data: Any) -> RecordRow:
     """Store a programme record (its body validated by its kind's model)."""
+    require(principal, Permission.WRITE)
     rec = m.validated(m.RecordIn, data)
     if rec.kind in m.PARK_KINDS and principal.enterprise_id is not None:
         raise PermissionDenied(f"{rec.kind} records are kept by the park")
@@ -442,8 +455,7 @@ def records(
         if k not in m.RECORD_KINDS:
             raise InvalidInput(f"kind: unknown {k!r}; known: {', '.join(m.RECORD_KINDS)}",
                                field="kind")  # fmt: skip
-    if principal.enterprise_id is not None and enterprise_id not in (None, principal.enterprise_id):
-        raise NotFound("enterprise not found")
+    _listed(store, principal, park.id, enterprise_id)
     return ProgrammeRepo(store).records(
         tenant=principal.tenant, park_id=park.id, kinds=kinds, enterprise_id=enterprise_id
     )
@@ -490,3 +502,19 @@ def evaluate_record(store: Store, *, principal: Principal, record_id: int) -> di
                 verified[o.measure_id] = ms.verified
         out["result"] = cleaner_production(cp, verified)
     return out
+
+
+def plan_workbook(
+    store: Store, *, principal: Principal, plan_id: int, lang: str = "zh-CN"
+) -> bytes:
+    """The annual plan, its progress and its measures' verified savings as a workbook."""
+    from lingtan.programme.report import workbook
+
+    require(principal, Permission.REPORTS)
+    prog = progress(store, principal=principal, plan_id=plan_id)
+    park = store.registry.park(principal.park_id)
+    owner_id = prog.plan["enterprise_id"]
+    owner = park.name if owner_id is None else next(
+        e.name for e in store.registry.enterprises(park.id) if e.id == owner_id
+    )  # fmt: skip
+    return workbook(prog, owner=owner, lang=lang)

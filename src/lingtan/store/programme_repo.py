@@ -205,7 +205,7 @@ class ProgrammeRepo:
         with self._store.begin() as conn:
             r = conn.execute(q).one_or_none()
         if r is None:
-            raise NotFound(f"plan {plan_id} not found")
+            raise NotFound("plan not found")
         return _plan(r)
 
     # -- measures -----------------------------------------------------------------------------
@@ -239,7 +239,7 @@ class ProgrammeRepo:
         with self._store.begin() as conn:
             r = conn.execute(q).one_or_none()
         if r is None:
-            raise NotFound(f"measure {measure_id} not found")
+            raise NotFound("measure not found")
         return _measure(r)
 
     def update_measure(
@@ -290,7 +290,7 @@ class ProgrammeRepo:
         with self._store.begin() as conn:
             r = conn.execute(q).one_or_none()
         if r is None:
-            raise NotFound(f"record {record_id} not found")
+            raise NotFound("record not found")
         return _record(r)
 
     def update_record(
