@@ -427,21 +427,22 @@ def _b_waste(w: World, b: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def programme_measure_body(plan_id: int, code: str = "M1") -> dict[str, Any]:
+def programme_measure_body(plan_id: int, code: str = "M1", marker: str = "") -> dict[str, Any]:
     """A measure with a verification plan on declared energies (energy = 100 + 2 × output;
-    the reporting month saves 10 %) and a shared-savings contract."""
+    the reporting month saves 10 %) and a shared-savings contract; ``marker`` prefixes its
+    names (B's: ``B-SECRET``)."""
     base = [
         {"period": f"2024-{k:02d}", "energy": 100 + 2 * o, "drivers": {"output": o}}
         for k, o in enumerate((10, 20, 30, 40), 1)
     ]
     return {
-        "plan_id": plan_id, "code": code, "name": "B-SECRET 余热回收", "owner": "B-SECRET 王工",
+        "plan_id": plan_id, "code": code, "name": f"{marker}余热回收", "owner": f"{marker}王工",
         "schedule": {"start": "2024-06-01", "end": "2024-12-31"}, "status": "completed",
         "verification": {
             "drivers": ["output"], "unit": "kWh", "baseline": base,
             "reporting": [{"period": "2025-01", "energy": 126, "drivers": {"output": 20}}],
         },
-        "contract": {"type": "shared_savings", "service_company": "B-SECRET ESCO", "price": 1,
+        "contract": {"type": "shared_savings", "service_company": f"{marker}节能服务公司", "price": 1,
                      "shares": {"esco": 0.6, "client": 0.4}},
     }  # fmt: skip
 
@@ -454,7 +455,9 @@ def _b_programme(w: World, b: dict[str, str]) -> dict[str, Any]:
     )  # fmt: skip
     assert plan.status_code == 201, plan.text
     measure = w.client.post(
-        "/api/v1/programme/measures", headers=b, json=programme_measure_body(plan.json()["id"])
+        "/api/v1/programme/measures",
+        headers=b,
+        json=programme_measure_body(plan.json()["id"], marker="B-SECRET "),
     )
     assert measure.status_code == 201, measure.text
     record = w.client.post(

@@ -17,6 +17,7 @@ from lingtan.web import (
     indicator_pages,
     matching_pages,
     point_pages,
+    programme_pages,
     records_pages,
     routes,
     tree_pages,
@@ -39,6 +40,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     records_pages.router,
     compliance_pages.router,
     ghg_pages.router,
+    programme_pages.router,
 )
 
 
