@@ -17,7 +17,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from lingtan.errors import InvalidInput
 
@@ -28,8 +36,31 @@ MeasureStatus = Literal["planned", "in_progress", "completed", "verified", "canc
 PlanKind = Literal["energy", "water"]
 
 
+#: the largest magnitude a number of a programme document may have (keeps every derived figure
+#: finite: squares and sums of such numbers stay far inside the float range)
+LIMIT = 1e15
+
+
+def _bounded(value: Any, name: str) -> None:
+    if isinstance(value, float | int) and not isinstance(value, bool) and abs(value) > LIMIT:
+        raise ValueError(f"{name}: magnitude above {LIMIT:g}")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _bounded(v, f"{name}.{k}")
+    elif isinstance(value, list):
+        for k, v in enumerate(value):
+            _bounded(v, f"{name}[{k}]")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _limit(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, BaseModel):
+            _bounded(value, str(info.field_name))
+        return value
 
 
 def validated(model: type[BaseModel], data: Any, *, prefix: str = "") -> Any:

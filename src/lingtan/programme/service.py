@@ -17,6 +17,7 @@ boundary water meters.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +40,18 @@ ENERGY_UNITS = ("tce", "kgce")
 
 def _now() -> int:
     return to_us(utcnow())
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every non-finite number replaced by None (a t-statistic of an exact fit
+    is infinite; JSON has no infinity)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
 
 
 def _owner_for_write(store: Store, principal: Principal, enterprise_id: int | None) -> int | None:
@@ -283,6 +296,7 @@ def verify_measure(
         ).as_dict()  # fmt: skip
         result["settlement"]["service_company"] = c.service_company
     result["verified_at"] = _now()
+    result = finite(result)
     if save:
         repo.update_measure(
             row, actor=principal.actor, at=result["verified_at"], document=row.document,
@@ -501,7 +515,8 @@ def evaluate_record(store: Store, *, principal: Principal, record_id: int) -> di
                     continue
                 verified[o.measure_id] = ms.verified
         out["result"] = cleaner_production(cp, verified)
-    return out
+    safe: dict[str, Any] = finite(out)
+    return safe
 
 
 def plan_workbook(
