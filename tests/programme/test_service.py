@@ -237,3 +237,51 @@ def test_building_review_post_occupancy_eui(park: Store) -> None:
     assert eui["eui_kwh_m2"] == pytest.approx(12.648)
     assert eui["eui_kwh_m2_annualised"] == pytest.approx(148.92)
     assert eui["ratio_to_design"] == pytest.approx(1.241)
+
+
+def test_significant_use_share_of_metered_consumption(park: Store) -> None:
+    a = _user(park, "A")
+    rec = service.add_record(park, principal=a, data={
+        "kind": "significant_use", "title": "生产线", "body": {"name": "生产线"},
+        "cites": {"points": ["A-line"], "period_start": "2025-01-01",
+                  "period_end": "2025-01-31"},
+    })  # fmt: skip
+    out = service.evaluate_record(park, principal=a, record_id=rec.id)["result"]
+    # A-line 60 × 744 = 44 640 kWh; A's boundary supply and generation in kWh: grid 74 400 +
+    # green 37 200 + PV 14 880 = 126 480 kWh (the export point is energy sent out: left out);
+    # share 44 640 / 126 480 = 0.352941…
+    assert out["cited_kwh"] == pytest.approx(44_640)
+    assert out["owner_kwh"] == pytest.approx(126_480)
+    assert out["share"] == pytest.approx(0.3529412, abs=1e-7)
+
+
+def test_enpi_record_takes_the_compliance_model(park: Store) -> None:
+    from lingtan.compliance.enpi import fit_baseline
+
+    model = fit_baseline([110, 120, 130, 141], {"output": [5, 10, 15, 20]}).as_dict()
+    ok = service.add_record(
+        park,
+        principal=PARK,
+        data={
+            "kind": "enpi",
+            "title": "单位产品电耗",
+            "body": {
+                "name": "单位产品电耗",
+                "unit": "kWh/t",
+                "drivers": ["output"],
+                "model": model,
+            },
+        },
+    )
+    assert ok.body["model"]["drivers"] == ["output"]
+    with pytest.raises(InvalidInput) as e:
+        service.add_record(
+            park,
+            principal=PARK,
+            data={
+                "kind": "enpi",
+                "title": "x",
+                "body": {"name": "x", "unit": "kWh/t", "drivers": ["hdd"], "model": model},
+            },
+        )
+    assert e.value.field == "body"

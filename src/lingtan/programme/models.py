@@ -260,6 +260,18 @@ class Enpi(_Strict):
     drivers: list[str] = Field(default_factory=list, max_length=6)
     model: dict[str, Any] | None = None
 
+    @model_validator(mode="after")
+    def _model(self) -> Enpi:
+        """A model is the output of ``lingtan compliance enpi`` (lingtan.compliance.enpi):
+        its coefficients name the intercept and this record's drivers."""
+        if self.model is not None:
+            coef = self.model.get("coefficients")
+            if not isinstance(coef, dict) or set(coef) != {"intercept", *self.drivers}:
+                raise ValueError(
+                    "model.coefficients: the intercept and exactly the record's drivers"
+                )
+        return self
+
 
 class Objective(_Strict):
     """能源目标 and 能源指标 (GB/T 23331-2020 6.2) with the action plan's measures."""

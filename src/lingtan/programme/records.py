@@ -7,8 +7,11 @@
 * Building energy-saving reviews (7.3.11): each submitted value against the design standard's
   limit record (a null limit is "no limit record", confidence L — lingtan holds no limit values
   of the building design standards); the post-occupancy energy use intensity EUI = Σ metered
-  energy of the site's points convertible to kWh over the cited period / floor area [kWh/m²],
+  energy of the site's boundary supply and generation points convertible to kWh (exports left
+  out) over the cited period / floor area [kWh/m²],
   annualised × 365 / days to compare with the design EUI.
+* Significant energy uses (GB/T 23331-2020 6.3): the cited points' metered consumption and its
+  share of the owner's boundary supply and generation over the cited period.
 * Cleaner-production audits: options by cost class (no/low-cost, medium/high-cost), their
   status and, for an option linked to a measure, the measure's verified savings.
 """
@@ -114,6 +117,7 @@ def building(
         pts = [
             p for p in store.registry.points_by_id(refresh=True).values()
             if p.site_id == site.id and p.kind != "measurement" and p.boundary
+            and _received(p.carrier)
         ]  # fmt: skip
         counted = [p for p in pts if units.compatible(p.unit, "kWh")]
         sums = _metered(store, [p.id for p in counted], cites.period_start, cites.period_end)
@@ -151,4 +155,44 @@ def cleaner_production(
         "options": out,
         "counts": {k: len(v) for k, v in out.items()},
         "implemented": sum(1 for o in audit.options if o.status == "implemented"),
+    }
+
+
+def _received(carrier: str) -> bool:
+    """Whether a boundary point of ``carrier`` measures energy used (supply or generation, as
+    the energy statistics count it), not energy sent out."""
+    from lingtan.indicators.energy import ROLES
+
+    return ROLES.get(carrier, ROLES["other"]).role in ("supply", "generation")
+
+
+def significant_use(
+    store: Store, park_id: int, owner: int | None, cites: m.Cites
+) -> dict[str, Any] | None:
+    """A significant energy use's metered consumption over the cited period: each cited point's
+    total (in its unit) and the share of the owner's consumption — Σ cited points convertible
+    to kWh ÷ Σ the owner's boundary supply and generation points convertible to kWh (exports
+    left out; GB/T 23331-2020 6.3 b). None
+    without cited points or period."""
+    if not cites.points or cites.period_start is None or cites.period_end is None:
+        return None
+    by_code = store.registry.points_by_code(refresh=True)
+    cited = [by_code[c] for c in cites.points]
+    boundary = [
+        p for p in by_code.values()
+        if p.park_id == park_id and p.boundary and p.kind != "measurement"
+        and (owner is None or p.enterprise_id == owner) and units.compatible(p.unit, "kWh")
+        and _received(p.carrier)
+    ]  # fmt: skip
+    ids = list({p.id for p in cited} | {p.id for p in boundary})
+    sums = _metered(store, ids, cites.period_start, cites.period_end)
+    lines = [{"point": p.code, "value": sums.get(p.id), "unit": p.unit} for p in cited]
+    energy = [p for p in cited if units.compatible(p.unit, "kWh")]
+    num = sum(units.convert(sums[p.id], p.unit, "kWh") for p in energy if p.id in sums)
+    den = sum(units.convert(sums[p.id], p.unit, "kWh") for p in boundary if p.id in sums)
+    return {
+        "points": lines,
+        "cited_kwh": num if any(p.id in sums for p in energy) else None,
+        "owner_kwh": den if any(p.id in sums for p in boundary) else None,
+        "share": num / den if den > 0 and any(p.id in sums for p in energy) else None,
     }

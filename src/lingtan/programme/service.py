@@ -502,6 +502,10 @@ def evaluate_record(store: Store, *, principal: Principal, record_id: int) -> di
             store, park.id, ZoneInfo(park.timezone),
             m.BuildingReview.model_validate(row.body), cites,
         )  # fmt: skip
+    elif row.kind == "significant_use":
+        from lingtan.programme.records import significant_use
+
+        out["result"] = significant_use(store, park.id, row.enterprise_id, cites)
     elif row.kind == "cleaner_production_audit":
         from lingtan.programme.records import cleaner_production
 
