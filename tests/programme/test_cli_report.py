@@ -78,6 +78,19 @@ def test_plan_measure_verify_progress_and_workbook(
         "Monthly progress",
         "Measures",
     ]
+    rec = tmp_path / "r.yaml"
+    rec.write_text(yaml.safe_dump({
+        "enterprise": "A", "kind": "significant_use", "title": "生产线", "body": {"name": "生产线"},
+        "cites": {"points": ["A-line"], "period_start": "2025-01-01", "period_end": "2025-01-31"},
+    }, allow_unicode=True), "utf-8")  # fmt: skip
+    r = runner.invoke(app, ["programme", "add-record", str(rec)])
+    assert r.exit_code == 0, r.output
+    record_id = int(r.output.split()[1].split("：")[0])
+    r = runner.invoke(app, ["programme", "record", str(record_id)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["result"]["cited_kwh"] == pytest.approx(44_640)  # 60 × 744
+    r = runner.invoke(app, ["programme", "records"])
+    assert r.exit_code == 0 and "生产线" in r.output
     r = runner.invoke(app, ["programme", "standards"])
     assert r.exit_code == 0 and "GB/T 28750-2012" in r.output
 

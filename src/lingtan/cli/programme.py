@@ -17,6 +17,7 @@ from rich.table import Table
 from lingtan.cli._common import ParkOption, console, domain_errors, park_of
 from lingtan.cli.data import open_configured
 from lingtan.errors import InvalidInput, NotFound
+from lingtan.programme.models import RECORD_NAMES
 
 programme_app = typer.Typer(
     help="Energy-management programme (节能计划、节能措施与节能量核定、能源管理体系记录).",
@@ -195,8 +196,21 @@ def records(
             return
         t = Table("编号", "类别", "标题", "状态")
         for r in rows:
-            t.add_row(str(r.id), r.kind, r.title, "已关闭" if r.status == "closed" else "进行中")
+            kind_name = RECORD_NAMES.get(r.kind, (r.kind, r.kind))[0]
+            t.add_row(str(r.id), kind_name, r.title, "已关闭" if r.status == "closed" else "进行中")
         console.print(t)
+
+
+def record(
+    record_id: Annotated[int, typer.Argument(help="the record's id")],
+    park: ParkOption = None,
+) -> None:
+    """A record and what it computes from the data it cites (JSON)."""
+    from lingtan.programme import service
+
+    with domain_errors(), open_configured() as store:
+        _dump(service.evaluate_record(store, principal=_principal(store, park),
+                                      record_id=record_id))  # fmt: skip
 
 
 def standards(as_json: JsonOpt = False) -> None:
@@ -222,5 +236,6 @@ def register(app: typer.Typer) -> None:
     programme_app.command("progress")(progress)
     programme_app.command("add-record")(add_record)
     programme_app.command("records")(records)
+    programme_app.command("record")(record)
     programme_app.command("standards")(standards)
     app.add_typer(programme_app, name="programme")

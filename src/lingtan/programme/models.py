@@ -410,6 +410,18 @@ RECORD_KINDS: dict[str, type[BaseModel]] = {
     "circular_project": CircularProject,
     "building_review": BuildingReview,
 }
+#: the kinds' names (zh-CN, en)
+RECORD_NAMES: dict[str, tuple[str, str]] = {
+    "energy_review": ("能源评审", "Energy review"),
+    "significant_use": ("主要能源使用", "Significant energy use"),
+    "enpi": ("能源绩效参数与基准", "EnPI and baseline"),
+    "objective": ("能源目标", "Objective"),
+    "audit_finding": ("内部审核发现与纠正措施", "Internal audit finding"),
+    "management_review": ("管理评审", "Management review"),
+    "cleaner_production_audit": ("清洁生产审核", "Cleaner-production audit"),
+    "circular_project": ("循环经济与碳互补项目", "Circular project"),
+    "building_review": ("建筑节能审查", "Building review"),
+}
 #: kinds that belong to the energy management system (GB/T 23331)
 ENMS_KINDS = frozenset(
     {"energy_review", "significant_use", "enpi", "objective", "audit_finding", "management_review"}

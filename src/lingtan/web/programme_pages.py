@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.programme import service
+from lingtan.programme.models import RECORD_NAMES
 from lingtan.web.routes import _page, _render, _store, _zone
 
 router = APIRouter(include_in_schema=False)
@@ -88,21 +89,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "completed": ("已完成", "completed"),
     "verified": ("已核定", "verified"),
     "cancelled": ("已取消", "cancelled"),
-    "energy_review": ("能源评审", "Energy review"),
-    "significant_use": ("主要能源使用", "Significant energy use"),
-    "enpi": ("能源绩效参数与基准", "EnPI and baseline"),
-    "objective": ("能源目标", "Objective"),
-    "audit_finding": ("内部审核发现与纠正措施", "Internal audit finding"),
-    "management_review": ("管理评审", "Management review"),
-    "cleaner_production_audit": ("清洁生产审核", "Cleaner-production audit"),
-    "circular_project": ("循环经济与碳互补项目", "Circular project"),
-    "building_review": ("建筑节能审查", "Building review"),
 }
 
 
 def tt(key: str, lang: str) -> str:
     """The page's text of ``key`` in ``lang``."""
-    zh, en = TEXT.get(key, (key, key))
+    zh, en = TEXT.get(key) or RECORD_NAMES.get(key) or (key, key)
     return zh if lang == "zh-CN" else en
 
 
