@@ -285,3 +285,17 @@ def test_enpi_record_takes_the_compliance_model(park: Store) -> None:
             },
         )
     assert e.value.field == "body"
+
+
+def test_the_documented_examples_validate() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from lingtan.programme import models as m
+
+    root = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    plan = yaml.safe_load((root / "programme-plan.yaml").read_text("utf-8"))
+    plan.pop("enterprise")  # the CLI turns the code into enterprise_id
+    m.validated(m.PlanIn, plan)
+    m.validated(m.MeasureIn, yaml.safe_load((root / "programme-measure.yaml").read_text("utf-8")))
