@@ -146,6 +146,14 @@ def test_tenancy_of_plans_measures_and_records(park: Store) -> None:
             "kind": "significant_use", "title": "空压站", "body": {"name": "空压站"},
             "cites": {"points": ["A-line"]}})  # fmt: skip
     assert e.value.field == "cites.points"
+    # nor meter a circular flow by A's meter (it would read A's consumption)
+    with pytest.raises(InvalidInput) as e:
+        service.add_record(park, principal=b, data={
+            "kind": "circular_project", "title": "x", "body": {
+                "name": "x", "kind": "steam", "flows": [{
+                    "supplier_id": _ids(park)["A"], "receiver_id": _ids(park)["B"],
+                    "carrier": "electricity", "unit": "kWh", "point": "A-grid"}]}})  # fmt: skip
+    assert e.value.field == "body.flows.0.point"
     # a viewer does not write
     with pytest.raises(PermissionDenied):
         service.add_plan(park, principal=_user(park, "B", Role.ENTERPRISE_VIEWER), data={

@@ -403,7 +403,9 @@ def _validate_record(
                 raise InvalidInput(f"body.flows.{k}: the enterprise is party to no side",
                                    field=f"body.flows.{k}")  # fmt: skip
             if f.point is not None:
-                _check_points(store, park_id, None, [f.point], f"body.flows.{k}.point")
+                # an enterprise's record meters a flow only by its own meters (another's would
+                # read that enterprise's consumption); the park's records use any
+                _check_points(store, park_id, owner, [f.point], f"body.flows.{k}.point")
     if isinstance(body, m.CleanerProductionAudit):
         for k, o in enumerate(body.options):
             if o.measure_id is not None:
@@ -413,8 +415,13 @@ def _validate_record(
                     raise InvalidInput(f"body.options.{k}.measure_id: no measure in scope",
                                        field=f"body.options.{k}.measure_id") from None  # fmt: skip
     if isinstance(body, m.BuildingReview) and body.site_code is not None:
-        if not any(s.code == body.site_code for s in store.registry.sites(park_id)):
-            raise InvalidInput(f"body.site_code: no site {body.site_code}", field="body.site_code")
+        # an enterprise's review names one of its own sites (its users read the site's EUI)
+        if not any(
+            s.code == body.site_code and (owner is None or s.enterprise_id == owner)
+            for s in store.registry.sites(park_id)
+        ):
+            raise InvalidInput(f"body.site_code: no site {body.site_code} in scope",
+                               field="body.site_code")  # fmt: skip
     return dict(body.model_dump(mode="json"))
 
 
