@@ -307,3 +307,46 @@ def test_the_documented_examples_validate() -> None:
     plan.pop("enterprise")  # the CLI turns the code into enterprise_id
     m.validated(m.PlanIn, plan)
     m.validated(m.MeasureIn, yaml.safe_load((root / "programme-measure.yaml").read_text("utf-8")))
+
+
+def test_degree_days_from_a_stored_temperature_series(park: Store) -> None:
+    import datetime as dt
+
+    from lingtan.store.forecast_repo import ForecastRepo
+    from lingtan.timeutil import HOUR_US, to_us
+    from tests.indicators.golden_park import TZ8
+
+    start = to_us(dt.datetime(2025, 1, 1, 0, tzinfo=TZ8))
+    # January 2025: 3 °C every hour but 13 °C on the 31st
+    values = [(start + k * HOUR_US, 13.0 if k >= 30 * 24 else 3.0) for k in range(744)]
+    ForecastRepo(park).import_weather(
+        park_id=park.registry.park().id, code="T-test", quantity="temperature", unit="°C",
+        source="synthetic", sha256="0" * 64, actor="test", now=0, values=values,
+    )  # fmt: skip
+    plan = service.add_plan(park, principal=PARK, data={
+        "year": 2025, "title": "度日", "targets": {}})  # fmt: skip
+    # baseline: energy = 1 000 + 10 × hdd (declared, with their hdd)
+    base = [{"period": f"2024-{k:02d}", "energy": 1000 + 10 * h, "drivers": {"hdd": h}}
+            for k, h in enumerate((100, 200, 300, 400), 1)]  # fmt: skip
+    meas = service.add_measure(park, principal=PARK, data={
+        "plan_id": plan.id, "code": "DD", "name": "保温", "owner": "x",
+        "schedule": {"start": "2024-10-01", "end": "2024-12-31"},
+        "verification": {
+            "drivers": ["hdd"], "unit": "kWh", "baseline": base,
+            "reporting": [{"period": "2025-01", "energy": 5000}],
+            "degree_days": {"driver": "hdd", "series": "T-test", "base_c": 18},
+        },
+    })  # fmt: skip
+    v = service.verify_measure(park, principal=PARK, measure_id=meas.id, save=False)
+    # hdd January (base 18): 30 days × (18 − 3) + 1 day × (18 − 13) = 450 + 5 = 455;
+    # adjusted baseline 1 000 + 10 × 455 = 5 550; savings 5 550 − 5 000 = 550
+    assert v["verification"]["adjusted_baseline"] == pytest.approx(5550)
+    assert v["verification"]["savings"] == pytest.approx(550)
+    # a month the series does not cover is refused, naming the series
+    service.update_measure(park, principal=PARK, measure_id=meas.id, data={"verification": {
+        "drivers": ["hdd"], "unit": "kWh", "baseline": base,
+        "reporting": [{"period": "2025-02", "energy": 5000}],
+        "degree_days": {"driver": "hdd", "series": "T-test", "base_c": 18}}})  # fmt: skip
+    with pytest.raises(InvalidInput) as e:
+        service.verify_measure(park, principal=PARK, measure_id=meas.id, save=False)
+    assert e.value.field == "degree_days.series"

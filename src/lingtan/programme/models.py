@@ -151,6 +151,18 @@ class Factor(_Strict):
     record: str = Field(min_length=1, max_length=200, description="factor record id / source")
 
 
+class DegreeDays(_Strict):
+    """A degree-day driver computed from a stored hourly temperature weather series for each
+    ``YYYY-MM`` period that does not give it: the daily mean of the local day's hours, then
+    Σ max(0, base − T̄) (heating) or Σ max(0, T̄ − base) (cooling) over the month's days
+    (:func:`lingtan.compliance.enpi.degree_days`). The base temperature is the plan's choice."""
+
+    driver: str = Field(min_length=1, max_length=64, description="the driver it fills")
+    series: str = Field(min_length=1, max_length=64, description="weather series code")
+    base_c: float = Field(ge=-50, le=50)
+    kind: Literal["heating", "cooling"] = "heating"
+
+
 class Verification(_Strict):
     """The savings-verification plan of a measure (GB/T 28750-2012): its drivers, the baseline
     and reporting periods, adjustments, the confidence of the interval."""
@@ -161,6 +173,7 @@ class Verification(_Strict):
     reporting: list[PeriodIn] = Field(default_factory=list, max_length=120)
     adjustments: list[AdjustmentIn] = Field(default_factory=list, max_length=50)
     confidence: float = Field(default=0.9, ge=0.5, lt=1.0)
+    degree_days: DegreeDays | None = None
     #: converts the savings' unit to tce / tCO2 (each citing its factor record)
     tce_factor: Factor | None = None
     co2_factor: Factor | None = None

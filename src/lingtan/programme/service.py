@@ -256,8 +256,49 @@ def _series(
             if energy is None:
                 raise InvalidInput(f"{field}: the meters have no data for {per.period}",
                                    field=field)  # fmt: skip
-        out.append(mv.PeriodValues(per.period, float(energy), per.drivers))
+        drivers = dict(per.drivers)
+        dd = spec.degree_days
+        if dd is not None and dd.driver not in drivers:
+            field = f"verification.{which}[{k}].drivers.{dd.driver}"
+            drivers[dd.driver] = monthly_degree_days(
+                store, park_id=park_id, spec=dd, period=_month_of(per.period, field), field=field
+            )
+        out.append(mv.PeriodValues(per.period, float(energy), drivers))
     return out
+
+
+def monthly_degree_days(
+    store: Store, *, park_id: int, spec: m.DegreeDays, period: Period, field: str
+) -> float:
+    """Degree-days of a month from a stored hourly temperature series (see
+    :class:`~lingtan.programme.models.DegreeDays`); every hour of the month is needed."""
+    from lingtan.compliance.enpi import degree_days
+    from lingtan.store.forecast_repo import ForecastRepo
+    from lingtan.timeutil import HOUR_US, local_day_start_us
+
+    repo = ForecastRepo(store)
+    found = repo.weather_series(park_id=park_id, code=spec.series)
+    if not found or found[0].quantity != "temperature":
+        raise InvalidInput(
+            f"{field}: no temperature weather series {spec.series}", field="degree_days.series"
+        )
+    tz = ZoneInfo(store.registry.park(park_id).timezone)
+    h0, h1 = period.bounds_us(tz)
+    values = repo.weather_values(series_id=found[0].id, h0=h0, h1=h1)
+    means = []
+    day = period.first
+    while day <= period.last:
+        a = local_day_start_us(day, tz)
+        b = local_day_start_us(day + dt.timedelta(days=1), tz)
+        hours = [values.get(h) for h in range(a, b, HOUR_US)]
+        if any(v is None for v in hours):
+            raise InvalidInput(
+                f"{field}: series {spec.series} misses hours on {day.isoformat()}",
+                field="degree_days.series",
+            )
+        means.append(sum(v for v in hours if v is not None) / len(hours))
+        day += dt.timedelta(days=1)
+    return degree_days(means, base=spec.base_c, kind=spec.kind)
 
 
 def verify_measure(
