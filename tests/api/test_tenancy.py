@@ -157,6 +157,8 @@ def test_enterprise_a_lists_show_only_a(world: World, caller: str) -> None:
         "/api/v1/forecasts",
         "/api/v1/environment/stations",
         "/api/v1/environment/exceedances",
+        "/api/v1/programme/plans",
+        "/api/v1/programme/records",
     ):
         r = world.client.get(path, headers=a)
         assert r.status_code == 200, (path, r.text)
