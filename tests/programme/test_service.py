@@ -200,7 +200,7 @@ def test_validation_errors_name_the_field(park: Store) -> None:
     bad["contract"]["shares"] = {"esco": 0.5}
     with pytest.raises(InvalidInput) as e:
         service.add_measure(park, principal=PARK, data=bad)
-    assert e.value.field == "shares"
+    assert e.value.field == "contract.shares" and "sum to 0.5" in str(e.value)
 
 
 def test_circular_project_avoided_energy(park: Store) -> None:

@@ -161,8 +161,11 @@ def _check_contract(contract: m.Contract | None) -> None:
         return
     if contract.type == "shared_savings":
         # validated by a zero settlement: shares present, fractions, sum to 1
-        mv.settle(contract_type=contract.type, savings=0.0, unit="-", price=contract.price,
-                  shares=contract.shares)  # fmt: skip
+        try:
+            mv.settle(contract_type=contract.type, savings=0.0, unit="-", price=contract.price,
+                      shares=contract.shares)  # fmt: skip
+        except InvalidInput as err:
+            raise InvalidInput(f"contract.{err}", field=f"contract.{err.field}") from None
     elif contract.guaranteed is None:
         raise InvalidInput(
             "contract.guaranteed: a guaranteed-savings contract needs its guaranteed savings",
