@@ -26,7 +26,7 @@ from tests.api.walk import (
     profile_yaml,
     weather_body,
 )
-from tests.api.world import World, certificate_csv
+from tests.api.world import World, certificate_csv, programme_measure_body
 
 #: writes a read-only role may still make: its own password
 OWN_ACCOUNT = {("post", "/api/v1/me/password")}
@@ -934,6 +934,65 @@ VALID.update(
             {"json": {"name": "园区主干道", "kind": "road", "circuits": [w.park["point"]],
                       "latitude": 31.3, "longitude": 120.6,
                       "dimming": [{"start": "23:00", "end": "05:00", "level_pct": 50}]}},
+        ),
+    }
+)  # fmt: skip
+
+
+# the energy-management programme of A's enterprise E01 (plans, measures, records)
+def _programme_plan(w: World) -> int:
+    r = w.client.post(
+        "/api/v1/programme/plans", headers=w.h("admin"),
+        json={"enterprise_id": w.enterprises["E01"], "year": 2025,
+              "title": f"节能计划 {next(_n)}", "targets": {"energy_tce_max": 100}},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _programme_measure(w: World) -> int:
+    r = w.client.post(
+        "/api/v1/programme/measures", headers=w.h("admin"),
+        json=programme_measure_body(_programme_plan(w), f"M{next(_n)}"),
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _programme_record(w: World) -> int:
+    r = w.client.post(
+        "/api/v1/programme/records", headers=w.h("admin"),
+        json={"kind": "objective", "enterprise_id": w.enterprises["E01"], "title": "节能目标",
+              "body": {"statement": "单位产品电耗下降 5 %"}},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+VALID.update(
+    {
+        ("post", "/api/v1/programme/plans"): lambda w: (
+            {},
+            {"json": {"enterprise_id": w.enterprises["E01"], "year": 2025,
+                      "title": f"节能计划 {next(_n)}", "targets": {"savings_tce": 10}}},
+        ),
+        ("post", "/api/v1/programme/measures"): lambda w: (
+            {}, {"json": programme_measure_body(_programme_plan(w), f"M{next(_n)}")},
+        ),
+        ("patch", "/api/v1/programme/measures/{measure_id}"): lambda w: (
+            {"measure_id": _programme_measure(w)}, {"json": {"status": "in_progress"}},
+        ),
+        ("post", "/api/v1/programme/measures/{measure_id}/verify"): lambda w: (
+            {"measure_id": _programme_measure(w)}, {"json": {"save": True}},
+        ),
+        ("post", "/api/v1/programme/records"): lambda w: (
+            {},
+            {"json": {"kind": "significant_use", "enterprise_id": w.enterprises["E01"],
+                      "title": "空压站", "body": {"name": "空压站", "share": 0.3},
+                      "cites": {"points": ["E01-grid"]}}},
+        ),
+        ("patch", "/api/v1/programme/records/{programme_record_id}"): lambda w: (
+            {"programme_record_id": _programme_record(w)}, {"json": {"status": "closed"}},
         ),
     }
 )  # fmt: skip

@@ -105,6 +105,20 @@ def _things(url: str, headers: dict[str, str]) -> dict[str, list[Any]]:
         )
     )
     delivery = ok(c.post(f"/api/v1/alarms/channels/{channel['id']}/test"))
+    # the energy-management programme: a plan of the park, a measure with a verification plan
+    # on declared energies, a record
+    plan = ok(c.post("/api/v1/programme/plans", json={
+        "year": 2025, "title": "probe", "targets": {"energy_tce_max": 1000}}))  # fmt: skip
+    measure = ok(c.post("/api/v1/programme/measures", json={
+        "plan_id": plan["id"], "code": "probe", "name": "probe", "owner": "probe",
+        "schedule": {"start": "2024-01-01", "end": "2024-12-31"},
+        "verification": {"drivers": ["output"], "baseline": [
+            {"period": f"2024-{k:02d}", "energy": 100 + 2 * k + k % 2, "drivers": {"output": k}}
+            for k in range(1, 7)], "reporting": [
+            {"period": "2025-01", "energy": 90, "drivers": {"output": 3}}]},
+    }))  # fmt: skip
+    programme_record = ok(c.post("/api/v1/programme/records", json={
+        "kind": "objective", "title": "probe", "body": {"statement": "probe"}}))  # fmt: skip
     c.close()
     return {
         "path.enterprise_id": [e["id"] for e in enterprises],
@@ -119,6 +133,9 @@ def _things(url: str, headers: dict[str, str]) -> dict[str, list[Any]]:
         "path.delivery_id": [delivery["id"]],
         "query.boundary": [park["code"], *(e["code"] for e in enterprises)],
         "query.year": [2025],
+        "path.saving_plan_id": [plan["id"]],
+        "path.measure_id": [measure["id"]],
+        "path.programme_record_id": [programme_record["id"]],
     }
 
 

@@ -116,6 +116,9 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/equipment/efficiency-list", "enterprise_id"): 404,
     ("/api/v1/equipment/efficiency-list/report", "enterprise_id"): 404,
     ("/api/v1/equipment/inspections/plans", "enterprise_id"): 404,
+    # the enterprise whose programme plans or records are listed (programme.service._listed)
+    ("/api/v1/programme/plans", "enterprise_id"): 404,
+    ("/api/v1/programme/records", "enterprise_id"): 404,
 }
 
 
@@ -164,6 +167,8 @@ def test_enterprise_a_lists_show_only_a(world: World, caller: str) -> None:
         "/api/v1/forecasts",
         "/api/v1/environment/stations",
         "/api/v1/environment/exceedances",
+        "/api/v1/programme/plans",
+        "/api/v1/programme/records",
     ):
         r = world.client.get(path, headers=a)
         assert r.status_code == 200, (path, r.text)

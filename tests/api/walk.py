@@ -16,7 +16,12 @@ from typing import Any
 
 import httpx
 
-from tests.api.world import World, certificate_csv, ghg_document_body
+from tests.api.world import (
+    World,
+    certificate_csv,
+    ghg_document_body,
+    programme_measure_body,
+)
 
 OPEN = {"/health", "/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/logout"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
@@ -408,6 +413,27 @@ BODIES: dict[tuple[str, str], Body] = {
         "json": {"name": "forged", "kind": "road", "circuits": [ids["point"]],
                  "latitude": 31.3, "longitude": 120.6}
     },
+    # the energy-management programme: B's enterprise, B's plan, B's measure, B's record
+    ("post", "/api/v1/programme/plans"): lambda ids: {
+        "json": {"enterprise_id": ids["enterprise_id"], "year": 2025, "title": "forged",
+                 "targets": {}}
+    },
+    ("post", "/api/v1/programme/measures"): lambda ids: {
+        "json": programme_measure_body(ids["saving_plan_id"], "FORGED")
+    },
+    ("patch", "/api/v1/programme/measures/{measure_id}"): lambda ids: {
+        "json": {"status": "cancelled"}
+    },
+    ("post", "/api/v1/programme/measures/{measure_id}/verify"): lambda ids: {
+        "json": {"save": True}
+    },
+    ("post", "/api/v1/programme/records"): lambda ids: {
+        "json": {"kind": "objective", "enterprise_id": ids["enterprise_id"], "title": "forged",
+                 "body": {"statement": "forged"}}
+    },
+    ("patch", "/api/v1/programme/records/{programme_record_id}"): lambda ids: {
+        "json": {"title": "forged"}
+    },
 }  # fmt: skip
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {
@@ -545,6 +571,9 @@ def missing_ids(w: World) -> dict[str, Any]:
         "station": "E99-OUT1",
         "stream_id": 987_645,
         "manifest_id": 987_645,
+        "saving_plan_id": 987_644,
+        "measure_id": 987_644,
+        "programme_record_id": 987_644,
         "offer_id": 987_645,
         "deal_id": 987_645,
         "licence_id": 987_645,

@@ -277,6 +277,7 @@ def _b_resources(w: World) -> None:
     assert matching_run.status_code == 201 and matching_run.json()["id"] == 1, matching_run.text
     waste = _b_waste(w, b)
     equipment = _b_equipment(w, b)
+    programme = _b_programme(w, b)
     # B's GHG document for 2025 (lingtan.ghg): its account, report and covered-unit test
     ghg = w.client.post(
         "/api/v1/ghg/documents", headers=b,
@@ -286,6 +287,7 @@ def _b_resources(w: World) -> None:
     w.b = {
         **waste,
         **equipment,
+        **programme,
         "enterprise_id": w.enterprises["E02"],
         "site_id": sites.json()["items"][0]["id"],
         "code": "E02-grid",
@@ -454,6 +456,52 @@ def _b_equipment(w: World, b: dict[str, str]) -> dict[str, Any]:
         "equipment_id": item.json()["id"],
         "inspection_plan_id": plan.json()["id"],
         "work_order_id": order.json()["id"],
+    }
+
+
+def programme_measure_body(plan_id: int, code: str = "M1", marker: str = "") -> dict[str, Any]:
+    """A measure with a verification plan on declared energies (energy = 100 + 2 × output;
+    the reporting month saves 10 %) and a shared-savings contract; ``marker`` prefixes its
+    names (B's: ``B-SECRET``)."""
+    base = [
+        {"period": f"2024-{k:02d}", "energy": 100 + 2 * o, "drivers": {"output": o}}
+        for k, o in enumerate((10, 20, 30, 40), 1)
+    ]
+    return {
+        "plan_id": plan_id, "code": code, "name": f"{marker}余热回收", "owner": f"{marker}王工",
+        "schedule": {"start": "2024-06-01", "end": "2024-12-31"}, "status": "completed",
+        "verification": {
+            "drivers": ["output"], "unit": "kWh", "baseline": base,
+            "reporting": [{"period": "2025-01", "energy": 126, "drivers": {"output": 20}}],
+        },
+        "contract": {"type": "shared_savings", "service_company": f"{marker}节能服务公司", "price": 1,
+                     "shares": {"esco": 0.6, "client": 0.4}},
+    }  # fmt: skip
+
+
+def _b_programme(w: World, b: dict[str, str]) -> dict[str, Any]:
+    """B's energy-saving plan, a measure of it and a programme record."""
+    plan = w.client.post(
+        "/api/v1/programme/plans", headers=b,
+        json={"year": 2025, "title": "B-SECRET 节能计划", "targets": {"energy_tce_max": 1000}},
+    )  # fmt: skip
+    assert plan.status_code == 201, plan.text
+    measure = w.client.post(
+        "/api/v1/programme/measures",
+        headers=b,
+        json=programme_measure_body(plan.json()["id"], marker="B-SECRET "),
+    )
+    assert measure.status_code == 201, measure.text
+    record = w.client.post(
+        "/api/v1/programme/records", headers=b,
+        json={"kind": "significant_use", "title": "B-SECRET 空压站",
+              "body": {"name": "B-SECRET 空压站"}, "cites": {"points": ["E02-grid"]}},
+    )  # fmt: skip
+    assert record.status_code == 201, record.text
+    return {
+        "saving_plan_id": plan.json()["id"],
+        "measure_id": measure.json()["id"],
+        "programme_record_id": record.json()["id"],
     }
 
 

@@ -283,6 +283,8 @@ def test_every_page_renders_in_both_languages(
         "/waste/exchange",
         "/ghg",
         f"/ghg?year=2025&enterprise_id={one}",
+        "/programme?year=2025",
+        f"/programme?plan={world.b['saving_plan_id']}",
         "/points/E01-grid",
         "/points/E01-grid?period=week&res=native&compare=E01-line",
         "/tree",

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from tests.api.walk import no_b_data
-from tests.api.world import PASSWORD, World
+from tests.api.world import PASSWORD, World, programme_measure_body
 
 
 def browser(world: World) -> TestClient:
@@ -416,3 +416,48 @@ def test_ghg_page_is_scoped_to_the_callers_enterprise(web_world: World) -> None:
     park = log_in(w, "admin")
     ev = park.get(f"/ghg/evidence?year=2025&enterprise_id={b_id}")
     assert ev.status_code == 200 and len(ev.json()) == 12
+
+
+# -- the programme page (/programme): an enterprise's user sees its own plans; B's plan answers
+# as one that does not exist
+
+
+def test_programme_page_is_scoped_to_the_callers_enterprise(web_world: World) -> None:
+    w = web_world
+    a = w.h("a_admin")
+    plan = w.client.post(
+        "/api/v1/programme/plans", headers=a,
+        json={"year": 2025, "title": "甲节能计划", "targets": {"energy_tce_max": 100000}},
+    )  # fmt: skip
+    assert plan.status_code == 201, plan.text
+    plan_id = plan.json()["id"]
+    m = w.client.post(
+        "/api/v1/programme/measures", headers=a, json=programme_measure_body(plan_id, "PG-1")
+    )
+    assert m.status_code == 201, m.text
+    v = w.client.post(f"/api/v1/programme/measures/{m.json()['id']}/verify", headers=a,
+                      json={"save": True})  # fmt: skip
+    # baseline 100 + 2 × output; the reporting month at output 20 → 140, measured 126: 14 kWh
+    assert v.status_code == 200 and v.json()["verification"]["savings"] == pytest.approx(14)
+    c = log_in(w, "a_viewer")
+    c.get("/lang/zh-CN")
+    own = c.get(f"/programme?plan={plan_id}")
+    assert own.status_code == 200
+    assert "甲节能计划" in own.text and "PG-1" in own.text
+    assert 'data-target="energy_tce_max"' in own.text and "符合进度" in own.text
+    no_b_data(w, own.text, "GET /programme")
+    listing = c.get("/programme?year=2025")
+    assert "甲节能计划" in listing.text
+    no_b_data(w, listing.text, "GET /programme?year=2025")
+    book = c.get(f"/programme/report?plan={plan_id}")
+    assert book.status_code == 200 and book.content[:2] == b"PK"
+    b_plan = w.b["saving_plan_id"]
+    for path in ("/programme?plan={}", "/programme/report?plan={}"):
+        at_b, at_nothing = c.get(path.format(b_plan)), c.get(path.format(987_654))
+        assert at_b.status_code == at_nothing.status_code == 404, path
+        assert _blank(at_b.text, path.format(b_plan)) == _blank(
+            at_nothing.text, path.format(987_654)
+        ), path
+    c.get("/lang/en")
+    en = c.get(f"/programme?plan={plan_id}")
+    assert "Energy management" in en.text and "on track" in en.text

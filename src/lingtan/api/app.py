@@ -53,6 +53,7 @@ from lingtan.api.options.router import router as options_router
 from lingtan.api.overview.cache import VersionedCache
 from lingtan.api.overview.router import router as overview_router
 from lingtan.api.overview.service import MIN_REFRESH_S, VERSION_TTL_S
+from lingtan.api.programme.router import router as programme_router
 from lingtan.api.readings.router import router as readings_router
 from lingtan.api.records.router import router as records_router
 from lingtan.api.registry.router import router as registry_router
@@ -114,6 +115,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     ghg_router,
     exchange_router,
     equipment_router,
+    programme_router,
 ]
 
 

@@ -1462,3 +1462,64 @@ lighting_zone = Table(
     Column("updated_at", BigInteger, nullable=False),
     UniqueConstraint("park_id", "code", name="uq_lighting_zone_code"),
 )
+
+# -- the energy-management programme (lingtan.programme) -----------------------------------------
+#: an annual energy- or water-saving plan of an enterprise or of the park (``enterprise_id``
+#: null); ``targets`` the validated JSON of its targets
+programme_plan = Table(
+    "programme_plan",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("year", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("targets", Text, nullable=False),
+    Column("approved_by", Text),
+    Column("note", Text),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_programme_plan_park_id", "park_id", "year"),
+)
+
+#: a measure of a plan (same owner as its plan); ``document`` the validated JSON of the
+#: measure (schedule, meters, verification plan, contract); ``verified`` the last verification's
+#: result (JSON) or null
+programme_measure = Table(
+    "programme_measure",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("plan_id", Id, ForeignKey("programme_plan.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("verified", Text),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("plan_id", "code"),
+)
+
+#: a programme record (EnMS records of GB/T 23331, cleaner-production audits, circular
+#: projects, building reviews): its kind, owner, validated document and the data it cites
+programme_record = Table(
+    "programme_record",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id")),
+    Column("kind", String(32), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("cites", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_programme_record_park_id", "park_id", "kind"),
+)

@@ -39,6 +39,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "waste": ("危险废物", "Hazardous waste"),
     "compliance": ("能效合规", "Compliance"),
     "ghg": ("温室气体", "GHG account"),
+    "programme": ("节能管理", "Energy management"),
     "alarm": ("告警", "Alarm"),
     "alarm_badge": ("未确认告警", "unacknowledged alarms"),
     "severity": ("级别", "Severity"),

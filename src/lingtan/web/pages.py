@@ -20,6 +20,7 @@ from lingtan.web import (
     indicator_pages,
     matching_pages,
     point_pages,
+    programme_pages,
     ranking_pages,
     records_pages,
     routes,
@@ -47,6 +48,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     certificates_pages.router,
     admin_pages.router,
     equipment_pages.router,
+    programme_pages.router,
 )
 
 

@@ -5,7 +5,7 @@ New tables only. Declared here as a frozen copy of ``store/schema.py``'s at this
 metadata with the store's naming convention.
 
 Revision ID: 0029
-Revises: 0027
+Revises: 0028
 Create Date: 2026-12-07
 """
 
@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 
 revision = "0029"
-down_revision = "0027"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 

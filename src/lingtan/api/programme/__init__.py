@@ -1,0 +1,1 @@
+"""``/api/v1/programme``: energy- and water-saving plans, measures and their verified savings, programme records."""
