@@ -44,7 +44,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     r = runner.invoke(app, ["init", "--park", str(park)])
     assert r.exit_code == 0, r.output
     # two limits: SO2 1-h (500 µg/m3) and PM2.5 24-h (75 µg/m3); the station's comms loss
-    assert "monitoring stations: created 1" in r.output and "rules created 3" in r.output
+    # and its invalid day (both parameters have daily statistics)
+    assert "monitoring stations: created 1" in r.output and "rules created 4" in r.output
     return {"LINGTAN_DATABASE_URL": url, "COLUMNS": "300", "PATH": os.environ.get("PATH", "")}
 
 
