@@ -19,8 +19,10 @@ in the same run, and the process's peak RSS. Usage::
 readings in batches of 10,000): the stream is MQTT gateway payloads (JSON text, one message per
 100 points and minute, decoded by ``lingtan.connectors.mqtt.payloads``) with re-sent duplicates
 (2 %), conflicting re-sends (0.5 %) and rejects (0.5 %: "n/a" values, unknown points) mixed
-in; each batch is decoded, ingested and normalised (``normalise_pending`` after every batch,
-as the collector and ``serve`` do). The baseline, in the same process, inserts the same
+in; each batch is decoded, ingested and normalised: one row with ``normalise_pending`` after
+every batch, one coalesced as ``serve`` and the collector run it (a run when 2 s passed since
+the last or 50,000 readings are pending, the settings' defaults, and a last run after the
+stream, timed). The baseline, in the same process, inserts the same
 accepted rows, sorted, raw into a fresh database batch by batch (``COPY`` on PostgreSQL,
 ``executemany`` on SQLite). The ratio is baseline seconds / live seconds (target ≥ 0.5)::
 
