@@ -23,6 +23,9 @@ For each engine (SQLite file; PostgreSQL when reachable), in a fresh database:
    encoded by the client, in the timed section), batch by batch in alternation so that both
    see the same machine load; readings/s of each and their ratio are printed.
 
+With ``--pages`` it times the dashboard's main pages instead (``bench/api_pages.py``): each
+page's first request in a new service process and its warm p50/p95 (targets < 1 s, < 300 ms).
+
 With ``--live FEEDS`` the benchmark runs the live mode instead (``bench/api_live.py``): the
 service with its background normaliser, a feed of new or late readings posted every second,
 and an open-loop (``--rate`` requests/s, latency from the scheduled send time) or closed-loop
@@ -33,6 +36,7 @@ Usage::
 
     python bench/api.py [--engines sqlite,postgresql] [--seconds 30] [--clients 20] [--batch 10000]
                         [--cold-runs 3] [--warm-runs 5]
+    python bench/api.py --pages [--engines sqlite,postgresql] [--page-requests 20]
     python bench/api.py --live new,late [--loads open,closed] [--rate 200] [--late-batch 500]
                         [--seconds 45] [--settle 2] [--timeout 10] [--dump-after 2]
 """
@@ -306,6 +310,10 @@ def bench(args: argparse.Namespace) -> Any:
         from api_live import bench_live
 
         return bench_live
+    if args.pages:
+        from api_pages import bench_pages
+
+        return bench_pages
     return bench_engine
 
 
@@ -354,6 +362,14 @@ def main() -> None:
         type=float,
         default=2.0,
         help="live mode: dump the service's threads (SIGUSR1) once a request is this late [s]",
+    )
+    parser.add_argument(
+        "--pages",
+        action="store_true",
+        help="pages mode instead: the dashboard's main pages cold and warm (bench/api_pages.py)",
+    )
+    parser.add_argument(
+        "--page-requests", type=int, default=20, help="pages mode: warm requests per page"
     )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--background", action="store_true", help=argparse.SUPPRESS)

@@ -187,6 +187,18 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def _compile_routes(app: FastAPI) -> None:
+    """Match one path against every route at start-up: FastAPI compiles an included router's
+    routes the first time a request is matched against them, which cost the first request of
+    a new process about 0.7 s (measured through a path no route takes: 677 ms, then 6 ms)."""
+    scope: dict[str, Any] = {
+        "type": "http", "method": "GET", "path": "/", "root_path": "", "headers": [],
+        "query_string": b"",
+    }  # fmt: skip
+    for route in app.router.routes:
+        route.matches(scope)
+
+
 def create_app(
     settings: Settings | None = None, *, store: Store | None = None, background: bool = True
 ) -> FastAPI:
@@ -234,6 +246,7 @@ def create_app(
                 applier.start()
             app.state.runner, app.state.normaliser = runner, normaliser
             app.state.notifier = notifier
+        _compile_routes(app)
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:

@@ -84,6 +84,14 @@ class TariffRepo:
             row = conn.execute(select(t).where(t.c.id == new_id)).one()
         return _assignment(row)
 
+    def latest_assignment_id(self, park_id: int) -> int:
+        """The newest assignment's id of the park (0 without one): a version of the park's
+        assignments, which are only ever appended."""
+        t = s.tariff_assignment
+        with self._store.begin() as conn:
+            found = conn.execute(select(func.max(t.c.id)).where(t.c.park_id == park_id)).scalar()
+        return int(found or 0)
+
     def assignment(
         self, *, park_id: int, enterprise_id: int | None, month: str
     ) -> Assignment | None:

@@ -194,6 +194,12 @@ def assign(
     )  # fmt: skip
 
 
+def assignments_version(store: Store, principal: Principal) -> int:
+    """A version of the caller's park's tariff assignments (a cached cost is stale once a new
+    one is made)."""
+    return TariffRepo(store).latest_assignment_id(_park(store, principal).id)
+
+
 def _applicable(
     store: Store, park_id: int, enterprise_id: int | None, month: str
 ) -> tuple[Assignment | None, Literal["enterprise", "park"] | None]:

@@ -10,11 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from lingtan.api.overview import service as overview_service
 from lingtan.identity.roles import Principal
 from lingtan.store.query_repo import QueryRepo
 from lingtan.tariffs import service
 from lingtan.tariffs.records import PERIOD_EN, PERIODS
-from lingtan.web.routes import _page, _render, _store
+from lingtan.web.routes import _cache, _page, _render, _store
 
 router = APIRouter(include_in_schema=False)
 #: one colour per period, whichever periods a month has
@@ -148,9 +149,19 @@ def costs_page(
             scope = "enterprise"
         else:
             code, scope = None, "park"
-        result = service.cost(
-            store, principal=principal, scope=scope, subject=code, start=f"{year:04d}-01",
-            months=12,
+        # the year's cost reads every grid meter's hours of the year (seconds on the demo
+        # park): through the view cache, keyed by the caller's scope and the tariff
+        # assignments, recomputed when the data or the options move on
+        key = (
+            "costs", park.id, principal.tenant.enterprise_id, scope, code, year,
+            service.assignments_version(store, principal),
+        )  # fmt: skip
+        result = overview_service.cached(
+            store, _cache(request), key,
+            lambda: service.cost(
+                store, principal=principal, scope=scope, subject=code, start=f"{year:04d}-01",
+                months=12,
+            ),
         )  # fmt: skip
         current = next((m for m in result.months if m.month == chosen), None)
         rows = []

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
+from lingtan.shipped import load_yaml
 
 TABLE: Final = Path(__file__).parent / "zh-CN.yaml"
 #: an id-like token: letters, digits and ``_ . : -``, starting with a letter
@@ -49,7 +49,7 @@ class Table:
 @functools.cache
 def table() -> Table:
     """The shipped wording table (read once)."""
-    raw: dict[str, Any] = yaml.safe_load(TABLE.read_text(encoding="utf-8"))
+    raw: dict[str, Any] = load_yaml(TABLE.read_text(encoding="utf-8"))
     groups = {
         name: {str(code): (str(zh), str(en)) for code, (zh, en) in group.items()}
         for name, group in raw["codes"].items()

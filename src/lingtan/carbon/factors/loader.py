@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lingtan.errors import Conflict, InvalidInput, NotFound
+from lingtan.shipped import load_yaml
 
 Kind = Literal[
     "grid_electricity",
@@ -349,7 +350,7 @@ def _shipped() -> tuple[tuple[FactorRecord, ...], tuple[FactorSeries, ...]]:
     series: list[FactorSeries] = []
     package = resources.files("lingtan.carbon.factors")
     for name in SHIPPED_FILES:
-        document = yaml.safe_load(package.joinpath(name).read_text(encoding="utf-8"))
+        document = load_yaml(package.joinpath(name).read_text(encoding="utf-8"))
         r, s = parse_factor_document(document, origin=name)
         records.extend(r)
         series.extend(s)
