@@ -180,3 +180,23 @@ async def test_a_silent_device_is_reported_lost() -> None:
     assert lost.device == "sim"
     assert lost.points == ("B-power", "B-energy", "B-run")
     assert recording.readings == []
+
+
+async def test_read_property_fallback_reads_each_property() -> None:
+    # a device that does not take ReadPropertyMultiple: the connector reads property by property
+    sim = SimulatedDevice(1001, port=free_udp_port(), energy_counts=500)
+    sim.start()
+    parsed = parse_config(config(sim.port, free_udp_port(), cov=False))
+    connector = build_connector(parsed.connectors[0])
+    connector.devices[0].rpm = False  # type: ignore[attr-defined]
+    recording = Recorder("bms", "bacnet")
+    task = asyncio.create_task(connector.run(recording.ctx))
+    try:
+        await wait_until(lambda: len(recording.readings) >= 3, limit_s=10, what="three readings")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        sim.stop()
+    first = {r.point: r.value for r in recording.readings[:3]}
+    # 500 counts × 0.1 kWh = 50.0 kWh; the power as set; the binary input active
+    assert first == {"B-power": 42.5, "B-energy": 50.0, "B-run": 1}
