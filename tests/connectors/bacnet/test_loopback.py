@@ -10,7 +10,10 @@ import socket
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from lingtan.config import load_settings
+from lingtan.connectors.bacnet import client
 from lingtan.connectors.bacnet.client import discover
 from lingtan.connectors.bacnet.sim import STATUS, SimulatedDevice
 from lingtan.connectors.collector.buffer import read_state
@@ -199,4 +202,24 @@ async def test_read_property_fallback_reads_each_property() -> None:
         sim.stop()
     first = {r.point: r.value for r in recording.readings[:3]}
     # 500 counts × 0.1 kWh = 50.0 kWh; the power as set; the binary input active
+    assert first == {"B-power": 42.5, "B-energy": 50.0, "B-run": 1}
+
+
+async def test_read_property_multiple_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # two objects per request: the three objects take two requests, all read in one poll
+    monkeypatch.setattr(client, "RPM_OBJECTS", 2)
+    sim = SimulatedDevice(1001, port=free_udp_port(), energy_counts=500)
+    sim.start()
+    parsed = parse_config(config(sim.port, free_udp_port(), cov=False))
+    connector = build_connector(parsed.connectors[0])
+    recording = Recorder("bms", "bacnet")
+    task = asyncio.create_task(connector.run(recording.ctx))
+    try:
+        await wait_until(lambda: len(recording.readings) >= 3, limit_s=10, what="three readings")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        sim.stop()
+    assert connector.devices[0].rpm  # type: ignore[attr-defined]
+    first = {r.point: r.value for r in recording.readings[:3]}
     assert first == {"B-power": 42.5, "B-energy": 50.0, "B-run": 1}

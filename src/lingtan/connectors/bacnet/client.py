@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 #: the default BACnet/IP UDP port (ANSI/ASHRAE 135 Annex J: 0xBAC0)
 DEFAULT_PORT = 47808
+#: objects per ReadPropertyMultiple request: 16 objects × 3 properties stay within one
+#: 1476-octet APDU of BACnet/IP even for a device that cannot segment its answer
+RPM_OBJECTS = 16
 
 
 @dataclass
@@ -126,6 +129,11 @@ def _address(text: str) -> Any:
     return Address(text)
 
 
+def _log_cov_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("COV subscription ended", exc_info=task.exception())
+
+
 @dataclass
 class _DeviceState:
     device: BacnetDevice
@@ -178,6 +186,8 @@ class BacnetConnector:
                 await asyncio.sleep(backoff.next_delay())
                 continue
             ctx.stats.state = "running"
+            from bacpypes3.apdu import ErrorRejectAbortNack
+
             try:
                 async with asyncio.TaskGroup() as group:
                     for device in self.devices:
@@ -186,6 +196,9 @@ class BacnetConnector:
                             backoff=Backoff(initial=self.retry_initial_s, maximum=self.retry_max_s),
                         )
                         group.create_task(self._device_loop(ctx, app, state))
+            except ErrorRejectAbortNack as err:
+                # a BaseException: as an Exception the collector restarts the connector
+                raise RuntimeError(f"BACnet error not handled: {_error_text(err)}") from None
             finally:
                 app.close()
 
@@ -250,6 +263,8 @@ class BacnetConnector:
                         for o in device.objects
                         if o.cov
                     ]
+                    for task in cov_tasks:
+                        task.add_done_callback(_log_cov_end)
                 elapsed = time.monotonic() - started
                 await asyncio.sleep(max(0.0, device.poll_interval_s - elapsed))
         finally:
@@ -301,16 +316,18 @@ class BacnetConnector:
         from bacpypes3.basetypes import ErrorType
         from bacpypes3.primitivedata import ObjectIdentifier
 
-        parameters: list[Any] = []
-        for key, props in wanted.items():
-            parameters.extend([ObjectIdentifier(key), list(props)])
-        result = await self._request(app.read_property_multiple(address, parameters))
+        items = list(wanted.items())
         values: dict[str, dict[str, Any]] = {}
-        for object_identifier, property_identifier, _index, value in result:
-            prop = str(property_identifier)
-            if isinstance(value, ErrorType):
-                value = PropertyError(f"{value.errorClass}: {value.errorCode}")
-            values.setdefault(_key(object_identifier), {})[prop] = value
+        for start in range(0, len(items), RPM_OBJECTS):
+            parameters: list[Any] = []
+            for key, props in items[start : start + RPM_OBJECTS]:
+                parameters.extend([ObjectIdentifier(key), list(props)])
+            result = await self._request(app.read_property_multiple(address, parameters))
+            for object_identifier, property_identifier, _index, value in result:
+                prop = str(property_identifier)
+                if isinstance(value, ErrorType):
+                    value = PropertyError(f"{value.errorClass}: {value.errorCode}")
+                values.setdefault(_key(object_identifier), {})[prop] = value
         return values
 
     async def _read_single(
