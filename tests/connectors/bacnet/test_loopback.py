@@ -223,3 +223,35 @@ async def test_read_property_multiple_in_chunks(monkeypatch: pytest.MonkeyPatch)
     assert connector.devices[0].rpm  # type: ignore[attr-defined]
     first = {r.point: r.value for r in recording.readings[:3]}
     assert first == {"B-power": 42.5, "B-energy": 50.0, "B-run": 1}
+
+
+async def test_cov_is_subscribed_again_after_the_device_was_away() -> None:
+    # a 1 s lifetime: the library renews it after 1 s; while the device is away the renewal
+    # fails and the connector subscribes again once it is back
+    port = free_udp_port()
+    sim = SimulatedDevice(1001, port=port)
+    sim.start()
+    updates = asyncio.create_task(sim.run(0.1))
+    raw = config(port, free_udp_port())
+    raw["connectors"][0]["devices"][0]["cov_lifetime_s"] = 1  # type: ignore[index]
+    raw["connectors"][0]["devices"][0]["poll_interval_s"] = 30  # type: ignore[index]
+    connector = build_connector(parse_config(raw).connectors[0])
+    recording = Recorder("bms", "bacnet")
+    task = asyncio.create_task(connector.run(recording.ctx))
+    try:
+        await wait_until(lambda: connector.cov_readings >= 2, limit_s=10, what="COV readings")  # type: ignore[attr-defined]
+        updates.cancel()
+        sim.stop()
+        await wait_until(lambda: connector.resubscriptions >= 1, limit_s=10, what="renewal failed")  # type: ignore[attr-defined]
+        before = connector.cov_readings  # type: ignore[attr-defined]
+        sim.start()
+        updates = asyncio.create_task(sim.run(0.1))
+        await wait_until(
+            lambda: connector.cov_readings >= before + 2,  # type: ignore[attr-defined]
+            limit_s=10, what="COV readings again",
+        )  # fmt: skip
+    finally:
+        task.cancel()
+        updates.cancel()
+        await asyncio.gather(task, updates, return_exceptions=True)
+        sim.stop()

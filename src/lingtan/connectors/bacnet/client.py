@@ -129,6 +129,17 @@ def _address(text: str) -> Any:
     return Address(text)
 
 
+class _Resubscribe(Exception):
+    """The library's renewal of a COV subscription failed: subscribe again."""
+
+
+def _renewal_failed(scm: Any) -> bool:
+    task = getattr(scm, "refresh_subscription_task", None)
+    if task is None or not task.done():
+        return False
+    return bool(task.cancelled() or task.exception() is not None)
+
+
 def _log_cov_end(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("COV subscription ended", exc_info=task.exception())
@@ -171,6 +182,8 @@ class BacnetConnector:
         #: COV notifications turned into readings (for the status and the tests)
         self.cov_readings = 0
         self.poll_readings = 0
+        #: COV subscriptions made again after a failed renewal
+        self.resubscriptions = 0
 
     async def run(self, ctx: ConnectorContext) -> None:
         """Poll every device until cancelled; rebind with back-off when the port is taken."""
@@ -368,6 +381,9 @@ class BacnetConnector:
         backoff = Backoff(initial=self.retry_initial_s, maximum=self.retry_max_s)
         flags: Any = None
         scale: Any = None
+        # bacpypes3 renews a subscription shortly before its lifetime ends; a renewal that
+        # fails (the device was away) is not retried by the library: checked this often
+        watch_s = float(min(device.cov_lifetime_s, 30))
         while True:
             try:
                 async with app.change_of_value(
@@ -379,7 +395,13 @@ class BacnetConnector:
                 ) as scm:
                     backoff.reset()
                     while True:
-                        items = [await scm.get_value()]
+                        try:
+                            first = await asyncio.wait_for(scm.get_value(), timeout=watch_s)
+                        except TimeoutError:
+                            if _renewal_failed(scm):
+                                raise _Resubscribe from None
+                            continue
+                        items = [first]
                         while not scm.queue.empty():
                             items.append(await scm.get_value())
                         value: Any = None
@@ -398,6 +420,10 @@ class BacnetConnector:
                         )
                         self.cov_readings += len(readings)
                         await self._hand_over(ctx, source, readings, refused)
+            except _Resubscribe:
+                self.resubscriptions += 1
+                ctx.stats.record_error(f"{device.name} {mapping.key}: COV renewal failed")
+                await asyncio.sleep(backoff.next_delay())
             except ErrorRejectAbortNack as err:
                 if _is_timeout(err):
                     await asyncio.sleep(backoff.next_delay())
