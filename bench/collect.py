@@ -43,9 +43,15 @@ form): count-only against the collector → SQLite under MQTT 5 (the window the 
 for) and under MQTT 3.1.1 (the broker's window, 20 on a default Mosquitto). With
 acknowledgement after commit the window bounds how many messages one commit takes.
 
+Part ``bacnet`` — ``--cycles`` poll cycles of the BACnet/IP connector against its simulator
+(``lingtan.connectors.bacnet.sim``, device 1001: an analog input, an accumulator and a binary
+input) on loopback, both bacpypes3 applications on one event loop of one process: one
+ReadPropertyMultiple per cycle (present value, status flags and the accumulator's scale)
+against one ReadProperty per property (7 requests), printed as cycles/s and readings/s.
+
 Usage::
 
-    .venv/bin/python bench/collect.py [--parts modbus,mqtt,single] [--cycles 20]
+    .venv/bin/python bench/collect.py [--parts modbus,mqtt,single,bacnet] [--cycles 20]
         [--messages 800] [--readings 500] [--single-messages 800]
         [--engines sqlite,postgresql] [--repeat 3]
 """
@@ -219,6 +225,64 @@ def modbus_part(cycles: int) -> list[str]:
         server.join(30)
     lines.append("  (ratio: cycle time with one request per register / with block reads)")
     return lines
+
+
+# --------------------------------------------------------------------------- bacnet
+
+
+async def _bacnet_cycles(cycles: int) -> list[str]:
+    import socket
+
+    from lingtan.connectors.bacnet.client import (
+        BacnetConnector,
+        BacnetDevice,
+        _DeviceState,
+        make_application,
+    )
+    from lingtan.connectors.bacnet.codec import ObjectPoint, decode_all
+    from lingtan.connectors.bacnet.sim import SimulatedDevice
+
+    def free_port() -> int:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+
+    sim = SimulatedDevice(1001, port=free_port())
+    sim.start()
+    objects = [
+        ObjectPoint("analog-input", 1, "B-power"),
+        ObjectPoint("accumulator", 1, "B-energy"),
+        ObjectPoint("binary-input", 1, "B-run"),
+    ]
+    port = free_port()
+    app = make_application(f"127.0.0.1/8:{port}", 4_194_302)
+    lines = []
+    try:
+        for rpm in (True, False):
+            device = BacnetDevice("sim", 1001, objects, address=f"127.0.0.1:{sim.port}", rpm=rpm)
+            connector = BacnetConnector("bench", [device], interface="127.0.0.1/8", port=port)
+            state = _DeviceState(device)
+            await connector._locate(app, state)
+            readings = 0
+            started = time.perf_counter()
+            for _ in range(cycles):
+                values = await connector._read(app, state)
+                kept, _, _ = decode_all(objects, values, ts=T0, source="bench")
+                readings += len(kept)
+            elapsed = time.perf_counter() - started
+            name = "ReadPropertyMultiple" if rpm else "ReadProperty × 7"
+            lines.append(
+                f"  {name:22s} {cycles / elapsed:8.1f} cycles/s {readings / elapsed:8.1f} readings/s"
+            )
+    finally:
+        app.close()
+        sim.stop()
+    return lines
+
+
+def bacnet_part(cycles: int) -> list[str]:
+    header = f"bacnet: {cycles} poll cycles of one device (3 objects) on loopback, one process"
+    return [header, *asyncio.run(_bacnet_cycles(cycles))]
 
 
 # --------------------------------------------------------------------------- mqtt
@@ -537,6 +601,8 @@ def main() -> None:
         )
     if "single" in parts:
         print("\n".join(single_part(args.single_messages, args.readings, args.repeat)))
+    if "bacnet" in parts:
+        print("\n".join(bacnet_part(args.cycles)))
     load = os.getloadavg()
     print(f"load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 

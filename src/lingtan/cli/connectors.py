@@ -1,4 +1,5 @@
-"""CLI of the meter connectors: ``modbus``, ``dlt645``, ``files`` and ``collect``.
+"""CLI of the meter connectors: ``modbus``, ``dlt645``, ``files`` and ``collect`` (``bacnet``
+is in :mod:`lingtan.cli.bacnet`).
 
 Human output is in Chinese by default; ``--lang en`` (on each group) switches to English.
 ``--json`` output uses English keys for scripts.
@@ -801,5 +802,8 @@ def register(app: typer.Typer) -> None:
     """Add the connector commands to the ``lingtan`` app."""
     app.add_typer(modbus_app, name="modbus")
     app.add_typer(dlt_app, name="dlt645")
+    from lingtan.cli.bacnet import bacnet_app
+
+    app.add_typer(bacnet_app, name="bacnet")
     app.add_typer(files_app, name="files")
     app.add_typer(collect_app, name="collect")

@@ -1,7 +1,7 @@
 """``connectors.yaml``: the collector's configuration, validated strictly.
 
 Every connector entry has a unique ``name`` and a ``kind`` (``modbus``, ``dlt645``, ``mqtt``,
-``files``); unknown keys are errors, so a typo is caught at start, not after a night of
+``files``, ``bacnet``); unknown keys are errors, so a typo is caught at start, not after a night of
 missing data. See ``docs/connectors.md`` and ``docs/examples/connectors/``.
 """
 
@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from lingtan.connectors.bacnet.config import BacnetConfig
+from lingtan.connectors.bacnet.config import build as build_bacnet
 from lingtan.connectors.base import Connector
 from lingtan.connectors.dlt645.frame import parse_di
 from lingtan.connectors.dlt645.poller import Dlt645Connector, MeterConfig
@@ -185,7 +187,8 @@ class FilesConfig(_Strict):
 
 
 ConnectorConfig = Annotated[
-    ModbusConfig | Dlt645Config | MqttConfig | FilesConfig, Field(discriminator="kind")
+    ModbusConfig | Dlt645Config | MqttConfig | FilesConfig | BacnetConfig,
+    Field(discriminator="kind"),
 ]
 
 
@@ -236,6 +239,8 @@ def build_connector(cfg: ConnectorConfig) -> Connector:
         return _dlt645(cfg)
     if isinstance(cfg, MqttConfig):
         return _mqtt(cfg)
+    if isinstance(cfg, BacnetConfig):
+        return build_bacnet(cfg)
     return _files(cfg)
 
 

@@ -1,0 +1,1 @@
+"""BACnet/IP connector (ANSI/ASHRAE 135 Annex J): discovery, polling, COV, a simulator."""
