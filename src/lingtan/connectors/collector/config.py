@@ -1,7 +1,7 @@
 """``connectors.yaml``: the collector's configuration, validated strictly.
 
 Every connector entry has a unique ``name`` and a ``kind`` (``modbus``, ``dlt645``, ``mqtt``,
-``files``); unknown keys are errors, so a typo is caught at start, not after a night of
+``files``, ``opcua``); unknown keys are errors, so a typo is caught at start, not after a night of
 missing data. See ``docs/connectors.md`` and ``docs/examples/connectors/``.
 """
 
@@ -23,6 +23,7 @@ from lingtan.connectors.modbus.library import load_template, parse_rows
 from lingtan.connectors.modbus.poller import DeviceConfig, ModbusConnector
 from lingtan.connectors.mqtt.payloads import TopicTemplate
 from lingtan.connectors.mqtt.subscriber import MqttConnector
+from lingtan.connectors.opcua.config import OpcuaConfig
 from lingtan.errors import InvalidInput
 
 
@@ -185,7 +186,8 @@ class FilesConfig(_Strict):
 
 
 ConnectorConfig = Annotated[
-    ModbusConfig | Dlt645Config | MqttConfig | FilesConfig, Field(discriminator="kind")
+    ModbusConfig | Dlt645Config | MqttConfig | FilesConfig | OpcuaConfig,
+    Field(discriminator="kind"),
 ]
 
 
@@ -236,6 +238,10 @@ def build_connector(cfg: ConnectorConfig) -> Connector:
         return _dlt645(cfg)
     if isinstance(cfg, MqttConfig):
         return _mqtt(cfg)
+    if isinstance(cfg, OpcuaConfig):
+        from lingtan.connectors.opcua.client import OpcuaConnector
+
+        return OpcuaConnector(cfg)
     return _files(cfg)
 
 
