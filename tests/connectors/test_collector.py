@@ -484,7 +484,14 @@ def test_collector_config_is_strict_and_names_the_problem() -> None:
         )
 
 
-CONFIG_EXAMPLES = ["connectors.yaml", "dlt645.yaml", "files.yaml", "modbus.yaml", "mqtt.yaml"]
+CONFIG_EXAMPLES = [
+    "connectors.yaml",
+    "dlt645.yaml",
+    "files.yaml",
+    "modbus.yaml",
+    "mqtt.yaml",
+    "opcua.yaml",
+]
 
 
 def test_collector_every_example_config_is_listed() -> None:
