@@ -224,7 +224,8 @@ def zh_world(web_world: World) -> World:
     ingest(web_world.store, [], refused=[(flagged, "station_flag", detail)])
     # a value an OPC UA server reported with a Bad status, refused by the connector
     bad = Reading("E01-grid", dt.datetime(2025, 1, 10, 12, tzinfo=dt.UTC), 1.0,
-                  source="opcua:line1:ns=2;s=Line1.Energy", problem="status BadSensorFailure",
+                  source="opcua:line1:ns=2;s=Line1.Energy",
+                  problem="OPC UA status BadSensorFailure (0x808C0000, bad)",
                   reason="opcua_bad_status")  # fmt: skip
     ingest(web_world.store, [bad])
     reasons = {
