@@ -27,15 +27,17 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from asyncua import ua
 from asyncua.client.client import Client
 from asyncua.client.ua_client import UaClientState
 from asyncua.common.node import Node
-from asyncua.crypto import security_policies
+from asyncua.crypto import security_policies, uacrypto
 from asyncua.ua.status_codes import StatusCodes
 from asyncua.ua.uaerrors import UaError, UaStatusCodeError
+from cryptography import x509
 
 from lingtan.connectors.base import Backoff, ConnectorContext, raise_if_cancelled, utcnow
 from lingtan.connectors.opcua.codec import NodePoint, to_reading
@@ -76,6 +78,11 @@ async def make_client(cfg: OpcuaEndpoint) -> Client:
     if cfg.security_policy != "None":
         assert cfg.certificate is not None
         assert cfg.private_key is not None
+        # the ApplicationDescription must name the certificate's application URI
+        # (OPC 10000-4 §6.1.3: the URI in its subjectAltName)
+        uri = await certificate_uri(cfg.certificate)
+        if uri:
+            client.application_uri = uri
         await client.set_security(
             security_policies.SecurityPolicyBasic256Sha256,
             certificate=str(cfg.certificate),
@@ -84,6 +91,19 @@ async def make_client(cfg: OpcuaEndpoint) -> Client:
             mode=getattr(ua.MessageSecurityMode, cfg.mode),
         )
     return client
+
+
+async def certificate_uri(path: Path) -> str | None:
+    """The application URI in a certificate's subjectAltName, if it has one."""
+    try:
+        cert = await uacrypto.load_certificate(path)
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except (OSError, ValueError, x509.ExtensionNotFound) as err:
+        if isinstance(err, OSError):
+            raise Unavailable(f"cannot read the certificate {path}: {err}") from err
+        return None
+    uris = san.value.get_values_for_type(x509.UniformResourceIdentifier)
+    return uris[0] if uris else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,14 +20,32 @@ import contextlib
 import datetime as dt
 import math
 import socket
+from pathlib import Path
 from typing import Any, Final
 
 from asyncua import ua
+from asyncua.crypto.permission_rules import User, UserRole
 from asyncua.server.server import Server
+from asyncua.server.user_managers import UserManager
 from asyncua.ua.status_codes import StatusCodes
 
 NAMESPACE: Final = "urn:lingtan:sim"
 VARIABLES: Final = ("Line1.Energy", "Line1.Power", "Line1.Count")
+
+
+class _Users(UserManager):
+    """Accepts the listed user names with their passwords, nobody else."""
+
+    def __init__(self, users: dict[str, str]) -> None:
+        self.users = users
+
+    def get_user(
+        self, iserver: Any, username: str | None = None, password: str | None = None,
+        certificate: Any = None,
+    ) -> User | None:  # fmt: skip
+        if username is not None and self.users.get(username) == password:
+            return User(role=UserRole.User)
+        return None
 
 
 def free_port() -> int:
@@ -49,6 +67,9 @@ class SimulatedServer:
         step_s: float | None = None,
         historize: bool = True,
         energy_kwh: float = 1000.0,
+        certificate: Path | None = None,
+        private_key: Path | None = None,
+        users: dict[str, str] | None = None,
     ) -> None:
         self.tick_s = tick_s
         self.step_s = tick_s if step_s is None else step_s
@@ -65,16 +86,31 @@ class SimulatedServer:
         self._server: Server | None = None
         self._vars: dict[str, ua.NodeId] = {}
         self._task: asyncio.Task[None] | None = None
+        #: with a certificate and key: Basic256Sha256 (Sign, SignAndEncrypt) only
+        self.certificate = certificate
+        self.private_key = private_key
+        #: user name → password accepted (``None``: anonymous and any user)
+        self.users = users
 
     async def start(self, port: int = 0, host: str = "127.0.0.1") -> int:
         """Start serving on ``host:port`` (0: a free port); returns the port."""
         self.port = port or free_port()
         self.endpoint = f"opc.tcp://{host}:{self.port}/lingtan/"
-        server = Server()
+        server = Server(user_manager=_Users(self.users) if self.users is not None else None)
         await server.init()
         server.set_endpoint(self.endpoint)
         server.set_server_name("lingtan simulated line")
-        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        if self.certificate is not None and self.private_key is not None:
+            await server.load_certificate(str(self.certificate))
+            await server.load_private_key(str(self.private_key))
+            server.set_security_policy(
+                [
+                    ua.SecurityPolicyType.Basic256Sha256_Sign,
+                    ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
+                ]
+            )
+        else:
+            server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
         idx = await server.register_namespace(NAMESPACE)
         line = await server.nodes.objects.add_folder(
             ua.NodeId(ua.String("Line1"), ua.Int16(idx)), f"{idx}:Line1"
