@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from asyncua import ua
+from asyncua.ua.status_codes import StatusCodes
+from asyncua.ua.uaerrors import UaStatusCodeError
 
 from lingtan.connectors.collector.buffer import decode_readings, encode_readings
 from lingtan.connectors.collector.config import parse_config
@@ -188,3 +190,33 @@ def test_config_errors_name_the_field() -> None:
     assert "nodes.1.node" in _problem(nodes=twice)
     assert "nodes" in _problem(nodes=[])
     assert "typo" in _problem(typo=1)
+
+
+class _NoHistoryNode:
+    """A node whose server keeps no history (answers BadHistoryOperationUnsupported)."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    async def read_raw_history(self, *args: Any, **kwargs: Any) -> list[ua.DataValue]:
+        self.asked += 1
+        raise UaStatusCodeError(StatusCodes.BadHistoryOperationUnsupported)
+
+
+async def test_a_server_without_history_is_said_once_and_not_asked_again() -> None:
+    from lingtan.connectors.opcua.client import OpcuaConnector
+    from tests.connectors.conftest import Recorder
+
+    cfg = parse_config({"connectors": [_entry(backfill_h=1)]}).connectors[0]
+    connector = OpcuaConnector(cfg)  # type: ignore[arg-type]
+    recorder = Recorder("line1", "opcua")
+    node = _NoHistoryNode()
+    nodes: dict[str, Any] = {"ns=2;s=Line1.Energy": node}
+    await connector._backfill(recorder.ctx, nodes)
+    connector.committed["ns=2;s=Line1.Energy"] = T  # as after a reconnection
+    await connector._backfill(recorder.ctx, nodes)
+    assert node.asked == 1
+    assert connector.history is False
+    assert connector.without_history == {"ns=2;s=Line1.Energy"}
+    assert "no history read" in recorder.ctx.stats.last_error
+    assert not recorder.readings

@@ -199,6 +199,8 @@ class OpcuaConnector:
         #: sessions opened, and whether the server answered history reads (None: not asked)
         self.sessions = 0
         self.history: bool | None = None
+        #: nodes whose history the server said it does not keep (not asked again)
+        self.without_history: set[str] = set()
         self.connected = asyncio.Event()
         self._backfilled = False
 
@@ -266,18 +268,22 @@ class OpcuaConnector:
             start = self.committed.get(key)
             if start is None and first:
                 start = end - dt.timedelta(hours=self.cfg.backfill_h)
-            if start is None or self.history is False:
+            if start is None or key in self.without_history:
                 continue
             try:
                 values = await node.read_raw_history(start, end, numvalues=0, return_bounds=False)
             except UaStatusCodeError as err:
                 if err.code in _NO_HISTORY:
+                    log.info("%s keeps no history of %s (%s)", self.cfg.endpoint, key, err)
+                    ctx.stats.record_error(f"{key}: no history read ({type(err).__name__})")
+                    self.without_history.add(key)
                     if self.history is None:
-                        log.info("%s keeps no history (%s)", self.cfg.endpoint, err)
-                        ctx.stats.record_error(f"{key}: no history read ({type(err).__name__})")
-                    self.history = False
+                        self.history = False
                     continue
-                raise
+                # another refusal (a continuation point lost …): said, and the live values go on
+                log.warning("history read of %s failed: %s", key, err)
+                ctx.stats.record_error(f"{key}: history read failed ({type(err).__name__})")
+                continue
             self.history = True
             mapping = self.mappings[key]
             source = f"opcua:{self.name}:{key}"
