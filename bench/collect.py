@@ -52,8 +52,23 @@ against one ReadProperty per property (7 requests), printed as cycles/s and read
 Usage::
 
     .venv/bin/python bench/collect.py [--parts modbus,mqtt,single,bacnet] [--cycles 20]
+
+Part ``opcua`` — the OPC UA connector against the simulated server (asyncua, in the same
+process and event loop, on loopback), readings counted as the collector would receive them
+(no store):
+
+- history: ``--opcua-ticks`` ticks of the three simulated variables written with 20 ms
+  between them (the server's history keeps every change), then one connection whose backfill
+  reads them all back (HistoryRead raw) — readings/s from connect to the last reading;
+- live: the server writing a tick every 10 ms (300 changes/s) for ``--opcua-seconds``; the
+  subscription (sampling 5 ms, publishing 50 ms) — readings/s received, which the simulator
+  bounds: the row shows the client keeps up, not the client's limit.
+
+Usage::
+
+    .venv/bin/python bench/collect.py [--parts modbus,mqtt,single,opcua] [--cycles 20]
         [--messages 800] [--readings 500] [--single-messages 800]
-        [--engines sqlite,postgresql] [--repeat 3]
+        [--engines sqlite,postgresql] [--repeat 3] [--opcua-ticks 500] [--opcua-seconds 3]
 """
 
 from __future__ import annotations
@@ -577,15 +592,91 @@ def single_part(messages: int, meters: int, repeat: int) -> list[str]:
     return lines
 
 
+async def _opcua_runs(ticks: int, seconds: float) -> tuple[int, float, int, float]:
+    from lingtan.connectors.base import ConnectorContext, ConnectorStats
+    from lingtan.connectors.collector.config import parse_config
+    from lingtan.connectors.opcua.client import OpcuaConnector
+    from lingtan.connectors.opcua.sim import VARIABLES, SimulatedServer
+
+    loop = asyncio.get_running_loop()
+    received: list[int] = [0]
+    last: list[float] = [0.0]
+
+    async def submit(readings: Any, *, on_committed: Any = None) -> None:
+        received[0] += len(readings)
+        last[0] = loop.time()
+        if on_committed is not None:
+            on_committed()
+
+    def context() -> ConnectorContext:
+        return ConnectorContext("bench", submit, ConnectorStats("bench", "opcua"), lambda e: None)
+
+    def connector(endpoint: str, **extra: Any) -> OpcuaConnector:
+        nodes = [{"node": f"ns=2;s={v}", "point": v} for v in VARIABLES]
+        entry = {"kind": "opcua", "name": "bench", "endpoint": endpoint, "nodes": nodes, **extra}
+        cfg = parse_config({"connectors": [entry]}).connectors[0]
+        return OpcuaConnector(cfg)  # type: ignore[arg-type]
+
+    start = dt.datetime.now(tz=dt.UTC) - dt.timedelta(seconds=ticks + 60)
+    sim = SimulatedServer(tick_s=3600.0, start=start, step_s=1.0)
+    await sim.start()
+    try:
+        for _ in range(ticks):
+            sim.advance()
+            await sim.write()
+            await asyncio.sleep(0.02)
+        history = connector(sim.endpoint, backfill_h=(ticks + 120) / 3600)
+        expected = 3 * (ticks + 1)
+        t0 = loop.time()
+        task = asyncio.ensure_future(history.run(context()))
+        while received[0] < expected and loop.time() - t0 < 60:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        history_n, history_s = received[0], last[0] - t0
+    finally:
+        await sim.stop()
+    received[0] = 0
+    sim = SimulatedServer(tick_s=0.01)
+    await sim.start()
+    try:
+        live = connector(sim.endpoint, sampling_interval_ms=5, publishing_interval_ms=50)
+        task = asyncio.ensure_future(live.run(context()))
+        await asyncio.wait_for(live.connected.wait(), 30)
+        received[0] = 0
+        t0 = loop.time()
+        await asyncio.sleep(seconds)
+        live_n, live_s = received[0], loop.time() - t0
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    finally:
+        await sim.stop()
+    return history_n, history_s, live_n, live_s
+
+
+def opcua_part(ticks: int, seconds: float) -> list[str]:
+    history_n, history_s, live_n, live_s = asyncio.run(_opcua_runs(ticks, seconds))
+    return [
+        f"opcua: simulated server on loopback, 3 variables ({ticks} ticks of history)",
+        f"  {'history read (backfill)':32s} {history_s:7.2f} s {history_n / history_s:9.0f}"
+        f" readings/s  ({history_n} readings: the {3 * (ticks + 1)} historized values and the"
+        " subscription's current ones)",
+        f"  {'live subscription':32s} {live_s:7.2f} s {live_n / live_s:9.0f} readings/s"
+        "  (the simulator writes 300 changes/s)",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--parts", default="modbus,mqtt,single")
+    parser.add_argument("--parts", default="modbus,mqtt,single,opcua")
     parser.add_argument("--cycles", type=int, default=20)
     parser.add_argument("--messages", type=int, default=800)
     parser.add_argument("--readings", type=int, default=500)
     parser.add_argument("--single-messages", type=int, default=800)
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--opcua-ticks", type=int, default=500)
+    parser.add_argument("--opcua-seconds", type=float, default=3.0)
     args = parser.parse_args()
     load = os.getloadavg()
     print(
@@ -603,6 +694,8 @@ def main() -> None:
         print("\n".join(single_part(args.single_messages, args.readings, args.repeat)))
     if "bacnet" in parts:
         print("\n".join(bacnet_part(args.cycles)))
+    if "opcua" in parts:
+        print("\n".join(opcua_part(args.opcua_ticks, args.opcua_seconds)))
     load = os.getloadavg()
     print(f"load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 

@@ -41,6 +41,10 @@ class Reading:
     #: quote or the wrong number of fields …); the pipeline rejects such a reading as
     #: ``malformed_row`` with this text and keeps ``raw``
     problem: str | None = None
+    #: the reason (a key of ``lingtan.ingest.REASONS``) under which the connector itself
+    #: refuses the reading, with ``problem`` as the detail (an OPC UA value whose status code
+    #: is Bad or Uncertain: ``opcua_bad_status``); ``None`` means ``malformed_row``
+    reason: str | None = None
 
 
 #: time zones whose ``utcoffset`` never depends on anything but the instant: a datetime in one

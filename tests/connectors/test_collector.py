@@ -491,6 +491,7 @@ CONFIG_EXAMPLES = [
     "files.yaml",
     "modbus.yaml",
     "mqtt.yaml",
+    "opcua.yaml",
 ]
 
 

@@ -222,6 +222,12 @@ def zh_world(web_world: World) -> World:
                       source="hj212:LTDEMOAQN0000001", raw='{"flag": "M"}')  # fmt: skip
     detail = "HJ 212 flag M → quality missing; not a valid value"
     ingest(web_world.store, [], refused=[(flagged, "station_flag", detail)])
+    # a value an OPC UA server reported with a Bad status, refused by the connector
+    bad = Reading("E01-grid", dt.datetime(2025, 1, 10, 12, tzinfo=dt.UTC), 1.0,
+                  source="opcua:line1:ns=2;s=Line1.Energy",
+                  problem="OPC UA status BadSensorFailure (0x808C0000, bad)",
+                  reason="opcua_bad_status")  # fmt: skip
+    ingest(web_world.store, [bad])
     reasons = {
         row["reason"]
         for row in web_world.client.get(

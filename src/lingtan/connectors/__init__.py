@@ -5,6 +5,8 @@
   transports, a simulated meter.
 * ``mqtt/``    — MQTT: topic templates, single and batch JSON payloads, ack after commit.
 * ``files/``   — CSV (long and wide) and .xlsx with a column mapping; manual entry.
+* ``opcua/``   — OPC UA client (asyncua): node → point mapping, subscriptions, HistoryRead
+  backfill after a reconnection, security policies; a simulated server.
 * ``collector/`` — runs every configured connector in one asyncio process, batches into the
   ingest pipeline and spills to a local durable buffer while the store is unavailable.
 

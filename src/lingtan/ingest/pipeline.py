@@ -51,6 +51,7 @@ REASONS: Final[dict[str, str]] = {
     "negative_consumption": "interval consumption cannot be negative",
     "conflict": "a different value is already stored (or sent earlier in the batch) for this point and timestamp",
     "station_flag": "the monitoring station flagged the value as not valid (HJ 212 data flag other than N: maintenance, calibration, fault, out of range …)",
+    "opcua_bad_status": "the OPC UA server reported the value with a Bad or Uncertain status code (OPC 10000-4 §7.39: sensor failure, not connected, last usable value …)",
 }
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -375,6 +376,9 @@ def _check_one(
         # the connector could not read the record: kept whole, filed under its point when
         # the point could still be made out
         known = points.get(r.point) if isinstance(r.point, str) else None
+        if r.reason is not None and r.reason in REASONS and r.reason != "malformed_row":
+            # refused by the connector (a status it reports): filed at its instant too
+            return _reject(r, r.reason, r.problem, known, epoch_us(r.ts))
         return _reject(r, "malformed_row", r.problem, known, None)
     if not isinstance(r.point, str) or not r.point.strip():
         return _reject(r, "missing_point", REASONS["missing_point"], None, None)

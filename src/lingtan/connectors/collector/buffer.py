@@ -67,6 +67,8 @@ def encode_readings(readings: Sequence[Reading]) -> str:
         row = [r.point, ts, r.value, r.unit, r.source, r.raw]
         if r.problem is not None:
             row.append(r.problem)
+            if r.reason is not None:
+                row.append(r.reason)
         rows.append(row)
     return json.dumps(rows, ensure_ascii=False, allow_nan=True)
 

@@ -1,8 +1,8 @@
 """``connectors.yaml``: the collector's configuration, validated strictly.
 
 Every connector entry has a unique ``name`` and a ``kind`` (``modbus``, ``dlt645``, ``mqtt``,
-``files``, ``bacnet``); unknown keys are errors, so a typo is caught at start, not after a night of
-missing data. See ``docs/connectors.md`` and ``docs/examples/connectors/``.
+``files``, ``bacnet``, ``opcua``); unknown keys are errors, so a typo is caught at start, not
+after a night of missing data. See ``docs/connectors.md`` and ``docs/examples/connectors/``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from lingtan.connectors.modbus.library import load_template, parse_rows
 from lingtan.connectors.modbus.poller import DeviceConfig, ModbusConnector
 from lingtan.connectors.mqtt.payloads import TopicTemplate
 from lingtan.connectors.mqtt.subscriber import MqttConnector
+from lingtan.connectors.opcua.config import OpcuaConfig
 from lingtan.errors import InvalidInput
 
 
@@ -187,7 +188,7 @@ class FilesConfig(_Strict):
 
 
 ConnectorConfig = Annotated[
-    ModbusConfig | Dlt645Config | MqttConfig | FilesConfig | BacnetConfig,
+    ModbusConfig | Dlt645Config | MqttConfig | FilesConfig | BacnetConfig | OpcuaConfig,
     Field(discriminator="kind"),
 ]
 
@@ -241,6 +242,10 @@ def build_connector(cfg: ConnectorConfig) -> Connector:
         return _mqtt(cfg)
     if isinstance(cfg, BacnetConfig):
         return build_bacnet(cfg)
+    if isinstance(cfg, OpcuaConfig):
+        from lingtan.connectors.opcua.client import OpcuaConnector
+
+        return OpcuaConnector(cfg)
     return _files(cfg)
 
 

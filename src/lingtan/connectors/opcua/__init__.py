@@ -1,0 +1,1 @@
+"""OPC UA client: node → point mapping, subscriptions, history backfill, a simulated server."""
