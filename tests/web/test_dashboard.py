@@ -207,3 +207,35 @@ def test_records_are_entered_and_corrected_on_screen_within_scope(web_world: Wor
     page = viewer.get("/records")
     assert 'data-testid="record-form"' not in page.text
     assert viewer.post("/records", data={**good, "csrf": csrf(page.text)}).status_code == 403
+
+
+def test_records_come_a_hundred_a_page_newest_first(web_world: World) -> None:
+    from lingtan.web.records_pages import PAGE_SIZE
+
+    c = log_in(web_world, "admin")
+    token = csrf(c.get("/records").text)
+    # enough records for two pages more than the world has: the count is read from the page
+    for k in range(PAGE_SIZE + 5):
+        r = c.post("/records", data={
+            "category": "water", "item": "intake", "period_start": "2024-01-01",
+            "period_end": "2024-01-31", "quantity": str(k + 1), "unit": "m3",
+            "source_document": f"水费单 {k}", "csrf": token})  # fmt: skip
+        assert r.status_code == 303
+    last = int(r.headers["location"].split("saved=")[1])
+    first_page = c.get("/records").text
+    shown = [int(x) for x in re.findall(r'<tr data-record="(\d+)"', first_page)]
+    total = int(re.search(r"共 (\d+) 条", first_page).group(1))  # type: ignore[union-attr]
+    pages = -(-total // PAGE_SIZE)
+    assert len(shown) == PAGE_SIZE and shown[0] == last and shown == sorted(shown, reverse=True)
+    assert f"第 1–{PAGE_SIZE} 条，共 {total} 条" in first_page and 'rel="next"' in first_page
+    end = c.get("/records", params={"page": pages}).text
+    rest = [int(x) for x in re.findall(r'<tr data-record="(\d+)"', end)]
+    assert len(rest) == total - (pages - 1) * PAGE_SIZE and 'rel="prev"' in end
+    assert 'rel="next"' not in end
+    # a page past the end shows the last; a saved record's page is the one holding it
+    assert c.get("/records", params={"page": pages + 5}).text.count("<tr data-record=") == len(rest)
+    oldest_saved = shown[-1]
+    on_it = c.get("/records", params={"saved": rest[0]}).text
+    assert (
+        f'<tr data-record="{rest[0]}"' in on_it and f'<tr data-record="{oldest_saved}"' not in on_it
+    )
