@@ -189,7 +189,15 @@ def tree_page(
         threshold = options_service.current(
             store, park_id=principal.park_id
         ).options.metering_remainder_max
-        figures = {p.id: period_figures(store, principal, p, span) for p in points}
+        # each point's figures are a few queries (125 points on the demo: 0.2 s on SQLite,
+        # 0.5 s on PostgreSQL): through the view cache, keyed by the caller's scope and period
+        park_key = store.registry.park(principal.park_id).id
+        figures = overview_service.cached(
+            store, cache,
+            ("tree-figures", park_key, principal.tenant.enterprise_id, span.kind,
+             span.first.isoformat(), span.last.isoformat()),
+            lambda: {p.id: period_figures(store, principal, p, span) for p in points},
+        )  # fmt: skip
         nodes = build(points, figures, threshold)
         coverage: list[dict[str, Any]] | None = None
         if span.kind in ("month", "year"):
