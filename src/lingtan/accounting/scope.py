@@ -79,6 +79,23 @@ def require_enterprise(
     return scope.enterprise(enterprise_id)
 
 
+def owner_in_scope(
+    store: Store, park_id: int, enterprise_scope: int | None, enterprise_id: int | None
+) -> int | None:
+    """The enterprise a caller acts for: an enterprise-scoped caller's own (naming another is
+    ``NotFound``), a park-level caller's choice (an enterprise outside the park is
+    ``NotFound``; None: the park's own)."""
+    if enterprise_scope is not None:
+        if enterprise_id is not None and enterprise_id != enterprise_scope:
+            raise NotFound("enterprise not found")
+        return enterprise_scope
+    if enterprise_id is not None and not any(
+        e.id == enterprise_id for e in store.registry.enterprises(park_id)
+    ):
+        raise NotFound("enterprise not found")
+    return enterprise_id
+
+
 def require_site(scope: ParkScope, site_id: int, enterprise_scope: int | None) -> SiteRecord:
     """The site, if the caller's scope may see it: an enterprise-scoped caller sees its own
     enterprise's sites only — another enterprise's, the park's own and a missing one are the

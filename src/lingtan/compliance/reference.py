@@ -16,32 +16,16 @@ import functools
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from lingtan.errors import InvalidInput
-from lingtan.indicators.limits import read_data, validate_yaml
+from lingtan.indicators.limits import Sourced, Strict, read_data, validate_yaml
 
 Confidence = Literal["H", "M", "L", "U"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Provenance(_Strict):
-    source: str = Field(min_length=1)
-    url: str | None
-    url_note: str | None = None
-    confidence: Confidence
-    verified: bool
-
-    @model_validator(mode="after")
-    def _provenance(self) -> _Provenance:
-        if self.url is None and not self.url_note:
-            raise ValueError("a record without url must say why in url_note")
-        if self.verified and self.confidence in ("L", "U"):
-            raise ValueError(f"confidence {self.confidence} records must say verified: false")
-        return self
+class _Provenance(Sourced):
+    confidence: Confidence  # this layer's records: H, M, L or U
 
 
 class EfficiencyLevel(_Provenance):
@@ -88,13 +72,13 @@ class EfficiencyLevel(_Provenance):
         }
 
 
-class _LevelFile(_Strict):
+class _LevelFile(Strict):
     deadline_year: int
     deadline_note: str
     records: tuple[EfficiencyLevel, ...]
 
 
-class CatalogueEntry(_Strict):
+class CatalogueEntry(Strict):
     """One entry of the industry catalogue."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.:\-]+$")

@@ -25,12 +25,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from lingtan import units
+from lingtan.accounting.scope import owner_in_scope
 from lingtan.compliance import admission as adm
 from lingtan.compliance import reference
 from lingtan.compliance import water_balance as wb
 from lingtan.compliance.backward import BackwardEntry, backward_list
 from lingtan.compliance.grading import ProductGrade, grade, unit_energy
-from lingtan.errors import InvalidInput, NotFound
+from lingtan.errors import InvalidInput
 from lingtan.identity.roles import Permission, Principal, require, require_park_wide
 from lingtan.indicators import product_meters
 from lingtan.indicators.evaluate import _records_total, evaluate
@@ -74,15 +75,7 @@ class Grading:
 def _enterprise(
     store: Store, principal: Principal, park_id: int, enterprise_id: int | None
 ) -> int | None:
-    if principal.enterprise_id is not None:
-        if enterprise_id is not None and enterprise_id != principal.enterprise_id:
-            raise NotFound("enterprise not found")
-        return principal.enterprise_id
-    if enterprise_id is not None and not any(
-        e.id == enterprise_id for e in store.registry.enterprises(park_id)
-    ):
-        raise NotFound("enterprise not found")
-    return enterprise_id
+    return owner_in_scope(store, park_id, principal.enterprise_id, enterprise_id)
 
 
 def grading(

@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from lingtan.errors import InvalidInput
-from lingtan.indicators.limits import read_data, validate_yaml
+from lingtan.indicators.limits import Sourced, Strict, read_data, validate_yaml
 
 Confidence = Literal["H", "M", "L", "U"]
 EquipmentType = Literal[
@@ -26,27 +26,11 @@ EQUIPMENT_TYPES: tuple[str, ...] = EquipmentType.__args__  # type: ignore[attr-d
 MOTOR_POLES = (2, 4, 6, 8)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Provenance(Sourced):
+    confidence: Confidence  # this layer's records: H, M, L or U
 
 
-class _Provenance(_Strict):
-    source: str = Field(min_length=1)
-    url: str | None
-    url_note: str | None = None
-    confidence: Confidence
-    verified: bool
-
-    @model_validator(mode="after")
-    def _provenance(self) -> _Provenance:
-        if self.url is None and not self.url_note:
-            raise ValueError("a record without url must say why in url_note")
-        if self.verified and self.confidence in ("L", "U"):
-            raise ValueError(f"confidence {self.confidence} records must say verified: false")
-        return self
-
-
-class MotorRow(_Strict):
+class MotorRow(Strict):
     """One rated power of GB 18613-2020 表1: the minimum efficiency [%] of each grade, one
     value per number of poles (2, 4, 6, 8)."""
 
@@ -63,7 +47,7 @@ class MotorRow(_Strict):
         return self
 
 
-class MotorTable(_Strict):
+class MotorTable(Strict):
     """GB 18613-2020 表1 (three-phase asynchronous motors)."""
 
     poles: tuple[int, int, int, int]
@@ -89,7 +73,7 @@ class MotorTable(_Strict):
 Grades3 = tuple[float, float, float]
 
 
-class ChamberRow(_Strict):
+class ChamberRow(Strict):
     """GB 24500-2020 表4 (室燃锅炉): design thermal efficiency [%] of grades 1, 2, 3."""
 
     fuel: Literal["gas", "oil", "coal"]
@@ -97,7 +81,7 @@ class ChamberRow(_Strict):
     grades: Grades3
 
 
-class BiomassTable(_Strict):
+class BiomassTable(Strict):
     """GB 24500-2020 表3 (生物质锅炉): grades 1–3 [%] up to and above the capacity limits."""
 
     limit_t_h: float = Field(gt=0)
@@ -106,7 +90,7 @@ class BiomassTable(_Strict):
     large: Grades3
 
 
-class BoilerTable(_Strict):
+class BoilerTable(Strict):
     """GB 24500-2020 表3, 表4 and 5.2 (electric boilers: the minimum only)."""
 
     chamber: tuple[ChamberRow, ...]
@@ -171,7 +155,7 @@ class GradeStandard(_Provenance):
         }
 
 
-class _GradeFile(_Strict):
+class _GradeFile(Strict):
     standards: tuple[GradeStandard, ...]
 
 
@@ -189,7 +173,7 @@ class LpdRecord(_Provenance):
     note: str | None = None
 
 
-class _LpdFile(_Strict):
+class _LpdFile(Strict):
     records: tuple[LpdRecord, ...]
 
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from lingtan.accounting.scope import owner_in_scope
 from lingtan.equipment import efficiency as eff
 from lingtan.equipment import inspections as insp
 from lingtan.equipment import lighting
@@ -46,15 +47,7 @@ def _owner(
 ) -> int | None:
     """The owner of a new row: the caller's enterprise, or the one a park-wide caller names
     (None: the park's own). Another enterprise's id is NotFound."""
-    if principal.enterprise_id is not None:
-        if enterprise_id is not None and enterprise_id != principal.enterprise_id:
-            raise NotFound("enterprise not found")
-        return principal.enterprise_id
-    if enterprise_id is not None and not any(
-        e.id == enterprise_id for e in store.registry.enterprises(park_id)
-    ):
-        raise NotFound("enterprise not found")
-    return enterprise_id
+    return owner_in_scope(store, park_id, principal.enterprise_id, enterprise_id)
 
 
 def _point(

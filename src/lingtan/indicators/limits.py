@@ -26,11 +26,16 @@ from lingtan.errors import InvalidInput, NotFound
 Confidence = Literal["H", "M-H", "M", "L", "U"]
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """A reference record: unknown fields refused, immutable."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class _Source(_Strict):
+class Sourced(Strict):
+    """A reference record with its source: a URL or why there is none, a confidence, and
+    whether the value was verified against the text (an L or U record never is)."""
+
     source: str = Field(min_length=1)
     url: str | None
     url_note: str | None = None
@@ -38,7 +43,7 @@ class _Source(_Strict):
     verified: bool
 
     @model_validator(mode="after")
-    def _provenance(self) -> _Source:
+    def _provenance(self) -> Sourced:
         if self.url is None and not self.url_note:
             raise ValueError("a record without url must say why in url_note")
         if self.verified and self.confidence in ("L", "U"):
@@ -46,7 +51,7 @@ class _Source(_Strict):
         return self
 
 
-class LimitRecord(_Source):
+class LimitRecord(Sourced):
     """Level values of one product in one limit standard."""
 
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:\-]+$")
@@ -116,11 +121,11 @@ class LimitRecord(_Source):
         }
 
 
-class _LimitFile(_Strict):
+class _LimitFile(Strict):
     records: tuple[LimitRecord, ...]
 
 
-class CoverageRequirement(_Source):
+class CoverageRequirement(Sourced):
     """Required coverage rates per energy family and GB 17167 level."""
 
     id: str

@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from lingtan import units
+from lingtan.accounting.scope import owner_in_scope
 from lingtan.errors import InvalidInput, NotFound, PermissionDenied
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.indicators.evaluate import _records_total, evaluate
@@ -59,15 +60,7 @@ def _owner_for_write(store: Store, principal: Principal, enterprise_id: int | No
     a park caller's choice (an unknown enterprise: not found; None: the park's)."""
     require(principal, Permission.WRITE)
     park_id = store.registry.park(principal.park_id).id
-    if principal.enterprise_id is not None:
-        if enterprise_id is not None and enterprise_id != principal.enterprise_id:
-            raise NotFound("enterprise not found")
-        return principal.enterprise_id
-    if enterprise_id is not None and not any(
-        e.id == enterprise_id for e in store.registry.enterprises(park_id)
-    ):
-        raise NotFound("enterprise not found")
-    return enterprise_id
+    return owner_in_scope(store, park_id, principal.enterprise_id, enterprise_id)
 
 
 def _check_points(

@@ -34,7 +34,7 @@ from lingtan.registry import parse_park_text
 from lingtan.store.query_repo import QueryRepo
 from lingtan.timeutil import to_us
 from lingtan.web import session
-from lingtan.web.records_pages import field_errors
+from lingtan.web.records_pages import field_errors, form_enterprise
 from lingtan.web.routes import _page, _redirect, _render, _settings, _store
 
 router = APIRouter(include_in_schema=False)
@@ -153,11 +153,6 @@ def _enterprises(request: Request, principal: Principal) -> list[Any]:
     )[0]
 
 
-def _enterprise(text: str) -> int | str | None:
-    text = text.strip()
-    return None if not text else int(text) if text.isdigit() else text
-
-
 # -- users ----------------------------------------------------------------------------------
 def _users(
     request: Request,
@@ -213,7 +208,7 @@ def users_create(
         require(principal, Permission.MANAGE_USERS)
         data: dict[str, Any] = {k: v.strip() for k, v in form.items() if v.strip()}
         data["password"] = password
-        data["enterprise_id"] = _enterprise(enterprise_id)
+        data["enterprise_id"] = form_enterprise(enterprise_id)
         try:
             body = UserCreate(**data)
             identity.create_user(
@@ -252,7 +247,7 @@ def users_update(
         if role.strip():
             data["role"] = role.strip()
         if enterprise_id.strip():
-            data["enterprise_id"] = _enterprise(enterprise_id)
+            data["enterprise_id"] = form_enterprise(enterprise_id)
         if password:
             data["password"] = password
         try:
@@ -321,7 +316,7 @@ def keys_create(
         _check(request, csrf)
         require(principal, Permission.MANAGE_USERS)
         data: dict[str, Any] = {"name": name.strip(), "scope": scope.strip()}
-        data["enterprise_id"] = _enterprise(enterprise_id)
+        data["enterprise_id"] = form_enterprise(enterprise_id)
         codes = [p for p in re.split(r"[\s,，]+", points) if p]
         if codes:
             data["points"] = codes

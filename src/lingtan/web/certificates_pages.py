@@ -27,7 +27,7 @@ from lingtan.greenpower.ledger import Month, Period
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.store.query_repo import QueryRepo
 from lingtan.web import session
-from lingtan.web.records_pages import field_errors
+from lingtan.web.records_pages import field_errors, form_enterprise
 from lingtan.web.routes import _page, _redirect, _render, _store
 
 router = APIRouter(include_in_schema=False)
@@ -108,13 +108,6 @@ def _ids(text: str, ticked: list[str]) -> list[str]:
 
 def _list_name(loc: list[str]) -> str | None:
     return "cert_ids" if loc and loc[0] == "cert_ids" else None
-
-
-def _enterprise(text: str) -> int | str | None:
-    """An enterprise id of a select (``""``: the park); a non-number stays text for the model
-    to refuse."""
-    text = text.strip()
-    return None if not text else int(text) if text.isdigit() else text
 
 
 def _listing(
@@ -215,7 +208,7 @@ async def certificates_import(
                 raise InvalidInput("choose a certificate file", field="file")
             if len(content) > MAX_FILE:
                 raise InvalidInput(f"the file is larger than {MAX_FILE} bytes", field="file")
-            chosen = _enterprise(enterprise_id)
+            chosen = form_enterprise(enterprise_id)
             if isinstance(chosen, str):
                 raise InvalidInput(
                     "holder: choose the park or an enterprise", field="enterprise_id"
@@ -261,7 +254,7 @@ def certificates_retire(
             "cert_ids": _ids(cert_ids, cert_id or []),
             "period_start": period_start.strip(),
             "period_end": period_end.strip(),
-            "enterprise_id": _enterprise(enterprise_id),
+            "enterprise_id": form_enterprise(enterprise_id),
         }
         if retired_on.strip():
             data["retired_on"] = retired_on.strip()
@@ -311,7 +304,7 @@ def certificates_settle(
             k: v.strip() for k, v in form.items() if v.strip() and k not in ("cert_ids",)
         }
         data["cert_ids"] = _ids(cert_ids, [])
-        data["enterprise_id"] = _enterprise(enterprise_id)
+        data["enterprise_id"] = form_enterprise(enterprise_id)
         try:
             body = SettleForm(**data)
             buyer = (

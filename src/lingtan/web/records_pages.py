@@ -124,6 +124,13 @@ def field_errors(
     return out
 
 
+def form_enterprise(text: str) -> int | str | None:
+    """An enterprise id chosen in a form's select (``""``: the park); a non-number stays text
+    for the request model to refuse with its field named."""
+    text = text.strip()
+    return None if not text else int(text) if text.isdigit() else text
+
+
 def _blank(text: str) -> str | None:
     return text.strip() or None
 
