@@ -121,6 +121,7 @@ def test_every_admin_form_needs_the_form_token(web_world: World) -> None:
         (f"/keys/{web_world.b['key_id']}/revoke", {}),
         ("/options", {"target_year": "2040"}),
         ("/park-file", {"text": PARK_FILE, "action": "apply"}),
+        ("/indicators/profiles", {"text": "id: forged", "profile_id": "forged"}),
     ):  # fmt: skip
         assert c.post(path, data={**data, "csrf": "forged"}).status_code == 403, path
 
@@ -171,3 +172,44 @@ def test_park_file_errors_are_split_by_line() -> None:
     yaml = "park file is not valid YAML at line 3: while parsing\n  in x, line 3, column 1"
     assert line_errors(yaml) == ({3: [yaml]}, [])
     assert line_errors("the park file is empty") == ({}, ["the park file is empty"])
+
+
+def test_a_park_profile_is_uploaded_with_errors_at_their_lines(web_world: World) -> None:
+    from tests.indicators.test_profiles import GOOD
+
+    c = log_in(web_world, "admin")
+    page = c.get("/indicators/profiles")
+    assert page.status_code == 200 and 'data-testid="profile-form"' in page.text
+    token = csrf(page.text)
+    # a definition over an unknown quantity: the error at line 17 of the uploaded file
+    bad = c.post(
+        "/indicators/profiles",
+        data={"csrf": token},
+        files={"file": ("my-park.yaml", GOOD.replace("energy_tce\n", "fuel_tce\n").encode())},
+    )
+    assert bad.status_code == 422
+    assert set(re.findall(r'data-testid="error-line-(\d+)"', bad.text)) == {"17"}
+    assert "fuel_tce" in bad.text
+    assert 'data-testid="profile-version-my-park-1"' not in bad.text  # nothing stored
+    saved = c.post(
+        "/indicators/profiles",
+        data={"csrf": token, "reason": "方案 v1"},
+        files={"file": ("my-park.yaml", GOOD.encode())},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303 and "saved=my-park:1" in saved.headers["location"]
+    listed = c.get("/indicators/profiles").text
+    assert 'data-testid="profile-version-my-park-1"' in listed and "方案 v1" in listed
+    # the same version again is a conflict: a revision is a new version
+    again = c.post(
+        "/indicators/profiles", data={"csrf": token, "text": GOOD, "profile_id": "my-park"}
+    )
+    assert again.status_code == 409 and "version: 2 or later" in again.text
+    # an enterprise user reads the list but gets no form and cannot store
+    a = log_in(web_world, "a_admin")
+    page_a = a.get("/indicators/profiles")
+    assert 'data-testid="not-allowed"' in page_a.text
+    assert (
+        a.post("/indicators/profiles", data={"csrf": csrf(page_a.text), "text": GOOD}).status_code
+        == 403
+    )

@@ -303,6 +303,7 @@ def test_every_page_renders_in_both_languages(
         "/keys",
         "/options",
         "/park-file",
+        "/indicators/profiles",
         "/ranking?period=year&start=2025&sort=intensity&order=asc",
         "/equipment?year=2025",
     ):

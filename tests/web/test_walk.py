@@ -61,6 +61,7 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/keys/{key_id}/revoke"): {},
     ("POST", "/options"): {"target_year": "2031"},
     ("POST", "/park-file"): {"text": "park: {}", "action": "validate"},
+    ("POST", "/indicators/profiles"): {"text": "id: walk", "profile_id": "walk"},
 }  # fmt: skip
 #: forms that need the write permission: a viewer is refused (403), nothing else
 WRITE_FORMS = {
@@ -73,6 +74,7 @@ WRITE_FORMS = {
     ("POST", "/keys"),
     ("POST", "/options"),
     ("POST", "/park-file"),
+    ("POST", "/indicators/profiles"),
 }
 
 

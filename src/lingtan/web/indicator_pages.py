@@ -46,6 +46,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "compare": ("指标体系对比", "Profiles side by side"),
     "year": ("年度", "Year"),
     "unverified": ("未经原文核实", "not verified from the published text"),
+    "own": ("园区自定义指标体系", "The park's own profiles"),
 }
 
 
