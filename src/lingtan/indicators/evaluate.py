@@ -183,6 +183,7 @@ class _Context:
         self._core: dict[Period, Computed] = {}
         #: the waste ledger's movements in scope (lingtan.waste), read on first use
         self.waste_moves: list[Any] | None = None
+        self.waste_deals: list[Any] | None = None
 
     def owner_code(self, owner: int | None) -> str:
         return self.park.code if owner is None else self.enterprises[owner].code
@@ -407,6 +408,60 @@ def _ledger_figures(ctx: _Context, period: Period) -> list[Any]:
     return ledger.period_figures(ctx.waste_moves, tz, period.first, period.last)
 
 
+def _exchange_sold(ctx: _Context, period: Period) -> dict[int, list[Any]]:
+    """The exchange deals (固废交换, :mod:`lingtan.waste.exchange`) completed in the period,
+    by seller in scope."""
+    from lingtan.store.query_repo import Tenant
+    from lingtan.store.waste_repo import WasteRepo
+    from lingtan.waste import exchange
+
+    if ctx.waste_deals is None:  # read once per evaluation
+        ctx.waste_deals = WasteRepo(ctx.store).deals(tenant=Tenant.park_wide(), park_id=ctx.park.id)
+    done = exchange.completed_between(
+        ctx.waste_deals, period.first.isoformat(), period.last.isoformat()
+    )
+    out: dict[int, list[Any]] = {}
+    for d in done:
+        if ctx.enterprise_id is None or d.seller_id == ctx.enterprise_id:
+            out.setdefault(d.seller_id, []).append(d)
+    return out
+
+
+def _exchange_checks(
+    ctx: _Context, sold: Mapping[int, Sequence[Any]], recorded: Mapping[int | None, float]
+) -> list[dict[str, Any]]:
+    """Each seller's completed exchange deals set against its records' 综合利用量.
+
+    The deals are general solid waste the seller generated and another enterprise used, so they
+    belong in the seller's own 综合利用量 record (the records are the general-waste source of
+    the indicator); adding them again would count them twice. They are therefore never added:
+    a seller whose records hold less utilised waste than it exchanged (``records_below_deals``)
+    or no 综合利用量 record at all (``no_records``) is named so its records can be corrected."""
+    out = []
+    for seller, deals in sorted(sold.items()):
+        q = sum(d.quantity_t for d in deals)
+        rec_u = recorded.get(seller)
+        check = (
+            "no_records"
+            if rec_u is None
+            else "records_below_deals"
+            if rec_u + 1e-9 < q
+            else "within_records"
+        )
+        out.append(
+            {
+                "kind": "waste_exchange",
+                "enterprise": ctx.owner_code(seller),
+                "deals": [d.id for d in deals],
+                "deals_t": q,
+                "records_utilised_t": rec_u,
+                "check": check,
+                "source": "固废交换成交记录 / completed waste-exchange deals",
+            }
+        )
+    return out
+
+
 def _solid_waste(ctx: _Context, period: Period) -> Computed:
     """工业固体废物综合利用率 over two disjoint parts, each from its own source:
 
@@ -437,6 +492,10 @@ def _solid_waste(ctx: _Context, period: Period) -> Computed:
                 "source": "危险废物管理台账 (HJ 1259-2022) / hazardous-waste ledger",
             }
         )
+    sold = _exchange_sold(ctx, period)
+    recorded = dict(items["utilised"].by_owner) if "utilised" in items else {}
+    checks = _exchange_checks(ctx, sold, recorded)
+    evidence += checks
     evidence.append(clause_evidence(formulas.solid_waste_utilisation_rate))
     if not items and not figures:
         return _none(
@@ -479,6 +538,11 @@ def _solid_waste(ctx: _Context, period: Period) -> Computed:
         "hazardous_transferred_t": sum(f.transferred for f in figures),
         "hazardous_stored_t": sum(f.stored for f in figures),
     }
+    if checks:  # exchanged waste: inside the sellers' records, shown, never added again
+        inputs["exchange_deals_t"] = sum(c["deals_t"] for c in checks)
+        inputs["exchange_sellers_to_check"] = [
+            c["enterprise"] for c in checks if c["check"] != "within_records"
+        ]
     rec_owners = {o for acc in items.values() for o in acc.by_owner}
     led_owners = {f.enterprise_id for f in figures}
     details = [
@@ -490,6 +554,11 @@ def _solid_waste(ctx: _Context, period: Period) -> Computed:
         }
         for o in sorted(rec_owners | led_owners, key=lambda x: (x is not None, x or 0))
     ]
+    by_code = {c["enterprise"]: c["check"] for c in checks}
+    for d in details:
+        if d["enterprise"] in by_code:
+            d["exchange"] = by_code.pop(d["enterprise"])
+    details += [{"enterprise": e, "basis": "", "exchange": c} for e, c in by_code.items()]
     if g + us <= 0:
         return _none(
             "期间内固体废物产生量为 0：利用率无定义",

@@ -104,6 +104,23 @@ def matches(listings: Iterable[Listing]) -> list[Match]:
     return sorted(found, key=lambda m: (-m.quantity_t, m.offer.id, m.want.id))
 
 
+def completed_between(deals: Iterable[Deal], first: str, last: str) -> list[Deal]:
+    """The deals completed from ``first`` to ``last`` (ISO dates, both included)."""
+    return [
+        d
+        for d in deals
+        if d.state == "completed" and d.completed_on is not None and first <= d.completed_on <= last
+    ]
+
+
+def by_seller(deals: Iterable[Deal]) -> dict[int, float]:
+    """Quantity [t] per seller of ``deals``."""
+    out: dict[int, float] = {}
+    for d in deals:
+        out[d.seller_id] = out.get(d.seller_id, 0.0) + d.quantity_t
+    return out
+
+
 def utilised_t(deals: Iterable[Deal], *, seller_id: int | None, year: int) -> float:
     """Solid waste utilised through completed deals in ``year`` [t] (of one seller, or all)."""
     return sum(

@@ -29,6 +29,10 @@ T = {
         "sent": "发运量 (t)", "received": "接收量 (t)", "difference": "差额 (t)",
         "confirmed": "接收确认", "approval": "跨省转移审批", "exchange": "固废交换利用",
         "utilised": "交换利用量 (t)", "deviations": "偏差", "year": "年度",
+        "deal": "交易", "material": "物料", "seller": "供方", "buyer": "需方",
+        "quantity": "数量 (t)", "completed_on": "完成日期",
+        "ex_note": "已完成的固废交换计入供方“综合利用量”统计记录（由产生单位统计），"
+                   "利用率指标不重复相加；记录少于交换量的企业在指标证据中列出。",
         "note": "物料平衡：产生 − 转移 − 自行利用处置 − 库存变化；偏离度阈值无公开标准，可配置。",
     },
     "en": {
@@ -43,7 +47,12 @@ T = {
         "difference": "Difference (t)", "confirmed": "Receipt confirmed by",
         "approval": "Cross-province approval", "exchange":
         "Waste exchange", "utilised": "Utilised through exchange (t)", "deviations":
-        "Deviations", "year": "Year",
+        "Deviations", "year": "Year", "deal": "Deal", "material": "Material",
+        "seller": "Seller", "buyer": "Buyer", "quantity": "Quantity (t)",
+        "completed_on": "Completed on",
+        "ex_note": "Completed exchanges belong in the seller's records of utilised waste (counted "
+        "by the generating enterprise); the utilisation indicator does not add them again and "
+        "names any enterprise whose records hold less than it exchanged.",
         "note": "Mass balance: generated − transferred − own − Δ storage; the deviation "
         "threshold has no published value and is configurable.",
     },
@@ -125,6 +134,7 @@ def build(
     )  # fmt: skip
     ex = exchange_service.utilisation(store, principal=principal, year=year,
                                       enterprise_id=enterprise_id)  # fmt: skip
+    ex_table = _exchange_table(store, principal, year, enterprise_id, t)
     report = Report(
         title=t["title"], subtitle=f"{year}", lang=lang, meta=[(t["year"], str(year))],
         sections=[
@@ -132,10 +142,39 @@ def build(
             Section(t["deviations"], [dev_table, Paragraph(t["note"], "note")]),
             Section(t["storage"], [storage_table]),
             Section(t["manifests"], [man_table]),
-            Section(t["exchange"], [KeyValues([(t["utilised"], ex["utilised_t"], num)])]),
+            Section(t["exchange"], [KeyValues([(t["utilised"], ex["utilised_t"], num)]),
+                                    ex_table, Paragraph(t["ex_note"], "note")]),
         ],
     )  # fmt: skip
     return write_xlsx(report) if fmt == "xlsx" else write_html(report)
+
+
+def _exchange_table(
+    store: Store, principal: Principal, year: int, enterprise_id: int | None, t: dict[str, str]
+) -> Table:
+    """The exchange deals completed in ``year`` that the scope sold (the park: every deal)."""
+    from lingtan.waste import exchange as exm
+
+    seller = enterprise_id or principal.enterprise_id
+    deals = exm.completed_between(
+        exchange_service.list_deals(store, principal=principal), f"{year:04d}-01-01",
+        f"{year:04d}-12-31",
+    )  # fmt: skip
+    code = {e.id: e.code for e in store.registry.enterprises(service.ctx(store, principal).park_id)}
+    rows = [
+        {"deal": d.id, "material": d.material, "seller": code.get(d.seller_id),
+         "buyer": code.get(d.buyer_id), "quantity": d.quantity_t, "completed_on": d.completed_on}
+        for d in sorted(deals, key=lambda d: (d.completed_on or "", d.id))
+        if seller is None or d.seller_id == seller
+    ]  # fmt: skip
+    return Table(
+        key="exchange_deals",
+        columns=[Column("deal", t["deal"]), Column("material", t["material"]),
+                 Column("seller", t["seller"]), Column("buyer", t["buyer"]),
+                 Column("quantity", t["quantity"], "num2"),
+                 Column("completed_on", t["completed_on"])],
+        rows=rows,
+    )  # fmt: skip
 
 
 _BY_ZH: Final = {"receiver": "接收单位", "generator": "产生单位", "park": "园区（据国家系统联单）"}
