@@ -56,3 +56,21 @@ def test_ledger_from_the_command_line(env: Path) -> None:
     wb = load_workbook(xlsx)
     cells = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row]
     assert "危险废物年度管理报告" in cells and "HW08" in cells
+
+
+def test_cross_province_approvals_from_the_command_line(env: Path) -> None:
+    add = ["waste", "approvals", "--add", "苏固移〔2025〕17号", "--enterprise", "E01",
+           "--codes", "HW08, HW49", "--quantity", "1500", "--unit", "kg",
+           "--from", "2025-01-01", "--to", "2025-12-31"]  # fmt: skip
+    # the destination is missing: named, nothing recorded
+    assert "--destination" in _ok(add, code=2)
+    # the park's own province (江苏) needs no cross-province approval
+    assert "own province" in _ok([*add, "--destination", "江苏省"], code=2)
+    out = _ok([*add, "--destination", "浙江省"])
+    assert "苏固移〔2025〕17号" in out and "浙江省" in out
+    listed = _ok(["waste", "approvals"])
+    # 1500 kg = 1.500 t, both categories, the validity
+    assert "E01" in listed and "HW08,HW49" in listed and "1.500" in listed
+    assert "2025-01-01…2025-12-31" in listed
+    # the same number again is a conflict
+    _ok([*add, "--destination", "浙江省"], code=4)

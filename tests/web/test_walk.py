@@ -62,6 +62,7 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/options"): {"target_year": "2031"},
     ("POST", "/park-file"): {"text": "park: {}", "action": "validate"},
     ("POST", "/indicators/profiles"): {"text": "id: walk", "profile_id": "walk"},
+    ("POST", "/waste/manifests/{manifest_id}/receive"): {"received_0": "1", "unit": "t"},
 }  # fmt: skip
 #: forms that need the write permission: a viewer is refused (403), nothing else
 WRITE_FORMS = {

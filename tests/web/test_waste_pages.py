@@ -61,3 +61,56 @@ def test_annual_report_in_chinese(web_world: World) -> None:
         web_world.store, principal=SYSTEM)} | {"HW49", "B-SECRET-MANIFEST"}  # fmt: skip
     found = [p for t in texts for p in problems(t, allowed)]
     assert found == [], found
+
+
+def test_a_receipt_is_confirmed_on_screen_and_approvals_are_listed(web_world: World) -> None:
+    from tests.web.test_pages import csrf
+
+    w, a = web_world, web_world.h("a_admin")
+    c = w.client
+    sid = c.post("/api/v1/waste/streams", headers=a, json={
+        "code": "900-041-49", "name": "废包装桶 网页", "form": "固态", "process": "包装"}).json()["id"]  # fmt: skip
+    c.post("/api/v1/waste/movements", headers=a, json={
+        "stream_id": sid, "batch": "W1", "kind": "generated", "quantity": 2, "at": "2025-05-01"})  # fmt: skip
+    hw49 = next(
+        x for x in c.get("/api/v1/waste/licences", headers=a).json() if "HW49" in x["codes"]
+    )
+    mid = c.post("/api/v1/waste/manifests", headers=a, json={
+        "number": "A-WEB-0001", "licence_id": hw49["id"], "transporter": "运输",
+        "transporter_licence": "T-1", "lines": [{"stream_id": sid, "quantity": 2}]}).json()["id"]  # fmt: skip
+    path = f"/api/v1/waste/manifests/{mid}/transitions"
+    assert c.post(path, headers=a, json={"action": "dispatch", "at": "2025-05-02",
+                                         "batches": ["W1"]}).status_code == 200  # fmt: skip
+    # the receiver is outside the park: the generator (enterprise A) records the receipt; A's
+    # viewer may not write and gets no form
+    viewer = log_in(w, "a_viewer").get("/waste/manifests").text
+    assert f'data-testid="receive-form-{mid}"' not in viewer
+    page = (admin := log_in(w, "a_admin")).get("/waste/manifests")
+    assert f'data-testid="receive-form-{mid}"' in page.text
+    token = csrf(page.text)
+    bad = admin.post(f"/waste/manifests/{mid}/receive",
+                     data={"csrf": token, "received_0": "zwei", "unit": "t"})  # fmt: skip
+    assert bad.status_code == 422 and f'data-testid="receive-error-{mid}"' in bad.text
+    assert "zwei" in bad.text
+    forged = admin.post(f"/waste/manifests/{mid}/receive",
+                        data={"csrf": "forged", "received_0": "1950", "unit": "kg"})  # fmt: skip
+    assert forged.status_code == 403
+    done = admin.post(f"/waste/manifests/{mid}/receive", follow_redirects=False,
+                      data={"csrf": token, "received_0": "1950", "unit": "kg", "at": "2025-05-03"})  # fmt: skip
+    assert done.status_code == 303
+    got = c.get(f"/api/v1/waste/manifests/{mid}", headers=a).json()
+    # 1950 kg = 1.95 t received of 2 t: −0.05 t
+    assert got["state"] == "received" and abs(got["history"][-1]["difference_t"] + 0.05) < 1e-9
+    assert f'data-testid="receive-form-{mid}"' not in admin.get("/waste/manifests").text
+    # B's user cannot record A's receipt (the same answer as a manifest that does not exist)
+    b = log_in(w, "b_admin")
+    b_token = csrf(b.get("/waste/manifests").text)
+    assert b.post(f"/waste/manifests/{mid}/receive",
+                  data={"csrf": b_token, "received_0": "1"}).status_code == 404  # fmt: skip
+    # a cross-province approval of A is listed on the manifests page
+    made = c.post("/api/v1/waste/approvals", headers=a, json={
+        "number": "苏固移〔2025〕88号", "destination": "浙江省", "codes": ["HW49"], "quantity": 5,
+        "unit": "t", "valid_from": "2025-01-01", "valid_to": "2025-12-31"})  # fmt: skip
+    assert made.status_code == 201, made.text
+    listed = admin.get("/waste/manifests").text
+    assert 'data-testid="waste-approvals"' in listed and "苏固移〔2025〕88号" in listed

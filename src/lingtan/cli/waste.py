@@ -196,6 +196,53 @@ def exchange(
         console.print(t)
 
 
+def approvals(
+    number: Annotated[
+        str | None, typer.Option("--add", help="record an approval with this number")
+    ] = None,
+    destination: Annotated[
+        str | None, typer.Option("--destination", help="the destination province (e.g. 浙江省)")
+    ] = None,
+    codes: Annotated[
+        str | None, typer.Option("--codes", help="waste codes or categories, comma-separated")
+    ] = None,
+    quantity: Annotated[float | None, typer.Option("--quantity", help="approved quantity")] = None,
+    unit: Annotated[str, typer.Option("--unit", help="t or kg")] = "t",
+    valid_from: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
+    valid_to: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
+    enterprise: EnterpriseOpt = None,
+    park: ParkOption = None,
+) -> None:
+    """Cross-province transfer approvals (跨省转移审批, 固废法 第八十二条): list them, or record
+    one with ``--add NUMBER --destination … --codes … --quantity … --from … --to …``."""
+    from lingtan.waste import transfers
+
+    with domain_errors(), open_configured() as store:
+        p = _principal(store, park)
+        ent = _enterprise_id(store, park, enterprise)
+        if number is not None:
+            missing = [n for n, v in (("--destination", destination), ("--codes", codes),
+                                      ("--quantity", quantity), ("--from", valid_from),
+                                      ("--to", valid_to)) if v is None]  # fmt: skip
+            if missing:
+                raise InvalidInput(f"--add needs {', '.join(missing)}", field=missing[0])
+            a = transfers.add_approval(
+                store, principal=p, enterprise_id=ent, number=number, destination=str(destination),
+                codes=[c.strip() for c in str(codes).split(",") if c.strip()],
+                quantity=float(quantity or 0), unit=unit, valid_from=str(valid_from),
+                valid_to=str(valid_to),
+            )  # fmt: skip
+            console.print(f"recorded approval {a.number} ({a.origin} → {a.destination})")
+            return
+        codes_of = {e.id: e.code for e in store.registry.enterprises(park_of(store, park).id)}
+        t = Table("编号", "企业", "批准文号", "移出地", "接受地", "废物", "数量 t", "有效期")
+        for a in transfers.list_approvals(store, principal=p, enterprise_id=ent):
+            t.add_row(str(a.id), codes_of.get(a.enterprise_id, str(a.enterprise_id)), a.number,
+                      a.origin, a.destination, ",".join(a.codes), f"{a.quantity_t:.3f}",
+                      f"{a.valid_from}…{a.valid_to}")  # fmt: skip
+        console.print(t)
+
+
 def rules(park: ParkOption = None) -> None:
     """Install the default waste alarm rules the park lacks (docs/waste.md)."""
     from lingtan.waste import alarms
@@ -233,6 +280,7 @@ def register(app: typer.Typer) -> None:
     waste_app.command("import")(import_file)
     waste_app.command("balance")(balance)
     waste_app.command("exchange")(exchange)
+    waste_app.command("approvals")(approvals)
     waste_app.command("rules")(rules)
     waste_app.command("report")(report)
     app.add_typer(waste_app, name="waste")

@@ -345,6 +345,18 @@ def _party(principal: Principal, m: Manifest, action: str) -> str:
     return "receiver"
 
 
+def may_receive(principal: Principal, m: Manifest) -> bool:
+    """Whether ``principal`` records the receipt of ``m`` now (a dispatched manifest; the
+    party rules of :func:`_party`; the write permission) — what the dashboard offers."""
+    if m.state != "dispatched" or not principal.can(Permission.WRITE):
+        return False
+    try:
+        _party(principal, m, "receive")
+    except PermissionDenied:
+        return False
+    return True
+
+
 def transition(
     store: Store,
     *,

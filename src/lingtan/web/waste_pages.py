@@ -8,13 +8,16 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from lingtan.errors import Conflict, InvalidInput
 from lingtan.identity.roles import Principal
 from lingtan.waste import exchange_service, service, transfers
 from lingtan.waste import manifests as mf
 from lingtan.waste.model import KIND_ZH
-from lingtan.web.routes import _page, _render, _store
+from lingtan.web.admin_pages import _check
+from lingtan.web.routes import _page, _redirect, _render, _store
 
 router = APIRouter(include_in_schema=False)
 
@@ -82,6 +85,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "deal_agreed": ("已约定", "Agreed"),
     "deal_completed": ("已完成", "Completed"),
     "deal_cancelled": ("已取消", "Cancelled"),
+    "receive": ("确认接收", "Confirm the receipt"),
+    "received_on": ("接收日期", "Received on"),
+    "unit": ("单位", "Unit"),
+    "line_received": ("实收量", "Received"),
+    "approvals": ("跨省转移审批", "Cross-province transfer approvals"),
+    "approval_no": ("批准文号", "Approval"),
+    "enterprise": ("企业", "Enterprise"),
+    "origin": ("移出地", "From"),
+    "destination": ("接受地", "To"),
+    "codes": ("废物类别/代码", "Categories / codes"),
+    "valid": ("有效期", "Valid"),
+    "errors": ("请更正以下错误", "Please correct the errors below"),
 }
 STATE_EN = {"draft": "Draft", "dispatched": "Dispatched", "received": "Received",
             "closed": "Closed", "cancelled": "Cancelled"}  # fmt: skip
@@ -113,20 +128,70 @@ def ledger_page(
     return _page(request, build)
 
 
+def _manifests(
+    request: Request,
+    principal: Principal,
+    lang: str,
+    *,
+    status_code: int = 200,
+    errors: dict[int, str] | None = None,
+) -> Response:
+    store = _store(request)
+    items = transfers.list_manifests(store, principal=principal)
+    codes = {
+        e.id: e.code for e in store.registry.enterprises(service.ctx(store, principal).park_id)
+    }
+    return _render(
+        request, "waste.html", lang, principal, status_code, tt=lambda k: tt(k, lang),
+        tab="manifests", manifests=items, states=mf.STATE_ZH if lang == "zh-CN" else STATE_EN,
+        receivable={m.id for m in items if transfers.may_receive(principal, m)},
+        approvals=transfers.list_approvals(store, principal=principal), codes=codes,
+        errors=errors or {},
+    )  # fmt: skip
+
+
 @router.get("/waste/manifests")
 def manifests_page(request: Request) -> Response:
-    """The transfer manifests in the user's scope."""
+    """The transfer manifests in the user's scope, the receipt form of those the user
+    confirms (a receiver of the park, or the park office), and the cross-province approvals."""
+    return _page(request, lambda p, lang: _manifests(request, p, lang))
+
+
+@router.post("/waste/manifests/{manifest_id}/receive")
+async def manifest_receive(request: Request, manifest_id: int) -> Response:
+    """Record the receipt of a dispatched manifest: the quantity that arrived of each line
+    (``received_0``, ``received_1``, … in ``unit``) and the day, as
+    ``POST /api/v1/waste/manifests/{id}/transitions`` with ``action=receive`` does."""
+    posted = await request.form(max_fields=200, max_files=0)
+    form = {k: str(v)[:200] for k, v in posted.items()}
 
     def build(principal: Principal, lang: str) -> Response:
+        _check(request, form.get("csrf", ""))
         store = _store(request)
-        items = transfers.list_manifests(store, principal=principal)
-        states = mf.STATE_ZH if lang == "zh-CN" else STATE_EN
-        return _render(
-            request, "waste.html", lang, principal, tt=lambda k: tt(k, lang), tab="manifests",
-            manifests=items, states=states,
-        )  # fmt: skip
+        received: list[float] = []
+        try:
+            i = 0
+            while f"received_{i}" in form:
+                text = form[f"received_{i}"].strip()
+                try:
+                    received.append(float(text))
+                except ValueError:
+                    raise InvalidInput(
+                        f"received_{i}: {text!r} is not a number", field=f"received_{i}"
+                    ) from None
+                i += 1
+            transfers.transition(
+                store, principal=principal, manifest_id=manifest_id, action="receive",
+                at=form.get("at") or None, received=received, unit=form.get("unit", "t"),
+            )  # fmt: skip
+        except (InvalidInput, Conflict) as err:
+            return _manifests(
+                request, principal, lang, status_code=409 if isinstance(err, Conflict) else 422,
+                errors={manifest_id: str(err)},
+            )  # fmt: skip
+        return _redirect(request, "/waste/manifests")
 
-    return _page(request, build)
+    return await run_in_threadpool(_page, request, build)
 
 
 @router.get("/waste/exchange")
