@@ -11,6 +11,7 @@ import pytest
 
 from lingtan.errors import InvalidInput, NotFound, PermissionDenied
 from lingtan.identity.roles import Principal, Role
+from lingtan.indicators.period import Period
 from lingtan.programme import service
 from lingtan.store import Store, open_store
 from tests.indicators.golden_park import load
@@ -350,3 +351,31 @@ def test_degree_days_from_a_stored_temperature_series(park: Store) -> None:
     with pytest.raises(InvalidInput) as e:
         service.verify_measure(park, principal=PARK, measure_id=meas.id, save=False)
     assert e.value.field == "degree_days.series"
+
+
+def test_working_days_driver_from_the_chinese_calendar(park: Store) -> None:
+    plan = service.add_plan(park, principal=PARK, data={
+        "year": 2025, "title": "工作日", "targets": {}})  # fmt: skip
+    # baseline: energy = 200 + 50 × working days (declared, with their working days)
+    base = [{"period": f"2024-{k:02d}", "energy": 200 + 50 * d, "drivers": {"wd": d}}
+            for k, d in enumerate((19, 21, 22, 20), 1)]  # fmt: skip
+    meas = service.add_measure(park, principal=PARK, data={
+        "plan_id": plan.id, "code": "WD", "name": "照明改造", "owner": "x",
+        "schedule": {"start": "2024-10-01", "end": "2024-12-31"},
+        "verification": {
+            "drivers": ["wd"], "unit": "kWh", "baseline": base, "working_days": "wd",
+            "reporting": [{"period": "2025-06", "energy": 1000},
+                          {"period": "2025-10", "energy": 1000}],
+        },
+    })  # fmt: skip
+    v = service.verify_measure(park, principal=PARK, measure_id=meas.id, save=False)
+    # June 2025: 21 weekdays (1 June is a Sunday) less the Dragon Boat holiday on Monday
+    # 2 June = 20; October 2025: 23 weekdays less the National Day / Mid-Autumn holidays on
+    # 1–3 and 6–8 October (6 weekdays) plus the 调休 Saturday 11 October = 18 (State Council
+    # General Office notice on the 2025 holidays, 国办发明电〔2024〕12号).
+    # Adjusted baselines: 200 + 50 × 20 = 1 200 and 200 + 50 × 18 = 1 100; savings
+    # (1 200 − 1 000) + (1 100 − 1 000) = 300
+    assert v["verification"]["adjusted_baseline"] == pytest.approx(2300)
+    assert v["verification"]["savings"] == pytest.approx(300)
+    assert service.monthly_working_days(Period(2025, 6)) == 20
+    assert service.monthly_working_days(Period(2025, 10)) == 18

@@ -174,6 +174,10 @@ class Verification(_Strict):
     adjustments: list[AdjustmentIn] = Field(default_factory=list, max_length=50)
     confidence: float = Field(default=0.9, ge=0.5, lt=1.0)
     degree_days: DegreeDays | None = None
+    #: the driver filled with the month's working days (工作日: Monday–Friday and 调休 working
+    #: weekends, less statutory holidays, from ``chinesecalendar``) for each ``YYYY-MM`` period
+    #: that does not give it
+    working_days: str | None = Field(default=None, min_length=1, max_length=64)
     #: converts the savings' unit to tce / tCO2 (each citing its factor record)
     tce_factor: Factor | None = None
     co2_factor: Factor | None = None

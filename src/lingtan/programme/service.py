@@ -259,8 +259,25 @@ def _series(
             drivers[dd.driver] = monthly_degree_days(
                 store, park_id=park_id, spec=dd, period=_month_of(per.period, field), field=field
             )
+        wd = spec.working_days
+        if wd is not None and wd not in drivers:
+            field = f"verification.{which}[{k}].drivers.{wd}"
+            drivers[wd] = float(monthly_working_days(_month_of(per.period, field)))
         out.append(mv.PeriodValues(per.period, float(energy), drivers))
     return out
+
+
+def monthly_working_days(period: Period) -> int:
+    """Working days (工作日) of a month by the State Council's holiday arrangements, through
+    ``chinesecalendar`` (:func:`lingtan.forecast.features.day_type`): weekdays and 调休 working
+    weekends, statutory holidays excluded. A year the calendar does not know is refused."""
+    from lingtan.forecast.features import day_type
+
+    count, day = 0, period.first
+    while day <= period.last:
+        count += day_type(day).workday
+        day += dt.timedelta(days=1)
+    return count
 
 
 def monthly_degree_days(
