@@ -14,8 +14,9 @@ revision, exactly as a stored restatement does.
 imports not timed: a small task runs on every worker first), as wall time from the first submission to the last
 result. **Baseline**: the same tasks called one after the other in this process (the first
 ``--baseline-parks`` parks, scaled to the region). Printed: the speed-up 2 workers ÷ 1 worker,
-the ratio cluster ÷ in-process baseline, the peak resident memory of every worker
-(``ru_maxrss``), the time and bytes per park (the growth figures of docs/scaling.md) and,
+the ratio cluster ÷ in-process baseline, the CPU seconds the workers used (cores busy = CPU ÷
+wall: on a shared machine the speed-up cannot exceed the cores the workers got) with the load
+average, the peak resident memory of every worker (``ru_maxrss``), the time and bytes per park (the growth figures of docs/scaling.md) and,
 with ``--url`` (PostgreSQL), the bytes per stored hourly aggregate row measured on one park.
 
 Part **ingress** (one day's uploads from all parks into the region instance) is measured
@@ -157,17 +158,29 @@ def on_cluster(workers: int, parks: int, points: int, hours: int) -> dict[str, A
                 last[0] = now
                 print(f"  {workers} worker(s): {done}/{total}", flush=True)
 
+        cpu0 = c.run(time.process_time)
+        load0 = os.getloadavg()[0]
         report = tasks.run(c, specs(parks, points, hours), progress=progress)
+        load1 = os.getloadavg()[0]
+        cpu = sum(c.run(time.process_time).values()) - sum(cpu0.values())
         peaks = cluster.worker_peak_rss(c)
     if report.failed:
         raise SystemExit(f"failed tasks: {report.failed}")
-    return {"seconds": report.seconds, "peaks": peaks, "results": report.results}
+    return {
+        "seconds": report.seconds,
+        "peaks": peaks,
+        "results": report.results,
+        "cpu": cpu,
+        "load": (load0, load1),
+    }
 
 
 def ingress_one_day(parks: int) -> str:
     """One day's uploads from all parks into the region instance (federation ingress)."""
+    import importlib
+
     try:
-        from lingtan.region import ingress  # type: ignore[attr-defined]  # noqa: F401
+        ingress = importlib.import_module("lingtan.region.ingress")
     except ImportError:
         return "not measured: federation ingress not present"
     bench = getattr(ingress, "bench_one_day", None)
@@ -255,7 +268,8 @@ def main() -> None:
         peaks = ", ".join(f"{v / 2**20:.0f} MiB" for v in sorted(r["peaks"].values()))
         print(
             f"{w} worker(s): {r['seconds']:.1f} s ({r['seconds'] / parks:.2f} s/park); "
-            f"peak memory per worker: {peaks}"
+            f"worker CPU {r['cpu']:.1f} s = {r['cpu'] / r['seconds']:.2f} cores busy; "
+            f"load average {r['load'][0]:.1f} → {r['load'][1]:.1f}; peak memory per worker: {peaks}"
         )
     one, two = runs[1]["seconds"], runs[2]["seconds"]
     print(f"speed-up 2 workers ÷ 1 worker: {one / two:.2f}×")
