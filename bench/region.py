@@ -253,14 +253,16 @@ def main() -> None:
 
     n_base = min(args.baseline_parks, parks)
     restate_synthetic(0, 8, 48)  # imports and the factor library, as a worker's first task
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     base = [restate_synthetic(i, points, hours) for i in range(n_base)]
     base_s = (time.perf_counter() - t0) * parks / n_base
+    base_cpu = (time.process_time() - c0) / n_base
     per = base_s / parks
     gen = sum(b["generate_s"] for b in base) / n_base
     print(
         f"baseline in-process, serial: {per:.2f} s/park ({gen:.2f} generating, "
-        f"{per - gen:.2f} restating) → {base_s:.1f} s for the region (from {n_base} parks)"
+        f"{per - gen:.2f} restating), CPU {base_cpu:.3f} s/park → {base_s:.1f} s for the region "
+        f"(from {n_base} parks; load average {os.getloadavg()[0]:.1f})"
     )
 
     runs = {w: on_cluster(w, parks, points, hours) for w in (1, 2)}
@@ -275,6 +277,12 @@ def main() -> None:
     print(f"speed-up 2 workers ÷ 1 worker: {one / two:.2f}×")
     print(f"ratio 1 worker ÷ in-process baseline: {one / base_s:.2f}")
     print(f"ratio 2 workers ÷ in-process baseline: {two / base_s:.2f}")
+    for w, r in runs.items():
+        # CPU per park does not depend on how busy the machine was: the cost of distribution
+        print(
+            f"CPU per park on {w} worker(s) ÷ in-process: {r['cpu'] / parks:.3f} ÷ "
+            f"{base_cpu:.3f} s = {r['cpu'] / parks / base_cpu:.2f}"
+        )
     totals1 = {k[1]: v["total_tco2"] for k, v in runs[1]["results"].items()}
     totals2 = {k[1]: v["total_tco2"] for k, v in runs[2]["results"].items()}
     assert totals1 == totals2, "1 and 2 workers disagree"
