@@ -162,6 +162,12 @@ def test_the_cluster_listens_on_loopback_only(dask_client: Any) -> None:
     info = dask_client.scheduler_info()
     assert info["address"].startswith("tcp://127.0.0.1:")
     assert all(a.startswith("tcp://127.0.0.1:") for a in info["workers"])
+    http = dask_client.run_on_scheduler(
+        lambda dask_scheduler: [
+            sock.getsockname()[0] for sock in dask_scheduler.http_server._sockets.values()
+        ]
+    )
+    assert http and set(http) == {"127.0.0.1"}
     pids = cluster.worker_pids(dask_client)
     assert len(set(pids.values())) == 2 and os.getpid() not in pids.values()
 

@@ -60,6 +60,9 @@ def client(
             processes=True,
             host=LOOPBACK,
             dashboard_address=None,
+            # the scheduler's HTTP server (health, metrics) starts even without the dashboard:
+            # on loopback, on a free port
+            scheduler_kwargs={"dashboard": False, "dashboard_address": f"{LOOPBACK}:0"},
             memory_limit=memory_limit,
         ) as cluster,
         Client(cluster, set_as_default=False) as local,  # type: ignore[no-untyped-call]
