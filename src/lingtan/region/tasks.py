@@ -9,7 +9,8 @@ inputs — only the orchestration is new:
     use, carrier)``, each an array of the carrier's unit per hour (shape ``(hours,)``, or
     ``(n, hours)`` for several series of the key such as one per building), and the factor
     records of the revision. Hours are summed first and the sums multiplied by the factors
-    (docs/ghg.md: Σ(kWh × f) = f × Σ kWh for a factor constant over the period) — the same path
+    (Σ_h kWh_h × f = f × Σ_h kWh_h for a factor constant over the period; with an hourly grid
+    factor series, option ``grid_series_id``, the hourly totals of the owner) — the same path
     as the store-backed accounting: :func:`lingtan.accounting.metered.build_metered` →
     :func:`~lingtan.accounting.metered.activity_document` → :func:`lingtan.carbon.account`, on
     the park basis (附件4) and on the enterprise basis (GB/T 32150) for each enterprise.
