@@ -62,3 +62,18 @@ def test_a_bad_file_is_named(env: Path) -> None:
     (env / "parks" / "broken.npz").write_bytes(b"not an npz")
     out = runner.invoke(app, ["region-compute", "restate", "--aggregates", str(env / "parks")])
     assert out.exit_code != 0 and "broken.npz" in out.output
+
+
+def test_a_file_without_meta_or_with_a_bad_entry_is_refused(env: Path) -> None:
+    from lingtan.cli.region_compute import read_park
+    from lingtan.errors import InvalidInput
+
+    np.savez(env / "nometa.npz", **{f"|{GRID}": np.ones(3)})
+    with pytest.raises(InvalidInput, match="no 'meta'"):
+        read_park(env / "nometa.npz")
+    write_park(env, "P3", 1.0)
+    with np.load(env / "P3.npz") as data:
+        arrays = {k: data[k] for k in data.files}
+    np.savez(env / "bad.npz", meta=arrays["meta"], grid=np.ones(48))
+    with pytest.raises(InvalidInput, match=r"'grid' is not ENTERPRISE\|CARRIER"):
+        read_park(env / "bad.npz")
