@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,11 +26,12 @@ def write_park(folder: Path, code: str, kwh_per_hour: float) -> None:
         "start": "2024-01-01T00:00:00+08:00",
         "units": {GRID: "kWh"},
     }
-    np.savez(
-        folder / f"{code}.npz",
-        meta=np.array(json.dumps(meta, ensure_ascii=False)),
-        **{f"|{GRID}": np.full(48, kwh_per_hour), f"E1|{GRID}": np.full((2, 48), kwh_per_hour)},
-    )
+    arrays: dict[str, Any] = {
+        "meta": np.array(json.dumps(meta, ensure_ascii=False)),
+        f"|{GRID}": np.full(48, kwh_per_hour),
+        f"E1|{GRID}": np.full((2, 48), kwh_per_hour),
+    }
+    np.savez(folder / f"{code}.npz", **arrays)
 
 
 @pytest.fixture
@@ -68,12 +70,13 @@ def test_a_file_without_meta_or_with_a_bad_entry_is_refused(env: Path) -> None:
     from lingtan.cli.region_compute import read_park
     from lingtan.errors import InvalidInput
 
-    np.savez(env / "nometa.npz", **{f"|{GRID}": np.ones(3)})
+    arrays: dict[str, Any] = {f"|{GRID}": np.ones(3)}
+    np.savez(env / "nometa.npz", **arrays)
     with pytest.raises(InvalidInput, match="no 'meta'"):
         read_park(env / "nometa.npz")
     write_park(env, "P3", 1.0)
     with np.load(env / "P3.npz") as data:
-        arrays = {k: data[k] for k in data.files}
+        arrays = {k: data[k] for k in data.files}  # the valid meta of P3
     np.savez(env / "bad.npz", meta=arrays["meta"], grid=np.ones(48))
     with pytest.raises(InvalidInput, match=r"'grid' is not ENTERPRISE\|CARRIER"):
         read_park(env / "bad.npz")
