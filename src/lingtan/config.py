@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     dispatch_mqtt_port: int = Field(default=1883, ge=1, le=65535)
     dispatch_mqtt_username: str = ""
     dispatch_mqtt_password: str = ""
+    #: the Dask scheduler region-wide recomputations run on (``tcp://host:8786``); unset: a
+    #: local cluster of worker processes on this machine (docs/scaling.md)
+    dask_scheduler: str | None = None
+    #: worker processes of that local cluster (one thread each: the tasks hold the GIL)
+    dask_local_workers: int = Field(default=2, ge=1, le=256)
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

@@ -483,6 +483,23 @@ matching_run = Table(
     Index("ix_matching_run_park_id", "park_id", "year"),
 )
 
+# -- region-wide recomputations (lingtan.region.tasks) -------------------------------------------
+
+#: one result of a region-wide recomputation (restatement, forecast retraining, dispatch replay)
+#: per kind, park (code: the region's parks need not be rows of ``park``), period and input
+#: fingerprint; written once (an upsert that finds the key writes nothing), never edited
+region_compute_result = Table(
+    "region_compute_result",
+    metadata,
+    Column("kind", String(16), primary_key=True),  # restate | forecast | replay
+    Column("park", String(64), primary_key=True),
+    Column("period", String(96), primary_key=True),
+    Column("fingerprint", String(64), primary_key=True),  # sha256 of the inputs, hex
+    Column("result", Text, nullable=False),  # JSON
+    Column("computed_at", BigInteger, nullable=False),
+    Index("ix_region_compute_result_park", "park", "kind", "period"),
+)
+
 
 # -- green certificates (绿证) ledger -----------------------------------------------------------
 
