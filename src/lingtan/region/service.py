@@ -190,11 +190,11 @@ def receive(
                 month=doc.month,
                 revision=doc.revision,
             )
-            if seen is not None and seen.content_sha256 != doc.content_sha256:
-                raise Conflict(
-                    f"revision {doc.revision} of {doc.year}-{doc.month:02d} was received with "
-                    "other content; a correction is a new revision"
-                )
+        if seen is not None and seen.content_sha256 != doc.content_sha256:
+            raise Conflict(
+                f"revision {doc.revision} of {doc.year}-{doc.month:02d} was received with "
+                "other content; a correction is a new revision"
+            )
         if seen is not None:
             return _receipt(seen, duplicate=True)
         check = d.completeness(doc)
