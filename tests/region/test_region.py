@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -361,3 +362,102 @@ def test_dashboard_ranks_and_measures_progress(
     assert core["met"] == (core["value"] <= 6.0)  # at most: 单位能耗碳排放 (910号)
     assert [r["code"] for r in board["ranking"]["carbon_per_energy"]] == ["P1"]
     assert [i["id"] for i in board["indicators"]][0] == "carbon_per_energy"
+
+
+def test_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from lingtan.cli import app
+
+    runner = CliRunner()
+    park_url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = open_store(park_url)
+    load_park(store, "P1", [(2025, 1)])
+    store.close()
+    monkeypatch.setenv("LINGTAN_DATABASE_URL", park_url)
+    monkeypatch.setenv("LINGTAN_ENVIRONMENT", "test")
+    r = runner.invoke(app, ["region", "channel", "add", "--url", URL, "--secret", SECRET])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "jan.json"
+    r = runner.invoke(app, ["region", "upload", "build", "--year", "2025", "--month", "1",
+                            "--out", str(out)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "region-P1-month-202501-r1" in r.output
+    assert json.loads(out.read_text())["idempotency_key"] == "region-P1-month-202501-r1"
+    r = runner.invoke(app, ["region", "upload", "build", "--year", "2025", "--month", "1"])
+    assert "already queued" in r.output
+    region_url = f"sqlite:///{tmp_path / 'r.db'}"
+    open_store(region_url).close()
+    monkeypatch.setenv("LINGTAN_DATABASE_URL", region_url)
+    r = runner.invoke(app, ["region", "park", "add", "P1", "--name", "园区P1", "--secret",
+                            SECRET, "--target", "carbon_per_energy=0.3"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["region", "park", "add", "P2", "--name", "x", "--secret", SECRET,
+                            "--target", "carbon_per_energy"])  # fmt: skip
+    assert r.exit_code != 0 and "indicator=value" in r.output
+    region = open_store(region_url)
+    body = out.read_bytes()
+    _send(region, body)
+    region.close()
+    r = runner.invoke(app, ["region", "status"])
+    assert r.exit_code == 0 and "P1" in r.output and "latest 2025-01" in r.output, r.output
+
+
+def test_api_and_page(park_store: Store, region_store: Store) -> None:
+    """The ingress over HTTP (401 unsigned, 403 unknown park or bad signature, 200 and the
+    original receipt on a replay), the views by role, and the dashboard page."""
+    from fastapi.testclient import TestClient
+
+    from lingtan.api import create_app
+    from tests.api.world import login
+
+    channel = region_channel(park_store, URL)
+    q = _queue(park_store, channel.id, 2025, 1)
+    body = _payload(park_store, q.idempotency_key, channel.id)
+    _member(region_store, "region_admin", "park_admin", None)
+    _member(region_store, "p2_user", "park_viewer", "P2")
+    settings = Settings(environment="test", mode="region", database_url=region_store.url)
+    app = create_app(settings, store=region_store, background=False)
+    with TestClient(app) as client:
+        path = "/api/v1/region/uploads"
+        now_s = int(dt.datetime.now(dt.UTC).timestamp())
+        hdrs = signed(body, "P1", now_s=now_s, nonce=q.idempotency_key)
+        assert client.post(path, content=body).status_code == 401
+        assert client.post(path, content=body, headers={**hdrs, "x-ecm-unit": "P9"}).status_code == 403
+        bad = signed(body, "P1", secret="wrong-secret-0123456789", now_s=now_s, nonce="n")
+        assert client.post(path, content=body, headers=bad).status_code == 403
+        first = client.post(path, content=body, headers=hdrs)
+        assert first.status_code == 200, first.text
+        again = client.post(path, content=body, headers=hdrs)
+        assert again.status_code == 200 and again.json()["duplicate"] is True
+        assert again.json()["receipt"] == first.json()["receipt"]
+        admin, p2_user = login(client, "region_admin", "x" * 16), login(client, "p2_user", "x" * 16)
+        assert client.get("/api/v1/region/dashboard").status_code == 401
+        got = client.get("/api/v1/region/uploads", headers=admin).json()
+        assert [u["park"] for u in got] == ["P1"]
+        assert client.get("/api/v1/region/uploads", headers=p2_user).json() == []
+        uid = got[0]["id"]
+        doc = client.get(f"/api/v1/region/uploads/{uid}/document", headers=admin)
+        assert doc.status_code == 200 and doc.content == body
+        assert client.get(f"/api/v1/region/uploads/{uid}/document", headers=p2_user).status_code == 404
+        h0, h1 = d.month_span(2025, 1, "Asia/Shanghai")
+        hourly = client.get(f"/api/v1/region/parks/P1/hourly?start={h0}&end={h1}", headers=admin)
+        assert len(hourly.json()) == 2 * 744  # two series, every hour of January (null or not)
+        assert client.get(f"/api/v1/region/parks/P1/hourly?start={h0}&end={h1}",
+                          headers=p2_user).status_code == 404  # fmt: skip
+        made = client.post("/api/v1/region/parks", headers=p2_user,
+                           json={"code": "P9", "name": "x", "secret": SECRET})  # fmt: skip
+        assert made.status_code == 403
+        client.cookies.clear()
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+        assert token is not None
+        r = client.post("/login", data={"username": "region_admin", "password": "x" * 16,
+                                         "csrf": token.group(1), "next": "/region"})  # fmt: skip
+        assert r.status_code in (200, 303), r.text
+        page = client.get("/region")
+        assert page.status_code == 200 and "单位能耗碳排放" in page.text and "P1" in page.text
+    # on a park instance the region endpoints do not exist
+    park_app = create_app(Settings(environment="test", database_url=park_store.url),
+                          store=park_store, background=False)  # fmt: skip
+    with TestClient(park_app) as client:
+        assert client.post("/api/v1/region/uploads", content=body, headers=hdrs).status_code == 404
