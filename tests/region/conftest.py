@@ -78,7 +78,9 @@ def region_channel(store: Store, url: str, secret: str = SECRET, **kw: Any) -> C
     return channel
 
 
-def signed(body: bytes, park: str, *, secret: str = SECRET, now_s: int, nonce: str) -> dict[str, str]:
+def signed(
+    body: bytes, park: str, *, secret: str = SECRET, now_s: int, nonce: str
+) -> dict[str, str]:
     """The headers a park's transport sends, lower-cased as the receiver reads them."""
     hdrs = transport.headers(secret.encode(), body, timestamp=now_s, nonce=nonce, unit=park)
     return {k.lower(): v for k, v in hdrs.items()}

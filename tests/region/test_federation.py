@@ -178,7 +178,9 @@ def test_three_parks_one_region(tmp_path: Path, proxy_server: tuple[Proxy, int])
     region_url = f"sqlite:///{tmp_path / 'region.db'}"
     region_db = open_store(region_url)
     for code in PARKS:
-        service.register_park(region_db, principal=SYSTEM, code=code, name=f"园区{code}", secret=SECRET)
+        service.register_park(
+            region_db, principal=SYSTEM, code=code, name=f"园区{code}", secret=SECRET
+        )
     channels: dict[str, int] = {}
     urls: dict[str, str] = {}
     for code in PARKS:
@@ -218,12 +220,16 @@ def test_three_parks_one_region(tmp_path: Path, proxy_server: tuple[Proxy, int])
         late = Reading("A-grid", dt.datetime(2025, 1, 2, 1, tzinfo=TZ), 3.0, source="test")
         assert ingest(p2, [late], source="test").rejected == 0
         normalise_pending(p2)
-        q = build.queue(p2, tenant=Tenant.park_wide(), channel_id=channels["P2"], year=2025, month=1)
+        q = build.queue(
+            p2, tenant=Tenant.park_wide(), channel_id=channels["P2"], year=2025, month=1
+        )
         assert (q.revision, q.new) == (2, True)
         _wait("the correction", lambda: len(repo.uploads(parks=None)) == 10)
         _wait(
             "P2's outbox drained",
-            lambda: all(d.state == "delivered" for d in p2.outbox.deliveries(tenant=Tenant.park_wide())[0]),
+            lambda: all(
+                d.state == "delivered" for d in p2.outbox.deliveries(tenant=Tenant.park_wide())[0]
+            ),
         )
         p2.close()
     finally:
@@ -234,12 +240,12 @@ def test_three_parks_one_region(tmp_path: Path, proxy_server: tuple[Proxy, int])
     assert proxy.keys.count(f"{key}-ch{channels['P1']}") == 2
     ups = RegionRepo(region_db).uploads(parks=None)
     seen = sorted((u.park_code, u.year, u.month, u.revision) for u in ups)
-    expected = sorted(
-        [(p, y, m, 1) for p in PARKS for y, m in MONTHS] + [("P2", 2025, 1, 2)]
-    )
+    expected = sorted([(p, y, m, 1) for p in PARKS for y, m in MONTHS] + [("P2", 2025, 1, 2)])
     assert seen == expected  # every period once per revision: nothing lost, nothing twice
     for code in PARKS:
-        firsts = sorted((u for u in ups if u.park_code == code and u.revision == 1), key=lambda u: u.id)
+        firsts = sorted(
+            (u for u in ups if u.park_code == code and u.revision == 1), key=lambda u: u.id
+        )
         assert [u.month for u in firsts] == [1, 2, 3]  # received in the order queued
     jan = {u.revision: u for u in ups if u.park_code == "P2" and u.month == 1}
     assert jan[2].current and not jan[1].current and jan[1].superseded_by == jan[2].id

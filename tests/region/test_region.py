@@ -38,7 +38,9 @@ S = 1_000_000
 
 
 def _queue(store: Store, channel_id: int, year: int, month: int) -> build.Queued:
-    return build.queue(store, tenant=Tenant.park_wide(), channel_id=channel_id, year=year, month=month)
+    return build.queue(
+        store, tenant=Tenant.park_wide(), channel_id=channel_id, year=year, month=month
+    )
 
 
 def _payload(store: Store, key: str, channel_id: int) -> bytes:
@@ -50,7 +52,10 @@ def _payload(store: Store, key: str, channel_id: int) -> bytes:
 def _send(region: Store, body: bytes, park: str = "P1", *, at_s: int = ON_TIME_S) -> dict:
     key = json.loads(body)["idempotency_key"]
     return service.receive(
-        region, SETTINGS, body=body, headers=signed(body, park, now_s=at_s, nonce=key),
+        region,
+        SETTINGS,
+        body=body,
+        headers=signed(body, park, now_s=at_s, nonce=key),
         now=at_s * S,
     )
 
@@ -123,7 +128,9 @@ def test_queue_is_idempotent_and_a_correction_is_a_new_revision(park_store: Stor
 def test_queue_refuses_other_channels_and_enterprise_callers(park_store: Store) -> None:
     channel = region_channel(park_store, URL)
     with pytest.raises(InvalidInput, match="park-wide"):
-        build.queue(park_store, tenant=Tenant.of_enterprise(1), channel_id=channel.id, year=2025, month=1)
+        build.queue(
+            park_store, tenant=Tenant.of_enterprise(1), channel_id=channel.id, year=2025, month=1
+        )
     with pytest.raises(InvalidInput, match="month"):
         _queue(park_store, channel.id, 2025, 13)
 
@@ -165,7 +172,7 @@ def test_ingress_sm2(park_store: Store, region_store: Store) -> None:
             region_store, principal=SYSTEM, code="P4", name="x", secret=f"sm2:{private}"
         )
     channel = region_channel(park_store, URL, secret=f"sm2:{private}")
-    park_store.registry.save_park  # the park's code is P1: re-sign as P3 below
+    # the park's code is P1: its document is re-made as P3's below
     doc = build.build(park_store, channel=channel, year=2025, month=1)
     doc = d.document(park={**doc["park"], "code": "P3"}, kind="month", year=2025, month=1,
                      revision=1, content=doc["content"])  # fmt: skip
@@ -278,17 +285,27 @@ def test_restatement_keeps_history(park_store: Store, region_store: Store) -> No
     assert _send(region_store, body1, at_s=LATE_S)["duplicate"] is True
     assert len(repo.uploads(parks=None)) == 2
     # the late list names revision 2 only
-    assert [u["revision"] for u in service.uploads(region_store, principal=SYSTEM, late=True)] == [2]
+    assert [u["revision"] for u in service.uploads(region_store, principal=SYSTEM, late=True)] == [
+        2
+    ]
 
 
 def test_an_older_revision_arriving_after_a_newer_one_is_history(
     park_store: Store, region_store: Store
 ) -> None:
     channel = region_channel(park_store, URL)
-    body1 = _payload(park_store, _queue(park_store, channel.id, 2025, 1).idempotency_key, channel.id)
-    ingest(park_store, [Reading("B-grid", dt.datetime(2025, 1, 3, 1, tzinfo=TZ), 1.0, source="t")], source="t")
+    body1 = _payload(
+        park_store, _queue(park_store, channel.id, 2025, 1).idempotency_key, channel.id
+    )
+    ingest(
+        park_store,
+        [Reading("B-grid", dt.datetime(2025, 1, 3, 1, tzinfo=TZ), 1.0, source="t")],
+        source="t",
+    )
     normalise_pending(park_store)
-    body2 = _payload(park_store, _queue(park_store, channel.id, 2025, 1).idempotency_key, channel.id)
+    body2 = _payload(
+        park_store, _queue(park_store, channel.id, 2025, 1).idempotency_key, channel.id
+    )
     _send(region_store, body2)
     got = _send(region_store, body1)
     assert got["restated"] is False
@@ -307,7 +324,10 @@ def test_scope_a_park_user_sees_only_its_park(
     tmp_path: Path, park_store: Store, region_store: Store
 ) -> None:
     channel = region_channel(park_store, URL)
-    _send(region_store, _payload(park_store, _queue(park_store, channel.id, 2025, 1).idempotency_key, channel.id))
+    _send(
+        region_store,
+        _payload(park_store, _queue(park_store, channel.id, 2025, 1).idempotency_key, channel.id),
+    )
     p2 = open_store(f"sqlite:///{tmp_path / 'p2.db'}")
     load_park(p2, "P2", [(2025, 1)], a_kwh=20.0)
     ch2 = region_channel(p2, URL)
@@ -330,7 +350,9 @@ def test_scope_a_park_user_sees_only_its_park(
     p2_id = RegionRepo(region_store).park_by_code("P2").id
     p2_upload = next(u for u in RegionRepo(region_store).uploads(parks=None) if u.park_id == p2_id)
     with pytest.raises(NotFound):
-        RegionRepo(region_store).document(p2_upload.id, parks=service.scope_of(region_store, p1_user))
+        RegionRepo(region_store).document(
+            p2_upload.id, parks=service.scope_of(region_store, p1_user)
+        )
     # a park user may not register parks, nor a viewer
     for who in (p1_user, viewer):
         with pytest.raises(PermissionDenied):
@@ -361,7 +383,7 @@ def test_dashboard_ranks_and_measures_progress(
     assert core["target"] == 6.0
     assert core["met"] == (core["value"] <= 6.0)  # at most: 单位能耗碳排放 (910号)
     assert [r["code"] for r in board["ranking"]["carbon_per_energy"]] == ["P1"]
-    assert [i["id"] for i in board["indicators"]][0] == "carbon_per_energy"
+    assert board["indicators"][0]["id"] == "carbon_per_energy"
 
 
 def test_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -423,7 +445,9 @@ def test_api_and_page(park_store: Store, region_store: Store) -> None:
         now_s = int(dt.datetime.now(dt.UTC).timestamp())
         hdrs = signed(body, "P1", now_s=now_s, nonce=q.idempotency_key)
         assert client.post(path, content=body).status_code == 401
-        assert client.post(path, content=body, headers={**hdrs, "x-ecm-unit": "P9"}).status_code == 403
+        assert (
+            client.post(path, content=body, headers={**hdrs, "x-ecm-unit": "P9"}).status_code == 403
+        )
         bad = signed(body, "P1", secret="wrong-secret-0123456789", now_s=now_s, nonce="n")
         assert client.post(path, content=body, headers=bad).status_code == 403
         first = client.post(path, content=body, headers=hdrs)
@@ -439,7 +463,9 @@ def test_api_and_page(park_store: Store, region_store: Store) -> None:
         uid = got[0]["id"]
         doc = client.get(f"/api/v1/region/uploads/{uid}/document", headers=admin)
         assert doc.status_code == 200 and doc.content == body
-        assert client.get(f"/api/v1/region/uploads/{uid}/document", headers=p2_user).status_code == 404
+        assert (
+            client.get(f"/api/v1/region/uploads/{uid}/document", headers=p2_user).status_code == 404
+        )
         h0, h1 = d.month_span(2025, 1, "Asia/Shanghai")
         hourly = client.get(f"/api/v1/region/parks/P1/hourly?start={h0}&end={h1}", headers=admin)
         assert len(hourly.json()) == 2 * 744  # two series, every hour of January (null or not)

@@ -55,9 +55,9 @@ from lingtan.api.overview.router import router as overview_router
 from lingtan.api.overview.service import MIN_REFRESH_S, VERSION_TTL_S
 from lingtan.api.programme.router import router as programme_router
 from lingtan.api.readings.router import router as readings_router
+from lingtan.api.records.router import router as records_router
 from lingtan.api.region.router import router as region_router
 from lingtan.api.region.router import signed_router as region_signed_router
-from lingtan.api.records.router import router as records_router
 from lingtan.api.registry.router import router as registry_router
 from lingtan.api.replacements.router import router as replacements_router
 from lingtan.api.reports.router import router as reports_router

@@ -112,7 +112,11 @@ def channels(
 def channel_add(
     code: Annotated[str, typer.Argument(help="channel code / 渠道编码")],
     kind: Annotated[
-        str, typer.Option("--kind", help="webhook | email | ecm (provincial online monitoring) | region (a regional lingtan)")
+        str,
+        typer.Option(
+            "--kind",
+            help="webhook | email | ecm (provincial online monitoring) | region (a regional lingtan)",
+        ),
     ],
     target: Annotated[
         list[str],

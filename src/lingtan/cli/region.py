@@ -59,7 +59,9 @@ def channel_add(
             code=code, name=name, kind="region", target=url, min_severity=min_severity
         )
         channel, _ = create_channel(store, park_id=p.id, spec=spec, actor="cli", secret=secret)
-    console.print(f"region channel {channel.code} (id {channel.id}) created / 已创建", highlight=False)
+    console.print(
+        f"region channel {channel.code} (id {channel.id}) created / 已创建", highlight=False
+    )
 
 
 def upload_build(

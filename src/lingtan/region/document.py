@@ -72,9 +72,7 @@ def declared(content: Mapping[str, Any]) -> dict[str, int]:
     hourly = content.get("hourly") or []
     return {
         "hourly_series": len(hourly),
-        "hourly_values": sum(
-            1 for s in hourly for v in (s.get("values") or []) if v is not None
-        ),
+        "hourly_values": sum(1 for s in hourly for v in (s.get("values") or []) if v is not None),
         "monthly": len(content.get("monthly") or []),
         "indicators": len(content.get("indicators") or []),
         "alarms": len(content.get("alarms") or []),
@@ -162,7 +160,9 @@ def parse(body: bytes) -> Document:
     try:
         ZoneInfo(str(tz))
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"park.timezone {tz!r} is not a time zone", field="park.timezone") from None
+        raise InvalidInput(
+            f"park.timezone {tz!r} is not a time zone", field="park.timezone"
+        ) from None
     kind = doc.get("kind")
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", field="kind")

@@ -289,9 +289,9 @@ def parks(store: Store, *, principal: Principal) -> list[dict[str, Any]]:
         {
             "code": p.code,
             "name": p.name,
-            "scheme": "sm2-sm3" if p.public_key else transport.signer_of(
-                (p.secret or "").encode()
-            )[0],
+            "scheme": "sm2-sm3"
+            if p.public_key
+            else transport.signer_of((p.secret or "").encode())[0],
             "targets": p.targets,
             "created_at": p.created_at,
         }
@@ -386,10 +386,16 @@ def dashboard(store: Store, *, principal: Principal) -> dict[str, Any]:
     late = [_upload_dict(u) for u in repo.uploads(parks=scope, late=True, limit=100)]
     return {
         "indicators": [
-            {"id": i, "name_zh": BY_ID[i].name_zh, "name_en": BY_ID[i].name_en,
-             "kind": BY_ID[i].kind, "unit": BY_ID[i].unit, "direction": directions().get(i)}
+            {
+                "id": i,
+                "name_zh": BY_ID[i].name_zh,
+                "name_en": BY_ID[i].name_en,
+                "kind": BY_ID[i].kind,
+                "unit": BY_ID[i].unit,
+                "direction": directions().get(i),
+            }
             for i in IDS
-        ],  # fmt: skip
+        ],
         "parks": rows,
         "ranking": ranking,
         "late": late,
@@ -403,4 +409,3 @@ def hourly(
     scope = scope_of(store, principal)
     park = RegionRepo(store).park_by_code(park_code, parks=scope)
     return RegionRepo(store).hourly(park_id=park.id, h0=h0, h1=h1, parks=scope)
-

@@ -30,7 +30,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from lingtan.alarms.notify.model import UPLOAD_KINDS, URL_KINDS, Channel, ChannelSpec, Delivery, fingerprint
+from lingtan.alarms.notify.model import (
+    UPLOAD_KINDS,
+    URL_KINDS,
+    Channel,
+    ChannelSpec,
+    Delivery,
+    fingerprint,
+)
 from lingtan.errors import Conflict, NotFound
 from lingtan.store import schema as s
 from lingtan.store.query_repo import Tenant, _owner, _page

@@ -115,9 +115,7 @@ def _in(column: Any, parks: Collection[int] | None) -> ColumnElement[bool]:
     return column.in_(sorted(parks)) if parks else literal(False)
 
 
-_UPLOAD_COLUMNS = [
-    c for c in s.region_upload.c if c.name != "document"
-]
+_UPLOAD_COLUMNS = [c for c in s.region_upload.c if c.name != "document"]
 
 
 class RegionRepo:
@@ -167,7 +165,7 @@ class RegionRepo:
                 "subject": r.subject_code,
                 "first_at": int(r.first_at),
                 "last_at": int(r.last_at),
-                "count": int(r.count),
+                "count": int(r._mapping["count"]),
                 "value": r.value,
                 "message": r.message,
             }
@@ -244,15 +242,11 @@ class RegionRepo:
 
     def _select(self) -> Any:
         u, p = s.region_upload, s.region_park
-        return select(*_UPLOAD_COLUMNS, p.c.code.label("park_code")).join(
-            p, p.c.id == u.c.park_id
-        )
+        return select(*_UPLOAD_COLUMNS, p.c.code.label("park_code")).join(p, p.c.id == u.c.park_id)
 
     def upload_by_key(self, conn: Connection, key: str) -> RegionUpload | None:
         """The upload of an idempotency key."""
-        row = conn.execute(
-            self._select().where(s.region_upload.c.idempotency_key == key)
-        ).first()
+        row = conn.execute(self._select().where(s.region_upload.c.idempotency_key == key)).first()
         return None if row is None else _upload(row)
 
     def upload_by_revision(
@@ -342,8 +336,12 @@ class RegionRepo:
             )
         if late is not None:
             cond = and_(cond, u.c.late.is_(late))
-        q = self._select().where(cond).order_by(
-            u.c.year.desc(), u.c.month.desc(), u.c.park_id, u.c.revision.desc(), u.c.id.desc()
+        q = (
+            self._select()
+            .where(cond)
+            .order_by(
+                u.c.year.desc(), u.c.month.desc(), u.c.park_id, u.c.revision.desc(), u.c.id.desc()
+            )
         )
         if limit is not None:
             q = q.limit(limit)

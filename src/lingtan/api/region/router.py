@@ -126,7 +126,9 @@ def get_hourly(
 ) -> Any:
     """A park's hourly aggregates (current revisions) in [start, end)."""
     service.require_region(settings)
-    rows = service.hourly(store, principal=principal, park_code=code, h0=start, h1=min(end, start + 24 * 366))
+    rows = service.hourly(
+        store, principal=principal, park_code=code, h0=start, h1=min(end, start + 24 * 366)
+    )
     keys = ("carrier", "enterprise", "building", "unit", "hour", "value")
     return [dict(zip(keys, r, strict=True)) for r in rows]
 

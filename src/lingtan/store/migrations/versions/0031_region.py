@@ -72,7 +72,7 @@ def upgrade() -> None:
         keys = ["upload_id", "carrier", "enterprise", "building"] + (
             ["hour"] if table == "region_hourly" else []
         )
-        cols = [
+        cols: list[sa.schema.SchemaItem] = [
             sa.Column("upload_id", Id, sa.ForeignKey(
                 "region_upload.id", name=f"fk_{table}_upload_id_region_upload"), nullable=False),
             sa.Column("carrier", sa.String(64), nullable=False),
