@@ -127,7 +127,7 @@ def test_queue_is_idempotent_and_a_correction_is_a_new_revision(park_store: Stor
 
 def test_queue_refuses_other_channels_and_enterprise_callers(park_store: Store) -> None:
     channel = region_channel(park_store, URL)
-    with pytest.raises(InvalidInput, match="park-wide"):
+    with pytest.raises(PermissionDenied, match="park-wide"):
         build.queue(
             park_store, tenant=Tenant.of_enterprise(1), channel_id=channel.id, year=2025, month=1
         )

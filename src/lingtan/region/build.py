@@ -20,7 +20,7 @@ from typing import Any
 
 from lingtan.accounting.service import account_park
 from lingtan.alarms.notify.model import SEVERITIES, Channel, severity_rank
-from lingtan.errors import InvalidInput, LingtanError
+from lingtan.errors import InvalidInput, LingtanError, PermissionDenied
 from lingtan.exchange.upload import _unit as family_unit
 from lingtan.indicators.evaluate import evaluate
 from lingtan.region import document as d
@@ -240,7 +240,7 @@ def queue(
     revision already queued when its content is the same, else the next revision (a
     correction). Park-wide callers only (the document is the whole park's)."""
     if not tenant.is_park_wide:
-        raise InvalidInput("a region upload is the whole park's: park-wide roles only")
+        raise PermissionDenied("a region upload is the whole park's: park-wide roles only")
     channel = store.outbox.channel(tenant=tenant, channel_id=channel_id)
     if channel.kind != "region":
         raise InvalidInput("the channel is not a region channel", field="channel_id")

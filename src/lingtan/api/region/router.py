@@ -9,7 +9,7 @@
   a park's hourly aggregates;
 - park side: ``POST /api/v1/exchange/region/uploads`` queues a month on a ``region`` channel.
 
-The region endpoints answer 404 on an instance not in region mode (``LINGTAN_MODE``).
+The region endpoints exist only on an instance in region mode (``LINGTAN_MODE=region``).
 """
 
 from __future__ import annotations
@@ -22,12 +22,16 @@ from pydantic import BaseModel, Field
 
 from lingtan.api.common import MAX_ID
 from lingtan.api.deps import CurrentPrincipal, SettingsDep, StoreDep
-from lingtan.identity.roles import Permission, require
+from lingtan.config import Settings
+from lingtan.identity.roles import Permission, Principal, require
 from lingtan.region import build, service
 
+#: the region's views: mounted in region mode only (api/app.py)
 router = APIRouter(tags=["region"])
-#: signed by the park, not by a user: mounted without the user dependency (api/app.py)
+#: signed by the park, not by a user: mounted without the user dependency, in region mode only
 signed_router = APIRouter(tags=["region"])
+#: the park side: queue an upload on a region channel (every instance)
+park_router = APIRouter(tags=["region"])
 
 
 @signed_router.post("/region/uploads")
@@ -41,6 +45,12 @@ async def post_upload(request: Request, store: StoreDep, settings: SettingsDep) 
     return await run_in_threadpool(
         lambda: service.receive(store, settings, body=body, headers=headers)
     )
+
+
+def _region(principal: Principal, settings: Settings) -> None:
+    """A reading caller, on a region instance."""
+    require(principal, Permission.READ)
+    service.require_region(settings)
 
 
 class ParkIn(BaseModel):
@@ -60,7 +70,7 @@ class ParkIn(BaseModel):
 @router.get("/region/parks")
 def get_parks(principal: CurrentPrincipal, store: StoreDep, settings: SettingsDep) -> Any:
     """Registered parks in the caller's scope (never their keys)."""
-    service.require_region(settings)
+    _region(principal, settings)
     return service.parks(store, principal=principal)
 
 
@@ -69,7 +79,7 @@ def post_park(
     body: ParkIn, principal: CurrentPrincipal, store: StoreDep, settings: SettingsDep
 ) -> Any:
     """Register a park (region administrators)."""
-    service.require_region(settings)
+    _region(principal, settings)
     p = service.register_park(
         store,
         principal=principal,
@@ -85,7 +95,7 @@ def post_park(
 @router.get("/region/dashboard")
 def get_dashboard(principal: CurrentPrincipal, store: StoreDep, settings: SettingsDep) -> Any:
     """Ranking by the 1+5 indicators, progress against targets, completeness, late uploads."""
-    service.require_region(settings)
+    _region(principal, settings)
     return service.dashboard(store, principal=principal)
 
 
@@ -98,7 +108,7 @@ def get_uploads(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Any:
     """Received uploads in scope, every revision, newest period first."""
-    service.require_region(settings)
+    _region(principal, settings)
     return service.uploads(store, principal=principal, late=late, limit=limit)
 
 
@@ -107,7 +117,7 @@ def get_document(
     upload_id: int, principal: CurrentPrincipal, store: StoreDep, settings: SettingsDep
 ) -> Response:
     """An upload's document exactly as received."""
-    service.require_region(settings)
+    _region(principal, settings)
     from lingtan.store.region_repo import RegionRepo
 
     scope = service.scope_of(store, principal)
@@ -125,7 +135,7 @@ def get_hourly(
     end: Annotated[int, Query(ge=0, description="end hour, exclusive")],
 ) -> Any:
     """A park's hourly aggregates (current revisions) in [start, end)."""
-    service.require_region(settings)
+    _region(principal, settings)
     rows = service.hourly(
         store, principal=principal, park_code=code, h0=start, h1=min(end, start + 24 * 366)
     )
@@ -141,7 +151,7 @@ class QueueIn(BaseModel):
     month: int = Field(ge=1, le=12)
 
 
-@router.post("/exchange/region/uploads")
+@park_router.post("/exchange/region/uploads")
 def post_queue(
     body: QueueIn, request: Request, principal: CurrentPrincipal, store: StoreDep
 ) -> Any:
