@@ -32,6 +32,7 @@ from lingtan.region import build, service
 from lingtan.store import open_store
 from lingtan.store.query_repo import Tenant
 from lingtan.store.region_repo import RegionRepo
+from tests.conftest import _reachable
 from tests.region.conftest import SECRET, TZ, load_park, region_channel
 
 MONTHS = [(2025, 1), (2025, 2), (2025, 3)]
@@ -170,12 +171,19 @@ def _wait(what: str, check: object) -> None:
     raise AssertionError(f"gave up waiting for {what}")
 
 
-def test_three_parks_one_region(tmp_path: Path, proxy_server: tuple[Proxy, int]) -> None:
+def test_three_parks_one_region(
+    tmp_path: Path, proxy_server: tuple[Proxy, int], request: pytest.FixtureRequest
+) -> None:
     proxy, proxy_port = proxy_server
+    # the region on PostgreSQL when the server is there (a fresh schema, dropped afterwards),
+    # else on SQLite; the parks on SQLite
+    on_pg = _reachable("127.0.0.1", 5432) or os.environ.get("LINGTAN_REQUIRE_SERVICES") == "1"
     region_port = _port()
     ingress = f"http://127.0.0.1:{region_port}/api/v1/region/uploads"
     proxy.target = ingress
-    region_url = f"sqlite:///{tmp_path / 'region.db'}"
+    region_url = (
+        str(request.getfixturevalue("pg_url")) if on_pg else f"sqlite:///{tmp_path / 'region.db'}"
+    )
     region_db = open_store(region_url)
     for code in PARKS:
         service.register_park(
@@ -232,6 +240,9 @@ def test_three_parks_one_region(tmp_path: Path, proxy_server: tuple[Proxy, int])
             ),
         )
         p2.close()
+    except BaseException:
+        region_db.close()  # before the schema is dropped (PostgreSQL)
+        raise
     finally:
         for s in everyone:
             s.stop()

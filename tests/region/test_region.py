@@ -482,8 +482,37 @@ def test_api_and_page(park_store: Store, region_store: Store) -> None:
         assert r.status_code in (200, 303), r.text
         page = client.get("/region")
         assert page.status_code == 200 and "单位能耗碳排放" in page.text and "P1" in page.text
+        # zh-CN throughout, but what the users typed (park codes and names, usernames)
+        from tests.web.test_zh_wording import problems, visible
+
+        typed = frozenset({"P1", "P2", "园区P1", "园区P2", "region_admin"})
+        assert not [p for text in visible(page.text) for p in problems(text, typed)]
     # on a park instance the region endpoints do not exist
     park_app = create_app(Settings(environment="test", database_url=park_store.url),
                           store=park_store, background=False)  # fmt: skip
     with TestClient(park_app) as client:
         assert client.post("/api/v1/region/uploads", content=body, headers=hdrs).status_code == 404
+
+
+def test_receive_and_restate_on_both_engines(park_store: Store, store: Store) -> None:
+    """The ingress's transaction (the advisory lock on PostgreSQL, SQLite's write lock) and
+    its supersession on each engine."""
+    service.register_park(store, principal=SYSTEM, code="P1", name="园区P1", secret=SECRET)
+    channel = region_channel(park_store, URL)
+    b1 = _payload(park_store, _queue(park_store, channel.id, 2025, 2).idempotency_key, channel.id)
+    extra = Reading("B-grid", dt.datetime(2025, 2, 3, 1, tzinfo=TZ), 2.0, source="test")
+    ingest(park_store, [extra], source="test")
+    normalise_pending(park_store)
+    b2 = _payload(park_store, _queue(park_store, channel.id, 2025, 2).idempotency_key, channel.id)
+    first, second = _send(store, b1), _send(store, b2)
+    assert _send(store, b2)["duplicate"] is True
+    ups = {u.revision: u for u in RegionRepo(store).uploads(parks=None)}
+    assert set(ups) == {1, 2} and ups[1].superseded_by == second["upload_id"]
+    assert ups[2].current and first["upload_id"] == ups[1].id
+    # February 2025: 28 × 24 = 672 hours per series, two series
+    park = RegionRepo(store).park_by_code("P1")
+    h0, h1 = d.month_span(2025, 2, "Asia/Shanghai")
+    rows = RegionRepo(store).hourly(park_id=park.id, h0=h0, h1=h1)
+    assert len(rows) == 2 * 672
+    b = [r for r in rows if r[1] == "E02"]
+    assert b[48][5] == 2.0 and b[47][5] == 5.0 and b[49][5] is None

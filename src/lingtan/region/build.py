@@ -12,11 +12,13 @@ Queueing the same data again gives nothing new; different data for a period alre
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from lingtan.accounting.service import account_park
 from lingtan.alarms.notify.model import SEVERITIES, Channel, severity_rank
@@ -122,9 +124,6 @@ def aggregates(
 
 def _offset_s(tz: str, hour: int) -> int:
     """The UTC offset of ``tz`` at epoch hour ``hour`` [s]."""
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
     offset = dt.datetime.fromtimestamp(hour * 3600, ZoneInfo(tz)).utcoffset()
     return 0 if offset is None else int(offset.total_seconds())
 
