@@ -357,6 +357,19 @@ def test_scope_a_park_user_sees_only_its_park(
     for who in (p1_user, viewer):
         with pytest.raises(PermissionDenied):
             service.register_park(region_store, principal=who, code="P9", name="x", secret=SECRET)
+    # registrations and bindings are audited, never with the key
+    from sqlalchemy import select
+
+    from lingtan.store import schema
+
+    with region_store.begin() as conn:
+        audit = conn.execute(
+            select(schema.audit_log.c.entity, schema.audit_log.c.after).where(
+                schema.audit_log.c.entity.in_(["region_park", "region_member"])
+            )
+        ).all()
+    assert sorted(e for e, _ in audit) == ["region_member", "region_park", "region_park"]
+    assert all(SECRET not in str(after) for _, after in audit)
     # an enterprise-bound user of the region instance sees no park
     ent = Principal(subject="e", role=Role.ENTERPRISE_VIEWER, enterprise_id=1)
     assert service.parks(region_store, principal=ent) == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +31,8 @@ from lingtan.store import Store
 from lingtan.store.identity_repo import IdentityRepo
 from lingtan.store.region_repo import LOCK_REGION, RegionPark, RegionRepo, RegionUpload
 from lingtan.timeutil import SECOND_US, to_us, utcnow
+
+log = logging.getLogger(__name__)
 
 Scope = frozenset[int] | None
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
@@ -108,15 +111,25 @@ def register_park(
         if not isinstance(v, int | float) or isinstance(v, bool) or v != v:
             raise InvalidInput(f"targets.{k} must be a number", field=f"targets.{k}")
         checked[k] = float(v)
-    return RegionRepo(store).add_park(
-        code=code,
-        name=name.strip(),
-        secret=secret,
-        public_key=public_key,
-        targets=checked,
-        actor=principal.actor,
-        now=_now(),
-    )
+    now = _now()
+    with store.begin() as conn:
+        park = RegionRepo(store).add_park(
+            conn,
+            code=code,
+            name=name.strip(),
+            secret=secret,
+            public_key=public_key,
+            targets=checked,
+            actor=principal.actor,
+            now=now,
+        )
+        # the key itself is never written to the audit log
+        store.audit.append(
+            conn, at=now, actor=principal.actor, action="create", entity="region_park",
+            entity_id=code, after={"code": code, "name": park.name, "targets": checked,
+                                   "scheme": "sm2-sm3" if public_key else "hmac"},
+        )  # fmt: skip
+    return park
 
 
 def bind_member(store: Store, *, principal: Principal, username: str, park_code: str) -> None:
@@ -127,7 +140,13 @@ def bind_member(store: Store, *, principal: Principal, username: str, park_code:
         user = IdentityRepo(store).user_by_username(conn, username)
     if user is None:
         raise NotFound(f"user {username!r} not found")
-    RegionRepo(store).set_member(user_id=user.id, park_id=park.id, now=_now())
+    now = _now()
+    with store.begin() as conn:
+        RegionRepo(store).set_member(conn, user_id=user.id, park_id=park.id, now=now)
+        store.audit.append(
+            conn, at=now, actor=principal.actor, action="bind", entity="region_member",
+            entity_id=username, after={"user": username, "park": park.code},
+        )  # fmt: skip
 
 
 # -- ingress ----------------------------------------------------------------------------------
@@ -174,7 +193,12 @@ def receive(
     an older one arriving late is kept as already superseded."""
     at = _now() if now is None else now
     park = _verified(store, body, headers, at)
-    doc = d.parse(body)
+    try:
+        doc = d.parse(body)
+    except InvalidInput as err:
+        # the park keeps the reason on its outbox row (last_error) and retries; logged here
+        log.warning("upload of park %s refused: %s", park.code, err)
+        raise
     if doc.park_code != park.code:
         raise PermissionDenied("the document is another park's")
     repo = RegionRepo(store)

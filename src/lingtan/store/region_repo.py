@@ -131,7 +131,9 @@ class RegionRepo:
         whose idempotency key starts with ``prefix`` (one park's period)."""
         o = s.notify_outbox
         rows = conn.execute(
-            select(o.c.payload).where(o.c.kind == "region", o.c.idempotency_key.startswith(prefix))
+            select(o.c.payload).where(
+                o.c.kind == "region", o.c.idempotency_key.startswith(prefix, autoescape=True)
+            )
         ).all()
         out: set[tuple[int, str]] = set()
         for r in rows:
@@ -176,6 +178,7 @@ class RegionRepo:
 
     def add_park(
         self,
+        conn: Connection,
         *,
         code: str,
         name: str,
@@ -185,26 +188,25 @@ class RegionRepo:
         actor: str,
         now: int,
     ) -> RegionPark:
-        """Register a park; :class:`Conflict` when its code is taken."""
+        """Register a park in the caller's transaction; :class:`Conflict` when its code is
+        taken."""
         t = s.region_park
-        with self._store.begin() as conn:
-            if conn.execute(select(t.c.id).where(t.c.code == code)).first() is not None:
-                raise Conflict(f"a park with code {code!r} is already registered")
-            new_id = conn.execute(
-                insert(t)
-                .values(
-                    code=code,
-                    name=name,
-                    secret=secret,
-                    public_key=public_key,
-                    targets=json.dumps(targets, sort_keys=True),
-                    created_by=actor,
-                    created_at=now,
-                )
-                .returning(t.c.id)
-            ).scalar_one()
-            row = conn.execute(select(t).where(t.c.id == new_id)).one()
-        return _park(row)
+        if conn.execute(select(t.c.id).where(t.c.code == code)).first() is not None:
+            raise Conflict(f"a park with code {code!r} is already registered")
+        new_id = conn.execute(
+            insert(t)
+            .values(
+                code=code,
+                name=name,
+                secret=secret,
+                public_key=public_key,
+                targets=json.dumps(targets, sort_keys=True),
+                created_by=actor,
+                created_at=now,
+            )
+            .returning(t.c.id)
+        ).scalar_one()
+        return _park(conn.execute(select(t).where(t.c.id == new_id)).one())
 
     def parks(self, *, parks: Collection[int] | None) -> list[RegionPark]:
         """Registered parks in scope, by code."""
@@ -224,12 +226,12 @@ class RegionRepo:
 
     # -- members ----------------------------------------------------------------------------
 
-    def set_member(self, *, user_id: int, park_id: int, now: int) -> None:
-        """Bind a user of the region instance to one registered park."""
+    def set_member(self, conn: Connection, *, user_id: int, park_id: int, now: int) -> None:
+        """Bind a user of the region instance to one registered park (in the caller's
+        transaction)."""
         m = s.region_member
-        with self._store.begin() as conn:
-            conn.execute(m.delete().where(m.c.user_id == user_id))
-            conn.execute(insert(m).values(user_id=user_id, park_id=park_id, created_at=now))
+        conn.execute(m.delete().where(m.c.user_id == user_id))
+        conn.execute(insert(m).values(user_id=user_id, park_id=park_id, created_at=now))
 
     def member_park(self, user_id: int) -> int | None:
         """The registered park a user is bound to (None: not bound)."""

@@ -22,10 +22,13 @@ from pydantic import BaseModel, Field
 
 from lingtan.api.common import MAX_ID
 from lingtan.api.deps import CurrentPrincipal, SettingsDep, StoreDep
+from lingtan.api.limits import read_body
 from lingtan.config import Settings
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.region import build, service
 
+#: the largest upload document accepted [bytes] (a month of a park of a few hundred series)
+MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 #: the region's views: mounted in region mode only (api/app.py)
 router = APIRouter(tags=["region"])
 #: signed by the park, not by a user: mounted without the user dependency, in region mode only
@@ -38,7 +41,7 @@ park_router = APIRouter(tags=["region"])
 async def post_upload(request: Request, store: StoreDep, settings: SettingsDep) -> Any:
     """Receive a park's signed upload document (lingtan-region/1); the receipt."""
     service.require_region(settings)
-    body = await request.body()  # the raw bytes: the signature is over them
+    body = await read_body(request, limit=MAX_UPLOAD_BYTES)  # the raw bytes: signed
     headers = {k.lower(): v for k, v in request.headers.items()}
     from fastapi.concurrency import run_in_threadpool
 
