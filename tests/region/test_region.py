@@ -255,6 +255,12 @@ def test_parse_names_the_wrong_field() -> None:
     assert err.value.field == "content.hourly[0].values[0]"
     with pytest.raises(InvalidInput, match="JSON"):
         d.parse(b"\xff")
+    twice = {"carrier": "x", "enterprise": "E01", "unit": "kWh", "values": [1.0]}
+    dup = {**doc, "content": {"hourly": [twice, dict(twice)]}}
+    dup["content_sha256"] = d.content_hash(dup["content"])
+    with pytest.raises(InvalidInput) as err:
+        d.parse(d.canonical(dup).encode())
+    assert err.value.field == "content.hourly[1]"
 
 
 def test_restatement_keeps_history(park_store: Store, region_store: Store) -> None:

@@ -208,11 +208,20 @@ def parse(body: bytes) -> Document:
                     f"content.hourly[{i}].values[{j}] is not a number or null",
                     field=f"content.hourly[{i}].values[{j}]",
                 )
+    _unique(content.get("hourly") or [], "content.hourly")
     for i, row in enumerate(content.get("monthly") or []):
         if not isinstance(row, dict) or not isinstance(row.get("carrier"), str):
             raise InvalidInput(
                 f"content.monthly[{i}].carrier is missing", field=f"content.monthly[{i}]"
             )
+        for k in ("value", "completeness"):
+            v = row.get(k)
+            if v is not None and (not isinstance(v, int | float) or isinstance(v, bool)):
+                raise InvalidInput(
+                    f"content.monthly[{i}].{k} is not a number or null",
+                    field=f"content.monthly[{i}].{k}",
+                )
+    _unique(content.get("monthly") or [], "content.monthly")
     return Document(
         park_code=code,
         park_name=str(park.get("name") or code),
@@ -226,6 +235,18 @@ def parse(body: bytes) -> Document:
         declared={k: int(counts[k]) for k in COUNTED},
         content=content,
     )
+
+
+def _unique(rows: Sequence[Mapping[str, Any]], where: str) -> None:
+    """Refuse two rows of one series (carrier × enterprise × building)."""
+    seen: set[tuple[str, str, str]] = set()
+    for i, row in enumerate(rows):
+        key = series_key(row)
+        if key in seen:
+            raise InvalidInput(
+                f"{where}[{i}]: the series {'/'.join(key)} appears twice", field=f"{where}[{i}]"
+            )
+        seen.add(key)
 
 
 def series_key(row: Mapping[str, Any]) -> tuple[str, str, str]:

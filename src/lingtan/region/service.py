@@ -269,7 +269,7 @@ def receive(
             "summary": json.dumps(d.summary(doc), sort_keys=True, ensure_ascii=False),
             "document": body.decode("utf-8"),
             "receipt": "{}",
-            "superseded_by": None if not older else current.id,  # type: ignore[union-attr]
+            "superseded_by": current.id if older and current is not None else None,
             "superseded_at": at if older else None,
         }
         try:
