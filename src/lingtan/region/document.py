@@ -238,8 +238,8 @@ def parse(body: bytes) -> Document:
 
 
 def _unique(rows: Sequence[Mapping[str, Any]], where: str) -> None:
-    """Refuse two rows of one series (carrier × enterprise × building)."""
-    seen: set[tuple[str, str, str]] = set()
+    """Refuse two rows of one series (carrier × enterprise × building × unit)."""
+    seen: set[tuple[str, str, str, str]] = set()
     for i, row in enumerate(rows):
         key = series_key(row)
         if key in seen:
@@ -249,9 +249,14 @@ def _unique(rows: Sequence[Mapping[str, Any]], where: str) -> None:
         seen.add(key)
 
 
-def series_key(row: Mapping[str, Any]) -> tuple[str, str, str]:
-    """(carrier, enterprise, building) of a series ("" for no enterprise or building)."""
-    return (str(row["carrier"]), str(row.get("enterprise") or ""), str(row.get("building") or ""))
+def series_key(row: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    """(carrier, enterprise, building, unit) of a series ("" for no enterprise or building)."""
+    return (
+        str(row["carrier"]),
+        str(row.get("enterprise") or ""),
+        str(row.get("building") or ""),
+        str(row.get("unit") or ""),
+    )
 
 
 def completeness(doc: Document) -> dict[str, Any]:

@@ -232,7 +232,7 @@ def receive(
                 "carrier": key[0],
                 "enterprise": key[1],
                 "building": key[2],
-                "unit": str(series["unit"]),
+                "unit": key[3],
                 "hour": h0 + i,
                 "value": None if v is None else float(v),
             }
@@ -245,7 +245,7 @@ def receive(
                 "carrier": key[0],
                 "enterprise": key[1],
                 "building": key[2],
-                "unit": str(row.get("unit") or ""),
+                "unit": key[3],
                 "value": None if row.get("value") is None else float(row["value"]),
                 "completeness": float(row.get("completeness") or 0.0),
             }

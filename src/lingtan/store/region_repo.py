@@ -383,7 +383,7 @@ class RegionRepo:
                 h.c.hour >= h0,
                 h.c.hour < h1,
             )
-            .order_by(h.c.carrier, h.c.enterprise, h.c.building, h.c.hour)
+            .order_by(h.c.carrier, h.c.enterprise, h.c.building, h.c.unit, h.c.hour)
         )
         with self._store.begin() as conn:
             return [

@@ -1568,8 +1568,8 @@ region_upload = Table(
     Index("ix_region_upload_park_id", "park_id", "year", "month"),
 )
 
-#: the hourly aggregates of an upload: one row per series (carrier × enterprise × building)
-#: and hour (epoch hours, UTC); enterprise and building "" when none
+#: the hourly aggregates of an upload: one row per series (carrier × enterprise × building ×
+#: unit) and hour (epoch hours, UTC); enterprise and building "" when none
 region_hourly = Table(
     "region_hourly",
     metadata,
@@ -1580,7 +1580,7 @@ region_hourly = Table(
     Column("hour", BigInteger, nullable=False),
     Column("unit", String(16), nullable=False),
     Column("value", Float),
-    PrimaryKeyConstraint("upload_id", "carrier", "enterprise", "building", "hour"),
+    PrimaryKeyConstraint("upload_id", "carrier", "enterprise", "building", "unit", "hour"),
 )
 
 #: the monthly aggregates of an upload, one row per series
@@ -1594,7 +1594,7 @@ region_monthly = Table(
     Column("unit", String(16), nullable=False),
     Column("value", Float),
     Column("completeness", Float, nullable=False),
-    PrimaryKeyConstraint("upload_id", "carrier", "enterprise", "building"),
+    PrimaryKeyConstraint("upload_id", "carrier", "enterprise", "building", "unit"),
 )
 
 #: a user of the region instance bound to one registered park: sees that park only

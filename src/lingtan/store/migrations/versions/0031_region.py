@@ -69,7 +69,7 @@ def upgrade() -> None:
         ("region_hourly", [sa.Column("hour", sa.BigInteger(), nullable=False)]),
         ("region_monthly", []),
     ):
-        keys = ["upload_id", "carrier", "enterprise", "building"] + (
+        keys = ["upload_id", "carrier", "enterprise", "building", "unit"] + (
             ["hour"] if table == "region_hourly" else []
         )
         cols: list[sa.schema.SchemaItem] = [
