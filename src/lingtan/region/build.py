@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from lingtan.accounting.service import account_park
 from lingtan.alarms.notify.model import SEVERITIES, Channel, severity_rank
 from lingtan.errors import InvalidInput, LingtanError, PermissionDenied
-from lingtan.exchange.upload import _unit as family_unit
+from lingtan.exchange.upload import family_unit
 from lingtan.indicators.evaluate import evaluate
 from lingtan.region import document as d
 from lingtan.store import Store
