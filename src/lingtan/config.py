@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     notify_batch: int = Field(default=8, ge=1, le=100)
     #: a claimed delivery not finished within this is claimed again (a worker that died) [s]
     notify_lease_s: float = Field(default=60.0, gt=0)
+    #: ``region``: this instance is a regional platform that registers parks and receives
+    #: their uploads (docs/region.md); ``park`` (default): a park instance
+    mode: Literal["park", "region"] = "park"
+    #: a region upload of a month is late when received more than this many days after the
+    #: month's end (lingtan's assumption; no public rule of a province was found)
+    region_deadline_days: float = Field(default=15.0, ge=0, le=366)
     #: SMTP relay of e-mail notifications (no host: e-mail deliveries fail and are retried)
     smtp_host: str = ""
     smtp_port: int = Field(default=25, ge=1, le=65535)

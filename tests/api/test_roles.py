@@ -184,6 +184,22 @@ def _new_incident(w: World) -> int:
     return int(r.json()["id"])
 
 
+def _new_region_channel(w: World) -> int:
+    """A region channel of the park; nothing listens at its URL."""
+    r = w.client.post(
+        "/api/v1/alarms/channels",
+        headers=w.h("admin"),
+        json={
+            "code": f"region-{next(_n)}",
+            "name": "区域平台",
+            "kind": "region",
+            "target": "http://127.0.0.1:9/api/v1/region/uploads",
+        },
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
 def _new_ecm_channel(w: World) -> int:
     """An online-monitoring (ecm) channel of A's (E01); nothing listens at its URL."""
     r = w.client.post(
@@ -391,6 +407,10 @@ VALID.update(
                     "month": 1,
                 }
             },
+        ),
+        ("post", "/api/v1/exchange/region/uploads"): lambda w: (
+            {},
+            {"json": {"channel_id": _new_region_channel(w), "year": 2025, "month": 1}},
         ),
         ("post", "/api/v1/incidents"): lambda w: ({}, {"json": _incident_body(w)}),
         ("post", "/api/v1/incidents/{incident_id}/entries"): lambda w: (
@@ -619,6 +639,8 @@ PARK_LEVEL_WRITES = {
     ("put", "/api/v1/indicators/profiles/{profile_id}"),
     ("post", "/api/v1/equipment/alarm-rules"),
     ("put", "/api/v1/equipment/lighting/zones/{zone_code}"),
+    # the park's upload to a region carries the whole park's figures
+    ("post", "/api/v1/exchange/region/uploads"),
 }
 
 

@@ -423,3 +423,78 @@ def test_forged_and_revoked_credentials_get_401(world: World) -> None:
         assert r.status_code == 401, auth
     r = world.client.get("/api/v1/points", headers={"X-API-Key": "lt_abcdefabcdef_wrong"})
     assert r.status_code == 401
+
+
+def test_region_a_park_user_cannot_reach_another_park(tmp_path: Any) -> None:
+    """On a region instance (docs/region.md), every region route of the schema called by the
+    user bound to park P1 and aimed at park P2 (its code, its upload) answers 404 or shows
+    nothing of P2; the region admin reaches P2 through the same calls."""
+    import datetime as dt
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from lingtan.api import create_app
+    from lingtan.config import Settings
+    from lingtan.identity import service as identity
+    from lingtan.identity.roles import SYSTEM
+    from lingtan.region import build, service
+    from lingtan.store import open_store
+    from lingtan.store.query_repo import Tenant
+    from lingtan.store.region_repo import RegionRepo
+    from tests.api.world import login
+    from tests.region.conftest import SECRET, load_park, region_channel, signed
+
+    region = open_store(f"sqlite:///{tmp_path / 'region.db'}")
+    now_s = int(dt.datetime.now(dt.UTC).timestamp())
+    for code in ("P1", "P2"):
+        service.register_park(
+            region, principal=SYSTEM, code=code, name=f"园区{code}", secret=SECRET
+        )
+        park = open_store(f"sqlite:///{tmp_path / f'{code}.db'}")
+        load_park(park, code, [(2025, 1)])
+        ch = region_channel(park, "http://127.0.0.1:9/x")
+        q = build.queue(park, tenant=Tenant.park_wide(), channel_id=ch.id, year=2025, month=1)
+        row = park.outbox.by_key(f"{q.idempotency_key}-ch{ch.id}")
+        assert row is not None
+        body = row.payload.encode()
+        hdrs = signed(body, code, now_s=now_s, nonce=q.idempotency_key)
+        service.receive(region, Settings(mode="region"), body=body, headers=hdrs)
+        park.close()
+    for name, park_code in (("region_admin", None), ("p1_user", "P1")):
+        identity.create_user(region, actor=SYSTEM, username=name, password="x" * 16,
+                             role="park_admin" if park_code is None else "park_viewer")  # fmt: skip
+        if park_code is not None:
+            service.bind_member(region, principal=SYSTEM, username=name, park_code=park_code)
+    p2 = RegionRepo(region).park_by_code("P2")
+    p2_upload = next(u for u in RegionRepo(region).uploads(parks=None) if u.park_id == p2.id)
+    aim = {"code": "P2", "upload_id": p2_upload.id}
+    app = create_app(Settings(environment="test", mode="region", database_url=region.url),
+                     store=region, background=False)  # fmt: skip
+    with TestClient(app) as client:
+        schema = client.get("/openapi.json").json()
+        gets = [p for p, item in schema["paths"].items() if p.startswith("/api/v1/region/")
+                and "get" in item]  # fmt: skip
+        assert len(gets) >= 5, gets
+        p1_user, admin = login(client, "p1_user", "x" * 16), login(client, "region_admin", "x" * 16)
+        for path in gets:
+            url = path.format(**aim)
+            # January 2025 in epoch hours (UTC): 2024-12-31T16:00Z = 482128 h, 744 hours
+            params = {"start": 482128, "end": 482872} if "hourly" in path else {}
+            mine = client.get(url, headers=p1_user, params=params)
+            assert mine.status_code in (200, 404), (path, mine.status_code)
+            assert mine.status_code == 404 or (
+                "P2" not in mine.text and "园区P2" not in mine.text
+            ), path
+            theirs = client.get(url, headers=admin, params=params)
+            assert theirs.status_code == 200, (path, theirs.text[:200])
+            # hourly rows name no park: P2's are there for the admin
+            assert ("P2" in theirs.text) or ("hourly" in path and theirs.json()), path
+        assert (
+            json.loads(client.get("/api/v1/region/parks", headers=p1_user).text)[0]["code"] == "P1"
+        )
+        # a park's user may not register parks
+        r = client.post("/api/v1/region/parks", headers=p1_user,
+                        json={"code": "P9", "name": "x", "secret": SECRET})  # fmt: skip
+        assert r.status_code == 403
+    region.close()

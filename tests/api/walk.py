@@ -262,6 +262,10 @@ BODIES: dict[tuple[str, str], Body] = {
             "month": 1,
         }
     },
+    # a region upload (the whole park's) through a channel of B's
+    ("post", "/api/v1/exchange/region/uploads"): lambda ids: {
+        "json": {"channel_id": ids["channel_id"], "year": 2025, "month": 1}
+    },
     # an incident opened for B's enterprise, and changes of B's incident
     ("post", "/api/v1/incidents"): lambda ids: {
         "json": {

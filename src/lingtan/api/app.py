@@ -56,6 +56,9 @@ from lingtan.api.overview.service import MIN_REFRESH_S, VERSION_TTL_S
 from lingtan.api.programme.router import router as programme_router
 from lingtan.api.readings.router import router as readings_router
 from lingtan.api.records.router import router as records_router
+from lingtan.api.region.router import park_router as region_park_router
+from lingtan.api.region.router import router as region_router
+from lingtan.api.region.router import signed_router as region_signed_router
 from lingtan.api.registry.router import router as registry_router
 from lingtan.api.replacements.router import router as replacements_router
 from lingtan.api.reports.router import router as reports_router
@@ -114,6 +117,7 @@ PROTECTED_ROUTERS: list[APIRouter] = [
     matching_router,
     ghg_router,
     exchange_router,
+    region_park_router,
     equipment_router,
     programme_router,
 ]
@@ -314,10 +318,16 @@ def create_app(
     # include_router rebuilds every route's dependency tree (FastAPI), which made building the
     # app several times slower
     app.include_router(auth_open_router, prefix=API_PREFIX)
+    if settings.mode == "region":
+        # a park's upload to a region is authenticated by the park's signature over the body
+        # (lingtan.region.service.receive), not by a user: 401/403 without a valid one
+        app.include_router(region_signed_router, prefix=API_PREFIX)
     # WARNING: every router below requires authentication; never add an open route here
     authenticated = [Depends(current_principal)]
     for router in PROTECTED_ROUTERS:
         app.include_router(router, prefix=API_PREFIX, dependencies=authenticated)
+    if settings.mode == "region":  # the region's views (docs/region.md)
+        app.include_router(region_router, prefix=API_PREFIX, dependencies=authenticated)
 
     api_docs.install(app)
 

@@ -112,7 +112,11 @@ def channels(
 def channel_add(
     code: Annotated[str, typer.Argument(help="channel code / 渠道编码")],
     kind: Annotated[
-        str, typer.Option("--kind", help="webhook | email | ecm (provincial online monitoring)")
+        str,
+        typer.Option(
+            "--kind",
+            help="webhook | email | ecm (provincial online monitoring) | region (a regional lingtan)",
+        ),
     ],
     target: Annotated[
         list[str],
@@ -144,7 +148,7 @@ def channel_add(
     lang: Lang = "zh",
 ) -> None:
     """Create a notification channel; a webhook's signing secret is printed this once."""
-    from lingtan.alarms.notify.model import channel_spec
+    from lingtan.alarms.notify.model import URL_KINDS, channel_spec
     from lingtan.alarms.notify.service import create_channel
 
     t = _TEXT[_lang(lang)]
@@ -154,7 +158,7 @@ def channel_add(
             code=code,
             name=name or code,
             kind=kind,
-            target=target[0] if kind in ("webhook", "ecm") and len(target) == 1 else target,
+            target=target[0] if kind in URL_KINDS and len(target) == 1 else target,
             min_severity=min_severity,
             enterprise_id=enterprise_id_of(store, enterprise, p.id),
             kinds=alarm_kind or None,

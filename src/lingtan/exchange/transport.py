@@ -143,13 +143,25 @@ def _refusal(text: str) -> str | None:
     return None
 
 
+def _sender(payload: Any) -> str:
+    """``X-ECM-Unit``: the unit's 统一社会信用代码 (an ecm message) or the park's code (a
+    region upload, lingtan.region.document)."""
+    if not isinstance(payload, dict):
+        return ""
+    if isinstance(payload.get("unit"), dict):
+        return str(payload["unit"].get("uscc", ""))
+    if isinstance(payload.get("park"), dict):
+        return str(payload["park"].get("code", ""))
+    return ""
+
+
 def send_upload(
     client: httpx.Client, channel: Channel, secret: str | None, delivery: Delivery, *, now: int
 ) -> str:
     """POST the upload to the channel's URL; the platform's acknowledgement (its answer's
     first characters). :class:`DeliveryError` when it did not accept it."""
     body = delivery.payload.encode("utf-8")
-    unit = str((json.loads(delivery.payload).get("unit") or {}).get("uscc", ""))
+    unit = _sender(json.loads(delivery.payload))
     hdrs = headers(
         (secret or "").encode("utf-8"),
         body,

@@ -40,7 +40,7 @@ def _iso(day: dt.date, tz: ZoneInfo) -> str:
     return dt.datetime(day.year, day.month, day.day, tzinfo=tz).isoformat()
 
 
-def _unit(carrier: str, unit: str) -> tuple[str, float]:
+def family_unit(carrier: str, unit: str) -> tuple[str, float]:
     """The unit a carrier is reported in (its family unit) and the factor from ``unit``."""
     role = ROLES.get(carrier, ROLES["other"])
     if role.unit and units.compatible(unit, role.unit):
@@ -102,11 +102,11 @@ def build_dataset(
     monthly: dict[tuple[str, str], _Acc] = defaultdict(_Acc)
     series: set[tuple[str, str]] = set()
     for p in points:
-        series.add((p.carrier, _unit(p.carrier, p.unit)[0]))
+        series.add((p.carrier, family_unit(p.carrier, p.unit)[0]))
     ids = sorted(by_id)
     for row in store.stats.point_days(ids, d0, d1):
         p = by_id[row.point_id]
-        unit, f = _unit(p.carrier, p.unit)
+        unit, f = family_unit(p.carrier, p.unit)
         daily[(p.carrier, unit, row.day)].add(
             row.value, row.measured_s, row.estimated_s, row.missing_s, f
         )
@@ -114,7 +114,7 @@ def build_dataset(
         if prow.first_day != d0 or prow.end_day != d1:
             continue  # only a whole-month row is the monthly value (no Σ of days: that is the check)
         p = by_id[prow.point_id]
-        unit, f = _unit(p.carrier, p.unit)
+        unit, f = family_unit(p.carrier, p.unit)
         monthly[(p.carrier, unit)].add(
             prow.value, prow.measured_s, prow.estimated_s, prow.missing_s, f
         )

@@ -1,6 +1,6 @@
 """Notification channels and the notification outbox (``notify_channel``, ``notify_outbox``).
 
-Rows of an ``ecm`` channel (uploads) are claimed one at a time in the order queued, so the
+Rows of an ``ecm`` or ``region`` channel (uploads) are claimed one at a time in the order queued, so the
 platform receives them in order; other channels' rows are claimed as they come due.
 
 The outbox is claimed under a lease: a worker takes due rows by writing its claim token and
@@ -30,7 +30,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from lingtan.alarms.notify.model import URL_KINDS, Channel, ChannelSpec, Delivery, fingerprint
+from lingtan.alarms.notify.model import (
+    UPLOAD_KINDS,
+    URL_KINDS,
+    Channel,
+    ChannelSpec,
+    Delivery,
+    fingerprint,
+)
 from lingtan.errors import Conflict, NotFound
 from lingtan.store import schema as s
 from lingtan.store.query_repo import Tenant, _owner, _page
@@ -241,8 +248,8 @@ class OutboxRepo:
             o.c.state == "pending",
             o.c.next_attempt_at <= now,
             or_(o.c.locked_until.is_(None), o.c.locked_until <= now),
-            # uploads reach their platform in order: a row of an ecm channel waits while an
-            # older row of that channel is pending (backing off, or leased by a worker)
+            # uploads reach their platform in order: a row of an ecm or region channel waits
+            # while an older row of that channel is pending (backing off, or leased)
             ~exists(
                 select(older.c.id)
                 .select_from(older.join(t, t.c.id == older.c.channel_id))
@@ -250,7 +257,7 @@ class OutboxRepo:
                     older.c.channel_id == o.c.channel_id,
                     older.c.state == "pending",
                     older.c.id < o.c.id,
-                    t.c.kind == "ecm",
+                    t.c.kind.in_(UPLOAD_KINDS),
                 )
             ),
         )

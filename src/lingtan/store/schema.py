@@ -1540,3 +1540,85 @@ programme_record = Table(
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_programme_record_park_id", "park_id", "kind"),
 )
+
+# -- region mode: parks registered with a regional instance (docs/region.md) -----------------
+
+#: a park registered with this (region) instance: its code, name, how its uploads are signed
+#: (an HMAC secret, or an SM2 public key) and its targets per indicator (JSON)
+region_park = Table(
+    "region_park",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("secret", Text),  # the HMAC key as a channel holds it (hmac-sm3:… or plain)
+    Column("public_key", String(128)),  # SM2 x‖y hex, for sm2-sm3 signatures
+    Column("targets", Text, nullable=False),  # JSON {indicator id: target value}
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+#: one received upload document (a revision of a park's period), kept whole; the newest
+#: revision of a period carries the region's figures, older ones are superseded and kept
+region_upload = Table(
+    "region_upload",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("region_park.id"), nullable=False),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("month", Integer, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("deadline_at", BigInteger, nullable=False),
+    Column("late", Boolean, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("completeness", Text, nullable=False),  # JSON: the checks' findings
+    Column("summary", Text, nullable=False),  # JSON: indicators, accounting total
+    Column("document", Text, nullable=False),  # the body exactly as received
+    Column("receipt", Text, nullable=False),
+    Column("superseded_by", Id),
+    Column("superseded_at", BigInteger),
+    UniqueConstraint("park_id", "kind", "year", "month", "revision", name="uq_region_upload_rev"),
+    Index("ix_region_upload_park_id", "park_id", "year", "month"),
+)
+
+#: the hourly aggregates of an upload: one row per series (carrier × enterprise × building ×
+#: unit) and hour (epoch hours, UTC); enterprise and building "" when none
+region_hourly = Table(
+    "region_hourly",
+    metadata,
+    Column("upload_id", Id, ForeignKey("region_upload.id"), nullable=False),
+    Column("carrier", String(64), nullable=False),
+    Column("enterprise", String(64), nullable=False),
+    Column("building", String(64), nullable=False),
+    Column("hour", BigInteger, nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("value", Float),
+    PrimaryKeyConstraint("upload_id", "carrier", "enterprise", "building", "unit", "hour"),
+)
+
+#: the monthly aggregates of an upload, one row per series
+region_monthly = Table(
+    "region_monthly",
+    metadata,
+    Column("upload_id", Id, ForeignKey("region_upload.id"), nullable=False),
+    Column("carrier", String(64), nullable=False),
+    Column("enterprise", String(64), nullable=False),
+    Column("building", String(64), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("value", Float),
+    Column("completeness", Float, nullable=False),
+    PrimaryKeyConstraint("upload_id", "carrier", "enterprise", "building", "unit"),
+)
+
+#: a user of the region instance bound to one registered park: sees that park only
+region_member = Table(
+    "region_member",
+    metadata,
+    Column("user_id", Id, ForeignKey("app_user.id"), primary_key=True),
+    Column("park_id", Id, ForeignKey("region_park.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)

@@ -48,6 +48,7 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 KIND_ZH = {
     "ecm": "能耗在线监测上传",
+    "region": "区域平台上传",
     "report": "报告事件",
     "accounting": "核算事件",
     "test": "测试消息",

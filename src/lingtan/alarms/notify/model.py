@@ -39,10 +39,14 @@ SEVERITY_LABELS: Final = {
     "en": {"hint": "Hint", "minor": "Minor", "major": "Major", "critical": "Critical"},
 }
 #: channel kinds (destinations of the outbox): a webhook, e-mail, or the provincial key
-#: energy-user online-monitoring platform (``ecm``, 用能单位能耗在线监测; lingtan.exchange.ecm)
-KINDS: Final = ("webhook", "email", "ecm")
+#: energy-user online-monitoring platform (``ecm``, 用能单位能耗在线监测; lingtan.exchange.ecm),
+#: or a regional lingtan instance (``region``, 园区与省市区平台互联; lingtan.region)
+KINDS: Final = ("webhook", "email", "ecm", "region")
 #: kinds whose target is a URL
-URL_KINDS: Final = ("webhook", "ecm")
+URL_KINDS: Final = ("webhook", "ecm", "region")
+#: kinds of uploads: delivered in the order queued, signed by lingtan.exchange.transport, and
+#: never given up (nothing queued for a platform may be lost)
+UPLOAD_KINDS: Final = ("ecm", "region")
 #: the events a channel may take (topics); a channel without topics takes alarms only
 TOPICS: Final = ("alarm", "report", "accounting")
 #: languages a channel's messages are written in
@@ -115,8 +119,8 @@ class Channel:
 
     def takes(self, topic: str) -> bool:
         """Whether the channel takes events of ``topic`` (an ``ecm`` channel takes only the
-        uploads addressed to it)."""
-        if self.kind == "ecm":
+        uploads addressed to it, and so does a ``region`` channel)."""
+        if self.kind in UPLOAD_KINDS:
             return False
         return topic == "alarm" if self.topics is None else topic in self.topics
 
@@ -232,8 +236,10 @@ def channel_spec(
     topic_set: frozenset[str] | None = None
     if topics is not None:
         listed_topics = list(topics)
-        if kind == "ecm":
-            raise InvalidInput("an ecm channel takes uploads only: give no topics", field="topics")
+        if kind in UPLOAD_KINDS:
+            raise InvalidInput(
+                f"an {kind} channel takes uploads only: give no topics", field="topics"
+            )
         if not listed_topics:
             raise InvalidInput("topics must name at least one topic, or be omitted", field="topics")
         for tp in listed_topics:

@@ -32,6 +32,7 @@ from sqlalchemy import Connection
 
 import lingtan
 from lingtan.alarms.notify.model import (
+    UPLOAD_KINDS,
     URL_KINDS,
     Channel,
     ChannelSpec,
@@ -207,7 +208,7 @@ def create_channel(
     if spec.kind in URL_KINDS:
         if secret is not None and len(secret) < 16:
             raise InvalidInput("secret must have at least 16 characters", field="secret")
-        if secret is not None and spec.kind == "ecm":
+        if secret is not None and spec.kind in UPLOAD_KINDS:
             from lingtan.exchange.transport import check_secret
 
             check_secret(secret)  # an SM2 key must be one
@@ -339,7 +340,7 @@ def _attempt(
     try:
         if channel.kind == "webhook":
             send_webhook(client, channel, secret, delivery, now=now)
-        elif channel.kind == "ecm":
+        elif channel.kind in UPLOAD_KINDS:
             # imported here: lingtan.exchange builds on this package (no import cycle)
             from lingtan.exchange.transport import send_upload
 
@@ -420,10 +421,10 @@ def _record(
     else:
         attempts = delivery.attempts + 1
         retry_at = None
-        # an upload (ecm) is never given up: the platform may be down for days, and nothing
-        # is lost — it is retried at the longest back-off until delivered or retried by hand
+        # an upload (ecm, region) is never given up: the platform may be down for days, and
+        # nothing is lost — it is retried at the longest back-off until delivered
         if attempts < settings.notify_max_attempts or (
-            channel is not None and channel.kind == "ecm"
+            channel is not None and channel.kind in UPLOAD_KINDS
         ):
             wait = backoff_s(
                 attempts, base_s=settings.notify_backoff_s, max_s=settings.notify_backoff_max_s

@@ -26,7 +26,7 @@ class ChannelIn(BaseModel):
     name: Annotated[SafeText, Field(min_length=1, max_length=200)]
     kind: Word = Field(
         description="webhook | email | ecm (the provincial online-monitoring platform, "
-        "docs/outbound.md)",
+        "docs/outbound.md) | region (a regional lingtan instance, docs/region.md)",
         examples=["webhook"],
     )
     target: (

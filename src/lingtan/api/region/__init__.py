@@ -1,0 +1,1 @@
+"""Region mode endpoints (docs/region.md)."""
