@@ -123,8 +123,39 @@ def _report(report: RunReport) -> None:
         console.print(f"[red]failed[/red] {kind} {park} {period}: {reason}")
 
 
+def _stored_parks(year: int) -> list[ParkAggregates]:
+    """Every registered park's stored uploads of ``year`` (the region instance's store)."""
+    from lingtan.cli.data import open_configured
+    from lingtan.identity.roles import SYSTEM
+    from lingtan.region import restate as stored
+
+    out, without = [], []
+    with open_configured() as store:
+        for code in stored.registered_parks(store, principal=SYSTEM):
+            try:
+                out.append(
+                    stored.park_aggregates(store, principal=SYSTEM, park_code=code, year=year)
+                )
+            except NotFound:
+                without.append(code)
+    if without:  # named, not restated: a park that uploaded nothing has no inventory to state
+        console.print(f"no upload for {year}, not restated: {', '.join(without)}")
+    if not out:
+        raise NotFound(f"no registered park has an upload for {year}")
+    return out
+
+
 def restate(
-    aggregates: AggregatesOption,
+    aggregates: Annotated[
+        Path | None,
+        typer.Option("--aggregates", help="folder of park aggregate files (.npz, one per park)"),
+    ] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year", help="instead of files: every registered park's stored uploads of the year"
+        ),
+    ] = None,
     revision: Annotated[
         Path | None, typer.Option("--revision", help="factor revision file (YAML/JSON records)")
     ] = None,
@@ -132,7 +163,9 @@ def restate(
     scheduler: SchedulerOption = None,
     no_store: NoStoreOption = False,
 ) -> None:
-    """Restate every park's inventory of its year with a factor revision (因子修订后重述清单)."""
+    """Restate every park's inventory of its year with a factor revision (因子修订后重述清单):
+    parks from aggregate files, or (``--year``, on the region instance) every registered park's
+    stored uploads of the year."""
     from lingtan.region.tasks import restate_spec
 
     with domain_errors():
@@ -144,7 +177,10 @@ def restate(
 
             load_factor_file(revision)  # validated here, before any task is submitted
             document = dict(yaml.safe_load(revision.read_text(encoding="utf-8")))
-        specs = [restate_spec(p, document) for p in read_parks(aggregates)]
+        if (aggregates is None) == (year is None):
+            raise InvalidInput("give --aggregates FOLDER or --year YEAR", field="aggregates")
+        parks = read_parks(aggregates) if aggregates is not None else _stored_parks(int(year or 0))
+        specs = [restate_spec(p, document) for p in parks]
         report = _execute(specs, workers=workers, scheduler=scheduler, no_store=no_store)
         table = Table("park", "year", "total tCO2", "energy tce", "enterprises")
         for key, result in sorted(report.results.items()):

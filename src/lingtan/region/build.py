@@ -217,7 +217,12 @@ def build(
         severities=severities_from(channel.min_severity),
     )
     return d.document(
-        park={"code": park.code, "name": park.name, "timezone": park.timezone},
+        park={
+            "code": park.code,
+            "name": park.name,
+            "timezone": park.timezone,
+            "province": park.province,
+        },
         kind="month",
         year=year,
         month=month,

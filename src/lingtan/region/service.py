@@ -239,6 +239,9 @@ def receive(
             for series in doc.content.get("hourly") or []
             for key in [d.series_key(series)]
             for i, v in enumerate(series["values"])
+            # an hour without a value is not stored: the document (kept) and the completeness
+            # check say which hours are missing, and a reader takes an absent hour as missing
+            if v is not None
         ]
         monthly = [
             {
