@@ -60,8 +60,8 @@ async def gateway() -> AsyncIterator[tuple[int, SimulatedDevice, SimulatedDevice
 
 
 @pytest.fixture
-def lite(sqlite_url: str) -> Iterator[Store]:
-    s = open_store(sqlite_url)
+def lite(store_url: str) -> Iterator[Store]:
+    s = open_store(store_url)
     s.registry.save_park(parse_park_text(SMALL_PARK + (
         "  - {id: C1, carrier: electricity_grid_import, kind: total_increasing, unit: kWh}\n"
         "  - {id: C2, carrier: electricity_grid_import, kind: total_increasing, unit: kWh}\n"

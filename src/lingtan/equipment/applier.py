@@ -85,7 +85,11 @@ class LightingApplier:
         at most ``recheck_s``."""
         wait = self._recheck
         for _p, tz, spec in self._zones():
-            nxt = lighting.next_change(spec, now, tz).at
+            try:
+                nxt = lighting.next_change(spec, now, tz).at
+            except LingtanError as e:  # no sunrise or sunset there on that day
+                log.warning("lighting applier: zone %s has no next switching: %s", spec.code, e)
+                continue
             wait = min(wait, (nxt - now).total_seconds() + self._offset)
         return max(0.0, wait)
 

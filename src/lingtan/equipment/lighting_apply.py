@@ -16,6 +16,7 @@ enterprise's user is answered as for a zone that does not exist.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,8 @@ from lingtan.store.equipment_repo import EquipmentRepo
 from lingtan.store.lighting_repo import LightingRepo
 from lingtan.timeutil import from_us, to_us, utcnow
 
+log = logging.getLogger(__name__)
+
 #: a level read as the same as one stored (levels are whole or tenth percents)
 _SAME: Final = 1e-6
 
@@ -37,10 +40,15 @@ def _zone_spec(store: Store, park_id: int, code: str) -> lighting.ZoneSpec:
 
 
 def controlled_zones(store: Store, park_id: int) -> list[lighting.ZoneSpec]:
-    """The park's zones that declare circuits to write to (the applier's work)."""
+    """The park's zones that declare circuits to write to (the applier's work); a stored
+    declaration that no longer validates is left out and logged, the others still run."""
     out = []
     for z in EquipmentRepo(store).zones(park_id=park_id):
-        spec = lighting.parse_zone(z.spec)
+        try:
+            spec = lighting.parse_zone(z.spec)
+        except InvalidInput as e:
+            log.warning("lighting zone %s left out: %s", z.code, e)
+            continue
         if spec.control is not None and spec.control.devices:
             out.append(spec)
     return out
