@@ -1,7 +1,7 @@
 """``lingtan equipment`` — the equipment register with efficiency grades, measured efficiency,
 the efficiency list and its workbook, inspection plans and work orders, public-lighting zones
-and their astronomical schedules (:mod:`lingtan.equipment`), run as the system (the park
-administrator) on the local store."""
+and their astronomical schedules, levels written to the circuits and the stored writes
+(:mod:`lingtan.equipment`), run as the system (the park administrator) on the local store."""
 
 from __future__ import annotations
 

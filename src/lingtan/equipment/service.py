@@ -2,7 +2,8 @@
 
 Tenancy: an enterprise's user sees and writes only its own enterprise's equipment, plans and
 work orders (the store filters by the caller's :class:`~lingtan.store.query_repo.Tenant`);
-park roles see the park. Lighting zones are the park's: park-wide callers only. A metering
+park roles see the park. Lighting zones are the park's: park-wide callers only (levels written
+to their circuits: :mod:`lingtan.equipment.lighting_apply`). A metering
 point named by an item or a plan must exist and be in the caller's scope (else NotFound, the
 same answer as a point that names nothing) and belong to the item's owner.
 

@@ -1,6 +1,6 @@
 """``/api/v1/equipment``: the register with efficiency grades, measured efficiency, the
-efficiency list and its workbook, inspection plans and work orders, public-lighting zones and
-their astronomical schedules. Thin: the work is in :mod:`lingtan.equipment` (tenant scoping
+efficiency list and its workbook, inspection plans and work orders, public-lighting zones,
+their astronomical schedules, the levels written to their circuits and the stored writes. Thin: the work is in :mod:`lingtan.equipment` (tenant scoping
 in its service and repository)."""
 
 from __future__ import annotations
