@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     #: control, at the step's start (docs/dispatch.md); off unless set: writing to a plant is
     #: the operator's decision
     dispatch_apply: bool = False
+    #: ``serve`` writes each public-lighting zone's level to its controlled circuits when the
+    #: astronomical schedule changes it (docs/equipment.md); off unless set, like dispatch
+    lighting_apply: bool = False
+    #: the longest wait between two runs of the lighting applier [s]: a level that did not go
+    #: through is written again after it
+    lighting_recheck_s: float = Field(default=900.0, ge=10, le=86_400)
     #: alarm notifications (docs/alarms-notifications.md): a webhook or SMTP attempt gives up
     #: after this long [s] — a hanging receiver delays only its own delivery
     notify_timeout_s: float = Field(default=5.0, gt=0, le=60)

@@ -76,3 +76,35 @@ def test_lighting_is_the_parks(world: World) -> None:
                     json={**body, "circuits": ["E01-grid"]})  # fmt: skip
     assert refused.status_code == 422 and "circuits[0]" in refused.text
     assert c.get("/api/v1/equipment/lighting/zones", headers=world.h("a_viewer")).status_code == 403
+
+
+def test_lighting_writes_through_the_api(world: World) -> None:
+    admin, c = world.h("admin"), world.client
+    point = world.park["point"]
+    # a gateway nobody listens on: the write ends ``unavailable`` and is stored so
+    body = {"name": "支路", "kind": "road", "circuits": [point], "latitude": 31.3,
+            "longitude": 120.6,
+            "control": {"gateways": [{"code": "GW", "host": "127.0.0.1", "port": 1,
+                                      "timeout_s": 1}],
+                        "devices": [{"device": point, "gateway": "GW", "unit": 1, "retries": 0,
+                                     "setpoint": {"address": 40, "type": "uint16"}}]}}  # fmt: skip
+    assert c.put("/api/v1/equipment/lighting/zones/RD-W", headers=admin, json=body).is_success
+    path = "/api/v1/equipment/lighting/zones/RD-W"
+    # noon: the lamps are off (0 %), the register would take 0
+    dry = c.post(f"{path}/apply", headers=admin,
+                 json={"at": "2025-01-16T12:00:00+08:00", "dry_run": True})  # fmt: skip
+    assert dry.status_code == 200, dry.text
+    assert dry.json()["level_pct"] == 0.0 and dry.json()["devices"][0]["registers"] == [0]
+    assert c.get(f"{path}/writes", headers=admin).json() == []
+    done = c.post(f"{path}/apply", headers=admin, json={"at": "2025-01-16T12:00:00+08:00"})
+    assert done.status_code == 200 and done.json()["devices"][0]["status"] == "unavailable"
+    (w,) = c.get(f"{path}/writes", headers=world.h("viewer")).json()
+    assert (w["device"], w["level_pct"], w["status"]) == (point, 0.0, "unavailable")
+    assert w["error"] and w["written_by"] == "user:admin"
+    # a naive instant is refused naming the field
+    bad = c.post(f"{path}/apply", headers=admin, json={"at": "2025-01-16T12:00:00"})
+    assert bad.status_code == 422 and "at" in bad.text
+    # an enterprise's user: no such zone to read, no right to write
+    assert c.get(f"{path}/writes", headers=world.h("a_admin")).status_code == 404
+    assert c.post(f"{path}/apply", headers=world.h("a_admin"), json={}).status_code == 403
+    assert c.post(f"{path}/apply", headers=world.h("viewer"), json={}).status_code == 403

@@ -641,6 +641,7 @@ PARK_LEVEL_WRITES = {
     ("put", "/api/v1/equipment/lighting/zones/{zone_code}"),
     # the park's upload to a region carries the whole park's figures
     ("post", "/api/v1/exchange/region/uploads"),
+    ("post", "/api/v1/equipment/lighting/zones/{zone_code}/apply"),
 }
 
 
@@ -928,6 +929,19 @@ def _work_order(w: World) -> int:
     return int(r.json()["id"])
 
 
+def _controlled_zone(w: World) -> str:
+    r = w.client.put(
+        "/api/v1/equipment/lighting/zones/RD-CTL", headers=w.h("admin"),
+        json={"name": "园区支路", "kind": "road", "circuits": [w.park["point"]],
+              "latitude": 31.3, "longitude": 120.6,
+              "control": {"gateways": [{"code": "GW", "host": "127.0.0.1", "port": 5020}],
+                          "devices": [{"device": w.park["point"], "gateway": "GW", "unit": 1,
+                                       "setpoint": {"address": 40, "type": "uint16"}}]}},
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    return "RD-CTL"
+
+
 # the equipment register, inspections (E01's) and public lighting (the park's)
 VALID.update(
     {
@@ -956,6 +970,11 @@ VALID.update(
             {"json": {"name": "园区主干道", "kind": "road", "circuits": [w.park["point"]],
                       "latitude": 31.3, "longitude": 120.6,
                       "dimming": [{"start": "23:00", "end": "05:00", "level_pct": 50}]}},
+        ),
+        # a dry run of a zone with a control section: the registers, nothing sent
+        ("post", "/api/v1/equipment/lighting/zones/{zone_code}/apply"): lambda w: (
+            {"zone_code": _controlled_zone(w)},
+            {"json": {"at": "2025-01-16T00:30:00+08:00", "dry_run": True}},
         ),
     }
 )  # fmt: skip

@@ -417,6 +417,10 @@ BODIES: dict[tuple[str, str], Body] = {
         "json": {"name": "forged", "kind": "road", "circuits": [ids["point"]],
                  "latitude": 31.3, "longitude": 120.6}
     },
+    # a lighting zone's level (park administrators): a dry run names nothing of an enterprise
+    ("post", "/api/v1/equipment/lighting/zones/{zone_code}/apply"): lambda ids: {
+        "json": {"dry_run": True}
+    },
     # the energy-management programme: B's enterprise, B's plan, B's measure, B's record
     ("post", "/api/v1/programme/plans"): lambda ids: {
         "json": {"enterprise_id": ids["enterprise_id"], "year": 2025, "title": "forged",
@@ -443,6 +447,7 @@ BODIES: dict[tuple[str, str], Body] = {
 NOT_AIMED = {
     ("post", "/api/v1/equipment/alarm-rules"),
     ("put", "/api/v1/equipment/lighting/zones/{zone_code}"),
+    ("post", "/api/v1/equipment/lighting/zones/{zone_code}/apply"),
     ("put", "/api/v1/dispatch/site"),
     ("post", "/api/v1/dispatch/plans"),
     ("post", "/api/v1/dispatch/ev-sessions"),

@@ -86,3 +86,14 @@ equipment:
     # no control section: nothing is written, the command says why
     err = runner.invoke(app, ["equipment", "light", "RD-1", "--dry-run"])
     assert err.exit_code == 2 and "control" in err.output
+    # a gateway nobody listens on: the write ends ``unavailable``, is stored and listed
+    zone.write_text("{code: RD-2, name: 支路, kind: road, circuits: [LT-road-1], "
+                    "latitude: 31.3, longitude: 120.6, control: {gateways: [{code: GW, "
+                    "host: 127.0.0.1, port: 1, timeout_s: 1}], devices: [{device: LT-road-1, "
+                    "gateway: GW, unit: 1, retries: 0, setpoint: {address: 40}}]}}\n",
+                    encoding="utf-8")  # fmt: skip
+    _ok(["equipment", "zone", str(zone)])
+    out = _ok(["equipment", "light", "RD-2", "--at", "2025-01-16T12:00:00+08:00"])
+    assert '"unavailable"' in out
+    out = _ok(["equipment", "light-writes", "RD-2"])
+    assert "LT-road-1" in out and "unavailable" in out and "off: sunrise" in out

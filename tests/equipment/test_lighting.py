@@ -134,6 +134,7 @@ async def test_the_level_goes_out_through_the_dispatch_control_path(sqlite_url: 
     from lingtan.connectors.modbus.registers import DataType, RegisterSpec
     from lingtan.connectors.modbus.sim import SimulatedDevice, SimulatedGateway
     from lingtan.equipment import service
+    from lingtan.equipment.lighting_apply import apply_lighting
     from lingtan.identity.roles import SYSTEM
     from lingtan.registry import parse_park_text
     from lingtan.store import open_store
@@ -165,11 +166,11 @@ async def test_the_level_goes_out_through_the_dispatch_control_path(sqlite_url: 
             })  # fmt: skip
             # 00:30 on 16 January: inside the 23:00–05:00 dimming of the night of the 15th
             at = dt.datetime(2025, 1, 16, 0, 30, tzinfo=SH)
-            dry = await service.apply_lighting(store, principal=SYSTEM, code="RD-1", now=at,
-                                               dry_run=True)  # fmt: skip
+            dry = await apply_lighting(store, principal=SYSTEM, code="RD-1", now=at,
+                                       dry_run=True)  # fmt: skip
             assert dry["level_pct"] == 50.0 and dry["devices"][0]["registers"] == [50]
             assert dev1.writes == []
-            done = await service.apply_lighting(store, principal=SYSTEM, code="RD-1", now=at)
+            done = await apply_lighting(store, principal=SYSTEM, code="RD-1", now=at)
             by = {d["device"]: d for d in done["devices"]}
             assert by["C1"]["status"] == "ok" and by["C1"]["readback"] == 50
             assert dev1.writes == [(40, [50])]
@@ -177,8 +178,8 @@ async def test_the_level_goes_out_through_the_dispatch_control_path(sqlite_url: 
             assert by["C2"]["status"] == "refused" and dev2.writes == []
             # by day the level is 0
             noon = dt.datetime(2025, 1, 16, 12, 0, tzinfo=SH)
-            assert (await service.apply_lighting(store, principal=SYSTEM, code="RD-1",
-                                                 now=noon, dry_run=True))["level_pct"] == 0.0  # fmt: skip
+            assert (await apply_lighting(store, principal=SYSTEM, code="RD-1",
+                                         now=noon, dry_run=True))["level_pct"] == 0.0  # fmt: skip
         finally:
             await gw.stop()
     finally:

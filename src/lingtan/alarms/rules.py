@@ -241,10 +241,12 @@ class DispatchRule(_Rule):
     ``check: setpoint`` — the newest write of a device within ``within_min`` failed (read-back
     mismatch, timeout, device exception, or refused outside the device's limits);
     ``check: tracking`` — the newest tracked step of a device within ``within_min`` has a
-    measured power outside its tolerance of the setpoint. About the park only."""
+    measured power outside its tolerance of the setpoint; ``check: lighting`` — the newest
+    level written to a public-lighting circuit within ``within_min`` failed
+    (lingtan.equipment.lighting_apply). About the park only."""
 
     kind: Literal[RuleKind.DISPATCH] = RuleKind.DISPATCH
-    check: Literal["setpoint", "tracking"] = "setpoint"
+    check: Literal["setpoint", "tracking", "lighting"] = "setpoint"
     within_min: Annotated[float, Field(gt=0, le=10_080, allow_inf_nan=False)] = 60.0
 
     @model_validator(mode="after")

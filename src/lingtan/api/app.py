@@ -222,7 +222,7 @@ def create_app(
         owned = store is None
         s: Store = store if store is not None else await run_in_threadpool(open_store, settings)
         app.state.store = s
-        runner = normaliser = ticker = notifier = applier = None
+        runner = normaliser = ticker = notifier = applier = lights = None
         # alarms stream on every batch ingested through this service, background or not
         engine = Engine(s).attach()
         app.state.alarm_engine = engine
@@ -248,6 +248,11 @@ def create_app(
 
                 applier = SetpointApplier(s)
                 applier.start()
+            if settings.lighting_apply:
+                from lingtan.equipment.applier import LightingApplier
+
+                lights = LightingApplier(s, recheck_s=settings.lighting_recheck_s)
+                lights.start()
             app.state.runner, app.state.normaliser = runner, normaliser
             app.state.notifier = notifier
         _compile_routes(app)
@@ -258,6 +263,8 @@ def create_app(
         finally:
             if applier is not None:
                 await run_in_threadpool(applier.stop)
+            if lights is not None:
+                await run_in_threadpool(lights.stop)
             if ticker is not None:
                 await run_in_threadpool(ticker.stop)
             await run_in_threadpool(engine.detach)

@@ -1,7 +1,7 @@
 """``lingtan equipment`` — the equipment register with efficiency grades, measured efficiency,
 the efficiency list and its workbook, inspection plans and work orders, public-lighting zones
-and their astronomical schedules (:mod:`lingtan.equipment`), run as the system (the park
-administrator) on the local store."""
+and their astronomical schedules, levels written to the circuits and the stored writes
+(:mod:`lingtan.equipment`), run as the system (the park administrator) on the local store."""
 
 from __future__ import annotations
 
@@ -297,16 +297,42 @@ def light(
     park: ParkOption = None,
 ) -> None:
     """Write the zone's level now (or ``--at``) to its controlled circuits over Modbus, read
-    back, as dispatch setpoints are written."""
-    from lingtan.equipment import service
+    back, as dispatch setpoints are written; every outcome is stored (``light-writes``)."""
+    from lingtan.equipment import lighting_apply
     from lingtan.timeutil import parse_timestamp, utcnow
 
     with domain_errors(), open_configured() as store:
         now = utcnow() if at is None else parse_timestamp(at, "at")
-        out = service.apply_lighting_now(
+        out = lighting_apply.apply_lighting_now(
             store, principal=_principal(store, park), code=code, now=now, dry_run=dry_run
         )
         _dump(out)
+
+
+def light_writes(
+    code: Annotated[str, typer.Argument(help="lighting zone code")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=5000)] = 50,
+    park: ParkOption = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The levels written to the zone's circuits and their outcomes, newest first."""
+    from lingtan.equipment import lighting_apply
+
+    with domain_errors(), open_configured() as store:
+        rows = lighting_apply.lighting_writes(
+            store, principal=_principal(store, park), code=code, limit=limit
+        )
+        if as_json:
+            _dump(rows)
+            return
+        t = Table("写入时间", "回路", "生效时刻", "亮度 %", "原因", "结果", "回读", "错误")
+        for w in rows:
+            t.add_row(
+                w["written_at"], w["device"], w["at"], f"{w['level_pct']:g}", w["reason"],
+                w["status"], "" if w["readback"] is None else f"{w['readback']:g}",
+                w["error"] or "",
+            )  # fmt: skip
+        console.print(t)
 
 
 def register(app: typer.Typer) -> None:
@@ -322,4 +348,5 @@ def register(app: typer.Typer) -> None:
     equipment_app.command("zone")(zone)
     equipment_app.command("schedule")(schedule)
     equipment_app.command("light")(light)
+    equipment_app.command("light-writes")(light_writes)
     app.add_typer(equipment_app, name="equipment")

@@ -4,8 +4,10 @@ A rule of kind ``dispatch`` (:class:`lingtan.alarms.rules.DispatchRule`) is abou
 ``check: setpoint`` is on while the newest write of some device within ``within_min`` did not
 end ``ok`` (read-back mismatch, timeout, gateway unreachable, device exception, or refused
 outside the device's limits); ``check: tracking`` while the newest tracked step of some device
-within ``within_min`` measured a power outside its tolerance. Either clears by itself once each
-device's newest write (tracked step) is good again. :func:`check_now` runs the rules at once
+within ``within_min`` measured a power outside its tolerance; ``check: lighting`` while the newest
+level written to some public-lighting circuit within ``within_min`` did not end ``ok``
+(``lighting_write``, :mod:`lingtan.equipment.lighting_apply`: the same outbound path). Each
+clears by itself once each device's newest write (tracked step) is good again. :func:`check_now` runs the rules at once
 after a write (:func:`lingtan.dispatch.service.apply_setpoints_async`); ``serve`` runs them on
 every tick like the other module checks.
 """
@@ -19,6 +21,7 @@ from lingtan.alarms.model import Finding, RuleKind, Subject, SubjectKind
 from lingtan.identity.roles import Principal
 from lingtan.store import Store
 from lingtan.store.dispatch_repo import DispatchRepo, SetpointWriteRow
+from lingtan.store.lighting_repo import LightingRepo, LightingWriteRow
 
 MINUTE_US: Final = 60_000_000
 
@@ -39,7 +42,10 @@ def assess(store: Store, rule: Any, subject: Subject, now: int) -> Finding | Non
     park = next((p for p in store.registry.parks() if p.code == subject.code), None)
     if park is None:
         return None
-    rows = DispatchRepo(store).writes(park_id=park.id, since=now - int(rule.within_min * MINUTE_US))
+    since = now - int(rule.within_min * MINUTE_US)
+    if rule.check == "lighting":
+        return _lighting(store, subject, park.id, since)
+    rows = DispatchRepo(store).writes(park_id=park.id, since=since)
     if rule.check == "tracking":
         bad = [w for w in _newest(rows, True).values() if w.tracking == "off"]
         if not bad:
@@ -62,6 +68,27 @@ def assess(store: Store, rule: Any, subject: Subject, now: int) -> Finding | Non
         f"{subject.code}: dispatch setpoint not confirmed by {len(bad)} device(s): {devices}",
         {"writes": [_evidence(w) for w in bad]},
     )
+
+
+def _lighting(store: Store, subject: Subject, park_id: int, since: int) -> Finding | None:
+    """The newest write of each lighting circuit (by zone) since ``since`` that failed."""
+    newest: dict[tuple[str, str], LightingWriteRow] = {}
+    for w in LightingRepo(store).writes(park_id=park_id, since=since):  # newest first
+        newest.setdefault((w.zone, w.device), w)
+    bad = [w for w in newest.values() if w.status != "ok"]
+    if not bad:
+        return None
+    circuits = ", ".join(f"{w.zone}/{w.device} ({w.status})" for w in bad)
+    return Finding(
+        float(len(bad)),
+        f"{subject.code}: lighting level not confirmed by {len(bad)} circuit(s): {circuits}",
+        {"writes": [
+            {"write_id": w.id, "zone": w.zone, "device": w.device, "status": w.status,
+             "level_pct": w.level_pct, "reason": w.reason, "readback": w.readback,
+             "error": w.error, "attempts": len(w.attempts)}
+            for w in bad
+        ]},
+    )  # fmt: skip
 
 
 def _evidence(w: SetpointWriteRow) -> dict[str, Any]:

@@ -5,12 +5,16 @@ enterprise or the park. Its condition is on while some plan in its scope is more
 ``grace_days`` past its next due date (:func:`lingtan.equipment.inspections.next_due`, park
 local date); it clears by itself once each such plan's work order is done (the completion
 moves the plan's due date). ``serve`` and ``lingtan alarms evaluate`` run it on every tick.
+
+:func:`install_rules` also proposes the park's rule on levels written to public-lighting
+circuits (kind ``dispatch``, check ``lighting``), evaluated by :mod:`lingtan.dispatch.alarms`.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
+import lingtan.dispatch.alarms  # noqa: F401  (registers the check of lighting writes)
 from lingtan.alarms.engine import Engine, register_assessor
 from lingtan.alarms.model import Finding, RuleKind, Subject, SubjectKind
 from lingtan.equipment.service import overdue_plans
@@ -52,24 +56,30 @@ def assess(store: Store, rule: Any, subject: Subject, now: int) -> Finding | Non
 
 register_assessor(RuleKind.INSPECTION, assess)
 
-#: the rule :func:`install_rules` proposes
+#: the rules :func:`install_rules` proposes; the lighting rule is the park's (kind
+#: ``dispatch``, check ``lighting``: a level written to a lighting circuit not confirmed,
+#: evaluated by :mod:`lingtan.dispatch.alarms` like a dispatch setpoint)
 DEFAULTS: Final[list[dict[str, Any]]] = [
-    {"id": "inspection-overdue", "name": "巡检/检定计划逾期", "check": "overdue",
-     "severity": "minor"},
+    {"id": "inspection-overdue", "name": "巡检/检定计划逾期", "kind": "inspection",
+     "check": "overdue", "severity": "minor"},
+    {"id": "lighting-setpoint", "name": "照明调光设定值未被回路确认", "kind": "dispatch",
+     "check": "lighting", "severity": "major"},
 ]  # fmt: skip
 
 
 def install_rules(store: Store, *, principal: Principal) -> list[str]:
-    """Create the default inspection rule in the caller's scope if missing; codes created."""
+    """Create the default rules in the caller's scope if missing (the lighting rule for
+    park-wide callers only); codes created."""
     from lingtan.alarms import service as alarms
 
     have = {r.code for r in alarms.list_rules(store, principal=principal)}
     made = []
     for spec in DEFAULTS:
+        if spec["kind"] == "dispatch" and principal.enterprise_id is not None:
+            continue
         if spec["id"] not in have:
             alarms.create_rule(
-                store, principal=principal,
-                data={**spec, "kind": "inspection", "escalate_after_min": None},
+                store, principal=principal, data={**spec, "escalate_after_min": None}
             )  # fmt: skip
             made.append(spec["id"])
     return made

@@ -204,17 +204,51 @@ def night(spec: ZoneSpec, day: dt.date, zone: ZoneInfo) -> Night:
     return Night(spec.code, day, sunset, sunrise, on_at, off_at, tuple(points))
 
 
-def level_at(spec: ZoneSpec, at: dt.datetime, zone: ZoneInfo) -> tuple[float, str]:
-    """The level [%] the zone's circuits should have at the instant ``at`` and why: the last
-    setpoint at or before ``at`` of the night that began the local day before or on that day
-    (0 by day)."""
+def _changes(spec: ZoneSpec, days: list[dt.date], zone: ZoneInfo) -> list[Setpoint]:
+    """The switchings of the zone's first circuit over the nights beginning on ``days`` (every
+    circuit of a zone follows the same schedule), in time order."""
+    out = [
+        sp for d in days for sp in night(spec, d, zone).setpoints if sp.device == spec.circuits[0]
+    ]
+    out.sort(key=lambda sp: sp.at)  # stable: changes at one instant keep the night's order
+    return out
+
+
+def change_at(spec: ZoneSpec, at: dt.datetime, zone: ZoneInfo) -> Setpoint | None:
+    """The switching in force at the instant ``at``: the last one at or before it of the night
+    that began the local day before or on that day (None by day: the level is 0)."""
     day = at.astimezone(zone).date()
-    level, why = 0.0, "day"
-    for d in (day - dt.timedelta(days=1), day):
-        for sp in night(spec, d, zone).setpoints:
-            if sp.device == spec.circuits[0] and sp.at <= at:
-                level, why = sp.level_pct, sp.reason
-    return level, why
+    last = None
+    for sp in _changes(spec, [day - dt.timedelta(days=1), day], zone):
+        if sp.at <= at:
+            last = sp
+    return last
+
+
+def level_at(spec: ZoneSpec, at: dt.datetime, zone: ZoneInfo) -> tuple[float, str]:
+    """The level [%] the zone's circuits should have at the instant ``at`` and why (0 by
+    day)."""
+    sp = change_at(spec, at, zone)
+    return (0.0, "day") if sp is None else (sp.level_pct, sp.reason)
+
+
+def next_change(spec: ZoneSpec, after: dt.datetime, zone: ZoneInfo) -> Setpoint:
+    """The first switching strictly after ``after`` (switch-on, a dimming step or switch-off)
+    whose level differs from the level in force at ``after``."""
+    day = after.astimezone(zone).date()
+    level, _ = level_at(spec, after, zone)
+    changes = _changes(spec, [day + dt.timedelta(days=k) for k in (-1, 0, 1)], zone)
+    for i, sp in enumerate(changes):
+        if sp.at <= after:
+            continue
+        # several switchings at one instant: the last of them is the level from then on
+        j = i
+        while j + 1 < len(changes) and changes[j + 1].at == sp.at:
+            j += 1
+        if changes[j].level_pct != level:
+            return changes[j]
+    # every night ends in a switch-off (0) within the three nights looked at
+    raise AssertionError("no switching within three nights")  # pragma: no cover
 
 
 def power_density_w_m2(energy_kwh: float, hours_on: float, area_m2: float) -> float:

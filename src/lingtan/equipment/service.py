@@ -2,7 +2,8 @@
 
 Tenancy: an enterprise's user sees and writes only its own enterprise's equipment, plans and
 work orders (the store filters by the caller's :class:`~lingtan.store.query_repo.Tenant`);
-park roles see the park. Lighting zones are the park's: park-wide callers only. A metering
+park roles see the park. Lighting zones are the park's: park-wide callers only (levels written
+to their circuits: :mod:`lingtan.equipment.lighting_apply`). A metering
 point named by an item or a plan must exist and be in the caller's scope (else NotFound, the
 same answer as a point that names nothing) and belong to the item's owner.
 
@@ -568,70 +569,3 @@ def grade_preview(equipment_type: str, data: dict[str, Any]) -> dict[str, Any]:
     """The grade of rated data without storing it (CLI/API check)."""
     r = rated(equipment_type, data)
     return grade_item(equipment_type, r.model_dump()).as_dict()
-
-
-async def apply_lighting(
-    store: Store,
-    *,
-    principal: Principal,
-    code: str,
-    now: dt.datetime,
-    dry_run: bool = False,
-    client_factory: Any = None,
-) -> dict[str, Any]:
-    """Write the zone's level at ``now`` to each controlled circuit through the dispatch
-    control path (:func:`lingtan.dispatch.control.write_one`: Modbus function 16, read back
-    with function 3, bounded retries); ``dry_run`` gives the registers without writing.
-    Park administrators only."""
-    from lingtan.connectors.modbus.registers import encode
-    from lingtan.dispatch import control
-
-    require(principal, Permission.ADMIN_PARK)
-    require_park_wide(principal, "public lighting")
-    park = store.registry.park(principal.park_id)
-    tz = _zone(store, park.id)
-    spec = lighting.parse_zone(EquipmentRepo(store).zone(park_id=park.id, code=code).spec)
-    if spec.control is None:
-        raise InvalidInput(
-            "control: the zone declares no control section: lingtan writes to no device",
-            field="control",
-        )
-    level, why = lighting.level_at(spec, now, tz)
-    targets = [
-        control.Target(
-            d,
-            "lighting",
-            level,
-            level,
-            0.0 if d.min_kw is None else d.min_kw,
-            100.0 if d.max_kw is None else d.max_kw,
-        )
-        for d in spec.control.devices
-    ]
-    out: dict[str, Any] = {"zone": code, "at": now.isoformat(), "level_pct": level, "reason": why}
-    if dry_run:
-        out["devices"] = [
-            {"device": t.control.device, "refused": control.refusal(t),
-             "registers": None if control.refusal(t) else encode(t.register, t.value)}
-            for t in targets
-        ]  # fmt: skip
-        return out
-    factory = control.modbus_client if client_factory is None else client_factory
-    gateways = {g.code: g for g in spec.control.gateways}
-    results = []
-    for t in targets:
-        client = factory(gateways[t.control.gateway])
-        try:
-            r = await control.write_one(client, t)
-        finally:
-            client.close()
-        results.append({"device": t.control.device, **r})
-    out["devices"] = results
-    return out
-
-
-def apply_lighting_now(store: Store, **kwargs: Any) -> dict[str, Any]:
-    """:func:`apply_lighting` from synchronous code (the CLI)."""
-    import asyncio
-
-    return asyncio.run(apply_lighting(store, **kwargs))

@@ -1480,6 +1480,31 @@ lighting_zone = Table(
     UniqueConstraint("park_id", "code", name="uq_lighting_zone_code"),
 )
 
+#: a level written to a lighting circuit (``lingtan equipment light``, the API, or the lighting
+#: applier of ``serve``): the zone's level in force at ``at`` (the instant it took effect by the
+#: astronomical schedule) and why; the outcome as for a dispatch setpoint (ok | mismatch |
+#: timeout | unavailable | device_error | refused), the value read back, the last failure's
+#: reason, every attempt (JSON) and who wrote it
+lighting_write = Table(
+    "lighting_write",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("zone", String(64), nullable=False),
+    Column("device", String(64), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("level_pct", Float, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("readback", Float),
+    Column("error", Text),
+    Column("attempts", Text, nullable=False),
+    Column("written_by", Text, nullable=False),
+    Column("written_at", BigInteger, nullable=False),
+    Index("ix_lighting_write_park_id", "park_id", "zone", "device"),
+    Index("ix_lighting_write_written_at", "park_id", "written_at"),
+)
+
 # -- the energy-management programme (lingtan.programme) -----------------------------------------
 #: an annual energy- or water-saving plan of an enterprise or of the park (``enterprise_id``
 #: null); ``targets`` the validated JSON of its targets

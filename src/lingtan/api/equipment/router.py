@@ -1,6 +1,6 @@
 """``/api/v1/equipment``: the register with efficiency grades, measured efficiency, the
-efficiency list and its workbook, inspection plans and work orders, public-lighting zones and
-their astronomical schedules. Thin: the work is in :mod:`lingtan.equipment` (tenant scoping
+efficiency list and its workbook, inspection plans and work orders, public-lighting zones,
+their astronomical schedules, the levels written to their circuits and the stored writes. Thin: the work is in :mod:`lingtan.equipment` (tenant scoping
 in its service and repository)."""
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 import lingtan.equipment.alarms as equipment_alarms  # registers the inspection check
 from lingtan.api.common import MAX_ID, IdPath
 from lingtan.api.deps import CurrentPrincipal, StoreDep
-from lingtan.equipment import report, service
+from lingtan.equipment import lighting_apply, report, service
 from lingtan.equipment.reference import grade_standards, lpd_records
 from lingtan.identity.roles import Permission, require, require_park_wide
+from lingtan.timeutil import parse_timestamp, utcnow
 
 router = APIRouter(prefix="/equipment", tags=["equipment"])
 EnterpriseQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="one enterprise")]
@@ -276,3 +277,40 @@ def get_zone_energy(
     last = end or service.today(store, principal=principal)
     first = start or last - dt.timedelta(days=30)
     return service.zone_energy(store, principal=principal, code=zone_code, start=first, end=last)
+
+
+class LightIn(BaseModel):
+    """The instant whose scheduled level is written (ISO 8601 with its offset; absent: now);
+    ``dry_run``: the registers only, nothing written or stored."""
+
+    model_config = ConfigDict(extra="forbid")
+    at: str | None = Field(default=None, max_length=40)
+    dry_run: bool = False
+
+
+@router.post("/lighting/zones/{zone_code}/apply")
+def apply_lighting(
+    store: StoreDep,
+    principal: CurrentPrincipal,
+    zone_code: ZoneCode,
+    body: Annotated[LightIn, Body()],
+) -> J:
+    """Write the zone's scheduled level to its controlled circuits over Modbus and read it back
+    (park administrators); every outcome stored, a failed one alarmed."""
+    now = utcnow() if body.at is None else parse_timestamp(body.at, "at")
+    # a plain ``def``: the Modbus exchange runs on its own event loop in the worker thread
+    return lighting_apply.apply_lighting_now(
+        store, principal=principal, code=zone_code, now=now, dry_run=body.dry_run
+    )
+
+
+@router.get("/lighting/zones/{zone_code}/writes")
+def get_lighting_writes(
+    store: StoreDep,
+    principal: CurrentPrincipal,
+    zone_code: ZoneCode,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+) -> list[J]:
+    """The levels written to the zone's circuits with their outcomes, newest first (park-wide
+    readers; an enterprise's user is answered as for a zone that does not exist)."""
+    return lighting_apply.lighting_writes(store, principal=principal, code=zone_code, limit=limit)
