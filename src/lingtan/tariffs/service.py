@@ -202,6 +202,13 @@ def assignments_version(store: Store, principal: Principal) -> int:
 
 
 def _applicable(
+    store: Store, park_id: int, enterprise_id: int | None, month: str
+) -> tuple[Assignment | None, Literal["enterprise", "park"] | None]:
+    """The assignment in force in ``month`` for an owner: its own, else the park's."""
+    return _in_force(TariffRepo(store).assignments(park_id), enterprise_id, month)
+
+
+def _in_force(
     assigned: list[Assignment], enterprise_id: int | None, month: str
 ) -> tuple[Assignment | None, Literal["enterprise", "park"] | None]:
     """The assignment in force in ``month`` for an owner: its own, else the park's — among the
@@ -340,7 +347,7 @@ def cost(
     if within is not None and ent_id != within:
         raise NotFound("point not found")  # a point outside the enterprise named with it
     assigned = TariffRepo(store).assignments(park.id)
-    assignment, assigned_to = _applicable(assigned, ent_id, span[-1][0])
+    assignment, assigned_to = _in_force(assigned, ent_id, span[-1][0])
     result = CostResult(
         scope=scope, subject=code, status="ok", tariff=None, assignment=assignment,
         assigned_to=assigned_to, points=[p.code for p in points], excluded=excluded,
@@ -442,7 +449,7 @@ def _account(
     for slot in slots:
         by_month.setdefault(slot.month, []).append(slot)
     for month, _, _ in span:
-        a, level = _applicable(assigned, owner, month)
+        a, level = _in_force(assigned, owner, month)
         tariff = None if a is None else records.in_force(a.tariff_id, a.tariff_version, month)
         if a is None or tariff is None:
             status: MonthStatus = "no_tariff" if a is None else "tariff_not_valid"
@@ -473,7 +480,7 @@ def _hours(
     per_hour: list[HourCost] = []
     for month, m0, m1 in span:
         i0, i1 = (m0 - span[0][1]) // HOUR_US, (m1 - span[0][1]) // HOUR_US
-        a, _ = _applicable(assigned, owner, month)
+        a, _ = _in_force(assigned, owner, month)
         tariff = None if a is None else records.in_force(a.tariff_id, a.tariff_version, month)
         if tariff is None:
             for h, e in zip(hours[i0:i1].tolist(), kwh[i0:i1].tolist(), strict=True):
