@@ -36,7 +36,7 @@ Usage::
 
     python bench/api.py [--engines sqlite,postgresql] [--seconds 30] [--clients 20] [--batch 10000]
                         [--cold-runs 3] [--warm-runs 5]
-    python bench/api.py --pages [--engines sqlite,postgresql] [--page-requests 20]
+    python bench/api.py --pages [--engines sqlite,postgresql] [--page-requests 20] [--page PATH ...]
     python bench/api.py --live new,late [--loads open,closed] [--rate 200] [--late-batch 500]
                         [--seconds 45] [--settle 2] [--timeout 10] [--dump-after 2]
 """
@@ -370,6 +370,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--page-requests", type=int, default=20, help="pages mode: warm requests per page"
+    )
+    parser.add_argument(
+        "--page",
+        action="append",
+        metavar="PATH",
+        help="pages mode: time only this page (repeatable), e.g. --page /records",
     )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--background", action="store_true", help=argparse.SUPPRESS)

@@ -78,6 +78,8 @@ def bench_pages(name: str, url: str, args: argparse.Namespace) -> None:
         store, actor=SYSTEM, username="bench", password=PASSWORD, role="park_admin"
     )
     pages = main_pages(store)
+    if args.page:
+        pages = list(args.page)  # only the pages asked for (profiling one page)
     store.close()
     child, base = start_service(url)
     try:

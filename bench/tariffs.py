@@ -7,9 +7,10 @@ file, PostgreSQL when reachable), ``--repeat`` rounds of:
 
 - baseline: ``StatsRepo.hours`` of every point for the span — reading each point's rows, as
   any per-point computation over the year must;
-- cost: ``tariffs.service.cost`` of the park for the same months (the points' hours summed in
-  the database, period shares, prices, 基本电费), and the pure ``tariffs.cost.costs`` of the
-  summed series alone.
+- cost: ``tariffs.service.cost`` of the park for the same months (the points' known hours
+  summed in the database per local month and time of day, then priced; 基本电费), and, on the
+  summed series alone, the pure hour-by-hour ``tariffs.cost.costs`` and the pure
+  aggregate-then-price ``tariffs.cost.month_costs``.
 
 Each line prints seconds and the ratio cost / baseline. Usage::
 
@@ -79,12 +80,12 @@ def build(url: str, points: int, hours: int) -> None:
         )
 
 
-def measure(url: str, hours: int) -> tuple[float, float, float]:
+def measure(url: str, hours: int) -> tuple[float, float, float, float]:
     from lingtan.identity.roles import SYSTEM
     from lingtan.store import open_store
     from lingtan.store.stats_repo import StatsRepo
     from lingtan.tariffs import records, service
-    from lingtan.tariffs.cost import costs
+    from lingtan.tariffs.cost import costs, month_costs
 
     months = 12 if hours >= 8760 else max(1, hours // 744)
     start = int(dt.datetime(2025, 1, 1, tzinfo=SH).timestamp()) * 1_000_000
@@ -113,7 +114,11 @@ def measure(url: str, hours: int) -> tuple[float, float, float]:
         costs(records.find("demo-js-synthetic"),
               (start + np.arange(hours) * HOUR_US).tolist(), series.tolist(), SH)  # fmt: skip
         pure = time.perf_counter() - t0
-    return base, full, pure
+        t0 = time.perf_counter()
+        month_costs(records.find("demo-js-synthetic"),
+                    (start + np.arange(hours) * HOUR_US).tolist(), series.tolist(), SH)  # fmt: skip
+        agg = time.perf_counter() - t0
+    return base, full, pure, agg
 
 
 def main() -> int:
@@ -145,10 +150,12 @@ def main() -> int:
         base = statistics.median(r[0] for r in runs)
         full = statistics.median(r[1] for r in runs)
         pure = statistics.median(r[2] for r in runs)
+        agg = statistics.median(r[3] for r in runs)
         print(
             f"{engine}: read hourly rows {base:.2f} s · park cost {full:.2f} s "
-            f"(ratio {full / base:.2f}) · pure cost of the summed series {pure:.2f} s "
-            f"({args.hours / pure:,.0f} h/s) · median of {args.repeat}"
+            f"(ratio {full / base:.2f}) · pure cost of the summed series hour by hour "
+            f"{pure:.3f} s, aggregated first {agg:.3f} s (ratio {agg / pure:.2f}) · "
+            f"median of {args.repeat}"
         )
     return 0
 

@@ -281,3 +281,26 @@ def test_unknown_columns_and_file_types_are_refused(loaded: Store) -> None:
         )
     with pytest.raises(InvalidInput, match=r"\.csv or \.xlsx"):
         rec.import_records(loaded, content=b"{}", filename="s.json", entered_by="x")
+
+
+def test_a_page_of_records_is_read_newest_first_with_its_corrections(loaded: Store) -> None:
+    # five records 1..5 (ids a..e); c corrected by f: current are a, b, d, e, f (5), all six
+    # with the history
+    e01 = _ids(loaded)["E01"]
+    items = ("generated", "utilised", "utilised_from_storage", "stored", "disposed")
+    a, b, c, d, e = (_add(loaded, e01, item=item) for item in items)
+    f = rec.correct_record(
+        loaded, record_id=c.id, quantity=7.0, source_document="第二版", entered_by="李工", now=NOW
+    )
+    page = rec.list_records(loaded, newest_first=True, limit=2, offset=1)
+    assert [r.id for r in page] == [e.id, d.id]  # f is the newest, then e, d
+    assert rec.count_records(loaded) == 5 and rec.count_records(loaded, include_history=True) == 6
+    history = rec.list_records(loaded, include_history=True, newest_first=True, limit=3)
+    assert [r.id for r in history] == [f.id, e.id, d.id]
+    old = rec.list_records(loaded, include_history=True, newest_first=True, limit=1, offset=3)
+    assert [(r.id, r.superseded_by, r.current) for r in old] == [(c.id, f.id, False)]
+    # where a record is among the newest first: d has e and f before it; c is not current
+    assert rec.count_records(loaded, newer_than=d.id) == 2
+    assert rec.count_records(loaded, record_id=d.id) == 1
+    assert rec.count_records(loaded, record_id=c.id) == 0
+    assert [r.id for r in rec.list_records(loaded)] == [a.id, b.id, d.id, e.id, f.id]

@@ -49,6 +49,30 @@ def test_certificates_are_imported_retired_and_settled_on_screen(web_world: Worl
     assert ok.status_code == 303 and "settled=GT-2025-01-A" in ok.headers["location"]
     twice = c.post("/certificates/settle", data=settle)
     assert twice.status_code == 409
+    # the year's settlements, read-only: one without a price (no amount, not 0), one of
+    # 20 kWh at 0.45 元/kWh = 9.00 元; totals 120 kWh and 9.00 元 (the priced one only)
+    priced = {**settle, "settlement_id": "GT-2025-01-B", "kwh": "20", "price": "0.45"}
+    r = c.post("/certificates/settle", data=priced)
+    assert r.status_code == 303, r.text.split("form-errors")[1][:600]
+    page = c.get("/certificates").text
+    table = page.split('data-testid="settlements-table"')[1].split("</table>")[0]
+    assert table.index('data-settlement="GT-2025-01-A"') < table.index("GT-2025-01-B")
+    row = table.split('data-settlement="GT-2025-01-A"')[1].split("</tr>")[0]
+    assert "风电（合成）" in row and "未标价" in row and ">100<" in row
+    row = table.split('data-settlement="GT-2025-01-B"')[1].split("</tr>")[0]
+    assert ">0.4500<" in row and ">9.00<" in row
+    assert 'data-testid="settlements-kwh">120<' in table
+    assert 'data-testid="settlements-amount">9.00<' in table
+    assert "2025 年绿电交易结算" in page
+    assert (
+        "GT-2025-01-A"
+        not in c.get("/certificates", params={"year": 2024}).text.split(
+            'data-testid="settlements-table"'
+        )[1]
+    )
+    # the park's administrator sees them; the other enterprise does not
+    assert "GT-2025-01-B" in log_in(web_world, "admin").get("/certificates").text
+    assert "GT-2025-01-B" not in log_in(web_world, "b_admin").get("/certificates").text
     # every write is in the audit log under the user
     audit = web_world.client.get("/api/v1/audit", headers=web_world.h("admin"),
                                  params={"actor": "user:a_admin", "limit": 200}).json()  # fmt: skip

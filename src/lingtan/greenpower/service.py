@@ -522,6 +522,24 @@ def list_retirements(
     return GreenpowerRepo(store).retirements(park=scope.park.code, claimants=claimants)
 
 
+def list_settlements(
+    store: Store,
+    *,
+    year: int | None = None,
+    enterprise_scope: int | None = None,
+    park_id: int | None = None,
+) -> list[TradeSettlement]:
+    """Green-power trade settlements (绿电交易结算) in the park the scope may see (an enterprise:
+    its own as buyer), of ``year`` when given; by month, then settlement number."""
+    scope = park_scope(store, park_id)
+    buyers = None
+    if enterprise_scope is not None:
+        code = require_enterprise(scope, enterprise_scope, enterprise_scope).code
+        buyers = [("enterprise", code)]
+    found = GreenpowerRepo(store).settlements(park=scope.park.code, buyers=buyers)
+    return [t for t in found if year is None or t.month.year == year]
+
+
 def green_electricity(
     store: Store,
     *,

@@ -439,22 +439,58 @@ def list_records(
     year: int | None = None,
     include_history: bool = False,
     park_id: int | None = None,
+    newest_first: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[StatRecord]:
-    """Records visible in a scope: one enterprise's own, or (``None``) the whole park's.
+    """Records visible in a scope: one enterprise's own, or (``None``) the whole park's; oldest
+    first (``newest_first``: newest first), ``limit`` of them from ``offset`` (a page read in the
+    database, not cut from all of them).
 
     ``year`` keeps records whose period overlaps the calendar year; ``include_history`` also
     returns superseded versions.
     """
-    park_id = _park_id(store, park_id)
-    owners: list[int | None] | None = None if enterprise_id is None else [enterprise_id]
-    overlap = None if year is None else (f"{year:04d}-01-01", f"{year:04d}-12-31")
     return RecordsRepo(store).find(
-        park_id=park_id,
-        enterprise_ids=owners,
-        categories=None if category is None else [category],
-        overlapping=overlap,
-        current_only=not include_history,
-    )
+        **_filters(store, enterprise_id, category, year, include_history, park_id),
+        newest_first=newest_first, limit=limit, offset=offset,
+    )  # fmt: skip
+
+
+def count_records(
+    store: Store,
+    *,
+    enterprise_id: int | None = None,
+    category: str | None = None,
+    year: int | None = None,
+    include_history: bool = False,
+    park_id: int | None = None,
+    newer_than: int | None = None,
+    record_id: int | None = None,
+) -> int:
+    """How many records :func:`list_records` lists with the same filters (``newer_than``: of
+    them, those of a larger id; ``record_id``: 1 when that record is among them, else 0)."""
+    return RecordsRepo(store).count(
+        **_filters(store, enterprise_id, category, year, include_history, park_id),
+        newer_than=newer_than, record_id=record_id,
+    )  # fmt: skip
+
+
+def _filters(
+    store: Store,
+    enterprise_id: int | None,
+    category: str | None,
+    year: int | None,
+    include_history: bool,
+    park_id: int | None,
+) -> dict[str, Any]:
+    owners: list[int | None] | None = None if enterprise_id is None else [enterprise_id]
+    return {
+        "park_id": _park_id(store, park_id),
+        "enterprise_ids": owners,
+        "categories": None if category is None else [category],
+        "overlapping": None if year is None else (f"{year:04d}-01-01", f"{year:04d}-12-31"),
+        "current_only": not include_history,
+    }
 
 
 def record_history(store: Store, *, record_id: int, scope: int | None = None) -> list[StatRecord]:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, bindparam, exists, false, insert, or_, select
+from sqlalchemy import Connection, and_, bindparam, false, func, insert, or_, select
 from sqlalchemy.orm import aliased
 
 from lingtan.errors import Conflict, NotFound
@@ -189,7 +189,9 @@ class RecordsRepo:
         )
 
     @staticmethod
-    def _record(row: Any) -> StatRecord:
+    def _record(row: Any, superseded_by: Any = _ANY) -> StatRecord:
+        """The record of ``row`` (superseded by ``row.superseded_by`` unless given)."""
+        later = row.superseded_by if superseded_by is _ANY else superseded_by
         return StatRecord(
             id=int(row.id),
             park_id=int(row.park_id),
@@ -205,7 +207,7 @@ class RecordsRepo:
             entered_at=int(row.entered_at),
             supersedes_id=None if row.supersedes_id is None else int(row.supersedes_id),
             note=row.note,
-            superseded_by=None if row.superseded_by is None else int(row.superseded_by),
+            superseded_by=None if later is None else int(later),
         )
 
     def get(self, record_id: int, *, enterprise_id: Any = _ANY) -> StatRecord:
@@ -221,6 +223,43 @@ class RecordsRepo:
             raise NotFound("statistics record not found")
         return self._record(row)
 
+    @staticmethod
+    def _where(
+        *,
+        park_id: int,
+        enterprise_ids: Sequence[int | None] | None,
+        categories: Sequence[str] | None,
+        item: str | None,
+        overlapping: tuple[str, str] | None,
+        current_only: bool,
+    ) -> list[Any]:
+        t = s.stat_record
+        where: list[Any] = [t.c.park_id == park_id]
+        if enterprise_ids is not None:
+            where.append(
+                or_(*[_owner(t, e) for e in enterprise_ids]) if enterprise_ids else false()
+            )
+        if categories is not None:
+            where.append(t.c.category.in_(bindparam("cats", list(categories), expanding=True)))
+        if item is not None:
+            where.append(t.c.item == item)
+        if overlapping is not None:
+            first, last = overlapping
+            where.append(and_(t.c.period_start <= last, t.c.period_end >= first))
+        if current_only:
+            # the superseded ids of the park as one uncorrelated subquery, evaluated once: a
+            # correlated NOT EXISTS scanned the table again for every record on SQLite (no
+            # index on supersedes_id), 0.1–0.2 s for the demo's 1,128 records
+            later = aliased(t)
+            where.append(
+                t.c.id.not_in(
+                    select(later.c.supersedes_id).where(
+                        later.c.park_id == park_id, later.c.supersedes_id.is_not(None)
+                    )
+                )
+            )
+        return where
+
     def find(
         self,
         *,
@@ -230,29 +269,65 @@ class RecordsRepo:
         item: str | None = None,
         overlapping: tuple[str, str] | None = None,
         current_only: bool = True,
+        newest_first: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[StatRecord]:
-        """Records of a park, oldest first.
+        """Records of a park, oldest first (``newest_first``: newest first), ``limit`` of them
+        from ``offset`` (all without a limit).
 
         ``enterprise_ids`` restricts to owners (``None`` in the list = park-level records);
         ``overlapping`` = (first day, last day) ISO dates keeps records whose period overlaps.
         """
         t = s.stat_record
+        q = select(t).where(
+            *self._where(
+                park_id=park_id, enterprise_ids=enterprise_ids, categories=categories,
+                item=item, overlapping=overlapping, current_only=current_only,
+            )
+        )  # fmt: skip
+        q = q.order_by(t.c.id.desc() if newest_first else t.c.id)
+        if limit is not None:
+            q = q.limit(limit).offset(offset)
         later = aliased(t)
-        q = self._select().where(t.c.park_id == park_id)
-        if enterprise_ids is not None:
-            q = q.where(or_(*[_owner(t, e) for e in enterprise_ids]) if enterprise_ids else false())
-        if categories is not None:
-            q = q.where(t.c.category.in_(bindparam("cats", list(categories), expanding=True)))
-        if item is not None:
-            q = q.where(t.c.item == item)
-        if overlapping is not None:
-            first, last = overlapping
-            q = q.where(and_(t.c.period_start <= last, t.c.period_end >= first))
-        if current_only:
-            q = q.where(~exists().where(later.c.supersedes_id == t.c.id))
-        q = q.order_by(t.c.id)
         with self._store.begin() as conn:
-            return [self._record(r) for r in conn.execute(q).all()]
+            rows = conn.execute(q).all()
+            # which record supersedes which: the park's corrections, few beside the records
+            by = dict(
+                conn.execute(
+                    select(later.c.supersedes_id, later.c.id).where(
+                        later.c.park_id == park_id, later.c.supersedes_id.is_not(None)
+                    )
+                ).all()
+            )
+        return [self._record(r, by.get(r.id)) for r in rows]
+
+    def count(
+        self,
+        *,
+        park_id: int,
+        enterprise_ids: Sequence[int | None] | None = None,
+        categories: Sequence[str] | None = None,
+        item: str | None = None,
+        overlapping: tuple[str, str] | None = None,
+        current_only: bool = True,
+        newer_than: int | None = None,
+        record_id: int | None = None,
+    ) -> int:
+        """How many records :meth:`find` returns with the same filters; ``newer_than``: only
+        those of a larger id (the position of a record among the newest first), ``record_id``:
+        that record only (whether it is among them)."""
+        t = s.stat_record
+        where = self._where(
+            park_id=park_id, enterprise_ids=enterprise_ids, categories=categories, item=item,
+            overlapping=overlapping, current_only=current_only,
+        )  # fmt: skip
+        if newer_than is not None:
+            where.append(t.c.id > newer_than)
+        if record_id is not None:
+            where.append(t.c.id == record_id)
+        with self._store.begin() as conn:
+            return int(conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one())
 
     def chain(self, record_id: int) -> list[StatRecord]:
         """Every version of the record ``record_id`` belongs to, oldest first."""

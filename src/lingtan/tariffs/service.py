@@ -31,6 +31,7 @@ from lingtan.store.greenpower_repo import GreenpowerRepo
 from lingtan.store.query_repo import QueryRepo
 from lingtan.store.records import PointRecord
 from lingtan.store.tariffs_repo import TariffRepo
+from lingtan.tariffs import cost as cost_of
 from lingtan.tariffs import records
 from lingtan.tariffs.bills import (
     BASIC_BASES,
@@ -204,12 +205,26 @@ def _applicable(
     store: Store, park_id: int, enterprise_id: int | None, month: str
 ) -> tuple[Assignment | None, Literal["enterprise", "park"] | None]:
     """The assignment in force in ``month`` for an owner: its own, else the park's."""
-    repo = TariffRepo(store)
+    return _in_force(TariffRepo(store).assignments(park_id), enterprise_id, month)
+
+
+def _in_force(
+    assigned: list[Assignment], enterprise_id: int | None, month: str
+) -> tuple[Assignment | None, Literal["enterprise", "park"] | None]:
+    """The assignment in force in ``month`` for an owner: its own, else the park's — among the
+    park's assignments ``assigned`` (:meth:`TariffRepo.assignments`), the one of the slot with
+    the latest ``effective_from`` not after the month, the latest made among equals (as
+    :meth:`TariffRepo.assignment`)."""
+
+    def of(slot: int | None) -> Assignment | None:
+        found = [a for a in assigned if a.enterprise_id == slot and a.effective_from <= month]
+        return max(found, key=lambda a: (a.effective_from, a.id)) if found else None
+
     if enterprise_id is not None:
-        own = repo.assignment(park_id=park_id, enterprise_id=enterprise_id, month=month)
+        own = of(enterprise_id)
         if own is not None:
             return own, "enterprise"
-    park = repo.assignment(park_id=park_id, enterprise_id=None, month=month)
+    park = of(None)
     return (park, "park") if park is not None else (None, None)
 
 
@@ -331,7 +346,8 @@ def cost(
     code, ent_id, points, excluded = _grid_points(store, principal, park.id, scope, subject)
     if within is not None and ent_id != within:
         raise NotFound("point not found")  # a point outside the enterprise named with it
-    assignment, assigned_to = _applicable(store, park.id, ent_id, span[-1][0])
+    assigned = TariffRepo(store).assignments(park.id)
+    assignment, assigned_to = _in_force(assigned, ent_id, span[-1][0])
     result = CostResult(
         scope=scope, subject=code, status="ok", tariff=None, assignment=assignment,
         assigned_to=assigned_to, points=[p.code for p in points], excluded=excluded,
@@ -347,23 +363,34 @@ def cost(
     for p in points:
         owners.setdefault(p.enterprise_id if scope == "park" else ent_id, []).append(p)
     ent_codes = _enterprise_codes(store, principal, park.id)
-    series: list[np.ndarray[Any, Any]] = []
+    accounts = sorted(owners.items(), key=lambda kv: (kv[0] is not None, kv[0] or 0))
+    # every account's energy per local month and time of day in one query (aggregate first,
+    # then price: 12 × 24 numbers per account and year instead of 8,760 hours)
+    h0, h1 = span[0][1], span[-1][2]
+    parts = cost_of.pieces(h0, h1, zone)
+    span_hours = np.arange(h0, h1, HOUR_US, dtype=np.int64)
+    cells = _cells(store, [pts for _, pts in accounts], parts, h1)
     rows: list[list[HourCost]] = []
-    for owner, pts in sorted(owners.items(), key=lambda kv: (kv[0] is not None, kv[0] or 0)):
+    memo: dict[tuple[str, int], dict[str, float]] = {}  # period shares, shared by the accounts
+    for k, (owner, pts) in enumerate(accounts):
         name = park.code if owner is None else ent_codes.get(owner, str(owner))
-        account, per_hour, kwh = _account(store, park.id, zone, span, name, owner, pts)
+        slots = cost_of.slot_sums(parts, cells[k], span_hours)
+        account = _account(zone, span, slots, assigned, name, owner, pts, memo)
         result.accounts.append(account)
-        series.append(kwh)
-        rows.append(per_hour)
+        if hourly:
+            rows.append(_hours(store, zone, span, assigned, owner, pts))
     if all(m.status == "no_tariff" for a in result.accounts for m in a.months):
         result.status = "no_tariff"  # nothing assigned to any account in any month
         return result
     if len(result.accounts) == 1:
         (only,) = result.accounts
         result.months, result.basic = only.months, only.basic
-        result.hourly = per_hour if hourly else []
+        result.hourly = rows[0] if hourly else []
     else:
-        result.months, result.basic = _combine(result.accounts, series, span)
+        # the park's hours: known when every account knows them (all its points in one group)
+        (park_cells,) = _cells(store, [points], parts, h1)
+        park_slots = cost_of.slot_sums(parts, park_cells, span_hours)
+        result.months, result.basic = _combine(result.accounts, park_slots, span)
         result.hourly = _combine_hours(rows) if hourly else []
     result.status = _worst(m.status for m in result.months)
     if scope != "point":
@@ -390,41 +417,80 @@ def _enterprise_codes(store: Store, principal: Principal, park_id: int) -> dict[
     return {e.id: e.code for e in ents}
 
 
+def _cells(
+    store: Store, groups: list[list[PointRecord]], parts: list[cost_of.Piece], h1: int
+) -> list[dict[tuple[int, int], cost_of.Cell]]:
+    """Each group's known energy per (piece, UTC time of day) from the hourly statistics, in kWh
+    (each point's unit converted in the database)."""
+    rows = TariffRepo(store).slot_cells(
+        [[(p.id, units.factor(p.unit, "kWh")) for p in g] for g in groups],
+        [p.start_us for p in parts], h1, cost_of.DAY_US,
+    )  # fmt: skip
+    out: list[dict[tuple[int, int], cost_of.Cell]] = [{} for _ in groups]
+    for g, piece, tod, kwh, known, peak in rows:
+        out[g][(piece, tod)] = (kwh, known, peak)
+    return out
+
+
 def _account(
-    store: Store,
-    park_id: int,
     zone: ZoneInfo,
     span: list[tuple[str, int, int]],
+    slots: list[cost_of.SlotSum],
+    assigned: list[Assignment],
     name: str,
     owner: int | None,
     points: list[PointRecord],
-) -> tuple[AccountCost, list[HourCost], np.ndarray[Any, Any]]:
-    """One owner's months, each under the tariff version in force for the owner and month."""
+    memo: dict[tuple[str, int], dict[str, float]],
+) -> AccountCost:
+    """One owner's months from its slots, each under the tariff version in force for the owner
+    and month."""
     account = AccountCost(owner=name, enterprise_id=owner, points=[p.code for p in points])
+    by_month: dict[str, list[cost_of.SlotSum]] = {}
+    for slot in slots:
+        by_month.setdefault(slot.month, []).append(slot)
+    for month, _, _ in span:
+        a, level = _in_force(assigned, owner, month)
+        tariff = None if a is None else records.in_force(a.tariff_id, a.tariff_version, month)
+        if a is None or tariff is None:
+            status: MonthStatus = "no_tariff" if a is None else "tariff_not_valid"
+            hours = sum(s.hours for s in by_month[month])
+            missing = hours - sum(s.known for s in by_month[month])
+            mc = MonthCost(month=month, hours=hours, missing_hours=missing, status=status)
+            account.months.append(mc)
+            account.basic[month] = {"basis": None, "amount": None, "status": status}
+            account.assigned[month] = {"assigned_to": level, "tariff": None}
+            continue
+        mc = cost_of.month_cost(tariff, by_month[month], zone, memo)
+        account.months.append(mc)
+        account.basic[month] = _basic(tariff, a, mc)
+        account.assigned[month] = {"assigned_to": level, "tariff": tariff.key}
+    return account
+
+
+def _hours(
+    store: Store,
+    zone: ZoneInfo,
+    span: list[tuple[str, int, int]],
+    assigned: list[Assignment],
+    owner: int | None,
+    points: list[PointRecord],
+) -> list[HourCost]:
+    """One owner's hours (a month's hourly view), each costed hour by hour (:func:`costs`)."""
     hours, kwh = _series(store, points, span[0][1], span[-1][2])
     per_hour: list[HourCost] = []
     for month, m0, m1 in span:
         i0, i1 = (m0 - span[0][1]) // HOUR_US, (m1 - span[0][1]) // HOUR_US
-        a, level = _applicable(store, park_id, owner, month)
+        a, _ = _in_force(assigned, owner, month)
         tariff = None if a is None else records.in_force(a.tariff_id, a.tariff_version, month)
-        if a is None or tariff is None:
-            missing = int(np.isnan(kwh[i0:i1]).sum())
-            status: MonthStatus = "no_tariff" if a is None else "tariff_not_valid"
-            mc = MonthCost(month=month, hours=i1 - i0, missing_hours=missing, status=status)
-            account.months.append(mc)
-            account.basic[month] = {"basis": None, "amount": None, "status": status}
-            account.assigned[month] = {"assigned_to": level, "tariff": None}
+        if tariff is None:
             for h, e in zip(hours[i0:i1].tolist(), kwh[i0:i1].tolist(), strict=True):
                 local = _dt.datetime.fromtimestamp(h / 1e6, _dt.UTC).astimezone(zone)
                 known = None if np.isnan(e) else float(e)
                 per_hour.append(HourCost(int(h), local.isoformat(), known, {}, None))
             continue
-        hourly, (mc,) = costs(tariff, hours[i0:i1].tolist(), kwh[i0:i1].tolist(), zone)
+        hourly, _ = costs(tariff, hours[i0:i1].tolist(), kwh[i0:i1].tolist(), zone)
         per_hour.extend(hourly)
-        account.months.append(mc)
-        account.basic[month] = _basic(tariff, a, mc)
-        account.assigned[month] = {"assigned_to": level, "tariff": tariff.key}
-    return account, per_hour, kwh
+    return per_hour
 
 
 def _combine_hours(rows: list[list[HourCost]]) -> list[HourCost]:
@@ -448,11 +514,11 @@ def _combine_hours(rows: list[list[HourCost]]) -> list[HourCost]:
 
 def _combine(
     accounts: list[AccountCost],
-    series: list[np.ndarray[Any, Any]],
+    park_slots: list[cost_of.SlotSum],
     span: list[tuple[str, int, int]],
 ) -> tuple[list[MonthCost], dict[str, dict[str, Any]]]:
-    """The park's months as the sum of its accounts' (``series``: each account's hourly kWh
-    over the span, NaN where unknown).
+    """The park's months as the sum of its accounts' (``park_slots``: the hours of all the
+    accounts' points together, an hour known when every point has a value).
 
     Notes
     -----
@@ -463,13 +529,12 @@ def _combine(
     park); ``max_demand_kw`` of the park month is the largest hourly sum over the hours every
     account knows (the coincident peak: informational, not a billed quantity).
     """
-    total = np.sum(series, axis=0)  # NaN where any account lacks the hour
     out: list[MonthCost] = []
     basic: dict[str, dict[str, Any]] = {}
-    for k, (month, m0, m1) in enumerate(span):
-        i0, i1 = (m0 - span[0][1]) // HOUR_US, (m1 - span[0][1]) // HOUR_US
+    for k, (month, _, _) in enumerate(span):
         parts = [a.months[k] for a in accounts]
-        mc = MonthCost(month=month, hours=i1 - i0)
+        slots = [s for s in park_slots if s.month == month]
+        mc = MonthCost(month=month, hours=sum(s.hours for s in slots))
         for part in parts:
             for p, e in part.energy_kwh.items():
                 mc.energy_kwh[p] = mc.energy_kwh.get(p, 0.0) + e
@@ -478,9 +543,9 @@ def _combine(
         for p in {p for part in parts for p in part.prices}:
             prices = {part.prices.get(p) for part in parts if p in part.prices}
             mc.prices[p] = prices.pop() if len(prices) == 1 else None
-        window = total[i0:i1]
-        mc.missing_hours = int(np.isnan(window).sum())
-        mc.max_demand_kw = None if mc.missing_hours == mc.hours else float(np.nanmax(window))
+        mc.missing_hours = mc.hours - sum(s.known for s in slots)
+        peaks = [s.max_kwh for s in slots if s.max_kwh is not None]
+        mc.max_demand_kw = max(peaks) if peaks else None
         keys = sorted({part.tariff for part in parts if part.tariff})
         mc.tariff = ", ".join(keys) or None
         severe = [

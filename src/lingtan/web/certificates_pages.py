@@ -10,9 +10,11 @@ form again with the error at its field (422; a conflict with the ledger, 409).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Any, Final
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -25,6 +27,7 @@ from lingtan.errors import Conflict, InvalidInput, PermissionDenied
 from lingtan.greenpower import service as greenpower
 from lingtan.greenpower.ledger import Month, Period
 from lingtan.identity.roles import Permission, Principal, require
+from lingtan.store import Store
 from lingtan.store.query_repo import QueryRepo
 from lingtan.web import session
 from lingtan.web.records_pages import field_errors, form_enterprise
@@ -77,6 +80,15 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "retired_n": ("已核销 {n} 张绿证", "{n} certificates retired"),
     "settled": ("已登记结算 {id}", "Settlement {id} recorded"),
     "select": ("选择", "Select"),
+    "settlements": ("{year} 年绿电交易结算", "Green-power trade settlements of {year}"),
+    "year": ("年份", "Year"),
+    "show": ("查看", "Show"),
+    "price_col": ("结算电价 元/kWh", "Price CNY/kWh"),
+    "amount": ("金额 元", "Amount CNY"),
+    "certs_n": ("随附绿证（张）", "Certificates carried"),
+    "unpriced": ("未标价", "no price"),
+    "total": ("合计", "Total"),
+    "unpriced_note": ("合计金额不含未标价的结算", "the total amount leaves out settlements without a price"),
 }  # fmt: skip
 
 
@@ -120,6 +132,7 @@ def _listing(
     errors: dict[str, str] | None = None,
     form: dict[str, Any] | None = None,
     done: str | None = None,
+    year: int | None = None,
 ) -> Response:
     require(principal, Permission.READ)
     store = _store(request)
@@ -129,6 +142,7 @@ def _listing(
     retirements = greenpower.list_retirements(
         store, enterprise_scope=principal.enterprise_id, park_id=principal.park_id
     )
+    settlements = _settlements(store, principal, year)
     enterprises = (
         QueryRepo(store).enterprises(
             tenant=principal.tenant, park_id=store.registry.park(principal.park_id).id
@@ -140,9 +154,37 @@ def _listing(
         request, "certificates.html", lang, principal, status_code,
         certificates=[c.as_dict() for c in certificates],
         retirements=[greenpower.retirement_dict(r) for r in retirements],
-        enterprises=enterprises, can_write=principal.can(Permission.WRITE), which=which,
+        settlements=settlements, enterprises=enterprises, can_write=principal.can(Permission.WRITE), which=which,
         errors=errors or {}, form=form or {}, done=done, w=lambda k: words(k, lang),
     )  # fmt: skip
+
+
+def _settlements(store: Store, principal: Principal, year: int | None) -> dict[str, Any]:
+    """The year's green-power trade settlements in the user's scope (read-only): ``year``, else
+    the year of the latest settlement, else the park's current year; each with its amount
+    (kWh × settled price; none without a price, never 0) and the year's totals."""
+    every = greenpower.list_settlements(
+        store, enterprise_scope=principal.enterprise_id, park_id=principal.park_id
+    )
+    if year is None:
+        year = max((t.month.year for t in every), default=None)
+    if year is None:
+        park = store.registry.park(principal.park_id)
+        year = dt.datetime.now(ZoneInfo(park.timezone)).year
+    rows = [
+        {
+            "settlement_id": t.settlement_id, "month": str(t.month), "buyer": t.buyer,
+            "seller_project": t.seller_project, "kwh": t.kwh, "price": t.price,
+            "amount": None if t.price is None else t.kwh * t.price, "certs": len(t.cert_ids),
+        }
+        for t in every
+        if t.month.year == year
+    ]  # fmt: skip
+    return {
+        "year": year, "rows": rows, "kwh": sum(r["kwh"] for r in rows),
+        "amount": sum(r["amount"] for r in rows if r["amount"] is not None),
+        "unpriced": any(r["amount"] is None for r in rows),
+    }  # fmt: skip
 
 
 def _failed(
@@ -169,6 +211,7 @@ def certificates_page(
     unchanged: Annotated[int, Query(ge=0, le=10**6)] = 0,
     retired: Annotated[int | None, Query(ge=0, le=10**6)] = None,
     settled: Annotated[str | None, Query(max_length=64, pattern=r"^[\w.\-/]+$")] = None,
+    year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
 ) -> Response:
     """The certificates and retirements in the user's scope, and the forms (with what the
     last write did)."""
@@ -181,7 +224,7 @@ def certificates_page(
             done = words("retired_n", lang).format(n=retired)
         elif settled is not None:
             done = words("settled", lang).format(id=settled)
-        return _listing(request, principal, lang, done=done)
+        return _listing(request, principal, lang, done=done, year=year)
 
     return _page(request, build)
 

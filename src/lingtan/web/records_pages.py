@@ -21,11 +21,13 @@ from lingtan.api.records.router import (
     RecordCorrection,
     RecordCreate,
     add_in_scope,
+    count_in_scope,
     list_in_scope,
 )
 from lingtan.errors import InvalidInput, NotFound, PermissionDenied
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.indicators import records
+from lingtan.store import Store
 from lingtan.store.query_repo import QueryRepo
 from lingtan.web import session
 from lingtan.web.routes import _page, _redirect, _render, _store
@@ -151,11 +153,10 @@ def _listing(
     page: int = 1,
 ) -> Response:
     store = _store(request)
-    found = list_in_scope(
-        store, principal=principal, enterprise_id=None, category=category, year=year,
-        include_history=history,
-    )[::-1]  # fmt: skip
-    rows, paging = _page_of(found, page, focus=correcting or saved)
+    rows, paging = _page_of(
+        store, principal, category=category, year=year, history=history, page=page,
+        focus=correcting or saved,
+    )  # fmt: skip
     enterprises = (
         QueryRepo(store).enterprises(
             tenant=principal.tenant, park_id=store.registry.park(principal.park_id).id
@@ -180,19 +181,32 @@ def _listing(
     )  # fmt: skip
 
 
-def _page_of(found: list[Any], page: int, *, focus: int | None) -> tuple[list[Any], dict[str, int]]:
-    """One page of ``found`` (newest first): page ``page``, or the page holding the record
-    ``focus`` (one being corrected or just saved)."""
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    if focus is not None:
-        at = next((k for k, r in enumerate(found) if r.id == focus), None)
-        if at is not None:
-            page = at // PAGE_SIZE + 1
+def _page_of(
+    store: Store,
+    principal: Principal,
+    *,
+    category: str | None,
+    year: int | None,
+    history: bool,
+    page: int,
+    focus: int | None,
+) -> tuple[list[Any], dict[str, int]]:
+    """One page of the records (newest first): page ``page``, or the page holding the record
+    ``focus`` (one being corrected or just saved). Only that page is read: counted and paged
+    in the database."""
+    args: dict[str, Any] = {
+        "principal": principal, "enterprise_id": None, "category": category, "year": year,
+        "include_history": history,
+    }  # fmt: skip
+    total = count_in_scope(store, **args)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if focus is not None and count_in_scope(store, **args, record_id=focus):
+        page = count_in_scope(store, **args, newer_than=focus) // PAGE_SIZE + 1
     page = min(max(page, 1), pages)
     first = (page - 1) * PAGE_SIZE
-    rows = found[first : first + PAGE_SIZE]
+    rows = list_in_scope(store, **args, newest_first=True, limit=PAGE_SIZE, offset=first)
     return rows, {
-        "page": page, "pages": pages, "total": len(found), "first": first + 1 if rows else 0,
+        "page": page, "pages": pages, "total": total, "first": first + 1 if rows else 0,
         "last": first + len(rows),
     }  # fmt: skip
 

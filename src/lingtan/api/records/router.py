@@ -109,21 +109,55 @@ def list_in_scope(
     category: str | None,
     year: int | None,
     include_history: bool,
+    newest_first: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[StatRecord]:
-    """Records the caller may see (an enterprise user: its own; asking for another → 404)."""
+    """Records the caller may see (an enterprise user: its own; asking for another → 404),
+    ``limit`` of them from ``offset`` (all without a limit)."""
+    return records.list_records(
+        store,
+        **_scope(principal, enterprise_id, category, year, include_history),
+        newest_first=newest_first, limit=limit, offset=offset,
+    )  # fmt: skip
+
+
+def count_in_scope(
+    store: Store,
+    *,
+    principal: Principal,
+    enterprise_id: int | None,
+    category: str | None,
+    year: int | None,
+    include_history: bool,
+    newer_than: int | None = None,
+    record_id: int | None = None,
+) -> int:
+    """How many records :func:`list_in_scope` lists (see :func:`records.count_records`)."""
+    return records.count_records(
+        store,
+        **_scope(principal, enterprise_id, category, year, include_history),
+        newer_than=newer_than, record_id=record_id,
+    )  # fmt: skip
+
+
+def _scope(
+    principal: Principal,
+    enterprise_id: int | None,
+    category: str | None,
+    year: int | None,
+    include_history: bool,
+) -> dict[str, Any]:
+    """The filters of the caller's scope (an enterprise user: its own enterprise only)."""
     require(principal, Permission.READ)
     if principal.enterprise_id is not None:
         if enterprise_id is not None and enterprise_id != principal.enterprise_id:
             raise NotFound("enterprise not found")
         enterprise_id = principal.enterprise_id
-    return records.list_records(
-        store,
-        enterprise_id=enterprise_id,
-        category=category,
-        year=year,
-        include_history=include_history,
-        park_id=principal.park_id,
-    )
+    return {
+        "enterprise_id": enterprise_id, "category": category, "year": year,
+        "include_history": include_history, "park_id": principal.park_id,
+    }  # fmt: skip
 
 
 def history_in_scope(store: Store, *, principal: Principal, record_id: int) -> list[StatRecord]:
@@ -185,18 +219,14 @@ def list_records(
     include_history: bool = False,
 ) -> Page[RecordOut]:
     """Statistics records (current versions; ``include_history`` adds superseded ones)."""
-    rows = list_in_scope(
-        store,
-        principal=principal,
-        enterprise_id=enterprise_id,
-        category=category,
-        year=year,
-        include_history=include_history,
-    )
-    chunk = rows[page.offset : page.offset + page.limit]
-    return Page(
-        items=[_out(r) for r in chunk], total=len(rows), limit=page.limit, offset=page.offset
-    )
+    args: dict[str, Any] = {
+        "principal": principal, "enterprise_id": enterprise_id, "category": category,
+        "year": year, "include_history": include_history,
+    }  # fmt: skip
+    # the page read in the database (not all records cut here), and their number
+    chunk = list_in_scope(store, **args, limit=page.limit, offset=page.offset)
+    total = count_in_scope(store, **args)
+    return Page(items=[_out(r) for r in chunk], total=total, limit=page.limit, offset=page.offset)
 
 
 @router.post("/records", response_model=RecordOut, status_code=status.HTTP_201_CREATED)
