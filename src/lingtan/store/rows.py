@@ -24,16 +24,20 @@ def write_rows(
     *,
     conflict: Sequence[str] = (),
     arrays: bool,
+    updates: str | None = None,
 ) -> None:
     """INSERT ``rows`` (tuples in the order of ``columns``) into ``table``; with ``conflict``
-    keys, an existing row with those keys is updated instead. ``arrays``: the database takes
-    whole columns as arrays (PostgreSQL), else the rows go through ``executemany``."""
+    keys, an existing row with those keys is updated instead — its columns replaced by the
+    new row's, or as the SET clause ``updates`` says (SQL of this package, no user text).
+    ``arrays``: the database takes whole columns as arrays (PostgreSQL), else the rows go
+    through ``executemany``."""
     if not rows:
         return
     names = ", ".join(columns)
     upsert = ""
     if conflict:
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in conflict)
+        if updates is None:
+            updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in conflict)
         upsert = f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}"
     dbapi: Any = conn.connection.driver_connection
     cur = dbapi.cursor()

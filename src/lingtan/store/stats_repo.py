@@ -21,6 +21,7 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -500,34 +501,44 @@ class StatsRepo:
         """Upsert one point's hourly rows (see :meth:`write_hours_many`)."""
         return self.write_hours_many(conn, [(point_id, stats)], now=now)
 
+    def write_growing_hours(
+        self, conn: Connection, point_ids: I64, stats: StatColumns, *, now: int
+    ) -> None:
+        """Upsert hours still filling, given as one set of columns (``point_ids`` names each
+        row's point): the hour of each point's last normalised reading and the hours after
+        it, continued by readings that follow that reading (the incremental normaliser).
+        Such a change is growth, not a revision: the partial value is not copied to the
+        history (a live point normalised once a minute wrote 60 history rows per hour), and
+        the rows are upserted without reading them first."""
+        if not len(point_ids):
+            return
+        rows = list(
+            zip(
+                point_ids.tolist(), stats.hours.tolist(), _nullable(stats.value),
+                _nullable(stats.mean), _nullable(stats.min), _nullable(stats.max),
+                stats.measured_s.tolist(), stats.estimated_s.tolist(), stats.missing_s.tolist(),
+                stats.flags.tolist(), stats.n.tolist(), [now] * len(point_ids),
+                strict=True,
+            )
+        )  # fmt: skip
+        self._upsert_tuples(conn, s.stat_hour, _HOUR_COLUMNS, ("point_id", "hour"), rows)
+
     def write_hours_many(
         self,
         conn: Connection,
         items: Sequence[tuple[int, StatColumns]],
         *,
         now: int,
-        growing: bool = False,
     ) -> int:
         """Upsert hourly rows of several points; rows whose content changes are copied to
-        ``stat_hour_history`` first. Returns the number of changed rows.
-
-        ``growing``: the rows only extend hours still filling — the hour of each point's last
-        normalised reading and the hours after it, continued by readings that follow that
-        reading (the incremental normaliser). Such a change is growth, not a revision: the
-        partial value is not copied to the history (a live point normalised once a minute
-        wrote 60 history rows per hour), and the rows are upserted without reading them first.
+        ``stat_hour_history`` first. Returns the number of changed rows (hours still filling:
+        :meth:`write_growing_hours`).
 
         Rows travel as tuples through the driver's executemany: SQLAlchemy's per-row
         processing of dicts cost more than the statements (a live feed writes every point's
         open hour after every batch)."""
         items = [(pid, st) for pid, st in items if len(st.hours)]
         if not items:
-            return 0
-        if growing:
-            self._upsert_tuples(
-                conn, s.stat_hour, _HOUR_COLUMNS, ("point_id", "hour"),
-                _hour_tuples_many(items, now=now),
-            )  # fmt: skip
             return 0
         ranges = [(pid, int(st.hours[0]), int(st.hours[-1]) + 1) for pid, st in items]
         cols = ", ".join(f"h.{c}" for c in ("point_id", "hour", *STAT_FIELDS, "computed_at"))
@@ -644,46 +655,74 @@ class StatsRepo:
         self._upsert(conn, s.stat_day, ("point_id", "day"), out)
         self.refresh_months_many(conn, [(pid, days) for pid, days, _, _ in items], now=now)
 
-    def refresh_recent_days_many(
-        self, conn: Connection, items: Sequence[tuple[int, I64, I64, I64]], *, now: int
-    ) -> None:
-        """:meth:`refresh_days_many` computed in the database, for items of a few days each
-        (what continuing points from their state touches): one ``INSERT … SELECT … GROUP BY``
-        sums the hours of every day with the same rules, so no hour row comes to Python.
-        Flags are or-ed bit by bit (``MAX(flags & bit)`` summed), SQLite having no bitwise
-        aggregate."""
-        items = [it for it in items if len(it[1])]
-        if not items:
+    def grow_days_many(self, conn: Connection, growth: DayGrowth, *, now: int) -> None:
+        """Add the growth of hours still filling to their daily and monthly rows, in two
+        statements (``INSERT … ON CONFLICT DO UPDATE SET value = value + excluded.value``).
+
+        ``growth`` holds, per (point, local day), the difference the continued hours made:
+        new hours' sums, minus what the rewritten open hour held before. A continued point's
+        hours only grow — the open hour gains readings, later hours are new, flags are only
+        added — so the day's sums grow by that difference and its missing seconds shrink by
+        the known seconds gained; a day or month without a row gets one (every second not
+        known counts as missing, as in :meth:`refresh_days_many`). The sums equal a
+        recomputation up to float rounding (checked against a rebuild by the property test
+        in tests/normalize/test_incremental.py); the month's day count is recounted."""
+        if not len(growth.point_id):
             return
-        days = [
-            (pid, day, start, end, (end - start) // 1_000_000)
-            for pid, ds, starts, ends in items
-            for day, start, end in zip(ds.tolist(), starts.tolist(), ends.tolist(), strict=True)
-        ]
-        bits = " + ".join(f"COALESCE(MAX(h.flags & {1 << b}), 0)" for b in range(_FLAG_BITS))
-        known = "COALESCE(SUM(h.measured_s), 0) + COALESCE(SUM(h.estimated_s), 0)"
-        conn.execute(
-            text(
-                f"WITH w(pid, day, lo, hi, secs) AS (VALUES {_values(days)}) "
-                "INSERT INTO stat_day (point_id, day, value, mean, min, max, measured_s, "
-                "estimated_s, missing_s, flags, n, computed_at) "
-                "SELECT w.pid, w.day, SUM(h.value), "
-                "SUM(h.mean * h.n) / NULLIF(SUM(CASE WHEN h.mean IS NOT NULL THEN h.n END), 0), "
-                "CASE WHEN COUNT(h.mean) > 0 THEN MIN(h.min) END, "
-                "CASE WHEN COUNT(h.mean) > 0 THEN MAX(h.max) END, "
-                "COALESCE(SUM(h.measured_s), 0), COALESCE(SUM(h.estimated_s), 0), "
-                f"CASE WHEN w.secs - ({known}) > 0 THEN w.secs - ({known}) ELSE 0 END, "
-                f"{bits}, COALESCE(SUM(h.n), 0), {int(now)} "
-                "FROM w LEFT JOIN stat_hour h ON h.point_id = w.pid AND h.hour >= w.lo "
-                "AND h.hour < w.hi GROUP BY w.pid, w.day, w.secs "
-                "ON CONFLICT (point_id, day) DO UPDATE SET value = excluded.value, "
-                "mean = excluded.mean, min = excluded.min, max = excluded.max, "
-                "measured_s = excluded.measured_s, estimated_s = excluded.estimated_s, "
-                "missing_s = excluded.missing_s, flags = excluded.flags, n = excluded.n, "
-                "computed_at = excluded.computed_at"
+        g = growth
+        known = ~np.isnan(g.value)
+        missing = np.maximum(g.seconds - g.measured_s - g.estimated_s, 0.0)
+        day_rows = list(
+            zip(
+                g.point_id.tolist(), g.day.tolist(), _nullable(g.value),
+                g.measured_s.tolist(), g.estimated_s.tolist(), missing.tolist(),
+                g.flags.tolist(), g.n.tolist(), [now] * len(g.point_id),
+                strict=True,
             )
+        )  # fmt: skip
+        arrays = self._store.capabilities.supports_copy
+        write_rows(
+            conn, s.stat_day, _GROW_DAY_COLUMNS, day_rows, conflict=("point_id", "day"),
+            arrays=arrays, updates=_grow_updates("stat_day"),
+        )  # fmt: skip
+        # the months of the days: rows are sorted by point and day, so each (point, month)
+        # is a run of consecutive rows
+        months = g.day.astype("datetime64[D]").astype("datetime64[M]")
+        firsts = months.astype("datetime64[D]").astype(np.int64)
+        ends = (months + 1).astype("datetime64[D]").astype(np.int64)
+        starts = np.flatnonzero(
+            np.r_[True, (g.point_id[1:] != g.point_id[:-1]) | (firsts[1:] != firsts[:-1])]
         )
-        self.refresh_months_many(conn, [(pid, ds) for pid, ds, _, _ in items], now=now)
+        value = np.add.reduceat(np.where(known, g.value, 0.0), starts)
+        value[~np.logical_or.reduceat(known, starts)] = np.nan
+        measured = np.add.reduceat(g.measured_s, starts)
+        estimated = np.add.reduceat(g.estimated_s, starts)
+        pids, first, end = g.point_id[starts], firsts[starts], ends[starts]
+        seconds = np.array(
+            [(_midnight_us(g.zones[p], e) - _midnight_us(g.zones[p], f)) // 1_000_000
+             for p, f, e in zip(pids.tolist(), first.tolist(), end.tolist(), strict=True)],
+            np.float64,
+        )  # fmt: skip
+        count = np.diff(np.r_[starts, len(g.day)])  # a new month's days are all new
+        month_rows = list(
+            zip(
+                pids.tolist(), first.tolist(), end.tolist(), _nullable(value),
+                measured.tolist(), estimated.tolist(),
+                np.maximum(seconds - measured - estimated, 0.0).tolist(),
+                np.bitwise_or.reduceat(g.flags, starts).tolist(),
+                np.add.reduceat(g.n, starts).tolist(), count.tolist(), [now] * len(pids),
+                strict=True,
+            )
+        )  # fmt: skip
+        days = (
+            "days = (SELECT COUNT(*) FROM stat_day d WHERE d.point_id = stat_month.point_id "
+            "AND d.day >= stat_month.first_day AND d.day < stat_month.end_day)"
+        )
+        write_rows(
+            conn, s.stat_month, _GROW_MONTH_COLUMNS, month_rows,
+            conflict=("point_id", "first_day"), arrays=arrays,
+            updates=f"{_grow_updates('stat_month')}, {days}",
+        )  # fmt: skip
 
     def _zones(self, conn: Connection, point_ids: Sequence[int]) -> dict[int, str]:
         """The time zone name of each point's park (ids inlined: an expanding parameter of
@@ -991,6 +1030,48 @@ _PACK_HOURS = (
     "string_agg(int8send(h.hour), ''::bytea ORDER BY h.hour), "
     "string_agg(float8send(COALESCE(h.value, 0)::float8), ''::bytea ORDER BY h.hour), "
 )
+
+
+_GROW_DAY_COLUMNS = (
+    "point_id", "day", "value", "measured_s", "estimated_s", "missing_s", "flags", "n",
+    "computed_at",
+)  # fmt: skip
+_GROW_MONTH_COLUMNS = (
+    "point_id", "first_day", "end_day", "value", "measured_s", "estimated_s", "missing_s",
+    "flags", "n", "days", "computed_at",
+)  # fmt: skip
+
+
+def _grow_updates(table: str) -> str:
+    """The SET clause adding a growth row (``excluded``) to a stored daily or monthly row:
+    the value stays NULL while no hour is known; mean, min and max stay (consumption)."""
+    return (
+        f"value = CASE WHEN excluded.value IS NULL THEN {table}.value "
+        f"ELSE COALESCE({table}.value, 0) + excluded.value END, "
+        f"measured_s = {table}.measured_s + excluded.measured_s, "
+        f"estimated_s = {table}.estimated_s + excluded.estimated_s, "
+        f"missing_s = CASE WHEN {table}.missing_s - excluded.measured_s - excluded.estimated_s "
+        f"> 0 THEN {table}.missing_s - excluded.measured_s - excluded.estimated_s ELSE 0 END, "
+        f"flags = {table}.flags | excluded.flags, n = {table}.n + excluded.n, "
+        "computed_at = excluded.computed_at"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DayGrowth:
+    """What continued hours add to their days (:meth:`StatsRepo.grow_days_many`): one entry
+    per (point, local day), sorted by point and day. ``value`` is NaN when no hour of the
+    day is known; ``seconds`` is the day's length; ``zones`` names each point's time zone."""
+
+    point_id: I64
+    day: I64
+    seconds: F64
+    value: F64
+    measured_s: F64
+    estimated_s: F64
+    flags: I64
+    n: I64
+    zones: dict[int, str]
 
 
 def _same(a: Any, b: Any) -> bool:
