@@ -198,13 +198,26 @@ def normalise_pending(
         total = len(physical)
         # the new readings as this process committed them, when it committed all of them
         held = store.readings.recent_columns(tags)
-        continued = _continue(run, physical, report, held) if incremental else set()
+        # a run that only continues points (a live feed's usual run) drains the queue in the
+        # transaction that writes them; with virtual points the queue waits for them
+        drain = dirty_ids if not virtual_dirty and not any(
+            p.is_virtual for p in points.values()
+        ) else None  # fmt: skip
+        continued = _continue(run, physical, report, held, drain) if incremental else set()
         physical = [(pid, r) for pid, r in physical if pid not in continued]
         done = len(continued)
         if progress is not None and done:
             progress(done, total)
-        with store.begin() as conn:
-            plans, ends = _plan_windows(store, conn, points, physical)
+        if drain is not None and not physical and continued:
+            store.readings.forget_recent(tags)
+            report.flags = dict(run.flag_counts)
+            report.seconds = time.perf_counter() - started
+            return report
+        plans: list[tuple[int, int, int, int, int]] = []
+        ends: set[int] = set()
+        if physical:
+            with store.begin() as conn:
+                plans, ends = _plan_windows(store, conn, points, physical)
         for part in _chunks(plans, points, max_points=chunk):
             _recompute(run, part, ends, report)
             done += len(part)
@@ -351,9 +364,11 @@ def _continue(
     physical: list[tuple[int, tuple[int, int]]],
     report: NormaliseReport,
     held: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    drain: list[int] | None = None,
 ) -> set[int]:
     """Continue the register points whose new readings all follow their settled state, in
-    one transaction; returns the points done.
+    one transaction; returns the points done. ``drain``: the queued rows of the run, deleted
+    in the same transaction when every point of ``physical`` continued.
 
     ``held``: every reading queued for this run, committed by this process (see
     :meth:`~lingtan.store.readings_repo.ReadingRepo.recent_columns`). A settled state's
@@ -420,6 +435,8 @@ def _continue(
         run.count_flags(out.flat.flags)
         run.write_continued(conn, out, states.take(out.done))
         store.norm_state.save(conn, out.states, now=run.now)
+        if drain is not None and len(done) == len(physical):
+            store.stats.delete_dirty(conn, drain)
     report.points += len(done)
     report.continued += len(done)
     return set(done)

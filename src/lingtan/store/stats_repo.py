@@ -31,7 +31,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 
 from lingtan.store import schema as s
 from lingtan.store.records import PointDayRow, PointPeriodRow
-from lingtan.store.rows import write_rows
+from lingtan.store.rows import write_columns, write_rows
 from lingtan.timeutil import local_date, local_day_start_us, next_month
 
 if TYPE_CHECKING:
@@ -510,18 +510,22 @@ class StatsRepo:
         Such a change is growth, not a revision: the partial value is not copied to the
         history (a live point normalised once a minute wrote 60 history rows per hour), and
         the rows are upserted without reading them first."""
-        if not len(point_ids):
+        n = len(point_ids)
+        if not n:
             return
-        rows = list(
-            zip(
-                point_ids.tolist(), stats.hours.tolist(), _nullable(stats.value),
-                _nullable(stats.mean), _nullable(stats.min), _nullable(stats.max),
-                stats.measured_s.tolist(), stats.estimated_s.tolist(), stats.missing_s.tolist(),
-                stats.flags.tolist(), stats.n.tolist(), [now] * len(point_ids),
-                strict=True,
-            )
+        write_columns(
+            conn,
+            s.stat_hour,
+            {
+                "point_id": point_ids, "hour": stats.hours, "value": stats.value,
+                "mean": stats.mean, "min": stats.min, "max": stats.max,
+                "measured_s": stats.measured_s, "estimated_s": stats.estimated_s,
+                "missing_s": stats.missing_s, "flags": stats.flags, "n": stats.n,
+                "computed_at": np.full(n, now, np.int64),
+            },
+            conflict=("point_id", "hour"),
+            arrays=self._store.capabilities.supports_copy,
         )  # fmt: skip
-        self._upsert_tuples(conn, s.stat_hour, _HOUR_COLUMNS, ("point_id", "hour"), rows)
 
     def write_hours_many(
         self,
@@ -670,20 +674,21 @@ class StatsRepo:
         if not len(growth.point_id):
             return
         g = growth
+        rows = len(g.point_id)
         known = ~np.isnan(g.value)
-        missing = np.maximum(g.seconds - g.measured_s - g.estimated_s, 0.0)
-        day_rows = list(
-            zip(
-                g.point_id.tolist(), g.day.tolist(), _nullable(g.value),
-                g.measured_s.tolist(), g.estimated_s.tolist(), missing.tolist(),
-                g.flags.tolist(), g.n.tolist(), [now] * len(g.point_id),
-                strict=True,
-            )
-        )  # fmt: skip
         arrays = self._store.capabilities.supports_copy
-        write_rows(
-            conn, s.stat_day, _GROW_DAY_COLUMNS, day_rows, conflict=("point_id", "day"),
-            arrays=arrays, updates=_grow_updates("stat_day"),
+        write_columns(
+            conn,
+            s.stat_day,
+            {
+                "point_id": g.point_id, "day": g.day, "value": g.value,
+                "measured_s": g.measured_s, "estimated_s": g.estimated_s,
+                "missing_s": np.maximum(g.seconds - g.measured_s - g.estimated_s, 0.0),
+                "flags": g.flags, "n": g.n, "computed_at": np.full(rows, now, np.int64),
+            },
+            conflict=("point_id", "day"),
+            arrays=arrays,
+            updates=_grow_updates("stat_day"),
         )  # fmt: skip
         # the months of the days: rows are sorted by point and day, so each (point, month)
         # is a run of consecutive rows
@@ -703,24 +708,25 @@ class StatsRepo:
              for p, f, e in zip(pids.tolist(), first.tolist(), end.tolist(), strict=True)],
             np.float64,
         )  # fmt: skip
-        count = np.diff(np.r_[starts, len(g.day)])  # a new month's days are all new
-        month_rows = list(
-            zip(
-                pids.tolist(), first.tolist(), end.tolist(), _nullable(value),
-                measured.tolist(), estimated.tolist(),
-                np.maximum(seconds - measured - estimated, 0.0).tolist(),
-                np.bitwise_or.reduceat(g.flags, starts).tolist(),
-                np.add.reduceat(g.n, starts).tolist(), count.tolist(), [now] * len(pids),
-                strict=True,
-            )
-        )  # fmt: skip
         days = (
             "days = (SELECT COUNT(*) FROM stat_day d WHERE d.point_id = stat_month.point_id "
             "AND d.day >= stat_month.first_day AND d.day < stat_month.end_day)"
         )
-        write_rows(
-            conn, s.stat_month, _GROW_MONTH_COLUMNS, month_rows,
-            conflict=("point_id", "first_day"), arrays=arrays,
+        write_columns(
+            conn,
+            s.stat_month,
+            {
+                "point_id": pids, "first_day": first, "end_day": end, "value": value,
+                "measured_s": measured, "estimated_s": estimated,
+                "missing_s": np.maximum(seconds - measured - estimated, 0.0),
+                "flags": np.bitwise_or.reduceat(g.flags, starts),
+                "n": np.add.reduceat(g.n, starts),
+                # a month without a row had no daily row: its days are all new
+                "days": np.diff(np.r_[starts, rows]).astype(np.int64),
+                "computed_at": np.full(len(pids), now, np.int64),
+            },
+            conflict=("point_id", "first_day"),
+            arrays=arrays,
             updates=f"{_grow_updates('stat_month')}, {days}",
         )  # fmt: skip
 
@@ -891,25 +897,28 @@ class StatsRepo:
         """Recompute the owner × carrier hourly sums of boundary points for [h0, h1)."""
         if not point_ids:
             return
+        # the ids inlined (integers only): an expanding parameter of a park's thousand points
+        # cost more to compile and bind than the statement, every batch
+        ids = ", ".join(str(int(p)) for p in point_ids)
         conn.execute(
             text(
                 "INSERT INTO stat_hour_carrier (park_id, enterprise_key, carrier, unit, hour, value, "
                 "measured_s, estimated_s, missing_s, points) "
                 "SELECT :park, :ekey, :carrier, :unit, hour, SUM(value), SUM(measured_s), "
                 "SUM(estimated_s), SUM(missing_s) + (:npoints - COUNT(*)) * 3600.0, COUNT(*) "
-                "FROM stat_hour WHERE point_id IN :ids AND hour >= :h0 AND hour < :h1 GROUP BY hour "
+                f"FROM stat_hour WHERE point_id IN ({ids}) AND hour >= :h0 AND hour < :h1 "
+                "GROUP BY hour "
                 "ON CONFLICT (park_id, enterprise_key, carrier, unit, hour) DO UPDATE SET "
                 "value = excluded.value, measured_s = excluded.measured_s, "
                 "estimated_s = excluded.estimated_s, missing_s = excluded.missing_s, "
                 "points = excluded.points"
-            ).bindparams(bindparam("ids", expanding=True)),
+            ),
             {
                 "park": park_id,
                 "ekey": enterprise_key,
                 "carrier": carrier,
                 "unit": unit,
                 "npoints": len(point_ids),
-                "ids": list(point_ids),
                 "h0": h0,
                 "h1": h1,
             },
@@ -1030,16 +1039,6 @@ _PACK_HOURS = (
     "string_agg(int8send(h.hour), ''::bytea ORDER BY h.hour), "
     "string_agg(float8send(COALESCE(h.value, 0)::float8), ''::bytea ORDER BY h.hour), "
 )
-
-
-_GROW_DAY_COLUMNS = (
-    "point_id", "day", "value", "measured_s", "estimated_s", "missing_s", "flags", "n",
-    "computed_at",
-)  # fmt: skip
-_GROW_MONTH_COLUMNS = (
-    "point_id", "first_day", "end_day", "value", "measured_s", "estimated_s", "missing_s",
-    "flags", "n", "days", "computed_at",
-)  # fmt: skip
 
 
 def _grow_updates(table: str) -> str:
