@@ -246,6 +246,7 @@ class _Run:
         self.now = now
         self.touched: dict[int, tuple[int, int]] = {}
         self.flag_counts: dict[str, int] = defaultdict(int)
+        self.group_keys: dict[int, tuple[int, int, str, str]] | None = None
 
     def count_flags(self, flags: np.ndarray) -> None:
         for f in Flag:
@@ -325,9 +326,31 @@ class _Run:
             zones={pid: tz.key for pid, tz in zip(pids.tolist(), zone_of, strict=True)},
         )
         self.store.stats.grow_days_many(conn, growth, now=self.now)
-        h0 = flat.hours[first]
-        h1 = flat.hours[first + sizes - 1] + HOUR_US
-        self._refresh_groups(conn, list(zip(pids.tolist(), h0.tolist(), h1.tolist(), strict=True)))
+        h0 = flat.hours[first].tolist()
+        h1 = (flat.hours[first + sizes - 1] + HOUR_US).tolist()
+        ids = pids.tolist()
+        self.touched.update(zip(ids, zip(h0, h1, strict=True), strict=True))
+        groups: dict[tuple[int, int, str, str], tuple[int, int]] = {}
+        for key, members in self.boundary_keys(ids).items():
+            groups[key] = (min(h0[k] for k in members), max(h1[k] for k in members))
+        _refresh_groups(self.store, conn, self.points, groups)
+
+    def boundary_keys(self, ids: list[int]) -> dict[tuple[int, int, str, str], list[int]]:
+        """The owner × carrier series of the boundary points among ``ids`` (positions in
+        ``ids`` per series)."""
+        keys = self.group_keys
+        if keys is None:
+            keys = self.group_keys = {
+                p.id: (p.park_id, p.enterprise_key, p.carrier, p.unit)
+                for p in self.points.values()
+                if p.boundary
+            }
+        out: dict[tuple[int, int, str, str], list[int]] = defaultdict(list)
+        for k, pid in enumerate(ids):
+            key = keys.get(pid)
+            if key is not None:
+                out[key].append(k)
+        return out
 
     def _refresh_groups(self, conn: Any, spans: list[tuple[int, int, int]]) -> None:
         """Note the hours (point, h0, h1) written and refresh the owner × carrier rollups of
@@ -465,7 +488,6 @@ def _recompute(
             hs, iv = _compute(p, ts, vals, h0, h1, as_replacements(events.get(pid, [])))
             results.append((pid, hs))
             report.hours += len(hs)
-            run.count_flags(hs.flags)
             if p.kind in REGISTER_KINDS:
                 state = None
                 if pid in ends and iv is not None:
@@ -475,6 +497,8 @@ def _recompute(
                     unsettled.append(pid)
                 else:
                     settled.append(state)
+        if results:  # counted once for the chunk: a pass per flag costs the same at any size
+            run.count_flags(np.concatenate([hs.flags for _, hs in results]))
         report.changed_hours += run.write(conn, results)
         store.norm_state.forget(conn, unsettled)
         store.norm_state.save(conn, NormStates.concat(settled), now=run.now)

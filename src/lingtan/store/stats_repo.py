@@ -1,8 +1,10 @@
 """Statistics: the dirty-interval queue, hourly/daily statistics with history, rollups.
 
-Rollups are kept in the transaction that writes what they sum, each recomputed for the periods
-touched from the level below it (never adjusted by differences, so a rollup always equals a
-recomputation from scratch):
+Rollups are kept in the transaction that writes what they sum. The recomputation path
+recomputes them for the periods touched from the level below (so after late data a rollup
+equals a recomputation from scratch); hours that only grew — points the incremental normaliser
+continued — add their growth to their days and months instead
+(:meth:`StatsRepo.grow_days_many`, equal to a recomputation up to float rounding):
 
 * ``stat_day`` from ``stat_hour`` (:meth:`StatsRepo.refresh_days_many`), and with it
   ``stat_month`` from ``stat_day`` for the months of those days (park local calendar months);
