@@ -99,7 +99,7 @@ def write_columns(
         cur.execute(
             f"INSERT INTO {table.name} ({', '.join(names)}) "
             f"SELECT * FROM unnest({', '.join(['%b'] * len(names))}){upsert}",
-            [_binary_array(np.asarray(columns[c])) for c in names],
+            [binary_array(np.asarray(columns[c])) for c in names],
         )
 
 
@@ -142,7 +142,7 @@ _INT_ELEMENT = np.dtype([("len", ">i4"), ("value", ">i8")])
 _FLOAT_ELEMENT = np.dtype([("len", ">i4"), ("value", ">f8")])
 
 
-def _binary_array(column: NDArray[Any]) -> bytes:
+def binary_array(column: NDArray[Any]) -> bytes:
     """An int64 or float64 column as a PostgreSQL array in the binary format; NaN is NULL
     (a NULL element is its length, -1, without a value)."""
     floating = column.dtype.kind == "f"
@@ -176,4 +176,4 @@ def _array_literal(column: tuple[Any, ...]) -> str | list[Any]:
     return "{" + ",".join(["NULL" if v is None else repr(v) for v in column]) + "}"
 
 
-__all__ = ["write_columns", "write_rows"]
+__all__ = ["binary_array", "write_columns", "write_rows"]
