@@ -5,7 +5,9 @@ many rows as points, in a handful of tables. On SQLite the driver's ``executeman
 is the cheap path (in-process, no round trip). On PostgreSQL ``executemany`` is one round trip
 per row (or a pipeline of them) and a ``COPY`` into a staging table costs three statements
 per table: there one ``INSERT … SELECT FROM unnest(array, array, …)`` carries every row as
-one array per column, each sent as one array literal.
+one array per column — an array literal (:func:`write_rows`, rows of tuples), or for numpy
+columns an array in PostgreSQL's binary format built by numpy (:func:`write_columns`), which
+spares writing and parsing every number as text.
 """
 
 from __future__ import annotations
