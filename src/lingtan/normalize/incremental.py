@@ -54,11 +54,15 @@ class RegisterParams:
 class Continued:
     """Result of :func:`continue_registers`: ``done`` marks the points continued (indexes into
     the states); ``hours`` their hourly statistics from their state's hour on, and
-    ``states`` their new states, both in the order of ``done``'s true entries."""
+    ``states`` their new states, both in the order of ``done``'s true entries; ``flat`` the
+    hours of every point one after the other (``sizes`` rows each), for writers that take
+    them all at once."""
 
     done: NDArray[np.bool_]
     hours: list[HourlyStats]
     states: NormStates
+    flat: HourlyStats | None = None
+    sizes: I64 | None = None
 
 
 def continue_registers(
@@ -165,7 +169,8 @@ def continue_registers(
         flags=flags[end],
         n=n[end],
     )
-    return Continued(done, out, new_states)
+    flat = HourlyStats(hours_us, shown, nan, nan, nan, meas, est, missing, flags, n)
+    return Continued(done, out, new_states, flat, nh)
 
 
 def _sums(row: I64, weights: F64, rows: int) -> F64:

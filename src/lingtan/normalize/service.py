@@ -23,6 +23,7 @@ import numpy as np
 
 from lingtan.normalize.hourly import HourlyStats, consumption_hourly, measurement_hourly
 from lingtan.normalize.incremental import (
+    Continued,
     RegisterParams,
     continue_registers,
     settled_state,
@@ -40,6 +41,7 @@ from lingtan.registry.formula import parse_formula
 from lingtan.store import PointRecord, ReplacementRecord, Store
 from lingtan.store.core import LOCK_NORMALISE
 from lingtan.store.norm_state_repo import NormStates
+from lingtan.store.stats_repo import DayGrowth
 from lingtan.timeutil import (
     DAY_US,
     HOUR_US,
@@ -196,13 +198,26 @@ def normalise_pending(
         total = len(physical)
         # the new readings as this process committed them, when it committed all of them
         held = store.readings.recent_columns(tags)
-        continued = _continue(run, physical, report, held) if incremental else set()
+        # a run that only continues points (a live feed's usual run) drains the queue in the
+        # transaction that writes them; with virtual points the queue waits for them
+        drain = dirty_ids if not virtual_dirty and not any(
+            p.is_virtual for p in points.values()
+        ) else None  # fmt: skip
+        continued = _continue(run, physical, report, held, drain) if incremental else set()
         physical = [(pid, r) for pid, r in physical if pid not in continued]
         done = len(continued)
         if progress is not None and done:
             progress(done, total)
-        with store.begin() as conn:
-            plans, ends = _plan_windows(store, conn, points, physical)
+        if drain is not None and not physical and continued:
+            store.readings.forget_recent(tags)
+            report.flags = dict(run.flag_counts)
+            report.seconds = time.perf_counter() - started
+            return report
+        plans: list[tuple[int, int, int, int, int]] = []
+        ends: set[int] = set()
+        if physical:
+            with store.begin() as conn:
+                plans, ends = _plan_windows(store, conn, points, physical)
         for part in _chunks(plans, points, max_points=chunk):
             _recompute(run, part, ends, report)
             done += len(part)
@@ -231,6 +246,7 @@ class _Run:
         self.now = now
         self.touched: dict[int, tuple[int, int]] = {}
         self.flag_counts: dict[str, int] = defaultdict(int)
+        self.group_keys: dict[int, tuple[int, int, str, str]] | None = None
 
     def count_flags(self, flags: np.ndarray) -> None:
         for f in Flag:
@@ -239,33 +255,115 @@ class _Run:
                 if hit:
                     self.flag_counts[f.name.lower()] += hit
 
-    def write(
-        self, conn: Any, results: list[tuple[int, HourlyStats]], *, recent: bool = False
-    ) -> int:
-        """Write recomputed or continued hours with their days and owner × carrier rollups;
-        returns the number of revised hours. ``recent``: a few hours per point (continued
-        points: hours still filling, see ``write_hours_many(growing=True)``), whose days the
-        database sums."""
-        groups: dict[tuple[int, int, str, str], tuple[int, int]] = {}
+    def write(self, conn: Any, results: list[tuple[int, HourlyStats]]) -> int:
+        """Write recomputed hours with their days and owner × carrier rollups; returns the
+        number of revised hours."""
         day_items = []
+        spans = []
         for pid, hs in results:
             if not len(hs):
                 continue
             p = self.points[pid]
             h0, h1 = int(hs.hours[0]), int(hs.hours[-1]) + HOUR_US
             day_items.append((pid, *self.days.covering(self.zones[p.park_id], h0, h1)))
+            spans.append((pid, h0, h1))
+        changed = self.store.stats.write_hours_many(conn, results, now=self.now)
+        self.store.stats.refresh_days_many(conn, day_items, now=self.now)
+        self._refresh_groups(conn, spans)
+        return changed
+
+    def write_continued(self, conn: Any, out: Continued, old: NormStates) -> None:
+        """Write the hours of continued points (``out``; ``old``: their states before) and add
+        what they grew by to their days and months (see ``StatsRepo.grow_days_many``)."""
+        flat, sizes = out.flat, out.sizes
+        if flat is None or sizes is None or not len(flat):
+            return
+        pids = out.states.point_id
+        owner = np.repeat(np.arange(len(pids), dtype=np.int64), sizes)
+        first = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64)
+        self.store.stats.write_growing_hours(conn, pids[owner], flat, now=self.now)
+        # what each hour adds: all of a new hour, the open hour's gain over its state
+        known = ~np.isnan(flat.value)
+        value = np.where(known, flat.value, 0.0)
+        value[first] -= old.value
+        measured = flat.measured_s.copy()
+        measured[first] -= old.measured_s
+        estimated = flat.estimated_s.copy()
+        estimated[first] -= old.estimated_s
+        n = flat.n.copy()
+        n[first] -= old.n
+        day = np.empty(len(flat), np.int64)
+        seconds = np.empty(len(flat), np.float64)
+        zone_of = [self.zones[self.points[pid].park_id] for pid in pids.tolist()]
+        by_zone: dict[str, list[int]] = defaultdict(list)
+        for k, tz in enumerate(zone_of):
+            by_zone[tz.key].append(k)
+        for rows_of in by_zone.values():
+            tz = zone_of[rows_of[0]]
+            rows = (
+                np.arange(len(flat))
+                if len(rows_of) == len(pids)
+                else np.flatnonzero(np.isin(owner, rows_of))
+            )
+            hours, inverse = np.unique(flat.hours[rows], return_inverse=True)
+            numbers = [self.days.number(tz, h) for h in hours.tolist()]
+            day[rows] = np.array(numbers, np.int64)[inverse]
+            lengths = [self.days.start(tz, d + 1) - self.days.start(tz, d) for d in numbers]
+            seconds[rows] = (np.array(lengths, np.float64) / SECOND_US)[inverse]
+        # one growth row per (point, day): hours are sorted by point and time
+        starts = np.flatnonzero(np.r_[True, (owner[1:] != owner[:-1]) | (day[1:] != day[:-1])])
+        grown = np.add.reduceat(value, starts)
+        grown[~np.logical_or.reduceat(known, starts)] = np.nan
+        growth = DayGrowth(
+            point_id=pids[owner[starts]],
+            day=day[starts],
+            seconds=seconds[starts],
+            value=grown,
+            measured_s=np.add.reduceat(measured, starts),
+            estimated_s=np.add.reduceat(estimated, starts),
+            flags=np.bitwise_or.reduceat(flat.flags, starts),
+            n=np.add.reduceat(n, starts),
+            zones={pid: tz.key for pid, tz in zip(pids.tolist(), zone_of, strict=True)},
+        )
+        self.store.stats.grow_days_many(conn, growth, now=self.now)
+        h0 = flat.hours[first].tolist()
+        h1 = (flat.hours[first + sizes - 1] + HOUR_US).tolist()
+        ids = pids.tolist()
+        self.touched.update(zip(ids, zip(h0, h1, strict=True), strict=True))
+        groups: dict[tuple[int, int, str, str], tuple[int, int]] = {}
+        for key, members in self.boundary_keys(ids).items():
+            groups[key] = (min(h0[k] for k in members), max(h1[k] for k in members))
+        _refresh_groups(self.store, conn, self.points, groups)
+
+    def boundary_keys(self, ids: list[int]) -> dict[tuple[int, int, str, str], list[int]]:
+        """The owner × carrier series of the boundary points among ``ids`` (positions in
+        ``ids`` per series)."""
+        keys = self.group_keys
+        if keys is None:
+            keys = self.group_keys = {
+                p.id: (p.park_id, p.enterprise_key, p.carrier, p.unit)
+                for p in self.points.values()
+                if p.boundary
+            }
+        out: dict[tuple[int, int, str, str], list[int]] = defaultdict(list)
+        for k, pid in enumerate(ids):
+            key = keys.get(pid)
+            if key is not None:
+                out[key].append(k)
+        return out
+
+    def _refresh_groups(self, conn: Any, spans: list[tuple[int, int, int]]) -> None:
+        """Note the hours (point, h0, h1) written and refresh the owner × carrier rollups of
+        the boundary points among them."""
+        groups: dict[tuple[int, int, str, str], tuple[int, int]] = {}
+        for pid, h0, h1 in spans:
             self.touched[pid] = (h0, h1)
+            p = self.points[pid]
             if p.boundary:
                 key = (p.park_id, p.enterprise_key, p.carrier, p.unit)
                 old = groups.get(key)
                 groups[key] = (h0, h1) if old is None else (min(old[0], h0), max(old[1], h1))
-        changed = self.store.stats.write_hours_many(conn, results, now=self.now, growing=recent)
-        if recent:
-            self.store.stats.refresh_recent_days_many(conn, day_items, now=self.now)
-        else:
-            self.store.stats.refresh_days_many(conn, day_items, now=self.now)
         _refresh_groups(self.store, conn, self.points, groups)
-        return changed
 
 
 def _held_rows(
@@ -289,9 +387,11 @@ def _continue(
     physical: list[tuple[int, tuple[int, int]]],
     report: NormaliseReport,
     held: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    drain: list[int] | None = None,
 ) -> set[int]:
     """Continue the register points whose new readings all follow their settled state, in
-    one transaction; returns the points done.
+    one transaction; returns the points done. ``drain``: the queued rows of the run, deleted
+    in the same transaction when every point of ``physical`` continued.
 
     ``held``: every reading queued for this run, committed by this process (see
     :meth:`~lingtan.store.readings_repo.ReadingRepo.recent_columns`). A settled state's
@@ -353,12 +453,13 @@ def _continue(
         done = out.states.point_id.tolist()
         if not done:
             return set()
-        results = list(zip(done, out.hours, strict=True))
-        for _, hs in results:
-            report.hours += len(hs)
-        run.count_flags(np.concatenate([hs.flags for hs in out.hours]))
-        report.changed_hours += run.write(conn, results, recent=True)
+        assert out.flat is not None  # set whenever a point continued
+        report.hours += len(out.flat)
+        run.count_flags(out.flat.flags)
+        run.write_continued(conn, out, states.take(out.done))
         store.norm_state.save(conn, out.states, now=run.now)
+        if drain is not None and len(done) == len(physical):
+            store.stats.delete_dirty(conn, drain)
     report.points += len(done)
     report.continued += len(done)
     return set(done)
@@ -387,7 +488,6 @@ def _recompute(
             hs, iv = _compute(p, ts, vals, h0, h1, as_replacements(events.get(pid, [])))
             results.append((pid, hs))
             report.hours += len(hs)
-            run.count_flags(hs.flags)
             if p.kind in REGISTER_KINDS:
                 state = None
                 if pid in ends and iv is not None:
@@ -397,6 +497,8 @@ def _recompute(
                     unsettled.append(pid)
                 else:
                     settled.append(state)
+        if results:  # counted once for the chunk: a pass per flag costs the same at any size
+            run.count_flags(np.concatenate([hs.flags for _, hs in results]))
         report.changed_hours += run.write(conn, results)
         store.norm_state.forget(conn, unsettled)
         store.norm_state.save(conn, NormStates.concat(settled), now=run.now)

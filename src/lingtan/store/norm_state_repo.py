@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, delete
 
 from lingtan.store import schema as s
-from lingtan.store.rows import write_rows
+from lingtan.store.rows import write_columns
 
 if TYPE_CHECKING:
     from lingtan.store.core import Store
@@ -110,13 +110,11 @@ class NormStateRepo:
         """Insert or replace the states of their points."""
         if not len(states):
             return
-        columns = [getattr(states, c).tolist() for c in _COLUMNS]
-        rows = [(*row, now) for row in zip(*columns, strict=True)]
-        write_rows(
+        columns = {c: getattr(states, c) for c in _COLUMNS}
+        write_columns(
             conn,
             s.norm_state,
-            (*_COLUMNS, "updated_at"),
-            rows,
+            {**columns, "updated_at": np.full(len(states), now, np.int64)},
             conflict=("point_id",),
             arrays=self._store.capabilities.supports_copy,
         )

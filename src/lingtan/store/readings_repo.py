@@ -30,6 +30,7 @@ from sqlalchemy import Connection, func, insert, select, text, update
 from lingtan.store import schema as s
 from lingtan.store.core import LOCK_PARTITION
 from lingtan.store.records import PersistOutcome, RejectRow
+from lingtan.store.rows import binary_array, write_rows
 from lingtan.timeutil import from_us, next_month, to_us
 
 if TYPE_CHECKING:
@@ -134,6 +135,11 @@ def _stored_before(
     return conflicts, before
 
 
+_REJECT_COLUMNS = (
+    "batch_id", "received_at", "point_code", "point_id", "ts_text", "ts", "value_text", "unit",
+    "reason", "detail", "source", "raw",
+)  # fmt: skip
+
 #: rows of committed batches kept in memory for the normaliser (about 24 bytes each)
 RECENT_MAX_ROWS = 1_000_000
 
@@ -180,6 +186,9 @@ class ReadingRepo:
         if self._store.capabilities.supports_partitions and len(ts):
             self._ensure_partitions(ts)
         with self._store.begin() as conn:
+            # the batch's record first: on SQLite this write opens the transaction, and the
+            # savepoint of the insert below must lie inside one (pysqlite opens none for a
+            # SAVEPOINT, whose RELEASE would then commit the rows on its own)
             batch_id = int(
                 conn.execute(
                     insert(s.ingest_batch)
@@ -209,6 +218,12 @@ class ReadingRepo:
             all_rejects = [*rejects, *conflict_rows]
             if all_rejects:
                 self._insert_rejects(conn, batch_id, received_at, all_rejects)
+            duplicates = len(ts) - inserted - len(conflicts)
+            conn.execute(
+                update(s.ingest_batch)
+                .where(s.ingest_batch.c.id == batch_id)
+                .values(accepted=inserted, duplicates=duplicates, rejected=len(all_rejects))
+            )
             tag = None
             if inserted:
                 ranges_text = json.dumps(dirty_ranges(point_ids[keep], ts[keep]))
@@ -220,12 +235,6 @@ class ReadingRepo:
                     ).scalar_one()
                 )
                 tag = (dirty_id, received_at, ranges_text)
-            duplicates = len(ts) - inserted - len(conflicts)
-            conn.execute(
-                update(s.ingest_batch)
-                .where(s.ingest_batch.c.id == batch_id)
-                .values(accepted=inserted, duplicates=duplicates, rejected=len(all_rejects))
-            )
         if tag is not None:  # committed: remember what was stored
             self._remember(tag, point_ids[keep], ts[keep], values[keep])
         return PersistOutcome(batch_id, inserted, duplicates, len(conflicts))
@@ -340,11 +349,7 @@ class ReadingRepo:
             sent = dict(zip(keys, values[at].tolist(), strict=True))
             stored = [
                 (p, t, sent[(int(p), int(t))], v)
-                for p, t, v in _fetch(
-                    conn,
-                    f"WITH k(pid, ts) AS ({_int_values(keys)}) SELECT r.point_id, r.ts, "
-                    "r.value FROM k JOIN reading r ON r.point_id = k.pid AND r.ts = k.ts",
-                )
+                for p, t, v in self._stored_rows(conn, point_ids[at], ts[at], keys)
             ]
         conflicts, before = _stored_before(
             point_ids, ts, stored, np.flatnonzero(maybe) if suspects else None
@@ -354,6 +359,27 @@ class ReadingRepo:
         if count and not self._insert_new(conn, point_ids[fresh], ts[fresh], values[fresh]):
             return None
         return count, conflicts, (before if stored else None)
+
+    def _stored_rows(
+        self, conn: Connection, point_ids: I64, ts: I64, keys: list[tuple[int, int]]
+    ) -> list[tuple[Any, ...]]:
+        """The stored (point, ts, value) of the keys given (``keys``: the same as tuples).
+        PostgreSQL takes the keys as two binary arrays: a VALUES list of a few hundred keys
+        cost five times the look-up to send and parse."""
+        if not self._store.capabilities.supports_copy:
+            return _fetch(
+                conn,
+                f"WITH k(pid, ts) AS ({_int_values(keys)}) SELECT r.point_id, r.ts, "
+                "r.value FROM k JOIN reading r ON r.point_id = k.pid AND r.ts = k.ts",
+            )
+        dbapi: Any = conn.connection.driver_connection
+        with dbapi.cursor() as cur:
+            cur.execute(
+                "SELECT r.point_id, r.ts, r.value FROM unnest(%b, %b) AS k(pid, ts) "
+                "JOIN reading r ON r.point_id = k.pid AND r.ts = k.ts",
+                [binary_array(point_ids), binary_array(ts)],
+            )
+            return [tuple(r) for r in cur.fetchall()]
 
     def _insert_new(self, conn: Connection, point_ids: I64, ts: I64, values: F64) -> bool:
         """Insert rows believed new in a savepoint; False (rolled back) when one was stored."""
@@ -466,26 +492,19 @@ class ReadingRepo:
     def _insert_rejects(
         self, conn: Connection, batch_id: int, received_at: int, rows: Sequence[RejectRow]
     ) -> None:
-        conn.execute(
-            insert(s.rejected_reading),
+        # tuples through the driver's executemany (in order: ids follow arrival), not dicts
+        # through SQLAlchemy's per-row processing
+        write_rows(
+            conn,
+            s.rejected_reading,
+            _REJECT_COLUMNS,
             [
-                {
-                    "batch_id": batch_id,
-                    "received_at": received_at,
-                    "point_code": r.point_code,
-                    "point_id": r.point_id,
-                    "ts_text": r.ts_text,
-                    "ts": r.ts,
-                    "value_text": r.value_text,
-                    "unit": r.unit,
-                    "reason": r.reason,
-                    "detail": r.detail,
-                    "source": r.source,
-                    "raw": r.raw,
-                }
+                (batch_id, received_at, r.point_code, r.point_id, r.ts_text, r.ts, r.value_text,
+                 r.unit, r.reason, r.detail, r.source, r.raw)
                 for r in rows
             ],
-        )
+            arrays=False,
+        )  # fmt: skip
 
     # -- read -------------------------------------------------------------------------------
     def fetch(

@@ -1,8 +1,10 @@
 """Statistics: the dirty-interval queue, hourly/daily statistics with history, rollups.
 
-Rollups are kept in the transaction that writes what they sum, each recomputed for the periods
-touched from the level below it (never adjusted by differences, so a rollup always equals a
-recomputation from scratch):
+Rollups are kept in the transaction that writes what they sum. The recomputation path
+recomputes them for the periods touched from the level below (so after late data a rollup
+equals a recomputation from scratch); hours that only grew — points the incremental normaliser
+continued — add their growth to their days and months instead
+(:meth:`StatsRepo.grow_days_many`, equal to a recomputation up to float rounding):
 
 * ``stat_day`` from ``stat_hour`` (:meth:`StatsRepo.refresh_days_many`), and with it
   ``stat_month`` from ``stat_day`` for the months of those days (park local calendar months);
@@ -21,6 +23,7 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -30,7 +33,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 
 from lingtan.store import schema as s
 from lingtan.store.records import PointDayRow, PointPeriodRow
-from lingtan.store.rows import write_rows
+from lingtan.store.rows import write_columns, write_rows
 from lingtan.timeutil import local_date, local_day_start_us, next_month
 
 if TYPE_CHECKING:
@@ -500,34 +503,48 @@ class StatsRepo:
         """Upsert one point's hourly rows (see :meth:`write_hours_many`)."""
         return self.write_hours_many(conn, [(point_id, stats)], now=now)
 
+    def write_growing_hours(
+        self, conn: Connection, point_ids: I64, stats: StatColumns, *, now: int
+    ) -> None:
+        """Upsert hours still filling, given as one set of columns (``point_ids`` names each
+        row's point): the hour of each point's last normalised reading and the hours after
+        it, continued by readings that follow that reading (the incremental normaliser).
+        Such a change is growth, not a revision: the partial value is not copied to the
+        history (a live point normalised once a minute wrote 60 history rows per hour), and
+        the rows are upserted without reading them first."""
+        n = len(point_ids)
+        if not n:
+            return
+        write_columns(
+            conn,
+            s.stat_hour,
+            {
+                "point_id": point_ids, "hour": stats.hours, "value": stats.value,
+                "mean": stats.mean, "min": stats.min, "max": stats.max,
+                "measured_s": stats.measured_s, "estimated_s": stats.estimated_s,
+                "missing_s": stats.missing_s, "flags": stats.flags, "n": stats.n,
+                "computed_at": np.full(n, now, np.int64),
+            },
+            conflict=("point_id", "hour"),
+            arrays=self._store.capabilities.supports_copy,
+        )  # fmt: skip
+
     def write_hours_many(
         self,
         conn: Connection,
         items: Sequence[tuple[int, StatColumns]],
         *,
         now: int,
-        growing: bool = False,
     ) -> int:
         """Upsert hourly rows of several points; rows whose content changes are copied to
-        ``stat_hour_history`` first. Returns the number of changed rows.
-
-        ``growing``: the rows only extend hours still filling — the hour of each point's last
-        normalised reading and the hours after it, continued by readings that follow that
-        reading (the incremental normaliser). Such a change is growth, not a revision: the
-        partial value is not copied to the history (a live point normalised once a minute
-        wrote 60 history rows per hour), and the rows are upserted without reading them first.
+        ``stat_hour_history`` first. Returns the number of changed rows (hours still filling:
+        :meth:`write_growing_hours`).
 
         Rows travel as tuples through the driver's executemany: SQLAlchemy's per-row
         processing of dicts cost more than the statements (a live feed writes every point's
         open hour after every batch)."""
         items = [(pid, st) for pid, st in items if len(st.hours)]
         if not items:
-            return 0
-        if growing:
-            self._upsert_tuples(
-                conn, s.stat_hour, _HOUR_COLUMNS, ("point_id", "hour"),
-                _hour_tuples_many(items, now=now),
-            )  # fmt: skip
             return 0
         ranges = [(pid, int(st.hours[0]), int(st.hours[-1]) + 1) for pid, st in items]
         cols = ", ".join(f"h.{c}" for c in ("point_id", "hour", *STAT_FIELDS, "computed_at"))
@@ -644,46 +661,76 @@ class StatsRepo:
         self._upsert(conn, s.stat_day, ("point_id", "day"), out)
         self.refresh_months_many(conn, [(pid, days) for pid, days, _, _ in items], now=now)
 
-    def refresh_recent_days_many(
-        self, conn: Connection, items: Sequence[tuple[int, I64, I64, I64]], *, now: int
-    ) -> None:
-        """:meth:`refresh_days_many` computed in the database, for items of a few days each
-        (what continuing points from their state touches): one ``INSERT … SELECT … GROUP BY``
-        sums the hours of every day with the same rules, so no hour row comes to Python.
-        Flags are or-ed bit by bit (``MAX(flags & bit)`` summed), SQLite having no bitwise
-        aggregate."""
-        items = [it for it in items if len(it[1])]
-        if not items:
+    def grow_days_many(self, conn: Connection, growth: DayGrowth, *, now: int) -> None:
+        """Add the growth of hours still filling to their daily and monthly rows, in two
+        statements (``INSERT … ON CONFLICT DO UPDATE SET value = value + excluded.value``).
+
+        ``growth`` holds, per (point, local day), the difference the continued hours made:
+        new hours' sums, minus what the rewritten open hour held before. A continued point's
+        hours only grow — the open hour gains readings, later hours are new, flags are only
+        added — so the day's sums grow by that difference and its missing seconds shrink by
+        the known seconds gained; a day or month without a row gets one (every second not
+        known counts as missing, as in :meth:`refresh_days_many`). The sums equal a
+        recomputation up to float rounding (checked against a rebuild by the property test
+        in tests/normalize/test_incremental.py); the month's day count is recounted."""
+        if not len(growth.point_id):
             return
-        days = [
-            (pid, day, start, end, (end - start) // 1_000_000)
-            for pid, ds, starts, ends in items
-            for day, start, end in zip(ds.tolist(), starts.tolist(), ends.tolist(), strict=True)
-        ]
-        bits = " + ".join(f"COALESCE(MAX(h.flags & {1 << b}), 0)" for b in range(_FLAG_BITS))
-        known = "COALESCE(SUM(h.measured_s), 0) + COALESCE(SUM(h.estimated_s), 0)"
-        conn.execute(
-            text(
-                f"WITH w(pid, day, lo, hi, secs) AS (VALUES {_values(days)}) "
-                "INSERT INTO stat_day (point_id, day, value, mean, min, max, measured_s, "
-                "estimated_s, missing_s, flags, n, computed_at) "
-                "SELECT w.pid, w.day, SUM(h.value), "
-                "SUM(h.mean * h.n) / NULLIF(SUM(CASE WHEN h.mean IS NOT NULL THEN h.n END), 0), "
-                "CASE WHEN COUNT(h.mean) > 0 THEN MIN(h.min) END, "
-                "CASE WHEN COUNT(h.mean) > 0 THEN MAX(h.max) END, "
-                "COALESCE(SUM(h.measured_s), 0), COALESCE(SUM(h.estimated_s), 0), "
-                f"CASE WHEN w.secs - ({known}) > 0 THEN w.secs - ({known}) ELSE 0 END, "
-                f"{bits}, COALESCE(SUM(h.n), 0), {int(now)} "
-                "FROM w LEFT JOIN stat_hour h ON h.point_id = w.pid AND h.hour >= w.lo "
-                "AND h.hour < w.hi GROUP BY w.pid, w.day, w.secs "
-                "ON CONFLICT (point_id, day) DO UPDATE SET value = excluded.value, "
-                "mean = excluded.mean, min = excluded.min, max = excluded.max, "
-                "measured_s = excluded.measured_s, estimated_s = excluded.estimated_s, "
-                "missing_s = excluded.missing_s, flags = excluded.flags, n = excluded.n, "
-                "computed_at = excluded.computed_at"
-            )
+        g = growth
+        rows = len(g.point_id)
+        known = ~np.isnan(g.value)
+        arrays = self._store.capabilities.supports_copy
+        write_columns(
+            conn,
+            s.stat_day,
+            {
+                "point_id": g.point_id, "day": g.day, "value": g.value,
+                "measured_s": g.measured_s, "estimated_s": g.estimated_s,
+                "missing_s": np.maximum(g.seconds - g.measured_s - g.estimated_s, 0.0),
+                "flags": g.flags, "n": g.n, "computed_at": np.full(rows, now, np.int64),
+            },
+            conflict=("point_id", "day"),
+            arrays=arrays,
+            updates=_grow_updates("stat_day"),
+        )  # fmt: skip
+        # the months of the days: rows are sorted by point and day, so each (point, month)
+        # is a run of consecutive rows
+        months = g.day.astype("datetime64[D]").astype("datetime64[M]")
+        firsts = months.astype("datetime64[D]").astype(np.int64)
+        ends = (months + 1).astype("datetime64[D]").astype(np.int64)
+        starts = np.flatnonzero(
+            np.r_[True, (g.point_id[1:] != g.point_id[:-1]) | (firsts[1:] != firsts[:-1])]
         )
-        self.refresh_months_many(conn, [(pid, ds) for pid, ds, _, _ in items], now=now)
+        value = np.add.reduceat(np.where(known, g.value, 0.0), starts)
+        value[~np.logical_or.reduceat(known, starts)] = np.nan
+        measured = np.add.reduceat(g.measured_s, starts)
+        estimated = np.add.reduceat(g.estimated_s, starts)
+        pids, first, end = g.point_id[starts], firsts[starts], ends[starts]
+        seconds = np.array(
+            [(_midnight_us(g.zones[p], e) - _midnight_us(g.zones[p], f)) // 1_000_000
+             for p, f, e in zip(pids.tolist(), first.tolist(), end.tolist(), strict=True)],
+            np.float64,
+        )  # fmt: skip
+        days = (
+            "days = (SELECT COUNT(*) FROM stat_day d WHERE d.point_id = stat_month.point_id "
+            "AND d.day >= stat_month.first_day AND d.day < stat_month.end_day)"
+        )
+        write_columns(
+            conn,
+            s.stat_month,
+            {
+                "point_id": pids, "first_day": first, "end_day": end, "value": value,
+                "measured_s": measured, "estimated_s": estimated,
+                "missing_s": np.maximum(seconds - measured - estimated, 0.0),
+                "flags": np.bitwise_or.reduceat(g.flags, starts),
+                "n": np.add.reduceat(g.n, starts),
+                # a month without a row had no daily row: its days are all new
+                "days": np.diff(np.r_[starts, rows]).astype(np.int64),
+                "computed_at": np.full(len(pids), now, np.int64),
+            },
+            conflict=("point_id", "first_day"),
+            arrays=arrays,
+            updates=f"{_grow_updates('stat_month')}, {days}",
+        )  # fmt: skip
 
     def _zones(self, conn: Connection, point_ids: Sequence[int]) -> dict[int, str]:
         """The time zone name of each point's park (ids inlined: an expanding parameter of
@@ -852,25 +899,28 @@ class StatsRepo:
         """Recompute the owner × carrier hourly sums of boundary points for [h0, h1)."""
         if not point_ids:
             return
+        # the ids inlined (integers only): an expanding parameter of a park's thousand points
+        # cost more to compile and bind than the statement, every batch
+        ids = ", ".join(str(int(p)) for p in point_ids)
         conn.execute(
             text(
                 "INSERT INTO stat_hour_carrier (park_id, enterprise_key, carrier, unit, hour, value, "
                 "measured_s, estimated_s, missing_s, points) "
                 "SELECT :park, :ekey, :carrier, :unit, hour, SUM(value), SUM(measured_s), "
                 "SUM(estimated_s), SUM(missing_s) + (:npoints - COUNT(*)) * 3600.0, COUNT(*) "
-                "FROM stat_hour WHERE point_id IN :ids AND hour >= :h0 AND hour < :h1 GROUP BY hour "
+                f"FROM stat_hour WHERE point_id IN ({ids}) AND hour >= :h0 AND hour < :h1 "
+                "GROUP BY hour "
                 "ON CONFLICT (park_id, enterprise_key, carrier, unit, hour) DO UPDATE SET "
                 "value = excluded.value, measured_s = excluded.measured_s, "
                 "estimated_s = excluded.estimated_s, missing_s = excluded.missing_s, "
                 "points = excluded.points"
-            ).bindparams(bindparam("ids", expanding=True)),
+            ),
             {
                 "park": park_id,
                 "ekey": enterprise_key,
                 "carrier": carrier,
                 "unit": unit,
                 "npoints": len(point_ids),
-                "ids": list(point_ids),
                 "h0": h0,
                 "h1": h1,
             },
@@ -991,6 +1041,38 @@ _PACK_HOURS = (
     "string_agg(int8send(h.hour), ''::bytea ORDER BY h.hour), "
     "string_agg(float8send(COALESCE(h.value, 0)::float8), ''::bytea ORDER BY h.hour), "
 )
+
+
+def _grow_updates(table: str) -> str:
+    """The SET clause adding a growth row (``excluded``) to a stored daily or monthly row:
+    the value stays NULL while no hour is known; mean, min and max stay (consumption)."""
+    return (
+        f"value = CASE WHEN excluded.value IS NULL THEN {table}.value "
+        f"ELSE COALESCE({table}.value, 0) + excluded.value END, "
+        f"measured_s = {table}.measured_s + excluded.measured_s, "
+        f"estimated_s = {table}.estimated_s + excluded.estimated_s, "
+        f"missing_s = CASE WHEN {table}.missing_s - excluded.measured_s - excluded.estimated_s "
+        f"> 0 THEN {table}.missing_s - excluded.measured_s - excluded.estimated_s ELSE 0 END, "
+        f"flags = {table}.flags | excluded.flags, n = {table}.n + excluded.n, "
+        "computed_at = excluded.computed_at"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DayGrowth:
+    """What continued hours add to their days (:meth:`StatsRepo.grow_days_many`): one entry
+    per (point, local day), sorted by point and day. ``value`` is NaN when no hour of the
+    day is known; ``seconds`` is the day's length; ``zones`` names each point's time zone."""
+
+    point_id: I64
+    day: I64
+    seconds: F64
+    value: F64
+    measured_s: F64
+    estimated_s: F64
+    flags: I64
+    n: I64
+    zones: dict[int, str]
 
 
 def _same(a: Any, b: Any) -> bool:
