@@ -186,6 +186,7 @@ class ReadingColumns(Sequence[Reading]):
             or type(reading.point) is not str
             or reading.raw is not None
             or reading.problem is not None
+            or reading.reason is not None
             or not plain_number(reading.value)
         ):
             self.append_odd(reading)
