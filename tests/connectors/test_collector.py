@@ -492,6 +492,7 @@ CONFIG_EXAMPLES = [
     "connectors.yaml",
     "dlt645.yaml",
     "files.yaml",
+    "iec104.yaml",
     "modbus.yaml",
     "mqtt.yaml",
     "opcua.yaml",

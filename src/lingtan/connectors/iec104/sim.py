@@ -152,14 +152,15 @@ class SimulatedRtu:
         power × time (counts of 0.01 kWh) and the power is sent spontaneously."""
         k = 0
         base = self.power
+        counted = 0.0
         while True:
             await asyncio.sleep(tick_s)
             k += 1
             self.power = round(base + 2.0 * math.sin(k / 10.0), 3)
-            # kW × s / 3600 = kWh; 100 counts a kWh
-            self.energy += round(self.power * tick_s / 36.0)
+            # kW × s / 3600 = kWh; 100 counts a kWh; the counter shows the whole counts
+            counted += self.power * tick_s / 36.0
             self.set_measured(POWER, self.power)
-            self.set_counter(ENERGY, self.energy)
+            self.set_counter(ENERGY, self.energy + math.floor(counted))
 
 
 __all__ = ["BREAKER", "ENERGY", "POWER", "VOLTAGE", "SimulatedRtu", "free_port"]
