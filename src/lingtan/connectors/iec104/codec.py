@@ -6,7 +6,8 @@ information elements); DL/T 634.5104-2009 is the Chinese adoption of IEC 60870-5
 DL/T 634.5101-2002 of IEC 60870-5-101).
 
 An APDU is ``68 L C1 C2 C3 C4`` (APCI, IEC 60870-5-104 §5.1) followed, in an I-format frame
-(C1 bit 0 = 0), by one ASDU. In IEC 104 the ASDU fields have fixed sizes (IEC 60870-5-104 §9):
+(C1 bit 0 = 0), by one ASDU. In IEC 104 the ASDU fields have fixed sizes (IEC 60870-5-104
+§9 [clause number not verified]):
 type identification 1 octet, variable structure qualifier 1 (SQ bit 7, number of objects bits
 0–6), cause of transmission 2 (cause bits 0–5, P/N bit 6, T bit 7; originator address),
 common address 2, information object address 3 (little endian). With SQ = 1 only the first
