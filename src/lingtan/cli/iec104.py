@@ -24,6 +24,9 @@ def iec104_simulate(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 2404,
     common_address: Annotated[int, typer.Option(min=1, max=65534)] = 1,
     tick: Annotated[float, typer.Option(help="seconds between updates")] = 1.0,
+    time_zone: Annotated[
+        str, typer.Option(help="the zone of the RTU's clock, in which time tags are written")
+    ] = "UTC",
 ) -> None:
     """Run a simulated RTU on 127.0.0.1: IOA 1001 power (M_ME_TF_1), 1002 voltage (M_ME_NC_1),
     2001 energy counter (M_IT_NA_1), 3001 breaker (M_SP_NA_1)."""
@@ -31,17 +34,21 @@ def iec104_simulate(
 
     if tick <= 0:
         raise typer.BadParameter("--tick must be positive", param_hint="--tick")
+    from lingtan.connectors.iec104.sim import SimulatedRtu
+
     try:
-        from lingtan.connectors.iec104.sim import SimulatedRtu
-    except ImportError as err:  # pragma: no cover - the extra is part of the dev install
-        raise typer.BadParameter(f"install the extra lingtan[iec104] ({err})") from err
+        sim = SimulatedRtu(port=port, common_address=common_address, time_zone=time_zone)
+    except (KeyError, ValueError) as err:
+        raise typer.BadParameter(
+            f"{time_zone!r} is not a time zone (e.g. Asia/Shanghai, UTC)", param_hint="--time-zone"
+        ) from err
 
     async def serve() -> None:
-        sim = SimulatedRtu(port=port, common_address=common_address)
-        sim.start()
+        await sim.start()
         updates = asyncio.create_task(sim.run(tick))
         console.print(
-            f"IEC 104 RTU 127.0.0.1:{port}, common address {common_address} — IOA 1001 power, "
+            f"IEC 104 RTU 127.0.0.1:{port}, common address {common_address}, clock {time_zone} — "
+            "IOA 1001 power, "
             "1002 voltage, 2001 energy counter, 3001 breaker — 模拟运行中,按 Ctrl-C 停止 "
             "(simulating; Ctrl-C stops)",
             highlight=False,
@@ -50,7 +57,7 @@ def iec104_simulate(
             await _wait_for_signal()
         finally:
             updates.cancel()
-            sim.stop()
+            await sim.stop()
 
     asyncio.run(serve())
 

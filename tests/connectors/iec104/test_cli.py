@@ -9,14 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from lingtan.connectors.collector.config import build_connector, load_config, parse_config
-from tests.connectors.conftest import Recorder, wait_until
-
-pytest.importorskip("c104", reason="the IEC 104 connector needs the extra lingtan[iec104]")
-
 from lingtan.connectors.iec104.sim import free_port
+from tests.connectors.conftest import Recorder, wait_until
 
 EXAMPLE = Path(__file__).parents[3] / "docs" / "examples" / "connectors" / "iec104.yaml"
 

@@ -1,5 +1,5 @@
-"""IEC 104 over loopback: the simulated RTU (a c104 server) and the connector (a c104 client)
-in one process. A time-tagged float is stored at the RTU's time, integrated totals arrive by
+"""IEC 104 over loopback: the simulated RTU and the connector in one process, both on lingtan's
+own APCI. A time-tagged float is stored at the RTU's time, integrated totals arrive by
 counter interrogation, an invalid value ends in the quarantine, and a restarted RTU is
 reconnected and read again."""
 
@@ -10,19 +10,14 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from lingtan.config import load_settings
 from lingtan.connectors.collector.config import CollectorSettings, build_connector, parse_config
 from lingtan.connectors.collector.runner import Collector
 from lingtan.connectors.collector.sink import StoreSink
+from lingtan.connectors.iec104.sim import ENERGY, POWER, SimulatedRtu, free_port
 from lingtan.registry.parkfile import parse_park_text
 from lingtan.store import open_store
 from tests.connectors.conftest import Recorder, wait_until
-
-pytest.importorskip("c104", reason="the IEC 104 connector needs the extra lingtan[iec104]")
-
-from lingtan.connectors.iec104.sim import ENERGY, POWER, SimulatedRtu, free_port
 
 PARK = """\
 park:
@@ -81,7 +76,7 @@ async def test_values_counters_and_quality_into_a_sqlite_store(tmp_path: Path) -
         store.close()
     port = free_port()
     sim = SimulatedRtu(port=port, power_kw=42.5, energy_counts=123_450)
-    sim.start()
+    await sim.start()
     # a generous connection timeout: a loaded machine must not make a reconnection here
     connector = build_connector(parse_config(config(port, timeout_s=5)).connectors[0])
     sink = StoreSink(load_settings(database_url=url))
@@ -108,7 +103,7 @@ async def test_values_counters_and_quality_into_a_sqlite_store(tmp_path: Path) -
         stop.set()
         await task
         sink.close()
-        sim.stop()
+        await sim.stop()
     store = open_store(url, migrate=False)
     try:
         points = store.registry.points_by_code()
@@ -141,7 +136,7 @@ async def test_values_counters_and_quality_into_a_sqlite_store(tmp_path: Path) -
 async def test_a_restarted_rtu_is_reconnected_and_read_again() -> None:
     port = free_port()
     sim = SimulatedRtu(port=port, energy_counts=123_450)
-    sim.start()
+    await sim.start()
     connector = build_connector(
         parse_config(config(port, counter_interrogation_interval_s=0, timeout_s=5)).connectors[0]
     )
@@ -153,13 +148,13 @@ async def test_a_restarted_rtu_is_reconnected_and_read_again() -> None:
 
     try:
         await wait_until(lambda: 1234.5 in energies(), limit_s=10, what="first counter")
-        sim.stop()
+        await sim.stop()
         await wait_until(lambda: any(e.kind == "comms_lost" for e in recording.events),
                          limit_s=10, what="comms lost")  # fmt: skip
         # the RTU comes back having counted 50 more (0.5 kWh): the counter interrogation after
         # the reconnection brings them, nothing of the outage is lost
         sim = SimulatedRtu(port=port, energy_counts=123_500)
-        sim.start()
+        await sim.start()
         await wait_until(lambda: 1235.0 in energies(), limit_s=15,
                          what="the counter after the reconnection")  # fmt: skip
         sim.set_measured(POWER, 41.0)
@@ -170,7 +165,7 @@ async def test_a_restarted_rtu_is_reconnected_and_read_again() -> None:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        sim.stop()
+        await sim.stop()
     # the counter before the outage, then the one the RTU counted meanwhile: nothing else
     assert energies()[0] == 1234.5 and energies()[-1] == 1235.0
     assert set(energies()) == {1234.5, 1235.0}

@@ -254,7 +254,6 @@ def build_connector(cfg: ConnectorConfig) -> Connector:
 
         return OpcuaConnector(cfg)
     if isinstance(cfg, Iec104Config):
-        # c104 (GPL-3.0, the optional extra ``iec104``) is imported when a session opens
         from lingtan.connectors.iec104.client import Iec104Connector
 
         return Iec104Connector(cfg)

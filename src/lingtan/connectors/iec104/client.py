@@ -5,16 +5,17 @@ t0–t3 timers, §5–6), IEC 60870-5-101:2003 (ASDUs; C_IC_NA_1 interrogation �
 C_CI_NA_1 counter interrogation §7.3.4.2), IEC 60870-5-5 (the general interrogation and
 integrated-totals procedures); DL/T 634.5104-2009 is the Chinese adoption of IEC 104.
 
-The transport (APCI, sequence numbers, acknowledgements, the timers) is the library ``c104``
-(lib60870-C). Every received APDU is handed over as bytes (its raw-message callback) and
-decoded by :mod:`lingtan.connectors.iec104.codec`, so the time tags are read from the octets
-in the RTU's configured zone rather than through the library's conversion to local time.
+The transport (APCI, sequence numbers, acknowledgements, the k/w windows and the t1–t3 timers)
+is :mod:`lingtan.connectors.iec104.apci` on asyncio streams; every received APDU is decoded by
+:mod:`lingtan.connectors.iec104.codec`, which reads the time tags in the RTU's configured zone.
 
 One connection per configured outstation. After STARTDT confirmation the client sends a
 general interrogation (C_IC_NA_1, QOI 20: station) to every common address it reads, and a
-counter interrogation (C_CI_NA_1, QCC: general request, read without freeze) where integrated
-totals are mapped; both are repeated every ``interrogation_interval_s`` /
-``counter_interrogation_interval_s``. Spontaneous (COT 3) and periodic data are read as they
+counter interrogation (C_CI_NA_1, QCC 5: general request counter, read without freeze) where
+integrated totals are mapped, each with cause act (6); both are repeated every
+``interrogation_interval_s`` / ``counter_interrogation_interval_s``. A command must be
+confirmed (actcon, 7) within ``timeout_s``; a negative confirmation or none sends it again, and
+the third failure ends the session. The RTU's actterm (10) ends the procedure; it is counted. Spontaneous (COT 3) and periodic data are read as they
 come. Every decoded value becomes a reading handed to the collector.
 
 No loss across outages: IEC 104 keeps no history in the outstation, so a connection that drops
@@ -32,16 +33,23 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
-from typing import Any
+from typing import Final
 
 from lingtan.connectors.base import Backoff, ConnectorContext, raise_if_cancelled, utcnow
+from lingtan.connectors.iec104.apci import STARTDT_ACT, ApciLink
 from lingtan.connectors.iec104.codec import (
+    C_CI_NA_1,
+    C_IC_NA_1,
+    COT_ACTCON,
+    COT_ACTTERM,
     DATA_CAUSES,
+    QCC_GENERAL_READ,
+    QOI_STATION,
     ApduError,
+    Command,
+    command_asdu,
     decode_apdu,
+    decode_command,
     to_readings,
     zone_of,
 )
@@ -51,27 +59,25 @@ from lingtan.readings import Reading
 
 log = logging.getLogger(__name__)
 
-#: the errors of a connection that a reconnection may cure
+#: the errors of a connection that a reconnection may cure (the APCI's sequence and framing
+#: errors are ``ConnectionError``\ s, t1 expiring a ``TimeoutError``)
 SESSION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
     ConnectionError,
     Unavailable,
 )
+#: received APDUs waiting to be decoded before the link stops reading: the RTU's k window
+#: then fills and it holds its changes (apci.ApciLink)
+INBOX_MAX: Final = 1000
+#: negative replies to a command: unknown type, cause, common address, IOA (IEC 60870-5-101
+#: §7.2.3: causes 44–47)
+_UNKNOWN_CAUSES: Final = range(44, 48)
+_NAMES: Final = {C_IC_NA_1: "general interrogation", C_CI_NA_1: "counter interrogation"}
 
 
-@dataclass(frozen=True, slots=True)
-class _State:
-    """A connection state change reported by the library (``OPEN``, ``CLOSED`` …)."""
-
-    name: str
-
-
-def typed(fn: Callable[..., None], **annotations: Any) -> Callable[..., None]:
-    """``fn`` with the exact annotations ``c104`` checks a callback's signature against
-    (postponed annotations would be strings, which it refuses)."""
-    fn.__annotations__ = {**annotations, "return": None}
-    return fn
+class _Closed:
+    """The inbox's last item: the link ended."""
 
 
 class Iec104Connector:
@@ -91,13 +97,18 @@ class Iec104Connector:
         self.counter_addresses = sorted(
             {m.common_address for m in self.mappings.values() if m.family == "counter"}
         )
-        #: connections opened, interrogations sent (for the status and the tests)
+        #: connections opened, interrogations confirmed and terminated (status and tests)
         self.sessions = 0
         self.interrogations = 0
         self.counter_interrogations = 0
+        self.terminations = 0
         #: readings that carried no usable time tag and took the receive time
         self.receive_time_readings = 0
         self.connected = asyncio.Event()
+        #: the link of the open session
+        self.link: ApciLink | None = None
+        #: (type id, common address) of a command sent → its confirmation
+        self._waiting: dict[tuple[int, int], asyncio.Future[Command]] = {}
 
     async def run(self, ctx: ConnectorContext) -> None:
         """Collect until cancelled; reconnect with back-off."""
@@ -118,127 +129,136 @@ class Iec104Connector:
             await asyncio.sleep(backoff.next_delay())
 
     async def _session(self, ctx: ConnectorContext, backoff: Backoff) -> None:
-        import c104
-
         cfg = self.cfg
-        loop = asyncio.get_running_loop()
-        inbox: asyncio.Queue[tuple[bytes, dt.datetime] | _State] = asyncio.Queue()
-
-        def put(item: tuple[bytes, dt.datetime] | _State) -> None:
-            # called on the library's thread
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(inbox.put_nowait, item)
-
-        def on_raw(connection: Any, data: Any) -> None:
-            put((bytes(data), utcnow()))
-
-        def on_state(connection: Any, state: Any) -> None:
-            put(_State(state.name))
-
-        client = c104.Client(tick_rate_ms=50, command_timeout_ms=int(cfg.timeout_s * 1000))
-        # Init.MUTED: the TCP connection only; STARTDT is sent here once it is up (with
-        # Init.NONE the library at times never sent it when the connection opened at once)
-        # and the interrogations after its confirmation
-        connection = client.add_connection(ip=cfg.host, port=cfg.port, init=c104.Init.MUTED)
-        if connection is None:
-            raise Unavailable(f"c104 refused the connection to {self.device}")
-        for address in self.addresses:
-            connection.add_station(common_address=address)
-        connection.on_receive_raw(callable=typed(on_raw, connection=c104.Connection, data=bytes))
-        connection.on_state_change(
-            callable=typed(on_state, connection=c104.Connection, state=c104.ConnectionState)
-        )
         try:
-            client.start()
-            connection.connect()
-            await self._wait_open(inbox, connection)
+            async with asyncio.timeout(cfg.timeout_s):
+                reader, writer = await asyncio.open_connection(cfg.host, cfg.port)
+        except TimeoutError:
+            raise ConnectionError(
+                f"no connection to {self.device} within {cfg.timeout_s:g} s"
+            ) from None
+        link = ApciLink(reader, writer, cfg.apci(), name=self.device)
+        inbox: asyncio.Queue[tuple[bytes, dt.datetime] | _Closed] = asyncio.Queue()
+        room = asyncio.Event()
+        room.set()
+
+        async def on_apdu(apdu: bytes) -> None:
+            try:
+                command = decode_command(apdu)
+            except ApduError:
+                command = None  # decoded (and refused) with the data
+            if command is not None:
+                self._reply(command)
+                return
+            inbox.put_nowait((apdu, utcnow()))
+            if inbox.qsize() >= INBOX_MAX:
+                room.clear()
+                await room.wait()
+
+        serving = asyncio.create_task(link.run(on_apdu))
+        serving.add_done_callback(lambda _: inbox.put_nowait(_Closed()))
+        self.link = link
+        try:
+            await self._start(link, serving)
             self.sessions += 1
             ctx.stats.state = "running"
             ctx.device_ok(self.device, points=self.points)
             backoff.reset()
             self.connected.set()
-            await self._receive(ctx, connection, inbox)
+            await self._receive(ctx, link, serving, inbox, room)
         finally:
             self.connected.clear()
-            # stopping joins the library's threads: not on the event loop
-            await asyncio.to_thread(_stop, client)
+            self.link = None
+            serving.cancel()
+            await asyncio.gather(serving, return_exceptions=True)
+            await link.close()
+            for future in self._waiting.values():
+                future.cancel()
+            self._waiting.clear()
 
-    async def _wait_open(
-        self, inbox: asyncio.Queue[tuple[bytes, dt.datetime] | _State], connection: Any
-    ) -> None:
-        """TCP up (``OPEN_MUTED``), then STARTDT act until its confirmation (``OPEN``,
-        IEC 60870-5-104 §5.3); data that came first is kept."""
-        early: list[tuple[bytes, dt.datetime]] = []
+    async def _start(self, link: ApciLink, serving: asyncio.Task[None]) -> None:
+        """STARTDT act until its confirmation (IEC 60870-5-104 §5.3 [clause number not
+        verified]), within ``timeout_s``."""
+        link.send_u(STARTDT_ACT)
+        started = asyncio.create_task(link.started.wait())
         try:
-            async with asyncio.timeout(self.cfg.timeout_s):
-                while True:
-                    item = await inbox.get()
-                    if not isinstance(item, _State):
-                        early.append(item)
-                    elif item.name == "OPEN":
-                        break
-                    elif item.name == "OPEN_MUTED":
-                        if not await asyncio.to_thread(connection.unmute):
-                            raise ConnectionError(f"STARTDT to {self.device} not sent")
-        except TimeoutError:
+            done, _ = await asyncio.wait(
+                {started, serving}, timeout=self.cfg.timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            started.cancel()
+        if serving in done:
+            serving.result()  # raises why the link ended
+            raise ConnectionError(f"{self.device} closed the connection before STARTDT con")
+        if started not in done:
             raise ConnectionError(
-                f"no connection to {self.device} within {self.cfg.timeout_s:g} s"
-            ) from None
-        for frame in early:
-            inbox.put_nowait(frame)
+                f"STARTDT not confirmed by {self.device} within {self.cfg.timeout_s:g} s"
+            )
 
-    async def _interrogate(self, connection: Any, *, general: bool, counters: bool) -> None:
-        """Send the interrogations (each waits for its confirmation on a worker thread)."""
-        import c104
+    def _reply(self, command: Command) -> None:
+        """A confirmation or termination of one of our commands (read on the link's task)."""
+        what = f"{_NAMES[command.type_id]} of {command.common_address}"
+        if command.cause == COT_ACTCON or command.cause in _UNKNOWN_CAUSES:
+            future = self._waiting.get((command.type_id, command.common_address))
+            if future is not None and not future.done():
+                future.set_result(command)
+            else:
+                log.info("%s: %s confirmed, not asked for", self.device, what)
+        elif command.cause == COT_ACTTERM:
+            self.terminations += 1
+            log.debug("%s: %s terminated", self.device, what)
+        else:
+            log.info("%s: %s with cause %d ignored", self.device, what, command.cause)
 
+    async def _interrogate(self, link: ApciLink, *, general: bool, counters: bool) -> None:
+        """Send the interrogations, each waiting for its confirmation."""
         if general:
             for address in self.addresses:
-                await self._ask(
-                    f"general interrogation of {address}",
-                    partial(
-                        connection.interrogation,
-                        common_address=address,
-                        cause=c104.Cot.ACTIVATION,
-                        qualifier=c104.Qoi.STATION,
-                        wait_for_response=True,
-                    ),
-                )
+                await self._ask(link, C_IC_NA_1, address, QOI_STATION)
                 self.interrogations += 1
         if counters:
             for address in self.counter_addresses:
-                await self._ask(
-                    f"counter interrogation of {address}",
-                    partial(
-                        connection.counter_interrogation,
-                        common_address=address,
-                        cause=c104.Cot.ACTIVATION,
-                        qualifier=c104.Rqt.GENERAL,
-                        freeze=c104.Frz.READ,
-                        wait_for_response=True,
-                    ),
-                )
+                await self._ask(link, C_CI_NA_1, address, QCC_GENERAL_READ)
                 self.counter_interrogations += 1
 
-    async def _ask(self, what: str, command: Callable[[], bool]) -> None:
-        """One command until it is confirmed, three times at most: an RTU may refuse one sent
-        the instant after STARTDT (seen on loopback under load); then the session ends."""
+    async def _ask(self, link: ApciLink, type_id: int, address: int, qualifier: int) -> None:
+        """One command (cause act) until it is confirmed, three times at most; then the
+        session ends."""
+        what = f"{_NAMES[type_id]} of {address}"
+        loop = asyncio.get_running_loop()
         for attempt in range(3):
-            if await asyncio.to_thread(command):
+            future: asyncio.Future[Command] = loop.create_future()
+            self._waiting[(type_id, address)] = future
+            link.send_asdu(command_asdu(type_id, address, qualifier))
+            try:
+                async with asyncio.timeout(self.cfg.timeout_s):
+                    reply = await future
+            except TimeoutError:
+                log.info("%s: %s not confirmed (attempt %d)", self.device, what, attempt + 1)
+                continue
+            finally:
+                self._waiting.pop((type_id, address), None)
+            if not reply.negative and reply.cause == COT_ACTCON:
                 return
-            log.info("%s: %s not confirmed (attempt %d)", self.device, what, attempt + 1)
+            log.info(
+                "%s: %s refused (cause %d, attempt %d)", self.device, what, reply.cause,
+                attempt + 1,
+            )  # fmt: skip
             await asyncio.sleep(0.2 * (attempt + 1))
-        raise ConnectionError(f"{what} not confirmed")
+        raise ConnectionError(f"{what} not confirmed by {self.device}")
 
     async def _receive(
         self,
         ctx: ConnectorContext,
-        connection: Any,
-        inbox: asyncio.Queue[tuple[bytes, dt.datetime] | _State],
+        link: ApciLink,
+        serving: asyncio.Task[None],
+        inbox: asyncio.Queue[tuple[bytes, dt.datetime] | _Closed],
+        room: asyncio.Event,
     ) -> None:
         cfg = self.cfg
         # the interrogations run beside the reading of what they bring
         asks: asyncio.Task[None] = asyncio.create_task(
-            self._interrogate(connection, general=True, counters=bool(self.counter_addresses))
+            self._interrogate(link, general=True, counters=bool(self.counter_addresses))
         )
         clock = asyncio.get_running_loop().time
         next_gi = _next(clock(), cfg.interrogation_interval_s)
@@ -256,28 +276,31 @@ class Iec104Connector:
                         if counters:
                             next_ci = _next(now, cfg.counter_interrogation_interval_s)
                         asks = asyncio.create_task(
-                            self._interrogate(connection, general=general, counters=bool(counters))
+                            self._interrogate(link, general=general, counters=bool(counters))
                         )
                 try:
-                    first = await asyncio.wait_for(inbox.get(), timeout=0.5)
+                    async with asyncio.timeout(0.5):
+                        first = await inbox.get()
                 except TimeoutError:
                     continue
                 items = [first]
                 while not inbox.empty():
                     items.append(inbox.get_nowait())
+                room.set()
                 readings: list[Reading] = []
-                lost: str | None = None
+                closed = False
                 for item in items:
-                    if isinstance(item, _State):
-                        if item.name != "OPEN":
-                            lost = lost or item.name
+                    if isinstance(item, _Closed):
+                        closed = True
                         continue
                     readings.extend(self._decode(ctx, *item))
                 if readings:
                     ctx.stats.record_readings(len(readings))
                     await ctx.submit(readings)
-                if lost is not None:
-                    raise ConnectionError(f"connection to {self.device} lost ({lost})")
+                if closed:
+                    if not serving.cancelled():
+                        serving.result()  # raises why the link ended
+                    raise ConnectionError(f"connection to {self.device} closed")
         finally:
             asks.cancel()
             with contextlib.suppress(asyncio.CancelledError, *SESSION_ERRORS):
@@ -313,13 +336,6 @@ class Iec104Connector:
 
 def _next(now: float, interval: float) -> float:
     return now + interval if interval > 0 else float("inf")
-
-
-def _stop(client: Any) -> None:
-    try:
-        client.stop()
-    except Exception:  # a client that never started, or whose connection already failed
-        log.debug("stopping the c104 client failed", exc_info=True)
 
 
 __all__ = ["SESSION_ERRORS", "Iec104Connector"]

@@ -1,4 +1,5 @@
-"""IEC 60870-5-104 APDUs → lingtan readings (pure: no sockets, no clocks).
+"""IEC 60870-5-104 APDUs → lingtan readings, and the ASDUs the client and the simulated RTU send
+(pure: no sockets, no clocks; the transport is :mod:`lingtan.connectors.iec104.apci`).
 
 Standards: IEC 60870-5-104:2006 (the transport profile: APCI and frame formats, §5), which
 takes its ASDUs from IEC 60870-5-101:2003 (§7: type identification, cause of transmission,
@@ -48,7 +49,7 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final, Literal
@@ -331,22 +332,193 @@ def to_readings(
     return readings, problems
 
 
+# --------------------------------------------------------------------------- commands
+
+#: C_IC_NA_1 interrogation command, C_CI_NA_1 counter interrogation command
+#: (IEC 60870-5-101 §7.3.4.1, §7.3.4.2)
+C_IC_NA_1: Final = 100
+C_CI_NA_1: Final = 101
+#: causes of transmission of the command procedure (IEC 60870-5-101 §7.2.3)
+COT_ACT: Final = 6
+COT_ACTCON: Final = 7
+COT_ACTTERM: Final = 10
+COT_SPONTANEOUS: Final = 3
+COT_INROGEN: Final = 20
+COT_REQCOGEN: Final = 37
+#: QOI 20: station interrogation (global) (§7.2.6.22 [clause number not verified])
+QOI_STATION: Final = 20
+#: QCC RQT 5 (bits 0–5): general request counter; FRZ 0 (bits 6–7): read, no freeze
+#: (§7.2.6.23 [clause number not verified])
+QCC_GENERAL_READ: Final = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """An interrogation or counter interrogation ASDU (the command or its confirmation)."""
+
+    type_id: int
+    cause: int
+    negative: bool
+    common_address: int
+    #: QOI of C_IC_NA_1, QCC of C_CI_NA_1
+    qualifier: int
+
+
+def _header(type_id: int, count: int, cause: int, common_address: int, negative: bool) -> bytes:
+    if not 0 <= count <= 0x7F:
+        raise ValueError(f"{count} objects do not fit one ASDU (at most 127)")
+    cot = cause | (0x40 if negative else 0)
+    # originator address 0: "default", no originator (IEC 60870-5-101 §7.2.3)
+    return bytes((type_id, count, cot, 0)) + common_address.to_bytes(2, "little")
+
+
+def command_asdu(
+    type_id: int, common_address: int, qualifier: int, *, cause: int = COT_ACT,
+    negative: bool = False,
+) -> bytes:  # fmt: skip
+    """C_IC_NA_1 (QOI) or C_CI_NA_1 (QCC) at IOA 0: type, VSQ 01, COT, originator 0, CA,
+    IOA 00 00 00, qualifier — 10 octets."""
+    if type_id not in (C_IC_NA_1, C_CI_NA_1):
+        raise ValueError(f"type {type_id} is not an interrogation command")
+    return _header(type_id, 1, cause, common_address, negative) + bytes((0, 0, 0, qualifier))
+
+
+def decode_command(apdu: bytes) -> Command | None:
+    """The interrogation command (or its confirmation / termination) of an I-format APDU,
+    else ``None``."""
+    if not is_i_frame(apdu) or len(apdu) < 7 or apdu[6] not in (C_IC_NA_1, C_CI_NA_1):
+        return None
+    asdu = apdu[6:]
+    if len(asdu) != 10 or asdu[1] != 1:
+        raise ApduError(f"interrogation ASDU of {len(asdu)} octets, VSQ {asdu[1]:02x}")
+    return Command(
+        type_id=asdu[0],
+        cause=asdu[2] & 0x3F,
+        negative=bool(asdu[2] & 0x40),
+        common_address=asdu[4] | asdu[5] << 8,
+        qualifier=asdu[9],
+    )
+
+
+# --------------------------------------------------------------------------- encoding
+# the other direction of the decoder, for the simulated RTU and the tests
+
+
+def encode_cp56time2a(instant: dt.datetime, zone: dt.tzinfo) -> bytes:
+    """The CP56Time2a time tag of an aware instant as the wall time of ``zone``
+    (IEC 60870-5-101 §7.2.6.18): milliseconds, minute, hour with SU when ``zone`` keeps
+    summer time then, day of month with the day of week (1 Monday … 7) in bits 5–7, month,
+    year 0–99."""
+    if instant.tzinfo is None:
+        raise ValueError("the instant of a time tag must be aware")
+    local = instant.astimezone(zone)
+    if not 2000 <= local.year <= 2099:
+        raise ValueError(f"year {local.year} is outside CP56Time2a's 2000–2099")
+    ms = local.second * 1000 + local.microsecond // 1000
+    summer = 0x80 if local.dst() else 0
+    return bytes(
+        (
+            ms & 0xFF,
+            ms >> 8,
+            local.minute,
+            local.hour | summer,
+            local.day | local.isoweekday() << 5,
+            local.month,
+            local.year - 2000,
+        )
+    )
+
+
+def _bits(names: tuple[str, ...], table: Mapping[int, tuple[str, str]]) -> int:
+    by_name = {name: bit for bit, (name, _) in table.items()}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise ValueError(f"quality bits {unknown} are not among {sorted(by_name)}")
+    return sum(by_name[n] for n in set(names))
+
+
+def encode_asdu(
+    type_id: int,
+    cause: int,
+    common_address: int,
+    objects: Sequence[InfoObject],
+    *,
+    negative: bool = False,
+) -> bytes:
+    """A monitoring ASDU of a supported type with each object addressed (SQ = 0): the inverse
+    of :func:`decode_apdu` (module docstring for the layouts). A typed object without a
+    ``time_tag`` is refused; the quality names are those the decoder gives."""
+    layout = _LAYOUT.get(type_id)
+    if layout is None:
+        raise ValueError(f"type {type_id} is not one of {sorted(_LAYOUT)}")
+    kind, tagged, _ = layout
+    body = bytearray(_header(type_id, len(objects), cause, common_address, negative))
+    for obj in objects:
+        body += obj.ioa.to_bytes(3, "little")
+        if kind == "single":
+            body.append((1 if obj.value else 0) | _bits(obj.quality, SIQ_BITS))
+        elif kind == "float":
+            body += struct.pack("<f", obj.value) + bytes((_bits(obj.quality, QDS_BITS),))
+        else:
+            # BCR: I32, then the sequence octet (sequence number 0 and the flags)
+            body += struct.pack("<i", int(obj.value)) + bytes((_bits(obj.quality, BCR_BITS),))
+        if tagged:
+            if obj.time_tag is None or len(obj.time_tag) != _TIME_TAG:
+                raise ValueError(f"IOA {obj.ioa}: type {type_id} needs a 7-octet time tag")
+            body += obj.time_tag
+    return bytes(body)
+
+
+def type_family(type_id: int) -> Family:
+    """The family of a supported type id."""
+    return _LAYOUT[type_id][0]
+
+
+def has_time_tag(type_id: int) -> bool:
+    """Whether the objects of a supported type id carry a CP56Time2a time tag."""
+    return _LAYOUT[type_id][1]
+
+
+def objects_per_asdu(type_id: int) -> int:
+    """How many addressed objects of ``type_id`` fit one APDU (ASDU at most 249 octets)."""
+    _, tagged, size = _LAYOUT[type_id]
+    return min(0x7F, (249 - 6) // (3 + size + (_TIME_TAG if tagged else 0)))
+
+
 def zone_of(name: str) -> dt.tzinfo:
     """The time zone of the RTU's clock (``UTC``, ``Asia/Shanghai`` …)."""
     return dt.UTC if name == "UTC" else ZoneInfo(name)
 
 
 __all__ = [
+    "COT_ACT",
+    "COT_ACTCON",
+    "COT_ACTTERM",
+    "COT_INROGEN",
+    "COT_REQCOGEN",
+    "COT_SPONTANEOUS",
+    "C_CI_NA_1",
+    "C_IC_NA_1",
+    "QCC_GENERAL_READ",
+    "QOI_STATION",
     "REFUSED_REASON",
     "TYPE_IDS",
     "ApduError",
     "Asdu",
+    "Command",
     "InfoObject",
     "PointMap",
+    "command_asdu",
     "cp56time2a",
     "decode_apdu",
+    "decode_command",
+    "encode_asdu",
+    "encode_cp56time2a",
     "family",
+    "has_time_tag",
+    "objects_per_asdu",
     "single",
     "to_readings",
+    "type_family",
     "zone_of",
 ]

@@ -10,6 +10,7 @@ Example::
       time_zone: Asia/Shanghai       # the zone of the RTU's clock (CP56Time2a has none)
       interrogation_interval_s: 900  # general interrogation (总召唤) besides the one at connect
       counter_interrogation_interval_s: 900   # counter interrogation (电度量召唤)
+      # APCI parameters, the standard's defaults: k 12, w 8, t1 15 s, t2 10 s, t3 20 s
       points:
         - {ioa: 16385, type: M_ME_NC_1, point: S110-P, scale: 0.001, unit: MW}
         - {ioa: 25601, type: M_IT_NA_1, point: S110-E, scale: 0.01, unit: kWh}
@@ -24,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lingtan.connectors.iec104.apci import ApciParameters
 from lingtan.connectors.iec104.codec import PointMap
 
 #: the TCP port registered for IEC 60870-5-104 (IANA "iec-104"), which RTUs listen on
@@ -82,6 +84,19 @@ class Iec104Config(_Strict):
     #: first retry delay after a lost connection; doubles up to retry_max_s [s]
     retry_initial_s: float = Field(default=2.0, gt=0)
     retry_max_s: float = Field(default=300.0, gt=0)
+    #: the APCI parameters (IEC 60870-5-104:2006 §9.6 [clause number not verified] gives these
+    #: defaults and the ranges: k and w 1 … 32,767, the timers 1 … 255 s): I-frames sent
+    #: unacknowledged at most
+    k: int = Field(default=12, ge=1, le=32_767)
+    #: acknowledge at the latest after this many received I-frames (at most k, the standard
+    #: recommends two thirds of it)
+    w: int = Field(default=8, ge=1, le=32_767)
+    #: a frame sent and not acknowledged, or a U act not confirmed, this long closes [s]
+    t1_s: float = Field(default=15.0, gt=0, le=255)
+    #: acknowledge received I-frames at the latest this long after the first (below t1) [s]
+    t2_s: float = Field(default=10.0, gt=0, le=255)
+    #: test an idle link (TESTFR act) after this long without receiving anything [s]
+    t3_s: float = Field(default=20.0, gt=0, le=255)
     points: list[Iec104Point] = Field(min_length=1)
 
     @field_validator("time_zone")
@@ -94,6 +109,19 @@ class Iec104Config(_Strict):
         except (ZoneInfoNotFoundError, ValueError) as err:
             raise ValueError(f"{value!r} is not a time zone (e.g. Asia/Shanghai, UTC)") from err
         return value
+
+    @model_validator(mode="after")
+    def _apci(self) -> Iec104Config:
+        # w above k stalls the peer until t2; t2 not below t1 lets t1 expire first (§5)
+        if self.w > self.k:
+            raise ValueError(f"w: {self.w} is larger than k ({self.k})")
+        if self.t2_s >= self.t1_s:
+            raise ValueError(f"t2_s: {self.t2_s:g} s must be below t1_s ({self.t1_s:g} s)")
+        return self
+
+    def apci(self) -> ApciParameters:
+        """The transport's parameters."""
+        return ApciParameters(k=self.k, w=self.w, t1=self.t1_s, t2=self.t2_s, t3=self.t3_s)
 
     @model_validator(mode="after")
     def _unique(self) -> Iec104Config:

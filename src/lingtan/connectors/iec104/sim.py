@@ -1,7 +1,8 @@
 """A simulated IEC 104 outstation (RTU) on loopback, for trying a configuration and the tests.
 
-A ``c104`` server with one station (common address 1 by default) and four objects whose
-values the caller sets:
+An asyncio TCP server speaking the same APCI as the client (:mod:`.apci`), with one station
+(common address 1 by default) and, unless other objects are given, four objects whose values
+the caller sets:
 
 * IOA 1001 ``M_ME_TF_1`` — active power [kW], short float with a CP56Time2a time tag;
 * IOA 1002 ``M_ME_NC_1`` — bus voltage [kV], short float without time tag;
@@ -9,28 +10,67 @@ values the caller sets:
   example configuration), answered to a counter interrogation;
 * IOA 3001 ``M_SP_NA_1`` — breaker position (single point, 1 closed).
 
-Every change set with ``transmit=True`` is sent spontaneously (COT 3); a general
-interrogation answers with the three monitored values, a counter interrogation with the
-counter. The time tags are written in UTC: ``c104`` reads a datetime as the computer's local
-time and writes it as UTC, so :meth:`set_measured` hands it the local wall time of the instant.
+It answers STARTDT, STOPDT and TESTFR (the link does), a general interrogation (C_IC_NA_1,
+QOI 20) with actcon, every monitored object in its type without time tag and cause 20
+(inrogen), then actterm; a counter interrogation (C_CI_NA_1, RQT 5 general) with actcon, the
+counters in their own type and cause 37 (reqcogen), then actterm. A command to another common
+address is answered with cause 46 (unknown common address), another qualifier with a negative
+actcon. Every change set with ``transmit=True`` is sent spontaneously (cause 3) in the object's
+own type to every client that started data transfer. Time tags are written as the wall time
+of ``time_zone`` (the RTU's clock; UTC unless told).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import math
 import socket
-from typing import Any, Final
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from lingtan.connectors.iec104.apci import ApciLink, ApciParameters
+from lingtan.connectors.iec104.codec import (
+    C_IC_NA_1,
+    COT_ACT,
+    COT_ACTCON,
+    COT_ACTTERM,
+    COT_INROGEN,
+    COT_REQCOGEN,
+    COT_SPONTANEOUS,
+    QCC_GENERAL_READ,
+    QOI_STATION,
+    TYPE_IDS,
+    ApduError,
+    InfoObject,
+    command_asdu,
+    decode_command,
+    encode_asdu,
+    encode_cp56time2a,
+    has_time_tag,
+    objects_per_asdu,
+    type_family,
+    zone_of,
+)
+
+log = logging.getLogger(__name__)
 
 POWER: Final = 1001
 VOLTAGE: Final = 1002
 ENERGY: Final = 2001
 BREAKER: Final = 3001
-
-_QUALITY: Final = {"IV": "Invalid", "NT": "NonTopical", "SB": "Substituted", "BL": "Blocked",
-                   "OV": "Overflow"}  # fmt: skip
-_COUNTER_QUALITY: Final = {"IV": "Invalid", "CY": "Carry", "CA": "Adjusted"}
+DEFAULT_OBJECTS: Final = {
+    POWER: "M_ME_TF_1",
+    VOLTAGE: "M_ME_NC_1",
+    ENERGY: "M_IT_NA_1",
+    BREAKER: "M_SP_NA_1",
+}
+#: type with time tag → the same information without (an interrogation's answer)
+_UNTAGGED: Final = {30: 1, 36: 13, 37: 15}
+#: cause 46: unknown common address of ASDU (IEC 60870-5-101 §7.2.3)
+_UNKNOWN_CA: Final = 46
 
 
 def free_port() -> int:
@@ -41,13 +81,16 @@ def free_port() -> int:
         return port
 
 
-def _local_wall(at: dt.datetime) -> dt.datetime:
-    """The naive local wall time of an aware instant (what ``c104`` takes, module docstring)."""
-    return at.astimezone().replace(tzinfo=None)
+@dataclass
+class _Object:
+    type_id: int
+    value: float | int
+    quality: tuple[str, ...]
+    at: dt.datetime
 
 
 class SimulatedRtu:
-    """A ``c104`` server with the objects of the module docstring."""
+    """An RTU with the objects of the module docstring (or ``objects``: IOA → type name)."""
 
     def __init__(
         self,
@@ -58,41 +101,149 @@ class SimulatedRtu:
         power_kw: float = 42.5,
         voltage_kv: float = 10.5,
         energy_counts: int = 123_450,
+        time_zone: str = "UTC",
+        objects: Mapping[int, str] | None = None,
+        apci: ApciParameters | None = None,
     ) -> None:
-        import c104
-
         self.host = host
         self.port = port
         self.common_address = common_address
-        self.server = c104.Server(ip=host, port=port, tick_rate_ms=50)
-        station = self.server.add_station(common_address=common_address)
-        if station is None:
-            raise ValueError(f"common address {common_address} refused by c104")
-        self._points: dict[int, Any] = {
-            POWER: station.add_point(io_address=POWER, type=c104.Type.M_ME_TF_1),
-            VOLTAGE: station.add_point(io_address=VOLTAGE, type=c104.Type.M_ME_NC_1),
-            ENERGY: station.add_point(io_address=ENERGY, type=c104.Type.M_IT_NA_1),
-            BREAKER: station.add_point(io_address=BREAKER, type=c104.Type.M_SP_NA_1),
+        self.zone = zone_of(time_zone)
+        self.apci = apci or ApciParameters()
+        start = {POWER: power_kw, VOLTAGE: voltage_kv, ENERGY: energy_counts, BREAKER: 1}
+        now = dt.datetime.now(tz=dt.UTC)
+        self._objects = {
+            ioa: _Object(TYPE_IDS[name], start.get(ioa, 0), (), now)
+            for ioa, name in (objects or DEFAULT_OBJECTS).items()
         }
         self.energy = energy_counts
         self.power = power_kw
-        self.set_measured(POWER, power_kw, transmit=False)
-        self.set_measured(VOLTAGE, voltage_kv, transmit=False)
-        self.set_counter(ENERGY, energy_counts, transmit=False)
-        self.set_single(BREAKER, True, transmit=False)
+        self._server: asyncio.Server | None = None
+        self._links: dict[ApciLink, asyncio.Task[None]] = {}
+        #: interrogations answered (tests)
+        self.interrogations = 0
+        self.counter_interrogations = 0
 
-    def start(self) -> None:
-        """Listen (returns at once; the library serves on its own thread)."""
-        self.server.start()
+    async def start(self) -> None:
+        """Listen on ``host:port``."""
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         """Close every connection and stop listening."""
-        self.server.stop()
+        if self._server is not None:
+            self._server.close()
+        tasks = list(self._links.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
 
     @property
     def connections(self) -> int:
         """Clients connected now."""
-        return int(self.server.active_connection_count)
+        return len(self._links)
+
+    @property
+    def links(self) -> list[ApciLink]:
+        """The open connections' links."""
+        return list(self._links)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        link = ApciLink(reader, writer, self.apci, name=f"RTU link to {peer}")
+        task = asyncio.current_task()
+        assert task is not None
+        self._links[link] = task
+
+        async def on_apdu(apdu: bytes) -> None:
+            self._command(link, apdu)
+
+        try:
+            await link.run(on_apdu)
+        except (ConnectionError, TimeoutError, OSError) as err:
+            log.debug("%s ended: %s", link.name, err)
+        finally:
+            self._links.pop(link, None)
+
+    # ------------------------------------------------------------------ commands
+
+    def _command(self, link: ApciLink, apdu: bytes) -> None:
+        try:
+            command = decode_command(apdu)
+        except ApduError as err:
+            log.info("%s: %s", link.name, err)
+            return
+        if command is None or command.cause != COT_ACT:
+            return  # the monitor direction only: other commands are not simulated
+        ca, qualifier = command.common_address, command.qualifier
+        if ca != self.common_address:
+            link.send_asdu(
+                command_asdu(command.type_id, ca, qualifier, cause=_UNKNOWN_CA, negative=True)
+            )
+            return
+        general = command.type_id == C_IC_NA_1
+        if qualifier != (QOI_STATION if general else QCC_GENERAL_READ):
+            link.send_asdu(
+                command_asdu(command.type_id, ca, qualifier, cause=COT_ACTCON, negative=True)
+            )
+            return
+        link.send_asdu(command_asdu(command.type_id, ca, qualifier, cause=COT_ACTCON))
+        if general:
+            self.interrogations += 1
+            wanted = {i: o for i, o in self._objects.items() if type_family(o.type_id) != "counter"}
+            self._send_all(link, wanted, COT_INROGEN, untagged=True)
+        else:
+            self.counter_interrogations += 1
+            wanted = {i: o for i, o in self._objects.items() if type_family(o.type_id) == "counter"}
+            self._send_all(link, wanted, COT_REQCOGEN, untagged=False)
+        link.send_asdu(command_asdu(command.type_id, ca, qualifier, cause=COT_ACTTERM))
+
+    def _send_all(
+        self, link: ApciLink, objects: Mapping[int, _Object], cause: int, *, untagged: bool
+    ) -> None:
+        """The objects in ASDUs of one type each, as many objects as fit one APDU."""
+        by_type: dict[int, list[InfoObject]] = {}
+        for ioa, obj in sorted(objects.items()):
+            type_id = _UNTAGGED.get(obj.type_id, obj.type_id) if untagged else obj.type_id
+            by_type.setdefault(type_id, []).append(self._info(ioa, obj, type_id))
+        for type_id, infos in by_type.items():
+            step = objects_per_asdu(type_id)
+            for k in range(0, len(infos), step):
+                chunk = infos[k : k + step]
+                link.send_asdu(encode_asdu(type_id, cause, self.common_address, chunk))
+
+    def _info(self, ioa: int, obj: _Object, type_id: int) -> InfoObject:
+        tag = encode_cp56time2a(obj.at, self.zone) if has_time_tag(type_id) else None
+        return InfoObject(ioa, obj.value, obj.quality, tag)
+
+    # ------------------------------------------------------------------ values
+
+    def set_value(
+        self,
+        ioa: int,
+        value: float | int,
+        *,
+        at: dt.datetime | None = None,
+        quality: tuple[str, ...] = (),
+        transmit: bool = True,
+    ) -> None:
+        """Set an object's value, the instant of its time tag (default now) and its quality
+        bits by name; with ``transmit`` send it spontaneously now."""
+        obj = self._objects[ioa]
+        obj.value, obj.quality = value, quality
+        obj.at = at or dt.datetime.now(tz=dt.UTC)
+        if transmit:
+            asdu = encode_asdu(
+                obj.type_id,
+                COT_SPONTANEOUS,
+                self.common_address,
+                [self._info(ioa, obj, obj.type_id)],
+            )
+            for link in self._links:
+                if link.started.is_set():
+                    link.send_asdu(asdu)
 
     def set_measured(
         self,
@@ -103,49 +254,19 @@ class SimulatedRtu:
         quality: tuple[str, ...] = (),
         transmit: bool = True,
     ) -> None:
-        """Set a short float (and the instant of its time tag, for ``M_ME_TF_1``; default
-        now) with the named quality bits (``IV``, ``NT``, ``SB``, ``BL``, ``OV``)."""
-        import c104
-
-        point = self._points[ioa]
-        when = at or dt.datetime.now(tz=dt.UTC)
-        point.info = c104.ShortInfo(
-            actual=value, quality=self._quality(quality), recorded_at=_local_wall(when)
-        )
-        if transmit:
-            point.transmit(cause=c104.Cot.SPONTANEOUS)
+        """Set a short float (quality ``IV``, ``NT``, ``SB``, ``BL``, ``OV``)."""
+        self.set_value(ioa, value, at=at, quality=quality, transmit=transmit)
 
     def set_counter(
         self, ioa: int, counter: int, *, quality: tuple[str, ...] = (), transmit: bool = False
     ) -> None:
-        """Set an integrated total (read by the next counter interrogation, or sent now)."""
-        import c104
-
-        bits = c104.BinaryCounterQuality()
-        for name in quality:
-            bits = bits | getattr(c104.BinaryCounterQuality, _COUNTER_QUALITY[name])
-        self._points[ioa].info = c104.BinaryCounterInfo(
-            counter=counter, sequence=c104.UInt5(0), quality=bits
-        )
-        if transmit:
-            self._points[ioa].transmit(cause=c104.Cot.SPONTANEOUS)
+        """Set an integrated total (quality ``CY``, ``CA``, ``IV``), read by the next counter
+        interrogation (or sent now)."""
+        self.set_value(ioa, counter, quality=quality, transmit=transmit)
 
     def set_single(self, ioa: int, on: bool, *, transmit: bool = True) -> None:
         """Set a single point."""
-        import c104
-
-        self._points[ioa].info = c104.SingleInfo(on=on)
-        if transmit:
-            self._points[ioa].transmit(cause=c104.Cot.SPONTANEOUS)
-
-    @staticmethod
-    def _quality(names: tuple[str, ...]) -> Any:
-        import c104
-
-        bits = c104.Quality()
-        for name in names:
-            bits = bits | getattr(c104.Quality, _QUALITY[name])
-        return bits
+        self.set_value(ioa, 1 if on else 0, transmit=transmit)
 
     async def run(self, tick_s: float = 1.0) -> None:
         """Every tick: the power moves on a slow sine (± 2 kW), the energy counter grows by
@@ -163,4 +284,12 @@ class SimulatedRtu:
             self.set_counter(ENERGY, self.energy + math.floor(counted))
 
 
-__all__ = ["BREAKER", "ENERGY", "POWER", "VOLTAGE", "SimulatedRtu", "free_port"]
+__all__ = [
+    "BREAKER",
+    "DEFAULT_OBJECTS",
+    "ENERGY",
+    "POWER",
+    "VOLTAGE",
+    "SimulatedRtu",
+    "free_port",
+]
