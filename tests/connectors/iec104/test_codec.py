@@ -1,5 +1,6 @@
 """IEC 104 codec: APDUs written octet by octet from IEC 60870-5-104 §5.1 / IEC 60870-5-101
-§7 → readings; CP56Time2a in the RTU's zone; quality bits refuse a value; the ``kind: iec104``
+§7 → readings; CP56Time2a in the RTU's zone; quality bits refuse a value; the encoders (the
+simulated RTU's, the commands) against the same octets and by round trip; the ``kind: iec104``
 configuration is validated with errors naming the field."""
 
 from __future__ import annotations
@@ -10,11 +11,23 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lingtan.connectors.collector.config import build_connector, parse_config
+from lingtan.connectors.iec104.apci import i_frame
 from lingtan.connectors.iec104.codec import (
+    C_CI_NA_1,
+    C_IC_NA_1,
+    QCC_GENERAL_READ,
+    QOI_STATION,
     ApduError,
+    Command,
+    InfoObject,
     PointMap,
+    command_asdu,
     cp56time2a,
     decode_apdu,
+    decode_command,
+    encode_asdu,
+    encode_cp56time2a,
+    objects_per_asdu,
     single,
     to_readings,
 )
@@ -189,3 +202,93 @@ def test_config_errors_name_the_field() -> None:
     assert "points.1.ioa: 1/7 is mapped twice (points.0)" in _error(points=twice)
     assert "connectors.0.iec104.time_zone" in _error(time_zone=None)
     assert "connectors.0.iec104.colour" in _error(colour="red")
+
+
+def test_apci_parameters_default_and_errors() -> None:
+    connector = build_connector(parse_config({"connectors": [_entry()]}).connectors[0])
+    # IEC 60870-5-104:2006 defaults: k 12, w 8, t1 15 s, t2 10 s, t3 20 s
+    params = connector.cfg.apci()  # type: ignore[attr-defined]
+    assert (params.k, params.w, params.t1, params.t2, params.t3) == (12, 8, 15.0, 10.0, 20.0)
+    assert "w: 13 is larger than k (12)" in _error(w=13)
+    assert "t2_s: 15 s must be below t1_s (15 s)" in _error(t2_s=15)
+    assert "connectors.0.iec104.t3_s" in _error(t3_s=0)
+    assert "connectors.0.iec104.k" in _error(k=32_768)
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def test_time_tag_encoded_in_the_zone() -> None:
+    at = dt.datetime(2026, 12, 7, 8, 0, 0, 250_000, tzinfo=dt.UTC)
+    assert encode_cp56time2a(at, dt.UTC) == apdu(TAG)
+    # the same octets are 00:00:00.25 UTC on an RTU keeping Beijing time
+    beijing = dt.datetime(2026, 12, 7, 0, 0, 0, 250_000, tzinfo=dt.UTC)
+    assert encode_cp56time2a(beijing, ZoneInfo("Asia/Shanghai")) == apdu(TAG)
+    # 2026-10-25 (Sunday: day of week 7, 7 << 5 | 25 = F9) 00:30 UTC is 02:30 CEST: SU set
+    # (82); an hour later 02:30 CET (02)
+    berlin = ZoneInfo("Europe/Berlin")
+    summer = dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)
+    assert encode_cp56time2a(summer, berlin) == apdu("00 00 1E 82 F9 0A 1A")
+    winter = summer + dt.timedelta(hours=1)
+    assert encode_cp56time2a(winter, berlin) == apdu("00 00 1E 02 F9 0A 1A")
+    for instant in (summer, winter):
+        back = cp56time2a(encode_cp56time2a(instant, berlin), berlin)
+        # (an ambiguous wall time compares unequal across zones, PEP 495: compare in UTC)
+        assert back is not None and back.astimezone(dt.UTC) == instant
+
+
+def test_asdus_encoded_as_the_hand_written_octets() -> None:
+    tagged = InfoObject(1001, 42.5, (), apdu(TAG))
+    assert encode_asdu(36, 3, 1, [tagged]) == apdu(ME_TF)[6:]
+    bad = InfoObject(1002, 1.25, ("NT", "IV"))
+    assert encode_asdu(13, 20, 1, [bad]) == apdu(ME_NC_BAD)[6:]
+    assert encode_asdu(1, 20, 1, [InfoObject(3001, 1, ())]) == apdu(SP)[6:]
+    # M_IT_NA_1 (0F), one addressed object (VSQ 01), COT 37 (25), IOA 2001 (D1 07 00),
+    # BCR 123450 (3A E2 01 00), sequence octet 00
+    counter = InfoObject(2001, 123_450, ())
+    assert encode_asdu(15, 37, 1, [counter]) == apdu("0F 01 25 00 01 00 D1 07 00 3A E2 01 00 00")
+    with pytest.raises(ValueError, match="needs a 7-octet time tag"):
+        encode_asdu(36, 3, 1, [InfoObject(1001, 1.0, ())])
+    with pytest.raises(ValueError, match="quality bits"):
+        encode_asdu(1, 3, 1, [InfoObject(1, 1, ("OV",))])  # SIQ has no overflow bit
+
+
+def test_every_type_round_trips() -> None:
+    tag = apdu(TAG)
+    cases = {
+        1: InfoObject(7, 1, ("BL",)),
+        30: InfoObject(7, 0, ("SB",), tag),
+        13: InfoObject(7, 44.471, ("OV",)),
+        36: InfoObject(7, -0.5, (), tag),
+        15: InfoObject(7, -123, ("CY", "CA")),
+        37: InfoObject(7, 2_147_483_647, ("IV",), tag),
+    }
+    for type_id, obj in cases.items():
+        asdu = decode_apdu(i_frame(0, 0, encode_asdu(type_id, 3, 65_534, [obj, obj])))
+        assert asdu is not None
+        assert (asdu.type_id, asdu.cause, asdu.common_address) == (type_id, 3, 65_534)
+        for got in asdu.objects:
+            value = single(got.value) if asdu.family == "float" else got.value
+            assert (got.ioa, value, got.quality, got.time_tag) == (
+                obj.ioa, obj.value, obj.quality, obj.time_tag,
+            )  # fmt: skip
+
+
+def test_interrogation_commands() -> None:
+    # C_IC_NA_1 (64) act (06) to CA 1, IOA 0, QOI 20 (14); C_CI_NA_1 (65) QCC 5
+    assert command_asdu(C_IC_NA_1, 1, QOI_STATION) == apdu("64 01 06 00 01 00 00 00 00 14")
+    assert command_asdu(C_CI_NA_1, 1, QCC_GENERAL_READ) == apdu("65 01 06 00 01 00 00 00 00 05")
+    # actcon (07) of a general interrogation, as an RTU sends it
+    con = decode_command(apdu("68 0E 00 00 02 00 64 01 07 00 01 00 00 00 00 14"))
+    assert con == Command(C_IC_NA_1, 7, False, 1, 20)
+    # a negative actcon (P/N bit 6 with cause 7: 47) of a counter interrogation
+    refused = decode_command(apdu("68 0E 00 00 02 00 65 01 47 00 01 00 00 00 00 05"))
+    assert refused == Command(C_CI_NA_1, 7, True, 1, 5)
+    assert decode_command(apdu(SP)) is None
+
+
+def test_objects_per_asdu() -> None:
+    # ASDU ≤ 249 octets (APDU ≤ 255): header 6 + n × (IOA 3 + R32 4 + QDS 1) → n = 30
+    assert objects_per_asdu(13) == 30
+    # with the 7-octet time tag: 6 + n × 15 ≤ 249 → 16
+    assert objects_per_asdu(36) == 16

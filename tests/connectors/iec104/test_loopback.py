@@ -187,3 +187,43 @@ async def test_an_rtu_that_is_not_there_is_reported_lost() -> None:
         await asyncio.gather(task, return_exceptions=True)
     assert recording.readings == []
     assert recording.ctx.stats.state == "reconnecting"
+
+
+async def test_a_sequence_error_closes_the_link_and_the_connector_reconnects() -> None:
+    port = free_port()
+    sim = SimulatedRtu(port=port)
+    await sim.start()
+    connector = build_connector(
+        parse_config(config(port, counter_interrogation_interval_s=0, timeout_s=5)).connectors[0]
+    )
+    recording = Recorder("rtu", "iec104")
+    task = asyncio.create_task(connector.run(recording.ctx))
+
+    def powers() -> list[object]:
+        return [r.value for r in recording.readings if r.point == "S-power"]
+
+    try:
+        await wait_until(lambda: 42.5 in powers() and sim.connections == 1, limit_s=10,
+                         what="the general interrogation's answer")  # fmt: skip
+        (link,) = sim.links
+        # the RTU skips five sequence numbers: the next I-frame's N(S) is not the expected one
+        link.send_seq = link.acked = (link.send_seq + 5) % 32_768
+        sim.set_measured(POWER, 40.0)
+        await wait_until(lambda: any(e.kind == "comms_lost" for e in recording.events),
+                         limit_s=10, what="the link closed")  # fmt: skip
+        await wait_until(lambda: connector.sessions >= 2 and sim.connections == 1,  # type: ignore[attr-defined]
+                         limit_s=10, what="a new connection")  # fmt: skip
+        sim.set_measured(POWER, 41.0)
+        await wait_until(lambda: 41.0 in powers(), limit_s=10, what="spontaneous values again")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await sim.stop()
+    lost = next(e for e in recording.events if e.kind == "comms_lost")
+    assert "SequenceError" in lost.detail and "expected" in lost.detail
+    # the frame out of sequence (time-tagged, spontaneous) is not taken: the standard closes
+    # the connection instead; the value comes with the interrogation after the reconnection,
+    # untagged (M_ME_NC_1), at the receive time
+    forty = [r for r in recording.readings if r.point == "S-power" and r.value == 40.0]
+    assert forty and all(r.source.endswith(":rx") for r in forty)
+    assert [e.kind for e in recording.events] == ["comms_lost", "comms_restored"]

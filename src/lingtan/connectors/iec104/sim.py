@@ -133,9 +133,15 @@ class SimulatedRtu:
         if self._server is not None:
             self._server.close()
         tasks = list(self._links.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # closing a link ends its handler; a handler task cancelled instead is reported as an
+        # error by asyncio's stream server (Python 3.11)
+        for link in list(self._links):
+            await link.close()
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=5)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
