@@ -1,9 +1,9 @@
 """IEC 60870-5-104 transport: APDU framing, sequence numbers, acknowledgements, the timers.
 
-Standard: IEC 60870-5-104:2006, §5 (APCI: the frame formats and their control fields) and the
-interoperability list of §9 (the default parameters, "Definition of time outs" and "Maximum
-number of outstanding I format APDUs k and latest acknowledge APDUs (w)", §9.6 [clause number
-not verified]); DL/T 634.5104-2009 is its Chinese adoption. Used by the client
+Standard: IEC 60870-5-104:2006, §5 [clause number not verified] (APCI: the frame formats and
+their control fields) and the interoperability list of §9 (the default parameters, "Definition
+of time outs" and "Maximum number of outstanding I format APDUs k and latest acknowledge APDUs
+(w)", §9.6 [clause number not verified]); DL/T 634.5104-2009 is its Chinese adoption. Used by the client
 (:mod:`lingtan.connectors.iec104.client`) and by the simulated RTU (:mod:`.sim`) alike.
 
 An APDU is the start octet ``68``, a length octet L (4 … 253: the octets that follow) and four
@@ -42,7 +42,7 @@ from typing import Final, Literal
 log = logging.getLogger(__name__)
 
 START: Final = 0x68
-#: the largest length octet: APDU at most 255 octets (IEC 60870-5-104:2006 §5)
+#: the largest length octet: APDU at most 255 octets
 MAX_LENGTH: Final = 253
 #: sequence numbers count modulo 2¹⁵
 MODULO: Final = 32_768

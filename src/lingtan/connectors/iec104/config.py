@@ -112,7 +112,8 @@ class Iec104Config(_Strict):
 
     @model_validator(mode="after")
     def _apci(self) -> Iec104Config:
-        # w above k stalls the peer until t2; t2 not below t1 lets t1 expire first (§5)
+        # w above k stalls the peer until t2; t2 not below t1 lets t1 expire first (the
+        # standard's list asks for t2 < t1)
         if self.w > self.k:
             raise ValueError(f"w: {self.w} is larger than k ({self.k})")
         if self.t2_s >= self.t1_s:
