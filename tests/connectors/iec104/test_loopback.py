@@ -98,6 +98,9 @@ async def test_values_counters_and_quality_into_a_sqlite_store(tmp_path: Path) -
             and connector.counter_interrogations >= 3,  # type: ignore[attr-defined]
             limit_s=10, what="the invalid value refused and the counter read again",
         )  # fmt: skip
+        # actcon of the third counter interrogation follows, on the one ordered link, the
+        # actterm of the general and of the first two counter interrogations
+        assert connector.terminations >= 3  # type: ignore[attr-defined]
         await asyncio.sleep(0.3)  # the batch of the last counter reading
     finally:
         stop.set()
@@ -227,3 +230,25 @@ async def test_a_sequence_error_closes_the_link_and_the_connector_reconnects() -
     forty = [r for r in recording.readings if r.point == "S-power" and r.value == 40.0]
     assert forty and all(r.source.endswith(":rx") for r in forty)
     assert [e.kind for e in recording.events] == ["comms_lost", "comms_restored"]
+
+
+async def test_an_interrogation_refused_by_the_rtu_ends_the_session() -> None:
+    port = free_port()
+    sim = SimulatedRtu(port=port, common_address=1)
+    await sim.start()
+    # the entry reads common address 2, which the RTU answers with cause 46 (unknown address)
+    connector = build_connector(parse_config(config(port, common_address=2)).connectors[0])
+    recording = Recorder("rtu", "iec104")
+    task = asyncio.create_task(connector.run(recording.ctx))
+    try:
+        await wait_until(lambda: any(e.kind == "comms_lost" for e in recording.events),
+                         limit_s=10, what="comms lost")  # fmt: skip
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await sim.stop()
+    lost = next(e for e in recording.events if e.kind == "comms_lost")
+    assert "general interrogation of 2 not confirmed" in lost.detail
+    # sent three times, each refused: the RTU saw no interrogation of its own address
+    assert sim.interrogations == 0
+    assert recording.readings == []
