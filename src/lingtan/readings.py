@@ -43,7 +43,10 @@ class Reading:
     problem: str | None = None
     #: the reason (a key of ``lingtan.ingest.REASONS``) under which the connector itself
     #: refuses the reading, with ``problem`` as the detail (an OPC UA value whose status code
-    #: is Bad or Uncertain: ``opcua_bad_status``); ``None`` means ``malformed_row``
+    #: is Bad or Uncertain: ``opcua_bad_status``; a BACnet value flagged fault:
+    #: ``bacnet_status``; an IEC 104 value with a quality bit set: ``iec104_quality``); the
+    #: pipeline quarantines it at its point and instant; with no reason a ``problem`` means
+    #: ``malformed_row``
     reason: str | None = None
 
 
@@ -186,6 +189,7 @@ class ReadingColumns(Sequence[Reading]):
             or type(reading.point) is not str
             or reading.raw is not None
             or reading.problem is not None
+            or reading.reason is not None
             or not plain_number(reading.value)
         ):
             self.append_odd(reading)

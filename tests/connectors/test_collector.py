@@ -33,6 +33,7 @@ from lingtan.connectors.collector.runner import Collector, read_status
 from lingtan.connectors.modbus.registers import DataType, RegisterSpec
 from lingtan.connectors.modbus.sim import SimulatedDevice, SimulatedGateway
 from lingtan.errors import InvalidInput, Unavailable
+from lingtan.ingest.pipeline import REASONS
 from lingtan.readings import Reading
 
 from .conftest import MemorySink, wait_until
@@ -262,6 +263,8 @@ def test_spill_buffer_refuses_more_than_its_bound(tmp_path: Path) -> None:
             st.text(max_size=10),
             st.one_of(st.none(), st.text(max_size=20)),
             st.one_of(st.none(), st.text(max_size=20)),  # a malformed line's problem
+            # the reason a connector refused it with (with or without a detail)
+            st.one_of(st.none(), st.sampled_from(["bacnet_status", "iec104_quality"])),
         ),
         max_size=20,
     )
@@ -489,6 +492,7 @@ CONFIG_EXAMPLES = [
     "connectors.yaml",
     "dlt645.yaml",
     "files.yaml",
+    "iec104.yaml",
     "modbus.yaml",
     "mqtt.yaml",
     "opcua.yaml",
@@ -505,3 +509,76 @@ def test_collector_example_configs_in_the_docs_are_valid(example: str) -> None:
     config = load_config(EXAMPLES / example)
     for entry in config.connectors:
         build_connector(entry)
+
+
+PARK_Q = """\
+park:
+  id: q
+  name: 隔离测试园区
+  province: 江苏
+enterprises:
+  - id: E01
+    name: 测试企业
+points:
+  - id: P
+    carrier: electricity_grid_import
+    kind: measurement
+    unit: kW
+"""
+
+
+async def test_refused_readings_reach_the_quarantine_with_their_reason_also_after_a_spill(
+    tmp_path: Path,
+) -> None:
+    from lingtan.config import load_settings
+    from lingtan.connectors.collector.sink import StoreSink
+    from lingtan.registry.parkfile import parse_park_text
+    from lingtan.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    store = open_store(url)
+    try:
+        store.registry.save_park(parse_park_text(PARK_Q))
+    finally:
+        store.close()
+    sink = StoreSink(load_settings(database_url=url))
+    down = [True]
+
+    def flaky(batch: Sequence[Reading]) -> Any:
+        if down[0]:
+            raise Unavailable("store switched off")
+        return sink(batch)
+
+    batcher = Batcher(flaky, SpillBuffer(tmp_path / "state.sqlite", max_readings=100))
+    at = [T0 + dt.timedelta(minutes=k) for k in range(4)]
+    batch = [
+        Reading("P", at[0], 1.5, source="t"),
+        # refused by a connector with a detail, and with the reason alone
+        Reading("P", at[1], 2.5, source="t", raw="ai,1 pv=2.5 status-flags=fault",
+                problem="ai,1 → P: status flag fault set", reason="bacnet_status"),
+        Reading("P", at[2], 3.5, source="t", reason="iec104_quality"),
+        Reading("P", at[3], 4.5, source="t"),
+    ]  # fmt: skip
+    try:
+        await batcher.submit(batch)
+        await batcher.flush()  # the store is down: spilled
+        assert batcher.buffer.readings == 4
+        down[0] = False
+        assert await batcher.replay_once()
+    finally:
+        await batcher.close()
+        sink.close()
+    store = open_store(url, migrate=False)
+    try:
+        _, values = store.readings.fetch(store.registry.points_by_code()["P"].id)
+        rows = store.readings.rejected()
+    finally:
+        store.close()
+    # the two healthy values are stored, the two refused ones are not
+    assert values.tolist() == [1.5, 4.5]
+    got = sorted((r["reason"], r["ts_text"], r["value_text"], r["detail"]) for r in rows)
+    assert got == [
+        ("bacnet_status", at[1].isoformat(), "2.5", "ai,1 → P: status flag fault set"),
+        ("iec104_quality", at[2].isoformat(), "3.5", REASONS["iec104_quality"]),
+    ]
+    assert all(r["point_code"] == "P" and r["ts"] is not None for r in rows)

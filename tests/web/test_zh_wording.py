@@ -227,7 +227,18 @@ def zh_world(web_world: World) -> World:
                   source="opcua:line1:ns=2;s=Line1.Energy",
                   problem="OPC UA status BadSensorFailure (0x808C0000, bad)",
                   reason="opcua_bad_status")  # fmt: skip
-    ingest(web_world.store, [bad])
+    # a value a BACnet object flagged fault, and one an IEC 104 RTU sent with its IV bit set:
+    # refused by their connectors
+    faulted = Reading("E01-grid", dt.datetime(2025, 1, 10, 13, tzinfo=dt.UTC), 1.0,
+                      source="bacnet:bms/ahu", raw="analog-input,1 present-value=1.0",
+                      problem="analog-input,1 → E01-grid: status flag fault set"
+                              " (analog-input,1 present-value=1.0 status-flags=fault)",
+                      reason="bacnet_status")  # fmt: skip
+    invalid = Reading("E01-grid", dt.datetime(2025, 1, 10, 14, tzinfo=dt.UTC), 1.0,
+                      source="iec104:rtu1:1/1001", raw="M_ME_NC_1 IOA 1001 value=1.0 IV",
+                      problem="IEC 104 quality IV, NT (invalid, not topical)",
+                      reason="iec104_quality")  # fmt: skip
+    ingest(web_world.store, [bad, faulted, invalid])
     reasons = {
         row["reason"]
         for row in web_world.client.get(

@@ -7,6 +7,8 @@
 * ``files/``   — CSV (long and wide) and .xlsx with a column mapping; manual entry.
 * ``opcua/``   — OPC UA client (asyncua): node → point mapping, subscriptions, HistoryRead
   backfill after a reconnection, security policies; a simulated server.
+* ``iec104/``  — IEC 60870-5-104 client (own asyncio APCI): interrogations, spontaneous data, CP56Time2a
+  time tags, quality bits; a simulated RTU.
 * ``collector/`` — runs every configured connector in one asyncio process, batches into the
   ingest pipeline and spills to a local durable buffer while the store is unavailable.
 

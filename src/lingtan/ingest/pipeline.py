@@ -52,6 +52,8 @@ REASONS: Final[dict[str, str]] = {
     "conflict": "a different value is already stored (or sent earlier in the batch) for this point and timestamp",
     "station_flag": "the monitoring station flagged the value as not valid (HJ 212 data flag other than N: maintenance, calibration, fault, out of range …)",
     "opcua_bad_status": "the OPC UA server reported the value with a Bad or Uncertain status code (OPC 10000-4 §7.39: sensor failure, not connected, last usable value …)",
+    "iec104_quality": "the IEC 60870-5-104 outstation sent the value with a quality bit set (IEC 60870-5-101 §7.2.6.3–7.2.6.4: IV invalid, NT not topical, SB substituted, BL blocked, OV overflow)",
+    "bacnet_status": "the BACnet object flagged the value fault or out-of-service in its Status_Flags (ANSI/ASHRAE 135 clause 12: the input is unreliable or decoupled from the physical input)",
 }
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -64,6 +66,7 @@ _UNIT = operator.attrgetter("unit")
 _TZINFO = operator.attrgetter("tzinfo")
 _ID = operator.attrgetter("id")
 _PROBLEM = operator.attrgetter("problem")
+_REASON = operator.attrgetter("reason")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +124,7 @@ def _clean_columns(
     numeric values in the points' own units — or None (then every reading is examined one by
     one). Gateways send such batches; the checks run at C speed (``map``/``set``) so that the
     pipeline stays close to the database's own speed."""
-    if any(map(_PROBLEM, readings)):
+    if any(map(_PROBLEM, readings)) or any(map(_REASON, readings)):
         return None
     try:
         records = list(map(points.__getitem__, map(_POINT, readings)))
@@ -372,14 +375,15 @@ def _check_one(
 ) -> tuple[int, int, float] | RejectRow:
     """The boundary rules on one reading, in order of precedence: (point id, µs, value in the
     point's unit), or the reject for the first rule it breaks."""
-    if r.problem is not None:
+    if r.problem is not None or r.reason is not None:
         # the connector could not read the record: kept whole, filed under its point when
         # the point could still be made out
         known = points.get(r.point) if isinstance(r.point, str) else None
         if r.reason is not None and r.reason in REASONS and r.reason != "malformed_row":
             # refused by the connector (a status it reports): filed at its instant too
-            return _reject(r, r.reason, r.problem, known, epoch_us(r.ts))
-        return _reject(r, "malformed_row", r.problem, known, None)
+            return _reject(r, r.reason, r.problem or REASONS[r.reason], known, epoch_us(r.ts))
+        detail = r.problem or f"refused by the connector with an unknown reason {r.reason!r}"
+        return _reject(r, "malformed_row", detail, known, None)
     if not isinstance(r.point, str) or not r.point.strip():
         return _reject(r, "missing_point", REASONS["missing_point"], None, None)
     point = points.get(r.point)

@@ -4,6 +4,7 @@ flags refuse fault/out-of-service values; the ``kind: bacnet`` configuration is 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from bacpypes3.basetypes import BinaryPV, Scale, StatusFlags
@@ -24,6 +25,24 @@ from lingtan.connectors.bacnet.codec import (
 from lingtan.connectors.bacnet.codec import StatusFlags as Flags
 from lingtan.connectors.collector.config import build_connector, parse_config
 from lingtan.errors import InvalidInput
+from lingtan.ingest import ingest
+from lingtan.registry.parkfile import parse_park_text
+from lingtan.store import open_store
+
+PARK = """\
+park:
+  id: bac
+  name: 楼宇自控测试园区
+  province: 江苏
+enterprises:
+  - id: E01
+    name: 测试企业
+points:
+  - id: P-power
+    carrier: electricity_grid_import
+    kind: measurement
+    unit: kW
+"""
 
 TS = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
 POWER = ObjectPoint("analog-input", 1, "P-power", unit="kW")
@@ -140,6 +159,32 @@ def test_decode_all_keeps_refuses_and_reports() -> None:
         ("P-energy", 5.0, "bacnet_status")
     ]
     assert problems == ["binary-input,1: present-value: object: unknown-object"]
+
+
+def test_a_faulted_value_is_quarantined_with_its_point_time_and_value(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'q.db'}")
+    try:
+        store.registry.save_park(parse_park_text(PARK))
+        healthy = decode(POWER, Real(42.5), [0, 0, 0, 0], ts=TS, source="bacnet:bms/ahu")
+        later = TS + dt.timedelta(minutes=1)
+        # status flags in BACnet order in-alarm, fault, …: the fault bit set
+        faulted = decode(POWER, Real(40.0), [0, 1, 0, 0], ts=later, source="bacnet:bms/ahu")
+        assert faulted.reading.reason == REFUSED_REASON
+        ack = ingest(store, [healthy.reading, faulted.reading], source="test")
+        assert (ack.accepted, ack.rejected, ack.reasons) == (1, 1, {"bacnet_status": 1})
+        (kept,) = store.readings.rejected(reason="bacnet_status")
+        _, values = store.readings.fetch(store.registry.points_by_code()["P-power"].id)
+    finally:
+        store.close()
+    assert values.tolist() == [42.5]
+    assert (kept["point_code"], kept["ts_text"], kept["value_text"]) == (
+        "P-power",
+        later.isoformat(),
+        "40.0",
+    )
+    assert kept["ts"] is not None
+    assert kept["detail"].startswith("analog-input,1 → P-power: status flag fault set")
+    assert kept["raw"] == "analog-input,1 present-value=40.0 status-flags=fault"
 
 
 def test_object_point_fields_are_checked() -> None:

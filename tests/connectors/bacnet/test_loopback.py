@@ -131,7 +131,7 @@ async def test_poll_and_cov_into_a_sqlite_store(tmp_path: Path) -> None:
         )  # fmt: skip
         sim.set_flags(STATUS, fault=True)
         await wait_until(
-            lambda: collector.stats["bms"].rejected_payloads >= 1,
+            lambda: collector.batcher.rejected_total >= 1,
             limit_s=10, what="the faulty binary input refused",
         )  # fmt: skip
     finally:
@@ -146,7 +146,7 @@ async def test_poll_and_cov_into_a_sqlite_store(tmp_path: Path) -> None:
         _, energy = store.readings.fetch(points["B-energy"].id)
         _, power = store.readings.fetch(points["B-power"].id)
         _, run = store.readings.fetch(points["B-run"].id)
-        assert store.readings.rejected_count() == 0
+        quarantined = store.readings.rejected()
     finally:
         store.close()
     energy_values = energy.tolist()
@@ -159,10 +159,17 @@ async def test_poll_and_cov_into_a_sqlite_store(tmp_path: Path) -> None:
     assert all(40.5 <= v <= 44.5 for v in power.tolist())
     # active = 1, and nothing after the fault flag
     assert set(run.tolist()) == {1.0}
+    # the faulted values are in the store's quarantine, filed under the point at their instant
+    # with the value the device sent (active = 1) and the flags; nothing else was refused
+    assert quarantined
+    assert {r["reason"] for r in quarantined} == {"bacnet_status"}
+    assert {r["point_code"] for r in quarantined} == {"B-run"}
+    assert all(r["ts"] is not None and r["value_text"] == "1" for r in quarantined)
+    assert all("status flag fault set" in r["detail"] for r in quarantined)
+    assert all("status-flags=fault" in r["raw"] for r in quarantined)
+    # and no longer among the collector's rejected payloads (those are for undecodable frames)
     state = read_state(tmp_path / "state" / STATE_FILE)
-    reasons = {r["reason"] for r in state["rejected_payloads"]}
-    assert reasons == {"bacnet_status"}
-    assert any("fault" in r["raw"] and "B-run" in r["raw"] for r in state["rejected_payloads"])
+    assert state["rejected_payloads"] == []
 
 
 async def test_a_silent_device_is_reported_lost() -> None:

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lingtan.connectors.bacnet.codec import (
-    REFUSED_REASON,
     Decoded,
     ObjectPoint,
     PropertyError,
@@ -289,13 +288,14 @@ class BacnetConnector:
     async def _hand_over(
         self, ctx: ConnectorContext, source: str, kept: list[Reading], refused: list[Decoded]
     ) -> None:
+        # a refused value goes to the store with its reason (``bacnet_status``) and is filed
+        # in the quarantine with its point, instant and value, as every refused reading is
         for item in refused:
-            ctx.stats.rejected_payloads += 1
             ctx.stats.record_error(item.detail)
-            ctx.reject_payload(source, REFUSED_REASON, item.detail)
-        if kept:
-            ctx.stats.record_readings(len(kept))
-            await ctx.submit(kept)
+        readings = kept + [item.reading for item in refused]
+        if readings:
+            ctx.stats.record_readings(len(readings))
+            await ctx.submit(readings)
 
     async def _read(self, app: Any, state: _DeviceState) -> dict[str, dict[str, Any]]:
         """Object key → property → value (or :class:`PropertyError`) of one poll."""

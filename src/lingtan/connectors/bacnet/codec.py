@@ -13,8 +13,10 @@ What is read from each mapped object (ANSI/ASHRAE 135, clause 12 object types):
 * Status_Flags (BACnetStatusFlags, a BIT STRING: in-alarm, fault, overridden,
   out-of-service). A value flagged ``fault`` (the object's Reliability is not
   no-fault-detected) or ``out-of-service`` (Present_Value is decoupled from the physical input
-  and may be written by anyone) is refused with the reason ``bacnet_status``; ``in-alarm``
-  and ``overridden`` values are real measurements and are kept, the flags noted in ``raw``.
+  and may be written by anyone) is refused with the reason ``bacnet_status``: the reading
+  carries the reason and the detail (``Reading.reason``/``problem``), so the ingest pipeline
+  files it in the quarantine with its point, instant, value and raw text; ``in-alarm`` and
+  ``overridden`` values are real measurements and are kept, the flags noted in ``raw``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from lingtan.readings import Reading
 
 #: the object types the connector maps to points
 OBJECT_TYPES: Final = ("analog-input", "analog-value", "binary-input", "accumulator")
-#: the reason a flagged value is refused with (kept with the collector's rejected payloads)
+#: the reason a flagged value is refused with (a key of ``lingtan.ingest.REASONS``: the value
+#: is kept in the store's quarantine)
 REFUSED_REASON: Final = "bacnet_status"
 #: BACnetStatusFlags bit order (ANSI/ASHRAE 135 clause 21, BACnetStatusFlags)
 FLAG_NAMES: Final = ("in-alarm", "fault", "overridden", "out-of-service")
@@ -207,7 +210,8 @@ def decode(
     """The reading of one object's present value and status flags.
 
     A value that is not a number raises :class:`CodecError`; a value whose flags say fault
-    or out-of-service comes back refused (``reason`` = ``bacnet_status``).
+    or out-of-service comes back refused (``reason`` = ``bacnet_status``, on the reading too,
+    so that the ingest pipeline quarantines it).
     """
     status = StatusFlags.from_bits(flags)
     number = numeric_value(mapping.object_type, value)
@@ -222,12 +226,15 @@ def decode(
     raw = f"{mapping.key} {mapping.property_id}={value}"
     if set_flags:
         raw += f" status-flags={'|'.join(set_flags)}"
-    reading = Reading(mapping.point, ts, result, mapping.unit, source, raw)
     if status.refused:
         bad = [n for n in set_flags if n in ("fault", "out-of-service")]
         detail = f"{mapping.key} → {mapping.point}: status flag {', '.join(bad)} set ({raw})"
-        return Decoded(reading, REFUSED_REASON, detail)
-    return Decoded(reading)
+        refused = Reading(
+            mapping.point, ts, result, mapping.unit, source, raw,
+            problem=detail, reason=REFUSED_REASON,
+        )  # fmt: skip
+        return Decoded(refused, REFUSED_REASON, detail)
+    return Decoded(Reading(mapping.point, ts, result, mapping.unit, source, raw))
 
 
 def decode_all(

@@ -65,7 +65,9 @@ def encode_readings(readings: Sequence[Reading]) -> str:
         else:
             ts = r.ts
         row = [r.point, ts, r.value, r.unit, r.source, r.raw]
-        if r.problem is not None:
+        if r.problem is not None or r.reason is not None:
+            # a refused reading spilled while the store is down keeps its reason for the
+            # quarantine when it is replayed
             row.append(r.problem)
             if r.reason is not None:
                 row.append(r.reason)

@@ -1,7 +1,7 @@
 """``connectors.yaml``: the collector's configuration, validated strictly.
 
 Every connector entry has a unique ``name`` and a ``kind`` (``modbus``, ``dlt645``, ``mqtt``,
-``files``, ``bacnet``, ``opcua``); unknown keys are errors, so a typo is caught at start, not
+``files``, ``bacnet``, ``opcua``, ``iec104``); unknown keys are errors, so a typo is caught at start, not
 after a night of missing data. See ``docs/connectors.md`` and ``docs/examples/connectors/``.
 """
 
@@ -21,6 +21,7 @@ from lingtan.connectors.dlt645.poller import Dlt645Connector, MeterConfig
 from lingtan.connectors.dlt645.transport import SerialTransport, TcpGatewayTransport, Transport
 from lingtan.connectors.files.inbox import FilesConnector
 from lingtan.connectors.files.tabular import ColumnMapping
+from lingtan.connectors.iec104.config import Iec104Config
 from lingtan.connectors.modbus.library import load_template, parse_rows
 from lingtan.connectors.modbus.poller import DeviceConfig, ModbusConnector
 from lingtan.connectors.mqtt.payloads import TopicTemplate
@@ -188,7 +189,13 @@ class FilesConfig(_Strict):
 
 
 ConnectorConfig = Annotated[
-    ModbusConfig | Dlt645Config | MqttConfig | FilesConfig | BacnetConfig | OpcuaConfig,
+    ModbusConfig
+    | Dlt645Config
+    | MqttConfig
+    | FilesConfig
+    | BacnetConfig
+    | OpcuaConfig
+    | Iec104Config,
     Field(discriminator="kind"),
 ]
 
@@ -246,6 +253,10 @@ def build_connector(cfg: ConnectorConfig) -> Connector:
         from lingtan.connectors.opcua.client import OpcuaConnector
 
         return OpcuaConnector(cfg)
+    if isinstance(cfg, Iec104Config):
+        from lingtan.connectors.iec104.client import Iec104Connector
+
+        return Iec104Connector(cfg)
     return _files(cfg)
 
 
