@@ -243,21 +243,11 @@ def test_redoc_lists_the_operations(chromium: Any, live: tuple[World, str]) -> N
     page.close()
 
 
-@pytest.mark.parametrize("lang", ["zh-CN", "en"])
-def test_every_page_renders_in_both_languages(
-    chromium: Any, live: tuple[World, str], lang: str
-) -> None:
-    """Every dashboard page (the computed ones go through the view cache) answers, in the
-    language chosen, without a script error or a CSP violation, and keeps its figures on a
-    second visit (served from the cache)."""
-    world, url = live
-    page = _login(chromium, url, "admin")
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{url}/lang/{lang}")
+def pages(world: World) -> list[str]:
+    """Every dashboard page the walks visit (the park admin's view of the demo world)."""
     one = world.enterprises["E01"]
     alarms = world.client.get("/api/v1/alarms", headers=world.h("admin")).json()["items"]
-    for path in (
+    return [
         "/overview",
         "/flow",
         "/enterprises",
@@ -306,7 +296,22 @@ def test_every_page_renders_in_both_languages(
         "/indicators/profiles",
         "/ranking?period=year&start=2025&sort=intensity&order=asc",
         "/equipment?year=2025",
-    ):
+    ]
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_every_page_renders_in_both_languages(
+    chromium: Any, live: tuple[World, str], lang: str
+) -> None:
+    """Every dashboard page (the computed ones go through the view cache) answers, in the
+    language chosen, without a script error or a CSP violation, and keeps its figures on a
+    second visit (served from the cache)."""
+    world, url = live
+    page = _login(chromium, url, "admin")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{url}/lang/{lang}")
+    for path in pages(world):
         first = page.goto(f"{url}{path}")
         assert first is not None and first.status == 200, path
         assert page.locator("html").get_attribute("lang") == lang, path
@@ -314,6 +319,53 @@ def test_every_page_renders_in_both_languages(
         again = page.goto(f"{url}{path}")
         assert again is not None and again.status == 200, path
         assert page.locator("main").inner_text() == body, path
+    assert errors == []
+    assert page.csp_violations == []
+    page.close()
+
+
+def test_every_page_as_an_enterprise_user(chromium: Any, live: tuple[World, str]) -> None:
+    """Every page an enterprise's admin can reach, walked in Chromium: its own enterprise's
+    pages answer 200 (a park-level page answers with its notice or 403, never B's data), other
+    enterprises' resources 404 — no script error or CSP violation, and none of B's data."""
+    world, url = live
+    page = _login(chromium, url, "a_admin")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    # refused pages answer 403/404 by design, which Chromium logs; any other console error fails
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and "the server responded with a status of 40" not in m.text
+            else None
+        ),
+    )
+    # the pages of the walk that name one of B's resources
+    b_paths = {
+        f"/incidents/{world.b['incident_id']}",
+        f"/forecasts/{world.b['forecast_id']}",
+        f"/dispatch/{world.b['plan_id']}",
+        f"/environment/stations/{world.b['station_code']}",
+        f"/programme?plan={world.b['saving_plan_id']}",
+    }
+    statuses: dict[str, int] = {}
+    for path in pages(world):
+        response = page.goto(f"{url}{path}")
+        assert response is not None, path
+        statuses[path] = response.status
+        # a page repeats its own address (the language switch): the caller's words, not B's
+        text = page.content().replace(path, "URL")
+        for marker in world.b_markers:
+            assert marker not in text, (path, marker)
+        if path in b_paths:
+            assert response.status == 404, path  # B's resource: as one that does not exist
+        elif path.startswith("/alarms/"):  # the admin's first alarm: A's, or 404 as another's
+            assert response.status in (200, 404), (path, response.status)
+        else:
+            assert response.status in (200, 403), (path, response.status)
+    # the enterprise's own pages are there, not refused
+    assert all(statuses[p] == 200 for p in ("/overview", "/records", "/waste", "/costs", "/users"))
     assert errors == []
     assert page.csp_violations == []
     page.close()
