@@ -246,6 +246,35 @@ class ConnectorContext:
             self.emit(CommsEvent(health.since, self.name, device, "comms_lost", error, points))
 
 
+async def run_sessions(
+    ctx: ConnectorContext,
+    session: Callable[[Backoff], Awaitable[None]],
+    *,
+    device: str,
+    errors: tuple[type[BaseException], ...],
+    backoff: Backoff,
+    lost_after: int,
+    points: tuple[str, ...] = (),
+    on_error: Callable[[], None] | None = None,
+) -> None:
+    """A session-oriented connector's main loop (OPC UA, IEC 104): run ``session`` until
+    cancelled; when it ends on one of ``errors``, record the failure against ``device`` (after
+    ``lost_after`` in a row: ``comms_lost``), then reconnect after the next back-off delay. The
+    session resets ``backoff`` once it is established."""
+    while True:
+        raise_if_cancelled()
+        try:
+            await session(backoff)
+        except errors as err:
+            if on_error is not None:
+                on_error()
+            ctx.stats.state = "reconnecting"
+            ctx.device_failed(
+                device, f"{type(err).__name__}: {err}", lost_after=lost_after, points=points
+            )
+        await asyncio.sleep(backoff.next_delay())
+
+
 class Connector(Protocol):
     """A configured connector instance."""
 

@@ -35,7 +35,13 @@ import datetime as dt
 import logging
 from typing import Final
 
-from lingtan.connectors.base import Backoff, ConnectorContext, raise_if_cancelled, utcnow
+from lingtan.connectors.base import (
+    Backoff,
+    ConnectorContext,
+    raise_if_cancelled,
+    run_sessions,
+    utcnow,
+)
 from lingtan.connectors.iec104.apci import STARTDT_ACT, ApciLink
 from lingtan.connectors.iec104.codec import (
     C_CI_NA_1,
@@ -112,21 +118,16 @@ class Iec104Connector:
 
     async def run(self, ctx: ConnectorContext) -> None:
         """Collect until cancelled; reconnect with back-off."""
-        backoff = Backoff(initial=self.cfg.retry_initial_s, maximum=self.cfg.retry_max_s)
-        while True:
-            raise_if_cancelled()
-            try:
-                await self._session(ctx, backoff)
-            except SESSION_ERRORS as err:
-                self.connected.clear()
-                ctx.stats.state = "reconnecting"
-                ctx.device_failed(
-                    self.device,
-                    f"{type(err).__name__}: {err}",
-                    lost_after=self.cfg.lost_after,
-                    points=self.points,
-                )
-            await asyncio.sleep(backoff.next_delay())
+        await run_sessions(
+            ctx,
+            lambda backoff: self._session(ctx, backoff),
+            device=self.device,
+            errors=SESSION_ERRORS,
+            backoff=Backoff(initial=self.cfg.retry_initial_s, maximum=self.cfg.retry_max_s),
+            lost_after=self.cfg.lost_after,
+            points=self.points,
+            on_error=self.connected.clear,
+        )
 
     async def _session(self, ctx: ConnectorContext, backoff: Backoff) -> None:
         cfg = self.cfg

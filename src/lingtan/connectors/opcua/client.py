@@ -39,7 +39,13 @@ from asyncua.ua.status_codes import StatusCodes
 from asyncua.ua.uaerrors import UaError, UaStatusCodeError
 from cryptography import x509
 
-from lingtan.connectors.base import Backoff, ConnectorContext, raise_if_cancelled, utcnow
+from lingtan.connectors.base import (
+    Backoff,
+    ConnectorContext,
+    raise_if_cancelled,
+    run_sessions,
+    utcnow,
+)
 from lingtan.connectors.opcua.codec import NodePoint, to_reading
 from lingtan.connectors.opcua.config import OpcuaConfig, OpcuaEndpoint
 from lingtan.errors import Unavailable
@@ -206,21 +212,16 @@ class OpcuaConnector:
 
     async def run(self, ctx: ConnectorContext) -> None:
         """Collect until cancelled; reconnect with back-off."""
-        backoff = Backoff(initial=self.cfg.retry_initial_s, maximum=self.cfg.retry_max_s)
-        while True:
-            raise_if_cancelled()
-            try:
-                await self._session(ctx, backoff)
-            except SESSION_ERRORS as err:
-                self.connected.clear()
-                ctx.stats.state = "reconnecting"
-                ctx.device_failed(
-                    self.cfg.endpoint,
-                    f"{type(err).__name__}: {err}",
-                    lost_after=self.cfg.lost_after,
-                    points=self.points,
-                )
-            await asyncio.sleep(backoff.next_delay())
+        await run_sessions(
+            ctx,
+            lambda backoff: self._session(ctx, backoff),
+            device=self.cfg.endpoint,
+            errors=SESSION_ERRORS,
+            backoff=Backoff(initial=self.cfg.retry_initial_s, maximum=self.cfg.retry_max_s),
+            lost_after=self.cfg.lost_after,
+            points=self.points,
+            on_error=self.connected.clear,
+        )
 
     async def _session(self, ctx: ConnectorContext, backoff: Backoff) -> None:
         cfg = self.cfg
