@@ -453,13 +453,15 @@ async def options_submit(request: Request) -> Response:
 
 
 # -- park file ------------------------------------------------------------------------------
-_LINE = re.compile(r"^[^:\n]*:(\d+) (.*)$")
+#: ``name:LINE rest`` (a park file) or ``name:LINE: rest`` (an indicator profile)
+_LINE = re.compile(r"^[^:\n]*:(\d+):? (.*)$")
 
 
 def line_errors(message: str) -> tuple[dict[int, list[str]], list[str]]:
-    """A park file's validation message split into errors by line (``name:LINE path: rule``
-    per line, :func:`lingtan.registry.parse_park_text`; or a parser's message naming
-    ``line N``) and the errors that name no line."""
+    """A park file's or a profile's validation message split into errors by line
+    (``name:LINE path: rule`` per line, :func:`lingtan.registry.parse_park_text`;
+    ``name.yaml:LINE: message``, :func:`lingtan.indicators.profiles.parse_profile`; or a
+    parser's message naming ``line N``) and the errors that name no line."""
     by_line: dict[int, list[str]] = {}
     other: list[str] = []
     parts = message.splitlines()

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from lingtan.errors import Conflict, InvalidInput
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.indicators import park_profiles
-from lingtan.web.admin_pages import _check
+from lingtan.web.admin_pages import _check, line_errors
 from lingtan.web.routes import _page, _redirect, _render, _store
 
 router = APIRouter(include_in_schema=False)
@@ -48,8 +48,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_allowed": ("仅园区管理员可上传指标体系", "Only park administrators upload profiles"),
 }
 
-#: a profile's validation error names its line as ``name.yaml:LINE: message``
-_LINE = re.compile(r"^[^:\n]*\.ya?ml:(\d+): (.*)$")
 #: the largest profile accepted, as the API (park_profiles.MAX_BYTES)
 MAX_BYTES = park_profiles.MAX_BYTES
 
@@ -58,19 +56,6 @@ def tt(key: str, lang: str) -> str:
     """The page's text of ``key`` in ``lang``."""
     zh, en = TEXT[key]
     return zh if lang == "zh-CN" else en
-
-
-def profile_line_errors(message: str) -> tuple[dict[int, list[str]], list[str]]:
-    """A profile's validation message split into errors by line and errors naming none."""
-    by_line: dict[int, list[str]] = {}
-    other: list[str] = []
-    for part in message.splitlines():
-        m = _LINE.match(part)
-        if m:
-            by_line.setdefault(int(m.group(1)), []).append(m.group(2))
-        elif part.strip():
-            other.append(part)
-    return by_line, other
 
 
 def _profiles_page(
@@ -142,7 +127,7 @@ async def profiles_submit(
                 profile_id=pid, text=body, actor=principal.actor, reason=reason.strip() or None,
             )  # fmt: skip
         except (InvalidInput, Conflict) as err:
-            by_line, other = profile_line_errors(str(err))
+            by_line, other = line_errors(str(err))
             return _profiles_page(
                 request, principal, lang, status_code=409 if isinstance(err, Conflict) else 422,
                 text=body, profile_id=pid, by_line=by_line, other=other,
