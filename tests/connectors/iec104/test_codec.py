@@ -14,16 +14,21 @@ from lingtan.connectors.collector.config import build_connector, parse_config
 from lingtan.connectors.iec104.apci import i_frame
 from lingtan.connectors.iec104.codec import (
     C_CI_NA_1,
+    C_CS_NA_1,
     C_IC_NA_1,
     QCC_GENERAL_READ,
     QOI_STATION,
     ApduError,
+    ClockSync,
     Command,
     InfoObject,
     PointMap,
+    clock_sync_asdu,
+    clock_sync_of,
     command_asdu,
     cp56time2a,
     decode_apdu,
+    decode_clock_sync,
     decode_command,
     encode_asdu,
     encode_cp56time2a,
@@ -285,6 +290,59 @@ def test_interrogation_commands() -> None:
     refused = decode_command(apdu("68 0E 00 00 02 00 65 01 47 00 01 00 00 00 00 05"))
     assert refused == Command(C_CI_NA_1, 7, True, 1, 5)
     assert decode_command(apdu(SP)) is None
+
+
+#: C_CS_NA_1 for 2025-03-01 08:30:15.250 Beijing time (Asia/Shanghai), common address 1, as the
+#: first I-frame of a connection:
+#:   68 14        start, length 4 + 16 = 20 (0x14)
+#:   00 00 00 00  I-format, N(S) 0, N(R) 0
+#:   67           type 103 = 0x67 (C_CS_NA_1)
+#:   01           VSQ: SQ 0, one object
+#:   06 00        COT 6 (act), P/N 0, T 0; originator address 0
+#:   01 00        common address 1, little endian
+#:   00 00 00     IOA 0
+#:   92 3B        milliseconds 15 × 1000 + 250 = 15250 = 0x3B92, little endian
+#:   1E           minutes 30 = 0x1E, IV 0
+#:   08           hours 8, SU 0 (China keeps no summer time)
+#:   C1           day of month 1 | day of week 6 (2025-03-01 is a Saturday: 2025-01-01 was a
+#:                Wednesday, + 31 + 28 days = 59 = 8 weeks + 3 days) << 5 = 0xC0 | 0x01
+#:   03           month 3
+#:   19           year 25 = 0x19
+CS_ACT = "68 14 00 00 00 00 67 01 06 00 01 00 00 00 00 92 3B 1E 08 C1 03 19"
+
+
+def test_clock_synchronisation_command() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    at = dt.datetime(2025, 3, 1, 8, 30, 15, 250_000, tzinfo=shanghai)
+    assert i_frame(0, 0, clock_sync_asdu(1, at, shanghai)) == apdu(CS_ACT)
+    # the same instant given in UTC (00:30:15.25) is written as Beijing wall time
+    utc = dt.datetime(2025, 3, 1, 0, 30, 15, 250_000, tzinfo=dt.UTC)
+    assert clock_sync_asdu(1, utc, shanghai) == apdu(CS_ACT)[6:]
+    # the RTU's actcon (COT 07) echoes the time; a refusal sets P/N (07 | 40 = 47)
+    tag = apdu("92 3B 1E 08 C1 03 19")
+    con = decode_clock_sync(apdu("68 14 02 00 02 00 67 01 07 00 01 00 00 00 00 92 3B 1E 08 C1 03 19"))
+    assert con == ClockSync(7, False, 1, tag)
+    assert con.type_id == C_CS_NA_1
+    refused = decode_clock_sync(
+        apdu("68 14 02 00 02 00 67 01 47 00 01 00 00 00 00 92 3B 1E 08 C1 03 19")
+    )
+    assert refused == ClockSync(7, True, 1, tag)
+    back = cp56time2a(refused.time_tag, shanghai)
+    assert back is not None and back == at
+    assert clock_sync_of(apdu(CS_ACT)[6:], cause=7, negative=True) == apdu(
+        "67 01 47 00 01 00 00 00 00 92 3B 1E 08 C1 03 19"
+    )
+    # a summer instant in a zone that keeps summer time sets SU: 2025-07-01 (a Tuesday: day
+    # of week 2, 2 << 5 | 1 = 41) 10:00 UTC is 12:00 CEST in Berlin (0C | 80 = 8C)
+    berlin = ZoneInfo("Europe/Berlin")
+    summer = dt.datetime(2025, 7, 1, 10, 0, tzinfo=dt.UTC)
+    assert clock_sync_asdu(1, summer, berlin)[9:] == apdu("00 00 00 8C 41 07 19")
+    # neither a data ASDU nor an interrogation command; a truncated one is an error
+    assert decode_apdu(apdu(CS_ACT)) is None
+    assert decode_command(apdu(CS_ACT)) is None
+    assert decode_clock_sync(apdu(SP)) is None
+    with pytest.raises(ApduError, match="clock synchronisation ASDU of 15 octets"):
+        decode_clock_sync(apdu("68 13 00 00 00 00 67 01 06 00 01 00 00 00 00 92 3B 1E 08 C1 03"))
 
 
 def test_objects_per_asdu() -> None:

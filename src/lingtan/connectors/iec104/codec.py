@@ -338,6 +338,9 @@ def to_readings(
 #: (IEC 60870-5-101 §7.3.4.1, §7.3.4.2)
 C_IC_NA_1: Final = 100
 C_CI_NA_1: Final = 101
+#: C_CS_NA_1 clock synchronisation command (IEC 60870-5-101 §7.3.4.4 [clause number not
+#: verified]): IOA 0 and the CP56Time2a time of the controlling station
+C_CS_NA_1: Final = 103
 #: causes of transmission of the command procedure (IEC 60870-5-101 §7.2.3)
 COT_ACT: Final = 6
 COT_ACTCON: Final = 7
@@ -397,6 +400,57 @@ def decode_command(apdu: bytes) -> Command | None:
         negative=bool(asdu[2] & 0x40),
         common_address=asdu[4] | asdu[5] << 8,
         qualifier=asdu[9],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClockSync:
+    """A clock synchronisation ASDU (C_CS_NA_1: the command or its confirmation)."""
+
+    cause: int
+    negative: bool
+    common_address: int
+    #: the CP56Time2a octets (read them with :func:`cp56time2a` in the RTU's zone)
+    time_tag: bytes
+
+    @property
+    def type_id(self) -> int:
+        """C_CS_NA_1 (the key its confirmation is awaited under, beside the commands')."""
+        return C_CS_NA_1
+
+
+def clock_sync_asdu(
+    common_address: int, instant: dt.datetime, zone: dt.tzinfo, *, cause: int = COT_ACT,
+    negative: bool = False,
+) -> bytes:  # fmt: skip
+    """C_CS_NA_1 at IOA 0 carrying ``instant`` as the wall time of ``zone`` (the RTU's clock;
+    SU set when the zone keeps summer time then, as :func:`cp56time2a` reads it): type 67,
+    VSQ 01, COT, originator 0, CA, IOA 00 00 00, CP56Time2a — 16 octets."""
+    tag = encode_cp56time2a(instant, zone)
+    return _header(C_CS_NA_1, 1, cause, common_address, negative) + bytes(3) + tag
+
+
+def clock_sync_of(asdu: bytes, *, cause: int, negative: bool = False) -> bytes:
+    """The answer to a C_CS_NA_1 ASDU with its time echoed (an RTU's confirmation)."""
+    if len(asdu) != 16 or asdu[0] != C_CS_NA_1:
+        raise ApduError(f"not a clock synchronisation ASDU: {asdu.hex()}")
+    cot = cause | (0x40 if negative else 0)
+    return bytes((C_CS_NA_1, 1, cot)) + asdu[3:]
+
+
+def decode_clock_sync(apdu: bytes) -> ClockSync | None:
+    """The clock synchronisation command (or its confirmation) of an I-format APDU, else
+    ``None``. Raises :class:`ApduError` when it is not one object at IOA 0 with a time tag."""
+    if not is_i_frame(apdu) or len(apdu) < 7 or apdu[6] != C_CS_NA_1:
+        return None
+    asdu = apdu[6:]
+    if len(asdu) != 16 or asdu[1] != 1 or asdu[6:9] != bytes(3):
+        raise ApduError(f"clock synchronisation ASDU of {len(asdu)} octets: {asdu.hex()}")
+    return ClockSync(
+        cause=asdu[2] & 0x3F,
+        negative=bool(asdu[2] & 0x40),
+        common_address=asdu[4] | asdu[5] << 8,
+        time_tag=bytes(asdu[9:16]),
     )
 
 
@@ -498,6 +552,7 @@ __all__ = [
     "COT_REQCOGEN",
     "COT_SPONTANEOUS",
     "C_CI_NA_1",
+    "C_CS_NA_1",
     "C_IC_NA_1",
     "QCC_GENERAL_READ",
     "QOI_STATION",
@@ -505,12 +560,16 @@ __all__ = [
     "TYPE_IDS",
     "ApduError",
     "Asdu",
+    "ClockSync",
     "Command",
     "InfoObject",
     "PointMap",
+    "clock_sync_asdu",
+    "clock_sync_of",
     "command_asdu",
     "cp56time2a",
     "decode_apdu",
+    "decode_clock_sync",
     "decode_command",
     "encode_asdu",
     "encode_cp56time2a",
