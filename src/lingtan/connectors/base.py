@@ -147,6 +147,8 @@ class ConnectorStats:
         self.last_error_at: dt.datetime | None = None
         self.state = "starting"
         self.devices: dict[str, DeviceHealth] = {}
+        #: what one kind of connector counts besides readings (``clock_syncs_sent`` …)
+        self.counters: dict[str, int] = {}
         self._window: deque[tuple[float, int]] = deque()
 
     def record_readings(self, n: int, at: dt.datetime | None = None) -> None:
@@ -164,6 +166,10 @@ class ConnectorStats:
         self.errors_total += 1
         self.last_error = message
         self.last_error_at = utcnow()
+
+    def count(self, name: str, n: int = 1) -> None:
+        """Add ``n`` to the connector's own counter ``name``."""
+        self.counters[name] = self.counters.get(name, 0) + n
 
     def readings_per_min(self) -> float:
         """Readings produced in the last 60 s."""
@@ -187,6 +193,7 @@ class ConnectorStats:
             "rejected_payloads": self.rejected_payloads,
             "last_error": self.last_error,
             "last_error_at": self.last_error_at.isoformat() if self.last_error_at else None,
+            "counters": dict(sorted(self.counters.items())),
             "devices": {
                 name: {
                     "comms": "lost" if h.lost else "ok",

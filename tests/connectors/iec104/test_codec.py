@@ -320,7 +320,9 @@ def test_clock_synchronisation_command() -> None:
     assert clock_sync_asdu(1, utc, shanghai) == apdu(CS_ACT)[6:]
     # the RTU's actcon (COT 07) echoes the time; a refusal sets P/N (07 | 40 = 47)
     tag = apdu("92 3B 1E 08 C1 03 19")
-    con = decode_clock_sync(apdu("68 14 02 00 02 00 67 01 07 00 01 00 00 00 00 92 3B 1E 08 C1 03 19"))
+    con = decode_clock_sync(
+        apdu("68 14 02 00 02 00 67 01 07 00 01 00 00 00 00 92 3B 1E 08 C1 03 19")
+    )
     assert con == ClockSync(7, False, 1, tag)
     assert con.type_id == C_CS_NA_1
     refused = decode_clock_sync(

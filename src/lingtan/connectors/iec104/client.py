@@ -15,8 +15,19 @@ counter interrogation (C_CI_NA_1, QCC 5: general request counter, read without f
 integrated totals are mapped, each with cause act (6); both are repeated every
 ``interrogation_interval_s`` / ``counter_interrogation_interval_s``. A command must be
 confirmed (actcon, 7) within ``timeout_s``; a negative confirmation or none sends it again, and
-the third failure ends the session. The RTU's actterm (10) ends the procedure; it is counted. Spontaneous (COT 3) and periodic data are read as they
-come. Every decoded value becomes a reading handed to the collector.
+the third failure ends the session. The RTU's actterm (10) ends the procedure; it is counted.
+Spontaneous (COT 3) and periodic data are read as they come. Every decoded value becomes a
+reading handed to the collector.
+
+Clock synchronisation (``clock_sync``, off by default: setting an RTU's clock is the
+operator's decision): after STARTDT con and before the interrogations, and then every
+``clock_sync_interval_s``, a C_CS_NA_1 (IEC 60870-5-101 §7.3.4.4 [clause number not
+verified]) with cause act (6) at IOA 0 to every common address read, carrying the client's
+time (``clock``) as CP56Time2a wall time of the RTU's ``time_zone``. Its actcon (7) confirms
+it; a negative confirmation is logged and counted (``clock_syncs_refused``), not retried and
+not fatal; no answer within ``timeout_s`` sends it again with the time of then, and the third
+silence ends the session as for the other commands. Sent, confirmed and refused syncs are
+counted in the connector's stats.
 
 No loss across outages: IEC 104 keeps no history in the outstation, so a connection that drops
 is retried with back-off (``retry_initial_s`` doubling to ``retry_max_s``) and, once it is up,
@@ -33,11 +44,14 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Final
 
 from lingtan.connectors.base import (
     Backoff,
     ConnectorContext,
+    ConnectorStats,
     raise_if_cancelled,
     run_sessions,
     utcnow,
@@ -45,6 +59,7 @@ from lingtan.connectors.base import (
 from lingtan.connectors.iec104.apci import STARTDT_ACT, ApciLink
 from lingtan.connectors.iec104.codec import (
     C_CI_NA_1,
+    C_CS_NA_1,
     C_IC_NA_1,
     COT_ACTCON,
     COT_ACTTERM,
@@ -52,9 +67,12 @@ from lingtan.connectors.iec104.codec import (
     QCC_GENERAL_READ,
     QOI_STATION,
     ApduError,
+    ClockSync,
     Command,
+    clock_sync_asdu,
     command_asdu,
     decode_apdu,
+    decode_clock_sync,
     decode_command,
     to_readings,
     zone_of,
@@ -79,7 +97,13 @@ INBOX_MAX: Final = 1000
 #: negative replies to a command: unknown type, cause, common address, IOA (IEC 60870-5-101
 #: §7.2.3: causes 44–47)
 _UNKNOWN_CAUSES: Final = range(44, 48)
-_NAMES: Final = {C_IC_NA_1: "general interrogation", C_CI_NA_1: "counter interrogation"}
+_NAMES: Final = {
+    C_IC_NA_1: "general interrogation",
+    C_CI_NA_1: "counter interrogation",
+    C_CS_NA_1: "clock synchronisation",
+}
+#: a command's reply: an interrogation's or a clock synchronisation's
+Reply = Command | ClockSync
 
 
 class _Closed:
@@ -91,8 +115,12 @@ class Iec104Connector:
 
     kind = "iec104"
 
-    def __init__(self, cfg: Iec104Config) -> None:
+    def __init__(
+        self, cfg: Iec104Config, *, clock: Callable[[], dt.datetime] | None = None
+    ) -> None:
         self.cfg = cfg
+        #: the controlling station's time a clock synchronisation carries (aware; tests fix it)
+        self.clock = clock or utcnow
         self.name = cfg.name
         self.mappings = {(m.common_address, m.ioa): m for m in cfg.mappings()}
         self.points = tuple(m.point for m in self.mappings.values())
@@ -108,13 +136,17 @@ class Iec104Connector:
         self.interrogations = 0
         self.counter_interrogations = 0
         self.terminations = 0
+        #: clock synchronisations sent (each attempt), confirmed and refused by the RTU
+        self.clock_syncs_sent = 0
+        self.clock_syncs_confirmed = 0
+        self.clock_syncs_refused = 0
         #: readings that carried no usable time tag and took the receive time
         self.receive_time_readings = 0
         self.connected = asyncio.Event()
         #: the link of the open session
         self.link: ApciLink | None = None
         #: (type id, common address) of a command sent → its confirmation
-        self._waiting: dict[tuple[int, int], asyncio.Future[Command]] = {}
+        self._waiting: dict[tuple[int, int], asyncio.Future[Reply]] = {}
 
     async def run(self, ctx: ConnectorContext) -> None:
         """Collect until cancelled; reconnect with back-off."""
@@ -145,11 +177,12 @@ class Iec104Connector:
 
         async def on_apdu(apdu: bytes) -> None:
             try:
-                command = decode_command(apdu)
-            except ApduError:
-                command = None  # decoded (and refused) with the data
-            if command is not None:
-                self._reply(command)
+                reply: Reply | None = decode_command(apdu) or decode_clock_sync(apdu)
+            except ApduError as err:
+                log.info("%s: %s", self.device, err)
+                reply = None  # no confirmation: the command is sent again
+            if reply is not None:
+                self._reply(reply)
                 return
             inbox.put_nowait((apdu, utcnow()))
             if inbox.qsize() >= INBOX_MAX:
@@ -196,7 +229,7 @@ class Iec104Connector:
                 f"STARTDT not confirmed by {self.device} within {self.cfg.timeout_s:g} s"
             )
 
-    def _reply(self, command: Command) -> None:
+    def _reply(self, command: Reply) -> None:
         """A confirmation or termination of one of our commands (read on the link's task)."""
         what = f"{_NAMES[command.type_id]} of {command.common_address}"
         if command.cause == COT_ACTCON or command.cause in _UNKNOWN_CAUSES:
@@ -211,26 +244,74 @@ class Iec104Connector:
         else:
             log.info("%s: %s with cause %d ignored", self.device, what, command.cause)
 
-    async def _interrogate(self, link: ApciLink, *, general: bool, counters: bool) -> None:
-        """Send the interrogations, each waiting for its confirmation."""
+    async def _interrogate(
+        self,
+        link: ApciLink,
+        stats: ConnectorStats,
+        *,
+        general: bool,
+        counters: bool,
+        sync: bool = False,
+    ) -> None:
+        """Send the clock synchronisations, then the interrogations, each waiting for its
+        confirmation (the RTU's time tags in the answers then follow the synchronised
+        clock)."""
+        if sync:
+            for address in self.addresses:
+                await self._synchronise(link, stats, address)
         if general:
             for address in self.addresses:
-                await self._ask(link, C_IC_NA_1, address, QOI_STATION)
+                await self._ask(
+                    link, C_IC_NA_1, address, partial(command_asdu, C_IC_NA_1, address, QOI_STATION)
+                )
                 self.interrogations += 1
         if counters:
             for address in self.counter_addresses:
-                await self._ask(link, C_CI_NA_1, address, QCC_GENERAL_READ)
+                asdu = partial(command_asdu, C_CI_NA_1, address, QCC_GENERAL_READ)
+                await self._ask(link, C_CI_NA_1, address, asdu)
                 self.counter_interrogations += 1
 
-    async def _ask(self, link: ApciLink, type_id: int, address: int, qualifier: int) -> None:
-        """One command (cause act) until it is confirmed, three times at most; then the
-        session ends."""
+    async def _synchronise(self, link: ApciLink, stats: ConnectorStats, address: int) -> None:
+        """One clock synchronisation: confirmed or refused, both counted; a refusal is the
+        RTU's choice (its clock kept by another master, a locked setting) and the session goes
+        on."""
+
+        def asdu() -> bytes:
+            # the time of each attempt, read when it is sent
+            self.clock_syncs_sent += 1
+            stats.count("clock_syncs_sent")
+            return clock_sync_asdu(address, self.clock(), self.zone)
+
+        reply = await self._ask(link, C_CS_NA_1, address, asdu, retry_refused=False)
+        if _confirmed(reply):
+            self.clock_syncs_confirmed += 1
+            stats.count("clock_syncs_confirmed")
+            log.info("%s: clock of %d synchronised", self.device, address)
+            return
+        self.clock_syncs_refused += 1
+        stats.count("clock_syncs_refused")
+        message = f"{self.device}: clock synchronisation of {address} refused (cause {reply.cause})"
+        stats.record_error(message)
+        log.warning("%s", message)
+
+    async def _ask(
+        self,
+        link: ApciLink,
+        type_id: int,
+        address: int,
+        asdu: Callable[[], bytes],
+        *,
+        retry_refused: bool = True,
+    ) -> Reply:
+        """One command (cause act, its ASDU made by ``asdu`` at each attempt) until it is
+        confirmed, three times at most; then the session ends. With ``retry_refused`` false a
+        negative confirmation is returned rather than sent again."""
         what = f"{_NAMES[type_id]} of {address}"
         loop = asyncio.get_running_loop()
         for attempt in range(3):
-            future: asyncio.Future[Command] = loop.create_future()
+            future: asyncio.Future[Reply] = loop.create_future()
             self._waiting[(type_id, address)] = future
-            link.send_asdu(command_asdu(type_id, address, qualifier))
+            link.send_asdu(asdu())
             try:
                 async with asyncio.timeout(self.cfg.timeout_s):
                     reply = await future
@@ -239,8 +320,8 @@ class Iec104Connector:
                 continue
             finally:
                 self._waiting.pop((type_id, address), None)
-            if not reply.negative and reply.cause == COT_ACTCON:
-                return
+            if _confirmed(reply) or not retry_refused:
+                return reply
             log.info(
                 "%s: %s refused (cause %d, attempt %d)", self.device, what, reply.cause,
                 attempt + 1,
@@ -259,11 +340,18 @@ class Iec104Connector:
         cfg = self.cfg
         # the interrogations run beside the reading of what they bring
         asks: asyncio.Task[None] = asyncio.create_task(
-            self._interrogate(link, general=True, counters=bool(self.counter_addresses))
+            self._interrogate(
+                link,
+                ctx.stats,
+                general=True,
+                counters=bool(self.counter_addresses),
+                sync=cfg.clock_sync,
+            )
         )
         clock = asyncio.get_running_loop().time
         next_gi = _next(clock(), cfg.interrogation_interval_s)
         next_ci = _next(clock(), cfg.counter_interrogation_interval_s)
+        next_cs = _next(clock(), cfg.clock_sync_interval_s) if cfg.clock_sync else float("inf")
         try:
             while True:
                 raise_if_cancelled()
@@ -271,13 +359,22 @@ class Iec104Connector:
                     asks.result()  # an interrogation not confirmed ends the session
                     now = clock()
                     general, counters = now >= next_gi, now >= next_ci and self.counter_addresses
-                    if general or counters:
+                    sync = now >= next_cs
+                    if general or counters or sync:
                         if general:
                             next_gi = _next(now, cfg.interrogation_interval_s)
                         if counters:
                             next_ci = _next(now, cfg.counter_interrogation_interval_s)
+                        if sync:
+                            next_cs = _next(now, cfg.clock_sync_interval_s)
                         asks = asyncio.create_task(
-                            self._interrogate(link, general=general, counters=bool(counters))
+                            self._interrogate(
+                                link,
+                                ctx.stats,
+                                general=general,
+                                counters=bool(counters),
+                                sync=sync,
+                            )
                         )
                 try:
                     async with asyncio.timeout(0.5):
@@ -333,6 +430,11 @@ class Iec104Connector:
             ctx.reject_payload(self.source, "iec104_type", f"{problem}: {apdu.hex()}")
         self.receive_time_readings += sum(1 for r in readings if r.source.endswith(":rx"))
         return readings
+
+
+def _confirmed(reply: Reply) -> bool:
+    """A positive activation confirmation."""
+    return not reply.negative and reply.cause == COT_ACTCON
 
 
 def _next(now: float, interval: float) -> float:

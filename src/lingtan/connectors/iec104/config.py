@@ -10,6 +10,8 @@ Example::
       time_zone: Asia/Shanghai       # the zone of the RTU's clock (CP56Time2a has none)
       interrogation_interval_s: 900  # general interrogation (总召唤) besides the one at connect
       counter_interrogation_interval_s: 900   # counter interrogation (电度量召唤)
+      clock_sync: false              # set the RTU's clock (对时, C_CS_NA_1): the operator's call
+      clock_sync_interval_s: 3600
       # APCI parameters, the standard's defaults: k 12, w 8, t1 15 s, t2 10 s, t3 20 s
       points:
         - {ioa: 16385, type: M_ME_NC_1, point: S110-P, scale: 0.001, unit: MW}
@@ -78,6 +80,13 @@ class Iec104Config(_Strict):
     #: counter interrogation (C_CI_NA_1) of the integrated totals this often besides the one
     #: after every connection [s]; 0: only after connecting
     counter_interrogation_interval_s: float = Field(default=900.0, ge=0)
+    #: send clock synchronisation (C_CS_NA_1, 对时) after connecting and every
+    #: ``clock_sync_interval_s``: off unless asked, because setting an RTU's clock is the
+    #: operator's decision (the substation's own time source — a GPS/BeiDou clock, the
+    #: dispatch centre's master station — usually owns it, and two masters make it jump)
+    clock_sync: bool = False
+    #: repeat the clock synchronisation this often while connected [s]
+    clock_sync_interval_s: float = Field(default=3600.0, gt=0)
     #: to open the connection (TCP and STARTDT) and for a command's confirmation [s]
     timeout_s: float = Field(default=5.0, gt=0)
     lost_after: int = Field(default=1, ge=1)

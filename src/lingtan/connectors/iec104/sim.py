@@ -18,6 +18,13 @@ address is answered with cause 46 (unknown common address), another qualifier wi
 actcon. Every change set with ``transmit=True`` is sent spontaneously (cause 3) in the object's
 own type to every client that started data transfer. Time tags are written as the wall time
 of ``time_zone`` (the RTU's clock; UTC unless told).
+
+A clock synchronisation (C_CS_NA_1, cause act) sets the RTU's clock: it keeps the offset
+between the time received (read in ``time_zone``) and the machine's clock, answers actcon with
+the time echoed, and the time tags it writes afterwards (values set without an instant, the
+ticks of :meth:`SimulatedRtu.run`) follow the synchronised clock. With
+``refuse_clock_sync`` it answers a negative actcon and keeps its clock, as an RTU whose clock
+another master owns does.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from typing import Final
 
 from lingtan.connectors.iec104.apci import ApciLink, ApciParameters
 from lingtan.connectors.iec104.codec import (
+    C_CS_NA_1,
     C_IC_NA_1,
     COT_ACT,
     COT_ACTCON,
@@ -45,7 +53,10 @@ from lingtan.connectors.iec104.codec import (
     TYPE_IDS,
     ApduError,
     InfoObject,
+    clock_sync_of,
     command_asdu,
+    cp56time2a,
+    decode_clock_sync,
     decode_command,
     encode_asdu,
     encode_cp56time2a,
@@ -104,14 +115,18 @@ class SimulatedRtu:
         time_zone: str = "UTC",
         objects: Mapping[int, str] | None = None,
         apci: ApciParameters | None = None,
+        refuse_clock_sync: bool = False,
     ) -> None:
         self.host = host
         self.port = port
         self.common_address = common_address
         self.zone = zone_of(time_zone)
         self.apci = apci or ApciParameters()
+        self.refuse_clock_sync = refuse_clock_sync
+        #: the RTU's clock minus the machine's: set by a clock synchronisation
+        self.clock_offset = dt.timedelta(0)
         start = {POWER: power_kw, VOLTAGE: voltage_kv, ENERGY: energy_counts, BREAKER: 1}
-        now = dt.datetime.now(tz=dt.UTC)
+        now = self.now()
         self._objects = {
             ioa: _Object(TYPE_IDS[name], start.get(ioa, 0), (), now)
             for ioa, name in (objects or DEFAULT_OBJECTS).items()
@@ -123,6 +138,15 @@ class SimulatedRtu:
         #: interrogations answered (tests)
         self.interrogations = 0
         self.counter_interrogations = 0
+        #: clock synchronisations received (refused or not) and taken (tests)
+        self.clock_sync_requests = 0
+        self.clock_syncs = 0
+        #: the type ids of the commands received with cause act, in order (tests)
+        self.commands: list[int] = []
+
+    def now(self) -> dt.datetime:
+        """The RTU's clock: the machine's, moved by the last clock synchronisation."""
+        return dt.datetime.now(tz=dt.UTC) + self.clock_offset
 
     async def start(self) -> None:
         """Listen on ``host:port``."""
@@ -176,6 +200,11 @@ class SimulatedRtu:
     # ------------------------------------------------------------------ commands
 
     def _command(self, link: ApciLink, apdu: bytes) -> None:
+        if len(apdu) > 8 and apdu[8] & 0x3F == COT_ACT:
+            self.commands.append(apdu[6])
+        if len(apdu) > 6 and apdu[6] == C_CS_NA_1:
+            self._clock_sync(link, apdu)
+            return
         try:
             command = decode_command(apdu)
         except ApduError as err:
@@ -205,6 +234,27 @@ class SimulatedRtu:
             wanted = {i: o for i, o in self._objects.items() if type_family(o.type_id) == "counter"}
             self._send_all(link, wanted, COT_REQCOGEN, untagged=False)
         link.send_asdu(command_asdu(command.type_id, ca, qualifier, cause=COT_ACTTERM))
+
+    def _clock_sync(self, link: ApciLink, apdu: bytes) -> None:
+        try:
+            sync = decode_clock_sync(apdu)
+        except ApduError as err:
+            log.info("%s: %s", link.name, err)
+            return
+        if sync is None or sync.cause != COT_ACT:
+            return
+        self.clock_sync_requests += 1
+        asdu = apdu[6:]
+        if sync.common_address != self.common_address:
+            link.send_asdu(clock_sync_of(asdu, cause=_UNKNOWN_CA, negative=True))
+            return
+        received = cp56time2a(sync.time_tag, self.zone)
+        if self.refuse_clock_sync or received is None:
+            link.send_asdu(clock_sync_of(asdu, cause=COT_ACTCON, negative=True))
+            return
+        self.clock_offset = received - dt.datetime.now(tz=dt.UTC)
+        self.clock_syncs += 1
+        link.send_asdu(clock_sync_of(asdu, cause=COT_ACTCON))
 
     def _send_all(
         self, link: ApciLink, objects: Mapping[int, _Object], cause: int, *, untagged: bool
@@ -239,7 +289,7 @@ class SimulatedRtu:
         bits by name; with ``transmit`` send it spontaneously now."""
         obj = self._objects[ioa]
         obj.value, obj.quality = value, quality
-        obj.at = at or dt.datetime.now(tz=dt.UTC)
+        obj.at = at or self.now()
         if transmit:
             asdu = encode_asdu(
                 obj.type_id,
