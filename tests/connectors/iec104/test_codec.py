@@ -207,6 +207,8 @@ def test_config_errors_name_the_field() -> None:
     assert "points.1.ioa: 1/7 is mapped twice (points.0)" in _error(points=twice)
     assert "connectors.0.iec104.time_zone" in _error(time_zone=None)
     assert "connectors.0.iec104.colour" in _error(colour="red")
+    assert "connectors.0.iec104.clock_sync_interval_s" in _error(clock_sync_interval_s=0)
+    assert "connectors.0.iec104.clock_sync" in _error(clock_sync="sometimes")
 
 
 def test_apci_parameters_default_and_errors() -> None:

@@ -40,6 +40,10 @@ A configured point accepts its type and the same information with or without the
   IV (invalid, 7). A value with any of them set is not a measured value: it is refused with
   the reason ``iec104_quality``, the bits named in the detail and the APDU in the raw payload,
   and is kept in the store's quarantine.
+* Commands (control direction): C_IC_NA_1 general interrogation and C_CI_NA_1 counter
+  interrogation (a qualifier at IOA 0), C_CS_NA_1 clock synchronisation (a CP56Time2a of the
+  controlling station's time at IOA 0, written in the RTU's zone like the tags read); each
+  with its confirmation decoder.
 * Value: R32 is IEEE single precision; the reading is the shortest decimal that is the same
   single (44.471, not 44.47100067138672), times the point's ``scale``; a counter reading (a
   signed 32-bit integer) times ``scale`` (e.g. 0.01 kWh a count); a single point 0 or 1.
