@@ -72,6 +72,38 @@ def test_admin_forms_keys_options_park_file_and_profile(
     assert ok.status_code == 200
     page.goto(f"{url}/keys")
     assert secret not in page.content()  # shown once
+    # revoked from its row: it stops working at once
+    page.click("tr:has-text('浏览器密钥') [data-testid^=revoke-]")
+    page.wait_for_selector("tr:has-text('浏览器密钥') [data-testid^=revoke-]", state="detached")
+    gone = world.client.get("/api/v1/park", headers={"X-API-Key": secret})
+    assert gone.status_code == 401
+
+    # a user changed: a new password too short is refused at its field, the role chosen kept
+    # (the password never is); then the role is saved
+    page.goto(f"{url}/users")
+    page.click("tr[data-user=viewer] summary")
+    change = page.locator("[data-testid=user-viewer]")
+    change.locator("[name=role]").select_option("auditor")
+    change.locator("[name=password]").fill("short")
+    change.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-testid=user-viewer] [data-testid=error-password]")
+    change = page.locator("[data-testid=user-viewer]")
+    assert change.locator("[name=role]").input_value() == "auditor"
+    assert change.locator("[name=active]").is_checked()
+    assert change.locator("[name=password]").input_value() == ""
+    change.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-testid=saved]")
+    user = world.client.get(f"/api/v1/users/{world.users['viewer']}", headers=world.h("admin"))
+    assert user.json()["role"] == "auditor" and user.json()["active"] is True
+
+    # the outbox: B's failed delivery sent again from its row (audited)
+    page.goto(f"{url}/exchange")
+    page.click(f"form[action='/exchange/deliveries/{world.b['delivery_id']}/retry'] button")
+    page.wait_for_url(f"{url}/exchange")
+    audit = world.client.get(
+        "/api/v1/audit", headers=world.h("admin"), params={"action": "retry"}
+    ).json()
+    assert str(world.b["delivery_id"]) in {e["entity_id"] for e in audit["items"]}
 
     # options: a share above 1 is refused at its field and kept; then a target year is saved
     page.goto(f"{url}/options")
