@@ -163,6 +163,7 @@ def _users(
     which: str | None = None,
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
+    edited: dict[str, str] | None = None,
     saved: bool = False,
 ) -> Response:
     allowed = principal.can(Permission.MANAGE_USERS) or principal.can(Permission.READ_AUDIT)
@@ -178,7 +179,7 @@ def _users(
         request, "users.html", lang, principal, status_code, allowed=allowed, users=rows,
         roles=roles, enterprises=_enterprises(request, principal) if allowed else [],
         can_manage=principal.can(Permission.MANAGE_USERS), which=which, errors=errors or {},
-        form=form or {}, saved=saved, w=lambda k: words(k, lang),
+        form=form or {}, edited=edited or {}, saved=saved, w=lambda k: words(k, lang),
     )  # fmt: skip
 
 
@@ -260,8 +261,10 @@ def users_update(
             )  # fmt: skip
         except (ValidationError, InvalidInput, Conflict) as err:
             errors, code = _errors(err, lang)
+            # the change refused keeps what was chosen (never the password)
+            edited = {"role": role, "enterprise_id": enterprise_id, "active": active}
             return _users(request, principal, lang, status_code=code, which=str(user_id),
-                          errors=errors)  # fmt: skip
+                          errors=errors, edited=edited)  # fmt: skip
         return _redirect(request, "/users?saved=true")
 
     return _page(request, build)

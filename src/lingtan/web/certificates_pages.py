@@ -284,9 +284,10 @@ def certificates_retire(
 ) -> Response:
     """Retire certificates for a claimant's consumption in a period of whole months (all or
     none; never twice, never expired, never beyond the claimant's grid electricity)."""
+    # the certificates ticked in the list are kept too: a refused form shows them ticked
     form = {
         "cert_ids": cert_ids, "period_start": period_start, "period_end": period_end,
-        "enterprise_id": enterprise_id, "retired_on": retired_on,
+        "enterprise_id": enterprise_id, "retired_on": retired_on, "ticked": cert_id or [],
     }  # fmt: skip
 
     def build(principal: Principal, lang: str) -> Response:

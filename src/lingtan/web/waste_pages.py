@@ -135,6 +135,7 @@ def _manifests(
     *,
     status_code: int = 200,
     errors: dict[int, str] | None = None,
+    typed: dict[int, dict[str, str]] | None = None,
 ) -> Response:
     store = _store(request)
     items = transfers.list_manifests(store, principal=principal)
@@ -146,7 +147,7 @@ def _manifests(
         tab="manifests", manifests=items, states=mf.STATE_ZH if lang == "zh-CN" else STATE_EN,
         receivable={m.id for m in items if transfers.may_receive(principal, m)},
         approvals=transfers.list_approvals(store, principal=principal), codes=codes,
-        errors=errors or {},
+        errors=errors or {}, typed=typed or {},
     )  # fmt: skip
 
 
@@ -187,7 +188,7 @@ async def manifest_receive(request: Request, manifest_id: int) -> Response:
         except (InvalidInput, Conflict) as err:
             return _manifests(
                 request, principal, lang, status_code=409 if isinstance(err, Conflict) else 422,
-                errors={manifest_id: str(err)},
+                errors={manifest_id: str(err)}, typed={manifest_id: form},
             )  # fmt: skip
         return _redirect(request, "/waste/manifests")
 
