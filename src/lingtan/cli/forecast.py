@@ -59,6 +59,7 @@ def _metric_row(view: Any) -> list[str]:
     naive = b.get("naive") or {}
     return [
         view.point_code,
+        f"{view.run.step_s // 60} min",
         view.run.status,
         view.run.model,
         _fmt((model or naive).get("mae") if b else None),
@@ -72,6 +73,7 @@ def _summary(views: list[Any], title: str) -> None:
     table = Table(title=title)
     for col in (
         "点位 point",
+        "分辨率 step",
         "状态 status",
         "模型 model",
         "MAE",
@@ -234,6 +236,7 @@ def show(
             json.dumps(
                 {
                     "point": view.point_code,
+                    "resolution_s": view.run.step_s,
                     "status": view.run.status,
                     "model": view.run.model,
                     "backtest": view.run.backtest,
@@ -323,11 +326,31 @@ def quarter_hour(
     issue_day: Annotated[str | None, typer.Option("--issue-day")] = None,
     backtest_days: Annotated[int, typer.Option("--backtest-days", min=7, max=366)] = 28,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    store_it: Annotated[
+        bool, typer.Option("--store", help="store it as a forecast (listed by show, API, page)")
+    ] = False,
     park: ParkOption = None,
 ) -> None:
-    """A 15-minute forecast from the point's readings, with its backtest (15 分钟预测)."""
-    from lingtan.forecast.quarter_service import quarter_hour_forecast
+    """A 15-minute forecast from the point's readings, with its backtest (15 分钟预测);
+    ``--store`` issues and stores it like an hourly forecast."""
+    from lingtan.forecast.quarter_service import issue_quarter_forecast, quarter_hour_forecast
 
+    if store_it:
+        with domain_errors(), open_configured() as store:
+            view = issue_quarter_forecast(
+                store, principal=_principal(store, park), point_code=point,
+                horizon=_horizon(horizon), issue_day=_day(issue_day),
+                history_days=history_days, backtest_days=min(backtest_days, history_days),
+            )  # fmt: skip
+        if as_json:
+            console.print_json(
+                json.dumps({"id": view.run.id, "resolution_s": view.run.step_s,
+                            "status": view.run.status, "slots": len(view.hours)})
+            )  # fmt: skip
+            return
+        _summary([view], f"预测 forecast {view.run.id} (15 min, {view.run.first_day})")
+        console.print(f"{len(view.hours)} slots stored")
+        return
     with domain_errors(), open_configured() as store:
         got = quarter_hour_forecast(
             store, principal=_principal(store, park), point_code=point,

@@ -143,9 +143,11 @@ def _lagged(read: Any, day: dt.date, what: str, field: str) -> tuple[F64, str]:
 def _forecast_run(
     store: Store, tenant: Tenant, park_id: int, point: PointRecord, day: dt.date
 ) -> tuple[int, F64] | None:
-    """The newest forecast of a point with values for ``day``: (run id, 24 P50 values)."""
+    """The newest hourly forecast of a point with values for ``day``: (run id, 24 P50 values)
+    (dispatch plans by the hour: a 15-minute forecast is not read here)."""
     repo = ForecastRepo(store)
-    for run in repo.runs(tenant=tenant, park_id=park_id, point_id=point.id, limit=200):
+    runs = repo.runs(tenant=tenant, park_id=park_id, point_id=point.id, step_s=3600, limit=200)
+    for run in runs:
         first = dt.date.fromisoformat(run.first_day)
         if run.status != "ok" or not first <= day < first + dt.timedelta(days=run.days):
             continue

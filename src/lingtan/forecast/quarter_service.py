@@ -1,6 +1,8 @@
 """15-minute forecasts of a point read every 15 minutes, from its readings (the store side of
-:mod:`lingtan.forecast.quarter`). Computed on request and not stored: the hourly forecasts are
-the stored ones; this one answers where the data is finer than hourly statistics.
+:mod:`lingtan.forecast.quarter`). Computed on request (:func:`quarter_hour_forecast`) or issued
+and stored like an hourly forecast (:func:`issue_quarter_forecast`: a ``forecast_run`` with
+``step_s`` 900 and 96 values a day), read back and compared with the actuals of its slots by
+:func:`lingtan.forecast.service.forecast`.
 
 A point whose readings come less often than every 15 minutes (``interval_s`` > 900), a
 measurement (kW) or a virtual point has no 15-minute series: refused naming ``point``. As for
@@ -12,34 +14,70 @@ from __future__ import annotations
 import datetime as dt
 import math
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from lingtan.errors import InvalidInput
 from lingtan.forecast import quarter
-from lingtan.forecast.features import CalendarNotCovered, calendar_coverage, day_types
+from lingtan.forecast.features import F64, CalendarNotCovered, calendar_coverage, day_types
+from lingtan.forecast.models import MODEL_VERSION
 from lingtan.forecast.service import (
     ISSUE_DAYS,
     MIN_HISTORY_DAYS,
+    ForecastView,
     Horizon,
     Status,
     _day_start_us,
+    _now,
     _origins,
     _point,
     _zone,
+    calendar_status,
+    forecast,
 )
 from lingtan.identity.roles import Permission, Principal, require
-from lingtan.normalize.intervals import interval_intervals, register_intervals
+from lingtan.normalize.intervals import Intervals, interval_intervals, register_intervals
 from lingtan.normalize.service import as_replacements
 from lingtan.store import Store
+from lingtan.store.forecast_repo import ForecastRepo
+from lingtan.store.records import PointRecord
 
 #: the longest reading interval that gives a 15-minute series [s]
 MAX_INTERVAL_S = 900
 DAY_US = 86_400_000_000
+#: the slot length of a 15-minute forecast [s] (``forecast_run.step_s``)
+STEP_S = quarter.SLOT_US // 1_000_000
 
 
 def _num(x: float) -> float | None:
     return None if not math.isfinite(float(x)) else round(float(x), 6)
+
+
+def _intervals(store: Store, point: PointRecord) -> Intervals | None:
+    """The normaliser's intervals of a point's readings; None without readings."""
+    ts, raw = store.readings.fetch(point.id)
+    if ts.size == 0:
+        return None
+    if point.kind == "interval":
+        return interval_intervals(ts, raw, multiplier=point.multiplier, interval_s=point.interval_s)
+    with store.begin() as conn:
+        events = store.replacements.for_points(conn, [point.id]).get(point.id, [])
+    return register_intervals(
+        ts, raw, bidirectional=point.kind == "total", multiplier=point.multiplier,
+        register_max=point.register_max, max_rate=point.max_rate,
+        interval_s=point.interval_s, replacements=as_replacements(events),
+    )  # fmt: skip
+
+
+def slot_actuals(store: Store, point: PointRecord, first: dt.date, days: int, tz: ZoneInfo) -> F64:
+    """The point's 15-minute energies of ``days`` local days from ``first`` (NaN: unknown), as
+    one row of ``days`` × 96 slots: what a stored 15-minute forecast is compared with."""
+    t0 = _day_start_us(first, tz)
+    iv = _intervals(store, point)
+    if iv is None:
+        return np.full(days * quarter.SLOTS, np.nan)
+    return quarter.slot_energy(iv, t0, t0 + days * DAY_US)
 
 
 def quarter_hour_forecast(
@@ -89,19 +127,9 @@ def quarter_hour_forecast(
     def status(s: Status, detail: str) -> dict[str, Any]:
         return {**out, "status": s.value, "detail": detail}
 
-    ts, raw = store.readings.fetch(point.id)
-    if ts.size == 0:
+    iv = _intervals(store, point)
+    if iv is None:
         return status(Status.MISSING_INPUTS, f"point {point.code} has no readings")
-    if point.kind == "interval":
-        iv = interval_intervals(ts, raw, multiplier=point.multiplier, interval_s=point.interval_s)
-    else:
-        with store.begin() as conn:
-            events = store.replacements.for_points(conn, [point.id]).get(point.id, [])
-        iv = register_intervals(
-            ts, raw, bidirectional=point.kind == "total", multiplier=point.multiplier,
-            register_max=point.register_max, max_rate=point.max_rate,
-            interval_s=point.interval_s, replacements=as_replacements(events),
-        )  # fmt: skip
     if issue_day is None:
         last = dt.datetime.fromtimestamp(int(iv.knots[-1]) / 1e6, tz) if iv.knots.size else None
         if last is None:
@@ -159,3 +187,62 @@ def quarter_hour_forecast(
         "slots": slots,
         "backtest": back,
     }
+
+
+def issue_quarter_forecast(
+    store: Store,
+    *,
+    principal: Principal,
+    point_code: str,
+    horizon: Horizon = Horizon.DAY_AHEAD,
+    issue_day: dt.date | None = None,
+    history_days: int = 56,
+    backtest_days: int = 28,
+) -> ForecastView:
+    """Compute a point's 15-minute forecast and store it as hourly forecasts are stored: one
+    ``forecast_run`` (``step_s`` 900) with its model, training window and backtest, and its 96
+    values a day. A forecast without values is stored with its status, as an hourly one is.
+
+    Needs the write permission (a forecast is a stored record); the point must be in scope."""
+    require(principal, Permission.WRITE)
+    got = quarter_hour_forecast(
+        store, principal=principal, point_code=point_code, horizon=horizon,
+        issue_day=issue_day, history_days=history_days, backtest_days=backtest_days,
+    )  # fmt: skip
+    point = _point(store, principal, point_code)
+    back: dict[str, Any] = got["backtest"] or {}
+    if back.get("models"):
+        # the keys the dashboard reads for every stored forecast: the chosen model's and the
+        # baseline's errors beside the skill
+        back = {
+            **back,
+            "model": back["models"].get(back["chosen"]),
+            "naive": back["models"].get("seasonal_naive"),
+            "calendar": calendar_status(),
+        }
+    first_day = got.get("first_day") or dt.datetime.now(_zone(store, point.park_id)).date()
+    run: dict[str, Any] = {
+        "park_id": point.park_id,
+        "subject": "point",
+        "subject_code": point.code,
+        "point_id": point.id,
+        "enterprise_id": point.enterprise_id,
+        "carrier": None,
+        "horizon": horizon.value,
+        "first_day": str(first_day),
+        "days": horizon.days,
+        "step_s": STEP_S,
+        "status": got["status"],
+        "detail": got["detail"],
+        "model": got["model"] or "none",
+        "model_version": MODEL_VERSION,
+        "features": ["comparable_day"] if got["model"] else [],
+        "train_start": got.get("train_start"),
+        "train_end": got.get("issue_day"),
+        "backtest": back,
+        "issued_by": principal.actor,
+        "issued_at": _now(),
+    }
+    values = [(x["start_us"], x["p10"], x["p50"], x["p90"]) for x in got["slots"]]
+    rid = ForecastRepo(store).save_run(run, values)
+    return forecast(store, principal=principal, run_id=rid)

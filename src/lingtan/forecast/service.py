@@ -802,11 +802,18 @@ def owner_codes(store: Store, principal: Principal) -> list[str | None]:
 
 
 def _run_matrix(store: Store, run: ForecastRunRow) -> Callable[[dt.date, int, ZoneInfo], F64]:
-    """How the actuals of a stored forecast's subject are read (the caller checked scope)."""
+    """How the actuals of a stored forecast's subject are read, slot by slot at the forecast's
+    ``step_s`` (the caller checked scope)."""
     if run.subject == SubjectKind.POINT.value:
         point = store.registry.points_by_id().get(run.point_id or 0)
         if point is None:
             raise NotFound("forecast not found")
+        if run.step_s != US_PER_HOUR // 1_000_000:
+            # a 15-minute forecast: its actuals come from the readings, as its series did
+            # (imported here: the 15-minute module builds on this one)
+            from lingtan.forecast.quarter_service import slot_actuals
+
+            return lambda first, days, tz: slot_actuals(store, point, first, days, tz)
         return lambda first, days, tz: day_matrix(store, point, first, days, tz)
     if run.enterprise_id is not None:
         owners = [run.enterprise_id]
@@ -831,7 +838,8 @@ def forecast(store: Store, *, principal: Principal, run_id: int) -> ForecastView
         first = dt.date.fromisoformat(run.first_day)
         m = matrix(first, run.days, tz).reshape(-1)
         h0 = _day_start_us(first, tz)
-        actual = {h0 + i * US_PER_HOUR: float(v) for i, v in enumerate(m) if math.isfinite(v)}
+        step = run.step_s * 1_000_000
+        actual = {h0 + i * step: float(v) for i, v in enumerate(m) if math.isfinite(v)}
     return ForecastView(
         run=run,
         point_code=run.subject_code,
@@ -847,11 +855,13 @@ def forecasts(
     enterprise_code: str | None = None,
     park: bool = False,
     horizon: Horizon | None = None,
+    step_s: int | None = None,
     latest_only: bool = True,
     limit: int = 100,
 ) -> list[tuple[ForecastRunRow, str]]:
-    """Stored forecasts in scope (newest per subject, carrier and horizon by default) with
-    their subjects' codes; of one point, one enterprise or the park if asked (one at most)."""
+    """Stored forecasts in scope (newest per subject, carrier, horizon and slot length by
+    default) with their subjects' codes; of one point, one enterprise or the park if asked (one
+    at most), of one slot length (3600, 900) if asked."""
     require(principal, Permission.READ)
     point_id = None
     subject: str | None = None
@@ -876,6 +886,7 @@ def forecasts(
         subject=subject,
         subject_code=code,
         horizon=None if horizon is None else horizon.value,
+        step_s=step_s,
         latest_only=latest_only,
         limit=limit,
     )
@@ -989,11 +1000,13 @@ def calendar_status() -> dict[str, Any]:
 def actuals_before(
     store: Store, *, principal: Principal, view: ForecastView, days: int = 3
 ) -> list[tuple[int, float]]:
-    """The point's hourly actuals of the ``days`` days before a forecast (for its chart)."""
+    """The subject's actuals of the ``days`` days before a forecast, at the forecast's slot
+    length (for its chart)."""
     require(principal, Permission.READ)
     run = ForecastRepo(store).run(tenant=principal.tenant, run_id=view.run.id)
     tz = _zone(store, run.park_id)
     first = dt.date.fromisoformat(view.run.first_day) - dt.timedelta(days=days)
     m = _run_matrix(store, run)(first, days, tz).reshape(-1)
     h0 = _day_start_us(first, tz)
-    return [(h0 + i * US_PER_HOUR, float(v)) for i, v in enumerate(m) if math.isfinite(v)]
+    step = run.step_s * 1_000_000
+    return [(h0 + i * step, float(v)) for i, v in enumerate(m) if math.isfinite(v)]

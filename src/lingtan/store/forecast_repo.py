@@ -86,6 +86,8 @@ class ForecastRunRow:
     backtest: dict[str, Any]
     issued_by: str
     issued_at: int
+    #: slot length [s]: 3600 hourly, 900 a 15-minute forecast
+    step_s: int = 3600
 
 
 def _run(r: Any) -> ForecastRunRow:
@@ -110,6 +112,7 @@ def _run(r: Any) -> ForecastRunRow:
         backtest=json.loads(r.backtest),
         issued_by=r.issued_by,
         issued_at=int(r.issued_at),
+        step_s=int(r.step_s),
     )
 
 
@@ -248,7 +251,8 @@ class ForecastRepo:
         run: dict[str, Any],
         values: Sequence[tuple[int, float | None, float | None, float | None]],
     ) -> int:
-        """Store a forecast and its hourly values in one transaction; the run id."""
+        """Store a forecast and its values (hourly or 15-minute, as its ``step_s`` says) in one
+        transaction; the run id."""
         tr, tv = s.forecast_run, s.forecast_value
         row = dict(run)
         row["features"] = json.dumps(row["features"])
@@ -274,11 +278,12 @@ class ForecastRepo:
         subject: str | None = None,
         subject_code: str | None = None,
         horizon: str | None = None,
+        step_s: int | None = None,
         latest_only: bool = False,
         limit: int = 100,
     ) -> list[ForecastRunRow]:
-        """Forecasts in scope, newest first (the newest per subject, carrier and horizon if
-        asked). An enterprise sees its own points' and its own enterprise's, never the park's."""
+        """Forecasts in scope, newest first (the newest per subject, carrier, horizon and slot
+        length if asked). An enterprise sees its own points' and its own enterprise's, never the park's."""
         t = s.forecast_run
         cond: ColumnElement[bool] = and_(t.c.park_id == park_id, _owner(t.c.enterprise_id, tenant))
         if point_id is not None:
@@ -289,11 +294,20 @@ class ForecastRepo:
             cond = and_(cond, t.c.subject_code == subject_code)
         if horizon is not None:
             cond = and_(cond, t.c.horizon == horizon)
+        if step_s is not None:
+            cond = and_(cond, t.c.step_s == step_s)
         if latest_only:
             newest = (
                 select(func.max(t.c.id))
                 .where(cond)
-                .group_by(t.c.subject, t.c.point_id, t.c.enterprise_id, t.c.carrier, t.c.horizon)
+                .group_by(
+                    t.c.subject,
+                    t.c.point_id,
+                    t.c.enterprise_id,
+                    t.c.carrier,
+                    t.c.horizon,
+                    t.c.step_s,
+                )
             ).scalar_subquery()
             cond = and_(cond, t.c.id.in_(newest))
         with self._store.begin() as conn:
@@ -312,7 +326,7 @@ class ForecastRepo:
         return _run(r)
 
     def run_values(self, run_id: int) -> list[tuple[int, float | None, float | None, float | None]]:
-        """Hourly P10/P50/P90 of a forecast, in time order (the caller checked its scope)."""
+        """P10/P50/P90 of each slot of a forecast, in time order (the caller checked its scope)."""
         t = s.forecast_value
         with self._store.begin() as conn:
             rows = conn.execute(

@@ -1001,6 +1001,8 @@ forecast_run = Table(
     Column("horizon", String(16), nullable=False),  # day_ahead | week_ahead
     Column("first_day", String(10), nullable=False),  # local ISO date of the first target day
     Column("days", Integer, nullable=False),
+    # slot length [s]: 3600 hourly, 900 a 15-minute forecast of a point (migration 0034)
+    Column("step_s", Integer, nullable=False, server_default="3600"),
     Column("status", String(32), nullable=False),
     Column("detail", Text, nullable=False),
     Column("model", String(32), nullable=False),
@@ -1015,7 +1017,8 @@ forecast_run = Table(
     Index("ix_forecast_run_subject", "park_id", "subject", "subject_code", "horizon"),
 )
 
-#: P10/P50/P90 of each forecast hour (NULL where an input of that hour was missing)
+#: P10/P50/P90 of each forecast slot, ``hour`` its start (an hour, or a quarter hour when the
+#: run's ``step_s`` is 900); NULL where an input of that slot was missing
 forecast_value = Table(
     "forecast_value",
     metadata,

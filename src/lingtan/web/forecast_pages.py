@@ -28,6 +28,9 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "fc_day_ahead": ("日前", "Day-ahead"),
     "fc_week_ahead": ("周前", "Week-ahead"),
     "fc_first_day": ("起始日", "First day"),
+    "fc_resolution": ("时间分辨率", "Resolution"),
+    "fc_step_3600": ("逐时", "Hourly"),
+    "fc_step_900": ("15 分钟", "15-minute"),
     "fc_status": ("状态", "Status"),
     "fc_ok": ("正常", "OK"),
     "fc_missing_inputs": ("缺少输入", "Missing inputs"),
@@ -36,6 +39,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "fc_model": ("模型", "Model"),
     "fc_gbm": ("梯度提升（分位数）", "Gradient boosting (quantile)"),
     "fc_seasonal_naive": ("季节性朴素", "Seasonal naive"),
+    "fc_seasonal_mean": ("季节性均值", "Seasonal mean"),
     "fc_pv_clear_sky": ("晴空 × 云量系数", "Clear sky × cloud factor"),
     "fc_pv_irradiance": ("辐照度预报 + 偏差校正", "Irradiance + bias correction"),
     "fc_none": ("无", "None"),
@@ -81,8 +85,8 @@ def _metrics(backtest: dict[str, Any], model: str) -> dict[str, Any]:
 
 @router.get("/forecasts")
 def forecasts_page(request: Request) -> Response:
-    """The latest forecast of each point, enterprise and (park-wide users) the park in the
-    user's scope, with its backtest."""
+    """The latest forecast of each point (hourly and 15-minute), enterprise and (park-wide
+    users) the park in the user's scope, with its backtest."""
 
     def build(principal: Principal, lang: str) -> Response:
         rows = service.forecasts(_store(request), principal=principal, limit=500)

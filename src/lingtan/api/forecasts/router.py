@@ -21,9 +21,9 @@ router = APIRouter(prefix="/forecasts", tags=["forecasts"])
 
 
 class ForecastHourOut(BaseModel):
-    """One forecast hour and, once known, its actual value."""
+    """One forecast slot (an hour or a quarter hour) and, once known, its actual value."""
 
-    hour: str = Field(description="start of the hour (park local time)")
+    hour: str = Field(description="start of the slot (park local time)")
     p10: float | None
     p50: float | None
     p90: float | None
@@ -42,6 +42,9 @@ class ForecastOut(BaseModel):
     horizon: Horizon
     first_day: str
     days: int
+    resolution_s: int = Field(
+        description="slot length [s]: 3600 hourly (24 a day), 900 15-minute (96 a day)"
+    )
     status: Status
     detail: str = Field(description="why a forecast has no values (empty when ok)")
     model: str = Field(description="gbm, seasonal_naive, pv_clear_sky, pv_irradiance, none")
@@ -61,7 +64,7 @@ class ForecastOut(BaseModel):
 def _out(run: ForecastRunRow, code: str, view: ForecastView | None, tz: dt.tzinfo) -> ForecastOut:
     return ForecastOut(
         id=run.id, subject=run.subject, point=code, carrier=run.carrier, horizon=Horizon(run.horizon), first_day=run.first_day,
-        days=run.days, status=Status(run.status), detail=run.detail, model=run.model,
+        days=run.days, resolution_s=run.step_s, status=Status(run.status), detail=run.detail, model=run.model,
         model_version=run.model_version, features=run.features, train_start=run.train_start,
         train_end=run.train_end, backtest=run.backtest, issued_by=run.issued_by,
         issued_at=iso(run.issued_at, tz),
@@ -95,6 +98,11 @@ class IssueIn(BaseModel):
         default=None, description="last day of known data (default: the point's latest day)"
     )
     history_days: int = Field(default=365, ge=28, le=1098)
+    resolution_s: Literal[3600, 900] = Field(
+        default=3600,
+        description="3600: hourly; 900: a 15-minute forecast of a point read at least every "
+        "15 minutes (from its readings; history_days at most 366)",
+    )
     temperature_series: str | None = Field(default=None, pattern=CODE_PATTERN, max_length=64)
     irradiance_series: str | None = Field(default=None, pattern=CODE_PATTERN, max_length=64)
 
@@ -102,6 +110,8 @@ class IssueIn(BaseModel):
     def _one_subject(self) -> IssueIn:
         if sum((self.point is not None, self.enterprise is not None, self.scope is not None)) != 1:
             raise ValueError("name exactly one of point, enterprise or scope=park")
+        if self.resolution_s == 900 and self.point is None:
+            raise ValueError("a 15-minute forecast (resolution_s 900) is of a point: name it")
         return self
 
 
@@ -138,8 +148,11 @@ def list_forecasts(
         Literal["park"] | None, Query(description="park: the park's load forecasts")
     ] = None,
     horizon: Horizon | None = None,
+    resolution_s: Annotated[
+        Literal[3600, 900] | None, Query(description="only hourly (3600) or 15-minute (900)")
+    ] = None,
     latest: Annotated[
-        bool, Query(description="only the newest per subject, carrier and horizon")
+        bool, Query(description="only the newest per subject, carrier, horizon and resolution")
     ] = True,
 ) -> Page[ForecastOut]:
     """Forecasts in the caller's scope (an enterprise sees its own points' and its own load's,
@@ -147,7 +160,7 @@ def list_forecasts(
     tz = park_zone(store, principal.park_id)
     rows = service.forecasts(
         store, principal=principal, point_code=point, enterprise_code=enterprise,
-        park=scope == "park", horizon=horizon, latest_only=latest,
+        park=scope == "park", horizon=horizon, step_s=resolution_s, latest_only=latest,
         limit=page.offset + page.limit,
     )  # fmt: skip
     items = [_out(r, code, None, tz) for r, code in rows[page.offset :]]
@@ -168,7 +181,7 @@ def quarter_hour_forecast(
 ) -> dict[str, Any]:
     """A 15-minute forecast of a point read at least every 15 minutes, from its readings:
     P10/P50/P90 per slot with the rolling-origin backtest of seasonal-naive and the seasonal
-    mean (computed on request, not stored)."""
+    mean (computed on request, not stored: POST with resolution_s 900 stores one)."""
     from lingtan.errors import InvalidInput
     from lingtan.forecast.quarter_service import quarter_hour_forecast as compute
     from lingtan.identity.roles import Permission, require
@@ -193,8 +206,16 @@ def get_forecast(principal: CurrentPrincipal, store: StoreDep, forecast_id: IdPa
 def issue_forecast(principal: CurrentPrincipal, store: StoreDep, body: IssueIn) -> ForecastOut:
     """Train on a point's, an enterprise's or the park's hourly history, backtest against
     seasonal-naive, forecast and store. A forecast that lacks an input is stored with its
-    status and no values. An enterprise user may forecast its own enterprise only."""
-    if body.point is not None:
+    status and no values. An enterprise user may forecast its own enterprise only.
+    ``resolution_s`` 900 issues a point's 15-minute forecast from its readings instead."""
+    if body.resolution_s == 900 and body.point is not None:
+        from lingtan.forecast.quarter_service import issue_quarter_forecast
+
+        view = issue_quarter_forecast(
+            store, principal=principal, point_code=body.point, horizon=body.horizon,
+            issue_day=body.issue_day, history_days=min(body.history_days, 366),
+        )  # fmt: skip
+    elif body.point is not None:
         view = service.issue_forecast(
             store, principal=principal, point_code=body.point, horizon=body.horizon,
             issue_day=body.issue_day, history_days=body.history_days,
