@@ -79,6 +79,8 @@ BACKTEST_DAYS: Final = 56
 #: the issue days a forecast may name (statistics start in 1970; the calendar ends far sooner)
 ISSUE_DAYS: Final = (dt.date(1970, 1, 1), dt.date(2199, 12, 31))
 WEATHER_QUANTITIES: Final = {"temperature": "°C", "ghi": "W/m2"}
+#: the slot lengths a stored forecast has [s]: hourly, and 15-minute (quarter_service)
+STEPS_S: Final = (3600, 900)
 
 
 class Horizon(StrEnum):
@@ -863,6 +865,10 @@ def forecasts(
     default) with their subjects' codes; of one point, one enterprise or the park if asked (one
     at most), of one slot length (3600, 900) if asked."""
     require(principal, Permission.READ)
+    if step_s is not None and step_s not in STEPS_S:
+        raise InvalidInput(
+            f"resolution_s must be one of {', '.join(map(str, STEPS_S))}", field="resolution_s"
+        )
     point_id = None
     subject: str | None = None
     code: str | None = None

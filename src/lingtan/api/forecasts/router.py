@@ -149,7 +149,7 @@ def list_forecasts(
     ] = None,
     horizon: Horizon | None = None,
     resolution_s: Annotated[
-        Literal[3600, 900] | None, Query(description="only hourly (3600) or 15-minute (900)")
+        int | None, Query(description="only hourly (3600) or 15-minute (900) forecasts")
     ] = None,
     latest: Annotated[
         bool, Query(description="only the newest per subject, carrier, horizon and resolution")
