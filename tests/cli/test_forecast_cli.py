@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,16 @@ def test_quarter_hour_needs_readings(env: Path) -> None:
     out = runner.invoke(app, ["forecast", "quarter-hour", "--point", "E02-main", "--json"])
     assert out.exit_code == 0, out.output
     assert '"missing_inputs"' in out.output and "has no readings" in out.output
+
+
+def test_quarter_hour_store_keeps_the_forecast_with_its_status(env: Path) -> None:
+    # stored even without readings: a 15-minute run with its status and no slots, then listed
+    out = runner.invoke(
+        app, ["forecast", "quarter-hour", "--point", "E02-main", "--store", "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    got = json.loads(out.output)
+    assert got["resolution_s"] == 900 and got["status"] == "missing_inputs"
+    assert got["slots"] == 0 and got["id"] > 0
+    shown = runner.invoke(app, ["forecast", "show", "--id", str(got["id"]), "--json"])
+    assert shown.exit_code == 0 and '"resolution_s": 900' in shown.output, shown.output
