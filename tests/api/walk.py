@@ -193,6 +193,8 @@ BODIES: dict[tuple[str, str], Body] = {
             )
         }
     },
+    # names no enterprise: the run is limited to the caller's own production counters
+    ("post", "/api/v1/records/from-meters"): lambda ids: {"json": {"year": 2025}},
     ("post", "/api/v1/jobs/normalise"): lambda ids: {},
     # the caller's own account: names no resource of B
     ("post", "/api/v1/me/password"): lambda ids: {

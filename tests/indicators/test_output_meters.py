@@ -163,3 +163,51 @@ def test_a_bad_declaration_is_refused_with_the_field(point: str, words: str) -> 
     # the line, the point and its tag are named, then the field at fault
     assert "park file:3 points[0]: point C: tags output:" in str(err.value)
     assert words in str(err.value)
+
+
+def test_the_api_runs_the_callers_own_counters(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from fastapi.testclient import TestClient
+
+    from lingtan.api import create_app
+    from lingtan.config import Settings
+    from lingtan.identity import service as identity
+    from lingtan.identity.roles import SYSTEM
+
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('om3') / 'om.db'}")
+    try:
+        store.registry.save_park(parse_park_text(PARK), actor="test")
+        _ingest(store, "P", range(0, 673), lambda k: 2.0 * k)
+        _ingest(store, "Q", range(0, 673), lambda k: 1.0 * k)
+        ids = _ids(store)
+        for name, role, ent in (("admin", "park_admin", None), ("y_admin", "enterprise_admin", "Y"),
+                                ("y_viewer", "enterprise_viewer", "Y")):  # fmt: skip
+            identity.create_user(store, actor=SYSTEM, username=name, password="output-pass-1",
+                                 role=role, enterprise_id=None if ent is None else ids[ent])  # fmt: skip
+        app = create_app(Settings(environment="test", database_url=store.url), store=store)
+        with TestClient(app) as c:
+            h = {}
+            for name in ("admin", "y_admin", "y_viewer"):
+                r = c.post(
+                    "/api/v1/auth/token", data={"username": name, "password": "output-pass-1"}
+                )
+                h[name] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            body = {"year": 2025, "month": 2}
+            assert c.post("/api/v1/records/from-meters", json=body).status_code == 401
+            r = c.post("/api/v1/records/from-meters", headers=h["y_viewer"], json=body)
+            assert r.status_code == 403
+            r = c.post("/api/v1/records/from-meters", headers=h["y_admin"], json=body)
+            assert r.status_code == 200, r.text
+            # Y's counter Q only: 1 t per hour × 672 h; X's counter P is not read
+            (m,) = r.json()["months"]
+            assert m["points"] == ["Q"] and m["quantity"] == pytest.approx(672.0)
+            assert r.json()["created"] == 1 and _output(store, ids["X"]) == []
+            r = c.post("/api/v1/records/from-meters", headers=h["admin"], json=body)
+            # the park admin: X's P is new (2 t × 672 h = 1 344 t), Y's Q is unchanged
+            assert (r.json()["created"], r.json()["unchanged"]) == (1, 1)
+            assert [x.quantity for x in _output(store, ids["X"])] == [pytest.approx(1344.0)]
+            bad = c.post(
+                "/api/v1/records/from-meters", headers=h["admin"], json={"year": 2025, "month": 13}
+            )
+            assert bad.status_code == 422 and "month" in bad.text
+    finally:
+        store.close()
