@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -211,3 +212,37 @@ def test_the_api_runs_the_callers_own_counters(tmp_path_factory: pytest.TempPath
             assert bad.status_code == 422 and "month" in bad.text
     finally:
         store.close()
+
+
+def test_the_cli_makes_and_reports_the_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from lingtan.cli import indicators as cli_indicators
+
+    url = f"sqlite:///{tmp_path}/cli.db"
+    with open_store(url) as store:
+        store.registry.save_park(parse_park_text(PARK), actor="test")
+        _ingest(store, "P", range(0, 673), lambda k: 0.5 * k)
+    monkeypatch.setenv("LINGTAN_DATABASE_URL", url)
+    app = typer.Typer()
+
+    @app.callback()
+    def root() -> None:
+        """Root."""
+
+    cli_indicators.register(app)
+    args = ["records", "from-meters", "--year", "2025", "--month", "2", "--by", "ops"]
+    out = CliRunner().invoke(app, [*args, "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    # P: 0.5 t per hour × 672 h = 336 t; Q has no readings (0 % complete)
+    assert (data["created"], data["incomplete"]) == (1, 1)
+    got = {m["points"][0]: m for m in data["months"]}
+    assert got["P"]["quantity"] == pytest.approx(336.0) and got["Q"]["completeness"] == 0.0
+    table = CliRunner().invoke(app, args)
+    assert table.exit_code == 0 and "1 unchanged" in table.output
