@@ -25,6 +25,7 @@ from lingtan.ingest import ingest_columns
 from lingtan.normalize.service import normalise_pending
 from lingtan.registry import parse_park_text
 from lingtan.store import Store, open_store
+from lingtan.store.records_repo import StatRecord
 from lingtan.timeutil import HOUR_US, to_us
 
 PARK = """\
@@ -64,7 +65,7 @@ def _ids(store: Store) -> dict[str, int]:
     return {e.code: e.id for e in store.registry.enterprises(store.registry.park().id)}
 
 
-def _output(store: Store, owner: int) -> list[rec.StatRecord]:
+def _output(store: Store, owner: int) -> list[StatRecord]:
     return rec.list_records(
         store, enterprise_id=owner, category="product_output", include_history=True
     )

@@ -22,6 +22,7 @@ the enterprise's counters of the product (in the unit of the first counter by co
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections import defaultdict
@@ -182,32 +183,38 @@ def records_from_meters(
         ):
             codes = tuple(p.code for p in members)
             unit = members[0].unit
-            base = {"enterprise_id": owner, "product": product, "month": label, "points": codes}
             completeness = min(sums[p.id].quality().completeness for p in members)
+
+            def out(
+                outcome: str,
+                quantity: float | None,
+                record_id: int | None = None,
+                reason: str = "",
+            ) -> MonthOutput:
+                return MonthOutput(
+                    owner, product, label, codes, quantity, unit, completeness,  # noqa: B023
+                    outcome, record_id, reason,
+                )  # fmt: skip
+
             if any(not units.compatible(p.unit, unit) for p in members):
+                bad = ", ".join(f"{p.code} [{p.unit}]" for p in members)
                 report.months.append(
-                    MonthOutput(**base, quantity=None, unit=unit, completeness=completeness,
-                                outcome="invalid",
-                                reason="counters of one product in units of different "
-                                "dimensions: " + ", ".join(f"{p.code} [{p.unit}]" for p in members))
+                    out("invalid", None, reason=f"counters of one product in units of "
+                                                f"different dimensions: {bad}")
                 )  # fmt: skip
                 continue
             quantity = sum(units.convert(sums[p.id].value, p.unit, unit) for p in members)
             if completeness < threshold:
                 report.months.append(
-                    MonthOutput(**base, quantity=quantity, unit=unit, completeness=completeness,
-                                outcome="incomplete",
-                                reason=f"completeness {completeness:.1%} below the threshold "
-                                f"{threshold:.0%}")
+                    out("incomplete", quantity, reason=f"completeness {completeness:.1%} below "
+                                                       f"the threshold {threshold:.0%}")
                 )  # fmt: skip
                 continue
             old = current.get((owner, product, first.isoformat(), last.isoformat()))
-            done = {"quantity": quantity, "unit": unit, "completeness": completeness}
             if old is not None and not old.source_document.startswith(METERED):
                 report.months.append(
-                    MonthOutput(**base, **done, outcome="entered", record_id=old.id,
-                                reason=f"record {old.id} was entered from "
-                                f"{old.source_document!r}; left as it is")
+                    out("entered", quantity, old.id, f"record {old.id} was entered from "
+                                                     f"{old.source_document!r}; left as it is")
                 )  # fmt: skip
                 continue
             if (
@@ -215,9 +222,7 @@ def records_from_meters(
                 and old.unit == unit
                 and math.isclose(old.quantity, quantity, rel_tol=_SAME, abs_tol=1e-12)
             ):
-                report.months.append(
-                    MonthOutput(**base, **done, outcome="unchanged", record_id=old.id)
-                )
+                report.months.append(out("unchanged", quantity, old.id))
                 continue
             rec = NewRecord(
                 park.id, owner, "product_output", product, first.isoformat(), last.isoformat(),
@@ -225,15 +230,9 @@ def records_from_meters(
                 f"completeness {completeness:.1%}",
                 supersedes_id=None if old is None else old.id,
             )  # fmt: skip
-            outcome = "created" if old is None else "corrected"
-            pending.append((rec, MonthOutput(**base, **done, outcome=outcome)))
+            pending.append((rec, out("created" if old is None else "corrected", quantity)))
     ids = repo.add_many([r for r, _ in pending], entered_by=entered_by, entered_at=_now(now))
-    for new_id, (_, out) in zip(ids, pending, strict=True):
-        report.months.append(
-            MonthOutput(
-                out.enterprise_id, out.product, out.month, out.points, out.quantity, out.unit,
-                out.completeness, out.outcome, new_id,
-            )
-        )  # fmt: skip
+    for new_id, (_, done) in zip(ids, pending, strict=True):
+        report.months.append(dataclasses.replace(done, record_id=new_id))
     report.months.sort(key=lambda o: (o.month, o.enterprise_id or 0, o.product))
     return report
