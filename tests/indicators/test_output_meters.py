@@ -140,6 +140,16 @@ def test_an_enterprise_runs_its_own_counters_only(tmp_path_factory: pytest.TempP
         assert _output(store, ids["X"]) == []
         # Q: 1 t per hour × 672 h
         assert [r.quantity for r in _output(store, ids["Y"])] == [pytest.approx(672.0)]
+        # a year's figure entered by hand for X: X's metered February would count twice beside it
+        year = rec.add_record(
+            store, enterprise_id=ids["X"], category="product_output", item="cement_clinker",
+            period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 12, 31), quantity=9e3,
+            unit="t", source_document="2025年统计年报", entered_by="statistician",
+        )  # fmt: skip
+        park_wide = records_from_meters(store, year=2025, month=2, entered_by="ops", now=NOW)
+        outcomes = {m.points: (m.outcome, m.record_id) for m in park_wide.months}
+        assert outcomes[("P",)] == ("entered", year.id) and outcomes[("Q",)][0] == "unchanged"
+        assert [r.id for r in _output(store, ids["X"])] == [year.id]
     finally:
         store.close()
 

@@ -16,8 +16,9 @@ the enterprise's counters of the product (in the unit of the first counter by co
 * a current record of the same owner, product and month made from meters with the same
   quantity and unit writes nothing (re-runs are idempotent); with another quantity the new one
   is a correction superseding it (the history is kept);
-* a current record entered by hand (its source document is not a meter's) is left alone and
-  reported: a statistician's figure is not overwritten by a counter.
+* a current record entered by hand (its source document is not a meter's) whose period overlaps
+  the month — the month's, or a quarter's or year's — is left alone and the month is reported:
+  a statistician's figure is not overwritten by a counter, nor counted twice beside it.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from lingtan.options import service as park_options
 from lingtan.registry.model import OUTPUT_TAG
 from lingtan.store import Store
 from lingtan.store.records import PointRecord
-from lingtan.store.records_repo import NewRecord, RecordsRepo
+from lingtan.store.records_repo import NewRecord, RecordsRepo, StatRecord
 from lingtan.timeutil import utcnow
 
 #: how a record made from meters starts its source document (and how it is recognised)
@@ -163,14 +164,22 @@ def records_from_meters(
         groups[(p.enterprise_id, output_product(p) or "")].append(p)
     repo = RecordsRepo(store)
     owners = sorted({k[0] for k in groups}, key=lambda o: -1 if o is None else o)
+    found = repo.find(
+        park_id=park.id, enterprise_ids=owners, categories=["product_output"],
+        overlapping=(dt.date(year, min(months), 1).isoformat(),
+                     _month_end(dt.date(year, max(months), 1)).isoformat()),
+    )  # fmt: skip
     current = {
         (r.enterprise_id, r.item, r.period_start, r.period_end): r
-        for r in repo.find(
-            park_id=park.id, enterprise_ids=owners, categories=["product_output"],
-            overlapping=(dt.date(year, min(months), 1).isoformat(),
-                         _month_end(dt.date(year, max(months), 1)).isoformat()),
-        )
-    }  # fmt: skip
+        for r in found
+        if r.source_document.startswith(METERED)
+    }
+    # records entered by hand, of any period (a year's, a quarter's): the output they state
+    # would be counted twice next to a metered month inside them
+    entered: dict[tuple[int | None, str], list[StatRecord]] = defaultdict(list)
+    for r in found:
+        if not r.source_document.startswith(METERED):
+            entered[(r.enterprise_id, r.item)].append(r)
     tz = ZoneInfo(park.timezone)
     pending: list[tuple[NewRecord, MonthOutput]] = []
     for m in months:
@@ -210,13 +219,18 @@ def records_from_meters(
                                                        f"the threshold {threshold:.0%}")
                 )  # fmt: skip
                 continue
-            old = current.get((owner, product, first.isoformat(), last.isoformat()))
-            if old is not None and not old.source_document.startswith(METERED):
+            hand = [
+                r for r in entered[(owner, product)]
+                if r.period_start <= last.isoformat() and r.period_end >= first.isoformat()
+            ]  # fmt: skip
+            if hand:
+                r = hand[0]
                 report.months.append(
-                    out("entered", quantity, old.id, f"record {old.id} was entered from "
-                                                     f"{old.source_document!r}; left as it is")
+                    out("entered", quantity, r.id, f"record {r.id} ({r.period_start}…"
+                        f"{r.period_end}) was entered from {r.source_document!r}; left as it is")
                 )  # fmt: skip
                 continue
+            old = current.get((owner, product, first.isoformat(), last.isoformat()))
             if (
                 old is not None
                 and old.unit == unit
