@@ -458,6 +458,8 @@ NOT_AIMED = {
     ("post", "/api/v1/compliance/admission"),
     ("post", "/api/v1/me/password"),
     ("post", "/api/v1/jobs/normalise"),
+    # runs the caller's own production counters only (names no enterprise)
+    ("post", "/api/v1/records/from-meters"),
     ("post", "/api/v1/grid-factors"),
     ("post", "/api/v1/matching/runs"),
     ("post", "/api/v1/forecasts/weather-series"),
