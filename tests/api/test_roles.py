@@ -120,6 +120,7 @@ VALID: dict[tuple[str, str], Callable[[World], tuple[dict[str, Any], dict[str, A
             }
         },
     ),
+    ("post", "/api/v1/records/from-meters"): lambda w: ({}, {"json": {"year": 2025, "month": 1}}),
     ("post", "/api/v1/jobs/normalise"): lambda w: ({}, {}),
     ("post", "/api/v1/me/password"): lambda w: (
         {},

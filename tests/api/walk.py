@@ -193,6 +193,8 @@ BODIES: dict[tuple[str, str], Body] = {
             )
         }
     },
+    # names no enterprise: the run is limited to the caller's own production counters
+    ("post", "/api/v1/records/from-meters"): lambda ids: {"json": {"year": 2025}},
     ("post", "/api/v1/jobs/normalise"): lambda ids: {},
     # the caller's own account: names no resource of B
     ("post", "/api/v1/me/password"): lambda ids: {
@@ -456,6 +458,8 @@ NOT_AIMED = {
     ("post", "/api/v1/compliance/admission"),
     ("post", "/api/v1/me/password"),
     ("post", "/api/v1/jobs/normalise"),
+    # runs the caller's own production counters only (names no enterprise)
+    ("post", "/api/v1/records/from-meters"),
     ("post", "/api/v1/grid-factors"),
     ("post", "/api/v1/matching/runs"),
     ("post", "/api/v1/forecasts/weather-series"),

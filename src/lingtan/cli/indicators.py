@@ -7,7 +7,8 @@ evaluation object (its ``indicators`` list carries id, name_zh, value, unit, tar
 reason, options and evidence). ``--rank`` ranks the enterprises by the core indicator.
 
 ``lingtan records import|list|add|correct|history`` manages the non-metered statistics records
-(solid waste, waste heat, water, product output) the guiding indicators need.
+(solid waste, waste heat, water, product output) the guiding indicators need; ``lingtan records
+from-meters --year Y [--month M]`` makes the product-output records of production counters.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from lingtan.cli._common import (
     wording,
 )
 from lingtan.errors import InvalidInput, NotFound
+from lingtan.indicators import output_meters
 from lingtan.indicators import records as rec
 from lingtan.store import Store, open_store
 from lingtan.store.records_repo import StatRecord
@@ -527,6 +529,47 @@ def records_history(
     """Every version of a record, oldest first."""
     with domain_errors(), open_store(settings()) as store:
         _print_records(rec.record_history(store, record_id=record_id), _codes(store), as_json)
+
+
+@records_app.command("from-meters")
+def records_from_meters(
+    year: Annotated[int, typer.Option("--year")],
+    by: Annotated[str, typer.Option("--by", help="who runs it (recorded with every record)")],
+    month: Annotated[int | None, typer.Option("--month", min=1, max=12)] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    park: ParkOption = None,
+) -> None:
+    """产品产量 from production counters (points tagged output:<product>): one record per
+    enterprise, product and complete month; incomplete months are reported, not recorded."""
+    with domain_errors(), open_store(settings()) as store:
+        park_id = park_of(store, park).id
+        report = output_meters.records_from_meters(
+            store, year=year, month=month, entered_by=by, park_id=park_id
+        )
+        codes = _codes(store, park_id)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"计量产量 metered product output (阈值 threshold {report.threshold:.0%})")
+    for col in ("月份", "企业", "产品", "计量点", "产量", "完整率", "结果", "记录"):
+        table.add_column(col)
+    for m in report.months:
+        table.add_row(
+            m.month,
+            "园区" if m.enterprise_id is None else codes.get(m.enterprise_id, str(m.enterprise_id)),
+            m.product,
+            ", ".join(m.points),
+            "—" if m.quantity is None else f"{m.quantity:,.6g} {m.unit}",
+            f"{m.completeness:.1%}",
+            m.outcome + (f" ({m.reason})" if m.reason else ""),
+            "" if m.record_id is None else str(m.record_id),
+        )
+    console.print(table)
+    console.print(
+        ", ".join(f"{report.count(k)} {k}" for k in ("created", "corrected", "unchanged"))
+        + f"; {report.count('incomplete')} incomplete, {report.count('entered')} entered by hand"
+        f" (kept), {report.count('invalid')} invalid"
+    )
 
 
 def register(app: typer.Typer) -> None:

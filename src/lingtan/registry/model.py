@@ -278,6 +278,12 @@ class PvPlantSpec(_Strict):
     altitude_m: float = Field(default=0.0, ge=-500, le=9000)
 
 
+#: a point's tag declaring it a production counter of a product (``output:<product code>``)
+OUTPUT_TAG: Final = "output:"
+#: dimensions a production counter may count in (product-output records of mass or volume)
+OUTPUT_DIMENSIONS: Final = frozenset({"mass", "volume"})
+
+
 class Point(_Strict):
     """A metering point (计量点), physical or virtual."""
 
@@ -355,7 +361,43 @@ class Point(_Strict):
             raise ValueError("generation_point is declared on direct_green_electricity lines only")
         if self.register_max is not None and self.kind is not PointKind.TOTAL_INCREASING:
             raise ValueError("register_max applies to total_increasing registers only")
+        self._check_output_tag(dim)
         return self
+
+    def _check_output_tag(self, dim: str) -> None:
+        """A tag ``output:<product>`` declares a production counter (产量计量点) of the
+        product: its readings are the product's output, not energy, so it must be a quantity
+        register of carrier ``other`` in a mass or volume unit (the product-output records are
+        made from it, docs/indicators.md)."""
+        outputs = [t for t in self.tags if t.startswith(OUTPUT_TAG)]
+        if not outputs:
+            return
+        where = f"point {self.id}: tags {outputs[0]}"
+        if len(outputs) > 1:
+            raise ValueError(
+                f"point {self.id}: tags {', '.join(outputs)}: one output:<product> tag per point"
+            )
+        if not outputs[0][len(OUTPUT_TAG) :]:
+            raise ValueError(f"{where} names no product (output:<product code>)")
+        if any(t.startswith("product:") for t in self.tags):
+            raise ValueError(
+                f"{where}: a production counter does not meter a product's energy "
+                "(drop the product:<code> tag)"
+            )
+        if self.carrier is not Carrier.OTHER:
+            raise ValueError(
+                f"{where}: carrier must be other for a production counter, not {self.carrier.value}"
+            )
+        if dim not in OUTPUT_DIMENSIONS:
+            raise ValueError(
+                f"{where}: unit {self.unit} ({dim}) is not a production unit; "
+                f"use a {' or '.join(sorted(OUTPUT_DIMENSIONS))} unit (t, kg, m3 …)"
+            )
+        if self.kind is PointKind.MEASUREMENT or self.formula is not None:
+            raise ValueError(
+                f"{where}: kind must be a physical quantity register (total_increasing or "
+                "interval), not a measurement or a virtual point"
+            )
 
     @property
     def is_virtual(self) -> bool:

@@ -14,7 +14,7 @@ from lingtan.api.common import MAX_ID, IdPath, Page, Paging, SafeText, ShortText
 from lingtan.api.deps import CurrentPrincipal, StoreDep
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.identity.roles import Permission, Principal, require
-from lingtan.indicators import records
+from lingtan.indicators import output_meters, records
 from lingtan.store import Store
 from lingtan.store.records_repo import StatRecord
 from lingtan.timeutil import UTC
@@ -300,3 +300,56 @@ async def import_records(
         ).as_dict()
 
     return ImportResult(**await run_in_threadpool(run))
+
+
+class FromMeters(BaseModel):
+    """A run of the production counters into product-output records."""
+
+    year: int = Field(ge=2000, le=2100)
+    month: int | None = Field(default=None, ge=1, le=12)
+
+
+class MonthOutputOut(BaseModel):
+    """One enterprise's output of one product in one month, and what the run did with it."""
+
+    enterprise_id: int | None
+    product: str
+    month: str
+    points: list[str]
+    quantity: float | None
+    unit: str
+    completeness: float
+    outcome: str
+    record_id: int | None
+    reason: str
+
+
+class FromMetersResult(BaseModel):
+    """What a run did (``incomplete`` months are below the park's completeness threshold)."""
+
+    threshold: float
+    created: int
+    corrected: int
+    unchanged: int
+    incomplete: int
+    entered: int
+    invalid: int
+    months: list[MonthOutputOut]
+
+
+@router.post("/records/from-meters", response_model=FromMetersResult)
+def records_from_meters(
+    body: FromMeters, principal: CurrentPrincipal, store: StoreDep
+) -> FromMetersResult:
+    """产品产量 from the production counters (points tagged ``output:<product>``) of the caller's
+    scope: an enterprise admin runs its own counters only."""
+    require(principal, Permission.WRITE)
+    report = output_meters.records_from_meters(
+        store,
+        year=body.year,
+        month=body.month,
+        entered_by=principal.actor,
+        scope=principal.enterprise_id,
+        park_id=principal.park_id,
+    )
+    return FromMetersResult(**report.as_dict())
