@@ -103,10 +103,18 @@ def _lang(request: Request, principal: Principal | None = None) -> str:
     return i18n.normal_lang(principal.lang if principal else None)
 
 
-def _safe_next(target: str | None) -> str:
-    """A local path to go to after login (never another site)."""
+def _home(request: Request) -> str:
+    """The first page: the park's overview, or the region's on a region instance (which holds
+    no park of its own, docs/region.md)."""
+    return "/region" if _settings(request).mode == "region" else "/overview"
+
+
+def _safe_next(request: Request, target: str | None) -> str:
+    """A local path to go to after login (never another site); the first page by default."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/overview"
+        return _home(request)
+    if target == "/overview":
+        return _home(request)
     return target
 
 
@@ -181,8 +189,8 @@ def _page(request: Request, build: Page) -> Response:
 # -- session --------------------------------------------------------------------------------
 @router.get("/")
 def home(request: Request) -> Response:
-    """The overview, or the login page."""
-    return _redirect(request, "/overview")
+    """The overview (the region's on a region instance), or the login page."""
+    return _redirect(request, _home(request))
 
 
 @router.get("/login")
@@ -191,7 +199,7 @@ def login_page(
 ) -> Response:
     """The login form."""
     lang = _lang(request)
-    return _render(request, "login.html", lang, None, next=_safe_next(next), error=None)
+    return _render(request, "login.html", lang, None, next=_safe_next(request, next), error=None)
 
 
 @router.post("/login")
@@ -211,7 +219,7 @@ def login_submit(
             lang,
             None,
             400,
-            next=_safe_next(next),
+            next=_safe_next(request, next),
             error=i18n.t("session_expired", lang),
         )
     try:
@@ -225,7 +233,7 @@ def login_submit(
             lang,
             None,
             401,
-            next=_safe_next(next),
+            next=_safe_next(request, next),
             error=i18n.t("locked", lang),
         )
     except (NotAuthenticated, LingtanError):
@@ -235,11 +243,11 @@ def login_submit(
             lang,
             None,
             401,
-            next=_safe_next(next),
+            next=_safe_next(request, next),
             error=i18n.t("login_failed", lang),
         )
     session.start(request, _settings(request), pair)
-    return _redirect(request, _safe_next(next))
+    return _redirect(request, _safe_next(request, next))
 
 
 @router.post("/logout")
@@ -280,7 +288,7 @@ def switch_park(
     def build(principal: Principal, lang: str) -> Response:
         in_park(_store(request), principal, code)  # NotFound for a park it may not see
         session.pending(request).set[session.PARK_COOKIE] = (code, 365 * 86_400, True)
-        target = _safe_next(next)
+        target = _safe_next(request, next)
         # a page of one enterprise belongs to one park: go to the new park's overview
         return _redirect(request, "/overview" if target.startswith("/enterprises/") else target)
 
@@ -294,7 +302,7 @@ def switch_language(
     """Switch the dashboard language (zh-CN or en) and go back."""
     lang = i18n.normal_lang(code)
     session.pending(request).set[session.LANG_COOKIE] = (lang, 365 * 86_400, False)
-    return _redirect(request, _safe_next(next))
+    return _redirect(request, _safe_next(request, next))
 
 
 # -- pages ----------------------------------------------------------------------------------
