@@ -58,6 +58,79 @@ def load(store: Store) -> None:
     normalise_pending(store)
 
 
+QUARTER_PARK = """\
+park:
+  id: ecm-quarter
+  name: 十五分钟上传测试园区
+  province: 江苏
+enterprises:
+  - id: E01
+    name: 甲电子有限公司
+    uscc: "914403001922038216"
+  - id: E02
+    name: 乙食品有限公司
+points:
+  - {id: Q-reg, carrier: electricity_grid_import, kind: total_increasing, unit: kWh, enterprise: E01, interval_s: 900}
+  - {id: H-gas, carrier: natural_gas, kind: interval, unit: m3, enterprise: E01, interval_s: 3600}
+  - {id: Q-int, carrier: electricity_grid_import, kind: interval, unit: kWh, enterprise: E02, interval_s: 900}
+"""
+#: the readings of QUARTER_PARK left out: E01's register on 10 February 12:15–13:15 (five
+#: readings), E02's interval meter on 3 February 08:15 and 08:30 (two readings)
+REG_GAP = [dt.datetime(2025, 2, 10, 12, 15, tzinfo=TZ) + dt.timedelta(minutes=15 * k)
+           for k in range(5)]  # fmt: skip
+INT_GAP = [dt.datetime(2025, 2, 3, 8, 15, tzinfo=TZ), dt.datetime(2025, 2, 3, 8, 30, tzinfo=TZ)]
+
+
+def load_quarter(store: Store) -> None:
+    """February 2025 (28 days) read every 15 minutes, local time:
+
+    * E01 Q-reg, a register read at 00:00, 00:15 … from 1 February to 1 March 00:00 (2,689
+      readings) from 1000 kWh, advancing 1.0, 1.5, 2.0, 2.5 kWh in the four quarters of every
+      hour (7 kWh an hour, 168 kWh a day), five readings of 10 February left out (REG_GAP);
+    * E01 H-gas, natural gas read hourly (2 m3 an hour): no 15-minute series;
+    * E02 Q-int, an interval meter, 1 kWh per 15-minute reading from 00:15 on 1 February to
+      00:00 on 1 March (2,688 readings), two of 3 February left out (INT_GAP).
+    """
+    store.registry.save_park(parse_park_text(QUARTER_PARK))
+    t0 = dt.datetime(2025, 2, 1, tzinfo=TZ)
+    q = dt.timedelta(minutes=15)
+    rows: list[Reading] = []
+    register = 1000.0
+    for k in range(28 * 96 + 1):
+        t = t0 + k * q
+        if k:
+            register += 1.0 + 0.5 * ((k - 1) % 4)  # the quarter ending at t
+        if t not in REG_GAP:
+            rows.append(Reading("Q-reg", t, register, source="test"))
+        if k and t not in INT_GAP:
+            rows.append(Reading("Q-int", t, 1.0, source="test"))
+    rows += [Reading("H-gas", t0 + dt.timedelta(hours=h), 2.0, source="test")
+             for h in range(1, 28 * 24 + 1)]  # fmt: skip
+    ack = ingest(store, rows, source="test")
+    assert ack.rejected == 0, ack.reasons
+    normalise_pending(store)
+
+
+@pytest.fixture(scope="module")
+def quarter_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 15-minute park, built once per module (tests copy it)."""
+    path = tmp_path_factory.mktemp("ecm15") / "park.db"
+    store = open_store(f"sqlite:///{path}")
+    load_quarter(store)
+    store.close()
+    return path
+
+
+@pytest.fixture
+def quarter_park(quarter_db: Path, tmp_path: Path) -> Iterator[Store]:
+    """A fresh copy of the 15-minute park."""
+    copy = tmp_path / "park.db"
+    copy.write_bytes(quarter_db.read_bytes())
+    store = open_store(f"sqlite:///{copy}")
+    yield store
+    store.close()
+
+
 @pytest.fixture(scope="module")
 def park_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The loaded park, built once per module (tests copy it)."""

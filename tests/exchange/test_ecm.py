@@ -6,7 +6,16 @@ import pytest
 
 from lingtan.alarms.notify.model import Channel, channel_spec, matches
 from lingtan.errors import InvalidInput
-from lingtan.exchange.ecm import Dataset, Item, Unit, check, payload, refused, uscc_valid
+from lingtan.exchange.ecm import (
+    Dataset,
+    Finding,
+    Item,
+    Unit,
+    check,
+    payload,
+    refused,
+    uscc_valid,
+)
 
 VALID = "914403001922038216"
 
@@ -109,3 +118,55 @@ def test_channel_topics_are_checked_and_alarms_reach_alarm_channels_only() -> No
     assert not matches(channel("webhook", frozenset({"report"})), **args)
     assert matches(channel("webhook", frozenset({"report", "alarm"})), **args)
     assert not matches(channel("ecm", None), **args)
+
+
+def _quarter_dataset(values: list[float | None], daily: float, **kw: bool) -> Dataset:
+    """One day (1 January 2025): its 15-minute items, its daily item and the month's item."""
+
+    def item(gran: str, start: str, v: float | None) -> Item:
+        return Item("electricity_grid_import", "电力", "total", gran, start, v, "kWh",
+                    1.0 if v is not None else 0.0, kw.get("estimated", False))  # fmt: skip
+
+    quarters = [
+        item("15min", f"2025-01-01T{k // 4:02d}:{15 * (k % 4):02d}:00+08:00", v)
+        for k, v in enumerate(values)
+    ]
+    day = "2025-01-01T00:00:00+08:00"
+    items = (*quarters, item("day", day, daily), item("month", day, daily))
+    return Dataset(Unit(VALID, "甲"), 2025, 1, items, days=1)
+
+
+def _rules(ds: Dataset) -> list[tuple[str, str]]:
+    return [(f.rule, f.level) for f in check(ds)]
+
+
+def test_sum_of_a_days_quarters_within_five_percent_of_the_daily_value() -> None:
+    # Σ 96 × 1.0 = 96 kWh: daily 100 → |96 − 100| = 4 ≤ 5 % × 100 = 5: consistent
+    assert _rules(_quarter_dataset([1.0] * 96, 100.0)) == []
+    # daily 102 → 6 > 5 % × 102 = 5.1: refused
+    assert _rules(_quarter_dataset([1.0] * 96, 102.0)) == [("quarter.consistency", "error")]
+
+
+def test_quarter_completeness_counts_the_values_collected() -> None:
+    # 87 of 96 with a value: 87 / 96 = 90.6 % ≥ 90 % passes; the day is not summed (9 unknown
+    # quarters), so Σ 87 against the daily 100 is no finding
+    assert _rules(_quarter_dataset([1.0] * 87 + [None] * 9, 100.0)) == []
+    # 86 of 96: 89.6 % < 90 %: refused
+    assert _rules(_quarter_dataset([1.0] * 86 + [None] * 10, 100.0)) == [
+        ("quarter.completeness", "error")
+    ]
+    # 95 items for 96
+    (f,) = check(_quarter_dataset([1.0] * 95, 95.0))
+    assert f.rule == "quarter.completeness" and "95 15-minute values for 96" in f.message
+    # estimated quarters: one warning for the day (besides the daily and monthly items')
+    got = check(_quarter_dataset([1.0] * 96, 96.0, estimated=True))
+    assert [f.message for f in got if "15-minute" in f.message] == [
+        "electricity_grid_import/total [kWh] 2025-01-01: 96 of 96 15-minute values partly estimated"
+    ]
+
+
+def test_the_builders_notes_come_first_and_keep_their_level() -> None:
+    note = Finding("production", "warning", "no product output record")
+    ds = _quarter_dataset([1.0] * 96, 96.0)
+    with_note = Dataset(ds.unit, 2025, 1, ds.items, days=1, notes=(note,))
+    assert check(with_note) == [note] and not refused([note])

@@ -4,6 +4,7 @@ an enterprise sees its own uploads only."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -15,10 +16,12 @@ from lingtan.alarms.notify.model import channel_spec, verify
 from lingtan.alarms.notify.service import deliver_due, enqueue
 from lingtan.cli import app
 from lingtan.config import Settings
-from lingtan.errors import NotFound
-from lingtan.exchange import transport
+from lingtan.errors import InvalidInput, NotFound
+from lingtan.exchange import ecm, transport
 from lingtan.exchange.events import publish
 from lingtan.exchange.upload import build_dataset, queue_upload
+from lingtan.indicators.output_meters import METERED
+from lingtan.indicators.records import add_record
 from lingtan.store import Store
 from lingtan.store.query_repo import Tenant
 from tests.exchange.conftest import T0, Receiver, S
@@ -74,8 +77,13 @@ def test_incomplete_month_is_refused_and_nothing_is_queued(park: Store, receiver
         month=1,
     )
     assert not res.queued and res.delivery_id is None
-    # E02 has no 统一社会信用代码 and two hours of January
-    assert {f.rule for f in res.findings} == {"unit.uscc", "completeness"}
+    # E02 has no 统一社会信用代码 and two hours of January (the errors); B-grid is read hourly
+    # (no 15-minute items) and E02 has no production record (the warnings)
+    assert {f.rule for f in res.findings if f.level == "error"} == {"unit.uscc", "completeness"}
+    assert {f.rule for f in res.findings if f.level == "warning"} == {
+        "quarter.unavailable",
+        "production",
+    }
     assert park.outbox.deliveries(tenant=Tenant.park_wide())[1] == 0
 
 
@@ -93,7 +101,13 @@ def test_upload_is_signed_retried_while_the_platform_is_down_and_acknowledged(
         month=1,
         now=T0,
     )
-    assert res.queued and res.new and res.findings == ()
+    # sent with two warnings: A-grid is read hourly (no 15-minute items), no production record
+    assert res.queued and res.new
+    assert [(f.rule, f.level) for f in res.findings] == [
+        ("quarter.unavailable", "warning"),
+        ("production", "warning"),
+    ]
+    assert "A-grid (every 3600 s)" in res.findings[0].message
     again = queue_upload(
         park,
         tenant=Tenant.park_wide(),
@@ -203,6 +217,8 @@ def test_cli_refuses_an_incomplete_month_and_queues_a_complete_one(
     args = ["exchange", "upload", "--channel", "prov", "--year", "2025", "--month", "1"]
     bad = CliRunner().invoke(app, [*args, "--enterprise", "E02", "--check-only"])
     assert bad.exit_code == 1 and "unit.uscc" in bad.output and "completeness" in bad.output
+    wrong = CliRunner().invoke(app, [*args, "--enterprise", "E01", "--granularities", "15min"])
+    assert wrong.exit_code != 0 and "granularities" in wrong.output
     good = CliRunner().invoke(app, [*args, "--enterprise", "E01"])
     assert good.exit_code == 0, good.output
     assert park.outbox.deliveries(tenant=Tenant.park_wide())[1] == 1
@@ -255,3 +271,134 @@ def test_a_stored_accounting_result_is_announced_to_the_webhooks_that_take_it(
     # an inventory computed and not stored is not announced
     account_park(park, year=2025, month=1, persist=False)
     assert park.outbox.deliveries(tenant=Tenant.park_wide())[1] == 1
+
+
+# -- 15-minute items and production data (the park of conftest.load_quarter) -------------------
+
+
+def _quarters(ds: ecm.Dataset) -> list[ecm.Item]:
+    return [i for i in ds.items if i.granularity == "15min"]
+
+
+def test_quarter_items_of_a_register_read_every_15_minutes(quarter_park: Store) -> None:
+    ds = build_dataset(quarter_park, enterprise_id=_ids(quarter_park)["E01"], year=2025, month=2)
+    q = _quarters(ds)
+    # 28 days × 96 = 2 688 items, electricity only: H-gas is read hourly
+    assert len(q) == 2688 and {i.carrier for i in q} == {"electricity_grid_import"}
+    assert [(i.start, i.value, i.completeness, i.estimated) for i in q[:5]] == [
+        ("2025-02-01T00:00:00+08:00", 1.0, 1.0, False),
+        ("2025-02-01T00:15:00+08:00", 1.5, 1.0, False),
+        ("2025-02-01T00:30:00+08:00", 2.0, 1.0, False),
+        ("2025-02-01T00:45:00+08:00", 2.5, 1.0, False),
+        ("2025-02-01T01:00:00+08:00", 1.0, 1.0, False),
+    ]
+    # Σ of 1 February's quarters: 24 h × (1.0 + 1.5 + 2.0 + 2.5) = 168 kWh = the daily item
+    day1 = next(i for i in ds.items if i.granularity == "day")
+    assert sum(i.value or 0.0 for i in q[:96]) == pytest.approx(168.0) == day1.value
+    # 10 February (day index 9), readings 12:15–13:15 missing: the register advanced over
+    # 12:00–13:30 by the six quarters' 1.0 + 1.5 + 2.0 + 2.5 + 1.0 + 1.5 = 9.5 kWh, spread by
+    # time (an estimated span, 90 min > the 30 min gap threshold): 9.5 / 6 = 1.583333 each,
+    # nothing measured in them; 13:30 is measured again (2.0 kWh)
+    gap = q[9 * 96 + 48 : 9 * 96 + 55]
+    assert gap[0].start == "2025-02-10T12:00:00+08:00"
+    assert [i.value for i in gap[:6]] == [pytest.approx(9.5 / 6, abs=1e-6)] * 6
+    assert all(i.estimated and i.completeness == 0.0 for i in gap[:6])
+    assert (gap[6].value, gap[6].completeness, gap[6].estimated) == (2.0, 1.0, False)
+    findings = ecm.check(ds)
+    assert not ecm.refused(findings)
+    # the hourly gas meter: no 15-minute items, a warning naming it (not an error, no zeros)
+    unavailable = next(f for f in findings if f.rule == "quarter.unavailable")
+    assert unavailable.level == "warning" and "H-gas (every 3600 s)" in unavailable.message
+    assert unavailable.carrier == "natural_gas"
+    # one warning for the day's estimated quarters (its start: the day's first quarter), and
+    # one each for the daily and the monthly item holding the estimated span
+    estimated = [(f.start, f.message) for f in findings if f.rule == "estimated"]
+    assert [s for s, m in estimated if "15-minute" in m] == ["2025-02-10T00:00:00+08:00"]
+    assert any("6 of 96 15-minute values partly estimated" in m for _, m in estimated)
+    assert len(estimated) == 3
+    assert not any(f.rule.startswith("quarter.c") for f in findings)
+
+
+def test_a_gap_in_an_interval_meter_gives_unknown_quarters_not_zeros(quarter_park: Store) -> None:
+    ds = build_dataset(quarter_park, enterprise_id=_ids(quarter_park)["E02"], year=2025, month=2)
+    q = _quarters(ds)
+    # 3 February (day index 2), readings of 08:15 and 08:30 missing: (08:00, 08:30] unknown
+    slot = 2 * 96 + 32  # 08:00
+    assert [(i.start, i.value, i.completeness) for i in q[slot - 1 : slot + 3]] == [
+        ("2025-02-03T07:45:00+08:00", 1.0, 1.0),
+        ("2025-02-03T08:00:00+08:00", None, 0.0),
+        ("2025-02-03T08:15:00+08:00", None, 0.0),
+        ("2025-02-03T08:30:00+08:00", 1.0, 1.0),
+    ]
+    # the daily item: 96 − 2 = 94 kWh; its 94 known quarters (97.9 % ≥ 90 %) pass completeness;
+    # a day with unknown quarters is not summed against the daily value
+    day3 = [i for i in ds.items if i.granularity == "day"][2]
+    assert day3.value == pytest.approx(94.0)
+    findings = ecm.check(ds)
+    assert not any(f.rule.startswith("quarter.") for f in findings)
+    body = ecm.payload(ds, findings)
+    sent = [i for i in body["items"] if i["start"] == "2025-02-03T08:00:00+08:00"]
+    assert [(i["granularity"], i["value"]) for i in sent] == [("15min", None)]
+
+
+def test_granularities_are_a_choice_of_the_request(quarter_park: Store, receiver: Receiver) -> None:
+    e01 = _ids(quarter_park)["E01"]
+    ds = build_dataset(
+        quarter_park, enterprise_id=e01, year=2025, month=2, granularities=["day", "month"]
+    )
+    assert not _quarters(ds)
+    assert not any(f.rule == "quarter.unavailable" for f in ds.notes)
+    with pytest.raises(InvalidInput, match="day") as err:
+        build_dataset(quarter_park, enterprise_id=e01, year=2025, month=2,
+                      granularities=["15min", "month"])  # fmt: skip
+    assert err.value.field == "granularities"
+    with pytest.raises(InvalidInput, match="hour"):
+        build_dataset(quarter_park, enterprise_id=e01, year=2025, month=2,
+                      granularities=["hour", "day", "month"])  # fmt: skip
+    # the default carries the 15-minute items; the same data give the same message
+    ch = _channel(quarter_park, receiver.url)
+    args = {"tenant": Tenant.park_wide(), "channel_id": ch, "enterprise_id": e01,
+            "year": 2025, "month": 2, "now": T0}  # fmt: skip
+    first = queue_upload(quarter_park, **args)  # type: ignore[arg-type]
+    again = queue_upload(quarter_park, **args)  # type: ignore[arg-type]
+    assert first.queued and first.delivery_id == again.delivery_id and not again.new
+    row = quarter_park.outbox.by_key(first.delivery_id or "")
+    assert row is not None
+    # electricity: 2 688 quarters + 28 days + 1 month; gas: 28 days + 1 month
+    assert len(json.loads(row.payload)["items"]) == 2688 + 29 + 29
+
+
+def test_production_records_of_the_month_are_sent_and_their_absence_flagged(
+    quarter_park: Store,
+) -> None:
+    e01 = _ids(quarter_park)["E01"]
+
+    def build() -> ecm.Dataset:
+        return build_dataset(quarter_park, enterprise_id=e01, year=2025, month=2,
+                             granularities=["day", "month"])  # fmt: skip
+
+    ds = build()
+    assert ds.production == ()
+    assert [(f.rule, f.level) for f in ds.notes] == [("production", "warning")]
+    feb = (dt.date(2025, 2, 1), dt.date(2025, 2, 28))
+    common = {"enterprise_id": e01, "category": "product_output", "entered_by": "test"}
+    chip = add_record(quarter_park, item="chip", period_start=feb[0], period_end=feb[1],
+                      quantity=1200.0, unit="t", source_document="2025年2月产量统计表",
+                      **common)  # type: ignore[arg-type]  # fmt: skip
+    board = add_record(quarter_park, item="board", period_start=feb[0], period_end=feb[1],
+                       quantity=35.5, unit="t", source_document=f"{METERED} P-1 (2025-02)",
+                       **common)  # type: ignore[arg-type]  # fmt: skip
+    year = add_record(quarter_park, item="chip", period_start=dt.date(2025, 1, 1),
+                      period_end=dt.date(2025, 12, 31), quantity=9000.0, unit="t",
+                      source_document="年报", **common)  # type: ignore[arg-type]  # fmt: skip
+    ds = build()
+    # one entry per product of the month (by product key), the year's record not sent
+    assert [(p["product"], p["quantity"], p["unit"], p["source"], p["record_id"])
+            for p in ds.production] == [
+        ("board", 35.5, "t", "meters", board.id),
+        ("chip", 1200.0, "t", "entered", chip.id),
+    ]  # fmt: skip
+    assert ds.production[0]["period"] == {"start": "2025-02-01", "end": "2025-02-28"}
+    (note,) = ds.notes
+    assert note.rule == "production" and f"{year.id} (chip, 2025-01-01…2025-12-31)" in note.message
+    assert ecm.payload(ds, ecm.check(ds))["production"] == [dict(p) for p in ds.production]

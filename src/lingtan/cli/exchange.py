@@ -1,7 +1,7 @@
 """``lingtan exchange upload --channel CODE --enterprise E01 --year 2025 --month 1``: check a
 unit's month of energy data and queue it for the provincial key energy-user online-monitoring
 platform (用能单位能耗在线监测, docs/outbound.md); ``--check-only`` runs the checks and queues
-nothing. ``lingtan alarms deliver`` sends what is due (the service's worker does it by itself)."""
+nothing; ``--granularities day,month`` leaves the 15-minute items out (default: all three). ``lingtan alarms deliver`` sends what is due (the service's worker does it by itself)."""
 
 from __future__ import annotations
 
@@ -25,21 +25,35 @@ def upload(
     check_only: Annotated[
         bool, typer.Option("--check-only", help="run the checks, queue nothing")
     ] = False,
+    granularities: Annotated[
+        str | None,
+        typer.Option(
+            "--granularities",
+            help="comma-separated: 15min,day,month (default: all; day and month required)",
+        ),
+    ] = None,
     park: ParkOption = None,
 ) -> None:
     """检查并上传 — check a month and queue it for the provincial platform."""
     from lingtan.exchange import ecm
     from lingtan.exchange.upload import build_dataset, queue_upload
 
+    grans = (
+        None
+        if granularities is None
+        else [g.strip() for g in granularities.split(",") if g.strip()]
+    )
     with domain_errors(), open_configured() as store:
         p = park_of(store, park)
         eid = enterprise_id_of(store, enterprise, p.id)
         if eid is None:
             raise InvalidInput("--enterprise is required", field="enterprise")
         if check_only:
-            findings = ecm.check(
-                build_dataset(store, enterprise_id=eid, year=year, month=month, park_id=p.id)
-            )
+            dataset = build_dataset(
+                store, enterprise_id=eid, year=year, month=month, park_id=p.id,
+                granularities=grans,
+            )  # fmt: skip
+            findings = ecm.check(dataset)
             queued, key = False, None
         else:
             found = [
@@ -50,7 +64,7 @@ def upload(
                 raise NotFound(f"no ecm channel with code {channel!r}")
             res = queue_upload(
                 store, tenant=Tenant.park_wide(), channel_id=found[0].id, enterprise_id=eid,
-                year=year, month=month, park_id=p.id,
+                year=year, month=month, park_id=p.id, granularities=grans,
             )  # fmt: skip
             findings, queued, key = list(res.findings), res.queued, res.delivery_id
     for f in findings:

@@ -12,13 +12,15 @@ What is implemented, and what is assumed (docs/outbound.md says the same):
   needs an adapter from this model to its wire format.
 * The unit is identified by its 统一社会信用代码 (GB 32100-2015), checked with its check
   character (:func:`uscc_valid`).
-* Granularities: ``15min``, ``day`` and ``month`` are in the model; the store builder
+* Granularities: ``15min``, ``day`` and ``month``. The store builder
   (:mod:`lingtan.exchange.upload`) fills ``day`` and ``month`` from lingtan's daily and monthly
-  statistics — lingtan keeps hourly statistics, so 15-minute items can only be passed in by a
-  caller that has them.
+  statistics and ``15min`` from the readings of points read at least every 15 minutes
+  (:mod:`lingtan.normalize.slots`, the computation of the 15-minute forecasts).
+* Production data (``production``): the month's 产品产量 records (``product_output``).
 * The checks (:func:`check`) apply the data-quality rules of ``data/ecm_rules.yaml``
   (completeness ≥ 90 %, Σ daily within 5 % of the monthly value — confidence L, not verified
-  from the specification's text). An ``error`` refuses the upload; a ``warning`` is sent with
+  from the specification's text; Σ of a day's quarter-hours within 5 % of the daily value —
+  lingtan's own, confidence L). An ``error`` refuses the upload; a ``warning`` is sent with
   the data (the platform sees the flag).
 """
 
@@ -38,6 +40,8 @@ from lingtan.errors import InvalidInput
 
 SCHEMA: Final = "lingtan-ecm/1"
 GRANULARITIES: Final = ("15min", "day", "month")
+#: 15-minute items due per series and local day (a zone without daylight saving)
+QUARTERS_PER_DAY: Final = 96
 LEVELS: Final = ("error", "warning")
 #: GB 32100-2015 统一社会信用代码: the 31 characters (no I, O, S, V, Z) and the weights
 #: 3^(i-1) mod 31 of positions 1-17
@@ -64,6 +68,8 @@ class Rules:
 
     completeness_min: float
     daily_monthly_max_deviation: float
+    #: |Σ a day's 96 quarter-hour values − the daily value| / the daily value, at most
+    quarter_daily_max_deviation: float = 0.05
     #: the record ids, for the findings
     ids: Mapping[str, str] = field(default_factory=dict)
 
@@ -76,6 +82,7 @@ def default_rules() -> Rules:
     return Rules(
         completeness_min=float(records["ecm.completeness_min"]["value"]),
         daily_monthly_max_deviation=float(records["ecm.daily_monthly_max_deviation"]["value"]),
+        quarter_daily_max_deviation=float(records["ecm.quarter_daily_max_deviation"]["value"]),
         ids={k: k for k in records},
     )
 
@@ -118,20 +125,6 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
-class Dataset:
-    """What one upload carries: a unit and a calendar month of items."""
-
-    unit: Unit
-    year: int
-    month: int
-    items: tuple[Item, ...]
-    #: the number of days of the month (items of granularity ``day`` due per series)
-    days: int
-    #: production data (产品产量, 工业总产值 …) as given: code, name, value, unit
-    production: tuple[Mapping[str, Any], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Finding:
     """One result of a check: ``error`` refuses the upload, ``warning`` flags it."""
 
@@ -150,6 +143,24 @@ class Finding:
             "carrier": self.carrier,
             "start": self.start,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """What one upload carries: a unit and a calendar month of items."""
+
+    unit: Unit
+    year: int
+    month: int
+    items: tuple[Item, ...]
+    #: the number of days of the month (items of granularity ``day`` due per series)
+    days: int
+    #: production data (产品产量 …): one mapping per product, sent as given (the store builder
+    #: gives category, product, quantity, unit, period, source and record id)
+    production: tuple[Mapping[str, Any], ...] = ()
+    #: what the builder found while building (a series without a 15-minute series, a month
+    #: without a production record …): returned first by :func:`check`
+    notes: tuple[Finding, ...] = ()
 
 
 def _item_errors(items: Sequence[Item]) -> list[Finding]:
@@ -187,10 +198,15 @@ def check(dataset: Dataset, rules: Rules | None = None) -> list[Finding]:
       ``rules.completeness_min`` is an error (the platform's 90 % rule); an estimated value
       above it is a warning;
     * consistency (数据一致性) — per series, |Σ daily − monthly| ≤ ``max_deviation`` × monthly,
-      else error (a monthly value of 0 needs Σ daily = 0).
+      else error (a monthly value of 0 needs Σ daily = 0);
+    * 15-minute items, for a series that has them (:func:`_quarter_findings`): 96 a day on
+      every day of the month, at least ``completeness_min`` of them with a value, and Σ of a
+      day's 96 values within ``quarter_daily_max_deviation`` of the daily value.
+
+    The builder's own findings (``dataset.notes``) come first.
     """
     r = rules or default_rules()
-    out: list[Finding] = []
+    out: list[Finding] = list(dataset.notes)
     if not uscc_valid(dataset.unit.uscc):
         out.append(
             Finding(
@@ -242,6 +258,8 @@ def check(dataset: Dataset, rules: Rules | None = None) -> list[Finding]:
                         it.start,
                     )
                 )
+        if "15min" in by:
+            out.extend(_quarter_findings(label, carrier, by["15min"], days, dataset.days, r))
         if len(months) == 1 and months[0].value is not None and days:
             monthly = months[0].value
             daily = sum(d.value or 0.0 for d in days)
@@ -258,6 +276,82 @@ def check(dataset: Dataset, rules: Rules | None = None) -> list[Finding]:
                         months[0].start,
                     )
                 )
+    return out
+
+
+def _quarter_findings(
+    label: str, carrier: str, quarters: Sequence[Item], days: Sequence[Item], n_days: int, r: Rules
+) -> list[Finding]:
+    """The checks of one series' 15-minute items, day by day (the local date of an item is the
+    date part of its ``start``):
+
+    * ``quarter.completeness`` (error) — every day of the month has its 96 items, and at least
+      ``completeness_min`` of them carry a value (实际采集上传数据个数 / 应采集上传数据个数, the
+      count rule of ``ecm.completeness_min``); an item without a value is sent as null;
+    * ``estimated`` (warning) — one finding per day whose items are partly estimated;
+    * ``quarter.consistency`` (error) — on a day whose 96 items all carry a value and whose
+      daily item has one, |Σ quarters − daily| ≤ ``quarter_daily_max_deviation`` × daily. A
+      day with unknown quarters is not summed (its completeness is checked instead).
+    """
+    out: list[Finding] = []
+    by_day: dict[str, list[Item]] = {}
+    for q in quarters:
+        by_day.setdefault(q.start[:10], []).append(q)
+    daily = {d.start[:10]: d for d in days}
+    if len(by_day) != n_days:
+        out.append(
+            Finding(
+                "quarter.completeness",
+                "error",
+                f"{label}: 15-minute values on {len(by_day)} of {n_days} days",
+                carrier,
+            )
+        )
+    for day, items in sorted(by_day.items()):
+        start = items[0].start
+        known = [q for q in items if q.value is not None]
+        due = QUARTERS_PER_DAY
+        if len(items) != due or len(known) < r.completeness_min * due:
+            out.append(
+                Finding(
+                    "quarter.completeness",
+                    "error",
+                    f"{label} {day}: {len(known)} of {due} 15-minute values collected "
+                    f"({len(items)} sent), below {r.completeness_min:.0%}"
+                    if len(items) == due
+                    else f"{label} {day}: {len(items)} 15-minute values for {due}",
+                    carrier,
+                    start,
+                )
+            )
+        estimated = sum(1 for q in known if q.estimated)
+        if estimated:
+            out.append(
+                Finding(
+                    "estimated",
+                    "warning",
+                    f"{label} {day}: {estimated} of {len(items)} 15-minute values partly estimated",
+                    carrier,
+                    start,
+                )
+            )
+        d = daily.get(day)
+        if d is None or d.value is None or len(known) != due or len(items) != due:
+            continue
+        total = math.fsum(q.value or 0.0 for q in known)
+        allowed = r.quarter_daily_max_deviation * abs(d.value)
+        if abs(total - d.value) > allowed + 1e-9 * max(1.0, abs(d.value)):
+            dev = "∞" if d.value == 0 else f"{abs(total - d.value) / abs(d.value):.1%}"
+            out.append(
+                Finding(
+                    "quarter.consistency",
+                    "error",
+                    f"{label} {day}: Σ 15-minute values {total:g} differs from the daily "
+                    f"{d.value:g} by {dev}, more than {r.quarter_daily_max_deviation:.0%}",
+                    carrier,
+                    d.start,
+                )
+            )
     return out
 
 

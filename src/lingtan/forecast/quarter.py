@@ -1,11 +1,9 @@
 """15-minute load forecasts of points read every 15 minutes (pure: numpy, no store, no I/O).
 
-Hourly statistics cannot give a 15-minute series, so it is built from the point's readings:
-the normaliser's intervals (:mod:`lingtan.normalize.intervals`, registers' advances or interval
-readings, with resets, spikes and meter replacements resolved) are spread over 15-minute slots
-the way :mod:`lingtan.normalize.hourly` spreads them over hours — the cumulative energy of the
-trusted readings is piecewise linear in time and a slot's energy is its rise over the slot. A
-slot any part of which lies in a missing span is unknown (NaN), never 0.
+Hourly statistics cannot give a 15-minute series, so it is built from the point's readings by
+:func:`lingtan.normalize.slots.slot_energy` (re-exported here): the normaliser's intervals
+spread over 15-minute slots the way hours are; a slot any part of which lies in a missing span
+is unknown (NaN), never 0.
 
 A series is a day matrix: consecutive local days × 96 slots (the park's zone has a whole-hour
 offset and no daylight saving).
@@ -36,35 +34,13 @@ from lingtan.errors import InvalidInput
 from lingtan.forecast.backtest import metrics, skill
 from lingtan.forecast.features import F64, comparable_day_index, day_types
 from lingtan.forecast.models import QUANTILES, QuantileForecast
-from lingtan.normalize.intervals import MISSING, Intervals
+from lingtan.normalize.slots import SLOT_US as SLOT_US  # re-exported: the forecasts' slots
+from lingtan.normalize.slots import SLOTS as SLOTS
+from lingtan.normalize.slots import slot_energy as slot_energy
 
-#: 15-minute slots of a day
-SLOTS: Final = 96
-SLOT_US: Final = 15 * 60 * 1_000_000
 #: comparable days averaged by the seasonal mean
 MEAN_DAYS: Final = 4
 MODELS: Final = ("seasonal_naive", "seasonal_mean")
-
-
-def slot_energy(iv: Intervals, t0: int, t1: int, slot_us: int = SLOT_US) -> F64:
-    """Energy of each slot of [t0, t1) [point unit]; NaN for a slot not wholly covered by
-    known spans (measured or estimated)."""
-    if (t1 - t0) % slot_us or t1 < t0:
-        raise InvalidInput("the range must be whole slots", field="range")
-    n = (t1 - t0) // slot_us
-    out = np.full(n, np.nan)
-    if iv.knots.size < 2:
-        return out
-    edges = t0 + np.arange(n + 1, dtype=np.int64) * slot_us
-    cum = np.concatenate([[0.0], np.cumsum(iv.energy)])
-    rise = np.diff(np.interp(edges, iv.knots, cum))
-    # a slot is known when it lies inside the intervals and overlaps no missing span
-    known = (edges[:-1] >= iv.knots[0]) & (edges[1:] <= iv.knots[-1])
-    for k in np.flatnonzero(iv.cls == MISSING):
-        a, b = int(iv.knots[k]), int(iv.knots[k + 1])
-        known &= ~((edges[:-1] < b) & (edges[1:] > a))
-    out[known] = rise[known]
-    return out
 
 
 def _check(values: F64, days: Sequence[dt.date], lead_days: int) -> None:

@@ -37,14 +37,12 @@ from lingtan.forecast.service import (
     forecast,
 )
 from lingtan.identity.roles import Permission, Principal, require
-from lingtan.normalize.intervals import Intervals, interval_intervals, register_intervals
-from lingtan.normalize.service import as_replacements
+from lingtan.normalize.service import point_intervals
+from lingtan.normalize.slots import MAX_INTERVAL_S
 from lingtan.store import Store
 from lingtan.store.forecast_repo import ForecastRepo
 from lingtan.store.records import PointRecord
 
-#: the longest reading interval that gives a 15-minute series [s]
-MAX_INTERVAL_S = 900
 DAY_US = 86_400_000_000
 #: the slot length of a 15-minute forecast [s] (``forecast_run.step_s``)
 STEP_S = quarter.SLOT_US // 1_000_000
@@ -54,27 +52,11 @@ def _num(x: float) -> float | None:
     return None if not math.isfinite(float(x)) else round(float(x), 6)
 
 
-def _intervals(store: Store, point: PointRecord) -> Intervals | None:
-    """The normaliser's intervals of a point's readings; None without readings."""
-    ts, raw = store.readings.fetch(point.id)
-    if ts.size == 0:
-        return None
-    if point.kind == "interval":
-        return interval_intervals(ts, raw, multiplier=point.multiplier, interval_s=point.interval_s)
-    with store.begin() as conn:
-        events = store.replacements.for_points(conn, [point.id]).get(point.id, [])
-    return register_intervals(
-        ts, raw, bidirectional=point.kind == "total", multiplier=point.multiplier,
-        register_max=point.register_max, max_rate=point.max_rate,
-        interval_s=point.interval_s, replacements=as_replacements(events),
-    )  # fmt: skip
-
-
 def slot_actuals(store: Store, point: PointRecord, first: dt.date, days: int, tz: ZoneInfo) -> F64:
     """The point's 15-minute energies of ``days`` local days from ``first`` (NaN: unknown), as
     one row of ``days`` × 96 slots: what a stored 15-minute forecast is compared with."""
     t0 = _day_start_us(first, tz)
-    iv = _intervals(store, point)
+    iv = point_intervals(store, point)
     if iv is None:
         return np.full(days * quarter.SLOTS, np.nan)
     return quarter.slot_energy(iv, t0, t0 + days * DAY_US)
@@ -127,7 +109,7 @@ def quarter_hour_forecast(
     def status(s: Status, detail: str) -> dict[str, Any]:
         return {**out, "status": s.value, "detail": detail}
 
-    iv = _intervals(store, point)
+    iv = point_intervals(store, point)
     if iv is None:
         return status(Status.MISSING_INPUTS, f"point {point.code} has no readings")
     if issue_day is None:

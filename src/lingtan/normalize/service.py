@@ -124,6 +124,24 @@ def as_replacements(records: Sequence[ReplacementRecord]) -> list[Replacement]:
     return [Replacement(r.at, r.old_final, r.new_initial, r.multiplier) for r in records]
 
 
+def point_intervals(store: Store, point: PointRecord) -> Intervals | None:
+    """The normaliser's intervals of a consumption point's readings (all of them, with its
+    documented meter replacements); None without readings. What 15-minute series are built
+    from (:mod:`lingtan.normalize.slots`)."""
+    ts, raw = store.readings.fetch(point.id)
+    if ts.size == 0:
+        return None
+    if point.kind == "interval":
+        return interval_intervals(ts, raw, multiplier=point.multiplier, interval_s=point.interval_s)
+    with store.begin() as conn:
+        events = store.replacements.for_points(conn, [point.id]).get(point.id, [])
+    return register_intervals(
+        ts, raw, bidirectional=point.kind == "total", multiplier=point.multiplier,
+        register_max=point.register_max, max_rate=point.max_rate,
+        interval_s=point.interval_s, replacements=as_replacements(events),
+    )  # fmt: skip
+
+
 class _Days:
     """Local-day numbering and bounds per time zone, cached."""
 

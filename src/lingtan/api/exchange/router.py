@@ -7,7 +7,7 @@ The queued message is an outbox row: follow it, and retry it by hand, in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -29,12 +29,25 @@ class UploadIn(BaseModel):
     enterprise_id: int = Field(ge=1, le=MAX_ID, description="the reporting unit (用能单位)")
     year: int = Field(ge=1990, le=2100)
     month: int = Field(ge=1, le=12)
+    granularities: list[Literal["15min", "day", "month"]] | None = Field(
+        default=None,
+        max_length=3,
+        description=(
+            "what the message carries; day and month are required. Default (null): all three "
+            "— 15-minute items for each carrier whose meters are all read at least every "
+            "15 minutes (else a warning names the meter), daily and monthly items always. "
+            'Send ["day", "month"] to leave the 15-minute items out.'
+        ),
+    )
 
 
 class FindingOut(BaseModel):
     """One result of the pre-upload checks."""
 
-    rule: str = Field(description="unit.uscc | completeness | consistency | estimated | value")
+    rule: str = Field(
+        description="unit.uscc | completeness | consistency | estimated | value | "
+        "quarter.completeness | quarter.consistency | quarter.unavailable | production"
+    )
     level: str = Field(description="error (refuses the upload) | warning (sent, flagged)")
     message: str
     carrier: str | None
@@ -65,6 +78,7 @@ def post_upload(
         year=body.year,
         month=body.month,
         park_id=store.registry.park(principal.park_id).id,
+        granularities=body.granularities,
     )
     notifier = getattr(request.app.state, "notifier", None)
     if result.queued and notifier is not None:
