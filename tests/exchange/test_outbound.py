@@ -402,3 +402,16 @@ def test_production_records_of_the_month_are_sent_and_their_absence_flagged(
     (note,) = ds.notes
     assert note.rule == "production" and f"{year.id} (chip, 2025-01-01…2025-12-31)" in note.message
     assert ecm.payload(ds, ecm.check(ds))["production"] == [dict(p) for p in ds.production]
+
+
+def test_the_api_body_takes_granularities_and_defaults_to_all() -> None:
+    from pydantic import ValidationError
+
+    from lingtan.api.exchange.router import UploadIn
+
+    base = {"channel_id": 1, "enterprise_id": 1, "year": 2025, "month": 2}
+    assert UploadIn.model_validate(base).granularities is None  # None: all three
+    got = UploadIn.model_validate({**base, "granularities": ["day", "month"]})
+    assert got.granularities == ["day", "month"]
+    with pytest.raises(ValidationError, match="granularities"):
+        UploadIn.model_validate({**base, "granularities": ["hour", "day", "month"]})
