@@ -58,7 +58,7 @@ def test_tariffs_are_listed_and_shown(env: str) -> None:
     out = runner.invoke(app, ["tariff", "list"]).output
     assert "江苏" in out and "广东" in out and "浙江" in out
     shown = runner.invoke(app, ["tariff", "show", "cn-gd-industry-commerce"]).output
-    assert "粤发改价格〔2021〕331号" in shown and "confidence: L" in shown
+    assert "粤发改价格〔2021〕331号" in shown and "confidence: M" in shown
     missing = runner.invoke(app, ["tariff", "show", "no-such"])
     assert missing.exit_code != 0
 

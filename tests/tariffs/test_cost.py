@@ -84,7 +84,7 @@ def test_a_month_without_known_hours_has_no_cost() -> None:
     assert (m.status, m.total_cost, m.missing_hours, m.max_demand_kw) == ("no_data", None, 3, None)
     # the same hours under a record without prices: no_price (the tariff cannot price the
     # month whatever the data), cost None
-    unpriced = records.find("cn-js-large-industry")
+    unpriced = records.find("cn-js-large-industry", 1)
     _, (u,) = costs(unpriced, hours, [math.nan] * 3, SH)
     assert (u.status, u.total_cost) == ("no_price", None)
     # one hour known (08:00, 高峰, 20 kWh × 1.0 = 20 元), two missing: incomplete, 20 元 is

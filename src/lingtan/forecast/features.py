@@ -134,17 +134,20 @@ def design(
     lead_days: int,
     rows_from: int = 0,
     temperature: F64 | None = None,
+    width: int = HOURS,
 ) -> DesignMatrix:
     """The feature matrix of days ``rows_from`` … end of a day matrix.
 
-    ``values`` is (n_days, 24), NaN where missing; the last days may be all NaN (the days to
+    ``values`` is (n_days, ``width``) — 24 hours, or 96 quarter-hour slots for the 15-minute
+    forecasts, whose first feature is then the slot of the day (named ``slot``) — NaN where
+    missing; the last days may be all NaN (the days to
     forecast). Every lag looks at least ``lead_days`` back, so a row never sees a value that
     would not be known when the forecast is issued (the end of day ``d − lead_days``).
     ``temperature`` (same shape, °C) is a forecast input: the caller passes the imported weather
     series, including the target days.
     """
-    if values.ndim != 2 or values.shape[1] != HOURS:
-        raise InvalidInput("values must be a (days, 24) matrix", field="values")
+    if values.ndim != 2 or values.shape[1] != width:
+        raise InvalidInput(f"values must be a (days, {width}) matrix", field="values")
     if len(days) != values.shape[0]:
         raise InvalidInput("days and values differ in length", field="days")
     if temperature is not None and temperature.shape != values.shape:
@@ -156,13 +159,13 @@ def design(
     for d in range(rows_from, n):
         t = types[d]
         comp = comparable_day_index(types, d, lead_days)
-        lag_c = values[comp] if comp is not None else np.full(HOURS, np.nan)
-        lag_w = values[d - lead_week] if d - lead_week >= 0 else np.full(HOURS, np.nan)
-        prev = values[d - lead_days] if d - lead_days >= 0 else np.full(HOURS, np.nan)
+        lag_c = values[comp] if comp is not None else np.full(width, np.nan)
+        lag_w = values[d - lead_week] if d - lead_week >= 0 else np.full(width, np.nan)
+        prev = values[d - lead_days] if d - lead_days >= 0 else np.full(width, np.nan)
         with np.errstate(all="ignore"):
             level = float(np.mean(prev)) if not np.isnan(prev).any() else np.nan
-        block = np.empty((HOURS, len(BASE_FEATURES)), np.float64)
-        block[:, 0] = np.arange(HOURS)
+        block = np.empty((width, len(BASE_FEATURES)), np.float64)
+        block[:, 0] = np.arange(width)
         block[:, 1] = days[d].weekday()
         block[:, 2] = t.workday
         block[:, 3] = t.holiday
@@ -173,7 +176,8 @@ def design(
         if temperature is not None:
             block = np.column_stack([block, temperature[d]])
         rows.append(block)
-    names = BASE_FEATURES + ((TEMPERATURE_FEATURE,) if temperature is not None else ())
+    first = ("hour",) if width == HOURS else ("slot",)
+    names = first + BASE_FEATURES[1:] + ((TEMPERATURE_FEATURE,) if temperature is not None else ())
     if not rows:
         empty = np.empty((0, len(names)))
         return DesignMatrix(empty, np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64), names)
@@ -182,7 +186,7 @@ def design(
     return DesignMatrix(
         x=x,
         y=values[rows_from:].reshape(-1).astype(np.float64),
-        day=np.repeat(np.arange(rows_from, n), HOURS),
-        hour=np.tile(np.arange(HOURS), count),
+        day=np.repeat(np.arange(rows_from, n), width),
+        hour=np.tile(np.arange(width), count),
         names=names,
     )

@@ -1,7 +1,9 @@
 """The ``forecast_retrain`` job kind: retrain and re-issue the forecasts of every point in the
-caller's scope and the electricity load of its enterprises and (park-wide) of the park. Run it nightly, after the day's statistics are complete (a cron entry or a
-systemd timer that submits it through ``POST /api/v1/jobs`` or runs ``lingtan forecast
-train``)."""
+caller's scope and the electricity load of its enterprises and (park-wide) of the park — hourly
+forecasts for all of them, and 15-minute forecasts (``step_s`` 900) as well for the points read
+at least every 15 minutes (:func:`lingtan.forecast.quarter_service.has_quarter_series`). Run it
+nightly, after the day's statistics are complete (a cron entry or a systemd timer that submits
+it through ``POST /api/v1/jobs``; ``lingtan forecast train`` issues the hourly forecasts only)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 from lingtan.errors import InvalidInput
+from lingtan.forecast.quarter_service import JOB_HISTORY_DAYS, issue_quarter_all
 from lingtan.forecast.service import Horizon, issue_all
 from lingtan.identity.roles import Permission, Principal, Role
 from lingtan.jobs.service import JobContext, JobKind, JobOutput, register_kind
@@ -41,10 +44,22 @@ def _retrain(store: Store, ctx: JobContext) -> JobOutput:
         history_days=int(ctx.params["history_days"]),
         owners=True,
     )
+    quarters = issue_quarter_all(
+        store,
+        principal=principal,
+        horizon=Horizon(ctx.params["horizon"]),
+        history_days=min(int(ctx.params["history_days"]), JOB_HISTORY_DAYS),
+    )
     statuses = Counter(v.run.status for v in views)
     points = sum(1 for v in views if v.run.subject == "point")
     return JobOutput(
-        result={"points": points, "owners": len(views) - points, "statuses": dict(statuses)}
+        result={
+            "points": points,
+            "owners": len(views) - points,
+            "statuses": dict(statuses),
+            "quarter_hour_points": len(quarters),
+            "quarter_hour_statuses": dict(Counter(v.run.status for v in quarters)),
+        }
     )
 
 

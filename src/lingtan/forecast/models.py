@@ -69,9 +69,15 @@ class QuantileForecast:
     p90: F64
 
 
-def _check(values: F64, days: Sequence[dt.date], targets: Sequence[int], lead_days: int) -> None:
-    if values.ndim != 2 or values.shape[1] != HOURS or values.shape[0] != len(days):
-        raise InvalidInput("values must be a (days, 24) matrix matching days", field="values")
+def _check(
+    values: F64,
+    days: Sequence[dt.date],
+    targets: Sequence[int],
+    lead_days: int,
+    width: int = HOURS,
+) -> None:
+    if values.ndim != 2 or values.shape[1] != width or values.shape[0] != len(days):
+        raise InvalidInput(f"values must be a (days, {width}) matrix matching days", field="values")
     if lead_days < 1:
         raise InvalidInput("lead_days must be at least 1", field="lead_days")
     for t in targets:
@@ -118,6 +124,8 @@ class GbmFit:
     train_rows: int
     #: the quantile each model estimates (all three, or the median alone in a backtest)
     quantiles: tuple[float, ...] = QUANTILES
+    #: values per day: 24 hours, or 96 quarter-hour slots
+    width: int = HOURS
 
 
 def fit_gbm(
@@ -130,6 +138,7 @@ def fit_gbm(
     seed: int = 0,
     train_days: int = TRAIN_DAYS,
     quantiles: tuple[float, ...] = QUANTILES,
+    width: int = HOURS,
 ) -> GbmFit:
     """Train the P10/P50/P90 models on days before ``train_until`` (at most ``train_days``).
 
@@ -137,7 +146,9 @@ def fit_gbm(
     ``lag_comparable`` feature): trees approximate a step function, so learning the level
     itself would cost the precision the lag already carries. Rows without a comparable value
     are left out of training, and their forecasts are missing. Raises ``InvalidInput`` when
-    fewer than 14 days of known targets remain.
+    fewer than 14 days of known targets remain. ``width`` is the number of values a day (24
+    hours; 96 slots for the 15-minute forecasts, whose features have the slot of the day in
+    place of the hour).
     """
     start = max(0, train_until - train_days)
     m = design(
@@ -146,12 +157,14 @@ def fit_gbm(
         lead_days=lead_days,
         rows_from=start,
         temperature=None if temperature is None else temperature[:train_until],
+        width=width,
     )
     lag = m.x[:, m.names.index("lag_comparable")]
     keep = np.isfinite(m.y) & np.isfinite(lag)
-    if int(keep.sum()) < 14 * HOURS:
+    if int(keep.sum()) < 14 * width:
+        unit = "hours" if width == HOURS else "slots"
         raise InvalidInput(
-            f"{int(keep.sum())} known hours before the forecast; the model needs 14 days",
+            f"{int(keep.sum())} known {unit} before the forecast; the model needs 14 days",
             field="history",
         )
     models = []
@@ -163,7 +176,7 @@ def fit_gbm(
             model.set_params(**GBM_PARAMS)
             model.fit(m.x[keep], m.y[keep] - lag[keep])
             models.append(model)
-    return GbmFit(tuple(models), m.names, lead_days, int(keep.sum()), tuple(quantiles))
+    return GbmFit(tuple(models), m.names, lead_days, int(keep.sum()), tuple(quantiles), width)
 
 
 def predict_gbm(
@@ -179,13 +192,14 @@ def predict_gbm(
     Quantiles are sorted per hour, so P10 ≤ P50 ≤ P90 even where separately trained models
     cross (the rearrangement of Chernozhukov, Fernández-Val & Galichon, Econometrica 2010).
     """
-    _check(values, days, targets, fit.lead_days)
+    w = fit.width
+    _check(values, days, targets, fit.lead_days, w)
     if (temperature is None) != ("temperature" not in fit.feature_names):
         raise InvalidInput(
             "temperature must be given exactly when the model uses it", field="temperature"
         )
     if not targets:
-        empty = np.empty((0, HOURS))
+        empty = np.empty((0, w))
         return QuantileForecast(empty, empty, empty)
     # every lag looks at least ``lead_days`` back (features.design), so one matrix over the
     # whole span is free of look-ahead for each target row
@@ -196,8 +210,9 @@ def predict_gbm(
         lead_days=fit.lead_days,
         rows_from=first,
         temperature=None if temperature is None else temperature[: last + 1],
+        width=w,
     )
-    rows = [m.x[(d - first) * HOURS : (d - first + 1) * HOURS] for d in targets]
+    rows = [m.x[(d - first) * w : (d - first + 1) * w] for d in targets]
     x = np.vstack(rows)
     lag = x[:, fit.feature_names.index("lag_comparable")]
     with _THREADS.limit(limits=1):
@@ -209,7 +224,7 @@ def predict_gbm(
     preds = np.column_stack(cols)
     if fit.quantiles == QUANTILES:
         preds = np.sort(preds, axis=1)
-    shape = (len(targets), HOURS)
+    shape = (len(targets), w)
     return QuantileForecast(
         preds[:, 0].reshape(shape), preds[:, 1].reshape(shape), preds[:, 2].reshape(shape)
     )

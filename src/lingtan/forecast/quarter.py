@@ -8,18 +8,30 @@ is unknown (NaN), never 0.
 A series is a day matrix: consecutive local days × 96 slots (the park's zone has a whole-hour
 offset and no daylight saving).
 
-Two models, chosen per series by a rolling-origin backtest (Tashman 2000; Hyndman &
-Athanasopoulos, *FPP3* §5.10) on MAE, errors pooled over the origins (*FPP3* §5.8):
+Three models, chosen per series by a rolling-origin backtest (Tashman 2000; Hyndman &
+Athanasopoulos, *FPP3* §5.10) on MAE, errors pooled over the origins (*FPP3* §5.8) and scored
+on the slots every candidate forecast:
 
 * **seasonal-naive**: each slot of the *comparable day* (:func:`features.comparable_day_index`,
   the calendar rule of the hourly forecasts: same weekday a week earlier when of the same class,
   else the latest day of that class at least the lead time earlier);
 * **seasonal mean**: the mean, slot by slot, of the last ``K = 4`` comparable days (the
   comparable day, its comparable day, …) over the slots known in them — a multi-season
-  average that smooths the noise a single day carries.
+  average that smooths the noise a single day carries;
+* **gbm**: the hourly forecasts' quantile gradient boosting
+  (:func:`lingtan.forecast.models.fit_gbm`, scikit-learn's ``HistGradientBoostingRegressor``,
+  same settings, fixed seed) on the same features with the slot of the day (0–95) in place of
+  the hour: it learns each slot's departure from the comparable day from the calendar, the
+  week-ago slot and the level of the last known day, so it follows patterns the two
+  calendar-lag models cannot (a level that changes from one day to the next, a shape that the
+  comparable day carries with its noise). It needs 14 days of known slots with a comparable
+  day; without them it is left out of the choice (``gbm_error`` in the backtest). In the
+  backtest it is fitted once on the days before the first origin (the median model only),
+  as the hourly backtest does within ``REFIT_DAYS``.
 
-P10/P90 add the 10 %/90 % quantiles of the model's own errors over the ``band_days`` before the
-first target. Skill = 1 − MAE_model / MAE_naive (None when MAE_naive is 0).
+P10/P90 of the calendar models add the 10 %/90 % quantiles of the model's own errors over the ``band_days`` before the
+first target; the boosting model's come from its own 10 %/90 % quantile models. Skill =
+1 − MAE_model / MAE_naive (None when MAE_naive is 0).
 """
 
 from __future__ import annotations
@@ -32,15 +44,19 @@ import numpy as np
 
 from lingtan.errors import InvalidInput
 from lingtan.forecast.backtest import metrics, skill
-from lingtan.forecast.features import F64, comparable_day_index, day_types
-from lingtan.forecast.models import QUANTILES, QuantileForecast
+from lingtan.forecast.features import BASE_FEATURES, F64, comparable_day_index, day_types
+from lingtan.forecast.models import QUANTILES, GbmFit, QuantileForecast, fit_gbm, predict_gbm
 from lingtan.normalize.slots import SLOT_US as SLOT_US  # re-exported: the forecasts' slots
 from lingtan.normalize.slots import SLOTS as SLOTS
 from lingtan.normalize.slots import slot_energy as slot_energy
 
 #: comparable days averaged by the seasonal mean
 MEAN_DAYS: Final = 4
-MODELS: Final = ("seasonal_naive", "seasonal_mean")
+MODELS: Final = ("seasonal_naive", "seasonal_mean", "gbm")
+#: the boosting model's features (those of the hourly model, the slot in place of the hour)
+GBM_FEATURES: Final = ("slot", *BASE_FEATURES[1:])
+#: the boosting model of a backtest is refitted after this many days (as the hourly backtest)
+REFIT_DAYS: Final = 91
 
 
 def _check(values: F64, days: Sequence[dt.date], lead_days: int) -> None:
@@ -77,11 +93,22 @@ def forecast(
     lead_days: int,
     model: str,
     band_days: int = 56,
+    seed: int = 0,
 ) -> QuantileForecast:
-    """P10/P50/P90 of the ``targets`` days, (len(targets), 96), by ``model``."""
+    """P10/P50/P90 of the ``targets`` days, (len(targets), 96), by ``model``.
+
+    ``gbm`` is trained on the days before the first target (``InvalidInput`` naming
+    ``history`` with fewer than 14 known days)."""
     _check(values, days, lead_days)
     if model not in MODELS:
         raise InvalidInput(f"model must be one of {MODELS}", field="model")
+    if model == "gbm":
+        if not targets:
+            empty = np.empty((0, SLOTS))
+            return QuantileForecast(empty, empty, empty)
+        fit = fit_gbm(values, days, train_until=min(targets), lead_days=lead_days, seed=seed,
+                      width=SLOTS)  # fmt: skip
+        return predict_gbm(fit, values, days, targets=targets)
     types = day_types(days)
     p50 = (
         np.vstack([_point(values, types, d, lead_days, model) for d in targets])
@@ -104,24 +131,56 @@ def forecast(
 
 
 def backtest(
-    values: F64, days: Sequence[dt.date], *, origins: Sequence[int], horizon_days: int
+    values: F64,
+    days: Sequence[dt.date],
+    *,
+    origins: Sequence[int],
+    horizon_days: int,
+    models: Sequence[str] = MODELS,
+    seed: int = 0,
 ) -> dict[str, Any]:
-    """Rolling origin: at each origin both models forecast the next ``horizon_days`` days from
-    the days before it; errors pooled per model; the model with the lower MAE is chosen (the
-    seasonal-naive on a tie or without scored slots), with its skill against seasonal-naive."""
+    """Rolling origin: at each origin the ``models`` forecast the next ``horizon_days`` days
+    from the days before it; errors pooled per model over the slots every model forecast; the
+    model with the lowest MAE is chosen (the seasonal-naive on a tie or without scored slots,
+    then the mean before the boosting model), with its skill against seasonal-naive."""
     _check(values, days, horizon_days)
+    unknown = [m for m in models if m not in MODELS]
+    if unknown or "seasonal_naive" not in models:
+        raise InvalidInput(f"models must be among {MODELS}, with seasonal_naive", field="models")
     actual: list[F64] = []
-    fcs: dict[str, list[QuantileForecast]] = {m: [] for m in MODELS}
+    fcs: dict[str, list[QuantileForecast]] = {m: [] for m in models}
     used = []
+    fit: GbmFit | None = None
+    fitted_at = -(10**9)
+    gbm_error: str | None = None
+    not_fitted = "too little history for the boosting model at every origin"
     for o in origins:
         tg = [d for d in range(o, o + horizon_days) if d < len(days)]
         if not tg:
             continue
         used.append(days[o].isoformat())
         actual.append(values[tg].reshape(-1))
-        for m in MODELS:
-            f = forecast(values[: tg[-1] + 1], days[: tg[-1] + 1], targets=tg,
-                         lead_days=horizon_days, model=m)  # fmt: skip
+        for m in models:
+            if m == "gbm":
+                if gbm_error is None and (fit is None or o - fitted_at >= REFIT_DAYS):
+                    try:
+                        fit = fit_gbm(values, days, train_until=o, lead_days=horizon_days,
+                                      seed=seed, quantiles=(0.5,), width=SLOTS)  # fmt: skip
+                        fitted_at = o
+                    except InvalidInput as err:
+                        # too little history yet: later origins may train (a NaN forecast
+                        # here); after a fit, keep it and stop refitting (as hourly)
+                        not_fitted = str(err)
+                        if fit is not None:
+                            gbm_error = not_fitted
+                f = (
+                    predict_gbm(fit, values[: tg[-1] + 1], days[: tg[-1] + 1], targets=tg)
+                    if fit is not None
+                    else _nan(len(tg))
+                )
+            else:
+                f = forecast(values[: tg[-1] + 1], days[: tg[-1] + 1], targets=tg,
+                             lead_days=horizon_days, model=m)  # fmt: skip
             fcs[m].append(f)
     if not actual:
         return {"origins": [], "models": {}, "chosen": "seasonal_naive", "skill": None}
@@ -134,11 +193,22 @@ def backtest(
             np.concatenate([f.p90.reshape(-1) for f in fs]),
         )
 
-    scored = {m: metrics(act, cat(fcs[m])) for m in MODELS}
-    naive, mean = scored["seasonal_naive"], scored["seasonal_mean"]
-    better = mean.mae is not None and naive.mae is not None and mean.mae < naive.mae
-    chosen = "seasonal_mean" if better else "seasonal_naive"
-    return {
+    stacked = {m: cat(fcs[m]) for m in models}
+    if "gbm" in stacked and fit is None:
+        # never trained (too little history at every origin): out of the choice
+        del stacked["gbm"]
+        gbm_error = not_fitted
+    # every candidate is scored on the same slots: those each of them forecast
+    both = np.logical_and.reduce([np.isfinite(f.p50) for f in stacked.values()])
+    act = np.where(both, act, np.nan)
+    scored = {m: metrics(act, f) for m, f in stacked.items()}
+    naive = scored["seasonal_naive"]
+    chosen = "seasonal_naive"
+    for m in ("seasonal_mean", "gbm"):
+        s, best = scored.get(m), scored[chosen].mae
+        if s is not None and s.mae is not None and best is not None and s.mae < best:
+            chosen = m
+    out: dict[str, Any] = {
         "resolution_s": SLOT_US // 1_000_000,
         "horizon_days": horizon_days,
         "origins": used,
@@ -146,3 +216,11 @@ def backtest(
         "chosen": chosen,
         "skill": skill(scored[chosen], naive),
     }
+    if "gbm" in models:
+        out["gbm_error"] = gbm_error
+    return out
+
+
+def _nan(n_days: int) -> QuantileForecast:
+    nan = np.full((n_days, SLOTS), np.nan)
+    return QuantileForecast(nan, nan.copy(), nan.copy())

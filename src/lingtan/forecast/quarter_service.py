@@ -46,6 +46,17 @@ from lingtan.store.records import PointRecord
 DAY_US = 86_400_000_000
 #: the slot length of a 15-minute forecast [s] (``forecast_run.step_s``)
 STEP_S = quarter.SLOT_US // 1_000_000
+#: the history the nightly job gives each 15-minute forecast [days] (at most its own
+#: ``history_days``): 8 weeks, the on-request default
+JOB_HISTORY_DAYS = 56
+
+
+def has_quarter_series(point: PointRecord) -> bool:
+    """Whether a point has a 15-minute series: a physical consumption point (register or
+    interval readings, not a kW measurement) read at least every 15 minutes."""
+    return (
+        not point.is_virtual and point.kind != "measurement" and point.interval_s <= MAX_INTERVAL_S
+    )
 
 
 def _num(x: float) -> float | None:
@@ -73,7 +84,8 @@ def quarter_hour_forecast(
     backtest_days: int = 28,
 ) -> dict[str, Any]:
     """P10/P50/P90 per 15-minute slot of the day(s) after ``issue_day`` (default: the last
-    local day whose last slot is known), with a rolling-origin backtest of both models."""
+    local day whose last slot is known), with a rolling-origin backtest of the models
+    (:data:`quarter.MODELS`) that chooses the one used."""
     require(principal, Permission.READ)
     if not MIN_HISTORY_DAYS <= history_days <= 366:
         raise InvalidInput(f"history_days must be between {MIN_HISTORY_DAYS} and 366",
@@ -86,7 +98,7 @@ def quarter_hour_forecast(
             f"issue_day must lie in {ISSUE_DAYS[0]}–{ISSUE_DAYS[1]}", field="issue_day"
         )
     point = _point(store, principal, point_code)
-    if point.is_virtual or point.kind == "measurement" or point.interval_s > MAX_INTERVAL_S:
+    if not has_quarter_series(point):
         raise InvalidInput(
             f"point {point.code} has no 15-minute series (a {point.kind} point read every "
             f"{point.interval_s} s{', virtual' if point.is_virtual else ''}): 15-minute "
@@ -148,6 +160,7 @@ def quarter_hour_forecast(
     model = back["chosen"]
     targets = list(range(n_hist, n))
     fc = quarter.forecast(values, days, targets=targets, lead_days=horizon.days, model=model)
+    features = list(quarter.GBM_FEATURES) if model == "gbm" else ["comparable_day"]
     starts = (
         t0
         + n_hist * DAY_US
@@ -164,6 +177,7 @@ def quarter_hour_forecast(
         "status": (Status.MISSING_INPUTS if gaps else Status.OK).value,
         "detail": f"{gaps} slots without a comparable value" if gaps else "",
         "model": model,
+        "features": features,
         "issue_day": issue_day.isoformat(),
         "train_start": days[0].isoformat(),
         "slots": slots,
@@ -218,7 +232,7 @@ def issue_quarter_forecast(
         "detail": got["detail"],
         "model": got["model"] or "none",
         "model_version": MODEL_VERSION,
-        "features": ["comparable_day"] if got["model"] else [],
+        "features": got.get("features", []),
         "train_start": got.get("train_start"),
         "train_end": got.get("issue_day"),
         "backtest": back,
@@ -228,3 +242,36 @@ def issue_quarter_forecast(
     values = [(x["start_us"], x["p10"], x["p50"], x["p90"]) for x in got["slots"]]
     rid = ForecastRepo(store).save_run(run, values)
     return forecast(store, principal=principal, run_id=rid)
+
+
+def issue_quarter_all(
+    store: Store,
+    *,
+    principal: Principal,
+    horizon: Horizon = Horizon.DAY_AHEAD,
+    history_days: int = JOB_HISTORY_DAYS,
+    issue_day: dt.date | None = None,
+) -> list[ForecastView]:
+    """Issue and store a 15-minute forecast of each point in scope that has a 15-minute series
+    (:func:`has_quarter_series`), in code order: what the nightly ``forecast_retrain`` job adds
+    to the hourly forecasts. Points read less often are left to the hourly forecasts."""
+    require(principal, Permission.WRITE)
+    from lingtan.store.query_repo import QueryRepo
+
+    park_id = store.registry.park(principal.park_id).id
+    rows, _ = QueryRepo(store).points(tenant=principal.tenant, park_id=park_id)
+    out = []
+    for p in sorted(rows, key=lambda r: r.code):
+        if has_quarter_series(p):
+            out.append(
+                issue_quarter_forecast(
+                    store,
+                    principal=principal,
+                    point_code=p.code,
+                    horizon=horizon,
+                    issue_day=issue_day,
+                    history_days=history_days,
+                    backtest_days=min(28, history_days),
+                )
+            )
+    return out
