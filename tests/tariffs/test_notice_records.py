@@ -178,3 +178,16 @@ def test_ratio_prices_of_a_month_with_a_base_price() -> None:
     assert period_price(js, "低谷", "2025-10") == pytest.approx(0.175)
     # no base price for November: no price, never 0
     assert period_price(js, "高峰", "2025-11") is None
+
+
+def test_the_fixed_part_of_a_month_is_added_to_every_period_unfloated() -> None:
+    # 苏发改价格发〔2025〕426号 floats the purchase price only. A test month: purchase price 0.40
+    # 元/kWh floating, 0.25 元/kWh of 输配电价 and funds fixed: 高峰 0.40 × 1.8 + 0.25 = 0.97,
+    # 平段 0.40 + 0.25 = 0.65, 低谷 0.40 × 0.35 + 0.25 = 0.39
+    month = records.MonthPrice(month="2025-07", price=0.40, fixed=0.25, source="test")
+    js = JS2.model_copy(update={"base_prices": [month]})
+    assert period_price(js, "高峰", "2025-07") == pytest.approx(0.97)
+    assert period_price(js, "平段", "2025-07") == pytest.approx(0.65)
+    assert period_price(js, "低谷", "2025-07") == pytest.approx(0.39)
+    with pytest.raises(ValueError, match="fixed"):
+        records.MonthPrice(month="2025-07", price=0.40, fixed=-0.1, source="test")

@@ -34,17 +34,19 @@ def period_price(tariff: Tariff, period: str, month: str) -> float | None:
     Notes
     -----
     ``pricing: prices``: the price the record lists. ``pricing: ratios``:
-    price = base price of the month (平段, the 代理购电 or market price) × the period's ratio,
-    the ratio set by the provincial notice the record cites. ``unpriced``: None.
+    price = base price of the month (平段, the 代理购电 or market price) × the period's ratio
+    + the month's fixed part (the components the notice does not float; 0 when the month's
+    entry gives none), the ratio set by the provincial notice the record cites. ``unpriced``:
+    None.
     """
     if period not in PERIODS:
         raise InvalidInput(f"unknown period {period!r}", field="period")
     if tariff.pricing == "prices":
         return tariff.prices.get(period)
     if tariff.pricing == "ratios":
-        base = next((b.price for b in tariff.base_prices if b.month == month), None)
+        base = next((b for b in tariff.base_prices if b.month == month), None)
         ratio = tariff.ratios.get(period)
-        return None if base is None or ratio is None else base * ratio
+        return None if base is None or ratio is None else base.price * ratio + base.fixed
     return None
 
 

@@ -140,6 +140,10 @@ class MonthPrice(_Strict):
 
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     price: float = Field(gt=0, description="元/kWh")
+    #: the part of the energy price the notice keeps out of the time-of-use float (输配电价,
+    #: 系统运行费, 政府性基金及附加 …, e.g. 苏发改价格发〔2025〕426号 floats the user's purchase
+    #: price only): added to every period unchanged [元/kWh]
+    fixed: float = Field(default=0.0, ge=0, description="元/kWh, not floated")
     source: str
 
 
