@@ -77,3 +77,28 @@ def test_restricted_to_review_and_bad_input_named() -> None:
     assert r.verdict == "review"
     with pytest.raises(InvalidInput, match="green_power_share"):
         _project(green_power_share=1.5)
+
+
+def test_rules_and_notes_speak_the_report_language() -> None:
+    from lingtan.compliance.admission import report_from_dict, report_html
+
+    rules = parse_rules({**RULES.model_dump(), "restricted": "review"})
+    p = _project(catalogue_entry="restricted.cement.small_clinker_line")
+    r = check(p, rules, catalogue=catalogue(), levels=efficiency_levels(), **PARK)
+    by_id = {c.id: c for c in r.criteria}
+    cat, core = by_id["catalogue"], by_id["core_after"]
+    assert cat.value.startswith("限制类（restricted）")
+    assert cat.rule_in("zh-CN") == "淘汰类 → 不予准入；限制类 → 复核"
+    assert cat.rule_in("en") == "eliminated → refuse; restricted → review"
+    # after = (36 000 + 500) / (200 000 + 10 000); before = 36 000 / 200 000 = 0.18
+    assert core.note_in("zh-CN").endswith("准入前 0.1800")
+    assert core.note_in("en").endswith("before 0.1800")
+    zh, en = report_html(r, "zh-CN"), report_html(r, "en")
+    assert "eliminated → refuse" not in zh and "淘汰类 → 不予准入" in zh
+    assert "eliminated → refuse" in en
+    # a report stored before the English texts existed still loads, showing its own text
+    old = r.as_dict()
+    for c in old["criteria"]:
+        del c["rule_en"], c["note_en"]
+    again = report_from_dict(old)
+    assert again.criteria[0].rule_in("en") == again.criteria[0].rule

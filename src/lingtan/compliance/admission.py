@@ -104,10 +104,14 @@ class Criterion:
     name_zh: str
     name_en: str
     value: Any
-    rule: str
+    rule: str  # in Chinese, the report's default language
     source: str
     verdict: Verdict
     note: str = ""
+    #: the rule and the note in English (a report stored before they existed has none: its
+    #: Chinese text is shown instead)
+    rule_en: str = ""
+    note_en: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data."""
@@ -117,10 +121,20 @@ class Criterion:
             "name_en": self.name_en,
             "value": self.value,
             "rule": self.rule,
+            "rule_en": self.rule_en,
             "source": self.source,
             "verdict": self.verdict,
             "note": self.note,
+            "note_en": self.note_en,
         }
+
+    def rule_in(self, lang: str) -> str:
+        """The rule in ``lang`` (zh-CN or en)."""
+        return self.rule if lang.startswith("zh") or not self.rule_en else self.rule_en
+
+    def note_in(self, lang: str) -> str:
+        """The note in ``lang`` (zh-CN or en)."""
+        return self.note if lang.startswith("zh") or not self.note_en else self.note_en
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +197,9 @@ def check(
         out.append(Criterion(
             "catalogue", "产业结构调整指导目录", "industry catalogue", "允许类（未列入）",
             "淘汰类不得准入；限制类按园区规则", catalogue.document, "pass",
-            "no entry named: 允许类",
+            "未指定目录条目：按允许类",
+            rule_en="eliminated: refused; restricted: as the park's rules say",
+            note_en="no catalogue entry named: allowed (允许类)",
         ))  # fmt: skip
     else:
         entry = catalogue.entry(project.catalogue_entry)
@@ -192,10 +208,13 @@ def check(
             verdict = "fail"
         elif entry.cls == "restricted":
             verdict = "fail" if rules.restricted == "refuse" else "review"
+        restricted_zh = "不予准入" if rules.restricted == "refuse" else "复核"
         out.append(Criterion(
             "catalogue", "产业结构调整指导目录", "industry catalogue",
-            f"{entry.cls}: {entry.text}", f"eliminated → refuse; restricted → {rules.restricted}",
+            f"{CATALOGUE_CLASS_ZH[entry.cls]}（{entry.cls}）: {entry.text}",
+            f"淘汰类 → 不予准入；限制类 → {restricted_zh}",
             f"{catalogue.document} ({catalogue.confidence}, {entry.id})", verdict,
+            rule_en=f"eliminated → refuse; restricted → {rules.restricted}",
         ))  # fmt: skip
     # 2. 标杆 for energy-intensive products (8.3.3)
     for p in project.products:
@@ -203,15 +222,18 @@ def check(
         if lvl is None:
             out.append(Criterion(
                 f"benchmark.{p.product}", "能效标杆水平", "energy-efficiency benchmark", None,
-                "no 标杆 record for this product", "发改产业〔2023〕723号", "not_applicable",
+                "该产品无能效标杆水平记录", "发改产业〔2023〕723号", "not_applicable",
+                rule_en="no 标杆 record for this product",
             ))  # fmt: skip
             continue
         if p.unit_energy is None or (p.unit is not None and p.unit != lvl.unit):
             out.append(Criterion(
                 f"benchmark.{p.product}", "能效标杆水平", "energy-efficiency benchmark", None,
-                f"design unit energy in {lvl.unit} required", lvl.id,
+                f"须给出以 {lvl.unit} 计的设计单位产品能耗", lvl.id,
                 "fail" if rules.require_benchmark else "review",
-                "设计单位产品能耗缺失或单位不符 / design unit energy missing or in another unit",
+                "设计单位产品能耗缺失或单位不符",
+                rule_en=f"design unit energy in {lvl.unit} required",
+                note_en="design unit energy missing or in another unit",
             ))  # fmt: skip
             continue
         ok = p.unit_energy <= lvl.benchmark
@@ -220,6 +242,7 @@ def check(
             f"{lvl.product_en} benchmark", p.unit_energy, f"≤ 标杆 {lvl.benchmark:g} {lvl.unit}",
             f"{lvl.document} {lvl.edition} ({lvl.confidence})",
             "pass" if ok else ("fail" if rules.require_benchmark else "review"),
+            rule_en=f"≤ benchmark (标杆) {lvl.benchmark:g} {lvl.unit}",
         ))  # fmt: skip
     # 3. the park core indicator with the project
     e = project_emissions(project, rules)
@@ -229,15 +252,18 @@ def check(
         "core_after", "准入后园区单位能耗碳排放", "park tCO2/tce with the project", after,
         f"≤ {rules.core_max:g} tCO2/tce", rules.core_source,
         "pass" if after <= rules.core_max else "fail",
-        f"({park_emissions_tco2:g} + {e:g}) / ({park_energy_tce:g} + {project.energy_tce:g}); "
-        f"before {before:.4f}",
+        f"({park_emissions_tco2:g} + {e:g}) / ({park_energy_tce:g} + {project.energy_tce:g})；"
+        f"准入前 {before:.4f}",
+        note_en=f"({park_emissions_tco2:g} + {e:g}) / ({park_energy_tce:g} + "
+        f"{project.energy_tce:g}); before {before:.4f}",
     ))  # fmt: skip
     own = e / project.energy_tce
     if rules.no_worsening:
         out.append(Criterion(
             "no_worsening", "项目单位能耗碳排放不高于园区现状", "project intensity ≤ park's",
-            own, f"≤ {before:.4f} tCO2/tce (park now)", "园区准入规则 (8.3.2)",
+            own, f"≤ {before:.4f} tCO2/tce（园区现状）", "园区准入规则 (8.3.2)",
             "pass" if own <= before else "fail",
+            rule_en=f"≤ {before:.4f} tCO2/tce (park now)",
         ))  # fmt: skip
     if rules.min_green_power_share is not None:
         out.append(Criterion(
@@ -277,6 +303,13 @@ def report_from_dict(data: Mapping[str, Any]) -> AdmissionReport:
         raise InvalidInput(f"stored admission report: {err}", field="report") from err
 
 
+#: the catalogue's classes in Chinese (产业结构调整指导目录: 鼓励类, 限制类, 淘汰类)
+CATALOGUE_CLASS_ZH: dict[str, str] = {
+    "encouraged": "鼓励类",
+    "restricted": "限制类",
+    "eliminated": "淘汰类",
+}
+
 VERDICT_NAMES: dict[str, tuple[str, str]] = {
     "admit": ("准予准入", "admit"),
     "refuse": ("不予准入", "refuse"),
@@ -293,10 +326,10 @@ def _rows(report: AdmissionReport, lang: str) -> list[list[Any]]:
         [
             c.name_zh if i == 0 else c.name_en,
             c.value,
-            c.rule,
+            c.rule_in(lang),
             c.source,
             VERDICT_NAMES[c.verdict][i],
-            c.note,
+            c.note_in(lang),
         ]
         for c in report.criteria
     ]
