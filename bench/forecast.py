@@ -3,8 +3,10 @@ then backtest each series over the year and print the skill against seasonal-nai
 
 1. The demo park's year (20 enterprises, 127 points, 2025) is built with the ``lingtan demo``
    machinery into a fresh SQLite file (or ``--store URL`` reuses a store that holds it).
-2. The PV points get the declared parameters of the demo's synthetic plants (demo/series.py:
-   25° tilt, facing south, 20 % losses, the park's site; kWp from demo/park.py).
+2. The PV meters' plants are declared by the demo's park file (demo/park.py ``pv_plant``: the
+   generator's 25° tilt, facing south, 20 % losses, the park's site); the park's PV inverter
+   power (``PARK-pv-power``, kW), which the park file cannot carry a plant on, gets the same
+   plant over the service, as before.
 3. ``train``: one day-ahead forecast per point — model choice on a 56-day backtest, final fit,
    forecast, stored — timed over all points (target: < 60 s on 2 cores).
 4. ``backtest``: a rolling-origin backtest over the year per series (weekly origins, the
@@ -43,20 +45,23 @@ def build_demo(url: str) -> None:
 
 
 def declare_demo_plants(store: Any, principal: Any) -> int:
+    """The PV plants the forecasts use: those of the park file, plus ``PARK-pv-power`` (a kW
+    measurement: the park file declares plants on energy meters only) with PARK-pv's."""
     from lingtan.demo import park as demo_park
     from lingtan.forecast import service
+    from lingtan.store.forecast_repo import ForecastRepo
+    from lingtan.store.query_repo import Tenant
 
-    kwp = {f"{e.code}-pv": e.pv_kwp for e in demo_park.ENTERPRISES if e.pv_kwp}
-    kwp["PARK-pv"] = kwp["PARK-pv-power"] = demo_park.PARK_PV_KWP
     points = store.registry.points_by_code()
-    n = 0
-    for code, size in kwp.items():
-        if code not in points:
-            continue
+    repo = ForecastRepo(store)
+    n = sum(repo.pv_plant(tenant=Tenant(None), point_id=p.id) is not None for p in points.values())
+    if "PARK-pv-power" in points:
+        plant = demo_park.pv_plant(demo_park.PARK_PV_KWP)
         service.declare_pv_plant(
-            store, principal=principal, point_code=code, kwp=size, tilt_deg=25,
-            azimuth_deg=180, losses_pct=20, latitude=demo_park.LATITUDE,
-            longitude=demo_park.LONGITUDE,
+            store, principal=principal, point_code="PARK-pv-power", kwp=plant["kwp"],
+            tilt_deg=plant["tilt_deg"], azimuth_deg=plant["azimuth_deg"],
+            losses_pct=plant["losses_pct"], latitude=plant["latitude"],
+            longitude=plant["longitude"], altitude_m=plant["altitude_m"],
         )  # fmt: skip
         n += 1
     return n

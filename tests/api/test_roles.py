@@ -26,7 +26,7 @@ from tests.api.walk import (
     profile_yaml,
     weather_body,
 )
-from tests.api.world import World, certificate_csv, programme_measure_body
+from tests.api.world import API_PLANT_POINT, World, certificate_csv, programme_measure_body
 
 #: writes a read-only role may still make: its own password
 OWN_ACCOUNT = {("post", "/api/v1/me/password")}
@@ -447,8 +447,10 @@ VALID.update(
             {},
             {"json": {"point": "E01-grid", "history_days": 28}},
         ),
+        # E01-pv: the one demo PV meter whose plant the world leaves to the API (the park
+        # file declares the others', and the API cannot overwrite those: 409)
         ("put", "/api/v1/forecasts/pv-plants/{code}"): lambda w: (
-            {"code": "E01-pv"},
+            {"code": API_PLANT_POINT},
             {
                 "json": {
                     "kwp": 3000,

@@ -20,10 +20,12 @@ from fastapi.testclient import TestClient
 
 from lingtan.api import create_app
 from lingtan.config import Settings
+from lingtan.demo.park import build_park
 from lingtan.demo.run import run
 from lingtan.identity import service as identity
 from lingtan.identity import tokens
 from lingtan.identity.roles import SYSTEM
+from lingtan.registry import ParkModel
 from lingtan.store import Store, open_store
 from lingtan.store.identity_repo import IdentityRepo
 from lingtan.store.jobs_repo import JobsRepo
@@ -102,6 +104,7 @@ def build_world(
 ) -> Iterator[World]:
     """Load the shrunk demo, create the users and B's resources, start the app."""
     run(store, months=months, enterprises=enterprises)
+    _e01_plant_left_to_the_api(store, enterprises)
     park = store.registry.park()
     ents = {e.code: e.id for e in store.registry.enterprises(park.id)}
     users = {}
@@ -127,6 +130,22 @@ def build_world(
         if queued_job:
             _b_queued_job(world)
         yield world
+
+
+#: the PV point whose plant the world leaves undeclared in the park file
+API_PLANT_POINT = "E01-pv"
+
+
+def _e01_plant_left_to_the_api(store: Store, enterprises: int) -> None:
+    """The demo's park file declares every PV meter's plant (demo/park.py), and a plant the
+    park file declares cannot be declared over the API (409). So that the API's declaration
+    (``PUT /api/v1/forecasts/pv-plants/{code}``) has a point to write in these tests, the
+    world loads the demo park again without E01-pv's plant (E02's and E03's stay)."""
+    data = build_park(enterprises).model_dump(mode="json", exclude_none=True)
+    for p in data["points"]:
+        if p["id"] == API_PLANT_POINT:
+            del p["pv_plant"]
+    store.registry.save_park(ParkModel.model_validate(data), actor="demo")
 
 
 def _b_resources(w: World) -> None:

@@ -53,6 +53,18 @@ def _fmt(x: Any, digits: int = 2) -> str:
     return "—" if x is None else f"{x:.{digits}f}"
 
 
+def plant_text(backtest: dict[str, Any]) -> str:
+    """The declared PV plant a forecast modelled with, in a few words ("" for other models)."""
+    plant = backtest.get("plant")
+    if not plant:
+        return ""
+    return (
+        f"plant {plant['kwp']:g} kWp, tilt {plant['tilt_deg']:g}°, azimuth "
+        f"{plant['azimuth_deg']:g}°, losses {plant['losses_pct']:g} % "
+        f"({backtest.get('plant_source', '?')})"
+    )
+
+
 def _metric_row(view: Any) -> list[str]:
     b = view.run.backtest or {}
     model = b.get("gbm") if view.run.model == "gbm" else b.get("model")
@@ -65,7 +77,7 @@ def _metric_row(view: Any) -> list[str]:
         _fmt((model or naive).get("mae") if b else None),
         _fmt(naive.get("mae")),
         _fmt(b.get("skill"), 3),
-        view.run.detail[:60],
+        view.run.detail[:60] or plant_text(b),
     ]
 
 

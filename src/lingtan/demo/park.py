@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lingtan.demo import environment as demo_environment
+from lingtan.demo import series
 from lingtan.registry import ParkModel
 from lingtan.registry.uscc import check_character
 
@@ -234,6 +235,24 @@ def _point(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
+def pv_plant(kwp: float) -> dict[str, Any]:
+    """The declared PV plant (``pv_plant``) of a PV meter of ``kwp``: exactly the parameters
+    the generator uses (demo/series.py ``pv_generation``): its tilt, azimuth and performance
+    ratio (losses = 1 − 0.8), no temperature coefficient (the generator has no temperature
+    model), the park's site and the altitude pvlib's clear-sky model takes for it. What the
+    generator does that no plant parameter expresses is in docs/forecasting.md (the daily
+    clearness is the weather; an enterprise's PV is capped at 95 % of its own load)."""
+    return {
+        "kwp": kwp,
+        "tilt_deg": series.PV_TILT_DEG,
+        "azimuth_deg": series.PV_AZIMUTH_DEG,
+        "losses_pct": series.PV_LOSSES_PCT,
+        "latitude": LATITUDE,
+        "longitude": LONGITUDE,
+        "altitude_m": series.site_altitude(LATITUDE, LONGITUDE),
+    }
+
+
 def rated_kw(annual_kwh: float) -> float:
     """A rated maximum power comfortably above the profile's peak (spike limit)."""
     return round(annual_kwh / 8760 * 3, 0) + 50
@@ -273,7 +292,8 @@ def build_park(enterprise_count: int | None = None) -> ParkModel:
                                  unit="GJ", level=1, max_rate=rated_kw(e.steam_tj * 1e3), **common))  # fmt: skip
         if e.pv_kwp:
             points.append(_point(id=f"{e.code}-pv", name=f"屋顶光伏 {e.pv_kwp:.0f} kWp", carrier="pv_generation",
-                                 kind="total_increasing", unit="kWh", level=1, max_rate=e.pv_kwp * 1.1, **common))  # fmt: skip
+                                 kind="total_increasing", unit="kWh", level=1, max_rate=e.pv_kwp * 1.1,
+                                 pv_plant=pv_plant(e.pv_kwp), **common))  # fmt: skip
         if e.profile == "data_centre":
             points.append(_point(id=f"{e.code}-power", name="IT 负载功率", carrier="electricity_grid_import",
                                  kind="measurement", unit="kW", **common))  # fmt: skip
@@ -287,7 +307,8 @@ def build_park(enterprise_count: int | None = None) -> ParkModel:
         _point(id="PARK-export", name="园区光伏上网关口", carrier="electricity_export", kind="total_increasing",
                unit="kWh", level=1, max_rate=PARK_PV_KWP * 1.1, **park),
         _point(id="PARK-pv", name=f"园区公共屋顶光伏 {PARK_PV_KWP:.0f} kWp", carrier="pv_generation",
-               kind="total_increasing", unit="kWh", level=1, max_rate=PARK_PV_KWP * 1.1, **park),
+               kind="total_increasing", unit="kWh", level=1, max_rate=PARK_PV_KWP * 1.1,
+               pv_plant=pv_plant(PARK_PV_KWP), **park),
         _point(id="PARK-pv-power", name="园区光伏逆变器总功率", carrier="pv_generation", kind="measurement",
                unit="kW", **park),
         _point(id="PARK-bess-charge", name="储能充电电量", carrier="storage_charge", kind="total_increasing",

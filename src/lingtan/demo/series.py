@@ -19,6 +19,23 @@ F64 = NDArray[np.float64]
 
 STEP_H = 0.25  # 15-minute intervals
 
+#: the generated PV arrays (every one of the park): module tilt [°] and azimuth [° clockwise
+#: from north, 180 = south] of the roofs, and the performance ratio applied to the clear-sky
+#: plane-of-array energy (no temperature model: the ratio is flat). The demo park declares its
+#: PV plants from these same values (demo/park.py ``pv_plant``), so the forecast's declared
+#: parameters are the generator's: losses = 1 − performance ratio.
+PV_TILT_DEG = 25.0
+PV_AZIMUTH_DEG = 180.0
+PV_LOSSES_PCT = 20.0
+PV_PERFORMANCE_RATIO = 1 - PV_LOSSES_PCT / 100  # 0.8
+
+
+def site_altitude(lat: float, lon: float) -> float:
+    """The altitude [m] pvlib gives the site when none is named (``location.lookup_altitude``,
+    its bundled elevation map; −2 m at the demo's 31.30° N 120.60° E): the altitude the clear-sky
+    model of the generator uses, declared with the plants."""
+    return float(pvlib.location.lookup_altitude(lat, lon))
+
 
 def timeline(year: int, tz: str) -> pd.DatetimeIndex:
     """Interval *ends* of a local calendar year at 15-minute resolution (00:15 … 24:00)."""
@@ -73,11 +90,17 @@ def _plane_of_array(start: str, periods: int, tz: str, lat: float, lon: float) -
     once per timeline and shared by every PV array of the park."""
     first = pd.Timestamp(start).tz_convert(tz)  # ISO 8601 with its offset
     mid = pd.date_range(first, periods=periods, freq="15min")
-    loc = pvlib.location.Location(lat, lon, tz=tz)
+    loc = pvlib.location.Location(lat, lon, tz=tz, altitude=site_altitude(lat, lon))
     clear = loc.get_clearsky(mid)
     sun = loc.get_solarposition(mid)
     poa = pvlib.irradiance.get_total_irradiance(
-        25, 180, sun["apparent_zenith"], sun["azimuth"], clear["dni"], clear["ghi"], clear["dhi"]
+        PV_TILT_DEG,
+        PV_AZIMUTH_DEG,
+        sun["apparent_zenith"],
+        sun["azimuth"],
+        clear["dni"],
+        clear["ghi"],
+        clear["dhi"],
     )["poa_global"].to_numpy()
     return np.asarray(np.nan_to_num(poa), np.float64)
 
@@ -87,7 +110,7 @@ def pv_generation(index: pd.DatetimeIndex, kwp: float, lat: float, lon: float, s
 
     Clear-sky plane-of-array irradiance (:func:`_plane_of_array`) times a daily clearness
     drawn from Beta(4, 3) (mean 0.57, a humid east-China climate), times a performance ratio
-    of 0.8.
+    of 0.8 (``PV_PERFORMANCE_RATIO``: PVWatts with 20 % losses and the cell at 25 °C).
     """
     mid = index - pd.Timedelta(minutes=7.5)
     poa = _plane_of_array(mid[0].isoformat(), len(mid), str(index.tz), lat, lon)
@@ -95,7 +118,7 @@ def pv_generation(index: pd.DatetimeIndex, kwp: float, lat: float, lon: float, s
     days = mid.normalize()
     _, day_index = np.unique(days.asi8, return_inverse=True)
     clearness = rng.beta(4, 3, day_index.max() + 1)[day_index]
-    return np.asarray(poa / 1000 * kwp * 0.8 * clearness * STEP_H, np.float64)
+    return np.asarray(poa / 1000 * kwp * PV_PERFORMANCE_RATIO * clearness * STEP_H, np.float64)
 
 
 def battery(index: pd.DatetimeIndex, capacity_kwh: float) -> tuple[F64, F64]:

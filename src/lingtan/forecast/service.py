@@ -633,6 +633,17 @@ def _pv_forecast(
         temp_air = matrix.reshape(-1)
     plant_note = {
         "plant_source": row.source,
+        # the declared parameters the forecast modelled with (the plant may change later)
+        "plant": {
+            "kwp": row.kwp,
+            "tilt_deg": row.tilt_deg,
+            "azimuth_deg": row.azimuth_deg,
+            "losses_pct": row.losses_pct,
+            "temp_coeff_pct": row.temp_coeff_pct,
+            "latitude": row.latitude,
+            "longitude": row.longitude,
+            "altitude_m": row.altitude_m,
+        },
         "temperature_derating": "PVsyst cell temperature × the declared coefficient"
         if temp_air is not None
         else (
