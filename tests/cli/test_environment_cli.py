@@ -101,3 +101,52 @@ def test_assess_needs_a_file_or_a_station(env: dict[str, str]) -> None:
     assert r.exit_code != 0 and "--input FILE or --station CODE" in r.output
     r = runner.invoke(app, ["environment", "assess", "--station", "NOPE"])
     assert r.exit_code != 0 and "no such station" in r.output
+
+
+OUTLET = """\
+environment:
+  stations:
+    - code: OUT-E01
+      name: 甲公司废水排放口
+      kind: outlet
+      enterprise: E01
+      mn: OUT00000000001
+      parameters:
+        - {parameter: COD, unit: mg/L, hj212: w01018}
+      limits:
+        - {parameter: COD, limit: 50, unit: mg/L, source: 排污许可证 914403001922038216001P}
+"""
+
+
+def test_trend_of_an_outlet_against_its_permit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    from lingtan.cli.data import open_configured
+    from lingtan.ingest import ingest
+    from lingtan.normalize.service import normalise_pending
+    from lingtan.readings import Reading
+
+    monkeypatch.setenv("LINGTAN_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("COLUMNS", "200")
+    park = tmp_path / "park.yaml"
+    park.write_text(SMALL_PARK + OUTLET, encoding="utf-8")
+    assert runner.invoke(app, ["init", "--park", str(park)]).exit_code == 0
+    t0 = dt.datetime(2026, 3, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    with open_configured() as store:
+        # 50 (equal: meets) and 60 (above: 60 / 50 − 1 = 0.2) → 1 of 2 hours, 50 %
+        ingest(store, [Reading("OUT-E01:COD", t0, 50.0),
+                       Reading("OUT-E01:COD", t0 + dt.timedelta(hours=1), 60.0)],
+               now=dt.datetime(2026, 4, 1, tzinfo=dt.UTC))  # fmt: skip
+        normalise_pending(store)
+    r = runner.invoke(app, ["environment", "trend", "--station", "OUT-E01",
+                            "--from", "2026-03-01T00:00:00+08:00", "--to", "2026-04-01T00:00:00+08:00"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "2026-03" in r.output and "50.0 % (1/2)" in r.output and "0.200" in r.output
+    r = runner.invoke(app, ["environment", "trend", "--station", "OUT-E01", "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert doc["kind"] == "outlet" and doc["months"][-1]["attainment"] == 0.5
+    r = runner.invoke(app, ["environment", "trend", "--station", "NOPE"])
+    assert r.exit_code != 0 and "no such station" in r.output

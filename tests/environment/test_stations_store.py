@@ -287,6 +287,51 @@ def test_outlet_and_indoor_assessment(store: Store) -> None:
     assert [h.compliant for h in ind.indoor["CO2"]] == [None, None]  # no values
 
 
+def test_outlet_monthly_trend_from_the_store_in_the_owners_scope(store: Store) -> None:
+    load(store)
+    utc = dt.UTC
+    t0 = dt.datetime(2026, 7, 31, 15, 0, tzinfo=utc)  # 2026-07-31 23:00 local (+08:00)
+    readings = [
+        Reading("OUT-E01:COD", t0, 50.0),  # July, equal to the limit: meets
+        Reading("OUT-E01:COD", t0 + dt.timedelta(hours=1), 60.0),  # Aug 1 00:00 local: 0.2
+        # 17:00Z (Aug 1 01:00 local): no value
+        Reading("OUT-E01:COD", t0 + dt.timedelta(hours=3), 40.0),  # Aug 1 02:00 local
+    ]
+    ingest(store, readings, now=dt.datetime(2026, 8, 2, tzinfo=utc))
+    normalise_pending(store)
+    end = t0 + dt.timedelta(hours=4)
+    out = env.water_trend(store, principal=admin(), code="OUT-E01", start=t0, end=end)
+    assert out["kind"] == "outlet" and out["limits"][0]["limit"] == 50
+    jul, aug = out["months"]
+    # July: the one hour 50 → 1 of 1 valid hour meets
+    assert (jul["month"], jul["hours"], jul["valid_hours"], jul["attainment"]) == (
+        "2026-07",
+        1,
+        1,
+        1.0,
+    )
+    # August: 60 (above, 60/50 − 1 = 0.2), none, 40 → 3 hours, 2 valid, mean 50, 1 of 2 meets
+    (cod,) = aug["parameters"]
+    assert (aug["hours"], aug["valid_hours"], aug["attained_hours"], aug["failed"]) == (
+        3, 2, 1, ["COD"]
+    )  # fmt: skip
+    assert (cod["mean"], cod["max"], cod["exceeded_hours"], cod["attainment"]) == (
+        50.0, 60.0, 1, 0.5
+    )  # fmt: skip
+    assert math.isclose(cod["max_multiple"], 0.2)
+    # the default period ends with the latest data (the hour after 40's)
+    dflt = env.water_trend(store, principal=admin(), code="OUT-E01")
+    assert dflt["end"] == end.isoformat() and dflt["months"][-1]["month"] == "2026-08"
+    # another enterprise: as missing
+    ents = {e.code: e.id for e in store.registry.enterprises(store.registry.park().id)}
+    e02 = Principal("e2", Role.ENTERPRISE_ADMIN, ents["E02"])
+    with pytest.raises(NotFound):
+        env.water_trend(store, principal=e02, code="OUT-E01")
+    # an air station: no months, and why
+    air = env.water_trend(store, principal=admin(), code="AQ01")
+    assert air["kind"] is None and air["months"] == [] and "not a water section" in air["note"]
+
+
 def test_generated_daily_rule_raises_on_a_whole_local_day(store: Store) -> None:
     from lingtan.alarms import service as alarms
     from lingtan.alarms.engine import Engine

@@ -69,3 +69,36 @@ def test_water_section_page_shows_the_monthly_trend(web_world: World) -> None:
     # a station that is not a water section: no months, and the reason
     assert bad.status_code == 200 and bad.json()["months"] == []
     assert "not a water section" in bad.json()["note"]
+
+
+def test_outlet_page_shows_the_monthly_permit_trend(web_world: World) -> None:
+    c = log_in(web_world, "admin")
+    page = c.get("/environment/stations/E02-OUT1").text
+    assert 'data-testid="env-outlet-trend"' in page and "月度排放趋势" in page
+    assert 'data-testid="env-trend"' not in page  # not the GB 3838 table
+    r = web_world.client.get(
+        "/api/v1/environment/water-trend",
+        params={"station": "E02-OUT1"},
+        headers=web_world.h("admin"),
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["kind"] == "outlet" and body["months"]
+    for m in body["months"]:
+        assert f'data-testid="env-outlet-month-{m["month"]}"' in page
+        for p in m["parameters"]:
+            # the counts hold together: meeting + above = valid ≤ hours; no rate without data
+            assert p["attained_hours"] + p["exceeded_hours"] == p["valid_hours"] <= p["hours"]
+            assert (p["attainment"] is None) == (p["valid_hours"] == 0)
+        assert (m["attainment"] is None) == (m["valid_hours"] == 0)
+    # an enterprise's user asking for another enterprise's outlet: as missing
+    other = web_world.client.get(
+        "/api/v1/environment/water-trend",
+        params={"station": "E02-OUT1"},
+        headers=web_world.h("a_viewer"),
+    )
+    assert other.status_code == 404
+    c.get("/lang/en?next=/overview")
+    assert (
+        "Monthly discharge trend against the permit" in c.get("/environment/stations/E02-OUT1").text
+    )

@@ -273,6 +273,76 @@ def stations(
         console.print("no stations: declare them in the park file's environment: section")
 
 
+def trend(
+    station: Annotated[str, typer.Option("--station", help="a water section or an outlet")],
+    start: Annotated[
+        str | None, typer.Option("--from", help="start, ISO 8601 with offset (default: to − 365 d)")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="end (exclusive), ISO 8601 (default: latest data)")
+    ] = None,
+    park: ParkOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """Monthly trend of a water section (GB 3838-2002 class and attainment over days) or of an
+    outlet against its permit limits (hours above, 超标倍数, attainment over hours)."""
+    import dataclasses as dc
+
+    from lingtan.cli._common import park_of
+    from lingtan.cli.data import open_configured
+    from lingtan.environment import service
+    from lingtan.identity.roles import SYSTEM
+    from lingtan.timeutil import parse_timestamp
+
+    with domain_errors(), open_configured() as store:
+        principal = dc.replace(SYSTEM, park_id=park_of(store, park).id)
+        t1 = parse_timestamp(end, "to") if end else None
+        t0 = parse_timestamp(start, "from") if start else None
+        out = service.water_trend(store, principal=principal, code=station, start=t0, end=t1)
+    if as_json:
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
+        return
+    if out["kind"] is None:
+        console.print(out["note"], highlight=False)
+        return
+    console.print(f"[bold]{out['station']}[/] {out['start']} … {out['end']} ({out['tz']})",
+                  highlight=False)  # fmt: skip
+    if out["kind"] == "section":
+        table = Table(title=f"GB 3838-2002 monthly trend, target class {out['target_class']}")
+        for col in ("month", "class", "worst", "attainment (days)", "parameters"):
+            table.add_column(col)
+        for m in out["months"]:
+            params = ", ".join(f"{p['parameter']} {_fmt(p['mean'])} {p['water_class']}"
+                               for p in m["parameters"])  # fmt: skip
+            table.add_row(m["month"], m["water_class"] or "—", ", ".join(m["worst"]),
+                          _pct(m["attainment"], m["attained_days"], m["days"]), params)  # fmt: skip
+        console.print(table)
+        return
+    limits = ", ".join(f"{x['parameter']} ≤ {x['limit']:g} {x['unit']}" for x in out["limits"])
+    table = Table(title=f"permit trend 排放口月度达标 ({limits})")
+    for col in ("month", "parameter", "valid h", "mean", "max", "h above", "max 超标倍数",
+                "attainment (hours)"):  # fmt: skip
+        table.add_column(col)
+    for m in out["months"]:
+        if not m["valid_hours"]:
+            table.add_row(m["month"], "all", "0", "", "", "", "", "no valid hour")
+            continue
+        table.add_row(m["month"], "all", str(m["valid_hours"]), "", "",
+                      ", ".join(m["failed"]) or "—", "",
+                      _pct(m["attainment"], m["attained_hours"], m["valid_hours"]))  # fmt: skip
+        for p in m["parameters"]:
+            table.add_row("", p["parameter"], str(p["valid_hours"]), _fmt(p["mean"]),
+                          _fmt(p["max"]), str(p["exceeded_hours"]), _fmt(p["max_multiple"]),
+                          _pct(p["attainment"], p["attained_hours"], p["valid_hours"]))  # fmt: skip
+    console.print(table)
+    for note in out.get("notes", []):
+        console.print(f"note: {note}", highlight=False)
+
+
+def _pct(share: float | None, part: int, whole: int) -> str:
+    return "—" if share is None else f"{share * 100:.1f} % ({part}/{whole})"
+
+
 def disclosure(
     enterprise: Annotated[str, typer.Option("--enterprise", help="the enterprise's code")],
     year: Annotated[int, typer.Option("--year")],
@@ -482,7 +552,7 @@ def simulate(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``environment assess|stations|simulate|hj212-serve``."""
+    """Add ``environment assess|stations|trend|disclosure|simulate|hj212-serve``."""
     environment_app.command(
         "assess",
         short_help="Assess an hourly CSV against GB 3095-2012 / GB 3838-2002 (no store needed).",
@@ -490,6 +560,10 @@ def register(app: typer.Typer) -> None:
     environment_app.command(
         "stations", short_help="List the park's monitoring stations with their latest values."
     )(stations)
+    environment_app.command(
+        "trend",
+        short_help="Monthly trend of a water section or of an outlet against its permit.",
+    )(trend)
     environment_app.command(
         "disclosure",
         short_help="Draft an enterprise's environmental-information disclosure report.",

@@ -247,9 +247,16 @@ def exceedance_multiple(value: float, limit: float) -> float:
     return value / limit - 1.0
 
 
+def above(value: F64, limit: float) -> B:
+    """Where ``value`` exceeds ``limit``: strictly above (a value equal to the limit meets it,
+    GB 3095-2012 / HJ 663-2013 浓度限值); NaN (no valid value) is never above. The one
+    comparison of a maximum limit: the permit assessment and the outlet trend use it too."""
+    return np.greater(value, limit)
+
+
 def exceedances(labels: list[str], value: F64, valid: B, limit: float) -> list[Exceedance]:
     """Valid values strictly above ``limit``, with their 超标倍数."""
-    hit = np.flatnonzero(valid & (value > limit))
+    hit = np.flatnonzero(valid & above(value, limit))
     return [
         Exceedance(labels[i], float(value[i]), limit, exceedance_multiple(float(value[i]), limit))
         for i in hit.tolist()

@@ -169,11 +169,12 @@ def _judge(st: Station, parameter: str, unit: str, value: float, when: dt.dateti
         wlim = None if not wrec.limits else wrec.limits[target] / f
         return ("exceeded" if worse else "ok"), wlim, None, cls, f"{std.standard} 表{std.table}"
     if st.kind is StationKind.OUTLET:
-        plim = next((x for x in st.limits if x.parameter == parameter), None)
+        plim = st.permit(parameter)
         if plim is None:
             return "unknown", None, None, None, ""
-        lim = plim.limit * units.factor(plim.unit, unit)
-        return ("exceeded" if value > lim else "ok"), lim, None, None, plim.source
+        lim = plim.in_unit(unit)
+        over = bool(air.above(np.array([value]), lim)[0])
+        return ("exceeded" if over else "ok"), lim, None, None, plim.source
     irec = limit_for(parameter, season_of(when.month, st.cooling_months, st.heating_months))
     if irec is None:
         return "unknown", None, None, None, ""
@@ -295,12 +296,12 @@ def assess_row(
             ]
     elif st.kind is StationKind.OUTLET:
         for s in series:
-            plim = next((x for x in st.limits if x.parameter == s.parameter), None)
+            plim = st.permit(s.parameter)
             if plim is None:
                 res.notes.append(f"{s.parameter}: no permit limit declared")
                 continue
-            lim = plim.limit * units.factor(plim.unit, s.unit)
-            hit = ~np.isnan(s.value) & (s.value > lim)
+            lim = plim.in_unit(s.unit)
+            hit = air.above(s.value, lim)
             labels = [dt.datetime.fromtimestamp(x, dt.UTC).astimezone(tz).isoformat()
                       for x in s.start_s[hit].tolist()]  # fmt: skip
             for e in air.exceedances(labels, s.value[hit], np.ones(int(hit.sum()), bool), lim):
@@ -365,17 +366,27 @@ def water_trend(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """A water section's monthly trend over [start, end) (default: the 365 days up to its
-    latest data): per parameter and local month the mean of the daily means, its GB 3838-2002
-    class and the attainment rate against the target class; per month the section's class by
-    its worst parameter (:func:`lingtan.environment.trend.monthly_trend`)."""
-    from lingtan.environment.trend import monthly_trend
+    """A water station's monthly trend over [start, end) (default: the 365 days up to its
+    latest data), ``kind`` saying which:
+
+    * ``section`` (a surface-water section): per parameter and local month the mean of the
+      daily means, its GB 3838-2002 class and the attainment rate against the target class;
+      per month the section's class by its worst parameter
+      (:func:`lingtan.environment.trend.monthly_trend`);
+    * ``outlet``: per permit-limited parameter and local month the valid hours, mean and
+      maximum hourly mean, hours above the permit limit, the largest 超标倍数 and the attainment
+      rate over hours; per month the outlet's attainment and the parameters that failed
+      (:func:`lingtan.environment.trend.outlet_monthly_trend`).
+
+    Another kind of station in scope answers no months and says why."""
+    from lingtan.environment.trend import monthly_trend, outlet_monthly_trend
 
     row = get_station(store, principal=principal, code=code)
-    if row.kind != StationKind.WATER.value:
-        # a station in scope that is not a water section has no GB 3838 trend: said, not refused
-        return {"station": row.code, "target_class": None, "months": [],
-                "note": f"{row.code} is a {row.kind} station, not a water section: no GB 3838 trend"}  # fmt: skip
+    if row.kind not in (StationKind.WATER.value, StationKind.OUTLET.value):
+        # a station in scope with no water trend: said, not refused
+        return {"station": row.code, "kind": None, "target_class": None, "months": [],
+                "note": f"{row.code} is a {row.kind} station, not a water section or an "
+                        "outlet: no monthly water trend"}  # fmt: skip
     if end is None:
         end = default_period(store, [row])[1]
     if start is None:
@@ -383,11 +394,22 @@ def water_trend(
     _period(start, end)
     st = station_of(row)
     tz_name = store.registry.park(row.park_id).timezone
+    series = hourly_series(store, row, start, end)
+    head = {"station": row.code, "start": start.isoformat(), "end": end.isoformat(), "tz": tz_name}
+    if st.kind is StationKind.OUTLET:
+        unlimited = sorted(p.parameter for p in st.parameters if st.permit(p.parameter) is None)
+        return {
+            **head, "kind": "outlet", "target_class": None,
+            "limits": [x.model_dump(mode="json") for x in st.limits],
+            "months": jsonable(outlet_monthly_trend(series, st.limits, zone(tz_name))),
+            "notes": [f"{p}: no permit limit declared" for p in unlimited],
+            "basis": "permit limits on the hourly means; strictly above exceeds, "
+                     "multiple = value / limit - 1 (docs/environment.md)",
+        }  # fmt: skip
     target = st.water_class or "III"
-    months = monthly_trend(hourly_series(store, row, start, end), target, zone(tz_name))
+    months = monthly_trend(series, target, zone(tz_name))
     return {
-        "station": row.code, "target_class": target, "start": start.isoformat(),
-        "end": end.isoformat(), "tz": tz_name, "months": jsonable(months),
+        **head, "kind": "section", "target_class": target, "months": jsonable(months),
         "basis": "GB 3838-2002 表1; monthly mean of daily means, 单因子 (docs/environment.md)",
     }  # fmt: skip
 

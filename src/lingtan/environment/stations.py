@@ -89,6 +89,10 @@ class PermitLimit(_Strict):
     def _u(cls, value: str) -> str:
         return _unit(value)
 
+    def in_unit(self, unit: str) -> float:
+        """The limit converted to ``unit`` (the measured parameter's)."""
+        return self.limit * units.factor(self.unit, unit)
+
 
 class Station(_Strict):
     """A monitoring station or outlet of the park file's ``environment.stations``."""
@@ -151,6 +155,9 @@ class Station(_Strict):
         names = [p.parameter for p in self.parameters]
         if len(set(names)) != len(names):
             raise ValueError("parameters: a parameter is declared twice")
+        limited = [lim.parameter for lim in self.limits]
+        if len(set(limited)) != len(limited):
+            raise ValueError("limits: a parameter has two permit limits")
         for i, lim in enumerate(self.limits):
             if lim.parameter not in names:
                 raise ValueError(f"limits[{i}].parameter: {lim.parameter!r} is not measured")
@@ -165,6 +172,10 @@ class Station(_Strict):
 
     def parameter(self, name: str) -> StationParameter | None:
         return next((p for p in self.parameters if p.parameter == name), None)
+
+    def permit(self, name: str) -> PermitLimit | None:
+        """An outlet's permit limit of one parameter (None: the permit does not limit it)."""
+        return next((x for x in self.limits if x.parameter == name), None)
 
 
 class EnvironmentSection(_Strict):

@@ -82,6 +82,24 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "env_trend_target": ("目标水质类别", "Target class"),
     "env_trend_month": ("月份", "Month"),
     "env_trend_attainment": ("达标率（日）", "Attainment (days)"),
+    "env_outlet_trend": (
+        "月度排放趋势（对照排污许可限值）",
+        "Monthly discharge trend against the permit",
+    ),
+    "env_outlet_trend_hint": (
+        "按小时均值对照许可限值：高于限值为超标，等于限值为达标；超标倍数 = 数值 ÷ 限值 − 1。",
+        "Hourly means against the permit limits: above the limit exceeds, equal to it meets "
+        "it; multiple = value ÷ limit − 1.",
+    ),
+    "env_outlet_attainment": ("达标率（小时）", "Attainment (hours)"),
+    "env_outlet_failed": ("超标参数：", "Parameters exceeding: "),
+    "env_outlet_valid_hours": ("有效小时", "Valid hours"),
+    "env_outlet_mean": ("均值", "Mean"),
+    "env_outlet_max": ("最大小时均值", "Max hourly mean"),
+    "env_outlet_exceeded_hours": ("超标小时", "Hours above"),
+    "env_outlet_max_multiple": ("最大超标倍数", "Max multiple"),
+    "env_outlet_no_valid_hour": ("本月无有效小时数据", "No valid hour this month"),
+    "env_outlet_none_failed": ("无", "None"),
     "env_disclosure_year": ("年度", "Year"),
     "env_disclosure_show": ("生成草稿", "Draft the report"),
     "env_disclosure_xlsx": ("下载 Excel", "Download Excel"),
@@ -212,13 +230,14 @@ def station_page(request: Request, station_code: str) -> Response:
             station=station_code,
         )
         trend = None
-        if row.kind == "water":
+        if row.kind in ("water", "outlet"):
             trend = service.water_trend(store, principal=principal, code=station_code, end=end)
         parameters = sorted({p["parameter"] for m in (trend or {}).get("months", [])
                              for p in m["parameters"]})  # fmt: skip
+        limits_of = {x["parameter"]: x for x in (trend or {}).get("limits", [])}
         return _render(
             request, "env_station.html", lang, principal, row=row, st=st, latest=latest,
-            trend=trend, trend_parameters=parameters,
+            trend=trend, trend_parameters=parameters, trend_limits=limits_of,
             charts=charts, found=found[-200:], class_text=_class_text(st, t), t=t,
             pname=_param(lang), unit=_unit,
         )  # fmt: skip

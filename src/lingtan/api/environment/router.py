@@ -126,10 +126,14 @@ def water_trend(
     start: From = None,
     end: To = None,
 ) -> dict[str, Any]:
-    """A water section's monthly trend (default: the 365 days up to its latest data): per
-    parameter and month the mean of the daily means, its GB 3838-2002 class and the attainment
-    rate (达标率) against the section's target class; per month the section's class by its worst
-    parameter."""
+    """A water station's monthly trend (default: the 365 days up to its latest data); ``kind``
+    says which. ``section`` (surface water): per parameter and month the mean of the daily
+    means, its GB 3838-2002 class and the attainment rate (达标率) against the section's target
+    class; per month the section's class by its worst parameter. ``outlet``: per
+    permit-limited parameter and month the valid hours, mean and maximum hourly mean, hours
+    above the permit limit, the largest 超标倍数 and the attainment rate over hours; per month
+    the outlet's attainment and the parameters that failed (a month without a valid hour has
+    no rate). Another kind of station answers no months and a note."""
     return service.water_trend(store, principal=principal, code=station, start=start, end=end)
 
 
