@@ -496,3 +496,24 @@ def test_flow_page_shows_circular_projects_to_their_parties(web_world: World) ->
     api = w.client.get("/api/v1/overview/energy-flow", headers=w.h("b_viewer"),
                        params={"year": 2025}).json()  # fmt: skip
     assert api["circular"] == []
+
+
+def test_equipment_page_lists_smart_poles_with_latest_values(web_world: World) -> None:
+    w = web_world
+    point = w.park["point"]
+    body = {
+        "name": "主干道",
+        "kind": "road",
+        "circuits": [point],
+        "latitude": 31.3,
+        "longitude": 120.6,
+        "poles": [{"code": "P-9", "name": "9号杆", "lighting": [point]}],
+    }
+    assert w.client.put("/api/v1/equipment/lighting/zones/RD-POLE", headers=w.h("admin"),
+                        json=body).is_success  # fmt: skip
+    api = w.client.get("/api/v1/equipment/lighting/zones/RD-POLE/poles", headers=w.h("admin"))
+    latest = api.json()[0]["points"][0]
+    page = log_in(w, "admin").get("/equipment").text
+    row = page.split(f'data-pole="P-9" data-point="{point}"', 1)[1].split("</tr>", 1)[0]
+    assert "9号杆" in row and "照明回路" in row
+    assert f'data-value="{latest["value"]}"' in row
