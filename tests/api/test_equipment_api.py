@@ -76,6 +76,20 @@ def test_lighting_is_the_parks(world: World) -> None:
                     json={**body, "circuits": ["E01-grid"]})  # fmt: skip
     assert refused.status_code == 422 and "circuits[0]" in refused.text
     assert c.get("/api/v1/equipment/lighting/zones", headers=world.h("a_viewer")).status_code == 403
+    # a smart pole groups the zone's circuit; listed with the point's newest reading
+    pole = {**body, "poles": [{"code": "P-1", "lighting": [world.park["point"]]}]}
+    assert c.put("/api/v1/equipment/lighting/zones/RD-P", headers=admin, json=pole).is_success
+    poles = c.get("/api/v1/equipment/lighting/zones/RD-P/poles", headers=admin)
+    assert poles.status_code == 200, poles.text
+    assert [(p["code"], [r["point"] for r in p["points"]]) for p in poles.json()] == [
+        ("P-1", [world.park["point"]])
+    ]
+    path = "/api/v1/equipment/lighting/zones/RD-P/poles"
+    assert c.get(path, headers=world.h("a_viewer")).status_code == 403
+    bad = {**body, "poles": [{"code": "P-1", "lighting": [world.park["point"]],
+                              "ev_charger": ["NOPE"]}]}  # fmt: skip
+    refused = c.put("/api/v1/equipment/lighting/zones/RD-Q", headers=admin, json=bad)
+    assert refused.status_code == 422 and "poles.0.ev_charger.0" in refused.text
 
 
 def test_lighting_writes_through_the_api(world: World) -> None:

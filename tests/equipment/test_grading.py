@@ -57,7 +57,7 @@ def test_types_without_a_table_say_no_grade_table() -> None:
 def test_standards_on_record_carry_edition_and_provenance() -> None:
     stds = grade_standards()
     assert {s.standard for s in stds.values()} == {
-        "GB 18613-2020", "GB 19153-2019", "GB 20052-2020", "GB 37484-2019", "GB 37485-2019",
+        "GB 18613-2020", "GB 19153-2019", "GB 20052-2024", "GB 37484-2019", "GB 37485-2019",
         "GB 19761-2020", "GB 19762-2007", "GB 24500-2020", "GB 19577-2015",
     }  # fmt: skip
     for s in stds.values():
@@ -130,3 +130,65 @@ def test_boilers_without_a_row_are_not_graded() -> None:
     both = grade_item("boiler", {"fuel": "biomass", "capacity_t_h": 8, "capacity_mw": 8,
                                  "thermal_efficiency_pct": 90})  # fmt: skip
     assert both.status == "no_grade_table" and both.grade is None
+
+
+# GB 20052-2024 表1 (transformer.json transcription in data/grade_tables.yaml), maximum losses
+# of grades 1/2/3 in kW: 400 kVA electrical steel Dyn11/Yzn11 (R000041) no-load 0.33/0.37/0.41,
+# load 3.25/3.615/4.52; 315 kVA steel Dyn11 (R000037) no-load 0.27/0.305/0.34, load
+# 2.76/3.065/3.83; 30 kVA amorphous Yyn0 (R000004) no-load 0.025/0.033/0.033, load
+# 0.48/0.51/0.6; 630 kVA steel Yyn0 (R000049) no-load 0.46/0.51/0.57, load 4.46/4.96/6.2.
+# The grade is the worse of the two losses' grades; equal to a maximum reaches it.
+OIL10 = {"insulation": "oil", "voltage_kv": 10}
+
+
+@pytest.mark.parametrize(
+    ("rated", "grade"),
+    [
+        ({"capacity_kva": 400, "core": "electrical_steel", "connection": "Dyn11",
+          "no_load_loss_w": 330, "load_loss_w": 3250}, "1"),
+        ({"capacity_kva": 400, "core": "electrical_steel", "connection": "Yzn11",
+          "no_load_loss_w": 330, "load_loss_w": 3250}, "1"),  # Yzn11 shares the Dyn11 row
+        ({"capacity_kva": 400, "core": "electrical_steel", "connection": "Dyn11",
+          "no_load_loss_w": 370, "load_loss_w": 3250}, "2"),  # no-load 2, load 1 → 2
+        ({"capacity_kva": 400, "core": "electrical_steel", "connection": "Dyn11",
+          "no_load_loss_w": 330, "load_loss_w": 3615.5}, "3"),  # load just above grade 2
+        ({"capacity_kva": 400, "core": "electrical_steel", "connection": "Dyn11",
+          "no_load_loss_w": 410, "load_loss_w": 4520}, "3"),
+        ({"capacity_kva": 400, "core": "electrical_steel", "connection": "Dyn11",
+          "no_load_loss_w": 410, "load_loss_w": 4521}, "below_3"),
+        ({"capacity_kva": 400, "core": "electrical_steel", "connection": "Dyn11",
+          "no_load_loss_w": 411, "load_loss_w": 3000}, "below_3"),
+        ({"capacity_kva": 315, "core": "electrical_steel", "connection": "Dyn11",
+          "no_load_loss_w": 305, "load_loss_w": 2760}, "2"),  # 0.305 kW = 305 W exactly
+        ({"capacity_kva": 30, "core": "amorphous", "connection": "Yyn0",
+          "no_load_loss_w": 33, "load_loss_w": 480}, "2"),  # amorphous: grades 2 and 3 both 33 W
+        ({"capacity_kva": 630, "core": "electrical_steel", "connection": "Yyn0",
+          "no_load_loss_w": 570, "load_loss_w": 6200}, "3"),
+    ],
+)  # fmt: skip
+def test_transformer_grade_boundaries(rated: dict[str, object], grade: str) -> None:
+    r = grade_item("transformer", {**OIL10, **rated})
+    assert r.status == "graded", r.reason
+    assert r.grade == grade
+    assert r.standard is not None and r.standard["standard"] == "GB 20052-2024"
+
+
+@pytest.mark.parametrize(
+    ("rated", "why"),
+    [
+        ({}, "insulation, voltage_kv, core, connection not declared"),
+        ({**OIL10, "core": "electrical_steel", "connection": "Dyn11", "capacity_kva": 630},
+         "not a row"),  # from 630 kVA the transcription gives Yyn0 rows only
+        ({**OIL10, "core": "electrical_steel", "connection": "Dyn11", "capacity_kva": 450},
+         "not a row"),  # not a tabulated capacity
+        ({"insulation": "dry", "voltage_kv": 10, "core": "amorphous", "connection": "Dyn11"},
+         "only 表1"),
+        ({"insulation": "oil", "voltage_kv": 35, "core": "amorphous", "connection": "Dyn11"},
+         "only 表1"),
+    ],
+)  # fmt: skip
+def test_transformers_outside_the_table_are_not_graded(rated: dict[str, object], why: str) -> None:
+    r = grade_item("transformer", {"capacity_kva": 400, "no_load_loss_w": 300,
+                                   "load_loss_w": 3000, **rated})  # fmt: skip
+    assert r.status == "not_tabulated" and r.grade is None
+    assert why in (r.reason or "")

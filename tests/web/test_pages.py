@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import time
 from typing import Any
@@ -461,3 +462,58 @@ def test_programme_page_is_scoped_to_the_callers_enterprise(web_world: World) ->
     c.get("/lang/en")
     en = c.get(f"/programme?plan={plan_id}")
     assert "Energy management" in en.text and "on track" in en.text
+
+
+# -- circular projects on the energy-flow page (/flow): drawn between the two enterprises and
+# listed with their basis and avoided energy; an enterprise party to none sees none
+
+
+def test_flow_page_shows_circular_projects_to_their_parties(web_world: World) -> None:
+    w = web_world
+    e1, e2 = w.enterprises["E01"], w.enterprises["E03"]
+    r = w.client.post("/api/v1/programme/records", headers=w.h("admin"), json={
+        "kind": "circular_project", "title": "甲蒸汽供丙", "body": {
+            "name": "余热蒸汽互供", "kind": "steam",
+            "flows": [{"supplier_id": e1, "receiver_id": e2, "carrier": "steam", "unit": "GJ",
+                       "quantity": 1200}],
+            "energy_factor": {"value": 0.03412, "unit": "tce/GJ",
+                              "record": "GB/T 2589-2020 heat 0.03412 tce/GJ"},
+        },
+        "cites": {"period_start": "2025-01-01", "period_end": "2025-12-31"},
+    })  # fmt: skip
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    page = log_in(w, "a_viewer").get("/flow?year=2025").text
+    row = page.split(f'data-testid="circular-{rid}-0"', 1)[1].split("</tr>", 1)[0]
+    # 1 200 GJ declared; 1 200 × 0.03412 = 40.944 tce avoided
+    assert "余热蒸汽互供" in row and "1,200.0 GJ" in row and "40.94" in row and "申报" in row
+    data = page.split('id="flow-data">', 1)[1].split("</script>", 1)[0]
+    drawn = json.loads(data)["circular_drawn"]
+    assert [round(d["value"], 3) for d in drawn] == [40.944]
+    # E02's users are party to none of it
+    other = log_in(w, "b_viewer").get("/flow?year=2025").text
+    assert f"circular-{rid}-0" not in other and "余热蒸汽互供" not in other
+    api = w.client.get("/api/v1/overview/energy-flow", headers=w.h("b_viewer"),
+                       params={"year": 2025}).json()  # fmt: skip
+    assert api["circular"] == []
+
+
+def test_equipment_page_lists_smart_poles_with_latest_values(web_world: World) -> None:
+    w = web_world
+    point = w.park["point"]
+    body = {
+        "name": "主干道",
+        "kind": "road",
+        "circuits": [point],
+        "latitude": 31.3,
+        "longitude": 120.6,
+        "poles": [{"code": "P-9", "name": "9号杆", "lighting": [point]}],
+    }
+    assert w.client.put("/api/v1/equipment/lighting/zones/RD-POLE", headers=w.h("admin"),
+                        json=body).is_success  # fmt: skip
+    api = w.client.get("/api/v1/equipment/lighting/zones/RD-POLE/poles", headers=w.h("admin"))
+    latest = api.json()[0]["points"][0]
+    page = log_in(w, "admin").get("/equipment").text
+    row = page.split(f'data-pole="P-9" data-point="{point}"', 1)[1].split("</tr>", 1)[0]
+    assert "9号杆" in row and "照明回路" in row
+    assert f'data-value="{latest["value"]}"' in row

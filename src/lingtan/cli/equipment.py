@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -260,9 +261,70 @@ def zone(
 
     with domain_errors(), open_configured() as store:
         p = _principal(store, park)
-        for item in _items(_load(file), "zones", file):
-            z = service.put_zone(store, principal=p, data=item)
-            console.print(f"{z['code']}: {len(z['circuits'])} circuit(s)")
+        doc, lines = _load_with_lines(file)
+        listed = isinstance(doc, dict) and "zones" in doc
+        for k, item in enumerate(_items(doc, "zones", file)):
+            try:
+                z = service.put_zone(store, principal=p, data=item)
+            except InvalidInput as err:
+                # name the file's line of the failing field (zones[k].poles[i].ev_charger[j])
+                raise _at_line(err, file, lines, ("zones", k) if listed else ()) from None
+            console.print(
+                f"{z['code']}: {len(z['circuits'])} circuit(s), {len(z['poles'])} pole(s)"
+            )
+
+
+def _load_with_lines(path: Path) -> tuple[Any, dict[tuple[str | int, ...], int]]:
+    """The YAML document and its fields' lines (JSON is YAML)."""
+    from lingtan.registry.parkfile import _yaml_with_lines
+
+    if not path.is_file():
+        raise NotFound(f"{path} not found")
+    try:
+        return _yaml_with_lines(path.read_text("utf-8"))
+    except InvalidInput as err:
+        raise InvalidInput(f"{path.name}: not YAML/JSON: {err}", field=str(path)) from err
+
+
+def _at_line(
+    err: InvalidInput, path: Path, lines: dict[tuple[str | int, ...], int],
+    prefix: tuple[str | int, ...],
+) -> InvalidInput:  # fmt: skip
+    """``err`` with the file name and the line of its field (the nearest enclosing field that
+    has one)."""
+    field = err.field or ""
+    parts = [int(x) if x.isdigit() else x for x in re.split(r"[.\[\]]+", field) if x]
+    loc = (*prefix, *parts)
+    line = None
+    for cut in range(len(loc), -1, -1):
+        line = lines.get(loc[:cut])
+        if line is not None:
+            break
+    where = f"{path.name}:{line}" if line is not None else path.name
+    return InvalidInput(f"{where} {err}", field=err.field)
+
+
+def poles(
+    code: Annotated[str, typer.Argument(help="lighting zone code")],
+    park: ParkOption = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The zone's smart poles (智慧灯杆): each pole's points by role with their newest values."""
+    from lingtan.equipment import service
+    from lingtan.equipment.lighting import ROLE_ZH
+
+    with domain_errors(), open_configured() as store:
+        rows = service.poles(store, principal=_principal(store, park), code=code)
+        if as_json:
+            _dump(rows)
+            return
+        t = Table("灯杆", "功能", "计量点", "最新值", "单位", "时刻")
+        for pole in rows:
+            for r in pole["points"]:
+                value = "—" if r["value"] is None else f"{r['value']:g}"
+                t.add_row(pole["code"], ROLE_ZH[r["role"]], r["point"], value,
+                          r["unit"] or "", r["at"] or "—")  # fmt: skip
+        console.print(t)
 
 
 def schedule(
@@ -346,6 +408,7 @@ def register(app: typer.Typer) -> None:
     equipment_app.command("plans")(plans)
     equipment_app.command("order")(order)
     equipment_app.command("zone")(zone)
+    equipment_app.command("poles")(poles)
     equipment_app.command("schedule")(schedule)
     equipment_app.command("light")(light)
     equipment_app.command("light-writes")(light_writes)

@@ -132,6 +132,55 @@ def boiler_thresholds(
     return None, f"no GB 24500-2020 row for fuel {fuel!r}"
 
 
+_ORDER = ("1", "2", "3", "below_3")
+
+
+def grade_transformer(std: GradeStandard, rated: dict[str, Any]) -> GradeResult:
+    """A distribution transformer's grade by GB 20052-2024 表1: the best grade whose maximum
+    no-load loss and maximum load loss both hold (the worse of the two losses' grades).
+    Graded only for the table's scope (oil-immersed, its voltage) with the core material and
+    connection group declared and the capacity a tabulated value."""
+    assert std.transformer_table is not None
+    tt = std.transformer_table
+    brief = std.brief()
+    kva = float(rated["capacity_kva"])
+    missing = [
+        f for f in ("insulation", "voltage_kv", "core", "connection") if rated.get(f) is None
+    ]
+    if missing:
+        return GradeResult(
+            NOT_TABULATED, None, None, "W", {}, brief,
+            f"{', '.join(missing)} not declared: the row of {std.table} cannot be chosen",
+        )  # fmt: skip
+    if (
+        rated["insulation"] != tt.insulation
+        or abs(float(rated["voltage_kv"]) - tt.voltage_kv) > 1e-9
+    ):
+        return GradeResult(
+            NOT_TABULATED, None, None, "W", {}, brief,
+            f"only {std.table} is on record ({tt.voltage_kv:g} kV, {tt.insulation}-immersed)",
+        )  # fmt: skip
+    connection = "Dyn11" if rated["connection"] in ("Dyn11", "Yzn11") else rated["connection"]
+    row = tt.row(kva, rated["core"], connection)
+    if row is None:
+        return GradeResult(
+            NOT_TABULATED, None, None, "W", {}, brief,
+            f"{kva:g} kVA, {rated['core']}, {rated['connection']} is not a row of {std.table}",
+        )  # fmt: skip
+    nl, ll = float(rated["no_load_loss_w"]), float(rated["load_loss_w"])
+    th_nl = {g: round(1000 * v, 6) for g, v in zip(("1", "2", "3"), row.no_load_kw, strict=True)}
+    th_ll = {g: round(1000 * v, 6) for g, v in zip(("1", "2", "3"), row.load_kw, strict=True)}
+    g_nl, g_ll = grade_of(nl, th_nl, "le"), grade_of(ll, th_ll, "le")
+    grade = max(g_nl, g_ll, key=_ORDER.index)
+    thresholds = {f"no_load_{g}": v for g, v in th_nl.items()} | {
+        f"load_{g}": v for g, v in th_ll.items()
+    }
+    return GradeResult(
+        GRADED, grade, None, "W", thresholds, brief,
+        f"no-load {nl:g} W: {g_nl}; load {ll:g} W: {g_ll} ({row.data_id})",
+    )  # fmt: skip
+
+
 #: the rated-data field graded for each type (nameplate value)
 _VALUE_FIELD = {
     "motor": "efficiency_pct",
@@ -162,6 +211,8 @@ def grade_item(
             NO_TABLE, None, value, std.unit, {}, std.brief(),
             f"no grade table of {std.standard} on record ({std.note or 'not read'})",
         )  # fmt: skip
+    if equipment_type == "transformer" and std.transformer_table is not None:
+        return grade_transformer(std, rated)
     if value is None:
         return GradeResult(NO_VALUE, None, None, std.unit, {}, std.brief(), "no value to grade")
     if equipment_type == "motor":

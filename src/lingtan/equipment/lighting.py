@@ -40,6 +40,34 @@ class Dimming(BaseModel):
     level_pct: float = Field(ge=0, le=100, allow_inf_nan=False)
 
 
+#: the roles of a smart pole's points (智慧灯杆): lighting circuit, EV charger meter,
+#: environment sensor (a station's point)
+POLE_ROLES = ("lighting", "ev_charger", "environment")
+ROLE_ZH = {"lighting": "照明回路", "ev_charger": "充电桩计量", "environment": "环境监测"}
+
+
+class PoleSpec(BaseModel):
+    """A smart pole (智慧灯杆) of the zone: a device grouping existing metering points by
+    role. Its lighting points must be circuits of the zone."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    code: str = Field(pattern=_CODE)
+    name: str | None = Field(default=None, max_length=200)
+    lighting: list[str] = Field(default_factory=list, max_length=20)
+    ev_charger: list[str] = Field(default_factory=list, max_length=20)
+    environment: list[str] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _points(self) -> PoleSpec:
+        codes = [c for role in POLE_ROLES for c in getattr(self, role)]
+        if not codes:
+            raise ValueError("a pole groups at least one point (lighting, ev_charger, environment)")
+        if len(set(codes)) != len(codes):
+            raise ValueError("a point is listed twice on the pole")
+        return self
+
+
 class ZoneSpec(BaseModel):
     """A lighting zone as declared."""
 
@@ -61,11 +89,23 @@ class ZoneSpec(BaseModel):
     #: and one device per circuit, ``device`` = the circuit's point code; the register holds
     #: the level in %, ``min_kw``/``max_kw`` read as 0…100 %)
     control: ControlSpec | None = None
+    #: the zone's smart poles (智慧灯杆), each grouping points by role
+    poles: list[PoleSpec] = Field(default_factory=list, max_length=500)
 
     @model_validator(mode="after")
     def _circuits(self) -> ZoneSpec:
         if len(set(self.circuits)) != len(self.circuits):
             raise ValueError("circuits: a circuit is listed twice")
+        seen: set[str] = set()
+        for i, pole in enumerate(self.poles):
+            if pole.code in seen:
+                raise ValueError(f"poles[{i}].code: pole {pole.code!r} is listed twice")
+            seen.add(pole.code)
+            for j, c in enumerate(pole.lighting):
+                if c not in self.circuits:
+                    raise ValueError(
+                        f"poles[{i}].lighting[{j}]: {c!r} is not a circuit of the zone"
+                    )
         if self.control is not None:
             for i, d in enumerate(self.control.devices):
                 if d.device not in self.circuits:

@@ -105,6 +105,48 @@ class BoilerTable(Strict):
         return self
 
 
+class TransformerRow(Strict):
+    """One row of GB 20052-2024 表1: the maximum no-load and load losses [kW] of grades 1, 2,
+    3 for a rated capacity, core material and connection group (``Dyn11`` stands for the
+    table's "Dyn11/Yzn11")."""
+
+    kva: float = Field(gt=0)
+    core: Literal["electrical_steel", "amorphous"]
+    connection: Literal["Dyn11", "Yyn0"]
+    no_load_kw: Grades3
+    load_kw: Grades3
+    data_id: str
+
+    @model_validator(mode="after")
+    def _order(self) -> TransformerRow:
+        for g in (self.no_load_kw, self.load_kw):
+            if not g[0] <= g[1] <= g[2]:
+                raise ValueError(f"{self.data_id}: grade 1 ≤ grade 2 ≤ grade 3 must hold")
+        return self
+
+
+class TransformerTable(Strict):
+    """GB 20052-2024 表1 (10 kV oil-immersed three-phase distribution transformers)."""
+
+    voltage_kv: float = Field(gt=0)
+    insulation: Literal["oil"]
+    rows: tuple[TransformerRow, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> TransformerTable:
+        keys = [(r.kva, r.core, r.connection) for r in self.rows]
+        if len(keys) != len(set(keys)):
+            raise ValueError("rows: a capacity, core and connection repeat")
+        return self
+
+    def row(self, kva: float, core: str, connection: str) -> TransformerRow | None:
+        """The row of exactly ``kva``, ``core`` and ``connection`` (None: not tabulated)."""
+        for r in self.rows:
+            if abs(r.kva - kva) < 1e-9 and r.core == core and r.connection == connection:
+                return r
+        return None
+
+
 class GradeStandard(_Provenance):
     """One efficiency standard (能效限定值及能效等级) and, where read, its grade table."""
 
@@ -123,6 +165,7 @@ class GradeStandard(_Provenance):
     note: str | None = None
     motor_table: MotorTable | None = None
     boiler_table: BoilerTable | None = None
+    transformer_table: TransformerTable | None = None
 
     @model_validator(mode="after")
     def _table(self) -> GradeStandard:
@@ -130,6 +173,8 @@ class GradeStandard(_Provenance):
             raise ValueError(f"{self.id}: motor_table only for motors")
         if self.boiler_table is not None and self.equipment_type != "boiler":
             raise ValueError(f"{self.id}: boiler_table only for boilers")
+        if self.transformer_table is not None and self.equipment_type != "transformer":
+            raise ValueError(f"{self.id}: transformer_table only for transformers")
         if self.table is None and self.has_table:
             raise ValueError(f"{self.id}: a filled table must name its table")
         return self
@@ -137,7 +182,11 @@ class GradeStandard(_Provenance):
     @property
     def has_table(self) -> bool:
         """Whether grade thresholds are on record."""
-        return self.motor_table is not None or self.boiler_table is not None
+        return (
+            self.motor_table is not None
+            or self.boiler_table is not None
+            or self.transformer_table is not None
+        )
 
     def brief(self) -> dict[str, object]:
         """Identification printed with results."""

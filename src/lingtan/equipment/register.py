@@ -9,7 +9,7 @@ pump               rated_kw, flow_m3h, head_m, efficiency_pct (optional)
 fan                rated_kw, flow_m3h, pressure_pa, efficiency_pct (optional)
 air_compressor     rated_kw, flow_m3min, pressure_mpa, cooling (air/liquid),
                    specific_power_kw_per_m3min (optional, nameplate; GB 19153-2019)
-transformer        capacity_kva, no_load_loss_w, load_loss_w (GB 20052-2020)
+transformer        capacity_kva, no_load_loss_w, load_loss_w; insulation, voltage_kv, core, connection (GB 20052-2024)
 boiler             fuel, combustion (coal), condensing (gas), capacity_t_h or capacity_mw,
                    thermal_efficiency_pct (design, GB 24500-2020)
 chiller            cooling_kw, cop (GB 19577-2015)
@@ -79,6 +79,11 @@ class TransformerRated(_Strict):
     capacity_kva: float = Pos
     no_load_loss_w: float = NonNeg
     load_loss_w: float = NonNeg
+    #: what selects the row of GB 20052-2024 (optional; without them no grade)
+    insulation: Literal["oil", "dry"] | None = None
+    voltage_kv: float | None = Field(default=None, gt=0, le=1000, allow_inf_nan=False)
+    core: Literal["electrical_steel", "amorphous"] | None = None
+    connection: Literal["Dyn11", "Yzn11", "Yyn0"] | None = None
 
 
 class BoilerRated(_Strict):

@@ -32,7 +32,14 @@ from lingtan.store import Store
 from lingtan.store.equipment_repo import EquipmentRepo, EquipmentRow, PlanRow
 from lingtan.store.query_repo import QueryRepo, Tenant
 from lingtan.store.records import PointRecord
-from lingtan.timeutil import local_date, local_day_start_us, to_us, utcnow, year_bounds_us
+from lingtan.timeutil import (
+    from_us,
+    local_date,
+    local_day_start_us,
+    to_us,
+    utcnow,
+    year_bounds_us,
+)
 
 COUNTERS = ("total_increasing", "total", "interval")
 
@@ -497,6 +504,15 @@ def put_zone(store: Store, *, principal: Principal, data: dict[str, Any]) -> dic
                 f"circuits[{i}]: {c!r} is not a metering point of the park's own",
                 field=f"circuits[{i}]",
             )
+    for i, pole in enumerate(spec.poles):
+        for role in ("ev_charger", "environment"):
+            for j, c in enumerate(getattr(pole, role)):
+                p = points.get(c)
+                if p is None or p.park_id != park.id or p.enterprise_id is not None:
+                    raise InvalidInput(
+                        f"poles.{i}.{role}.{j}: {c!r} is not a metering point of the park's own",
+                        field=f"poles.{i}.{role}.{j}",
+                    )
     if spec.lpd_record is not None and spec.lpd_record not in lpd_records():
         raise InvalidInput(f"lpd_record: {spec.lpd_record!r} is not on record", field="lpd_record")
     EquipmentRepo(store).upsert_zone(
@@ -512,6 +528,33 @@ def zones(store: Store, *, principal: Principal) -> list[dict[str, Any]]:
     require_park_wide(principal, "public lighting")
     park = store.registry.park(principal.park_id)
     return [z.spec for z in EquipmentRepo(store).zones(park_id=park.id)]
+
+
+def poles(store: Store, *, principal: Principal, code: str) -> list[dict[str, Any]]:
+    """A zone's smart poles (智慧灯杆), each with its points by role (lighting circuit, EV
+    charger meter, environment sensor) and each point's newest stored reading (value, unit,
+    instant in park local time; null when it has none)."""
+    require(principal, Permission.READ)
+    require_park_wide(principal, "public lighting")
+    park = store.registry.park(principal.park_id)
+    spec = lighting.parse_zone(EquipmentRepo(store).zone(park_id=park.id, code=code).spec)
+    tz = _zone(store, park.id)
+    points = store.registry.points_by_code()
+    out = []
+    for pole in spec.poles:
+        rows = []
+        for role in lighting.POLE_ROLES:
+            for c in getattr(pole, role):
+                p = points.get(c)
+                last = None if p is None else store.readings.latest(p.id)
+                rows.append({
+                    "role": role, "point": c, "name": None if p is None else p.name,
+                    "unit": None if p is None else p.unit,
+                    "value": None if last is None else last[1],
+                    "at": None if last is None else from_us(last[0]).astimezone(tz).isoformat(),
+                })  # fmt: skip
+        out.append({"code": pole.code, "name": pole.name, "points": rows})
+    return out
 
 
 def schedule(store: Store, *, principal: Principal, code: str, day: dt.date) -> dict[str, Any]:

@@ -196,3 +196,68 @@ def significant_use(
         "owner_kwh": den if any(p.id in sums for p in boundary) else None,
         "share": num / den if den > 0 and any(p.id in sums for p in energy) else None,
     }
+
+
+def circular_flows(
+    store: Store, park_id: int, *, scope: int | None, first: dt.date, last: dt.date
+) -> list[dict[str, Any]]:
+    """The flows of the park's circular projects for the energy-flow view (7.9.13, 8.1.4).
+
+    A project is shown when its cited period overlaps ``first … last`` or it cites none; with
+    ``scope`` an enterprise, only the flows it is party to (supplier or receiver), whoever keeps
+    the record. Each flow comes with its basis (declared, or metered at a named point over the
+    project's cited period) and its avoided energy and carbon from the project's cited factors
+    (:func:`circular`); a flow that cannot be computed (a metered flow without a cited period)
+    has no quantity and says why."""
+    from lingtan.store.programme_repo import ProgrammeRepo
+    from lingtan.store.query_repo import Tenant
+
+    rows = ProgrammeRepo(store).records(
+        tenant=Tenant.park_wide(), park_id=park_id, kinds=["circular_project"]
+    )
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        cites = m.Cites.model_validate(row.cites)
+        if cites.period_start is not None and cites.period_start > last:
+            continue
+        if cites.period_end is not None and cites.period_end < first:
+            continue
+        project = m.CircularProject.model_validate(row.body)
+        party = [
+            k for k, f in enumerate(project.flows)
+            if scope is None or scope in (f.supplier_id, f.receiver_id)
+        ]  # fmt: skip
+        if not party:
+            continue
+        error: str | None = None
+        try:
+            lines = circular(store, park_id, project, cites)["flows"]
+        except (InvalidInput, KeyError) as e:
+            error = str(e)
+            lines = [
+                {**f.model_dump(), "quantity": f.quantity,
+                 "source": "metered" if f.point is not None else "declared"}
+                for f in project.flows
+            ]  # fmt: skip
+        for k in party:
+            line = lines[k]
+            basis = line["source"]
+            out.append({
+                "record_id": row.id, "project": project.name, "kind": project.kind,
+                "owner_id": row.enterprise_id, "flow": k,
+                "supplier_id": line["supplier_id"], "receiver_id": line["receiver_id"],
+                "carrier": line["carrier"], "unit": line["unit"],
+                "quantity": line["quantity"] if error is None or basis == "declared" else None,
+                "basis": basis, "point": line["point"],
+                "period_start": None if cites.period_start is None
+                else cites.period_start.isoformat(),
+                "period_end": None if cites.period_end is None else cites.period_end.isoformat(),
+                "avoided_tce": line.get("avoided_tce"),
+                "avoided_tco2": line.get("avoided_tco2"),
+                "energy_factor": None if project.energy_factor is None
+                else project.energy_factor.model_dump(),
+                "carbon_factor": None if project.carbon_factor is None
+                else project.carbon_factor.model_dump(),
+                "error": error,
+            })  # fmt: skip
+    return out

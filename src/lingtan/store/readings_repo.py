@@ -520,6 +520,18 @@ class ReadingRepo:
             rows = conn.execute(q.order_by(s.reading.c.ts)).all()
         return np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.float64)
 
+    def latest(self, point_id: int) -> tuple[int, float] | None:
+        """The newest stored reading of one point (``ts``, ``value``), None when it has none."""
+        q = (
+            select(s.reading.c.ts, s.reading.c.value)
+            .where(s.reading.c.point_id == point_id)
+            .order_by(s.reading.c.ts.desc())
+            .limit(1)
+        )
+        with self._store.begin() as conn:
+            row = conn.execute(q).first()
+        return None if row is None else (int(row[0]), float(row[1]))
+
     def count(self) -> int:
         """Number of stored readings."""
         with self._store.begin() as conn:

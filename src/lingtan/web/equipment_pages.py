@@ -9,7 +9,7 @@ caller's principal): an enterprise user sees its own enterprise's equipment and 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from lingtan.equipment import service
 from lingtan.equipment.inspections import KIND_ZH as INSPECTION_ZH
 from lingtan.equipment.lighting import KIND_ZH as ZONE_ZH
+from lingtan.equipment.lighting import ROLE_ZH
 from lingtan.equipment.report import STATUS_NAMES, TYPE_NAMES
 from lingtan.errors import InvalidInput
 from lingtan.identity.roles import Principal
@@ -57,6 +58,13 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "overdue": ("逾期天数", "Days overdue"),
     "lighting": ("公共照明分区", "Public-lighting zones"),
     "circuits": ("回路", "Circuits"),
+    "poles": ("智慧灯杆", "Smart poles"),
+    "zone": ("分区", "Zone"),
+    "pole": ("灯杆", "Pole"),
+    "role": ("功能", "Role"),
+    "point": ("计量点", "Point"),
+    "latest": ("最新值", "Latest value"),
+    "at": ("时刻", "At"),
     "sunset": ("今晚日落", "Sunset tonight"),
     "on_off": ("开灯 / 关灯", "On / off"),
     "none": ("暂无记录", "None yet"),
@@ -86,6 +94,7 @@ def equipment_page(
         data = service.efficiency_list(store, principal=principal, year=chosen)
         plans = service.plans(store, principal=principal)
         nights = []
+        poles: list[tuple[str, dict[str, Any]]] = []
         if principal.enterprise_id is None:
             today = service.today(store, principal=principal)
             for z in service.zones(store, principal=principal):
@@ -94,10 +103,13 @@ def equipment_page(
                 except InvalidInput:
                     n = None
                 nights.append((z, n))
+                poles.extend((z["code"], pole) for pole in
+                             service.poles(store, principal=principal, code=z["code"]))  # fmt: skip
         i = 0 if zh else 1
         return _render(
             request, "equipment.html", lang, principal, w=lambda k: words(k, lang),
-            data=data, plans=plans, nights=nights, year=chosen,
+            data=data, plans=plans, nights=nights, poles=poles, year=chosen,
+            pole_role=lambda k: ROLE_ZH[k] if zh else k.replace("_", " "),
             type_name=lambda k: TYPE_NAMES[k][i], status_name=lambda k: STATUS_NAMES[k][i],
             inspection_name=lambda k: INSPECTION_ZH[k] if zh else k.replace("_", " "),
             zone_name=lambda k: ZONE_ZH[k] if zh else k.replace("_", " "),

@@ -424,6 +424,40 @@ def overview_page(
     return _page(request, build)
 
 
+def _circular_basis(c: dict[str, Any], lang: str) -> str:
+    """How a circular flow's quantity is known: declared, or metered at a point over the
+    project's cited period."""
+    if c["basis"] == "declared":
+        return i18n.t("circular_declared", lang)
+    period = f"{c['period_start'] or '…'} – {c['period_end'] or '…'}"
+    return f"{i18n.t('circular_metered', lang)} {c['point']} {period}"
+
+
+def _circular_drawn(circular: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """The circular-project flows the Sankey draws (those with an avoided energy: the width
+    is in tce), each with its hover text."""
+    zh = lang == "zh-CN"
+    out = []
+    for c in circular:
+        if not c["avoided_tce"] or c["avoided_tce"] <= 0:
+            continue
+        parts = [
+            f"{i18n.t('circular_tag', lang)} · {c['project']}",
+            f"{carrier_name(c['carrier'], 'zh' if zh else 'en')} "
+            f"{i18n.number(c['quantity'], 1)} {c['unit']} ({_circular_basis(c, lang)})",
+            f"{i18n.t('circular_avoided_tce', lang)} {i18n.number(c['avoided_tce'], 1)}",
+        ]
+        if c["avoided_tco2"] is not None:
+            parts.append(
+                f"{i18n.t('circular_avoided_tco2', lang)} {i18n.number(c['avoided_tco2'], 1)}"
+            )
+        out.append(
+            {"source": c["source"], "target": c["target"], "value": c["avoided_tce"],
+             "text": "<br>".join(parts)}
+        )  # fmt: skip
+    return out
+
+
 @router.get("/flow")
 def flow_page(
     request: Request,
@@ -453,8 +487,13 @@ def flow_page(
                 for n in flow["nodes"]
             ],
             "link_colours": [palette.colour(link["carrier"]) for link in flow["links"]],
+            "circular_drawn": _circular_drawn(flow["circular"], lang),
         }
-        return _render(request, "flow.html", lang, principal, flow=flow, year=chosen, month=month)
+        basis = [_circular_basis(c, lang) for c in flow["circular"]]
+        return _render(
+            request, "flow.html", lang, principal, flow=flow, year=chosen, month=month,
+            circular_basis=basis,
+        )  # fmt: skip
 
     return _page(request, build)
 

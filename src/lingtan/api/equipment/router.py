@@ -89,6 +89,9 @@ class ZoneIn(BaseModel):
     lpd_record: str | None = Field(default=None, max_length=64)
     #: Modbus gateways and one device per circuit (the dispatch control declaration's format)
     control: dict[str, Any] | None = None
+    #: smart poles (智慧灯杆): code, name, and point codes by role (lighting — circuits of the
+    #: zone —, ev_charger, environment)
+    poles: list[dict[str, Any]] = Field(default_factory=list, max_length=500)
 
 
 def _without(body: BaseModel, *keys: str) -> J:
@@ -262,6 +265,13 @@ def get_schedule(
         store, principal=principal, code=zone_code,
         day=day or service.today(store, principal=principal),
     )  # fmt: skip
+
+
+@router.get("/lighting/zones/{zone_code}/poles")
+def get_poles(store: StoreDep, principal: CurrentPrincipal, zone_code: ZoneCode) -> list[J]:
+    """The zone's smart poles (智慧灯杆): each pole's points by role (lighting circuit, EV
+    charger meter, environment sensor) with their newest stored readings."""
+    return service.poles(store, principal=principal, code=zone_code)
 
 
 @router.get("/lighting/zones/{zone_code}/energy")

@@ -150,6 +150,35 @@ class FlowLink(BaseModel):
     carrier: str
 
 
+class CircularLink(BaseModel):
+    """A flow of a circular-economy or carbon-complementarity project (循环经济 / 碳互补)
+    between two enterprises, with its basis and the avoided energy and carbon."""
+
+    record_id: int = Field(description="the programme record of the project")
+    project: str
+    kind: str = Field(description="waste_heat | steam | by_product | green_power | water | other")
+    owner_id: int | None = Field(description="the record's keeper (null: the park)")
+    flow: int = Field(description="the flow's index in the project")
+    source: int = Field(description="node of the supplier")
+    target: int = Field(description="node of the receiver")
+    supplier_id: int
+    receiver_id: int
+    supplier: str
+    receiver: str
+    carrier: str
+    unit: str
+    quantity: float | None = Field(description="declared, or metered over the cited period")
+    basis: str = Field(description="declared | metered")
+    point: str | None = Field(description="the metering point of a metered flow")
+    period_start: str | None
+    period_end: str | None
+    avoided_tce: float | None = Field(description="quantity × the cited energy factor")
+    avoided_tco2: float | None = Field(description="quantity × the cited carbon factor")
+    energy_factor: dict[str, Any] | None
+    carbon_factor: dict[str, Any] | None
+    error: str | None = Field(description="why the quantity could not be computed")
+
+
 class EnergyFlow(BaseModel):
     """Energy flows of a period in tce (for a Sankey diagram)."""
 
@@ -158,6 +187,10 @@ class EnergyFlow(BaseModel):
     conversion: str
     nodes: list[FlowNode]
     links: list[FlowLink]
+    circular: list[CircularLink] = Field(
+        default_factory=list,
+        description="circular-project flows between enterprises (not part of total_tce)",
+    )
     total_tce: float
 
 

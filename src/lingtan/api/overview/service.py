@@ -406,6 +406,7 @@ def _compute_flow(
                 if t > 0
                 else {"source": o, "target": c, "value": -t, "carrier": carrier}
             )
+    circular = _circular_links(store, park_id, scope, year, month, node)
     return {
         "period": {
             "year": year,
@@ -417,8 +418,45 @@ def _compute_flow(
         "conversion": options.electricity_conversion,
         "nodes": nodes,
         "links": links,
+        "circular": circular,
         "total_tce": stats.total_tce,
     }
+
+
+def _circular_links(
+    store: Store,
+    park_id: int,
+    scope: int | None,
+    year: int,
+    month: int | None,
+    node: Callable[[str, str, str], int],
+) -> list[dict[str, Any]]:
+    """The circular-economy and carbon-complementarity projects' flows between enterprises
+    (:func:`lingtan.programme.records.circular_flows`) as links between owner nodes: the
+    quantity and its basis, the avoided energy and carbon. They are not part of
+    ``total_tce`` (the flows are inside the park: each is already in its receiver's or its
+    supplier's metered energy, or declared)."""
+    from lingtan.programme.records import circular_flows
+
+    if month is None:
+        first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    else:
+        first = dt.date(year, month, 1)
+        last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    names = {e.id: e.name for e in store.registry.enterprises(park_id)}
+    out = []
+    for f in circular_flows(store, park_id, scope=scope, first=first, last=last):
+        s, r = f["supplier_id"], f["receiver_id"]
+        out.append(
+            {
+                **f,
+                "source": node(f"owner:{s}", names.get(s, str(s)), "owner"),
+                "target": node(f"owner:{r}", names.get(r, str(r)), "owner"),
+                "supplier": names.get(s, str(s)),
+                "receiver": names.get(r, str(r)),
+            }
+        )
+    return out
 
 
 def meter_quality(

@@ -71,11 +71,21 @@
     // colours by carrier from the server's one palette (lingtan/web/palette.py)
     var colors = flow.node_colours || flow.nodes.map(function (n, i) { return n.kind === "owner" ? "#6b7f78" : palette[i % palette.length]; });
     var linkColors = (flow.link_colours || []).map(function (c) { return fade(c, 0.45); });
+    if (!linkColors.length) linkColors = flow.links.map(function () { return "rgba(31,122,90,0.25)"; });
+    // circular-project flows between enterprises (循环/互补): light fill, dark outline, own hover
+    var circ = flow.circular_drawn || [];
+    var links = flow.links.map(function (l) { return { source: l.source, target: l.target, value: l.value, text: null }; })
+      .concat(circ);
+    var plain = flow.links.length;
     draw("chart-sankey", [{ type: "sankey", arrangement: "snap", valueformat: ",.0f", valuesuffix: " tce",
       node: { label: flow.nodes.map(function (n) { return n.name; }), color: colors, pad: 12, thickness: 14 },
-      link: { source: flow.links.map(function (l) { return l.source; }), target: flow.links.map(function (l) { return l.target; }),
-        value: flow.links.map(function (l) { return l.value; }), color: linkColors.length ? linkColors : "rgba(31,122,90,0.25)",
-        hovertemplate: "%{source.label} → %{target.label}<br>%{value:,.1f} tce<extra></extra>" } }], { margin: { l: 10, r: 10, t: 10, b: 10 } });
+      link: { source: links.map(function (l) { return l.source; }), target: links.map(function (l) { return l.target; }),
+        value: links.map(function (l) { return l.value; }),
+        color: linkColors.concat(circ.map(function () { return "rgba(230,160,40,0.30)"; })),
+        line: { color: links.map(function (l, i) { return i < plain ? "rgba(0,0,0,0)" : "#8a5a00"; }),
+          width: links.map(function (l, i) { return i < plain ? 0 : 1.5; }) },
+        customdata: links.map(function (l) { return l.text || ""; }),
+        hovertemplate: "%{source.label} → %{target.label}<br>%{value:,.1f} tce<br>%{customdata}<extra></extra>" } }], { margin: { l: 10, r: 10, t: 10, b: 10 } });
   }
 
   function alarm(data) {
