@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/accounting.py
 	$(BIN)/python bench/collect.py
+	$(BIN)/python bench/outbox.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/alarms.py
@@ -50,6 +51,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python bench/ingest.py --points 200 --minutes 240
 	$(BIN)/python bench/accounting.py --points 400 --hours 744 --enterprises 8 --maint-points 200 --maint-batches 2
 	$(BIN)/python bench/collect.py --cycles 5 --messages 100 --readings 200
+	$(BIN)/python bench/outbox.py --messages 200 --repeat 1
 	$(BIN)/python bench/api.py --seconds 5 --days 2
 	$(BIN)/python bench/cli_startup.py --repeat 3
 	$(BIN)/python bench/alarms.py --minutes 20 --repeat 1

@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     and_,
-    exists,
     func,
     insert,
     or_,
@@ -90,6 +90,18 @@ def _delivery(row: Any, channel_code: str | None = None) -> Delivery:
         channel_code=channel_code,
         ack=row.ack,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The outcome of one attempt (:meth:`OutboxRepo.finish_many`): delivered (``ok``), to be
+    retried at ``retry_at``, or failed (``retry_at`` None)."""
+
+    delivery: Delivery
+    ok: bool
+    error: str | None = None
+    retry_at: int | None = None
+    ack: str | None = None
 
 
 class OutboxRepo:
@@ -244,21 +256,21 @@ class OutboxRepo:
         expires."""
         o, t = s.notify_outbox, s.notify_channel
         older = s.notify_outbox.alias("older")
+        upload_channels = select(t.c.id).where(t.c.kind.in_(UPLOAD_KINDS))
         due = and_(
             o.c.state == "pending",
             o.c.next_attempt_at <= now,
             or_(o.c.locked_until.is_(None), o.c.locked_until <= now),
             # uploads reach their platform in order: a row of an ecm or region channel waits
-            # while an older row of that channel is pending (backing off, or leased)
-            ~exists(
-                select(older.c.id)
-                .select_from(older.join(t, t.c.id == older.c.channel_id))
-                .where(
-                    older.c.channel_id == o.c.channel_id,
-                    older.c.state == "pending",
-                    older.c.id < o.c.id,
-                    t.c.kind.in_(UPLOAD_KINDS),
-                )
+            # while an older row of that channel is pending (backing off, or leased) — it is
+            # the channel's lowest pending id, one look-up in ix_notify_outbox_channel_order
+            # (a NOT EXISTS over the older rows made a backlog's claim quadratic)
+            or_(
+                o.c.channel_id.not_in(upload_channels),
+                o.c.id
+                == select(func.min(older.c.id))
+                .where(older.c.channel_id == o.c.channel_id, older.c.state == "pending")
+                .scalar_subquery(),
             ),
         )
         token = str(uuid.uuid4())
@@ -310,25 +322,37 @@ class OutboxRepo:
         """Record the outcome of an attempt while still holding the lease: delivered
         (``ok``), retried at ``retry_at``, or failed (``retry_at`` None). False when the
         lease was lost (expired and taken by another worker): nothing is recorded."""
+        outcome = Outcome(delivery, ok=ok, error=error, retry_at=retry_at, ack=ack)
+        return self.finish_many([outcome], now=now)[0]
+
+    def finish_many(self, outcomes: Sequence[Outcome], *, now: int) -> list[bool]:
+        """:meth:`finish` for the outcomes of a claimed batch, in one transaction (one commit
+        per batch, not per message); per outcome, False when its lease was lost."""
         o = s.notify_outbox
-        values: dict[str, Any] = {
-            "attempts": o.c.attempts + 1,
-            "lease": None,
-            "locked_until": None,
-        }
-        if ok:
-            values.update(state="delivered", delivered_at=now, last_error=None, ack=ack)
-        elif retry_at is not None:
-            values.update(state="pending", next_attempt_at=retry_at, last_error=error)
-        else:
-            values.update(state="failed", last_error=error)
+        kept: list[bool] = []
         with self._store.begin() as conn:
-            done = conn.execute(
-                update(o)
-                .where(o.c.id == delivery.id, o.c.lease == delivery.lease, o.c.state == "pending")
-                .values(**values)
-            ).rowcount
-        return bool(done)
+            for out in outcomes:
+                values: dict[str, Any] = {
+                    "attempts": o.c.attempts + 1,
+                    "lease": None,
+                    "locked_until": None,
+                }
+                if out.ok:
+                    values.update(state="delivered", delivered_at=now, last_error=None, ack=out.ack)
+                elif out.retry_at is not None:
+                    values.update(
+                        state="pending", next_attempt_at=out.retry_at, last_error=out.error
+                    )
+                else:
+                    values.update(state="failed", last_error=out.error)
+                d = out.delivery
+                done = conn.execute(
+                    update(o)
+                    .where(o.c.id == d.id, o.c.lease == d.lease, o.c.state == "pending")
+                    .values(**values)
+                ).rowcount
+                kept.append(bool(done))
+        return kept
 
     def deliveries(
         self,

@@ -807,9 +807,12 @@ notify_outbox = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("delivered_at", BigInteger),
     Column("ack", Text),  # the destination's acknowledgement (its answer), when delivered
-    Index("ix_notify_outbox_due", "state", "next_attempt_at"),
+    # the claim's order, read from the index up to the batch size (migration 0035 added id)
+    Index("ix_notify_outbox_due", "state", "next_attempt_at", "id"),
     Index("ix_notify_outbox_owner", "park_id", "enterprise_id"),
     Index("ix_notify_outbox_channel", "channel_id"),
+    # the oldest pending row of a channel, for the order of uploads (migration 0035)
+    Index("ix_notify_outbox_channel_order", "channel_id", "state", "id"),
 )
 
 # -- emergency-event register (migration 0014) ---------------------------------------------------

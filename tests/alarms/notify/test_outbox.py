@@ -209,3 +209,40 @@ def test_two_workers_claiming_at_once_never_take_the_same_row(loaded: Store) -> 
         d.id for d in loaded.outbox.deliveries(tenant=Tenant.park_wide())[0]
     )
     assert sorted(map(len, claimed)) == [5, 15]
+
+
+def test_a_batch_is_claimed_oldest_first_and_its_outcomes_recorded_at_once(loaded: Store) -> None:
+    from lingtan.store.outbox_repo import Outcome
+
+    add_channel(loaded, code="park", target="https://p.example.cn/h")
+    park = loaded.registry.park().id
+    for k in range(5):  # queued at once: one next_attempt_at, the order is the id
+        enqueue(loaded, park_id=park, enterprise_id=None, severity="major", kind="threshold",
+                event="opened", alarm={**ALARM, "id": 100 + k}, now=T0)  # fmt: skip
+    lease = 60 * S
+    first = loaded.outbox.claim(now=T0, limit=3, lease_us=10 * lease)
+    rest = loaded.outbox.claim(now=T0, limit=3, lease_us=lease)  # expires at T0 + 60 s
+    ids = [d.id for d, _, _ in first + rest]
+    assert ids == sorted(ids) and len(set(ids)) == 5  # oldest first, nothing claimed twice
+    a, b, c = (d for d, _, _ in first)
+    stale = rest[0][0]
+    # another worker takes the stale row after its lease expired: that outcome is not kept
+    (retaken,) = [d for d, _, _ in loaded.outbox.claim(now=T0 + 61 * S, limit=1, lease_us=lease)]
+    assert retaken.id == stale.id
+    kept = loaded.outbox.finish_many(
+        [
+            Outcome(a, ok=True, ack="ok"),
+            Outcome(b, ok=False, error="HTTP 500", retry_at=T0 + 70 * S),
+            Outcome(c, ok=False, error="HTTP 404"),
+            Outcome(stale, ok=True),
+        ],
+        now=T0 + 62 * S,
+    )
+    assert kept == [True, True, True, False]
+    rows = {d.id: d for d in loaded.outbox.deliveries(tenant=Tenant.park_wide())[0]}
+    assert (rows[a.id].state, rows[a.id].ack, rows[a.id].delivered_at) == ("delivered", "ok",
+                                                                           T0 + 62 * S)  # fmt: skip
+    assert (rows[b.id].state, rows[b.id].next_attempt_at, rows[b.id].last_error) == (
+        "pending", T0 + 70 * S, "HTTP 500")  # fmt: skip
+    assert (rows[c.id].state, rows[c.id].last_error) == ("failed", "HTTP 404")
+    assert rows[stale.id].state == "pending" and rows[stale.id].lease == retaken.lease

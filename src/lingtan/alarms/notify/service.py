@@ -20,7 +20,7 @@ import smtplib
 import ssl
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -50,6 +50,7 @@ from lingtan.alarms.notify.model import (
 from lingtan.config import Settings
 from lingtan.errors import InvalidInput
 from lingtan.store import Store
+from lingtan.store.outbox_repo import Outcome
 from lingtan.timeutil import SECOND_US, to_us, utcnow
 
 log = logging.getLogger(__name__)
@@ -282,6 +283,7 @@ def send_webhook(
             "POST", channel.url, content=body, headers=headers, follow_redirects=False
         ) as r:
             if 200 <= r.status_code < 300:
+                _drain(r)
                 return
             head = next(r.iter_bytes(), b"")[:200].decode("utf-8", "replace")
     except httpx.TimeoutException as err:
@@ -289,6 +291,22 @@ def send_webhook(
     except httpx.HTTPError as err:
         raise DeliveryError(f"{type(err).__name__}: {err}") from err
     raise DeliveryError(f"HTTP {r.status_code}: {head}")
+
+
+#: the most of an accepting answer read so that its connection is kept for the next message
+_DRAIN_BYTES = 65_536
+
+
+def _drain(response: httpx.Response) -> None:
+    """Read a short answer to its end: a connection whose answer was left unread is closed
+    instead of kept alive, and every message would open a new one (and a new TLS session). A
+    longer answer is left, and its connection closed, so a receiver cannot make the worker
+    read without end."""
+    read = 0
+    for chunk in response.iter_raw():
+        read += len(chunk)
+        if read > _DRAIN_BYTES:
+            return
 
 
 def email_message(settings: Settings, channel: Channel, delivery: Delivery) -> EmailMessage:
@@ -395,8 +413,10 @@ def deliver_due(
                 errors = list(
                     pool.map(functools.partial(_attempt_job, settings, http, at), claimed)
                 )
-                for (delivery, channel, _secret), (error, ack) in zip(claimed, errors, strict=True):
-                    _record(store, settings, counts, delivery, error, now, channel=channel, ack=ack)
+                _record(store, settings, counts, [
+                    (delivery, channel, error, ack)
+                    for (delivery, channel, _secret), (error, ack) in zip(claimed, errors, strict=True)
+                ], now)  # fmt: skip
     finally:
         if own_client:
             http.close()
@@ -407,37 +427,40 @@ def _record(
     store: Store,
     settings: Settings,
     counts: DeliveryCounts,
-    delivery: Delivery,
-    error: str | None,
+    attempts: Sequence[tuple[Delivery, Channel | None, str | None, str | None]],
     now: int | None,
-    *,
-    channel: Channel | None = None,
-    ack: str | None = None,
 ) -> None:
+    """Record the outcomes (delivery, channel, error or None, acknowledgement) of a batch's
+    attempts in one transaction."""
     at = _now() if now is None else now
-    if error is None:
-        kept = store.outbox.finish(delivery, now=at, ok=True, ack=ack)
-        counts.delivered += kept
-    else:
-        attempts = delivery.attempts + 1
+    outcomes: list[Outcome] = []
+    for delivery, channel, error, ack in attempts:
+        if error is None:
+            outcomes.append(Outcome(delivery, ok=True, ack=ack))
+            continue
         retry_at = None
         # an upload (ecm, region) is never given up: the platform may be down for days, and
         # nothing is lost — it is retried at the longest back-off until delivered
-        if attempts < settings.notify_max_attempts or (
+        if delivery.attempts + 1 < settings.notify_max_attempts or (
             channel is not None and channel.kind in UPLOAD_KINDS
         ):
             wait = backoff_s(
-                attempts, base_s=settings.notify_backoff_s, max_s=settings.notify_backoff_max_s
+                delivery.attempts + 1,
+                base_s=settings.notify_backoff_s,
+                max_s=settings.notify_backoff_max_s,
             )
             retry_at = at + int(wait * SECOND_US)
-        kept = store.outbox.finish(delivery, now=at, ok=False, error=error, retry_at=retry_at)
-        if kept and retry_at is None:
+        outcomes.append(Outcome(delivery, ok=False, error=error, retry_at=retry_at))
+    for out, kept in zip(outcomes, store.outbox.finish_many(outcomes, now=at), strict=True):
+        if not kept:
+            counts.lost += 1
+        elif out.ok:
+            counts.delivered += 1
+        elif out.retry_at is None:
             counts.failed += 1
-            log.warning("delivery %s failed for good: %s", delivery.idempotency_key, error)
-        elif kept:
+            log.warning("delivery %s failed for good: %s", out.delivery.idempotency_key, out.error)
+        else:
             counts.retried += 1
-    if not kept:
-        counts.lost += 1
 
 
 class DeliveryWorker:
