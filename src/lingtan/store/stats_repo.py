@@ -998,13 +998,13 @@ class StatsRepo:
         # the month's hours packed into its row (migration 0011): hourly-factor accounting then
         # reads 12 rows per series and year, not 8 760; PostgreSQL packs in this statement
         packed = ("hour_starts, hour_values, ", _PACK_HOURS) if arrays else ("", "")
-        months = series.copy()
-        months.ints(
+        monthly = series.copy()
+        monthly.ints(
             "mm",
             ("gid", "ms", "me"),
             [month_gid, [a for a, _ in month_bounds], [b for _, b in month_bounds]],
         )
-        months.execute(
+        monthly.execute(
             conn,
             "INSERT INTO stat_month_carrier (park_id, enterprise_key, carrier, unit, "
             f"month_start, month_end, {packed[0]}value, measured_s, estimated_s, "
