@@ -971,6 +971,8 @@ class StatsRepo:
                 np.repeat(np.arange(len(groups)), sizes),
             ],
         )
+        # CROSS JOIN: SQLite then loops over the points and reads each one's hours by its
+        # key (it chose to scan every stored hour otherwise); PostgreSQL plans as it likes
         members.execute(
             conn,
             "INSERT INTO stat_hour_carrier (park_id, enterprise_key, carrier, unit, hour, value, "
@@ -978,8 +980,8 @@ class StatsRepo:
             "SELECT gg.park, gg.ekey, gg.carrier, gg.unit, h.hour, SUM(h.value), "
             "SUM(h.measured_s), SUM(h.estimated_s), "
             "SUM(h.missing_s) + (gg.npoints - COUNT(*)) * 3600.0, COUNT(*) "
-            "FROM m JOIN gg ON gg.gid = m.gid JOIN stat_hour h ON h.point_id = m.pid "
-            "AND h.hour >= gg.h0 AND h.hour < gg.h1 "
+            "FROM m JOIN gg ON gg.gid = m.gid CROSS JOIN stat_hour h "
+            "WHERE h.point_id = m.pid AND h.hour >= gg.h0 AND h.hour < gg.h1 "
             "GROUP BY gg.gid, gg.park, gg.ekey, gg.carrier, gg.unit, gg.npoints, h.hour "
             "ON CONFLICT (park_id, enterprise_key, carrier, unit, hour) DO UPDATE SET "
             "value = excluded.value, measured_s = excluded.measured_s, "
@@ -988,12 +990,13 @@ class StatsRepo:
         )
         if not month_gid:
             return
-        t = "stat_month_carrier"
         series.execute(
             conn,
-            f"DELETE FROM {t} WHERE EXISTS (SELECT 1 FROM gg WHERE gg.park = {t}.park_id "
-            f"AND gg.ekey = {t}.enterprise_key AND gg.carrier = {t}.carrier "
-            f"AND gg.unit = {t}.unit AND {t}.month_start >= gg.m0 AND {t}.month_start < gg.m1)",
+            "DELETE FROM stat_month_carrier WHERE (park_id, enterprise_key, carrier, unit, "
+            "month_start) IN (SELECT gg.park, gg.ekey, gg.carrier, gg.unit, t.month_start "
+            "FROM gg CROSS JOIN stat_month_carrier t WHERE t.park_id = gg.park "
+            "AND t.enterprise_key = gg.ekey AND t.carrier = gg.carrier AND t.unit = gg.unit "
+            "AND t.month_start >= gg.m0 AND t.month_start < gg.m1)",
         )
         # the month's hours packed into its row (migration 0011): hourly-factor accounting then
         # reads 12 rows per series and year, not 8 760; PostgreSQL packs in this statement
@@ -1011,9 +1014,10 @@ class StatsRepo:
             "missing_s, hours) "
             f"SELECT gg.park, gg.ekey, gg.carrier, gg.unit, mm.ms, mm.me, {packed[1]}"
             "SUM(h.value), SUM(h.measured_s), SUM(h.estimated_s), SUM(h.missing_s), COUNT(*) "
-            "FROM mm JOIN gg ON gg.gid = mm.gid JOIN stat_hour_carrier h "
-            "ON h.park_id = gg.park AND h.enterprise_key = gg.ekey AND h.carrier = gg.carrier "
-            "AND h.unit = gg.unit AND h.hour >= mm.ms AND h.hour < mm.me "
+            "FROM mm JOIN gg ON gg.gid = mm.gid CROSS JOIN stat_hour_carrier h "
+            "WHERE h.park_id = gg.park AND h.enterprise_key = gg.ekey "
+            "AND h.carrier = gg.carrier AND h.unit = gg.unit AND h.hour >= mm.ms "
+            "AND h.hour < mm.me "
             "GROUP BY gg.gid, gg.park, gg.ekey, gg.carrier, gg.unit, mm.ms, mm.me",
         )
         if not arrays:
@@ -1032,9 +1036,10 @@ class StatsRepo:
         their months, one update per month."""
         rows = series.execute(
             conn,
-            "SELECT gg.gid, h.hour, h.value FROM gg JOIN stat_hour_carrier h "
-            "ON h.park_id = gg.park AND h.enterprise_key = gg.ekey AND h.carrier = gg.carrier "
-            "AND h.unit = gg.unit AND h.hour >= gg.m0 AND h.hour < gg.m1 "
+            "SELECT gg.gid, h.hour, h.value FROM gg CROSS JOIN stat_hour_carrier h "
+            "WHERE h.park_id = gg.park AND h.enterprise_key = gg.ekey "
+            "AND h.carrier = gg.carrier AND h.unit = gg.unit AND h.hour >= gg.m0 "
+            "AND h.hour < gg.m1 "
             "ORDER BY gg.gid, h.hour",
             fetch=True,
         )
