@@ -27,7 +27,11 @@ its own thread, poked after every batch (the timer stops when it is idle after t
 accepted rows, sorted, raw into a fresh database batch by batch (``COPY`` on PostgreSQL,
 ``executemany`` on SQLite). The ratio is baseline seconds / live seconds (target ≥ 0.5)::
 
-    python bench/ingest.py --live [--engines sqlite,postgresql] [--repeat 3]
+    python bench/ingest.py --live [--engines sqlite,postgresql] [--repeat 3] [--enterprises 200]
+
+``--enterprises N`` spreads the points over N enterprises and two carriers (grid electricity in
+kWh, natural gas in m3), as a real park's owner × carrier series are many: the same readings
+and the same raw-insert rows, but every normaliser run refreshes up to 2 N series instead of one.
 """
 
 from __future__ import annotations
@@ -51,12 +55,30 @@ T0 = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
 MIN_US = 60_000_000
 
 
-def park_text(points: int) -> str:
-    lines = ["park: {id: bench, name: 基准园区, province: 江苏}", "points:"]
-    lines += [
-        f"  - {{id: P{i:05d}, carrier: electricity_grid_import, kind: total_increasing, unit: kWh, max_rate: 500}}"
-        for i in range(points)
-    ]
+#: the carriers of ``--enterprises``: (carrier, unit), alternated per round of enterprises
+OWNER_CARRIERS = (("electricity_grid_import", "kWh"), ("natural_gas", "m3"))
+
+
+def park_text(points: int, enterprises: int = 0) -> str:
+    """The bench park: ``points`` register points (codes P00000 …), all of one park-level
+    owner and carrier; with ``enterprises`` N > 0, point i belongs to enterprise E{i mod N}
+    and meters the carrier of ``OWNER_CARRIERS`` numbered (i div N) mod 2, so each
+    enterprise holds points of both carriers (2 N owner × carrier series when points ≥ 2 N)."""
+    lines = ["park: {id: bench, name: 基准园区, province: 江苏}"]
+    if enterprises:
+        lines.append("enterprises:")
+        lines += [f"  - {{id: E{e:04d}, name: 企业{e:04d}}}" for e in range(enterprises)]
+    lines.append("points:")
+    for i in range(points):
+        if enterprises:
+            carrier, unit = OWNER_CARRIERS[(i // enterprises) % len(OWNER_CARRIERS)]
+            owner = f", enterprise: E{i % enterprises:04d}"
+        else:
+            carrier, unit, owner = "electricity_grid_import", "kWh", ""
+        lines.append(
+            f"  - {{id: P{i:05d}, carrier: {carrier}, kind: total_increasing, unit: {unit}, "
+            f"max_rate: 500{owner}}}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -235,7 +257,12 @@ def _merge(parts: list[Any]) -> Any:
 
 
 def run_live(
-    engine: str, points: int, minutes: int, batch_minutes: int, coalesce: bool | str = False
+    engine: str,
+    points: int,
+    minutes: int,
+    batch_minutes: int,
+    coalesce: bool | str = False,
+    enterprises: int = 0,
 ) -> dict[str, float]:
     """Baseline and live run in this process, each on a fresh database.
 
@@ -267,7 +294,7 @@ def run_live(
             url, drop = fresh_url(engine, tmp)
             store = open_store(url)
             try:
-                store.registry.save_park(parse_park_text(park_text(points)))
+                store.registry.save_park(parse_park_text(park_text(points, enterprises)))
                 by_code = store.registry.points_by_code()
                 ids = np.array([by_code[c].id for c in codes], np.int64)
                 if store.capabilities.supports_partitions:
@@ -342,7 +369,7 @@ def _count_run(out: dict[str, float], report: Any) -> None:
     out["recomputed"] = out.get("recomputed", 0) + report.points - report.continued
 
 
-def _live_child(args: tuple[str, int, int, int, bool | str]) -> dict[str, float]:
+def _live_child(args: tuple[str, int, int, int, bool | str, int]) -> dict[str, float]:
     return run_live(*args)
 
 
@@ -353,6 +380,10 @@ def main_live(opts: argparse.Namespace) -> None:
           f"{points * opts.batch_minutes:,}, MQTT JSON payloads with 2 % duplicates, "
           "0.5 % conflicts, 0.5 % rejects; a normaliser run after every batch, then "
           "coalesced as serve runs it")  # fmt: skip
+    if opts.enterprises:
+        series = min(points, len(OWNER_CARRIERS) * opts.enterprises)
+        print(f"owners: {opts.enterprises} enterprises × carriers "
+              f"{', '.join(c for c, _ in OWNER_CARRIERS)}: {series} owner × carrier series")  # fmt: skip
     ctx = mp.get_context("spawn")
     for engine in opts.engines.split(","):
         if engine == "postgresql" and not pg_reachable():
@@ -370,7 +401,10 @@ def _live_rows(  # type: ignore[no-untyped-def]
     ratios = []
     for _ in range(opts.repeat):
         with ctx.Pool(1) as pool:
-            r = pool.apply(_live_child, ((engine, points, minutes, opts.batch_minutes, coalesce),))
+            r = pool.apply(
+                _live_child,
+                ((engine, points, minutes, opts.batch_minutes, coalesce, opts.enterprises),),
+            )
         ratio = r["baseline_s"] / r["live_s"]
         ratios.append(ratio)
         print(
@@ -396,6 +430,13 @@ def main() -> None:
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--live", action="store_true", help="normalise after every batch")
     parser.add_argument("--repeat", type=int, default=1, help="live runs per engine")
+    parser.add_argument(
+        "--enterprises",
+        type=int,
+        default=0,
+        help="live: spread the points over N enterprises and two carriers (0: one park-level "
+        "owner, one carrier)",
+    )
     opts = parser.parse_args()
     if opts.live:
         if opts.minutes == 1440:  # the default of the one-shot modes: the issue's 240k live

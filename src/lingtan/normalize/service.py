@@ -41,7 +41,7 @@ from lingtan.registry.formula import parse_formula
 from lingtan.store import PointRecord, ReplacementRecord, Store
 from lingtan.store.core import LOCK_NORMALISE
 from lingtan.store.norm_state_repo import NormStates
-from lingtan.store.stats_repo import DayGrowth
+from lingtan.store.stats_repo import CarrierGroup, DayGrowth
 from lingtan.timeutil import (
     DAY_US,
     HOUR_US,
@@ -618,24 +618,18 @@ def _refresh_groups(
     points: dict[int, PointRecord],
     groups: dict[tuple[int, int, str, str], tuple[int, int]],
 ) -> None:
+    """Refresh the owner × carrier series ``groups`` (key → hours [h0, h1)) from all their
+    boundary points, every series in the same few statements (``StatsRepo.refresh_carriers``)."""
     if not groups:
         return
     members: dict[tuple[int, int, str, str], list[int]] = defaultdict(list)
     for p in points.values():
         if p.boundary:
             members[(p.park_id, p.enterprise_key, p.carrier, p.unit)].append(p.id)
-    for key, (h0, h1) in groups.items():
-        park_id, ekey, carrier, unit = key
-        store.stats.refresh_carrier(
-            conn,  # type: ignore[arg-type]
-            park_id=park_id,
-            enterprise_key=ekey,
-            carrier=carrier,
-            unit=unit,
-            point_ids=members[key],
-            h0=h0,
-            h1=h1,
-        )
+    store.stats.refresh_carriers(
+        conn,  # type: ignore[arg-type]
+        [CarrierGroup(*key, members[key], h0, h1) for key, (h0, h1) in groups.items()],
+    )
 
 
 def _virtual_order(points: dict[int, PointRecord]) -> list[tuple[int, dict[int, float]]]:

@@ -8,10 +8,10 @@ continued — add their growth to their days and months instead
 
 * ``stat_day`` from ``stat_hour`` (:meth:`StatsRepo.refresh_days_many`), and with it
   ``stat_month`` from ``stat_day`` for the months of those days (park local calendar months);
-* ``stat_hour_carrier`` from ``stat_hour`` of the owner's boundary points
-  (:meth:`StatsRepo.refresh_carrier`), and with it ``stat_month_carrier`` for the local months
-  of those hours, each month row with its hourly rows packed (hour starts and values, for
-  hourly-factor accounting; migration 0011).
+* ``stat_hour_carrier`` from ``stat_hour`` of the owner's boundary points, all series of a
+  run in a few statements (:meth:`StatsRepo.refresh_carriers`), and with it
+  ``stat_month_carrier`` for the local months of those hours, each month row with its hourly
+  rows packed (hour starts and values, for hourly-factor accounting; migration 0011).
 
 Readers of whole months take the monthly rows and read days or hours only for the parts of a
 period that are not whole months (:meth:`StatsRepo.point_periods`, :meth:`StatsRepo.whole_months`).
@@ -33,7 +33,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 
 from lingtan.store import schema as s
 from lingtan.store.records import PointDayRow, PointPeriodRow
-from lingtan.store.rows import write_columns, write_rows
+from lingtan.store.rows import binary_array, write_columns, write_rows
 from lingtan.timeutil import local_date, local_day_start_us, next_month
 
 if TYPE_CHECKING:
@@ -896,129 +896,185 @@ class StatsRepo:
         h0: int,
         h1: int,
     ) -> None:
-        """Recompute the owner × carrier hourly sums of boundary points for [h0, h1)."""
-        if not point_ids:
-            return
-        # the ids inlined (integers only): an expanding parameter of a park's thousand points
-        # cost more to compile and bind than the statement, every batch
-        ids = ", ".join(str(int(p)) for p in point_ids)
-        conn.execute(
-            text(
-                "INSERT INTO stat_hour_carrier (park_id, enterprise_key, carrier, unit, hour, value, "
-                "measured_s, estimated_s, missing_s, points) "
-                "SELECT :park, :ekey, :carrier, :unit, hour, SUM(value), SUM(measured_s), "
-                "SUM(estimated_s), SUM(missing_s) + (:npoints - COUNT(*)) * 3600.0, COUNT(*) "
-                f"FROM stat_hour WHERE point_id IN ({ids}) AND hour >= :h0 AND hour < :h1 "
-                "GROUP BY hour "
-                "ON CONFLICT (park_id, enterprise_key, carrier, unit, hour) DO UPDATE SET "
-                "value = excluded.value, measured_s = excluded.measured_s, "
-                "estimated_s = excluded.estimated_s, missing_s = excluded.missing_s, "
-                "points = excluded.points"
-            ),
-            {
-                "park": park_id,
-                "ekey": enterprise_key,
-                "carrier": carrier,
-                "unit": unit,
-                "npoints": len(point_ids),
-                "h0": h0,
-                "h1": h1,
-            },
+        """Recompute the owner × carrier hourly sums of boundary points for [h0, h1) (one
+        series: :meth:`refresh_carriers`)."""
+        self.refresh_carriers(
+            conn, [CarrierGroup(park_id, enterprise_key, carrier, unit, point_ids, h0, h1)]
         )
-        self._refresh_carrier_months(
-            conn, park_id=park_id, enterprise_key=enterprise_key, carrier=carrier, unit=unit,
-            h0=h0, h1=h1,
-        )  # fmt: skip
 
-    def _refresh_carrier_months(
-        self,
-        conn: Connection,
-        *,
-        park_id: int,
-        enterprise_key: int,
-        carrier: str,
-        unit: str,
-        h0: int,
-        h1: int,
-    ) -> None:
-        """Recompute the monthly sums of one owner × carrier series for the local months
-        overlapping [h0, h1) from its hourly rows (a month without hourly rows has no row)."""
-        zone = conn.execute(select(s.park.c.timezone).where(s.park.c.id == park_id)).scalar()
-        if zone is None or h1 <= h0:
+    def refresh_carriers(self, conn: Connection, groups: Sequence[CarrierGroup]) -> None:
+        """Recompute the hourly sums of several owner × carrier series, each from all its
+        boundary points (``point_ids``) for its hours [h0, h1), and their monthly rows for the
+        park-local months overlapping those hours (a month without hourly rows has no row).
+
+        A statement for the hours of every series, one to delete and one to write their
+        months (on SQLite two more to pack the months' hours), whatever the number of series:
+        a park of hundreds of enterprises × carriers refreshes hundreds of series after every
+        batch of a live feed, and a statement per series cost ~1 ms each on PostgreSQL. The
+        series and their points go to the database as integer tables (binary arrays on
+        PostgreSQL, VALUES lists on SQLite), their carriers and units as bound strings."""
+        groups = [g for g in groups if len(g.point_ids)]
+        if not groups:
             return
-        months = local_months_us(ZoneInfo(zone), h0, h1)
-        key = {"park": park_id, "ekey": enterprise_key, "carrier": carrier, "unit": unit}
-        conn.execute(
-            text(
-                "DELETE FROM stat_month_carrier WHERE park_id = :park AND enterprise_key = :ekey "
-                "AND carrier = :carrier AND unit = :unit "
-                "AND month_start >= :m0 AND month_start < :m1"
-            ),
-            {**key, "m0": months[0][0], "m1": months[-1][1]},
+        arrays = self._store.capabilities.supports_copy
+        names: dict[tuple[str, str], int] = {}
+        name_of = [names.setdefault((g.carrier, g.unit), len(names)) for g in groups]
+        parks = sorted({g.park_id for g in groups})
+        zones = dict(
+            conn.execute(
+                select(s.park.c.id, s.park.c.timezone).where(
+                    s.park.c.id.in_(bindparam("parks", parks, expanding=True))
+                )
+            ).all()
+        )
+        # each series' months: [m0, m1) is the span of its months, empty without any
+        month_gid: list[int] = []
+        month_bounds: list[tuple[int, int]] = []
+        spans: list[tuple[int, int]] = []
+        for k, g in enumerate(groups):
+            zone = zones.get(g.park_id)
+            months = [] if zone is None or g.h1 <= g.h0 else local_months_us(
+                ZoneInfo(zone), g.h0, g.h1
+            )  # fmt: skip
+            month_gid += [k] * len(months)
+            month_bounds += months
+            spans.append((months[0][0], months[-1][1]) if months else (g.h0, g.h0))
+        sizes = [len(g.point_ids) for g in groups]
+        series = _Tables(arrays)
+        series.ints(
+            "g",
+            ("gid", "park", "ekey", "name", "npoints", "h0", "h1", "m0", "m1"),
+            [
+                np.arange(len(groups)),
+                [g.park_id for g in groups],
+                [g.enterprise_key for g in groups],
+                name_of,
+                sizes,
+                [g.h0 for g in groups],
+                [g.h1 for g in groups],
+                [a for a, _ in spans],
+                [b for _, b in spans],
+            ],
+        )
+        series.strings("c", ("name", "carrier", "unit"), list(names))
+        series.view(
+            "gg(gid, park, ekey, carrier, unit, npoints, h0, h1, m0, m1) AS (SELECT g.gid, "
+            "g.park, g.ekey, c.carrier, c.unit, g.npoints, g.h0, g.h1, g.m0, g.m1 "
+            "FROM g JOIN c ON c.name = g.name)"
+        )
+        members = series.copy()
+        members.ints(
+            "m",
+            ("pid", "gid"),
+            [
+                np.concatenate([np.asarray(g.point_ids, np.int64) for g in groups]),
+                np.repeat(np.arange(len(groups)), sizes),
+            ],
+        )
+        # CROSS JOIN: SQLite then loops over the points and reads each one's hours by its
+        # key (it chose to scan every stored hour otherwise); PostgreSQL plans as it likes
+        members.execute(
+            conn,
+            "INSERT INTO stat_hour_carrier (park_id, enterprise_key, carrier, unit, hour, value, "
+            "measured_s, estimated_s, missing_s, points) "
+            "SELECT gg.park, gg.ekey, gg.carrier, gg.unit, h.hour, SUM(h.value), "
+            "SUM(h.measured_s), SUM(h.estimated_s), "
+            "SUM(h.missing_s) + (gg.npoints - COUNT(*)) * 3600.0, COUNT(*) "
+            "FROM m JOIN gg ON gg.gid = m.gid CROSS JOIN stat_hour h "
+            "WHERE h.point_id = m.pid AND h.hour >= gg.h0 AND h.hour < gg.h1 "
+            "GROUP BY gg.gid, gg.park, gg.ekey, gg.carrier, gg.unit, gg.npoints, h.hour "
+            "ON CONFLICT (park_id, enterprise_key, carrier, unit, hour) DO UPDATE SET "
+            "value = excluded.value, measured_s = excluded.measured_s, "
+            "estimated_s = excluded.estimated_s, missing_s = excluded.missing_s, "
+            "points = excluded.points",
+        )
+        if not month_gid:
+            return
+        series.execute(
+            conn,
+            "DELETE FROM stat_month_carrier WHERE (park_id, enterprise_key, carrier, unit, "
+            "month_start) IN (SELECT gg.park, gg.ekey, gg.carrier, gg.unit, t.month_start "
+            "FROM gg CROSS JOIN stat_month_carrier t WHERE t.park_id = gg.park "
+            "AND t.enterprise_key = gg.ekey AND t.carrier = gg.carrier AND t.unit = gg.unit "
+            "AND t.month_start >= gg.m0 AND t.month_start < gg.m1)",
         )
         # the month's hours packed into its row (migration 0011): hourly-factor accounting then
         # reads 12 rows per series and year, not 8 760; PostgreSQL packs in this statement
-        packed = (
-            ("hour_starts, hour_values, ", _PACK_HOURS)
-            if self._store.capabilities.supports_copy
-            else ("", "")
+        packed = ("hour_starts, hour_values, ", _PACK_HOURS) if arrays else ("", "")
+        monthly = series.copy()
+        monthly.ints(
+            "mm",
+            ("gid", "ms", "me"),
+            [month_gid, [a for a, _ in month_bounds], [b for _, b in month_bounds]],
         )
-        conn.execute(
-            text(
-                f"WITH m(ms, me) AS (VALUES {_values(months)}) "
-                "INSERT INTO stat_month_carrier (park_id, enterprise_key, carrier, unit, "
-                f"month_start, month_end, {packed[0]}value, measured_s, estimated_s, "
-                "missing_s, hours) "
-                f"SELECT :park, :ekey, :carrier, :unit, m.ms, m.me, {packed[1]}SUM(h.value), "
-                "SUM(h.measured_s), SUM(h.estimated_s), SUM(h.missing_s), COUNT(*) "
-                "FROM m JOIN stat_hour_carrier h ON h.park_id = :park "
-                "AND h.enterprise_key = :ekey AND h.carrier = :carrier AND h.unit = :unit "
-                "AND h.hour >= m.ms AND h.hour < m.me GROUP BY m.ms, m.me"
-            ),
-            key,
+        monthly.execute(
+            conn,
+            "INSERT INTO stat_month_carrier (park_id, enterprise_key, carrier, unit, "
+            f"month_start, month_end, {packed[0]}value, measured_s, estimated_s, "
+            "missing_s, hours) "
+            f"SELECT gg.park, gg.ekey, gg.carrier, gg.unit, mm.ms, mm.me, {packed[1]}"
+            "SUM(h.value), SUM(h.measured_s), SUM(h.estimated_s), SUM(h.missing_s), COUNT(*) "
+            "FROM mm JOIN gg ON gg.gid = mm.gid CROSS JOIN stat_hour_carrier h "
+            "WHERE h.park_id = gg.park AND h.enterprise_key = gg.ekey "
+            "AND h.carrier = gg.carrier AND h.unit = gg.unit AND h.hour >= mm.ms "
+            "AND h.hour < mm.me "
+            "GROUP BY gg.gid, gg.park, gg.ekey, gg.carrier, gg.unit, mm.ms, mm.me",
         )
-        if not packed[0]:
-            self._pack_months(conn, key, months)
+        if not arrays:
+            self._pack_months(conn, series, groups, month_gid, month_bounds)
 
     def _pack_months(
-        self, conn: Connection, key: dict[str, Any], months: Sequence[tuple[int, int]]
+        self,
+        conn: Connection,
+        series: _Tables,
+        groups: Sequence[CarrierGroup],
+        month_gid: Sequence[int],
+        month_bounds: Sequence[tuple[int, int]],
     ) -> None:
-        """Pack the hours of each of ``months`` into its monthly row here, as PostgreSQL does
-        in SQL (SQLite has no binary send functions): one primary-key range read of the
-        series, one update per month."""
-        rows = conn.execute(
-            text(
-                "SELECT hour, value FROM stat_hour_carrier WHERE park_id = :park "
-                "AND enterprise_key = :ekey AND carrier = :carrier AND unit = :unit "
-                "AND hour >= :h0 AND hour < :h1 ORDER BY hour"
-            ),
-            {**key, "h0": months[0][0], "h1": months[-1][1]},
-        ).all()
+        """Pack the hours of each series' months into their monthly rows here, as PostgreSQL
+        does in SQL (SQLite has no binary send functions): one read of the series' hours over
+        their months, one update per month."""
+        rows = series.execute(
+            conn,
+            "SELECT gg.gid, h.hour, h.value FROM gg CROSS JOIN stat_hour_carrier h "
+            "WHERE h.park_id = gg.park AND h.enterprise_key = gg.ekey "
+            "AND h.carrier = gg.carrier AND h.unit = gg.unit AND h.hour >= gg.m0 "
+            "AND h.hour < gg.m1 "
+            "ORDER BY gg.gid, h.hour",
+            fetch=True,
+        )
         if not rows:
             return
-        hours = np.array([r[0] for r in rows], np.int64)
-        values = np.array([0.0 if r[1] is None else r[1] for r in rows], np.float64)
+        gids = np.array([r[0] for r in rows], np.int64)
+        hours = np.array([r[1] for r in rows], np.int64)
+        values = np.array([0.0 if r[2] is None else r[2] for r in rows], np.float64)
+        # rows ordered by series, then hour: a month's hours are one slice
+        starts = np.searchsorted(gids, np.asarray(month_gid, np.int64))
+        ends = np.searchsorted(gids, np.asarray(month_gid, np.int64), side="right")
         updates = []
-        for ms, me in months:
-            lo, hi = np.searchsorted(hours, [ms, me])
+        for k, (ms, me), a, b in zip(month_gid, month_bounds, starts, ends, strict=True):
+            lo, hi = a + np.searchsorted(hours[a:b], [ms, me])
             if lo < hi:
+                g = groups[k]
                 updates.append(
-                    {
-                        **key,
-                        "ms": ms,
-                        "hs": hours[lo:hi].astype(">i8").tobytes(),
-                        "hv": values[lo:hi].astype(">f8").tobytes(),
-                    }
-                )
+                    (
+                        hours[lo:hi].astype(">i8").tobytes(),
+                        values[lo:hi].astype(">f8").tobytes(),
+                        g.park_id, g.enterprise_key, g.carrier, g.unit, ms,
+                    )
+                )  # fmt: skip
         if updates:
-            conn.execute(
-                text(
-                    "UPDATE stat_month_carrier SET hour_starts = :hs, hour_values = :hv "
-                    "WHERE park_id = :park AND enterprise_key = :ekey AND carrier = :carrier "
-                    "AND unit = :unit AND month_start = :ms"
-                ),
-                updates,
-            )
+            dbapi: Any = conn.connection.driver_connection
+            cur = dbapi.cursor()
+            try:
+                cur.executemany(
+                    "UPDATE stat_month_carrier SET hour_starts = ?, hour_values = ? "
+                    "WHERE park_id = ? AND enterprise_key = ? AND carrier = ? AND unit = ? "
+                    "AND month_start = ?",
+                    updates,
+                )
+            finally:
+                cur.close()
 
     def carrier_totals(
         self, *, park_id: int, h0: int, h1: int, enterprise_key: int | None = None
@@ -1041,6 +1097,71 @@ _PACK_HOURS = (
     "string_agg(int8send(h.hour), ''::bytea ORDER BY h.hour), "
     "string_agg(float8send(COALESCE(h.value, 0)::float8), ''::bytea ORDER BY h.hour), "
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierGroup:
+    """One owner × carrier series for :meth:`StatsRepo.refresh_carriers`: its key, all its
+    boundary points (the missing time of an hour counts the points without a row) and the
+    hours [h0, h1) to recompute."""
+
+    park_id: int
+    enterprise_key: int
+    carrier: str
+    unit: str
+    point_ids: Sequence[int]
+    h0: int
+    h1: int
+
+
+class _Tables:
+    """The WITH clause of a statement run on the driver's cursor: tables of integers (binary
+    arrays through ``unnest`` on PostgreSQL — ``arrays`` —, VALUES lists on SQLite), small
+    tables of bound strings, and views of them (SQL of this module only)."""
+
+    def __init__(self, arrays: bool) -> None:
+        self.arrays = arrays
+        self.parts: list[str] = []
+        self.params: list[Any] = []
+
+    def copy(self) -> _Tables:
+        out = _Tables(self.arrays)
+        out.parts, out.params = list(self.parts), list(self.params)
+        return out
+
+    def ints(self, name: str, columns: Sequence[str], data: Sequence[Any]) -> None:
+        """Table ``name`` of integer columns (``data``: one sequence per column)."""
+        cols = [np.asarray(c, np.int64) for c in data]
+        head = f"{name}({', '.join(columns)})"
+        if self.arrays:
+            marks = ", ".join(["%b"] * len(cols))
+            self.parts.append(f"{head} AS (SELECT * FROM unnest({marks}))")
+            self.params += [binary_array(c) for c in cols]
+        else:
+            rows = list(zip(*[c.tolist() for c in cols], strict=True))
+            self.parts.append(f"{head} AS (VALUES {_values(rows)})")
+
+    def strings(self, name: str, columns: Sequence[str], rows: Sequence[tuple[str, str]]) -> None:
+        """Table ``name`` of rows (k, a, b), k = 0, 1, … in the order of ``rows``, the
+        strings bound."""
+        mark = "%s" if self.arrays else "?"
+        values = ", ".join(f"({k}, {mark}, {mark})" for k in range(len(rows)))
+        self.parts.append(f"{name}({', '.join(columns)}) AS (VALUES {values})")
+        self.params += [x for row in rows for x in row]
+
+    def view(self, sql: str) -> None:
+        """A table defined by a query of the tables before it (no parameters)."""
+        self.parts.append(sql)
+
+    def execute(self, conn: Connection, sql: str, *, fetch: bool = False) -> list[tuple[Any, ...]]:
+        """Run ``sql`` after the WITH clause; its rows when ``fetch``."""
+        dbapi: Any = conn.connection.driver_connection
+        cur = dbapi.cursor()
+        try:
+            cur.execute(f"WITH {', '.join(self.parts)} {sql}", self.params)
+            return [tuple(r) for r in cur.fetchall()] if fetch else []
+        finally:
+            cur.close()
 
 
 def _grow_updates(table: str) -> str:
