@@ -264,3 +264,31 @@ def small_park() -> ParkModel:
 def loaded(store: Store, small_park: ParkModel) -> Store:
     store.registry.save_park(small_park)
     return store
+
+
+#: the modules with the longest tests (a full run's --durations, longest first) run first:
+#: pytest-xdist hands the last tests out one or two at a time, and a 20-130 s test among them
+#: keeps one worker busy while the other has nothing left; run first, the other worker takes
+#: the short tests meanwhile. Whole modules move, so their module-scoped fixtures are built
+#: as often as before; the order within a module and among the other tests stays.
+LONG_FIRST = (
+    "tests/api/test_schemathesis.py",
+    "tests/demo/test_demo.py",
+    "tests/normalize/test_incremental.py",
+    "tests/region/test_federation.py",
+    "tests/web/test_browser.py",
+    "tests/store/test_parity.py",
+    "tests/options/test_one_number.py",
+    "tests/connectors/test_collect_e2e.py",
+    "tests/cli/test_waste_cli.py",
+    "tests/store/test_month_rollups.py",
+    "tests/web/test_browser_forms.py",
+)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest grouped the items by their fixtures' params
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: k for k, path in enumerate(LONG_FIRST)}
+    missing = [p for p in LONG_FIRST if not (Path(__file__).parents[1] / p).is_file()]
+    assert not missing, f"LONG_FIRST names modules that are not there: {missing}"
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
