@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,31 +43,115 @@ def need_service(name: str, host: str, port: int) -> None:
     pytest.skip(message)
 
 
+#: what a freshly migrated store looks like, made once per test process (pytest-xdist worker)
+#: and given to each test that opens a store: the migrations cost ~0.5 s on SQLite and ~2 s on
+#: PostgreSQL per store, a copy of their result a tenth of that. Each test still gets a store
+#: of its own at the newest revision (open_store checks the revision, a no-op on the copy).
+_SQLITE_TEMPLATE: list[Path] = []
+#: the SQL the migrations ran on an empty PostgreSQL schema, in order, with their parameters
+_PG_MIGRATION: list[tuple[str, Any, bool]] = []
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        PG_URL.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as c:
+        c.execute(sql)  # type: ignore[arg-type]
+
+
+def _schema_url(schema: str) -> str:
+    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
+def _sqlite_template() -> Path:
+    if not _SQLITE_TEMPLATE:
+        directory = Path(tempfile.mkdtemp(prefix="lingtan-template-"))
+        import atexit
+
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        path = directory / "migrated.db"
+        open_store(f"sqlite:///{path}").close()  # closed: no -wal file beside it
+        _SQLITE_TEMPLATE.append(path)
+    return _SQLITE_TEMPLATE[0]
+
+
+def _pg_migration() -> list[tuple[str, Any, bool]]:
+    """The statements of a migration of an empty schema, recorded as SQLAlchemy sent them."""
+    if not _PG_MIGRATION:
+        from sqlalchemy import event
+
+        schema = f"lt_{os.getpid()}_tmpl_{uuid.uuid4().hex[:8]}"
+        _pg_admin(f"CREATE SCHEMA {schema}")
+        recorded: list[tuple[str, Any, bool]] = []
+        store = Store(_schema_url(schema))
+
+        def record(_c: Any, _cur: Any, sql: str, params: Any, _ctx: Any, many: bool) -> None:
+            recorded.append((sql, params, many))
+
+        event.listen(store.engine, "before_cursor_execute", record)
+        try:
+            store.migrate()
+        finally:
+            store.close()
+            _pg_admin(f"DROP SCHEMA {schema} CASCADE")
+        _PG_MIGRATION.extend(recorded)
+    return _PG_MIGRATION
+
+
+def migrated_copy(url: str) -> None:
+    """Bring the empty database at ``url`` (a SQLite file that does not exist yet, or an empty
+    PostgreSQL schema named by ``search_path``) to what the migrations make of it: a copy of
+    a migrated SQLite file, or the migrations' statements run again in one transaction."""
+    if url.startswith("sqlite:///"):
+        target = Path(url.removeprefix("sqlite:///"))
+        if not target.exists():
+            shutil.copyfile(_sqlite_template(), target)
+        return
+    if "search_path%3D" not in url:
+        return  # not a schema of ours: open_store migrates it
+    import psycopg
+
+    schema = url.rsplit("search_path%3D", 1)[1]
+    statements = _pg_migration()
+    dsn = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, options=f"-csearch_path={schema}") as conn, conn.cursor() as cur:
+        if cur.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = %s", [schema]
+        ).fetchone() != (0,):
+            return  # the test made something there: open_store migrates what is there
+        for sql, params, many in statements:
+            if many:
+                cur.executemany(sql, params)
+            else:
+                cur.execute(sql, params)  # as SQLAlchemy passed them (``%%`` stays escaped)
+
+
 @contextmanager
 def fresh_store(engine: str, directory: Path) -> Iterator[Store]:
     """An empty, migrated store on ``engine``: a new SQLite file in ``directory``, or a new
     PostgreSQL schema dropped afterwards."""
     if engine == "sqlite":
-        store = open_store(f"sqlite:///{directory / f'{uuid.uuid4().hex}.db'}")
+        url = f"sqlite:///{directory / f'{uuid.uuid4().hex}.db'}"
+        migrated_copy(url)
+        store = open_store(url)
         try:
             yield store
         finally:
             store.close()
         return
     need_service("PostgreSQL", "127.0.0.1", 5432)
-    import psycopg
 
     schema = f"lt_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    dsn = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    store = open_store(f"{PG_URL}?options=-csearch_path%3D{schema}")
+    _pg_admin(f"CREATE SCHEMA {schema}")
+    migrated_copy(_schema_url(schema))
+    store = open_store(_schema_url(schema))
     try:
         yield store
     finally:
         store.close()
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        _pg_admin(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture
@@ -98,6 +185,7 @@ def store_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def store(store_url: str) -> Iterator[Store]:
+    migrated_copy(store_url)
     s = open_store(store_url)
     try:
         yield s
@@ -176,3 +264,31 @@ def small_park() -> ParkModel:
 def loaded(store: Store, small_park: ParkModel) -> Store:
     store.registry.save_park(small_park)
     return store
+
+
+#: the modules with the longest tests (a full run's --durations, longest first) run first:
+#: pytest-xdist hands the last tests out one or two at a time, and a 20-130 s test among them
+#: keeps one worker busy while the other has nothing left; run first, the other worker takes
+#: the short tests meanwhile. Whole modules move, so their module-scoped fixtures are built
+#: as often as before; the order within a module and among the other tests stays.
+LONG_FIRST = (
+    "tests/api/test_schemathesis.py",
+    "tests/demo/test_demo.py",
+    "tests/normalize/test_incremental.py",
+    "tests/region/test_federation.py",
+    "tests/web/test_browser.py",
+    "tests/store/test_parity.py",
+    "tests/options/test_one_number.py",
+    "tests/connectors/test_collect_e2e.py",
+    "tests/cli/test_waste_cli.py",
+    "tests/store/test_month_rollups.py",
+    "tests/web/test_browser_forms.py",
+)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest grouped the items by their fixtures' params
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: k for k, path in enumerate(LONG_FIRST)}
+    missing = [p for p in LONG_FIRST if not (Path(__file__).parents[1] / p).is_file()]
+    assert not missing, f"LONG_FIRST names modules that are not there: {missing}"
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))

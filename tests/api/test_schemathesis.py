@@ -151,8 +151,11 @@ def _config(path: Path, things: dict[str, list[Any]]) -> Path:
     for n, param in enumerate(things):
         lines.append(f'"{param}" = {{ dictionary = "d{n}", probability = 0.5 }}')
     for method, route in PARSERS:
+        # one filter on the operation's name: separate include-method and include-path filters
+        # are alternatives (either matches), which gave every POST and PUT operation (and
+        # GET /park) the parsers' count
         lines.append(
-            f'\n[[operations]]\ninclude-method = "{method}"\ninclude-path = "{route}"\n'
+            f'\n[[operations]]\ninclude-name = "{method} {route}"\n'
             f"generation.max-examples = {PARSER_EXAMPLES}"
         )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -74,7 +74,7 @@ def test_pv_peaks_at_solar_noon_and_is_dark_at_night() -> None:
     assert pv[(hours >= 21) | (hours < 4)].sum() == 0.0
 
 
-def test_demo_meter_replacement_is_declared_and_loses_no_energy(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_demo_meter_replacement_is_declared_and_loses_no_energy(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """E11's main meter is replaced on 2025-07-15 at 10:30 (+08:00); the new register starts
     from zero, and the demo declares the replacement. Adding the old meter's final value to
     the new meter's readings gives back one continuous register R (the energy through the
@@ -87,6 +87,11 @@ def test_demo_meter_replacement_is_declared_and_loses_no_energy(tmp_path) -> Non
     from lingtan.store.query_repo import Tenant
 
     store: Store = open_store(f"sqlite:///{tmp_path / 'demo.db'}")
+    # the readings, the replacement and the hours are stored before the alarm scheduler's
+    # daily replay over the seven months, which only raises alarms, none of them looked at
+    # here (60 % of the run: 27 of 45 s); the replay still runs in the demo above and in
+    # every API test world
+    monkeypatch.setattr("lingtan.demo.run.replay_alarms", lambda *_a, **_k: 0)
     run(store, months=7, enterprises=11)
     p = store.registry.points_by_code()["E11-grid"]
     (event,), total = store.replacements.list(tenant=Tenant.park_wide(), point_id=p.id)
