@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -111,44 +111,46 @@ def load_quarter(store: Store) -> None:
     normalise_pending(store)
 
 
+def _built(factory: pytest.TempPathFactory, name: str, loader: Callable[[Store], None]) -> Path:
+    """A SQLite park built once by ``loader`` (a module fixture's value; tests copy it)."""
+    path = factory.mktemp(name) / "park.db"
+    store = open_store(f"sqlite:///{path}")
+    loader(store)
+    store.close()
+    return path
+
+
+def _copy(db: Path, tmp_path: Path) -> Iterator[Store]:
+    """A fresh copy of the built park ``db`` for one test."""
+    copy = tmp_path / "park.db"
+    copy.write_bytes(db.read_bytes())
+    store = open_store(f"sqlite:///{copy}")
+    yield store
+    store.close()
+
+
 @pytest.fixture(scope="module")
 def quarter_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 15-minute park, built once per module (tests copy it)."""
-    path = tmp_path_factory.mktemp("ecm15") / "park.db"
-    store = open_store(f"sqlite:///{path}")
-    load_quarter(store)
-    store.close()
-    return path
+    return _built(tmp_path_factory, "ecm15", load_quarter)
 
 
 @pytest.fixture
 def quarter_park(quarter_db: Path, tmp_path: Path) -> Iterator[Store]:
     """A fresh copy of the 15-minute park."""
-    copy = tmp_path / "park.db"
-    copy.write_bytes(quarter_db.read_bytes())
-    store = open_store(f"sqlite:///{copy}")
-    yield store
-    store.close()
+    yield from _copy(quarter_db, tmp_path)
 
 
 @pytest.fixture(scope="module")
 def park_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The loaded park, built once per module (tests copy it)."""
-    path = tmp_path_factory.mktemp("ecm") / "park.db"
-    store = open_store(f"sqlite:///{path}")
-    load(store)
-    store.close()
-    return path
+    return _built(tmp_path_factory, "ecm", load)
 
 
 @pytest.fixture
 def park(park_db: Path, tmp_path: Path) -> Iterator[Store]:
     """A fresh copy of the loaded park."""
-    copy = tmp_path / "park.db"
-    copy.write_bytes(park_db.read_bytes())
-    store = open_store(f"sqlite:///{copy}")
-    yield store
-    store.close()
+    yield from _copy(park_db, tmp_path)
 
 
 @dataclass
