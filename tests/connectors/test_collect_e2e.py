@@ -442,13 +442,20 @@ async def _corrupted_run(url: str, tmp: Path, flips: list[tuple[int, int]]) -> N
     stop = asyncio.Event()
     task = asyncio.ensure_future(collector.run(stop))
     try:
+        stats = collector.stats["bus"]
+        # the simulator has sent every corrupted answer (``pending`` empty) before the
+        # connector has judged the last of them: wait for its count, not only for the send
+        # (every corrupted answer is counted, as a reading or an error; if one never were,
+        # this wait fails by its limit)
         await wait_until(
-            lambda: not pending and collector.stats["bus"].readings_total >= 3,
-            what="past the faults",
+            lambda: (
+                not pending
+                and stats.readings_total >= 3
+                and stats.readings_total + stats.errors_total >= len(flips)
+            ),
+            what="past the faults, each counted",
         )
         await wait_until(lambda: collector.batcher.accepted_total >= 3, what="stored")
-        stats = collector.stats["bus"]
-        assert stats.readings_total + stats.errors_total >= len(flips)
         store = open_store(url, migrate=False)
         try:
             point = store.registry.points_by_code()["D-energy"].id
