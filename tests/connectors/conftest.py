@@ -8,6 +8,7 @@ reason when the service is not reachable, and fail instead when LINGTAN_REQUIRE_
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -104,6 +105,23 @@ class Recorder:
 
     async def _flush(self) -> None:
         self.flushes += 1
+
+
+@contextlib.asynccontextmanager
+async def connector_running(
+    connector: Any, name: str, kind: str, *, sim: Any = None
+) -> AsyncIterator[Recorder]:
+    """``connector.run`` in a task recorded by a :class:`Recorder`, cancelled on leaving (and
+    ``sim``, a simulator, stopped after it)."""
+    recording = Recorder(name, kind)
+    task = asyncio.create_task(connector.run(recording.ctx))
+    try:
+        yield recording
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        if sim is not None:
+            await sim.stop()
 
 
 @pytest.fixture

@@ -4,14 +4,13 @@ refusal is counted and the session goes on; without ``clock_sync`` nothing is se
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Any
 
 from lingtan.connectors.collector.config import build_connector, parse_config
 from lingtan.connectors.iec104.client import Iec104Connector
 from lingtan.connectors.iec104.sim import POWER, SimulatedRtu, free_port
-from tests.connectors.conftest import Recorder, wait_until
+from tests.connectors.conftest import connector_running, wait_until
 from tests.connectors.iec104.test_loopback import config
 
 #: the controlling station's (injected) time: 2025-03-01 08:30:15.250 Beijing time, far from
@@ -35,9 +34,7 @@ async def test_the_rtu_clock_takes_the_master_time_at_connect_and_again() -> Non
     await sim.start()
     client = connector(port, clock_sync=True, clock_sync_interval_s=0.3)
     client.clock = lambda: MASTER
-    recording = Recorder("rtu", "iec104")
-    task = asyncio.create_task(client.run(recording.ctx))
-    try:
+    async with connector_running(client, "rtu", "iec104", sim=sim) as recording:
         await wait_until(lambda: client.clock_syncs_confirmed >= 2, limit_s=10,
                          what="the sync at connect and a repeated one")  # fmt: skip
         # the RTU's clock now reads the master's time (plus the little time since)
@@ -48,10 +45,6 @@ async def test_the_rtu_clock_takes_the_master_time_at_connect_and_again() -> Non
             lambda: any(r.point == "S-power" and r.value == 41.0 for r in recording.readings),
             limit_s=10, what="the spontaneous value",
         )  # fmt: skip
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await sim.stop()
     (tagged,) = [r for r in recording.readings if r.point == "S-power" and r.value == 41.0]
     assert not tagged.source.endswith(":rx")
     assert abs(tagged.ts - MASTER) < TOLERANCE
@@ -71,18 +64,12 @@ async def test_a_refused_sync_is_counted_and_the_session_goes_on() -> None:
     await sim.start()
     client = connector(port, clock_sync=True)
     client.clock = lambda: MASTER
-    recording = Recorder("rtu", "iec104")
-    task = asyncio.create_task(client.run(recording.ctx))
-    try:
+    async with connector_running(client, "rtu", "iec104", sim=sim) as recording:
         await wait_until(
             lambda: client.clock_syncs_refused == 1
             and any(r.point == "S-power" for r in recording.readings),
             limit_s=10, what="the refusal and the general interrogation's answer",
         )  # fmt: skip
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await sim.stop()
     # refused once, not sent again, and the RTU kept its own clock
     assert (client.clock_syncs_sent, client.clock_syncs_confirmed) == (1, 0)
     assert sim.clock_sync_requests == 1 and sim.clock_syncs == 0
@@ -106,15 +93,9 @@ async def test_an_unanswered_sync_is_sent_again_then_the_session_ends() -> None:
     sim = _SilentRtu(port=port, time_zone="Asia/Shanghai")
     await sim.start()
     client = connector(port, clock_sync=True, timeout_s=0.5)
-    recording = Recorder("rtu", "iec104")
-    task = asyncio.create_task(client.run(recording.ctx))
-    try:
+    async with connector_running(client, "rtu", "iec104", sim=sim) as recording:
         await wait_until(lambda: any(e.kind == "comms_lost" for e in recording.events),
                          limit_s=10, what="comms lost")  # fmt: skip
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await sim.stop()
     lost = next(e for e in recording.events if e.kind == "comms_lost")
     assert "clock synchronisation of 1 not confirmed" in lost.detail
     # three attempts in the first session, as for an interrogation; no interrogation sent
@@ -128,15 +109,9 @@ async def test_no_sync_unless_asked() -> None:
     await sim.start()
     client = connector(port)
     assert client.cfg.clock_sync is False and client.cfg.clock_sync_interval_s == 3600
-    recording = Recorder("rtu", "iec104")
-    task = asyncio.create_task(client.run(recording.ctx))
-    try:
+    async with connector_running(client, "rtu", "iec104", sim=sim) as recording:
         await wait_until(lambda: any(r.point == "S-power" for r in recording.readings),
                          limit_s=10, what="the general interrogation's answer")  # fmt: skip
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await sim.stop()
     assert sim.clock_sync_requests == 0 and client.clock_syncs_sent == 0
     assert 103 not in sim.commands and 100 in sim.commands
     assert recording.ctx.stats.counters == {}

@@ -17,7 +17,7 @@ from lingtan.connectors.collector.sink import StoreSink
 from lingtan.connectors.iec104.sim import ENERGY, POWER, SimulatedRtu, free_port
 from lingtan.registry.parkfile import parse_park_text
 from lingtan.store import open_store
-from tests.connectors.conftest import Recorder, wait_until
+from tests.connectors.conftest import Recorder, connector_running, wait_until
 
 PARK = """\
 park:
@@ -180,14 +180,9 @@ async def test_a_restarted_rtu_is_reconnected_and_read_again() -> None:
 
 async def test_an_rtu_that_is_not_there_is_reported_lost() -> None:
     connector = build_connector(parse_config(config(free_port())).connectors[0])
-    recording = Recorder("rtu", "iec104")
-    task = asyncio.create_task(connector.run(recording.ctx))
-    try:
+    async with connector_running(connector, "rtu", "iec104") as recording:
         await wait_until(lambda: any(e.kind == "comms_lost" for e in recording.events),
                          limit_s=10, what="comms lost")  # fmt: skip
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
     assert recording.readings == []
     assert recording.ctx.stats.state == "reconnecting"
 
@@ -238,15 +233,9 @@ async def test_an_interrogation_refused_by_the_rtu_ends_the_session() -> None:
     await sim.start()
     # the entry reads common address 2, which the RTU answers with cause 46 (unknown address)
     connector = build_connector(parse_config(config(port, common_address=2)).connectors[0])
-    recording = Recorder("rtu", "iec104")
-    task = asyncio.create_task(connector.run(recording.ctx))
-    try:
+    async with connector_running(connector, "rtu", "iec104", sim=sim) as recording:
         await wait_until(lambda: any(e.kind == "comms_lost" for e in recording.events),
                          limit_s=10, what="comms lost")  # fmt: skip
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await sim.stop()
     lost = next(e for e in recording.events if e.kind == "comms_lost")
     assert "general interrogation of 2 not confirmed" in lost.detail
     # sent three times, each refused: the RTU saw no interrogation of its own address
