@@ -124,6 +124,19 @@ def as_replacements(records: Sequence[ReplacementRecord]) -> list[Replacement]:
     return [Replacement(r.at, r.old_final, r.new_initial, r.multiplier) for r in records]
 
 
+def _intervals(
+    point: PointRecord, ts: np.ndarray, raw: np.ndarray, replacements: list[Replacement]
+) -> Intervals:
+    """A consumption point's intervals from its readings (``ts`` in time order)."""
+    if point.kind == "interval":
+        return interval_intervals(ts, raw, multiplier=point.multiplier, interval_s=point.interval_s)
+    return register_intervals(
+        ts, raw, bidirectional=point.kind == "total", multiplier=point.multiplier,
+        register_max=point.register_max, max_rate=point.max_rate,
+        interval_s=point.interval_s, replacements=replacements,
+    )  # fmt: skip
+
+
 def point_intervals(store: Store, point: PointRecord) -> Intervals | None:
     """The normaliser's intervals of a consumption point's readings (all of them, with its
     documented meter replacements); None without readings. What 15-minute series are built
@@ -131,15 +144,36 @@ def point_intervals(store: Store, point: PointRecord) -> Intervals | None:
     ts, raw = store.readings.fetch(point.id)
     if ts.size == 0:
         return None
-    if point.kind == "interval":
-        return interval_intervals(ts, raw, multiplier=point.multiplier, interval_s=point.interval_s)
     with store.begin() as conn:
         events = store.replacements.for_points(conn, [point.id]).get(point.id, [])
-    return register_intervals(
-        ts, raw, bidirectional=point.kind == "total", multiplier=point.multiplier,
-        register_max=point.register_max, max_rate=point.max_rate,
-        interval_s=point.interval_s, replacements=as_replacements(events),
-    )  # fmt: skip
+    return _intervals(point, ts, raw, as_replacements(events))
+
+
+#: readings read on each side of a window by :func:`window_intervals` [µs]: a day, many
+#: times the longest reading interval that can give a 15-minute series, so that the first and
+#: last slots of the window have their neighbours and a reset or spike at the edge is judged
+#: with the readings around it as over the whole history
+WINDOW_MARGIN_US = 86_400 * SECOND_US
+
+
+def window_intervals(
+    store: Store, points: Sequence[PointRecord], t0: int, t1: int
+) -> dict[int, Intervals | None]:
+    """:func:`point_intervals` of many consumption points over [t0, t1) only (with
+    :data:`WINDOW_MARGIN_US` read on each side), the readings in one query; None for a point
+    without readings there."""
+    with store.begin() as conn:
+        data = store.stats.windows_many(
+            conn, [(p.id, t0 - WINDOW_MARGIN_US, t1 + WINDOW_MARGIN_US) for p in points]
+        )
+        events = store.replacements.for_points(conn, [p.id for p in points])
+    out: dict[int, Intervals | None] = {}
+    for p in points:
+        ts, raw = data[p.id]
+        out[p.id] = (
+            None if ts.size == 0 else _intervals(p, ts, raw, as_replacements(events.get(p.id, [])))
+        )
+    return out
 
 
 class _Days:

@@ -88,15 +88,28 @@ def demand_charge(max_demand_kw: float, rate: float) -> float:
 
     Notes
     -----
-    Utilities meter the demand as the largest 15-min average power of the month; from hourly
-    statistics the maximum hourly mean power is used, which is never above the 15-min maximum
-    (a lower bound: stated with every result that uses it).
+    Utilities meter the demand as the largest 15-min average power of the month
+    (:func:`max_quarter_demand_kw`); where a meter is read less often than every 15 minutes only
+    the maximum hourly mean power is known, which is never above the 15-min maximum (a lower
+    bound: stated with every result that uses it).
     """
     if not math.isfinite(max_demand_kw) or max_demand_kw < 0:
         raise InvalidInput("max_demand_kw must be finite and ≥ 0", field="max_demand_kw")
     if not math.isfinite(rate) or rate <= 0:
         raise InvalidInput("rate must be a positive number", field="demand_charge")
     return max_demand_kw * rate
+
+
+#: the demand period (需量周期) [h]: a quarter hour, as utilities meter the maximum demand
+DEMAND_PERIOD_H = 0.25
+
+
+def max_quarter_demand_kw(slot_kwh: Sequence[float] | np.ndarray[Any, Any]) -> float | None:
+    """最大需量 [kW] = max over the known 15-minute slots of E_slot [kWh] / 0.25 h (the mean
+    power of the demand period); None when no slot is known (NaN: unknown)."""
+    e = np.asarray(slot_kwh, dtype=np.float64)
+    known = e[np.isfinite(e)]
+    return float(known.max()) / DEMAND_PERIOD_H if known.size else None
 
 
 def max_hourly_demand_kw(energy_kwh: Sequence[float]) -> float | None:

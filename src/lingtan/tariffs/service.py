@@ -25,6 +25,8 @@ import numpy as np
 from lingtan import units
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.identity.roles import Permission, Principal, require
+from lingtan.normalize.service import window_intervals
+from lingtan.normalize.slots import MAX_INTERVAL_S, SLOT_US, slot_energy
 from lingtan.registry.model import Carrier
 from lingtan.store import Store
 from lingtan.store.greenpower_repo import GreenpowerRepo
@@ -50,6 +52,7 @@ from lingtan.tariffs.cost import (
     capacity_charge,
     costs,
     demand_charge,
+    max_quarter_demand_kw,
 )
 from lingtan.tariffs.records import PERIODS, Tariff
 from lingtan.timeutil import month_bounds_us, to_us, utcnow
@@ -102,6 +105,15 @@ class CostResult:
     green: dict[str, dict[str, float]] = field(default_factory=dict)
     #: the billing accounts summed into the result (one for an enterprise or a point)
     accounts: list[AccountCost] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class QuarterDemand:
+    """An account's 最大需量 per local month from 15-minute slots (month → (kW, slots not
+    known)), or the reason it cannot be measured (``reason``; ``months`` then empty)."""
+
+    months: dict[str, tuple[float | None, int]]
+    reason: str | None = None
 
 
 def _park(store: Store, principal: Principal) -> Any:
@@ -375,7 +387,10 @@ def cost(
     for k, (owner, pts) in enumerate(accounts):
         name = park.code if owner is None else ent_codes.get(owner, str(owner))
         slots = cost_of.slot_sums(parts, cells[k], span_hours)
-        account = _account(zone, span, slots, assigned, name, owner, pts, memo)
+        quarter = (
+            _quarter_demand(store, pts, span) if _bills_demand(assigned, owner, span) else None
+        )
+        account = _account(zone, span, slots, assigned, name, owner, pts, memo, quarter)
         result.accounts.append(account)
         if hourly:
             rows.append(_hours(store, zone, span, assigned, owner, pts))
@@ -441,6 +456,7 @@ def _account(
     owner: int | None,
     points: list[PointRecord],
     memo: dict[tuple[str, int], dict[str, float]],
+    quarter: QuarterDemand | None = None,
 ) -> AccountCost:
     """One owner's months from its slots, each under the tariff version in force for the owner
     and month."""
@@ -462,9 +478,51 @@ def _account(
             continue
         mc = cost_of.month_cost(tariff, by_month[month], zone, memo)
         account.months.append(mc)
-        account.basic[month] = _basic(tariff, a, mc)
+        account.basic[month] = _basic(tariff, a, mc, quarter)
         account.assigned[month] = {"assigned_to": level, "tariff": tariff.key}
     return account
+
+
+def _bills_demand(
+    assigned: list[Assignment], owner: int | None, span: list[tuple[str, int, int]]
+) -> bool:
+    """Whether the owner's 基本电费 is on maximum demand in any month of the span."""
+    return any(
+        a is not None and a.basic_basis == "demand"
+        for a, _ in (_in_force(assigned, owner, month) for month, _, _ in span)
+    )
+
+
+def _quarter_demand(
+    store: Store, points: list[PointRecord], span: list[tuple[str, int, int]]
+) -> QuarterDemand:
+    """The account's 最大需量 per month: the largest 15-minute mean power of the sum of its
+    points (the demand a utility meters on the account's supply, coincident across its
+    meters), from each point's intervals over the span (:func:`lingtan.normalize.service.
+    window_intervals`, spread over 15-minute slots by :func:`lingtan.normalize.slots.
+    slot_energy`). A slot is known when every point knows it; the months count the slots they
+    do not. A point read less often than every 15 minutes, or without readings in the span
+    (hourly statistics imported as such), cannot give the series: the reason says which."""
+    coarse = sorted(p.code for p in points if p.interval_s > MAX_INTERVAL_S)
+    if coarse:
+        return QuarterDemand(
+            {}, f"read less often than every {MAX_INTERVAL_S // 60} minutes: {', '.join(coarse)}"
+        )
+    t0, t1 = span[0][1], span[-1][2]
+    total = np.zeros((t1 - t0) // SLOT_US)
+    intervals = window_intervals(store, points, t0, t1)
+    unread = sorted(p.code for p in points if intervals[p.id] is None)
+    if unread:  # statistics imported without readings, or a meter silent all the span
+        return QuarterDemand({}, f"no readings in the span: {', '.join(unread)}")
+    for p in points:
+        iv = intervals[p.id]
+        assert iv is not None
+        total += slot_energy(iv, t0, t1) * units.factor(p.unit, "kWh")
+    months: dict[str, tuple[float | None, int]] = {}
+    for month, m0, m1 in span:
+        part = total[(m0 - t0) // SLOT_US : (m1 - t0) // SLOT_US]
+        months[month] = (max_quarter_demand_kw(part), int(np.isnan(part).sum()))
+    return QuarterDemand(months)
 
 
 def _hours(
@@ -594,8 +652,12 @@ def _green(
     return out
 
 
-def _basic(tariff: Tariff, a: Assignment, m: MonthCost) -> dict[str, Any]:
-    """基本电费 of a month under the assignment's basis, with what it rests on."""
+def _basic(
+    tariff: Tariff, a: Assignment, m: MonthCost, quarter: QuarterDemand | None = None
+) -> dict[str, Any]:
+    """基本电费 of a month under the assignment's basis, with what it rests on: by demand, the
+    month's 15-minute maximum demand (``quarter``), or where that cannot be measured the
+    largest hourly mean power, a lower bound, said so."""
     if a.basic_basis == "none":
         return {"basis": "none", "amount": None, "status": "not_assigned"}
     if a.basic_basis == "capacity":
@@ -607,11 +669,22 @@ def _basic(tariff: Tariff, a: Assignment, m: MonthCost) -> dict[str, Any]:
         }  # fmt: skip
     if tariff.demand_charge is None:
         return {"basis": "demand", "amount": None, "status": "no_price"}
+    if quarter is not None and quarter.reason is None:
+        kw, unknown = quarter.months[m.month]
+        if kw is None:
+            return {"basis": "demand", "amount": None, "status": "no_data",
+                    "demand_from": "15min", "unknown_slots": unknown}  # fmt: skip
+        return {
+            "basis": "demand", "max_demand_kw": kw, "rate": tariff.demand_charge,
+            "demand_from": "15min", "unknown_slots": unknown,
+            "amount": demand_charge(kw, tariff.demand_charge),
+            "status": "incomplete" if unknown else "ok",
+        }  # fmt: skip
     if m.max_demand_kw is None:
         return {"basis": "demand", "amount": None, "status": "no_data"}
     return {
         "basis": "demand", "max_demand_kw": m.max_demand_kw, "rate": tariff.demand_charge,
-        "demand_from": "maximum hourly mean power (a lower bound of the 15-min demand)",
+        "demand_from": "hourly", "why_hourly": None if quarter is None else quarter.reason,
         "amount": demand_charge(m.max_demand_kw, tariff.demand_charge),
         "status": "incomplete" if m.missing_hours else "ok",
     }  # fmt: skip
@@ -709,7 +782,13 @@ def check_bill(
         metered_basic = basic.get("amount") if basic.get("status") == "ok" else None
         lines.append(compare("basic_amount", metered_basic, b.basic_amount, tolerance))
     if b.max_demand_kw is not None:
-        metered_demand = month.max_demand_kw if month and not missing else None
+        # the 15-minute maximum the utility meters, where the meters give it; else the
+        # largest hourly mean power (a lower bound, as the cost's 基本电费 says)
+        basic = c.basic.get(month.month, {}) if month else {}
+        if basic.get("demand_from") == "15min":
+            metered_demand = basic.get("max_demand_kw") if basic.get("status") == "ok" else None
+        else:
+            metered_demand = month.max_demand_kw if month and not missing else None
         lines.append(compare("max_demand_kw", metered_demand, b.max_demand_kw, tolerance))
     return BillCheck(bill=b, cost=c, tolerance=tolerance, lines=lines)
 

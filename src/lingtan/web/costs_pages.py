@@ -45,7 +45,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "cost_yuan": ("电费 元", "Cost CNY"),
     "total": ("合计", "Total"),
     "basic": ("基本电费", "Capacity/demand charge"),
-    "basic_demand": (
+    "basic_demand_15min": (
+        "按最大需量（15 分钟平均功率）",
+        "on maximum demand (15-min mean power)",
+    ),
+    "basic_demand_hourly": (
         "按最大需量（小时平均功率，低于 15 分钟需量）",
         "on maximum demand (hourly mean, a lower bound of the 15-min demand)",
     ),
