@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from pydantic import ValidationError
 
 from lingtan.errors import Conflict, InvalidInput
 from lingtan.waste import catalogue
@@ -28,6 +29,47 @@ def test_the_2025_edition_is_used_from_1_january_2025() -> None:
     ed = catalogue.edition_for(dt.date(2025, 6, 1))
     # carried over, unread: every record at confidence L, the file partial
     assert ed.partial and {c.confidence for c in [*ed.categories, *ed.codes]} == {"L"}
+
+
+def test_the_editions_state_how_many_kinds_they_list() -> None:
+    # 2021: 467 kinds (ministry interview, nyzixun.org.cn/show-73752.html: "共计列入467种危险废物,
+    # 较2016年版《名录》减少了12种"; the 2016 edition listed 479: 479 - 12 = 467);
+    # 2025: 470 kinds, "相比2021年版《名录》总共增加了3种" (m.nttaihe.com/details/3189): 467 + 3
+    old = catalogue.edition_for(dt.date(2024, 12, 31))
+    new = catalogue.edition_for(dt.date(2025, 6, 1))
+    assert old.kinds_total is not None and new.kinds_total is not None
+    assert (old.kinds_total.value, old.kinds_total.confidence) == (467, "M")
+    assert (new.kinds_total.value, new.kinds_total.confidence) == (470, "L")
+    # both files hold only the 11 codes listed in docs/waste.md: partial
+    assert (len(old.codes), len(new.codes)) == (11, 11) and old.partial and new.partial
+
+
+def _edition(*, partial: bool, total: int, codes: list[str]) -> dict[str, object]:
+    return {
+        "edition": "x", "title": "t", "in_force": "2021-01-01", "source": "s",
+        "partial": partial, "kinds_total": {"value": total, "source": "s", "confidence": "M"},
+        "categories": [{"category": "HW49", "name": "其他废物", "confidence": "M"}],
+        "codes": [{"code": c, "category": f"HW{c[-2:]}", "industry": "非特定行业", "description": "d",
+                   "hazard": ["T"], "confidence": "M"} for c in codes],
+    }  # fmt: skip
+
+
+def test_an_edition_file_must_agree_with_its_count_and_categories() -> None:
+    ok = catalogue.Edition.model_validate(_edition(partial=False, total=2,
+                                                   codes=["900-041-49", "900-039-49"]))  # fmt: skip
+    assert len(ok.codes) == 2
+    bad = [
+        # a complete edition holding 2 of its 3 kinds
+        (_edition(partial=False, total=3, codes=["900-041-49", "900-039-49"]), "2 of 3"),
+        # 2 codes, more than the 1 kind it says it lists
+        (_edition(partial=True, total=1, codes=["900-041-49", "900-039-49"]), "more than"),
+        (_edition(partial=True, total=5, codes=["900-041-49", "900-041-49"]), "twice"),
+        # HW08 is not among the file's categories
+        (_edition(partial=True, total=5, codes=["900-249-08"]), "HW08 does not fit"),
+    ]
+    for data, reason in bad:
+        with pytest.raises(ValidationError, match=reason):
+            catalogue.Edition.model_validate(data)
 
 
 def test_codes_are_checked_against_the_list() -> None:

@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lingtan.errors import InvalidInput, NotFound
 
@@ -48,6 +48,15 @@ class WasteCode(_Strict):
     note: str | None = None
 
 
+class Count(_Strict):
+    """A count the edition's publisher gives (e.g. how many kinds of waste it lists), with its
+    source and confidence."""
+
+    value: int = Field(ge=1)
+    source: str
+    confidence: Confidence
+
+
 class Edition(_Strict):
     """One edition of the list."""
 
@@ -58,8 +67,27 @@ class Edition(_Strict):
     partial: bool
     #: how the records were obtained (e.g. carried over from an earlier edition, unread)
     note: str | None = None
+    #: how many kinds of hazardous waste (codes) the edition lists, per its publisher
+    kinds_total: Count | None = None
     categories: list[Category]
     codes: list[WasteCode]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Edition:
+        seen: set[str] = set()
+        for rec in self.codes:
+            if rec.code in seen:
+                raise ValueError(f"code {rec.code} is listed twice")
+            seen.add(rec.code)
+            if rec.category != f"HW{rec.code[-2:]}" or self.category(rec.category) is None:
+                raise ValueError(f"code {rec.code}: category {rec.category} does not fit")
+        if self.kinds_total is not None:
+            total = self.kinds_total.value
+            if len(self.codes) > total:
+                raise ValueError(f"{len(self.codes)} codes, more than the {total} kinds listed")
+            if not self.partial and len(self.codes) != total:
+                raise ValueError(f"complete edition with {len(self.codes)} of {total} codes")
+        return self
 
     def category(self, category: str) -> Category | None:
         """The category record, or None."""
