@@ -28,8 +28,9 @@ def test_the_new_versions_load_next_to_the_old_ones() -> None:
         "cn-gd-industry-commerce@1", "cn-gd-industry-commerce@2",
         "cn-sd-industry-commerce@1",
     } <= keys  # fmt: skip
-    # the newest version is what `find` without a version returns
-    assert records.find("cn-js-large-industry").version == 2
+    # the newest version is what `find` without a version returns (version 3 adds the
+    # two-part charges to version 2, see test_charges_records.py)
+    assert records.find("cn-js-large-industry").version == 3
     assert {r.province for r in records.shipped()} >= {"江苏", "浙江", "广东", "山东"}
     # a record above L names its notice and where it was reported to be
     for r in (JS2, GD2, SD):
@@ -43,18 +44,20 @@ def test_the_new_versions_load_next_to_the_old_ones() -> None:
 @pytest.mark.parametrize(
     ("tariff_id", "month", "version"),
     [
-        # 江苏: v1 from 2024-01, 苏发改价格发〔2025〕426号 from 2025-06-01
+        # 江苏: v1 from 2024-01, 苏发改价格发〔2025〕426号 from 2025-06-01 (v2, and v3: v2 with
+        # the two-part charges, same validity, newer)
         ("cn-js-large-industry", "2025-05", 1),
-        ("cn-js-large-industry", "2025-06", 2),
-        ("cn-js-large-industry", "2026-12", 2),
-        # 浙江: v1 from 2021-10, 〔2024〕21号 from 2024-03 up to 2026-07, 〔2026〕112号 after
+        ("cn-js-large-industry", "2025-06", 3),
+        ("cn-js-large-industry", "2026-12", 3),
+        # 浙江: v1 from 2021-10, 〔2024〕21号 from 2024-03 up to 2026-07, 〔2026〕112号 after (v3,
+        # and v4 with the charges)
         ("cn-zj-large-industry", "2024-02", 1),
         ("cn-zj-large-industry", "2024-03", 2),
         ("cn-zj-large-industry", "2026-06", 2),
-        ("cn-zj-large-industry", "2026-07", 3),
-        # 广东: v2 has the same validity as v1 and is newer
+        ("cn-zj-large-industry", "2026-07", 4),
+        # 广东: v2 has the same validity as v1 and is newer; v3 (the charges) from 2023-06
         ("cn-gd-industry-commerce", "2021-10", 2),
-        ("cn-sd-industry-commerce", "2025-01", 1),
+        ("cn-sd-industry-commerce", "2025-01", 2),
     ],
 )
 def test_each_month_is_priced_by_the_version_in_force(

@@ -302,6 +302,28 @@ def test_park_cost_uses_each_enterprises_own_tariff(loaded: Store) -> None:
     assert e02.months[0].tariff == "cn-js-large-industry@1"
 
 
+def test_a_notice_record_gives_basic_charges_while_its_energy_is_unpriced(
+    loaded: Store,
+) -> None:
+    _peaky(loaded)
+    # 山东 v2 (from 2025-01): 需量 40.0 元/kW·月, 容量 25.0 元/kVA·月 (山东电网输配电价表, two-part
+    # 1~10（20）千伏); no monthly base price: the energy cost is no_price, never 0
+    service.assign(loaded, principal=SYSTEM, effective_from="2025-01",
+                   tariff_id="cn-sd-industry-commerce", basic_basis="demand")  # fmt: skip
+    service.assign(loaded, principal=SYSTEM, effective_from="2025-01", enterprise="E02",
+                   tariff_id="cn-sd-industry-commerce", basic_basis="capacity",
+                   capacity_kva=1000.0)  # fmt: skip
+    p = service.cost(loaded, principal=SYSTEM, scope="park", subject=None, start="2025-03")
+    (m,) = p.months
+    assert (m.status, m.total_cost, m.tariff) == ("no_price", None, "cn-sd-industry-commerce@2")
+    # E01 on demand: 25 kW × 40.0 = 1,000 元; E02 on capacity: 1,000 kVA × 25.0 = 25,000 元
+    e01, e02 = (p.basic["2025-03"]["accounts"][k] for k in ("E01", "E02"))
+    assert (e01["basis"], e01["amount"], e01["status"]) == ("demand", pytest.approx(1000.0), "ok")
+    assert (e02["basis"], e02["amount"]) == ("capacity", pytest.approx(25_000.0))
+    assert p.basic["2025-03"]["amount"] == pytest.approx(26_000.0)
+    assert p.basic["2025-03"]["status"] == "ok"
+
+
 def _versions(monkeypatch: pytest.MonkeyPatch) -> None:
     """demo-js-synthetic v1 valid until 2025-03-01 (exclusive), v2 from then with every price
     doubled."""

@@ -2,8 +2,9 @@
 
 Two-part tariffs (两部制电价) bill 电度电费 = Σ over periods of energy × the period's price, and
 基本电费 either on contract capacity (按容量, 元/kVA·月) or on the month's maximum demand (按需量,
-元/kW·月); the capacity-or-demand choice per user is set out in 国家发展改革委《关于完善两部制电价用户
-基本电价执行方式的通知》(发改价格〔2016〕1583号, as recalled; not verified here).
+元/kW·月); the capacity-or-demand choice per user is set out in《国家发展改革委办公厅关于完善两部制电价用户
+基本电价执行方式的通知》(发改办价格〔2016〕1583号, as summarised in a public republication; not
+read on an official site).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def hourly_energy_cost(
 
 def capacity_charge(capacity_kva: float, rate: float) -> float:
     """基本电费 by capacity [元/月] = contract capacity [kVA] × rate [元/(kVA·月)]
-    (发改价格〔2016〕1583号, as recalled; not verified here)."""
+    (发改办价格〔2016〕1583号, as republished; not verified here)."""
     if not math.isfinite(capacity_kva) or capacity_kva <= 0:
         raise InvalidInput("capacity_kva must be a positive number", field="capacity_kva")
     if not math.isfinite(rate) or rate <= 0:

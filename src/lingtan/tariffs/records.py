@@ -6,7 +6,9 @@ local time at minute resolution, and what the notice fixes about prices — eith
 per period (``pricing: prices``, 元/kWh), or ratios to the 平段 price (``pricing: ratios``; since
 2023 most provinces publish the energy price monthly as the 代理购电 price list and the notice
 fixes only the ratios), or nothing verified (``pricing: unpriced``). 基本电费 is per kVA·month of
-contract capacity (``capacity_charge``) or per kW·month of maximum demand (``demand_charge``).
+contract capacity (``capacity_charge``) or per kW·month of maximum demand (``demand_charge``),
+read from the provincial 输配电价 table (``charges_source``); ``fixed_components`` are the parts
+of the energy price that table fixes and the time-of-use notice keeps out of the float.
 
 Records are appended, never edited: a new version is a new file (or a new document in a file)
 with the same id and a higher version, and loads without code changes.
@@ -147,6 +149,28 @@ class MonthPrice(_Strict):
     source: str
 
 
+class FixedComponent(_Strict):
+    """A part of the energy price the notice keeps out of the time-of-use float and that is the
+    same every month (the 输配电价 of the voltage class …): a month's ``fixed`` includes it."""
+
+    name: str = Field(min_length=1)
+    price: float = Field(gt=0, description="元/kWh")
+    source: str = Field(min_length=1)
+
+
+class ChargesSource(_Strict):
+    """Where a record's 基本电费 (``capacity_charge``, ``demand_charge``) and its fixed components
+    come from: the provincial 输配电价 table (not the time-of-use notice of ``source``)."""
+
+    notice: str
+    title: str
+    issuer: str
+    #: the table and row read (province, user class, two-part, voltage class)
+    table: str
+    url: str | None
+    confidence: Confidence
+
+
 class Source(_Strict):
     """Where the record's values come from."""
 
@@ -180,6 +204,10 @@ class Tariff(_Strict):
     base_prices: list[MonthPrice] = Field(default_factory=list)
     capacity_charge: float | None = Field(default=None, gt=0, description="元/(kVA·月)")
     demand_charge: float | None = Field(default=None, gt=0, description="元/(kW·月)")
+    #: the parts of every month's ``fixed`` the notices set (a month's entry gives the whole
+    #: non-floating part, these included: 系统运行费 and 上网环节线损 change monthly)
+    fixed_components: list[FixedComponent] = Field(default_factory=list)
+    charges_source: ChargesSource | None = None
     source: Source
     confidence: Confidence
     unverified: list[str] = Field(default_factory=list)
@@ -214,7 +242,31 @@ class Tariff(_Strict):
             raise ValueError(f"prices given but pricing is {self.pricing}")
         if self.valid_to is not None and self.valid_to <= self.valid_from:
             raise ValueError("valid_to must be after valid_from")
+        charged = self.capacity_charge is not None or self.demand_charge is not None
+        if charged and not self.synthetic and self.charges_source is None:
+            raise ValueError(
+                "charges_source: a record with 基本电费 names the 输配电价 table it is read from"
+            )
+        self._check_fixed()
         return self
+
+    def _check_fixed(self) -> None:
+        """Fixed components only float-free parts of a ``ratios`` price; every month's ``fixed``
+        holds at least their sum."""
+        if not self.fixed_components:
+            return
+        if self.pricing != "ratios":
+            raise ValueError("fixed_components: only a ratios record has a fixed part")
+        names = [c.name for c in self.fixed_components]
+        if len(set(names)) != len(names):
+            raise ValueError("fixed_components: a component is listed twice")
+        known = sum(c.price for c in self.fixed_components)
+        for b in self.base_prices:
+            if b.fixed < known - 1e-9:
+                raise ValueError(
+                    f"base_prices {b.month}: fixed {b.fixed} is below the fixed components "
+                    f"({', '.join(names)}: {known:g} 元/kWh)"
+                )
 
     @property
     def key(self) -> str:
