@@ -327,7 +327,7 @@ def report_xlsx(result: GhgResult, *, lang: str = "zh-CN") -> bytes:
                 ref = words.record_line(ref) if e["kind"] == "default" else words.text(ref)
                 ws.append([s["id"], field_name(name), e.get("month", ""),
                            words.code(e["kind"], "ghg_evidence_kind"), ref,
-                           words.code(e.get("tier"), "ghg_tier"), e.get("sha256") or ""])  # fmt: skip
+                           words.code(f"tier_{e.get('tier')}", "ghg_tier"), e.get("sha256") or ""])  # fmt: skip
 
     ws = wb.create_sheet(t["intensity"][:31])
     ws.append([t["month"], *MONTHS])
