@@ -36,9 +36,15 @@ def test_annual_report_workbook(smelter: dict[str, Any]) -> None:
     summary = wb["表2 排放量汇总"]
     assert summary["B1"].value == pytest.approx(173_107.066)
     assert summary["C1"].value == "CO2, CF4, C2F6"
-    assert "covered" in wb["表1 基本信息"]["B5"].value
+    # the covered-unit test in the report's language, its threshold record with its name
+    basic = wb["表1 基本信息"]["B5"].value
+    assert basic.startswith("纳入（重点排放单位） — ") and "covered" not in basic
+    assert "cets.threshold.2025 全国碳市场重点排放单位纳入门槛" in basic
+    assert wb["表1 基本信息"]["B3"].value == "铝冶炼"
     en = load_workbook(io.BytesIO(market.report_xlsx(r, lang="en")))
     assert en.sheetnames[0] == "Table 1 Basic information"
+    assert en["Table 1 Basic information"]["B5"].value.startswith("covered (key emitting unit)")
+    assert en["Table 1 Basic information"]["B3"].value == "aluminium"
 
 
 def test_monthly_evidence_package_lists_values_evidence_and_missing(

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from lingtan.carbon.citation import Clause, cites
 from lingtan.errors import InvalidInput
 from lingtan.ghg import records
+from lingtan.ghg.labels import Words
 
 METHOD = "Implementing Regulation (EU) 2025/2547 (methodology; form of IR 2023/1773 Annex III F)"
 
@@ -376,6 +377,10 @@ LABELS: dict[str, dict[str, str]] = {
         "head": "工序|CN 编码|类别|生产路线|产量 (t)|直接隐含排放 (tCO2e/t)|间接隐含排放 (tCO2e/t)|"
         "间接排放计入义务|合计 (tCO2e/t)|缺省值占比|依据|已付碳价|币种|碳价工具",
         "pre_head": "工序|前体 CN 编码|用量 (t)|直接 (tCO2e/t)|间接 (tCO2e/t)|依据|来源设施",
+        "src_head": "记录|名称|网址|置信度",
+        "markup": "缺省值加成",
+        "yes": "是",
+        "no": "否",
     },
     "en": {
         "sheet": "CBAM communication",
@@ -387,14 +392,32 @@ LABELS: dict[str, dict[str, str]] = {
         "head": "Process|CN code|Category|Route|Output (t)|Direct SEE (tCO2e/t)|Indirect SEE (tCO2e/t)|"
         "Indirect counted|Total (tCO2e/t)|Share from default values|Basis|Carbon price paid|Currency|Instrument",
         "pre_head": "Process|Precursor CN code|Quantity (t)|Direct (tCO2e/t)|Indirect (tCO2e/t)|Basis|Made at",
+        "src_head": "Record|Title|URL|Confidence",
+        "markup": "mark-up on default values",
+        "yes": "yes",
+        "no": "no",
     },
 }
 
 
 def communication(inst: Installation, *, lang: str = "zh-CN") -> dict[str, Any]:
-    """The communication to EU importers as JSON-ready data."""
+    """The communication to EU importers as JSON-ready data (codes as computed; ``*_text``
+    beside them in ``lang``)."""
     goods = embedded(inst)
     meta = records.cbam_meta()
+    words = Words(lang)
+
+    def good(g: GoodResult) -> dict[str, Any]:
+        return {
+            **g.__dict__,
+            "see_total": g.see_total,
+            "category_text": words.code(g.category, "cbam_category"),
+            "basis_text": words.code(g.basis, "cbam_basis"),
+            "precursors": [
+                {**p, "basis_text": words.code(p["basis"], "cbam_basis")} for p in g.precursors
+            ],
+        }
+
     return {
         "lang": lang,
         "installation": inst.name,
@@ -402,12 +425,21 @@ def communication(inst: Installation, *, lang: str = "zh-CN") -> dict[str, Any]:
         "address": inst.address,
         "country": inst.country,
         "period": f"{inst.year}-01-01/{inst.year}-12-31",
-        "goods": [{**g.__dict__, "see_total": g.see_total} for g in goods],
+        "goods": [good(g) for g in goods],
         "regulations": [
-            {"id": d["id"], "title": d["title"], "url": d.get("url"), "confidence": d["confidence"]}
+            {
+                "id": d["id"],
+                "title": d["title"],
+                "title_text": words.record(d["id"]) or d["title"],
+                "url": d.get("url"),
+                "confidence": d["confidence"],
+            }
             for d in meta["documents"].values()
         ],
-        "markups": [m.model_dump() for m in meta["markups"]],
+        "markups": [
+            {**m.model_dump(), "sectors_text": [words.code(x, "cbam_sector") for x in m.sectors]}
+            for m in meta["markups"]
+        ],
     }
 
 
@@ -416,6 +448,10 @@ def communication_xlsx(inst: Installation, *, lang: str = "zh-CN") -> bytes:
     sources)."""
     data = communication(inst, lang=lang)
     t = LABELS["en" if lang == "en" else "zh-CN"]
+
+    def yes(value: bool) -> str:
+        return t["yes"] if value else t["no"]
+
     wb = Workbook()
     ws = wb.active
     ws.title = t["sheet"]
@@ -428,24 +464,26 @@ def communication_xlsx(inst: Installation, *, lang: str = "zh-CN") -> bytes:
         c.font = Font(bold=True)
     for g in data["goods"]:
         price = g["carbon_price"] or {}
-        ws.append([g["process"], g["cn_code"], g["category"], g["route"] or "", g["output"],
-                   g["see_direct"], g["see_indirect"], g["indirect_counted"], g["see_total"],
-                   g["default_share"], g["basis"], price.get("amount_per_t", ""),
+        ws.append([g["process"], g["cn_code"], g["category_text"], g["route"] or "", g["output"],
+                   g["see_direct"], g["see_indirect"], yes(g["indirect_counted"]), g["see_total"],
+                   g["default_share"], g["basis_text"], price.get("amount_per_t", ""),
                    price.get("currency", ""), price.get("instrument", "")])  # fmt: skip
     ws = wb.create_sheet(t["pre"])
     ws.append(t["pre_head"].split("|"))
     for g in data["goods"]:
         for p in g["precursors"]:
             ws.append([g["process"], p["cn_code"], p["quantity"], p["see_direct"], p["see_indirect"],
-                       p["basis"], p["installation"] or ""])  # fmt: skip
+                       p["basis_text"], p["installation"] or ""])  # fmt: skip
     ws = wb.create_sheet(t["src"])
+    ws.append(t["src_head"].split("|"))
     for r in data["regulations"]:
-        ws.append([r["id"], r["title"], r["url"] or "", r["confidence"]])
+        ws.append([r["id"], r["title_text"], r["url"] or "", r["confidence"]])
+    sep = "、" if lang != "en" else ", "
     for m in data["markups"]:
         ws.append(
             [
                 m["id"],
-                f"{m['year']}: {m['value']:.0%} {', '.join(m['sectors'])}",
+                f"{m['year']}: {t['markup']} {m['value']:.0%} ({sep.join(m['sectors_text'])})",
                 "",
                 m["confidence"],
             ]

@@ -29,6 +29,7 @@ from lingtan.errors import InvalidInput
 from lingtan.ghg import records
 from lingtan.ghg.account import GhgResult
 from lingtan.ghg.activity import MONTHS
+from lingtan.ghg.labels import Words
 
 Coverage = Literal["covered", "not_covered", "undetermined", "sector_not_covered"]
 
@@ -129,6 +130,15 @@ LABELS: dict[str, dict[str, str]] = {
         "document": "文件",
         "confidence": "置信度",
         "evidence": "证据",
+        "gwp_value": "GWP",
+        "kind": "证据类型",
+        "reference": "依据",
+        "tier": "数据质量等级",
+        "sha256": "SHA-256",
+        "verified": "已核实",
+        "param": "参数",
+        "yes": "是",
+        "no": "否",
     },
     "en": {
         "basic": "Table 1 Basic information",
@@ -163,6 +173,15 @@ LABELS: dict[str, dict[str, str]] = {
         "document": "Document",
         "confidence": "Confidence",
         "evidence": "Evidence",
+        "gwp_value": "GWP",
+        "kind": "Kind",
+        "reference": "Reference",
+        "tier": "Tier",
+        "sha256": "SHA-256",
+        "verified": "Verified",
+        "param": "parameter",
+        "yes": "yes",
+        "no": "no",
     },
 }
 
@@ -172,8 +191,11 @@ def _fig(value: float | None, missing: str) -> float | str:
 
 
 def report_document(result: GhgResult, *, lang: str = "zh-CN") -> dict[str, Any]:
-    """The annual report as JSON-ready tables (the same content as the workbook)."""
+    """The annual report as JSON-ready tables (the same content as the workbook). The codes,
+    reasons and record ids stay as the account gives them; each has its wording in ``lang``
+    beside it (``*_text``, ``record_names``: lingtan.ghg.labels)."""
     t = LABELS["en" if lang == "en" else "zh-CN"]
+    words = Words(lang)
     d = result.document
     test = covered_for(result)
     per_gas = result.per_gas()
@@ -186,8 +208,12 @@ def report_document(result: GhgResult, *, lang: str = "zh-CN") -> dict[str, Any]
                 "id": s.id,
                 "name": s.name,
                 "method": s.method,
+                "method_text": words.code(s.method, "ghg_method"),
                 "category": s.category,
+                "category_text": words.code(s.category, "ghg_category"),
                 "clause": s.clause,
+                "clause_text": words.text(s.clause),
+                "standard_title": words.standard(s.clause),
                 "months": {
                     m: None if v is None else v.co2e(result.report) for m, v in s.months.items()
                 },
@@ -198,24 +224,38 @@ def report_document(result: GhgResult, *, lang: str = "zh-CN") -> dict[str, Any]
                 "evidence": s.evidence,
             }
         )
+    gases = None if per_gas is None else per_gas.breakdown(result.report)
+    missing = [
+        {**m, "reason_text": words.text(m["reason"])} if m.get("reason") else m
+        for m in result.missing()
+    ]
+    used = {r.id for s in result.sources for r in s.records} | {test.threshold_record}
+    used |= {g["gwp_record"] for g in gases or []}
     return {
         "labels": t,
         "enterprise": d.enterprise,
         "year": d.year,
         "sector": d.sector,
+        "sector_text": words.code(d.sector, "ghg_sector"),
         "gwp_report": d.gwp_report,
-        "coverage": test.as_dict(),
+        "gwp_report_text": words.code(d.gwp_report, "gwp_report"),
+        "coverage": {
+            **test.as_dict(),
+            "status_text": words.code(test.status, "ghg_coverage"),
+            "reason_text": words.text(test.reason),
+        },
         "market_gases": list(market_gases),
         "market": result.market().model_dump(),
         "direct": result.direct().model_dump(),
         "indirect": result.indirect().model_dump(),
-        "per_gas": None if per_gas is None else per_gas.breakdown(result.report),
+        "per_gas": gases,
         "sources": sources,
         "output": None if result.output() is None else result.output().model_dump(),  # type: ignore[union-attr]
         "intensity": result.intensity(),
         "intensity_trend": result.intensity_trend(),
         "unverified_records": result.unverified(),
-        "missing": result.missing(),
+        "missing": missing,
+        "record_names": {i: words.record(i) for i in sorted(used) if words.record(i)},
         "annex4_note": t["annex4"],
     }
 
@@ -223,8 +263,19 @@ def report_document(result: GhgResult, *, lang: str = "zh-CN") -> dict[str, Any]
 def report_xlsx(result: GhgResult, *, lang: str = "zh-CN") -> bytes:
     """The annual emissions report as an Excel workbook."""
     doc = report_document(result, lang=lang)
+    words = Words(lang)
     t = doc["labels"]
     miss = t["missing"]
+    cov = doc["coverage"]
+
+    def yes(value: bool) -> str:
+        return str(t["yes"] if value else t["no"])
+
+    def field_name(name: str) -> str:
+        if name.startswith("param:"):
+            return f"{t['param']}: {words.code(name[6:], 'ghg_field')}"
+        return words.code(name, "ghg_field")
+
     bold = Font(bold=True)
     wb = Workbook()
     ws = wb.active
@@ -232,12 +283,13 @@ def report_xlsx(result: GhgResult, *, lang: str = "zh-CN") -> bytes:
     for row in (
         (t["enterprise"], doc["enterprise"]),
         (t["year"], doc["year"]),
-        (t["sector"], doc["sector"]),
-        (t["gwp"], doc["gwp_report"]),
+        (t["sector"], doc["sector_text"]),
+        (t["gwp"], doc["gwp_report_text"]),
         (
             t["coverage"],
-            f"{doc['coverage']['status']} — {doc['coverage']['reason']} "
-            f"({doc['coverage']['threshold_record']})",
+            f"{cov['status_text']} — {cov['reason_text']}"
+            + (f"（{t['record']}：" if words.zh else f" ({t['record']}: ")
+            + f"{words.record_line(cov['threshold_record'])}{'）' if words.zh else ')'}",
         ),
     ):
         ws.append(list(row))
@@ -250,9 +302,9 @@ def report_xlsx(result: GhgResult, *, lang: str = "zh-CN") -> bytes:
     ws.append([t["indirect"], _fig(doc["indirect"]["value"], miss)])
     ws.append([t["annex4"], ""])
     ws.append([])
-    ws.append([t["gas"], t["tonnes"], "GWP", t["record"], t["tco2e"]])
+    ws.append([t["gas"], t["tonnes"], t["gwp_value"], t["record"], t["tco2e"]])
     for r in doc["per_gas"] or []:
-        ws.append([r["gas"], r["tonnes"], r["gwp"], r["gwp_record"], r["tco2e"]])
+        ws.append([r["gas"], r["tonnes"], r["gwp"], words.record_line(r["gwp_record"]), r["tco2e"]])
     if doc["per_gas"] is None:
         ws.append([miss])
 
@@ -262,16 +314,20 @@ def report_xlsx(result: GhgResult, *, lang: str = "zh-CN") -> bytes:
         c.font = bold
     for s in doc["sources"]:
         ws.append(
-            [s["name"] or s["id"], s["method"], s["clause"],
+            [s["name"] or s["id"], s["method_text"], s["clause_text"],
              *[_fig(s["months"][m], miss) for m in MONTHS], _fig(s["year"], miss)]
         )  # fmt: skip
     ws.append([])
-    ws.append([t["source"], t["evidence"], t["month"], "kind", "reference", "tier", "sha256"])
+    ws.append([t["source"], t["evidence"], t["month"], t["kind"], t["reference"], t["tier"],
+               t["sha256"]])  # fmt: skip
     for s in doc["sources"]:
         for name, items in s["evidence"].items():
             for e in items:
-                ws.append([s["id"], name, e.get("month", ""), e["kind"], e.get("reference") or "",
-                           e.get("tier"), e.get("sha256") or ""])  # fmt: skip
+                ref = e.get("reference") or ""
+                ref = words.record_line(ref) if e["kind"] == "default" else words.text(ref)
+                ws.append([s["id"], field_name(name), e.get("month", ""),
+                           words.code(e["kind"], "ghg_evidence_kind"), ref,
+                           words.code(f"tier_{e.get('tier')}", "ghg_tier"), e.get("sha256") or ""])  # fmt: skip
 
     ws = wb.create_sheet(t["intensity"][:31])
     ws.append([t["month"], *MONTHS])
@@ -283,25 +339,26 @@ def report_xlsx(result: GhgResult, *, lang: str = "zh-CN") -> bytes:
     ws.append([t["trend"], miss if slope is None else slope])
 
     ws = wb.create_sheet(t["records"][:31])
-    ws.append([t["record"], t["value"], t["unit"], t["document"], t["confidence"], "verified"])
+    ws.append([t["record"], t["value"], t["unit"], t["document"], t["confidence"], t["verified"]])
     seen: set[str] = set()
     for s in result.sources:
         for r in s.records:
             if r.id in seen:
                 continue
             seen.add(r.id)
-            ws.append([r.id, r.value, r.unit, r.document, r.confidence, r.verified])
+            ws.append([words.record_line(r.id), r.value, r.unit, words.text(r.document),
+                       r.confidence, yes(r.verified)])  # fmt: skip
     for r in doc["per_gas"] or []:
         if r["gwp_record"] not in seen:
             seen.add(r["gwp_record"])
             ws.append(
                 [
-                    r["gwp_record"],
+                    words.record_line(r["gwp_record"]),
                     r["gwp"],
                     "tCO2e/t",
                     "IPCC",
                     r["confidence"],
-                    r["confidence"] != "L",
+                    yes(r["confidence"] != "L"),
                 ]
             )
     buf = io.BytesIO()

@@ -92,6 +92,10 @@ def shipped_labels() -> dict[str, str]:
     out.update(target_labels(load_target_set(name) for name in SHIPPED))
     for record in default_library():
         out[record.id] = factor_label(record.brief())
+    # the GHG layer's records (GWP, sector defaults, market threshold, CBAM; lingtan.ghg.labels)
+    from lingtan.ghg.labels import record_labels
+
+    out.update(record_labels())
     return out
 
 

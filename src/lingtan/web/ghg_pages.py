@@ -18,6 +18,7 @@ from lingtan.errors import NotFound
 from lingtan.ghg import cbam, market, service
 from lingtan.ghg.account import GhgResult
 from lingtan.ghg.activity import MONTHS
+from lingtan.ghg.labels import Words
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.web.routes import _page, _render, _store, _zone
 
@@ -44,10 +45,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "park_units": ("园区重点排放单位判定", "Covered units of the park"),
     "coverage": ("全国碳市场纳入判定", "National carbon market: covered-unit test"),
     "status": ("判定", "Status"),
-    "covered": ("纳入（重点排放单位）", "covered (key emitting unit)"),
-    "not_covered": ("未达纳入门槛", "below the threshold"),
-    "undetermined": ("无法判定（有缺失月份）", "undetermined (a month is missing)"),
-    "sector_not_covered": ("所属行业未纳入", "sector not in the market"),
     "threshold": ("纳入门槛", "Threshold"),
     "record": ("记录", "Record"),
     "market_gases": ("覆盖气体", "Covered gases"),
@@ -85,33 +82,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "cbam": ("CBAM 对欧盟进口商的排放信息通报", "CBAM communication to EU importers"),
     "unverified": ("使用了未经核实的缺省值", "Unverified default values used"),
     "document": ("文件", "Document"),
-    "fuel_combustion": ("化石燃料燃烧", "fuel combustion"),
-    "process": ("工业生产过程", "process"),
-    "sequestered": ("固碳产品（扣减）", "sequestered (subtracted)"),
-    "steel": ("钢铁", "iron and steel"),
-    "cement": ("水泥", "cement"),
-    "aluminium": ("铝冶炼", "aluminium"),
-    "power": ("发电", "power"),
-    "other": ("其他", "other"),
-}
-METHOD_ZH: dict[str, str] = {
-    "fuel": "化石燃料燃烧",
-    "steel_flux": "熔剂消耗",
-    "steel_electrode": "电极消耗",
-    "steel_purchased": "外购含碳原料",
-    "steel_sequestered": "固碳产品",
-    "cement_clinker": "熟料原料碳酸盐分解",
-    "cement_raw_meal": "生料非燃料碳",
-    "al_anode": "阳极消耗",
-    "al_pfc_default": "阳极效应（缺省因子）",
-    "al_pfc_slope": "阳极效应（斜率法）",
-    "al_pfc_overvoltage": "阳极效应（过电压法）",
-    "carbonate": "碳酸盐分解",
-    "cems": "连续监测（实测法）",
-    "measured_carbon": "实测含碳量（实测法）",
-    "sf6": "六氟化硫（开关设备）",
-    "electricity": "净购入电力",
-    "heat": "净购入热力",
+    "clause": ("标准条款", "Clause"),
+    "gwp_report": ("GWP 取值", "GWP set"),
 }
 
 
@@ -140,7 +112,8 @@ def ghg_page(request: Request, year: Year = None, enterprise_id: EnterpriseId = 
             "year": chosen,
             "enterprises": ents,
             "months": MONTHS,
-            "method_name": lambda m: METHOD_ZH.get(m, m) if lang == "zh-CN" else m,
+            # codes, reasons and record names in the page's language (lingtan.ghg.labels)
+            "words": Words(lang),
         }
         ent: int | None = None
         if principal.enterprise_id is not None or enterprise_id is not None:
