@@ -66,6 +66,39 @@ def test_the_period_prices_follow_from_the_lists_components() -> None:
 
 
 @pytest.mark.parametrize(
+    ("tariff_id", "transmission", "listed", "demand", "capacity"),
+    [
+        # the list's other two-part rows: 输配电价, (尖峰, 高峰, 平段, 低谷), 需量, 容量
+        ("cn-hb-industry-commerce-35kv", 0.1065,
+         (1.030199, 0.827161, 0.632086, 0.413124), 42.0, 26.3),
+        ("cn-hb-industry-commerce-110kv", 0.0884,
+         (1.012099, 0.809061, 0.613986, 0.395024), 39.0, 24.4),
+        ("cn-hb-industry-commerce-220kv", 0.0694,
+         (0.993099, 0.790061, 0.594986, 0.376024), 39.0, 24.4),
+    ],
+)  # fmt: skip
+def test_the_other_two_part_rows_follow_their_components(
+    tariff_id: str,
+    transmission: float,
+    listed: tuple[float, float, float, float],
+    demand: float,
+    capacity: float,
+) -> None:
+    row = records.find(tariff_id)
+    assert (row.valid_from, row.valid_to) == (dt.date(2026, 1, 1), dt.date(2026, 2, 1))
+    assert row.schedules == HB.schedules and row.confidence == "L"
+    assert (row.demand_charge, row.capacity_charge) == (demand, capacity)
+    assert tuple(row.prices[p] for p in ("尖峰", "高峰", "平段", "低谷")) == listed
+    # e.g. 35千伏: fixed 0.1065 + 0.0452 + 0.082273 = 0.233973; 平段 0.398113 + 0.233973 =
+    # 0.632086, 尖峰 0.796226 + 0.233973 = 1.030199, 高峰 0.59318837 + 0.233973 = 0.827161,
+    # 低谷 0.17915085 + 0.233973 = 0.413124 (to 6 decimals, as listed)
+    floating, fixed = PURCHASE + LOSS, transmission + FUNDS + SYSTEM_OPERATION
+    ratios = {"尖峰": 2.0, "高峰": 1.49, "平段": 1.0, "低谷": 0.45}
+    for period, ratio in ratios.items():
+        assert row.prices[period] == pytest.approx(ratio * floating + fixed, abs=6e-7), period
+
+
+@pytest.mark.parametrize(
     ("local", "expected"),
     [
         # other months: 低谷 0-6 and 12-14, 平段 6-12 and 14-16, 高峰 16-18 and 20-24, 尖峰 18-20
