@@ -143,3 +143,33 @@ def test_costs_bills_and_their_scope(
     check = c.get(f"/api/v1/bills/{bill_id}/check", headers=h["e01"]).json()
     assert check["status"] == "incomplete"
     assert {line["status"] for line in check["lines"]} == {"not_metered"}
+
+
+def test_month_prices_over_http(
+    api: tuple[TestClient, dict[str, dict[str, str]], dict[str, int]],
+) -> None:
+    c, h, _ = api
+    url = "/api/v1/tariffs/cn-js-large-industry/month-prices"
+    entry = {"month": "2025-08", "price": 0.40, "fixed": 0.20, "source": "test list 2025-08"}
+    # an enterprise's admin may not enter prices; bad fields are named
+    assert c.post(url, headers=h["e01"], json=entry).status_code == 403
+    bad = c.post(url, headers=h["admin"], json={**entry, "fixed": 0.1})
+    assert bad.status_code == 422 and bad.json()["field"] == "fixed"
+    r = c.post(url, headers=h["admin"], json=entry)
+    assert r.status_code == 201, r.text
+    assert (
+        r.json()["entered_by"] == "user:admin" and r.json()["tariff_id"] == "cn-js-large-industry"
+    )
+    assert [e["price"] for e in c.get(url, headers=h["e02"]).json()] == [0.40]
+    put = c.put(
+        "/api/v1/tariffs/assignment", headers=h["admin"],
+        json={"tariff_id": "cn-js-large-industry", "effective_from": "2025-08"},
+    )  # fmt: skip
+    assert put.status_code == 200, put.text
+    month = c.get("/api/v1/costs", headers=h["admin"], params={"start": "2025-08"}).json()
+    (m,) = month["months"]
+    # 1 August (夏冬 calendar) known: E01 10 + E02 20 = 30 kWh/h, 8 h in each period → 240 kWh;
+    #   prices 0.40 × 1.8 + 0.20 = 0.92, 0.60, 0.40 × 0.35 + 0.20 = 0.34
+    #   → 240 × (0.92 + 0.60 + 0.34) = 446.4 元 over the known hours (the month incomplete)
+    assert m["status"] == "incomplete"
+    assert sum(v for v in m["cost"].values()) == pytest.approx(446.4)

@@ -253,6 +253,59 @@ def bill_check(
             raise typer.Exit(3)
 
 
+def month_price(
+    tariff_id: Annotated[str, typer.Argument(help="record id (pricing: ratios)")],
+    month: Annotated[str, typer.Argument(help="local month, YYYY-MM")],
+    price: Annotated[
+        float, typer.Option("--price", help="平段 base price the notice floats, 元/kWh")
+    ],
+    source: Annotated[
+        str,
+        typer.Option("--source", help="the price list read (e.g. 国网江苏 2026年1月代理购电价格)"),
+    ],
+    fixed: Annotated[
+        float, typer.Option("--fixed", help="the part not floated (输配电价 …), 元/kWh")
+    ] = 0.0,
+    park: ParkOption = None,
+) -> None:
+    """Enter a month's base price of a ratios tariff (录入代理购电价格)."""
+    from lingtan.tariffs import service
+
+    with domain_errors(), open_configured() as store:
+        e = service.enter_month_price(
+            store, principal=_principal(store, park), tariff_id=tariff_id, month=month,
+            price=price, fixed=fixed, source=source,
+        )  # fmt: skip
+        console.print(
+            f"已录入 {e.tariff_id} {e.month} 平段基准价 {e.price:g} 元/kWh"
+            f"（不浮动部分 {e.fixed:g} 元/kWh；来源：{e.source}）"
+        )
+
+
+def month_prices(
+    tariff_id: Annotated[str | None, typer.Option("--tariff", help="one record id")] = None,
+    park: ParkOption = None,
+) -> None:
+    """The park's entered monthly base prices, replaced ones marked (代理购电价格记录)."""
+    from lingtan.tariffs import service
+
+    with domain_errors(), open_configured() as store:
+        entries = service.month_prices(
+            store, principal=_principal(store, park), tariff_id=tariff_id
+        )
+        newest = {(e.tariff_id, e.month): e.id for e in entries}
+        table = Table(
+            "编号", "电价", "月份", "基准价 元/kWh", "不浮动部分", "来源", "录入人", "状态"
+        )
+        for e in entries:
+            state = "有效" if newest[(e.tariff_id, e.month)] == e.id else "已被更正"
+            table.add_row(
+                str(e.id), e.tariff_id, e.month, f"{e.price:g}", f"{e.fixed:g}", e.source,
+                e.entered_by, state,
+            )  # fmt: skip
+        console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``lingtan tariff``."""
     tariff_app.command("list")(list_tariffs)
@@ -261,4 +314,6 @@ def register(app: typer.Typer) -> None:
     tariff_app.command("cost")(cost)
     tariff_app.command("bill-import")(bill_import)
     tariff_app.command("bill-check")(bill_check)
+    tariff_app.command("month-price")(month_price)
+    tariff_app.command("month-prices")(month_prices)
     app.add_typer(tariff_app, name="tariff")

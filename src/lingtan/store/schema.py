@@ -916,6 +916,24 @@ tariff_assignment = Table(
     Index("ix_tariff_assignment_owner", "park_id", "enterprise_id"),
 )
 
+#: a park's entry of a ``ratios`` tariff record's base price for one local month (the 代理购电
+#: or market price and its unfloated part, with the list it was read from); appended, the newest
+#: entry of a (park, tariff, month) in force (migration 0037)
+tariff_month_price = Table(
+    "tariff_month_price",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("tariff_id", String(64), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("price", Float, nullable=False),
+    Column("fixed", Float, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("entered_by", Text, nullable=False),
+    Column("entered_at", BigInteger, nullable=False),
+    Index("ix_tariff_month_price_key", "park_id", "tariff_id", "month"),
+)
+
 #: a utility bill (电费账单) of one month, imported as a record: energy per period (JSON
 #: period → kWh), the billed maximum demand and the amounts; the tenant key is ``enterprise_id``
 utility_bill = Table(

@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, case, func, insert, literal, literal_col
 from lingtan.errors import Conflict, NotFound
 from lingtan.store import schema as s
 from lingtan.store.query_repo import Tenant, _owner
-from lingtan.tariffs.bills import Assignment, Bill
+from lingtan.tariffs.bills import Assignment, Bill, MonthPriceEntry
 
 if TYPE_CHECKING:
     from lingtan.store.core import Store
@@ -24,6 +24,14 @@ def _assignment(r: Any) -> Assignment:
         tariff_id=r.tariff_id, tariff_version=r.tariff_version, basic_basis=r.basic_basis,
         capacity_kva=r.capacity_kva, assigned_by=r.assigned_by, assigned_at=int(r.assigned_at),
         effective_from=r.effective_from,
+    )  # fmt: skip
+
+
+def _month_price(r: Any) -> MonthPriceEntry:
+    return MonthPriceEntry(
+        id=int(r.id), park_id=int(r.park_id), tariff_id=r.tariff_id, month=r.month,
+        price=float(r.price), fixed=float(r.fixed), source=r.source, entered_by=r.entered_by,
+        entered_at=int(r.entered_at),
     )  # fmt: skip
 
 
@@ -119,6 +127,41 @@ class TariffRepo:
         with self._store.begin() as conn:
             rows = conn.execute(select(t).where(t.c.park_id == park_id).order_by(t.c.id)).all()
         return [_assignment(r) for r in rows]
+
+    # -- monthly base prices ----------------------------------------------------------------
+    def add_month_price(
+        self, *, park_id: int, tariff_id: str, month: str, price: float, fixed: float,
+        source: str, actor: str, now: int,
+    ) -> MonthPriceEntry:  # fmt: skip
+        """Append a base-price entry; the newest of its (park, tariff, month) is in force."""
+        t = s.tariff_month_price
+        with self._store.begin() as conn:
+            new_id = conn.execute(
+                insert(t)
+                .values(
+                    park_id=park_id,
+                    tariff_id=tariff_id,
+                    month=month,
+                    price=price,
+                    fixed=fixed,
+                    source=source,
+                    entered_by=actor,
+                    entered_at=now,
+                )
+                .returning(t.c.id)
+            ).scalar_one()
+            row = conn.execute(select(t).where(t.c.id == new_id)).one()
+        return _month_price(row)
+
+    def month_prices(self, park_id: int, tariff_id: str | None = None) -> list[MonthPriceEntry]:
+        """Every base-price entry of the park (of one record), oldest first."""
+        t = s.tariff_month_price
+        q = select(t).where(t.c.park_id == park_id)
+        if tariff_id is not None:
+            q = q.where(t.c.tariff_id == tariff_id)
+        with self._store.begin() as conn:
+            rows = conn.execute(q.order_by(t.c.id)).all()
+        return [_month_price(r) for r in rows]
 
     # -- hourly sums -------------------------------------------------------------------------
     def hourly_sums(

@@ -26,6 +26,23 @@ LineStatus = Literal["ok", "differs", "not_metered", "not_billed", "no_price"]
 
 
 @dataclass(frozen=True, slots=True)
+class MonthPriceEntry:
+    """A park's entry of a ``ratios`` record's base price for one local month: the 平段 price
+    the notice floats (the 代理购电 or market price) and the part it does not (``fixed``), read
+    from the list named in ``source``."""
+
+    id: int
+    park_id: int
+    tariff_id: str
+    month: str
+    price: float
+    fixed: float
+    source: str
+    entered_by: str
+    entered_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class Assignment:
     """The tariff that applies to a park (``enterprise_id`` None) or an enterprise."""
 

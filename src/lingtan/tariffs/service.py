@@ -16,6 +16,7 @@ which is valid in the month, ``tariff_not_valid``.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from lingtan import units
-from lingtan.errors import InvalidInput, NotFound
+from lingtan.errors import Conflict, InvalidInput, NotFound
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.normalize.service import window_intervals
 from lingtan.normalize.slots import MAX_INTERVAL_S, SLOT_US, slot_energy
@@ -42,6 +43,7 @@ from lingtan.tariffs.bills import (
     Assignment,
     Bill,
     CheckLine,
+    MonthPriceEntry,
     compare,
     parse_bill,
 )
@@ -54,7 +56,7 @@ from lingtan.tariffs.cost import (
     demand_charge,
     max_quarter_demand_kw,
 )
-from lingtan.tariffs.records import PERIODS, Tariff
+from lingtan.tariffs.records import PERIODS, MonthPrice, Tariff
 from lingtan.timeutil import month_bounds_us, to_us, utcnow
 
 Scope = Literal["park", "enterprise", "point"]
@@ -207,10 +209,99 @@ def assign(
     )  # fmt: skip
 
 
-def assignments_version(store: Store, principal: Principal) -> int:
-    """A version of the caller's park's tariff assignments (a cached cost is stale once a new
-    one is made)."""
-    return TariffRepo(store).latest_assignment_id(_park(store, principal).id)
+def assignments_version(store: Store, principal: Principal) -> tuple[int, int]:
+    """A version of the caller's park's tariff assignments and monthly base prices (a cached
+    cost is stale once a new one is made): the newest id of each, both only ever appended."""
+    repo = TariffRepo(store)
+    park_id = _park(store, principal).id
+    prices = repo.month_prices(park_id)
+    return repo.latest_assignment_id(park_id), prices[-1].id if prices else 0
+
+
+def enter_month_price(
+    store: Store,
+    *,
+    principal: Principal,
+    tariff_id: str,
+    month: str,
+    price: float,
+    fixed: float = 0.0,
+    source: str,
+) -> MonthPriceEntry:
+    """Enter the base price of a ``ratios`` record for one local month (park administrators):
+    the 平段 price the notice floats (the 代理购电 or market price list of the month) and the part
+    of the energy price it does not float (``fixed``: at least the record's
+    ``fixed_components``), with the list it was read from. A period's price is then
+    ``price × ratio + fixed`` (:func:`lingtan.tariffs.cost.period_price`). Refused for a month
+    no version of the record is valid in, a record that is not priced by ratios, a month the
+    record itself prices, or numbers out of range — each with the field named. A newer entry
+    of the same record and month replaces an older one in costs; both are kept."""
+    require(principal, Permission.ADMIN_PARK)
+    parse_month(month, "month")
+    records.find(tariff_id)  # NotFound for an unknown record
+    tariff = records.in_force(tariff_id, None, month)
+    if tariff is None:
+        raise InvalidInput(f"no version of {tariff_id} is valid in {month}", field="month")
+    if tariff.pricing != "ratios":
+        raise InvalidInput(
+            f"{tariff.key} is priced by '{tariff.pricing}', not by ratios of a monthly base price",
+            field="tariff_id",
+        )
+    own = next((b for b in tariff.base_prices if b.month == month), None)
+    if own is not None:
+        raise Conflict(f"{tariff.key} gives the base price of {month} itself ({own.price} 元/kWh)")
+    if not math.isfinite(price) or price <= 0:
+        raise InvalidInput("price must be a positive number (元/kWh)", field="price")
+    floor = sum(c.price for c in tariff.fixed_components)
+    if not math.isfinite(fixed) or fixed < 0 or fixed < floor - 1e-9:
+        raise InvalidInput(
+            f"fixed must be ≥ {floor:g} 元/kWh (the parts {tariff.key} keeps out of the float: "
+            f"{', '.join(c.name for c in tariff.fixed_components) or 'none'})",
+            field="fixed",
+        )
+    if not source.strip():
+        raise InvalidInput("source (the price list the figures were read from) is required",
+                           field="source")  # fmt: skip
+    return TariffRepo(store).add_month_price(
+        park_id=_park(store, principal).id, tariff_id=tariff_id, month=month, price=price,
+        fixed=fixed, source=source.strip(), actor=principal.actor, now=to_us(utcnow()),
+    )  # fmt: skip
+
+
+def month_prices(
+    store: Store, *, principal: Principal, tariff_id: str | None = None
+) -> list[MonthPriceEntry]:
+    """The park's base-price entries (of one record), oldest first, the replaced ones too."""
+    require(principal, Permission.READ)
+    return TariffRepo(store).month_prices(_park(store, principal).id, tariff_id)
+
+
+def _with_month_prices(tariff: Tariff, entered: dict[tuple[str, str], MonthPriceEntry]) -> Tariff:
+    """The record with the park's entered base prices of the months it does not price itself
+    (``entered``: the newest entry per (record id, month))."""
+    if tariff.pricing != "ratios":
+        return tariff
+    own = {b.month for b in tariff.base_prices}
+    extra = [
+        MonthPrice(
+            month=e.month,
+            price=e.price,
+            fixed=e.fixed,
+            source=f"{e.source} (entered by {e.entered_by})",
+        )
+        for (tid, month), e in sorted(entered.items())
+        if tid == tariff.id and month not in own
+    ]
+    return (
+        tariff.model_copy(update={"base_prices": [*tariff.base_prices, *extra]})
+        if extra
+        else tariff
+    )
+
+
+def _entered(store: Store, park_id: int) -> dict[tuple[str, str], MonthPriceEntry]:
+    """The newest base-price entry of each (record, month) of the park."""
+    return {(e.tariff_id, e.month): e for e in TariffRepo(store).month_prices(park_id)}
 
 
 def _applicable(
@@ -359,6 +450,7 @@ def cost(
     if within is not None and ent_id != within:
         raise NotFound("point not found")  # a point outside the enterprise named with it
     assigned = TariffRepo(store).assignments(park.id)
+    entered = _entered(store, park.id)
     assignment, assigned_to = _in_force(assigned, ent_id, span[-1][0])
     result = CostResult(
         scope=scope, subject=code, status="ok", tariff=None, assignment=assignment,
@@ -390,10 +482,10 @@ def cost(
         quarter = (
             _quarter_demand(store, pts, span) if _bills_demand(assigned, owner, span) else None
         )
-        account = _account(zone, span, slots, assigned, name, owner, pts, memo, quarter)
+        account = _account(zone, span, slots, assigned, name, owner, pts, memo, quarter, entered)
         result.accounts.append(account)
         if hourly:
-            rows.append(_hours(store, zone, span, assigned, owner, pts))
+            rows.append(_hours(store, zone, span, assigned, owner, pts, entered))
     if all(m.status == "no_tariff" for a in result.accounts for m in a.months):
         result.status = "no_tariff"  # nothing assigned to any account in any month
         return result
@@ -457,6 +549,7 @@ def _account(
     points: list[PointRecord],
     memo: dict[tuple[str, int], dict[str, float]],
     quarter: QuarterDemand | None = None,
+    entered: dict[tuple[str, str], MonthPriceEntry] | None = None,
 ) -> AccountCost:
     """One owner's months from its slots, each under the tariff version in force for the owner
     and month."""
@@ -476,10 +569,16 @@ def _account(
             account.basic[month] = {"basis": None, "amount": None, "status": status}
             account.assigned[month] = {"assigned_to": level, "tariff": None}
             continue
+        tariff = _with_month_prices(tariff, entered or {})
         mc = cost_of.month_cost(tariff, by_month[month], zone, memo)
         account.months.append(mc)
         account.basic[month] = _basic(tariff, a, mc, quarter)
-        account.assigned[month] = {"assigned_to": level, "tariff": tariff.key}
+        base = next((b for b in tariff.base_prices if b.month == month), None)
+        account.assigned[month] = {
+            "assigned_to": level, "tariff": tariff.key,
+            "base_price": None if base is None else {
+                "price": base.price, "fixed": base.fixed, "source": base.source},
+        }  # fmt: skip
     return account
 
 
@@ -532,6 +631,7 @@ def _hours(
     assigned: list[Assignment],
     owner: int | None,
     points: list[PointRecord],
+    entered: dict[tuple[str, str], MonthPriceEntry] | None = None,
 ) -> list[HourCost]:
     """One owner's hours (a month's hourly view), each costed hour by hour (:func:`costs`)."""
     hours, kwh = _series(store, points, span[0][1], span[-1][2])
@@ -546,6 +646,7 @@ def _hours(
                 known = None if np.isnan(e) else float(e)
                 per_hour.append(HourCost(int(h), local.isoformat(), known, {}, None))
             continue
+        tariff = _with_month_prices(tariff, entered or {})
         hourly, _ = costs(tariff, hours[i0:i1].tolist(), kwh[i0:i1].tolist(), zone)
         per_hour.extend(hourly)
     return per_hour

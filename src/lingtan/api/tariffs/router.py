@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from lingtan.api.common import MAX_ID, IdPath
 from lingtan.api.deps import CurrentPrincipal, StoreDep
 from lingtan.tariffs import service
-from lingtan.tariffs.bills import DEFAULT_TOLERANCE, Assignment, Bill
+from lingtan.tariffs.bills import DEFAULT_TOLERANCE, Assignment, Bill, MonthPriceEntry
 from lingtan.tariffs.records import PERIOD_EN, Tariff
 
 router = APIRouter(tags=["tariffs"])
@@ -117,6 +117,61 @@ def assign_tariff(
         effective_from=body.effective_from,
     )  # fmt: skip
     return _assignment(a)
+
+
+class MonthPriceIn(BaseModel):
+    """A month's base price of a ``ratios`` tariff record, as the month's price list gives it."""
+
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="local month, YYYY-MM")
+    price: float = Field(gt=0, description="平段 base price the notice floats, 元/kWh")
+    fixed: float = Field(default=0.0, ge=0, description="the part not floated, 元/kWh")
+    source: str = Field(min_length=1, max_length=500, description="the price list read")
+
+
+class MonthPriceOut(MonthPriceIn):
+    """An entered base price; the newest entry of a record and month is the one in force."""
+
+    id: int
+    tariff_id: str
+    entered_by: str
+    entered_at: int = Field(description="µs since the epoch")
+
+
+def _month_price(e: MonthPriceEntry) -> MonthPriceOut:
+    return MonthPriceOut(
+        id=e.id, tariff_id=e.tariff_id, month=e.month, price=e.price, fixed=e.fixed,
+        source=e.source, entered_by=e.entered_by, entered_at=e.entered_at,
+    )  # fmt: skip
+
+
+@router.post(
+    "/tariffs/{tariff_id}/month-prices",
+    response_model=MonthPriceOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def enter_month_price(
+    store: StoreDep,
+    principal: CurrentPrincipal,
+    tariff_id: Annotated[str, TariffPath],
+    body: Annotated[MonthPriceIn, Body()],
+) -> MonthPriceOut:
+    """Enter a month's base price of a ratios tariff record (park administrators)."""
+    e = service.enter_month_price(
+        store, principal=principal, tariff_id=tariff_id, month=body.month, price=body.price,
+        fixed=body.fixed, source=body.source,
+    )  # fmt: skip
+    return _month_price(e)
+
+
+@router.get("/tariffs/{tariff_id}/month-prices", response_model=list[MonthPriceOut])
+def list_month_prices(
+    store: StoreDep, principal: CurrentPrincipal, tariff_id: Annotated[str, TariffPath]
+) -> list[MonthPriceOut]:
+    """The park's entered base prices of a record, oldest first (replaced ones too)."""
+    return [
+        _month_price(e)
+        for e in service.month_prices(store, principal=principal, tariff_id=tariff_id)
+    ]
 
 
 class MonthOut(BaseModel):
