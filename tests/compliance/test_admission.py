@@ -19,7 +19,7 @@ def _project(**kw: Any) -> Any:
         "name": "熟料余热项目",
         "investment_cny": 5e8,
         "catalogue_entry": "encouraged.energy_saving.waste_heat",
-        "products": [{"product": "cement_clinker", "capacity": 1e6, "unit_energy": 98}],
+        "products": [{"product": "blast_furnace_iron", "capacity": 1e6, "unit_energy": 360}],
         "energy_tce": 10000,
         "electricity_kwh": 20e6,
         "green_power_share": 1.0,
@@ -42,7 +42,7 @@ def test_compliant_project_is_admitted() -> None:
     assert r.extra["project_intensity"] == pytest.approx(0.05)
     assert {c.id: c.verdict for c in r.criteria} == {
         "catalogue": "pass",
-        "benchmark.cement_clinker": "pass",  # 98 ≤ 标杆 100
+        "benchmark.blast_furnace_iron": "pass",  # 360 ≤ 723号 标杆 361
         "core_after": "pass",
         "no_worsening": "pass",
     }
@@ -52,7 +52,7 @@ def test_compliant_project_is_admitted() -> None:
 def test_non_compliant_project_is_refused() -> None:
     p = _project(
         catalogue_entry="restricted.cement.small_clinker_line",
-        products=[{"product": "cement_clinker", "capacity": 1e6, "unit_energy": 105}],
+        products=[{"product": "blast_furnace_iron", "capacity": 1e6, "unit_energy": 370}],
         green_power_share=0.0,
     )
     r = _run(p)
@@ -63,7 +63,7 @@ def test_non_compliant_project_is_refused() -> None:
     verdicts = {c.id: c.verdict for c in r.criteria}
     assert verdicts == {
         "catalogue": "fail",
-        "benchmark.cement_clinker": "fail",  # 105 > 标杆 100
+        "benchmark.blast_furnace_iron": "fail",  # 370 > 723号 标杆 361
         "core_after": "fail",
         "no_worsening": "fail",
     }

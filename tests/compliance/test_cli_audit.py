@@ -33,9 +33,10 @@ def test_audit_summary_by_hand() -> None:
     assert s["by_use"]["窑线"] == pytest.approx(222.9)
     assert s["savings_share"] == pytest.approx(0.1)  # 23.519 / 235.19
     clinker = s["products"][0]
-    # 210 000 kgce / 2 000 t = 105 kgce/t: 2级 (≤107), between 标杆 100 and 基准 117
+    # 210 000 kgce / 2 000 t = 105 kgce/t: GB 16780-2021 表2 2级 (≤107); clinker has no
+    # sourced 723号 标杆/基准 record, so no efficiency class
     assert clinker["value"] == pytest.approx(105.0)
-    assert clinker["level"] == 2 and clinker["efficiency"] == "between"
+    assert clinker["level"] == 2 and clinker["efficiency"] is None
     book = load_workbook(io.BytesIO(workbook(parse_audit(AUDIT))))
     assert book.sheetnames == ["能源消费", "能源消费结构", "单位产品能耗", "节能潜力"]
     with pytest.raises(InvalidInput, match="carriers"):

@@ -85,10 +85,10 @@ def test_product_energy_from_the_tagged_points(park: Store) -> None:
     g = service.grading(park, principal=PARK_ADMIN, year=2025, month=1)
     by = {x.product: x for x in g.grades}
     # aluminium: (446.25 − 40) kWh/h × 24 h = 9 750 kWh over 0.75 t = 13 000 kWh/t: exactly 2级
-    # of GB 21346-2022 (13 000, inclusive) and exactly 标杆 13 000 (inclusive)
+    # of GB 21346-2022 (13 000, inclusive); aluminium has no sourced 723号 标杆/基准 record
     al = by["electrolytic_aluminium"]
     assert al.value == pytest.approx(13_000.0) and al.level == 2 and al.meets_limit is True
-    assert al.efficiency == "benchmark"
+    assert al.efficiency is None
     assert al.energy_source == "metered: points L1 minus M"
     # data centre: M 40 × 24 = 960 kWh over 800 kWh IT = 1.2 (1级 ≤ 1.2); the gas meter G
     # tagged for it is not electricity: named, not counted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -29,16 +30,21 @@ def _add(store: Store, code: str, category: str, item: str, qty: float, unit: st
 def park(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('c') / 'c.db'}")
     load(store)
-    # A: clinker 1 000 t with 130 000 kgce declared → 130 kgce/t: worse than 3级 117 and
-    # than 基准 117 (gap 13, × 1 000 t = 13 000 kgce)
+    # A: clinker 1 000 t with 130 000 kgce declared → 130 kgce/t: worse than GB 16780-2021
+    # 3级 117; clinker has no sourced 723号 record, so no 标杆/基准 class
     _add(store, "A", "product_output", "cement_clinker", 1000, "t")
     _add(store, "A", "product_energy", "cement_clinker", 130_000, "kgce")
-    # B: ammonia (natural gas) 100 t, 150 t of standard coal → 1 500 kgce/t; no limit record,
-    # graded against 723号 基准 1 200 from the declared records: gap 300 × 100 = 30 000
+    # B: ammonia (natural gas) 100 t, 150 t of standard coal → 1 500 kgce/t: worse than
+    # GB 21344-2023 3级 1 200 (transcribed row ammonia-natural-gas 996/1000/1200)
     _add(store, "B", "product_output", "ammonia_natural_gas", 100, "t")
     _add(store, "B", "product_energy", "ammonia_natural_gas", 150, "tce")
-    # B also makes a product without any record
+    # B: pig iron 100 t, 45 tce → 450 kgce/t: worse than GB 21256-2025 3级 415 and than
+    # 723号 基准 435 (gap 15 × 100 t = 1 500 kgce)
+    _add(store, "B", "product_output", "blast_furnace_iron", 100, "t")
+    _add(store, "B", "product_energy", "blast_furnace_iron", 45, "tce")
+    # B also makes a product without any limit or 标杆 record: 320 t, 960 kgce → 3 kgce/t
     _add(store, "B", "product_output", "widget", 320, "t")
+    _add(store, "B", "product_energy", "widget", 960, "kgce")
     yield store
     store.close()
 
@@ -48,18 +54,44 @@ PARK = Principal(subject="p", role=Role.PARK_ADMIN, enterprise_id=None)
 
 def test_grading_coverage_and_backward_list(park: Store) -> None:
     g = service.grading(park, principal=PARK, year=2025, month=1)
-    # present: clinker (A), ammonia and widget (B); only clinker has a limit record
-    assert g.coverage["products_present"] == 3 and g.coverage["products_assessed"] == 1
-    assert g.indicator_status == "not_assessable"  # 1/3 < 80 %
+    # present: clinker (A), ammonia, pig iron and widget (B); all but widget have a limit record
+    assert g.coverage["products_present"] == 4 and g.coverage["products_assessed"] == 3
+    assert g.indicator_status == "not_assessable"  # 3/4 < 80 %
     by = {x.product: x for x in g.grades}
     assert by["cement_clinker"].value == pytest.approx(130.0)
     assert by["cement_clinker"].level is None and by["cement_clinker"].meets_limit is False
+    assert by["cement_clinker"].efficiency is None
     assert by["ammonia_natural_gas"].value == pytest.approx(1500.0)
-    assert by["ammonia_natural_gas"].efficiency == "below_baseline"
+    assert by["ammonia_natural_gas"].level is None and by["ammonia_natural_gas"].efficiency is None
+    assert by["blast_furnace_iron"].value == pytest.approx(450.0)
+    assert by["blast_furnace_iron"].efficiency == "below_baseline"
+    assert "widget" not in by
     out = service.backward(park, principal=PARK, year=2025)
-    # year 2025 pro-rates nothing: the January records lie inside the year
-    assert [e.grade.product for e in out] == ["ammonia_natural_gas", "cement_clinker"]
-    assert [e.excess for e in out] == pytest.approx([30_000.0, 13_000.0])
+    # year 2025 pro-rates nothing: the January records lie inside the year; only pig iron has a
+    # 基准 record
+    assert [e.grade.product for e in out] == ["blast_furnace_iron"]
+    assert [e.excess for e in out] == pytest.approx([1500.0])
+
+
+def test_a_product_without_a_limit_is_graded_against_a_levels_file(
+    park: Store, tmp_path: Path
+) -> None:
+    f = tmp_path / "levels.yaml"
+    f.write_text(
+        "deadline_year: 2025\n"
+        "deadline_note: test\n"
+        "records:\n"
+        "- {id: test.widget, document: test, edition: '1', table: test, product: widget,\n"
+        "   product_zh: 部件, product_en: widget, numerator: energy, numerator_unit: kgce,\n"
+        "   unit: kgce/t, benchmark: 1.0, baseline: 2.0, source: test record, url: null,\n"
+        "   url_note: test data, confidence: L, verified: false}\n",
+        encoding="utf-8",
+    )
+    g = service.grading(park, principal=PARK, year=2025, month=1, levels_file=f)
+    w = {x.product: x for x in g.grades}["widget"]
+    # 960 kgce / 320 t = 3 kgce/t from the declared records; > 基准 2: gap 1
+    assert w.limit_id is None and w.value == pytest.approx(3.0)
+    assert w.efficiency == "below_baseline" and w.gap_to_baseline == pytest.approx(1.0)
 
 
 def test_enterprise_user_sees_only_its_products(park: Store) -> None:
