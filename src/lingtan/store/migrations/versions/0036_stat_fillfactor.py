@@ -7,8 +7,8 @@ full pages (``fillfactor`` 100, the default) that version lands on another page 
 index of the table gets an entry for it. With space left on the page the update is a
 heap-only tuple (HOT): no index entry, and the old versions are pruned on the page itself.
 Measured with ``bench/ingest.py --live`` (1,000 points, a normaliser run after each batch of
-10,000 readings): the runs' statements took 1.53 s before and 1.28 s after (fillfactor 50 set
-on a fresh database; docs/performance.md). SQLite has no such setting; nothing is done there.
+10,000 readings, 24 runs): normalisation took 1.66–1.68 s with full pages and 1.44–1.45 s
+with half-full ones, in A/B pairs on a fresh database (docs/performance.md). SQLite has no such setting; nothing is done there.
 
 The setting applies to pages written from now on; existing pages fill up as before until the
 table is rewritten (``VACUUM FULL`` or ``CLUSTER``), which this migration does not do: on a
