@@ -434,9 +434,12 @@ def cost(
     months: int = 1,
     hourly: bool = False,
     within: int | None = None,
+    quarter_demand: bool = True,
 ) -> CostResult:
     """Energy cost and 基本电费 of a scope for ``months`` local months from ``start``
-    (``within``: the enterprise id the point must belong to).
+    (``within``: the enterprise id the point must belong to; ``quarter_demand=False``: 基本电费
+    by demand on the hourly lower bound only, without reading the months' readings — for a
+    view that shows the energy cost of many months and the 基本电费 of none of them).
 
     Each owner's points are costed month by month under the tariff in force for that owner and
     month; a scope of several owners (the park) sums them (see :func:`_combine`)."""
@@ -480,7 +483,9 @@ def cost(
         name = park.code if owner is None else ent_codes.get(owner, str(owner))
         slots = cost_of.slot_sums(parts, cells[k], span_hours)
         quarter = (
-            _quarter_demand(store, pts, span) if _bills_demand(assigned, owner, span) else None
+            _quarter_demand(store, pts, span)
+            if quarter_demand and _bills_demand(assigned, owner, span)
+            else None
         )
         account = _account(zone, span, slots, assigned, name, owner, pts, memo, quarter, entered)
         result.accounts.append(account)
