@@ -22,7 +22,11 @@ def test_cli_accounts_a_document_and_writes_the_report(
     out = tmp_path / "report.xlsx"
     result = CliRunner().invoke(app, ["ghg", "account", str(doc), "--xlsx", str(out)])
     assert result.exit_code == 0, result.output
-    assert "covered" in result.output
+    # zh-CN by default: the status worded (ghg_coverage.covered), the English one not printed
+    assert "重点排放单位判定：纳入（重点排放单位）" in result.output
+    assert "covered-unit test" not in result.output
+    english = CliRunner().invoke(app, ["ghg", "account", str(doc), "--lang", "en"])
+    assert "covered-unit test: covered (key emitting unit)" in english.output
     wb = load_workbook(io.BytesIO(out.read_bytes()))
     assert wb["表2 排放量汇总"]["B1"].value == pytest.approx(173_107.066)
 

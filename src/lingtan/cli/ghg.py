@@ -51,29 +51,43 @@ def account(
     from lingtan.ghg import market
     from lingtan.ghg.account import account as run
     from lingtan.ghg.account import parse_document
+    from lingtan.ghg.labels import Words
 
     with domain_errors():
         r = run(parse_document(_read(file)))
-        table = Table("source", "method", "year tCO2e", "missing months", "clause")
+        w = Words(lang)
+        table = Table(*_heads(w, ("排放源", "source"), ("核算方法", "method"),
+                              ("年度 tCO2e", "year tCO2e"), ("缺失月份", "missing months"),
+                              ("条款", "clause")))  # fmt: skip
         for s in r.sources:
             fig = s.figure(r.report)
             table.add_row(
-                s.id, s.method, _fmt(fig.value), ",".join(map(str, fig.missing)), s.clause
-            )
+                s.id, w.code(s.method, "ghg_method"), _fmt(fig.value),
+                ",".join(map(str, fig.missing)), s.clause,
+            )  # fmt: skip
         console.print(table)
         test = market.covered_for(r)
-        console.print(
-            f"market boundary ({', '.join(r.market_gases)}): {_fmt(r.market().value)} tCO2e"
-        )
-        console.print(
-            f"direct (all gases): {_fmt(r.direct().value)}; indirect: {_fmt(r.indirect().value)}"
-        )
-        console.print(f"covered-unit test: {test.status} — {test.reason} ({test.threshold_record})")
+        gases = ", ".join(r.market_gases)
+        status = w.code(test.status, "ghg_coverage")
+        threshold = w.record_line(test.threshold_record)
+        if w.zh:
+            console.print(f"碳市场核算边界（{gases}）：{_fmt(r.market().value)} tCO2e")
+            console.print(
+                f"直接排放（全部气体）：{_fmt(r.direct().value)}；间接排放：{_fmt(r.indirect().value)}"
+            )
+            console.print(f"重点排放单位判定：{status} — {w.text(test.reason)}（{threshold}）")
+        else:
+            console.print(f"market boundary ({gases}): {_fmt(r.market().value)} tCO2e")
+            console.print(
+                f"direct (all gases): {_fmt(r.direct().value)}; indirect: {_fmt(r.indirect().value)}"
+            )
+            console.print(f"covered-unit test: {status} — {test.reason} ({threshold})")
         if r.unverified():
-            console.print(f"unverified records used: {', '.join(r.unverified())}")
+            label = "使用的未核实记录" if w.zh else "unverified records used"
+            console.print(f"{label}: {', '.join(map(w.record_line, r.unverified()))}")
         if xlsx is not None:
             xlsx.write_bytes(market.report_xlsx(r, lang=lang))
-            console.print(f"report written to {xlsx}")
+            console.print(f"{'报告已写入' if w.zh else 'report written to'} {xlsx}")
 
 
 def cbam(
@@ -139,19 +153,31 @@ def submit(
 def covered(
     year: Annotated[int, typer.Option("--year")],
     park: ParkOption = None,
+    lang: LangOpt = "zh-CN",
 ) -> None:
     """The covered-unit test of every enterprise with a stored document for the year."""
     from lingtan.cli.data import open_configured
     from lingtan.ghg import service
+    from lingtan.ghg.labels import Words
     from lingtan.identity.roles import SYSTEM
 
     with domain_errors(), open_configured() as store:
         p = dataclasses.replace(SYSTEM, park_id=park_of(store, park).id)
-        table = Table("enterprise", "sector", "market tCO2e", "status", "reason")
+        w = Words(lang)
+        table = Table(*_heads(w, ("企业", "enterprise"), ("行业", "sector"),
+                              ("碳市场边界 tCO2e", "market tCO2e"), ("判定", "status"),
+                              ("原因", "reason")))  # fmt: skip
         for c in service.covered_units(store, principal=p, year=year):
-            table.add_row(c["enterprise"], c["sector"], _fmt(c["market_emissions"]), c["status"],
-                          c["reason"])  # fmt: skip
+            table.add_row(
+                c["enterprise"], w.code(c["sector"], "ghg_sector"), _fmt(c["market_emissions"]),
+                w.code(c["status"], "ghg_coverage"), w.text(c["reason"]),
+            )  # fmt: skip
         console.print(table)
+
+
+def _heads(w: Any, *pairs: tuple[str, str]) -> list[str]:
+    """Column heads in the words' language (pairs of zh-CN, English)."""
+    return [zh if w.zh else en for zh, en in pairs]
 
 
 def register(app: typer.Typer) -> None:
