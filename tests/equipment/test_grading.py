@@ -48,9 +48,9 @@ def test_a_rated_power_between_table_values_is_not_graded() -> None:
 
 
 def test_types_without_a_table_say_no_grade_table() -> None:
-    r = grade_item("air_compressor", {"specific_power_kw_per_m3min": 6.0})
+    r = grade_item("chiller", {"cooling_kw": 500, "cop": 6.0})
     assert r.status == "no_grade_table" and r.grade is None
-    assert r.standard is not None and r.standard["standard"] == "GB 19153-2019"
+    assert r.standard is not None and r.standard["standard"] == "GB 19577-2015"
     assert grade_item("other", {}).status == "no_standard"
 
 
@@ -192,3 +192,132 @@ def test_transformers_outside_the_table_are_not_graded(rated: dict[str, object],
                                    "load_loss_w": 3000, **rated})  # fmt: skip
     assert r.status == "not_tabulated" and r.grade is None
     assert why in (r.reason or "")
+
+
+# GB 19153-2019 (compressor.json transcription, converted line for line into
+# data/gb19153_2019.csv), maximum specific power in kW/(m3/min) of grades 1/2/3, read from the
+# transcription's rows:
+# 表1 一般用喷油回转（工频）110 kW, 0.8 MPa, 风冷: R000583 6.1, R000595 6.6, R000607 7.3;
+# 表2 一般用变转速喷油回转 22 kW, 0.7 MPa, 液冷: R001302 6.5, R001314 7.0, R001326 7.8;
+# 表4 全无油润滑往复活塞 2.2 kW, 1.25 MPa (no cooling column): R002286 11.7, R002293 12.4,
+# R002300 14.6. A value equal to a limit reaches the grade (at most the limit).
+AC_110 = {"compressor_kind": "oil_injected_rotary", "rated_kw": 110, "flow_m3min": 20,
+          "pressure_mpa": 0.8, "cooling": "air"}  # fmt: skip
+VSD_22 = {"compressor_kind": "oil_injected_rotary_vsd", "rated_kw": 22, "flow_m3min": 3.5,
+          "pressure_mpa": 0.7, "cooling": "liquid"}  # fmt: skip
+OF_22 = {"compressor_kind": "oil_free_reciprocating", "rated_kw": 2.2, "flow_m3min": 0.2,
+         "pressure_mpa": 1.25, "cooling": "air"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rated", "sp", "grade", "limits"),
+    [
+        (AC_110, 6.1, "1", (6.1, 6.6, 7.3)),
+        (AC_110, 6.11, "2", (6.1, 6.6, 7.3)),
+        (AC_110, 7.3, "3", (6.1, 6.6, 7.3)),
+        (AC_110, 7.31, "below_3", (6.1, 6.6, 7.3)),
+        (VSD_22, 6.5, "1", (6.5, 7.0, 7.8)),
+        (VSD_22, 7.0, "2", (6.5, 7.0, 7.8)),
+        (VSD_22, 7.81, "below_3", (6.5, 7.0, 7.8)),
+        (OF_22, 12.4, "2", (11.7, 12.4, 14.6)),
+        (OF_22, 14.6, "3", (11.7, 12.4, 14.6)),
+        (OF_22, 14.7, "below_3", (11.7, 12.4, 14.6)),
+    ],
+)  # fmt: skip
+def test_compressor_grade_boundaries(
+    rated: dict[str, object], sp: float, grade: str, limits: tuple[float, float, float]
+) -> None:
+    r = grade_item("air_compressor", {**rated, "specific_power_kw_per_m3min": sp})
+    assert r.status == "graded", r.reason
+    assert r.grade == grade
+    assert r.thresholds == dict(zip(("1", "2", "3"), limits, strict=True))
+    assert r.unit == "kW/(m3/min)"
+    assert r.standard is not None and r.standard["standard"] == "GB 19153-2019"
+
+
+def test_a_measured_specific_power_is_graded_like_the_nameplate() -> None:
+    # no nameplate value: the measured 6.5 kW/(m3/min) of AC_110 is grade 2 (6.1 < 6.5 ≤ 6.6)
+    assert grade_item("air_compressor", AC_110).status == "no_value"
+    assert grade_item("air_compressor", AC_110, value=6.5).grade == "2"
+
+
+@pytest.mark.parametrize(
+    ("rated", "why"),
+    [
+        ({**AC_110, "compressor_kind": None}, "compressor_kind not declared"),
+        ({**AC_110, "pressure_mpa": 0.9}, "not a row"),  # 0.8 and 1.0 MPa are tabulated
+        ({**AC_110, "rated_kw": 100}, "not a row"),  # 90 and 110 kW are tabulated
+        # 表1 1.5 kW liquid-cooled: "-" in all grades (R000008, R000020, R000032 null)
+        ({**AC_110, "rated_kw": 1.5, "cooling": "liquid"}, "not applicable"),
+        # 表4 18.5 kW: "-" in every column (R002428…R002448 null)
+        ({**OF_22, "rated_kw": 18.5, "pressure_mpa": 0.8}, "not applicable"),
+    ],
+)  # fmt: skip
+def test_compressors_outside_the_table_are_not_graded(rated: dict[str, object], why: str) -> None:
+    r = grade_item("air_compressor", {**rated, "specific_power_kw_per_m3min": 6.0})
+    assert r.status == "not_tabulated" and r.grade is None
+    assert why in (r.reason or "")
+
+
+def test_the_compressor_file_has_every_row_of_the_transcription() -> None:
+    # compressor.json holds 2 469 rows, GB19153-R000001…R002469; the CSV has one line per row
+    import csv
+    from importlib import resources
+
+    text = resources.files("lingtan.equipment").joinpath("data", "gb19153_2019.csv")
+    rows = list(csv.DictReader(text.read_text("utf-8").splitlines()))
+    assert len(rows) == 2469
+    assert [r["data_id"] for r in rows] == [f"GB19153-R{i:06d}" for i in range(1, 2470)]
+    std = standard_for("air_compressor")
+    assert std is not None and std.compressor_table is not None
+    assert std.compressor_table.rows == 2469
+    assert (std.confidence, std.verified) == ("M", False)
+
+
+def test_the_converter_copies_rows_in_order_and_keeps_dashes_empty() -> None:
+    from lingtan.equipment.gb19153_import import to_csv
+
+    def row(i: int, sp: float | None) -> dict[str, object]:
+        return {"table": "表3", "type": "一般用往复活塞", "power_kw": 3.0, "level": i,
+                "pressure_mpa": 0.25, "cooling": "", "specific_power": sp,
+                "data_id": f"GB19153-R00000{i}", "source_pages": "11-12"}  # fmt: skip
+
+    doc = {"standard_code": "GB 19153-2019", "rows": [row(1, None), row(2, 7.3)]}
+    assert to_csv(doc).splitlines()[1:] == [
+        "GB19153-R000001,表3,一般用往复活塞,3.0,1,0.25,,,11-12",
+        "GB19153-R000002,表3,一般用往复活塞,3.0,2,0.25,,7.3,11-12",
+    ]
+    with pytest.raises(ValueError, match="standard_code"):
+        to_csv({**doc, "standard_code": "GB 19761-2020"})
+    with pytest.raises(ValueError, match="keys"):
+        to_csv({**doc, "rows": [{**row(1, 7.0), "extra": 1}]})
+
+
+def test_compressor_kind_is_validated_with_the_field_named() -> None:
+    with pytest.raises(InvalidInput, match=r"rated\.compressor_kind"):
+        parse_spec({"code": "AC-9", "name": "x", "type": "air_compressor",
+                    "rated": {**AC_110, "compressor_kind": "screw"}})  # fmt: skip
+
+
+def test_a_compressor_file_out_of_order_is_refused() -> None:
+    from lingtan.equipment.reference import load_compressor_rows
+
+    std = standard_for("air_compressor")
+    assert std is not None and std.compressor_table is not None
+    ct = std.compressor_table.model_copy(update={"rows": 3})
+    head = "data_id,table,type,power_kw,level,pressure_mpa,cooling,specific_power,source_pages"
+    ok = [
+        "GB19153-R000001,表3,一般用往复活塞,3.0,1,0.4,,6.8,11-12",
+        "GB19153-R000002,表3,一般用往复活塞,3.0,2,0.4,,7.3,11-12",
+        "GB19153-R000003,表3,一般用往复活塞,3.0,3,0.4,,8.0,11-12",
+    ]
+    rows = load_compressor_rows(ct, "\n".join([head, *ok]), "x.csv")
+    assert [r.limits for r in rows.values()] == [(6.8, 7.3, 8.0)]
+    swapped = [ok[0], ok[1].replace(",7.3,", ",6.7,"), ok[2]]  # grade 2 below grade 1
+    with pytest.raises(InvalidInput, match="grade 1 ≤ grade 2"):
+        load_compressor_rows(ct, "\n".join([head, *swapped]), "x.csv")
+    with pytest.raises(InvalidInput, match="out of sequence"):
+        load_compressor_rows(ct, "\n".join([head, ok[0], ok[2], ok[1]]), "x.csv")
+    partial = [ok[0], ok[1].replace(",7.3,", ",,"), ok[2]]
+    with pytest.raises(InvalidInput, match="some grades"):
+        load_compressor_rows(ct, "\n".join([head, *partial]), "x.csv")

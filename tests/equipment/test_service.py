@@ -62,7 +62,8 @@ def _user(store: Store, code: str) -> Principal:
 
 COMPRESSOR = {
     "code": "AC-1", "name": "1# 螺杆空压机", "type": "air_compressor",
-    "rated": {"rated_kw": 110, "flow_m3min": 20, "pressure_mpa": 0.8, "cooling": "air"},
+    "rated": {"rated_kw": 110, "flow_m3min": 20, "pressure_mpa": 0.8, "cooling": "air",
+              "compressor_kind": "oil_injected_rotary"},
     "power_point": "E01-ac1-kwh", "flow_point": "E01-ac1-air",
 }  # fmt: skip
 MOTOR = {
@@ -92,7 +93,7 @@ def _meter(store: Store, day: dt.date, hours: int) -> None:
 def test_compressor_specific_power_from_its_meters(store: Store) -> None:
     e01 = _user(store, "E01")
     item = service.register(store, principal=e01, data=COMPRESSOR)
-    assert item["grade"]["status"] == "no_grade_table"
+    assert item["grade"]["status"] == "no_value"  # no nameplate specific power declared
     _meter(store, dt.date(2025, 3, 10), 24)
     m = service.measured(store, principal=e01, equipment_id=item["id"],
                          start=dt.date(2025, 3, 10), end=dt.date(2025, 3, 11))  # fmt: skip
@@ -100,7 +101,11 @@ def test_compressor_specific_power_from_its_meters(store: Store) -> None:
     assert m["energy_kwh"] == pytest.approx(2160.0)
     assert m["air_m3"] == pytest.approx(21_600.0)
     assert m["specific_power"] == pytest.approx(6.0)
-    assert m["grade"]["status"] == "no_grade_table"
+    # GB 19153-2019 表1, 110 kW, 0.8 MPa, air-cooled: grades 6.1 / 6.6 / 7.3 (R000583,
+    # R000595, R000607 of the transcription); 6.0 ≤ 6.1 reaches grade 1
+    assert m["grade"]["status"] == "graded"
+    assert m["grade"]["grade"] == "1"
+    assert m["grade"]["thresholds"] == {"1": 6.1, "2": 6.6, "3": 7.3}
 
 
 def test_efficiency_list_ranks_replacements_by_savings(store: Store) -> None:

@@ -181,6 +181,46 @@ def grade_transformer(std: GradeStandard, rated: dict[str, Any]) -> GradeResult:
     )  # fmt: skip
 
 
+def grade_compressor(std: GradeStandard, rated: dict[str, Any], value: float) -> GradeResult:
+    """A displacement air compressor's grade by GB 19153-2019 (表1–表4 of the transcription):
+    the row of its kind (``compressor_kind``), rated power, discharge pressure and, for the
+    oil-injected rotary tables, cooling; the value (nameplate or measured specific power,
+    kW/(m3/min)) reaches a grade when it is at most the grade's limit. Only tabulated powers
+    and pressures are graded (no interpolation: the source gives no rule), and a row the table
+    marks "-" is not applicable."""
+    ct = std.compressor_table
+    assert ct is not None
+    brief, unit = std.brief(), std.unit
+    kind = rated.get("compressor_kind")
+    if kind is None:
+        return GradeResult(
+            NOT_TABULATED, None, value, unit, {}, brief,
+            f"compressor_kind not declared: the table of {std.standard} "
+            f"({', '.join(sorted({k.table for k in ct.kinds.values()}))}) cannot be chosen",
+        )  # fmt: skip
+    kw, mpa = float(rated["rated_kw"]), float(rated["pressure_mpa"])
+    row, k = std.compressor_row(kind, kw, mpa, rated.get("cooling"))
+    where = f"{kw:g} kW, {mpa:g} MPa" + (f", {rated.get('cooling')}-cooled" if k.by_cooling else "")
+    if row is None:
+        return GradeResult(
+            NOT_TABULATED, None, value, unit, {}, brief,
+            f"{where} is not a row of {std.standard} {k.table} ({k.type}); powers and "
+            "pressures between tabulated values are not graded",
+        )  # fmt: skip
+    if row.limits is None:
+        return GradeResult(
+            NOT_TABULATED, None, value, unit, {}, brief,
+            f"{std.standard} {k.table} ({k.type}) gives no values for {where} (\"-\": not "
+            f"applicable; {row.data_ids[0]}…{row.data_ids[2]})",
+        )  # fmt: skip
+    th = {g: v for g, v in zip(("1", "2", "3"), row.limits, strict=True)}
+    return GradeResult(
+        GRADED, grade_of(float(value), th, "le"), value, unit, th, brief,
+        f"{k.table} {k.type}, {where} ({', '.join(row.data_ids)}, source pages "
+        f"{row.source_pages})",
+    )  # fmt: skip
+
+
 #: the rated-data field graded for each type (nameplate value)
 _VALUE_FIELD = {
     "motor": "efficiency_pct",
@@ -215,6 +255,8 @@ def grade_item(
         return grade_transformer(std, rated)
     if value is None:
         return GradeResult(NO_VALUE, None, None, std.unit, {}, std.brief(), "no value to grade")
+    if equipment_type == "air_compressor" and std.compressor_table is not None:
+        return grade_compressor(std, rated, float(value))
     if equipment_type == "motor":
         return grade_motor(std, float(rated["rated_kw"]), int(rated["poles"]), float(value))
     if equipment_type == "boiler":

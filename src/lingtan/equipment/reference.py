@@ -3,17 +3,25 @@
 * ``data/grade_tables.yaml`` — one record per efficiency standard (能效限定值及能效等级): its
   edition, table, metric, direction, source and confidence; the GB 18613-2020 table 1 is
   filled, the others are ``table: null`` (no grade table) until a source is read;
+* ``data/gb19153_2019.csv`` — GB 19153-2019 表1–表4 (compressors' specific power limits), one
+  line per row of the public transcription it was converted from
+  (:mod:`lingtan.equipment.gb19153_import`), read through the ``gb19153-2019`` record;
 * ``data/lighting_lpd.yaml`` — the road-lighting power-density record (CJJ 45-2015), values
   null.
 """
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
+from dataclasses import dataclass
+from importlib import resources
 from typing import Literal
 
 from pydantic import Field, model_validator
 
+from lingtan.equipment.gb19153_import import COLUMNS as GB19153_COLUMNS
 from lingtan.errors import InvalidInput
 from lingtan.indicators.limits import Sourced, Strict, read_data, validate_yaml
 
@@ -24,6 +32,13 @@ EquipmentType = Literal[
 ]  # fmt: skip
 EQUIPMENT_TYPES: tuple[str, ...] = EquipmentType.__args__  # type: ignore[attr-defined]
 MOTOR_POLES = (2, 4, 6, 8)
+#: displacement air compressors as GB 19153-2019 tabulates them (表1–表4 of the transcription)
+CompressorKind = Literal[
+    "oil_injected_rotary", "oil_injected_rotary_vsd", "reciprocating", "oil_free_reciprocating"
+]
+COMPRESSOR_KINDS: tuple[str, ...] = CompressorKind.__args__  # type: ignore[attr-defined]
+#: the register's cooling (air/liquid) as the tables write it
+COOLING_ZH = {"air": "风冷", "liquid": "液冷"}
 
 
 class _Provenance(Sourced):
@@ -147,6 +162,124 @@ class TransformerTable(Strict):
         return None
 
 
+class CompressorKindTable(Strict):
+    """Which rows of the GB 19153-2019 file a compressor kind uses: the table and the type as
+    the transcription writes them, and whether the table has a column per cooling."""
+
+    table: str = Field(pattern=r"^表[0-9]+$")
+    type: str = Field(min_length=1)
+    by_cooling: bool
+
+
+class CompressorTable(Strict):
+    """GB 19153-2019 表1–表4 (比功率, kW/(m3/min)), rows in ``data/<file>``: one CSV line per
+    row of the transcription, ``rows`` of them (GB19153-R000001 … in order)."""
+
+    file: str = Field(pattern=r"^[a-z0-9_]+\.csv$")
+    rows: int = Field(gt=0)
+    kinds: dict[CompressorKind, CompressorKindTable]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CompressorTable:
+        pairs = [(k.table, k.type) for k in self.kinds.values()]
+        if len(pairs) != len(set(pairs)):
+            raise ValueError("kinds: two kinds name the same table and type")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class CompressorRow:
+    """One compressor row of GB 19153-2019: a kind's rated power, discharge pressure and
+    cooling, and the maximum specific power of grades 1, 2, 3 (``None``: the table has "-",
+    the row does not apply), with the transcription's data ids of the three values."""
+
+    table: str
+    type: str
+    power_kw: float
+    pressure_mpa: float
+    cooling: str
+    limits: tuple[float, float, float] | None
+    data_ids: tuple[str, str, str]
+    source_pages: str
+
+
+def _key(table: str, power_kw: float, pressure_mpa: float, cooling: str) -> tuple[object, ...]:
+    return (table, round(power_kw, 6), round(pressure_mpa, 6), cooling)
+
+
+def load_compressor_rows(
+    ct: CompressorTable, text: str, where: str
+) -> dict[tuple[object, ...], CompressorRow]:
+    """The rows of the CSV ``text`` by (table, power, pressure, cooling), checked: the columns,
+    ``ct.rows`` lines with contiguous data ids, tables and types of ``ct.kinds``, grades 1–3 once
+    per row, all three values given or all "-", grade 1 ≤ grade 2 ≤ grade 3."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or tuple(header) != GB19153_COLUMNS:
+        raise InvalidInput(f"{where}: columns must be {','.join(GB19153_COLUMNS)}", field=where)
+    kinds = {(k.table, k.type): k for k in ct.kinds.values()}
+    cells: dict[tuple[object, ...], dict[int, tuple[float | None, str]]] = {}
+    meta: dict[tuple[object, ...], tuple[str, str, float, float, str, str]] = {}
+    n = 0
+    for line, rec in enumerate(reader, start=2):
+        n += 1
+        at = f"{where}:{line}"
+        row = dict(zip(GB19153_COLUMNS, rec, strict=False))
+        if len(rec) != len(GB19153_COLUMNS):
+            raise InvalidInput(f"{at}: {len(rec)} fields", field=where)
+        if row["data_id"] != f"GB19153-R{n:06d}":
+            raise InvalidInput(f"{at}: data_id {row['data_id']} out of sequence", field=where)
+        kind = kinds.get((row["table"], row["type"]))
+        if kind is None:
+            raise InvalidInput(f"{at}: {row['table']} {row['type']} is no kind of the record",
+                               field=where)  # fmt: skip
+        cooling = row["cooling"]
+        if (cooling in ("风冷", "液冷")) is not kind.by_cooling or (
+            cooling and not kind.by_cooling
+        ):
+            raise InvalidInput(f"{at}: cooling {cooling!r} for {row['table']}", field=where)
+        try:
+            power, pressure, level = (
+                float(row["power_kw"]),
+                float(row["pressure_mpa"]),
+                int(row["level"]),
+            )
+            sp = float(row["specific_power"]) if row["specific_power"] else None
+        except ValueError:
+            raise InvalidInput(f"{at}: not a number", field=where) from None
+        if level not in (1, 2, 3) or power <= 0 or pressure <= 0 or (sp is not None and sp <= 0):
+            raise InvalidInput(f"{at}: level, power, pressure or specific power out of range",
+                               field=where)  # fmt: skip
+        key = _key(row["table"], power, pressure, cooling)
+        levels = cells.setdefault(key, {})
+        if level in levels:
+            raise InvalidInput(f"{at}: grade {level} repeated for its row", field=where)
+        levels[level] = (sp, row["data_id"])
+        meta[key] = (row["table"], row["type"], power, pressure, cooling, row["source_pages"])
+    if n != ct.rows:
+        raise InvalidInput(f"{where}: {n} rows, the record says {ct.rows}", field=where)
+    out: dict[tuple[object, ...], CompressorRow] = {}
+    for key, levels in cells.items():
+        table, typ, power, pressure, cooling, pages = meta[key]
+        name = f"{table} {power:g} kW {pressure:g} MPa {cooling}".rstrip()
+        if sorted(levels) != [1, 2, 3]:
+            raise InvalidInput(f"{where}: {name}: grades {sorted(levels)}", field=where)
+        values = [levels[g][0] for g in (1, 2, 3)]
+        ids = (levels[1][1], levels[2][1], levels[3][1])
+        if any(v is None for v in values):
+            if not all(v is None for v in values):
+                raise InvalidInput(f"{where}: {name}: some grades '-', some not", field=where)
+            limits = None
+        else:
+            g1, g2, g3 = (float(v) for v in values)  # type: ignore[arg-type]
+            if not g1 <= g2 <= g3:
+                raise InvalidInput(f"{where}: {name}: grade 1 ≤ grade 2 ≤ grade 3 must hold",
+                                   field=where)  # fmt: skip
+            limits = (g1, g2, g3)
+        out[key] = CompressorRow(table, typ, power, pressure, cooling, limits, ids, pages)
+    return out
+
+
 class GradeStandard(_Provenance):
     """One efficiency standard (能效限定值及能效等级) and, where read, its grade table."""
 
@@ -166,6 +299,7 @@ class GradeStandard(_Provenance):
     motor_table: MotorTable | None = None
     boiler_table: BoilerTable | None = None
     transformer_table: TransformerTable | None = None
+    compressor_table: CompressorTable | None = None
 
     @model_validator(mode="after")
     def _table(self) -> GradeStandard:
@@ -175,6 +309,8 @@ class GradeStandard(_Provenance):
             raise ValueError(f"{self.id}: boiler_table only for boilers")
         if self.transformer_table is not None and self.equipment_type != "transformer":
             raise ValueError(f"{self.id}: transformer_table only for transformers")
+        if self.compressor_table is not None and self.equipment_type != "air_compressor":
+            raise ValueError(f"{self.id}: compressor_table only for air compressors")
         if self.table is None and self.has_table:
             raise ValueError(f"{self.id}: a filled table must name its table")
         return self
@@ -186,7 +322,18 @@ class GradeStandard(_Provenance):
             self.motor_table is not None
             or self.boiler_table is not None
             or self.transformer_table is not None
+            or self.compressor_table is not None
         )
+
+    def compressor_row(
+        self, kind: str, power_kw: float, pressure_mpa: float, cooling: str | None
+    ) -> tuple[CompressorRow | None, CompressorKindTable]:
+        """The GB 19153-2019 row of ``kind`` at exactly ``power_kw`` and ``pressure_mpa`` (and
+        ``cooling`` air/liquid where the kind's table has cooling columns), or None."""
+        assert self.compressor_table is not None
+        k = self.compressor_table.kinds[kind]  # type: ignore[index]
+        zh = COOLING_ZH.get(cooling or "", "") if k.by_cooling else ""
+        return compressor_rows(self.id).get(_key(k.table, power_kw, pressure_mpa, zh)), k
 
     def brief(self) -> dict[str, object]:
         """Identification printed with results."""
@@ -239,6 +386,15 @@ def grade_standards() -> dict[str, GradeStandard]:
         out[r.id] = r
         types.add(r.equipment_type)
     return out
+
+
+@functools.cache
+def compressor_rows(standard_id: str) -> dict[tuple[object, ...], CompressorRow]:
+    """The rows of the compressor table of ``standard_id`` (read once, checked)."""
+    ct = grade_standards()[standard_id].compressor_table
+    assert ct is not None
+    text = resources.files("lingtan.equipment").joinpath("data", ct.file).read_text("utf-8")
+    return load_compressor_rows(ct, text, ct.file)
 
 
 def standard_for(equipment_type: str) -> GradeStandard | None:

@@ -8,7 +8,9 @@ motor              rated_kw, poles (2/4/6/8), efficiency_pct (nameplate, GB 1861
 pump               rated_kw, flow_m3h, head_m, efficiency_pct (optional)
 fan                rated_kw, flow_m3h, pressure_pa, efficiency_pct (optional)
 air_compressor     rated_kw, flow_m3min, pressure_mpa, cooling (air/liquid),
-                   specific_power_kw_per_m3min (optional, nameplate; GB 19153-2019)
+                   specific_power_kw_per_m3min (optional, nameplate; GB 19153-2019),
+                   compressor_kind (optional; oil_injected_rotary, oil_injected_rotary_vsd,
+                   reciprocating, oil_free_reciprocating: the GB 19153-2019 table)
 transformer        capacity_kva, no_load_loss_w, load_loss_w; insulation, voltage_kv, core, connection (GB 20052-2024)
 boiler             fuel, combustion (coal), condensing (gas), capacity_t_h or capacity_mw,
                    thermal_efficiency_pct (design, GB 24500-2020)
@@ -26,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lingtan.equipment.reference import EQUIPMENT_TYPES, MOTOR_POLES
+from lingtan.equipment.reference import EQUIPMENT_TYPES, MOTOR_POLES, CompressorKind
 from lingtan.errors import InvalidInput
 
 _CODE = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
@@ -73,6 +75,9 @@ class CompressorRated(_Strict):
     specific_power_kw_per_m3min: float | None = Field(
         default=None, gt=0, le=1000, allow_inf_nan=False
     )
+    #: which GB 19153-2019 table grades it (without it, no grade): 一般用喷油回转 fixed speed
+    #: (表1), variable speed (表2), 一般用往复活塞 (表3), 全无油润滑往复活塞 (表4)
+    compressor_kind: CompressorKind | None = None
 
 
 class TransformerRated(_Strict):

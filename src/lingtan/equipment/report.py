@@ -30,7 +30,7 @@ TYPE_NAMES: Final = {
 STATUS_NAMES: Final = {
     "graded": ("已评级", "graded"),
     "no_grade_table": ("无能效等级表", "no grade table"),
-    "not_tabulated": ("额定功率不在表内", "rated power not tabulated"),
+    "not_tabulated": ("不在表内", "not tabulated"),
     "no_value": ("无可评数值", "no value"),
     "no_standard": ("无适用标准", "no standard"),
 }
