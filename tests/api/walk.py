@@ -294,6 +294,10 @@ BODIES: dict[tuple[str, str], Body] = {
     ("put", "/api/v1/tariffs/assignment"): lambda ids: {
         "json": {"tariff_id": "demo-js-synthetic", "enterprise_id": ids["enterprise_id"]}
     },
+    # a month's base price of a tariff record: the park's (park administrators only)
+    ("post", "/api/v1/tariffs/{tariff_id}/month-prices"): lambda ids: {
+        "json": {"month": "2025-06", "price": 0.4, "fixed": 0.2, "source": "walk-probe"}
+    },
     ("post", "/api/v1/bills"): lambda ids: {
         "json": {
             "month": "2025-01",
