@@ -137,3 +137,21 @@ def test_water_balance_from_the_metering_tree(park: Store) -> None:
             park, principal=PARK, enterprise_id=ids["A"], year=2025, month=1,
             tests={**tests, "B-water": {"consumed_m3": 1, "discharged_m3": 1}}, leakage_m3=0,
         )  # fmt: skip
+
+
+def test_water_intake_of_a_single_product_enterprise_against_its_quota(park: Store) -> None:
+    w = service.water_quotas(park, principal=PARK, year=2025, month=1)
+    a = {(r.enterprise, r.product): r for r in w.results}[("A", "cement_clinker")]
+    # A makes only clinker: its boundary meter A-water, 10 m³/h × 744 h = 7 440 m³ over
+    # 1 000 t = 7.44 m³/t against GB/T 18916.62-2022 通用值 0.510 (existing, as the source
+    # quotes it): exceeds by 6.93 m³/t × 1 000 t = 6 930 m³
+    assert a.intake_m3 == pytest.approx(7440.0) and a.value == pytest.approx(7.44)
+    assert a.quota == pytest.approx(0.510) and a.verdict == "exceeds"
+    assert a.excess_m3 == pytest.approx(6930.0)
+    assert a.intake_source == "metered: boundary water meters A-water"
+    # B makes several products and has no tagged water meter; widget has no quota record
+    reasons = {n["product"]: n["reason"] for n in w.not_assessed}
+    assert reasons["ammonia_natural_gas"].endswith(
+        "several products: tag each product's water meters product:<code>"
+    )
+    assert reasons["widget"] == service.NO_QUOTA
