@@ -92,6 +92,9 @@ def test_a_product_without_a_limit_is_graded_against_a_levels_file(
     # 960 kgce / 320 t = 3 kgce/t from the declared records; > 基准 2: gap 1
     assert w.limit_id is None and w.value == pytest.approx(3.0)
     assert w.efficiency == "below_baseline" and w.gap_to_baseline == pytest.approx(1.0)
+    # the backward list with the same file: widget 1 kgce/t beyond 基准 × 320 t = 320 kgce
+    out = service.backward(park, principal=PARK, year=2025, levels_file=f)
+    assert {e.grade.product: e.excess for e in out}["widget"] == pytest.approx(320.0)
 
 
 def test_enterprise_user_sees_only_its_products(park: Store) -> None:
