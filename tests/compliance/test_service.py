@@ -92,6 +92,9 @@ def test_a_product_without_a_limit_is_graded_against_a_levels_file(
     # 960 kgce / 320 t = 3 kgce/t from the declared records; > 基准 2: gap 1
     assert w.limit_id is None and w.value == pytest.approx(3.0)
     assert w.efficiency == "below_baseline" and w.gap_to_baseline == pytest.approx(1.0)
+    # the backward list with the same file: widget 1 kgce/t beyond 基准 × 320 t = 320 kgce
+    out = service.backward(park, principal=PARK, year=2025, levels_file=f)
+    assert {e.grade.product: e.excess for e in out}["widget"] == pytest.approx(320.0)
 
 
 def test_enterprise_user_sees_only_its_products(park: Store) -> None:
@@ -137,3 +140,21 @@ def test_water_balance_from_the_metering_tree(park: Store) -> None:
             park, principal=PARK, enterprise_id=ids["A"], year=2025, month=1,
             tests={**tests, "B-water": {"consumed_m3": 1, "discharged_m3": 1}}, leakage_m3=0,
         )  # fmt: skip
+
+
+def test_water_intake_of_a_single_product_enterprise_against_its_quota(park: Store) -> None:
+    w = service.water_quotas(park, principal=PARK, year=2025, month=1)
+    a = {(r.enterprise, r.product): r for r in w.results}[("A", "cement_clinker")]
+    # A makes only clinker: its boundary meter A-water, 10 m³/h × 744 h = 7 440 m³ over
+    # 1 000 t = 7.44 m³/t against GB/T 18916.62-2022 通用值 0.510 (existing, as the source
+    # quotes it): exceeds by 6.93 m³/t × 1 000 t = 6 930 m³
+    assert a.intake_m3 == pytest.approx(7440.0) and a.value == pytest.approx(7.44)
+    assert a.quota == pytest.approx(0.510) and a.verdict == "exceeds"
+    assert a.excess_m3 == pytest.approx(6930.0)
+    assert a.intake_source == "metered: boundary water meters A-water"
+    # B makes several products and has no tagged water meter; widget has no quota record
+    reasons = {n["product"]: n["reason"] for n in w.not_assessed}
+    assert reasons["ammonia_natural_gas"].endswith(
+        "several products: tag each product's water meters product:<code>"
+    )
+    assert reasons["widget"] == service.NO_QUOTA

@@ -342,6 +342,8 @@ def test_admission_form_report_and_downloads(web_world: World) -> None:
     assert a.get(f"/compliance/admission/{check_id}/report.xlsx").status_code == 404
     grading = a.get("/compliance?year=2025")
     assert grading.status_code == 200 and 'data-testid="grading-table"' in grading.text
+    # the water-intake comparison is shown under the energy grading, existing plants by default
+    assert 'data-testid="water-quota"' in grading.text and "现有企业" in grading.text
     no_b_data(web_world, grading.text, "/compliance as a_viewer")
 
 

@@ -26,6 +26,25 @@ admission_app = typer.Typer(
 )
 EnterpriseOpt = Annotated[str | None, typer.Option("--enterprise", help="enterprise code")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+LevelsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--levels", help="the park's own 标杆/基准 file (format of efficiency_levels.yaml)"
+    ),
+]
+QuotasOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--water-quotas", help="the park's own 取水定额 file (format of water_quotas.yaml)"
+    ),
+]
+WaterCategoryOpt = Annotated[
+    str,
+    typer.Option(
+        "--water-category",
+        help="quota category: existing (现有企业, default), new (新建/改建/扩建) or leading",
+    ),
+]
 
 
 def _principal(store: Any, park: str | None) -> Any:
@@ -56,16 +75,20 @@ def _dump(data: Any) -> None:
     console.print_json(json.dumps(data, ensure_ascii=False, default=str))
 
 
-def levels(as_json: JsonOpt = False) -> None:
-    """The 标杆/基准 records and the limit-standard records with edition and confidence."""
-    from lingtan.compliance.reference import efficiency_levels
+def levels(as_json: JsonOpt = False, levels_file: LevelsOpt = None,
+           quotas_file: QuotasOpt = None) -> None:  # fmt: skip
+    """The 标杆/基准 records, the limit-standard records and the 取水定额 records with edition
+    and confidence."""
+    from lingtan.compliance.reference import efficiency_levels, water_quotas
     from lingtan.indicators.limits import load_limits
 
     with domain_errors():
-        lv, lim = efficiency_levels(), load_limits()
+        lv, lim = efficiency_levels(levels_file), load_limits()
+        wq = {r.id: r for r in water_quotas(quotas_file).values()}
         if as_json:
             _dump({"efficiency_levels": [r.model_dump() for r in lv.values()],
-                   "limits": [r.model_dump() for r in lim]})  # fmt: skip
+                   "limits": [r.model_dump() for r in lim],
+                   "water_quotas": [r.model_dump() for r in wq.values()]})  # fmt: skip
             return
         t = Table("产品", "文件", "版本", "标杆", "基准", "单位", "可信度")
         for r in lv.values():
@@ -78,22 +101,36 @@ def levels(as_json: JsonOpt = False) -> None:
                 f"{m.levels[k]:g}" if k in m.levels else "—" for k in (1, 2, 3)
             ], m.unit, m.confidence)  # fmt: skip
         console.print(t)
+        t = Table("产品", "标准", "版本", "现有企业", "新建企业", "单位", "可信度")
+        for w in wq.values():
+            t.add_row(w.product_zh, w.standard, w.edition or "—", *[
+                f"{w.values[k]:g}" if k in w.values else "—"
+                for k in ("existing", "new")
+            ], w.unit, w.confidence)  # fmt: skip
+        console.print(t)
 
 
 def grading(
     year: Annotated[int, typer.Argument(help="year")],
     month: Annotated[int | None, typer.Option("--month")] = None,
     enterprise: EnterpriseOpt = None,
+    levels_file: LevelsOpt = None,
+    water_category: WaterCategoryOpt = "existing",
+    quotas_file: QuotasOpt = None,
     as_json: JsonOpt = False,
     park: ParkOption = None,
 ) -> None:
-    """Products graded against the limit levels and 标杆/基准, with the coverage."""
+    """Products graded against the limit levels and 标杆/基准, with the coverage, and their
+    water intake per unit against the 取水定额 (GB/T 18916)."""
     from lingtan.compliance import service
+    from lingtan.compliance import water_quota as wq
     from lingtan.compliance.grading import CLASS_NAMES
 
     with domain_errors(), open_configured() as store:
         g = service.grading(store, principal=_principal(store, park), year=year, month=month,
-                            enterprise_id=_enterprise_id(store, park, enterprise))  # fmt: skip
+                            enterprise_id=_enterprise_id(store, park, enterprise),
+                            levels_file=levels_file, water_category=water_category,
+                            quotas_file=quotas_file)  # fmt: skip
         if as_json:
             _dump(g.as_dict())
             return
@@ -110,11 +147,24 @@ def grading(
         c = g.coverage
         console.print(f"覆盖率 coverage: {c['products_assessed']}/{c['products_present']} "
                       f"(min {c['coverage_min']:.0%}) — {g.indicator_reason[0]}")  # fmt: skip
+        if g.water is None:
+            return
+        t = Table("企业", "产品", "单位产品取水量", "取水定额", "单位", "类别", "结论", "余量",
+                  "取水来源 source")  # fmt: skip
+        for r in g.water.results:
+            t.add_row(r.enterprise, r.product, f"{r.value:.4g}", f"{r.quota:g}", r.unit,
+                      r.category, wq.VERDICT_NAMES[r.verdict][0], f"{r.margin:+.4g}",
+                      r.intake_source)  # fmt: skip
+        for n in g.water.not_assessed:
+            t.add_row(n["enterprise"], n["product"], "", "", "", water_category, "未评价",
+                      "", n["reason"])  # fmt: skip
+        console.print(t)
 
 
 def backward(
     year: Annotated[int, typer.Argument(help="year")],
     deadline: Annotated[int | None, typer.Option("--policy-year", help="deadline year")] = None,
+    levels_file: LevelsOpt = None,
     as_json: JsonOpt = False,
     park: ParkOption = None,
 ) -> None:
@@ -123,7 +173,7 @@ def backward(
 
     with domain_errors(), open_configured() as store:
         out = service.backward(store, principal=_principal(store, park), year=year,
-                               deadline_year=deadline)  # fmt: skip
+                               deadline_year=deadline, levels_file=levels_file)  # fmt: skip
         if as_json:
             _dump([e.as_dict() for e in out])
             return
@@ -215,6 +265,7 @@ def check(
     year: Annotated[int, typer.Option("--year", help="year of the park's current totals")],
     rules: Annotated[Path | None, typer.Option("--rules", help="the park's rules file")] = None,
     catalogue: Annotated[Path | None, typer.Option("--catalogue")] = None,
+    levels_file: LevelsOpt = None,
     out: Annotated[Path | None, typer.Option("--out", help=".xlsx or .html report")] = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="do not store the check")] = False,
     lang: Annotated[str, typer.Option("--lang")] = "zh-CN",
@@ -229,7 +280,7 @@ def check(
         report, rec_id = service.check_admission(
             store, principal=_principal(store, park), project=_load(file),
             rules=None if rules is None else _load(rules), year=year,
-            catalogue_file=catalogue, store_it=not no_store,
+            catalogue_file=catalogue, levels_file=levels_file, store_it=not no_store,
         )  # fmt: skip
         if as_json:
             _dump({"id": rec_id, **report.as_dict()})

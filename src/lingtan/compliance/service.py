@@ -29,6 +29,7 @@ from lingtan.accounting.scope import owner_in_scope
 from lingtan.compliance import admission as adm
 from lingtan.compliance import reference
 from lingtan.compliance import water_balance as wb
+from lingtan.compliance import water_quota as wq
 from lingtan.compliance.backward import BackwardEntry, backward_list
 from lingtan.compliance.grading import ProductGrade, grade, unit_energy
 from lingtan.errors import InvalidInput
@@ -55,11 +56,13 @@ class Grading:
     indicator_status: str
     indicator_reason: tuple[str, str]
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    water: WaterAssessment | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data."""
         return {
             "period": self.period,
+            "water": None if self.water is None else self.water.as_dict(),
             "grades": [g.as_dict() for g in self.grades],
             "not_graded": list(self.not_graded),
             "coverage": self.coverage,
@@ -68,6 +71,25 @@ class Grading:
                 "reason_zh": self.indicator_reason[0],
                 "reason_en": self.indicator_reason[1],
             },
+            "sources": self.sources,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WaterAssessment:
+    """The scope's products compared with their 取水定额 (7.9.7), with those not assessed."""
+
+    category: str
+    results: tuple[wq.WaterQuotaResult, ...]
+    not_assessed: tuple[dict[str, Any], ...]
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data."""
+        return {
+            "category": self.category,
+            "results": [r.as_dict() for r in self.results],
+            "not_assessed": list(self.not_assessed),
             "sources": self.sources,
         }
 
@@ -86,8 +108,11 @@ def grading(
     month: int | None = None,
     enterprise_id: int | None = None,
     levels_file: str | Path | None = None,
+    water_category: str = "existing",
+    quotas_file: str | Path | None = None,
 ) -> Grading:
-    """Every product of the scope graded against its limit record and 标杆/基准."""
+    """Every product of the scope graded against its limit record and 标杆/基准, and compared
+    with its water-intake quota for ``water_category`` (:func:`water_quotas`)."""
     require(principal, Permission.READ)
     park = store.registry.park(principal.park_id)
     ent = _enterprise(store, principal, park.id, enterprise_id)
@@ -147,7 +172,11 @@ def grading(
         indicator_status=ind.status,
         indicator_reason=(ind.reason_zh, ind.reason_en),
         sources=sources,
-    )
+        water=water_quotas(
+            store, principal=principal, year=year, month=month, enterprise_id=enterprise_id,
+            category=water_category, quotas_file=quotas_file,
+        ),
+    )  # fmt: skip
 
 
 def _declared(
@@ -196,9 +225,13 @@ def backward(
     year: int,
     enterprise_id: int | None = None,
     deadline_year: int | None = None,
+    levels_file: str | Path | None = None,
 ) -> list[BackwardEntry]:
-    """The backward-capacity list (8.3.4) of the year."""
-    g = grading(store, principal=principal, year=year, enterprise_id=enterprise_id)
+    """The backward-capacity list (8.3.4) of the year (标杆/基准 of ``levels_file`` if given)."""
+    g = grading(
+        store, principal=principal, year=year, enterprise_id=enterprise_id,
+        levels_file=levels_file,
+    )  # fmt: skip
     return backward_list(
         g.grades, year=year, deadline_year=deadline_year or reference.deadline_year()
     )
@@ -345,4 +378,143 @@ def water_balance(
     return wb.balance(
         intake_m3=sum(total(b) for b in boundary), leakage_m3=leakage_m3, units=out,
         tolerance=tolerance,
+    )  # fmt: skip
+
+
+# -- water intake per unit of product against the 取水定额 (7.9.7) ---------------------------------
+
+
+#: the reason of a product of a several-product enterprise without tagged water meters
+SEVERAL = (
+    "多种产品：请为各产品的取水计量点加标签 product:<code> / "
+    "several products: tag each product's water meters product:<code>"
+)
+#: the reason of a product without a quota record
+NO_QUOTA = "无取水定额记录 / no water-intake quota record"
+
+
+def _m3(store: Store, points: list[Any], h0: int, h1: int) -> dict[int, float]:
+    """Each water point's period total in m³ (InvalidInput for a unit that is not a volume)."""
+    rows = store.stats.hours(None, [p.id for p in points], h0, h1)
+    out: dict[int, float] = {}
+    for p in points:
+        r = rows.get(p.id)
+        value = 0.0 if r is None else float(np.nansum(r["value"]))
+        try:
+            out[p.id] = units.convert(value, p.unit, "m3")
+        except InvalidInput:
+            raise InvalidInput(
+                f"water meter {p.code}: unit {p.unit} is not a volume", field="unit"
+            ) from None
+    return out
+
+
+def _product_intake(
+    points: list[Any], totals: dict[int, float], product: str, single: bool
+) -> tuple[float, str] | str:
+    """The product's water intake [m³] and its source, or why there is none: the water points
+    tagged ``product:<code>`` (top-most, minus other products' tagged points below them, as for
+    product energy); else, for an enterprise with a single product, its boundary water meters."""
+    counted = product_meters.plan(points, product)
+    if counted:
+        total = 0.0
+        minus: list[str] = []
+        for p, below in counted:
+            total += totals[p.id]
+            for q in below:
+                total -= totals[q.id]
+                minus.append(q.code)
+        source = "metered: points " + ", ".join(p.code for p, _ in counted)
+        return total, source + (" minus " + ", ".join(minus) if minus else "")
+    if not single:
+        return SEVERAL
+    boundary = [p for p in points if p.boundary]
+    if not boundary:
+        return "无边界取水计量点 / no boundary water meter"
+    return (
+        sum(totals[p.id] for p in boundary),
+        "metered: boundary water meters " + ", ".join(sorted(p.code for p in boundary)),
+    )
+
+
+def water_quotas(
+    store: Store,
+    *,
+    principal: Principal,
+    year: int,
+    month: int | None = None,
+    enterprise_id: int | None = None,
+    category: str = "existing",
+    quotas_file: str | Path | None = None,
+) -> WaterAssessment:
+    """Every enterprise × product with output records in the period compared with its 取水定额
+    for ``category`` (``existing`` by default, ``new`` for new, rebuilt or expanded plants).
+
+    The intake is metered: the enterprise's water points tagged ``product:<code>``, else — for
+    an enterprise with a single product in the period — its boundary water meters. A product
+    without a quota record, without metered intake, or whose output is not in the quota's unit
+    is *not assessed*, with the reason."""
+    require(principal, Permission.READ)
+    if category not in ("existing", "new", "leading"):
+        raise InvalidInput(
+            f"water category {category!r}: existing, new or leading", field="water_category"
+        )
+    park = store.registry.park(principal.park_id)
+    ent = _enterprise(store, principal, park.id, enterprise_id)
+    period = Period(year, month)
+    quotas = reference.water_quotas(quotas_file)
+    enterprises = {e.id: e.code for e in store.registry.enterprises(park.id)}
+    recs = RecordsRepo(store).find(
+        park_id=park.id, enterprise_ids=None if ent is None else [ent],
+        categories=["product_output"],
+        overlapping=(period.first.isoformat(), period.last.isoformat()),
+    )  # fmt: skip
+    outputs: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for r in recs:
+        if r.enterprise_id is not None:
+            outputs[r.enterprise_id][r.item].append(r)
+    h0, h1 = period.bounds_us(ZoneInfo(park.timezone))
+    results: list[wq.WaterQuotaResult] = []
+    not_assessed: list[dict[str, Any]] = []
+    sources: dict[str, dict[str, Any]] = {}
+    for owner in sorted(outputs, key=lambda o: enterprises.get(o, "")):
+        code = enterprises.get(owner, str(owner))
+        products = outputs[owner]
+        points: list[Any] | None = None
+        totals: dict[int, float] = {}
+        for product in sorted(products):
+            quota = quotas.get(product)
+            row = {"enterprise": code, "product": product}
+            if quota is None:
+                not_assessed.append({**row, "reason": NO_QUOTA})
+                continue
+            if category not in quota.values:
+                not_assessed.append({**row, "quota_id": quota.id,
+                                     "reason": f"定额记录无 {category} 值 / the quota record has no {category} value"})  # fmt: skip
+                continue
+            output, _ = _records_total(products[product], period, quota.output_unit)
+            if output is None or output <= 0:
+                not_assessed.append({**row, "quota_id": quota.id,
+                                     "reason": f"无以 {quota.output_unit} 计的产量 / no output in {quota.output_unit}"})  # fmt: skip
+                continue
+            if points is None:
+                points, _n = QueryRepo(store).points(
+                    tenant=principal.tenant, park_id=park.id, enterprise_id=owner,
+                    carrier="water", virtual=False,
+                )  # fmt: skip
+                totals = _m3(store, points, h0, h1)
+            got = _product_intake(points, totals, product, single=len(products) == 1)
+            if isinstance(got, str):
+                not_assessed.append({**row, "quota_id": quota.id, "reason": got})
+                continue
+            intake, source = got
+            results.append(wq.compare(
+                enterprise=code, product=product, intake_m3=intake, output=output,
+                output_unit=quota.output_unit, quota=quota, category=category,
+                intake_source=source,
+            ))  # fmt: skip
+            sources[quota.id] = quota.brief()
+    return WaterAssessment(
+        category=category, results=tuple(results), not_assessed=tuple(not_assessed),
+        sources=sources,
     )  # fmt: skip

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from lingtan.api.overview import service as overview_service
 from lingtan.compliance import admission as adm
 from lingtan.compliance import reference, service
+from lingtan.compliance import water_quota as wq
 from lingtan.compliance.grading import CLASS_NAMES
 from lingtan.errors import InvalidInput, NotFound, PermissionDenied
 from lingtan.identity.roles import Permission, Principal, require, require_park_wide
@@ -116,6 +117,19 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "restricted_class": ("限制类", "restricted"),
     "eliminated": ("淘汰类", "eliminated"),
     "no": ("否", "no"),
+    "water": (
+        "单位产品取水量对照取水定额（7.9.7，GB/T 18916）",
+        "Water intake per unit of product against the quota (7.9.7, GB/T 18916)",
+    ),
+    "water_category": (
+        "定额类别：{c}（现有企业为默认）",
+        "Quota category: {c} (existing enterprises by default)",
+    ),
+    "unit_intake": ("单位产品取水量", "Intake per unit"),
+    "quota": ("取水定额", "Quota"),
+    "margin": ("余量", "Margin"),
+    "intake_source": ("取水来源", "Intake source"),
+    "not_assessed": ("未评价", "not assessed"),
 }
 
 
@@ -358,6 +372,7 @@ def source_text(source: str, lang: str) -> str:
     if source == "metered":
         return "企业计量能耗（单一产品）"
     text = re.sub(r" \((\w+)\)", lambda m: f"（{carrier_name(m.group(1), 'zh')}）", source)
+    text = text.replace("metered: boundary water meters ", "企业边界取水计量点 ")
     text = text.replace("metered: points ", "分产品计量点 ").replace(" minus ", "，扣除 ")
     text = text.replace(" (not counted: ", "（未计入：").replace(", ", "、")
     return text.replace(")", "）")
@@ -391,10 +406,15 @@ def grading_page(
             standards[lim.id] = lim.standard
         for lv in reference.efficiency_levels().values():
             names.setdefault(lv.product, lv.product_zh if zh else lv.product_en)
+        for q in reference.water_quotas().values():
+            names.setdefault(q.product, q.product_zh if zh else q.product_en)
+            standards[q.id] = q.standard
         return _render(
             request, "compliance_grading.html", lang, principal, w=lambda k: words(k, lang),
             g=g, year=chosen, month=month, reason=g.indicator_reason[0 if zh else 1],
             classes={k: v[0 if zh else 1] for k, v in CLASS_NAMES.items()},
+            verdicts={k: v[0 if zh else 1] for k, v in wq.VERDICT_NAMES.items()},
+            categories={k: v[0 if zh else 1] for k, v in reference.WATER_CATEGORY_NAMES.items()},
             names=names, standards=standards, source=lambda s: source_text(s, lang),
             half=lambda s: bilingual(s, lang),
         )  # fmt: skip

@@ -4,7 +4,7 @@ the backward-capacity list, project admission checks. Thin: the work is in
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,6 +41,10 @@ def get_levels(principal: CurrentPrincipal) -> J:
             r.model_dump(mode="json") for r in reference.efficiency_levels().values()
         ],
         "limits": [r.model_dump(mode="json") for r in load_limits()],
+        "water_quotas": [
+            r.model_dump(mode="json")
+            for r in {q.id: q for q in reference.water_quotas().values()}.values()
+        ],
     }
 
 
@@ -51,11 +55,17 @@ def get_grading(
     year: Year,
     month: Annotated[int | None, Query(ge=1, le=12)] = None,
     enterprise_id: EnterpriseQuery = None,
+    water_category: Annotated[
+        Literal["existing", "new", "leading"],
+        Query(description="取水定额 category: existing (default), new (新建/改建/扩建), leading"),
+    ] = "existing",
 ) -> J:
-    """Products graded against limit levels and 标杆/基准, with the indicator's coverage."""
+    """Products graded against limit levels and 标杆/基准, with the indicator's coverage, and
+    their water intake per unit against the 取水定额 (``water``)."""
     return service.grading(
-        store, principal=principal, year=year, month=month, enterprise_id=enterprise_id
-    ).as_dict()
+        store, principal=principal, year=year, month=month, enterprise_id=enterprise_id,
+        water_category=water_category,
+    ).as_dict()  # fmt: skip
 
 
 @router.get("/backward")
