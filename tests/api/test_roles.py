@@ -626,6 +626,7 @@ def test_the_same_writes_succeed_for_the_park_admin(world: World) -> None:
 PARK_LEVEL_WRITES = {
     ("put", "/api/v1/park"),
     ("put", "/api/v1/tariffs/assignment"),
+    ("post", "/api/v1/tariffs/{tariff_id}/month-prices"),
     ("post", "/api/v1/jobs/normalise"),
     ("put", "/api/v1/options"),
     ("post", "/api/v1/grid-factors"),
@@ -718,6 +719,11 @@ VALID.update(
         ("put", "/api/v1/tariffs/assignment"): lambda w: (
             {},
             {"json": {"tariff_id": "demo-js-synthetic", "enterprise_id": w.enterprises["E01"]}},
+        ),
+        # a month's base price of a ratios record (江苏 from 2025-06: fixed ≥ 0.1298)
+        ("post", "/api/v1/tariffs/{tariff_id}/month-prices"): lambda w: (
+            {"tariff_id": "cn-js-large-industry"},
+            {"json": {"month": "2025-06", "price": 0.4, "fixed": 0.2, "source": "roles test"}},
         ),
         ("post", "/api/v1/bills"): lambda w: (
             {},
