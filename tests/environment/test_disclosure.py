@@ -102,6 +102,8 @@ def test_parts_in_order_with_the_figures_lingtan_holds_and_the_rest_marked(store
     assert pollution["工业固体废物和危险废物产生、贮存、流向、利用、处置"].startswith(
         "危险废物 1 种"
     )
+    # the accounting period of the year 2026 is labelled "2026"
+    assert report.table("carbon").rows[0]["source"] == "lingtan 核算（GB/T 32150，2026）"
     carbon = {r["label"]: r["lingtan"] for r in report.table("items.carbon").rows}
     assert carbon["排放设施"] == NOT_RECORDED
     for part in ("violation", "temporary", "other"):

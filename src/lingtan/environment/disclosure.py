@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import numpy as np
 import yaml
@@ -304,7 +305,9 @@ def _monitoring(d: _Data) -> Fill:
 
 
 def _carbon(d: _Data) -> Fill:
-    src = f"lingtan 核算（GB/T 32150，{d.carbon.get('period') or d.year}）"
+    period = d.carbon.get("period")
+    label = period.get("label") if isinstance(period, dict) else period
+    src = f"lingtan 核算（GB/T 32150，{label or d.year}）"
     rows = [
         ("温室气体排放总量（基于位置）", "total_location_tco2", "tCO2"),
         ("温室气体排放总量（基于市场）", "total_market_tco2", "tCO2"),
@@ -352,6 +355,11 @@ FILLS: dict[str, Callable[[_Data], Fill]] = {
     "pollution.monitoring": _monitoring,
     "carbon.amount": _carbon,
 }
+
+
+def _hosts(rec: DisclosureParts, keys: str) -> str:
+    """The sites a record's source keys name (``S1 S2`` → ``jianbiaoku.com、cyjjw.net``)."""
+    return "、".join(urlsplit(rec.sources[k]).hostname or k for k in keys.split())
 
 
 def _items_table(part: str, rows: list[dict[str, Any]]) -> Table:
@@ -443,7 +451,7 @@ def build_disclosure(store: Store, *, principal: Principal, enterprise: str, yea
             if part.id == "emergency":
                 details.append(_incidents(d))
             blocks = [_items_table(part.id, rows), *details]
-        note = f"依据：{part.basis}（可信度 {part.confidence}，来源 {part.source}）"
+        note = f"依据：{part.basis}（可信度 {part.confidence}；来源 {_hosts(rec, part.source)}）"
         sections.append(Section(part.title, [*blocks, Paragraph(note, "note")], part.sheet))
     extra_rows = [
         {"kind": k.name, "label": i.label, "basis": k.basis,
