@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from lingtan.errors import InvalidInput
 from lingtan.ghg import records
@@ -25,6 +26,28 @@ def test_every_record_has_provenance_and_l_is_unverified() -> None:
     for r in [*records.gwp_records(), *records.param_records().values()]:
         assert r.document and r.table
         assert (r.confidence in ("L", "U")) == (not r.verified)
+
+
+def test_no_verified_record_is_recalled_and_m_params_name_two_sources() -> None:
+    for r in [*records.gwp_records(), *records.param_records().values()]:
+        if r.confidence in ("H", "M-H", "M"):
+            assert "recalled" not in (r.note or "").lower(), r.id
+    # a sector default raised to M names its first transcription (url) and its second (url_note)
+    steel = [p for p in records.param_records().values() if p.confidence == "M"]
+    assert {p.id for p in steel} >= {"steel.flux.limestone.ef", "steel.product.crude_steel.ef"}
+    for p in steel:
+        assert p.url and p.url.startswith("https://github.com/"), p.id
+        second = "https://" + (p.url_note or "").split("https://", 1)[-1]
+        assert second.startswith("https://github.com/") and second != p.url, p.id
+
+
+def test_the_loader_refuses_a_recalled_value_graded_m() -> None:
+    rec = records.param("steel.flux.limestone.ef").model_dump()
+    rec["note"] = "Recalled from the guideline's default table"
+    with pytest.raises(ValidationError, match="recalled"):
+        records.ParamRecord.model_validate(rec)
+    rec["confidence"], rec["verified"] = "L", False  # the same note at L is allowed
+    assert records.ParamRecord.model_validate(rec).confidence == "L"
 
 
 def test_steel_bf_bof_works() -> None:

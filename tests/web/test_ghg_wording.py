@@ -17,7 +17,13 @@ from tests.web.test_zh_wording import problems, user_data, visible, workbook_tex
 EV = {"kind": "measured", "reference": "LAB-7", "tier": 3}
 #: record ids the page shows beside their names (ids may stay, with the name)
 IDS = frozenset(
-    {"gwp.ar5.co2", "steel.flux.limestone.ef", "cets.threshold.2025", "grid.2022.national.average"}
+    {
+        "gwp.ar5.co2",
+        "steel.flux.limestone.ef",
+        "ipcc2006.carbonate.calcite.ef",
+        "cets.threshold.2025",
+        "grid.2022.national.average",
+    }
 )
 #: A's hot-rolled coil for the CBAM communication: 20 tCO2e over 100 t, actual data
 MILL = {"name": "轧钢车间", "year": 2026, "processes": [
@@ -31,9 +37,10 @@ def _months(value: float, months: range) -> list[dict[str, Any]]:
 def _steel() -> dict[str, Any]:
     """A steel plant: 100 t of limestone a month at purity 0.9 with the default EF record
     steel.flux.limestone.ef (0.44 tCO2/t): 100 × 0.9 × 0.44 = 39.6 tCO2 a month, 475.2 a
-    year, below the 26 000 tCO2e threshold; its grid electricity read from meter E01-grid,
-    which has statistics for January 2025 only (the demo's month), so December is missing
-    with the meter's reason."""
+    year, below the 26 000 tCO2e threshold; a calcite line with 0 t a month on the unverified
+    default ipcc2006.carbonate.calcite.ef (0 tCO2, so the page lists an unverified default);
+    its grid electricity read from meter E01-grid, which has statistics for January 2025 only
+    (the demo's month), so December is missing with the meter's reason."""
     return {
         "enterprise": "甲钢铁",
         "year": 2025,
@@ -46,6 +53,13 @@ def _steel() -> dict[str, Any]:
                 "key": "limestone",
                 "series": {"consumed": {"unit": "t", "months": _months(100, range(1, 13))}},
                 "params": {"purity": {"value": 0.9, "evidence": EV}},
+            },
+            {
+                "id": "calcite",
+                "name": "脱硫碳酸盐",
+                "method": "carbonate",
+                "key": "calcite",
+                "series": {"consumed": {"unit": "t", "months": _months(0, range(1, 13))}},
             },
             {
                 "id": "grid",
@@ -91,7 +105,7 @@ def ghg_world(web_world: World) -> World:
 
 
 def _allowed(world: World) -> frozenset[str]:
-    return user_data(world) | IDS | {"flux", "grid", "kiln", "hsm", "LAB-7"}
+    return user_data(world) | IDS | {"flux", "calcite", "grid", "kiln", "hsm", "LAB-7"}
 
 
 def _bad(texts: list[str], world: World) -> list[str]:
@@ -125,7 +139,7 @@ def test_ghg_page_in_zh_is_chinese(ghg_world: World) -> None:
         "计量点 E01-grid：2025-12 无月度统计数据",  # why December is missing
         "IPCC 第五次评估报告（AR5） CO2 全球变暖潜势（100 年）",  # the GWP record's name
         "全国碳市场重点排放单位纳入门槛",  # the threshold record's name
-        "附录 熔剂消耗的CO2排放因子缺省值 (石灰石)",  # the unverified default's name
+        "碳酸盐排放因子（CaCO3 方解石/石灰石）",  # the unverified default's name
         "《温室气体排放核算与报告要求 第5部分：钢铁生产企业》",  # the method's standard
         "［条款编号未核实］",
     ):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import re
 from importlib import resources
 from typing import Any, Literal
 
@@ -23,6 +24,10 @@ from lingtan.errors import InvalidInput, NotFound
 
 Report = Literal["SAR", "AR5", "AR6"]
 
+#: a note that opens by saying the value was recalled (typed from memory, the files' convention):
+#: such a record cannot be graded as verified
+_RECALLED = re.compile(r"^\s*recalled\b", re.IGNORECASE)
+
 
 class _Base(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -33,6 +38,10 @@ class _Base(BaseModel):
         verified = getattr(self, "verified", None)
         if verified is True and conf not in VERIFIABLE_GRADES:
             raise ValueError(f"confidence {conf} records must say verified: false")
+        note = getattr(self, "note", None)
+        value_record = "verified" in type(self).model_fields  # GWPs and sector parameters
+        if value_record and conf in VERIFIABLE_GRADES and note and _RECALLED.search(note):
+            raise ValueError(f"a confidence {conf} record's note says recalled: recalled is L or U")
         url = getattr(self, "url", None)
         if "url" in type(self).model_fields and url is None and not getattr(self, "url_note", None):
             raise ValueError("a record without url must say why in url_note")
