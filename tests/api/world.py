@@ -30,7 +30,7 @@ from lingtan.store import Store, open_store
 from lingtan.store.identity_repo import IdentityRepo
 from lingtan.store.jobs_repo import JobsRepo
 from lingtan.timeutil import to_us, utcnow
-from tests.conftest import PG_URL, fresh_store, need_service
+from tests.conftest import PG_SESSION, PG_URL, fresh_store, need_service
 
 PASSWORD = "correct horse battery"
 #: username → (role, enterprise code or None)
@@ -609,7 +609,7 @@ atexit.register(_drop_databases)
 
 
 def _pg_database_url(name: str) -> str:
-    return f"{PG_URL.split('?')[0].rsplit('/', 1)[0]}/{name}"
+    return f"{PG_URL.split('?')[0].rsplit('/', 1)[0]}/{name}?options={PG_SESSION}"
 
 
 def _snapshot(kind: str) -> _Snapshot:
