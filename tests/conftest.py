@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -304,3 +305,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     missing = [p for p in LONG_FIRST if not (Path(__file__).parents[1] / p).is_file()]
     assert not missing, f"LONG_FIRST names modules that are not there: {missing}"
     items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
+def pytest_sessionfinish() -> None:
+    """Drop the API worlds' PostgreSQL databases while the process (a pytest-xdist worker)
+    still runs: at its exit the controller may stop it before a dozen drops are done."""
+    world = sys.modules.get("tests.api.world")
+    if world is not None:
+        world._drop_databases()

@@ -592,11 +592,14 @@ def _pg_admin(sql: str) -> None:
 #: exits: a DROP DATABASE makes the server run a checkpoint (PostgreSQL 15: CHECKPOINT_WAIT),
 #: which writes out and fsyncs whatever every session dirtied since the last one. Alone that is
 #: a tenth of a second; with the other worker's tests writing it held a module's teardown for
-#: 14-33 s. Dropped together at the end, the first drop pays that and the others little.
+#: 14-33 s. Dropped together at the end (tests/conftest.py's pytest_sessionfinish; at exit
+#: when no pytest session runs), the first drop pays that and the others little.
 _DATABASES: list[str] = []
 
 
 def _drop_databases() -> None:
+    if not _DATABASES:
+        return
     import psycopg
 
     dsn = PG_URL.replace("postgresql+psycopg://", "postgresql://")
