@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -61,8 +62,20 @@ def _pg_admin(sql: str) -> None:
         c.execute(sql)  # type: ignore[arg-type]
 
 
+#: the session settings of the tests' PostgreSQL connections (libpq ``options``): a commit does
+#: not wait for its WAL to reach the disk. A crash of the server could lose the last commits of
+#: a database the test drops anyway; what a test sees is the same (PostgreSQL manual, 30.4
+#: Asynchronous Commit), and commits stop queueing behind the fsyncs of the other worker's.
+PG_SESSION = "-csynchronous_commit%3Doff"
+
+
 def _schema_url(schema: str) -> str:
-    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+    return f"{PG_URL}?options=-csearch_path%3D{schema}%20{PG_SESSION}"
+
+
+def _schema_of(url: str) -> str:
+    """The schema named by a URL of :func:`_schema_url`."""
+    return url.rsplit("search_path%3D", 1)[1].split("%20", 1)[0]
 
 
 def _sqlite_template() -> Path:
@@ -113,7 +126,7 @@ def migrated_copy(url: str) -> None:
         return  # not a schema of ours: open_store migrates it
     import psycopg
 
-    schema = url.rsplit("search_path%3D", 1)[1]
+    schema = _schema_of(url)
     statements = _pg_migration()
     dsn = PG_URL.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn, options=f"-csearch_path={schema}") as conn, conn.cursor() as cur:
@@ -170,7 +183,7 @@ def pg_url() -> Iterator[str]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+        yield _schema_url(schema)
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
@@ -292,3 +305,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     missing = [p for p in LONG_FIRST if not (Path(__file__).parents[1] / p).is_file()]
     assert not missing, f"LONG_FIRST names modules that are not there: {missing}"
     items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
+def pytest_sessionfinish() -> None:
+    """Drop the API worlds' PostgreSQL databases while the process (a pytest-xdist worker)
+    still runs: at its exit the controller may stop it before a dozen drops are done."""
+    world = sys.modules.get("tests.api.world")
+    if world is not None:
+        world._drop_databases()

@@ -30,7 +30,7 @@ from lingtan.store import Store, open_store
 from lingtan.store.identity_repo import IdentityRepo
 from lingtan.store.jobs_repo import JobsRepo
 from lingtan.timeutil import to_us, utcnow
-from tests.conftest import PG_URL, fresh_store, need_service
+from tests.conftest import PG_SESSION, PG_URL, fresh_store, need_service
 
 PASSWORD = "correct horse battery"
 #: username → (role, enterprise code or None)
@@ -588,8 +588,31 @@ def _pg_admin(sql: str) -> None:
         c.execute(sql)  # type: ignore[arg-type]
 
 
+#: the PostgreSQL databases this process made (the snapshots and their copies), dropped when it
+#: exits: a DROP DATABASE makes the server run a checkpoint (PostgreSQL 15: CHECKPOINT_WAIT),
+#: which writes out and fsyncs whatever every session dirtied since the last one. Alone that is
+#: a tenth of a second; with the other worker's tests writing it held a module's teardown for
+#: 14-33 s. Dropped together at the end (tests/conftest.py's pytest_sessionfinish; at exit
+#: when no pytest session runs), the first drop pays that and the others little.
+_DATABASES: list[str] = []
+
+
+def _drop_databases() -> None:
+    if not _DATABASES:
+        return
+    import psycopg
+
+    dsn = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        while _DATABASES:
+            c.execute(f"DROP DATABASE IF EXISTS {_DATABASES.pop()} WITH (FORCE)")  # type: ignore[arg-type]
+
+
+atexit.register(_drop_databases)
+
+
 def _pg_database_url(name: str) -> str:
-    return f"{PG_URL.split('?')[0].rsplit('/', 1)[0]}/{name}"
+    return f"{PG_URL.split('?')[0].rsplit('/', 1)[0]}/{name}?options={PG_SESSION}"
 
 
 def _snapshot(kind: str) -> _Snapshot:
@@ -606,7 +629,7 @@ def _snapshot(kind: str) -> _Snapshot:
         need_service("PostgreSQL", "127.0.0.1", 5432)
         source = f"lt_world_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         _pg_admin(f"CREATE DATABASE {source}")
-        atexit.register(_pg_admin, f"DROP DATABASE IF EXISTS {source} WITH (FORCE)")
+        _DATABASES.insert(0, source)  # after its copies (the list is dropped from its end)
         url = _pg_database_url(source)
     store = open_store(url)
     try:
@@ -629,7 +652,8 @@ def _snapshot(kind: str) -> _Snapshot:
 
 @contextmanager
 def _copy_of(snap: _Snapshot, tmp_dir: str) -> Iterator[Store]:
-    """A store on a fresh copy of the snapshot's database, removed afterwards."""
+    """A store on a fresh copy of the snapshot's database, removed afterwards (a PostgreSQL
+    copy when the process exits: ``_DATABASES``)."""
     if snap.kind == "sqlite":
         target = Path(tmp_dir) / f"{uuid.uuid4().hex}.db"
         shutil.copyfile(snap.source, target)
@@ -641,12 +665,12 @@ def _copy_of(snap: _Snapshot, tmp_dir: str) -> Iterator[Store]:
         return
     name = f"lt_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     _pg_admin(f"CREATE DATABASE {name} TEMPLATE {snap.source}")
+    _DATABASES.append(name)
     store = open_store(_pg_database_url(name))
     try:
         yield store
     finally:
-        store.close()
-        _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        store.close()  # its connections closed: nothing of the copy stays in use
 
 
 def _signed_in(store: Store, settings: Settings, username: str) -> dict[str, str]:
