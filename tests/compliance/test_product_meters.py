@@ -17,18 +17,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-import numpy as np
 import pytest
 
 from lingtan.compliance import service
 from lingtan.identity.roles import Principal, Role
 from lingtan.indicators import records as rec
 from lingtan.indicators.product_meters import plan
-from lingtan.ingest import ingest_columns
-from lingtan.normalize.service import normalise_pending
-from lingtan.registry import parse_park_text
-from lingtan.store import Store, open_store
-from lingtan.timeutil import HOUR_US, to_us
+from lingtan.store import Store
+from tests.compliance.day_park import day_park
 
 PARK = """\
 park: {id: meter-park, name: 分产品计量园区, province: 江苏}
@@ -48,19 +44,7 @@ DAY = dt.date(2025, 1, 1)
 
 @pytest.fixture(scope="module")
 def park(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('pm') / 'pm.db'}")
-    store.registry.save_park(parse_park_text(PARK), actor="test")
-    pts = store.registry.points_by_code(refresh=True)
-    start = to_us(dt.datetime(2025, 1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))))
-    ts = start + HOUR_US * np.arange(24, dtype=np.int64)
-    ingest_columns(
-        store,
-        np.concatenate([np.full(24, pts[c].id, np.int64) for c in HOURLY]),
-        np.concatenate([ts] * len(HOURLY)),
-        np.concatenate([np.full(24, v) for v in HOURLY.values()]),
-        source="test",
-    )
-    normalise_pending(store)
+    store = day_park(tmp_path_factory.mktemp("pm") / "pm.db", PARK, HOURLY)
     x = store.registry.enterprises(store.registry.park().id)[0].id
     for item, qty, unit in (
         ("electrolytic_aluminium", 0.75, "t"),

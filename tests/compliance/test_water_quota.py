@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -30,11 +29,8 @@ from lingtan.compliance.water_quota import compare
 from lingtan.errors import InvalidInput
 from lingtan.identity.roles import Principal, Role
 from lingtan.indicators import records as rec
-from lingtan.ingest import ingest_columns
-from lingtan.normalize.service import normalise_pending
-from lingtan.registry import parse_park_text
-from lingtan.store import Store, open_store
-from lingtan.timeutil import HOUR_US, to_us
+from lingtan.store import Store
+from tests.compliance.day_park import day_park
 
 QUOTA: dict[str, Any] = {
     "id": "test.p", "standard": "GB/T 18916.99-2099", "part": 99, "edition": "2099",
@@ -151,20 +147,9 @@ ADMIN = Principal(subject="p", role=Role.PARK_ADMIN, enterprise_id=None)
 
 @pytest.fixture(scope="module")
 def park(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, str]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('wq') / 'wq.db'}"
-    store = open_store(url)
-    store.registry.save_park(parse_park_text(PARK), actor="test")
-    pts = store.registry.points_by_code(refresh=True)
-    start = to_us(dt.datetime(2025, 1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))))
-    ts = start + HOUR_US * np.arange(24, dtype=np.int64)
-    ingest_columns(
-        store,
-        np.concatenate([np.full(24, pts[c].id, np.int64) for c in HOURLY]),
-        np.concatenate([ts] * len(HOURLY)),
-        np.concatenate([np.full(24, v) for v in HOURLY.values()]),
-        source="test",
-    )
-    normalise_pending(store)
+    path = tmp_path_factory.mktemp("wq") / "wq.db"
+    url = f"sqlite:///{path}"
+    store = day_park(path, PARK, HOURLY)
     x = store.registry.enterprises(store.registry.park().id)[0].id
     for item, qty, unit in (("p1", 30.0, "t"), ("p2", 48.0, "t"), ("p3", 5.0, "t")):
         rec.add_record(
