@@ -148,6 +148,28 @@ def test_a_tariff_without_prices_is_refused_naming_it(store: Store) -> None:
     assert "cn-js-large-industry" in str(err.value) and "no_price" in str(err.value)
 
 
+def test_a_month_price_the_park_entered_prices_the_plan_as_it_prices_costs(store: Store) -> None:
+    from zoneinfo import ZoneInfo
+
+    from lingtan.dispatch.inputs import Day
+    from lingtan.dispatch.prices import import_prices
+    from lingtan.tariffs import service as tariffs
+
+    load_park(store, tariff="cn-gd-industry-commerce")  # ratios, no base price shipped
+    d = Day(DAY, ZoneInfo("Asia/Shanghai"), 60)
+    park_id = store.registry.park().id
+    with pytest.raises(InvalidInput):
+        import_prices(store, park_id, d)
+    tariffs.enter_month_price(
+        store, principal=ADMIN, tariff_id="cn-gd-industry-commerce", month="2025-03",
+        price=0.5, source="test list 2025-03",
+    )  # fmt: skip
+    prices, _ = import_prices(store, park_id, d)
+    # 广东's ratios 高峰 1.7, 平段 1, 低谷 0.38 (no 尖峰 in March), nothing unfloated:
+    # 0.5 × 1.7 = 0.85, 0.5, 0.5 × 0.38 = 0.19 元/kWh
+    assert sorted({round(float(p), 6) for p in prices}) == [0.19, 0.5, 0.85]
+
+
 def test_missing_history_is_refused_naming_the_load(park: Store) -> None:
     svc.set_spec(park, principal=ADMIN, data=spec())
     with pytest.raises(InvalidInput) as err:

@@ -14,10 +14,9 @@ from lingtan.dispatch.components import F64
 from lingtan.dispatch.inputs import HOUR_US, HOURS, Day
 from lingtan.errors import InvalidInput, NotFound
 from lingtan.store import Store
-from lingtan.tariffs import records
 from lingtan.tariffs.cost import period_price
 from lingtan.tariffs.periods import period_at
-from lingtan.tariffs.service import _applicable
+from lingtan.tariffs.service import _applicable, tariff_in_force
 
 
 def import_prices(store: Store, park_id: int, d: Day) -> tuple[F64, dict[str, Any]]:
@@ -32,7 +31,8 @@ def import_prices(store: Store, park_id: int, d: Day) -> tuple[F64, dict[str, An
             f"the park has no tariff assigned for {month}: assign one (lingtan tariffs assign)",
             field="tariff",
         )
-    tariff = records.in_force(assignment.tariff_id, assignment.tariff_version, month)
+    # the version in force with the park's entered monthly base price, as its costs price it
+    tariff = tariff_in_force(store, park_id, assignment, month)
     if tariff is None:
         raise InvalidInput(
             f"tariff {assignment.tariff_id} has no version valid in {month}", field="tariff"

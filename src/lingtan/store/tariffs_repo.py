@@ -153,6 +153,14 @@ class TariffRepo:
             row = conn.execute(select(t).where(t.c.id == new_id)).one()
         return _month_price(row)
 
+    def latest_month_price_id(self, park_id: int) -> int:
+        """The newest base-price entry's id of the park (0 without one): a version of the
+        park's entries, which are only ever appended."""
+        t = s.tariff_month_price
+        with self._store.begin() as conn:
+            found = conn.execute(select(func.max(t.c.id)).where(t.c.park_id == park_id)).scalar()
+        return int(found or 0)
+
     def month_prices(self, park_id: int, tariff_id: str | None = None) -> list[MonthPriceEntry]:
         """Every base-price entry of the park (of one record), oldest first."""
         t = s.tariff_month_price

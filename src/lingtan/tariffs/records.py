@@ -260,13 +260,19 @@ class Tariff(_Strict):
         names = [c.name for c in self.fixed_components]
         if len(set(names)) != len(names):
             raise ValueError("fixed_components: a component is listed twice")
-        known = sum(c.price for c in self.fixed_components)
+        known = self.fixed_floor
         for b in self.base_prices:
             if b.fixed < known - 1e-9:
                 raise ValueError(
                     f"base_prices {b.month}: fixed {b.fixed} is below the fixed components "
                     f"({', '.join(names)}: {known:g} 元/kWh)"
                 )
+
+    @property
+    def fixed_floor(self) -> float:
+        """The least ``fixed`` part of a month's base price [元/kWh]: the sum of the fixed
+        components (0 without any)."""
+        return sum(c.price for c in self.fixed_components)
 
     @property
     def key(self) -> str:

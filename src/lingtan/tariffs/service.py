@@ -214,8 +214,7 @@ def assignments_version(store: Store, principal: Principal) -> tuple[int, int]:
     cost is stale once a new one is made): the newest id of each, both only ever appended."""
     repo = TariffRepo(store)
     park_id = _park(store, principal).id
-    prices = repo.month_prices(park_id)
-    return repo.latest_assignment_id(park_id), prices[-1].id if prices else 0
+    return repo.latest_assignment_id(park_id), repo.latest_month_price_id(park_id)
 
 
 def enter_month_price(
@@ -252,7 +251,7 @@ def enter_month_price(
         raise Conflict(f"{tariff.key} gives the base price of {month} itself ({own.price} 元/kWh)")
     if not math.isfinite(price) or price <= 0:
         raise InvalidInput("price must be a positive number (元/kWh)", field="price")
-    floor = sum(c.price for c in tariff.fixed_components)
+    floor = tariff.fixed_floor
     if not math.isfinite(fixed) or fixed < 0 or fixed < floor - 1e-9:
         raise InvalidInput(
             f"fixed must be ≥ {floor:g} 元/kWh (the parts {tariff.key} keeps out of the float: "
@@ -297,6 +296,21 @@ def _with_month_prices(tariff: Tariff, entered: dict[tuple[str, str], MonthPrice
         if extra
         else tariff
     )
+
+
+def _priced(
+    a: Assignment | None, month: str, entered: dict[tuple[str, str], MonthPriceEntry]
+) -> Tariff | None:
+    """The version of the assignment's record in force in ``month`` with the park's entered
+    base prices (None without an assignment or a valid version)."""
+    tariff = None if a is None else records.in_force(a.tariff_id, a.tariff_version, month)
+    return None if tariff is None else _with_month_prices(tariff, entered)
+
+
+def tariff_in_force(store: Store, park_id: int, a: Assignment, month: str) -> Tariff | None:
+    """:func:`_priced` for one month of a park: what its costs price the month with, for the
+    other modules that price energy (dispatch plans)."""
+    return _priced(a, month, _entered(store, park_id))
 
 
 def _entered(store: Store, park_id: int) -> dict[tuple[str, str], MonthPriceEntry]:
@@ -564,7 +578,7 @@ def _account(
         by_month.setdefault(slot.month, []).append(slot)
     for month, _, _ in span:
         a, level = _in_force(assigned, owner, month)
-        tariff = None if a is None else records.in_force(a.tariff_id, a.tariff_version, month)
+        tariff = _priced(a, month, entered or {})
         if a is None or tariff is None:
             status: MonthStatus = "no_tariff" if a is None else "tariff_not_valid"
             hours = sum(s.hours for s in by_month[month])
@@ -574,7 +588,6 @@ def _account(
             account.basic[month] = {"basis": None, "amount": None, "status": status}
             account.assigned[month] = {"assigned_to": level, "tariff": None}
             continue
-        tariff = _with_month_prices(tariff, entered or {})
         mc = cost_of.month_cost(tariff, by_month[month], zone, memo)
         account.months.append(mc)
         account.basic[month] = _basic(tariff, a, mc, quarter)
@@ -644,14 +657,13 @@ def _hours(
     for month, m0, m1 in span:
         i0, i1 = (m0 - span[0][1]) // HOUR_US, (m1 - span[0][1]) // HOUR_US
         a, _ = _in_force(assigned, owner, month)
-        tariff = None if a is None else records.in_force(a.tariff_id, a.tariff_version, month)
+        tariff = _priced(a, month, entered or {})
         if tariff is None:
             for h, e in zip(hours[i0:i1].tolist(), kwh[i0:i1].tolist(), strict=True):
                 local = _dt.datetime.fromtimestamp(h / 1e6, _dt.UTC).astimezone(zone)
                 known = None if np.isnan(e) else float(e)
                 per_hour.append(HourCost(int(h), local.isoformat(), known, {}, None))
             continue
-        tariff = _with_month_prices(tariff, entered or {})
         hourly, _ = costs(tariff, hours[i0:i1].tolist(), kwh[i0:i1].tolist(), zone)
         per_hour.extend(hourly)
     return per_hour
