@@ -4,10 +4,12 @@ needed), run the HJ 212 receiving server, and run the HJ 212 station simulator."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
 import json
+import signal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -479,11 +481,21 @@ def hj212_serve(
         bound = await server.start(host, port)
         console.print(f"HJ 212 server on {host}:{bound}, {len(known)} stations")
         loop = asyncio.get_running_loop()
+        # ^C and SIGTERM through the loop (its wake-up descriptor): a signal the kernel hands
+        # to another thread of the process still wakes the loop, where a plain handler would
+        # wait for the next timer (an hour with --every 3600) to run
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
         t_end = loop.time() + seconds if seconds > 0 else None
         try:
-            while t_end is None or loop.time() < t_end:
+            while (t_end is None or loop.time() < t_end) and not stop.is_set():
                 wait = every if t_end is None else min(every, max(t_end - loop.time(), 0.0))
-                await asyncio.sleep(wait)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), wait)
+                if stop.is_set():
+                    break
                 await normalise()
                 typer.echo(json.dumps(counters(), ensure_ascii=False))
         finally:
