@@ -279,6 +279,98 @@ def test_in_order_batches_take_the_incremental_path(store: Store) -> None:
     assert check_incremental_equals_rebuild(store, seed=11, days=2, batches=40) > 20
 
 
+def register(minutes: list[int], values: list[float], point: str = "E01-main") -> list[Reading]:
+    """Readings of ``point`` at T0 + 10 h + the minutes given."""
+    start = dt.datetime(2025, 6, 1, 10, tzinfo=UTC)
+    return [
+        Reading(point, start + dt.timedelta(minutes=m), v)
+        for m, v in zip(minutes, values, strict=True)
+    ]
+
+
+def hours_of(store: Store, code: str) -> dict[int, tuple[Any, ...]]:
+    pid = store.registry.points_by_code()[code].id
+    with store.begin() as conn:
+        rows = conn.execute(
+            text("SELECT hour, value, measured_s, estimated_s, missing_s, n FROM stat_hour "
+                 "WHERE point_id = :p"), {"p": pid},
+        ).all()  # fmt: skip
+    return {int(r[0]): tuple(r[1:]) for r in rows}
+
+
+def test_a_point_seen_for_the_first_time_continues_from_its_first_reading(store: Store) -> None:
+    store.registry.save_park(parse_park_text(SMALL_PARK))
+    # 10:00 … 11:30 every 15 min: +1, +2, +3, +4 kWh in the 10:00 hour, +5, +6 after 11:00
+    ingest(store, register([0, 15, 30, 45, 60, 75, 90], [100, 101, 103, 106, 110, 115, 121]),
+           now=NOW)  # fmt: skip
+    report = normalise_pending(store)
+    assert (report.points, report.continued) == (1, 1)
+    hours = hours_of(store, "E01-main")
+    # by hand: 10 kWh over the whole 10:00 hour from 5 readings (10:00 … 11:00 bound it, the
+    # four in it counted); 11 kWh over 11:00–11:30, the rest of that hour missing, 3 readings
+    assert hours == {
+        T0 + 10 * H: (pytest.approx(10.0), 3600.0, 0.0, 0.0, 4),
+        T0 + 11 * H: (pytest.approx(11.0), 1800.0, 0.0, 1800.0, 3),
+    }
+    pid = store.registry.points_by_code()["E01-main"].id
+    with store.begin() as conn:
+        kept = store.norm_state.load(conn, [pid])
+        day_n = conn.execute(
+            text("SELECT SUM(n), SUM(value) FROM stat_day WHERE point_id = :p"), {"p": pid}
+        ).one()
+    assert (kept.last_ts.tolist(), kept.last_value.tolist()) == ([T0 + 11 * H + 30 * MIN], [121.0])
+    assert (int(day_n[0]), day_n[1]) == (7, pytest.approx(21.0))  # every reading counted once
+    # and the same as recomputing everything
+    got = snapshot(store)
+    with store.begin() as conn:
+        for table in ("stat_hour_history", *STAT_QUERIES):
+            conn.execute(text(f"DELETE FROM {table}"))
+    rebuild(store)
+    assert_same(got, snapshot(store))
+
+
+@pytest.mark.parametrize(
+    ("minutes", "values"),
+    [
+        ([0, 15, 30], [100.0, 101.0, 103.0]),  # too few readings to know the end is settled
+        ([0, 15, 30, 45, 60], [100.0, 101.0, 9_000.0, 106.0, 110.0]),  # a spike to resolve
+    ],
+)
+def test_a_first_batch_that_cannot_continue_is_recomputed(
+    store: Store, minutes: list[int], values: list[float]
+) -> None:
+    store.registry.save_park(parse_park_text(SMALL_PARK))
+    ingest(store, register(minutes, values), now=NOW)
+    report = normalise_pending(store)
+    assert (report.points, report.continued) == (1, 0)
+
+
+def test_a_point_with_statistics_or_earlier_readings_is_not_seen_for_the_first_time(
+    store: Store,
+) -> None:
+    store.registry.save_park(parse_park_text(SMALL_PARK))
+    pid = store.registry.points_by_code()["E01-main"].id
+    ingest(store, register([30, 45, 60, 75, 90], [103, 106, 110, 115, 121]), now=NOW)
+    assert normalise_pending(store).continued == 1
+    with store.begin() as conn:
+        store.norm_state.forget(conn, [pid])  # its statistics stay; no state
+    # new readings on both sides of the stored ones: every stored reading lies in the new
+    # range, but the point has hours already
+    ingest(store, register([0, 15, 105, 120], [100, 101, 126, 130]), now=NOW)
+    assert normalise_pending(store).continued == 0
+    with store.begin() as conn:
+        store.norm_state.forget(conn, [pid])
+    # later readings only: an earlier reading is stored
+    ingest(store, register([135, 150, 165, 180], [131, 133, 136, 140]), now=NOW)
+    assert normalise_pending(store).continued == 0
+    got = snapshot(store)
+    with store.begin() as conn:
+        for table in ("stat_hour_history", *STAT_QUERIES):
+            conn.execute(text(f"DELETE FROM {table}"))
+    rebuild(store)
+    assert_same(got, snapshot(store))
+
+
 def test_states_are_stored_replaced_and_forgotten(store: Store) -> None:
     one = state(T0 + 10 * H + 50 * MIN, 100.0, value=12.0, measured_s=600.0, n=2)
     with store.begin() as conn:

@@ -10,6 +10,7 @@ time), owner × carrier rollups and virtual points are refreshed for the same ho
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import time
@@ -40,7 +41,7 @@ from lingtan.normalize.virtual import combine
 from lingtan.registry.formula import parse_formula
 from lingtan.store import PointRecord, ReplacementRecord, Store
 from lingtan.store.core import LOCK_NORMALISE
-from lingtan.store.norm_state_repo import NormStates
+from lingtan.store.norm_state_repo import NormStates, empty_states
 from lingtan.store.stats_repo import CarrierGroup, DayGrowth
 from lingtan.timeutil import (
     DAY_US,
@@ -463,13 +464,23 @@ def _continue(
                                                          states.last_ts.tolist(), strict=True)],
             bool,
         )  # fmt: skip
+        stated = set(states.point_id.tolist())
         states = states.take(after)
+        new = _first_states(
+            store, conn, [(pid, *upper[pid]) for pid, _ in registers if pid not in stated], held
+        )
+        if len(new):
+            states = NormStates.concat([states, new])
+            states = states.take(np.argsort(states.point_id, kind="stable"))
         if not len(states):
             return set()
-        # a documented replacement after the state's reading changes how the register counts
+        # a documented replacement after the state's reading changes how the register counts;
+        # a point seen for the first time continues only without any replacement
         events = store.replacements.for_points(conn, states.point_id.tolist())
+        fresh = set(new.point_id.tolist())
         clear = np.array(
             [all(e.at <= last for e in events.get(pid, ()))
+             and not (pid in fresh and events.get(pid))
              for pid, last in zip(states.point_id.tolist(), states.last_ts.tolist(), strict=True)],
             bool,
         )  # fmt: skip
@@ -508,13 +519,76 @@ def _continue(
         assert out.flat is not None  # set whenever a point continued
         report.hours += len(out.flat)
         run.count_flags(out.flat.flags)
-        run.write_continued(conn, out, states.take(out.done))
+        # what the hours of the continued points held before: a first-seen point's state
+        # counts its first reading, which no stored hour holds yet
+        written = states.take(out.done)
+        unwritten = np.isin(written.point_id, new.point_id)
+        if unwritten.any():
+            written = dataclasses.replace(written, n=np.where(unwritten, 0, written.n))
+        run.write_continued(conn, out, written)
         store.norm_state.save(conn, out.states, now=run.now)
         if drain is not None and len(done) == len(physical):
             store.stats.delete_dirty(conn, drain)
     report.points += len(done)
     report.continued += len(done)
     return set(done)
+
+
+def _first_states(
+    store: Store,
+    conn: Any,
+    candidates: list[tuple[int, int, int]],
+    held: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+) -> NormStates:
+    """Starting states of register points seen for the first time: (point, a, b) without a
+    state whose every stored reading lies in the queued range [a, b] and that have no hourly
+    statistics. Their first reading opens the state (nothing known of its hour yet, the
+    reading counted), and the readings after it continue from there — what the exact
+    recomputation gives when every step is plausible, as :func:`continue_registers` checks.
+    A point with fewer than ``SPIKE_LOOKAHEAD + 1`` readings is left to the recomputation,
+    which keeps a state only when the end of the data is settled; so is one whose readings
+    are not all held in memory when the run takes them from there."""
+    if not candidates:
+        return empty_states()
+    counts = store.stats.first_seen(conn, candidates)
+    chosen = sorted(
+        (pid, a, b) for pid, a, b in candidates if counts.get(pid, 0) >= SPIKE_LOOKAHEAD + 1
+    )
+    if not chosen:
+        return empty_states()
+    ids = np.array([c[0] for c in chosen], np.int64)
+    if held is not None:
+        lo = np.array([c[1] for c in chosen], np.int64)
+        hi = np.array([c[2] + 1 for c in chosen], np.int64)
+        owner, ts, raw = _held_rows(held, ids, lo, hi)
+        found = np.bincount(owner, minlength=len(ids))
+        whole = found == np.array([counts[c[0]] for c in chosen], np.int64)
+    else:
+        data = store.stats.windows_many(conn, [(pid, a, b + 1) for pid, a, b in chosen])
+        sizes = np.array([len(data[pid][0]) for pid in ids.tolist()], np.int64)
+        owner = np.repeat(np.arange(len(ids), dtype=np.int64), sizes)
+        ts = np.concatenate([data[pid][0] for pid in ids.tolist()])
+        raw = np.concatenate([data[pid][1] for pid in ids.tolist()])
+        whole = sizes == np.array([counts[c[0]] for c in chosen], np.int64)
+    # rows are sorted by owner, then time: each owner's first row is its first reading
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else owner
+    first_ts = np.full(len(ids), -1, np.int64)
+    first_value = np.zeros(len(ids), np.float64)
+    first_ts[owner[starts]] = ts[starts]
+    first_value[owner[starts]] = raw[starts]
+    keep = whole & (first_ts >= 0)
+    zeros_f = np.zeros(int(keep.sum()), np.float64)
+    return NormStates(
+        point_id=ids[keep],
+        last_ts=first_ts[keep],
+        last_value=first_value[keep],
+        hour=first_ts[keep] - first_ts[keep] % HOUR_US,
+        value=zeros_f,
+        measured_s=zeros_f.copy(),
+        estimated_s=zeros_f.copy(),
+        flags=np.zeros(len(zeros_f), np.int64),
+        n=np.ones(len(zeros_f), np.int64),
+    )
 
 
 def _recompute(

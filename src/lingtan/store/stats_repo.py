@@ -447,6 +447,26 @@ class StatsRepo:
             for pid, a, b in rows
         }
 
+    def first_seen(
+        self, conn: Connection, ranges: Sequence[tuple[int, int, int]]
+    ) -> dict[int, int]:
+        """Per (point, lo, hi): the number of the point's readings, for the points whose every
+        stored reading lies in ``[lo, hi]`` and that have no hourly statistics yet — points
+        seen for the first time, whose whole history is the new readings. Each test is an
+        index seek; the count reads only the readings of ``[lo, hi]``."""
+        if not ranges:
+            return {}
+        rows = self._raw(
+            conn,
+            f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) SELECT w.pid, "
+            "(SELECT COUNT(*) FROM reading r WHERE r.point_id = w.pid "
+            "AND r.ts >= w.lo AND r.ts <= w.hi) FROM w "
+            "WHERE NOT EXISTS (SELECT 1 FROM reading r WHERE r.point_id = w.pid AND r.ts < w.lo) "
+            "AND NOT EXISTS (SELECT 1 FROM reading r WHERE r.point_id = w.pid AND r.ts > w.hi) "
+            "AND NOT EXISTS (SELECT 1 FROM stat_hour h WHERE h.point_id = w.pid)",
+        )
+        return {int(pid): int(n) for pid, n in rows}
+
     def windows_many(
         self, conn: Connection, ranges: Sequence[tuple[int, int, int]]
     ) -> dict[int, tuple[I64, F64]]:
