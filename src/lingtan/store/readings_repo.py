@@ -111,7 +111,8 @@ def _fetch(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
 
 
 class _Restage(Exception):
-    """The plain insert met stored rows: roll it back and stage the batch."""
+    """The plain insert met stored rows: roll it back (its savepoint on PostgreSQL, the
+    transaction on SQLite) and stage the batch."""
 
 
 def _stored_before(
@@ -185,6 +186,24 @@ class ReadingRepo:
         """
         if self._store.capabilities.supports_partitions and len(ts):
             self._ensure_partitions(ts)
+        args = (point_ids, ts, values, rejects, source, received_at, describe_conflict)
+        try:
+            return self._persist(*args, staged=False)
+        except _Restage:  # SQLite met a stored row: nothing was committed; stage the batch
+            return self._persist(*args, staged=True)
+
+    def _persist(
+        self,
+        point_ids: I64,
+        ts: I64,
+        values: F64,
+        rejects: Sequence[RejectRow],
+        source: str,
+        received_at: int,
+        describe_conflict: Callable[[int, float], RejectRow],
+        *,
+        staged: bool,
+    ) -> PersistOutcome:
         with self._store.begin() as conn:
             # the batch's record first: on SQLite this write opens the transaction, and the
             # savepoint of the insert below must lie inside one (pysqlite opens none for a
@@ -198,7 +217,10 @@ class ReadingRepo:
                     .returning(s.ingest_batch.c.id)
                 ).scalar_one()
             )
-            inserted, conflicts, before = self._write(conn, point_ids, ts, values)
+            if staged:
+                inserted, conflicts, before = self._insert_staged(conn, point_ids, ts, values)
+            else:
+                inserted, conflicts, before = self._write(conn, point_ids, ts, values)
             conflict_rows: list[RejectRow] = []
             keep = np.ones(len(ts), bool) if before is None else ~before
             if conflicts:  # only rows stored before can conflict
@@ -396,20 +418,20 @@ class ReadingRepo:
                 if getattr(err, "sqlstate", None) != _UNIQUE_VIOLATION:
                     raise
                 return False
+        # SQLite: no savepoint — one costs a third of the insert (the pages it changes are
+        # copied to a sub-journal). A stored row met here can only come from another process
+        # that wrote the point after this process last saw it; the whole transaction is then
+        # rolled back and the batch staged (see persist)
         rows = list(zip(point_ids.tolist(), ts.tolist(), values.tolist(), strict=True))
         cur = dbapi.cursor()
         try:
-            with conn.begin_nested():
-                cur.executemany(
-                    "INSERT INTO reading (point_id, ts, value) VALUES (?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    rows,
-                )
-                if cur.rowcount != len(rows):
-                    raise _Restage
+            cur.executemany(
+                "INSERT INTO reading (point_id, ts, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                rows,
+            )
+            if cur.rowcount != len(rows):
+                raise _Restage
             return True
-        except _Restage:
-            return False
         finally:
             cur.close()
 
