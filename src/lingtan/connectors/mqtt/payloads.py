@@ -22,6 +22,10 @@ more are taken as milliseconds). A reading without any timestamp keeps ``ts = ""
 ingest pipeline rejects and keeps it) unless the subscriber supplies the receive time.
 Values are passed through as sent: a ``"n/a"`` reaches ingest and is rejected with its
 reason there. A message that is not JSON, or has no value at all, is a payload error.
+
+The batch shape gateways send — ``{"ts": …, "readings": [{"point": …, "value": <number>}, …]}``
+with nothing else — is decoded by a typed msgspec decoder straight into columns; anything that
+decoder does not take exactly as :func:`json.loads` would is decoded by the general path.
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 import numpy as np
 
 from lingtan.errors import InvalidInput
@@ -257,8 +262,28 @@ def decode_columns(
     A batch item with a plain number and a timestamp that converts exactly becomes a column
     row (the batch timestamp is converted once per message, and a list of items that are all
     ``{"point": …, "value": <number>}`` is taken in C-speed passes); any other item becomes a
-    :class:`Reading` kept whole, with its raw text when ingest may reject it.
+    :class:`Reading` kept whole, with its raw text when ingest may reject it. A batch message of
+    that common shape alone is decoded by :func:`_common_batch` without :func:`json.loads`.
     """
+    if template.form == "batch":
+        captured = template.match(topic)
+        if captured is not None:
+            fallback = received_at if received_at is not None else ""
+            common = _common_batch(template, captured, payload, source, fallback)
+            if common is not None:
+                return common
+    return _decode_columns_json(template, topic, payload, source=source, received_at=received_at)
+
+
+def _decode_columns_json(
+    template: TopicTemplate,
+    topic: str,
+    payload: bytes,
+    *,
+    source: str,
+    received_at: dt.datetime | None = None,
+) -> DecodedColumns:
+    """:func:`decode_columns` through :func:`json.loads`, for every payload and form."""
     captured = template.match(topic)
     if captured is None:
         raise PayloadError(f"topic {topic!r} does not fit template {template.template!r}")
@@ -376,3 +401,88 @@ def _batch_columns(
             else:
                 out.append_odd(_reading(point, ts, value, unit, source, _dump(item)))
     return errors
+
+
+# ----------------------------------------------------------------- the common batch, by msgspec
+
+#: 64-bit integers, which a 64-bit float holds without overflow; a larger one is left to the
+#: general path, which tells one a float holds from one it does not, and from one of more
+#: digits than Python converts
+_Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+_TsValue = _Int64 | float | str | msgspec.UnsetType | None
+
+
+class _CommonItem(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """An item of exactly ``{"point": <non-empty text>, "value": <number>}``; msgspec takes no
+    bool for a number, and refuses the ``NaN``/``Infinity`` literals and a float beyond range
+    (which json.loads reads as NaN or infinity). No cycles: ``gc=False``."""
+
+    point: Annotated[str, msgspec.Meta(min_length=1)]
+    value: _Int64 | float
+
+
+class _CommonBody(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """A batch body with items of :class:`_CommonItem` only and no key but those below (an
+    absent key stays ``UNSET``, told apart from ``null`` as :func:`_first` tells them apart)."""
+
+    readings: list[_CommonItem]
+    ts: _TsValue = msgspec.UNSET
+    t: _TsValue = msgspec.UNSET
+    time: _TsValue = msgspec.UNSET
+    unit: str | msgspec.UnsetType | None = msgspec.UNSET
+    u: str | msgspec.UnsetType | None = msgspec.UNSET
+
+
+_COMMON_BODY = msgspec.json.Decoder(_CommonBody)
+_POINT_ATTR = operator.attrgetter("point")
+_VALUE_ATTR = operator.attrgetter("value")
+
+
+def _set_first(*values: Any) -> Any:
+    """The first value that was present in the message (``None`` when none was): _first."""
+    for value in values:
+        if value is not msgspec.UNSET:
+            return value
+    return None
+
+
+def _common_batch(
+    template: TopicTemplate,
+    captured: dict[str, str],
+    payload: bytes,
+    source: str,
+    fallback: dt.datetime | str,
+) -> DecodedColumns | None:
+    """A batch message of the common shape straight into columns, else ``None`` (anything
+    else: another key or item shape, a value that is no plain number, JSON that msgspec reads
+    otherwise than json.loads or not at all, a batch time without epoch microseconds), and the
+    message goes through :func:`_decode_columns_json`, which gives the very same result for
+    the messages this function takes and its errors for bad ones."""
+    if not payload.isascii():
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # a payload error: json.loads never sees it
+    try:
+        body = _COMMON_BODY.decode(payload)
+    except msgspec.DecodeError:  # a ValidationError is one too
+        return None
+    batch_ts = _ts(_set_first(body.ts, body.t, body.time), fallback)
+    batch_us = epoch_us(batch_ts)
+    if batch_us is None:
+        return None  # every item then needs care of its own
+    batch_unit = _set_first(body.unit, body.u) or template.unit
+    items = body.readings
+    names: list[str] = list(map(_POINT_ATTR, items))
+    if template.point != "{point}":
+        names = [template.point.format(**captured, point=n) for n in names]
+    out = ReadingColumns()
+    out.extend_clean(
+        names,
+        batch_ts,  # type: ignore[arg-type]  # epoch_us checked it is a datetime
+        batch_us,
+        list(map(_VALUE_ATTR, items)),
+        None if batch_unit is None else str(batch_unit),
+        source,
+    )
+    return DecodedColumns(out, [])
