@@ -160,3 +160,18 @@ def test_mqtt_an_integer_of_more_digits_than_python_converts_is_a_payload_error(
     body = b'{"ts": 1, "readings": [{"point": "A", "value": ' + b"9" * 5000 + b"}]}"
     with pytest.raises(PayloadError, match="not JSON"):
         decode_message(BATCH, "park/gw/g/batch", body, source="s")
+
+
+@pytest.mark.parametrize("form", ["batch", "single"])
+def test_mqtt_a_timestamp_integer_beyond_a_float_is_kept_as_text_for_ingest_to_reject(
+    form: str,
+) -> None:
+    big = 10**400  # JSON allows it; float(big) overflows
+    if form == "batch":
+        body = json.dumps({"ts": big, "readings": [{"point": "A", "value": 1.5}]}).encode()
+        got = decode_message(BATCH, "park/gw/g/batch", body, source="s")
+    else:
+        body = json.dumps({"value": 1.5, "ts": big}).encode()
+        got = decode_message(SINGLE, "park/a/b/c", body, source="s")
+    assert [(r.ts, r.value) for r in got.readings] == [(str(big), 1.5)]
+    assert got.readings[0].raw is not None  # kept whole: ingest rejects it with its payload

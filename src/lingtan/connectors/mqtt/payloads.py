@@ -132,10 +132,10 @@ def _ts(value: Any, fallback: dt.datetime | str) -> dt.datetime | str:
     if isinstance(value, bool):
         return f"{value!r}"
     if isinstance(value, int | float):
-        if not math.isfinite(value):
-            return str(value)
-        seconds = value / 1000.0 if abs(value) >= _MS_THRESHOLD else float(value)
-        try:
+        try:  # an integer beyond a float (JSON allows any number of digits) overflows here too
+            if not math.isfinite(value):
+                return str(value)
+            seconds = value / 1000.0 if abs(value) >= _MS_THRESHOLD else float(value)
             return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
         except (OverflowError, OSError, ValueError):
             return str(value)
