@@ -542,18 +542,17 @@ def _first_states(
 ) -> NormStates:
     """Starting states of register points seen for the first time: (point, a, b) without a
     state whose every stored reading lies in the queued range [a, b] and that have no hourly
-    statistics. Their first reading opens the state (nothing known of its hour yet, the
-    reading counted), and the readings after it continue from there — what the exact
-    recomputation gives when every step is plausible, as :func:`continue_registers` checks.
-    A point with fewer than ``SPIKE_LOOKAHEAD + 1`` readings is left to the recomputation,
-    which keeps a state only when the end of the data is settled; so is one whose readings
-    are not all held in memory when the run takes them from there."""
+    statistics. Its readings are then exactly the queued ones: with ``held`` (every queued
+    batch committed by this process) they are the held rows of the range. Their first
+    reading opens the state (nothing known of its hour yet, the reading counted), and the
+    readings after it continue from there — what the exact recomputation gives when every
+    step is plausible, as :func:`continue_registers` checks. A point with fewer than
+    ``SPIKE_LOOKAHEAD + 1`` readings is left to the recomputation, which keeps a state only
+    when the end of the data is settled."""
     if not candidates:
         return empty_states()
-    counts = store.stats.first_seen(conn, candidates)
-    chosen = sorted(
-        (pid, a, b) for pid, a, b in candidates if counts.get(pid, 0) >= SPIKE_LOOKAHEAD + 1
-    )
+    seen = store.stats.first_seen(conn, candidates)
+    chosen = sorted(c for c in candidates if c[0] in seen)
     if not chosen:
         return empty_states()
     ids = np.array([c[0] for c in chosen], np.int64)
@@ -561,15 +560,13 @@ def _first_states(
         lo = np.array([c[1] for c in chosen], np.int64)
         hi = np.array([c[2] + 1 for c in chosen], np.int64)
         owner, ts, raw = _held_rows(held, ids, lo, hi)
-        found = np.bincount(owner, minlength=len(ids))
-        whole = found == np.array([counts[c[0]] for c in chosen], np.int64)
     else:
         data = store.stats.windows_many(conn, [(pid, a, b + 1) for pid, a, b in chosen])
         sizes = np.array([len(data[pid][0]) for pid in ids.tolist()], np.int64)
         owner = np.repeat(np.arange(len(ids), dtype=np.int64), sizes)
         ts = np.concatenate([data[pid][0] for pid in ids.tolist()])
         raw = np.concatenate([data[pid][1] for pid in ids.tolist()])
-        whole = sizes == np.array([counts[c[0]] for c in chosen], np.int64)
+    whole = np.bincount(owner, minlength=len(ids)) >= SPIKE_LOOKAHEAD + 1
     # rows are sorted by owner, then time: each owner's first row is its first reading
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else owner
     first_ts = np.full(len(ids), -1, np.int64)

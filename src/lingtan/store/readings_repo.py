@@ -18,7 +18,6 @@ re-sends), different values are conflicts and are kept in quarantine with reason
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,7 @@ from lingtan.store import schema as s
 from lingtan.store.core import LOCK_PARTITION
 from lingtan.store.records import PersistOutcome, RejectRow
 from lingtan.store.rows import binary_array, write_rows
+from lingtan.store.stats_repo import ranges_text
 from lingtan.timeutil import from_us, next_month, to_us
 
 if TYPE_CHECKING:
@@ -248,15 +248,15 @@ class ReadingRepo:
             )
             tag = None
             if inserted:
-                ranges_text = json.dumps(dirty_ranges(point_ids[keep], ts[keep]))
+                queued = ranges_text(dirty_ranges(point_ids[keep], ts[keep]))
                 dirty_id = int(
                     conn.execute(
                         insert(s.dirty_range)
-                        .values(created_at=received_at, ranges=ranges_text)
+                        .values(created_at=received_at, ranges=queued)
                         .returning(s.dirty_range.c.id)
                     ).scalar_one()
                 )
-                tag = (dirty_id, received_at, ranges_text)
+                tag = (dirty_id, received_at, queued)
         if tag is not None:  # committed: remember what was stored
             self._remember(tag, point_ids[keep], ts[keep], values[keep])
         return PersistOutcome(batch_id, inserted, duplicates, len(conflicts))

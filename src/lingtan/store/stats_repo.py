@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
+import msgspec
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
@@ -85,6 +85,34 @@ class StatColumns(Protocol):
 
 _EMPTY_I: I64 = np.empty(0, np.int64)
 _EMPTY_F: F64 = np.empty(0, np.float64)
+
+
+#: the dirty queue's ranges ``[[point_id, lo, hi], …]`` as JSON text; msgspec parses a
+#: batch's thousand ranges about ten times faster than ``json.loads``
+_RANGES_DECODER = msgspec.json.Decoder(list[tuple[int, int, int]])
+
+
+def ranges_text(ranges: Sequence[Sequence[int]]) -> str:
+    """``[[point_id, lo, hi], …]`` as the queue's JSON text."""
+    return msgspec.json.encode(ranges).decode()
+
+
+def merge_ranges(texts: Sequence[str]) -> dict[int, tuple[int, int]]:
+    """The queued ranges of several rows (their JSON texts) merged per point: the earliest
+    ``lo`` and the latest ``hi`` of each point."""
+    parts = [np.array(_RANGES_DECODER.decode(t), np.int64).reshape(-1, 3) for t in texts]
+    if not parts:
+        return {}
+    table = np.concatenate(parts)
+    if not len(table):
+        return {}
+    table = table[np.argsort(table[:, 0], kind="stable")]
+    starts = np.flatnonzero(np.r_[True, table[1:, 0] != table[:-1, 0]])
+    lo = np.minimum.reduceat(table[:, 1], starts)
+    hi = np.maximum.reduceat(table[:, 2], starts)
+    return dict(
+        zip(table[starts, 0].tolist(), zip(lo.tolist(), hi.tolist(), strict=True), strict=True)
+    )
 
 
 def _values(rows: Sequence[tuple[int, ...]]) -> str:
@@ -341,13 +369,8 @@ class StatsRepo:
                 s.dirty_range.c.id
             )
         ).all()
-        merged: dict[int, tuple[int, int]] = {}
-        for row in rows:
-            for pid, lo, hi in json.loads(row.ranges):
-                old = merged.get(pid)
-                merged[pid] = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
         tags = [(int(r.id), int(r.created_at), str(r.ranges)) for r in rows]
-        return [r.id for r in rows], merged, tags
+        return [r.id for r in rows], merge_ranges([t[2] for t in tags]), tags
 
     def pending_dirty(self) -> int:
         """Number of queued dirty rows."""
@@ -362,7 +385,7 @@ class StatsRepo:
     def mark_dirty(self, conn: Connection, ranges: list[list[int]], *, now: int) -> None:
         """Queue ``[[point_id, lo, hi], …]`` for recomputation."""
         if ranges:
-            conn.execute(insert(s.dirty_range).values(created_at=now, ranges=json.dumps(ranges)))
+            conn.execute(insert(s.dirty_range).values(created_at=now, ranges=ranges_text(ranges)))
 
     def mark_full_range_dirty(
         self, conn: Connection, point_ids: Sequence[int], *, now: int
@@ -447,25 +470,22 @@ class StatsRepo:
             for pid, a, b in rows
         }
 
-    def first_seen(
-        self, conn: Connection, ranges: Sequence[tuple[int, int, int]]
-    ) -> dict[int, int]:
-        """Per (point, lo, hi): the number of the point's readings, for the points whose every
-        stored reading lies in ``[lo, hi]`` and that have no hourly statistics yet — points
-        seen for the first time, whose whole history is the new readings. Each test is an
-        index seek; the count reads only the readings of ``[lo, hi]``."""
+    def first_seen(self, conn: Connection, ranges: Sequence[tuple[int, int, int]]) -> set[int]:
+        """Of (point, lo, hi): the points whose every stored reading lies in ``[lo, hi]`` and
+        that have no hourly statistics yet — points seen for the first time. A reading that
+        was normalised before always left hours (a recomputation writes every hour of its
+        window), so the readings of such a point are exactly the queued ones. Three index
+        seeks per point."""
         if not ranges:
-            return {}
+            return set()
         rows = self._raw(
             conn,
-            f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) SELECT w.pid, "
-            "(SELECT COUNT(*) FROM reading r WHERE r.point_id = w.pid "
-            "AND r.ts >= w.lo AND r.ts <= w.hi) FROM w "
+            f"WITH w(pid, lo, hi) AS (VALUES {_values(ranges)}) SELECT w.pid FROM w "
             "WHERE NOT EXISTS (SELECT 1 FROM reading r WHERE r.point_id = w.pid AND r.ts < w.lo) "
             "AND NOT EXISTS (SELECT 1 FROM reading r WHERE r.point_id = w.pid AND r.ts > w.hi) "
             "AND NOT EXISTS (SELECT 1 FROM stat_hour h WHERE h.point_id = w.pid)",
         )
-        return {int(pid): int(n) for pid, n in rows}
+        return {int(pid) for (pid,) in rows}
 
     def windows_many(
         self, conn: Connection, ranges: Sequence[tuple[int, int, int]]
