@@ -127,6 +127,12 @@ COMMON: list[tuple[str, str, dt.datetime | None]] = [
         None,
     ),
     ("whitespace", f' \r\n\t{{ "ts" : {ISO} ,\n "readings" : {ITEMS} }}\n ', None),
+    ("repeated ts: the last", f'{{"ts": 5, "ts": {ISO}, "readings": {ITEMS}}}', None),
+    (
+        "repeated readings: the last",
+        f'{{"ts": {ISO}, "readings": [{{"point": "X", "value": 9}}], "readings": {ITEMS}}}',
+        None,
+    ),
 ]
 
 
