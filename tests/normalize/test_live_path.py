@@ -15,6 +15,7 @@ of one-minute steps inside it, counted by hand below.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,6 +94,19 @@ def test_rows_another_writer_stored_meanwhile_are_found_and_not_stored_twice(
     # minute 11 with another value: a conflict, the stored value kept
     assert send(a, range(11, 12), offset=0.5) == (0, 0, 1)
     assert a.readings.count() == 13
+    with a.begin() as conn:
+        batches = conn.execute(
+            select(s.ingest_batch.c.accepted, s.ingest_batch.c.duplicates).order_by(
+                s.ingest_batch.c.id
+            )
+        ).all()
+    # one record per batch: the insert that met b's rows left nothing behind
+    assert [tuple(b) for b in batches] == [(5, 0), (5, 0), (3, 5), (0, 0)]
+    # the re-sent minutes queued nothing: only 10–12 of a's third batch
+    ranges = [json.loads(tag[2]) for tag in queued(a)]
+    pid = a.registry.points_by_code()["M1"].id
+    assert ranges == [[[pid, T0, T0 + 4 * MIN]], [[pid, T0 + 5 * MIN, T0 + 9 * MIN]],
+                      [[pid, T0 + 10 * MIN, T0 + 12 * MIN]]]  # fmt: skip
 
 
 def test_a_run_continues_from_memory_only_when_this_process_stored_every_queued_row(
