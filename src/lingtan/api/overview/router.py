@@ -41,7 +41,7 @@ def _cached_json(
     request: Request, store: Store, key: tuple[Any, ...], render: Callable[[], bytes]
 ) -> Response:
     """A JSON view from the cache (validated and encoded once per data version)."""
-    body = service.cached(store, view_cache(request), key, render)
+    body = service.cached(store, view_cache(request), key, render, reads=True)
     return Response(body, media_type="application/json")
 
 
