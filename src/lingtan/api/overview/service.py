@@ -244,9 +244,10 @@ def cached(
     ``reads``: the view only reads; it is computed in one read transaction
     (:meth:`Store.reads`). The overview makes a few hundred small reads (registry, rollups,
     factors, certificates): each in a transaction of its own cost three round trips and as
-    many GIL hand-overs, and while a view was recomputed every 5 s under a live feed the
-    requests served meanwhile waited — p95 0.7–0.8 s at 200 overview requests/s on
-    PostgreSQL (bench/api.py --live), 15 ms with no recomputation."""
+    many GIL hand-overs on PostgreSQL, and while a view was recomputed every 5 s under a live
+    feed the requests served meanwhile waited — p95 0.7–0.8 s at 200 overview requests/s
+    (bench/api.py --live), 25 ms in one transaction, 15 ms with no recomputation. On SQLite
+    the same row varied between 18 and 262 ms either way from run to run."""
     if reads:
         compute = _in_one_read(store, compute)
     if cache is None:
