@@ -247,16 +247,21 @@ def assert_same(got: dict[str, Any], want: dict[str, Any]) -> None:
             )  # fmt: skip
 
 
-def check_incremental_equals_rebuild(store: Store, seed: int, days: int, batches: int) -> int:
-    """Feed, normalise after each batch, compare with a full rebuild; return the number of
-    point runs continued incrementally."""
-    continued = feed(store, seed, days, batches)
+def assert_equals_rebuild(store: Store) -> None:
+    """Every statistic of ``store`` equals what a full rebuild computes."""
     got = snapshot(store)
     with store.begin() as conn:
         for table in ("stat_hour_history", *STAT_QUERIES):
             conn.execute(text(f"DELETE FROM {table}"))
     rebuild(store)
     assert_same(got, snapshot(store))
+
+
+def check_incremental_equals_rebuild(store: Store, seed: int, days: int, batches: int) -> int:
+    """Feed, normalise after each batch, compare with a full rebuild; return the number of
+    point runs continued incrementally."""
+    continued = feed(store, seed, days, batches)
+    assert_equals_rebuild(store)
     return continued
 
 
@@ -320,13 +325,7 @@ def test_a_point_seen_for_the_first_time_continues_from_its_first_reading(store:
         ).one()
     assert (kept.last_ts.tolist(), kept.last_value.tolist()) == ([T0 + 11 * H + 30 * MIN], [121.0])
     assert (int(day_n[0]), day_n[1]) == (7, pytest.approx(21.0))  # every reading counted once
-    # and the same as recomputing everything
-    got = snapshot(store)
-    with store.begin() as conn:
-        for table in ("stat_hour_history", *STAT_QUERIES):
-            conn.execute(text(f"DELETE FROM {table}"))
-    rebuild(store)
-    assert_same(got, snapshot(store))
+    assert_equals_rebuild(store)  # and the same as recomputing everything
 
 
 @pytest.mark.parametrize(
@@ -363,12 +362,7 @@ def test_a_point_with_statistics_or_earlier_readings_is_not_seen_for_the_first_t
     # later readings only: an earlier reading is stored
     ingest(store, register([135, 150, 165, 180], [131, 133, 136, 140]), now=NOW)
     assert normalise_pending(store).continued == 0
-    got = snapshot(store)
-    with store.begin() as conn:
-        for table in ("stat_hour_history", *STAT_QUERIES):
-            conn.execute(text(f"DELETE FROM {table}"))
-    rebuild(store)
-    assert_same(got, snapshot(store))
+    assert_equals_rebuild(store)
 
 
 def test_states_are_stored_replaced_and_forgotten(store: Store) -> None:
