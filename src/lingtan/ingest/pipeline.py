@@ -315,7 +315,7 @@ def _ingest_reading_columns(
         for k, (u, p) in enumerate(zip(batch.unit, records, strict=True)):
             if u is not None and p is not None and u != p.unit:
                 slow_rows[k] = True
-    slow = set(np.flatnonzero(slow_rows).tolist())
+    slow = np.flatnonzero(slow_rows).tolist()  # sorted
     if slow:
         rows = np.flatnonzero(~slow_rows)
         clean_records = list(map(records.__getitem__, rows.tolist()))
@@ -342,7 +342,7 @@ def _ingest_reading_columns(
     )
     acc_rows, acc_pids, acc_us, acc_values = rows[good], pids[good], us[good], values[good]
     extra: list[tuple[int, int, int, float]] = []
-    for k in sorted(slow):
+    for k in slow:
         checked = _check_one(batch[k], points, latest, future_skew_s)
         if isinstance(checked, RejectRow):
             rejected.append((k, checked))

@@ -435,6 +435,28 @@ def _held_rows(
     return at[keep], ts[keep], values[keep]
 
 
+def _window_rows(
+    store: Store,
+    conn: Any,
+    held: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    point_ids: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(owner, ts, value) of the readings with ``lo[k] <= ts < hi[k]`` of point
+    ``point_ids[k]`` (sorted), ordered by owner and time: from the rows held in memory
+    (:func:`_held_rows`) when there are, else read from the store."""
+    if held is not None:
+        return _held_rows(held, point_ids, lo, hi)
+    pids = point_ids.tolist()
+    data = store.stats.windows_many(conn, list(zip(pids, lo.tolist(), hi.tolist(), strict=True)))
+    sizes = np.array([len(data[pid][0]) for pid in pids], np.int64)
+    owner = np.repeat(np.arange(len(pids), dtype=np.int64), sizes)
+    ts = np.concatenate([data[pid][0] for pid in pids])
+    raw = np.concatenate([data[pid][1] for pid in pids])
+    return owner, ts, raw
+
+
 def _continue(
     run: _Run,
     physical: list[tuple[int, tuple[int, int]]],
@@ -489,18 +511,7 @@ def _continue(
             return set()
         pids = states.point_id.tolist()
         his = np.array([upper[pid][1] + 1 for pid in pids], np.int64)
-        if held is not None:
-            owner, ts, raw = _held_rows(held, states.point_id, states.last_ts + 1, his)
-        else:
-            data = store.stats.windows_many(
-                conn,
-                [(pid, last + 1, hi) for pid, last, hi in
-                 zip(pids, states.last_ts.tolist(), his.tolist(), strict=True)],
-            )  # fmt: skip
-            sizes = np.array([len(data[pid][0]) for pid in pids], np.int64)
-            owner = np.repeat(np.arange(len(pids), dtype=np.int64), sizes)
-            ts = np.concatenate([data[pid][0] for pid in pids])
-            raw = np.concatenate([data[pid][1] for pid in pids])
+        owner, ts, raw = _window_rows(store, conn, held, states.point_id, states.last_ts + 1, his)
         chosen = [points[pid] for pid in pids]
         multiplier = np.array([p.multiplier for p in chosen], np.float64)
         params = RegisterParams(
@@ -556,16 +567,9 @@ def _first_states(
     if not chosen:
         return empty_states()
     ids = np.array([c[0] for c in chosen], np.int64)
-    if held is not None:
-        lo = np.array([c[1] for c in chosen], np.int64)
-        hi = np.array([c[2] + 1 for c in chosen], np.int64)
-        owner, ts, raw = _held_rows(held, ids, lo, hi)
-    else:
-        data = store.stats.windows_many(conn, [(pid, a, b + 1) for pid, a, b in chosen])
-        sizes = np.array([len(data[pid][0]) for pid in ids.tolist()], np.int64)
-        owner = np.repeat(np.arange(len(ids), dtype=np.int64), sizes)
-        ts = np.concatenate([data[pid][0] for pid in ids.tolist()])
-        raw = np.concatenate([data[pid][1] for pid in ids.tolist()])
+    lo = np.array([c[1] for c in chosen], np.int64)
+    hi = np.array([c[2] + 1 for c in chosen], np.int64)
+    owner, ts, raw = _window_rows(store, conn, held, ids, lo, hi)
     whole = np.bincount(owner, minlength=len(ids)) >= SPIKE_LOOKAHEAD + 1
     # rows are sorted by owner, then time: each owner's first row is its first reading
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else owner

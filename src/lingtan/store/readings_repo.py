@@ -186,77 +186,66 @@ class ReadingRepo:
         """
         if self._store.capabilities.supports_partitions and len(ts):
             self._ensure_partitions(ts)
-        args = (point_ids, ts, values, rejects, source, received_at, describe_conflict)
-        try:
-            return self._persist(*args, staged=False)
-        except _Restage:  # SQLite met a stored row: nothing was committed; stage the batch
-            return self._persist(*args, staged=True)
-
-    def _persist(
-        self,
-        point_ids: I64,
-        ts: I64,
-        values: F64,
-        rejects: Sequence[RejectRow],
-        source: str,
-        received_at: int,
-        describe_conflict: Callable[[int, float], RejectRow],
-        *,
-        staged: bool,
-    ) -> PersistOutcome:
-        with self._store.begin() as conn:
-            # the batch's record first: on SQLite this write opens the transaction, and the
-            # savepoint of the insert below must lie inside one (pysqlite opens none for a
-            # SAVEPOINT, whose RELEASE would then commit the rows on its own)
-            batch_id = int(
-                conn.execute(
-                    insert(s.ingest_batch)
-                    .values(
-                        source=source, received_at=received_at, accepted=0, duplicates=0, rejected=0
+        write = self._write
+        while True:
+            try:
+                with self._store.begin() as conn:
+                    # the batch's record first: on SQLite this write opens the transaction
+                    # (the write lock is held before the re-send look-up); on PostgreSQL the
+                    # savepoint of the insert below lies inside it
+                    batch_id = int(
+                        conn.execute(
+                            insert(s.ingest_batch)
+                            .values(
+                                source=source,
+                                received_at=received_at,
+                                accepted=0,
+                                duplicates=0,
+                                rejected=0,
+                            )
+                            .returning(s.ingest_batch.c.id)
+                        ).scalar_one()
                     )
-                    .returning(s.ingest_batch.c.id)
-                ).scalar_one()
-            )
-            if staged:
-                inserted, conflicts, before = self._insert_staged(conn, point_ids, ts, values)
-            else:
-                inserted, conflicts, before = self._write(conn, point_ids, ts, values)
-            conflict_rows: list[RejectRow] = []
-            keep = np.ones(len(ts), bool) if before is None else ~before
-            if conflicts:  # only rows stored before can conflict
-                rows = np.flatnonzero(before) if before is not None else np.arange(len(ts))
-                index = {
-                    key: int(i)
-                    for i, key in zip(
-                        rows.tolist(),
-                        zip(point_ids[rows].tolist(), ts[rows].tolist(), strict=True),
-                        strict=True,
-                    )
-                }
-                for pid, t, _sent, stored in conflicts:
-                    i = index[(pid, t)]
-                    keep[i] = False
-                    conflict_rows.append(describe_conflict(i, stored))
-            all_rejects = [*rejects, *conflict_rows]
-            if all_rejects:
-                self._insert_rejects(conn, batch_id, received_at, all_rejects)
-            duplicates = len(ts) - inserted - len(conflicts)
-            conn.execute(
-                update(s.ingest_batch)
-                .where(s.ingest_batch.c.id == batch_id)
-                .values(accepted=inserted, duplicates=duplicates, rejected=len(all_rejects))
-            )
-            tag = None
-            if inserted:
-                queued = ranges_text(dirty_ranges(point_ids[keep], ts[keep]))
-                dirty_id = int(
+                    inserted, conflicts, before = write(conn, point_ids, ts, values)
+                    conflict_rows: list[RejectRow] = []
+                    keep = np.ones(len(ts), bool) if before is None else ~before
+                    if conflicts:  # only rows stored before can conflict
+                        rows = np.flatnonzero(before) if before is not None else np.arange(len(ts))
+                        index = {
+                            key: int(i)
+                            for i, key in zip(
+                                rows.tolist(),
+                                zip(point_ids[rows].tolist(), ts[rows].tolist(), strict=True),
+                                strict=True,
+                            )
+                        }
+                        for pid, t, _sent, stored in conflicts:
+                            i = index[(pid, t)]
+                            keep[i] = False
+                            conflict_rows.append(describe_conflict(i, stored))
+                    all_rejects = [*rejects, *conflict_rows]
+                    if all_rejects:
+                        self._insert_rejects(conn, batch_id, received_at, all_rejects)
+                    duplicates = len(ts) - inserted - len(conflicts)
                     conn.execute(
-                        insert(s.dirty_range)
-                        .values(created_at=received_at, ranges=queued)
-                        .returning(s.dirty_range.c.id)
-                    ).scalar_one()
-                )
-                tag = (dirty_id, received_at, queued)
+                        update(s.ingest_batch)
+                        .where(s.ingest_batch.c.id == batch_id)
+                        .values(accepted=inserted, duplicates=duplicates, rejected=len(all_rejects))
+                    )
+                    tag = None
+                    if inserted:
+                        queued = ranges_text(dirty_ranges(point_ids[keep], ts[keep]))
+                        dirty_id = int(
+                            conn.execute(
+                                insert(s.dirty_range)
+                                .values(created_at=received_at, ranges=queued)
+                                .returning(s.dirty_range.c.id)
+                            ).scalar_one()
+                        )
+                        tag = (dirty_id, received_at, queued)
+                    break
+            except _Restage:  # SQLite met a stored row: nothing was committed; stage the batch
+                write = self._insert_staged  # which never restages
         if tag is not None:  # committed: remember what was stored
             self._remember(tag, point_ids[keep], ts[keep], values[keep])
         return PersistOutcome(batch_id, inserted, duplicates, len(conflicts))
