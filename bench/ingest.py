@@ -46,6 +46,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -274,7 +275,9 @@ def run_live(
     BackgroundNormaliser`, its own thread, the same settings) is poked after every batch, and
     the timer stops when it is idle after the stream: normalisation overlaps the next batches'
     decode and ingest as it does in production; ``normalise_s`` is then the wait after the
-    stream only."""
+    stream only. ``"process"``: the same normaliser with its runs in a child process, as
+    ``serve`` runs it (``normalise_process``): the child reads the rows back from the store
+    while this process decodes and ingests the next batches, on the other core."""
     from lingtan.config import Settings
     from lingtan.connectors.mqtt.payloads import TopicTemplate, decode_columns
     from lingtan.ingest import ingest
@@ -304,12 +307,13 @@ def run_live(
                 now = T0 + dt.timedelta(days=30)
                 rows = accepted = pending = 0
                 background = None
-                if mode == "live" and coalesce == "background":
+                if mode == "live" and coalesce in ("background", "process"):
                     background = BackgroundNormaliser(
                         store, interval_s=settings.normalise_interval_s,
                         min_interval_s=min_interval, pending_readings=threshold,
+                        database_url=url if coalesce == "process" else None,
                     )  # fmt: skip
-                    background.start()
+                    background.start(wait_ready=True)  # a service's start-up, not timed
                 began = last_run = time.perf_counter()
                 for messages, (idx, ts, vals) in stream:
                     if mode == "baseline":
@@ -389,7 +393,7 @@ def main_live(opts: argparse.Namespace) -> None:
         if engine == "postgresql" and not pg_reachable():
             print("postgresql: not reachable on 127.0.0.1:5432, skipped")
             continue
-        for coalesce in (False, True, "background"):
+        for coalesce in (False, True, "background", "process"):
             _live_rows(ctx, opts, engine, points, minutes, coalesce)
     sys.stdout.flush()
 
@@ -397,14 +401,17 @@ def main_live(opts: argparse.Namespace) -> None:
 def _live_rows(  # type: ignore[no-untyped-def]
     ctx, opts: argparse.Namespace, engine: str, points: int, minutes: int, coalesce: bool | str
 ) -> None:
-    label = {False: "every batch", True: "coalesced", "background": "background"}[coalesce]
+    label = {False: "every batch", True: "coalesced", "background": "background",
+             "process": "process"}[coalesce]  # fmt: skip
     ratios = []
     for _ in range(opts.repeat):
-        with ctx.Pool(1) as pool:
-            r = pool.apply(
+        # a fresh process a run; not a Pool's daemonic worker, which may not start the
+        # "process" row's normaliser child
+        with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+            r = pool.submit(
                 _live_child,
-                ((engine, points, minutes, opts.batch_minutes, coalesce, opts.enterprises),),
-            )
+                (engine, points, minutes, opts.batch_minutes, coalesce, opts.enterprises),
+            ).result()
         ratio = r["baseline_s"] / r["live_s"]
         ratios.append(ratio)
         print(

@@ -134,11 +134,14 @@ def migrated_copy(url: str) -> None:
             "SELECT count(*) FROM pg_tables WHERE schemaname = %s", [schema]
         ).fetchone() != (0,):
             return  # the test made something there: open_store migrates what is there
-        for sql, params, many in statements:
-            if many:
-                cur.executemany(sql, params)
-            else:
-                cur.execute(sql, params)  # as SQLAlchemy passed them (``%%`` stays escaped)
+        # pipelined: 212 statements without a round trip each (0.29 s a schema, not 0.40 s;
+        # about 500 tests on PostgreSQL make one)
+        with conn.pipeline():
+            for sql, params, many in statements:
+                if many:
+                    cur.executemany(sql, params)
+                else:
+                    cur.execute(sql, params)  # as SQLAlchemy passed them (``%%`` stays escaped)
 
 
 @contextmanager

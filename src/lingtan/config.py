@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     normalise_pending_readings: int = Field(default=50_000, gt=0)
     #: how often it looks for readings other processes (collectors, the CLI) ingested [s]
     normalise_interval_s: float = Field(default=10.0, gt=0)
+    #: ``serve`` runs its normaliser in a process of its own (the serving process keeps the
+    #: interpreter lock for requests; docs/performance.md); off: a thread of the service.
+    #: A store handed to ``create_app`` (tests) or in memory always uses the thread
+    normalise_process: bool = True
     #: ``lingtan collect`` normalises what it commits itself, coalesced like ``serve`` (the
     #: settings above), from the rows it holds instead of reading them back
     collector_normalises: bool = True

@@ -71,6 +71,7 @@ from lingtan.jobs.kinds import register_builtin
 from lingtan.jobs.runner import BackgroundNormaliser, JobRunner
 from lingtan.store import Store, open_store
 from lingtan.store.core import serving_request
+from lingtan.store.engine import is_memory_sqlite
 
 API_PREFIX = "/api/v1"
 #: the interpreter's thread switch interval while the service runs [s] (CPython's default is
@@ -238,6 +239,10 @@ def create_app(
                 interval_s=settings.normalise_interval_s,
                 min_interval_s=settings.normalise_min_interval_s,
                 pending_readings=settings.normalise_pending_readings,
+                # its own process when the service opened a database another can open too
+                database_url=s.url
+                if owned and settings.normalise_process and not is_memory_sqlite(s.url)
+                else None,
             )
             normaliser.start()
             notifier = DeliveryWorker(s, settings)

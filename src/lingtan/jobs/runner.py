@@ -9,6 +9,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from lingtan.jobs.normaliser_process import NormaliserProcess
 from lingtan.jobs.service import execute_claimed
 from lingtan.normalize.service import normalise_pending
 from lingtan.store import Store
@@ -140,6 +141,11 @@ class BackgroundNormaliser:
     since then — a burst of small batches gives one run, not a burst of runs, and a large
     backlog does not wait (``LINGTAN_NORMALISE_MIN_INTERVAL_S``,
     ``LINGTAN_NORMALISE_PENDING_READINGS``).
+
+    ``database_url``: do each run in a child process on that database
+    (:mod:`lingtan.jobs.normaliser_process`; ``lingtan serve``), so that the normalisation's
+    Python work does not take the interpreter lock from the threads serving requests. The
+    store then stops holding committed rows for the normaliser: the child reads them back.
     """
 
     def __init__(
@@ -149,8 +155,12 @@ class BackgroundNormaliser:
         interval_s: float = 10.0,
         min_interval_s: float = 2.0,
         pending_readings: int = 50_000,
+        database_url: str | None = None,
     ) -> None:
         self._store = store
+        self._child = None if database_url is None else NormaliserProcess(database_url)
+        if self._child is not None:
+            store.readings.hold_recent = False
         self._interval = interval_s
         self._min_interval = min_interval_s
         self._threshold = pending_readings
@@ -165,8 +175,10 @@ class BackgroundNormaliser:
         #: runs started (tests, logs)
         self.runs = 0
 
-    def start(self) -> None:
-        """Start the thread."""
+    def start(self, *, wait_ready: bool = False) -> None:
+        """Start the thread (and the child process; ``wait_ready``: until it can run)."""
+        if self._child is not None:
+            self._child.start(wait=wait_ready)
         self._thread = threading.Thread(target=self._loop, name="lingtan-normaliser", daemon=True)
         self._thread.start()
 
@@ -208,7 +220,9 @@ class BackgroundNormaliser:
             try:
                 if self._store.stats.pending_dirty():
                     self.runs += 1
-                    report = normalise_pending(self._store)
+                    report = (
+                        normalise_pending(self._store) if self._child is None else self._child.run()
+                    )
                     log.info(
                         "normalised %d points (%d continued), %d hours (%d revised)",
                         report.points,
@@ -229,3 +243,5 @@ class BackgroundNormaliser:
         if self._thread is not None:
             self._thread.join(timeout=60)
             self._thread = None
+        if self._child is not None:
+            self._child.close()

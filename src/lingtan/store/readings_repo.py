@@ -166,6 +166,8 @@ class ReadingRepo:
         self._last: dict[int, int] = {}
         self._recent: dict[DirtyTag, tuple[I64, I64, F64]] = {}
         self._recent_rows = 0
+        #: keep committed rows for this process's normaliser (off when it runs elsewhere)
+        self.hold_recent = True
 
     # -- write ------------------------------------------------------------------------------
     def persist(
@@ -266,6 +268,8 @@ class ReadingRepo:
             for pid, t in zip(point_ids[ends].tolist(), ts[ends].tolist(), strict=True):
                 if t > last.get(pid, -1):
                     last[pid] = t
+            if not self.hold_recent:
+                return
             self._recent[tag] = (point_ids, ts, values)
             self._recent_rows += len(ts)
             while self._recent_rows > RECENT_MAX_ROWS and self._recent:
