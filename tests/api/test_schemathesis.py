@@ -1,7 +1,7 @@
 """schemathesis against the running service (uvicorn on loopback), over every operation of the
 OpenAPI schema, authenticated as a park admin, with a bounded number of examples per operation
-(the operations are split into a few runs by path; together they take about four minutes
-of one core).
+(the operations are split into a few runs by path; together they take about two and a half
+minutes of one core).
 
 The bar: no response is a server error, and every response matches the documented status
 codes, content types and schemas. The run's event log is then read back to show that every
