@@ -8,14 +8,13 @@ import datetime as dt
 import os
 import signal
 
-from sqlalchemy import text
-
 from lingtan.ingest import ingest
 from lingtan.jobs.runner import BackgroundNormaliser
 from lingtan.readings import Reading
 from lingtan.registry import ParkModel
 from lingtan.store import Store
 from tests.jobs.test_normaliser_coalescing import until
+from tests.normalize.test_incremental import hours_of
 
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 T0 = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
@@ -23,15 +22,9 @@ HOUR_US = 3_600_000_000
 
 
 def hours(store: Store) -> dict[int, float | None]:
-    with store.begin() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT h.hour, h.value FROM stat_hour h JOIN point p ON p.id = h.point_id "
-                "WHERE p.code = 'E01-main' ORDER BY h.hour"
-            )
-        ).all()
+    """E01-main's hourly values by hour since T0."""
     t0 = int(T0.timestamp()) * 1_000_000
-    return {(int(r[0]) - t0) // HOUR_US: r[1] for r in rows}
+    return {(h - t0) // HOUR_US: row[0] for h, row in hours_of(store, "E01-main").items()}
 
 
 def feed(store: Store, first: int, last: int) -> int:

@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import traceback
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
@@ -55,8 +56,8 @@ def _child(conn: Connection, database_url: str) -> None:
                 return
             try:
                 report: NormaliseReport | BaseException = normalise_pending(store)
-            except Exception as err:  # sent back: the parent logs it and retries next wake-up
-                report = RuntimeError(f"{type(err).__name__}: {err}")
+            except Exception:  # sent back whole: the parent logs it and retries next wake-up
+                report = RuntimeError(f"in the normaliser process:\n{traceback.format_exc()}")
             conn.send(report)
     finally:
         store.close()
