@@ -31,7 +31,11 @@ async def test_simulated_stations_deliver_exactly_what_they_sent_with_answers() 
     server = Hj212Server({s.mn: s.pw for s in specs}, rec.sink, on_reject=rec.reject)
     port = await server.start("127.0.0.1", 0)
     try:
-        results = await run_stations(specs, "127.0.0.1", port, start=START, minutes=125)
+        # every packet is answered, so the wait ends at the last answer; the long timeout only
+        # keeps a loaded machine (a full test run) from cutting a station's answers short
+        results = await run_stations(
+            specs, "127.0.0.1", port, start=START, minutes=125, answer_timeout_s=60.0
+        )
     finally:
         await server.close()
     # 125 minute packets + 2 hourly packets (after 00:59 and 01:59) per station

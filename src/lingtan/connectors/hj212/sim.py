@@ -194,6 +194,7 @@ async def run_stations(
     hourly: bool = True,
     answer: bool = True,
     seed: int = 0,
+    answer_timeout_s: float = 5.0,
 ) -> list[SimResult]:
     """Run several stations concurrently."""
     return list(
@@ -208,6 +209,7 @@ async def run_stations(
                     hourly=hourly,
                     answer=answer,
                     seed=seed,
+                    answer_timeout_s=answer_timeout_s,
                 )
                 for s in specs
             )
