@@ -105,6 +105,8 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     # the enterprise whose products are graded (compliance.service._enterprise)
     ("/api/v1/compliance/grading", "enterprise_id"): 404,
     ("/api/v1/compliance/backward", "enterprise_id"): 404,
+    ("/api/v1/compliance/audit", "enterprise_id"): 404,
+    ("/api/v1/compliance/audit/workbook", "enterprise_id"): 404,
     # the enterprise whose GHG documents, account or report is asked for (ghg.service._enterprise)
     ("/api/v1/ghg/documents", "enterprise_id"): 404,
     ("/api/v1/ghg/account", "enterprise_id"): 404,

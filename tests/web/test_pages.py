@@ -345,6 +345,18 @@ def test_admission_form_report_and_downloads(web_world: World) -> None:
     # the water-intake comparison is shown under the energy grading, existing plants by default
     assert 'data-testid="water-quota"' in grading.text and "现有企业" in grading.text
     no_b_data(web_world, grading.text, "/compliance as a_viewer")
+    # the energy audit of the page's year, the caller's own enterprise: its total is the API's
+    link = re.search(r'href="(/compliance/audit\.xlsx[^"]*)" data-testid="audit-download"',
+                     grading.text)  # fmt: skip
+    assert link is not None and link.group(1) == "/compliance/audit.xlsx?year=2025"
+    book = a.get(link.group(1))
+    assert book.status_code == 200, book.text[:300]
+    rows = list(load_workbook(io.BytesIO(book.content))["能源消费"].iter_rows(values_only=True))
+    api = web_world.client.get("/api/v1/compliance/audit", headers=web_world.h("a_viewer"),
+                               params={"year": 2025}).json()  # fmt: skip
+    total = next(r for r in rows if r[0] == "合计（综合能耗）")
+    assert total[4] == pytest.approx(api["total_tce"])
+    no_b_data(web_world, " ".join(str(v) for r in rows for v in r if v), "the audit as a_viewer")
 
 
 # -- the GHG page (/ghg): an enterprise's user sees its own account; B's account or its

@@ -254,8 +254,9 @@ def zh_world(web_world: World) -> World:
 def _pages(world: World) -> list[str]:
     paths = [p for m, p in web_routes() if m == "GET" and "{" not in p and p != "/"]
     paths = [p for p in paths if not p.startswith(("/static", "/lang"))]
-    # a workbook, not a page (its Chinese headers: tests/web/test_ranking_page.py)
-    paths = [p for p in paths if p != "/ranking/export"]
+    # workbooks, not pages (their Chinese: tests/web/test_ranking_page.py and
+    # test_the_energy_audit_in_zh_is_chinese below)
+    paths = [p for p in paths if p not in ("/ranking/export", "/compliance/audit.xlsx")]
     paths += [f"/enterprises/{world.enterprises['E01']}", "/enterprises/99999999", "/flow?month=1"]
     paths += [f"/environment/stations/{code}" for code in ("AQ-N", "WS-1", "IN-ADM", "E02-OUT1")]
     paths += [
@@ -350,4 +351,20 @@ def test_the_equipment_efficiency_list_in_zh_is_chinese(zh_world: World, fmt: st
     texts = workbook_texts(content) if fmt == "xlsx" else visible(content.decode())
     assert any("设备能效清单" in t for t in texts)
     bad = sorted({p for text in texts for p in problems(text, allowed)})
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "html"])
+def test_the_energy_audit_in_zh_is_chinese(zh_world: World, fmt: str) -> None:
+    """The energy audit (lingtan.compliance.audit) of the whole demo park from the store: its
+    carriers, graded and ungraded products, the coefficient records and the statistics' notes."""
+    from lingtan.compliance import audit, service
+    from lingtan.identity.roles import SYSTEM
+
+    a = service.audit_file(zh_world.store, principal=SYSTEM, year=2025, month=1)
+    assert a.factors and a.carriers
+    content = audit.workbook(a) if fmt == "xlsx" else audit.html(a)
+    texts = workbook_texts(content) if fmt == "xlsx" else visible(content.decode())
+    assert any("能源审计" in t for t in texts)
+    bad = sorted({p for text in texts for p in problems(text, user_data(zh_world))})
     assert not bad, bad

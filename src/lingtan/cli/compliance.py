@@ -248,16 +248,49 @@ def enpi(
 
 
 def audit(
-    file: Annotated[Path, typer.Argument(help="the audit YAML (carriers, products, savings)")],
-    out: Annotated[Path, typer.Option("--out", help="the .xlsx to write")],
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="an audit YAML (carriers, products, savings); without it, --year "
+            "builds the audit from the store"
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="the .xlsx to write")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="year, from the store")] = None,
+    month: Annotated[int | None, typer.Option("--month")] = None,
+    enterprise: EnterpriseOpt = None,
+    levels_file: LevelsOpt = None,
+    lang: Annotated[str, typer.Option("--lang", help="zh (default) or en")] = "zh",
+    as_json: JsonOpt = False,
+    park: ParkOption = None,
 ) -> None:
-    """The GB/T 17166 energy-audit workbook of an enterprise and period."""
+    """The GB/T 17166 energy-audit workbook of an enterprise (or the park) and period: from an
+    audit file, or from the store's metered energy, graded products and energy-plan measures."""
     from lingtan.compliance import audit as au
+    from lingtan.compliance import service
 
     with domain_errors():
-        a = au.parse_audit(_load(file))
-        out.write_bytes(au.workbook(a))
-        console.print(f"wrote {out}")
+        if (file is None) == (year is None):
+            raise InvalidInput("give an audit FILE or --year (the audit from the store)",
+                               field="year")  # fmt: skip
+        if out is None and not as_json:
+            raise InvalidInput("give --out x.xlsx or --json", field="out")
+        if file is not None:
+            a = au.parse_audit(_load(file))
+        else:
+            assert year is not None
+            with open_configured() as store:
+                a = service.audit_file(
+                    store, principal=_principal(store, park), year=year, month=month,
+                    enterprise_id=_enterprise_id(store, park, enterprise),
+                    levels_file=levels_file,
+                )  # fmt: skip
+        if as_json:
+            _dump({**a.model_dump(mode="json", exclude={"products"}),
+                   **au.summary(a, levels_file=levels_file)})  # fmt: skip
+        if out is not None:
+            out.write_bytes(au.workbook(a, levels_file=levels_file, lang=lang))
+            console.print(f"wrote {out}")
 
 
 def check(

@@ -13,11 +13,13 @@ Boundary semantics (which side is inclusive):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from lingtan.compliance.reference import EfficiencyLevel
 from lingtan.errors import InvalidInput
+from lingtan.indicators.energy import carrier_name
 from lingtan.indicators.limits import LimitRecord
 
 EfficiencyClass = Literal["benchmark", "between", "below_baseline"]
@@ -152,3 +154,20 @@ def grade(
         baseline=None if level is None else level.baseline,
         energy_source=energy_source,
     )
+
+
+def energy_source_text(source: str, lang: str) -> str:
+    """A grade's energy source in ``lang`` (``zh``/``zh-CN`` or ``en``): the grading says it in
+    English (``entered``, ``metered``, ``metered: points X, Y minus Z (not counted: G
+    (natural_gas))``)."""
+    if not lang.startswith("zh"):
+        return source
+    if source == "entered":
+        return "录入分产品能耗"
+    if source == "metered":
+        return "企业计量能耗（单一产品）"
+    text = re.sub(r" \((\w+)\)", lambda m: f"（{carrier_name(m.group(1), 'zh')}）", source)
+    text = text.replace("metered: boundary water meters ", "企业边界取水计量点 ")
+    text = text.replace("metered: points ", "分产品计量点 ").replace(" minus ", "，扣除 ")
+    text = text.replace(" (not counted: ", "（未计入：").replace(", ", "、")
+    return text.replace(")", "）")

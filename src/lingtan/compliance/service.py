@@ -27,6 +27,7 @@ import numpy as np
 from lingtan import units
 from lingtan.accounting.scope import owner_in_scope
 from lingtan.compliance import admission as adm
+from lingtan.compliance import audit as au
 from lingtan.compliance import reference
 from lingtan.compliance import water_balance as wb
 from lingtan.compliance import water_quota as wq
@@ -35,11 +36,13 @@ from lingtan.compliance.grading import ProductGrade, grade, unit_energy
 from lingtan.errors import InvalidInput
 from lingtan.identity.roles import Permission, Principal, require, require_park_wide
 from lingtan.indicators import product_meters
+from lingtan.indicators.energy import energy_statistics
 from lingtan.indicators.evaluate import _records_total, evaluate
 from lingtan.indicators.limits import load_limits
 from lingtan.indicators.period import Period
 from lingtan.store import Store
 from lingtan.store.compliance_repo import AdmissionRecord, ComplianceRepo
+from lingtan.store.programme_repo import ProgrammeRepo
 from lingtan.store.query_repo import QueryRepo
 from lingtan.store.records_repo import RecordsRepo
 from lingtan.timeutil import to_us, utcnow
@@ -235,6 +238,106 @@ def backward(
     return backward_list(
         g.grades, year=year, deadline_year=deadline_year or reference.deadline_year()
     )
+
+
+# -- energy audit ------------------------------------------------------------------------------
+
+
+def audit_file(
+    store: Store,
+    *,
+    principal: Principal,
+    year: int,
+    month: int | None = None,
+    enterprise_id: int | None = None,
+    levels_file: str | Path | None = None,
+) -> au.AuditFile:
+    """The energy audit (GB/T 17166-2019) of an enterprise (or, for a park role without
+    ``enterprise_id``, of the whole park) from the store, with the same figures the rest of
+    lingtan shows:
+
+    * 能源消费 by carrier and use: the boundary meters' energy of the period per site (用能单元:
+      the site a meter is located in) and carrier, in tce by the GB/T 2589 coefficients of
+      :func:`lingtan.indicators.energy.energy_statistics` (its total is the audit's total);
+      a carrier without a coefficient is listed apart (``uncounted``), not summed;
+    * 单位产品能耗: the products as :func:`grading` grades them (limit and 标杆/基准 records,
+      the level the park requires, where the energy comes from); those it cannot grade are
+      listed (``not_graded``) with the reason;
+    * 节能潜力: the measures of the year's energy plans (expected savings [tce] and budget);
+      cancelled measures are left out and named (``cancelled``);
+    * the coefficient records used (``factors``) and the statistics' notes.
+    """
+    require(principal, Permission.READ)
+    park = store.registry.park(principal.park_id)
+    ent = _enterprise(store, principal, park.id, enterprise_id)
+    period = Period(year, month)
+    stats = energy_statistics(store, year=year, month=month, enterprise_id=ent, park_id=park.id)
+    carriers: list[au.CarrierUse] = []
+    uncounted: list[au.Uncounted] = []
+    for site in stats.sites:
+        use = site.name if site.site_id is None else f"{site.name}（{site.code}）"
+        for key, (value, unit, tce) in site.by_carrier.items():
+            carrier = key.split("[", 1)[0]
+            if tce is None:
+                uncounted.append(au.Uncounted(use=use, carrier=carrier, quantity=value, unit=unit))
+            else:
+                carriers.append(au.CarrierUse(carrier=carrier, use=use, quantity=value, unit=unit,
+                                              tce=tce))  # fmt: skip
+    if not any(c.quantity for c in carriers):  # meters, but not a reading in the period
+        raise InvalidInput(
+            f"{stats.scope_name} has no metered energy in {period.label}: nothing to audit",
+            field="year",
+        )
+    g = grading(
+        store, principal=principal, year=year, month=month, enterprise_id=ent,
+        levels_file=levels_file,
+    )  # fmt: skip
+    repo = ProgrammeRepo(store)
+    plans = [
+        p
+        for p in repo.plans(tenant=principal.tenant, park_id=park.id, year=year, enterprise_id=ent)
+        if p.kind == "energy"
+    ]
+    savings: list[au.Saving] = []
+    cancelled: list[str] = []
+    for m in repo.measures(tenant=principal.tenant, park_id=park.id,
+                           plan_ids=[p.id for p in plans]):  # fmt: skip
+        label = f"{m.code} {m.name}"
+        if m.status == "cancelled":
+            cancelled.append(label)
+            continue
+        savings.append(au.Saving(
+            measure=label, saving_tce=m.document.get("expected_tce"),
+            investment_cny=m.document.get("budget_cny"), status=m.status,
+        ))  # fmt: skip
+    return au.AuditFile(
+        enterprise=stats.scope_name,
+        period=period.label,
+        carriers=tuple(carriers),
+        products=tuple(_audit_product(x) for x in g.grades),
+        savings=tuple(savings),
+        not_graded=tuple(
+            au.NotGraded(
+                enterprise=str(d.get("enterprise", "")),
+                product=str(d["product"]),
+                reason=str(d.get("reason", "")),
+            )
+            for d in g.not_graded
+        ),
+        uncounted=tuple(uncounted),
+        cancelled=tuple(cancelled),
+        factors=tuple(f.brief() for f in stats.factors),
+        notes=stats.notes,
+    )
+
+
+def _audit_product(g: ProductGrade) -> au.AuditProduct:
+    """A graded product as the audit lists it (energy = unit energy × output)."""
+    return au.AuditProduct(
+        product=g.product, output=g.output, energy=g.value * g.output, unit=g.unit,
+        limit_id=g.limit_id, efficiency_id=g.efficiency_id, level_needed=g.level_needed,
+        energy_source=g.energy_source,
+    )  # fmt: skip
 
 
 # -- admission ---------------------------------------------------------------------------------

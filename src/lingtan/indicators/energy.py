@@ -350,6 +350,9 @@ class SiteLine:
     floor_area_m2: float | None
     tce: float
     electricity_kwh: float
+    #: carrier (``carrier[unit]`` when not in its family unit) → (quantity, unit, tce or None
+    #: where no standard-coal coefficient applies), as :class:`MonthLine` lists them
+    by_carrier: Mapping[str, tuple[float, str, float | None]] = field(default_factory=dict)
 
     @property
     def kgce_per_m2(self) -> float | None:
@@ -369,6 +372,9 @@ class SiteLine:
             "tce": self.tce,
             "electricity_kwh": self.electricity_kwh,
             "kgce_per_m2": self.kgce_per_m2,
+            "by_carrier": {
+                k: {"value": v, "unit": u, "tce": t} for k, (v, u, t) in self.by_carrier.items()
+            },
         }
 
 
@@ -617,6 +623,12 @@ def _point_sums(
     return sums
 
 
+def _carrier_key(carrier: str, unit: str) -> str:
+    """The key of a carrier's line: its code, or ``code[unit]`` when its points' unit does not
+    convert to the family unit."""
+    return carrier if unit == ROLES.get(carrier, ROLES["other"]).unit else f"{carrier}[{unit}]"
+
+
 def _unit_for(point: PointRecord) -> tuple[str, float]:
     """Unit a point's amounts are reported in, and the multiplier from its own unit."""
     role = ROLES.get(point.carrier, ROLES["other"])
@@ -814,9 +826,7 @@ def energy_statistics(
         for (carrier, unit), acc in sorted(carrier_acc.items()):
             v = acc.by_month.get(m, 0.0)
             t, _ = tce_of(carrier, v, unit)
-            month_carriers[
-                carrier if unit == ROLES.get(carrier, ROLES["other"]).unit else f"{carrier}[{unit}]"
-            ] = (v, unit, t)
+            month_carriers[_carrier_key(carrier, unit)] = (v, unit, t)
             if t is not None:
                 m_tce += t
             m_kwh += used_kwh(carrier, v, unit)
@@ -827,11 +837,13 @@ def energy_statistics(
     for site_id, lines in by_site.items():
         s_tce = 0.0
         s_kwh = 0.0
-        for (carrier, unit), acc in lines.items():
+        site_carriers: dict[str, tuple[float, str, float | None]] = {}
+        for (carrier, unit), acc in sorted(lines.items()):
             t, _ = tce_of(carrier, acc.value, unit)
             if t is not None:
                 s_tce += t
             s_kwh += used_kwh(carrier, acc.value, unit)
+            site_carriers[_carrier_key(carrier, unit)] = (acc.value, unit, t)
         site = sites_by_id.get(site_id) if site_id is not None else None
         ent = enterprises.get(site.enterprise_id) if site and site.enterprise_id else None
         site_lines.append(
@@ -843,6 +855,7 @@ def energy_statistics(
                 site.floor_area_m2 if site else None,
                 s_tce,
                 s_kwh,
+                site_carriers,
             )
         )
     site_lines.sort(key=lambda s: (s.site_id is None, s.site_id or 0))

@@ -11,7 +11,6 @@ notice (the API lists no check for it), its form is refused (403) and a check's 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Query, Request
@@ -20,12 +19,12 @@ from pydantic import ValidationError
 
 from lingtan.api.overview import service as overview_service
 from lingtan.compliance import admission as adm
+from lingtan.compliance import audit as au
 from lingtan.compliance import reference, service
 from lingtan.compliance import water_quota as wq
-from lingtan.compliance.grading import CLASS_NAMES
+from lingtan.compliance.grading import CLASS_NAMES, energy_source_text
 from lingtan.errors import InvalidInput, NotFound, PermissionDenied
 from lingtan.identity.roles import Permission, Principal, require, require_park_wide
-from lingtan.indicators.energy import carrier_name
 from lingtan.indicators.limits import load_limits
 from lingtan.store.compliance_repo import ComplianceRepo
 from lingtan.web import session
@@ -130,6 +129,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "margin": ("余量", "Margin"),
     "intake_source": ("取水来源", "Intake source"),
     "not_assessed": ("未评价", "not assessed"),
+    "audit": ("能源审计工作簿（GB/T 17166）", "Energy-audit workbook (GB/T 17166)"),
 }
 
 
@@ -362,20 +362,27 @@ def bilingual(text: str, lang: str) -> str:
     return zh if lang == "zh-CN" else en
 
 
-def source_text(source: str, lang: str) -> str:
-    """A grade's energy source in ``lang`` (the service says it in English: ``entered``,
-    ``metered``, ``metered: points X, Y minus Z (not counted: G (natural_gas))``)."""
-    if lang != "zh-CN":
-        return source
-    if source == "entered":
-        return "录入分产品能耗"
-    if source == "metered":
-        return "企业计量能耗（单一产品）"
-    text = re.sub(r" \((\w+)\)", lambda m: f"（{carrier_name(m.group(1), 'zh')}）", source)
-    text = text.replace("metered: boundary water meters ", "企业边界取水计量点 ")
-    text = text.replace("metered: points ", "分产品计量点 ").replace(" minus ", "，扣除 ")
-    text = text.replace(" (not counted: ", "（未计入：").replace(", ", "、")
-    return text.replace(")", "）")
+@router.get("/compliance/audit.xlsx")
+def audit_download(
+    request: Request,
+    year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+) -> Response:
+    """The energy-audit workbook of the caller's scope (an enterprise user's enterprise, a park
+    role's whole park) for the year shown on the grading page."""
+
+    def build(principal: Principal, lang: str) -> Response:
+        require(principal, Permission.REPORTS)
+        chosen = year or dt.datetime.now(_zone(request, principal)).year - 1
+        a = service.audit_file(_store(request), principal=principal, year=chosen, month=month)
+        name = f"audit-{chosen}" + (f"-{month:02d}" if month else "")
+        return Response(
+            au.workbook(a, lang="zh" if lang == "zh-CN" else "en"),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+
+    return _page(request, build)
 
 
 @router.get("/compliance")
@@ -415,8 +422,8 @@ def grading_page(
             classes={k: v[0 if zh else 1] for k, v in CLASS_NAMES.items()},
             verdicts={k: v[0 if zh else 1] for k, v in wq.VERDICT_NAMES.items()},
             categories={k: v[0 if zh else 1] for k, v in reference.WATER_CATEGORY_NAMES.items()},
-            names=names, standards=standards, source=lambda s: source_text(s, lang),
-            half=lambda s: bilingual(s, lang),
+            names=names, standards=standards, source=lambda s: energy_source_text(s, lang),
+            half=lambda s: bilingual(s, lang), can_report=principal.can(Permission.REPORTS),
         )  # fmt: skip
 
     return _page(request, build)

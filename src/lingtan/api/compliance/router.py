@@ -6,19 +6,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from lingtan.api.common import MAX_ID
 from lingtan.api.deps import CurrentPrincipal, StoreDep
-from lingtan.compliance import reference, service
-from lingtan.identity.roles import Permission, require
+from lingtan.compliance import audit, reference, service
+from lingtan.identity.roles import Permission, Principal, require
 from lingtan.indicators.limits import load_limits
+from lingtan.store import Store
 
 router = APIRouter(prefix="/compliance", tags=["compliance"])
 EnterpriseQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="one enterprise")]
 Year = Annotated[int, Query(ge=1990, le=2100)]
 J = dict[str, Any]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class AdmissionIn(BaseModel):
@@ -84,6 +86,48 @@ def get_backward(
             deadline_year=deadline_year,
         )
     ]  # fmt: skip
+
+
+def _audit(
+    store: Store, principal: Principal, year: int, month: int | None, enterprise_id: int | None
+) -> audit.AuditFile:
+    return service.audit_file(
+        store, principal=principal, year=year, month=month, enterprise_id=enterprise_id
+    )
+
+
+@router.get("/audit")
+def get_audit(
+    store: StoreDep,
+    principal: CurrentPrincipal,
+    year: Year,
+    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    enterprise_id: EnterpriseQuery = None,
+) -> J:
+    """The energy audit (GB/T 17166-2019) of an enterprise (an enterprise user: its own; a park
+    role: ``enterprise_id``, or the whole park) from the store: energy by carrier and site in
+    tce, products graded, the energy plans' measures, and the notes on what it rests on."""
+    a = _audit(store, principal, year, month, enterprise_id)
+    return {**a.model_dump(mode="json", exclude={"products"}), **audit.summary(a)}
+
+
+@router.get("/audit/workbook", response_class=Response, responses={200: {"content": {XLSX: {}}}})
+def get_audit_workbook(
+    store: StoreDep,
+    principal: CurrentPrincipal,
+    year: Year,
+    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    enterprise_id: EnterpriseQuery = None,
+    lang: Annotated[Literal["zh-CN", "en"], Query()] = "zh-CN",
+) -> Response:
+    """The same audit as an Excel workbook (能源消费, 能源消费结构, 单位产品能耗, 节能潜力, 说明)."""
+    require(principal, Permission.REPORTS)
+    a = _audit(store, principal, year, month, enterprise_id)
+    name = f"audit-{year}" + (f"-{month:02d}" if month else "")
+    return Response(
+        content=audit.workbook(a, lang="zh" if lang == "zh-CN" else "en"), media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )  # fmt: skip
 
 
 @router.post("/admission", status_code=status.HTTP_201_CREATED)
