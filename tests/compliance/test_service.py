@@ -120,7 +120,17 @@ def test_admission_check_is_stored_with_its_inputs(park: Store) -> None:
     assert report.extra["core_after"] == pytest.approx(emissions / (energy + 100.0))
     stored = service.admissions(park, principal=PARK)
     assert stored[0].id == rec_id and stored[0].inputs["project"] == project
-    assert stored[0].report["verdict"] == report.verdict == "admit"
+    # the project brings no clean energy: the park's clean-energy share C / T falls to
+    # C / (T + 100), below its target → the guiding criterion sends the check to review
+    guiding, _ = service.park_guiding(park, park_id=park.registry.park().id, year=2025)
+    clean = next(g for g in guiding if g.indicator == "clean_energy_share")
+    assert clean.part is not None and clean.whole is not None and clean.part > 0
+    crit = next(c for c in report.criteria if c.id == "guiding.clean_energy_share")
+    assert crit.value == pytest.approx(clean.part / (clean.whole + 100.0))
+    assert crit.verdict == "review"
+    assert stored[0].report["verdict"] == report.verdict == "review"
+    # every other criterion passes or does not apply
+    assert {c.verdict for c in report.criteria if c is not crit} <= {"pass", "not_applicable"}
 
 
 def test_water_balance_from_the_metering_tree(park: Store) -> None:

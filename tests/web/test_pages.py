@@ -293,7 +293,7 @@ def test_forecast_list_shows_enterprise_and_park_load_forecasts(web_world: World
 ADMISSION_PROJECT = {
     "name": "页面测试项目", "investment_cny": "1000000", "energy_tce": "100",
     "electricity_kwh": "0", "green_power_share": "0", "combustion_tco2": "0",
-    "process_tco2": "0",
+    "process_tco2": "0", "water_m3": "50", "water_reused_m3": "20",
 }  # fmt: skip
 
 
@@ -324,6 +324,11 @@ def test_admission_form_report_and_downloads(web_world: World) -> None:
     after = next(x for x in api["criteria"] if x["id"] == "core_after")["value"]
     assert abs(after - e / (t + 100)) < 1e-9
     assert 'data-criterion="core_after"' in shown and 'data-criterion="no_worsening"' in shown
+    # the guiding indicators the project moves are on the page, as the API judged them
+    for cid in ("guiding.clean_energy_share", "guiding.water_reuse"):
+        assert f'data-criterion="{cid}"' in shown
+    water = next(x for x in api["criteria"] if x["id"] == "guiding.water_reuse")
+    assert water["note_en"].startswith("(")  # (R + 20) / (R + 20 + I + 50): both declared
     assert f'data-check="{check_id}"' in shown  # listed among the stored checks
     xlsx = c.get(f"/compliance/admission/{check_id}/report.xlsx")
     assert xlsx.status_code == 200

@@ -12,6 +12,13 @@ emissions, green-power share, water) is checked against the park's rules:
 4. Optionally, the project's own intensity e / t must not exceed the park's current E / T
    (8.3.2: admission improves the park's structure) and its green-power share must reach a
    minimum.
+5. Each product with a limit record (单位产品能源消耗限额) must be designed within the level the
+   park requires (7.9.3: 2级; the guiding indicator 园区企业产出产品单位能耗).
+6. The guiding indicators the project's figures move (910号 附件3), before and after admission:
+   清洁能源消费占比 (C + c) / (T + t) and 工业用水重复利用率 (R + r) / (R + r + I + i), by the
+   same formulas as the indicators (:mod:`lingtan.indicators.formulas`). A guiding indicator is
+   not a veto: a project that leaves it below its target and lower than before is sent to review
+   (or refused, as the rules say); one that meets the target or does not lower it passes.
 
 Project CO2 e = combustion + process + grid electricity × (1 − green share) × the park's fossil
 power factor (附件4: 0.8325 kgCO2/kWh for electricity not certified green, a rule parameter).
@@ -19,7 +26,7 @@ power factor (附件4: 0.8325 kgCO2/kWh for electricity not certified green, a r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,6 +34,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lingtan.compliance.reference import Catalogue, EfficiencyLevel
 from lingtan.errors import InvalidInput
+from lingtan.indicators import formulas
+from lingtan.indicators.limits import LimitRecord
 
 Verdict = Literal["pass", "fail", "review", "not_applicable"]
 
@@ -59,7 +68,13 @@ class Project(_Strict):
     green_power_share: float = Field(ge=0, le=1)
     combustion_tco2: float = Field(ge=0)
     process_tco2: float = Field(ge=0)
+    #: expected annual fresh-water intake (取水量) [m³]
     water_m3: float | None = Field(default=None, ge=0)
+    #: expected annual water reused (重复利用水量) [m³]; none declared: 0
+    water_reused_m3: float | None = Field(default=None, ge=0)
+    #: expected annual clean energy consumed [tce]; none declared: the green power
+    #: (electricity × green share) at the park's electricity coefficient
+    clean_energy_tce: float | None = Field(default=None, ge=0)
 
 
 class Rules(_Strict):
@@ -74,6 +89,10 @@ class Rules(_Strict):
     min_green_power_share: float | None = Field(default=None, ge=0, le=1)
     #: 附件4 fossil power factor for grid electricity not certified green [kgCO2/kWh]
     grid_factor_kg_per_kwh: float = Field(default=0.8325, gt=0)
+    #: the limit level a product must be designed within (7.9.3: 2级)
+    limit_level: int = Field(default=2, ge=1, le=5)
+    #: a guiding indicator the project leaves below its target and lower than before
+    guiding_worse: Literal["review", "refuse"] = "review"
 
 
 def parse_project(data: Any, where: str = "project") -> Project:
@@ -94,6 +113,21 @@ def parse_rules(data: Any, where: str = "rules") -> Rules:
         first = err.errors()[0]
         loc = ".".join(str(x) for x in first["loc"])
         raise InvalidInput(f"{where}: {loc}: {first['msg']}", field=loc) from err
+
+
+@dataclass(frozen=True, slots=True)
+class GuidingNow:
+    """A guiding indicator of the park now, as the indicator evaluation has it: 清洁能源消费占比
+    from clean and total energy [tce], 工业用水重复利用率 from water reused and taken in [m³]
+    (None: the evaluation has no such figure, with ``reason``), and the park's target."""
+
+    indicator: Literal["clean_energy_share", "water_reuse"]
+    part: float | None
+    whole: float | None
+    target: float | None = None
+    target_source: str = ""
+    #: why ``part`` or ``whole`` is None (Chinese, English)
+    reason: tuple[str, str] = ("", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +221,13 @@ def check(
     park_energy_tce: float,
     catalogue: Catalogue,
     levels: Mapping[str, EfficiencyLevel],
+    limits: Mapping[str, LimitRecord] | None = None,
+    guiding: Sequence[GuidingNow] = (),
+    electricity_tce_per_kwh: float | None = None,
 ) -> AdmissionReport:
-    """Check ``project`` against ``rules`` with the park's current totals."""
+    """Check ``project`` against ``rules`` with the park's current totals, its limit records by
+    product, its guiding indicators now and the tce of a kWh by the park's conversion option
+    (for the project's green power)."""
     if not park_energy_tce > 0:
         raise InvalidInput("the park's energy total must be > 0", field="park_energy_tce")
     out: list[Criterion] = []
@@ -271,6 +310,15 @@ def check(
             f"≥ {rules.min_green_power_share:.0%}", "园区准入规则",
             "pass" if project.green_power_share >= rules.min_green_power_share else "fail",
         ))  # fmt: skip
+    # 5. the limit level of each product (7.9.3), when the limit records are given
+    if limits is not None:
+        out += [_limit_level(p, limits.get(p.product), rules) for p in project.products]
+    # 6. the guiding indicators with the project
+    impact: dict[str, Any] = {}
+    for g in guiding:
+        criterion, figures = _guiding(g, project, park_energy_tce, electricity_tce_per_kwh, rules)
+        out.append(criterion)
+        impact[g.indicator] = figures
     return AdmissionReport(
         project=project,
         rules=rules,
@@ -282,8 +330,124 @@ def check(
             "project_intensity": own,
             "core_before": before,
             "core_after": after,
+            "guiding": impact,
         },
     )
+
+
+def _limit_level(p: ProjectProduct, limit: LimitRecord | None, rules: Rules) -> Criterion:
+    """The product's design unit energy against the limit record's level the park requires."""
+    cid = f"limit.{p.product}"
+    if limit is None:
+        return Criterion(
+            cid, "单位产品能耗限额", "product energy limit", None, "该产品无能耗限额标准记录",
+            "7.9.3", "not_applicable", rule_en="no limit record for this product",
+        )  # fmt: skip
+    need = limit.levels.get(rules.limit_level)
+    if need is None or p.unit_energy is None or (p.unit or limit.unit) != limit.unit:
+        return Criterion(
+            cid, f"{limit.product_zh}单位产品能耗限额", f"{limit.product_en} energy limit", None,
+            f"须给出以 {limit.unit} 计的设计单位产品能耗（限额 {rules.limit_level} 级）",
+            f"{limit.standard} {limit.table}", "review",
+            "设计单位产品能耗缺失、单位不符或限额记录无该级数值",
+            rule_en=f"design unit energy in {limit.unit} required (limit grade "
+            f"{rules.limit_level})",
+            note_en="design unit energy missing, in another unit, or the grade not in the record",
+        )  # fmt: skip
+    ok = p.unit_energy <= need  # inclusive, as lingtan.compliance.grading.limit_level
+    return Criterion(
+        cid, f"{limit.product_zh}单位产品能耗限额", f"{limit.product_en} energy limit",
+        p.unit_energy, f"≤ {rules.limit_level} 级 {need:g} {limit.unit}",
+        f"{limit.standard} {limit.table} ({limit.confidence})", "pass" if ok else "fail",
+        rule_en=f"≤ grade {rules.limit_level} {need:g} {limit.unit}",
+    )  # fmt: skip
+
+
+#: the guiding indicators an admission moves: names, and the project's figure in the note
+_GUIDING_NAMES: dict[str, tuple[str, str]] = {
+    "clean_energy_share": (
+        "准入后园区清洁能源消费占比",
+        "park clean-energy share with the project",
+    ),
+    "water_reuse": ("准入后园区工业用水重复利用率", "park water reuse rate with the project"),
+}
+
+
+def _guiding(
+    g: GuidingNow,
+    project: Project,
+    park_energy_tce: float,
+    electricity_tce_per_kwh: float | None,
+    rules: Rules,
+) -> tuple[Criterion, dict[str, Any]]:
+    """One guiding indicator before and after the project, and its criterion."""
+    name_zh, name_en = _GUIDING_NAMES[g.indicator]
+    cid = f"guiding.{g.indicator}"
+    source = g.target_source or "发改环资〔2025〕910号 附件3"
+    if g.indicator == "clean_energy_share":
+        clean = project.clean_energy_tce
+        if clean is None and electricity_tce_per_kwh is not None:
+            clean = project.electricity_kwh * project.green_power_share * electricity_tce_per_kwh
+        whole = park_energy_tce if g.whole is None else g.whole
+        if g.part is None or clean is None or not whole + project.energy_tce > 0:
+            return _no_guiding(
+                cid, name_zh, name_en, source, g.reason if g.reason[0] else _NO_FIGURES
+            )
+        before = formulas.clean_energy_share(g.part, whole) if whole > 0 else None
+        after = formulas.clean_energy_share(g.part + clean, whole + project.energy_tce)
+        note = (f"({g.part:g} + {clean:g}) / ({whole:g} + {project.energy_tce:g}) tce",
+                f"({g.part:g} + {clean:g}) / ({whole:g} + {project.energy_tce:g}) tce")  # fmt: skip
+        figures = {"project_clean_tce": clean}
+    else:
+        if project.water_m3 is None:
+            why = ("项目未申报取水量", "the project declares no water intake")
+            return _no_guiding(cid, name_zh, name_en, source, why)
+        if g.part is None or g.whole is None:
+            return _no_guiding(
+                cid, name_zh, name_en, source, g.reason if g.reason[0] else _NO_FIGURES
+            )
+        reused = project.water_reused_m3 or 0.0
+        before = formulas.water_reuse_rate(g.part, g.whole) if g.part + g.whole > 0 else None
+        after = formulas.water_reuse_rate(g.part + reused, g.whole + project.water_m3)
+        note = (
+            f"({g.part:g} + {reused:g}) / ({g.part:g} + {reused:g} + {g.whole:g} + "
+            f"{project.water_m3:g}) m³",
+        ) * 2
+        figures = {"project_reused_m3": reused, "project_intake_m3": project.water_m3}
+    meets = g.target is not None and after >= g.target
+    kept = before is not None and after >= before
+    verdict: Verdict = "pass" if meets or kept else (
+        "review" if rules.guiding_worse == "review" else "fail")  # fmt: skip
+    target_zh = f"目标 ≥ {g.target:.1%}" if g.target is not None else "无目标值"
+    target_en = f"target ≥ {g.target:.1%}" if g.target is not None else "no target"
+    before_text = "—" if before is None else f"{before:.4f}"
+    return (
+        Criterion(
+            cid, name_zh, name_en, after,
+            f"{target_zh}；未达目标时不得低于准入前（引导性指标）", source, verdict,
+            f"{note[0]}；准入前 {before_text}",
+            rule_en=f"{target_en}; below it, not lower than before (a guiding indicator)",
+            note_en=f"{note[1]}; before {before_text}",
+        ),
+        {**figures, "before": before, "after": after, "target": g.target},
+    )  # fmt: skip
+
+
+_NO_FIGURES = ("园区现状无该指标数据", "the park has no figures for this indicator")
+
+
+def _no_guiding(
+    cid: str, name_zh: str, name_en: str, source: str, why: tuple[str, str]
+) -> tuple[Criterion, dict[str, Any]]:
+    """A guiding indicator the check cannot move: not applicable, with the reason."""
+    return (
+        Criterion(
+            cid, name_zh, name_en, None, "园区现状或项目数据不足，不评价", source,
+            "not_applicable", why[0], rule_en="park or project figures missing: not assessed",
+            note_en=why[1],
+        ),
+        {"reason": why[1]},
+    )  # fmt: skip
 
 
 def report_from_dict(data: Mapping[str, Any]) -> AdmissionReport:

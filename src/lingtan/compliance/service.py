@@ -354,6 +354,43 @@ def park_totals(store: Store, *, park_id: int, year: int) -> tuple[float, float]
     return float(emissions), float(energy)
 
 
+def park_guiding(
+    store: Store, *, park_id: int, year: int
+) -> tuple[list[adm.GuidingNow], float | None]:
+    """The guiding indicators an admission moves, as the park's evaluation of ``year`` has
+    them (figures, target), and the tce of one kWh by the park's conversion option (the
+    coefficient the clean-energy share counts green power with)."""
+    from lingtan.carbon import default_library
+    from lingtan.indicators.energy import Coefficients
+    from lingtan.indicators.options import IndicatorOptions
+    from lingtan.options import service as park_options
+
+    ev = evaluate(
+        store, year=year, park_id=park_id, indicators=["clean_energy_share", "water_reuse"]
+    )
+    out: list[adm.GuidingNow] = []
+    for ind, part_key, whole_key in (
+        ("clean_energy_share", "clean_tce", "total_tce"),
+        ("water_reuse", "reused_m3", "intake_m3"),
+    ):
+        r = ev.indicator(ind)
+        part, whole = r.inputs.get(part_key), r.inputs.get(whole_key)
+        missing = part is None or whole is None
+        out.append(adm.GuidingNow(
+            indicator=ind,  # type: ignore[arg-type]
+            part=None if part is None or missing else float(part),
+            whole=None if whole is None or missing else float(whole),
+            target=None if r.target is None else float(r.target.value),
+            target_source="" if r.target is None else r.target.id,
+            reason=(r.reason_zh, r.reason_en) if missing else ("", ""),
+        ))  # fmt: skip
+    opts = IndicatorOptions.of(park_options.used(store, park_id=park_id))
+    elec = Coefficients(
+        default_library(), opts.electricity_conversion, year, opts.natural_gas_kind
+    ).get("electricity")
+    return out, None if elec is None else elec.tce(1.0, "kWh")
+
+
 def default_rules(store: Store, *, park_id: int, year: int) -> adm.Rules:
     """Rules with the core threshold of the park's target set for its size class."""
     from lingtan.indicators.targets import load_target_set, select_target
@@ -392,10 +429,13 @@ def check_admission(
         else default_rules(store, park_id=park.id, year=year)
     )  # fmt: skip
     emissions, energy = park_totals(store, park_id=park.id, year=year)
+    guiding, kwh_tce = park_guiding(store, park_id=park.id, year=year)
     report = adm.check(
         proj, parsed, park_emissions_tco2=emissions, park_energy_tce=energy,
         catalogue=reference.catalogue(catalogue_file),
         levels=reference.efficiency_levels(levels_file),
+        limits={r.product: r for r in load_limits()}, guiding=guiding,
+        electricity_tce_per_kwh=kwh_tce,
     )  # fmt: skip
     if not store_it:
         return report, None

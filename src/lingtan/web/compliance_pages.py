@@ -56,6 +56,11 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "combustion_tco2": ("化石燃料燃烧排放 tCO2", "Combustion CO2, t"),
     "process_tco2": ("工业过程排放 tCO2", "Process CO2, t"),
     "water_m3": ("年取水量 m³", "Annual water intake, m³"),
+    "water_reused_m3": ("年重复利用水量 m³", "Annual water reused, m³"),
+    "clean_energy_tce": (
+        "年清洁能源消费量 tce（空 = 按绿电占比估算）",
+        "Annual clean energy, tce (blank: from the green-power share)",
+    ),
     "products": (
         "产品（设计单位产品能耗，按标杆记录的单位）",
         "Products (design unit energy, in the benchmark record's unit)",
@@ -141,7 +146,7 @@ def words(key: str, lang: str) -> str:
 
 _NUMBERS: Final = (
     "investment_cny", "energy_tce", "electricity_kwh", "green_power_share", "combustion_tco2",
-    "process_tco2", "water_m3",
+    "process_tco2", "water_m3", "water_reused_m3", "clean_energy_tce",
 )  # fmt: skip
 _RULE_FIELDS: Final = ("core_max", "core_source", "restricted", "min_green_power_share")
 
@@ -262,6 +267,8 @@ def admission_submit(
     combustion_tco2: Annotated[str, Form(max_length=40)] = "",
     process_tco2: Annotated[str, Form(max_length=40)] = "",
     water_m3: Annotated[str, Form(max_length=40)] = "",
+    water_reused_m3: Annotated[str, Form(max_length=40)] = "",
+    clean_energy_tce: Annotated[str, Form(max_length=40)] = "",
     p0_product: Annotated[str, Form(max_length=100)] = "",
     p0_capacity: Annotated[str, Form(max_length=40)] = "",
     p0_unit_energy: Annotated[str, Form(max_length=40)] = "",
