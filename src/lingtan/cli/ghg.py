@@ -95,12 +95,31 @@ def cbam(
     xlsx: XlsxOpt = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="write the JSON here")] = None,
     lang: LangOpt = "zh-CN",
+    enterprise: Annotated[
+        str | None,
+        typer.Option("--enterprise", help="whose meters a process's electricity_meter reads"),
+    ] = None,
+    park: ParkOption = None,
 ) -> None:
     """The CBAM communication of an installation: SEE per CN code, default share."""
     from lingtan.ghg import cbam as c
 
     with domain_errors():
         inst = c.parse_installation(_read(file))
+        if any(p.electricity_meter for p in inst.processes):
+            from lingtan.cli.data import open_configured
+            from lingtan.ghg.service import metered_installation
+
+            with open_configured() as store:
+                ent = enterprise_in_park(store, enterprise, park)
+                if ent is None:
+                    raise InvalidInput(
+                        "--enterprise: a process reads a meter; name its enterprise",
+                        field="enterprise",
+                    )
+                inst = metered_installation(
+                    store, inst, park_id=park_of(store, park).id, enterprise_id=ent
+                )
         data = c.communication(inst, lang=lang)
         table = Table("process", "CN", "direct", "indirect", "total", "default share", "basis")
         for g in data["goods"]:

@@ -31,10 +31,12 @@ from typing import Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from lingtan.carbon import default_library
 from lingtan.carbon.citation import Clause, cites
-from lingtan.errors import InvalidInput
+from lingtan.carbon.factors.loader import FactorLibrary
+from lingtan.errors import InvalidInput, NotFound
 from lingtan.ghg import records
 from lingtan.ghg.labels import Words
 
@@ -170,8 +172,27 @@ class Process(BaseModel):
         default=0, ge=0, allow_inf_nan=False, le=1e12, description="tCO2/MWh"
     )
     electricity_factor_source: str = Field(default="", max_length=200)
+    #: instead of ``electricity``: the enterprise's metering point whose twelve months of the
+    #: year give it (filled by the store-backed service, :func:`lingtan.ghg.service.
+    #: cbam_installation`); ``electricity_source`` then names the meter and months
+    electricity_meter: str | None = Field(default=None, min_length=1, max_length=64)
+    electricity_source: str = Field(default="", max_length=300)
+    #: instead of ``electricity_factor``: a grid-electricity record of the factor library
+    electricity_factor_record: str | None = Field(default=None, min_length=1, max_length=120)
     default_variant: str | None = None
     precursors: tuple[Precursor, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Process:
+        if self.electricity_meter is not None and self.electricity and not self.electricity_source:
+            raise ValueError("give electricity or electricity_meter, not both")
+        if (
+            self.electricity_factor_record is not None
+            and self.electricity_factor
+            and not (self.electricity_factor_source)
+        ):
+            raise ValueError("give electricity_factor or electricity_factor_record, not both")
+        return self
 
 
 class CarbonPrice(BaseModel):
@@ -213,7 +234,41 @@ def parse_installation(data: dict[str, Any]) -> Installation:
     for pid in inst.carbon_price:
         if pid not in {p.id for p in inst.processes}:
             raise InvalidInput(f"carbon_price: unknown process {pid!r}", field="carbon_price")
-    return inst
+    return with_factor_records(inst)
+
+
+#: grid-factor units and their value in tCO2/MWh (1 kgCO2/kWh = 1 tCO2/MWh)
+_PER_MWH: dict[str, float] = {"tCO2/MWh": 1.0, "kgCO2/kWh": 1.0}
+
+
+def with_factor_records(inst: Installation, library: FactorLibrary | None = None) -> Installation:
+    """``inst`` with each ``electricity_factor_record`` resolved from the factor library (the
+    shipped one by default): the record's value in tCO2/MWh as ``electricity_factor`` and its id
+    and source as ``electricity_factor_source``. A record that is not an annual grid-electricity
+    factor is refused naming the field."""
+    lib = library or default_library()
+    processes = []
+    for i, p in enumerate(inst.processes):
+        if p.electricity_factor_record is None or p.electricity_factor_source:
+            processes.append(p)
+            continue
+        where = f"processes.{i}.electricity_factor_record"
+        try:
+            rec = lib.get(p.electricity_factor_record)
+        except NotFound as err:
+            raise InvalidInput(f"{where}: {err}", field=where) from err
+        if rec.kind != "grid_electricity" or rec.unit not in _PER_MWH:
+            raise InvalidInput(
+                f"{where}: {rec.id} is a {rec.kind} factor in {rec.unit}, not an annual "
+                "grid-electricity factor",
+                field=where,
+            )
+        source = f"{rec.id}: {rec.source}"
+        processes.append(p.model_copy(update={
+            "electricity_factor": rec.value * _PER_MWH[rec.unit],
+            "electricity_factor_source": source[:200],
+        }))  # fmt: skip
+    return inst.model_copy(update={"processes": tuple(processes)})
 
 
 @cites(
@@ -287,6 +342,7 @@ class GoodResult:
     records: list[str]
     carbon_price: dict[str, Any] | None
     electricity_factor_source: str = ""
+    electricity_source: str = ""
 
     @property
     def see_total(self) -> float:
@@ -314,6 +370,14 @@ def _precursor_see(pre: Precursor, year: int, field: str) -> tuple[float, float,
 
 def embedded(inst: Installation) -> list[GoodResult]:
     """Specific embedded emissions of every process's goods."""
+    for k, p in enumerate(inst.processes):
+        if p.electricity_meter is not None and not p.electricity_source:
+            where = f"processes.{k}.electricity_meter"
+            raise InvalidInput(
+                f"{where}: metered electricity is read from the store: check the installation "
+                "through the service for its enterprise (API, or the CLI with --enterprise)",
+                field=where,
+            )
     out = []
     sectors = records.cbam_meta()["sectors"]
     for i, p in enumerate(inst.processes):
@@ -361,6 +425,7 @@ def embedded(inst: Installation) -> list[GoodResult]:
                 precursors=pre_lines, records=sorted(set(used)),
                 carbon_price=None if price is None else price.model_dump(),
                 electricity_factor_source=p.electricity_factor_source,
+                electricity_source=p.electricity_source,
             )
         )  # fmt: skip
     return out
@@ -379,6 +444,8 @@ LABELS: dict[str, dict[str, str]] = {
         "pre_head": "工序|前体 CN 编码|用量 (t)|直接 (tCO2e/t)|间接 (tCO2e/t)|依据|来源设施",
         "src_head": "记录|名称|网址|置信度",
         "markup": "缺省值加成",
+        "electricity": "耗电量来源",
+        "factor": "电力排放因子来源",
         "yes": "是",
         "no": "否",
     },
@@ -394,6 +461,8 @@ LABELS: dict[str, dict[str, str]] = {
         "pre_head": "Process|Precursor CN code|Quantity (t)|Direct (tCO2e/t)|Indirect (tCO2e/t)|Basis|Made at",
         "src_head": "Record|Title|URL|Confidence",
         "markup": "mark-up on default values",
+        "electricity": "electricity consumed",
+        "factor": "electricity emission factor",
         "yes": "yes",
         "no": "no",
     },
@@ -488,6 +557,12 @@ def communication_xlsx(inst: Installation, *, lang: str = "zh-CN") -> bytes:
                 m["confidence"],
             ]
         )
+    words = Words(lang)
+    for g in data["goods"]:  # where each process's electricity and its factor come from
+        if g["electricity_source"]:
+            ws.append([g["process"], f"{t['electricity']}: {words.text(g['electricity_source'])}"])
+        if g["electricity_factor_source"]:
+            ws.append([g["process"], f"{t['factor']}: {g['electricity_factor_source']}"])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -157,3 +157,30 @@ def fill(store: Store, doc: GhgDocument, *, park_id: int, enterprise_id: int) ->
             filled[name] = fill_series(ser, points, rows, year=doc.year, tz=tz, where=where)
         sources.append(src.model_copy(update={"series": filled}))
     return doc.model_copy(update={"sources": tuple(sources)})
+
+
+def year_total(
+    store: Store, *, park_id: int, enterprise_id: int, meter: str, unit: str, year: int, where: str
+) -> tuple[float, str]:
+    """The twelve months of ``year`` of one of the enterprise's metering points, in ``unit``,
+    and the evidence text (``meter X, stat_month 2026-01…12``, measured or with the estimated
+    share); InvalidInput naming ``where`` and every incomplete month when any is missing (a
+    year total is never a partial sum)."""
+    series = Series(unit=unit, meter=meter)
+    points = _points(store, park_id, enterprise_id, series, where)
+    tz = ZoneInfo(store.registry.park(park_id).timezone)
+    day0 = dt.date(year, 1, 1).toordinal() - _EPOCH_ORDINAL
+    day1 = dt.date(year + 1, 1, 1).toordinal() - _EPOCH_ORDINAL
+    rows = store.stats.point_periods([p.id for p in points], day0, day1)
+    filled = fill_series(series, points, rows, year=year, tz=tz, where=where)
+    if filled.flags:
+        missing = "; ".join(f"{year}-{m:02d}: {why}" for m, why in sorted(filled.flags.items()))
+        raise InvalidInput(f"{where}: the year is incomplete ({missing})", field=where)
+    estimated = [m for m in filled.months if m.evidence.kind != "measured"]
+    quality = (
+        "measured"
+        if not estimated
+        else "estimated in " + ", ".join(f"{year}-{m.month:02d}" for m in estimated)
+    )
+    total = sum(m.value for m in filled.months)
+    return total, f"meter {meter}, stat_month {year}-01…{year}-12 ({quality})"

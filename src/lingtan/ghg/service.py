@@ -131,13 +131,55 @@ def enterprise_in_scope(store: Store, *, principal: Principal, enterprise_id: in
 def installation(
     store: Store, *, principal: Principal, enterprise_id: int | None, year: int, index: int
 ) -> cbam.Installation:
-    """A CBAM installation declared in the document in force (by position)."""
+    """A CBAM installation declared in the document in force (by position), its metered
+    electricity read for the document's enterprise."""
     require(principal, Permission.REPORTS)
-    _, r = result(store, principal=principal, enterprise_id=enterprise_id, year=year)
+    stored, r = result(store, principal=principal, enterprise_id=enterprise_id, year=year)
     found = r.document.cbam_installations
     if not 0 <= index < len(found):
         raise NotFound("installation not found")
-    return cbam.parse_installation(dict(found[index]))
+    inst = cbam.parse_installation(dict(found[index]))
+    return metered_installation(
+        store, inst, park_id=_park(store, principal), enterprise_id=stored.enterprise_id
+    )
+
+
+def metered_installation(
+    store: Store, inst: cbam.Installation, *, park_id: int, enterprise_id: int
+) -> cbam.Installation:
+    """``inst`` with the electricity of each process that names an ``electricity_meter`` read
+    from the enterprise's monthly statistics of the installation's year (in MWh, the twelve
+    months complete; :func:`lingtan.ghg.metered.year_total`)."""
+    processes = []
+    for i, p in enumerate(inst.processes):
+        if p.electricity_meter is None:
+            processes.append(p)
+            continue
+        total, source = metered.year_total(
+            store, park_id=park_id, enterprise_id=enterprise_id, meter=p.electricity_meter,
+            unit="MWh", year=inst.year, where=f"processes.{i}.electricity_meter",
+        )  # fmt: skip
+        processes.append(p.model_copy(update={"electricity": total, "electricity_source": source}))
+    return inst.model_copy(update={"processes": tuple(processes)})
+
+
+def cbam_installation(
+    store: Store,
+    *,
+    principal: Principal,
+    installation: Mapping[str, Any],
+    enterprise_id: int | None = None,
+) -> cbam.Installation:
+    """An installation from a request, its factor records resolved and, when a process names
+    an ``electricity_meter``, its electricity read for the caller's enterprise (a park-wide
+    caller names it: ``enterprise_id``)."""
+    require(principal, Permission.WRITE)
+    inst = cbam.parse_installation(dict(installation))
+    if not any(p.electricity_meter for p in inst.processes):
+        return inst
+    park_id = _park(store, principal)
+    ent = _enterprise(store, principal, park_id, enterprise_id)
+    return metered_installation(store, inst, park_id=park_id, enterprise_id=ent)
 
 
 def covered_units(store: Store, *, principal: Principal, year: int) -> list[dict[str, Any]]:
@@ -175,14 +217,30 @@ def reference() -> dict[str, Any]:
 
 
 def cbam_communication(
-    *, principal: Principal, installation: Mapping[str, Any], lang: str
+    store: Store,
+    *,
+    principal: Principal,
+    installation: Mapping[str, Any],
+    lang: str,
+    enterprise_id: int | None = None,
 ) -> dict[str, Any]:
     """The CBAM communication of an installation (computed from the request, not stored)."""
-    require(principal, Permission.WRITE)
-    return cbam.communication(cbam.parse_installation(dict(installation)), lang=lang)
+    inst = cbam_installation(
+        store, principal=principal, installation=installation, enterprise_id=enterprise_id
+    )
+    return cbam.communication(inst, lang=lang)
 
 
-def cbam_workbook(*, principal: Principal, installation: Mapping[str, Any], lang: str) -> bytes:
+def cbam_workbook(
+    store: Store,
+    *,
+    principal: Principal,
+    installation: Mapping[str, Any],
+    lang: str,
+    enterprise_id: int | None = None,
+) -> bytes:
     """The same as an Excel workbook."""
-    require(principal, Permission.WRITE)
-    return cbam.communication_xlsx(cbam.parse_installation(dict(installation)), lang=lang)
+    inst = cbam_installation(
+        store, principal=principal, installation=installation, enterprise_id=enterprise_id
+    )
+    return cbam.communication_xlsx(inst, lang=lang)

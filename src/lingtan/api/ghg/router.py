@@ -31,9 +31,11 @@ class DocumentIn(BaseModel):
 
 
 class InstallationIn(BaseModel):
-    """A CBAM installation, its processes, goods and precursors (see docs/cbam.md)."""
+    """A CBAM installation, its processes, goods and precursors (see docs/cbam.md); a park-wide
+    caller names the enterprise whose meters a metered process reads."""
 
     installation: dict[str, Any]
+    enterprise_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 @router.get("/records")
@@ -127,6 +129,7 @@ def get_covered(store: StoreDep, principal: CurrentPrincipal, year: Year) -> lis
 
 @router.post("/cbam/communication", responses={200: {"content": {XLSX: {}}}})
 def post_cbam(
+    store: StoreDep,
     principal: CurrentPrincipal,
     body: Annotated[InstallationIn, Body()],
     format: Annotated[Literal["json", "xlsx"], Query()] = "json",
@@ -136,12 +139,16 @@ def post_cbam(
     stored): per CN code the specific direct and indirect embedded emissions, the share from
     default values (with the year's mark-up) and the carbon price paid."""
     if format == "xlsx":
-        data = service.cbam_workbook(principal=principal, installation=body.installation, lang=lang)
+        data = service.cbam_workbook(
+            store, principal=principal, installation=body.installation, lang=lang,
+            enterprise_id=body.enterprise_id,
+        )  # fmt: skip
         return Response(
             content=data,
             media_type=XLSX,
             headers={"Content-Disposition": 'attachment; filename="cbam-communication.xlsx"'},
         )
     return service.cbam_communication(
-        principal=principal, installation=body.installation, lang=lang
-    )
+        store, principal=principal, installation=body.installation, lang=lang,
+        enterprise_id=body.enterprise_id,
+    )  # fmt: skip
