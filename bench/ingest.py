@@ -46,7 +46,7 @@ import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -307,13 +307,34 @@ def run_live(
                 now = T0 + dt.timedelta(days=30)
                 rows = accepted = pending = 0
                 background = None
-                if mode == "live" and coalesce in ("background", "process"):
+                # "collector": decode and ingest overlap as in `lingtan collect`, whose batcher
+                # hands each batch to the sink in a worker thread (asyncio.to_thread, one batch
+                # in flight) while its event loop decodes the next messages
+                pipe = ThreadPoolExecutor(1) if mode == "live" and coalesce == "collector" else None
+                inflight: Any = None
+
+                if mode == "live" and coalesce in ("background", "process", "collector"):
                     background = BackgroundNormaliser(
                         store, interval_s=settings.normalise_interval_s,
                         min_interval_s=min_interval, pending_readings=threshold,
                         database_url=url if coalesce == "process" else None,
                     )  # fmt: skip
                     background.start(wait_ready=True)  # a service's start-up, not timed
+
+                def timed_ingest(cols: Any, store: Any = store, now: Any = now) -> Any:
+                    t = time.perf_counter()
+                    return ingest(store, cols, source="bench", now=now), time.perf_counter() - t
+
+                def taken(ack: Any, ingest_s: float, background: Any = background) -> None:
+                    nonlocal accepted, pending
+                    out["ingest_s"] += ingest_s
+                    accepted += ack.accepted
+                    pending += ack.accepted
+                    out["duplicates"] = out.get("duplicates", 0) + ack.duplicates
+                    out["rejected"] = out.get("rejected", 0) + ack.rejected
+                    if background is not None:
+                        background.poke(ack.accepted)
+
                 began = last_run = time.perf_counter()
                 for messages, (idx, ts, vals) in stream:
                     if mode == "baseline":
@@ -324,6 +345,13 @@ def run_live(
                     cols = _merge([decode_columns(template, topic, body, source="bench").columns
                                    for topic, body in messages])  # fmt: skip
                     t1 = time.perf_counter()
+                    if pipe is not None:
+                        out["decode_s"] += t1 - t0
+                        rows += len(cols)
+                        if inflight is not None:
+                            taken(*inflight.result())
+                        inflight = pipe.submit(timed_ingest, cols)
+                        continue
                     ack = ingest(store, cols, source="bench", now=now)
                     t2 = time.perf_counter()
                     pending += ack.accepted
@@ -340,6 +368,10 @@ def run_live(
                     rows += len(cols)
                     out["duplicates"] = out.get("duplicates", 0) + ack.duplicates
                     out["rejected"] = out.get("rejected", 0) + ack.rejected
+                if pipe is not None:
+                    if inflight is not None:
+                        taken(*inflight.result())
+                    pipe.shutdown()
                 if background is not None:
                     t2 = time.perf_counter()
                     # the last run at once, as the next batches of a stream that goes on would
@@ -393,7 +425,7 @@ def main_live(opts: argparse.Namespace) -> None:
         if engine == "postgresql" and not pg_reachable():
             print("postgresql: not reachable on 127.0.0.1:5432, skipped")
             continue
-        for coalesce in (False, True, "background", "process"):
+        for coalesce in (False, True, "background", "process", "collector"):
             _live_rows(ctx, opts, engine, points, minutes, coalesce)
     sys.stdout.flush()
 
@@ -402,7 +434,7 @@ def _live_rows(  # type: ignore[no-untyped-def]
     ctx, opts: argparse.Namespace, engine: str, points: int, minutes: int, coalesce: bool | str
 ) -> None:
     label = {False: "every batch", True: "coalesced", "background": "background",
-             "process": "process"}[coalesce]  # fmt: skip
+             "process": "process", "collector": "collector"}[coalesce]  # fmt: skip
     ratios = []
     for _ in range(opts.repeat):
         # a fresh process a run; not a Pool's daemonic worker, which may not start the
