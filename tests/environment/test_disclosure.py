@@ -130,3 +130,52 @@ def test_another_enterprise_cannot_draft_it(store: Store) -> None:
     assert own.table("monitoring").rows == []
     pollution = {r["label"]: r["lingtan"] for r in own.table("items.pollution").rows}
     assert pollution["污染物排放"] == NOT_RECORDED
+
+
+def test_the_enterprises_kinds_choose_the_extra_items_and_its_audit_fills_one(
+    store: Store,
+) -> None:
+    from lingtan.errors import InvalidInput
+    from lingtan.programme import service as programme
+
+    load(store)
+    e01 = enterprise_admin(store, "E01")
+    # a cleaner-production audit of E01 begun in 2026: at 方案实施, three options, two
+    # implemented for 120 000 + 30 000 = 150 000 元
+    programme.add_record(store, principal=e01, data={
+        "kind": "cleaner_production_audit", "title": "2026 清洁生产审核",
+        "body": {"stage": "implementation", "started_on": "2026-03-01", "options": [
+            {"code": "F1", "name": "余热回收", "cost_class": "medium_high",
+             "investment_cny": 120000, "status": "implemented"},
+            {"code": "F2", "name": "照明改造", "cost_class": "no_low", "investment_cny": 30000,
+             "status": "implemented"},
+            {"code": "F3", "name": "电机变频", "cost_class": "medium_high", "status": "proposed"},
+        ]},
+    })  # fmt: skip
+    report = build_disclosure(
+        store, principal=admin(), enterprise="E01", year=2026, kinds=["cleaner_production"]
+    )
+    rows = {r["label"]: r for r in report.table("items.kinds").rows}
+    # only the two items of 第十四条, none of 第十五条's
+    assert list(rows) == [
+        "实施强制性清洁生产审核的原因",
+        "强制性清洁生产审核的实施情况、评估与验收结果",
+    ]
+    assert rows["实施强制性清洁生产审核的原因"]["lingtan"] == NOT_RECORDED
+    result = rows["强制性清洁生产审核的实施情况、评估与验收结果"]
+    assert result["lingtan"].startswith("2026 清洁生产审核：方案实施阶段，方案 3 项、已实施 2 项")
+    assert result["source"].startswith("节能管理记录 #")
+    (audit,) = report.table("cleaner_production").rows
+    assert audit["investment"] == pytest.approx(150_000.0)
+    # a year before the audit began: not recorded
+    before = build_disclosure(
+        store, principal=admin(), enterprise="E01", year=2025, kinds=["cleaner_production"]
+    )
+    late = {r["label"]: r["lingtan"] for r in before.table("items.kinds").rows}
+    assert late["强制性清洁生产审核的实施情况、评估与验收结果"].startswith(NOT_RECORDED)
+    # a key polluter only: no extra item; an unknown kind is refused naming the known ones
+    plain = build_disclosure(store, principal=admin(), enterprise="E01", year=2026,
+                             kinds=["key_polluter"])  # fmt: skip
+    assert plain.table("items.kinds").rows == []
+    with pytest.raises(InvalidInput, match="bank unknown; one of bond_issuer, cleaner_production"):
+        build_disclosure(store, principal=admin(), enterprise="E01", year=2026, kinds=["bank"])

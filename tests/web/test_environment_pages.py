@@ -47,6 +47,13 @@ def test_disclosure_page_and_file_in_the_callers_scope(web_world: World) -> None
     f = c.get("/environment/disclosure/file?enterprise=E02&year=2025&format=html")
     assert f.status_code == 200 and f.headers["content-type"].startswith("text/html")
     assert "E02-OUT1" in f.text
+    # the kinds ticked: only 上市公司's items (第十五条（一）), and the files carry the choice
+    listed = c.get("/environment/disclosure?enterprise=E02&year=2025&kind=listed")
+    assert listed.status_code == 200 and "本企业属于：上市公司" in listed.text
+    assert "实施强制性清洁生产审核的原因" not in listed.text
+    assert "&amp;kind=listed&amp;format=xlsx" in listed.text
+    f = c.get("/environment/disclosure/file?enterprise=E02&year=2025&kind=listed&format=html")
+    assert f.status_code == 200 and "本企业属于：上市公司" in f.text
     # an enterprise's user: its own enterprise only (another's is 404, as in the API)
     v = log_in(web_world, "a_viewer")  # enterprise E01
     assert v.get("/environment/disclosure?enterprise=E02&year=2025").status_code == 404

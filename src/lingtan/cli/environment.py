@@ -349,6 +349,14 @@ def disclosure(
     enterprise: Annotated[str, typer.Option("--enterprise", help="the enterprise's code")],
     year: Annotated[int, typer.Option("--year")],
     out: Annotated[Path, typer.Option("--out", help="file to write: .xlsx or .html")],
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kind",
+            help="a kind of enterprise it is (key_polluter, cleaner_production, "
+            "listed, bond_issuer); repeat for several",
+        ),
+    ] = None,
     park: ParkOption = None,
 ) -> None:
     """Draft the enterprise's annual environmental-information disclosure report
@@ -367,7 +375,9 @@ def disclosure(
             raise InvalidInput("--out must end in .xlsx or .html", field="out")
         with open_configured() as store:
             principal = dc.replace(SYSTEM, park_id=park_of(store, park).id)
-            report = build_disclosure(store, principal=principal, enterprise=enterprise, year=year)
+            report = build_disclosure(
+                store, principal=principal, enterprise=enterprise, year=year, kinds=kind
+            )
         out.write_bytes(disclosure_bytes(report, fmt))
     console.print(f"written {out} ({len(report.sections)} sections)", highlight=False)
 

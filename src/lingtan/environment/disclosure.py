@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -429,11 +429,77 @@ def _gather(store: Store, principal: Principal, ent: Any, year: int) -> _Data:
     return _Data(ent, park, year, tz, monitoring, permits, waste_rows, carbon, mine)
 
 
-def build_disclosure(store: Store, *, principal: Principal, enterprise: str, year: int) -> Report:
+#: the stages of a cleaner-production audit (programme record ``cleaner_production_audit``)
+CP_STAGE_ZH: Final = {
+    "planning": "筹划和组织", "pre_assessment": "预审核", "assessment": "审核",
+    "options": "方案的产生和筛选", "feasibility": "可行性分析", "implementation": "方案实施",
+    "continuation": "持续清洁生产",
+}  # fmt: skip
+CP_OPTION_ZH: Final = {"proposed": "提出", "implemented": "已实施", "rejected": "未采纳"}
+
+
+def _cleaner_production(store: Store, principal: Principal, ent: Any, year: int) -> Fill:
+    """强制性清洁生产审核的实施情况 (《办法》第十四条) from the enterprise's cleaner-production
+    audit records of the programme started in or before ``year``: stage reached, options and
+    their investment."""
+    from lingtan.store.programme_repo import ProgrammeRepo
+
+    park = store.registry.park(principal.park_id)
+    audits = ProgrammeRepo(store).records(
+        tenant=principal.tenant, park_id=park.id, kinds=["cleaner_production_audit"],
+        enterprise_id=ent.id,
+    )  # fmt: skip
+    found = [r for r in audits if str(r.body.get("started_on", ""))[:4] <= str(year)]
+    if not found:
+        return Fill(f"{NOT_RECORDED}（lingtan 无该企业的清洁生产审核记录）", "—")
+    rows = []
+    for r in found:
+        options = r.body.get("options", [])
+        done = [o for o in options if o.get("status") == "implemented"]
+        invest = sum(float(o.get("investment_cny") or 0.0) for o in done)
+        rows.append({
+            "title": r.title, "started_on": r.body.get("started_on"),
+            "stage": CP_STAGE_ZH.get(str(r.body.get("stage")), str(r.body.get("stage"))),
+            "options": len(options), "implemented": len(done), "investment": invest,
+            "source": f"节能管理记录 #{r.id}",
+        })  # fmt: skip
+    table = Table(
+        "cleaner_production",
+        [Column("title", "审核"), Column("started_on", "开始日期"), Column("stage", "所处阶段"),
+         Column("options", "方案数", "int"), Column("implemented", "已实施方案", "int"),
+         Column("investment", "已实施方案投资（元）", "num0"), SRC],
+        rows, title="强制性清洁生产审核",
+    )  # fmt: skip
+    latest = rows[-1]
+    text = (
+        f"{latest['title']}：{latest['stage']}阶段，方案 {latest['options']} 项、已实施 "
+        f"{latest['implemented']} 项（评估与验收结果由企业补充）"
+    )
+    return Fill(text, f"节能管理记录 #{found[-1].id}", (table,))
+
+
+def build_disclosure(
+    store: Store,
+    *,
+    principal: Principal,
+    enterprise: str,
+    year: int,
+    kinds: Sequence[str] | None = None,
+) -> Report:
     """The disclosure report of ``enterprise`` (its code) for ``year`` (zh-CN), laid out from
-    ``disclosure_parts.yaml``."""
+    ``disclosure_parts.yaml``. ``kinds``: the kinds of enterprise (第十三条至第十五条, the record's
+    ``kinds`` ids) it belongs to — the report then adds only their items; None: the kinds are
+    not known and every kind's items are listed for the enterprise to check."""
     require(principal, Permission.REPORTS)
     rec = parts()
+    known = {k.id for k in rec.kinds}
+    if kinds is not None:
+        unknown = sorted(set(kinds) - known)
+        if unknown:
+            raise InvalidInput(
+                f"kinds: {', '.join(unknown)} unknown; one of {', '.join(sorted(known))}",
+                field="kinds",
+            )
     ent = _enterprise(store, principal, enterprise)
     d = _gather(store, principal, ent, year)
     sections: list[Section] = []
@@ -453,17 +519,36 @@ def build_disclosure(store: Store, *, principal: Principal, enterprise: str, yea
             blocks = [_items_table(part.id, rows), *details]
         note = f"依据：{part.basis}（可信度 {part.confidence}；来源 {_hosts(rec, part.source)}）"
         sections.append(Section(part.title, [*blocks, Paragraph(note, "note")], part.sheet))
-    extra_rows = [
-        {"kind": k.name, "label": i.label, "basis": k.basis,
-         "lingtan": f"{NOT_RECORDED}（lingtan 未记录企业是否属于此类）", "source": "—"}
-        for k in rec.kinds for i in k.extra
-    ]  # fmt: skip
+    chosen = [k for k in rec.kinds if kinds is None or k.id in kinds]
+    extra_rows: list[dict[str, Any]] = []
+    extra_blocks: list[Block] = []
+    for k in chosen:
+        for i in k.extra:
+            if kinds is None:
+                fill = Fill(f"{NOT_RECORDED}（lingtan 未记录企业是否属于此类）", "—")
+            elif i.id == "cleaner_production.result":
+                fill = _cleaner_production(store, principal, ent, year)
+            else:
+                fill = Fill(NOT_RECORDED, "—")
+            extra_rows.append({"kind": k.name, "label": i.label, "basis": k.basis,
+                               "lingtan": fill.text, "source": fill.source})  # fmt: skip
+            extra_blocks.extend(fill.blocks)
     kinds_text = "、".join(f"{k.name}（{k.basis}）" for k in rec.kinds)
+    if kinds is None:
+        said = f"{kinds_text}均披露第一至八部分；下列企业另披露所列条目。"
+    elif chosen:
+        said = (
+            "本企业属于："
+            + "、".join(f"{k.name}（{k.basis}）" for k in chosen)
+            + "，另披露下列条目。"
+        )
+    else:
+        said = "本企业不属于另需增加条目的企业类别（第十四条、第十五条），只披露第一至八部分。"
     sections.append(
         Section(
             "附、按企业类别增加的内容",
             [
-                Paragraph(f"{kinds_text}均披露第一至八部分；下列企业另披露所列条目。", "body"),
+                Paragraph(said, "body"),
                 Table(
                     "items.kinds",
                     [
@@ -476,6 +561,7 @@ def build_disclosure(store: Store, *, principal: Principal, enterprise: str, yea
                     extra_rows,
                     title="条目",
                 ),
+                *extra_blocks,
             ],
             "按类别增加",
         )

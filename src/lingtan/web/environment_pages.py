@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from lingtan.environment import service
-from lingtan.environment.disclosure import build_disclosure, disclosure_bytes
+from lingtan.environment.disclosure import build_disclosure, disclosure_bytes, parts
 from lingtan.environment.stations import Station
 from lingtan.errors import InvalidInput
 from lingtan.identity.roles import Principal
@@ -101,6 +101,10 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "env_outlet_no_valid_hour": ("本月无有效小时数据", "No valid hour this month"),
     "env_outlet_none_failed": ("无", "None"),
     "env_disclosure_year": ("年度", "Year"),
+    "env_disclosure_kinds": (
+        "企业类别（不选 = 未知，列出各类别的增加条目）",
+        "Kinds of enterprise (none ticked: unknown, every kind's items listed)",
+    ),
     "env_disclosure_show": ("生成草稿", "Draft the report"),
     "env_disclosure_xlsx": ("下载 Excel", "Download Excel"),
     "env_disclosure_html": ("下载 HTML", "Download HTML"),
@@ -245,6 +249,11 @@ def station_page(request: Request, station_code: str) -> Response:
     return _page(request, build)
 
 
+def _disclosure_kinds(request: Request) -> list[str] | None:
+    """The kinds of enterprise ticked on the form (none: not known)."""
+    return request.query_params.getlist("kind") or None
+
+
 def _disclosure_args(request: Request, principal: Principal) -> tuple[list[Any], str, int]:
     store = _store(request)
     park = store.registry.park(principal.park_id)
@@ -265,13 +274,15 @@ def disclosure_page(request: Request) -> Response:
 
     def build(principal: Principal, lang: str) -> Response:
         ents, code, year = _disclosure_args(request, principal)
+        chosen = _disclosure_kinds(request)
         report = None
         if code:
             report = build_disclosure(_store(request), principal=principal, enterprise=code,
-                                      year=year)  # fmt: skip
+                                      year=year, kinds=chosen)  # fmt: skip
         return _render(
             request, "env_disclosure.html", lang, principal, enterprises=ents, code=code,
             year=year, report=report, t=_t(lang), kinds=_block_kind,
+            enterprise_kinds=parts().kinds, chosen=chosen or [],
         )  # fmt: skip
 
     return _page(request, build)
@@ -292,7 +303,8 @@ def disclosure_file(request: Request) -> Response:
             raise InvalidInput("format: xlsx or html", field="format")
         if not code:  # no enterprise chosen: the form
             return RedirectResponse("/environment/disclosure", status_code=303)
-        report = build_disclosure(_store(request), principal=principal, enterprise=code, year=year)
+        report = build_disclosure(_store(request), principal=principal, enterprise=code,
+                                  year=year, kinds=_disclosure_kinds(request))  # fmt: skip
         media = (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             if fmt == "xlsx"

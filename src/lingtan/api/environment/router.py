@@ -169,6 +169,13 @@ def disclosure(
         ),
     ] = None,
     fmt: Annotated[Literal["xlsx", "html"], Query(alias="format")] = "xlsx",
+    kinds: Annotated[
+        list[Literal["key_polluter", "cleaner_production", "listed", "bond_issuer"]] | None,
+        Query(
+            description="the kinds of enterprise it is (第十三条至第十五条): only their extra "
+            "items are added; none given: every kind's items are listed to check"
+        ),
+    ] = None,
 ) -> Response:
     """The enterprise's annual environmental-information disclosure report, draft (企业环境信息
     依法披露, zh-CN; 《企业环境信息依法披露管理办法》第十二条): lingtan's figures with their
@@ -183,7 +190,9 @@ def disclosure(
         if not own:
             raise InvalidInput("enterprise: required for park users", field="enterprise")
         enterprise = own[0]
-    report = build_disclosure(store, principal=principal, enterprise=enterprise, year=year)
+    report = build_disclosure(
+        store, principal=principal, enterprise=enterprise, year=year, kinds=kinds
+    )
     media = (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         if fmt == "xlsx"
