@@ -1483,9 +1483,13 @@ class Engine:
         for (rule_id, key), st in list(self._states.items()):
             pending = st.get("suppressed")
             rule = by_id.get(rule_id)
-            if not pending or rule is None or (key not in rule.subjects and key not in rule.items):
+            if not pending or rule is None:
                 continue
-            subject = rule.subjects.get(key) or rule.items[key]
+            # a kind whose module lists its records: the subjects are those records
+            subjects = rule.items if rule.kind in LISTERS else rule.subjects
+            if key not in subjects:
+                continue
+            subject = subjects[key]
             still = any(bool((v or {}).get("active")) for k2, v in st.items()
                         if k2 in ("c", "q", "rejected") and isinstance(v, dict)) or bool(
                 st.get("active"))  # fmt: skip
