@@ -642,6 +642,7 @@ PARK_LEVEL_WRITES = {
     ("post", "/api/v1/compliance/admission"),
     ("put", "/api/v1/indicators/profiles/{profile_id}"),
     ("post", "/api/v1/equipment/alarm-rules"),
+    ("post", "/api/v1/programme/alarm-rules"),
     ("put", "/api/v1/equipment/lighting/zones/{zone_code}"),
     # the park's upload to a region carries the whole park's figures
     ("post", "/api/v1/exchange/region/uploads"),
@@ -974,6 +975,7 @@ VALID.update(
             {"json": {"status": "done", "done_on": "2025-01-12", "findings": "无泄漏"}},
         ),
         ("post", "/api/v1/equipment/alarm-rules"): lambda w: ({}, {}),
+        ("post", "/api/v1/programme/alarm-rules"): lambda w: ({}, {}),
         ("put", "/api/v1/equipment/lighting/zones/{zone_code}"): lambda w: (
             {"zone_code": "RD-1"},
             {"json": {"name": "园区主干道", "kind": "road", "circuits": [w.park["point"]],

@@ -418,6 +418,7 @@ BODIES: dict[tuple[str, str], Body] = {
         "json": {"findings": "forged"}
     },
     ("post", "/api/v1/equipment/alarm-rules"): lambda ids: {},
+    ("post", "/api/v1/programme/alarm-rules"): lambda ids: {},
     # a public-lighting zone: the park's (park administrators), naming no enterprise
     ("put", "/api/v1/equipment/lighting/zones/{zone_code}"): lambda ids: {
         "json": {"name": "forged", "kind": "road", "circuits": [ids["point"]],
@@ -452,6 +453,7 @@ BODIES: dict[tuple[str, str], Body] = {
 #: write operations whose request does not name a resource of B
 NOT_AIMED = {
     ("post", "/api/v1/equipment/alarm-rules"),
+    ("post", "/api/v1/programme/alarm-rules"),
     ("put", "/api/v1/equipment/lighting/zones/{zone_code}"),
     ("post", "/api/v1/equipment/lighting/zones/{zone_code}/apply"),
     ("put", "/api/v1/dispatch/site"),

@@ -90,12 +90,34 @@ _OP_TEXT: Final = {
 Assessor = Callable[[Store, Any, Subject, int], Finding | None]
 #: rule kind → the module check evaluating it (:func:`register_assessor`)
 ASSESSORS: dict[RuleKind, Assessor] = {}
+#: a module's records a rule is about, listed for one of the rule's subjects (its enterprise
+#: or the park) at each evaluation: (store, the parsed rule, the subject, now µs) → the
+#: records as subjects, keyed by their id (lingtan.programme.alarms: one alarm per measure,
+#: one per plan, rather than one per enterprise)
+Lister = Callable[[Store, Any, Subject, int], list[Subject]]
+#: rule kind → the module's lister (:func:`register_assessor`)
+LISTERS: dict[RuleKind, Lister] = {}
+#: rule kind → how often a rule's subjects are checked by a tick at most [µs] (a costly check,
+#: like a budget's projection); :meth:`Engine.evaluate` checks at once
+EVERY: dict[RuleKind, Callable[[Any], int]] = {}
 
 
-def register_assessor(kind: RuleKind, assess: Assessor) -> None:
+def register_assessor(
+    kind: RuleKind,
+    assess: Assessor,
+    *,
+    subjects: Lister | None = None,
+    every_us: Callable[[Any], int] | None = None,
+) -> None:
     """Have the engine evaluate rules of ``kind`` with a module's check (on each tick and on
-    :meth:`Engine.evaluate`)."""
+    :meth:`Engine.evaluate`). ``subjects``: the records the rule is about, listed afresh at
+    each evaluation (an alarm per record; a record listed no more is no longer evaluated);
+    ``every_us``: the least time between two checks of a subject by a tick, by rule."""
     ASSESSORS[kind] = assess
+    if subjects is not None:
+        LISTERS[kind] = subjects
+    if every_us is not None:
+        EVERY[kind] = every_us
 
 
 #: called with (conn, alarm, event) for each alarm event to notify (raised, reopened,
@@ -112,6 +134,8 @@ class CompiledRule:
     subjects: dict[int, Subject]
     #: for deviation rules: the expected points' ids
     expected_ids: tuple[int, ...] = ()
+    #: for a kind with a lister (:data:`LISTERS`): the records listed at the last evaluation
+    items: dict[int, Subject] = field(default_factory=dict)
 
     @property
     def kind(self) -> RuleKind:
@@ -1055,7 +1079,7 @@ class Engine:
                 elif kind is RuleKind.BUDGET:
                     n = self._budget_tick(c, rule, now, changes)
                 elif kind in ASSESSORS:
-                    n = self._assess(rule, ASSESSORS[kind], now, changes)
+                    n = self._assess(rule, ASSESSORS[kind], now, changes, throttle=True)
                 if n:
                     report.evaluated[kind.value] = report.evaluated.get(kind.value, 0) + n
             self._release_suppressed(c, now, changes)
@@ -1067,19 +1091,55 @@ class Engine:
             report.escalated, report.closed = self._housekeeping(now)
         return report
 
-    def _assess(self, rule: CompiledRule, assess: Assessor, now: int, changes: _Changes) -> int:
+    def _subjects(self, rule: CompiledRule, now: int) -> list[Subject]:
+        """The subjects a module's check runs on: the rule's own, or the records its module
+        lists for them (:data:`LISTERS`)."""
+        lister = LISTERS.get(rule.kind)
+        if lister is None:
+            return list(rule.subjects.values())
+        items: dict[int, Subject] = {}
+        for scope in rule.subjects.values():
+            try:
+                listed = lister(self.store, rule.rule, scope, now)
+            except Exception:
+                _log.exception("alarm rule %s: listing its subjects failed", rule.row.code)
+                return list(rule.items.values())  # the last list stands
+            items.update((s.key, s) for s in listed)
+        rule.items = items
+        return list(items.values())
+
+    def _assess(
+        self,
+        rule: CompiledRule,
+        assess: Assessor,
+        now: int,
+        changes: _Changes,
+        *,
+        throttle: bool = False,
+    ) -> int:
         """Run a module's check on each subject of a rule: raise when it finds something and
-        the alarm is not on (or the finding changed), clear when it finds nothing."""
+        the alarm is not on (or the finding changed), clear when it finds nothing. With
+        ``throttle`` (a tick), a subject checked less than the kind's :data:`EVERY` ago is
+        left as it is."""
         n = 0
-        for subject in rule.subjects.values():
-            n += 1
+        every = EVERY.get(rule.kind)
+        interval = every(rule.rule) if throttle and every is not None else 0
+        for subject in self._subjects(rule, now):
             k = (rule.row.id, subject.key)
             stored = dict(self._state(rule, subject))
+            checked = stored.get("checked_at")
+            if interval and checked is not None and now - int(checked) < interval:
+                continue
+            n += 1
             try:
                 finding = assess(self.store, rule.rule, subject, now)
             except Exception:
                 _log.exception("alarm rule %s: the check failed", rule.row.code)
                 continue
+            if interval:
+                stored["checked_at"] = now
+                self._states[k] = stored
+                self._dirty.add(k)
             active = bool(stored.get("active"))
             if finding is None:
                 if not active:
@@ -1423,9 +1483,13 @@ class Engine:
         for (rule_id, key), st in list(self._states.items()):
             pending = st.get("suppressed")
             rule = by_id.get(rule_id)
-            if not pending or rule is None or key not in rule.subjects:
+            if not pending or rule is None:
                 continue
-            subject = rule.subjects[key]
+            # a kind whose module lists its records: the subjects are those records
+            subjects = rule.items if rule.kind in LISTERS else rule.subjects
+            if key not in subjects:
+                continue
+            subject = subjects[key]
             still = any(bool((v or {}).get("active")) for k2, v in st.items()
                         if k2 in ("c", "q", "rejected") and isinstance(v, dict)) or bool(
                 st.get("active"))  # fmt: skip

@@ -52,6 +52,7 @@ class RuleKind(StrEnum):
     DISPATCH = "dispatch"  # a setpoint not confirmed by its device (lingtan.dispatch.alarms)
     ENVIRONMENT = "environment"  # a monitoring-station check (lingtan.environment.alarms)
     INSPECTION = "inspection"  # an inspection plan past its due date (lingtan.equipment.alarms)
+    PROGRAMME = "programme"  # a measure overdue, a plan behind (lingtan.programme.alarms)
 
 
 class AlarmState(StrEnum):
@@ -88,12 +89,16 @@ class SubjectKind(StrEnum):
     POINT = "point"
     ENTERPRISE = "enterprise"
     PARK = "park"
+    #: a record of a module's own (lingtan.programme.alarms): a measure, a plan
+    MEASURE = "measure"
+    PLAN = "plan"
 
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """The thing an alarm is about: a metering point, an enterprise, or the park. ``key`` is
-    unique within a rule (the point or enterprise id, 0 for the park)."""
+    """The thing an alarm is about: a metering point, an enterprise, the park, or a record a
+    module lists (a measure, a plan). ``key`` is unique within a rule (the point, enterprise
+    or record id, 0 for the park)."""
 
     kind: SubjectKind
     key: int

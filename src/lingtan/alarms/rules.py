@@ -306,6 +306,27 @@ class InspectionRule(_Rule):
         return self
 
 
+class ProgrammeRule(_Rule):
+    """The energy-management programme (lingtan.programme.alarms), one alarm per record:
+    ``check: measure_overdue`` — a measure of the enterprise (of the park, every enterprise's
+    included, for a park rule) more than ``grace_days`` past its scheduled end (park local
+    date) and neither completed, verified nor cancelled; clears when its status becomes one
+    of those or its end moves later. ``check: plan_behind`` — a plan of the current year whose
+    progress (lingtan.programme.progress, as the /programme page shows it) has a target
+    off track; clears when every target is back on track."""
+
+    kind: Literal[RuleKind.PROGRAMME] = RuleKind.PROGRAMME
+    check: Literal["measure_overdue", "plan_behind"]
+    grace_days: Annotated[int, Field(ge=0, le=365)] = 0
+
+    @model_validator(mode="after")
+    def _scope(self) -> ProgrammeRule:
+        s = self.scope
+        if s.points or s.site or s.carriers or s.point_kinds or s.tags or s.boundary is not None:
+            raise ValueError("scope: a programme rule is about an enterprise or the park only")
+        return self
+
+
 Rule = Annotated[
     ThresholdRule
     | RateOfChangeRule
@@ -316,7 +337,8 @@ Rule = Annotated[
     | WasteRule
     | DispatchRule
     | EnvironmentRule
-    | InspectionRule,
+    | InspectionRule
+    | ProgrammeRule,
     Field(discriminator="kind"),
 ]
 

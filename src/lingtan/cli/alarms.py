@@ -177,6 +177,7 @@ def evaluate(
     import lingtan.dispatch.alarms  # registers the dispatch checks with the engine
     import lingtan.environment.alarms
     import lingtan.equipment.alarms
+    import lingtan.programme.alarms
     import lingtan.waste.alarms  # noqa: F401  (registers the waste checks with the engine)
     from lingtan.alarms.engine import Engine
 

@@ -227,6 +227,16 @@ def standards(as_json: JsonOpt = False) -> None:
     console.print(t)
 
 
+def alarm_rules(park: ParkOption = None) -> None:
+    """Install the default measure-overdue and plan-behind alarm rules the park lacks
+    (docs/energy-management.md)."""
+    from lingtan.programme import alarms
+
+    with domain_errors(), open_configured() as store:
+        made = alarms.install_rules(store, principal=_principal(store, park))
+        console.print(f"created {len(made)} rule(s): {', '.join(made) or '—'}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``lingtan programme``."""
     programme_app.command("add-plan")(add_plan)
@@ -238,4 +248,5 @@ def register(app: typer.Typer) -> None:
     programme_app.command("records")(records)
     programme_app.command("record")(record)
     programme_app.command("standards")(standards)
+    programme_app.command("alarm-rules")(alarm_rules)
     app.add_typer(programme_app, name="programme")

@@ -33,6 +33,7 @@ from lingtan.programme import mv
 from lingtan.programme.progress import MonthValue, PlanProgress, plan_progress
 from lingtan.store import Store
 from lingtan.store.programme_repo import MeasureRow, PlanRow, ProgrammeRepo, RecordRow
+from lingtan.store.query_repo import Tenant
 from lingtan.store.records_repo import RecordsRepo
 from lingtan.timeutil import to_us, utcnow
 
@@ -403,10 +404,18 @@ def _monthly(store: Store, *, park_id: int, owner: int | None, year: int, kind: 
 def progress(store: Store, *, principal: Principal, plan_id: int) -> PlanProgress:
     """A plan's progress against its targets, month by month from metered data, with the
     measures' expected and verified savings."""
-    p = plan(store, principal=principal, plan_id=plan_id)
+    return plan_progress_of(store, plan(store, principal=principal, plan_id=plan_id))
+
+
+def plan_progress_of(store: Store, p: PlanRow) -> PlanProgress:
+    """The progress of a plan already read in scope (:func:`progress`; the plan-behind alarm
+    check, :mod:`lingtan.programme.alarms`, reads the same numbers). Its measures are all the
+    plan's: a measure belongs to its plan's owner."""
     targets = m.Targets.model_validate(p.targets)
     months = _monthly(store, park_id=p.park_id, owner=p.enterprise_id, year=p.year, kind=p.kind)
-    rows = ProgrammeRepo(store).measures(tenant=principal.tenant, park_id=p.park_id, plan_id=p.id)
+    rows = ProgrammeRepo(store).measures(
+        tenant=Tenant(p.enterprise_id), park_id=p.park_id, plan_id=p.id
+    )
     denominator = None
     last = max((x.month for x in months if x.has_data), default=None)
     if targets.intensity is not None and last is not None:

@@ -60,6 +60,7 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "k_deviation": ("偏差", "deviation"),
     "k_dispatch": ("调度设定值", "dispatch setpoint"),
     "k_inspection": ("巡检逾期", "inspection overdue"),
+    "k_programme": ("节能计划与措施", "energy-saving programme"),
     "rule": ("规则", "Rule"),
     "subject": ("对象", "Subject"),
     "count": ("次数", "Count"),

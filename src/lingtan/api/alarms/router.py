@@ -56,8 +56,8 @@ class AlarmOut(BaseModel):
     severity: Severity
     severity_zh: str
     state: StateName
-    subject_kind: Literal["point", "enterprise", "park"]
-    subject: str = Field(description="the point, enterprise or park code")
+    subject_kind: Literal["point", "enterprise", "park", "measure", "plan"]
+    subject: str = Field(description="the point, enterprise, park, measure or plan code")
     enterprise_id: int | None
     first_at: str = Field(description="when the condition began (data time)")
     last_at: str = Field(description="when it was last seen (data time)")

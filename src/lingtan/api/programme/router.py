@@ -11,9 +11,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import BaseModel, ConfigDict
 
+import lingtan.programme.alarms as programme_alarms  # registers the programme checks
 from lingtan.api.common import MAX_ID, IdPath
 from lingtan.api.deps import CurrentPrincipal, StoreDep
-from lingtan.identity.roles import Permission, require
+from lingtan.identity.roles import Permission, require, require_park_wide
 from lingtan.programme import models as m
 from lingtan.programme import reference, service
 
@@ -94,6 +95,15 @@ def get_plan_report(
         content=data, media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="plan-{saving_plan_id}.xlsx"'},
     )  # fmt: skip
+
+
+@router.post("/alarm-rules", status_code=status.HTTP_201_CREATED)
+def install_alarm_rules(store: StoreDep, principal: CurrentPrincipal) -> J:
+    """Create the default measure-overdue and plan-behind rules the park lacks (park
+    administrators)."""
+    require(principal, Permission.ADMIN_PARK)
+    require_park_wide(principal, "the park's programme alarm rules")
+    return {"created": programme_alarms.install_rules(store, principal=principal)}
 
 
 @router.post("/measures", status_code=status.HTTP_201_CREATED)
