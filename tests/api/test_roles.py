@@ -821,6 +821,26 @@ def _new_deal(w: World) -> int:
     return int(r.json()["id"])
 
 
+def _extension_body(w: World) -> dict[str, Any]:
+    """A batch of a new E01 stream stored on 2025-03-01 (statutory limit 2026-03-01) and an
+    extension of it approved 2026-02-10 until 2026-06-30."""
+    stream = _waste_stream(w)
+    fac = w.client.post(
+        "/api/v1/waste/facilities", headers=w.h("admin"),
+        json={"enterprise_id": w.enterprises["E01"], "code": f"WH-X{next(_n)}", "name": "暂存间",
+              "capacity": 10},
+    )  # fmt: skip
+    assert fac.status_code == 201, fac.text
+    for body in ({"kind": "generated", "quantity": 1, "at": "2025-03-01"},
+                 {"kind": "stored", "quantity": 1, "at": "2025-03-01",
+                  "facility_id": fac.json()["id"]}):  # fmt: skip
+        r = w.client.post("/api/v1/waste/movements", headers=w.h("admin"),
+                          json={"stream_id": stream, "batch": "X1", **body})  # fmt: skip
+        assert r.status_code == 201, r.text
+    return {"stream_id": stream, "batch": "X1", "authority": "某市生态环境局",
+            "number": f"延期-{next(_n)}", "approved_on": "2026-02-10", "until": "2026-06-30"}  # fmt: skip
+
+
 def _import_file(w: World) -> dict[str, Any]:
     stream = _waste_stream(w)
     name = next(
@@ -866,6 +886,9 @@ VALID.update(
             {"json": {"enterprise_id": w.enterprises["E01"], "number": f"ZJ-A-{next(_n)}",
                       "destination": "浙江省", "codes": ["HW49"], "quantity": 20,
                       "valid_from": "2025-01-01", "valid_to": "2027-12-31"}},
+        ),
+        ("post", "/api/v1/waste/storage-extensions"): lambda w: (
+            {}, {"json": _extension_body(w)},
         ),
         ("post", "/api/v1/waste/manifests"): lambda w: ({}, {"json": _manifest_body(w)}),
         ("post", "/api/v1/waste/manifests/{manifest_id}/transitions"): lambda w: (

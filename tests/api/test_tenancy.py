@@ -101,6 +101,7 @@ SINGLE_QUERY: dict[tuple[str, str], int] = {
     ("/api/v1/waste/balance", "enterprise_id"): 404,
     ("/api/v1/waste/manifests", "enterprise_id"): 404,
     ("/api/v1/waste/approvals", "enterprise_id"): 404,
+    ("/api/v1/waste/storage-extensions", "enterprise_id"): 404,
     ("/api/v1/waste/report", "enterprise_id"): 404,
     # the enterprise whose products are graded (compliance.service._enterprise)
     ("/api/v1/compliance/grading", "enterprise_id"): 404,

@@ -83,3 +83,34 @@ def test_waste_rules_are_alarm_rules(world: World) -> None:
         "id": "w-bad", "name": "x", "kind": "waste", "check": "mass_balance",
         "scope": {"points": ["E01-grid"]}})  # fmt: skip
     assert bad.status_code == 422
+
+
+def test_storage_extension_through_the_api(world: World) -> None:
+    a, b, c = world.h("a_admin"), world.h("b_admin"), world.client
+    sid = c.post("/api/v1/waste/streams", headers=a, json={
+        "code": "900-039-49", "name": "废活性炭 延期", "form": "固态", "process": "VOCs 治理"}).json()["id"]  # fmt: skip
+    fac = c.post("/api/v1/waste/facilities", headers=a, json={
+        "code": "WH-EXT", "name": "暂存间", "capacity": 5}).json()["id"]  # fmt: skip
+    for body in ({"kind": "generated", "quantity": 1, "at": "2025-03-01"},
+                 {"kind": "stored", "quantity": 1, "at": "2025-03-01", "facility_id": fac}):  # fmt: skip
+        r = c.post("/api/v1/waste/movements", headers=a,
+                   json={"stream_id": sid, "batch": "E1", **body})  # fmt: skip
+        assert r.status_code == 201, r.text
+    body = {"stream_id": sid, "batch": "E1", "authority": "苏州市生态环境局",
+            "number": "苏环危贮延〔2026〕7号", "approved_on": "2026-02-10", "until": "2026-06-30"}  # fmt: skip
+    # until before the approval date: 422 naming the field
+    bad = c.post(
+        "/api/v1/waste/storage-extensions", headers=a, json={**body, "until": "2026-01-31"}
+    )
+    assert bad.status_code == 422 and "until" in bad.text
+    # another enterprise's user may not extend A's batch (404, as for a stream that is not there)
+    assert c.post("/api/v1/waste/storage-extensions", headers=b, json=body).status_code == 404
+    made = c.post("/api/v1/waste/storage-extensions", headers=a, json=body)
+    assert made.status_code == 201 and made.json()["until"] == "2026-06-30", made.text
+    listed = c.get("/api/v1/waste/storage-extensions", headers=a).json()
+    assert [x["number"] for x in listed] == ["苏环危贮延〔2026〕7号"]
+    assert c.get("/api/v1/waste/storage-extensions", headers=b).json() == []
+    (row,) = [x for x in c.get("/api/v1/waste/storage", headers=a).json() if x["batch"] == "E1"]
+    # the deadline is the extension's last day; the statutory one (2025-03-01 + 1 year) kept
+    assert (row["deadline"], row["statutory_deadline"], row["extension_number"]) == (
+        "2026-06-30", "2026-03-01", "苏环危贮延〔2026〕7号")  # fmt: skip

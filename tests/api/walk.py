@@ -362,6 +362,12 @@ BODIES: dict[tuple[str, str], Body] = {
                  "destination": "浙江", "codes": ["HW49"], "quantity": 1,
                  "valid_from": "2025-01-01", "valid_to": "2025-12-31"}
     },
+    # an extension of the storage time of a batch of B's stream
+    ("post", "/api/v1/waste/storage-extensions"): lambda ids: {
+        "json": {"stream_id": ids["stream_id"], "batch": "forged", "authority": "forged",
+                 "number": f"forged-{uuid.uuid4().hex[:8]}", "approved_on": "2026-02-10",
+                 "until": "2026-06-30"}
+    },
     ("post", "/api/v1/waste/manifests"): lambda ids: {
         "json": {"enterprise_id": ids["enterprise_id"], "number": f"forged-{uuid.uuid4().hex[:8]}",
                  "licence_id": ids["licence_id"], "transporter": "forged",

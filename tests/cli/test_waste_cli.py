@@ -74,3 +74,34 @@ def test_cross_province_approvals_from_the_command_line(env: Path) -> None:
     assert "2025-01-01…2025-12-31" in listed
     # the same number again is a conflict
     _ok([*add, "--destination", "浙江省"], code=4)
+
+
+def test_storage_extensions_from_the_command_line(env: Path) -> None:
+    import dataclasses
+
+    from lingtan.identity.roles import SYSTEM
+    from lingtan.store import open_store
+    from lingtan.waste import service
+
+    _ok(["waste", "streams", "--add", "900-039-49", "--name", "废活性炭", "--enterprise", "E01"])
+    store = open_store(f"sqlite:///{env / 'cli.db'}")  # no facility command: the service
+    try:
+        system = dataclasses.replace(SYSTEM, park_id=store.registry.park().id)
+        e01 = next(e.id for e in store.registry.enterprises(system.park_id) if e.code == "E01")
+        service.add_facility(store, principal=system, enterprise_id=e01, code="WH-1", name="暂存间",
+                             location="", capacity=5, unit="t")  # fmt: skip
+    finally:
+        store.close()
+    _ok(["waste", "movement", "1", "generated", "B1", "1", "2025-03-01"])
+    _ok(["waste", "movement", "1", "stored", "B1", "1", "2025-03-01", "--facility", "1"])
+    add = ["waste", "extensions", "--add", "苏环危贮延〔2026〕3号", "--stream", "1", "--batch", "B1",
+           "--authority", "苏州市生态环境局", "--approved", "2026-02-10"]  # fmt: skip
+    assert "--until" in _ok(add, code=2)
+    # 2026-02-28 is not after the statutory limit 2026-03-01 (stored 2025-03-01): refused
+    assert "statutory limit 2026-03-01" in _ok([*add, "--until", "2026-02-28"], code=2)
+    assert "until 2026-06-30" in _ok([*add, "--until", "2026-06-30"])
+    listed = _ok(["waste", "extensions"])
+    assert "苏环危贮延〔2026〕3号" in listed and "2026-06-30" in listed and "E01" in listed
+    # the storage table of the balance shows the extended deadline and the approval
+    out = _ok(["waste", "balance", "2025"])
+    assert "2026-06-30" in out and "苏环危贮延〔2026〕3号" in out

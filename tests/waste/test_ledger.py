@@ -10,7 +10,7 @@ import pytest
 
 from lingtan.errors import InvalidInput
 from lingtan.waste import ledger
-from lingtan.waste.model import Movement, MovementKind
+from lingtan.waste.model import Movement, MovementKind, StorageExtension
 
 SH = ZoneInfo("Asia/Shanghai")
 K = MovementKind
@@ -111,6 +111,56 @@ def test_storage_limit_over_a_leap_day_and_from_29_february() -> None:
     assert ledger.storage_deadline(dt.date(2024, 2, 29)) == dt.date(2025, 2, 28)
     with pytest.raises(InvalidInput, match="years"):
         ledger.storage_deadline(dt.date(2024, 1, 1), 0)
+
+
+def _ext(
+    i: int, approved: str, until: str, *, batch: str = "B1", stream: int = 1
+) -> StorageExtension:
+    return StorageExtension(
+        id=i, park_id=1, enterprise_id=1, stream_id=stream, batch=batch, authority="某市生态环境局",
+        number=f"延期〔2026〕{i}号", approved_on=approved, until=until, created_by="t",
+        created_at=0,
+    )  # fmt: skip
+
+
+def test_storage_limit_with_an_extension_at_its_boundary() -> None:
+    # stored 2025-03-01: statutory limit 2026-03-01 (test above). Extension approved 2026-02-10,
+    # storage permitted until 2026-06-30 (inclusive, like the statutory deadline).
+    stored = _us(2025, 3, 1, 9)
+    ext = ledger.extension_for([_ext(1, "2026-02-10", "2026-06-30")], 1, "B1", dt.date(2025, 3, 1))
+    assert ext is not None
+    # 2026-03-02, the first day over the year: without the extension −1, with it
+    # 2026-03-02 → 2026-06-30 = 29 (rest of March) + 30 + 31 + 30 = 120 days left
+    assert ledger.storage_age(stored, _us(2026, 3, 2, 0), SH).days_left == -1
+    extended = ledger.storage_age(stored, _us(2026, 3, 2, 0), SH, extension=ext)
+    assert (extended.days_left, extended.over) == (120, False)
+    assert (extended.deadline, extended.statutory) == (dt.date(2026, 6, 30), dt.date(2026, 3, 1))
+    assert extended.extension == ext
+    # the last permitted day: 0 left; days stored 365 + (2026-03-01 → 06-30: 30+30+31+30 = 121)
+    last = ledger.storage_age(stored, _us(2026, 6, 30, 23), SH, extension=ext)
+    assert (last.days_stored, last.days_left, last.over) == (486, 0, False)
+    # the day after: over by one
+    after = ledger.storage_age(stored, _us(2026, 7, 1, 0), SH, extension=ext)
+    assert (after.days_left, after.over) == (-1, True)
+
+
+def test_which_extension_applies_to_a_batch() -> None:
+    day = dt.date(2025, 3, 1)  # the batch's storage began
+    first, later = _ext(1, "2026-02-10", "2026-06-30"), _ext(2, "2026-06-20", "2026-12-31")
+    # the latest approval replaces the earlier one
+    assert ledger.extension_for([later, first], 1, "B1", day) == later
+    # another batch's, another stream's, or one approved before this storage began: none
+    assert ledger.extension_for([_ext(3, "2026-02-10", "2026-06-30", batch="B2")], 1, "B1",
+                                day) is None  # fmt: skip
+    assert ledger.extension_for([_ext(4, "2026-02-10", "2026-06-30", stream=2)], 1, "B1",
+                                day) is None  # fmt: skip
+    assert ledger.extension_for([_ext(5, "2025-02-20", "2026-06-30")], 1, "B1", day) is None
+    # an extension ending on or before the statutory limit (2026-03-01) extends nothing
+    short = ledger.storage_age(_us(2025, 3, 1), _us(2026, 2, 1), SH,
+                               extension=_ext(6, "2026-01-10", "2026-02-28"))  # fmt: skip
+    assert (short.deadline, short.extension) == (dt.date(2026, 3, 1), None)
+    # 2026-02-01 → 2026-03-01: 28 days left (February 2026 has 28 days)
+    assert short.days_left == 28
 
 
 def test_plan_deviation_and_projection() -> None:

@@ -114,3 +114,36 @@ def test_a_receipt_is_confirmed_on_screen_and_approvals_are_listed(web_world: Wo
     assert made.status_code == 201, made.text
     listed = admin.get("/waste/manifests").text
     assert 'data-testid="waste-approvals"' in listed and "苏固移〔2025〕88号" in listed
+
+
+def test_the_storage_status_shows_the_extension_with_its_limit(web_world: World) -> None:
+    w, a = web_world, web_world.h("a_admin")
+    c = w.client
+    sid = c.post("/api/v1/waste/streams", headers=a, json={
+        "code": "900-039-49", "name": "废活性炭 延期", "form": "固态", "process": "废气治理"}).json()["id"]  # fmt: skip
+    fid = c.post("/api/v1/waste/facilities", headers=a, json={
+        "code": "WH-AX", "name": "危废暂存间二", "capacity": 5}).json()["id"]  # fmt: skip
+    for body in ({"kind": "generated", "quantity": 1, "at": "2025-04-01"},
+                 {"kind": "stored", "quantity": 1, "at": "2025-04-01", "facility_id": fid}):  # fmt: skip
+        assert c.post("/api/v1/waste/movements", headers=a,
+                      json={"stream_id": sid, "batch": "AX-1", **body}).status_code == 201  # fmt: skip
+    # stored 2025-04-01: statutory limit 2026-04-01; extended until 2026-09-30
+    made = c.post("/api/v1/waste/storage-extensions", headers=a, json={
+        "stream_id": sid, "batch": "AX-1", "authority": "苏州市生态环境局",
+        "number": "苏环危贮延〔2026〕21号", "approved_on": "2026-03-20", "until": "2026-09-30"})  # fmt: skip
+    assert made.status_code == 201, made.text
+    allowed = user_data(w) | {"WH-A", "WH-AX", "A-2025-01", "AX-1"}
+    for lang in ("zh-CN", "en"):
+        v = log_in(w, "a_viewer")
+        v.get(f"/lang/{lang}")
+        page = v.get("/waste?year=2025").text
+        cell = page.split('data-testid="extension-AX-1">', 1)[1].split("</td>", 1)[0]
+        assert "苏环危贮延〔2026〕21号" in cell and "2026-04-01" in cell  # number, statutory limit
+        row = page.split('<td class="code">AX-1</td>', 1)[1].split("</tr>", 1)[0]
+        assert "<td>2026-09-30</td>" in row  # the deadline in force is the extension's
+        if lang == "zh-CN":
+            assert "延期批准" in page and "法定期限" in cell
+            found = [p for t in visible(page) for p in problems(t, allowed)]
+            assert found == [], found
+    # B's users see neither the batch nor its extension
+    assert "苏环危贮延〔2026〕21号" not in log_in(w, "b_admin").get("/waste").text

@@ -160,10 +160,11 @@ def balance(
                           *(f"{m[k]:.3f}" for k in ("generated", "transferred", "own",
                                                     "delta_storage", "residual")))  # fmt: skip
         console.print(table)
-        st = Table("批次", "废物", "设施", "数量 t", "入库日期", "期限", "剩余天数")
+        st = Table("批次", "废物", "设施", "数量 t", "入库日期", "期限", "延期批准文号", "剩余天数")
         for x in service.storage_status(store, principal=p, enterprise_id=ent):
             st.add_row(x["batch"], x["stream"], x["facility"], f"{x['quantity_t']:.3f}",
-                       x["stored_on"], x["deadline"], str(x["days_left"]))  # fmt: skip
+                       x["stored_on"], x["deadline"], x["extension_number"] or "—",
+                       str(x["days_left"]))  # fmt: skip
         console.print(st)
 
 
@@ -243,6 +244,55 @@ def approvals(
         console.print(t)
 
 
+def extensions(
+    number: Annotated[
+        str | None, typer.Option("--add", help="record an extension with this 批准文号")
+    ] = None,
+    stream_id: Annotated[int | None, typer.Option("--stream", help="stream id")] = None,
+    batch: Annotated[str | None, typer.Option("--batch", help="the batch in storage")] = None,
+    authority: Annotated[
+        str | None, typer.Option("--authority", help="the approving authority (审批部门)")
+    ] = None,
+    approved_on: Annotated[
+        str | None, typer.Option("--approved", help="approval date YYYY-MM-DD")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="last day storage is permitted, YYYY-MM-DD")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note")] = None,
+    enterprise: EnterpriseOpt = None,
+    park: ParkOption = None,
+) -> None:
+    """Approved extensions of the storage time (固废法 第八十一条第三款): list them, or record one
+    with ``--add NUMBER --stream ID --batch B --authority … --approved … --until …``."""
+    from lingtan.waste import service
+
+    with domain_errors(), open_configured() as store:
+        p = _principal(store, park)
+        ent = _enterprise_id(store, park, enterprise)
+        if number is not None:
+            missing = [n for n, v in (("--stream", stream_id), ("--batch", batch),
+                                      ("--authority", authority), ("--approved", approved_on),
+                                      ("--until", until)) if v is None]  # fmt: skip
+            if missing:
+                raise InvalidInput(f"--add needs {', '.join(missing)}", field=missing[0])
+            e = service.add_extension(
+                store, principal=p, stream_id=int(stream_id or 0), batch=str(batch),
+                authority=str(authority), number=number, approved_on=str(approved_on),
+                until=str(until), note=note,
+            )  # fmt: skip
+            console.print(f"recorded extension {e.number}: batch {e.batch} may stay in storage "
+                          f"until {e.until}")  # fmt: skip
+            return
+        codes_of = {x.id: x.code for x in store.registry.enterprises(park_of(store, park).id)}
+        t = Table("编号", "企业", "废物", "批次", "审批部门", "批准文号", "批准日期", "延期至")
+        for e in service.list_extensions(store, principal=p, enterprise_id=ent):
+            t.add_row(str(e.id), codes_of.get(e.enterprise_id, str(e.enterprise_id)),
+                      str(e.stream_id), e.batch, e.authority, e.number, e.approved_on,
+                      e.until)  # fmt: skip
+        console.print(t)
+
+
 def rules(park: ParkOption = None) -> None:
     """Install the default waste alarm rules the park lacks (docs/waste.md)."""
     from lingtan.waste import alarms
@@ -281,6 +331,7 @@ def register(app: typer.Typer) -> None:
     waste_app.command("balance")(balance)
     waste_app.command("exchange")(exchange)
     waste_app.command("approvals")(approvals)
+    waste_app.command("extensions")(extensions)
     waste_app.command("rules")(rules)
     waste_app.command("report")(report)
     app.add_typer(waste_app, name="waste")

@@ -1318,6 +1318,27 @@ waste_transfer_approval = Table(
     UniqueConstraint("park_id", "number"),
 )
 
+#: approved extensions of the storage time of a batch (固废法 第八十一条第三款: 确需延长期限的，
+#: 报经颁发许可证的生态环境主管部门批准); appended, the latest approval of a (stream, batch) in
+#: force (migration 0038)
+waste_storage_extension = Table(
+    "waste_storage_extension",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("park_id", Id, ForeignKey("park.id"), nullable=False),
+    Column("enterprise_id", Id, ForeignKey("enterprise.id"), nullable=False),
+    Column("stream_id", Id, ForeignKey("waste_stream.id"), nullable=False),
+    Column("batch", String(64), nullable=False),
+    Column("authority", Text, nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("approved_on", String(10), nullable=False),
+    Column("until", String(10), nullable=False),
+    Column("note", Text),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_waste_storage_extension_key", "stream_id", "batch"),
+)
+
 #: waste-exchange listings (固废交换): general industrial solid waste or by-products offered or
 #: wanted by an enterprise
 waste_listing = Table(

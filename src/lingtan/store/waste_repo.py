@@ -22,6 +22,7 @@ from lingtan.waste.model import (
     Movement,
     MovementKind,
     Plan,
+    StorageExtension,
     Stream,
     TransferApproval,
 )
@@ -84,6 +85,15 @@ def _approval(r: Any) -> TransferApproval:
         number=r.number, origin=r.origin, destination=r.destination, codes=json.loads(r.codes),
         quantity_t=float(r.quantity_t), valid_from=r.valid_from, valid_to=r.valid_to,
         created_by=r.created_by, created_at=int(r.created_at),
+    )  # fmt: skip
+
+
+def _extension(r: Any) -> StorageExtension:
+    return StorageExtension(
+        id=int(r.id), park_id=int(r.park_id), enterprise_id=int(r.enterprise_id),
+        stream_id=int(r.stream_id), batch=r.batch, authority=r.authority, number=r.number,
+        approved_on=r.approved_on, until=r.until, created_by=r.created_by,
+        created_at=int(r.created_at), note=r.note,
     )  # fmt: skip
 
 
@@ -350,6 +360,35 @@ class WasteRepo:
         q = select(func.count()).where(t.c.park_id == park_id, t.c.number == number)
         with self._store.begin() as conn:
             return bool(conn.execute(q).scalar_one())
+
+    # -- storage-time extensions --------------------------------------------------------------
+    def add_extension(self, **values: Any) -> StorageExtension:
+        """Append an approved extension of a batch's storage time."""
+        t = s.waste_storage_extension
+        with self._store.begin() as conn:
+            new_id = self._insert(conn, t, values)
+            return _extension(conn.execute(select(t).where(t.c.id == new_id)).one())
+
+    def extensions(
+        self,
+        *,
+        tenant: Tenant,
+        park_id: int,
+        enterprise_id: int | None = None,
+        stream_id: int | None = None,
+        batch: str | None = None,
+    ) -> list[StorageExtension]:
+        """The storage-time extensions in scope (an enterprise: its own), in entry order."""  # fmt: skip
+        t = s.waste_storage_extension
+        q = select(t).where(t.c.park_id == park_id, _owner(t.c.enterprise_id, tenant))
+        if enterprise_id is not None:
+            q = q.where(t.c.enterprise_id == enterprise_id)
+        if stream_id is not None:
+            q = q.where(t.c.stream_id == stream_id)
+        if batch is not None:
+            q = q.where(t.c.batch == batch)
+        with self._store.begin() as conn:
+            return [_extension(r) for r in conn.execute(q.order_by(t.c.id))]
 
     # -- manifests --------------------------------------------------------------------------
     def add_manifest(self, **values: Any) -> Manifest:

@@ -11,7 +11,9 @@ after a change (a manifest received, an import). Each alarm's message names the 
 * ``plan_deviation`` — the year's generation projected from the part elapsed, against the
   management plan, beyond ``max_pct`` (偏离度; no published threshold: configurable, U);
 * ``storage_time`` — stored waste within ``warn_days`` of, or past, the one-year limit
-  (固废法 第八十一条; the limit counted as in :func:`lingtan.waste.ledger.storage_deadline`);
+  (固废法 第八十一条; the limit counted as in :func:`lingtan.waste.ledger.storage_deadline`), or
+  the later limit an approved extension of the batch permits (第八十一条第三款; the message
+  names the approval's number);
 * ``storage_capacity`` — a facility holding more than its declared capacity (GB 18597-2023);
 * ``receipt_difference`` — a manifest received (not yet closed) with a quantity differing from
   the one sent by more than max(``tolerance_t``, ``tolerance_pct`` % of what was sent) (closing
@@ -124,9 +126,12 @@ def assess(store: Store, rule: Any, subject: Subject, now: int) -> Finding | Non
     stock = ledger.stock(moves)
     if check == "storage_time":
         years = int(catalogue.rule("storage-time-limit").value or 1)
+        extensions = repo.extensions(tenant=tenant, park_id=park_id)
         hits = []
         for item in stock:
-            age = ledger.storage_age(item.first_stored_at, now, tz, years=years)
+            stored_day = from_us(item.first_stored_at, tz).date()
+            ext = ledger.extension_for(extensions, item.stream_id, item.batch, stored_day)
+            age = ledger.storage_age(item.first_stored_at, now, tz, years=years, extension=ext)
             if age.over or (not rule.over_only and age.days_left <= rule.warn_days):
                 hits.append((item, age))
         if not hits:
@@ -138,13 +143,18 @@ def assess(store: Store, rule: Any, subject: Subject, now: int) -> Finding | Non
             if age.over
             else f"{age.days_left} day(s) left before the storage limit"
         )
+        limit = age.deadline.isoformat()
+        if age.extension is not None:
+            limit += f", extended by approval {age.extension.number} of {age.extension.authority}"
         return Finding(
             float(age.days_left),
             f"{subject.code}: batch {item.batch} of {st.name} ({st.code}) stored on "
-            f"{age.stored_day.isoformat()}: {what} ({age.deadline.isoformat()}; {len(hits)} "
-            f"batch(es)) — {source}",
+            f"{age.stored_day.isoformat()}: {what} ({limit}; {len(hits)} batch(es)) — {source}",
             {"batches": [{"batch": i.batch, "stream_id": i.stream_id, "days_left": a.days_left,
-                          "deadline": a.deadline.isoformat()} for i, a in hits],
+                          "deadline": a.deadline.isoformat(),
+                          "statutory_deadline": a.statutory.isoformat(),
+                          "extension": None if a.extension is None else a.extension.number}
+                         for i, a in hits],
              "source": source},
         )  # fmt: skip
     if check == "storage_capacity":
@@ -218,7 +228,7 @@ DEFAULTS: Final[list[dict[str, Any]]] = [
      "severity": "minor"},
     {"id": "waste-storage-approaching", "name": "危险废物贮存即将超期", "check": "storage_time",
      "severity": "minor"},
-    {"id": "waste-storage-over", "name": "危险废物贮存超过一年", "check": "storage_time",
+    {"id": "waste-storage-over", "name": "危险废物贮存超过期限", "check": "storage_time",
      "over_only": True, "severity": "major"},
     {"id": "waste-storage-capacity", "name": "贮存设施超出容量", "check": "storage_capacity",
      "severity": "major"},

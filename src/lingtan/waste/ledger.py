@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from lingtan.errors import InvalidInput
 from lingtan.timeutil import from_us
-from lingtan.waste.model import OWN, Movement, MovementKind
+from lingtan.waste.model import OWN, Movement, MovementKind, StorageExtension
 
 #: quantities closer than this are equal [t] (1 g: below any weighing of a batch)
 EPS_T = 1e-6
@@ -143,12 +143,17 @@ def storage_deadline(stored_day: dt.date, years: int = 1) -> dt.date:
 
 @dataclass(frozen=True, slots=True)
 class StorageAge:
-    """How long a batch has been stored and how long it may stay."""
+    """How long a batch has been stored and how long it may stay.
+
+    ``deadline`` is the limit in force: the statutory one (``statutory``), or the last day an
+    approved extension permits when one applies (``extension``; None otherwise)."""
 
     stored_day: dt.date
     deadline: dt.date
     days_stored: int
     days_left: int  # ≥ 0 within the limit; negative: days over it
+    statutory: dt.date
+    extension: StorageExtension | None = None
 
     @property
     def over(self) -> bool:
@@ -156,16 +161,61 @@ class StorageAge:
         return self.days_left < 0
 
 
-def storage_age(first_stored_at: int, now: int, tz: ZoneInfo, *, years: int = 1) -> StorageAge:
-    """The age of stored waste on the local day of ``now`` (see :func:`storage_deadline`)."""
+def extension_for(
+    extensions: Iterable[StorageExtension], stream_id: int, batch: str, stored_day: dt.date
+) -> StorageExtension | None:
+    """The approved extension in force for a batch of a stream whose storage began on
+    ``stored_day``: of the extensions of that stream and batch approved on or after that day,
+    the one approved last (on the same day: the one entered last). An approval dated before the
+    storage began was granted for an earlier storage of the batch (one retrieved completely and
+    stored again starts anew, :func:`stock`) and does not apply.
+
+    Notes
+    -----
+    固废法 (2020) 第八十一条第三款: "贮存危险废物不得超过一年；确需延长期限的，应当报经颁发许可证的
+    生态环境主管部门批准". A later approval of the same batch (a further extension) replaces the
+    earlier one."""
+    found = [
+        e
+        for e in extensions
+        if e.stream_id == stream_id
+        and e.batch == batch
+        and dt.date.fromisoformat(e.approved_on) >= stored_day
+    ]
+    if not found:
+        return None
+    return max(found, key=lambda e: (e.approved_on, e.id))
+
+
+def storage_age(
+    first_stored_at: int,
+    now: int,
+    tz: ZoneInfo,
+    *,
+    years: int = 1,
+    extension: StorageExtension | None = None,
+) -> StorageAge:
+    """The age of stored waste on the local day of ``now`` (see :func:`storage_deadline`).
+
+    With an approved ``extension`` (:func:`extension_for`) the limit is the extension's last
+    permitted day when that is later than the statutory deadline; an extension never shortens
+    the statutory year (the approval extends, 第八十一条第三款). Its day counts like the
+    statutory deadline: storage on ``until`` is within the limit, the day after is over."""
     stored_day = from_us(first_stored_at, tz).date()
     today = from_us(now, tz).date()
-    deadline = storage_deadline(stored_day, years)
+    statutory = storage_deadline(stored_day, years)
+    deadline, used = statutory, None
+    if extension is not None:
+        until = dt.date.fromisoformat(extension.until)
+        if until > statutory:
+            deadline, used = until, extension
     return StorageAge(
         stored_day=stored_day,
         deadline=deadline,
         days_stored=(today - stored_day).days,
         days_left=(deadline - today).days,
+        statutory=statutory,
+        extension=used,
     )
 
 

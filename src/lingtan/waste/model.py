@@ -115,6 +115,29 @@ class Movement:
 
 
 @dataclass(frozen=True, slots=True)
+class StorageExtension:
+    """An approved extension of the storage time of one batch of a stream (固废法 (2020) 第八十一条
+    第三款: "确需延长期限的，应当报经颁发许可证的生态环境主管部门批准").
+
+    Keyed like the storage-time check (:func:`lingtan.waste.ledger.stock` ages each batch of a
+    stream): the stream and the batch. ``until`` is the last day storage is permitted
+    (YYYY-MM-DD, inclusive, like the statutory deadline)."""
+
+    id: int
+    park_id: int
+    enterprise_id: int
+    stream_id: int
+    batch: str
+    authority: str  # 审批部门
+    number: str  # 批准文号
+    approved_on: str  # YYYY-MM-DD
+    until: str  # YYYY-MM-DD
+    created_by: str
+    created_at: int
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Licence:
     """A receiver's hazardous-waste business licence (危险废物经营许可证), entered by the park."""
 

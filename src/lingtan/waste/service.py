@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from lingtan import units
-from lingtan.errors import InvalidInput, NotFound
+from lingtan.errors import Conflict, InvalidInput, NotFound
 from lingtan.identity.roles import Permission, Principal, require
 from lingtan.store import Store
 from lingtan.store.query_repo import Tenant
@@ -30,6 +30,7 @@ from lingtan.waste.model import (
     Movement,
     MovementKind,
     Plan,
+    StorageExtension,
     Stream,
 )
 
@@ -401,6 +402,104 @@ def list_movements(
     )  # fmt: skip
 
 
+# -- storage-time extensions ---------------------------------------------------------------------
+def _day(value: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"{field}: {value!r} is not YYYY-MM-DD", field=field) from None
+
+
+def add_extension(
+    store: Store,
+    *,
+    principal: Principal,
+    stream_id: int,
+    batch: str,
+    authority: str,
+    number: str,
+    approved_on: str,
+    until: str,
+    note: str | None = None,
+) -> StorageExtension:
+    """Record an approved extension of the storage time of a batch (固废法 (2020) 第八十一条第三款:
+    "确需延长期限的，应当报经颁发许可证的生态环境主管部门批准"): the approving authority (审批部门),
+    the approval's document number (批准文号), its date, and the last day storage is permitted.
+
+    Keyed like the storage-time check, by the stream and the batch (each batch is aged from the
+    day it entered storage). Refused (InvalidInput naming the field): an approval dated in the
+    future; ``until`` not after ``approved_on``; a batch with nothing in storage at the end of
+    the approval day; ``until`` not later than the batch's statutory deadline (it would extend
+    nothing). A stream outside the caller's scope is NotFound; the same number recorded twice
+    for the batch is a Conflict. The storage alarms are evaluated at once."""  # fmt: skip
+    require_write(principal)
+    c = ctx(store, principal)
+    repo = WasteRepo(store)
+    stream = repo.stream(tenant=c.tenant, park_id=c.park_id, stream_id=stream_id)
+    batch, authority, number = batch.strip(), authority.strip(), number.strip()
+    if not batch or len(batch) > 64:
+        raise InvalidInput("batch: required (at most 64 characters)", field="batch")
+    if not authority:
+        raise InvalidInput("authority: required (审批部门)", field="authority")
+    if not number or len(number) > 64:
+        raise InvalidInput("number: required (批准文号, at most 64 characters)", field="number")
+    approved, last = _day(approved_on, "approved_on"), _day(until, "until")
+    now = now_us()
+    today = from_us(now, c.tz).date()
+    if approved > today:
+        raise InvalidInput(f"approved_on: {approved} is in the future", field="approved_on")
+    if last <= approved:
+        raise InvalidInput(
+            f"until: {last} is not after the approval date {approved}", field="until"
+        )
+    end = parse_time(approved + dt.timedelta(days=1), c.tz, field="approved_on")
+    # the stream's records, not the batch's only: a correction may name another batch
+    moves = repo.movements(tenant=c.tenant, park_id=c.park_id, stream_id=stream.id, until=end)
+    held = [x for x in ledger.stock(moves) if x.batch == batch]
+    if not held:
+        raise InvalidInput(
+            f"batch: {batch} of {stream.name} has nothing in storage on {approved}", field="batch"
+        )
+    years = int(catalogue.rule("storage-time-limit").value or 1)
+    statutory = min(
+        ledger.storage_deadline(from_us(x.first_stored_at, c.tz).date(), years) for x in held
+    )
+    if last <= statutory:
+        raise InvalidInput(
+            f"until: {last} does not extend the statutory limit {statutory} of batch {batch}",
+            field="until",
+        )
+    if any(e.number == number for e in repo.extensions(
+            tenant=c.tenant, park_id=c.park_id, stream_id=stream.id, batch=batch)):  # fmt: skip
+        raise Conflict(f"extension {number} of batch {batch} is already recorded")
+    ext = repo.add_extension(
+        park_id=c.park_id, enterprise_id=stream.enterprise_id, stream_id=stream.id, batch=batch,
+        authority=authority, number=number, approved_on=approved.isoformat(),
+        until=last.isoformat(), note=(note or "").strip() or None, created_by=principal.actor,
+        created_at=now,
+    )  # fmt: skip
+    from lingtan.waste.alarms import check_now
+
+    check_now(store)
+    return ext
+
+
+def list_extensions(
+    store: Store,
+    *,
+    principal: Principal,
+    enterprise_id: int | None = None,
+    stream_id: int | None = None,
+) -> list[StorageExtension]:
+    """The storage-time extensions in scope (an enterprise: its own), in entry order."""  # fmt: skip
+    require_read(principal)
+    c = ctx(store, principal)
+    ent = enterprise_for(store, principal, c, enterprise_id, writing=False)
+    return WasteRepo(store).extensions(
+        tenant=c.tenant, park_id=c.park_id, enterprise_id=ent or None, stream_id=stream_id
+    )
+
+
 # -- balance and storage ----------------------------------------------------------------------
 def storage_status(
     store: Store,
@@ -410,8 +509,9 @@ def storage_status(
     now: int | None = None,
     warn_days: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Every batch in storage with its facility, age and days to the one-year limit (固废法
-    第八十一条), oldest first."""  # fmt: skip
+    """Every batch in storage with its facility, age and days to the limit, oldest first: the
+    one-year limit (固废法 第八十一条), or the last day an approved extension of the batch permits
+    (``extension_number`` names the approval; ``statutory_deadline`` stays the one-year one)."""  # fmt: skip
     require_read(principal)
     c = ctx(store, principal)
     ent = enterprise_for(store, principal, c, enterprise_id, writing=False)
@@ -426,15 +526,24 @@ def storage_status(
     moves = repo.movements(
         tenant=c.tenant, park_id=c.park_id, enterprise_id=ent or None, until=now + 1
     )
+    extensions = repo.extensions(tenant=c.tenant, park_id=c.park_id, enterprise_id=ent or None)
     out = []
     for item in ledger.stock(moves):
-        age = ledger.storage_age(item.first_stored_at, now, c.tz, years=years)
+        stored_day = from_us(item.first_stored_at, c.tz).date()
+        ext = ledger.extension_for(extensions, item.stream_id, item.batch, stored_day)
+        age = ledger.storage_age(item.first_stored_at, now, c.tz, years=years, extension=ext)
         stream, facility = streams[item.stream_id], facilities[item.facility_id]
+        used = age.extension
         out.append({
             "enterprise_id": stream.enterprise_id, "stream_id": stream.id,
             "stream": stream.name, "code": stream.code, "facility_id": facility.id,
             "facility": facility.code, "batch": item.batch, "quantity_t": item.quantity_t,
             "stored_on": age.stored_day.isoformat(), "deadline": age.deadline.isoformat(),
+            "statutory_deadline": age.statutory.isoformat(),
+            "extension_id": None if used is None else used.id,
+            "extension_number": None if used is None else used.number,
+            "extension_authority": None if used is None else used.authority,
+            "extension_approved_on": None if used is None else used.approved_on,
             "days_stored": age.days_stored, "days_left": age.days_left,
             "status": "over" if age.over else ("approaching" if age.days_left <= warn else "ok"),
         })  # fmt: skip

@@ -1,5 +1,6 @@
 """The waste pages (危险废物): the ledger — streams, the storage status with each batch's days
-to the one-year limit, the year's balance —, the transfer manifests, and the exchange board.
+to the limit (one year, or an approved extension's last day with its 批准文号), the year's
+balance —, the transfer manifests, and the exchange board.
 Read through :mod:`lingtan.waste` with the user's principal, like ``/api/v1/waste``."""
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ router = APIRouter(include_in_schema=False)
 TEXT: dict[str, tuple[str, str]] = {
     "waste": ("危险废物台账", "Hazardous-waste ledger"),
     "intro": (
-        "产生、贮存、转移、自行利用处置的台账（HJ 1259-2022）；贮存期限不得超过一年（固废法第八十一条）",
+        "产生、贮存、转移、自行利用处置的台账（HJ 1259-2022）；贮存期限不得超过一年，经批准延期的"
+        "以批准的期限为准（固废法第八十一条）",
         "Generation, storage, transfer and own use/disposal (HJ 1259-2022); storage at most one "
-        "year (Solid Waste Law, art. 81)",
+        "year, or until the day an approved extension permits (Solid Waste Law, art. 81)",
     ),
     "tab_ledger": ("台账", "Ledger"),
     "tab_manifests": ("转移联单", "Manifests"),
@@ -45,6 +47,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "quantity_t": ("数量 t", "Quantity t"),
     "stored_on": ("入库日期", "Stored on"),
     "deadline": ("贮存期限", "Deadline"),
+    "extension": ("延期批准", "Extension approved"),
+    "statutory": ("法定期限", "Statutory limit"),
     "days_left": ("剩余天数", "Days left"),
     "status": ("状态", "Status"),
     "ok": ("正常", "Within the limit"),

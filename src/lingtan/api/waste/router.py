@@ -14,6 +14,7 @@ from lingtan.api.deps import CurrentPrincipal, StoreDep
 from lingtan.api.waste.schemas import (
     ApprovalIn,
     DealIn,
+    ExtensionIn,
     FacilityIn,
     LicenceIn,
     ListingIn,
@@ -151,8 +152,31 @@ async def import_movements(
 def storage(
     store: StoreDep, principal: CurrentPrincipal, enterprise_id: EnterpriseQuery = None
 ) -> list[J]:
-    """The batches in storage with their days to the one-year limit."""
+    """The batches in storage with their days to the limit (one year, or an approved
+    extension's last day, named by its number)."""
     return service.storage_status(store, principal=principal, enterprise_id=enterprise_id)
+
+
+@router.get("/storage-extensions")
+def list_extensions(
+    store: StoreDep,
+    principal: CurrentPrincipal,
+    enterprise_id: EnterpriseQuery = None,
+    stream_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> list[J]:
+    """The approved storage-time extensions in scope (an enterprise: its own)."""
+    items = service.list_extensions(
+        store, principal=principal, enterprise_id=enterprise_id, stream_id=stream_id
+    )
+    return [out(x) for x in items]
+
+
+@router.post("/storage-extensions", status_code=status.HTTP_201_CREATED)
+def add_extension(
+    store: StoreDep, principal: CurrentPrincipal, body: Annotated[ExtensionIn, Body()]
+) -> J:
+    """Record an approved extension of a batch's storage time (固废法 第八十一条第三款)."""
+    return out(service.add_extension(store, principal=principal, **body.model_dump()))
 
 
 @router.get("/balance")

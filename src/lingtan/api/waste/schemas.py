@@ -15,6 +15,7 @@ from lingtan.waste.model import (
     Manifest,
     Movement,
     Plan,
+    StorageExtension,
     Stream,
     TransferApproval,
 )
@@ -101,6 +102,20 @@ class ApprovalIn(BaseModel):
     valid_to: str = Day
 
 
+class ExtensionIn(BaseModel):
+    """An approved extension of the storage time of a batch (固废法 第八十一条第三款)."""
+
+    stream_id: int = Id
+    batch: str = Field(min_length=1, max_length=64)
+    authority: ShortText = Field(description="审批部门")
+    number: str = Field(min_length=1, max_length=64, description="批准文号")
+    approved_on: str = Day
+    until: str = Field(
+        pattern=r"^\d{4}-\d{2}-\d{2}$", description="last day storage is permitted, YYYY-MM-DD"
+    )
+    note: SafeText | None = None
+
+
 class LineIn(BaseModel):
     """One waste of a manifest."""
 
@@ -176,7 +191,8 @@ def out(
     | Manifest
     | Listing
     | Deal
-    | TransferApproval,
+    | TransferApproval
+    | StorageExtension,
 ) -> dict[str, Any]:
     """A record as JSON (dataclass fields; a manifest with its totals)."""
     data = asdict(obj)
