@@ -147,3 +147,40 @@ def test_a_boundary_point_below_a_boundary_point_is_refused() -> None:
     # a PV meter drawn below the grid meter is another carrier: nothing is counted twice
     pv = "  - {id: a-pv, carrier: pv_generation, kind: interval, unit: kWh, enterprise: A, parent: a-main, boundary: true}\n"
     parse_park_text(TWO + pv, name="park.yaml")
+
+
+SITE = HEAD + "sites:\n  - id: S1\n    name: 一号楼\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "where", "rule"),
+    [
+        ("    energy_label: passive_house\n", "park.yaml:8 sites[0].energy_label",
+         "not a class of GB/T 51350-2019"),
+        ("    energy_label: 超低能耗建筑\n", "park.yaml:8 sites[0].energy_label", "ultra_low_energy"),
+        ("    green_building_star: 4\n", "park.yaml:8 sites[0].green_building_star",
+         "not a class of GB/T 50378-2019"),
+        ("    green_building_star: 2\n    green_building_date: 2019-13-01\n",
+         "park.yaml:9 sites[0].green_building_date", "date"),
+        ("    energy_label_certificate: NZEB-001\n", "sites[0]",
+         "energy_label_certificate is given without energy_label"),
+    ],
+)  # fmt: skip
+def test_a_bad_building_label_is_refused_naming_the_field(
+    extra: str, where: str, rule: str
+) -> None:
+    msg = error_of(SITE + extra)
+    assert where in msg and rule in msg
+
+
+def test_building_labels_load_with_their_certificates() -> None:
+    model = parse_park_text(
+        SITE + "    energy_label: zero_energy\n    energy_label_certificate: ZEB-2024-7\n"
+        "    energy_label_date: 2024-06-30\n    green_building_star: 3\n"
+    )
+    s = model.sites[0]
+    assert (s.energy_label, s.energy_label_certificate, str(s.energy_label_date)) == (
+        "zero_energy", "ZEB-2024-7", "2024-06-30",
+    )  # fmt: skip
+    # an unquoted 3 is the grade code "3" (三星级)
+    assert s.green_building_star == "3" and s.green_building_date is None

@@ -14,6 +14,10 @@ A quantity whose data do not exist evaluates to *missing* with the reason and th
 supply (a record category and item, a meter carrier); the profile's indicator then reports
 "insufficient data" naming it.
 
+The building counts are those of the sites in scope carrying an energy-performance label in the
+park model (:data:`BUILDING_LABELS`), or, when no site in scope declares a label of the family,
+the ``buildings`` records.
+
 Stock quantities (vehicles, buildings: counts at a date) take, per owner, the latest record
 overlapping the period; demand response takes, per owner, the largest value of the period; flows
 (freight, offsets) are pro-rated by days like the other statistics records.
@@ -38,6 +42,7 @@ from lingtan.indicators.evaluate import (
 )
 from lingtan.indicators.period import Period, overlap_days
 from lingtan.indicators.result import Computed, DataQuality
+from lingtan.registry.building_labels import ENERGY_LABEL, GREEN_BUILDING_STAR, families, label_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,13 +129,17 @@ QUANTITIES: Final[dict[str, QuantitySpec]] = {
            "车辆统计记录（公共服务新能源汽车数）",
            "vehicles.public_service_new_energy records"),
         _q("buildings_ultra_low_energy", "count", "超低能耗建筑数量", "ultra-low-energy buildings",
-           "建筑能效标识记录（超低能耗建筑）", "buildings.ultra_low_energy records"),
-        _q("buildings_near_zero_energy", "count", "近零能耗建筑数量", "near-zero-energy buildings",
-           "建筑能效标识记录（近零能耗建筑）", "buildings.near_zero_energy records"),
+           "园区模型中厂区/建筑的超低/近零/零能耗建筑标识或建筑能效标识记录（超低能耗建筑）",
+           "sites' energy_label in the park model, or buildings.ultra_low_energy records"),
+        _q("buildings_near_zero_energy", "count", "近零能耗建筑数量（含零能耗建筑）",
+           "near-zero-energy buildings (zero-energy included)",
+           "园区模型中厂区/建筑的超低/近零/零能耗建筑标识或建筑能效标识记录（近零能耗建筑）",
+           "sites' energy_label in the park model, or buildings.near_zero_energy records"),
         _q("buildings_green_high_star", "count", "高星级（二星级及以上）绿色建筑数量",
            "high-star (two stars or more) green buildings",
-           "建筑能效标识记录（二星级、三星级绿色建筑）",
-           "buildings.green_star_2 / green_star_3 records"),
+           "园区模型中厂区/建筑的绿色建筑星级或建筑能效标识记录（二星级、三星级绿色建筑）",
+           "sites' green_building_star in the park model, or buildings.green_star_2 / "
+           "green_star_3 records"),
         _q("peak_load_kw", "kW", "最大用电负荷", "peak load",
            "需求响应统计记录（最大用电负荷）", "demand_response.peak_load records"),
         _q("demand_response_kw", "kW", "需求响应能力（削减负荷）", "demand-response capability",
@@ -305,6 +314,85 @@ def _stock(category: str, items: Sequence[str], name: str, *, peak: bool = False
     return provide
 
 
+#: the declared classes each building count counts. GB/T 51350-2019 (2.0.1–2.0.3) defines
+#: 超低能耗建筑 as the primary form of 近零能耗建筑 (its efficiency indicators slightly below) and
+#: 零能耗建筑 as its advanced form (near-zero indicators met, and the renewable generation of the
+#: building and its surroundings at least its yearly use): a zero-energy building is counted as
+#: near-zero; a near-zero or zero-energy building is not counted again as ultra-low, so that
+#: "ultra-low + near-zero" (the Jiangxi profile) counts each building once. GB/T 50378-2019
+#: 3.2.7: high-star = 二星级 and 三星级.
+BUILDING_LABELS: Final[dict[str, tuple[str, frozenset[str]]]] = {
+    "buildings_ultra_low_energy": (ENERGY_LABEL, frozenset({"ultra_low_energy"})),
+    "buildings_near_zero_energy": (ENERGY_LABEL, frozenset({"near_zero_energy", "zero_energy"})),
+    "buildings_green_high_star": (GREEN_BUILDING_STAR, frozenset({"2", "3"})),
+}
+
+
+def _labelled(name: str, records: Provider) -> Provider:
+    """The sites in scope (the enterprise's, or all the park's) whose declared label is one the
+    quantity counts (:data:`BUILDING_LABELS`) and was granted by the period's last day. When no
+    site in scope declares a label of the family, the ``records`` provider's count instead —
+    never both; the evidence's first entry (``kind: basis``) names the source used."""
+    family, codes = BUILDING_LABELS[name]
+    date_field = "energy_label_date" if family == ENERGY_LABEL else "green_building_date"
+    cert_field = (
+        "energy_label_certificate" if family == ENERGY_LABEL else "green_building_certificate"
+    )
+
+    def provide(src: QuantitySource, period: Period) -> Got:
+        ctx = src.ctx
+        fam = families()[family]
+        sites = [
+            s
+            for s in ctx.store.registry.sites(ctx.park.id)
+            if ctx.enterprise_id is None or s.enterprise_id == ctx.enterprise_id
+        ]
+        declared = [s for s in sites if getattr(s, family) is not None]
+        if not declared:
+            got = records(src, period)
+            basis = {
+                "kind": "basis",
+                "quantity": name,
+                "source": "records",
+                "text": f"范围内无厂区/建筑声明{fam.citation()}的标识，取建筑能效标识记录 / no "
+                f"site in scope declares {family}: buildings records",
+            }
+            return replace(got, evidence=[basis, *got.evidence])
+        last = period.last.isoformat()
+        counted = [s for s in declared if getattr(s, family) in codes]
+        later = [s for s in counted if (getattr(s, date_field) or "") > last]
+        evidence: list[Mapping[str, Any]] = [
+            {
+                "kind": "basis",
+                "quantity": name,
+                "source": "park_model",
+                "text": f"园区模型中厂区/建筑声明的{fam.citation()}标识，不计记录 / "
+                f"{family} declared by the park model's sites; records not counted",
+                "counts": sorted(codes),
+            }
+        ]
+        evidence += [
+            {
+                "kind": "site",
+                "site": s.code,
+                "name": s.name,
+                "enterprise": ctx.owner_code(s.enterprise_id),
+                family: getattr(s, family),
+                "label": label_name(family, getattr(s, family)),
+                "certificate": getattr(s, cert_field),
+                "date": getattr(s, date_field),
+                "counted": s not in later,
+            }
+            for s in counted
+        ]
+        quality = _entered_quality(
+            1.0, "园区模型声明的建筑能效标识 / labels declared in the park model", src.threshold
+        )
+        return Got(float(len(counted) - len(later)), None, quality, evidence)
+
+    return provide
+
+
 _PROVIDERS: Final[dict[str, Provider]] = {
     "emissions_tco2": _from("carbon_per_energy", "emissions_tco2"),
     "energy_tce": _from("carbon_per_energy", "energy_tce"),
@@ -332,14 +420,17 @@ _PROVIDERS: Final[dict[str, Provider]] = {
     "public_vehicles_new_energy": _stock(
         "vehicles", ("public_service_new_energy",), "public_vehicles_new_energy"
     ),
-    "buildings_ultra_low_energy": _stock(
-        "buildings", ("ultra_low_energy",), "buildings_ultra_low_energy"
+    "buildings_ultra_low_energy": _labelled(
+        "buildings_ultra_low_energy",
+        _stock("buildings", ("ultra_low_energy",), "buildings_ultra_low_energy"),
     ),
-    "buildings_near_zero_energy": _stock(
-        "buildings", ("near_zero_energy",), "buildings_near_zero_energy"
+    "buildings_near_zero_energy": _labelled(
+        "buildings_near_zero_energy",
+        _stock("buildings", ("near_zero_energy",), "buildings_near_zero_energy"),
     ),
-    "buildings_green_high_star": _stock(
-        "buildings", ("green_star_2", "green_star_3"), "buildings_green_high_star"
+    "buildings_green_high_star": _labelled(
+        "buildings_green_high_star",
+        _stock("buildings", ("green_star_2", "green_star_3"), "buildings_green_high_star"),
     ),
     "peak_load_kw": _stock("demand_response", ("peak_load",), "peak_load_kw", peak=True),
     "demand_response_kw": _stock(

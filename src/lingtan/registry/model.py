@@ -16,13 +16,21 @@ import re
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from lingtan import units
 from lingtan.alarms.rules import AlarmSection, check_references
 from lingtan.environment.stations import STATION_TAG, EnvironmentSection, station_points
 from lingtan.errors import InvalidInput
 from lingtan.options.model import ParkOptions
+from lingtan.registry.building_labels import ENERGY_LABEL, GREEN_BUILDING_STAR, label_problem
 from lingtan.registry.formula import Formula, parse_formula
 from lingtan.registry.industry import industry_problem
 from lingtan.registry.uscc import uscc_problem
@@ -178,14 +186,54 @@ class Enterprise(_Strict):
         return value
 
 
+#: a label's certificate number (证书编号 / 标识编号) as printed
+_Certificate = Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class Site(_Strict):
-    """A site or building (floor area for per-m² indicators)."""
+    """A site or building (floor area for per-m² indicators; energy-performance labels for the
+    building counts of the indicator profiles, :mod:`lingtan.registry.building_labels`)."""
 
     id: Identifier
     name: str = Field(min_length=1)
     enterprise: str | None = None
     floor_area_m2: float | None = Field(default=None, gt=0)
     use: str | None = Field(default=None, description="office, factory, warehouse, data_centre …")
+    #: GB/T 51350-2019 class: ultra_low_energy, near_zero_energy, zero_energy
+    energy_label: str | None = None
+    energy_label_certificate: _Certificate | None = None
+    #: the day the label was granted; the building counts from that day
+    energy_label_date: dt.date | None = None
+    #: GB/T 50378-2019 grade: basic, 1, 2, 3 (基本级, 一星级, 二星级, 三星级)
+    green_building_star: str | None = None
+    green_building_certificate: _Certificate | None = None
+    green_building_date: dt.date | None = None
+
+    @field_validator("energy_label", "green_building_star")
+    @classmethod
+    def _label(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and (problem := label_problem(str(info.field_name), value)):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("energy_label_date", "green_building_date")
+    @classmethod
+    def _granted(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and not dt.date(1990, 1, 1) <= value <= dt.date(2100, 12, 31):
+            raise ValueError(f"{value.isoformat()} is not a date between 1990 and 2100")
+        return value
+
+    @model_validator(mode="after")
+    def _label_details(self) -> Site:
+        for label, details in (
+            (ENERGY_LABEL, ("energy_label_certificate", "energy_label_date")),
+            (GREEN_BUILDING_STAR, ("green_building_certificate", "green_building_date")),
+        ):
+            if getattr(self, label) is None:
+                for name in details:
+                    if getattr(self, name) is not None:
+                        raise ValueError(f"{name} is given without {label}")
+        return self
 
 
 #: register values and multipliers of a replacement are finite numbers

@@ -20,7 +20,7 @@ from lingtan.registry.model import ParkModel
 Path_ = tuple[str | int, ...]
 
 
-def _yaml_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
+def _yaml_with_lines(text: str, name: str = "park file") -> tuple[Any, dict[Path_, int]]:
     """Parse YAML safely, returning the data and a map from field path to 1-based line."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -44,11 +44,27 @@ def _yaml_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 walk(item, (*path, i))
+        elif isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp":
+            dates.append((path, node))
 
+    dates: list[tuple[Path_, yaml.ScalarNode]] = []
     walk(root, ())
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:  # composes, but cannot be built (an unhashable key, a tag …)
+        raise InvalidInput(f"park file is not valid YAML: {err}") from err
+    except ValueError as err:
+        # a date-shaped scalar YAML cannot build (2019-13-01): name its line and field
+        if str(err).startswith("Exceeds the limit"):
+            raise
+        for path, node in dates:
+            try:
+                yaml.SafeLoader(node.value).construct_yaml_timestamp(node)
+            except ValueError as bad:
+                raise InvalidInput(
+                    f"{name}:{node.start_mark.line + 1} {_format_path(path)}: "
+                    f"{node.value!r} is not a valid date ({bad})"
+                ) from None
         raise InvalidInput(f"park file is not valid YAML: {err}") from err
     return data, lines
 
@@ -76,7 +92,7 @@ def _parse(text: str, fmt: str, name: str) -> ParkModel:
         except tomllib.TOMLDecodeError as err:
             raise InvalidInput(f"{name} is not valid TOML: {err}") from err
     elif fmt in {"yaml", "yml"}:
-        data, lines = _yaml_with_lines(text)
+        data, lines = _yaml_with_lines(text, name)
     else:
         raise InvalidInput(f"unknown park file format {fmt!r}; use .yaml, .yml or .toml")
     if not isinstance(data, dict):

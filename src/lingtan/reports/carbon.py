@@ -814,6 +814,7 @@ def enterprise_report(
                 Column("name", tr("名称", "Name")),
                 Column("area", tr("建筑面积 m²", "Floor area m²"), "num0"),
                 Column("use", tr("用途", "Use")),
+                Column("labels", tr("建筑能效标识", "Energy-performance labels")),
             ],
             list(sites),
             title=tr("厂区与建筑", "Sites"),

@@ -23,6 +23,7 @@ from lingtan.indicators.evaluate import evaluate
 from lingtan.indicators.options import IndicatorOptions
 from lingtan.indicators.profile_eval import ProfileEvaluation
 from lingtan.options import service as park_options
+from lingtan.registry.building_labels import describe
 from lingtan.reports.carbon import enterprise_report, park_report
 from lingtan.reports.energy import energy_report
 from lingtan.reports.html import write_html
@@ -140,7 +141,13 @@ def build_document(
     )
     e = enterprises[enterprise_id]
     sites = [
-        {"code": s.code, "name": s.name, "area": s.floor_area_m2, "use": s.use or ""}
+        {
+            "code": s.code,
+            "name": s.name,
+            "area": s.floor_area_m2,
+            "use": s.use or "",
+            "labels": describe(s.energy_label, s.green_building_star, lang),
+        }
         for s in store.registry.sites(park.id)
         if s.enterprise_id == enterprise_id
     ]

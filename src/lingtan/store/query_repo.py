@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from lingtan.errors import NotFound
 from lingtan.store import schema as s
 from lingtan.store.records import EnterpriseRecord, PointRecord, SiteRecord
-from lingtan.store.registry_repo import _point_record
+from lingtan.store.registry_repo import _point_record, _site_record
 
 if TYPE_CHECKING:
     from lingtan.store.core import Store
@@ -126,10 +126,7 @@ class QueryRepo:
         with self._store.begin() as conn:
             rows = conn.execute(_page(select(t).where(cond).order_by(t.c.id), limit, offset)).all()
             total = int(conn.execute(select(func.count()).select_from(t).where(cond)).scalar_one())
-        return [
-            SiteRecord(r.id, r.park_id, r.enterprise_id, r.code, r.name, r.floor_area_m2, r.use)
-            for r in rows
-        ], total
+        return [_site_record(r) for r in rows], total
 
     def site(self, *, tenant: Tenant, site_id: int) -> SiteRecord:
         """One site in scope; ``NotFound`` otherwise."""
@@ -140,7 +137,7 @@ class QueryRepo:
             ).first()
         if r is None:
             raise NotFound("site not found")
-        return SiteRecord(r.id, r.park_id, r.enterprise_id, r.code, r.name, r.floor_area_m2, r.use)
+        return _site_record(r)
 
     def points(
         self,

@@ -40,6 +40,15 @@ class SiteRecord:
     name: str
     floor_area_m2: float | None
     use: str | None
+    #: GB/T 51350-2019 class code (ultra_low_energy, near_zero_energy, zero_energy)
+    energy_label: str | None = None
+    energy_label_certificate: str | None = None
+    #: ISO date the label was granted
+    energy_label_date: str | None = None
+    #: GB/T 50378-2019 grade code (basic, 1, 2, 3)
+    green_building_star: str | None = None
+    green_building_certificate: str | None = None
+    green_building_date: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,18 @@ def _point_record(row: Any) -> PointRecord:
         tags=tuple(json.loads(row.tags)) if row.tags else (),
         generation_point=row.generation_point,
     )
+
+
+def _site_record(r: Any) -> SiteRecord:
+    return SiteRecord(
+        r.id, r.park_id, r.enterprise_id, r.code, r.name, r.floor_area_m2, r.use,
+        r.energy_label, r.energy_label_certificate, r.energy_label_date,
+        r.green_building_star, r.green_building_certificate, r.green_building_date,
+    )  # fmt: skip
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _only(parks: list[ParkRecord]) -> ParkRecord:
@@ -249,6 +262,12 @@ class RegistryRepo:
                 "name": site.name,
                 "floor_area_m2": site.floor_area_m2,
                 "use": site.use,
+                "energy_label": site.energy_label,
+                "energy_label_certificate": site.energy_label_certificate,
+                "energy_label_date": _iso(site.energy_label_date),
+                "green_building_star": site.green_building_star,
+                "green_building_certificate": site.green_building_certificate,
+                "green_building_date": _iso(site.green_building_date),
             }
             ids[site.id] = self._upsert(
                 conn,
@@ -481,10 +500,7 @@ class RegistryRepo:
             rows = conn.execute(
                 select(s.site).where(s.site.c.park_id == park_id).order_by(s.site.c.id)
             ).all()
-        return [
-            SiteRecord(r.id, r.park_id, r.enterprise_id, r.code, r.name, r.floor_area_m2, r.use)
-            for r in rows
-        ]
+        return [_site_record(r) for r in rows]
 
     def count_points(self) -> int:
         """Number of points in the store."""

@@ -76,6 +76,14 @@ site = Table(
     Column("floor_area_m2", Float),
     Column("use", String(64)),
     Column("updated_at", BigInteger, nullable=False),
+    # energy-performance labels (migration 0039): GB/T 51350-2019 class, GB/T 50378-2019
+    # grade, each with its certificate number and ISO date
+    Column("energy_label", String(24)),
+    Column("energy_label_certificate", String(64)),
+    Column("energy_label_date", String(10)),
+    Column("green_building_star", String(8)),
+    Column("green_building_certificate", String(64)),
+    Column("green_building_date", String(10)),
     UniqueConstraint("park_id", "code"),
 )
 

@@ -15,6 +15,7 @@ from lingtan.api.registry.schemas import EnterpriseOut, ParkLoadResult, ParkOut,
 from lingtan.errors import InvalidInput
 from lingtan.identity.roles import Permission, require
 from lingtan.registry import Carrier
+from lingtan.registry.building_labels import ENERGY_LABEL, GREEN_BUILDING_STAR, label_name
 from lingtan.store import EnterpriseRecord, PointRecord, SiteRecord
 
 router = APIRouter(tags=["registry"])
@@ -33,6 +34,14 @@ def _site(s: SiteRecord) -> SiteOut:
         enterprise_id=s.enterprise_id,
         floor_area_m2=s.floor_area_m2,
         use=s.use,
+        energy_label=s.energy_label,
+        energy_label_name=label_name(ENERGY_LABEL, s.energy_label) or None,
+        energy_label_certificate=s.energy_label_certificate,
+        energy_label_date=s.energy_label_date,
+        green_building_star=s.green_building_star,
+        green_building_star_name=label_name(GREEN_BUILDING_STAR, s.green_building_star) or None,
+        green_building_certificate=s.green_building_certificate,
+        green_building_date=s.green_building_date,
     )
 
 

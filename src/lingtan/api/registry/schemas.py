@@ -34,6 +34,21 @@ class SiteOut(BaseModel):
     enterprise_id: int | None
     floor_area_m2: float | None
     use: str | None
+    energy_label: str | None = Field(
+        default=None,
+        description="GB/T 51350-2019 class: ultra_low_energy, near_zero_energy, zero_energy",
+    )
+    energy_label_name: str | None = Field(
+        default=None, description="the class's name, e.g. 超低能耗建筑"
+    )
+    energy_label_certificate: str | None = None
+    energy_label_date: str | None = Field(default=None, description="ISO date granted")
+    green_building_star: str | None = Field(
+        default=None, description="GB/T 50378-2019 grade: basic, 1, 2, 3"
+    )
+    green_building_star_name: str | None = Field(default=None, description="e.g. 二星级")
+    green_building_certificate: str | None = None
+    green_building_date: str | None = Field(default=None, description="ISO date granted")
 
 
 class PointOut(BaseModel):
