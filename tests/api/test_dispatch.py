@@ -116,6 +116,7 @@ def test_a_bad_declaration_and_enterprise_users_are_refused(world: World) -> Non
             ("GET", f"{PLANS}/{plan_id}", None),
             ("GET", f"{PLANS}/{plan_id}/setpoints", None),
             ("GET", f"{PLANS}/{plan_id}/actual", None),
+            ("GET", f"{PLANS}/{plan_id}/demand-response", None),
             ("POST", f"{PLANS}/{plan_id}/publish", None),
             ("POST", "/api/v1/dispatch/ev-sessions", {"day": DISPATCH_DAY, "sessions": []}),
         ):
