@@ -51,6 +51,16 @@ def test_a_plan_is_stored_with_steps_that_conserve_energy(world: World) -> None:
     listed = world.client.get(PLANS, headers=admin, params={"day": DISPATCH_DAY}).json()
     assert plan["id"] in {p["id"] for p in listed["items"]}
     assert "steps" not in listed["items"][0]
+    # what the call delivered (tests/dispatch/test_dr_delivered.py has the values by hand)
+    r = world.client.get(f"{PLANS}/{plan['id']}/demand-response", headers=world.h("viewer"))
+    assert r.status_code == 200, r.text
+    dr = r.json()
+    # 18:00–20:00 is steps 72–80 of the 15-minute plan; a forecast baseline without flexible
+    # loads is rebuilt from the stored steps; delivered = baseline − import, required = 10 %
+    assert dr["window"]["steps"] == [72, 80] and dr["baseline"]["kind"] == "forecast"
+    assert dr["baseline"]["reproducible"] and dr["status"] in ("met", "not_met")
+    assert dr["delivered_kw"] == pytest.approx(dr["baseline_kw"] - dr["actual_kw"], abs=1e-3)
+    assert dr["required_kw"] == pytest.approx(0.1 * dr["baseline_kw"], abs=1e-3)
     # every stored plan of the world conserves energy
     for item in world.client.get(PLANS, headers=admin).json()["items"]:
         steps = world.client.get(f"{PLANS}/{item['id']}", headers=admin).json()["steps"]
@@ -106,6 +116,7 @@ def test_a_bad_declaration_and_enterprise_users_are_refused(world: World) -> Non
             ("GET", f"{PLANS}/{plan_id}", None),
             ("GET", f"{PLANS}/{plan_id}/setpoints", None),
             ("GET", f"{PLANS}/{plan_id}/actual", None),
+            ("GET", f"{PLANS}/{plan_id}/demand-response", None),
             ("POST", f"{PLANS}/{plan_id}/publish", None),
             ("POST", "/api/v1/dispatch/ev-sessions", {"day": DISPATCH_DAY, "sessions": []}),
         ):

@@ -288,8 +288,13 @@ def _b_resources(w: World) -> None:
     )
     assert load_forecast.status_code == 201, load_forecast.text
     # a dispatch plan of the park's microgrid (the demo stores its declaration): no enterprise
-    # has one, so the park's stands in for B's — enterprise users reach no plan at all
-    plan = w.client.post("/api/v1/dispatch/plans", headers=w.h("admin"), json={"day": "2025-01-20"})
+    # has one, so the park's stands in for B's — enterprise users reach no plan at all. It
+    # carries a demand-response call, so GET /plans/{plan_id}/demand-response names something
+    plan = w.client.post(
+        "/api/v1/dispatch/plans", headers=w.h("admin"),
+        json={"day": "2025-01-20",
+              "demand_response": {"from": "18:00", "to": "20:00", "reduction_pct": 10}},
+    )  # fmt: skip
     assert plan.status_code == 201, plan.text
     # a stored matching run of the park (the park's: an enterprise user reads its own part)
     matching_run = w.client.post("/api/v1/matching/runs", headers=w.h("admin"), json={"year": 2025})

@@ -62,6 +62,15 @@ def test_site_plan_show(env: Path) -> None:
     r = runner.invoke(app, ["dispatch", "show", "1", "--steps", "--lang", "en"])
     assert r.exit_code == 0, r.output
     assert "Plan #1" in r.output and "energy cost" in r.output and "00:00" in r.output
+    # the call of 12 March 18:00–20:00: that day was never metered, so it is not assessed
+    r = runner.invoke(app, ["dispatch", "demand-response", "1", "--lang", "en"])
+    assert r.exit_code == 0, r.output
+    assert "not assessed" in r.output and "18:00, 19:00" in r.output
+    r = runner.invoke(app, ["dispatch", "demand-response", "1", "--json"])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.output)
+    assert got["status"] == "not_assessed" and got["missing_hours"] == ["18:00", "19:00"]
+    assert got["window"]["steps"] == [72, 80] and got["delivered_kw"] is None
     r = runner.invoke(app, ["dispatch", "plan", "--day", "2025-03-12", "--intraday",
                             "--at", "06:10"])  # fmt: skip
     assert r.exit_code == 0, r.output

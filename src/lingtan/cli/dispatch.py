@@ -371,9 +371,57 @@ def sessions_import(
     console.print(f"已导入 imported: {len(rows)} sessions on {len(by_day)} days")
 
 
+_DR_STATUS = {"met": ("已达标", "met"), "not_met": ("未达标", "not met"),
+              "not_assessed": ("不评价", "not assessed")}  # fmt: skip
+
+
+def demand_response(
+    plan_id: Annotated[int, typer.Argument(help="plan id")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    lang: LangOption = "zh",
+    park: ParkOption = None,
+) -> None:
+    """What a plan's demand-response call delivered, after its day (需求响应实际削减负荷)."""
+    from lingtan.dispatch.actual import demand_response_delivered
+
+    with domain_errors(), open_configured() as store:
+        lang = _lang(lang)
+        out = demand_response_delivered(store, principal=_principal(store, park), plan_id=plan_id)
+    if as_json:
+        console.print_json(json.dumps(out, ensure_ascii=False))
+        return
+    w, call = out["window"], out["call"]
+    table = Table(
+        title=_t(
+            lang,
+            f"计划 #{out['plan_id']}（{out['day']}）需求响应 {call.get('from')}–{call.get('to')}，"
+            f"削减 {call.get('reduction_pct')} %",
+            f"Plan #{out['plan_id']} ({out['day']}) demand response "
+            f"{call.get('from')}–{call.get('to')}, {call.get('reduction_pct')} % reduction",
+        )
+    )
+    table.add_column(_t(lang, "项目", "item"))
+    table.add_column(_t(lang, "数值", "value"), justify="right")
+    zh, en = _DR_STATUS[out["status"]]
+    for row_zh, row_en, value in (
+        ("基线", "baseline", out["baseline"]["kind"]),
+        ("基线平均负荷（kW）", "mean baseline (kW)", _num(out["baseline_kw"])),
+        ("实际平均购电（kW）", "mean metered import (kW)", _num(out["actual_kw"])),
+        ("实际削减负荷（kW）", "delivered reduction (kW)", _num(out["delivered_kw"])),
+        ("要求削减负荷（kW）", "required reduction (kW)", _num(out["required_kw"])),
+        ("完成率", "delivered / required", _num(out["ratio"], 3)),
+        ("结论", "outcome", _t(lang, zh, en)),
+    ):
+        table.add_row(_t(lang, row_zh, row_en), str(value))
+    console.print(table)
+    console.print(f"{w['from']} – {w['to']}")
+    if out["reason"]:
+        console.print("[yellow]" + out["reason"][lang] + "[/yellow]")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``dispatch site set|show``, ``plan``, ``show``, ``publish``, ``apply``,
-    ``alarm-rules``, ``sessions-import``."""
+    ``alarm-rules``, ``sessions-import``, ``demand-response``."""
     site_app.command("set")(site_set)
     site_app.command("show")(site_show)
     dispatch_app.add_typer(site_app, name="site")
@@ -383,4 +431,5 @@ def register(app: typer.Typer) -> None:
     dispatch_app.command("apply")(apply)
     dispatch_app.command("alarm-rules")(alarm_rules)
     dispatch_app.command("sessions-import")(sessions_import)
+    dispatch_app.command("demand-response")(demand_response)
     app.add_typer(dispatch_app, name="dispatch")

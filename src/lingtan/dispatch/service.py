@@ -11,8 +11,8 @@ read, park administrators may write, enterprise users are refused (``PermissionD
   (:mod:`lingtan.dispatch.inputs`, :mod:`lingtan.dispatch.prices`);
 * :func:`plan_day` / :func:`replan_intraday`: solve (:func:`lingtan.dispatch.plan.solve`) and
   store; :func:`plans` / :func:`plan` read them back;
-* :func:`compare_actual` (:mod:`lingtan.dispatch.actual`), :func:`setpoints` and
-  :func:`publish` (:mod:`lingtan.dispatch.publish`);
+* :func:`compare_actual` and :func:`demand_response_delivered` (:mod:`lingtan.dispatch.actual`),
+  :func:`setpoints` and :func:`publish` (:mod:`lingtan.dispatch.publish`);
 * :func:`apply_setpoints` / :func:`track` / :func:`writes`: setpoints written to devices over
   Modbus TCP, read back and checked against the measured power (:mod:`lingtan.dispatch.control`).
 """
@@ -430,7 +430,7 @@ def _demand_response(
         base = np.maximum(base - sum((p.forecast_kw for p in pv), np.zeros(fixed.size)), 0.0)
         info: dict[str, Any] = {"baseline": "forecast: load and flexible baselines less PV"}
     elif kind == "history":
-        base, info = _customer_baseline(call, spec, d, k, hist)
+        base, info = history_baseline(call, spec, d, k, hist)
     else:
         raise InvalidInput(
             "demand_response.baseline must be forecast or history", field="demand_response"
@@ -442,7 +442,7 @@ def _demand_response(
 BASELINE_LOOKBACK_DAYS = 30
 
 
-def _customer_baseline(
+def history_baseline(
     call: dict[str, Any], spec: MicrogridSpec, d: inp.Day, k: int, hist: inp.History
 ) -> tuple[Any, dict[str, Any]]:
     """The metered import of the most recent working days (chinesecalendar: 调休 counted,

@@ -21,6 +21,10 @@ the ``buildings`` records.
 Stock quantities (vehicles, buildings: counts at a date) take, per owner, the latest record
 overlapping the period; demand response takes, per owner, the largest value of the period; flows
 (freight, offsets) are pro-rated by days like the other statistics records.
+
+``demand_response_delivered_kw`` is not a record: it is the largest reduction the park's
+demand-response calls delivered in the period, each judged from its dispatch plan against the
+metered grid import (:func:`lingtan.dispatch.actual.calls_between`).
 """
 
 from __future__ import annotations
@@ -144,6 +148,9 @@ QUANTITIES: Final[dict[str, QuantitySpec]] = {
            "需求响应统计记录（最大用电负荷）", "demand_response.peak_load records"),
         _q("demand_response_kw", "kW", "需求响应能力（削减负荷）", "demand-response capability",
            "需求响应统计记录（需求响应能力）", "demand_response.capability records"),
+        _q("demand_response_delivered_kw", "kW", "需求响应实际削减负荷",
+           "demand-response reduction delivered",
+           "调度计划中的需求响应调用与电网购电计量数据", "dispatch plans' calls vs metered import"),
     )
 }  # fmt: skip
 
@@ -393,6 +400,68 @@ def _labelled(name: str, records: Provider) -> Provider:
     return provide
 
 
+def _dr_delivered(src: QuantitySource, period: Period) -> Got:
+    """The largest reduction a demand-response call of the period delivered [kW]: each call of
+    the park's dispatch plans on a day of the period that is over, its mean baseline less its
+    mean metered grid import over the window (:func:`lingtan.dispatch.dr.delivered`).
+    Completeness is the share of the calls that could be assessed (a call whose baseline
+    cannot be reproduced or whose window lacks metered hours is not), so a maximum over part of
+    the calls is flagged incomplete. Dispatch is the park's microgrid: an enterprise scope has
+    none."""
+    from lingtan.dispatch.actual import calls_between
+    from lingtan.timeutil import utcnow
+
+    name = "demand_response_delivered_kw"
+    none = replace(_NO_QUALITY, threshold=src.threshold)
+    if src.ctx.enterprise_id is not None:
+        return Got(
+            None,
+            ("需求响应调度属于园区微电网，不计入企业", "dispatch is the park microgrid's: no "
+             "demand-response call belongs to an enterprise"),
+            none,
+        )  # fmt: skip
+    calls = calls_between(
+        src.ctx.store, park_id=src.ctx.park.id, first=period.first, last=period.last,
+        now=utcnow(),
+    )  # fmt: skip
+    if not calls:
+        return src.no_data(name)
+    evidence = [
+        {
+            "kind": "demand_response_call",
+            "plan_id": c["plan_id"],
+            "day": c["day"],
+            "window": f"{c['call'].get('from')}–{c['call'].get('to')}",
+            "reduction_pct": c["call"].get("reduction_pct"),
+            "baseline": c["baseline"]["kind"],
+            "status": c["status"],
+            "delivered_kw": c["delivered_kw"],
+            "required_kw": c["required_kw"],
+            "reason": c["reason"],
+        }
+        for c in calls
+    ]
+    assessed = [c for c in calls if c["delivered_kw"] is not None]
+    if not assessed:
+        first = calls[0]["reason"] or {"zh": "", "en": ""}
+        return Got(
+            None,
+            (
+                f"期间内 {len(calls)} 次需求响应均无法评价（如：{first['zh']}）",
+                f"none of the {len(calls)} demand-response calls of the period could be "
+                f"assessed (e.g. {first['en']})",
+            ),
+            none,
+            evidence,
+        )
+    share = len(assessed) / len(calls)
+    quality = DataQuality(
+        1.0, 0.0, 0.0, 0.0, share, src.threshold,
+        f"已评价的需求响应 {len(assessed)}/{len(calls)} / calls assessed",
+    )  # fmt: skip
+    return Got(max(float(c["delivered_kw"]) for c in assessed), None, quality, evidence)
+
+
 _PROVIDERS: Final[dict[str, Provider]] = {
     "emissions_tco2": _from("carbon_per_energy", "emissions_tco2"),
     "energy_tce": _from("carbon_per_energy", "energy_tce"),
@@ -436,5 +505,6 @@ _PROVIDERS: Final[dict[str, Provider]] = {
     "demand_response_kw": _stock(
         "demand_response", ("capability",), "demand_response_kw", peak=True
     ),
+    "demand_response_delivered_kw": _dr_delivered,
 }
 assert set(_PROVIDERS) == set(QUANTITIES)

@@ -176,6 +176,15 @@ class DispatchRepo:
             rows = conn.execute(q.order_by(t.c.id.desc()).limit(limit)).all()
         return [_plan(r, with_steps=with_steps) for r in rows]
 
+    def plans_between(self, *, park_id: int, first: str, last: str) -> list[PlanRow]:
+        """Plans of the park whose day lies in ``[first, last]`` (ISO dates), newest first,
+        without their steps."""
+        t = s.dispatch_plan
+        q = select(t).where(t.c.park_id == park_id, t.c.day >= first, t.c.day <= last)
+        with self._store.begin() as conn:
+            rows = conn.execute(q.order_by(t.c.id.desc())).all()
+        return [_plan(r, with_steps=False) for r in rows]
+
     def mark_published(self, *, plan_id: int, at: int, publish: dict[str, Any]) -> None:
         """Record when a plan was published and what the broker acknowledged."""
         t = s.dispatch_plan

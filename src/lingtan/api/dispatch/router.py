@@ -1,7 +1,8 @@
 """``/api/v1/dispatch``: the park microgrid's declaration, dispatch plans (day-ahead and
-intraday), their setpoints, their publication over MQTT and their comparison with what was
-metered. Park-wide roles read, park administrators write; enterprise users get 403. Thin: the
-work is in :mod:`lingtan.dispatch.service`."""
+intraday), their setpoints, their publication over MQTT, their comparison with what was
+metered and what their demand-response calls delivered. Park-wide roles read, park
+administrators write; enterprise users get 403. Thin: the work is in
+:mod:`lingtan.dispatch.service`."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from lingtan.api.dispatch.schemas import (
 )
 from lingtan.config import Settings
 from lingtan.dispatch import service
-from lingtan.dispatch.actual import compare_actual
+from lingtan.dispatch.actual import compare_actual, demand_response_delivered
 from lingtan.dispatch.config import MicrogridSpec
 from lingtan.dispatch.publish import MqttPublisher, Publisher
 from lingtan.errors import Unavailable
@@ -165,6 +166,18 @@ def get_actual(principal: CurrentPrincipal, store: StoreDep, plan_id: IdPath) ->
     """Planned against metered hourly flows of the plan's day, with the cost and emissions of
     both under the plan's prices and factors (422 before the day is over)."""
     return compare_actual(store, principal=principal, plan_id=plan_id)
+
+
+@router.get("/plans/{plan_id}/demand-response")
+def get_demand_response(
+    principal: CurrentPrincipal, store: StoreDep, plan_id: IdPath
+) -> dict[str, Any]:
+    """What the plan's demand-response call delivered: the baseline and the metered grid import
+    over the call window, the delivered and the required reduction [kW] and whether the call
+    was met (``status`` ``not_assessed`` with the ``reason`` where the baseline cannot be
+    reproduced or an hour is not metered). 422 before the day is over or for a plan without a
+    call."""
+    return demand_response_delivered(store, principal=principal, plan_id=plan_id)
 
 
 @router.post("/ev-sessions", response_model=SessionsOut, status_code=status.HTTP_201_CREATED)
