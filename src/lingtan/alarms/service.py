@@ -184,6 +184,20 @@ def create_rule(store: Store, *, principal: Principal, data: Mapping[str, Any]) 
     return get_rule(store, principal=principal, code=rule.code)
 
 
+def install_defaults(
+    store: Store, *, principal: Principal, specs: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """Create the rules of ``specs`` (a module's default rules) that the caller's scope does not
+    have yet, without escalation; returns the codes created (the modules' ``install_rules``)."""
+    have = {r.code for r in list_rules(store, principal=principal)}
+    made = []
+    for spec in specs:
+        if spec["id"] not in have:
+            create_rule(store, principal=principal, data={**spec, "escalate_after_min": None})
+            made.append(str(spec["id"]))
+    return made
+
+
 def update_rule(
     store: Store, *, principal: Principal, code: str, data: Mapping[str, Any]
 ) -> RuleRow:

@@ -117,16 +117,8 @@ def install_rules(store: Store, *, principal: Principal) -> list[str]:
     returns the codes created."""
     from lingtan.alarms import service as alarms
 
-    have = {r.code for r in alarms.list_rules(store, principal=principal)}
-    made = []
-    for spec in DEFAULTS:
-        if spec["id"] not in have:
-            alarms.create_rule(
-                store, principal=principal,
-                data={**spec, "kind": "dispatch", "escalate_after_min": None},
-            )  # fmt: skip
-            made.append(spec["id"])
-    return made
+    specs = [{**spec, "kind": "dispatch"} for spec in DEFAULTS]
+    return alarms.install_defaults(store, principal=principal, specs=specs)
 
 
 def check_now(store: Store, now: int | None = None) -> dict[str, int]:

@@ -72,17 +72,8 @@ def install_rules(store: Store, *, principal: Principal) -> list[str]:
     park-wide callers only); codes created."""
     from lingtan.alarms import service as alarms
 
-    have = {r.code for r in alarms.list_rules(store, principal=principal)}
-    made = []
-    for spec in DEFAULTS:
-        if spec["kind"] == "dispatch" and principal.enterprise_id is not None:
-            continue
-        if spec["id"] not in have:
-            alarms.create_rule(
-                store, principal=principal, data={**spec, "escalate_after_min": None}
-            )  # fmt: skip
-            made.append(spec["id"])
-    return made
+    specs = [s for s in DEFAULTS if s["kind"] != "dispatch" or principal.enterprise_id is None]
+    return alarms.install_defaults(store, principal=principal, specs=specs)
 
 
 def check_now(store: Store, now: int | None = None) -> dict[str, int]:

@@ -197,15 +197,7 @@ def install_rules(store: Store, *, principal: Principal) -> list[str]:
     """Create the default rules in the caller's scope if missing; codes created."""
     from lingtan.alarms import service as alarms
 
-    have = {r.code for r in alarms.list_rules(store, principal=principal)}
-    made = []
-    for spec in DEFAULTS:
-        if spec["id"] not in have:
-            alarms.create_rule(
-                store, principal=principal, data={**spec, "escalate_after_min": None}
-            )  # fmt: skip
-            made.append(spec["id"])
-    return made
+    return alarms.install_defaults(store, principal=principal, specs=DEFAULTS)
 
 
 def check_now(store: Store, now: int | None = None) -> dict[str, int]:

@@ -249,13 +249,7 @@ def install_rules(store: Store, *, principal: Principal) -> list[str]:
     returns the codes created."""
     from lingtan.alarms import service as alarms
 
-    have = {r.code for r in alarms.list_rules(store, principal=principal)}
-    made = []
-    for spec in default_rules():
-        if spec["id"] not in have:
-            alarms.create_rule(store, principal=principal, data=spec)
-            made.append(spec["id"])
-    return made
+    return alarms.install_defaults(store, principal=principal, specs=default_rules())
 
 
 def check_now(store: Store, now: int | None = None) -> dict[str, int]:
